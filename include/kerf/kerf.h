@@ -1,0 +1,18 @@
+/*
+ * kerf/kerf.h - the whole plugin SDK in one include.
+ */
+#ifndef KERF_KERF_H
+#define KERF_KERF_H
+
+#include <kerf/error.h>
+#include <kerf/quantity.h>
+#include <kerf/types.h>
+#include <kerf/requirements.h>
+#include <kerf/taints.h>
+#include <kerf/host.h>
+#include <kerf/provider.h>
+#include <kerf/cluster.h>
+#include <kerf/packer.h>
+#include <kerf/plugin.h>
+
+#endif
