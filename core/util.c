@@ -1,0 +1,118 @@
+/*
+ * util.c - allocation and string helpers.
+ */
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void oom(size_t size, const char *file, int line)
+{
+	fprintf(stderr, "kerf: out of memory allocating %zu bytes at %s:%d\n", size, file, line);
+	abort();
+}
+
+void *kc_xmalloc_at(size_t size, const char *file, int line)
+{
+	void *p = malloc(size ? size : 1);
+	if (!p)
+		oom(size, file, line);
+	return p;
+}
+
+void *kc_xcalloc_at(size_t n, size_t size, const char *file, int line)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom(n * size, file, line);
+	return p;
+}
+
+void *kc_xrealloc_at(void *ptr, size_t size, const char *file, int line)
+{
+	void *p = realloc(ptr, size ? size : 1);
+	if (!p)
+		oom(size, file, line);
+	return p;
+}
+
+char *kc_xstrdup_at(const char *s, const char *file, int line)
+{
+	return kc_xstrndup_at(s, strlen(s), file, line);
+}
+
+char *kc_xstrndup_at(const char *s, size_t n, const char *file, int line)
+{
+	size_t len = strnlen(s, n);
+	char *p = kc_xmalloc_at(len + 1, file, line);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+void sb_init(struct strbuf *sb)
+{
+	sb->buf = NULL;
+	sb->len = 0;
+	sb->cap = 0;
+}
+
+void sb_free(struct strbuf *sb)
+{
+	free(sb->buf);
+	sb_init(sb);
+}
+
+static void sb_reserve(struct strbuf *sb, size_t extra)
+{
+	size_t need = sb->len + extra + 1;
+	xgrow(sb->buf, sb->cap, need);
+}
+
+void sb_append(struct strbuf *sb, const char *s, size_t n)
+{
+	sb_reserve(sb, n);
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
+}
+
+void sb_puts(struct strbuf *sb, const char *s)
+{
+	sb_append(sb, s, strlen(s));
+}
+
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	sb_reserve(sb, (size_t)n);
+	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	sb->len += (size_t)n;
+}
+
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vprintf(sb, fmt, ap);
+	va_end(ap);
+}
+
+char *sb_detach(struct strbuf *sb)
+{
+	char *p = sb->buf ? sb->buf : xstrdup("");
+	sb_init(sb);
+	return p;
+}
+
+int str_ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
