@@ -1,0 +1,615 @@
+/*
+ * yamltree.c - libyaml events folded into a positioned tree.
+ *
+ * libyaml's own document API loses the distinction between plain and
+ * quoted scalars once composed and does not report duplicate keys, so the
+ * tree is built here from parser events with an explicit stack (no
+ * recursion, so nesting depth costs heap, not C stack).
+ */
+#include "yamltree.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "util.h"
+
+/*
+ * Open-addressed set of the keys seen so far in one mapping, so duplicate
+ * detection stays linear even for maps with thousands of labels.  Slots
+ * hold pair index + 1; 0 is empty.
+ */
+struct yt_keyset {
+	size_t cap;
+	size_t used;
+	size_t *slots;
+};
+
+struct yt_frame {
+	struct yt_node *node;
+	size_t cap;	     /* of node->pairs or node->items */
+	struct yt_node *key; /* mapping: key read, value pending */
+	size_t anchor;	     /* index into anchors + 1, 0 when none */
+	uint64_t weight;     /* nodes in this subtree, aliases expanded */
+	struct yt_keyset keys;
+};
+
+struct yt_anchor {
+	char *name;
+	struct yt_node *node;
+	uint64_t weight;
+	bool complete; /* false while the anchored collection is still open */
+};
+
+struct yt_builder {
+	struct yt_stream *s;
+	const char *text;
+	size_t text_len;
+	struct kerf_error *err;
+
+	size_t nodes_cap;
+	size_t docs_cap;
+
+	struct yt_frame *frames;
+	size_t n_frames, frames_cap;
+
+	struct yt_anchor *anchors;
+	size_t n_anchors, anchors_cap;
+	uint64_t alias_weight;
+
+	struct yt_node *root;
+	bool have_root;
+};
+
+int yt_verror(struct kerf_error *err, int code, const struct yt_node *at, const char *fmt,
+	      va_list ap)
+{
+	char msg[KERF_ERROR_MSG_MAX];
+
+	if (!err)
+		return code;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (at)
+		return yt_error_at(err, code, at->file, at->line, at->column, "%s", msg);
+	return yt_error_at(err, code, NULL, 0, 0, "%s", msg);
+}
+
+int yt_error(struct kerf_error *err, int code, const struct yt_node *at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	yt_verror(err, code, at, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int yt_error_at(struct kerf_error *err, int code, const char *file, unsigned line, unsigned column,
+		const char *fmt, ...)
+{
+	char msg[KERF_ERROR_MSG_MAX];
+	va_list ap;
+
+	if (!err)
+		return code;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (file)
+		kerf_error_set(err, code, "%s:%u:%u: %s", file, line, column, msg);
+	else
+		kerf_error_set(err, code, "%s", msg);
+	err->line = file ? line : 0;
+	err->column = file ? column : 0;
+	return code;
+}
+
+/* ------------------------------------------------------------- queries */
+
+static bool yt_key_is(const struct yt_node *k, const char *key, size_t klen)
+{
+	return k->type == YT_SCALAR && k->len == klen && memcmp(k->scalar, key, klen) == 0;
+}
+
+const struct yt_pair *yt_map_pair(const struct yt_node *map, const char *key)
+{
+	if (!map || map->type != YT_MAP || !key)
+		return NULL;
+	size_t klen = strlen(key);
+	for (size_t i = 0; i < map->n; i++)
+		if (yt_key_is(map->pairs[i].key, key, klen))
+			return &map->pairs[i];
+	return NULL;
+}
+
+const struct yt_node *yt_map_get(const struct yt_node *map, const char *key)
+{
+	const struct yt_pair *p = yt_map_pair(map, key);
+	return p ? p->value : NULL;
+}
+
+bool yt_is_null(const struct yt_node *n)
+{
+	if (!n)
+		return true;
+	if (n->type != YT_SCALAR || !n->plain)
+		return false;
+	return n->len == 0 || strcmp(n->scalar, "~") == 0 || strcmp(n->scalar, "null") == 0 ||
+	       strcmp(n->scalar, "Null") == 0 || strcmp(n->scalar, "NULL") == 0;
+}
+
+const char *yt_type_name(const struct yt_node *n)
+{
+	if (!n)
+		return "nothing";
+	switch (n->type) {
+	case YT_SCALAR:
+		return yt_is_null(n) ? "null" : "a string";
+	case YT_MAP:
+		return "a mapping";
+	case YT_SEQ:
+		return "a list";
+	}
+	return "an unknown node";
+}
+
+const char *yt_scalar_str(const struct yt_node *n)
+{
+	if (!n || n->type != YT_SCALAR || strlen(n->scalar) != n->len)
+		return NULL;
+	return n->scalar;
+}
+
+int yt_get_bool(const struct yt_node *n, bool *out)
+{
+	static const char *const yes[] = {"true", "True", "TRUE"};
+	static const char *const no[] = {"false", "False", "FALSE"};
+
+	if (!n || n->type != YT_SCALAR || !n->plain)
+		return KERF_E_INVALID;
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(n->scalar, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcmp(n->scalar, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return KERF_E_INVALID;
+}
+
+int yt_get_int64(const struct yt_node *n, int64_t *out)
+{
+	const char *p;
+	bool neg = false;
+	uint64_t v = 0;
+	/* The magnitude of INT64_MIN is one more than INT64_MAX. */
+	uint64_t limit;
+
+	if (!n || n->type != YT_SCALAR || !n->plain || n->len != strlen(n->scalar))
+		return KERF_E_INVALID;
+	p = n->scalar;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (*p == '\0')
+		return KERF_E_INVALID;
+	/* YAML 1.1 reads 010 as octal and 1.2 as decimal: refuse to guess. */
+	if (p[0] == '0' && p[1] != '\0')
+		return KERF_E_INVALID;
+	limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return KERF_E_INVALID;
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (limit - d) / 10)
+			return KERF_E_RANGE;
+		v = v * 10 + d;
+	}
+	if (neg)
+		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	else
+		*out = (int64_t)v;
+	return 0;
+}
+
+/* ------------------------------------------------------------- freeing */
+
+void yt_stream_free(struct yt_stream *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		struct yt_node *n = s->nodes[i];
+		free(n->scalar);
+		free(n->pairs);
+		free(n->items);
+		free(n);
+	}
+	free(s->nodes);
+	free(s->docs);
+	free(s->file);
+	free(s);
+}
+
+/* ------------------------------------------------------------- building */
+
+static uint64_t yt_sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t yt_hash(const char *s, size_t len)
+{
+	/* FNV-1a: keys are short and attacker hashing is bounded by the file cap. */
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void yt_keyset_insert(struct yt_keyset *ks, const struct yt_pair *pairs, size_t idx);
+
+static void yt_keyset_grow(struct yt_keyset *ks, const struct yt_pair *pairs)
+{
+	size_t old_cap = ks->cap;
+	size_t *old = ks->slots;
+
+	ks->cap = old_cap ? old_cap * 2 : 16;
+	ks->slots = xcalloc(ks->cap, sizeof(*ks->slots));
+	ks->used = 0;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i])
+			yt_keyset_insert(ks, pairs, old[i] - 1);
+	free(old);
+}
+
+static void yt_keyset_insert(struct yt_keyset *ks, const struct yt_pair *pairs, size_t idx)
+{
+	/* Kept at most half full so probing stays short. */
+	if ((ks->used + 1) * 2 > ks->cap)
+		yt_keyset_grow(ks, pairs);
+	const struct yt_node *k = pairs[idx].key;
+	size_t mask = ks->cap - 1;
+	size_t i = (size_t)yt_hash(k->scalar, k->len) & mask;
+	while (ks->slots[i])
+		i = (i + 1) & mask;
+	ks->slots[i] = idx + 1;
+	ks->used++;
+}
+
+static bool yt_keyset_has(const struct yt_keyset *ks, const struct yt_pair *pairs,
+			  const struct yt_node *k)
+{
+	if (!ks->cap)
+		return false;
+	size_t mask = ks->cap - 1;
+	size_t i = (size_t)yt_hash(k->scalar, k->len) & mask;
+	for (; ks->slots[i]; i = (i + 1) & mask)
+		if (yt_key_is(pairs[ks->slots[i] - 1].key, k->scalar, k->len))
+			return true;
+	return false;
+}
+
+static struct yt_node *yt_new_node(struct yt_builder *b, enum yt_type type, yaml_mark_t mark)
+{
+	struct yt_stream *s = b->s;
+	struct yt_node *n = xcalloc(1, sizeof(*n));
+
+	n->type = type;
+	n->line = (unsigned)mark.line + 1;
+	n->column = (unsigned)mark.column + 1;
+	n->file = s->file;
+	xgrow(s->nodes, b->nodes_cap, s->n_nodes + 1);
+	s->nodes[s->n_nodes++] = n;
+	return n;
+}
+
+static int yt_add_anchor(struct yt_builder *b, const yaml_char_t *name, struct yt_node *node,
+			 bool complete)
+{
+	xgrow(b->anchors, b->anchors_cap, b->n_anchors + 1);
+	struct yt_anchor *a = &b->anchors[b->n_anchors++];
+	a->name = xstrdup((const char *)name);
+	a->node = node;
+	a->weight = 1;
+	a->complete = complete;
+	return (int)b->n_anchors;
+}
+
+/* Hangs a finished node (or an alias target) under the open collection. */
+static int yt_attach(struct yt_builder *b, struct yt_node *n, uint64_t weight)
+{
+	if (b->n_frames == 0) {
+		if (b->have_root)
+			return yt_error(b->err, KERF_E_INTERNAL, n,
+					"second root node in a document");
+		b->root = n;
+		b->have_root = true;
+		return 0;
+	}
+
+	struct yt_frame *f = &b->frames[b->n_frames - 1];
+	struct yt_node *parent = f->node;
+
+	f->weight = yt_sat_add(f->weight, weight);
+	if (parent->type == YT_SEQ) {
+		xgrow(parent->items, f->cap, parent->n + 1);
+		parent->items[parent->n++] = n;
+		return 0;
+	}
+	if (!f->key) {
+		if (n->type != YT_SCALAR)
+			return yt_error(b->err, KERF_E_PARSE, n,
+					"a mapping key must be a scalar, got %s", yt_type_name(n));
+		if (yt_keyset_has(&f->keys, parent->pairs, n))
+			return yt_error(b->err, KERF_E_PARSE, n, "duplicate key \"%s\"", n->scalar);
+		f->key = n;
+		return 0;
+	}
+	xgrow(parent->pairs, f->cap, parent->n + 1);
+	parent->pairs[parent->n].key = f->key;
+	parent->pairs[parent->n].value = n;
+	yt_keyset_insert(&f->keys, parent->pairs, parent->n);
+	parent->n++;
+	f->key = NULL;
+	return 0;
+}
+
+static int yt_open(struct yt_builder *b, enum yt_type type, const yaml_event_t *ev,
+		   const yaml_char_t *anchor)
+{
+	struct yt_node *n = yt_new_node(b, type, ev->start_mark);
+
+	if (b->n_frames >= YT_MAX_DEPTH)
+		return yt_error(b->err, KERF_E_PARSE, n, "nesting deeper than %d levels",
+				YT_MAX_DEPTH);
+	xgrow(b->frames, b->frames_cap, b->n_frames + 1);
+	struct yt_frame *f = &b->frames[b->n_frames++];
+	memset(f, 0, sizeof(*f));
+	f->node = n;
+	f->weight = 1;
+	if (anchor)
+		f->anchor = (size_t)yt_add_anchor(b, anchor, n, false);
+	return 0;
+}
+
+static int yt_close(struct yt_builder *b)
+{
+	struct yt_frame f = b->frames[--b->n_frames];
+
+	free(f.keys.slots);
+	if (f.anchor) {
+		b->anchors[f.anchor - 1].complete = true;
+		b->anchors[f.anchor - 1].weight = f.weight;
+	}
+	if (f.key)
+		return yt_error(b->err, KERF_E_INTERNAL, f.key, "mapping key without a value");
+	return yt_attach(b, f.node, f.weight);
+}
+
+static int yt_scalar(struct yt_builder *b, const yaml_event_t *ev)
+{
+	const char *value = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	bool plain =
+	    ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && ev->data.scalar.plain_implicit;
+
+	/* "---" followed by nothing is an empty document, not an empty string. */
+	if (b->n_frames == 0 && plain && len == 0 && !ev->data.scalar.anchor) {
+		b->have_root = true;
+		return 0;
+	}
+	struct yt_node *n = yt_new_node(b, YT_SCALAR, ev->start_mark);
+	n->scalar = xmalloc(len + 1);
+	memcpy(n->scalar, value, len);
+	n->scalar[len] = '\0';
+	n->len = len;
+	n->plain = plain;
+	if (ev->data.scalar.anchor)
+		yt_add_anchor(b, ev->data.scalar.anchor, n, true);
+	return yt_attach(b, n, 1);
+}
+
+static int yt_alias(struct yt_builder *b, const yaml_event_t *ev)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	unsigned line = (unsigned)ev->start_mark.line + 1,
+		 col = (unsigned)ev->start_mark.column + 1;
+
+	/* Later anchors of the same name shadow earlier ones (YAML 1.2 7.1). */
+	for (size_t i = b->n_anchors; i-- > 0;) {
+		struct yt_anchor *a = &b->anchors[i];
+		if (strcmp(a->name, name) != 0)
+			continue;
+		if (!a->complete)
+			return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+					   "alias \"%s\" refers to a node that contains it", name);
+		b->alias_weight = yt_sat_add(b->alias_weight, a->weight);
+		if (b->alias_weight > YT_MAX_ALIAS_NODES)
+			return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+					   "aliases expand to more than %u nodes",
+					   YT_MAX_ALIAS_NODES);
+		return yt_attach(b, a->node, a->weight);
+	}
+	return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col, "undefined alias \"%s\"",
+			   name);
+}
+
+/* libyaml reports reader errors (bad UTF-8, control bytes) by byte offset only. */
+static void yt_offset_position(const char *text, size_t len, size_t off, unsigned *line,
+			       unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+static int yt_parser_error(struct yt_builder *b, const yaml_parser_t *p)
+{
+	const char *file = b->s->file;
+	const char *problem = p->problem ? p->problem : "syntax error";
+	unsigned line, col;
+
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return kerf_error_set(b->err, KERF_E_NOMEM, "%s: out of memory parsing YAML", file);
+	case YAML_READER_ERROR:
+		yt_offset_position(b->text, b->text_len, p->problem_offset, &line, &col);
+		if (p->problem_value != -1)
+			return yt_error_at(b->err, KERF_E_PARSE, file, line, col, "%s (0x%02X)",
+					   problem, (unsigned)p->problem_value);
+		return yt_error_at(b->err, KERF_E_PARSE, file, line, col, "%s", problem);
+	default:
+		break;
+	}
+	line = (unsigned)p->problem_mark.line + 1;
+	col = (unsigned)p->problem_mark.column + 1;
+	if (p->context)
+		return yt_error_at(b->err, KERF_E_PARSE, file, line, col,
+				   "%s (%s at line %u, column %u)", problem, p->context,
+				   (unsigned)p->context_mark.line + 1,
+				   (unsigned)p->context_mark.column + 1);
+	return yt_error_at(b->err, KERF_E_PARSE, file, line, col, "%s", problem);
+}
+
+static int yt_event(struct yt_builder *b, const yaml_event_t *ev, bool *done)
+{
+	struct yt_stream *s = b->s;
+
+	switch (ev->type) {
+	case YAML_STREAM_START_EVENT:
+	case YAML_NO_EVENT:
+		return 0;
+	case YAML_STREAM_END_EVENT:
+		*done = true;
+		return 0;
+	case YAML_DOCUMENT_START_EVENT:
+		xgrow(s->docs, b->docs_cap, s->n + 1);
+		s->docs[s->n].root = NULL;
+		s->docs[s->n].line = (unsigned)ev->start_mark.line + 1;
+		s->n++;
+		b->root = NULL;
+		b->have_root = false;
+		return 0;
+	case YAML_DOCUMENT_END_EVENT:
+		s->docs[s->n - 1].root = b->root;
+		/* Anchors are scoped to one document. */
+		for (size_t i = 0; i < b->n_anchors; i++)
+			free(b->anchors[i].name);
+		b->n_anchors = 0;
+		return 0;
+	case YAML_ALIAS_EVENT:
+		return yt_alias(b, ev);
+	case YAML_SCALAR_EVENT:
+		return yt_scalar(b, ev);
+	case YAML_SEQUENCE_START_EVENT:
+		return yt_open(b, YT_SEQ, ev, ev->data.sequence_start.anchor);
+	case YAML_MAPPING_START_EVENT:
+		return yt_open(b, YT_MAP, ev, ev->data.mapping_start.anchor);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		return yt_close(b);
+	}
+	return kerf_error_set(b->err, KERF_E_INTERNAL, "%s: unexpected YAML event %d", s->file,
+			      (int)ev->type);
+}
+
+int yt_parse_string(const char *name, const char *text, size_t len, struct yt_stream **out,
+		    struct kerf_error *err)
+{
+	struct yt_builder b;
+	yaml_parser_t parser;
+	bool done = false;
+	int rc = 0;
+
+	if (!text || !out)
+		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_string: NULL argument");
+	memset(&b, 0, sizeof(b));
+	b.s = xcalloc(1, sizeof(*b.s));
+	b.s->file = xstrdup(name ? name : "<string>");
+	b.text = text;
+	b.text_len = len;
+	b.err = err;
+
+	if (!yaml_parser_initialize(&parser)) {
+		yt_stream_free(b.s);
+		return kerf_error_set(err, KERF_E_NOMEM, "%s: out of memory parsing YAML",
+				      name ? name : "<string>");
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done && rc == 0) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = yt_parser_error(&b, &parser);
+			break;
+		}
+		rc = yt_event(&b, &ev, &done);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+
+	for (size_t i = 0; i < b.n_frames; i++)
+		free(b.frames[i].keys.slots);
+	free(b.frames);
+	for (size_t i = 0; i < b.n_anchors; i++)
+		free(b.anchors[i].name);
+	free(b.anchors);
+	if (rc) {
+		yt_stream_free(b.s);
+		return rc;
+	}
+	*out = b.s;
+	return 0;
+}
+
+int yt_parse_file(const char *path, struct yt_stream **out, struct kerf_error *err)
+{
+	struct strbuf sb;
+	char chunk[65536];
+	FILE *f;
+	int rc;
+
+	if (!path || !out)
+		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_file: NULL argument");
+	f = fopen(path, "rb");
+	if (!f)
+		return kerf_error_set(err, KERF_E_IO, "%s: cannot open: %s", path, strerror(errno));
+	sb_init(&sb);
+	for (;;) {
+		size_t got = fread(chunk, 1, sizeof(chunk), f);
+		if (got)
+			sb_append(&sb, chunk, got);
+		if (sb.len > YT_MAX_FILE_BYTES) {
+			fclose(f);
+			sb_free(&sb);
+			return kerf_error_set(err, KERF_E_RANGE, "%s: larger than %u bytes", path,
+					      YT_MAX_FILE_BYTES);
+		}
+		if (got < sizeof(chunk))
+			break;
+	}
+	if (ferror(f)) {
+		int e = errno;
+		fclose(f);
+		sb_free(&sb);
+		return kerf_error_set(err, KERF_E_IO, "%s: cannot read: %s", path, strerror(e));
+	}
+	fclose(f);
+	rc = yt_parse_string(path, sb.buf ? sb.buf : "", sb.len, out, err);
+	sb_free(&sb);
+	return rc;
+}

@@ -1,0 +1,135 @@
+/*
+ * yamltree.h - YAML loaded into a small neutral tree with positions.
+ *
+ * Everything kerf reads from YAML (kerf.yaml, manifests) goes through this
+ * tree, so every error can name file:line:column.  Built with libyaml's
+ * event API; aliases are expanded by sharing the anchored node (so a node
+ * reached through an alias reports the anchor's position), duplicate
+ * mapping keys are errors.  Tags are ignored except that an explicitly
+ * tagged scalar ("!!str true") is not plain.  Merge keys ("<<") are ordinary
+ * keys.
+ */
+#ifndef KERF_CORE_YAMLTREE_H
+#define KERF_CORE_YAMLTREE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kerf/error.h>
+
+enum yt_type {
+	YT_SCALAR,
+	YT_MAP,
+	YT_SEQ,
+};
+
+struct yt_node;
+
+struct yt_pair {
+	struct yt_node *key; /* always a scalar */
+	struct yt_node *value;
+};
+
+struct yt_node {
+	enum yt_type type;
+	unsigned line;	  /* 1-based */
+	unsigned column;  /* 1-based */
+	const char *file; /* owned by the stream */
+	/* YT_SCALAR */
+	char *scalar; /* NUL-terminated */
+	size_t len;
+	bool plain; /* unquoted, so "null"/"true" carry their YAML meaning */
+	/* YT_MAP: pairs in document order; YT_SEQ: items */
+	size_t n;
+	struct yt_pair *pairs;
+	struct yt_node **items;
+};
+
+struct yt_doc {
+	struct yt_node *root; /* NULL for an empty document ("---" alone) */
+	unsigned line;	      /* where the document starts */
+};
+
+struct yt_stream {
+	char *file;
+	size_t n;
+	struct yt_doc *docs;
+	/*
+	 * Every node of every document, each exactly once.  An alias shares
+	 * the anchored node, so the tree is a DAG and cannot be freed by
+	 * walking it; yt_stream_free releases this list instead.
+	 */
+	size_t n_nodes;
+	struct yt_node **nodes;
+};
+
+/*
+ * Parses every document of a file or a buffer (`name` is what messages call
+ * it).  On a syntax error returns KERF_E_PARSE with "file:line:column: ..."
+ * in err and err->line/column set; KERF_E_IO when the file cannot be read.
+ */
+int yt_parse_file(const char *path, struct yt_stream **out, struct kerf_error *err);
+int yt_parse_string(const char *name, const char *text, size_t len, struct yt_stream **out,
+		    struct kerf_error *err);
+void yt_stream_free(struct yt_stream *s);
+
+/*
+ * Limits that keep hostile input from exhausting memory or the stack of code
+ * that walks the tree recursively.  An alias costs the size of the subtree
+ * it repeats, so "billion laughs" documents fail instead of expanding.
+ */
+#define YT_MAX_FILE_BYTES (64u << 20)
+#define YT_MAX_DEPTH 256
+#define YT_MAX_ALIAS_NODES 1000000u
+
+/* The value for key in a map node, or NULL (also when map is not a map). */
+const struct yt_node *yt_map_get(const struct yt_node *map, const char *key);
+
+/* The pair for key in a map node, or NULL; for errors positioned at the key. */
+const struct yt_pair *yt_map_pair(const struct yt_node *map, const char *key);
+
+/* True for a plain scalar "", "~", "null", "Null", "NULL", and for NULL. */
+bool yt_is_null(const struct yt_node *n);
+
+/*
+ * Short name of a node's type for messages: "a string", "a mapping",
+ * "a list", or "null" for a null scalar.
+ */
+const char *yt_type_name(const struct yt_node *n);
+
+/*
+ * The text of a scalar, or NULL when n is not a scalar or the text holds a
+ * NUL byte (which no kerf string may carry).
+ */
+const char *yt_scalar_str(const struct yt_node *n);
+
+/*
+ * A plain scalar true/True/TRUE or false/False/FALSE, the booleans YAML 1.1
+ * and 1.2 agree on; yes/no/on/off and quoted text are not booleans.
+ * Returns 0 or KERF_E_INVALID.
+ */
+int yt_get_bool(const struct yt_node *n, bool *out);
+
+/*
+ * A plain decimal integer with an optional sign.  Returns 0, KERF_E_INVALID
+ * for anything else (quoted, hex, "1e3", "1_000") or KERF_E_RANGE when it
+ * does not fit in int64.
+ */
+int yt_get_int64(const struct yt_node *n, int64_t *out);
+
+/*
+ * Records an error positioned at node `at`: the message becomes
+ * "file:line:column: <formatted>", err->line and err->column are set, and
+ * code is returned.
+ */
+int yt_error(struct kerf_error *err, int code, const struct yt_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int yt_verror(struct kerf_error *err, int code, const struct yt_node *at, const char *fmt,
+	      va_list ap) __attribute__((format(printf, 4, 0)));
+/* The same for a position without a node (file may be NULL: no prefix). */
+int yt_error_at(struct kerf_error *err, int code, const char *file, unsigned line, unsigned column,
+		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+#endif
