@@ -1,0 +1,1639 @@
+/*
+ * manifest.c - loading manifest files: documents are dispatched by
+ * apiVersion and kind, Karpenter objects are read field by field with
+ * strict decoding, and every problem becomes a positioned diagnostic.
+ *
+ * Reading and validating go together: each field is checked against the
+ * CRD (type, enum, pattern, bounds) as it is stored, and the cross-field
+ * CEL rules run once the object is read.  An object with any diagnostic is
+ * freed and left out of the set.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <kerf/requirements.h>
+
+#include "manifest.h"
+
+/* ------------------------------------------------------------- context */
+
+void mf_ctx_init(struct mf_ctx *c, struct mf_diags *diags, const char *kind,
+		 const struct yt_node *doc)
+{
+	memset(c, 0, sizeof(*c));
+	c->diags = diags;
+	c->kind = kind;
+	c->doc = doc;
+	c->first = diags ? diags->n : 0;
+	sb_init(&c->path);
+}
+
+/* Puts this object's diagnostics in file order (stable: insertion sort). */
+static void sort_diags(struct mf_ctx *c)
+{
+	struct mf_diag *d;
+
+	if (!c->diags)
+		return;
+	d = c->diags->items;
+	for (size_t i = c->first + 1; i < c->diags->n; i++) {
+		struct mf_diag t = d[i];
+		size_t j = i;
+		while (j > c->first && (d[j - 1].line > t.line ||
+					(d[j - 1].line == t.line && d[j - 1].column > t.column))) {
+			d[j] = d[j - 1];
+			j--;
+		}
+		d[j] = t;
+	}
+}
+
+void mf_ctx_clear(struct mf_ctx *c)
+{
+	sort_diags(c);
+	sb_free(&c->path);
+	free(c->name);
+	c->name = NULL;
+}
+
+static void diag_add(struct mf_diags *d, char *message, unsigned line, unsigned column)
+{
+	d->items = xrealloc(d->items, (d->n + 1) * sizeof(*d->items));
+	d->items[d->n].message = message;
+	d->items[d->n].line = line;
+	d->items[d->n].column = column;
+	d->items[d->n].code = KERF_E_CONFIG;
+	d->n++;
+}
+
+void mf_error(struct mf_ctx *c, const struct yt_node *at, const char *fmt, ...)
+{
+	struct strbuf sb;
+	va_list ap;
+
+	if (!at)
+		at = c->doc;
+	c->nerr++;
+	if (!c->diags)
+		return;
+	sb_init(&sb);
+	sb_printf(&sb, "%s:%u:%u: ", at && at->file ? at->file : "<input>", at ? at->line : 0,
+		  at ? at->column : 0);
+	if (c->kind)
+		sb_printf(&sb, "%s/%s: ", c->kind, c->name ? c->name : "(unnamed)");
+	if (c->path.len)
+		sb_printf(&sb, "%s: ", c->path.buf);
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	diag_add(c->diags, sb_detach(&sb), at ? at->line : 0, at ? at->column : 0);
+}
+
+size_t mf_push(struct mf_ctx *c, const char *field)
+{
+	size_t mark = c->path.len;
+
+	if (c->path.len)
+		sb_puts(&c->path, ".");
+	sb_puts(&c->path, field);
+	return mark;
+}
+
+size_t mf_push_index(struct mf_ctx *c, size_t i)
+{
+	size_t mark = c->path.len;
+
+	sb_printf(&c->path, "[%zu]", i);
+	return mark;
+}
+
+size_t mf_push_key(struct mf_ctx *c, const char *key)
+{
+	size_t mark = c->path.len;
+
+	sb_printf(&c->path, "[%s]", key);
+	return mark;
+}
+
+void mf_pop(struct mf_ctx *c, size_t mark)
+{
+	if (c->path.buf && mark <= c->path.len) {
+		c->path.len = mark;
+		c->path.buf[mark] = '\0';
+	}
+}
+
+/* ------------------------------------------------------------- fields */
+
+const struct yt_node *mf_child(const struct yt_node *map, const char *key)
+{
+	const struct yt_node *v;
+
+	if (!map || map->type != YT_MAP)
+		return NULL;
+	v = yt_map_get(map, key);
+	if (!v || (v->type == YT_SCALAR && yt_is_null(v)))
+		return NULL;
+	return v;
+}
+
+/* Levenshtein distance, capped: anything above 8 is reported as 9. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[65];
+
+	if (la > 64 || lb > 64)
+		return 9;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = diag + cost;
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb] > 8 ? 9 : row[lb];
+}
+
+static const char *suggest(const char *name, const char *const *known)
+{
+	const char *best = NULL;
+	size_t best_d = 9, len = strlen(name);
+	size_t limit = len >= 10 ? 3 : (len >= 4 ? 2 : 1);
+
+	for (size_t i = 0; known[i]; i++) {
+		size_t d;
+		if (strcasecmp(name, known[i]) == 0)
+			return known[i];
+		d = edit_distance(name, known[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = known[i];
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}
+
+bool mf_known_fields(struct mf_ctx *c, const struct yt_node *map, const char *const *known)
+{
+	bool ok = true;
+
+	if (!map || map->type != YT_MAP)
+		return true;
+	for (size_t i = 0; i < map->n; i++) {
+		const char *k = map->pairs[i].key->scalar;
+		const char *s;
+		bool found = false;
+		size_t m;
+
+		for (size_t j = 0; known[j] && !found; j++)
+			found = strcmp(k, known[j]) == 0;
+		if (found)
+			continue;
+		ok = false;
+		m = mf_push(c, k);
+		s = suggest(k, known);
+		if (s)
+			mf_error(c, map->pairs[i].key,
+				 "unknown field \"%s\" (did you mean \"%s\"?)", k, s);
+		else
+			mf_error(c, map->pairs[i].key, "unknown field \"%s\"", k);
+		mf_pop(c, m);
+	}
+	return ok;
+}
+
+void mf_missing(struct mf_ctx *c, const struct yt_node *map, const char *field)
+{
+	size_t m = mf_push(c, field);
+
+	mf_error(c, map, "required field is missing");
+	mf_pop(c, m);
+}
+
+/* ------------------------------------------------------------- scalars */
+
+enum scalar_kind {
+	SK_STRING,
+	SK_NULL,
+	SK_BOOL,
+	SK_INT,
+	SK_FLOAT,
+};
+
+static const char *const yaml_true[] = {"y",	"Y",	"yes", "Yes", "YES", "true",
+					"True", "TRUE", "on",  "On",  "ON",  NULL};
+static const char *const yaml_false[] = {"n",	  "N",	   "no",  "No",	 "NO",	"false",
+					 "False", "FALSE", "off", "Off", "OFF", NULL};
+
+static int str_in(const char *s, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++) {
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? and .inf/.nan */
+static bool looks_float(const char *s)
+{
+	static const char *const special[] = {".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN", NULL};
+	size_t a = 0, b = 0;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	if (str_in(s, special))
+		return true;
+	while (*s >= '0' && *s <= '9') {
+		s++;
+		a++;
+	}
+	if (*s == '.') {
+		s++;
+		while (*s >= '0' && *s <= '9') {
+			s++;
+			b++;
+		}
+	}
+	if (a == 0 && b == 0)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		size_t e = 0;
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		while (*s >= '0' && *s <= '9') {
+			s++;
+			e++;
+		}
+		if (e == 0)
+			return false;
+	}
+	return *s == '\0';
+}
+
+/* Integer text as YAML 1.1 (go-yaml v2, which Kubernetes uses) reads it, or false. */
+static bool yaml_int(const char *s, int64_t *out)
+{
+	bool neg = false;
+	uint64_t v = 0;
+	int base = 10;
+	const char *p = s;
+
+	if (*p == '+' || *p == '-') {
+		neg = *p == '-';
+		p++;
+	}
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	} else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B')) {
+		base = 2;
+		p += 2;
+	} else if (p[0] == '0' && p[1] != '\0') {
+		base = 8;
+		p++;
+	}
+	if (!*p || *p == '_')
+		return false;
+	for (; *p; p++) {
+		int d;
+		if (*p == '_')
+			continue;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			return false;
+		if (d >= base)
+			return false;
+		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return false;
+		v = v * (uint64_t)base + (uint64_t)d;
+	}
+	if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+		return false;
+	if (out)
+		*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return true;
+}
+
+static enum scalar_kind scalar_kind(const struct yt_node *n)
+{
+	if (!n->plain)
+		return SK_STRING;
+	if (yt_is_null(n))
+		return SK_NULL;
+	if (str_in(n->scalar, yaml_true) || str_in(n->scalar, yaml_false))
+		return SK_BOOL;
+	if (yaml_int(n->scalar, NULL))
+		return SK_INT;
+	if (looks_float(n->scalar))
+		return SK_FLOAT;
+	return SK_STRING;
+}
+
+static const char *kind_name(const struct yt_node *n)
+{
+	if (n->type != YT_SCALAR)
+		return yt_type_name(n);
+	switch (scalar_kind(n)) {
+	case SK_NULL:
+		return "null";
+	case SK_BOOL:
+		return "a boolean";
+	case SK_INT:
+		return "an integer";
+	case SK_FLOAT:
+		return "a number";
+	case SK_STRING:
+		break;
+	}
+	return "a string";
+}
+
+bool mf_is_map(struct mf_ctx *c, const struct yt_node *n)
+{
+	if (n->type == YT_MAP)
+		return true;
+	mf_error(c, n, "must be a mapping, not %s", kind_name(n));
+	return false;
+}
+
+bool mf_is_seq(struct mf_ctx *c, const struct yt_node *n)
+{
+	if (n->type == YT_SEQ)
+		return true;
+	mf_error(c, n, "must be a list, not %s", kind_name(n));
+	return false;
+}
+
+const char *mf_str(struct mf_ctx *c, const struct yt_node *n)
+{
+	if (n->type == YT_SCALAR && scalar_kind(n) == SK_STRING)
+		return n->scalar;
+	if (n->type == YT_SCALAR)
+		mf_error(c, n, "must be a string, not %s (quote it: \"%s\")", kind_name(n),
+			 n->scalar);
+	else
+		mf_error(c, n, "must be a string, not %s", kind_name(n));
+	return NULL;
+}
+
+bool mf_int(struct mf_ctx *c, const struct yt_node *n, int64_t *out)
+{
+	if (n->type == YT_SCALAR && scalar_kind(n) == SK_INT && yaml_int(n->scalar, out))
+		return true;
+	mf_error(c, n, "must be an integer, not %s", kind_name(n));
+	return false;
+}
+
+bool mf_bool(struct mf_ctx *c, const struct yt_node *n, bool *out)
+{
+	if (n->type == YT_SCALAR && scalar_kind(n) == SK_BOOL) {
+		*out = str_in(n->scalar, yaml_true);
+		return true;
+	}
+	mf_error(c, n, "must be a boolean, not %s", kind_name(n));
+	return false;
+}
+
+const char *mf_quantity_text(struct mf_ctx *c, const struct yt_node *n)
+{
+	if (n->type == YT_SCALAR) {
+		enum scalar_kind k = scalar_kind(n);
+		if (k == SK_STRING || k == SK_INT || k == SK_FLOAT)
+			return n->scalar;
+	}
+	mf_error(c, n, "must be a quantity (a number or a string), not %s", kind_name(n));
+	return NULL;
+}
+
+bool mf_string_map(struct mf_ctx *c, const struct yt_node *n, struct kerf_labels *out)
+{
+	bool ok = true;
+
+	if (!mf_is_map(c, n))
+		return false;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct yt_node *v = n->pairs[i].value;
+		size_t m = mf_push_key(c, n->pairs[i].key->scalar);
+		const char *s = NULL;
+
+		if (v->type == YT_SCALAR && yt_is_null(v) && v->plain)
+			s = "";
+		else
+			s = mf_str(c, v);
+		if (!s)
+			ok = false;
+		else if (kerf_labels_set(out, n->pairs[i].key->scalar, s) != 0)
+			mf_error(c, v, "out of memory");
+		mf_pop(c, m);
+	}
+	return ok;
+}
+
+/* ---------------------------------------------------------------- time */
+
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+bool mf_parse_time(const char *s, int64_t *out_ms)
+{
+	int y, mo, d, h, mi, se, ms = 0, oh = 0, om = 0, sign = 0;
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	const char *p;
+
+	if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+	    !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    !digits(s + 17, 2, &se))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
+		return false;
+	p = s + 19;
+	if (*p == '.') {
+		int nd = 0;
+		p++;
+		if (*p < '0' || *p > '9')
+			return false;
+		while (*p >= '0' && *p <= '9') {
+			if (nd < 3)
+				ms = ms * 10 + (*p - '0');
+			nd++;
+			p++;
+		}
+		for (; nd < 3; nd++)
+			ms *= 10;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '-' ? -1 : 1;
+		if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om) || oh > 23 ||
+		    om > 59)
+			return false;
+		p += 6;
+	} else {
+		return false;
+	}
+	if (*p)
+		return false;
+	*out_ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) -
+		   sign * (oh * 3600 + om * 60)) *
+		      1000 +
+		  ms;
+	return true;
+}
+
+/* ------------------------------------------------------------ metadata */
+
+static void parse_owner_refs(struct mf_ctx *c, const struct yt_node *n, struct kerf_meta *meta)
+{
+	static const char *const fields[] = {
+	    "apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion", NULL};
+	static const char *const required[] = {"apiVersion", "kind", "name", "uid", NULL};
+
+	if (!mf_is_seq(c, n))
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct yt_node *it = n->items[i], *v;
+		size_t mi = mf_push_index(c, i);
+		bool controller = false, b;
+
+		if (mf_is_map(c, it)) {
+			mf_known_fields(c, it, fields);
+			for (size_t f = 0; required[f]; f++) {
+				size_t m;
+				if (!(v = mf_child(it, required[f]))) {
+					mf_missing(c, it, required[f]);
+					continue;
+				}
+				m = mf_push(c, required[f]);
+				mf_str(c, v);
+				mf_pop(c, m);
+			}
+			if ((v = mf_child(it, "blockOwnerDeletion")) != NULL) {
+				size_t m = mf_push(c, "blockOwnerDeletion");
+				mf_bool(c, v, &b);
+				mf_pop(c, m);
+			}
+			if ((v = mf_child(it, "controller")) != NULL) {
+				size_t m = mf_push(c, "controller");
+				mf_bool(c, v, &controller);
+				mf_pop(c, m);
+			}
+			if (controller && !meta->owner_kind) {
+				const struct yt_node *k = mf_child(it, "kind");
+				const struct yt_node *nm = mf_child(it, "name");
+				if (k && nm && k->type == YT_SCALAR && nm->type == YT_SCALAR) {
+					meta->owner_kind = xstrdup(k->scalar);
+					meta->owner_name = xstrdup(nm->scalar);
+				}
+			}
+		}
+		mf_pop(c, mi);
+	}
+}
+
+static void check_label_syntax(struct mf_ctx *c, const struct yt_node *map, bool values)
+{
+	char why[256];
+
+	if (!map || map->type != YT_MAP)
+		return;
+	for (size_t i = 0; i < map->n; i++) {
+		const struct yt_node *k = map->pairs[i].key, *v = map->pairs[i].value;
+		size_t m = mf_push_key(c, k->scalar);
+		if (!kerf_label_key_valid(k->scalar, why, sizeof(why)))
+			mf_error(c, k, "%s", why);
+		else if (values && v->type == YT_SCALAR &&
+			 !kerf_label_value_valid(v->scalar, why, sizeof(why)))
+			mf_error(c, v, "%s", why);
+		mf_pop(c, m);
+	}
+}
+
+static void parse_metadata(struct mf_ctx *c, const struct yt_node *doc, struct kerf_meta *meta)
+{
+	static const char *const fields[] = {"name",
+					     "generateName",
+					     "namespace",
+					     "selfLink",
+					     "uid",
+					     "resourceVersion",
+					     "generation",
+					     "creationTimestamp",
+					     "deletionTimestamp",
+					     "deletionGracePeriodSeconds",
+					     "labels",
+					     "annotations",
+					     "ownerReferences",
+					     "finalizers",
+					     "managedFields",
+					     NULL};
+	const struct yt_node *md = mf_child(doc, "metadata"), *v;
+	size_t m0, m;
+	const char *s;
+	int64_t i64;
+
+	if (!md) {
+		mf_missing(c, doc, "metadata");
+		return;
+	}
+	m0 = mf_push(c, "metadata");
+	if (!mf_is_map(c, md)) {
+		mf_pop(c, m0);
+		return;
+	}
+	mf_known_fields(c, md, fields);
+	if (!(v = mf_child(md, "name"))) {
+		mf_missing(c, md, "name");
+	} else {
+		m = mf_push(c, "name");
+		if ((s = mf_str(c, v)) != NULL) {
+			meta->name = xstrdup(s);
+			if (!mf_dns_subdomain(s))
+				mf_error(c, v,
+					 "\"%s\" is not a valid name: a lowercase RFC 1123 "
+					 "subdomain of at most 253 characters ([a-z0-9.-], "
+					 "alphanumeric at both ends) is required",
+					 s);
+		}
+		mf_pop(c, m);
+	}
+	static const char *const strs[] = {"generateName", "namespace",	      "selfLink",
+					   "uid",	   "resourceVersion", NULL};
+	for (size_t f = 0; strs[f]; f++) {
+		if (!(v = mf_child(md, strs[f])))
+			continue;
+		m = mf_push(c, strs[f]);
+		if ((s = mf_str(c, v)) != NULL) {
+			if (strcmp(strs[f], "namespace") == 0)
+				meta->namespace_ = xstrdup(s);
+			else if (strcmp(strs[f], "uid") == 0)
+				meta->uid = xstrdup(s);
+			else if (strcmp(strs[f], "resourceVersion") == 0)
+				meta->resource_version = xstrdup(s);
+		}
+		mf_pop(c, m);
+	}
+	static const char *const ints[] = {"generation", "deletionGracePeriodSeconds", NULL};
+	for (size_t f = 0; ints[f]; f++) {
+		if (!(v = mf_child(md, ints[f])))
+			continue;
+		m = mf_push(c, ints[f]);
+		mf_int(c, v, &i64);
+		mf_pop(c, m);
+	}
+	static const char *const times[] = {"creationTimestamp", "deletionTimestamp", NULL};
+	for (size_t f = 0; times[f]; f++) {
+		if (!(v = mf_child(md, times[f])))
+			continue;
+		m = mf_push(c, times[f]);
+		if ((s = mf_str(c, v)) != NULL) {
+			if (!mf_parse_time(s, f == 0 ? &meta->creation_ms : &meta->deletion_ms))
+				mf_error(c, v, "\"%s\" is not an RFC 3339 date-time", s);
+		}
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(md, "labels")) != NULL) {
+		m = mf_push(c, "labels");
+		if (mf_string_map(c, v, &meta->labels))
+			check_label_syntax(c, v, true);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(md, "annotations")) != NULL) {
+		m = mf_push(c, "annotations");
+		if (mf_string_map(c, v, &meta->annotations))
+			check_label_syntax(c, v, false);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(md, "finalizers")) != NULL) {
+		m = mf_push(c, "finalizers");
+		if (mf_is_seq(c, v)) {
+			meta->finalizers = xcalloc(v->n ? v->n : 1, sizeof(char *));
+			for (size_t i = 0; i < v->n; i++) {
+				size_t mi = mf_push_index(c, i);
+				if ((s = mf_str(c, v->items[i])) != NULL)
+					meta->finalizers[meta->n_finalizers++] = xstrdup(s);
+				mf_pop(c, mi);
+			}
+		}
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(md, "ownerReferences")) != NULL) {
+		m = mf_push(c, "ownerReferences");
+		parse_owner_refs(c, v, meta);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(md, "managedFields")) != NULL) {
+		m = mf_push(c, "managedFields");
+		mf_is_seq(c, v);
+		mf_pop(c, m);
+	}
+	mf_pop(c, m0);
+}
+
+/*
+ * The common start of every object: a mapping with only the top-level
+ * fields, apiVersion and kind as strings, the name known for messages.
+ */
+static bool parse_header(struct mf_ctx *c, const struct yt_node *doc, struct kerf_meta *meta)
+{
+	static const char *const fields[] = {"apiVersion", "kind",   "metadata",
+					     "spec",	   "status", NULL};
+	const struct yt_node *md, *nm, *v;
+
+	if (!doc || doc->type != YT_MAP) {
+		if (doc)
+			mf_error(c, doc, "a manifest must be a mapping, not %s", kind_name(doc));
+		else
+			c->nerr++;
+		return false;
+	}
+	md = mf_child(doc, "metadata");
+	nm = md ? mf_child(md, "name") : NULL;
+	if (nm && nm->type == YT_SCALAR)
+		c->name = xstrdup(nm->scalar);
+	mf_known_fields(c, doc, fields);
+	if ((v = mf_child(doc, "apiVersion")) != NULL) {
+		size_t m = mf_push(c, "apiVersion");
+		const char *s = mf_str(c, v);
+		if (s)
+			meta->api_version = xstrdup(s);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(doc, "kind")) != NULL) {
+		size_t m = mf_push(c, "kind");
+		const char *s = mf_str(c, v);
+		if (s)
+			meta->kind = xstrdup(s);
+		mf_pop(c, m);
+	}
+	parse_metadata(c, doc, meta);
+	return true;
+}
+
+/* ------------------------------------------------------------ durations */
+
+/*
+ * Reads a duration field with the CRD pattern check.  `pattern`: 0 for
+ * expireAfter-style (Never allowed), 1 for terminationGracePeriod, 2 for
+ * budget durations.
+ */
+static void parse_duration(struct mf_ctx *c, const struct yt_node *parent, const char *field,
+			   int pattern, int64_t *out)
+{
+	const struct yt_node *v = mf_child(parent, field);
+	struct kerf_error err;
+	const char *s;
+	size_t m;
+	bool ok;
+
+	if (!v)
+		return;
+	m = mf_push(c, field);
+	if ((s = mf_str(c, v)) != NULL) {
+		if (pattern == 0)
+			ok = mf_duration_pattern(s, true);
+		else if (pattern == 1)
+			ok = mf_duration_pattern(s, false);
+		else
+			ok = mf_budget_duration_pattern(s);
+		kerf_error_clear(&err);
+		if (!ok)
+			mf_error(c, v, "invalid duration \"%s\": %s", s,
+				 pattern == 0 ? "use a whole number of hours, minutes and seconds "
+						"(\"720h\", \"1h30m\", \"30s\") or \"Never\""
+				 : pattern == 1 ? "use a whole number of hours, minutes and "
+						  "seconds (\"48h\", \"1h30m\", \"30s\")"
+						: "use hours and/or minutes (\"8h\", \"30m\", "
+						  "\"1h30m\")");
+		else if (kerf_duration_parse(s, pattern == 0, out, &err))
+			mf_error(c, v, "%s", err.message);
+	}
+	mf_pop(c, m);
+}
+
+/* ------------------------------------------------------------- NodePool */
+
+static void parse_budgets(struct mf_ctx *c, const struct yt_node *seq, struct kerf_nodepool *np)
+{
+	static const char *const fields[] = {"duration", "nodes", "reasons", "schedule", NULL};
+	static const char *const reasons[] = {"Underutilized", "Empty", "Drifted"};
+
+	if (!mf_is_seq(c, seq))
+		return;
+	if (seq->n > 50)
+		mf_error(c, seq, "must have at most 50 items, got %zu", seq->n);
+	free(np->budgets);
+	np->n_budgets = 0;
+	np->budgets = xcalloc(seq->n ? seq->n : 1, sizeof(*np->budgets));
+	for (size_t i = 0; i < seq->n; i++) {
+		const struct yt_node *it = seq->items[i], *v, *sched, *dur;
+		size_t mi = mf_push_index(c, i), m;
+		struct kerf_budget *b;
+		const char *s;
+		char why[256];
+
+		if (!mf_is_map(c, it)) {
+			mf_pop(c, mi);
+			continue;
+		}
+		b = &np->budgets[np->n_budgets++];
+		b->nodes = 10;
+		b->nodes_percent = true;
+		mf_known_fields(c, it, fields);
+		if ((v = mf_child(it, "nodes")) != NULL) {
+			m = mf_push(c, "nodes");
+			if ((s = mf_str(c, v)) != NULL) {
+				if (!mf_budget_nodes_pattern(s) || strlen(s) > 9) {
+					mf_error(
+					    c, v,
+					    "invalid value \"%s\": must be a count (\"5\") or a "
+					    "percentage from 0%% to 100%% (\"10%%\")",
+					    s);
+				} else {
+					b->nodes_percent = strchr(s, '%') != NULL;
+					b->nodes = (int32_t)strtol(s, NULL, 10);
+				}
+			}
+			mf_pop(c, m);
+		}
+		sched = mf_child(it, "schedule");
+		dur = mf_child(it, "duration");
+		if (sched) {
+			m = mf_push(c, "schedule");
+			if ((s = mf_str(c, sched)) != NULL) {
+				b->schedule = xstrdup(s);
+				if (!mf_cron_valid(s, why, sizeof(why)))
+					mf_error(c, sched, "invalid schedule \"%s\": %s", s, why);
+			}
+			mf_pop(c, m);
+		}
+		parse_duration(c, it, "duration", 2, &b->duration_ms);
+		if (!!sched != !!dur) {
+			m = mf_push(c, sched ? "duration" : "schedule");
+			mf_error(c, sched ? sched : dur, "'schedule' must be set with 'duration'");
+			mf_pop(c, m);
+		}
+		if ((v = mf_child(it, "reasons")) != NULL) {
+			m = mf_push(c, "reasons");
+			if (mf_is_seq(c, v)) {
+				if (v->n > 50)
+					mf_error(c, v, "must have at most 50 items, got %zu", v->n);
+				for (size_t j = 0; j < v->n; j++) {
+					size_t mj = mf_push_index(c, j);
+					uint32_t bit = 0;
+					if ((s = mf_str(c, v->items[j])) != NULL) {
+						for (unsigned r = 0; r < 3; r++) {
+							if (strcmp(s, reasons[r]) == 0)
+								bit = 1u << r;
+						}
+						if (!bit)
+							mf_error(c, v->items[j],
+								 "unsupported value \"%s\": "
+								 "supported values: "
+								 "\"Underutilized\", \"Empty\", "
+								 "\"Drifted\"",
+								 s);
+						else if (b->reasons & bit)
+							mf_error(c, v->items[j],
+								 "duplicate value \"%s\"", s);
+						b->reasons |= bit;
+					}
+					mf_pop(c, mj);
+				}
+			}
+			mf_pop(c, m);
+		}
+		mf_pop(c, mi);
+	}
+}
+
+static void parse_disruption(struct mf_ctx *c, const struct yt_node *d, struct kerf_nodepool *np)
+{
+	static const char *const fields[] = {"budgets", "consolidateAfter", "consolidationPolicy",
+					     NULL};
+	const struct yt_node *v;
+	const char *s;
+	size_t m;
+
+	if (!mf_is_map(c, d))
+		return;
+	mf_known_fields(c, d, fields);
+	if (!mf_child(d, "consolidateAfter"))
+		mf_missing(c, d, "consolidateAfter");
+	parse_duration(c, d, "consolidateAfter", 0, &np->consolidate_after_ms);
+	if ((v = mf_child(d, "consolidationPolicy")) != NULL) {
+		m = mf_push(c, "consolidationPolicy");
+		if ((s = mf_str(c, v)) != NULL) {
+			if (strcmp(s, "WhenEmptyOrUnderutilized") == 0)
+				np->consolidation_policy =
+				    KERF_CONSOLIDATE_WHEN_EMPTY_OR_UNDERUTILIZED;
+			else if (strcmp(s, "WhenEmpty") == 0)
+				np->consolidation_policy = KERF_CONSOLIDATE_WHEN_EMPTY;
+			else if (strcmp(s, "Balanced") == 0)
+				np->consolidation_policy = KERF_CONSOLIDATE_BALANCED;
+			else
+				mf_error(
+				    c, v,
+				    "unsupported value \"%s\": supported values: \"WhenEmpty\", "
+				    "\"WhenEmptyOrUnderutilized\", \"Balanced\"",
+				    s);
+		}
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(d, "budgets")) != NULL) {
+		m = mf_push(c, "budgets");
+		parse_budgets(c, v, np);
+		mf_pop(c, m);
+	}
+}
+
+static void parse_template(struct mf_ctx *c, const struct yt_node *t, struct kerf_nodepool *np)
+{
+	static const char *const fields[] = {"metadata", "spec", NULL};
+	static const char *const md_fields[] = {"labels", "annotations", NULL};
+	static const char *const spec_fields[] = {"expireAfter",
+						  "nodeClassRef",
+						  "requirements",
+						  "startupTaints",
+						  "taints",
+						  "terminationGracePeriod",
+						  NULL};
+	const struct yt_node *md, *spec, *v;
+	size_t m, m2;
+
+	if (!mf_is_map(c, t))
+		return;
+	mf_known_fields(c, t, fields);
+	if ((md = mf_child(t, "metadata")) != NULL) {
+		m = mf_push(c, "metadata");
+		if (mf_is_map(c, md)) {
+			mf_known_fields(c, md, md_fields);
+			if ((v = mf_child(md, "labels")) != NULL) {
+				m2 = mf_push(c, "labels");
+				if (mf_string_map(c, v, &np->template_labels))
+					mf_check_template_labels(c, v);
+				mf_pop(c, m2);
+			}
+			if ((v = mf_child(md, "annotations")) != NULL) {
+				m2 = mf_push(c, "annotations");
+				mf_string_map(c, v, &np->template_annotations);
+				mf_pop(c, m2);
+			}
+		}
+		mf_pop(c, m);
+	}
+	if (!(spec = mf_child(t, "spec"))) {
+		mf_missing(c, t, "spec");
+		return;
+	}
+	m = mf_push(c, "spec");
+	if (!mf_is_map(c, spec)) {
+		mf_pop(c, m);
+		return;
+	}
+	mf_known_fields(c, spec, spec_fields);
+	if (!(v = mf_child(spec, "nodeClassRef"))) {
+		mf_missing(c, spec, "nodeClassRef");
+	} else {
+		m2 = mf_push(c, "nodeClassRef");
+		mf_parse_node_class_ref(c, v, &np->node_class_ref);
+		mf_pop(c, m2);
+	}
+	if (!(v = mf_child(spec, "requirements"))) {
+		mf_missing(c, spec, "requirements");
+	} else {
+		m2 = mf_push(c, "requirements");
+		mf_parse_requirements(c, v, true, &np->requirements);
+		mf_pop(c, m2);
+	}
+	if ((v = mf_child(spec, "taints")) != NULL) {
+		m2 = mf_push(c, "taints");
+		mf_parse_taints(c, v, &np->taints);
+		mf_pop(c, m2);
+	}
+	if ((v = mf_child(spec, "startupTaints")) != NULL) {
+		m2 = mf_push(c, "startupTaints");
+		mf_parse_taints(c, v, &np->startup_taints);
+		mf_pop(c, m2);
+	}
+	mf_check_duplicate_taints(c, mf_child(spec, "taints"), mf_child(spec, "startupTaints"));
+	parse_duration(c, spec, "expireAfter", 0, &np->expire_after_ms);
+	parse_duration(c, spec, "terminationGracePeriod", 1, &np->termination_grace_period_ms);
+	mf_pop(c, m);
+}
+
+static void parse_nodepool_status(struct mf_ctx *c, const struct yt_node *st,
+				  struct kerf_nodepool *np)
+{
+	static const char *const fields[] = {"conditions", "nodeClassObservedGeneration", "nodes",
+					     "resources", NULL};
+	const struct yt_node *v;
+	int64_t i64;
+	size_t m;
+
+	if (!mf_is_map(c, st))
+		return;
+	mf_known_fields(c, st, fields);
+	if ((v = mf_child(st, "conditions")) != NULL) {
+		m = mf_push(c, "conditions");
+		mf_check_conditions(c, v, true);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(st, "nodeClassObservedGeneration")) != NULL) {
+		m = mf_push(c, "nodeClassObservedGeneration");
+		mf_int(c, v, &i64);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(st, "nodes")) != NULL) {
+		m = mf_push(c, "nodes");
+		mf_int(c, v, &np->status_nodes);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(st, "resources")) != NULL) {
+		m = mf_push(c, "resources");
+		mf_parse_resources(c, v, &np->status_resources, NULL);
+		mf_pop(c, m);
+	}
+}
+
+static void parse_nodepool_spec(struct mf_ctx *c, const struct yt_node *spec,
+				struct kerf_nodepool *np)
+{
+	static const char *const fields[] = {"disruption", "limits", "replicas",
+					     "template",   "weight", NULL};
+	const struct yt_node *v, *limits, *weight, *replicas;
+	int64_t i64;
+	size_t m;
+
+	if (!mf_is_map(c, spec))
+		return;
+	mf_known_fields(c, spec, fields);
+	if (!(v = mf_child(spec, "template"))) {
+		mf_missing(c, spec, "template");
+	} else {
+		m = mf_push(c, "template");
+		parse_template(c, v, np);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(spec, "disruption")) != NULL) {
+		m = mf_push(c, "disruption");
+		parse_disruption(c, v, np);
+		mf_pop(c, m);
+	}
+	if ((limits = mf_child(spec, "limits")) != NULL) {
+		m = mf_push(c, "limits");
+		mf_parse_resources(c, limits, &np->limits.resources, &np->limits.nodes);
+		mf_pop(c, m);
+	}
+	if ((weight = mf_child(spec, "weight")) != NULL) {
+		m = mf_push(c, "weight");
+		if (mf_int(c, weight, &i64)) {
+			if (i64 < 1 || i64 > 100)
+				mf_error(c, weight, "weight (%lld) must be between 1 and 100",
+					 (long long)i64);
+			else
+				np->weight = (int32_t)i64;
+		}
+		mf_pop(c, m);
+	}
+	if ((replicas = mf_child(spec, "replicas")) != NULL) {
+		m = mf_push(c, "replicas");
+		if (mf_int(c, replicas, &i64)) {
+			if (i64 < 0)
+				mf_error(c, replicas, "replicas (%lld) must be at least 0",
+					 (long long)i64);
+			else
+				np->replicas = i64;
+		}
+		mf_pop(c, m);
+		if (limits && limits->type == YT_MAP) {
+			for (size_t i = 0; i < limits->n; i++) {
+				if (strcmp(limits->pairs[i].key->scalar, "nodes") == 0)
+					continue;
+				m = mf_push(c, "limits");
+				size_t m2 = mf_push(c, limits->pairs[i].key->scalar);
+				mf_error(c, limits->pairs[i].key,
+					 "only 'limits.nodes' is supported on static NodePools");
+				mf_pop(c, m2);
+				mf_pop(c, m);
+			}
+		}
+		if (weight) {
+			m = mf_push(c, "weight");
+			mf_error(c, weight, "'weight' is not supported on static NodePools");
+			mf_pop(c, m);
+		}
+	}
+}
+
+/* Checks apiVersion and kind of a document handed to a single-object parser. */
+static void check_type(struct mf_ctx *c, const struct yt_node *doc, const struct kerf_meta *meta,
+		       const char *api_version, const char *kind)
+{
+	if (!meta->api_version) {
+		if (!mf_child(doc, "apiVersion"))
+			mf_missing(c, doc, "apiVersion");
+	} else if (strcmp(meta->api_version, api_version) != 0) {
+		size_t m = mf_push(c, "apiVersion");
+		mf_error(c, yt_map_get(doc, "apiVersion"), "must be \"%s\", not \"%s\"",
+			 api_version, meta->api_version);
+		mf_pop(c, m);
+	}
+	if (!meta->kind) {
+		if (!mf_child(doc, "kind"))
+			mf_missing(c, doc, "kind");
+	} else if (strcmp(meta->kind, kind) != 0) {
+		size_t m = mf_push(c, "kind");
+		mf_error(c, yt_map_get(doc, "kind"), "must be \"%s\", not \"%s\"", kind,
+			 meta->kind);
+		mf_pop(c, m);
+	}
+}
+
+static int finish(struct mf_ctx *c, int ok_rc)
+{
+	int rc = c->nerr ? KERF_E_CONFIG : ok_rc;
+
+	mf_ctx_clear(c);
+	return rc;
+}
+
+int mf_parse_nodepool(const struct yt_node *doc, struct kerf_nodepool **out, struct mf_diags *diags)
+{
+	struct mf_ctx c;
+	struct kerf_nodepool *np = xcalloc(1, sizeof(*np));
+	const struct yt_node *v;
+	size_t m;
+
+	*out = NULL;
+	mf_ctx_init(&c, diags, "NodePool", doc);
+	np->expire_after_ms = 720LL * 3600 * 1000;
+	np->termination_grace_period_ms = -1;
+	np->consolidation_policy = KERF_CONSOLIDATE_WHEN_EMPTY_OR_UNDERUTILIZED;
+	np->consolidate_after_ms = 0;
+	np->n_budgets = 1;
+	np->budgets = xcalloc(1, sizeof(*np->budgets));
+	np->budgets[0].nodes = 10;
+	np->budgets[0].nodes_percent = true;
+	np->limits.nodes = -1;
+	np->replicas = -1;
+	kerf_resources_init(&np->limits.resources);
+	kerf_resources_init(&np->status_resources);
+
+	if (parse_header(&c, doc, &np->meta)) {
+		check_type(&c, doc, &np->meta, "karpenter.sh/v1", "NodePool");
+		if (!(v = mf_child(doc, "spec"))) {
+			mf_missing(&c, doc, "spec");
+		} else {
+			m = mf_push(&c, "spec");
+			parse_nodepool_spec(&c, v, np);
+			mf_pop(&c, m);
+		}
+		if ((v = mf_child(doc, "status")) != NULL) {
+			m = mf_push(&c, "status");
+			parse_nodepool_status(&c, v, np);
+			mf_pop(&c, m);
+		}
+	}
+	if (c.nerr) {
+		kerf_nodepool_free(np);
+		return finish(&c, 0);
+	}
+	*out = np;
+	return finish(&c, 0);
+}
+
+/* ------------------------------------------------------------ NodeClaim */
+
+static void parse_nodeclaim_spec(struct mf_ctx *c, const struct yt_node *spec,
+				 struct kerf_nodeclaim *nc)
+{
+	static const char *const fields[] = {
+	    "expireAfter",   "nodeClassRef", "requirements",	       "resources",
+	    "startupTaints", "taints",	     "terminationGracePeriod", NULL};
+	static const char *const res_fields[] = {"requests", NULL};
+	const struct yt_node *v, *r;
+	size_t m, m2;
+
+	if (!mf_is_map(c, spec))
+		return;
+	mf_known_fields(c, spec, fields);
+	if (!(v = mf_child(spec, "nodeClassRef"))) {
+		mf_missing(c, spec, "nodeClassRef");
+	} else {
+		m = mf_push(c, "nodeClassRef");
+		mf_parse_node_class_ref(c, v, &nc->node_class_ref);
+		mf_pop(c, m);
+	}
+	if (!(v = mf_child(spec, "requirements"))) {
+		mf_missing(c, spec, "requirements");
+	} else {
+		m = mf_push(c, "requirements");
+		mf_parse_requirements(c, v, false, &nc->requirements);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(spec, "resources")) != NULL) {
+		m = mf_push(c, "resources");
+		if (mf_is_map(c, v)) {
+			mf_known_fields(c, v, res_fields);
+			if ((r = mf_child(v, "requests")) != NULL) {
+				m2 = mf_push(c, "requests");
+				mf_parse_resources(c, r, &nc->resource_requests, NULL);
+				mf_pop(c, m2);
+			}
+		}
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(spec, "taints")) != NULL) {
+		m = mf_push(c, "taints");
+		mf_parse_taints(c, v, &nc->taints);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(spec, "startupTaints")) != NULL) {
+		m = mf_push(c, "startupTaints");
+		mf_parse_taints(c, v, &nc->startup_taints);
+		mf_pop(c, m);
+	}
+	parse_duration(c, spec, "expireAfter", 0, &nc->expire_after_ms);
+	parse_duration(c, spec, "terminationGracePeriod", 1, &nc->termination_grace_period_ms);
+}
+
+/* The lastTransitionTime of condition `type` when its status is True, or 0. */
+static int64_t condition_true_at(const struct yt_node *conds, const char *type)
+{
+	int64_t ms = 0;
+
+	if (!conds || conds->type != YT_SEQ)
+		return 0;
+	for (size_t i = 0; i < conds->n; i++) {
+		const struct yt_node *t = mf_child(conds->items[i], "type");
+		const struct yt_node *s = mf_child(conds->items[i], "status");
+		const struct yt_node *l = mf_child(conds->items[i], "lastTransitionTime");
+		if (t && s && t->type == YT_SCALAR && s->type == YT_SCALAR &&
+		    strcmp(t->scalar, type) == 0 && strcmp(s->scalar, "True") == 0) {
+			if (!l || l->type != YT_SCALAR || !mf_parse_time(l->scalar, &ms) || ms == 0)
+				ms = 1;
+			return ms;
+		}
+	}
+	return 0;
+}
+
+static void parse_nodeclaim_status(struct mf_ctx *c, const struct yt_node *st,
+				   struct kerf_nodeclaim *nc)
+{
+	static const char *const fields[] = {
+	    "allocatable",	"capacity", "conditions", "imageID",
+	    "lastPodEventTime", "nodeName", "providerID", NULL};
+	const struct yt_node *v, *conds;
+	const char *s;
+	size_t m;
+
+	if (!mf_is_map(c, st))
+		return;
+	mf_known_fields(c, st, fields);
+	if ((v = mf_child(st, "allocatable")) != NULL) {
+		m = mf_push(c, "allocatable");
+		mf_parse_resources(c, v, &nc->allocatable, NULL);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(st, "capacity")) != NULL) {
+		m = mf_push(c, "capacity");
+		mf_parse_resources(c, v, &nc->capacity, NULL);
+		mf_pop(c, m);
+	}
+	if ((conds = mf_child(st, "conditions")) != NULL) {
+		m = mf_push(c, "conditions");
+		mf_check_conditions(c, conds, false);
+		mf_pop(c, m);
+		nc->launched_ms = condition_true_at(conds, "Launched");
+		nc->registered_ms = condition_true_at(conds, "Registered");
+		nc->initialized_ms = condition_true_at(conds, "Initialized");
+		if (nc->initialized_ms)
+			nc->state = KERF_CLAIM_INITIALIZED;
+		else if (nc->registered_ms)
+			nc->state = KERF_CLAIM_REGISTERED;
+		else if (nc->launched_ms)
+			nc->state = KERF_CLAIM_LAUNCHED;
+	}
+	static const char *const strs[] = {"imageID", "nodeName", "providerID", NULL};
+	char **slots[] = {&nc->image_id, &nc->node_name, &nc->provider_id};
+	for (size_t f = 0; strs[f]; f++) {
+		if (!(v = mf_child(st, strs[f])))
+			continue;
+		m = mf_push(c, strs[f]);
+		if ((s = mf_str(c, v)) != NULL)
+			*slots[f] = xstrdup(s);
+		mf_pop(c, m);
+	}
+	if ((v = mf_child(st, "lastPodEventTime")) != NULL) {
+		m = mf_push(c, "lastPodEventTime");
+		if ((s = mf_str(c, v)) != NULL && !mf_parse_time(s, &nc->last_pod_event_ms))
+			mf_error(c, v, "\"%s\" is not an RFC 3339 date-time", s);
+		mf_pop(c, m);
+	}
+}
+
+int mf_parse_nodeclaim(const struct yt_node *doc, struct kerf_nodeclaim **out,
+		       struct mf_diags *diags)
+{
+	struct mf_ctx c;
+	struct kerf_nodeclaim *nc = xcalloc(1, sizeof(*nc));
+	const struct yt_node *v;
+	const char *np;
+	size_t m;
+
+	*out = NULL;
+	mf_ctx_init(&c, diags, "NodeClaim", doc);
+	nc->expire_after_ms = 720LL * 3600 * 1000;
+	nc->termination_grace_period_ms = -1;
+	nc->state = KERF_CLAIM_PENDING;
+	kerf_resources_init(&nc->resource_requests);
+	kerf_resources_init(&nc->capacity);
+	kerf_resources_init(&nc->allocatable);
+
+	if (parse_header(&c, doc, &nc->meta)) {
+		check_type(&c, doc, &nc->meta, "karpenter.sh/v1", "NodeClaim");
+		if (!(v = mf_child(doc, "spec"))) {
+			mf_missing(&c, doc, "spec");
+		} else {
+			m = mf_push(&c, "spec");
+			parse_nodeclaim_spec(&c, v, nc);
+			mf_pop(&c, m);
+		}
+		if ((v = mf_child(doc, "status")) != NULL) {
+			m = mf_push(&c, "status");
+			parse_nodeclaim_status(&c, v, nc);
+			mf_pop(&c, m);
+		}
+		if (nc->meta.deletion_ms)
+			nc->state = KERF_CLAIM_DELETING;
+		if ((np = kerf_labels_get(&nc->meta.labels, "karpenter.sh/nodepool")) != NULL)
+			nc->nodepool = xstrdup(np);
+	}
+	if (c.nerr) {
+		kerf_nodeclaim_free(nc);
+		return finish(&c, 0);
+	}
+	*out = nc;
+	return finish(&c, 0);
+}
+
+/* --------------------------------------------------------- EC2NodeClass */
+
+int mf_parse_ec2nodeclass(const struct yt_node *doc, struct kerf_node_class **out,
+			  struct mf_diags *diags)
+{
+	struct mf_ctx c;
+	struct kerf_node_class *nc = xcalloc(1, sizeof(*nc));
+	struct kerf_ec2_node_class *e = xcalloc(1, sizeof(*e));
+	const struct yt_node *v;
+	size_t m;
+
+	*out = NULL;
+	nc->ec2 = e;
+	mf_ctx_init(&c, diags, "EC2NodeClass", doc);
+	e->kubelet.eviction_max_pod_grace_period = -1;
+	e->kubelet.image_gc_high_threshold_percent = -1;
+	e->kubelet.image_gc_low_threshold_percent = -1;
+	e->kubelet.cpu_cfs_quota_set = -1;
+	kerf_resources_init(&e->kubelet.system_reserved);
+	kerf_resources_init(&e->kubelet.kube_reserved);
+	e->associate_public_ip_address = -1;
+	e->ip_prefix_count = -1;
+
+	if (parse_header(&c, doc, &nc->meta)) {
+		check_type(&c, doc, &nc->meta, "karpenter.k8s.aws/v1", "EC2NodeClass");
+		if (!(v = mf_child(doc, "spec"))) {
+			mf_missing(&c, doc, "spec");
+		} else {
+			m = mf_push(&c, "spec");
+			mf_parse_ec2_spec(&c, v, e);
+			mf_pop(&c, m);
+		}
+		if ((v = mf_child(doc, "status")) != NULL) {
+			m = mf_push(&c, "status");
+			mf_check_ec2_status(&c, v);
+			mf_pop(&c, m);
+		}
+	}
+	/* The metadataOptions defaults, also when the block is absent. */
+	if (!e->http_endpoint)
+		e->http_endpoint = xstrdup("enabled");
+	if (!e->http_protocol_ipv6)
+		e->http_protocol_ipv6 = xstrdup("disabled");
+	if (!e->http_tokens)
+		e->http_tokens = xstrdup("required");
+	if (!e->http_put_response_hop_limit)
+		e->http_put_response_hop_limit = 1;
+	if (c.nerr) {
+		kerf_node_class_free(nc);
+		return finish(&c, 0);
+	}
+	*out = nc;
+	return finish(&c, 0);
+}
+
+/* ------------------------------------------------------------- loading */
+
+void mf_set_init(struct mf_set *set)
+{
+	memset(set, 0, sizeof(*set));
+}
+
+void mf_set_clear(struct mf_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n_nodepools; i++)
+		kerf_nodepool_free(set->nodepools[i]);
+	for (size_t i = 0; i < set->n_nodeclaims; i++)
+		kerf_nodeclaim_free(set->nodeclaims[i]);
+	for (size_t i = 0; i < set->n_node_classes; i++)
+		kerf_node_class_free(set->node_classes[i]);
+	for (size_t i = 0; i < set->n_streams; i++)
+		yt_stream_free(set->streams[i]);
+	free(set->nodepools);
+	free(set->nodeclaims);
+	free(set->node_classes);
+	free(set->other);
+	free(set->streams);
+	memset(set, 0, sizeof(*set));
+}
+
+void mf_diags_clear(struct mf_diags *diags)
+{
+	if (!diags)
+		return;
+	for (size_t i = 0; i < diags->n; i++)
+		free(diags->items[i].message);
+	free(diags->items);
+	memset(diags, 0, sizeof(*diags));
+}
+
+#define APPEND(arr, n, item)                                                                       \
+	do {                                                                                       \
+		(arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr)));                               \
+		(arr)[(n)++] = (item);                                                             \
+	} while (0)
+
+/* A plain-scalar string field of a document, or NULL. */
+static const char *doc_string(const struct yt_node *doc, const char *key)
+{
+	const struct yt_node *v = mf_child(doc, key);
+
+	return v && v->type == YT_SCALAR ? v->scalar : NULL;
+}
+
+static void load_document(struct mf_set *set, const struct yt_node *doc, struct mf_diags *diags,
+			  int depth);
+
+/* Kubernetes' v1 List and Karpenter's *List kinds: every item is a document. */
+static void load_list(struct mf_set *set, const struct yt_node *doc, struct mf_diags *diags,
+		      int depth, const char *kind)
+{
+	const struct yt_node *items = mf_child(doc, "items");
+	struct mf_ctx c;
+
+	if (!items)
+		return;
+	mf_ctx_init(&c, diags, kind, doc);
+	if (depth > 4)
+		mf_error(&c, doc, "lists nested too deeply");
+	else if (mf_is_seq(&c, items)) {
+		for (size_t i = 0; i < items->n; i++)
+			load_document(set, items->items[i], diags, depth + 1);
+	}
+	mf_ctx_clear(&c);
+}
+
+static void load_document(struct mf_set *set, const struct yt_node *doc, struct mf_diags *diags,
+			  int depth)
+{
+	const struct yt_node *md, *nm;
+	const char *api, *kind, *slash;
+	struct mf_ctx c;
+	char group[128];
+	size_t glen;
+
+	mf_ctx_init(&c, diags, NULL, doc);
+	if (doc->type != YT_MAP) {
+		mf_error(&c, doc, "a manifest must be a mapping, not %s", yt_type_name(doc));
+		mf_ctx_clear(&c);
+		return;
+	}
+	api = doc_string(doc, "apiVersion");
+	kind = doc_string(doc, "kind");
+	md = mf_child(doc, "metadata");
+	nm = md ? mf_child(md, "name") : NULL;
+	if (nm && nm->type == YT_SCALAR)
+		c.name = xstrdup(nm->scalar);
+	if (!api || !kind) {
+		c.kind = kind ? kind : "Object";
+		if (!api)
+			mf_missing(&c, doc, "apiVersion");
+		if (!kind)
+			mf_missing(&c, doc, "kind");
+		mf_ctx_clear(&c);
+		return;
+	}
+	slash = strchr(api, '/');
+	glen = slash ? (size_t)(slash - api) : 0;
+	if (glen >= sizeof(group))
+		glen = sizeof(group) - 1;
+	memcpy(group, api, glen);
+	group[glen] = '\0';
+
+	if (strcmp(group, "karpenter.sh") == 0 || strcmp(group, "karpenter.k8s.aws") == 0) {
+		bool core = strcmp(group, "karpenter.sh") == 0;
+		const struct yt_node *at = yt_map_get(doc, "apiVersion");
+		c.kind = kind;
+		if (strcmp(slash + 1, "v1") != 0) {
+			size_t m = mf_push(&c, "apiVersion");
+			mf_error(&c, at, "apiVersion \"%s\" is not supported: kerf reads %s/v1",
+				 api, group);
+			mf_pop(&c, m);
+		} else if (core && strcmp(kind, "NodePool") == 0) {
+			struct kerf_nodepool *np;
+			if (mf_parse_nodepool(doc, &np, diags) == 0)
+				APPEND(set->nodepools, set->n_nodepools, np);
+		} else if (core && strcmp(kind, "NodeClaim") == 0) {
+			struct kerf_nodeclaim *nc;
+			if (mf_parse_nodeclaim(doc, &nc, diags) == 0)
+				APPEND(set->nodeclaims, set->n_nodeclaims, nc);
+		} else if (!core && strcmp(kind, "EC2NodeClass") == 0) {
+			struct kerf_node_class *ncl;
+			if (mf_parse_ec2nodeclass(doc, &ncl, diags) == 0)
+				APPEND(set->node_classes, set->n_node_classes, ncl);
+		} else if ((core && (strcmp(kind, "NodePoolList") == 0 ||
+				     strcmp(kind, "NodeClaimList") == 0)) ||
+			   (!core && strcmp(kind, "EC2NodeClassList") == 0)) {
+			load_list(set, doc, diags, depth, kind);
+		} else {
+			static const char *const core_kinds[] = {"NodePool", "NodeClaim", NULL};
+			static const char *const aws_kinds[] = {"EC2NodeClass", NULL};
+			const char *s = suggest(kind, core ? core_kinds : aws_kinds);
+			size_t m = mf_push(&c, "kind");
+			if (!core && strcmp(kind, "NodePool") == 0)
+				mf_error(&c, yt_map_get(doc, "kind"),
+					 "unknown kind \"%s\" for apiVersion \"%s\" (NodePool is "
+					 "karpenter.sh/v1)",
+					 kind, api);
+			else if (core && strcmp(kind, "EC2NodeClass") == 0)
+				mf_error(&c, yt_map_get(doc, "kind"),
+					 "unknown kind \"%s\" for apiVersion \"%s\" (EC2NodeClass "
+					 "is karpenter.k8s.aws/v1)",
+					 kind, api);
+			else if (s)
+				mf_error(&c, yt_map_get(doc, "kind"),
+					 "unknown kind \"%s\" for apiVersion \"%s\" (did you mean "
+					 "\"%s\"?)",
+					 kind, api, s);
+			else
+				mf_error(&c, yt_map_get(doc, "kind"),
+					 "unknown kind \"%s\" for apiVersion \"%s\"", kind, api);
+			mf_pop(&c, m);
+		}
+	} else if (strcmp(api, "v1") == 0 && strcmp(kind, "List") == 0) {
+		load_list(set, doc, diags, depth, kind);
+	} else {
+		APPEND(set->other, set->n_other, doc);
+	}
+	mf_ctx_clear(&c);
+}
+
+static int load_stream(struct mf_set *set, struct yt_stream *st, struct mf_diags *diags,
+		       struct kerf_error *err)
+{
+	struct mf_diags local = {0, NULL};
+	struct mf_diags *d = diags ? diags : &local;
+	size_t first = d->n;
+	int rc = 0;
+
+	APPEND(set->streams, set->n_streams, st);
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->docs[i].root)
+			load_document(set, st->docs[i].root, d, 0);
+	}
+	if (d->n > first) {
+		rc = KERF_E_CONFIG;
+		if (err) {
+			kerf_error_clear(err);
+			err->line = d->items[first].line;
+			err->column = d->items[first].column;
+			if (d->n - first > 1)
+				kerf_error_set(err, KERF_E_CONFIG, "%s (and %zu more errors)",
+					       d->items[first].message, d->n - first - 1);
+			else
+				kerf_error_set(err, KERF_E_CONFIG, "%s", d->items[first].message);
+		}
+	}
+	mf_diags_clear(&local);
+	return rc;
+}
+
+int mf_load_file(struct mf_set *set, const char *path, struct mf_diags *diags,
+		 struct kerf_error *err)
+{
+	struct yt_stream *st = NULL;
+	int rc = yt_parse_file(path, &st, err);
+
+	if (rc)
+		return rc;
+	return load_stream(set, st, diags, err);
+}
+
+int mf_load_string(struct mf_set *set, const char *name, const char *text, size_t len,
+		   struct mf_diags *diags, struct kerf_error *err)
+{
+	struct yt_stream *st = NULL;
+	int rc = yt_parse_string(name, text, len, &st, err);
+
+	if (rc)
+		return rc;
+	return load_stream(set, st, diags, err);
+}

@@ -1,0 +1,206 @@
+/*
+ * manifest.h - Karpenter v1 manifests (NodePool, NodeClaim, EC2NodeClass)
+ * read from YAML into the model of kerf/types.h and validated the way the
+ * Kubernetes API server does with Karpenter's CRDs installed: strict field
+ * decoding, the OpenAPI schema (types, enums, patterns, bounds, defaults)
+ * and the CEL rules, plus Karpenter's own runtime checks on labels and
+ * requirements.
+ *
+ * Every problem becomes one diagnostic naming the file, line and column of
+ * the offending node, the object and the field path:
+ *
+ *   ray.yaml:23:11: NodePool/ray: spec.template.spec.requirements[1].minValues:
+ *   minValues (3) exceeds the number of values (2)
+ *
+ * Loading carries on after an invalid object, so one run reports every
+ * error in a file.  Documents of other kinds (Pods, Deployments, ...) are
+ * kept as YAML nodes for later parsers.
+ */
+#ifndef KERF_CORE_MANIFEST_H
+#define KERF_CORE_MANIFEST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kerf/error.h>
+#include <kerf/types.h>
+
+#include "util.h"
+#include "yamltree.h"
+
+/* Everything loaded so far.  Zero it with mf_set_init(), free with mf_set_clear(). */
+struct mf_set {
+	size_t n_nodepools;
+	struct kerf_nodepool **nodepools;
+	size_t n_nodeclaims;
+	struct kerf_nodeclaim **nodeclaims;
+	size_t n_node_classes;
+	struct kerf_node_class **node_classes;
+	/* Documents of other kinds, borrowed from `streams`. */
+	size_t n_other;
+	const struct yt_node **other;
+	/* The parsed YAML, kept alive for `other`. */
+	struct yt_stream **streams;
+	size_t n_streams;
+};
+
+/* One validation problem. */
+struct mf_diag {
+	char *message; /* "file:line:column: Kind/name: field.path: what is wrong" */
+	unsigned line, column;
+	int code; /* KERF_E_CONFIG */
+};
+
+struct mf_diags {
+	size_t n;
+	struct mf_diag *items;
+};
+
+void mf_set_init(struct mf_set *set);
+void mf_set_clear(struct mf_set *set);
+void mf_diags_clear(struct mf_diags *diags);
+
+/*
+ * Parses every document of the file (or buffer; `name` is what messages
+ * call it) and appends the valid objects to set.  Each invalid object adds
+ * one or more diagnostics to diags (NULL allowed) and is left out.  Returns
+ * 0 when there were no diagnostics; KERF_E_CONFIG when there were (err holds
+ * the first); KERF_E_PARSE for a YAML syntax error and KERF_E_IO when the
+ * file cannot be read (nothing is added then).
+ */
+int mf_load_file(struct mf_set *set, const char *path, struct mf_diags *diags,
+		 struct kerf_error *err);
+int mf_load_string(struct mf_set *set, const char *name, const char *text, size_t len,
+		   struct mf_diags *diags, struct kerf_error *err);
+
+/*
+ * Single-object parsers from a whole document (a mapping with apiVersion,
+ * kind, metadata, spec...).  On success *out is a new object the caller
+ * frees with the matching kerf_*_free() and 0 is returned; otherwise *out is
+ * NULL, diagnostics are appended to diags (NULL allowed) and KERF_E_CONFIG
+ * is returned.
+ */
+int mf_parse_nodepool(const struct yt_node *doc, struct kerf_nodepool **out,
+		      struct mf_diags *diags);
+int mf_parse_nodeclaim(const struct yt_node *doc, struct kerf_nodeclaim **out,
+		       struct mf_diags *diags);
+int mf_parse_ec2nodeclass(const struct yt_node *doc, struct kerf_node_class **out,
+			  struct mf_diags *diags);
+
+/* ------------------------------------------------------------------------
+ * Internal to manifest.c and manifest_validate.c.
+ */
+
+/* Where diagnostics of one object go, and the field path being read. */
+struct mf_ctx {
+	struct mf_diags *diags;
+	const char *kind; /* "NodePool" */
+	char *name;	  /* metadata.name, NULL until known */
+	const struct yt_node *doc;
+	struct strbuf path;
+	unsigned nerr;
+	size_t first; /* index of this object's first diagnostic */
+};
+
+void mf_ctx_init(struct mf_ctx *c, struct mf_diags *diags, const char *kind,
+		 const struct yt_node *doc);
+void mf_ctx_clear(struct mf_ctx *c);
+
+/* Records a diagnostic at node `at` (the document when NULL) for the current path. */
+void mf_error(struct mf_ctx *c, const struct yt_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Path building: each returns a mark for mf_pop(). */
+size_t mf_push(struct mf_ctx *c, const char *field);
+size_t mf_push_index(struct mf_ctx *c, size_t i);
+size_t mf_push_key(struct mf_ctx *c, const char *key);
+void mf_pop(struct mf_ctx *c, size_t mark);
+
+/* The value of key in map, or NULL when absent or null. */
+const struct yt_node *mf_child(const struct yt_node *map, const char *key);
+
+/*
+ * Reports every key of map that is not in the NULL-terminated list `known`
+ * (strict decoding), with a suggestion when one is close.  Returns false
+ * when there was one.
+ */
+bool mf_known_fields(struct mf_ctx *c, const struct yt_node *map, const char *const *known);
+
+/* Reports a missing required field of map. */
+void mf_missing(struct mf_ctx *c, const struct yt_node *map, const char *field);
+
+/* Type checks; each reports a mismatch at the node and returns false/NULL. */
+bool mf_is_map(struct mf_ctx *c, const struct yt_node *n);
+bool mf_is_seq(struct mf_ctx *c, const struct yt_node *n);
+const char *mf_str(struct mf_ctx *c, const struct yt_node *n);
+bool mf_int(struct mf_ctx *c, const struct yt_node *n, int64_t *out);
+bool mf_bool(struct mf_ctx *c, const struct yt_node *n, bool *out);
+/* A quantity may be written as a YAML number or a string. */
+const char *mf_quantity_text(struct mf_ctx *c, const struct yt_node *n);
+
+/* Sorted string maps (labels, annotations, tags); false on a reported error. */
+bool mf_string_map(struct mf_ctx *c, const struct yt_node *n, struct kerf_labels *out);
+
+/* RFC 3339 time to milliseconds since the epoch. */
+bool mf_parse_time(const char *s, int64_t *out_ms);
+
+/* ---- manifest_validate.c */
+
+/* DNS-1123 subdomain (object names). */
+bool mf_dns_subdomain(const char *s);
+
+/* The CRD duration patterns. */
+bool mf_duration_pattern(const char *s, bool allow_never);
+bool mf_budget_duration_pattern(const char *s);
+/* ^((100|[0-9]{1,2})%|[0-9]+)$ */
+bool mf_budget_nodes_pattern(const char *s);
+/* Quantity pattern of the CRDs (sign allowed). */
+bool mf_quantity_pattern(const char *s);
+
+/*
+ * A cron schedule as Karpenter accepts it: five fields or one of the
+ * @yearly-style descriptors.  On false, why holds the reason.
+ */
+bool mf_cron_valid(const char *s, char *why, size_t whylen);
+
+/*
+ * Validates a label map (template labels) as the NodePool CRD and Karpenter
+ * do: key and value syntax, restricted domains.
+ */
+void mf_check_template_labels(struct mf_ctx *c, const struct yt_node *map);
+
+/*
+ * Parses and validates a requirements list; `nodepool` selects the
+ * NodePool rules (karpenter.sh/nodepool restricted, Karpenter's runtime
+ * domain checks) rather than the NodeClaim ones.
+ */
+void mf_parse_requirements(struct mf_ctx *c, const struct yt_node *seq, bool nodepool,
+			   struct kerf_requirements *out);
+
+/* Parses and validates a taint list. */
+void mf_parse_taints(struct mf_ctx *c, const struct yt_node *seq, struct kerf_taints *out);
+
+/* Reports taints that repeat a key/effect pair within or across the two lists. */
+void mf_check_duplicate_taints(struct mf_ctx *c, const struct yt_node *taints_node,
+			       const struct yt_node *startup_node);
+
+/* Parses spec.template.spec.nodeClassRef / spec.nodeClassRef. */
+void mf_parse_node_class_ref(struct mf_ctx *c, const struct yt_node *n,
+			     struct kerf_node_class_ref *out);
+
+/* Resource list (limits, requests, capacity); "nodes" goes to *nodes when not NULL. */
+void mf_parse_resources(struct mf_ctx *c, const struct yt_node *n, struct kerf_resources *out,
+			int64_t *nodes);
+
+/* Kubernetes status conditions: shape checks only. */
+void mf_check_conditions(struct mf_ctx *c, const struct yt_node *n, bool reason_required);
+
+/* The EC2NodeClass spec. */
+void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec,
+		       struct kerf_ec2_node_class *out);
+/* The EC2NodeClass status: shape checks only. */
+void mf_check_ec2_status(struct mf_ctx *c, const struct yt_node *status);
+
+#endif
