@@ -1,0 +1,12 @@
+/* Declares a name outside [a-z0-9-]. */
+#include "abi_ops.h"
+
+static const struct kerf_packer_ops ops = {ABI_PACKER_OPS};
+
+KERF_PLUGIN_DEFINE = {
+	KERF_PLUGIN_HEADER,
+	ABI_STRINGS("Abi_Bad"),
+	.kinds = KERF_KIND_PACKER,
+	.create = tp_create,
+	KERF_PLUGIN_OPS(packer, ops),
+};

@@ -1,0 +1,12 @@
+/* Offers a kind bit this kerf does not know, next to a valid one. */
+#include "abi_ops.h"
+
+static const struct kerf_packer_ops ops = {ABI_PACKER_OPS};
+
+KERF_PLUGIN_DEFINE = {
+	KERF_PLUGIN_HEADER,
+	ABI_STRINGS("abi-kinds"),
+	.kinds = KERF_KIND_PACKER | (1u << 7),
+	.create = tp_create,
+	KERF_PLUGIN_OPS(packer, ops),
+};

@@ -1,0 +1,22 @@
+/*
+ * A cluster plugin as built against ABI 1.0: its ops table ends after
+ * acquire_lease.  emit_event (1.1) is set in the table here on purpose:
+ * the loader must go by the declared size and still see it as NULL, which
+ * proves it never reads past what a plugin declared.
+ */
+#include "abi_ops.h"
+
+static const struct kerf_cluster_ops ops = {ABI_CLUSTER_OPS, .emit_event = tp_emit_event};
+
+KERF_PLUGIN_DEFINE = {
+	.magic = KERF_PLUGIN_MAGIC,
+	.abi_major = KERF_ABI_MAJOR,
+	.abi_minor = 0,
+	.size = sizeof(struct kerf_plugin_descriptor),
+	ABI_STRINGS("abi-older"),
+	.kinds = KERF_KIND_CLUSTER,
+	.create = tp_create,
+	.destroy = tp_destroy,
+	.cluster = &ops,
+	.cluster_ops_size = KERF_OPS_END(struct kerf_cluster_ops, acquire_lease),
+};

@@ -1,0 +1,9 @@
+/* Declares a descriptor smaller than the frozen header. */
+#include "abi_ops.h"
+
+KERF_PLUGIN_DEFINE = {
+	.magic = KERF_PLUGIN_MAGIC,
+	.abi_major = KERF_ABI_MAJOR,
+	.abi_minor = KERF_ABI_MINOR,
+	.size = 8,
+};
