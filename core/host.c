@@ -1,0 +1,355 @@
+/*
+ * host.c - the services table each plugin instance gets (kerf/host.h).
+ */
+#include "host.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kerf/plugin.h>
+
+#include "cfg.h"
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+/* ----------------------------------------------------------------- clock */
+
+struct host_clock {
+	bool is_virtual;
+	/* Atomic because HTTP worker threads may stamp times while the core advances it. */
+	_Atomic int64_t now_ms;
+};
+
+/* The real clock has no state, so every host without an explicit clock shares this one. */
+static struct host_clock shared_real_clock = {.is_virtual = false};
+
+struct host_clock *host_clock_new_real(void)
+{
+	struct host_clock *c = xcalloc(1, sizeof(*c));
+	c->is_virtual = false;
+	return c;
+}
+
+struct host_clock *host_clock_new_virtual(int64_t start_ms)
+{
+	struct host_clock *c = xcalloc(1, sizeof(*c));
+	c->is_virtual = true;
+	atomic_store(&c->now_ms, start_ms);
+	return c;
+}
+
+void host_clock_free(struct host_clock *c)
+{
+	if (c && c != &shared_real_clock)
+		free(c);
+}
+
+bool host_clock_is_virtual(const struct host_clock *c)
+{
+	return c && c->is_virtual;
+}
+
+static int64_t read_clock(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t host_clock_wall_ms(const struct host_clock *c)
+{
+	if (c && c->is_virtual)
+		return atomic_load(&((struct host_clock *)c)->now_ms);
+	return read_clock(CLOCK_REALTIME);
+}
+
+int64_t host_clock_mono_ms(const struct host_clock *c)
+{
+	if (c && c->is_virtual)
+		return atomic_load(&((struct host_clock *)c)->now_ms);
+	return read_clock(CLOCK_MONOTONIC);
+}
+
+int host_clock_advance(struct host_clock *c, int64_t ms)
+{
+	if (!c || !c->is_virtual || ms < 0)
+		return KERF_E_INVALID;
+	int64_t now = atomic_load(&c->now_ms);
+	if (ms > INT64_MAX - now)
+		return KERF_E_RANGE;
+	atomic_store(&c->now_ms, now + ms);
+	return 0;
+}
+
+int host_clock_set(struct host_clock *c, int64_t ms)
+{
+	if (!c || !c->is_virtual || ms < atomic_load(&c->now_ms))
+		return KERF_E_INVALID;
+	atomic_store(&c->now_ms, ms);
+	return 0;
+}
+
+/* ------------------------------------------------------------ instances */
+
+struct host_instance {
+	struct kerf_host table; /* first, so the table's address is the instance's */
+	char *name;
+	struct cfg_section *section;
+	struct host_clock *clock;
+	struct http_client *http;
+};
+
+static struct host_instance *inst_of(void *ctx)
+{
+	return ctx;
+}
+
+static void host_log(void *ctx, kerf_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void host_log(void *ctx, kerf_log_level level, const char *fmt, ...)
+{
+	if (!log_enabled(level) || !fmt)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(level, inst_of(ctx)->name, fmt, ap);
+	va_end(ap);
+}
+
+static void host_register_secret(void *ctx, const char *secret)
+{
+	log_register_secret(secret);
+}
+
+static void *host_malloc(void *ctx, size_t size)
+{
+	return xmalloc(size);
+}
+
+static void *host_calloc(void *ctx, size_t n, size_t size)
+{
+	return xcalloc(n, size);
+}
+
+static void *host_realloc(void *ctx, void *ptr, size_t size)
+{
+	return xrealloc(ptr, size);
+}
+
+static char *host_strdup(void *ctx, const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void host_free_mem(void *ctx, void *ptr)
+{
+	free(ptr);
+}
+
+static int64_t host_wall_ms(void *ctx)
+{
+	return host_clock_wall_ms(inst_of(ctx)->clock);
+}
+
+static int64_t host_mono_ms(void *ctx)
+{
+	return host_clock_mono_ms(inst_of(ctx)->clock);
+}
+
+static int no_http(struct host_instance *h, struct kerf_error *err)
+{
+	return kerf_error_set(err, KERF_E_UNSUPPORTED, "%s: this host has no network access",
+			      h->name);
+}
+
+static int host_http_request(void *ctx, const struct kerf_http_request *req,
+			     struct kerf_http_response **out, struct kerf_error *err)
+{
+	struct host_instance *h = inst_of(ctx);
+	if (!h->http)
+		return no_http(h, err);
+	if (!req || !out)
+		return kerf_error_set(err, KERF_E_INVALID, "http_request: no request");
+	return http_request(h->http, req, out, err);
+}
+
+static void host_http_response_free(void *ctx, struct kerf_http_response *resp)
+{
+	http_response_free(resp);
+}
+
+static int host_http_stream(void *ctx, const struct kerf_http_request *req, kerf_http_data_fn fn,
+			    void *arg, struct kerf_error *err)
+{
+	struct host_instance *h = inst_of(ctx);
+	if (!h->http)
+		return no_http(h, err);
+	if (!req || !fn)
+		return kerf_error_set(err, KERF_E_INVALID, "http_stream: no request or callback");
+	return http_stream(h->http, req, fn, arg, err);
+}
+
+static int host_read_file(void *ctx, const char *path, size_t max_bytes, char **out, size_t *len,
+			  struct kerf_error *err)
+{
+	if (!path || !out)
+		return kerf_error_set(err, KERF_E_INVALID, "read_file: no path");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kerf_error_set(err, KERF_E_IO, "%s: %s", path, strerror(errno));
+	struct stat st;
+	int serr = fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	if (serr) {
+		close(fd);
+		return kerf_error_set(err, KERF_E_IO, "%s: %s", path, strerror(serr));
+	}
+	/* Refuse early when the size is known; files like /proc report 0, so reading still checks.
+	 */
+	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > (uintmax_t)max_bytes) {
+		close(fd);
+		return kerf_error_set(err, KERF_E_RANGE, "%s: larger than %zu bytes", path,
+				      max_bytes);
+	}
+
+	size_t cap = 4096, n = 0;
+	if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size + 2 < cap)
+		cap = (size_t)st.st_size + 2;
+	char *buf = xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			/* n <= max_bytes here, so doubling is bounded by the cap. */
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		ssize_t r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			free(buf);
+			close(fd);
+			return kerf_error_set(err, KERF_E_IO, "%s: %s", path, strerror(e));
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max_bytes) {
+			free(buf);
+			close(fd);
+			return kerf_error_set(err, KERF_E_RANGE, "%s: larger than %zu bytes", path,
+					      max_bytes);
+		}
+	}
+	close(fd);
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+static const char *host_getenv(void *ctx, const char *name)
+{
+	return name ? getenv(name) : NULL;
+}
+
+/* With no section the plugin declared no keys, so every key is undeclared. */
+static int host_config_string(void *ctx, const char *key, const char **out)
+{
+	struct host_instance *h = inst_of(ctx);
+	return h->section && key && out ? cfg_section_string(h->section, key, out) : KERF_E_INVALID;
+}
+
+static int host_config_int(void *ctx, const char *key, int64_t *out)
+{
+	struct host_instance *h = inst_of(ctx);
+	return h->section && key && out ? cfg_section_int(h->section, key, out) : KERF_E_INVALID;
+}
+
+static int host_config_bool(void *ctx, const char *key, bool *out)
+{
+	struct host_instance *h = inst_of(ctx);
+	return h->section && key && out ? cfg_section_bool(h->section, key, out) : KERF_E_INVALID;
+}
+
+static int host_config_duration(void *ctx, const char *key, int64_t *out_ms)
+{
+	struct host_instance *h = inst_of(ctx);
+	return h->section && key && out_ms ? cfg_section_duration(h->section, key, out_ms)
+					   : KERF_E_INVALID;
+}
+
+static int host_config_quantity(void *ctx, const char *key, int64_t *out)
+{
+	struct host_instance *h = inst_of(ctx);
+	return h->section && key && out ? cfg_section_quantity(h->section, key, out)
+					: KERF_E_INVALID;
+}
+
+static int host_config_list(void *ctx, const char *key, size_t *n_out, const char *const **out)
+{
+	struct host_instance *h = inst_of(ctx);
+	return h->section && key && n_out && out ? cfg_section_list(h->section, key, n_out, out)
+						 : KERF_E_INVALID;
+}
+
+struct kerf_host *host_new(const char *instance_name, struct cfg_section *section,
+			   struct host_clock *clock, struct http_client *http)
+{
+	struct host_instance *h = xcalloc(1, sizeof(*h));
+	h->name = xstrdup(instance_name ? instance_name : "plugin");
+	h->section = section;
+	h->clock = clock ? clock : &shared_real_clock;
+	h->http = http;
+
+	struct kerf_host *t = &h->table;
+	t->size = sizeof(*t);
+	t->abi_major = KERF_ABI_MAJOR;
+	t->abi_minor = KERF_ABI_MINOR;
+	t->ctx = h;
+	t->instance_name = h->name;
+	t->log = host_log;
+	t->register_secret = host_register_secret;
+	t->malloc = host_malloc;
+	t->calloc = host_calloc;
+	t->realloc = host_realloc;
+	t->strdup = host_strdup;
+	t->free = host_free_mem;
+	t->wall_ms = host_wall_ms;
+	t->mono_ms = host_mono_ms;
+	t->http_request = host_http_request;
+	t->http_response_free = host_http_response_free;
+	t->http_stream = host_http_stream;
+	t->read_file = host_read_file;
+	t->getenv = host_getenv;
+	t->config_string = host_config_string;
+	t->config_int = host_config_int;
+	t->config_bool = host_config_bool;
+	t->config_duration = host_config_duration;
+	t->config_quantity = host_config_quantity;
+	t->config_list = host_config_list;
+	return t;
+}
+
+void host_free(struct kerf_host *host)
+{
+	if (!host)
+		return;
+	struct host_instance *h = (struct host_instance *)host;
+	free(h->name);
+	free(h);
+}
+
+struct host_clock *host_clock_of(const struct kerf_host *host)
+{
+	return host ? ((const struct host_instance *)host)->clock : NULL;
+}
