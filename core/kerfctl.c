@@ -1,0 +1,721 @@
+/*
+ * kerfctl - the kerf command-line tool: inspects plugins and validates
+ * kerf.yaml files and Karpenter manifests without starting the daemon.
+ *
+ * Each subcommand is one entry of `commands` with its own option parser,
+ * so later subcommands (simulate, ab-report) add an entry and a function.
+ * Exit status: 0 success, 1 something was invalid or would be rejected,
+ * 2 usage errors.
+ */
+/* core/config.h (kerf.yaml) shadows the autoconf header, so name it by path. */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kerf/kerf.h>
+
+#include "cfg.h"
+#include "loader.h"
+#include "log.h"
+#include "manifest.h"
+#include "util.h"
+#include "yamltree.h"
+
+#define EXIT_USAGE 2
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+static int cmd_plugins(int argc, char **argv);
+static int cmd_validate(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+    {"plugins", "[--plugin-dir DIR] [-c kerf.yaml]",
+     "list every plugin in the search path and whether it loads", cmd_plugins},
+    {"validate", "-f FILE [-f FILE ...] [--plugin-dir DIR]",
+     "check kerf.yaml files and Karpenter manifests", cmd_validate},
+    {"version", "", "print the kerf version and plugin ABI", cmd_version},
+    {"help", "[COMMAND]", "show this help or a command's usage", cmd_help},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: kerfctl COMMAND [OPTIONS]\n\nCommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"\nRun 'kerfctl help COMMAND' for a command's options.\n"
+		"Plugins are searched in plugin_dir, then KERF_PLUGIN_PATH, then %s.\n",
+		KERF_PLUGINDIR);
+}
+
+static int command_usage(const struct command *c, FILE *f)
+{
+	fprintf(f, "Usage: kerfctl %s%s%s\n  %s\n", c->name, *c->args ? " " : "", c->args,
+		c->summary);
+	return EXIT_USAGE;
+}
+
+/* The error text for a failure: the message, or the code's text when there is none. */
+static const char *err_text(const struct kerf_error *e, int rc)
+{
+	return e && e->message[0] ? e->message : kerf_strerror(rc);
+}
+
+/* ------------------------------------------------------------ names */
+
+static void kinds_text(struct strbuf *sb, uint32_t kinds)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+	    {KERF_KIND_PROVIDER, "provider"},
+	    {KERF_KIND_CLUSTER, "cluster"},
+	    {KERF_KIND_PACKER, "packer"},
+	};
+	size_t start = sb->len;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (kinds & names[i].bit) {
+			sb_printf(sb, "%s%s", sb->len > start ? "," : "", names[i].name);
+			kinds &= ~names[i].bit;
+		}
+	}
+	/* A newer plugin may declare a kind this kerfctl has never heard of. */
+	if (kinds)
+		sb_printf(sb, "%s0x%x", sb->len > start ? "," : "", kinds);
+	if (sb->len == start)
+		sb_puts(sb, "-");
+}
+
+static void caps_text(struct strbuf *sb, uint64_t caps)
+{
+	/* clang-format off */
+	static const struct {
+		uint64_t bit;
+		const char *name;
+	} names[] = {
+		{KERF_CAP_PROVIDER_SPOT, "spot"},
+		{KERF_CAP_PROVIDER_RESERVED, "reserved"},
+		{KERF_CAP_PROVIDER_DRIFT, "drift"},
+		{KERF_CAP_CLUSTER_LEASE, "lease"},
+		{KERF_CAP_CLUSTER_EVENTS, "events"},
+		{KERF_CAP_CLUSTER_VIRTUAL_TIME, "virtual-time"},
+		{KERF_CAP_PACKER_OPTIMAL, "optimal"},
+		{KERF_CAP_PACKER_TIME_BUDGET, "time-budget"},
+	};
+	/* clang-format on */
+	size_t start = sb->len;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (caps & names[i].bit) {
+			sb_printf(sb, "%s%s", sb->len > start ? "," : "", names[i].name);
+			caps &= ~names[i].bit;
+		}
+	}
+	if (caps)
+		sb_printf(sb, "%s0x%llx", sb->len > start ? "," : "", (unsigned long long)caps);
+	if (sb->len == start)
+		sb_puts(sb, "-");
+}
+
+/* ------------------------------------------------------------ plugins */
+
+enum { COL_FILE, COL_NAME, COL_KINDS, COL_VERSION, COL_ABI, COL_CAPS, COL_STATUS, N_COLS };
+
+static const char *const col_titles[N_COLS] = {
+    "FILE", "NAME", "KINDS", "VERSION", "ABI", "CAPABILITIES", "STATUS",
+};
+
+struct plugin_rows {
+	size_t n, cap;
+	char *(*rows)[N_COLS];
+	size_t rejected;
+};
+
+/* Descriptor strings come from a plugin that may be hostile: keep the table one line per row. */
+static char *cell(const char *s)
+{
+	if (!s || !*s)
+		return xstrdup("-");
+	char *c = xstrdup(s);
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return c;
+}
+
+static void collect_row(void *arg, const struct loader_entry *e)
+{
+	struct plugin_rows *t = arg;
+	xgrow(t->rows, t->cap, t->n + 1);
+	char **row = t->rows[t->n++];
+	struct strbuf sb;
+
+	row[COL_FILE] = cell(e->path);
+	if (e->desc) {
+		const struct kerf_plugin_descriptor *d = e->desc;
+		row[COL_NAME] = cell(d->name);
+		sb_init(&sb);
+		kinds_text(&sb, d->kinds);
+		row[COL_KINDS] = sb_detach(&sb);
+		row[COL_VERSION] = cell(d->version);
+		sb_init(&sb);
+		sb_printf(&sb, "%u.%u", (unsigned)d->abi_major, (unsigned)d->abi_minor);
+		row[COL_ABI] = sb_detach(&sb);
+		sb_init(&sb);
+		caps_text(&sb, d->capabilities);
+		row[COL_CAPS] = sb_detach(&sb);
+	} else {
+		for (int c = COL_NAME; c <= COL_CAPS; c++)
+			row[c] = xstrdup("-");
+	}
+	if (e->rc == 0) {
+		row[COL_STATUS] = xstrdup("loads");
+	} else {
+		row[COL_STATUS] = cell(err_text(e->err, e->rc));
+		t->rejected++;
+	}
+}
+
+/* Columns padded to their widest cell; the last (the status) is not padded. */
+static void print_row(const char *const *cells, const size_t *width)
+{
+	for (int c = 0; c + 1 < N_COLS; c++)
+		printf("%-*s  ", (int)width[c], cells[c]);
+	printf("%s\n", cells[N_COLS - 1]);
+}
+
+static void print_rows(const struct plugin_rows *t)
+{
+	size_t width[N_COLS];
+	for (int c = 0; c < N_COLS; c++)
+		width[c] = strlen(col_titles[c]);
+	for (size_t r = 0; r < t->n; r++)
+		for (int c = 0; c < N_COLS; c++)
+			if (strlen(t->rows[r][c]) > width[c])
+				width[c] = strlen(t->rows[r][c]);
+	print_row(col_titles, width);
+	for (size_t r = 0; r < t->n; r++)
+		print_row((const char *const *)t->rows[r], width);
+}
+
+static void free_rows(struct plugin_rows *t)
+{
+	for (size_t r = 0; r < t->n; r++)
+		for (int c = 0; c < N_COLS; c++)
+			free(t->rows[r][c]);
+	free(t->rows);
+}
+
+/* One plugin a kerf.yaml names, with the kind it is used as. */
+struct role {
+	const char *what; /* "cluster", "provider", "packers[1]" */
+	const char *name;
+	uint32_t kind;
+	const struct yt_node *at; /* where the file names it; NULL when defaulted */
+};
+
+struct roles {
+	size_t n;
+	struct role *items;
+	char **labels;
+};
+
+static void roles_build(const struct cfg *c, struct roles *r)
+{
+	const struct yt_node *root = c->yaml && c->yaml->n ? c->yaml->docs[0].root : NULL;
+	const struct yt_node *packers = yt_map_get(root, "packers");
+	r->n = 2 + c->n_packers;
+	r->items = xcalloc(r->n, sizeof(*r->items));
+	r->labels = xcalloc(c->n_packers + 1, sizeof(*r->labels));
+	r->items[0] =
+	    (struct role){"cluster", c->cluster, KERF_KIND_CLUSTER, yt_map_get(root, "cluster")};
+	r->items[1] = (struct role){"provider", c->provider, KERF_KIND_PROVIDER,
+				    yt_map_get(root, "provider")};
+	for (size_t i = 0; i < c->n_packers; i++) {
+		struct strbuf sb;
+		sb_init(&sb);
+		sb_printf(&sb, "packers[%zu]", i);
+		r->labels[i] = sb_detach(&sb);
+		const struct yt_node *at = NULL;
+		if (packers && packers->type == YT_SEQ && i < packers->n)
+			at = packers->items[i];
+		r->items[2 + i] = (struct role){r->labels[i], c->packers[i], KERF_KIND_PACKER, at};
+	}
+}
+
+static void roles_free(struct roles *r, size_t n_packers)
+{
+	for (size_t i = 0; i < n_packers; i++)
+		free(r->labels[i]);
+	free(r->labels);
+	free(r->items);
+}
+
+/* Prints "file:line:column: what: message" for a plugin named by a kerf.yaml. */
+static void role_error(const struct cfg *c, const struct role *r, const char *msg)
+{
+	if (r->at)
+		fprintf(stderr, "%s:%u:%u: %s: %s\n", c->path, r->at->line, r->at->column, r->what,
+			msg);
+	else
+		fprintf(stderr, "%s:1:1: %s (default \"%s\"): %s\n", c->path, r->what, r->name,
+			msg);
+}
+
+static int cmd_plugins(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"plugin-dir", required_argument, NULL, 'p'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *plugin_dir = NULL, *config = NULL;
+	int o;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "p:c:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'p':
+			plugin_dir = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			command_usage(find_command("plugins"), stdout);
+			return 0;
+		default:
+			return command_usage(find_command("plugins"), stderr);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kerfctl plugins: unexpected argument \"%s\"\n", argv[optind]);
+		return command_usage(find_command("plugins"), stderr);
+	}
+
+	struct kerf_error err;
+	kerf_error_clear(&err);
+	struct cfg *cfg = NULL;
+	int rc;
+	if (config && (rc = cfg_load_file(config, &cfg, &err)) != 0) {
+		fprintf(stderr, "%s\n", err_text(&err, rc));
+		return 1;
+	}
+	if (!plugin_dir && cfg)
+		plugin_dir = cfg->plugin_dir;
+
+	struct loader *l = NULL;
+	if ((rc = loader_new(plugin_dir, &l, &err)) != 0) {
+		fprintf(stderr, "kerfctl: %s\n", err_text(&err, rc));
+		cfg_free(cfg);
+		return 1;
+	}
+
+	const char *const *dirs;
+	size_t n_dirs = loader_dirs(l, &dirs);
+	printf("Plugin search path (first match wins):\n");
+	for (size_t i = 0; i < n_dirs; i++)
+		printf("  %s\n", dirs[i]);
+	printf("\n");
+
+	struct plugin_rows rows = {0};
+	kerf_error_clear(&err);
+	int scan_rc = loader_scan(l, collect_row, &rows, &err);
+	if (rows.n)
+		print_rows(&rows);
+	else
+		printf("No plugins found.\n");
+	if (scan_rc)
+		fprintf(stderr, "kerfctl: %s\n", err_text(&err, scan_rc));
+
+	int status = 0;
+	if (cfg) {
+		struct roles roles;
+		roles_build(cfg, &roles);
+		for (size_t i = 0; i < roles.n; i++) {
+			const struct loader_plugin *p;
+			kerf_error_clear(&err);
+			rc = loader_open(l, roles.items[i].name, roles.items[i].kind, &p, &err);
+			if (rc) {
+				role_error(cfg, &roles.items[i], err_text(&err, rc));
+				status = 1;
+			}
+		}
+		roles_free(&roles, cfg->n_packers);
+	}
+	free_rows(&rows);
+	loader_free(l);
+	cfg_free(cfg);
+	return status;
+}
+
+/* ------------------------------------------------------------ validate */
+
+/* Object counts for the "ok (...)" summary, in first-seen order. */
+struct kind_count {
+	char *kind;
+	size_t n;
+};
+
+struct counts {
+	size_t n, cap;
+	struct kind_count *items;
+};
+
+static void count_kind(struct counts *c, const char *kind, size_t n)
+{
+	if (!kind)
+		kind = "unknown";
+	for (size_t i = 0; i < c->n; i++) {
+		if (strcmp(c->items[i].kind, kind) == 0) {
+			c->items[i].n += n;
+			return;
+		}
+	}
+	xgrow(c->items, c->cap, c->n + 1);
+	c->items[c->n].kind = xstrdup(kind);
+	c->items[c->n++].n = n;
+}
+
+static void count_set(struct counts *c, const struct mf_set *set)
+{
+	/* NodePools lead the summary even when there are none: they are what kerf scales. */
+	count_kind(c, "NodePool", set->n_nodepools);
+	count_kind(c, "NodeClaim", set->n_nodeclaims);
+	for (size_t i = 0; i < set->n_node_classes; i++)
+		count_kind(c, set->node_classes[i]->meta.kind, 1);
+	for (size_t i = 0; i < set->n_other; i++)
+		count_kind(c, yt_scalar_str(yt_map_get(set->other[i], "kind")), 1);
+}
+
+static void counts_text(struct strbuf *sb, const struct counts *c)
+{
+	size_t start = sb->len;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct kind_count *k = &c->items[i];
+		if (k->n == 0 && strcmp(k->kind, "NodePool") != 0)
+			continue;
+		const char *plural = "";
+		if (k->n != 1)
+			plural = str_ends_with(k->kind, "s") ? "es" : "s";
+		sb_printf(sb, "%s%zu %s%s", sb->len > start ? ", " : "", k->n, k->kind, plural);
+	}
+}
+
+static void counts_free(struct counts *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->items[i].kind);
+	free(c->items);
+}
+
+static void print_diags(const struct mf_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(stderr, "%s\n", d->items[i].message);
+}
+
+/*
+ * Loads one manifest file into set.  Returns the number of errors printed.
+ * `at` positions an unreadable file in the kerf.yaml that listed it.
+ */
+static size_t load_manifests(struct mf_set *set, const char *path, const struct yt_node *at,
+			     const char *what)
+{
+	struct mf_diags diags = {0};
+	struct kerf_error err;
+	kerf_error_clear(&err);
+	int rc = mf_load_file(set, path, &diags, &err);
+	size_t errors = 0;
+	if (rc == KERF_E_CONFIG && diags.n) {
+		print_diags(&diags);
+		errors = diags.n;
+	} else if (rc == KERF_E_IO && at) {
+		fprintf(stderr, "%s:%u:%u: %s: %s\n", at->file, at->line, at->column, what,
+			err_text(&err, rc));
+		errors = 1;
+	} else if (rc) {
+		fprintf(stderr, "%s\n", err_text(&err, rc));
+		errors = 1;
+	}
+	mf_diags_clear(&diags);
+	return errors;
+}
+
+/* A kerf.yaml is one mapping without apiVersion and kind; anything else is manifests. */
+static bool looks_like_config(const struct yt_stream *s)
+{
+	const struct yt_node *root = NULL;
+	size_t docs = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->docs[i].root) {
+			root = s->docs[i].root;
+			docs++;
+		}
+	}
+	return docs == 1 && root->type == YT_MAP && !yt_map_pair(root, "apiVersion") &&
+	       !yt_map_pair(root, "kind");
+}
+
+static bool has_documents(const struct yt_stream *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->docs[i].root)
+			return true;
+	return false;
+}
+
+static size_t validate_config(const char *path, const char *plugin_dir_override)
+{
+	struct kerf_error err;
+	kerf_error_clear(&err);
+	struct cfg *cfg = NULL;
+	int rc = cfg_load_file(path, &cfg, &err);
+	if (rc) {
+		fprintf(stderr, "%s\n", err_text(&err, rc));
+		return 1;
+	}
+
+	size_t errors = 0;
+	struct loader *l = NULL;
+	const char *plugin_dir = plugin_dir_override ? plugin_dir_override : cfg->plugin_dir;
+	if ((rc = loader_new(plugin_dir, &l, &err)) != 0) {
+		fprintf(stderr, "%s: %s\n", path, err_text(&err, rc));
+		cfg_free(cfg);
+		return 1;
+	}
+
+	struct roles roles;
+	roles_build(cfg, &roles);
+	for (size_t i = 0; i < roles.n; i++) {
+		const struct role *r = &roles.items[i];
+		const struct loader_plugin *p;
+		kerf_error_clear(&err);
+		rc = loader_open(l, r->name, r->kind, &p, &err);
+		if (rc) {
+			role_error(cfg, r, err_text(&err, rc));
+			errors++;
+			continue;
+		}
+		/* One plugin may fill two roles (sim is cluster and provider): check its section
+		 * once. */
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(roles.items[j].name, r->name) == 0;
+		if (seen)
+			continue;
+		struct cfg_section *sec = NULL;
+		kerf_error_clear(&err);
+		rc = cfg_plugin_section(cfg, r->name, p->desc.config_schema, &sec, &err);
+		if (rc) {
+			fprintf(stderr, "%s\n", err_text(&err, rc));
+			errors++;
+		}
+		cfg_section_free(sec);
+	}
+	roles_free(&roles, cfg->n_packers);
+
+	const struct yt_node *root = cfg->yaml && cfg->yaml->n ? cfg->yaml->docs[0].root : NULL;
+	const struct yt_node *list = yt_map_get(root, "manifests");
+	struct mf_set set;
+	mf_set_init(&set);
+	for (size_t i = 0; i < cfg->n_manifests; i++) {
+		const struct yt_node *at = NULL;
+		if (list && list->type == YT_SEQ && i < list->n)
+			at = list->items[i];
+		char what[48];
+		snprintf(what, sizeof(what), "manifests[%zu]", i);
+		errors += load_manifests(&set, cfg->manifests[i], at, what);
+	}
+
+	if (errors == 0) {
+		struct strbuf sb;
+		sb_init(&sb);
+		sb_printf(&sb, "%s: ok (kerf.yaml: cluster %s, provider %s, packer%s ", path,
+			  cfg->cluster, cfg->provider, cfg->n_packers == 1 ? "" : "s");
+		for (size_t i = 0; i < cfg->n_packers; i++)
+			sb_printf(&sb, "%s%s", i ? "," : "", cfg->packers[i]);
+		if (cfg->n_manifests) {
+			struct counts counts = {0};
+			count_set(&counts, &set);
+			sb_printf(&sb, "; %zu manifest file%s: ", cfg->n_manifests,
+				  cfg->n_manifests == 1 ? "" : "s");
+			counts_text(&sb, &counts);
+			counts_free(&counts);
+		}
+		printf("%s)\n", sb.buf);
+		sb_free(&sb);
+	}
+	mf_set_clear(&set);
+	loader_free(l);
+	cfg_free(cfg);
+	return errors;
+}
+
+static size_t validate_manifests(const char *path)
+{
+	struct mf_set set;
+	mf_set_init(&set);
+	size_t errors = load_manifests(&set, path, NULL, NULL);
+	if (errors == 0) {
+		struct counts counts = {0};
+		struct strbuf sb;
+		sb_init(&sb);
+		count_set(&counts, &set);
+		counts_text(&sb, &counts);
+		printf("%s: ok (%s)\n", path, sb.buf);
+		sb_free(&sb);
+		counts_free(&counts);
+	}
+	mf_set_clear(&set);
+	return errors;
+}
+
+static size_t validate_file(const char *path, const char *plugin_dir)
+{
+	struct kerf_error err;
+	kerf_error_clear(&err);
+	struct yt_stream *s = NULL;
+	int rc = yt_parse_file(path, &s, &err);
+	if (rc) {
+		fprintf(stderr, "%s\n", err_text(&err, rc));
+		return 1;
+	}
+	size_t errors;
+	if (!has_documents(s)) {
+		fprintf(stderr,
+			"%s:1:1: empty file: neither a kerf.yaml nor Kubernetes manifests\n", path);
+		errors = 1;
+	} else if (looks_like_config(s)) {
+		errors = validate_config(path, plugin_dir);
+	} else {
+		errors = validate_manifests(path);
+	}
+	yt_stream_free(s);
+	return errors;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"file", required_argument, NULL, 'f'},
+	    {"plugin-dir", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *plugin_dir = NULL;
+	size_t n_files = 0;
+	const char **files = xcalloc((size_t)argc + 1, sizeof(*files));
+	int o;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "f:p:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f':
+			files[n_files++] = optarg;
+			break;
+		case 'p':
+			plugin_dir = optarg;
+			break;
+		case 'h':
+			free(files);
+			command_usage(find_command("validate"), stdout);
+			return 0;
+		default:
+			free(files);
+			return command_usage(find_command("validate"), stderr);
+		}
+	}
+	/* Bare file names work too, as with most validators. */
+	for (int i = optind; i < argc; i++)
+		files[n_files++] = argv[i];
+	if (n_files == 0) {
+		free(files);
+		fprintf(stderr, "kerfctl validate: no file given\n");
+		return command_usage(find_command("validate"), stderr);
+	}
+
+	size_t errors = 0;
+	for (size_t i = 0; i < n_files; i++)
+		errors += validate_file(files[i], plugin_dir);
+	free(files);
+	if (errors)
+		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
+	return errors ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ misc */
+
+static int cmd_version(int argc, char **argv)
+{
+	if (argc > 1) {
+		fprintf(stderr, "kerfctl version: unexpected argument \"%s\"\n", argv[1]);
+		return command_usage(find_command("version"), stderr);
+	}
+	printf("kerfctl (kerf) %s\nplugin ABI %d.%d\nplugin directory %s\n", PACKAGE_VERSION,
+	       KERF_ABI_MAJOR, KERF_ABI_MINOR, KERF_PLUGINDIR);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 1) {
+		const struct command *c = find_command(argv[1]);
+		if (!c) {
+			fprintf(stderr, "kerfctl: unknown command \"%s\"\n", argv[1]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		command_usage(c, stdout);
+		return 0;
+	}
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	/* Messages from the core (loader, config) use the logger: keep them terse. */
+	log_init(KERF_LOG_WARN, false);
+	int rc;
+	if (argc < 2) {
+		usage(stderr);
+		rc = EXIT_USAGE;
+	} else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		rc = 0;
+	} else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		rc = cmd_version(1, argv + 1);
+	} else {
+		const struct command *c = find_command(argv[1]);
+		if (c) {
+			rc = c->run(argc - 1, argv + 1);
+		} else {
+			fprintf(stderr, "kerfctl: unknown command \"%s\"\n", argv[1]);
+			usage(stderr);
+			rc = EXIT_USAGE;
+		}
+	}
+	log_shutdown();
+	return rc;
+}
