@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian 12 packages kerf builds and tests with.  Run as root.
+# Packages already present are left alone, so this is cheap to re-run.
+set -eu
+pkgs="build-essential autoconf automake libtool pkg-config
+libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libglpk-dev
+check libxml2-dev libmicrohttpd-dev"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "kerf: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+fi

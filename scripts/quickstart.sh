@@ -1,0 +1,14 @@
+#!/bin/sh
+# The README's first command: install what is missing, build, run the demo.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/install-deps.sh
+[ -x configure ] || ./autogen.sh >/dev/null
+[ -f Makefile ] || ./configure --enable-werror
+make -j"$(nproc)" >/dev/null
+echo
+echo "== kerfctl plugins"
+core/kerfctl plugins
+echo
+echo "== kerfctl validate examples"
+core/kerfctl validate -f examples/ray-worker.yaml
