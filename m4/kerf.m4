@@ -39,7 +39,12 @@ AC_DEFUN([KERF_PLUGIN_SUMMARY], [
 		kp_n=${kp_entry#*:}
 		eval kp_b=\$build_plugin_$kp_v
 		eval kp_w=\$why_plugin_$kp_v
-		AS_IF([test "x$kp_b" = xyes],
+		dnl A plugin whose directory builds nothing yet is reported as such.
+		kp_has_src=yes
+		grep -q 'pkglib_LTLIBRARIES' "$srcdir/plugins/$kp_n/Makefile.am" 2>/dev/null || kp_has_src=no
+		AS_IF([test "x$kp_b" = xyes && test "x$kp_has_src" = xno],
+			[printf '    %-20s yes (no sources yet)\n' "$kp_n"],
+		[test "x$kp_b" = xyes],
 			[printf '    %-20s yes\n' "$kp_n"],
 			[printf '    %-20s no (%s; enable with --enable-%s)\n' "$kp_n" "$kp_w" "$kp_n"])
 	done
