@@ -1,0 +1,1398 @@
+/*
+ * provision.c - one provisioning batch: NodePools, pod groups, the NodePool
+ * each group lands in and the inter-pod constraints as packing constraints.
+ * provision_plan.c builds the packing problem and reads the plan back.
+ *
+ * Inter-pod constraints, as the packer sees them (kerf/packer.h):
+ *   - zone topology spread (DoNotSchedule) whose selector matches the group
+ *     splits it into zone-pinned slices, water-filled onto the least
+ *     populated zone first (existing matching pods counted), so the skew
+ *     never exceeds 1 <= maxSkew;
+ *   - hostname topology spread caps the group at maxSkew pods per node (a
+ *     new node starts at 0, the global minimum);
+ *   - required hostname anti-affinity matching the group itself caps it at
+ *     one pod per node; matching another group makes the two conflict;
+ *   - required zone anti-affinity matching itself gives each pod its own
+ *     zone (zones holding matching pods excluded); pods beyond the number
+ *     of zones stay pending;
+ *   - required zone affinity follows existing matching pods to their zones,
+ *     or, matching only itself, keeps the whole group in its cheapest zone;
+ *   - host ports: one pod per node per port, and groups sharing a port
+ *     conflict.
+ * Existing nodes whose pods clash with a group (anti-affinity both ways,
+ * host ports, hostname caps) are simply not offered to it.
+ *
+ * Not modelled: ScheduleAnyway spreads and preferred pod (anti-)affinity
+ * (preferences that never block), hostname pod affinity without an existing
+ * peer, pod affinity to pods of another group of the same batch, and
+ * minDomains.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kerf/requirements.h>
+#include <kerf/taints.h>
+
+#include "provision_int.h"
+#include "util.h"
+
+#define ZONE_KEY "topology.kubernetes.io/zone"
+#define HOSTNAME_KEY "kubernetes.io/hostname"
+#define CT_KEY "karpenter.sh/capacity-type"
+#define NODEPOOL_KEY "karpenter.sh/nodepool"
+#define TYPE_KEY "node.kubernetes.io/instance-type"
+#define FAMILY_KEY "karpenter.k8s.aws/instance-family"
+#define SIZE_KEY "karpenter.k8s.aws/instance-size"
+#define GPU_PREFIX "karpenter.k8s.aws/instance-gpu"
+#define ACCEL_PREFIX "karpenter.k8s.aws/instance-accelerator"
+
+#define WHY_MAX 512
+
+/* Extended resources that mean "this pod wants an accelerator". */
+static const char *const device_resources[] = {
+    KERF_RESOURCE_NVIDIA_GPU, KERF_RESOURCE_AMD_GPU, KERF_RESOURCE_NEURON,
+    "aws.amazon.com/neuroncore", "aws.amazon.com/neurondevice", "habana.ai/gaudi",
+};
+#define N_DEVICE_RESOURCES (sizeof(device_resources) / sizeof(device_resources[0]))
+
+/* ------------------------------------------------------------ reasons */
+
+void reasons_add(struct reasons *r, const char *nodepool, const char *fmt, ...)
+{
+	va_list ap;
+	struct strbuf sb;
+
+	sb_init(&sb);
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	xgrow(r->items, r->cap, r->n + 1);
+	r->items[r->n].nodepool = nodepool ? xstrdup(nodepool) : NULL;
+	r->items[r->n++].text = sb_detach(&sb);
+}
+
+void reasons_append(struct reasons *dst, const struct reasons *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		reasons_add(dst, src->items[i].nodepool, "%s", src->items[i].text);
+}
+
+void reasons_clear(struct reasons *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->items[i].nodepool);
+		free(r->items[i].text);
+	}
+	free(r->items);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ------------------------------------------------------------ dimensions */
+
+static const char *const fixed_dims[] = {KERF_RESOURCE_CPU, KERF_RESOURCE_MEMORY,
+					 KERF_RESOURCE_EPHEMERAL, KERF_RESOURCE_PODS};
+#define N_FIXED_DIMS 4
+
+static void add_name(char ***v, size_t *n, size_t *cap, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i], name) == 0)
+			return;
+	xgrow(*v, *cap, *n + 1);
+	(*v)[(*n)++] = xstrdup(name);
+}
+
+static void add_ext_names(char ***v, size_t *n, size_t *cap, const struct kerf_resources *r)
+{
+	for (uint32_t i = 0; i < r->n_ext; i++)
+		add_name(v, n, cap, r->ext[i].name);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* cpu, memory, ephemeral-storage, pods, then every extended resource anyone names. */
+static void build_dims(struct prov *p)
+{
+	const struct prov_input *in = p->in;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < N_FIXED_DIMS; i++)
+		add_name(&p->dim_names, &p->nd, &cap, fixed_dims[i]);
+	for (size_t i = 0; i < in->n_pods; i++)
+		add_ext_names(&p->dim_names, &p->nd, &cap, &in->pods[i]->requests);
+	for (size_t i = 0; i < in->n_daemonsets; i++)
+		add_ext_names(&p->dim_names, &p->nd, &cap, &in->daemonsets[i]->requests);
+	for (size_t i = 0; i < in->n_pools; i++)
+		add_ext_names(&p->dim_names, &p->nd, &cap,
+			      &in->pools[i].nodepool->limits.resources);
+	qsort(p->dim_names + N_FIXED_DIMS, p->nd - N_FIXED_DIMS, sizeof(char *), str_cmp);
+}
+
+void prov_vector(const struct prov *p, const struct kerf_resources *r, int64_t *out)
+{
+	out[0] = r->cpu_millis;
+	out[1] = r->memory_bytes;
+	out[2] = r->ephemeral_bytes;
+	out[3] = r->pods;
+	for (size_t d = N_FIXED_DIMS; d < p->nd; d++)
+		out[d] = kerf_resources_get(r, p->dim_names[d], NULL);
+}
+
+/* ------------------------------------------------------------ zones */
+
+static void build_zones(struct prov *p)
+{
+	const struct prov_input *in = p->in;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < in->n_pools; i++) {
+		const struct kerf_instance_type_list *l = in->pools[i].types;
+		for (size_t t = 0; l && t < l->n; t++)
+			for (size_t o = 0; o < l->items[t].n_offerings; o++)
+				if (l->items[t].offerings[o].zone)
+					add_name(&p->zones, &p->n_zones, &cap,
+						 l->items[t].offerings[o].zone);
+	}
+	for (size_t e = 0; e < in->n_existing; e++)
+		if (in->existing[e].zone)
+			add_name(&p->zones, &p->n_zones, &cap, in->existing[e].zone);
+	if (p->n_zones)
+		qsort(p->zones, p->n_zones, sizeof(char *), str_cmp);
+}
+
+static long zone_index(const struct prov *p, const char *zone)
+{
+	for (size_t z = 0; zone && z < p->n_zones; z++)
+		if (strcmp(p->zones[z], zone) == 0)
+			return (long)z;
+	return -1;
+}
+
+/* ------------------------------------------------------------ pod requirements */
+
+/* Preferred terms heaviest first; equal weights keep their written order. */
+static size_t preferred_order(const struct kerf_pod *pod, size_t k)
+{
+	size_t rank = 0;
+
+	for (size_t i = 0; i < pod->n_preferred_terms; i++) {
+		/* Find the term of rank k by counting heavier (or earlier equal) terms. */
+		size_t heavier = 0;
+		for (size_t j = 0; j < pod->n_preferred_terms; j++) {
+			int32_t wi = pod->preferred_terms[i].weight, wj = pod->preferred_terms[j].weight;
+			if (wj > wi || (wj == wi && j < i))
+				heavier++;
+		}
+		if (heavier == k)
+			return i;
+		rank++;
+	}
+	return rank;
+}
+
+/*
+ * Karpenter's relaxation, as attempts: required term 0, 1, ... (the last
+ * one stays), each with the heaviest preferred term as if required; then,
+ * on the last required term, the preferred terms dropped heaviest first.
+ */
+static size_t n_attempts(const struct kerf_pod *pod)
+{
+	size_t terms = pod->n_required_terms ? pod->n_required_terms : 1;
+
+	return terms + pod->n_preferred_terms;
+}
+
+static int pod_reqset(const struct kerf_pod *pod, size_t attempt, struct kerf_reqset **out,
+		      struct kerf_error *err)
+{
+	size_t terms = pod->n_required_terms ? pod->n_required_terms : 1;
+	size_t term = attempt < terms ? attempt : terms - 1;
+	size_t pref = attempt < terms ? 0 : attempt - terms + 1;
+	struct kerf_reqset *s = kerf_reqset_new();
+	int rc;
+
+	if (!s)
+		return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
+	rc = kerf_reqset_add_labels(s, &pod->node_selector, err);
+	if (rc == 0 && pod->n_required_terms)
+		rc = kerf_reqset_add_requirements(s, &pod->required_terms[term], err);
+	if (rc == 0 && pref < pod->n_preferred_terms)
+		rc = kerf_reqset_add_requirements(
+		    s, &pod->preferred_terms[preferred_order(pod, pref)].preference, err);
+	if (rc) {
+		kerf_reqset_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+/* ------------------------------------------------------------ label selectors */
+
+static bool expr_matches(const struct kerf_requirement *r, const struct kerf_labels *l)
+{
+	const char *v = kerf_labels_get(l, r->key);
+	bool listed = false;
+
+	for (size_t i = 0; v && i < r->n_values; i++)
+		listed = listed || strcmp(r->values[i], v) == 0;
+	switch (r->op) {
+	case KERF_OP_IN:
+		return listed;
+	case KERF_OP_NOT_IN:
+		return !listed;
+	case KERF_OP_EXISTS:
+		return v != NULL;
+	case KERF_OP_DOES_NOT_EXIST:
+		return v == NULL;
+	default:
+		return false;
+	}
+}
+
+static bool selector_matches(const struct kerf_label_selector *s, const struct kerf_labels *l)
+{
+	for (size_t i = 0; i < s->match_labels.n; i++) {
+		const char *v = kerf_labels_get(l, s->match_labels.items[i].key);
+		if (!v || strcmp(v, s->match_labels.items[i].value) != 0)
+			return false;
+	}
+	for (size_t i = 0; i < s->match_expressions.n; i++)
+		if (!expr_matches(&s->match_expressions.items[i], l))
+			return false;
+	return true;
+}
+
+static bool same_ns(const char *a, const char *b)
+{
+	return strcmp(a ? a : "default", b ? b : "default") == 0;
+}
+
+/* Does pod `other` fall under `owner`'s affinity term? */
+static bool term_selects(const struct kerf_pod_affinity_term *t, const struct kerf_pod *owner,
+			 const struct kerf_pod *other)
+{
+	bool ns = t->n_namespaces == 0 && same_ns(owner->meta.namespace_, other->meta.namespace_);
+
+	for (size_t i = 0; i < t->n_namespaces && !ns; i++)
+		ns = same_ns(t->namespaces[i], other->meta.namespace_);
+	return ns && selector_matches(&t->selector, &other->meta.labels);
+}
+
+static bool spread_selects(const struct kerf_topology_spread *s, const struct kerf_pod *owner,
+			   const struct kerf_pod *other)
+{
+	return same_ns(owner->meta.namespace_, other->meta.namespace_) &&
+	       selector_matches(&s->selector, &other->meta.labels);
+}
+
+static bool is_key(const char *key, const char *want)
+{
+	return key && strcmp(kerf_label_normalize(key), want) == 0;
+}
+
+static bool ports_clash(const struct kerf_pod *a, const struct kerf_pod *b)
+{
+	for (size_t i = 0; i < a->n_host_ports; i++)
+		for (size_t j = 0; j < b->n_host_ports; j++) {
+			const struct kerf_host_port *x = &a->host_ports[i], *y = &b->host_ports[j];
+			if (x->port == y->port && strcmp(x->protocol, y->protocol) == 0 &&
+			    (!x->host_ip || !y->host_ip || strcmp(x->host_ip, y->host_ip) == 0))
+				return true;
+		}
+	return false;
+}
+
+/* Required hostname anti-affinity either way between two pods. */
+static bool hostname_repels(const struct kerf_pod *a, const struct kerf_pod *b)
+{
+	for (size_t i = 0; i < a->n_anti_affinity; i++)
+		if (is_key(a->anti_affinity[i].topology_key, HOSTNAME_KEY) &&
+		    term_selects(&a->anti_affinity[i], a, b))
+			return true;
+	for (size_t i = 0; i < b->n_anti_affinity; i++)
+		if (is_key(b->anti_affinity[i].topology_key, HOSTNAME_KEY) &&
+		    term_selects(&b->anti_affinity[i], b, a))
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------ pools */
+
+static int pool_cmp(const void *a, const void *b)
+{
+	const struct pstate *x = a, *y = b;
+
+	if (x->np->weight != y->np->weight)
+		return x->np->weight > y->np->weight ? -1 : 1;
+	return strcmp(x->np->meta.name, y->np->meta.name);
+}
+
+/* Does a DaemonSet's pod run on this pool's nodes?  Taints and strict requirements. */
+static bool daemon_runs_on(const struct pstate *ps, const struct kerf_pod *ds)
+{
+	size_t terms = ds->n_required_terms ? ds->n_required_terms : 1;
+
+	if (!kerf_tolerations_tolerate_all(&ds->tolerations, &ps->np->taints, true, NULL))
+		return false;
+	for (size_t t = 0; t < terms; t++) {
+		struct kerf_reqset *r = NULL;
+		bool ok;
+		/* Attempt t of a pod without preferences is exactly its term t. */
+		struct kerf_pod strict = *ds;
+		strict.n_preferred_terms = 0;
+		if (pod_reqset(&strict, t, &r, NULL))
+			return false;
+		ok = kerf_reqset_compatible(ps->reqs, r, KERF_REQSET_ALLOW_UNDEFINED_WELL_KNOWN,
+					    NULL, 0);
+		kerf_reqset_free(r);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+static bool value_has(const struct kerf_reqset *s, const char *key, const char *needle)
+{
+	const char *const *v;
+	size_t n = kerf_reqset_values(s, key, &v);
+
+	if (kerf_reqset_operator(s, key) != KERF_OP_IN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strstr(v[i], needle))
+			return true;
+	return false;
+}
+
+static bool key_prefixed(const struct kerf_reqset *s, const char *prefix)
+{
+	for (size_t i = 0; i < kerf_reqset_count(s); i++)
+		if (strncmp(kerf_reqset_key(s, i), prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
+static int64_t label_int(const struct kerf_reqset *s, const char *key)
+{
+	const char *const *v;
+
+	if (kerf_reqset_values(s, key, &v) != 1)
+		return 0;
+	return strtoll(v[0], NULL, 10);
+}
+
+static unsigned special_of(const struct kerf_instance_type *it, const struct kerf_reqset *r)
+{
+	unsigned sp = 0;
+
+	if (kerf_resources_get(&it->allocatable, KERF_RESOURCE_NVIDIA_GPU, NULL) > 0 ||
+	    kerf_resources_get(&it->allocatable, KERF_RESOURCE_AMD_GPU, NULL) > 0 ||
+	    label_int(r, GPU_PREFIX "-count") > 0)
+		sp |= SPECIAL_GPU;
+	if (kerf_resources_get(&it->allocatable, KERF_RESOURCE_NEURON, NULL) > 0 ||
+	    label_int(r, ACCEL_PREFIX "-count") > 0)
+		sp |= SPECIAL_ACCEL;
+	if (value_has(r, SIZE_KEY, "metal"))
+		sp |= SPECIAL_METAL;
+	return sp;
+}
+
+static bool offering_allowed(const struct kerf_reqset *s, const struct kerf_offering *o)
+{
+	return o->available && kerf_reqset_allows(s, ZONE_KEY, o->zone) &&
+	       kerf_reqset_allows(s, CT_KEY, kerf_capacity_type_name(o->capacity_type));
+}
+
+static struct ptype *new_ptype(struct prov *p)
+{
+	xgrow(p->types, p->cap_types, p->n_types + 1);
+	struct ptype *t = &p->types[p->n_types++];
+	memset(t, 0, sizeof(*t));
+	t->alloc = xcalloc(p->nd, sizeof(int64_t));
+	t->cap = xcalloc(p->nd, sizeof(int64_t));
+	t->pool = SIZE_MAX;
+	return t;
+}
+
+/* The pool's instance types that its own requirements allow, as packing types. */
+static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_instance_type_list *l,
+		      struct kerf_error *err)
+{
+	int64_t *over = xcalloc(p->nd, sizeof(int64_t));
+
+	prov_vector(p, &ps->overhead, over);
+	ps->first_type = p->n_types;
+	for (size_t i = 0; l && i < l->n; i++) {
+		const struct kerf_instance_type *it = &l->items[i];
+		struct kerf_reqset *r = kerf_reqset_new();
+		int rc;
+		if (!r) {
+			free(over);
+			return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
+		}
+		if ((rc = kerf_reqset_add_requirements(r, &it->requirements, err)) != 0) {
+			kerf_reqset_free(r);
+			free(over);
+			return rc;
+		}
+		if (!kerf_reqset_compatible(r, ps->reqs, KERF_REQSET_ALLOW_UNDEFINED, NULL, 0)) {
+			kerf_reqset_free(r);
+			continue;
+		}
+		struct ptype *t = new_ptype(p);
+		t->it = it;
+		t->reqs = r;
+		t->pool = (size_t)(ps - p->pools);
+		t->special = special_of(it, r);
+		prov_vector(p, &it->allocatable, t->alloc);
+		prov_vector(p, &it->capacity, t->cap);
+		for (size_t d = 0; d < p->nd; d++)
+			t->alloc[d] = t->alloc[d] > over[d] ? t->alloc[d] - over[d] : 0;
+		t->off = xcalloc(it->n_offerings ? it->n_offerings : 1, sizeof(*t->off));
+		for (size_t o = 0; o < it->n_offerings; o++) {
+			const struct kerf_offering *of = &it->offerings[o];
+			long z = zone_index(p, of->zone);
+			if (z < 0 || !offering_allowed(ps->reqs, of))
+				continue;
+			t->off[t->n_off++] = (struct kerf_pack_offering){
+			    (uint32_t)z, of->capacity_type, of->price};
+		}
+	}
+	ps->n_types = p->n_types - ps->first_type;
+	free(over);
+	return 0;
+}
+
+/* Limits less the capacity of what this pool already has or is launching. */
+static void pool_remaining(struct prov *p, struct pstate *ps)
+{
+	const struct kerf_limits *lim = &ps->np->limits;
+	int64_t *used = xcalloc(p->nd, sizeof(int64_t));
+	int64_t *cap = xcalloc(p->nd, sizeof(int64_t));
+	int64_t nodes = 0;
+
+	for (size_t e = 0; e < p->in->n_existing; e++) {
+		const struct prov_existing *ex = &p->in->existing[e];
+		if (!ex->nodepool || strcmp(ex->nodepool, ps->np->meta.name) != 0)
+			continue;
+		prov_vector(p, &ex->capacity, cap);
+		for (size_t d = 0; d < p->nd; d++)
+			used[d] += cap[d];
+		nodes++;
+	}
+	ps->remaining = xcalloc(p->nd, sizeof(int64_t));
+	prov_vector(p, &lim->resources, ps->remaining);
+	for (size_t d = 0; d < p->nd; d++) {
+		bool present;
+		kerf_resources_get(&lim->resources, p->dim_names[d], &present);
+		if (!present)
+			ps->remaining[d] = INT64_MAX;
+		else
+			ps->remaining[d] = ps->remaining[d] > used[d] ? ps->remaining[d] - used[d] : 0;
+	}
+	ps->nodes_remaining = INT64_MAX;
+	if (lim->nodes >= 0)
+		ps->nodes_remaining = lim->nodes > nodes ? lim->nodes - nodes : 0;
+	free(used);
+	free(cap);
+}
+
+static int build_pools(struct prov *p, struct kerf_error *err)
+{
+	const struct prov_input *in = p->in;
+	int rc;
+
+	p->n_pools = in->n_pools;
+	p->pools = xcalloc(p->n_pools ? p->n_pools : 1, sizeof(*p->pools));
+	for (size_t i = 0; i < in->n_pools; i++) {
+		p->pools[i].input = i;
+		p->pools[i].np = in->pools[i].nodepool;
+	}
+	qsort(p->pools, p->n_pools, sizeof(*p->pools), pool_cmp);
+	for (size_t i = 0; i < p->n_pools; i++) {
+		struct pstate *ps = &p->pools[i];
+		const char *name = ps->np->meta.name;
+		if (!(ps->reqs = kerf_reqset_new()))
+			return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
+		if ((rc = kerf_reqset_add_requirements(ps->reqs, &ps->np->requirements, err)) ||
+		    (rc = kerf_reqset_add_labels(ps->reqs, &ps->np->template_labels, err)) ||
+		    (rc = kerf_reqset_add(ps->reqs, NODEPOOL_KEY, KERF_OP_IN, &name, 1, 0, err)))
+			return rc;
+		kerf_resources_init(&ps->overhead);
+		for (size_t d = 0; d < in->n_daemonsets; d++)
+			if (daemon_runs_on(ps, in->daemonsets[d]))
+				kerf_resources_add(&ps->overhead, &in->daemonsets[d]->requests);
+		if ((rc = pool_types(p, ps, in->pools[ps->input].types, err)) != 0)
+			return rc;
+		pool_remaining(p, ps);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ grouping */
+
+static void sb_labels(struct strbuf *sb, const struct kerf_labels *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		sb_printf(sb, "%s=%s,", l->items[i].key, l->items[i].value);
+	sb_puts(sb, ";");
+}
+
+static void sb_reqs(struct strbuf *sb, const struct kerf_requirements *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		sb_printf(sb, "%s %d %d[", r->items[i].key, (int)r->items[i].op,
+			  (int)r->items[i].min_values);
+		for (size_t v = 0; v < r->items[i].n_values; v++)
+			sb_printf(sb, "%s,", r->items[i].values[v]);
+		sb_puts(sb, "]");
+	}
+	sb_puts(sb, ";");
+}
+
+static void sb_terms(struct strbuf *sb, const struct kerf_pod_affinity_term *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sb_printf(sb, "%s:", t[i].topology_key ? t[i].topology_key : "");
+		sb_labels(sb, &t[i].selector.match_labels);
+		sb_reqs(sb, &t[i].selector.match_expressions);
+		for (size_t j = 0; j < t[i].n_namespaces; j++)
+			sb_printf(sb, "%s,", t[i].namespaces[j]);
+	}
+	sb_puts(sb, "|");
+}
+
+static void sb_resources(struct strbuf *sb, const struct kerf_resources *r)
+{
+	sb_printf(sb, "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %u", r->cpu_millis,
+		  r->memory_bytes, r->ephemeral_bytes, r->pods, r->present);
+	for (uint32_t i = 0; i < r->n_ext; i++)
+		sb_printf(sb, " %s=%" PRId64, r->ext[i].name, r->ext[i].value);
+	sb_puts(sb, ";");
+}
+
+/* Everything that can make two pending pods land differently, as one string. */
+static char *shape_key(const struct kerf_pod *pod, size_t min_pool)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	sb_printf(&sb, "%zu;%s;", min_pool, pod->meta.namespace_ ? pod->meta.namespace_ : "");
+	sb_labels(&sb, &pod->meta.labels);
+	sb_resources(&sb, &pod->requests);
+	sb_labels(&sb, &pod->node_selector);
+	for (size_t i = 0; i < pod->n_required_terms; i++)
+		sb_reqs(&sb, &pod->required_terms[i]);
+	sb_puts(&sb, "|");
+	for (size_t i = 0; i < pod->n_preferred_terms; i++) {
+		sb_printf(&sb, "%d:", (int)pod->preferred_terms[i].weight);
+		sb_reqs(&sb, &pod->preferred_terms[i].preference);
+	}
+	sb_puts(&sb, "|");
+	for (size_t i = 0; i < pod->tolerations.n; i++) {
+		const struct kerf_toleration *t = &pod->tolerations.items[i];
+		sb_printf(&sb, "%s %d %s %d,", t->key ? t->key : "", (int)t->op,
+			  t->value ? t->value : "", (int)t->effect);
+	}
+	sb_puts(&sb, "|");
+	for (size_t i = 0; i < pod->n_spreads; i++) {
+		const struct kerf_topology_spread *s = &pod->spreads[i];
+		sb_printf(&sb, "%d %s %d:", (int)s->max_skew, s->topology_key ? s->topology_key : "",
+			  (int)s->when_unsatisfiable);
+		sb_labels(&sb, &s->selector.match_labels);
+		sb_reqs(&sb, &s->selector.match_expressions);
+	}
+	sb_puts(&sb, "|");
+	sb_terms(&sb, pod->affinity, pod->n_affinity);
+	sb_terms(&sb, pod->anti_affinity, pod->n_anti_affinity);
+	for (size_t i = 0; i < pod->n_host_ports; i++)
+		sb_printf(&sb, "%u/%s/%s,", (unsigned)pod->host_ports[i].port,
+			  pod->host_ports[i].protocol,
+			  pod->host_ports[i].host_ip ? pod->host_ports[i].host_ip : "");
+	return sb_detach(&sb);
+}
+
+struct keyed {
+	char *key;
+	size_t pod;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	if (c)
+		return c;
+	return x->pod < y->pod ? -1 : x->pod > y->pod;
+}
+
+static int group_first_cmp(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	return x->pods[0] < y->pods[0] ? -1 : x->pods[0] > y->pods[0];
+}
+
+/* Groups the pending pods of this round; groups are ordered by their first pod. */
+static void build_groups(struct prov *p)
+{
+	const struct prov_input *in = p->in;
+	struct keyed *k = xcalloc(in->n_pods ? in->n_pods : 1, sizeof(*k));
+	size_t n = 0;
+
+	for (size_t i = 0; i < in->n_pods; i++) {
+		k[n].key = shape_key(in->pods[i], p->pods[i].min_pool);
+		k[n++].pod = i;
+	}
+	qsort(k, n, sizeof(*k), keyed_cmp);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && strcmp(k[j].key, k[i].key) == 0)
+			j++;
+		xgrow(p->groups, p->cap_groups, p->n_groups + 1);
+		struct group *g = &p->groups[p->n_groups++];
+		memset(g, 0, sizeof(*g));
+		g->n = j - i;
+		g->pods = xcalloc(g->n, sizeof(size_t));
+		for (size_t m = i; m < j; m++)
+			g->pods[m - i] = k[m].pod;
+		g->rep = in->pods[k[i].pod];
+		g->min_pool = p->pods[k[i].pod].min_pool;
+		g->pool = -1;
+		i = j;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(k[i].key);
+	free(k);
+	if (p->n_groups)
+		qsort(p->groups, p->n_groups, sizeof(*p->groups), group_first_cmp);
+}
+
+/* ------------------------------------------------------------ choosing a pool */
+
+static bool pod_wants_device(const struct kerf_pod *pod)
+{
+	for (size_t i = 0; i < N_DEVICE_RESOURCES; i++)
+		if (kerf_resources_get(&pod->requests, device_resources[i], NULL) > 0)
+			return true;
+	return false;
+}
+
+/*
+ * GPU, accelerator and bare-metal types are for pods that ask for them:
+ * by requesting a device resource (GPU and accelerator types), or by
+ * naming them in the requirements (an instance-type In, or for GPUs and
+ * accelerators an instance-family In or any instance-gpu-* /
+ * instance-accelerator-* key, or for bare metal an instance-size In
+ * naming a metal size).  Karpenter itself leans on price to keep them away;
+ * kerf makes it a rule so a cheap spot GPU never hosts a web server.
+ */
+static bool special_allowed(unsigned special, const struct kerf_pod *pod,
+			    const struct kerf_reqset *r)
+{
+	bool named = kerf_reqset_operator(r, TYPE_KEY) == KERF_OP_IN;
+	bool device_named = named || kerf_reqset_operator(r, FAMILY_KEY) == KERF_OP_IN;
+
+	if ((special & SPECIAL_GPU) &&
+	    !(device_named || pod_wants_device(pod) || key_prefixed(r, GPU_PREFIX)))
+		return false;
+	if ((special & SPECIAL_ACCEL) &&
+	    !(device_named || pod_wants_device(pod) || key_prefixed(r, ACCEL_PREFIX)))
+		return false;
+	if ((special & SPECIAL_METAL) && !(named || value_has(r, SIZE_KEY, "metal")))
+		return false;
+	return true;
+}
+
+static bool fits_vec(size_t nd, const int64_t *req, const int64_t *have)
+{
+	for (size_t d = 0; d < nd; d++)
+		if (req[d] > have[d])
+			return false;
+	return true;
+}
+
+static void sb_vector(const struct prov *p, struct strbuf *sb, const int64_t *v)
+{
+	size_t start = sb->len;
+
+	for (size_t d = 0; d < p->nd; d++) {
+		char q[48];
+		if (v[d] == 0 || d == 3)
+			continue;
+		kerf_quantity_format(v[d], d == 0 ? 3 : 0, q, sizeof(q));
+		sb_printf(sb, "%s%s=%s", sb->len > start ? " " : "", p->dim_names[d], q);
+	}
+}
+
+/* Counts the distinct values surviving types give key, for minValues. */
+static size_t distinct_values(const struct prov *p, const uint32_t *types, size_t n,
+			      const char *key)
+{
+	size_t count = 0, cap = 0;
+	char **seen = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *const *v;
+		size_t nv = kerf_reqset_values(p->types[types[i]].reqs, key, &v);
+		for (size_t j = 0; j < nv; j++)
+			add_name(&seen, &count, &cap, v[j]);
+	}
+	for (size_t i = 0; i < count; i++)
+		free(seen[i]);
+	free(seen);
+	return count;
+}
+
+/*
+ * Tries pool `pi` for the group with pod requirements `podreq`.  On success
+ * fills the group's combined set and types and returns true; otherwise adds
+ * one reason to `why` and returns false.
+ */
+static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct kerf_reqset *podreq,
+		     struct reasons *why)
+{
+	const struct pstate *ps = &p->pools[pi];
+	const char *name = ps->np->meta.name;
+	const struct kerf_taint *bad = NULL;
+	char buf[WHY_MAX];
+	struct kerf_reqset *comb;
+	uint32_t *types;
+	size_t n_req = 0, n_special = 0, n_offered = 0, n_fit = 0, n = 0;
+	bool ok = true;
+
+	if (!kerf_tolerations_tolerate_all(&g->rep->tolerations, &ps->np->taints, true, &bad)) {
+		kerf_taint_format(bad, buf, sizeof(buf));
+		reasons_add(why, name, "did not tolerate taint %s", buf);
+		return false;
+	}
+	if (!kerf_reqset_compatible(ps->reqs, podreq, KERF_REQSET_ALLOW_UNDEFINED_WELL_KNOWN, buf,
+				    sizeof(buf))) {
+		reasons_add(why, name, "incompatible requirements: %s", buf);
+		return false;
+	}
+	comb = kerf_reqset_copy(ps->reqs);
+	if (!comb || kerf_reqset_intersect(comb, podreq, NULL)) {
+		kerf_reqset_free(comb);
+		reasons_add(why, name, "out of memory");
+		return false;
+	}
+	types = xcalloc(ps->n_types ? ps->n_types : 1, sizeof(uint32_t));
+	for (size_t i = 0; i < ps->n_types; i++) {
+		size_t t = ps->first_type + i;
+		const struct ptype *pt = &p->types[t];
+		bool offered = false, limited = false;
+		if (!kerf_reqset_compatible(pt->reqs, comb, KERF_REQSET_ALLOW_UNDEFINED, NULL, 0))
+			continue;
+		n_req++;
+		if (!special_allowed(pt->special, g->rep, comb))
+			continue;
+		n_special++;
+		for (size_t o = 0; o < pt->it->n_offerings && !offered; o++)
+			offered = zone_index(p, pt->it->offerings[o].zone) >= 0 &&
+				  offering_allowed(comb, &pt->it->offerings[o]);
+		if (!offered)
+			continue;
+		n_offered++;
+		if (!fits_vec(p->nd, g->request, pt->alloc))
+			continue;
+		n_fit++;
+		for (size_t d = 0; d < p->nd; d++)
+			limited = limited || pt->cap[d] > ps->remaining[d];
+		if (limited || ps->nodes_remaining <= 0)
+			continue;
+		types[n++] = (uint32_t)t;
+	}
+	if (n == 0) {
+		struct strbuf sb;
+		sb_init(&sb);
+		if (n_req == 0) {
+			kerf_reqset_format(comb, buf, sizeof(buf));
+			sb_printf(&sb, "no instance type satisfies requirements %s", buf);
+		} else if (n_special == 0) {
+			sb_puts(&sb, "only GPU, accelerator or bare-metal instance types match, "
+				     "and the pod does not ask for one");
+		} else if (n_offered == 0) {
+			sb_puts(&sb, "no compatible instance type is offered in the allowed zones "
+				     "and capacity types");
+		} else if (n_fit == 0) {
+			sb_puts(&sb, "no compatible instance type has room for ");
+			sb_vector(p, &sb, g->request);
+			if (ps->overhead.n_ext || ps->overhead.cpu_millis ||
+			    ps->overhead.memory_bytes)
+				sb_puts(&sb, " plus DaemonSet overhead");
+		} else if (ps->nodes_remaining <= 0) {
+			sb_printf(&sb, "limit nodes %" PRId64 " exceeded", ps->np->limits.nodes);
+		} else {
+			char lim[48], rem[48];
+			size_t d = 0;
+			/* Name the first limited dimension that rules out the smallest fitting type. */
+			for (size_t dd = 0; dd < p->nd; dd++)
+				if (ps->remaining[dd] != INT64_MAX) {
+					d = dd;
+					break;
+				}
+			for (size_t i = 0; i < ps->n_types; i++) {
+				const struct ptype *pt = &p->types[ps->first_type + i];
+				for (size_t dd = 0; dd < p->nd; dd++)
+					if (pt->cap[dd] > ps->remaining[dd]) {
+						d = dd;
+						i = ps->n_types;
+						break;
+					}
+			}
+			kerf_quantity_format(
+			    kerf_resources_get(&ps->np->limits.resources, p->dim_names[d], NULL),
+			    d == 0 ? 3 : 0, lim, sizeof(lim));
+			kerf_quantity_format(ps->remaining[d], d == 0 ? 3 : 0, rem, sizeof(rem));
+			sb_printf(&sb, "limit %s %s exceeded (%s remaining)", p->dim_names[d], lim,
+				  rem);
+		}
+		reasons_add(why, name, "%s", sb.buf);
+		sb_free(&sb);
+		ok = false;
+	}
+	for (size_t i = 0; ok && i < kerf_reqset_count(comb); i++) {
+		const char *key = kerf_reqset_key(comb, i);
+		int32_t mv = kerf_reqset_min_values(comb, key);
+		size_t have;
+		if (mv <= 0)
+			continue;
+		have = distinct_values(p, types, n, key);
+		if (have < (size_t)mv) {
+			reasons_add(why, name,
+				    "minValues: %s needs %d distinct values, compatible instance "
+				    "types give %zu",
+				    key, (int)mv, have);
+			ok = false;
+		}
+	}
+	if (!ok) {
+		kerf_reqset_free(comb);
+		free(types);
+		return false;
+	}
+	kerf_reqset_free(g->combined);
+	free(g->types);
+	g->combined = comb;
+	g->types = types;
+	g->n_types = n;
+	g->pool = (long)pi;
+	return true;
+}
+
+/* Walks the relaxation attempts and the pools until one accepts the group. */
+static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
+{
+	size_t attempts = n_attempts(g->rep);
+	int rc;
+
+	g->request = xcalloc(p->nd, sizeof(int64_t));
+	prov_vector(p, &g->rep->requests, g->request);
+	for (size_t a = 0; a < attempts; a++) {
+		struct kerf_reqset *r = NULL;
+		if ((rc = pod_reqset(g->rep, a, &r, err)) != 0)
+			return rc;
+		reasons_clear(&g->refusals);
+		kerf_reqset_free(g->podreq);
+		g->podreq = r;
+		for (size_t pi = g->min_pool; pi < p->n_pools; pi++)
+			if (try_pool(p, g, pi, r, &g->refusals))
+				return 0;
+	}
+	if (p->n_pools == 0)
+		reasons_add(&g->refusals, NULL, "no NodePool exists");
+	return 0;
+}
+
+/* ------------------------------------------------------------ inter-pod constraints */
+
+int prov_add_pgroup(struct prov *p, size_t group, size_t first, uint32_t count, int32_t zone)
+{
+	xgrow(p->pgroups, p->cap_pgroups, p->n_pgroups + 1);
+	p->pgroups[p->n_pgroups++] = (struct pgroup){group, first, count, zone};
+	return 0;
+}
+
+/* The zones a group can land in: allowed by its requirements and offered by a type. */
+static void group_zones(struct prov *p, struct group *g)
+{
+	uint8_t *offered = xcalloc(p->n_zones ? p->n_zones : 1, 1);
+
+	g->zones = xcalloc(p->n_zones ? p->n_zones : 1, 1);
+	g->ct_mask = 0;
+	for (size_t i = 0; i < g->n_types; i++) {
+		const struct ptype *pt = &p->types[g->types[i]];
+		for (size_t o = 0; o < pt->n_off; o++) {
+			const char *ct = kerf_capacity_type_name(pt->off[o].capacity_type);
+			if (!kerf_reqset_allows(g->combined, CT_KEY, ct))
+				continue;
+			offered[pt->off[o].zone] = 1;
+			if (!kerf_reqset_allows(g->combined, ZONE_KEY, p->zones[pt->off[o].zone]))
+				continue;
+			g->zones[pt->off[o].zone] = 1;
+			g->ct_mask |= 1u << pt->off[o].capacity_type;
+		}
+	}
+	g->n_offered_zones = 0;
+	for (size_t z = 0; z < p->n_zones; z++)
+		g->n_offered_zones += offered[z];
+	free(offered);
+	/* A group with no pool may still use an existing node in any zone. */
+	if (g->pool < 0) {
+		memset(g->zones, 1, p->n_zones);
+		g->ct_mask = (1u << KERF_CAPACITY_ON_DEMAND) | (1u << KERF_CAPACITY_SPOT) |
+			     (1u << KERF_CAPACITY_RESERVED);
+	}
+}
+
+/* The zone whose cheapest allowed offering among the group's types is cheapest. */
+static int32_t cheapest_zone(const struct prov *p, const struct group *g)
+{
+	int32_t best = -1;
+	kerf_price_t best_price = INT64_MAX;
+
+	for (size_t i = 0; i < g->n_types; i++) {
+		const struct ptype *pt = &p->types[g->types[i]];
+		for (size_t o = 0; o < pt->n_off; o++) {
+			const struct kerf_pack_offering *of = &pt->off[o];
+			if (!g->zones[of->zone] || !(g->ct_mask & (1u << of->capacity_type)))
+				continue;
+			if (of->price < best_price ||
+			    (of->price == best_price && (int32_t)of->zone < best)) {
+				best_price = of->price;
+				best = (int32_t)of->zone;
+			}
+		}
+	}
+	if (best < 0)
+		for (size_t z = 0; z < p->n_zones && best < 0; z++)
+			if (g->zones[z])
+				best = (int32_t)z;
+	return best;
+}
+
+/* The single zone a group is confined to, -1 when any of several. */
+static int32_t pinned_zone(const struct prov *p, const struct group *g)
+{
+	size_t n = 0;
+
+	for (size_t z = 0; z < p->n_zones; z++)
+		n += g->zones[z];
+	if (g->pool < 0 || n == g->n_offered_zones)
+		return -1;
+	/*
+	 * The packer takes one zone or all of them: a strict subset of several
+	 * zones is narrowed to its cheapest, which is where the packer would
+	 * put the first node anyway.
+	 */
+	return n ? cheapest_zone(p, g) : -1;
+}
+
+/* Existing pods per zone that `sel` (of pod `owner`) selects, plus earlier groups of this batch. */
+static void count_zone_pods(const struct prov *p, size_t gi, const struct kerf_pod *owner,
+			    bool (*sel)(const void *, const struct kerf_pod *, const struct kerf_pod *),
+			    const void *term, int64_t *counts)
+{
+	const struct prov_input *in = p->in;
+
+	memset(counts, 0, p->n_zones * sizeof(int64_t));
+	for (size_t e = 0; e < in->n_existing; e++) {
+		long z = zone_index(p, in->existing[e].zone);
+		if (z < 0)
+			continue;
+		for (size_t k = 0; k < in->existing[e].n_pods; k++)
+			if (sel(term, owner, in->existing[e].pods[k]))
+				counts[z]++;
+	}
+	for (size_t i = 0; i < p->n_pgroups; i++) {
+		const struct pgroup *pg = &p->pgroups[i];
+		if (pg->group == gi || pg->zone < 0)
+			continue;
+		if (sel(term, owner, p->groups[pg->group].rep))
+			counts[pg->zone] += pg->count;
+	}
+}
+
+static bool sel_spread(const void *t, const struct kerf_pod *owner, const struct kerf_pod *other)
+{
+	return spread_selects(t, owner, other);
+}
+
+static bool sel_term(const void *t, const struct kerf_pod *owner, const struct kerf_pod *other)
+{
+	return term_selects(t, owner, other);
+}
+
+/* Splits n pods of the group over its zones, least populated first. */
+static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per_zone)
+{
+	const struct group *g = &p->groups[gi];
+
+	memset(per_zone, 0, p->n_zones * sizeof(uint32_t));
+	for (size_t k = 0; k < g->n; k++) {
+		long best = -1;
+		for (size_t z = 0; z < p->n_zones; z++)
+			if (g->zones[z] && (best < 0 || counts[z] < counts[best]))
+				best = (long)z;
+		if (best < 0)
+			return;
+		counts[best]++;
+		per_zone[best]++;
+	}
+}
+
+static void fail_pods(struct prov *p, const struct group *g, size_t from, size_t to,
+		      const char *text)
+{
+	for (size_t k = from; k < to; k++) {
+		struct podst *ps = &p->pods[g->pods[k]];
+		ps->where = POD_FAILED;
+		reasons_append(&ps->final, &g->refusals);
+		reasons_add(&ps->final, g->pool >= 0 ? p->pools[g->pool].np->meta.name : NULL,
+			    "%s", text);
+	}
+}
+
+/* Zone pod affinity: follow existing peers, or keep a self-affine group in one zone. */
+static bool zone_affinity(struct prov *p, size_t gi, int64_t *counts)
+{
+	struct group *g = &p->groups[gi];
+	const struct kerf_pod *pod = g->rep;
+	bool one_zone = false;
+
+	for (size_t i = 0; i < pod->n_affinity; i++) {
+		const struct kerf_pod_affinity_term *t = &pod->affinity[i];
+		bool any = false;
+		if (is_key(t->topology_key, HOSTNAME_KEY)) {
+			for (size_t e = 0; e < p->in->n_existing && !g->needs_peer; e++)
+				for (size_t k = 0; k < p->in->existing[e].n_pods; k++)
+					if (term_selects(t, pod, p->in->existing[e].pods[k]))
+						g->needs_peer = true;
+			continue;
+		}
+		if (!is_key(t->topology_key, ZONE_KEY))
+			continue;
+		count_zone_pods(p, gi, pod, sel_term, t, counts);
+		for (size_t z = 0; z < p->n_zones; z++)
+			any = any || counts[z] > 0;
+		if (any) {
+			for (size_t z = 0; z < p->n_zones; z++)
+				if (!counts[z])
+					g->zones[z] = 0;
+		} else if (term_selects(t, pod, pod)) {
+			one_zone = true;
+		}
+	}
+	return one_zone;
+}
+
+/* Hostname spread, and zone spread that does not count the group itself. */
+static const struct kerf_topology_spread *spreads(struct prov *p, size_t gi, int64_t *counts)
+{
+	struct group *g = &p->groups[gi];
+	const struct kerf_pod *pod = g->rep;
+	const struct kerf_topology_spread *zone_spread = NULL;
+
+	for (size_t i = 0; i < pod->n_spreads; i++) {
+		const struct kerf_topology_spread *s = &pod->spreads[i];
+		if (s->when_unsatisfiable != KERF_SPREAD_DO_NOT_SCHEDULE)
+			continue;
+		if (is_key(s->topology_key, HOSTNAME_KEY) && spread_selects(s, pod, pod)) {
+			uint32_t cap = s->max_skew > 0 ? (uint32_t)s->max_skew : 1;
+			if (!g->max_per_node || cap < g->max_per_node)
+				g->max_per_node = cap;
+			g->hostname_bound = true;
+		} else if (is_key(s->topology_key, ZONE_KEY)) {
+			if (spread_selects(s, pod, pod)) {
+				zone_spread = s;
+				continue;
+			}
+			/* Pods it does not count: only zones within the skew of the emptiest. */
+			count_zone_pods(p, gi, pod, sel_spread, s, counts);
+			int64_t min = INT64_MAX;
+			for (size_t z = 0; z < p->n_zones; z++)
+				if (g->zones[z] && counts[z] < min)
+					min = counts[z];
+			for (size_t z = 0; z < p->n_zones; z++)
+				if (counts[z] - min > s->max_skew)
+					g->zones[z] = 0;
+		}
+	}
+	return zone_spread;
+}
+
+/* Hostname anti-affinity to itself and zone anti-affinity; true when zones must differ. */
+static bool anti_affinity(struct prov *p, size_t gi, int64_t *counts)
+{
+	struct group *g = &p->groups[gi];
+	const struct kerf_pod *pod = g->rep;
+	bool distinct = false;
+
+	for (size_t i = 0; i < pod->n_anti_affinity; i++) {
+		const struct kerf_pod_affinity_term *t = &pod->anti_affinity[i];
+		if (is_key(t->topology_key, HOSTNAME_KEY)) {
+			if (term_selects(t, pod, pod)) {
+				g->max_per_node = 1;
+				g->hostname_bound = true;
+			}
+		} else if (is_key(t->topology_key, ZONE_KEY)) {
+			count_zone_pods(p, gi, pod, sel_term, t, counts);
+			for (size_t z = 0; z < p->n_zones; z++)
+				if (counts[z])
+					g->zones[z] = 0;
+			distinct = distinct || term_selects(t, pod, pod);
+		}
+	}
+	/* A host port is taken by the first pod on a node. */
+	if (pod->n_host_ports)
+		g->max_per_node = 1;
+	return distinct;
+}
+
+/* Turns one group's spread and affinity into pack groups. */
+static void constrain_group(struct prov *p, size_t gi)
+{
+	struct group *g = &p->groups[gi];
+	int64_t *counts = xcalloc(p->n_zones ? p->n_zones : 1, sizeof(int64_t));
+	uint32_t *per_zone = xcalloc(p->n_zones ? p->n_zones : 1, sizeof(uint32_t));
+	const struct kerf_topology_spread *zone_spread;
+	bool distinct, one_zone;
+	size_t placed = 0;
+
+	group_zones(p, g);
+	zone_spread = spreads(p, gi, counts);
+	distinct = anti_affinity(p, gi, counts);
+	one_zone = zone_affinity(p, gi, counts);
+	if (g->needs_peer) {
+		/* Only the nodes of its peers will do: no new node can hold them. */
+		g->n_types = 0;
+	}
+	if (distinct) {
+		for (size_t z = 0; z < p->n_zones && placed < g->n; z++)
+			if (g->zones[z])
+				prov_add_pgroup(p, gi, placed++, 1, (int32_t)z);
+		fail_pods(p, g, placed, g->n,
+			  "zone anti-affinity: every allowed zone already holds a matching pod");
+	} else if (zone_spread) {
+		count_zone_pods(p, gi, g->rep, sel_spread, zone_spread, counts);
+		water_fill(p, gi, counts, per_zone);
+		for (size_t z = 0; z < p->n_zones; z++) {
+			if (!per_zone[z])
+				continue;
+			prov_add_pgroup(p, gi, placed, per_zone[z], (int32_t)z);
+			placed += per_zone[z];
+		}
+		if (placed < g->n)
+			prov_add_pgroup(p, gi, placed, (uint32_t)(g->n - placed), -1);
+	} else {
+		int32_t zone = one_zone ? cheapest_zone(p, g) : pinned_zone(p, g);
+		prov_add_pgroup(p, gi, 0, (uint32_t)g->n, zone);
+	}
+	free(counts);
+	free(per_zone);
+}
+
+bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e)
+{
+	const struct prov_existing *ex = &p->in->existing[e];
+	const struct kerf_pod *pod = g->rep;
+	static const struct kerf_labels no_labels;
+	static const struct kerf_taints no_taints;
+	long z = zone_index(p, ex->zone);
+	bool peer = false;
+
+	if (ex->unschedulable || (z >= 0 && !g->zones[z]))
+		return false;
+	if (!kerf_reqset_matches_labels(g->podreq, ex->labels ? ex->labels : &no_labels, NULL, 0))
+		return false;
+	if (!kerf_tolerations_tolerate_all(&pod->tolerations, ex->taints ? ex->taints : &no_taints,
+					   true, NULL))
+		return false;
+	for (size_t k = 0; k < ex->n_pods; k++) {
+		const struct kerf_pod *other = ex->pods[k];
+		if (ports_clash(pod, other) || hostname_repels(pod, other))
+			return false;
+		for (size_t i = 0; g->hostname_bound && i < pod->n_spreads; i++)
+			if (is_key(pod->spreads[i].topology_key, HOSTNAME_KEY) &&
+			    spread_selects(&pod->spreads[i], pod, other))
+				return false;
+		for (size_t i = 0; g->needs_peer && i < pod->n_affinity; i++)
+			peer = peer || (is_key(pod->affinity[i].topology_key, HOSTNAME_KEY) &&
+					term_selects(&pod->affinity[i], pod, other));
+	}
+	return !g->needs_peer || peer;
+}
+
+/* True when two groups may not share a node: host ports or hostname anti-affinity. */
+bool groups_conflict(const struct group *a, const struct group *b)
+{
+	return ports_clash(a->rep, b->rep) || hostname_repels(a->rep, b->rep);
+}
+
+/* ------------------------------------------------------------ the batch */
+
+static void groups_clear(struct prov *p)
+{
+	for (size_t i = 0; i < p->n_groups; i++) {
+		struct group *g = &p->groups[i];
+		free(g->pods);
+		kerf_reqset_free(g->podreq);
+		kerf_reqset_free(g->combined);
+		free(g->types);
+		free(g->zones);
+		free(g->request);
+		reasons_clear(&g->refusals);
+	}
+	p->n_groups = 0;
+	p->n_pgroups = 0;
+}
+
+static void prov_clear(struct prov *p)
+{
+	groups_clear(p);
+	free(p->groups);
+	free(p->pgroups);
+	for (size_t i = 0; i < p->n_types; i++) {
+		kerf_reqset_free(p->types[i].reqs);
+		free(p->types[i].alloc);
+		free(p->types[i].cap);
+		free(p->types[i].off);
+	}
+	free(p->types);
+	for (size_t i = 0; i < p->n_pools; i++) {
+		kerf_reqset_free(p->pools[i].reqs);
+		free(p->pools[i].remaining);
+	}
+	free(p->pools);
+	for (size_t i = 0; i < p->nd; i++)
+		free(p->dim_names[i]);
+	free(p->dim_names);
+	for (size_t i = 0; i < p->n_zones; i++)
+		free(p->zones[i]);
+	free(p->zones);
+	for (size_t i = 0; p->pods && i < p->in->n_pods; i++) {
+		reasons_clear(&p->pods[i].carried);
+		reasons_clear(&p->pods[i].final);
+	}
+	free(p->pods);
+}
+
+static void result_clear(struct prov_result *r)
+{
+	for (size_t i = 0; i < r->n_claims; i++) {
+		kerf_nodeclaim_free(r->claims[i].claim);
+		free(r->claims[i].options);
+		free(r->claims[i].pods);
+	}
+	free(r->claims);
+	for (size_t i = 0; i < r->n_reused; i++)
+		free(r->reused[i].pods);
+	free(r->reused);
+	for (size_t i = 0; i < r->n_unschedulable; i++) {
+		struct reasons tmp = {r->unschedulable[i].n_reasons, r->unschedulable[i].n_reasons,
+				      r->unschedulable[i].reasons};
+		reasons_clear(&tmp);
+	}
+	free(r->unschedulable);
+	memset(r, 0, sizeof(*r));
+}
+
+void prov_result_free(struct prov_result *r)
+{
+	if (!r)
+		return;
+	result_clear(r);
+	free(r);
+}
+
+/* One round: group, choose pools, constrain, pack. */
+static int round_solve(struct prov *p, struct prov_result *res, bool *spilled,
+		       struct kerf_error *err)
+{
+	int rc;
+
+	groups_clear(p);
+	for (size_t i = 0; i < p->in->n_pods; i++) {
+		p->pods[i].where = POD_PENDING;
+		reasons_clear(&p->pods[i].final);
+	}
+	build_groups(p);
+	for (size_t gi = 0; gi < p->n_groups; gi++) {
+		if ((rc = choose_pool(p, &p->groups[gi], err)) != 0)
+			return rc;
+		constrain_group(p, gi);
+	}
+	return plan_solve(p, res, spilled, err);
+}
+
+/* Pods nobody placed, with their reasons, in pod order. */
+static void collect_unschedulable(struct prov *p, struct prov_result *res)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->in->n_pods; i++)
+		n += p->pods[i].where == POD_FAILED || p->pods[i].where == POD_PENDING;
+	res->unschedulable = xcalloc(n ? n : 1, sizeof(*res->unschedulable));
+	for (size_t i = 0; i < p->in->n_pods; i++) {
+		struct podst *ps = &p->pods[i];
+		struct reasons all = {0};
+		if (ps->where != POD_FAILED && ps->where != POD_PENDING)
+			continue;
+		reasons_append(&all, &ps->carried);
+		reasons_append(&all, &ps->final);
+		struct prov_unschedulable *u = &res->unschedulable[res->n_unschedulable++];
+		u->pod = i;
+		u->n_reasons = all.n;
+		u->reasons = all.items;
+	}
+}
+
+int prov_run(const struct prov_input *in, struct prov_result **out, struct kerf_error *err)
+{
+	struct prov p;
+	struct prov_result *res;
+	bool spilled = true;
+	int rc = 0;
+
+	if (!in || !out || !in->packer || !in->packer->solve)
+		return kerf_error_set(err, KERF_E_INVALID, "provisioning needs a packer");
+	memset(&p, 0, sizeof(p));
+	p.in = in;
+	p.max_types = in->max_instance_types ? in->max_instance_types : PROV_MAX_INSTANCE_TYPES;
+	p.pods = xcalloc(in->n_pods ? in->n_pods : 1, sizeof(*p.pods));
+	res = xcalloc(1, sizeof(*res));
+	build_dims(&p);
+	build_zones(&p);
+	if ((rc = build_pools(&p, err)) != 0)
+		goto out;
+	/*
+	 * A pod the packer could not place in its pool (a limit reached by the
+	 * batch itself) moves on to the next pool, and the batch is solved
+	 * again; pools only ever move forward, so this ends within n_pools
+	 * rounds.
+	 */
+	for (size_t round = 0; spilled && round <= p.n_pools; round++) {
+		result_clear(res);
+		if ((rc = round_solve(&p, res, &spilled, err)) != 0)
+			goto out;
+	}
+	collect_unschedulable(&p, res);
+	res->n_groups = p.n_groups;
+out:
+	prov_clear(&p);
+	if (rc) {
+		prov_result_free(res);
+		return rc;
+	}
+	*out = res;
+	return 0;
+}

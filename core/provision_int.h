@@ -1,0 +1,135 @@
+/*
+ * provision_int.h - the state one provisioning batch shares between
+ * provision.c (pools, groups, NodePool choice, inter-pod constraints) and
+ * provision_plan.c (the packing problem and reading the plan back).
+ * Not for use outside those files.
+ */
+#ifndef KERF_CORE_PROVISION_INT_H
+#define KERF_CORE_PROVISION_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kerf/requirements.h>
+
+#include "provision.h"
+
+/* Bits of ptype.special: types a pod only gets when it asks for them. */
+#define SPECIAL_GPU (1u << 0)
+#define SPECIAL_ACCEL (1u << 1)
+#define SPECIAL_METAL (1u << 2)
+
+/* One reason a NodePool refused (or could not place) a pod. */
+struct reasons {
+	size_t n, cap;
+	struct prov_reason *items;
+};
+
+/*
+ * One packing type: an instance type as one pool would launch it (its
+ * allocatable less that pool's DaemonSet overhead, its offerings narrowed
+ * to the pool's zones and capacity types), or an existing node, which has
+ * no offerings so only its own open slot can use it.
+ */
+struct ptype {
+	const struct kerf_instance_type *it; /* NULL for an existing node */
+	struct kerf_reqset *reqs;            /* the type's labels; NULL for an existing node */
+	size_t pool;                         /* index into prov.pools; SIZE_MAX: existing */
+	int64_t *alloc;
+	int64_t *cap;
+	size_t n_off;
+	struct kerf_pack_offering *off;
+	unsigned special;
+};
+
+/* A NodePool, in the order pools are tried. */
+struct pstate {
+	size_t input; /* index into prov_input.pools */
+	const struct kerf_nodepool *np;
+	struct kerf_reqset *reqs; /* requirements, template labels, karpenter.sh/nodepool */
+	struct kerf_resources overhead; /* DaemonSets that would run on its nodes */
+	size_t first_type, n_types;     /* its ptypes */
+	int64_t *remaining;             /* limits less what exists or launches */
+	int64_t nodes_remaining;
+};
+
+/* Pods of one shape that are decided together. */
+struct group {
+	size_t n;
+	size_t *pods;
+	const struct kerf_pod *rep;
+	size_t min_pool;	    /* pools before this one already refused or spilled it */
+	long pool;		    /* index into prov.pools, -1: none */
+	struct kerf_reqset *podreq; /* the pod's requirements as relaxed */
+	struct kerf_reqset *combined; /* podreq with the chosen pool's */
+	size_t n_types;
+	uint32_t *types;
+	uint8_t *zones;	  /* n_zones flags: zones it may land in */
+	uint32_t ct_mask; /* capacity types it allows */
+	int64_t *request;
+	uint32_t max_per_node;
+	bool hostname_bound; /* hostname spread/anti-affinity: no open node holding its peers */
+	bool needs_peer;     /* hostname affinity to existing pods: only their nodes */
+	size_t n_offered_zones; /* zones its types offer, whatever its zone requirement */
+	struct reasons refusals;
+};
+
+/* A slice of a group as the packer sees it. */
+struct pgroup {
+	size_t group;
+	size_t first; /* into the group's pods */
+	uint32_t count;
+	int32_t zone;
+};
+
+/* Where one pod ended up in the round being solved. */
+enum { POD_PENDING, POD_NEW, POD_REUSED, POD_FAILED };
+
+struct podst {
+	int where;
+	size_t index;		 /* claim or existing */
+	size_t min_pool;	 /* carried from round to round */
+	struct reasons carried;	 /* refusals and spills from earlier rounds */
+	struct reasons final;	 /* the reasons reported when unschedulable */
+};
+
+struct prov {
+	const struct prov_input *in;
+	size_t max_types;
+	size_t nd;
+	char **dim_names;
+	size_t n_zones;
+	char **zones;
+	size_t n_pools;
+	struct pstate *pools;
+	size_t n_types, cap_types;
+	struct ptype *types;
+	size_t n_groups, cap_groups;
+	struct group *groups;
+	size_t n_pgroups, cap_pgroups;
+	struct pgroup *pgroups;
+	struct podst *pods;
+	int64_t **existing_used; /* per existing node, requests already on it */
+};
+
+/* ---- provision.c */
+void reasons_add(struct reasons *r, const char *nodepool, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void reasons_append(struct reasons *dst, const struct reasons *src);
+void reasons_clear(struct reasons *r);
+void prov_vector(const struct prov *p, const struct kerf_resources *r, int64_t *out);
+bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e);
+bool groups_conflict(const struct group *a, const struct group *b);
+int prov_add_pgroup(struct prov *p, size_t group, size_t first, uint32_t count, int32_t zone);
+
+/* ---- provision_plan.c */
+/*
+ * Builds the packing problem from the groups, calls the packer and records
+ * the outcome in p->pods and out (claims, reuse, total).  *spilled is set
+ * when a pod the packer could not place may still try a later pool: the
+ * caller then throws out away and solves again.
+ */
+int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct kerf_error *err);
+
+#endif

@@ -1,0 +1,441 @@
+/*
+ * provision_plan.c - the packing problem of one batch round, the packer
+ * call, and the plan read back as NodeClaims, reuse of existing capacity
+ * and pods left over.
+ *
+ * Packing types are the pools' instance types (allocatable less the pool's
+ * DaemonSet overhead, offerings narrowed to the pool) followed by one type
+ * per existing node, which has no offerings: only that node's open slot
+ * uses it, so the packer never launches one.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kerf/requirements.h>
+#include <kerf/taints.h>
+
+#include "provision_int.h"
+#include "util.h"
+
+#define ZONE_KEY "topology.kubernetes.io/zone"
+#define CT_KEY "karpenter.sh/capacity-type"
+#define TYPE_KEY "node.kubernetes.io/instance-type"
+
+/* Everything the problem points into, freed together. */
+struct pbuild {
+	struct kerf_pack_problem prob;
+	struct kerf_pack_type *types;
+	struct kerf_pack_group *groups;
+	struct kerf_pack_conflict *conflicts;
+	size_t cap_conflicts;
+	struct kerf_pack_open_node *open;
+	size_t *open_existing; /* open slot -> existing index */
+	int64_t **open_rem;
+	uint32_t **open_groups;
+	struct kerf_pack_pool *pools;
+	const int64_t **type_cap;
+	int64_t *none_remaining; /* the stand-in pool when there is no NodePool */
+	size_t n_existing_types;
+	size_t first_existing_type;
+};
+
+static void pbuild_free(struct pbuild *b)
+{
+	for (size_t i = 0; i < b->prob.n_open; i++) {
+		free(b->open_rem[i]);
+		free(b->open_groups[i]);
+	}
+	free(b->open_rem);
+	free(b->open_groups);
+	free(b->open);
+	free(b->open_existing);
+	free(b->types);
+	free(b->groups);
+	free(b->conflicts);
+	free(b->pools);
+	free(b->type_cap);
+	free(b->none_remaining);
+}
+
+/* One packing type per existing node, appended after the pools' types. */
+static void existing_types(struct prov *p, struct pbuild *b)
+{
+	b->first_existing_type = p->n_types;
+	for (size_t e = 0; e < p->in->n_existing; e++) {
+		const struct prov_existing *ex = &p->in->existing[e];
+		xgrow(p->types, p->cap_types, p->n_types + 1);
+		struct ptype *t = &p->types[p->n_types++];
+		memset(t, 0, sizeof(*t));
+		t->pool = SIZE_MAX;
+		t->alloc = xcalloc(p->nd, sizeof(int64_t));
+		t->cap = xcalloc(p->nd, sizeof(int64_t));
+		prov_vector(p, &ex->allocatable, t->alloc);
+		prov_vector(p, &ex->capacity, t->cap);
+	}
+	b->n_existing_types = p->in->n_existing;
+}
+
+static void drop_existing_types(struct prov *p, const struct pbuild *b)
+{
+	for (size_t i = b->first_existing_type; i < p->n_types; i++) {
+		free(p->types[i].alloc);
+		free(p->types[i].cap);
+	}
+	p->n_types = b->first_existing_type;
+}
+
+static void add_conflict(struct pbuild *b, uint32_t a, uint32_t c)
+{
+	xgrow(b->conflicts, b->cap_conflicts, b->prob.n_conflicts + 1);
+	b->conflicts[b->prob.n_conflicts++] = (struct kerf_pack_conflict){a, c};
+}
+
+static void build_conflicts(const struct prov *p, struct pbuild *b)
+{
+	for (size_t i = 0; i < p->n_pgroups; i++) {
+		const struct group *gi = &p->groups[p->pgroups[i].group];
+		if (!gi->rep->n_anti_affinity && !gi->rep->n_host_ports)
+			continue;
+		for (size_t j = 0; j < p->n_pgroups; j++) {
+			const struct group *gj = &p->groups[p->pgroups[j].group];
+			/* Pairs where both could start the check are added once. */
+			bool j_first = (gj->rep->n_anti_affinity || gj->rep->n_host_ports) && j < i;
+			if (j == i || j_first || p->pgroups[i].group == p->pgroups[j].group)
+				continue;
+			if (groups_conflict(gi, gj))
+				add_conflict(b, (uint32_t)(i < j ? i : j), (uint32_t)(i < j ? j : i));
+		}
+	}
+}
+
+static void build_open(const struct prov *p, struct pbuild *b)
+{
+	const struct prov_input *in = p->in;
+	size_t n = in->n_existing ? in->n_existing : 1;
+
+	b->open = xcalloc(n, sizeof(*b->open));
+	b->open_existing = xcalloc(n, sizeof(size_t));
+	b->open_rem = xcalloc(n, sizeof(int64_t *));
+	b->open_groups = xcalloc(n, sizeof(uint32_t *));
+	int64_t *used = xcalloc(p->nd, sizeof(int64_t));
+	for (size_t e = 0; e < in->n_existing; e++) {
+		const struct prov_existing *ex = &in->existing[e];
+		const int64_t *alloc = p->types[b->first_existing_type + e].alloc;
+		size_t o = b->prob.n_open;
+		long zone = -1;
+		for (size_t z = 0; ex->zone && z < p->n_zones; z++)
+			if (strcmp(p->zones[z], ex->zone) == 0)
+				zone = (long)z;
+		if (zone < 0 || ex->unschedulable)
+			continue;
+		int64_t *rem = xcalloc(p->nd, sizeof(int64_t));
+		memcpy(rem, alloc, p->nd * sizeof(int64_t));
+		for (size_t k = 0; k < ex->n_pods; k++) {
+			prov_vector(p, &ex->pods[k]->requests, used);
+			for (size_t d = 0; d < p->nd; d++)
+				rem[d] = rem[d] > used[d] ? rem[d] - used[d] : 0;
+		}
+		uint32_t *groups = xcalloc(p->n_pgroups ? p->n_pgroups : 1, sizeof(uint32_t));
+		size_t ng = 0;
+		for (size_t g = 0; g < p->n_pgroups; g++)
+			if (pod_fits_existing(p, &p->groups[p->pgroups[g].group], e))
+				groups[ng++] = (uint32_t)g;
+		b->open_rem[o] = rem;
+		b->open_groups[o] = groups;
+		b->open_existing[o] = e;
+		b->open[o] = (struct kerf_pack_open_node){
+		    .type = (uint32_t)(b->first_existing_type + e),
+		    .zone = (uint32_t)zone,
+		    .capacity_type = ex->capacity_type,
+		    .remaining = rem,
+		    .n_groups = ng,
+		    .groups = groups,
+		};
+		b->prob.n_open++;
+	}
+	free(used);
+	b->prob.open = b->open;
+}
+
+static void build_problem(struct prov *p, struct pbuild *b)
+{
+	memset(b, 0, sizeof(*b));
+	existing_types(p, b);
+	b->prob.n_dims = (uint32_t)p->nd;
+	b->prob.dim_names = (const char *const *)p->dim_names;
+	b->prob.n_zones = (uint32_t)p->n_zones;
+	b->prob.zone_names = (const char *const *)p->zones;
+
+	b->types = xcalloc(p->n_types ? p->n_types : 1, sizeof(*b->types));
+	b->type_cap = xcalloc(p->n_types ? p->n_types : 1, sizeof(*b->type_cap));
+	for (size_t t = 0; t < p->n_types; t++) {
+		const struct ptype *pt = &p->types[t];
+		const size_t e = t - b->first_existing_type;
+		b->types[t] = (struct kerf_pack_type){
+		    .name = pt->it ? pt->it->name : p->in->existing[e].instance_type,
+		    .allocatable = pt->alloc,
+		    .n_offerings = pt->n_off,
+		    .offerings = pt->off,
+		};
+		if (!b->types[t].name)
+			b->types[t].name = p->in->existing[e].name;
+		b->type_cap[t] = pt->cap;
+	}
+	b->prob.n_types = p->n_types;
+	b->prob.types = b->types;
+
+	b->groups = xcalloc(p->n_pgroups ? p->n_pgroups : 1, sizeof(*b->groups));
+	for (size_t i = 0; i < p->n_pgroups; i++) {
+		const struct pgroup *pg = &p->pgroups[i];
+		const struct group *g = &p->groups[pg->group];
+		b->groups[i] = (struct kerf_pack_group){
+		    .count = pg->count,
+		    .request = g->request,
+		    .nodepool = g->pool >= 0 ? (uint32_t)g->pool : 0,
+		    .n_types = g->pool >= 0 ? g->n_types : 0,
+		    .types = g->types,
+		    .zone = pg->zone,
+		    .capacity_types = g->ct_mask,
+		    .max_per_node = g->max_per_node,
+		};
+	}
+	b->prob.n_groups = p->n_pgroups;
+	b->prob.groups = b->groups;
+	build_conflicts(p, b);
+	b->prob.conflicts = b->conflicts;
+	build_open(p, b);
+
+	/* Groups no pool accepts still need a pool index: a stand-in that opens nothing. */
+	size_t np = p->n_pools ? p->n_pools : 1;
+	b->pools = xcalloc(np, sizeof(*b->pools));
+	if (!p->n_pools) {
+		b->none_remaining = xcalloc(p->nd, sizeof(int64_t));
+		b->pools[0] = (struct kerf_pack_pool){"(none)", b->none_remaining, b->type_cap, 0};
+	}
+	for (size_t i = 0; i < p->n_pools; i++)
+		b->pools[i] = (struct kerf_pack_pool){p->pools[i].np->meta.name,
+						      p->pools[i].remaining, b->type_cap,
+						      p->pools[i].nodes_remaining};
+	b->prob.n_pools = np;
+	b->prob.pools = b->pools;
+}
+
+/* ------------------------------------------------------------ reading the plan */
+
+static int copy_taints(struct kerf_taints *dst, const struct kerf_taints *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (kerf_taints_add(dst, &src->items[i]))
+			return KERF_E_NOMEM;
+	return 0;
+}
+
+static int copy_labels(struct kerf_labels *dst, const struct kerf_labels *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (kerf_labels_set(dst, src->items[i].key, src->items[i].value))
+			return KERF_E_NOMEM;
+	return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/*
+ * The claim's requirements: the pool's, every pod group's on it, and the
+ * packer's decision (instance types, zone, capacity type).
+ */
+static int claim_requirements(const struct prov *p, const struct kerf_pack_node *n,
+			      const struct prov_claim *pc, struct kerf_nodeclaim *c,
+			      struct kerf_error *err)
+{
+	struct kerf_reqset *r = kerf_reqset_copy(p->pools[n->nodepool].reqs);
+	const char **names = xcalloc(pc->n_options ? pc->n_options : 1, sizeof(char *));
+	const char *ct = kerf_capacity_type_name(n->capacity_type);
+	int rc = r ? 0 : KERF_E_NOMEM;
+
+	for (size_t a = 0; rc == 0 && a < n->n_assign; a++)
+		rc = kerf_reqset_intersect(r, p->groups[p->pgroups[n->assign[a].group].group].podreq,
+					   err);
+	for (size_t i = 0; i < pc->n_options; i++)
+		names[i] = pc->options[i]->name;
+	if (rc == 0)
+		rc = kerf_reqset_add(r, TYPE_KEY, KERF_OP_IN, names, pc->n_options, 0, err);
+	if (rc == 0)
+		rc = kerf_reqset_add(r, ZONE_KEY, KERF_OP_IN, &pc->zone, 1, 0, err);
+	if (rc == 0)
+		rc = kerf_reqset_add(r, CT_KEY, KERF_OP_IN, &ct, 1, 0, err);
+	if (rc == 0)
+		rc = kerf_reqset_to_requirements(r, &c->requirements, err);
+	kerf_reqset_free(r);
+	free(names);
+	if (rc == KERF_E_NOMEM)
+		return kerf_error_set(err, rc, "out of memory building a NodeClaim");
+	return rc;
+}
+
+/* Hands out the next `count` pods of a pack group's slice. */
+static size_t take_pods(const struct prov *p, size_t *cursor, uint32_t pg, uint32_t count,
+			size_t *out)
+{
+	const struct pgroup *g = &p->pgroups[pg];
+	const struct group *gr = &p->groups[g->group];
+
+	for (uint32_t k = 0; k < count; k++)
+		out[k] = gr->pods[g->first + cursor[pg]++];
+	return count;
+}
+
+static size_t assigned_pods(const struct kerf_pack_node *n)
+{
+	size_t total = 0;
+
+	for (size_t a = 0; a < n->n_assign; a++)
+		total += n->assign[a].count;
+	return total;
+}
+
+static int new_claim(struct prov *p, const struct kerf_pack_node *n, size_t *cursor,
+		     size_t *seq, struct prov_result *out, struct kerf_error *err)
+{
+	const struct pstate *ps = &p->pools[n->nodepool];
+	const struct kerf_nodepool *np = ps->np;
+	struct prov_claim *pc = &out->claims[out->n_claims];
+	struct kerf_nodeclaim *c = xcalloc(1, sizeof(*c));
+	struct strbuf name;
+	int rc;
+
+	pc->claim = c;
+	out->n_claims++;
+	pc->pool = ps->input;
+	pc->type = p->types[n->type].it;
+	pc->capacity_type = n->capacity_type;
+	pc->price = n->price;
+	pc->n_options = n->n_options < p->max_types ? n->n_options : p->max_types;
+	pc->options = xcalloc(pc->n_options ? pc->n_options : 1, sizeof(*pc->options));
+	for (size_t i = 0; i < pc->n_options; i++)
+		pc->options[i] = p->types[n->options[i]].it;
+	/* The zone string is the input's, so the result outlives this batch's state. */
+	for (size_t o = 0; o < pc->type->n_offerings && !pc->zone; o++)
+		if (pc->type->offerings[o].zone &&
+		    strcmp(pc->type->offerings[o].zone, p->zones[n->zone]) == 0)
+			pc->zone = pc->type->offerings[o].zone;
+	pc->pods = xcalloc(assigned_pods(n) + 1, sizeof(size_t));
+	for (size_t a = 0; a < n->n_assign; a++)
+		pc->n_pods += take_pods(p, cursor, n->assign[a].group, n->assign[a].count,
+					pc->pods + pc->n_pods);
+
+	sb_init(&name);
+	sb_printf(&name, "%s-%zu", np->meta.name, ++seq[n->nodepool]);
+	c->meta.name = sb_detach(&name);
+	c->meta.api_version = xstrdup("karpenter.sh/v1");
+	c->meta.kind = xstrdup("NodeClaim");
+	c->nodepool = xstrdup(np->meta.name);
+	c->node_class_ref.group = dup_or_null(np->node_class_ref.group);
+	c->node_class_ref.kind = dup_or_null(np->node_class_ref.kind);
+	c->node_class_ref.name = dup_or_null(np->node_class_ref.name);
+	c->expire_after_ms = np->expire_after_ms;
+	c->termination_grace_period_ms = np->termination_grace_period_ms;
+	c->state = KERF_CLAIM_PENDING;
+	kerf_resources_init(&c->resource_requests);
+	kerf_resources_add(&c->resource_requests, &ps->overhead);
+	for (size_t i = 0; i < pc->n_pods; i++)
+		kerf_resources_add(&c->resource_requests, &p->in->pods[pc->pods[i]]->requests);
+	if (copy_labels(&c->meta.labels, &np->template_labels) ||
+	    kerf_labels_set(&c->meta.labels, "karpenter.sh/nodepool", np->meta.name) ||
+	    copy_labels(&c->meta.annotations, &np->template_annotations) ||
+	    copy_taints(&c->taints, &np->taints) ||
+	    copy_taints(&c->startup_taints, &np->startup_taints))
+		return kerf_error_set(err, KERF_E_NOMEM, "out of memory building a NodeClaim");
+	if ((rc = claim_requirements(p, n, pc, c, err)) != 0)
+		return rc;
+	for (size_t i = 0; i < pc->n_pods; i++) {
+		p->pods[pc->pods[i]].where = POD_NEW;
+		p->pods[pc->pods[i]].index = out->n_claims - 1;
+	}
+	out->total_price += n->price;
+	return 0;
+}
+
+static void reuse(struct prov *p, const struct pbuild *b, const struct kerf_pack_node *n,
+		  size_t *cursor, struct prov_result *out)
+{
+	struct prov_reuse *r = &out->reused[out->n_reused++];
+
+	r->existing = b->open_existing[n->open_index];
+	r->pods = xcalloc(assigned_pods(n) + 1, sizeof(size_t));
+	for (size_t a = 0; a < n->n_assign; a++)
+		r->n_pods += take_pods(p, cursor, n->assign[a].group, n->assign[a].count,
+				       r->pods + r->n_pods);
+	for (size_t i = 0; i < r->n_pods; i++) {
+		p->pods[r->pods[i]].where = POD_REUSED;
+		p->pods[r->pods[i]].index = r->existing;
+	}
+}
+
+/*
+ * Pods the packer left over.  In a pool that is not the last, they move on
+ * to the next pool (carrying the reasons so far); otherwise these are their
+ * final reasons.
+ */
+static void leftovers(struct prov *p, const struct kerf_pack_unplaced *u, size_t *cursor,
+		      bool *spilled)
+{
+	const struct group *g = &p->groups[p->pgroups[u->group].group];
+	size_t *pods = xcalloc(u->count + 1, sizeof(size_t));
+	size_t n = take_pods(p, cursor, u->group, u->count, pods);
+	const char *pool = g->pool >= 0 ? p->pools[g->pool].np->meta.name : NULL;
+	bool later = g->pool >= 0 && (size_t)g->pool + 1 < p->n_pools;
+
+	for (size_t i = 0; i < n; i++) {
+		struct podst *ps = &p->pods[pods[i]];
+		struct reasons *to = later ? &ps->carried : &ps->final;
+		reasons_append(to, &g->refusals);
+		if (pool)
+			reasons_add(to, pool, "%s", u->reason ? u->reason : "not placed");
+		if (later) {
+			ps->min_pool = (size_t)g->pool + 1;
+			*spilled = true;
+		}
+	}
+	free(pods);
+}
+
+int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct kerf_error *err)
+{
+	struct pbuild b;
+	struct kerf_pack_plan *plan = NULL;
+	size_t *cursor = NULL, *seq = NULL;
+	int rc;
+
+	*spilled = false;
+	build_problem(p, &b);
+	rc = p->in->packer->solve(p->in->packer_inst, &b.prob, p->in->budget_ms, &plan, err);
+	if (rc == 0 && !plan)
+		rc = kerf_error_set(err, KERF_E_INTERNAL, "the packer returned no plan");
+	if (rc)
+		goto out;
+	cursor = xcalloc(p->n_pgroups + 1, sizeof(size_t));
+	seq = xcalloc(p->n_pools + 1, sizeof(size_t));
+	out->claims = xcalloc(plan->n_nodes + 1, sizeof(*out->claims));
+	out->reused = xcalloc(plan->n_nodes + 1, sizeof(*out->reused));
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		const struct kerf_pack_node *n = &plan->nodes[i];
+		if (n->open_index >= 0)
+			reuse(p, &b, n, cursor, out);
+		else if ((rc = new_claim(p, n, cursor, seq, out, err)) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < plan->n_unplaced; i++)
+		leftovers(p, &plan->unplaced[i], cursor, spilled);
+out:
+	kerf_pack_plan_free(plan);
+	free(cursor);
+	free(seq);
+	drop_existing_types(p, &b);
+	pbuild_free(&b);
+	return rc;
+}
