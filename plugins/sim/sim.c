@@ -1,0 +1,261 @@
+/*
+ * sim.c - the sim plugin's descriptor, configuration and lifetime.
+ *
+ * The simulator is a cloud (this file's provider kind, sim_cloud.c) with
+ * the real EC2 catalogue, seeded spot prices and seeded capacity shortages,
+ * and instances whose launch, registration and readiness follow the host's
+ * clock, virtual under simulation.  The world they live in (sim_world.h)
+ * is kept apart from the kind's ops so a cluster kind can share it.
+ *
+ * kerf.yaml:
+ *
+ *   provider: sim
+ *   plugins:
+ *     sim:
+ *       zones: [us-east-1a, us-east-1b]
+ *       seed: 7
+ *       ice_probability_percent: 5
+ *       unavailable_offerings: ["p5.48xlarge:*:*", "m5.large:us-east-1a:spot"]
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <kerf/kerf.h>
+
+#include "sim.h"
+
+#ifndef SIM_VERSION
+#define SIM_VERSION "0.0.0"
+#endif
+
+/* clang-format off */
+static const struct kerf_config_key sim_schema[] = {
+	{"catalogue", KERF_CFG_STRING, SIM_DEFAULT_CATALOGUE, false,
+	 "EC2 catalogue (tab-separated, from scripts/gen-catalogue.py)"},
+	{"region", KERF_CFG_STRING, "us-east-1", false, "region the simulated cloud reports"},
+	{"zones", KERF_CFG_STRING_LIST, "us-east-1a,us-east-1b,us-east-1c", false,
+	 "availability zones every instance type is offered in"},
+	{"seed", KERF_CFG_INT, "1", false,
+	 "seed of every simulated decision (spot prices, capacity, instance IDs)"},
+	{"spot_variation_percent", KERF_CFG_INT, "10", false,
+	 "spot prices vary per type and zone within this many percent of the catalogue's estimate"},
+	{"launch_delay", KERF_CFG_DURATION, "30s", false,
+	 "launch to node registered (EC2 state running)"},
+	{"ready_delay", KERF_CFG_DURATION, "15s", false, "node registered to node Ready"},
+	{"terminate_delay", KERF_CFG_DURATION, "30s", false,
+	 "delete to instance gone (EC2 state shutting-down meanwhile)"},
+	{"ice_probability_percent", KERF_CFG_INT, "0", false,
+	 "chance (0-100) that an offering has no capacity, fixed per type, zone and capacity type"},
+	{"unavailable_offerings", KERF_CFG_STRING_LIST, NULL, false,
+	 "offerings without capacity, as TYPE:ZONE:CAPACITY-TYPE glob patterns"},
+	{"include_types", KERF_CFG_STRING_LIST, NULL, false,
+	 "glob patterns of the instance types to offer; none: every type"},
+	{NULL, 0, NULL, false, NULL},
+};
+/* clang-format on */
+
+/* ------------------------------------------------------------ config */
+
+static int cfg_error(struct kerf_error *err, int rc, const char *key)
+{
+	return kerf_error_set(err, rc == KERF_E_NOTFOUND ? KERF_E_CONFIG : rc,
+			      "sim: config key \"%s\": %s", key, kerf_strerror(rc));
+}
+
+static int get_string(const struct kerf_host *h, const char *key, char **out,
+		      struct kerf_error *err)
+{
+	const char *s;
+	int rc = h->config_string(h->ctx, key, &s);
+
+	if (rc)
+		return cfg_error(err, rc, key);
+	*out = h->strdup(h->ctx, s);
+	return 0;
+}
+
+static int get_int(const struct kerf_host *h, const char *key, int64_t lo, int64_t hi, int64_t *out,
+		   struct kerf_error *err)
+{
+	int rc = h->config_int(h->ctx, key, out);
+
+	if (rc)
+		return cfg_error(err, rc, key);
+	if (*out < lo || *out > hi)
+		return kerf_error_set(err, KERF_E_CONFIG,
+				      "sim: %s is %" PRId64 ": it must be %" PRId64 "..%" PRId64,
+				      key, *out, lo, hi);
+	return 0;
+}
+
+static int get_duration(const struct kerf_host *h, const char *key, int64_t *out,
+			struct kerf_error *err)
+{
+	int rc = h->config_duration(h->ctx, key, out);
+
+	return rc ? cfg_error(err, rc, key) : 0;
+}
+
+/* A list that has no default reads as empty when the file leaves it out. */
+static int get_list(const struct kerf_host *h, const char *key, size_t *n,
+		    const char *const **items, struct kerf_error *err)
+{
+	int rc = h->config_list(h->ctx, key, n, items);
+
+	if (rc == KERF_E_NOTFOUND) {
+		*n = 0;
+		*items = NULL;
+		return 0;
+	}
+	return rc ? cfg_error(err, rc, key) : 0;
+}
+
+static char **copy_list(const struct kerf_host *h, const char *const *items, size_t n)
+{
+	char **out = h->calloc(h->ctx, n ? n : 1, sizeof(*out));
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = h->strdup(h->ctx, items[i]);
+	return out;
+}
+
+static int read_zones(const struct kerf_host *h, struct sim_config *cfg, struct kerf_error *err)
+{
+	const char *const *zones;
+	int rc = get_list(h, "zones", &cfg->n_zones, &zones, err);
+
+	if (rc)
+		return rc;
+	if (cfg->n_zones == 0)
+		return kerf_error_set(err, KERF_E_CONFIG, "sim: zones is empty: list at least one");
+	for (size_t i = 0; i < cfg->n_zones; i++) {
+		if (!zones[i][0])
+			return kerf_error_set(err, KERF_E_CONFIG, "sim: zones[%zu] is empty", i);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(zones[i], zones[j]) == 0)
+				return kerf_error_set(err, KERF_E_CONFIG,
+						      "sim: zone \"%s\" is listed twice", zones[i]);
+		if (strncmp(zones[i], cfg->region, strlen(cfg->region)) != 0)
+			h->log(h->ctx, KERF_LOG_WARN, "zone %s is not in region %s", zones[i],
+			       cfg->region);
+	}
+	cfg->zones = copy_list(h, zones, cfg->n_zones);
+	return 0;
+}
+
+/* A capacity type pattern without glob characters must name one kerf knows. */
+static bool capacity_pattern_ok(const char *p)
+{
+	return strpbrk(p, "*?[") || strcmp(p, "on-demand") == 0 || strcmp(p, "spot") == 0 ||
+	       strcmp(p, "reserved") == 0;
+}
+
+static int read_unavailable(const struct kerf_host *h, struct sim_config *cfg,
+			    struct kerf_error *err)
+{
+	const char *const *items;
+	size_t n;
+	int rc = get_list(h, "unavailable_offerings", &n, &items, err);
+
+	if (rc)
+		return rc;
+	cfg->unavailable = h->calloc(h->ctx, n ? n : 1, sizeof(*cfg->unavailable));
+	for (size_t i = 0; i < n; i++) {
+		const char *a = strchr(items[i], ':');
+		const char *b = a ? strchr(a + 1, ':') : NULL;
+		struct sim_offer_pattern *p = &cfg->unavailable[cfg->n_unavailable];
+
+		if (!a || !b || strchr(b + 1, ':') || a == items[i] || b == a + 1 || !b[1])
+			return kerf_error_set(
+			    err, KERF_E_CONFIG,
+			    "sim: unavailable_offerings[%zu] \"%s\": expected "
+			    "TYPE:ZONE:CAPACITY-TYPE, e.g. m5.large:us-east-1a:spot",
+			    i, items[i]);
+		if (!capacity_pattern_ok(b + 1))
+			return kerf_error_set(err, KERF_E_CONFIG,
+					      "sim: unavailable_offerings[%zu] \"%s\": capacity "
+					      "type \"%s\" is not on-demand, spot, reserved or a "
+					      "pattern",
+					      i, items[i], b + 1);
+		p->type = h->calloc(h->ctx, (size_t)(a - items[i]) + 1, 1);
+		memcpy(p->type, items[i], (size_t)(a - items[i]));
+		p->zone = h->calloc(h->ctx, (size_t)(b - a), 1);
+		memcpy(p->zone, a + 1, (size_t)(b - a - 1));
+		p->capacity_type = h->strdup(h->ctx, b + 1);
+		cfg->n_unavailable++;
+	}
+	return 0;
+}
+
+static int read_config(const struct kerf_host *h, struct sim_config *cfg, struct kerf_error *err)
+{
+	const char *const *include;
+	int rc;
+
+	if ((rc = get_string(h, "catalogue", &cfg->catalogue, err)) ||
+	    (rc = get_string(h, "region", &cfg->region, err)) || (rc = read_zones(h, cfg, err)) ||
+	    (rc = get_int(h, "seed", INT64_MIN, INT64_MAX, &cfg->seed, err)) ||
+	    /* Below 100, so a varied spot price stays positive. */
+	    (rc = get_int(h, "spot_variation_percent", 0, 99, &cfg->spot_variation_percent, err)) ||
+	    (rc = get_int(h, "ice_probability_percent", 0, 100, &cfg->ice_probability_percent,
+			  err)) ||
+	    (rc = get_duration(h, "launch_delay", &cfg->launch_delay_ms, err)) ||
+	    (rc = get_duration(h, "ready_delay", &cfg->ready_delay_ms, err)) ||
+	    (rc = get_duration(h, "terminate_delay", &cfg->terminate_delay_ms, err)) ||
+	    (rc = read_unavailable(h, cfg, err)) ||
+	    (rc = get_list(h, "include_types", &cfg->n_include, &include, err)))
+		return rc;
+	cfg->include_types = copy_list(h, include, cfg->n_include);
+	return 0;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+static int sim_create(const struct kerf_host *h, void **out, struct kerf_error *err)
+{
+	struct sim_config cfg;
+	struct sim_world *w;
+	struct sim *s;
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	rc = read_config(h, &cfg, err);
+	if (rc == 0)
+		rc = sim_world_new(h, &cfg, &w, err);
+	if (rc) {
+		sim_config_clear(h, &cfg);
+		return rc;
+	}
+	s = h->calloc(h->ctx, 1, sizeof(*s));
+	s->host = h;
+	s->world = w;
+	h->log(h->ctx, KERF_LOG_INFO,
+	       "simulated cloud: %zu instance types from %s, region %s, %zu zones, seed %" PRId64,
+	       w->n_types, w->cfg.catalogue, w->cfg.region, w->cfg.n_zones, w->cfg.seed);
+	*out = s;
+	return 0;
+}
+
+static void sim_destroy(void *inst)
+{
+	struct sim *s = inst;
+
+	if (!s)
+		return;
+	sim_world_free(s->world);
+	s->host->free(s->host->ctx, s);
+}
+
+KERF_PLUGIN_DEFINE = {
+    KERF_PLUGIN_HEADER,
+    .name = "sim",
+    .version = SIM_VERSION,
+    .description = "simulated cloud with the EC2 catalogue, on the host's (virtual) clock",
+    .license = "Apache-2.0",
+    .kinds = KERF_KIND_PROVIDER,
+    .capabilities = KERF_CAP_PROVIDER_SPOT,
+    .config_schema = sim_schema,
+    .create = sim_create,
+    .destroy = sim_destroy,
+    KERF_PLUGIN_OPS(provider, sim_provider_ops),
+};
