@@ -167,7 +167,7 @@ static size_t edit_distance(const char *a, const char *b)
 	return row[lb] > 8 ? 9 : row[lb];
 }
 
-static const char *suggest(const char *name, const char *const *known)
+const char *mf_suggest(const char *name, const char *const *known)
 {
 	const char *best = NULL;
 	size_t best_d = 9, len = strlen(name);
@@ -204,7 +204,7 @@ bool mf_known_fields(struct mf_ctx *c, const struct yt_node *map, const char *co
 			continue;
 		ok = false;
 		m = mf_push(c, k);
-		s = suggest(k, known);
+		s = mf_suggest(k, known);
 		if (s)
 			mf_error(c, map->pairs[i].key,
 				 "unknown field \"%s\" (did you mean \"%s\"?)", k, s);
@@ -575,7 +575,7 @@ static void parse_owner_refs(struct mf_ctx *c, const struct yt_node *n, struct k
 	}
 }
 
-static void check_label_syntax(struct mf_ctx *c, const struct yt_node *map, bool values)
+void mf_check_label_syntax(struct mf_ctx *c, const struct yt_node *map, bool values)
 {
 	char why[256];
 
@@ -593,7 +593,8 @@ static void check_label_syntax(struct mf_ctx *c, const struct yt_node *map, bool
 	}
 }
 
-static void parse_metadata(struct mf_ctx *c, const struct yt_node *doc, struct kerf_meta *meta)
+void mf_parse_metadata(struct mf_ctx *c, const struct yt_node *doc, struct kerf_meta *meta,
+		       unsigned flags)
 {
 	static const char *const fields[] = {"name",
 					     "generateName",
@@ -617,7 +618,8 @@ static void parse_metadata(struct mf_ctx *c, const struct yt_node *doc, struct k
 	int64_t i64;
 
 	if (!md) {
-		mf_missing(c, doc, "metadata");
+		if (!(flags & MF_HDR_TEMPLATE))
+			mf_missing(c, doc, "metadata");
 		return;
 	}
 	m0 = mf_push(c, "metadata");
@@ -627,7 +629,12 @@ static void parse_metadata(struct mf_ctx *c, const struct yt_node *doc, struct k
 	}
 	mf_known_fields(c, md, fields);
 	if (!(v = mf_child(md, "name"))) {
-		mf_missing(c, md, "name");
+		const struct yt_node *g = mf_child(md, "generateName");
+		/* The API server names the object from generateName on create. */
+		if (g && g->type == YT_SCALAR && (flags & MF_HDR_GENERATE_NAME))
+			meta->name = xstrdup(g->scalar);
+		else if (!(flags & MF_HDR_TEMPLATE))
+			mf_missing(c, md, "name");
 	} else {
 		m = mf_push(c, "name");
 		if ((s = mf_str(c, v)) != NULL) {
@@ -679,13 +686,13 @@ static void parse_metadata(struct mf_ctx *c, const struct yt_node *doc, struct k
 	if ((v = mf_child(md, "labels")) != NULL) {
 		m = mf_push(c, "labels");
 		if (mf_string_map(c, v, &meta->labels))
-			check_label_syntax(c, v, true);
+			mf_check_label_syntax(c, v, true);
 		mf_pop(c, m);
 	}
 	if ((v = mf_child(md, "annotations")) != NULL) {
 		m = mf_push(c, "annotations");
 		if (mf_string_map(c, v, &meta->annotations))
-			check_label_syntax(c, v, false);
+			mf_check_label_syntax(c, v, false);
 		mf_pop(c, m);
 	}
 	if ((v = mf_child(md, "finalizers")) != NULL) {
@@ -714,15 +721,12 @@ static void parse_metadata(struct mf_ctx *c, const struct yt_node *doc, struct k
 	mf_pop(c, m0);
 }
 
-/*
- * The common start of every object: a mapping with only the top-level
- * fields, apiVersion and kind as strings, the name known for messages.
- */
-static bool parse_header(struct mf_ctx *c, const struct yt_node *doc, struct kerf_meta *meta)
+bool mf_parse_header(struct mf_ctx *c, const struct yt_node *doc, struct kerf_meta *meta,
+		     unsigned flags)
 {
 	static const char *const fields[] = {"apiVersion", "kind",   "metadata",
 					     "spec",	   "status", NULL};
-	const struct yt_node *md, *nm, *v;
+	const struct yt_node *md, *nm, *ns, *v;
 
 	if (!doc || doc->type != YT_MAP) {
 		if (doc)
@@ -733,8 +737,20 @@ static bool parse_header(struct mf_ctx *c, const struct yt_node *doc, struct ker
 	}
 	md = mf_child(doc, "metadata");
 	nm = md ? mf_child(md, "name") : NULL;
-	if (nm && nm->type == YT_SCALAR)
-		c->name = xstrdup(nm->scalar);
+	if (!nm && md && (flags & MF_HDR_GENERATE_NAME))
+		nm = mf_child(md, "generateName");
+	if (nm && nm->type == YT_SCALAR) {
+		if (flags & MF_HDR_NAMESPACED) {
+			struct strbuf sb;
+			ns = mf_child(md, "namespace");
+			sb_init(&sb);
+			sb_printf(&sb, "%s/%s",
+				  ns && ns->type == YT_SCALAR ? ns->scalar : "default", nm->scalar);
+			c->name = sb_detach(&sb);
+		} else {
+			c->name = xstrdup(nm->scalar);
+		}
+	}
 	mf_known_fields(c, doc, fields);
 	if ((v = mf_child(doc, "apiVersion")) != NULL) {
 		size_t m = mf_push(c, "apiVersion");
@@ -750,7 +766,7 @@ static bool parse_header(struct mf_ctx *c, const struct yt_node *doc, struct ker
 			meta->kind = xstrdup(s);
 		mf_pop(c, m);
 	}
-	parse_metadata(c, doc, meta);
+	mf_parse_metadata(c, doc, meta, flags);
 	return true;
 }
 
@@ -1164,7 +1180,7 @@ int mf_parse_nodepool(const struct yt_node *doc, struct kerf_nodepool **out, str
 	kerf_resources_init(&np->limits.resources);
 	kerf_resources_init(&np->status_resources);
 
-	if (parse_header(&c, doc, &np->meta)) {
+	if (mf_parse_header(&c, doc, &np->meta, 0)) {
 		check_type(&c, doc, &np->meta, "karpenter.sh/v1", "NodePool");
 		if (!(v = mf_child(doc, "spec"))) {
 			mf_missing(&c, doc, "spec");
@@ -1336,7 +1352,7 @@ int mf_parse_nodeclaim(const struct yt_node *doc, struct kerf_nodeclaim **out,
 	kerf_resources_init(&nc->capacity);
 	kerf_resources_init(&nc->allocatable);
 
-	if (parse_header(&c, doc, &nc->meta)) {
+	if (mf_parse_header(&c, doc, &nc->meta, 0)) {
 		check_type(&c, doc, &nc->meta, "karpenter.sh/v1", "NodeClaim");
 		if (!(v = mf_child(doc, "spec"))) {
 			mf_missing(&c, doc, "spec");
@@ -1386,7 +1402,7 @@ int mf_parse_ec2nodeclass(const struct yt_node *doc, struct kerf_node_class **ou
 	e->associate_public_ip_address = -1;
 	e->ip_prefix_count = -1;
 
-	if (parse_header(&c, doc, &nc->meta)) {
+	if (mf_parse_header(&c, doc, &nc->meta, 0)) {
 		check_type(&c, doc, &nc->meta, "karpenter.k8s.aws/v1", "EC2NodeClass");
 		if (!(v = mf_child(doc, "spec"))) {
 			mf_missing(&c, doc, "spec");
@@ -1556,7 +1572,7 @@ static void load_document(struct mf_set *set, const struct yt_node *doc, struct 
 		} else {
 			static const char *const core_kinds[] = {"NodePool", "NodeClaim", NULL};
 			static const char *const aws_kinds[] = {"EC2NodeClass", NULL};
-			const char *s = suggest(kind, core ? core_kinds : aws_kinds);
+			const char *s = mf_suggest(kind, core ? core_kinds : aws_kinds);
 			size_t m = mf_push(&c, "kind");
 			if (!core && strcmp(kind, "NodePool") == 0)
 				mf_error(&c, yt_map_get(doc, "kind"),

@@ -128,6 +128,33 @@ const struct yt_node *mf_child(const struct yt_node *map, const char *key);
  */
 bool mf_known_fields(struct mf_ctx *c, const struct yt_node *map, const char *const *known);
 
+/* The entry of known closest to name (a typo), or NULL when none is close. */
+const char *mf_suggest(const char *name, const char *const *known);
+
+/* Flags for mf_parse_header(). */
+/* A missing metadata.name is fine when generateName is given (Pods, Jobs). */
+#define MF_HDR_GENERATE_NAME (1u << 0)
+/* Messages name the object "Kind/namespace/name" ("default" when unset). */
+#define MF_HDR_NAMESPACED (1u << 1)
+/* A pod template's metadata: the block and its name are optional. */
+#define MF_HDR_TEMPLATE (1u << 2)
+
+/*
+ * The common start of every object: a mapping with only the top-level
+ * fields (apiVersion, kind, metadata, spec, status), apiVersion and kind as
+ * strings, the metadata read into meta and the name known for messages.
+ * Returns false when doc is not a mapping.
+ */
+bool mf_parse_header(struct mf_ctx *c, const struct yt_node *doc, struct kerf_meta *meta,
+		     unsigned flags);
+
+/* The ObjectMeta in doc's "metadata" (flags as above) read into meta. */
+void mf_parse_metadata(struct mf_ctx *c, const struct yt_node *doc, struct kerf_meta *meta,
+		       unsigned flags);
+
+/* Checks the key syntax of a label or annotation map, and the values' when `values`. */
+void mf_check_label_syntax(struct mf_ctx *c, const struct yt_node *map, bool values);
+
 /* Reports a missing required field of map. */
 void mf_missing(struct mf_ctx *c, const struct yt_node *map, const char *field);
 
@@ -147,6 +174,21 @@ bool mf_string_map(struct mf_ctx *c, const struct yt_node *n, struct kerf_labels
 bool mf_parse_time(const char *s, int64_t *out_ms);
 
 /* ---- manifest_validate.c */
+
+/*
+ * Optional fields of map, each read and checked under its own path.
+ * mf_get_string copies the text into *out (freeing what was there; out
+ * may be NULL) and returns the node when present.  mf_get_int stores a
+ * value within [lo, hi] and returns true when present and valid.
+ * mf_get_enum accepts only the NULL-terminated `allowed` values.
+ */
+const struct yt_node *mf_get_string(struct mf_ctx *c, const struct yt_node *map,
+				    const char *field, char **out);
+bool mf_get_int(struct mf_ctx *c, const struct yt_node *map, const char *field, int64_t lo,
+		int64_t hi, int64_t *out);
+bool mf_get_bool(struct mf_ctx *c, const struct yt_node *map, const char *field, bool *out);
+const struct yt_node *mf_get_enum(struct mf_ctx *c, const struct yt_node *map,
+				  const char *field, const char *const *allowed, char **out);
 
 /* DNS-1123 subdomain (object names). */
 bool mf_dns_subdomain(const char *s);

@@ -821,8 +821,8 @@ static bool anchored_id(const char *s, const char *prefix)
 }
 
 /* A string field of map into *out (copied); reports type errors. */
-static const struct yt_node *get_string(struct mf_ctx *c, const struct yt_node *map,
-					const char *field, char **out)
+const struct yt_node *mf_get_string(struct mf_ctx *c, const struct yt_node *map,
+				    const char *field, char **out)
 {
 	const struct yt_node *v = mf_child(map, field);
 	const char *s;
@@ -840,8 +840,8 @@ static const struct yt_node *get_string(struct mf_ctx *c, const struct yt_node *
 }
 
 /* An integer field within [lo, hi]; returns true when present and valid. */
-static bool get_int(struct mf_ctx *c, const struct yt_node *map, const char *field, int64_t lo,
-		    int64_t hi, int64_t *out)
+bool mf_get_int(struct mf_ctx *c, const struct yt_node *map, const char *field, int64_t lo,
+		int64_t hi, int64_t *out)
 {
 	const struct yt_node *v = mf_child(map, field);
 	bool ok = false;
@@ -868,7 +868,7 @@ static bool get_int(struct mf_ctx *c, const struct yt_node *map, const char *fie
 	return ok;
 }
 
-static bool get_bool(struct mf_ctx *c, const struct yt_node *map, const char *field, bool *out)
+bool mf_get_bool(struct mf_ctx *c, const struct yt_node *map, const char *field, bool *out)
 {
 	const struct yt_node *v = mf_child(map, field);
 	bool ok;
@@ -883,8 +883,8 @@ static bool get_bool(struct mf_ctx *c, const struct yt_node *map, const char *fi
 }
 
 /* A string enum field; returns the node when present. */
-static const struct yt_node *get_enum(struct mf_ctx *c, const struct yt_node *map,
-				      const char *field, const char *const *allowed, char **out)
+const struct yt_node *mf_get_enum(struct mf_ctx *c, const struct yt_node *map,
+				  const char *field, const char *const *allowed, char **out)
 {
 	const struct yt_node *v = mf_child(map, field);
 	const char *s;
@@ -991,7 +991,7 @@ static void parse_terms(struct mf_ctx *c, const struct yt_node *spec, const char
 		mf_known_fields(c, it, fields);
 		term_tags(c, it, &t->tags);
 		has_tags = mf_child(it, "tags") != NULL;
-		has_id = (v = get_string(c, it, "id", &t->id)) != NULL;
+		has_id = (v = mf_get_string(c, it, "id", &t->id)) != NULL;
 		if (has_id && t->id) {
 			mf = mf_push(c, "id");
 			if (kind == TERM_SUBNET && !contains_id(t->id, "subnet-"))
@@ -1009,12 +1009,12 @@ static void parse_terms(struct mf_ctx *c, const struct yt_node *spec, const char
 			mf_pop(c, mf);
 		}
 		has_name = kind != TERM_SUBNET && kind != TERM_CR &&
-			   get_string(c, it, "name", &t->name) != NULL;
-		has_owner = kind == TERM_AMI && get_string(c, it, "owner", &t->owner) != NULL;
+			   mf_get_string(c, it, "name", &t->name) != NULL;
+		has_owner = kind == TERM_AMI && mf_get_string(c, it, "owner", &t->owner) != NULL;
 		has_ssm = kind == TERM_AMI &&
-			  get_string(c, it, "ssmParameter", &t->ssm_parameter) != NULL;
+			  mf_get_string(c, it, "ssmParameter", &t->ssm_parameter) != NULL;
 		has_alias = false;
-		if (kind == TERM_AMI && (v = get_string(c, it, "alias", &t->alias)) != NULL) {
+		if (kind == TERM_AMI && (v = mf_get_string(c, it, "alias", &t->alias)) != NULL) {
 			has_alias = true;
 			n_alias++;
 			if (t->alias) {
@@ -1050,10 +1050,10 @@ static void parse_terms(struct mf_ctx *c, const struct yt_node *spec, const char
 				mf_pop(c, mf);
 			}
 		}
-		has_imc = kind == TERM_CR && get_enum(c, it, "instanceMatchCriteria", imc,
+		has_imc = kind == TERM_CR && mf_get_enum(c, it, "instanceMatchCriteria", imc,
 						      &t->instance_match_criteria) != NULL;
 		has_oid = false;
-		if (kind == TERM_CR && (v = get_string(c, it, "ownerID", &t->owner_id)) != NULL) {
+		if (kind == TERM_CR && (v = mf_get_string(c, it, "ownerID", &t->owner_id)) != NULL) {
 			has_oid = true;
 			if (t->owner_id) {
 				bool ok = strlen(t->owner_id) == 12;
@@ -1306,22 +1306,22 @@ static void parse_kubelet(struct mf_ctx *c, const struct yt_node *k, struct kerf
 		}
 		mf_pop(c, m);
 	}
-	if (get_bool(c, k, "cpuCFSQuota", &b))
+	if (mf_get_bool(c, k, "cpuCFSQuota", &b))
 		out->cpu_cfs_quota_set = b ? 1 : 0;
 	eviction_map(c, k, "evictionHard", true, &out->eviction_hard);
 	eviction_map(c, k, "evictionSoft", true, &out->eviction_soft);
 	eviction_map(c, k, "evictionSoftGracePeriod", false, &out->eviction_soft_grace_period);
-	if (get_int(c, k, "evictionMaxPodGracePeriod", INT32_MIN, INT32_MAX, &x))
+	if (mf_get_int(c, k, "evictionMaxPodGracePeriod", INT32_MIN, INT32_MAX, &x))
 		out->eviction_max_pod_grace_period = (int32_t)x;
-	if (get_int(c, k, "imageGCHighThresholdPercent", 0, 100, &x))
+	if (mf_get_int(c, k, "imageGCHighThresholdPercent", 0, 100, &x))
 		out->image_gc_high_threshold_percent = (int32_t)x;
-	if (get_int(c, k, "imageGCLowThresholdPercent", 0, 100, &x))
+	if (mf_get_int(c, k, "imageGCLowThresholdPercent", 0, 100, &x))
 		out->image_gc_low_threshold_percent = (int32_t)x;
 	reserved_map(c, k, "kubeReserved", &out->kube_reserved);
 	reserved_map(c, k, "systemReserved", &out->system_reserved);
-	if (get_int(c, k, "maxPods", 0, INT32_MAX, &x))
+	if (mf_get_int(c, k, "maxPods", 0, INT32_MAX, &x))
 		out->max_pods = (int32_t)x;
-	if (get_int(c, k, "podsPerCore", 0, INT32_MAX, &x))
+	if (mf_get_int(c, k, "podsPerCore", 0, INT32_MAX, &x))
 		out->pods_per_core = (int32_t)x;
 	if (out->image_gc_high_threshold_percent >= 0 && out->image_gc_low_threshold_percent >= 0 &&
 	    out->image_gc_high_threshold_percent <= out->image_gc_low_threshold_percent)
@@ -1409,25 +1409,25 @@ static void parse_block_devices(struct mf_ctx *c, const struct yt_node *seq,
 		}
 		b = &e->block_device_mappings[e->n_block_device_mappings++];
 		mf_known_fields(c, it, fields);
-		get_string(c, it, "deviceName", &b->device_name);
-		if (get_bool(c, it, "rootVolume", &b->root_volume) && b->root_volume)
+		mf_get_string(c, it, "deviceName", &b->device_name);
+		if (mf_get_bool(c, it, "rootVolume", &b->root_volume) && b->root_volume)
 			roots++;
 		if ((ebs = mf_child(it, "ebs")) != NULL) {
 			m = mf_push(c, "ebs");
 			if (mf_is_map(c, ebs)) {
 				mf_known_fields(c, ebs, ebs_fields);
-				b->has_delete_on_termination = get_bool(
+				b->has_delete_on_termination = mf_get_bool(
 				    c, ebs, "deleteOnTermination", &b->delete_on_termination);
-				b->has_encrypted = get_bool(c, ebs, "encrypted", &b->encrypted);
-				if (get_int(c, ebs, "iops", INT64_MIN, INT64_MAX, &x))
+				b->has_encrypted = mf_get_bool(c, ebs, "encrypted", &b->encrypted);
+				if (mf_get_int(c, ebs, "iops", INT64_MIN, INT64_MAX, &x))
 					b->iops = x;
-				if (get_int(c, ebs, "throughput", INT64_MIN, INT64_MAX, &x))
+				if (mf_get_int(c, ebs, "throughput", INT64_MIN, INT64_MAX, &x))
 					b->throughput = x;
-				if (get_int(c, ebs, "volumeInitializationRate", 100, 300, &x))
+				if (mf_get_int(c, ebs, "volumeInitializationRate", 100, 300, &x))
 					b->volume_initialization_rate = (int32_t)x;
-				get_string(c, ebs, "kmsKeyID", &b->kms_key_id);
-				get_string(c, ebs, "snapshotID", &b->snapshot_id);
-				get_enum(c, ebs, "volumeType", vtypes, &b->volume_type);
+				mf_get_string(c, ebs, "kmsKeyID", &b->kms_key_id);
+				mf_get_string(c, ebs, "snapshotID", &b->snapshot_id);
+				mf_get_enum(c, ebs, "volumeType", vtypes, &b->volume_type);
 				if ((v = mf_child(ebs, "volumeSize")) != NULL) {
 					size_t mv = mf_push(c, "volumeSize");
 					const char *s = mf_str(c, v);
@@ -1491,11 +1491,11 @@ static void parse_network_interfaces(struct mf_ctx *c, const struct yt_node *seq
 			if (!mf_child(it, fields[f]))
 				mf_missing(c, it, fields[f]);
 		}
-		if (get_int(c, it, "deviceIndex", 0, INT32_MAX, &x))
+		if (mf_get_int(c, it, "deviceIndex", 0, INT32_MAX, &x))
 			ni->device_index = (int32_t)x;
-		if (get_int(c, it, "networkCardIndex", 0, INT32_MAX, &x))
+		if (mf_get_int(c, it, "networkCardIndex", 0, INT32_MAX, &x))
 			ni->network_card_index = (int32_t)x;
-		get_enum(c, it, "interfaceType", types, &type);
+		mf_get_enum(c, it, "interfaceType", types, &type);
 		ni->efa_only = type && strcmp(type, "efa-only") == 0;
 		if (type && !ni->efa_only && ni->device_index == 0 && ni->network_card_index == 0)
 			primary = true;
@@ -1625,15 +1625,15 @@ void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec, struct kerf
 	parse_terms(c, spec, "amiSelectorTerms", TERM_AMI, &e->ami_selector_terms);
 	parse_terms(c, spec, "capacityReservationSelectorTerms", TERM_CR,
 		    &e->capacity_reservation_selector_terms);
-	fam_node = get_enum(c, spec, "amiFamily", families, &e->ami_family);
+	fam_node = mf_get_enum(c, spec, "amiFamily", families, &e->ami_family);
 
-	role = get_string(c, spec, "role", &e->role);
+	role = mf_get_string(c, spec, "role", &e->role);
 	if (role && e->role && !e->role[0]) {
 		m = mf_push(c, "role");
 		mf_error(c, role, "role cannot be empty");
 		mf_pop(c, m);
 	}
-	prof = get_string(c, spec, "instanceProfile", &e->instance_profile);
+	prof = mf_get_string(c, spec, "instanceProfile", &e->instance_profile);
 	if (prof && e->instance_profile && !e->instance_profile[0]) {
 		m = mf_push(c, "instanceProfile");
 		mf_error(c, prof, "instanceProfile cannot be empty");
@@ -1643,8 +1643,8 @@ void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec, struct kerf
 		mf_error(c, role ? role : spec,
 			 "must specify exactly one of ['role', 'instanceProfile']");
 
-	get_string(c, spec, "userData", &e->user_data);
-	get_string(c, spec, "context", &e->context);
+	mf_get_string(c, spec, "userData", &e->user_data);
+	mf_get_string(c, spec, "context", &e->context);
 	parse_ec2_tags(c, spec, e);
 	if ((v = mf_child(spec, "kubelet")) != NULL) {
 		m = mf_push(c, "kubelet");
@@ -1664,19 +1664,19 @@ void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec, struct kerf
 		m = mf_push(c, "metadataOptions");
 		if (mf_is_map(c, v)) {
 			mf_known_fields(c, v, mo_fields);
-			get_enum(c, v, "httpEndpoint", en_dis, &e->http_endpoint);
-			get_enum(c, v, "httpProtocolIPv6", en_dis, &e->http_protocol_ipv6);
-			get_enum(c, v, "httpTokens", tokens, &e->http_tokens);
-			if (get_int(c, v, "httpPutResponseHopLimit", 1, 64, &x))
+			mf_get_enum(c, v, "httpEndpoint", en_dis, &e->http_endpoint);
+			mf_get_enum(c, v, "httpProtocolIPv6", en_dis, &e->http_protocol_ipv6);
+			mf_get_enum(c, v, "httpTokens", tokens, &e->http_tokens);
+			if (mf_get_int(c, v, "httpPutResponseHopLimit", 1, 64, &x))
 				e->http_put_response_hop_limit = (int32_t)x;
 		}
 		mf_pop(c, m);
 	}
-	if (get_bool(c, spec, "associatePublicIPAddress", &b))
+	if (mf_get_bool(c, spec, "associatePublicIPAddress", &b))
 		e->associate_public_ip_address = b ? 1 : 0;
-	get_bool(c, spec, "detailedMonitoring", &e->detailed_monitoring);
-	get_enum(c, spec, "instanceStorePolicy", raid, &e->instance_store_policy);
-	if (get_int(c, spec, "ipPrefixCount", 0, INT32_MAX, &x))
+	mf_get_bool(c, spec, "detailedMonitoring", &e->detailed_monitoring);
+	mf_get_enum(c, spec, "instanceStorePolicy", raid, &e->instance_store_policy);
+	if (mf_get_int(c, spec, "ipPrefixCount", 0, INT32_MAX, &x))
 		e->ip_prefix_count = (int32_t)x;
 	if ((v = mf_child(spec, "connectionTracking")) != NULL) {
 		static const char *const ct_fields[] = {"tcpEstablishedTimeout", "udpStreamTimeout",
@@ -1684,11 +1684,11 @@ void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec, struct kerf
 		m = mf_push(c, "connectionTracking");
 		if (mf_is_map(c, v)) {
 			mf_known_fields(c, v, ct_fields);
-			if (get_int(c, v, "tcpEstablishedTimeout", 60, 432000, &x))
+			if (mf_get_int(c, v, "tcpEstablishedTimeout", 60, 432000, &x))
 				e->tcp_established_timeout = (int32_t)x;
-			if (get_int(c, v, "udpStreamTimeout", 60, 180, &x))
+			if (mf_get_int(c, v, "udpStreamTimeout", 60, 180, &x))
 				e->udp_stream_timeout = (int32_t)x;
-			if (get_int(c, v, "udpTimeout", 30, 60, &x))
+			if (mf_get_int(c, v, "udpTimeout", 30, 60, &x))
 				e->udp_timeout = (int32_t)x;
 			if (!mf_child(v, "tcpEstablishedTimeout") &&
 			    !mf_child(v, "udpStreamTimeout") && !mf_child(v, "udpTimeout"))
@@ -1703,7 +1703,7 @@ void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec, struct kerf
 		m = mf_push(c, "cpuOptions");
 		if (mf_is_map(c, v)) {
 			mf_known_fields(c, v, cpu_fields);
-			get_enum(c, v, "nestedVirtualization", en_dis, &e->nested_virtualization);
+			mf_get_enum(c, v, "nestedVirtualization", en_dis, &e->nested_virtualization);
 		}
 		mf_pop(c, m);
 	}
@@ -1718,8 +1718,8 @@ void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec, struct kerf
 		if (mf_is_map(c, v)) {
 			const struct yt_node *id, *name;
 			mf_known_fields(c, v, pg_fields);
-			id = get_string(c, v, "id", &e->placement_group_id);
-			name = get_string(c, v, "name", &e->placement_group_name);
+			id = mf_get_string(c, v, "id", &e->placement_group_id);
+			name = mf_get_string(c, v, "name", &e->placement_group_name);
 			if (id && e->placement_group_id &&
 			    !anchored_id(e->placement_group_id, "pg-")) {
 				size_t mi = mf_push(c, "id");
@@ -1820,7 +1820,7 @@ void mf_check_ec2_status(struct mf_ctx *c, const struct yt_node *st)
 	status_list(c, st, "capacityReservations", cr);
 	status_list(c, st, "securityGroups", sg);
 	status_list(c, st, "subnets", sn);
-	get_string(c, st, "instanceProfile", NULL);
+	mf_get_string(c, st, "instanceProfile", NULL);
 	if ((v = mf_child(st, "conditions")) != NULL) {
 		m = mf_push(c, "conditions");
 		mf_check_conditions(c, v, true);

@@ -14,5 +14,6 @@
 #include <kerf/cluster.h>
 #include <kerf/packer.h>
 #include <kerf/plugin.h>
+#include <kerf/workload.h>
 
 #endif
