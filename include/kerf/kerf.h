@@ -9,6 +9,7 @@
 #include <kerf/types.h>
 #include <kerf/requirements.h>
 #include <kerf/taints.h>
+#include <kerf/scheduling.h>
 #include <kerf/host.h>
 #include <kerf/provider.h>
 #include <kerf/cluster.h>
