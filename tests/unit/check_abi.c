@@ -346,6 +346,10 @@ SIZE(struct kerf_instance_list, 16, 8);
 AT(struct kerf_instance_list, n, 0);
 AT(struct kerf_instance_list, items, 8);
 
+SIZE(struct kerf_domain_count, 16, 8);
+AT(struct kerf_domain_count, value, 0);
+AT(struct kerf_domain_count, count, 8);
+
 SIZE(struct kerf_http_header, 16, 8);
 AT(struct kerf_http_header, name, 0);
 AT(struct kerf_http_header, value, 8);
@@ -551,6 +555,20 @@ AT(struct kerf_plugin_descriptor, cluster, 104);
 AT(struct kerf_plugin_descriptor, cluster_ops_size, 112);
 AT(struct kerf_plugin_descriptor, packer, 120);
 AT(struct kerf_plugin_descriptor, packer_ops_size, 128);
+
+SIZE(struct kerf_workload, 48, 8);
+AT(struct kerf_workload, pod, 0);
+AT(struct kerf_workload, replicas, 8);
+AT(struct kerf_workload, daemonset, 12);
+AT(struct kerf_workload, kind, 16);
+AT(struct kerf_workload, name, 24);
+AT(struct kerf_workload, namespace_, 32);
+AT(struct kerf_workload, line, 40);
+AT(struct kerf_workload, column, 44);
+
+SIZE(struct kerf_workload_list, 16, 8);
+AT(struct kerf_workload_list, n, 0);
+AT(struct kerf_workload_list, items, 8);
 
 VALUE(KERF_OK, 0);
 VALUE(KERF_E_INTERNAL, -1);
