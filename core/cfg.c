@@ -50,33 +50,6 @@ static char *cfg_join(const char *parent, const char *key)
 	return sb_detach(&sb);
 }
 
-/* Levenshtein distance, or SIZE_MAX for words too long to be typos of a key. */
-static size_t cfg_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[65];
-
-	if (la > 64 || lb > 64)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			if (up + 1 < best)
-				best = up + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /*
  * The candidate closest to word within two edits, or NULL.  A distance as
  * long as the word itself would "correct" any short word into anything.
@@ -87,7 +60,7 @@ static const char *cfg_suggest(const char *word, const char *const *cands, size_
 	size_t best_d = 3;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t d = cfg_distance(word, cands[i]);
+		size_t d = str_edit_distance(word, cands[i]);
 		if (d < best_d && d < strlen(word)) {
 			best = cands[i];
 			best_d = d;

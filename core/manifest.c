@@ -139,34 +139,6 @@ const struct yt_node *mf_child(const struct yt_node *map, const char *key)
 	return v;
 }
 
-/* Levenshtein distance, capped: anything above 8 is reported as 9. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[65];
-
-	if (la > 64 || lb > 64)
-		return 9;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t best = diag + cost;
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb] > 8 ? 9 : row[lb];
-}
-
 const char *mf_suggest(const char *name, const char *const *known)
 {
 	const char *best = NULL;
@@ -177,7 +149,7 @@ const char *mf_suggest(const char *name, const char *const *known)
 		size_t d;
 		if (strcasecmp(name, known[i]) == 0)
 			return known[i];
-		d = edit_distance(name, known[i]);
+		d = str_edit_distance(name, known[i]);
 		if (d < best_d) {
 			best_d = d;
 			best = known[i];

@@ -30,21 +30,9 @@ static bool is_digit_c(char ch)
 
 bool mf_dns_subdomain(const char *s)
 {
-	size_t n = strlen(s), start = 0;
+	size_t n = strlen(s);
 
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && s[i] != '.') {
-			if (!is_lower_alnum(s[i]) && s[i] != '-')
-				return false;
-			continue;
-		}
-		if (i == start || s[start] == '-' || s[i - 1] == '-')
-			return false;
-		start = i + 1;
-	}
-	return true;
+	return n <= 253 && str_dns_subdomain(s, n);
 }
 
 /* ^(([0-9]+(s|m|h))+|Never)$ and, without Never, ^([0-9]+(s|m|h))+$ */

@@ -16,6 +16,8 @@
 
 #include <kerf/requirements.h>
 
+#include "util.h"
+
 struct req {
 	char *key;
 	bool complement;
@@ -152,14 +154,14 @@ static bool req_has(const struct req *r, const char *value)
 }
 
 /* A string builder that never overflows and remembers truncation. */
-struct sbuf {
+struct fixbuf {
 	char *buf;
 	size_t len, pos;
 	bool trunc;
 };
 
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+static void fb_printf(struct fixbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fb_printf(struct fixbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -190,36 +192,36 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 /* Values shown per key before "and N others", as Karpenter does. */
 #define DESCRIBE_VALUES_MAX 5
 
-static void describe(struct sbuf *b, const struct req *r)
+static void describe(struct fixbuf *b, const struct req *r)
 {
 	kerf_operator op = req_op(r);
 	const char *sep = "";
 
 	if (op == KERF_OP_IN || op == KERF_OP_NOT_IN) {
-		sb_printf(b, "%s [", kerf_operator_name(op));
+		fb_printf(b, "%s [", kerf_operator_name(op));
 		for (size_t i = 0; i < r->n && i < DESCRIBE_VALUES_MAX; i++)
-			sb_printf(b, "%s%s", i ? ", " : "", r->values[i]);
+			fb_printf(b, "%s%s", i ? ", " : "", r->values[i]);
 		if (r->n > DESCRIBE_VALUES_MAX)
-			sb_printf(b, " and %zu others", r->n - DESCRIBE_VALUES_MAX);
-		sb_printf(b, "]");
+			fb_printf(b, " and %zu others", r->n - DESCRIBE_VALUES_MAX);
+		fb_printf(b, "]");
 		sep = " ";
 	} else if (op == KERF_OP_DOES_NOT_EXIST || (!r->has_gte && !r->has_lte)) {
-		sb_printf(b, "%s", kerf_operator_name(op));
+		fb_printf(b, "%s", kerf_operator_name(op));
 		sep = " ";
 	}
 	if (r->has_gte) {
-		sb_printf(b, "%sGte %lld", sep, (long long)r->gte);
+		fb_printf(b, "%sGte %lld", sep, (long long)r->gte);
 		sep = " ";
 	}
 	if (r->has_lte)
-		sb_printf(b, "%sLte %lld", sep, (long long)r->lte);
+		fb_printf(b, "%sLte %lld", sep, (long long)r->lte);
 	if (r->min_values)
-		sb_printf(b, " minValues %d", (int)r->min_values);
+		fb_printf(b, " minValues %d", (int)r->min_values);
 }
 
 static const char *describe_str(const struct req *r, char *buf, size_t len)
 {
-	struct sbuf b = {buf, len, 0, false};
+	struct fixbuf b = {buf, len, 0, false};
 
 	buf[0] = '\0';
 	describe(&b, r);
@@ -859,13 +861,13 @@ int kerf_reqset_to_requirements(const struct kerf_reqset *s, struct kerf_require
 
 int kerf_reqset_format(const struct kerf_reqset *s, char *buf, size_t len)
 {
-	struct sbuf b = {buf, len, 0, false};
+	struct fixbuf b = {buf, len, 0, false};
 
 	if (!buf || len == 0)
 		return KERF_E_RANGE;
 	buf[0] = '\0';
 	for (size_t i = 0; s && i < s->n; i++) {
-		sb_printf(&b, "%s%s ", i ? ", " : "", s->items[i].key);
+		fb_printf(&b, "%s%s ", i ? ", " : "", s->items[i].key);
 		describe(&b, &s->items[i]);
 	}
 	return b.trunc ? KERF_E_RANGE : (int)b.pos;
@@ -1031,27 +1033,6 @@ static bool name_chars_ok(const char *s, size_t n)
 	return true;
 }
 
-/* DNS-1123 subdomain: dot-separated [a-z0-9]([-a-z0-9]*[a-z0-9])?. */
-static bool dns_subdomain_ok(const char *s, size_t n)
-{
-	size_t start = 0;
-
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i <= n; i++) {
-		if (i < n && s[i] != '.') {
-			char c = s[i];
-			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-				return false;
-			continue;
-		}
-		if (i == start || s[start] == '-' || s[i - 1] == '-')
-			return false;
-		start = i + 1;
-	}
-	return true;
-}
-
 #define LABEL_NAME_MAX 63
 #define DNS_SUBDOMAIN_MAX 253
 
@@ -1084,7 +1065,7 @@ bool kerf_label_key_valid(const char *key, char *why, size_t whylen)
 				DNS_SUBDOMAIN_MAX);
 			return false;
 		}
-		if (!dns_subdomain_ok(key, plen)) {
+		if (!str_dns_subdomain(key, plen)) {
 			set_why(why, whylen,
 				"label key \"%s\": prefix must be a lowercase DNS subdomain (a-z, "
 				"0-9, '-' and '.', alphanumeric at both ends of each part)",

@@ -8,6 +8,7 @@
 #define KERF_CORE_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 void *kc_xmalloc_at(size_t size, const char *file, int line);
@@ -56,6 +57,12 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(pr
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Hands the buffer to the caller (never NULL) and resets sb. */
 char *sb_detach(struct strbuf *sb);
+
+/* Levenshtein distance between a and b, or SIZE_MAX when either is longer than 64. */
+size_t str_edit_distance(const char *a, const char *b);
+
+/* True when s[0..n) is a DNS-1123 subdomain: dot-separated [a-z0-9]([-a-z0-9]*[a-z0-9])?. */
+bool str_dns_subdomain(const char *s, size_t n);
 
 /* True when s ends with suffix. */
 int str_ends_with(const char *s, const char *suffix);
