@@ -34,7 +34,7 @@
 #include <string.h>
 
 #include <kerf/requirements.h>
-#include <kerf/taints.h>
+#include <kerf/scheduling.h>
 
 #include "provision_int.h"
 #include "util.h"
@@ -174,100 +174,7 @@ static long zone_index(const struct prov *p, const char *zone)
 	return -1;
 }
 
-/* ------------------------------------------------------------ pod requirements */
-
-/* Preferred terms heaviest first; equal weights keep their written order. */
-static size_t preferred_order(const struct kerf_pod *pod, size_t k)
-{
-	size_t rank = 0;
-
-	for (size_t i = 0; i < pod->n_preferred_terms; i++) {
-		/* Find the term of rank k by counting heavier (or earlier equal) terms. */
-		size_t heavier = 0;
-		for (size_t j = 0; j < pod->n_preferred_terms; j++) {
-			int32_t wi = pod->preferred_terms[i].weight, wj = pod->preferred_terms[j].weight;
-			if (wj > wi || (wj == wi && j < i))
-				heavier++;
-		}
-		if (heavier == k)
-			return i;
-		rank++;
-	}
-	return rank;
-}
-
-/*
- * Karpenter's relaxation, as attempts: required term 0, 1, ... (the last
- * one stays), each with the heaviest preferred term as if required; then,
- * on the last required term, the preferred terms dropped heaviest first.
- */
-static size_t n_attempts(const struct kerf_pod *pod)
-{
-	size_t terms = pod->n_required_terms ? pod->n_required_terms : 1;
-
-	return terms + pod->n_preferred_terms;
-}
-
-static int pod_reqset(const struct kerf_pod *pod, size_t attempt, struct kerf_reqset **out,
-		      struct kerf_error *err)
-{
-	size_t terms = pod->n_required_terms ? pod->n_required_terms : 1;
-	size_t term = attempt < terms ? attempt : terms - 1;
-	size_t pref = attempt < terms ? 0 : attempt - terms + 1;
-	struct kerf_reqset *s = kerf_reqset_new();
-	int rc;
-
-	if (!s)
-		return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
-	rc = kerf_reqset_add_labels(s, &pod->node_selector, err);
-	if (rc == 0 && pod->n_required_terms)
-		rc = kerf_reqset_add_requirements(s, &pod->required_terms[term], err);
-	if (rc == 0 && pref < pod->n_preferred_terms)
-		rc = kerf_reqset_add_requirements(
-		    s, &pod->preferred_terms[preferred_order(pod, pref)].preference, err);
-	if (rc) {
-		kerf_reqset_free(s);
-		return rc;
-	}
-	*out = s;
-	return 0;
-}
-
-/* ------------------------------------------------------------ label selectors */
-
-static bool expr_matches(const struct kerf_requirement *r, const struct kerf_labels *l)
-{
-	const char *v = kerf_labels_get(l, r->key);
-	bool listed = false;
-
-	for (size_t i = 0; v && i < r->n_values; i++)
-		listed = listed || strcmp(r->values[i], v) == 0;
-	switch (r->op) {
-	case KERF_OP_IN:
-		return listed;
-	case KERF_OP_NOT_IN:
-		return !listed;
-	case KERF_OP_EXISTS:
-		return v != NULL;
-	case KERF_OP_DOES_NOT_EXIST:
-		return v == NULL;
-	default:
-		return false;
-	}
-}
-
-static bool selector_matches(const struct kerf_label_selector *s, const struct kerf_labels *l)
-{
-	for (size_t i = 0; i < s->match_labels.n; i++) {
-		const char *v = kerf_labels_get(l, s->match_labels.items[i].key);
-		if (!v || strcmp(v, s->match_labels.items[i].value) != 0)
-			return false;
-	}
-	for (size_t i = 0; i < s->match_expressions.n; i++)
-		if (!expr_matches(&s->match_expressions.items[i], l))
-			return false;
-	return true;
-}
+/* ------------------------------------------------------------ which pods a term selects */
 
 static bool same_ns(const char *a, const char *b)
 {
@@ -282,14 +189,14 @@ static bool term_selects(const struct kerf_pod_affinity_term *t, const struct ke
 
 	for (size_t i = 0; i < t->n_namespaces && !ns; i++)
 		ns = same_ns(t->namespaces[i], other->meta.namespace_);
-	return ns && selector_matches(&t->selector, &other->meta.labels);
+	return ns && kerf_label_selector_matches(&t->selector, &other->meta.labels);
 }
 
 static bool spread_selects(const struct kerf_topology_spread *s, const struct kerf_pod *owner,
 			   const struct kerf_pod *other)
 {
 	return same_ns(owner->meta.namespace_, other->meta.namespace_) &&
-	       selector_matches(&s->selector, &other->meta.labels);
+	       kerf_label_selector_matches(&s->selector, &other->meta.labels);
 }
 
 static bool is_key(const char *key, const char *want)
@@ -297,16 +204,10 @@ static bool is_key(const char *key, const char *want)
 	return key && strcmp(kerf_label_normalize(key), want) == 0;
 }
 
+/* Two pods may not share a node when a host port of one is taken by the other. */
 static bool ports_clash(const struct kerf_pod *a, const struct kerf_pod *b)
 {
-	for (size_t i = 0; i < a->n_host_ports; i++)
-		for (size_t j = 0; j < b->n_host_ports; j++) {
-			const struct kerf_host_port *x = &a->host_ports[i], *y = &b->host_ports[j];
-			if (x->port == y->port && strcmp(x->protocol, y->protocol) == 0 &&
-			    (!x->host_ip || !y->host_ip || strcmp(x->host_ip, y->host_ip) == 0))
-				return true;
-		}
-	return false;
+	return !kerf_pod_host_ports_free(a, b->host_ports, b->n_host_ports, NULL, 0);
 }
 
 /* Required hostname anti-affinity either way between two pods. */
@@ -337,25 +238,8 @@ static int pool_cmp(const void *a, const void *b)
 /* Does a DaemonSet's pod run on this pool's nodes?  Taints and strict requirements. */
 static bool daemon_runs_on(const struct pstate *ps, const struct kerf_pod *ds)
 {
-	size_t terms = ds->n_required_terms ? ds->n_required_terms : 1;
-
-	if (!kerf_tolerations_tolerate_all(&ds->tolerations, &ps->np->taints, true, NULL))
-		return false;
-	for (size_t t = 0; t < terms; t++) {
-		struct kerf_reqset *r = NULL;
-		bool ok;
-		/* Attempt t of a pod without preferences is exactly its term t. */
-		struct kerf_pod strict = *ds;
-		strict.n_preferred_terms = 0;
-		if (pod_reqset(&strict, t, &r, NULL))
-			return false;
-		ok = kerf_reqset_compatible(ps->reqs, r, KERF_REQSET_ALLOW_UNDEFINED_WELL_KNOWN,
-					    NULL, 0);
-		kerf_reqset_free(r);
-		if (ok)
-			return true;
-	}
-	return false;
+	return kerf_pod_tolerates(ds, &ps->np->taints, NULL, 0) &&
+	       kerf_pod_compatible_with(ds, ps->reqs, NULL, 0);
 }
 
 static bool value_has(const struct kerf_reqset *s, const char *key, const char *needle)
@@ -762,16 +646,14 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 {
 	const struct pstate *ps = &p->pools[pi];
 	const char *name = ps->np->meta.name;
-	const struct kerf_taint *bad = NULL;
 	char buf[WHY_MAX];
 	struct kerf_reqset *comb;
 	uint32_t *types;
 	size_t n_req = 0, n_special = 0, n_offered = 0, n_fit = 0, n = 0;
 	bool ok = true;
 
-	if (!kerf_tolerations_tolerate_all(&g->rep->tolerations, &ps->np->taints, true, &bad)) {
-		kerf_taint_format(bad, buf, sizeof(buf));
-		reasons_add(why, name, "did not tolerate taint %s", buf);
+	if (!kerf_pod_tolerates(g->rep, &ps->np->taints, buf, sizeof(buf))) {
+		reasons_add(why, name, "%s", buf);
 		return false;
 	}
 	if (!kerf_reqset_compatible(ps->reqs, podreq, KERF_REQSET_ALLOW_UNDEFINED_WELL_KNOWN, buf,
@@ -889,28 +771,76 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 	return true;
 }
 
-/* Walks the relaxation attempts and the pools until one accepts the group. */
+/* The preferred term Karpenter drops next: the heaviest, the first written among equals. */
+static size_t heaviest_preferred(const struct kerf_pod *pod)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < pod->n_preferred_terms; i++)
+		if (pod->preferred_terms[i].weight > pod->preferred_terms[best].weight)
+			best = i;
+	return best;
+}
+
+/* Tries the pools from the group's first allowed one with the pod's requirements as relaxed. */
+static int try_pools(struct prov *p, struct group *g, const struct kerf_pod *relaxed, size_t term,
+		     bool *placed, struct kerf_error *err)
+{
+	struct kerf_reqset *r = NULL;
+	struct kerf_error why;
+	int rc;
+
+	*placed = false;
+	reasons_clear(&g->refusals);
+	kerf_error_clear(&why);
+	/* The heaviest remaining preference counts as required, as in Karpenter. */
+	rc = kerf_pod_requirements_with_preferences(relaxed, term, 1, &r, &why);
+	if (rc == KERF_E_INFEASIBLE || rc == KERF_E_INVALID) {
+		for (size_t pi = g->min_pool; pi < p->n_pools; pi++)
+			reasons_add(&g->refusals, p->pools[pi].np->meta.name, "%s", why.message);
+		return 0;
+	}
+	if (rc != 0)
+		return kerf_error_set(err, rc, "%s", why.message);
+	kerf_reqset_free(g->podreq);
+	g->podreq = r;
+	for (size_t pi = g->min_pool; pi < p->n_pools && !*placed; pi++)
+		*placed = try_pool(p, g, pi, r, &g->refusals);
+	return 0;
+}
+
+/*
+ * Karpenter's relaxation when no pool accepts the group: each required
+ * node-affinity term in turn (the last one stays), then the preferred terms
+ * dropped one at a time, heaviest first, until none is left.
+ */
 static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
 {
-	size_t attempts = n_attempts(g->rep);
-	int rc;
+	struct kerf_pod relaxed = *g->rep;
+	size_t terms = kerf_pod_requirement_terms(g->rep);
+	struct kerf_preferred_term *prefs = NULL;
+	bool placed = false;
+	int rc = 0;
 
 	g->request = xcalloc(p->nd, sizeof(int64_t));
 	prov_vector(p, &g->rep->requests, g->request);
-	for (size_t a = 0; a < attempts; a++) {
-		struct kerf_reqset *r = NULL;
-		if ((rc = pod_reqset(g->rep, a, &r, err)) != 0)
-			return rc;
-		reasons_clear(&g->refusals);
-		kerf_reqset_free(g->podreq);
-		g->podreq = r;
-		for (size_t pi = g->min_pool; pi < p->n_pools; pi++)
-			if (try_pool(p, g, pi, r, &g->refusals))
-				return 0;
+	if (relaxed.n_preferred_terms) {
+		prefs = xcalloc(relaxed.n_preferred_terms, sizeof(*prefs));
+		memcpy(prefs, relaxed.preferred_terms, relaxed.n_preferred_terms * sizeof(*prefs));
+		relaxed.preferred_terms = prefs;
 	}
-	if (p->n_pools == 0)
+	for (size_t t = 0; t < terms && !placed && rc == 0; t++)
+		rc = try_pools(p, g, &relaxed, t, &placed, err);
+	while (!placed && rc == 0 && relaxed.n_preferred_terms) {
+		size_t h = heaviest_preferred(&relaxed);
+		memmove(&prefs[h], &prefs[h + 1], (relaxed.n_preferred_terms - h - 1) * sizeof(*prefs));
+		relaxed.n_preferred_terms--;
+		rc = try_pools(p, g, &relaxed, terms - 1, &placed, err);
+	}
+	free(prefs);
+	if (rc == 0 && p->n_pools == 0)
 		reasons_add(&g->refusals, NULL, "no NodePool exists");
-	return 0;
+	return rc;
 }
 
 /* ------------------------------------------------------------ inter-pod constraints */
@@ -1206,7 +1136,6 @@ bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e)
 	const struct prov_existing *ex = &p->in->existing[e];
 	const struct kerf_pod *pod = g->rep;
 	static const struct kerf_labels no_labels;
-	static const struct kerf_taints no_taints;
 	long z = zone_index(p, ex->zone);
 	bool peer = false;
 
@@ -1214,8 +1143,7 @@ bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e)
 		return false;
 	if (!kerf_reqset_matches_labels(g->podreq, ex->labels ? ex->labels : &no_labels, NULL, 0))
 		return false;
-	if (!kerf_tolerations_tolerate_all(&pod->tolerations, ex->taints ? ex->taints : &no_taints,
-					   true, NULL))
+	if (!kerf_pod_tolerates(pod, ex->taints, NULL, 0))
 		return false;
 	for (size_t k = 0; k < ex->n_pods; k++) {
 		const struct kerf_pod *other = ex->pods[k];

@@ -128,6 +128,19 @@ static const struct kerf_label *first_missing_label(const struct kerf_labels *wa
 	return NULL;
 }
 
+bool kerf_label_selector_matches(const struct kerf_label_selector *s,
+				 const struct kerf_labels *labels)
+{
+	if (!s || first_missing_label(&s->match_labels, labels))
+		return false;
+	/* Gt and Lt are node-selector operators: a label selector never satisfies them. */
+	for (size_t i = 0; i < s->match_expressions.n; i++)
+		if (s->match_expressions.items[i].op > KERF_OP_DOES_NOT_EXIST ||
+		    !requirement_holds(&s->match_expressions.items[i], labels))
+			return false;
+	return true;
+}
+
 /* "key In [a, b]", for reasons. */
 static void describe_requirement(struct strbuf *sb, const struct kerf_requirement *r)
 {

@@ -387,29 +387,6 @@ static void label_selector_clear(struct kerf_label_selector *s)
 	kerf_requirements_clear(&s->match_expressions);
 }
 
-bool kerf_label_selector_matches(const struct kerf_label_selector *s, const struct kerf_labels *l)
-{
-	if (!s)
-		return false;
-	for (size_t i = 0; i < s->match_labels.n; i++) {
-		const char *v = kerf_labels_get(l, s->match_labels.items[i].key);
-		if (!v || strcmp(v, s->match_labels.items[i].value) != 0)
-			return false;
-	}
-	for (size_t i = 0; i < s->match_expressions.n; i++) {
-		const struct kerf_requirement *r = &s->match_expressions.items[i];
-		const char *v = kerf_labels_get(l, r->key);
-		bool in = false;
-		for (size_t j = 0; v && j < r->n_values; j++)
-			in = in || strcmp(v, r->values[j]) == 0;
-		if ((r->op == KERF_OP_IN && !in) || (r->op == KERF_OP_NOT_IN && in) ||
-		    (r->op == KERF_OP_EXISTS && !v) || (r->op == KERF_OP_DOES_NOT_EXIST && v) ||
-		    r->op > KERF_OP_DOES_NOT_EXIST)
-			return false;
-	}
-	return true;
-}
-
 /*
  * matchLabelKeys / mismatchLabelKeys: the API server adds `key In [value]`
  * (NotIn for mismatch) with the pod's own label value to the selector; a

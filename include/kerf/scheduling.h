@@ -51,9 +51,9 @@ extern "C" {
  * operator never holds, as the API server rejects it in a selector).  An
  * empty selector matches every label set; a NULL selector matches
  * nothing, like Kubernetes' nil selector.  labels NULL is a pod without
- * labels.  The same function kerf/workload.h declares (one symbol, one
- * implementation, defined with the workload reader): the pod affinity and
- * spread checks below select pods with it.  ABI 1.1.
+ * labels.  The pod affinity and spread checks below, the workload reader
+ * (a controller's selector against its template) and the provisioner all
+ * select pods with it.  Does not block.  ABI 1.1.
  */
 bool kerf_label_selector_matches(const struct kerf_label_selector *s,
 				 const struct kerf_labels *labels);

@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include <kerf/error.h>
+#include <kerf/scheduling.h>
 #include <kerf/types.h>
 
 #ifdef __cplusplus
@@ -125,16 +126,7 @@ int kerf_workloads_parse_report(const char *name, const char *text, size_t len,
 /* Frees the list, its workloads and their pods; NULL is allowed.  ABI 1.1. */
 void kerf_workload_list_free(struct kerf_workload_list *l);
 
-/*
- * Kubernetes' LabelSelector semantics: true when every matchLabels entry is
- * among labels (NULL: none) and every expression holds (In: the label is
- * set to one of the values; NotIn: unset or none of them; Exists; Does-
- * NotExist; any other operator never holds).  An empty selector selects
- * everything; a NULL one nothing.
- * Does not block.  ABI 1.1.
- */
-bool kerf_label_selector_matches(const struct kerf_label_selector *s,
-				 const struct kerf_labels *labels);
+/* kerf_label_selector_matches(), which selects pods by their labels, is in kerf/scheduling.h. */
 
 /*
  * A deep copy of p that the caller frees with kerf_pod_free(), e.g. one

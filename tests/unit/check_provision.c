@@ -356,7 +356,7 @@ START_TEST(untolerated_taint_not_provisioned)
 	ck_assert_uint_eq(b.res->n_unschedulable, 1);
 	ck_assert_uint_eq(b.res->unschedulable[0].n_reasons, 1);
 	ck_assert_str_eq(b.res->unschedulable[0].reasons[0].text,
-			 "did not tolerate taint ray.io/node-type=worker:NoSchedule");
+			 "untolerated taint {ray.io/node-type=worker:NoSchedule}");
 	podset_free(&ps);
 	batch_free(&b);
 }
@@ -560,6 +560,77 @@ START_TEST(limit_spills_to_next_pool)
 }
 END_TEST
 
+/* Prefers a zone no catalogue has (weight 100), then us-east-1b (weight 10). */
+static void prefer_zones(struct kerf_pod *p)
+{
+	static const char *const want[] = {"us-east-1b", "eu-west-1a"};
+	static const int32_t weight[] = {10, 100};
+
+	p->n_preferred_terms = 2;
+	p->preferred_terms = calloc(2, sizeof(*p->preferred_terms));
+	for (size_t i = 0; i < 2; i++) {
+		p->preferred_terms[i].weight = weight[i];
+		p->preferred_terms[i].preference.items = calloc(1, sizeof(struct kerf_requirement));
+		req_in(&p->preferred_terms[i].preference, "topology.kubernetes.io/zone", want[i]);
+	}
+}
+
+START_TEST(preferences_relaxed_heaviest_first)
+{
+	struct batch b;
+	struct podset ps = {0};
+
+	batch_load(&b, DATA "general.yaml", true);
+	add_pods(&ps, 1, "web", 1000, 1024, prefer_zones);
+	batch_run(&b, &ps);
+	/*
+	 * Karpenter treats only the heaviest preference as required and drops
+	 * it when nothing fits: eu-west-1a fails, then us-east-1b alone holds,
+	 * although us-east-1a has the cheapest spot price.
+	 */
+	ck_assert_uint_eq(b.res->n_unschedulable, 0);
+	ck_assert_uint_eq(b.res->n_claims, 1);
+	ck_assert_str_eq(b.res->claims[0].zone, "us-east-1b");
+	podset_free(&ps);
+	batch_free(&b);
+}
+END_TEST
+
+static void host_port(struct kerf_pod *p, const char *ip)
+{
+	p->n_host_ports = 1;
+	p->host_ports = calloc(1, sizeof(*p->host_ports));
+	p->host_ports[0].port = 8080;
+	p->host_ports[0].host_ip = strdup(ip);
+}
+
+static void port_on_any_address(struct kerf_pod *p)
+{
+	host_port(p, "0.0.0.0");
+}
+
+static void port_on_one_address(struct kerf_pod *p)
+{
+	host_port(p, "10.0.0.1");
+}
+
+START_TEST(host_port_wildcard_conflicts)
+{
+	struct batch b;
+	struct podset ps = {0};
+
+	batch_load(&b, DATA "general.yaml", true);
+	/* 0.0.0.0 binds every address, so the two pods cannot share a node. */
+	add_pods(&ps, 1, "agent", 100, 128, port_on_any_address);
+	add_pods(&ps, 1, "proxy", 100, 128, port_on_one_address);
+	batch_run(&b, &ps);
+	ck_assert_uint_eq(b.res->n_unschedulable, 0);
+	ck_assert_uint_eq(b.res->n_claims, 2);
+	podset_free(&ps);
+	batch_free(&b);
+}
+END_TEST
+
 static Suite *provision_suite(void)
 {
 	Suite *s = suite_create("provision");
@@ -576,6 +647,8 @@ static Suite *provision_suite(void)
 	tcase_add_test(tc, spot_preferred_then_on_demand);
 	tcase_add_test(tc, second_batch_reuses_launching_claims);
 	tcase_add_test(tc, limit_spills_to_next_pool);
+	tcase_add_test(tc, preferences_relaxed_heaviest_first);
+	tcase_add_test(tc, host_port_wildcard_conflicts);
 	suite_add_tcase(s, tc);
 	return s;
 }
