@@ -18,6 +18,7 @@
 
 #include "cfg.h"
 #include "http.h"
+#include "loader.h"
 #include "log.h"
 #include "util.h"
 
@@ -198,12 +199,37 @@ static int host_http_stream(void *ctx, const struct kerf_http_request *req, kerf
 	return http_stream(h->http, req, fn, arg, err);
 }
 
+/*
+ * A plugin's default data file (the sim's catalogue) names the installed
+ * data directory.  An uninstalled kerfd or kerfctl reads it from the source
+ * tree instead, as it finds the build's plugins; errno stays ENOENT when
+ * that fails too, so the message names the path the plugin asked for.
+ */
+static int open_build_tree_data(const char *path)
+{
+	size_t n = strlen(KERF_DATADIR);
+	int fd;
+
+	if (strncmp(path, KERF_DATADIR, n) != 0 || path[n] != '/' || !loader_in_build_tree())
+		return -1;
+	struct strbuf alt;
+	sb_init(&alt);
+	sb_printf(&alt, "%s%s", KERF_BUILD_DATADIR, path + n);
+	fd = open(alt.buf, O_RDONLY | O_CLOEXEC);
+	sb_free(&alt);
+	if (fd < 0)
+		errno = ENOENT;
+	return fd;
+}
+
 static int host_read_file(void *ctx, const char *path, size_t max_bytes, char **out, size_t *len,
 			  struct kerf_error *err)
 {
 	if (!path || !out)
 		return kerf_error_set(err, KERF_E_INVALID, "read_file: no path");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		fd = open_build_tree_data(path);
 	if (fd < 0)
 		return kerf_error_set(err, KERF_E_IO, "%s: %s", path, strerror(errno));
 	struct stat st;

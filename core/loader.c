@@ -188,11 +188,10 @@ static bool want_subdir(const char *name)
 }
 
 /*
- * True when the running executable lies under kerf's build tree (the parent
- * of KERF_BUILD_PLUGINDIR).  An installed kerfd must never pick up plugins
- * from a build tree that happens to still exist on the machine.
+ * The parent of KERF_BUILD_PLUGINDIR.  An installed kerfd must never pick
+ * up plugins from a build tree that happens to still exist on the machine.
  */
-static bool running_from_build_tree(void)
+bool loader_in_build_tree(void)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -713,7 +712,7 @@ int loader_new(const char *plugin_dir, struct loader **out, struct kerf_error *e
 	}
 
 	add_dir(l, KERF_PLUGINDIR);
-	if (running_from_build_tree())
+	if (loader_in_build_tree())
 		add_build_dirs(l);
 
 	*out = l;

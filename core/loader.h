@@ -36,6 +36,13 @@ struct loader_plugin {
 
 struct loader;
 
+/*
+ * True when the running executable lies under kerf's build tree: kerfd and
+ * kerfctl then also find the build's plugins and the source tree's data
+ * files (host.h), so they work without installing.
+ */
+bool loader_in_build_tree(void);
+
 /* plugin_dir may be NULL.  Reads KERF_PLUGIN_PATH once, here. */
 int loader_new(const char *plugin_dir, struct loader **out, struct kerf_error *err);
 /*

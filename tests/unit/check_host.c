@@ -381,6 +381,34 @@ START_TEST(read_file)
 }
 END_TEST
 
+/* An uninstalled build reads the installed data directory's files from the source tree. */
+START_TEST(read_file_build_tree_data)
+{
+	struct kerf_host *h = host_new("provider/x", NULL, NULL, NULL);
+	struct kerf_error err;
+	char *buf = NULL, *want = NULL;
+	size_t len = 0, want_len = 0;
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(h->read_file(h->ctx, KERF_TEST_SRCDIR "/data/ec2-catalogue.tsv", 1 << 24,
+				      &want, &want_len, &err),
+			 0);
+	ck_assert_msg(h->read_file(h->ctx, KERF_DATADIR "/ec2-catalogue.tsv", 1 << 24, &buf, &len,
+				   &err) == 0,
+		      "%s", err.message);
+	ck_assert_uint_eq(len, want_len);
+	ck_assert_int_eq(memcmp(buf, want, len), 0);
+	h->free(h->ctx, buf);
+	h->free(h->ctx, want);
+
+	ck_assert_int_eq(
+	    h->read_file(h->ctx, KERF_DATADIR "/no-such-file", 100, &buf, &len, &err), KERF_E_IO);
+	ck_assert_ptr_nonnull(strstr(err.message, KERF_DATADIR "/no-such-file"));
+	ck_assert_ptr_nonnull(strstr(err.message, strerror(ENOENT)));
+	host_free(h);
+}
+END_TEST
+
 /* ------------------------------------------------------------ config */
 
 static const struct kerf_config_key schema[] = {
@@ -481,6 +509,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, real_clock);
 	tcase_add_test(tc, table_basics);
 	tcase_add_test(tc, read_file);
+	tcase_add_test(tc, read_file_build_tree_data);
 	tcase_add_test(tc, config_getters);
 	suite_add_tcase(s, tc);
 	return s;
