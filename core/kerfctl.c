@@ -1,9 +1,10 @@
 /*
- * kerfctl - the kerf command-line tool: inspects plugins and validates
- * kerf.yaml files and Karpenter manifests without starting the daemon.
+ * kerfctl - the kerf command-line tool: inspects plugins, validates
+ * kerf.yaml files and Karpenter manifests, and simulates one provisioning
+ * batch, without starting the daemon.
  *
  * Each subcommand is one entry of `commands` with its own option parser,
- * so later subcommands (simulate, ab-report) add an entry and a function.
+ * so later subcommands (ab-report) add an entry and a function.
  * Exit status: 0 success, 1 something was invalid or would be rejected,
  * 2 usage errors.
  */
@@ -11,6 +12,7 @@
 #include <config.h>
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +21,12 @@
 #include <kerf/kerf.h>
 
 #include "cfg.h"
+#include "host.h"
+#include "http.h"
 #include "loader.h"
 #include "log.h"
 #include "manifest.h"
+#include "provision.h"
 #include "util.h"
 #include "yamltree.h"
 
@@ -36,6 +41,7 @@ struct command {
 
 static int cmd_plugins(int argc, char **argv);
 static int cmd_validate(int argc, char **argv);
+static int cmd_simulate(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
@@ -44,6 +50,9 @@ static const struct command commands[] = {
      "list every plugin in the search path and whether it loads", cmd_plugins},
     {"validate", "-f FILE [-f FILE ...] [--plugin-dir DIR]",
      "check kerf.yaml files and Karpenter manifests", cmd_validate},
+    {"simulate", "-f FILE [-f FILE ...] [--packer NAME] [-c kerf.yaml] [-o json|text]",
+     "show the NodeClaims kerf would create for pending pods, without a cluster",
+     cmd_simulate},
     {"version", "", "print the kerf version and plugin ABI", cmd_version},
     {"help", "[COMMAND]", "show this help or a command's usage", cmd_help},
 };
@@ -662,6 +671,503 @@ static int cmd_validate(int argc, char **argv)
 	if (errors)
 		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
 	return errors ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ simulate */
+
+/* What the -f files hold once read: NodePools and node classes, pods to place, DaemonSets. */
+struct sim_input {
+	struct mf_set set;
+	size_t n_lists, cap_lists;
+	struct kerf_workload_list **lists;
+	size_t n_pods, cap_pods;
+	struct kerf_pod **pods;
+	size_t n_daemonsets, cap_daemonsets;
+	const struct kerf_pod **daemonsets;
+};
+
+/* The pending pods a workload stands for: a Pod itself, a controller's replicas as NAME-1.. */
+static void add_workload_pods(struct sim_input *in, const struct kerf_workload *w)
+{
+	bool is_pod = strcmp(w->kind, "Pod") == 0;
+
+	for (int32_t r = 0; r < w->replicas; r++) {
+		struct kerf_pod *p = kerf_pod_copy(w->pod);
+		if (!p) {
+			fprintf(stderr, "kerfctl simulate: out of memory\n");
+			abort();
+		}
+		if (!is_pod) {
+			struct strbuf sb;
+			sb_init(&sb);
+			sb_printf(&sb, "%s-%d", w->name, (int)r + 1);
+			free(p->meta.name);
+			p->meta.name = sb_detach(&sb);
+		}
+		xgrow(in->pods, in->cap_pods, in->n_pods + 1);
+		in->pods[in->n_pods++] = p;
+	}
+}
+
+/*
+ * Reads the workloads of one file; returns the number of errors printed.
+ * *unreadable is set when the file cannot be read or is not YAML, so that
+ * the manifest reader does not report the same problem again.
+ */
+static size_t load_workloads(struct sim_input *in, const char *path, bool *unreadable)
+{
+	struct kerf_workload_list *l = NULL;
+	struct kerf_error err;
+	struct strbuf text;
+	char *report = NULL;
+	int rc;
+
+	kerf_error_clear(&err);
+	*unreadable = true;
+	if ((rc = yt_read_file(path, &text, &err)) != 0) {
+		fprintf(stderr, "%s\n", err_text(&err, rc));
+		return 1;
+	}
+	rc = kerf_workloads_parse_report(path, text.buf ? text.buf : "", text.len, &l, &report,
+					 &err);
+	sb_free(&text);
+	*unreadable = rc == KERF_E_PARSE;
+	if (rc) {
+		/* One line per problem; a YAML syntax error comes without its newline. */
+		const char *msg = report ? report : err_text(&err, rc);
+		size_t errors = 0;
+		fprintf(stderr, "%s%s", msg, str_ends_with(msg, "\n") ? "" : "\n");
+		for (const char *c = msg; *c; c++)
+			errors += *c == '\n';
+		free(report);
+		return errors ? errors : 1;
+	}
+	xgrow(in->lists, in->cap_lists, in->n_lists + 1);
+	in->lists[in->n_lists++] = l;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct kerf_workload *w = &l->items[i];
+		if (w->daemonset) {
+			xgrow(in->daemonsets, in->cap_daemonsets, in->n_daemonsets + 1);
+			in->daemonsets[in->n_daemonsets++] = w->pod;
+		} else if (w->pod->node_name) {
+			/* Bound pods belong to nodes this batch knows nothing about. */
+			fprintf(stderr, "%s:%u:%u: note: %s %s/%s is bound to node %s: not simulated\n",
+				path, w->line, w->column, w->kind, w->namespace_, w->name,
+				w->pod->node_name);
+		} else {
+			add_workload_pods(in, w);
+		}
+	}
+	return 0;
+}
+
+static void sim_input_clear(struct sim_input *in)
+{
+	for (size_t i = 0; i < in->n_pods; i++)
+		kerf_pod_free(in->pods[i]);
+	free(in->pods);
+	free(in->daemonsets);
+	for (size_t i = 0; i < in->n_lists; i++)
+		kerf_workload_list_free(in->lists[i]);
+	free(in->lists);
+	mf_set_clear(&in->set);
+}
+
+/* One plugin instance made as kerfd makes it: its kerf.yaml section, or its defaults. */
+struct sim_plugin {
+	const struct loader_plugin *plugin;
+	struct cfg_section *section;
+	struct kerf_host *host;
+	void *state;
+};
+
+static int sim_plugin_start(struct loader *l, const struct cfg *cfg, const char *name,
+			    uint32_t kind, const char *role, struct http_client *http,
+			    struct sim_plugin *sp)
+{
+	struct kerf_error err;
+	struct strbuf inst;
+	int rc;
+
+	kerf_error_clear(&err);
+	rc = loader_open(l, name, kind, &sp->plugin, &err);
+	if (rc == 0 && cfg)
+		rc = cfg_plugin_section(cfg, name, sp->plugin->desc.config_schema, &sp->section,
+					&err);
+	else if (rc == 0)
+		rc = cfg_section_build(NULL, name, sp->plugin->desc.config_schema, &sp->section,
+				       &err);
+	if (rc) {
+		fprintf(stderr, "kerfctl simulate: %s %s: %s\n", role, name, err_text(&err, rc));
+		return rc;
+	}
+	sb_init(&inst);
+	sb_printf(&inst, "%s/%s", role, name);
+	sp->host = host_new(inst.buf, sp->section, NULL, http);
+	sb_free(&inst);
+	if ((rc = loader_create(sp->plugin, sp->host, &sp->state, &err)) != 0)
+		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, rc));
+	return rc;
+}
+
+static void sim_plugin_stop(struct sim_plugin *sp)
+{
+	if (sp->state)
+		loader_destroy(sp->plugin, sp->state);
+	host_free(sp->host);
+	cfg_section_free(sp->section);
+	memset(sp, 0, sizeof(*sp));
+}
+
+/* The instance types of each NodePool's node class, asked once per class. */
+struct sim_classes {
+	size_t n;
+	const char **names;
+	struct kerf_instance_type_list **types;
+};
+
+static const struct kerf_node_class *find_node_class(const struct mf_set *set,
+						     const struct kerf_node_class_ref *ref)
+{
+	for (size_t i = 0; i < set->n_node_classes; i++) {
+		const struct kerf_node_class *nc = set->node_classes[i];
+		if (ref->name && strcmp(nc->meta.name, ref->name) == 0 &&
+		    (!ref->kind || strcmp(nc->meta.kind, ref->kind) == 0))
+			return nc;
+	}
+	return NULL;
+}
+
+static int pool_types(const struct sim_input *in, const struct sim_plugin *provider,
+		      struct sim_classes *cls, const struct kerf_nodepool *np,
+		      struct kerf_instance_type_list **out)
+{
+	const struct kerf_node_class_ref *ref = &np->node_class_ref;
+	const char *name = ref->name ? ref->name : "";
+	const struct kerf_node_class *nc;
+	struct kerf_error err;
+	int rc;
+
+	for (size_t i = 0; i < cls->n; i++)
+		if (strcmp(cls->names[i], name) == 0) {
+			*out = cls->types[i];
+			return 0;
+		}
+	nc = find_node_class(&in->set, ref);
+	if (!nc)
+		fprintf(stderr,
+			"kerfctl simulate: note: NodePool %s: %s %s is not in the files given; "
+			"the provider's defaults are used\n",
+			np->meta.name, ref->kind ? ref->kind : "node class", name);
+	kerf_error_clear(&err);
+	*out = NULL;
+	rc = provider->plugin->provider.get_instance_types(provider->state, nc, out, &err);
+	if (rc) {
+		fprintf(stderr, "kerfctl simulate: provider %s: instance types for %s: %s\n",
+			provider->plugin->desc.name, name, err_text(&err, rc));
+		return rc;
+	}
+	cls->names = xrealloc(cls->names, (cls->n + 1) * sizeof(*cls->names));
+	cls->types = xrealloc(cls->types, (cls->n + 1) * sizeof(*cls->types));
+	cls->names[cls->n] = name;
+	cls->types[cls->n++] = *out;
+	return 0;
+}
+
+static void sim_classes_clear(struct sim_classes *cls)
+{
+	for (size_t i = 0; i < cls->n; i++)
+		kerf_instance_type_list_free(cls->types[i]);
+	free(cls->names);
+	free(cls->types);
+}
+
+/* Micro-dollars per hour as dollars with four decimals, rounded half up. */
+static void price_text(struct strbuf *sb, kerf_price_t micro)
+{
+	int64_t tenk = (micro + 50) / 100;
+
+	sb_printf(sb, "$%lld.%04lld", (long long)(tenk / 10000), (long long)(tenk % 10000));
+}
+
+static double price_dollars(kerf_price_t micro)
+{
+	return (double)micro / 1e6;
+}
+
+static void pod_text(struct strbuf *sb, const struct kerf_pod *p)
+{
+	sb_printf(sb, "%s/%s", p->meta.namespace_ ? p->meta.namespace_ : "default", p->meta.name);
+}
+
+#define SIM_OPTIONS_SHOWN 5
+
+static void print_text(const struct prov_input *pin, const struct prov_result *r)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	for (size_t i = 0; i < r->n_claims; i++) {
+		const struct prov_claim *c = &r->claims[i];
+		sb_printf(&sb, "NodeClaim %s\n  nodepool:      %s\n  instance type: %s\n",
+			  c->claim->meta.name, c->claim->nodepool, c->type->name);
+		sb_puts(&sb, "  other options: ");
+		/* options[0] is the chosen type. */
+		for (size_t o = 1; o < c->n_options && o <= SIM_OPTIONS_SHOWN; o++)
+			sb_printf(&sb, "%s%s", o > 1 ? ", " : "", c->options[o]->name);
+		if (c->n_options <= 1)
+			sb_puts(&sb, "none");
+		else if (c->n_options - 1 > SIM_OPTIONS_SHOWN)
+			sb_printf(&sb, " and %zu more", c->n_options - 1 - SIM_OPTIONS_SHOWN);
+		sb_printf(&sb, "\n  zone:          %s\n  capacity type: %s\n  price:         ",
+			  c->zone, kerf_capacity_type_name(c->capacity_type));
+		price_text(&sb, c->price);
+		sb_printf(&sb, " per hour\n  pods (%zu):%*s", c->n_pods,
+			  c->n_pods < 10 ? 6 : c->n_pods < 100 ? 5 : 4, "");
+		for (size_t k = 0; k < c->n_pods; k++) {
+			sb_puts(&sb, k ? ", " : "");
+			pod_text(&sb, pin->pods[c->pods[k]]);
+		}
+		sb_puts(&sb, "\n\n");
+	}
+	if (r->n_unschedulable)
+		sb_printf(&sb, "Unschedulable pods (%zu):\n", r->n_unschedulable);
+	for (size_t i = 0; i < r->n_unschedulable; i++) {
+		const struct prov_unschedulable *u = &r->unschedulable[i];
+		sb_puts(&sb, "  ");
+		pod_text(&sb, pin->pods[u->pod]);
+		sb_puts(&sb, "\n");
+		for (size_t k = 0; k < u->n_reasons; k++)
+			sb_printf(&sb, "    %s: %s\n",
+				  u->reasons[k].nodepool ? u->reasons[k].nodepool : "(no NodePool)",
+				  u->reasons[k].text);
+	}
+	if (r->n_unschedulable)
+		sb_puts(&sb, "\n");
+	sb_puts(&sb, "total price per hour: ");
+	price_text(&sb, r->total_price);
+	sb_puts(&sb, "\n");
+	fputs(sb.buf, stdout);
+	sb_free(&sb);
+}
+
+static json_t *pod_json(const struct kerf_pod *p)
+{
+	struct strbuf sb;
+	json_t *j;
+
+	sb_init(&sb);
+	pod_text(&sb, p);
+	j = json_string(sb.buf);
+	sb_free(&sb);
+	return j;
+}
+
+static json_t *claim_json(const struct prov_input *pin, const struct prov_claim *c)
+{
+	json_t *o = json_object(), *opts = json_array(), *pods = json_array();
+
+	json_object_set_new(o, "name", json_string(c->claim->meta.name));
+	json_object_set_new(o, "nodepool", json_string(c->claim->nodepool));
+	json_object_set_new(o, "instance_type", json_string(c->type->name));
+	for (size_t k = 0; k < c->n_options; k++)
+		json_array_append_new(opts, json_string(c->options[k]->name));
+	json_object_set_new(o, "options", opts);
+	json_object_set_new(o, "zone", json_string(c->zone));
+	json_object_set_new(o, "capacity_type",
+			    json_string(kerf_capacity_type_name(c->capacity_type)));
+	json_object_set_new(o, "price_per_hour", json_real(price_dollars(c->price)));
+	json_object_set_new(o, "price_micro_usd_per_hour", json_integer(c->price));
+	for (size_t k = 0; k < c->n_pods; k++)
+		json_array_append_new(pods, pod_json(pin->pods[c->pods[k]]));
+	json_object_set_new(o, "pods", pods);
+	return o;
+}
+
+static void print_json(const struct prov_input *pin, const struct prov_result *r)
+{
+	json_t *doc = json_object(), *claims = json_array(), *unsched = json_array();
+	char *text;
+
+	for (size_t i = 0; i < r->n_claims; i++)
+		json_array_append_new(claims, claim_json(pin, &r->claims[i]));
+	for (size_t i = 0; i < r->n_unschedulable; i++) {
+		const struct prov_unschedulable *u = &r->unschedulable[i];
+		json_t *o = json_object(), *reasons = json_array();
+		json_object_set_new(o, "pod", pod_json(pin->pods[u->pod]));
+		for (size_t k = 0; k < u->n_reasons; k++) {
+			json_t *why = json_object();
+			json_object_set_new(why, "nodepool",
+					    u->reasons[k].nodepool
+						? json_string(u->reasons[k].nodepool)
+						: json_null());
+			json_object_set_new(why, "reason", json_string(u->reasons[k].text));
+			json_array_append_new(reasons, why);
+		}
+		json_object_set_new(o, "reasons", reasons);
+		json_array_append_new(unsched, o);
+	}
+	json_object_set_new(doc, "nodeclaims", claims);
+	json_object_set_new(doc, "unschedulable", unsched);
+	json_object_set_new(doc, "total_price_per_hour", json_real(price_dollars(r->total_price)));
+	json_object_set_new(doc, "total_price_micro_usd_per_hour", json_integer(r->total_price));
+	/* 15 significant digits print prices as written ($0.1664, not 0.16639999999999999). */
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	if (!text) {
+		fprintf(stderr, "kerfctl simulate: out of memory\n");
+		abort();
+	}
+	printf("%s\n", text);
+	free(text);
+	json_decref(doc);
+}
+
+/* The plugins, the instance types and the batch; returns the exit status. */
+static int simulate(struct sim_input *in, const struct cfg *cfg, const char *packer, bool json)
+{
+	const char *provider = cfg ? cfg->provider : "sim";
+	struct sim_plugin prov = {0}, pack = {0};
+	struct sim_classes cls = {0};
+	struct prov_pool *pools = xcalloc(in->set.n_nodepools + 1, sizeof(*pools));
+	struct http_client *http = NULL;
+	struct prov_result *res = NULL;
+	struct prov_input pin;
+	struct loader *l = NULL;
+	struct kerf_error err;
+	bool http_ready = false;
+	int rc;
+
+	if (!packer)
+		packer = cfg && cfg->default_packer ? cfg->default_packer : CFG_DEFAULT_PACKER;
+	kerf_error_clear(&err);
+	/* A provider for a real cloud asks it for prices and offerings. */
+	if ((rc = http_global_init(&err)) == 0) {
+		http_ready = true;
+		if ((rc = http_client_new(NULL, &http, &err)) == 0)
+			rc = loader_new(cfg ? cfg->plugin_dir : NULL, &l, &err);
+	}
+	if (rc) {
+		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, rc));
+		goto out;
+	}
+	if ((rc = sim_plugin_start(l, cfg, provider, KERF_KIND_PROVIDER, "provider", http,
+				   &prov)) != 0 ||
+	    (rc = sim_plugin_start(l, cfg, packer, KERF_KIND_PACKER, "packer", http, &pack)) != 0)
+		goto out;
+	for (size_t i = 0; i < in->set.n_nodepools; i++) {
+		struct kerf_instance_type_list *types;
+		if ((rc = pool_types(in, &prov, &cls, in->set.nodepools[i], &types)) != 0)
+			goto out;
+		pools[i] = (struct prov_pool){in->set.nodepools[i], types};
+	}
+	memset(&pin, 0, sizeof(pin));
+	pin.n_pods = in->n_pods;
+	pin.pods = (const struct kerf_pod *const *)in->pods;
+	pin.n_pools = in->set.n_nodepools;
+	pin.pools = pools;
+	pin.n_daemonsets = in->n_daemonsets;
+	pin.daemonsets = in->daemonsets;
+	pin.packer = &pack.plugin->packer;
+	pin.packer_inst = pack.state;
+	if ((rc = prov_run(&pin, &res, &err)) != 0) {
+		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, rc));
+		goto out;
+	}
+	if (json)
+		print_json(&pin, res);
+	else
+		print_text(&pin, res);
+out:
+	prov_result_free(res);
+	sim_classes_clear(&cls);
+	free(pools);
+	sim_plugin_stop(&pack);
+	sim_plugin_stop(&prov);
+	loader_free(l);
+	http_client_free(http);
+	if (http_ready)
+		http_global_cleanup();
+	return rc ? 1 : 0;
+}
+
+static int cmd_simulate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"file", required_argument, NULL, 'f'},
+	    {"packer", required_argument, NULL, 'P'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *packer = NULL, *config = NULL, *output = "text";
+	const char **files = xcalloc((size_t)argc + 1, sizeof(*files));
+	const struct command *me = find_command("simulate");
+	struct sim_input in;
+	struct cfg *cfg = NULL;
+	struct kerf_error err;
+	size_t n_files = 0, errors = 0;
+	int o, status;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "f:c:o:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f':
+			files[n_files++] = optarg;
+			break;
+		case 'P':
+			packer = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			free(files);
+			command_usage(me, stdout);
+			return 0;
+		default:
+			free(files);
+			return command_usage(me, stderr);
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		files[n_files++] = argv[i];
+	if (n_files == 0 || (strcmp(output, "text") != 0 && strcmp(output, "json") != 0)) {
+		if (n_files == 0)
+			fprintf(stderr, "kerfctl simulate: no file given\n");
+		else
+			fprintf(stderr, "kerfctl simulate: -o takes json or text, not \"%s\"\n",
+				output);
+		free(files);
+		return command_usage(me, stderr);
+	}
+	kerf_error_clear(&err);
+	if (config && (o = cfg_load_file(config, &cfg, &err)) != 0) {
+		fprintf(stderr, "%s\n", err_text(&err, o));
+		free(files);
+		return 1;
+	}
+	memset(&in, 0, sizeof(in));
+	mf_set_init(&in.set);
+	for (size_t i = 0; i < n_files; i++) {
+		bool unreadable;
+		errors += load_workloads(&in, files[i], &unreadable);
+		if (!unreadable)
+			errors += load_manifests(&in.set, files[i], NULL, NULL);
+	}
+	if (errors) {
+		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
+		status = 1;
+	} else {
+		status = simulate(&in, cfg, packer, strcmp(output, "json") == 0);
+	}
+	sim_input_clear(&in);
+	cfg_free(cfg);
+	free(files);
+	return status;
 }
 
 /* ------------------------------------------------------------ misc */

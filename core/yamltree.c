@@ -576,26 +576,24 @@ int yt_parse_string(const char *name, const char *text, size_t len, struct yt_st
 	return 0;
 }
 
-int yt_parse_file(const char *path, struct yt_stream **out, struct kerf_error *err)
+int yt_read_file(const char *path, struct strbuf *out, struct kerf_error *err)
 {
-	struct strbuf sb;
 	char chunk[65536];
 	FILE *f;
-	int rc;
 
-	if (!path || !out)
-		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_file: NULL argument");
+	sb_init(out);
+	if (!path)
+		return kerf_error_set(err, KERF_E_INVALID, "yt_read_file: NULL argument");
 	f = fopen(path, "rb");
 	if (!f)
 		return kerf_error_set(err, KERF_E_IO, "%s: cannot open: %s", path, strerror(errno));
-	sb_init(&sb);
 	for (;;) {
 		size_t got = fread(chunk, 1, sizeof(chunk), f);
 		if (got)
-			sb_append(&sb, chunk, got);
-		if (sb.len > YT_MAX_FILE_BYTES) {
+			sb_append(out, chunk, got);
+		if (out->len > YT_MAX_FILE_BYTES) {
 			fclose(f);
-			sb_free(&sb);
+			sb_free(out);
 			return kerf_error_set(err, KERF_E_RANGE, "%s: larger than %u bytes", path,
 					      YT_MAX_FILE_BYTES);
 		}
@@ -605,10 +603,22 @@ int yt_parse_file(const char *path, struct yt_stream **out, struct kerf_error *e
 	if (ferror(f)) {
 		int e = errno;
 		fclose(f);
-		sb_free(&sb);
+		sb_free(out);
 		return kerf_error_set(err, KERF_E_IO, "%s: cannot read: %s", path, strerror(e));
 	}
 	fclose(f);
+	return 0;
+}
+
+int yt_parse_file(const char *path, struct yt_stream **out, struct kerf_error *err)
+{
+	struct strbuf sb;
+	int rc;
+
+	if (!path || !out)
+		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_file: NULL argument");
+	if ((rc = yt_read_file(path, &sb, err)) != 0)
+		return rc;
 	rc = yt_parse_string(path, sb.buf ? sb.buf : "", sb.len, out, err);
 	sb_free(&sb);
 	return rc;

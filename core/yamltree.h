@@ -75,6 +75,14 @@ int yt_parse_string(const char *name, const char *text, size_t len, struct yt_st
 		    struct kerf_error *err);
 void yt_stream_free(struct yt_stream *s);
 
+struct strbuf;
+/*
+ * Reads a whole file (at most YT_MAX_FILE_BYTES, else KERF_E_RANGE) into
+ * out, which is initialised here and owned by the caller; KERF_E_IO when it
+ * cannot be read.  For input that other parsers take as text.
+ */
+int yt_read_file(const char *path, struct strbuf *out, struct kerf_error *err);
+
 /*
  * Limits that keep hostile input from exhausting memory or the stack of code
  * that walks the tree recursively.  An alias costs the size of the subtree
