@@ -751,9 +751,9 @@ static size_t load_workloads(struct sim_input *in, const char *path, bool *unrea
 			in->daemonsets[in->n_daemonsets++] = w->pod;
 		} else if (w->pod->node_name) {
 			/* Bound pods belong to nodes this batch knows nothing about. */
-			fprintf(stderr, "%s:%u:%u: note: %s %s/%s is bound to node %s: not simulated\n",
-				path, w->line, w->column, w->kind, w->namespace_, w->name,
-				w->pod->node_name);
+			fprintf(stderr,
+				"%s:%u:%u: note: %s %s/%s is bound to node %s: not simulated\n", path,
+				w->line, w->column, w->kind, w->namespace_, w->name, w->pod->node_name);
 		} else {
 			add_workload_pods(in, w);
 		}
@@ -909,6 +909,7 @@ static void print_text(const struct prov_input *pin, const struct prov_result *r
 	sb_init(&sb);
 	for (size_t i = 0; i < r->n_claims; i++) {
 		const struct prov_claim *c = &r->claims[i];
+		char head[32];
 		sb_printf(&sb, "NodeClaim %s\n  nodepool:      %s\n  instance type: %s\n",
 			  c->claim->meta.name, c->claim->nodepool, c->type->name);
 		sb_puts(&sb, "  other options: ");
@@ -922,8 +923,8 @@ static void print_text(const struct prov_input *pin, const struct prov_result *r
 		sb_printf(&sb, "\n  zone:          %s\n  capacity type: %s\n  price:         ",
 			  c->zone, kerf_capacity_type_name(c->capacity_type));
 		price_text(&sb, c->price);
-		sb_printf(&sb, " per hour\n  pods (%zu):%*s", c->n_pods,
-			  c->n_pods < 10 ? 6 : c->n_pods < 100 ? 5 : 4, "");
+		snprintf(head, sizeof(head), "pods (%zu):", c->n_pods);
+		sb_printf(&sb, " per hour\n  %-15s", head);
 		for (size_t k = 0; k < c->n_pods; k++) {
 			sb_puts(&sb, k ? ", " : "");
 			pod_text(&sb, pin->pods[c->pods[k]]);

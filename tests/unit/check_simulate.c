@@ -1,0 +1,315 @@
+/*
+ * check_simulate.c - `kerfctl simulate` as a user runs it: the built
+ * kerfctl on the examples and on test data, with the sim provider (which
+ * kerfctl finds in the build tree, catalogue included) and binpack-ffd, its
+ * JSON report read back with jansson and checked exactly.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define KERFCTL KERF_TEST_BUILDDIR "/core/kerfctl"
+#define RAY_POOL KERF_TEST_SRCDIR "/examples/ray-worker.yaml"
+#define RAY_PODS KERF_TEST_SRCDIR "/examples/simulate/ray-pods.yaml"
+#define DATA KERF_TEST_DATADIR "/simulate/"
+
+/* One kerfctl run: exit status, stdout, stderr, and stdout as JSON when it parses. */
+struct run {
+	int status;
+	char *out;
+	char *err;
+	json_t *doc;
+};
+
+static char *slurp(FILE *f)
+{
+	size_t cap = 4096, n = 0, got;
+	char *buf = malloc(cap);
+
+	ck_assert_ptr_nonnull(buf);
+	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (n + 1 == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Runs `kerfctl simulate ARGS` with stderr captured in a temporary file. */
+static void simulate(struct run *r, const char *args)
+{
+	char errpath[] = "/tmp/check_simulate.XXXXXX";
+	char cmd[4096];
+	int fd = mkstemp(errpath);
+	FILE *p, *e;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s' simulate %s 2>'%s'", KERFCTL, args,
+				  errpath),
+			 (int)sizeof(cmd));
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	r->out = slurp(p);
+	r->status = pclose(p);
+	ck_assert(WIFEXITED(r->status));
+	r->status = WEXITSTATUS(r->status);
+	e = fopen(errpath, "r");
+	ck_assert_ptr_nonnull(e);
+	r->err = slurp(e);
+	fclose(e);
+	unlink(errpath);
+	r->doc = json_loads(r->out, 0, NULL);
+}
+
+/* A run with -o json that must succeed. */
+static void simulate_json(struct run *r, const char *args)
+{
+	char with_json[2048];
+
+	ck_assert_int_lt(snprintf(with_json, sizeof(with_json), "-o json %s", args),
+			 (int)sizeof(with_json));
+	simulate(r, with_json);
+	ck_assert_msg(r->status == 0, "%s", r->err);
+	ck_assert_msg(r->doc != NULL, "not JSON: %s", r->out);
+}
+
+static void run_free(struct run *r)
+{
+	json_decref(r->doc);
+	free(r->out);
+	free(r->err);
+}
+
+static const char *str_at(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	ck_assert_msg(s != NULL, "no string \"%s\"", key);
+	return s;
+}
+
+static json_int_t int_at(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(json_is_integer(v), "no integer \"%s\"", key);
+	return json_integer_value(v);
+}
+
+static bool is_ray_worker_type(const char *name)
+{
+	return strcmp(name, "t3.medium") == 0 || strcmp(name, "t3.large") == 0 ||
+	       strcmp(name, "t3.xlarge") == 0;
+}
+
+/*
+ * Every NodeClaim is in the ray-worker pool, on-demand, on a t3 medium,
+ * large or xlarge (amd64), and lists no other type; the total is the sum of
+ * the claims.  Returns the number of pods on them.
+ */
+static size_t check_ray_claims(const json_t *doc)
+{
+	const json_t *claims = json_object_get(doc, "nodeclaims"), *c;
+	json_int_t sum = 0;
+	size_t i, pods = 0;
+
+	ck_assert(json_is_array(claims));
+	json_array_foreach(claims, i, c) {
+		const json_t *opts = json_object_get(c, "options"), *o;
+		size_t k;
+		ck_assert_str_eq(str_at(c, "nodepool"), "ray-worker-nodepool");
+		ck_assert_str_eq(str_at(c, "capacity_type"), "on-demand");
+		ck_assert_msg(is_ray_worker_type(str_at(c, "instance_type")), "%s",
+			      str_at(c, "instance_type"));
+		ck_assert_uint_ge(json_array_size(opts), 1);
+		ck_assert_str_eq(json_string_value(json_array_get(opts, 0)),
+				 str_at(c, "instance_type"));
+		json_array_foreach(opts, k, o)
+			ck_assert_msg(is_ray_worker_type(json_string_value(o)), "option %s",
+				      json_string_value(o));
+		json_int_t micro = int_at(c, "price_micro_usd_per_hour");
+		ck_assert_int_gt(micro, 0);
+		ck_assert(json_real_value(json_object_get(c, "price_per_hour")) ==
+			  (double)micro / 1e6);
+		sum += micro;
+		pods += json_array_size(json_object_get(c, "pods"));
+	}
+	ck_assert_int_eq(int_at(doc, "total_price_micro_usd_per_hour"), sum);
+	ck_assert(json_real_value(json_object_get(doc, "total_price_per_hour")) ==
+		  (double)sum / 1e6);
+	return pods;
+}
+
+/* The unschedulable entry for pod, or NULL. */
+static const json_t *unschedulable(const json_t *doc, const char *pod)
+{
+	const json_t *u;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "unschedulable"), i, u)
+		if (strcmp(str_at(u, "pod"), pod) == 0)
+			return u;
+	return NULL;
+}
+
+/* The pod is pending with exactly one reason, from the ray-worker pool, containing `text`. */
+static void check_one_reason(const json_t *doc, const char *pod, const char *text)
+{
+	const json_t *u = unschedulable(doc, pod), *reasons, *r;
+
+	ck_assert_msg(u != NULL, "%s is not unschedulable", pod);
+	reasons = json_object_get(u, "reasons");
+	ck_assert_uint_eq(json_array_size(reasons), 1);
+	r = json_array_get(reasons, 0);
+	ck_assert_str_eq(str_at(r, "nodepool"), "ray-worker-nodepool");
+	ck_assert_msg(strstr(str_at(r, "reason"), text), "%s: \"%s\" lacks \"%s\"", pod,
+		      str_at(r, "reason"), text);
+}
+
+START_TEST(ray_example_hits_cpu_limit)
+{
+	struct run r;
+	const json_t *c;
+	size_t i;
+
+	simulate_json(&r, "-f '" RAY_POOL "' -f '" RAY_PODS "'");
+	/* 3.5 cpu workers: one t3.xlarge (4 cpu) each, 20 of them fill the 80-cpu limit. */
+	ck_assert_uint_eq(check_ray_claims(r.doc), 20);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.doc, "nodeclaims")), 20);
+	json_array_foreach(json_object_get(r.doc, "nodeclaims"), i, c) {
+		char want[64];
+		snprintf(want, sizeof(want), "ray/ray-worker-%zu", i + 1);
+		ck_assert_str_eq(str_at(c, "instance_type"), "t3.xlarge");
+		ck_assert_str_eq(json_string_value(json_array_get(json_object_get(c, "pods"), 0)),
+				 want);
+	}
+	ck_assert_int_eq(int_at(r.doc, "total_price_micro_usd_per_hour"), 20 * 166400);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.doc, "unschedulable")), 5);
+	for (int k = 21; k <= 24; k++) {
+		char pod[64];
+		snprintf(pod, sizeof(pod), "ray/ray-worker-%d", k);
+		check_one_reason(r.doc, pod, "limit cpu");
+	}
+	check_one_reason(r.doc, "ray/ray-head",
+			 "untolerated taint {ray.io/node-type=worker:NoSchedule}");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(ray_example_text)
+{
+	struct run r;
+
+	simulate(&r, "-f '" RAY_POOL "' -f '" RAY_PODS "'");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_null(r.doc);
+	ck_assert_ptr_nonnull(strstr(r.out, "NodeClaim ray-worker-nodepool-20\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "  instance type: t3.xlarge\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "  price:         $0.1664 per hour\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "Unschedulable pods (5):\n  ray/ray-worker-21\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    r.out, "  ray/ray-head\n    ray-worker-nodepool: untolerated taint "
+		   "{ray.io/node-type=worker:NoSchedule}\n"));
+	ck_assert(str_ends_with(r.out, "\n\ntotal price per hour: $3.3280\n"));
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(small_pods_pack_on_t3_sizes)
+{
+	struct run r;
+
+	simulate_json(&r, "-f '" RAY_POOL "' -f '" DATA "small-ray.yaml'");
+	/* Ten 0.5-cpu workers: seven fill a t3.xlarge, three fit a t3.medium. */
+	ck_assert_uint_eq(check_ray_claims(r.doc), 10);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.doc, "nodeclaims")), 2);
+	ck_assert_int_eq(int_at(r.doc, "total_price_micro_usd_per_hour"), 166400 + 41600);
+	/* The web pods lack the toleration; the bound pod is not simulated at all. */
+	ck_assert_uint_eq(json_array_size(json_object_get(r.doc, "unschedulable")), 2);
+	check_one_reason(r.doc, "default/web-1", "untolerated taint {ray.io/node-type=worker");
+	check_one_reason(r.doc, "default/web-2", "untolerated taint {ray.io/node-type=worker");
+	ck_assert_ptr_null(strstr(r.out, "ray/running"));
+	ck_assert_msg(strstr(r.err, "small-ray.yaml:42:1: note: Pod ray/running is bound to node "
+				    "ip-10-0-0-1.ec2.internal"),
+		      "%s", r.err);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(config_and_packer_choose_the_same_plugins)
+{
+	struct run a, b;
+
+	simulate_json(&a, "-f '" RAY_POOL "' -f '" RAY_PODS "'");
+	simulate_json(&b, "-c '" KERF_TEST_SRCDIR "/examples/kerf.yaml' --packer binpack-ffd "
+			  "-f '" RAY_POOL "' -f '" RAY_PODS "'");
+	ck_assert_str_eq(a.out, b.out);
+	run_free(&a);
+	run_free(&b);
+}
+END_TEST
+
+START_TEST(bad_input_exits_1)
+{
+	struct run r;
+
+	simulate(&r, "-o json -f '" RAY_POOL "' -f '" DATA "invalid.yaml'");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_msg(strstr(r.err, "invalid.yaml:18:11: Deployment/default/broken: spec.template."
+				    "spec.containers[0].imagePullPolicyy: unknown field"),
+		      "%s", r.err);
+	run_free(&r);
+
+	simulate(&r, "-f '" RAY_POOL "' --packer no-such-packer");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(
+	    strstr(r.err, "packer no-such-packer: plugin \"no-such-packer\" not found"));
+	run_free(&r);
+
+	simulate(&r, "-f '" DATA "no-such-file.yaml'");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "no-such-file.yaml: cannot open"));
+	run_free(&r);
+
+	simulate(&r, "-o yaml -f '" RAY_POOL "'");
+	ck_assert_int_eq(r.status, 2);
+	run_free(&r);
+}
+END_TEST
+
+static Suite *simulate_suite(void)
+{
+	Suite *s = suite_create("simulate");
+	TCase *tc = tcase_create("kerfctl");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, ray_example_hits_cpu_limit);
+	tcase_add_test(tc, ray_example_text);
+	tcase_add_test(tc, small_pods_pack_on_t3_sizes);
+	tcase_add_test(tc, config_and_packer_choose_the_same_plugins);
+	tcase_add_test(tc, bad_input_exits_1);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(simulate_suite());
+	srunner_run_all(sr, CK_ENV);
+	int nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf ? 1 : 0;
+}
