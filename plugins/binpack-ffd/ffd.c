@@ -646,6 +646,41 @@ static bool best_offering(const struct solver *s, size_t t, int32_t zone, uint32
 	return found;
 }
 
+/*
+ * Keeps in heap[0..*m) the `max` best options seen so far, the worst of them
+ * at the root.  A node may list hundreds of compatible types and keeps only
+ * the cheapest max_types: sorting them all per node was a tenth of a
+ * 20,000-pod batch.  option_cmp is a total order (types are distinct), so
+ * the kept set and its final sort are what a full sort would give.
+ */
+static void keep_best(struct option *heap, size_t *m, size_t max, const struct option *c)
+{
+	size_t i;
+
+	if (*m < max) {
+		/* Sift up from the new leaf. */
+		for (i = (*m)++; i > 0 && option_cmp(&heap[(i - 1) / 2], c) < 0; i = (i - 1) / 2)
+			heap[i] = heap[(i - 1) / 2];
+		heap[i] = *c;
+		return;
+	}
+	if (option_cmp(c, &heap[0]) >= 0)
+		return;
+	/* Replace the worst and sift down. */
+	for (i = 0;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = l;
+		if (l >= max)
+			break;
+		if (r < max && option_cmp(&heap[r], &heap[l]) > 0)
+			w = r;
+		if (option_cmp(&heap[w], c) <= 0)
+			break;
+		heap[i] = heap[w];
+		i = w;
+	}
+	heap[i] = *c;
+}
+
 static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct option *opts,
 		      struct kerf_error *err)
 {
@@ -687,17 +722,16 @@ static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct opti
 			uint64_t bits = n->types[w];
 			while (bits) {
 				size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
+				struct option c;
 				bits &= bits - 1;
-				if (best_offering(s, t, n->zone, n->ct_mask, &opts[m]))
-					m++;
+				if (best_offering(s, t, n->zone, n->ct_mask, &c))
+					keep_best(opts, &m, s->max_types, &c);
 			}
 		}
 		if (m == 0)
 			return kerf_error_set(err, KERF_E_INTERNAL,
 					      "binpack-ffd: new node %zu has no offering left", i);
 		qsort(opts, m, sizeof(*opts), option_cmp);
-		if (m > s->max_types)
-			m = s->max_types;
 		pn->open_index = -1;
 		pn->nodepool = n->pool;
 		pn->zone = opts[0].zone;
