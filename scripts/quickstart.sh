@@ -10,5 +10,8 @@ echo
 echo "== kerfctl plugins"
 core/kerfctl plugins
 echo
-echo "== kerfctl validate examples"
+echo "== kerfctl validate examples/ray-worker.yaml"
 core/kerfctl validate -f examples/ray-worker.yaml
+echo
+echo "== kerfctl simulate: a Ray-like workload against the ray-worker NodePool (80-cpu limit)"
+core/kerfctl simulate -f examples/ray-worker.yaml -f examples/simulate/ray-pods.yaml
