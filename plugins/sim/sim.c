@@ -1,21 +1,32 @@
 /*
  * sim.c - the sim plugin's descriptor, configuration and lifetime.
  *
- * The simulator is a cloud (this file's provider kind, sim_cloud.c) with
- * the real EC2 catalogue, seeded spot prices and seeded capacity shortages,
- * and instances whose launch, registration and readiness follow the host's
- * clock, virtual under simulation.  The world they live in (sim_world.h)
- * is kept apart from the kind's ops so a cluster kind can share it.
+ * The simulator is a cloud (the provider kind, sim_cloud.c) with the real
+ * EC2 catalogue, seeded spot prices and seeded capacity shortages, and
+ * instances whose launch, registration and readiness follow the host's
+ * clock, virtual under simulation; and a cluster (the cluster kind,
+ * sim_cluster.c) whose nodes are those instances and whose pods come from
+ * Kubernetes manifests, a scenario and a trace (sim_script.c).  The world
+ * they share (sim_world.h) is kept apart from the kinds' ops.
  *
  * kerf.yaml:
  *
+ *   cluster: sim
  *   provider: sim
+ *   manifests: [nodepools.yaml]        # NodePools, EC2NodeClasses: the core's
  *   plugins:
  *     sim:
  *       zones: [us-east-1a, us-east-1b]
  *       seed: 7
  *       ice_probability_percent: 5
  *       unavailable_offerings: ["p5.48xlarge:*:*", "m5.large:us-east-1a:spot"]
+ *       workloads: [web.yaml]
+ *       scenario: scenario.yaml
+ *       trace: workload.csv
+ *       trace_time_scale: 60
+ *
+ * The file names are used as given: relative ones are relative to kerfd's
+ * working directory (the plugin does not know where kerf.yaml is).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -50,6 +61,18 @@ static const struct kerf_config_key sim_schema[] = {
 	 "offerings without capacity, as TYPE:ZONE:CAPACITY-TYPE glob patterns"},
 	{"include_types", KERF_CFG_STRING_LIST, NULL, false,
 	 "glob patterns of the instance types to offer; none: every type"},
+	{"workloads", KERF_CFG_STRING_LIST, NULL, false,
+	 "Kubernetes manifests (Pods, Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs) "
+	 "the simulated cluster runs from the start"},
+	{"scenario", KERF_CFG_STRING, NULL, false,
+	 "YAML list of timed actions: - {at: 30s, apply: FILE | scale: {kind, name, replicas} | "
+	 "delete: {kind, name}}"},
+	{"trace", KERF_CFG_STRING, NULL, false,
+	 "CSV of pod arrivals: arrival_s,cpu_millicores,memory_mib,gpu,count[,duration_s]"},
+	{"trace_time_scale", KERF_CFG_INT, "1", false,
+	 "trace arrival times and durations are divided by this"},
+	{"bind_delay", KERF_CFG_DURATION, "0s", false,
+	 "how long after its creation the simulated scheduler may bind a pod"},
 	{NULL, 0, NULL, false, NULL},
 };
 /* clang-format on */
@@ -187,6 +210,39 @@ static int read_unavailable(const struct kerf_host *h, struct sim_config *cfg,
 	return 0;
 }
 
+/* A string without a default reads as NULL when the file leaves it out. */
+static int get_optional_string(const struct kerf_host *h, const char *key, char **out,
+			       struct kerf_error *err)
+{
+	const char *s;
+	int rc = h->config_string(h->ctx, key, &s);
+
+	*out = NULL;
+	if (rc == KERF_E_NOTFOUND)
+		return 0;
+	if (rc)
+		return cfg_error(err, rc, key);
+	if (s[0])
+		*out = h->strdup(h->ctx, s);
+	return 0;
+}
+
+static int read_cluster_config(const struct kerf_host *h, struct sim_cluster_config *cfg,
+			       struct kerf_error *err)
+{
+	const char *const *workloads;
+	int rc;
+
+	if ((rc = get_list(h, "workloads", &cfg->n_workloads, &workloads, err)) ||
+	    (rc = get_optional_string(h, "scenario", &cfg->scenario, err)) ||
+	    (rc = get_optional_string(h, "trace", &cfg->trace, err)) ||
+	    (rc = get_int(h, "trace_time_scale", 1, INT64_MAX, &cfg->trace_time_scale, err)) ||
+	    (rc = get_duration(h, "bind_delay", &cfg->bind_delay_ms, err)))
+		return rc;
+	cfg->workloads = copy_list(h, workloads, cfg->n_workloads);
+	return 0;
+}
+
 static int read_config(const struct kerf_host *h, struct sim_config *cfg, struct kerf_error *err)
 {
 	const char *const *include;
@@ -211,24 +267,40 @@ static int read_config(const struct kerf_host *h, struct sim_config *cfg, struct
 
 /* ------------------------------------------------------------ lifetime */
 
+/*
+ * One instance serves both kinds, so the cluster's files are read even
+ * when only the provider is used; with the defaults there are none.  They
+ * are read here rather than at start() so that a bad file stops kerfd
+ * (and `kerfd --check`) before anything runs.
+ */
 static int sim_create(const struct kerf_host *h, void **out, struct kerf_error *err)
 {
+	struct sim_cluster_config ccfg;
+	struct sim_cluster *cl = NULL;
 	struct sim_config cfg;
-	struct sim_world *w;
+	struct sim_world *w = NULL;
 	struct sim *s;
 	int rc;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&ccfg, 0, sizeof(ccfg));
 	rc = read_config(h, &cfg, err);
 	if (rc == 0)
+		rc = read_cluster_config(h, &ccfg, err);
+	if (rc == 0)
 		rc = sim_world_new(h, &cfg, &w, err);
+	if (rc == 0)
+		rc = sim_cluster_new(h, w, &ccfg, &cl, err);
 	if (rc) {
+		sim_world_free(w);
 		sim_config_clear(h, &cfg);
+		sim_cluster_config_clear(h, &ccfg);
 		return rc;
 	}
 	s = h->calloc(h->ctx, 1, sizeof(*s));
 	s->host = h;
 	s->world = w;
+	s->cluster = cl;
 	h->log(h->ctx, KERF_LOG_INFO,
 	       "simulated cloud: %zu instance types from %s, region %s, %zu zones, seed %" PRId64,
 	       w->n_types, w->cfg.catalogue, w->cfg.region, w->cfg.n_zones, w->cfg.seed);
@@ -242,6 +314,7 @@ static void sim_destroy(void *inst)
 
 	if (!s)
 		return;
+	sim_cluster_free(s->cluster);
 	sim_world_free(s->world);
 	s->host->free(s->host->ctx, s);
 }
@@ -250,12 +323,14 @@ KERF_PLUGIN_DEFINE = {
     KERF_PLUGIN_HEADER,
     .name = "sim",
     .version = SIM_VERSION,
-    .description = "simulated cloud with the EC2 catalogue, on the host's (virtual) clock",
+    .description = "simulated cloud with the EC2 catalogue and simulated cluster, on the host's "
+		   "(virtual) clock",
     .license = "Apache-2.0",
-    .kinds = KERF_KIND_PROVIDER,
-    .capabilities = KERF_CAP_PROVIDER_SPOT,
+    .kinds = KERF_KIND_PROVIDER | KERF_KIND_CLUSTER,
+    .capabilities = KERF_CAP_PROVIDER_SPOT | KERF_CAP_CLUSTER_EVENTS,
     .config_schema = sim_schema,
     .create = sim_create,
     .destroy = sim_destroy,
     KERF_PLUGIN_OPS(provider, sim_provider_ops),
+    KERF_PLUGIN_OPS(cluster, sim_cluster_ops),
 };

@@ -2,9 +2,10 @@
  * check_sim_cloud.c - the sim plugin's provider half, loaded as kerfd loads it.
  *
  * The plugin comes from the build tree through the core loader and runs
- * against a fake host whose config getters return this file's values and
- * whose wall clock only moves when a test moves it, as under the
- * simulator's virtual clock.  The catalogue is the source tree's.
+ * against the fake host of tests/common/sim_host.h, whose config getters
+ * return this file's values and whose wall clock only moves when a test
+ * moves it, as under the simulator's virtual clock.  The catalogue is the
+ * source tree's.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -19,6 +20,7 @@
 #include <kerf/requirements.h>
 
 #include "loader.h"
+#include "../common/sim_host.h"
 
 #define PLUGIN_DIR KERF_TEST_BUILDDIR "/plugins/sim/.libs"
 #define CATALOGUE KERF_TEST_SRCDIR "/data/ec2-catalogue.tsv"
@@ -27,201 +29,6 @@
 #define OD KERF_CAPACITY_ON_DEMAND
 #define SPOT KERF_CAPACITY_SPOT
 #define AWS "karpenter.k8s.aws/instance-"
-
-/* ------------------------------------------------------------ fake host */
-
-#define MAX_ITEMS 8
-
-struct list {
-	size_t n;
-	const char *items[MAX_ITEMS];
-};
-
-/* What the fake host's config getters answer; reset before every test. */
-static struct {
-	const char *catalogue;
-	const char *region;
-	struct list zones;
-	int64_t seed;
-	int64_t spot_variation_percent;
-	int64_t ice_probability_percent;
-	int64_t launch_delay_ms;
-	int64_t ready_delay_ms;
-	int64_t terminate_delay_ms;
-	struct list unavailable_offerings;
-	struct list include_types;
-} cfg;
-
-static int64_t clock_ms;
-
-/* Formats and drops: the plugin's format strings still get exercised. */
-static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-}
-
-static void *must(void *p)
-{
-	if (!p)
-		abort();
-	return p;
-}
-
-static void *fh_malloc(void *ctx, size_t n)
-{
-	return must(malloc(n ? n : 1));
-}
-
-static void *fh_calloc(void *ctx, size_t n, size_t size)
-{
-	return must(calloc(n ? n : 1, size ? size : 1));
-}
-
-static void *fh_realloc(void *ctx, void *p, size_t n)
-{
-	return must(realloc(p, n ? n : 1));
-}
-
-static char *fh_strdup(void *ctx, const char *s)
-{
-	return must(strdup(s));
-}
-
-static void fh_free(void *ctx, void *p)
-{
-	free(p);
-}
-
-static int64_t fh_clock(void *ctx)
-{
-	return clock_ms;
-}
-
-static int fh_read_file(void *ctx, const char *path, size_t max, char **out, size_t *len,
-			struct kerf_error *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	if (!f)
-		return kerf_error_set(err, KERF_E_IO, "%s: cannot open", path);
-	buf = must(malloc(max + 1));
-	n = fread(buf, 1, max, f);
-	fclose(f);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
-/* Which cfg field answers which key, and with what type. */
-static const struct {
-	const char *key;
-	kerf_config_type type;
-	void *value;
-} cfg_slots[] = {
-    {"catalogue", KERF_CFG_STRING, &cfg.catalogue},
-    {"region", KERF_CFG_STRING, &cfg.region},
-    {"zones", KERF_CFG_STRING_LIST, &cfg.zones},
-    {"seed", KERF_CFG_INT, &cfg.seed},
-    {"spot_variation_percent", KERF_CFG_INT, &cfg.spot_variation_percent},
-    {"ice_probability_percent", KERF_CFG_INT, &cfg.ice_probability_percent},
-    {"launch_delay", KERF_CFG_DURATION, &cfg.launch_delay_ms},
-    {"ready_delay", KERF_CFG_DURATION, &cfg.ready_delay_ms},
-    {"terminate_delay", KERF_CFG_DURATION, &cfg.terminate_delay_ms},
-    {"unavailable_offerings", KERF_CFG_STRING_LIST, &cfg.unavailable_offerings},
-    {"include_types", KERF_CFG_STRING_LIST, &cfg.include_types},
-};
-
-/* The cfg field for key, or NULL when the schema does not give it that type. */
-static void *cfg_slot(const char *key, kerf_config_type type)
-{
-	for (size_t i = 0; i < sizeof(cfg_slots) / sizeof(cfg_slots[0]); i++)
-		if (strcmp(cfg_slots[i].key, key) == 0)
-			return cfg_slots[i].type == type ? cfg_slots[i].value : NULL;
-	return NULL;
-}
-
-static int fh_config_string(void *ctx, const char *key, const char **out)
-{
-	const char **v = cfg_slot(key, KERF_CFG_STRING);
-
-	if (!v)
-		return KERF_E_INVALID;
-	*out = *v;
-	return 0;
-}
-
-static int fh_config_int64(const char *key, kerf_config_type type, int64_t *out)
-{
-	const int64_t *v = cfg_slot(key, type);
-
-	if (!v)
-		return KERF_E_INVALID;
-	*out = *v;
-	return 0;
-}
-
-static int fh_config_int(void *ctx, const char *key, int64_t *out)
-{
-	return fh_config_int64(key, KERF_CFG_INT, out);
-}
-
-static int fh_config_duration(void *ctx, const char *key, int64_t *out)
-{
-	return fh_config_int64(key, KERF_CFG_DURATION, out);
-}
-
-static int fh_config_list(void *ctx, const char *key, size_t *n, const char *const **out)
-{
-	const struct list *l = cfg_slot(key, KERF_CFG_STRING_LIST);
-
-	if (!l)
-		return KERF_E_INVALID;
-	/* As the host does for a list with no default that the file leaves out. */
-	if (l->n == 0)
-		return KERF_E_NOTFOUND;
-	*n = l->n;
-	*out = l->items;
-	return 0;
-}
-
-static const struct kerf_host fake_host = {
-    .size = sizeof(struct kerf_host),
-    .abi_major = KERF_ABI_MAJOR,
-    .abi_minor = KERF_ABI_MINOR,
-    .instance_name = "provider/sim",
-    .log = fh_log,
-    .malloc = fh_malloc,
-    .calloc = fh_calloc,
-    .realloc = fh_realloc,
-    .strdup = fh_strdup,
-    .free = fh_free,
-    .wall_ms = fh_clock,
-    .mono_ms = fh_clock,
-    .read_file = fh_read_file,
-    .config_string = fh_config_string,
-    .config_int = fh_config_int,
-    .config_duration = fh_config_duration,
-    .config_list = fh_config_list,
-};
-
-static void set_list(struct list *l, const char *a, const char *b, const char *c)
-{
-	const char *v[] = {a, b, c};
-
-	l->n = 0;
-	for (size_t i = 0; i < 3 && v[i]; i++)
-		l->items[l->n++] = v[i];
-}
 
 /* ------------------------------------------------------------ the plugin */
 
@@ -236,16 +43,7 @@ static void setup(void)
 	struct kerf_error err;
 	int rc;
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.catalogue = CATALOGUE;
-	cfg.region = "us-east-1";
-	set_list(&cfg.zones, "us-east-1a", "us-east-1b", "us-east-1c");
-	cfg.seed = 1;
-	cfg.spot_variation_percent = 10;
-	cfg.launch_delay_ms = 30000;
-	cfg.ready_delay_ms = 15000;
-	cfg.terminate_delay_ms = 30000;
-	clock_ms = 1700000000000;
+	sim_host_reset(CATALOGUE);
 	kerf_error_clear(&err);
 	ck_assert_int_eq(loader_new_dirs(dirs, 1, &ldr, &err), 0);
 	rc = loader_open(ldr, "sim", KERF_KIND_PROVIDER, &plug, &err);
@@ -257,7 +55,7 @@ static void setup(void)
 static int up_rc(struct kerf_error *err)
 {
 	kerf_error_clear(err);
-	return loader_create(plug, &fake_host, &inst, err);
+	return loader_create(plug, &sim_fake_host, &inst, err);
 }
 
 static void up(void)
@@ -486,7 +284,7 @@ START_TEST(test_include_types)
 {
 	struct kerf_instance_type_list *l;
 
-	set_list(&cfg.include_types, "t3.*", "m5.large", NULL);
+	sim_host_set_list(&sim_cfg.include_types, "t3.*", "m5.large", NULL);
 	up();
 	l = types();
 	/* t3.nano .. t3.2xlarge, plus m5.large */
@@ -563,13 +361,13 @@ START_TEST(test_on_demand_price)
 	l = types();
 	t = find_type(l, "t3.medium");
 	ck_assert_int_eq(want, 41600);
-	for (size_t z = 0; z < cfg.zones.n; z++) {
-		const struct kerf_offering *o = find_offer(t, cfg.zones.items[z], OD);
+	for (size_t z = 0; z < sim_cfg.zones.n; z++) {
+		const struct kerf_offering *o = find_offer(t, sim_cfg.zones.items[z], OD);
 		ck_assert_ptr_nonnull(o);
 		ck_assert_int_eq(o->price, want);
 		ck_assert(o->available);
 	}
-	ck_assert_uint_eq(t->n_offerings, 2 * cfg.zones.n);
+	ck_assert_uint_eq(t->n_offerings, 2 * sim_cfg.zones.n);
 	kerf_instance_type_list_free(l);
 }
 END_TEST
@@ -580,7 +378,9 @@ END_TEST
 static int64_t *spot_prices(size_t *n)
 {
 	struct kerf_instance_type_list *l = types();
-	int64_t *p = must(calloc(l->n * MAX_ITEMS + 1, sizeof(*p)));
+	int64_t *p = calloc(l->n * SIM_HOST_MAX_ITEMS + 1, sizeof(*p));
+
+	ck_assert_ptr_nonnull(p);
 
 	*n = 0;
 	for (size_t i = 0; i < l->n; i++)
@@ -603,12 +403,12 @@ START_TEST(test_spot_variation)
 	up();
 	l = types();
 	t = find_type(l, "m5.large");
-	for (size_t z = 0; z < cfg.zones.n; z++) {
-		const struct kerf_offering *o = find_offer(t, cfg.zones.items[z], SPOT);
+	for (size_t z = 0; z < sim_cfg.zones.n; z++) {
+		const struct kerf_offering *o = find_offer(t, sim_cfg.zones.items[z], SPOT);
 		ck_assert_ptr_nonnull(o);
 		ck_assert_int_ge(o->price, est - est / 10);
 		ck_assert_int_le(o->price, est + est / 10);
-		if (z && o->price != find_offer(t, cfg.zones.items[0], SPOT)->price)
+		if (z && o->price != find_offer(t, sim_cfg.zones.items[0], SPOT)->price)
 			zones_differ = true;
 	}
 	ck_assert(zones_differ);
@@ -630,7 +430,7 @@ START_TEST(test_spot_variation)
 
 	/* Seed-dependent. */
 	down();
-	cfg.seed = 2;
+	sim_cfg.seed = 2;
 	up();
 	c = spot_prices(&nc);
 	ck_assert_uint_eq(na, nc);
@@ -647,7 +447,7 @@ START_TEST(test_spot_bounds_all_types)
 {
 	struct kerf_instance_type_list *l;
 
-	cfg.spot_variation_percent = 25;
+	sim_cfg.spot_variation_percent = 25;
 	up();
 	l = types();
 	for (size_t i = 0; i < l->n; i++) {
@@ -666,7 +466,7 @@ START_TEST(test_spot_bounds_all_types)
 	}
 	kerf_instance_type_list_free(l);
 	down();
-	cfg.spot_variation_percent = 0;
+	sim_cfg.spot_variation_percent = 0;
 	up();
 	l = types();
 	ck_assert_int_eq(find_offer(find_type(l, "m5.large"), "us-east-1b", SPOT)->price,
@@ -683,8 +483,8 @@ START_TEST(test_zones_from_config)
 	const struct kerf_instance_type *t;
 	const struct kerf_requirement *r;
 
-	cfg.region = "eu-west-1";
-	set_list(&cfg.zones, "eu-west-1b", "eu-west-1c", NULL);
+	sim_cfg.region = "eu-west-1";
+	sim_host_set_list(&sim_cfg.zones, "eu-west-1b", "eu-west-1c", NULL);
 	up();
 	l = types();
 	t = find_type(l, "t3.medium");
@@ -714,7 +514,7 @@ START_TEST(test_ice_all)
 	struct claim c;
 	int rc;
 
-	cfg.ice_probability_percent = 100;
+	sim_cfg.ice_probability_percent = 100;
 	up();
 	l = types();
 	for (size_t i = 0; i < l->n; i++)
@@ -738,7 +538,7 @@ START_TEST(test_ice_partial_stable)
 	struct kerf_instance_type_list *l1, *l2;
 	size_t down_n = 0, total = 0;
 
-	cfg.ice_probability_percent = 30;
+	sim_cfg.ice_probability_percent = 30;
 	up();
 	l1 = types();
 	l2 = types();
@@ -762,7 +562,7 @@ START_TEST(test_unavailable_offerings)
 	struct kerf_instance_type_list *l;
 	const struct kerf_instance_type *t;
 
-	set_list(&cfg.unavailable_offerings, "m5.large:us-east-1a:spot", "p5.48xlarge:*:*", NULL);
+	sim_host_set_list(&sim_cfg.unavailable_offerings, "m5.large:us-east-1a:spot", "p5.48xlarge:*:*", NULL);
 	up();
 	l = types();
 	t = find_type(l, "m5.large");
@@ -781,10 +581,10 @@ START_TEST(test_unavailable_offerings_malformed)
 {
 	struct kerf_error err;
 
-	set_list(&cfg.unavailable_offerings, "m5.large:spot", NULL, NULL);
+	sim_host_set_list(&sim_cfg.unavailable_offerings, "m5.large:spot", NULL, NULL);
 	ck_assert_int_eq(up_rc(&err), KERF_E_PLUGIN_CREATE);
 	ck_assert_msg(strstr(err.message, "m5.large:spot") != NULL, "%s", err.message);
-	set_list(&cfg.unavailable_offerings, "m5.large:us-east-1a:ondemand", NULL, NULL);
+	sim_host_set_list(&sim_cfg.unavailable_offerings, "m5.large:us-east-1a:ondemand", NULL, NULL);
 	ck_assert_int_eq(up_rc(&err), KERF_E_PLUGIN_CREATE);
 	ck_assert_msg(strstr(err.message, "\"ondemand\"") != NULL, "%s", err.message);
 }
@@ -810,7 +610,7 @@ START_TEST(test_create_cheapest)
 	ck_assert_str_eq(kerf_labels_get(&in->tags, "karpenter.sh/nodepool"), "default");
 	ck_assert_str_eq(kerf_labels_get(&in->tags, "karpenter.k8s.aws/ec2nodeclass"),
 			 "default-class");
-	ck_assert_int_eq(in->launch_ms, clock_ms);
+	ck_assert_int_eq(in->launch_ms, sim_clock_ms);
 	ck_assert(strncmp(in->image_id, "ami-", 4) == 0);
 	kerf_instance_free(in);
 }
@@ -826,12 +626,12 @@ START_TEST(test_create_prefers_spot)
 
 	up();
 	l = types();
-	for (size_t z = 0; z < cfg.zones.n; z++) {
+	for (size_t z = 0; z < sim_cfg.zones.n; z++) {
 		const struct kerf_offering *o =
-		    find_offer(find_type(l, "t3.large"), cfg.zones.items[z], SPOT);
+		    find_offer(find_type(l, "t3.large"), sim_cfg.zones.items[z], SPOT);
 		if (o->price < best) {
 			best = o->price;
-			best_zone = cfg.zones.items[z];
+			best_zone = sim_cfg.zones.items[z];
 		}
 	}
 	claim_init(&c, "spot-claim");
@@ -844,7 +644,7 @@ START_TEST(test_create_prefers_spot)
 
 	/* A zone requirement narrows the choice; spot unavailable there falls back to on demand. */
 	down();
-	set_list(&cfg.unavailable_offerings, "t3.large:us-east-1c:spot", NULL, NULL);
+	sim_host_set_list(&sim_cfg.unavailable_offerings, "t3.large:us-east-1c:spot", NULL, NULL);
 	up();
 	claim_init(&c, "zonal");
 	claim_in(&c, "node.kubernetes.io/instance-type", "t3.large", NULL);
@@ -885,7 +685,7 @@ START_TEST(test_create_idempotent)
 	claim_init(&c, "same");
 	claim_in(&c, "node.kubernetes.io/instance-type", "m5.large", NULL);
 	a = launch(&c);
-	clock_ms += 5000;
+	sim_clock_ms += 5000;
 	b = launch(&c);
 	ck_assert_str_eq(a->provider_id, b->provider_id);
 	ck_assert_int_eq(a->launch_ms, b->launch_ms);
@@ -943,7 +743,7 @@ START_TEST(test_provider_id)
 	ck_assert_str_eq(a->provider_id, first);
 	kerf_instance_free(a);
 	down();
-	cfg.seed = 99;
+	sim_cfg.seed = 99;
 	up();
 	a = launch(&c);
 	ck_assert_str_ne(a->provider_id, first);
@@ -954,21 +754,21 @@ END_TEST
 START_TEST(test_pending_to_running)
 {
 	struct kerf_instance *in, *g;
-	int64_t t0 = clock_ms;
+	int64_t t0 = sim_clock_ms;
 	struct claim c;
 
-	cfg.launch_delay_ms = 45000;
+	sim_cfg.launch_delay_ms = 45000;
 	up();
 	claim_init(&c, "boot");
 	claim_in(&c, "node.kubernetes.io/instance-type", "c5.large", NULL);
 	in = launch(&c);
 	ck_assert_str_eq(in->state, "pending");
 	ck_assert_int_eq(in->launch_ms, t0);
-	clock_ms = t0 + 44999;
+	sim_clock_ms = t0 + 44999;
 	g = get(in->provider_id, 0);
 	ck_assert_str_eq(g->state, "pending");
 	kerf_instance_free(g);
-	clock_ms = t0 + 45000;
+	sim_clock_ms = t0 + 45000;
 	g = get(in->provider_id, 0);
 	ck_assert_str_eq(g->state, "running");
 	ck_assert_int_eq(g->launch_ms, t0);
@@ -995,7 +795,7 @@ START_TEST(test_delete)
 	kerf_error_clear(&err);
 	ck_assert_int_eq(ops->delete (inst, in->provider_id, &err), KERF_E_NOTFOUND);
 	ck_assert_msg(strstr(err.message, in->provider_id) != NULL, "%s", err.message);
-	clock_ms += cfg.terminate_delay_ms;
+	sim_clock_ms += sim_cfg.terminate_delay_ms;
 	get(in->provider_id, KERF_E_NOTFOUND);
 	ck_assert_int_eq(ops->delete (inst, in->provider_id, NULL), KERF_E_NOTFOUND);
 	ck_assert_int_eq(ops->list(inst, &l, NULL), 0);
@@ -1023,7 +823,7 @@ static void write_catalogue(const char *header, const char *rows)
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "# test catalogue\n%s\n%s", header, rows);
 	fclose(f);
-	cfg.catalogue = bad_path;
+	sim_cfg.catalogue = bad_path;
 }
 
 static const char *real_header(char *buf, size_t len)
@@ -1108,7 +908,7 @@ START_TEST(test_missing_catalogue)
 {
 	struct kerf_error err;
 
-	cfg.catalogue = "/nonexistent/ec2-catalogue.tsv";
+	sim_cfg.catalogue = "/nonexistent/ec2-catalogue.tsv";
 	ck_assert_int_eq(up_rc(&err), KERF_E_PLUGIN_CREATE);
 	ck_assert_msg(strstr(err.message, "/nonexistent/ec2-catalogue.tsv") != NULL, "%s",
 		      err.message);

@@ -1,0 +1,770 @@
+/*
+ * check_sim_cluster.c - the sim plugin's cluster half, loaded as kerfd
+ * loads it: one instance serving both the cluster and the provider ops,
+ * on the fake host of tests/common/sim_host.h whose clock only moves when
+ * a test moves it.  Manifests, scenarios and traces are written to a
+ * fresh directory per test.  Every event the sink receives is recorded,
+ * and the tests check the exact sequence a kerfd would see.
+ */
+#include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kerf/kerf.h>
+
+#include "loader.h"
+#include "../common/sim_host.h"
+
+#define PLUGIN_DIR KERF_TEST_BUILDDIR "/plugins/sim/.libs"
+#define CATALOGUE KERF_TEST_SRCDIR "/data/ec2-catalogue.tsv"
+
+/* The fake host's clock when a test starts; times below are offsets from it. */
+#define T0 1700000000000ll
+/* A claim created at T0 + 1 s registers 30 s later and is ready 15 s after that. */
+#define CLAIM_AT 1000
+#define REGISTERED_AT (CLAIM_AT + 30000)
+#define READY_AT (REGISTERED_AT + 15000)
+#define NODE "ip-10-0-0-1.ec2.internal"
+
+static const char *const deployment = "apiVersion: apps/v1\n"
+				      "kind: Deployment\n"
+				      "metadata: {name: web}\n"
+				      "spec:\n"
+				      "  replicas: 3\n"
+				      "  selector: {matchLabels: {app: web}}\n"
+				      "  template:\n"
+				      "    metadata: {labels: {app: web}}\n"
+				      "    spec:\n"
+				      "      containers:\n"
+				      "      - name: web\n"
+				      "        image: nginx\n"
+				      "        resources: {requests: {cpu: 500m, memory: 512Mi}}\n";
+
+static const char *const huge_pod = "apiVersion: v1\n"
+				    "kind: Pod\n"
+				    "metadata: {name: huge}\n"
+				    "spec:\n"
+				    "  containers:\n"
+				    "  - {name: c, image: x, resources: {requests: {cpu: \"64\"}}}\n";
+
+static const char *const daemonset = "apiVersion: apps/v1\n"
+				     "kind: DaemonSet\n"
+				     "metadata: {name: agent, namespace: kube-system}\n"
+				     "spec:\n"
+				     "  selector: {matchLabels: {app: agent}}\n"
+				     "  template:\n"
+				     "    metadata: {labels: {app: agent}}\n"
+				     "    spec:\n"
+				     "      tolerations: [{key: example.com/agent-not-ready, "
+				     "operator: Exists}]\n"
+				     "      containers:\n"
+				     "      - {name: a, image: a, resources: {requests: {cpu: 100m}}}\n";
+
+/* ------------------------------------------------------------ recording */
+
+struct rec {
+	kerf_event_type type;
+	kerf_object_kind kind;
+	char name[128];
+	char node_name[128];
+	kerf_pod_phase phase;
+	bool unschedulable;
+	bool ready;
+};
+
+#define MAX_RECS 1024
+static struct rec recs[MAX_RECS];
+static size_t n_recs;
+
+/* The last state of the node seen, whole, to send back as the core would. */
+static struct kerf_node seen_node;
+
+static void seen_node_clear(void)
+{
+	free(seen_node.meta.name);
+	free(seen_node.meta.resource_version);
+	free(seen_node.provider_id);
+	kerf_labels_clear(&seen_node.meta.labels);
+	kerf_taints_clear(&seen_node.taints);
+	memset(&seen_node, 0, sizeof(seen_node));
+}
+
+static void keep_node(const struct kerf_node *n)
+{
+	seen_node_clear();
+	seen_node.meta.name = strdup(n->meta.name);
+	seen_node.meta.resource_version = strdup(n->meta.resource_version);
+	seen_node.provider_id = strdup(n->provider_id);
+	for (size_t i = 0; i < n->meta.labels.n; i++)
+		kerf_labels_set(&seen_node.meta.labels, n->meta.labels.items[i].key,
+				n->meta.labels.items[i].value);
+	for (size_t i = 0; i < n->taints.n; i++)
+		kerf_taints_add(&seen_node.taints, &n->taints.items[i]);
+	seen_node.ready = n->ready;
+	seen_node.unschedulable = n->unschedulable;
+}
+
+static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, const void *object)
+{
+	struct rec *r;
+
+	ck_assert_uint_lt(n_recs, MAX_RECS);
+	r = &recs[n_recs++];
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	r->kind = kind;
+	if (type == KERF_EVENT_SYNCED) {
+		ck_assert_ptr_null(object);
+		return;
+	}
+	snprintf(r->name, sizeof(r->name), "%s", ((const struct kerf_meta *)object)->name);
+	if (kind == KERF_OBJ_POD) {
+		const struct kerf_pod *p = object;
+		snprintf(r->node_name, sizeof(r->node_name), "%s",
+			 p->node_name ? p->node_name : "");
+		r->phase = p->phase;
+		r->unschedulable = p->unschedulable;
+	} else if (kind == KERF_OBJ_NODE) {
+		r->ready = ((const struct kerf_node *)object)->ready;
+		if (type != KERF_EVENT_DELETED)
+			keep_node(object);
+	}
+}
+
+static const struct kerf_event_sink sink = {NULL, on_object};
+
+/* "ADDED pod web-0" and the like, for messages. */
+static const char *describe(const struct rec *r)
+{
+	static const char *const types[] = {"ADDED", "MODIFIED", "DELETED", "SYNCED"};
+	static const char *const kinds[] = {"pod", "node", "nodepool", "nodeclaim", "nodeclass"};
+	static char buf[400];
+
+	snprintf(buf, sizeof(buf), "%s %s %s node=%s phase=%d unschedulable=%d ready=%d",
+		 types[r->type], kinds[r->kind], r->name, r->node_name, (int)r->phase,
+		 r->unschedulable, r->ready);
+	return buf;
+}
+
+/* Checks that records [from, from + n) are exactly `want`, one description per record. */
+static void expect_recs(size_t from, const char *const *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(from + i < n_recs, "missing event %zu: want \"%s\"", i, want[i]);
+		ck_assert_msg(strcmp(describe(&recs[from + i]), want[i]) == 0,
+			      "event %zu: want \"%s\", got \"%s\"", i, want[i],
+			      describe(&recs[from + i]));
+	}
+	ck_assert_msg(from + n == n_recs, "%zu more events than expected, first: %s",
+		      n_recs - from - n, n_recs > from + n ? describe(&recs[from + n]) : "");
+}
+
+#define EXPECT(from, ...)                                                                          \
+	do {                                                                                       \
+		const char *const want_[] = {__VA_ARGS__};                                         \
+		expect_recs(from, want_, sizeof(want_) / sizeof(want_[0]));                        \
+	} while (0)
+
+/* ------------------------------------------------------------ the plugin */
+
+static char dir[64];
+static char paths[8][128];
+static size_t n_paths;
+static struct loader *ldr;
+static const struct loader_plugin *plug;
+static void *inst;
+static const struct kerf_cluster_ops *cl;
+static const struct kerf_provider_ops *pv;
+
+/* Writes a file into the test's directory; returns its path. */
+static const char *put(const char *name, const char *text)
+{
+	char *p = paths[n_paths++];
+	FILE *f;
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static void setup(void)
+{
+	const char *dirs[] = {PLUGIN_DIR};
+	struct kerf_error err;
+	int rc;
+
+	sim_host_reset(CATALOGUE);
+	ck_assert_int_eq(sim_clock_ms, T0);
+	snprintf(dir, sizeof(dir), "/tmp/check_sim_cluster.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	n_paths = 0;
+	n_recs = 0;
+	kerf_error_clear(&err);
+	ck_assert_int_eq(loader_new_dirs(dirs, 1, &ldr, &err), 0);
+	rc = loader_open(ldr, "sim", KERF_KIND_CLUSTER | KERF_KIND_PROVIDER, &plug, &err);
+	ck_assert_msg(rc == 0, "loader_open: %d %s", rc, err.message);
+	cl = &plug->cluster;
+	pv = &plug->provider;
+}
+
+static void teardown(void)
+{
+	if (inst)
+		loader_destroy(plug, inst);
+	inst = NULL;
+	seen_node_clear();
+	loader_free(ldr);
+	ldr = NULL;
+	for (size_t i = 0; i < n_paths; i++)
+		unlink(paths[i]);
+	rmdir(dir);
+}
+
+static int create_rc(struct kerf_error *err)
+{
+	kerf_error_clear(err);
+	return loader_create(plug, &sim_fake_host, &inst, err);
+}
+
+/* Creates the instance with the current config and starts the cluster at T0. */
+static void start(void)
+{
+	struct kerf_error err;
+	int rc = create_rc(&err);
+
+	ck_assert_msg(rc == 0, "create: %d %s", rc, err.message);
+	kerf_error_clear(&err);
+	rc = cl->start(inst, &sink, &err);
+	ck_assert_msg(rc == 0, "start: %d %s", rc, err.message);
+}
+
+/* Moves the clock to T0 + at and polls; returns the index of the first new event. */
+static size_t poll_at(int64_t at)
+{
+	size_t from = n_recs;
+	struct kerf_error err;
+	int rc;
+
+	sim_clock_ms = T0 + at;
+	kerf_error_clear(&err);
+	rc = cl->poll(inst, 1000, &err);
+	ck_assert_msg(rc == 0, "poll: %d %s", rc, err.message);
+	return from;
+}
+
+/* Polls at T0 + at and checks that nothing was reported. */
+static void quiet_at(int64_t at)
+{
+	size_t from = poll_at(at);
+
+	ck_assert_msg(from == n_recs, "%zu unexpected events, first: %s", n_recs - from,
+		      describe(&recs[from]));
+}
+
+/* ------------------------------------------------------------ claims */
+
+static char *claim_values[3][1] = {{(char *)"m5.large"}, {(char *)"on-demand"},
+				   {(char *)"us-east-1a"}};
+static struct kerf_requirement claim_reqs[3] = {
+    {(char *)"node.kubernetes.io/instance-type", KERF_OP_IN, 1, claim_values[0], 0},
+    {(char *)"karpenter.sh/capacity-type", KERF_OP_IN, 1, claim_values[1], 0},
+    {(char *)"topology.kubernetes.io/zone", KERF_OP_IN, 1, claim_values[2], 0},
+};
+static struct kerf_label claim_labels[1] = {{(char *)"team", (char *)"blue"}};
+static struct kerf_taint claim_startup[1] = {
+    {(char *)"example.com/agent-not-ready", NULL, KERF_EFFECT_NO_SCHEDULE}};
+
+/* An m5.large on-demand claim in us-east-1a with a label and a startup taint. */
+static void claim_init(struct kerf_nodeclaim *c, const char *name)
+{
+	memset(c, 0, sizeof(*c));
+	c->meta.name = (char *)name;
+	c->meta.labels.n = 1;
+	c->meta.labels.items = claim_labels;
+	c->nodepool = (char *)"default";
+	c->requirements.n = 3;
+	c->requirements.items = claim_reqs;
+	c->startup_taints.n = 1;
+	c->startup_taints.items = claim_startup;
+	kerf_resources_init(&c->resource_requests);
+}
+
+/* What the core does with a claim at T0 + CLAIM_AT: write it, then launch it. */
+static char *launch_claim(void)
+{
+	struct kerf_nodeclaim c;
+	struct kerf_instance *in = NULL;
+	struct kerf_error err;
+	char *id;
+	int rc;
+
+	sim_clock_ms = T0 + CLAIM_AT;
+	claim_init(&c, "default-x7k2p");
+	kerf_error_clear(&err);
+	rc = cl->create_nodeclaim(inst, &c, &err);
+	ck_assert_msg(rc == 0, "create_nodeclaim: %d %s", rc, err.message);
+	rc = pv->create(inst, &c, NULL, &in, &err);
+	ck_assert_msg(rc == 0, "create instance: %d %s", rc, err.message);
+	ck_assert_str_eq(in->instance_type, "m5.large");
+	id = strdup(in->provider_id);
+	kerf_instance_free(in);
+	return id;
+}
+
+/* What the core does once a node registers: drop karpenter.sh/unregistered. */
+static void sync_registered(void)
+{
+	struct kerf_taint t = {(char *)"karpenter.sh/unregistered", NULL, KERF_EFFECT_NO_EXECUTE};
+	struct kerf_error err;
+	int rc;
+
+	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node.taints, t.key, t.effect));
+	for (size_t i = 0; i < seen_node.taints.n; i++) {
+		if (kerf_taint_equal(&seen_node.taints.items[i], &t)) {
+			kerf_taint_clear(&seen_node.taints.items[i]);
+			seen_node.taints.items[i] = seen_node.taints.items[--seen_node.taints.n];
+			break;
+		}
+	}
+	kerf_error_clear(&err);
+	rc = cl->update_node(inst, &seen_node, &err);
+	ck_assert_msg(rc == 0, "update_node: %d %s", rc, err.message);
+}
+
+/* A ready node at T0 + READY_AT, the core's part played; returns the first event index after. */
+static size_t ready_node(void)
+{
+	size_t from;
+
+	free(launch_claim());
+	poll_at(REGISTERED_AT);
+	sync_registered();
+	poll_at(REGISTERED_AT + 1000);
+	from = n_recs;
+	poll_at(READY_AT);
+	ck_assert(seen_node.ready);
+	return from;
+}
+
+/* web's three pods bound to a node that became ready at T0 + READY_AT. */
+static void web_on_ready_node(void)
+{
+	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment), NULL, NULL);
+	start();
+	poll_at(0);
+	ready_node();
+}
+
+static const char *label(const char *key)
+{
+	const char *v = kerf_labels_get(&seen_node.meta.labels, key);
+
+	return v ? v : "(none)";
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(test_start_lists_pending_pods)
+{
+	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment), NULL, NULL);
+	start();
+	EXPECT(0, "SYNCED nodepool  node= phase=0 unschedulable=0 ready=0",
+	       "SYNCED nodeclass  node= phase=0 unschedulable=0 ready=0",
+	       "SYNCED nodeclaim  node= phase=0 unschedulable=0 ready=0",
+	       "SYNCED node  node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod web-0 node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod web-1 node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod web-2 node= phase=0 unschedulable=0 ready=0",
+	       "SYNCED pod  node= phase=0 unschedulable=0 ready=0");
+	/* The first scheduling pass finds no node. */
+	EXPECT(poll_at(0), "MODIFIED pod web-0 node= phase=0 unschedulable=1 ready=0",
+	       "MODIFIED pod web-1 node= phase=0 unschedulable=1 ready=0",
+	       "MODIFIED pod web-2 node= phase=0 unschedulable=1 ready=0");
+	/* Nothing changed: nothing to say. */
+	quiet_at(5000);
+}
+END_TEST
+
+START_TEST(test_node_registers_then_pods_bind)
+{
+	char *id;
+
+	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment),
+			  put("huge.yaml", huge_pod), put("agent.yaml", daemonset));
+	start();
+	poll_at(0);
+	id = launch_claim();
+	/* The claim write is delivered at the next poll. */
+	EXPECT(poll_at(REGISTERED_AT - 1),
+	       "ADDED nodeclaim default-x7k2p node= phase=0 unschedulable=0 ready=0");
+
+	/* Registered: labels of the type, the offering and the claim; Karpenter's taints. */
+	EXPECT(poll_at(REGISTERED_AT), "ADDED node " NODE " node= phase=0 unschedulable=0 ready=0");
+	ck_assert_str_eq(seen_node.provider_id, id);
+	ck_assert_str_eq(label("node.kubernetes.io/instance-type"), "m5.large");
+	ck_assert_str_eq(label("topology.kubernetes.io/zone"), "us-east-1a");
+	ck_assert_str_eq(label("topology.kubernetes.io/region"), "us-east-1");
+	ck_assert_str_eq(label("karpenter.sh/capacity-type"), "on-demand");
+	ck_assert_str_eq(label("karpenter.sh/nodepool"), "default");
+	ck_assert_str_eq(label("kubernetes.io/arch"), "amd64");
+	ck_assert_str_eq(label("kubernetes.io/hostname"), NODE);
+	ck_assert_str_eq(label("karpenter.k8s.aws/instance-family"), "m5");
+	ck_assert_str_eq(label("team"), "blue");
+	ck_assert_uint_eq(seen_node.taints.n, 3);
+	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node.taints, "karpenter.sh/unregistered",
+					       KERF_EFFECT_NO_EXECUTE));
+	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node.taints, "node.kubernetes.io/not-ready",
+					       KERF_EFFECT_NO_SCHEDULE));
+	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node.taints, "example.com/agent-not-ready",
+					       KERF_EFFECT_NO_SCHEDULE));
+	ck_assert(!seen_node.ready);
+
+	/*
+	 * The core drops karpenter.sh/unregistered: the DaemonSet now runs
+	 * there, but its pod waits for the node to be ready.
+	 */
+	sync_registered();
+	EXPECT(poll_at(REGISTERED_AT + 1000),
+	       "MODIFIED node " NODE " node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod agent-0 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod agent-0 node= phase=0 unschedulable=1 ready=0");
+
+	/* Ready: not-ready and the startup taint go, and the pods that fit bind. */
+	EXPECT(poll_at(READY_AT), "MODIFIED node " NODE " node= phase=0 unschedulable=0 ready=1",
+	       "MODIFIED pod web-0 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "MODIFIED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "MODIFIED pod web-2 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "MODIFIED pod agent-0 node=" NODE " phase=1 unschedulable=0 ready=0");
+	ck_assert_uint_eq(seen_node.taints.n, 0);
+	/* 64 cpus fit no m5.large: huge stays unschedulable, reported once. */
+	quiet_at(READY_AT + 60000);
+	free(id);
+}
+END_TEST
+
+START_TEST(test_unregistered_taint_keeps_pods_off)
+{
+	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment), NULL, NULL);
+	start();
+	poll_at(0);
+	free(launch_claim());
+	poll_at(REGISTERED_AT);
+	/* Nobody removes karpenter.sh/unregistered: ready, yet nothing binds. */
+	EXPECT(poll_at(READY_AT), "MODIFIED node " NODE " node= phase=0 unschedulable=0 ready=1");
+	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node.taints, "karpenter.sh/unregistered",
+					       KERF_EFFECT_NO_EXECUTE));
+}
+END_TEST
+
+START_TEST(test_trace_arrivals_and_durations)
+{
+	size_t from;
+
+	sim_cfg.trace = put("trace.csv", "arrival_s,cpu_millicores,memory_mib,gpu,count,qos,"
+					 "duration_s\n"
+					 "0,250,512,0,2,LS,60\n"
+					 "\n"
+					 "120,250,512,0,1,BE,\n");
+	sim_cfg.trace_time_scale = 2;
+	start();
+	EXPECT(4, "ADDED pod trace-0-0 node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod trace-0-1 node= phase=0 unschedulable=0 ready=0",
+	       "SYNCED pod  node= phase=0 unschedulable=0 ready=0");
+	poll_at(0);
+	from = ready_node();
+	EXPECT(from, "MODIFIED node " NODE " node= phase=0 unschedulable=0 ready=1",
+	       "MODIFIED pod trace-0-0 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "MODIFIED pod trace-0-1 node=" NODE " phase=1 unschedulable=0 ready=0");
+	/* Row 1 arrives at 120 s / 2 and binds at once. */
+	quiet_at(59999);
+	EXPECT(poll_at(60000), "ADDED pod trace-1-0 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod trace-1-0 node=" NODE " phase=1 unschedulable=0 ready=0");
+	/* Row 0 runs 60 s / 2 from binding, succeeds, goes and is not replaced. */
+	quiet_at(READY_AT + 29999);
+	EXPECT(poll_at(READY_AT + 30000),
+	       "MODIFIED pod trace-0-1 node=" NODE " phase=2 unschedulable=0 ready=0",
+	       "DELETED pod trace-0-1 node=" NODE " phase=2 unschedulable=0 ready=0",
+	       "MODIFIED pod trace-0-0 node=" NODE " phase=2 unschedulable=0 ready=0",
+	       "DELETED pod trace-0-0 node=" NODE " phase=2 unschedulable=0 ready=0");
+	/* Row 1 has no duration: it runs on. */
+	quiet_at(READY_AT + 3600000);
+}
+END_TEST
+
+START_TEST(test_trace_without_header)
+{
+	sim_cfg.trace = put("trace.csv", "5,1000,1024,1,1\n");
+	start();
+	quiet_at(4999);
+	EXPECT(poll_at(5000), "ADDED pod trace-0-0 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod trace-0-0 node= phase=0 unschedulable=1 ready=0");
+}
+END_TEST
+
+START_TEST(test_trace_errors)
+{
+	struct kerf_error err;
+
+	sim_cfg.trace = put("trace.csv", "arrival_s,cpu_millicores,memory_mib,count\n1,2,3,4\n");
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "trace.csv:1: header has no column \"gpu\""), "%s",
+		      err.message);
+	sim_cfg.trace = put("trace2.csv", "arrival_s,cpu_millicores,memory_mib,gpu,count\n"
+					  "1,2,3,4,5\n"
+					  "1,-2,3,4,5\n");
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "trace2.csv:3: cpu_millicores: \"-2\" is not a "
+					  "non-negative number"),
+		      "%s", err.message);
+}
+END_TEST
+
+START_TEST(test_scenario_scale_delete_apply)
+{
+	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment), NULL, NULL);
+	put("more.yaml", huge_pod);
+	sim_cfg.scenario = put("scenario.yaml", "# grow, shrink, go, and something else\n"
+						"- at: 10s\n"
+						"  scale: {kind: Deployment, name: web, replicas: 5}\n"
+						"- at: 20s\n"
+						"  scale:\n"
+						"    kind: Deployment\n"
+						"    name: web   # in namespace default\n"
+						"    namespace: default\n"
+						"    replicas: 2\n"
+						"- {at: 30s, delete: {kind: Deployment, name: \"web\"}}\n"
+						"- at: 40s\n"
+						"  apply: more.yaml\n"
+						"- at: 50s\n"
+						"  delete: {kind: Deployment, name: nothing}\n");
+	start();
+	poll_at(0);
+	quiet_at(9999);
+	EXPECT(poll_at(10000), "ADDED pod web-3 node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod web-4 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod web-3 node= phase=0 unschedulable=1 ready=0",
+	       "MODIFIED pod web-4 node= phase=0 unschedulable=1 ready=0");
+	/* Scaling down removes the newest unbound pods first. */
+	EXPECT(poll_at(20000), "DELETED pod web-4 node= phase=0 unschedulable=1 ready=0",
+	       "DELETED pod web-3 node= phase=0 unschedulable=1 ready=0",
+	       "DELETED pod web-2 node= phase=0 unschedulable=1 ready=0");
+	EXPECT(poll_at(30000), "DELETED pod web-1 node= phase=0 unschedulable=1 ready=0",
+	       "DELETED pod web-0 node= phase=0 unschedulable=1 ready=0");
+	EXPECT(poll_at(40000), "ADDED pod huge node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod huge node= phase=0 unschedulable=1 ready=0");
+	quiet_at(50000);
+	ck_assert(sim_host_logged("scenario: delete default/nothing: no such workload"));
+}
+END_TEST
+
+START_TEST(test_scenario_errors)
+{
+	static const struct {
+		const char *text;
+		const char *message;
+	} cases[] = {
+	    {"- at: 10s\n  sclae: {kind: Deployment, name: web, replicas: 1}\n",
+	     "scenario.yaml:2:3: unknown key \"sclae\" in an action"},
+	    {"- at: soon\n  delete: {kind: Deployment, name: web}\n",
+	     "scenario.yaml:1:7: at: invalid duration"},
+	    {"- at: 1s\n  scale: {kind: DaemonSet, name: web, replicas: 1}\n",
+	     "scenario.yaml:2:17: scale: kind must be Deployment, ReplicaSet, StatefulSet or Job"},
+	    {"- at: 1s\n  scale: {kind: Deployment, name: web, replicas: -1}\n",
+	     "scenario.yaml:2:50: scale.replicas: expected a whole number from 0"},
+	    {"- at: 1s\n  apply: missing.yaml\n  delete: {kind: Pod, name: x}\n",
+	     "scenario.yaml:1:3: an action has exactly one of apply, scale and delete"},
+	    {"- at: 1s\n  apply: missing.yaml\n", "scenario.yaml:2:10: apply: "},
+	    {"- at: 1s\n\tapply: x\n", "scenario.yaml:2:1: tab in indentation"},
+	    {"at: 1s\n", "scenario.yaml:1:1: a scenario is a list of actions"},
+	    {"- at: 1s\n  scale: {kind: Deployment, name: web\n",
+	     "scenario.yaml:2:38: unterminated flow mapping"},
+	};
+	struct kerf_error err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sim_cfg.scenario = put("scenario.yaml", cases[i].text);
+		n_paths--;
+		ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+		ck_assert_msg(strstr(err.message, cases[i].message), "case %zu: want \"%s\" in \"%s\"",
+			      i, cases[i].message, err.message);
+	}
+	n_paths++;
+}
+END_TEST
+
+START_TEST(test_evict_recreates)
+{
+	struct kerf_error err;
+
+	web_on_ready_node();
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-1", &err), 0);
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-1", &err), KERF_E_NOTFOUND);
+	ck_assert_int_eq(cl->evict_pod(inst, "shop", "web-0", &err), KERF_E_NOTFOUND);
+	/* The ReplicaSet replaces it with a new name, and it binds where there is room. */
+	EXPECT(poll_at(READY_AT + 1000),
+	       "DELETED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "ADDED pod web-3 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod web-3 node=" NODE " phase=1 unschedulable=0 ready=0");
+}
+END_TEST
+
+START_TEST(test_instance_gone_takes_node_and_pods)
+{
+	struct kerf_error err;
+	char *id;
+
+	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment), NULL, NULL);
+	start();
+	poll_at(0);
+	id = launch_claim();
+	poll_at(REGISTERED_AT);
+	sync_registered();
+	poll_at(READY_AT);
+	sim_clock_ms = T0 + READY_AT + 1000;
+	kerf_error_clear(&err);
+	ck_assert_int_eq(pv->delete(inst, id, &err), 0);
+	quiet_at(READY_AT + 30999);
+	EXPECT(poll_at(READY_AT + 31000),
+	       "DELETED pod web-2 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "DELETED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "DELETED pod web-0 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "DELETED node " NODE " node= phase=0 unschedulable=0 ready=1",
+	       "ADDED pod web-3 node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod web-4 node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod web-5 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod web-3 node= phase=0 unschedulable=1 ready=0",
+	       "MODIFIED pod web-4 node= phase=0 unschedulable=1 ready=0",
+	       "MODIFIED pod web-5 node= phase=0 unschedulable=1 ready=0");
+	free(id);
+}
+END_TEST
+
+START_TEST(test_nodeclaim_writes)
+{
+	static char *finalizers[] = {(char *)"karpenter.sh/termination"};
+	struct kerf_nodeclaim c;
+	struct kerf_error err;
+
+	start();
+	claim_init(&c, "default-abc");
+	c.meta.n_finalizers = 1;
+	c.meta.finalizers = finalizers;
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cl->create_nodeclaim(inst, &c, &err), 0);
+	ck_assert_int_eq(cl->create_nodeclaim(inst, &c, &err), KERF_E_CONFLICT);
+	ck_assert_int_eq(cl->update_nodeclaim(inst, &c, &err), 0);
+	/* Written at resourceVersion 1, updated to 2: 1 is stale now. */
+	c.meta.resource_version = (char *)"1";
+	ck_assert_int_eq(cl->update_nodeclaim(inst, &c, &err), KERF_E_CONFLICT);
+	ck_assert_msg(strstr(err.message, "resourceVersion 1 is stale (now 2)"), "%s",
+		      err.message);
+	c.meta.resource_version = NULL;
+	/* The finalizer holds it: marked, then gone once the finalizer is removed. */
+	ck_assert_int_eq(cl->delete_nodeclaim(inst, "default-abc", &err), 0);
+	c.meta.n_finalizers = 0;
+	ck_assert_int_eq(cl->update_nodeclaim(inst, &c, &err), 0);
+	ck_assert_int_eq(cl->delete_nodeclaim(inst, "default-abc", &err), KERF_E_NOTFOUND);
+	EXPECT(poll_at(0), "ADDED nodeclaim default-abc node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED nodeclaim default-abc node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED nodeclaim default-abc node= phase=0 unschedulable=0 ready=0",
+	       "DELETED nodeclaim default-abc node= phase=0 unschedulable=0 ready=0");
+}
+END_TEST
+
+START_TEST(test_node_writes)
+{
+	struct kerf_error err;
+
+	web_on_ready_node();
+	kerf_error_clear(&err);
+	/* A stale resourceVersion is refused, as the API server does. */
+	free(seen_node.meta.resource_version);
+	seen_node.meta.resource_version = strdup("2");
+	ck_assert_int_eq(cl->update_node(inst, &seen_node, &err), KERF_E_CONFLICT);
+	free(seen_node.meta.resource_version);
+	seen_node.meta.resource_version = NULL;
+	/* Cordoned: an evicted pod's replacement finds no room. */
+	seen_node.unschedulable = true;
+	ck_assert_int_eq(cl->update_node(inst, &seen_node, &err), 0);
+	ck_assert_int_eq(cl->evict_pod(inst, NULL, "web-0", &err), 0);
+	EXPECT(poll_at(READY_AT + 1000),
+	       "MODIFIED node " NODE " node= phase=0 unschedulable=0 ready=1",
+	       "DELETED pod web-0 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "ADDED pod web-3 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod web-3 node= phase=0 unschedulable=1 ready=0");
+	ck_assert(seen_node.unschedulable);
+	ck_assert_int_eq(cl->delete_node(inst, NODE, &err), 0);
+	ck_assert_int_eq(cl->delete_node(inst, NODE, &err), KERF_E_NOTFOUND);
+	EXPECT(poll_at(READY_AT + 2000),
+	       "DELETED pod web-2 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "DELETED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "DELETED node " NODE " node= phase=0 unschedulable=0 ready=1",
+	       "ADDED pod web-4 node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod web-5 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod web-4 node= phase=0 unschedulable=1 ready=0",
+	       "MODIFIED pod web-5 node= phase=0 unschedulable=1 ready=0");
+}
+END_TEST
+
+START_TEST(test_bind_delay_and_events)
+{
+	struct kerf_event e = {KERF_OBJ_POD, "default", "web-0", NULL, "Warning",
+			       "FailedScheduling", "no NodePool fits"};
+	struct kerf_error err;
+
+	sim_cfg.bind_delay_ms = 5000;
+	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment), NULL, NULL);
+	start();
+	/* Too young to be looked at: not even marked unschedulable. */
+	quiet_at(4999);
+	EXPECT(poll_at(5000), "MODIFIED pod web-0 node= phase=0 unschedulable=1 ready=0",
+	       "MODIFIED pod web-1 node= phase=0 unschedulable=1 ready=0",
+	       "MODIFIED pod web-2 node= phase=0 unschedulable=1 ready=0");
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cl->emit_event(inst, &e, &err), 0);
+	ck_assert(sim_host_logged("event Warning FailedScheduling default/web-0: no NodePool fits"));
+}
+END_TEST
+
+static Suite *sim_cluster_suite(void)
+{
+	Suite *s = suite_create("sim_cluster");
+	TCase *tc = tcase_create("cluster");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_start_lists_pending_pods);
+	tcase_add_test(tc, test_node_registers_then_pods_bind);
+	tcase_add_test(tc, test_unregistered_taint_keeps_pods_off);
+	tcase_add_test(tc, test_trace_arrivals_and_durations);
+	tcase_add_test(tc, test_trace_without_header);
+	tcase_add_test(tc, test_trace_errors);
+	tcase_add_test(tc, test_scenario_scale_delete_apply);
+	tcase_add_test(tc, test_scenario_errors);
+	tcase_add_test(tc, test_evict_recreates);
+	tcase_add_test(tc, test_instance_gone_takes_node_and_pods);
+	tcase_add_test(tc, test_nodeclaim_writes);
+	tcase_add_test(tc, test_node_writes);
+	tcase_add_test(tc, test_bind_delay_and_events);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(sim_cluster_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
