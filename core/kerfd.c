@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <kerf/kerf.h>
 
@@ -33,6 +34,8 @@
 #include "http.h"
 #include "loader.h"
 #include "log.h"
+#include "manifest.h"
+#include "provisioner.h"
 #include "util.h"
 
 #define COMPONENT "kerfd"
@@ -265,6 +268,14 @@ struct daemon {
 	struct cache cache;
 	int64_t last_status_ms;
 	size_t last_unschedulable;
+	struct mf_set manifests; /* kerf.yaml's NodePools and node classes */
+	struct provisioner *prov;
+	int64_t start_ms;
+	int64_t script_end_ms; /* after start: when the simulated cluster runs out of actions */
+	int64_t until_ms;      /* --until; 0: none */
+	const char *report;    /* --report FILE */
+	bool tty;	       /* stderr is a terminal: one status line, redrawn */
+	char status_line[160];
 };
 
 /* Where a kerf.yaml names a plugin role, for file:line:column messages. */
@@ -369,6 +380,105 @@ static int create_instance(struct daemon *d, struct instance *in)
 	return 0;
 }
 
+/*
+ * kerf.yaml's manifests: the NodePools and node classes kerf provisions for.
+ * Every problem in every file is printed (file:line:column) before kerfd
+ * gives up, as `kerfctl validate` would print them.
+ */
+static int load_manifests(struct daemon *d)
+{
+	const struct cfg *c = d->cfg;
+	int status = 0;
+	mf_set_init(&d->manifests);
+	for (size_t i = 0; i < c->n_manifests; i++) {
+		struct mf_diags diags = {0};
+		struct kerf_error err;
+		kerf_error_clear(&err);
+		int rc = mf_load_file(&d->manifests, c->manifests[i], &diags, &err);
+		if (rc == KERF_E_CONFIG && diags.n) {
+			for (size_t k = 0; k < diags.n; k++)
+				log_error(COMPONENT, "%s", diags.items[k].message);
+		} else if (rc) {
+			role_error(c, "manifests", i, err_text(&err, rc));
+		}
+		mf_diags_clear(&diags);
+		if (rc)
+			status = rc;
+	}
+	if (status == 0)
+		log_info(COMPONENT, "manifests: %zu NodePool%s, %zu node class%s",
+			 d->manifests.n_nodepools, d->manifests.n_nodepools == 1 ? "" : "s",
+			 d->manifests.n_node_classes, d->manifests.n_node_classes == 1 ? "" : "es");
+	return status;
+}
+
+/*
+ * When the simulated cluster's timed actions run out: the last scenario
+ * action or trace arrival, in the sim plugin's own units (trace seconds
+ * divided by trace_time_scale).  The plugin reports changes, not its plans,
+ * so kerfd reads the same files to know when a run may end.  0 when the
+ * cluster is not the simulator or has neither file.
+ */
+static int64_t trace_end_ms(const char *path, int64_t scale)
+{
+	struct strbuf text;
+	struct kerf_error err;
+	int64_t end = 0;
+	if (yt_read_file(path, &text, &err) != 0)
+		return 0;
+	for (const char *line = text.buf; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		if (*line >= '0' && *line <= '9') {
+			int64_t s = 0;
+			for (const char *q = line; *q >= '0' && *q <= '9' && s < INT64_MAX / 10000; q++)
+				s = s * 10 + (*q - '0');
+			/* The plugin divides the arrival in milliseconds by the scale. */
+			if (s * 1000 / scale > end)
+				end = s * 1000 / scale;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	sb_free(&text);
+	return end;
+}
+
+static int64_t scenario_end_ms(const char *path)
+{
+	struct yt_stream *ys = NULL;
+	struct kerf_error err;
+	int64_t end = 0;
+	if (yt_parse_file(path, &ys, &err) != 0)
+		return 0;
+	const struct yt_node *root = ys->n ? ys->docs[0].root : NULL;
+	for (size_t i = 0; root && root->type == YT_SEQ && i < root->n; i++) {
+		const char *at = yt_scalar_str(yt_map_get(root->items[i], "at"));
+		int64_t ms;
+		if (at && kerf_duration_parse(at, false, &ms, NULL) == 0 && ms > end)
+			end = ms;
+	}
+	yt_stream_free(ys);
+	return end;
+}
+
+static int64_t script_end_ms(const struct instance *cluster)
+{
+	const char *trace = NULL, *scenario = NULL;
+	int64_t scale = 1, end = 0;
+	if (strcmp(cluster->plugin->desc.name, "sim") != 0 || !cluster->section)
+		return 0;
+	if (cfg_section_string(cluster->section, "trace", &trace) == 0 && trace) {
+		if (cfg_section_int(cluster->section, "trace_time_scale", &scale) != 0 || scale < 1)
+			scale = 1;
+		end = trace_end_ms(trace, scale);
+	}
+	if (cfg_section_string(cluster->section, "scenario", &scenario) == 0 && scenario) {
+		int64_t s = scenario_end_ms(scenario);
+		if (s > end)
+			end = s;
+	}
+	return end;
+}
+
 /* Under the virtual clock log lines carry simulated time, so they line up with plugin logs. */
 static int64_t virtual_log_time(void *clock)
 {
@@ -387,6 +497,9 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	}
 	struct cfg *c = d->cfg;
 	log_init((kerf_log_level)c->log_level, c->log_json != 0);
+
+	if ((rc = load_manifests(d)) != 0)
+		return rc;
 
 	if (c->virtual_clock) {
 		struct timespec ts;
@@ -424,11 +537,39 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	for (size_t i = 0; i < d->n_instances; i++)
 		if ((rc = create_instance(d, &d->instances[i])) != 0)
 			return rc;
+
+	/* The default packer solves every batch; the first one listed when none is named. */
+	struct instance *packer = c->n_packers ? d->packers[0] : NULL;
+	for (size_t i = 0; c->default_packer && i < c->n_packers; i++)
+		if (strcmp(d->packers[i]->plugin->desc.name, c->default_packer) == 0)
+			packer = d->packers[i];
+	if (!packer) {
+		role_error(c, "packers", 0, "no packer: provisioning needs one");
+		return KERF_E_CONFIG;
+	}
+	struct provisioner_config pc = {
+	    .cluster = &d->cluster->plugin->cluster,
+	    .cluster_inst = d->cluster->state,
+	    .cluster_events = (d->cluster->plugin->desc.capabilities & KERF_CAP_CLUSTER_EVENTS) != 0,
+	    .provider = &d->provider->plugin->provider,
+	    .provider_inst = d->provider->state,
+	    .packer = &packer->plugin->packer,
+	    .packer_inst = packer->state,
+	    .batch_idle_ms = c->batch_idle_ms,
+	    .batch_max_ms = c->batch_max_ms,
+	};
+	d->prov = provisioner_new(&pc);
+	for (size_t i = 0; i < d->manifests.n_node_classes; i++)
+		provisioner_add_node_class(d->prov, d->manifests.node_classes[i]);
+	for (size_t i = 0; i < d->manifests.n_nodepools; i++)
+		provisioner_add_nodepool(d->prov, d->manifests.nodepools[i]);
+	d->script_end_ms = script_end_ms(d->cluster);
 	return 0;
 }
 
 static void daemon_stop(struct daemon *d)
 {
+	provisioner_free(d->prov);
 	/* Destroy in reverse creation order: later instances may have been built on earlier ones.
 	 */
 	for (size_t i = d->n_instances; i-- > 0;) {
@@ -448,6 +589,7 @@ static void daemon_stop(struct daemon *d)
 	log_set_time(NULL, NULL);
 	host_clock_free(d->clock);
 	cfg_free(d->cfg);
+	mf_set_clear(&d->manifests);
 	cache_clear(&d->cache);
 	memset(d, 0, sizeof(*d));
 }
@@ -476,11 +618,11 @@ static int reconcile(struct daemon *d, int64_t now_ms, struct kerf_error *err)
 			 c->pods_unschedulable == 1 ? "" : "s", d->last_unschedulable);
 		d->last_unschedulable = c->pods_unschedulable;
 	}
-	if (now_ms - d->last_status_ms >= STATUS_INTERVAL_MS) {
+	if (!d->tty && now_ms - d->last_status_ms >= STATUS_INTERVAL_MS) {
 		log_status(d);
 		d->last_status_ms = now_ms;
 	}
-	return 0;
+	return provisioner_reconcile(d->prov, now_ms, err);
 }
 
 /* Sleeps ms of real time or until a signal arrives; under the virtual clock, moves it instead. */
@@ -495,13 +637,106 @@ static void pause_ms(struct daemon *d, int64_t ms)
 		;
 }
 
+/* The cluster's events feed both the counting cache and the provisioner. */
+static void on_event(void *ctx, kerf_event_type type, kerf_object_kind kind, const void *object)
+{
+	struct daemon *d = ctx;
+	on_object(&d->cache, type, kind, object);
+	if ((unsigned)kind < N_KINDS)
+		provisioner_on_object(d->prov, type, kind, object, host_clock_wall_ms(d->clock));
+}
+
+/* ------------------------------------------------------------- progress */
+
+static void format_status(struct daemon *d, int64_t now_ms)
+{
+	struct provisioner_status st;
+	int64_t t = (now_ms - d->start_ms) / 1000;
+	provisioner_status(d->prov, &st);
+	snprintf(d->status_line, sizeof(d->status_line),
+		 "[%02lld:%02lld:%02lld] pending pods %zu, nodes %zu (%zu launching), $%.4f/h",
+		 (long long)(t / 3600), (long long)(t / 60 % 60), (long long)(t % 60),
+		 st.pods_pending, st.nodes, st.claims_launching, (double)st.price_per_hour / 1e6);
+}
+
+/* Log lines go above the status line, which is drawn again under them. */
+static void tty_sink(void *arg, kerf_log_level level, const char *line, size_t len)
+{
+	const struct daemon *d = arg;
+	(void)level;
+	fputs("\r\033[K", stderr);
+	fwrite(line, 1, len, stderr);
+	fputs(d->status_line, stderr);
+	fflush(stderr);
+}
+
+static void progress(struct daemon *d, int64_t now_ms)
+{
+	if (d->tty) {
+		format_status(d, now_ms);
+		fprintf(stderr, "\r\033[K%s", d->status_line);
+		fflush(stderr);
+	} else if (now_ms - d->last_status_ms >= STATUS_INTERVAL_MS) {
+		format_status(d, now_ms);
+		log_info(COMPONENT, "%s", d->status_line);
+	}
+}
+
+/* True when a virtual-clock run has nothing left to do, or --until is reached. */
+static bool run_over(struct daemon *d, int64_t now_ms)
+{
+	if (d->until_ms && now_ms - d->start_ms >= d->until_ms) {
+		log_info(COMPONENT, "--until reached");
+		return true;
+	}
+	if (!host_clock_is_virtual(d->clock) || now_ms - d->start_ms < d->script_end_ms)
+		return false;
+	if (!provisioner_settled(d->prov))
+		return false;
+	log_info(COMPONENT, "simulation finished: no more actions, nothing pending or launching");
+	return true;
+}
+
+static void finish(struct daemon *d)
+{
+	int64_t now = host_clock_mono_ms(d->clock);
+	if (d->tty) {
+		log_set_sink(NULL, NULL);
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	provisioner_summary(d->prov, stdout, d->start_ms, now);
+	fflush(stdout);
+	if (d->report) {
+		struct kerf_error err;
+		kerf_error_clear(&err);
+		int rc = provisioner_report(d->prov, d->report, d->start_ms, now, &err);
+		if (rc)
+			log_error(COMPONENT, "%s", err_text(&err, rc));
+		else
+			log_info(COMPONENT, "report written to %s", d->report);
+	}
+}
+
 static int daemon_run(struct daemon *d)
 {
 	const struct kerf_cluster_ops *ops = &d->cluster->plugin->cluster;
 	void *cl = d->cluster->state;
-	struct kerf_event_sink sink = {&d->cache, on_object};
+	struct kerf_event_sink sink = {d, on_event};
 	struct kerf_error err;
 
+	/* The cluster lists no NodePools or classes of its own: kerf.yaml's manifests are them. */
+	for (size_t i = 0; i < d->manifests.n_node_classes; i++)
+		on_object(&d->cache, KERF_EVENT_ADDED, KERF_OBJ_NODE_CLASS,
+			  d->manifests.node_classes[i]);
+	for (size_t i = 0; i < d->manifests.n_nodepools; i++)
+		on_object(&d->cache, KERF_EVENT_ADDED, KERF_OBJ_NODEPOOL, d->manifests.nodepools[i]);
+	d->start_ms = host_clock_mono_ms(d->clock);
+	d->tty = isatty(STDERR_FILENO) != 0;
+	if (d->tty) {
+		format_status(d, d->start_ms);
+		log_set_sink(tty_sink, d);
+	}
 	kerf_error_clear(&err);
 	int rc = ops->start(cl, &sink, &err);
 	if (rc) {
@@ -548,12 +783,18 @@ static int daemon_run(struct daemon *d)
 		}
 
 		kerf_error_clear(&err);
-		rc = reconcile(d, host_clock_mono_ms(d->clock), &err);
+		int64_t now = host_clock_mono_ms(d->clock);
+		rc = reconcile(d, now, &err);
 		if (rc)
 			log_warn(COMPONENT, "reconcile: %s", err_text(&err, rc));
+		progress(d, now);
+		if (run_over(d, now))
+			break;
 	}
-	log_info(COMPONENT, "%s received, shutting down", strsignal(stop_signal));
+	if (stop_signal)
+		log_info(COMPONENT, "%s received, shutting down", strsignal(stop_signal));
 	log_status(d);
+	finish(d);
 	return 0;
 }
 
@@ -573,10 +814,12 @@ static void install_signals(void)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: kerfd --config FILE [--check]\n"
+		"Usage: kerfd --config FILE [--check] [--until DURATION] [--report FILE]\n"
 		"  -c, --config FILE  kerf.yaml to run with (required)\n"
 		"      --check        validate the configuration, load and create every plugin,\n"
 		"                     then exit\n"
+		"      --until DURATION  stop after this much cluster time (\"2h\", \"90s\")\n"
+		"      --report FILE  write the summary printed at the end as JSON\n"
 		"  -h, --help         show this help\n"
 		"  -V, --version      show the version\n");
 }
@@ -586,11 +829,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"check", no_argument, NULL, 'k'},
+	    {"until", required_argument, NULL, 'u'},
+	    {"report", required_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *config = NULL;
+	const char *config = NULL, *report = NULL;
+	int64_t until = 0;
 	bool check = false;
 	int o;
 	while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
@@ -600,6 +846,16 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			check = true;
+			break;
+		case 'u':
+			if (kerf_duration_parse(optarg, false, &until, NULL) != 0 || until <= 0) {
+				fprintf(stderr, "kerfd: --until: \"%s\" is not a positive duration\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			report = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -629,6 +885,8 @@ int main(int argc, char **argv)
 	struct daemon d;
 	memset(&d, 0, sizeof(d));
 	cache_init(&d.cache);
+	d.until_ms = until;
+	d.report = report;
 	int rc = daemon_start(&d, config);
 	if (rc == 0 && check) {
 		printf("configuration ok: %s\n", config);

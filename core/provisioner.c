@@ -1,0 +1,1312 @@
+/*
+ * provisioner.c - the provisioning controller: Karpenter's batcher, NodeClaim
+ * launch and lifecycle around one prov_run() per batch.
+ *
+ * Pods are kept as copies of what the cluster delivered.  A pod is waiting
+ * when it is pending, unbound, marked Unschedulable by the scheduler, not a
+ * DaemonSet's and not nominated to a NodeClaim still on its way.  A waiting
+ * pod that no batch has refused yet opens or extends the batch; refused pods
+ * ride along in every later batch but do not open one, so a pod that can
+ * never fit does not keep the loop busy.
+ *
+ * A NodeClaim's pods are nominated to it until it is Initialized: they do
+ * not go into another batch, and the claim's room counts as existing
+ * capacity, so a second batch fills it before it launches anything new.
+ */
+#include <config.h>
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kerf/kerf.h>
+#include <kerf/taints.h>
+#include <kerf/workload.h>
+
+#include "log.h"
+#include "provision.h"
+#include "provisioner.h"
+#include "util.h"
+
+#define COMPONENT "provisioner"
+
+#define LABEL_NODEPOOL "karpenter.sh/nodepool"
+#define LABEL_REGISTERED "karpenter.sh/registered"
+#define LABEL_INITIALIZED "karpenter.sh/initialized"
+#define LABEL_ZONE "topology.kubernetes.io/zone"
+#define LABEL_CAPACITY_TYPE "karpenter.sh/capacity-type"
+#define LABEL_HOSTNAME "kubernetes.io/hostname"
+#define TAINT_UNREGISTERED "karpenter.sh/unregistered"
+#define TAINT_NOT_READY "node.kubernetes.io/not-ready"
+
+/* ------------------------------------------------------------ string map */
+
+struct smap_ent {
+	struct smap_ent *next;
+	const char *key; /* borrowed from the value */
+	void *val;
+};
+
+struct smap {
+	size_t n_buckets, n;
+	struct smap_ent **b;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static struct smap_ent **smap_slot(const struct smap *m, const char *key)
+{
+	struct smap_ent **pp = &m->b[str_hash(key) % m->n_buckets];
+	while (*pp && strcmp((*pp)->key, key) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void smap_init(struct smap *m)
+{
+	m->n_buckets = 64;
+	m->n = 0;
+	m->b = xcalloc(m->n_buckets, sizeof(*m->b));
+}
+
+static void *smap_get(const struct smap *m, const char *key)
+{
+	struct smap_ent *e = key ? *smap_slot(m, key) : NULL;
+	return e ? e->val : NULL;
+}
+
+static void smap_grow(struct smap *m)
+{
+	size_t n = m->n_buckets * 2;
+	struct smap_ent **b = xcalloc(n, sizeof(*b));
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		struct smap_ent *e = m->b[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			size_t at = str_hash(e->key) % n;
+			e->next = b[at];
+			b[at] = e;
+		}
+	}
+	free(m->b);
+	m->b = b;
+	m->n_buckets = n;
+}
+
+/* Sets key (borrowed: it must live as long as the entry) to val. */
+static void smap_put(struct smap *m, const char *key, void *val)
+{
+	struct smap_ent **pp = smap_slot(m, key);
+	if (*pp) {
+		(*pp)->key = key;
+		(*pp)->val = val;
+		return;
+	}
+	struct smap_ent *e = xcalloc(1, sizeof(*e));
+	e->key = key;
+	e->val = val;
+	*pp = e;
+	if (++m->n > m->n_buckets)
+		smap_grow(m);
+}
+
+static void smap_del(struct smap *m, const char *key)
+{
+	struct smap_ent **pp = smap_slot(m, key), *e = *pp;
+	if (!e)
+		return;
+	*pp = e->next;
+	free(e);
+	m->n--;
+}
+
+static void smap_clear(struct smap *m)
+{
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		struct smap_ent *e = m->b[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+	}
+	free(m->b);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---------------------------------------------------------------- records */
+
+struct claim_rec;
+
+struct pod_rec {
+	char *key; /* "namespace/name" */
+	struct kerf_pod *pod;
+	size_t at; /* index in provisioner.pods */
+	struct claim_rec *nominated;
+	bool refused;	 /* the last batch it was in could not place it */
+	bool logged;	 /* its reasons have been logged and emitted */
+	bool bound_seen; /* its binding was counted */
+	size_t n_reasons;
+	struct prov_reason *reasons;
+};
+
+struct node_rec {
+	struct kerf_node *node;
+	size_t at;
+};
+
+struct pool_rec {
+	const struct kerf_nodepool *np;
+	const struct kerf_node_class *nc;
+	struct kerf_instance_type_list *types; /* NULL until the first batch asks */
+};
+
+struct claim_rec {
+	struct kerf_nodeclaim *claim;
+	size_t pool;
+	char *type_name;
+	char *zone;
+	kerf_capacity_type capacity_type;
+	kerf_price_t price;
+	struct kerf_labels labels; /* what its node will carry, for pods that select on it */
+	int64_t launched_ms, ended_ms;
+	bool registered, initialized, gone;
+	char *node_name;
+	size_t entry; /* its index in the existing capacity of the batch being built */
+};
+
+struct provisioner {
+	struct provisioner_config cfg;
+	struct smap pod_map, node_map, claim_by_pid;
+	size_t n_pods, cap_pods;
+	struct pod_rec **pods;
+	size_t n_nodes, cap_nodes;
+	struct node_rec **nodes;
+	size_t n_pools, cap_pools;
+	struct pool_rec *pools;
+	size_t n_classes, cap_classes;
+	const struct kerf_node_class **classes;
+	size_t n_claims, cap_claims;
+	struct claim_rec **claims; /* every claim launched, ended ones too */
+	uint64_t claim_seq;
+	bool batch_open;
+	int64_t batch_first_ms, batch_last_ms;
+	size_t batches;
+	size_t pods_scheduled;
+	size_t n_tts, cap_tts;
+	int64_t *tts; /* pod creation to bound, ms */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *err_text(const struct kerf_error *e, int rc)
+{
+	return e->message[0] ? e->message : kerf_strerror(rc);
+}
+
+static void labels_copy(struct kerf_labels *dst, const struct kerf_labels *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (kerf_labels_set(dst, src->items[i].key, src->items[i].value))
+			abort();
+}
+
+static void taints_copy(struct kerf_taints *dst, const struct kerf_taints *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (kerf_taints_add(dst, &src->items[i]))
+			abort();
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* What the controller needs of a Node: identity, labels, taints, resources, readiness. */
+static struct kerf_node *node_copy(const struct kerf_node *n)
+{
+	struct kerf_node *c = xcalloc(1, sizeof(*c));
+	c->meta.name = xstrdup(n->meta.name);
+	c->meta.resource_version = dup_or_null(n->meta.resource_version);
+	c->meta.creation_ms = n->meta.creation_ms;
+	labels_copy(&c->meta.labels, &n->meta.labels);
+	c->provider_id = dup_or_null(n->provider_id);
+	taints_copy(&c->taints, &n->taints);
+	c->capacity = n->capacity;
+	c->allocatable = n->allocatable;
+	c->ready = n->ready;
+	c->unschedulable = n->unschedulable;
+	return c;
+}
+
+static bool has_taint_key(const struct kerf_taints *t, const char *key)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->items[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+static void reasons_free(size_t n, struct prov_reason *r)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].nodepool);
+		free(r[i].text);
+	}
+	free(r);
+}
+
+static bool pod_waiting(const struct pod_rec *r)
+{
+	const struct kerf_pod *p = r->pod;
+	return p->phase == KERF_POD_PENDING && !p->node_name && p->unschedulable &&
+	       !p->daemonset && !p->meta.deletion_ms && !r->nominated;
+}
+
+static void batch_touch(struct provisioner *p, int64_t now)
+{
+	if (!p->batch_open) {
+		p->batch_open = true;
+		p->batch_first_ms = now;
+	}
+	p->batch_last_ms = now;
+}
+
+/* Pods nominated to c go back to the batcher: c is ready for them, or gone. */
+static void release_pods(struct provisioner *p, const struct claim_rec *c, int64_t now)
+{
+	for (size_t i = 0; i < p->n_pods; i++) {
+		struct pod_rec *r = p->pods[i];
+		if (r->nominated != c)
+			continue;
+		r->nominated = NULL;
+		r->refused = false;
+		if (pod_waiting(r))
+			batch_touch(p, now);
+	}
+}
+
+static struct claim_rec *claim_of_node(const struct provisioner *p, const struct kerf_node *n)
+{
+	struct claim_rec *c = n->provider_id ? smap_get(&p->claim_by_pid, n->provider_id) : NULL;
+	return c && !c->gone ? c : NULL;
+}
+
+/* -------------------------------------------------------------- lifetime */
+
+struct provisioner *provisioner_new(const struct provisioner_config *cfg)
+{
+	struct provisioner *p = xcalloc(1, sizeof(*p));
+	p->cfg = *cfg;
+	smap_init(&p->pod_map);
+	smap_init(&p->node_map);
+	smap_init(&p->claim_by_pid);
+	return p;
+}
+
+static void pod_rec_free(struct pod_rec *r)
+{
+	kerf_pod_free(r->pod);
+	reasons_free(r->n_reasons, r->reasons);
+	free(r->key);
+	free(r);
+}
+
+void provisioner_free(struct provisioner *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_pods; i++)
+		pod_rec_free(p->pods[i]);
+	free(p->pods);
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		kerf_node_free(p->nodes[i]->node);
+		free(p->nodes[i]);
+	}
+	free(p->nodes);
+	for (size_t i = 0; i < p->n_pools; i++)
+		kerf_instance_type_list_free(p->pools[i].types);
+	free(p->pools);
+	free(p->classes);
+	for (size_t i = 0; i < p->n_claims; i++) {
+		struct claim_rec *c = p->claims[i];
+		kerf_nodeclaim_free(c->claim);
+		kerf_labels_clear(&c->labels);
+		free(c->type_name);
+		free(c->zone);
+		free(c->node_name);
+		free(c);
+	}
+	free(p->claims);
+	free(p->tts);
+	smap_clear(&p->pod_map);
+	smap_clear(&p->node_map);
+	smap_clear(&p->claim_by_pid);
+	free(p);
+}
+
+void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_class *nc)
+{
+	xgrow(p->classes, p->cap_classes, p->n_classes + 1);
+	p->classes[p->n_classes++] = nc;
+	for (size_t i = 0; i < p->n_pools; i++) {
+		const struct kerf_node_class_ref *ref = &p->pools[i].np->node_class_ref;
+		if (!p->pools[i].nc && ref->name && strcmp(ref->name, nc->meta.name) == 0)
+			p->pools[i].nc = nc;
+	}
+}
+
+void provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *np)
+{
+	xgrow(p->pools, p->cap_pools, p->n_pools + 1);
+	struct pool_rec *pr = &p->pools[p->n_pools++];
+	memset(pr, 0, sizeof(*pr));
+	pr->np = np;
+	for (size_t i = 0; i < p->n_classes; i++)
+		if (np->node_class_ref.name &&
+		    strcmp(np->node_class_ref.name, p->classes[i]->meta.name) == 0)
+			pr->nc = p->classes[i];
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void pod_event(struct provisioner *p, kerf_event_type type, const struct kerf_pod *pod,
+		      int64_t now)
+{
+	struct strbuf key;
+	sb_init(&key);
+	sb_printf(&key, "%s/%s", pod->meta.namespace_ ? pod->meta.namespace_ : "default",
+		  pod->meta.name);
+	struct pod_rec *r = smap_get(&p->pod_map, key.buf);
+	if (type == KERF_EVENT_DELETED) {
+		sb_free(&key);
+		if (!r)
+			return;
+		smap_del(&p->pod_map, r->key);
+		p->pods[r->at] = p->pods[--p->n_pods];
+		p->pods[r->at]->at = r->at;
+		pod_rec_free(r);
+		return;
+	}
+	if (!r) {
+		r = xcalloc(1, sizeof(*r));
+		r->key = sb_detach(&key);
+		r->at = p->n_pods;
+		xgrow(p->pods, p->cap_pods, p->n_pods + 1);
+		p->pods[p->n_pods++] = r;
+		smap_put(&p->pod_map, r->key, r);
+	} else {
+		sb_free(&key);
+		kerf_pod_free(r->pod);
+	}
+	r->pod = kerf_pod_copy(pod);
+	if (!r->pod)
+		abort();
+	if (pod->node_name) {
+		r->nominated = NULL;
+		r->refused = false;
+		if (!r->bound_seen && !pod->daemonset) {
+			r->bound_seen = true;
+			p->pods_scheduled++;
+			if (pod->meta.creation_ms > 0 && now >= pod->meta.creation_ms) {
+				xgrow(p->tts, p->cap_tts, p->n_tts + 1);
+				p->tts[p->n_tts++] = now - pod->meta.creation_ms;
+			}
+		}
+	}
+	if (pod_waiting(r) && !r->refused)
+		batch_touch(p, now);
+}
+
+static void node_event(struct provisioner *p, kerf_event_type type, const struct kerf_node *node,
+		       int64_t now)
+{
+	struct node_rec *r = smap_get(&p->node_map, node->meta.name);
+	struct claim_rec *c = claim_of_node(p, node);
+	if (type == KERF_EVENT_DELETED) {
+		if (!r)
+			return;
+		if (c && c->registered) {
+			/* Its instance went away under it: the claim ends with it. */
+			c->gone = true;
+			c->ended_ms = now;
+			release_pods(p, c, now);
+		}
+		smap_del(&p->node_map, r->node->meta.name);
+		p->nodes[r->at] = p->nodes[--p->n_nodes];
+		p->nodes[r->at]->at = r->at;
+		kerf_node_free(r->node);
+		free(r);
+		return;
+	}
+	if (!r) {
+		r = xcalloc(1, sizeof(*r));
+		r->at = p->n_nodes;
+		xgrow(p->nodes, p->cap_nodes, p->n_nodes + 1);
+		p->nodes[p->n_nodes++] = r;
+	} else {
+		smap_del(&p->node_map, r->node->meta.name);
+		kerf_node_free(r->node);
+	}
+	r->node = node_copy(node);
+	smap_put(&p->node_map, r->node->meta.name, r);
+	if (c && !c->node_name)
+		c->node_name = xstrdup(node->meta.name);
+}
+
+void provisioner_on_object(struct provisioner *p, kerf_event_type type, kerf_object_kind kind,
+			   const void *object, int64_t now_ms)
+{
+	if (type == KERF_EVENT_SYNCED || !object)
+		return;
+	if (kind == KERF_OBJ_POD)
+		pod_event(p, type, object, now_ms);
+	else if (kind == KERF_OBJ_NODE)
+		node_event(p, type, object, now_ms);
+	/* NodeClaims are this controller's own; NodePools and classes come from manifests. */
+}
+
+/* ----------------------------------------------------------------- batch */
+
+struct entry_pods {
+	size_t n, cap;
+	const struct kerf_pod **pods;
+};
+
+struct batch {
+	size_t n_pods, cap_pods;
+	struct pod_rec **recs;
+	const struct kerf_pod **pods;
+	size_t n_existing, cap_existing;
+	struct prov_existing *existing;
+	struct entry_pods *entry_pods;
+	struct claim_rec **entry_claim; /* NULL: a node kerf does not own */
+	struct kerf_resources *entry_capacity;
+	size_t n_ds, cap_ds;
+	struct kerf_pod **ds;
+	struct prov_pool *pools;
+};
+
+static void batch_free(struct batch *b)
+{
+	free(b->recs);
+	free(b->pods);
+	for (size_t i = 0; i < b->n_existing; i++)
+		free(b->entry_pods[i].pods);
+	free(b->existing);
+	free(b->entry_pods);
+	free(b->entry_claim);
+	free(b->entry_capacity);
+	for (size_t i = 0; i < b->n_ds; i++)
+		kerf_pod_free(b->ds[i]);
+	free(b->ds);
+	free(b->pools);
+}
+
+static size_t add_entry(struct batch *b)
+{
+	size_t cap = b->cap_existing;
+	xgrow(b->existing, b->cap_existing, b->n_existing + 1);
+	if (cap != b->cap_existing) {
+		b->entry_pods = xrealloc(b->entry_pods, b->cap_existing * sizeof(*b->entry_pods));
+		b->entry_claim = xrealloc(b->entry_claim, b->cap_existing * sizeof(*b->entry_claim));
+		b->entry_capacity =
+		    xrealloc(b->entry_capacity, b->cap_existing * sizeof(*b->entry_capacity));
+	}
+	size_t i = b->n_existing++;
+	memset(&b->existing[i], 0, sizeof(b->existing[i]));
+	memset(&b->entry_pods[i], 0, sizeof(b->entry_pods[i]));
+	b->entry_claim[i] = NULL;
+	return i;
+}
+
+static const struct kerf_instance_type *find_type(const struct kerf_instance_type_list *l,
+						  const char *name)
+{
+	for (size_t i = 0; l && name && i < l->n; i++)
+		if (strcmp(l->items[i].name, name) == 0)
+			return &l->items[i];
+	return NULL;
+}
+
+/* Nodes and NodeClaims still launching, with the pods bound or nominated to each. */
+static void build_existing(struct provisioner *p, struct batch *b, struct smap *by_node)
+{
+	for (size_t i = 0; i < p->n_claims; i++) {
+		struct claim_rec *c = p->claims[i];
+		if (c->gone)
+			continue;
+		const struct node_rec *nr = smap_get(&p->node_map, c->node_name);
+		size_t e = add_entry(b);
+		struct prov_existing *x = &b->existing[e];
+		const struct kerf_instance_type *t = find_type(p->pools[c->pool].types, c->type_name);
+		c->entry = e;
+		b->entry_claim[e] = c;
+		x->nodepool = p->pools[c->pool].np->meta.name;
+		x->instance_type = c->type_name;
+		x->zone = c->zone;
+		x->capacity_type = c->capacity_type;
+		x->capacity = t ? t->capacity : c->claim->capacity;
+		if (nr) {
+			x->name = nr->node->meta.name;
+			x->labels = &nr->node->meta.labels;
+			/* Karpenter ignores startup and lifecycle taints when it counts on a node. */
+			x->taints = &c->claim->taints;
+			x->allocatable = nr->node->allocatable;
+			x->unschedulable = nr->node->unschedulable;
+			smap_put(by_node, nr->node->meta.name, (void *)(uintptr_t)(e + 1));
+		} else {
+			x->name = c->claim->meta.name;
+			x->labels = &c->labels;
+			x->taints = &c->claim->taints;
+			x->allocatable = t ? t->allocatable : c->claim->allocatable;
+		}
+	}
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		const struct kerf_node *n = p->nodes[i]->node;
+		if (claim_of_node(p, n))
+			continue;
+		size_t e = add_entry(b);
+		struct prov_existing *x = &b->existing[e];
+		x->name = n->meta.name;
+		x->nodepool = kerf_labels_get(&n->meta.labels, LABEL_NODEPOOL);
+		x->instance_type = kerf_labels_get(&n->meta.labels, "node.kubernetes.io/instance-type");
+		x->zone = kerf_labels_get(&n->meta.labels, LABEL_ZONE);
+		x->labels = &n->meta.labels;
+		x->taints = &n->taints;
+		x->capacity = n->capacity;
+		x->allocatable = n->allocatable;
+		x->unschedulable = n->unschedulable || !n->ready;
+		smap_put(by_node, n->meta.name, (void *)(uintptr_t)(e + 1));
+	}
+	for (size_t i = 0; i < p->n_pods; i++) {
+		const struct pod_rec *r = p->pods[i];
+		size_t e;
+		if (r->pod->node_name) {
+			uintptr_t v = (uintptr_t)smap_get(by_node, r->pod->node_name);
+			if (!v || r->pod->phase == KERF_POD_SUCCEEDED ||
+			    r->pod->phase == KERF_POD_FAILED)
+				continue;
+			e = v - 1;
+		} else if (r->nominated) {
+			e = r->nominated->entry;
+		} else {
+			continue;
+		}
+		struct entry_pods *ep = &b->entry_pods[e];
+		xgrow(ep->pods, ep->cap, ep->n + 1);
+		ep->pods[ep->n++] = r->pod;
+	}
+	for (size_t e = 0; e < b->n_existing; e++) {
+		b->existing[e].n_pods = b->entry_pods[e].n;
+		b->existing[e].pods = b->entry_pods[e].pods;
+	}
+}
+
+/*
+ * One pod per DaemonSet, without the hostname term the DaemonSet controller
+ * pins each copy to its node with, so it stands for the DaemonSet on a new
+ * node.
+ */
+static void build_daemonsets(struct provisioner *p, struct batch *b)
+{
+	struct smap seen;
+	smap_init(&seen);
+	for (size_t i = 0; i < p->n_pods; i++) {
+		const struct kerf_pod *pod = p->pods[i]->pod;
+		if (!pod->daemonset || !pod->meta.owner_name || smap_get(&seen, pod->meta.owner_name))
+			continue;
+		smap_put(&seen, pod->meta.owner_name, (void *)pod);
+		struct kerf_pod *t = kerf_pod_copy(pod);
+		if (!t)
+			abort();
+		free(t->node_name);
+		t->node_name = NULL;
+		bool any = false;
+		for (size_t k = 0; k < t->n_required_terms; k++) {
+			struct kerf_requirements *rq = &t->required_terms[k];
+			size_t w = 0;
+			for (size_t j = 0; j < rq->n; j++) {
+				if (strcmp(rq->items[j].key, LABEL_HOSTNAME) == 0) {
+					struct kerf_requirements one = {1, &rq->items[j]};
+					kerf_requirements_clear(&one);
+					continue;
+				}
+				rq->items[w++] = rq->items[j];
+			}
+			rq->n = w;
+			any |= w > 0;
+		}
+		if (!any) {
+			for (size_t k = 0; k < t->n_required_terms; k++)
+				kerf_requirements_clear(&t->required_terms[k]);
+			free(t->required_terms);
+			t->required_terms = NULL;
+			t->n_required_terms = 0;
+		}
+		xgrow(b->ds, b->cap_ds, b->n_ds + 1);
+		b->ds[b->n_ds++] = t;
+	}
+	smap_clear(&seen);
+}
+
+static int pool_types(struct provisioner *p, struct pool_rec *pr, struct kerf_error *err)
+{
+	if (pr->types)
+		return 0;
+	int rc = p->cfg.provider->get_instance_types(p->cfg.provider_inst, pr->nc, &pr->types, err);
+	if (rc)
+		return rc;
+	if (!pr->types)
+		return kerf_error_set(err, KERF_E_INTERNAL, "provider returned no instance types");
+	return 0;
+}
+
+/* What the claim's node will be labelled with, known before it exists. */
+static void launching_labels(struct claim_rec *c, const struct kerf_instance_type *t)
+{
+	labels_copy(&c->labels, &c->claim->meta.labels);
+	for (size_t i = 0; t && i < t->requirements.n; i++) {
+		const struct kerf_requirement *rq = &t->requirements.items[i];
+		if (rq->op == KERF_OP_IN && rq->n_values == 1 &&
+		    kerf_labels_set(&c->labels, rq->key, rq->values[0]))
+			abort();
+	}
+	if (kerf_labels_set(&c->labels, LABEL_ZONE, c->zone) ||
+	    kerf_labels_set(&c->labels, LABEL_CAPACITY_TYPE,
+			    kerf_capacity_type_name(c->capacity_type)) ||
+	    kerf_labels_set(&c->labels, LABEL_HOSTNAME, c->claim->meta.name))
+		abort();
+}
+
+/*
+ * An offering the provider found without capacity is left out of later
+ * batches, as Karpenter's unavailable-offerings cache does, so the retry
+ * picks another.
+ */
+static void mark_unavailable(struct pool_rec *pr, const struct prov_claim *pc)
+{
+	for (size_t i = 0; i < pc->n_options; i++) {
+		struct kerf_instance_type *t = (struct kerf_instance_type *)pc->options[i];
+		for (size_t o = 0; o < t->n_offerings; o++)
+			if (t->offerings[o].capacity_type == pc->capacity_type && pc->zone &&
+			    strcmp(t->offerings[o].zone, pc->zone) == 0)
+				t->offerings[o].available = false;
+	}
+}
+
+static void nominate(struct batch *b, const size_t *pods, size_t n, struct claim_rec *c)
+{
+	for (size_t i = 0; i < n; i++) {
+		b->recs[pods[i]]->nominated = c;
+		b->recs[pods[i]]->refused = false;
+	}
+}
+
+static kerf_price_t offering_price(const struct kerf_instance_type *t, const char *zone,
+				   kerf_capacity_type ct, kerf_price_t fallback)
+{
+	for (size_t o = 0; t && o < t->n_offerings; o++)
+		if (t->offerings[o].capacity_type == ct && zone && t->offerings[o].zone &&
+		    strcmp(t->offerings[o].zone, zone) == 0)
+			return t->offerings[o].price;
+	return fallback;
+}
+
+static void launch(struct provisioner *p, struct batch *b, struct prov_claim *pc, int64_t now)
+{
+	struct pool_rec *pr = &p->pools[pc->pool];
+	struct kerf_nodeclaim *claim = pc->claim;
+	struct kerf_instance *inst = NULL;
+	struct kerf_error err;
+	struct strbuf name;
+	int rc;
+
+	/* Names stay unique across batches (each batch numbers its claims from 1). */
+	sb_init(&name);
+	sb_printf(&name, "%s-%" PRIu64, pr->np->meta.name, ++p->claim_seq);
+	free(claim->meta.name);
+	claim->meta.name = sb_detach(&name);
+
+	kerf_error_clear(&err);
+	rc = p->cfg.cluster->create_nodeclaim(p->cfg.cluster_inst, claim, &err);
+	if (rc) {
+		log_warn(COMPONENT, "NodeClaim %s: create failed: %s", claim->meta.name,
+			 err_text(&err, rc));
+		return;
+	}
+	kerf_error_clear(&err);
+	rc = p->cfg.provider->create(p->cfg.provider_inst, claim, pr->nc, &inst, &err);
+	if (rc || !inst) {
+		struct kerf_error derr;
+		kerf_error_clear(&derr);
+		log_warn(COMPONENT, "NodeClaim %s: launch failed: %s", claim->meta.name,
+			 rc ? err_text(&err, rc) : "no instance");
+		p->cfg.cluster->delete_nodeclaim(p->cfg.cluster_inst, claim->meta.name, &derr);
+		if (rc == KERF_E_CAPACITY) {
+			mark_unavailable(pr, pc);
+			/* Its pods wait for the next batch, which picks other offerings. */
+			for (size_t i = 0; i < pc->n_pods; i++)
+				b->recs[pc->pods[i]]->refused = false;
+			batch_touch(p, now);
+		}
+		kerf_instance_free(inst);
+		return;
+	}
+
+	struct claim_rec *c = xcalloc(1, sizeof(*c));
+	pc->claim = NULL; /* the record owns it now */
+	c->claim = claim;
+	c->pool = pc->pool;
+	c->type_name = xstrdup(inst->instance_type ? inst->instance_type : pc->type->name);
+	c->zone = xstrdup(inst->zone ? inst->zone : pc->zone);
+	c->capacity_type = inst->capacity_type;
+	const struct kerf_instance_type *t = find_type(pr->types, c->type_name);
+	c->price = offering_price(t, c->zone, c->capacity_type, pc->price);
+	c->launched_ms = now;
+	claim->state = KERF_CLAIM_LAUNCHED;
+	claim->provider_id = dup_or_null(inst->provider_id);
+	claim->image_id = dup_or_null(inst->image_id);
+	claim->launched_ms = now;
+	if (t) {
+		claim->capacity = t->capacity;
+		claim->allocatable = t->allocatable;
+	}
+	launching_labels(c, t);
+	xgrow(p->claims, p->cap_claims, p->n_claims + 1);
+	p->claims[p->n_claims++] = c;
+	if (claim->provider_id)
+		smap_put(&p->claim_by_pid, claim->provider_id, c);
+	kerf_instance_free(inst);
+
+	kerf_error_clear(&err);
+	rc = p->cfg.cluster->update_nodeclaim(p->cfg.cluster_inst, claim, &err);
+	if (rc)
+		log_warn(COMPONENT, "NodeClaim %s: status update failed: %s", claim->meta.name,
+			 err_text(&err, rc));
+	log_info(COMPONENT, "launched NodeClaim %s: %s %s %s $%.4f/h, %zu pod%s",
+		 claim->meta.name, c->type_name, c->zone, kerf_capacity_type_name(c->capacity_type),
+		 (double)c->price / 1e6, pc->n_pods, pc->n_pods == 1 ? "" : "s");
+	nominate(b, pc->pods, pc->n_pods, c);
+}
+
+static void refuse(struct provisioner *p, struct pod_rec *r, const struct prov_unschedulable *u)
+{
+	r->refused = true;
+	reasons_free(r->n_reasons, r->reasons);
+	r->n_reasons = u->n_reasons;
+	r->reasons = xcalloc(u->n_reasons + 1, sizeof(*r->reasons));
+	for (size_t k = 0; k < u->n_reasons; k++) {
+		r->reasons[k].nodepool = dup_or_null(u->reasons[k].nodepool);
+		r->reasons[k].text = xstrdup(u->reasons[k].text);
+	}
+	if (r->logged)
+		return;
+	r->logged = true;
+	struct strbuf msg;
+	sb_init(&msg);
+	for (size_t k = 0; k < u->n_reasons; k++) {
+		const struct prov_reason *why = &u->reasons[k];
+		log_info(COMPONENT, "pod %s cannot be provisioned for: %s: %s", r->key,
+			 why->nodepool ? why->nodepool : "(no NodePool)", why->text);
+		sb_printf(&msg, "%s%s: %s", k ? "; " : "",
+			  why->nodepool ? why->nodepool : "(no NodePool)", why->text);
+	}
+	if (p->cfg.cluster_events && p->cfg.cluster->emit_event) {
+		struct kerf_event ev = {KERF_OBJ_POD,
+					r->pod->meta.namespace_,
+					r->pod->meta.name,
+					r->pod->meta.uid,
+					"Warning",
+					"FailedScheduling",
+					msg.len ? msg.buf : "no NodePool can launch a node for it"};
+		struct kerf_error err;
+		kerf_error_clear(&err);
+		int rc = p->cfg.cluster->emit_event(p->cfg.cluster_inst, &ev, &err);
+		if (rc)
+			log_debug(COMPONENT, "event for pod %s: %s", r->key, err_text(&err, rc));
+	}
+	sb_free(&msg);
+}
+
+static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
+{
+	struct batch b;
+	struct smap by_node;
+	struct prov_result *res = NULL;
+	int rc = 0;
+
+	memset(&b, 0, sizeof(b));
+	p->batch_open = false;
+	for (size_t i = 0; i < p->n_pods; i++) {
+		struct pod_rec *r = p->pods[i];
+		if (!pod_waiting(r))
+			continue;
+		xgrow(b.recs, b.cap_pods, b.n_pods + 1);
+		b.recs[b.n_pods++] = r;
+	}
+	if (b.n_pods == 0) {
+		batch_free(&b);
+		return 0;
+	}
+	b.pods = xcalloc(b.n_pods, sizeof(*b.pods));
+	for (size_t i = 0; i < b.n_pods; i++)
+		b.pods[i] = b.recs[i]->pod;
+	b.pools = xcalloc(p->n_pools + 1, sizeof(*b.pools));
+	for (size_t i = 0; i < p->n_pools; i++) {
+		if ((rc = pool_types(p, &p->pools[i], err)) != 0) {
+			batch_free(&b);
+			return rc;
+		}
+		b.pools[i] = (struct prov_pool){p->pools[i].np, p->pools[i].types};
+	}
+	smap_init(&by_node);
+	build_existing(p, &b, &by_node);
+	build_daemonsets(p, &b);
+
+	struct prov_input in;
+	memset(&in, 0, sizeof(in));
+	in.n_pods = b.n_pods;
+	in.pods = b.pods;
+	in.n_pools = p->n_pools;
+	in.pools = b.pools;
+	in.n_existing = b.n_existing;
+	in.existing = b.existing;
+	in.n_daemonsets = b.n_ds;
+	in.daemonsets = (const struct kerf_pod *const *)b.ds;
+	in.packer = p->cfg.packer;
+	in.packer_inst = p->cfg.packer_inst;
+	p->batches++;
+	rc = prov_run(&in, &res, err);
+	if (rc == 0) {
+		log_info(COMPONENT,
+			 "batch %zu: %zu pod%s, %zu new NodeClaim%s, %zu on existing capacity, "
+			 "%zu unschedulable",
+			 p->batches, b.n_pods, b.n_pods == 1 ? "" : "s", res->n_claims,
+			 res->n_claims == 1 ? "" : "s", res->n_reused, res->n_unschedulable);
+		for (size_t i = 0; i < res->n_reused; i++) {
+			const struct prov_reuse *u = &res->reused[i];
+			struct claim_rec *c = b.entry_claim[u->existing];
+			if (c && !c->initialized) {
+				nominate(&b, u->pods, u->n_pods, c);
+			} else {
+				/* Room on a ready node the scheduler did not use: nothing to launch. */
+				for (size_t k = 0; k < u->n_pods; k++)
+					b.recs[u->pods[k]]->refused = true;
+			}
+		}
+		for (size_t i = 0; i < res->n_unschedulable; i++)
+			refuse(p, b.recs[res->unschedulable[i].pod], &res->unschedulable[i]);
+		for (size_t i = 0; i < res->n_claims; i++)
+			launch(p, &b, &res->claims[i], now);
+	}
+	prov_result_free(res);
+	smap_clear(&by_node);
+	batch_free(&b);
+	return rc;
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+static void claim_update(struct provisioner *p, struct claim_rec *c)
+{
+	struct kerf_error err;
+	kerf_error_clear(&err);
+	int rc = p->cfg.cluster->update_nodeclaim(p->cfg.cluster_inst, c->claim, &err);
+	if (rc)
+		log_warn(COMPONENT, "NodeClaim %s: status update failed: %s", c->claim->meta.name,
+			 err_text(&err, rc));
+}
+
+/* Karpenter's registration: the node takes the claim's labels and taints, and loses unregistered. */
+static void do_register(struct provisioner *p, struct claim_rec *c, const struct kerf_node *n,
+			int64_t now)
+{
+	struct kerf_node u;
+	struct kerf_error err;
+	memset(&u, 0, sizeof(u));
+	u.meta.name = n->meta.name;
+	u.meta.resource_version = n->meta.resource_version;
+	labels_copy(&u.meta.labels, &n->meta.labels);
+	labels_copy(&u.meta.labels, &c->claim->meta.labels);
+	if (kerf_labels_set(&u.meta.labels, LABEL_REGISTERED, "true"))
+		abort();
+	for (size_t i = 0; i < n->taints.n; i++)
+		if (strcmp(n->taints.items[i].key, TAINT_UNREGISTERED) != 0 &&
+		    kerf_taints_add(&u.taints, &n->taints.items[i]))
+			abort();
+	taints_copy(&u.taints, &c->claim->taints);
+	u.unschedulable = n->unschedulable;
+	kerf_error_clear(&err);
+	int rc = p->cfg.cluster->update_node(p->cfg.cluster_inst, &u, &err);
+	kerf_labels_clear(&u.meta.labels);
+	kerf_taints_clear(&u.taints);
+	if (rc) {
+		log_warn(COMPONENT, "node %s: registration update failed: %s", n->meta.name,
+			 err_text(&err, rc));
+		return;
+	}
+	c->registered = true;
+	c->claim->state = KERF_CLAIM_REGISTERED;
+	c->claim->registered_ms = now;
+	free(c->claim->node_name);
+	c->claim->node_name = xstrdup(n->meta.name);
+	claim_update(p, c);
+	log_info(COMPONENT, "NodeClaim %s registered as node %s", c->claim->meta.name,
+		 n->meta.name);
+}
+
+static bool initialized(const struct claim_rec *c, const struct kerf_node *n)
+{
+	if (!n->ready || has_taint_key(&n->taints, TAINT_UNREGISTERED) ||
+	    has_taint_key(&n->taints, TAINT_NOT_READY))
+		return false;
+	for (size_t i = 0; i < c->claim->startup_taints.n; i++)
+		if (has_taint_key(&n->taints, c->claim->startup_taints.items[i].key))
+			return false;
+	return true;
+}
+
+static void expire(struct provisioner *p, struct claim_rec *c, int64_t now)
+{
+	struct kerf_error err;
+	log_warn(COMPONENT, "NodeClaim %s did not register within %d minutes: deleting it",
+		 c->claim->meta.name, PROVISIONER_REGISTRATION_TTL_MS / 60000);
+	kerf_error_clear(&err);
+	int rc = p->cfg.provider->delete(p->cfg.provider_inst, c->claim->provider_id, &err);
+	if (rc && rc != KERF_E_NOTFOUND)
+		log_warn(COMPONENT, "NodeClaim %s: terminate failed: %s", c->claim->meta.name,
+			 err_text(&err, rc));
+	kerf_error_clear(&err);
+	rc = p->cfg.cluster->delete_nodeclaim(p->cfg.cluster_inst, c->claim->meta.name, &err);
+	if (rc && rc != KERF_E_NOTFOUND)
+		log_warn(COMPONENT, "NodeClaim %s: delete failed: %s", c->claim->meta.name,
+			 err_text(&err, rc));
+	c->gone = true;
+	c->ended_ms = now;
+	release_pods(p, c, now);
+}
+
+static void lifecycle(struct provisioner *p, int64_t now)
+{
+	for (size_t i = 0; i < p->n_claims; i++) {
+		struct claim_rec *c = p->claims[i];
+		if (c->gone || c->initialized)
+			continue;
+		const struct node_rec *nr = smap_get(&p->node_map, c->node_name);
+		if (!c->registered && nr)
+			do_register(p, c, nr->node, now);
+		else if (!c->registered && now - c->launched_ms >= PROVISIONER_REGISTRATION_TTL_MS)
+			expire(p, c, now);
+		else if (c->registered && nr && initialized(c, nr->node)) {
+			c->initialized = true;
+			c->claim->state = KERF_CLAIM_INITIALIZED;
+			c->claim->initialized_ms = now;
+			claim_update(p, c);
+			log_info(COMPONENT, "NodeClaim %s initialized", c->claim->meta.name);
+			release_pods(p, c, now);
+		}
+	}
+}
+
+int provisioner_reconcile(struct provisioner *p, int64_t now_ms, struct kerf_error *err)
+{
+	lifecycle(p, now_ms);
+	if (p->batch_open && (now_ms - p->batch_last_ms >= p->cfg.batch_idle_ms ||
+			      now_ms - p->batch_first_ms >= p->cfg.batch_max_ms))
+		return run_batch(p, now_ms, err);
+	return 0;
+}
+
+bool provisioner_settled(const struct provisioner *p)
+{
+	if (p->batch_open)
+		return false;
+	for (size_t i = 0; i < p->n_claims; i++)
+		if (!p->claims[i]->gone && !p->claims[i]->initialized)
+			return false;
+	for (size_t i = 0; i < p->n_pods; i++) {
+		const struct pod_rec *r = p->pods[i];
+		if (!r->pod->daemonset && !r->pod->node_name && r->pod->phase == KERF_POD_PENDING &&
+		    !r->refused)
+			return false;
+	}
+	return true;
+}
+
+int64_t provisioner_next_ms(const struct provisioner *p)
+{
+	int64_t next = INT64_MAX;
+	if (p->batch_open) {
+		int64_t a = p->batch_last_ms + p->cfg.batch_idle_ms;
+		int64_t b = p->batch_first_ms + p->cfg.batch_max_ms;
+		next = a < b ? a : b;
+	}
+	for (size_t i = 0; i < p->n_claims; i++) {
+		const struct claim_rec *c = p->claims[i];
+		if (!c->gone && !c->registered &&
+		    c->launched_ms + PROVISIONER_REGISTRATION_TTL_MS < next)
+			next = c->launched_ms + PROVISIONER_REGISTRATION_TTL_MS;
+	}
+	return next;
+}
+
+static size_t pods_pending(const struct provisioner *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_pods; i++) {
+		const struct kerf_pod *pod = p->pods[i]->pod;
+		n += !pod->daemonset && !pod->node_name && pod->phase == KERF_POD_PENDING;
+	}
+	return n;
+}
+
+void provisioner_status(const struct provisioner *p, struct provisioner_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->pods_pending = pods_pending(p);
+	out->nodes = p->n_nodes;
+	for (size_t i = 0; i < p->n_claims; i++) {
+		const struct claim_rec *c = p->claims[i];
+		if (c->gone)
+			continue;
+		out->price_per_hour += c->price;
+		out->claims_launching += !c->initialized;
+	}
+}
+
+/* ---------------------------------------------------------------- report */
+
+struct type_count {
+	const char *type;
+	kerf_capacity_type ct;
+	size_t n;
+};
+
+struct figures {
+	size_t scheduled, pending, launched, nodes;
+	size_t n_types;
+	struct type_count *types;
+	kerf_price_t price_per_hour;
+	double total_cost;
+	double cpu_util, mem_util;
+	int64_t p50, p90, p99;
+	double seconds;
+};
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_type(const void *a, const void *b)
+{
+	const struct type_count *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	int c = strcmp(x->type, y->type);
+	return c ? c : (int)x->ct - (int)y->ct;
+}
+
+/* Nearest-rank percentile of sorted samples. */
+static int64_t percentile(const int64_t *v, size_t n, unsigned pct)
+{
+	if (n == 0)
+		return 0;
+	size_t rank = (n * pct + 99) / 100;
+	return v[rank ? rank - 1 : 0];
+}
+
+static void figures(const struct provisioner *p, int64_t start, int64_t now, struct figures *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->scheduled = p->pods_scheduled;
+	f->pending = pods_pending(p);
+	f->nodes = p->n_nodes;
+	f->seconds = (double)(now - start) / 1000.0;
+	f->types = xcalloc(p->n_claims + 1, sizeof(*f->types));
+	for (size_t i = 0; i < p->n_claims; i++) {
+		const struct claim_rec *c = p->claims[i];
+		int64_t end = c->gone ? c->ended_ms : now;
+		f->launched++;
+		f->total_cost += (double)c->price / 1e6 * (double)(end - c->launched_ms) / 3600000.0;
+		if (!c->gone)
+			f->price_per_hour += c->price;
+		size_t k = 0;
+		while (k < f->n_types &&
+		       (strcmp(f->types[k].type, c->type_name) != 0 || f->types[k].ct != c->capacity_type))
+			k++;
+		if (k == f->n_types)
+			f->types[f->n_types++] = (struct type_count){c->type_name, c->capacity_type, 0};
+		f->types[k].n++;
+	}
+	qsort(f->types, f->n_types, sizeof(*f->types), cmp_type);
+
+	double cpu_req = 0, cpu_alloc = 0, mem_req = 0, mem_alloc = 0;
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		cpu_alloc += (double)p->nodes[i]->node->allocatable.cpu_millis;
+		mem_alloc += (double)p->nodes[i]->node->allocatable.memory_bytes;
+	}
+	for (size_t i = 0; i < p->n_pods; i++) {
+		const struct kerf_pod *pod = p->pods[i]->pod;
+		if (!pod->node_name || !smap_get(&p->node_map, pod->node_name) ||
+		    pod->phase == KERF_POD_SUCCEEDED || pod->phase == KERF_POD_FAILED)
+			continue;
+		cpu_req += (double)pod->requests.cpu_millis;
+		mem_req += (double)pod->requests.memory_bytes;
+	}
+	f->cpu_util = cpu_alloc > 0 ? cpu_req / cpu_alloc : 0;
+	f->mem_util = mem_alloc > 0 ? mem_req / mem_alloc : 0;
+
+	int64_t *s = xcalloc(p->n_tts + 1, sizeof(*s));
+	memcpy(s, p->tts, p->n_tts * sizeof(*s));
+	qsort(s, p->n_tts, sizeof(*s), cmp_i64);
+	f->p50 = percentile(s, p->n_tts, 50);
+	f->p90 = percentile(s, p->n_tts, 90);
+	f->p99 = percentile(s, p->n_tts, 99);
+	free(s);
+}
+
+/* Pending pods grouped by their reasons, so a thousand identical pods read as one line. */
+struct reason_group {
+	char *text;
+	size_t n;
+	const char *example;
+};
+
+static void pending_groups(const struct provisioner *p, size_t *n_out, struct reason_group **out)
+{
+	size_t n = 0, cap = 0;
+	struct reason_group *g = NULL;
+	for (size_t i = 0; i < p->n_pods; i++) {
+		const struct pod_rec *r = p->pods[i];
+		if (r->pod->daemonset || r->pod->node_name || r->pod->phase != KERF_POD_PENDING)
+			continue;
+		struct strbuf sb;
+		sb_init(&sb);
+		for (size_t k = 0; k < r->n_reasons; k++)
+			sb_printf(&sb, "%s%s: %s", k ? "; " : "",
+				  r->reasons[k].nodepool ? r->reasons[k].nodepool : "(no NodePool)",
+				  r->reasons[k].text);
+		if (!r->n_reasons)
+			sb_puts(&sb, r->nominated ? "waiting for its NodeClaim" : "not yet batched");
+		size_t k = 0;
+		while (k < n && strcmp(g[k].text, sb.buf) != 0)
+			k++;
+		if (k == n) {
+			xgrow(g, cap, n + 1);
+			g[n++] = (struct reason_group){sb_detach(&sb), 0, r->key};
+		} else {
+			sb_free(&sb);
+		}
+		g[k].n++;
+	}
+	*n_out = n;
+	*out = g;
+}
+
+void provisioner_summary(const struct provisioner *p, FILE *f, int64_t start_ms, int64_t now_ms)
+{
+	struct figures fg;
+	size_t n_groups;
+	struct reason_group *groups;
+	figures(p, start_ms, now_ms, &fg);
+	pending_groups(p, &n_groups, &groups);
+
+	fprintf(f, "\nSummary after %.0f s (%.2f h) of cluster time, %zu batch%s:\n", fg.seconds,
+		fg.seconds / 3600.0, p->batches, p->batches == 1 ? "" : "es");
+	fprintf(f, "  pods scheduled:     %zu\n", fg.scheduled);
+	fprintf(f, "  pods pending:       %zu\n", fg.pending);
+	for (size_t i = 0; i < n_groups; i++)
+		fprintf(f, "    %zu pod%s (e.g. %s): %s\n", groups[i].n, groups[i].n == 1 ? "" : "s",
+			groups[i].example, groups[i].text);
+	fprintf(f, "  nodes launched:     %zu (%zu running at the end)\n", fg.launched, fg.nodes);
+	for (size_t i = 0; i < fg.n_types; i++)
+		fprintf(f, "    %4zu x %s %s\n", fg.types[i].n, fg.types[i].type,
+			kerf_capacity_type_name(fg.types[i].ct));
+	fprintf(f, "  cost per hour:      $%.4f\n", (double)fg.price_per_hour / 1e6);
+	fprintf(f, "  total cost:         $%.4f\n", fg.total_cost);
+	fprintf(f, "  utilisation:        cpu %.1f%%, memory %.1f%% (requested / allocatable)\n",
+		fg.cpu_util * 100, fg.mem_util * 100);
+	fprintf(f, "  time to schedule:   p50 %.1f s, p90 %.1f s, p99 %.1f s (%zu pods)\n",
+		(double)fg.p50 / 1000, (double)fg.p90 / 1000, (double)fg.p99 / 1000, p->n_tts);
+	for (size_t i = 0; i < n_groups; i++)
+		free(groups[i].text);
+	free(groups);
+	free(fg.types);
+}
+
+int provisioner_report(const struct provisioner *p, const char *path, int64_t start_ms,
+		       int64_t now_ms, struct kerf_error *err)
+{
+	struct figures fg;
+	figures(p, start_ms, now_ms, &fg);
+	json_t *doc = json_object(), *pending = json_array(), *types = json_array();
+
+	for (size_t i = 0; i < p->n_pods; i++) {
+		const struct pod_rec *r = p->pods[i];
+		if (r->pod->daemonset || r->pod->node_name || r->pod->phase != KERF_POD_PENDING)
+			continue;
+		json_t *o = json_object(), *reasons = json_array();
+		json_object_set_new(o, "pod", json_string(r->key));
+		for (size_t k = 0; k < r->n_reasons; k++) {
+			json_t *why = json_object();
+			json_object_set_new(why, "nodepool",
+					    r->reasons[k].nodepool ? json_string(r->reasons[k].nodepool)
+								   : json_null());
+			json_object_set_new(why, "reason", json_string(r->reasons[k].text));
+			json_array_append_new(reasons, why);
+		}
+		json_object_set_new(o, "reasons", reasons);
+		json_array_append_new(pending, o);
+	}
+	for (size_t i = 0; i < fg.n_types; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "instance_type", json_string(fg.types[i].type));
+		json_object_set_new(o, "capacity_type",
+				    json_string(kerf_capacity_type_name(fg.types[i].ct)));
+		json_object_set_new(o, "count", json_integer((json_int_t)fg.types[i].n));
+		json_array_append_new(types, o);
+	}
+	json_t *pods = json_object(), *nodes = json_object(), *util = json_object(),
+	       *tts = json_object();
+	json_object_set_new(doc, "simulated_seconds", json_real(fg.seconds));
+	json_object_set_new(doc, "batches", json_integer((json_int_t)p->batches));
+	json_object_set_new(pods, "scheduled", json_integer((json_int_t)fg.scheduled));
+	json_object_set_new(pods, "pending", json_integer((json_int_t)fg.pending));
+	json_object_set_new(doc, "pods", pods);
+	json_object_set_new(doc, "pending", pending);
+	json_object_set_new(nodes, "launched", json_integer((json_int_t)fg.launched));
+	json_object_set_new(nodes, "running", json_integer((json_int_t)fg.nodes));
+	json_object_set_new(nodes, "by_type", types);
+	json_object_set_new(doc, "nodes", nodes);
+	json_object_set_new(doc, "cost_per_hour", json_real((double)fg.price_per_hour / 1e6));
+	json_object_set_new(doc, "cost_per_hour_micro_usd", json_integer(fg.price_per_hour));
+	json_object_set_new(doc, "total_cost", json_real(fg.total_cost));
+	json_object_set_new(util, "cpu", json_real(fg.cpu_util));
+	json_object_set_new(util, "memory", json_real(fg.mem_util));
+	json_object_set_new(doc, "utilisation", util);
+	json_object_set_new(tts, "samples", json_integer((json_int_t)p->n_tts));
+	json_object_set_new(tts, "p50", json_real((double)fg.p50 / 1000));
+	json_object_set_new(tts, "p90", json_real((double)fg.p90 / 1000));
+	json_object_set_new(tts, "p99", json_real((double)fg.p99 / 1000));
+	json_object_set_new(doc, "time_to_schedule_seconds", tts);
+	free(fg.types);
+
+	int rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+						 JSON_REAL_PRECISION(15));
+	json_decref(doc);
+	if (rc)
+		return kerf_error_set(err, KERF_E_IO, "cannot write report %s", path);
+	return 0;
+}

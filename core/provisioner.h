@@ -1,0 +1,86 @@
+/*
+ * provisioner.h - Karpenter's provisioning controller around prov_run():
+ * the batcher, NodeClaim creation and launch, and the NodeClaim lifecycle
+ * (Launched, Registered, Initialized, deleted when registration times out),
+ * with the figures kerfd's summary and --report print.
+ *
+ * The daemon feeds it every object the cluster plugin delivers and the
+ * NodePools and node classes of kerf.yaml's manifests, and calls
+ * provisioner_reconcile() after each poll.  Times are the host clock's, so
+ * a simulation under the virtual clock makes the same decisions as a real
+ * run, only faster.
+ */
+#ifndef KERF_CORE_PROVISIONER_H
+#define KERF_CORE_PROVISIONER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <kerf/cluster.h>
+#include <kerf/error.h>
+#include <kerf/packer.h>
+#include <kerf/provider.h>
+#include <kerf/types.h>
+
+/* Karpenter deletes a NodeClaim whose node has not registered after this long. */
+#define PROVISIONER_REGISTRATION_TTL_MS (15 * 60 * 1000)
+
+struct provisioner_config {
+	const struct kerf_cluster_ops *cluster;
+	void *cluster_inst;
+	bool cluster_events; /* the cluster implements emit_event */
+	const struct kerf_provider_ops *provider;
+	void *provider_inst;
+	const struct kerf_packer_ops *packer;
+	void *packer_inst;
+	int64_t batch_idle_ms;
+	int64_t batch_max_ms;
+};
+
+struct provisioner;
+
+struct provisioner *provisioner_new(const struct provisioner_config *cfg);
+void provisioner_free(struct provisioner *p); /* NULL allowed */
+
+/* Every object the cluster delivers, at host time now_ms (borrowed for the call). */
+void provisioner_on_object(struct provisioner *p, kerf_event_type type, kerf_object_kind kind,
+			   const void *object, int64_t now_ms);
+
+/* A NodePool or node class from kerf.yaml's manifests; borrowed until provisioner_free. */
+void provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *np);
+void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_class *nc);
+
+/* Runs a due batch and moves NodeClaims along their lifecycle. */
+int provisioner_reconcile(struct provisioner *p, int64_t now_ms, struct kerf_error *err);
+
+/*
+ * True when nothing can change without new pods: no batch open, no NodeClaim
+ * between Launched and Initialized, and every pending pod has been found
+ * unschedulable by the last batch it was in.
+ */
+bool provisioner_settled(const struct provisioner *p);
+
+/*
+ * The next host time at which provisioner_reconcile() has something to do by
+ * itself (a batch closing, a registration deadline); INT64_MAX: none.
+ */
+int64_t provisioner_next_ms(const struct provisioner *p);
+
+struct provisioner_status {
+	size_t pods_pending; /* unbound pods, DaemonSet pods excepted */
+	size_t nodes;
+	size_t claims_launching;
+	kerf_price_t price_per_hour;
+};
+
+void provisioner_status(const struct provisioner *p, struct provisioner_status *out);
+
+/* The run's summary as text (start_ms: when the run began, for the total cost). */
+void provisioner_summary(const struct provisioner *p, FILE *f, int64_t start_ms, int64_t now_ms);
+
+/* The same as one JSON document; KERF_E_IO when the file cannot be written. */
+int provisioner_report(const struct provisioner *p, const char *path, int64_t start_ms,
+		       int64_t now_ms, struct kerf_error *err);
+
+#endif
