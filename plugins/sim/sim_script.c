@@ -21,7 +21,8 @@
  * cpu_millicores, memory_mib, gpu and count are required, duration_s is
  * optional, other columns are ignored (the shared Alibaba trace has six
  * more).  A file without a header is read by position:
- * arrival_s,cpu_millicores,memory_mib,gpu,count[,duration_s].
+ * arrival_s,cpu_millicores,memory_mib,gpu,count[,duration_s].  Blank
+ * lines and lines starting with # are skipped.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -991,6 +992,7 @@ int sim_trace_load(const struct kerf_host *h, const char *path, int64_t time_sca
 	char *text = NULL, *line, *next;
 	size_t len = 0, row = 0;
 	unsigned no = 0;
+	bool first = true;
 	int rc = h->read_file(h->ctx, path, SCRIPT_MAX_BYTES, &text, &len, err);
 
 	if (rc)
@@ -1004,12 +1006,15 @@ int sim_trace_load(const struct kerf_host *h, const char *path, int64_t time_sca
 		if (next)
 			*next++ = '\0';
 		no++;
-		if (!*trim(line))
+		/* Generated traces carry their provenance and licence in # lines above the data. */
+		line = trim(line);
+		if (!*line || *line == '#')
 			continue;
 		n = split_fields(line, f, MAX_FIELDS);
 		if (n > MAX_FIELDS)
 			n = MAX_FIELDS;
-		if (no == 1) {
+		if (first) {
+			first = false;
 			rc = read_header(&t, f, n, &header);
 			if (rc || header)
 				continue;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../common/slurp.h"
 #include "util.h"
 
 #define KERFCTL KERF_TEST_BUILDDIR "/core/kerfctl"
@@ -27,24 +28,6 @@ struct run {
 	char *err;
 	json_t *doc;
 };
-
-static char *slurp(FILE *f)
-{
-	size_t cap = 4096, n = 0, got;
-	char *buf = malloc(cap);
-
-	ck_assert_ptr_nonnull(buf);
-	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += got;
-		if (n + 1 == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-	}
-	buf[n] = '\0';
-	return buf;
-}
 
 /* Runs `kerfctl simulate ARGS` with stderr captured in a temporary file. */
 static void simulate(struct run *r, const char *args)
