@@ -15,3 +15,6 @@ core/kerfctl validate -f examples/ray-worker.yaml
 echo
 echo "== kerfctl simulate: a Ray-like workload against the ray-worker NodePool (80-cpu limit)"
 core/kerfctl simulate -f examples/ray-worker.yaml -f examples/simulate/ray-pods.yaml
+echo
+echo "== kerfd: the provisioning loop on the simulated cluster and cloud (virtual clock)"
+core/kerfd --config examples/sim/kerf.yaml
