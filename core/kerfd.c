@@ -682,14 +682,18 @@ static void progress(struct daemon *d, int64_t now_ms)
 	}
 }
 
-/* True when a virtual-clock run has nothing left to do, or --until is reached. */
-static bool run_over(struct daemon *d, int64_t now_ms)
+/*
+ * True when a virtual-clock run has nothing left to do, or --until is
+ * reached.  polled_ms is when the cluster last moved: the clock may be
+ * ahead of it, and actions due in between have not run yet.
+ */
+static bool run_over(struct daemon *d, int64_t polled_ms, int64_t now_ms)
 {
 	if (d->until_ms && now_ms - d->start_ms >= d->until_ms) {
 		log_info(COMPONENT, "--until reached");
 		return true;
 	}
-	if (!host_clock_is_virtual(d->clock) || now_ms - d->start_ms < d->script_end_ms)
+	if (!host_clock_is_virtual(d->clock) || polled_ms - d->start_ms < d->script_end_ms)
 		return false;
 	if (!provisioner_settled(d->prov))
 		return false;
@@ -788,7 +792,7 @@ static int daemon_run(struct daemon *d)
 		if (rc)
 			log_warn(COMPONENT, "reconcile: %s", err_text(&err, rc));
 		progress(d, now);
-		if (run_over(d, now))
+		if (run_over(d, before, now))
 			break;
 	}
 	if (stop_signal)

@@ -214,6 +214,26 @@ START_TEST(unregistered_claim_deleted_and_retried)
 }
 END_TEST
 
+/*
+ * A trace's arrivals at 0, 30 and 60 s (scaled by 2): the run lasts until
+ * the last pods are bound, and each batch fills the room the earlier ones
+ * left (six 1-cpu pods on two m5.xlarge).
+ */
+START_TEST(trace_runs_to_its_last_arrival)
+{
+	struct run r;
+
+	kerfd_ok(&r, DATA, "trace.yaml", "");
+	ck_assert_int_eq(int_at(r.report, "batches"), 3);
+	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 2);
+	check_one_type(r.report, "m5.xlarge", "on-demand", 2);
+	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 6);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_double_eq(real_at(r.report, "simulated_seconds"), 77.0);
+	run_free(&r);
+}
+END_TEST
+
 /* An invalid NodePool in kerf.yaml's manifests stops kerfd with its position. */
 START_TEST(bad_manifest_stops_kerfd)
 {
@@ -238,6 +258,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, deployment_bound_after_registration);
 	tcase_add_test(tc, second_batch_reuses_launching_claim);
 	tcase_add_test(tc, unregistered_claim_deleted_and_retried);
+	tcase_add_test(tc, trace_runs_to_its_last_arrival);
 	tcase_add_test(tc, bad_manifest_stops_kerfd);
 	suite_add_tcase(s, tc);
 	return s;
