@@ -275,6 +275,7 @@ struct daemon {
 	int64_t until_ms;      /* --until; 0: none */
 	const char *report;    /* --report FILE */
 	bool tty;	       /* stderr is a terminal: one status line, redrawn */
+	int64_t last_redraw_ms; /* real time of the last redraw */
 	char status_line[160];
 };
 
@@ -670,9 +671,23 @@ static void tty_sink(void *arg, kerf_log_level level, const char *line, size_t l
 	fflush(stderr);
 }
 
+/* Real milliseconds: a virtual run must not redraw the status line faster than anyone reads. */
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define TTY_REDRAW_MS 100
+
 static void progress(struct daemon *d, int64_t now_ms)
 {
 	if (d->tty) {
+		int64_t real = real_ms();
+		if (real - d->last_redraw_ms < TTY_REDRAW_MS)
+			return;
+		d->last_redraw_ms = real;
 		format_status(d, now_ms);
 		fprintf(stderr, "\r\033[K%s", d->status_line);
 		fflush(stderr);
