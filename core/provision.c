@@ -571,6 +571,7 @@ static bool pod_wants_device(const struct kerf_pod *pod)
 }
 
 /*
+ * The special bits (SPECIAL_*) of the types a pod with requirements r may get.
  * GPU, accelerator and bare-metal types are for pods that ask for them:
  * by requesting a device resource (GPU and accelerator types), or by
  * naming them in the requirements (an instance-type In, or for GPUs and
@@ -579,21 +580,19 @@ static bool pod_wants_device(const struct kerf_pod *pod)
  * naming a metal size).  Karpenter itself leans on price to keep them away;
  * kerf makes it a rule so a cheap spot GPU never hosts a web server.
  */
-static bool special_allowed(unsigned special, const struct kerf_pod *pod,
-			    const struct kerf_reqset *r)
+static unsigned special_allowed(bool wants_device, const struct kerf_reqset *r)
 {
 	bool named = kerf_reqset_operator(r, TYPE_KEY) == KERF_OP_IN;
 	bool device_named = named || kerf_reqset_operator(r, FAMILY_KEY) == KERF_OP_IN;
+	unsigned ok = 0;
 
-	if ((special & SPECIAL_GPU) &&
-	    !(device_named || pod_wants_device(pod) || key_prefixed(r, GPU_PREFIX)))
-		return false;
-	if ((special & SPECIAL_ACCEL) &&
-	    !(device_named || pod_wants_device(pod) || key_prefixed(r, ACCEL_PREFIX)))
-		return false;
-	if ((special & SPECIAL_METAL) && !(named || value_has(r, SIZE_KEY, "metal")))
-		return false;
-	return true;
+	if (device_named || wants_device || key_prefixed(r, GPU_PREFIX))
+		ok |= SPECIAL_GPU;
+	if (device_named || wants_device || key_prefixed(r, ACCEL_PREFIX))
+		ok |= SPECIAL_ACCEL;
+	if (named || value_has(r, SIZE_KEY, "metal"))
+		ok |= SPECIAL_METAL;
+	return ok;
 }
 
 static bool fits_vec(size_t nd, const int64_t *req, const int64_t *have)
@@ -636,6 +635,96 @@ static size_t distinct_values(const struct prov *p, const uint32_t *types, size_
 	return count;
 }
 
+static size_t ct_slot(kerf_capacity_type c)
+{
+	return c <= KERF_CAPACITY_RESERVED ? (size_t)c : KERF_CAPACITY_RESERVED + 1;
+}
+
+/*
+ * A canonical text for one pool, device request and pod requirement set:
+ * equal sets write the same requirements back (and the same requirements
+ * make an equal set), every part length-prefixed so no two inputs run
+ * together.  NULL when out of memory.
+ */
+static char *filter_key(size_t pi, bool wants_device, const struct kerf_reqset *podreq)
+{
+	struct kerf_requirements r;
+	struct strbuf sb;
+
+	if (kerf_reqset_to_requirements(podreq, &r, NULL))
+		return NULL;
+	sb_init(&sb);
+	sb_printf(&sb, "%zu %d", pi, (int)wants_device);
+	for (size_t i = 0; i < r.n; i++) {
+		const struct kerf_requirement *q = &r.items[i];
+		sb_printf(&sb, ";%zu:%s %d %d", strlen(q->key), q->key, (int)q->op,
+			  (int)q->min_values);
+		for (size_t v = 0; v < q->n_values; v++)
+			sb_printf(&sb, " %zu:%s", strlen(q->values[v]), q->values[v]);
+	}
+	kerf_requirements_clear(&r);
+	return sb_detach(&sb);
+}
+
+/*
+ * Pool `pi`'s types that the combined requirements `comb` admit (requirements,
+ * special types, an allowed offering), computed once per distinct key and
+ * then looked up.  NULL when out of memory.
+ */
+static const struct tfilter *type_filter(struct prov *p, size_t pi, bool wants_device,
+					 const struct kerf_reqset *podreq,
+					 const struct kerf_reqset *comb)
+{
+	const struct pstate *ps = &p->pools[pi];
+	char *key = filter_key(pi, wants_device, podreq);
+	struct tfilter *f;
+	unsigned special_ok;
+	long at;
+
+	if (!key)
+		return NULL;
+	if ((at = strset_find(&p->filter_keys, key)) >= 0) {
+		free(key);
+		return &p->filters[at];
+	}
+	at = (long)strset_add(&p->filter_keys, key);
+	free(key);
+	xgrow(p->filters, p->cap_filters, (size_t)at + 1);
+	f = &p->filters[at];
+	memset(f, 0, sizeof(*f));
+	/* Zones and capacity types once, so offerings are tested by index. */
+	f->zone_ok = xcalloc(p->n_zones ? p->n_zones : 1, 1);
+	for (size_t z = 0; z < p->n_zones; z++)
+		f->zone_ok[z] = kerf_reqset_allows(comb, ZONE_KEY, p->zones[z]);
+	for (size_t c = 0; c < sizeof(f->ct_ok); c++)
+		f->ct_ok[c] = kerf_reqset_allows(comb, CT_KEY,
+						 kerf_capacity_type_name((kerf_capacity_type)c));
+	special_ok = special_allowed(wants_device, comb);
+	f->types = xcalloc(ps->n_types ? ps->n_types : 1, sizeof(uint32_t));
+	for (size_t i = 0; i < ps->n_types; i++) {
+		size_t t = ps->first_type + i;
+		const struct ptype *pt = &p->types[t];
+		bool offered = false;
+		if (!kerf_reqset_compatible(pt->reqs, comb, KERF_REQSET_ALLOW_UNDEFINED, NULL, 0))
+			continue;
+		f->n_req++;
+		if (pt->special & ~special_ok)
+			continue;
+		f->n_special++;
+		for (size_t o = 0; o < pt->it->n_offerings && !offered; o++) {
+			const struct kerf_offering *of = &pt->it->offerings[o];
+			long z = zone_index(p, of->zone);
+			offered = z >= 0 && of->available && f->zone_ok[z] &&
+				  f->ct_ok[ct_slot(of->capacity_type)];
+		}
+		if (!offered)
+			continue;
+		f->n_offered++;
+		f->types[f->n_types++] = (uint32_t)t;
+	}
+	return f;
+}
+
 /*
  * Tries pool `pi` for the group with pod requirements `podreq`.  On success
  * fills the group's combined set and types and returns true; otherwise adds
@@ -648,8 +737,9 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 	const char *name = ps->np->meta.name;
 	char buf[WHY_MAX];
 	struct kerf_reqset *comb;
+	const struct tfilter *f;
 	uint32_t *types;
-	size_t n_req = 0, n_special = 0, n_offered = 0, n_fit = 0, n = 0;
+	size_t n_req, n_special, n_offered, n_fit = 0, n = 0;
 	bool ok = true;
 
 	if (!kerf_pod_tolerates(g->rep, &ps->np->taints, buf, sizeof(buf))) {
@@ -667,23 +757,19 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 		reasons_add(why, name, "out of memory");
 		return false;
 	}
-	types = xcalloc(ps->n_types ? ps->n_types : 1, sizeof(uint32_t));
-	for (size_t i = 0; i < ps->n_types; i++) {
-		size_t t = ps->first_type + i;
+	if (!(f = type_filter(p, pi, pod_wants_device(g->rep), podreq, comb))) {
+		kerf_reqset_free(comb);
+		reasons_add(why, name, "out of memory");
+		return false;
+	}
+	n_req = f->n_req;
+	n_special = f->n_special;
+	n_offered = f->n_offered;
+	types = xcalloc(f->n_types ? f->n_types : 1, sizeof(uint32_t));
+	for (size_t i = 0; i < f->n_types; i++) {
+		uint32_t t = f->types[i];
 		const struct ptype *pt = &p->types[t];
-		bool offered = false, limited = false;
-		if (!kerf_reqset_compatible(pt->reqs, comb, KERF_REQSET_ALLOW_UNDEFINED, NULL, 0))
-			continue;
-		n_req++;
-		if (!special_allowed(pt->special, g->rep, comb))
-			continue;
-		n_special++;
-		for (size_t o = 0; o < pt->it->n_offerings && !offered; o++)
-			offered = zone_index(p, pt->it->offerings[o].zone) >= 0 &&
-				  offering_allowed(comb, &pt->it->offerings[o]);
-		if (!offered)
-			continue;
-		n_offered++;
+		bool limited = false;
 		if (!fits_vec(p->nd, g->request, pt->alloc))
 			continue;
 		n_fit++;
@@ -691,7 +777,7 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 			limited = limited || pt->cap[d] > ps->remaining[d];
 		if (limited || ps->nodes_remaining <= 0)
 			continue;
-		types[n++] = (uint32_t)t;
+		types[n++] = t;
 	}
 	if (n == 0) {
 		struct strbuf sb;
@@ -767,6 +853,7 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 	g->combined = comb;
 	g->types = types;
 	g->n_types = n;
+	g->filter = (size_t)(f - p->filters);
 	g->pool = (long)pi;
 	return true;
 }
@@ -856,20 +943,22 @@ int prov_add_pgroup(struct prov *p, size_t group, size_t first, uint32_t count, 
 static void group_zones(struct prov *p, struct group *g)
 {
 	uint8_t *offered = xcalloc(p->n_zones ? p->n_zones : 1, 1);
+	/* g->combined's zones and capacity types, as its pool's filter computed them. */
+	const struct tfilter *f = g->n_types ? &p->filters[g->filter] : NULL;
 
 	g->zones = xcalloc(p->n_zones ? p->n_zones : 1, 1);
 	g->ct_mask = 0;
 	for (size_t i = 0; i < g->n_types; i++) {
 		const struct ptype *pt = &p->types[g->types[i]];
 		for (size_t o = 0; o < pt->n_off; o++) {
-			const char *ct = kerf_capacity_type_name(pt->off[o].capacity_type);
-			if (!kerf_reqset_allows(g->combined, CT_KEY, ct))
+			const struct kerf_pack_offering *of = &pt->off[o];
+			if (!f->ct_ok[ct_slot(of->capacity_type)])
 				continue;
-			offered[pt->off[o].zone] = 1;
-			if (!kerf_reqset_allows(g->combined, ZONE_KEY, p->zones[pt->off[o].zone]))
+			offered[of->zone] = 1;
+			if (!f->zone_ok[of->zone])
 				continue;
-			g->zones[pt->off[o].zone] = 1;
-			g->ct_mask |= 1u << pt->off[o].capacity_type;
+			g->zones[of->zone] = 1;
+			g->ct_mask |= 1u << of->capacity_type;
 		}
 	}
 	g->n_offered_zones = 0;
@@ -1196,6 +1285,12 @@ static void prov_clear(struct prov *p)
 		free(p->types[i].off);
 	}
 	free(p->types);
+	for (size_t i = 0; i < p->filter_keys.n; i++) {
+		free(p->filters[i].types);
+		free(p->filters[i].zone_ok);
+	}
+	free(p->filters);
+	strset_clear(&p->filter_keys);
 	for (size_t i = 0; i < p->n_pools; i++) {
 		kerf_reqset_free(p->pools[i].reqs);
 		free(p->pools[i].remaining);

@@ -14,6 +14,7 @@
 #include <kerf/requirements.h>
 
 #include "provision.h"
+#include "util.h"
 
 /* Bits of ptype.special: types a pod only gets when it asks for them. */
 #define SPECIAL_GPU (1u << 0)
@@ -43,6 +44,20 @@ struct ptype {
 	unsigned special;
 };
 
+/*
+ * What a pool's types look like to one set of pod requirements, kept per
+ * (pool, pod requirements, device request): none of it depends on the rest
+ * of the group, and groups that differ only in what they request (every
+ * group of a typical batch) share it instead of filtering every type again.
+ */
+struct tfilter {
+	size_t n_req, n_special, n_offered; /* types passing each step, for the refusal */
+	size_t n_types;
+	uint32_t *types; /* ptypes passing all three, in pool order */
+	uint8_t *zone_ok; /* n_zones flags: zones the combined requirements allow */
+	uint8_t ct_ok[KERF_CAPACITY_RESERVED + 2]; /* per capacity type, the last "unknown" */
+};
+
 /* A NodePool, in the order pools are tried. */
 struct pstate {
 	size_t input; /* index into prov_input.pools */
@@ -63,6 +78,7 @@ struct group {
 	long pool;		    /* index into prov.pools, -1: none */
 	struct kerf_reqset *podreq; /* the pod's requirements as relaxed */
 	struct kerf_reqset *combined; /* podreq with the chosen pool's */
+	size_t filter; /* into prov.filters: the chosen pool's */
 	size_t n_types;
 	uint32_t *types;
 	uint8_t *zones;	  /* n_zones flags: zones it may land in */
@@ -111,6 +127,9 @@ struct prov {
 	struct pgroup *pgroups;
 	struct podst *pods;
 	int64_t **existing_used; /* per existing node, requests already on it */
+	struct strset filter_keys; /* canonical keys of filters, same indices */
+	size_t cap_filters;
+	struct tfilter *filters;
 };
 
 /* ---- provision.c */

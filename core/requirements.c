@@ -264,15 +264,23 @@ static size_t set_find(const struct kerf_reqset *s, const char *key, bool *found
 	return lo;
 }
 
-static const struct req *set_get(const struct kerf_reqset *s, const char *key)
+/* The requirement on a key that is already normalized (another set's key). */
+static const struct req *set_get_normal(const struct kerf_reqset *s, const char *key)
 {
 	bool found;
 	size_t i;
 
-	if (!s || !key)
+	if (!s)
 		return NULL;
-	i = set_find(s, kerf_label_normalize(key), &found);
+	i = set_find(s, key, &found);
 	return found ? &s->items[i] : NULL;
+}
+
+static const struct req *set_get(const struct kerf_reqset *s, const char *key)
+{
+	if (!key)
+		return NULL;
+	return set_get_normal(s, kerf_label_normalize(key));
 }
 
 struct kerf_reqset *kerf_reqset_new(void)
@@ -769,7 +777,7 @@ bool kerf_reqset_compatible(const struct kerf_reqset *a, const struct kerf_reqse
 		return true;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct req *rb = &b->items[i];
-		const struct req *ra = set_get(a, rb->key);
+		const struct req *ra = set_get_normal(a, rb->key);
 
 		if (!ra) {
 			if (op_excludes_only(req_op(rb)) || (flags & KERF_REQSET_ALLOW_UNDEFINED))
@@ -889,6 +897,13 @@ const char *kerf_label_normalize(const char *key)
 {
 	if (!key)
 		return NULL;
+	/*
+	 * Every requirement look-up comes through here, and almost no key is an
+	 * alias: all of them start with "beta." or "failure-domain.", so one
+	 * character rules out the rest without the strcmp loop.
+	 */
+	if (key[0] != 'b' && key[0] != 'f')
+		return key;
 	for (size_t i = 0; i < sizeof(label_aliases) / sizeof(label_aliases[0]); i++) {
 		if (strcmp(key, label_aliases[i].alias) == 0)
 			return label_aliases[i].stable;

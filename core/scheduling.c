@@ -437,74 +437,6 @@ static void taints_copy(struct kerf_taints *dst, const struct kerf_taints *src)
 
 /* ------------------------------------------------------- string index */
 
-/* Strings (owned) with a hash index: domain values, node names. */
-struct strset {
-	size_t n, cap;
-	char **items;
-	size_t n_slots;
-	size_t *slots; /* item index + 1; 0 is an empty slot */
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static size_t strset_slot(const struct strset *s, const char *v)
-{
-	size_t i = (size_t)(hash_str(v) & (s->n_slots - 1));
-
-	while (s->slots[i] && strcmp(s->items[s->slots[i] - 1], v) != 0)
-		i = (i + 1) & (s->n_slots - 1);
-	return i;
-}
-
-/* The index of v, or -1. */
-static long strset_find(const struct strset *s, const char *v)
-{
-	size_t i;
-
-	if (!v || s->n_slots == 0)
-		return -1;
-	i = strset_slot(s, v);
-	return s->slots[i] ? (long)s->slots[i] - 1 : -1;
-}
-
-/* The index of v, added when new. */
-static size_t strset_add(struct strset *s, const char *v)
-{
-	long found = strset_find(s, v);
-
-	if (found >= 0)
-		return (size_t)found;
-	if (2 * (s->n + 1) > s->n_slots) {
-		size_t n_slots = s->n_slots ? s->n_slots * 2 : 16;
-
-		free(s->slots);
-		s->slots = xcalloc(n_slots, sizeof(*s->slots));
-		s->n_slots = n_slots;
-		for (size_t i = 0; i < s->n; i++)
-			s->slots[strset_slot(s, s->items[i])] = i + 1;
-	}
-	xgrow(s->items, s->cap, s->n + 1);
-	s->items[s->n] = xstrdup(v);
-	s->slots[strset_slot(s, v)] = ++s->n;
-	return s->n - 1;
-}
-
-static void strset_clear(struct strset *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->items[i]);
-	free(s->items);
-	free(s->slots);
-	memset(s, 0, sizeof(*s));
-}
-
 /* ------------------------------------------------------------ topology */
 
 /* A domain index that names no domain: the node lacks the key. */
@@ -771,7 +703,7 @@ static struct counter *counter_new(struct kerf_topology *t, char *id,
 	struct counter *c = xcalloc(1, sizeof(*c));
 
 	c->id = id;
-	c->hash = hash_str(id);
+	c->hash = str_fnv1a(id);
 	c->n_clauses = c->n_keys = n;
 	c->clauses = xcalloc(n, sizeof(*c->clauses));
 	c->keys = xcalloc(n, sizeof(*c->keys));
@@ -806,7 +738,7 @@ static struct counter *terms_counter(struct kerf_topology *t, const struct kerf_
 	sb_puts(&sb, "terms\n");
 	for (size_t i = 0; i < n; i++)
 		id_term(&sb, &terms[i], pod->meta.namespace_);
-	c = counter_find(t->counters, t->n_counters, hash_str(sb.buf), sb.buf);
+	c = counter_find(t->counters, t->n_counters, str_fnv1a(sb.buf), sb.buf);
 	if (c) {
 		sb_free(&sb);
 		return c;
@@ -849,7 +781,7 @@ static struct counter *spread_counter(struct kerf_topology *t, const struct kerf
 	for (size_t i = 0; i < pod->n_spreads; i++)
 		if (pod->spreads[i].when_unsatisfiable == s->when_unsatisfiable)
 			sb_printf(&sb, "%s\t", pod->spreads[i].topology_key);
-	c = counter_find(t->counters, t->n_counters, hash_str(sb.buf), sb.buf);
+	c = counter_find(t->counters, t->n_counters, str_fnv1a(sb.buf), sb.buf);
 	if (c) {
 		sb_free(&sb);
 		return c;
@@ -879,7 +811,7 @@ static void sym_add(struct kerf_topology *t, const struct kerf_pod_affinity_term
 
 	sb_init(&sb);
 	id_term(&sb, term, owner_ns);
-	c = counter_find(t->sym, t->n_sym, hash_str(sb.buf), sb.buf);
+	c = counter_find(t->sym, t->n_sym, str_fnv1a(sb.buf), sb.buf);
 	if (c) {
 		sb_free(&sb);
 	} else {

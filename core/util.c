@@ -164,3 +164,62 @@ bool str_dns_subdomain(const char *s, size_t n)
 	}
 	return true;
 }
+
+uint64_t str_fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static size_t strset_slot(const struct strset *s, const char *v)
+{
+	size_t i = (size_t)(str_fnv1a(v) & (s->n_slots - 1));
+
+	while (s->slots[i] && strcmp(s->items[s->slots[i] - 1], v) != 0)
+		i = (i + 1) & (s->n_slots - 1);
+	return i;
+}
+
+long strset_find(const struct strset *s, const char *v)
+{
+	size_t i;
+
+	if (!v || s->n_slots == 0)
+		return -1;
+	i = strset_slot(s, v);
+	return s->slots[i] ? (long)s->slots[i] - 1 : -1;
+}
+
+size_t strset_add(struct strset *s, const char *v)
+{
+	long found = strset_find(s, v);
+
+	if (found >= 0)
+		return (size_t)found;
+	/* At most half full, so probes stay short; a power of two, so masking wraps. */
+	if (2 * (s->n + 1) > s->n_slots) {
+		size_t n_slots = s->n_slots ? s->n_slots * 2 : 16;
+
+		free(s->slots);
+		s->slots = xcalloc(n_slots, sizeof(*s->slots));
+		s->n_slots = n_slots;
+		for (size_t i = 0; i < s->n; i++)
+			s->slots[strset_slot(s, s->items[i])] = i + 1;
+	}
+	xgrow(s->items, s->cap, s->n + 1);
+	s->items[s->n] = xstrdup(v);
+	s->slots[strset_slot(s, v)] = ++s->n;
+	return s->n - 1;
+}
+
+void strset_clear(struct strset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->items[i]);
+	free(s->items);
+	free(s->slots);
+	memset(s, 0, sizeof(*s));
+}

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 void *kc_xmalloc_at(size_t size, const char *file, int line);
 void *kc_xcalloc_at(size_t n, size_t size, const char *file, int line);
@@ -57,6 +58,27 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(pr
 void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Hands the buffer to the caller (never NULL) and resets sb. */
 char *sb_detach(struct strbuf *sb);
+
+/* The 64-bit FNV-1a hash of a string. */
+uint64_t str_fnv1a(const char *s);
+
+/*
+ * Owned strings with a hash index, each known by the order it was added
+ * in: interning domain values, node names, cache keys.  Zero-initialised
+ * is empty.
+ */
+struct strset {
+	size_t n, cap;
+	char **items;
+	size_t n_slots;
+	size_t *slots; /* item index + 1; 0 is an empty slot */
+};
+
+/* The index of v, or -1 (also for v NULL). */
+long strset_find(const struct strset *s, const char *v);
+/* The index of v, added (copied) when new. */
+size_t strset_add(struct strset *s, const char *v);
+void strset_clear(struct strset *s);
 
 /* Levenshtein distance between a and b, or SIZE_MAX when either is longer than 64. */
 size_t str_edit_distance(const char *a, const char *b);

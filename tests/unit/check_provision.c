@@ -442,6 +442,71 @@ START_TEST(gpu_only_for_gpu_pods)
 }
 END_TEST
 
+static void on_demand_in_c(struct kerf_pod *p)
+{
+	/* The deprecated zone alias: it must mean topology.kubernetes.io/zone. */
+	kerf_labels_set(&p->node_selector, "failure-domain.beta.kubernetes.io/zone", "us-east-1c");
+	kerf_labels_set(&p->node_selector, "karpenter.sh/capacity-type", "on-demand");
+}
+
+static void only_m5_large(struct kerf_pod *p)
+{
+	kerf_labels_set(&p->node_selector, "node.kubernetes.io/instance-type", "m5.large");
+}
+
+static void only_metal(struct kerf_pod *p)
+{
+	kerf_labels_set(&p->node_selector, "karpenter.k8s.aws/instance-size", "metal");
+}
+
+/* The claim holding pod i. */
+static const struct prov_claim *claim_of(const struct prov_result *r, size_t i)
+{
+	for (size_t c = 0; c < r->n_claims; c++)
+		for (size_t k = 0; k < r->claims[c].n_pods; k++)
+			if (r->claims[c].pods[k] == i)
+				return &r->claims[c];
+	ck_abort_msg("pod %zu is on no claim", i);
+	return NULL;
+}
+
+/*
+ * Groups of one batch that request the same but require different things
+ * each get their own instance types, zones and capacity types (the pool's
+ * type filter is shared only between equal requirements).
+ */
+START_TEST(equal_requests_different_requirements)
+{
+	struct batch b;
+	struct podset ps = {0};
+	const struct prov_claim *c;
+
+	batch_load(&b, DATA "general.yaml", true);
+	add_pods(&ps, 1, "m5", 1500, 6000, only_m5_large);
+	add_pods(&ps, 1, "odc", 1500, 6000, on_demand_in_c);
+	add_pods(&ps, 1, "metal", 1500, 6000, only_metal);
+	add_pods(&ps, 1, "free", 1500, 6000, NULL);
+	batch_run(&b, &ps);
+	ck_assert_uint_eq(b.res->n_unschedulable, 0);
+	c = claim_of(b.res, 0);
+	for (size_t o = 0; o < c->n_options; o++)
+		ck_assert_str_eq(c->options[o]->name, "m5.large");
+	c = claim_of(b.res, 1);
+	ck_assert_str_eq(c->zone, "us-east-1c");
+	ck_assert_int_eq(c->capacity_type, KERF_CAPACITY_ON_DEMAND);
+	c = claim_of(b.res, 2);
+	for (size_t o = 0; o < c->n_options; o++)
+		ck_assert_str_eq(c->options[o]->name, "m5.metal");
+	c = claim_of(b.res, 3);
+	for (size_t o = 0; o < c->n_options; o++) {
+		ck_assert_str_ne(c->options[o]->name, "m5.metal");
+		ck_assert_str_ne(c->options[o]->name, "g4dn.xlarge");
+	}
+	podset_free(&ps);
+	batch_free(&b);
+}
+END_TEST
+
 START_TEST(weights_choose_pool)
 {
 	struct batch b;
@@ -643,6 +708,7 @@ static Suite *provision_suite(void)
 	tcase_add_test(tc, zone_spread_max_skew_one);
 	tcase_add_test(tc, hostname_anti_affinity_one_per_node);
 	tcase_add_test(tc, gpu_only_for_gpu_pods);
+	tcase_add_test(tc, equal_requests_different_requirements);
 	tcase_add_test(tc, weights_choose_pool);
 	tcase_add_test(tc, spot_preferred_then_on_demand);
 	tcase_add_test(tc, second_batch_reuses_launching_claims);
