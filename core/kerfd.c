@@ -35,6 +35,7 @@
 #include "loader.h"
 #include "log.h"
 #include "manifest.h"
+#include "decision_log.h"
 #include "provisioner.h"
 #include "util.h"
 
@@ -274,6 +275,8 @@ struct daemon {
 	int64_t script_end_ms; /* after start: when the simulated cluster runs out of actions */
 	int64_t until_ms;      /* --until; 0: none */
 	const char *report;    /* --report FILE */
+	const char *decision_log_path; /* --decision-log FILE; NULL: settings.decision_log */
+	struct decision_log *decision_log;
 	bool tty;	       /* stderr is a terminal: one status line, redrawn */
 	int64_t last_redraw_ms; /* real time of the last redraw */
 	char status_line[160];
@@ -480,8 +483,12 @@ static int64_t script_end_ms(const struct instance *cluster)
 	return end;
 }
 
-/* Under the virtual clock log lines carry simulated time, so they line up with plugin logs. */
-static int64_t virtual_log_time(void *clock)
+/*
+ * The host clock's wall time, for log lines (under the virtual clock they
+ * carry simulated time, so they line up with plugin logs) and for the
+ * decision log.
+ */
+static int64_t clock_wall_ms(void *clock)
 {
 	return host_clock_wall_ms(clock);
 }
@@ -506,7 +513,7 @@ static int daemon_start(struct daemon *d, const char *config_path)
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		d->clock = host_clock_new_virtual((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-		log_set_time(virtual_log_time, d->clock);
+		log_set_time(clock_wall_ms, d->clock);
 	} else {
 		d->clock = host_clock_new_real();
 	}
@@ -548,6 +555,12 @@ static int daemon_start(struct daemon *d, const char *config_path)
 		role_error(c, "packers", 0, "no packer: provisioning needs one");
 		return KERF_E_CONFIG;
 	}
+	const char *dl = d->decision_log_path ? d->decision_log_path : c->decision_log;
+	kerf_error_clear(&err);
+	if (*dl && (rc = decision_log_open(dl, clock_wall_ms, d->clock, &d->decision_log, &err))) {
+		log_error(COMPONENT, "%s", err_text(&err, rc));
+		return rc;
+	}
 	struct provisioner_config pc = {
 	    .cluster = &d->cluster->plugin->cluster,
 	    .cluster_inst = d->cluster->state,
@@ -556,6 +569,8 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	    .provider_inst = d->provider->state,
 	    .packer = &packer->plugin->packer,
 	    .packer_inst = packer->state,
+	    .packer_name = packer->plugin->desc.name,
+	    .decision_log = d->decision_log,
 	    .batch_idle_ms = c->batch_idle_ms,
 	    .batch_max_ms = c->batch_max_ms,
 	};
@@ -571,6 +586,7 @@ static int daemon_start(struct daemon *d, const char *config_path)
 static void daemon_stop(struct daemon *d)
 {
 	provisioner_free(d->prov);
+	decision_log_close(d->decision_log);
 	/* Destroy in reverse creation order: later instances may have been built on earlier ones.
 	 */
 	for (size_t i = d->n_instances; i-- > 0;) {
@@ -834,11 +850,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: kerfd --config FILE [--check] [--until DURATION] [--report FILE]\n"
+		"             [--decision-log FILE]\n"
 		"  -c, --config FILE  kerf.yaml to run with (required)\n"
 		"      --check        validate the configuration, load and create every plugin,\n"
 		"                     then exit\n"
 		"      --until DURATION  stop after this much cluster time (\"2h\", \"90s\")\n"
 		"      --report FILE  write the summary printed at the end as JSON\n"
+		"      --decision-log FILE  append decisions as JSON lines here instead of\n"
+		"                     settings.decision_log's file\n"
 		"  -h, --help         show this help\n"
 		"  -V, --version      show the version\n");
 }
@@ -850,11 +869,12 @@ int main(int argc, char **argv)
 	    {"check", no_argument, NULL, 'k'},
 	    {"until", required_argument, NULL, 'u'},
 	    {"report", required_argument, NULL, 'r'},
+	    {"decision-log", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *config = NULL, *report = NULL;
+	const char *config = NULL, *report = NULL, *decision_log = NULL;
 	int64_t until = 0;
 	bool check = false;
 	int o;
@@ -875,6 +895,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			report = optarg;
+			break;
+		case 'd':
+			decision_log = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -906,6 +929,7 @@ int main(int argc, char **argv)
 	cache_init(&d.cache);
 	d.until_ms = until;
 	d.report = report;
+	d.decision_log_path = decision_log;
 	int rc = daemon_start(&d, config);
 	if (rc == 0 && check) {
 		printf("configuration ok: %s\n", config);

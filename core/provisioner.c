@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <kerf/kerf.h>
 #include <kerf/taints.h>
@@ -301,6 +302,84 @@ static struct claim_rec *claim_of_node(const struct provisioner *p, const struct
 	return c && !c->gone ? c : NULL;
 }
 
+/* ---------------------------------------------------------- decision log */
+
+static const char *pool_name(const struct provisioner *p, const struct claim_rec *c)
+{
+	return p->pools[c->pool].np->meta.name;
+}
+
+/* What a NodeClaim is, as both its batch's line and its launched event give it. */
+static void claim_fields(const struct provisioner *p, json_t *o, const struct claim_rec *c)
+{
+	json_object_set_new(o, "nodepool", json_string(pool_name(p, c)));
+	json_object_set_new(o, "packer", json_string(p->cfg.packer_name));
+	json_object_set_new(o, "instance_type", json_string(c->type_name));
+	json_object_set_new(o, "zone", json_string(c->zone));
+	json_object_set_new(o, "capacity_type",
+			    json_string(kerf_capacity_type_name(c->capacity_type)));
+	json_object_set_new(o, "price_micro_usd_per_hour", json_integer(c->price));
+}
+
+/* A pod's reasons as --report and the decision log give them: [{"nodepool", "reason"}]. */
+static json_t *reasons_json(size_t n, const struct prov_reason *r)
+{
+	json_t *a = json_array();
+	for (size_t k = 0; k < n; k++) {
+		json_t *why = json_object();
+		json_object_set_new(why, "nodepool",
+				    r[k].nodepool ? json_string(r[k].nodepool) : json_null());
+		json_object_set_new(why, "reason", json_string(r[k].text));
+		json_array_append_new(a, why);
+	}
+	return a;
+}
+
+/* One lifecycle line: {"time_ms", "event", "nodeclaim", "nodepool", ...}. */
+static void claim_event(struct provisioner *p, const char *event, const struct claim_rec *c,
+			int64_t now)
+{
+	if (!p->cfg.decision_log)
+		return;
+	json_t *o = decision_log_line(p->cfg.decision_log);
+	json_object_set_new(o, "event", json_string(event));
+	json_object_set_new(o, "nodeclaim", json_string(c->claim->meta.name));
+	if (strcmp(event, "launched") == 0) {
+		claim_fields(p, o, c);
+		json_object_set_new(o, "provider_id",
+				    c->claim->provider_id ? json_string(c->claim->provider_id)
+							  : json_null());
+	} else {
+		json_object_set_new(o, "nodepool", json_string(pool_name(p, c)));
+		/* How long the step took from launch: the A/B comparison's startup latency. */
+		json_object_set_new(o, "since_launch_ms", json_integer(now - c->launched_ms));
+		if (c->node_name)
+			json_object_set_new(o, "node", json_string(c->node_name));
+	}
+	decision_log_emit(p->cfg.decision_log, o);
+}
+
+static void launch_failed_event(struct provisioner *p, const char *pool, const char *claim,
+				const char *why)
+{
+	if (!p->cfg.decision_log)
+		return;
+	json_t *o = decision_log_line(p->cfg.decision_log);
+	json_object_set_new(o, "event", json_string("launch-failed"));
+	json_object_set_new(o, "nodeclaim", json_string(claim));
+	json_object_set_new(o, "nodepool", json_string(pool));
+	json_object_set_new(o, "reason", json_string(why));
+	decision_log_emit(p->cfg.decision_log, o);
+}
+
+static json_t *resources_json(const struct kerf_resources *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "cpu_millicores", json_integer(r->cpu_millis));
+	json_object_set_new(o, "memory_bytes", json_integer(r->memory_bytes));
+	return o;
+}
+
 /* -------------------------------------------------------------- lifetime */
 
 struct provisioner *provisioner_new(const struct provisioner_config *cfg)
@@ -439,6 +518,7 @@ static void node_event(struct provisioner *p, kerf_event_type type, const struct
 			/* Its instance went away under it: the claim ends with it. */
 			c->gone = true;
 			c->ended_ms = now;
+			claim_event(p, "node-deleted", c, now);
 			release_pods(p, c, now);
 		}
 		smap_del(&p->node_map, r->node->meta.name);
@@ -722,7 +802,9 @@ static kerf_price_t offering_price(const struct kerf_instance_type *t, const cha
 	return fallback;
 }
 
-static void launch(struct provisioner *p, struct batch *b, struct prov_claim *pc, int64_t now)
+/* The claim's record, or NULL when it could not be created or launched. */
+static struct claim_rec *launch(struct provisioner *p, struct batch *b, struct prov_claim *pc,
+				int64_t now)
 {
 	struct pool_rec *pr = &p->pools[pc->pool];
 	struct kerf_nodeclaim *claim = pc->claim;
@@ -742,7 +824,8 @@ static void launch(struct provisioner *p, struct batch *b, struct prov_claim *pc
 	if (rc) {
 		log_warn(COMPONENT, "NodeClaim %s: create failed: %s", claim->meta.name,
 			 err_text(&err, rc));
-		return;
+		launch_failed_event(p, pr->np->meta.name, claim->meta.name, err_text(&err, rc));
+		return NULL;
 	}
 	kerf_error_clear(&err);
 	rc = p->cfg.provider->create(p->cfg.provider_inst, claim, pr->nc, &inst, &err);
@@ -751,6 +834,8 @@ static void launch(struct provisioner *p, struct batch *b, struct prov_claim *pc
 		kerf_error_clear(&derr);
 		log_warn(COMPONENT, "NodeClaim %s: launch failed: %s", claim->meta.name,
 			 rc ? err_text(&err, rc) : "no instance");
+		launch_failed_event(p, pr->np->meta.name, claim->meta.name,
+				    rc ? err_text(&err, rc) : "no instance");
 		p->cfg.cluster->delete_nodeclaim(p->cfg.cluster_inst, claim->meta.name, &derr);
 		if (rc == KERF_E_CAPACITY) {
 			mark_unavailable(pr, pc);
@@ -760,7 +845,7 @@ static void launch(struct provisioner *p, struct batch *b, struct prov_claim *pc
 			batch_touch(p, now);
 		}
 		kerf_instance_free(inst);
-		return;
+		return NULL;
 	}
 
 	struct claim_rec *c = xcalloc(1, sizeof(*c));
@@ -797,6 +882,7 @@ static void launch(struct provisioner *p, struct batch *b, struct prov_claim *pc
 		 claim->meta.name, c->type_name, c->zone, kerf_capacity_type_name(c->capacity_type),
 		 (double)c->price / 1e6, pc->n_pods, pc->n_pods == 1 ? "" : "s");
 	nominate(b, pc->pods, pc->n_pods, c);
+	return c;
 }
 
 static void refuse(struct provisioner *p, struct pod_rec *r, const struct prov_unschedulable *u)
@@ -836,6 +922,90 @@ static void refuse(struct provisioner *p, struct pod_rec *r, const struct prov_u
 			log_debug(COMPONENT, "event for pod %s: %s", r->key, err_text(&err, rc));
 	}
 	sb_free(&msg);
+}
+
+/* Pods of a claim by their owner ("namespace/owner"; a bare pod stands for itself). */
+static json_t *owners_json(const struct batch *b, const struct prov_claim *pc)
+{
+	json_t *o = json_object();
+	for (size_t k = 0; k < pc->n_pods; k++) {
+		const struct kerf_pod *pod = b->pods[pc->pods[k]];
+		struct strbuf key;
+		sb_init(&key);
+		sb_printf(&key, "%s/%s", pod->meta.namespace_ ? pod->meta.namespace_ : "default",
+			  pod->meta.owner_name ? pod->meta.owner_name : pod->meta.name);
+		json_t *n = json_object_get(o, key.buf);
+		json_object_set_new(o, key.buf, json_integer(n ? json_integer_value(n) + 1 : 1));
+		sb_free(&key);
+	}
+	return o;
+}
+
+/*
+ * The batch's line: what it was given, what it launched (made[i] is the
+ * record of res->claims[i], NULL when its launch failed) and what it could
+ * not place.
+ */
+static void log_batch(struct provisioner *p, const struct batch *b, const struct prov_result *res,
+		      struct claim_rec *const *made, double solve_ms)
+{
+	json_t *o = decision_log_line(p->cfg.decision_log);
+	json_t *claims = json_array(), *unsched = json_array();
+	struct kerf_resources req, alloc;
+	kerf_price_t price = 0;
+	size_t existing = 0;
+
+	memset(&req, 0, sizeof(req));
+	memset(&alloc, 0, sizeof(alloc));
+	for (size_t i = 0; i < res->n_claims; i++) {
+		const struct claim_rec *c = made[i];
+		const struct prov_claim *pc = &res->claims[i];
+		if (!c)
+			continue;
+		json_t *j = json_object();
+		json_object_set_new(j, "name", json_string(c->claim->meta.name));
+		claim_fields(p, j, c);
+		json_object_set_new(j, "pods", json_integer((json_int_t)pc->n_pods));
+		json_object_set_new(j, "owners", owners_json(b, pc));
+		json_array_append_new(claims, j);
+		price += c->price;
+		for (size_t k = 0; k < pc->n_pods; k++) {
+			req.cpu_millis += b->pods[pc->pods[k]]->requests.cpu_millis;
+			req.memory_bytes += b->pods[pc->pods[k]]->requests.memory_bytes;
+		}
+		alloc.cpu_millis += c->claim->allocatable.cpu_millis;
+		alloc.memory_bytes += c->claim->allocatable.memory_bytes;
+	}
+	for (size_t i = 0; i < res->n_reused; i++)
+		existing += res->reused[i].n_pods;
+	for (size_t i = 0; i < res->n_unschedulable; i++) {
+		const struct prov_unschedulable *u = &res->unschedulable[i];
+		json_t *j = json_object();
+		json_object_set_new(j, "pod", json_string(b->recs[u->pod]->key));
+		json_object_set_new(j, "reasons", reasons_json(u->n_reasons, u->reasons));
+		json_array_append_new(unsched, j);
+	}
+	json_object_set_new(o, "batch", json_integer((json_int_t)p->batches));
+	json_object_set_new(o, "pods", json_integer((json_int_t)b->n_pods));
+	json_object_set_new(o, "packer", json_string(p->cfg.packer_name));
+	/* Microseconds are as fine as a solve time means anything. */
+	json_object_set_new(o, "solve_ms",
+			    json_real((double)(int64_t)(solve_ms * 1000.0 + 0.5) / 1000.0));
+	json_object_set_new(o, "nodeclaims", claims);
+	json_object_set_new(o, "existing_pods", json_integer((json_int_t)existing));
+	json_object_set_new(o, "unschedulable", unsched);
+	json_object_set_new(o, "price_micro_usd_per_hour", json_integer(price));
+	json_object_set_new(o, "requested", resources_json(&req));
+	json_object_set_new(o, "allocatable", resources_json(&alloc));
+	decision_log_emit(p->cfg.decision_log, o);
+}
+
+/* Real time, not the host clock: a solve takes no time on the virtual clock. */
+static double real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
 static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
@@ -886,7 +1056,9 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 	in.packer = p->cfg.packer;
 	in.packer_inst = p->cfg.packer_inst;
 	p->batches++;
+	double t0 = real_ms();
 	rc = prov_run(&in, &res, err);
+	double solve_ms = real_ms() - t0;
 	if (rc == 0) {
 		log_info(COMPONENT,
 			 "batch %zu: %zu pod%s, %zu new NodeClaim%s, %zu on existing capacity, "
@@ -906,8 +1078,16 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 		}
 		for (size_t i = 0; i < res->n_unschedulable; i++)
 			refuse(p, b.recs[res->unschedulable[i].pod], &res->unschedulable[i]);
+		struct claim_rec **made = xcalloc(res->n_claims + 1, sizeof(*made));
 		for (size_t i = 0; i < res->n_claims; i++)
-			launch(p, &b, &res->claims[i], now);
+			made[i] = launch(p, &b, &res->claims[i], now);
+		if (p->cfg.decision_log) {
+			log_batch(p, &b, res, made, solve_ms);
+			for (size_t i = 0; i < res->n_claims; i++)
+				if (made[i])
+					claim_event(p, "launched", made[i], now);
+		}
+		free(made);
 	}
 	prov_result_free(res);
 	smap_clear(&by_node);
@@ -963,6 +1143,7 @@ static void do_register(struct provisioner *p, struct claim_rec *c, const struct
 	claim_update(p, c);
 	log_info(COMPONENT, "NodeClaim %s registered as node %s", c->claim->meta.name,
 		 n->meta.name);
+	claim_event(p, "registered", c, now);
 }
 
 static bool initialized(const struct claim_rec *c, const struct kerf_node *n)
@@ -993,6 +1174,7 @@ static void expire(struct provisioner *p, struct claim_rec *c, int64_t now)
 			 err_text(&err, rc));
 	c->gone = true;
 	c->ended_ms = now;
+	claim_event(p, "registration-timeout", c, now);
 	release_pods(p, c, now);
 }
 
@@ -1013,6 +1195,7 @@ static void lifecycle(struct provisioner *p, int64_t now)
 			c->claim->initialized_ms = now;
 			claim_update(p, c);
 			log_info(COMPONENT, "NodeClaim %s initialized", c->claim->meta.name);
+			claim_event(p, "initialized", c, now);
 			release_pods(p, c, now);
 		}
 	}
@@ -1257,17 +1440,9 @@ int provisioner_report(const struct provisioner *p, const char *path, int64_t st
 		const struct pod_rec *r = p->pods[i];
 		if (r->pod->daemonset || r->pod->node_name || r->pod->phase != KERF_POD_PENDING)
 			continue;
-		json_t *o = json_object(), *reasons = json_array();
+		json_t *o = json_object();
 		json_object_set_new(o, "pod", json_string(r->key));
-		for (size_t k = 0; k < r->n_reasons; k++) {
-			json_t *why = json_object();
-			json_object_set_new(why, "nodepool",
-					    r->reasons[k].nodepool ? json_string(r->reasons[k].nodepool)
-								   : json_null());
-			json_object_set_new(why, "reason", json_string(r->reasons[k].text));
-			json_array_append_new(reasons, why);
-		}
-		json_object_set_new(o, "reasons", reasons);
+		json_object_set_new(o, "reasons", reasons_json(r->n_reasons, r->reasons));
 		json_array_append_new(pending, o);
 	}
 	for (size_t i = 0; i < fg.n_types; i++) {

@@ -23,6 +23,8 @@
 #include <kerf/provider.h>
 #include <kerf/types.h>
 
+#include "decision_log.h"
+
 /* Karpenter deletes a NodeClaim whose node has not registered after this long. */
 #define PROVISIONER_REGISTRATION_TTL_MS (15 * 60 * 1000)
 
@@ -34,8 +36,14 @@ struct provisioner_config {
 	void *provider_inst;
 	const struct kerf_packer_ops *packer;
 	void *packer_inst;
+	const char *packer_name; /* for the decision log */
 	int64_t batch_idle_ms;
 	int64_t batch_max_ms;
+	/*
+	 * NULL: off.  Otherwise one line per batch and per NodeClaim lifecycle
+	 * event (docs/config.md, settings.decision_log); borrowed.
+	 */
+	struct decision_log *decision_log;
 };
 
 struct provisioner;

@@ -234,6 +234,186 @@ START_TEST(trace_runs_to_its_last_arrival)
 }
 END_TEST
 
+/* GPU families (g4dn, p3, ...): the catalogue has no other type starting with g or p. */
+static bool gpu_type(const char *type)
+{
+	return type[0] == 'g' || type[0] == 'p';
+}
+
+/* Counters over the decision log's lines, checked against the report. */
+struct decisions {
+	size_t batches, launched, registered, initialized;
+	size_t claims, claim_pods, existing_pods, unschedulable, pods;
+	json_int_t price;
+	size_t web_by_zone[3], gpu_claims;
+};
+
+static void read_claim(struct decisions *d, const json_t *c)
+{
+	static const char *const zones[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
+	const char *pool = json_string_value(json_object_get(c, "nodepool"));
+	const char *type = json_string_value(json_object_get(c, "instance_type"));
+	const char *zone = json_string_value(json_object_get(c, "zone"));
+	const json_t *owners = json_object_get(c, "owners");
+	const json_t *web = json_object_get(owners, "default/web");
+	const json_t *inference = json_object_get(owners, "ml/inference");
+	json_int_t pods = int_at(c, "pods");
+
+	ck_assert_ptr_nonnull(pool);
+	ck_assert_ptr_nonnull(type);
+	ck_assert_ptr_nonnull(zone);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "packer")), "binpack-ffd");
+	ck_assert_int_gt(int_at(c, "price_micro_usd_per_hour"), 0);
+	d->claims++;
+	d->claim_pods += (size_t)pods;
+	if (inference) {
+		/* GPU pods only in the gpu pool, only on GPU types, and alone there. */
+		ck_assert_str_eq(pool, "gpu");
+		ck_assert_msg(gpu_type(type), "inference on %s", type);
+		ck_assert_int_eq(json_integer_value(inference), pods);
+		d->gpu_claims++;
+	} else {
+		ck_assert_str_eq(pool, "general");
+		ck_assert_msg(!gpu_type(type), "CPU pods on %s", type);
+	}
+	if (web) {
+		/* Hostname anti-affinity: never two replicas on one node. */
+		ck_assert_int_eq(json_integer_value(web), 1);
+		size_t z = 0;
+		while (z < 3 && strcmp(zones[z], zone) != 0)
+			z++;
+		ck_assert_msg(z < 3, "web in zone %s", zone);
+		d->web_by_zone[z]++;
+	}
+}
+
+static void read_decision(struct decisions *d, const json_t *o)
+{
+	const json_t *event = json_object_get(o, "event");
+	const json_t *claims = json_object_get(o, "nodeclaims");
+	const json_t *c;
+	size_t i;
+
+	ck_assert_int_gt(int_at(o, "time_ms"), 0);
+	if (event) {
+		const char *e = json_string_value(event);
+		ck_assert_ptr_nonnull(json_string_value(json_object_get(o, "nodeclaim")));
+		if (strcmp(e, "launched") == 0)
+			d->launched++;
+		else if (strcmp(e, "registered") == 0)
+			d->registered++;
+		else if (strcmp(e, "initialized") == 0)
+			d->initialized++;
+		else
+			ck_abort_msg("unexpected event %s", e);
+		return;
+	}
+	/* Batches are numbered in order, each on its own line. */
+	ck_assert_int_eq(int_at(o, "batch"), (json_int_t)++d->batches);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "packer")), "binpack-ffd");
+	ck_assert(json_is_number(json_object_get(o, "solve_ms")));
+	ck_assert(json_is_array(claims));
+	size_t before = d->claim_pods;
+	json_int_t price = 0, cpu = 0, alloc = 0;
+	json_array_foreach(claims, i, c) {
+		read_claim(d, c);
+		price += int_at(c, "price_micro_usd_per_hour");
+	}
+	/* A batch's totals are its claims'; every pod it had went somewhere or has a reason. */
+	ck_assert_int_eq(int_at(o, "price_micro_usd_per_hour"), price);
+	cpu = int_at(o, "requested.cpu_millicores");
+	alloc = int_at(o, "allocatable.cpu_millicores");
+	ck_assert_int_le(cpu, alloc);
+	ck_assert_int_eq(json_array_size(claims) == 0, alloc == 0);
+	d->price += price;
+	d->existing_pods += (size_t)int_at(o, "existing_pods");
+	d->unschedulable += json_array_size(json_object_get(o, "unschedulable"));
+	d->pods += (size_t)int_at(o, "pods");
+	ck_assert_int_eq(int_at(o, "pods"),
+			 (json_int_t)(d->claim_pods - before) + int_at(o, "existing_pods") +
+			     (json_int_t)json_array_size(json_object_get(o, "unschedulable")));
+}
+
+/*
+ * The mixed example: six web replicas spread over three zones, one per
+ * node; three GPU inference replicas at 2 minutes on one GPU node of the
+ * gpu pool; a memory-heavy Job at 5 minutes; three more web replicas at 10
+ * minutes.  Everything ends scheduled, and the decision log, one valid
+ * JSON object per line, adds up to the report.
+ */
+START_TEST(mixed_web_batch_gpu)
+{
+	char logpath[] = "/tmp/check_kerfd_sim.jsonl.XXXXXX";
+	char args[128], line[65536];
+	struct decisions d;
+	struct run r;
+	int fd = mkstemp(logpath);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_lt(snprintf(args, sizeof(args), "--decision-log '%s'", logpath),
+			 (int)sizeof(args));
+	kerfd_ok(&r, KERF_TEST_SRCDIR, "examples/sim/mixed.yaml", args);
+	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 16);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+
+	memset(&d, 0, sizeof(d));
+	FILE *f = fopen(logpath, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_error_t jerr;
+		size_t n = strlen(line);
+		ck_assert_msg(n > 0 && line[n - 1] == '\n', "unterminated line: %s", line);
+		json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+		ck_assert_msg(json_is_object(o), "not a JSON object: %s (%s)", line, jerr.text);
+		read_decision(&d, o);
+		json_decref(o);
+	}
+	fclose(f);
+	unlink(logpath);
+
+	ck_assert_int_eq((json_int_t)d.batches, int_at(r.report, "batches"));
+	ck_assert_int_eq((json_int_t)d.claims, int_at(r.report, "nodes.launched"));
+	ck_assert_uint_eq(d.launched, d.claims);
+	ck_assert_uint_eq(d.registered, d.claims);
+	ck_assert_uint_eq(d.initialized, d.claims);
+	/* No claim ended, so every launch still costs what the report says. */
+	ck_assert_int_eq(d.price, int_at(r.report, "cost_per_hour_micro_usd"));
+	ck_assert_uint_eq(d.unschedulable, 0);
+	ck_assert_uint_le(d.claim_pods + d.existing_pods, 16);
+	ck_assert_uint_eq(d.gpu_claims, 1);
+	/* maxSkew 1 over three zones; the scheduler may put a replica on room already there. */
+	for (size_t z = 0; z < 3; z++)
+		ck_assert_msg(d.web_by_zone[z] >= 2 && d.web_by_zone[z] <= 3,
+			      "zone %zu: %zu web replicas", z, d.web_by_zone[z]);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * A decision log that cannot be written (a full disk: /dev/full) is
+ * reported once and the run goes on; one that cannot be opened stops kerfd
+ * before it starts.
+ */
+START_TEST(decision_log_write_error_logged_once)
+{
+	struct run r;
+
+	kerfd_ok(&r, DATA, "deployment.yaml", "--decision-log /dev/full");
+	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 7);
+	const char *first = strstr(r.err, "/dev/full: write failed");
+	ck_assert_msg(first != NULL, "%s", r.err);
+	ck_assert_ptr_null(strstr(first + strlen("/dev/full: write failed"), "write failed"));
+	run_free(&r);
+
+	kerfd(&r, DATA, "deployment.yaml", "--decision-log /nonexistent/dir/log.jsonl");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "decision log /nonexistent/dir/log.jsonl") != NULL, "%s",
+		      r.err);
+	run_free(&r);
+}
+END_TEST
+
 /* An invalid NodePool in kerf.yaml's manifests stops kerfd with its position. */
 START_TEST(bad_manifest_stops_kerfd)
 {
@@ -259,6 +439,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, second_batch_reuses_launching_claim);
 	tcase_add_test(tc, unregistered_claim_deleted_and_retried);
 	tcase_add_test(tc, trace_runs_to_its_last_arrival);
+	tcase_add_test(tc, mixed_web_batch_gpu);
+	tcase_add_test(tc, decision_log_write_error_logged_once);
 	tcase_add_test(tc, bad_manifest_stops_kerfd);
 	suite_add_tcase(s, tc);
 	return s;
