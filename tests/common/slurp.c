@@ -1,6 +1,10 @@
 /* slurp.c - see slurp.h. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "slurp.h"
 
@@ -20,4 +24,32 @@ char *slurp(FILE *f)
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+int run_captured(const char *cmd, char **out, char **err)
+{
+	char errpath[] = "/tmp/kerf-test-stderr.XXXXXX";
+	char *full;
+	int fd = mkstemp(errpath), status;
+	size_t len;
+	FILE *p, *e;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	len = strlen(cmd) + strlen(errpath) + 16;
+	full = malloc(len);
+	ck_assert_ptr_nonnull(full);
+	snprintf(full, len, "%s 2>'%s'", cmd, errpath);
+	p = popen(full, "r");
+	ck_assert_ptr_nonnull(p);
+	*out = slurp(p);
+	status = pclose(p);
+	free(full);
+	ck_assert_msg(WIFEXITED(status), "%s: did not exit", cmd);
+	e = fopen(errpath, "r");
+	ck_assert_ptr_nonnull(e);
+	*err = slurp(e);
+	fclose(e);
+	unlink(errpath);
+	return WEXITSTATUS(status);
 }
