@@ -29,32 +29,19 @@ struct run {
 /* Runs `kerfd --config CONFIG --report TMP ARGS` in dir (plugin paths are relative to it). */
 static void kerfd(struct run *r, const char *dir, const char *config, const char *args)
 {
-	char errpath[] = "/tmp/check_kerfd_sim.err.XXXXXX";
 	char reportpath[] = "/tmp/check_kerfd_sim.json.XXXXXX";
 	char cmd[4096];
-	int efd = mkstemp(errpath), rfd = mkstemp(reportpath);
-	FILE *p, *e;
+	char *out;
+	int rfd = mkstemp(reportpath);
 
-	ck_assert_int_ge(efd, 0);
 	ck_assert_int_ge(rfd, 0);
-	close(efd);
 	close(rfd);
 	unlink(reportpath);
-	ck_assert_int_lt(snprintf(cmd, sizeof(cmd),
-				  "cd '%s' && '%s' --config '%s' --report '%s' %s 2>'%s'", dir, KERFD,
-				  config, reportpath, args, errpath),
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' --config '%s' --report '%s' %s",
+				  dir, KERFD, config, reportpath, args),
 			 (int)sizeof(cmd));
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	free(slurp(p));
-	r->status = pclose(p);
-	ck_assert(WIFEXITED(r->status));
-	r->status = WEXITSTATUS(r->status);
-	e = fopen(errpath, "r");
-	ck_assert_ptr_nonnull(e);
-	r->err = slurp(e);
-	fclose(e);
-	unlink(errpath);
+	r->status = run_captured(cmd, &out, &r->err);
+	free(out);
 	r->report = json_load_file(reportpath, 0, NULL);
 	unlink(reportpath);
 }

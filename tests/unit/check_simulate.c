@@ -29,30 +29,14 @@ struct run {
 	json_t *doc;
 };
 
-/* Runs `kerfctl simulate ARGS` with stderr captured in a temporary file. */
+/* Runs `kerfctl simulate ARGS`, its stdout and stderr captured. */
 static void simulate(struct run *r, const char *args)
 {
-	char errpath[] = "/tmp/check_simulate.XXXXXX";
 	char cmd[4096];
-	int fd = mkstemp(errpath);
-	FILE *p, *e;
 
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s' simulate %s 2>'%s'", KERFCTL, args,
-				  errpath),
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s' simulate %s", KERFCTL, args),
 			 (int)sizeof(cmd));
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	r->out = slurp(p);
-	r->status = pclose(p);
-	ck_assert(WIFEXITED(r->status));
-	r->status = WEXITSTATUS(r->status);
-	e = fopen(errpath, "r");
-	ck_assert_ptr_nonnull(e);
-	r->err = slurp(e);
-	fclose(e);
-	unlink(errpath);
+	r->status = run_captured(cmd, &r->out, &r->err);
 	r->doc = json_loads(r->out, 0, NULL);
 }
 
