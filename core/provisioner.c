@@ -1352,7 +1352,8 @@ static void figures(const struct provisioner *p, int64_t start, int64_t now, str
 	f->mem_util = mem_alloc > 0 ? mem_req / mem_alloc : 0;
 
 	int64_t *s = xcalloc(p->n_tts + 1, sizeof(*s));
-	memcpy(s, p->tts, p->n_tts * sizeof(*s));
+	if (p->n_tts)
+		memcpy(s, p->tts, p->n_tts * sizeof(*s));
 	qsort(s, p->n_tts, sizeof(*s), cmp_i64);
 	f->p50 = percentile(s, p->n_tts, 50);
 	f->p90 = percentile(s, p->n_tts, 90);
