@@ -686,10 +686,15 @@ struct sim_input {
 	const struct kerf_pod **daemonsets;
 };
 
-/* The pending pods a workload stands for: a Pod itself, a controller's replicas as NAME-1.. */
+/*
+ * The pending pods a workload stands for: a Pod itself, a controller's
+ * replicas as NAME-1.., a StatefulSet's as NAME-0.. with the pod-name label
+ * its controller sets, so selectors on that label behave as in a cluster.
+ */
 static void add_workload_pods(struct sim_input *in, const struct kerf_workload *w)
 {
 	bool is_pod = strcmp(w->kind, "Pod") == 0;
+	bool ordinal = strcmp(w->kind, "StatefulSet") == 0;
 
 	for (int32_t r = 0; r < w->replicas; r++) {
 		struct kerf_pod *p = kerf_pod_copy(w->pod);
@@ -700,9 +705,15 @@ static void add_workload_pods(struct sim_input *in, const struct kerf_workload *
 		if (!is_pod) {
 			struct strbuf sb;
 			sb_init(&sb);
-			sb_printf(&sb, "%s-%d", w->name, (int)r + 1);
+			sb_printf(&sb, "%s-%d", w->name, ordinal ? (int)r : (int)r + 1);
 			free(p->meta.name);
 			p->meta.name = sb_detach(&sb);
+			if (ordinal &&
+			    kerf_labels_set(&p->meta.labels, "statefulset.kubernetes.io/pod-name",
+					    p->meta.name) != 0) {
+				fprintf(stderr, "kerfctl simulate: out of memory\n");
+				abort();
+			}
 		}
 		xgrow(in->pods, in->cap_pods, in->n_pods + 1);
 		in->pods[in->n_pods++] = p;
