@@ -78,6 +78,14 @@ struct onode {
 	struct kerf_pack_assignment *assign;
 };
 
+struct option;
+
+/* A type and its value in one dimension. */
+struct ranked {
+	int64_t value;
+	uint32_t type;
+};
+
 struct solver {
 	const struct kerf_host *host;
 	const struct kerf_pack_problem *p;
@@ -102,6 +110,12 @@ struct solver {
 	uint64_t *fit;	     /* nt: scratch, pods a type still takes */
 	uint64_t *gfit;	     /* nt: pods of the current group an empty type takes */
 	uint64_t *tmpset;
+	int64_t prepared;	    /* the group gset and gfit were last built for, -1: none */
+	struct ranked *alloc_order; /* nd * nt: types by allocatable, per dimension, or NULL */
+	struct ranked **cap_order;  /* n_pools: types by the pool's capacity, or NULL */
+	int64_t **max_cap;	    /* n_pools: largest capacity per dimension, or NULL */
+	struct option **by_key;	    /* per (zone + 1) * 8 + mask: offered types, best first */
+	size_t *n_by_key;
 	struct onode *open;
 	size_t n_nodes;
 	size_t cap_nodes;
@@ -171,6 +185,11 @@ static uint64_t fits(size_t nd, const int64_t *alloc, const int64_t *used, const
 			continue;
 		if (alloc[d] < u || alloc[d] - u < req[d])
 			return 0;
+		/* Room for all k needs no division (k * req[d] may overflow: then divide). */
+		int64_t all;
+		if (k <= INT64_MAX && !__builtin_mul_overflow((int64_t)k, req[d], &all) &&
+		    all <= alloc[d] - u)
+			continue;
 		uint64_t q = (uint64_t)((alloc[d] - u) / req[d]);
 		if (q < k)
 			k = q;
@@ -367,6 +386,59 @@ static void explain(struct solver *s, uint32_t g)
 
 /* ------------------------------------------------------------ packing */
 
+static int ranked_cmp(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->value != y->value)
+		return x->value > y->value ? -1 : 1;
+	return x->type < y->type ? -1 : x->type > y->type;
+}
+
+/* For each dimension, every type with its value there, largest first (nd * nt). */
+static struct ranked *rank_types(const struct solver *s, uint32_t pool, bool capacity)
+{
+	struct ranked *v = zalloc(s, s->nd * s->nt, sizeof(*v));
+
+	for (size_t d = 0; d < s->nd; d++) {
+		struct ranked *r = &v[d * s->nt];
+		for (size_t t = 0; t < s->nt; t++) {
+			const int64_t *q =
+			    capacity ? capacity_of(s, pool, t) : s->p->types[t].allocatable;
+			r[t].type = (uint32_t)t;
+			r[t].value = q[d];
+		}
+		qsort(r, s->nt, sizeof(*r), ranked_cmp);
+	}
+	return v;
+}
+
+/* The pool's types by capacity, per dimension, built on first use. */
+static const struct ranked *cap_order(struct solver *s, uint32_t pool)
+{
+	if (!s->cap_order[pool])
+		s->cap_order[pool] = rank_types(s, pool, true);
+	return s->cap_order[pool];
+}
+
+/* The largest capacity of any of the pool's types, per dimension, built on first use. */
+static const int64_t *max_cap(struct solver *s, uint32_t pool)
+{
+	if (!s->max_cap[pool]) {
+		int64_t *v = zalloc(s, s->nd, sizeof(int64_t));
+		for (size_t d = 0; d < s->nd; d++)
+			v[d] = INT64_MIN;
+		for (size_t t = 0; t < s->nt; t++) {
+			const int64_t *cap = capacity_of(s, pool, t);
+			for (size_t d = 0; d < s->nd; d++)
+				if (cap[d] > v[d])
+					v[d] = cap[d];
+		}
+		s->max_cap[pool] = v;
+	}
+	return s->max_cap[pool];
+}
+
 /*
  * Recomputes a node's bound and its charge after its type set changed, and
  * gives back to the pool what the node no longer needs (a new node's charge
@@ -376,32 +448,70 @@ static void node_restat(struct solver *s, struct pnode *n)
 {
 	int64_t *rem = &s->pool_rem[(size_t)n->pool * s->nd];
 	const bool *lim = &s->pool_limited[(size_t)n->pool * s->nd];
+	const struct ranked *by_cap = NULL;
+	size_t survivors = 0;
 
-	for (size_t d = 0; d < s->nd; d++)
-		n->max_alloc[d] = INT64_MIN;
-	for (size_t d = 0; d < s->nd; d++) {
-		if (lim[d])
-			rem[d] += n->charged[d];
-		n->charged[d] = 0;
-	}
-	for (size_t w = 0; w < s->words; w++) {
-		uint64_t bits = n->types[w];
-		while (bits) {
-			size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
-			const int64_t *alloc = s->p->types[t].allocatable;
-			const int64_t *cap = capacity_of(s, n->pool, t);
-			bits &= bits - 1;
-			for (size_t d = 0; d < s->nd; d++) {
-				if (alloc[d] > n->max_alloc[d])
-					n->max_alloc[d] = alloc[d];
-				if (cap[d] > n->charged[d])
-					n->charged[d] = cap[d];
+	for (size_t w = 0; w < s->words; w++)
+		survivors += (size_t)__builtin_popcountll(n->types[w]);
+	if (survivors * 8 < s->nt) {
+		/* Few survivors: one pass over them. */
+		for (size_t d = 0; d < s->nd; d++) {
+			n->max_alloc[d] = INT64_MIN;
+			if (lim[d])
+				rem[d] += n->charged[d];
+			n->charged[d] = 0;
+		}
+		for (size_t w = 0; w < s->words; w++) {
+			uint64_t bits = n->types[w];
+			while (bits) {
+				size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
+				const int64_t *alloc = s->p->types[t].allocatable;
+				const int64_t *cap = capacity_of(s, n->pool, t);
+				bits &= bits - 1;
+				for (size_t d = 0; d < s->nd; d++) {
+					if (alloc[d] > n->max_alloc[d])
+						n->max_alloc[d] = alloc[d];
+					if (cap[d] > n->charged[d])
+						n->charged[d] = cap[d];
+				}
 			}
 		}
+		for (size_t d = 0; d < s->nd; d++)
+			if (lim[d])
+				rem[d] -= n->charged[d];
+		return;
 	}
-	for (size_t d = 0; d < s->nd; d++)
-		if (lim[d])
-			rem[d] -= n->charged[d];
+	/*
+	 * Many survivors: the largest value among them is that of the first
+	 * survivor in the dimension's descending order, a few steps instead of
+	 * a pass over every survivor.  charged is read only where the pool is
+	 * limited, so only those dimensions are charged.
+	 */
+	if (!s->alloc_order)
+		s->alloc_order = rank_types(s, 0, false);
+	for (size_t d = 0; d < s->nd; d++) {
+		const struct ranked *r = &s->alloc_order[d * s->nt];
+		n->max_alloc[d] = INT64_MIN;
+		for (size_t i = 0; i < s->nt; i++)
+			if (n->types[r[i].type / 64] & ((uint64_t)1 << (r[i].type % 64))) {
+				n->max_alloc[d] = r[i].value;
+				break;
+			}
+		if (!lim[d])
+			continue;
+		if (!by_cap)
+			by_cap = cap_order(s, n->pool);
+		rem[d] += n->charged[d];
+		n->charged[d] = 0;
+		r = &by_cap[d * s->nt];
+		for (size_t i = 0; i < s->nt; i++)
+			if (n->types[r[i].type / 64] & ((uint64_t)1 << (r[i].type % 64))) {
+				if (r[i].value > 0)
+					n->charged[d] = r[i].value;
+				break;
+			}
+		rem[d] -= n->charged[d];
+	}
 }
 
 /* Puts as many pods of g as fit on open node o; returns how many. */
@@ -436,7 +546,7 @@ static uint32_t try_node(struct solver *s, struct pnode *n, uint32_t g, uint32_t
 	int32_t zone = n->zone;
 	uint32_t mask = n->ct_mask & gr->capacity_types;
 	uint64_t best = 0;
-	bool any = false;
+	bool any = false, changed = false;
 
 	if (n->pool != gr->nodepool || !mask)
 		return 0;
@@ -474,20 +584,24 @@ static uint32_t try_node(struct solver *s, struct pnode *n, uint32_t g, uint32_t
 		return 0;
 	/* Keep the types that hold all `best` pods: one-at-a-time FFD would stop there too. */
 	for (size_t w = 0; w < s->words; w++) {
-		uint64_t bits = s->tmpset[w];
-		n->types[w] = 0;
+		uint64_t bits = s->tmpset[w], keep = 0;
 		while (bits) {
 			size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
 			bits &= bits - 1;
 			if (s->fit[t] >= best)
-				bit_set(n->types, t);
+				keep |= (uint64_t)1 << (t % 64);
 		}
+		if (keep != n->types[w])
+			changed = true;
+		n->types[w] = keep;
 	}
 	for (size_t d = 0; d < s->nd; d++)
 		n->used[d] += (int64_t)best * gr->request[d];
 	n->zone = zone;
 	n->ct_mask = mask;
-	node_restat(s, n);
+	/* The bound and the charge depend on the type set alone. */
+	if (changed)
+		node_restat(s, n);
 	push_assign(s, &n->assign, &n->n_assign, &n->cap_assign, g, (uint32_t)best);
 	return (uint32_t)best;
 }
@@ -500,9 +614,12 @@ static uint32_t open_node(struct solver *s, uint32_t g, uint32_t want)
 	const bool *lim = &s->pool_limited[(size_t)gr->nodepool * s->nd];
 	uint64_t best = 0;
 	struct pnode *n;
+	bool roomy = true; /* the pool's limits hold even its largest type */
 
 	if (s->pool_nodes[gr->nodepool] <= 0)
 		return 0;
+	for (size_t d = 0; d < s->nd && roomy; d++)
+		roomy = !lim[d] || max_cap(s, gr->nodepool)[d] <= rem[d];
 	memset(s->tmpset, 0, s->words * sizeof(uint64_t));
 	for (size_t i = 0; i < gr->n_types; i++) {
 		uint32_t t = gr->types[i];
@@ -510,11 +627,13 @@ static uint32_t open_node(struct solver *s, uint32_t g, uint32_t want)
 		bool ok = true;
 		if (s->gfit[t] == 0)
 			continue;
-		cap = capacity_of(s, gr->nodepool, t);
-		for (size_t d = 0; d < s->nd && ok; d++)
-			ok = !lim[d] || cap[d] <= rem[d];
-		if (!ok)
-			continue;
+		if (!roomy) {
+			cap = capacity_of(s, gr->nodepool, t);
+			for (size_t d = 0; d < s->nd && ok; d++)
+				ok = !lim[d] || cap[d] <= rem[d];
+			if (!ok)
+				continue;
+		}
 		bit_set(s->tmpset, t);
 		if (s->gfit[t] > best)
 			best = s->gfit[t];
@@ -556,6 +675,27 @@ static uint32_t open_node(struct solver *s, uint32_t g, uint32_t want)
 	return (uint32_t)best;
 }
 
+/*
+ * True when gset and gfit, last built for group s->prepared, are also group
+ * g's: same request, zone, capacity types and instance types.  Groups come
+ * largest first, so groups of one shape mostly follow one another.
+ */
+static bool same_shape(const struct solver *s, uint32_t g)
+{
+	const struct kerf_pack_group *a, *b = &s->p->groups[g];
+
+	if (s->prepared < 0)
+		return false;
+	a = &s->p->groups[s->prepared];
+	if (a->zone != b->zone || a->capacity_types != b->capacity_types ||
+	    a->n_types != b->n_types)
+		return false;
+	if (memcmp(a->request, b->request, s->nd * sizeof(*a->request)) != 0)
+		return false;
+	return a->types == b->types ||
+	       memcmp(a->types, b->types, a->n_types * sizeof(*a->types)) == 0;
+}
+
 static void place_group(struct solver *s, uint32_t g)
 {
 	const struct kerf_pack_group *gr = &s->p->groups[g];
@@ -564,14 +704,17 @@ static void place_group(struct solver *s, uint32_t g)
 
 	if (left == 0)
 		return;
-	memset(s->gset, 0, s->words * sizeof(uint64_t));
-	for (size_t i = 0; i < gr->n_types; i++) {
-		uint32_t t = gr->types[i];
-		bit_set(s->gset, t);
-		s->gfit[t] =
-		    has_offer(s, t, gr->zone, gr->capacity_types)
-			? fits(s->nd, s->p->types[t].allocatable, NULL, gr->request, UINT32_MAX)
-			: 0;
+	if (!same_shape(s, g)) {
+		memset(s->gset, 0, s->words * sizeof(uint64_t));
+		for (size_t i = 0; i < gr->n_types; i++) {
+			uint32_t t = gr->types[i];
+			bit_set(s->gset, t);
+			s->gfit[t] = has_offer(s, t, gr->zone, gr->capacity_types)
+					 ? fits(s->nd, s->p->types[t].allocatable, NULL,
+						gr->request, UINT32_MAX)
+					 : 0;
+		}
+		s->prepared = g;
 	}
 	for (size_t i = s->conf_off[g]; i < s->conf_off[g + 1]; i++) {
 		s->mark[s->conf[i]] = g + 1;
@@ -647,38 +790,26 @@ static bool best_offering(const struct solver *s, size_t t, int32_t zone, uint32
 }
 
 /*
- * Keeps in heap[0..*m) the `max` best options seen so far, the worst of them
- * at the root.  A node may list hundreds of compatible types and keeps only
- * the cheapest max_types: sorting them all per node was a tenth of a
- * 20,000-pod batch.  option_cmp is a total order (types are distinct), so
- * the kept set and its final sort are what a full sort would give.
+ * Every type with an offering for a node of this zone (-1: any) and
+ * capacity-type mask, each with its best offering, sorted by option_cmp:
+ * built once per key.  A node's options are the first max_types of these
+ * it still holds, which is what keeping its best max_types and sorting
+ * them gives, since option_cmp is a total order.
  */
-static void keep_best(struct option *heap, size_t *m, size_t max, const struct option *c)
+static const struct option *options_for(struct solver *s, size_t key, int32_t zone, uint32_t mask)
 {
-	size_t i;
-
-	if (*m < max) {
-		/* Sift up from the new leaf. */
-		for (i = (*m)++; i > 0 && option_cmp(&heap[(i - 1) / 2], c) < 0; i = (i - 1) / 2)
-			heap[i] = heap[(i - 1) / 2];
-		heap[i] = *c;
-		return;
+	/* key is (zone + 1) * 8 + mask: capacity types are bits 0-2. */
+	if (!s->by_key[key]) {
+		struct option *v = zalloc(s, s->nt, sizeof(*v));
+		size_t m = 0;
+		for (size_t t = 0; t < s->nt; t++)
+			if (best_offering(s, t, zone, mask, &v[m]))
+				m++;
+		qsort(v, m, sizeof(*v), option_cmp);
+		s->by_key[key] = v;
+		s->n_by_key[key] = m;
 	}
-	if (option_cmp(c, &heap[0]) >= 0)
-		return;
-	/* Replace the worst and sift down. */
-	for (i = 0;;) {
-		size_t l = 2 * i + 1, r = l + 1, w = l;
-		if (l >= max)
-			break;
-		if (r < max && option_cmp(&heap[r], &heap[l]) > 0)
-			w = r;
-		if (option_cmp(&heap[w], c) <= 0)
-			break;
-		heap[i] = heap[w];
-		i = w;
-	}
-	heap[i] = *c;
+	return s->by_key[key];
 }
 
 static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct option *opts,
@@ -717,21 +848,35 @@ static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct opti
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		struct pnode *n = &s->nodes[i];
 		struct kerf_pack_node *pn = &plan->nodes[k++];
-		size_t m = 0;
-		for (size_t w = 0; w < s->words; w++) {
-			uint64_t bits = n->types[w];
-			while (bits) {
-				size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
-				struct option c;
-				bits &= bits - 1;
-				if (best_offering(s, t, n->zone, n->ct_mask, &c))
-					keep_best(opts, &m, s->max_types, &c);
+		size_t m = 0, survivors = 0;
+		size_t key = ((size_t)(n->zone + 1) << 3) | (n->ct_mask & 7u);
+		for (size_t w = 0; w < s->words; w++)
+			survivors += (size_t)__builtin_popcountll(n->types[w]);
+		if (survivors * 8 < s->nt) {
+			/* Few types: their best offerings, sorted, the first max_types. */
+			for (size_t w = 0; w < s->words; w++) {
+				uint64_t bits = n->types[w];
+				while (bits) {
+					size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
+					bits &= bits - 1;
+					if (best_offering(s, t, n->zone, n->ct_mask, &opts[m]))
+						m++;
+				}
 			}
+			qsort(opts, m, sizeof(*opts), option_cmp);
+			if (m > s->max_types)
+				m = s->max_types;
+		} else {
+			/* Many: the first max_types of them in the key's order. */
+			const struct option *ranked = options_for(s, key, n->zone, n->ct_mask);
+			for (size_t j = 0; j < s->n_by_key[key] && m < s->max_types; j++)
+				if (n->types[ranked[j].type / 64] &
+				    ((uint64_t)1 << (ranked[j].type % 64)))
+					opts[m++] = ranked[j];
 		}
 		if (m == 0)
 			return kerf_error_set(err, KERF_E_INTERNAL,
 					      "binpack-ffd: new node %zu has no offering left", i);
-		qsort(opts, m, sizeof(*opts), option_cmp);
 		pn->open_index = -1;
 		pn->nodepool = n->pool;
 		pn->zone = opts[0].zone;
@@ -929,6 +1074,11 @@ static void solver_init(struct solver *s)
 	}
 	s->unplaced = zalloc(s, p->n_groups, sizeof(uint32_t));
 	s->reason = zalloc(s, p->n_groups, sizeof(char *));
+	s->prepared = -1;
+	s->cap_order = zalloc(s, p->n_pools, sizeof(*s->cap_order));
+	s->max_cap = zalloc(s, p->n_pools, sizeof(*s->max_cap));
+	s->by_key = zalloc(s, zc * 8, sizeof(*s->by_key));
+	s->n_by_key = zalloc(s, zc * 8, sizeof(size_t));
 }
 
 static void solver_free(struct solver *s)
@@ -961,6 +1111,17 @@ static void solver_free(struct solver *s)
 		hfree(s, s->reason[g]);
 	hfree(s, s->reason);
 	hfree(s, s->unplaced);
+	for (size_t k = 0; s->by_key && k < ((size_t)s->p->n_zones + 1) * 8; k++)
+		hfree(s, s->by_key[k]);
+	hfree(s, s->by_key);
+	hfree(s, s->alloc_order);
+	for (size_t i = 0; s->cap_order && i < s->p->n_pools; i++)
+		hfree(s, s->cap_order[i]);
+	hfree(s, s->cap_order);
+	for (size_t i = 0; s->max_cap && i < s->p->n_pools; i++)
+		hfree(s, s->max_cap[i]);
+	hfree(s, s->max_cap);
+	hfree(s, s->n_by_key);
 }
 
 /* Frees a plan this plugin built but could not hand over. */
