@@ -67,7 +67,7 @@ static void on_signal(int sig)
  * event sink.  Only identity and the few facts counted are kept; the
  * provisioning step will keep full objects as it needs them.
  */
-#define N_KINDS 5
+#define N_KINDS 6 /* KERF_OBJ_DAEMONSET (ABI 1.2) is the last */
 
 enum { OBJ_POD_PENDING = 1u << 0, OBJ_POD_UNSCHEDULABLE = 1u << 1 };
 
@@ -89,8 +89,8 @@ struct cache {
 	uint64_t events;
 };
 
-static const char *const kind_names[N_KINDS] = {"pods", "nodes", "nodepools", "nodeclaims",
-						"node classes"};
+static const char *const kind_names[N_KINDS] = {"pods",	      "nodes",	      "nodepools",
+						"nodeclaims", "node classes", "daemonsets"};
 
 static void cache_init(struct cache *c)
 {
@@ -616,10 +616,11 @@ static void log_status(struct daemon *d)
 	const struct cache *c = &d->cache;
 	log_info(COMPONENT,
 		 "status: pods=%zu (pending=%zu unschedulable=%zu) nodes=%zu nodepools=%zu "
-		 "nodeclaims=%zu nodeclasses=%zu events=%llu",
+		 "nodeclaims=%zu nodeclasses=%zu daemonsets=%zu events=%llu",
 		 c->count[KERF_OBJ_POD], c->pods_pending, c->pods_unschedulable,
 		 c->count[KERF_OBJ_NODE], c->count[KERF_OBJ_NODEPOOL], c->count[KERF_OBJ_NODECLAIM],
-		 c->count[KERF_OBJ_NODE_CLASS], (unsigned long long)c->events);
+		 c->count[KERF_OBJ_NODE_CLASS], c->count[KERF_OBJ_DAEMONSET],
+		 (unsigned long long)c->events);
 }
 
 /*

@@ -184,8 +184,23 @@ struct claim_rec {
 	size_t entry; /* its index in the existing capacity of the batch being built */
 };
 
+/* A DaemonSet the cluster listed (ABI 1.2): its pod template. */
+struct ds_rec {
+	char *key; /* "namespace/name" */
+	struct kerf_pod *tmpl;
+};
+
 struct provisioner {
 	struct provisioner_config cfg;
+	/*
+	 * The DaemonSets themselves.  ds_listed: the cluster delivers the kind
+	 * (ABI 1.2), so they are the one source of DaemonSet overhead; an
+	 * older cluster never does, and the overhead is inferred from the
+	 * DaemonSet pods instead.
+	 */
+	size_t n_ds, cap_ds;
+	struct ds_rec *ds;
+	bool ds_listed;
 	struct smap pod_map, node_map, claim_by_pid;
 	size_t n_pods, cap_pods;
 	struct pod_rec **pods;
@@ -427,6 +442,11 @@ void provisioner_free(struct provisioner *p)
 	}
 	free(p->claims);
 	free(p->tts);
+	for (size_t i = 0; i < p->n_ds; i++) {
+		kerf_pod_free(p->ds[i].tmpl);
+		free(p->ds[i].key);
+	}
+	free(p->ds);
 	smap_clear(&p->pod_map);
 	smap_clear(&p->node_map);
 	smap_clear(&p->claim_by_pid);
@@ -543,12 +563,52 @@ static void node_event(struct provisioner *p, kerf_event_type type, const struct
 		c->node_name = xstrdup(node->meta.name);
 }
 
+/* A DaemonSet's pod template, kept for the next batch's overhead. */
+static void daemonset_event(struct provisioner *p, kerf_event_type type,
+			    const struct kerf_pod *ds)
+{
+	struct strbuf key;
+	size_t i = 0;
+
+	sb_init(&key);
+	sb_printf(&key, "%s/%s", ds->meta.namespace_ ? ds->meta.namespace_ : "default",
+		  ds->meta.name);
+	while (i < p->n_ds && strcmp(p->ds[i].key, key.buf) != 0)
+		i++;
+	if (type == KERF_EVENT_DELETED) {
+		sb_free(&key);
+		if (i == p->n_ds)
+			return;
+		kerf_pod_free(p->ds[i].tmpl);
+		free(p->ds[i].key);
+		memmove(&p->ds[i], &p->ds[i + 1], (p->n_ds - i - 1) * sizeof(*p->ds));
+		p->n_ds--;
+		return;
+	}
+	if (i == p->n_ds) {
+		xgrow(p->ds, p->cap_ds, p->n_ds + 1);
+		p->ds[p->n_ds].key = sb_detach(&key);
+		p->ds[p->n_ds].tmpl = NULL;
+		p->n_ds++;
+	} else {
+		sb_free(&key);
+		kerf_pod_free(p->ds[i].tmpl);
+	}
+	p->ds[i].tmpl = kerf_pod_copy(ds);
+	if (!p->ds[i].tmpl)
+		abort();
+}
+
 void provisioner_on_object(struct provisioner *p, kerf_event_type type, kerf_object_kind kind,
 			   const void *object, int64_t now_ms)
 {
+	if (kind == KERF_OBJ_DAEMONSET)
+		p->ds_listed = true;
 	if (type == KERF_EVENT_SYNCED || !object)
 		return;
-	if (kind == KERF_OBJ_POD)
+	if (kind == KERF_OBJ_DAEMONSET)
+		daemonset_event(p, type, object);
+	else if (kind == KERF_OBJ_POD)
 		pod_event(p, type, object, now_ms);
 	else if (kind == KERF_OBJ_NODE)
 		node_event(p, type, object, now_ms);
@@ -693,12 +753,57 @@ static void build_existing(struct provisioner *p, struct batch *b, struct smap *
 }
 
 /*
- * One pod per DaemonSet, without the hostname term the DaemonSet controller
- * pins each copy to its node with, so it stands for the DaemonSet on a new
- * node.
+ * The overhead a DaemonSet puts on a new node: a copy of its pod, not
+ * bound, without the hostname term the DaemonSet controller pins each copy
+ * to its node with.
+ */
+static void add_daemonset(struct batch *b, const struct kerf_pod *pod)
+{
+	struct kerf_pod *t = kerf_pod_copy(pod);
+	if (!t)
+		abort();
+	free(t->node_name);
+	t->node_name = NULL;
+	t->daemonset = true;
+	bool any = false;
+	for (size_t k = 0; k < t->n_required_terms; k++) {
+		struct kerf_requirements *rq = &t->required_terms[k];
+		size_t w = 0;
+		for (size_t j = 0; j < rq->n; j++) {
+			if (strcmp(rq->items[j].key, LABEL_HOSTNAME) == 0) {
+				struct kerf_requirements one = {1, &rq->items[j]};
+				kerf_requirements_clear(&one);
+				continue;
+			}
+			rq->items[w++] = rq->items[j];
+		}
+		rq->n = w;
+		any |= w > 0;
+	}
+	if (!any) {
+		for (size_t k = 0; k < t->n_required_terms; k++)
+			kerf_requirements_clear(&t->required_terms[k]);
+		free(t->required_terms);
+		t->required_terms = NULL;
+		t->n_required_terms = 0;
+	}
+	xgrow(b->ds, b->cap_ds, b->n_ds + 1);
+	b->ds[b->n_ds++] = t;
+}
+
+/*
+ * One pod template per DaemonSet.  From the DaemonSets themselves when the
+ * cluster lists them (ABI 1.2), so a DaemonSet counts before any node runs
+ * its pods; from an older cluster, one of each DaemonSet's pods stands for
+ * it.
  */
 static void build_daemonsets(struct provisioner *p, struct batch *b)
 {
+	if (p->ds_listed) {
+		for (size_t i = 0; i < p->n_ds; i++)
+			add_daemonset(b, p->ds[i].tmpl);
+		return;
+	}
 	struct smap seen;
 	smap_init(&seen);
 	for (size_t i = 0; i < p->n_pods; i++) {
@@ -706,35 +811,7 @@ static void build_daemonsets(struct provisioner *p, struct batch *b)
 		if (!pod->daemonset || !pod->meta.owner_name || smap_get(&seen, pod->meta.owner_name))
 			continue;
 		smap_put(&seen, pod->meta.owner_name, (void *)pod);
-		struct kerf_pod *t = kerf_pod_copy(pod);
-		if (!t)
-			abort();
-		free(t->node_name);
-		t->node_name = NULL;
-		bool any = false;
-		for (size_t k = 0; k < t->n_required_terms; k++) {
-			struct kerf_requirements *rq = &t->required_terms[k];
-			size_t w = 0;
-			for (size_t j = 0; j < rq->n; j++) {
-				if (strcmp(rq->items[j].key, LABEL_HOSTNAME) == 0) {
-					struct kerf_requirements one = {1, &rq->items[j]};
-					kerf_requirements_clear(&one);
-					continue;
-				}
-				rq->items[w++] = rq->items[j];
-			}
-			rq->n = w;
-			any |= w > 0;
-		}
-		if (!any) {
-			for (size_t k = 0; k < t->n_required_terms; k++)
-				kerf_requirements_clear(&t->required_terms[k]);
-			free(t->required_terms);
-			t->required_terms = NULL;
-			t->n_required_terms = 0;
-		}
-		xgrow(b->ds, b->cap_ds, b->n_ds + 1);
-		b->ds[b->n_ds++] = t;
+		add_daemonset(b, pod);
 	}
 	smap_clear(&seen);
 }

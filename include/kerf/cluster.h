@@ -26,6 +26,12 @@ typedef enum {
 	KERF_OBJ_NODEPOOL = 2,   /* struct kerf_nodepool */
 	KERF_OBJ_NODECLAIM = 3,  /* struct kerf_nodeclaim */
 	KERF_OBJ_NODE_CLASS = 4, /* struct kerf_node_class */
+	/*
+	 * ABI 1.2.  struct kerf_pod: a DaemonSet's pod template, with meta
+	 * naming the DaemonSet, daemonset = true and node_name NULL.  An
+	 * older cluster plugin never delivers it.
+	 */
+	KERF_OBJ_DAEMONSET = 5,
 } kerf_object_kind;
 
 typedef enum {

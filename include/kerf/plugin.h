@@ -34,8 +34,9 @@ extern "C" {
  * ABI history (append-only):
  *   1.0  descriptor, host table, provider/cluster/packer ops.
  *   1.1  cluster ops gained emit_event.
+ *   1.2  cluster object kind KERF_OBJ_DAEMONSET.
  */
-#define KERF_ABI_MINOR 1
+#define KERF_ABI_MINOR 2
 
 /* "kerf" in ASCII; catches a shared object that is not a kerf plugin. */
 #define KERF_PLUGIN_MAGIC 0x6b657266u

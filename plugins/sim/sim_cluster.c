@@ -39,6 +39,10 @@
  * change made by a write op (update_node, evict_pod, ...) is kept as a
  * copy of the object and delivered, in order, at the next poll.
  *
+ * DaemonSets are listed themselves too (KERF_OBJ_DAEMONSET, ABI 1.2): their
+ * pod template under the DaemonSet's name, from start() on, before any node
+ * runs their pods.
+ *
  * NodePools and node classes are not this plugin's: they come from
  * kerf.yaml's `manifests:`, which the core reads with its own manifest
  * validation (a plugin cannot call it), so their initial lists are empty.
@@ -84,6 +88,7 @@ struct sim_workload {
 	int32_t finished;    /* pods that must not be replaced (succeeded; a bare Pod's) */
 	int32_t live;	     /* its pods that exist */
 	uint64_t next_ordinal;
+	struct kerf_pod *ds_object; /* a DaemonSet as listed (KERF_OBJ_DAEMONSET) */
 };
 
 struct sim_pod {
@@ -282,6 +287,7 @@ static void *snapshot(const struct sim_cluster *c, kerf_object_kind kind, const 
 {
 	switch (kind) {
 	case KERF_OBJ_POD:
+	case KERF_OBJ_DAEMONSET:
 		return kerf_pod_copy(object);
 	case KERF_OBJ_NODE:
 		return node_copy(c->h, object);
@@ -298,6 +304,7 @@ static void snapshot_free(kerf_object_kind kind, void *object)
 {
 	switch (kind) {
 	case KERF_OBJ_POD:
+	case KERF_OBJ_DAEMONSET:
 		kerf_pod_free(object);
 		break;
 	case KERF_OBJ_NODE:
@@ -536,6 +543,43 @@ static struct sim_workload *workload_add(struct sim_cluster *c, const char *kind
 	return wl;
 }
 
+/*
+ * The DaemonSet object itself, as the API lists it: its pod template under
+ * the DaemonSet's name.  ADDED the first time, MODIFIED when re-applied.
+ */
+static void daemonset_object(struct sim_cluster *c, struct sim_workload *wl)
+{
+	const struct kerf_host *h = c->h;
+	struct kerf_pod *ds = kerf_pod_copy(wl->tmpl);
+	bool added = wl->ds_object == NULL;
+
+	if (!ds) {
+		h->log(h->ctx, KERF_LOG_ERROR, "out of memory copying DaemonSet %s", wl->name);
+		abort();
+	}
+	replace(h, &ds->meta.name, wl->name);
+	replace(h, &ds->meta.namespace_, wl->namespace_);
+	h->free(h->ctx, ds->node_name);
+	ds->node_name = NULL;
+	ds->daemonset = true;
+	ds->phase = KERF_POD_PENDING;
+	ds->unschedulable = false;
+	if (added) {
+		new_meta(c, &ds->meta, "apps/v1", "DaemonSet", now_ms(c));
+	} else {
+		/* Same object, new spec: keep its identity. */
+		replace(h, &ds->meta.api_version, "apps/v1");
+		replace(h, &ds->meta.kind, "DaemonSet");
+		replace(h, &ds->meta.uid, wl->ds_object->meta.uid);
+		ds->meta.creation_ms = wl->ds_object->meta.creation_ms;
+		ds->meta.deletion_ms = 0;
+		touch(c, &ds->meta);
+		kerf_pod_free(wl->ds_object);
+	}
+	wl->ds_object = ds;
+	emit(c, added ? KERF_EVENT_ADDED : KERF_EVENT_MODIFIED, KERF_OBJ_DAEMONSET, ds);
+}
+
 static void workload_apply(struct sim_cluster *c, const struct kerf_workload *k)
 {
 	const char *ns = k->namespace_ ? k->namespace_ : "default";
@@ -556,6 +600,8 @@ static void workload_apply(struct sim_cluster *c, const struct kerf_workload *k)
 	}
 	wl->replicas = k->replicas;
 	wl->daemonset = k->daemonset;
+	if (wl->daemonset)
+		daemonset_object(c, wl);
 	c->ds_dirty = true;
 	c->h->log(c->h->ctx, KERF_LOG_DEBUG, "applied %s %s/%s: %d replicas", k->kind, ns, k->name,
 		  k->daemonset ? -1 : k->replicas);
@@ -564,6 +610,7 @@ static void workload_apply(struct sim_cluster *c, const struct kerf_workload *k)
 static void workload_free(const struct kerf_host *h, struct sim_workload *wl)
 {
 	kerf_pod_free(wl->tmpl);
+	kerf_pod_free(wl->ds_object);
 	h->free(h->ctx, wl->kind);
 	h->free(h->ctx, wl->namespace_);
 	h->free(h->ctx, wl->name);
@@ -577,6 +624,10 @@ static void workload_delete(struct sim_cluster *c, size_t index)
 	for (size_t i = c->n_pods; i-- > 0;)
 		if (c->pods[i]->owner == wl)
 			pod_remove(c, i, false);
+	if (wl->ds_object) {
+		wl->ds_object->meta.deletion_ms = now_ms(c);
+		emit(c, KERF_EVENT_DELETED, KERF_OBJ_DAEMONSET, wl->ds_object);
+	}
 	workload_free(c->h, wl);
 	memmove(&c->workloads[index], &c->workloads[index + 1],
 		(c->n_workloads - index - 1) * sizeof(*c->workloads));
@@ -1150,6 +1201,11 @@ static void list_kind(struct sim_cluster *c, kerf_object_kind kind)
 		for (size_t i = 0; i < c->n_claims; i++)
 			s->on_object(s->ctx, KERF_EVENT_ADDED, kind, c->claims[i]);
 		break;
+	case KERF_OBJ_DAEMONSET:
+		for (size_t i = 0; i < c->n_workloads; i++)
+			if (c->workloads[i]->ds_object)
+				s->on_object(s->ctx, KERF_EVENT_ADDED, kind, c->workloads[i]->ds_object);
+		break;
 	case KERF_OBJ_NODEPOOL:
 	case KERF_OBJ_NODE_CLASS:
 		/* kerf.yaml's manifests: the core's, see the top of this file. */
@@ -1160,8 +1216,9 @@ static void list_kind(struct sim_cluster *c, kerf_object_kind kind)
 
 static int sim_start(void *inst, const struct kerf_event_sink *sink, struct kerf_error *err)
 {
-	static const kerf_object_kind kinds[] = {KERF_OBJ_NODEPOOL, KERF_OBJ_NODE_CLASS,
-						 KERF_OBJ_NODECLAIM, KERF_OBJ_NODE, KERF_OBJ_POD};
+	static const kerf_object_kind kinds[] = {KERF_OBJ_NODEPOOL,  KERF_OBJ_NODE_CLASS,
+						 KERF_OBJ_NODECLAIM, KERF_OBJ_NODE,
+						 KERF_OBJ_DAEMONSET, KERF_OBJ_POD};
 	struct sim_cluster *c = cluster_of(inst);
 	int64_t now = now_ms(c);
 

@@ -165,6 +165,31 @@ START_TEST(deployment_bound_after_registration)
 }
 END_TEST
 
+/*
+ * A DaemonSet (500m cpu) exists from the start, before any node runs its
+ * pods, and a 1930m pod would exactly fill an m5.large (1930m allocatable
+ * in data/ec2-catalogue.tsv) without it: the first batch counts the
+ * DaemonSet listed by the cluster (ABI 1.2) and takes an m5.xlarge
+ * (3920m), where the DaemonSet pod then runs next to it.
+ */
+START_TEST(daemonset_overhead_in_first_batch)
+{
+	struct run r;
+
+	kerfd_ok(&r, DATA, "daemonset.yaml", "");
+	ck_assert_int_eq(int_at(r.report, "batches"), 1);
+	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 1);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
+	check_one_type(r.report, "m5.xlarge", "on-demand", 1);
+	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 1);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	/* cpu: the pod and the DaemonSet's pod, 2430m of 3920m. */
+	double cpu = real_at(json_object_get(r.report, "utilisation"), "cpu");
+	ck_assert_double_eq_tol(cpu, 2430.0 / 3920.0, 1e-9);
+	run_free(&r);
+}
+END_TEST
+
 /* The second batch's pod goes on the NodeClaim the first batch is still launching. */
 START_TEST(second_batch_reuses_launching_claim)
 {
@@ -423,6 +448,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, ray_demo_stops_at_the_cpu_limit);
 	tcase_add_test(tc, deployment_bound_after_registration);
+	tcase_add_test(tc, daemonset_overhead_in_first_batch);
 	tcase_add_test(tc, second_batch_reuses_launching_claim);
 	tcase_add_test(tc, unregistered_claim_deleted_and_retried);
 	tcase_add_test(tc, trace_runs_to_its_last_arrival);

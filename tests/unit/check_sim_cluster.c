@@ -128,6 +128,16 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 			 p->node_name ? p->node_name : "");
 		r->phase = p->phase;
 		r->unschedulable = p->unschedulable;
+	} else if (kind == KERF_OBJ_DAEMONSET) {
+		/* The DaemonSet's pod template, named after the DaemonSet (ABI 1.2). */
+		const struct kerf_pod *p = object;
+		ck_assert(p->daemonset);
+		ck_assert_ptr_null(p->node_name);
+		ck_assert_str_eq(p->meta.kind, "DaemonSet");
+		ck_assert_str_eq(p->meta.api_version, "apps/v1");
+		ck_assert_ptr_nonnull(p->meta.uid);
+		snprintf(r->node_name, sizeof(r->node_name), "%s",
+			 p->meta.namespace_ ? p->meta.namespace_ : "");
 	} else if (kind == KERF_OBJ_NODE) {
 		r->ready = ((const struct kerf_node *)object)->ready;
 		if (type != KERF_EVENT_DELETED)
@@ -141,7 +151,8 @@ static const struct kerf_event_sink sink = {NULL, on_object};
 static const char *describe(const struct rec *r)
 {
 	static const char *const types[] = {"ADDED", "MODIFIED", "DELETED", "SYNCED"};
-	static const char *const kinds[] = {"pod", "node", "nodepool", "nodeclaim", "nodeclass"};
+	static const char *const kinds[] = {"pod",	 "node",      "nodepool",
+					    "nodeclaim", "nodeclass", "daemonset"};
 	static char buf[400];
 
 	snprintf(buf, sizeof(buf), "%s %s %s node=%s phase=%d unschedulable=%d ready=%d",
@@ -379,6 +390,7 @@ START_TEST(test_start_lists_pending_pods)
 	       "SYNCED nodeclass  node= phase=0 unschedulable=0 ready=0",
 	       "SYNCED nodeclaim  node= phase=0 unschedulable=0 ready=0",
 	       "SYNCED node  node= phase=0 unschedulable=0 ready=0",
+	       "SYNCED daemonset  node= phase=0 unschedulable=0 ready=0",
 	       "ADDED pod web-0 node= phase=0 unschedulable=0 ready=0",
 	       "ADDED pod web-1 node= phase=0 unschedulable=0 ready=0",
 	       "ADDED pod web-2 node= phase=0 unschedulable=0 ready=0",
@@ -389,6 +401,50 @@ START_TEST(test_start_lists_pending_pods)
 	       "MODIFIED pod web-2 node= phase=0 unschedulable=1 ready=0");
 	/* Nothing changed: nothing to say. */
 	quiet_at(5000);
+}
+END_TEST
+
+/*
+ * DaemonSets are listed themselves (ABI 1.2) from start(), before any node
+ * runs their pods (the node name field of the record holds the namespace
+ * here), and a scenario's apply and delete of one are reported.
+ */
+START_TEST(test_start_lists_daemonsets)
+{
+	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment),
+			  put("agent.yaml", daemonset), NULL);
+	put("other.yaml", "apiVersion: apps/v1\n"
+			  "kind: DaemonSet\n"
+			  "metadata: {name: logs}\n"
+			  "spec:\n"
+			  "  selector: {matchLabels: {app: logs}}\n"
+			  "  template:\n"
+			  "    metadata: {labels: {app: logs}}\n"
+			  "    spec:\n"
+			  "      containers:\n"
+			  "      - {name: l, image: l, resources: {requests: {cpu: 50m}}}\n");
+	sim_cfg.scenario = put("scenario.yaml", "- {at: 10s, apply: other.yaml}\n"
+						"- at: 20s\n"
+						"  delete: {kind: DaemonSet, name: agent, "
+						"namespace: kube-system}\n");
+	start();
+	EXPECT(0, "SYNCED nodepool  node= phase=0 unschedulable=0 ready=0",
+	       "SYNCED nodeclass  node= phase=0 unschedulable=0 ready=0",
+	       "SYNCED nodeclaim  node= phase=0 unschedulable=0 ready=0",
+	       "SYNCED node  node= phase=0 unschedulable=0 ready=0",
+	       "ADDED daemonset agent node=kube-system phase=0 unschedulable=0 ready=0",
+	       "SYNCED daemonset  node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod web-0 node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod web-1 node= phase=0 unschedulable=0 ready=0",
+	       "ADDED pod web-2 node= phase=0 unschedulable=0 ready=0",
+	       "SYNCED pod  node= phase=0 unschedulable=0 ready=0");
+	poll_at(0);
+	quiet_at(9999);
+	/* No node: a new DaemonSet has no pods yet, but the DaemonSet itself is there. */
+	EXPECT(poll_at(10000), "ADDED daemonset logs node=default phase=0 unschedulable=0 ready=0");
+	EXPECT(poll_at(20000),
+	       "DELETED daemonset agent node=kube-system phase=0 unschedulable=0 ready=0");
+	quiet_at(30000);
 }
 END_TEST
 
@@ -474,7 +530,8 @@ START_TEST(test_trace_arrivals_and_durations)
 					 "120,250,512,0,1,BE,\n");
 	sim_cfg.trace_time_scale = 2;
 	start();
-	EXPECT(4, "ADDED pod trace-0-0 node= phase=0 unschedulable=0 ready=0",
+	/* SYNCED nodepool, nodeclass, nodeclaim, node, daemonset, then the pods. */
+	EXPECT(5, "ADDED pod trace-0-0 node= phase=0 unschedulable=0 ready=0",
 	       "ADDED pod trace-0-1 node= phase=0 unschedulable=0 ready=0",
 	       "SYNCED pod  node= phase=0 unschedulable=0 ready=0");
 	poll_at(0);
@@ -742,6 +799,7 @@ static Suite *sim_cluster_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_start_lists_pending_pods);
+	tcase_add_test(tc, test_start_lists_daemonsets);
 	tcase_add_test(tc, test_node_registers_then_pods_bind);
 	tcase_add_test(tc, test_unregistered_taint_keeps_pods_off);
 	tcase_add_test(tc, test_trace_arrivals_and_durations);
