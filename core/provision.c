@@ -7,9 +7,7 @@
  *   - zone topology spread (DoNotSchedule) whose selector matches the group
  *     splits it into zone-pinned slices, water-filled onto the least
  *     populated zone first (existing matching pods counted), so the skew
- *     never exceeds 1 <= maxSkew, and taken round-robin over the zones so a
- *     limit that stops the packer part way leaves them level; after
- *     packing, pods in zones over the skew are taken back (provision_plan.c);
+ *     never exceeds 1 <= maxSkew;
  *   - hostname topology spread caps the group at maxSkew pods per node (a
  *     new node starts at 0, the global minimum);
  *   - required hostname anti-affinity matching the group itself caps it at
@@ -174,11 +172,6 @@ static long zone_index(const struct prov *p, const char *zone)
 		if (strcmp(p->zones[z], zone) == 0)
 			return (long)z;
 	return -1;
-}
-
-long prov_zone_index(const struct prov *p, const char *zone)
-{
-	return zone_index(p, zone);
 }
 
 /* ------------------------------------------------------------ which pods a term selects */
@@ -1076,72 +1069,6 @@ static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per
 	}
 }
 
-/* At most this many rounds of slices per zone spread group. */
-#define SPREAD_ROUNDS 32
-
-/*
- * The water-filled zone shares as slices taken round-robin, the zone that
- * held the fewest matching pods first, one pod per zone and round (more
- * once a zone's share exceeds SPREAD_ROUNDS): the packer places slices in
- * order, so whatever stops it part way (a NodePool limit) leaves the zones
- * about level, as Karpenter's pod-by-pod skew check would.  A group capped
- * per node takes whole multiples of its cap, since its slices of one zone
- * may not share a node.  plan_solve checks the skew of what was placed all
- * the same.
- */
-static size_t add_spread_slices(struct prov *p, size_t gi, const int64_t *before,
-				uint32_t *per_zone)
-{
-	const struct group *g = &p->groups[gi];
-	size_t *order = xcalloc(p->n_zones ? p->n_zones : 1, sizeof(size_t));
-	size_t n = 0, placed = 0;
-	uint32_t most = 0, chunk;
-
-	for (size_t z = 0; z < p->n_zones; z++) {
-		if (!per_zone[z])
-			continue;
-		most = per_zone[z] > most ? per_zone[z] : most;
-		size_t k = n++;
-		for (; k > 0 && before[order[k - 1]] > before[z]; k--)
-			order[k] = order[k - 1];
-		order[k] = z;
-	}
-	chunk = (most + SPREAD_ROUNDS - 1) / SPREAD_ROUNDS;
-	/* Slices of one zone never share a node (provision_plan.c): whole nodes' worth. */
-	if (g->max_per_node > 1)
-		chunk = (chunk + g->max_per_node - 1) / g->max_per_node * g->max_per_node;
-	for (bool more = n > 0; more;) {
-		more = false;
-		for (size_t i = 0; i < n; i++) {
-			uint32_t take = per_zone[order[i]] < chunk ? per_zone[order[i]] : chunk;
-			if (!take)
-				continue;
-			prov_add_pgroup(p, gi, placed, take, (int32_t)order[i]);
-			placed += take;
-			per_zone[order[i]] -= take;
-			more = more || per_zone[order[i]] > 0;
-		}
-	}
-	free(order);
-	return placed;
-}
-
-void spread_zone_counts(const struct prov *p, size_t gi, const int32_t *pod_zone, int64_t *counts)
-{
-	const struct group *g = &p->groups[gi];
-
-	memset(counts, 0, p->n_zones * sizeof(int64_t));
-	for (size_t e = 0; e < p->in->n_existing; e++) {
-		long z = zone_index(p, p->in->existing[e].zone);
-		for (size_t k = 0; z >= 0 && k < p->in->existing[e].n_pods; k++)
-			if (spread_selects(g->zone_spread, g->rep, p->in->existing[e].pods[k]))
-				counts[z]++;
-	}
-	for (size_t i = 0; i < p->in->n_pods; i++)
-		if (pod_zone[i] >= 0 && spread_selects(g->zone_spread, g->rep, p->in->pods[i]))
-			counts[pod_zone[i]]++;
-}
-
 static void fail_pods(struct prov *p, const struct group *g, size_t from, size_t to,
 		      const char *text)
 {
@@ -1275,13 +1202,14 @@ static void constrain_group(struct prov *p, size_t gi)
 		fail_pods(p, g, placed, g->n,
 			  "zone anti-affinity: every allowed zone already holds a matching pod");
 	} else if (zone_spread) {
-		int64_t *before = xcalloc(p->n_zones ? p->n_zones : 1, sizeof(int64_t));
 		count_zone_pods(p, gi, g->rep, sel_spread, zone_spread, counts);
-		memcpy(before, counts, p->n_zones * sizeof(int64_t));
 		water_fill(p, gi, counts, per_zone);
-		g->zone_spread = zone_spread;
-		placed = add_spread_slices(p, gi, before, per_zone);
-		free(before);
+		for (size_t z = 0; z < p->n_zones; z++) {
+			if (!per_zone[z])
+				continue;
+			prov_add_pgroup(p, gi, placed, per_zone[z], (int32_t)z);
+			placed += per_zone[z];
+		}
 		if (placed < g->n)
 			prov_add_pgroup(p, gi, placed, (uint32_t)(g->n - placed), -1);
 	} else {

@@ -88,8 +88,6 @@ struct group {
 	bool hostname_bound; /* hostname spread/anti-affinity: no open node holding its peers */
 	bool needs_peer;     /* hostname affinity to existing pods: only their nodes */
 	size_t n_offered_zones; /* zones its types offer, whatever its zone requirement */
-	/* DoNotSchedule zone spread it was split into zone slices for; NULL: none */
-	const struct kerf_topology_spread *zone_spread;
 	struct reasons refusals;
 };
 
@@ -143,12 +141,6 @@ void prov_vector(const struct prov *p, const struct kerf_resources *r, int64_t *
 bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e);
 bool groups_conflict(const struct group *a, const struct group *b);
 int prov_add_pgroup(struct prov *p, size_t group, size_t first, uint32_t count, int32_t zone);
-long prov_zone_index(const struct prov *p, const char *zone);
-/*
- * Pods per zone that group gi's zone spread selects: those on existing
- * nodes, and the batch's pods by pod_zone (per input pod, -1: not placed).
- */
-void spread_zone_counts(const struct prov *p, size_t gi, const int32_t *pod_zone, int64_t *counts);
 
 /* ---- provision_plan.c */
 /*

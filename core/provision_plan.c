@@ -107,19 +107,6 @@ static void build_conflicts(const struct prov *p, struct pbuild *b)
 				add_conflict(b, (uint32_t)(i < j ? i : j), (uint32_t)(i < j ? j : i));
 		}
 	}
-	/*
-	 * A group capped per node and split into several slices of one zone
-	 * (rounds of a zone spread): the cap holds per slice, so its slices
-	 * never share a node.
-	 */
-	for (size_t i = 0; i < p->n_pgroups; i++) {
-		const struct pgroup *a = &p->pgroups[i];
-		if (a->zone < 0 || !p->groups[a->group].max_per_node)
-			continue;
-		for (size_t j = i + 1; j < p->n_pgroups; j++)
-			if (p->pgroups[j].group == a->group && p->pgroups[j].zone == a->zone)
-				add_conflict(b, (uint32_t)i, (uint32_t)j);
-	}
 }
 
 static void build_open(const struct prov *p, struct pbuild *b)
@@ -417,225 +404,11 @@ static void leftovers(struct prov *p, const struct kerf_pack_unplaced *u, size_t
 	free(pods);
 }
 
-/* ------------------------------------------------------------ zone spread after packing */
-
-static void remove_index(size_t *items, size_t *n, size_t value)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (items[i] == value) {
-			memmove(items + i, items + i + 1, (*n - i - 1) * sizeof(size_t));
-			(*n)--;
-			return;
-		}
-}
-
-/* Takes a placed pod back off its claim or existing node. */
-static void unplace(struct prov *p, struct prov_result *out, size_t pod)
-{
-	struct podst *ps = &p->pods[pod];
-
-	if (ps->where == POD_NEW) {
-		struct prov_claim *pc = &out->claims[ps->index];
-		remove_index(pc->pods, &pc->n_pods, pod);
-		kerf_resources_sub(&pc->claim->resource_requests, &p->in->pods[pod]->requests);
-	} else {
-		for (size_t r = 0; r < out->n_reused; r++)
-			if (out->reused[r].existing == ps->index)
-				remove_index(out->reused[r].pods, &out->reused[r].n_pods, pod);
-	}
-	ps->where = POD_PENDING;
-}
-
-/* The placed pod of group g in zone z to take back: off a claim it leaves empty, newest first. */
-static long pick_unplace(const struct prov *p, const struct prov_result *out,
-			 const struct group *g, const int32_t *pod_zone, int32_t z)
-{
-	long best = -1;
-	int best_score = 0;
-
-	for (size_t k = 0; k < g->n; k++) {
-		const struct podst *ps = &p->pods[g->pods[k]];
-		int score;
-		if (pod_zone[g->pods[k]] != z)
-			continue;
-		if (ps->where == POD_NEW)
-			score = out->claims[ps->index].n_pods == 1 ? 3 : 2;
-		else
-			score = 1;
-		if (score >= best_score) {
-			best_score = score;
-			best = (long)g->pods[k];
-		}
-	}
-	return best;
-}
-
-/* Drops claims left without pods, renumbering the rest per NodePool. */
-static void drop_empty_claims(struct prov *p, struct prov_result *out)
-{
-	size_t kept = 0, *seq = xcalloc(p->in->n_pools + 1, sizeof(size_t));
-	size_t *to = xcalloc(out->n_claims + 1, sizeof(size_t));
-
-	for (size_t i = 0; i < out->n_claims; i++) {
-		struct prov_claim *pc = &out->claims[i];
-		if (pc->n_pods) {
-			to[i] = kept;
-			out->claims[kept++] = *pc;
-			continue;
-		}
-		out->total_price -= pc->price;
-		kerf_nodeclaim_free(pc->claim);
-		free(pc->options);
-		free(pc->pods);
-	}
-	if (kept != out->n_claims) {
-		for (size_t i = 0; i < p->in->n_pods; i++)
-			if (p->pods[i].where == POD_NEW)
-				p->pods[i].index = to[p->pods[i].index];
-		for (size_t i = 0; i < kept; i++) {
-			struct kerf_nodeclaim *c = out->claims[i].claim;
-			struct strbuf name;
-			sb_init(&name);
-			sb_printf(&name, "%s-%zu", c->nodepool, ++seq[out->claims[i].pool]);
-			free(c->meta.name);
-			c->meta.name = sb_detach(&name);
-		}
-	}
-	out->n_claims = kept;
-	free(to);
-	free(seq);
-}
-
-/* The reason a split group's pods stay pending, or NULL when its spread does not bind (nor `binds`). */
-static char *spread_reason(const struct prov *p, const struct group *g, const int64_t *counts,
-			   bool binds)
-{
-	int64_t min = INT64_MAX;
-	struct strbuf sb;
-	const char *sep = "";
-
-	for (size_t z = 0; z < p->n_zones; z++)
-		if (g->zones[z] && counts[z] < min)
-			min = counts[z];
-	for (size_t z = 0; z < p->n_zones; z++)
-		binds = binds || (g->zones[z] && counts[z] - min >= g->zone_spread->max_skew);
-	if (!binds)
-		return NULL;
-	sb_init(&sb);
-	sb_printf(&sb, "topology spread on %s (maxSkew %d) cannot be kept: no capacity in ",
-		  ZONE_KEY, (int)g->zone_spread->max_skew);
-	for (size_t z = 0; z < p->n_zones; z++)
-		if (g->zones[z] && counts[z] - min < g->zone_spread->max_skew) {
-			sb_printf(&sb, "%s%s", sep, p->zones[z]);
-			sep = ", ";
-		}
-	return sb_detach(&sb);
-}
-
-/*
- * What the packer placed of a group split over zones for a spread need not
- * keep the skew: a limit can stop any slice.  Pods are taken back from the
- * fullest zone (a new claim they leave empty first, newest first) until
- * every zone holding the group's pods is within maxSkew of the emptiest
- * zone it may land in; claims left empty are dropped.  Those pods, and the
- * packer's leftovers of the group, get the spread as a reason (spread_out
- * marks the pods taken back).  Returns the reasons per group, NULL where
- * none.
- */
-static char **keep_spreads(struct prov *p, struct prov_result *out, uint8_t *spread_out)
-{
-	int32_t *pod_zone = xcalloc(p->in->n_pods + 1, sizeof(int32_t));
-	int64_t *counts = xcalloc(p->n_zones + 1, sizeof(int64_t));
-	char **why = xcalloc(p->n_groups + 1, sizeof(char *));
-	bool emptied = false;
-
-	for (size_t i = 0; i < p->in->n_pods; i++) {
-		const struct podst *ps = &p->pods[i];
-		pod_zone[i] = -1;
-		if (ps->where == POD_NEW)
-			pod_zone[i] = (int32_t)prov_zone_index(p, out->claims[ps->index].zone);
-		else if (ps->where == POD_REUSED)
-			pod_zone[i] = (int32_t)prov_zone_index(p, p->in->existing[ps->index].zone);
-	}
-	for (size_t gi = 0; gi < p->n_groups; gi++) {
-		const struct group *g = &p->groups[gi];
-		size_t placed = 0;
-		bool taken = false;
-		if (!g->zone_spread)
-			continue;
-		spread_zone_counts(p, gi, pod_zone, counts);
-		for (;;) {
-			int64_t min = INT64_MAX;
-			long pod = -1;
-			for (size_t z = 0; z < p->n_zones; z++)
-				if (g->zones[z] && counts[z] < min)
-					min = counts[z];
-			/* The fullest zone over the skew that holds a pod of the group. */
-			for (size_t z = 0; z < p->n_zones && min != INT64_MAX; z++) {
-				long cand;
-				if (counts[z] - min <= g->zone_spread->max_skew)
-					continue;
-				cand = pick_unplace(p, out, g, pod_zone, (int32_t)z);
-				if (cand >= 0 && (pod < 0 || counts[z] > counts[pod_zone[pod]]))
-					pod = cand;
-			}
-			if (pod < 0)
-				break;
-			counts[pod_zone[pod]]--;
-			emptied = emptied || (p->pods[pod].where == POD_NEW &&
-					      out->claims[p->pods[pod].index].n_pods == 1);
-			unplace(p, out, (size_t)pod);
-			pod_zone[pod] = -1;
-			spread_out[pod] = 1;
-			taken = true;
-		}
-		for (size_t k = 0; k < g->n; k++)
-			placed += pod_zone[g->pods[k]] >= 0;
-		if (taken || (placed && placed < g->n))
-			why[gi] = spread_reason(p, g, counts, taken);
-	}
-	if (emptied)
-		drop_empty_claims(p, out);
-	free(counts);
-	free(pod_zone);
-	return why;
-}
-
-/* Reasons for the pods of split groups still pending: see keep_spreads. */
-static void spread_reasons(struct prov *p, char **why, const uint8_t *spread_out, bool *spilled)
-{
-	for (size_t gi = 0; gi < p->n_groups; gi++) {
-		const struct group *g = &p->groups[gi];
-		const char *pool = g->pool >= 0 ? p->pools[g->pool].np->meta.name : NULL;
-		bool later = g->pool >= 0 && (size_t)g->pool + 1 < p->n_pools;
-		if (!why[gi])
-			continue;
-		for (size_t k = 0; k < g->n; k++) {
-			struct podst *ps = &p->pods[g->pods[k]];
-			struct reasons *to = later ? &ps->carried : &ps->final;
-			if (ps->where != POD_PENDING)
-				continue;
-			if (spread_out[g->pods[k]]) {
-				reasons_append(to, &g->refusals);
-				if (later) {
-					ps->min_pool = (size_t)g->pool + 1;
-					*spilled = true;
-				}
-			}
-			reasons_add(to, pool, "%s", why[gi]);
-		}
-		free(why[gi]);
-	}
-	free(why);
-}
-
 int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct kerf_error *err)
 {
 	struct pbuild b;
 	struct kerf_pack_plan *plan = NULL;
 	size_t *cursor = NULL, *seq = NULL;
-	uint8_t *spread_out = NULL;
-	char **why;
 	int rc;
 
 	*spilled = false;
@@ -656,13 +429,9 @@ int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct ke
 		else if ((rc = new_claim(p, n, cursor, seq, out, err)) != 0)
 			goto out;
 	}
-	spread_out = xcalloc(p->in->n_pods + 1, 1);
-	why = keep_spreads(p, out, spread_out);
 	for (size_t i = 0; i < plan->n_unplaced; i++)
 		leftovers(p, &plan->unplaced[i], cursor, spilled);
-	spread_reasons(p, why, spread_out, spilled);
 out:
-	free(spread_out);
 	kerf_pack_plan_free(plan);
 	free(cursor);
 	free(seq);

@@ -389,84 +389,6 @@ static void hostname_anti(struct kerf_pod *p)
 	anti_affinity(p, "kubernetes.io/hostname");
 }
 
-static void spread_one_per_node(struct kerf_pod *p)
-{
-	zone_spread(p);
-	anti_affinity(p, "kubernetes.io/hostname");
-}
-
-#define SPREAD_STUCK "topology spread on topology.kubernetes.io/zone (maxSkew 1) cannot be kept"
-
-static bool has_reason(const struct prov_unschedulable *u, const char *text)
-{
-	for (size_t i = 0; i < u->n_reasons; i++)
-		if (strstr(u->reasons[i].text, text))
-			return true;
-	return false;
-}
-
-/*
- * A limit of two nodes stops the batch part way: Karpenter checks the
- * skew pod by pod, so the two nodes go to two zones (1/1/0), never both to
- * the first zone (2/0/0, skew 2).
- */
-/* Six spread pods under a two-node limit: one node each in us-east-1a and 1b. */
-static void spread_under_limit(struct batch *b, struct podset *ps, void (*tweak)(struct kerf_pod *))
-{
-	batch_load(b, DATA "general.yaml", true);
-	b->set.nodepools[0]->limits.nodes = 2;
-	add_pods(ps, 6, "web", 1000, 1024, tweak);
-	batch_run(b, ps);
-	ck_assert_uint_eq(b->res->n_claims, 2);
-	ck_assert_uint_eq(claims_in_zone(b->res, "us-east-1a"), 1);
-	ck_assert_uint_eq(claims_in_zone(b->res, "us-east-1b"), 1);
-	ck_assert_uint_eq(claims_in_zone(b->res, "us-east-1c"), 0);
-	ck_assert_uint_eq(b->res->n_unschedulable, 4);
-}
-
-START_TEST(zone_spread_kept_under_limit)
-{
-	struct batch b;
-	struct podset ps = {0};
-
-	spread_under_limit(&b, &ps, spread_one_per_node);
-	ck_assert_str_eq(b.res->claims[0].claim->meta.name, "general-1");
-	ck_assert_str_eq(b.res->claims[1].claim->meta.name, "general-2");
-	ck_assert_int_eq(b.res->total_price, b.res->claims[0].price + b.res->claims[1].price);
-	for (size_t i = 0; i < b.res->n_unschedulable; i++) {
-		const struct prov_unschedulable *u = &b.res->unschedulable[i];
-		ck_assert_msg(has_reason(u, SPREAD_STUCK ": no capacity in us-east-1c"), "pod %zu",
-			      u->pod);
-	}
-	podset_free(&ps);
-	batch_free(&b);
-}
-END_TEST
-
-/*
- * Pods that may share a node: the packer fills the two nodes' zones past
- * the skew (us-east-1c gets no node), and what breaks it is taken back.
- */
-START_TEST(zone_spread_overfull_zones_taken_back)
-{
-	struct batch b;
-	struct podset ps = {0};
-
-	spread_under_limit(&b, &ps, zone_spread);
-	for (size_t i = 0; i < b.res->n_unschedulable; i++)
-		ck_assert(has_reason(&b.res->unschedulable[i], SPREAD_STUCK));
-	/* What was taken back no longer counts in its claim's requests. */
-	for (size_t i = 0; i < b.res->n_claims; i++)
-		ck_assert_int_eq(kerf_resources_get(&b.res->claims[i].claim->resource_requests,
-						    "cpu", NULL) >= 1000 &&
-				     kerf_resources_get(&b.res->claims[i].claim->resource_requests,
-							"cpu", NULL) < 2000,
-				 1);
-	podset_free(&ps);
-	batch_free(&b);
-}
-END_TEST
-
 START_TEST(hostname_anti_affinity_one_per_node)
 {
 	struct batch b;
@@ -784,8 +706,6 @@ static Suite *provision_suite(void)
 	tcase_add_test(tc, ray_worker_small_pods_get_only_t3_sizes);
 	tcase_add_test(tc, untolerated_taint_not_provisioned);
 	tcase_add_test(tc, zone_spread_max_skew_one);
-	tcase_add_test(tc, zone_spread_kept_under_limit);
-	tcase_add_test(tc, zone_spread_overfull_zones_taken_back);
 	tcase_add_test(tc, hostname_anti_affinity_one_per_node);
 	tcase_add_test(tc, gpu_only_for_gpu_pods);
 	tcase_add_test(tc, equal_requests_different_requirements);

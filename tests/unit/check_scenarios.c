@@ -99,7 +99,6 @@ static const char *const scenarios[] = {
     "45-job-parallelism",
     "46-second-batch-reuse",
     "47-registration",
-    "48-zone-spread-limit",
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
