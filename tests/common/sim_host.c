@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_alloc.h"
 #include "sim_host.h"
 
 struct sim_host_config sim_cfg;
@@ -36,38 +37,6 @@ int sim_host_logged(const char *needle)
 	return 0;
 }
 
-static void *must(void *p)
-{
-	if (!p)
-		abort();
-	return p;
-}
-
-static void *fh_malloc(void *ctx, size_t n)
-{
-	return must(malloc(n ? n : 1));
-}
-
-static void *fh_calloc(void *ctx, size_t n, size_t size)
-{
-	return must(calloc(n ? n : 1, size ? size : 1));
-}
-
-static void *fh_realloc(void *ctx, void *p, size_t n)
-{
-	return must(realloc(p, n ? n : 1));
-}
-
-static char *fh_strdup(void *ctx, const char *s)
-{
-	return must(strdup(s));
-}
-
-static void fh_free(void *ctx, void *p)
-{
-	free(p);
-}
-
 static int64_t fh_clock(void *ctx)
 {
 	return sim_clock_ms;
@@ -82,7 +51,7 @@ static int fh_read_file(void *ctx, const char *path, size_t max, char **out, siz
 
 	if (!f)
 		return kerf_error_set(err, KERF_E_IO, "%s: cannot open", path);
-	buf = must(malloc(max + 1));
+	buf = th_must(malloc(max + 1));
 	n = fread(buf, 1, max, f);
 	fclose(f);
 	buf[n] = '\0';
@@ -176,11 +145,7 @@ const struct kerf_host sim_fake_host = {
     .abi_minor = KERF_ABI_MINOR,
     .instance_name = "cluster+provider/sim",
     .log = fh_log,
-    .malloc = fh_malloc,
-    .calloc = fh_calloc,
-    .realloc = fh_realloc,
-    .strdup = fh_strdup,
-    .free = fh_free,
+    TH_ALLOC_SLOTS,
     .wall_ms = fh_clock,
     .mono_ms = fh_clock,
     .read_file = fh_read_file,

@@ -18,6 +18,7 @@
 #include <kerf/plugin.h>
 
 #include "loader.h"
+#include "../common/host_alloc.h"
 #include "../common/plan_check.h"
 
 #define PLUGIN_DIR KERF_TEST_BUILDDIR "/plugins/binpack-ffd/.libs"
@@ -60,38 +61,6 @@ static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
 	log_text[log_len] = '\0';
 }
 
-static void *must(void *p)
-{
-	if (!p)
-		abort();
-	return p;
-}
-
-static void *fh_malloc(void *ctx, size_t n)
-{
-	return must(malloc(n ? n : 1));
-}
-
-static void *fh_calloc(void *ctx, size_t n, size_t size)
-{
-	return must(calloc(n ? n : 1, size ? size : 1));
-}
-
-static void *fh_realloc(void *ctx, void *p, size_t n)
-{
-	return must(realloc(p, n ? n : 1));
-}
-
-static char *fh_strdup(void *ctx, const char *s)
-{
-	return must(strdup(s));
-}
-
-static void fh_free(void *ctx, void *p)
-{
-	free(p);
-}
-
 static int64_t fh_mono_ms(void *ctx)
 {
 	struct timespec ts;
@@ -116,11 +85,7 @@ static const struct kerf_host fake_host = {
     .abi_minor = KERF_ABI_MINOR,
     .instance_name = "packer/binpack-ffd",
     .log = fh_log,
-    .malloc = fh_malloc,
-    .calloc = fh_calloc,
-    .realloc = fh_realloc,
-    .strdup = fh_strdup,
-    .free = fh_free,
+    TH_ALLOC_SLOTS,
     .wall_ms = fh_mono_ms,
     .mono_ms = fh_mono_ms,
     .config_int = fh_config_int,
@@ -197,20 +162,20 @@ struct tb {
 
 static struct tb *tb_new(size_t max_types, size_t max_groups)
 {
-	struct tb *b = must(calloc(1, sizeof(*b)));
+	struct tb *b = th_must(calloc(1, sizeof(*b)));
 
 	b->max_types = max_types;
 	b->max_groups = max_groups;
-	b->types = must(calloc(max_types, sizeof(*b->types)));
-	b->alloc = must(calloc(max_types, sizeof(*b->alloc)));
-	b->cap = must(calloc(max_types, sizeof(*b->cap)));
-	b->capv = must(calloc(max_types, sizeof(*b->capv)));
-	b->offers = must(calloc(max_types, sizeof(*b->offers)));
-	b->type_names = must(calloc(max_types, sizeof(*b->type_names)));
-	b->all_types = must(calloc(max_types, sizeof(*b->all_types)));
-	b->groups = must(calloc(max_groups, sizeof(*b->groups)));
-	b->req = must(calloc(max_groups, sizeof(*b->req)));
-	b->gtypes = must(calloc(max_groups, sizeof(*b->gtypes)));
+	b->types = th_must(calloc(max_types, sizeof(*b->types)));
+	b->alloc = th_must(calloc(max_types, sizeof(*b->alloc)));
+	b->cap = th_must(calloc(max_types, sizeof(*b->cap)));
+	b->capv = th_must(calloc(max_types, sizeof(*b->capv)));
+	b->offers = th_must(calloc(max_types, sizeof(*b->offers)));
+	b->type_names = th_must(calloc(max_types, sizeof(*b->type_names)));
+	b->all_types = th_must(calloc(max_types, sizeof(*b->all_types)));
+	b->groups = th_must(calloc(max_groups, sizeof(*b->groups)));
+	b->req = th_must(calloc(max_groups, sizeof(*b->req)));
+	b->gtypes = th_must(calloc(max_groups, sizeof(*b->gtypes)));
 	b->p.n_dims = ND;
 	b->p.dim_names = dim_names;
 	b->p.zone_names = b->zones;
@@ -315,7 +280,7 @@ static void tb_group_types(struct tb *b, uint32_t g, size_t n, ...)
 	va_list ap;
 
 	free(b->gtypes[g]);
-	b->gtypes[g] = must(calloc(n ? n : 1, sizeof(uint32_t)));
+	b->gtypes[g] = th_must(calloc(n ? n : 1, sizeof(uint32_t)));
 	va_start(ap, n);
 	for (size_t i = 0; i < n; i++)
 		b->gtypes[g][i] = va_arg(ap, uint32_t);
@@ -979,7 +944,7 @@ static struct tb *random_problem(void)
 			if (rnd(4) != 0)
 				list[k++] = t;
 		free(b->gtypes[g]);
-		b->gtypes[g] = must(calloc(k ? k : 1, sizeof(uint32_t)));
+		b->gtypes[g] = th_must(calloc(k ? k : 1, sizeof(uint32_t)));
 		memcpy(b->gtypes[g], list, k * sizeof(uint32_t));
 		b->groups[g].n_types = k;
 		b->groups[g].types = b->gtypes[g];
