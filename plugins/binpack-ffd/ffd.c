@@ -1,5 +1,6 @@
 /*
- * ffd.c - binpack-ffd, the first-fit-decreasing packer.
+ * ffd.c - the first-fit-decreasing packer behind binpack-ffd (and binpack-ilp
+ * starts from its plan).
  *
  * The algorithm is Karpenter's scheduler reduced to the dense problem of
  * kerf/packer.h:
@@ -41,20 +42,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <kerf/plugin.h>
+#include "ffd.h"
 
-#define FFD_DEFAULT_MAX_TYPES 60
 #define FFD_REASON_MAX 256
 
 /* Every capacity type the ABI knows, as mask bits. */
 #define CT_ALL                                                                                     \
 	((1u << KERF_CAPACITY_ON_DEMAND) | (1u << KERF_CAPACITY_SPOT) |                            \
 	 (1u << KERF_CAPACITY_RESERVED))
-
-struct ffd {
-	const struct kerf_host *host;
-	size_t max_types;
-};
 
 /* A node this plan opens. */
 struct pnode {
@@ -1124,18 +1119,26 @@ static void solver_free(struct solver *s)
 	hfree(s, s->n_by_key);
 }
 
-/* Frees a plan this plugin built but could not hand over. */
-static void plan_discard(const struct solver *s, struct kerf_pack_plan *plan)
+/* The host's free, which need not accept NULL. */
+static void host_free(const struct kerf_host *host, void *ptr)
 {
+	if (ptr)
+		host->free(host->ctx, ptr);
+}
+
+void ffd_plan_discard(const struct kerf_host *host, struct kerf_pack_plan *plan)
+{
+	if (!plan)
+		return;
 	for (size_t i = 0; i < plan->n_nodes; i++) {
-		hfree(s, plan->nodes[i].options);
-		hfree(s, plan->nodes[i].assign);
+		host_free(host, plan->nodes[i].options);
+		host_free(host, plan->nodes[i].assign);
 	}
-	hfree(s, plan->nodes);
+	host_free(host, plan->nodes);
 	for (size_t i = 0; i < plan->n_unplaced; i++)
-		hfree(s, plan->unplaced[i].reason);
-	hfree(s, plan->unplaced);
-	hfree(s, plan);
+		host_free(host, plan->unplaced[i].reason);
+	host_free(host, plan->unplaced);
+	host_free(host, plan);
 }
 
 static int64_t now_ms(const struct kerf_host *host)
@@ -1143,10 +1146,9 @@ static int64_t now_ms(const struct kerf_host *host)
 	return KERF_HOST_HAS(host, mono_ms) ? host->mono_ms(host->ctx) : 0;
 }
 
-static int ffd_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budget_ms,
-		     struct kerf_pack_plan **out, struct kerf_error *err)
+int ffd_pack(const struct kerf_host *host, size_t max_types, const struct kerf_pack_problem *problem,
+	     struct kerf_pack_plan **out, struct kerf_error *err)
 {
-	struct ffd *f = inst;
 	struct solver s;
 	struct group_key *order;
 	struct option *opts;
@@ -1155,18 +1157,16 @@ static int ffd_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	int64_t start;
 	int rc;
 
-	/* One greedy pass is far inside any budget, hence no KERF_CAP_PACKER_TIME_BUDGET. */
-	(void)budget_ms;
-	if (!f || !out)
+	if (!host || !out)
 		return kerf_error_set(err, KERF_E_INVALID, "binpack-ffd: no instance or output");
 	rc = validate(problem, err);
 	if (rc)
 		return rc;
-	start = now_ms(f->host);
+	start = now_ms(host);
 	memset(&s, 0, sizeof(s));
-	s.host = f->host;
+	s.host = host;
 	s.p = problem;
-	s.max_types = f->max_types;
+	s.max_types = max_types;
 	solver_init(&s);
 
 	order = zalloc(&s, problem->n_groups, sizeof(*order));
@@ -1188,76 +1188,16 @@ static int ffd_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	hfree(&s, opts);
 	solver_free(&s);
 	if (rc) {
-		plan_discard(&s, plan);
+		ffd_plan_discard(host, plan);
 		return rc;
 	}
 	plan->lower_bound = 0;
 	plan->optimal = false;
-	plan->solve_ms = now_ms(f->host) - start;
-	f->host->log(f->host->ctx, KERF_LOG_DEBUG,
+	plan->solve_ms = now_ms(host) - start;
+	host->log(host->ctx, KERF_LOG_DEBUG,
 		     "packed %" PRIu64 " pods in %zu groups: %zu nodes, %zu groups unplaced, "
 		     "%" PRId64 " ms",
 		     pods, problem->n_groups, plan->n_nodes, plan->n_unplaced, plan->solve_ms);
 	*out = plan;
 	return 0;
 }
-
-/* ------------------------------------------------------------ plugin */
-
-static int ffd_create(const struct kerf_host *host, void **out, struct kerf_error *err)
-{
-	struct ffd *f;
-	int64_t max_types = FFD_DEFAULT_MAX_TYPES;
-
-	if (host->config_int) {
-		int rc = host->config_int(host->ctx, "max_instance_types", &max_types);
-		if (rc == KERF_E_NOTFOUND)
-			max_types = FFD_DEFAULT_MAX_TYPES;
-		else if (rc)
-			return kerf_error_set(err, KERF_E_CONFIG,
-					      "binpack-ffd: max_instance_types could not be read "
-					      "(error %d)",
-					      rc);
-	}
-	if (max_types < 1)
-		return kerf_error_set(
-		    err, KERF_E_CONFIG,
-		    "binpack-ffd: max_instance_types must be at least 1, not %" PRId64, max_types);
-	f = host->calloc(host->ctx, 1, sizeof(*f));
-	f->host = host;
-	f->max_types = (size_t)max_types;
-	*out = f;
-	return 0;
-}
-
-static void ffd_destroy(void *inst)
-{
-	struct ffd *f = inst;
-
-	if (f)
-		f->host->free(f->host->ctx, f);
-}
-
-static const struct kerf_config_key ffd_schema[] = {
-    {"max_instance_types", KERF_CFG_INT, "60", false,
-     "most instance types offered to the launcher per new node (Karpenter's MaxInstanceTypes)"},
-    {NULL, KERF_CFG_STRING, NULL, false, NULL},
-};
-
-static const struct kerf_packer_ops ffd_ops = {
-    .solve = ffd_solve,
-};
-
-KERF_PLUGIN_DEFINE = {
-    KERF_PLUGIN_HEADER,
-    .name = "binpack-ffd",
-    .version = FFD_VERSION,
-    .description = "first-fit-decreasing packer over heterogeneous instance types",
-    .license = "Apache-2.0",
-    .kinds = KERF_KIND_PACKER,
-    .capabilities = 0,
-    .config_schema = ffd_schema,
-    .create = ffd_create,
-    .destroy = ffd_destroy,
-    KERF_PLUGIN_OPS(packer, ffd_ops),
-};
