@@ -613,7 +613,7 @@ int main(int argc, char **argv)
 	    set.n_nodepools != 1)
 		die("NodePool: %s", err.message);
 
-	pools[0] = (struct prov_pool){set.nodepools[0], types};
+	pools[0] = (struct prov_pool){.nodepool = set.nodepools[0], .types = types};
 	in.n_pods = ps.n;
 	in.pods = (const struct kerf_pod *const *)ps.items;
 	in.n_pools = 1;

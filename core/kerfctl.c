@@ -1070,7 +1070,7 @@ static int simulate(struct sim_input *in, const struct cfg *cfg, const char *pac
 		struct kerf_instance_type_list *types;
 		if ((rc = pool_types(in, &prov, &cls, in->set.nodepools[i], &types)) != 0)
 			goto out;
-		pools[i] = (struct prov_pool){in->set.nodepools[i], types};
+		pools[i] = (struct prov_pool){.nodepool = in->set.nodepools[i], .types = types};
 	}
 	memset(&pin, 0, sizeof(pin));
 	pin.n_pods = in->n_pods;

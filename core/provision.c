@@ -1326,6 +1326,7 @@ static void result_clear(struct prov_result *r)
 		reasons_clear(&tmp);
 	}
 	free(r->unschedulable);
+	free(r->pool_stats);
 	memset(r, 0, sizeof(*r));
 }
 

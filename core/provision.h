@@ -41,10 +41,27 @@
 /* Karpenter caps the instance types one NodeClaim lists. */
 #define PROV_MAX_INSTANCE_TYPES 60
 
-/* A NodePool with what its node class can launch. */
+/* A packer plugin instance as a batch uses it. */
+struct prov_packer {
+	const struct kerf_packer_ops *ops;
+	void *inst;
+	const char *name; /* for the statistics; borrowed */
+};
+
+/*
+ * A NodePool with what its node class can launch, and the packers that plan
+ * its nodes in this batch.
+ */
 struct prov_pool {
 	const struct kerf_nodepool *nodepool;
 	const struct kerf_instance_type_list *types; /* the provider's list for its node class */
+	const struct prov_packer *packer; /* NULL: the input's packer */
+	/*
+	 * NULL: none.  Otherwise it solves the same problem as the pool's
+	 * packer, after it; its plan is measured (prov_pool_stats.shadow) and
+	 * dropped, never acted on.
+	 */
+	const struct prov_packer *shadow;
 };
 
 /*
@@ -77,9 +94,10 @@ struct prov_input {
 	const struct prov_existing *existing;
 	size_t n_daemonsets;
 	const struct kerf_pod *const *daemonsets; /* one pod template per DaemonSet */
-	const struct kerf_packer_ops *packer;
+	const struct kerf_packer_ops *packer; /* the default packer */
 	void *packer_inst;
-	int64_t budget_ms;      /* handed to the packer */
+	const char *packer_name; /* for the statistics; NULL: "packer" */
+	int64_t budget_ms;      /* handed to every packer */
 	size_t max_instance_types; /* 0: PROV_MAX_INSTANCE_TYPES */
 };
 
@@ -115,7 +133,36 @@ struct prov_unschedulable {
 	struct prov_reason *reasons;
 };
 
+/* What one packer's plan for one NodePool amounts to. */
+struct prov_plan_stats {
+	const char *packer; /* borrowed from the input */
+	size_t pods;        /* of the pool, handed to the packer */
+	size_t placed;      /* on new nodes and on existing ones */
+	size_t placed_new;
+	size_t nodes; /* new ones */
+	kerf_price_t price;       /* of the new nodes, per hour */
+	kerf_price_t lower_bound; /* the packer's proven bound on price; 0: none */
+	bool optimal;
+	struct kerf_resources requested;   /* pods on new nodes: cpu and memory */
+	struct kerf_resources allocatable; /* of the new nodes, DaemonSets taken off */
+	double solve_ms;		   /* real time of the packer call */
+};
+
+/*
+ * Per NodePool that had pods in the batch's last round, in the order pools
+ * are tried.  When every such pool uses the default packer and none has a
+ * shadow, all pools are solved in one call and solve_ms is that call's.
+ */
+struct prov_pool_stats {
+	size_t pool; /* index into input pools */
+	struct prov_plan_stats primary;
+	bool has_shadow;
+	struct prov_plan_stats shadow;
+};
+
 struct prov_result {
+	size_t n_pool_stats;
+	struct prov_pool_stats *pool_stats;
 	size_t n_claims;
 	struct prov_claim *claims;
 	size_t n_reused;

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <kerf/requirements.h>
 #include <kerf/taints.h>
@@ -404,18 +405,359 @@ static void leftovers(struct prov *p, const struct kerf_pack_unplaced *u, size_t
 	free(pods);
 }
 
+/* ------------------------------------------------------------ packers per pool */
+
+/* Real time: a solve takes none on the virtual clock. */
+static double real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static int call_packer(const struct prov *p, const struct prov_packer *pk,
+		       const struct kerf_pack_problem *prob, struct kerf_pack_plan **plan,
+		       double *ms, struct kerf_error *err)
+{
+	double t0 = real_ms();
+	int rc = pk->ops->solve(pk->inst, prob, p->in->budget_ms, plan, err);
+
+	*ms = real_ms() - t0;
+	if (rc == 0 && !*plan)
+		rc = kerf_error_set(err, KERF_E_INTERNAL, "packer %s returned no plan", pk->name);
+	return rc;
+}
+
+static long dim_index(const struct prov *p, const char *name)
+{
+	for (size_t d = 0; d < p->nd; d++)
+		if (strcmp(p->dim_names[d], name) == 0)
+			return (long)d;
+	return -1;
+}
+
+static void add_dims(const struct prov *p, struct kerf_resources *r, const int64_t *v, int64_t n)
+{
+	long cpu = dim_index(p, "cpu"), mem = dim_index(p, "memory");
+
+	if (cpu >= 0)
+		r->cpu_millis += v[cpu] * n;
+	if (mem >= 0)
+		r->memory_bytes += v[mem] * n;
+}
+
+/*
+ * The figures of a plan's part for one pool.  `whole`: every group of the
+ * problem is the pool's, so the plan's bound and optimality are the pool's.
+ */
+static void plan_stats(const struct prov *p, const struct kerf_pack_problem *prob,
+		       const struct kerf_pack_plan *plan, uint32_t pool, bool whole,
+		       const struct prov_packer *pk, double ms, struct prov_plan_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->packer = pk->name;
+	st->solve_ms = ms;
+	if (whole) {
+		st->lower_bound = plan->lower_bound;
+		st->optimal = plan->optimal;
+	}
+	for (size_t g = 0; g < prob->n_groups; g++)
+		if (prob->groups[g].nodepool == pool)
+			st->pods += prob->groups[g].count;
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		const struct kerf_pack_node *n = &plan->nodes[i];
+		bool fresh = n->open_index < 0;
+		for (size_t a = 0; a < n->n_assign; a++) {
+			const struct kerf_pack_group *g = &prob->groups[n->assign[a].group];
+			if (g->nodepool != pool)
+				continue;
+			st->placed += n->assign[a].count;
+			if (fresh) {
+				st->placed_new += n->assign[a].count;
+				add_dims(p, &st->requested, g->request, n->assign[a].count);
+			}
+		}
+		if (fresh && n->nodepool == pool) {
+			st->nodes++;
+			st->price += n->price;
+			add_dims(p, &st->allocatable, prob->types[n->type].allocatable, 1);
+		}
+	}
+}
+
+static const struct prov_packer *pool_packer(const struct prov *p, long pool,
+					     const struct prov_packer *dflt)
+{
+	if (pool < 0)
+		return dflt;
+	const struct prov_pool *in = &p->in->pools[p->pools[pool].input];
+	return in->packer ? in->packer : dflt;
+}
+
+static const struct prov_packer *pool_shadow(const struct prov *p, long pool)
+{
+	return pool < 0 ? NULL : p->in->pools[p->pools[pool].input].shadow;
+}
+
+static long group_pool(const struct prov *p, size_t pg)
+{
+	return p->groups[p->pgroups[pg].group].pool;
+}
+
+/* True when some pool with groups is not the default packer's alone. */
+static bool per_pool(const struct prov *p, const struct prov_packer *dflt)
+{
+	for (size_t i = 0; i < p->n_pgroups; i++) {
+		long pool = group_pool(p, i);
+		const struct prov_packer *pk = pool_packer(p, pool, dflt);
+		if (pool_shadow(p, pool) || pk->ops != dflt->ops || pk->inst != dflt->inst)
+			return true;
+	}
+	return false;
+}
+
+static struct prov_pool_stats *next_stats(const struct prov *p, struct prov_result *out,
+					  long pool)
+{
+	struct prov_pool_stats *st = &out->pool_stats[out->n_pool_stats++];
+
+	memset(st, 0, sizeof(*st));
+	st->pool = p->pools[pool].input;
+	return st;
+}
+
+/* Every pool solved in one call: the plan as it is, figures split by pool. */
+static int solve_together(struct prov *p, const struct pbuild *b, const struct prov_packer *dflt,
+			  struct prov_result *out, struct kerf_pack_plan **plan,
+			  struct kerf_error *err)
+{
+	double ms;
+	int rc = call_packer(p, dflt, &b->prob, plan, &ms, err);
+	if (rc)
+		return rc;
+
+	bool *has = xcalloc(p->n_pools + 1, sizeof(bool));
+	size_t n_with = 0;
+	for (size_t i = 0; i < p->n_pgroups; i++) {
+		long pool = group_pool(p, i);
+		if (pool >= 0 && !has[pool]) {
+			has[pool] = true;
+			n_with++;
+		}
+	}
+	out->pool_stats = xcalloc(n_with + 1, sizeof(*out->pool_stats));
+	for (size_t pool = 0; pool < p->n_pools; pool++)
+		if (has[pool])
+			plan_stats(p, &b->prob, *plan, (uint32_t)pool, n_with == 1, dflt, ms,
+				   &next_stats(p, out, (long)pool)->primary);
+	free(has);
+	return 0;
+}
+
+/* One pool's share of the problem, with open nodes as earlier pools left them. */
+struct sub {
+	struct kerf_pack_problem prob;
+	size_t n;
+	uint32_t *to_full;
+	int32_t *to_sub; /* full group -> sub group, -1: not in this pool */
+	struct kerf_pack_group *groups;
+	struct kerf_pack_conflict *conflicts;
+	struct kerf_pack_open_node *open;
+	uint32_t *open_groups; /* n_open * n, the groups each open node takes */
+};
+
+/* Room left on the open nodes and the groups earlier pools put there. */
+struct openstate {
+	int64_t *rem; /* n_open * nd */
+	uint8_t *on;  /* n_open * n_pgroups */
+	uint8_t *blocked; /* n_pgroups, scratch */
+};
+
+static void sub_free(struct sub *s)
+{
+	free(s->to_full);
+	free(s->to_sub);
+	free(s->groups);
+	free(s->conflicts);
+	free(s->open);
+	free(s->open_groups);
+}
+
+static void sub_build(const struct prov *p, const struct pbuild *b, long pool,
+		      struct openstate *os, struct sub *s)
+{
+	const struct kerf_pack_problem *full = &b->prob;
+	size_t ng = full->n_groups, nd = p->nd;
+
+	memset(s, 0, sizeof(*s));
+	s->prob = *full;
+	s->to_full = xcalloc(ng + 1, sizeof(uint32_t));
+	s->to_sub = xcalloc(ng + 1, sizeof(int32_t));
+	s->groups = xcalloc(ng + 1, sizeof(*s->groups));
+	for (size_t g = 0; g < ng; g++) {
+		s->to_sub[g] = -1;
+		if (group_pool(p, g) != pool)
+			continue;
+		s->to_sub[g] = (int32_t)s->n;
+		s->to_full[s->n] = (uint32_t)g;
+		s->groups[s->n++] = full->groups[g];
+	}
+	s->conflicts = xcalloc(full->n_conflicts + 1, sizeof(*s->conflicts));
+	s->prob.n_conflicts = 0;
+	for (size_t c = 0; c < full->n_conflicts; c++) {
+		int32_t a = s->to_sub[full->conflicts[c].a], z = s->to_sub[full->conflicts[c].b];
+		if (a >= 0 && z >= 0)
+			s->conflicts[s->prob.n_conflicts++] =
+			    (struct kerf_pack_conflict){(uint32_t)a, (uint32_t)z};
+	}
+	s->open = xcalloc(full->n_open + 1, sizeof(*s->open));
+	s->open_groups = xcalloc(full->n_open * (s->n ? s->n : 1) + 1, sizeof(uint32_t));
+	for (size_t o = 0; o < full->n_open; o++) {
+		const struct kerf_pack_open_node *fo = &full->open[o];
+		uint32_t *gl = s->open_groups + o * s->n;
+		size_t k = 0;
+
+		/* A group may not join a node holding a group it conflicts with. */
+		memset(os->blocked, 0, ng + 1);
+		for (size_t c = 0; c < full->n_conflicts; c++) {
+			uint32_t a = full->conflicts[c].a, z = full->conflicts[c].b;
+			if (os->on[o * ng + a])
+				os->blocked[z] = 1;
+			if (os->on[o * ng + z])
+				os->blocked[a] = 1;
+		}
+		for (size_t i = 0; i < fo->n_groups; i++) {
+			int32_t sg = s->to_sub[fo->groups[i]];
+			if (sg >= 0 && !os->blocked[fo->groups[i]])
+				gl[k++] = (uint32_t)sg;
+		}
+		s->open[o] = *fo;
+		s->open[o].remaining = os->rem + o * nd;
+		s->open[o].n_groups = k;
+		s->open[o].groups = gl;
+	}
+	s->prob.n_groups = s->n;
+	s->prob.groups = s->groups;
+	s->prob.conflicts = s->conflicts;
+	s->prob.open = s->open;
+}
+
+/* Takes a pool's plan into the batch's: groups back to full indexes, open room used up. */
+static void sub_merge(const struct prov *p, const struct sub *s, struct openstate *os,
+		      struct kerf_pack_plan *part, struct kerf_pack_plan *all)
+{
+	size_t ng = p->n_pgroups, nd = p->nd;
+
+	all->nodes = xrealloc(all->nodes, (all->n_nodes + part->n_nodes + 1) * sizeof(*all->nodes));
+	for (size_t i = 0; i < part->n_nodes; i++) {
+		struct kerf_pack_node *n = &part->nodes[i];
+		for (size_t a = 0; a < n->n_assign; a++) {
+			uint32_t g = s->to_full[n->assign[a].group];
+			n->assign[a].group = g;
+			if (n->open_index < 0)
+				continue;
+			int64_t *rem = os->rem + (size_t)n->open_index * nd;
+			const int64_t *req = p->groups[p->pgroups[g].group].request;
+			for (size_t d = 0; d < nd; d++)
+				rem[d] -= req[d] * n->assign[a].count;
+			os->on[(size_t)n->open_index * ng + g] = 1;
+		}
+		all->nodes[all->n_nodes++] = *n;
+	}
+	all->unplaced = xrealloc(all->unplaced, (all->n_unplaced + part->n_unplaced + 1) *
+						    sizeof(*all->unplaced));
+	for (size_t i = 0; i < part->n_unplaced; i++) {
+		part->unplaced[i].group = s->to_full[part->unplaced[i].group];
+		all->unplaced[all->n_unplaced++] = part->unplaced[i];
+	}
+	all->total_price += part->total_price;
+	/* The pieces now belong to `all`. */
+	part->n_nodes = 0;
+	part->n_unplaced = 0;
+}
+
+/*
+ * Each pool solved by its own packer, in the order pools are tried (pods a
+ * pool lets through spill to later pools in the next round, so earlier
+ * pools have first claim on open room there too), then its shadow on the
+ * same problem.
+ */
+static int solve_per_pool(struct prov *p, const struct pbuild *b,
+			  const struct prov_packer *dflt, struct prov_result *out,
+			  struct kerf_pack_plan **plan, struct kerf_error *err)
+{
+	size_t ng = p->n_pgroups, nd = p->nd, no = b->prob.n_open;
+	struct openstate os;
+	struct kerf_pack_plan *all = xcalloc(1, sizeof(*all));
+	int rc = 0;
+
+	os.rem = xcalloc(no * nd + 1, sizeof(int64_t));
+	for (size_t o = 0; o < no; o++)
+		memcpy(os.rem + o * nd, b->prob.open[o].remaining, nd * sizeof(int64_t));
+	os.on = xcalloc(no * ng + 1, 1);
+	os.blocked = xcalloc(ng + 1, 1);
+	out->pool_stats = xcalloc(p->n_pools + 1, sizeof(*out->pool_stats));
+	/* Pools in order, then the groups no pool takes (the default packer explains them). */
+	for (size_t k = 0; k <= p->n_pools && rc == 0; k++) {
+		long pool = k < p->n_pools ? (long)k : -1;
+		struct sub s;
+		struct kerf_pack_plan *part = NULL, *shadow_plan = NULL;
+		const struct prov_packer *pk = pool_packer(p, pool, dflt), *sh = pool_shadow(p, pool);
+		double ms;
+
+		sub_build(p, b, pool, &os, &s);
+		if (s.n == 0) {
+			sub_free(&s);
+			continue;
+		}
+		rc = call_packer(p, pk, &s.prob, &part, &ms, err);
+		if (rc == 0 && pool >= 0) {
+			struct prov_pool_stats *st = next_stats(p, out, pool);
+			plan_stats(p, &s.prob, part, (uint32_t)pool, true, pk, ms, &st->primary);
+			if (sh) {
+				/* A failing challenger costs the comparison, not the batch. */
+				struct kerf_error serr;
+				kerf_error_clear(&serr);
+				if (call_packer(p, sh, &s.prob, &shadow_plan, &ms, &serr) == 0) {
+					st->has_shadow = true;
+					plan_stats(p, &s.prob, shadow_plan, (uint32_t)pool, true,
+						   sh, ms, &st->shadow);
+				}
+				kerf_pack_plan_free(shadow_plan);
+			}
+		}
+		if (rc == 0)
+			sub_merge(p, &s, &os, part, all);
+		kerf_pack_plan_free(part);
+		sub_free(&s);
+	}
+	free(os.rem);
+	free(os.on);
+	free(os.blocked);
+	if (rc) {
+		kerf_pack_plan_free(all);
+		return rc;
+	}
+	*plan = all;
+	return 0;
+}
+
 int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct kerf_error *err)
 {
 	struct pbuild b;
 	struct kerf_pack_plan *plan = NULL;
 	size_t *cursor = NULL, *seq = NULL;
+	const struct prov_packer dflt = {p->in->packer, p->in->packer_inst,
+					 p->in->packer_name ? p->in->packer_name : "packer"};
 	int rc;
 
 	*spilled = false;
 	build_problem(p, &b);
-	rc = p->in->packer->solve(p->in->packer_inst, &b.prob, p->in->budget_ms, &plan, err);
-	if (rc == 0 && !plan)
-		rc = kerf_error_set(err, KERF_E_INTERNAL, "the packer returned no plan");
+	if (per_pool(p, &dflt))
+		rc = solve_per_pool(p, &b, &dflt, out, &plan, err);
+	else
+		rc = solve_together(p, &b, &dflt, out, &plan, err);
 	if (rc)
 		goto out;
 	cursor = xcalloc(p->n_pgroups + 1, sizeof(size_t));

@@ -1114,7 +1114,7 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 			batch_free(&b);
 			return rc;
 		}
-		b.pools[i] = (struct prov_pool){p->pools[i].np, p->pools[i].types};
+		b.pools[i] = (struct prov_pool){.nodepool = p->pools[i].np, .types = p->pools[i].types};
 	}
 	smap_init(&by_node);
 	build_existing(p, &b, &by_node);

@@ -233,7 +233,7 @@ static void batch_load(struct batch *b, const char *file, bool spot_available)
 	ck_assert_msg(mf_load_file(&b->set, file, NULL, &err) == 0, "%s", err.message);
 	b->types = catalogue(spot_available);
 	for (size_t i = 0; i < b->set.n_nodepools; i++)
-		b->pools[i] = (struct prov_pool){b->set.nodepools[i], b->types};
+		b->pools[i] = (struct prov_pool){.nodepool = b->set.nodepools[i], .types = b->types};
 	b->in.n_pools = b->set.n_nodepools;
 	b->in.pools = b->pools;
 	b->in.packer = &plug->packer;
