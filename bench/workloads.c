@@ -204,20 +204,25 @@ static void add_generic(struct pods *ps, size_t n)
 		random_pod(ps, "my-label", random_value());
 }
 
+void pod_spread(struct kerf_pod *p, const char *key, const char *label, const char *value)
+{
+	struct kerf_topology_spread *s = xcalloc(1, sizeof(*s));
+
+	s->max_skew = 1;
+	s->topology_key = xstrdup(key);
+	s->when_unsatisfiable = KERF_SPREAD_DO_NOT_SCHEDULE;
+	kerf_labels_set(&s->selector.match_labels, label, value);
+	p->spreads = s;
+	p->n_spreads = 1;
+}
+
 /* Labels and selector drawn independently: a pod need not match its own spread. */
 static void add_spread(struct pods *ps, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *label = random_value(), *selects = random_value();
-		struct kerf_pod *p = random_pod(ps, "my-label", label);
-		struct kerf_topology_spread *s = xcalloc(1, sizeof(*s));
 
-		s->max_skew = 1;
-		s->topology_key = xstrdup(key);
-		s->when_unsatisfiable = KERF_SPREAD_DO_NOT_SCHEDULE;
-		kerf_labels_set(&s->selector.match_labels, "my-label", selects);
-		p->spreads = s;
-		p->n_spreads = 1;
+		pod_spread(random_pod(ps, "my-label", label), key, "my-label", selects);
 	}
 }
 

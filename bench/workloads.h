@@ -45,6 +45,9 @@ struct pods {
 struct kerf_pod *new_pod(struct pods *ps, int64_t cpu_m, int64_t mem, int64_t gpus);
 void pods_free(struct pods *ps);
 
+/* Gives p a topology spread over key, maxSkew 1, DoNotSchedule, on pods labelled label=value. */
+void pod_spread(struct kerf_pod *p, const char *key, const char *label, const char *value);
+
 /* Karpenter's fake.InstanceTypes(n) and its diverse pods (seed 42 first). */
 struct kerf_instance_type_list *karpenter_types(size_t n);
 void karpenter_pods(struct pods *ps, size_t count);
