@@ -326,6 +326,29 @@ static void compare(const struct batch *b, const struct plugin *ffd, const struc
 	fflush(stdout);
 }
 
+/* Builds a workload of n pods and compares the packers on it as one batch. */
+static void compare_made(const char *label, void (*make)(struct pods *, size_t), size_t n,
+			 const struct prov_pool *pool, const struct plugin *ffd,
+			 const struct plugin *ilp, int64_t budget_ms, struct family *fam)
+{
+	struct pods ps = {0};
+	struct batch b = {.pool = pool};
+
+	make(&ps, n);
+	b.n_pods = ps.n;
+	b.pods = (const struct kerf_pod *const *)ps.items;
+	snprintf(b.label, sizeof(b.label), "%s", label);
+	compare(&b, ffd, ilp, budget_ms, fam);
+	pods_free(&ps);
+}
+
+/* The same pods as `scheduling n`, whichever batch came before. */
+static void karpenter_batch(struct pods *ps, size_t n)
+{
+	bench_seed(42);
+	karpenter_pods(ps, n);
+}
+
 int main(int argc, char **argv)
 {
 	const char *dirs[] = {KERF_BENCH_PLUGINDIR "/binpack-ffd/.libs",
@@ -411,33 +434,16 @@ int main(int argc, char **argv)
 		fake = karpenter_types(400);
 		bench_nodepool(&fake_set, NULL);
 		fake_pool = (struct prov_pool){.nodepool = fake_set.nodepools[0], .types = fake};
-		for (size_t s = 0; s < sizeof(karpenter_sizes) / sizeof(karpenter_sizes[0]); s++) {
-			struct pods ps = {0};
-			struct batch b = {.pool = &fake_pool};
-
-			bench_seed(42);
-			karpenter_pods(&ps, karpenter_sizes[s]);
-			b.n_pods = ps.n;
-			b.pods = (const struct kerf_pod *const *)ps.items;
-			snprintf(b.label, sizeof(b.label), "karpenter");
-			compare(&b, &ffd, &ilp, budget_ms, &fams[1]);
-			pods_free(&ps);
-		}
+		for (size_t s = 0; s < sizeof(karpenter_sizes) / sizeof(karpenter_sizes[0]); s++)
+			compare_made("karpenter", karpenter_batch, karpenter_sizes[s], &fake_pool,
+				     &ffd, &ilp, budget_ms, &fams[1]);
 		mf_set_clear(&fake_set);
 		kerf_instance_type_list_free(fake);
 	}
 	if (want[2]) {
-		for (size_t s = 0; s < sizeof(mixed_sizes) / sizeof(mixed_sizes[0]); s++) {
-			struct pods ps = {0};
-			struct batch b = {.pool = &real_pool};
-
-			mixed_pods(&ps, mixed_sizes[s]);
-			b.n_pods = ps.n;
-			b.pods = (const struct kerf_pod *const *)ps.items;
-			snprintf(b.label, sizeof(b.label), "mixed");
-			compare(&b, &ffd, &ilp, budget_ms, &fams[2]);
-			pods_free(&ps);
-		}
+		for (size_t s = 0; s < sizeof(mixed_sizes) / sizeof(mixed_sizes[0]); s++)
+			compare_made("mixed", mixed_pods, mixed_sizes[s], &real_pool, &ffd, &ilp,
+				     budget_ms, &fams[2]);
 	}
 	summary(fams, 3);
 
