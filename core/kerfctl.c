@@ -1,10 +1,10 @@
 /*
  * kerfctl - the kerf command-line tool: inspects plugins, validates
- * kerf.yaml files and Karpenter manifests, and simulates one provisioning
- * batch, without starting the daemon.
+ * kerf.yaml files and Karpenter manifests, simulates one provisioning
+ * batch and compares packers from a decision log, without starting the
+ * daemon.
  *
- * Each subcommand is one entry of `commands` with its own option parser,
- * so later subcommands (ab-report) add an entry and a function.
+ * Each subcommand is one entry of `commands` with its own option parser.
  * Exit status: 0 success, 1 something was invalid or would be rejected,
  * 2 usage errors.
  */
@@ -20,6 +20,7 @@
 
 #include <kerf/kerf.h>
 
+#include "ab.h"
 #include "cfg.h"
 #include "host.h"
 #include "http.h"
@@ -42,6 +43,7 @@ struct command {
 static int cmd_plugins(int argc, char **argv);
 static int cmd_validate(int argc, char **argv);
 static int cmd_simulate(int argc, char **argv);
+static int cmd_ab_report(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
@@ -53,6 +55,9 @@ static const struct command commands[] = {
     {"simulate", "-f FILE [-f FILE ...] [--packer NAME] [-c kerf.yaml] [-o json|text]",
      "show the NodeClaims kerf would create for pending pods, without a cluster",
      cmd_simulate},
+    {"ab-report", "[-o text|json] [--nodepool NAME] DECISION_LOG...",
+     "compare the packers of shadow and split NodePools from kerfd's decision log",
+     cmd_ab_report},
     {"version", "", "print the kerf version and plugin ABI", cmd_version},
     {"help", "[COMMAND]", "show this help or a command's usage", cmd_help},
 };
@@ -1179,6 +1184,123 @@ static int cmd_simulate(int argc, char **argv)
 	sim_input_clear(&in);
 	cfg_free(cfg);
 	free(files);
+	return status;
+}
+
+/* ------------------------------------------------------------ ab-report */
+
+static void print_json_doc(const char *cmd, json_t *doc)
+{
+	/* 15 significant digits print prices as written ($0.1664, not 0.16639999999999999). */
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+
+	if (!text) {
+		fprintf(stderr, "kerfctl %s: out of memory\n", cmd);
+		abort();
+	}
+	printf("%s\n", text);
+	free(text);
+}
+
+/* A kerfd --report file given alone: its "ab" section, which holds no per-batch data. */
+static int ab_report_section(json_t *ab, const char *nodepool, bool json)
+{
+	struct kerf_error err;
+	int rc;
+
+	kerf_error_clear(&err);
+	if ((rc = ab_section_keep_nodepool(ab, nodepool, &err)) != 0) {
+		fprintf(stderr, "kerfctl ab-report: %s\n", err_text(&err, rc));
+		return 1;
+	}
+	if (json)
+		print_json_doc("ab-report", ab);
+	else
+		ab_section_print(ab, stdout);
+	return 0;
+}
+
+static int cmd_ab_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"nodepool", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct command *me = find_command("ab-report");
+	const char *output = "text", *nodepool = NULL;
+	struct ab_report *r;
+	struct kerf_error err;
+	int o, rc, status = 0;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'n':
+			nodepool = optarg;
+			break;
+		case 'h':
+			command_usage(me, stdout);
+			return 0;
+		default:
+			return command_usage(me, stderr);
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "kerfctl ab-report: no decision log given\n");
+		return command_usage(me, stderr);
+	}
+	if (strcmp(output, "text") != 0 && strcmp(output, "json") != 0) {
+		fprintf(stderr, "kerfctl ab-report: -o takes json or text, not \"%s\"\n", output);
+		return command_usage(me, stderr);
+	}
+	bool json = strcmp(output, "json") == 0;
+	for (int i = optind; i < argc; i++) {
+		json_t *ab;
+		kerf_error_clear(&err);
+		if ((rc = ab_kerfd_report_section(argv[i], &ab, &err)) != 0) {
+			fprintf(stderr, "kerfctl ab-report: %s\n", err_text(&err, rc));
+			return 1;
+		}
+		if (!ab)
+			continue;
+		if (argc - optind > 1) {
+			fprintf(stderr,
+				"kerfctl ab-report: %s is a kerfd --report file: give it alone, "
+				"or give the decision logs\n",
+				argv[i]);
+			json_decref(ab);
+			return EXIT_USAGE;
+		}
+		status = ab_report_section(ab, nodepool, json);
+		json_decref(ab);
+		return status;
+	}
+	r = ab_new();
+	for (int i = optind; i < argc && !status; i++) {
+		kerf_error_clear(&err);
+		if ((rc = ab_read_file(r, argv[i], &err)) != 0) {
+			fprintf(stderr, "kerfctl ab-report: %s\n", err_text(&err, rc));
+			status = 1;
+		}
+	}
+	kerf_error_clear(&err);
+	if (!status && nodepool && (rc = ab_keep_nodepool(r, nodepool, &err)) != 0) {
+		fprintf(stderr, "kerfctl ab-report: %s\n", err_text(&err, rc));
+		status = 1;
+	}
+	if (!status && json) {
+		json_t *doc = ab_json(r);
+		print_json_doc("ab-report", doc);
+		json_decref(doc);
+	} else if (!status) {
+		ab_print(r, stdout);
+	}
+	ab_free(r);
 	return status;
 }
 
