@@ -1,0 +1,1711 @@
+/*
+ * ilp.c - binpack-ilp, the cost-optimal packer on GLPK.
+ *
+ * Model.  Identical pods are already one group with a count, so the model
+ * never looks at single pods or single nodes.  A PATTERN is one node's
+ * worth of pods: a bin kind (a new node of one NodePool, instance type and
+ * offering, or one of the open nodes) plus a count per group that fits it,
+ * respects max_per_node and the conflicts, and uses only groups that list
+ * the type and allow the zone and capacity type.  The master problem
+ * (Gilmore-Gomory) picks an integer multiplicity x_k per pattern:
+ *
+ *   min  sum_k c_k x_k + P sum_g s_g
+ *   s.t. sum_k a_gk x_k + s_g >= count_g        every group g   (duals pi_g >= 0)
+ *        sum_{k on open node o} x_k <= 1        every open node
+ *        sum_{k new in pool p} x_k <= nodes     pools with a node limit
+ *        sum_{k new in pool p} cap_td x_k <= rem_d   limited dims (scaled to rem_d)
+ *
+ * s_g are pods left unplaced at a penalty P per pod, more than any node
+ * costs, so placing pods always comes first.  Identical nodes are one
+ * column with a multiplicity, which removes the node-permutation symmetry
+ * that makes per-pod assignment models stall.
+ *
+ * Columns come from column generation on the LP relaxation: FFD's plan
+ * seeds the master (its nodes are the first columns), then each round the
+ * LP's duals price every bin kind - a multi-dimensional bounded knapsack
+ * with conflicts, solved by depth-first search under a node cap - and the
+ * most negative reduced-cost patterns join.  Bin kinds dominated by another
+ * of the same pool and compatible groups (allocatable >=, price <=, and in
+ * the pool's limited dimensions a capacity <=) are never priced: any
+ * pattern of theirs is a cheaper pattern of the dominating kind.  Finally
+ * glp_intopt solves the master over the generated columns, with FFD's plan
+ * handed in as its first incumbent.
+ *
+ * Lower bound.  For duals y of the right signs (clamped: >= rows y >= 0,
+ * <= rows y <= 0, and pi_g <= P), reduced costs rc_k = c_k - y.A_k and
+ * D = y.b, every feasible x costs at least D + sum_k rc_k x_k.  For a bin
+ * kind b, rc >= rcLB_b = c_b - (node and limit duals of b) - UB_b where UB_b
+ * bounds the pricing maximum: exact when the search finished, otherwise the
+ * smallest single-dimension fractional knapsack (conflicts ignored).  So new
+ * nodes have rc_k >= -theta c_k with theta = max(0, max_b -rcLB_b / c_b),
+ * and an open node, used at most once, adds at least min(0, rcLB_o).  With
+ * D' = D + sum_o min(0, rcLB_o), a plan with u unplaced pods whose new
+ * nodes cost N satisfies N + P u >= D' - theta N, hence
+ *
+ *   N >= (D' - P u) / (1 + theta),
+ *
+ * which bounds every plan that places at least as many pods.  The best
+ * over all rounds is reported, rounded to whole micro-dollars only past a
+ * margin for floating-point error (plan prices are whole micro-dollars).
+ * When the pricing proves no pattern has a negative reduced cost, theta is
+ * 0 and the bound is the LP optimum over all patterns; a plan equal to it
+ * is reported optimal.
+ *
+ * Every plan the integer program gives is rebuilt like FFD builds its own:
+ * each node's options are the types that hold its whole assignment, are
+ * listed by every group on it and have an allowed offering, ordered by
+ * capacity-type priority (reserved, spot, on-demand), price and index.  In
+ * a pool with a resource limit, options are restricted to types no larger
+ * (in the limited dimensions) than the pattern's, and then than the chosen
+ * one, so the pool is charged exactly what the LP counted.  If the priority
+ * would pick something dearer than the pattern's offering, the node keeps
+ * the pattern's capacity type, so a node never costs more than its column.
+ *
+ * The answer is the better of FFD's plan and the integer program's: more
+ * pods placed first, then the lower price.
+ *
+ * Determinism: rounds, search nodes and branch-and-bound nodes are capped
+ * by counts, so a solve that finishes inside its time budget always gives
+ * the same plan; the budget is a safety net for problems too big for it.
+ */
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glpk.h>
+
+#include <kerf/plugin.h>
+
+#include "../binpack-ffd/ffd.h"
+
+#define ILP_DEFAULT_MAX_TYPES 60
+#define ILP_MAX_ROUNDS 400        /* column-generation rounds */
+#define ILP_DFS_NODES 3000        /* search nodes per bin kind and round */
+#define ILP_BB_NODES 20000        /* branch-and-bound nodes */
+#define ILP_COLS_PER_ROUND 60     /* patterns added per round, most negative first */
+#define ILP_CG_SHARE 60           /* percent of the budget column generation may use */
+#define ILP_RC_EPS 1e-7           /* reduced costs above -eps count as non-negative */
+#define ILP_MICRO 1e6             /* micro-dollars per dollar */
+#define ILP_FULL_LEAVES 60000     /* enumerate every pattern when the search is this small */
+
+#define CT_ALL                                                                                     \
+	((1u << KERF_CAPACITY_ON_DEMAND) | (1u << KERF_CAPACITY_SPOT) |                            \
+	 (1u << KERF_CAPACITY_RESERVED))
+
+struct ilp {
+	const struct kerf_host *host;
+	size_t max_types;
+	int64_t budget_ms;
+	int64_t gap_bps;
+};
+
+/* A node the master can use: a new node of one offering, or an open node. */
+struct bkind {
+	int32_t open; /* index into problem->open, -1: a new node */
+	uint32_t pool;
+	uint32_t type;
+	uint32_t zone;
+	kerf_capacity_type ct;
+	kerf_price_t price;
+	const int64_t *room;
+	size_t goff, ng; /* its compatible groups: s->kg[goff .. goff + ng) */
+	uint64_t hash;
+};
+
+/* A column: a bin kind's type and offering, and per-group counts. */
+struct column {
+	int32_t open;
+	uint32_t pool;
+	uint32_t type;
+	uint32_t zone;
+	kerf_capacity_type ct;
+	kerf_price_t price;
+	size_t n;
+	struct kerf_pack_assignment *a; /* ascending groups */
+	uint64_t hash;
+};
+
+/* One round's ingredients of the bound, kept to finish it once u is known. */
+struct round_bound {
+	double dprime;
+	double theta;
+};
+
+struct solver {
+	const struct kerf_host *host;
+	const struct kerf_pack_problem *p;
+	size_t nd, ng;
+	size_t max_types;
+	int64_t deadline_cg, deadline;
+	double penalty; /* P, dollars per unplaced pod */
+
+	size_t *conf_off; /* CSR: conflict partners per group */
+	uint32_t *conf;
+	bool *self_conflict;
+
+	size_t nk;
+	struct bkind *kinds;
+	uint32_t *kg; /* compatible groups of all kinds */
+	size_t n_kg, cap_kg;
+
+	size_t ncol, cap_col;
+	struct column *cols;
+
+	/* rows: groups, open nodes, pool node rows, pool limit rows */
+	int *row_open;	    /* per open node, 0: none */
+	int *row_nodes;	    /* per pool */
+	int *row_lim;	    /* per pool * nd */
+	double *lim_scale;  /* per pool * nd */
+	int n_rows;
+
+	glp_prob *lp;
+	double *y; /* duals by row, 1-based */
+
+	size_t n_rounds, cap_rounds;
+	struct round_bound *rounds;
+	bool lp_complete; /* pricing proved no negative reduced cost */
+	bool all_patterns; /* every maximal pattern is a column */
+	int lp_iters;
+	int bb_nodes;
+	int64_t columns_added;
+
+	/* pricing scratch */
+	int32_t *item_of; /* per group: item index, -1 */
+	uint32_t *it_g;
+	double *it_val;
+	uint32_t *it_ub;
+	uint32_t *it_cnt, *it_best;
+	uint32_t *it_blocked;
+	double *sfx_sum;
+	double *sfx_ratio;
+	int64_t *resid;
+	size_t n_items;
+	double best_val;
+	long dfs_nodes;
+	bool dfs_aborted;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static void *zalloc(const struct solver *s, size_t n, size_t size)
+{
+	return s->host->calloc(s->host->ctx, n ? n : 1, size ? size : 1);
+}
+
+static void hfree(const struct solver *s, void *ptr)
+{
+	if (ptr)
+		s->host->free(s->host->ctx, ptr);
+}
+
+static int64_t now_ms(const struct kerf_host *host)
+{
+	return KERF_HOST_HAS(host, mono_ms) ? host->mono_ms(host->ctx) : 0;
+}
+
+static int tier(kerf_capacity_type c)
+{
+	switch (c) {
+	case KERF_CAPACITY_RESERVED:
+		return 0;
+	case KERF_CAPACITY_SPOT:
+		return 1;
+	case KERF_CAPACITY_ON_DEMAND:
+		return 2;
+	}
+	return 3;
+}
+
+static bool sorted_has(const uint32_t *v, size_t n, uint32_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] == x)
+			return true;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static const int64_t *capacity_of(const struct solver *s, uint32_t pool, size_t t)
+{
+	const struct kerf_pack_pool *pp = &s->p->pools[pool];
+
+	if (pp->type_capacity && pp->type_capacity[t])
+		return pp->type_capacity[t];
+	return s->p->types[t].allocatable;
+}
+
+static bool dim_limited(const struct solver *s, uint32_t pool, size_t d)
+{
+	return s->p->pools[pool].remaining[d] != INT64_MAX;
+}
+
+/* Pods of `req` that fit in room - used (used NULL: empty), at most cap. */
+static uint32_t fits(size_t nd, const int64_t *room, const int64_t *used, const int64_t *req,
+		     uint32_t cap)
+{
+	uint32_t k = cap;
+
+	for (size_t d = 0; d < nd && k > 0; d++) {
+		int64_t left = room[d] - (used ? used[d] : 0);
+		if (req[d] <= 0)
+			continue;
+		if (left < req[d])
+			return 0;
+		if ((uint64_t)(left / req[d]) < k)
+			k = (uint32_t)(left / req[d]);
+	}
+	return k;
+}
+
+/* Most pods of g one node may hold, before capacity. */
+static uint32_t per_node_cap(const struct solver *s, uint32_t g)
+{
+	const struct kerf_pack_group *gr = &s->p->groups[g];
+	uint32_t k = gr->count;
+
+	if (gr->max_per_node && gr->max_per_node < k)
+		k = gr->max_per_node;
+	if (s->self_conflict[g] && k > 1)
+		k = 1;
+	return k;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+/* ------------------------------------------------------------ bin kinds */
+
+static void push_kg(struct solver *s, uint32_t g)
+{
+	if (s->n_kg == s->cap_kg) {
+		s->cap_kg = s->cap_kg ? s->cap_kg * 2 : 1024;
+		s->kg = s->host->realloc(s->host->ctx, s->kg, s->cap_kg * sizeof(*s->kg));
+	}
+	s->kg[s->n_kg++] = g;
+}
+
+static struct bkind *push_kind(struct solver *s, size_t *cap)
+{
+	if (s->nk == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		s->kinds = s->host->realloc(s->host->ctx, s->kinds, *cap * sizeof(*s->kinds));
+	}
+	memset(&s->kinds[s->nk], 0, sizeof(s->kinds[0]));
+	return &s->kinds[s->nk++];
+}
+
+static bool group_allows(const struct kerf_pack_group *gr, uint32_t zone, kerf_capacity_type ct)
+{
+	return (gr->zone < 0 || (uint32_t)gr->zone == zone) && (gr->capacity_types & (1u << ct));
+}
+
+/* Closes a kind's group list: its hash, or drops the kind when no group fits. */
+static void finish_kind(struct solver *s, struct bkind *k)
+{
+	uint64_t h = mix(k->pool + 1, k->open + 2);
+
+	k->ng = s->n_kg - k->goff;
+	if (k->ng == 0) {
+		s->nk--;
+		return;
+	}
+	for (size_t i = 0; i < k->ng; i++)
+		h = mix(h, s->kg[k->goff + i]);
+	k->hash = h;
+}
+
+static int kind_cmp(const void *a, const void *b)
+{
+	const struct bkind *x = a, *y = b;
+
+	if (x->open != y->open)
+		return x->open < y->open ? -1 : 1;
+	if (x->pool != y->pool)
+		return x->pool < y->pool ? -1 : 1;
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if (x->ng != y->ng)
+		return x->ng < y->ng ? -1 : 1;
+	if (x->price != y->price)
+		return x->price < y->price ? -1 : 1;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	if (x->zone != y->zone)
+		return x->zone < y->zone ? -1 : 1;
+	return (int)x->ct - (int)y->ct;
+}
+
+static bool same_groups(const struct solver *s, const struct bkind *x, const struct bkind *y)
+{
+	return x->open == y->open && x->pool == y->pool && x->hash == y->hash && x->ng == y->ng &&
+	       memcmp(&s->kg[x->goff], &s->kg[y->goff], x->ng * sizeof(uint32_t)) == 0;
+}
+
+/* True when kind a (no dearer) makes kind b redundant: see the top of the file. */
+static bool dominates(const struct solver *s, const struct bkind *a, const struct bkind *b)
+{
+	const int64_t *ca = capacity_of(s, a->pool, a->type), *cb = capacity_of(s, b->pool, b->type);
+
+	if (a->price > b->price)
+		return false;
+	for (size_t d = 0; d < s->nd; d++) {
+		if (a->room[d] < b->room[d])
+			return false;
+		if (dim_limited(s, a->pool, d) && ca[d] > cb[d])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Every offering of every type a pool's groups list, with the groups it can
+ * take, then only the kinds no other kind of the same groups dominates.
+ * Returns false when the deadline passed first.
+ */
+static bool build_kinds(struct solver *s)
+{
+	const struct kerf_pack_problem *p = s->p;
+	size_t cap = 0, kept = 0;
+	uint32_t **tgroups = zalloc(s, p->n_types, sizeof(*tgroups));
+	size_t *tn = zalloc(s, p->n_types, sizeof(size_t));
+	size_t *tcap = zalloc(s, p->n_types, sizeof(size_t));
+	bool ok = true;
+
+	/* Groups per type, by pool (groups come in index order, so lists ascend). */
+	for (uint32_t pool = 0; pool < p->n_pools && ok; pool++) {
+		for (size_t t = 0; t < p->n_types; t++)
+			tn[t] = 0;
+		for (size_t g = 0; g < s->ng; g++) {
+			const struct kerf_pack_group *gr = &p->groups[g];
+			if (gr->nodepool != pool || gr->count == 0)
+				continue;
+			for (size_t i = 0; i < gr->n_types; i++) {
+				uint32_t t = gr->types[i];
+				if (!fits(s->nd, p->types[t].allocatable, NULL, gr->request, 1))
+					continue;
+				if (tn[t] == tcap[t]) {
+					tcap[t] = tcap[t] ? tcap[t] * 2 : 8;
+					tgroups[t] = s->host->realloc(s->host->ctx, tgroups[t],
+								      tcap[t] * sizeof(uint32_t));
+				}
+				tgroups[t][tn[t]++] = (uint32_t)g;
+			}
+		}
+		if (p->pools[pool].nodes_remaining <= 0)
+			continue;
+		for (size_t t = 0; t < p->n_types; t++) {
+			const struct kerf_pack_type *ty = &p->types[t];
+			const int64_t *c = capacity_of(s, pool, t);
+			bool room = tn[t] > 0;
+			for (size_t d = 0; d < s->nd && room; d++)
+				room = !dim_limited(s, pool, d) || c[d] <= p->pools[pool].remaining[d];
+			for (size_t o = 0; o < ty->n_offerings && room; o++) {
+				const struct kerf_pack_offering *of = &ty->offerings[o];
+				struct bkind *k = push_kind(s, &cap);
+				k->open = -1;
+				k->pool = pool;
+				k->type = (uint32_t)t;
+				k->zone = of->zone;
+				k->ct = of->capacity_type;
+				k->price = of->price;
+				k->room = ty->allocatable;
+				k->goff = s->n_kg;
+				for (size_t i = 0; i < tn[t]; i++)
+					if (group_allows(&p->groups[tgroups[t][i]], of->zone,
+							 of->capacity_type))
+						push_kg(s, tgroups[t][i]);
+				finish_kind(s, k);
+			}
+		}
+		ok = now_ms(s->host) < s->deadline_cg;
+	}
+	for (size_t t = 0; t < p->n_types; t++)
+		hfree(s, tgroups[t]);
+	hfree(s, tgroups);
+	hfree(s, tn);
+	hfree(s, tcap);
+
+	for (size_t o = 0; o < p->n_open; o++) {
+		const struct kerf_pack_open_node *on = &p->open[o];
+		struct bkind *k = push_kind(s, &cap);
+		k->open = (int32_t)o;
+		k->type = on->type;
+		k->zone = on->zone;
+		k->ct = on->capacity_type;
+		k->room = on->remaining;
+		k->goff = s->n_kg;
+		for (size_t i = 0; i < on->n_groups; i++) {
+			uint32_t g = on->groups[i];
+			if (p->groups[g].count &&
+			    group_allows(&p->groups[g], on->zone, on->capacity_type) &&
+			    fits(s->nd, on->remaining, NULL, p->groups[g].request, 1))
+				push_kg(s, g);
+		}
+		finish_kind(s, k);
+	}
+	if (!ok)
+		return false;
+
+	qsort(s->kinds, s->nk, sizeof(*s->kinds), kind_cmp);
+	/* Within each run of equal group sets (cheapest first), keep the skyline. */
+	for (size_t i = 0; i < s->nk;) {
+		size_t j = i, run_start = kept;
+		while (j < s->nk && same_groups(s, &s->kinds[i], &s->kinds[j]))
+			j++;
+		for (size_t c = i; c < j; c++) {
+			bool dom = false;
+			for (size_t k = run_start; k < kept && !dom; k++)
+				dom = s->kinds[k].open < 0 && dominates(s, &s->kinds[k], &s->kinds[c]);
+			if (!dom)
+				s->kinds[kept++] = s->kinds[c];
+		}
+		i = j;
+	}
+	s->nk = kept;
+	return true;
+}
+
+/* ------------------------------------------------------------ columns */
+
+static uint64_t column_hash(const struct column *c)
+{
+	uint64_t h = mix((uint64_t)(c->open + 1), c->pool);
+
+	h = mix(h, c->type);
+	h = mix(h, c->zone);
+	h = mix(h, (uint64_t)c->ct);
+	for (size_t i = 0; i < c->n; i++)
+		h = mix(mix(h, c->a[i].group), c->a[i].count);
+	return h;
+}
+
+static bool same_column(const struct column *x, const struct column *y)
+{
+	return x->hash == y->hash && x->open == y->open && x->pool == y->pool &&
+	       x->type == y->type && x->zone == y->zone && x->ct == y->ct && x->n == y->n &&
+	       memcmp(x->a, y->a, x->n * sizeof(*x->a)) == 0;
+}
+
+static int assign_cmp(const void *a, const void *b)
+{
+	const struct kerf_pack_assignment *x = a, *y = b;
+
+	return x->group < y->group ? -1 : x->group > y->group;
+}
+
+/* Index of column c among the master's, adding it when new (takes c->a). */
+static size_t add_column(struct solver *s, struct column *c)
+{
+	int *ind;
+	double *val;
+	int n = 0, j;
+
+	qsort(c->a, c->n, sizeof(*c->a), assign_cmp);
+	c->hash = column_hash(c);
+	for (size_t i = 0; i < s->ncol; i++)
+		if (same_column(&s->cols[i], c)) {
+			hfree(s, c->a);
+			return i;
+		}
+	if (s->ncol == s->cap_col) {
+		s->cap_col = s->cap_col ? s->cap_col * 2 : 64;
+		s->cols = s->host->realloc(s->host->ctx, s->cols, s->cap_col * sizeof(*s->cols));
+	}
+	s->cols[s->ncol] = *c;
+
+	ind = zalloc(s, c->n + s->nd + 3, sizeof(int));
+	val = zalloc(s, c->n + s->nd + 3, sizeof(double));
+	for (size_t i = 0; i < c->n; i++) {
+		ind[++n] = (int)c->a[i].group + 1;
+		val[n] = c->a[i].count;
+	}
+	if (c->open >= 0) {
+		ind[++n] = s->row_open[c->open];
+		val[n] = 1;
+	} else {
+		const int64_t *cap = capacity_of(s, c->pool, c->type);
+		if (s->row_nodes[c->pool]) {
+			ind[++n] = s->row_nodes[c->pool];
+			val[n] = 1;
+		}
+		for (size_t d = 0; d < s->nd; d++) {
+			size_t r = c->pool * s->nd + d;
+			if (s->row_lim[r] && cap[d] != 0) {
+				ind[++n] = s->row_lim[r];
+				val[n] = (double)cap[d] / s->lim_scale[r];
+			}
+		}
+	}
+	j = glp_add_cols(s->lp, 1);
+	glp_set_mat_col(s->lp, j, n, ind, val);
+	glp_set_col_bnds(s->lp, j, GLP_LO, 0.0, 0.0);
+	glp_set_obj_coef(s->lp, j, (double)c->price / ILP_MICRO);
+	glp_set_col_stat(s->lp, j, GLP_NL);
+	hfree(s, ind);
+	hfree(s, val);
+	s->columns_added++;
+	return s->ncol++;
+}
+
+/* The master's rows and slack columns (columns 1..ng are the slacks). */
+static void build_master(struct solver *s)
+{
+	const struct kerf_pack_problem *p = s->p;
+	int r;
+
+	s->lp = glp_create_prob();
+	glp_set_obj_dir(s->lp, GLP_MIN);
+	glp_add_rows(s->lp, (int)s->ng);
+	for (size_t g = 0; g < s->ng; g++)
+		glp_set_row_bnds(s->lp, (int)g + 1, GLP_LO, p->groups[g].count, 0.0);
+	r = (int)s->ng;
+	s->row_open = zalloc(s, p->n_open, sizeof(int));
+	for (size_t o = 0; o < p->n_open; o++) {
+		s->row_open[o] = ++r;
+		glp_add_rows(s->lp, 1);
+		glp_set_row_bnds(s->lp, r, GLP_UP, 0.0, 1.0);
+	}
+	s->row_nodes = zalloc(s, p->n_pools, sizeof(int));
+	s->row_lim = zalloc(s, p->n_pools * s->nd, sizeof(int));
+	s->lim_scale = zalloc(s, p->n_pools * s->nd, sizeof(double));
+	for (size_t i = 0; i < p->n_pools; i++) {
+		const struct kerf_pack_pool *pp = &p->pools[i];
+		if (pp->nodes_remaining != INT64_MAX) {
+			s->row_nodes[i] = ++r;
+			glp_add_rows(s->lp, 1);
+			glp_set_row_bnds(s->lp, r, GLP_UP, 0.0,
+					 (double)(pp->nodes_remaining > 0 ? pp->nodes_remaining : 0));
+		}
+		for (size_t d = 0; d < s->nd; d++) {
+			size_t k = i * s->nd + d;
+			if (!dim_limited(s, (uint32_t)i, d))
+				continue;
+			s->row_lim[k] = ++r;
+			s->lim_scale[k] = pp->remaining[d] > 1 ? (double)pp->remaining[d] : 1.0;
+			glp_add_rows(s->lp, 1);
+			glp_set_row_bnds(s->lp, r, GLP_UP, 0.0,
+					 pp->remaining[d] > 0 ? (double)pp->remaining[d] /
+								    s->lim_scale[k]
+							      : 0.0);
+		}
+	}
+	s->n_rows = r;
+	s->y = zalloc(s, (size_t)r + 1, sizeof(double));
+	glp_add_cols(s->lp, (int)s->ng);
+	for (size_t g = 0; g < s->ng; g++) {
+		int ind[2] = {0, (int)g + 1};
+		double val[2] = {0, 1};
+		glp_set_mat_col(s->lp, (int)g + 1, 1, ind, val);
+		glp_set_col_bnds(s->lp, (int)g + 1, GLP_LO, 0.0, 0.0);
+		glp_set_obj_coef(s->lp, (int)g + 1, s->penalty);
+		glp_set_col_kind(s->lp, (int)g + 1, GLP_IV);
+	}
+}
+
+/* FFD's nodes as columns; x (1-based, by column) gets FFD's solution. */
+static void seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd, double **x_out)
+{
+	size_t *idx = zalloc(s, ffd->n_nodes, sizeof(size_t));
+	double *x;
+
+	for (size_t i = 0; i < ffd->n_nodes; i++) {
+		const struct kerf_pack_node *n = &ffd->nodes[i];
+		struct column c = {n->open_index, n->nodepool, n->type, n->zone, n->capacity_type,
+				   n->price, n->n_assign, NULL, 0};
+		c.a = zalloc(s, n->n_assign, sizeof(*c.a));
+		memcpy(c.a, n->assign, n->n_assign * sizeof(*c.a));
+		idx[i] = add_column(s, &c);
+	}
+	x = zalloc(s, s->ng + s->ncol + 1, sizeof(double));
+	for (size_t i = 0; i < ffd->n_nodes; i++)
+		x[s->ng + 1 + idx[i]] += 1;
+	for (size_t u = 0; u < ffd->n_unplaced; u++)
+		x[ffd->unplaced[u].group + 1] += ffd->unplaced[u].count;
+	hfree(s, idx);
+	*x_out = x;
+}
+
+/* ------------------------------------------------------------ pricing */
+
+struct ratio {
+	double r;
+	uint32_t item;
+};
+
+static int ratio_cmp(const void *a, const void *b)
+{
+	const struct ratio *x = a, *y = b;
+
+	if (x->r != y->r)
+		return x->r > y->r ? -1 : 1;
+	return x->item < y->item ? -1 : x->item > y->item;
+}
+
+/*
+ * An upper bound on the pricing value of the items in room: the smallest
+ * over dimensions of the fractional knapsack in that dimension alone.
+ */
+static double fractional_bound(struct solver *s, const int64_t *room, struct ratio *tmp)
+{
+	double best = 0;
+
+	for (size_t i = 0; i < s->n_items; i++)
+		best += s->it_val[i] * s->it_ub[i];
+	for (size_t d = 0; d < s->nd; d++) {
+		double v = 0, left = (double)room[d];
+		size_t m = 0;
+		for (size_t i = 0; i < s->n_items; i++) {
+			int64_t r = s->p->groups[s->it_g[i]].request[d];
+			if (r <= 0)
+				v += s->it_val[i] * s->it_ub[i];
+			else
+				tmp[m++] = (struct ratio){s->it_val[i] / (double)r, (uint32_t)i};
+		}
+		qsort(tmp, m, sizeof(*tmp), ratio_cmp);
+		for (size_t k = 0; k < m && left > 0; k++) {
+			uint32_t i = tmp[k].item;
+			double w = (double)s->p->groups[s->it_g[i]].request[d] * s->it_ub[i];
+			if (w <= left) {
+				v += s->it_val[i] * s->it_ub[i];
+				left -= w;
+			} else {
+				v += tmp[k].r * left;
+				left = 0;
+			}
+		}
+		if (v < best)
+			best = v;
+	}
+	return best;
+}
+
+/* Blocks (+1) or frees (-1) the later items in conflict with item i. */
+static void block_partners(struct solver *s, size_t i, int by)
+{
+	uint32_t g = s->it_g[i];
+
+	for (size_t c = s->conf_off[g]; c < s->conf_off[g + 1]; c++) {
+		int32_t j = s->item_of[s->conf[c]];
+		if (j > (int32_t)i)
+			s->it_blocked[j] = (uint32_t)((int)s->it_blocked[j] + by);
+	}
+}
+
+/* Items i.. in the room left (resid), most pods of item i first. */
+static void dfs(struct solver *s, size_t i, double value)
+{
+	const int64_t *req;
+	double bound;
+	uint32_t kmax;
+
+	if (++s->dfs_nodes > ILP_DFS_NODES) {
+		s->dfs_aborted = true;
+		return;
+	}
+	if (value > s->best_val) {
+		s->best_val = value;
+		memcpy(s->it_best, s->it_cnt, s->n_items * sizeof(uint32_t));
+	}
+	if (i == s->n_items)
+		return;
+	bound = s->sfx_sum[i];
+	for (size_t d = 0; d < s->nd; d++) {
+		double r = s->sfx_ratio[i * s->nd + d];
+		if (r < DBL_MAX && (double)s->resid[d] * r < bound)
+			bound = (double)s->resid[d] * r;
+	}
+	if (value + bound <= s->best_val * (1 + 1e-12) + 1e-12)
+		return;
+	req = s->p->groups[s->it_g[i]].request;
+	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, NULL, req, s->it_ub[i]);
+	if (kmax > 0)
+		block_partners(s, i, 1);
+	for (uint32_t k = kmax; k > 0 && !s->dfs_aborted; k--) {
+		for (size_t d = 0; d < s->nd; d++)
+			s->resid[d] -= (int64_t)k * req[d];
+		s->it_cnt[i] = k;
+		dfs(s, i + 1, value + s->it_val[i] * k);
+		for (size_t d = 0; d < s->nd; d++)
+			s->resid[d] += (int64_t)k * req[d];
+	}
+	if (kmax > 0)
+		block_partners(s, i, -1);
+	s->it_cnt[i] = 0;
+	if (!s->dfs_aborted)
+		dfs(s, i + 1, value);
+}
+
+/*
+ * Prices kind k: fills the items (groups with a positive dual) and searches
+ * the best pattern.  Returns an upper bound on the pattern value; *exact
+ * says whether it is the maximum itself (then it_best holds the pattern).
+ */
+static double price_kind(struct solver *s, const struct bkind *k, struct ratio *tmp, bool *exact)
+{
+	const struct kerf_pack_problem *p = s->p;
+	size_t n = 0;
+
+	for (size_t i = 0; i < k->ng; i++) {
+		uint32_t g = s->kg[k->goff + i];
+		double pi = s->y[g + 1];
+		uint32_t ub;
+		if (pi <= ILP_RC_EPS)
+			continue;
+		ub = fits(s->nd, k->room, NULL, p->groups[g].request, per_node_cap(s, g));
+		if (ub == 0)
+			continue;
+		s->it_g[n] = g;
+		s->it_val[n] = pi;
+		s->it_ub[n] = ub;
+		n++;
+	}
+	s->n_items = n;
+	s->best_val = 0;
+	memset(s->it_best, 0, (n ? n : 1) * sizeof(uint32_t));
+	*exact = true;
+	if (n == 0)
+		return 0;
+
+	/* Densest first: value per unit of the dimension the pod fills most. */
+	for (size_t i = 0; i < n; i++) {
+		const int64_t *req = p->groups[s->it_g[i]].request;
+		double w = 0;
+		for (size_t d = 0; d < s->nd; d++)
+			if (req[d] > 0 && k->room[d] > 0 && (double)req[d] / (double)k->room[d] > w)
+				w = (double)req[d] / (double)k->room[d];
+		tmp[i] = (struct ratio){w > 0 ? s->it_val[i] / w : DBL_MAX, (uint32_t)i};
+	}
+	qsort(tmp, n, sizeof(*tmp), ratio_cmp);
+	{
+		/* Reorder items by density (it_cnt/it_best serve as scratch for the permutation). */
+		uint32_t *g2 = s->it_cnt, *ub2 = s->it_best;
+		double *v2 = s->sfx_sum;
+		for (size_t i = 0; i < n; i++) {
+			g2[i] = s->it_g[tmp[i].item];
+			ub2[i] = s->it_ub[tmp[i].item];
+			v2[i] = s->it_val[tmp[i].item];
+		}
+		memcpy(s->it_g, g2, n * sizeof(uint32_t));
+		memcpy(s->it_ub, ub2, n * sizeof(uint32_t));
+		memcpy(s->it_val, v2, n * sizeof(double));
+	}
+	for (size_t i = 0; i < n; i++) {
+		s->item_of[s->it_g[i]] = (int32_t)i;
+		s->it_cnt[i] = s->it_best[i] = s->it_blocked[i] = 0;
+	}
+	s->sfx_sum[n] = 0;
+	for (size_t d = 0; d < s->nd; d++)
+		s->sfx_ratio[n * s->nd + d] = 0;
+	for (size_t i = n; i-- > 0;) {
+		const int64_t *req = p->groups[s->it_g[i]].request;
+		s->sfx_sum[i] = s->sfx_sum[i + 1] + s->it_val[i] * s->it_ub[i];
+		for (size_t d = 0; d < s->nd; d++) {
+			double r = req[d] > 0 ? s->it_val[i] / (double)req[d] : DBL_MAX;
+			double nx = s->sfx_ratio[(i + 1) * s->nd + d];
+			s->sfx_ratio[i * s->nd + d] = r > nx ? r : nx;
+		}
+	}
+	memcpy(s->resid, k->room, s->nd * sizeof(int64_t));
+	s->dfs_nodes = 0;
+	s->dfs_aborted = false;
+	dfs(s, 0, 0);
+	for (size_t i = 0; i < n; i++)
+		s->item_of[s->it_g[i]] = -1;
+	if (!s->dfs_aborted)
+		return s->best_val;
+	*exact = false;
+	{
+		double ub = fractional_bound(s, k->room, tmp);
+		return ub > s->best_val ? ub : s->best_val;
+	}
+}
+
+/* Node and limit duals of a new node of kind k (open nodes: their row's). */
+static double kind_const(const struct solver *s, const struct bkind *k)
+{
+	double c = 0;
+
+	if (k->open >= 0)
+		return s->y[s->row_open[k->open]];
+	if (s->row_nodes[k->pool])
+		c += s->y[s->row_nodes[k->pool]];
+	for (size_t d = 0; d < s->nd; d++) {
+		size_t r = k->pool * s->nd + d;
+		if (s->row_lim[r])
+			c += s->y[s->row_lim[r]] * (double)capacity_of(s, k->pool, k->type)[d] /
+			     s->lim_scale[r];
+	}
+	return c;
+}
+
+struct cand {
+	double rc;
+	size_t kind;
+	size_t off, n; /* its pattern: counts[off .. off + n) */
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->rc != y->rc)
+		return x->rc < y->rc ? -1 : 1;
+	return x->kind < y->kind ? -1 : x->kind > y->kind;
+}
+
+static void add_round(struct solver *s, double dprime, double theta)
+{
+	if (s->n_rounds == s->cap_rounds) {
+		s->cap_rounds = s->cap_rounds ? s->cap_rounds * 2 : 32;
+		s->rounds =
+		    s->host->realloc(s->host->ctx, s->rounds, s->cap_rounds * sizeof(*s->rounds));
+	}
+	s->rounds[s->n_rounds].dprime = dprime;
+	s->rounds[s->n_rounds].theta = theta;
+	s->n_rounds++;
+}
+
+/* Reads the clamped duals and D = y.b. */
+static double read_duals(struct solver *s)
+{
+	double dsum = 0;
+
+	for (int i = 1; i <= s->n_rows; i++) {
+		double v = glp_get_row_dual(s->lp, i);
+		int type = glp_get_row_type(s->lp, i);
+		if (type == GLP_LO) {
+			if (v < 0)
+				v = 0;
+			if (v > s->penalty)
+				v = s->penalty;
+			dsum += v * glp_get_row_lb(s->lp, i);
+		} else {
+			if (v > 0)
+				v = 0;
+			dsum += v * glp_get_row_ub(s->lp, i);
+		}
+		s->y[i] = v;
+	}
+	return dsum;
+}
+
+/*
+ * One round: prices every kind, records the round's bound and adds the
+ * best patterns.  Returns how many columns were added, or -1 when the
+ * deadline cut the round short.
+ */
+static int price_round(struct solver *s)
+{
+	double dsum = read_duals(s), open_sum = 0, theta = 0;
+	struct ratio *tmp = zalloc(s, s->ng, sizeof(*tmp));
+	struct cand *cands = zalloc(s, s->nk, sizeof(*cands));
+	uint32_t *counts = NULL;
+	size_t nc = 0, n_counts = 0, cap_counts = 0;
+	bool all_exact = true, cut = false;
+	int added = 0;
+
+	for (size_t kk = 0; kk < s->nk; kk++) {
+		const struct bkind *k = &s->kinds[kk];
+		double cost = (double)k->price / ILP_MICRO, ub, rclb;
+		bool exact;
+		if ((kk & 31) == 31 && now_ms(s->host) >= s->deadline_cg) {
+			cut = true;
+			break;
+		}
+		ub = price_kind(s, k, tmp, &exact);
+		all_exact = all_exact && exact;
+		rclb = cost - kind_const(s, k) - ub;
+		if (k->open >= 0) {
+			if (rclb < 0)
+				open_sum += rclb;
+		} else if (rclb < 0) {
+			if (cost <= 0)
+				theta = INFINITY;
+			else if (-rclb / cost > theta)
+				theta = -rclb / cost;
+		}
+		if (cost - kind_const(s, k) - s->best_val < -ILP_RC_EPS) {
+			if (n_counts + s->n_items > cap_counts) {
+				cap_counts = (n_counts + s->n_items) * 2;
+				counts = s->host->realloc(s->host->ctx, counts,
+							  cap_counts * 2 * sizeof(uint32_t));
+			}
+			cands[nc].rc = cost - kind_const(s, k) - s->best_val;
+			cands[nc].kind = kk;
+			cands[nc].off = n_counts;
+			for (size_t i = 0; i < s->n_items; i++) {
+				if (!s->it_best[i])
+					continue;
+				counts[2 * n_counts] = s->it_g[i];
+				counts[2 * n_counts + 1] = s->it_best[i];
+				n_counts++;
+			}
+			cands[nc].n = n_counts - cands[nc].off;
+			nc++;
+		}
+	}
+	if (!cut) {
+		add_round(s, dsum + open_sum, theta);
+		if (nc == 0 && all_exact)
+			s->lp_complete = true;
+	}
+	qsort(cands, nc, sizeof(*cands), cand_cmp);
+	for (size_t i = 0; i < nc && i < ILP_COLS_PER_ROUND; i++) {
+		const struct bkind *k = &s->kinds[cands[i].kind];
+		size_t before = s->ncol;
+		struct column c = {k->open, k->pool, k->type, k->zone, k->ct, k->price,
+				   cands[i].n, NULL, 0};
+		c.a = zalloc(s, c.n, sizeof(*c.a));
+		for (size_t j = 0; j < c.n; j++) {
+			c.a[j].group = counts[2 * (cands[i].off + j)];
+			c.a[j].count = counts[2 * (cands[i].off + j) + 1];
+		}
+		add_column(s, &c);
+		if (s->ncol > before)
+			added++;
+	}
+	hfree(s, counts);
+	hfree(s, cands);
+	hfree(s, tmp);
+	return cut ? -1 : added;
+}
+
+/* ------------------------------------------------------------ small problems */
+
+/*
+ * Leaves of the search tree of every pattern, saturating: the sum over
+ * kinds of the product of (most pods + 1) per compatible group.
+ */
+static double pattern_leaves(const struct solver *s)
+{
+	double total = 0;
+
+	for (size_t kk = 0; kk < s->nk && total <= ILP_FULL_LEAVES; kk++) {
+		const struct bkind *k = &s->kinds[kk];
+		double prod = 1;
+		for (size_t i = 0; i < k->ng && prod <= ILP_FULL_LEAVES; i++) {
+			uint32_t g = s->kg[k->goff + i];
+			prod *= 1 + fits(s->nd, k->room, NULL, s->p->groups[g].request,
+					 per_node_cap(s, g));
+		}
+		total += prod;
+	}
+	return total;
+}
+
+/* True when no item can take one more pod next to the chosen counts. */
+static bool maximal(const struct solver *s)
+{
+	for (size_t j = 0; j < s->n_items; j++) {
+		uint32_t g = s->it_g[j];
+		bool clash = false;
+		if (s->it_cnt[j] >= s->it_ub[j] ||
+		    !fits(s->nd, s->resid, NULL, s->p->groups[g].request, 1))
+			continue;
+		for (size_t c = s->conf_off[g]; c < s->conf_off[g + 1] && !clash; c++) {
+			int32_t o = s->item_of[s->conf[c]];
+			clash = o >= 0 && s->it_cnt[o] > 0;
+		}
+		if (!clash)
+			return false;
+	}
+	return true;
+}
+
+/* Adds every maximal pattern of kind k over items i.. as a column. */
+static void enumerate(struct solver *s, const struct bkind *k, size_t i)
+{
+	const int64_t *req;
+	uint32_t kmax;
+
+	if (i == s->n_items) {
+		struct column c = {k->open, k->pool, k->type, k->zone, k->ct, k->price, 0, NULL, 0};
+		if (!maximal(s))
+			return;
+		c.a = zalloc(s, s->n_items, sizeof(*c.a));
+		for (size_t j = 0; j < s->n_items; j++)
+			if (s->it_cnt[j]) {
+				c.a[c.n].group = s->it_g[j];
+				c.a[c.n].count = s->it_cnt[j];
+				c.n++;
+			}
+		if (c.n)
+			add_column(s, &c);
+		else
+			hfree(s, c.a);
+		return;
+	}
+	req = s->p->groups[s->it_g[i]].request;
+	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, NULL, req, s->it_ub[i]);
+	if (kmax > 0)
+		block_partners(s, i, 1);
+	for (uint32_t n = kmax; n > 0; n--) {
+		for (size_t d = 0; d < s->nd; d++)
+			s->resid[d] -= (int64_t)n * req[d];
+		s->it_cnt[i] = n;
+		enumerate(s, k, i + 1);
+		for (size_t d = 0; d < s->nd; d++)
+			s->resid[d] += (int64_t)n * req[d];
+	}
+	if (kmax > 0)
+		block_partners(s, i, -1);
+	s->it_cnt[i] = 0;
+	enumerate(s, k, i + 1);
+}
+
+/*
+ * On problems small enough, every maximal pattern becomes a column: the
+ * master then covers all plans (a plan's node can always be filled up to a
+ * maximal pattern of its kind at the same price, the extra pods trimmed
+ * away), so the integer program's optimum is the problem's.
+ */
+static void enumerate_all(struct solver *s)
+{
+	if (pattern_leaves(s) > ILP_FULL_LEAVES)
+		return;
+	for (size_t kk = 0; kk < s->nk; kk++) {
+		const struct bkind *k = &s->kinds[kk];
+		size_t n = 0;
+		for (size_t i = 0; i < k->ng; i++) {
+			uint32_t g = s->kg[k->goff + i];
+			s->it_g[n] = g;
+			s->it_ub[n] = fits(s->nd, k->room, NULL, s->p->groups[g].request,
+					   per_node_cap(s, g));
+			s->it_cnt[n] = s->it_blocked[n] = 0;
+			s->item_of[g] = (int32_t)n;
+			n++;
+		}
+		s->n_items = n;
+		memcpy(s->resid, k->room, s->nd * sizeof(int64_t));
+		enumerate(s, k, 0);
+		for (size_t i = 0; i < n; i++)
+			s->item_of[s->it_g[i]] = -1;
+	}
+	s->all_patterns = true;
+}
+
+/* ------------------------------------------------------------ the plan */
+
+struct option {
+	uint32_t type;
+	int tier;
+	kerf_price_t price;
+	uint32_t zone;
+	kerf_capacity_type ct;
+};
+
+static int option_cmp(const void *a, const void *b)
+{
+	const struct option *x = a, *y = b;
+
+	if (x->tier != y->tier)
+		return x->tier < y->tier ? -1 : 1;
+	if (x->price != y->price)
+		return x->price < y->price ? -1 : 1;
+	return x->type < y->type ? -1 : x->type > y->type;
+}
+
+/* Type t's best offering for a node: priority tier, then price, then zone index. */
+static bool best_offering(const struct solver *s, uint32_t t, int32_t zone, uint32_t mask,
+			  struct option *out)
+{
+	const struct kerf_pack_type *ty = &s->p->types[t];
+	bool found = false;
+
+	for (size_t i = 0; i < ty->n_offerings; i++) {
+		const struct kerf_pack_offering *of = &ty->offerings[i];
+		struct option c = {t, tier(of->capacity_type), of->price, of->zone,
+				   of->capacity_type};
+		if (zone >= 0 && of->zone != (uint32_t)zone)
+			continue;
+		if (!(mask & (1u << of->capacity_type)))
+			continue;
+		if (found &&
+		    (c.tier > out->tier || (c.tier == out->tier && c.price > out->price) ||
+		     (c.tier == out->tier && c.price == out->price && c.zone >= out->zone)))
+			continue;
+		*out = c;
+		found = true;
+	}
+	return found;
+}
+
+/* Options of a new node holding `a`, no larger than ref in the pool's limited dims. */
+static size_t node_options(const struct solver *s, uint32_t pool, const struct kerf_pack_assignment *a,
+			   size_t n, const int64_t *sum, int32_t zone, uint32_t mask,
+			   const int64_t *ref_cap, struct option *opts)
+{
+	const struct kerf_pack_group *first = &s->p->groups[a[0].group];
+	size_t m = 0;
+
+	for (size_t i = 0; i < first->n_types; i++) {
+		uint32_t t = first->types[i];
+		const int64_t *cap = capacity_of(s, pool, t);
+		bool ok = true;
+		for (size_t j = 1; j < n && ok; j++)
+			ok = sorted_has(s->p->groups[a[j].group].types,
+					s->p->groups[a[j].group].n_types, t);
+		for (size_t d = 0; d < s->nd && ok; d++)
+			ok = sum[d] <= s->p->types[t].allocatable[d] &&
+			     (!dim_limited(s, pool, d) || cap[d] <= ref_cap[d]);
+		if (ok && best_offering(s, t, zone, mask, &opts[m]))
+			m++;
+	}
+	qsort(opts, m, sizeof(*opts), option_cmp);
+	return m;
+}
+
+/* Fills plan node pn for a new node of column c's pool holding a[0..n). */
+static void new_node(const struct solver *s, const struct column *c,
+		     struct kerf_pack_assignment *a, size_t n, struct kerf_pack_node *pn,
+		     struct option *opts)
+{
+	const struct kerf_pack_problem *p = s->p;
+	int64_t *sum = zalloc(s, s->nd, sizeof(int64_t));
+	const int64_t *ref_cap = capacity_of(s, c->pool, c->type);
+	int32_t zone = -1;
+	uint32_t mask = CT_ALL;
+	size_t m, keep = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		const struct kerf_pack_group *gr = &p->groups[a[j].group];
+		for (size_t d = 0; d < s->nd; d++)
+			sum[d] += (int64_t)a[j].count * gr->request[d];
+		if (gr->zone >= 0)
+			zone = gr->zone;
+		mask &= gr->capacity_types;
+	}
+	m = node_options(s, c->pool, a, n, sum, zone, mask, ref_cap, opts);
+	if (m == 0 || opts[0].price > c->price)
+		/* The priority picked a dearer capacity type: keep the column's. */
+		m = node_options(s, c->pool, a, n, sum, zone, 1u << c->ct, ref_cap, opts);
+	/* Karpenter charges a limited pool the largest option: none above the chosen one. */
+	for (size_t i = 0; i < m; i++) {
+		const int64_t *cap = capacity_of(s, c->pool, opts[i].type);
+		const int64_t *chosen = capacity_of(s, c->pool, opts[0].type);
+		bool ok = true;
+		for (size_t d = 0; d < s->nd && ok; d++)
+			ok = !dim_limited(s, c->pool, d) || cap[d] <= chosen[d];
+		if (ok && keep < s->max_types)
+			opts[keep++] = opts[i];
+	}
+	pn->open_index = -1;
+	pn->nodepool = c->pool;
+	pn->zone = opts[0].zone;
+	pn->capacity_type = opts[0].ct;
+	pn->type = opts[0].type;
+	pn->price = opts[0].price;
+	pn->n_options = keep;
+	pn->options = zalloc(s, keep, sizeof(uint32_t));
+	for (size_t i = 0; i < keep; i++)
+		pn->options[i] = opts[i].type;
+	pn->n_assign = n;
+	pn->assign = a;
+	hfree(s, sum);
+}
+
+/*
+ * The plan of an integer solution x (by column, 1-based, slacks first):
+ * columns in index order take what their groups still need.
+ */
+static struct kerf_pack_plan *plan_of(struct solver *s, const double *x,
+				      const struct kerf_pack_plan *ffd)
+{
+	const struct kerf_pack_problem *p = s->p;
+	struct kerf_pack_plan *plan = zalloc(s, 1, sizeof(*plan));
+	uint32_t *need = zalloc(s, s->ng, sizeof(uint32_t));
+	struct option *opts = zalloc(s, p->n_types, sizeof(*opts));
+	size_t cap_nodes = 0, k = 0;
+
+	for (size_t g = 0; g < s->ng; g++)
+		need[g] = p->groups[g].count;
+	for (size_t j = 0; j < s->ncol; j++) {
+		const struct column *c = &s->cols[j];
+		long mult = lround(x[s->ng + 1 + j]);
+		for (long r = 0; r < mult; r++) {
+			struct kerf_pack_assignment *a = zalloc(s, c->n, sizeof(*a));
+			size_t n = 0;
+			for (size_t i = 0; i < c->n; i++) {
+				uint32_t take = c->a[i].count < need[c->a[i].group]
+						    ? c->a[i].count
+						    : need[c->a[i].group];
+				if (!take)
+					continue;
+				need[c->a[i].group] -= take;
+				a[n].group = c->a[i].group;
+				a[n].count = take;
+				n++;
+			}
+			if (n == 0) {
+				hfree(s, a);
+				break;
+			}
+			if (plan->n_nodes == cap_nodes) {
+				cap_nodes = cap_nodes ? cap_nodes * 2 : 16;
+				plan->nodes = s->host->realloc(s->host->ctx, plan->nodes,
+							       cap_nodes * sizeof(*plan->nodes));
+			}
+			if (c->open >= 0) {
+				struct kerf_pack_node *pn = &plan->nodes[plan->n_nodes];
+				memset(pn, 0, sizeof(*pn));
+				pn->open_index = c->open;
+				pn->nodepool = p->groups[a[0].group].nodepool;
+				pn->zone = p->open[c->open].zone;
+				pn->capacity_type = p->open[c->open].capacity_type;
+				pn->type = p->open[c->open].type;
+				pn->n_options = 1;
+				pn->options = zalloc(s, 1, sizeof(uint32_t));
+				pn->options[0] = pn->type;
+				pn->n_assign = n;
+				pn->assign = a;
+			} else {
+				new_node(s, c, a, n, &plan->nodes[plan->n_nodes], opts);
+				plan->total_price += plan->nodes[plan->n_nodes].price;
+			}
+			plan->n_nodes++;
+		}
+	}
+	for (size_t g = 0; g < s->ng; g++)
+		if (need[g])
+			plan->n_unplaced++;
+	plan->unplaced = zalloc(s, plan->n_unplaced, sizeof(*plan->unplaced));
+	for (size_t g = 0; g < s->ng; g++) {
+		const char *why = NULL;
+		if (!need[g])
+			continue;
+		for (size_t u = 0; u < ffd->n_unplaced && !why; u++)
+			if (ffd->unplaced[u].group == g)
+				why = ffd->unplaced[u].reason;
+		plan->unplaced[k].group = (uint32_t)g;
+		plan->unplaced[k].count = need[g];
+		if (why) {
+			plan->unplaced[k].reason = s->host->strdup(s->host->ctx, why);
+		} else {
+			char buf[160];
+			const char *name = p->pools[p->groups[g].nodepool].name;
+			snprintf(buf, sizeof(buf),
+				 "nodepool %s limits leave no room for these pods in the cheapest plan",
+				 name ? name : "?");
+			plan->unplaced[k].reason = s->host->strdup(s->host->ctx, buf);
+		}
+		k++;
+	}
+	hfree(s, opts);
+	hfree(s, need);
+	return plan;
+}
+
+static uint64_t placed_pods(const struct kerf_pack_problem *p, const struct kerf_pack_plan *plan)
+{
+	uint64_t n = 0;
+
+	for (size_t g = 0; g < p->n_groups; g++)
+		n += p->groups[g].count;
+	for (size_t u = 0; u < plan->n_unplaced; u++)
+		n -= plan->unplaced[u].count;
+	return n;
+}
+
+/* ------------------------------------------------------------ the solve */
+
+struct mip_cb {
+	const double *x; /* FFD's solution, 1-based */
+	bool given;
+	int nodes;
+};
+
+static void mip_callback(glp_tree *tree, void *info)
+{
+	struct mip_cb *cb = info;
+	int a, n, t;
+
+	if (glp_ios_reason(tree) == GLP_IHEUR && !cb->given) {
+		cb->given = true;
+		glp_ios_heur_sol(tree, cb->x);
+	}
+	glp_ios_tree_size(tree, &a, &n, &t);
+	cb->nodes = t;
+	if (t > ILP_BB_NODES)
+		glp_ios_terminate(tree);
+}
+
+/* The bound in dollars for plans placing all but u pods, best over the rounds. */
+static double bound_for(const struct solver *s, uint64_t u)
+{
+	double best = 0;
+
+	for (size_t i = 0; i < s->n_rounds; i++) {
+		const struct round_bound *r = &s->rounds[i];
+		double v;
+		if (!isfinite(r->theta))
+			continue;
+		v = (r->dprime - s->penalty * (double)u) / (1 + r->theta);
+		if (v > best)
+			best = v;
+	}
+	return best;
+}
+
+/* Whole micro-dollars no plan can beat: the bound less a margin for rounding. */
+static kerf_price_t bound_micro(double dollars)
+{
+	double m = dollars * ILP_MICRO;
+
+	m -= 1e-6 * fabs(m) + 1e-3;
+	if (!(m > 0))
+		return 0;
+	if (m > 9e18)
+		return INT64_MAX;
+	return (kerf_price_t)ceil(m);
+}
+
+static void solver_free(struct solver *s)
+{
+	if (s->lp)
+		glp_delete_prob(s->lp);
+	for (size_t i = 0; i < s->ncol; i++)
+		hfree(s, s->cols[i].a);
+	hfree(s, s->cols);
+	hfree(s, s->kinds);
+	hfree(s, s->kg);
+	hfree(s, s->conf_off);
+	hfree(s, s->conf);
+	hfree(s, s->self_conflict);
+	hfree(s, s->row_open);
+	hfree(s, s->row_nodes);
+	hfree(s, s->row_lim);
+	hfree(s, s->lim_scale);
+	hfree(s, s->y);
+	hfree(s, s->rounds);
+	hfree(s, s->item_of);
+	hfree(s, s->it_g);
+	hfree(s, s->it_val);
+	hfree(s, s->it_ub);
+	hfree(s, s->it_cnt);
+	hfree(s, s->it_best);
+	hfree(s, s->it_blocked);
+	hfree(s, s->sfx_sum);
+	hfree(s, s->sfx_ratio);
+	hfree(s, s->resid);
+}
+
+static void solver_init(struct solver *s)
+{
+	const struct kerf_pack_problem *p = s->p;
+	double maxcost = 0;
+
+	s->nd = p->n_dims;
+	s->ng = p->n_groups;
+	s->conf_off = zalloc(s, s->ng + 1, sizeof(size_t));
+	s->conf = zalloc(s, 2 * p->n_conflicts, sizeof(uint32_t));
+	s->self_conflict = zalloc(s, s->ng, sizeof(bool));
+	for (size_t c = 0; c < p->n_conflicts; c++) {
+		uint32_t a = p->conflicts[c].a, b = p->conflicts[c].b;
+		if (a == b) {
+			s->self_conflict[a] = true;
+			continue;
+		}
+		s->conf_off[a + 1]++;
+		s->conf_off[b + 1]++;
+	}
+	for (size_t g = 0; g < s->ng; g++)
+		s->conf_off[g + 1] += s->conf_off[g];
+	{
+		size_t *fill = zalloc(s, s->ng + 1, sizeof(size_t));
+		for (size_t c = 0; c < p->n_conflicts; c++) {
+			uint32_t a = p->conflicts[c].a, b = p->conflicts[c].b;
+			if (a == b)
+				continue;
+			s->conf[s->conf_off[a] + fill[a]++] = b;
+			s->conf[s->conf_off[b] + fill[b]++] = a;
+		}
+		hfree(s, fill);
+	}
+	for (size_t t = 0; t < p->n_types; t++)
+		for (size_t o = 0; o < p->types[t].n_offerings; o++)
+			if ((double)p->types[t].offerings[o].price / ILP_MICRO > maxcost)
+				maxcost = (double)p->types[t].offerings[o].price / ILP_MICRO;
+	{
+		/* More than any plan of these pods costs, so placing pods comes first. */
+		double pods = 1;
+		for (size_t g = 0; g < s->ng; g++)
+			pods += p->groups[g].count;
+		s->penalty = (pods < 1e6 ? pods : 1e6) * maxcost + 1;
+	}
+	s->item_of = zalloc(s, s->ng, sizeof(int32_t));
+	for (size_t g = 0; g < s->ng; g++)
+		s->item_of[g] = -1;
+	s->it_g = zalloc(s, s->ng, sizeof(uint32_t));
+	s->it_val = zalloc(s, s->ng, sizeof(double));
+	s->it_ub = zalloc(s, s->ng, sizeof(uint32_t));
+	s->it_cnt = zalloc(s, s->ng, sizeof(uint32_t));
+	s->it_best = zalloc(s, s->ng, sizeof(uint32_t));
+	s->it_blocked = zalloc(s, s->ng, sizeof(uint32_t));
+	s->sfx_sum = zalloc(s, s->ng + 1, sizeof(double));
+	s->sfx_ratio = zalloc(s, (s->ng + 1) * (s->nd ? s->nd : 1), sizeof(double));
+	s->resid = zalloc(s, s->nd, sizeof(int64_t));
+}
+
+/* Solves the master LP within the time left; false when it is not optimal. */
+static bool solve_lp(struct solver *s, int64_t until)
+{
+	glp_smcp parm;
+	int64_t left = until - now_ms(s->host);
+
+	glp_init_smcp(&parm);
+	parm.msg_lev = GLP_MSG_OFF;
+	parm.presolve = GLP_OFF;
+	parm.tm_lim = left > 1 ? (left < INT32_MAX ? (int)left : INT32_MAX) : 1;
+	if (glp_simplex(s->lp, &parm) != 0 || glp_get_status(s->lp) != GLP_OPT)
+		return false;
+	return true;
+}
+
+/*
+ * The integer program's plan, or NULL when glp_intopt found none.  ffd_x
+ * is FFD's solution over the first n_seeded pattern columns.
+ */
+static struct kerf_pack_plan *solve_mip(struct solver *s, const double *ffd_x, size_t n_seeded,
+					const struct kerf_pack_plan *ffd, double gap)
+{
+	glp_iocp parm;
+	struct mip_cb cb = {NULL, false, 0};
+	int64_t left = s->deadline - now_ms(s->host);
+	struct kerf_pack_plan *plan = NULL;
+	double *x;
+	int st;
+
+	if (left < 2)
+		return NULL;
+	/* FFD's solution over every column there is now (the later ones at 0). */
+	x = zalloc(s, s->ng + s->ncol + 1, sizeof(double));
+	memcpy(x, ffd_x, (s->ng + n_seeded + 1) * sizeof(double));
+	cb.x = x;
+	for (size_t j = 0; j < s->ncol; j++)
+		glp_set_col_kind(s->lp, (int)(s->ng + 1 + j), GLP_IV);
+	glp_init_iocp(&parm);
+	parm.msg_lev = GLP_MSG_OFF;
+	parm.presolve = GLP_OFF;
+	parm.tm_lim = left < INT32_MAX ? (int)left : INT32_MAX;
+	parm.mip_gap = gap;
+	parm.cb_func = mip_callback;
+	parm.cb_info = &cb;
+	parm.fp_heur = GLP_ON;
+	glp_intopt(s->lp, &parm);
+	s->bb_nodes = cb.nodes;
+	st = glp_mip_status(s->lp);
+	if (st != GLP_OPT && st != GLP_FEAS) {
+		hfree(s, x);
+		return NULL;
+	}
+	for (size_t j = 1; j <= s->ng + s->ncol; j++)
+		x[j] = glp_mip_col_val(s->lp, (int)j);
+	if (s->all_patterns && st == GLP_OPT)
+		/* Over every pattern, glp_intopt's optimum (within the gap) bounds all plans. */
+		add_round(s, glp_mip_obj_val(s->lp) * (1 - gap), 0);
+	plan = plan_of(s, x, ffd);
+	hfree(s, x);
+	return plan;
+}
+
+static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budget_ms,
+		     struct kerf_pack_plan **out, struct kerf_error *err)
+{
+	struct ilp *ip = inst;
+	const struct kerf_host *host;
+	struct solver s;
+	struct kerf_pack_plan *ffd = NULL, *best, *mip = NULL;
+	double *ffd_x = NULL, gap, lb;
+	int64_t start, budget;
+	uint64_t pods = 0, placed;
+	size_t n_seeded = 0;
+	int rc, term;
+	bool lp_ok = false, from_mip = false;
+
+	if (!ip || !out)
+		return kerf_error_set(err, KERF_E_INVALID, "binpack-ilp: no instance or output");
+	host = ip->host;
+	start = now_ms(host);
+	budget = budget_ms > 0 ? budget_ms : ip->budget_ms;
+	rc = ffd_pack(host, ip->max_types, problem, &ffd, err);
+	if (rc)
+		return rc;
+	for (size_t g = 0; g < problem->n_groups; g++)
+		pods += problem->groups[g].count;
+
+	memset(&s, 0, sizeof(s));
+	s.host = host;
+	s.p = problem;
+	s.max_types = ip->max_types;
+	s.deadline = start + budget - budget / 20;
+	s.deadline_cg = start + budget * ILP_CG_SHARE / 100;
+	gap = (double)ip->gap_bps / 10000.0;
+	term = glp_term_out(GLP_OFF);
+	solver_init(&s);
+	best = ffd;
+	if (pods > 0 && build_kinds(&s)) {
+		build_master(&s);
+		seed_ffd(&s, ffd, &ffd_x);
+		n_seeded = s.ncol;
+		enumerate_all(&s);
+		while (s.n_rounds < ILP_MAX_ROUNDS) {
+			int added;
+			double ffd_cost = (double)ffd->total_price / ILP_MICRO;
+			lp_ok = solve_lp(&s, s.deadline_cg);
+			if (!lp_ok)
+				break;
+			s.lp_iters = glp_get_it_cnt(s.lp);
+			added = price_round(&s);
+			if (added <= 0 || s.lp_complete)
+				break;
+			lb = bound_for(&s, pods - placed_pods(problem, ffd));
+			/* FFD's plan is already within the gap: nothing left to win. */
+			if (ffd_cost - lb <= gap * ffd_cost)
+				break;
+		}
+		/* intopt needs an optimal basis of the columns as they now are. */
+		lp_ok = solve_lp(&s, s.deadline);
+		if (lp_ok)
+			mip = solve_mip(&s, ffd_x, n_seeded, ffd, gap);
+	}
+	if (mip) {
+		uint64_t pm = placed_pods(problem, mip), pf = placed_pods(problem, ffd);
+		if (pm > pf || (pm == pf && mip->total_price < ffd->total_price)) {
+			best = mip;
+			from_mip = true;
+			ffd_plan_discard(host, ffd);
+		} else {
+			ffd_plan_discard(host, mip);
+		}
+	}
+	placed = placed_pods(problem, best);
+	lb = bound_for(&s, pods - placed);
+	best->lower_bound = bound_micro(lb);
+	if (best->lower_bound > best->total_price)
+		best->lower_bound = best->total_price;
+	best->optimal = best->lower_bound == best->total_price;
+	best->solve_ms = now_ms(host) - start;
+	host->log(host->ctx, KERF_LOG_DEBUG,
+		  "ilp: %" PRIu64 " pods in %zu groups, %zu bin kinds, %zu columns, %zu rounds%s, "
+		  "%d LP iterations, %d B&B nodes; price %.6f bound %.6f gap %.3f%% (%s), "
+		  "%" PRId64 " ms",
+		  pods, problem->n_groups, s.nk, s.ncol, s.n_rounds,
+		  s.lp_complete ? " (LP optimal over all patterns)" : "", s.lp_iters, s.bb_nodes,
+		  (double)best->total_price / ILP_MICRO, (double)best->lower_bound / ILP_MICRO,
+		  best->total_price
+		      ? 100.0 * (double)(best->total_price - best->lower_bound) /
+			    (double)best->total_price
+		      : 0.0,
+		  from_mip ? "ILP plan" : "first-fit plan", best->solve_ms);
+	hfree(&s, ffd_x);
+	solver_free(&s);
+	glp_term_out(term);
+	*out = best;
+	return 0;
+}
+
+/* ------------------------------------------------------------ plugin */
+
+static int config_get(const struct kerf_host *host, const char *key, kerf_config_type type,
+		      int64_t *v, struct kerf_error *err)
+{
+	int rc;
+
+	if (type == KERF_CFG_DURATION) {
+		if (!host->config_duration)
+			return 0;
+		rc = host->config_duration(host->ctx, key, v);
+	} else {
+		if (!host->config_int)
+			return 0;
+		rc = host->config_int(host->ctx, key, v);
+	}
+	if (rc == 0 || rc == KERF_E_NOTFOUND)
+		return 0;
+	return kerf_error_set(err, KERF_E_CONFIG, "binpack-ilp: %s could not be read (error %d)",
+			      key, rc);
+}
+
+static int ilp_create(const struct kerf_host *host, void **out, struct kerf_error *err)
+{
+	struct ilp *ip;
+	int64_t max_types = ILP_DEFAULT_MAX_TYPES, budget = 1000, gap = 100;
+	int rc;
+
+	if ((rc = config_get(host, "max_instance_types", KERF_CFG_INT, &max_types, err)) ||
+	    (rc = config_get(host, "time_budget", KERF_CFG_DURATION, &budget, err)) ||
+	    (rc = config_get(host, "relative_gap_bps", KERF_CFG_INT, &gap, err)))
+		return rc;
+	if (max_types < 1)
+		return kerf_error_set(
+		    err, KERF_E_CONFIG,
+		    "binpack-ilp: max_instance_types must be at least 1, not %" PRId64, max_types);
+	if (budget < 1 || budget > INT32_MAX)
+		return kerf_error_set(err, KERF_E_CONFIG,
+				      "binpack-ilp: time_budget must be from 1ms to 24 days, not "
+				      "%" PRId64 "ms",
+				      budget);
+	if (gap < 0 || gap > 10000)
+		return kerf_error_set(err, KERF_E_CONFIG,
+				      "binpack-ilp: relative_gap_bps must be from 0 to 10000 "
+				      "(100%%), not %" PRId64,
+				      gap);
+	ip = host->calloc(host->ctx, 1, sizeof(*ip));
+	ip->host = host;
+	ip->max_types = (size_t)max_types;
+	ip->budget_ms = budget;
+	ip->gap_bps = gap;
+	*out = ip;
+	return 0;
+}
+
+static void ilp_destroy(void *inst)
+{
+	struct ilp *ip = inst;
+
+	if (ip)
+		ip->host->free(ip->host->ctx, ip);
+}
+
+static const struct kerf_config_key ilp_schema[] = {
+    {"time_budget", KERF_CFG_DURATION, "1s", false,
+     "wall time per solve when the core gives no budget of its own"},
+    {"relative_gap_bps", KERF_CFG_INT, "100", false,
+     "stop once the plan is within this many basis points (1/100 %) of the lower bound"},
+    {"max_instance_types", KERF_CFG_INT, "60", false,
+     "most instance types offered to the launcher per new node (Karpenter's MaxInstanceTypes)"},
+    {NULL, KERF_CFG_STRING, NULL, false, NULL},
+};
+
+static const struct kerf_packer_ops ilp_ops = {
+    .solve = ilp_solve,
+};
+
+KERF_PLUGIN_DEFINE = {
+    KERF_PLUGIN_HEADER,
+    .name = "binpack-ilp",
+    .version = ILP_VERSION,
+    .description = "cost-optimal packer: column generation and branch-and-bound on GLPK",
+    .license = "Apache-2.0",
+    .kinds = KERF_KIND_PACKER,
+    .capabilities = KERF_CAP_PACKER_OPTIMAL | KERF_CAP_PACKER_TIME_BUDGET,
+    .config_schema = ilp_schema,
+    .create = ilp_create,
+    .destroy = ilp_destroy,
+    KERF_PLUGIN_OPS(packer, ilp_ops),
+};

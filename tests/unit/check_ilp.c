@@ -1,0 +1,856 @@
+/*
+ * check_ilp.c - the binpack-ilp packer, loaded as kerfd loads it.
+ *
+ * binpack-ilp and binpack-ffd are both opened from the build tree through
+ * the core loader.  Small random problems are solved exactly by brute force
+ * here (every pod on every node, every node on every offering) and the
+ * packer must match that price; larger ones are compared with FFD, which
+ * the packer must never lose to, and with the packer's own lower bound.
+ * Every plan goes through plan_check.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kerf/plugin.h>
+
+#include "loader.h"
+#include "../common/host_alloc.h"
+#include "../common/plan_check.h"
+
+#define ILP_DIR KERF_TEST_BUILDDIR "/plugins/binpack-ilp/.libs"
+#define FFD_DIR KERF_TEST_BUILDDIR "/plugins/binpack-ffd/.libs"
+
+/* ------------------------------------------------------------ fake host */
+
+static int64_t cfg_budget_ms;	 /* 0: not configured */
+static int64_t cfg_gap_bps = -1; /* -1: not configured */
+static int64_t cfg_max_types;	 /* 0: not configured */
+static size_t debug_lines;
+static char last_debug[1024];
+
+static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level != KERF_LOG_DEBUG)
+		return;
+	debug_lines++;
+	va_start(ap, fmt);
+	vsnprintf(last_debug, sizeof(last_debug), fmt, ap);
+	va_end(ap);
+}
+
+static int64_t fh_mono_ms(void *ctx)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int fh_config_int(void *ctx, const char *key, int64_t *out)
+{
+	if (strcmp(key, "max_instance_types") == 0) {
+		if (!cfg_max_types)
+			return KERF_E_NOTFOUND;
+		*out = cfg_max_types;
+		return 0;
+	}
+	if (strcmp(key, "relative_gap_bps") == 0) {
+		if (cfg_gap_bps < 0)
+			return KERF_E_NOTFOUND;
+		*out = cfg_gap_bps;
+		return 0;
+	}
+	return KERF_E_INVALID;
+}
+
+static int fh_config_duration(void *ctx, const char *key, int64_t *out)
+{
+	if (strcmp(key, "time_budget") != 0)
+		return KERF_E_INVALID;
+	if (!cfg_budget_ms)
+		return KERF_E_NOTFOUND;
+	*out = cfg_budget_ms;
+	return 0;
+}
+
+static const struct kerf_host fake_host = {
+    .size = sizeof(struct kerf_host),
+    .abi_major = KERF_ABI_MAJOR,
+    .abi_minor = KERF_ABI_MINOR,
+    .instance_name = "packer/test",
+    .log = fh_log,
+    TH_ALLOC_SLOTS,
+    .wall_ms = fh_mono_ms,
+    .mono_ms = fh_mono_ms,
+    .config_int = fh_config_int,
+    .config_duration = fh_config_duration,
+};
+
+/* ------------------------------------------------------------ the plugins */
+
+static struct loader *ldr;
+static const struct loader_plugin *ilp, *ffd;
+static void *ilp_inst, *ffd_inst;
+
+static int ilp_create(void)
+{
+	struct kerf_error err;
+
+	kerf_error_clear(&err);
+	return loader_create(ilp, &fake_host, &ilp_inst, &err);
+}
+
+static void setup(void)
+{
+	const char *dirs[] = {ILP_DIR, FFD_DIR};
+	struct kerf_error err;
+	int rc;
+
+	cfg_budget_ms = 0;
+	cfg_gap_bps = -1;
+	cfg_max_types = 0;
+	debug_lines = 0;
+	kerf_error_clear(&err);
+	ck_assert_int_eq(loader_new_dirs(dirs, 2, &ldr, &err), 0);
+	rc = loader_open(ldr, "binpack-ilp", KERF_KIND_PACKER, &ilp, &err);
+	ck_assert_msg(rc == 0, "open binpack-ilp: %d %s", rc, err.message);
+	rc = loader_open(ldr, "binpack-ffd", KERF_KIND_PACKER, &ffd, &err);
+	ck_assert_msg(rc == 0, "open binpack-ffd: %d %s", rc, err.message);
+	rc = loader_create(ffd, &fake_host, &ffd_inst, &err);
+	ck_assert_msg(rc == 0, "create binpack-ffd: %d %s", rc, err.message);
+}
+
+static void teardown(void)
+{
+	if (ilp && ilp_inst)
+		loader_destroy(ilp, ilp_inst);
+	if (ffd && ffd_inst)
+		loader_destroy(ffd, ffd_inst);
+	ilp_inst = ffd_inst = NULL;
+	ilp = ffd = NULL;
+	loader_free(ldr);
+	ldr = NULL;
+}
+
+/* The ILP instance with the configuration set so far. */
+static void ilp_up(void)
+{
+	int rc = ilp_create();
+
+	ck_assert_msg(rc == 0, "create binpack-ilp: %d", rc);
+}
+
+/* ------------------------------------------------------------ problems */
+
+#define ND 3
+enum { CPU, MEM, PODS };
+static const char *const dims[ND] = {"cpu", "memory", "pods"};
+static const char *const zone_names[] = {"z0", "z1", "z2"};
+static const char *const pool_names[] = {"p0", "p1"};
+
+#define MT 420
+#define MO 4
+#define MG 320
+#define MP 2
+#define MOPEN 3
+#define MC 8
+
+/* One problem in fixed arrays: what packer.h points at lives here. */
+struct inst {
+	struct kerf_pack_problem p;
+	struct kerf_pack_type types[MT];
+	int64_t alloc[MT][ND];
+	int64_t cap[MT][ND];
+	const int64_t *capv[MT];
+	struct kerf_pack_offering offers[MT][MO];
+	char tname[MT][12];
+	struct kerf_pack_group groups[MG];
+	int64_t req[MG][ND];
+	uint32_t gtypes[MG][MT];
+	struct kerf_pack_pool pools[MP];
+	int64_t prem[MP][ND];
+	struct kerf_pack_conflict conf[MC];
+	struct kerf_pack_open_node open[MOPEN];
+	int64_t orem[MOPEN][ND];
+	uint32_t ogroups[MOPEN][MG];
+};
+
+static uint64_t rng;
+
+static uint32_t rnd(uint32_t n)
+{
+	/* xorshift64*: the same problems on every platform. */
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return n ? (uint32_t)(((rng * 2685821657736338717ull) >> 33) % n) : 0;
+}
+
+/* Sizes of the random problems. */
+struct shape {
+	uint32_t zones, types, offers, pools, groups, count, open, conflicts;
+	uint32_t max_pods; /* 0: no cap on the batch */
+};
+
+static struct inst *gen(const struct shape *sh)
+{
+	struct inst *in = th_must(calloc(1, sizeof(*in)));
+	struct kerf_pack_problem *p = &in->p;
+	uint32_t nz = 1 + rnd(sh->zones), nt = 2 + rnd(sh->types - 1), np = 1 + rnd(sh->pools);
+	uint32_t ng = 1 + rnd(sh->groups), pods = 0;
+
+	p->n_dims = ND;
+	p->dim_names = dims;
+	p->n_zones = nz;
+	p->zone_names = zone_names;
+	p->types = in->types;
+	p->groups = in->groups;
+	p->conflicts = in->conf;
+	p->open = in->open;
+	p->pools = in->pools;
+	p->n_types = nt;
+	for (uint32_t t = 0; t < nt; t++) {
+		struct kerf_pack_type *ty = &in->types[t];
+		uint32_t no = 1 + rnd(sh->offers);
+		snprintf(in->tname[t], sizeof(in->tname[t]), "t%u", t);
+		in->alloc[t][CPU] = 1000 * (1 + rnd(8));
+		in->alloc[t][MEM] = 1024 * (1 + rnd(16));
+		in->alloc[t][PODS] = 2 + rnd(10);
+		for (size_t d = 0; d < ND; d++)
+			in->cap[t][d] = in->alloc[t][d] + (d == PODS ? 0 : rnd(300));
+		in->capv[t] = in->cap[t];
+		ty->name = in->tname[t];
+		ty->allocatable = in->alloc[t];
+		ty->offerings = in->offers[t];
+		for (uint32_t o = 0; o < no; o++) {
+			in->offers[t][o].zone = rnd(nz);
+			in->offers[t][o].capacity_type = (kerf_capacity_type)rnd(3);
+			/* Roughly by size, with noise, so no type is simply best. */
+			in->offers[t][o].price =
+			    (kerf_price_t)(in->alloc[t][CPU] / 10 + in->alloc[t][MEM] / 20 + 10 +
+					   rnd(150));
+		}
+		ty->n_offerings = no;
+	}
+	p->n_pools = np;
+	for (uint32_t i = 0; i < np; i++) {
+		struct kerf_pack_pool *pp = &in->pools[i];
+		pp->name = pool_names[i];
+		for (size_t d = 0; d < ND; d++)
+			in->prem[i][d] = INT64_MAX;
+		pp->remaining = in->prem[i];
+		pp->type_capacity = in->capv;
+		pp->nodes_remaining = INT64_MAX;
+		if (rnd(4) == 0)
+			pp->nodes_remaining = 1 + rnd(4);
+		if (rnd(4) == 0)
+			in->prem[i][CPU] = 1000 * (2 + rnd(16));
+	}
+	for (uint32_t g = 0; g < ng; g++) {
+		struct kerf_pack_group *gr = &in->groups[g];
+		uint32_t k = 0, want = 1 + rnd(sh->count);
+		if (sh->max_pods && pods + want > sh->max_pods)
+			want = sh->max_pods > pods ? sh->max_pods - pods : 0;
+		if (want == 0)
+			break;
+		pods += want;
+		in->req[g][CPU] = 250 * (1 + rnd(12));
+		in->req[g][MEM] = 256 * (1 + rnd(24));
+		in->req[g][PODS] = 1;
+		gr->count = want;
+		gr->request = in->req[g];
+		gr->nodepool = rnd(np);
+		gr->zone = rnd(4) == 0 ? (int32_t)rnd(nz) : -1;
+		gr->capacity_types = 1 + rnd(7);
+		gr->max_per_node = rnd(4) == 0 ? 1 + rnd(2) : 0;
+		for (uint32_t t = 0; t < nt; t++)
+			if (rnd(5) != 0)
+				in->gtypes[g][k++] = t;
+		gr->n_types = k;
+		gr->types = in->gtypes[g];
+		p->n_groups = g + 1;
+	}
+	for (uint32_t c = rnd(sh->conflicts + 1); c > 0 && p->n_groups; c--) {
+		in->conf[p->n_conflicts].a = rnd((uint32_t)p->n_groups);
+		in->conf[p->n_conflicts].b = rnd((uint32_t)p->n_groups);
+		p->n_conflicts++;
+	}
+	for (uint32_t o = rnd(sh->open + 1); o > 0; o--) {
+		struct kerf_pack_open_node *on = &in->open[p->n_open];
+		uint32_t n = 0;
+		on->type = rnd(nt);
+		on->zone = rnd(nz);
+		on->capacity_type = (kerf_capacity_type)rnd(3);
+		in->orem[p->n_open][CPU] = 500 * rnd(8);
+		in->orem[p->n_open][MEM] = 512 * rnd(16);
+		in->orem[p->n_open][PODS] = rnd(6);
+		on->remaining = in->orem[p->n_open];
+		for (uint32_t g = 0; g < p->n_groups; g++)
+			if (rnd(3) != 0)
+				in->ogroups[p->n_open][n++] = g;
+		on->n_groups = n;
+		on->groups = in->ogroups[p->n_open];
+		p->n_open++;
+	}
+	return in;
+}
+
+/* ------------------------------------------------------------ brute force */
+
+#define MAXPODS 6
+
+/* A search over every placement of every pod, and every offering per new node. */
+struct brute {
+	const struct kerf_pack_problem *p;
+	size_t npods;
+	uint32_t pod_group[MAXPODS];
+	int node_of[MAXPODS]; /* -1: unplaced; < n_open: open node; else new node */
+	uint64_t best_placed;
+	kerf_price_t best_cost;
+	/* new nodes of the current leaf */
+	size_t n_new;
+	uint32_t new_pool[MAXPODS];
+	int64_t new_sum[MAXPODS][ND];
+	int64_t pool_used[MP][ND];
+	kerf_price_t cost;
+};
+
+static bool lists(const uint32_t *v, size_t n, uint32_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* True when pod k may join the pods already on node n (groups, conflicts, caps). */
+static bool may_join(const struct brute *b, size_t k, int n)
+{
+	const struct kerf_pack_problem *p = b->p;
+	uint32_t g = b->pod_group[k], same = 0;
+
+	for (size_t j = 0; j < k; j++) {
+		if (b->node_of[j] != n)
+			continue;
+		if (b->pod_group[j] == g)
+			same++;
+		for (size_t c = 0; c < p->n_conflicts; c++) {
+			uint32_t x = p->conflicts[c].a, y = p->conflicts[c].b;
+			if ((x == g && y == b->pod_group[j]) || (y == g && x == b->pod_group[j]))
+				return false;
+		}
+		if (n >= (int)p->n_open && p->groups[b->pod_group[j]].nodepool != p->groups[g].nodepool)
+			return false;
+	}
+	return !p->groups[g].max_per_node || same < p->groups[g].max_per_node;
+}
+
+/* Offerings for new node i, tried in every combination under the pools' limits. */
+static void choose(struct brute *b, size_t i, uint64_t placed, int64_t *pool_nodes)
+{
+	const struct kerf_pack_problem *p = b->p;
+	uint32_t pool;
+
+	if (placed == b->best_placed && b->cost >= b->best_cost)
+		return;
+	if (i == b->n_new) {
+		b->best_placed = placed;
+		b->best_cost = b->cost;
+		return;
+	}
+	pool = b->new_pool[i];
+	if (pool_nodes[pool] >= p->pools[pool].nodes_remaining)
+		return;
+	for (uint32_t t = 0; t < p->n_types; t++) {
+		const int64_t *cap = p->pools[pool].type_capacity[t];
+		bool ok = true;
+		for (size_t d = 0; d < ND && ok; d++) {
+			ok = b->new_sum[i][d] <= p->types[t].allocatable[d];
+			if (p->pools[pool].remaining[d] != INT64_MAX)
+				ok = ok && b->pool_used[pool][d] + cap[d] <= p->pools[pool].remaining[d];
+		}
+		for (size_t k = 0; k < b->npods && ok; k++)
+			if (b->node_of[k] == (int)(p->n_open + i))
+				ok = lists(p->groups[b->pod_group[k]].types,
+					   p->groups[b->pod_group[k]].n_types, t);
+		for (size_t o = 0; ok && o < p->types[t].n_offerings; o++) {
+			const struct kerf_pack_offering *of = &p->types[t].offerings[o];
+			bool allowed = true;
+			for (size_t k = 0; k < b->npods && allowed; k++) {
+				const struct kerf_pack_group *gr = &p->groups[b->pod_group[k]];
+				if (b->node_of[k] != (int)(p->n_open + i))
+					continue;
+				allowed = (gr->zone < 0 || (uint32_t)gr->zone == of->zone) &&
+					  (gr->capacity_types & (1u << of->capacity_type));
+			}
+			if (!allowed)
+				continue;
+			for (size_t d = 0; d < ND; d++)
+				b->pool_used[pool][d] += cap[d];
+			pool_nodes[pool]++;
+			b->cost += of->price;
+			choose(b, i + 1, placed, pool_nodes);
+			b->cost -= of->price;
+			pool_nodes[pool]--;
+			for (size_t d = 0; d < ND; d++)
+				b->pool_used[pool][d] -= cap[d];
+		}
+	}
+}
+
+static void leaf(struct brute *b)
+{
+	const struct kerf_pack_problem *p = b->p;
+	int64_t open_sum[MOPEN][ND] = {{0}};
+	int64_t pool_nodes[MP] = {0};
+	uint64_t placed = 0;
+
+	b->n_new = 0;
+	memset(b->new_sum, 0, sizeof(b->new_sum));
+	for (size_t k = 0; k < b->npods; k++) {
+		int n = b->node_of[k];
+		const int64_t *req = p->groups[b->pod_group[k]].request;
+		if (n < 0)
+			continue;
+		placed++;
+		if (n < (int)p->n_open) {
+			for (size_t d = 0; d < ND; d++)
+				open_sum[n][d] += req[d];
+			continue;
+		}
+		n -= (int)p->n_open;
+		if ((size_t)n + 1 > b->n_new)
+			b->n_new = (size_t)n + 1;
+		b->new_pool[n] = p->groups[b->pod_group[k]].nodepool;
+		for (size_t d = 0; d < ND; d++)
+			b->new_sum[n][d] += req[d];
+	}
+	if (placed < b->best_placed)
+		return;
+	for (size_t o = 0; o < p->n_open; o++)
+		for (size_t d = 0; d < ND; d++)
+			if (open_sum[o][d] > p->open[o].remaining[d])
+				return;
+	memset(b->pool_used, 0, sizeof(b->pool_used));
+	b->cost = 0;
+	choose(b, 0, placed, pool_nodes);
+}
+
+static void place(struct brute *b, size_t k, size_t n_new)
+{
+	const struct kerf_pack_problem *p = b->p;
+	uint32_t g;
+
+	if (k == b->npods) {
+		leaf(b);
+		return;
+	}
+	g = b->pod_group[k];
+	b->node_of[k] = -1;
+	place(b, k + 1, n_new);
+	for (size_t o = 0; o < p->n_open; o++) {
+		const struct kerf_pack_open_node *on = &p->open[o];
+		if (!lists(on->groups, on->n_groups, g) ||
+		    (p->groups[g].zone >= 0 && (uint32_t)p->groups[g].zone != on->zone) ||
+		    !(p->groups[g].capacity_types & (1u << on->capacity_type)) ||
+		    !may_join(b, k, (int)o))
+			continue;
+		b->node_of[k] = (int)o;
+		place(b, k + 1, n_new);
+	}
+	for (size_t i = 0; i <= n_new && i < MAXPODS; i++) {
+		int n = (int)(p->n_open + i);
+		if (i < n_new && !may_join(b, k, n))
+			continue;
+		b->node_of[k] = n;
+		place(b, k + 1, i == n_new ? n_new + 1 : n_new);
+	}
+	b->node_of[k] = -1;
+}
+
+/* The most pods any plan places, and the least such a plan costs. */
+static void brute_force(const struct kerf_pack_problem *p, uint64_t *placed, kerf_price_t *cost)
+{
+	struct brute b;
+
+	memset(&b, 0, sizeof(b));
+	b.p = p;
+	for (size_t g = 0; g < p->n_groups; g++)
+		for (uint32_t i = 0; i < p->groups[g].count; i++) {
+			ck_assert_uint_lt(b.npods, MAXPODS);
+			b.pod_group[b.npods++] = (uint32_t)g;
+		}
+	b.best_cost = 0;
+	place(&b, 0, 0);
+	*placed = b.best_placed;
+	*cost = b.best_cost;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static uint64_t placed_of(const struct kerf_pack_problem *p, const struct kerf_pack_plan *plan)
+{
+	uint64_t n = 0;
+
+	for (size_t g = 0; g < p->n_groups; g++)
+		n += p->groups[g].count;
+	for (size_t u = 0; u < plan->n_unplaced; u++)
+		n -= plan->unplaced[u].count;
+	return n;
+}
+
+static struct kerf_pack_plan *run(const struct loader_plugin *pl, void *inst,
+				  const struct kerf_pack_problem *p, int64_t budget_ms)
+{
+	struct kerf_pack_plan *plan = NULL;
+	struct kerf_error err;
+	char why[512];
+	int rc;
+
+	kerf_error_clear(&err);
+	rc = pl->packer.solve(inst, p, budget_ms, &plan, &err);
+	ck_assert_msg(rc == 0, "%s: %d %s", pl->desc.name, rc, err.message);
+	ck_assert_msg(plan_check(p, plan, why, sizeof(why)) == 0, "%s plan_check: %s",
+		      pl->desc.name, why);
+	return plan;
+}
+
+static void assert_same_plan(const struct kerf_pack_plan *x, const struct kerf_pack_plan *y)
+{
+	ck_assert_uint_eq(x->n_nodes, y->n_nodes);
+	ck_assert_uint_eq(x->n_unplaced, y->n_unplaced);
+	ck_assert_int_eq(x->total_price, y->total_price);
+	ck_assert_int_eq(x->lower_bound, y->lower_bound);
+	for (size_t i = 0; i < x->n_nodes; i++) {
+		const struct kerf_pack_node *a = &x->nodes[i], *b = &y->nodes[i];
+		ck_assert_int_eq(a->open_index, b->open_index);
+		ck_assert_uint_eq(a->type, b->type);
+		ck_assert_uint_eq(a->zone, b->zone);
+		ck_assert_int_eq(a->price, b->price);
+		ck_assert_uint_eq(a->n_options, b->n_options);
+		ck_assert_uint_eq(a->n_assign, b->n_assign);
+		ck_assert(memcmp(a->options, b->options, a->n_options * sizeof(uint32_t)) == 0);
+		ck_assert(memcmp(a->assign, b->assign, a->n_assign * sizeof(*a->assign)) == 0);
+	}
+	for (size_t i = 0; i < x->n_unplaced; i++) {
+		ck_assert_uint_eq(x->unplaced[i].group, y->unplaced[i].group);
+		ck_assert_uint_eq(x->unplaced[i].count, y->unplaced[i].count);
+	}
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(descriptor)
+{
+	const struct kerf_config_key *k = ilp->desc.config_schema;
+
+	ck_assert_str_eq(ilp->desc.name, "binpack-ilp");
+	ck_assert_uint_eq(ilp->desc.kinds, KERF_KIND_PACKER);
+	ck_assert(ilp->desc.capabilities & KERF_CAP_PACKER_OPTIMAL);
+	ck_assert(ilp->desc.capabilities & KERF_CAP_PACKER_TIME_BUDGET);
+	ck_assert_str_eq(k[0].key, "time_budget");
+	ck_assert_int_eq(k[0].type, KERF_CFG_DURATION);
+	ck_assert_str_eq(k[0].default_value, "1s");
+	ck_assert_str_eq(k[1].key, "relative_gap_bps");
+	ck_assert_str_eq(k[2].key, "max_instance_types");
+	ck_assert_ptr_null(k[3].key);
+}
+END_TEST
+
+START_TEST(config_errors)
+{
+	struct kerf_error err;
+	void *x = NULL;
+
+	cfg_budget_ms = -5;
+	kerf_error_clear(&err);
+	ck_assert_int_eq(ilp->desc.create(&fake_host, &x, &err), KERF_E_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, "time_budget"));
+	cfg_budget_ms = 0;
+	cfg_gap_bps = 20000;
+	kerf_error_clear(&err);
+	ck_assert_int_eq(ilp->desc.create(&fake_host, &x, &err), KERF_E_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, "relative_gap_bps"));
+	cfg_gap_bps = -1;
+	cfg_max_types = -3;
+	kerf_error_clear(&err);
+	ck_assert_int_eq(ilp->desc.create(&fake_host, &x, &err), KERF_E_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, "max_instance_types"));
+	ck_assert_ptr_null(x);
+}
+END_TEST
+
+/* Two pods, one cpu-heavy and one memory-heavy: one big node beats two small. */
+START_TEST(shares_a_node_when_cheaper)
+{
+	struct inst *in = th_must(calloc(1, sizeof(*in)));
+	struct kerf_pack_problem *p = &in->p;
+	struct kerf_pack_plan *plan;
+	static const int64_t alloc[3][ND] = {{4000, 4096, 10}, {1000, 16384, 10}, {4000, 16384, 10}};
+	static const kerf_price_t price[3] = {150, 120, 200};
+
+	p->n_dims = ND;
+	p->dim_names = dims;
+	p->n_zones = 1;
+	p->zone_names = zone_names;
+	p->types = in->types;
+	p->groups = in->groups;
+	p->pools = in->pools;
+	p->n_types = 3;
+	for (uint32_t t = 0; t < 3; t++) {
+		memcpy(in->alloc[t], alloc[t], sizeof(alloc[t]));
+		in->capv[t] = in->alloc[t];
+		in->types[t].name = "t";
+		in->types[t].allocatable = in->alloc[t];
+		in->types[t].offerings = in->offers[t];
+		in->types[t].n_offerings = 1;
+		in->offers[t][0].price = price[t];
+		in->gtypes[0][t] = in->gtypes[1][t] = t;
+	}
+	p->n_pools = 1;
+	for (size_t d = 0; d < ND; d++)
+		in->prem[0][d] = INT64_MAX;
+	in->pools[0] = (struct kerf_pack_pool){"p0", in->prem[0], in->capv, INT64_MAX};
+	p->n_groups = 2;
+	for (uint32_t g = 0; g < 2; g++) {
+		in->req[g][CPU] = g ? 500 : 3500;
+		in->req[g][MEM] = g ? 12000 : 2048;
+		in->req[g][PODS] = 1;
+		in->groups[g] = (struct kerf_pack_group){1, in->req[g], 0, 3, in->gtypes[g], -1, 7, 0};
+	}
+	ilp_up();
+	plan = run(ilp, ilp_inst, p, 0);
+	ck_assert_uint_eq(plan->n_nodes, 1);
+	ck_assert_uint_eq(plan->nodes[0].type, 2);
+	ck_assert_int_eq(plan->total_price, 200);
+	ck_assert(plan->optimal);
+	ck_assert_int_eq(plan->lower_bound, 200);
+	kerf_pack_plan_free(plan);
+	free(in);
+}
+END_TEST
+
+START_TEST(tiny_matches_brute_force)
+{
+	static const struct shape sh = {2, 3, 2, 2, 3, 3, 2, 2, 5};
+	size_t optimal = 0, n = 250;
+
+	cfg_gap_bps = 0;
+	ilp_up();
+	rng = 0x696c70u; /* "ilp" */
+	for (size_t i = 0; i < n; i++) {
+		struct inst *in = gen(&sh);
+		struct kerf_pack_plan *plan = run(ilp, ilp_inst, &in->p, 0);
+		uint64_t want_placed;
+		kerf_price_t want_cost;
+		brute_force(&in->p, &want_placed, &want_cost);
+		ck_assert_msg(placed_of(&in->p, plan) == want_placed,
+			      "instance %zu: %" PRIu64 " pods placed, brute force %" PRIu64, i,
+			      placed_of(&in->p, plan), want_placed);
+		ck_assert_msg(plan->total_price == want_cost,
+			      "instance %zu: price %" PRId64 ", brute force %" PRId64, i,
+			      plan->total_price, want_cost);
+		ck_assert_int_le(plan->lower_bound, want_cost);
+		if (plan->optimal)
+			optimal++;
+		kerf_pack_plan_free(plan);
+		free(in);
+	}
+	/* Every pattern fits in the master here, so the optimum is proven when all pods fit. */
+	ck_assert_uint_ge(optimal, n * 3 / 4);
+}
+END_TEST
+
+START_TEST(never_worse_than_ffd)
+{
+	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 6, 0};
+	size_t n = 250, cheaper = 0, bounded = 0;
+
+	ilp_up();
+	rng = 0x6b657266u;
+	for (size_t i = 0; i < n; i++) {
+		struct inst *in = gen(&sh);
+		struct kerf_pack_plan *a = run(ilp, ilp_inst, &in->p, 0);
+		struct kerf_pack_plan *f = run(ffd, ffd_inst, &in->p, 0);
+		uint64_t pa = placed_of(&in->p, a), pf = placed_of(&in->p, f);
+		ck_assert_msg(pa >= pf, "instance %zu: ILP places %" PRIu64 ", FFD %" PRIu64, i, pa,
+			      pf);
+		if (pa == pf) {
+			ck_assert_msg(a->total_price <= f->total_price,
+				      "instance %zu: ILP %" PRId64 " above FFD %" PRId64, i,
+				      a->total_price, f->total_price);
+			if (a->total_price < f->total_price)
+				cheaper++;
+		}
+		ck_assert_int_le(a->lower_bound, a->total_price);
+		if (a->lower_bound > 0)
+			bounded++;
+		kerf_pack_plan_free(a);
+		kerf_pack_plan_free(f);
+		free(in);
+	}
+	/* The point of the packer: it finds cheaper plans, and proves bounds, often. */
+	ck_assert_uint_gt(cheaper, n / 10);
+	ck_assert_uint_gt(bounded, n / 2);
+}
+END_TEST
+
+/* A problem with a few hundred types and groups: far more than a short budget solves. */
+static struct inst *big_problem(void)
+{
+	static const struct shape sh = {3, MT, MO, 1, MG, 40, 0, 0, 0};
+	struct inst *in;
+
+	rng = 7;
+	in = gen(&sh);
+	/* gen draws sizes at random; make this one large for sure. */
+	while (in->p.n_groups < MG / 2 || in->p.n_types < MT / 2) {
+		free(in);
+		in = gen(&sh);
+	}
+	for (size_t i = 0; i < in->p.n_pools; i++) {
+		in->pools[i].nodes_remaining = INT64_MAX;
+		in->prem[i][CPU] = INT64_MAX;
+	}
+	return in;
+}
+
+START_TEST(time_budget_respected)
+{
+	struct inst *in = big_problem();
+	struct kerf_pack_plan *plan;
+	int64_t t0, wall;
+
+	ilp_up();
+	t0 = fh_mono_ms(NULL);
+	plan = run(ilp, ilp_inst, &in->p, 300);
+	wall = fh_mono_ms(NULL) - t0;
+	ck_assert_msg(plan->solve_ms <= 360 && wall <= 360, "budget 300 ms: solve_ms %" PRId64
+		      ", wall %" PRId64 " ms", plan->solve_ms, wall);
+	kerf_pack_plan_free(plan);
+
+	/* The configured budget applies when the core gives none. */
+	loader_destroy(ilp, ilp_inst);
+	ilp_inst = NULL;
+	cfg_budget_ms = 150;
+	ilp_up();
+	t0 = fh_mono_ms(NULL);
+	plan = run(ilp, ilp_inst, &in->p, 0);
+	wall = fh_mono_ms(NULL) - t0;
+	ck_assert_msg(plan->solve_ms <= 180 && wall <= 180, "budget 150 ms: solve_ms %" PRId64
+		      ", wall %" PRId64 " ms", plan->solve_ms, wall);
+	kerf_pack_plan_free(plan);
+	free(in);
+}
+END_TEST
+
+START_TEST(deterministic)
+{
+	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 6, 0};
+
+	ilp_up();
+	rng = 99;
+	for (int i = 0; i < 20; i++) {
+		struct inst *in = gen(&sh);
+		struct kerf_pack_plan *a = run(ilp, ilp_inst, &in->p, 0);
+		struct kerf_pack_plan *b = run(ilp, ilp_inst, &in->p, 0);
+		assert_same_plan(a, b);
+		kerf_pack_plan_free(a);
+		kerf_pack_plan_free(b);
+		free(in);
+	}
+}
+END_TEST
+
+/* GLPK prints to stdout unless told not to; kerfctl -o json owns stdout. */
+START_TEST(quiet_on_stdout)
+{
+	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 6, 0};
+	FILE *tmp = tmpfile();
+	int saved;
+	long size;
+
+	ck_assert_ptr_nonnull(tmp);
+	ilp_up();
+	rng = 5;
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_ge(dup2(fileno(tmp), STDOUT_FILENO), 0);
+	for (int i = 0; i < 10; i++) {
+		struct inst *in = gen(&sh);
+		kerf_pack_plan_free(run(ilp, ilp_inst, &in->p, 0));
+		free(in);
+	}
+	fflush(stdout);
+	ck_assert_int_ge(dup2(saved, STDOUT_FILENO), 0);
+	close(saved);
+	fseek(tmp, 0, SEEK_END);
+	size = ftell(tmp);
+	fclose(tmp);
+	ck_assert_int_eq(size, 0);
+	/* The statistics go to the debug log instead. */
+	ck_assert_uint_gt(debug_lines, 0);
+	ck_assert_ptr_nonnull(strstr(last_debug, "columns"));
+}
+END_TEST
+
+START_TEST(empty_batch)
+{
+	struct inst *in = th_must(calloc(1, sizeof(*in)));
+	struct kerf_pack_plan *plan;
+
+	in->p.n_dims = ND;
+	in->p.dim_names = dims;
+	ilp_up();
+	plan = run(ilp, ilp_inst, &in->p, 0);
+	ck_assert_uint_eq(plan->n_nodes, 0);
+	ck_assert_int_eq(plan->total_price, 0);
+	ck_assert(plan->optimal);
+	kerf_pack_plan_free(plan);
+	free(in);
+}
+END_TEST
+
+static Suite *ilp_suite(void)
+{
+	Suite *s = suite_create("binpack-ilp");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	/* Sanitizer builds run the random sets several times slower. */
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, descriptor);
+	tcase_add_test(tc, config_errors);
+	tcase_add_test(tc, shares_a_node_when_cheaper);
+	tcase_add_test(tc, empty_batch);
+	tcase_add_test(tc, tiny_matches_brute_force);
+	tcase_add_test(tc, never_worse_than_ffd);
+	tcase_add_test(tc, time_budget_respected);
+	tcase_add_test(tc, deterministic);
+	tcase_add_test(tc, quiet_on_stdout);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ilp_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
