@@ -79,7 +79,7 @@ struct ab_pool {
 	struct ab_figs *figs;
 	size_t n_pairs, cap_pairs;
 	struct ab_pair *pairs;
-	/* Split packers in selection order, the first the baseline; samples[i] is split_order's i. */
+	/* Split packers in selection order, the first the baseline; samples[i] goes with item i. */
 	struct strset split_order;
 	size_t cap_samples;
 	struct ab_sample *samples;
@@ -329,9 +329,8 @@ static int get_count(const json_t *o, const char *at, const char *key, int64_t *
 		return bad_type(at, key, "a non-negative integer", v, err);
 	json_int_t n = json_integer_value(v);
 	if (n < 0 || n > AB_MAX_VALUE)
-		return kerf_error_set(err, KERF_E_PARSE,
-				      "%s.%s: %lld is out of range (0 to 2^53)", at, key,
-				      (long long)n);
+		return kerf_error_set(err, KERF_E_PARSE, "%s.%s: %lld is out of range (0 to 2^53)",
+				      at, key, (long long)n);
 	*out = n;
 	return 0;
 }
@@ -690,7 +689,8 @@ int ab_add_line(struct ab_report *r, const json_t *line, struct kerf_error *err)
 		if (!figs_fit(r, recs[i].nodepool, &recs[i].acted, false) ||
 		    (recs[i].has_shadow && !figs_fit(r, recs[i].nodepool, &recs[i].shadow, true))) {
 			rc = kerf_error_set(err, KERF_E_RANGE,
-					    "%s: the NodePool's totals no longer fit in 64 bits", here);
+					    "%s: the NodePool's totals no longer fit in 64 bits",
+					    here);
 			goto out;
 		}
 	}
@@ -967,8 +967,8 @@ enum {
 };
 
 static const char *const col_titles[N_COLS] = {
-    "packer", "role",	"batches", "placed",	"nodes",  "$/h launched",
-    "$/h per pod", "cpu", "memory",  "solve ms", "max ms", "bound gap",
+    "packer",	   "role", "batches", "placed",	  "nodes",  "$/h launched",
+    "$/h per pod", "cpu",  "memory",  "solve ms", "max ms", "bound gap",
 };
 
 static char *cellf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1006,15 +1006,15 @@ static void figs_row(char **row, const struct ab_figs *f)
 	row[COL_PLACED] = cellf("%lld", (long long)f->placed);
 	row[COL_NODES] = cellf("%lld", (long long)f->nodes);
 	row[COL_PRICE] = money_cell((double)f->price);
-	row[COL_PER_POD] = f->placed_new ? money_cell((double)f->price / (double)f->placed_new)
-					 : xstrdup("-");
+	row[COL_PER_POD] =
+	    f->placed_new ? money_cell((double)f->price / (double)f->placed_new) : xstrdup("-");
 	row[COL_CPU] = share_cell(f->req_cpu, f->alloc_cpu);
 	row[COL_MEM] = share_cell(f->req_mem, f->alloc_mem);
 	row[COL_SOLVE] = cellf("%.2f", f->batches ? f->solve_sum / (double)f->batches : 0);
 	row[COL_MAX] = cellf("%.2f", f->solve_max);
-	row[COL_GAP] = f->n_bound ? cellf("%.1f%% (%zu)", f->gap_sum / (double)f->n_bound * 100,
-					  f->n_bound)
-				  : xstrdup("-");
+	row[COL_GAP] =
+	    f->n_bound ? cellf("%.1f%% (%zu)", f->gap_sum / (double)f->n_bound * 100, f->n_bound)
+		       : xstrdup("-");
 }
 
 /* Packer and role left-aligned, the figures right-aligned, each column as wide as its widest. */
@@ -1034,7 +1034,8 @@ static void print_table(struct strbuf *sb, const struct ab_pool *p)
 	for (size_t i = 0; i <= p->n_figs; i++) {
 		const char *const *cells = i ? (const char *const *)rows[i - 1] : col_titles;
 		for (int c = 0; c < N_COLS; c++)
-			sb_printf(sb, c < COL_BATCHES ? "  %-*s" : "  %*s", (int)width[c], cells[c]);
+			sb_printf(sb, c < COL_BATCHES ? "  %-*s" : "  %*s", (int)width[c],
+				  cells[c]);
 		/* The last column is left-padded only, so no line ends in blanks. */
 		sb_puts(sb, "\n");
 	}
@@ -1128,13 +1129,15 @@ static json_t *figs_json(const struct ab_figs *f)
 	json_object_set_new(o, "nodes", json_integer(f->nodes));
 	json_object_set_new(o, "price_micro_usd_per_hour", json_integer(f->price));
 	json_object_set_new(o, "price_per_hour", json_real((double)f->price / 1e6));
-	json_object_set_new(o, "price_per_pod_per_hour",
-			    real_or_null(f->placed_new > 0,
-					 (double)f->price / 1e6 / (double)f->placed_new));
-	json_object_set_new(o, "cpu_utilisation",
-			    real_or_null(f->alloc_cpu > 0, (double)f->req_cpu / (double)f->alloc_cpu));
-	json_object_set_new(o, "memory_utilisation",
-			    real_or_null(f->alloc_mem > 0, (double)f->req_mem / (double)f->alloc_mem));
+	json_object_set_new(
+	    o, "price_per_pod_per_hour",
+	    real_or_null(f->placed_new > 0, (double)f->price / 1e6 / (double)f->placed_new));
+	json_object_set_new(
+	    o, "cpu_utilisation",
+	    real_or_null(f->alloc_cpu > 0, (double)f->req_cpu / (double)f->alloc_cpu));
+	json_object_set_new(
+	    o, "memory_utilisation",
+	    real_or_null(f->alloc_mem > 0, (double)f->req_mem / (double)f->alloc_mem));
 	json_object_set_new(o, "solve_ms_mean",
 			    real_or_null(f->batches > 0, f->solve_sum / (double)f->batches));
 	json_object_set_new(o, "solve_ms_max", json_real(f->solve_max));
@@ -1170,10 +1173,12 @@ static json_t *pair_json(const struct ab_cmp *c, const struct ab_pair *q)
 	json_object_set_new(o, "challenger", json_string(c->challenger));
 	json_object_set_new(o, "n", json_integer((json_int_t)c->n_base));
 	json_object_set_new(o, "excluded", json_integer((json_int_t)c->excluded));
-	json_object_set_new(o, "excluded_challenger_placed_more", json_integer((json_int_t)q->more));
+	json_object_set_new(o, "excluded_challenger_placed_more",
+			    json_integer((json_int_t)q->more));
 	json_object_set_new(o, "excluded_challenger_placed_fewer",
 			    json_integer((json_int_t)q->fewer));
-	json_object_set_new(o, "mean_saving_per_hour", real_or_null(c->n_base > 0, c->saving / 1e6));
+	json_object_set_new(o, "mean_saving_per_hour",
+			    real_or_null(c->n_base > 0, c->saving / 1e6));
 	json_object_set_new(o, "identical", json_boolean(c->identical));
 	cmp_json_common(o, c, c->n_base > 0);
 	return o;
@@ -1258,14 +1263,16 @@ int ab_section_keep_nodepool(json_t *ab, const char *name, struct kerf_error *er
 	size_t i;
 
 	if (!json_is_array(pools))
-		return kerf_error_set(err, KERF_E_PARSE, "its \"ab\" section has no nodepools list");
+		return kerf_error_set(err, KERF_E_PARSE,
+				      "its \"ab\" section has no \"nodepools\" list");
 	if (!name)
 		return 0;
 	kept = json_array();
-	json_array_foreach(pools, i, o)
-		if (json_is_string(json_object_get(o, "nodepool")) &&
-		    strcmp(json_string_value(json_object_get(o, "nodepool")), name) == 0)
+	json_array_foreach(pools, i, o) {
+		const char *pool = json_string_value(json_object_get(o, "nodepool"));
+		if (pool && strcmp(pool, name) == 0)
 			json_array_append(kept, o);
+	}
 	if (!json_array_size(kept)) {
 		json_decref(kept);
 		return kerf_error_set(err, KERF_E_NOTFOUND, "no records for NodePool \"%s\"", name);

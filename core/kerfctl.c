@@ -1203,14 +1203,14 @@ static void print_json_doc(const char *cmd, json_t *doc)
 }
 
 /* A kerfd --report file given alone: its "ab" section, which holds no per-batch data. */
-static int ab_report_section(json_t *ab, const char *nodepool, bool json)
+static int ab_report_section(const char *path, json_t *ab, const char *nodepool, bool json)
 {
 	struct kerf_error err;
 	int rc;
 
 	kerf_error_clear(&err);
 	if ((rc = ab_section_keep_nodepool(ab, nodepool, &err)) != 0) {
-		fprintf(stderr, "kerfctl ab-report: %s\n", err_text(&err, rc));
+		fprintf(stderr, "kerfctl ab-report: %s: %s\n", path, err_text(&err, rc));
 		return 1;
 	}
 	if (json)
@@ -1276,7 +1276,7 @@ static int cmd_ab_report(int argc, char **argv)
 			json_decref(ab);
 			return EXIT_USAGE;
 		}
-		status = ab_report_section(ab, nodepool, json);
+		status = ab_report_section(argv[i], ab, nodepool, json);
 		json_decref(ab);
 		return status;
 	}

@@ -25,15 +25,14 @@
 static json_t *side(const char *packer, json_int_t pods, json_int_t placed, json_int_t placed_new,
 		    json_int_t price)
 {
-	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:f, "
-			      "s:I, s:b}",
-			      "packer", packer, "pods", pods, "placed", placed, "placed_new",
-			      placed_new, "nodes", (json_int_t)(placed_new ? 1 : 0),
-			      "price_micro_usd_per_hour", price, "requested", "cpu_millicores",
-			      (json_int_t)1000, "memory_bytes", (json_int_t)1 << 30, "allocatable",
-			      "cpu_millicores", (json_int_t)4000, "memory_bytes", (json_int_t)1 << 32,
-			      "solve_ms", 2.5, "lower_bound_micro_usd_per_hour", (json_int_t)0,
-			      "optimal", 0);
+	json_t *o = json_pack(
+	    "{s:s, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:f, "
+	    "s:I, s:b}",
+	    "packer", packer, "pods", pods, "placed", placed, "placed_new", placed_new, "nodes",
+	    (json_int_t)(placed_new ? 1 : 0), "price_micro_usd_per_hour", price, "requested",
+	    "cpu_millicores", (json_int_t)1000, "memory_bytes", (json_int_t)1 << 30, "allocatable",
+	    "cpu_millicores", (json_int_t)4000, "memory_bytes", (json_int_t)1 << 32, "solve_ms",
+	    2.5, "lower_bound_micro_usd_per_hour", (json_int_t)0, "optimal", 0);
 	ck_assert_ptr_nonnull(o);
 	return o;
 }
@@ -44,7 +43,8 @@ static json_t *rec(const char *pool, const char *mode, json_t *acted, json_t *sh
 	json_object_set_new(acted, "nodepool", json_string(pool));
 	json_object_set_new(acted, "mode", json_string(mode));
 	if (strcmp(mode, "split") == 0)
-		json_object_set_new(acted, "selection", json_string("binpack-ffd=50,binpack-ilp=50"));
+		json_object_set_new(acted, "selection",
+				    json_string("binpack-ffd=50,binpack-ilp=50"));
 	if (shadow)
 		json_object_set_new(acted, "shadow", shadow);
 	return acted;
@@ -58,8 +58,8 @@ static json_t *batch_line(json_int_t batch, json_t *rec1, json_t *rec2)
 	json_array_append_new(recs, rec1);
 	if (rec2)
 		json_array_append_new(recs, rec2);
-	return json_pack("{s:I, s:I, s:i, s:s, s:o}", "time_ms", (json_int_t)1795810520000,
-			 "batch", batch, "pods", 10, "packer", "binpack-ffd", "nodepools", recs);
+	return json_pack("{s:I, s:I, s:i, s:s, s:o}", "time_ms", (json_int_t)1795810520000, "batch",
+			 batch, "pods", 10, "packer", "binpack-ffd", "nodepools", recs);
 }
 
 static void add_ok(struct ab_report *r, json_t *line)
@@ -76,7 +76,8 @@ static void add_shadow(struct ab_report *r, json_int_t batch, json_int_t placed_
 		       json_int_t price_a, json_int_t placed_b, json_int_t price_b)
 {
 	add_ok(r, batch_line(batch,
-			     rec("default", "shadow", side("binpack-ffd", 10, placed_a, placed_a, price_a),
+			     rec("default", "shadow",
+				 side("binpack-ffd", 10, placed_a, placed_a, price_a),
 				 side("binpack-ilp", 10, placed_b, placed_b, price_b)),
 			     NULL));
 }
@@ -86,8 +87,8 @@ static void add_split(struct ab_report *r, json_int_t batch, const char *packer,
 		      json_int_t placed_new, json_int_t price)
 {
 	add_ok(r, batch_line(batch,
-			     rec("web", "split", side(packer, placed_new, placed_new, placed_new, price),
-				 NULL),
+			     rec("web", "split",
+				 side(packer, placed_new, placed_new, placed_new, price), NULL),
 			     NULL));
 }
 
@@ -98,9 +99,10 @@ static const json_t *pool_of(const json_t *doc, const char *name)
 	const json_t *p;
 	size_t i;
 
-	json_array_foreach(json_object_get(doc, "nodepools"), i, p)
+	json_array_foreach(json_object_get(doc, "nodepools"), i, p) {
 		if (strcmp(json_string_value(json_object_get(p, "nodepool")), name) == 0)
 			return p;
+	}
 	ck_abort_msg("no NodePool %s", name);
 	return NULL;
 }
@@ -130,7 +132,7 @@ static const char *str_at(const json_t *o, const char *key)
 }
 
 #define ck_assert_near(a, b, tol)                                                                  \
-	ck_assert_msg(fabs((a) - (b)) <= (tol), "%s = %.12g, want %.12g", #a, (double)(a),        \
+	ck_assert_msg(fabs((a) - (b)) <= (tol), "%s = %.12g, want %.12g", #a, (double)(a),         \
 		      (double)(b))
 
 /* ------------------------------------------------------------ Student's t */
@@ -141,8 +143,8 @@ START_TEST(t_quantiles)
 	static const struct {
 		double df, want;
 	} cases[] = {
-	    {1, 12.7062047362}, {2, 4.30265272975},  {3, 3.18244630528},   {4, 2.7764451052},
-	    {5, 2.57058183564}, {10, 2.22813885199}, {30, 2.0422724563},   {120, 1.97993040508},
+	    {1, 12.7062047362}, {2, 4.30265272975},    {3, 3.18244630528},   {4, 2.7764451052},
+	    {5, 2.57058183564}, {10, 2.22813885199},   {30, 2.0422724563},   {120, 1.97993040508},
 	    {2.5, 3.574654842}, {1000, 1.96233908083}, {1e6, 1.95996635681},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -286,10 +288,11 @@ START_TEST(identical_and_single_pairs)
 	ck_assert_near(real_at(pair, "mean_saving_per_hour"), 0.096, 1e-12);
 	ck_assert(json_is_null(json_object_get(pair, "ci_low")));
 	ck_assert(json_is_null(json_object_get(pair, "df")));
-	ck_assert_str_eq(str_at(pair, "verdict"),
-			 "binpack-ilp would have been 50.0% cheaper than binpack-ffd ($0.0960/h per "
-			 "batch in the one paired batch); not enough batches for a confidence "
-			 "interval.");
+	ck_assert_str_eq(
+	    str_at(pair, "verdict"),
+	    "binpack-ilp would have been 50.0% cheaper than binpack-ffd ($0.0960/h per "
+	    "batch in the one paired batch); not enough batches for a confidence "
+	    "interval.");
 	json_decref(doc);
 	ab_free(r);
 
@@ -469,15 +472,16 @@ START_TEST(malformed_records_name_the_field)
 		  "batch 7: nodepools[0].shadow.placed: expected a non-negative integer, got a "
 		  "string");
 
-	add_fails(batch_line(7, rec("default", "shadow", side("binpack-ffd", 4, 4, 4, 1000), NULL),
-			     NULL),
-		  KERF_E_PARSE, "batch 7: nodepools[0].shadow: missing (expected an object in "
-				"shadow mode)");
+	add_fails(
+	    batch_line(7, rec("default", "shadow", side("binpack-ffd", 4, 4, 4, 1000), NULL), NULL),
+	    KERF_E_PARSE,
+	    "batch 7: nodepools[0].shadow: missing (expected an object in "
+	    "shadow mode)");
 
-	add_fails(batch_line(2, rec("default", "canary", side("binpack-ffd", 4, 4, 4, 1000), NULL),
-			     NULL),
-		  KERF_E_PARSE,
-		  "batch 2: nodepools[0].mode: unknown mode \"canary\" (single, split or shadow)");
+	add_fails(
+	    batch_line(2, rec("default", "canary", side("binpack-ffd", 4, 4, 4, 1000), NULL), NULL),
+	    KERF_E_PARSE,
+	    "batch 2: nodepools[0].mode: unknown mode \"canary\" (single, split or shadow)");
 
 	a = side("binpack-ffd", 4, 4, 4, 1000);
 	json_object_del(json_object_get(a, "requested"), "memory_bytes");
@@ -525,19 +529,21 @@ START_TEST(totals_out_of_range)
 	int rc = 0;
 	size_t i;
 
-	/* 2^63 / 2^53 = 1024 batches at the largest price fill the total; the next one cannot fit. */
+	/* 2^63 / 2^53 = 1024 batches at the largest price fill the total; the next one cannot fit.
+	 */
 	for (i = 1; i <= 1100 && rc == 0; i++) {
-		json_t *l = batch_line((json_int_t)i,
-				       rec("p", "single", side("binpack-ffd", 1, 1, 1, most), NULL),
-				       NULL);
+		json_t *l =
+		    batch_line((json_int_t)i,
+			       rec("p", "single", side("binpack-ffd", 1, 1, 1, most), NULL), NULL);
 		kerf_error_clear(&err);
 		rc = ab_add_line(r, l, &err);
 		json_decref(l);
 	}
 	ck_assert_int_eq(rc, KERF_E_RANGE);
 	ck_assert_uint_eq(i - 1, 1024);
-	ck_assert_str_eq(err.message,
-			 "batch 1024: nodepools[0]: the NodePool's totals no longer fit in 64 bits");
+	ck_assert_str_eq(
+	    err.message,
+	    "batch 1024: nodepools[0]: the NodePool's totals no longer fit in 64 bits");
 	json_t *doc = ab_json(r);
 	ck_assert_int_eq(int_at(doc, "batch_lines"), 1023);
 	json_decref(doc);
@@ -555,7 +561,8 @@ START_TEST(keep_nodepool)
 			     NULL));
 	kerf_error_clear(&err);
 	ck_assert_int_eq(ab_keep_nodepool(r, "nope", &err), KERF_E_NOTFOUND);
-	ck_assert_str_eq(err.message, "no records for NodePool \"nope\" (the logs have default, gpu)");
+	ck_assert_str_eq(err.message,
+			 "no records for NodePool \"nope\" (the logs have default, gpu)");
 	ck_assert_int_eq(ab_keep_nodepool(r, "gpu", &err), 0);
 	ck_assert(!ab_has_comparison(r));
 	json_t *doc = ab_json(r);
@@ -579,8 +586,9 @@ START_TEST(read_file_errors)
 	ck_assert_uint_eq(err.column, 102);
 	kerf_error_clear(&err);
 	ck_assert_int_eq(ab_read_file(r, DATA "malformed.jsonl", &err), KERF_E_PARSE);
-	ck_assert_str_eq(err.message, DATA "malformed.jsonl:3: batch 2: nodepools[0].shadow.placed: "
-					   "expected a non-negative integer, got a string");
+	ck_assert_str_eq(err.message,
+			 DATA "malformed.jsonl:3: batch 2: nodepools[0].shadow.placed: "
+			      "expected a non-negative integer, got a string");
 	kerf_error_clear(&err);
 	ck_assert_int_eq(ab_read_file(r, DATA "no-such-file.jsonl", &err), KERF_E_IO);
 	ck_assert_str_eq(err.message,
@@ -639,9 +647,11 @@ START_TEST(kerfctl_text)
 	    "batch, 95% CI $0.0312..$0.0488); the difference is significant.\n"
 	    "\n"
 	    "NodePool gpu: single packer, 2 batches\n"
-	    "  packer       role   batches  placed  nodes  $/h launched  $/h per pod    cpu  memory  "
+	    "  packer       role   batches  placed  nodes  $/h launched  $/h per pod    cpu  "
+	    "memory  "
 	    "solve ms  max ms  bound gap\n"
-	    "  binpack-ffd  acted        2       4      2       $2.0120      $0.5030  50.3%   53.3%  "
+	    "  binpack-ffd  acted        2       4      2       $2.0120      $0.5030  50.3%   "
+	    "53.3%  "
 	    "    0.20    0.20          -\n");
 	run_free(&r);
 
@@ -668,8 +678,9 @@ START_TEST(kerfctl_text)
 	/* Only the lifecycle events and bare batch lines of an older kerfd. */
 	ab_report(&r, "'" DATA "old.jsonl'");
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_str_eq(r.out, "No NodePool records in 1 batch line.\n1 batch line without "
-				"NodePool records (written by a kerfd from before them) left out.\n");
+	ck_assert_str_eq(r.out,
+			 "No NodePool records in 1 batch line.\n1 batch line without "
+			 "NodePool records (written by a kerfd from before them) left out.\n");
 	run_free(&r);
 }
 END_TEST
@@ -708,13 +719,13 @@ START_TEST(kerfctl_kerfd_report)
 
 	ab_report(&r, "'" DATA "report.json'");
 	ck_assert_msg(r.status == 0, "%s", r.err);
-	ck_assert_str_eq(r.out,
-			 "From a kerfd --report file: the verdicts only (-o json shows its figures, "
-			 "the decision log gives the whole report).\n"
-			 "NodePool default (shadow): binpack-ilp would have been 8.9% cheaper than "
-			 "binpack-ffd ($0.0400/h per batch, 95% CI $0.0312..$0.0488); the "
-			 "difference is significant.\n"
-			 "NodePool gpu (single): no comparison (one packer).\n");
+	ck_assert_str_eq(
+	    r.out, "From a kerfd --report file: the verdicts only (-o json shows its figures, "
+		   "the decision log gives the whole report).\n"
+		   "NodePool default (shadow): binpack-ilp would have been 8.9% cheaper than "
+		   "binpack-ffd ($0.0400/h per batch, 95% CI $0.0312..$0.0488); the "
+		   "difference is significant.\n"
+		   "NodePool gpu (single): no comparison (one packer).\n");
 	run_free(&r);
 
 	ab_report(&r, "-o json --nodepool gpu '" DATA "report.json'");
