@@ -266,6 +266,7 @@ struct daemon {
 	struct instance *cluster;
 	struct instance *provider;
 	struct instance **packers; /* cfg->n_packers, in config order */
+	struct prov_packer *prov_packers; /* the same, as the provisioner takes them */
 	struct cache cache;
 	int64_t last_status_ms;
 	size_t last_unschedulable;
@@ -561,6 +562,11 @@ static int daemon_start(struct daemon *d, const char *config_path)
 		log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;
 	}
+	d->prov_packers = xcalloc(c->n_packers + 1, sizeof(*d->prov_packers));
+	for (size_t i = 0; i < c->n_packers; i++)
+		d->prov_packers[i] = (struct prov_packer){&d->packers[i]->plugin->packer,
+							  d->packers[i]->state,
+							  d->packers[i]->plugin->desc.name};
 	struct provisioner_config pc = {
 	    .cluster = &d->cluster->plugin->cluster,
 	    .cluster_inst = d->cluster->state,
@@ -570,6 +576,10 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	    .packer = &packer->plugin->packer,
 	    .packer_inst = packer->state,
 	    .packer_name = packer->plugin->desc.name,
+	    .n_packers = c->n_packers,
+	    .packers = d->prov_packers,
+	    .n_pool_packing = c->n_nodepools,
+	    .pool_packing = c->nodepools,
 	    .decision_log = d->decision_log,
 	    .batch_idle_ms = c->batch_idle_ms,
 	    .batch_max_ms = c->batch_max_ms,
@@ -577,8 +587,14 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	d->prov = provisioner_new(&pc);
 	for (size_t i = 0; i < d->manifests.n_node_classes; i++)
 		provisioner_add_node_class(d->prov, d->manifests.node_classes[i]);
-	for (size_t i = 0; i < d->manifests.n_nodepools; i++)
-		provisioner_add_nodepool(d->prov, d->manifests.nodepools[i]);
+	for (size_t i = 0; i < d->manifests.n_nodepools; i++) {
+		kerf_error_clear(&err);
+		rc = provisioner_add_nodepool(d->prov, d->manifests.nodepools[i], &err);
+		if (rc) {
+			log_error(COMPONENT, "%s", err_text(&err, rc));
+			return rc;
+		}
+	}
 	d->script_end_ms = script_end_ms(d->cluster);
 	return 0;
 }
@@ -599,6 +615,7 @@ static void daemon_stop(struct daemon *d)
 	}
 	free(d->instances);
 	free(d->packers);
+	free(d->prov_packers);
 	loader_free(d->loader);
 	http_client_free(d->http);
 	if (d->http_ready)

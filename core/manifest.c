@@ -15,6 +15,7 @@
 
 #include <kerf/requirements.h>
 
+#include "cfg.h"
 #include "manifest.h"
 
 /* ------------------------------------------------------------- context */
@@ -497,6 +498,38 @@ bool mf_parse_time(const char *s, int64_t *out_ms)
 	return true;
 }
 
+/*
+ * kerf's own NodePool annotations choose its packers; their syntax is
+ * checked here so `kerfctl validate` points at them.  Whether the packers
+ * named are loaded only kerfd can tell.
+ */
+static void check_packer_annotations(struct mf_ctx *c, const struct yt_node *map)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const char *k = map->pairs[i].key->scalar;
+		const struct yt_node *v = map->pairs[i].value;
+		if (v->type != YT_SCALAR || !v->scalar)
+			continue;
+		size_t m = mf_push_key(c, k);
+		if (strcmp(k, "kerf.dev/packer") == 0) {
+			struct cfg_packer_weight *w = NULL;
+			struct kerf_error err;
+			size_t n = 0;
+			kerf_error_clear(&err);
+			if (cfg_packer_spec_parse(v->scalar, &n, &w, &err) == 0)
+				cfg_packer_weights_free(n, w);
+			else
+				mf_error(c, v, "%s", err.message);
+		} else if (strcmp(k, "kerf.dev/packer-shadow") == 0 &&
+			   !cfg_plugin_name_valid(v->scalar)) {
+			mf_error(c, v, "\"%s\" is not a packer name (lowercase letters, digits "
+				       "and '-')",
+				 v->scalar);
+		}
+		mf_pop(c, m);
+	}
+}
+
 /* ------------------------------------------------------------ metadata */
 
 static void parse_owner_refs(struct mf_ctx *c, const struct yt_node *n, struct kerf_meta *meta)
@@ -663,8 +696,10 @@ void mf_parse_metadata(struct mf_ctx *c, const struct yt_node *doc, struct kerf_
 	}
 	if ((v = mf_child(md, "annotations")) != NULL) {
 		m = mf_push(c, "annotations");
-		if (mf_string_map(c, v, &meta->annotations))
+		if (mf_string_map(c, v, &meta->annotations)) {
 			mf_check_label_syntax(c, v, false);
+			check_packer_annotations(c, v);
+		}
 		mf_pop(c, m);
 	}
 	if ((v = mf_child(md, "finalizers")) != NULL) {

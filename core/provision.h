@@ -183,4 +183,15 @@ int prov_run(const struct prov_input *in, struct prov_result **out, struct kerf_
 
 void prov_result_free(struct prov_result *r); /* NULL allowed */
 
+/*
+ * Which entry of a weighted selection a batch takes: a stable hash of the
+ * NodePool's name and the batch's pod keys ("namespace/name", any order)
+ * modulo the total weight, so a rerun of the same workload decides the
+ * same.
+ */
+size_t prov_split_pick(const char *nodepool, uint64_t batch_hash, const unsigned *weights,
+		       size_t n);
+/* The batch hash prov_split_pick() takes: FNV-1a over the sorted keys. */
+uint64_t prov_batch_hash(const char *const *keys, size_t n);
+
 #endif

@@ -25,6 +25,7 @@
 #include <kerf/taints.h>
 #include <kerf/workload.h>
 
+#include "ab.h"
 #include "log.h"
 #include "provision.h"
 #include "provisioner.h"
@@ -164,15 +165,28 @@ struct node_rec {
 	size_t at;
 };
 
+/* How a NodePool's batches are packed (docs/config.md, "Packers per NodePool"). */
+struct pool_packing {
+	const char *mode; /* "single", "split" or "shadow" */
+	char *selection;  /* as written, for the decision log */
+	size_t n;
+	const struct prov_packer **packers;
+	unsigned *weights;
+	const struct prov_packer *shadow; /* NULL: none */
+};
+
 struct pool_rec {
 	const struct kerf_nodepool *np;
 	const struct kerf_node_class *nc;
 	struct kerf_instance_type_list *types; /* NULL until the first batch asks */
+	struct pool_packing packing;
+	const struct prov_packer *chosen; /* the packer of the batch being run */
 };
 
 struct claim_rec {
 	struct kerf_nodeclaim *claim;
 	size_t pool;
+	const char *packer; /* the plugin's name, which outlives every claim */
 	char *type_name;
 	char *zone;
 	kerf_capacity_type capacity_type;
@@ -219,9 +233,13 @@ struct provisioner {
 	size_t pods_scheduled;
 	size_t n_tts, cap_tts;
 	int64_t *tts; /* pod creation to bound, ms */
+	struct prov_packer dflt;
+	struct ab_report *ab; /* every batch's per-NodePool figures, for the A/B summary */
 };
 
 /* ------------------------------------------------------------ helpers */
+
+static void packing_clear(struct pool_packing *pk);
 
 static const char *err_text(const struct kerf_error *e, int rc)
 {
@@ -328,7 +346,7 @@ static const char *pool_name(const struct provisioner *p, const struct claim_rec
 static void claim_fields(const struct provisioner *p, json_t *o, const struct claim_rec *c)
 {
 	json_object_set_new(o, "nodepool", json_string(pool_name(p, c)));
-	json_object_set_new(o, "packer", json_string(p->cfg.packer_name));
+	json_object_set_new(o, "packer", json_string(c->packer));
 	json_object_set_new(o, "instance_type", json_string(c->type_name));
 	json_object_set_new(o, "zone", json_string(c->zone));
 	json_object_set_new(o, "capacity_type",
@@ -401,6 +419,8 @@ struct provisioner *provisioner_new(const struct provisioner_config *cfg)
 {
 	struct provisioner *p = xcalloc(1, sizeof(*p));
 	p->cfg = *cfg;
+	p->dflt = (struct prov_packer){cfg->packer, cfg->packer_inst, cfg->packer_name};
+	p->ab = ab_new();
 	smap_init(&p->pod_map);
 	smap_init(&p->node_map);
 	smap_init(&p->claim_by_pid);
@@ -427,8 +447,10 @@ void provisioner_free(struct provisioner *p)
 		free(p->nodes[i]);
 	}
 	free(p->nodes);
-	for (size_t i = 0; i < p->n_pools; i++)
+	for (size_t i = 0; i < p->n_pools; i++) {
 		kerf_instance_type_list_free(p->pools[i].types);
+		packing_clear(&p->pools[i].packing);
+	}
 	free(p->pools);
 	free(p->classes);
 	for (size_t i = 0; i < p->n_claims; i++) {
@@ -450,6 +472,7 @@ void provisioner_free(struct provisioner *p)
 	smap_clear(&p->pod_map);
 	smap_clear(&p->node_map);
 	smap_clear(&p->claim_by_pid);
+	ab_free(p->ab);
 	free(p);
 }
 
@@ -464,16 +487,118 @@ void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_cl
 	}
 }
 
-void provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *np)
+/* ------------------------------------------------------ packers per NodePool */
+
+static void packing_clear(struct pool_packing *pk)
 {
+	free(pk->selection);
+	free(pk->packers);
+	free(pk->weights);
+	memset(pk, 0, sizeof(*pk));
+}
+
+static const struct prov_packer *packer_named(const struct provisioner *p, const char *name)
+{
+	for (size_t i = 0; i < p->cfg.n_packers; i++)
+		if (strcmp(p->cfg.packers[i].name, name) == 0)
+			return &p->cfg.packers[i];
+	return p->dflt.name && strcmp(p->dflt.name, name) == 0 ? &p->dflt : NULL;
+}
+
+static int not_loaded(const struct provisioner *p, const struct kerf_nodepool *np,
+		      const char *where, const char *name, struct kerf_error *err)
+{
+	struct strbuf sb;
+	sb_init(&sb);
+	for (size_t i = 0; i < p->cfg.n_packers; i++)
+		sb_printf(&sb, "%s%s", i ? ", " : "", p->cfg.packers[i].name);
+	if (!p->cfg.n_packers)
+		sb_printf(&sb, "%s", p->dflt.name ? p->dflt.name : "none");
+	int rc = kerf_error_set(err, KERF_E_CONFIG,
+				"NodePool/%s: %s: packer \"%s\" is not loaded (loaded packers: %s)",
+				np->meta.name, where, name, sb.buf);
+	sb_free(&sb);
+	return rc;
+}
+
+/* The packer selection of a NodePool: an annotation, else kerf.yaml, else the default. */
+static int resolve_packing(const struct provisioner *p, const struct kerf_nodepool *np,
+			   struct pool_packing *out, struct kerf_error *err)
+{
+	const struct cfg_nodepool *cn = NULL;
+	const char *sel = kerf_labels_get(&np->meta.annotations, PROVISIONER_PACKER_ANNOTATION);
+	const char *shadow = kerf_labels_get(&np->meta.annotations, PROVISIONER_SHADOW_ANNOTATION);
+	const char *sel_at = "metadata.annotations[" PROVISIONER_PACKER_ANNOTATION "]";
+	const char *shadow_at = "metadata.annotations[" PROVISIONER_SHADOW_ANNOTATION "]";
+	struct cfg_packer_weight *w = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < p->cfg.n_pool_packing; i++)
+		if (strcmp(p->cfg.pool_packing[i].name, np->meta.name) == 0)
+			cn = &p->cfg.pool_packing[i];
+	if (!sel && cn && cn->packer) {
+		sel = cn->packer;
+		sel_at = "kerf.yaml nodepools.packer";
+	}
+	if (!shadow && cn && cn->packer_shadow) {
+		shadow = cn->packer_shadow;
+		shadow_at = "kerf.yaml nodepools.packer_shadow";
+	}
+	if (!sel)
+		sel = p->dflt.name ? p->dflt.name : "";
+	struct kerf_error perr;
+	kerf_error_clear(&perr);
+	if (cfg_packer_spec_parse(sel, &n, &w, &perr) != 0)
+		return kerf_error_set(err, KERF_E_CONFIG, "NodePool/%s: %s: %s", np->meta.name,
+				      sel_at, perr.message);
+	out->packers = xcalloc(n, sizeof(*out->packers));
+	out->weights = xcalloc(n, sizeof(*out->weights));
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		out->packers[i] = packer_named(p, w[i].name);
+		out->weights[i] = w[i].weight;
+		if (!out->packers[i])
+			rc = not_loaded(p, np, sel_at, w[i].name, err);
+	}
+	out->n = n;
+	cfg_packer_weights_free(n, w);
+	if (rc == 0 && shadow) {
+		out->shadow = packer_named(p, shadow);
+		if (!out->shadow)
+			rc = not_loaded(p, np, shadow_at, shadow, err);
+		else if (n == 1 && out->shadow == out->packers[0])
+			rc = kerf_error_set(err, KERF_E_CONFIG,
+					    "NodePool/%s: %s: the shadow \"%s\" is the packer "
+					    "itself; a shadow is a different packer to compare with",
+					    np->meta.name, shadow_at, shadow);
+	}
+	if (rc) {
+		packing_clear(out);
+		return rc;
+	}
+	out->selection = xstrdup(sel);
+	out->mode = out->shadow ? "shadow" : n > 1 ? "split" : "single";
+	return 0;
+}
+
+int provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *np,
+			     struct kerf_error *err)
+{
+	struct pool_packing packing;
+	int rc = resolve_packing(p, np, &packing, err);
+	if (rc)
+		return rc;
 	xgrow(p->pools, p->cap_pools, p->n_pools + 1);
 	struct pool_rec *pr = &p->pools[p->n_pools++];
 	memset(pr, 0, sizeof(*pr));
 	pr->np = np;
+	pr->packing = packing;
 	for (size_t i = 0; i < p->n_classes; i++)
 		if (np->node_class_ref.name &&
 		    strcmp(np->node_class_ref.name, p->classes[i]->meta.name) == 0)
 			pr->nc = p->classes[i];
+	return 0;
 }
 
 /* ---------------------------------------------------------------- events */
@@ -929,6 +1054,7 @@ static struct claim_rec *launch(struct provisioner *p, struct batch *b, struct p
 	pc->claim = NULL; /* the record owns it now */
 	c->claim = claim;
 	c->pool = pc->pool;
+	c->packer = pr->chosen ? pr->chosen->name : p->cfg.packer_name;
 	c->type_name = xstrdup(inst->instance_type ? inst->instance_type : pc->type->name);
 	c->zone = xstrdup(inst->zone ? inst->zone : pc->zone);
 	c->capacity_type = inst->capacity_type;
@@ -1018,15 +1144,58 @@ static json_t *owners_json(const struct batch *b, const struct prov_claim *pc)
 	return o;
 }
 
+/* Microseconds are as fine as a solve time means anything. */
+static double round_us(double ms)
+{
+	return (double)(int64_t)(ms * 1000.0 + 0.5) / 1000.0;
+}
+
+static json_t *stats_json(const struct prov_plan_stats *st, json_t *o)
+{
+	json_object_set_new(o, "packer", json_string(st->packer));
+	json_object_set_new(o, "pods", json_integer((json_int_t)st->pods));
+	json_object_set_new(o, "placed", json_integer((json_int_t)st->placed));
+	json_object_set_new(o, "placed_new", json_integer((json_int_t)st->placed_new));
+	json_object_set_new(o, "nodes", json_integer((json_int_t)st->nodes));
+	json_object_set_new(o, "price_micro_usd_per_hour", json_integer(st->price));
+	json_object_set_new(o, "requested", resources_json(&st->requested));
+	json_object_set_new(o, "allocatable", resources_json(&st->allocatable));
+	json_object_set_new(o, "solve_ms", json_real(round_us(st->solve_ms)));
+	json_object_set_new(o, "lower_bound_micro_usd_per_hour", json_integer(st->lower_bound));
+	json_object_set_new(o, "optimal", json_boolean(st->optimal));
+	return o;
+}
+
+/* Per NodePool of the batch: how it was packed, and what its shadow would have done. */
+static json_t *nodepools_json(const struct provisioner *p, const struct prov_result *res)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < res->n_pool_stats; i++) {
+		const struct prov_pool_stats *st = &res->pool_stats[i];
+		const struct pool_packing *pk = &p->pools[st->pool].packing;
+		json_t *o = json_object();
+		json_object_set_new(o, "nodepool", json_string(p->pools[st->pool].np->meta.name));
+		json_object_set_new(o, "mode", json_string(pk->mode));
+		if (pk->n > 1)
+			json_object_set_new(o, "selection", json_string(pk->selection));
+		stats_json(&st->primary, o);
+		if (st->has_shadow)
+			json_object_set_new(o, "shadow", stats_json(&st->shadow, json_object()));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 /*
  * The batch's line: what it was given, what it launched (made[i] is the
  * record of res->claims[i], NULL when its launch failed) and what it could
- * not place.
+ * not place.  The A/B figures take it too, so the summary has them with or
+ * without a decision log.
  */
 static void log_batch(struct provisioner *p, const struct batch *b, const struct prov_result *res,
 		      struct claim_rec *const *made, double solve_ms)
 {
-	json_t *o = decision_log_line(p->cfg.decision_log);
+	json_t *o = p->cfg.decision_log ? decision_log_line(p->cfg.decision_log) : json_object();
 	json_t *claims = json_array(), *unsched = json_array();
 	struct kerf_resources req, alloc;
 	kerf_price_t price = 0;
@@ -1065,16 +1234,22 @@ static void log_batch(struct provisioner *p, const struct batch *b, const struct
 	json_object_set_new(o, "batch", json_integer((json_int_t)p->batches));
 	json_object_set_new(o, "pods", json_integer((json_int_t)b->n_pods));
 	json_object_set_new(o, "packer", json_string(p->cfg.packer_name));
-	/* Microseconds are as fine as a solve time means anything. */
-	json_object_set_new(o, "solve_ms",
-			    json_real((double)(int64_t)(solve_ms * 1000.0 + 0.5) / 1000.0));
+	json_object_set_new(o, "solve_ms", json_real(round_us(solve_ms)));
 	json_object_set_new(o, "nodeclaims", claims);
 	json_object_set_new(o, "existing_pods", json_integer((json_int_t)existing));
 	json_object_set_new(o, "unschedulable", unsched);
 	json_object_set_new(o, "price_micro_usd_per_hour", json_integer(price));
 	json_object_set_new(o, "requested", resources_json(&req));
 	json_object_set_new(o, "allocatable", resources_json(&alloc));
-	decision_log_emit(p->cfg.decision_log, o);
+	json_object_set_new(o, "nodepools", nodepools_json(p, res));
+	struct kerf_error err;
+	kerf_error_clear(&err);
+	if (ab_add_line(p->ab, o, &err) != 0)
+		log_warn(COMPONENT, "A/B figures: %s", err.message);
+	if (p->cfg.decision_log)
+		decision_log_emit(p->cfg.decision_log, o);
+	else
+		json_decref(o);
 }
 
 /* Real time, not the host clock: a solve takes no time on the virtual clock. */
@@ -1108,13 +1283,24 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 	b.pods = xcalloc(b.n_pods, sizeof(*b.pods));
 	for (size_t i = 0; i < b.n_pods; i++)
 		b.pods[i] = b.recs[i]->pod;
+	const char **keys = xcalloc(b.n_pods, sizeof(*keys));
+	for (size_t i = 0; i < b.n_pods; i++)
+		keys[i] = b.recs[i]->key;
+	uint64_t batch_hash = prov_batch_hash(keys, b.n_pods);
+	free(keys);
 	b.pools = xcalloc(p->n_pools + 1, sizeof(*b.pools));
 	for (size_t i = 0; i < p->n_pools; i++) {
-		if ((rc = pool_types(p, &p->pools[i], err)) != 0) {
+		struct pool_rec *pr = &p->pools[i];
+		if ((rc = pool_types(p, pr, err)) != 0) {
 			batch_free(&b);
 			return rc;
 		}
-		b.pools[i] = (struct prov_pool){.nodepool = p->pools[i].np, .types = p->pools[i].types};
+		pr->chosen = pr->packing.packers[prov_split_pick(
+		    pr->np->meta.name, batch_hash, pr->packing.weights, pr->packing.n)];
+		b.pools[i] = (struct prov_pool){.nodepool = pr->np,
+						.types = pr->types,
+						.packer = pr->chosen,
+						.shadow = pr->packing.shadow};
 	}
 	smap_init(&by_node);
 	build_existing(p, &b, &by_node);
@@ -1132,6 +1318,7 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 	in.daemonsets = (const struct kerf_pod *const *)b.ds;
 	in.packer = p->cfg.packer;
 	in.packer_inst = p->cfg.packer_inst;
+	in.packer_name = p->cfg.packer_name;
 	p->batches++;
 	double t0 = real_ms();
 	rc = prov_run(&in, &res, err);
@@ -1158,12 +1345,11 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 		struct claim_rec **made = xcalloc(res->n_claims + 1, sizeof(*made));
 		for (size_t i = 0; i < res->n_claims; i++)
 			made[i] = launch(p, &b, &res->claims[i], now);
-		if (p->cfg.decision_log) {
-			log_batch(p, &b, res, made, solve_ms);
+		log_batch(p, &b, res, made, solve_ms);
+		if (p->cfg.decision_log)
 			for (size_t i = 0; i < res->n_claims; i++)
 				if (made[i])
 					claim_event(p, "launched", made[i], now);
-		}
 		free(made);
 	}
 	prov_result_free(res);
@@ -1501,6 +1687,10 @@ void provisioner_summary(const struct provisioner *p, FILE *f, int64_t start_ms,
 		fg.cpu_util * 100, fg.mem_util * 100);
 	fprintf(f, "  time to schedule:   p50 %.1f s, p90 %.1f s, p99 %.1f s (%zu pods)\n",
 		(double)fg.p50 / 1000, (double)fg.p90 / 1000, (double)fg.p99 / 1000, p->n_tts);
+	if (ab_has_comparison(p->ab)) {
+		fprintf(f, "\nA/B packing (shadow and split NodePools):\n");
+		ab_print(p->ab, f);
+	}
 	for (size_t i = 0; i < n_groups; i++)
 		free(groups[i].text);
 	free(groups);
@@ -1554,6 +1744,7 @@ int provisioner_report(const struct provisioner *p, const char *path, int64_t st
 	json_object_set_new(tts, "p90", json_real((double)fg.p90 / 1000));
 	json_object_set_new(tts, "p99", json_real((double)fg.p99 / 1000));
 	json_object_set_new(doc, "time_to_schedule_seconds", tts);
+	json_object_set_new(doc, "ab", ab_json(p->ab));
 	free(fg.types);
 
 	int rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER |

@@ -23,7 +23,9 @@
 #include <kerf/provider.h>
 #include <kerf/types.h>
 
+#include "cfg.h"
 #include "decision_log.h"
+#include "provision.h"
 
 /* Karpenter deletes a NodeClaim whose node has not registered after this long. */
 #define PROVISIONER_REGISTRATION_TTL_MS (15 * 60 * 1000)
@@ -34,9 +36,19 @@ struct provisioner_config {
 	bool cluster_events; /* the cluster implements emit_event */
 	const struct kerf_provider_ops *provider;
 	void *provider_inst;
+	/* The default packer: NodePools that choose none use it. */
 	const struct kerf_packer_ops *packer;
 	void *packer_inst;
-	const char *packer_name; /* for the decision log */
+	const char *packer_name;
+	/*
+	 * Every packer loaded, the default among them, for NodePools that
+	 * choose by name; borrowed.  Empty: only the default exists.
+	 */
+	size_t n_packers;
+	const struct prov_packer *packers;
+	/* kerf.yaml's nodepools.<name> entries; borrowed.  An annotation wins over them. */
+	size_t n_pool_packing;
+	const struct cfg_nodepool *pool_packing;
 	int64_t batch_idle_ms;
 	int64_t batch_max_ms;
 	/*
@@ -55,9 +67,22 @@ void provisioner_free(struct provisioner *p); /* NULL allowed */
 void provisioner_on_object(struct provisioner *p, kerf_event_type type, kerf_object_kind kind,
 			   const void *object, int64_t now_ms);
 
-/* A NodePool or node class from kerf.yaml's manifests; borrowed until provisioner_free. */
-void provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *np);
+/* Karpenter-style NodePool annotations that choose the packers (docs/config.md). */
+#define PROVISIONER_PACKER_ANNOTATION "kerf.dev/packer"
+#define PROVISIONER_SHADOW_ANNOTATION "kerf.dev/packer-shadow"
+
+/*
+ * A NodePool or node class from kerf.yaml's manifests; borrowed until
+ * provisioner_free.  The NodePool's packer selection is resolved here: its
+ * annotations, else its nodepools.<name> entry, else the default packer.
+ * Returns KERF_E_CONFIG naming the NodePool, the annotation and the loaded
+ * packers when a selection names a packer that is not loaded or cannot be
+ * parsed; the NodePool is not added then.
+ */
+int provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *np,
+			     struct kerf_error *err);
 void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_class *nc);
+
 
 /* Runs a due batch and moves NodeClaims along their lifecycle. */
 int provisioner_reconcile(struct provisioner *p, int64_t now_ms, struct kerf_error *err);

@@ -22,6 +22,7 @@
 
 struct run {
 	int status;
+	char *out;
 	char *err;
 	json_t *report;
 };
@@ -31,7 +32,6 @@ static void kerfd(struct run *r, const char *dir, const char *config, const char
 {
 	char reportpath[] = "/tmp/check_kerfd_sim.json.XXXXXX";
 	char cmd[4096];
-	char *out;
 	int rfd = mkstemp(reportpath);
 
 	ck_assert_int_ge(rfd, 0);
@@ -40,8 +40,7 @@ static void kerfd(struct run *r, const char *dir, const char *config, const char
 	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' --config '%s' --report '%s' %s",
 				  dir, KERFD, config, reportpath, args),
 			 (int)sizeof(cmd));
-	r->status = run_captured(cmd, &out, &r->err);
-	free(out);
+	r->status = run_captured(cmd, &r->out, &r->err);
 	r->report = json_load_file(reportpath, 0, NULL);
 	unlink(reportpath);
 }
@@ -57,6 +56,7 @@ static void kerfd_ok(struct run *r, const char *dir, const char *config, const c
 static void run_free(struct run *r)
 {
 	json_decref(r->report);
+	free(r->out);
 	free(r->err);
 }
 
@@ -96,16 +96,17 @@ static void check_one_type(const json_t *report, const char *type, const char *c
 }
 
 /*
- * The demo: 20 t3.xlarge on-demand for 20 Ray workers, then the pool's cpu
- * limit; 4 workers pending on the limit and the head pod on the taint.
+ * The Ray example: 20 t3.xlarge on-demand for 20 Ray workers, then the
+ * pool's cpu limit; 4 workers pending on the limit and the head pod on the
+ * taint.
  */
-START_TEST(ray_demo_stops_at_the_cpu_limit)
+START_TEST(ray_stops_at_the_cpu_limit)
 {
 	struct run r;
 	const json_t *pending, *p;
 	size_t i, limit = 0, taint = 0;
 
-	kerfd_ok(&r, KERF_TEST_SRCDIR, "examples/sim/kerf.yaml", "");
+	kerfd_ok(&r, KERF_TEST_SRCDIR, "tests/data/kerfd/ray.yaml", "");
 	ck_assert_int_eq(int_at(r.report, "batches"), 1);
 	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 20);
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 20);
@@ -440,13 +441,218 @@ START_TEST(bad_manifest_stops_kerfd)
 }
 END_TEST
 
+/* ------------------------------------------------------------ packers per NodePool */
+
+/* A NodePool annotation naming a packer that is not loaded stops kerfd, listing the loaded. */
+START_TEST(unknown_packer_annotation_stops_kerfd)
+{
+	struct run r;
+
+	kerfd(&r, DATA, "bad-packer.yaml", "--check");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "NodePool/general: metadata.annotations[kerf.dev/packer]: "
+				    "packer \"binpack-lp\" is not loaded (loaded packers: "
+				    "binpack-ffd)") != NULL,
+		      "%s", r.err);
+	run_free(&r);
+}
+END_TEST
+
+#ifdef BUILD_PLUGIN_BINPACK_ILP
+/* A temporary file name for a decision log, created empty. */
+static void temp_log(char *path)
+{
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+/* The batch lines of a decision log, in order. */
+static json_t *batch_lines(const char *path)
+{
+	char line[1 << 17];
+	json_t *a = json_array();
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_error_t jerr;
+		json_t *o = json_loads(line, 0, &jerr);
+		ck_assert_msg(json_is_object(o), "not a JSON object: %s (%s)", line, jerr.text);
+		if (json_object_get(o, "batch"))
+			json_array_append(a, o);
+		json_decref(o);
+	}
+	fclose(f);
+	return a;
+}
+
+/* The batch line's record for a NodePool, or NULL. */
+static const json_t *pool_record(const json_t *line, const char *pool)
+{
+	size_t i;
+	const json_t *r;
+
+	json_array_foreach(json_object_get(line, "nodepools"), i, r)
+		if (strcmp(json_string_value(json_object_get(r, "nodepool")), pool) == 0)
+			return r;
+	return NULL;
+}
+
+/* The NodeClaims of a batch line in a NodePool: count and price; each one's packer checked. */
+static void pool_claims(const json_t *line, const char *pool, const char *packer, size_t *n,
+			json_int_t *price)
+{
+	size_t i;
+	const json_t *c;
+
+	*n = 0;
+	*price = 0;
+	json_array_foreach(json_object_get(line, "nodeclaims"), i, c) {
+		if (strcmp(json_string_value(json_object_get(c, "nodepool")), pool) != 0)
+			continue;
+		ck_assert_str_eq(json_string_value(json_object_get(c, "packer")), packer);
+		(*n)++;
+		*price += json_integer_value(json_object_get(c, "price_micro_usd_per_hour"));
+	}
+}
+
+/*
+ * The demo: the general NodePool is packed by binpack-ffd with binpack-ilp
+ * in shadow.  Every NodeClaim is first-fit's; each batch records both
+ * plans; the summary and `kerfctl ab-report` compare them.
+ */
+START_TEST(demo_shadow_acts_on_the_primary_only)
+{
+	char logpath[] = "/tmp/check_kerfd_sim.ab.XXXXXX";
+	char args[128], cmd[512];
+	struct run r;
+	size_t i, shadow_batches = 0;
+	const json_t *line;
+
+	temp_log(logpath);
+	ck_assert_int_lt(snprintf(args, sizeof(args), "--decision-log '%s'", logpath),
+			 (int)sizeof(args));
+	kerfd_ok(&r, KERF_TEST_SRCDIR, "examples/sim/kerf.yaml", args);
+	/* The Ray pool as before: its cpu limit leaves four workers pending. */
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 4);
+	ck_assert_msg(strstr(r.out, "A/B packing") && strstr(r.out, "NodePool general: shadow"),
+		      "%s", r.out);
+
+	json_t *lines = batch_lines(logpath);
+	json_array_foreach(lines, i, line) {
+		const json_t *rec = pool_record(line, "general");
+		if (!rec)
+			continue;
+		size_t n;
+		json_int_t price;
+		ck_assert_str_eq(json_string_value(json_object_get(rec, "mode")), "shadow");
+		ck_assert_str_eq(json_string_value(json_object_get(rec, "packer")), "binpack-ffd");
+		pool_claims(line, "general", "binpack-ffd", &n, &price);
+		/* What was launched is exactly the primary's plan. */
+		ck_assert_int_eq((json_int_t)n, int_at(rec, "nodes"));
+		ck_assert_int_eq(price, int_at(rec, "price_micro_usd_per_hour"));
+		const json_t *sh = json_object_get(rec, "shadow");
+		ck_assert_ptr_nonnull(sh);
+		ck_assert_str_eq(json_string_value(json_object_get(sh, "packer")), "binpack-ilp");
+		ck_assert_int_eq(int_at(sh, "pods"), int_at(rec, "pods"));
+		/* binpack-ilp starts from first-fit's plan: never fewer pods, never dearer. */
+		ck_assert_int_ge(int_at(sh, "placed"), int_at(rec, "placed"));
+		if (int_at(sh, "placed") == int_at(rec, "placed"))
+			ck_assert_int_le(int_at(sh, "price_micro_usd_per_hour"), price);
+		ck_assert_int_le(int_at(sh, "lower_bound_micro_usd_per_hour"),
+				 int_at(sh, "price_micro_usd_per_hour"));
+		shadow_batches++;
+	}
+	ck_assert_uint_ge(shadow_batches, 5);
+	json_decref(lines);
+
+	const json_t *ab = json_object_get(r.report, "ab");
+	ck_assert_msg(json_is_object(ab), "no ab section in the report");
+	run_free(&r);
+
+	char *out, *err;
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s/core/kerfctl' ab-report '%s'",
+				  KERF_TEST_BUILDDIR, logpath),
+			 (int)sizeof(cmd));
+	ck_assert_int_eq(run_captured(cmd, &out, &err), 0);
+	ck_assert_msg(strstr(out, "binpack-ilp in shadow of binpack-ffd") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "verdict") != NULL, "%s", out);
+	free(out);
+	free(err);
+	unlink(logpath);
+}
+END_TEST
+
+/* The packer of each batch of a split NodePool, in order, as one string. */
+static char *split_sequence(const char *logpath)
+{
+	json_t *lines = batch_lines(logpath);
+	char *seq = calloc(1, 4096);
+	size_t i, len = 0;
+	const json_t *line;
+
+	ck_assert_ptr_nonnull(seq);
+	json_array_foreach(lines, i, line) {
+		const json_t *rec = pool_record(line, "general");
+		if (!rec)
+			continue;
+		const char *pk = json_string_value(json_object_get(rec, "packer"));
+		size_t n;
+		json_int_t price;
+		ck_assert_str_eq(json_string_value(json_object_get(rec, "mode")), "split");
+		ck_assert_str_eq(json_string_value(json_object_get(rec, "selection")),
+				 "binpack-ffd=50,binpack-ilp=50");
+		ck_assert_ptr_null(json_object_get(rec, "shadow"));
+		/* Each batch's NodeClaims are its chosen packer's. */
+		pool_claims(line, "general", pk, &n, &price);
+		ck_assert_int_eq((json_int_t)n, int_at(rec, "nodes"));
+		len += (size_t)snprintf(seq + len, 4096 - len, "%s ", pk);
+		ck_assert_uint_lt(len, 4000);
+	}
+	json_decref(lines);
+	return seq;
+}
+
+/* A 50/50 split decides each batch the same way on every rerun, and uses both packers. */
+START_TEST(split_is_stable_across_reruns)
+{
+	char log1[] = "/tmp/check_kerfd_sim.split1.XXXXXX";
+	char log2[] = "/tmp/check_kerfd_sim.split2.XXXXXX";
+	char args[128];
+	struct run r;
+
+	temp_log(log1);
+	temp_log(log2);
+	ck_assert_int_lt(snprintf(args, sizeof(args), "--decision-log '%s'", log1),
+			 (int)sizeof(args));
+	kerfd_ok(&r, KERF_TEST_SRCDIR, "tests/data/kerfd/split.yaml", args);
+	run_free(&r);
+	ck_assert_int_lt(snprintf(args, sizeof(args), "--decision-log '%s'", log2),
+			 (int)sizeof(args));
+	kerfd_ok(&r, KERF_TEST_SRCDIR, "tests/data/kerfd/split.yaml", args);
+	ck_assert_msg(strstr(r.out, "NodePool general: split") != NULL, "%s", r.out);
+	run_free(&r);
+
+	char *a = split_sequence(log1), *b = split_sequence(log2);
+	ck_assert_str_eq(a, b);
+	ck_assert_msg(strstr(a, "binpack-ffd") && strstr(a, "binpack-ilp"), "one packer only: %s",
+		      a);
+	free(a);
+	free(b);
+	unlink(log1);
+	unlink(log2);
+}
+END_TEST
+#endif
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("kerfd_sim");
 	TCase *tc = tcase_create("provisioning");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, ray_demo_stops_at_the_cpu_limit);
+	tcase_add_test(tc, ray_stops_at_the_cpu_limit);
 	tcase_add_test(tc, deployment_bound_after_registration);
 	tcase_add_test(tc, daemonset_overhead_in_first_batch);
 	tcase_add_test(tc, second_batch_reuses_launching_claim);
@@ -455,6 +661,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, mixed_web_batch_gpu);
 	tcase_add_test(tc, decision_log_write_error_logged_once);
 	tcase_add_test(tc, bad_manifest_stops_kerfd);
+	tcase_add_test(tc, unknown_packer_annotation_stops_kerfd);
+#ifdef BUILD_PLUGIN_BINPACK_ILP
+	tcase_add_test(tc, demo_shadow_acts_on_the_primary_only);
+	tcase_add_test(tc, split_is_stable_across_reruns);
+#endif
 	suite_add_tcase(s, tc);
 	return s;
 }

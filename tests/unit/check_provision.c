@@ -696,6 +696,194 @@ START_TEST(host_port_wildcard_conflicts)
 }
 END_TEST
 
+/* ------------------------------------------------------------ packers per pool */
+
+/*
+ * A deliberately poor packer: every pod alone on a new node of the
+ * cheapest type that takes it.  Valid plans, different from first-fit's,
+ * so a test can tell whose plan was acted on.
+ */
+static int solo_calls;
+
+static int solo_solve(void *inst_, const struct kerf_pack_problem *pb, int64_t budget_ms,
+		      struct kerf_pack_plan **out, struct kerf_error *err)
+{
+	(void)inst_;
+	(void)budget_ms;
+	(void)err;
+	solo_calls++;
+	struct kerf_pack_plan *plan = calloc(1, sizeof(*plan));
+	size_t pods = 0;
+	for (size_t g = 0; g < pb->n_groups; g++)
+		pods += pb->groups[g].count;
+	plan->nodes = calloc(pods + 1, sizeof(*plan->nodes));
+	plan->unplaced = calloc(pb->n_groups + 1, sizeof(*plan->unplaced));
+	for (size_t g = 0; g < pb->n_groups; g++) {
+		const struct kerf_pack_group *gr = &pb->groups[g];
+		int64_t best_t = -1, best_o = -1;
+		for (size_t i = 0; i < gr->n_types; i++) {
+			const struct kerf_pack_type *t = &pb->types[gr->types[i]];
+			bool fits = true;
+			for (uint32_t d = 0; d < pb->n_dims; d++)
+				fits = fits && gr->request[d] <= t->allocatable[d];
+			for (size_t o = 0; fits && o < t->n_offerings; o++) {
+				const struct kerf_pack_offering *of = &t->offerings[o];
+				if ((gr->zone >= 0 && (uint32_t)gr->zone != of->zone) ||
+				    !(gr->capacity_types & (1u << of->capacity_type)))
+					continue;
+				if (best_o < 0 ||
+				    of->price < pb->types[best_t].offerings[best_o].price) {
+					best_t = gr->types[i];
+					best_o = (int64_t)o;
+				}
+			}
+		}
+		if (best_t < 0) {
+			struct kerf_pack_unplaced *u = &plan->unplaced[plan->n_unplaced++];
+			*u = (struct kerf_pack_unplaced){(uint32_t)g, gr->count, strdup("no type")};
+			continue;
+		}
+		const struct kerf_pack_offering *of = &pb->types[best_t].offerings[best_o];
+		for (uint32_t k = 0; k < gr->count; k++) {
+			struct kerf_pack_node *n = &plan->nodes[plan->n_nodes++];
+			n->open_index = -1;
+			n->nodepool = gr->nodepool;
+			n->zone = of->zone;
+			n->capacity_type = of->capacity_type;
+			n->type = (uint32_t)best_t;
+			n->price = of->price;
+			n->n_options = 1;
+			n->options = calloc(1, sizeof(uint32_t));
+			n->options[0] = (uint32_t)best_t;
+			n->n_assign = 1;
+			n->assign = calloc(1, sizeof(*n->assign));
+			n->assign[0] = (struct kerf_pack_assignment){(uint32_t)g, 1};
+			plan->total_price += n->price;
+		}
+	}
+	*out = plan;
+	return 0;
+}
+
+static const struct kerf_packer_ops solo_ops = {.solve = solo_solve};
+static const struct prov_packer solo = {&solo_ops, NULL, "solo"};
+
+static void amd_only(struct kerf_pod *p)
+{
+	kerf_labels_set(&p->node_selector, "kubernetes.io/arch", "amd64");
+}
+
+/* The primary's plan is acted on; the shadow's is only measured. */
+START_TEST(shadow_measured_not_acted_on)
+{
+	struct batch b, plain;
+	struct podset ps = {0};
+
+	batch_load(&plain, DATA "weighted.yaml", true);
+	add_pods(&ps, 6, "web", 500, 1024, amd_only);
+	batch_run(&plain, &ps);
+	/* Six half-cpu pods share nodes under first-fit. */
+	ck_assert_uint_lt(plain.res->n_claims, 6);
+
+	batch_load(&b, DATA "weighted.yaml", true);
+	b.in.packer_name = "binpack-ffd";
+	b.pools[0].shadow = &solo; /* "amd" */
+	solo_calls = 0;
+	batch_run(&b, &ps);
+	ck_assert_int_eq(solo_calls, 1);
+	ck_assert_uint_eq(b.res->n_claims, plain.res->n_claims);
+	ck_assert_int_eq(b.res->total_price, plain.res->total_price);
+	for (size_t i = 0; i < b.res->n_claims; i++)
+		ck_assert_str_eq(b.res->claims[i].type->name, plain.res->claims[i].type->name);
+
+	ck_assert_uint_eq(b.res->n_pool_stats, 1);
+	const struct prov_pool_stats *st = &b.res->pool_stats[0];
+	ck_assert_uint_eq(st->pool, 0);
+	ck_assert_str_eq(st->primary.packer, "binpack-ffd");
+	ck_assert_uint_eq(st->primary.pods, 6);
+	ck_assert_uint_eq(st->primary.placed, 6);
+	ck_assert_uint_eq(st->primary.placed_new, 6);
+	ck_assert_uint_eq(st->primary.nodes, b.res->n_claims);
+	ck_assert_int_eq(st->primary.price, b.res->total_price);
+	ck_assert_int_eq(st->primary.requested.cpu_millis, 3000);
+	ck_assert_int_eq(st->primary.requested.memory_bytes, 6 * 1024 * Mi);
+	ck_assert(st->primary.allocatable.cpu_millis >= 3000);
+	ck_assert(st->has_shadow);
+	ck_assert_str_eq(st->shadow.packer, "solo");
+	ck_assert_uint_eq(st->shadow.nodes, 6);
+	ck_assert_uint_eq(st->shadow.placed_new, 6);
+	ck_assert_int_gt(st->shadow.price, st->primary.price);
+	podset_free(&ps);
+	batch_free(&b);
+	batch_free(&plain);
+}
+END_TEST
+
+/* Each pool packed by its own packer, in one batch. */
+START_TEST(packer_per_pool)
+{
+	struct batch b;
+	struct podset ps = {0};
+
+	batch_load(&b, DATA "weighted.yaml", true);
+	b.in.packer_name = "binpack-ffd";
+	b.pools[1].packer = &solo; /* "arm": two small pods, one node each */
+	add_pods(&ps, 2, "web", 500, 1024, NULL);
+	add_pods(&ps, 4, "api", 500, 1024, amd_only);
+	solo_calls = 0;
+	batch_run(&b, &ps);
+	ck_assert_int_eq(solo_calls, 1);
+	ck_assert_uint_eq(b.res->n_unschedulable, 0);
+	size_t arm = 0, amd = 0;
+	for (size_t i = 0; i < b.res->n_claims; i++) {
+		if (strcmp(b.res->claims[i].claim->nodepool, "arm") == 0) {
+			ck_assert_uint_eq(b.res->claims[i].n_pods, 1);
+			arm++;
+		} else {
+			amd++;
+		}
+	}
+	ck_assert_uint_eq(arm, 2);
+	ck_assert_uint_eq(amd, 1); /* first-fit puts the four api pods on one node */
+	ck_assert_uint_eq(b.res->n_pool_stats, 2);
+	/* Pools in the order they are tried: arm (weight 50), then amd. */
+	ck_assert_str_eq(b.res->pool_stats[0].primary.packer, "solo");
+	ck_assert_uint_eq(b.res->pool_stats[0].pool, 1);
+	ck_assert_str_eq(b.res->pool_stats[1].primary.packer, "binpack-ffd");
+	ck_assert_uint_eq(b.res->pool_stats[1].primary.placed, 4);
+	ck_assert(!b.res->pool_stats[1].has_shadow);
+	podset_free(&ps);
+	batch_free(&b);
+}
+END_TEST
+
+/* The split decision: stable for a batch, independent of pod order, close to the weights. */
+START_TEST(split_pick_is_stable)
+{
+	const char *keys[] = {"default/web-1", "default/web-2", "batch/job-7"};
+	const char *shuffled[] = {"batch/job-7", "default/web-1", "default/web-2"};
+	const unsigned w[] = {70, 30};
+	uint64_t h = prov_batch_hash(keys, 3);
+
+	ck_assert_uint_eq(h, prov_batch_hash(shuffled, 3));
+	ck_assert_uint_ne(h, prov_batch_hash(keys, 2));
+	size_t first = prov_split_pick("general", h, w, 2);
+	for (int i = 0; i < 10; i++)
+		ck_assert_uint_eq(prov_split_pick("general", h, w, 2), first);
+	ck_assert_uint_eq(prov_split_pick("general", h, w, 1), 0);
+
+	/* Over many batches the shares follow the weights. */
+	size_t count[2] = {0, 0};
+	for (int i = 0; i < 4000; i++) {
+		char k[32];
+		const char *one[] = {k};
+		snprintf(k, sizeof(k), "default/pod-%d", i);
+		count[prov_split_pick("general", prov_batch_hash(one, 1), w, 2)]++;
+	}
+	ck_assert_msg(count[0] > 2600 && count[0] < 3000, "70%% share was %zu of 4000", count[0]);
+}
+END_TEST
+
 static Suite *provision_suite(void)
 {
 	Suite *s = suite_create("provision");
@@ -715,6 +903,9 @@ static Suite *provision_suite(void)
 	tcase_add_test(tc, limit_spills_to_next_pool);
 	tcase_add_test(tc, preferences_relaxed_heaviest_first);
 	tcase_add_test(tc, host_port_wildcard_conflicts);
+	tcase_add_test(tc, shadow_measured_not_acted_on);
+	tcase_add_test(tc, packer_per_pool);
+	tcase_add_test(tc, split_pick_is_stable);
 	suite_add_tcase(s, tc);
 	return s;
 }
