@@ -17,4 +17,9 @@ echo "== kerfctl simulate: a Ray-like workload against the ray-worker NodePool (
 core/kerfctl simulate -f examples/ray-worker.yaml -f examples/simulate/ray-pods.yaml
 echo
 echo "== kerfd: the provisioning loop on the simulated cluster and cloud (virtual clock)"
+# The demo's decision log is appended to run after run; each demo starts afresh.
+rm -f /tmp/kerf-demo.decisions.jsonl
 core/kerfd --config examples/sim/kerf.yaml
+echo
+echo "== kerfctl ab-report: binpack-ffd against binpack-ilp in shadow, from the decision log"
+core/kerfctl ab-report /tmp/kerf-demo.decisions.jsonl
