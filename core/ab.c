@@ -74,7 +74,8 @@ struct ab_pool {
 	char *name;
 	size_t batches;
 	size_t by_mode[AB_N_MODES];
-	char *selection; /* the latest split selection */
+	char *selection;  /* the latest split selection */
+	size_t no_shadow; /* shadow-mode batches the shadow packer gave no plan for */
 	size_t n_figs, cap_figs;
 	struct ab_figs *figs;
 	size_t n_pairs, cap_pairs;
@@ -423,8 +424,11 @@ static int parse_rec(const json_t *o, const char *at, struct ab_rec *r, struct k
 	if ((rc = parse_side(o, at, &r->acted, err)) != 0 || r->mode != AB_SHADOW)
 		return rc;
 	const json_t *sh = json_object_get(o, "shadow");
+	/* A shadow packer that failed leaves its NodePool's batch without a shadow record. */
+	if (!sh)
+		return 0;
 	if (!json_is_object(sh))
-		return bad_type(at, "shadow", "an object in shadow mode", sh, err);
+		return bad_type(at, "shadow", "an object", sh, err);
 	snprintf(sub, sizeof(sub), "%s.shadow", at);
 	r->has_shadow = true;
 	return parse_side(sh, sub, &r->shadow, err);
@@ -598,6 +602,8 @@ static void pool_add(struct ab_report *r, const struct ab_rec *rec)
 	if (rec->has_shadow) {
 		figs_add(figs_get(p, rec->shadow.packer, true), &rec->shadow);
 		pair_add(p, &rec->acted, &rec->shadow);
+	} else if (rec->mode == AB_SHADOW) {
+		p->no_shadow++;
 	}
 	if (rec->mode == AB_SPLIT) {
 		if (!p->selection || strcmp(p->selection, rec->selection) != 0) {
@@ -799,7 +805,7 @@ int ab_keep_nodepool(struct ab_report *r, const char *name, struct kerf_error *e
 bool ab_has_comparison(const struct ab_report *r)
 {
 	for (size_t i = 0; i < r->n_pools; i++)
-		if (r->pools[i].n_pairs || r->pools[i].by_mode[AB_SPLIT])
+		if (r->pools[i].by_mode[AB_SHADOW] || r->pools[i].by_mode[AB_SPLIT])
 			return true;
 	return false;
 }
@@ -948,6 +954,9 @@ static void cmp_detail(struct strbuf *sb, const struct ab_cmp *c, const struct a
 	sb_puts(sb, "\n");
 }
 
+static const char no_shadow_verdict[] =
+    "not enough batches: the shadow packer gave no plan in any of them.";
+
 /* ------------------------------------------------------------ text */
 
 enum {
@@ -1087,12 +1096,19 @@ void ab_print(const struct ab_report *r, FILE *f)
 		mode_text(&sb, p);
 		sb_printf(&sb, ", %zu %s\n", p->batches, plural(p->batches, "batch", "batches"));
 		print_table(&sb, p);
+		if (p->no_shadow)
+			sb_printf(&sb,
+				  "  %zu shadow-mode %s without a shadow plan (the shadow packer "
+				  "failed): not compared\n",
+				  p->no_shadow, plural(p->no_shadow, "batch", "batches"));
 		for (size_t k = 0; k < n; k++) {
 			cmp_detail(&sb, &cmps[k], p, k);
 			sb_puts(&sb, "  verdict: ");
 			verdict(&sb, &cmps[k]);
 			sb_puts(&sb, "\n");
 		}
+		if (p->no_shadow && !p->n_pairs)
+			sb_printf(&sb, "  verdict: %s\n", no_shadow_verdict);
 		free(cmps);
 	}
 	if (!r->n_pools)
@@ -1222,6 +1238,8 @@ static json_t *pool_json(const struct ab_pool *p)
 	json_object_set_new(o, "selection", p->selection ? json_string(p->selection) : json_null());
 	json_object_set_new(o, "batches", json_integer((json_int_t)p->batches));
 	json_object_set_new(o, "batches_by_mode", by);
+	json_object_set_new(o, "batches_without_shadow_plan",
+			    json_integer((json_int_t)p->no_shadow));
 	for (size_t i = 0; i < p->n_figs; i++)
 		json_array_append_new(figs, figs_json(&p->figs[i]));
 	json_object_set_new(o, "packers", figs);
@@ -1236,7 +1254,9 @@ static json_t *pool_json(const struct ab_pool *p)
 	}
 	json_object_set_new(o, "pairs", pairs);
 	json_object_set_new(o, "split", split);
-	json_object_set_new(o, "verdict", n ? json_string(all.buf) : json_null());
+	if (!n && p->no_shadow)
+		sb_puts(&all, no_shadow_verdict);
+	json_object_set_new(o, "verdict", all.len ? json_string(all.buf) : json_null());
 	sb_free(&all);
 	free(cmps);
 	return o;

@@ -311,6 +311,40 @@ START_TEST(identical_and_single_pairs)
 }
 END_TEST
 
+START_TEST(shadow_without_plan)
+{
+	struct ab_report *r = ab_new();
+	json_t *doc;
+	const json_t *p;
+
+	/* The shadow packer failed on both batches: nothing to pair, yet a comparison to report. */
+	add_ok(r, batch_line(1, rec("default", "shadow", side("binpack-ffd", 4, 4, 4, 1000), NULL),
+			     NULL));
+	add_ok(r, batch_line(2, rec("default", "shadow", side("binpack-ffd", 4, 4, 4, 1000), NULL),
+			     NULL));
+	ck_assert(ab_has_comparison(r));
+	doc = ab_json(r);
+	p = pool_of(doc, "default");
+	ck_assert_int_eq(int_at(p, "batches_without_shadow_plan"), 2);
+	ck_assert_uint_eq(json_array_size(json_object_get(p, "pairs")), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(p, "packers")), 1);
+	ck_assert_str_eq(str_at(p, "verdict"),
+			 "not enough batches: the shadow packer gave no plan in any of them.");
+	json_decref(doc);
+
+	/* Once it plans, its batches are compared and the failed ones only counted. */
+	add_shadow(r, 3, 10, 500000, 10, 470000);
+	add_shadow(r, 4, 10, 400000, 10, 360000);
+	doc = ab_json(r);
+	p = pool_of(doc, "default");
+	ck_assert_int_eq(int_at(p, "batches_without_shadow_plan"), 2);
+	ck_assert_int_eq(int_at(json_array_get(json_object_get(p, "pairs"), 0), "n"), 2);
+	ck_assert_ptr_nonnull(strstr(str_at(p, "verdict"), "binpack-ilp would have been"));
+	json_decref(doc);
+	ab_free(r);
+}
+END_TEST
+
 /* ------------------------------------------------------------ split */
 
 START_TEST(split_welch)
@@ -472,11 +506,9 @@ START_TEST(malformed_records_name_the_field)
 		  "batch 7: nodepools[0].shadow.placed: expected a non-negative integer, got a "
 		  "string");
 
-	add_fails(
-	    batch_line(7, rec("default", "shadow", side("binpack-ffd", 4, 4, 4, 1000), NULL), NULL),
-	    KERF_E_PARSE,
-	    "batch 7: nodepools[0].shadow: missing (expected an object in "
-	    "shadow mode)");
+	a = side("binpack-ffd", 4, 4, 4, 1000);
+	add_fails(batch_line(7, rec("default", "shadow", a, json_string("binpack-ilp")), NULL),
+		  KERF_E_PARSE, "batch 7: nodepools[0].shadow: expected an object, got a string");
 
 	add_fails(
 	    batch_line(2, rec("default", "canary", side("binpack-ffd", 4, 4, 4, 1000), NULL), NULL),
@@ -671,6 +703,9 @@ START_TEST(kerfctl_text)
 	    strstr(r.out, "  verdict: identical plans: binpack-ilp would have launched the same "
 			  "hourly price as binpack-ffd in all 3 paired batches.\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "no interval from a single batch\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "NodePool one: shadow, 2 batches\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "  1 shadow-mode batch without a shadow plan (the "
+					    "shadow packer failed): not compared\n"));
 	ck_assert(str_ends_with(r.out, "\n1 batch line without NodePool records (written by a "
 				       "kerfd from before them) left out.\n"));
 	run_free(&r);
@@ -805,6 +840,7 @@ static Suite *ab_suite(void)
 	tcase_add_test(stats, shadow_pairs_known_data);
 	tcase_add_test(stats, shadow_dearer_not_significant);
 	tcase_add_test(stats, identical_and_single_pairs);
+	tcase_add_test(stats, shadow_without_plan);
 	tcase_add_test(stats, split_welch);
 	tcase_add_test(stats, split_equal_variances_significant);
 	suite_add_tcase(s, stats);
