@@ -85,7 +85,8 @@
 
 #define ILP_DEFAULT_MAX_TYPES 60
 #define ILP_MAX_ROUNDS 400        /* column-generation rounds */
-#define ILP_DFS_NODES 3000        /* search nodes per bin kind and round */
+#define ILP_DFS_NODES 3000        /* search nodes per bin kind and round, at first */
+#define ILP_DFS_NODES_MAX 800000  /* ... growing to this when the search proves too little */
 #define ILP_BB_NODES 20000        /* branch-and-bound nodes */
 #define ILP_COLS_PER_ROUND 60     /* patterns added per round, most negative first */
 #define ILP_CG_SHARE 60           /* percent of the budget column generation may use */
@@ -183,10 +184,14 @@ struct solver {
 	uint32_t *it_blocked;
 	double *sfx_sum;
 	double *sfx_ratio;
+	double *it_size; /* surrogate size: sum over dimensions of request / room */
+	double *pre_w, *pre_v; /* prefix sums of whole items' surrogate sizes and values */
+	double sur_left; /* surrogate room left */
 	int64_t *resid;
 	size_t n_items;
 	double best_val;
-	long dfs_nodes;
+	bool found;
+	long dfs_nodes, dfs_limit;
 	bool dfs_aborted;
 };
 
@@ -640,6 +645,51 @@ static void seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd, double 
 	*x_out = x;
 }
 
+/*
+ * One homogeneous pattern per group: as many of its pods as a node takes,
+ * on the kind with the lowest price per pod.  They bound each group's dual
+ * by a real price per pod from the first round, where FFD's columns alone
+ * leave the master degenerate and its duals wild.
+ */
+static void seed_homogeneous(struct solver *s)
+{
+	double *best = zalloc(s, s->ng, sizeof(double));
+	size_t *kind = zalloc(s, s->ng, sizeof(size_t));
+	uint32_t *pods = zalloc(s, s->ng, sizeof(uint32_t));
+
+	for (size_t kk = 0; kk < s->nk; kk++) {
+		const struct bkind *k = &s->kinds[kk];
+		if (k->open >= 0)
+			continue;
+		for (size_t i = 0; i < k->ng; i++) {
+			uint32_t g = s->kg[k->goff + i];
+			uint32_t u = fits(s->nd, k->room, NULL, s->p->groups[g].request,
+					  per_node_cap(s, g));
+			double per_pod = (double)k->price / u;
+			if (u && (!pods[g] || per_pod < best[g])) {
+				best[g] = per_pod;
+				kind[g] = kk;
+				pods[g] = u;
+			}
+		}
+	}
+	for (size_t g = 0; g < s->ng; g++) {
+		const struct bkind *k;
+		struct column c;
+		if (!pods[g])
+			continue;
+		k = &s->kinds[kind[g]];
+		c = (struct column){-1, k->pool, k->type, k->zone, k->ct, k->price, 1, NULL, 0};
+		c.a = zalloc(s, 1, sizeof(*c.a));
+		c.a[0].group = (uint32_t)g;
+		c.a[0].count = pods[g];
+		add_column(s, &c);
+	}
+	hfree(s, best);
+	hfree(s, kind);
+	hfree(s, pods);
+}
+
 /* ------------------------------------------------------------ pricing */
 
 struct ratio {
@@ -706,6 +756,31 @@ static void block_partners(struct solver *s, size_t i, int by)
 	}
 }
 
+/*
+ * The surrogate bound on items i..: one knapsack whose size is the sum of
+ * the dimensions, each as a share of the node, filled fractionally in
+ * density order (the items' order).  Conflicts are ignored, so prefix sums
+ * and a binary search give it in O(log n).
+ */
+static double surrogate_bound(const struct solver *s, size_t i)
+{
+	double want = s->pre_w[i] + s->sur_left;
+	size_t lo = i, hi = s->n_items;
+
+	/* The last m with pre_w[m] <= want: items i..m-1 fit whole. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo + 1) / 2;
+		if (s->pre_w[mid] <= want)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	if (lo == s->n_items)
+		return s->pre_v[lo] - s->pre_v[i];
+	return s->pre_v[lo] - s->pre_v[i] +
+	       (want - s->pre_w[lo]) / s->it_size[lo] * s->it_val[lo];
+}
+
 /* Items i.. in the room left (resid), most pods of item i first. */
 static void dfs(struct solver *s, size_t i, double value)
 {
@@ -713,12 +788,13 @@ static void dfs(struct solver *s, size_t i, double value)
 	double bound;
 	uint32_t kmax;
 
-	if (++s->dfs_nodes > ILP_DFS_NODES) {
+	if (++s->dfs_nodes > s->dfs_limit) {
 		s->dfs_aborted = true;
 		return;
 	}
 	if (value > s->best_val) {
 		s->best_val = value;
+		s->found = true;
 		memcpy(s->it_best, s->it_cnt, s->n_items * sizeof(uint32_t));
 	}
 	if (i == s->n_items)
@@ -731,6 +807,9 @@ static void dfs(struct solver *s, size_t i, double value)
 	}
 	if (value + bound <= s->best_val * (1 + 1e-12) + 1e-12)
 		return;
+	bound = surrogate_bound(s, i);
+	if (value + bound <= s->best_val * (1 + 1e-12) + 1e-12)
+		return;
 	req = s->p->groups[s->it_g[i]].request;
 	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, NULL, req, s->it_ub[i]);
 	if (kmax > 0)
@@ -738,8 +817,10 @@ static void dfs(struct solver *s, size_t i, double value)
 	for (uint32_t k = kmax; k > 0 && !s->dfs_aborted; k--) {
 		for (size_t d = 0; d < s->nd; d++)
 			s->resid[d] -= (int64_t)k * req[d];
+		s->sur_left -= k * s->it_size[i];
 		s->it_cnt[i] = k;
 		dfs(s, i + 1, value + s->it_val[i] * k);
+		s->sur_left += k * s->it_size[i];
 		for (size_t d = 0; d < s->nd; d++)
 			s->resid[d] += (int64_t)k * req[d];
 	}
@@ -752,11 +833,16 @@ static void dfs(struct solver *s, size_t i, double value)
 
 /*
  * Prices kind k: fills the items (groups with a positive dual) and searches
- * the best pattern.  Returns an upper bound on the pattern value; *exact
- * says whether it is the maximum itself (then it_best holds the pattern).
+ * the best pattern worth more than cutoff (the kind's price less its node
+ * and limit duals).  Returns an upper bound on the best pattern's value, or
+ * on max(that, cutoff); *exact says the search finished, and s->found that
+ * it_best holds a pattern worth best_val > cutoff.
  */
-static double price_kind(struct solver *s, const struct bkind *k, struct ratio *tmp, bool *exact)
+static double price_kind(struct solver *s, const struct bkind *k, struct ratio *tmp, double cutoff,
+			 bool *exact)
 {
+	double root;
+
 	const struct kerf_pack_problem *p = s->p;
 	size_t n = 0;
 
@@ -775,38 +861,47 @@ static double price_kind(struct solver *s, const struct bkind *k, struct ratio *
 		n++;
 	}
 	s->n_items = n;
-	s->best_val = 0;
-	memset(s->it_best, 0, (n ? n : 1) * sizeof(uint32_t));
+	s->best_val = cutoff;
+	s->found = false;
 	*exact = true;
 	if (n == 0)
-		return 0;
+		return cutoff;
 
-	/* Densest first: value per unit of the dimension the pod fills most. */
+	/* Densest first: value per unit of surrogate size (shares of the node summed). */
+	s->sur_left = 0;
+	for (size_t d = 0; d < s->nd; d++)
+		if (k->room[d] > 0)
+			s->sur_left += 1;
 	for (size_t i = 0; i < n; i++) {
 		const int64_t *req = p->groups[s->it_g[i]].request;
 		double w = 0;
 		for (size_t d = 0; d < s->nd; d++)
-			if (req[d] > 0 && k->room[d] > 0 && (double)req[d] / (double)k->room[d] > w)
-				w = (double)req[d] / (double)k->room[d];
+			if (req[d] > 0 && k->room[d] > 0)
+				w += (double)req[d] / (double)k->room[d];
+		s->it_size[i] = w;
 		tmp[i] = (struct ratio){w > 0 ? s->it_val[i] / w : DBL_MAX, (uint32_t)i};
 	}
 	qsort(tmp, n, sizeof(*tmp), ratio_cmp);
 	{
-		/* Reorder items by density (it_cnt/it_best serve as scratch for the permutation). */
+		/* Reorder items by density (it_cnt/it_best/sfx_* serve as scratch for it). */
 		uint32_t *g2 = s->it_cnt, *ub2 = s->it_best;
-		double *v2 = s->sfx_sum;
+		double *v2 = s->sfx_sum, *w2 = s->sfx_ratio;
 		for (size_t i = 0; i < n; i++) {
 			g2[i] = s->it_g[tmp[i].item];
 			ub2[i] = s->it_ub[tmp[i].item];
 			v2[i] = s->it_val[tmp[i].item];
+			w2[i] = s->it_size[tmp[i].item];
 		}
 		memcpy(s->it_g, g2, n * sizeof(uint32_t));
 		memcpy(s->it_ub, ub2, n * sizeof(uint32_t));
 		memcpy(s->it_val, v2, n * sizeof(double));
+		memcpy(s->it_size, w2, n * sizeof(double));
 	}
 	for (size_t i = 0; i < n; i++) {
 		s->item_of[s->it_g[i]] = (int32_t)i;
 		s->it_cnt[i] = s->it_best[i] = s->it_blocked[i] = 0;
+		s->pre_w[i + 1] = s->pre_w[i] + s->it_size[i] * s->it_ub[i];
+		s->pre_v[i + 1] = s->pre_v[i] + s->it_val[i] * s->it_ub[i];
 	}
 	s->sfx_sum[n] = 0;
 	for (size_t d = 0; d < s->nd; d++)
@@ -821,6 +916,15 @@ static double price_kind(struct solver *s, const struct bkind *k, struct ratio *
 		}
 	}
 	memcpy(s->resid, k->room, s->nd * sizeof(int64_t));
+	/* Most kinds cannot beat their price at all: the root bound says so at once. */
+	root = surrogate_bound(s, 0);
+	if (s->sfx_sum[0] < root)
+		root = s->sfx_sum[0];
+	if (root <= cutoff + ILP_RC_EPS) {
+		for (size_t i = 0; i < n; i++)
+			s->item_of[s->it_g[i]] = -1;
+		return root;
+	}
 	s->dfs_nodes = 0;
 	s->dfs_aborted = false;
 	dfs(s, 0, 0);
@@ -831,6 +935,8 @@ static double price_kind(struct solver *s, const struct bkind *k, struct ratio *
 	*exact = false;
 	{
 		double ub = fractional_bound(s, k->room, tmp);
+		if (root < ub)
+			ub = root;
 		return ub > s->best_val ? ub : s->best_val;
 	}
 }
@@ -921,15 +1027,15 @@ static int price_round(struct solver *s)
 
 	for (size_t kk = 0; kk < s->nk; kk++) {
 		const struct bkind *k = &s->kinds[kk];
-		double cost = (double)k->price / ILP_MICRO, ub, rclb;
+		double cost = (double)k->price / ILP_MICRO, cutoff = cost - kind_const(s, k), ub, rclb;
 		bool exact;
 		if ((kk & 31) == 31 && now_ms(s->host) >= s->deadline_cg) {
 			cut = true;
 			break;
 		}
-		ub = price_kind(s, k, tmp, &exact);
-		all_exact = all_exact && exact;
-		rclb = cost - kind_const(s, k) - ub;
+		ub = price_kind(s, k, tmp, cutoff, &exact);
+		rclb = cutoff - ub;
+		all_exact = all_exact && (exact || rclb >= -ILP_RC_EPS);
 		if (k->open >= 0) {
 			if (rclb < 0)
 				open_sum += rclb;
@@ -939,13 +1045,13 @@ static int price_round(struct solver *s)
 			else if (-rclb / cost > theta)
 				theta = -rclb / cost;
 		}
-		if (cost - kind_const(s, k) - s->best_val < -ILP_RC_EPS) {
+		if (s->found && cutoff - s->best_val < -ILP_RC_EPS) {
 			if (n_counts + s->n_items > cap_counts) {
 				cap_counts = (n_counts + s->n_items) * 2;
 				counts = s->host->realloc(s->host->ctx, counts,
 							  cap_counts * 2 * sizeof(uint32_t));
 			}
-			cands[nc].rc = cost - kind_const(s, k) - s->best_val;
+			cands[nc].rc = cutoff - s->best_val;
 			cands[nc].kind = kk;
 			cands[nc].off = n_counts;
 			for (size_t i = 0; i < s->n_items; i++) {
@@ -1401,6 +1507,9 @@ static void solver_free(struct solver *s)
 	hfree(s, s->it_blocked);
 	hfree(s, s->sfx_sum);
 	hfree(s, s->sfx_ratio);
+	hfree(s, s->it_size);
+	hfree(s, s->pre_w);
+	hfree(s, s->pre_v);
 	hfree(s, s->resid);
 }
 
@@ -1458,6 +1567,9 @@ static void solver_init(struct solver *s)
 	s->it_blocked = zalloc(s, s->ng, sizeof(uint32_t));
 	s->sfx_sum = zalloc(s, s->ng + 1, sizeof(double));
 	s->sfx_ratio = zalloc(s, (s->ng + 1) * (s->nd ? s->nd : 1), sizeof(double));
+	s->it_size = zalloc(s, s->ng, sizeof(double));
+	s->pre_w = zalloc(s, s->ng + 1, sizeof(double));
+	s->pre_v = zalloc(s, s->ng + 1, sizeof(double));
 	s->resid = zalloc(s, s->nd, sizeof(int64_t));
 }
 
@@ -1552,6 +1664,7 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	s.host = host;
 	s.p = problem;
 	s.max_types = ip->max_types;
+	s.dfs_limit = ILP_DFS_NODES;
 	s.deadline = start + budget - budget / 20;
 	s.deadline_cg = start + budget * ILP_CG_SHARE / 100;
 	gap = (double)ip->gap_bps / 10000.0;
@@ -1562,6 +1675,7 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 		build_master(&s);
 		seed_ffd(&s, ffd, &ffd_x);
 		n_seeded = s.ncol;
+		seed_homogeneous(&s);
 		enumerate_all(&s);
 		while (s.n_rounds < ILP_MAX_ROUNDS) {
 			int added;
@@ -1571,8 +1685,15 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 				break;
 			s.lp_iters = glp_get_it_cnt(s.lp);
 			added = price_round(&s);
-			if (added <= 0 || s.lp_complete)
+			if (added < 0 || s.lp_complete)
 				break;
+			if (added == 0) {
+				/* Nothing new, nothing proven: search harder, or give up. */
+				if (s.dfs_limit >= ILP_DFS_NODES_MAX)
+					break;
+				s.dfs_limit *= 8;
+				continue;
+			}
 			lb = bound_for(&s, pods - placed_pods(problem, ffd));
 			/* FFD's plan is already within the gap: nothing left to win. */
 			if (ffd_cost - lb <= gap * ffd_cost)
