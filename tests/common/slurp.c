@@ -53,3 +53,42 @@ int run_captured(const char *cmd, char **out, char **err)
 	unlink(errpath);
 	return WEXITSTATUS(status);
 }
+
+static const json_t *at(const json_t *o, const char *path)
+{
+	char key[128];
+	const char *dot;
+
+	while ((dot = strchr(path, '.')) != NULL) {
+		ck_assert_uint_lt((size_t)(dot - path), sizeof(key));
+		memcpy(key, path, (size_t)(dot - path));
+		key[dot - path] = '\0';
+		o = json_object_get(o, key);
+		path = dot + 1;
+	}
+	return json_object_get(o, path);
+}
+
+json_int_t int_at(const json_t *o, const char *path)
+{
+	const json_t *v = at(o, path);
+
+	ck_assert_msg(json_is_integer(v), "no integer \"%s\"", path);
+	return json_integer_value(v);
+}
+
+double real_at(const json_t *o, const char *path)
+{
+	const json_t *v = at(o, path);
+
+	ck_assert_msg(json_is_number(v), "no number \"%s\"", path);
+	return json_number_value(v);
+}
+
+const char *str_at(const json_t *o, const char *path)
+{
+	const char *s = json_string_value(at(o, path));
+
+	ck_assert_msg(s != NULL, "no string \"%s\"", path);
+	return s;
+}

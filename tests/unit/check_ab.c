@@ -107,30 +107,6 @@ static const json_t *pool_of(const json_t *doc, const char *name)
 	return NULL;
 }
 
-static double real_at(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	ck_assert_msg(json_is_number(v), "no number \"%s\"", key);
-	return json_number_value(v);
-}
-
-static json_int_t int_at(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	ck_assert_msg(json_is_integer(v), "no integer \"%s\"", key);
-	return json_integer_value(v);
-}
-
-static const char *str_at(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	ck_assert_msg(s != NULL, "no string \"%s\"", key);
-	return s;
-}
-
 #define ck_assert_near(a, b, tol)                                                                  \
 	ck_assert_msg(fabs((a) - (b)) <= (tol), "%s = %.12g, want %.12g", #a, (double)(a),         \
 		      (double)(b))

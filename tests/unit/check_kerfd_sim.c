@@ -60,29 +60,6 @@ static void run_free(struct run *r)
 	free(r->err);
 }
 
-static json_int_t int_at(const json_t *o, const char *path)
-{
-	char key[64];
-	const char *dot = strchr(path, '.');
-
-	if (dot) {
-		ck_assert_uint_lt((size_t)(dot - path), sizeof(key));
-		memcpy(key, path, (size_t)(dot - path));
-		key[dot - path] = '\0';
-		return int_at(json_object_get(o, key), dot + 1);
-	}
-	const json_t *v = json_object_get(o, path);
-	ck_assert_msg(json_is_integer(v), "no integer \"%s\"", path);
-	return json_integer_value(v);
-}
-
-static double real_at(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-	ck_assert_msg(json_is_number(v), "no number \"%s\"", key);
-	return json_number_value(v);
-}
-
 /* nodes.by_type holds exactly one entry: count x type capacity_type. */
 static void check_one_type(const json_t *report, const char *type, const char *ct,
 			   json_int_t count)

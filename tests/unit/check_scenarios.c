@@ -180,31 +180,6 @@ static void run_scenario(struct result *r, const char *name)
 	ck_assert_msg(r->doc != NULL, "%s: not JSON: %.2000s", name, r->out);
 }
 
-static const char *str_at(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	ck_assert_msg(s != NULL, "no string \"%s\"", key);
-	return s;
-}
-
-/* The integer at a dotted path. */
-static json_int_t int_path(const json_t *o, const char *path)
-{
-	char key[64];
-	const char *dot = strchr(path, '.');
-
-	if (dot) {
-		ck_assert_uint_lt((size_t)(dot - path), sizeof(key));
-		memcpy(key, path, (size_t)(dot - path));
-		key[dot - path] = '\0';
-		return int_path(json_object_get(o, key), dot + 1);
-	}
-	const json_t *v = json_object_get(o, path);
-	ck_assert_msg(json_is_integer(v), "no integer \"%s\"", path);
-	return json_integer_value(v);
-}
-
 static bool matches(const char *pattern, const char *s)
 {
 	return strcmp(pattern, "*") == 0 || strcmp(pattern, s) == 0;
@@ -368,7 +343,7 @@ static void check_simulate_line(const struct result *r, const char *name, int li
 				      str_at(c, "name"), got);
 		}
 	} else if (strcmp(verb, "total") == 0) {
-		json_int_t got = int_path(doc, "total_price_micro_usd_per_hour");
+		json_int_t got = int_at(doc, "total_price_micro_usd_per_hour");
 		ck_assert_msg(got == number(name, line, a), "%s: total %lld, expected %s\n%.2000s", name,
 			      (long long)got, a, r->out);
 	} else if (strcmp(verb, "unschedulable") == 0) {
@@ -390,7 +365,7 @@ static void check_report_line(const struct result *r, const char *name, int line
 
 	if (strcmp(verb, "report") == 0) {
 		long want = number(name, line, strtok_r(NULL, " \t", &save));
-		json_int_t got = int_path(r->doc, a);
+		json_int_t got = int_at(r->doc, a);
 		ck_assert_msg(got == want, "%s:%d: %s is %lld, expected %ld\n%.2000s", name, line, a,
 			      (long long)got, want, r->err);
 	} else if (strcmp(verb, "by-types") == 0) {
@@ -402,7 +377,7 @@ static void check_report_line(const struct result *r, const char *name, int line
 		json_array_foreach(by, i, t)
 			if (strcmp(str_at(t, "instance_type"), a) == 0 &&
 			    strcmp(str_at(t, "capacity_type"), ct) == 0)
-				got = (long)int_path(t, "count");
+				got = (long)int_at(t, "count");
 		ck_assert_msg(got == want, "%s:%d: %ld nodes %s %s, expected %ld", name, line, got,
 			      a, ct, want);
 	} else {
@@ -493,12 +468,12 @@ START_TEST(scenario)
 		ck_assert_msg(typed == claims, "%s: type lines cover %ld of %ld claims", name, typed,
 			      claims);
 		json_array_foreach(json_object_get(r.doc, "nodeclaims"), i, c) {
-			sum += int_path(c, "price_micro_usd_per_hour");
+			sum += int_at(c, "price_micro_usd_per_hour");
 			ck_assert_str_eq(json_string_value(json_array_get(json_object_get(c, "options"),
 									  0)),
 					 str_at(c, "instance_type"));
 		}
-		ck_assert_int_eq(sum, int_path(r.doc, "total_price_micro_usd_per_hour"));
+		ck_assert_int_eq(sum, int_at(r.doc, "total_price_micro_usd_per_hour"));
 		json_array_foreach(json_object_get(r.doc, "unschedulable"), i, u) {
 			/* Every pending pod's reason is stated in expect. */
 			char pattern[256];

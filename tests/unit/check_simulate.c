@@ -59,22 +59,6 @@ static void run_free(struct run *r)
 	free(r->err);
 }
 
-static const char *str_at(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	ck_assert_msg(s != NULL, "no string \"%s\"", key);
-	return s;
-}
-
-static json_int_t int_at(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	ck_assert_msg(json_is_integer(v), "no integer \"%s\"", key);
-	return json_integer_value(v);
-}
-
 static bool is_ray_worker_type(const char *name)
 {
 	return strcmp(name, "t3.medium") == 0 || strcmp(name, "t3.large") == 0 ||
