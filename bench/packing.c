@@ -207,11 +207,11 @@ static void row(const struct batch *b, const struct outcome *f, const struct out
 		       ir->optimal ? "yes" : "no", f_ms, i_ms, ir->solve_ms, f->placed, i->placed);
 
 	if (i->placed < f->placed)
-		violation(b, "binpack-ilp placed fewer pods than binpack-ffd");
+		violation(b, "the ILP column placed fewer pods than the FFD column");
 	if (i->placed == f->placed && ir->price > fr->price)
-		violation(b, "binpack-ilp costs more than binpack-ffd for the same pods");
+		violation(b, "the ILP column costs more than the FFD column for as many pods");
 	if (f->placed == b->n_pods && i->placed == b->n_pods && ir->bound > fr->price)
-		violation(b, "binpack-ffd costs less than binpack-ilp's lower bound");
+		violation(b, "the FFD column costs less than the ILP column's lower bound");
 	if (ir->bound > ir->price || fr->bound > fr->price)
 		violation(b, "a lower bound above its own plan's price");
 	if (fr->placed != f->placed || ir->placed != i->placed)
