@@ -93,6 +93,8 @@
 #define ILP_RC_EPS 1e-7           /* reduced costs above -eps count as non-negative */
 #define ILP_MICRO 1e6             /* micro-dollars per dollar */
 #define ILP_FULL_LEAVES 60000     /* enumerate every pattern when the search is this small */
+#define ILP_ENUM_NODES 2000000    /* search nodes per kind when enumerating patterns */
+#define ILP_ENUM_COLUMNS 40000    /* most columns the master grows to by enumeration */
 
 #define CT_ALL                                                                                     \
 	((1u << KERF_CAPACITY_ON_DEMAND) | (1u << KERF_CAPACITY_SPOT) |                            \
@@ -170,7 +172,14 @@ struct solver {
 	size_t n_rounds, cap_rounds;
 	struct round_bound *rounds;
 	bool lp_complete; /* pricing proved no negative reduced cost */
-	bool all_patterns; /* every maximal pattern is a column */
+	bool all_relevant; /* every column an optimal plan may need is in the master */
+	double lp_z;	   /* the LP optimum over all patterns, once lp_complete */
+
+	/* the best integer solution so far, by column (1-based, slacks first) */
+	double *inc_x;
+	size_t inc_len;
+	double inc_obj;
+	bool inc_mip; /* found by glp_intopt, not FFD's */
 	int lp_iters;
 	int bb_nodes;
 	int64_t columns_added;
@@ -622,8 +631,8 @@ static void build_master(struct solver *s)
 	}
 }
 
-/* FFD's nodes as columns; x (1-based, by column) gets FFD's solution. */
-static void seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd, double **x_out)
+/* FFD's nodes as columns, and FFD's solution as the first incumbent. */
+static void seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd)
 {
 	size_t *idx = zalloc(s, ffd->n_nodes, sizeof(size_t));
 	double *x;
@@ -642,7 +651,24 @@ static void seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd, double 
 	for (size_t u = 0; u < ffd->n_unplaced; u++)
 		x[ffd->unplaced[u].group + 1] += ffd->unplaced[u].count;
 	hfree(s, idx);
-	*x_out = x;
+	s->inc_x = x;
+	s->inc_len = s->ng + s->ncol + 1;
+	s->inc_obj = 0;
+	for (size_t j = 1; j < s->inc_len; j++)
+		s->inc_obj += x[j] * glp_get_obj_coef(s->lp, (int)j);
+}
+
+/* Stretches the incumbent over columns added since (at 0). */
+static void incumbent_fit(struct solver *s)
+{
+	size_t len = s->ng + s->ncol + 1;
+
+	if (s->inc_len == len)
+		return;
+	s->inc_x = s->host->realloc(s->host->ctx, s->inc_x, len * sizeof(double));
+	for (size_t j = s->inc_len; j < len; j++)
+		s->inc_x[j] = 0;
+	s->inc_len = len;
 }
 
 /*
@@ -781,6 +807,20 @@ static double surrogate_bound(const struct solver *s, size_t i)
 	       (want - s->pre_w[lo]) / s->it_size[lo] * s->it_val[lo];
 }
 
+/* The better of the per-dimension and surrogate bounds on items i.. in resid. */
+static double items_bound(const struct solver *s, size_t i)
+{
+	double bound = s->sfx_sum[i], sur;
+
+	for (size_t d = 0; d < s->nd; d++) {
+		double r = s->sfx_ratio[i * s->nd + d];
+		if (r < DBL_MAX && (double)s->resid[d] * r < bound)
+			bound = (double)s->resid[d] * r;
+	}
+	sur = surrogate_bound(s, i);
+	return sur < bound ? sur : bound;
+}
+
 /* Items i.. in the room left (resid), most pods of item i first. */
 static void dfs(struct solver *s, size_t i, double value)
 {
@@ -799,15 +839,7 @@ static void dfs(struct solver *s, size_t i, double value)
 	}
 	if (i == s->n_items)
 		return;
-	bound = s->sfx_sum[i];
-	for (size_t d = 0; d < s->nd; d++) {
-		double r = s->sfx_ratio[i * s->nd + d];
-		if (r < DBL_MAX && (double)s->resid[d] * r < bound)
-			bound = (double)s->resid[d] * r;
-	}
-	if (value + bound <= s->best_val * (1 + 1e-12) + 1e-12)
-		return;
-	bound = surrogate_bound(s, i);
+	bound = items_bound(s, i);
 	if (value + bound <= s->best_val * (1 + 1e-12) + 1e-12)
 		return;
 	req = s->p->groups[s->it_g[i]].request;
@@ -832,17 +864,12 @@ static void dfs(struct solver *s, size_t i, double value)
 }
 
 /*
- * Prices kind k: fills the items (groups with a positive dual) and searches
- * the best pattern worth more than cutoff (the kind's price less its node
- * and limit duals).  Returns an upper bound on the best pattern's value, or
- * on max(that, cutoff); *exact says the search finished, and s->found that
- * it_best holds a pattern worth best_val > cutoff.
+ * Loads kind k's items: its groups (only those with a positive dual unless
+ * `all`), valued at their duals, densest first by surrogate size, with the
+ * prefix and suffix sums the bounds read.  Returns how many.
  */
-static double price_kind(struct solver *s, const struct bkind *k, struct ratio *tmp, double cutoff,
-			 bool *exact)
+static size_t load_items(struct solver *s, const struct bkind *k, struct ratio *tmp, bool all)
 {
-	double root;
-
 	const struct kerf_pack_problem *p = s->p;
 	size_t n = 0;
 
@@ -850,23 +877,17 @@ static double price_kind(struct solver *s, const struct bkind *k, struct ratio *
 		uint32_t g = s->kg[k->goff + i];
 		double pi = s->y[g + 1];
 		uint32_t ub;
-		if (pi <= ILP_RC_EPS)
+		if (pi <= ILP_RC_EPS && !all)
 			continue;
 		ub = fits(s->nd, k->room, NULL, p->groups[g].request, per_node_cap(s, g));
 		if (ub == 0)
 			continue;
 		s->it_g[n] = g;
-		s->it_val[n] = pi;
+		s->it_val[n] = pi > 0 ? pi : 0;
 		s->it_ub[n] = ub;
 		n++;
 	}
 	s->n_items = n;
-	s->best_val = cutoff;
-	s->found = false;
-	*exact = true;
-	if (n == 0)
-		return cutoff;
-
 	/* Densest first: value per unit of surrogate size (shares of the node summed). */
 	s->sur_left = 0;
 	for (size_t d = 0; d < s->nd; d++)
@@ -916,20 +937,42 @@ static double price_kind(struct solver *s, const struct bkind *k, struct ratio *
 		}
 	}
 	memcpy(s->resid, k->room, s->nd * sizeof(int64_t));
+	return n;
+}
+
+static void unload_items(struct solver *s)
+{
+	for (size_t i = 0; i < s->n_items; i++)
+		s->item_of[s->it_g[i]] = -1;
+}
+
+/*
+ * Prices kind k: searches the best pattern worth more than cutoff (the
+ * kind's price less its node and limit duals).  Returns an upper bound on
+ * the best pattern's value, or on max(that, cutoff); *exact says the search
+ * finished, and s->found that it_best holds a pattern worth best_val >
+ * cutoff.
+ */
+static double price_kind(struct solver *s, const struct bkind *k, struct ratio *tmp, double cutoff,
+			 bool *exact)
+{
+	double root;
+
+	s->best_val = cutoff;
+	s->found = false;
+	*exact = true;
+	if (load_items(s, k, tmp, false) == 0)
+		return cutoff;
 	/* Most kinds cannot beat their price at all: the root bound says so at once. */
-	root = surrogate_bound(s, 0);
-	if (s->sfx_sum[0] < root)
-		root = s->sfx_sum[0];
+	root = items_bound(s, 0);
 	if (root <= cutoff + ILP_RC_EPS) {
-		for (size_t i = 0; i < n; i++)
-			s->item_of[s->it_g[i]] = -1;
+		unload_items(s);
 		return root;
 	}
 	s->dfs_nodes = 0;
 	s->dfs_aborted = false;
 	dfs(s, 0, 0);
-	for (size_t i = 0; i < n; i++)
-		s->item_of[s->it_g[i]] = -1;
+	unload_items(s);
 	if (!s->dfs_aborted)
 		return s->best_val;
 	*exact = false;
@@ -1067,8 +1110,10 @@ static int price_round(struct solver *s)
 	}
 	if (!cut) {
 		add_round(s, dsum + open_sum, theta);
-		if (nc == 0 && all_exact)
+		if (nc == 0 && all_exact) {
 			s->lp_complete = true;
+			s->lp_z = dsum;
+		}
 	}
 	qsort(cands, nc, sizeof(*cands), cand_cmp);
 	for (size_t i = 0; i < nc && i < ILP_COLS_PER_ROUND; i++) {
@@ -1133,15 +1178,25 @@ static bool maximal(const struct solver *s)
 	return true;
 }
 
-/* Adds every maximal pattern of kind k over items i.. as a column. */
-static void enumerate(struct solver *s, const struct bkind *k, size_t i)
+/*
+ * Adds as columns the maximal patterns of kind k over items i.. worth at
+ * least `need` at the items' values, until s->dfs_limit search nodes or
+ * ILP_ENUM_COLUMNS columns (then s->dfs_aborted).
+ */
+static void enumerate(struct solver *s, const struct bkind *k, size_t i, double value, double need)
 {
 	const int64_t *req;
 	uint32_t kmax;
 
+	if (s->dfs_aborted)
+		return;
+	if (++s->dfs_nodes > s->dfs_limit || s->ncol >= ILP_ENUM_COLUMNS) {
+		s->dfs_aborted = true;
+		return;
+	}
 	if (i == s->n_items) {
 		struct column c = {k->open, k->pool, k->type, k->zone, k->ct, k->price, 0, NULL, 0};
-		if (!maximal(s))
+		if (value < need || !maximal(s))
 			return;
 		c.a = zalloc(s, s->n_items, sizeof(*c.a));
 		for (size_t j = 0; j < s->n_items; j++)
@@ -1156,6 +1211,8 @@ static void enumerate(struct solver *s, const struct bkind *k, size_t i)
 			hfree(s, c.a);
 		return;
 	}
+	if (value + items_bound(s, i) < need)
+		return;
 	req = s->p->groups[s->it_g[i]].request;
 	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, NULL, req, s->it_ub[i]);
 	if (kmax > 0)
@@ -1163,46 +1220,47 @@ static void enumerate(struct solver *s, const struct bkind *k, size_t i)
 	for (uint32_t n = kmax; n > 0; n--) {
 		for (size_t d = 0; d < s->nd; d++)
 			s->resid[d] -= (int64_t)n * req[d];
+		s->sur_left -= n * s->it_size[i];
 		s->it_cnt[i] = n;
-		enumerate(s, k, i + 1);
+		enumerate(s, k, i + 1, value + s->it_val[i] * n, need);
+		s->sur_left += n * s->it_size[i];
 		for (size_t d = 0; d < s->nd; d++)
 			s->resid[d] += (int64_t)n * req[d];
 	}
 	if (kmax > 0)
 		block_partners(s, i, -1);
 	s->it_cnt[i] = 0;
-	enumerate(s, k, i + 1);
+	enumerate(s, k, i + 1, value, need);
 }
 
 /*
- * On problems small enough, every maximal pattern becomes a column: the
- * master then covers all plans (a plan's node can always be filled up to a
- * maximal pattern of its kind at the same price, the extra pods trimmed
- * away), so the integer program's optimum is the problem's.
+ * Adds every maximal pattern of every kind with a reduced cost of at most
+ * delta at the duals in s->y (delta infinite: every maximal pattern).
+ * Returns true when none was left out.  A node can always be filled up to
+ * a maximal pattern of its kind at the same price (the extra pods trimmed
+ * away), so maximal patterns are all the master needs.
  */
-static void enumerate_all(struct solver *s)
+static bool enumerate_kinds(struct solver *s, double delta, int64_t until)
 {
-	if (pattern_leaves(s) > ILP_FULL_LEAVES)
-		return;
-	for (size_t kk = 0; kk < s->nk; kk++) {
+	struct ratio *tmp = zalloc(s, s->ng, sizeof(*tmp));
+	bool complete = true;
+	long limit = s->dfs_limit;
+
+	for (size_t kk = 0; kk < s->nk && complete; kk++) {
 		const struct bkind *k = &s->kinds[kk];
-		size_t n = 0;
-		for (size_t i = 0; i < k->ng; i++) {
-			uint32_t g = s->kg[k->goff + i];
-			s->it_g[n] = g;
-			s->it_ub[n] = fits(s->nd, k->room, NULL, s->p->groups[g].request,
-					   per_node_cap(s, g));
-			s->it_cnt[n] = s->it_blocked[n] = 0;
-			s->item_of[g] = (int32_t)n;
-			n++;
-		}
-		s->n_items = n;
-		memcpy(s->resid, k->room, s->nd * sizeof(int64_t));
-		enumerate(s, k, 0);
-		for (size_t i = 0; i < n; i++)
-			s->item_of[s->it_g[i]] = -1;
+		double need = isinf(delta) ? -INFINITY
+					   : (double)k->price / ILP_MICRO - kind_const(s, k) - delta;
+		load_items(s, k, tmp, true);
+		s->dfs_nodes = 0;
+		s->dfs_limit = ILP_ENUM_NODES;
+		s->dfs_aborted = false;
+		enumerate(s, k, 0, 0, need - ILP_RC_EPS);
+		unload_items(s);
+		complete = !s->dfs_aborted && now_ms(s->host) < until;
 	}
-	s->all_patterns = true;
+	s->dfs_limit = limit;
+	hfree(s, tmp);
+	return complete;
 }
 
 /* ------------------------------------------------------------ the plan */
@@ -1430,7 +1488,7 @@ static uint64_t placed_pods(const struct kerf_pack_problem *p, const struct kerf
 /* ------------------------------------------------------------ the solve */
 
 struct mip_cb {
-	const double *x; /* FFD's solution, 1-based */
+	const double *x; /* the incumbent, 1-based */
 	bool given;
 	int nodes;
 };
@@ -1472,7 +1530,7 @@ static kerf_price_t bound_micro(double dollars)
 {
 	double m = dollars * ILP_MICRO;
 
-	m -= 1e-6 * fabs(m) + 1e-3;
+	m -= 1e-9 * fabs(m) + 1e-3;
 	if (!(m > 0))
 		return 0;
 	if (m > 9e18)
@@ -1498,6 +1556,7 @@ static void solver_free(struct solver *s)
 	hfree(s, s->lim_scale);
 	hfree(s, s->y);
 	hfree(s, s->rounds);
+	hfree(s, s->inc_x);
 	hfree(s, s->item_of);
 	hfree(s, s->it_g);
 	hfree(s, s->it_val);
@@ -1589,25 +1648,21 @@ static bool solve_lp(struct solver *s, int64_t until)
 }
 
 /*
- * The integer program's plan, or NULL when glp_intopt found none.  ffd_x
- * is FFD's solution over the first n_seeded pattern columns.
+ * Runs glp_intopt over the columns there are, until `until`, from the
+ * incumbent, and keeps what it finds if better.  Over a master holding
+ * every relevant column, a proven optimum (within the gap) is a bound.
  */
-static struct kerf_pack_plan *solve_mip(struct solver *s, const double *ffd_x, size_t n_seeded,
-					const struct kerf_pack_plan *ffd, double gap)
+static void solve_mip(struct solver *s, double gap, int64_t until)
 {
 	glp_iocp parm;
 	struct mip_cb cb = {NULL, false, 0};
-	int64_t left = s->deadline - now_ms(s->host);
-	struct kerf_pack_plan *plan = NULL;
-	double *x;
+	int64_t left = until - now_ms(s->host);
 	int st;
 
 	if (left < 2)
-		return NULL;
-	/* FFD's solution over every column there is now (the later ones at 0). */
-	x = zalloc(s, s->ng + s->ncol + 1, sizeof(double));
-	memcpy(x, ffd_x, (s->ng + n_seeded + 1) * sizeof(double));
-	cb.x = x;
+		return;
+	incumbent_fit(s);
+	cb.x = s->inc_x;
 	for (size_t j = 0; j < s->ncol; j++)
 		glp_set_col_kind(s->lp, (int)(s->ng + 1 + j), GLP_IV);
 	glp_init_iocp(&parm);
@@ -1619,20 +1674,25 @@ static struct kerf_pack_plan *solve_mip(struct solver *s, const double *ffd_x, s
 	parm.cb_info = &cb;
 	parm.fp_heur = GLP_ON;
 	glp_intopt(s->lp, &parm);
-	s->bb_nodes = cb.nodes;
+	s->bb_nodes += cb.nodes;
 	st = glp_mip_status(s->lp);
-	if (st != GLP_OPT && st != GLP_FEAS) {
-		hfree(s, x);
-		return NULL;
+	if (st != GLP_OPT && st != GLP_FEAS)
+		return;
+	if (glp_mip_obj_val(s->lp) < s->inc_obj) {
+		s->inc_obj = glp_mip_obj_val(s->lp);
+		s->inc_mip = true;
+		for (size_t j = 1; j < s->inc_len; j++)
+			s->inc_x[j] = glp_mip_col_val(s->lp, (int)j);
 	}
-	for (size_t j = 1; j <= s->ng + s->ncol; j++)
-		x[j] = glp_mip_col_val(s->lp, (int)j);
-	if (s->all_patterns && st == GLP_OPT)
-		/* Over every pattern, glp_intopt's optimum (within the gap) bounds all plans. */
-		add_round(s, glp_mip_obj_val(s->lp) * (1 - gap), 0);
-	plan = plan_of(s, x, ffd);
-	hfree(s, x);
-	return plan;
+	/* glp_intopt prunes within its objective tolerance (1e-7): so does the bound. */
+	if (s->all_relevant && st == GLP_OPT)
+		add_round(s, glp_mip_obj_val(s->lp) * (1 - gap) * (1 - 2e-7), 0);
+}
+
+/* True when the incumbent is within the gap of the best bound so far. */
+static bool within_gap(const struct solver *s, double gap)
+{
+	return s->inc_obj - bound_for(s, 0) <= gap * s->inc_obj;
 }
 
 static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budget_ms,
@@ -1642,10 +1702,9 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	const struct kerf_host *host;
 	struct solver s;
 	struct kerf_pack_plan *ffd = NULL, *best, *mip = NULL;
-	double *ffd_x = NULL, gap, lb;
+	double gap, lb;
 	int64_t start, budget;
 	uint64_t pods = 0, placed;
-	size_t n_seeded = 0;
 	int rc, term;
 	bool lp_ok = false, from_mip = false;
 
@@ -1673,13 +1732,12 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	best = ffd;
 	if (pods > 0 && build_kinds(&s)) {
 		build_master(&s);
-		seed_ffd(&s, ffd, &ffd_x);
-		n_seeded = s.ncol;
+		seed_ffd(&s, ffd);
 		seed_homogeneous(&s);
-		enumerate_all(&s);
+		if (pattern_leaves(&s) <= ILP_FULL_LEAVES)
+			s.all_relevant = enumerate_kinds(&s, INFINITY, s.deadline_cg);
 		while (s.n_rounds < ILP_MAX_ROUNDS) {
 			int added;
-			double ffd_cost = (double)ffd->total_price / ILP_MICRO;
 			lp_ok = solve_lp(&s, s.deadline_cg);
 			if (!lp_ok)
 				break;
@@ -1694,15 +1752,35 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 				s.dfs_limit *= 8;
 				continue;
 			}
-			lb = bound_for(&s, pods - placed_pods(problem, ffd));
-			/* FFD's plan is already within the gap: nothing left to win. */
-			if (ffd_cost - lb <= gap * ffd_cost)
+			/* The incumbent (FFD's plan) is already within the gap: nothing left to win. */
+			if (within_gap(&s, gap))
 				break;
 		}
 		/* intopt needs an optimal basis of the columns as they now are. */
 		lp_ok = solve_lp(&s, s.deadline);
+		/* With the LP solved over every pattern, a second pass may follow: keep time for it. */
 		if (lp_ok)
-			mip = solve_mip(&s, ffd_x, n_seeded, ffd, gap);
+			solve_mip(&s, gap,
+				  s.lp_complete && !s.all_relevant
+				      ? now_ms(host) + (s.deadline - now_ms(host)) / 3
+				      : s.deadline);
+		if (lp_ok && s.lp_complete && !s.all_relevant && !within_gap(&s, gap)) {
+			/*
+			 * Every column of a plan cheaper than the incumbent has a reduced
+			 * cost below their difference (the duals are optimal over all
+			 * patterns), so with those columns the master holds the optimum.
+			 * The slack covers the pricing's tolerance, once per node.
+			 */
+			double delta = s.inc_obj - s.lp_z + ILP_RC_EPS * (double)(pods + 1) + 1e-6;
+			s.all_relevant = enumerate_kinds(
+			    &s, delta, now_ms(host) + (s.deadline - now_ms(host)) / 2);
+			if (solve_lp(&s, s.deadline))
+				solve_mip(&s, gap, s.deadline);
+		}
+		if (s.inc_mip) {
+			incumbent_fit(&s);
+			mip = plan_of(&s, s.inc_x, ffd);
+		}
 	}
 	if (mip) {
 		uint64_t pm = placed_pods(problem, mip), pf = placed_pods(problem, ffd);
@@ -1733,7 +1811,6 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 			    (double)best->total_price
 		      : 0.0,
 		  from_mip ? "ILP plan" : "first-fit plan", best->solve_ms);
-	hfree(&s, ffd_x);
 	solver_free(&s);
 	glp_term_out(term);
 	*out = best;
