@@ -94,7 +94,7 @@
 #define ILP_MICRO 1e6             /* micro-dollars per dollar */
 #define ILP_FULL_LEAVES 60000     /* enumerate every pattern when the search is this small */
 #define ILP_ENUM_NODES 2000000    /* search nodes per kind when enumerating patterns */
-#define ILP_ENUM_COLUMNS 40000    /* most columns the master grows to by enumeration */
+#define ILP_ENUM_COLUMNS 4000     /* most columns one enumeration adds (intopt slows past that) */
 
 #define CT_ALL                                                                                     \
 	((1u << KERF_CAPACITY_ON_DEMAND) | (1u << KERF_CAPACITY_SPOT) |                            \
@@ -195,12 +195,15 @@ struct solver {
 	double *sfx_ratio;
 	double *it_size; /* surrogate size: sum over dimensions of request / room */
 	double *pre_w, *pre_v; /* prefix sums of whole items' surrogate sizes and values */
+	double *lam;	       /* Lagrange multipliers of the dimensions, per kind */
+	double *sfx_red;       /* suffix sums of ub * max(0, value - lam . request) */
 	double sur_left; /* surrogate room left */
 	int64_t *resid;
 	size_t n_items;
 	double best_val;
 	bool found;
 	long dfs_nodes, dfs_limit;
+	size_t enum_cap; /* the master's columns an enumeration stops at */
 	bool dfs_aborted;
 };
 
@@ -475,7 +478,8 @@ static bool build_kinds(struct solver *s)
 	if (!ok)
 		return false;
 
-	qsort(s->kinds, s->nk, sizeof(*s->kinds), kind_cmp);
+	if (s->nk)
+		qsort(s->kinds, s->nk, sizeof(*s->kinds), kind_cmp);
 	/* Within each run of equal group sets (cheapest first), keep the skyline. */
 	for (size_t i = 0; i < s->nk;) {
 		size_t j = i, run_start = kept;
@@ -807,10 +811,33 @@ static double surrogate_bound(const struct solver *s, size_t i)
 	       (want - s->pre_w[lo]) / s->it_size[lo] * s->it_val[lo];
 }
 
-/* The better of the per-dimension and surrogate bounds on items i.. in resid. */
+/* The best of the per-dimension, surrogate and Lagrangian bounds on items i.. in resid. */
 static double items_bound(const struct solver *s, size_t i)
 {
-	double bound = s->sfx_sum[i], sur;
+	double bound = s->sfx_sum[i], sur, lagr = 0;
+
+	for (size_t d = 0; d < s->nd; d++)
+		lagr += s->lam[d] * (double)s->resid[d];
+	if (s->n_items - i > 64) {
+		lagr += s->sfx_red[i];
+	} else {
+		/* Few items left: each at most what still fits, and none a conflict rules out. */
+		for (size_t j = i; j < s->n_items; j++) {
+			const int64_t *r = s->p->groups[s->it_g[j]].request;
+			double a = s->it_val[j];
+			uint32_t ub;
+			if (s->it_blocked[j])
+				continue;
+			for (size_t d = 0; d < s->nd; d++)
+				a -= s->lam[d] * (double)r[d];
+			if (a <= 0)
+				continue;
+			ub = fits(s->nd, s->resid, NULL, r, s->it_ub[j]);
+			lagr += a * ub;
+		}
+	}
+	if (lagr < bound)
+		bound = lagr;
 
 	for (size_t d = 0; d < s->nd; d++) {
 		double r = s->sfx_ratio[i * s->nd + d];
@@ -861,6 +888,60 @@ static void dfs(struct solver *s, size_t i, double value)
 	s->it_cnt[i] = 0;
 	if (!s->dfs_aborted)
 		dfs(s, i + 1, value);
+}
+
+/*
+ * Multipliers for the Lagrangian bound of the items in the kind's room:
+ * for any lam >= 0, sum_d lam_d room_d + sum_i ub_i max(0, v_i - lam . r_i)
+ * bounds the knapsack (it is the LP relaxation's dual objective).  A few
+ * sweeps of exact one-dimensional minimisation bring it near the LP bound,
+ * and with lam fixed the same sum over a suffix bounds every search node.
+ */
+static void fit_multipliers(struct solver *s, const int64_t *room, struct ratio *tmp)
+{
+	const struct kerf_pack_problem *p = s->p;
+	size_t n = s->n_items;
+
+	for (size_t d = 0; d < s->nd; d++)
+		s->lam[d] = 0;
+	for (int sweep = 0; sweep < 3; sweep++) {
+		for (size_t d = 0; d < s->nd; d++) {
+			double w = 0;
+			size_t m = 0;
+			if (room[d] <= 0)
+				continue;
+			for (size_t i = 0; i < n; i++) {
+				const int64_t *r = p->groups[s->it_g[i]].request;
+				double a = s->it_val[i];
+				if (r[d] <= 0)
+					continue;
+				for (size_t e = 0; e < s->nd; e++)
+					if (e != d)
+						a -= s->lam[e] * (double)r[e];
+				if (a > 0)
+					tmp[m++] = (struct ratio){a / (double)r[d], (uint32_t)i};
+			}
+			qsort(tmp, m, sizeof(*tmp), ratio_cmp);
+			/* The minimum is at the breakpoint where the items above it fill the room. */
+			s->lam[d] = 0;
+			for (size_t k = 0; k < m; k++) {
+				uint32_t i = tmp[k].item;
+				w += (double)s->it_ub[i] * (double)p->groups[s->it_g[i]].request[d];
+				if (w >= (double)room[d]) {
+					s->lam[d] = tmp[k].r;
+					break;
+				}
+			}
+		}
+	}
+	s->sfx_red[n] = 0;
+	for (size_t i = n; i-- > 0;) {
+		const int64_t *r = p->groups[s->it_g[i]].request;
+		double a = s->it_val[i];
+		for (size_t d = 0; d < s->nd; d++)
+			a -= s->lam[d] * (double)r[d];
+		s->sfx_red[i] = s->sfx_red[i + 1] + (a > 0 ? a * s->it_ub[i] : 0);
+	}
 }
 
 /*
@@ -937,6 +1018,7 @@ static size_t load_items(struct solver *s, const struct bkind *k, struct ratio *
 		}
 	}
 	memcpy(s->resid, k->room, s->nd * sizeof(int64_t));
+	fit_multipliers(s, k->room, tmp);
 	return n;
 }
 
@@ -1181,7 +1263,7 @@ static bool maximal(const struct solver *s)
 /*
  * Adds as columns the maximal patterns of kind k over items i.. worth at
  * least `need` at the items' values, until s->dfs_limit search nodes or
- * ILP_ENUM_COLUMNS columns (then s->dfs_aborted).
+ * s->enum_cap columns (then s->dfs_aborted).
  */
 static void enumerate(struct solver *s, const struct bkind *k, size_t i, double value, double need)
 {
@@ -1190,7 +1272,7 @@ static void enumerate(struct solver *s, const struct bkind *k, size_t i, double 
 
 	if (s->dfs_aborted)
 		return;
-	if (++s->dfs_nodes > s->dfs_limit || s->ncol >= ILP_ENUM_COLUMNS) {
+	if (++s->dfs_nodes > s->dfs_limit || s->ncol >= s->enum_cap) {
 		s->dfs_aborted = true;
 		return;
 	}
@@ -1235,17 +1317,19 @@ static void enumerate(struct solver *s, const struct bkind *k, size_t i, double 
 
 /*
  * Adds every maximal pattern of every kind with a reduced cost of at most
- * delta at the duals in s->y (delta infinite: every maximal pattern).
+ * delta at the duals in s->y (delta infinite: every maximal pattern), at
+ * most cap of them.
  * Returns true when none was left out.  A node can always be filled up to
  * a maximal pattern of its kind at the same price (the extra pods trimmed
  * away), so maximal patterns are all the master needs.
  */
-static bool enumerate_kinds(struct solver *s, double delta, int64_t until)
+static bool enumerate_kinds(struct solver *s, double delta, size_t cap, int64_t until)
 {
 	struct ratio *tmp = zalloc(s, s->ng, sizeof(*tmp));
 	bool complete = true;
 	long limit = s->dfs_limit;
 
+	s->enum_cap = s->ncol + cap;
 	for (size_t kk = 0; kk < s->nk && complete; kk++) {
 		const struct bkind *k = &s->kinds[kk];
 		double need = isinf(delta) ? -INFINITY
@@ -1569,6 +1653,8 @@ static void solver_free(struct solver *s)
 	hfree(s, s->it_size);
 	hfree(s, s->pre_w);
 	hfree(s, s->pre_v);
+	hfree(s, s->lam);
+	hfree(s, s->sfx_red);
 	hfree(s, s->resid);
 }
 
@@ -1629,6 +1715,8 @@ static void solver_init(struct solver *s)
 	s->it_size = zalloc(s, s->ng, sizeof(double));
 	s->pre_w = zalloc(s, s->ng + 1, sizeof(double));
 	s->pre_v = zalloc(s, s->ng + 1, sizeof(double));
+	s->lam = zalloc(s, s->nd, sizeof(double));
+	s->sfx_red = zalloc(s, s->ng + 1, sizeof(double));
 	s->resid = zalloc(s, s->nd, sizeof(int64_t));
 }
 
@@ -1735,7 +1823,7 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 		seed_ffd(&s, ffd);
 		seed_homogeneous(&s);
 		if (pattern_leaves(&s) <= ILP_FULL_LEAVES)
-			s.all_relevant = enumerate_kinds(&s, INFINITY, s.deadline_cg);
+			s.all_relevant = enumerate_kinds(&s, INFINITY, ILP_ENUM_COLUMNS, s.deadline_cg);
 		while (s.n_rounds < ILP_MAX_ROUNDS) {
 			int added;
 			lp_ok = solve_lp(&s, s.deadline_cg);
@@ -1764,18 +1852,24 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 				  s.lp_complete && !s.all_relevant
 				      ? now_ms(host) + (s.deadline - now_ms(host)) / 3
 				      : s.deadline);
-		if (lp_ok && s.lp_complete && !s.all_relevant && !within_gap(&s, gap)) {
-			/*
-			 * Every column of a plan cheaper than the incumbent has a reduced
-			 * cost below their difference (the duals are optimal over all
-			 * patterns), so with those columns the master holds the optimum.
-			 * The slack covers the pricing's tolerance, once per node.
-			 */
+		/*
+		 * Every column of a plan cheaper than the incumbent has a reduced
+		 * cost below their difference (the duals are optimal over all
+		 * patterns), so with those columns the master holds the optimum.
+		 * The slack covers the pricing's tolerance, once per node.  Each
+		 * pass may add more columns than the last.
+		 */
+		for (size_t pass = 0, cap = ILP_ENUM_COLUMNS;
+		     pass < 3 && lp_ok && s.lp_complete && !s.all_relevant && !within_gap(&s, gap);
+		     pass++, cap *= 4) {
 			double delta = s.inc_obj - s.lp_z + ILP_RC_EPS * (double)(pods + 1) + 1e-6;
-			s.all_relevant = enumerate_kinds(
-			    &s, delta, now_ms(host) + (s.deadline - now_ms(host)) / 2);
-			if (solve_lp(&s, s.deadline))
-				solve_mip(&s, gap, s.deadline);
+			int64_t left = s.deadline - now_ms(host);
+			s.all_relevant = enumerate_kinds(&s, delta, cap, now_ms(host) + left / 2);
+			lp_ok = solve_lp(&s, s.deadline);
+			if (lp_ok)
+				solve_mip(&s, gap, s.all_relevant || pass == 2
+						       ? s.deadline
+						       : now_ms(host) + (s.deadline - now_ms(host)) / 2);
 		}
 		if (s.inc_mip) {
 			incumbent_fit(&s);
