@@ -73,7 +73,6 @@ struct onode {
 	struct kerf_pack_assignment *assign;
 };
 
-struct option;
 
 /* A type and its value in one dimension. */
 struct ranked {
@@ -109,7 +108,7 @@ struct solver {
 	struct ranked *alloc_order; /* nd * nt: types by allocatable, per dimension, or NULL */
 	struct ranked **cap_order;  /* n_pools: types by the pool's capacity, or NULL */
 	int64_t **max_cap;	    /* n_pools: largest capacity per dimension, or NULL */
-	struct option **by_key;	    /* per (zone + 1) * 8 + mask: offered types, best first */
+	struct ffd_option **by_key; /* per (zone + 1) * 8 + mask: offered types, best first */
 	size_t *n_by_key;
 	struct onode *open;
 	size_t n_nodes;
@@ -158,19 +157,18 @@ static bool has_offer(const struct solver *s, size_t t, int32_t zone, uint32_t c
 	return (s->offer[t * (s->p->n_zones + 1) + col] & ct_mask) != 0;
 }
 
-static const int64_t *capacity_of(const struct solver *s, uint32_t pool, size_t t)
+const int64_t *ffd_capacity_of(const struct kerf_pack_problem *p, uint32_t pool, size_t t)
 {
-	const struct kerf_pack_pool *pp = &s->p->pools[pool];
+	const struct kerf_pack_pool *pp = &p->pools[pool];
 
 	/* Without a capacity table, allocatable is the best the core told us. */
 	if (pp->type_capacity && pp->type_capacity[t])
 		return pp->type_capacity[t];
-	return s->p->types[t].allocatable;
+	return p->types[t].allocatable;
 }
 
-/* How many more pods of `req` fit in alloc - used (used NULL: empty), at most cap. */
-static uint64_t fits(size_t nd, const int64_t *alloc, const int64_t *used, const int64_t *req,
-		     uint64_t cap)
+uint64_t ffd_fits(size_t nd, const int64_t *alloc, const int64_t *used, const int64_t *req,
+		  uint64_t cap)
 {
 	uint64_t k = cap;
 
@@ -192,7 +190,7 @@ static uint64_t fits(size_t nd, const int64_t *alloc, const int64_t *used, const
 	return k;
 }
 
-static bool group_lists(const uint32_t *v, size_t n, uint32_t g)
+bool ffd_lists(const uint32_t *v, size_t n, uint32_t g)
 {
 	size_t lo = 0, hi = n;
 
@@ -335,7 +333,7 @@ static void explain(struct solver *s, uint32_t g)
 		if (s->gfit[t] == 0)
 			continue;
 		fitting = true;
-		const int64_t *cap = capacity_of(s, gr->nodepool, t);
+		const int64_t *cap = ffd_capacity_of(s->p, gr->nodepool, t);
 		for (size_t d = 0; d < s->nd && d < 64; d++)
 			if (lim[d] && cap[d] > rem[d])
 				blocking |= (uint64_t)1 << d;
@@ -399,7 +397,7 @@ static struct ranked *rank_types(const struct solver *s, uint32_t pool, bool cap
 		struct ranked *r = &v[d * s->nt];
 		for (size_t t = 0; t < s->nt; t++) {
 			const int64_t *q =
-			    capacity ? capacity_of(s, pool, t) : s->p->types[t].allocatable;
+			    capacity ? ffd_capacity_of(s->p, pool, t) : s->p->types[t].allocatable;
 			r[t].type = (uint32_t)t;
 			r[t].value = q[d];
 		}
@@ -424,7 +422,7 @@ static const int64_t *max_cap(struct solver *s, uint32_t pool)
 		for (size_t d = 0; d < s->nd; d++)
 			v[d] = INT64_MIN;
 		for (size_t t = 0; t < s->nt; t++) {
-			const int64_t *cap = capacity_of(s, pool, t);
+			const int64_t *cap = ffd_capacity_of(s->p, pool, t);
 			for (size_t d = 0; d < s->nd; d++)
 				if (cap[d] > v[d])
 					v[d] = cap[d];
@@ -461,7 +459,7 @@ static void node_restat(struct solver *s, struct pnode *n)
 			while (bits) {
 				size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
 				const int64_t *alloc = s->p->types[t].allocatable;
-				const int64_t *cap = capacity_of(s, n->pool, t);
+				const int64_t *cap = ffd_capacity_of(s->p, n->pool, t);
 				bits &= bits - 1;
 				for (size_t d = 0; d < s->nd; d++) {
 					if (alloc[d] > n->max_alloc[d])
@@ -517,7 +515,7 @@ static uint32_t try_open(struct solver *s, size_t o, uint32_t g, uint32_t want)
 	struct onode *st = &s->open[o];
 	uint64_t k;
 
-	if (!group_lists(on->groups, on->n_groups, g))
+	if (!ffd_lists(on->groups, on->n_groups, g))
 		return 0;
 	if (gr->zone >= 0 && (uint32_t)gr->zone != on->zone)
 		return 0;
@@ -525,7 +523,7 @@ static uint32_t try_open(struct solver *s, size_t o, uint32_t g, uint32_t want)
 		return 0;
 	if (conflicted(s, g, st->assign, st->n_assign))
 		return 0;
-	k = fits(s->nd, st->remaining, NULL, gr->request, want);
+	k = ffd_fits(s->nd, st->remaining, NULL, gr->request, want);
 	if (k == 0)
 		return 0;
 	for (size_t d = 0; d < s->nd; d++)
@@ -566,7 +564,7 @@ static uint32_t try_node(struct solver *s, struct pnode *n, uint32_t g, uint32_t
 			if (!has_offer(s, t, zone, mask))
 				continue;
 			s->fit[t] =
-			    fits(s->nd, s->p->types[t].allocatable, n->used, gr->request, want);
+			    ffd_fits(s->nd, s->p->types[t].allocatable, n->used, gr->request, want);
 			if (s->fit[t] == 0)
 				continue;
 			s->tmpset[w] |= (uint64_t)1 << (t % 64);
@@ -623,7 +621,7 @@ static uint32_t open_node(struct solver *s, uint32_t g, uint32_t want)
 		if (s->gfit[t] == 0)
 			continue;
 		if (!roomy) {
-			cap = capacity_of(s, gr->nodepool, t);
+			cap = ffd_capacity_of(s->p, gr->nodepool, t);
 			for (size_t d = 0; d < s->nd && ok; d++)
 				ok = !lim[d] || cap[d] <= rem[d];
 			if (!ok)
@@ -705,8 +703,8 @@ static void place_group(struct solver *s, uint32_t g)
 			uint32_t t = gr->types[i];
 			bit_set(s->gset, t);
 			s->gfit[t] = has_offer(s, t, gr->zone, gr->capacity_types)
-					 ? fits(s->nd, s->p->types[t].allocatable, NULL,
-						gr->request, UINT32_MAX)
+					 ? ffd_fits(s->nd, s->p->types[t].allocatable, NULL,
+						    gr->request, UINT32_MAX)
 					 : 0;
 		}
 		s->prepared = g;
@@ -740,17 +738,9 @@ static void place_group(struct solver *s, uint32_t g)
 
 /* ------------------------------------------------------------ the plan */
 
-struct option {
-	uint32_t type;
-	int tier;
-	kerf_price_t price;
-	uint32_t zone;
-	kerf_capacity_type ct;
-};
-
-static int option_cmp(const void *a, const void *b)
+int ffd_option_cmp(const void *a, const void *b)
 {
-	const struct option *x = a, *y = b;
+	const struct ffd_option *x = a, *y = b;
 
 	if (x->tier != y->tier)
 		return x->tier < y->tier ? -1 : 1;
@@ -759,17 +749,16 @@ static int option_cmp(const void *a, const void *b)
 	return x->type < y->type ? -1 : x->type > y->type;
 }
 
-/* The best offering of type t for a node: priority tier, then price, then zone index. */
-static bool best_offering(const struct solver *s, size_t t, int32_t zone, uint32_t mask,
-			  struct option *out)
+bool ffd_best_offering(const struct kerf_pack_problem *p, size_t t, int32_t zone, uint32_t mask,
+		       struct ffd_option *out)
 {
-	const struct kerf_pack_type *ty = &s->p->types[t];
+	const struct kerf_pack_type *ty = &p->types[t];
 	bool found = false;
 
 	for (size_t i = 0; i < ty->n_offerings; i++) {
 		const struct kerf_pack_offering *of = &ty->offerings[i];
-		struct option c = {(uint32_t)t, tier(of->capacity_type), of->price, of->zone,
-				   of->capacity_type};
+		struct ffd_option c = {(uint32_t)t, tier(of->capacity_type), of->price, of->zone,
+				       of->capacity_type};
 		if (zone >= 0 && of->zone != (uint32_t)zone)
 			continue;
 		if (!(mask & (1u << of->capacity_type)))
@@ -786,28 +775,29 @@ static bool best_offering(const struct solver *s, size_t t, int32_t zone, uint32
 
 /*
  * Every type with an offering for a node of this zone (-1: any) and
- * capacity-type mask, each with its best offering, sorted by option_cmp:
+ * capacity-type mask, each with its best offering, sorted by ffd_option_cmp:
  * built once per key.  A node's options are the first max_types of these
  * it still holds, which is what keeping its best max_types and sorting
- * them gives, since option_cmp is a total order.
+ * them gives, since ffd_option_cmp is a total order.
  */
-static const struct option *options_for(struct solver *s, size_t key, int32_t zone, uint32_t mask)
+static const struct ffd_option *options_for(struct solver *s, size_t key, int32_t zone,
+					    uint32_t mask)
 {
 	/* key is (zone + 1) * 8 + mask: capacity types are bits 0-2. */
 	if (!s->by_key[key]) {
-		struct option *v = zalloc(s, s->nt, sizeof(*v));
+		struct ffd_option *v = zalloc(s, s->nt, sizeof(*v));
 		size_t m = 0;
 		for (size_t t = 0; t < s->nt; t++)
-			if (best_offering(s, t, zone, mask, &v[m]))
+			if (ffd_best_offering(s->p, t, zone, mask, &v[m]))
 				m++;
-		qsort(v, m, sizeof(*v), option_cmp);
+		qsort(v, m, sizeof(*v), ffd_option_cmp);
 		s->by_key[key] = v;
 		s->n_by_key[key] = m;
 	}
 	return s->by_key[key];
 }
 
-static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct option *opts,
+static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct ffd_option *opts,
 		      struct kerf_error *err)
 {
 	const struct kerf_pack_problem *p = s->p;
@@ -854,16 +844,17 @@ static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct opti
 				while (bits) {
 					size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
 					bits &= bits - 1;
-					if (best_offering(s, t, n->zone, n->ct_mask, &opts[m]))
+					if (ffd_best_offering(s->p, t, n->zone, n->ct_mask,
+							      &opts[m]))
 						m++;
 				}
 			}
-			qsort(opts, m, sizeof(*opts), option_cmp);
+			qsort(opts, m, sizeof(*opts), ffd_option_cmp);
 			if (m > s->max_types)
 				m = s->max_types;
 		} else {
 			/* Many: the first max_types of them in the key's order. */
-			const struct option *ranked = options_for(s, key, n->zone, n->ct_mask);
+			const struct ffd_option *ranked = options_for(s, key, n->zone, n->ct_mask);
 			for (size_t j = 0; j < s->n_by_key[key] && m < s->max_types; j++)
 				if (n->types[ranked[j].type / 64] &
 				    ((uint64_t)1 << (ranked[j].type % 64)))
@@ -1146,12 +1137,13 @@ static int64_t now_ms(const struct kerf_host *host)
 	return KERF_HOST_HAS(host, mono_ms) ? host->mono_ms(host->ctx) : 0;
 }
 
-int ffd_pack(const struct kerf_host *host, size_t max_types, const struct kerf_pack_problem *problem,
-	     struct kerf_pack_plan **out, struct kerf_error *err)
+int ffd_pack(const struct kerf_host *host, size_t max_types,
+	     const struct kerf_pack_problem *problem, struct kerf_pack_plan **out,
+	     struct kerf_error *err)
 {
 	struct solver s;
 	struct group_key *order;
-	struct option *opts;
+	struct ffd_option *opts;
 	struct kerf_pack_plan *plan;
 	uint64_t pods = 0;
 	int64_t start;

@@ -6,7 +6,9 @@
 #ifndef KERF_FFD_H
 #define KERF_FFD_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <kerf/plugin.h>
 
@@ -21,5 +23,40 @@ int ffd_pack(const struct kerf_host *host, size_t max_types, const struct kerf_p
 
 /* Frees a plan built with host's allocator that was never handed over; NULL allowed. */
 void ffd_plan_discard(const struct kerf_host *host, struct kerf_pack_plan *plan);
+
+/*
+ * The pieces of FFD's model the other packers share, so that every packer
+ * judges fit, limits and offerings the same way.
+ */
+
+/* How many more pods of `req` fit in alloc - used (used NULL: empty), at most cap. */
+uint64_t ffd_fits(size_t nd, const int64_t *alloc, const int64_t *used, const int64_t *req,
+		  uint64_t cap);
+
+/* The capacity pool's limits count for type t: type_capacity, else allocatable. */
+const int64_t *ffd_capacity_of(const struct kerf_pack_problem *p, uint32_t pool, size_t t);
+
+/* True when the ascending list v of n holds x. */
+bool ffd_lists(const uint32_t *v, size_t n, uint32_t x);
+
+/* A type with the offering a new node would launch it on. */
+struct ffd_option {
+	uint32_t type;
+	int tier; /* capacity-type priority: 0 reserved, 1 spot, 2 on-demand */
+	kerf_price_t price;
+	uint32_t zone;
+	kerf_capacity_type ct;
+};
+
+/* qsort order of options: priority tier, then price, then type index. */
+int ffd_option_cmp(const void *a, const void *b);
+
+/*
+ * Type t's best offering for a node in zone (-1: any) allowing the capacity
+ * types in mask: priority tier, then price, then zone index.  False when t
+ * has none.
+ */
+bool ffd_best_offering(const struct kerf_pack_problem *p, size_t t, int32_t zone, uint32_t mask,
+		       struct ffd_option *out);
 
 #endif

@@ -84,17 +84,17 @@
 #include "../binpack-ffd/ffd.h"
 
 #define ILP_DEFAULT_MAX_TYPES 60
-#define ILP_MAX_ROUNDS 400        /* column-generation rounds */
-#define ILP_DFS_NODES 3000        /* search nodes per bin kind and round, at first */
-#define ILP_DFS_NODES_MAX 800000  /* ... growing to this when the search proves too little */
-#define ILP_BB_NODES 20000        /* branch-and-bound nodes */
-#define ILP_COLS_PER_ROUND 60     /* patterns added per round, most negative first */
-#define ILP_CG_SHARE 60           /* percent of the budget column generation may use */
-#define ILP_RC_EPS 1e-7           /* reduced costs above -eps count as non-negative */
-#define ILP_MICRO 1e6             /* micro-dollars per dollar */
-#define ILP_FULL_LEAVES 60000     /* enumerate every pattern when the search is this small */
-#define ILP_ENUM_NODES 2000000    /* search nodes per kind when enumerating patterns */
-#define ILP_ENUM_COLUMNS 4000     /* most columns one enumeration adds (intopt slows past that) */
+#define ILP_MAX_ROUNDS 400	 /* column-generation rounds */
+#define ILP_DFS_NODES 3000	 /* search nodes per bin kind and round, at first */
+#define ILP_DFS_NODES_MAX 800000 /* ... growing to this when the search proves too little */
+#define ILP_BB_NODES 20000	 /* branch-and-bound nodes */
+#define ILP_COLS_PER_ROUND 60	 /* patterns added per round, most negative first */
+#define ILP_CG_SHARE 60		 /* percent of the budget column generation may use */
+#define ILP_RC_EPS 1e-7		 /* reduced costs above -eps count as non-negative */
+#define ILP_MICRO 1e6		 /* micro-dollars per dollar */
+#define ILP_FULL_LEAVES 60000	 /* enumerate every pattern when the search is this small */
+#define ILP_ENUM_NODES 2000000	 /* search nodes per kind when enumerating patterns */
+#define ILP_ENUM_COLUMNS 4000	 /* most columns one enumeration adds (intopt slows past that) */
 
 #define CT_ALL                                                                                     \
 	((1u << KERF_CAPACITY_ON_DEMAND) | (1u << KERF_CAPACITY_SPOT) |                            \
@@ -160,10 +160,10 @@ struct solver {
 	struct column *cols;
 
 	/* rows: groups, open nodes, pool node rows, pool limit rows */
-	int *row_open;	    /* per open node, 0: none */
-	int *row_nodes;	    /* per pool */
-	int *row_lim;	    /* per pool * nd */
-	double *lim_scale;  /* per pool * nd */
+	int *row_open;	   /* per open node, 0: none */
+	int *row_nodes;	   /* per pool */
+	int *row_lim;	   /* per pool * nd */
+	double *lim_scale; /* per pool * nd */
 	int n_rows;
 
 	glp_prob *lp;
@@ -171,7 +171,7 @@ struct solver {
 
 	size_t n_rounds, cap_rounds;
 	struct round_bound *rounds;
-	bool lp_complete; /* pricing proved no negative reduced cost */
+	bool lp_complete;  /* pricing proved no negative reduced cost */
 	bool all_relevant; /* every column an optimal plan may need is in the master */
 	double lp_z;	   /* the LP optimum over all patterns, once lp_complete */
 
@@ -193,11 +193,11 @@ struct solver {
 	uint32_t *it_blocked;
 	double *sfx_sum;
 	double *sfx_ratio;
-	double *it_size; /* surrogate size: sum over dimensions of request / room */
+	double *it_size;       /* surrogate size: sum over dimensions of request / room */
 	double *pre_w, *pre_v; /* prefix sums of whole items' surrogate sizes and values */
 	double *lam;	       /* Lagrange multipliers of the dimensions, per kind */
 	double *sfx_red;       /* suffix sums of ub * max(0, value - lam . request) */
-	double sur_left; /* surrogate room left */
+	double sur_left;       /* surrogate room left */
 	int64_t *resid;
 	size_t n_items;
 	double best_val;
@@ -225,65 +225,15 @@ static int64_t now_ms(const struct kerf_host *host)
 	return KERF_HOST_HAS(host, mono_ms) ? host->mono_ms(host->ctx) : 0;
 }
 
-static int tier(kerf_capacity_type c)
-{
-	switch (c) {
-	case KERF_CAPACITY_RESERVED:
-		return 0;
-	case KERF_CAPACITY_SPOT:
-		return 1;
-	case KERF_CAPACITY_ON_DEMAND:
-		return 2;
-	}
-	return 3;
-}
-
-static bool sorted_has(const uint32_t *v, size_t n, uint32_t x)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid] == x)
-			return true;
-		if (v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
-static const int64_t *capacity_of(const struct solver *s, uint32_t pool, size_t t)
-{
-	const struct kerf_pack_pool *pp = &s->p->pools[pool];
-
-	if (pp->type_capacity && pp->type_capacity[t])
-		return pp->type_capacity[t];
-	return s->p->types[t].allocatable;
-}
-
 static bool dim_limited(const struct solver *s, uint32_t pool, size_t d)
 {
 	return s->p->pools[pool].remaining[d] != INT64_MAX;
 }
 
-/* Pods of `req` that fit in room - used (used NULL: empty), at most cap. */
-static uint32_t fits(size_t nd, const int64_t *room, const int64_t *used, const int64_t *req,
-		     uint32_t cap)
+/* Pods of `req` that fit in room (at most cap, so the count is a uint32_t). */
+static uint32_t fits(size_t nd, const int64_t *room, const int64_t *req, uint32_t cap)
 {
-	uint32_t k = cap;
-
-	for (size_t d = 0; d < nd && k > 0; d++) {
-		int64_t left = room[d] - (used ? used[d] : 0);
-		if (req[d] <= 0)
-			continue;
-		if (left < req[d])
-			return 0;
-		if ((uint64_t)(left / req[d]) < k)
-			k = (uint32_t)(left / req[d]);
-	}
-	return k;
+	return (uint32_t)ffd_fits(nd, room, NULL, req, cap);
 }
 
 /* Most pods of g one node may hold, before capacity. */
@@ -376,7 +326,8 @@ static bool same_groups(const struct solver *s, const struct bkind *x, const str
 /* True when kind a (no dearer) makes kind b redundant: see the top of the file. */
 static bool dominates(const struct solver *s, const struct bkind *a, const struct bkind *b)
 {
-	const int64_t *ca = capacity_of(s, a->pool, a->type), *cb = capacity_of(s, b->pool, b->type);
+	const int64_t *ca = ffd_capacity_of(s->p, a->pool, a->type),
+		      *cb = ffd_capacity_of(s->p, b->pool, b->type);
 
 	if (a->price > b->price)
 		return false;
@@ -413,7 +364,7 @@ static bool build_kinds(struct solver *s)
 				continue;
 			for (size_t i = 0; i < gr->n_types; i++) {
 				uint32_t t = gr->types[i];
-				if (!fits(s->nd, p->types[t].allocatable, NULL, gr->request, 1))
+				if (!fits(s->nd, p->types[t].allocatable, gr->request, 1))
 					continue;
 				if (tn[t] == tcap[t]) {
 					tcap[t] = tcap[t] ? tcap[t] * 2 : 8;
@@ -427,10 +378,11 @@ static bool build_kinds(struct solver *s)
 			continue;
 		for (size_t t = 0; t < p->n_types; t++) {
 			const struct kerf_pack_type *ty = &p->types[t];
-			const int64_t *c = capacity_of(s, pool, t);
+			const int64_t *c = ffd_capacity_of(s->p, pool, t);
 			bool room = tn[t] > 0;
 			for (size_t d = 0; d < s->nd && room; d++)
-				room = !dim_limited(s, pool, d) || c[d] <= p->pools[pool].remaining[d];
+				room =
+				    !dim_limited(s, pool, d) || c[d] <= p->pools[pool].remaining[d];
 			for (size_t o = 0; o < ty->n_offerings && room; o++) {
 				const struct kerf_pack_offering *of = &ty->offerings[o];
 				struct bkind *k = push_kind(s, &cap);
@@ -470,7 +422,7 @@ static bool build_kinds(struct solver *s)
 			uint32_t g = on->groups[i];
 			if (p->groups[g].count &&
 			    group_allows(&p->groups[g], on->zone, on->capacity_type) &&
-			    fits(s->nd, on->remaining, NULL, p->groups[g].request, 1))
+			    fits(s->nd, on->remaining, p->groups[g].request, 1))
 				push_kg(s, g);
 		}
 		finish_kind(s, k);
@@ -488,7 +440,8 @@ static bool build_kinds(struct solver *s)
 		for (size_t c = i; c < j; c++) {
 			bool dom = false;
 			for (size_t k = run_start; k < kept && !dom; k++)
-				dom = s->kinds[k].open < 0 && dominates(s, &s->kinds[k], &s->kinds[c]);
+				dom = s->kinds[k].open < 0 &&
+				      dominates(s, &s->kinds[k], &s->kinds[c]);
 			if (!dom)
 				s->kinds[kept++] = s->kinds[c];
 		}
@@ -556,7 +509,7 @@ static size_t add_column(struct solver *s, struct column *c)
 		ind[++n] = s->row_open[c->open];
 		val[n] = 1;
 	} else {
-		const int64_t *cap = capacity_of(s, c->pool, c->type);
+		const int64_t *cap = ffd_capacity_of(s->p, c->pool, c->type);
 		if (s->row_nodes[c->pool]) {
 			ind[++n] = s->row_nodes[c->pool];
 			val[n] = 1;
@@ -606,8 +559,9 @@ static void build_master(struct solver *s)
 		if (pp->nodes_remaining != INT64_MAX) {
 			s->row_nodes[i] = ++r;
 			glp_add_rows(s->lp, 1);
-			glp_set_row_bnds(s->lp, r, GLP_UP, 0.0,
-					 (double)(pp->nodes_remaining > 0 ? pp->nodes_remaining : 0));
+			glp_set_row_bnds(
+			    s->lp, r, GLP_UP, 0.0,
+			    (double)(pp->nodes_remaining > 0 ? pp->nodes_remaining : 0));
 		}
 		for (size_t d = 0; d < s->nd; d++) {
 			size_t k = i * s->nd + d;
@@ -617,9 +571,9 @@ static void build_master(struct solver *s)
 			s->lim_scale[k] = pp->remaining[d] > 1 ? (double)pp->remaining[d] : 1.0;
 			glp_add_rows(s->lp, 1);
 			glp_set_row_bnds(s->lp, r, GLP_UP, 0.0,
-					 pp->remaining[d] > 0 ? (double)pp->remaining[d] /
-								    s->lim_scale[k]
-							      : 0.0);
+					 pp->remaining[d] > 0
+					     ? (double)pp->remaining[d] / s->lim_scale[k]
+					     : 0.0);
 		}
 	}
 	s->n_rows = r;
@@ -643,8 +597,13 @@ static void seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd)
 
 	for (size_t i = 0; i < ffd->n_nodes; i++) {
 		const struct kerf_pack_node *n = &ffd->nodes[i];
-		struct column c = {n->open_index, n->nodepool, n->type, n->zone, n->capacity_type,
-				   n->price, n->n_assign, NULL, 0};
+		struct column c = {.open = n->open_index,
+				   .pool = n->nodepool,
+				   .type = n->type,
+				   .zone = n->zone,
+				   .ct = n->capacity_type,
+				   .price = n->price,
+				   .n = n->n_assign};
 		c.a = zalloc(s, n->n_assign, sizeof(*c.a));
 		memcpy(c.a, n->assign, n->n_assign * sizeof(*c.a));
 		idx[i] = add_column(s, &c);
@@ -693,8 +652,8 @@ static void seed_homogeneous(struct solver *s)
 			continue;
 		for (size_t i = 0; i < k->ng; i++) {
 			uint32_t g = s->kg[k->goff + i];
-			uint32_t u = fits(s->nd, k->room, NULL, s->p->groups[g].request,
-					  per_node_cap(s, g));
+			uint32_t u =
+			    fits(s->nd, k->room, s->p->groups[g].request, per_node_cap(s, g));
 			double per_pod = (double)k->price / u;
 			if (u && (!pods[g] || per_pod < best[g])) {
 				best[g] = per_pod;
@@ -807,8 +766,7 @@ static double surrogate_bound(const struct solver *s, size_t i)
 	}
 	if (lo == s->n_items)
 		return s->pre_v[lo] - s->pre_v[i];
-	return s->pre_v[lo] - s->pre_v[i] +
-	       (want - s->pre_w[lo]) / s->it_size[lo] * s->it_val[lo];
+	return s->pre_v[lo] - s->pre_v[i] + (want - s->pre_w[lo]) / s->it_size[lo] * s->it_val[lo];
 }
 
 /* The best of the per-dimension, surrogate and Lagrangian bounds on items i.. in resid. */
@@ -832,7 +790,7 @@ static double items_bound(const struct solver *s, size_t i)
 				a -= s->lam[d] * (double)r[d];
 			if (a <= 0)
 				continue;
-			ub = fits(s->nd, s->resid, NULL, r, s->it_ub[j]);
+			ub = fits(s->nd, s->resid, r, s->it_ub[j]);
 			lagr += a * ub;
 		}
 	}
@@ -870,7 +828,7 @@ static void dfs(struct solver *s, size_t i, double value)
 	if (value + bound <= s->best_val * (1 + 1e-12) + 1e-12)
 		return;
 	req = s->p->groups[s->it_g[i]].request;
-	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, NULL, req, s->it_ub[i]);
+	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, req, s->it_ub[i]);
 	if (kmax > 0)
 		block_partners(s, i, 1);
 	for (uint32_t k = kmax; k > 0 && !s->dfs_aborted; k--) {
@@ -922,7 +880,8 @@ static void fit_multipliers(struct solver *s, const int64_t *room, struct ratio 
 					tmp[m++] = (struct ratio){a / (double)r[d], (uint32_t)i};
 			}
 			qsort(tmp, m, sizeof(*tmp), ratio_cmp);
-			/* The minimum is at the breakpoint where the items above it fill the room. */
+			/* The minimum is at the breakpoint where the items above it fill the room.
+			 */
 			s->lam[d] = 0;
 			for (size_t k = 0; k < m; k++) {
 				uint32_t i = tmp[k].item;
@@ -960,7 +919,7 @@ static size_t load_items(struct solver *s, const struct bkind *k, struct ratio *
 		uint32_t ub;
 		if (pi <= ILP_RC_EPS && !all)
 			continue;
-		ub = fits(s->nd, k->room, NULL, p->groups[g].request, per_node_cap(s, g));
+		ub = fits(s->nd, k->room, p->groups[g].request, per_node_cap(s, g));
 		if (ub == 0)
 			continue;
 		s->it_g[n] = g;
@@ -1078,8 +1037,8 @@ static double kind_const(const struct solver *s, const struct bkind *k)
 	for (size_t d = 0; d < s->nd; d++) {
 		size_t r = k->pool * s->nd + d;
 		if (s->row_lim[r])
-			c += s->y[s->row_lim[r]] * (double)capacity_of(s, k->pool, k->type)[d] /
-			     s->lim_scale[r];
+			c += s->y[s->row_lim[r]] *
+			     (double)ffd_capacity_of(s->p, k->pool, k->type)[d] / s->lim_scale[r];
 	}
 	return c;
 }
@@ -1152,7 +1111,8 @@ static int price_round(struct solver *s)
 
 	for (size_t kk = 0; kk < s->nk; kk++) {
 		const struct bkind *k = &s->kinds[kk];
-		double cost = (double)k->price / ILP_MICRO, cutoff = cost - kind_const(s, k), ub, rclb;
+		double cost = (double)k->price / ILP_MICRO, cutoff = cost - kind_const(s, k), ub,
+		       rclb;
 		bool exact;
 		if ((kk & 31) == 31 && now_ms(s->host) >= s->deadline_cg) {
 			cut = true;
@@ -1201,8 +1161,8 @@ static int price_round(struct solver *s)
 	for (size_t i = 0; i < nc && i < ILP_COLS_PER_ROUND; i++) {
 		const struct bkind *k = &s->kinds[cands[i].kind];
 		size_t before = s->ncol;
-		struct column c = {k->open, k->pool, k->type, k->zone, k->ct, k->price,
-				   cands[i].n, NULL, 0};
+		struct column c = {k->open,  k->pool,	 k->type, k->zone, k->ct,
+				   k->price, cands[i].n, NULL,	  0};
 		c.a = zalloc(s, c.n, sizeof(*c.a));
 		for (size_t j = 0; j < c.n; j++) {
 			c.a[j].group = counts[2 * (cands[i].off + j)];
@@ -1233,8 +1193,8 @@ static double pattern_leaves(const struct solver *s)
 		double prod = 1;
 		for (size_t i = 0; i < k->ng && prod <= ILP_FULL_LEAVES; i++) {
 			uint32_t g = s->kg[k->goff + i];
-			prod *= 1 + fits(s->nd, k->room, NULL, s->p->groups[g].request,
-					 per_node_cap(s, g));
+			prod *=
+			    1 + fits(s->nd, k->room, s->p->groups[g].request, per_node_cap(s, g));
 		}
 		total += prod;
 	}
@@ -1248,7 +1208,7 @@ static bool maximal(const struct solver *s)
 		uint32_t g = s->it_g[j];
 		bool clash = false;
 		if (s->it_cnt[j] >= s->it_ub[j] ||
-		    !fits(s->nd, s->resid, NULL, s->p->groups[g].request, 1))
+		    !fits(s->nd, s->resid, s->p->groups[g].request, 1))
 			continue;
 		for (size_t c = s->conf_off[g]; c < s->conf_off[g + 1] && !clash; c++) {
 			int32_t o = s->item_of[s->conf[c]];
@@ -1296,7 +1256,7 @@ static void enumerate(struct solver *s, const struct bkind *k, size_t i, double 
 	if (value + items_bound(s, i) < need)
 		return;
 	req = s->p->groups[s->it_g[i]].request;
-	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, NULL, req, s->it_ub[i]);
+	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, req, s->it_ub[i]);
 	if (kmax > 0)
 		block_partners(s, i, 1);
 	for (uint32_t n = kmax; n > 0; n--) {
@@ -1332,8 +1292,9 @@ static bool enumerate_kinds(struct solver *s, double delta, size_t cap, int64_t 
 	s->enum_cap = s->ncol + cap;
 	for (size_t kk = 0; kk < s->nk && complete; kk++) {
 		const struct bkind *k = &s->kinds[kk];
-		double need = isinf(delta) ? -INFINITY
-					   : (double)k->price / ILP_MICRO - kind_const(s, k) - delta;
+		double need = isinf(delta)
+				  ? -INFINITY
+				  : (double)k->price / ILP_MICRO - kind_const(s, k) - delta;
 		load_items(s, k, tmp, true);
 		s->dfs_nodes = 0;
 		s->dfs_limit = ILP_ENUM_NODES;
@@ -1349,83 +1310,39 @@ static bool enumerate_kinds(struct solver *s, double delta, size_t cap, int64_t 
 
 /* ------------------------------------------------------------ the plan */
 
-struct option {
-	uint32_t type;
-	int tier;
-	kerf_price_t price;
-	uint32_t zone;
-	kerf_capacity_type ct;
-};
-
-static int option_cmp(const void *a, const void *b)
-{
-	const struct option *x = a, *y = b;
-
-	if (x->tier != y->tier)
-		return x->tier < y->tier ? -1 : 1;
-	if (x->price != y->price)
-		return x->price < y->price ? -1 : 1;
-	return x->type < y->type ? -1 : x->type > y->type;
-}
-
-/* Type t's best offering for a node: priority tier, then price, then zone index. */
-static bool best_offering(const struct solver *s, uint32_t t, int32_t zone, uint32_t mask,
-			  struct option *out)
-{
-	const struct kerf_pack_type *ty = &s->p->types[t];
-	bool found = false;
-
-	for (size_t i = 0; i < ty->n_offerings; i++) {
-		const struct kerf_pack_offering *of = &ty->offerings[i];
-		struct option c = {t, tier(of->capacity_type), of->price, of->zone,
-				   of->capacity_type};
-		if (zone >= 0 && of->zone != (uint32_t)zone)
-			continue;
-		if (!(mask & (1u << of->capacity_type)))
-			continue;
-		if (found &&
-		    (c.tier > out->tier || (c.tier == out->tier && c.price > out->price) ||
-		     (c.tier == out->tier && c.price == out->price && c.zone >= out->zone)))
-			continue;
-		*out = c;
-		found = true;
-	}
-	return found;
-}
-
 /* Options of a new node holding `a`, no larger than ref in the pool's limited dims. */
-static size_t node_options(const struct solver *s, uint32_t pool, const struct kerf_pack_assignment *a,
-			   size_t n, const int64_t *sum, int32_t zone, uint32_t mask,
-			   const int64_t *ref_cap, struct option *opts)
+static size_t node_options(const struct solver *s, uint32_t pool,
+			   const struct kerf_pack_assignment *a, size_t n, const int64_t *sum,
+			   int32_t zone, uint32_t mask, const int64_t *ref_cap,
+			   struct ffd_option *opts)
 {
 	const struct kerf_pack_group *first = &s->p->groups[a[0].group];
 	size_t m = 0;
 
 	for (size_t i = 0; i < first->n_types; i++) {
 		uint32_t t = first->types[i];
-		const int64_t *cap = capacity_of(s, pool, t);
+		const int64_t *cap = ffd_capacity_of(s->p, pool, t);
 		bool ok = true;
 		for (size_t j = 1; j < n && ok; j++)
-			ok = sorted_has(s->p->groups[a[j].group].types,
-					s->p->groups[a[j].group].n_types, t);
+			ok = ffd_lists(s->p->groups[a[j].group].types,
+				       s->p->groups[a[j].group].n_types, t);
 		for (size_t d = 0; d < s->nd && ok; d++)
 			ok = sum[d] <= s->p->types[t].allocatable[d] &&
 			     (!dim_limited(s, pool, d) || cap[d] <= ref_cap[d]);
-		if (ok && best_offering(s, t, zone, mask, &opts[m]))
+		if (ok && ffd_best_offering(s->p, t, zone, mask, &opts[m]))
 			m++;
 	}
-	qsort(opts, m, sizeof(*opts), option_cmp);
+	qsort(opts, m, sizeof(*opts), ffd_option_cmp);
 	return m;
 }
 
 /* Fills plan node pn for a new node of column c's pool holding a[0..n). */
-static void new_node(const struct solver *s, const struct column *c,
-		     struct kerf_pack_assignment *a, size_t n, struct kerf_pack_node *pn,
-		     struct option *opts)
+static void new_node(const struct solver *s, const struct column *c, struct kerf_pack_assignment *a,
+		     size_t n, struct kerf_pack_node *pn, struct ffd_option *opts)
 {
 	const struct kerf_pack_problem *p = s->p;
 	int64_t *sum = zalloc(s, s->nd, sizeof(int64_t));
-	const int64_t *ref_cap = capacity_of(s, c->pool, c->type);
+	const int64_t *ref_cap = ffd_capacity_of(s->p, c->pool, c->type);
 	int32_t zone = -1;
 	uint32_t mask = CT_ALL;
 	size_t m, keep = 0;
@@ -1444,8 +1361,8 @@ static void new_node(const struct solver *s, const struct column *c,
 		m = node_options(s, c->pool, a, n, sum, zone, 1u << c->ct, ref_cap, opts);
 	/* Karpenter charges a limited pool the largest option: none above the chosen one. */
 	for (size_t i = 0; i < m; i++) {
-		const int64_t *cap = capacity_of(s, c->pool, opts[i].type);
-		const int64_t *chosen = capacity_of(s, c->pool, opts[0].type);
+		const int64_t *cap = ffd_capacity_of(s->p, c->pool, opts[i].type);
+		const int64_t *chosen = ffd_capacity_of(s->p, c->pool, opts[0].type);
 		bool ok = true;
 		for (size_t d = 0; d < s->nd && ok; d++)
 			ok = !dim_limited(s, c->pool, d) || cap[d] <= chosen[d];
@@ -1477,7 +1394,7 @@ static struct kerf_pack_plan *plan_of(struct solver *s, const double *x,
 	const struct kerf_pack_problem *p = s->p;
 	struct kerf_pack_plan *plan = zalloc(s, 1, sizeof(*plan));
 	uint32_t *need = zalloc(s, s->ng, sizeof(uint32_t));
-	struct option *opts = zalloc(s, p->n_types, sizeof(*opts));
+	struct ffd_option *opts = zalloc(s, p->n_types, sizeof(*opts));
 	size_t cap_nodes = 0, k = 0;
 
 	for (size_t g = 0; g < s->ng; g++)
@@ -1546,9 +1463,10 @@ static struct kerf_pack_plan *plan_of(struct solver *s, const double *x,
 		} else {
 			char buf[160];
 			const char *name = p->pools[p->groups[g].nodepool].name;
-			snprintf(buf, sizeof(buf),
-				 "nodepool %s limits leave no room for these pods in the cheapest plan",
-				 name ? name : "?");
+			snprintf(
+			    buf, sizeof(buf),
+			    "nodepool %s limits leave no room for these pods in the cheapest plan",
+			    name ? name : "?");
 			plan->unplaced[k].reason = s->host->strdup(s->host->ctx, buf);
 		}
 		k++;
@@ -1823,7 +1741,8 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 		seed_ffd(&s, ffd);
 		seed_homogeneous(&s);
 		if (pattern_leaves(&s) <= ILP_FULL_LEAVES)
-			s.all_relevant = enumerate_kinds(&s, INFINITY, ILP_ENUM_COLUMNS, s.deadline_cg);
+			s.all_relevant =
+			    enumerate_kinds(&s, INFINITY, ILP_ENUM_COLUMNS, s.deadline_cg);
 		while (s.n_rounds < ILP_MAX_ROUNDS) {
 			int added;
 			lp_ok = solve_lp(&s, s.deadline_cg);
@@ -1840,13 +1759,15 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 				s.dfs_limit *= 8;
 				continue;
 			}
-			/* The incumbent (FFD's plan) is already within the gap: nothing left to win. */
+			/* The incumbent (FFD's plan) is already within the gap: nothing left to
+			 * win. */
 			if (within_gap(&s, gap))
 				break;
 		}
 		/* intopt needs an optimal basis of the columns as they now are. */
 		lp_ok = solve_lp(&s, s.deadline);
-		/* With the LP solved over every pattern, a second pass may follow: keep time for it. */
+		/* With the LP solved over every pattern, a second pass may follow: keep time for
+		 * it. */
 		if (lp_ok)
 			solve_mip(&s, gap,
 				  s.lp_complete && !s.all_relevant
@@ -1867,9 +1788,10 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 			s.all_relevant = enumerate_kinds(&s, delta, cap, now_ms(host) + left / 2);
 			lp_ok = solve_lp(&s, s.deadline);
 			if (lp_ok)
-				solve_mip(&s, gap, s.all_relevant || pass == 2
-						       ? s.deadline
-						       : now_ms(host) + (s.deadline - now_ms(host)) / 2);
+				solve_mip(&s, gap,
+					  s.all_relevant || pass == 2
+					      ? s.deadline
+					      : now_ms(host) + (s.deadline - now_ms(host)) / 2);
 		}
 		if (s.inc_mip) {
 			incumbent_fit(&s);
@@ -1900,10 +1822,9 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 		  pods, problem->n_groups, s.nk, s.ncol, s.n_rounds,
 		  s.lp_complete ? " (LP optimal over all patterns)" : "", s.lp_iters, s.bb_nodes,
 		  (double)best->total_price / ILP_MICRO, (double)best->lower_bound / ILP_MICRO,
-		  best->total_price
-		      ? 100.0 * (double)(best->total_price - best->lower_bound) /
-			    (double)best->total_price
-		      : 0.0,
+		  best->total_price ? 100.0 * (double)(best->total_price - best->lower_bound) /
+					  (double)best->total_price
+				    : 0.0,
 		  from_mip ? "ILP plan" : "first-fit plan", best->solve_ms);
 	solver_free(&s);
 	glp_term_out(term);

@@ -350,7 +350,8 @@ static bool may_join(const struct brute *b, size_t k, int n)
 			if ((x == g && y == b->pod_group[j]) || (y == g && x == b->pod_group[j]))
 				return false;
 		}
-		if (n >= (int)p->n_open && p->groups[b->pod_group[j]].nodepool != p->groups[g].nodepool)
+		if (n >= (int)p->n_open &&
+		    p->groups[b->pod_group[j]].nodepool != p->groups[g].nodepool)
 			return false;
 	}
 	return !p->groups[g].max_per_node || same < p->groups[g].max_per_node;
@@ -378,7 +379,8 @@ static void choose(struct brute *b, size_t i, uint64_t placed, int64_t *pool_nod
 		for (size_t d = 0; d < ND && ok; d++) {
 			ok = b->new_sum[i][d] <= p->types[t].allocatable[d];
 			if (p->pools[pool].remaining[d] != INT64_MAX)
-				ok = ok && b->pool_used[pool][d] + cap[d] <= p->pools[pool].remaining[d];
+				ok = ok &&
+				     b->pool_used[pool][d] + cap[d] <= p->pools[pool].remaining[d];
 		}
 		for (size_t k = 0; k < b->npods && ok; k++)
 			if (b->node_of[k] == (int)(p->n_open + i))
@@ -597,7 +599,8 @@ START_TEST(shares_a_node_when_cheaper)
 	struct inst *in = th_must(calloc(1, sizeof(*in)));
 	struct kerf_pack_problem *p = &in->p;
 	struct kerf_pack_plan *plan;
-	static const int64_t alloc[3][ND] = {{4000, 4096, 10}, {1000, 16384, 10}, {4000, 16384, 10}};
+	static const int64_t alloc[3][ND] = {
+	    {4000, 4096, 10}, {1000, 16384, 10}, {4000, 16384, 10}};
 	static const kerf_price_t price[3] = {150, 120, 200};
 
 	p->n_dims = ND;
@@ -627,7 +630,8 @@ START_TEST(shares_a_node_when_cheaper)
 		in->req[g][CPU] = g ? 500 : 3500;
 		in->req[g][MEM] = g ? 12000 : 2048;
 		in->req[g][PODS] = 1;
-		in->groups[g] = (struct kerf_pack_group){1, in->req[g], 0, 3, in->gtypes[g], -1, 7, 0};
+		in->groups[g] =
+		    (struct kerf_pack_group){1, in->req[g], 0, 3, in->gtypes[g], -1, 7, 0};
 	}
 	ilp_up();
 	plan = run(ilp, ilp_inst, p, 0);
@@ -736,8 +740,9 @@ START_TEST(time_budget_respected)
 	t0 = fh_mono_ms(NULL);
 	plan = run(ilp, ilp_inst, &in->p, 300);
 	wall = fh_mono_ms(NULL) - t0;
-	ck_assert_msg(plan->solve_ms <= 360 && wall <= 360, "budget 300 ms: solve_ms %" PRId64
-		      ", wall %" PRId64 " ms", plan->solve_ms, wall);
+	ck_assert_msg(plan->solve_ms <= 360 && wall <= 360,
+		      "budget 300 ms: solve_ms %" PRId64 ", wall %" PRId64 " ms", plan->solve_ms,
+		      wall);
 	kerf_pack_plan_free(plan);
 
 	/* The configured budget applies when the core gives none. */
@@ -748,8 +753,9 @@ START_TEST(time_budget_respected)
 	t0 = fh_mono_ms(NULL);
 	plan = run(ilp, ilp_inst, &in->p, 0);
 	wall = fh_mono_ms(NULL) - t0;
-	ck_assert_msg(plan->solve_ms <= 180 && wall <= 180, "budget 150 ms: solve_ms %" PRId64
-		      ", wall %" PRId64 " ms", plan->solve_ms, wall);
+	ck_assert_msg(plan->solve_ms <= 180 && wall <= 180,
+		      "budget 150 ms: solve_ms %" PRId64 ", wall %" PRId64 " ms", plan->solve_ms,
+		      wall);
 	kerf_pack_plan_free(plan);
 	free(in);
 }
