@@ -87,6 +87,7 @@
 #define ILP_MAX_ROUNDS 400	 /* column-generation rounds */
 #define ILP_DFS_NODES 3000	 /* search nodes per bin kind and round, at first */
 #define ILP_DFS_NODES_MAX 800000 /* ... growing to this when the search proves too little */
+#define ILP_FEW_ITEMS 64	 /* knapsacks this small get the tighter, slower bounds */
 #define ILP_BB_NODES 20000	 /* branch-and-bound nodes */
 #define ILP_COLS_PER_ROUND 60	 /* patterns added per round, most negative first */
 #define ILP_CG_SHARE 60		 /* percent of the budget column generation may use */
@@ -195,7 +196,8 @@ struct solver {
 	double *sfx_ratio;
 	double *it_size;       /* surrogate size: sum over dimensions of request / room */
 	double *pre_w, *pre_v; /* prefix sums of whole items' surrogate sizes and values */
-	double *lam;	       /* Lagrange multipliers of the dimensions, per kind */
+	double *lam;	       /* Lagrange multipliers of the dimensions, this kind */
+	double *kind_lam;      /* the last multipliers fitted, per kind (nk * nd) */
 	double *sfx_red;       /* suffix sums of ub * max(0, value - lam . request) */
 	double sur_left;       /* surrogate room left */
 	int64_t *resid;
@@ -448,6 +450,7 @@ static bool build_kinds(struct solver *s)
 		i = j;
 	}
 	s->nk = kept;
+	s->kind_lam = zalloc(s, s->nk * s->nd, sizeof(double));
 	return true;
 }
 
@@ -776,10 +779,10 @@ static double items_bound(const struct solver *s, size_t i)
 
 	for (size_t d = 0; d < s->nd; d++)
 		lagr += s->lam[d] * (double)s->resid[d];
-	if (s->n_items - i > 64) {
+	if (s->n_items > ILP_FEW_ITEMS) {
 		lagr += s->sfx_red[i];
 	} else {
-		/* Few items left: each at most what still fits, and none a conflict rules out. */
+		/* Few items: each at most what still fits, and none a conflict rules out. */
 		for (size_t j = i; j < s->n_items; j++) {
 			const int64_t *r = s->p->groups[s->it_g[j]].request;
 			double a = s->it_val[j];
@@ -862,7 +865,7 @@ static void fit_multipliers(struct solver *s, const int64_t *room, struct ratio 
 
 	for (size_t d = 0; d < s->nd; d++)
 		s->lam[d] = 0;
-	for (int sweep = 0; sweep < 3; sweep++) {
+	for (int sweep = 0; sweep < (n > 2 * ILP_FEW_ITEMS ? 2 : 3); sweep++) {
 		for (size_t d = 0; d < s->nd; d++) {
 			double w = 0;
 			size_t m = 0;
@@ -994,16 +997,37 @@ static void unload_items(struct solver *s)
  * finished, and s->found that it_best holds a pattern worth best_val >
  * cutoff.
  */
-static double price_kind(struct solver *s, const struct bkind *k, struct ratio *tmp, double cutoff,
-			 bool *exact)
+static double price_kind(struct solver *s, size_t kk, struct ratio *tmp, double cutoff, bool *exact)
 {
-	double root;
+	const struct bkind *k = &s->kinds[kk];
+	double *lam = &s->kind_lam[kk * s->nd], root = 0;
 
 	s->best_val = cutoff;
 	s->found = false;
 	*exact = true;
+	/*
+	 * Duals move little from round to round, so the kind's last multipliers
+	 * still give a bound close to the best: most kinds are ruled out by it
+	 * in one pass, without sorting anything.
+	 */
+	for (size_t d = 0; d < s->nd; d++)
+		root += lam[d] * (double)k->room[d];
+	for (size_t i = 0; i < k->ng && root <= cutoff + ILP_RC_EPS; i++) {
+		const struct kerf_pack_group *gr = &s->p->groups[s->kg[k->goff + i]];
+		double a = s->y[s->kg[k->goff + i] + 1];
+		if (a <= ILP_RC_EPS)
+			continue;
+		for (size_t d = 0; d < s->nd; d++)
+			a -= lam[d] * (double)gr->request[d];
+		if (a > 0)
+			root += a * fits(s->nd, k->room, gr->request,
+					 per_node_cap(s, s->kg[k->goff + i]));
+	}
+	if (root <= cutoff + ILP_RC_EPS)
+		return root;
 	if (load_items(s, k, tmp, false) == 0)
 		return cutoff;
+	memcpy(lam, s->lam, s->nd * sizeof(double));
 	/* Most kinds cannot beat their price at all: the root bound says so at once. */
 	root = items_bound(s, 0);
 	if (root <= cutoff + ILP_RC_EPS) {
@@ -1012,7 +1036,18 @@ static double price_kind(struct solver *s, const struct bkind *k, struct ratio *
 	}
 	s->dfs_nodes = 0;
 	s->dfs_aborted = false;
-	dfs(s, 0, 0);
+	{
+		/*
+		 * A search over hundreds of items proves nothing in a few thousand
+		 * nodes: there the first dive (the greedy pattern) and a little
+		 * backtracking are all it gets, the bound does the rest.
+		 */
+		long limit = s->dfs_limit;
+		if (s->n_items > 2 * ILP_FEW_ITEMS && limit > 4 * (long)s->n_items)
+			s->dfs_limit = 4 * (long)s->n_items;
+		dfs(s, 0, 0);
+		s->dfs_limit = limit;
+	}
 	unload_items(s);
 	if (!s->dfs_aborted)
 		return s->best_val;
@@ -1118,7 +1153,7 @@ static int price_round(struct solver *s)
 			cut = true;
 			break;
 		}
-		ub = price_kind(s, k, tmp, cutoff, &exact);
+		ub = price_kind(s, kk, tmp, cutoff, &exact);
 		rclb = cutoff - ub;
 		all_exact = all_exact && (exact || rclb >= -ILP_RC_EPS);
 		if (k->open >= 0) {
@@ -1573,6 +1608,7 @@ static void solver_free(struct solver *s)
 	hfree(s, s->pre_v);
 	hfree(s, s->lam);
 	hfree(s, s->sfx_red);
+	hfree(s, s->kind_lam);
 	hfree(s, s->resid);
 }
 
