@@ -1737,39 +1737,38 @@ static bool within_gap(const struct solver *s, double gap)
 	return s->inc_obj - bound_for(s, 0) <= gap * s->inc_obj;
 }
 
-static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budget_ms,
-		     struct kerf_pack_plan **out, struct kerf_error *err)
+/*
+ * Solves one part of the batch (the problem with every other group's count
+ * at 0) between start and deadline: FFD's plan (ffd, or computed here when
+ * NULL; taken over either way), then column generation and the integer
+ * program.  *out is the better plan with its bound.
+ */
+static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem,
+		      struct kerf_pack_plan *ffd, int64_t start, int64_t deadline,
+		      struct kerf_pack_plan **out, struct kerf_error *err)
 {
-	struct ilp *ip = inst;
-	const struct kerf_host *host;
+	const struct kerf_host *host = ip->host;
 	struct solver s;
-	struct kerf_pack_plan *ffd = NULL, *best, *mip = NULL;
-	double gap, lb;
-	int64_t start, budget;
-	uint64_t pods = 0, placed;
-	int rc, term;
+	struct kerf_pack_plan *best, *mip = NULL;
+	double gap = (double)ip->gap_bps / 10000.0;
+	int64_t budget = deadline - start;
+	uint64_t pods = 0;
 	bool lp_ok = false, from_mip = false;
 
-	if (!ip || !out)
-		return kerf_error_set(err, KERF_E_INVALID, "binpack-ilp: no instance or output");
-	host = ip->host;
-	start = now_ms(host);
-	budget = budget_ms > 0 ? budget_ms : ip->budget_ms;
-	rc = ffd_pack(host, ip->max_types, problem, &ffd, err);
-	if (rc)
-		return rc;
+	if (!ffd) {
+		int rc = ffd_pack(host, ip->max_types, problem, &ffd, err);
+		if (rc)
+			return rc;
+	}
 	for (size_t g = 0; g < problem->n_groups; g++)
 		pods += problem->groups[g].count;
-
 	memset(&s, 0, sizeof(s));
 	s.host = host;
 	s.p = problem;
 	s.max_types = ip->max_types;
 	s.dfs_limit = ILP_DFS_NODES;
-	s.deadline = start + budget - budget / 20;
+	s.deadline = deadline - budget / 20;
 	s.deadline_cg = start + budget * ILP_CG_SHARE / 100;
-	gap = (double)ip->gap_bps / 10000.0;
-	term = glp_term_out(GLP_OFF);
 	solver_init(&s);
 	best = ffd;
 	if (pods > 0 && build_kinds(&s)) {
@@ -1795,15 +1794,13 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 				s.dfs_limit *= 8;
 				continue;
 			}
-			/* The incumbent (FFD's plan) is already within the gap: nothing left to
-			 * win. */
+			/* The incumbent is within the gap already: nothing left to win. */
 			if (within_gap(&s, gap))
 				break;
 		}
 		/* intopt needs an optimal basis of the columns as they now are. */
 		lp_ok = solve_lp(&s, s.deadline);
-		/* With the LP solved over every pattern, a second pass may follow: keep time for
-		 * it. */
+		/* With the LP solved over every pattern, a second pass may follow: time for it. */
 		if (lp_ok)
 			solve_mip(&s, gap,
 				  s.lp_complete && !s.all_relevant
@@ -1844,27 +1841,272 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 			ffd_plan_discard(host, mip);
 		}
 	}
-	placed = placed_pods(problem, best);
-	lb = bound_for(&s, pods - placed);
-	best->lower_bound = bound_micro(lb);
+	best->lower_bound = bound_micro(bound_for(&s, pods - placed_pods(problem, best)));
 	if (best->lower_bound > best->total_price)
 		best->lower_bound = best->total_price;
-	best->optimal = best->lower_bound == best->total_price;
-	best->solve_ms = now_ms(host) - start;
 	host->log(host->ctx, KERF_LOG_DEBUG,
 		  "ilp: %" PRIu64 " pods in %zu groups, %zu bin kinds, %zu columns, %zu rounds%s, "
-		  "%d LP iterations, %d B&B nodes; price %.6f bound %.6f gap %.3f%% (%s), "
-		  "%" PRId64 " ms",
+		  "%d LP iterations, %d B&B nodes; price %.6f bound %.6f (%s), %" PRId64 " ms",
 		  pods, problem->n_groups, s.nk, s.ncol, s.n_rounds,
 		  s.lp_complete ? " (LP optimal over all patterns)" : "", s.lp_iters, s.bb_nodes,
 		  (double)best->total_price / ILP_MICRO, (double)best->lower_bound / ILP_MICRO,
-		  best->total_price ? 100.0 * (double)(best->total_price - best->lower_bound) /
-					  (double)best->total_price
-				    : 0.0,
-		  from_mip ? "ILP plan" : "first-fit plan", best->solve_ms);
+		  from_mip ? "ILP plan" : "first-fit plan", now_ms(host) - start);
 	solver_free(&s);
-	glp_term_out(term);
 	*out = best;
+	return 0;
+}
+
+/* ------------------------------------------------------------ parts */
+
+static uint32_t uf_find(uint32_t *parent, uint32_t x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+static void uf_union(uint32_t *parent, uint32_t a, uint32_t b)
+{
+	a = uf_find(parent, a);
+	b = uf_find(parent, b);
+	/* The smaller index is the root, so parts come out in group order. */
+	if (a < b)
+		parent[b] = a;
+	else if (b < a)
+		parent[a] = b;
+}
+
+/* True when pool i's node or resource limits could stop some plan of the batch. */
+static bool pool_binds(const struct kerf_pack_problem *p, size_t i)
+{
+	const struct kerf_pack_pool *pp = &p->pools[i];
+
+	if (pp->nodes_remaining != INT64_MAX)
+		return true;
+	for (size_t d = 0; d < p->n_dims; d++) {
+		int64_t most = 0, need = 0, worst;
+		if (pp->remaining[d] == INT64_MAX)
+			continue;
+		for (size_t t = 0; t < p->n_types; t++)
+			if (ffd_capacity_of(p, (uint32_t)i, t)[d] > most)
+				most = ffd_capacity_of(p, (uint32_t)i, t)[d];
+		/* At worst every pod gets a node of its own, of the largest type. */
+		for (size_t g = 0; g < p->n_groups; g++)
+			if (p->groups[g].nodepool == i &&
+			    (__builtin_mul_overflow((int64_t)p->groups[g].count, most, &worst) ||
+			     __builtin_add_overflow(need, worst, &need)))
+				return true;
+		if (need > pp->remaining[d])
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Splits the batch into parts no node, open node or binding pool limit
+ * spans: groups are joined when one type (in one pool) could hold both,
+ * when one open node takes both, or when they share a pool whose limits
+ * could bind.  Parts are solved one after the other, each with its share of
+ * the budget, and nothing one does changes what another may do.  part_of
+ * gets each group's part (UINT32_MAX for empty groups); returns how many.
+ */
+static size_t split_parts(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			  uint32_t *part_of)
+{
+	size_t ng = p->n_groups, n = 0;
+	uint32_t *parent = host->calloc(host->ctx, ng ? ng : 1, sizeof(uint32_t));
+	int64_t *last = host->calloc(host->ctx, p->n_pools * p->n_types + 1, sizeof(int64_t));
+	uint32_t *id = host->calloc(host->ctx, ng ? ng : 1, sizeof(uint32_t));
+
+	for (size_t g = 0; g < ng; g++)
+		parent[g] = (uint32_t)g;
+	for (size_t i = 0; i < p->n_pools * p->n_types; i++)
+		last[i] = -1;
+	for (size_t g = 0; g < ng; g++) {
+		const struct kerf_pack_group *gr = &p->groups[g];
+		if (!gr->count)
+			continue;
+		for (size_t i = 0; i < gr->n_types; i++) {
+			int64_t *l = &last[(size_t)gr->nodepool * p->n_types + gr->types[i]];
+			if (*l >= 0)
+				uf_union(parent, (uint32_t)*l, (uint32_t)g);
+			*l = (int64_t)g;
+		}
+	}
+	for (size_t i = 0; i < p->n_pools; i++) {
+		int64_t first = -1;
+		if (!pool_binds(p, i))
+			continue;
+		for (size_t g = 0; g < ng; g++) {
+			if (p->groups[g].nodepool != i || !p->groups[g].count)
+				continue;
+			if (first >= 0)
+				uf_union(parent, (uint32_t)first, (uint32_t)g);
+			else
+				first = (int64_t)g;
+		}
+	}
+	for (size_t o = 0; o < p->n_open; o++) {
+		int64_t first = -1;
+		for (size_t i = 0; i < p->open[o].n_groups; i++) {
+			uint32_t g = p->open[o].groups[i];
+			if (!p->groups[g].count)
+				continue;
+			if (first >= 0)
+				uf_union(parent, (uint32_t)first, g);
+			else
+				first = g;
+		}
+	}
+	for (size_t g = 0; g < ng; g++) {
+		uint32_t r;
+		if (!p->groups[g].count) {
+			part_of[g] = UINT32_MAX;
+			continue;
+		}
+		r = uf_find(parent, (uint32_t)g);
+		/* Roots are the smallest index of their part, so they are met first. */
+		if (r == g)
+			id[g] = (uint32_t)n++;
+		part_of[g] = id[r];
+	}
+	host->free(host->ctx, parent);
+	host->free(host->ctx, last);
+	host->free(host->ctx, id);
+	return n;
+}
+
+/* Moves part's nodes and unplaced pods to the end of plan, and frees part. */
+static void plan_append(const struct kerf_host *host, struct kerf_pack_plan *plan,
+			struct kerf_pack_plan *part)
+{
+	plan->nodes = host->realloc(host->ctx, plan->nodes,
+				    (plan->n_nodes + part->n_nodes + 1) * sizeof(*plan->nodes));
+	if (part->n_nodes)
+		memcpy(&plan->nodes[plan->n_nodes], part->nodes,
+		       part->n_nodes * sizeof(*plan->nodes));
+	plan->n_nodes += part->n_nodes;
+	plan->unplaced =
+	    host->realloc(host->ctx, plan->unplaced,
+			  (plan->n_unplaced + part->n_unplaced + 1) * sizeof(*plan->unplaced));
+	if (part->n_unplaced)
+		memcpy(&plan->unplaced[plan->n_unplaced], part->unplaced,
+		       part->n_unplaced * sizeof(*plan->unplaced));
+	plan->n_unplaced += part->n_unplaced;
+	plan->total_price += part->total_price;
+	plan->lower_bound += part->lower_bound;
+	/* The contents are plan's now: only the shells go. */
+	part->n_nodes = part->n_unplaced = 0;
+	ffd_plan_discard(host, part);
+}
+
+/*
+ * The parts one after the other, each with its share of what is left of
+ * the budget (by its number of groups), their plans joined.  The bounds add
+ * up only when every pod is placed (parts share nothing, so a plan placing
+ * every pod is one per part); otherwise the joined plan has none.
+ */
+static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *problem,
+		       const uint32_t *part_of, size_t n_parts, int64_t deadline,
+		       struct kerf_pack_plan **out, struct kerf_error *err)
+{
+	const struct kerf_host *host = ip->host;
+	struct kerf_pack_group *groups =
+	    host->calloc(host->ctx, problem->n_groups, sizeof(*groups));
+	struct kerf_pack_problem sub = *problem;
+	struct kerf_pack_plan *plan = host->calloc(host->ctx, 1, sizeof(*plan));
+	size_t left = 0;
+	int rc = 0;
+
+	sub.groups = groups;
+	for (size_t g = 0; g < problem->n_groups; g++)
+		if (part_of[g] != UINT32_MAX)
+			left++;
+	for (uint32_t part = 0; part < n_parts && rc == 0; part++) {
+		struct kerf_pack_plan *pp = NULL;
+		int64_t now = now_ms(host);
+		size_t mine = 0;
+		for (size_t g = 0; g < problem->n_groups; g++) {
+			groups[g] = problem->groups[g];
+			if (part_of[g] != part)
+				groups[g].count = 0;
+			else
+				mine++;
+		}
+		rc = solve_part(ip, &sub, NULL, now,
+				now + (deadline - now) * (int64_t)mine / (int64_t)left, &pp, err);
+		left -= mine;
+		if (rc == 0)
+			plan_append(host, plan, pp);
+	}
+	host->free(host->ctx, groups);
+	if (rc) {
+		ffd_plan_discard(host, plan);
+		return rc;
+	}
+	if (plan->n_unplaced)
+		plan->lower_bound = 0;
+	*out = plan;
+	return 0;
+}
+
+static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budget_ms,
+		     struct kerf_pack_plan **out, struct kerf_error *err)
+{
+	struct ilp *ip = inst;
+	const struct kerf_host *host;
+	struct kerf_pack_plan *ffd = NULL, *plan = NULL;
+	uint32_t *part_of;
+	size_t n_parts;
+	int64_t start, deadline;
+	int rc, term;
+
+	if (!ip || !out)
+		return kerf_error_set(err, KERF_E_INVALID, "binpack-ilp: no instance or output");
+	host = ip->host;
+	start = now_ms(host);
+	deadline = start + (budget_ms > 0 ? budget_ms : ip->budget_ms);
+	/* FFD's plan of the whole batch: the baseline, and the problem checked. */
+	rc = ffd_pack(host, ip->max_types, problem, &ffd, err);
+	if (rc)
+		return rc;
+	term = glp_term_out(GLP_OFF);
+	part_of = host->calloc(host->ctx, problem->n_groups + 1, sizeof(uint32_t));
+	n_parts = split_parts(host, problem, part_of);
+	if (n_parts <= 1) {
+		rc = solve_part(ip, problem, ffd, start, deadline, &plan, err);
+	} else {
+		rc = solve_parts(ip, problem, part_of, n_parts, deadline, &plan, err);
+		if (rc == 0) {
+			uint64_t pp = placed_pods(problem, plan), pf = placed_pods(problem, ffd);
+			if (pp > pf || (pp == pf && plan->total_price < ffd->total_price)) {
+				ffd_plan_discard(host, ffd);
+			} else {
+				/* The parts' bound holds for the whole when FFD places every pod
+				 * too. */
+				ffd->lower_bound = ffd->n_unplaced ? 0 : plan->lower_bound;
+				ffd_plan_discard(host, plan);
+				plan = ffd;
+			}
+		} else {
+			ffd_plan_discard(host, ffd);
+		}
+	}
+	host->free(host->ctx, part_of);
+	glp_term_out(term);
+	if (rc)
+		return rc;
+	if (plan->lower_bound > plan->total_price)
+		plan->lower_bound = plan->total_price;
+	plan->optimal = plan->lower_bound == plan->total_price;
+	plan->solve_ms = now_ms(host) - start;
+	host->log(host->ctx, KERF_LOG_DEBUG,
+		  "ilp: batch of %zu groups in %zu parts: price %.6f, bound %.6f, %" PRId64 " ms",
+		  problem->n_groups, n_parts, (double)plan->total_price / ILP_MICRO,
+		  (double)plan->lower_bound / ILP_MICRO, plan->solve_ms);
+	*out = plan;
 	return 0;
 }
 

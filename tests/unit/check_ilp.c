@@ -812,7 +812,7 @@ START_TEST(quiet_on_stdout)
 	ck_assert_int_eq(size, 0);
 	/* The statistics go to the debug log instead. */
 	ck_assert_uint_gt(debug_lines, 0);
-	ck_assert_ptr_nonnull(strstr(last_debug, "columns"));
+	ck_assert_ptr_nonnull(strstr(last_debug, "bound"));
 }
 END_TEST
 
