@@ -144,7 +144,6 @@ struct solver {
 	const struct kerf_host *host;
 	const struct kerf_pack_problem *p;
 	size_t nd, ng;
-	size_t max_types;
 	int64_t deadline_cg, deadline;
 	double penalty; /* P, dollars per unplaced pod */
 
@@ -1380,7 +1379,7 @@ static void new_node(const struct solver *s, const struct column *c, struct kerf
 	const int64_t *ref_cap = ffd_capacity_of(s->p, c->pool, c->type);
 	int32_t zone = -1;
 	uint32_t mask = CT_ALL;
-	size_t m, keep = 0;
+	size_t m;
 
 	for (size_t j = 0; j < n; j++) {
 		const struct kerf_pack_group *gr = &p->groups[a[j].group];
@@ -1394,25 +1393,16 @@ static void new_node(const struct solver *s, const struct column *c, struct kerf
 	if (m == 0 || opts[0].price > c->price)
 		/* The priority picked a dearer capacity type: keep the column's. */
 		m = node_options(s, c->pool, a, n, sum, zone, 1u << c->ct, ref_cap, opts);
-	/* Karpenter charges a limited pool the largest option: none above the chosen one. */
-	for (size_t i = 0; i < m; i++) {
-		const int64_t *cap = ffd_capacity_of(s->p, c->pool, opts[i].type);
-		const int64_t *chosen = ffd_capacity_of(s->p, c->pool, opts[0].type);
-		bool ok = true;
-		for (size_t d = 0; d < s->nd && ok; d++)
-			ok = !dim_limited(s, c->pool, d) || cap[d] <= chosen[d];
-		if (ok && keep < s->max_types)
-			opts[keep++] = opts[i];
-	}
+	/* Every option for now: trim_options keeps those the limits and max_types allow. */
 	pn->open_index = -1;
 	pn->nodepool = c->pool;
 	pn->zone = opts[0].zone;
 	pn->capacity_type = opts[0].ct;
 	pn->type = opts[0].type;
 	pn->price = opts[0].price;
-	pn->n_options = keep;
-	pn->options = zalloc(s, keep, sizeof(uint32_t));
-	for (size_t i = 0; i < keep; i++)
+	pn->n_options = m;
+	pn->options = zalloc(s, m, sizeof(uint32_t));
+	for (size_t i = 0; i < m; i++)
 		pn->options[i] = opts[i].type;
 	pn->n_assign = n;
 	pn->assign = a;
@@ -1765,7 +1755,6 @@ static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *prob
 	memset(&s, 0, sizeof(s));
 	s.host = host;
 	s.p = problem;
-	s.max_types = ip->max_types;
 	s.dfs_limit = ILP_DFS_NODES;
 	s.deadline = deadline - budget / 20;
 	s.deadline_cg = start + budget * ILP_CG_SHARE / 100;
@@ -2052,6 +2041,35 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 	return 0;
 }
 
+/*
+ * Drops, in pools with a resource limit, the options larger than the chosen
+ * type in a limited dimension (Karpenter charges a node the largest of its
+ * options, and the master counted the chosen type's capacity; FFD's nodes
+ * get the same rule), then keeps the first max_types.
+ */
+static void trim_options(const struct kerf_pack_problem *p, struct kerf_pack_plan *plan,
+			 size_t max_types)
+{
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		struct kerf_pack_node *n = &plan->nodes[i];
+		const int64_t *chosen;
+		size_t keep = 0;
+		if (n->open_index >= 0)
+			continue;
+		chosen = ffd_capacity_of(p, n->nodepool, n->type);
+		for (size_t k = 0; k < n->n_options; k++) {
+			const int64_t *cap = ffd_capacity_of(p, n->nodepool, n->options[k]);
+			bool ok = true;
+			for (size_t d = 0; d < p->n_dims && ok; d++)
+				ok = p->pools[n->nodepool].remaining[d] == INT64_MAX ||
+				     cap[d] <= chosen[d];
+			if (ok && keep < max_types)
+				n->options[keep++] = n->options[k];
+		}
+		n->n_options = keep;
+	}
+}
+
 static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budget_ms,
 		     struct kerf_pack_plan **out, struct kerf_error *err)
 {
@@ -2098,6 +2116,7 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	glp_term_out(term);
 	if (rc)
 		return rc;
+	trim_options(problem, plan, ip->max_types);
 	if (plan->lower_bound > plan->total_price)
 		plan->lower_bound = plan->total_price;
 	plan->optimal = plan->lower_bound == plan->total_price;

@@ -551,6 +551,31 @@ static void assert_same_plan(const struct kerf_pack_plan *x, const struct kerf_p
 	}
 }
 
+/*
+ * In a pool with a resource limit no option of a new node may be larger, in
+ * a limited dimension, than the chosen type, and no node has more options
+ * than max_types: the launcher may pick any of them.
+ */
+static void assert_options_fit(const struct kerf_pack_problem *p, const struct kerf_pack_plan *plan,
+			       size_t max_types)
+{
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		const struct kerf_pack_node *n = &plan->nodes[i];
+		const struct kerf_pack_pool *pp = &p->pools[n->nodepool];
+		ck_assert_uint_le(n->n_options, max_types);
+		if (n->open_index >= 0)
+			continue;
+		for (size_t k = 0; k < n->n_options; k++)
+			for (size_t d = 0; d < p->n_dims; d++)
+				ck_assert_msg(
+				    pp->remaining[d] == INT64_MAX ||
+					pp->type_capacity[n->options[k]][d] <=
+					    pp->type_capacity[n->type][d],
+				    "node %zu: option %u larger than the chosen type in %s", i,
+				    n->options[k], p->dim_names[d]);
+	}
+}
+
 /* ------------------------------------------------------------ tests */
 
 START_TEST(descriptor)
@@ -698,6 +723,7 @@ START_TEST(never_worse_than_ffd)
 				cheaper++;
 		}
 		ck_assert_int_le(a->lower_bound, a->total_price);
+		assert_options_fit(&in->p, a, 60);
 		if (a->lower_bound > 0)
 			bounded++;
 		kerf_pack_plan_free(a);
@@ -762,6 +788,23 @@ START_TEST(time_budget_respected)
 	ilp_up();
 	assert_within(in, 0, 180);
 	free(in);
+}
+END_TEST
+
+START_TEST(max_instance_types_caps_options)
+{
+	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 6, 0};
+
+	cfg_max_types = 2;
+	ilp_up();
+	rng = 31;
+	for (int i = 0; i < 20; i++) {
+		struct inst *in = gen(&sh);
+		struct kerf_pack_plan *plan = run(ilp, ilp_inst, &in->p, 0);
+		assert_options_fit(&in->p, plan, 2);
+		kerf_pack_plan_free(plan);
+		free(in);
+	}
 }
 END_TEST
 
@@ -848,6 +891,7 @@ static Suite *ilp_suite(void)
 	tcase_add_test(tc, tiny_matches_brute_force);
 	tcase_add_test(tc, never_worse_than_ffd);
 	tcase_add_test(tc, time_budget_respected);
+	tcase_add_test(tc, max_instance_types_caps_options);
 	tcase_add_test(tc, deterministic);
 	tcase_add_test(tc, quiet_on_stdout);
 	suite_add_tcase(s, tc);
