@@ -1104,6 +1104,80 @@ static void add_round(struct solver *s, double dprime, double theta)
 	s->n_rounds++;
 }
 
+/*
+ * The volume bound for weights w >= 0 with sum 1 over the dimensions: a new
+ * node of type t at price c holds loads l_d <= allocatable a_d, so
+ * c >= sum_d w_d c l_d / a_d, and each pod costs at least its cheapest
+ * rate(g) = min over its types t of c_t sum_d w_d r_gd / a_td.  Pods on
+ * open nodes cost nothing: at most as many as fit there, at their rate.
+ * Added as a round with theta 0, so it serves when the LP bound is weak
+ * (pricing unfinished).
+ */
+static void volume_bound(struct solver *s, const double *w)
+{
+	const struct kerf_pack_problem *p = s->p;
+	double *rate = zalloc(s, s->ng, sizeof(double)), total = 0;
+
+	for (size_t g = 0; g < s->ng; g++) {
+		const struct kerf_pack_group *gr = &p->groups[g];
+		bool any = false;
+		for (size_t i = 0; i < gr->n_types && gr->count; i++) {
+			const struct kerf_pack_type *ty = &p->types[gr->types[i]];
+			struct ffd_option o;
+			double share = 0;
+			bool fits_type = true;
+			if (!ffd_best_offering(p, gr->types[i], gr->zone, gr->capacity_types, &o))
+				continue;
+			/* The cheapest offering, whatever its priority. */
+			for (size_t k = 0; k < ty->n_offerings; k++)
+				if (ty->offerings[k].price < o.price &&
+				    (gr->zone < 0 || ty->offerings[k].zone == (uint32_t)gr->zone) &&
+				    (gr->capacity_types & (1u << ty->offerings[k].capacity_type)))
+					o.price = ty->offerings[k].price;
+			for (size_t d = 0; d < s->nd && fits_type; d++) {
+				if (gr->request[d] <= 0 || w[d] <= 0)
+					continue;
+				fits_type = ty->allocatable[d] >= gr->request[d];
+				if (fits_type)
+					share += w[d] * (double)gr->request[d] /
+						 (double)ty->allocatable[d];
+			}
+			if (!fits_type)
+				continue;
+			if (!any || (double)o.price / ILP_MICRO * share < rate[g])
+				rate[g] = (double)o.price / ILP_MICRO * share;
+			any = true;
+		}
+		total += rate[g] * gr->count;
+	}
+	for (size_t o = 0; o < p->n_open; o++)
+		for (size_t i = 0; i < p->open[o].n_groups; i++) {
+			uint32_t g = p->open[o].groups[i];
+			total -= rate[g] * fits(s->nd, p->open[o].remaining, p->groups[g].request,
+						p->groups[g].count);
+		}
+	hfree(s, rate);
+	if (total > 0)
+		add_round(s, total, 0);
+}
+
+/* Volume bounds for each dimension alone and for all of them alike. */
+static void volume_bounds(struct solver *s)
+{
+	double *w = zalloc(s, s->nd, sizeof(double));
+
+	for (size_t d = 0; d < s->nd; d++) {
+		memset(w, 0, s->nd * sizeof(double));
+		w[d] = 1;
+		volume_bound(s, w);
+		w[d] = 0;
+	}
+	for (size_t d = 0; d < s->nd; d++)
+		w[d] = 1.0 / (double)s->nd;
+	volume_bound(s, w);
+	hfree(s, w);
+}
+
 /* Reads the clamped duals and D = y.b. */
 static double read_duals(struct solver *s)
 {
@@ -1764,6 +1838,7 @@ static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *prob
 		build_master(&s);
 		seed_ffd(&s, ffd);
 		seed_homogeneous(&s);
+		volume_bounds(&s);
 		if (pattern_leaves(&s) <= ILP_FULL_LEAVES)
 			s.all_relevant =
 			    enumerate_kinds(&s, INFINITY, ILP_ENUM_COLUMNS, s.deadline_cg);
