@@ -15,58 +15,76 @@
  *        sum_{k new in pool p} x_k <= nodes     pools with a node limit
  *        sum_{k new in pool p} cap_td x_k <= rem_d   limited dims (scaled to rem_d)
  *
- * s_g are pods left unplaced at a penalty P per pod, more than any node
- * costs, so placing pods always comes first.  Identical nodes are one
- * column with a multiplicity, which removes the node-permutation symmetry
- * that makes per-pod assignment models stall.
+ * s_g are pods left unplaced at a penalty P per pod, more than any plan of
+ * the batch costs, so placing pods always comes first.  Identical nodes are
+ * one column with a multiplicity, which removes the node-permutation
+ * symmetry that makes per-pod assignment models stall.
  *
- * Columns come from column generation on the LP relaxation: FFD's plan
- * seeds the master (its nodes are the first columns), then each round the
- * LP's duals price every bin kind - a multi-dimensional bounded knapsack
- * with conflicts, solved by depth-first search under a node cap - and the
- * most negative reduced-cost patterns join.  Bin kinds dominated by another
- * of the same pool and compatible groups (allocatable >=, price <=, and in
- * the pool's limited dimensions a capacity <=) are never priced: any
- * pattern of theirs is a cheaper pattern of the dominating kind.  Finally
- * glp_intopt solves the master over the generated columns, with FFD's plan
- * handed in as its first incumbent.
+ * Columns.  FFD's plan seeds the master (its nodes are the first columns),
+ * with one homogeneous pattern per group.  Then column generation on the
+ * LP relaxation: each round the LP's duals price every bin kind - a
+ * multi-dimensional bounded knapsack with conflicts, solved by depth-first
+ * search under a node cap, pruned by per-dimension, surrogate and
+ * Lagrangian bounds (multipliers fitted per kind by coordinate descent on
+ * the knapsack's LP dual) - and the most negative reduced-cost patterns
+ * join.  Bin kinds dominated by another of the same pool and compatible
+ * groups (allocatable >=, price <=, and in the pool's limited dimensions a
+ * capacity <=) are never priced: any pattern of theirs is a cheaper pattern
+ * of the dominating kind.  glp_intopt then solves the master over the
+ * generated columns, FFD's plan handed in as its first incumbent.
  *
  * Lower bound.  For duals y of the right signs (clamped: >= rows y >= 0,
  * <= rows y <= 0, and pi_g <= P), reduced costs rc_k = c_k - y.A_k and
  * D = y.b, every feasible x costs at least D + sum_k rc_k x_k.  For a bin
  * kind b, rc >= rcLB_b = c_b - (node and limit duals of b) - UB_b where UB_b
  * bounds the pricing maximum: exact when the search finished, otherwise the
- * smallest single-dimension fractional knapsack (conflicts ignored).  So new
- * nodes have rc_k >= -theta c_k with theta = max(0, max_b -rcLB_b / c_b),
- * and an open node, used at most once, adds at least min(0, rcLB_o).  With
+ * best of the knapsack's relaxations (conflicts ignored).  So new nodes
+ * have rc_k >= -theta c_k with theta = max(0, max_b -rcLB_b / c_b), and an
+ * open node, used at most once, adds at least min(0, rcLB_o).  With
  * D' = D + sum_o min(0, rcLB_o), a plan with u unplaced pods whose new
  * nodes cost N satisfies N + P u >= D' - theta N, hence
  *
  *   N >= (D' - P u) / (1 + theta),
  *
- * which bounds every plan that places at least as many pods.  The best
- * over all rounds is reported, rounded to whole micro-dollars only past a
- * margin for floating-point error (plan prices are whole micro-dollars).
- * When the pricing proves no pattern has a negative reduced cost, theta is
- * 0 and the bound is the LP optimum over all patterns; a plan equal to it
- * is reported optimal.
+ * which bounds every plan that places at least as many pods (with P this
+ * large, in practice only plans placing every pod get a bound above 0).
+ * The best over all rounds is reported, rounded to whole micro-dollars only
+ * past a margin for floating-point error (plan prices are whole
+ * micro-dollars).  When the pricing proves no pattern has a negative
+ * reduced cost, theta is 0 and the bound is the LP optimum over all
+ * patterns.  A volume bound joins it: every pod costs at least its
+ * cheapest price per unit of resource (see volume_bound).
  *
- * Every plan the integer program gives is rebuilt like FFD builds its own:
- * each node's options are the types that hold its whole assignment, are
- * listed by every group on it and have an allowed offering, ordered by
- * capacity-type priority (reserved, spot, on-demand), price and index.  In
- * a pool with a resource limit, options are restricted to types no larger
- * (in the limited dimensions) than the pattern's, and then than the chosen
- * one, so the pool is charged exactly what the LP counted.  If the priority
- * would pick something dearer than the pattern's offering, the node keeps
- * the pattern's capacity type, so a node never costs more than its column.
+ * Proofs.  On small problems every maximal pattern is a column (a node can
+ * always be filled up to one at the same price, the extra pods trimmed
+ * away), so glp_intopt's optimum is the problem's.  Otherwise, once the LP
+ * is optimal over all patterns, any plan cheaper than the incumbent uses
+ * only columns whose reduced cost is below the difference of the two, so
+ * enumerating those makes glp_intopt's optimum the problem's again, when
+ * the enumeration finishes.  A plan meeting its bound is reported optimal.
  *
- * The answer is the better of FFD's plan and the integer program's: more
- * pods placed first, then the lower price.
+ * Plans.  Every plan the integer program gives is rebuilt like FFD builds
+ * its own: each node's options are the types that hold its whole
+ * assignment, are listed by every group on it and have an allowed
+ * offering, ordered by capacity-type priority (reserved, spot, on-demand),
+ * price and index.  In a pool with a resource limit, options are
+ * restricted to types no larger (in the limited dimensions) than the
+ * pattern's, and then than the chosen one, so the pool is charged exactly
+ * what the LP counted.  If the priority would pick something dearer than
+ * the pattern's offering, the node keeps the pattern's capacity type, so a
+ * node never costs more than its column.  The answer is the better of
+ * FFD's plan and the integer program's: more pods placed first, then the
+ * lower price.
+ *
+ * Parts.  Groups that share no instance type (in a pool), no open node and
+ * no pool whose limits could bind are independent: each part is solved on
+ * its own, one after the other, with a share of the budget by its number
+ * of groups.  Large parts are not split further.
  *
  * Determinism: rounds, search nodes and branch-and-bound nodes are capped
  * by counts, so a solve that finishes inside its time budget always gives
  * the same plan; the budget is a safety net for problems too big for it.
+ * GLPK prints nothing (terminal output off, message level off).
  */
 #include <float.h>
 #include <inttypes.h>
