@@ -105,7 +105,8 @@
 #define ILP_MAX_ROUNDS 400	 /* column-generation rounds */
 #define ILP_DFS_NODES 3000	 /* search nodes per bin kind and round, at first */
 #define ILP_DFS_NODES_MAX 800000 /* ... growing to this when the search proves too little */
-#define ILP_FEW_ITEMS 64	 /* knapsacks this small get the tighter, slower bounds */
+#define ILP_STALL 6		 /* rounds over which a stalled LP is told */
+#define ILP_FEW_ITEMS 128	 /* knapsacks this small get the tighter, slower bounds */
 #define ILP_BB_NODES 20000	 /* branch-and-bound nodes */
 #define ILP_COLS_PER_ROUND 60	 /* patterns added per round, most negative first */
 #define ILP_CG_SHARE 60		 /* percent of the budget column generation may use */
@@ -211,10 +212,16 @@ struct solver {
 	uint32_t *it_blocked;
 	double *sfx_sum;
 	double *sfx_ratio;
-	double *it_size;       /* surrogate size: sum over dimensions of request / room */
+	double *it_size;     /* surrogate size: sum over dimensions of request / room */
+	uint32_t *it_clique; /* the clique of mutually conflicting items each is in */
+	size_t n_cliques;
 	double *pre_w, *pre_v; /* prefix sums of whole items' surrogate sizes and values */
 	double *lam;	       /* Lagrange multipliers of the dimensions, this kind */
 	double *kind_lam;      /* the last multipliers fitted, per kind (nk * nd) */
+	double *kind_rclb;     /* per kind, the last round's bound on its reduced costs */
+	bool *kind_proven;     /* per kind, that bound is exact or non-negative */
+	bool same_duals;       /* the master has not changed since the last round */
+	bool proving;	       /* the LP has stalled: rounds only tighten the bound */
 	double *sfx_red;       /* suffix sums of ub * max(0, value - lam . request) */
 	double sur_left;       /* surrogate room left */
 	int64_t *resid;
@@ -468,6 +475,8 @@ static bool build_kinds(struct solver *s)
 	}
 	s->nk = kept;
 	s->kind_lam = zalloc(s, s->nk * s->nd, sizeof(double));
+	s->kind_rclb = zalloc(s, s->nk, sizeof(double));
+	s->kind_proven = zalloc(s, s->nk, sizeof(bool));
 	return true;
 }
 
@@ -799,20 +808,29 @@ static double items_bound(const struct solver *s, size_t i)
 	if (s->n_items > ILP_FEW_ITEMS) {
 		lagr += s->sfx_red[i];
 	} else {
-		/* Few items: each at most what still fits, and none a conflict rules out. */
+		/*
+		 * Few items: each at most what still fits, none a conflict rules
+		 * out, and of each clique of mutually conflicting items only the
+		 * best (a node holds one of them at most).
+		 */
+		double best[ILP_FEW_ITEMS];
+		for (size_t c = 0; c < s->n_cliques; c++)
+			best[c] = 0;
 		for (size_t j = i; j < s->n_items; j++) {
 			const int64_t *r = s->p->groups[s->it_g[j]].request;
 			double a = s->it_val[j];
-			uint32_t ub;
 			if (s->it_blocked[j])
 				continue;
 			for (size_t d = 0; d < s->nd; d++)
 				a -= s->lam[d] * (double)r[d];
 			if (a <= 0)
 				continue;
-			ub = fits(s->nd, s->resid, r, s->it_ub[j]);
-			lagr += a * ub;
+			a *= fits(s->nd, s->resid, r, s->it_ub[j]);
+			if (a > best[s->it_clique[j]])
+				best[s->it_clique[j]] = a;
 		}
+		for (size_t c = 0; c < s->n_cliques; c++)
+			lagr += best[c];
 	}
 	if (lagr < bound)
 		bound = lagr;
@@ -868,6 +886,19 @@ static void dfs(struct solver *s, size_t i, double value)
 		dfs(s, i + 1, value);
 }
 
+/* Suffix sums of ub * max(0, value - lam . request): the Lagrangian bound's items part. */
+static void reduced_sums(struct solver *s)
+{
+	s->sfx_red[s->n_items] = 0;
+	for (size_t i = s->n_items; i-- > 0;) {
+		const int64_t *r = s->p->groups[s->it_g[i]].request;
+		double a = s->it_val[i];
+		for (size_t d = 0; d < s->nd; d++)
+			a -= s->lam[d] * (double)r[d];
+		s->sfx_red[i] = s->sfx_red[i + 1] + (a > 0 ? a * s->it_ub[i] : 0);
+	}
+}
+
 /*
  * Multipliers for the Lagrangian bound of the items in the kind's room:
  * for any lam >= 0, sum_d lam_d room_d + sum_i ub_i max(0, v_i - lam . r_i)
@@ -913,13 +944,87 @@ static void fit_multipliers(struct solver *s, const int64_t *room, struct ratio 
 			}
 		}
 	}
-	s->sfx_red[n] = 0;
-	for (size_t i = n; i-- > 0;) {
+	reduced_sums(s);
+}
+
+/*
+ * The knapsack's LP relaxation solved outright: its row duals are the best
+ * multipliers there are, where the sweeps of fit_multipliers can stall
+ * (the function is not smooth).  Worth it only for the few kinds a stalled
+ * master still cannot settle.
+ */
+static void lp_multipliers(struct solver *s, const int64_t *room)
+{
+	const struct kerf_pack_problem *p = s->p;
+	size_t n = s->n_items, nz = 0;
+	glp_prob *lp = glp_create_prob();
+	int *ia = zalloc(s, n * s->nd + 1, sizeof(int)),
+	    *ja = zalloc(s, n * s->nd + 1, sizeof(int));
+	double *ar = zalloc(s, n * s->nd + 1, sizeof(double));
+	glp_smcp parm;
+
+	glp_set_obj_dir(lp, GLP_MAX);
+	glp_add_rows(lp, (int)s->nd);
+	for (size_t d = 0; d < s->nd; d++)
+		glp_set_row_bnds(lp, (int)d + 1, GLP_UP, 0.0, (double)room[d]);
+	glp_add_cols(lp, (int)n);
+	for (size_t i = 0; i < n; i++) {
 		const int64_t *r = p->groups[s->it_g[i]].request;
-		double a = s->it_val[i];
+		glp_set_col_bnds(lp, (int)i + 1, GLP_DB, 0.0, (double)s->it_ub[i]);
+		glp_set_obj_coef(lp, (int)i + 1, s->it_val[i]);
 		for (size_t d = 0; d < s->nd; d++)
-			a -= s->lam[d] * (double)r[d];
-		s->sfx_red[i] = s->sfx_red[i + 1] + (a > 0 ? a * s->it_ub[i] : 0);
+			if (r[d] > 0) {
+				nz++;
+				ia[nz] = (int)d + 1;
+				ja[nz] = (int)i + 1;
+				ar[nz] = (double)r[d];
+			}
+	}
+	glp_load_matrix(lp, (int)nz, ia, ja, ar);
+	glp_init_smcp(&parm);
+	parm.msg_lev = GLP_MSG_OFF;
+	glp_scale_prob(lp, GLP_SF_AUTO);
+	if (glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT)
+		for (size_t d = 0; d < s->nd; d++) {
+			double y = glp_get_row_dual(lp, (int)d + 1);
+			s->lam[d] = y > 0 ? y : 0;
+		}
+	glp_delete_prob(lp);
+	hfree(s, ia);
+	hfree(s, ja);
+	hfree(s, ar);
+	reduced_sums(s);
+}
+
+/*
+ * Partitions the items into cliques of mutually conflicting groups, greedily
+ * in item order (it_clique, n_cliques): an item joins the first clique all
+ * of whose members it conflicts with.  Items in no conflict stand alone.
+ */
+static void find_cliques(struct solver *s)
+{
+	s->n_cliques = 0;
+	for (size_t j = 0; j < s->n_items; j++) {
+		uint32_t g = s->it_g[j];
+		size_t c;
+		/* Mark j's partners among the items (it_cnt is all zero between searches). */
+		for (size_t e = s->conf_off[g]; e < s->conf_off[g + 1]; e++)
+			if (s->item_of[s->conf[e]] >= 0)
+				s->it_cnt[s->item_of[s->conf[e]]] = 1;
+		for (c = 0; c < s->n_cliques; c++) {
+			bool all = true;
+			for (size_t m = 0; m < j && all; m++)
+				if (s->it_clique[m] == c)
+					all = s->it_cnt[m] != 0;
+			if (all)
+				break;
+		}
+		s->it_clique[j] = (uint32_t)c;
+		if (c == s->n_cliques)
+			s->n_cliques++;
+		for (size_t e = s->conf_off[g]; e < s->conf_off[g + 1]; e++)
+			if (s->item_of[s->conf[e]] >= 0)
+				s->it_cnt[s->item_of[s->conf[e]]] = 0;
 	}
 }
 
@@ -998,6 +1103,8 @@ static size_t load_items(struct solver *s, const struct bkind *k, struct ratio *
 	}
 	memcpy(s->resid, k->room, s->nd * sizeof(int64_t));
 	fit_multipliers(s, k->room, tmp);
+	if (n <= ILP_FEW_ITEMS)
+		find_cliques(s);
 	return n;
 }
 
@@ -1044,6 +1151,8 @@ static double price_kind(struct solver *s, size_t kk, struct ratio *tmp, double 
 		return root;
 	if (load_items(s, k, tmp, false) == 0)
 		return cutoff;
+	if (s->proving)
+		lp_multipliers(s, k->room);
 	memcpy(lam, s->lam, s->nd * sizeof(double));
 	/* Most kinds cannot beat their price at all: the root bound says so at once. */
 	root = items_bound(s, 0);
@@ -1244,9 +1353,18 @@ static int price_round(struct solver *s)
 			cut = true;
 			break;
 		}
-		ub = price_kind(s, kk, tmp, cutoff, &exact);
-		rclb = cutoff - ub;
-		all_exact = all_exact && (exact || rclb >= -ILP_RC_EPS);
+		if (s->same_duals && s->kind_proven[kk]) {
+			/* Nothing changed since this kind was settled: only the others search
+			 * deeper. */
+			rclb = s->kind_rclb[kk];
+			s->found = false;
+		} else {
+			ub = price_kind(s, kk, tmp, cutoff, &exact);
+			rclb = cutoff - ub;
+			s->kind_rclb[kk] = rclb;
+			s->kind_proven[kk] = exact || rclb >= -ILP_RC_EPS;
+		}
+		all_exact = all_exact && s->kind_proven[kk];
 		if (k->open >= 0) {
 			if (rclb < 0)
 				open_sum += rclb;
@@ -1284,7 +1402,7 @@ static int price_round(struct solver *s)
 		}
 	}
 	qsort(cands, nc, sizeof(*cands), cand_cmp);
-	for (size_t i = 0; i < nc && i < ILP_COLS_PER_ROUND; i++) {
+	for (size_t i = 0; i < nc && i < ILP_COLS_PER_ROUND && !s->proving; i++) {
 		const struct bkind *k = &s->kinds[cands[i].kind];
 		size_t before = s->ncol;
 		struct column c = {k->open,  k->pool,	 k->type, k->zone, k->ct,
@@ -1686,11 +1804,14 @@ static void solver_free(struct solver *s)
 	hfree(s, s->sfx_sum);
 	hfree(s, s->sfx_ratio);
 	hfree(s, s->it_size);
+	hfree(s, s->it_clique);
 	hfree(s, s->pre_w);
 	hfree(s, s->pre_v);
 	hfree(s, s->lam);
 	hfree(s, s->sfx_red);
 	hfree(s, s->kind_lam);
+	hfree(s, s->kind_rclb);
+	hfree(s, s->kind_proven);
 	hfree(s, s->resid);
 }
 
@@ -1749,6 +1870,7 @@ static void solver_init(struct solver *s)
 	s->sfx_sum = zalloc(s, s->ng + 1, sizeof(double));
 	s->sfx_ratio = zalloc(s, (s->ng + 1) * (s->nd ? s->nd : 1), sizeof(double));
 	s->it_size = zalloc(s, s->ng, sizeof(double));
+	s->it_clique = zalloc(s, s->ng, sizeof(uint32_t));
 	s->pre_w = zalloc(s, s->ng + 1, sizeof(double));
 	s->pre_v = zalloc(s, s->ng + 1, sizeof(double));
 	s->lam = zalloc(s, s->nd, sizeof(double));
@@ -1832,7 +1954,7 @@ static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *prob
 	const struct kerf_host *host = ip->host;
 	struct solver s;
 	struct kerf_pack_plan *best, *mip = NULL;
-	double gap = (double)ip->gap_bps / 10000.0;
+	double gap = (double)ip->gap_bps / 10000.0, stall[ILP_STALL] = {0};
 	int64_t budget = deadline - start;
 	uint64_t pods = 0;
 	bool lp_ok = false, from_mip = false;
@@ -1860,7 +1982,7 @@ static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *prob
 		if (pattern_leaves(&s) <= ILP_FULL_LEAVES)
 			s.all_relevant =
 			    enumerate_kinds(&s, INFINITY, ILP_ENUM_COLUMNS, s.deadline_cg);
-		while (s.n_rounds < ILP_MAX_ROUNDS) {
+		for (size_t round = 0; s.n_rounds < ILP_MAX_ROUNDS; round++) {
 			int added;
 			lp_ok = solve_lp(&s, s.deadline_cg);
 			if (!lp_ok)
@@ -1869,7 +1991,19 @@ static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *prob
 			added = price_round(&s);
 			if (added < 0 || s.lp_complete)
 				break;
-			if (added == 0) {
+			/*
+			 * Tailing off (the LP's value moved less than 0.01 % in the last
+			 * ILP_STALL rounds): the columns still coming barely matter, the
+			 * bound does.  From here on the master stays as it is and only the
+			 * kinds not yet settled are searched, deeper each round.
+			 */
+			stall[round % ILP_STALL] = s.rounds[s.n_rounds - 1].dprime;
+			if (round >= ILP_STALL &&
+			    stall[(round + 1) % ILP_STALL] - stall[round % ILP_STALL] <=
+				1e-4 * stall[round % ILP_STALL])
+				s.proving = true;
+			s.same_duals = added == 0 || s.proving;
+			if (s.same_duals) {
 				/* Nothing new, nothing proven: search harder, or give up. */
 				if (s.dfs_limit >= ILP_DFS_NODES_MAX)
 					break;
