@@ -212,9 +212,10 @@ struct solver {
 	uint32_t *it_blocked;
 	double *sfx_sum;
 	double *sfx_ratio;
-	double *it_size;     /* surrogate size: sum over dimensions of request / room */
-	uint32_t *it_clique; /* the clique of mutually conflicting items each is in */
-	size_t n_cliques;
+	double *it_size;       /* surrogate size: sum over dimensions of request / room */
+	uint32_t *clique;      /* per group: its clique of mutually conflicting groups */
+	double *clique_best;   /* per clique, scratch of items_bound (all 0 between calls) */
+	uint32_t *clique_hit;  /* the cliques items_bound touched */
 	double *pre_w, *pre_v; /* prefix sums of whole items' surrogate sizes and values */
 	double *lam;	       /* Lagrange multipliers of the dimensions, this kind */
 	double *kind_lam;      /* the last multipliers fitted, per kind (nk * nd) */
@@ -799,25 +800,24 @@ static double surrogate_bound(const struct solver *s, size_t i)
 }
 
 /* The best of the per-dimension, surrogate and Lagrangian bounds on items i.. in resid. */
-static double items_bound(const struct solver *s, size_t i)
+static double items_bound(struct solver *s, size_t i)
 {
 	double bound = s->sfx_sum[i], sur, lagr = 0;
 
 	for (size_t d = 0; d < s->nd; d++)
 		lagr += s->lam[d] * (double)s->resid[d];
-	if (s->n_items > ILP_FEW_ITEMS) {
+	if (s->n_items > ILP_FEW_ITEMS && i > 0) {
 		lagr += s->sfx_red[i];
 	} else {
 		/*
-		 * Few items: each at most what still fits, none a conflict rules
-		 * out, and of each clique of mutually conflicting items only the
-		 * best (a node holds one of them at most).
+		 * At the root, or with few items: each at most what still fits,
+		 * none a conflict rules out, and of each clique of mutually
+		 * conflicting groups only the best (a node holds one at most).
 		 */
-		double best[ILP_FEW_ITEMS];
-		for (size_t c = 0; c < s->n_cliques; c++)
-			best[c] = 0;
+		size_t hits = 0;
 		for (size_t j = i; j < s->n_items; j++) {
 			const int64_t *r = s->p->groups[s->it_g[j]].request;
+			uint32_t c = s->clique[s->it_g[j]];
 			double a = s->it_val[j];
 			if (s->it_blocked[j])
 				continue;
@@ -826,11 +826,15 @@ static double items_bound(const struct solver *s, size_t i)
 			if (a <= 0)
 				continue;
 			a *= fits(s->nd, s->resid, r, s->it_ub[j]);
-			if (a > best[s->it_clique[j]])
-				best[s->it_clique[j]] = a;
+			if (s->clique_best[c] == 0 && a > 0)
+				s->clique_hit[hits++] = c;
+			if (a > s->clique_best[c])
+				s->clique_best[c] = a;
 		}
-		for (size_t c = 0; c < s->n_cliques; c++)
-			lagr += best[c];
+		for (size_t h = 0; h < hits; h++) {
+			lagr += s->clique_best[s->clique_hit[h]];
+			s->clique_best[s->clique_hit[h]] = 0;
+		}
 	}
 	if (lagr < bound)
 		bound = lagr;
@@ -997,38 +1001,6 @@ static void lp_multipliers(struct solver *s, const int64_t *room)
 }
 
 /*
- * Partitions the items into cliques of mutually conflicting groups, greedily
- * in item order (it_clique, n_cliques): an item joins the first clique all
- * of whose members it conflicts with.  Items in no conflict stand alone.
- */
-static void find_cliques(struct solver *s)
-{
-	s->n_cliques = 0;
-	for (size_t j = 0; j < s->n_items; j++) {
-		uint32_t g = s->it_g[j];
-		size_t c;
-		/* Mark j's partners among the items (it_cnt is all zero between searches). */
-		for (size_t e = s->conf_off[g]; e < s->conf_off[g + 1]; e++)
-			if (s->item_of[s->conf[e]] >= 0)
-				s->it_cnt[s->item_of[s->conf[e]]] = 1;
-		for (c = 0; c < s->n_cliques; c++) {
-			bool all = true;
-			for (size_t m = 0; m < j && all; m++)
-				if (s->it_clique[m] == c)
-					all = s->it_cnt[m] != 0;
-			if (all)
-				break;
-		}
-		s->it_clique[j] = (uint32_t)c;
-		if (c == s->n_cliques)
-			s->n_cliques++;
-		for (size_t e = s->conf_off[g]; e < s->conf_off[g + 1]; e++)
-			if (s->item_of[s->conf[e]] >= 0)
-				s->it_cnt[s->item_of[s->conf[e]]] = 0;
-	}
-}
-
-/*
  * Loads kind k's items: its groups (only those with a positive dual unless
  * `all`), valued at their duals, densest first by surrogate size, with the
  * prefix and suffix sums the bounds read.  Returns how many.
@@ -1103,8 +1075,6 @@ static size_t load_items(struct solver *s, const struct bkind *k, struct ratio *
 	}
 	memcpy(s->resid, k->room, s->nd * sizeof(int64_t));
 	fit_multipliers(s, k->room, tmp);
-	if (n <= ILP_FEW_ITEMS)
-		find_cliques(s);
 	return n;
 }
 
@@ -1804,7 +1774,9 @@ static void solver_free(struct solver *s)
 	hfree(s, s->sfx_sum);
 	hfree(s, s->sfx_ratio);
 	hfree(s, s->it_size);
-	hfree(s, s->it_clique);
+	hfree(s, s->clique);
+	hfree(s, s->clique_best);
+	hfree(s, s->clique_hit);
 	hfree(s, s->pre_w);
 	hfree(s, s->pre_v);
 	hfree(s, s->lam);
@@ -1813,6 +1785,45 @@ static void solver_free(struct solver *s)
 	hfree(s, s->kind_rclb);
 	hfree(s, s->kind_proven);
 	hfree(s, s->resid);
+}
+
+/*
+ * Partitions the groups into cliques of mutually conflicting groups,
+ * greedily in index order: a group joins the first clique all of whose
+ * members it conflicts with (a group in no conflict stands alone).
+ */
+static void find_cliques(struct solver *s)
+{
+	uint32_t *head = zalloc(s, s->ng, sizeof(uint32_t)),
+		 *next = zalloc(s, s->ng, sizeof(uint32_t));
+	uint8_t *mark = zalloc(s, s->ng, 1);
+	size_t n = 0;
+
+	s->clique = zalloc(s, s->ng, sizeof(uint32_t));
+	s->clique_best = zalloc(s, s->ng, sizeof(double));
+	s->clique_hit = zalloc(s, s->ng, sizeof(uint32_t));
+	for (size_t g = 0; g < s->ng; g++) {
+		size_t c = n;
+		for (size_t e = s->conf_off[g]; e < s->conf_off[g + 1]; e++)
+			mark[s->conf[e]] = 1;
+		for (size_t k = 0; k < n && c == n && s->conf_off[g + 1] > s->conf_off[g]; k++) {
+			bool all = true;
+			for (uint32_t m = head[k]; m != UINT32_MAX && all; m = next[m])
+				all = mark[m] != 0;
+			if (all)
+				c = k;
+		}
+		for (size_t e = s->conf_off[g]; e < s->conf_off[g + 1]; e++)
+			mark[s->conf[e]] = 0;
+		if (c == n)
+			head[n++] = UINT32_MAX;
+		s->clique[g] = (uint32_t)c;
+		next[g] = head[c];
+		head[c] = (uint32_t)g;
+	}
+	hfree(s, head);
+	hfree(s, next);
+	hfree(s, mark);
 }
 
 static void solver_init(struct solver *s)
@@ -1870,7 +1881,7 @@ static void solver_init(struct solver *s)
 	s->sfx_sum = zalloc(s, s->ng + 1, sizeof(double));
 	s->sfx_ratio = zalloc(s, (s->ng + 1) * (s->nd ? s->nd : 1), sizeof(double));
 	s->it_size = zalloc(s, s->ng, sizeof(double));
-	s->it_clique = zalloc(s, s->ng, sizeof(uint32_t));
+	find_cliques(s);
 	s->pre_w = zalloc(s, s->ng + 1, sizeof(double));
 	s->pre_v = zalloc(s, s->ng + 1, sizeof(double));
 	s->lam = zalloc(s, s->nd, sizeof(double));
