@@ -619,6 +619,21 @@ static void build_master(struct solver *s)
 	}
 }
 
+/* A column of kind k with room for n counts. */
+static struct column kind_column(const struct solver *s, const struct bkind *k, size_t n)
+{
+	struct column c = {.open = k->open,
+			   .pool = k->pool,
+			   .type = k->type,
+			   .zone = k->zone,
+			   .ct = k->ct,
+			   .price = k->price,
+			   .n = n};
+
+	c.a = zalloc(s, n, sizeof(*c.a));
+	return c;
+}
+
 /* FFD's nodes as columns, and FFD's solution as the first incumbent. */
 static void seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd)
 {
@@ -698,8 +713,7 @@ static void seed_homogeneous(struct solver *s)
 		if (!pods[g])
 			continue;
 		k = &s->kinds[kind[g]];
-		c = (struct column){-1, k->pool, k->type, k->zone, k->ct, k->price, 1, NULL, 0};
-		c.a = zalloc(s, 1, sizeof(*c.a));
+		c = kind_column(s, k, 1);
 		c.a[0].group = (uint32_t)g;
 		c.a[0].count = pods[g];
 		add_column(s, &c);
@@ -1375,9 +1389,7 @@ static int price_round(struct solver *s)
 	for (size_t i = 0; i < nc && i < ILP_COLS_PER_ROUND && !s->proving; i++) {
 		const struct bkind *k = &s->kinds[cands[i].kind];
 		size_t before = s->ncol;
-		struct column c = {k->open,  k->pool,	 k->type, k->zone, k->ct,
-				   k->price, cands[i].n, NULL,	  0};
-		c.a = zalloc(s, c.n, sizeof(*c.a));
+		struct column c = kind_column(s, k, cands[i].n);
 		for (size_t j = 0; j < c.n; j++) {
 			c.a[j].group = counts[2 * (cands[i].off + j)];
 			c.a[j].count = counts[2 * (cands[i].off + j) + 1];
@@ -1451,10 +1463,11 @@ static void enumerate(struct solver *s, const struct bkind *k, size_t i, double 
 		return;
 	}
 	if (i == s->n_items) {
-		struct column c = {k->open, k->pool, k->type, k->zone, k->ct, k->price, 0, NULL, 0};
+		struct column c;
 		if (value < need || !maximal(s))
 			return;
-		c.a = zalloc(s, s->n_items, sizeof(*c.a));
+		c = kind_column(s, k, s->n_items);
+		c.n = 0;
 		for (size_t j = 0; j < s->n_items; j++)
 			if (s->it_cnt[j]) {
 				c.a[c.n].group = s->it_g[j];
