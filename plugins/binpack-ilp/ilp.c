@@ -230,7 +230,8 @@ struct solver {
 	double best_val;
 	bool found;
 	long dfs_nodes, dfs_limit;
-	size_t enum_cap; /* the master's columns an enumeration stops at */
+	int64_t search_until; /* no search goes on past this, however few its nodes */
+	size_t enum_cap;      /* the master's columns an enumeration stops at */
 	bool dfs_aborted;
 };
 
@@ -777,6 +778,12 @@ static double fractional_bound(struct solver *s, const int64_t *room, struct rat
 	return best;
 }
 
+/* True, every few thousand search nodes, once search_until has passed. */
+static bool out_of_time(const struct solver *s)
+{
+	return (s->dfs_nodes & 4095) == 0 && now_ms(s->host) >= s->search_until;
+}
+
 /* Blocks (+1) or frees (-1) the later items in conflict with item i. */
 static void block_partners(struct solver *s, size_t i, int by)
 {
@@ -869,7 +876,7 @@ static void dfs(struct solver *s, size_t i, double value)
 	double bound;
 	uint32_t kmax;
 
-	if (++s->dfs_nodes > s->dfs_limit) {
+	if (++s->dfs_nodes > s->dfs_limit || out_of_time(s)) {
 		s->dfs_aborted = true;
 		return;
 	}
@@ -1328,6 +1335,7 @@ static int price_round(struct solver *s)
 	bool all_exact = true, cut = false;
 	int added = 0;
 
+	s->search_until = s->deadline_cg;
 	for (size_t kk = 0; kk < s->nk; kk++) {
 		const struct bkind *k = &s->kinds[kk];
 		double cost = (double)k->price / ILP_MICRO, cutoff = cost - kind_const(s, k), ub,
@@ -1458,7 +1466,7 @@ static void enumerate(struct solver *s, const struct bkind *k, size_t i, double 
 
 	if (s->dfs_aborted)
 		return;
-	if (++s->dfs_nodes > s->dfs_limit || s->ncol >= s->enum_cap) {
+	if (++s->dfs_nodes > s->dfs_limit || s->ncol >= s->enum_cap || out_of_time(s)) {
 		s->dfs_aborted = true;
 		return;
 	}
@@ -1517,6 +1525,7 @@ static bool enumerate_kinds(struct solver *s, double delta, size_t cap, int64_t 
 	long limit = s->dfs_limit;
 
 	s->enum_cap = s->ncol + cap;
+	s->search_until = until;
 	for (size_t kk = 0; kk < s->nk && complete; kk++) {
 		const struct bkind *k = &s->kinds[kk];
 		double need = isinf(delta)
