@@ -793,6 +793,45 @@ START_TEST(time_budget_respected)
 }
 END_TEST
 
+/* Empty groups, groups no type takes, exhausted pools and full open nodes. */
+START_TEST(degenerate_problems)
+{
+	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 6, 0};
+
+	ilp_up();
+	rng = 77;
+	for (int i = 0; i < 60; i++) {
+		struct inst *in = gen(&sh);
+		struct kerf_pack_plan *a, *f;
+		uint32_t g = rnd((uint32_t)in->p.n_groups);
+		switch (i % 4) {
+		case 0:
+			in->groups[g].count = 0;
+			break;
+		case 1:
+			in->groups[g].n_types = 0;
+			break;
+		case 2:
+			in->pools[0].nodes_remaining = 0;
+			in->prem[in->p.n_pools - 1][CPU] = 0;
+			break;
+		default:
+			for (size_t o = 0; o < in->p.n_open; o++)
+				memset(in->orem[o], 0, sizeof(in->orem[o]));
+			break;
+		}
+		a = run(ilp, ilp_inst, &in->p, 0);
+		f = run(ffd, ffd_inst, &in->p, 0);
+		ck_assert_uint_ge(placed_of(&in->p, a), placed_of(&in->p, f));
+		if (placed_of(&in->p, a) == placed_of(&in->p, f))
+			ck_assert_int_le(a->total_price, f->total_price);
+		kerf_pack_plan_free(a);
+		kerf_pack_plan_free(f);
+		free(in);
+	}
+}
+END_TEST
+
 START_TEST(max_instance_types_caps_options)
 {
 	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 6, 0};
@@ -893,6 +932,7 @@ static Suite *ilp_suite(void)
 	tcase_add_test(tc, tiny_matches_brute_force);
 	tcase_add_test(tc, never_worse_than_ffd);
 	tcase_add_test(tc, time_budget_respected);
+	tcase_add_test(tc, degenerate_problems);
 	tcase_add_test(tc, max_instance_types_caps_options);
 	tcase_add_test(tc, deterministic);
 	tcase_add_test(tc, quiet_on_stdout);
