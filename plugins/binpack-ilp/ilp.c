@@ -106,6 +106,7 @@
 #define ILP_DFS_NODES 3000	 /* search nodes per bin kind and round, at first */
 #define ILP_DFS_NODES_MAX 800000 /* ... growing to this when the search proves too little */
 #define ILP_STALL 6		 /* rounds over which a stalled LP is told */
+#define ILP_PART_GROUPS 300	 /* most groups one master takes: larger components are cut */
 #define ILP_FEW_ITEMS 128	 /* knapsacks this small get the tighter, slower bounds */
 #define ILP_BB_NODES 20000	 /* branch-and-bound nodes */
 #define ILP_COLS_PER_ROUND 60	 /* patterns added per round, most negative first */
@@ -2252,24 +2253,175 @@ static void plan_append(const struct kerf_host *host, struct kerf_pack_plan *pla
 }
 
 /*
+ * What the parts solved so far took, as the problem the next part sees:
+ * pools with what their limits still allow, open nodes with the room left
+ * and only the groups that conflict with nothing placed there.
+ */
+struct taken {
+	struct kerf_pack_problem sub;
+	struct kerf_pack_group *groups;
+	struct kerf_pack_pool *pools;
+	int64_t *rem; /* n_pools * nd */
+	struct kerf_pack_open_node *open;
+	int64_t *orem;	   /* n_open * nd */
+	uint32_t *ogroups; /* each open node's groups still allowed, at ooff[o] */
+	size_t *ooff;
+	uint8_t *on_open; /* n_open * n_groups: placed there */
+	size_t *conf_off; /* conflicts as adjacency lists */
+	uint32_t *conf;
+};
+
+static void taken_init(const struct kerf_host *host, const struct kerf_pack_problem *p,
+		       struct taken *t)
+{
+	size_t nd = p->n_dims, n = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->sub = *p;
+	t->groups = host->calloc(host->ctx, p->n_groups + 1, sizeof(*t->groups));
+	t->pools = host->calloc(host->ctx, p->n_pools + 1, sizeof(*t->pools));
+	t->rem = host->calloc(host->ctx, p->n_pools * nd + 1, sizeof(int64_t));
+	for (size_t i = 0; i < p->n_pools; i++) {
+		t->pools[i] = p->pools[i];
+		memcpy(&t->rem[i * nd], p->pools[i].remaining, nd * sizeof(int64_t));
+		t->pools[i].remaining = &t->rem[i * nd];
+	}
+	t->open = host->calloc(host->ctx, p->n_open + 1, sizeof(*t->open));
+	t->orem = host->calloc(host->ctx, p->n_open * nd + 1, sizeof(int64_t));
+	t->ooff = host->calloc(host->ctx, p->n_open + 1, sizeof(size_t));
+	for (size_t o = 0; o < p->n_open; o++)
+		n += p->open[o].n_groups;
+	t->ogroups = host->calloc(host->ctx, n + 1, sizeof(uint32_t));
+	for (size_t o = 0, off = 0; o < p->n_open; o++) {
+		t->open[o] = p->open[o];
+		memcpy(&t->orem[o * nd], p->open[o].remaining, nd * sizeof(int64_t));
+		t->open[o].remaining = &t->orem[o * nd];
+		t->ooff[o] = off;
+		memcpy(&t->ogroups[off], p->open[o].groups, p->open[o].n_groups * sizeof(uint32_t));
+		t->open[o].groups = &t->ogroups[off];
+		off += p->open[o].n_groups;
+	}
+	t->on_open = host->calloc(host->ctx, p->n_open * p->n_groups + 1, 1);
+	t->conf_off = host->calloc(host->ctx, p->n_groups + 1, sizeof(size_t));
+	t->conf = host->calloc(host->ctx, 2 * p->n_conflicts + 1, sizeof(uint32_t));
+	for (size_t c = 0; c < p->n_conflicts; c++) {
+		t->conf_off[p->conflicts[c].a + 1]++;
+		t->conf_off[p->conflicts[c].b + 1]++;
+	}
+	for (size_t g = 0; g < p->n_groups; g++)
+		t->conf_off[g + 1] += t->conf_off[g];
+	{
+		size_t *fill = host->calloc(host->ctx, p->n_groups + 1, sizeof(size_t));
+		for (size_t c = 0; c < p->n_conflicts; c++) {
+			uint32_t a = p->conflicts[c].a, b = p->conflicts[c].b;
+			t->conf[t->conf_off[a] + fill[a]++] = b;
+			t->conf[t->conf_off[b] + fill[b]++] = a;
+		}
+		host->free(host->ctx, fill);
+	}
+	t->sub.groups = t->groups;
+	t->sub.pools = t->pools;
+	t->sub.open = t->open;
+}
+
+static void taken_free(const struct kerf_host *host, struct taken *t)
+{
+	host->free(host->ctx, t->groups);
+	host->free(host->ctx, t->pools);
+	host->free(host->ctx, t->rem);
+	host->free(host->ctx, t->open);
+	host->free(host->ctx, t->orem);
+	host->free(host->ctx, t->ooff);
+	host->free(host->ctx, t->ogroups);
+	host->free(host->ctx, t->on_open);
+	host->free(host->ctx, t->conf_off);
+	host->free(host->ctx, t->conf);
+}
+
+/* Charges a part's plan to what the next parts may use. */
+static void taken_charge(const struct kerf_pack_problem *p, struct taken *t,
+			 const struct kerf_pack_plan *pp)
+{
+	size_t nd = p->n_dims;
+
+	for (size_t i = 0; i < pp->n_nodes; i++) {
+		const struct kerf_pack_node *n = &pp->nodes[i];
+		if (n->open_index < 0) {
+			const int64_t *cap = ffd_capacity_of(p, n->nodepool, n->type);
+			for (size_t d = 0; d < nd; d++)
+				if (t->rem[n->nodepool * nd + d] != INT64_MAX)
+					t->rem[n->nodepool * nd + d] -= cap[d];
+			if (t->pools[n->nodepool].nodes_remaining != INT64_MAX)
+				t->pools[n->nodepool].nodes_remaining--;
+			continue;
+		}
+		size_t o = (size_t)n->open_index, keep = 0;
+		uint8_t *on = &t->on_open[o * p->n_groups];
+		for (size_t a = 0; a < n->n_assign; a++) {
+			on[n->assign[a].group] = 1;
+			for (size_t d = 0; d < nd; d++)
+				t->orem[o * nd + d] -= (int64_t)n->assign[a].count *
+						       p->groups[n->assign[a].group].request[d];
+		}
+		/* Groups in conflict with one now on the node may no longer go there. */
+		for (size_t k = 0; k < t->open[o].n_groups; k++) {
+			uint32_t g = t->ogroups[t->ooff[o] + k];
+			bool clash = false;
+			for (size_t e = t->conf_off[g]; e < t->conf_off[g + 1] && !clash; e++)
+				clash = on[t->conf[e]] != 0;
+			if (!clash)
+				t->ogroups[t->ooff[o] + keep++] = g;
+		}
+		t->open[o].n_groups = keep;
+	}
+}
+
+/* Moves part's nodes (an open node already in plan takes its pods) and unplaced pods to plan. */
+static void plan_merge(const struct kerf_host *host, struct kerf_pack_plan *plan,
+		       struct kerf_pack_plan *part)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < part->n_nodes; i++) {
+		struct kerf_pack_node *n = &part->nodes[i], *into = NULL;
+		for (size_t j = 0; j < plan->n_nodes && n->open_index >= 0 && !into; j++)
+			if (plan->nodes[j].open_index == n->open_index)
+				into = &plan->nodes[j];
+		if (!into) {
+			part->nodes[keep++] = *n;
+			continue;
+		}
+		into->assign =
+		    host->realloc(host->ctx, into->assign,
+				  (into->n_assign + n->n_assign) * sizeof(*into->assign));
+		memcpy(&into->assign[into->n_assign], n->assign, n->n_assign * sizeof(*n->assign));
+		into->n_assign += n->n_assign;
+		host->free(host->ctx, n->assign);
+		host->free(host->ctx, n->options);
+	}
+	part->n_nodes = keep;
+	plan_append(host, plan, part);
+}
+
+/*
  * The parts one after the other, each with its share of what is left of
- * the budget (by its number of groups), their plans joined.  The bounds add
- * up only when every pod is placed (parts share nothing, so a plan placing
- * every pod is one per part); otherwise the joined plan has none.
+ * the budget (by its number of groups), each seeing what the earlier ones
+ * took, their plans joined.  whole[c] says part c is all of its component:
+ * only those bounds add up (components share nothing), and only when every
+ * pod is placed; a piece of a component split for size proves nothing for
+ * the component.
  */
 static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *problem,
-		       const uint32_t *part_of, size_t n_parts, int64_t deadline,
+		       const uint32_t *part_of, const bool *whole, size_t n_parts, int64_t deadline,
 		       struct kerf_pack_plan **out, struct kerf_error *err)
 {
 	const struct kerf_host *host = ip->host;
-	struct kerf_pack_group *groups =
-	    host->calloc(host->ctx, problem->n_groups, sizeof(*groups));
-	struct kerf_pack_problem sub = *problem;
+	struct taken t;
 	struct kerf_pack_plan *plan = host->calloc(host->ctx, 1, sizeof(*plan));
 	size_t left = 0;
 	int rc = 0;
 
-	sub.groups = groups;
+	taken_init(host, problem, &t);
 	for (size_t g = 0; g < problem->n_groups; g++)
 		if (part_of[g] != UINT32_MAX)
 			left++;
@@ -2278,19 +2430,23 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 		int64_t now = now_ms(host);
 		size_t mine = 0;
 		for (size_t g = 0; g < problem->n_groups; g++) {
-			groups[g] = problem->groups[g];
+			t.groups[g] = problem->groups[g];
 			if (part_of[g] != part)
-				groups[g].count = 0;
+				t.groups[g].count = 0;
 			else
 				mine++;
 		}
-		rc = solve_part(ip, &sub, NULL, now,
+		rc = solve_part(ip, &t.sub, NULL, now,
 				now + (deadline - now) * (int64_t)mine / (int64_t)left, &pp, err);
 		left -= mine;
-		if (rc == 0)
-			plan_append(host, plan, pp);
+		if (rc)
+			break;
+		taken_charge(problem, &t, pp);
+		if (!whole[part])
+			pp->lower_bound = 0;
+		plan_merge(host, plan, pp);
 	}
-	host->free(host->ctx, groups);
+	taken_free(host, &t);
 	if (rc) {
 		ffd_plan_discard(host, plan);
 		return rc;
@@ -2299,6 +2455,49 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 		plan->lower_bound = 0;
 	*out = plan;
 	return 0;
+}
+
+/*
+ * Cuts components (comp, n_comp of them) of more than ILP_PART_GROUPS
+ * groups into pieces of that many, in group order: a master that large
+ * does not converge within a budget, a piece's may.  Fills part_of (empty
+ * groups: UINT32_MAX) and whole (part p is a whole component); returns the
+ * number of parts.
+ */
+static size_t cut_parts(const struct kerf_pack_problem *p, const uint32_t *comp, size_t n_comp,
+			uint32_t *part_of, bool *whole)
+{
+	size_t n = 0;
+
+	for (size_t g = 0; g < p->n_groups; g++)
+		part_of[g] = UINT32_MAX;
+	for (size_t c = 0; c < n_comp; c++) {
+		size_t in = 0, first = n;
+		for (size_t g = 0; g < p->n_groups; g++)
+			if (comp[g] == c)
+				part_of[g] = (uint32_t)(first + in++ / ILP_PART_GROUPS);
+		n = first + (in + ILP_PART_GROUPS - 1) / ILP_PART_GROUPS;
+		for (size_t k = first; k < n; k++)
+			whole[k] = n - first == 1;
+	}
+	return n;
+}
+
+/* The volume bound of the whole batch, for plans placing every pod. */
+static kerf_price_t batch_volume_bound(const struct kerf_host *host,
+				       const struct kerf_pack_problem *p)
+{
+	struct solver s;
+	kerf_price_t lb;
+
+	memset(&s, 0, sizeof(s));
+	s.host = host;
+	s.p = p;
+	solver_init(&s);
+	volume_bounds(&s);
+	lb = bound_micro(bound_for(&s, 0));
+	solver_free(&s);
+	return lb;
 }
 
 /*
@@ -2336,7 +2535,8 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	struct ilp *ip = inst;
 	const struct kerf_host *host;
 	struct kerf_pack_plan *ffd = NULL, *plan = NULL;
-	uint32_t *part_of;
+	uint32_t *comp, *part_of;
+	bool *whole;
 	size_t n_parts;
 	int64_t start, deadline;
 	int rc, term;
@@ -2351,14 +2551,17 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	if (rc)
 		return rc;
 	term = glp_term_out(GLP_OFF);
+	comp = host->calloc(host->ctx, problem->n_groups + 1, sizeof(uint32_t));
 	part_of = host->calloc(host->ctx, problem->n_groups + 1, sizeof(uint32_t));
-	n_parts = split_parts(host, problem, part_of);
+	whole = host->calloc(host->ctx, problem->n_groups + 1, sizeof(bool));
+	n_parts = cut_parts(problem, comp, split_parts(host, problem, comp), part_of, whole);
 	if (n_parts <= 1) {
 		rc = solve_part(ip, problem, ffd, start, deadline, &plan, err);
 	} else {
-		rc = solve_parts(ip, problem, part_of, n_parts, deadline, &plan, err);
+		rc = solve_parts(ip, problem, part_of, whole, n_parts, deadline, &plan, err);
 		if (rc == 0) {
 			uint64_t pp = placed_pods(problem, plan), pf = placed_pods(problem, ffd);
+			kerf_price_t vb;
 			if (pp > pf || (pp == pf && plan->total_price < ffd->total_price)) {
 				ffd_plan_discard(host, ffd);
 			} else {
@@ -2368,11 +2571,18 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 				ffd_plan_discard(host, plan);
 				plan = ffd;
 			}
+			/* Pieces of a cut component prove nothing; the batch's volume still does.
+			 */
+			vb = plan->n_unplaced ? 0 : batch_volume_bound(host, problem);
+			if (vb > plan->lower_bound)
+				plan->lower_bound = vb;
 		} else {
 			ffd_plan_discard(host, ffd);
 		}
 	}
+	host->free(host->ctx, comp);
 	host->free(host->ctx, part_of);
+	host->free(host->ctx, whole);
 	glp_term_out(term);
 	if (rc)
 		return rc;
