@@ -849,6 +849,44 @@ START_TEST(max_instance_types_caps_options)
 }
 END_TEST
 
+/*
+ * Batches of over 300 groups in one pool are cut into pieces solved in
+ * sequence: the pieces must share the pool's limits and the open nodes
+ * (room, conflicts) exactly as one solve would.
+ */
+START_TEST(cut_batches_share_limits)
+{
+	static const struct shape sh = {3, 40, 4, 1, MG, 4, 3, 6, 0};
+
+	ilp_up();
+	rng = 2026;
+	for (int i = 0; i < 3; i++) {
+		struct inst *in = gen(&sh);
+		struct kerf_pack_plan *a, *f;
+		while (in->p.n_groups <= 300) {
+			free(in);
+			in = gen(&sh);
+		}
+		/* Limits that bind: a third of what the pods ask for, 50 nodes. */
+		in->prem[0][CPU] = 0;
+		for (size_t g = 0; g < in->p.n_groups; g++)
+			in->prem[0][CPU] += in->req[g][CPU] * in->groups[g].count / 3;
+		in->pools[0].nodes_remaining = 50;
+		for (size_t c = 0; c < in->p.n_conflicts; c++)
+			in->conf[c].b = in->conf[c].a; /* some hostname anti-affinity */
+		a = run(ilp, ilp_inst, &in->p, 400);
+		f = run(ffd, ffd_inst, &in->p, 0);
+		ck_assert_uint_ge(placed_of(&in->p, a), placed_of(&in->p, f));
+		if (placed_of(&in->p, a) == placed_of(&in->p, f))
+			ck_assert_int_le(a->total_price, f->total_price);
+		assert_options_fit(&in->p, a, 60);
+		kerf_pack_plan_free(a);
+		kerf_pack_plan_free(f);
+		free(in);
+	}
+}
+END_TEST
+
 START_TEST(deterministic)
 {
 	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 6, 0};
@@ -934,6 +972,7 @@ static Suite *ilp_suite(void)
 	tcase_add_test(tc, time_budget_respected);
 	tcase_add_test(tc, degenerate_problems);
 	tcase_add_test(tc, max_instance_types_caps_options);
+	tcase_add_test(tc, cut_batches_share_limits);
 	tcase_add_test(tc, deterministic);
 	tcase_add_test(tc, quiet_on_stdout);
 	suite_add_tcase(s, tc);
