@@ -79,7 +79,10 @@
  * Parts.  Groups that share no instance type (in a pool), no open node and
  * no pool whose limits could bind are independent: each part is solved on
  * its own, one after the other, with a share of the budget by its number
- * of groups.  Large parts are not split further.
+ * of groups, and their bounds add up.  A part of more than ILP_PART_GROUPS
+ * groups is cut into pieces solved in sequence, each seeing the pool limits
+ * and open-node room the earlier ones took; pieces prove no bound, so the
+ * batch's volume bound stands in for theirs.
  *
  * Determinism: rounds, search nodes and branch-and-bound nodes are capped
  * by counts, so a solve that finishes inside its time budget always gives
