@@ -576,6 +576,37 @@ static void assert_options_fit(const struct kerf_pack_problem *p, const struct k
 	}
 }
 
+/*
+ * Solves with both packers and asserts binpack-ilp's plan is no worse than
+ * FFD's: at least as many pods placed and, placing as many, no dearer, with
+ * a bound no plan placing as many beats (FFD's included) and options the
+ * limits allow.  Returns how much cheaper it is (0: same or more pods);
+ * *bound (NULL: not wanted) gets binpack-ilp's lower bound.
+ */
+static kerf_price_t assert_not_worse(const struct kerf_pack_problem *p, int64_t budget_ms,
+				     kerf_price_t *bound)
+{
+	struct kerf_pack_plan *a = run(ilp, ilp_inst, p, budget_ms);
+	struct kerf_pack_plan *f = run(ffd, ffd_inst, p, 0);
+	uint64_t pa = placed_of(p, a), pf = placed_of(p, f);
+	kerf_price_t saved = 0;
+
+	ck_assert_msg(pa >= pf, "ILP places %" PRIu64 ", FFD %" PRIu64, pa, pf);
+	if (pa == pf) {
+		ck_assert_int_le(a->lower_bound, f->total_price);
+		ck_assert_msg(a->total_price <= f->total_price,
+			      "ILP %" PRId64 " above FFD %" PRId64, a->total_price, f->total_price);
+		saved = f->total_price - a->total_price;
+	}
+	ck_assert_int_le(a->lower_bound, a->total_price);
+	assert_options_fit(p, a, 60);
+	if (bound)
+		*bound = a->lower_bound;
+	kerf_pack_plan_free(a);
+	kerf_pack_plan_free(f);
+	return saved;
+}
+
 /* ------------------------------------------------------------ tests */
 
 START_TEST(descriptor)
@@ -710,26 +741,11 @@ START_TEST(never_worse_than_ffd)
 	rng = 0x6b657266u;
 	for (size_t i = 0; i < n; i++) {
 		struct inst *in = gen(&sh);
-		struct kerf_pack_plan *a = run(ilp, ilp_inst, &in->p, 0);
-		struct kerf_pack_plan *f = run(ffd, ffd_inst, &in->p, 0);
-		uint64_t pa = placed_of(&in->p, a), pf = placed_of(&in->p, f);
-		ck_assert_msg(pa >= pf, "instance %zu: ILP places %" PRIu64 ", FFD %" PRIu64, i, pa,
-			      pf);
-		if (pa == pf) {
-			/* The bound holds for every plan placing as many pods: FFD's too. */
-			ck_assert_int_le(a->lower_bound, f->total_price);
-			ck_assert_msg(a->total_price <= f->total_price,
-				      "instance %zu: ILP %" PRId64 " above FFD %" PRId64, i,
-				      a->total_price, f->total_price);
-			if (a->total_price < f->total_price)
-				cheaper++;
-		}
-		ck_assert_int_le(a->lower_bound, a->total_price);
-		assert_options_fit(&in->p, a, 60);
-		if (a->lower_bound > 0)
+		kerf_price_t bound;
+		if (assert_not_worse(&in->p, 0, &bound) > 0)
+			cheaper++;
+		if (bound > 0)
 			bounded++;
-		kerf_pack_plan_free(a);
-		kerf_pack_plan_free(f);
 		free(in);
 	}
 	/* The point of the packer: it finds cheaper plans, and proves bounds, often. */
@@ -802,7 +818,6 @@ START_TEST(degenerate_problems)
 	rng = 77;
 	for (int i = 0; i < 60; i++) {
 		struct inst *in = gen(&sh);
-		struct kerf_pack_plan *a, *f;
 		uint32_t g = rnd((uint32_t)in->p.n_groups);
 		switch (i % 4) {
 		case 0:
@@ -820,13 +835,7 @@ START_TEST(degenerate_problems)
 				memset(in->orem[o], 0, sizeof(in->orem[o]));
 			break;
 		}
-		a = run(ilp, ilp_inst, &in->p, 0);
-		f = run(ffd, ffd_inst, &in->p, 0);
-		ck_assert_uint_ge(placed_of(&in->p, a), placed_of(&in->p, f));
-		if (placed_of(&in->p, a) == placed_of(&in->p, f))
-			ck_assert_int_le(a->total_price, f->total_price);
-		kerf_pack_plan_free(a);
-		kerf_pack_plan_free(f);
+		assert_not_worse(&in->p, 0, NULL);
 		free(in);
 	}
 }
@@ -862,7 +871,6 @@ START_TEST(cut_batches_share_limits)
 	rng = 2026;
 	for (int i = 0; i < 3; i++) {
 		struct inst *in = gen(&sh);
-		struct kerf_pack_plan *a, *f;
 		while (in->p.n_groups <= 300) {
 			free(in);
 			in = gen(&sh);
@@ -874,14 +882,7 @@ START_TEST(cut_batches_share_limits)
 		in->pools[0].nodes_remaining = 50;
 		for (size_t c = 0; c < in->p.n_conflicts; c++)
 			in->conf[c].b = in->conf[c].a; /* some hostname anti-affinity */
-		a = run(ilp, ilp_inst, &in->p, 400);
-		f = run(ffd, ffd_inst, &in->p, 0);
-		ck_assert_uint_ge(placed_of(&in->p, a), placed_of(&in->p, f));
-		if (placed_of(&in->p, a) == placed_of(&in->p, f))
-			ck_assert_int_le(a->total_price, f->total_price);
-		assert_options_fit(&in->p, a, 60);
-		kerf_pack_plan_free(a);
-		kerf_pack_plan_free(f);
+		assert_not_worse(&in->p, 400, NULL);
 		free(in);
 	}
 }
