@@ -109,6 +109,7 @@
 #define ILP_DFS_NODES 3000	 /* search nodes per bin kind and round, at first */
 #define ILP_DFS_NODES_MAX 800000 /* ... growing to this when the search proves too little */
 #define ILP_STALL 6		 /* rounds over which a stalled LP is told */
+#define ILP_MIN_MS 5		 /* a part with less time than this keeps FFD's plan */
 #define ILP_PART_GROUPS 300	 /* most groups one master takes: larger components are cut */
 #define ILP_FEW_ITEMS 128	 /* knapsacks this small get the tighter, slower bounds */
 #define ILP_BB_NODES 20000	 /* branch-and-bound nodes */
@@ -408,10 +409,12 @@ static bool build_kinds(struct solver *s)
 		}
 		if (p->pools[pool].nodes_remaining <= 0)
 			continue;
-		for (size_t t = 0; t < p->n_types; t++) {
+		for (size_t t = 0; t < p->n_types && ok; t++) {
 			const struct kerf_pack_type *ty = &p->types[t];
 			const int64_t *c = ffd_capacity_of(s->p, pool, t);
 			bool room = tn[t] > 0;
+			if ((t & 63) == 63)
+				ok = now_ms(s->host) < s->deadline_cg;
 			for (size_t d = 0; d < s->nd && room; d++)
 				room =
 				    !dim_limited(s, pool, d) || c[d] <= p->pools[pool].remaining[d];
@@ -1227,77 +1230,74 @@ static void add_round(struct solver *s, double dprime, double theta)
 }
 
 /*
- * The volume bound for weights w >= 0 with sum 1 over the dimensions: a new
- * node of type t at price c holds loads l_d <= allocatable a_d, so
- * c >= sum_d w_d c l_d / a_d, and each pod costs at least its cheapest
- * rate(g) = min over its types t of c_t sum_d w_d r_gd / a_td.  Pods on
+ * Volume bounds, for weight vectors w >= 0 with sum 1 over the dimensions
+ * (each dimension alone, and all alike): a new node of type t at price c
+ * holds loads l_d <= allocatable a_d, so c >= sum_d w_d c l_d / a_d, and
+ * each pod costs at least its cheapest rate(g) = min over its types t of
+ * c_t sum_d w_d r_gd / a_td (c_t its cheapest allowed offering).  Pods on
  * open nodes cost nothing: at most as many as fit there, at their rate.
- * Added as a round with theta 0, so it serves when the LP bound is weak
- * (pricing unfinished).
+ * Each is added as a round with theta 0, so they serve when the LP bound
+ * is weak (pricing unfinished).
  */
-static void volume_bound(struct solver *s, const double *w)
+static void volume_bounds(struct solver *s)
 {
 	const struct kerf_pack_problem *p = s->p;
-	double *rate = zalloc(s, s->ng, sizeof(double)), total = 0;
+	size_t nw = s->nd + 1;
+	double *rate = zalloc(s, s->ng * nw, sizeof(double)),
+	       *total = zalloc(s, nw, sizeof(double));
+	double *share = zalloc(s, nw, sizeof(double));
 
 	for (size_t g = 0; g < s->ng; g++) {
 		const struct kerf_pack_group *gr = &p->groups[g];
+		double *rg = &rate[g * nw];
 		bool any = false;
 		for (size_t i = 0; i < gr->n_types && gr->count; i++) {
 			const struct kerf_pack_type *ty = &p->types[gr->types[i]];
-			struct ffd_option o;
-			double share = 0;
+			kerf_price_t price = INT64_MAX;
 			bool fits_type = true;
-			if (!ffd_best_offering(p, gr->types[i], gr->zone, gr->capacity_types, &o))
-				continue;
-			/* The cheapest offering, whatever its priority. */
 			for (size_t k = 0; k < ty->n_offerings; k++)
-				if (ty->offerings[k].price < o.price &&
+				if (ty->offerings[k].price < price &&
 				    (gr->zone < 0 || ty->offerings[k].zone == (uint32_t)gr->zone) &&
 				    (gr->capacity_types & (1u << ty->offerings[k].capacity_type)))
-					o.price = ty->offerings[k].price;
+					price = ty->offerings[k].price;
+			if (price == INT64_MAX)
+				continue;
+			memset(share, 0, nw * sizeof(double));
 			for (size_t d = 0; d < s->nd && fits_type; d++) {
-				if (gr->request[d] <= 0 || w[d] <= 0)
+				double f;
+				if (gr->request[d] <= 0)
 					continue;
 				fits_type = ty->allocatable[d] >= gr->request[d];
-				if (fits_type)
-					share += w[d] * (double)gr->request[d] /
-						 (double)ty->allocatable[d];
+				f = (double)gr->request[d] / (double)ty->allocatable[d];
+				share[d] = f;
+				share[s->nd] += f / (double)s->nd;
 			}
 			if (!fits_type)
 				continue;
-			if (!any || (double)o.price / ILP_MICRO * share < rate[g])
-				rate[g] = (double)o.price / ILP_MICRO * share;
+			for (size_t w = 0; w < nw; w++) {
+				double r = (double)price / ILP_MICRO * share[w];
+				if (!any || r < rg[w])
+					rg[w] = r;
+			}
 			any = true;
 		}
-		total += rate[g] * gr->count;
+		for (size_t w = 0; w < nw; w++)
+			total[w] += rg[w] * gr->count;
 	}
 	for (size_t o = 0; o < p->n_open; o++)
 		for (size_t i = 0; i < p->open[o].n_groups; i++) {
 			uint32_t g = p->open[o].groups[i];
-			total -= rate[g] * fits(s->nd, p->open[o].remaining, p->groups[g].request,
-						p->groups[g].count);
+			uint32_t n = fits(s->nd, p->open[o].remaining, p->groups[g].request,
+					  p->groups[g].count);
+			for (size_t w = 0; w < nw; w++)
+				total[w] -= rate[g * nw + w] * n;
 		}
+	for (size_t w = 0; w < nw; w++)
+		if (total[w] > 0)
+			add_round(s, total[w], 0);
 	hfree(s, rate);
-	if (total > 0)
-		add_round(s, total, 0);
-}
-
-/* Volume bounds for each dimension alone and for all of them alike. */
-static void volume_bounds(struct solver *s)
-{
-	double *w = zalloc(s, s->nd, sizeof(double));
-
-	for (size_t d = 0; d < s->nd; d++) {
-		memset(w, 0, s->nd * sizeof(double));
-		w[d] = 1;
-		volume_bound(s, w);
-		w[d] = 0;
-	}
-	for (size_t d = 0; d < s->nd; d++)
-		w[d] = 1.0 / (double)s->nd;
-	volume_bound(s, w);
-	hfree(s, w);
+	hfree(s, total);
+	hfree(s, share);
 }
 
 /* Reads the clamped duals and D = y.b. */
@@ -2011,7 +2011,8 @@ static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *prob
 	s.deadline_cg = start + budget * ILP_CG_SHARE / 100;
 	solver_init(&s);
 	best = ffd;
-	if (pods > 0 && build_kinds(&s)) {
+	/* With next to no time left, FFD's plan is the answer. */
+	if (pods > 0 && deadline - now_ms(host) >= ILP_MIN_MS && build_kinds(&s)) {
 		build_master(&s);
 		seed_ffd(&s, ffd);
 		seed_homogeneous(&s);
@@ -2576,7 +2577,9 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 			}
 			/* Pieces of a cut component prove nothing; the batch's volume still does.
 			 */
-			vb = plan->n_unplaced ? 0 : batch_volume_bound(host, problem);
+			vb = plan->n_unplaced || now_ms(host) >= deadline
+				 ? 0
+				 : batch_volume_bound(host, problem);
 			if (vb > plan->lower_bound)
 				plan->lower_bound = vb;
 		} else {
