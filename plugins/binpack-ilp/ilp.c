@@ -206,7 +206,6 @@ struct solver {
 	bool inc_mip; /* found by glp_intopt, not FFD's */
 	int lp_iters;
 	int bb_nodes;
-	int64_t columns_added;
 
 	/* pricing scratch */
 	int32_t *item_of; /* per group: item index, -1 */
@@ -567,7 +566,6 @@ static size_t add_column(struct solver *s, struct column *c)
 	glp_set_col_stat(s->lp, j, GLP_NL);
 	hfree(s, ind);
 	hfree(s, val);
-	s->columns_added++;
 	return s->ncol++;
 }
 
