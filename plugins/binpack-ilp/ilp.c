@@ -1414,7 +1414,7 @@ static int price_round(struct solver *s)
 	return cut ? -1 : added;
 }
 
-/* ------------------------------------------------------------ small problems */
+/* ------------------------------------------------------------ enumeration */
 
 /*
  * Leaves of the search tree of every pattern, saturating: the sum over
