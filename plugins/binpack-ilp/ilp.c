@@ -977,20 +977,80 @@ static void fit_multipliers(struct solver *s, const int64_t *room, struct ratio 
 	reduced_sums(s);
 }
 
+/* True when item i conflicts with an item already counted in it_cnt. */
+static bool clashes(const struct solver *s, size_t i)
+{
+	uint32_t g = s->it_g[i];
+
+	for (size_t c = s->conf_off[g]; c < s->conf_off[g + 1]; c++) {
+		int32_t o = s->item_of[s->conf[c]];
+		if (o >= 0 && s->it_cnt[o] > 0)
+			return true;
+	}
+	return false;
+}
+
 /*
- * The knapsack's LP relaxation solved outright: its row duals are the best
- * multipliers there are, where the sweeps of fit_multipliers can stall
- * (the function is not smooth).  Worth it only for the few kinds a stalled
- * master still cannot settle.
+ * A pattern from the knapsack LP's solution x: each item's floor(x_i),
+ * largest share of the LP's value first and skipping any that clashes with
+ * one taken, then whatever still fits in density order.  On a large node the
+ * LP mixes items across dimensions where the search's greedy dive fills one
+ * dimension first, and flooring loses less than one pod per dimension's
+ * basic item, so this is close to the best pattern there.  It becomes the
+ * kind's best when it beats best_val.
  */
-static void lp_multipliers(struct solver *s, const int64_t *room)
+static void round_lp(struct solver *s, const int64_t *room, const double *x, struct ratio *tmp)
+{
+	const struct kerf_pack_problem *p = s->p;
+	size_t n = s->n_items;
+	double value = 0;
+
+	memcpy(s->resid, room, s->nd * sizeof(int64_t));
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = (struct ratio){x[i] * s->it_val[i], (uint32_t)i};
+	qsort(tmp, n, sizeof(*tmp), ratio_cmp);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t j = 0; j < n; j++) {
+			size_t i = pass ? j : tmp[j].item;
+			const int64_t *r = p->groups[s->it_g[i]].request;
+			uint32_t want = pass ? s->it_ub[i] - s->it_cnt[i]
+					     : (uint32_t)floor(x[i] + 1e-9),
+				 k;
+			if (want == 0 || s->it_val[i] <= 0 || (s->it_cnt[i] == 0 && clashes(s, i)))
+				continue;
+			k = fits(s->nd, s->resid, r, want);
+			for (size_t d = 0; d < s->nd; d++)
+				s->resid[d] -= (int64_t)k * r[d];
+			s->it_cnt[i] += k;
+			value += s->it_val[i] * k;
+		}
+	if (value > s->best_val) {
+		s->best_val = value;
+		s->found = true;
+		memcpy(s->it_best, s->it_cnt, n * sizeof(uint32_t));
+	}
+	memset(s->it_cnt, 0, n * sizeof(uint32_t));
+	memcpy(s->resid, room, s->nd * sizeof(int64_t));
+}
+
+/*
+ * The knapsack's LP relaxation (conflicts left out) solved outright.  Its
+ * value bounds the pricing maximum; its row duals are the best Lagrange
+ * multipliers there are, where the sweeps of fit_multipliers can stall (the
+ * function is not smooth), and they go to s->lam; its solution, rounded,
+ * is a pattern (round_lp).  Worth it only for the few
+ * kinds the search cannot settle.  Returns the LP's value, or INFINITY when
+ * the simplex failed.
+ */
+static double knapsack_lp(struct solver *s, const int64_t *room, struct ratio *tmp)
 {
 	const struct kerf_pack_problem *p = s->p;
 	size_t n = s->n_items, nz = 0;
 	glp_prob *lp = glp_create_prob();
 	int *ia = zalloc(s, n * s->nd + 1, sizeof(int)),
 	    *ja = zalloc(s, n * s->nd + 1, sizeof(int));
-	double *ar = zalloc(s, n * s->nd + 1, sizeof(double));
+	double *ar = zalloc(s, n * s->nd + 1, sizeof(double)), *x = zalloc(s, n, sizeof(double));
+	double value = INFINITY;
 	glp_smcp parm;
 
 	glp_set_obj_dir(lp, GLP_MAX);
@@ -1014,16 +1074,37 @@ static void lp_multipliers(struct solver *s, const int64_t *room)
 	glp_init_smcp(&parm);
 	parm.msg_lev = GLP_MSG_OFF;
 	glp_scale_prob(lp, GLP_SF_AUTO);
-	if (glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT)
+	if (glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT) {
+		/*
+		 * GLPK's value is within its tolerances of the LP's optimum: the
+		 * Lagrangian dual of the duals found (clamped to >= 0) is a bound
+		 * whatever those tolerances, so that is the value returned.
+		 */
+		double dual = 0;
 		for (size_t d = 0; d < s->nd; d++) {
 			double y = glp_get_row_dual(lp, (int)d + 1);
 			s->lam[d] = y > 0 ? y : 0;
+			dual += s->lam[d] * (double)room[d];
 		}
+		for (size_t i = 0; i < n; i++) {
+			const int64_t *r = p->groups[s->it_g[i]].request;
+			double a = s->it_val[i];
+			for (size_t d = 0; d < s->nd; d++)
+				a -= s->lam[d] * (double)r[d];
+			if (a > 0)
+				dual += a * s->it_ub[i];
+			x[i] = glp_get_col_prim(lp, (int)i + 1);
+		}
+		value = dual;
+		round_lp(s, room, x, tmp);
+	}
 	glp_delete_prob(lp);
 	hfree(s, ia);
 	hfree(s, ja);
 	hfree(s, ar);
+	hfree(s, x);
 	reduced_sums(s);
+	return value;
 }
 
 /*
@@ -1120,7 +1201,7 @@ static void unload_items(struct solver *s)
 static double price_kind(struct solver *s, size_t kk, struct ratio *tmp, double cutoff, bool *exact)
 {
 	const struct bkind *k = &s->kinds[kk];
-	double *lam = &s->kind_lam[kk * s->nd], root = 0;
+	double *lam = &s->kind_lam[kk * s->nd], root = 0, lp_ub = INFINITY;
 
 	s->best_val = cutoff;
 	s->found = false;
@@ -1148,7 +1229,7 @@ static double price_kind(struct solver *s, size_t kk, struct ratio *tmp, double 
 	if (load_items(s, k, tmp, false) == 0)
 		return cutoff;
 	if (s->proving)
-		lp_multipliers(s, k->room);
+		lp_ub = knapsack_lp(s, k->room, tmp);
 	memcpy(lam, s->lam, s->nd * sizeof(double));
 	/* Most kinds cannot beat their price at all: the root bound says so at once. */
 	root = items_bound(s, 0);
@@ -1170,6 +1251,15 @@ static double price_kind(struct solver *s, size_t kk, struct ratio *tmp, double 
 		dfs(s, 0, 0);
 		s->dfs_limit = limit;
 	}
+	/*
+	 * The search could not settle the kind: the knapsack's LP bounds it
+	 * closer than the per-dimension bounds, and its rounded solution is
+	 * often the pattern the search missed.
+	 */
+	if (s->dfs_aborted && isinf(lp_ub) && now_ms(s->host) < s->search_until)
+		lp_ub = knapsack_lp(s, k->room, tmp);
+	if (lp_ub < root)
+		root = lp_ub;
 	unload_items(s);
 	if (!s->dfs_aborted)
 		return s->best_val;
@@ -1970,6 +2060,59 @@ static void solve_mip(struct solver *s, double gap, int64_t until)
 		add_round(s, glp_mip_obj_val(s->lp) * (1 - gap) * (1 - 2e-7), 0);
 }
 
+/*
+ * A dive from the master's LP optimum to an integer solution: columns keep
+ * at least the floor of their value (those near the next unit, and the one
+ * nearest, are rounded up) and the LP is solved again for what is left,
+ * until it is integral.  With many pods per column the rounding costs
+ * little, and on large masters it finds plans glp_intopt's own heuristics
+ * miss within the time.  The lower bounds are lifted again after.
+ */
+static void dive(struct solver *s, int64_t until)
+{
+	int n = (int)(s->ng + s->ncol);
+	bool ok = true;
+
+	incumbent_fit(s);
+	for (int iter = 0; iter < n && ok; iter++) {
+		int far = 0;
+		double best_frac = 0;
+		bool integral = true;
+		ok = now_ms(s->host) < until && solve_lp(s, until);
+		for (int j = 1; j <= n && ok; j++) {
+			double x = glp_get_col_prim(s->lp, j), fl = floor(x + 1e-6), frac = x - fl;
+			if (frac <= 1e-6)
+				continue;
+			integral = false;
+			if (frac >= 0.8)
+				fl += 1;
+			else if (frac > best_frac) {
+				best_frac = frac;
+				far = j;
+			}
+			if (fl > glp_get_col_lb(s->lp, j))
+				glp_set_col_bnds(s->lp, j, GLP_LO, fl, 0.0);
+		}
+		if (!ok)
+			break;
+		if (integral) {
+			double obj = glp_get_obj_val(s->lp);
+			if (obj < s->inc_obj) {
+				s->inc_obj = obj;
+				s->inc_mip = true;
+				for (int j = 1; j <= n; j++)
+					s->inc_x[j] = floor(glp_get_col_prim(s->lp, j) + 0.5);
+			}
+			break;
+		}
+		if (far)
+			glp_set_col_bnds(s->lp, far, GLP_LO, ceil(glp_get_col_prim(s->lp, far)),
+					 0.0);
+	}
+	for (int j = 1; j <= n; j++)
+		glp_set_col_bnds(s->lp, j, GLP_LO, 0.0, 0.0);
+}
+
 /* True when the incumbent is within the gap of the best bound so far. */
 static bool within_gap(const struct solver *s, double gap)
 {
@@ -2050,6 +2193,7 @@ static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *prob
 			if (within_gap(&s, gap))
 				break;
 		}
+		dive(&s, now_ms(host) + (s.deadline - now_ms(host)) / 3);
 		/* intopt needs an optimal basis of the columns as they now are. */
 		lp_ok = solve_lp(&s, s.deadline);
 		/* With the LP solved over every pattern, a second pass may follow: time for it. */
