@@ -888,6 +888,41 @@ START_TEST(cut_batches_share_limits)
 }
 END_TEST
 
+/*
+ * Nodes of dozens of pods and many groups: more than the pricing search
+ * settles, so bounds come from the knapsacks' LPs and patterns from their
+ * rounding.  The bounds must still hold against every plan there is.
+ */
+START_TEST(large_nodes_bounded)
+{
+	static const struct shape sh = {2, 6, 2, 1, 60, 40, 0, 4, 0};
+	size_t n = 12, bounded = 0;
+
+	ilp_up();
+	rng = 0x6c6172u;
+	for (size_t i = 0; i < n; i++) {
+		struct inst *in = gen(&sh);
+		kerf_price_t bound;
+		for (size_t t = 0; t < in->p.n_types; t++) {
+			in->alloc[t][CPU] *= 12;
+			in->alloc[t][MEM] *= 12;
+			in->alloc[t][PODS] = 110;
+			for (size_t d = 0; d < ND; d++)
+				in->cap[t][d] = in->alloc[t][d];
+		}
+		for (size_t g = 0; g < in->p.n_groups; g++)
+			in->groups[g].max_per_node = 0;
+		in->pools[0].nodes_remaining = INT64_MAX;
+		in->prem[0][CPU] = INT64_MAX;
+		assert_not_worse(&in->p, 300, &bound);
+		if (bound > 0)
+			bounded++;
+		free(in);
+	}
+	ck_assert_uint_gt(bounded, n / 2);
+}
+END_TEST
+
 START_TEST(deterministic)
 {
 	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 6, 0};
@@ -974,6 +1009,7 @@ static Suite *ilp_suite(void)
 	tcase_add_test(tc, degenerate_problems);
 	tcase_add_test(tc, max_instance_types_caps_options);
 	tcase_add_test(tc, cut_batches_share_limits);
+	tcase_add_test(tc, large_nodes_bounded);
 	tcase_add_test(tc, deterministic);
 	tcase_add_test(tc, quiet_on_stdout);
 	suite_add_tcase(s, tc);
