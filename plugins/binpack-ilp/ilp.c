@@ -31,14 +31,21 @@
  * groups (allocatable >=, price <=, and in the pool's limited dimensions a
  * capacity <=) are never priced: any pattern of theirs is a cheaper pattern
  * of the dominating kind.  glp_intopt then solves the master over the
- * generated columns, FFD's plan handed in as its first incumbent.
+ * generated columns, FFD's plan handed in as its first incumbent, or a
+ * better one a dive finds first: the LP's columns kept at their floors,
+ * one rounded up at a time, the LP solved again, until it is integral.
  *
  * Lower bound.  For duals y of the right signs (clamped: >= rows y >= 0,
  * <= rows y <= 0, and pi_g <= P), reduced costs rc_k = c_k - y.A_k and
  * D = y.b, every feasible x costs at least D + sum_k rc_k x_k.  For a bin
  * kind b, rc >= rcLB_b = c_b - (node and limit duals of b) - UB_b where UB_b
  * bounds the pricing maximum: exact when the search finished, otherwise the
- * best of the knapsack's relaxations (conflicts ignored).  So new nodes
+ * best of the knapsack's relaxations (conflicts ignored): per dimension,
+ * surrogate, Lagrangian, and for a kind the search cannot settle the
+ * knapsack's LP solved outright (whose rounded solution is also a column:
+ * on large nodes it is the pattern the search's greedy dive misses) and,
+ * where the rooms are few units of the requests' common divisors (small
+ * nodes, where the LP loses most), the exact dynamic program.  So new nodes
  * have rc_k >= -theta c_k with theta = max(0, max_b -rcLB_b / c_b), and an
  * open node, used at most once, adds at least min(0, rcLB_o).  With
  * D' = D + sum_o min(0, rcLB_o), a plan with u unplaced pods whose new
@@ -48,6 +55,10 @@
  *
  * which bounds every plan that places at least as many pods (with P this
  * large, in practice only plans placing every pod get a bound above 0).
+ * One kind with a bad ratio need not cost every node that ratio: for plans
+ * placing every pod, each kind's nodes are capped in number (capped_bound,
+ * node_cap) and the loss sum_b rcLB_b x_b is a fractional knapsack over
+ * the kinds, worst ratio first.
  * The best over all rounds is reported, rounded to whole micro-dollars only
  * past a margin for floating-point error (plan prices are whole
  * micro-dollars).  When the pricing proves no pattern has a negative
@@ -112,14 +123,16 @@
 #define ILP_MIN_MS 5		 /* a part with less time than this keeps FFD's plan */
 #define ILP_PART_GROUPS 300	 /* most groups one master takes: larger components are cut */
 #define ILP_FEW_ITEMS 128	 /* knapsacks this small get the tighter, slower bounds */
-#define ILP_BB_NODES 20000	 /* branch-and-bound nodes */
-#define ILP_COLS_PER_ROUND 60	 /* patterns added per round, most negative first */
-#define ILP_CG_SHARE 60		 /* percent of the budget column generation may use */
-#define ILP_RC_EPS 1e-7		 /* reduced costs above -eps count as non-negative */
-#define ILP_MICRO 1e6		 /* micro-dollars per dollar */
-#define ILP_FULL_LEAVES 60000	 /* enumerate every pattern when the search is this small */
-#define ILP_ENUM_NODES 2000000	 /* search nodes per kind when enumerating patterns */
-#define ILP_ENUM_COLUMNS 4000	 /* most columns one enumeration adds (intopt slows past that) */
+#define ILP_DP_WORK                                                                                \
+	(1l << 23)	      /* most state updates of one knapsack solved by dynamic programming */
+#define ILP_BB_NODES 20000    /* branch-and-bound nodes */
+#define ILP_COLS_PER_ROUND 60 /* patterns added per round, most negative first */
+#define ILP_CG_SHARE 60	      /* percent of the budget column generation may use */
+#define ILP_RC_EPS 1e-7	      /* reduced costs above -eps count as non-negative */
+#define ILP_MICRO 1e6	      /* micro-dollars per dollar */
+#define ILP_FULL_LEAVES 60000 /* enumerate every pattern when the search is this small */
+#define ILP_ENUM_NODES 2000000 /* search nodes per kind when enumerating patterns */
+#define ILP_ENUM_COLUMNS 4000  /* most columns one enumeration adds (intopt slows past that) */
 
 #define CT_ALL                                                                                     \
 	((1u << KERF_CAPACITY_ON_DEMAND) | (1u << KERF_CAPACITY_SPOT) |                            \
@@ -162,6 +175,13 @@ struct column {
 struct round_bound {
 	double dprime;
 	double theta;
+	double all; /* the bound on plans placing every pod, in dollars */
+};
+
+/* A bin kind's share of the capped bound: its ratio -rcLB_b / c_b and c_b U_b. */
+struct loss {
+	double theta;
+	double spend;
 };
 
 struct solver {
@@ -1185,6 +1205,114 @@ static size_t load_items(struct solver *s, const struct bkind *k, struct ratio *
 	return n;
 }
 
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * The knapsack's optimum with conflicts left out, by dynamic programming
+ * over the room left in each dimension, counted in units of the greatest
+ * common divisor of the items' requests there (so nothing is rounded and
+ * the value is exact).  A dimension another one implies is dropped: when
+ * room_e times the largest ratio r_d / r_e over the items is below room_d,
+ * no load that fits in e exceeds d (the pods dimension, mostly).  Bounded
+ * counts are split in powers of two.  Small nodes, where the LP's rounding
+ * loses most, are where this fits within ILP_DP_WORK; returns INFINITY
+ * elsewhere.
+ */
+static double knapsack_dp(struct solver *s, const int64_t *room)
+{
+	const struct kerf_pack_problem *p = s->p;
+	size_t n = s->n_items, nd = s->nd, nu = 0, pieces = 0;
+	size_t use[8], radix[8], stride[8], states = 1;
+	uint64_t unit[8];
+	double *dp, best = 0;
+
+	for (size_t d = 0; d < nd; d++) {
+		uint64_t u = 0;
+		bool implied = false;
+		for (size_t i = 0; i < n; i++)
+			u = gcd64(u, (uint64_t)(p->groups[s->it_g[i]].request[d] > 0
+						    ? p->groups[s->it_g[i]].request[d]
+						    : 0));
+		if (u == 0)
+			continue;
+		for (size_t e = 0; e < nd && !implied; e++) {
+			double most = 0;
+			bool all = e != d && room[e] >= 0;
+			for (size_t i = 0; i < n && all; i++) {
+				const int64_t *r = p->groups[s->it_g[i]].request;
+				all = r[e] > 0;
+				if (all && (double)r[d] / (double)r[e] > most)
+					most = (double)r[d] / (double)r[e];
+			}
+			/*
+			 * Strictly within: implications then form no cycle (the
+			 * ratios' maxima multiply to at least 1 around one), so a
+			 * dropped dimension is always implied by a kept one.
+			 */
+			implied = all && (double)room[e] * most < (double)room[d] * (1 - 1e-12);
+		}
+		if (implied)
+			continue;
+		if (nu == 8)
+			return INFINITY;
+		use[nu] = d;
+		unit[nu] = u;
+		radix[nu] = (size_t)((uint64_t)(room[d] > 0 ? room[d] : 0) / u) + 1;
+		if ((double)states * (double)radix[nu] > (double)ILP_DP_WORK)
+			return INFINITY;
+		stride[nu] = states;
+		states *= radix[nu];
+		nu++;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t left = s->it_ub[i], k = 1; left > 0; k *= 2) {
+			left -= k < left ? k : left;
+			pieces++;
+		}
+	if ((double)pieces * (double)states > (double)ILP_DP_WORK)
+		return INFINITY;
+	/* dp[c]: the most value in loads of at most c, c in mixed radix; 0/1 pieces, c downwards.
+	 */
+	dp = zalloc(s, states, sizeof(double));
+	for (size_t i = 0; i < n; i++) {
+		const int64_t *r = p->groups[s->it_g[i]].request;
+		for (uint32_t left = s->it_ub[i], k = 1; left > 0; k *= 2) {
+			uint32_t take = k < left ? k : left;
+			size_t w[8], off = 0;
+			double v = s->it_val[i] * take;
+			bool fits_at_all = true;
+			left -= take;
+			for (size_t j = 0; j < nu; j++) {
+				w[j] =
+				    (size_t)((uint64_t)(r[use[j]] > 0 ? r[use[j]] : 0) / unit[j]) *
+				    take;
+				fits_at_all = fits_at_all && w[j] < radix[j];
+				off += w[j] * stride[j];
+			}
+			if (!fits_at_all)
+				continue;
+			for (size_t c = states; c-- > 0;) {
+				bool ok = true;
+				for (size_t j = 0; j < nu && ok; j++)
+					ok = (c / stride[j]) % radix[j] >= w[j];
+				if (ok && dp[c - off] + v > dp[c])
+					dp[c] = dp[c - off] + v;
+			}
+		}
+	}
+	best = dp[states - 1];
+	hfree(s, dp);
+	return best;
+}
+
 static void unload_items(struct solver *s)
 {
 	for (size_t i = 0; i < s->n_items; i++)
@@ -1260,6 +1388,11 @@ static double price_kind(struct solver *s, size_t kk, struct ratio *tmp, double 
 		lp_ub = knapsack_lp(s, k->room, tmp);
 	if (lp_ub < root)
 		root = lp_ub;
+	if (s->dfs_aborted && s->proving && now_ms(s->host) < s->search_until) {
+		double dp = knapsack_dp(s, k->room);
+		if (dp < root)
+			root = dp;
+	}
 	unload_items(s);
 	if (!s->dfs_aborted)
 		return s->best_val;
@@ -1314,7 +1447,45 @@ static void add_round(struct solver *s, double dprime, double theta)
 	}
 	s->rounds[s->n_rounds].dprime = dprime;
 	s->rounds[s->n_rounds].theta = theta;
+	s->rounds[s->n_rounds].all = isfinite(theta) ? dprime / (1 + theta) : 0;
 	s->n_rounds++;
+}
+
+static int loss_cmp(const void *a, const void *b)
+{
+	const struct loss *x = a, *y = b;
+
+	return x->theta > y->theta ? -1 : x->theta < y->theta;
+}
+
+/*
+ * The bound on plans placing every pod, with the node counts capped.  An
+ * optimal plan has no empty new node, and a node of kind b (or of a kind b
+ * dominates, which has b's groups, a price >= c_b and reduced costs >=
+ * rcLB_b) holds pods of b's groups only, so it has at most U_b = min(pods
+ * of b's groups, floor(inc / c_b)) of them, inc being the incumbent's
+ * price (no optimum costs more).  With N the new nodes' cost, x_b their
+ * counts, N >= D' + sum_b rcLB_b x_b where sum_b c_b x_b <= N: the most
+ * the sum can lose is a fractional knapsack over kinds, loss(N), filled by
+ * -rcLB_b / c_b, worst first, each up to c_b U_b.  N + loss(N) grows with
+ * N, so the N where it reaches D' bounds N from below; with no caps it is
+ * D' / (1 + theta).  n kinds in l, sorted here.
+ */
+static double capped_bound(double dprime, struct loss *l, size_t n)
+{
+	double spent = 0, reach = 0;
+
+	if (dprime <= 0)
+		return 0;
+	qsort(l, n, sizeof(*l), loss_cmp);
+	for (size_t i = 0; i < n; i++) {
+		double step = (1 + l[i].theta) * l[i].spend;
+		if (reach + step >= dprime)
+			return spent + (dprime - reach) / (1 + l[i].theta);
+		reach += step;
+		spent += l[i].spend;
+	}
+	return spent + (dprime - reach);
 }
 
 /*
@@ -1412,6 +1583,48 @@ static double read_duals(struct solver *s)
 	return dsum;
 }
 
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * U_b of capped_bound: most nodes of new kind k (price cost > 0), or of the
+ * kinds it dominates, in an optimal plan with the fewest nodes.  Each holds
+ * a pod of k's groups; none costs more than the incumbent in all.  And when
+ * k's groups have no conflict and no max_per_node, no two of those nodes
+ * fit in one node of kind k (merged, they would cost less), so all but one
+ * are loaded beyond half their room in some dimension, and fewer than
+ * 2 V_d / room_d of them in dimension d, V_d all k's pods ask there.
+ */
+static double node_cap(const struct solver *s, const struct bkind *k, double cost)
+{
+	const uint32_t *kg = &s->kg[k->goff];
+	double pods = 0, most = floor(s->inc_obj / cost + 1e-9), halves = 1;
+	bool merge = true;
+
+	for (size_t i = 0; i < k->ng; i++) {
+		uint32_t g = kg[i];
+		pods += s->p->groups[g].count;
+		merge = merge && !s->self_conflict[g] && !s->p->groups[g].max_per_node;
+		for (size_t c = s->conf_off[g]; c < s->conf_off[g + 1] && merge; c++)
+			merge = !bsearch(&s->conf[c], kg, k->ng, sizeof(*kg), u32_cmp);
+	}
+	for (size_t d = 0; d < s->nd && merge; d++) {
+		double v = 0;
+		for (size_t i = 0; i < k->ng; i++)
+			v += (double)s->p->groups[kg[i]].count *
+			     (double)s->p->groups[kg[i]].request[d];
+		if (v > 0 && k->room[d] > 0)
+			halves += floor(2 * v / (double)k->room[d]);
+	}
+	if (pods < most)
+		most = pods;
+	return merge && halves < most ? halves : most;
+}
+
 /*
  * One round: prices every kind, records the round's bound and adds the
  * best patterns.  Returns how many columns were added, or -1 when the
@@ -1422,6 +1635,8 @@ static int price_round(struct solver *s)
 	double dsum = read_duals(s), open_sum = 0, theta = 0;
 	struct ratio *tmp = zalloc(s, s->ng, sizeof(*tmp));
 	struct cand *cands = zalloc(s, s->nk, sizeof(*cands));
+	struct loss *losses = zalloc(s, s->nk, sizeof(*losses));
+	size_t n_losses = 0;
 	uint32_t *counts = NULL;
 	size_t nc = 0, n_counts = 0, cap_counts = 0;
 	bool all_exact = true, cut = false;
@@ -1453,10 +1668,16 @@ static int price_round(struct solver *s)
 			if (rclb < 0)
 				open_sum += rclb;
 		} else if (rclb < 0) {
-			if (cost <= 0)
+			if (cost <= 0) {
 				theta = INFINITY;
-			else if (-rclb / cost > theta)
-				theta = -rclb / cost;
+			} else {
+				double most = node_cap(s, k, cost);
+				if (-rclb / cost > theta)
+					theta = -rclb / cost;
+				losses[n_losses].theta = -rclb / cost;
+				losses[n_losses].spend = cost * most;
+				n_losses++;
+			}
 		}
 		if (s->found && cutoff - s->best_val < -ILP_RC_EPS) {
 			if (n_counts + s->n_items > cap_counts) {
@@ -1480,6 +1701,11 @@ static int price_round(struct solver *s)
 	}
 	if (!cut) {
 		add_round(s, dsum + open_sum, theta);
+		if (isfinite(theta)) {
+			double all = capped_bound(dsum + open_sum, losses, n_losses);
+			if (all > s->rounds[s->n_rounds - 1].all)
+				s->rounds[s->n_rounds - 1].all = all;
+		}
 		if (nc == 0 && all_exact) {
 			s->lp_complete = true;
 			s->lp_z = dsum;
@@ -1500,6 +1726,7 @@ static int price_round(struct solver *s)
 	}
 	hfree(s, counts);
 	hfree(s, cands);
+	hfree(s, losses);
 	hfree(s, tmp);
 	return cut ? -1 : added;
 }
@@ -1837,6 +2064,8 @@ static double bound_for(const struct solver *s, uint64_t u)
 	for (size_t i = 0; i < s->n_rounds; i++) {
 		const struct round_bound *r = &s->rounds[i];
 		double v;
+		if (u == 0 && r->all > best)
+			best = r->all;
 		if (!isfinite(r->theta))
 			continue;
 		v = (r->dprime - s->penalty * (double)u) / (1 + r->theta);

@@ -889,24 +889,23 @@ START_TEST(cut_batches_share_limits)
 END_TEST
 
 /*
- * Nodes of dozens of pods and many groups: more than the pricing search
- * settles, so bounds come from the knapsacks' LPs and patterns from their
- * rounding.  The bounds must still hold against every plan there is.
+ * Nodes `scale` times the usual, of up to `pods` pods, and many groups: more
+ * than the pricing search settles, so bounds come from the knapsacks' LPs
+ * and dynamic programs and patterns from the LPs' rounding.  The bounds
+ * must still hold against every plan there is.
  */
-START_TEST(large_nodes_bounded)
+static void assert_large_nodes_bounded(int64_t scale, int64_t pods)
 {
 	static const struct shape sh = {2, 6, 2, 1, 60, 40, 0, 4, 0};
 	size_t n = 12, bounded = 0;
 
-	ilp_up();
-	rng = 0x6c6172u;
 	for (size_t i = 0; i < n; i++) {
 		struct inst *in = gen(&sh);
 		kerf_price_t bound;
 		for (size_t t = 0; t < in->p.n_types; t++) {
-			in->alloc[t][CPU] *= 12;
-			in->alloc[t][MEM] *= 12;
-			in->alloc[t][PODS] = 110;
+			in->alloc[t][CPU] *= scale;
+			in->alloc[t][MEM] *= scale;
+			in->alloc[t][PODS] = pods;
 			for (size_t d = 0; d < ND; d++)
 				in->cap[t][d] = in->alloc[t][d];
 		}
@@ -920,6 +919,14 @@ START_TEST(large_nodes_bounded)
 		free(in);
 	}
 	ck_assert_uint_gt(bounded, n / 2);
+}
+
+START_TEST(large_nodes_bounded)
+{
+	ilp_up();
+	rng = 0x6c6172u;
+	assert_large_nodes_bounded(12, 110);
+	assert_large_nodes_bounded(3, 30);
 }
 END_TEST
 
