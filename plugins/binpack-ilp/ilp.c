@@ -246,7 +246,7 @@ struct solver {
 	double *kind_rclb;     /* per kind, the last round's bound on its reduced costs */
 	bool *kind_proven;     /* per kind, that bound is exact or non-negative */
 	bool same_duals;       /* the master has not changed since the last round */
-	bool proving;	       /* the LP has stalled: rounds only tighten the bound */
+	bool proving;	       /* the LP has stalled: kinds get the costlier bounds */
 	double *sfx_red;       /* suffix sums of ub * max(0, value - lam . request) */
 	double sur_left;       /* surrogate room left */
 	int64_t *resid;
@@ -1712,7 +1712,7 @@ static int price_round(struct solver *s)
 		}
 	}
 	qsort(cands, nc, sizeof(*cands), cand_cmp);
-	for (size_t i = 0; i < nc && i < ILP_COLS_PER_ROUND && !s->proving; i++) {
+	for (size_t i = 0; i < nc && i < ILP_COLS_PER_ROUND; i++) {
 		const struct bkind *k = &s->kinds[cands[i].kind];
 		size_t before = s->ncol;
 		struct column c = kind_column(s, k, cands[i].n);
@@ -2401,16 +2401,18 @@ static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *prob
 				break;
 			/*
 			 * Tailing off (the LP's value moved less than 0.01 % in the last
-			 * ILP_STALL rounds): the columns still coming barely matter, the
-			 * bound does.  From here on the master stays as it is and only the
-			 * kinds not yet settled are searched, deeper each round.
+			 * ILP_STALL rounds): the bound matters more than the columns.
+			 * From here on each kind the quick bounds leave open gets its
+			 * knapsack's LP (and, small, its dynamic program); the columns
+			 * found still join, as each one found means theta cannot reach
+			 * 0 without it, and once none does the search goes deeper.
 			 */
 			stall[round % ILP_STALL] = s.rounds[s.n_rounds - 1].dprime;
 			if (round >= ILP_STALL &&
 			    stall[(round + 1) % ILP_STALL] - stall[round % ILP_STALL] <=
 				1e-4 * stall[round % ILP_STALL])
 				s.proving = true;
-			s.same_duals = added == 0 || s.proving;
+			s.same_duals = added == 0;
 			if (s.same_duals) {
 				/* Nothing new, nothing proven: search harder, or give up. */
 				if (s.dfs_limit >= ILP_DFS_NODES_MAX)
