@@ -123,16 +123,15 @@
 #define ILP_MIN_MS 5		 /* a part with less time than this keeps FFD's plan */
 #define ILP_PART_GROUPS 300	 /* most groups one master takes: larger components are cut */
 #define ILP_FEW_ITEMS 128	 /* knapsacks this small get the tighter, slower bounds */
-#define ILP_DP_WORK                                                                                \
-	(1l << 23)	      /* most state updates of one knapsack solved by dynamic programming */
-#define ILP_BB_NODES 20000    /* branch-and-bound nodes */
-#define ILP_COLS_PER_ROUND 60 /* patterns added per round, most negative first */
-#define ILP_CG_SHARE 60	      /* percent of the budget column generation may use */
-#define ILP_RC_EPS 1e-7	      /* reduced costs above -eps count as non-negative */
-#define ILP_MICRO 1e6	      /* micro-dollars per dollar */
-#define ILP_FULL_LEAVES 60000 /* enumerate every pattern when the search is this small */
-#define ILP_ENUM_NODES 2000000 /* search nodes per kind when enumerating patterns */
-#define ILP_ENUM_COLUMNS 4000  /* most columns one enumeration adds (intopt slows past that) */
+#define ILP_DP_WORK (1l << 23)	 /* most updates of one knapsack's dynamic program */
+#define ILP_BB_NODES 20000	 /* branch-and-bound nodes */
+#define ILP_COLS_PER_ROUND 60	 /* patterns added per round, most negative first */
+#define ILP_CG_SHARE 60		 /* percent of the budget column generation may use */
+#define ILP_RC_EPS 1e-7		 /* reduced costs above -eps count as non-negative */
+#define ILP_MICRO 1e6		 /* micro-dollars per dollar */
+#define ILP_FULL_LEAVES 60000	 /* enumerate every pattern when the search is this small */
+#define ILP_ENUM_NODES 2000000	 /* search nodes per kind when enumerating patterns */
+#define ILP_ENUM_COLUMNS 4000	 /* most columns one enumeration adds (intopt slows past that) */
 
 #define CT_ALL                                                                                     \
 	((1u << KERF_CAPACITY_ON_DEMAND) | (1u << KERF_CAPACITY_SPOT) |                            \
