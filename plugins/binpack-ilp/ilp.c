@@ -90,10 +90,12 @@
  * Parts.  Groups that share no instance type (in a pool), no open node and
  * no pool whose limits could bind are independent: each part is solved on
  * its own, one after the other, with a share of the budget by its number
- * of groups, and their bounds add up.  A part of more than ILP_PART_GROUPS
- * groups is cut into pieces solved in sequence, each seeing the pool limits
- * and open-node room the earlier ones took; pieces prove no bound, so the
- * batch's volume bound stands in for theirs.
+ * of groups and a quarter of the gap (the gap is the batch's, and one part
+ * that cannot close it needs the others closer), and their bounds add up.
+ * A part of more than ILP_PART_GROUPS groups is cut into pieces solved in
+ * sequence, each seeing the pool limits and open-node room the earlier ones
+ * took; pieces prove no bound, so the batch's volume bound stands in for
+ * theirs.
  *
  * Determinism: rounds, search nodes and branch-and-bound nodes are capped
  * by counts, so a solve that finishes inside its time budget always gives
@@ -2792,11 +2794,18 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 		       struct kerf_pack_plan **out, struct kerf_error *err)
 {
 	const struct kerf_host *host = ip->host;
+	/*
+	 * The gap is the batch's: a part that cannot reach it leaves the others
+	 * to make up for it, and small parts close their gap for next to no
+	 * time.  Pieces of a cut component prove nothing, so they need not.
+	 */
+	struct ilp tight = *ip;
 	struct taken t;
 	struct kerf_pack_plan *plan = host->calloc(host->ctx, 1, sizeof(*plan));
 	size_t left = 0;
 	int rc = 0;
 
+	tight.gap_bps = ip->gap_bps / 4;
 	taken_init(host, problem, &t);
 	for (size_t g = 0; g < problem->n_groups; g++)
 		if (part_of[g] != UINT32_MAX)
@@ -2812,7 +2821,7 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 			else
 				mine++;
 		}
-		rc = solve_part(ip, &t.sub, NULL, now,
+		rc = solve_part(whole[part] ? &tight : ip, &t.sub, NULL, now,
 				now + (deadline - now) * (int64_t)mine / (int64_t)left, &pp, err);
 		left -= mine;
 		if (rc)
