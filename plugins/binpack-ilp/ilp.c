@@ -94,8 +94,11 @@
  * that cannot close it needs the others closer), and their bounds add up.
  * A part of more than ILP_PART_GROUPS groups is cut into pieces solved in
  * sequence, each seeing the pool limits and open-node room the earlier ones
- * took; pieces prove no bound, so the batch's volume bound stands in for
- * theirs.
+ * took; pieces prove no bound.  So the whole batch gets bounds of its own,
+ * valid however it is cut, and the best bound stands: the volume bound and
+ * a count bound, a small LP over the new-node kinds whose rows say how many
+ * nodes each clique of conflicting groups needs under max_per_node and how
+ * much room its pods take (see count_bound).
  *
  * Determinism: rounds, search nodes and branch-and-bound nodes are capped
  * by counts, so a solve that finishes inside its time budget always gives
@@ -2868,9 +2871,249 @@ static size_t cut_parts(const struct kerf_pack_problem *p, const uint32_t *comp,
 	return n;
 }
 
-/* The volume bound of the whole batch, for plans placing every pod. */
-static kerf_price_t batch_volume_bound(const struct kerf_host *host,
-				       const struct kerf_pack_problem *p)
+/* A clique's new-node kinds, as a bit set, for sorting equal sets together. */
+struct kset {
+	uint64_t hash;
+	uint32_t c;
+};
+
+static int kset_cmp(const void *a, const void *b)
+{
+	const struct kset *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->c < y->c ? -1 : x->c > y->c;
+}
+
+/* Appends one row of the count bound's LP: coefficient coef(k) on every kind in set. */
+static void count_row(struct solver *s, glp_prob *lp, const uint64_t *set, double rhs,
+		      const double *coef, int *ia, int *ja, double *ar, int *nz)
+{
+	int row = glp_add_rows(lp, 1);
+
+	glp_set_row_bnds(lp, row, GLP_LO, rhs, 0);
+	for (size_t k = 0; k < s->nk; k++)
+		if (s->kinds[k].open < 0 && (!set || (set[k / 64] >> (k % 64) & 1)) && coef[k] > 0) {
+			++*nz;
+			ia[*nz] = row;
+			ja[*nz] = (int)k + 1;
+			ar[*nz] = coef[k];
+		}
+}
+
+/*
+ * The count bound: new nodes needed by conflicts and per-node caps.
+ * Cliques are the greedy ones of find_cliques; a group alone is a clique
+ * too.  Take a plan placing every pod, with x_k new nodes of kind k.
+ *
+ *  - Conflicting groups never share a node, so the nodes hosting a clique
+ *    C's pods host one group of C each, and group g needs at least
+ *    ceil(count_g / cap_g) of them, cap_g being the most pods of g any of
+ *    its kinds (new or open) holds under max_per_node.  At most one per
+ *    open node taking a group of C is open, so with n_C such open nodes
+ *    the new nodes hosting C number at least need_C = sum_g ceil(count_g /
+ *    cap_g) - n_C, and all are of kinds taking some group of C:
+ *    sum_{k in K_C} x_k >= need_C.
+ *  - C's pods not on open nodes need room on nodes of K_C: for each
+ *    dimension, sum_{k in K_C} room_kd x_k >= max(0, sum_{g in C} count_g
+ *    req_gd - sum of those open nodes' remaining room).  Cliques' pods are
+ *    disjoint, so cliques with the same K_C add their rooms up and keep
+ *    the largest need; the whole batch gives one more such row over all
+ *    kinds.
+ *
+ * Dominated kinds are left out: the kind dominating one takes the same
+ * groups with no less room at no higher price, so any solution of the LP
+ * stays feasible and no dearer with it instead.  The LP min sum_k c_k x_k,
+ * x >= 0, over these rows relaxes every such plan, so any y >= 0 with
+ * A^T y <= c bounds it by b.y: GLPK's row duals, clamped to >= 0 and
+ * divided by max(1, max_k (A^T y)_k / c_k), are such a y whether or not
+ * the simplex finished, and floating-point error is left to bound_micro's
+ * margin.  Returns the bound in dollars, 0 when none is proven.
+ */
+static double count_bound(struct solver *s, int64_t until)
+{
+	const struct kerf_pack_problem *p = s->p;
+	size_t nd = s->nd, ng = s->ng, nk = s->nk, words = (s->nk + 63) / 64, nsets = 0;
+	uint32_t *cap = zalloc(s, ng, sizeof(uint32_t));
+	size_t *stamp = zalloc(s, ng, sizeof(size_t));
+	uint64_t *set = zalloc(s, ng * words, sizeof(uint64_t));
+	double *need = zalloc(s, ng, sizeof(double)), *vol = zalloc(s, ng * nd, sizeof(double));
+	double *all = zalloc(s, nd, sizeof(double)), *coef = zalloc(s, nk, sizeof(double));
+	double *col = zalloc(s, nk, sizeof(double));
+	struct kset *ks = zalloc(s, ng, sizeof(struct kset));
+	int *ia = NULL, *ja = NULL;
+	double *ar = NULL, bound = 0, worst = 1, by = 0;
+	glp_prob *lp = NULL;
+	size_t max_nz = 1;
+	int nz = 0;
+	bool ok = true;
+
+	for (size_t k = 0; k < nk; k++) {
+		const struct bkind *b = &s->kinds[k];
+		for (size_t i = 0; i < b->ng; i++) {
+			uint32_t g = s->kg[b->goff + i];
+			uint32_t n = fits(nd, b->room, p->groups[g].request, per_node_cap(s, g));
+			if (n > cap[g])
+				cap[g] = n;
+			if (b->open < 0)
+				set[s->clique[g] * words + k / 64] |= 1ull << (k % 64);
+		}
+	}
+	for (size_t g = 0; g < ng && ok; g++) {
+		const struct kerf_pack_group *gr = &p->groups[g];
+		double *v = &vol[s->clique[g] * nd];
+		if (gr->count == 0)
+			continue;
+		/* A group no node holds leaves pods unplaced: this bound is for plans that place all. */
+		ok = cap[g] > 0;
+		need[s->clique[g]] += (gr->count + (uint64_t)cap[g] - 1) / (cap[g] ? cap[g] : 1);
+		for (size_t d = 0; d < nd; d++) {
+			v[d] += (double)gr->count * (double)gr->request[d];
+			all[d] += (double)gr->count * (double)gr->request[d];
+		}
+	}
+	for (size_t k = 0; k < nk && ok; k++) {
+		const struct bkind *b = &s->kinds[k];
+		if (b->open < 0)
+			continue;
+		for (size_t d = 0; d < nd; d++)
+			all[d] -= (double)b->room[d];
+		for (size_t i = 0; i < b->ng; i++) {
+			uint32_t c = s->clique[s->kg[b->goff + i]];
+			if (stamp[c] == k + 1)
+				continue;
+			stamp[c] = k + 1;
+			need[c] -= 1;
+			for (size_t d = 0; d < nd; d++)
+				vol[c * nd + d] -= (double)b->room[d];
+		}
+	}
+	/* Equal kind sets merge into the first clique of their run. */
+	for (size_t c = 0; c < ng && ok; c++) {
+		uint64_t h = 0;
+		bool any = need[c] > 0;
+		for (size_t d = 0; d < nd; d++) {
+			if (vol[c * nd + d] < 0)
+				vol[c * nd + d] = 0;
+			any = any || vol[c * nd + d] > 0;
+		}
+		if (!any)
+			continue;
+		for (size_t w = 0; w < words; w++)
+			h = mix(h, set[c * words + w]);
+		ks[nsets].hash = h;
+		ks[nsets++].c = (uint32_t)c;
+	}
+	if (nsets)
+		qsort(ks, nsets, sizeof(*ks), kset_cmp);
+	for (size_t i = 0; i < nsets && ok; i++) {
+		uint32_t c = ks[i].c;
+		bool merged = false;
+		for (size_t j = i; j-- > 0 && ks[j].hash == ks[i].hash && !merged;) {
+			uint32_t m = ks[j].c;
+			if (m == UINT32_MAX ||
+			    memcmp(&set[c * words], &set[m * words], words * sizeof(uint64_t)))
+				continue;
+			if (need[c] > need[m])
+				need[m] = need[c];
+			for (size_t d = 0; d < nd; d++)
+				vol[m * nd + d] += vol[c * nd + d];
+			merged = true;
+		}
+		if (merged) {
+			ks[i].c = UINT32_MAX;
+			continue;
+		}
+		for (size_t k = 0; k < nk; k++)
+			max_nz += (nd + 1) * (set[c * words + k / 64] >> (k % 64) & 1);
+	}
+	max_nz += nd * nk;
+	if (ok && now_ms(s->host) < until) {
+		lp = glp_create_prob();
+		glp_set_obj_dir(lp, GLP_MIN);
+		glp_add_cols(lp, (int)nk);
+		for (size_t k = 0; k < nk; k++) {
+			glp_set_col_bnds(lp, (int)k + 1, GLP_LO, 0, 0);
+			glp_set_obj_coef(lp, (int)k + 1,
+					 s->kinds[k].open < 0 ? (double)s->kinds[k].price / ILP_MICRO : 0);
+		}
+		ia = zalloc(s, max_nz + 1, sizeof(int));
+		ja = zalloc(s, max_nz + 1, sizeof(int));
+		ar = zalloc(s, max_nz + 1, sizeof(double));
+	}
+	for (size_t i = 0; i <= nsets && lp; i++) {
+		/* The rows of each kind set (scaled to a right-hand side of 1), then the batch's. */
+		const uint64_t *ks_set = i < nsets ? &set[ks[i].c * words] : NULL;
+		const double *v = i < nsets ? &vol[ks[i].c * nd] : all;
+		if (i < nsets && ks[i].c == UINT32_MAX)
+			continue;
+		if (i < nsets && need[ks[i].c] > 0) {
+			for (size_t k = 0; k < nk; k++)
+				coef[k] = 1 / need[ks[i].c];
+			count_row(s, lp, ks_set, 1, coef, ia, ja, ar, &nz);
+		}
+		for (size_t d = 0; d < nd; d++) {
+			if (!(v[d] > 0))
+				continue;
+			for (size_t k = 0; k < nk; k++)
+				coef[k] = (double)s->kinds[k].room[d] / v[d];
+			count_row(s, lp, ks_set, 1, coef, ia, ja, ar, &nz);
+		}
+	}
+	if (lp && glp_get_num_rows(lp) > 0) {
+		glp_smcp parm;
+		int64_t left = until - now_ms(s->host);
+		glp_load_matrix(lp, nz, ia, ja, ar);
+		glp_init_smcp(&parm);
+		parm.msg_lev = GLP_MSG_OFF;
+		parm.tm_lim = left > 1 ? (left < INT32_MAX ? (int)left : INT32_MAX) : 1;
+		glp_simplex(lp, &parm);
+		for (int e = 1; e <= nz; e++) {
+			double y = glp_get_row_dual(lp, ia[e]);
+			if (y > 0)
+				col[ja[e] - 1] += ar[e] * y;
+		}
+		for (int r = 1; r <= glp_get_num_rows(lp); r++) {
+			double y = glp_get_row_dual(lp, r);
+			if (y > 0)
+				by += y;
+		}
+		for (size_t k = 0; k < nk; k++) {
+			double c = s->kinds[k].open < 0 ? (double)s->kinds[k].price / ILP_MICRO : 0;
+			if (col[k] <= 0)
+				continue;
+			if (c <= 0)
+				worst = INFINITY;
+			else if (col[k] / c > worst)
+				worst = col[k] / c;
+		}
+		if (isfinite(by) && isfinite(worst))
+			bound = by / worst;
+	}
+	if (lp)
+		glp_delete_prob(lp);
+	hfree(s, cap);
+	hfree(s, stamp);
+	hfree(s, set);
+	hfree(s, need);
+	hfree(s, vol);
+	hfree(s, all);
+	hfree(s, coef);
+	hfree(s, col);
+	hfree(s, ks);
+	hfree(s, ia);
+	hfree(s, ja);
+	hfree(s, ar);
+	return bound;
+}
+
+/*
+ * The bounds of the whole batch for plans placing every pod, valid however
+ * it is cut: volume and counts.
+ */
+static kerf_price_t batch_bound(const struct kerf_host *host, const struct kerf_pack_problem *p,
+				int64_t until)
 {
 	struct solver s;
 	kerf_price_t lb;
@@ -2878,8 +3121,11 @@ static kerf_price_t batch_volume_bound(const struct kerf_host *host,
 	memset(&s, 0, sizeof(s));
 	s.host = host;
 	s.p = p;
+	s.deadline_cg = s.deadline = until;
 	solver_init(&s);
 	volume_bounds(&s);
+	if (build_kinds(&s))
+		add_round(&s, count_bound(&s, until), 0);
 	lb = bound_micro(bound_for(&s, 0));
 	solver_free(&s);
 	return lb;
@@ -2946,7 +3192,6 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 		rc = solve_parts(ip, problem, part_of, whole, n_parts, deadline, &plan, err);
 		if (rc == 0) {
 			uint64_t pp = placed_pods(problem, plan), pf = placed_pods(problem, ffd);
-			kerf_price_t vb;
 			if (pp > pf || (pp == pf && plan->total_price < ffd->total_price)) {
 				ffd_plan_discard(host, ffd);
 			} else {
@@ -2956,16 +3201,18 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 				ffd_plan_discard(host, plan);
 				plan = ffd;
 			}
-			/* Pieces of a cut component prove nothing; the batch's volume still does.
-			 */
-			vb = plan->n_unplaced || now_ms(host) >= deadline
-				 ? 0
-				 : batch_volume_bound(host, problem);
-			if (vb > plan->lower_bound)
-				plan->lower_bound = vb;
 		} else {
 			ffd_plan_discard(host, ffd);
 		}
+	}
+	/* Pieces of a cut component prove nothing, and parts miss what the
+	 * batch's conflicts and caps need together: the batch's bounds may
+	 * still be better. */
+	if (rc == 0 && !plan->n_unplaced && plan->lower_bound < plan->total_price &&
+	    now_ms(host) < deadline) {
+		kerf_price_t bb = batch_bound(host, problem, deadline);
+		if (bb > plan->lower_bound)
+			plan->lower_bound = bb;
 	}
 	host->free(host->ctx, comp);
 	host->free(host->ctx, part_of);

@@ -754,6 +754,134 @@ START_TEST(never_worse_than_ffd)
 }
 END_TEST
 
+/* An instance of binpack-ilp that stops at once: its bound is the batch's alone. */
+static void *loose_up(void)
+{
+	struct kerf_error err;
+	void *inst = NULL;
+	int64_t gap = cfg_gap_bps;
+
+	cfg_gap_bps = 10000;
+	kerf_error_clear(&err);
+	ck_assert_int_eq(loader_create(ilp, &fake_host, &inst, &err), 0);
+	cfg_gap_bps = gap;
+	return inst;
+}
+
+/*
+ * Ten tiny pods in mutual anti-affinity among 310 groups, so the batch is
+ * cut: the volume bound is a fraction of a node, but ten nodes there must
+ * be, and the batch's bound says so.
+ */
+START_TEST(batch_bound_counts_nodes)
+{
+	struct inst *in = th_must(calloc(1, sizeof(*in)));
+	struct kerf_pack_conflict *conf = th_must(calloc(45, sizeof(*conf)));
+	struct kerf_pack_problem *p = &in->p;
+	struct kerf_pack_plan *plan;
+	size_t nc = 0;
+
+	p->n_dims = ND;
+	p->dim_names = dims;
+	p->n_zones = 1;
+	p->zone_names = zone_names;
+	p->types = in->types;
+	p->groups = in->groups;
+	p->pools = in->pools;
+	p->conflicts = conf;
+	p->n_types = 1;
+	in->alloc[0][CPU] = 4000;
+	in->alloc[0][MEM] = 8192;
+	in->alloc[0][PODS] = 400;
+	in->capv[0] = in->alloc[0];
+	in->types[0] = (struct kerf_pack_type){"t", in->alloc[0], 1, in->offers[0]};
+	in->offers[0][0].price = 100;
+	p->n_pools = 1;
+	for (size_t d = 0; d < ND; d++)
+		in->prem[0][d] = INT64_MAX;
+	in->pools[0] = (struct kerf_pack_pool){"p0", in->prem[0], in->capv, INT64_MAX};
+	p->n_groups = 310;
+	for (uint32_t g = 0; g < 310; g++) {
+		in->req[g][CPU] = 1;
+		in->req[g][MEM] = 1;
+		in->req[g][PODS] = 1;
+		in->gtypes[g][0] = 0;
+		in->groups[g] = (struct kerf_pack_group){1, in->req[g], 0, 1, in->gtypes[g], -1, 7, 0};
+	}
+	for (uint32_t a = 0; a < 10; a++)
+		for (uint32_t b = a + 1; b < 10; b++)
+			conf[nc++] = (struct kerf_pack_conflict){a, b};
+	p->n_conflicts = nc;
+	ilp_up();
+	plan = run(ilp, ilp_inst, p, 0);
+	ck_assert_int_eq(plan->n_unplaced, 0);
+	ck_assert_int_eq(plan->lower_bound, 10 * 100);
+	ck_assert_int_ge(plan->total_price, 10 * 100);
+	kerf_pack_plan_free(plan);
+	free(conf);
+	free(in);
+}
+END_TEST
+
+/* With conflicts and per-node caps, the batch's bound never passes the optimum. */
+START_TEST(batch_bound_below_optimum)
+{
+	static const struct shape sh = {2, 3, 2, 2, 4, 3, 2, 6, 5};
+	size_t n = 400, bounded = 0;
+	void *loose;
+
+	ilp_up();
+	loose = loose_up();
+	rng = 0x636f756eu;
+	for (size_t i = 0; i < n; i++) {
+		struct inst *in = gen(&sh);
+		struct kerf_pack_plan *plan = run(ilp, loose, &in->p, 0);
+		uint64_t want_placed, all = 0;
+		kerf_price_t want_cost;
+		brute_force(&in->p, &want_placed, &want_cost);
+		for (size_t g = 0; g < in->p.n_groups; g++)
+			all += in->groups[g].count;
+		if (want_placed == all) {
+			ck_assert_msg(plan->lower_bound <= want_cost,
+				      "instance %zu: bound %" PRId64 ", optimum %" PRId64, i,
+				      plan->lower_bound, want_cost);
+			if (plan->lower_bound > 0)
+				bounded++;
+		}
+		kerf_pack_plan_free(plan);
+		free(in);
+	}
+	ck_assert_uint_gt(bounded, n / 4);
+	loader_destroy(ilp, loose);
+}
+END_TEST
+
+/* ... nor the price of the best plan found on bigger ones. */
+START_TEST(batch_bound_below_plans)
+{
+	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 8, 0};
+	size_t n = 150;
+	void *loose;
+
+	ilp_up();
+	loose = loose_up();
+	rng = 0x706c616eu;
+	for (size_t i = 0; i < n; i++) {
+		struct inst *in = gen(&sh);
+		struct kerf_pack_plan *b = run(ilp, loose, &in->p, 0);
+		struct kerf_pack_plan *a = run(ilp, ilp_inst, &in->p, 0);
+		if (a->n_unplaced == 0)
+			ck_assert_msg(b->lower_bound <= a->total_price,
+				      "instance %zu: bound %" PRId64 ", plan %" PRId64, i,
+				      b->lower_bound, a->total_price);
+		kerf_pack_plan_free(a);
+		kerf_pack_plan_free(b);
+		free(in);
+	}
+	loader_destroy(ilp, loose);
+}
+END_TEST
+
 /* A problem with a few hundred types and groups: far more than a short budget solves. */
 static struct inst *big_problem(void)
 {
@@ -1012,6 +1140,9 @@ static Suite *ilp_suite(void)
 	tcase_add_test(tc, empty_batch);
 	tcase_add_test(tc, tiny_matches_brute_force);
 	tcase_add_test(tc, never_worse_than_ffd);
+	tcase_add_test(tc, batch_bound_counts_nodes);
+	tcase_add_test(tc, batch_bound_below_optimum);
+	tcase_add_test(tc, batch_bound_below_plans);
 	tcase_add_test(tc, time_budget_respected);
 	tcase_add_test(tc, degenerate_problems);
 	tcase_add_test(tc, max_instance_types_caps_options);
