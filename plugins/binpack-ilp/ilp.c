@@ -94,7 +94,10 @@
  * that cannot close it needs the others closer), and their bounds add up.
  * A part of more than ILP_PART_GROUPS groups is cut into pieces solved in
  * sequence, each seeing the pool limits and open-node room the earlier ones
- * took; pieces prove no bound.  So the whole batch gets bounds of its own,
+ * took, and the earlier pieces' new nodes as open nodes with the room their
+ * pods leave (at no price: they are paid for).  Groups in conflict or
+ * capped per node go first, since they decide how many nodes there are;
+ * the pieces after fill those nodes.  Pieces prove no bound.  So the whole batch gets bounds of its own,
  * valid however it is cut, and the best bound stands: the volume bound and
  * a count bound, a small LP over the new-node kinds whose rows say how many
  * nodes each clique of conflicting groups needs under max_per_node and how
@@ -2650,6 +2653,10 @@ struct taken {
 	uint8_t *on_open; /* n_open * n_groups: placed there */
 	size_t *conf_off; /* conflicts as adjacency lists */
 	uint32_t *conf;
+	/* The earlier pieces' new nodes, open to the next ones after the batch's own. */
+	size_t n_open0, base_og, cap_open, cap_og;
+	uint32_t *carried; /* per carried open node, its node in the plan so far */
+	uint8_t *mark;	   /* per group, scratch of taken_carry */
 };
 
 static void taken_init(const struct kerf_host *host, const struct kerf_pack_problem *p,
@@ -2700,6 +2707,9 @@ static void taken_init(const struct kerf_host *host, const struct kerf_pack_prob
 		}
 		host->free(host->ctx, fill);
 	}
+	t->n_open0 = t->cap_open = p->n_open;
+	t->base_og = t->cap_og = n;
+	t->mark = host->calloc(host->ctx, p->n_groups + 1, 1);
 	t->sub.groups = t->groups;
 	t->sub.pools = t->pools;
 	t->sub.open = t->open;
@@ -2717,6 +2727,8 @@ static void taken_free(const struct kerf_host *host, struct taken *t)
 	host->free(host->ctx, t->on_open);
 	host->free(host->ctx, t->conf_off);
 	host->free(host->ctx, t->conf);
+	host->free(host->ctx, t->carried);
+	host->free(host->ctx, t->mark);
 }
 
 /* Charges a part's plan to what the next parts may use. */
@@ -2738,6 +2750,8 @@ static void taken_charge(const struct kerf_pack_problem *p, struct taken *t,
 		}
 		size_t o = (size_t)n->open_index, keep = 0;
 		uint8_t *on = &t->on_open[o * p->n_groups];
+		if (o >= t->n_open0)
+			continue; /* taken_carry sees the merged plan */
 		for (size_t a = 0; a < n->n_assign; a++) {
 			on[n->assign[a].group] = 1;
 			for (size_t d = 0; d < nd; d++)
@@ -2757,14 +2771,123 @@ static void taken_charge(const struct kerf_pack_problem *p, struct taken *t,
 	}
 }
 
-/* Moves part's nodes (an open node already in plan takes its pods) and unplaced pods to plan. */
-static void plan_merge(const struct kerf_host *host, struct kerf_pack_plan *plan,
+/*
+ * Offers the plan's new nodes to the next pieces as open nodes, at no
+ * price: with the room their pods leave, to the groups of their pool that
+ * list their type, allow their offering and conflict with nothing on them.
+ * Only pieces of cut components take them: a whole component shares no
+ * type of a pool with another, and its bound assumes the batch's open
+ * nodes alone.
+ */
+static void taken_carry(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			struct taken *t, const struct kerf_pack_plan *plan, const uint32_t *part_of,
+			const bool *whole)
+{
+	size_t nd = p->n_dims, o = t->n_open0, og = t->base_og;
+
+	for (size_t j = 0; j < plan->n_nodes; j++) {
+		const struct kerf_pack_node *n = &plan->nodes[j];
+		const struct kerf_pack_type *ty = &p->types[n->type];
+		size_t from = og;
+		if (n->open_index >= 0)
+			continue;
+		if (o == t->cap_open) {
+			t->cap_open = t->cap_open * 2 + 64;
+			t->open = host->realloc(host->ctx, t->open, t->cap_open * sizeof(*t->open));
+			t->orem = host->realloc(host->ctx, t->orem, t->cap_open * nd * sizeof(int64_t));
+			t->ooff = host->realloc(host->ctx, t->ooff, t->cap_open * sizeof(size_t));
+			t->carried = host->realloc(host->ctx, t->carried,
+						   t->cap_open * sizeof(uint32_t));
+		}
+		if (og + p->n_groups > t->cap_og) {
+			t->cap_og = (og + p->n_groups) * 2;
+			t->ogroups = host->realloc(host->ctx, t->ogroups, t->cap_og * sizeof(uint32_t));
+		}
+		memcpy(&t->orem[o * nd], ty->allocatable, nd * sizeof(int64_t));
+		for (size_t a = 0; a < n->n_assign; a++) {
+			uint32_t g = n->assign[a].group;
+			t->mark[g] = 1;
+			for (size_t e = t->conf_off[g]; e < t->conf_off[g + 1]; e++)
+				t->mark[t->conf[e]] = 1;
+			for (size_t d = 0; d < nd; d++)
+				t->orem[o * nd + d] -= (int64_t)n->assign[a].count * p->groups[g].request[d];
+		}
+		for (size_t g = 0; g < p->n_groups; g++) {
+			const struct kerf_pack_group *gr = &p->groups[g];
+			if (!t->mark[g] && part_of[g] != UINT32_MAX && !whole[part_of[g]] &&
+			    gr->nodepool == n->nodepool && group_allows(gr, n->zone, n->capacity_type) &&
+			    ffd_lists(gr->types, gr->n_types, n->type))
+				t->ogroups[og++] = (uint32_t)g;
+			t->mark[g] = 0;
+		}
+		t->open[o] = (struct kerf_pack_open_node){.type = n->type,
+							  .zone = n->zone,
+							  .capacity_type = n->capacity_type,
+							  .n_groups = og - from};
+		t->ooff[o] = from;
+		t->carried[o - t->n_open0] = (uint32_t)j;
+		o++;
+	}
+	/* The arrays may have moved: every open node points into them again. */
+	for (size_t k = 0; k < o; k++) {
+		t->open[k].remaining = &t->orem[k * nd];
+		t->open[k].groups = &t->ogroups[t->ooff[k]];
+	}
+	t->sub.open = t->open;
+	t->sub.n_open = o;
+}
+
+/*
+ * Narrows a node's options to those that still hold its pods, now that
+ * pods of other groups joined it: listed by every group on it, with an
+ * offering they all allow, and room for the lot.  Its own type stays.
+ */
+static void node_narrow(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			struct kerf_pack_node *n)
+{
+	int64_t *sum = host->calloc(host->ctx, p->n_dims + 1, sizeof(int64_t));
+	uint32_t mask = CT_ALL;
+	int32_t zone = -1;
+	size_t keep = 0;
+
+	for (size_t a = 0; a < n->n_assign; a++) {
+		const struct kerf_pack_group *gr = &p->groups[n->assign[a].group];
+		for (size_t d = 0; d < p->n_dims; d++)
+			sum[d] += (int64_t)n->assign[a].count * gr->request[d];
+		if (gr->zone >= 0)
+			zone = gr->zone;
+		mask &= gr->capacity_types;
+	}
+	for (size_t k = 0; k < n->n_options; k++) {
+		uint32_t u = n->options[k];
+		struct ffd_option opt;
+		bool ok = u == n->type || ffd_best_offering(p, u, zone, mask, &opt);
+		for (size_t a = 0; a < n->n_assign && ok; a++)
+			ok = ffd_lists(p->groups[n->assign[a].group].types,
+				       p->groups[n->assign[a].group].n_types, u);
+		for (size_t d = 0; d < p->n_dims && ok; d++)
+			ok = sum[d] <= p->types[u].allocatable[d];
+		if (ok)
+			n->options[keep++] = u;
+	}
+	n->n_options = keep;
+	host->free(host->ctx, sum);
+}
+
+/*
+ * Moves part's nodes and unplaced pods to plan: an open node already in
+ * plan, or a node of an earlier piece the part saw as open, takes its pods.
+ */
+static void plan_merge(const struct kerf_host *host, const struct kerf_pack_problem *p,
+		       const struct taken *t, struct kerf_pack_plan *plan,
 		       struct kerf_pack_plan *part)
 {
 	size_t keep = 0;
 
 	for (size_t i = 0; i < part->n_nodes; i++) {
 		struct kerf_pack_node *n = &part->nodes[i], *into = NULL;
+		if (n->open_index >= (int32_t)t->n_open0)
+			into = &plan->nodes[t->carried[n->open_index - (int32_t)t->n_open0]];
 		for (size_t j = 0; j < plan->n_nodes && n->open_index >= 0 && !into; j++)
 			if (plan->nodes[j].open_index == n->open_index)
 				into = &plan->nodes[j];
@@ -2777,6 +2900,8 @@ static void plan_merge(const struct kerf_host *host, struct kerf_pack_plan *plan
 				  (into->n_assign + n->n_assign) * sizeof(*into->assign));
 		memcpy(&into->assign[into->n_assign], n->assign, n->n_assign * sizeof(*n->assign));
 		into->n_assign += n->n_assign;
+		if (into->open_index < 0)
+			node_narrow(host, p, into);
 		host->free(host->ctx, n->assign);
 		host->free(host->ctx, n->options);
 	}
@@ -2832,7 +2957,8 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 		taken_charge(problem, &t, pp);
 		if (!whole[part])
 			pp->lower_bound = 0;
-		plan_merge(host, plan, pp);
+		plan_merge(host, problem, &t, plan, pp);
+		taken_carry(host, problem, &t, plan, part_of, whole);
 	}
 	taken_free(host, &t);
 	if (rc) {
@@ -2847,27 +2973,37 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 
 /*
  * Cuts components (comp, n_comp of them) of more than ILP_PART_GROUPS
- * groups into pieces of that many, in group order: a master that large
- * does not converge within a budget, a piece's may.  Fills part_of (empty
- * groups: UINT32_MAX) and whole (part p is a whole component); returns the
- * number of parts.
+ * groups into pieces of that many: a master that large does not converge
+ * within a budget, a piece's may.  Groups in conflict or capped per node
+ * come first, in group order, then the rest: those groups decide how many
+ * nodes there are, and later pieces fill the room they leave (see
+ * taken_carry), where a piece coming after would find too few nodes and
+ * open more.  Fills part_of (empty groups: UINT32_MAX) and whole (part p
+ * is a whole component); returns the number of parts.
  */
-static size_t cut_parts(const struct kerf_pack_problem *p, const uint32_t *comp, size_t n_comp,
-			uint32_t *part_of, bool *whole)
+static size_t cut_parts(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			const uint32_t *comp, size_t n_comp, uint32_t *part_of, bool *whole)
 {
+	bool *spreads = host->calloc(host->ctx, p->n_groups + 1, sizeof(bool));
 	size_t n = 0;
 
-	for (size_t g = 0; g < p->n_groups; g++)
+	for (size_t g = 0; g < p->n_groups; g++) {
 		part_of[g] = UINT32_MAX;
+		spreads[g] = p->groups[g].max_per_node > 0;
+	}
+	for (size_t c = 0; c < p->n_conflicts; c++)
+		spreads[p->conflicts[c].a] = spreads[p->conflicts[c].b] = true;
 	for (size_t c = 0; c < n_comp; c++) {
 		size_t in = 0, first = n;
-		for (size_t g = 0; g < p->n_groups; g++)
-			if (comp[g] == c)
-				part_of[g] = (uint32_t)(first + in++ / ILP_PART_GROUPS);
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t g = 0; g < p->n_groups; g++)
+				if (comp[g] == c && spreads[g] == (pass == 0))
+					part_of[g] = (uint32_t)(first + in++ / ILP_PART_GROUPS);
 		n = first + (in + ILP_PART_GROUPS - 1) / ILP_PART_GROUPS;
 		for (size_t k = first; k < n; k++)
 			whole[k] = n - first == 1;
 	}
+	host->free(host->ctx, spreads);
 	return n;
 }
 
@@ -3185,7 +3321,7 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	comp = host->calloc(host->ctx, problem->n_groups + 1, sizeof(uint32_t));
 	part_of = host->calloc(host->ctx, problem->n_groups + 1, sizeof(uint32_t));
 	whole = host->calloc(host->ctx, problem->n_groups + 1, sizeof(bool));
-	n_parts = cut_parts(problem, comp, split_parts(host, problem, comp), part_of, whole);
+	n_parts = cut_parts(host, problem, comp, split_parts(host, problem, comp), part_of, whole);
 	if (n_parts <= 1) {
 		rc = solve_part(ip, problem, ffd, start, deadline, &plan, err);
 	} else {
