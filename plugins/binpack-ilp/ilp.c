@@ -101,7 +101,9 @@
  * valid however it is cut, and the best bound stands: the volume bound and
  * a count bound, a small LP over the new-node kinds whose rows say how many
  * nodes each clique of conflicting groups needs under max_per_node and how
- * much room its pods take (see count_bound).
+ * much room its pods take (see count_bound).  A cut batch computes them
+ * before its pieces, with at most a quarter of the budget; otherwise they
+ * come after, when time is left and the parts left a gap.
  *
  * Determinism: rounds, search nodes and branch-and-bound nodes are capped
  * by counts, so a solve that finishes inside its time budget always gives
@@ -3306,6 +3308,8 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	bool *whole;
 	size_t n_parts;
 	int64_t start, deadline;
+	kerf_price_t bb = 0;
+	bool cut = false;
 	int rc, term;
 
 	if (!ip || !out)
@@ -3322,6 +3326,13 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 	part_of = host->calloc(host->ctx, problem->n_groups + 1, sizeof(uint32_t));
 	whole = host->calloc(host->ctx, problem->n_groups + 1, sizeof(bool));
 	n_parts = cut_parts(host, problem, comp, split_parts(host, problem, comp), part_of, whole);
+	for (size_t i = 0; i < n_parts && !cut; i++)
+		cut = !whole[i];
+	/* A cut batch proves nothing but the batch's bounds: they come first,
+	 * with at most a quarter of the budget, so a long solve cannot crowd
+	 * them out. */
+	if (cut)
+		bb = batch_bound(host, problem, start + (deadline - start) / 4);
 	if (n_parts <= 1) {
 		rc = solve_part(ip, problem, ffd, start, deadline, &plan, err);
 	} else {
@@ -3341,15 +3352,13 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 			ffd_plan_discard(host, ffd);
 		}
 	}
-	/* Pieces of a cut component prove nothing, and parts miss what the
-	 * batch's conflicts and caps need together: the batch's bounds may
-	 * still be better. */
-	if (rc == 0 && !plan->n_unplaced && plan->lower_bound < plan->total_price &&
-	    now_ms(host) < deadline) {
-		kerf_price_t bb = batch_bound(host, problem, deadline);
-		if (bb > plan->lower_bound)
-			plan->lower_bound = bb;
-	}
+	/* Parts miss what the batch's conflicts and caps need together: the
+	 * batch's bounds may still be better. */
+	if (rc == 0 && !cut && !plan->n_unplaced && plan->lower_bound < plan->total_price &&
+	    now_ms(host) < deadline)
+		bb = batch_bound(host, problem, deadline);
+	if (rc == 0 && !plan->n_unplaced && bb > plan->lower_bound)
+		plan->lower_bound = bb;
 	host->free(host->ctx, comp);
 	host->free(host->ctx, part_of);
 	host->free(host->ctx, whole);
