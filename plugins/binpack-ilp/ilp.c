@@ -2960,7 +2960,8 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 		if (!whole[part])
 			pp->lower_bound = 0;
 		plan_merge(host, problem, &t, plan, pp);
-		taken_carry(host, problem, &t, plan, part_of, whole);
+		if (part + 1 < n_parts && !whole[part + 1])
+			taken_carry(host, problem, &t, plan, part_of, whole);
 	}
 	taken_free(host, &t);
 	if (rc) {
