@@ -1,5 +1,5 @@
 /*
- * check_ab.c - the A/B packing comparison (core/ab.c): Student-t quantiles,
+ * check_ab.c - the A/B packing comparison (core/report/ab.c): Student-t quantiles,
  * paired shadow savings and Welch split comparisons on data whose means and
  * intervals are worked out by hand below, the records it refuses, and the
  * built `kerfctl ab-report` on the decision logs in tests/data/ab.
