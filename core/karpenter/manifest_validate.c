@@ -28,13 +28,6 @@ static bool is_digit_c(char ch)
 	return ch >= '0' && ch <= '9';
 }
 
-bool mf_dns_subdomain(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n <= 253 && str_dns_subdomain(s, n);
-}
-
 /* ^(([0-9]+(s|m|h))+|Never)$ and, without Never, ^([0-9]+(s|m|h))+$ */
 bool mf_duration_pattern(const char *s, bool allow_never)
 {
@@ -806,101 +799,6 @@ static bool anchored_id(const char *s, const char *prefix)
 			return false;
 	}
 	return true;
-}
-
-/* A string field of map into *out (copied); reports type errors. */
-const struct yt_node *mf_get_string(struct mf_ctx *c, const struct yt_node *map,
-				    const char *field, char **out)
-{
-	const struct yt_node *v = mf_child(map, field);
-	const char *s;
-	size_t m;
-
-	if (!v)
-		return NULL;
-	m = mf_push(c, field);
-	if ((s = mf_str(c, v)) != NULL && out) {
-		free(*out);
-		*out = xstrdup(s);
-	}
-	mf_pop(c, m);
-	return v;
-}
-
-/* An integer field within [lo, hi]; returns true when present and valid. */
-bool mf_get_int(struct mf_ctx *c, const struct yt_node *map, const char *field, int64_t lo,
-		int64_t hi, int64_t *out)
-{
-	const struct yt_node *v = mf_child(map, field);
-	bool ok = false;
-	int64_t x;
-	size_t m;
-
-	if (!v)
-		return false;
-	m = mf_push(c, field);
-	if (mf_int(c, v, &x)) {
-		if (x < lo || x > hi) {
-			if (hi == INT32_MAX || hi == INT64_MAX)
-				mf_error(c, v, "%s (%lld) must be at least %lld", field,
-					 (long long)x, (long long)lo);
-			else
-				mf_error(c, v, "%s (%lld) must be between %lld and %lld", field,
-					 (long long)x, (long long)lo, (long long)hi);
-		} else {
-			*out = x;
-			ok = true;
-		}
-	}
-	mf_pop(c, m);
-	return ok;
-}
-
-bool mf_get_bool(struct mf_ctx *c, const struct yt_node *map, const char *field, bool *out)
-{
-	const struct yt_node *v = mf_child(map, field);
-	bool ok;
-	size_t m;
-
-	if (!v)
-		return false;
-	m = mf_push(c, field);
-	ok = mf_bool(c, v, out);
-	mf_pop(c, m);
-	return ok;
-}
-
-/* A string enum field; returns the node when present. */
-const struct yt_node *mf_get_enum(struct mf_ctx *c, const struct yt_node *map,
-				  const char *field, const char *const *allowed, char **out)
-{
-	const struct yt_node *v = mf_child(map, field);
-	const char *s;
-	size_t m;
-
-	if (!v)
-		return NULL;
-	m = mf_push(c, field);
-	if ((s = mf_str(c, v)) != NULL) {
-		bool ok = false;
-		for (size_t i = 0; allowed[i] && !ok; i++)
-			ok = strcmp(s, allowed[i]) == 0;
-		if (ok) {
-			if (out) {
-				free(*out);
-				*out = xstrdup(s);
-			}
-		} else {
-			struct strbuf sb;
-			sb_init(&sb);
-			for (size_t i = 0; allowed[i]; i++)
-				sb_printf(&sb, "%s\"%s\"", i ? ", " : "", allowed[i]);
-			mf_error(c, v, "unsupported value \"%s\": supported values: %s", s, sb.buf);
-			sb_free(&sb);
-		}
-	}
-	mf_pop(c, m);
-	return v;
 }
 
 /* tags of a selector term: at most 20, no empty keys or values. */

@@ -16,7 +16,7 @@
 #include <kerf/requirements.h>
 #include <kerf/workload.h>
 
-#include "manifest.h"
+#include "decode.h"
 
 /* ------------------------------------------------------------ field lists */
 

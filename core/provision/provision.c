@@ -40,7 +40,6 @@
 #include "util.h"
 
 #define ZONE_KEY "topology.kubernetes.io/zone"
-#define HOSTNAME_KEY "kubernetes.io/hostname"
 #define CT_KEY "karpenter.sh/capacity-type"
 #define NODEPOOL_KEY "karpenter.sh/nodepool"
 #define TYPE_KEY "node.kubernetes.io/instance-type"
@@ -58,43 +57,10 @@ static const char *const device_resources[] = {
 };
 #define N_DEVICE_RESOURCES (sizeof(device_resources) / sizeof(device_resources[0]))
 
-/* ------------------------------------------------------------ reasons */
-
-void reasons_add(struct reasons *r, const char *nodepool, const char *fmt, ...)
-{
-	va_list ap;
-	struct strbuf sb;
-
-	sb_init(&sb);
-	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
-	va_end(ap);
-	xgrow(r->items, r->cap, r->n + 1);
-	r->items[r->n].nodepool = nodepool ? xstrdup(nodepool) : NULL;
-	r->items[r->n++].text = sb_detach(&sb);
-}
-
-void reasons_append(struct reasons *dst, const struct reasons *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		reasons_add(dst, src->items[i].nodepool, "%s", src->items[i].text);
-}
-
-void reasons_clear(struct reasons *r)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		free(r->items[i].nodepool);
-		free(r->items[i].text);
-	}
-	free(r->items);
-	memset(r, 0, sizeof(*r));
-}
-
 /* ------------------------------------------------------------ dimensions */
 
 static const char *const fixed_dims[] = {KERF_RESOURCE_CPU, KERF_RESOURCE_MEMORY,
 					 KERF_RESOURCE_EPHEMERAL, KERF_RESOURCE_PODS};
-#define N_FIXED_DIMS 4
 
 static void add_name(char ***v, size_t *n, size_t *cap, const char *name)
 {
@@ -134,16 +100,6 @@ static void build_dims(struct prov *p)
 	qsort(p->dim_names + N_FIXED_DIMS, p->nd - N_FIXED_DIMS, sizeof(char *), str_cmp);
 }
 
-void prov_vector(const struct prov *p, const struct kerf_resources *r, int64_t *out)
-{
-	out[0] = r->cpu_millis;
-	out[1] = r->memory_bytes;
-	out[2] = r->ephemeral_bytes;
-	out[3] = r->pods;
-	for (size_t d = N_FIXED_DIMS; d < p->nd; d++)
-		out[d] = kerf_resources_get(r, p->dim_names[d], NULL);
-}
-
 /* ------------------------------------------------------------ zones */
 
 static void build_zones(struct prov *p)
@@ -164,64 +120,6 @@ static void build_zones(struct prov *p)
 			add_name(&p->zones, &p->n_zones, &cap, in->existing[e].zone);
 	if (p->n_zones)
 		qsort(p->zones, p->n_zones, sizeof(char *), str_cmp);
-}
-
-static long zone_index(const struct prov *p, const char *zone)
-{
-	for (size_t z = 0; zone && z < p->n_zones; z++)
-		if (strcmp(p->zones[z], zone) == 0)
-			return (long)z;
-	return -1;
-}
-
-/* ------------------------------------------------------------ which pods a term selects */
-
-static bool same_ns(const char *a, const char *b)
-{
-	return strcmp(a ? a : "default", b ? b : "default") == 0;
-}
-
-/* Does pod `other` fall under `owner`'s affinity term? */
-static bool term_selects(const struct kerf_pod_affinity_term *t, const struct kerf_pod *owner,
-			 const struct kerf_pod *other)
-{
-	bool ns = t->n_namespaces == 0 && same_ns(owner->meta.namespace_, other->meta.namespace_);
-
-	for (size_t i = 0; i < t->n_namespaces && !ns; i++)
-		ns = same_ns(t->namespaces[i], other->meta.namespace_);
-	return ns && kerf_label_selector_matches(&t->selector, &other->meta.labels);
-}
-
-static bool spread_selects(const struct kerf_topology_spread *s, const struct kerf_pod *owner,
-			   const struct kerf_pod *other)
-{
-	return same_ns(owner->meta.namespace_, other->meta.namespace_) &&
-	       kerf_label_selector_matches(&s->selector, &other->meta.labels);
-}
-
-static bool is_key(const char *key, const char *want)
-{
-	return key && strcmp(kerf_label_normalize(key), want) == 0;
-}
-
-/* Two pods may not share a node when a host port of one is taken by the other. */
-static bool ports_clash(const struct kerf_pod *a, const struct kerf_pod *b)
-{
-	return !kerf_pod_host_ports_free(a, b->host_ports, b->n_host_ports, NULL, 0);
-}
-
-/* Required hostname anti-affinity either way between two pods. */
-static bool hostname_repels(const struct kerf_pod *a, const struct kerf_pod *b)
-{
-	for (size_t i = 0; i < a->n_anti_affinity; i++)
-		if (is_key(a->anti_affinity[i].topology_key, HOSTNAME_KEY) &&
-		    term_selects(&a->anti_affinity[i], a, b))
-			return true;
-	for (size_t i = 0; i < b->n_anti_affinity; i++)
-		if (is_key(b->anti_affinity[i].topology_key, HOSTNAME_KEY) &&
-		    term_selects(&b->anti_affinity[i], b, a))
-			return true;
-	return false;
 }
 
 /* ------------------------------------------------------------ pools */
@@ -342,7 +240,7 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 		t->off = xcalloc(it->n_offerings ? it->n_offerings : 1, sizeof(*t->off));
 		for (size_t o = 0; o < it->n_offerings; o++) {
 			const struct kerf_offering *of = &it->offerings[o];
-			long z = zone_index(p, of->zone);
+			long z = prov_zone_index(p, of->zone);
 			if (z < 0 || !offering_allowed(ps->reqs, of))
 				continue;
 			t->off[t->n_off++] = (struct kerf_pack_offering){
@@ -713,7 +611,7 @@ static const struct tfilter *type_filter(struct prov *p, size_t pi, bool wants_d
 		f->n_special++;
 		for (size_t o = 0; o < pt->it->n_offerings && !offered; o++) {
 			const struct kerf_offering *of = &pt->it->offerings[o];
-			long z = zone_index(p, of->zone);
+			long z = prov_zone_index(p, of->zone);
 			offered = z >= 0 && of->available && f->zone_ok[z] &&
 				  f->ct_ok[ct_slot(of->capacity_type)];
 		}
@@ -1025,7 +923,7 @@ static void count_zone_pods(const struct prov *p, size_t gi, const struct kerf_p
 
 	memset(counts, 0, p->n_zones * sizeof(int64_t));
 	for (size_t e = 0; e < in->n_existing; e++) {
-		long z = zone_index(p, in->existing[e].zone);
+		long z = prov_zone_index(p, in->existing[e].zone);
 		if (z < 0)
 			continue;
 		for (size_t k = 0; k < in->existing[e].n_pods; k++)
@@ -1043,12 +941,12 @@ static void count_zone_pods(const struct prov *p, size_t gi, const struct kerf_p
 
 static bool sel_spread(const void *t, const struct kerf_pod *owner, const struct kerf_pod *other)
 {
-	return spread_selects(t, owner, other);
+	return prov_spread_selects(t, owner, other);
 }
 
 static bool sel_term(const void *t, const struct kerf_pod *owner, const struct kerf_pod *other)
 {
-	return term_selects(t, owner, other);
+	return prov_term_selects(t, owner, other);
 }
 
 /* Splits n pods of the group over its zones, least populated first. */
@@ -1091,14 +989,14 @@ static bool zone_affinity(struct prov *p, size_t gi, int64_t *counts)
 	for (size_t i = 0; i < pod->n_affinity; i++) {
 		const struct kerf_pod_affinity_term *t = &pod->affinity[i];
 		bool any = false;
-		if (is_key(t->topology_key, HOSTNAME_KEY)) {
+		if (prov_is_key(t->topology_key, HOSTNAME_KEY)) {
 			for (size_t e = 0; e < p->in->n_existing && !g->needs_peer; e++)
 				for (size_t k = 0; k < p->in->existing[e].n_pods; k++)
-					if (term_selects(t, pod, p->in->existing[e].pods[k]))
+					if (prov_term_selects(t, pod, p->in->existing[e].pods[k]))
 						g->needs_peer = true;
 			continue;
 		}
-		if (!is_key(t->topology_key, ZONE_KEY))
+		if (!prov_is_key(t->topology_key, ZONE_KEY))
 			continue;
 		count_zone_pods(p, gi, pod, sel_term, t, counts);
 		for (size_t z = 0; z < p->n_zones; z++)
@@ -1107,7 +1005,7 @@ static bool zone_affinity(struct prov *p, size_t gi, int64_t *counts)
 			for (size_t z = 0; z < p->n_zones; z++)
 				if (!counts[z])
 					g->zones[z] = 0;
-		} else if (term_selects(t, pod, pod)) {
+		} else if (prov_term_selects(t, pod, pod)) {
 			one_zone = true;
 		}
 	}
@@ -1125,13 +1023,13 @@ static const struct kerf_topology_spread *spreads(struct prov *p, size_t gi, int
 		const struct kerf_topology_spread *s = &pod->spreads[i];
 		if (s->when_unsatisfiable != KERF_SPREAD_DO_NOT_SCHEDULE)
 			continue;
-		if (is_key(s->topology_key, HOSTNAME_KEY) && spread_selects(s, pod, pod)) {
+		if (prov_is_key(s->topology_key, HOSTNAME_KEY) && prov_spread_selects(s, pod, pod)) {
 			uint32_t cap = s->max_skew > 0 ? (uint32_t)s->max_skew : 1;
 			if (!g->max_per_node || cap < g->max_per_node)
 				g->max_per_node = cap;
 			g->hostname_bound = true;
-		} else if (is_key(s->topology_key, ZONE_KEY)) {
-			if (spread_selects(s, pod, pod)) {
+		} else if (prov_is_key(s->topology_key, ZONE_KEY)) {
+			if (prov_spread_selects(s, pod, pod)) {
 				zone_spread = s;
 				continue;
 			}
@@ -1158,17 +1056,17 @@ static bool anti_affinity(struct prov *p, size_t gi, int64_t *counts)
 
 	for (size_t i = 0; i < pod->n_anti_affinity; i++) {
 		const struct kerf_pod_affinity_term *t = &pod->anti_affinity[i];
-		if (is_key(t->topology_key, HOSTNAME_KEY)) {
-			if (term_selects(t, pod, pod)) {
+		if (prov_is_key(t->topology_key, HOSTNAME_KEY)) {
+			if (prov_term_selects(t, pod, pod)) {
 				g->max_per_node = 1;
 				g->hostname_bound = true;
 			}
-		} else if (is_key(t->topology_key, ZONE_KEY)) {
+		} else if (prov_is_key(t->topology_key, ZONE_KEY)) {
 			count_zone_pods(p, gi, pod, sel_term, t, counts);
 			for (size_t z = 0; z < p->n_zones; z++)
 				if (counts[z])
 					g->zones[z] = 0;
-			distinct = distinct || term_selects(t, pod, pod);
+			distinct = distinct || prov_term_selects(t, pod, pod);
 		}
 	}
 	/* A host port is taken by the first pod on a node. */
@@ -1218,41 +1116,6 @@ static void constrain_group(struct prov *p, size_t gi)
 	}
 	free(counts);
 	free(per_zone);
-}
-
-bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e)
-{
-	const struct prov_existing *ex = &p->in->existing[e];
-	const struct kerf_pod *pod = g->rep;
-	static const struct kerf_labels no_labels;
-	long z = zone_index(p, ex->zone);
-	bool peer = false;
-
-	if (ex->unschedulable || (z >= 0 && !g->zones[z]))
-		return false;
-	if (!kerf_reqset_matches_labels(g->podreq, ex->labels ? ex->labels : &no_labels, NULL, 0))
-		return false;
-	if (!kerf_pod_tolerates(pod, ex->taints, NULL, 0))
-		return false;
-	for (size_t k = 0; k < ex->n_pods; k++) {
-		const struct kerf_pod *other = ex->pods[k];
-		if (ports_clash(pod, other) || hostname_repels(pod, other))
-			return false;
-		for (size_t i = 0; g->hostname_bound && i < pod->n_spreads; i++)
-			if (is_key(pod->spreads[i].topology_key, HOSTNAME_KEY) &&
-			    spread_selects(&pod->spreads[i], pod, other))
-				return false;
-		for (size_t i = 0; g->needs_peer && i < pod->n_affinity; i++)
-			peer = peer || (is_key(pod->affinity[i].topology_key, HOSTNAME_KEY) &&
-					term_selects(&pod->affinity[i], pod, other));
-	}
-	return !g->needs_peer || peer;
-}
-
-/* True when two groups may not share a node: host ports or hostname anti-affinity. */
-bool groups_conflict(const struct group *a, const struct group *b)
-{
-	return ports_clash(a->rep, b->rep) || hostname_repels(a->rep, b->rep);
 }
 
 /* ------------------------------------------------------------ the batch */

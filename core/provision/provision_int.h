@@ -35,8 +35,8 @@ struct reasons {
  */
 struct ptype {
 	const struct kerf_instance_type *it; /* NULL for an existing node */
-	struct kerf_reqset *reqs;            /* the type's labels; NULL for an existing node */
-	size_t pool;                         /* index into prov.pools; SIZE_MAX: existing */
+	struct kerf_reqset *reqs;	     /* the type's labels; NULL for an existing node */
+	size_t pool;			     /* index into prov.pools; SIZE_MAX: existing */
 	int64_t *alloc;
 	int64_t *cap;
 	size_t n_off;
@@ -53,7 +53,7 @@ struct ptype {
 struct tfilter {
 	size_t n_req, n_special, n_offered; /* types passing each step, for the refusal */
 	size_t n_types;
-	uint32_t *types; /* ptypes passing all three, in pool order */
+	uint32_t *types;  /* ptypes passing all three, in pool order */
 	uint8_t *zone_ok; /* n_zones flags: zones the combined requirements allow */
 	uint8_t ct_ok[KERF_CAPACITY_RESERVED + 2]; /* per capacity type, the last "unknown" */
 };
@@ -62,10 +62,10 @@ struct tfilter {
 struct pstate {
 	size_t input; /* index into prov_input.pools */
 	const struct kerf_nodepool *np;
-	struct kerf_reqset *reqs; /* requirements, template labels, karpenter.sh/nodepool */
+	struct kerf_reqset *reqs;	/* requirements, template labels, karpenter.sh/nodepool */
 	struct kerf_resources overhead; /* DaemonSets that would run on its nodes */
-	size_t first_type, n_types;     /* its ptypes */
-	int64_t *remaining;             /* limits less what exists or launches */
+	size_t first_type, n_types;	/* its ptypes */
+	int64_t *remaining;		/* limits less what exists or launches */
 	int64_t nodes_remaining;
 };
 
@@ -74,19 +74,19 @@ struct group {
 	size_t n;
 	size_t *pods;
 	const struct kerf_pod *rep;
-	size_t min_pool;	    /* pools before this one already refused or spilled it */
-	long pool;		    /* index into prov.pools, -1: none */
-	struct kerf_reqset *podreq; /* the pod's requirements as relaxed */
+	size_t min_pool;	      /* pools before this one already refused or spilled it */
+	long pool;		      /* index into prov.pools, -1: none */
+	struct kerf_reqset *podreq;   /* the pod's requirements as relaxed */
 	struct kerf_reqset *combined; /* podreq with the chosen pool's */
-	size_t filter; /* into prov.filters: the chosen pool's */
+	size_t filter;		      /* into prov.filters: the chosen pool's */
 	size_t n_types;
 	uint32_t *types;
 	uint8_t *zones;	  /* n_zones flags: zones it may land in */
 	uint32_t ct_mask; /* capacity types it allows */
 	int64_t *request;
 	uint32_t max_per_node;
-	bool hostname_bound; /* hostname spread/anti-affinity: no open node holding its peers */
-	bool needs_peer;     /* hostname affinity to existing pods: only their nodes */
+	bool hostname_bound;	/* hostname spread/anti-affinity: no open node holding its peers */
+	bool needs_peer;	/* hostname affinity to existing pods: only their nodes */
 	size_t n_offered_zones; /* zones its types offer, whatever its zone requirement */
 	struct reasons refusals;
 };
@@ -104,10 +104,10 @@ enum { POD_PENDING, POD_NEW, POD_REUSED, POD_FAILED };
 
 struct podst {
 	int where;
-	size_t index;		 /* claim or existing */
-	size_t min_pool;	 /* carried from round to round */
-	struct reasons carried;	 /* refusals and spills from earlier rounds */
-	struct reasons final;	 /* the reasons reported when unschedulable */
+	size_t index;		/* claim or existing */
+	size_t min_pool;	/* carried from round to round */
+	struct reasons carried; /* refusals and spills from earlier rounds */
+	struct reasons final;	/* the reasons reported when unschedulable */
 };
 
 struct prov {
@@ -126,20 +126,38 @@ struct prov {
 	size_t n_pgroups, cap_pgroups;
 	struct pgroup *pgroups;
 	struct podst *pods;
-	int64_t **existing_used; /* per existing node, requests already on it */
+	int64_t **existing_used;   /* per existing node, requests already on it */
 	struct strset filter_keys; /* canonical keys of filters, same indices */
 	size_t cap_filters;
 	struct tfilter *filters;
 };
 
-/* ---- provision.c */
+/* ---- groups.c */
+#define HOSTNAME_KEY "kubernetes.io/hostname"
+/* cpu, memory, ephemeral-storage and pods lead every resource vector. */
+#define N_FIXED_DIMS 4
+
 void reasons_add(struct reasons *r, const char *nodepool, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void reasons_append(struct reasons *dst, const struct reasons *src);
 void reasons_clear(struct reasons *r);
 void prov_vector(const struct prov *p, const struct kerf_resources *r, int64_t *out);
+/* The index of zone in p->zones, -1 when unknown or NULL. */
+long prov_zone_index(const struct prov *p, const char *zone);
+/* Does pod `other` fall under `owner`'s affinity term / spread? */
+bool prov_term_selects(const struct kerf_pod_affinity_term *t, const struct kerf_pod *owner,
+		       const struct kerf_pod *other);
+bool prov_spread_selects(const struct kerf_topology_spread *s, const struct kerf_pod *owner,
+			 const struct kerf_pod *other);
+bool prov_same_ns(const char *a, const char *b);
+/* key, normalised, equals want. */
+bool prov_is_key(const char *key, const char *want);
+bool prov_ports_clash(const struct kerf_pod *a, const struct kerf_pod *b);
+bool prov_hostname_repels(const struct kerf_pod *a, const struct kerf_pod *b);
 bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e);
 bool groups_conflict(const struct group *a, const struct group *b);
+
+/* ---- provision.c */
 int prov_add_pgroup(struct prov *p, size_t group, size_t first, uint32_t count, int32_t zone);
 
 /* ---- provision_plan.c */
