@@ -9,6 +9,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -372,6 +373,60 @@ START_TEST(good_multi_kind)
 	loader_free(l);
 }
 END_TEST
+
+#ifdef BUILD_PLUGIN_SIM
+/*
+ * The sim plugin links libkerf.so, and so does this program (through the
+ * engine): after loading it the process must map exactly one libkerf
+ * file, and the plugin's kerf_* calls must land in the host's copy.
+ */
+static int count_libkerf_maps(char *first, size_t len)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	first[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char *path = strchr(line, '/');
+		if (!path || !strstr(path, "/libkerf"))
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if (first[0] == '\0')
+			snprintf(first, len, "%s", path);
+		else if (strcmp(first, path) == 0)
+			continue;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+START_TEST(one_libkerf_in_process)
+{
+	const char *dirs[] = {KERF_BUILD_PLUGINDIR "/sim/.libs"};
+	char before[1024], after[1024];
+	struct loader *l;
+	const struct loader_plugin *p = NULL;
+	struct kerf_error err;
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(count_libkerf_maps(before, sizeof(before)), 1);
+	ck_assert_int_eq(loader_new_dirs(dirs, 1, &l, &err), 0);
+	ck_assert_msg(loader_open(l, "sim", KERF_KIND_PROVIDER, &p, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(count_libkerf_maps(after, sizeof(after)), 1);
+	ck_assert_str_eq(before, after);
+
+	/* The host's own SDK calls resolve into that file, not into a static copy. */
+	Dl_info info;
+	ck_assert_int_ne(dladdr((void *)kerf_labels_get, &info), 0);
+	ck_assert_msg(strstr(info.dli_fname, "/libkerf.so") != NULL, "kerf_labels_get is in %s",
+		      info.dli_fname);
+	loader_free(l);
+}
+END_TEST
+#endif
 
 START_TEST(older_minor_loads)
 {
@@ -817,6 +872,9 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, good_packer);
 	tcase_add_test(tc, good_multi_kind);
 	tcase_add_test(tc, older_minor_loads);
+#ifdef BUILD_PLUGIN_SIM
+	tcase_add_test(tc, one_libkerf_in_process);
+#endif
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("search");
