@@ -105,7 +105,8 @@ static void list_kind(struct sim_cluster *c, kerf_object_kind kind)
 	case KERF_OBJ_DAEMONSET:
 		for (size_t i = 0; i < c->n_workloads; i++)
 			if (c->workloads[i]->ds_object)
-				s->on_object(s->ctx, KERF_EVENT_ADDED, kind, c->workloads[i]->ds_object);
+				s->on_object(s->ctx, KERF_EVENT_ADDED, kind,
+					     c->workloads[i]->ds_object);
 		break;
 	case KERF_OBJ_NODEPOOL:
 	case KERF_OBJ_NODE_CLASS:
@@ -138,9 +139,10 @@ int simc_start(void *inst, const struct kerf_event_sink *sink, struct kerf_error
 		list_kind(c, kinds[i]);
 	c->started = true;
 	c->delivering = false;
-	c->h->log(c->h->ctx, KERF_LOG_INFO,
-		  "simulated cluster started: %zu workloads, %zu pods, %zu nodes, %zu timed actions",
-		  c->n_workloads, c->n_pods, c->n_nodes, c->script.n);
+	c->h->log(
+	    c->h->ctx, KERF_LOG_INFO,
+	    "simulated cluster started: %zu workloads, %zu pods, %zu nodes, %zu timed actions",
+	    c->n_workloads, c->n_pods, c->n_nodes, c->script.n);
 	return 0;
 }
 
@@ -186,8 +188,8 @@ int sim_cluster_new(const struct kerf_host *h, struct sim_world *w, struct sim_c
 	c->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	c->seen_ms = INT64_MIN;
-	c->initial = h->calloc(h->ctx, c->cfg.n_workloads ? c->cfg.n_workloads : 1,
-			       sizeof(*c->initial));
+	c->initial =
+	    h->calloc(h->ctx, c->cfg.n_workloads ? c->cfg.n_workloads : 1, sizeof(*c->initial));
 	for (size_t i = 0; rc == 0 && i < c->cfg.n_workloads; i++) {
 		rc = sim_workloads_load(h, c->cfg.workloads[i], &c->initial[i], err);
 		if (rc == 0)

@@ -47,8 +47,7 @@ static void node_name(struct sim_cluster *c, char *buf, size_t len)
 }
 
 static void node_labels(const struct sim_cluster *c, const struct sim_instance *in,
-			const struct kerf_nodeclaim *claim, const char *name,
-			struct kerf_labels *l)
+			const struct kerf_nodeclaim *claim, const char *name, struct kerf_labels *l)
 {
 	const struct sim_world *w = c->w;
 	struct sim_label tl[SIM_MAX_LABELS];
@@ -94,7 +93,10 @@ void simc_node_register(void *arg, const struct sim_instance *in, int64_t at_ms)
 		simc_taints_copy(&n->taints, &claim->startup_taints);
 		simc_taints_copy(&sn->startup, &claim->startup_taints);
 	}
-	/* Karpenter's user data registers the kubelet with this taint; it removes it once synced. */
+	/*
+	 * Karpenter's user data registers the kubelet with this taint; it removes it
+	 * once synced.
+	 */
 	add_taint(&n->taints, TAINT_UNREGISTERED, KERF_EFFECT_NO_EXECUTE);
 	add_taint(&n->taints, TAINT_NOT_READY, KERF_EFFECT_NO_SCHEDULE);
 	n->capacity = in->type->capacity;
@@ -165,7 +167,8 @@ void simc_node_remove(struct sim_cluster *c, size_t index)
 	kerf_node_free(sn->node);
 	kerf_taints_clear(&sn->startup);
 	c->h->free(c->h->ctx, sn);
-	memmove(&c->nodes[index], &c->nodes[index + 1], (c->n_nodes - index - 1) * sizeof(*c->nodes));
+	memmove(&c->nodes[index], &c->nodes[index + 1],
+		(c->n_nodes - index - 1) * sizeof(*c->nodes));
 	c->n_nodes--;
 	c->dirty = true;
 	c->ds_dirty = true;

@@ -66,8 +66,8 @@ static void meta_copy(const struct kerf_host *h, struct kerf_meta *d, const stru
 	memset(&d->annotations, 0, sizeof(d->annotations));
 	simc_labels_copy(&d->labels, &s->labels);
 	simc_labels_copy(&d->annotations, &s->annotations);
-	d->finalizers = h->calloc(h->ctx, s->n_finalizers ? s->n_finalizers : 1,
-				  sizeof(*d->finalizers));
+	d->finalizers =
+	    h->calloc(h->ctx, s->n_finalizers ? s->n_finalizers : 1, sizeof(*d->finalizers));
 	for (size_t i = 0; i < s->n_finalizers; i++)
 		d->finalizers[i] = sdup(h, s->finalizers[i]);
 	d->owner_kind = sdup(h, s->owner_kind);

@@ -228,7 +228,8 @@ static bool daemon_fits(const struct sim_cluster *c, const struct sim_workload *
 	struct kerf_taints t;
 	bool ok;
 
-	if (n->meta.deletion_ms || !kerf_pod_matches_node_labels(wl->tmpl, &n->meta.labels, NULL, 0))
+	if (n->meta.deletion_ms ||
+	    !kerf_pod_matches_node_labels(wl->tmpl, &n->meta.labels, NULL, 0))
 		return false;
 	buf = c->h->calloc(c->h->ctx, n->taints.n ? n->taints.n : 1, sizeof(*buf));
 	t = taints_filter(&n->taints, running, buf);

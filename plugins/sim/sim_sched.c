@@ -75,8 +75,8 @@ static void schedule_one(struct sim_cluster *c, struct kerf_topology *topo, stru
 		n_ready++;
 		if (!kerf_topology_fits(topo, sp->pod, i, why, sizeof(why))) {
 			if (!first_why[0])
-				snprintf(first_why, sizeof(first_why), "%s: %s", sn->node->meta.name,
-					 why);
+				snprintf(first_why, sizeof(first_why), "%s: %s",
+					 sn->node->meta.name, why);
 			continue;
 		}
 		s = score(sn, sp->pod);
@@ -93,7 +93,8 @@ static void schedule_one(struct sim_cluster *c, struct kerf_topology *topo, stru
 		return;
 	sp->pod->unschedulable = true;
 	simc_touch(c, &sp->pod->meta);
-	c->h->log(c->h->ctx, KERF_LOG_DEBUG, "pod %s/%s unschedulable: 0/%zu nodes are available%s%s",
+	c->h->log(c->h->ctx, KERF_LOG_DEBUG,
+		  "pod %s/%s unschedulable: 0/%zu nodes are available%s%s",
 		  sp->pod->meta.namespace_ ? sp->pod->meta.namespace_ : "default",
 		  sp->pod->meta.name, n_ready, first_why[0] ? "; " : "", first_why);
 	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, sp->pod);
