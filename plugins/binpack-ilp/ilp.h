@@ -69,7 +69,7 @@
  * micro-dollars).  When the pricing proves no pattern has a negative
  * reduced cost, theta is 0 and the bound is the LP optimum over all
  * patterns.  A volume bound joins it: every pod costs at least its
- * cheapest price per unit of resource (see volume_bound).
+ * cheapest price per unit of resource (see ilp_volume_bounds).
  *
  * Proofs.  On small problems every maximal pattern is a column (a node can
  * always be filled up to one at the same price, the extra pods trimmed

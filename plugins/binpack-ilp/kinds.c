@@ -73,7 +73,7 @@ static bool same_groups(const struct solver *s, const struct bkind *x, const str
 	       memcmp(&s->kg[x->goff], &s->kg[y->goff], x->ng * sizeof(uint32_t)) == 0;
 }
 
-/* True when kind a (no dearer) makes kind b redundant: see the top of the file. */
+/* True when kind a (no dearer) makes kind b redundant: see "Columns" in ilp.h. */
 static bool dominates(const struct solver *s, const struct bkind *a, const struct bkind *b)
 {
 	const int64_t *ca = ffd_capacity_of(s->p, a->pool, a->type),
