@@ -63,9 +63,12 @@ static void ffd_destroy(void *inst)
 }
 
 static const struct kerf_config_key ffd_schema[] = {
-    {"max_instance_types", KERF_CFG_INT, "60", false,
-     "most instance types offered to the launcher per new node (Karpenter's MaxInstanceTypes)"},
-    {NULL, KERF_CFG_STRING, NULL, false, NULL},
+    {.key = "max_instance_types",
+     .type = KERF_CFG_INT,
+     .default_value = "60",
+     .description = "most instance types offered to the launcher per new node (Karpenter's "
+		    "MaxInstanceTypes)"},
+    {.key = NULL},
 };
 
 static const struct kerf_packer_ops ffd_ops = {
@@ -80,7 +83,7 @@ KERF_PLUGIN_DEFINE = {
     .license = "Apache-2.0",
     .kinds = KERF_KIND_PACKER,
     .capabilities = 0,
-    .config_schema = ffd_schema,
+    KERF_PLUGIN_SCHEMA(ffd_schema),
     .create = ffd_create,
     .destroy = ffd_destroy,
     KERF_PLUGIN_OPS(packer, ffd_ops),

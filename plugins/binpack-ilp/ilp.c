@@ -3473,13 +3473,21 @@ static void ilp_destroy(void *inst)
 }
 
 static const struct kerf_config_key ilp_schema[] = {
-    {"time_budget", KERF_CFG_DURATION, "1s", false,
-     "wall time per solve when the core gives no budget of its own"},
-    {"relative_gap_bps", KERF_CFG_INT, "100", false,
-     "stop once the plan is within this many basis points (1/100 %) of the lower bound"},
-    {"max_instance_types", KERF_CFG_INT, "60", false,
-     "most instance types offered to the launcher per new node (Karpenter's MaxInstanceTypes)"},
-    {NULL, KERF_CFG_STRING, NULL, false, NULL},
+    {.key = "time_budget",
+     .type = KERF_CFG_DURATION,
+     .default_value = "1s",
+     .description = "wall time per solve when the core gives no budget of its own"},
+    {.key = "relative_gap_bps",
+     .type = KERF_CFG_INT,
+     .default_value = "100",
+     .description = "stop once the plan is within this many basis points (1/100 %) of the "
+		    "lower bound"},
+    {.key = "max_instance_types",
+     .type = KERF_CFG_INT,
+     .default_value = "60",
+     .description = "most instance types offered to the launcher per new node (Karpenter's "
+		    "MaxInstanceTypes)"},
+    {.key = NULL},
 };
 
 static const struct kerf_packer_ops ilp_ops = {
@@ -3494,7 +3502,7 @@ KERF_PLUGIN_DEFINE = {
     .license = "GPL-3.0-or-later",
     .kinds = KERF_KIND_PACKER,
     .capabilities = KERF_CAP_PACKER_OPTIMAL | KERF_CAP_PACKER_TIME_BUDGET,
-    .config_schema = ilp_schema,
+    KERF_PLUGIN_SCHEMA(ilp_schema),
     .create = ilp_create,
     .destroy = ilp_destroy,
     KERF_PLUGIN_OPS(packer, ilp_ops),

@@ -92,10 +92,14 @@ struct acme {
 /* ------------------------------------------------------------ config */
 
 static const struct kerf_config_key acme_schema[] = {
-    {"region", KERF_CFG_STRING, "acme-west-1", false, "Acme region to launch machines in"},
-    {"api_endpoint", KERF_CFG_STRING, NULL, false,
-     "Acme API base URL; when set, create() checks that the region exists there"},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "region",
+     .type = KERF_CFG_STRING,
+     .default_value = "acme-west-1",
+     .description = "Acme region to launch machines in"},
+    {.key = "api_endpoint",
+     .type = KERF_CFG_STRING,
+     .description = "Acme API base URL; when set, create() checks that the region exists there"},
+    {.key = NULL},
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -498,7 +502,7 @@ KERF_PLUGIN_DEFINE = {
     .license = "MIT",
     .kinds = KERF_KIND_PROVIDER,
     .capabilities = KERF_CAP_PROVIDER_SPOT,
-    .config_schema = acme_schema,
+    KERF_PLUGIN_SCHEMA(acme_schema),
     .create = acme_create_instance,
     .destroy = acme_destroy,
     KERF_PLUGIN_OPS(provider, acme_ops),
