@@ -63,7 +63,9 @@ extern "C" {
  * plugin (KERF_E_PLUGIN_SCHEMA) with a message naming the plugin and key.
  *
  * Entries are read with the size the descriptor declares
- * (config_key_size), so a later minor may append fields here.
+ * (config_key_size), so a later minor may append fields here.  The host
+ * copies the entries but borrows their strings and `values` for as long as
+ * the plugin is loaded: keep the whole schema in static storage.
  */
 struct kerf_config_key {
 	/* The key as written under plugins.<name>.  NULL ends the schema. */
@@ -81,7 +83,8 @@ struct kerf_config_key {
 	/* One line for documentation and messages. */
 	const char *description;
 	/*
-	 * KERF_CFG_STRING only, without a default: the host registers the
+	 * KERF_CFG_STRING without path, values or a default (a default is in
+	 * the plugin's binary for anyone to read): the host registers the
 	 * value with the log redaction (as register_secret does), and no
 	 * message of the host ever quotes it.
 	 */
@@ -113,7 +116,11 @@ struct kerf_config_key {
 	const char *const *values;
 };
 
-/* Designated-initializer pieces for a struct kerf_config_key (C only). */
+/*
+ * Designated-initializer pieces for a struct kerf_config_key (C only).
+ * KERF_CFG_VALUES makes a compound literal, static only at file scope, so
+ * use it in a schema defined outside any function.
+ */
 #define KERF_CFG_MIN(lo) .has_min = true, .min = (lo)
 #define KERF_CFG_MAX(hi) .has_max = true, .max = (hi)
 #define KERF_CFG_RANGE(lo, hi) KERF_CFG_MIN(lo), KERF_CFG_MAX(hi)
