@@ -338,7 +338,7 @@ void plugin_up(struct loader *ldr, struct plugin *p, const char *name, uint32_t 
 
 	kerf_error_clear(&err);
 	if (loader_open(ldr, name, kind, &p->plug, &err) ||
-	    cfg_section_build(config, name, p->plug->desc.config_schema, &p->section, &err))
+	    cfg_section_build(config, name, p->plug->schema, &p->section, &err))
 		die("%s", err.message);
 	p->host = host_new(instance, p->section, NULL, NULL);
 	if (loader_create(p->plug, p->host, &p->inst, &err))

@@ -541,7 +541,7 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 			continue;
 		struct cfg_section *sec = NULL;
 		kerf_error_clear(&err);
-		rc = cfg_plugin_section(cfg, r->name, p->desc.config_schema, &sec, &err);
+		rc = cfg_plugin_section(cfg, r->name, p->schema, &sec, &err);
 		if (rc) {
 			fprintf(stderr, "%s\n", err_text(&err, rc));
 			errors++;
@@ -808,11 +808,9 @@ static int sim_plugin_start(struct loader *l, const struct cfg *cfg, const char 
 	kerf_error_clear(&err);
 	rc = loader_open(l, name, kind, &sp->plugin, &err);
 	if (rc == 0 && cfg)
-		rc = cfg_plugin_section(cfg, name, sp->plugin->desc.config_schema, &sp->section,
-					&err);
+		rc = cfg_plugin_section(cfg, name, sp->plugin->schema, &sp->section, &err);
 	else if (rc == 0)
-		rc = cfg_section_build(NULL, name, sp->plugin->desc.config_schema, &sp->section,
-				       &err);
+		rc = cfg_section_build(NULL, name, sp->plugin->schema, &sp->section, &err);
 	if (rc) {
 		fprintf(stderr, "kerfctl simulate: %s %s: %s\n", role, name, err_text(&err, rc));
 		return rc;

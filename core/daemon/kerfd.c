@@ -366,8 +366,8 @@ static int create_instance(struct daemon *d, struct instance *in)
 	struct kerf_error err;
 	kerf_error_clear(&err);
 	instance_name(in);
-	int rc = cfg_plugin_section(d->cfg, in->plugin->desc.name, in->plugin->desc.config_schema,
-				    &in->section, &err);
+	int rc = cfg_plugin_section(d->cfg, in->plugin->desc.name, in->plugin->schema, &in->section,
+				    &err);
 	if (rc) {
 		log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "loader.h"
 #include "util.h"
 
@@ -528,6 +529,11 @@ static int check_descriptor(struct loader_plugin *p, const char *stem, bool *hav
 		if (rc != 0)
 			return rc;
 	}
+
+	struct kerf_error serr;
+	kerf_error_clear(&serr);
+	if (cfg_schema_copy(stem, c->config_schema, c->config_key_size, &p->schema, &serr) != 0)
+		return kerf_error_set(err, KERF_E_PLUGIN_SCHEMA, "%s: %s", path, serr.message);
 	return 0;
 }
 
@@ -562,6 +568,7 @@ static void probe_close(struct loader_plugin *p)
 	if (p->handle)
 		dlclose(p->handle);
 	free(p->path);
+	free(p->schema);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -129,7 +129,6 @@
 
 #include "../binpack-ffd/ffd.h"
 
-#define ILP_DEFAULT_MAX_TYPES 60
 #define ILP_MAX_ROUNDS 400	 /* column-generation rounds */
 #define ILP_DFS_NODES 3000	 /* search nodes per bin kind and round, at first */
 #define ILP_DFS_NODES_MAX 800000 /* ... growing to this when the search proves too little */

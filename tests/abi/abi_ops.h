@@ -118,6 +118,17 @@ ABI_OP int tp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t
 
 #define ABI_PACKER_OPS .solve = tp_solve
 
+/* Schema entries of every kind, well formed; a plugin adds one to break. */
+/* clang-format off */
+#define ABI_SCHEMA_KEYS                                                                            \
+	{.key = "budget", .type = KERF_CFG_DURATION, .default_value = "1s",                       \
+	 KERF_CFG_RANGE(1, 60000)},                                                                \
+	{.key = "mode", .type = KERF_CFG_STRING, .default_value = "fast",                          \
+	 KERF_CFG_VALUES("fast", "exact")},                                                        \
+	{.key = "trace", .type = KERF_CFG_STRING, .path = true},                                   \
+	{.key = "token", .type = KERF_CFG_STRING, .secret = true}
+/* clang-format on */
+
 /* The strings every descriptor needs, for a plugin called `nm`. */
 #define ABI_STRINGS(nm)                                                                            \
 	.name = nm, .version = "0.0.1", .description = "loader test plugin", .license = "MIT"

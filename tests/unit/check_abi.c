@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_abi.c - the plugin ABI's layout, pinned.
  *
@@ -528,14 +529,21 @@ AT(struct kerf_pack_plan, solve_ms, 56);
 SIZE(struct kerf_packer_ops, 8, 8);
 AT(struct kerf_packer_ops, solve, 0);
 
-SIZE(struct kerf_config_key, 40, 8);
+SIZE(struct kerf_config_key, 72, 8);
 AT(struct kerf_config_key, key, 0);
 AT(struct kerf_config_key, type, 8);
 AT(struct kerf_config_key, default_value, 16);
 AT(struct kerf_config_key, required, 24);
 AT(struct kerf_config_key, description, 32);
+AT(struct kerf_config_key, secret, 40);
+AT(struct kerf_config_key, path, 41);
+AT(struct kerf_config_key, has_min, 42);
+AT(struct kerf_config_key, has_max, 43);
+AT(struct kerf_config_key, min, 48);
+AT(struct kerf_config_key, max, 56);
+AT(struct kerf_config_key, values, 64);
 
-SIZE(struct kerf_plugin_descriptor, 136, 8);
+SIZE(struct kerf_plugin_descriptor, 144, 8);
 AT(struct kerf_plugin_descriptor, magic, 0);
 AT(struct kerf_plugin_descriptor, abi_major, 4);
 AT(struct kerf_plugin_descriptor, abi_minor, 6);
@@ -547,14 +555,15 @@ AT(struct kerf_plugin_descriptor, license, 40);
 AT(struct kerf_plugin_descriptor, kinds, 48);
 AT(struct kerf_plugin_descriptor, capabilities, 56);
 AT(struct kerf_plugin_descriptor, config_schema, 64);
-AT(struct kerf_plugin_descriptor, create, 72);
-AT(struct kerf_plugin_descriptor, destroy, 80);
-AT(struct kerf_plugin_descriptor, provider, 88);
-AT(struct kerf_plugin_descriptor, provider_ops_size, 96);
-AT(struct kerf_plugin_descriptor, cluster, 104);
-AT(struct kerf_plugin_descriptor, cluster_ops_size, 112);
-AT(struct kerf_plugin_descriptor, packer, 120);
-AT(struct kerf_plugin_descriptor, packer_ops_size, 128);
+AT(struct kerf_plugin_descriptor, config_key_size, 72);
+AT(struct kerf_plugin_descriptor, create, 80);
+AT(struct kerf_plugin_descriptor, destroy, 88);
+AT(struct kerf_plugin_descriptor, provider, 96);
+AT(struct kerf_plugin_descriptor, provider_ops_size, 104);
+AT(struct kerf_plugin_descriptor, cluster, 112);
+AT(struct kerf_plugin_descriptor, cluster_ops_size, 120);
+AT(struct kerf_plugin_descriptor, packer, 128);
+AT(struct kerf_plugin_descriptor, packer_ops_size, 136);
 
 SIZE(struct kerf_workload, 48, 8);
 AT(struct kerf_workload, pod, 0);
@@ -597,6 +606,7 @@ VALUE(KERF_E_PLUGIN_KIND, -106);
 VALUE(KERF_E_PLUGIN_INCOMPLETE, -107);
 VALUE(KERF_E_PLUGIN_DUPLICATE, -108);
 VALUE(KERF_E_PLUGIN_CREATE, -109);
+VALUE(KERF_E_PLUGIN_SCHEMA, -110);
 VALUE(KERF_OP_IN, 0);
 VALUE(KERF_OP_NOT_IN, 1);
 VALUE(KERF_OP_EXISTS, 2);

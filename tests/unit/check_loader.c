@@ -88,7 +88,7 @@ static void write_file(const char *rel, const char *text)
 /*
  * Expands a message template: @P the plugin's path, @M/@m the host's ABI
  * major/minor, @N major + 1, @n minor + 1, @D the ABI 1.0 descriptor size,
- * @O the ABI 1.0 provider ops table size.
+ * @O the ABI 1.0 provider ops table size, @K the ABI 2.0 config schema entry size.
  */
 static void expand(char *out, size_t size, const char *tpl, const char *path)
 {
@@ -124,6 +124,10 @@ static void expand(char *out, size_t size, const char *tpl, const char *path)
 		case 'O':
 			snprintf(piece, sizeof(piece), "%zu",
 				 KERF_OPS_END(struct kerf_provider_ops, is_drifted));
+			break;
+		case 'K':
+			snprintf(piece, sizeof(piece), "%zu",
+				 KERF_OPS_END(struct kerf_config_key, values));
 			break;
 		default:
 			ck_abort_msg("bad template %s", tpl);
@@ -181,6 +185,12 @@ static const struct {
      "rebuild the plugin against kerf's headers"},
     {"abi-nullop", KERF_E_PLUGIN_INCOMPLETE, true,
      "@P: plugin \"abi-nullop\": required provider ops get, list are NULL; implement them"},
+    {"abi-schema", KERF_E_PLUGIN_SCHEMA, true,
+     "@P: plugin \"abi-schema\": config schema: key \"workers\": default \"0\": must be at least "
+     "1, not \"0\""},
+    {"abi-schemasize", KERF_E_PLUGIN_SCHEMA, true,
+     "@P: plugin \"abi-schemasize\": config_key_size 0 is smaller than the @K bytes of an ABI "
+     "2.0 schema entry (declare the schema with KERF_PLUGIN_SCHEMA)"},
 #ifdef __GLIBC__
     /* The dynamic linker's text is glibc's; other C libraries word it differently. */
     {"abi-unresolved", KERF_E_PLUGIN_DLOPEN, false,
@@ -336,6 +346,13 @@ START_TEST(good_packer)
 	ck_assert_uint_eq(p->desc.abi_minor, KERF_ABI_MINOR);
 	ck_assert_uint_eq(p->desc.kinds, KERF_KIND_PACKER);
 	ck_assert_ptr_nonnull(p->packer.solve);
+	/* The host's own copy of the schema, checked. */
+	ck_assert_ptr_nonnull(p->schema);
+	ck_assert_str_eq(p->schema[0].key, "budget");
+	ck_assert_int_eq(p->schema[0].max, 60000);
+	ck_assert_str_eq(p->schema[1].values[1], "exact");
+	ck_assert(p->schema[3].secret);
+	ck_assert_ptr_null(p->schema[4].key);
 	/* Kinds not offered stay zeroed. */
 	ck_assert_ptr_null(p->provider.get);
 	ck_assert_ptr_null(p->cluster.start);
@@ -772,8 +789,8 @@ START_TEST(scan_lists_every_file)
 	kerf_error_clear(&err);
 	ck_assert_int_eq(loader_scan(l, scan_collect, r, &err), 0);
 
-	/* 20 plugins in tests/abi, nothing else ends in .so there. */
-	ck_assert_int_eq(r->n, 20);
+	/* 22 plugins in tests/abi, nothing else ends in .so there. */
+	ck_assert_int_eq(r->n, 22);
 	for (int i = 1; i < r->n; i++)
 		ck_assert_int_lt(strcmp(r->rows[i - 1].path, r->rows[i].path), 0);
 

@@ -42,8 +42,7 @@ static void setup(void)
 	ck_assert_msg(loader_open(ldr, "binpack-ffd", KERF_KIND_PACKER, &plug, &err) == 0, "%s",
 		      err.message);
 	/* No kerf.yaml: the plugin's defaults, as kerfd gives them. */
-	ck_assert_msg(cfg_section_build(NULL, "binpack-ffd", plug->desc.config_schema, &section,
-					&err) == 0,
+	ck_assert_msg(cfg_section_build(NULL, "binpack-ffd", plug->schema, &section, &err) == 0,
 		      "%s", err.message);
 	host = host_new("packer/binpack-ffd", section, NULL, NULL);
 	ck_assert_msg(loader_create(plug, host, &inst, &err) == 0, "%s", err.message);

@@ -19,7 +19,9 @@
 #include <kerf/plugin.h>
 #include <kerf/requirements.h>
 
+#include "cfg.h"
 #include "loader.h"
+#include "../common/plugin_config.h"
 #include "../common/sim_host.h"
 
 #define PLUGIN_DIR KERF_TEST_BUILDDIR "/plugins/sim/.libs"
@@ -590,6 +592,70 @@ START_TEST(test_unavailable_offerings_malformed)
 }
 END_TEST
 
+/* The schema's ranges: kerfd stops with the position before create() runs. */
+START_TEST(test_config_ranges)
+{
+	static const struct {
+		const char *yaml, *message;
+	} bad[] = {
+	    {"spot_variation_percent: 100\n", "kerf.yaml:1:1: plugins.sim.spot_variation_percent: "
+					      "must be from 0 to 99, not \"100\""},
+	    {"ice_probability_percent: -1\n", "kerf.yaml:1:1: plugins.sim.ice_probability_percent: "
+					      "must be from 0 to 100, not \"-1\""},
+	    {"trace_time_scale: 0\n",
+	     "kerf.yaml:1:1: plugins.sim.trace_time_scale: must be at least 1, not \"0\""},
+	};
+	struct cfg_section *s = NULL;
+	struct kerf_error err;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kerf_error_clear(&err);
+		ck_assert_int_eq(tc_plugin_section(plug, bad[i].yaml, &s, &err), KERF_E_CONFIG);
+		ck_assert_str_eq(err.message, bad[i].message);
+	}
+	ck_assert_int_eq(tc_plugin_section(plug,
+					   "spot_variation_percent: 99\nice_probability_percent: "
+					   "100\ntrace_time_scale: 1\n",
+					   &s, &err),
+			 0);
+	cfg_section_free(s);
+}
+END_TEST
+
+/* The file keys are relative to kerf.yaml's directory; the installed catalogue is absolute. */
+START_TEST(test_config_paths)
+{
+	struct cfg *c = NULL;
+	struct cfg_section *s = NULL;
+	struct kerf_error err;
+	const char *str;
+	const char *const *list;
+	size_t n;
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cfg_load_string("/srv/sim/kerf.yaml",
+					 "cluster: sim\nprovider: sim\nplugins:\n  sim:\n"
+					 "    workloads: [web.yaml, /abs/batch.yaml]\n"
+					 "    scenario: s/scenario.yaml\n    trace: ../t.csv\n",
+					 &c, &err),
+			 0);
+	ck_assert_msg(cfg_plugin_section(c, "sim", plug->schema, &s, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(cfg_section_list(s, "workloads", &n, &list), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(list[0], "/srv/sim/web.yaml");
+	ck_assert_str_eq(list[1], "/abs/batch.yaml");
+	ck_assert_int_eq(cfg_section_string(s, "scenario", &str), 0);
+	ck_assert_str_eq(str, "/srv/sim/s/scenario.yaml");
+	ck_assert_int_eq(cfg_section_string(s, "trace", &str), 0);
+	ck_assert_str_eq(str, "/srv/sim/../t.csv");
+	ck_assert_int_eq(cfg_section_string(s, "catalogue", &str), 0);
+	ck_assert_str_eq(str, plug->schema[0].default_value);
+	ck_assert_int_eq(str[0], '/');
+	cfg_section_free(s);
+	cfg_free(c);
+}
+END_TEST
+
 /* ------------------------------------------------------------ launching */
 
 START_TEST(test_create_cheapest)
@@ -936,6 +1002,8 @@ static Suite *sim_cloud_suite(void)
 	tcase_add_test(tc, test_ice_partial_stable);
 	tcase_add_test(tc, test_unavailable_offerings);
 	tcase_add_test(tc, test_unavailable_offerings_malformed);
+	tcase_add_test(tc, test_config_ranges);
+	tcase_add_test(tc, test_config_paths);
 	tcase_add_test(tc, test_create_cheapest);
 	tcase_add_test(tc, test_create_prefers_spot);
 	tcase_add_test(tc, test_create_resources_and_labels);

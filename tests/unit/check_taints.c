@@ -254,7 +254,7 @@ START_TEST(enum_names)
 	ck_assert_str_eq(kerf_strerror(-9999), "unknown error");
 	for (int c = 0; c >= KERF_E_RANGE; c--)
 		ck_assert_str_ne(kerf_strerror(c), "unknown error");
-	for (int c = KERF_E_PLUGIN_NOTFOUND; c >= KERF_E_PLUGIN_CREATE; c--)
+	for (int c = KERF_E_PLUGIN_NOTFOUND; c >= KERF_E_PLUGIN_SCHEMA; c--)
 		ck_assert_str_ne(kerf_strerror(c), "unknown error");
 }
 END_TEST

@@ -18,6 +18,8 @@
  *     acme:
  *       region: acme-east-2
  *       api_endpoint: https://api.acme.example   # optional: checked at start
+ *       api_token: ...                           # optional; or $ACME_API_TOKEN
+ *       ca_file: acme-ca.pem                     # relative to kerf.yaml
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -91,11 +93,28 @@ struct acme {
 
 /* ------------------------------------------------------------ config */
 
+/*
+ * The host checks every value against this before create() runs, fills in
+ * the defaults, resolves ca_file against kerf.yaml's directory and keeps
+ * api_token out of every log line, so the plugin only reads them.
+ */
 static const struct kerf_config_key acme_schema[] = {
-    {"region", KERF_CFG_STRING, "acme-west-1", false, "Acme region to launch machines in"},
-    {"api_endpoint", KERF_CFG_STRING, NULL, false,
-     "Acme API base URL; when set, create() checks that the region exists there"},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "region",
+     .type = KERF_CFG_STRING,
+     .default_value = "acme-west-1",
+     .description = "Acme region to launch machines in"},
+    {.key = "api_endpoint",
+     .type = KERF_CFG_STRING,
+     .description = "Acme API base URL; when set, create() checks that the region exists there"},
+    {.key = "api_token",
+     .type = KERF_CFG_STRING,
+     .secret = true,
+     .description = "bearer token for api_endpoint; default: $ACME_API_TOKEN"},
+    {.key = "ca_file",
+     .type = KERF_CFG_STRING,
+     .path = true,
+     .description = "CA bundle that signs api_endpoint's certificate; default: the system's"},
+    {.key = NULL},
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -389,8 +408,8 @@ static int acme_list(void *inst, struct kerf_instance_list **out, struct kerf_er
 /*
  * When api_endpoint is configured, asks the Acme API whether the region
  * exists, so a typo fails at start-up rather than at the first launch.
- * The token comes from the environment and is registered as a secret, so
- * the host redacts it from every log line.
+ * A token from the environment is registered as a secret here, so the host
+ * redacts it from every log line as it does api_token from kerf.yaml.
  */
 static int check_endpoint(struct acme *a, const char *endpoint, struct kerf_error *err)
 {
@@ -401,18 +420,25 @@ static int check_endpoint(struct acme *a, const char *endpoint, struct kerf_erro
 	char auth[512] = "";
 	struct kerf_http_header headers[1];
 	size_t n_headers = 0;
-	const char *token = h->getenv(h->ctx, "ACME_API_TOKEN");
+	const char *token = NULL, *ca_file = NULL;
+	if (h->config_string(h->ctx, "api_token", &token) != 0) {
+		token = h->getenv(h->ctx, "ACME_API_TOKEN");
+		if (token)
+			h->register_secret(h->ctx, token);
+	}
 	if (token && *token) {
-		h->register_secret(h->ctx, token);
 		snprintf(auth, sizeof(auth), "Bearer %s", token);
 		headers[n_headers++] = (struct kerf_http_header){"Authorization", auth};
 	}
+	if (h->config_string(h->ctx, "ca_file", &ca_file) != 0 || !*ca_file)
+		ca_file = NULL;
 	struct kerf_http_request req = {
 	    .method = "GET",
 	    .url = url,
 	    .n_headers = n_headers,
 	    .headers = headers,
 	    .timeout_ms = 10000,
+	    .ca_file = ca_file,
 	};
 	struct kerf_http_response *resp = NULL;
 	int rc = h->http_request(h->ctx, &req, &resp, err);
@@ -498,7 +524,7 @@ KERF_PLUGIN_DEFINE = {
     .license = "MIT",
     .kinds = KERF_KIND_PROVIDER,
     .capabilities = KERF_CAP_PROVIDER_SPOT,
-    .config_schema = acme_schema,
+    KERF_PLUGIN_SCHEMA(acme_schema),
     .create = acme_create_instance,
     .destroy = acme_destroy,
     KERF_PLUGIN_OPS(provider, acme_ops),
