@@ -1426,7 +1426,8 @@ static void expire(struct provisioner *p, struct claim_rec *c, int64_t now)
 	log_warn(COMPONENT, "NodeClaim %s did not register within %d minutes: deleting it",
 		 c->claim->meta.name, PROVISIONER_REGISTRATION_TTL_MS / 60000);
 	kerf_error_clear(&err);
-	int rc = p->cfg.provider->delete(p->cfg.provider_inst, c->claim->provider_id, &err);
+	int rc =
+	    p->cfg.provider->delete_instance(p->cfg.provider_inst, c->claim->provider_id, &err);
 	if (rc && rc != KERF_E_NOTFOUND)
 		log_warn(COMPONENT, "NodeClaim %s: terminate failed: %s", c->claim->meta.name,
 			 err_text(&err, rc));

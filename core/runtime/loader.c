@@ -324,7 +324,7 @@ struct loader_op {
 static const struct loader_op provider_required[] = {
     LOADER_OP(struct kerf_provider_ops, get_instance_types),
     LOADER_OP(struct kerf_provider_ops, create),
-    LOADER_OP(struct kerf_provider_ops, delete),
+    LOADER_OP(struct kerf_provider_ops, delete_instance),
     LOADER_OP(struct kerf_provider_ops, get),
     LOADER_OP(struct kerf_provider_ops, list),
 };

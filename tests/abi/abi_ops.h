@@ -108,7 +108,7 @@ ABI_OP int tp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t
 /* Tables with every op set; a plugin copies one and breaks what it tests. */
 #define ABI_PROVIDER_OPS                                                                           \
 	.get_instance_types = tp_get_instance_types, .create = tp_provider_create,             \
-	.delete = tp_provider_delete, .get = tp_provider_get, .list = tp_provider_list
+	.delete_instance = tp_provider_delete, .get = tp_provider_get, .list = tp_provider_list
 
 #define ABI_CLUSTER_OPS                                                                            \
 	.start = tp_start, .poll = tp_poll, .create_nodeclaim = tp_claim,                    \

@@ -409,7 +409,7 @@ AT(struct kerf_host, config_list, 176);
 SIZE(struct kerf_provider_ops, 48, 8);
 AT(struct kerf_provider_ops, get_instance_types, 0);
 AT(struct kerf_provider_ops, create, 8);
-AT(struct kerf_provider_ops, delete, 16);
+AT(struct kerf_provider_ops, delete_instance, 16);
 AT(struct kerf_provider_ops, get, 24);
 AT(struct kerf_provider_ops, list, 32);
 AT(struct kerf_provider_ops, is_drifted, 40);
