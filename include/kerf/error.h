@@ -48,6 +48,7 @@ enum kerf_rc {
 	KERF_E_PLUGIN_INCOMPLETE = -107,    /* a required field or op is missing */
 	KERF_E_PLUGIN_DUPLICATE = -108,     /* another plugin has the same name */
 	KERF_E_PLUGIN_CREATE = -109,        /* the plugin's create() failed */
+	KERF_E_PLUGIN_CAPABILITY = -110,    /* capability bits and optional ops disagree */
 };
 
 #define KERF_ERROR_MSG_MAX 512

@@ -181,6 +181,30 @@ static const struct {
      "rebuild the plugin against kerf's headers"},
     {"abi-nullop", KERF_E_PLUGIN_INCOMPLETE, true,
      "@P: plugin \"abi-nullop\": required provider ops get, list are NULL; implement them"},
+    {"abi-cap-unknown", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-cap-unknown\": descriptor has unknown capability bits 0x10000000000; "
+     "use only the KERF_CAP_* bits of kerf's headers"},
+    {"abi-cap-kind", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-cap-kind\": declares KERF_CAP_PROVIDER_SPOT but does not offer "
+     "provider; drop the bit or offer the kind"},
+    {"abi-cap-drift", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-cap-drift\": declares KERF_CAP_PROVIDER_DRIFT but its provider op "
+     "is_drifted is NULL; implement it or drop the bit"},
+    {"abi-op-drift", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-op-drift\": sets the optional provider op is_drifted but does not "
+     "declare KERF_CAP_PROVIDER_DRIFT; add the bit or leave the op NULL"},
+    {"abi-cap-lease", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-cap-lease\": declares KERF_CAP_CLUSTER_LEASE but its cluster op "
+     "acquire_lease is NULL; implement it or drop the bit"},
+    {"abi-op-lease", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-op-lease\": sets the optional cluster op acquire_lease but does not "
+     "declare KERF_CAP_CLUSTER_LEASE; add the bit or leave the op NULL"},
+    {"abi-cap-events", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-cap-events\": declares KERF_CAP_CLUSTER_EVENTS but its cluster op "
+     "emit_event is NULL; implement it or drop the bit"},
+    {"abi-op-events", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-op-events\": sets the optional cluster op emit_event but does not "
+     "declare KERF_CAP_CLUSTER_EVENTS; add the bit or leave the op NULL"},
 #ifdef __GLIBC__
     /* The dynamic linker's text is glibc's; other C libraries word it differently. */
     {"abi-unresolved", KERF_E_PLUGIN_DLOPEN, false,
@@ -365,6 +389,7 @@ START_TEST(good_multi_kind)
 	ck_assert_int_eq(
 	    loader_open(l, "abi-multi", KERF_KIND_PROVIDER | KERF_KIND_CLUSTER, &p, &err), 0);
 	ck_assert_uint_eq(p->desc.kinds, KERF_KIND_PROVIDER | KERF_KIND_CLUSTER);
+	ck_assert_uint_eq(p->desc.capabilities, KERF_CAP_CLUSTER_LEASE | KERF_CAP_CLUSTER_EVENTS);
 	ck_assert_ptr_nonnull(p->provider.get_instance_types);
 	ck_assert_ptr_null(p->provider.is_drifted);
 	ck_assert_ptr_nonnull(p->cluster.evict_pod);
@@ -772,8 +797,8 @@ START_TEST(scan_lists_every_file)
 	kerf_error_clear(&err);
 	ck_assert_int_eq(loader_scan(l, scan_collect, r, &err), 0);
 
-	/* 20 plugins in tests/abi, nothing else ends in .so there. */
-	ck_assert_int_eq(r->n, 20);
+	/* 28 plugins in tests/abi, nothing else ends in .so there. */
+	ck_assert_int_eq(r->n, 28);
 	for (int i = 1; i < r->n; i++)
 		ck_assert_int_lt(strcmp(r->rows[i - 1].path, r->rows[i].path), 0);
 
