@@ -165,12 +165,21 @@ bool str_dns_subdomain(const char *s, size_t n)
 	return true;
 }
 
+uint64_t fnv1a_update(uint64_t h, const void *bytes, size_t n)
+{
+	const unsigned char *b = bytes;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * FNV1A_PRIME;
+	return h;
+}
+
 uint64_t str_fnv1a(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = FNV1A_OFFSET;
 
 	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+		h = (h ^ (unsigned char)*s) * FNV1A_PRIME;
 	return h;
 }
 

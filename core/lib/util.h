@@ -59,7 +59,16 @@ void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Hands the buffer to the caller (never NULL) and resets sb. */
 char *sb_detach(struct strbuf *sb);
 
-/* The 64-bit FNV-1a hash of a string. */
+/*
+ * 64-bit FNV-1a.  A hash starts at FNV1A_OFFSET and folds bytes in with
+ * fnv1a_update, in as many pieces as the caller likes: the result depends
+ * only on the bytes, in order.
+ */
+#define FNV1A_OFFSET 0xcbf29ce484222325ull
+#define FNV1A_PRIME 0x100000001b3ull
+
+uint64_t fnv1a_update(uint64_t h, const void *bytes, size_t n);
+/* fnv1a_update(FNV1A_OFFSET, s, strlen(s)) in one pass. */
 uint64_t str_fnv1a(const char *s);
 
 /*
