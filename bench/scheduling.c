@@ -39,32 +39,23 @@
  * FNV-1a over every decision of the result: an optimisation that keeps the
  * digest of every workload changed only the speed, not what kerf launches.
  */
-static uint64_t fnv(uint64_t h, const void *data, size_t n)
-{
-	const unsigned char *b = data;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
 static uint64_t digest(const struct prov_result *r)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = FNV1A_OFFSET;
 
 	for (size_t c = 0; c < r->n_claims; c++) {
 		const struct prov_claim *cl = &r->claims[c];
 		int32_t ct = (int32_t)cl->capacity_type;
 
 		for (size_t o = 0; o < cl->n_options; o++)
-			h = fnv(h, cl->options[o]->name, strlen(cl->options[o]->name) + 1);
-		h = fnv(h, cl->zone, strlen(cl->zone) + 1);
-		h = fnv(h, &ct, sizeof(ct));
-		h = fnv(h, &cl->price, sizeof(cl->price));
-		h = fnv(h, cl->pods, cl->n_pods * sizeof(*cl->pods));
+			h = fnv1a_update(h, cl->options[o]->name, strlen(cl->options[o]->name) + 1);
+		h = fnv1a_update(h, cl->zone, strlen(cl->zone) + 1);
+		h = fnv1a_update(h, &ct, sizeof(ct));
+		h = fnv1a_update(h, &cl->price, sizeof(cl->price));
+		h = fnv1a_update(h, cl->pods, cl->n_pods * sizeof(*cl->pods));
 	}
 	for (size_t u = 0; u < r->n_unschedulable; u++)
-		h = fnv(h, &r->unschedulable[u].pod, sizeof(r->unschedulable[u].pod));
+		h = fnv1a_update(h, &r->unschedulable[u].pod, sizeof(r->unschedulable[u].pod));
 	return h;
 }
 

@@ -115,13 +115,7 @@ static void cache_clear(struct cache *c)
 
 static uint64_t hash_key(kerf_object_kind kind, const char *key)
 {
-	/* FNV-1a over the kind and the key. */
-	uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ull;
-	}
-	return h;
+	return fnv1a_update(FNV1A_OFFSET ^ (uint64_t)kind, key, strlen(key));
 }
 
 static struct cache_entry **cache_slot(struct cache *c, kerf_object_kind kind, const char *key)

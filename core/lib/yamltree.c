@@ -243,17 +243,6 @@ static uint64_t yt_sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static uint64_t yt_hash(const char *s, size_t len)
-{
-	/* FNV-1a: keys are short and attacker hashing is bounded by the file cap. */
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static void yt_keyset_insert(struct yt_keyset *ks, const struct yt_pair *pairs, size_t idx);
 
 static void yt_keyset_grow(struct yt_keyset *ks, const struct yt_pair *pairs)
@@ -277,7 +266,7 @@ static void yt_keyset_insert(struct yt_keyset *ks, const struct yt_pair *pairs, 
 		yt_keyset_grow(ks, pairs);
 	const struct yt_node *k = pairs[idx].key;
 	size_t mask = ks->cap - 1;
-	size_t i = (size_t)yt_hash(k->scalar, k->len) & mask;
+	size_t i = (size_t)fnv1a_update(FNV1A_OFFSET, k->scalar, k->len) & mask;
 	while (ks->slots[i])
 		i = (i + 1) & mask;
 	ks->slots[i] = idx + 1;
@@ -290,7 +279,7 @@ static bool yt_keyset_has(const struct yt_keyset *ks, const struct yt_pair *pair
 	if (!ks->cap)
 		return false;
 	size_t mask = ks->cap - 1;
-	size_t i = (size_t)yt_hash(k->scalar, k->len) & mask;
+	size_t i = (size_t)fnv1a_update(FNV1A_OFFSET, k->scalar, k->len) & mask;
 	for (; ks->slots[i]; i = (i + 1) & mask)
 		if (yt_key_is(pairs[ks->slots[i] - 1].key, k->scalar, k->len))
 			return true;

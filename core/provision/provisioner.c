@@ -55,19 +55,9 @@ struct smap {
 	struct smap_ent **b;
 };
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static struct smap_ent **smap_slot(const struct smap *m, const char *key)
 {
-	struct smap_ent **pp = &m->b[str_hash(key) % m->n_buckets];
+	struct smap_ent **pp = &m->b[str_fnv1a(key) % m->n_buckets];
 	while (*pp && strcmp((*pp)->key, key) != 0)
 		pp = &(*pp)->next;
 	return pp;
@@ -94,7 +84,7 @@ static void smap_grow(struct smap *m)
 		struct smap_ent *e = m->b[i], *next;
 		for (; e; e = next) {
 			next = e->next;
-			size_t at = str_hash(e->key) % n;
+			size_t at = str_fnv1a(e->key) % n;
 			e->next = b[at];
 			b[at] = e;
 		}
