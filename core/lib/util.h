@@ -72,6 +72,34 @@ uint64_t fnv1a_update(uint64_t h, const void *bytes, size_t n);
 uint64_t str_fnv1a(const char *s);
 
 /*
+ * A hash map from byte strings to non-NULL pointers: open addressing with
+ * linear probing, at most half full so probes stay short, its capacity a
+ * power of two so masking wraps.  Keys (never NULL, but may be empty) are
+ * borrowed, not copied: each must stay put and unchanged while its entry
+ * is in the map (the value usually owns it).  Zero-initialised is empty.
+ */
+struct hmap_slot {
+	uint64_t hash;
+	const void *key; /* NULL: the slot is empty */
+	size_t len;
+	void *val;
+};
+
+struct hmap {
+	size_t n, cap;
+	struct hmap_slot *slots;
+};
+
+/* The value for key[0..len), or NULL. */
+void *hmap_get(const struct hmap *m, const void *key, size_t len);
+/* Sets key's value (val not NULL), adding the key or taking this key pointer for it. */
+void hmap_set(struct hmap *m, const void *key, size_t len, void *val);
+/* Removes key; returns the value it had, or NULL when it was not there. */
+void *hmap_del(struct hmap *m, const void *key, size_t len);
+/* Empties the map, calling free_val (NULL: none) on every value. */
+void hmap_clear(struct hmap *m, void (*free_val)(void *val));
+
+/*
  * Owned strings with a hash index, each known by the order it was added
  * in: interning domain values, node names, cache keys.  Zero-initialised
  * is empty.
@@ -79,8 +107,7 @@ uint64_t str_fnv1a(const char *s);
 struct strset {
 	size_t n, cap;
 	char **items;
-	size_t n_slots;
-	size_t *slots; /* item index + 1; 0 is an empty slot */
+	struct hmap index; /* item -> its index + 1 */
 };
 
 /* The index of v, or -1 (also for v NULL). */
