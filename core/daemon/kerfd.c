@@ -72,16 +72,12 @@ static void on_signal(int sig)
 enum { OBJ_POD_PENDING = 1u << 0, OBJ_POD_UNSCHEDULABLE = 1u << 1 };
 
 struct cache_entry {
-	struct cache_entry *next;
-	kerf_object_kind kind;
 	unsigned flags;
 	char *key; /* "namespace/name", or "name" for cluster-scoped objects */
 };
 
 struct cache {
-	size_t n_buckets;
-	struct cache_entry **buckets;
-	size_t n_entries;
+	struct hmap objects[N_KINDS]; /* key -> struct cache_entry, one map per kind */
 	size_t count[N_KINDS];
 	size_t pods_pending;
 	size_t pods_unschedulable;
@@ -95,53 +91,20 @@ static const char *const kind_names[N_KINDS] = {"pods",	      "nodes",	      "no
 static void cache_init(struct cache *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->n_buckets = 64;
-	c->buckets = xcalloc(c->n_buckets, sizeof(*c->buckets));
+}
+
+static void cache_entry_free(void *entry)
+{
+	struct cache_entry *e = entry;
+	free(e->key);
+	free(e);
 }
 
 static void cache_clear(struct cache *c)
 {
-	for (size_t i = 0; i < c->n_buckets; i++) {
-		struct cache_entry *e = c->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			free(e->key);
-			free(e);
-		}
-	}
-	free(c->buckets);
+	for (size_t k = 0; k < N_KINDS; k++)
+		hmap_clear(&c->objects[k], cache_entry_free);
 	memset(c, 0, sizeof(*c));
-}
-
-static uint64_t hash_key(kerf_object_kind kind, const char *key)
-{
-	return fnv1a_update(FNV1A_OFFSET ^ (uint64_t)kind, key, strlen(key));
-}
-
-static struct cache_entry **cache_slot(struct cache *c, kerf_object_kind kind, const char *key)
-{
-	struct cache_entry **pp = &c->buckets[hash_key(kind, key) % c->n_buckets];
-	while (*pp && ((*pp)->kind != kind || strcmp((*pp)->key, key) != 0))
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static void cache_grow(struct cache *c)
-{
-	size_t n = c->n_buckets * 2;
-	struct cache_entry **b = xcalloc(n, sizeof(*b));
-	for (size_t i = 0; i < c->n_buckets; i++) {
-		struct cache_entry *e = c->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			size_t at = hash_key(e->kind, e->key) % n;
-			e->next = b[at];
-			b[at] = e;
-		}
-	}
-	free(c->buckets);
-	c->buckets = b;
-	c->n_buckets = n;
 }
 
 static void count_flags(struct cache *c, unsigned flags, bool add)
@@ -201,22 +164,19 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 		sb_printf(&key, "%s/", m->namespace_);
 	sb_puts(&key, m->name);
 
-	struct cache_entry **pp = cache_slot(c, kind, key.buf);
+	struct hmap *objects = &c->objects[kind];
 	if (type == KERF_EVENT_DELETED) {
-		struct cache_entry *e = *pp;
+		struct cache_entry *e = hmap_del(objects, key.buf, key.len);
 		if (e) {
-			*pp = e->next;
 			count_flags(c, e->flags, false);
 			c->count[kind]--;
-			c->n_entries--;
-			free(e->key);
-			free(e);
+			cache_entry_free(e);
 		}
 		sb_free(&key);
 		return;
 	}
 	unsigned flags = object_flags(kind, object);
-	struct cache_entry *e = *pp;
+	struct cache_entry *e = hmap_get(objects, key.buf, key.len);
 	if (e) {
 		/* ADDED for a known object happens after a watch restarts: treat it as MODIFIED. */
 		count_flags(c, e->flags, false);
@@ -226,15 +186,12 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 		return;
 	}
 	e = xcalloc(1, sizeof(*e));
-	e->kind = kind;
 	e->flags = flags;
+	size_t len = key.len;
 	e->key = sb_detach(&key);
-	*pp = e;
+	hmap_set(objects, e->key, len, e);
 	c->count[kind]++;
-	c->n_entries++;
 	count_flags(c, flags, true);
-	if (c->n_entries > c->n_buckets)
-		cache_grow(c);
 }
 
 /* --------------------------------------------------------------- daemon */
