@@ -281,9 +281,7 @@ void hmap_clear(struct hmap *m, void (*free_val)(void *val))
 
 long strset_find(const struct strset *s, const char *v)
 {
-	if (!v)
-		return -1;
-	return (long)(uintptr_t)hmap_get(&s->index, v, strlen(v)) - 1;
+	return (long)(uintptr_t)hmap_get_str(&s->index, v) - 1;
 }
 
 size_t strset_add(struct strset *s, const char *v)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 void *kc_xmalloc_at(size_t size, const char *file, int line);
 void *kc_xcalloc_at(size_t n, size_t size, const char *file, int line);
@@ -98,6 +99,22 @@ void hmap_set(struct hmap *m, const void *key, size_t len, void *val);
 void *hmap_del(struct hmap *m, const void *key, size_t len);
 /* Empties the map, calling free_val (NULL: none) on every value. */
 void hmap_clear(struct hmap *m, void (*free_val)(void *val));
+
+/* The same for NUL-terminated keys; a NULL key is never in the map. */
+static inline void *hmap_get_str(const struct hmap *m, const char *key)
+{
+	return key ? hmap_get(m, key, strlen(key)) : NULL;
+}
+
+static inline void hmap_set_str(struct hmap *m, const char *key, void *val)
+{
+	hmap_set(m, key, strlen(key), val);
+}
+
+static inline void *hmap_del_str(struct hmap *m, const char *key)
+{
+	return hmap_del(m, key, strlen(key));
+}
 
 /*
  * Owned strings with a hash index, each known by the order it was added
