@@ -133,6 +133,16 @@ long strset_find(const struct strset *s, const char *v);
 size_t strset_add(struct strset *s, const char *v);
 void strset_clear(struct strset *s);
 
+/*
+ * The real clocks, never the host's virtual one (host.h): CLOCK_REALTIME
+ * in milliseconds since the epoch, and CLOCK_MONOTONIC, which no clock
+ * change moves, for intervals.  now_mono_ns is for timing calls that take
+ * less than a millisecond.
+ */
+int64_t now_wall_ms(void);
+int64_t now_mono_ms(void);
+int64_t now_mono_ns(void);
+
 /* Levenshtein distance between a and b, or SIZE_MAX when either is longer than 64. */
 size_t str_edit_distance(const char *a, const char *b);
 

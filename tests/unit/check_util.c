@@ -147,6 +147,16 @@ START_TEST(strset_order)
 }
 END_TEST
 
+/* The same clocks in both units; wall time is real time, not some epoch-relative zero. */
+START_TEST(clocks)
+{
+	int64_t ms = now_mono_ms(), ns = now_mono_ns(), ms2 = now_mono_ms();
+	ck_assert_int_le(ms, ns / 1000000);
+	ck_assert_int_le(ns / 1000000, ms2);
+	ck_assert_int_gt(now_wall_ms(), INT64_C(1577836800000)); /* 2020-01-01 */
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -158,6 +168,9 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, hmap_basics);
 	tcase_add_test(tc, hmap_against_reference);
 	tcase_add_test(tc, strset_order);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("clocks");
+	tcase_add_test(tc, clocks);
 	suite_add_tcase(s, tc);
 	return s;
 }
