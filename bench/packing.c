@@ -56,10 +56,10 @@ static int record_solve(void *inst, const struct kerf_pack_problem *problem, int
 {
 	struct recorder *r = inst;
 	const struct kerf_pack_plan *plan;
-	int64_t t0 = now_ns();
+	int64_t t0 = now_mono_ns();
 	int rc = r->packer->plug->packer.solve(r->packer->inst, problem, budget_ms, out, err);
 
-	r->wall_ns += now_ns() - t0;
+	r->wall_ns += now_mono_ns() - t0;
 	r->calls++;
 	if (rc || !*out)
 		return rc;

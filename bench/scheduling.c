@@ -153,10 +153,10 @@ int main(int argc, char **argv)
 
 		prov_result_free(res);
 		res = NULL;
-		t0 = now_ns();
+		t0 = now_mono_ns();
 		if (prov_run(&in, &res, &err))
 			die("prov_run: %s", err.message);
-		ns[r] = now_ns() - t0;
+		ns[r] = now_mono_ns() - t0;
 	}
 	qsort(ns, (size_t)runs, sizeof(*ns), cmp_i64);
 	check(&in, res, &placed);

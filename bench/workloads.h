@@ -30,7 +30,6 @@
 extern const char *bench_prog;
 
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-int64_t now_ns(void);
 
 /* A fixed stream: the same seed gives the same workload on every run. */
 void bench_seed(uint64_t seed);

@@ -462,9 +462,7 @@ static int daemon_start(struct daemon *d, const char *config_path)
 		return rc;
 
 	if (c->virtual_clock) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		d->clock = host_clock_new_virtual((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		d->clock = host_clock_new_virtual(now_wall_ms());
 		log_set_time(clock_wall_ms, d->clock);
 	} else {
 		d->clock = host_clock_new_real();
@@ -656,20 +654,13 @@ static void tty_sink(void *arg, kerf_log_level level, const char *line, size_t l
 	fflush(stderr);
 }
 
-/* Real milliseconds: a virtual run must not redraw the status line faster than anyone reads. */
-static int64_t real_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #define TTY_REDRAW_MS 100
 
 static void progress(struct daemon *d, int64_t now_ms)
 {
 	if (d->tty) {
-		int64_t real = real_ms();
+		/* Real time: a virtual run must not redraw faster than anyone reads. */
+		int64_t real = now_mono_ms();
 		if (real - d->last_redraw_ms < TTY_REDRAW_MS)
 			return;
 		d->last_redraw_ms = real;
