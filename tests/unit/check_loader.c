@@ -19,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "instance.h"
 #include "loader.h"
+#include "yamltree.h"
 
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -572,6 +574,57 @@ START_TEST(create_failure)
 }
 END_TEST
 
+/*
+ * An instance as kerfd makes one: section, host table, create().  A
+ * failure at any step leaves nothing behind but the plugin.
+ */
+START_TEST(instance_lifecycle)
+{
+	const char *dirs[] = {ABI_DIR};
+	struct loader *l;
+	ck_assert_int_eq(loader_new_dirs(dirs, 1, &l, NULL), 0);
+	struct plugin_instance pi = {0}, bad = {0}, cfgbad = {0};
+	const struct instance_env env = {0};
+	struct kerf_error err;
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(loader_open(l, "abi-good", KERF_KIND_PACKER, &pi.plugin, &err), 0);
+	ck_assert_int_eq(instance_create(&pi, "packer/abi-good", &env, &err), 0);
+	ck_assert_ptr_nonnull(pi.state);
+	ck_assert_ptr_nonnull(pi.section);
+	ck_assert_str_eq(pi.host->instance_name, "packer/abi-good");
+	instance_destroy(&pi);
+	ck_assert_ptr_null(pi.state);
+	ck_assert_ptr_null(pi.host);
+	ck_assert_ptr_null(pi.section);
+	ck_assert_ptr_nonnull(pi.plugin);
+
+	ck_assert_int_eq(loader_open(l, "abi-createfail", KERF_KIND_PACKER, &bad.plugin, &err), 0);
+	ck_assert_int_eq(instance_create(&bad, "packer/abi-createfail", &env, &err),
+			 KERF_E_PLUGIN_CREATE);
+	ck_assert_str_eq(err.message,
+			 "plugin \"abi-createfail\": create failed: no credentials found in "
+			 "/nonexistent");
+	ck_assert_ptr_null(bad.state);
+	ck_assert_ptr_null(bad.host);
+	ck_assert_ptr_null(bad.section);
+
+	/* abi-good declares no config, so any key in its section is refused before create(). */
+	struct yt_stream *ys;
+	ck_assert_int_eq(yt_parse_string("kerf.yaml", "budget: 5\n", 10, &ys, &err), 0);
+	const struct instance_env with_config = {.config = ys->docs[0].root};
+	cfgbad.plugin = pi.plugin;
+	ck_assert_int_eq(instance_create(&cfgbad, "packer/abi-good", &with_config, &err),
+			 KERF_E_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, "unknown key \"budget\""));
+	ck_assert_ptr_null(cfgbad.state);
+	ck_assert_ptr_null(cfgbad.host);
+	ck_assert_ptr_null(cfgbad.section);
+	yt_stream_free(ys);
+	loader_free(l);
+}
+END_TEST
+
 /* The build tree's plugin directories, as loader_new adds them for a test binary. */
 static void append_build_dirs(char *out, size_t size)
 {
@@ -890,6 +943,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, kind_not_offered);
 	tcase_add_test(tc, duplicate_name);
 	tcase_add_test(tc, create_failure);
+	tcase_add_test(tc, instance_lifecycle);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");
