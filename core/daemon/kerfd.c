@@ -32,6 +32,7 @@
 #include "cfg.h"
 #include "host.h"
 #include "http.h"
+#include "instance.h"
 #include "loader.h"
 #include "log.h"
 #include "manifest.h"
@@ -198,12 +199,9 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 
 /* One plugin instance.  A plugin that fills two roles (sim: cluster and provider) gets one. */
 struct instance {
-	const struct loader_plugin *plugin;
+	struct plugin_instance pi;
 	uint32_t kinds;
 	char *name; /* "provider/ec2", "cluster+provider/sim" */
-	struct cfg_section *section;
-	struct kerf_host *host;
-	void *state; /* from create(); NULL until created */
 };
 
 struct daemon {
@@ -266,7 +264,7 @@ static const char *err_text(const struct kerf_error *e, int rc)
 static struct instance *instance_for(struct daemon *d, const char *name)
 {
 	for (size_t i = 0; i < d->n_instances; i++)
-		if (strcmp(d->instances[i].plugin->desc.name, name) == 0)
+		if (strcmp(d->instances[i].pi.plugin->desc.name, name) == 0)
 			return &d->instances[i];
 	return NULL;
 }
@@ -286,7 +284,7 @@ static int open_role(struct daemon *d, const char *key, size_t index, const char
 	struct instance *in = instance_for(d, p->desc.name);
 	if (!in) {
 		in = &d->instances[d->n_instances++];
-		in->plugin = p;
+		in->pi.plugin = p;
 	}
 	in->kinds |= kind;
 	*out = in;
@@ -308,7 +306,7 @@ static void instance_name(struct instance *in)
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (in->kinds & kinds[i].bit)
 			sb_printf(&sb, "%s%s", sb.len ? "+" : "", kinds[i].name);
-	sb_printf(&sb, "/%s", in->plugin->desc.name);
+	sb_printf(&sb, "/%s", in->pi.plugin->desc.name);
 	in->name = sb_detach(&sb);
 }
 
@@ -317,22 +315,15 @@ static int create_instance(struct daemon *d, struct instance *in)
 	struct kerf_error err;
 	kerf_error_clear(&err);
 	instance_name(in);
-	int rc = cfg_plugin_section(d->cfg, in->plugin->desc.name, in->plugin->desc.config_schema,
-				    &in->section, &err);
+	const struct instance_env env = {.cfg = d->cfg, .clock = d->clock, .http = d->http};
+	int rc = instance_create(&in->pi, in->name, &env, &err);
 	if (rc) {
 		log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;
 	}
-	in->host = host_new(in->name, in->section, d->clock, d->http);
-	kerf_error_clear(&err);
-	rc = loader_create(in->plugin, in->host, &in->state, &err);
-	if (rc) {
-		log_error(COMPONENT, "%s", err_text(&err, rc));
-		return rc;
-	}
-	log_info(COMPONENT, "%s: %s %s (ABI %u.%u) from %s", in->name, in->plugin->desc.name,
-		 in->plugin->desc.version, (unsigned)in->plugin->desc.abi_major,
-		 (unsigned)in->plugin->desc.abi_minor, in->plugin->path);
+	log_info(COMPONENT, "%s: %s %s (ABI %u.%u) from %s", in->name, in->pi.plugin->desc.name,
+		 in->pi.plugin->desc.version, (unsigned)in->pi.plugin->desc.abi_major,
+		 (unsigned)in->pi.plugin->desc.abi_minor, in->pi.plugin->path);
 	return 0;
 }
 
@@ -420,14 +411,15 @@ static int64_t script_end_ms(const struct instance *cluster)
 {
 	const char *trace = NULL, *scenario = NULL;
 	int64_t scale = 1, end = 0;
-	if (strcmp(cluster->plugin->desc.name, "sim") != 0 || !cluster->section)
+	if (strcmp(cluster->pi.plugin->desc.name, "sim") != 0 || !cluster->pi.section)
 		return 0;
-	if (cfg_section_string(cluster->section, "trace", &trace) == 0 && trace) {
-		if (cfg_section_int(cluster->section, "trace_time_scale", &scale) != 0 || scale < 1)
+	if (cfg_section_string(cluster->pi.section, "trace", &trace) == 0 && trace) {
+		if (cfg_section_int(cluster->pi.section, "trace_time_scale", &scale) != 0 ||
+		    scale < 1)
 			scale = 1;
 		end = trace_end_ms(trace, scale);
 	}
-	if (cfg_section_string(cluster->section, "scenario", &scenario) == 0 && scenario) {
+	if (cfg_section_string(cluster->pi.section, "scenario", &scenario) == 0 && scenario) {
 		int64_t s = scenario_end_ms(scenario);
 		if (s > end)
 			end = s;
@@ -499,7 +491,7 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	/* The default packer solves every batch; the first one listed when none is named. */
 	struct instance *packer = c->n_packers ? d->packers[0] : NULL;
 	for (size_t i = 0; c->default_packer && i < c->n_packers; i++)
-		if (strcmp(d->packers[i]->plugin->desc.name, c->default_packer) == 0)
+		if (strcmp(d->packers[i]->pi.plugin->desc.name, c->default_packer) == 0)
 			packer = d->packers[i];
 	if (!packer) {
 		role_error(c, "packers", 0, "no packer: provisioning needs one");
@@ -513,18 +505,19 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	}
 	d->prov_packers = xcalloc(c->n_packers + 1, sizeof(*d->prov_packers));
 	for (size_t i = 0; i < c->n_packers; i++)
-		d->prov_packers[i] = (struct prov_packer){&d->packers[i]->plugin->packer,
-							  d->packers[i]->state,
-							  d->packers[i]->plugin->desc.name};
+		d->prov_packers[i] =
+		    (struct prov_packer){&d->packers[i]->pi.plugin->packer, d->packers[i]->pi.state,
+					 d->packers[i]->pi.plugin->desc.name};
 	struct provisioner_config pc = {
-	    .cluster = &d->cluster->plugin->cluster,
-	    .cluster_inst = d->cluster->state,
-	    .cluster_events = (d->cluster->plugin->desc.capabilities & KERF_CAP_CLUSTER_EVENTS) != 0,
-	    .provider = &d->provider->plugin->provider,
-	    .provider_inst = d->provider->state,
-	    .packer = &packer->plugin->packer,
-	    .packer_inst = packer->state,
-	    .packer_name = packer->plugin->desc.name,
+	    .cluster = &d->cluster->pi.plugin->cluster,
+	    .cluster_inst = d->cluster->pi.state,
+	    .cluster_events =
+		(d->cluster->pi.plugin->desc.capabilities & KERF_CAP_CLUSTER_EVENTS) != 0,
+	    .provider = &d->provider->pi.plugin->provider,
+	    .provider_inst = d->provider->pi.state,
+	    .packer = &packer->pi.plugin->packer,
+	    .packer_inst = packer->pi.state,
+	    .packer_name = packer->pi.plugin->desc.name,
 	    .n_packers = c->n_packers,
 	    .packers = d->prov_packers,
 	    .n_pool_packing = c->n_nodepools,
@@ -556,10 +549,7 @@ static void daemon_stop(struct daemon *d)
 	 */
 	for (size_t i = d->n_instances; i-- > 0;) {
 		struct instance *in = &d->instances[i];
-		if (in->state)
-			loader_destroy(in->plugin, in->state);
-		host_free(in->host);
-		cfg_section_free(in->section);
+		instance_destroy(&in->pi);
 		free(in->name);
 	}
 	free(d->instances);
@@ -715,8 +705,8 @@ static void finish(struct daemon *d)
 
 static int daemon_run(struct daemon *d)
 {
-	const struct kerf_cluster_ops *ops = &d->cluster->plugin->cluster;
-	void *cl = d->cluster->state;
+	const struct kerf_cluster_ops *ops = &d->cluster->pi.plugin->cluster;
+	void *cl = d->cluster->pi.state;
 	struct kerf_event_sink sink = {d, on_event};
 	struct kerf_error err;
 
@@ -895,9 +885,9 @@ int main(int argc, char **argv)
 		printf("configuration ok: %s\n", config);
 		for (size_t i = 0; i < d.n_instances; i++) {
 			const struct instance *in = &d.instances[i];
-			printf("  %-24s %s %s (ABI %u.%u) %s\n", in->name, in->plugin->desc.name,
-			       in->plugin->desc.version, (unsigned)in->plugin->desc.abi_major,
-			       (unsigned)in->plugin->desc.abi_minor, in->plugin->path);
+			printf("  %-24s %s %s (ABI %u.%u) %s\n", in->name, in->pi.plugin->desc.name,
+			       in->pi.plugin->desc.version, (unsigned)in->pi.plugin->desc.abi_major,
+			       (unsigned)in->pi.plugin->desc.abi_minor, in->pi.plugin->path);
 		}
 	} else if (rc == 0) {
 		rc = daemon_run(&d);
