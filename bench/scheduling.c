@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	bool header = false, use_trace = false;
 	long runs = 1, count = 0;
 	struct pods ps = {0};
-	struct plugin packer = {0}, sim = {0};
+	struct plugin_instance packer = {0}, sim = {0};
 	struct kerf_instance_type_list *types;
 	struct mf_set set;
 	struct loader *ldr;
@@ -144,8 +144,8 @@ int main(int argc, char **argv)
 	in.pods = (const struct kerf_pod *const *)ps.items;
 	in.n_pools = 1;
 	in.pools = pools;
-	in.packer = &packer.plug->packer;
-	in.packer_inst = packer.inst;
+	in.packer = &packer.plugin->packer;
+	in.packer_inst = packer.state;
 
 	ns = xcalloc((size_t)runs, sizeof(*ns));
 	for (long r = 0; r < runs; r++) {
