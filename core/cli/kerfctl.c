@@ -22,8 +22,8 @@
 
 #include "ab.h"
 #include "cfg.h"
-#include "host.h"
 #include "http.h"
+#include "instance.h"
 #include "loader.h"
 #include "log.h"
 #include "manifest.h"
@@ -789,48 +789,30 @@ static void sim_input_clear(struct sim_input *in)
 	mf_set_clear(&in->set);
 }
 
-/* One plugin instance made as kerfd makes it: its kerf.yaml section, or its defaults. */
-struct sim_plugin {
-	const struct loader_plugin *plugin;
-	struct cfg_section *section;
-	struct kerf_host *host;
-	void *state;
-};
-
+/* One plugin instance made as kerfd makes it: its kerf.yaml section (cfg), or its defaults. */
 static int sim_plugin_start(struct loader *l, const struct cfg *cfg, const char *name,
 			    uint32_t kind, const char *role, struct http_client *http,
-			    struct sim_plugin *sp)
+			    struct plugin_instance *pi)
 {
+	const struct instance_env env = {.cfg = cfg, .http = http};
 	struct kerf_error err;
 	struct strbuf inst;
 	int rc;
 
 	kerf_error_clear(&err);
-	rc = loader_open(l, name, kind, &sp->plugin, &err);
-	if (rc == 0 && cfg)
-		rc = cfg_plugin_section(cfg, name, sp->plugin->schema, &sp->section, &err);
-	else if (rc == 0)
-		rc = cfg_section_build(NULL, name, sp->plugin->schema, &sp->section, &err);
-	if (rc) {
-		fprintf(stderr, "kerfctl simulate: %s %s: %s\n", role, name, err_text(&err, rc));
-		return rc;
+	rc = loader_open(l, name, kind, &pi->plugin, &err);
+	if (rc == 0) {
+		sb_init(&inst);
+		sb_printf(&inst, "%s/%s", role, name);
+		rc = instance_create(pi, inst.buf, &env, &err);
+		sb_free(&inst);
 	}
-	sb_init(&inst);
-	sb_printf(&inst, "%s/%s", role, name);
-	sp->host = host_new(inst.buf, sp->section, NULL, http);
-	sb_free(&inst);
-	if ((rc = loader_create(sp->plugin, sp->host, &sp->state, &err)) != 0)
+	/* A failed create() names the plugin itself; the other failures need the role. */
+	if (rc == KERF_E_PLUGIN_CREATE)
 		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, rc));
+	else if (rc)
+		fprintf(stderr, "kerfctl simulate: %s %s: %s\n", role, name, err_text(&err, rc));
 	return rc;
-}
-
-static void sim_plugin_stop(struct sim_plugin *sp)
-{
-	if (sp->state)
-		loader_destroy(sp->plugin, sp->state);
-	host_free(sp->host);
-	cfg_section_free(sp->section);
-	memset(sp, 0, sizeof(*sp));
 }
 
 /* The instance types of each NodePool's node class, asked once per class. */
@@ -852,7 +834,7 @@ static const struct kerf_node_class *find_node_class(const struct mf_set *set,
 	return NULL;
 }
 
-static int pool_types(const struct sim_input *in, const struct sim_plugin *provider,
+static int pool_types(const struct sim_input *in, const struct plugin_instance *provider,
 		      struct sim_classes *cls, const struct kerf_nodepool *np,
 		      struct kerf_instance_type_list **out)
 {
@@ -1041,7 +1023,7 @@ static void print_json(const struct prov_input *pin, const struct prov_result *r
 static int simulate(struct sim_input *in, const struct cfg *cfg, const char *packer, bool json)
 {
 	const char *provider = cfg ? cfg->provider : "sim";
-	struct sim_plugin prov = {0}, pack = {0};
+	struct plugin_instance prov = {0}, pack = {0};
 	struct sim_classes cls = {0};
 	struct prov_pool *pools = xcalloc(in->set.n_nodepools + 1, sizeof(*pools));
 	struct http_client *http = NULL;
@@ -1096,8 +1078,8 @@ out:
 	prov_result_free(res);
 	sim_classes_clear(&cls);
 	free(pools);
-	sim_plugin_stop(&pack);
-	sim_plugin_stop(&prov);
+	instance_destroy(&pack);
+	instance_destroy(&prov);
 	loader_free(l);
 	http_client_free(http);
 	if (http_ready)

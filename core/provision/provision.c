@@ -1286,18 +1286,6 @@ out:
 
 /* ------------------------------------------------------------ split packing */
 
-#define FNV_OFFSET 14695981039346656037ull
-#define FNV_PRIME 1099511628211ull
-
-static uint64_t fnv(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
 static int key_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -1306,12 +1294,12 @@ static int key_cmp(const void *a, const void *b)
 uint64_t prov_batch_hash(const char *const *keys, size_t n)
 {
 	const char **sorted = xcalloc(n + 1, sizeof(*sorted));
-	uint64_t h = FNV_OFFSET;
+	uint64_t h = FNV1A_OFFSET;
 
 	memcpy(sorted, keys, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), key_cmp);
 	for (size_t i = 0; i < n; i++)
-		h = fnv(h, sorted[i], strlen(sorted[i]) + 1); /* the NUL separates keys */
+		h = fnv1a_update(h, sorted[i], strlen(sorted[i]) + 1); /* the NUL separates keys */
 	free(sorted);
 	return h;
 }
@@ -1319,7 +1307,7 @@ uint64_t prov_batch_hash(const char *const *keys, size_t n)
 size_t prov_split_pick(const char *nodepool, uint64_t batch_hash, const unsigned *weights,
 			      size_t n)
 {
-	uint64_t h = fnv(batch_hash, nodepool, strlen(nodepool) + 1), total = 0;
+	uint64_t h = fnv1a_update(batch_hash, nodepool, strlen(nodepool) + 1), total = 0;
 
 	for (size_t i = 0; i < n; i++)
 		total += weights[i];

@@ -61,8 +61,10 @@ size_t loader_dirs(const struct loader *l, const char *const **out);
 
 /*
  * Finds plugin `name`, opens it and checks it offers every kind in `kinds`
- * (KERF_KIND_* bits) with its required ops and a well-formed config schema
- * (KERF_E_PLUGIN_SCHEMA otherwise).  Opening the same name twice
+ * (KERF_KIND_* bits) with its required ops, a well-formed config schema
+ * (KERF_E_PLUGIN_SCHEMA otherwise), and capability bits that belong to
+ * kinds it offers and agree with the optional ops it sets
+ * (KERF_E_PLUGIN_CAPABILITY otherwise).  Opening the same name twice
  * returns the same plugin.  Two different files declaring the same name
  * are KERF_E_PLUGIN_DUPLICATE.
  */

@@ -45,8 +45,11 @@ struct kerf_provider_ops {
 	int (*create)(void *inst, const struct kerf_nodeclaim *claim,
 		      const struct kerf_node_class *node_class, struct kerf_instance **out,
 		      struct kerf_error *err);
-	/* Required (1.0).  Terminates the instance; KERF_E_NOTFOUND when it is gone already. */
-	int (*delete)(void *inst, const char *provider_id, struct kerf_error *err);
+	/*
+	 * Required (1.0; `delete` before ABI 2, a C++ keyword).  Terminates the
+	 * instance; KERF_E_NOTFOUND when it is gone already.
+	 */
+	int (*delete_instance)(void *inst, const char *provider_id, struct kerf_error *err);
 	/* Required (1.0).  Describes one instance; KERF_E_NOTFOUND when unknown. */
 	int (*get)(void *inst, const char *provider_id, struct kerf_instance **out,
 		   struct kerf_error *err);

@@ -365,7 +365,7 @@ static int sim_list(void *inst, struct kerf_instance_list **out, struct kerf_err
 const struct kerf_provider_ops sim_provider_ops = {
     .get_instance_types = sim_get_instance_types,
     .create = sim_create_instance,
-    .delete = sim_delete,
+    .delete_instance = sim_delete,
     .get = sim_get,
     .list = sim_list,
 };

@@ -56,6 +56,14 @@ ABI_OP int tp_provider_list(void *inst, struct kerf_instance_list **out, struct 
 	return KERF_E_UNSUPPORTED;
 }
 
+ABI_OP int tp_is_drifted(void *inst, const struct kerf_nodeclaim *claim,
+			     const struct kerf_node_class *node_class, bool *drifted, char **reason,
+			     struct kerf_error *err)
+{
+	*drifted = false;
+	return 0;
+}
+
 ABI_OP int tp_start(void *inst, const struct kerf_event_sink *sink, struct kerf_error *err)
 {
 	return KERF_E_UNSUPPORTED;
@@ -105,16 +113,18 @@ ABI_OP int tp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t
 	return KERF_E_UNSUPPORTED;
 }
 
-/* Tables with every op set; a plugin copies one and breaks what it tests. */
+/*
+ * Tables with every required op set; a plugin copies one and breaks what it
+ * tests.  Optional ops are left out: each needs its capability bit.
+ */
 #define ABI_PROVIDER_OPS                                                                           \
 	.get_instance_types = tp_get_instance_types, .create = tp_provider_create,             \
-	.delete = tp_provider_delete, .get = tp_provider_get, .list = tp_provider_list
+	.delete_instance = tp_provider_delete, .get = tp_provider_get, .list = tp_provider_list
 
 #define ABI_CLUSTER_OPS                                                                            \
 	.start = tp_start, .poll = tp_poll, .create_nodeclaim = tp_claim,                    \
 	.update_nodeclaim = tp_claim, .delete_nodeclaim = tp_by_name,                          \
-	.update_node = tp_update_node, .delete_node = tp_by_name, .evict_pod = tp_evict_pod, \
-	.acquire_lease = tp_acquire_lease
+	.update_node = tp_update_node, .delete_node = tp_by_name, .evict_pod = tp_evict_pod
 
 #define ABI_PACKER_OPS .solve = tp_solve
 

@@ -15,12 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <kerf/plugin.h>
 
 #include "loader.h"
+#include "util.h"
 #include "../common/host_alloc.h"
 #include "../common/plan_check.h"
 #include "../common/plugin_config.h"
@@ -58,10 +58,7 @@ static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
 
 static int64_t fh_mono_ms(void *ctx)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return now_mono_ms();
 }
 
 static int fh_config_int(void *ctx, const char *key, int64_t *out)

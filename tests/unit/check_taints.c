@@ -254,7 +254,9 @@ START_TEST(enum_names)
 	ck_assert_str_eq(kerf_strerror(-9999), "unknown error");
 	for (int c = 0; c >= KERF_E_RANGE; c--)
 		ck_assert_str_ne(kerf_strerror(c), "unknown error");
-	for (int c = KERF_E_PLUGIN_NOTFOUND; c >= KERF_E_PLUGIN_SCHEMA; c--)
+	ck_assert_str_eq(kerf_strerror(KERF_E_PLUGIN_CAPABILITY),
+			 "plugin capability bits and optional ops disagree");
+	for (int c = KERF_E_PLUGIN_NOTFOUND; c >= KERF_E_PLUGIN_CAPABILITY; c--)
 		ck_assert_str_ne(kerf_strerror(c), "unknown error");
 }
 END_TEST

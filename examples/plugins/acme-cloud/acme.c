@@ -510,7 +510,7 @@ static int acme_create_instance(const struct kerf_host *host, void **out, struct
 static const struct kerf_provider_ops acme_ops = {
     .get_instance_types = acme_get_instance_types,
     .create = acme_create,
-    .delete = acme_delete,
+    .delete_instance = acme_delete,
     .get = acme_get,
     .list = acme_list,
     /* is_drifted is optional: Acme machines never drift. */
