@@ -120,9 +120,6 @@ void mf_parse_node_class_ref(struct mf_ctx *c, const struct yt_node *n,
 void mf_parse_resources(struct mf_ctx *c, const struct yt_node *n, struct kerf_resources *out,
 			int64_t *nodes);
 
-/* Kubernetes status conditions: shape checks only. */
-void mf_check_conditions(struct mf_ctx *c, const struct yt_node *n, bool reason_required);
-
 /* The EC2NodeClass spec. */
 void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec,
 		       struct kerf_ec2_node_class *out);

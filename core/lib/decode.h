@@ -130,6 +130,9 @@ bool mf_get_bool(struct mf_ctx *c, const struct yt_node *map, const char *field,
 const struct yt_node *mf_get_enum(struct mf_ctx *c, const struct yt_node *map, const char *field,
 				  const char *const *allowed, char **out);
 
+/* Kubernetes status conditions: shape checks only. */
+void mf_check_conditions(struct mf_ctx *c, const struct yt_node *n, bool reason_required);
+
 /* DNS-1123 subdomain (object names). */
 bool mf_dns_subdomain(const char *s);
 
