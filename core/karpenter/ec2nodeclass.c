@@ -1,15 +1,48 @@
 /*
  * ec2nodeclass.c - the EC2NodeClass spec and status as Karpenter's AWS
  * provider's CRD validates them: selector terms, AMI aliases and families,
- * kubelet settings, block devices, network interfaces, tags and the
- * metadata options' defaults.
+ * kubelet settings, block devices, network interfaces and tags, read
+ * through the public document API (kerf/doc.h) alone.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include <kerf/kerf.h>
+
+#include "ec2nodeclass.h"
+
+/* ------------------------------------------------------------- helpers */
+
+/* Out of memory aborts, as in libkerf's decoders: nothing here can recover from it. */
+static void *zalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+static char *dupstr(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+/* A scalar's text, "" for anything else, so a strange key or value never reaches strcmp as NULL. */
+static const char *text_of(const struct kerf_doc_node *n)
+{
+	const char *s = kerf_doc_scalar(n);
+
+	return s ? s : "";
+}
+
+/* ------------------------------------------------------------ patterns */
 
 static bool is_lower_alnum(char ch)
 {
@@ -46,7 +79,7 @@ static bool skip_decimal(const char **s)
 	return a > 0;
 }
 
-bool mf_quantity_pattern(const char *s)
+bool ec2_quantity_pattern(const char *s)
 {
 	static const char *const suffixes[] = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u",
 					       "m",  "k",  "M",	 "G",  "T",  "P",  "E"};
@@ -99,30 +132,33 @@ static bool anchored_id(const char *s, const char *prefix)
 }
 
 /* tags of a selector term: at most 20, no empty keys or values. */
-static void term_tags(struct mf_ctx *c, const struct yt_node *term, struct kerf_labels *out)
+static void term_tags(struct kerf_decoder *d, const struct kerf_doc_node *term,
+		      struct kerf_labels *out)
 {
-	const struct yt_node *v = mf_child(term, "tags");
+	const struct kerf_doc_node *v = kerf_doc_get(term, "tags");
 	size_t m;
 
 	if (!v)
 		return;
-	m = mf_push(c, "tags");
-	if (mf_string_map(c, v, out)) {
-		if (v->n > 20)
-			mf_error(c, v, "must have at most 20 tags, got %zu", v->n);
+	m = kerf_decoder_push(d, "tags");
+	if (kerf_decoder_string_map(d, v, out)) {
+		if (kerf_doc_size(v) > 20)
+			kerf_decoder_error(d, v, "must have at most 20 tags, got %zu",
+					   kerf_doc_size(v));
 		for (size_t i = 0; i < out->n; i++) {
 			if (!out->items[i].key[0] || !out->items[i].value[0]) {
-				mf_error(c, v, "empty tag keys or values aren't supported");
+				kerf_decoder_error(d, v,
+						   "empty tag keys or values aren't supported");
 				break;
 			}
 		}
 	}
-	mf_pop(c, m);
+	kerf_decoder_pop(d, m);
 }
 
 enum term_kind { TERM_SUBNET, TERM_SG, TERM_AMI, TERM_CR };
 
-static void parse_terms(struct mf_ctx *c, const struct yt_node *spec, const char *field,
+static void parse_terms(struct kerf_decoder *d, const struct kerf_doc_node *spec, const char *field,
 			enum term_kind kind, struct kerf_selector_terms *out)
 {
 	static const char *const subnet_fields[] = {"id", "tags", NULL};
@@ -136,68 +172,73 @@ static void parse_terms(struct mf_ctx *c, const struct yt_node *spec, const char
 				    : kind == TERM_SG	? sg_fields
 				    : kind == TERM_AMI	? ami_fields
 							: cr_fields;
-	const struct yt_node *seq = mf_child(spec, field);
+	const struct kerf_doc_node *seq = kerf_doc_get(spec, field);
 	size_t m, n_id_combo = 0, n_name_combo = 0, n_alias = 0;
 
 	if (!seq) {
 		if (kind != TERM_CR)
-			mf_missing(c, spec, field);
+			kerf_decoder_missing(d, spec, field);
 		return;
 	}
-	m = mf_push(c, field);
-	if (!mf_is_seq(c, seq)) {
-		mf_pop(c, m);
+	m = kerf_decoder_push(d, field);
+	if (!kerf_decoder_seq(d, seq)) {
+		kerf_decoder_pop(d, m);
 		return;
 	}
-	if (seq->n > 30)
-		mf_error(c, seq, "must have at most 30 items, got %zu", seq->n);
-	if (seq->n == 0) {
+	if (kerf_doc_size(seq) > 30)
+		kerf_decoder_error(d, seq, "must have at most 30 items, got %zu",
+				   kerf_doc_size(seq));
+	if (kerf_doc_size(seq) == 0) {
 		if (kind == TERM_SUBNET)
-			mf_error(c, seq, "subnetSelectorTerms cannot be empty");
+			kerf_decoder_error(d, seq, "subnetSelectorTerms cannot be empty");
 		else if (kind == TERM_SG)
-			mf_error(c, seq, "securityGroupSelectorTerms cannot be empty");
+			kerf_decoder_error(d, seq, "securityGroupSelectorTerms cannot be empty");
 		else if (kind == TERM_AMI)
-			mf_error(c, seq, "must have at least 1 item");
+			kerf_decoder_error(d, seq, "must have at least 1 item");
 	}
-	out->items = xcalloc(seq->n ? seq->n : 1, sizeof(*out->items));
-	for (size_t i = 0; i < seq->n; i++) {
-		const struct yt_node *it = seq->items[i], *v;
-		size_t mi = mf_push_index(c, i), mf;
+	out->items = zalloc(kerf_doc_size(seq) ? kerf_doc_size(seq) : 1, sizeof(*out->items));
+	for (size_t i = 0; i < kerf_doc_size(seq); i++) {
+		const struct kerf_doc_node *it = kerf_doc_item(seq, i), *v;
+		size_t mi = kerf_decoder_push_index(d, i), mf;
 		struct kerf_selector_term *t;
 		bool has_tags, has_id, has_name, has_alias, has_owner, has_ssm, has_imc, has_oid;
 
-		if (!mf_is_map(c, it)) {
-			mf_pop(c, mi);
+		if (!kerf_decoder_map(d, it)) {
+			kerf_decoder_pop(d, mi);
 			continue;
 		}
 		t = &out->items[out->n++];
-		mf_known_fields(c, it, fields);
-		term_tags(c, it, &t->tags);
-		has_tags = mf_child(it, "tags") != NULL;
-		has_id = (v = mf_get_string(c, it, "id", &t->id)) != NULL;
+		kerf_decoder_known_fields(d, it, fields);
+		term_tags(d, it, &t->tags);
+		has_tags = kerf_doc_get(it, "tags") != NULL;
+		has_id = (v = kerf_decoder_get_string(d, it, "id", &t->id)) != NULL;
 		if (has_id && t->id) {
-			mf = mf_push(c, "id");
+			mf = kerf_decoder_push(d, "id");
 			if (kind == TERM_SUBNET && !contains_id(t->id, "subnet-"))
-				mf_error(c, v, "\"%s\" does not match the pattern subnet-[0-9a-z]+",
-					 t->id);
+				kerf_decoder_error(
+				    d, v, "\"%s\" does not match the pattern subnet-[0-9a-z]+",
+				    t->id);
 			else if (kind == TERM_SG && !contains_id(t->id, "sg-"))
-				mf_error(c, v, "\"%s\" does not match the pattern sg-[0-9a-z]+",
-					 t->id);
+				kerf_decoder_error(
+				    d, v, "\"%s\" does not match the pattern sg-[0-9a-z]+", t->id);
 			else if (kind == TERM_AMI && !contains_id(t->id, "ami-"))
-				mf_error(c, v, "\"%s\" does not match the pattern ami-[0-9a-z]+",
-					 t->id);
+				kerf_decoder_error(
+				    d, v, "\"%s\" does not match the pattern ami-[0-9a-z]+", t->id);
 			else if (kind == TERM_CR && !anchored_id(t->id, "cr-"))
-				mf_error(c, v, "\"%s\" does not match the pattern ^cr-[0-9a-z]+$",
-					 t->id);
-			mf_pop(c, mf);
+				kerf_decoder_error(
+				    d, v, "\"%s\" does not match the pattern ^cr-[0-9a-z]+$",
+				    t->id);
+			kerf_decoder_pop(d, mf);
 		}
 		has_name = kind != TERM_SUBNET && kind != TERM_CR &&
-			   mf_get_string(c, it, "name", &t->name) != NULL;
-		has_owner = kind == TERM_AMI && mf_get_string(c, it, "owner", &t->owner) != NULL;
+			   kerf_decoder_get_string(d, it, "name", &t->name) != NULL;
+		has_owner =
+		    kind == TERM_AMI && kerf_decoder_get_string(d, it, "owner", &t->owner) != NULL;
 		has_ssm = kind == TERM_AMI &&
-			  mf_get_string(c, it, "ssmParameter", &t->ssm_parameter) != NULL;
+			  kerf_decoder_get_string(d, it, "ssmParameter", &t->ssm_parameter) != NULL;
 		has_alias = false;
-		if (kind == TERM_AMI && (v = mf_get_string(c, it, "alias", &t->alias)) != NULL) {
+		if (kind == TERM_AMI &&
+		    (v = kerf_decoder_get_string(d, it, "alias", &t->alias)) != NULL) {
 			has_alias = true;
 			n_alias++;
 			if (t->alias) {
@@ -213,53 +254,60 @@ static void parse_terms(struct mf_ctx *c, const struct yt_node *spec, const char
 				for (size_t k = 0; k < 6 && !fam_ok; k++)
 					fam_ok = strlen(fams[k]) == fam_len &&
 						 strncmp(fams[k], t->alias, fam_len) == 0;
-				mf = mf_push(c, "alias");
+				mf = kerf_decoder_push(d, "alias");
 				if (strlen(t->alias) > 30)
-					mf_error(c, v, "must be at most 30 characters");
+					kerf_decoder_error(d, v, "must be at most 30 characters");
 				else if (!fmt_ok)
-					mf_error(c, v,
-						 "'alias' is improperly formatted, must match the "
-						 "format 'family@version'");
+					kerf_decoder_error(
+					    d, v,
+					    "'alias' is improperly formatted, must match the "
+					    "format 'family@version'");
 				else if (!fam_ok)
-					mf_error(c, v,
-						 "family is not supported, must be one of the "
-						 "following: 'al2', 'al2023', 'bottlerocket', "
-						 "'windows2019', 'windows2022', 'windows2025'");
+					kerf_decoder_error(
+					    d, v,
+					    "family is not supported, must be one of the "
+					    "following: 'al2', 'al2023', 'bottlerocket', "
+					    "'windows2019', 'windows2022', 'windows2025'");
 				else if (strncmp(t->alias, "windows", 7) == 0 &&
 					 strcmp(at + 1, "latest") != 0)
-					mf_error(
-					    c, v,
+					kerf_decoder_error(
+					    d, v,
 					    "windows families may only specify version 'latest'");
-				mf_pop(c, mf);
+				kerf_decoder_pop(d, mf);
 			}
 		}
-		has_imc = kind == TERM_CR && mf_get_enum(c, it, "instanceMatchCriteria", imc,
-						      &t->instance_match_criteria) != NULL;
+		has_imc =
+		    kind == TERM_CR && kerf_decoder_get_enum(d, it, "instanceMatchCriteria", imc,
+							     &t->instance_match_criteria) != NULL;
 		has_oid = false;
-		if (kind == TERM_CR && (v = mf_get_string(c, it, "ownerID", &t->owner_id)) != NULL) {
+		if (kind == TERM_CR &&
+		    (v = kerf_decoder_get_string(d, it, "ownerID", &t->owner_id)) != NULL) {
 			has_oid = true;
 			if (t->owner_id) {
 				bool ok = strlen(t->owner_id) == 12;
 				for (size_t k = 0; ok && k < 12; k++)
 					ok = is_digit_c(t->owner_id[k]);
-				mf = mf_push(c, "ownerID");
+				mf = kerf_decoder_push(d, "ownerID");
 				if (!ok)
-					mf_error(c, v, "\"%s\" must be a 12-digit account ID",
-						 t->owner_id);
-				mf_pop(c, mf);
+					kerf_decoder_error(d, v,
+							   "\"%s\" must be a 12-digit account ID",
+							   t->owner_id);
+				kerf_decoder_pop(d, mf);
 			}
 		}
 		switch (kind) {
 		case TERM_SUBNET:
 			if (!has_tags && !has_id)
-				mf_error(c, it, "expected at least one, got none, ['tags', 'id']");
+				kerf_decoder_error(
+				    d, it, "expected at least one, got none, ['tags', 'id']");
 			if (has_id && has_tags)
 				n_id_combo++;
 			break;
 		case TERM_SG:
 			if (!has_tags && !has_id && !has_name)
-				mf_error(c, it,
-					 "expected at least one, got none, ['tags', 'id', 'name']");
+				kerf_decoder_error(
+				    d, it,
+				    "expected at least one, got none, ['tags', 'id', 'name']");
 			if (has_id && (has_tags || has_name))
 				n_id_combo++;
 			if (has_name && (has_tags || has_id))
@@ -267,57 +315,65 @@ static void parse_terms(struct mf_ctx *c, const struct yt_node *spec, const char
 			break;
 		case TERM_AMI:
 			if (!has_tags && !has_id && !has_name && !has_alias && !has_ssm)
-				mf_error(c, it,
-					 "expected at least one, got none, ['tags', 'id', 'name', "
-					 "'alias', 'ssmParameter']");
+				kerf_decoder_error(
+				    d, it,
+				    "expected at least one, got none, ['tags', 'id', 'name', "
+				    "'alias', 'ssmParameter']");
 			if (has_id && (has_alias || has_tags || has_name || has_owner))
-				mf_error(c, it,
-					 "'id' is mutually exclusive, cannot be set with a "
-					 "combination of other fields in amiSelectorTerms");
+				kerf_decoder_error(
+				    d, it,
+				    "'id' is mutually exclusive, cannot be set with a "
+				    "combination of other fields in amiSelectorTerms");
 			if (has_alias && (has_id || has_tags || has_name || has_owner))
-				mf_error(c, it,
-					 "'alias' is mutually exclusive, cannot be set with a "
-					 "combination of other fields in amiSelectorTerms");
+				kerf_decoder_error(
+				    d, it,
+				    "'alias' is mutually exclusive, cannot be set with a "
+				    "combination of other fields in amiSelectorTerms");
 			break;
 		case TERM_CR:
 			if (!has_tags && !has_id && !has_imc)
-				mf_error(c, it,
-					 "expected at least one, got none, ['tags', 'id', "
-					 "'instanceMatchCriteria']");
+				kerf_decoder_error(
+				    d, it,
+				    "expected at least one, got none, ['tags', 'id', "
+				    "'instanceMatchCriteria']");
 			if (has_id && (has_tags || has_oid || has_imc))
 				n_id_combo++;
 			break;
 		}
-		mf_pop(c, mi);
+		kerf_decoder_pop(d, mi);
 	}
 	/*
 	 * The CRD writes these exclusions as !self.all(...): they only fail when
 	 * every term combines the fields.  kerf applies them as Karpenter does.
 	 */
-	if (seq->n > 0 && n_id_combo == seq->n) {
+	if (kerf_doc_size(seq) > 0 && n_id_combo == kerf_doc_size(seq)) {
 		if (kind == TERM_SUBNET)
-			mf_error(c, seq,
-				 "'id' is mutually exclusive, cannot be set with a combination of "
-				 "other fields in a subnet selector term");
+			kerf_decoder_error(
+			    d, seq,
+			    "'id' is mutually exclusive, cannot be set with a combination of "
+			    "other fields in a subnet selector term");
 		else if (kind == TERM_SG)
-			mf_error(c, seq,
-				 "'id' is mutually exclusive, cannot be set with a combination of "
-				 "other fields in a security group selector term");
+			kerf_decoder_error(
+			    d, seq,
+			    "'id' is mutually exclusive, cannot be set with a combination of "
+			    "other fields in a security group selector term");
 		else if (kind == TERM_CR)
-			mf_error(
-			    c, seq,
+			kerf_decoder_error(
+			    d, seq,
 			    "'id' is mutually exclusive, cannot be set along with other fields "
 			    "in a capacity reservation selector term");
 	}
-	if (kind == TERM_SG && seq->n > 0 && n_name_combo == seq->n)
-		mf_error(c, seq,
-			 "'name' is mutually exclusive, cannot be set with a combination of other "
-			 "fields in a security group selector term");
-	if (kind == TERM_AMI && n_alias > 0 && seq->n != 1)
-		mf_error(c, seq,
-			 "'alias' is mutually exclusive, cannot be set with a combination of other "
-			 "amiSelectorTerms");
-	mf_pop(c, m);
+	if (kind == TERM_SG && kerf_doc_size(seq) > 0 && n_name_combo == kerf_doc_size(seq))
+		kerf_decoder_error(
+		    d, seq,
+		    "'name' is mutually exclusive, cannot be set with a combination of other "
+		    "fields in a security group selector term");
+	if (kind == TERM_AMI && n_alias > 0 && kerf_doc_size(seq) != 1)
+		kerf_decoder_error(
+		    d, seq,
+		    "'alias' is mutually exclusive, cannot be set with a combination of other "
+		    "amiSelectorTerms");
+	kerf_decoder_pop(d, m);
 }
 
 static const char *const eviction_signals[] = {"memory.available",
@@ -357,102 +413,109 @@ static bool eviction_value_ok(const char *s)
 		}
 		return false;
 	}
-	return mf_quantity_pattern(s);
+	return ec2_quantity_pattern(s);
 }
 
-static void eviction_map(struct mf_ctx *c, const struct yt_node *kub, const char *field,
+static void eviction_map(struct kerf_decoder *d, const struct kerf_doc_node *kub, const char *field,
 			 bool values_are_thresholds, struct kerf_labels *out)
 {
-	const struct yt_node *v = mf_child(kub, field);
+	const struct kerf_doc_node *v = kerf_doc_get(kub, field);
 	size_t m;
 
 	if (!v)
 		return;
-	m = mf_push(c, field);
-	if (mf_string_map(c, v, out)) {
+	m = kerf_decoder_push(d, field);
+	if (kerf_decoder_string_map(d, v, out)) {
 		bool keys_ok = true;
-		for (size_t i = 0; i < v->n; i++) {
-			const struct yt_node *k = v->pairs[i].key, *val = v->pairs[i].value;
+		for (size_t i = 0; i < kerf_doc_size(v); i++) {
+			const struct kerf_doc_node *k = kerf_doc_key_at(v, i),
+						   *val = kerf_doc_value_at(v, i);
 			bool known = false;
 			for (size_t j = 0; eviction_signals[j] && !known; j++)
-				known = strcmp(k->scalar, eviction_signals[j]) == 0;
+				known = strcmp(text_of(k), eviction_signals[j]) == 0;
 			if (!known)
 				keys_ok = false;
-			if (values_are_thresholds && val->type == YT_SCALAR &&
-			    !eviction_value_ok(val->scalar)) {
-				size_t mk = mf_push_key(c, k->scalar);
-				mf_error(
-				    c, val,
+			if (values_are_thresholds && kerf_doc_node_type(val) == KERF_DOC_SCALAR &&
+			    !eviction_value_ok(text_of(val))) {
+				size_t mk = kerf_decoder_push_key(d, text_of(k));
+				kerf_decoder_error(
+				    d, val,
 				    "invalid threshold \"%s\": use a percentage (\"10%%\") or a "
 				    "quantity (\"100Mi\")",
-				    val->scalar);
-				mf_pop(c, mk);
+				    text_of(val));
+				kerf_decoder_pop(d, mk);
 			}
-			if (!values_are_thresholds && val->type == YT_SCALAR) {
+			if (!values_are_thresholds && kerf_doc_node_type(val) == KERF_DOC_SCALAR) {
 				int64_t ms;
 				struct kerf_error err;
-				size_t mk = mf_push_key(c, k->scalar);
-				if (kerf_duration_parse(val->scalar, false, &ms, &err))
-					mf_error(c, val, "%s", err.message);
-				mf_pop(c, mk);
+				size_t mk = kerf_decoder_push_key(d, text_of(k));
+				if (kerf_duration_parse(text_of(val), false, &ms, &err))
+					kerf_decoder_error(d, val, "%s", err.message);
+				kerf_decoder_pop(d, mk);
 			}
 		}
 		if (!keys_ok)
-			mf_error(c, v,
-				 "valid keys for %s are ['memory.available','nodefs.available',"
-				 "'nodefs.inodesFree','imagefs.available','imagefs.inodesFree',"
-				 "'pid.available']",
-				 field);
+			kerf_decoder_error(
+			    d, v,
+			    "valid keys for %s are ['memory.available','nodefs.available',"
+			    "'nodefs.inodesFree','imagefs.available','imagefs.inodesFree',"
+			    "'pid.available']",
+			    field);
 	}
-	mf_pop(c, m);
+	kerf_decoder_pop(d, m);
 }
 
-static void reserved_map(struct mf_ctx *c, const struct yt_node *kub, const char *field,
+static void reserved_map(struct kerf_decoder *d, const struct kerf_doc_node *kub, const char *field,
 			 struct kerf_resources *out)
 {
-	const struct yt_node *v = mf_child(kub, field);
+	const struct kerf_doc_node *v = kerf_doc_get(kub, field);
 	size_t m;
 
 	if (!v)
 		return;
-	m = mf_push(c, field);
-	if (mf_is_map(c, v)) {
+	m = kerf_decoder_push(d, field);
+	if (kerf_decoder_map(d, v)) {
 		bool keys_ok = true;
-		for (size_t i = 0; i < v->n; i++) {
-			const struct yt_node *k = v->pairs[i].key, *val = v->pairs[i].value;
+		for (size_t i = 0; i < kerf_doc_size(v); i++) {
+			const struct kerf_doc_node *k = kerf_doc_key_at(v, i),
+						   *val = kerf_doc_value_at(v, i);
 			const char *s;
 			size_t mk;
-			if (strcmp(k->scalar, "cpu") && strcmp(k->scalar, "memory") &&
-			    strcmp(k->scalar, "ephemeral-storage") && strcmp(k->scalar, "pid"))
+			if (strcmp(text_of(k), "cpu") && strcmp(text_of(k), "memory") &&
+			    strcmp(text_of(k), "ephemeral-storage") && strcmp(text_of(k), "pid"))
 				keys_ok = false;
-			mk = mf_push_key(c, k->scalar);
-			if ((s = mf_str(c, val)) != NULL) {
+			mk = kerf_decoder_push_key(d, text_of(k));
+			if ((s = kerf_decoder_string(d, val)) != NULL) {
 				struct kerf_error err;
 				int64_t q;
 				kerf_error_clear(&err);
 				if (s[0] == '-')
-					mf_error(c, val,
-						 "%s value cannot be a negative resource quantity",
-						 field);
-				else if (!mf_quantity_pattern(s) ||
-					 kerf_quantity_parse(s, strcmp(k->scalar, "cpu") ? 0 : 3,
+					kerf_decoder_error(
+					    d, val,
+					    "%s value cannot be a negative resource quantity",
+					    field);
+				else if (!ec2_quantity_pattern(s) ||
+					 kerf_quantity_parse(s, strcmp(text_of(k), "cpu") ? 0 : 3,
 							     &q, &err))
-					mf_error(c, val, "%s",
-						 err.message[0] ? err.message : "invalid quantity");
+					kerf_decoder_error(d, val, "%s",
+							   err.message[0] ? err.message
+									  : "invalid quantity");
 				else
-					kerf_resources_set(out, k->scalar, q, NULL);
+					kerf_resources_set(out, text_of(k), q, NULL);
 			}
-			mf_pop(c, mk);
+			kerf_decoder_pop(d, mk);
 		}
 		if (!keys_ok)
-			mf_error(c, v,
-				 "valid keys for %s are ['cpu','memory','ephemeral-storage','pid']",
-				 field);
+			kerf_decoder_error(
+			    d, v,
+			    "valid keys for %s are ['cpu','memory','ephemeral-storage','pid']",
+			    field);
 	}
-	mf_pop(c, m);
+	kerf_decoder_pop(d, m);
 }
 
-static void parse_kubelet(struct mf_ctx *c, const struct yt_node *k, struct kerf_kubelet *out)
+static void parse_kubelet(struct kerf_decoder *d, const struct kerf_doc_node *k,
+			  struct kerf_kubelet *out)
 {
 	static const char *const fields[] = {"clusterDNS",
 					     "cpuCFSQuota",
@@ -467,67 +530,68 @@ static void parse_kubelet(struct mf_ctx *c, const struct yt_node *k, struct kerf
 					     "podsPerCore",
 					     "systemReserved",
 					     NULL};
-	const struct yt_node *v, *soft, *grace;
+	const struct kerf_doc_node *v, *soft, *grace;
 	int64_t x;
 	bool b;
 	size_t m;
 
-	if (!mf_is_map(c, k))
+	if (!kerf_decoder_map(d, k))
 		return;
-	mf_known_fields(c, k, fields);
-	if ((v = mf_child(k, "clusterDNS")) != NULL) {
-		m = mf_push(c, "clusterDNS");
-		if (mf_is_seq(c, v)) {
-			out->cluster_dns = xcalloc(v->n ? v->n : 1, sizeof(char *));
-			for (size_t i = 0; i < v->n; i++) {
-				size_t mi = mf_push_index(c, i);
-				const char *s = mf_str(c, v->items[i]);
+	kerf_decoder_known_fields(d, k, fields);
+	if ((v = kerf_doc_get(k, "clusterDNS")) != NULL) {
+		m = kerf_decoder_push(d, "clusterDNS");
+		if (kerf_decoder_seq(d, v)) {
+			out->cluster_dns =
+			    zalloc(kerf_doc_size(v) ? kerf_doc_size(v) : 1, sizeof(char *));
+			for (size_t i = 0; i < kerf_doc_size(v); i++) {
+				size_t mi = kerf_decoder_push_index(d, i);
+				const char *s = kerf_decoder_string(d, kerf_doc_item(v, i));
 				if (s)
-					out->cluster_dns[out->n_cluster_dns++] = xstrdup(s);
-				mf_pop(c, mi);
+					out->cluster_dns[out->n_cluster_dns++] = dupstr(s);
+				kerf_decoder_pop(d, mi);
 			}
 		}
-		mf_pop(c, m);
+		kerf_decoder_pop(d, m);
 	}
-	if (mf_get_bool(c, k, "cpuCFSQuota", &b))
+	if (kerf_decoder_get_bool(d, k, "cpuCFSQuota", &b))
 		out->cpu_cfs_quota_set = b ? 1 : 0;
-	eviction_map(c, k, "evictionHard", true, &out->eviction_hard);
-	eviction_map(c, k, "evictionSoft", true, &out->eviction_soft);
-	eviction_map(c, k, "evictionSoftGracePeriod", false, &out->eviction_soft_grace_period);
-	if (mf_get_int(c, k, "evictionMaxPodGracePeriod", INT32_MIN, INT32_MAX, &x))
+	eviction_map(d, k, "evictionHard", true, &out->eviction_hard);
+	eviction_map(d, k, "evictionSoft", true, &out->eviction_soft);
+	eviction_map(d, k, "evictionSoftGracePeriod", false, &out->eviction_soft_grace_period);
+	if (kerf_decoder_get_int(d, k, "evictionMaxPodGracePeriod", INT32_MIN, INT32_MAX, &x))
 		out->eviction_max_pod_grace_period = (int32_t)x;
-	if (mf_get_int(c, k, "imageGCHighThresholdPercent", 0, 100, &x))
+	if (kerf_decoder_get_int(d, k, "imageGCHighThresholdPercent", 0, 100, &x))
 		out->image_gc_high_threshold_percent = (int32_t)x;
-	if (mf_get_int(c, k, "imageGCLowThresholdPercent", 0, 100, &x))
+	if (kerf_decoder_get_int(d, k, "imageGCLowThresholdPercent", 0, 100, &x))
 		out->image_gc_low_threshold_percent = (int32_t)x;
-	reserved_map(c, k, "kubeReserved", &out->kube_reserved);
-	reserved_map(c, k, "systemReserved", &out->system_reserved);
-	if (mf_get_int(c, k, "maxPods", 0, INT32_MAX, &x))
+	reserved_map(d, k, "kubeReserved", &out->kube_reserved);
+	reserved_map(d, k, "systemReserved", &out->system_reserved);
+	if (kerf_decoder_get_int(d, k, "maxPods", 0, INT32_MAX, &x))
 		out->max_pods = (int32_t)x;
-	if (mf_get_int(c, k, "podsPerCore", 0, INT32_MAX, &x))
+	if (kerf_decoder_get_int(d, k, "podsPerCore", 0, INT32_MAX, &x))
 		out->pods_per_core = (int32_t)x;
 	if (out->image_gc_high_threshold_percent >= 0 && out->image_gc_low_threshold_percent >= 0 &&
 	    out->image_gc_high_threshold_percent <= out->image_gc_low_threshold_percent)
-		mf_error(c, mf_child(k, "imageGCHighThresholdPercent"),
-			 "imageGCHighThresholdPercent must be greater than "
-			 "imageGCLowThresholdPercent");
-	soft = mf_child(k, "evictionSoft");
-	grace = mf_child(k, "evictionSoftGracePeriod");
-	if (soft && soft->type == YT_MAP) {
-		for (size_t i = 0; i < soft->n; i++) {
-			if (!grace || !mf_child(grace, soft->pairs[i].key->scalar)) {
-				mf_error(c, soft->pairs[i].key,
-					 "evictionSoft OwnerKey does not have a matching "
-					 "evictionSoftGracePeriod");
+		kerf_decoder_error(d, kerf_doc_get(k, "imageGCHighThresholdPercent"),
+				   "imageGCHighThresholdPercent must be greater than "
+				   "imageGCLowThresholdPercent");
+	soft = kerf_doc_get(k, "evictionSoft");
+	grace = kerf_doc_get(k, "evictionSoftGracePeriod");
+	if (soft && kerf_doc_node_type(soft) == KERF_DOC_MAP) {
+		for (size_t i = 0; i < kerf_doc_size(soft); i++) {
+			if (!grace || !kerf_doc_get(grace, text_of(kerf_doc_key_at(soft, i)))) {
+				kerf_decoder_error(d, kerf_doc_key_at(soft, i),
+						   "evictionSoft OwnerKey does not have a matching "
+						   "evictionSoftGracePeriod");
 				break;
 			}
 		}
 	}
-	if (grace && grace->type == YT_MAP) {
-		for (size_t i = 0; i < grace->n; i++) {
-			if (!soft || !mf_child(soft, grace->pairs[i].key->scalar)) {
-				mf_error(
-				    c, grace->pairs[i].key,
+	if (grace && kerf_doc_node_type(grace) == KERF_DOC_MAP) {
+		for (size_t i = 0; i < kerf_doc_size(grace); i++) {
+			if (!soft || !kerf_doc_get(soft, text_of(kerf_doc_key_at(grace, i)))) {
+				kerf_decoder_error(
+				    d, kerf_doc_key_at(grace, i),
 				    "evictionSoftGracePeriod OwnerKey does not have a matching "
 				    "evictionSoft");
 				break;
@@ -557,7 +621,7 @@ static bool volume_size_pattern(const char *s)
 	return false;
 }
 
-static void parse_block_devices(struct mf_ctx *c, const struct yt_node *seq,
+static void parse_block_devices(struct kerf_decoder *d, const struct kerf_doc_node *seq,
 				struct kerf_ec2_node_class *e)
 {
 	static const char *const fields[] = {"deviceName", "ebs", "rootVolume", NULL};
@@ -575,76 +639,85 @@ static void parse_block_devices(struct mf_ctx *c, const struct yt_node *seq,
 					     "sc1",	 "st1", "gp3", NULL};
 	size_t roots = 0;
 
-	if (!mf_is_seq(c, seq))
+	if (!kerf_decoder_seq(d, seq))
 		return;
-	if (seq->n > 50)
-		mf_error(c, seq, "must have at most 50 items, got %zu", seq->n);
-	e->block_device_mappings = xcalloc(seq->n ? seq->n : 1, sizeof(*e->block_device_mappings));
-	for (size_t i = 0; i < seq->n; i++) {
-		const struct yt_node *it = seq->items[i], *ebs, *v;
-		size_t mi = mf_push_index(c, i), m;
+	if (kerf_doc_size(seq) > 50)
+		kerf_decoder_error(d, seq, "must have at most 50 items, got %zu",
+				   kerf_doc_size(seq));
+	e->block_device_mappings =
+	    zalloc(kerf_doc_size(seq) ? kerf_doc_size(seq) : 1, sizeof(*e->block_device_mappings));
+	for (size_t i = 0; i < kerf_doc_size(seq); i++) {
+		const struct kerf_doc_node *it = kerf_doc_item(seq, i), *ebs, *v;
+		size_t mi = kerf_decoder_push_index(d, i), m;
 		struct kerf_block_device_mapping *b;
 		int64_t x;
 
-		if (!mf_is_map(c, it)) {
-			mf_pop(c, mi);
+		if (!kerf_decoder_map(d, it)) {
+			kerf_decoder_pop(d, mi);
 			continue;
 		}
 		b = &e->block_device_mappings[e->n_block_device_mappings++];
-		mf_known_fields(c, it, fields);
-		mf_get_string(c, it, "deviceName", &b->device_name);
-		if (mf_get_bool(c, it, "rootVolume", &b->root_volume) && b->root_volume)
+		kerf_decoder_known_fields(d, it, fields);
+		kerf_decoder_get_string(d, it, "deviceName", &b->device_name);
+		if (kerf_decoder_get_bool(d, it, "rootVolume", &b->root_volume) && b->root_volume)
 			roots++;
-		if ((ebs = mf_child(it, "ebs")) != NULL) {
-			m = mf_push(c, "ebs");
-			if (mf_is_map(c, ebs)) {
-				mf_known_fields(c, ebs, ebs_fields);
-				b->has_delete_on_termination = mf_get_bool(
-				    c, ebs, "deleteOnTermination", &b->delete_on_termination);
-				b->has_encrypted = mf_get_bool(c, ebs, "encrypted", &b->encrypted);
-				if (mf_get_int(c, ebs, "iops", INT64_MIN, INT64_MAX, &x))
+		if ((ebs = kerf_doc_get(it, "ebs")) != NULL) {
+			m = kerf_decoder_push(d, "ebs");
+			if (kerf_decoder_map(d, ebs)) {
+				kerf_decoder_known_fields(d, ebs, ebs_fields);
+				b->has_delete_on_termination = kerf_decoder_get_bool(
+				    d, ebs, "deleteOnTermination", &b->delete_on_termination);
+				b->has_encrypted =
+				    kerf_decoder_get_bool(d, ebs, "encrypted", &b->encrypted);
+				if (kerf_decoder_get_int(d, ebs, "iops", INT64_MIN, INT64_MAX, &x))
 					b->iops = x;
-				if (mf_get_int(c, ebs, "throughput", INT64_MIN, INT64_MAX, &x))
+				if (kerf_decoder_get_int(d, ebs, "throughput", INT64_MIN, INT64_MAX,
+							 &x))
 					b->throughput = x;
-				if (mf_get_int(c, ebs, "volumeInitializationRate", 100, 300, &x))
+				if (kerf_decoder_get_int(d, ebs, "volumeInitializationRate", 100,
+							 300, &x))
 					b->volume_initialization_rate = (int32_t)x;
-				mf_get_string(c, ebs, "kmsKeyID", &b->kms_key_id);
-				mf_get_string(c, ebs, "snapshotID", &b->snapshot_id);
-				mf_get_enum(c, ebs, "volumeType", vtypes, &b->volume_type);
-				if ((v = mf_child(ebs, "volumeSize")) != NULL) {
-					size_t mv = mf_push(c, "volumeSize");
-					const char *s = mf_str(c, v);
+				kerf_decoder_get_string(d, ebs, "kmsKeyID", &b->kms_key_id);
+				kerf_decoder_get_string(d, ebs, "snapshotID", &b->snapshot_id);
+				kerf_decoder_get_enum(d, ebs, "volumeType", vtypes,
+						      &b->volume_type);
+				if ((v = kerf_doc_get(ebs, "volumeSize")) != NULL) {
+					size_t mv = kerf_decoder_push(d, "volumeSize");
+					const char *s = kerf_decoder_string(d, v);
 					struct kerf_error err;
 					kerf_error_clear(&err);
 					if (s && !volume_size_pattern(s))
-						mf_error(c, v,
-							 "invalid volume size \"%s\": use 1Gi to "
-							 "59000Gi, 1G to 64000G, or the Ti/T "
-							 "equivalents",
-							 s);
+						kerf_decoder_error(
+						    d, v,
+						    "invalid volume size \"%s\": use 1Gi to "
+						    "59000Gi, 1G to 64000G, or the Ti/T "
+						    "equivalents",
+						    s);
 					else if (s && kerf_quantity_parse(
 							  s, 0, &b->volume_size_bytes, &err))
-						mf_error(c, v, "%s", err.message);
-					mf_pop(c, mv);
+						kerf_decoder_error(d, v, "%s", err.message);
+					kerf_decoder_pop(d, mv);
 				}
-				if (!mf_child(ebs, "snapshotID") && !mf_child(ebs, "volumeSize"))
-					mf_error(c, ebs,
-						 "snapshotID or volumeSize must be defined");
-				if (mf_child(ebs, "volumeInitializationRate") &&
+				if (!kerf_doc_get(ebs, "snapshotID") &&
+				    !kerf_doc_get(ebs, "volumeSize"))
+					kerf_decoder_error(
+					    d, ebs, "snapshotID or volumeSize must be defined");
+				if (kerf_doc_get(ebs, "volumeInitializationRate") &&
 				    (!b->snapshot_id || !b->snapshot_id[0]))
-					mf_error(c, ebs,
-						 "snapshotID must be set when "
-						 "volumeInitializationRate is set");
+					kerf_decoder_error(d, ebs,
+							   "snapshotID must be set when "
+							   "volumeInitializationRate is set");
 			}
-			mf_pop(c, m);
+			kerf_decoder_pop(d, m);
 		}
-		mf_pop(c, mi);
+		kerf_decoder_pop(d, mi);
 	}
 	if (roots > 1)
-		mf_error(c, seq, "must have only one blockDeviceMappings with rootVolume");
+		kerf_decoder_error(d, seq,
+				   "must have only one blockDeviceMappings with rootVolume");
 }
 
-static void parse_network_interfaces(struct mf_ctx *c, const struct yt_node *seq,
+static void parse_network_interfaces(struct kerf_decoder *d, const struct kerf_doc_node *seq,
 				     struct kerf_ec2_node_class *e)
 {
 	static const char *const fields[] = {"deviceIndex", "interfaceType", "networkCardIndex",
@@ -652,43 +725,45 @@ static void parse_network_interfaces(struct mf_ctx *c, const struct yt_node *seq
 	static const char *const types[] = {"interface", "efa-only", NULL};
 	bool primary = false;
 
-	if (!mf_is_seq(c, seq))
+	if (!kerf_decoder_seq(d, seq))
 		return;
-	if (seq->n > 150)
-		mf_error(c, seq, "must have at most 150 items, got %zu", seq->n);
-	e->network_interfaces = xcalloc(seq->n ? seq->n : 1, sizeof(*e->network_interfaces));
-	for (size_t i = 0; i < seq->n; i++) {
-		const struct yt_node *it = seq->items[i];
-		size_t mi = mf_push_index(c, i);
+	if (kerf_doc_size(seq) > 150)
+		kerf_decoder_error(d, seq, "must have at most 150 items, got %zu",
+				   kerf_doc_size(seq));
+	e->network_interfaces =
+	    zalloc(kerf_doc_size(seq) ? kerf_doc_size(seq) : 1, sizeof(*e->network_interfaces));
+	for (size_t i = 0; i < kerf_doc_size(seq); i++) {
+		const struct kerf_doc_node *it = kerf_doc_item(seq, i);
+		size_t mi = kerf_decoder_push_index(d, i);
 		struct kerf_network_interface *ni;
 		char *type = NULL;
 		int64_t x;
 
-		if (!mf_is_map(c, it)) {
-			mf_pop(c, mi);
+		if (!kerf_decoder_map(d, it)) {
+			kerf_decoder_pop(d, mi);
 			continue;
 		}
 		ni = &e->network_interfaces[e->n_network_interfaces++];
-		mf_known_fields(c, it, fields);
+		kerf_decoder_known_fields(d, it, fields);
 		for (size_t f = 0; fields[f]; f++) {
-			if (!mf_child(it, fields[f]))
-				mf_missing(c, it, fields[f]);
+			if (!kerf_doc_get(it, fields[f]))
+				kerf_decoder_missing(d, it, fields[f]);
 		}
-		if (mf_get_int(c, it, "deviceIndex", 0, INT32_MAX, &x))
+		if (kerf_decoder_get_int(d, it, "deviceIndex", 0, INT32_MAX, &x))
 			ni->device_index = (int32_t)x;
-		if (mf_get_int(c, it, "networkCardIndex", 0, INT32_MAX, &x))
+		if (kerf_decoder_get_int(d, it, "networkCardIndex", 0, INT32_MAX, &x))
 			ni->network_card_index = (int32_t)x;
-		mf_get_enum(c, it, "interfaceType", types, &type);
+		kerf_decoder_get_enum(d, it, "interfaceType", types, &type);
 		ni->efa_only = type && strcmp(type, "efa-only") == 0;
 		if (type && !ni->efa_only && ni->device_index == 0 && ni->network_card_index == 0)
 			primary = true;
 		free(type);
-		mf_pop(c, mi);
+		kerf_decoder_pop(d, mi);
 	}
-	if (seq->n > 0 && !primary)
-		mf_error(c, seq,
-			 "networkInterfaces must include a primary interface with "
-			 "interfaceType='interface'");
+	if (kerf_doc_size(seq) > 0 && !primary)
+		kerf_decoder_error(d, seq,
+				   "networkInterfaces must include a primary interface with "
+				   "interfaceType='interface'");
 	for (size_t i = 0; i < e->n_network_interfaces; i++) {
 		const struct kerf_network_interface *a = &e->network_interfaces[i];
 		bool bad = false;
@@ -699,47 +774,49 @@ static void parse_network_interfaces(struct mf_ctx *c, const struct yt_node *seq
 			bad = a->device_index == b->device_index || (a->efa_only && b->efa_only);
 		}
 		if (bad) {
-			mf_error(c, seq,
-				 "networkInterfaces must not have duplicate networkCardIndex and "
-				 "deviceIndex pairs, and can have at most one efa device per "
-				 "network card");
+			kerf_decoder_error(
+			    d, seq,
+			    "networkInterfaces must not have duplicate networkCardIndex and "
+			    "deviceIndex pairs, and can have at most one efa device per "
+			    "network card");
 			break;
 		}
 	}
 }
 
-static void parse_ec2_tags(struct mf_ctx *c, const struct yt_node *spec,
+static void parse_ec2_tags(struct kerf_decoder *d, const struct kerf_doc_node *spec,
 			   struct kerf_ec2_node_class *e)
 {
-	const struct yt_node *v = mf_child(spec, "tags");
+	const struct kerf_doc_node *v = kerf_doc_get(spec, "tags");
 	size_t m;
 
 	if (!v)
 		return;
-	m = mf_push(c, "tags");
-	if (mf_string_map(c, v, &e->tags)) {
-		for (size_t i = 0; i < v->n; i++) {
-			const struct yt_node *k = v->pairs[i].key;
-			const char *key = k->scalar;
-			size_t mk = mf_push_key(c, key);
+	m = kerf_decoder_push(d, "tags");
+	if (kerf_decoder_string_map(d, v, &e->tags)) {
+		for (size_t i = 0; i < kerf_doc_size(v); i++) {
+			const struct kerf_doc_node *k = kerf_doc_key_at(v, i);
+			const char *key = text_of(k);
+			size_t mk = kerf_decoder_push_key(d, key);
 			if (!*key)
-				mf_error(c, k, "empty tag keys aren't supported");
+				kerf_decoder_error(d, k, "empty tag keys aren't supported");
 			else if (strcmp(key, "eks:eks-cluster-name") == 0)
-				mf_error(
-				    c, k,
+				kerf_decoder_error(
+				    d, k,
 				    "tag contains a restricted tag matching eks:eks-cluster-name");
 			else if (strncmp(key, "kubernetes.io/cluster", 21) == 0)
-				mf_error(c, k,
-					 "tag contains a restricted tag matching "
-					 "kubernetes.io/cluster/");
+				kerf_decoder_error(d, k,
+						   "tag contains a restricted tag matching "
+						   "kubernetes.io/cluster/");
 			else if (strcmp(key, "karpenter.sh/nodepool") == 0 ||
 				 strcmp(key, "karpenter.sh/nodeclaim") == 0 ||
 				 strcmp(key, "karpenter.k8s.aws/ec2nodeclass") == 0)
-				mf_error(c, k, "tag contains a restricted tag matching %s", key);
-			mf_pop(c, mk);
+				kerf_decoder_error(
+				    d, k, "tag contains a restricted tag matching %s", key);
+			kerf_decoder_pop(d, mk);
 		}
 	}
-	mf_pop(c, m);
+	kerf_decoder_pop(d, m);
 }
 
 /* amiFamily for an alias family ("al2023" -> "AL2023"), or NULL. */
@@ -763,7 +840,8 @@ static const char *alias_family(const char *alias)
 	return NULL;
 }
 
-void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec, struct kerf_ec2_node_class *e)
+void ec2_node_class_spec(struct kerf_decoder *d, const struct kerf_doc_node *spec,
+			 struct kerf_ec2_node_class *e)
 {
 	static const char *const fields[] = {"amiFamily",
 					     "amiSelectorTerms",
@@ -793,134 +871,139 @@ void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec, struct kerf
 	static const char *const raid[] = {"RAID0", NULL};
 	static const char *const en_dis[] = {"enabled", "disabled", NULL};
 	static const char *const tokens[] = {"required", "optional", NULL};
-	const struct yt_node *v, *role, *prof, *fam_node;
+	const struct kerf_doc_node *v, *role, *prof, *fam_node;
 	const char *alias = NULL;
 	int64_t x;
 	bool b;
 	size_t m;
 
-	if (!mf_is_map(c, spec))
+	if (!kerf_decoder_map(d, spec))
 		return;
-	mf_known_fields(c, spec, fields);
-	parse_terms(c, spec, "subnetSelectorTerms", TERM_SUBNET, &e->subnet_selector_terms);
-	parse_terms(c, spec, "securityGroupSelectorTerms", TERM_SG,
+	kerf_decoder_known_fields(d, spec, fields);
+	parse_terms(d, spec, "subnetSelectorTerms", TERM_SUBNET, &e->subnet_selector_terms);
+	parse_terms(d, spec, "securityGroupSelectorTerms", TERM_SG,
 		    &e->security_group_selector_terms);
-	parse_terms(c, spec, "amiSelectorTerms", TERM_AMI, &e->ami_selector_terms);
-	parse_terms(c, spec, "capacityReservationSelectorTerms", TERM_CR,
+	parse_terms(d, spec, "amiSelectorTerms", TERM_AMI, &e->ami_selector_terms);
+	parse_terms(d, spec, "capacityReservationSelectorTerms", TERM_CR,
 		    &e->capacity_reservation_selector_terms);
-	fam_node = mf_get_enum(c, spec, "amiFamily", families, &e->ami_family);
+	fam_node = kerf_decoder_get_enum(d, spec, "amiFamily", families, &e->ami_family);
 
-	role = mf_get_string(c, spec, "role", &e->role);
+	role = kerf_decoder_get_string(d, spec, "role", &e->role);
 	if (role && e->role && !e->role[0]) {
-		m = mf_push(c, "role");
-		mf_error(c, role, "role cannot be empty");
-		mf_pop(c, m);
+		m = kerf_decoder_push(d, "role");
+		kerf_decoder_error(d, role, "role cannot be empty");
+		kerf_decoder_pop(d, m);
 	}
-	prof = mf_get_string(c, spec, "instanceProfile", &e->instance_profile);
+	prof = kerf_decoder_get_string(d, spec, "instanceProfile", &e->instance_profile);
 	if (prof && e->instance_profile && !e->instance_profile[0]) {
-		m = mf_push(c, "instanceProfile");
-		mf_error(c, prof, "instanceProfile cannot be empty");
-		mf_pop(c, m);
+		m = kerf_decoder_push(d, "instanceProfile");
+		kerf_decoder_error(d, prof, "instanceProfile cannot be empty");
+		kerf_decoder_pop(d, m);
 	}
 	if (!!role == !!prof)
-		mf_error(c, role ? role : spec,
-			 "must specify exactly one of ['role', 'instanceProfile']");
+		kerf_decoder_error(d, role ? role : spec,
+				   "must specify exactly one of ['role', 'instanceProfile']");
 
-	mf_get_string(c, spec, "userData", &e->user_data);
-	mf_get_string(c, spec, "context", &e->context);
-	parse_ec2_tags(c, spec, e);
-	if ((v = mf_child(spec, "kubelet")) != NULL) {
-		m = mf_push(c, "kubelet");
+	kerf_decoder_get_string(d, spec, "userData", &e->user_data);
+	kerf_decoder_get_string(d, spec, "context", &e->context);
+	parse_ec2_tags(d, spec, e);
+	if ((v = kerf_doc_get(spec, "kubelet")) != NULL) {
+		m = kerf_decoder_push(d, "kubelet");
 		e->has_kubelet = true;
-		parse_kubelet(c, v, &e->kubelet);
-		mf_pop(c, m);
+		parse_kubelet(d, v, &e->kubelet);
+		kerf_decoder_pop(d, m);
 	}
-	if ((v = mf_child(spec, "blockDeviceMappings")) != NULL) {
-		m = mf_push(c, "blockDeviceMappings");
-		parse_block_devices(c, v, e);
-		mf_pop(c, m);
+	if ((v = kerf_doc_get(spec, "blockDeviceMappings")) != NULL) {
+		m = kerf_decoder_push(d, "blockDeviceMappings");
+		parse_block_devices(d, v, e);
+		kerf_decoder_pop(d, m);
 	}
-	if ((v = mf_child(spec, "metadataOptions")) != NULL) {
+	if ((v = kerf_doc_get(spec, "metadataOptions")) != NULL) {
 		static const char *const mo_fields[] = {"httpEndpoint", "httpProtocolIPv6",
 							"httpPutResponseHopLimit", "httpTokens",
 							NULL};
-		m = mf_push(c, "metadataOptions");
-		if (mf_is_map(c, v)) {
-			mf_known_fields(c, v, mo_fields);
-			mf_get_enum(c, v, "httpEndpoint", en_dis, &e->http_endpoint);
-			mf_get_enum(c, v, "httpProtocolIPv6", en_dis, &e->http_protocol_ipv6);
-			mf_get_enum(c, v, "httpTokens", tokens, &e->http_tokens);
-			if (mf_get_int(c, v, "httpPutResponseHopLimit", 1, 64, &x))
+		m = kerf_decoder_push(d, "metadataOptions");
+		if (kerf_decoder_map(d, v)) {
+			kerf_decoder_known_fields(d, v, mo_fields);
+			kerf_decoder_get_enum(d, v, "httpEndpoint", en_dis, &e->http_endpoint);
+			kerf_decoder_get_enum(d, v, "httpProtocolIPv6", en_dis,
+					      &e->http_protocol_ipv6);
+			kerf_decoder_get_enum(d, v, "httpTokens", tokens, &e->http_tokens);
+			if (kerf_decoder_get_int(d, v, "httpPutResponseHopLimit", 1, 64, &x))
 				e->http_put_response_hop_limit = (int32_t)x;
 		}
-		mf_pop(c, m);
+		kerf_decoder_pop(d, m);
 	}
-	if (mf_get_bool(c, spec, "associatePublicIPAddress", &b))
+	if (kerf_decoder_get_bool(d, spec, "associatePublicIPAddress", &b))
 		e->associate_public_ip_address = b ? 1 : 0;
-	mf_get_bool(c, spec, "detailedMonitoring", &e->detailed_monitoring);
-	mf_get_enum(c, spec, "instanceStorePolicy", raid, &e->instance_store_policy);
-	if (mf_get_int(c, spec, "ipPrefixCount", 0, INT32_MAX, &x))
+	kerf_decoder_get_bool(d, spec, "detailedMonitoring", &e->detailed_monitoring);
+	kerf_decoder_get_enum(d, spec, "instanceStorePolicy", raid, &e->instance_store_policy);
+	if (kerf_decoder_get_int(d, spec, "ipPrefixCount", 0, INT32_MAX, &x))
 		e->ip_prefix_count = (int32_t)x;
-	if ((v = mf_child(spec, "connectionTracking")) != NULL) {
+	if ((v = kerf_doc_get(spec, "connectionTracking")) != NULL) {
 		static const char *const ct_fields[] = {"tcpEstablishedTimeout", "udpStreamTimeout",
 							"udpTimeout", NULL};
-		m = mf_push(c, "connectionTracking");
-		if (mf_is_map(c, v)) {
-			mf_known_fields(c, v, ct_fields);
-			if (mf_get_int(c, v, "tcpEstablishedTimeout", 60, 432000, &x))
+		m = kerf_decoder_push(d, "connectionTracking");
+		if (kerf_decoder_map(d, v)) {
+			kerf_decoder_known_fields(d, v, ct_fields);
+			if (kerf_decoder_get_int(d, v, "tcpEstablishedTimeout", 60, 432000, &x))
 				e->tcp_established_timeout = (int32_t)x;
-			if (mf_get_int(c, v, "udpStreamTimeout", 60, 180, &x))
+			if (kerf_decoder_get_int(d, v, "udpStreamTimeout", 60, 180, &x))
 				e->udp_stream_timeout = (int32_t)x;
-			if (mf_get_int(c, v, "udpTimeout", 30, 60, &x))
+			if (kerf_decoder_get_int(d, v, "udpTimeout", 30, 60, &x))
 				e->udp_timeout = (int32_t)x;
-			if (!mf_child(v, "tcpEstablishedTimeout") &&
-			    !mf_child(v, "udpStreamTimeout") && !mf_child(v, "udpTimeout"))
-				mf_error(c, v,
-					 "at least one of tcpEstablishedTimeout, udpStreamTimeout, "
-					 "or udpTimeout must be set");
+			if (!kerf_doc_get(v, "tcpEstablishedTimeout") &&
+			    !kerf_doc_get(v, "udpStreamTimeout") && !kerf_doc_get(v, "udpTimeout"))
+				kerf_decoder_error(
+				    d, v,
+				    "at least one of tcpEstablishedTimeout, udpStreamTimeout, "
+				    "or udpTimeout must be set");
 		}
-		mf_pop(c, m);
+		kerf_decoder_pop(d, m);
 	}
-	if ((v = mf_child(spec, "cpuOptions")) != NULL) {
+	if ((v = kerf_doc_get(spec, "cpuOptions")) != NULL) {
 		static const char *const cpu_fields[] = {"nestedVirtualization", NULL};
-		m = mf_push(c, "cpuOptions");
-		if (mf_is_map(c, v)) {
-			mf_known_fields(c, v, cpu_fields);
-			mf_get_enum(c, v, "nestedVirtualization", en_dis, &e->nested_virtualization);
+		m = kerf_decoder_push(d, "cpuOptions");
+		if (kerf_decoder_map(d, v)) {
+			kerf_decoder_known_fields(d, v, cpu_fields);
+			kerf_decoder_get_enum(d, v, "nestedVirtualization", en_dis,
+					      &e->nested_virtualization);
 		}
-		mf_pop(c, m);
+		kerf_decoder_pop(d, m);
 	}
-	if ((v = mf_child(spec, "networkInterfaces")) != NULL) {
-		m = mf_push(c, "networkInterfaces");
-		parse_network_interfaces(c, v, e);
-		mf_pop(c, m);
+	if ((v = kerf_doc_get(spec, "networkInterfaces")) != NULL) {
+		m = kerf_decoder_push(d, "networkInterfaces");
+		parse_network_interfaces(d, v, e);
+		kerf_decoder_pop(d, m);
 	}
-	if ((v = mf_child(spec, "placementGroupSelector")) != NULL) {
+	if ((v = kerf_doc_get(spec, "placementGroupSelector")) != NULL) {
 		static const char *const pg_fields[] = {"id", "name", NULL};
-		m = mf_push(c, "placementGroupSelector");
-		if (mf_is_map(c, v)) {
-			const struct yt_node *id, *name;
-			mf_known_fields(c, v, pg_fields);
-			id = mf_get_string(c, v, "id", &e->placement_group_id);
-			name = mf_get_string(c, v, "name", &e->placement_group_name);
+		m = kerf_decoder_push(d, "placementGroupSelector");
+		if (kerf_decoder_map(d, v)) {
+			const struct kerf_doc_node *id, *name;
+			kerf_decoder_known_fields(d, v, pg_fields);
+			id = kerf_decoder_get_string(d, v, "id", &e->placement_group_id);
+			name = kerf_decoder_get_string(d, v, "name", &e->placement_group_name);
 			if (id && e->placement_group_id &&
 			    !anchored_id(e->placement_group_id, "pg-")) {
-				size_t mi = mf_push(c, "id");
-				mf_error(c, id, "\"%s\" does not match the pattern ^pg-[0-9a-z]+$",
-					 e->placement_group_id);
-				mf_pop(c, mi);
+				size_t mi = kerf_decoder_push(d, "id");
+				kerf_decoder_error(
+				    d, id, "\"%s\" does not match the pattern ^pg-[0-9a-z]+$",
+				    e->placement_group_id);
+				kerf_decoder_pop(d, mi);
 			}
 			if (name && e->placement_group_name && !e->placement_group_name[0]) {
-				size_t mi = mf_push(c, "name");
-				mf_error(c, name, "must not be empty");
-				mf_pop(c, mi);
+				size_t mi = kerf_decoder_push(d, "name");
+				kerf_decoder_error(d, name, "must not be empty");
+				kerf_decoder_pop(d, mi);
 			}
 			if (!id && !name)
-				mf_error(c, v, "expected at least one, got none, ['name', 'id']");
+				kerf_decoder_error(
+				    d, v, "expected at least one, got none, ['name', 'id']");
 			if (id && name)
-				mf_error(c, v, "'name' and 'id' are mutually exclusive");
+				kerf_decoder_error(d, v, "'name' and 'id' are mutually exclusive");
 		}
-		mf_pop(c, m);
+		kerf_decoder_pop(d, m);
 	}
 
 	/* Cross-field rules on amiFamily and aliases. */
@@ -932,46 +1015,47 @@ void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec, struct kerf
 		const char *want = alias_family(alias);
 		if (want && strcmp(e->ami_family, "Custom") != 0 &&
 		    strcmp(e->ami_family, want) != 0) {
-			m = mf_push(c, "amiFamily");
-			mf_error(
-			    c, fam_node,
+			m = kerf_decoder_push(d, "amiFamily");
+			kerf_decoder_error(
+			    d, fam_node,
 			    "if set, amiFamily must be '%s' or 'Custom' when using %s %s alias",
 			    want, want[0] == 'A' ? "an" : "a", want);
-			mf_pop(c, m);
+			kerf_decoder_pop(d, m);
 		}
 	}
-	if (!alias && !fam_node && mf_child(spec, "amiSelectorTerms"))
-		mf_error(c, mf_child(spec, "amiSelectorTerms"),
-			 "must specify amiFamily if amiSelectorTerms does not contain an alias");
+	if (!alias && !fam_node && kerf_doc_get(spec, "amiSelectorTerms"))
+		kerf_decoder_error(
+		    d, kerf_doc_get(spec, "amiSelectorTerms"),
+		    "must specify amiFamily if amiSelectorTerms does not contain an alias");
 	if (alias && !e->ami_family) {
 		const char *fam = alias_family(alias);
 		if (fam)
-			e->ami_family = xstrdup(fam);
+			e->ami_family = dupstr(fam);
 	}
 }
 
 /* A list of mappings with known fields (status lists): shape checks only. */
-static void status_list(struct mf_ctx *c, const struct yt_node *st, const char *field,
+static void status_list(struct kerf_decoder *d, const struct kerf_doc_node *st, const char *field,
 			const char *const *fields)
 {
-	const struct yt_node *v = mf_child(st, field);
+	const struct kerf_doc_node *v = kerf_doc_get(st, field);
 	size_t m;
 
 	if (!v)
 		return;
-	m = mf_push(c, field);
-	if (mf_is_seq(c, v)) {
-		for (size_t i = 0; i < v->n; i++) {
-			size_t mi = mf_push_index(c, i);
-			if (mf_is_map(c, v->items[i]))
-				mf_known_fields(c, v->items[i], fields);
-			mf_pop(c, mi);
+	m = kerf_decoder_push(d, field);
+	if (kerf_decoder_seq(d, v)) {
+		for (size_t i = 0; i < kerf_doc_size(v); i++) {
+			size_t mi = kerf_decoder_push_index(d, i);
+			if (kerf_decoder_map(d, kerf_doc_item(v, i)))
+				kerf_decoder_known_fields(d, kerf_doc_item(v, i), fields);
+			kerf_decoder_pop(d, mi);
 		}
 	}
-	mf_pop(c, m);
+	kerf_decoder_pop(d, m);
 }
 
-void mf_check_ec2_status(struct mf_ctx *c, const struct yt_node *st)
+void ec2_node_class_status(struct kerf_decoder *d, const struct kerf_doc_node *st)
 {
 	static const char *const fields[] = {"amis",
 					     "capacityReservations",
@@ -993,20 +1077,20 @@ void mf_check_ec2_status(struct mf_ctx *c, const struct yt_node *st)
 					 NULL};
 	static const char *const sg[] = {"id", "name", NULL};
 	static const char *const sn[] = {"id", "zone", "zoneID", NULL};
-	const struct yt_node *v;
+	const struct kerf_doc_node *v;
 	size_t m;
 
-	if (!mf_is_map(c, st))
+	if (!kerf_decoder_map(d, st))
 		return;
-	mf_known_fields(c, st, fields);
-	status_list(c, st, "amis", ami);
-	status_list(c, st, "capacityReservations", cr);
-	status_list(c, st, "securityGroups", sg);
-	status_list(c, st, "subnets", sn);
-	mf_get_string(c, st, "instanceProfile", NULL);
-	if ((v = mf_child(st, "conditions")) != NULL) {
-		m = mf_push(c, "conditions");
-		mf_check_conditions(c, v, true);
-		mf_pop(c, m);
+	kerf_decoder_known_fields(d, st, fields);
+	status_list(d, st, "amis", ami);
+	status_list(d, st, "capacityReservations", cr);
+	status_list(d, st, "securityGroups", sg);
+	status_list(d, st, "subnets", sn);
+	kerf_decoder_get_string(d, st, "instanceProfile", NULL);
+	if ((v = kerf_doc_get(st, "conditions")) != NULL) {
+		m = kerf_decoder_push(d, "conditions");
+		kerf_decoder_conditions(d, v, true);
+		kerf_decoder_pop(d, m);
 	}
 }

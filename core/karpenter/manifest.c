@@ -16,8 +16,8 @@
 #include <kerf/requirements.h>
 
 #include "cfg.h"
+#include "ec2nodeclass.h"
 #include "manifest.h"
-
 
 /*
  * kerf's own NodePool annotations choose its packers; their syntax is
@@ -50,15 +50,15 @@ static void check_packer_annotations(struct mf_ctx *c, const struct yt_node *doc
 				mf_error(c, v, "%s", err.message);
 		} else if (strcmp(k, "kerf.dev/packer-shadow") == 0 &&
 			   !cfg_plugin_name_valid(v->scalar)) {
-			mf_error(c, v, "\"%s\" is not a packer name (lowercase letters, digits "
-				       "and '-')",
+			mf_error(c, v,
+				 "\"%s\" is not a packer name (lowercase letters, digits "
+				 "and '-')",
 				 v->scalar);
 		}
 		mf_pop(c, m);
 	}
 	mf_pop(c, outer);
 }
-
 
 /* ------------------------------------------------------------ durations */
 
@@ -676,6 +676,7 @@ int mf_parse_ec2nodeclass(const struct yt_node *doc, struct kerf_node_class **ou
 			  struct mf_diags *diags)
 {
 	struct mf_ctx c;
+	struct kerf_decoder dec = {.ctx = &c};
 	struct kerf_node_class *nc = xcalloc(1, sizeof(*nc));
 	struct kerf_ec2_node_class *e = xcalloc(1, sizeof(*e));
 	const struct yt_node *v;
@@ -699,12 +700,12 @@ int mf_parse_ec2nodeclass(const struct yt_node *doc, struct kerf_node_class **ou
 			mf_missing(&c, doc, "spec");
 		} else {
 			m = mf_push(&c, "spec");
-			mf_parse_ec2_spec(&c, v, e);
+			ec2_node_class_spec(&dec, (const struct kerf_doc_node *)v, e);
 			mf_pop(&c, m);
 		}
 		if ((v = mf_child(doc, "status")) != NULL) {
 			m = mf_push(&c, "status");
-			mf_check_ec2_status(&c, v);
+			ec2_node_class_status(&dec, (const struct kerf_doc_node *)v);
 			mf_pop(&c, m);
 		}
 	}

@@ -82,8 +82,6 @@ bool mf_duration_pattern(const char *s, bool allow_never);
 bool mf_budget_duration_pattern(const char *s);
 /* ^((100|[0-9]{1,2})%|[0-9]+)$ */
 bool mf_budget_nodes_pattern(const char *s);
-/* Quantity pattern of the CRDs (sign allowed). */
-bool mf_quantity_pattern(const char *s);
 
 /*
  * A cron schedule as Karpenter accepts it: five fields or one of the
@@ -119,11 +117,5 @@ void mf_parse_node_class_ref(struct mf_ctx *c, const struct yt_node *n,
 /* Resource list (limits, requests, capacity); "nodes" goes to *nodes when not NULL. */
 void mf_parse_resources(struct mf_ctx *c, const struct yt_node *n, struct kerf_resources *out,
 			int64_t *nodes);
-
-/* The EC2NodeClass spec. */
-void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec,
-		       struct kerf_ec2_node_class *out);
-/* The EC2NodeClass status: shape checks only. */
-void mf_check_ec2_status(struct mf_ctx *c, const struct yt_node *status);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <kerf/requirements.h>
 
+#include "ec2nodeclass.h"
 #include "manifest.h"
 
 #define MDIR KERF_TEST_DATADIR "/manifests"
@@ -651,10 +652,10 @@ START_TEST(patterns)
 	ck_assert(!mf_budget_nodes_pattern("101%"));
 	ck_assert(!mf_budget_nodes_pattern("-1"));
 	ck_assert(!mf_budget_nodes_pattern("%"));
-	ck_assert(mf_quantity_pattern("1.5Gi"));
-	ck_assert(mf_quantity_pattern("-100m"));
-	ck_assert(mf_quantity_pattern("1e3"));
-	ck_assert(!mf_quantity_pattern("12Zi"));
+	ck_assert(ec2_quantity_pattern("1.5Gi"));
+	ck_assert(ec2_quantity_pattern("-100m"));
+	ck_assert(ec2_quantity_pattern("1e3"));
+	ck_assert(!ec2_quantity_pattern("12Zi"));
 	ck_assert(mf_dns_subdomain("ray-worker.pool"));
 	ck_assert(!mf_dns_subdomain("Ray"));
 	ck_assert(!mf_dns_subdomain("-a"));
