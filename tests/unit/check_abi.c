@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_abi.c - the plugin ABI's layout, pinned.
  *
@@ -227,91 +228,11 @@ AT(struct kerf_nodeclaim, registered_ms, 2112);
 AT(struct kerf_nodeclaim, initialized_ms, 2120);
 AT(struct kerf_nodeclaim, last_pod_event_ms, 2128);
 
-SIZE(struct kerf_selector_term, 72, 8);
-AT(struct kerf_selector_term, tags, 0);
-AT(struct kerf_selector_term, id, 16);
-AT(struct kerf_selector_term, name, 24);
-AT(struct kerf_selector_term, alias, 32);
-AT(struct kerf_selector_term, owner, 40);
-AT(struct kerf_selector_term, instance_match_criteria, 48);
-AT(struct kerf_selector_term, ssm_parameter, 56);
-AT(struct kerf_selector_term, owner_id, 64);
-
-SIZE(struct kerf_selector_terms, 16, 8);
-AT(struct kerf_selector_terms, n, 0);
-AT(struct kerf_selector_terms, items, 8);
-
-SIZE(struct kerf_block_device_mapping, 80, 8);
-AT(struct kerf_block_device_mapping, device_name, 0);
-AT(struct kerf_block_device_mapping, root_volume, 8);
-AT(struct kerf_block_device_mapping, volume_size_bytes, 16);
-AT(struct kerf_block_device_mapping, volume_type, 24);
-AT(struct kerf_block_device_mapping, iops, 32);
-AT(struct kerf_block_device_mapping, throughput, 40);
-AT(struct kerf_block_device_mapping, encrypted, 48);
-AT(struct kerf_block_device_mapping, delete_on_termination, 49);
-AT(struct kerf_block_device_mapping, kms_key_id, 56);
-AT(struct kerf_block_device_mapping, snapshot_id, 64);
-AT(struct kerf_block_device_mapping, has_encrypted, 72);
-AT(struct kerf_block_device_mapping, has_delete_on_termination, 73);
-AT(struct kerf_block_device_mapping, volume_initialization_rate, 76);
-
-SIZE(struct kerf_network_interface, 12, 4);
-AT(struct kerf_network_interface, network_card_index, 0);
-AT(struct kerf_network_interface, device_index, 4);
-AT(struct kerf_network_interface, efa_only, 8);
-
-SIZE(struct kerf_kubelet, 1328, 8);
-AT(struct kerf_kubelet, max_pods, 0);
-AT(struct kerf_kubelet, pods_per_core, 4);
-AT(struct kerf_kubelet, system_reserved, 8);
-AT(struct kerf_kubelet, kube_reserved, 624);
-AT(struct kerf_kubelet, eviction_hard, 1240);
-AT(struct kerf_kubelet, eviction_soft, 1256);
-AT(struct kerf_kubelet, eviction_soft_grace_period, 1272);
-AT(struct kerf_kubelet, eviction_max_pod_grace_period, 1288);
-AT(struct kerf_kubelet, image_gc_high_threshold_percent, 1292);
-AT(struct kerf_kubelet, image_gc_low_threshold_percent, 1296);
-AT(struct kerf_kubelet, cpu_cfs_quota_set, 1304);
-AT(struct kerf_kubelet, n_cluster_dns, 1312);
-AT(struct kerf_kubelet, cluster_dns, 1320);
-
-SIZE(struct kerf_ec2_node_class, 1584, 8);
-AT(struct kerf_ec2_node_class, subnet_selector_terms, 0);
-AT(struct kerf_ec2_node_class, security_group_selector_terms, 16);
-AT(struct kerf_ec2_node_class, ami_selector_terms, 32);
-AT(struct kerf_ec2_node_class, capacity_reservation_selector_terms, 48);
-AT(struct kerf_ec2_node_class, ami_family, 64);
-AT(struct kerf_ec2_node_class, role, 72);
-AT(struct kerf_ec2_node_class, instance_profile, 80);
-AT(struct kerf_ec2_node_class, user_data, 88);
-AT(struct kerf_ec2_node_class, tags, 96);
-AT(struct kerf_ec2_node_class, kubelet, 112);
-AT(struct kerf_ec2_node_class, has_kubelet, 1440);
-AT(struct kerf_ec2_node_class, n_block_device_mappings, 1448);
-AT(struct kerf_ec2_node_class, block_device_mappings, 1456);
-AT(struct kerf_ec2_node_class, http_endpoint, 1464);
-AT(struct kerf_ec2_node_class, http_protocol_ipv6, 1472);
-AT(struct kerf_ec2_node_class, http_put_response_hop_limit, 1480);
-AT(struct kerf_ec2_node_class, http_tokens, 1488);
-AT(struct kerf_ec2_node_class, associate_public_ip_address, 1496);
-AT(struct kerf_ec2_node_class, instance_store_policy, 1504);
-AT(struct kerf_ec2_node_class, detailed_monitoring, 1512);
-AT(struct kerf_ec2_node_class, context, 1520);
-AT(struct kerf_ec2_node_class, ip_prefix_count, 1528);
-AT(struct kerf_ec2_node_class, tcp_established_timeout, 1532);
-AT(struct kerf_ec2_node_class, udp_stream_timeout, 1536);
-AT(struct kerf_ec2_node_class, udp_timeout, 1540);
-AT(struct kerf_ec2_node_class, nested_virtualization, 1544);
-AT(struct kerf_ec2_node_class, placement_group_id, 1552);
-AT(struct kerf_ec2_node_class, placement_group_name, 1560);
-AT(struct kerf_ec2_node_class, n_network_interfaces, 1568);
-AT(struct kerf_ec2_node_class, network_interfaces, 1576);
-
-SIZE(struct kerf_node_class, 144, 8);
+SIZE(struct kerf_node_class, 168, 8);
 AT(struct kerf_node_class, meta, 0);
-AT(struct kerf_node_class, ec2, 128);
-AT(struct kerf_node_class, spec_json, 136);
+AT(struct kerf_node_class, ref, 128);
+AT(struct kerf_node_class, ready, 152);
+AT(struct kerf_node_class, doc, 160);
 
 SIZE(struct kerf_offering, 40, 8);
 AT(struct kerf_offering, zone, 0);
@@ -406,13 +327,20 @@ AT(struct kerf_host, config_duration, 160);
 AT(struct kerf_host, config_quantity, 168);
 AT(struct kerf_host, config_list, 176);
 
-SIZE(struct kerf_provider_ops, 48, 8);
+SIZE(struct kerf_node_class_kind, 24, 8);
+AT(struct kerf_node_class_kind, group, 0);
+AT(struct kerf_node_class_kind, version, 8);
+AT(struct kerf_node_class_kind, kind, 16);
+
+SIZE(struct kerf_provider_ops, 64, 8);
 AT(struct kerf_provider_ops, get_instance_types, 0);
 AT(struct kerf_provider_ops, create, 8);
 AT(struct kerf_provider_ops, delete, 16);
 AT(struct kerf_provider_ops, get, 24);
 AT(struct kerf_provider_ops, list, 32);
 AT(struct kerf_provider_ops, is_drifted, 40);
+AT(struct kerf_provider_ops, node_class_kinds, 48);
+AT(struct kerf_provider_ops, validate_node_class, 56);
 
 SIZE(struct kerf_event_sink, 16, 8);
 AT(struct kerf_event_sink, ctx, 0);
@@ -626,9 +554,15 @@ VALUE(KERF_CLAIM_LAUNCHED, 1);
 VALUE(KERF_CLAIM_REGISTERED, 2);
 VALUE(KERF_CLAIM_INITIALIZED, 3);
 VALUE(KERF_CLAIM_DELETING, 4);
+VALUE(KERF_READY_UNKNOWN, 0);
+VALUE(KERF_READY_TRUE, 1);
+VALUE(KERF_READY_FALSE, 2);
 VALUE(KERF_CAPACITY_ON_DEMAND, 0);
 VALUE(KERF_CAPACITY_SPOT, 1);
 VALUE(KERF_CAPACITY_RESERVED, 2);
+VALUE(KERF_DOC_SCALAR, 0);
+VALUE(KERF_DOC_MAP, 1);
+VALUE(KERF_DOC_SEQ, 2);
 VALUE(KERF_LOG_ERROR, 0);
 VALUE(KERF_LOG_WARN, 1);
 VALUE(KERF_LOG_INFO, 2);

@@ -11,7 +11,7 @@
 
 #include <kerf/kerf.h>
 
-#include "ec2nodeclass.h"
+#include "nodeclass.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -159,7 +159,7 @@ static void term_tags(struct kerf_decoder *d, const struct kerf_doc_node *term,
 enum term_kind { TERM_SUBNET, TERM_SG, TERM_AMI, TERM_CR };
 
 static void parse_terms(struct kerf_decoder *d, const struct kerf_doc_node *spec, const char *field,
-			enum term_kind kind, struct kerf_selector_terms *out)
+			enum term_kind kind, struct ec2_selector_terms *out)
 {
 	static const char *const subnet_fields[] = {"id", "tags", NULL};
 	static const char *const sg_fields[] = {"id", "name", "tags", NULL};
@@ -200,7 +200,7 @@ static void parse_terms(struct kerf_decoder *d, const struct kerf_doc_node *spec
 	for (size_t i = 0; i < kerf_doc_size(seq); i++) {
 		const struct kerf_doc_node *it = kerf_doc_item(seq, i), *v;
 		size_t mi = kerf_decoder_push_index(d, i), mf;
-		struct kerf_selector_term *t;
+		struct ec2_selector_term *t;
 		bool has_tags, has_id, has_name, has_alias, has_owner, has_ssm, has_imc, has_oid;
 
 		if (!kerf_decoder_map(d, it)) {
@@ -515,7 +515,7 @@ static void reserved_map(struct kerf_decoder *d, const struct kerf_doc_node *kub
 }
 
 static void parse_kubelet(struct kerf_decoder *d, const struct kerf_doc_node *k,
-			  struct kerf_kubelet *out)
+			  struct ec2_kubelet *out)
 {
 	static const char *const fields[] = {"clusterDNS",
 					     "cpuCFSQuota",
@@ -622,7 +622,7 @@ static bool volume_size_pattern(const char *s)
 }
 
 static void parse_block_devices(struct kerf_decoder *d, const struct kerf_doc_node *seq,
-				struct kerf_ec2_node_class *e)
+				struct ec2_node_class *e)
 {
 	static const char *const fields[] = {"deviceName", "ebs", "rootVolume", NULL};
 	static const char *const ebs_fields[] = {"deleteOnTermination",
@@ -649,7 +649,7 @@ static void parse_block_devices(struct kerf_decoder *d, const struct kerf_doc_no
 	for (size_t i = 0; i < kerf_doc_size(seq); i++) {
 		const struct kerf_doc_node *it = kerf_doc_item(seq, i), *ebs, *v;
 		size_t mi = kerf_decoder_push_index(d, i), m;
-		struct kerf_block_device_mapping *b;
+		struct ec2_block_device_mapping *b;
 		int64_t x;
 
 		if (!kerf_decoder_map(d, it)) {
@@ -718,7 +718,7 @@ static void parse_block_devices(struct kerf_decoder *d, const struct kerf_doc_no
 }
 
 static void parse_network_interfaces(struct kerf_decoder *d, const struct kerf_doc_node *seq,
-				     struct kerf_ec2_node_class *e)
+				     struct ec2_node_class *e)
 {
 	static const char *const fields[] = {"deviceIndex", "interfaceType", "networkCardIndex",
 					     NULL};
@@ -735,7 +735,7 @@ static void parse_network_interfaces(struct kerf_decoder *d, const struct kerf_d
 	for (size_t i = 0; i < kerf_doc_size(seq); i++) {
 		const struct kerf_doc_node *it = kerf_doc_item(seq, i);
 		size_t mi = kerf_decoder_push_index(d, i);
-		struct kerf_network_interface *ni;
+		struct ec2_network_interface *ni;
 		char *type = NULL;
 		int64_t x;
 
@@ -765,10 +765,10 @@ static void parse_network_interfaces(struct kerf_decoder *d, const struct kerf_d
 				   "networkInterfaces must include a primary interface with "
 				   "interfaceType='interface'");
 	for (size_t i = 0; i < e->n_network_interfaces; i++) {
-		const struct kerf_network_interface *a = &e->network_interfaces[i];
+		const struct ec2_network_interface *a = &e->network_interfaces[i];
 		bool bad = false;
 		for (size_t j = 0; j < e->n_network_interfaces && !bad; j++) {
-			const struct kerf_network_interface *b = &e->network_interfaces[j];
+			const struct ec2_network_interface *b = &e->network_interfaces[j];
 			if (i == j || a->network_card_index != b->network_card_index)
 				continue;
 			bad = a->device_index == b->device_index || (a->efa_only && b->efa_only);
@@ -785,7 +785,7 @@ static void parse_network_interfaces(struct kerf_decoder *d, const struct kerf_d
 }
 
 static void parse_ec2_tags(struct kerf_decoder *d, const struct kerf_doc_node *spec,
-			   struct kerf_ec2_node_class *e)
+			   struct ec2_node_class *e)
 {
 	const struct kerf_doc_node *v = kerf_doc_get(spec, "tags");
 	size_t m;
@@ -840,8 +840,8 @@ static const char *alias_family(const char *alias)
 	return NULL;
 }
 
-void ec2_node_class_spec(struct kerf_decoder *d, const struct kerf_doc_node *spec,
-			 struct kerf_ec2_node_class *e)
+static void node_class_spec(struct kerf_decoder *d, const struct kerf_doc_node *spec,
+			    struct ec2_node_class *e)
 {
 	static const char *const fields[] = {"amiFamily",
 					     "amiSelectorTerms",
@@ -1055,7 +1055,7 @@ static void status_list(struct kerf_decoder *d, const struct kerf_doc_node *st, 
 	kerf_decoder_pop(d, m);
 }
 
-void ec2_node_class_status(struct kerf_decoder *d, const struct kerf_doc_node *st)
+static void node_class_status(struct kerf_decoder *d, const struct kerf_doc_node *st)
 {
 	static const char *const fields[] = {"amis",
 					     "capacityReservations",
@@ -1093,4 +1093,161 @@ void ec2_node_class_status(struct kerf_decoder *d, const struct kerf_doc_node *s
 		kerf_decoder_conditions(d, v, true);
 		kerf_decoder_pop(d, m);
 	}
+}
+
+/* ------------------------------------------------------------- freeing */
+
+static void selector_terms_clear(struct ec2_selector_terms *t)
+{
+	if (!t->items)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		struct ec2_selector_term *s = &t->items[i];
+		kerf_labels_clear(&s->tags);
+		free(s->id);
+		free(s->name);
+		free(s->alias);
+		free(s->owner);
+		free(s->instance_match_criteria);
+		free(s->ssm_parameter);
+		free(s->owner_id);
+	}
+	free(t->items);
+	memset(t, 0, sizeof(*t));
+}
+
+static void kubelet_clear(struct ec2_kubelet *k)
+{
+	kerf_labels_clear(&k->eviction_hard);
+	kerf_labels_clear(&k->eviction_soft);
+	kerf_labels_clear(&k->eviction_soft_grace_period);
+	for (size_t i = 0; i < k->n_cluster_dns; i++)
+		free(k->cluster_dns[i]);
+	free(k->cluster_dns);
+	k->cluster_dns = NULL;
+	k->n_cluster_dns = 0;
+}
+
+void ec2_node_class_clear(struct ec2_node_class *e)
+{
+	selector_terms_clear(&e->subnet_selector_terms);
+	selector_terms_clear(&e->security_group_selector_terms);
+	selector_terms_clear(&e->ami_selector_terms);
+	selector_terms_clear(&e->capacity_reservation_selector_terms);
+	free(e->ami_family);
+	free(e->role);
+	free(e->instance_profile);
+	free(e->user_data);
+	kerf_labels_clear(&e->tags);
+	kubelet_clear(&e->kubelet);
+	if (e->block_device_mappings) {
+		for (size_t i = 0; i < e->n_block_device_mappings; i++) {
+			struct ec2_block_device_mapping *b = &e->block_device_mappings[i];
+			free(b->device_name);
+			free(b->volume_type);
+			free(b->kms_key_id);
+			free(b->snapshot_id);
+		}
+		free(e->block_device_mappings);
+	}
+	free(e->http_endpoint);
+	free(e->http_protocol_ipv6);
+	free(e->http_tokens);
+	free(e->instance_store_policy);
+	free(e->context);
+	free(e->nested_virtualization);
+	free(e->placement_group_id);
+	free(e->placement_group_name);
+	free(e->network_interfaces);
+	memset(e, 0, sizeof(*e));
+}
+
+/* ------------------------------------------------------------- objects */
+
+const struct kerf_node_class_kind ec2_node_class_kinds[] = {
+    {"karpenter.k8s.aws", "v1", "EC2NodeClass"},
+    {NULL, NULL, NULL},
+};
+
+int ec2_node_class_decode(const struct kerf_doc_node *object, struct kerf_decoder *d,
+			  struct ec2_node_class *e)
+{
+	const struct kerf_doc_node *v;
+	size_t before = kerf_decoder_errors(d), m;
+
+	memset(e, 0, sizeof(*e));
+	e->kubelet.eviction_max_pod_grace_period = -1;
+	e->kubelet.image_gc_high_threshold_percent = -1;
+	e->kubelet.image_gc_low_threshold_percent = -1;
+	e->kubelet.cpu_cfs_quota_set = -1;
+	kerf_resources_init(&e->kubelet.system_reserved);
+	kerf_resources_init(&e->kubelet.kube_reserved);
+	e->associate_public_ip_address = -1;
+	e->ip_prefix_count = -1;
+	if (!(v = kerf_doc_get(object, "spec"))) {
+		kerf_decoder_missing(d, object, "spec");
+	} else {
+		m = kerf_decoder_push(d, "spec");
+		node_class_spec(d, v, e);
+		kerf_decoder_pop(d, m);
+	}
+	if ((v = kerf_doc_get(object, "status")) != NULL) {
+		m = kerf_decoder_push(d, "status");
+		node_class_status(d, v);
+		kerf_decoder_pop(d, m);
+	}
+	/* The metadataOptions defaults, also when the block is absent. */
+	if (!e->http_endpoint)
+		e->http_endpoint = dupstr("enabled");
+	if (!e->http_protocol_ipv6)
+		e->http_protocol_ipv6 = dupstr("disabled");
+	if (!e->http_tokens)
+		e->http_tokens = dupstr("required");
+	if (!e->http_put_response_hop_limit)
+		e->http_put_response_hop_limit = 1;
+	return kerf_decoder_errors(d) > before ? KERF_E_CONFIG : 0;
+}
+
+int ec2_validate_node_class(const struct kerf_doc_node *object, struct kerf_decoder *d)
+{
+	struct ec2_node_class e;
+	int rc = ec2_node_class_decode(object, d, &e);
+
+	ec2_node_class_clear(&e);
+	return rc;
+}
+
+int ec2_node_class_parse(const struct kerf_node_class *nc, struct ec2_node_class **out,
+			 struct kerf_error *err)
+{
+	const struct kerf_node_class_kind *k = &ec2_node_class_kinds[0];
+	const struct kerf_doc_node *object = nc ? kerf_doc_root(nc->doc) : NULL;
+	struct kerf_decoder *d = NULL;
+	struct ec2_node_class *e;
+	int rc;
+
+	if (!object || !nc->ref.group || !nc->ref.kind || strcmp(nc->ref.group, k->group) != 0 ||
+	    strcmp(nc->ref.kind, k->kind) != 0)
+		return kerf_error_set(err, KERF_E_INVALID, "%s/%s is not an %s",
+				      nc && nc->ref.kind ? nc->ref.kind : "node class",
+				      nc && nc->ref.name ? nc->ref.name : "(unnamed)", k->kind);
+	kerf_decoder_new(k->kind, object, &d);
+	e = zalloc(1, sizeof(*e));
+	ec2_node_class_decode(object, d, e);
+	rc = kerf_decoder_check(d, err);
+	kerf_decoder_free(d);
+	if (rc) {
+		ec2_node_class_free(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+void ec2_node_class_free(struct ec2_node_class *e)
+{
+	if (!e)
+		return;
+	ec2_node_class_clear(e);
+	free(e);
 }
