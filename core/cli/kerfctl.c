@@ -1211,7 +1211,10 @@ static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cf
 		if ((rc = pool_provider(in, l, cfg, http, &provs, np, &prov)) != 0 ||
 		    (rc = pool_types(in, prov, &cls, np, &types)) != 0)
 			goto out;
-		pools[i] = (struct prov_pool){.nodepool = np, .types = types};
+		pools[i] =
+		    (struct prov_pool){.nodepool = np,
+				       .types = types,
+				       .class_selectors = prov->plugin->provider.class_selectors};
 	}
 	memset(&pin, 0, sizeof(pin));
 	pin.n_pods = in->n_pods;

@@ -249,7 +249,7 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 struct instance {
 	const struct loader_plugin *plugin;
 	uint32_t kinds;
-	char *name; /* "provider/ec2", "cluster+provider/sim" */
+	char *name; /* "provider/acme", "cluster+provider/sim" */
 	struct cfg_section *section;
 	struct kerf_host *host;
 	void *state; /* from create(); NULL until created */

@@ -16,6 +16,7 @@
 #include <kerf/requirements.h>
 
 #include "cfg.h"
+#include "labels.h"
 #include "manifest.h"
 
 /*
@@ -759,6 +760,8 @@ int mf_set_add_provider(struct mf_set *set, const char *name, const struct kerf_
 {
 	const struct kerf_node_class_kind *k = ops->node_class_kinds;
 
+	/* Before any NodePool is read: its requirements may use these labels. */
+	kc_labels_declare(ops->well_known_labels, ops->restricted_label_domains);
 	if (k && k->kind && !ops->validate_node_class)
 		return kerf_error_set(err, KERF_E_PLUGIN_INCOMPLETE,
 				      "plugin \"%s\": serves node class kind %s but has no "

@@ -62,8 +62,10 @@ void mf_set_clear(struct mf_set *set);
 
 /*
  * Lets loads into set read the node classes of the kinds provider `name`
- * serves (ops->node_class_kinds, validated by ops->validate_node_class).
- * The provider's strings and ops must outlive set.  A kind already served
+ * serves (ops->node_class_kinds, validated by ops->validate_node_class),
+ * and declares its well-known labels and restricted label domains to
+ * libkerf for the whole process (labels.h), so that NodePools and pods may
+ * use them.  The provider's strings and ops must outlive set.  A kind already served
  * by an earlier provider stays with that one.  Returns 0, or
  * KERF_E_PLUGIN_INCOMPLETE when the provider declares kinds without a
  * validator, or a kind without a group, version or name.

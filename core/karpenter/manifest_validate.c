@@ -14,6 +14,7 @@
 
 #include <kerf/requirements.h>
 
+#include "labels.h"
 #include "manifest.h"
 
 /* ------------------------------------------------------------ patterns */
@@ -250,21 +251,28 @@ static bool domain_ends_with(const char *key, const char *domain)
 /*
  * The CEL rules of the CRDs on label keys (template labels, requirement
  * keys).  `nodepool_rule`: karpenter.sh/nodepool itself is restricted
- * (NodePools), not NodeClaims.  Returns the rule's message or NULL.
+ * (NodePools), not NodeClaims.  A provider's restricted domain is its CRD's
+ * rule: only the provider's well-known keys of exactly that domain pass.
+ * Returns false with the rule's message in msg when one is broken.
  */
-static const char *cel_label_restricted(const char *key, bool nodepool_rule)
+static bool cel_label_restricted(const char *key, bool nodepool_rule, char *msg, size_t len)
 {
+	const char *d = kc_label_declared_domain(key);
+	size_t dl = d ? strlen(d) : 0;
+
 	if (strcmp(key, "karpenter.sh/capacity-type") != 0 &&
 	    strcmp(key, "karpenter.sh/nodepool") != 0 && domain_ends_with(key, "karpenter.sh"))
-		return "label domain \"karpenter.sh\" is restricted";
-	if (nodepool_rule && strcmp(key, "karpenter.sh/nodepool") == 0)
-		return "label \"karpenter.sh/nodepool\" is restricted";
-	if (strcmp(key, "kubernetes.io/hostname") == 0)
-		return "label \"kubernetes.io/hostname\" is restricted";
-	if (domain_ends_with(key, "karpenter.k8s.aws") &&
-	    !(strncmp(key, "karpenter.k8s.aws/", 18) == 0 && kerf_label_is_well_known(key)))
-		return "label domain \"karpenter.k8s.aws\" is restricted";
-	return NULL;
+		snprintf(msg, len, "label domain \"karpenter.sh\" is restricted");
+	else if (nodepool_rule && strcmp(key, "karpenter.sh/nodepool") == 0)
+		snprintf(msg, len, "label \"karpenter.sh/nodepool\" is restricted");
+	else if (strcmp(key, "kubernetes.io/hostname") == 0)
+		snprintf(msg, len, "label \"kubernetes.io/hostname\" is restricted");
+	else if (d &&
+		 !(strncmp(key, d, dl) == 0 && key[dl] == '/' && kerf_label_is_well_known(key)))
+		snprintf(msg, len, "label domain \"%s\" is restricted", d);
+	else
+		return true;
+	return false;
 }
 
 void mf_check_template_labels(struct mf_ctx *c, const struct yt_node *map)
@@ -277,12 +285,11 @@ void mf_check_template_labels(struct mf_ctx *c, const struct yt_node *map)
 		const struct yt_node *k = map->pairs[i].key;
 		const struct yt_node *v = map->pairs[i].value;
 		size_t m = mf_push_key(c, k->scalar);
-		const char *msg;
 
 		if (!kerf_label_key_valid(k->scalar, why, sizeof(why)))
 			mf_error(c, k, "%s", why);
-		else if ((msg = cel_label_restricted(k->scalar, true)) != NULL)
-			mf_error(c, k, "%s", msg);
+		else if (!cel_label_restricted(k->scalar, true, why, sizeof(why)))
+			mf_error(c, k, "%s", why);
 		else if (kerf_label_check_restricted(k->scalar, why, sizeof(why)))
 			mf_error(c, k, "%s", why);
 		if (v->type == YT_SCALAR && !yt_is_null(v) &&
@@ -348,7 +355,6 @@ static void parse_requirement(struct mf_ctx *c, const struct yt_node *item, bool
 		mf_missing(c, item, "key");
 	} else {
 		const char *key = mf_str(c, kn);
-		const char *msg;
 		if (key) {
 			r->key = xstrdup(key);
 			have_key = true;
@@ -356,8 +362,8 @@ static void parse_requirement(struct mf_ctx *c, const struct yt_node *item, bool
 				mf_error(c, kn, "must be at most 316 characters");
 			else if (!kerf_label_key_valid(key, why, sizeof(why)))
 				mf_error(c, kn, "%s", why);
-			else if ((msg = cel_label_restricted(key, nodepool)) != NULL)
-				mf_error(c, kn, "%s", msg);
+			else if (!cel_label_restricted(key, nodepool, why, sizeof(why)))
+				mf_error(c, kn, "%s", why);
 			else if ((nodepool || strcmp(key, "karpenter.sh/nodepool") != 0) &&
 				 kerf_requirement_key_check_restricted(key, why, sizeof(why)))
 				mf_error(c, kn, "%s", why);

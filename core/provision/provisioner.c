@@ -1304,6 +1304,7 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 		    pr->np->meta.name, batch_hash, pr->packing.weights, pr->packing.n)];
 		b.pools[i] = (struct prov_pool){.nodepool = pr->np,
 						.types = pr->types,
+						.class_selectors = p->cfg.provider->class_selectors,
 						.packer = pr->chosen,
 						.shadow = pr->packing.shadow};
 	}

@@ -38,6 +38,22 @@ struct kerf_node_class_kind {
 	const char *kind;    /* "EC2NodeClass" */
 };
 
+/*
+ * A requirement that asks for special instance types (ABI 2.0).  GPU,
+ * accelerator and bare-metal types (kerf_instance_type.classes) go only to
+ * pods that ask for them: by requesting a device resource, by an In on
+ * node.kubernetes.io/instance-type, or by a requirement (the pod's or its
+ * NodePool's) that one of these selectors matches.  `key` ending in '*'
+ * matches a requirement with any operator on any key with that prefix;
+ * otherwise an In on exactly `key`, and with `value` set only when one of
+ * the In's values contains it.
+ */
+struct kerf_class_selector {
+	const char *key;   /* "example.com/instance-gpu*", "example.com/instance-family" */
+	const char *value; /* NULL, or a substring of an In value ("metal") */
+	uint32_t classes;  /* KERF_TYPE_* bits the match lets in */
+};
+
 struct kerf_provider_ops {
 	/*
 	 * Required (1.0).  Lists every instance type the node class can launch,
@@ -95,6 +111,30 @@ struct kerf_provider_ops {
 	 * did.
 	 */
 	int (*validate_node_class)(const struct kerf_doc_node *object, struct kerf_decoder *dec);
+	/*
+	 * ABI 2.0, data.  The label keys of this provider's instance types
+	 * that users may select on in NodePool requirements and pod node
+	 * selection (Karpenter's well-known labels), NULL-terminated; NULL:
+	 * none.  Karpenter's own (karpenter.sh/capacity-type,
+	 * topology.kubernetes.io/zone, node.kubernetes.io/instance-type,
+	 * kubernetes.io/arch...) are the core's and need no declaring.  kerfd
+	 * and kerfctl declare them to libkerf for the whole process
+	 * (kerf_label_is_well_known).
+	 */
+	const char *const *well_known_labels;
+	/*
+	 * ABI 2.0, data.  Label domains only this provider may set
+	 * ("example.com"), NULL-terminated; NULL: none.  A NodePool label or
+	 * requirement key in such a domain is refused unless it is one of
+	 * well_known_labels, as Karpenter's CRDs refuse karpenter.sh.
+	 */
+	const char *const *restricted_label_domains;
+	/*
+	 * ABI 2.0, data.  The requirements that ask for this provider's
+	 * special instance types, ended by an entry whose key is NULL; NULL:
+	 * none (only device requests and instance-type In let them in).
+	 */
+	const struct kerf_class_selector *class_selectors;
 };
 
 #ifdef __cplusplus

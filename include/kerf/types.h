@@ -367,6 +367,14 @@ struct kerf_offering {
 	char *reservation_id; /* reserved offerings only */
 };
 
+/*
+ * Bits of kerf_instance_type.classes (ABI 2.0): types a pod gets only when
+ * it asks for them (kerf/provider.h, struct kerf_class_selector).
+ */
+#define KERF_TYPE_GPU (1u << 0)
+#define KERF_TYPE_ACCELERATOR (1u << 1)
+#define KERF_TYPE_METAL (1u << 2)
+
 struct kerf_instance_type {
 	char *name;
 	/*
@@ -379,6 +387,12 @@ struct kerf_instance_type {
 	struct kerf_resources allocatable; /* capacity less kube/system reserved and eviction threshold */
 	size_t n_offerings;
 	struct kerf_offering *offerings;
+	/*
+	 * ABI 2.0.  KERF_TYPE_* bits the provider sets; a type offering an
+	 * NVIDIA or AMD GPU or a Neuron device resource counts as GPU or
+	 * accelerator whatever it says.
+	 */
+	uint32_t classes;
 };
 
 struct kerf_instance_type_list {

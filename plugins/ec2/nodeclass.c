@@ -1169,6 +1169,58 @@ const struct kerf_node_class_kind ec2_node_class_kinds[] = {
     {NULL, NULL, NULL},
 };
 
+/*
+ * The AWS provider's additions to Karpenter's well-known labels: the
+ * allow-list of the karpenter.k8s.aws CEL rule in the CRDs it ships (v1.14).
+ */
+const char *const ec2_well_known_labels[] = {
+    "topology.k8s.aws/zone-id",
+    "karpenter.k8s.aws/instance-tenancy",
+    "karpenter.k8s.aws/capacity-reservation-type",
+    "karpenter.k8s.aws/capacity-reservation-id",
+    "karpenter.k8s.aws/capacity-reservation-interruptible",
+    "karpenter.k8s.aws/ec2nodeclass",
+    "karpenter.k8s.aws/instance-encryption-in-transit-supported",
+    "karpenter.k8s.aws/instance-category",
+    "karpenter.k8s.aws/instance-hypervisor",
+    "karpenter.k8s.aws/instance-family",
+    "karpenter.k8s.aws/instance-generation",
+    "karpenter.k8s.aws/instance-local-nvme",
+    "karpenter.k8s.aws/instance-size",
+    "karpenter.k8s.aws/instance-cpu",
+    "karpenter.k8s.aws/instance-cpu-manufacturer",
+    "karpenter.k8s.aws/instance-cpu-sustained-clock-speed-mhz",
+    "karpenter.k8s.aws/instance-memory",
+    "karpenter.k8s.aws/instance-ebs-bandwidth",
+    "karpenter.k8s.aws/instance-network-bandwidth",
+    "karpenter.k8s.aws/instance-gpu-name",
+    "karpenter.k8s.aws/instance-gpu-manufacturer",
+    "karpenter.k8s.aws/instance-gpu-count",
+    "karpenter.k8s.aws/instance-gpu-memory",
+    "karpenter.k8s.aws/instance-accelerator-name",
+    "karpenter.k8s.aws/instance-accelerator-manufacturer",
+    "karpenter.k8s.aws/instance-accelerator-count",
+    "karpenter.k8s.aws/instance-capability-flex",
+    "karpenter.k8s.aws/placement-group-id",
+    "karpenter.k8s.aws/placement-group-partition",
+    NULL,
+};
+
+const char *const ec2_restricted_label_domains[] = {"karpenter.k8s.aws", NULL};
+
+/*
+ * A family In names GPU and accelerator types (a g5 or inf2 pool); any
+ * requirement on a GPU or accelerator label asks for those; a size In
+ * naming metal asks for bare metal.
+ */
+const struct kerf_class_selector ec2_class_selectors[] = {
+    {"karpenter.k8s.aws/instance-family", NULL, KERF_TYPE_GPU | KERF_TYPE_ACCELERATOR},
+    {"karpenter.k8s.aws/instance-gpu*", NULL, KERF_TYPE_GPU},
+    {"karpenter.k8s.aws/instance-accelerator*", NULL, KERF_TYPE_ACCELERATOR},
+    {"karpenter.k8s.aws/instance-size", "metal", KERF_TYPE_METAL},
+    {NULL, NULL, 0},
+};
+
 int ec2_node_class_decode(const struct kerf_doc_node *object, struct kerf_decoder *d,
 			  struct ec2_node_class *e)
 {

@@ -116,6 +116,15 @@ struct ec2_node_class {
 extern const struct kerf_node_class_kind ec2_node_class_kinds[];
 
 /*
+ * What an EC2 provider declares (kerf_provider_ops, ABI 2.0): the AWS
+ * well-known labels, the restricted domain karpenter.k8s.aws, and the
+ * requirements that ask for GPU, accelerator and bare-metal types.
+ */
+extern const char *const ec2_well_known_labels[];
+extern const char *const ec2_restricted_label_domains[];
+extern const struct kerf_class_selector ec2_class_selectors[];
+
+/*
  * kerf_provider_ops.validate_node_class for EC2NodeClass: spec and status
  * checked against the CRD.  Returns 0 or KERF_E_CONFIG (problems reported
  * through d).

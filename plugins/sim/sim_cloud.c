@@ -75,6 +75,7 @@ static void fill_type(const struct sim_world *w, const struct sim_type *t,
 	fill_requirements(w, t, &it->requirements);
 	it->capacity = t->capacity;
 	it->allocatable = t->allocatable;
+	it->classes = sim_type_classes(t);
 	it->offerings =
 	    h->calloc(h->ctx, w->cfg.n_zones * N_CAPACITY_TYPES, sizeof(*it->offerings));
 	for (size_t z = 0; z < w->cfg.n_zones; z++) {
@@ -383,4 +384,7 @@ const struct kerf_provider_ops sim_provider_ops = {
     /* The simulator is EC2's stand-in until the ec2 plugin exists: it serves EC2NodeClass. */
     .node_class_kinds = ec2_node_class_kinds,
     .validate_node_class = ec2_validate_node_class,
+    .well_known_labels = ec2_well_known_labels,
+    .restricted_label_domains = ec2_restricted_label_domains,
+    .class_selectors = ec2_class_selectors,
 };

@@ -241,13 +241,14 @@ AT(struct kerf_offering, price, 16);
 AT(struct kerf_offering, available, 24);
 AT(struct kerf_offering, reservation_id, 32);
 
-SIZE(struct kerf_instance_type, 1272, 8);
+SIZE(struct kerf_instance_type, 1280, 8);
 AT(struct kerf_instance_type, name, 0);
 AT(struct kerf_instance_type, requirements, 8);
 AT(struct kerf_instance_type, capacity, 24);
 AT(struct kerf_instance_type, allocatable, 640);
 AT(struct kerf_instance_type, n_offerings, 1256);
 AT(struct kerf_instance_type, offerings, 1264);
+AT(struct kerf_instance_type, classes, 1272);
 
 SIZE(struct kerf_instance_type_list, 16, 8);
 AT(struct kerf_instance_type_list, n, 0);
@@ -332,7 +333,12 @@ AT(struct kerf_node_class_kind, group, 0);
 AT(struct kerf_node_class_kind, version, 8);
 AT(struct kerf_node_class_kind, kind, 16);
 
-SIZE(struct kerf_provider_ops, 64, 8);
+SIZE(struct kerf_class_selector, 24, 8);
+AT(struct kerf_class_selector, key, 0);
+AT(struct kerf_class_selector, value, 8);
+AT(struct kerf_class_selector, classes, 16);
+
+SIZE(struct kerf_provider_ops, 88, 8);
 AT(struct kerf_provider_ops, get_instance_types, 0);
 AT(struct kerf_provider_ops, create, 8);
 AT(struct kerf_provider_ops, delete, 16);
@@ -341,6 +347,9 @@ AT(struct kerf_provider_ops, list, 32);
 AT(struct kerf_provider_ops, is_drifted, 40);
 AT(struct kerf_provider_ops, node_class_kinds, 48);
 AT(struct kerf_provider_ops, validate_node_class, 56);
+AT(struct kerf_provider_ops, well_known_labels, 64);
+AT(struct kerf_provider_ops, restricted_label_domains, 72);
+AT(struct kerf_provider_ops, class_selectors, 80);
 
 SIZE(struct kerf_event_sink, 16, 8);
 AT(struct kerf_event_sink, ctx, 0);
