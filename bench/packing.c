@@ -423,7 +423,9 @@ int main(int argc, char **argv)
 		catalogue = sim_types(ldr, &sim, KERF_BENCH_CATALOGUE);
 		bench_nodepool(&real_set, trace_requirements);
 		real_pool =
-		    (struct prov_pool){.nodepool = real_set.nodepools[0], .types = catalogue};
+		    (struct prov_pool){.nodepool = real_set.nodepools[0],
+				       .types = catalogue,
+				       .class_selectors = sim.plugin->provider.class_selectors};
 	}
 	if (want[0]) {
 		struct pods trace = {0};

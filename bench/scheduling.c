@@ -139,7 +139,10 @@ int main(int argc, char **argv)
 		workload = "karpenter-400";
 	}
 
-	pools[0] = (struct prov_pool){.nodepool = set.nodepools[0], .types = types};
+	pools[0] = (struct prov_pool){.nodepool = set.nodepools[0],
+				      .types = types,
+				      .class_selectors =
+					  use_trace ? sim.plugin->provider.class_selectors : NULL};
 	in.n_pods = ps.n;
 	in.pods = (const struct kerf_pod *const *)ps.items;
 	in.n_pools = 1;

@@ -201,7 +201,7 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 struct instance {
 	struct plugin_instance pi;
 	uint32_t kinds;
-	char *name; /* "provider/ec2", "cluster+provider/sim" */
+	char *name; /* "provider/acme", "cluster+provider/sim" */
 };
 
 struct daemon {
@@ -330,13 +330,22 @@ static int create_instance(struct daemon *d, struct instance *in)
 /*
  * kerf.yaml's manifests: the NodePools and node classes kerf provisions for.
  * Every problem in every file is printed (file:line:column) before kerfd
- * gives up, as `kerfctl validate` would print them.
+ * gives up, as `kerfctl validate` would print them.  Node classes are the
+ * provider's to validate, so the provider is loaded (not created) first.
  */
 static int load_manifests(struct daemon *d)
 {
 	const struct cfg *c = d->cfg;
+	const struct loader_plugin *prov = d->provider->pi.plugin;
+	struct kerf_error perr;
 	int status = 0;
 	mf_set_init(&d->manifests);
+	kerf_error_clear(&perr);
+	if ((status =
+		 mf_set_add_provider(&d->manifests, prov->desc.name, &prov->provider, &perr))) {
+		role_error(c, "provider", 0, perr.message);
+		return status;
+	}
 	for (size_t i = 0; i < c->n_manifests; i++) {
 		struct mf_diags diags = {0};
 		struct kerf_error err;
@@ -450,9 +459,6 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	struct cfg *c = d->cfg;
 	log_init((kerf_log_level)c->log_level, c->log_json != 0);
 
-	if ((rc = load_manifests(d)) != 0)
-		return rc;
-
 	if (c->virtual_clock) {
 		d->clock = host_clock_new_virtual(now_wall_ms());
 		log_set_time(clock_wall_ms, d->clock);
@@ -483,6 +489,8 @@ static int daemon_start(struct daemon *d, const char *config_path)
 		if ((rc = open_role(d, "packers", i, c->packers[i], KERF_KIND_PACKER,
 				    &d->packers[i])) != 0)
 			return rc;
+	if ((rc = load_manifests(d)) != 0)
+		return rc;
 	/* Every plugin loads before any create() runs, so a bad file fails fast and cheaply. */
 	for (size_t i = 0; i < d->n_instances; i++)
 		if ((rc = create_instance(d, &d->instances[i])) != 0)

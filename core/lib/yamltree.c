@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,10 +213,20 @@ int yt_get_int64(const struct yt_node *n, int64_t *out)
 
 /* ------------------------------------------------------------- freeing */
 
+struct yt_stream *yt_stream_ref(struct yt_stream *s)
+{
+	atomic_fetch_add(&s->extra_refs, 1);
+	return s;
+}
+
 void yt_stream_free(struct yt_stream *s)
 {
 	if (!s)
 		return;
+	/* A holder that finds others left goes alone; the last one frees. */
+	for (unsigned r = atomic_load(&s->extra_refs); r > 0;)
+		if (atomic_compare_exchange_weak(&s->extra_refs, &r, r - 1))
+			return;
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		struct yt_node *n = s->nodes[i];
 		free(n->scalar);

@@ -370,15 +370,21 @@ void provisioner_free(struct provisioner *p)
 	free(p);
 }
 
+/* A NodePool's nodeClassRef names nc: name, kind and group alike. */
+static bool refers_to(const struct kerf_node_class_ref *ref, const struct kerf_node_class *nc)
+{
+	return ref->name && strcmp(ref->name, nc->ref.name) == 0 &&
+	       (!ref->kind || strcmp(ref->kind, nc->ref.kind) == 0) &&
+	       (!ref->group || strcmp(ref->group, nc->ref.group) == 0);
+}
+
 void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_class *nc)
 {
 	xgrow(p->classes, p->cap_classes, p->n_classes + 1);
 	p->classes[p->n_classes++] = nc;
-	for (size_t i = 0; i < p->n_pools; i++) {
-		const struct kerf_node_class_ref *ref = &p->pools[i].np->node_class_ref;
-		if (!p->pools[i].nc && ref->name && strcmp(ref->name, nc->meta.name) == 0)
+	for (size_t i = 0; i < p->n_pools; i++)
+		if (!p->pools[i].nc && refers_to(&p->pools[i].np->node_class_ref, nc))
 			p->pools[i].nc = nc;
-	}
 }
 
 /* ------------------------------------------------------ packers per NodePool */
@@ -489,8 +495,7 @@ int provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *
 	pr->np = np;
 	pr->packing = packing;
 	for (size_t i = 0; i < p->n_classes; i++)
-		if (np->node_class_ref.name &&
-		    strcmp(np->node_class_ref.name, p->classes[i]->meta.name) == 0)
+		if (refers_to(&np->node_class_ref, p->classes[i]))
 			pr->nc = p->classes[i];
 	return 0;
 }
@@ -1185,6 +1190,7 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 		    pr->np->meta.name, batch_hash, pr->packing.weights, pr->packing.n)];
 		b.pools[i] = (struct prov_pool){.nodepool = pr->np,
 						.types = pr->types,
+						.class_selectors = p->cfg.provider->class_selectors,
 						.packer = pr->chosen,
 						.shadow = pr->packing.shadow};
 	}

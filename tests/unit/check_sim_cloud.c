@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "loader.h"
 #include "../common/plugin_config.h"
+#include "manifest.h"
 #include "../common/sim_host.h"
 
 #define PLUGIN_DIR KERF_TEST_BUILDDIR "/plugins/sim/.libs"
@@ -682,6 +683,49 @@ START_TEST(test_create_cheapest)
 }
 END_TEST
 
+/* The node class is sim's to read (EC2NodeClass): its spec.tags go on the instance. */
+START_TEST(test_create_node_class_tags)
+{
+	static const char text[] = "apiVersion: karpenter.k8s.aws/v1\n"
+				   "kind: EC2NodeClass\n"
+				   "metadata: {name: tagged}\n"
+				   "spec:\n"
+				   "  role: KarpenterNodeRole\n"
+				   "  amiSelectorTerms: [{alias: al2023@latest}]\n"
+				   "  subnetSelectorTerms: [{tags: {team: infra}}]\n"
+				   "  securityGroupSelectorTerms: [{tags: {team: infra}}]\n"
+				   "  tags: {team: infra, cost-center: \"42\"}\n";
+	struct kerf_node_class other = {0};
+	struct kerf_instance *in = NULL;
+	struct kerf_error err;
+	struct mf_set set;
+	struct claim c;
+
+	up();
+	mf_set_init(&set);
+	kerf_error_clear(&err);
+	ck_assert_int_eq(mf_set_add_provider(&set, "sim", ops, &err), 0);
+	ck_assert_int_eq(mf_load_string(&set, "nc.yaml", text, strlen(text), NULL, &err), 0);
+	ck_assert_uint_eq(set.n_node_classes, 1);
+	claim_init(&c, "tagged-claim");
+	claim_in(&c, "node.kubernetes.io/instance-type", "t3.medium", NULL);
+	ck_assert_int_eq(ops->create(inst, &c.nc, set.node_classes[0], &in, &err), 0);
+	ck_assert_str_eq(kerf_labels_get(&in->tags, "team"), "infra");
+	ck_assert_str_eq(kerf_labels_get(&in->tags, "cost-center"), "42");
+	ck_assert_str_eq(kerf_labels_get(&in->tags, "karpenter.sh/nodeclaim"), "tagged-claim");
+	kerf_instance_free(in);
+	/* A node class of a kind sim does not serve is refused, not misread. */
+	other.ref.group = (char *)"acme.example.com";
+	other.ref.kind = (char *)"AcmeNodeClass";
+	other.ref.name = (char *)"gpu";
+	claim_init(&c, "other-claim");
+	in = NULL;
+	ck_assert_int_eq(ops->create(inst, &c.nc, &other, &in, &err), KERF_E_INVALID);
+	ck_assert_ptr_null(in);
+	mf_set_clear(&set);
+}
+END_TEST
+
 START_TEST(test_create_prefers_spot)
 {
 	struct kerf_instance_type_list *l;
@@ -1005,6 +1049,7 @@ static Suite *sim_cloud_suite(void)
 	tcase_add_test(tc, test_config_ranges);
 	tcase_add_test(tc, test_config_paths);
 	tcase_add_test(tc, test_create_cheapest);
+	tcase_add_test(tc, test_create_node_class_tags);
 	tcase_add_test(tc, test_create_prefers_spot);
 	tcase_add_test(tc, test_create_resources_and_labels);
 	tcase_add_test(tc, test_create_idempotent);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kerf/doc.h>
 #include <kerf/taints.h>
 
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -361,21 +362,10 @@ START_TEST(free_functions)
 	kerf_nodepool_free(np);
 
 	nc->meta.name = xstrdup("default");
-	nc->spec_json = xstrdup("{}");
-	nc->ec2 = calloc(1, sizeof(*nc->ec2));
-	nc->ec2->role = xstrdup("role");
-	nc->ec2->subnet_selector_terms.n = 1;
-	nc->ec2->subnet_selector_terms.items = calloc(1, sizeof(struct kerf_selector_term));
-	nc->ec2->subnet_selector_terms.items[0].id = xstrdup("subnet-1");
-	kerf_labels_set(&nc->ec2->subnet_selector_terms.items[0].tags, "a", "b");
-	kerf_labels_set(&nc->ec2->kubelet.eviction_hard, "memory.available", "5%");
-	nc->ec2->kubelet.n_cluster_dns = 1;
-	nc->ec2->kubelet.cluster_dns = calloc(1, sizeof(char *));
-	nc->ec2->kubelet.cluster_dns[0] = xstrdup("10.0.0.10");
-	nc->ec2->n_block_device_mappings = 1;
-	nc->ec2->block_device_mappings = calloc(1, sizeof(struct kerf_block_device_mapping));
-	nc->ec2->block_device_mappings[0].device_name = xstrdup("/dev/xvda");
-	nc->ec2->http_tokens = xstrdup("required");
+	nc->ref.group = xstrdup("karpenter.k8s.aws");
+	nc->ref.kind = xstrdup("EC2NodeClass");
+	nc->ref.name = xstrdup("default");
+	ck_assert_int_eq(kerf_doc_parse("nc.yaml", "spec: {role: r}", 15, &nc->doc, NULL), 0);
 	kerf_node_class_free(nc);
 
 	itl->n = 1;
