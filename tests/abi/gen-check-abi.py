@@ -9,8 +9,9 @@ of the tree on x86_64 or aarch64 Linux:
 
     python3 tests/abi/gen-check-abi.py > tests/unit/check_abi.c
 
-and review the diff: only additions at the ends of structs (and new enum
-constants) are allowed within a major.  Needs clang (for the AST) and cc.
+and review the diff: only additions at the ends of objects and tables (and
+new enum constants) are allowed within a major; values (kerf/types.h) keep
+their layout.  Needs clang (for the AST) and cc.
 """
 import json
 import os
@@ -84,8 +85,8 @@ HEAD = """/* SPDX-License-Identifier: Apache-2.0 */
  * offset asserted at compile time, and every enum constant its value, for
  * the LP64 targets kerf is built on.  Changing a layout without changing
  * this file (and the ABI version) therefore fails the build: a minor may
- * only append fields at the end of a struct, and anything else is a new
- * major.
+ * only append fields at the end of an object (kerf/types.h) or a table,
+ * never change a value's layout, and anything else is a new major.
  */
 #include <check.h>
 #include <stddef.h>
