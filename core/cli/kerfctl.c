@@ -418,7 +418,7 @@ static void count_set(struct counts *c, const struct mf_set *set)
 	count_kind(c, "NodePool", set->n_nodepools);
 	count_kind(c, "NodeClaim", set->n_nodeclaims);
 	for (size_t i = 0; i < set->n_node_classes; i++)
-		count_kind(c, set->node_classes[i]->meta.kind, 1);
+		count_kind(c, set->node_classes[i]->meta->kind, 1);
 	for (size_t i = 0; i < set->n_other; i++)
 		count_kind(c, yt_scalar_str(yt_map_get(set->other[i], "kind")), 1);
 }
@@ -703,19 +703,15 @@ static void add_workload_pods(struct sim_input *in, const struct kerf_workload *
 
 	for (int32_t r = 0; r < w->replicas; r++) {
 		struct kerf_pod *p = kerf_pod_copy(w->pod);
-		if (!p) {
-			fprintf(stderr, "kerfctl simulate: out of memory\n");
-			abort();
-		}
 		if (!is_pod) {
 			struct strbuf sb;
 			sb_init(&sb);
 			sb_printf(&sb, "%s-%d", w->name, ordinal ? (int)r : (int)r + 1);
-			free(p->meta.name);
-			p->meta.name = sb_detach(&sb);
+			free(p->meta->name);
+			p->meta->name = sb_detach(&sb);
 			if (ordinal &&
-			    kerf_labels_set(&p->meta.labels, "statefulset.kubernetes.io/pod-name",
-					    p->meta.name) != 0) {
+			    kerf_labels_set(&p->meta->labels, "statefulset.kubernetes.io/pod-name",
+					    p->meta->name) != 0) {
 				fprintf(stderr, "kerfctl simulate: out of memory\n");
 				abort();
 			}
@@ -847,8 +843,8 @@ static const struct kerf_node_class *find_node_class(const struct mf_set *set,
 {
 	for (size_t i = 0; i < set->n_node_classes; i++) {
 		const struct kerf_node_class *nc = set->node_classes[i];
-		if (ref->name && strcmp(nc->meta.name, ref->name) == 0 &&
-		    (!ref->kind || strcmp(nc->meta.kind, ref->kind) == 0))
+		if (ref->name && strcmp(nc->meta->name, ref->name) == 0 &&
+		    (!ref->kind || strcmp(nc->meta->kind, ref->kind) == 0))
 			return nc;
 	}
 	return NULL;
@@ -858,10 +854,10 @@ static int pool_types(const struct sim_input *in, const struct sim_plugin *provi
 		      struct sim_classes *cls, const struct kerf_nodepool *np,
 		      struct kerf_instance_type_list **out)
 {
-	const struct kerf_node_class_ref *ref = &np->node_class_ref;
+	const struct kerf_node_class_ref *ref = np->node_class_ref;
 	const char *name = ref->name ? ref->name : "";
 	const struct kerf_node_class *nc;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	int rc;
 
 	for (size_t i = 0; i < cls->n; i++)
@@ -874,7 +870,7 @@ static int pool_types(const struct sim_input *in, const struct sim_plugin *provi
 		fprintf(stderr,
 			"kerfctl simulate: note: NodePool %s: %s %s is not in the files given; "
 			"the provider's defaults are used\n",
-			np->meta.name, ref->kind ? ref->kind : "node class", name);
+			np->meta->name, ref->kind ? ref->kind : "node class", name);
 	kerf_error_clear(&err);
 	*out = NULL;
 	rc = provider->plugin->provider.get_instance_types(provider->state, nc, out, &err);
@@ -913,7 +909,8 @@ static double price_dollars(kerf_price_t micro)
 
 static void pod_text(struct strbuf *sb, const struct kerf_pod *p)
 {
-	sb_printf(sb, "%s/%s", p->meta.namespace_ ? p->meta.namespace_ : "default", p->meta.name);
+	sb_printf(sb, "%s/%s", p->meta->namespace_ ? p->meta->namespace_ : "default",
+		  p->meta->name);
 }
 
 #define SIM_OPTIONS_SHOWN 5
@@ -927,7 +924,7 @@ static void print_text(const struct prov_input *pin, const struct prov_result *r
 		const struct prov_claim *c = &r->claims[i];
 		char head[32];
 		sb_printf(&sb, "NodeClaim %s\n  nodepool:      %s\n  instance type: %s\n",
-			  c->claim->meta.name, c->claim->nodepool, c->type->name);
+			  c->claim->meta->name, c->claim->nodepool, c->type->name);
 		sb_puts(&sb, "  other options: ");
 		/* options[0] is the chosen type. */
 		for (size_t o = 1; o < c->n_options && o <= SIM_OPTIONS_SHOWN; o++)
@@ -984,7 +981,7 @@ static json_t *claim_json(const struct prov_input *pin, const struct prov_claim 
 {
 	json_t *o = json_object(), *opts = json_array(), *pods = json_array();
 
-	json_object_set_new(o, "name", json_string(c->claim->meta.name));
+	json_object_set_new(o, "name", json_string(c->claim->meta->name));
 	json_object_set_new(o, "nodepool", json_string(c->claim->nodepool));
 	json_object_set_new(o, "instance_type", json_string(c->type->name));
 	for (size_t k = 0; k < c->n_options; k++)
@@ -1122,7 +1119,7 @@ static int cmd_simulate(int argc, char **argv)
 	const struct command *me = find_command("simulate");
 	struct sim_input in;
 	struct cfg *cfg = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	size_t n_files = 0, errors = 0;
 	int o, status;
 
@@ -1231,7 +1228,7 @@ static int cmd_ab_report(int argc, char **argv)
 	const struct command *me = find_command("ab-report");
 	const char *output = "text", *nodepool = NULL;
 	struct ab_report *r;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	int o, rc, status = 0;
 
 	optind = 0;

@@ -481,7 +481,7 @@ static int cfg_section_value(struct cfg_value *v, const struct yt_pair *pair, co
 			     struct kerf_error *err)
 {
 	const struct yt_node *val = pair->value;
-	struct kerf_error perr;
+	struct kerf_error perr = KERF_ERROR_INIT;
 	size_t cap = 0;
 
 	cfg_value_clear(v);
