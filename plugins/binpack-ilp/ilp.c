@@ -176,7 +176,7 @@ struct column {
 	kerf_capacity_type ct;
 	kerf_price_t price;
 	size_t n;
-	struct kerf_pack_assignment *a; /* ascending groups */
+	struct ffd_assign *a; /* ascending groups */
 	uint64_t hash;
 };
 
@@ -288,7 +288,7 @@ static int64_t now_ms(const struct kerf_host *host)
 
 static bool dim_limited(const struct solver *s, uint32_t pool, size_t d)
 {
-	return s->p->pools[pool].remaining[d] != INT64_MAX;
+	return s->p->pools[pool]->remaining[d] != INT64_MAX;
 }
 
 /* Pods of `req` that fit in room (at most cap, so the count is a uint32_t). */
@@ -300,7 +300,7 @@ static uint32_t fits(size_t nd, const int64_t *room, const int64_t *req, uint32_
 /* Most pods of g one node may hold, before capacity. */
 static uint32_t per_node_cap(const struct solver *s, uint32_t g)
 {
-	const struct kerf_pack_group *gr = &s->p->groups[g];
+	const struct kerf_pack_group *gr = s->p->groups[g];
 	uint32_t k = gr->count;
 
 	if (gr->max_per_node && gr->max_per_node < k)
@@ -420,12 +420,12 @@ static bool build_kinds(struct solver *s)
 		for (size_t t = 0; t < p->n_types; t++)
 			tn[t] = 0;
 		for (size_t g = 0; g < s->ng; g++) {
-			const struct kerf_pack_group *gr = &p->groups[g];
+			const struct kerf_pack_group *gr = p->groups[g];
 			if (gr->nodepool != pool || gr->count == 0)
 				continue;
 			for (size_t i = 0; i < gr->n_types; i++) {
 				uint32_t t = gr->types[i];
-				if (!fits(s->nd, p->types[t].allocatable, gr->request, 1))
+				if (!fits(s->nd, p->types[t]->allocatable, gr->request, 1))
 					continue;
 				if (tn[t] == tcap[t]) {
 					tcap[t] = tcap[t] ? tcap[t] * 2 : 8;
@@ -435,19 +435,19 @@ static bool build_kinds(struct solver *s)
 				tgroups[t][tn[t]++] = (uint32_t)g;
 			}
 		}
-		if (p->pools[pool].nodes_remaining <= 0)
+		if (p->pools[pool]->nodes_remaining <= 0)
 			continue;
 		for (size_t t = 0; t < p->n_types && ok; t++) {
-			const struct kerf_pack_type *ty = &p->types[t];
+			const struct kerf_pack_type *ty = p->types[t];
 			const int64_t *c = ffd_capacity_of(s->p, pool, t);
 			bool room = tn[t] > 0;
 			if ((t & 63) == 63)
 				ok = now_ms(s->host) < s->deadline_cg;
 			for (size_t d = 0; d < s->nd && room; d++)
-				room =
-				    !dim_limited(s, pool, d) || c[d] <= p->pools[pool].remaining[d];
+				room = !dim_limited(s, pool, d) ||
+				       c[d] <= p->pools[pool]->remaining[d];
 			for (size_t o = 0; o < ty->n_offerings && room; o++) {
-				const struct kerf_pack_offering *of = &ty->offerings[o];
+				const struct kerf_pack_offering *of = ty->offerings[o];
 				struct bkind *k = push_kind(s, &cap);
 				k->open = -1;
 				k->pool = pool;
@@ -458,7 +458,7 @@ static bool build_kinds(struct solver *s)
 				k->room = ty->allocatable;
 				k->goff = s->n_kg;
 				for (size_t i = 0; i < tn[t]; i++)
-					if (group_allows(&p->groups[tgroups[t][i]], of->zone,
+					if (group_allows(p->groups[tgroups[t][i]], of->zone,
 							 of->capacity_type))
 						push_kg(s, tgroups[t][i]);
 				finish_kind(s, k);
@@ -473,7 +473,7 @@ static bool build_kinds(struct solver *s)
 	hfree(s, tcap);
 
 	for (size_t o = 0; o < p->n_open; o++) {
-		const struct kerf_pack_open_node *on = &p->open[o];
+		const struct kerf_pack_open_node *on = p->open[o];
 		struct bkind *k = push_kind(s, &cap);
 		k->open = (int32_t)o;
 		k->type = on->type;
@@ -483,9 +483,9 @@ static bool build_kinds(struct solver *s)
 		k->goff = s->n_kg;
 		for (size_t i = 0; i < on->n_groups; i++) {
 			uint32_t g = on->groups[i];
-			if (p->groups[g].count &&
-			    group_allows(&p->groups[g], on->zone, on->capacity_type) &&
-			    fits(s->nd, on->remaining, p->groups[g].request, 1))
+			if (p->groups[g]->count &&
+			    group_allows(p->groups[g], on->zone, on->capacity_type) &&
+			    fits(s->nd, on->remaining, p->groups[g]->request, 1))
 				push_kg(s, g);
 		}
 		finish_kind(s, k);
@@ -540,7 +540,7 @@ static bool same_column(const struct column *x, const struct column *y)
 
 static int assign_cmp(const void *a, const void *b)
 {
-	const struct kerf_pack_assignment *x = a, *y = b;
+	const struct ffd_assign *x = a, *y = b;
 
 	return x->group < y->group ? -1 : x->group > y->group;
 }
@@ -608,7 +608,7 @@ static void build_master(struct solver *s)
 	glp_set_obj_dir(s->lp, GLP_MIN);
 	glp_add_rows(s->lp, (int)s->ng);
 	for (size_t g = 0; g < s->ng; g++)
-		glp_set_row_bnds(s->lp, (int)g + 1, GLP_LO, p->groups[g].count, 0.0);
+		glp_set_row_bnds(s->lp, (int)g + 1, GLP_LO, p->groups[g]->count, 0.0);
 	r = (int)s->ng;
 	s->row_open = zalloc(s, p->n_open, sizeof(int));
 	for (size_t o = 0; o < p->n_open; o++) {
@@ -620,7 +620,7 @@ static void build_master(struct solver *s)
 	s->row_lim = zalloc(s, p->n_pools * s->nd, sizeof(int));
 	s->lim_scale = zalloc(s, p->n_pools * s->nd, sizeof(double));
 	for (size_t i = 0; i < p->n_pools; i++) {
-		const struct kerf_pack_pool *pp = &p->pools[i];
+		const struct kerf_pack_pool *pp = p->pools[i];
 		if (pp->nodes_remaining != INT64_MAX) {
 			s->row_nodes[i] = ++r;
 			glp_add_rows(s->lp, 1);
@@ -676,7 +676,7 @@ static void seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd)
 	double *x;
 
 	for (size_t i = 0; i < ffd->n_nodes; i++) {
-		const struct kerf_pack_node *n = &ffd->nodes[i];
+		const struct kerf_pack_node *n = ffd->nodes[i];
 		struct column c = {.open = n->open_index,
 				   .pool = n->nodepool,
 				   .type = n->type,
@@ -685,14 +685,17 @@ static void seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd)
 				   .price = n->price,
 				   .n = n->n_assign};
 		c.a = zalloc(s, n->n_assign, sizeof(*c.a));
-		memcpy(c.a, n->assign, n->n_assign * sizeof(*c.a));
+		for (size_t a = 0; a < n->n_assign; a++) {
+			c.a[a].group = n->assign[a]->group;
+			c.a[a].count = n->assign[a]->count;
+		}
 		idx[i] = add_column(s, &c);
 	}
 	x = zalloc(s, s->ng + s->ncol + 1, sizeof(double));
 	for (size_t i = 0; i < ffd->n_nodes; i++)
 		x[s->ng + 1 + idx[i]] += 1;
 	for (size_t u = 0; u < ffd->n_unplaced; u++)
-		x[ffd->unplaced[u].group + 1] += ffd->unplaced[u].count;
+		x[ffd->unplaced[u]->group + 1] += ffd->unplaced[u]->count;
 	hfree(s, idx);
 	s->inc_x = x;
 	s->inc_len = s->ng + s->ncol + 1;
@@ -733,7 +736,7 @@ static void seed_homogeneous(struct solver *s)
 		for (size_t i = 0; i < k->ng; i++) {
 			uint32_t g = s->kg[k->goff + i];
 			uint32_t u =
-			    fits(s->nd, k->room, s->p->groups[g].request, per_node_cap(s, g));
+			    fits(s->nd, k->room, s->p->groups[g]->request, per_node_cap(s, g));
 			double per_pod = (double)k->price / u;
 			if (u && (!pods[g] || per_pod < best[g])) {
 				best[g] = per_pod;
@@ -788,7 +791,7 @@ static double fractional_bound(struct solver *s, const int64_t *room, struct rat
 		double v = 0, left = (double)room[d];
 		size_t m = 0;
 		for (size_t i = 0; i < s->n_items; i++) {
-			int64_t r = s->p->groups[s->it_g[i]].request[d];
+			int64_t r = s->p->groups[s->it_g[i]]->request[d];
 			if (r <= 0)
 				v += s->it_val[i] * s->it_ub[i];
 			else
@@ -797,7 +800,7 @@ static double fractional_bound(struct solver *s, const int64_t *room, struct rat
 		qsort(tmp, m, sizeof(*tmp), ratio_cmp);
 		for (size_t k = 0; k < m && left > 0; k++) {
 			uint32_t i = tmp[k].item;
-			double w = (double)s->p->groups[s->it_g[i]].request[d] * s->it_ub[i];
+			double w = (double)s->p->groups[s->it_g[i]]->request[d] * s->it_ub[i];
 			if (w <= left) {
 				v += s->it_val[i] * s->it_ub[i];
 				left -= w;
@@ -871,7 +874,7 @@ static double items_bound(struct solver *s, size_t i)
 		 */
 		size_t hits = 0;
 		for (size_t j = i; j < s->n_items; j++) {
-			const int64_t *r = s->p->groups[s->it_g[j]].request;
+			const int64_t *r = s->p->groups[s->it_g[j]]->request;
 			uint32_t c = s->clique[s->it_g[j]];
 			double a = s->it_val[j];
 			if (s->it_blocked[j])
@@ -924,7 +927,7 @@ static void dfs(struct solver *s, size_t i, double value)
 	bound = items_bound(s, i);
 	if (value + bound <= s->best_val * (1 + 1e-12) + 1e-12)
 		return;
-	req = s->p->groups[s->it_g[i]].request;
+	req = s->p->groups[s->it_g[i]]->request;
 	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, req, s->it_ub[i]);
 	if (kmax > 0)
 		block_partners(s, i, 1);
@@ -950,7 +953,7 @@ static void reduced_sums(struct solver *s)
 {
 	s->sfx_red[s->n_items] = 0;
 	for (size_t i = s->n_items; i-- > 0;) {
-		const int64_t *r = s->p->groups[s->it_g[i]].request;
+		const int64_t *r = s->p->groups[s->it_g[i]]->request;
 		double a = s->it_val[i];
 		for (size_t d = 0; d < s->nd; d++)
 			a -= s->lam[d] * (double)r[d];
@@ -979,7 +982,7 @@ static void fit_multipliers(struct solver *s, const int64_t *room, struct ratio 
 			if (room[d] <= 0)
 				continue;
 			for (size_t i = 0; i < n; i++) {
-				const int64_t *r = p->groups[s->it_g[i]].request;
+				const int64_t *r = p->groups[s->it_g[i]]->request;
 				double a = s->it_val[i];
 				if (r[d] <= 0)
 					continue;
@@ -995,7 +998,8 @@ static void fit_multipliers(struct solver *s, const int64_t *room, struct ratio 
 			s->lam[d] = 0;
 			for (size_t k = 0; k < m; k++) {
 				uint32_t i = tmp[k].item;
-				w += (double)s->it_ub[i] * (double)p->groups[s->it_g[i]].request[d];
+				w +=
+				    (double)s->it_ub[i] * (double)p->groups[s->it_g[i]]->request[d];
 				if (w >= (double)room[d]) {
 					s->lam[d] = tmp[k].r;
 					break;
@@ -1041,7 +1045,7 @@ static void round_lp(struct solver *s, const int64_t *room, const double *x, str
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t j = 0; j < n; j++) {
 			size_t i = pass ? j : tmp[j].item;
-			const int64_t *r = p->groups[s->it_g[i]].request;
+			const int64_t *r = p->groups[s->it_g[i]]->request;
 			uint32_t want = pass ? s->it_ub[i] - s->it_cnt[i]
 					     : (uint32_t)floor(x[i] + 1e-9),
 				 k;
@@ -1088,7 +1092,7 @@ static double knapsack_lp(struct solver *s, const int64_t *room, struct ratio *t
 		glp_set_row_bnds(lp, (int)d + 1, GLP_UP, 0.0, (double)room[d]);
 	glp_add_cols(lp, (int)n);
 	for (size_t i = 0; i < n; i++) {
-		const int64_t *r = p->groups[s->it_g[i]].request;
+		const int64_t *r = p->groups[s->it_g[i]]->request;
 		glp_set_col_bnds(lp, (int)i + 1, GLP_DB, 0.0, (double)s->it_ub[i]);
 		glp_set_obj_coef(lp, (int)i + 1, s->it_val[i]);
 		for (size_t d = 0; d < s->nd; d++)
@@ -1116,7 +1120,7 @@ static double knapsack_lp(struct solver *s, const int64_t *room, struct ratio *t
 			dual += s->lam[d] * (double)room[d];
 		}
 		for (size_t i = 0; i < n; i++) {
-			const int64_t *r = p->groups[s->it_g[i]].request;
+			const int64_t *r = p->groups[s->it_g[i]]->request;
 			double a = s->it_val[i];
 			for (size_t d = 0; d < s->nd; d++)
 				a -= s->lam[d] * (double)r[d];
@@ -1152,7 +1156,7 @@ static size_t load_items(struct solver *s, const struct bkind *k, struct ratio *
 		uint32_t ub;
 		if (pi <= ILP_RC_EPS && !all)
 			continue;
-		ub = fits(s->nd, k->room, p->groups[g].request, per_node_cap(s, g));
+		ub = fits(s->nd, k->room, p->groups[g]->request, per_node_cap(s, g));
 		if (ub == 0)
 			continue;
 		s->it_g[n] = g;
@@ -1167,7 +1171,7 @@ static size_t load_items(struct solver *s, const struct bkind *k, struct ratio *
 		if (k->room[d] > 0)
 			s->sur_left += 1;
 	for (size_t i = 0; i < n; i++) {
-		const int64_t *req = p->groups[s->it_g[i]].request;
+		const int64_t *req = p->groups[s->it_g[i]]->request;
 		double w = 0;
 		for (size_t d = 0; d < s->nd; d++)
 			if (req[d] > 0 && k->room[d] > 0)
@@ -1201,7 +1205,7 @@ static size_t load_items(struct solver *s, const struct bkind *k, struct ratio *
 	for (size_t d = 0; d < s->nd; d++)
 		s->sfx_ratio[n * s->nd + d] = 0;
 	for (size_t i = n; i-- > 0;) {
-		const int64_t *req = p->groups[s->it_g[i]].request;
+		const int64_t *req = p->groups[s->it_g[i]]->request;
 		s->sfx_sum[i] = s->sfx_sum[i + 1] + s->it_val[i] * s->it_ub[i];
 		for (size_t d = 0; d < s->nd; d++) {
 			double r = req[d] > 0 ? s->it_val[i] / (double)req[d] : DBL_MAX;
@@ -1247,8 +1251,8 @@ static double knapsack_dp(struct solver *s, const int64_t *room)
 		uint64_t u = 0;
 		bool implied = false;
 		for (size_t i = 0; i < n; i++)
-			u = gcd64(u, (uint64_t)(p->groups[s->it_g[i]].request[d] > 0
-						    ? p->groups[s->it_g[i]].request[d]
+			u = gcd64(u, (uint64_t)(p->groups[s->it_g[i]]->request[d] > 0
+						    ? p->groups[s->it_g[i]]->request[d]
 						    : 0));
 		if (u == 0)
 			continue;
@@ -1256,7 +1260,7 @@ static double knapsack_dp(struct solver *s, const int64_t *room)
 			double most = 0;
 			bool all = e != d && room[e] >= 0;
 			for (size_t i = 0; i < n && all; i++) {
-				const int64_t *r = p->groups[s->it_g[i]].request;
+				const int64_t *r = p->groups[s->it_g[i]]->request;
 				all = r[e] > 0;
 				if (all && (double)r[d] / (double)r[e] > most)
 					most = (double)r[d] / (double)r[e];
@@ -1292,7 +1296,7 @@ static double knapsack_dp(struct solver *s, const int64_t *room)
 	 */
 	dp = zalloc(s, states, sizeof(double));
 	for (size_t i = 0; i < n; i++) {
-		const int64_t *r = p->groups[s->it_g[i]].request;
+		const int64_t *r = p->groups[s->it_g[i]]->request;
 		for (uint32_t left = s->it_ub[i], k = 1; left > 0; k *= 2) {
 			uint32_t take = k < left ? k : left;
 			size_t w[8], off = 0;
@@ -1351,7 +1355,7 @@ static double price_kind(struct solver *s, size_t kk, struct ratio *tmp, double 
 	for (size_t d = 0; d < s->nd; d++)
 		root += lam[d] * (double)k->room[d];
 	for (size_t i = 0; i < k->ng && root <= cutoff + ILP_RC_EPS; i++) {
-		const struct kerf_pack_group *gr = &s->p->groups[s->kg[k->goff + i]];
+		const struct kerf_pack_group *gr = s->p->groups[s->kg[k->goff + i]];
 		double a = s->y[s->kg[k->goff + i] + 1];
 		if (a <= ILP_RC_EPS)
 			continue;
@@ -1516,18 +1520,19 @@ static void volume_bounds(struct solver *s)
 	double *share = zalloc(s, nw, sizeof(double));
 
 	for (size_t g = 0; g < s->ng; g++) {
-		const struct kerf_pack_group *gr = &p->groups[g];
+		const struct kerf_pack_group *gr = p->groups[g];
 		double *rg = &rate[g * nw];
 		bool any = false;
 		for (size_t i = 0; i < gr->n_types && gr->count; i++) {
-			const struct kerf_pack_type *ty = &p->types[gr->types[i]];
+			const struct kerf_pack_type *ty = p->types[gr->types[i]];
 			kerf_price_t price = INT64_MAX;
 			bool fits_type = true;
 			for (size_t k = 0; k < ty->n_offerings; k++)
-				if (ty->offerings[k].price < price &&
-				    (gr->zone < 0 || ty->offerings[k].zone == (uint32_t)gr->zone) &&
-				    (gr->capacity_types & (1u << ty->offerings[k].capacity_type)))
-					price = ty->offerings[k].price;
+				if (ty->offerings[k]->price < price &&
+				    (gr->zone < 0 ||
+				     ty->offerings[k]->zone == (uint32_t)gr->zone) &&
+				    (gr->capacity_types & (1u << ty->offerings[k]->capacity_type)))
+					price = ty->offerings[k]->price;
 			if (price == INT64_MAX)
 				continue;
 			memset(share, 0, nw * sizeof(double));
@@ -1553,10 +1558,10 @@ static void volume_bounds(struct solver *s)
 			total[w] += rg[w] * gr->count;
 	}
 	for (size_t o = 0; o < p->n_open; o++)
-		for (size_t i = 0; i < p->open[o].n_groups; i++) {
-			uint32_t g = p->open[o].groups[i];
-			uint32_t n = fits(s->nd, p->open[o].remaining, p->groups[g].request,
-					  p->groups[g].count);
+		for (size_t i = 0; i < p->open[o]->n_groups; i++) {
+			uint32_t g = p->open[o]->groups[i];
+			uint32_t n = fits(s->nd, p->open[o]->remaining, p->groups[g]->request,
+					  p->groups[g]->count);
 			for (size_t w = 0; w < nw; w++)
 				total[w] -= rate[g * nw + w] * n;
 		}
@@ -1616,16 +1621,16 @@ static double node_cap(const struct solver *s, const struct bkind *k, double cos
 
 	for (size_t i = 0; i < k->ng; i++) {
 		uint32_t g = kg[i];
-		pods += s->p->groups[g].count;
-		merge = merge && !s->self_conflict[g] && !s->p->groups[g].max_per_node;
+		pods += s->p->groups[g]->count;
+		merge = merge && !s->self_conflict[g] && !s->p->groups[g]->max_per_node;
 		for (size_t c = s->conf_off[g]; c < s->conf_off[g + 1] && merge; c++)
 			merge = !bsearch(&s->conf[c], kg, k->ng, sizeof(*kg), u32_cmp);
 	}
 	for (size_t d = 0; d < s->nd && merge; d++) {
 		double v = 0;
 		for (size_t i = 0; i < k->ng; i++)
-			v += (double)s->p->groups[kg[i]].count *
-			     (double)s->p->groups[kg[i]].request[d];
+			v += (double)s->p->groups[kg[i]]->count *
+			     (double)s->p->groups[kg[i]]->request[d];
 		if (v > 0 && k->room[d] > 0)
 			halves += floor(2 * v / (double)k->room[d]);
 	}
@@ -1756,7 +1761,7 @@ static double pattern_leaves(const struct solver *s)
 		for (size_t i = 0; i < k->ng && prod <= ILP_FULL_LEAVES; i++) {
 			uint32_t g = s->kg[k->goff + i];
 			prod *=
-			    1 + fits(s->nd, k->room, s->p->groups[g].request, per_node_cap(s, g));
+			    1 + fits(s->nd, k->room, s->p->groups[g]->request, per_node_cap(s, g));
 		}
 		total += prod;
 	}
@@ -1770,7 +1775,7 @@ static bool maximal(const struct solver *s)
 		uint32_t g = s->it_g[j];
 		bool clash = false;
 		if (s->it_cnt[j] >= s->it_ub[j] ||
-		    !fits(s->nd, s->resid, s->p->groups[g].request, 1))
+		    !fits(s->nd, s->resid, s->p->groups[g]->request, 1))
 			continue;
 		for (size_t c = s->conf_off[g]; c < s->conf_off[g + 1] && !clash; c++) {
 			int32_t o = s->item_of[s->conf[c]];
@@ -1818,7 +1823,7 @@ static void enumerate(struct solver *s, const struct bkind *k, size_t i, double 
 	}
 	if (value + items_bound(s, i) < need)
 		return;
-	req = s->p->groups[s->it_g[i]].request;
+	req = s->p->groups[s->it_g[i]]->request;
 	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, req, s->it_ub[i]);
 	if (kmax > 0)
 		block_partners(s, i, 1);
@@ -1875,12 +1880,11 @@ static bool enumerate_kinds(struct solver *s, double delta, size_t cap, int64_t 
 /* ------------------------------------------------------------ the plan */
 
 /* Options of a new node holding `a`, no larger than ref in the pool's limited dims. */
-static size_t node_options(const struct solver *s, uint32_t pool,
-			   const struct kerf_pack_assignment *a, size_t n, const int64_t *sum,
-			   int32_t zone, uint32_t mask, const int64_t *ref_cap,
-			   struct ffd_option *opts)
+static size_t node_options(const struct solver *s, uint32_t pool, const struct ffd_assign *a,
+			   size_t n, const int64_t *sum, int32_t zone, uint32_t mask,
+			   const int64_t *ref_cap, struct ffd_option *opts)
 {
-	const struct kerf_pack_group *first = &s->p->groups[a[0].group];
+	const struct kerf_pack_group *first = s->p->groups[a[0].group];
 	size_t m = 0;
 
 	for (size_t i = 0; i < first->n_types; i++) {
@@ -1888,10 +1892,10 @@ static size_t node_options(const struct solver *s, uint32_t pool,
 		const int64_t *cap = ffd_capacity_of(s->p, pool, t);
 		bool ok = true;
 		for (size_t j = 1; j < n && ok; j++)
-			ok = ffd_lists(s->p->groups[a[j].group].types,
-				       s->p->groups[a[j].group].n_types, t);
+			ok = ffd_lists(s->p->groups[a[j].group]->types,
+				       s->p->groups[a[j].group]->n_types, t);
 		for (size_t d = 0; d < s->nd && ok; d++)
-			ok = sum[d] <= s->p->types[t].allocatable[d] &&
+			ok = sum[d] <= s->p->types[t]->allocatable[d] &&
 			     (!dim_limited(s, pool, d) || cap[d] <= ref_cap[d]);
 		if (ok && ffd_best_offering(s->p, t, zone, mask, &opts[m]))
 			m++;
@@ -1900,8 +1904,8 @@ static size_t node_options(const struct solver *s, uint32_t pool,
 	return m;
 }
 
-/* Fills plan node pn for a new node of column c's pool holding a[0..n). */
-static void new_node(const struct solver *s, const struct column *c, struct kerf_pack_assignment *a,
+/* Fills plan node pn for a new node of column c's pool holding a[0..n), but for the assignments. */
+static void new_node(const struct solver *s, const struct column *c, const struct ffd_assign *a,
 		     size_t n, struct kerf_pack_node *pn, struct ffd_option *opts)
 {
 	const struct kerf_pack_problem *p = s->p;
@@ -1912,7 +1916,7 @@ static void new_node(const struct solver *s, const struct column *c, struct kerf
 	size_t m;
 
 	for (size_t j = 0; j < n; j++) {
-		const struct kerf_pack_group *gr = &p->groups[a[j].group];
+		const struct kerf_pack_group *gr = p->groups[a[j].group];
 		for (size_t d = 0; d < s->nd; d++)
 			sum[d] += (int64_t)a[j].count * gr->request[d];
 		if (gr->zone >= 0)
@@ -1924,7 +1928,6 @@ static void new_node(const struct solver *s, const struct column *c, struct kerf
 		/* The priority picked a dearer capacity type: keep the column's. */
 		m = node_options(s, c->pool, a, n, sum, zone, 1u << c->ct, ref_cap, opts);
 	/* Every option for now: trim_options keeps those the limits and max_types allow. */
-	pn->open_index = -1;
 	pn->nodepool = c->pool;
 	pn->zone = opts[0].zone;
 	pn->capacity_type = opts[0].ct;
@@ -1934,8 +1937,6 @@ static void new_node(const struct solver *s, const struct column *c, struct kerf
 	pn->options = zalloc(s, m, sizeof(uint32_t));
 	for (size_t i = 0; i < m; i++)
 		pn->options[i] = opts[i].type;
-	pn->n_assign = n;
-	pn->assign = a;
 	hfree(s, sum);
 }
 
@@ -1947,18 +1948,18 @@ static struct kerf_pack_plan *plan_of(struct solver *s, const double *x,
 				      const struct kerf_pack_plan *ffd)
 {
 	const struct kerf_pack_problem *p = s->p;
-	struct kerf_pack_plan *plan = zalloc(s, 1, sizeof(*plan));
+	struct kerf_pack_plan *plan = kerf_pack_plan_new();
 	uint32_t *need = zalloc(s, s->ng, sizeof(uint32_t));
 	struct ffd_option *opts = zalloc(s, p->n_types, sizeof(*opts));
-	size_t cap_nodes = 0, k = 0;
 
 	for (size_t g = 0; g < s->ng; g++)
-		need[g] = p->groups[g].count;
+		need[g] = p->groups[g]->count;
 	for (size_t j = 0; j < s->ncol; j++) {
 		const struct column *c = &s->cols[j];
 		long mult = lround(x[s->ng + 1 + j]);
 		for (long r = 0; r < mult; r++) {
-			struct kerf_pack_assignment *a = zalloc(s, c->n, sizeof(*a));
+			struct ffd_assign *a = zalloc(s, c->n, sizeof(*a));
+			struct kerf_pack_node *pn;
 			size_t n = 0;
 			for (size_t i = 0; i < c->n; i++) {
 				uint32_t take = c->a[i].count < need[c->a[i].group]
@@ -1975,56 +1976,46 @@ static struct kerf_pack_plan *plan_of(struct solver *s, const double *x,
 				hfree(s, a);
 				break;
 			}
-			if (plan->n_nodes == cap_nodes) {
-				cap_nodes = cap_nodes ? cap_nodes * 2 : 16;
-				plan->nodes = s->host->realloc(s->host->ctx, plan->nodes,
-							       cap_nodes * sizeof(*plan->nodes));
-			}
+			pn = kerf_pack_plan_add_node(plan);
 			if (c->open >= 0) {
-				struct kerf_pack_node *pn = &plan->nodes[plan->n_nodes];
-				memset(pn, 0, sizeof(*pn));
 				pn->open_index = c->open;
-				pn->nodepool = p->groups[a[0].group].nodepool;
-				pn->zone = p->open[c->open].zone;
-				pn->capacity_type = p->open[c->open].capacity_type;
-				pn->type = p->open[c->open].type;
+				pn->nodepool = p->groups[a[0].group]->nodepool;
+				pn->zone = p->open[c->open]->zone;
+				pn->capacity_type = p->open[c->open]->capacity_type;
+				pn->type = p->open[c->open]->type;
 				pn->n_options = 1;
 				pn->options = zalloc(s, 1, sizeof(uint32_t));
 				pn->options[0] = pn->type;
-				pn->n_assign = n;
-				pn->assign = a;
 			} else {
-				new_node(s, c, a, n, &plan->nodes[plan->n_nodes], opts);
-				plan->total_price += plan->nodes[plan->n_nodes].price;
+				new_node(s, c, a, n, pn, opts);
+				plan->total_price += pn->price;
 			}
-			plan->n_nodes++;
+			ffd_plan_assign(pn, a, n);
+			hfree(s, a);
 		}
 	}
-	for (size_t g = 0; g < s->ng; g++)
-		if (need[g])
-			plan->n_unplaced++;
-	plan->unplaced = zalloc(s, plan->n_unplaced, sizeof(*plan->unplaced));
 	for (size_t g = 0; g < s->ng; g++) {
 		const char *why = NULL;
+		struct kerf_pack_unplaced *un;
 		if (!need[g])
 			continue;
 		for (size_t u = 0; u < ffd->n_unplaced && !why; u++)
-			if (ffd->unplaced[u].group == g)
-				why = ffd->unplaced[u].reason;
-		plan->unplaced[k].group = (uint32_t)g;
-		plan->unplaced[k].count = need[g];
+			if (ffd->unplaced[u]->group == g)
+				why = ffd->unplaced[u]->reason;
+		un = kerf_pack_plan_add_unplaced(plan);
+		un->group = (uint32_t)g;
+		un->count = need[g];
 		if (why) {
-			plan->unplaced[k].reason = s->host->strdup(s->host->ctx, why);
+			un->reason = s->host->strdup(s->host->ctx, why);
 		} else {
 			char buf[160];
-			const char *name = p->pools[p->groups[g].nodepool].name;
+			const char *name = p->pools[p->groups[g]->nodepool]->name;
 			snprintf(
 			    buf, sizeof(buf),
 			    "nodepool %s limits leave no room for these pods in the cheapest plan",
 			    name ? name : "?");
-			plan->unplaced[k].reason = s->host->strdup(s->host->ctx, buf);
+			un->reason = s->host->strdup(s->host->ctx, buf);
 		}
-		k++;
 	}
 	hfree(s, opts);
 	hfree(s, need);
@@ -2036,9 +2027,9 @@ static uint64_t placed_pods(const struct kerf_pack_problem *p, const struct kerf
 	uint64_t n = 0;
 
 	for (size_t g = 0; g < p->n_groups; g++)
-		n += p->groups[g].count;
+		n += p->groups[g]->count;
 	for (size_t u = 0; u < plan->n_unplaced; u++)
-		n -= plan->unplaced[u].count;
+		n -= plan->unplaced[u]->count;
 	return n;
 }
 
@@ -2189,7 +2180,7 @@ static void solver_init(struct solver *s)
 	s->conf = zalloc(s, 2 * p->n_conflicts, sizeof(uint32_t));
 	s->self_conflict = zalloc(s, s->ng, sizeof(bool));
 	for (size_t c = 0; c < p->n_conflicts; c++) {
-		uint32_t a = p->conflicts[c].a, b = p->conflicts[c].b;
+		uint32_t a = p->conflicts[c]->a, b = p->conflicts[c]->b;
 		if (a == b) {
 			s->self_conflict[a] = true;
 			continue;
@@ -2202,7 +2193,7 @@ static void solver_init(struct solver *s)
 	{
 		size_t *fill = zalloc(s, s->ng + 1, sizeof(size_t));
 		for (size_t c = 0; c < p->n_conflicts; c++) {
-			uint32_t a = p->conflicts[c].a, b = p->conflicts[c].b;
+			uint32_t a = p->conflicts[c]->a, b = p->conflicts[c]->b;
 			if (a == b)
 				continue;
 			s->conf[s->conf_off[a] + fill[a]++] = b;
@@ -2211,14 +2202,14 @@ static void solver_init(struct solver *s)
 		hfree(s, fill);
 	}
 	for (size_t t = 0; t < p->n_types; t++)
-		for (size_t o = 0; o < p->types[t].n_offerings; o++)
-			if ((double)p->types[t].offerings[o].price / ILP_MICRO > maxcost)
-				maxcost = (double)p->types[t].offerings[o].price / ILP_MICRO;
+		for (size_t o = 0; o < p->types[t]->n_offerings; o++)
+			if ((double)p->types[t]->offerings[o]->price / ILP_MICRO > maxcost)
+				maxcost = (double)p->types[t]->offerings[o]->price / ILP_MICRO;
 	{
 		/* More than any plan of these pods costs, so placing pods comes first. */
 		double pods = 1;
 		for (size_t g = 0; g < s->ng; g++)
-			pods += p->groups[g].count;
+			pods += p->groups[g]->count;
 		s->penalty = (pods < 1e6 ? pods : 1e6) * maxcost + 1;
 	}
 	s->item_of = zalloc(s, s->ng, sizeof(int32_t));
@@ -2381,7 +2372,7 @@ static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *prob
 			return rc;
 	}
 	for (size_t g = 0; g < problem->n_groups; g++)
-		pods += problem->groups[g].count;
+		pods += problem->groups[g]->count;
 	memset(&s, 0, sizeof(s));
 	s.host = host;
 	s.p = problem;
@@ -2472,9 +2463,9 @@ static int solve_part(const struct ilp *ip, const struct kerf_pack_problem *prob
 		if (pm > pf || (pm == pf && mip->total_price < ffd->total_price)) {
 			best = mip;
 			from_mip = true;
-			ffd_plan_discard(host, ffd);
+			kerf_pack_plan_free(ffd);
 		} else {
-			ffd_plan_discard(host, mip);
+			kerf_pack_plan_free(mip);
 		}
 	}
 	best->lower_bound = bound_micro(bound_for(&s, pods - placed_pods(problem, best)));
@@ -2517,7 +2508,7 @@ static void uf_union(uint32_t *parent, uint32_t a, uint32_t b)
 /* True when pool i's node or resource limits could stop some plan of the batch. */
 static bool pool_binds(const struct kerf_pack_problem *p, size_t i)
 {
-	const struct kerf_pack_pool *pp = &p->pools[i];
+	const struct kerf_pack_pool *pp = p->pools[i];
 
 	if (pp->nodes_remaining != INT64_MAX)
 		return true;
@@ -2530,8 +2521,8 @@ static bool pool_binds(const struct kerf_pack_problem *p, size_t i)
 				most = ffd_capacity_of(p, (uint32_t)i, t)[d];
 		/* At worst every pod gets a node of its own, of the largest type. */
 		for (size_t g = 0; g < p->n_groups; g++)
-			if (p->groups[g].nodepool == i &&
-			    (__builtin_mul_overflow((int64_t)p->groups[g].count, most, &worst) ||
+			if (p->groups[g]->nodepool == i &&
+			    (__builtin_mul_overflow((int64_t)p->groups[g]->count, most, &worst) ||
 			     __builtin_add_overflow(need, worst, &need)))
 				return true;
 		if (need > pp->remaining[d])
@@ -2561,7 +2552,7 @@ static size_t split_parts(const struct kerf_host *host, const struct kerf_pack_p
 	for (size_t i = 0; i < p->n_pools * p->n_types; i++)
 		last[i] = -1;
 	for (size_t g = 0; g < ng; g++) {
-		const struct kerf_pack_group *gr = &p->groups[g];
+		const struct kerf_pack_group *gr = p->groups[g];
 		if (!gr->count)
 			continue;
 		for (size_t i = 0; i < gr->n_types; i++) {
@@ -2576,7 +2567,7 @@ static size_t split_parts(const struct kerf_host *host, const struct kerf_pack_p
 		if (!pool_binds(p, i))
 			continue;
 		for (size_t g = 0; g < ng; g++) {
-			if (p->groups[g].nodepool != i || !p->groups[g].count)
+			if (p->groups[g]->nodepool != i || !p->groups[g]->count)
 				continue;
 			if (first >= 0)
 				uf_union(parent, (uint32_t)first, (uint32_t)g);
@@ -2586,9 +2577,9 @@ static size_t split_parts(const struct kerf_host *host, const struct kerf_pack_p
 	}
 	for (size_t o = 0; o < p->n_open; o++) {
 		int64_t first = -1;
-		for (size_t i = 0; i < p->open[o].n_groups; i++) {
-			uint32_t g = p->open[o].groups[i];
-			if (!p->groups[g].count)
+		for (size_t i = 0; i < p->open[o]->n_groups; i++) {
+			uint32_t g = p->open[o]->groups[i];
+			if (!p->groups[g]->count)
 				continue;
 			if (first >= 0)
 				uf_union(parent, (uint32_t)first, g);
@@ -2598,7 +2589,7 @@ static size_t split_parts(const struct kerf_host *host, const struct kerf_pack_p
 	}
 	for (size_t g = 0; g < ng; g++) {
 		uint32_t r;
-		if (!p->groups[g].count) {
+		if (!p->groups[g]->count) {
 			part_of[g] = UINT32_MAX;
 			continue;
 		}
@@ -2635,20 +2626,25 @@ static void plan_append(const struct kerf_host *host, struct kerf_pack_plan *pla
 	plan->lower_bound += part->lower_bound;
 	/* The contents are plan's now: only the shells go. */
 	part->n_nodes = part->n_unplaced = 0;
-	ffd_plan_discard(host, part);
+	kerf_pack_plan_free(part);
 }
 
 /*
  * What the parts solved so far took, as the problem the next part sees:
  * pools with what their limits still allow, open nodes with the room left
- * and only the groups that conflict with nothing placed there.
+ * and only the groups that conflict with nothing placed there.  The
+ * sub-problem never leaves this packer, so its objects are copies of the
+ * fields this build knows, laid out in arrays the lists point into.
  */
 struct taken {
 	struct kerf_pack_problem sub;
 	struct kerf_pack_group *groups;
+	const struct kerf_pack_group **group_list;
 	struct kerf_pack_pool *pools;
+	const struct kerf_pack_pool **pool_list;
 	int64_t *rem; /* n_pools * nd */
 	struct kerf_pack_open_node *open;
+	const struct kerf_pack_open_node **open_list;
 	int64_t *orem;	   /* n_open * nd */
 	uint32_t *ogroups; /* each open node's groups still allowed, at ooff[o] */
 	size_t *ooff;
@@ -2669,41 +2665,49 @@ static void taken_init(const struct kerf_host *host, const struct kerf_pack_prob
 	memset(t, 0, sizeof(*t));
 	t->sub = *p;
 	t->groups = host->calloc(host->ctx, p->n_groups + 1, sizeof(*t->groups));
+	t->group_list = host->calloc(host->ctx, p->n_groups + 1, sizeof(*t->group_list));
+	for (size_t g = 0; g < p->n_groups; g++)
+		t->group_list[g] = &t->groups[g];
 	t->pools = host->calloc(host->ctx, p->n_pools + 1, sizeof(*t->pools));
+	t->pool_list = host->calloc(host->ctx, p->n_pools + 1, sizeof(*t->pool_list));
 	t->rem = host->calloc(host->ctx, p->n_pools * nd + 1, sizeof(int64_t));
 	for (size_t i = 0; i < p->n_pools; i++) {
-		t->pools[i] = p->pools[i];
-		memcpy(&t->rem[i * nd], p->pools[i].remaining, nd * sizeof(int64_t));
+		t->pools[i] = *p->pools[i];
+		memcpy(&t->rem[i * nd], p->pools[i]->remaining, nd * sizeof(int64_t));
 		t->pools[i].remaining = &t->rem[i * nd];
+		t->pool_list[i] = &t->pools[i];
 	}
 	t->open = host->calloc(host->ctx, p->n_open + 1, sizeof(*t->open));
+	t->open_list = host->calloc(host->ctx, p->n_open + 1, sizeof(*t->open_list));
 	t->orem = host->calloc(host->ctx, p->n_open * nd + 1, sizeof(int64_t));
 	t->ooff = host->calloc(host->ctx, p->n_open + 1, sizeof(size_t));
 	for (size_t o = 0; o < p->n_open; o++)
-		n += p->open[o].n_groups;
+		n += p->open[o]->n_groups;
 	t->ogroups = host->calloc(host->ctx, n + 1, sizeof(uint32_t));
 	for (size_t o = 0, off = 0; o < p->n_open; o++) {
-		t->open[o] = p->open[o];
-		memcpy(&t->orem[o * nd], p->open[o].remaining, nd * sizeof(int64_t));
+		t->open[o] = *p->open[o];
+		t->open_list[o] = &t->open[o];
+		memcpy(&t->orem[o * nd], p->open[o]->remaining, nd * sizeof(int64_t));
 		t->open[o].remaining = &t->orem[o * nd];
 		t->ooff[o] = off;
-		memcpy(&t->ogroups[off], p->open[o].groups, p->open[o].n_groups * sizeof(uint32_t));
+		memcpy(&t->ogroups[off], p->open[o]->groups,
+		       p->open[o]->n_groups * sizeof(uint32_t));
 		t->open[o].groups = &t->ogroups[off];
-		off += p->open[o].n_groups;
+		off += p->open[o]->n_groups;
 	}
 	t->on_open = host->calloc(host->ctx, p->n_open * p->n_groups + 1, 1);
 	t->conf_off = host->calloc(host->ctx, p->n_groups + 1, sizeof(size_t));
 	t->conf = host->calloc(host->ctx, 2 * p->n_conflicts + 1, sizeof(uint32_t));
 	for (size_t c = 0; c < p->n_conflicts; c++) {
-		t->conf_off[p->conflicts[c].a + 1]++;
-		t->conf_off[p->conflicts[c].b + 1]++;
+		t->conf_off[p->conflicts[c]->a + 1]++;
+		t->conf_off[p->conflicts[c]->b + 1]++;
 	}
 	for (size_t g = 0; g < p->n_groups; g++)
 		t->conf_off[g + 1] += t->conf_off[g];
 	{
 		size_t *fill = host->calloc(host->ctx, p->n_groups + 1, sizeof(size_t));
 		for (size_t c = 0; c < p->n_conflicts; c++) {
-			uint32_t a = p->conflicts[c].a, b = p->conflicts[c].b;
+			uint32_t a = p->conflicts[c]->a, b = p->conflicts[c]->b;
 			t->conf[t->conf_off[a] + fill[a]++] = b;
 			t->conf[t->conf_off[b] + fill[b]++] = a;
 		}
@@ -2712,17 +2716,20 @@ static void taken_init(const struct kerf_host *host, const struct kerf_pack_prob
 	t->n_open0 = t->cap_open = p->n_open;
 	t->base_og = t->cap_og = n;
 	t->mark = host->calloc(host->ctx, p->n_groups + 1, 1);
-	t->sub.groups = t->groups;
-	t->sub.pools = t->pools;
-	t->sub.open = t->open;
+	t->sub.groups = t->group_list;
+	t->sub.pools = t->pool_list;
+	t->sub.open = t->open_list;
 }
 
 static void taken_free(const struct kerf_host *host, struct taken *t)
 {
 	host->free(host->ctx, t->groups);
+	host->free(host->ctx, t->group_list);
 	host->free(host->ctx, t->pools);
+	host->free(host->ctx, t->pool_list);
 	host->free(host->ctx, t->rem);
 	host->free(host->ctx, t->open);
+	host->free(host->ctx, t->open_list);
 	host->free(host->ctx, t->orem);
 	host->free(host->ctx, t->ooff);
 	host->free(host->ctx, t->ogroups);
@@ -2740,7 +2747,7 @@ static void taken_charge(const struct kerf_pack_problem *p, struct taken *t,
 	size_t nd = p->n_dims;
 
 	for (size_t i = 0; i < pp->n_nodes; i++) {
-		const struct kerf_pack_node *n = &pp->nodes[i];
+		const struct kerf_pack_node *n = pp->nodes[i];
 		if (n->open_index < 0) {
 			const int64_t *cap = ffd_capacity_of(p, n->nodepool, n->type);
 			for (size_t d = 0; d < nd; d++)
@@ -2755,10 +2762,11 @@ static void taken_charge(const struct kerf_pack_problem *p, struct taken *t,
 		if (o >= t->n_open0)
 			continue; /* taken_carry sees the merged plan */
 		for (size_t a = 0; a < n->n_assign; a++) {
-			on[n->assign[a].group] = 1;
+			const struct kerf_pack_assignment *as = n->assign[a];
+			on[as->group] = 1;
 			for (size_t d = 0; d < nd; d++)
-				t->orem[o * nd + d] -= (int64_t)n->assign[a].count *
-						       p->groups[n->assign[a].group].request[d];
+				t->orem[o * nd + d] -=
+				    (int64_t)as->count * p->groups[as->group]->request[d];
 		}
 		/* Groups in conflict with one now on the node may no longer go there. */
 		for (size_t k = 0; k < t->open[o].n_groups; k++) {
@@ -2788,14 +2796,16 @@ static void taken_carry(const struct kerf_host *host, const struct kerf_pack_pro
 	size_t nd = p->n_dims, o = t->n_open0, og = t->base_og;
 
 	for (size_t j = 0; j < plan->n_nodes; j++) {
-		const struct kerf_pack_node *n = &plan->nodes[j];
-		const struct kerf_pack_type *ty = &p->types[n->type];
+		const struct kerf_pack_node *n = plan->nodes[j];
+		const struct kerf_pack_type *ty = p->types[n->type];
 		size_t from = og;
 		if (n->open_index >= 0)
 			continue;
 		if (o == t->cap_open) {
 			t->cap_open = t->cap_open * 2 + 64;
 			t->open = host->realloc(host->ctx, t->open, t->cap_open * sizeof(*t->open));
+			t->open_list = host->realloc(host->ctx, t->open_list,
+						     t->cap_open * sizeof(*t->open_list));
 			t->orem = host->realloc(host->ctx, t->orem, t->cap_open * nd * sizeof(int64_t));
 			t->ooff = host->realloc(host->ctx, t->ooff, t->cap_open * sizeof(size_t));
 			t->carried = host->realloc(host->ctx, t->carried,
@@ -2807,15 +2817,16 @@ static void taken_carry(const struct kerf_host *host, const struct kerf_pack_pro
 		}
 		memcpy(&t->orem[o * nd], ty->allocatable, nd * sizeof(int64_t));
 		for (size_t a = 0; a < n->n_assign; a++) {
-			uint32_t g = n->assign[a].group;
+			uint32_t g = n->assign[a]->group;
 			t->mark[g] = 1;
 			for (size_t e = t->conf_off[g]; e < t->conf_off[g + 1]; e++)
 				t->mark[t->conf[e]] = 1;
 			for (size_t d = 0; d < nd; d++)
-				t->orem[o * nd + d] -= (int64_t)n->assign[a].count * p->groups[g].request[d];
+				t->orem[o * nd + d] -=
+				    (int64_t)n->assign[a]->count * p->groups[g]->request[d];
 		}
 		for (size_t g = 0; g < p->n_groups; g++) {
-			const struct kerf_pack_group *gr = &p->groups[g];
+			const struct kerf_pack_group *gr = p->groups[g];
 			if (!t->mark[g] && part_of[g] != UINT32_MAX && !whole[part_of[g]] &&
 			    gr->nodepool == n->nodepool && group_allows(gr, n->zone, n->capacity_type) &&
 			    ffd_lists(gr->types, gr->n_types, n->type))
@@ -2834,8 +2845,9 @@ static void taken_carry(const struct kerf_host *host, const struct kerf_pack_pro
 	for (size_t k = 0; k < o; k++) {
 		t->open[k].remaining = &t->orem[k * nd];
 		t->open[k].groups = &t->ogroups[t->ooff[k]];
+		t->open_list[k] = &t->open[k];
 	}
-	t->sub.open = t->open;
+	t->sub.open = t->open_list;
 	t->sub.n_open = o;
 }
 
@@ -2853,9 +2865,9 @@ static void node_narrow(const struct kerf_host *host, const struct kerf_pack_pro
 	size_t keep = 0;
 
 	for (size_t a = 0; a < n->n_assign; a++) {
-		const struct kerf_pack_group *gr = &p->groups[n->assign[a].group];
+		const struct kerf_pack_group *gr = p->groups[n->assign[a]->group];
 		for (size_t d = 0; d < p->n_dims; d++)
-			sum[d] += (int64_t)n->assign[a].count * gr->request[d];
+			sum[d] += (int64_t)n->assign[a]->count * gr->request[d];
 		if (gr->zone >= 0)
 			zone = gr->zone;
 		mask &= gr->capacity_types;
@@ -2865,10 +2877,10 @@ static void node_narrow(const struct kerf_host *host, const struct kerf_pack_pro
 		struct ffd_option opt;
 		bool ok = u == n->type || ffd_best_offering(p, u, zone, mask, &opt);
 		for (size_t a = 0; a < n->n_assign && ok; a++)
-			ok = ffd_lists(p->groups[n->assign[a].group].types,
-				       p->groups[n->assign[a].group].n_types, u);
+			ok = ffd_lists(p->groups[n->assign[a]->group]->types,
+				       p->groups[n->assign[a]->group]->n_types, u);
 		for (size_t d = 0; d < p->n_dims && ok; d++)
-			ok = sum[d] <= p->types[u].allocatable[d];
+			ok = sum[d] <= p->types[u]->allocatable[d];
 		if (ok)
 			n->options[keep++] = u;
 	}
@@ -2887,25 +2899,26 @@ static void plan_merge(const struct kerf_host *host, const struct kerf_pack_prob
 	size_t keep = 0;
 
 	for (size_t i = 0; i < part->n_nodes; i++) {
-		struct kerf_pack_node *n = &part->nodes[i], *into = NULL;
+		struct kerf_pack_node *n = part->nodes[i], *into = NULL;
 		if (n->open_index >= (int32_t)t->n_open0)
-			into = &plan->nodes[t->carried[n->open_index - (int32_t)t->n_open0]];
+			into = plan->nodes[t->carried[n->open_index - (int32_t)t->n_open0]];
 		for (size_t j = 0; j < plan->n_nodes && n->open_index >= 0 && !into; j++)
-			if (plan->nodes[j].open_index == n->open_index)
-				into = &plan->nodes[j];
+			if (plan->nodes[j]->open_index == n->open_index)
+				into = plan->nodes[j];
 		if (!into) {
-			part->nodes[keep++] = *n;
+			part->nodes[keep++] = n;
 			continue;
 		}
+		/* The assignments move over; the rest of n goes. */
 		into->assign =
 		    host->realloc(host->ctx, into->assign,
 				  (into->n_assign + n->n_assign) * sizeof(*into->assign));
 		memcpy(&into->assign[into->n_assign], n->assign, n->n_assign * sizeof(*n->assign));
 		into->n_assign += n->n_assign;
+		n->n_assign = 0;
 		if (into->open_index < 0)
 			node_narrow(host, p, into);
-		host->free(host->ctx, n->assign);
-		host->free(host->ctx, n->options);
+		kerf_pack_node_free(n);
 	}
 	part->n_nodes = keep;
 	plan_append(host, plan, part);
@@ -2931,7 +2944,7 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 	 */
 	struct ilp tight = *ip;
 	struct taken t;
-	struct kerf_pack_plan *plan = host->calloc(host->ctx, 1, sizeof(*plan));
+	struct kerf_pack_plan *plan = kerf_pack_plan_new();
 	size_t left = 0;
 	int rc = 0;
 
@@ -2945,7 +2958,7 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 		int64_t now = now_ms(host);
 		size_t mine = 0;
 		for (size_t g = 0; g < problem->n_groups; g++) {
-			t.groups[g] = problem->groups[g];
+			t.groups[g] = *problem->groups[g];
 			if (part_of[g] != part)
 				t.groups[g].count = 0;
 			else
@@ -2965,7 +2978,7 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 	}
 	taken_free(host, &t);
 	if (rc) {
-		ffd_plan_discard(host, plan);
+		kerf_pack_plan_free(plan);
 		return rc;
 	}
 	if (plan->n_unplaced)
@@ -3001,17 +3014,17 @@ static size_t cut_parts(const struct kerf_host *host, const struct kerf_pack_pro
 
 	for (size_t g = 0; g < p->n_groups; g++) {
 		part_of[g] = UINT32_MAX;
-		spreads[g] = p->groups[g].max_per_node > 0;
+		spreads[g] = p->groups[g]->max_per_node > 0;
 		for (size_t d = 0; d < p->n_dims; d++)
-			total[d] += (double)p->groups[g].request[d] * p->groups[g].count;
+			total[d] += (double)p->groups[g]->request[d] * p->groups[g]->count;
 	}
 	for (size_t c = 0; c < p->n_conflicts; c++)
-		spreads[p->conflicts[c].a] = spreads[p->conflicts[c].b] = true;
+		spreads[p->conflicts[c]->a] = spreads[p->conflicts[c]->b] = true;
 	for (size_t g = 0; g < p->n_groups; g++) {
 		order[g].item = (uint32_t)g;
 		for (size_t d = 0; d < p->n_dims; d++)
 			if (total[d] > 0)
-				order[g].r += (double)p->groups[g].request[d] / total[d];
+				order[g].r += (double)p->groups[g]->request[d] / total[d];
 	}
 	qsort(order, p->n_groups, sizeof(*order), ratio_cmp);
 	for (size_t c = 0; c < n_comp; c++) {
@@ -3122,7 +3135,7 @@ static double count_bound(struct solver *s, int64_t until)
 		const struct bkind *b = &s->kinds[k];
 		for (size_t i = 0; i < b->ng; i++) {
 			uint32_t g = s->kg[b->goff + i];
-			uint32_t n = fits(nd, b->room, p->groups[g].request, per_node_cap(s, g));
+			uint32_t n = fits(nd, b->room, p->groups[g]->request, per_node_cap(s, g));
 			if (n > cap[g])
 				cap[g] = n;
 			if (b->open < 0)
@@ -3130,7 +3143,7 @@ static double count_bound(struct solver *s, int64_t until)
 		}
 	}
 	for (size_t g = 0; g < ng && ok; g++) {
-		const struct kerf_pack_group *gr = &p->groups[g];
+		const struct kerf_pack_group *gr = p->groups[g];
 		double *v = &vol[s->clique[g] * nd];
 		if (gr->count == 0)
 			continue;
@@ -3310,7 +3323,7 @@ static void trim_options(const struct kerf_pack_problem *p, struct kerf_pack_pla
 			 size_t max_types)
 {
 	for (size_t i = 0; i < plan->n_nodes; i++) {
-		struct kerf_pack_node *n = &plan->nodes[i];
+		struct kerf_pack_node *n = plan->nodes[i];
 		const int64_t *chosen;
 		size_t keep = 0;
 		if (n->open_index >= 0)
@@ -3320,7 +3333,7 @@ static void trim_options(const struct kerf_pack_problem *p, struct kerf_pack_pla
 			const int64_t *cap = ffd_capacity_of(p, n->nodepool, n->options[k]);
 			bool ok = true;
 			for (size_t d = 0; d < p->n_dims && ok; d++)
-				ok = p->pools[n->nodepool].remaining[d] == INT64_MAX ||
+				ok = p->pools[n->nodepool]->remaining[d] == INT64_MAX ||
 				     cap[d] <= chosen[d];
 			if (ok && keep < max_types)
 				n->options[keep++] = n->options[k];
@@ -3371,16 +3384,16 @@ static int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 		if (rc == 0) {
 			uint64_t pp = placed_pods(problem, plan), pf = placed_pods(problem, ffd);
 			if (pp > pf || (pp == pf && plan->total_price < ffd->total_price)) {
-				ffd_plan_discard(host, ffd);
+				kerf_pack_plan_free(ffd);
 			} else {
 				/* The parts' bound holds for the whole when FFD places every pod
 				 * too. */
 				ffd->lower_bound = ffd->n_unplaced ? 0 : plan->lower_bound;
-				ffd_plan_discard(host, plan);
+				kerf_pack_plan_free(plan);
 				plan = ffd;
 			}
 		} else {
-			ffd_plan_discard(host, ffd);
+			kerf_pack_plan_free(ffd);
 		}
 	}
 	/* Parts miss what the batch's conflicts and caps need together: the

@@ -39,7 +39,7 @@
  * change made by a write op (update_node, evict_pod, ...) is kept as a
  * copy of the object and delivered, in order, at the next poll.
  *
- * DaemonSets are listed themselves too (KERF_OBJ_DAEMONSET, ABI 1.2): their
+ * DaemonSets are listed themselves too (KERF_OBJ_DAEMONSET): their
  * pod template under the DaemonSet's name, from start() on, before any node
  * runs their pods.
  *
@@ -164,93 +164,11 @@ static void replace(const struct kerf_host *h, char **dst, const char *s)
 	*dst = sdup(h, s);
 }
 
-static void labels_copy(struct kerf_labels *dst, const struct kerf_labels *src)
+/* Adds each of src's taints to dst, replacing one with the same key and effect. */
+static void taints_add_all(struct kerf_taints *dst, const struct kerf_taints *src)
 {
 	for (size_t i = 0; i < src->n; i++)
-		kerf_labels_set(dst, src->items[i].key, src->items[i].value);
-}
-
-static void taints_copy(struct kerf_taints *dst, const struct kerf_taints *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		kerf_taints_add(dst, &src->items[i]);
-}
-
-static void requirements_copy(const struct kerf_host *h, struct kerf_requirements *dst,
-			      const struct kerf_requirements *src)
-{
-	dst->n = src->n;
-	dst->items = h->calloc(h->ctx, src->n ? src->n : 1, sizeof(*dst->items));
-	for (size_t i = 0; i < src->n; i++) {
-		const struct kerf_requirement *r = &src->items[i];
-		struct kerf_requirement *d = &dst->items[i];
-
-		*d = *r;
-		d->key = sdup(h, r->key);
-		d->values = h->calloc(h->ctx, r->n_values ? r->n_values : 1, sizeof(*d->values));
-		for (size_t j = 0; j < r->n_values; j++)
-			d->values[j] = sdup(h, r->values[j]);
-	}
-}
-
-static void meta_copy(const struct kerf_host *h, struct kerf_meta *d, const struct kerf_meta *s)
-{
-	*d = *s;
-	d->api_version = sdup(h, s->api_version);
-	d->kind = sdup(h, s->kind);
-	d->name = sdup(h, s->name);
-	d->namespace_ = sdup(h, s->namespace_);
-	d->uid = sdup(h, s->uid);
-	d->resource_version = sdup(h, s->resource_version);
-	memset(&d->labels, 0, sizeof(d->labels));
-	memset(&d->annotations, 0, sizeof(d->annotations));
-	labels_copy(&d->labels, &s->labels);
-	labels_copy(&d->annotations, &s->annotations);
-	d->finalizers = h->calloc(h->ctx, s->n_finalizers ? s->n_finalizers : 1,
-				  sizeof(*d->finalizers));
-	for (size_t i = 0; i < s->n_finalizers; i++)
-		d->finalizers[i] = sdup(h, s->finalizers[i]);
-	d->owner_kind = sdup(h, s->owner_kind);
-	d->owner_name = sdup(h, s->owner_name);
-}
-
-static struct kerf_node *node_copy(const struct kerf_host *h, const struct kerf_node *n)
-{
-	struct kerf_node *d = h->calloc(h->ctx, 1, sizeof(*d));
-
-	*d = *n;
-	meta_copy(h, &d->meta, &n->meta);
-	d->provider_id = sdup(h, n->provider_id);
-	memset(&d->taints, 0, sizeof(d->taints));
-	taints_copy(&d->taints, &n->taints);
-	return d;
-}
-
-static void ref_copy(const struct kerf_host *h, struct kerf_node_class_ref *d,
-		     const struct kerf_node_class_ref *s)
-{
-	d->group = sdup(h, s->group);
-	d->kind = sdup(h, s->kind);
-	d->name = sdup(h, s->name);
-}
-
-static struct kerf_nodeclaim *claim_copy(const struct kerf_host *h, const struct kerf_nodeclaim *c)
-{
-	struct kerf_nodeclaim *d = h->calloc(h->ctx, 1, sizeof(*d));
-
-	*d = *c;
-	meta_copy(h, &d->meta, &c->meta);
-	d->nodepool = sdup(h, c->nodepool);
-	ref_copy(h, &d->node_class_ref, &c->node_class_ref);
-	requirements_copy(h, &d->requirements, &c->requirements);
-	memset(&d->taints, 0, sizeof(d->taints));
-	memset(&d->startup_taints, 0, sizeof(d->startup_taints));
-	taints_copy(&d->taints, &c->taints);
-	taints_copy(&d->startup_taints, &c->startup_taints);
-	d->provider_id = sdup(h, c->provider_id);
-	d->node_name = sdup(h, c->node_name);
-	d->image_id = sdup(h, c->image_id);
-	return d;
+		kerf_taints_add(dst, src->items[i]);
 }
 
 static int64_t now_ms(const struct sim_cluster *c)
@@ -290,9 +208,9 @@ static void *snapshot(const struct sim_cluster *c, kerf_object_kind kind, const 
 	case KERF_OBJ_DAEMONSET:
 		return kerf_pod_copy(object);
 	case KERF_OBJ_NODE:
-		return node_copy(c->h, object);
+		return kerf_node_copy(object);
 	case KERF_OBJ_NODECLAIM:
-		return claim_copy(c->h, object);
+		return kerf_nodeclaim_copy(object);
 	case KERF_OBJ_NODEPOOL:
 	case KERF_OBJ_NODE_CLASS:
 		break;
@@ -362,7 +280,7 @@ static struct sim_pod *find_pod(const struct sim_cluster *c, const char *ns, con
 				size_t *index)
 {
 	for (size_t i = 0; i < c->n_pods; i++) {
-		const struct kerf_meta *m = &c->pods[i]->pod->meta;
+		const struct kerf_meta *m = c->pods[i]->pod->meta;
 		if (strcmp(m->name, name) == 0 && same_namespace(m->namespace_, ns)) {
 			if (index)
 				*index = i;
@@ -375,31 +293,21 @@ static struct sim_pod *find_pod(const struct sim_cluster *c, const char *ns, con
 static void append_toleration(const struct kerf_host *h, struct kerf_pod *p, const char *key,
 			      kerf_taint_effect effect)
 {
-	struct kerf_tolerations *t = &p->tolerations;
-	struct kerf_toleration *n;
+	struct kerf_toleration *n = kerf_tolerations_append(&p->tolerations);
 
-	t->items = h->realloc(h->ctx, t->items, (t->n + 1) * sizeof(*t->items));
-	n = &t->items[t->n++];
-	memset(n, 0, sizeof(*n));
 	n->key = h->strdup(h->ctx, key);
 	n->op = KERF_TOLERATION_EXISTS;
 	n->effect = effect;
-	n->toleration_seconds = KERF_TOLERATION_FOREVER;
 }
 
 static void append_hostname(const struct kerf_host *h, struct kerf_requirements *r,
 			    const char *node)
 {
-	struct kerf_requirement *n;
+	struct kerf_requirement *n = kerf_requirements_append(r);
 
-	r->items = h->realloc(h->ctx, r->items, (r->n + 1) * sizeof(*r->items));
-	n = &r->items[r->n++];
-	memset(n, 0, sizeof(*n));
 	n->key = h->strdup(h->ctx, "kubernetes.io/hostname");
 	n->op = KERF_OP_IN;
-	n->n_values = 1;
-	n->values = h->calloc(h->ctx, 1, sizeof(*n->values));
-	n->values[0] = h->strdup(h->ctx, node);
+	kerf_requirement_add_value(n, node);
 }
 
 /*
@@ -421,12 +329,10 @@ static void pin_daemon_pod(const struct kerf_host *h, struct kerf_pod *p, const 
 	    {"node.kubernetes.io/unschedulable", KERF_EFFECT_NO_SCHEDULE},
 	};
 
-	if (p->n_required_terms == 0) {
-		p->required_terms = h->calloc(h->ctx, 1, sizeof(*p->required_terms));
-		p->n_required_terms = 1;
-	}
+	if (p->n_required_terms == 0)
+		kerf_pod_add_required_term(p);
 	for (size_t i = 0; i < p->n_required_terms; i++)
-		append_hostname(h, &p->required_terms[i], node);
+		append_hostname(h, p->required_terms[i], node);
 	for (size_t i = 0; i < sizeof(tolerations) / sizeof(tolerations[0]); i++)
 		append_toleration(h, p, tolerations[i].key, tolerations[i].effect);
 }
@@ -434,7 +340,7 @@ static void pin_daemon_pod(const struct kerf_host *h, struct kerf_pod *p, const 
 static struct sim_node *find_node(const struct sim_cluster *c, const char *name, size_t *index)
 {
 	for (size_t i = 0; i < c->n_nodes; i++) {
-		if (strcmp(c->nodes[i]->node->meta.name, name) == 0) {
+		if (strcmp(c->nodes[i]->node->meta->name, name) == 0) {
 			if (index)
 				*index = i;
 			return c->nodes[i];
@@ -450,19 +356,15 @@ static struct sim_pod *pod_create(struct sim_cluster *c, struct sim_workload *wl
 	struct sim_pod *sp = h->calloc(h->ctx, 1, sizeof(*sp));
 	struct kerf_pod *p = kerf_pod_copy(wl->tmpl);
 
-	if (!p) {
-		h->log(h->ctx, KERF_LOG_ERROR, "out of memory copying a pod template");
-		abort();
-	}
-	replace(h, &p->meta.name, name);
-	replace(h, &p->meta.namespace_, wl->namespace_);
-	new_meta(c, &p->meta, "v1", "Pod", now_ms(c));
+	replace(h, &p->meta->name, name);
+	replace(h, &p->meta->namespace_, wl->namespace_);
+	new_meta(c, p->meta, "v1", "Pod", now_ms(c));
 	p->phase = KERF_POD_PENDING;
 	p->unschedulable = false;
 	if (strcmp(wl->kind, "StatefulSet") == 0)
-		kerf_labels_set(&p->meta.labels, "statefulset.kubernetes.io/pod-name", name);
+		kerf_labels_set(&p->meta->labels, "statefulset.kubernetes.io/pod-name", name);
 	if (ds_node)
-		pin_daemon_pod(h, p, ds_node->node->meta.name);
+		pin_daemon_pod(h, p, ds_node->node->meta->name);
 	sp->pod = p;
 	sp->owner = wl;
 	sp->ordinal = ordinal;
@@ -491,10 +393,10 @@ static void pod_remove(struct sim_cluster *c, size_t index, bool succeeded)
 
 	if (succeeded) {
 		p->phase = KERF_POD_SUCCEEDED;
-		touch(c, &p->meta);
+		touch(c, p->meta);
 		emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, p);
 	}
-	p->meta.deletion_ms = now_ms(c);
+	p->meta->deletion_ms = now_ms(c);
 	emit(c, KERF_EVENT_DELETED, KERF_OBJ_POD, p);
 	if (wl) {
 		wl->live--;
@@ -553,27 +455,23 @@ static void daemonset_object(struct sim_cluster *c, struct sim_workload *wl)
 	struct kerf_pod *ds = kerf_pod_copy(wl->tmpl);
 	bool added = wl->ds_object == NULL;
 
-	if (!ds) {
-		h->log(h->ctx, KERF_LOG_ERROR, "out of memory copying DaemonSet %s", wl->name);
-		abort();
-	}
-	replace(h, &ds->meta.name, wl->name);
-	replace(h, &ds->meta.namespace_, wl->namespace_);
+	replace(h, &ds->meta->name, wl->name);
+	replace(h, &ds->meta->namespace_, wl->namespace_);
 	h->free(h->ctx, ds->node_name);
 	ds->node_name = NULL;
 	ds->daemonset = true;
 	ds->phase = KERF_POD_PENDING;
 	ds->unschedulable = false;
 	if (added) {
-		new_meta(c, &ds->meta, "apps/v1", "DaemonSet", now_ms(c));
+		new_meta(c, ds->meta, "apps/v1", "DaemonSet", now_ms(c));
 	} else {
 		/* Same object, new spec: keep its identity. */
-		replace(h, &ds->meta.api_version, "apps/v1");
-		replace(h, &ds->meta.kind, "DaemonSet");
-		replace(h, &ds->meta.uid, wl->ds_object->meta.uid);
-		ds->meta.creation_ms = wl->ds_object->meta.creation_ms;
-		ds->meta.deletion_ms = 0;
-		touch(c, &ds->meta);
+		replace(h, &ds->meta->api_version, "apps/v1");
+		replace(h, &ds->meta->kind, "DaemonSet");
+		replace(h, &ds->meta->uid, wl->ds_object->meta->uid);
+		ds->meta->creation_ms = wl->ds_object->meta->creation_ms;
+		ds->meta->deletion_ms = 0;
+		touch(c, ds->meta);
 		kerf_pod_free(wl->ds_object);
 	}
 	wl->ds_object = ds;
@@ -586,11 +484,6 @@ static void workload_apply(struct sim_cluster *c, const struct kerf_workload *k)
 	struct sim_workload *wl = find_workload(c, k->kind, ns, k->name, NULL);
 	struct kerf_pod *tmpl = kerf_pod_copy(k->pod);
 
-	if (!tmpl) {
-		c->h->log(c->h->ctx, KERF_LOG_ERROR, "out of memory copying %s/%s", k->kind,
-			  k->name);
-		abort();
-	}
 	if (wl) {
 		/* No rollout: the new template is for the pods created from now on. */
 		kerf_pod_free(wl->tmpl);
@@ -625,7 +518,7 @@ static void workload_delete(struct sim_cluster *c, size_t index)
 		if (c->pods[i]->owner == wl)
 			pod_remove(c, i, false);
 	if (wl->ds_object) {
-		wl->ds_object->meta.deletion_ms = now_ms(c);
+		wl->ds_object->meta->deletion_ms = now_ms(c);
 		emit(c, KERF_EVENT_DELETED, KERF_OBJ_DAEMONSET, wl->ds_object);
 	}
 	workload_free(c->h, wl);
@@ -697,18 +590,18 @@ static void workload_sync(struct sim_cluster *c, struct sim_workload *wl)
 
 /* Taints with only the given effect, borrowed from t, in buf (t->n entries). */
 static struct kerf_taints taints_filter(const struct kerf_taints *t, bool no_execute_only,
-					struct kerf_taint *buf)
+					struct kerf_taint **buf)
 {
 	struct kerf_taints out = {0, buf};
 
 	for (size_t i = 0; i < t->n; i++) {
-		const struct kerf_taint *x = &t->items[i];
+		struct kerf_taint *x = t->items[i];
 		/* A node that is not ready yet still gets its DaemonSet pods created. */
 		if (x->key && strcmp(x->key, TAINT_NOT_READY) == 0)
 			continue;
 		if (no_execute_only && x->effect != KERF_EFFECT_NO_EXECUTE)
 			continue;
-		buf[out.n++] = *x;
+		buf[out.n++] = x;
 	}
 	return out;
 }
@@ -721,11 +614,12 @@ static struct kerf_taints taints_filter(const struct kerf_taints *t, bool no_exe
 static bool daemon_fits(const struct sim_cluster *c, const struct sim_workload *wl,
 			const struct kerf_node *n, bool running)
 {
-	struct kerf_taint *buf;
+	struct kerf_taint **buf;
 	struct kerf_taints t;
 	bool ok;
 
-	if (n->meta.deletion_ms || !kerf_pod_matches_node_labels(wl->tmpl, &n->meta.labels, NULL, 0))
+	if (n->meta->deletion_ms ||
+	    !kerf_pod_matches_node_labels(wl->tmpl, &n->meta->labels, NULL, 0))
 		return false;
 	buf = c->h->calloc(c->h->ctx, n->taints.n ? n->taints.n : 1, sizeof(*buf));
 	t = taints_filter(&n->taints, running, buf);
@@ -785,13 +679,13 @@ static struct kerf_pod *trace_template(struct sim_cluster *c, const struct sim_a
 				       const char *name)
 {
 	const struct kerf_host *h = c->h;
-	struct kerf_pod *p = h->calloc(h->ctx, 1, sizeof(*p));
+	struct kerf_pod *p = kerf_pod_new();
 
-	p->meta.name = h->strdup(h->ctx, name);
-	p->meta.namespace_ = h->strdup(h->ctx, "default");
-	p->meta.owner_kind = h->strdup(h->ctx, "Job");
-	p->meta.owner_name = h->strdup(h->ctx, name);
-	kerf_labels_set(&p->meta.labels, "job-name", name);
+	p->meta->name = h->strdup(h->ctx, name);
+	p->meta->namespace_ = h->strdup(h->ctx, "default");
+	p->meta->owner_kind = h->strdup(h->ctx, "Job");
+	p->meta->owner_name = h->strdup(h->ctx, name);
+	kerf_labels_set(&p->meta->labels, "job-name", name);
 	kerf_resources_init(&p->requests);
 	/* The row's numbers are far below every limit, so these cannot fail. */
 	kerf_resources_set(&p->requests, KERF_RESOURCE_CPU, a->cpu_millis, NULL);
@@ -844,7 +738,7 @@ static const struct kerf_nodeclaim *find_claim(const struct sim_cluster *c, cons
 					       size_t *index)
 {
 	for (size_t i = 0; i < c->n_claims; i++) {
-		if (strcmp(c->claims[i]->meta.name, name) == 0) {
+		if (strcmp(c->claims[i]->meta->name, name) == 0) {
 			if (index)
 				*index = i;
 			return c->claims[i];
@@ -853,11 +747,15 @@ static const struct kerf_nodeclaim *find_claim(const struct sim_cluster *c, cons
 	return NULL;
 }
 
-static void add_taint(struct kerf_taints *t, const char *key, kerf_taint_effect effect)
+static void add_taint(const struct kerf_host *h, struct kerf_taints *t, const char *key,
+		      kerf_taint_effect effect)
 {
-	struct kerf_taint x = {(char *)key, NULL, effect};
+	struct kerf_taint *x = kerf_taint_new();
 
-	kerf_taints_add(t, &x);
+	x->key = h->strdup(h->ctx, key);
+	x->effect = effect;
+	kerf_taints_add(t, x);
+	kerf_taint_free(x);
 }
 
 /* The node's name as EC2's private DNS gives it: one address per registration. */
@@ -886,7 +784,7 @@ static void node_labels(const struct sim_cluster *c, const struct sim_instance *
 
 	/* The claim's labels first: what the instance really is wins. */
 	if (claim) {
-		labels_copy(l, &claim->meta.labels);
+		kerf_labels_copy(l, &claim->meta->labels);
 		if (claim->nodepool)
 			kerf_labels_set(l, SIM_TAG_NODEPOOL, claim->nodepool);
 	}
@@ -910,22 +808,22 @@ static void node_register(void *arg, const struct sim_instance *in, int64_t at_m
 	const struct kerf_host *h = c->h;
 	const struct kerf_nodeclaim *claim = find_claim(c, in->claim, NULL);
 	struct sim_node *sn = h->calloc(h->ctx, 1, sizeof(*sn));
-	struct kerf_node *n = h->calloc(h->ctx, 1, sizeof(*n));
+	struct kerf_node *n = kerf_node_new();
 	char name[96];
 
 	node_name(c, name, sizeof(name));
-	n->meta.name = h->strdup(h->ctx, name);
-	new_meta(c, &n->meta, "v1", "Node", at_ms);
-	node_labels(c, in, claim, name, &n->meta.labels);
+	n->meta->name = h->strdup(h->ctx, name);
+	new_meta(c, n->meta, "v1", "Node", at_ms);
+	node_labels(c, in, claim, name, &n->meta->labels);
 	n->provider_id = h->strdup(h->ctx, in->provider_id);
 	if (claim) {
-		taints_copy(&n->taints, &claim->taints);
-		taints_copy(&n->taints, &claim->startup_taints);
-		taints_copy(&sn->startup, &claim->startup_taints);
+		taints_add_all(&n->taints, &claim->taints);
+		taints_add_all(&n->taints, &claim->startup_taints);
+		taints_add_all(&sn->startup, &claim->startup_taints);
 	}
 	/* Karpenter's user data registers the kubelet with this taint; it removes it once synced. */
-	add_taint(&n->taints, TAINT_UNREGISTERED, KERF_EFFECT_NO_EXECUTE);
-	add_taint(&n->taints, TAINT_NOT_READY, KERF_EFFECT_NO_SCHEDULE);
+	add_taint(h, &n->taints, TAINT_UNREGISTERED, KERF_EFFECT_NO_EXECUTE);
+	add_taint(h, &n->taints, TAINT_NOT_READY, KERF_EFFECT_NO_SCHEDULE);
 	n->capacity = in->type->capacity;
 	n->allocatable = in->type->allocatable;
 	sn->node = n;
@@ -950,11 +848,13 @@ static struct sim_node *node_of(const struct sim_cluster *c, const struct sim_in
 	return NULL;
 }
 
-static void remove_taint(struct kerf_taints *t, const struct kerf_taint *x)
+/* Removes the taint with this key and effect (Kubernetes' MatchTaint), if any. */
+static void remove_taint(struct kerf_taints *t, const char *key, kerf_taint_effect effect)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		if (kerf_taint_match(&t->items[i], x)) {
-			kerf_taint_clear(&t->items[i]);
+		const struct kerf_taint *x = t->items[i];
+		if (x->effect == effect && strcmp(x->key ? x->key : "", key ? key : "") == 0) {
+			kerf_taint_free(t->items[i]);
 			memmove(&t->items[i], &t->items[i + 1], (t->n - i - 1) * sizeof(*t->items));
 			t->n--;
 			return;
@@ -966,18 +866,18 @@ static void node_ready(void *arg, const struct sim_instance *in, int64_t at_ms)
 {
 	struct sim_cluster *c = arg;
 	struct sim_node *sn = node_of(c, in, NULL);
-	struct kerf_taint not_ready = {TAINT_NOT_READY, NULL, KERF_EFFECT_NO_SCHEDULE};
 
 	if (!sn)
 		return;
 	sn->node->ready = true;
-	remove_taint(&sn->node->taints, &not_ready);
+	remove_taint(&sn->node->taints, TAINT_NOT_READY, KERF_EFFECT_NO_SCHEDULE);
 	for (size_t i = 0; i < sn->startup.n; i++)
-		remove_taint(&sn->node->taints, &sn->startup.items[i]);
-	touch(c, &sn->node->meta);
+		remove_taint(&sn->node->taints, sn->startup.items[i]->key,
+			     sn->startup.items[i]->effect);
+	touch(c, sn->node->meta);
 	c->dirty = true;
 	c->ds_dirty = true;
-	c->h->log(c->h->ctx, KERF_LOG_DEBUG, "node %s ready", sn->node->meta.name);
+	c->h->log(c->h->ctx, KERF_LOG_DEBUG, "node %s ready", sn->node->meta->name);
 	emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODE, sn->node);
 }
 
@@ -989,7 +889,7 @@ static void node_remove(struct sim_cluster *c, size_t index)
 	for (size_t i = c->n_pods; i-- > 0;)
 		if (c->pods[i]->on == sn || c->pods[i]->ds_node == sn)
 			pod_remove(c, i, false);
-	sn->node->meta.deletion_ms = now_ms(c);
+	sn->node->meta->deletion_ms = now_ms(c);
 	emit(c, KERF_EVENT_DELETED, KERF_OBJ_NODE, sn->node);
 	kerf_node_free(sn->node);
 	kerf_taints_clear(&sn->startup);
@@ -1007,7 +907,7 @@ static void node_gone(void *arg, const struct sim_instance *in, int64_t at_ms)
 
 	if (node_of(c, in, &index)) {
 		c->h->log(c->h->ctx, KERF_LOG_INFO, "node %s gone with its instance %s",
-			  c->nodes[index]->node->meta.name, in->provider_id);
+			  c->nodes[index]->node->meta->name, in->provider_id);
 		node_remove(c, index);
 	}
 }
@@ -1042,7 +942,7 @@ static int queue_cmp(const void *a, const void *b)
 static bool pending(const struct sim_pod *sp)
 {
 	return !sp->pod->node_name && sp->pod->phase == KERF_POD_PENDING &&
-	       !sp->pod->meta.deletion_ms;
+	       !sp->pod->meta->deletion_ms;
 }
 
 static void bind(struct sim_cluster *c, struct kerf_topology *topo, struct sim_pod *sp,
@@ -1050,14 +950,14 @@ static void bind(struct sim_cluster *c, struct kerf_topology *topo, struct sim_p
 {
 	struct kerf_pod *p = sp->pod;
 
-	replace(c->h, &p->node_name, sn->node->meta.name);
+	replace(c->h, &p->node_name, sn->node->meta->name);
 	p->phase = KERF_POD_RUNNING;
 	p->unschedulable = false;
 	sp->on = sn;
 	sp->bound_ms = now;
 	kerf_resources_add(&sn->requested, &p->requests);
 	kerf_topology_add_pod(topo, p, sn->index);
-	touch(c, &p->meta);
+	touch(c, p->meta);
 	emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, p);
 }
 
@@ -1073,13 +973,13 @@ static void schedule_one(struct sim_cluster *c, struct kerf_topology *topo, stru
 		struct sim_node *sn = c->nodes[i];
 		int64_t s;
 
-		if (!sn->node->ready || sn->node->meta.deletion_ms)
+		if (!sn->node->ready || sn->node->meta->deletion_ms)
 			continue;
 		n_ready++;
 		if (!kerf_topology_fits(topo, sp->pod, i, why, sizeof(why))) {
 			if (!first_why[0])
-				snprintf(first_why, sizeof(first_why), "%s: %s", sn->node->meta.name,
-					 why);
+				snprintf(first_why, sizeof(first_why), "%s: %s",
+					 sn->node->meta->name, why);
 			continue;
 		}
 		s = score(sn, sp->pod);
@@ -1095,10 +995,11 @@ static void schedule_one(struct sim_cluster *c, struct kerf_topology *topo, stru
 	if (sp->pod->unschedulable)
 		return;
 	sp->pod->unschedulable = true;
-	touch(c, &sp->pod->meta);
-	c->h->log(c->h->ctx, KERF_LOG_DEBUG, "pod %s/%s unschedulable: 0/%zu nodes are available%s%s",
-		  sp->pod->meta.namespace_ ? sp->pod->meta.namespace_ : "default",
-		  sp->pod->meta.name, n_ready, first_why[0] ? "; " : "", first_why);
+	touch(c, sp->pod->meta);
+	c->h->log(c->h->ctx, KERF_LOG_DEBUG,
+		  "pod %s/%s unschedulable: 0/%zu nodes are available%s%s",
+		  sp->pod->meta->namespace_ ? sp->pod->meta->namespace_ : "default",
+		  sp->pod->meta->name, n_ready, first_why[0] ? "; " : "", first_why);
 	emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, sp->pod);
 }
 
@@ -1118,7 +1019,7 @@ static void schedule(struct sim_cluster *c, int64_t now)
 	for (size_t i = 0; i < c->n_pods; i++) {
 		if (!pending(c->pods[i]))
 			continue;
-		if (now < c->pods[i]->pod->meta.creation_ms + c->cfg.bind_delay_ms) {
+		if (now < c->pods[i]->pod->meta->creation_ms + c->cfg.bind_delay_ms) {
 			/* Not yet: the scheduler has to look again once the delay has passed. */
 			c->dirty = true;
 			continue;
@@ -1284,13 +1185,13 @@ static int sim_create_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	struct sim_cluster *c = cluster_of(inst);
 	struct kerf_nodeclaim *d;
 
-	if (!claim || !claim->meta.name)
+	if (!claim || !claim->meta->name)
 		return kerf_error_set(err, KERF_E_INVALID, "sim: NodeClaim without a name");
-	if (find_claim(c, claim->meta.name, NULL))
+	if (find_claim(c, claim->meta->name, NULL))
 		return kerf_error_set(err, KERF_E_CONFLICT, "sim: NodeClaim %s already exists",
-				      claim->meta.name);
-	d = claim_copy(c->h, claim);
-	new_meta(c, &d->meta, "karpenter.sh/v1", "NodeClaim", now_ms(c));
+				      claim->meta->name);
+	d = kerf_nodeclaim_copy(claim);
+	new_meta(c, d->meta, "karpenter.sh/v1", "NodeClaim", now_ms(c));
 	PUSH(c->h, c->claims, c->n_claims, c->cap_claims, d);
 	emit(c, KERF_EVENT_ADDED, KERF_OBJ_NODECLAIM, d);
 	return 0;
@@ -1314,27 +1215,27 @@ static int sim_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	struct kerf_nodeclaim *old, *d;
 	size_t index;
 
-	if (!claim || !claim->meta.name)
+	if (!claim || !claim->meta->name)
 		return kerf_error_set(err, KERF_E_INVALID, "sim: NodeClaim without a name");
-	if (!find_claim(c, claim->meta.name, &index))
+	if (!find_claim(c, claim->meta->name, &index))
 		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no NodeClaim %s",
-				      claim->meta.name);
+				      claim->meta->name);
 	old = c->claims[index];
-	if (stale(&old->meta, &claim->meta))
-		return conflict(err, "NodeClaim", claim->meta.name, old->meta.resource_version,
-				claim->meta.resource_version);
-	d = claim_copy(c->h, claim);
+	if (stale(old->meta, claim->meta))
+		return conflict(err, "NodeClaim", claim->meta->name, old->meta->resource_version,
+				claim->meta->resource_version);
+	d = kerf_nodeclaim_copy(claim);
 	/* What the API server owns stays its own. */
-	replace(c->h, &d->meta.uid, old->meta.uid);
-	replace(c->h, &d->meta.api_version, old->meta.api_version);
-	replace(c->h, &d->meta.kind, old->meta.kind);
-	d->meta.creation_ms = old->meta.creation_ms;
-	d->meta.deletion_ms = old->meta.deletion_ms;
-	touch(c, &d->meta);
+	replace(c->h, &d->meta->uid, old->meta->uid);
+	replace(c->h, &d->meta->api_version, old->meta->api_version);
+	replace(c->h, &d->meta->kind, old->meta->kind);
+	d->meta->creation_ms = old->meta->creation_ms;
+	d->meta->deletion_ms = old->meta->deletion_ms;
+	touch(c, d->meta);
 	c->claims[index] = d;
 	kerf_nodeclaim_free(old);
 	/* A claim being deleted goes once its last finalizer is removed. */
-	if (d->meta.deletion_ms && d->meta.n_finalizers == 0)
+	if (d->meta->deletion_ms && d->meta->n_finalizers == 0)
 		claim_remove(c, index);
 	else
 		emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODECLAIM, d);
@@ -1351,14 +1252,14 @@ static int sim_delete_nodeclaim(void *inst, const char *name, struct kerf_error 
 		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no NodeClaim %s",
 				      name ? name : "(null)");
 	d = c->claims[index];
-	if (d->meta.n_finalizers == 0) {
+	if (d->meta->n_finalizers == 0) {
 		claim_remove(c, index);
 		return 0;
 	}
 	/* Finalizers hold it: it is marked for deletion, as the API server does. */
-	if (!d->meta.deletion_ms) {
-		d->meta.deletion_ms = now_ms(c);
-		touch(c, &d->meta);
+	if (!d->meta->deletion_ms) {
+		d->meta->deletion_ms = now_ms(c);
+		touch(c, d->meta);
 		emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODECLAIM, d);
 	}
 	return 0;
@@ -1370,21 +1271,21 @@ static int sim_update_node(void *inst, const struct kerf_node *node, struct kerf
 	struct sim_node *sn;
 	struct kerf_node *n;
 
-	if (!node || !node->meta.name)
+	if (!node || !node->meta->name)
 		return kerf_error_set(err, KERF_E_INVALID, "sim: Node without a name");
-	sn = find_node(c, node->meta.name, NULL);
+	sn = find_node(c, node->meta->name, NULL);
 	if (!sn)
-		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no Node %s", node->meta.name);
+		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no Node %s", node->meta->name);
 	n = sn->node;
-	if (stale(&n->meta, &node->meta))
-		return conflict(err, "Node", node->meta.name, n->meta.resource_version,
-				node->meta.resource_version);
-	kerf_labels_clear(&n->meta.labels);
-	labels_copy(&n->meta.labels, &node->meta.labels);
+	if (stale(n->meta, node->meta))
+		return conflict(err, "Node", node->meta->name, n->meta->resource_version,
+				node->meta->resource_version);
+	kerf_labels_clear(&n->meta->labels);
+	kerf_labels_copy(&n->meta->labels, &node->meta->labels);
 	kerf_taints_clear(&n->taints);
-	taints_copy(&n->taints, &node->taints);
+	taints_add_all(&n->taints, &node->taints);
 	n->unschedulable = node->unschedulable;
-	touch(c, &n->meta);
+	touch(c, n->meta);
 	c->dirty = true;
 	c->ds_dirty = true;
 	emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODE, n);
