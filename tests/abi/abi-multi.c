@@ -1,4 +1,4 @@
-/* A correct plugin offering two kinds: provider and cluster (with the 1.1 emit_event). */
+/* A correct plugin offering two kinds: provider and cluster (with the optional emit_event). */
 #include "abi_ops.h"
 
 static const struct kerf_provider_ops provider_ops = {ABI_PROVIDER_OPS};

@@ -1,8 +1,9 @@
 /*
- * A cluster plugin as built against ABI 1.0: its ops table ends after
- * acquire_lease.  emit_event (1.1) is set in the table here on purpose:
- * the loader must go by the declared size and still see it as NULL, which
- * proves it never reads past what a plugin declared.
+ * A cluster plugin whose ops table ends after acquire_lease, as the table
+ * of a plugin built against a minor without the later ops would.  The
+ * optional emit_event is set in the table here on purpose: the loader must
+ * go by the declared size and still see it as NULL, which proves it never
+ * reads past what a plugin declared.
  */
 #include "abi_ops.h"
 

@@ -64,7 +64,7 @@ static size_t check_bad_file(const char *name)
 	char path[1024], exp_path[1024];
 	struct mf_set set;
 	struct mf_diags d;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	char *expected, *line, *save = NULL;
 	size_t i = 0;
 	int rc;
@@ -132,7 +132,7 @@ START_TEST(good_corpus)
 		char path[1024];
 		struct mf_set set;
 		struct mf_diags d;
-		struct kerf_error err;
+		struct kerf_error err = KERF_ERROR_INIT;
 		int rc;
 
 		if (!ends_with(e->d_name, ".yaml"))
@@ -183,7 +183,7 @@ START_TEST(key_messages)
 		char path[1024];
 		struct mf_set set;
 		struct mf_diags d;
-		struct kerf_error err;
+		struct kerf_error err = KERF_ERROR_INIT;
 		bool found = false;
 
 		snprintf(path, sizeof(path), "%s/bad/%s", MDIR, cases[i].file);
@@ -207,8 +207,8 @@ END_TEST
 static const struct kerf_requirement *find_req(const struct kerf_requirements *r, const char *key)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->items[i].key, key) == 0)
-			return &r->items[i];
+		if (strcmp(r->items[i]->key, key) == 0)
+			return r->items[i];
 	}
 	return NULL;
 }
@@ -217,7 +217,7 @@ START_TEST(ray_worker_example)
 {
 	struct mf_set set;
 	struct mf_diags d;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	const struct kerf_nodepool *np;
 	const struct kerf_ec2_node_class *e;
 	const struct kerf_requirement *r;
@@ -231,9 +231,9 @@ START_TEST(ray_worker_example)
 	ck_assert_uint_eq(set.n_nodeclaims, 0);
 	ck_assert_uint_eq(set.n_other, 0);
 
-	ck_assert_str_eq(set.node_classes[0]->meta.name, "ray-worker-node-class");
-	ck_assert_str_eq(set.node_classes[0]->meta.kind, "EC2NodeClass");
-	ck_assert_str_eq(set.node_classes[0]->meta.api_version, "karpenter.k8s.aws/v1");
+	ck_assert_str_eq(set.node_classes[0]->meta->name, "ray-worker-node-class");
+	ck_assert_str_eq(set.node_classes[0]->meta->kind, "EC2NodeClass");
+	ck_assert_str_eq(set.node_classes[0]->meta->api_version, "karpenter.k8s.aws/v1");
 	e = set.node_classes[0]->ec2;
 	ck_assert_ptr_nonnull(e);
 	ck_assert_str_eq(e->role, "KarpenterNodeRole-my-cluster");
@@ -257,12 +257,12 @@ START_TEST(ray_worker_example)
 	ck_assert(!e->has_kubelet);
 
 	np = set.nodepools[0];
-	ck_assert_str_eq(np->meta.name, "ray-worker-nodepool");
+	ck_assert_str_eq(np->meta->name, "ray-worker-nodepool");
 	ck_assert_str_eq(kerf_labels_get(&np->template_labels, "app-name"), "ray-worker");
 	ck_assert_uint_eq(np->template_annotations.n, 1);
-	ck_assert_str_eq(np->node_class_ref.group, "karpenter.k8s.aws");
-	ck_assert_str_eq(np->node_class_ref.kind, "EC2NodeClass");
-	ck_assert_str_eq(np->node_class_ref.name, "ray-worker-node-class");
+	ck_assert_str_eq(np->node_class_ref->group, "karpenter.k8s.aws");
+	ck_assert_str_eq(np->node_class_ref->kind, "EC2NodeClass");
+	ck_assert_str_eq(np->node_class_ref->name, "ray-worker-node-class");
 	ck_assert_uint_eq(np->requirements.n, 6);
 	r = find_req(&np->requirements, "kubernetes.io/arch");
 	ck_assert_ptr_nonnull(r);
@@ -278,25 +278,25 @@ START_TEST(ray_worker_example)
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(r->op, KERF_OP_GT);
 	ck_assert_str_eq(r->values[0], "2");
-	ck_assert_str_eq(np->requirements.items[2].key, "karpenter.sh/capacity-type");
-	ck_assert_str_eq(np->requirements.items[2].values[0], "on-demand");
+	ck_assert_str_eq(np->requirements.items[2]->key, "karpenter.sh/capacity-type");
+	ck_assert_str_eq(np->requirements.items[2]->values[0], "on-demand");
 	ck_assert_uint_eq(np->taints.n, 1);
-	ck_assert_str_eq(np->taints.items[0].key, "ray.io/node-type");
-	ck_assert_str_eq(np->taints.items[0].value, "worker");
-	ck_assert_int_eq(np->taints.items[0].effect, KERF_EFFECT_NO_SCHEDULE);
+	ck_assert_str_eq(np->taints.items[0]->key, "ray.io/node-type");
+	ck_assert_str_eq(np->taints.items[0]->value, "worker");
+	ck_assert_int_eq(np->taints.items[0]->effect, KERF_EFFECT_NO_SCHEDULE);
 	ck_assert_uint_eq(np->startup_taints.n, 0);
-	ck_assert_int_eq(np->limits.resources.cpu_millis, 80000);
-	ck_assert_int_eq(np->limits.resources.memory_bytes, 320LL << 30);
-	ck_assert_uint_eq(np->limits.resources.present, KERF_RES_CPU | KERF_RES_MEMORY);
-	ck_assert_int_eq(np->limits.nodes, -1);
+	ck_assert_int_eq(np->limits.cpu_millis, 80000);
+	ck_assert_int_eq(np->limits.memory_bytes, 320LL << 30);
+	ck_assert_uint_eq(np->limits.present, KERF_RES_CPU | KERF_RES_MEMORY);
+	ck_assert_int_eq(np->limit_nodes, -1);
 	ck_assert_int_eq(np->expire_after_ms, 360LL * 3600 * 1000);
 	ck_assert_int_eq(np->termination_grace_period_ms, -1);
 	ck_assert_int_eq(np->consolidation_policy, KERF_CONSOLIDATE_WHEN_EMPTY);
 	ck_assert_int_eq(np->consolidate_after_ms, 30000);
 	ck_assert_uint_eq(np->n_budgets, 1);
-	ck_assert_int_eq(np->budgets[0].nodes, 10);
-	ck_assert(np->budgets[0].nodes_percent);
-	ck_assert_ptr_null(np->budgets[0].schedule);
+	ck_assert_int_eq(np->budgets[0]->nodes, 10);
+	ck_assert(np->budgets[0]->nodes_percent);
+	ck_assert_ptr_null(np->budgets[0]->schedule);
 	ck_assert_int_eq(np->weight, 0);
 	ck_assert_int_eq(np->replicas, -1);
 
@@ -316,7 +316,7 @@ START_TEST(nodepool_defaults_and_budgets)
 {
 	struct mf_set set;
 	struct mf_diags d;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	const struct kerf_nodepool *np;
 	const struct kerf_requirement *r;
 	bool present;
@@ -324,40 +324,40 @@ START_TEST(nodepool_defaults_and_budgets)
 	ck_assert_int_eq(load(&set, MDIR "/good/nodepool-defaults.yaml", &d, &err), 0);
 	ck_assert_uint_eq(set.n_nodepools, 2);
 	np = set.nodepools[0];
-	ck_assert_str_eq(np->meta.name, "minimal");
+	ck_assert_str_eq(np->meta->name, "minimal");
 	ck_assert_int_eq(np->expire_after_ms, 720LL * 3600 * 1000);
 	ck_assert_int_eq(np->consolidation_policy, KERF_CONSOLIDATE_WHEN_EMPTY_OR_UNDERUTILIZED);
 	ck_assert_int_eq(np->consolidate_after_ms, 0);
 	ck_assert_uint_eq(np->n_budgets, 1);
-	ck_assert_int_eq(np->budgets[0].nodes, 10);
-	ck_assert(np->budgets[0].nodes_percent);
-	ck_assert_uint_eq(np->budgets[0].reasons, 0);
-	ck_assert_int_eq(np->limits.nodes, -1);
-	ck_assert_uint_eq(np->limits.resources.present, 0);
+	ck_assert_int_eq(np->budgets[0]->nodes, 10);
+	ck_assert(np->budgets[0]->nodes_percent);
+	ck_assert_uint_eq(np->budgets[0]->reasons, 0);
+	ck_assert_int_eq(np->limit_nodes, -1);
+	ck_assert_uint_eq(np->limits.present, 0);
 	ck_assert_uint_eq(np->requirements.n, 0);
 	ck_assert_int_eq(np->weight, 0);
 
 	np = set.nodepools[1];
-	ck_assert_str_eq(np->meta.name, "budgets");
+	ck_assert_str_eq(np->meta->name, "budgets");
 	ck_assert_int_eq(np->weight, 50);
 	ck_assert_int_eq(np->expire_after_ms, KERF_DURATION_NEVER);
 	ck_assert_int_eq(np->termination_grace_period_ms, 5400000);
 	ck_assert_int_eq(np->consolidation_policy, KERF_CONSOLIDATE_BALANCED);
 	ck_assert_int_eq(np->consolidate_after_ms, KERF_DURATION_NEVER);
-	ck_assert_int_eq(np->limits.nodes, 20);
-	ck_assert_int_eq(kerf_resources_get(&np->limits.resources, "nvidia.com/gpu", &present), 8);
+	ck_assert_int_eq(np->limit_nodes, 20);
+	ck_assert_int_eq(kerf_resources_get(&np->limits, "nvidia.com/gpu", &present), 8);
 	ck_assert(present);
 	ck_assert_uint_eq(np->n_budgets, 3);
-	ck_assert_int_eq(np->budgets[0].nodes, 0);
-	ck_assert(!np->budgets[0].nodes_percent);
-	ck_assert_str_eq(np->budgets[0].schedule, "@daily");
-	ck_assert_int_eq(np->budgets[0].duration_ms, 600000);
-	ck_assert_uint_eq(np->budgets[0].reasons, KERF_REASON_DRIFTED | KERF_REASON_EMPTY);
-	ck_assert_int_eq(np->budgets[1].nodes, 100);
-	ck_assert(np->budgets[1].nodes_percent);
-	ck_assert_uint_eq(np->budgets[1].reasons, KERF_REASON_UNDERUTILIZED);
-	ck_assert_int_eq(np->budgets[2].nodes, 3);
-	ck_assert_int_eq(np->budgets[2].duration_ms, 5400000);
+	ck_assert_int_eq(np->budgets[0]->nodes, 0);
+	ck_assert(!np->budgets[0]->nodes_percent);
+	ck_assert_str_eq(np->budgets[0]->schedule, "@daily");
+	ck_assert_int_eq(np->budgets[0]->duration_ms, 600000);
+	ck_assert_uint_eq(np->budgets[0]->reasons, KERF_REASON_DRIFTED | KERF_REASON_EMPTY);
+	ck_assert_int_eq(np->budgets[1]->nodes, 100);
+	ck_assert(np->budgets[1]->nodes_percent);
+	ck_assert_uint_eq(np->budgets[1]->reasons, KERF_REASON_UNDERUTILIZED);
+	ck_assert_int_eq(np->budgets[2]->nodes, 3);
+	ck_assert_int_eq(np->budgets[2]->duration_ms, 5400000);
 	ck_assert_str_eq(kerf_labels_get(&np->template_labels, "node.kubernetes.io/pool"), "batch");
 	r = find_req(&np->requirements, "karpenter.k8s.aws/instance-cpu");
 	ck_assert_int_eq(r->op, KERF_OP_LTE);
@@ -365,8 +365,8 @@ START_TEST(nodepool_defaults_and_budgets)
 	ck_assert_int_eq(r->op, KERF_OP_NOT_IN);
 	ck_assert_uint_eq(r->n_values, 0);
 	ck_assert_uint_eq(np->startup_taints.n, 1);
-	ck_assert_int_eq(np->startup_taints.items[0].effect, KERF_EFFECT_NO_EXECUTE);
-	ck_assert_ptr_null(np->startup_taints.items[0].value);
+	ck_assert_int_eq(np->startup_taints.items[0]->effect, KERF_EFFECT_NO_EXECUTE);
+	ck_assert_ptr_null(np->startup_taints.items[0]->value);
 	mf_diags_clear(&d);
 	mf_set_clear(&set);
 }
@@ -376,14 +376,14 @@ START_TEST(ec2_every_field)
 {
 	struct mf_set set;
 	struct mf_diags d;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	const struct kerf_ec2_node_class *e;
 	const struct kerf_block_device_mapping *b;
 	bool present;
 
 	ck_assert_int_eq(load(&set, MDIR "/good/ec2-full.yaml", &d, &err), 0);
 	ck_assert_uint_eq(set.n_node_classes, 1);
-	ck_assert_str_eq(kerf_labels_get(&set.node_classes[0]->meta.labels, "team"), "infra");
+	ck_assert_str_eq(kerf_labels_get(&set.node_classes[0]->meta->labels, "team"), "infra");
 	e = set.node_classes[0]->ec2;
 	ck_assert_str_eq(e->ami_family, "AL2023");
 	ck_assert_uint_eq(e->ami_selector_terms.n, 3);
@@ -469,7 +469,7 @@ START_TEST(nodeclaim_list_and_others)
 {
 	struct mf_set set;
 	struct mf_diags d;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	const struct kerf_nodeclaim *nc;
 
 	ck_assert_int_eq(load(&set, MDIR "/good/nodeclaim-and-list.yaml", &d, &err), 0);
@@ -478,15 +478,15 @@ START_TEST(nodeclaim_list_and_others)
 	ck_assert_str_eq(yt_map_get(set.other[0], "kind")->scalar, "Pod");
 	ck_assert_str_eq(yt_map_get(set.other[1], "kind")->scalar, "Deployment");
 	nc = set.nodeclaims[0];
-	ck_assert_str_eq(nc->meta.name, "default-x7k2p");
+	ck_assert_str_eq(nc->meta->name, "default-x7k2p");
 	ck_assert_str_eq(nc->nodepool, "default");
-	ck_assert_str_eq(nc->meta.owner_kind, "NodePool");
-	ck_assert_str_eq(nc->meta.owner_name, "default");
-	ck_assert_uint_eq(nc->meta.n_finalizers, 1);
-	ck_assert_int_eq(nc->meta.creation_ms, 1706903640000LL);
-	ck_assert_str_eq(nc->node_class_ref.name, "default");
+	ck_assert_str_eq(nc->meta->owner_kind, "NodePool");
+	ck_assert_str_eq(nc->meta->owner_name, "default");
+	ck_assert_uint_eq(nc->meta->n_finalizers, 1);
+	ck_assert_int_eq(nc->meta->creation_ms, 1706903640000LL);
+	ck_assert_str_eq(nc->node_class_ref->name, "default");
 	ck_assert_uint_eq(nc->requirements.n, 2);
-	ck_assert_int_eq(nc->requirements.items[1].min_values, 2);
+	ck_assert_int_eq(nc->requirements.items[1]->min_values, 2);
 	ck_assert_int_eq(nc->resource_requests.cpu_millis, 1500);
 	ck_assert_int_eq(nc->resource_requests.memory_bytes, 2LL << 30);
 	ck_assert_int_eq(nc->resource_requests.pods, 5);
@@ -545,7 +545,7 @@ START_TEST(karpenter_examples)
 	char path[1024];
 	struct mf_set set;
 	struct mf_diags d;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	if (!dir)
 		return; /* the reference copies are not on this machine */
@@ -592,7 +592,7 @@ START_TEST(load_string_and_single_parsers)
 	static const char bad_yaml[] = "a: [1, 2\n";
 	struct mf_set set;
 	struct mf_diags d = {0, NULL};
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	struct yt_stream *st;
 	struct kerf_nodepool *np;
 	struct kerf_nodeclaim *nc;
@@ -612,7 +612,7 @@ START_TEST(load_string_and_single_parsers)
 
 	ck_assert_int_eq(yt_parse_string("one.yaml", good, strlen(good), &st, &err), 0);
 	ck_assert_int_eq(mf_parse_nodepool(st->docs[0].root, &np, NULL), 0);
-	ck_assert_str_eq(np->meta.name, "s");
+	ck_assert_str_eq(np->meta->name, "s");
 	kerf_nodepool_free(np);
 	/* The wrong parser for the document: kind and apiVersion are checked. */
 	ck_assert_int_eq(mf_parse_nodeclaim(st->docs[0].root, &nc, &d), KERF_E_CONFIG);
