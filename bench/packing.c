@@ -41,7 +41,7 @@
 /* ------------------------------------------------------------ recording packer */
 
 struct recorder {
-	const struct plugin *packer;
+	const struct plugin_instance *packer;
 	unsigned calls;
 	int64_t wall_ns;
 	kerf_price_t price;
@@ -56,10 +56,10 @@ static int record_solve(void *inst, const struct kerf_pack_problem *problem, int
 {
 	struct recorder *r = inst;
 	const struct kerf_pack_plan *plan;
-	int64_t t0 = now_ns();
-	int rc = r->packer->plug->packer.solve(r->packer->inst, problem, budget_ms, out, err);
+	int64_t t0 = now_mono_ns();
+	int rc = r->packer->plugin->packer.solve(r->packer->state, problem, budget_ms, out, err);
 
-	r->wall_ns += now_ns() - t0;
+	r->wall_ns += now_mono_ns() - t0;
 	r->calls++;
 	if (rc || !*out)
 		return rc;
@@ -92,8 +92,8 @@ struct outcome {
 	kerf_price_t claims_price; /* of the NodeClaims built from the plan */
 };
 
-static void solve_batch(const struct batch *b, const struct plugin *packer, int64_t budget_ms,
-			struct outcome *o)
+static void solve_batch(const struct batch *b, const struct plugin_instance *packer,
+			int64_t budget_ms, struct outcome *o)
 {
 	struct prov_input in = {
 	    .n_pods = b->n_pods,
@@ -111,11 +111,11 @@ static void solve_batch(const struct batch *b, const struct plugin *packer, int6
 	o->rec.packer = packer;
 	kerf_error_clear(&err);
 	if (prov_run(&in, &res, &err))
-		die("%s, %s: prov_run: %s", b->label, packer->plug->desc.name, err.message);
+		die("%s, %s: prov_run: %s", b->label, packer->plugin->desc.name, err.message);
 	/* One NodePool: no pod can spill to another, so one solve makes the whole plan. */
 	if (o->rec.calls != 1)
 		die("%s, %s: the packer was called %u times, not once", b->label,
-		    packer->plug->desc.name, o->rec.calls);
+		    packer->plugin->desc.name, o->rec.calls);
 	check(&in, res, &o->placed);
 	o->claims_price = res->total_price;
 	prov_result_free(res);
@@ -324,7 +324,7 @@ static void usage(void)
 }
 
 /* As kerfd names a packer's instance, so its log lines read the same. */
-static void packer_up(struct loader *ldr, struct plugin *p, const char *name)
+static void packer_up(struct loader *ldr, struct plugin_instance *p, const char *name)
 {
 	char instance[128];
 
@@ -332,8 +332,8 @@ static void packer_up(struct loader *ldr, struct plugin *p, const char *name)
 	plugin_up(ldr, p, name, KERF_KIND_PACKER, instance, NULL);
 }
 
-static void compare(const struct batch *b, const struct plugin *ffd, const struct plugin *ilp,
-		    int64_t budget_ms, struct family *fam)
+static void compare(const struct batch *b, const struct plugin_instance *ffd,
+		    const struct plugin_instance *ilp, int64_t budget_ms, struct family *fam)
 {
 	struct outcome f, i;
 
@@ -345,8 +345,8 @@ static void compare(const struct batch *b, const struct plugin *ffd, const struc
 
 /* Builds a workload of n pods and compares the packers on it as one batch. */
 static void compare_made(const char *label, void (*make)(struct pods *, size_t), size_t n,
-			 const struct prov_pool *pool, const struct plugin *ffd,
-			 const struct plugin *ilp, int64_t budget_ms, struct family *fam)
+			 const struct prov_pool *pool, const struct plugin_instance *ffd,
+			 const struct plugin_instance *ilp, int64_t budget_ms, struct family *fam)
 {
 	struct pods ps = {0};
 	struct batch b = {.pool = pool};
@@ -378,7 +378,7 @@ int main(int argc, char **argv)
 	const char *only = NULL, *ffd_name = "binpack-ffd", *ilp_name = "binpack-ilp";
 	long budget_ms = 1000;
 	struct loader *ldr;
-	struct plugin ffd = {0}, ilp = {0}, sim = {0};
+	struct plugin_instance ffd = {0}, ilp = {0}, sim = {0};
 	struct kerf_instance_type_list *catalogue = NULL, *fake = NULL;
 	struct mf_set real_set, fake_set;
 	struct prov_pool real_pool, fake_pool;
@@ -416,14 +416,16 @@ int main(int argc, char **argv)
 	packer_up(ldr, &ffd, ffd_name);
 	packer_up(ldr, &ilp, ilp_name);
 	printf("FFD column: %s %s; ILP column: %s %s; budget_ms %ld\n", ffd_name,
-	       ffd.plug->desc.version, ilp_name, ilp.plug->desc.version, budget_ms);
+	       ffd.plugin->desc.version, ilp_name, ilp.plugin->desc.version, budget_ms);
 	header();
 
 	if (want[0] || want[2]) {
 		catalogue = sim_types(ldr, &sim, KERF_BENCH_CATALOGUE);
 		bench_nodepool(&real_set, trace_requirements);
 		real_pool =
-		    (struct prov_pool){.nodepool = real_set.nodepools[0], .types = catalogue};
+		    (struct prov_pool){.nodepool = real_set.nodepools[0],
+				       .types = catalogue,
+				       .class_selectors = sim.plugin->provider.class_selectors};
 	}
 	if (want[0]) {
 		struct pods trace = {0};

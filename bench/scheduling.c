@@ -39,32 +39,23 @@
  * FNV-1a over every decision of the result: an optimisation that keeps the
  * digest of every workload changed only the speed, not what kerf launches.
  */
-static uint64_t fnv(uint64_t h, const void *data, size_t n)
-{
-	const unsigned char *b = data;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
 static uint64_t digest(const struct prov_result *r)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = FNV1A_OFFSET;
 
 	for (size_t c = 0; c < r->n_claims; c++) {
 		const struct prov_claim *cl = &r->claims[c];
 		int32_t ct = (int32_t)cl->capacity_type;
 
 		for (size_t o = 0; o < cl->n_options; o++)
-			h = fnv(h, cl->options[o]->name, strlen(cl->options[o]->name) + 1);
-		h = fnv(h, cl->zone, strlen(cl->zone) + 1);
-		h = fnv(h, &ct, sizeof(ct));
-		h = fnv(h, &cl->price, sizeof(cl->price));
-		h = fnv(h, cl->pods, cl->n_pods * sizeof(*cl->pods));
+			h = fnv1a_update(h, cl->options[o]->name, strlen(cl->options[o]->name) + 1);
+		h = fnv1a_update(h, cl->zone, strlen(cl->zone) + 1);
+		h = fnv1a_update(h, &ct, sizeof(ct));
+		h = fnv1a_update(h, &cl->price, sizeof(cl->price));
+		h = fnv1a_update(h, cl->pods, cl->n_pods * sizeof(*cl->pods));
 	}
 	for (size_t u = 0; u < r->n_unschedulable; u++)
-		h = fnv(h, &r->unschedulable[u].pod, sizeof(r->unschedulable[u].pod));
+		h = fnv1a_update(h, &r->unschedulable[u].pod, sizeof(r->unschedulable[u].pod));
 	return h;
 }
 
@@ -92,7 +83,7 @@ int main(int argc, char **argv)
 	bool header = false, use_trace = false;
 	long runs = 1, count = 0;
 	struct pods ps = {0};
-	struct plugin packer = {0}, sim = {0};
+	struct plugin_instance packer = {0}, sim = {0};
 	struct kerf_instance_type_list *types;
 	struct mf_set set;
 	struct loader *ldr;
@@ -148,13 +139,16 @@ int main(int argc, char **argv)
 		workload = "karpenter-400";
 	}
 
-	pools[0] = (struct prov_pool){.nodepool = set.nodepools[0], .types = types};
+	pools[0] = (struct prov_pool){.nodepool = set.nodepools[0],
+				      .types = types,
+				      .class_selectors =
+					  use_trace ? sim.plugin->provider.class_selectors : NULL};
 	in.n_pods = ps.n;
 	in.pods = (const struct kerf_pod *const *)ps.items;
 	in.n_pools = 1;
 	in.pools = pools;
-	in.packer = &packer.plug->packer;
-	in.packer_inst = packer.inst;
+	in.packer = &packer.plugin->packer;
+	in.packer_inst = packer.state;
 
 	ns = xcalloc((size_t)runs, sizeof(*ns));
 	for (long r = 0; r < runs; r++) {
@@ -162,10 +156,10 @@ int main(int argc, char **argv)
 
 		prov_result_free(res);
 		res = NULL;
-		t0 = now_ns();
+		t0 = now_mono_ns();
 		if (prov_run(&in, &res, &err))
 			die("prov_run: %s", err.message);
-		ns[r] = now_ns() - t0;
+		ns[r] = now_mono_ns() - t0;
 	}
 	qsort(ns, (size_t)runs, sizeof(*ns), cmp_i64);
 	check(&in, res, &placed);

@@ -8,12 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <kerf/quantity.h>
 
-#include "cfg.h"
-#include "host.h"
 #include "util.h"
 #include "workloads.h"
 
@@ -29,14 +26,6 @@ void die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ------------------------------------------------------------ random */
@@ -325,27 +314,23 @@ void trace_pods(struct pods *ps, const char *path)
 
 /* ------------------------------------------------------------ plugins */
 
-void plugin_up(struct loader *ldr, struct plugin *p, const char *name, uint32_t kind,
+void plugin_up(struct loader *ldr, struct plugin_instance *p, const char *name, uint32_t kind,
 	       const char *instance, const struct yt_node *config)
 {
 	struct kerf_error err;
 
+	const struct instance_env env = {.config = config};
+
 	kerf_error_clear(&err);
-	if (loader_open(ldr, name, kind, &p->plug, &err) ||
-	    cfg_section_build(config, name, p->plug->desc.config_schema, &p->section, &err))
-		die("%s", err.message);
-	p->host = host_new(instance, p->section, NULL, NULL);
-	if (loader_create(p->plug, p->host, &p->inst, &err))
+	if (loader_open(ldr, name, kind, &p->plugin, &err) ||
+	    instance_create(p, instance, &env, &err))
 		die("%s", err.message);
 }
 
-void plugin_down(struct plugin *p)
+void plugin_down(struct plugin_instance *p)
 {
-	if (!p->plug)
-		return;
-	loader_destroy(p->plug, p->inst);
-	host_free(p->host);
-	cfg_section_free(p->section);
+	if (p->plugin)
+		instance_destroy(p);
 }
 
 /*
@@ -353,7 +338,7 @@ void plugin_down(struct plugin *p)
  * file's path is given: the default is the installed copy, and a benchmark
  * of the build tree must read the source tree's.
  */
-struct kerf_instance_type_list *sim_types(struct loader *ldr, struct plugin *sim,
+struct kerf_instance_type_list *sim_types(struct loader *ldr, struct plugin_instance *sim,
 					  const char *catalogue)
 {
 	struct kerf_instance_type_list *l = NULL;
@@ -375,7 +360,7 @@ struct kerf_instance_type_list *sim_types(struct loader *ldr, struct plugin *sim
 	plugin_up(ldr, sim, "sim", KERF_KIND_PROVIDER, "provider/sim", yaml->docs[0].root);
 	yt_stream_free(yaml);
 	sb_free(&sb);
-	if (sim->plug->provider.get_instance_types(sim->inst, NULL, &l, &err))
+	if (sim->plugin->provider.get_instance_types(sim->state, NULL, &l, &err))
 		die("sim: get_instance_types: %s", err.message);
 	return l;
 }

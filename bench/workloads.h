@@ -15,6 +15,7 @@
 
 #include <kerf/plugin.h>
 
+#include "instance.h"
 #include "loader.h"
 #include "manifest.h"
 #include "provision.h"
@@ -30,7 +31,6 @@
 extern const char *bench_prog;
 
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-int64_t now_ns(void);
 
 /* A fixed stream: the same seed gives the same workload on every run. */
 void bench_seed(uint64_t seed);
@@ -55,19 +55,12 @@ void karpenter_pods(struct pods *ps, size_t count);
 /* Every pod of a simulator CSV trace, in the file's order. */
 void trace_pods(struct pods *ps, const char *path);
 
-struct plugin {
-	const struct loader_plugin *plug;
-	struct cfg_section *section;
-	struct kerf_host *host;
-	void *inst;
-};
-
-void plugin_up(struct loader *ldr, struct plugin *p, const char *name, uint32_t kind,
+void plugin_up(struct loader *ldr, struct plugin_instance *p, const char *name, uint32_t kind,
 	       const char *instance, const struct yt_node *config);
-void plugin_down(struct plugin *p);
+void plugin_down(struct plugin_instance *p);
 
 /* Starts the sim plugin on the catalogue file and returns its instance types. */
-struct kerf_instance_type_list *sim_types(struct loader *ldr, struct plugin *sim,
+struct kerf_instance_type_list *sim_types(struct loader *ldr, struct plugin_instance *sim,
 					  const char *catalogue);
 
 /*

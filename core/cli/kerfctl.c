@@ -22,8 +22,8 @@
 
 #include "ab.h"
 #include "cfg.h"
-#include "host.h"
 #include "http.h"
+#include "instance.h"
 #include "loader.h"
 #include "log.h"
 #include "manifest.h"
@@ -450,6 +450,66 @@ static void print_diags(const struct mf_diags *d)
 		fprintf(stderr, "%s\n", d->items[i].message);
 }
 
+/* The names of the provider plugins a scan finds loadable. */
+struct provider_names {
+	size_t n, cap;
+	char **items;
+};
+
+static void collect_provider(void *arg, const struct loader_entry *e)
+{
+	struct provider_names *pn = arg;
+
+	if (e->rc != 0 || !e->desc || !(e->desc->kinds & KERF_KIND_PROVIDER))
+		return;
+	xgrow(pn->items, pn->cap, pn->n + 1);
+	pn->items[pn->n++] = xstrdup(e->desc->name);
+}
+
+/*
+ * Lets set read the node class kinds of provider `only` (kerf.yaml's), or
+ * with NULL of every provider plugin in the search path.  sim goes first:
+ * a kind several plugins serve stays with the first, and the simulator
+ * needs no cloud credentials.  A provider that does not open is skipped
+ * (`kerfctl plugins` and the kerf.yaml checks say why).  Returns the number
+ * of errors printed.
+ */
+static size_t add_providers(struct loader *l, const char *only, struct mf_set *set)
+{
+	struct provider_names pn = {0};
+	struct kerf_error err;
+	size_t errors = 0;
+
+	kerf_error_clear(&err);
+	if (only) {
+		xgrow(pn.items, pn.cap, 1);
+		pn.items[pn.n++] = xstrdup(only);
+	} else {
+		loader_scan(l, collect_provider, &pn, &err);
+		for (size_t i = 1; i < pn.n; i++) {
+			if (strcmp(pn.items[i], "sim") == 0) {
+				char *sim = pn.items[i];
+				memmove(pn.items + 1, pn.items, i * sizeof(*pn.items));
+				pn.items[0] = sim;
+			}
+		}
+	}
+	for (size_t i = 0; i < pn.n; i++) {
+		const struct loader_plugin *p;
+		kerf_error_clear(&err);
+		if (loader_open(l, pn.items[i], KERF_KIND_PROVIDER, &p, &err) != 0)
+			continue;
+		if (mf_set_add_provider(set, p->desc.name, &p->provider, &err) != 0) {
+			fprintf(stderr, "kerfctl: %s: %s\n", p->path, err.message);
+			errors++;
+		}
+	}
+	for (size_t i = 0; i < pn.n; i++)
+		free(pn.items[i]);
+	free(pn.items);
+	return errors;
+}
+
 /*
  * Loads one manifest file into set.  Returns the number of errors printed.
  * `at` positions an unreadable file in the kerf.yaml that listed it.
@@ -541,7 +601,7 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 			continue;
 		struct cfg_section *sec = NULL;
 		kerf_error_clear(&err);
-		rc = cfg_plugin_section(cfg, r->name, p->desc.config_schema, &sec, &err);
+		rc = cfg_plugin_section(cfg, r->name, p->schema, &sec, &err);
 		if (rc) {
 			fprintf(stderr, "%s\n", err_text(&err, rc));
 			errors++;
@@ -554,6 +614,7 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 	const struct yt_node *list = yt_map_get(root, "manifests");
 	struct mf_set set;
 	mf_set_init(&set);
+	errors += add_providers(l, cfg->provider, &set);
 	for (size_t i = 0; i < cfg->n_manifests; i++) {
 		const struct yt_node *at = NULL;
 		if (list && list->type == YT_SEQ && i < list->n)
@@ -587,11 +648,21 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 	return errors;
 }
 
-static size_t validate_manifests(const char *path)
+static size_t validate_manifests(const char *path, const char *plugin_dir)
 {
+	struct loader *l = NULL;
+	struct kerf_error err;
 	struct mf_set set;
+	int rc;
+
+	kerf_error_clear(&err);
+	if ((rc = loader_new(plugin_dir, &l, &err)) != 0) {
+		fprintf(stderr, "%s: %s\n", path, err_text(&err, rc));
+		return 1;
+	}
 	mf_set_init(&set);
-	size_t errors = load_manifests(&set, path, NULL, NULL);
+	size_t errors = add_providers(l, NULL, &set);
+	errors += load_manifests(&set, path, NULL, NULL);
 	if (errors == 0) {
 		struct counts counts = {0};
 		struct strbuf sb;
@@ -603,6 +674,7 @@ static size_t validate_manifests(const char *path)
 		counts_free(&counts);
 	}
 	mf_set_clear(&set);
+	loader_free(l);
 	return errors;
 }
 
@@ -624,7 +696,7 @@ static size_t validate_file(const char *path, const char *plugin_dir)
 	} else if (looks_like_config(s)) {
 		errors = validate_config(path, plugin_dir);
 	} else {
-		errors = validate_manifests(path);
+		errors = validate_manifests(path, plugin_dir);
 	}
 	yt_stream_free(s);
 	return errors;
@@ -785,72 +857,114 @@ static void sim_input_clear(struct sim_input *in)
 	mf_set_clear(&in->set);
 }
 
-/* One plugin instance made as kerfd makes it: its kerf.yaml section, or its defaults. */
-struct sim_plugin {
-	const struct loader_plugin *plugin;
-	struct cfg_section *section;
-	struct kerf_host *host;
-	void *state;
-};
-
+/* One plugin instance made as kerfd makes it: its kerf.yaml section (cfg), or its defaults. */
 static int sim_plugin_start(struct loader *l, const struct cfg *cfg, const char *name,
 			    uint32_t kind, const char *role, struct http_client *http,
-			    struct sim_plugin *sp)
+			    struct plugin_instance *pi)
 {
+	const struct instance_env env = {.cfg = cfg, .http = http};
 	struct kerf_error err;
 	struct strbuf inst;
 	int rc;
 
 	kerf_error_clear(&err);
-	rc = loader_open(l, name, kind, &sp->plugin, &err);
-	if (rc == 0 && cfg)
-		rc = cfg_plugin_section(cfg, name, sp->plugin->desc.config_schema, &sp->section,
-					&err);
-	else if (rc == 0)
-		rc = cfg_section_build(NULL, name, sp->plugin->desc.config_schema, &sp->section,
-				       &err);
-	if (rc) {
-		fprintf(stderr, "kerfctl simulate: %s %s: %s\n", role, name, err_text(&err, rc));
-		return rc;
+	rc = loader_open(l, name, kind, &pi->plugin, &err);
+	if (rc == 0) {
+		sb_init(&inst);
+		sb_printf(&inst, "%s/%s", role, name);
+		rc = instance_create(pi, inst.buf, &env, &err);
+		sb_free(&inst);
 	}
-	sb_init(&inst);
-	sb_printf(&inst, "%s/%s", role, name);
-	sp->host = host_new(inst.buf, sp->section, NULL, http);
-	sb_free(&inst);
-	if ((rc = loader_create(sp->plugin, sp->host, &sp->state, &err)) != 0)
+	/* A failed create() names the plugin itself; the other failures need the role. */
+	if (rc == KERF_E_PLUGIN_CREATE)
 		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, rc));
+	else if (rc)
+		fprintf(stderr, "kerfctl simulate: %s %s: %s\n", role, name, err_text(&err, rc));
 	return rc;
-}
-
-static void sim_plugin_stop(struct sim_plugin *sp)
-{
-	if (sp->state)
-		loader_destroy(sp->plugin, sp->state);
-	host_free(sp->host);
-	cfg_section_free(sp->section);
-	memset(sp, 0, sizeof(*sp));
 }
 
 /* The instance types of each NodePool's node class, asked once per class. */
 struct sim_classes {
 	size_t n;
-	const char **names;
+	const struct kerf_node_class_ref **refs;
 	struct kerf_instance_type_list **types;
 };
+
+/* The provider instances the NodePools need, each started once. */
+struct sim_providers {
+	size_t n;
+	struct plugin_instance *items;
+};
+
+static bool ref_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
 
 static const struct kerf_node_class *find_node_class(const struct mf_set *set,
 						     const struct kerf_node_class_ref *ref)
 {
 	for (size_t i = 0; i < set->n_node_classes; i++) {
 		const struct kerf_node_class *nc = set->node_classes[i];
-		if (ref->name && strcmp(nc->meta->name, ref->name) == 0 &&
-		    (!ref->kind || strcmp(nc->meta->kind, ref->kind) == 0))
+		if (ref->name && strcmp(nc->ref->name, ref->name) == 0 &&
+		    (!ref->kind || strcmp(nc->ref->kind, ref->kind) == 0) &&
+		    (!ref->group || strcmp(nc->ref->group, ref->group) == 0))
 			return nc;
 	}
 	return NULL;
 }
 
-static int pool_types(const struct sim_input *in, const struct sim_plugin *provider,
+/*
+ * The provider that launches a NodePool's nodes: kerf.yaml's, else the one
+ * serving its node class kind, started on first use with its defaults.
+ */
+static int pool_provider(const struct sim_input *in, struct loader *l, const struct cfg *cfg,
+			 struct http_client *http, struct sim_providers *provs,
+			 const struct kerf_nodepool *np, const struct plugin_instance **out)
+{
+	const struct kerf_node_class_ref *ref = np->node_class_ref;
+	const struct mf_node_class_kind *served = NULL;
+	const char *name;
+	int rc;
+
+	if (cfg) {
+		name = cfg->provider;
+	} else if (ref->group && ref->kind &&
+		   (served = mf_set_node_class_kind(&in->set, ref->group, ref->kind)) != NULL) {
+		name = served->provider;
+	} else {
+		fprintf(
+		    stderr,
+		    "kerfctl simulate: NodePool %s: no provider plugin in the search path serves "
+		    "node class kind %s (group %s); install one, or name one in a kerf.yaml (-c)\n",
+		    np->meta->name, ref->kind ? ref->kind : "(none)",
+		    ref->group ? ref->group : "(none)");
+		return KERF_E_CONFIG;
+	}
+	for (size_t i = 0; i < provs->n; i++)
+		if (strcmp(provs->items[i].plugin->desc.name, name) == 0) {
+			*out = &provs->items[i];
+			return 0;
+		}
+	provs->items = xrealloc(provs->items, (provs->n + 1) * sizeof(*provs->items));
+	memset(&provs->items[provs->n], 0, sizeof(provs->items[provs->n]));
+	rc = sim_plugin_start(l, cfg, name, KERF_KIND_PROVIDER, "provider", http,
+			      &provs->items[provs->n]);
+	if (rc == 0)
+		*out = &provs->items[provs->n];
+	/* Kept even when it failed, so that what it holds is freed with the rest. */
+	provs->n++;
+	return rc;
+}
+
+static void sim_providers_clear(struct sim_providers *provs)
+{
+	for (size_t i = 0; i < provs->n; i++)
+		instance_destroy(&provs->items[i]);
+	free(provs->items);
+}
+
+static int pool_types(const struct sim_input *in, const struct plugin_instance *provider,
 		      struct sim_classes *cls, const struct kerf_nodepool *np,
 		      struct kerf_instance_type_list **out)
 {
@@ -861,7 +975,9 @@ static int pool_types(const struct sim_input *in, const struct sim_plugin *provi
 	int rc;
 
 	for (size_t i = 0; i < cls->n; i++)
-		if (strcmp(cls->names[i], name) == 0) {
+		if (ref_eq(cls->refs[i]->name, ref->name) &&
+		    ref_eq(cls->refs[i]->kind, ref->kind) &&
+		    ref_eq(cls->refs[i]->group, ref->group)) {
 			*out = cls->types[i];
 			return 0;
 		}
@@ -879,9 +995,9 @@ static int pool_types(const struct sim_input *in, const struct sim_plugin *provi
 			provider->plugin->desc.name, name, err_text(&err, rc));
 		return rc;
 	}
-	cls->names = xrealloc(cls->names, (cls->n + 1) * sizeof(*cls->names));
+	cls->refs = xrealloc(cls->refs, (cls->n + 1) * sizeof(*cls->refs));
 	cls->types = xrealloc(cls->types, (cls->n + 1) * sizeof(*cls->types));
-	cls->names[cls->n] = name;
+	cls->refs[cls->n] = ref;
 	cls->types[cls->n++] = *out;
 	return 0;
 }
@@ -890,7 +1006,7 @@ static void sim_classes_clear(struct sim_classes *cls)
 {
 	for (size_t i = 0; i < cls->n; i++)
 		kerf_instance_type_list_free(cls->types[i]);
-	free(cls->names);
+	free(cls->refs);
 	free(cls->types);
 }
 
@@ -1037,16 +1153,16 @@ static void print_json(const struct prov_input *pin, const struct prov_result *r
 }
 
 /* The plugins, the instance types and the batch; returns the exit status. */
-static int simulate(struct sim_input *in, const struct cfg *cfg, const char *packer, bool json)
+static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cfg,
+		    const char *packer, bool json)
 {
-	const char *provider = cfg ? cfg->provider : "sim";
-	struct sim_plugin prov = {0}, pack = {0};
+	struct plugin_instance pack = {0};
+	struct sim_providers provs = {0};
 	struct sim_classes cls = {0};
 	struct prov_pool *pools = xcalloc(in->set.n_nodepools + 1, sizeof(*pools));
 	struct http_client *http = NULL;
 	struct prov_result *res = NULL;
 	struct prov_input pin;
-	struct loader *l = NULL;
 	struct kerf_error err;
 	bool http_ready = false;
 	int rc;
@@ -1057,22 +1173,25 @@ static int simulate(struct sim_input *in, const struct cfg *cfg, const char *pac
 	/* A provider for a real cloud asks it for prices and offerings. */
 	if ((rc = http_global_init(&err)) == 0) {
 		http_ready = true;
-		if ((rc = http_client_new(NULL, &http, &err)) == 0)
-			rc = loader_new(cfg ? cfg->plugin_dir : NULL, &l, &err);
+		rc = http_client_new(NULL, &http, &err);
 	}
 	if (rc) {
 		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, rc));
 		goto out;
 	}
-	if ((rc = sim_plugin_start(l, cfg, provider, KERF_KIND_PROVIDER, "provider", http,
-				   &prov)) != 0 ||
-	    (rc = sim_plugin_start(l, cfg, packer, KERF_KIND_PACKER, "packer", http, &pack)) != 0)
+	if ((rc = sim_plugin_start(l, cfg, packer, KERF_KIND_PACKER, "packer", http, &pack)) != 0)
 		goto out;
 	for (size_t i = 0; i < in->set.n_nodepools; i++) {
+		const struct kerf_nodepool *np = in->set.nodepools[i];
+		const struct plugin_instance *prov = NULL;
 		struct kerf_instance_type_list *types;
-		if ((rc = pool_types(in, &prov, &cls, in->set.nodepools[i], &types)) != 0)
+		if ((rc = pool_provider(in, l, cfg, http, &provs, np, &prov)) != 0 ||
+		    (rc = pool_types(in, prov, &cls, np, &types)) != 0)
 			goto out;
-		pools[i] = (struct prov_pool){.nodepool = in->set.nodepools[i], .types = types};
+		pools[i] =
+		    (struct prov_pool){.nodepool = np,
+				       .types = types,
+				       .class_selectors = prov->plugin->provider.class_selectors};
 	}
 	memset(&pin, 0, sizeof(pin));
 	pin.n_pods = in->n_pods;
@@ -1095,9 +1214,8 @@ out:
 	prov_result_free(res);
 	sim_classes_clear(&cls);
 	free(pools);
-	sim_plugin_stop(&pack);
-	sim_plugin_stop(&prov);
-	loader_free(l);
+	instance_destroy(&pack);
+	sim_providers_clear(&provs);
 	http_client_free(http);
 	if (http_ready)
 		http_global_cleanup();
@@ -1119,6 +1237,7 @@ static int cmd_simulate(int argc, char **argv)
 	const struct command *me = find_command("simulate");
 	struct sim_input in;
 	struct cfg *cfg = NULL;
+	struct loader *l = NULL;
 	struct kerf_error err = KERF_ERROR_INIT;
 	size_t n_files = 0, errors = 0;
 	int o, status;
@@ -1164,8 +1283,16 @@ static int cmd_simulate(int argc, char **argv)
 		free(files);
 		return 1;
 	}
+	if ((o = loader_new(cfg ? cfg->plugin_dir : NULL, &l, &err)) != 0) {
+		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, o));
+		cfg_free(cfg);
+		free(files);
+		return 1;
+	}
 	memset(&in, 0, sizeof(in));
 	mf_set_init(&in.set);
+	/* The node classes are the providers' to read: they must be known first. */
+	errors += add_providers(l, cfg ? cfg->provider : NULL, &in.set);
 	for (size_t i = 0; i < n_files; i++) {
 		bool unreadable;
 		errors += load_workloads(&in, files[i], &unreadable);
@@ -1176,9 +1303,10 @@ static int cmd_simulate(int argc, char **argv)
 		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
 		status = 1;
 	} else {
-		status = simulate(&in, cfg, packer, strcmp(output, "json") == 0);
+		status = simulate(&in, l, cfg, packer, strcmp(output, "json") == 0);
 	}
 	sim_input_clear(&in);
+	loader_free(l);
 	cfg_free(cfg);
 	free(files);
 	return status;

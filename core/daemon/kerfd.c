@@ -32,6 +32,7 @@
 #include "cfg.h"
 #include "host.h"
 #include "http.h"
+#include "instance.h"
 #include "loader.h"
 #include "log.h"
 #include "manifest.h"
@@ -72,16 +73,12 @@ static void on_signal(int sig)
 enum { OBJ_POD_PENDING = 1u << 0, OBJ_POD_UNSCHEDULABLE = 1u << 1 };
 
 struct cache_entry {
-	struct cache_entry *next;
-	kerf_object_kind kind;
 	unsigned flags;
 	char *key; /* "namespace/name", or "name" for cluster-scoped objects */
 };
 
 struct cache {
-	size_t n_buckets;
-	struct cache_entry **buckets;
-	size_t n_entries;
+	struct hmap objects[N_KINDS]; /* key -> struct cache_entry, one map per kind */
 	size_t count[N_KINDS];
 	size_t pods_pending;
 	size_t pods_unschedulable;
@@ -95,59 +92,20 @@ static const char *const kind_names[N_KINDS] = {"pods",	      "nodes",	      "no
 static void cache_init(struct cache *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->n_buckets = 64;
-	c->buckets = xcalloc(c->n_buckets, sizeof(*c->buckets));
+}
+
+static void cache_entry_free(void *entry)
+{
+	struct cache_entry *e = entry;
+	free(e->key);
+	free(e);
 }
 
 static void cache_clear(struct cache *c)
 {
-	for (size_t i = 0; i < c->n_buckets; i++) {
-		struct cache_entry *e = c->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			free(e->key);
-			free(e);
-		}
-	}
-	free(c->buckets);
+	for (size_t k = 0; k < N_KINDS; k++)
+		hmap_clear(&c->objects[k], cache_entry_free);
 	memset(c, 0, sizeof(*c));
-}
-
-static uint64_t hash_key(kerf_object_kind kind, const char *key)
-{
-	/* FNV-1a over the kind and the key. */
-	uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-static struct cache_entry **cache_slot(struct cache *c, kerf_object_kind kind, const char *key)
-{
-	struct cache_entry **pp = &c->buckets[hash_key(kind, key) % c->n_buckets];
-	while (*pp && ((*pp)->kind != kind || strcmp((*pp)->key, key) != 0))
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static void cache_grow(struct cache *c)
-{
-	size_t n = c->n_buckets * 2;
-	struct cache_entry **b = xcalloc(n, sizeof(*b));
-	for (size_t i = 0; i < c->n_buckets; i++) {
-		struct cache_entry *e = c->buckets[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			size_t at = hash_key(e->kind, e->key) % n;
-			e->next = b[at];
-			b[at] = e;
-		}
-	}
-	free(c->buckets);
-	c->buckets = b;
-	c->n_buckets = n;
 }
 
 static void count_flags(struct cache *c, unsigned flags, bool add)
@@ -206,22 +164,19 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 		sb_printf(&key, "%s/", m->namespace_);
 	sb_puts(&key, m->name);
 
-	struct cache_entry **pp = cache_slot(c, kind, key.buf);
+	struct hmap *objects = &c->objects[kind];
 	if (type == KERF_EVENT_DELETED) {
-		struct cache_entry *e = *pp;
+		struct cache_entry *e = hmap_del(objects, key.buf, key.len);
 		if (e) {
-			*pp = e->next;
 			count_flags(c, e->flags, false);
 			c->count[kind]--;
-			c->n_entries--;
-			free(e->key);
-			free(e);
+			cache_entry_free(e);
 		}
 		sb_free(&key);
 		return;
 	}
 	unsigned flags = object_flags(kind, object);
-	struct cache_entry *e = *pp;
+	struct cache_entry *e = hmap_get(objects, key.buf, key.len);
 	if (e) {
 		/* ADDED for a known object happens after a watch restarts: treat it as MODIFIED. */
 		count_flags(c, e->flags, false);
@@ -231,27 +186,21 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 		return;
 	}
 	e = xcalloc(1, sizeof(*e));
-	e->kind = kind;
 	e->flags = flags;
+	size_t len = key.len;
 	e->key = sb_detach(&key);
-	*pp = e;
+	hmap_set(objects, e->key, len, e);
 	c->count[kind]++;
-	c->n_entries++;
 	count_flags(c, flags, true);
-	if (c->n_entries > c->n_buckets)
-		cache_grow(c);
 }
 
 /* --------------------------------------------------------------- daemon */
 
 /* One plugin instance.  A plugin that fills two roles (sim: cluster and provider) gets one. */
 struct instance {
-	const struct loader_plugin *plugin;
+	struct plugin_instance pi;
 	uint32_t kinds;
-	char *name; /* "provider/ec2", "cluster+provider/sim" */
-	struct cfg_section *section;
-	struct kerf_host *host;
-	void *state; /* from create(); NULL until created */
+	char *name; /* "provider/acme", "cluster+provider/sim" */
 };
 
 struct daemon {
@@ -314,7 +263,7 @@ static const char *err_text(const struct kerf_error *e, int rc)
 static struct instance *instance_for(struct daemon *d, const char *name)
 {
 	for (size_t i = 0; i < d->n_instances; i++)
-		if (strcmp(d->instances[i].plugin->desc.name, name) == 0)
+		if (strcmp(d->instances[i].pi.plugin->desc.name, name) == 0)
 			return &d->instances[i];
 	return NULL;
 }
@@ -334,7 +283,7 @@ static int open_role(struct daemon *d, const char *key, size_t index, const char
 	struct instance *in = instance_for(d, p->desc.name);
 	if (!in) {
 		in = &d->instances[d->n_instances++];
-		in->plugin = p;
+		in->pi.plugin = p;
 	}
 	in->kinds |= kind;
 	*out = in;
@@ -356,7 +305,7 @@ static void instance_name(struct instance *in)
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (in->kinds & kinds[i].bit)
 			sb_printf(&sb, "%s%s", sb.len ? "+" : "", kinds[i].name);
-	sb_printf(&sb, "/%s", in->plugin->desc.name);
+	sb_printf(&sb, "/%s", in->pi.plugin->desc.name);
 	in->name = sb_detach(&sb);
 }
 
@@ -365,35 +314,37 @@ static int create_instance(struct daemon *d, struct instance *in)
 	struct kerf_error err;
 	kerf_error_clear(&err);
 	instance_name(in);
-	int rc = cfg_plugin_section(d->cfg, in->plugin->desc.name, in->plugin->desc.config_schema,
-				    &in->section, &err);
+	const struct instance_env env = {.cfg = d->cfg, .clock = d->clock, .http = d->http};
+	int rc = instance_create(&in->pi, in->name, &env, &err);
 	if (rc) {
 		log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;
 	}
-	in->host = host_new(in->name, in->section, d->clock, d->http);
-	kerf_error_clear(&err);
-	rc = loader_create(in->plugin, in->host, &in->state, &err);
-	if (rc) {
-		log_error(COMPONENT, "%s", err_text(&err, rc));
-		return rc;
-	}
-	log_info(COMPONENT, "%s: %s %s (ABI %u.%u) from %s", in->name, in->plugin->desc.name,
-		 in->plugin->desc.version, (unsigned)in->plugin->desc.abi_major,
-		 (unsigned)in->plugin->desc.abi_minor, in->plugin->path);
+	log_info(COMPONENT, "%s: %s %s (ABI %u.%u) from %s", in->name, in->pi.plugin->desc.name,
+		 in->pi.plugin->desc.version, (unsigned)in->pi.plugin->desc.abi_major,
+		 (unsigned)in->pi.plugin->desc.abi_minor, in->pi.plugin->path);
 	return 0;
 }
 
 /*
  * kerf.yaml's manifests: the NodePools and node classes kerf provisions for.
  * Every problem in every file is printed (file:line:column) before kerfd
- * gives up, as `kerfctl validate` would print them.
+ * gives up, as `kerfctl validate` would print them.  Node classes are the
+ * provider's to validate, so the provider is loaded (not created) first.
  */
 static int load_manifests(struct daemon *d)
 {
 	const struct cfg *c = d->cfg;
+	const struct loader_plugin *prov = d->provider->pi.plugin;
+	struct kerf_error perr;
 	int status = 0;
 	mf_set_init(&d->manifests);
+	kerf_error_clear(&perr);
+	if ((status =
+		 mf_set_add_provider(&d->manifests, prov->desc.name, &prov->provider, &perr))) {
+		role_error(c, "provider", 0, perr.message);
+		return status;
+	}
 	for (size_t i = 0; i < c->n_manifests; i++) {
 		struct mf_diags diags = {0};
 		struct kerf_error err;
@@ -468,14 +419,15 @@ static int64_t script_end_ms(const struct instance *cluster)
 {
 	const char *trace = NULL, *scenario = NULL;
 	int64_t scale = 1, end = 0;
-	if (strcmp(cluster->plugin->desc.name, "sim") != 0 || !cluster->section)
+	if (strcmp(cluster->pi.plugin->desc.name, "sim") != 0 || !cluster->pi.section)
 		return 0;
-	if (cfg_section_string(cluster->section, "trace", &trace) == 0 && trace) {
-		if (cfg_section_int(cluster->section, "trace_time_scale", &scale) != 0 || scale < 1)
+	if (cfg_section_string(cluster->pi.section, "trace", &trace) == 0 && trace) {
+		if (cfg_section_int(cluster->pi.section, "trace_time_scale", &scale) != 0 ||
+		    scale < 1)
 			scale = 1;
 		end = trace_end_ms(trace, scale);
 	}
-	if (cfg_section_string(cluster->section, "scenario", &scenario) == 0 && scenario) {
+	if (cfg_section_string(cluster->pi.section, "scenario", &scenario) == 0 && scenario) {
 		int64_t s = scenario_end_ms(scenario);
 		if (s > end)
 			end = s;
@@ -506,13 +458,8 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	struct cfg *c = d->cfg;
 	log_init((kerf_log_level)c->log_level, c->log_json != 0);
 
-	if ((rc = load_manifests(d)) != 0)
-		return rc;
-
 	if (c->virtual_clock) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		d->clock = host_clock_new_virtual((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		d->clock = host_clock_new_virtual(now_wall_ms());
 		log_set_time(clock_wall_ms, d->clock);
 	} else {
 		d->clock = host_clock_new_real();
@@ -541,6 +488,8 @@ static int daemon_start(struct daemon *d, const char *config_path)
 		if ((rc = open_role(d, "packers", i, c->packers[i], KERF_KIND_PACKER,
 				    &d->packers[i])) != 0)
 			return rc;
+	if ((rc = load_manifests(d)) != 0)
+		return rc;
 	/* Every plugin loads before any create() runs, so a bad file fails fast and cheaply. */
 	for (size_t i = 0; i < d->n_instances; i++)
 		if ((rc = create_instance(d, &d->instances[i])) != 0)
@@ -549,7 +498,7 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	/* The default packer solves every batch; the first one listed when none is named. */
 	struct instance *packer = c->n_packers ? d->packers[0] : NULL;
 	for (size_t i = 0; c->default_packer && i < c->n_packers; i++)
-		if (strcmp(d->packers[i]->plugin->desc.name, c->default_packer) == 0)
+		if (strcmp(d->packers[i]->pi.plugin->desc.name, c->default_packer) == 0)
 			packer = d->packers[i];
 	if (!packer) {
 		role_error(c, "packers", 0, "no packer: provisioning needs one");
@@ -563,18 +512,19 @@ static int daemon_start(struct daemon *d, const char *config_path)
 	}
 	d->prov_packers = xcalloc(c->n_packers + 1, sizeof(*d->prov_packers));
 	for (size_t i = 0; i < c->n_packers; i++)
-		d->prov_packers[i] = (struct prov_packer){&d->packers[i]->plugin->packer,
-							  d->packers[i]->state,
-							  d->packers[i]->plugin->desc.name};
+		d->prov_packers[i] =
+		    (struct prov_packer){&d->packers[i]->pi.plugin->packer, d->packers[i]->pi.state,
+					 d->packers[i]->pi.plugin->desc.name};
 	struct provisioner_config pc = {
-	    .cluster = &d->cluster->plugin->cluster,
-	    .cluster_inst = d->cluster->state,
-	    .cluster_events = (d->cluster->plugin->desc.capabilities & KERF_CAP_CLUSTER_EVENTS) != 0,
-	    .provider = &d->provider->plugin->provider,
-	    .provider_inst = d->provider->state,
-	    .packer = &packer->plugin->packer,
-	    .packer_inst = packer->state,
-	    .packer_name = packer->plugin->desc.name,
+	    .cluster = &d->cluster->pi.plugin->cluster,
+	    .cluster_inst = d->cluster->pi.state,
+	    .cluster_events =
+		(d->cluster->pi.plugin->desc.capabilities & KERF_CAP_CLUSTER_EVENTS) != 0,
+	    .provider = &d->provider->pi.plugin->provider,
+	    .provider_inst = d->provider->pi.state,
+	    .packer = &packer->pi.plugin->packer,
+	    .packer_inst = packer->pi.state,
+	    .packer_name = packer->pi.plugin->desc.name,
 	    .n_packers = c->n_packers,
 	    .packers = d->prov_packers,
 	    .n_pool_packing = c->n_nodepools,
@@ -606,10 +556,7 @@ static void daemon_stop(struct daemon *d)
 	 */
 	for (size_t i = d->n_instances; i-- > 0;) {
 		struct instance *in = &d->instances[i];
-		if (in->state)
-			loader_destroy(in->plugin, in->state);
-		host_free(in->host);
-		cfg_section_free(in->section);
+		instance_destroy(&in->pi);
 		free(in->name);
 	}
 	free(d->instances);
@@ -704,20 +651,13 @@ static void tty_sink(void *arg, kerf_log_level level, const char *line, size_t l
 	fflush(stderr);
 }
 
-/* Real milliseconds: a virtual run must not redraw the status line faster than anyone reads. */
-static int64_t real_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #define TTY_REDRAW_MS 100
 
 static void progress(struct daemon *d, int64_t now_ms)
 {
 	if (d->tty) {
-		int64_t real = real_ms();
+		/* Real time: a virtual run must not redraw faster than anyone reads. */
+		int64_t real = now_mono_ms();
 		if (real - d->last_redraw_ms < TTY_REDRAW_MS)
 			return;
 		d->last_redraw_ms = real;
@@ -772,8 +712,8 @@ static void finish(struct daemon *d)
 
 static int daemon_run(struct daemon *d)
 {
-	const struct kerf_cluster_ops *ops = &d->cluster->plugin->cluster;
-	void *cl = d->cluster->state;
+	const struct kerf_cluster_ops *ops = &d->cluster->pi.plugin->cluster;
+	void *cl = d->cluster->pi.state;
 	struct kerf_event_sink sink = {d, on_event};
 	struct kerf_error err = KERF_ERROR_INIT;
 
@@ -952,9 +892,9 @@ int main(int argc, char **argv)
 		printf("configuration ok: %s\n", config);
 		for (size_t i = 0; i < d.n_instances; i++) {
 			const struct instance *in = &d.instances[i];
-			printf("  %-24s %s %s (ABI %u.%u) %s\n", in->name, in->plugin->desc.name,
-			       in->plugin->desc.version, (unsigned)in->plugin->desc.abi_major,
-			       (unsigned)in->plugin->desc.abi_minor, in->plugin->path);
+			printf("  %-24s %s %s (ABI %u.%u) %s\n", in->name, in->pi.plugin->desc.name,
+			       in->pi.plugin->desc.version, (unsigned)in->pi.plugin->desc.abi_major,
+			       (unsigned)in->pi.plugin->desc.abi_minor, in->pi.plugin->path);
 		}
 	} else if (rc == 0) {
 		rc = daemon_run(&d);

@@ -16,8 +16,8 @@
 #include <kerf/requirements.h>
 
 #include "cfg.h"
+#include "labels.h"
 #include "manifest.h"
-
 
 /*
  * kerf's own NodePool annotations choose its packers; their syntax is
@@ -50,15 +50,15 @@ static void check_packer_annotations(struct mf_ctx *c, const struct yt_node *doc
 				mf_error(c, v, "%s", err.message);
 		} else if (strcmp(k, "kerf.dev/packer-shadow") == 0 &&
 			   !cfg_plugin_name_valid(v->scalar)) {
-			mf_error(c, v, "\"%s\" is not a packer name (lowercase letters, digits "
-				       "and '-')",
+			mf_error(c, v,
+				 "\"%s\" is not a packer name (lowercase letters, digits "
+				 "and '-')",
 				 v->scalar);
 		}
 		mf_pop(c, m);
 	}
 	mf_pop(c, outer);
 }
-
 
 /* ------------------------------------------------------------ durations */
 
@@ -666,59 +666,55 @@ int mf_parse_nodeclaim(const struct yt_node *doc, struct kerf_nodeclaim **out,
 	return finish(&c, 0);
 }
 
-/* --------------------------------------------------------- EC2NodeClass */
+/* ---------------------------------------------------------- node classes */
 
-int mf_parse_ec2nodeclass(const struct yt_node *doc, struct kerf_node_class **out,
-			  struct mf_diags *diags)
+/* status.conditions[type=Ready], read leniently: the provider checks its shape. */
+static kerf_readiness readiness(const struct yt_node *doc)
+{
+	const struct yt_node *conds = mf_child(mf_child(doc, "status"), "conditions");
+
+	for (size_t i = 0; conds && conds->type == YT_SEQ && i < conds->n; i++) {
+		const char *type = yt_scalar_str(mf_child(conds->items[i], "type"));
+		const char *status = yt_scalar_str(mf_child(conds->items[i], "status"));
+		if (!type || strcmp(type, "Ready") != 0 || !status)
+			continue;
+		if (strcmp(status, "True") == 0)
+			return KERF_READY_TRUE;
+		if (strcmp(status, "False") == 0)
+			return KERF_READY_FALSE;
+		return KERF_READY_UNKNOWN;
+	}
+	return KERF_READY_UNKNOWN;
+}
+
+/*
+ * The core reads the header (apiVersion, kind, metadata); the provider
+ * serving the kind reads the rest through a decoder on the same context,
+ * so its diagnostics are the object's own and sorted with the core's.
+ */
+static struct kerf_node_class *parse_node_class(struct yt_stream *st, const struct yt_node *doc,
+						const struct mf_node_class_kind *k,
+						struct mf_diags *diags)
 {
 	struct mf_ctx c;
+	struct kerf_decoder dec = {.ctx = &c};
 	struct kerf_node_class *nc = kerf_node_class_new();
-	struct kerf_ec2_node_class *e = xcalloc(1, sizeof(*e));
-	const struct yt_node *v;
-	size_t m;
 
-	*out = NULL;
-	nc->ec2 = e;
-	mf_ctx_init(&c, diags, "EC2NodeClass", doc);
-	e->kubelet.eviction_max_pod_grace_period = -1;
-	e->kubelet.image_gc_high_threshold_percent = -1;
-	e->kubelet.image_gc_low_threshold_percent = -1;
-	e->kubelet.cpu_cfs_quota_set = -1;
-	kerf_resources_init(&e->kubelet.system_reserved);
-	kerf_resources_init(&e->kubelet.kube_reserved);
-	e->associate_public_ip_address = -1;
-	e->ip_prefix_count = -1;
-
-	if (mf_parse_header(&c, doc, nc->meta, 0)) {
-		check_type(&c, doc, nc->meta, "karpenter.k8s.aws/v1", "EC2NodeClass");
-		if (!(v = mf_child(doc, "spec"))) {
-			mf_missing(&c, doc, "spec");
-		} else {
-			m = mf_push(&c, "spec");
-			mf_parse_ec2_spec(&c, v, e);
-			mf_pop(&c, m);
-		}
-		if ((v = mf_child(doc, "status")) != NULL) {
-			m = mf_push(&c, "status");
-			mf_check_ec2_status(&c, v);
-			mf_pop(&c, m);
-		}
-	}
-	/* The metadataOptions defaults, also when the block is absent. */
-	if (!e->http_endpoint)
-		e->http_endpoint = xstrdup("enabled");
-	if (!e->http_protocol_ipv6)
-		e->http_protocol_ipv6 = xstrdup("disabled");
-	if (!e->http_tokens)
-		e->http_tokens = xstrdup("required");
-	if (!e->http_put_response_hop_limit)
-		e->http_put_response_hop_limit = 1;
+	mf_ctx_init(&c, diags, k->kind->kind, doc);
+	if (mf_parse_header(&c, doc, nc->meta, 0))
+		k->validate((const struct kerf_doc_node *)doc, &dec);
 	if (c.nerr) {
 		kerf_node_class_free(nc);
-		return finish(&c, 0);
+		mf_ctx_clear(&c);
+		return NULL;
 	}
-	*out = nc;
-	return finish(&c, 0);
+	nc->ref->group = xstrdup(k->kind->group);
+	nc->ref->kind = xstrdup(k->kind->kind);
+	nc->ref->name = xstrdup(nc->meta->name);
+	nc->ready = readiness(doc);
+	nc->doc = mf_doc_new(st, doc);
+	mf_ctx_clear(&c);
+	return nc;
 }
 
 /* ------------------------------------------------------------- loading */
@@ -740,6 +736,7 @@ void mf_set_clear(struct mf_set *set)
 		kerf_node_class_free(set->node_classes[i]);
 	for (size_t i = 0; i < set->n_streams; i++)
 		yt_stream_free(set->streams[i]);
+	free(set->kinds);
 	free(set->nodepools);
 	free(set->nodeclaims);
 	free(set->node_classes);
@@ -754,6 +751,77 @@ void mf_set_clear(struct mf_set *set)
 		(arr)[(n)++] = (item);                                                             \
 	} while (0)
 
+int mf_set_add_provider(struct mf_set *set, const char *name, const struct kerf_provider_ops *ops,
+			struct kerf_error *err)
+{
+	const struct kerf_node_class_kind *k = ops->node_class_kinds;
+
+	/* Before any NodePool is read: its requirements may use these labels. */
+	kc_labels_declare(ops->well_known_labels, ops->restricted_label_domains);
+	if (k && k->kind && !ops->validate_node_class)
+		return kerf_error_set(err, KERF_E_PLUGIN_INCOMPLETE,
+				      "plugin \"%s\": serves node class kind %s but has no "
+				      "validate_node_class",
+				      name, k->kind);
+	for (; k && k->kind; k++) {
+		if (!k->group || !*k->group || !k->version || !*k->version || !*k->kind)
+			return kerf_error_set(err, KERF_E_PLUGIN_INCOMPLETE,
+					      "plugin \"%s\": node class kind \"%s\" needs a group "
+					      "and a version",
+					      name, k->kind);
+		if (mf_set_node_class_kind(set, k->group, k->kind))
+			continue;
+		struct mf_node_class_kind entry = {k, name, ops->validate_node_class};
+		APPEND(set->kinds, set->n_kinds, entry);
+	}
+	return 0;
+}
+
+const struct mf_node_class_kind *mf_set_node_class_kind(const struct mf_set *set, const char *group,
+							const char *kind)
+{
+	for (size_t i = 0; i < set->n_kinds; i++) {
+		const struct kerf_node_class_kind *k = set->kinds[i].kind;
+		if (strcmp(k->group, group) == 0 && strcmp(k->kind, kind) == 0)
+			return &set->kinds[i];
+	}
+	return NULL;
+}
+
+/* The first kind served in group, or NULL. */
+static const struct kerf_node_class_kind *group_kind(const struct mf_set *set, const char *group)
+{
+	for (size_t i = 0; i < set->n_kinds; i++)
+		if (strcmp(set->kinds[i].kind->group, group) == 0)
+			return set->kinds[i].kind;
+	return NULL;
+}
+
+/* The served kind named `kind` in any group, or NULL. */
+static const struct kerf_node_class_kind *any_kind(const struct mf_set *set, const char *kind)
+{
+	for (size_t i = 0; i < set->n_kinds; i++)
+		if (strcmp(set->kinds[i].kind->kind, kind) == 0)
+			return set->kinds[i].kind;
+	return NULL;
+}
+
+/* "Kind" for "KindList" when Kind is served in group. */
+static bool served_list(const struct mf_set *set, const char *group, const char *kind)
+{
+	size_t n = strlen(kind);
+
+	if (n <= 4 || strcmp(kind + n - 4, "List") != 0)
+		return false;
+	for (size_t i = 0; i < set->n_kinds; i++) {
+		const struct kerf_node_class_kind *k = set->kinds[i].kind;
+		if (strcmp(k->group, group) == 0 && strlen(k->kind) == n - 4 &&
+		    strncmp(k->kind, kind, n - 4) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* A plain-scalar string field of a document, or NULL. */
 static const char *doc_string(const struct yt_node *doc, const char *key)
 {
@@ -762,12 +830,12 @@ static const char *doc_string(const struct yt_node *doc, const char *key)
 	return v && v->type == YT_SCALAR ? v->scalar : NULL;
 }
 
-static void load_document(struct mf_set *set, const struct yt_node *doc, struct mf_diags *diags,
-			  int depth);
+static void load_document(struct mf_set *set, struct yt_stream *st, const struct yt_node *doc,
+			  struct mf_diags *diags, int depth);
 
-/* Kubernetes' v1 List and Karpenter's *List kinds: every item is a document. */
-static void load_list(struct mf_set *set, const struct yt_node *doc, struct mf_diags *diags,
-		      int depth, const char *kind)
+/* Kubernetes' v1 List and the *List kinds: every item is a document. */
+static void load_list(struct mf_set *set, struct yt_stream *st, const struct yt_node *doc,
+		      struct mf_diags *diags, int depth, const char *kind)
 {
 	const struct yt_node *items = mf_child(doc, "items");
 	struct mf_ctx c;
@@ -779,14 +847,80 @@ static void load_list(struct mf_set *set, const struct yt_node *doc, struct mf_d
 		mf_error(&c, doc, "lists nested too deeply");
 	else if (mf_is_seq(&c, items)) {
 		for (size_t i = 0; i < items->n; i++)
-			load_document(set, items->items[i], diags, depth + 1);
+			load_document(set, st, items->items[i], diags, depth + 1);
 	}
 	mf_ctx_clear(&c);
 }
 
-static void load_document(struct mf_set *set, const struct yt_node *doc, struct mf_diags *diags,
-			  int depth)
+/* A kind of karpenter.sh/v1 that is not NodePool or NodeClaim. */
+static void unknown_core_kind(struct mf_ctx *c, const struct mf_set *set, const struct yt_node *doc,
+			      const char *api, const char *kind)
 {
+	static const char *const core_kinds[] = {"NodePool", "NodeClaim", NULL};
+	const struct kerf_node_class_kind *k = any_kind(set, kind);
+	const char *s = mf_suggest(kind, core_kinds);
+	const struct yt_node *at = yt_map_get(doc, "kind");
+
+	if (k)
+		mf_error(c, at, "unknown kind \"%s\" for apiVersion \"%s\" (%s is %s/%s)", kind,
+			 api, k->kind, k->group, k->version);
+	else if (s)
+		mf_error(c, at, "unknown kind \"%s\" for apiVersion \"%s\" (did you mean \"%s\"?)",
+			 kind, api, s);
+	else
+		mf_error(c, at, "unknown kind \"%s\" for apiVersion \"%s\"", kind, api);
+}
+
+/* A kind of a group some provider serves, that no provider serves. */
+static void unknown_class_kind(struct mf_ctx *c, const struct mf_set *set,
+			       const struct yt_node *doc, const char *group, const char *api,
+			       const char *kind)
+{
+	const char **known = xcalloc(set->n_kinds + 1, sizeof(*known));
+	const struct yt_node *at = yt_map_get(doc, "kind");
+	const char *s;
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n_kinds; i++)
+		if (strcmp(set->kinds[i].kind->group, group) == 0)
+			known[n++] = set->kinds[i].kind->kind;
+	s = mf_suggest(kind, known);
+	if (strcmp(kind, "NodePool") == 0 || strcmp(kind, "NodeClaim") == 0)
+		mf_error(c, at, "unknown kind \"%s\" for apiVersion \"%s\" (%s is karpenter.sh/v1)",
+			 kind, api, kind);
+	else if (s)
+		mf_error(c, at, "unknown kind \"%s\" for apiVersion \"%s\" (did you mean \"%s\"?)",
+			 kind, api, s);
+	else
+		mf_error(c, at, "unknown kind \"%s\" for apiVersion \"%s\"", kind, api);
+	free(known);
+}
+
+/*
+ * A node class (by Karpenter's naming) of a kind no loaded provider serves:
+ * nothing could validate it, and nothing could launch nodes for it.
+ */
+static void unserved_class(struct mf_ctx *c, const struct mf_set *set, const struct yt_node *doc,
+			   const char *api, const char *kind)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	for (size_t i = 0; i < set->n_kinds; i++)
+		sb_printf(&sb, "%s%s (%s)", i ? ", " : "", set->kinds[i].kind->kind,
+			  set->kinds[i].provider);
+	mf_error(c, yt_map_get(doc, "kind"),
+		 "no loaded provider serves node class kind \"%s\" of apiVersion \"%s\" (%s%s)",
+		 kind, api, set->n_kinds ? "the providers loaded serve " : "no provider is loaded",
+		 sb.buf ? sb.buf : "");
+	sb_free(&sb);
+}
+
+static void load_document(struct mf_set *set, struct yt_stream *st, const struct yt_node *doc,
+			  struct mf_diags *diags, int depth)
+{
+	const struct mf_node_class_kind *served;
+	const struct kerf_node_class_kind *in_group;
 	const struct yt_node *md, *nm;
 	const char *api, *kind, *slash;
 	struct mf_ctx c;
@@ -820,59 +954,58 @@ static void load_document(struct mf_set *set, const struct yt_node *doc, struct 
 		glen = sizeof(group) - 1;
 	memcpy(group, api, glen);
 	group[glen] = '\0';
+	c.kind = kind;
+	in_group = group_kind(set, group);
 
-	if (strcmp(group, "karpenter.sh") == 0 || strcmp(group, "karpenter.k8s.aws") == 0) {
-		bool core = strcmp(group, "karpenter.sh") == 0;
-		const struct yt_node *at = yt_map_get(doc, "apiVersion");
-		c.kind = kind;
+	if (strcmp(group, "karpenter.sh") == 0) {
 		if (strcmp(slash + 1, "v1") != 0) {
 			size_t m = mf_push(&c, "apiVersion");
-			mf_error(&c, at, "apiVersion \"%s\" is not supported: kerf reads %s/v1",
-				 api, group);
+			mf_error(&c, yt_map_get(doc, "apiVersion"),
+				 "apiVersion \"%s\" is not supported: kerf reads karpenter.sh/v1",
+				 api);
 			mf_pop(&c, m);
-		} else if (core && strcmp(kind, "NodePool") == 0) {
+		} else if (strcmp(kind, "NodePool") == 0) {
 			struct kerf_nodepool *np;
 			if (mf_parse_nodepool(doc, &np, diags) == 0)
 				APPEND(set->nodepools, set->n_nodepools, np);
-		} else if (core && strcmp(kind, "NodeClaim") == 0) {
+		} else if (strcmp(kind, "NodeClaim") == 0) {
 			struct kerf_nodeclaim *nc;
 			if (mf_parse_nodeclaim(doc, &nc, diags) == 0)
 				APPEND(set->nodeclaims, set->n_nodeclaims, nc);
-		} else if (!core && strcmp(kind, "EC2NodeClass") == 0) {
-			struct kerf_node_class *ncl;
-			if (mf_parse_ec2nodeclass(doc, &ncl, diags) == 0)
-				APPEND(set->node_classes, set->n_node_classes, ncl);
-		} else if ((core && (strcmp(kind, "NodePoolList") == 0 ||
-				     strcmp(kind, "NodeClaimList") == 0)) ||
-			   (!core && strcmp(kind, "EC2NodeClassList") == 0)) {
-			load_list(set, doc, diags, depth, kind);
+		} else if (strcmp(kind, "NodePoolList") == 0 ||
+			   strcmp(kind, "NodeClaimList") == 0) {
+			load_list(set, st, doc, diags, depth, kind);
 		} else {
-			static const char *const core_kinds[] = {"NodePool", "NodeClaim", NULL};
-			static const char *const aws_kinds[] = {"EC2NodeClass", NULL};
-			const char *s = mf_suggest(kind, core ? core_kinds : aws_kinds);
 			size_t m = mf_push(&c, "kind");
-			if (!core && strcmp(kind, "NodePool") == 0)
-				mf_error(&c, yt_map_get(doc, "kind"),
-					 "unknown kind \"%s\" for apiVersion \"%s\" (NodePool is "
-					 "karpenter.sh/v1)",
-					 kind, api);
-			else if (core && strcmp(kind, "EC2NodeClass") == 0)
-				mf_error(&c, yt_map_get(doc, "kind"),
-					 "unknown kind \"%s\" for apiVersion \"%s\" (EC2NodeClass "
-					 "is karpenter.k8s.aws/v1)",
-					 kind, api);
-			else if (s)
-				mf_error(&c, yt_map_get(doc, "kind"),
-					 "unknown kind \"%s\" for apiVersion \"%s\" (did you mean "
-					 "\"%s\"?)",
-					 kind, api, s);
-			else
-				mf_error(&c, yt_map_get(doc, "kind"),
-					 "unknown kind \"%s\" for apiVersion \"%s\"", kind, api);
+			unknown_core_kind(&c, set, doc, api, kind);
 			mf_pop(&c, m);
 		}
+	} else if (in_group) {
+		served = mf_set_node_class_kind(set, group, kind);
+		if (strcmp(slash + 1, in_group->version) != 0 &&
+		    !(served && strcmp(slash + 1, served->kind->version) == 0)) {
+			size_t m = mf_push(&c, "apiVersion");
+			mf_error(&c, yt_map_get(doc, "apiVersion"),
+				 "apiVersion \"%s\" is not supported: kerf reads %s/%s", api, group,
+				 served ? served->kind->version : in_group->version);
+			mf_pop(&c, m);
+		} else if (served) {
+			struct kerf_node_class *ncl = parse_node_class(st, doc, served, diags);
+			if (ncl)
+				APPEND(set->node_classes, set->n_node_classes, ncl);
+		} else if (served_list(set, group, kind)) {
+			load_list(set, st, doc, diags, depth, kind);
+		} else {
+			size_t m = mf_push(&c, "kind");
+			unknown_class_kind(&c, set, doc, group, api, kind);
+			mf_pop(&c, m);
+		}
+	} else if (str_ends_with(kind, "NodeClass")) {
+		size_t m = mf_push(&c, "kind");
+		unserved_class(&c, set, doc, api, kind);
+		mf_pop(&c, m);
 	} else if (strcmp(api, "v1") == 0 && strcmp(kind, "List") == 0) {
-		load_list(set, doc, diags, depth, kind);
+		load_list(set, st, doc, diags, depth, kind);
 	} else {
 		APPEND(set->other, set->n_other, doc);
 	}
@@ -890,7 +1023,7 @@ static int load_stream(struct mf_set *set, struct yt_stream *st, struct mf_diags
 	APPEND(set->streams, set->n_streams, st);
 	for (size_t i = 0; i < st->n; i++) {
 		if (st->docs[i].root)
-			load_document(set, st->docs[i].root, d, 0);
+			load_document(set, st, st->docs[i].root, d, 0);
 	}
 	if (d->n > first) {
 		rc = KERF_E_CONFIG;

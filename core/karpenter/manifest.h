@@ -1,10 +1,11 @@
 /*
- * manifest.h - Karpenter v1 manifests (NodePool, NodeClaim, EC2NodeClass)
+ * manifest.h - Karpenter v1 manifests (NodePool, NodeClaim and node classes)
  * read from YAML into the model of kerf/types.h and validated the way the
  * Kubernetes API server does with Karpenter's CRDs installed: strict field
  * decoding, the OpenAPI schema (types, enums, patterns, bounds, defaults)
  * and the CEL rules, plus Karpenter's own runtime checks on labels and
- * requirements.
+ * requirements.  A node class is known by its kind alone: the provider
+ * that serves the kind (mf_set_add_provider) validates its document.
  *
  * Every problem becomes one diagnostic naming the file, line and column of
  * the offending node, the object and the field path:
@@ -25,12 +26,23 @@
 #include <stdint.h>
 
 #include <kerf/error.h>
+#include <kerf/provider.h>
 #include <kerf/types.h>
 
 #include "decode.h"
 
+/* A node class kind a loaded provider serves, and the provider's validator. */
+struct mf_node_class_kind {
+	const struct kerf_node_class_kind *kind; /* borrowed from the provider */
+	const char *provider;			 /* the plugin's name, borrowed */
+	int (*validate)(const struct kerf_doc_node *object, struct kerf_decoder *dec);
+};
+
 /* Everything loaded so far.  Zero it with mf_set_init(), free with mf_set_clear(). */
 struct mf_set {
+	/* The node class kinds loads accept, from mf_set_add_provider. */
+	size_t n_kinds;
+	struct mf_node_class_kind *kinds;
 	size_t n_nodepools;
 	struct kerf_nodepool **nodepools;
 	size_t n_nodeclaims;
@@ -47,6 +59,23 @@ struct mf_set {
 
 void mf_set_init(struct mf_set *set);
 void mf_set_clear(struct mf_set *set);
+
+/*
+ * Lets loads into set read the node classes of the kinds provider `name`
+ * serves (ops->node_class_kinds, validated by ops->validate_node_class),
+ * and declares its well-known labels and restricted label domains to
+ * libkerf for the whole process (labels.h), so that NodePools and pods may
+ * use them.  The provider's strings and ops must outlive set.  A kind already served
+ * by an earlier provider stays with that one.  Returns 0, or
+ * KERF_E_PLUGIN_INCOMPLETE when the provider declares kinds without a
+ * validator, or a kind without a group, version or name.
+ */
+int mf_set_add_provider(struct mf_set *set, const char *name, const struct kerf_provider_ops *ops,
+			struct kerf_error *err);
+
+/* The provider serving node class kind `kind` of `group`, or NULL. */
+const struct mf_node_class_kind *mf_set_node_class_kind(const struct mf_set *set, const char *group,
+							const char *kind);
 
 /*
  * Parses every document of the file (or buffer; `name` is what messages
@@ -72,8 +101,6 @@ int mf_parse_nodepool(const struct yt_node *doc, struct kerf_nodepool **out,
 		      struct mf_diags *diags);
 int mf_parse_nodeclaim(const struct yt_node *doc, struct kerf_nodeclaim **out,
 		       struct mf_diags *diags);
-int mf_parse_ec2nodeclass(const struct yt_node *doc, struct kerf_node_class **out,
-			  struct mf_diags *diags);
 
 /* ---- manifest_validate.c: the CRD rules shared by the readers */
 
@@ -82,8 +109,6 @@ bool mf_duration_pattern(const char *s, bool allow_never);
 bool mf_budget_duration_pattern(const char *s);
 /* ^((100|[0-9]{1,2})%|[0-9]+)$ */
 bool mf_budget_nodes_pattern(const char *s);
-/* Quantity pattern of the CRDs (sign allowed). */
-bool mf_quantity_pattern(const char *s);
 
 /*
  * A cron schedule as Karpenter accepts it: five fields or one of the
@@ -119,14 +144,5 @@ void mf_parse_node_class_ref(struct mf_ctx *c, const struct yt_node *n,
 /* Resource list (limits, requests, capacity); "nodes" goes to *nodes when not NULL. */
 void mf_parse_resources(struct mf_ctx *c, const struct yt_node *n, struct kerf_resources *out,
 			int64_t *nodes);
-
-/* Kubernetes status conditions: shape checks only. */
-void mf_check_conditions(struct mf_ctx *c, const struct yt_node *n, bool reason_required);
-
-/* The EC2NodeClass spec. */
-void mf_parse_ec2_spec(struct mf_ctx *c, const struct yt_node *spec,
-		       struct kerf_ec2_node_class *out);
-/* The EC2NodeClass status: shape checks only. */
-void mf_check_ec2_status(struct mf_ctx *c, const struct yt_node *status);
 
 #endif

@@ -761,6 +761,63 @@ bool mf_dns_subdomain(const char *s)
 	return n <= 253 && str_dns_subdomain(s, n);
 }
 
+/* ----------------------------------------------------------- conditions */
+
+void mf_check_conditions(struct mf_ctx *c, const struct yt_node *n, bool reason_required)
+{
+	static const char *const fields[] = {"lastTransitionTime",
+					     "message",
+					     "observedGeneration",
+					     "reason",
+					     "status",
+					     "type",
+					     NULL};
+
+	if (!mf_is_seq(c, n))
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct yt_node *it = n->items[i], *v;
+		size_t mi = mf_push_index(c, i), m;
+		const char *s;
+		int64_t ms;
+
+		if (!mf_is_map(c, it)) {
+			mf_pop(c, mi);
+			continue;
+		}
+		mf_known_fields(c, it, fields);
+		for (size_t f = 0; fields[f]; f++) {
+			bool required = strcmp(fields[f], "observedGeneration") != 0 &&
+					(reason_required || (strcmp(fields[f], "message") != 0 &&
+							     strcmp(fields[f], "reason") != 0));
+			if (!(v = mf_child(it, fields[f]))) {
+				if (required)
+					mf_missing(c, it, fields[f]);
+				continue;
+			}
+			m = mf_push(c, fields[f]);
+			if (strcmp(fields[f], "observedGeneration") == 0) {
+				if (mf_int(c, v, &ms) && ms < 0)
+					mf_error(c, v, "must be at least 0");
+			} else if ((s = mf_str(c, v)) != NULL) {
+				if (strcmp(fields[f], "lastTransitionTime") == 0 &&
+				    !mf_parse_time(s, &ms))
+					mf_error(c, v, "\"%s\" is not an RFC 3339 date-time", s);
+				else if (strcmp(fields[f], "status") == 0 && strcmp(s, "True") &&
+					 strcmp(s, "False") && strcmp(s, "Unknown"))
+					mf_error(c, v,
+						 "unsupported value \"%s\": supported values: "
+						 "\"True\", \"False\", \"Unknown\"",
+						 s);
+				else if (strcmp(fields[f], "type") == 0 && !*s)
+					mf_error(c, v, "must not be empty");
+			}
+			mf_pop(c, m);
+		}
+		mf_pop(c, mi);
+	}
+}
+
 /* ------------------------------------------------------- optional fields */
 
 /* A string field of map into *out (copied); reports type errors. */

@@ -130,7 +130,33 @@ bool mf_get_bool(struct mf_ctx *c, const struct yt_node *map, const char *field,
 const struct yt_node *mf_get_enum(struct mf_ctx *c, const struct yt_node *map, const char *field,
 				  const char *const *allowed, char **out);
 
+/* Kubernetes status conditions: shape checks only. */
+void mf_check_conditions(struct mf_ctx *c, const struct yt_node *n, bool reason_required);
+
 /* DNS-1123 subdomain (object names). */
 bool mf_dns_subdomain(const char *s);
+
+/*
+ * kerf/doc.h's objects.  A node is a struct yt_node.  A document holds its
+ * stream (yt_stream_ref), so a node class keeps its object while the
+ * manifests it came from are gone.  A decoder is a view of one mf_ctx: the
+ * engine wraps the context of the object it is reading ({.ctx = &c}), so a
+ * provider's diagnostics join the core's; kerf_decoder_new makes one that
+ * owns its context and diagnostics.
+ */
+struct kerf_doc {
+	struct yt_stream *stream;
+	const struct yt_node *root;
+};
+
+struct kerf_decoder {
+	struct mf_ctx *ctx;
+	struct mf_ctx own;
+	struct mf_diags diags;
+	char *kind;
+};
+
+/* A new document holding a reference to s, rooted at root (a node of s). */
+struct kerf_doc *mf_doc_new(struct yt_stream *s, const struct yt_node *root);
 
 #endif

@@ -60,6 +60,10 @@ const char *kerf_strerror(int code)
 		return "duplicate plugin name";
 	case KERF_E_PLUGIN_CREATE:
 		return "plugin instance could not be created";
+	case KERF_E_PLUGIN_SCHEMA:
+		return "plugin config schema is malformed";
+	case KERF_E_PLUGIN_CAPABILITY:
+		return "plugin capability bits and optional ops disagree";
 	}
 	/* Codes are append-only, so an old library can meet a newer number. */
 	return "unknown error";

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <kerf/cluster.h>
+#include <kerf/doc.h>
 #include <kerf/types.h>
 
 #include "util.h"
@@ -806,76 +807,12 @@ struct kerf_nodeclaim *kerf_nodeclaim_copy(const struct kerf_nodeclaim *nc)
 
 /* --------------------------------------------------------- node classes */
 
-static void selector_terms_clear(struct kerf_selector_terms *t)
-{
-	if (!t->items)
-		return;
-	for (size_t i = 0; i < t->n; i++) {
-		struct kerf_selector_term *s = &t->items[i];
-		kerf_labels_clear(&s->tags);
-		free(s->id);
-		free(s->name);
-		free(s->alias);
-		free(s->owner);
-		free(s->instance_match_criteria);
-		free(s->ssm_parameter);
-		free(s->owner_id);
-	}
-	free(t->items);
-	memset(t, 0, sizeof(*t));
-}
-
-static void kubelet_clear(struct kerf_kubelet *k)
-{
-	kerf_labels_clear(&k->eviction_hard);
-	kerf_labels_clear(&k->eviction_soft);
-	kerf_labels_clear(&k->eviction_soft_grace_period);
-	free_strv(k->cluster_dns, k->n_cluster_dns);
-	k->cluster_dns = NULL;
-	k->n_cluster_dns = 0;
-}
-
-static void ec2_node_class_free(struct kerf_ec2_node_class *e)
-{
-	if (!e)
-		return;
-	selector_terms_clear(&e->subnet_selector_terms);
-	selector_terms_clear(&e->security_group_selector_terms);
-	selector_terms_clear(&e->ami_selector_terms);
-	selector_terms_clear(&e->capacity_reservation_selector_terms);
-	free(e->ami_family);
-	free(e->role);
-	free(e->instance_profile);
-	free(e->user_data);
-	kerf_labels_clear(&e->tags);
-	kubelet_clear(&e->kubelet);
-	if (e->block_device_mappings) {
-		for (size_t i = 0; i < e->n_block_device_mappings; i++) {
-			struct kerf_block_device_mapping *b = &e->block_device_mappings[i];
-			free(b->device_name);
-			free(b->volume_type);
-			free(b->kms_key_id);
-			free(b->snapshot_id);
-		}
-		free(e->block_device_mappings);
-	}
-	free(e->http_endpoint);
-	free(e->http_protocol_ipv6);
-	free(e->http_tokens);
-	free(e->instance_store_policy);
-	free(e->context);
-	free(e->nested_virtualization);
-	free(e->placement_group_id);
-	free(e->placement_group_name);
-	free(e->network_interfaces);
-	free(e);
-}
-
 struct kerf_node_class *kerf_node_class_new(void)
 {
 	struct kerf_node_class *nc = xcalloc(1, sizeof(*nc));
 
 	nc->meta = kerf_meta_new();
+	nc->ref = kerf_node_class_ref_new();
 	return nc;
 }
 
@@ -884,8 +821,8 @@ void kerf_node_class_free(struct kerf_node_class *nc)
 	if (!nc)
 		return;
 	kerf_meta_free(nc->meta);
-	ec2_node_class_free(nc->ec2);
-	free(nc->spec_json);
+	kerf_node_class_ref_free(nc->ref);
+	kerf_doc_free(nc->doc);
 	free(nc);
 }
 

@@ -16,6 +16,7 @@
 
 #include <kerf/requirements.h>
 
+#include "labels.h"
 #include "util.h"
 
 struct req {
@@ -916,9 +917,8 @@ const char *kerf_label_normalize(const char *key)
 }
 
 /*
- * Karpenter's WellKnownLabels with the AWS provider's additions; the AWS
- * names are the allow-list of the karpenter.k8s.aws CEL rule in the CRDs
- * the provider ships (v1.14).
+ * Karpenter's own WellKnownLabels.  Providers add theirs (kc_labels_declare),
+ * as Karpenter's cloud providers extend the set when they start.
  */
 static const char *const well_known[] = {
     "karpenter.sh/nodepool",
@@ -929,36 +929,18 @@ static const char *const well_known[] = {
     "kubernetes.io/arch",
     "kubernetes.io/os",
     "node.kubernetes.io/windows-build",
-    "topology.k8s.aws/zone-id",
-    "karpenter.k8s.aws/instance-tenancy",
-    "karpenter.k8s.aws/capacity-reservation-type",
-    "karpenter.k8s.aws/capacity-reservation-id",
-    "karpenter.k8s.aws/capacity-reservation-interruptible",
-    "karpenter.k8s.aws/ec2nodeclass",
-    "karpenter.k8s.aws/instance-encryption-in-transit-supported",
-    "karpenter.k8s.aws/instance-category",
-    "karpenter.k8s.aws/instance-hypervisor",
-    "karpenter.k8s.aws/instance-family",
-    "karpenter.k8s.aws/instance-generation",
-    "karpenter.k8s.aws/instance-local-nvme",
-    "karpenter.k8s.aws/instance-size",
-    "karpenter.k8s.aws/instance-cpu",
-    "karpenter.k8s.aws/instance-cpu-manufacturer",
-    "karpenter.k8s.aws/instance-cpu-sustained-clock-speed-mhz",
-    "karpenter.k8s.aws/instance-memory",
-    "karpenter.k8s.aws/instance-ebs-bandwidth",
-    "karpenter.k8s.aws/instance-network-bandwidth",
-    "karpenter.k8s.aws/instance-gpu-name",
-    "karpenter.k8s.aws/instance-gpu-manufacturer",
-    "karpenter.k8s.aws/instance-gpu-count",
-    "karpenter.k8s.aws/instance-gpu-memory",
-    "karpenter.k8s.aws/instance-accelerator-name",
-    "karpenter.k8s.aws/instance-accelerator-manufacturer",
-    "karpenter.k8s.aws/instance-accelerator-count",
-    "karpenter.k8s.aws/instance-capability-flex",
-    "karpenter.k8s.aws/placement-group-id",
-    "karpenter.k8s.aws/placement-group-partition",
 };
+
+/* Written once at start-up, before any reader: see labels.h. */
+static struct strset declared_keys, declared_domains;
+
+void kc_labels_declare(const char *const *keys, const char *const *domains)
+{
+	for (size_t i = 0; keys && keys[i]; i++)
+		strset_add(&declared_keys, keys[i]);
+	for (size_t i = 0; domains && domains[i]; i++)
+		strset_add(&declared_domains, domains[i]);
+}
 
 bool kerf_label_is_well_known(const char *key)
 {
@@ -968,7 +950,7 @@ bool kerf_label_is_well_known(const char *key)
 		if (strcmp(key, well_known[i]) == 0)
 			return true;
 	}
-	return false;
+	return strset_find(&declared_keys, key) >= 0;
 }
 
 static bool has_suffix(const char *s, size_t n, const char *suffix)
@@ -976,6 +958,17 @@ static bool has_suffix(const char *s, size_t n, const char *suffix)
 	size_t m = strlen(suffix);
 
 	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+const char *kc_label_declared_domain(const char *key)
+{
+	const char *slash = key ? strchr(key, '/') : NULL;
+	size_t n = slash ? (size_t)(slash - key) : (key ? strlen(key) : 0);
+
+	for (size_t i = 0; key && i < declared_domains.n; i++)
+		if (has_suffix(key, n, declared_domains.items[i]))
+			return declared_domains.items[i];
+	return NULL;
 }
 
 /*
@@ -987,9 +980,8 @@ static int check_restricted(const char *key, char *why, size_t whylen)
 {
 	static const char *const exceptions[] = {"kops.k8s.io", "node.kubernetes.io",
 						 "node-restriction.kubernetes.io"};
-	static const char *const restricted[] = {"kubernetes.io", "k8s.io", "karpenter.sh",
-						 "karpenter.k8s.aws"};
-	const char *slash;
+	static const char *const restricted[] = {"kubernetes.io", "k8s.io", "karpenter.sh"};
+	const char *slash, *declared;
 	size_t dlen;
 
 	if (why && whylen)
@@ -1021,6 +1013,13 @@ static int check_restricted(const char *key, char *why, size_t whylen)
 				key, restricted[i]);
 			return KERF_E_INVALID;
 		}
+	}
+	if ((declared = kc_label_declared_domain(key)) != NULL) {
+		set_why(why, whylen,
+			"label \"%s\" is restricted: domain \"%s\" is reserved; use a "
+			"well-known label or a custom domain",
+			key, declared);
+		return KERF_E_INVALID;
 	}
 	return 0;
 }

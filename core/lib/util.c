@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void oom(size_t size, const char *file, int line)
 {
@@ -112,6 +113,29 @@ char *sb_detach(struct strbuf *sb)
 	return p;
 }
 
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t now_wall_ms(void)
+{
+	return clock_ns(CLOCK_REALTIME) / 1000000;
+}
+
+int64_t now_mono_ms(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) / 1000000;
+}
+
+int64_t now_mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
 int str_ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
@@ -165,32 +189,123 @@ bool str_dns_subdomain(const char *s, size_t n)
 	return true;
 }
 
-uint64_t str_fnv1a(const char *s)
+uint64_t fnv1a_update(uint64_t h, const void *bytes, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
+	const unsigned char *b = bytes;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * FNV1A_PRIME;
 	return h;
 }
 
-static size_t strset_slot(const struct strset *s, const char *v)
+uint64_t str_fnv1a(const char *s)
 {
-	size_t i = (size_t)(str_fnv1a(v) & (s->n_slots - 1));
+	uint64_t h = FNV1A_OFFSET;
 
-	while (s->slots[i] && strcmp(s->items[s->slots[i] - 1], v) != 0)
-		i = (i + 1) & (s->n_slots - 1);
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * FNV1A_PRIME;
+	return h;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static size_t hmap_slot(const struct hmap *m, uint64_t hash, const void *key, size_t len)
+{
+	size_t mask = m->cap - 1, i = (size_t)hash & mask;
+
+	for (; m->slots[i].key; i = (i + 1) & mask) {
+		const struct hmap_slot *s = &m->slots[i];
+		if (s->hash == hash && s->len == len && memcmp(s->key, key, len) == 0)
+			break;
+	}
 	return i;
+}
+
+void *hmap_get(const struct hmap *m, const void *key, size_t len)
+{
+	if (m->n == 0)
+		return NULL;
+	return m->slots[hmap_slot(m, fnv1a_update(FNV1A_OFFSET, key, len), key, len)].val;
+}
+
+static void hmap_grow(struct hmap *m)
+{
+	struct hmap_slot *old = m->slots;
+	size_t old_cap = m->cap;
+
+	m->cap = old_cap ? old_cap * 2 : 16;
+	m->slots = xcalloc(m->cap, sizeof(*m->slots));
+	for (size_t i = 0; i < old_cap; i++) {
+		if (!old[i].key)
+			continue;
+		size_t mask = m->cap - 1, j = (size_t)old[i].hash & mask;
+		while (m->slots[j].key)
+			j = (j + 1) & mask;
+		m->slots[j] = old[i];
+	}
+	free(old);
+}
+
+void hmap_set(struct hmap *m, const void *key, size_t len, void *val)
+{
+	uint64_t hash = fnv1a_update(FNV1A_OFFSET, key, len);
+	size_t i;
+
+	if (m->cap > 0) {
+		i = hmap_slot(m, hash, key, len);
+		if (m->slots[i].key) {
+			m->slots[i].key = key;
+			m->slots[i].val = val;
+			return;
+		}
+	}
+	if (2 * (m->n + 1) > m->cap)
+		hmap_grow(m);
+	i = hmap_slot(m, hash, key, len);
+	m->slots[i] = (struct hmap_slot){hash, key, len, val};
+	m->n++;
+}
+
+void *hmap_del(struct hmap *m, const void *key, size_t len)
+{
+	if (m->n == 0)
+		return NULL;
+	size_t mask = m->cap - 1;
+	size_t i = hmap_slot(m, fnv1a_update(FNV1A_OFFSET, key, len), key, len);
+
+	if (!m->slots[i].key)
+		return NULL;
+	void *val = m->slots[i].val;
+	/*
+	 * Backward shift instead of a tombstone: every later entry of the run
+	 * whose home slot does not lie after the hole moves into it, so lookups
+	 * never meet a gap before their key.
+	 */
+	for (size_t j = (i + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+		size_t home = (size_t)m->slots[j].hash & mask;
+		bool stays = i < j ? (home > i && home <= j) : (home > i || home <= j);
+		if (stays)
+			continue;
+		m->slots[i] = m->slots[j];
+		i = j;
+	}
+	m->slots[i] = (struct hmap_slot){0};
+	m->n--;
+	return val;
+}
+
+void hmap_clear(struct hmap *m, void (*free_val)(void *val))
+{
+	for (size_t i = 0; free_val && i < m->cap; i++) {
+		if (m->slots[i].key)
+			free_val(m->slots[i].val);
+	}
+	free(m->slots);
+	memset(m, 0, sizeof(*m));
 }
 
 long strset_find(const struct strset *s, const char *v)
 {
-	size_t i;
-
-	if (!v || s->n_slots == 0)
-		return -1;
-	i = strset_slot(s, v);
-	return s->slots[i] ? (long)s->slots[i] - 1 : -1;
+	return (long)(uintptr_t)hmap_get_str(&s->index, v) - 1;
 }
 
 size_t strset_add(struct strset *s, const char *v)
@@ -199,20 +314,10 @@ size_t strset_add(struct strset *s, const char *v)
 
 	if (found >= 0)
 		return (size_t)found;
-	/* At most half full, so probes stay short; a power of two, so masking wraps. */
-	if (2 * (s->n + 1) > s->n_slots) {
-		size_t n_slots = s->n_slots ? s->n_slots * 2 : 16;
-
-		free(s->slots);
-		s->slots = xcalloc(n_slots, sizeof(*s->slots));
-		s->n_slots = n_slots;
-		for (size_t i = 0; i < s->n; i++)
-			s->slots[strset_slot(s, s->items[i])] = i + 1;
-	}
 	xgrow(s->items, s->cap, s->n + 1);
 	s->items[s->n] = xstrdup(v);
-	s->slots[strset_slot(s, v)] = ++s->n;
-	return s->n - 1;
+	hmap_set(&s->index, s->items[s->n], strlen(v), (void *)(uintptr_t)(s->n + 1));
+	return s->n++;
 }
 
 void strset_clear(struct strset *s)
@@ -220,6 +325,6 @@ void strset_clear(struct strset *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->items[i]);
 	free(s->items);
-	free(s->slots);
+	hmap_clear(&s->index, NULL);
 	memset(s, 0, sizeof(*s));
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 void *kc_xmalloc_at(size_t size, const char *file, int line);
 void *kc_xcalloc_at(size_t n, size_t size, const char *file, int line);
@@ -66,8 +67,61 @@ void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Hands the buffer to the caller (never NULL) and resets sb. */
 char *sb_detach(struct strbuf *sb);
 
-/* The 64-bit FNV-1a hash of a string. */
+/*
+ * 64-bit FNV-1a.  A hash starts at FNV1A_OFFSET and folds bytes in with
+ * fnv1a_update, in as many pieces as the caller likes: the result depends
+ * only on the bytes, in order.
+ */
+#define FNV1A_OFFSET 0xcbf29ce484222325ull
+#define FNV1A_PRIME 0x100000001b3ull
+
+uint64_t fnv1a_update(uint64_t h, const void *bytes, size_t n);
+/* fnv1a_update(FNV1A_OFFSET, s, strlen(s)) in one pass. */
 uint64_t str_fnv1a(const char *s);
+
+/*
+ * A hash map from byte strings to non-NULL pointers: open addressing with
+ * linear probing, at most half full so probes stay short, its capacity a
+ * power of two so masking wraps.  Keys (never NULL, but may be empty) are
+ * borrowed, not copied: each must stay put and unchanged while its entry
+ * is in the map (the value usually owns it).  Zero-initialised is empty.
+ */
+struct hmap_slot {
+	uint64_t hash;
+	const void *key; /* NULL: the slot is empty */
+	size_t len;
+	void *val;
+};
+
+struct hmap {
+	size_t n, cap;
+	struct hmap_slot *slots;
+};
+
+/* The value for key[0..len), or NULL. */
+void *hmap_get(const struct hmap *m, const void *key, size_t len);
+/* Sets key's value (val not NULL), adding the key or taking this key pointer for it. */
+void hmap_set(struct hmap *m, const void *key, size_t len, void *val);
+/* Removes key; returns the value it had, or NULL when it was not there. */
+void *hmap_del(struct hmap *m, const void *key, size_t len);
+/* Empties the map, calling free_val (NULL: none) on every value. */
+void hmap_clear(struct hmap *m, void (*free_val)(void *val));
+
+/* The same for NUL-terminated keys; a NULL key is never in the map. */
+static inline void *hmap_get_str(const struct hmap *m, const char *key)
+{
+	return key ? hmap_get(m, key, strlen(key)) : NULL;
+}
+
+static inline void hmap_set_str(struct hmap *m, const char *key, void *val)
+{
+	hmap_set(m, key, strlen(key), val);
+}
+
+static inline void *hmap_del_str(struct hmap *m, const char *key)
+{
+	return hmap_del(m, key, strlen(key));
+}
 
 /*
  * Owned strings with a hash index, each known by the order it was added
@@ -77,8 +131,7 @@ uint64_t str_fnv1a(const char *s);
 struct strset {
 	size_t n, cap;
 	char **items;
-	size_t n_slots;
-	size_t *slots; /* item index + 1; 0 is an empty slot */
+	struct hmap index; /* item -> its index + 1 */
 };
 
 /* The index of v, or -1 (also for v NULL). */
@@ -86,6 +139,16 @@ long strset_find(const struct strset *s, const char *v);
 /* The index of v, added (copied) when new. */
 size_t strset_add(struct strset *s, const char *v);
 void strset_clear(struct strset *s);
+
+/*
+ * The real clocks, never the host's virtual one (host.h): CLOCK_REALTIME
+ * in milliseconds since the epoch, and CLOCK_MONOTONIC, which no clock
+ * change moves, for intervals.  now_mono_ns is for timing calls that take
+ * less than a millisecond.
+ */
+int64_t now_wall_ms(void);
+int64_t now_mono_ms(void);
+int64_t now_mono_ns(void);
 
 /* Levenshtein distance between a and b, or SIZE_MAX when either is longer than 64. */
 size_t str_edit_distance(const char *a, const char *b);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,23 +20,16 @@
 #include "util.h"
 
 /*
- * Open-addressed set of the keys seen so far in one mapping, so duplicate
- * detection stays linear even for maps with thousands of labels.  Slots
- * hold pair index + 1; 0 is empty.
+ * keys indexes a mapping's keys read so far (scalar -> key node), so
+ * duplicate detection stays linear even for maps with thousands of labels.
  */
-struct yt_keyset {
-	size_t cap;
-	size_t used;
-	size_t *slots;
-};
-
 struct yt_frame {
 	struct yt_node *node;
 	size_t cap;	     /* of node->pairs or node->items */
 	struct yt_node *key; /* mapping: key read, value pending */
 	size_t anchor;	     /* index into anchors + 1, 0 when none */
 	uint64_t weight;     /* nodes in this subtree, aliases expanded */
-	struct yt_keyset keys;
+	struct hmap keys;
 };
 
 struct yt_anchor {
@@ -219,10 +213,20 @@ int yt_get_int64(const struct yt_node *n, int64_t *out)
 
 /* ------------------------------------------------------------- freeing */
 
+struct yt_stream *yt_stream_ref(struct yt_stream *s)
+{
+	atomic_fetch_add(&s->extra_refs, 1);
+	return s;
+}
+
 void yt_stream_free(struct yt_stream *s)
 {
 	if (!s)
 		return;
+	/* A holder that finds others left goes alone; the last one frees. */
+	for (unsigned r = atomic_load(&s->extra_refs); r > 0;)
+		if (atomic_compare_exchange_weak(&s->extra_refs, &r, r - 1))
+			return;
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		struct yt_node *n = s->nodes[i];
 		free(n->scalar);
@@ -241,60 +245,6 @@ void yt_stream_free(struct yt_stream *s)
 static uint64_t yt_sat_add(uint64_t a, uint64_t b)
 {
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-static uint64_t yt_hash(const char *s, size_t len)
-{
-	/* FNV-1a: keys are short and attacker hashing is bounded by the file cap. */
-	uint64_t h = 1469598103934665603ULL;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static void yt_keyset_insert(struct yt_keyset *ks, const struct yt_pair *pairs, size_t idx);
-
-static void yt_keyset_grow(struct yt_keyset *ks, const struct yt_pair *pairs)
-{
-	size_t old_cap = ks->cap;
-	size_t *old = ks->slots;
-
-	ks->cap = old_cap ? old_cap * 2 : 16;
-	ks->slots = xcalloc(ks->cap, sizeof(*ks->slots));
-	ks->used = 0;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i])
-			yt_keyset_insert(ks, pairs, old[i] - 1);
-	free(old);
-}
-
-static void yt_keyset_insert(struct yt_keyset *ks, const struct yt_pair *pairs, size_t idx)
-{
-	/* Kept at most half full so probing stays short. */
-	if ((ks->used + 1) * 2 > ks->cap)
-		yt_keyset_grow(ks, pairs);
-	const struct yt_node *k = pairs[idx].key;
-	size_t mask = ks->cap - 1;
-	size_t i = (size_t)yt_hash(k->scalar, k->len) & mask;
-	while (ks->slots[i])
-		i = (i + 1) & mask;
-	ks->slots[i] = idx + 1;
-	ks->used++;
-}
-
-static bool yt_keyset_has(const struct yt_keyset *ks, const struct yt_pair *pairs,
-			  const struct yt_node *k)
-{
-	if (!ks->cap)
-		return false;
-	size_t mask = ks->cap - 1;
-	size_t i = (size_t)yt_hash(k->scalar, k->len) & mask;
-	for (; ks->slots[i]; i = (i + 1) & mask)
-		if (yt_key_is(pairs[ks->slots[i] - 1].key, k->scalar, k->len))
-			return true;
-	return false;
 }
 
 static struct yt_node *yt_new_node(struct yt_builder *b, enum yt_type type, yaml_mark_t mark)
@@ -348,7 +298,7 @@ static int yt_attach(struct yt_builder *b, struct yt_node *n, uint64_t weight)
 		if (n->type != YT_SCALAR)
 			return yt_error(b->err, KERF_E_PARSE, n,
 					"a mapping key must be a scalar, got %s", yt_type_name(n));
-		if (yt_keyset_has(&f->keys, parent->pairs, n))
+		if (hmap_get(&f->keys, n->scalar, n->len))
 			return yt_error(b->err, KERF_E_PARSE, n, "duplicate key \"%s\"", n->scalar);
 		f->key = n;
 		return 0;
@@ -356,7 +306,7 @@ static int yt_attach(struct yt_builder *b, struct yt_node *n, uint64_t weight)
 	xgrow(parent->pairs, f->cap, parent->n + 1);
 	parent->pairs[parent->n].key = f->key;
 	parent->pairs[parent->n].value = n;
-	yt_keyset_insert(&f->keys, parent->pairs, parent->n);
+	hmap_set(&f->keys, f->key->scalar, f->key->len, f->key);
 	parent->n++;
 	f->key = NULL;
 	return 0;
@@ -384,7 +334,7 @@ static int yt_close(struct yt_builder *b)
 {
 	struct yt_frame f = b->frames[--b->n_frames];
 
-	free(f.keys.slots);
+	hmap_clear(&f.keys, NULL);
 	if (f.anchor) {
 		b->anchors[f.anchor - 1].complete = true;
 		b->anchors[f.anchor - 1].weight = f.weight;
@@ -563,7 +513,7 @@ int yt_parse_string(const char *name, const char *text, size_t len, struct yt_st
 	yaml_parser_delete(&parser);
 
 	for (size_t i = 0; i < b.n_frames; i++)
-		free(b.frames[i].keys.slots);
+		hmap_clear(&b.frames[i].keys, NULL);
 	free(b.frames);
 	for (size_t i = 0; i < b.n_anchors; i++)
 		free(b.anchors[i].name);

@@ -63,6 +63,11 @@ struct yt_stream {
 	 */
 	size_t n_nodes;
 	struct yt_node **nodes;
+	/*
+	 * Holders besides the one that parsed it (yt_stream_ref): a document
+	 * handed out on its own (a node class's) keeps its stream alive.
+	 */
+	_Atomic unsigned extra_refs;
 };
 
 /*
@@ -73,7 +78,13 @@ struct yt_stream {
 int yt_parse_file(const char *path, struct yt_stream **out, struct kerf_error *err);
 int yt_parse_string(const char *name, const char *text, size_t len, struct yt_stream **out,
 		    struct kerf_error *err);
+/*
+ * Drops one holder of s and frees it with the last; NULL allowed.  Every
+ * yt_stream_ref() needs one more call.
+ */
 void yt_stream_free(struct yt_stream *s);
+/* Adds a holder to s and returns it; safe from any thread. */
+struct yt_stream *yt_stream_ref(struct yt_stream *s);
 
 struct strbuf;
 /*

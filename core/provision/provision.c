@@ -43,10 +43,7 @@
 #define CT_KEY "karpenter.sh/capacity-type"
 #define NODEPOOL_KEY "karpenter.sh/nodepool"
 #define TYPE_KEY "node.kubernetes.io/instance-type"
-#define FAMILY_KEY "karpenter.k8s.aws/instance-family"
-#define SIZE_KEY "karpenter.k8s.aws/instance-size"
-#define GPU_PREFIX "karpenter.k8s.aws/instance-gpu"
-#define ACCEL_PREFIX "karpenter.k8s.aws/instance-accelerator"
+#define SPECIAL_ALL (KERF_TYPE_GPU | KERF_TYPE_ACCELERATOR | KERF_TYPE_METAL)
 
 #define WHY_MAX 512
 
@@ -152,36 +149,24 @@ static bool value_has(const struct kerf_reqset *s, const char *key, const char *
 	return false;
 }
 
-static bool key_prefixed(const struct kerf_reqset *s, const char *prefix)
+static bool key_prefixed(const struct kerf_reqset *s, const char *prefix, size_t n)
 {
 	for (size_t i = 0; i < kerf_reqset_count(s); i++)
-		if (strncmp(kerf_reqset_key(s, i), prefix, strlen(prefix)) == 0)
+		if (strncmp(kerf_reqset_key(s, i), prefix, n) == 0)
 			return true;
 	return false;
 }
 
-static int64_t label_int(const struct kerf_reqset *s, const char *key)
+/* The provider's classes; a type offering a GPU or Neuron device is one whatever it says. */
+static unsigned special_of(const struct kerf_instance_type *it)
 {
-	const char *const *v;
-
-	if (kerf_reqset_values(s, key, &v) != 1)
-		return 0;
-	return strtoll(v[0], NULL, 10);
-}
-
-static unsigned special_of(const struct kerf_instance_type *it, const struct kerf_reqset *r)
-{
-	unsigned sp = 0;
+	unsigned sp = it->classes & SPECIAL_ALL;
 
 	if (kerf_resources_get(&it->allocatable, KERF_RESOURCE_NVIDIA_GPU, NULL) > 0 ||
-	    kerf_resources_get(&it->allocatable, KERF_RESOURCE_AMD_GPU, NULL) > 0 ||
-	    label_int(r, GPU_PREFIX "-count") > 0)
-		sp |= SPECIAL_GPU;
-	if (kerf_resources_get(&it->allocatable, KERF_RESOURCE_NEURON, NULL) > 0 ||
-	    label_int(r, ACCEL_PREFIX "-count") > 0)
-		sp |= SPECIAL_ACCEL;
-	if (value_has(r, SIZE_KEY, "metal"))
-		sp |= SPECIAL_METAL;
+	    kerf_resources_get(&it->allocatable, KERF_RESOURCE_AMD_GPU, NULL) > 0)
+		sp |= KERF_TYPE_GPU;
+	if (kerf_resources_get(&it->allocatable, KERF_RESOURCE_NEURON, NULL) > 0)
+		sp |= KERF_TYPE_ACCELERATOR;
 	return sp;
 }
 
@@ -231,7 +216,7 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 		t->it = it;
 		t->reqs = r;
 		t->pool = (size_t)(ps - p->pools);
-		t->special = special_of(it, r);
+		t->special = special_of(it);
 		prov_vector(p, &it->allocatable, t->alloc);
 		prov_vector(p, &it->capacity, t->cap);
 		for (size_t d = 0; d < p->nd; d++)
@@ -467,29 +452,37 @@ static bool pod_wants_device(const struct kerf_pod *pod)
 	return false;
 }
 
-/*
- * The special bits (SPECIAL_*) of the types a pod with requirements r may get.
- * GPU, accelerator and bare-metal types are for pods that ask for them:
- * by requesting a device resource (GPU and accelerator types), or by
- * naming them in the requirements (an instance-type In, or for GPUs and
- * accelerators an instance-family In or any instance-gpu-* /
- * instance-accelerator-* key, or for bare metal an instance-size In
- * naming a metal size).  Karpenter itself leans on price to keep them away;
- * kerf makes it a rule so a cheap spot GPU never hosts a web server.
- */
-static unsigned special_allowed(bool wants_device, const struct kerf_reqset *r)
+/* A provider's class selector against requirements r (kerf/provider.h). */
+static bool selector_matches(const struct kerf_reqset *r, const struct kerf_class_selector *sel)
 {
-	bool named = kerf_reqset_operator(r, TYPE_KEY) == KERF_OP_IN;
-	bool device_named = named || kerf_reqset_operator(r, FAMILY_KEY) == KERF_OP_IN;
-	unsigned ok = 0;
+	size_t n = strlen(sel->key);
 
-	if (device_named || wants_device || key_prefixed(r, GPU_PREFIX))
-		ok |= SPECIAL_GPU;
-	if (device_named || wants_device || key_prefixed(r, ACCEL_PREFIX))
-		ok |= SPECIAL_ACCEL;
-	if (named || value_has(r, SIZE_KEY, "metal"))
-		ok |= SPECIAL_METAL;
-	return ok;
+	if (n && sel->key[n - 1] == '*')
+		return key_prefixed(r, sel->key, n - 1);
+	if (sel->value)
+		return value_has(r, sel->key, sel->value);
+	return kerf_reqset_operator(r, sel->key) == KERF_OP_IN;
+}
+
+/*
+ * The KERF_TYPE_* classes of the types a pod with requirements r may get.
+ * GPU, accelerator and bare-metal types are for pods that ask for them: by
+ * requesting a device resource (GPU and accelerator types), by naming the
+ * instance type, or by a requirement the pool's provider declares asks for
+ * them (its class selectors).  Karpenter itself leans on price to keep them
+ * away; kerf makes it a rule so a cheap spot GPU never hosts a web server.
+ */
+static unsigned special_allowed(bool wants_device, const struct kerf_reqset *r,
+				const struct kerf_class_selector *sel)
+{
+	unsigned ok = wants_device ? KERF_TYPE_GPU | KERF_TYPE_ACCELERATOR : 0;
+
+	if (kerf_reqset_operator(r, TYPE_KEY) == KERF_OP_IN)
+		return SPECIAL_ALL;
+	for (; sel && sel->key; sel++)
+		if (selector_matches(r, sel))
+			ok |= sel->classes;
+	return ok & SPECIAL_ALL;
 }
 
 static bool fits_vec(size_t nd, const int64_t *req, const int64_t *have)
@@ -596,7 +589,7 @@ static const struct tfilter *type_filter(struct prov *p, size_t pi, bool wants_d
 	for (size_t c = 0; c < sizeof(f->ct_ok); c++)
 		f->ct_ok[c] = kerf_reqset_allows(comb, CT_KEY,
 						 kerf_capacity_type_name((kerf_capacity_type)c));
-	special_ok = special_allowed(wants_device, comb);
+	special_ok = special_allowed(wants_device, comb, p->in->pools[ps->input].class_selectors);
 	f->types = xcalloc(ps->n_types ? ps->n_types : 1, sizeof(uint32_t));
 	for (size_t i = 0; i < ps->n_types; i++) {
 		size_t t = ps->first_type + i;
@@ -1286,18 +1279,6 @@ out:
 
 /* ------------------------------------------------------------ split packing */
 
-#define FNV_OFFSET 14695981039346656037ull
-#define FNV_PRIME 1099511628211ull
-
-static uint64_t fnv(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
 static int key_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -1306,12 +1287,12 @@ static int key_cmp(const void *a, const void *b)
 uint64_t prov_batch_hash(const char *const *keys, size_t n)
 {
 	const char **sorted = xcalloc(n + 1, sizeof(*sorted));
-	uint64_t h = FNV_OFFSET;
+	uint64_t h = FNV1A_OFFSET;
 
 	memcpy(sorted, keys, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), key_cmp);
 	for (size_t i = 0; i < n; i++)
-		h = fnv(h, sorted[i], strlen(sorted[i]) + 1); /* the NUL separates keys */
+		h = fnv1a_update(h, sorted[i], strlen(sorted[i]) + 1); /* the NUL separates keys */
 	free(sorted);
 	return h;
 }
@@ -1319,7 +1300,7 @@ uint64_t prov_batch_hash(const char *const *keys, size_t n)
 size_t prov_split_pick(const char *nodepool, uint64_t batch_hash, const unsigned *weights,
 			      size_t n)
 {
-	uint64_t h = fnv(batch_hash, nodepool, strlen(nodepool) + 1), total = 0;
+	uint64_t h = fnv1a_update(batch_hash, nodepool, strlen(nodepool) + 1), total = 0;
 
 	for (size_t i = 0; i < n; i++)
 		total += weights[i];

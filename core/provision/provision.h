@@ -36,6 +36,7 @@
 
 #include <kerf/error.h>
 #include <kerf/packer.h>
+#include <kerf/provider.h>
 #include <kerf/types.h>
 
 /* Karpenter caps the instance types one NodeClaim lists. */
@@ -55,6 +56,8 @@ struct prov_packer {
 struct prov_pool {
 	const struct kerf_nodepool *nodepool;
 	const struct kerf_instance_type_list *types; /* the provider's list for its node class */
+	/* The provider's (ABI 2.0), for its special types; NULL: none. */
+	const struct kerf_class_selector *class_selectors;
 	const struct prov_packer *packer; /* NULL: the input's packer */
 	/*
 	 * NULL: none.  Otherwise it solves the same problem as the pool's

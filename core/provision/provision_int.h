@@ -16,11 +16,6 @@
 #include "provision.h"
 #include "util.h"
 
-/* Bits of ptype.special: types a pod only gets when it asks for them. */
-#define SPECIAL_GPU (1u << 0)
-#define SPECIAL_ACCEL (1u << 1)
-#define SPECIAL_METAL (1u << 2)
-
 /* One reason a NodePool refused (or could not place) a pod. */
 struct reasons {
 	size_t n, cap;
@@ -41,7 +36,7 @@ struct ptype {
 	int64_t *cap;
 	size_t n_off;
 	struct kerf_pack_offering *off;
-	unsigned special;
+	unsigned special; /* KERF_TYPE_* classes: types a pod only gets when it asks for them */
 };
 
 /*

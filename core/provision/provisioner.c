@@ -19,7 +19,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <kerf/kerf.h>
 #include <kerf/taints.h>
@@ -41,108 +40,6 @@
 #define LABEL_HOSTNAME "kubernetes.io/hostname"
 #define TAINT_UNREGISTERED "karpenter.sh/unregistered"
 #define TAINT_NOT_READY "node.kubernetes.io/not-ready"
-
-/* ------------------------------------------------------------ string map */
-
-struct smap_ent {
-	struct smap_ent *next;
-	const char *key; /* borrowed from the value */
-	void *val;
-};
-
-struct smap {
-	size_t n_buckets, n;
-	struct smap_ent **b;
-};
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		h ^= *p;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-static struct smap_ent **smap_slot(const struct smap *m, const char *key)
-{
-	struct smap_ent **pp = &m->b[str_hash(key) % m->n_buckets];
-	while (*pp && strcmp((*pp)->key, key) != 0)
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static void smap_init(struct smap *m)
-{
-	m->n_buckets = 64;
-	m->n = 0;
-	m->b = xcalloc(m->n_buckets, sizeof(*m->b));
-}
-
-static void *smap_get(const struct smap *m, const char *key)
-{
-	struct smap_ent *e = key ? *smap_slot(m, key) : NULL;
-	return e ? e->val : NULL;
-}
-
-static void smap_grow(struct smap *m)
-{
-	size_t n = m->n_buckets * 2;
-	struct smap_ent **b = xcalloc(n, sizeof(*b));
-	for (size_t i = 0; i < m->n_buckets; i++) {
-		struct smap_ent *e = m->b[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			size_t at = str_hash(e->key) % n;
-			e->next = b[at];
-			b[at] = e;
-		}
-	}
-	free(m->b);
-	m->b = b;
-	m->n_buckets = n;
-}
-
-/* Sets key (borrowed: it must live as long as the entry) to val. */
-static void smap_put(struct smap *m, const char *key, void *val)
-{
-	struct smap_ent **pp = smap_slot(m, key);
-	if (*pp) {
-		(*pp)->key = key;
-		(*pp)->val = val;
-		return;
-	}
-	struct smap_ent *e = xcalloc(1, sizeof(*e));
-	e->key = key;
-	e->val = val;
-	*pp = e;
-	if (++m->n > m->n_buckets)
-		smap_grow(m);
-}
-
-static void smap_del(struct smap *m, const char *key)
-{
-	struct smap_ent **pp = smap_slot(m, key), *e = *pp;
-	if (!e)
-		return;
-	*pp = e->next;
-	free(e);
-	m->n--;
-}
-
-static void smap_clear(struct smap *m)
-{
-	for (size_t i = 0; i < m->n_buckets; i++) {
-		struct smap_ent *e = m->b[i], *next;
-		for (; e; e = next) {
-			next = e->next;
-			free(e);
-		}
-	}
-	free(m->b);
-	memset(m, 0, sizeof(*m));
-}
 
 /* ---------------------------------------------------------------- records */
 
@@ -215,7 +112,7 @@ struct provisioner {
 	size_t n_ds, cap_ds;
 	struct ds_rec *ds;
 	bool ds_listed;
-	struct smap pod_map, node_map, claim_by_pid;
+	struct hmap pod_map, node_map, claim_by_pid;
 	size_t n_pods, cap_pods;
 	struct pod_rec **pods;
 	size_t n_nodes, cap_nodes;
@@ -317,7 +214,7 @@ static void release_pods(struct provisioner *p, const struct claim_rec *c, int64
 
 static struct claim_rec *claim_of_node(const struct provisioner *p, const struct kerf_node *n)
 {
-	struct claim_rec *c = n->provider_id ? smap_get(&p->claim_by_pid, n->provider_id) : NULL;
+	struct claim_rec *c = hmap_get_str(&p->claim_by_pid, n->provider_id);
 	return c && !c->gone ? c : NULL;
 }
 
@@ -407,9 +304,6 @@ struct provisioner *provisioner_new(const struct provisioner_config *cfg)
 	p->cfg = *cfg;
 	p->dflt = (struct prov_packer){cfg->packer, cfg->packer_inst, cfg->packer_name};
 	p->ab = ab_new();
-	smap_init(&p->pod_map);
-	smap_init(&p->node_map);
-	smap_init(&p->claim_by_pid);
 	return p;
 }
 
@@ -455,22 +349,28 @@ void provisioner_free(struct provisioner *p)
 		free(p->ds[i].key);
 	}
 	free(p->ds);
-	smap_clear(&p->pod_map);
-	smap_clear(&p->node_map);
-	smap_clear(&p->claim_by_pid);
+	hmap_clear(&p->pod_map, NULL);
+	hmap_clear(&p->node_map, NULL);
+	hmap_clear(&p->claim_by_pid, NULL);
 	ab_free(p->ab);
 	free(p);
+}
+
+/* A NodePool's nodeClassRef names nc: name, kind and group alike. */
+static bool refers_to(const struct kerf_node_class_ref *ref, const struct kerf_node_class *nc)
+{
+	return ref->name && strcmp(ref->name, nc->ref->name) == 0 &&
+	       (!ref->kind || strcmp(ref->kind, nc->ref->kind) == 0) &&
+	       (!ref->group || strcmp(ref->group, nc->ref->group) == 0);
 }
 
 void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_class *nc)
 {
 	xgrow(p->classes, p->cap_classes, p->n_classes + 1);
 	p->classes[p->n_classes++] = nc;
-	for (size_t i = 0; i < p->n_pools; i++) {
-		const struct kerf_node_class_ref *ref = p->pools[i].np->node_class_ref;
-		if (!p->pools[i].nc && ref->name && strcmp(ref->name, nc->meta->name) == 0)
+	for (size_t i = 0; i < p->n_pools; i++)
+		if (!p->pools[i].nc && refers_to(p->pools[i].np->node_class_ref, nc))
 			p->pools[i].nc = nc;
-	}
 }
 
 /* ------------------------------------------------------ packers per NodePool */
@@ -582,8 +482,7 @@ int provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *
 	pr->np = np;
 	pr->packing = packing;
 	for (size_t i = 0; i < p->n_classes; i++)
-		if (np->node_class_ref->name &&
-		    strcmp(np->node_class_ref->name, p->classes[i]->meta->name) == 0)
+		if (refers_to(np->node_class_ref, p->classes[i]))
 			pr->nc = p->classes[i];
 	return 0;
 }
@@ -597,12 +496,12 @@ static void pod_event(struct provisioner *p, kerf_event_type type, const struct 
 	sb_init(&key);
 	sb_printf(&key, "%s/%s", pod->meta->namespace_ ? pod->meta->namespace_ : "default",
 		  pod->meta->name);
-	struct pod_rec *r = smap_get(&p->pod_map, key.buf);
+	struct pod_rec *r = hmap_get_str(&p->pod_map, key.buf);
 	if (type == KERF_EVENT_DELETED) {
 		sb_free(&key);
 		if (!r)
 			return;
-		smap_del(&p->pod_map, r->key);
+		hmap_del_str(&p->pod_map, r->key);
 		p->pods[r->at] = p->pods[--p->n_pods];
 		p->pods[r->at]->at = r->at;
 		pod_rec_free(r);
@@ -614,7 +513,7 @@ static void pod_event(struct provisioner *p, kerf_event_type type, const struct 
 		r->at = p->n_pods;
 		xgrow(p->pods, p->cap_pods, p->n_pods + 1);
 		p->pods[p->n_pods++] = r;
-		smap_put(&p->pod_map, r->key, r);
+		hmap_set_str(&p->pod_map, r->key, r);
 	} else {
 		sb_free(&key);
 		kerf_pod_free(r->pod);
@@ -639,7 +538,7 @@ static void pod_event(struct provisioner *p, kerf_event_type type, const struct 
 static void node_event(struct provisioner *p, kerf_event_type type, const struct kerf_node *node,
 		       int64_t now)
 {
-	struct node_rec *r = smap_get(&p->node_map, node->meta->name);
+	struct node_rec *r = hmap_get_str(&p->node_map, node->meta->name);
 	struct claim_rec *c = claim_of_node(p, node);
 	if (type == KERF_EVENT_DELETED) {
 		if (!r)
@@ -651,7 +550,7 @@ static void node_event(struct provisioner *p, kerf_event_type type, const struct
 			claim_event(p, "node-deleted", c, now);
 			release_pods(p, c, now);
 		}
-		smap_del(&p->node_map, r->node->meta->name);
+		hmap_del_str(&p->node_map, r->node->meta->name);
 		p->nodes[r->at] = p->nodes[--p->n_nodes];
 		p->nodes[r->at]->at = r->at;
 		kerf_node_free(r->node);
@@ -664,11 +563,11 @@ static void node_event(struct provisioner *p, kerf_event_type type, const struct
 		xgrow(p->nodes, p->cap_nodes, p->n_nodes + 1);
 		p->nodes[p->n_nodes++] = r;
 	} else {
-		smap_del(&p->node_map, r->node->meta->name);
+		hmap_del_str(&p->node_map, r->node->meta->name);
 		kerf_node_free(r->node);
 	}
 	r->node = node_copy(node);
-	smap_put(&p->node_map, r->node->meta->name, r);
+	hmap_set_str(&p->node_map, r->node->meta->name, r);
 	if (c && !c->node_name)
 		c->node_name = xstrdup(node->meta->name);
 }
@@ -787,13 +686,13 @@ static const struct kerf_instance_type *find_type(const struct kerf_instance_typ
 }
 
 /* Nodes and NodeClaims still launching, with the pods bound or nominated to each. */
-static void build_existing(struct provisioner *p, struct batch *b, struct smap *by_node)
+static void build_existing(struct provisioner *p, struct batch *b, struct hmap *by_node)
 {
 	for (size_t i = 0; i < p->n_claims; i++) {
 		struct claim_rec *c = p->claims[i];
 		if (c->gone)
 			continue;
-		const struct node_rec *nr = smap_get(&p->node_map, c->node_name);
+		const struct node_rec *nr = hmap_get_str(&p->node_map, c->node_name);
 		size_t e = add_entry(b);
 		struct prov_existing *x = &b->existing[e];
 		const struct kerf_instance_type *t = find_type(p->pools[c->pool].types, c->type_name);
@@ -811,7 +710,7 @@ static void build_existing(struct provisioner *p, struct batch *b, struct smap *
 			x->taints = &c->claim->taints;
 			x->allocatable = nr->node->allocatable;
 			x->unschedulable = nr->node->unschedulable;
-			smap_put(by_node, nr->node->meta->name, (void *)(uintptr_t)(e + 1));
+			hmap_set_str(by_node, nr->node->meta->name, (void *)(uintptr_t)(e + 1));
 		} else {
 			x->name = c->claim->meta->name;
 			x->labels = &c->labels;
@@ -835,13 +734,13 @@ static void build_existing(struct provisioner *p, struct batch *b, struct smap *
 		x->capacity = n->capacity;
 		x->allocatable = n->allocatable;
 		x->unschedulable = n->unschedulable || !n->ready;
-		smap_put(by_node, n->meta->name, (void *)(uintptr_t)(e + 1));
+		hmap_set_str(by_node, n->meta->name, (void *)(uintptr_t)(e + 1));
 	}
 	for (size_t i = 0; i < p->n_pods; i++) {
 		const struct pod_rec *r = p->pods[i];
 		size_t e;
 		if (r->pod->node_name) {
-			uintptr_t v = (uintptr_t)smap_get(by_node, r->pod->node_name);
+			uintptr_t v = (uintptr_t)hmap_get_str(by_node, r->pod->node_name);
 			if (!v || r->pod->phase == KERF_POD_SUCCEEDED ||
 			    r->pod->phase == KERF_POD_FAILED)
 				continue;
@@ -910,17 +809,16 @@ static void build_daemonsets(struct provisioner *p, struct batch *b)
 			add_daemonset(b, p->ds[i].tmpl);
 		return;
 	}
-	struct smap seen;
-	smap_init(&seen);
+	struct hmap seen = {0};
 	for (size_t i = 0; i < p->n_pods; i++) {
 		const struct kerf_pod *pod = p->pods[i]->pod;
 		if (!pod->daemonset || !pod->meta->owner_name ||
-		    smap_get(&seen, pod->meta->owner_name))
+		    hmap_get_str(&seen, pod->meta->owner_name))
 			continue;
-		smap_put(&seen, pod->meta->owner_name, (void *)pod);
+		hmap_set_str(&seen, pod->meta->owner_name, (void *)pod);
 		add_daemonset(b, pod);
 	}
-	smap_clear(&seen);
+	hmap_clear(&seen, NULL);
 }
 
 static int pool_types(struct provisioner *p, struct pool_rec *pr, struct kerf_error *err)
@@ -1055,7 +953,7 @@ static struct claim_rec *launch(struct provisioner *p, struct batch *b, struct p
 	xgrow(p->claims, p->cap_claims, p->n_claims + 1);
 	p->claims[p->n_claims++] = c;
 	if (claim->provider_id)
-		smap_put(&p->claim_by_pid, claim->provider_id, c);
+		hmap_set_str(&p->claim_by_pid, claim->provider_id, c);
 	kerf_instance_free(inst);
 
 	kerf_error_clear(&err);
@@ -1236,18 +1134,10 @@ static void log_batch(struct provisioner *p, const struct batch *b, const struct
 		json_decref(o);
 }
 
-/* Real time, not the host clock: a solve takes no time on the virtual clock. */
-static double real_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 {
 	struct batch b;
-	struct smap by_node;
+	struct hmap by_node = {0};
 	struct prov_result *res = NULL;
 	int rc = 0;
 
@@ -1283,10 +1173,10 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 		    pr->np->meta->name, batch_hash, pr->packing.weights, pr->packing.n)];
 		b.pools[i] = (struct prov_pool){.nodepool = pr->np,
 						.types = pr->types,
+						.class_selectors = p->cfg.provider->class_selectors,
 						.packer = pr->chosen,
 						.shadow = pr->packing.shadow};
 	}
-	smap_init(&by_node);
 	build_existing(p, &b, &by_node);
 	build_daemonsets(p, &b);
 
@@ -1304,9 +1194,10 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 	in.packer_inst = p->cfg.packer_inst;
 	in.packer_name = p->cfg.packer_name;
 	p->batches++;
-	double t0 = real_ms();
+	/* Real time, not the host clock: a solve takes no time on the virtual clock. */
+	int64_t t0 = now_mono_ns();
 	rc = prov_run(&in, &res, err);
-	double solve_ms = real_ms() - t0;
+	double solve_ms = (double)(now_mono_ns() - t0) / 1e6;
 	if (rc == 0) {
 		log_info(COMPONENT,
 			 "batch %zu: %zu pod%s, %zu new NodeClaim%s, %zu on existing capacity, "
@@ -1337,7 +1228,7 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 		free(made);
 	}
 	prov_result_free(res);
-	smap_clear(&by_node);
+	hmap_clear(&by_node, NULL);
 	batch_free(&b);
 	return rc;
 }
@@ -1410,7 +1301,8 @@ static void expire(struct provisioner *p, struct claim_rec *c, int64_t now)
 	log_warn(COMPONENT, "NodeClaim %s did not register within %d minutes: deleting it",
 		 c->claim->meta->name, PROVISIONER_REGISTRATION_TTL_MS / 60000);
 	kerf_error_clear(&err);
-	int rc = p->cfg.provider->delete(p->cfg.provider_inst, c->claim->provider_id, &err);
+	int rc =
+	    p->cfg.provider->delete_instance(p->cfg.provider_inst, c->claim->provider_id, &err);
 	if (rc && rc != KERF_E_NOTFOUND)
 		log_warn(COMPONENT, "NodeClaim %s: terminate failed: %s", c->claim->meta->name,
 			 err_text(&err, rc));
@@ -1431,7 +1323,7 @@ static void lifecycle(struct provisioner *p, int64_t now)
 		struct claim_rec *c = p->claims[i];
 		if (c->gone || c->initialized)
 			continue;
-		const struct node_rec *nr = smap_get(&p->node_map, c->node_name);
+		const struct node_rec *nr = hmap_get_str(&p->node_map, c->node_name);
 		if (!c->registered && nr)
 			do_register(p, c, nr->node, now);
 		else if (!c->registered && now - c->launched_ms >= PROVISIONER_REGISTRATION_TTL_MS)
@@ -1589,7 +1481,7 @@ static void figures(const struct provisioner *p, int64_t start, int64_t now, str
 	}
 	for (size_t i = 0; i < p->n_pods; i++) {
 		const struct kerf_pod *pod = p->pods[i]->pod;
-		if (!pod->node_name || !smap_get(&p->node_map, pod->node_name) ||
+		if (!pod->node_name || !hmap_get_str(&p->node_map, pod->node_name) ||
 		    pod->phase == KERF_POD_SUCCEEDED || pod->phase == KERF_POD_FAILED)
 			continue;
 		cpu_req += (double)pod->requests.cpu_millis;

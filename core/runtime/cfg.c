@@ -9,6 +9,7 @@
  */
 #include "cfg.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include <kerf/quantity.h>
 
+#include "log.h"
 #include "util.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -89,6 +91,19 @@ static void cfg_list_words(struct strbuf *sb, const char *const *words, size_t n
 			sb_puts(sb, i + 1 == n ? last : ", ");
 		sb_puts(sb, words[i]);
 	}
+}
+
+/* "invalid value "x" (did you mean "y"? expected a, b or c)" for a word not among words. */
+static void cfg_bad_word(struct strbuf *msg, const char *word, const char *const *words, size_t n)
+{
+	const char *hint = cfg_suggest(word, words, n);
+
+	sb_printf(msg, "invalid value \"%s\" (", word);
+	if (hint)
+		sb_printf(msg, "did you mean \"%s\"? ", hint);
+	sb_puts(msg, "expected ");
+	cfg_list_words(msg, words, n, " or ");
+	sb_puts(msg, ")");
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -288,6 +303,9 @@ int cfg_packer_spec_parse(const char *text, size_t *n_out, struct cfg_packer_wei
 
 /* ------------------------------------------------------ plugin sections */
 
+/* The ABI 2.0 entry: a plugin's declared config_key_size covers at least this. */
+#define CFG_KEY_2_0_SIZE KERF_OPS_END(struct kerf_config_key, values)
+
 struct cfg_value {
 	char *key;
 	kerf_config_type type;
@@ -403,19 +421,146 @@ static void cfg_list_add(struct cfg_value *v, size_t *cap, char *item)
 	v->list[v->n] = NULL;
 }
 
+/* The type's name in the docs' tables, for messages about a schema. */
+static const char *cfg_type_name(kerf_config_type t)
+{
+	static const char *const names[] = {"string",	"int",	    "bool",
+					    "duration", "quantity", "string list"};
+
+	return (unsigned)t < N_ELEMS(names) ? names[t] : "unknown";
+}
+
+static bool cfg_type_is_number(kerf_config_type t)
+{
+	return t == KERF_CFG_INT || t == KERF_CFG_DURATION || t == KERF_CFG_QUANTITY;
+}
+
+static bool cfg_type_is_text(kerf_config_type t)
+{
+	return t == KERF_CFG_STRING || t == KERF_CFG_STRING_LIST;
+}
+
+/* A bound as kerf.yaml writes a value of type t: "42", "1m30s", "2Gi". */
+static void cfg_number_text(kerf_config_type t, int64_t v, char *buf, size_t len)
+{
+	if (t == KERF_CFG_DURATION)
+		kerf_duration_format(v, buf, len);
+	else if (t == KERF_CFG_QUANTITY)
+		kerf_quantity_format(v, 0, buf, len);
+	else
+		snprintf(buf, len, "%" PRId64, v);
+}
+
+/* A word of a string or list key against the key's values; the reason goes to perr. */
+static int cfg_word_allowed(const struct kerf_config_key *k, const char *word,
+			    struct kerf_error *perr)
+{
+	size_t n = 0;
+	struct strbuf msg;
+	int rc;
+
+	if (!k->values)
+		return 0;
+	for (; k->values[n]; n++)
+		if (strcmp(k->values[n], word) == 0)
+			return 0;
+	sb_init(&msg);
+	cfg_bad_word(&msg, word, k->values, n);
+	rc = kerf_error_set(perr, KERF_E_INVALID, "%s", msg.buf);
+	sb_free(&msg);
+	return rc;
+}
+
+/*
+ * A parsed scalar against the key's range or values; `text` is the value
+ * as written, for the message in perr.
+ */
+static int cfg_value_allowed(const struct kerf_config_key *k, const struct cfg_value *v,
+			     const char *text, struct kerf_error *perr)
+{
+	char lo[48], hi[48];
+
+	if (k->type == KERF_CFG_STRING)
+		return cfg_word_allowed(k, v->str, perr);
+	if (!cfg_type_is_number(k->type) ||
+	    !((k->has_min && v->num < k->min) || (k->has_max && v->num > k->max)))
+		return 0;
+	cfg_number_text(k->type, k->min, lo, sizeof(lo));
+	cfg_number_text(k->type, k->max, hi, sizeof(hi));
+	if (k->has_min && k->has_max)
+		return kerf_error_set(perr, KERF_E_RANGE, "must be from %s to %s, not \"%s\"", lo,
+				      hi, text);
+	if (k->has_min)
+		return kerf_error_set(perr, KERF_E_RANGE, "must be at least %s, not \"%s\"", lo,
+				      text);
+	return kerf_error_set(perr, KERF_E_RANGE, "must be at most %s, not \"%s\"", hi, text);
+}
+
+static int cfg_schema_fail(struct kerf_error *err, const char *plugin, const char *key,
+			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int cfg_schema_fail(struct kerf_error *err, const char *plugin, const char *key,
+			   const char *fmt, ...)
+{
+	char msg[KERF_ERROR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return kerf_error_set(err, KERF_E_INVALID, "plugin \"%s\": config schema: key \"%s\": %s",
+			      plugin, key, msg);
+}
+
+/* The fields of one entry that only some types take, and how they combine. */
+static int cfg_schema_entry(const struct kerf_config_key *k, const char *plugin,
+			    struct kerf_error *err)
+{
+	if ((unsigned)k->type > KERF_CFG_STRING_LIST)
+		return cfg_schema_fail(err, plugin, k->key, "unknown type %d", (int)k->type);
+	if ((k->has_min || k->has_max) && !cfg_type_is_number(k->type))
+		return cfg_schema_fail(err, plugin, k->key,
+				       "min and max apply to int, duration and quantity keys, not "
+				       "to %s keys",
+				       cfg_type_name(k->type));
+	if (k->has_min && k->has_max && k->min > k->max) {
+		char lo[48], hi[48];
+		cfg_number_text(k->type, k->min, lo, sizeof(lo));
+		cfg_number_text(k->type, k->max, hi, sizeof(hi));
+		return cfg_schema_fail(err, plugin, k->key, "min %s is above max %s", lo, hi);
+	}
+	if (k->path && !cfg_type_is_text(k->type))
+		return cfg_schema_fail(err, plugin, k->key,
+				       "path applies to string and string list keys, not to %s "
+				       "keys",
+				       cfg_type_name(k->type));
+	if (k->values && !cfg_type_is_text(k->type))
+		return cfg_schema_fail(err, plugin, k->key,
+				       "values apply to string and string list keys, not to %s "
+				       "keys",
+				       cfg_type_name(k->type));
+	if (k->values && !k->values[0])
+		return cfg_schema_fail(err, plugin, k->key, "values is empty");
+	if (k->secret && (k->type != KERF_CFG_STRING || k->path || k->values))
+		return cfg_schema_fail(err, plugin, k->key,
+				       "secret applies to string keys without path or values");
+	/* A default is in the plugin's binary for anyone to read: no secret. */
+	if (k->secret && k->default_value)
+		return cfg_schema_fail(err, plugin, k->key, "a secret key has no default");
+	return 0;
+}
+
 static int cfg_schema_default(struct cfg_value *v, const struct kerf_config_key *k,
 			      const char *plugin, struct kerf_error *err)
 {
 	struct kerf_error perr;
 	size_t cap = 0;
 
+	kerf_error_clear(&perr);
 	if (v->type != KERF_CFG_STRING_LIST) {
-		kerf_error_clear(&perr);
-		if (cfg_value_from_text(v, k->default_value, NULL, &perr))
-			return kerf_error_set(err, KERF_E_INVALID,
-					      "plugin \"%s\": config schema: key \"%s\": default "
-					      "\"%s\": %s",
-					      plugin, k->key, k->default_value, perr.message);
+		if (cfg_value_from_text(v, k->default_value, NULL, &perr) ||
+		    cfg_value_allowed(k, v, k->default_value, &perr))
+			return cfg_schema_fail(err, plugin, k->key, "default \"%s\": %s",
+					       k->default_value, perr.message);
 		return 0;
 	}
 	cfg_list_add(v, &cap, NULL);
@@ -425,11 +570,13 @@ static int cfg_schema_default(struct cfg_value *v, const struct kerf_config_key 
 		const char *s = p, *e = end ? end : p + strlen(p);
 		cfg_trim(&s, &e);
 		if (s == e)
-			return kerf_error_set(err, KERF_E_INVALID,
-					      "plugin \"%s\": config schema: key \"%s\": default "
-					      "\"%s\" has an empty item",
-					      plugin, k->key, k->default_value);
+			return cfg_schema_fail(err, plugin, k->key,
+					       "default \"%s\" has an empty item",
+					       k->default_value);
 		cfg_list_add(v, &cap, xstrndup(s, (size_t)(e - s)));
+		if (cfg_word_allowed(k, v->list[v->n - 1], &perr))
+			return cfg_schema_fail(err, plugin, k->key, "default \"%s\": %s",
+					       k->default_value, perr.message);
 		if (!end)
 			break;
 		p = end + 1;
@@ -449,16 +596,14 @@ static int cfg_schema_check(const struct kerf_config_key *schema, const char *pl
 	for (size_t i = 0; i < n; i++) {
 		const struct kerf_config_key *k = &schema[i];
 		struct cfg_value *v = &s->v[i];
+		int rc;
 
 		if (!*k->key)
 			return kerf_error_set(err, KERF_E_INVALID,
 					      "plugin \"%s\": config schema: empty key name",
 					      plugin);
-		if ((unsigned)k->type > KERF_CFG_STRING_LIST)
-			return kerf_error_set(err, KERF_E_INVALID,
-					      "plugin \"%s\": config schema: key \"%s\": unknown "
-					      "type %d",
-					      plugin, k->key, (int)k->type);
+		if ((rc = cfg_schema_entry(k, plugin, err)) != 0)
+			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(schema[j].key, k->key) == 0)
 				return kerf_error_set(err, KERF_E_INVALID,
@@ -468,23 +613,59 @@ static int cfg_schema_check(const struct kerf_config_key *schema, const char *pl
 		v->key = xstrdup(k->key);
 		v->type = k->type;
 		s->n++;
-		if (k->default_value) {
-			int rc = cfg_schema_default(v, k, plugin, err);
-			if (rc)
-				return rc;
-		}
+		if (k->default_value && (rc = cfg_schema_default(v, k, plugin, err)) != 0)
+			return rc;
 	}
 	return 0;
 }
 
-static int cfg_section_value(struct cfg_value *v, const struct yt_pair *pair, const char *path,
-			     struct kerf_error *err)
+int cfg_schema_copy(const char *plugin, const struct kerf_config_key *schema, size_t key_size,
+		    struct kerf_config_key **out, struct kerf_error *err)
+{
+	struct kerf_config_key *copy = NULL;
+	size_t n = 0, cap = 0;
+	struct cfg_section *s;
+	int rc;
+
+	*out = NULL;
+	if (!schema)
+		return 0;
+	if (key_size < CFG_KEY_2_0_SIZE)
+		return kerf_error_set(err, KERF_E_INVALID,
+				      "plugin \"%s\": config_key_size %zu is smaller than the %zu "
+				      "bytes of an ABI 2.0 schema entry (declare the schema with "
+				      "KERF_PLUGIN_SCHEMA)",
+				      plugin, key_size, (size_t)CFG_KEY_2_0_SIZE);
+	/* The plugin's stride, never more than the host knows of each entry. */
+	for (;; n++) {
+		xgrow(copy, cap, n + 1);
+		memset(&copy[n], 0, sizeof(*copy));
+		memcpy(&copy[n], (const char *)schema + n * key_size,
+		       key_size < sizeof(*copy) ? key_size : sizeof(*copy));
+		if (!copy[n].key)
+			break;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->plugin = xstrdup(plugin);
+	rc = cfg_schema_check(copy, plugin, s, err);
+	cfg_section_free(s);
+	if (rc) {
+		free(copy);
+		return rc;
+	}
+	*out = copy;
+	return 0;
+}
+
+static int cfg_section_value(struct cfg_value *v, const struct kerf_config_key *k,
+			     const struct yt_pair *pair, const char *path, struct kerf_error *err)
 {
 	const struct yt_node *val = pair->value;
 	struct kerf_error perr = KERF_ERROR_INIT;
 	size_t cap = 0;
 
 	cfg_value_clear(v);
+	kerf_error_clear(&perr);
 	if (v->type == KERF_CFG_STRING_LIST) {
 		if (val->type != YT_SEQ)
 			return cfg_fail(err, pair->key, path, "expected a list, got %s",
@@ -494,18 +675,20 @@ static int cfg_section_value(struct cfg_value *v, const struct yt_pair *pair, co
 		for (size_t i = 0; i < val->n; i++) {
 			const struct yt_node *it = val->items[i];
 			const char *text = yt_scalar_str(it);
-			if (!text || yt_is_null(it)) {
-				struct strbuf ip;
-				sb_init(&ip);
-				sb_printf(&ip, "%s[%zu]", path, i);
-				int rc =
-				    it->type == YT_SCALAR && !yt_is_null(it)
-					? cfg_fail(err, it, ip.buf, "contains a NUL byte")
-					: cfg_fail(err, it, ip.buf, "expected a string, got %s",
-						   yt_type_name(it));
-				sb_free(&ip);
+			int rc = 0;
+			struct strbuf ip;
+			sb_init(&ip);
+			sb_printf(&ip, "%s[%zu]", path, i);
+			if (!text || yt_is_null(it))
+				rc = it->type == YT_SCALAR && !yt_is_null(it)
+					 ? cfg_fail(err, it, ip.buf, "contains a NUL byte")
+					 : cfg_fail(err, it, ip.buf, "expected a string, got %s",
+						    yt_type_name(it));
+			else if (cfg_word_allowed(k, text, &perr))
+				rc = cfg_fail(err, it, ip.buf, "%s", perr.message);
+			sb_free(&ip);
+			if (rc)
 				return rc;
-			}
 			cfg_list_add(v, &cap, xstrdup(text));
 		}
 		v->set = true;
@@ -518,8 +701,7 @@ static int cfg_section_value(struct cfg_value *v, const struct yt_pair *pair, co
 				yt_type_name(val));
 	if (!text)
 		return cfg_fail(err, pair->key, path, "contains a NUL byte");
-	kerf_error_clear(&perr);
-	if (cfg_value_from_text(v, text, val, &perr))
+	if (cfg_value_from_text(v, text, val, &perr) || cfg_value_allowed(k, v, text, &perr))
 		return cfg_fail(err, pair->key, path, "%s", perr.message);
 	return 0;
 }
@@ -561,7 +743,7 @@ static int cfg_section_fill(struct cfg_section *s, const struct yt_node *node,
 			if (schema[k].required)
 				rc = cfg_fail(err, pair->key, path, "a value is required");
 		} else {
-			rc = cfg_section_value(&s->v[k], pair, path, err);
+			rc = cfg_section_value(&s->v[k], &schema[k], pair, path, err);
 			given[k] = true;
 		}
 		free(path);
@@ -583,10 +765,39 @@ out:
 	return rc;
 }
 
+/*
+ * What the host does with valid values: paths resolved against dir (NULL:
+ * left as they are), secrets registered with the log redaction.
+ */
+static void cfg_section_finish(struct cfg_section *s, const struct kerf_config_key *schema,
+			       const char *dir)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct cfg_value *v = &s->v[i];
+
+		if (!v->set)
+			continue;
+		if (schema[i].secret)
+			log_register_secret(v->str);
+		if (!schema[i].path || !dir)
+			continue;
+		if (v->str && *v->str) {
+			char *r = cfg_resolve(dir, v->str);
+			free(v->str);
+			v->str = r;
+		}
+		for (size_t j = 0; j < v->n; j++) {
+			char *r = *v->list[j] ? cfg_resolve(dir, v->list[j]) : xstrdup("");
+			free(v->list[j]);
+			v->list[j] = r;
+		}
+	}
+}
+
 static int cfg_section_build_at(const struct yt_node *node, const char *plugin_name,
 				const struct kerf_config_key *schema,
-				const struct yt_node *fallback_at, struct cfg_section **out,
-				struct kerf_error *err)
+				const struct yt_node *fallback_at, const char *dir,
+				struct cfg_section **out, struct kerf_error *err)
 {
 	struct cfg_section *s;
 	int rc;
@@ -602,6 +813,7 @@ static int cfg_section_build_at(const struct yt_node *node, const char *plugin_n
 		cfg_section_free(s);
 		return rc;
 	}
+	cfg_section_finish(s, schema, dir);
 	*out = s;
 	return 0;
 }
@@ -610,7 +822,7 @@ int cfg_section_build(const struct yt_node *node, const char *plugin_name,
 		      const struct kerf_config_key *schema, struct cfg_section **out,
 		      struct kerf_error *err)
 {
-	return cfg_section_build_at(node, plugin_name, schema, NULL, out, err);
+	return cfg_section_build_at(node, plugin_name, schema, NULL, NULL, out, err);
 }
 
 static int cfg_section_find(const struct cfg_section *s, const char *key, kerf_config_type type,
@@ -789,8 +1001,7 @@ static int cfg_enum(struct cfg_loader *l, const struct yt_pair *pair, const char
 {
 	const char *s;
 	int rc = cfg_string(l, pair, path, false, &s);
-	struct strbuf sb;
-	const char *hint;
+	struct strbuf msg;
 
 	if (rc)
 		return rc < 0 ? rc : 0;
@@ -800,17 +1011,10 @@ static int cfg_enum(struct cfg_loader *l, const struct yt_pair *pair, const char
 			return 0;
 		}
 	}
-	sb_init(&sb);
-	cfg_list_words(&sb, words, n, " or ");
-	hint = cfg_suggest(s, words, n);
-	if (hint)
-		rc = cfg_fail(l->err, pair->key, path,
-			      "invalid value \"%s\" (did you mean \"%s\"? expected %s)", s, hint,
-			      sb.buf);
-	else
-		rc = cfg_fail(l->err, pair->key, path, "invalid value \"%s\" (expected %s)", s,
-			      sb.buf);
-	sb_free(&sb);
+	sb_init(&msg);
+	cfg_bad_word(&msg, s, words, n);
+	rc = cfg_fail(l->err, pair->key, path, "%s", msg.buf);
+	sb_free(&msg);
 	return rc;
 }
 
@@ -1319,7 +1523,8 @@ int cfg_plugin_section(const struct cfg *c, const char *plugin_name,
 	const struct yt_pair *own = plugins ? yt_map_pair(plugins->value, plugin_name) : NULL;
 	const struct yt_node *at = own ? own->key : plugins ? plugins->key : root;
 
-	return cfg_section_build_at(own ? own->value : NULL, plugin_name, schema, at, out, err);
+	return cfg_section_build_at(own ? own->value : NULL, plugin_name, schema, at, c->dir, out,
+				    err);
 }
 
 const struct cfg_nodepool *cfg_nodepool_find(const struct cfg *c, const char *name)

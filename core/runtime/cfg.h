@@ -30,13 +30,27 @@
 struct cfg_section;
 
 /*
+ * Copies a plugin's schema (entries of key_size bytes each, as the plugin
+ * compiled them, up to the one whose key is NULL) into *out: host-sized
+ * entries with the fields the plugin's headers lacked zeroed, ended by a
+ * NULL key; free() it.  *out is NULL for a NULL schema.  Then checks it as
+ * cfg_section_build does, so a bad default or a field its type does not
+ * take fails here: KERF_E_INVALID with "plugin "<name>": config schema:
+ * key "<key>": ...".
+ */
+int cfg_schema_copy(const char *plugin, const struct kerf_config_key *schema, size_t key_size,
+		    struct kerf_config_key **out, struct kerf_error *err);
+
+/*
  * Validates `node` (the map under plugins.<name>; NULL or a null scalar when
- * the file has no section) against `schema` (NULL: the plugin takes no
- * keys) and fills in defaults.  Errors: KERF_E_CONFIG for the section
- * ("file:line:column: plugins.<name>.<key>: ..."; a missing required key of
- * an absent section has no position), KERF_E_INVALID for a schema the
- * plugin declared wrongly (bad type, duplicate key, a default that does not
- * parse).
+ * the file has no section) against `schema` (host-sized entries, as
+ * cfg_schema_copy makes them; NULL: the plugin takes no keys), fills in
+ * defaults and registers secret values with the log redaction.  Paths are
+ * left as written (cfg_plugin_section resolves them).  Errors:
+ * KERF_E_CONFIG for the section ("file:line:column: plugins.<name>.<key>:
+ * ..."; a missing required key of an absent section has no position),
+ * KERF_E_INVALID for a schema the plugin declared wrongly (as
+ * cfg_schema_copy).
  */
 int cfg_section_build(const struct yt_node *node, const char *plugin_name,
 		      const struct kerf_config_key *schema, struct cfg_section **out,
@@ -103,7 +117,9 @@ const struct yt_node *cfg_plugin_node(const struct cfg *c, const char *plugin_na
 
 /*
  * cfg_section_build for plugins.<name> of c, with a missing required key of
- * an absent section positioned at the top of the file.
+ * an absent section positioned at the top of the file, and relative paths
+ * (path keys, from the file or the default) resolved against c->dir, as
+ * the core's own paths are.
  */
 int cfg_plugin_section(const struct cfg *c, const char *plugin_name,
 		       const struct kerf_config_key *schema, struct cfg_section **out,

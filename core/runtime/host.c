@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <kerf/plugin.h>
@@ -59,25 +58,18 @@ bool host_clock_is_virtual(const struct host_clock *c)
 	return c && c->is_virtual;
 }
 
-static int64_t read_clock(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t host_clock_wall_ms(const struct host_clock *c)
 {
 	if (c && c->is_virtual)
 		return atomic_load(&((struct host_clock *)c)->now_ms);
-	return read_clock(CLOCK_REALTIME);
+	return now_wall_ms();
 }
 
 int64_t host_clock_mono_ms(const struct host_clock *c)
 {
 	if (c && c->is_virtual)
 		return atomic_load(&((struct host_clock *)c)->now_ms);
-	return read_clock(CLOCK_MONOTONIC);
+	return now_mono_ms();
 }
 
 int host_clock_advance(struct host_clock *c, int64_t ms)

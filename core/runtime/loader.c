@@ -21,12 +21,14 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "loader.h"
 #include "util.h"
 
@@ -324,7 +326,7 @@ struct loader_op {
 static const struct loader_op provider_required[] = {
     LOADER_OP(struct kerf_provider_ops, get_instance_types),
     LOADER_OP(struct kerf_provider_ops, create),
-    LOADER_OP(struct kerf_provider_ops, delete),
+    LOADER_OP(struct kerf_provider_ops, delete_instance),
     LOADER_OP(struct kerf_provider_ops, get),
     LOADER_OP(struct kerf_provider_ops, list),
 };
@@ -342,6 +344,38 @@ static const struct loader_op cluster_required[] = {
 
 static const struct loader_op packer_required[] = {
     LOADER_OP(struct kerf_packer_ops, solve),
+};
+
+/*
+ * Every capability bit: the kind that may declare it and, when the bit
+ * promises an optional op, that op.  The host decides from the bits alone
+ * (kerfd emits Events only to a cluster declaring KERF_CAP_CLUSTER_EVENTS),
+ * so a bit and its op must never disagree.
+ */
+struct loader_cap {
+	uint64_t bit;
+	const char *name;
+	uint32_t kind;
+	const char *op; /* NULL: the bit promises no op */
+	size_t offset;	/* of op in the kind's ops table */
+};
+
+/* clang-format off */
+#define LOADER_CAP(bit, kind) {bit, #bit, kind, NULL, 0}
+#define LOADER_CAP_OP(bit, kind, type, field) {bit, #bit, kind, #field, offsetof(type, field)}
+/* clang-format on */
+
+static const struct loader_cap caps[] = {
+    LOADER_CAP(KERF_CAP_PROVIDER_SPOT, KERF_KIND_PROVIDER),
+    LOADER_CAP(KERF_CAP_PROVIDER_RESERVED, KERF_KIND_PROVIDER),
+    LOADER_CAP_OP(KERF_CAP_PROVIDER_DRIFT, KERF_KIND_PROVIDER, struct kerf_provider_ops,
+		  is_drifted),
+    LOADER_CAP_OP(KERF_CAP_CLUSTER_LEASE, KERF_KIND_CLUSTER, struct kerf_cluster_ops,
+		  acquire_lease),
+    LOADER_CAP_OP(KERF_CAP_CLUSTER_EVENTS, KERF_KIND_CLUSTER, struct kerf_cluster_ops, emit_event),
+    LOADER_CAP(KERF_CAP_CLUSTER_VIRTUAL_TIME, KERF_KIND_CLUSTER),
+    LOADER_CAP(KERF_CAP_PACKER_OPTIMAL, KERF_KIND_PACKER),
+    LOADER_CAP(KERF_CAP_PACKER_TIME_BUDGET, KERF_KIND_PACKER),
 };
 
 /*
@@ -386,6 +420,64 @@ static int check_ops(const char *path, const char *stem, uint32_t kind, const vo
 				    n_missing == 1 ? "is" : "are", n_missing == 1 ? "it" : "them");
 	sb_free(&missing);
 	return rc;
+}
+
+/* The host's copy of the ops table of one kind. */
+static const void *host_ops(const struct loader_plugin *p, uint32_t kind)
+{
+	switch (kind) {
+	case KERF_KIND_PROVIDER:
+		return &p->provider;
+	case KERF_KIND_CLUSTER:
+		return &p->cluster;
+	}
+	return &p->packer;
+}
+
+/*
+ * The capability bits against the kinds offered and the optional ops set.
+ * Runs on the host's copies, so an op past the plugin's declared table
+ * size counts as NULL here as it does everywhere else.
+ */
+static int check_caps(const struct loader_plugin *p, const char *stem, struct kerf_error *err)
+{
+	const char *path = p->path;
+	uint64_t declared = p->desc.capabilities, known = 0;
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		known |= caps[i].bit;
+	if (declared & ~known)
+		return kerf_error_set(err, KERF_E_PLUGIN_CAPABILITY,
+				      "%s: plugin \"%s\": descriptor has unknown capability bits "
+				      "0x%" PRIx64
+				      "; use only the KERF_CAP_* bits of kerf's headers",
+				      path, stem, declared & ~known);
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		const struct loader_cap *c = &caps[i];
+		bool has_bit = (declared & c->bit) != 0;
+		if (has_bit && !(p->desc.kinds & c->kind))
+			return kerf_error_set(
+			    err, KERF_E_PLUGIN_CAPABILITY,
+			    "%s: plugin \"%s\": declares %s but does not offer %s; "
+			    "drop the bit or offer the kind",
+			    path, stem, c->name, kind_name(c->kind));
+		if (!c->op || !(p->desc.kinds & c->kind))
+			continue;
+		void (*fn)(void);
+		memcpy(&fn, (const char *)host_ops(p, c->kind) + c->offset, sizeof(fn));
+		if (has_bit && !fn)
+			return kerf_error_set(err, KERF_E_PLUGIN_CAPABILITY,
+					      "%s: plugin \"%s\": declares %s but its %s op %s is "
+					      "NULL; implement it or drop the bit",
+					      path, stem, c->name, kind_name(c->kind), c->op);
+		if (!has_bit && fn)
+			return kerf_error_set(
+			    err, KERF_E_PLUGIN_CAPABILITY,
+			    "%s: plugin \"%s\": sets the optional %s op %s but does "
+			    "not declare %s; add the bit or leave the op NULL",
+			    path, stem, kind_name(c->kind), c->op, c->name);
+	}
+	return 0;
 }
 
 /*
@@ -528,6 +620,13 @@ static int check_descriptor(struct loader_plugin *p, const char *stem, bool *hav
 		if (rc != 0)
 			return rc;
 	}
+	if ((rc = check_caps(p, stem, err)) != 0)
+		return rc;
+
+	struct kerf_error serr;
+	kerf_error_clear(&serr);
+	if (cfg_schema_copy(stem, c->config_schema, c->config_key_size, &p->schema, &serr) != 0)
+		return kerf_error_set(err, KERF_E_PLUGIN_SCHEMA, "%s: %s", path, serr.message);
 	return 0;
 }
 
@@ -562,6 +661,7 @@ static void probe_close(struct loader_plugin *p)
 	if (p->handle)
 		dlclose(p->handle);
 	free(p->path);
+	free(p->schema);
 	memset(p, 0, sizeof(*p));
 }
 

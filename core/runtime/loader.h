@@ -23,7 +23,9 @@
  * A loaded, checked plugin.  `desc` is a host-sized copy of the plugin's
  * descriptor and the ops are host-sized copies of its tables: fields the
  * plugin's (older) headers did not have are zero, so callers test an op for
- * NULL and never read past what the plugin declared.
+ * NULL and never read past what the plugin declared.  `schema` is the same
+ * for desc.config_schema (cfg_schema_copy), already checked: pass it, not
+ * desc.config_schema, to cfg_plugin_section.
  */
 struct loader_plugin {
 	char *path;
@@ -32,6 +34,7 @@ struct loader_plugin {
 	struct kerf_provider_ops provider;
 	struct kerf_cluster_ops cluster;
 	struct kerf_packer_ops packer;
+	struct kerf_config_key *schema; /* NULL: the plugin takes no config */
 };
 
 struct loader;
@@ -58,7 +61,10 @@ size_t loader_dirs(const struct loader *l, const char *const **out);
 
 /*
  * Finds plugin `name`, opens it and checks it offers every kind in `kinds`
- * (KERF_KIND_* bits) with its required ops.  Opening the same name twice
+ * (KERF_KIND_* bits) with its required ops, a well-formed config schema
+ * (KERF_E_PLUGIN_SCHEMA otherwise), and capability bits that belong to
+ * kinds it offers and agree with the optional ops it sets
+ * (KERF_E_PLUGIN_CAPABILITY otherwise).  Opening the same name twice
  * returns the same plugin.  Two different files declaring the same name
  * are KERF_E_PLUGIN_DUPLICATE.
  */

@@ -383,13 +383,6 @@ static void put_text(struct strbuf *sb, const char *s)
 	}
 }
 
-static int64_t real_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void format_time(int64_t ms, char *buf, size_t len)
 {
 	time_t sec = (time_t)(ms / 1000);
@@ -423,7 +416,7 @@ void log_vmsg(kerf_log_level level, const char *component, const char *fmt, va_l
 	sb_free(&msg);
 
 	char when[48];
-	format_time(log_time ? log_time(log_time_arg) : real_wall_ms(), when, sizeof(when));
+	format_time(log_time ? log_time(log_time_arg) : now_wall_ms(), when, sizeof(when));
 
 	struct strbuf line;
 	sb_init(&line);

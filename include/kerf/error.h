@@ -49,6 +49,8 @@ enum kerf_rc {
 	KERF_E_PLUGIN_INCOMPLETE = -107,    /* a required field or op is missing */
 	KERF_E_PLUGIN_DUPLICATE = -108,     /* another plugin has the same name */
 	KERF_E_PLUGIN_CREATE = -109,        /* the plugin's create() failed */
+	KERF_E_PLUGIN_SCHEMA = -110,        /* the config schema is malformed (ABI 2.0) */
+	KERF_E_PLUGIN_CAPABILITY = -111,    /* capability bits and optional ops disagree (ABI 2.0) */
 };
 
 #define KERF_ERROR_MSG_MAX 512

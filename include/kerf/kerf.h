@@ -7,6 +7,7 @@
 #include <kerf/error.h>
 #include <kerf/quantity.h>
 #include <kerf/types.h>
+#include <kerf/doc.h>
 #include <kerf/requirements.h>
 #include <kerf/taints.h>
 #include <kerf/scheduling.h>

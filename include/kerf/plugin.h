@@ -9,9 +9,9 @@
  *
  * Versioning: the major must equal the host's; the plugin's minor must not
  * be newer than the host's.  A minor bump only appends fields to the end of
- * the descriptor, the host table, an ops table, struct kerf_error or an
- * object of the model (kerf/types.h), and the host never reads past the
- * sizes the plugin declared.
+ * the descriptor, the host table, an ops table, a config schema entry,
+ * struct kerf_error or an object of the model (kerf/types.h), and the host
+ * never reads past the sizes the plugin declared.
  */
 #ifndef KERF_PLUGIN_H
 #define KERF_PLUGIN_H
@@ -37,7 +37,12 @@ extern "C" {
  *   1.1  cluster ops gained emit_event.
  *   1.2  cluster object kind KERF_OBJ_DAEMONSET.
  *   2.0  the evolvable model: values and objects, lists of pointers,
- *        libkerf constructors, struct kerf_error's size.
+ *        libkerf constructors, struct kerf_error's size; config schemas
+ *        (ranges, values, secret, path; config_key_size); provider op
+ *        `delete` renamed delete_instance; provider-neutral node classes
+ *        (a document, kerf/doc.h; node_class_kinds, validate_node_class,
+ *        well_known_labels, restricted_label_domains, class_selectors;
+ *        kerf_instance_type.classes); capability checks at load.
  */
 #define KERF_ABI_MINOR 0
 
@@ -52,19 +57,84 @@ extern "C" {
 #define KERF_KIND_PACKER (1u << 2)
 
 /*
- * One key of the plugin's config section.  The schema is an array ended by
- * an entry whose key is NULL.  The host rejects unknown keys, wrong types
- * and missing required keys with file:line:column before create() runs,
- * and fills in defaults.  default_value is text in the key's own syntax
- * ("30s", "true", "2Gi"; items separated by commas for lists), or NULL.
+ * One key of the plugin's config section (ABI 2.0).  The host checks the
+ * section against these entries before create() runs and reports every
+ * mistake as "kerf.yaml:LINE:COLUMN: plugins.<name>.<key>: ...": unknown
+ * keys (with a did-you-mean), wrong types, missing required keys, values
+ * outside [min, max] and strings outside `values`.  It fills in defaults,
+ * resolves paths and registers secrets, so a plugin reads its config
+ * through the host getters and checks none of it again.
+ *
+ * The host also checks the entries themselves when it loads the plugin: a
+ * default that does not parse, or that breaks the key's own range or
+ * values, and a field that does not apply to the key's type, reject the
+ * plugin (KERF_E_PLUGIN_SCHEMA) with a message naming the plugin and key.
+ *
+ * Entries are read with the size the descriptor declares
+ * (config_key_size), so a later minor may append fields here.  The host
+ * copies the entries but borrows their strings and `values` for as long as
+ * the plugin is loaded: keep the whole schema in static storage.
  */
 struct kerf_config_key {
+	/* The key as written under plugins.<name>.  NULL ends the schema. */
 	const char *key;
 	kerf_config_type type;
+	/*
+	 * Text in the key's own syntax ("30s", "true", "2Gi"; items separated
+	 * by commas for lists), parsed and checked by the host exactly like a
+	 * value from the file; NULL: none, so the getter returns
+	 * KERF_E_NOTFOUND when the file leaves the key out.
+	 */
 	const char *default_value;
+	/* The file must give the key a value. */
 	bool required;
+	/* One line for documentation and messages. */
 	const char *description;
+	/*
+	 * KERF_CFG_STRING without path, values or a default (a default is in
+	 * the plugin's binary for anyone to read): the host registers the
+	 * value with the log redaction (as register_secret does), and no
+	 * message of the host ever quotes it.
+	 */
+	bool secret;
+	/*
+	 * KERF_CFG_STRING or KERF_CFG_STRING_LIST: a file path.  The host
+	 * resolves a relative path (and a relative default) against the
+	 * directory of kerf.yaml, as it does the core's own paths; the getter
+	 * returns the resolved path.  "" stays "".
+	 */
+	bool path;
+	/*
+	 * KERF_CFG_INT, KERF_CFG_DURATION or KERF_CFG_QUANTITY: the smallest
+	 * and largest accepted value, each checked only when its has_ flag is
+	 * set.  In the getter's units: the integer itself, milliseconds for a
+	 * duration, whole units for a quantity ("2Gi" is 2147483648).  Write
+	 * them with KERF_CFG_MIN, KERF_CFG_MAX or KERF_CFG_RANGE.
+	 */
+	bool has_min;
+	bool has_max;
+	int64_t min;
+	int64_t max;
+	/*
+	 * KERF_CFG_STRING or KERF_CFG_STRING_LIST: the accepted values (every
+	 * item of a list), NULL-terminated and not empty; NULL: any string.
+	 * The host names the closest one in its message.  Write it with
+	 * KERF_CFG_VALUES.
+	 */
+	const char *const *values;
 };
+
+/*
+ * Designated-initializer pieces for a struct kerf_config_key (C only).
+ * KERF_CFG_VALUES makes a compound literal, static only at file scope, so
+ * use it in a schema defined outside any function.
+ */
+#define KERF_CFG_MIN(lo) .has_min = true, .min = (lo)
+#define KERF_CFG_MAX(hi) .has_max = true, .max = (hi)
+#define KERF_CFG_RANGE(lo, hi) KERF_CFG_MIN(lo), KERF_CFG_MAX(hi)
+/* clang-format off */
+#define KERF_CFG_VALUES(...) .values = (const char *const[]){__VA_ARGS__, NULL}
+/* clang-format on */
 
 struct kerf_plugin_descriptor {
 	/* Frozen for every major: these never move. */
@@ -74,13 +144,19 @@ struct kerf_plugin_descriptor {
 	uint32_t size;      /* sizeof(struct kerf_plugin_descriptor) as the plugin saw it */
 
 	/* 2.0 */
-	const char *name;        /* [a-z0-9-]+, unique among loaded plugins */
-	const char *version;     /* the plugin's own version */
+	const char *name;	 /* [a-z0-9-]+, unique among loaded plugins */
+	const char *version;	 /* the plugin's own version */
 	const char *description; /* one line */
 	const char *license;     /* SPDX identifier */
 	uint32_t kinds;          /* KERF_KIND_* bits */
 	uint64_t capabilities;   /* KERF_CAP_* bits */
-	const struct kerf_config_key *config_schema; /* NULL: takes no config */
+	/*
+	 * The config schema: entries of config_key_size bytes each, ended by
+	 * an entry whose key is NULL; NULL: the plugin takes no config.  Set
+	 * both with KERF_PLUGIN_SCHEMA.  ABI 2.0.
+	 */
+	const struct kerf_config_key *config_schema;
+	uint32_t config_key_size; /* sizeof(struct kerf_config_key) as the plugin saw it */
 
 	/*
 	 * Creates one instance.  `host` stays valid until destroy().  On
@@ -106,6 +182,7 @@ struct kerf_plugin_descriptor {
  *   KERF_PLUGIN_DEFINE = {
  *           KERF_PLUGIN_HEADER,
  *           .name = "acme", ...
+ *           KERF_PLUGIN_SCHEMA(acme_schema),
  *           KERF_PLUGIN_OPS(provider, acme_ops),
  *   };
  */
@@ -114,6 +191,9 @@ struct kerf_plugin_descriptor {
 	.size = sizeof(struct kerf_plugin_descriptor)
 
 #define KERF_PLUGIN_OPS(kind, table) .kind = &(table), .kind##_ops_size = sizeof(table)
+
+/* The schema array `table` and the size of its entries.  ABI 2.0. */
+#define KERF_PLUGIN_SCHEMA(table) .config_schema = (table), .config_key_size = sizeof((table)[0])
 
 #define KERF_PLUGIN_DEFINE                                                                         \
 	__attribute__((visibility("default"))) const struct kerf_plugin_descriptor                 \

@@ -196,18 +196,18 @@ const char *kerf_label_normalize(const char *key);
  * True for the labels Karpenter knows and lets NodePools and pods constrain:
  * karpenter.sh/nodepool, karpenter.sh/capacity-type,
  * topology.kubernetes.io/zone and /region, node.kubernetes.io/instance-type,
- * kubernetes.io/arch and /os, node.kubernetes.io/windows-build, and the AWS
- * provider's karpenter.k8s.aws/instance-* (and capacity-reservation-*,
- * placement-group-*, ec2nodeclass) labels and topology.k8s.aws/zone-id.
- * Exact match: aliases are not well known.  ABI 2.0.
+ * kubernetes.io/arch and /os, node.kubernetes.io/windows-build, and those
+ * the process's providers declare (kerf_provider_ops.well_known_labels,
+ * ABI 2.0).  Exact match: aliases are not well known.  ABI 2.0.
  */
 bool kerf_label_is_well_known(const char *key);
 
 /*
  * Karpenter's check on a NodePool template label key: karpenter.sh/nodepool
  * and kubernetes.io/hostname are restricted, and so is any key whose domain
- * ends in kubernetes.io, k8s.io, karpenter.sh or karpenter.k8s.aws, unless
- * the key is well known or its domain ends in kops.k8s.io,
+ * ends in kubernetes.io, k8s.io, karpenter.sh or a domain a provider of the
+ * process declares (kerf_provider_ops.restricted_label_domains, ABI 2.0),
+ * unless the key is well known or its domain ends in kops.k8s.io,
  * node.kubernetes.io or node-restriction.kubernetes.io.  Returns 0 or
  * KERF_E_INVALID with a one-line reason in why (NULL allowed).  ABI 2.0.
  */

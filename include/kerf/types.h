@@ -10,8 +10,10 @@
  *    (kerf/quantity.h) and the list headers, struct kerf_labels,
  *    kerf_requirements, kerf_taints, kerf_tolerations,
  *    kerf_instance_type_list, kerf_instance_list and every `n_x` count
- *    with its `x` array inside an object.  A value may be embedded in an
- *    object and declared anywhere.
+ *    with its `x` array inside an object, and the static declarations of
+ *    a provider's ops table (kerf/provider.h: struct
+ *    kerf_node_class_kind, kerf_class_selector).  A value may be embedded
+ *    in an object and declared anywhere.
  *  - Objects are the other structs here, struct kerf_event
  *    (kerf/cluster.h) and the problem and plan structs of kerf/packer.h.
  *    A minor may append fields at the end of an object, so only the
@@ -26,9 +28,6 @@
  *    freed with the rest.  A plugin never declares an object, allocates
  *    one with sizeof or copies one with '=' (kerf_*_copy() make deep
  *    copies).
- *
- * The EC2NodeClass structs (struct kerf_ec2_node_class and those it holds)
- * are neither: they keep the layout they have.
  *
  * One allocator.  Everything that crosses between the host, a plugin and
  * libkerf (objects, the arrays of list headers, the strings in both) comes
@@ -376,109 +375,30 @@ struct kerf_nodeclaim {
 
 /* ---------------------------------------------------------- node class */
 
-/* One selector term: by tags (all must match), by id, or by name. */
-struct kerf_selector_term {
-	struct kerf_labels tags;
-	char *id;
-	char *name;
-	char *alias;    /* AMI terms only: "al2023@latest" */
-	char *owner;    /* AMI terms only */
-	char *instance_match_criteria; /* capacity reservations: "open" | "targeted" */
-	/* appended (manifests) */
-	char *ssm_parameter; /* AMI terms only */
-	char *owner_id;      /* capacity reservations only: 12-digit account */
-};
+struct kerf_doc; /* kerf/doc.h */
 
-struct kerf_selector_terms {
-	size_t n;
-	struct kerf_selector_term *items;
-};
-
-struct kerf_block_device_mapping {
-	char *device_name;
-	bool root_volume;
-	/* ebs; empty strings/zero when unset */
-	int64_t volume_size_bytes;
-	char *volume_type;
-	int64_t iops;
-	int64_t throughput; /* MiB/s */
-	bool encrypted;
-	bool delete_on_termination;
-	char *kms_key_id;
-	char *snapshot_id;
-	bool has_encrypted;
-	bool has_delete_on_termination;
-	/* appended (manifests) */
-	int32_t volume_initialization_rate; /* MiB/s, 0 when unset */
-};
-
-/* One entry of an EC2NodeClass's networkInterfaces. */
-struct kerf_network_interface {
-	int32_t network_card_index;
-	int32_t device_index;
-	bool efa_only; /* interfaceType efa-only; false: "interface" */
-};
-
-struct kerf_kubelet {
-	int32_t max_pods;       /* 0 when unset */
-	int32_t pods_per_core;  /* 0 when unset */
-	struct kerf_resources system_reserved;
-	struct kerf_resources kube_reserved;
-	struct kerf_labels eviction_hard;
-	struct kerf_labels eviction_soft;
-	struct kerf_labels eviction_soft_grace_period;
-	int32_t eviction_max_pod_grace_period; /* seconds, -1 when unset */
-	int32_t image_gc_high_threshold_percent; /* -1 when unset */
-	int32_t image_gc_low_threshold_percent;  /* -1 when unset */
-	int64_t cpu_cfs_quota_set; /* -1 unset, 0 false, 1 true */
-	size_t n_cluster_dns;
-	char **cluster_dns;
-};
-
-struct kerf_ec2_node_class {
-	struct kerf_selector_terms subnet_selector_terms;
-	struct kerf_selector_terms security_group_selector_terms;
-	struct kerf_selector_terms ami_selector_terms;
-	struct kerf_selector_terms capacity_reservation_selector_terms;
-	char *ami_family; /* AL2, AL2023, Bottlerocket, Windows2019, Windows2022, Custom */
-	char *role;
-	char *instance_profile;
-	char *user_data;
-	struct kerf_labels tags;
-	struct kerf_kubelet kubelet;
-	bool has_kubelet;
-	size_t n_block_device_mappings;
-	struct kerf_block_device_mapping *block_device_mappings;
-	/* metadataOptions, with Karpenter's defaults filled in */
-	char *http_endpoint;                /* "enabled" */
-	char *http_protocol_ipv6;           /* "disabled" */
-	int32_t http_put_response_hop_limit; /* 1 */
-	char *http_tokens;                  /* "required" */
-	int associate_public_ip_address;    /* -1 unset, 0 false, 1 true */
-	char *instance_store_policy;        /* NULL or "RAID0" */
-	bool detailed_monitoring;
-	char *context;
-	/* appended (manifests) */
-	int32_t ip_prefix_count;         /* -1 when unset */
-	int32_t tcp_established_timeout; /* connectionTracking, seconds; 0 when unset */
-	int32_t udp_stream_timeout;      /* seconds; 0 when unset */
-	int32_t udp_timeout;             /* seconds; 0 when unset */
-	char *nested_virtualization;     /* cpuOptions: "enabled", "disabled" or NULL */
-	char *placement_group_id;        /* placementGroupSelector, NULL when unset */
-	char *placement_group_name;
-	size_t n_network_interfaces;
-	struct kerf_network_interface *network_interfaces;
-};
+/* Whether a node class is ready, as its status.conditions[type=Ready] says.  ABI 2.0. */
+typedef enum {
+	KERF_READY_UNKNOWN = 0, /* no Ready condition, or status Unknown */
+	KERF_READY_TRUE = 1,
+	KERF_READY_FALSE = 2,
+} kerf_readiness;
 
 /*
- * Object: a node class, the provider-specific half of a NodePool.  The EC2
- * kind is parsed into `ec2`; for any other kind `ec2` is NULL and the
- * provider reads `spec_json`, the spec as a JSON document.
+ * Object: a node class, the provider-specific half of a NodePool.  The
+ * core knows it only by its reference, its readiness and its document; the
+ * provider that serves its kind (kerf_provider_ops.node_class_kinds)
+ * validated the document when it was loaded and reads what it needs from
+ * `doc` with kerf/doc.h.  The node class owns the document
+ * (kerf_node_class_free frees it), and the document keeps the positions it
+ * was read with.  ABI 2.0.
  */
 struct kerf_node_class {
 	struct kerf_meta *meta;
-	struct kerf_ec2_node_class *ec2;
-	char *spec_json;
+	/* group (of apiVersion), kind, metadata.name; an empty one from the constructor */
+	struct kerf_node_class_ref *ref;
+	kerf_readiness ready;
+	struct kerf_doc *doc; /* the whole object: apiVersion, kind, metadata, spec, status */
 };
 
 /* ------------------------------------------------- instance types */
@@ -498,6 +418,14 @@ struct kerf_offering {
 	char *reservation_id; /* reserved offerings only */
 };
 
+/*
+ * Bits of kerf_instance_type.classes (ABI 2.0): types a pod gets only when
+ * it asks for them (kerf/provider.h, struct kerf_class_selector).
+ */
+#define KERF_TYPE_GPU (1u << 0)
+#define KERF_TYPE_ACCELERATOR (1u << 1)
+#define KERF_TYPE_METAL (1u << 2)
+
 /* Object. */
 struct kerf_instance_type {
 	char *name;
@@ -511,6 +439,12 @@ struct kerf_instance_type {
 	struct kerf_resources allocatable; /* capacity less kube/system reserved and eviction threshold */
 	size_t n_offerings;
 	struct kerf_offering **offerings;
+	/*
+	 * ABI 2.0.  KERF_TYPE_* bits the provider sets; a type offering an
+	 * NVIDIA or AMD GPU or a Neuron device resource counts as GPU or
+	 * accelerator whatever it says.
+	 */
+	uint32_t classes;
 };
 
 /* Value. */
@@ -588,7 +522,7 @@ void kerf_requirement_add_value(struct kerf_requirement *r, const char *value);
  * New, zeroed objects of the running kerf's size, with the defaults their
  * structs document: every top-level object (pod, node, NodePool,
  * NodeClaim, node class) gets an empty meta, NodePools and NodeClaims an
- * empty node_class_ref, affinity terms and spreads an empty selector, a
+ * empty node_class_ref, a node class an empty ref, affinity terms and spreads an empty selector, a
  * weighted term its term.  The caller owns the result and frees it with the
  * matching kerf_*_free(); each free function releases everything the
  * object owns, then the object, and accepts NULL.  ABI 2.0.

@@ -2,14 +2,11 @@
  * binpack_ffd.c - the binpack-ffd plugin: the first-fit-decreasing solver of
  * ffd.c behind the packer ops.
  */
-#include <inttypes.h>
 #include <stdint.h>
 
 #include <kerf/plugin.h>
 
 #include "ffd.h"
-
-#define FFD_DEFAULT_MAX_TYPES 60
 
 struct ffd {
 	const struct kerf_host *host;
@@ -31,22 +28,14 @@ static int ffd_solve(void *inst, const struct kerf_pack_problem *problem, int64_
 static int ffd_create(const struct kerf_host *host, void **out, struct kerf_error *err)
 {
 	struct ffd *f;
-	int64_t max_types = FFD_DEFAULT_MAX_TYPES;
+	int64_t max_types;
+	/* The host checked the value against the schema and filled in its default. */
+	int rc = host->config_int(host->ctx, "max_instance_types", &max_types);
 
-	if (host->config_int) {
-		int rc = host->config_int(host->ctx, "max_instance_types", &max_types);
-		if (rc == KERF_E_NOTFOUND)
-			max_types = FFD_DEFAULT_MAX_TYPES;
-		else if (rc)
-			return kerf_error_set(err, KERF_E_CONFIG,
-					      "binpack-ffd: max_instance_types could not be read "
-					      "(error %d)",
-					      rc);
-	}
-	if (max_types < 1)
+	if (rc)
 		return kerf_error_set(
 		    err, KERF_E_CONFIG,
-		    "binpack-ffd: max_instance_types must be at least 1, not %" PRId64, max_types);
+		    "binpack-ffd: max_instance_types could not be read (error %d)", rc);
 	f = host->calloc(host->ctx, 1, sizeof(*f));
 	f->host = host;
 	f->max_types = (size_t)max_types;
@@ -63,9 +52,13 @@ static void ffd_destroy(void *inst)
 }
 
 static const struct kerf_config_key ffd_schema[] = {
-    {"max_instance_types", KERF_CFG_INT, "60", false,
-     "most instance types offered to the launcher per new node (Karpenter's MaxInstanceTypes)"},
-    {NULL, KERF_CFG_STRING, NULL, false, NULL},
+    {.key = "max_instance_types",
+     .type = KERF_CFG_INT,
+     .default_value = "60",
+     KERF_CFG_MIN(1),
+     .description = "most instance types offered to the launcher per new node (Karpenter's "
+		    "MaxInstanceTypes)"},
+    {.key = NULL},
 };
 
 static const struct kerf_packer_ops ffd_ops = {
@@ -80,7 +73,7 @@ KERF_PLUGIN_DEFINE = {
     .license = "Apache-2.0",
     .kinds = KERF_KIND_PACKER,
     .capabilities = 0,
-    .config_schema = ffd_schema,
+    KERF_PLUGIN_SCHEMA(ffd_schema),
     .create = ffd_create,
     .destroy = ffd_destroy,
     KERF_PLUGIN_OPS(packer, ffd_ops),

@@ -25,8 +25,8 @@
  *       trace: workload.csv
  *       trace_time_scale: 60
  *
- * The file names are used as given: relative ones are relative to kerfd's
- * working directory (the plugin does not know where kerf.yaml is).
+ * Relative file names are relative to the directory of kerf.yaml: the
+ * schema marks them as paths and the host resolves them.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -39,43 +39,81 @@
 #define SIM_VERSION "0.0.0"
 #endif
 
-/* clang-format off */
 static const struct kerf_config_key sim_schema[] = {
-	{"catalogue", KERF_CFG_STRING, SIM_DEFAULT_CATALOGUE, false,
-	 "EC2 catalogue (tab-separated, from scripts/gen-catalogue.py)"},
-	{"region", KERF_CFG_STRING, "us-east-1", false, "region the simulated cloud reports"},
-	{"zones", KERF_CFG_STRING_LIST, "us-east-1a,us-east-1b,us-east-1c", false,
-	 "availability zones every instance type is offered in"},
-	{"seed", KERF_CFG_INT, "1", false,
-	 "seed of every simulated decision (spot prices, capacity, instance IDs)"},
-	{"spot_variation_percent", KERF_CFG_INT, "10", false,
-	 "spot prices vary per type and zone within this many percent of the catalogue's estimate"},
-	{"launch_delay", KERF_CFG_DURATION, "30s", false,
-	 "launch to node registered (EC2 state running)"},
-	{"ready_delay", KERF_CFG_DURATION, "15s", false, "node registered to node Ready"},
-	{"terminate_delay", KERF_CFG_DURATION, "30s", false,
-	 "delete to instance gone (EC2 state shutting-down meanwhile)"},
-	{"ice_probability_percent", KERF_CFG_INT, "0", false,
-	 "chance (0-100) that an offering has no capacity, fixed per type, zone and capacity type"},
-	{"unavailable_offerings", KERF_CFG_STRING_LIST, NULL, false,
-	 "offerings without capacity, as TYPE:ZONE:CAPACITY-TYPE glob patterns"},
-	{"include_types", KERF_CFG_STRING_LIST, NULL, false,
-	 "glob patterns of the instance types to offer; none: every type"},
-	{"workloads", KERF_CFG_STRING_LIST, NULL, false,
-	 "Kubernetes manifests (Pods, Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs) "
-	 "the simulated cluster runs from the start"},
-	{"scenario", KERF_CFG_STRING, NULL, false,
-	 "YAML list of timed actions: - {at: 30s, apply: FILE | scale: {kind, name, replicas} | "
-	 "delete: {kind, name}}"},
-	{"trace", KERF_CFG_STRING, NULL, false,
-	 "CSV of pod arrivals: arrival_s,cpu_millicores,memory_mib,gpu,count[,duration_s]"},
-	{"trace_time_scale", KERF_CFG_INT, "1", false,
-	 "trace arrival times and durations are divided by this"},
-	{"bind_delay", KERF_CFG_DURATION, "0s", false,
-	 "how long after its creation the simulated scheduler may bind a pod"},
-	{NULL, 0, NULL, false, NULL},
+    {.key = "catalogue",
+     .type = KERF_CFG_STRING,
+     .default_value = SIM_DEFAULT_CATALOGUE,
+     .path = true,
+     .description = "EC2 catalogue (tab-separated, from scripts/gen-catalogue.py)"},
+    {.key = "region",
+     .type = KERF_CFG_STRING,
+     .default_value = "us-east-1",
+     .description = "region the simulated cloud reports"},
+    {.key = "zones",
+     .type = KERF_CFG_STRING_LIST,
+     .default_value = "us-east-1a,us-east-1b,us-east-1c",
+     .description = "availability zones every instance type is offered in"},
+    {.key = "seed",
+     .type = KERF_CFG_INT,
+     .default_value = "1",
+     .description = "seed of every simulated decision (spot prices, capacity, instance IDs)"},
+    /* Below 100, so a varied spot price stays positive. */
+    {.key = "spot_variation_percent",
+     .type = KERF_CFG_INT,
+     .default_value = "10",
+     KERF_CFG_RANGE(0, 99),
+     .description = "spot prices vary per type and zone within this many percent of the "
+		    "catalogue's estimate"},
+    {.key = "launch_delay",
+     .type = KERF_CFG_DURATION,
+     .default_value = "30s",
+     .description = "launch to node registered (EC2 state running)"},
+    {.key = "ready_delay",
+     .type = KERF_CFG_DURATION,
+     .default_value = "15s",
+     .description = "node registered to node Ready"},
+    {.key = "terminate_delay",
+     .type = KERF_CFG_DURATION,
+     .default_value = "30s",
+     .description = "delete to instance gone (EC2 state shutting-down meanwhile)"},
+    {.key = "ice_probability_percent",
+     .type = KERF_CFG_INT,
+     .default_value = "0",
+     KERF_CFG_RANGE(0, 100),
+     .description = "chance that an offering has no capacity, fixed per type, zone and "
+		    "capacity type"},
+    {.key = "unavailable_offerings",
+     .type = KERF_CFG_STRING_LIST,
+     .description = "offerings without capacity, as TYPE:ZONE:CAPACITY-TYPE glob patterns"},
+    {.key = "include_types",
+     .type = KERF_CFG_STRING_LIST,
+     .description = "glob patterns of the instance types to offer; none: every type"},
+    {.key = "workloads",
+     .type = KERF_CFG_STRING_LIST,
+     .path = true,
+     .description = "Kubernetes manifests (Pods, Deployments, ReplicaSets, StatefulSets, "
+		    "DaemonSets, Jobs) the simulated cluster runs from the start"},
+    {.key = "scenario",
+     .type = KERF_CFG_STRING,
+     .path = true,
+     .description = "YAML list of timed actions: - {at: 30s, apply: FILE | scale: {kind, name, "
+		    "replicas} | delete: {kind, name}}"},
+    {.key = "trace",
+     .type = KERF_CFG_STRING,
+     .path = true,
+     .description = "CSV of pod arrivals: arrival_s,cpu_millicores,memory_mib,gpu,count[,"
+		    "duration_s]"},
+    {.key = "trace_time_scale",
+     .type = KERF_CFG_INT,
+     .default_value = "1",
+     KERF_CFG_MIN(1),
+     .description = "trace arrival times and durations are divided by this"},
+    {.key = "bind_delay",
+     .type = KERF_CFG_DURATION,
+     .default_value = "0s",
+     .description = "how long after its creation the simulated scheduler may bind a pod"},
+    {.key = NULL},
 };
-/* clang-format on */
 
 /* ------------------------------------------------------------ config */
 
@@ -97,18 +135,11 @@ static int get_string(const struct kerf_host *h, const char *key, char **out,
 	return 0;
 }
 
-static int get_int(const struct kerf_host *h, const char *key, int64_t lo, int64_t hi, int64_t *out,
-		   struct kerf_error *err)
+static int get_int(const struct kerf_host *h, const char *key, int64_t *out, struct kerf_error *err)
 {
 	int rc = h->config_int(h->ctx, key, out);
 
-	if (rc)
-		return cfg_error(err, rc, key);
-	if (*out < lo || *out > hi)
-		return kerf_error_set(err, KERF_E_CONFIG,
-				      "sim: %s is %" PRId64 ": it must be %" PRId64 "..%" PRId64,
-				      key, *out, lo, hi);
-	return 0;
+	return rc ? cfg_error(err, rc, key) : 0;
 }
 
 static int get_duration(const struct kerf_host *h, const char *key, int64_t *out,
@@ -236,7 +267,7 @@ static int read_cluster_config(const struct kerf_host *h, struct sim_cluster_con
 	if ((rc = get_list(h, "workloads", &cfg->n_workloads, &workloads, err)) ||
 	    (rc = get_optional_string(h, "scenario", &cfg->scenario, err)) ||
 	    (rc = get_optional_string(h, "trace", &cfg->trace, err)) ||
-	    (rc = get_int(h, "trace_time_scale", 1, INT64_MAX, &cfg->trace_time_scale, err)) ||
+	    (rc = get_int(h, "trace_time_scale", &cfg->trace_time_scale, err)) ||
 	    (rc = get_duration(h, "bind_delay", &cfg->bind_delay_ms, err)))
 		return rc;
 	cfg->workloads = copy_list(h, workloads, cfg->n_workloads);
@@ -250,11 +281,9 @@ static int read_config(const struct kerf_host *h, struct sim_config *cfg, struct
 
 	if ((rc = get_string(h, "catalogue", &cfg->catalogue, err)) ||
 	    (rc = get_string(h, "region", &cfg->region, err)) || (rc = read_zones(h, cfg, err)) ||
-	    (rc = get_int(h, "seed", INT64_MIN, INT64_MAX, &cfg->seed, err)) ||
-	    /* Below 100, so a varied spot price stays positive. */
-	    (rc = get_int(h, "spot_variation_percent", 0, 99, &cfg->spot_variation_percent, err)) ||
-	    (rc = get_int(h, "ice_probability_percent", 0, 100, &cfg->ice_probability_percent,
-			  err)) ||
+	    (rc = get_int(h, "seed", &cfg->seed, err)) ||
+	    (rc = get_int(h, "spot_variation_percent", &cfg->spot_variation_percent, err)) ||
+	    (rc = get_int(h, "ice_probability_percent", &cfg->ice_probability_percent, err)) ||
 	    (rc = get_duration(h, "launch_delay", &cfg->launch_delay_ms, err)) ||
 	    (rc = get_duration(h, "ready_delay", &cfg->ready_delay_ms, err)) ||
 	    (rc = get_duration(h, "terminate_delay", &cfg->terminate_delay_ms, err)) ||
@@ -328,7 +357,7 @@ KERF_PLUGIN_DEFINE = {
     .license = "Apache-2.0",
     .kinds = KERF_KIND_PROVIDER | KERF_KIND_CLUSTER,
     .capabilities = KERF_CAP_PROVIDER_SPOT | KERF_CAP_CLUSTER_EVENTS,
-    .config_schema = sim_schema,
+    KERF_PLUGIN_SCHEMA(sim_schema),
     .create = sim_create,
     .destroy = sim_destroy,
     KERF_PLUGIN_OPS(provider, sim_provider_ops),

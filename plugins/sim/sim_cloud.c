@@ -12,14 +12,17 @@
  *
  * The node class narrows nothing: the simulator has one image per
  * architecture and a subnet in every configured zone, so every type is
- * offered whatever the class says (NULL included).  Its tags are copied to
- * the instances launched with it, as EC2NodeClass spec.tags are.
+ * offered whatever the class says (NULL included).  It serves EC2NodeClass
+ * with the ec2 plugin's library (plugins/ec2/nodeclass.h), and the class's
+ * tags are copied to the instances launched with it, as EC2NodeClass
+ * spec.tags are.
  */
 #include <inttypes.h>
 #include <string.h>
 
 #include <kerf/kerf.h>
 
+#include "nodeclass.h"
 #include "sim.h"
 
 static const kerf_capacity_type capacity_types[] = {KERF_CAPACITY_SPOT, KERF_CAPACITY_ON_DEMAND};
@@ -71,6 +74,7 @@ static void fill_type(const struct sim_world *w, const struct sim_type *t,
 	fill_requirements(w, t, &it->requirements);
 	it->capacity = t->capacity;
 	it->allocatable = t->allocatable;
+	it->classes = sim_type_classes(t);
 	for (size_t z = 0; z < w->cfg.n_zones; z++) {
 		for (size_t c = 0; c < N_CAPACITY_TYPES; c++) {
 			kerf_capacity_type ct = capacity_types[c];
@@ -216,15 +220,23 @@ static void choose(const struct sim_world *w, const struct kerf_reqset *want,
 	}
 }
 
-/* The tags Karpenter puts on a launched instance, over the node class's own. */
+/*
+ * The tags Karpenter puts on a launched instance, over the node class's
+ * own.  The class is read from its document at each launch: that costs
+ * microseconds beside a launch, and nothing can go stale.
+ */
 static int claim_tags(const struct kerf_nodeclaim *claim, const struct kerf_node_class *node_class,
-		      struct kerf_labels *tags)
+		      struct kerf_labels *tags, struct kerf_error *err)
 {
 	const char *class_name = claim->node_class_ref->name;
+	struct ec2_node_class *ec2 = NULL;
 	int rc = 0;
 
-	if (node_class && node_class->ec2)
-		rc = copy_tags(tags, &node_class->ec2->tags);
+	if (node_class && (rc = ec2_node_class_parse(node_class, &ec2, err)) != 0)
+		return rc;
+	if (ec2 && copy_tags(tags, &ec2->tags) != 0)
+		rc = KERF_E_NOMEM;
+	ec2_node_class_free(ec2);
 	if (!class_name && node_class)
 		class_name = node_class->meta->name;
 	if (rc == 0 && claim->nodepool)
@@ -281,10 +293,11 @@ static int sim_create_instance(void *inst, const struct kerf_nodeclaim *claim,
 		}
 		return rc;
 	}
-	if (claim_tags(claim, node_class, &tags) != 0) {
+	if ((rc = claim_tags(claim, node_class, &tags, err)) != 0) {
 		kerf_labels_clear(&tags);
-		return kerf_error_set(err, KERF_E_NOMEM, "sim: out of memory tagging %s",
-				      claim->meta->name);
+		if (rc == KERF_E_NOMEM)
+			kerf_error_set(err, rc, "sim: out of memory tagging %s", claim->meta->name);
+		return rc;
 	}
 	in = sim_world_launch(w, claim->meta->name, p.type, p.zone, p.ct, now);
 	in->tags = tags;
@@ -359,7 +372,13 @@ static int sim_list(void *inst, struct kerf_instance_list **out, struct kerf_err
 const struct kerf_provider_ops sim_provider_ops = {
     .get_instance_types = sim_get_instance_types,
     .create = sim_create_instance,
-    .delete = sim_delete,
+    .delete_instance = sim_delete,
     .get = sim_get,
     .list = sim_list,
+    /* The simulator is EC2's stand-in until the ec2 plugin exists: it serves EC2NodeClass. */
+    .node_class_kinds = ec2_node_class_kinds,
+    .validate_node_class = ec2_validate_node_class,
+    .well_known_labels = ec2_well_known_labels,
+    .restricted_label_domains = ec2_restricted_label_domains,
+    .class_selectors = ec2_class_selectors,
 };

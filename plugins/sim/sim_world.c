@@ -242,6 +242,19 @@ size_t sim_type_labels(const struct sim_world *w, const struct sim_type *t,
 
 #undef AWS
 
+uint32_t sim_type_classes(const struct sim_type *t)
+{
+	uint32_t c = 0;
+
+	if ((t->gpu_count > 0 && t->gpu_name) || t->alloc_nvidia_gpu > 0 || t->alloc_amd_gpu > 0)
+		c |= KERF_TYPE_GPU;
+	if ((t->accelerator_count > 0 && t->accelerator_name) || t->alloc_neuron > 0)
+		c |= KERF_TYPE_ACCELERATOR;
+	if (t->size && strstr(t->size, "metal"))
+		c |= KERF_TYPE_METAL;
+	return c;
+}
+
 /* ------------------------------------------------------------ instances */
 
 struct sim_instance *sim_world_launch(struct sim_world *w, const char *claim,

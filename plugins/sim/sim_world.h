@@ -178,6 +178,13 @@ struct sim_label {
 size_t sim_type_labels(const struct sim_world *w, const struct sim_type *t,
 		       struct sim_label out[SIM_MAX_LABELS]);
 
+/*
+ * The KERF_TYPE_* classes of a type, as Karpenter's AWS provider labels
+ * it: GPU and accelerator types by their device counts or resources, bare
+ * metal by its size.
+ */
+uint32_t sim_type_classes(const struct sim_type *t);
+
 /* ---------------------------------------------------------- instances */
 
 /* Records a launch at now; returns the new instance (never NULL: the host aborts on OOM). */

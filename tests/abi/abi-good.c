@@ -1,7 +1,9 @@
-/* A correct packer plugin. */
+/* A correct packer plugin, with a config schema. */
 #include "abi_ops.h"
 
 static const struct kerf_packer_ops ops = {ABI_PACKER_OPS};
+
+static const struct kerf_config_key schema[] = {ABI_SCHEMA_KEYS, {.key = NULL}};
 
 KERF_PLUGIN_DEFINE = {
 	KERF_PLUGIN_HEADER,
@@ -9,5 +11,6 @@ KERF_PLUGIN_DEFINE = {
 	.kinds = KERF_KIND_PACKER,
 	.create = tp_create,
 	.destroy = tp_destroy,
+	KERF_PLUGIN_SCHEMA(schema),
 	KERF_PLUGIN_OPS(packer, ops),
 };

@@ -1,9 +1,12 @@
-/* A correct plugin offering two kinds: provider and cluster (with the optional emit_event). */
+/*
+ * A correct plugin offering two kinds: provider and cluster, with the
+ * optional acquire_lease and emit_event and the bits that go with them.
+ */
 #include "abi_ops.h"
 
 static const struct kerf_provider_ops provider_ops = {ABI_PROVIDER_OPS};
-static const struct kerf_cluster_ops cluster_ops = {ABI_CLUSTER_OPS,
-						    .emit_event = tp_emit_event};
+static const struct kerf_cluster_ops cluster_ops = {
+	ABI_CLUSTER_OPS, .acquire_lease = tp_acquire_lease, .emit_event = tp_emit_event};
 
 KERF_PLUGIN_DEFINE = {
 	KERF_PLUGIN_HEADER,

@@ -4,7 +4,7 @@
 static const struct kerf_provider_ops ops = {
 	.get_instance_types = tp_get_instance_types,
 	.create = tp_provider_create,
-	.delete = tp_provider_delete,
+	.delete_instance = tp_provider_delete,
 };
 
 KERF_PLUGIN_DEFINE = {

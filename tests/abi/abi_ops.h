@@ -56,6 +56,14 @@ ABI_OP int tp_provider_list(void *inst, struct kerf_instance_list **out, struct 
 	return KERF_E_UNSUPPORTED;
 }
 
+ABI_OP int tp_is_drifted(void *inst, const struct kerf_nodeclaim *claim,
+			     const struct kerf_node_class *node_class, bool *drifted, char **reason,
+			     struct kerf_error *err)
+{
+	*drifted = false;
+	return 0;
+}
+
 ABI_OP int tp_start(void *inst, const struct kerf_event_sink *sink, struct kerf_error *err)
 {
 	return KERF_E_UNSUPPORTED;
@@ -105,18 +113,31 @@ ABI_OP int tp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t
 	return KERF_E_UNSUPPORTED;
 }
 
-/* Tables with every op set; a plugin copies one and breaks what it tests. */
+/*
+ * Tables with every required op set; a plugin copies one and breaks what it
+ * tests.  Optional ops are left out: each needs its capability bit.
+ */
 #define ABI_PROVIDER_OPS                                                                           \
 	.get_instance_types = tp_get_instance_types, .create = tp_provider_create,             \
-	.delete = tp_provider_delete, .get = tp_provider_get, .list = tp_provider_list
+	.delete_instance = tp_provider_delete, .get = tp_provider_get, .list = tp_provider_list
 
 #define ABI_CLUSTER_OPS                                                                            \
 	.start = tp_start, .poll = tp_poll, .create_nodeclaim = tp_claim,                    \
 	.update_nodeclaim = tp_claim, .delete_nodeclaim = tp_by_name,                          \
-	.update_node = tp_update_node, .delete_node = tp_by_name, .evict_pod = tp_evict_pod, \
-	.acquire_lease = tp_acquire_lease
+	.update_node = tp_update_node, .delete_node = tp_by_name, .evict_pod = tp_evict_pod
 
 #define ABI_PACKER_OPS .solve = tp_solve
+
+/* Schema entries of every kind, well formed; a plugin adds one to break. */
+/* clang-format off */
+#define ABI_SCHEMA_KEYS                                                                            \
+	{.key = "budget", .type = KERF_CFG_DURATION, .default_value = "1s",                       \
+	 KERF_CFG_RANGE(1, 60000)},                                                                \
+	{.key = "mode", .type = KERF_CFG_STRING, .default_value = "fast",                          \
+	 KERF_CFG_VALUES("fast", "exact")},                                                        \
+	{.key = "trace", .type = KERF_CFG_STRING, .path = true},                                   \
+	{.key = "token", .type = KERF_CFG_STRING, .secret = true}
+/* clang-format on */
 
 /* The strings every descriptor needs, for a plugin called `nm`. */
 #define ABI_STRINGS(nm)                                                                            \

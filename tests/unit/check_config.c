@@ -4,6 +4,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,15 +322,30 @@ END_TEST
 /* ---------------------------------------------------- plugin sections */
 
 static const struct kerf_config_key sim_schema[] = {
-    {"zones", KERF_CFG_STRING_LIST, "us-east-1a, us-east-1b", false, "zones to simulate"},
-    {"seed", KERF_CFG_INT, "1", false, "random seed"},
-    {"region", KERF_CFG_STRING, "us-east-1", false, "region"},
-    {"spot", KERF_CFG_BOOL, "false", false, "offer spot"},
-    {"launch_delay", KERF_CFG_DURATION, "30s", false, "time to launch"},
-    {"max_memory", KERF_CFG_QUANTITY, "2Gi", false, "largest instance"},
-    {"token", KERF_CFG_STRING, NULL, false, "no default"},
-    {"tags", KERF_CFG_STRING_LIST, "", false, "empty default"},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "zones",
+     .type = KERF_CFG_STRING_LIST,
+     .default_value = "us-east-1a, us-east-1b",
+     .description = "zones to simulate"},
+    {.key = "seed", .type = KERF_CFG_INT, .default_value = "1", .description = "random seed"},
+    {.key = "region",
+     .type = KERF_CFG_STRING,
+     .default_value = "us-east-1",
+     .description = "region"},
+    {.key = "spot", .type = KERF_CFG_BOOL, .default_value = "false", .description = "offer spot"},
+    {.key = "launch_delay",
+     .type = KERF_CFG_DURATION,
+     .default_value = "30s",
+     .description = "time to launch"},
+    {.key = "max_memory",
+     .type = KERF_CFG_QUANTITY,
+     .default_value = "2Gi",
+     .description = "largest instance"},
+    {.key = "token", .type = KERF_CFG_STRING, .description = "no default"},
+    {.key = "tags",
+     .type = KERF_CFG_STRING_LIST,
+     .default_value = "",
+     .description = "empty default"},
+    {.key = NULL},
 };
 
 static struct cfg *load_text(const char *text)
@@ -429,10 +445,115 @@ START_TEST(section_defaults)
 }
 END_TEST
 
+/* Ranges in the getters' units: integers, milliseconds, whole units. */
+static const struct kerf_config_key rules_schema[] = {
+    {.key = "workers", .type = KERF_CFG_INT, .default_value = "4", KERF_CFG_RANGE(1, 64)},
+    {.key = "offset", .type = KERF_CFG_INT, KERF_CFG_MAX(-1)},
+    {.key = "budget", .type = KERF_CFG_DURATION, .default_value = "1s", KERF_CFG_RANGE(1, 60000)},
+    {.key = "grace", .type = KERF_CFG_DURATION, KERF_CFG_MIN(500)},
+    {.key = "disk", .type = KERF_CFG_QUANTITY, .default_value = "20Gi", KERF_CFG_MIN(1LL << 30)},
+    {.key = "mode",
+     .type = KERF_CFG_STRING,
+     .default_value = "fast",
+     KERF_CFG_VALUES("fast", "exact", "off")},
+    {.key = "kinds", .type = KERF_CFG_STRING_LIST, KERF_CFG_VALUES("spot", "on-demand")},
+    {.key = "trace", .type = KERF_CFG_STRING, .path = true},
+    {.key = "catalogue", .type = KERF_CFG_STRING, .default_value = "data/types.tsv", .path = true},
+    {.key = "manifests", .type = KERF_CFG_STRING_LIST, .path = true},
+    {.key = "token", .type = KERF_CFG_STRING, .secret = true},
+    {.key = NULL},
+};
+
+START_TEST(section_rules_accept)
+{
+	struct cfg *c =
+	    load_text("cluster: sim\nprovider: sim\nplugins:\n  sim:\n"
+		      "    workers: 64\n    offset: -1\n    budget: 1m\n    grace: 500ms\n"
+		      "    disk: 1Gi\n    mode: exact\n    kinds: [on-demand, spot]\n");
+	struct cfg_section *s = NULL;
+	struct kerf_error err;
+	const char *str;
+	const char *const *list;
+	size_t n;
+	int64_t v;
+
+	kerf_error_clear(&err);
+	ck_assert_msg(cfg_plugin_section(c, "sim", rules_schema, &s, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(cfg_section_int(s, "workers", &v), 0);
+	ck_assert_int_eq(v, 64);
+	ck_assert_int_eq(cfg_section_duration(s, "budget", &v), 0);
+	ck_assert_int_eq(v, 60000);
+	ck_assert_int_eq(cfg_section_quantity(s, "disk", &v), 0);
+	ck_assert_int_eq(v, 1LL << 30);
+	ck_assert_int_eq(cfg_section_string(s, "mode", &str), 0);
+	ck_assert_str_eq(str, "exact");
+	ck_assert_int_eq(cfg_section_list(s, "kinds", &n, &list), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(list[0], "on-demand");
+	cfg_section_free(s);
+
+	/* The defaults meet their own rules. */
+	ck_assert_int_eq(cfg_section_build(NULL, "sim", rules_schema, &s, &err), 0);
+	ck_assert_int_eq(cfg_section_string(s, "mode", &str), 0);
+	ck_assert_str_eq(str, "fast");
+	ck_assert_int_eq(cfg_section_int(s, "offset", &v), KERF_E_NOTFOUND);
+	cfg_section_free(s);
+	cfg_free(c);
+}
+END_TEST
+
+/* Path keys are resolved as the core's own paths are: against kerf.yaml's directory. */
+START_TEST(section_paths)
+{
+	struct cfg *c = NULL;
+	struct cfg_section *s = NULL;
+	struct kerf_error err;
+	const char *str;
+	const char *const *list;
+	size_t n;
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cfg_load_string("/etc/kerf/kerf.yaml",
+					 "cluster: sim\nprovider: sim\nmanifests: [pools.yaml]\n"
+					 "plugins:\n  sim:\n    trace: traces/t.csv\n"
+					 "    manifests: [a.yaml, /abs/b.yaml, '']\n",
+					 &c, &err),
+			 0);
+	ck_assert_str_eq(c->manifests[0], "/etc/kerf/pools.yaml");
+	ck_assert_int_eq(cfg_plugin_section(c, "sim", rules_schema, &s, &err), 0);
+	ck_assert_int_eq(cfg_section_string(s, "trace", &str), 0);
+	ck_assert_str_eq(str, "/etc/kerf/traces/t.csv");
+	/* A relative default too. */
+	ck_assert_int_eq(cfg_section_string(s, "catalogue", &str), 0);
+	ck_assert_str_eq(str, "/etc/kerf/data/types.tsv");
+	ck_assert_int_eq(cfg_section_list(s, "manifests", &n, &list), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(list[0], "/etc/kerf/a.yaml");
+	ck_assert_str_eq(list[1], "/abs/b.yaml");
+	ck_assert_str_eq(list[2], "");
+	cfg_section_free(s);
+	cfg_free(c);
+
+	/* A kerf.yaml in the working directory: nothing to prefix. */
+	c = load_text("cluster: sim\nprovider: sim\nplugins:\n  sim:\n    trace: t.csv\n");
+	ck_assert_int_eq(cfg_plugin_section(c, "sim", rules_schema, &s, &err), 0);
+	ck_assert_int_eq(cfg_section_string(s, "trace", &str), 0);
+	ck_assert_str_eq(str, "t.csv");
+	cfg_section_free(s);
+	cfg_free(c);
+
+	/* No kerf.yaml at all: paths stay as written. */
+	ck_assert_int_eq(cfg_section_build(NULL, "sim", rules_schema, &s, &err), 0);
+	ck_assert_int_eq(cfg_section_string(s, "catalogue", &str), 0);
+	ck_assert_str_eq(str, "data/types.tsv");
+	cfg_section_free(s);
+}
+END_TEST
+
 static const struct kerf_config_key required_schema[] = {
-    {"region", KERF_CFG_STRING, NULL, true, "required"},
-    {"zones", KERF_CFG_STRING_LIST, NULL, false, NULL},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "region", .type = KERF_CFG_STRING, .required = true, .description = "required"},
+    {.key = "zones", .type = KERF_CFG_STRING_LIST},
+    {.key = NULL},
 };
 
 static const struct {
@@ -476,6 +597,30 @@ static const struct {
     {"  binpack-ffd: {}\n", required_schema,
      "kerf.yaml:3:1: plugins.sim: missing required key \"region\""},
     {"\n", required_schema, "kerf.yaml:3:1: plugins.sim: missing required key \"region\""},
+    {"  sim:\n    workers: 65\n", rules_schema,
+     "kerf.yaml:5:5: plugins.sim.workers: must be from 1 to 64, not \"65\""},
+    {"  sim:\n    workers: 0\n", rules_schema,
+     "kerf.yaml:5:5: plugins.sim.workers: must be from 1 to 64, not \"0\""},
+    {"  sim:\n    offset: 0\n", rules_schema,
+     "kerf.yaml:5:5: plugins.sim.offset: must be at most -1, not \"0\""},
+    {"  sim:\n    budget: 1m0.001s\n", rules_schema,
+     "kerf.yaml:5:5: plugins.sim.budget: must be from 1ms to 1m0s, not \"1m0.001s\""},
+    {"  sim:\n    budget: 0s\n", rules_schema,
+     "kerf.yaml:5:5: plugins.sim.budget: must be from 1ms to 1m0s, not \"0s\""},
+    {"  sim:\n    grace: 499ms\n", rules_schema,
+     "kerf.yaml:5:5: plugins.sim.grace: must be at least 500ms, not \"499ms\""},
+    {"  sim:\n    disk: 1023Mi\n", rules_schema,
+     "kerf.yaml:5:5: plugins.sim.disk: must be at least 1Gi, not \"1023Mi\""},
+    {"  sim:\n    mode: fsat\n", rules_schema,
+     "kerf.yaml:5:5: plugins.sim.mode: invalid value \"fsat\" (did you mean \"fast\"? expected "
+     "fast, exact or off)"},
+    {"  sim:\n    mode: turbo\n", rules_schema,
+     "kerf.yaml:5:5: plugins.sim.mode: invalid value \"turbo\" (expected fast, exact or off)"},
+    {"  sim:\n    kinds: [spot, ondemand]\n", rules_schema,
+     "kerf.yaml:5:19: plugins.sim.kinds[1]: invalid value \"ondemand\" (did you mean "
+     "\"on-demand\"? expected spot or on-demand)"},
+    {"  sim:\n    token: [tok-abc123]\n", rules_schema,
+     "kerf.yaml:5:5: plugins.sim.token: expected a string, got a list"},
 };
 
 START_TEST(bad_section)
@@ -516,33 +661,87 @@ START_TEST(required_without_section)
 END_TEST
 
 static const struct kerf_config_key bad_default_int[] = {
-    {"n", KERF_CFG_INT, "ten", false, NULL},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "n", .type = KERF_CFG_INT, .default_value = "ten"},
+    {.key = NULL},
 };
 static const struct kerf_config_key bad_default_dur[] = {
-    {"d", KERF_CFG_DURATION, "1 fortnight", false, NULL},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "d", .type = KERF_CFG_DURATION, .default_value = "1 fortnight"},
+    {.key = NULL},
 };
 static const struct kerf_config_key bad_default_bool[] = {
-    {"b", KERF_CFG_BOOL, "yes", false, NULL},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "b", .type = KERF_CFG_BOOL, .default_value = "yes"},
+    {.key = NULL},
 };
 static const struct kerf_config_key bad_default_list[] = {
-    {"l", KERF_CFG_STRING_LIST, "a,,b", false, NULL},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "l", .type = KERF_CFG_STRING_LIST, .default_value = "a,,b"},
+    {.key = NULL},
 };
 static const struct kerf_config_key dup_key[] = {
-    {"k", KERF_CFG_STRING, NULL, false, NULL},
-    {"k", KERF_CFG_INT, NULL, false, NULL},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "k", .type = KERF_CFG_STRING},
+    {.key = "k", .type = KERF_CFG_INT},
+    {.key = NULL},
 };
 static const struct kerf_config_key bad_type[] = {
-    {"k", (kerf_config_type)42, NULL, false, NULL},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "k", .type = (kerf_config_type)42},
+    {.key = NULL},
 };
 static const struct kerf_config_key empty_key[] = {
-    {"", KERF_CFG_STRING, NULL, false, NULL},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "", .type = KERF_CFG_STRING},
+    {.key = NULL},
+};
+static const struct kerf_config_key default_below_min[] = {
+    {.key = "n", .type = KERF_CFG_INT, .default_value = "0", KERF_CFG_MIN(1)},
+    {.key = NULL},
+};
+static const struct kerf_config_key default_above_max[] = {
+    {.key = "d", .type = KERF_CFG_DURATION, .default_value = "2s", KERF_CFG_MAX(1000)},
+    {.key = NULL},
+};
+static const struct kerf_config_key default_out_of_range[] = {
+    {.key = "q", .type = KERF_CFG_QUANTITY, .default_value = "1Gi", KERF_CFG_RANGE(0, 1000)},
+    {.key = NULL},
+};
+static const struct kerf_config_key default_not_a_value[] = {
+    {.key = "m",
+     .type = KERF_CFG_STRING,
+     .default_value = "slow",
+     KERF_CFG_VALUES("fast", "exact")},
+    {.key = NULL},
+};
+static const struct kerf_config_key default_item_not_a_value[] = {
+    {.key = "l",
+     .type = KERF_CFG_STRING_LIST,
+     .default_value = "spot,spto",
+     KERF_CFG_VALUES("spot", "on-demand")},
+    {.key = NULL},
+};
+static const struct kerf_config_key range_on_string[] = {
+    {.key = "s", .type = KERF_CFG_STRING, KERF_CFG_MIN(1)},
+    {.key = NULL},
+};
+static const struct kerf_config_key min_above_max[] = {
+    {.key = "n", .type = KERF_CFG_INT, KERF_CFG_RANGE(5, 1)},
+    {.key = NULL},
+};
+static const struct kerf_config_key path_on_int[] = {
+    {.key = "n", .type = KERF_CFG_INT, .path = true},
+    {.key = NULL},
+};
+static const struct kerf_config_key values_on_bool[] = {
+    {.key = "b", .type = KERF_CFG_BOOL, KERF_CFG_VALUES("true")},
+    {.key = NULL},
+};
+static const struct kerf_config_key empty_values[] = {
+    {.key = "m", .type = KERF_CFG_STRING, .values = (const char *const[]){NULL}},
+    {.key = NULL},
+};
+static const struct kerf_config_key secret_default[] = {
+    {.key = "token", .type = KERF_CFG_STRING, .default_value = "hunter2", .secret = true},
+    {.key = NULL},
+};
+static const struct kerf_config_key secret_list[] = {
+    {.key = "tokens", .type = KERF_CFG_STRING_LIST, .secret = true},
+    {.key = NULL},
 };
 
 static const struct {
@@ -561,6 +760,28 @@ static const struct {
     {dup_key, "plugin \"p\": config schema: key \"k\" is declared twice"},
     {bad_type, "plugin \"p\": config schema: key \"k\": unknown type 42"},
     {empty_key, "plugin \"p\": config schema: empty key name"},
+    {default_below_min,
+     "plugin \"p\": config schema: key \"n\": default \"0\": must be at least 1, not \"0\""},
+    {default_above_max,
+     "plugin \"p\": config schema: key \"d\": default \"2s\": must be at most 1s, not \"2s\""},
+    {default_out_of_range, "plugin \"p\": config schema: key \"q\": default \"1Gi\": must be from "
+			   "0 to 1k, not \"1Gi\""},
+    {default_not_a_value, "plugin \"p\": config schema: key \"m\": default \"slow\": invalid "
+			  "value \"slow\" (expected fast or exact)"},
+    {default_item_not_a_value,
+     "plugin \"p\": config schema: key \"l\": default \"spot,spto\": invalid value \"spto\" (did "
+     "you mean \"spot\"? expected spot or on-demand)"},
+    {range_on_string, "plugin \"p\": config schema: key \"s\": min and max apply to int, "
+		      "duration and quantity keys, not to string keys"},
+    {min_above_max, "plugin \"p\": config schema: key \"n\": min 5 is above max 1"},
+    {path_on_int, "plugin \"p\": config schema: key \"n\": path applies to string and string "
+		  "list keys, not to int keys"},
+    {values_on_bool, "plugin \"p\": config schema: key \"b\": values apply to string and string "
+		     "list keys, not to bool keys"},
+    {empty_values, "plugin \"p\": config schema: key \"m\": values is empty"},
+    {secret_default, "plugin \"p\": config schema: key \"token\": a secret key has no default"},
+    {secret_list, "plugin \"p\": config schema: key \"tokens\": secret applies to string keys "
+		  "without path or values"},
 };
 
 START_TEST(bad_schema)
@@ -573,6 +794,57 @@ START_TEST(bad_schema)
 			 KERF_E_INVALID);
 	ck_assert_ptr_null(s);
 	ck_assert_str_eq(err.message, bad_schemas[_i].message);
+}
+END_TEST
+
+/* An entry of a later minor: the host strides by the plugin's size and reads its own fields. */
+struct newer_key {
+	struct kerf_config_key k;
+	int64_t appended;
+};
+
+static const struct newer_key newer_schema[] = {
+    {{.key = "a", .type = KERF_CFG_INT, .default_value = "2", KERF_CFG_RANGE(1, 3)}, 7},
+    {{.key = "b", .type = KERF_CFG_STRING, KERF_CFG_VALUES("x", "y")}, 8},
+    {{.key = NULL}, 0},
+};
+
+START_TEST(schema_copy)
+{
+	struct kerf_config_key *copy = NULL;
+	struct kerf_error err;
+	char want[KERF_ERROR_MSG_MAX];
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(
+	    cfg_schema_copy("p", &newer_schema[0].k, sizeof(newer_schema[0]), &copy, &err), 0);
+	ck_assert_str_eq(copy[0].key, "a");
+	ck_assert_int_eq(copy[0].max, 3);
+	ck_assert_str_eq(copy[1].key, "b");
+	ck_assert_str_eq(copy[1].values[1], "y");
+	ck_assert_ptr_null(copy[2].key);
+	free(copy);
+
+	ck_assert_int_eq(cfg_schema_copy("p", NULL, 0, &copy, &err), 0);
+	ck_assert_ptr_null(copy);
+
+	/* An entry smaller than ABI 2.0's: the schema was not declared with KERF_PLUGIN_SCHEMA. */
+	ck_assert_int_eq(cfg_schema_copy("p", rules_schema, 40, &copy, &err), KERF_E_INVALID);
+	snprintf(want, sizeof(want),
+		 "plugin \"p\": config_key_size 40 is smaller than the %zu bytes of an ABI 2.0 "
+		 "schema entry (declare the schema with KERF_PLUGIN_SCHEMA)",
+		 (size_t)KERF_OPS_END(struct kerf_config_key, values));
+	ck_assert_str_eq(err.message, want);
+	ck_assert_ptr_null(copy);
+
+	ck_assert_int_eq(
+	    cfg_schema_copy("p", default_below_min, sizeof(default_below_min[0]), &copy, &err),
+	    KERF_E_INVALID);
+	ck_assert_str_eq(
+	    err.message,
+	    "plugin \"p\": config schema: key \"n\": default \"0\": must be at least 1, "
+	    "not \"0\"");
+	ck_assert_ptr_null(copy);
 }
 END_TEST
 
@@ -684,6 +956,9 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, bad_section, 0, N_ELEMS(bad_sections));
 	tcase_add_test(tc, required_without_section);
 	tcase_add_loop_test(tc, bad_schema, 0, N_ELEMS(bad_schemas));
+	tcase_add_test(tc, section_rules_accept);
+	tcase_add_test(tc, section_paths);
+	tcase_add_test(tc, schema_copy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("helpers");

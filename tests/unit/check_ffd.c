@@ -13,13 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <kerf/plugin.h>
 
 #include "loader.h"
+#include "util.h"
 #include "../common/host_alloc.h"
 #include "../common/plan_check.h"
+#include "../common/plugin_config.h"
 
 #define PLUGIN_DIR KERF_TEST_BUILDDIR "/plugins/binpack-ffd/.libs"
 
@@ -39,7 +40,7 @@ static const char *const dim_names[ND] = {"cpu", "memory", "pods", "gpu"};
 
 static char log_text[16384];
 static size_t log_len;
-static int64_t cfg_max_types; /* 0: not configured */
+static struct cfg_section *section; /* the plugin's, from plugin_up's YAML */
 
 static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -63,20 +64,12 @@ static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
 
 static int64_t fh_mono_ms(void *ctx)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return now_mono_ms();
 }
 
 static int fh_config_int(void *ctx, const char *key, int64_t *out)
 {
-	if (strcmp(key, "max_instance_types") != 0)
-		return KERF_E_INVALID;
-	if (!cfg_max_types)
-		return KERF_E_NOTFOUND;
-	*out = cfg_max_types;
-	return 0;
+	return cfg_section_int(section, key, out);
 }
 
 static const struct kerf_host fake_host = {
@@ -97,7 +90,7 @@ static struct loader *ldr;
 static const struct loader_plugin *plug;
 static void *inst;
 
-static void plugin_up(void)
+static void plugin_open(void)
 {
 	const char *dirs[] = {PLUGIN_DIR};
 	struct kerf_error err;
@@ -107,6 +100,18 @@ static void plugin_up(void)
 	ck_assert_int_eq(loader_new_dirs(dirs, 1, &ldr, &err), 0);
 	rc = loader_open(ldr, "binpack-ffd", KERF_KIND_PACKER, &plug, &err);
 	ck_assert_msg(rc == 0, "loader_open: %d %s", rc, err.message);
+}
+
+/* The plugin created with `config` as its kerf.yaml section (NULL: none). */
+static void plugin_up(const char *config)
+{
+	struct kerf_error err;
+	int rc;
+
+	plugin_open();
+	kerf_error_clear(&err);
+	rc = tc_plugin_section(plug, config, &section, &err);
+	ck_assert_msg(rc == 0, "section: %d %s", rc, err.message);
 	rc = loader_create(plug, &fake_host, &inst, &err);
 	ck_assert_msg(rc == 0, "create: %d %s", rc, err.message);
 }
@@ -115,8 +120,7 @@ static void setup(void)
 {
 	log_len = 0;
 	log_text[0] = '\0';
-	cfg_max_types = 0;
-	plugin_up();
+	plugin_up(NULL);
 }
 
 static void teardown(void)
@@ -127,6 +131,8 @@ static void teardown(void)
 	plug = NULL;
 	loader_free(ldr);
 	ldr = NULL;
+	cfg_section_free(section);
+	section = NULL;
 }
 
 /* ------------------------------------------------------------ problem builder */
@@ -422,9 +428,12 @@ START_TEST(descriptor)
 {
 	ck_assert_str_eq(plug->desc.name, "binpack-ffd");
 	ck_assert_uint_eq(plug->desc.kinds, KERF_KIND_PACKER);
-	ck_assert_ptr_nonnull(plug->desc.config_schema);
-	ck_assert_str_eq(plug->desc.config_schema[0].key, "max_instance_types");
-	ck_assert_ptr_null(plug->desc.config_schema[1].key);
+	ck_assert_ptr_nonnull(plug->schema);
+	ck_assert_str_eq(plug->schema[0].key, "max_instance_types");
+	ck_assert_str_eq(plug->schema[0].default_value, "60");
+	ck_assert(plug->schema[0].has_min && !plug->schema[0].has_max);
+	ck_assert_int_eq(plug->schema[0].min, 1);
+	ck_assert_ptr_null(plug->schema[1].key);
 }
 END_TEST
 
@@ -811,10 +820,10 @@ START_TEST(max_instance_types_config)
 	struct catalog c;
 	struct tb *b;
 	struct kerf_pack_plan *plan;
+	struct kerf_error err;
 
 	teardown();
-	cfg_max_types = 2;
-	plugin_up();
+	plugin_up("max_instance_types: 2\n");
 	b = catalog_new(&c);
 	tb_group(b, c.pool, 1, 100, 1 * Gi, 0);
 	plan = solve(tb_done(b));
@@ -822,18 +831,14 @@ START_TEST(max_instance_types_config)
 	kerf_pack_plan_free(plan);
 	tb_free(b);
 
+	/* The schema's minimum: kerfd stops before create() runs. */
 	teardown();
-	cfg_max_types = -1;
-	{
-		const char *dirs[] = {PLUGIN_DIR};
-		struct kerf_error err = KERF_ERROR_INIT;
-		void *bad = NULL;
-		ck_assert_int_eq(loader_new_dirs(dirs, 1, &ldr, &err), 0);
-		ck_assert_int_eq(loader_open(ldr, "binpack-ffd", KERF_KIND_PACKER, &plug, &err), 0);
-		ck_assert_int_ne(loader_create(plug, &fake_host, &bad, &err), 0);
-		ck_assert_ptr_null(bad);
-		ck_assert_ptr_nonnull(strstr(err.message, "max_instance_types"));
-	}
+	plugin_open();
+	kerf_error_clear(&err);
+	ck_assert_int_eq(tc_plugin_section(plug, "max_instance_types: 0\n", &section, &err),
+			 KERF_E_CONFIG);
+	ck_assert_str_eq(err.message, "kerf.yaml:1:1: plugins.binpack-ffd.max_instance_types: must "
+				      "be at least 1, not \"0\"");
 }
 END_TEST
 

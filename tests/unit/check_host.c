@@ -412,14 +412,15 @@ END_TEST
 /* ------------------------------------------------------------ config */
 
 static const struct kerf_config_key schema[] = {
-    {"region", KERF_CFG_STRING, "acme-west-1", false, "region"},
-    {"endpoint", KERF_CFG_STRING, NULL, false, "no default"},
-    {"retries", KERF_CFG_INT, "3", false, "int"},
-    {"spot", KERF_CFG_BOOL, "false", false, "bool"},
-    {"timeout", KERF_CFG_DURATION, "30s", false, "duration"},
-    {"disk", KERF_CFG_QUANTITY, NULL, false, "quantity"},
-    {"zones", KERF_CFG_STRING_LIST, NULL, false, "list"},
-    {NULL, 0, NULL, false, NULL},
+    {.key = "region", .type = KERF_CFG_STRING, .default_value = "acme-west-1"},
+    {.key = "endpoint", .type = KERF_CFG_STRING},
+    {.key = "retries", .type = KERF_CFG_INT, .default_value = "3"},
+    {.key = "spot", .type = KERF_CFG_BOOL, .default_value = "false"},
+    {.key = "timeout", .type = KERF_CFG_DURATION, .default_value = "30s"},
+    {.key = "disk", .type = KERF_CFG_QUANTITY},
+    {.key = "zones", .type = KERF_CFG_STRING_LIST},
+    {.key = "token", .type = KERF_CFG_STRING, .secret = true},
+    {.key = NULL},
 };
 
 START_TEST(config_getters)
@@ -488,6 +489,35 @@ START_TEST(config_getters)
 }
 END_TEST
 
+/* A secret key's value reaches the plugin as written and never the log. */
+START_TEST(config_secret)
+{
+	static const char yaml[] = "token: tok-from-kerf-yaml\n";
+	struct yt_stream *ys = NULL;
+	struct kerf_error err;
+	kerf_error_clear(&err);
+	ck_assert_int_eq(yt_parse_string("t.yaml", yaml, strlen(yaml), &ys, &err), 0);
+	struct cfg_section *sec = NULL;
+	ck_assert_msg(cfg_section_build(ys->docs[0].root, "acme", schema, &sec, &err) == 0, "%s",
+		      err.message);
+	struct kerf_host *h = host_new("provider/acme", sec, NULL, NULL);
+	const char *s;
+
+	ck_assert_int_eq(h->config_string(h->ctx, "token", &s), 0);
+	ck_assert_str_eq(s, "tok-from-kerf-yaml");
+	h->log(h->ctx, KERF_LOG_INFO, "token %s, url https://x/?t=%s", s, s);
+	log_msg(KERF_LOG_ERROR, "core", "plugin said: %s", s);
+	ck_assert_uint_eq(captured_lines, 2);
+	ck_assert_ptr_nonnull(strstr(captured.buf, "provider/acme: token [REDACTED], url "
+						   "https://x/?t=[REDACTED]\n"));
+	ck_assert_ptr_nonnull(strstr(captured.buf, "core: plugin said: [REDACTED]\n"));
+	ck_assert_ptr_null(strstr(captured.buf, "tok-from-kerf-yaml"));
+	host_free(h);
+	cfg_section_free(sec);
+	yt_stream_free(ys);
+}
+END_TEST
+
 static Suite *host_suite(void)
 {
 	Suite *s = suite_create("host");
@@ -511,6 +541,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, read_file);
 	tcase_add_test(tc, read_file_build_tree_data);
 	tcase_add_test(tc, config_getters);
+	tcase_add_test(tc, config_secret);
 	suite_add_tcase(s, tc);
 	return s;
 }

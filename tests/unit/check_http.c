@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <kerf/error.h>
 #include <kerf/host.h>
@@ -20,13 +19,6 @@
 /* Generous: the slowest case waits out a few short server delays, and
  * valgrind multiplies everything. */
 #define CASE_TIMEOUT 30
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct http_client *new_client(void)
 {
@@ -289,9 +281,9 @@ START_TEST(timeout)
 	struct kerf_http_response *resp = NULL;
 	struct kerf_error err;
 	kerf_error_clear(&err);
-	int64_t t0 = now_ms();
+	int64_t t0 = now_mono_ms();
 	ck_assert_int_eq(http_request(c, &req, &resp, &err), KERF_E_TIMEOUT);
-	int64_t took = now_ms() - t0;
+	int64_t took = now_mono_ms() - t0;
 	ck_assert_ptr_null(resp);
 	ck_assert_int_eq(err.code, KERF_E_TIMEOUT);
 	ck_assert_int_eq(err.retryable, 1);
@@ -412,7 +404,7 @@ struct collected {
 static int collect(void *arg, int status, const char *data, size_t len)
 {
 	struct collected *c = arg;
-	int64_t t = now_ms();
+	int64_t t = now_mono_ms();
 	if (c->calls == 0)
 		c->first_ms = t;
 	c->last_ms = t;
@@ -475,9 +467,9 @@ START_TEST(stream_stops_early)
 	sb_init(&got.data);
 	struct kerf_error err;
 	kerf_error_clear(&err);
-	int64_t t0 = now_ms();
+	int64_t t0 = now_mono_ms();
 	ck_assert_int_eq(http_stream(c, &req, collect, &got, &err), 0);
-	int64_t took = now_ms() - t0;
+	int64_t took = now_mono_ms() - t0;
 	ck_assert_uint_eq(got.calls, 1);
 	ck_assert_str_eq(got.data.buf, "first");
 	ck_assert_msg(took < 900, "stopping took %lld ms", (long long)took);

@@ -15,14 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <kerf/plugin.h>
 
 #include "loader.h"
+#include "util.h"
 #include "../common/host_alloc.h"
 #include "../common/plan_check.h"
+#include "../common/plugin_config.h"
 
 #define ILP_DIR KERF_TEST_BUILDDIR "/plugins/binpack-ilp/.libs"
 #define FFD_DIR KERF_TEST_BUILDDIR "/plugins/binpack-ffd/.libs"
@@ -32,6 +33,12 @@
 static int64_t cfg_budget_ms;	 /* 0: not configured */
 static int64_t cfg_gap_bps = -1; /* -1: not configured */
 static int64_t cfg_max_types;	 /* 0: not configured */
+/*
+ * What the host serves for a key the test did not configure: binpack-ilp's
+ * defaults.  binpack-ffd, on the same table, reads only max_instance_types,
+ * which both schemas declare alike.
+ */
+static struct cfg_section *defaults;
 static size_t debug_lines;
 static char last_debug[1024];
 
@@ -51,37 +58,29 @@ static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
 
 static int64_t fh_mono_ms(void *ctx)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return now_mono_ms();
 }
 
 static int fh_config_int(void *ctx, const char *key, int64_t *out)
 {
-	if (strcmp(key, "max_instance_types") == 0) {
-		if (!cfg_max_types)
-			return KERF_E_NOTFOUND;
+	if (strcmp(key, "max_instance_types") == 0 && cfg_max_types) {
 		*out = cfg_max_types;
 		return 0;
 	}
-	if (strcmp(key, "relative_gap_bps") == 0) {
-		if (cfg_gap_bps < 0)
-			return KERF_E_NOTFOUND;
+	if (strcmp(key, "relative_gap_bps") == 0 && cfg_gap_bps >= 0) {
 		*out = cfg_gap_bps;
 		return 0;
 	}
-	return KERF_E_INVALID;
+	return cfg_section_int(defaults, key, out);
 }
 
 static int fh_config_duration(void *ctx, const char *key, int64_t *out)
 {
-	if (strcmp(key, "time_budget") != 0)
-		return KERF_E_INVALID;
-	if (!cfg_budget_ms)
-		return KERF_E_NOTFOUND;
-	*out = cfg_budget_ms;
-	return 0;
+	if (strcmp(key, "time_budget") == 0 && cfg_budget_ms) {
+		*out = cfg_budget_ms;
+		return 0;
+	}
+	return cfg_section_duration(defaults, key, out);
 }
 
 static const struct kerf_host fake_host = {
@@ -125,6 +124,8 @@ static void setup(void)
 	ck_assert_int_eq(loader_new_dirs(dirs, 2, &ldr, &err), 0);
 	rc = loader_open(ldr, "binpack-ilp", KERF_KIND_PACKER, &ilp, &err);
 	ck_assert_msg(rc == 0, "open binpack-ilp: %d %s", rc, err.message);
+	rc = tc_plugin_section(ilp, NULL, &defaults, &err);
+	ck_assert_msg(rc == 0, "binpack-ilp's defaults: %d %s", rc, err.message);
 	rc = loader_open(ldr, "binpack-ffd", KERF_KIND_PACKER, &ffd, &err);
 	ck_assert_msg(rc == 0, "open binpack-ffd: %d %s", rc, err.message);
 	rc = loader_create(ffd, &fake_host, &ffd_inst, &err);
@@ -141,6 +142,8 @@ static void teardown(void)
 	ilp = ffd = NULL;
 	loader_free(ldr);
 	ldr = NULL;
+	cfg_section_free(defaults);
+	defaults = NULL;
 }
 
 /* The ILP instance with the configuration set so far. */
@@ -644,7 +647,7 @@ static kerf_price_t assert_not_worse(const struct kerf_pack_problem *p, int64_t 
 
 START_TEST(descriptor)
 {
-	const struct kerf_config_key *k = ilp->desc.config_schema;
+	const struct kerf_config_key *k = ilp->schema;
 
 	ck_assert_str_eq(ilp->desc.name, "binpack-ilp");
 	ck_assert_uint_eq(ilp->desc.kinds, KERF_KIND_PACKER);
@@ -659,26 +662,42 @@ START_TEST(descriptor)
 }
 END_TEST
 
+/* The schema's ranges: kerfd stops with the position before create() runs. */
 START_TEST(config_errors)
 {
+	static const struct {
+		const char *yaml, *message;
+	} bad[] = {
+	    {"time_budget: 0s\n", "kerf.yaml:1:1: plugins.binpack-ilp.time_budget: must be from "
+				  "1ms to 596h31m23.647s, not \"0s\""},
+	    {"time_budget: 600h\n", "kerf.yaml:1:1: plugins.binpack-ilp.time_budget: must be from "
+				    "1ms to 596h31m23.647s, not \"600h\""},
+	    {"relative_gap_bps: 20000\n", "kerf.yaml:1:1: plugins.binpack-ilp.relative_gap_bps: "
+					  "must be from 0 to 10000, not \"20000\""},
+	    {"relative_gap_bps: -1\n", "kerf.yaml:1:1: plugins.binpack-ilp.relative_gap_bps: must "
+				       "be from 0 to 10000, not \"-1\""},
+	    {"max_instance_types: -3\n", "kerf.yaml:1:1: plugins.binpack-ilp.max_instance_types: "
+					 "must be at least 1, not \"-3\""},
+	};
+	struct cfg_section *s = NULL;
 	struct kerf_error err;
-	void *x = NULL;
+	int64_t v;
 
-	cfg_budget_ms = -5;
-	kerf_error_clear(&err);
-	ck_assert_int_eq(ilp->desc.create(&fake_host, &x, &err), KERF_E_CONFIG);
-	ck_assert_ptr_nonnull(strstr(err.message, "time_budget"));
-	cfg_budget_ms = 0;
-	cfg_gap_bps = 20000;
-	kerf_error_clear(&err);
-	ck_assert_int_eq(ilp->desc.create(&fake_host, &x, &err), KERF_E_CONFIG);
-	ck_assert_ptr_nonnull(strstr(err.message, "relative_gap_bps"));
-	cfg_gap_bps = -1;
-	cfg_max_types = -3;
-	kerf_error_clear(&err);
-	ck_assert_int_eq(ilp->desc.create(&fake_host, &x, &err), KERF_E_CONFIG);
-	ck_assert_ptr_nonnull(strstr(err.message, "max_instance_types"));
-	ck_assert_ptr_null(x);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kerf_error_clear(&err);
+		ck_assert_int_eq(tc_plugin_section(ilp, bad[i].yaml, &s, &err), KERF_E_CONFIG);
+		ck_assert_str_eq(err.message, bad[i].message);
+		ck_assert_ptr_null(s);
+	}
+	/* The ends of each range are accepted. */
+	ck_assert_int_eq(tc_plugin_section(ilp,
+					   "time_budget: 1ms\nrelative_gap_bps: 10000\n"
+					   "max_instance_types: 1\n",
+					   &s, &err),
+			 0);
+	ck_assert_int_eq(cfg_section_duration(s, "time_budget", &v), 0);
+	ck_assert_int_eq(v, 1);
+	cfg_section_free(s);
 }
 END_TEST
 

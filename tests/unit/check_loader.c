@@ -19,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "instance.h"
 #include "loader.h"
+#include "yamltree.h"
 
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -88,7 +90,8 @@ static void write_file(const char *rel, const char *text)
 /*
  * Expands a message template: @P the plugin's path, @M/@m the host's ABI
  * major/minor, @N major + 1, @n minor + 1, @D the descriptor size of the
- * major's first minor, @O that minor's provider ops table size.
+ * major's first minor, @O that minor's provider ops table size, @K its
+ * config schema entry size.
  */
 static void expand(char *out, size_t size, const char *tpl, const char *path)
 {
@@ -124,6 +127,10 @@ static void expand(char *out, size_t size, const char *tpl, const char *path)
 		case 'O':
 			snprintf(piece, sizeof(piece), "%zu",
 				 KERF_OPS_END(struct kerf_provider_ops, is_drifted));
+			break;
+		case 'K':
+			snprintf(piece, sizeof(piece), "%zu",
+				 KERF_OPS_END(struct kerf_config_key, values));
 			break;
 		default:
 			ck_abort_msg("bad template %s", tpl);
@@ -181,6 +188,36 @@ static const struct {
      "rebuild the plugin against kerf's headers"},
     {"abi-nullop", KERF_E_PLUGIN_INCOMPLETE, true,
      "@P: plugin \"abi-nullop\": required provider ops get, list are NULL; implement them"},
+    {"abi-schema", KERF_E_PLUGIN_SCHEMA, true,
+     "@P: plugin \"abi-schema\": config schema: key \"workers\": default \"0\": must be at least "
+     "1, not \"0\""},
+    {"abi-schemasize", KERF_E_PLUGIN_SCHEMA, true,
+     "@P: plugin \"abi-schemasize\": config_key_size 0 is smaller than the @K bytes of an ABI "
+     "2.0 schema entry (declare the schema with KERF_PLUGIN_SCHEMA)"},
+    {"abi-cap-unknown", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-cap-unknown\": descriptor has unknown capability bits 0x10000000000; "
+     "use only the KERF_CAP_* bits of kerf's headers"},
+    {"abi-cap-kind", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-cap-kind\": declares KERF_CAP_PROVIDER_SPOT but does not offer "
+     "provider; drop the bit or offer the kind"},
+    {"abi-cap-drift", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-cap-drift\": declares KERF_CAP_PROVIDER_DRIFT but its provider op "
+     "is_drifted is NULL; implement it or drop the bit"},
+    {"abi-op-drift", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-op-drift\": sets the optional provider op is_drifted but does not "
+     "declare KERF_CAP_PROVIDER_DRIFT; add the bit or leave the op NULL"},
+    {"abi-cap-lease", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-cap-lease\": declares KERF_CAP_CLUSTER_LEASE but its cluster op "
+     "acquire_lease is NULL; implement it or drop the bit"},
+    {"abi-op-lease", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-op-lease\": sets the optional cluster op acquire_lease but does not "
+     "declare KERF_CAP_CLUSTER_LEASE; add the bit or leave the op NULL"},
+    {"abi-cap-events", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-cap-events\": declares KERF_CAP_CLUSTER_EVENTS but its cluster op "
+     "emit_event is NULL; implement it or drop the bit"},
+    {"abi-op-events", KERF_E_PLUGIN_CAPABILITY, true,
+     "@P: plugin \"abi-op-events\": sets the optional cluster op emit_event but does not "
+     "declare KERF_CAP_CLUSTER_EVENTS; add the bit or leave the op NULL"},
 #ifdef __GLIBC__
     /* The dynamic linker's text is glibc's; other C libraries word it differently. */
     {"abi-unresolved", KERF_E_PLUGIN_DLOPEN, false,
@@ -336,6 +373,13 @@ START_TEST(good_packer)
 	ck_assert_uint_eq(p->desc.abi_minor, KERF_ABI_MINOR);
 	ck_assert_uint_eq(p->desc.kinds, KERF_KIND_PACKER);
 	ck_assert_ptr_nonnull(p->packer.solve);
+	/* The host's own copy of the schema, checked. */
+	ck_assert_ptr_nonnull(p->schema);
+	ck_assert_str_eq(p->schema[0].key, "budget");
+	ck_assert_int_eq(p->schema[0].max, 60000);
+	ck_assert_str_eq(p->schema[1].values[1], "exact");
+	ck_assert(p->schema[3].secret);
+	ck_assert_ptr_null(p->schema[4].key);
 	/* Kinds not offered stay zeroed. */
 	ck_assert_ptr_null(p->provider.get);
 	ck_assert_ptr_null(p->cluster.start);
@@ -365,6 +409,7 @@ START_TEST(good_multi_kind)
 	ck_assert_int_eq(
 	    loader_open(l, "abi-multi", KERF_KIND_PROVIDER | KERF_KIND_CLUSTER, &p, &err), 0);
 	ck_assert_uint_eq(p->desc.kinds, KERF_KIND_PROVIDER | KERF_KIND_CLUSTER);
+	ck_assert_uint_eq(p->desc.capabilities, KERF_CAP_CLUSTER_LEASE | KERF_CAP_CLUSTER_EVENTS);
 	ck_assert_ptr_nonnull(p->provider.get_instance_types);
 	ck_assert_ptr_null(p->provider.is_drifted);
 	ck_assert_ptr_nonnull(p->cluster.evict_pod);
@@ -543,6 +588,57 @@ START_TEST(create_failure)
 	ck_assert_int_eq(err.http_status, 403);
 	ck_assert_str_eq(err.provider_code, "AuthFailure");
 	ck_assert_ptr_eq(inst, (void *)&err); /* untouched on failure */
+	loader_free(l);
+}
+END_TEST
+
+/*
+ * An instance as kerfd makes one: section, host table, create().  A
+ * failure at any step leaves nothing behind but the plugin.
+ */
+START_TEST(instance_lifecycle)
+{
+	const char *dirs[] = {ABI_DIR};
+	struct loader *l;
+	ck_assert_int_eq(loader_new_dirs(dirs, 1, &l, NULL), 0);
+	struct plugin_instance pi = {0}, bad = {0}, cfgbad = {0};
+	const struct instance_env env = {0};
+	struct kerf_error err;
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(loader_open(l, "abi-good", KERF_KIND_PACKER, &pi.plugin, &err), 0);
+	ck_assert_int_eq(instance_create(&pi, "packer/abi-good", &env, &err), 0);
+	ck_assert_ptr_nonnull(pi.state);
+	ck_assert_ptr_nonnull(pi.section);
+	ck_assert_str_eq(pi.host->instance_name, "packer/abi-good");
+	instance_destroy(&pi);
+	ck_assert_ptr_null(pi.state);
+	ck_assert_ptr_null(pi.host);
+	ck_assert_ptr_null(pi.section);
+	ck_assert_ptr_nonnull(pi.plugin);
+
+	ck_assert_int_eq(loader_open(l, "abi-createfail", KERF_KIND_PACKER, &bad.plugin, &err), 0);
+	ck_assert_int_eq(instance_create(&bad, "packer/abi-createfail", &env, &err),
+			 KERF_E_PLUGIN_CREATE);
+	ck_assert_str_eq(err.message,
+			 "plugin \"abi-createfail\": create failed: no credentials found in "
+			 "/nonexistent");
+	ck_assert_ptr_null(bad.state);
+	ck_assert_ptr_null(bad.host);
+	ck_assert_ptr_null(bad.section);
+
+	/* A key abi-good's schema does not declare is refused before create(). */
+	struct yt_stream *ys;
+	ck_assert_int_eq(yt_parse_string("kerf.yaml", "bugdet: 5\n", 10, &ys, &err), 0);
+	const struct instance_env with_config = {.config = ys->docs[0].root};
+	cfgbad.plugin = pi.plugin;
+	ck_assert_int_eq(instance_create(&cfgbad, "packer/abi-good", &with_config, &err),
+			 KERF_E_CONFIG);
+	ck_assert_msg(strstr(err.message, "unknown key \"bugdet\"") != NULL, "%s", err.message);
+	ck_assert_ptr_null(cfgbad.state);
+	ck_assert_ptr_null(cfgbad.host);
+	ck_assert_ptr_null(cfgbad.section);
+	yt_stream_free(ys);
 	loader_free(l);
 }
 END_TEST
@@ -772,8 +868,8 @@ START_TEST(scan_lists_every_file)
 	kerf_error_clear(&err);
 	ck_assert_int_eq(loader_scan(l, scan_collect, r, &err), 0);
 
-	/* 20 plugins in tests/abi, nothing else ends in .so there. */
-	ck_assert_int_eq(r->n, 20);
+	/* 30 plugins in tests/abi, nothing else ends in .so there. */
+	ck_assert_int_eq(r->n, 30);
 	for (int i = 1; i < r->n; i++)
 		ck_assert_int_lt(strcmp(r->rows[i - 1].path, r->rows[i].path), 0);
 
@@ -865,6 +961,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, kind_not_offered);
 	tcase_add_test(tc, duplicate_name);
 	tcase_add_test(tc, create_failure);
+	tcase_add_test(tc, instance_lifecycle);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");

@@ -16,6 +16,7 @@
 #include "host.h"
 #include "loader.h"
 #include "manifest.h"
+#include "nodeclass.h"
 #include "provision.h"
 
 #define PLUGIN_DIR KERF_TEST_BUILDDIR "/plugins/binpack-ffd/.libs"
@@ -42,8 +43,7 @@ static void setup(void)
 	ck_assert_msg(loader_open(ldr, "binpack-ffd", KERF_KIND_PACKER, &plug, &err) == 0, "%s",
 		      err.message);
 	/* No kerf.yaml: the plugin's defaults, as kerfd gives them. */
-	ck_assert_msg(cfg_section_build(NULL, "binpack-ffd", plug->desc.config_schema, &section,
-					&err) == 0,
+	ck_assert_msg(cfg_section_build(NULL, "binpack-ffd", plug->schema, &section, &err) == 0,
 		      "%s", err.message);
 	host = host_new("packer/binpack-ffd", section, NULL, NULL);
 	ck_assert_msg(loader_create(plug, host, &inst, &err) == 0, "%s", err.message);
@@ -122,6 +122,8 @@ static struct kerf_instance_type_list *catalogue(bool spot_available)
 		req_in(&it->requirements, "kubernetes.io/os", "linux");
 		resources(&it->capacity, s->cpu_m, s->mem_mi, s->pods, s->gpus);
 		resources(&it->allocatable, s->alloc_cpu_m, s->alloc_mem_mi, s->pods, s->gpus);
+		it->classes = (s->gpus ? KERF_TYPE_GPU : 0) |
+			      (strstr(s->size, "metal") ? KERF_TYPE_METAL : 0);
 		for (size_t z = 0; z < 3; z++) {
 			struct kerf_offering *od = kerf_instance_type_add_offering(it);
 			struct kerf_offering *spot = kerf_instance_type_add_offering(it);
@@ -217,6 +219,33 @@ struct batch {
 	struct prov_result *res;
 };
 
+/*
+ * The files name EC2NodeClasses, which provisioning never reads: a stand-in
+ * provider serves the kind and accepts any document.  The types are EC2's,
+ * so it declares what an EC2 provider does (plugins/ec2/nodeclass.h): the
+ * AWS labels pods select on, and the requirements that ask for GPU and
+ * bare-metal types.
+ */
+static int accept_any(const struct kerf_doc_node *object, struct kerf_decoder *dec)
+{
+	(void)object;
+	(void)dec;
+	return 0;
+}
+
+static const struct kerf_node_class_kind ec2_kind[] = {
+    {"karpenter.k8s.aws", "v1", "EC2NodeClass"},
+    {NULL, NULL, NULL},
+};
+
+static const struct kerf_provider_ops stand_in = {
+    .node_class_kinds = ec2_kind,
+    .validate_node_class = accept_any,
+    .well_known_labels = ec2_well_known_labels,
+    .restricted_label_domains = ec2_restricted_label_domains,
+    .class_selectors = ec2_class_selectors,
+};
+
 static void batch_load(struct batch *b, const char *file, bool spot_available)
 {
 	struct kerf_error err;
@@ -224,10 +253,13 @@ static void batch_load(struct batch *b, const char *file, bool spot_available)
 	memset(b, 0, sizeof(*b));
 	mf_set_init(&b->set);
 	kerf_error_clear(&err);
+	ck_assert_int_eq(mf_set_add_provider(&b->set, "stand-in", &stand_in, &err), 0);
 	ck_assert_msg(mf_load_file(&b->set, file, NULL, &err) == 0, "%s", err.message);
 	b->types = catalogue(spot_available);
 	for (size_t i = 0; i < b->set.n_nodepools; i++)
-		b->pools[i] = (struct prov_pool){.nodepool = b->set.nodepools[i], .types = b->types};
+		b->pools[i] = (struct prov_pool){.nodepool = b->set.nodepools[i],
+						 .types = b->types,
+						 .class_selectors = stand_in.class_selectors};
 	b->in.n_pools = b->set.n_nodepools;
 	b->in.pools = b->pools;
 	b->in.packer = &plug->packer;

@@ -8,6 +8,9 @@
 
 #include <kerf/requirements.h>
 
+#include "labels.h"
+#include "nodeclass.h"
+
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 #define MAX_SPECS 4
 
@@ -545,6 +548,31 @@ START_TEST(normalize_and_well_known)
 }
 END_TEST
 
+/* A provider's labels and domain join Karpenter's when declared, and only then. */
+START_TEST(declared_vocabulary)
+{
+	static const char *const keys[] = {"example.cloud/gpu-count", NULL};
+	static const char *const domains[] = {"example.cloud", NULL};
+	char why[256];
+
+	ck_assert(!kerf_label_is_well_known("example.cloud/gpu-count"));
+	ck_assert_int_eq(kerf_label_check_restricted("example.cloud/x", why, sizeof(why)), 0);
+	ck_assert_ptr_null(kc_label_declared_domain("example.cloud/x"));
+	kc_labels_declare(keys, domains);
+	kc_labels_declare(NULL, NULL);
+	ck_assert(kerf_label_is_well_known("example.cloud/gpu-count"));
+	ck_assert_int_eq(kerf_label_check_restricted("example.cloud/gpu-count", why, sizeof(why)),
+			 0);
+	ck_assert_int_eq(kerf_label_check_restricted("sub.example.cloud/x", why, sizeof(why)),
+			 KERF_E_INVALID);
+	ck_assert_str_eq(why, "label \"sub.example.cloud/x\" is restricted: domain "
+			      "\"example.cloud\" is reserved; use a well-known label or a custom "
+			      "domain");
+	ck_assert_str_eq(kc_label_declared_domain("example.cloud/x"), "example.cloud");
+	ck_assert_ptr_null(kc_label_declared_domain("cloud/x"));
+}
+END_TEST
+
 static const struct {
 	const char *key;
 	int label_rc;	 /* as a template label */
@@ -799,6 +827,7 @@ static Suite *requirements_suite(void)
 
 	tc = tcase_create("labels");
 	tcase_add_test(tc, normalize_and_well_known);
+	tcase_add_test(tc, declared_vocabulary);
 	tcase_add_loop_test(tc, restricted_labels, 0, N_ELEMS(restricted));
 	tcase_add_loop_test(tc, label_keys, 0, N_ELEMS(keys));
 	tcase_add_test(tc, label_key_long_prefix);
@@ -810,6 +839,8 @@ static Suite *requirements_suite(void)
 
 int main(void)
 {
+	/* The cases select on AWS labels, declared as kerfd declares its EC2 provider's. */
+	kc_labels_declare(ec2_well_known_labels, ec2_restricted_label_domains);
 	Suite *s = requirements_suite();
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

@@ -19,7 +19,10 @@
 #include <kerf/plugin.h>
 #include <kerf/requirements.h>
 
+#include "cfg.h"
 #include "loader.h"
+#include "../common/plugin_config.h"
+#include "manifest.h"
 #include "../common/sim_host.h"
 
 #define PLUGIN_DIR KERF_TEST_BUILDDIR "/plugins/sim/.libs"
@@ -592,6 +595,70 @@ START_TEST(test_unavailable_offerings_malformed)
 }
 END_TEST
 
+/* The schema's ranges: kerfd stops with the position before create() runs. */
+START_TEST(test_config_ranges)
+{
+	static const struct {
+		const char *yaml, *message;
+	} bad[] = {
+	    {"spot_variation_percent: 100\n", "kerf.yaml:1:1: plugins.sim.spot_variation_percent: "
+					      "must be from 0 to 99, not \"100\""},
+	    {"ice_probability_percent: -1\n", "kerf.yaml:1:1: plugins.sim.ice_probability_percent: "
+					      "must be from 0 to 100, not \"-1\""},
+	    {"trace_time_scale: 0\n",
+	     "kerf.yaml:1:1: plugins.sim.trace_time_scale: must be at least 1, not \"0\""},
+	};
+	struct cfg_section *s = NULL;
+	struct kerf_error err;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kerf_error_clear(&err);
+		ck_assert_int_eq(tc_plugin_section(plug, bad[i].yaml, &s, &err), KERF_E_CONFIG);
+		ck_assert_str_eq(err.message, bad[i].message);
+	}
+	ck_assert_int_eq(tc_plugin_section(plug,
+					   "spot_variation_percent: 99\nice_probability_percent: "
+					   "100\ntrace_time_scale: 1\n",
+					   &s, &err),
+			 0);
+	cfg_section_free(s);
+}
+END_TEST
+
+/* The file keys are relative to kerf.yaml's directory; the installed catalogue is absolute. */
+START_TEST(test_config_paths)
+{
+	struct cfg *c = NULL;
+	struct cfg_section *s = NULL;
+	struct kerf_error err;
+	const char *str;
+	const char *const *list;
+	size_t n;
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cfg_load_string("/srv/sim/kerf.yaml",
+					 "cluster: sim\nprovider: sim\nplugins:\n  sim:\n"
+					 "    workloads: [web.yaml, /abs/batch.yaml]\n"
+					 "    scenario: s/scenario.yaml\n    trace: ../t.csv\n",
+					 &c, &err),
+			 0);
+	ck_assert_msg(cfg_plugin_section(c, "sim", plug->schema, &s, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(cfg_section_list(s, "workloads", &n, &list), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(list[0], "/srv/sim/web.yaml");
+	ck_assert_str_eq(list[1], "/abs/batch.yaml");
+	ck_assert_int_eq(cfg_section_string(s, "scenario", &str), 0);
+	ck_assert_str_eq(str, "/srv/sim/s/scenario.yaml");
+	ck_assert_int_eq(cfg_section_string(s, "trace", &str), 0);
+	ck_assert_str_eq(str, "/srv/sim/../t.csv");
+	ck_assert_int_eq(cfg_section_string(s, "catalogue", &str), 0);
+	ck_assert_str_eq(str, plug->schema[0].default_value);
+	ck_assert_int_eq(str[0], '/');
+	cfg_section_free(s);
+	cfg_free(c);
+}
+END_TEST
+
 /* ------------------------------------------------------------ launching */
 
 START_TEST(test_create_cheapest)
@@ -615,6 +682,50 @@ START_TEST(test_create_cheapest)
 	ck_assert_int_eq(in->launch_ms, sim_clock_ms);
 	ck_assert(strncmp(in->image_id, "ami-", 4) == 0);
 	kerf_instance_free(in);
+}
+END_TEST
+
+/* The node class is sim's to read (EC2NodeClass): its spec.tags go on the instance. */
+START_TEST(test_create_node_class_tags)
+{
+	static const char text[] = "apiVersion: karpenter.k8s.aws/v1\n"
+				   "kind: EC2NodeClass\n"
+				   "metadata: {name: tagged}\n"
+				   "spec:\n"
+				   "  role: KarpenterNodeRole\n"
+				   "  amiSelectorTerms: [{alias: al2023@latest}]\n"
+				   "  subnetSelectorTerms: [{tags: {team: infra}}]\n"
+				   "  securityGroupSelectorTerms: [{tags: {team: infra}}]\n"
+				   "  tags: {team: infra, cost-center: \"42\"}\n";
+	struct kerf_node_class *other = kerf_node_class_new();
+	struct kerf_instance *in = NULL;
+	struct kerf_error err;
+	struct mf_set set;
+	struct claim c;
+
+	up();
+	mf_set_init(&set);
+	kerf_error_clear(&err);
+	ck_assert_int_eq(mf_set_add_provider(&set, "sim", ops, &err), 0);
+	ck_assert_int_eq(mf_load_string(&set, "nc.yaml", text, strlen(text), NULL, &err), 0);
+	ck_assert_uint_eq(set.n_node_classes, 1);
+	claim_init(&c, "tagged-claim");
+	claim_in(&c, "node.kubernetes.io/instance-type", "t3.medium", NULL);
+	ck_assert_int_eq(ops->create(inst, c.nc, set.node_classes[0], &in, &err), 0);
+	ck_assert_str_eq(kerf_labels_get(&in->tags, "team"), "infra");
+	ck_assert_str_eq(kerf_labels_get(&in->tags, "cost-center"), "42");
+	ck_assert_str_eq(kerf_labels_get(&in->tags, "karpenter.sh/nodeclaim"), "tagged-claim");
+	kerf_instance_free(in);
+	/* A node class of a kind sim does not serve is refused, not misread. */
+	other->ref->group = strdup("acme.example.com");
+	other->ref->kind = strdup("AcmeNodeClass");
+	other->ref->name = strdup("gpu");
+	claim_init(&c, "other-claim");
+	in = NULL;
+	ck_assert_int_eq(ops->create(inst, c.nc, other, &in, &err), KERF_E_INVALID);
+	ck_assert_ptr_null(in);
+	kerf_node_class_free(other);
+	mf_set_clear(&set);
 }
 END_TEST
 
@@ -790,16 +901,16 @@ START_TEST(test_delete)
 	claim_init(&c, "doomed");
 	claim_in(&c, "node.kubernetes.io/instance-type", "m5.large", NULL);
 	in = launch(&c);
-	ck_assert_int_eq(ops->delete (inst, in->provider_id, NULL), 0);
+	ck_assert_int_eq(ops->delete_instance(inst, in->provider_id, NULL), 0);
 	g = get(in->provider_id, 0);
 	ck_assert_str_eq(g->state, "shutting-down");
 	kerf_instance_free(g);
 	kerf_error_clear(&err);
-	ck_assert_int_eq(ops->delete (inst, in->provider_id, &err), KERF_E_NOTFOUND);
+	ck_assert_int_eq(ops->delete_instance(inst, in->provider_id, &err), KERF_E_NOTFOUND);
 	ck_assert_msg(strstr(err.message, in->provider_id) != NULL, "%s", err.message);
 	sim_clock_ms += sim_cfg.terminate_delay_ms;
 	get(in->provider_id, KERF_E_NOTFOUND);
-	ck_assert_int_eq(ops->delete (inst, in->provider_id, NULL), KERF_E_NOTFOUND);
+	ck_assert_int_eq(ops->delete_instance(inst, in->provider_id, NULL), KERF_E_NOTFOUND);
 	ck_assert_int_eq(ops->list(inst, &l, NULL), 0);
 	ck_assert_uint_eq(l->n, 0);
 	kerf_instance_list_free(l);
@@ -938,7 +1049,10 @@ static Suite *sim_cloud_suite(void)
 	tcase_add_test(tc, test_ice_partial_stable);
 	tcase_add_test(tc, test_unavailable_offerings);
 	tcase_add_test(tc, test_unavailable_offerings_malformed);
+	tcase_add_test(tc, test_config_ranges);
+	tcase_add_test(tc, test_config_paths);
 	tcase_add_test(tc, test_create_cheapest);
+	tcase_add_test(tc, test_create_node_class_tags);
 	tcase_add_test(tc, test_create_prefers_spot);
 	tcase_add_test(tc, test_create_resources_and_labels);
 	tcase_add_test(tc, test_create_idempotent);

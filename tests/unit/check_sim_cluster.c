@@ -681,7 +681,7 @@ START_TEST(test_instance_gone_takes_node_and_pods)
 	poll_at(READY_AT);
 	sim_clock_ms = T0 + READY_AT + 1000;
 	kerf_error_clear(&err);
-	ck_assert_int_eq(pv->delete(inst, id, &err), 0);
+	ck_assert_int_eq(pv->delete_instance(inst, id, &err), 0);
 	quiet_at(READY_AT + 30999);
 	EXPECT(poll_at(READY_AT + 31000),
 	       "DELETED pod web-2 node=" NODE " phase=1 unschedulable=0 ready=0",

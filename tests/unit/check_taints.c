@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <kerf/cluster.h>
+#include <kerf/doc.h>
 #include <kerf/scheduling.h>
 #include <kerf/taints.h>
 
@@ -256,7 +257,9 @@ START_TEST(enum_names)
 	ck_assert_str_eq(kerf_strerror(-9999), "unknown error");
 	for (int c = 0; c >= KERF_E_RANGE; c--)
 		ck_assert_str_ne(kerf_strerror(c), "unknown error");
-	for (int c = KERF_E_PLUGIN_NOTFOUND; c >= KERF_E_PLUGIN_CREATE; c--)
+	ck_assert_str_eq(kerf_strerror(KERF_E_PLUGIN_CAPABILITY),
+			 "plugin capability bits and optional ops disagree");
+	for (int c = KERF_E_PLUGIN_NOTFOUND; c >= KERF_E_PLUGIN_CAPABILITY; c--)
 		ck_assert_str_ne(kerf_strerror(c), "unknown error");
 }
 END_TEST
@@ -352,21 +355,10 @@ START_TEST(free_functions)
 	kerf_nodepool_free(np);
 
 	nc->meta->name = xstrdup("default");
-	nc->spec_json = xstrdup("{}");
-	nc->ec2 = calloc(1, sizeof(*nc->ec2));
-	nc->ec2->role = xstrdup("role");
-	nc->ec2->subnet_selector_terms.n = 1;
-	nc->ec2->subnet_selector_terms.items = calloc(1, sizeof(struct kerf_selector_term));
-	nc->ec2->subnet_selector_terms.items[0].id = xstrdup("subnet-1");
-	kerf_labels_set(&nc->ec2->subnet_selector_terms.items[0].tags, "a", "b");
-	kerf_labels_set(&nc->ec2->kubelet.eviction_hard, "memory.available", "5%");
-	nc->ec2->kubelet.n_cluster_dns = 1;
-	nc->ec2->kubelet.cluster_dns = calloc(1, sizeof(char *));
-	nc->ec2->kubelet.cluster_dns[0] = xstrdup("10.0.0.10");
-	nc->ec2->n_block_device_mappings = 1;
-	nc->ec2->block_device_mappings = calloc(1, sizeof(struct kerf_block_device_mapping));
-	nc->ec2->block_device_mappings[0].device_name = xstrdup("/dev/xvda");
-	nc->ec2->http_tokens = xstrdup("required");
+	nc->ref->group = xstrdup("karpenter.k8s.aws");
+	nc->ref->kind = xstrdup("EC2NodeClass");
+	nc->ref->name = xstrdup("default");
+	ck_assert_int_eq(kerf_doc_parse("nc.yaml", "spec: {role: r}", 15, &nc->doc, NULL), 0);
 	kerf_node_class_free(nc);
 
 	it = kerf_instance_type_list_append(itl);
@@ -454,7 +446,8 @@ START_TEST(constructor_defaults)
 	ck_assert_ptr_nonnull(p->meta);
 	ck_assert_ptr_nonnull(n->meta);
 	ck_assert_ptr_nonnull(cls->meta);
-	ck_assert_ptr_null(cls->ec2);
+	ck_assert_ptr_nonnull(cls->ref);
+	ck_assert_ptr_null(cls->doc);
 	ck_assert_ptr_null(e->name);
 	ck_assert_int_eq(kerf_tolerations_append(&p->tolerations)->toleration_seconds,
 			 KERF_TOLERATION_FOREVER);

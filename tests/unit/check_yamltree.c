@@ -476,6 +476,19 @@ START_TEST(error_helpers)
 }
 END_TEST
 
+/* A shared stream lives until its last holder lets go (ASan sees a leak or a use after free). */
+START_TEST(shared_stream)
+{
+	struct yt_stream *s = parse_ok("a: [1, 2]\n");
+	ck_assert_ptr_eq(yt_stream_ref(s), s);
+	yt_stream_ref(s);
+	yt_stream_free(s);
+	yt_stream_free(s);
+	ck_assert_str_eq(yt_map_get(s->docs[0].root, "a")->items[1]->scalar, "2");
+	yt_stream_free(s);
+}
+END_TEST
+
 static Suite *yamltree_suite(void)
 {
 	Suite *s = suite_create("yamltree");
@@ -500,6 +513,7 @@ static Suite *yamltree_suite(void)
 	tcase_add_test(tc, billion_laughs_is_refused);
 	tcase_add_test(tc, file_errors);
 	tcase_add_test(tc, error_helpers);
+	tcase_add_test(tc, shared_stream);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scalars");

@@ -1,0 +1,461 @@
+/*
+ * solve.c - binpack-ilp's solve of one part of a batch: the solver's state,
+ * column generation, the dive and glp_intopt, and the part's bound.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include <glpk.h>
+
+#include "ilp.h"
+
+struct mip_cb {
+	const double *x; /* the incumbent, 1-based */
+	bool given;
+	int nodes;
+};
+
+static void mip_callback(glp_tree *tree, void *info)
+{
+	struct mip_cb *cb = info;
+	int a, n, t;
+
+	if (glp_ios_reason(tree) == GLP_IHEUR && !cb->given) {
+		cb->given = true;
+		glp_ios_heur_sol(tree, cb->x);
+	}
+	glp_ios_tree_size(tree, &a, &n, &t);
+	cb->nodes = t;
+	if (t > ILP_BB_NODES)
+		glp_ios_terminate(tree);
+}
+
+/* The bound in dollars for plans placing all but u pods, best over the rounds. */
+double ilp_bound_for(const struct solver *s, uint64_t u)
+{
+	double best = 0;
+
+	for (size_t i = 0; i < s->n_rounds; i++) {
+		const struct round_bound *r = &s->rounds[i];
+		double v;
+		if (u == 0 && r->all > best)
+			best = r->all;
+		if (!isfinite(r->theta))
+			continue;
+		v = (r->dprime - s->penalty * (double)u) / (1 + r->theta);
+		if (v > best)
+			best = v;
+	}
+	return best;
+}
+
+/* Whole micro-dollars no plan can beat: the bound less a margin for rounding. */
+kerf_price_t ilp_bound_micro(double dollars)
+{
+	double m = dollars * ILP_MICRO;
+
+	m -= 1e-9 * fabs(m) + 1e-3;
+	if (!(m > 0))
+		return 0;
+	if (m > 9e18)
+		return INT64_MAX;
+	return (kerf_price_t)ceil(m);
+}
+
+void ilp_solver_free(struct solver *s)
+{
+	if (s->lp)
+		glp_delete_prob(s->lp);
+	for (size_t i = 0; i < s->ncol; i++)
+		hfree(s, s->cols[i].a);
+	hfree(s, s->cols);
+	hfree(s, s->kinds);
+	hfree(s, s->kg);
+	hfree(s, s->conf_off);
+	hfree(s, s->conf);
+	hfree(s, s->self_conflict);
+	hfree(s, s->row_open);
+	hfree(s, s->row_nodes);
+	hfree(s, s->row_lim);
+	hfree(s, s->lim_scale);
+	hfree(s, s->y);
+	hfree(s, s->rounds);
+	hfree(s, s->inc_x);
+	hfree(s, s->item_of);
+	hfree(s, s->it_g);
+	hfree(s, s->it_val);
+	hfree(s, s->it_ub);
+	hfree(s, s->it_cnt);
+	hfree(s, s->it_best);
+	hfree(s, s->it_blocked);
+	hfree(s, s->sfx_sum);
+	hfree(s, s->sfx_ratio);
+	hfree(s, s->it_size);
+	hfree(s, s->clique);
+	hfree(s, s->clique_best);
+	hfree(s, s->clique_hit);
+	hfree(s, s->pre_w);
+	hfree(s, s->pre_v);
+	hfree(s, s->lam);
+	hfree(s, s->sfx_red);
+	hfree(s, s->kind_lam);
+	hfree(s, s->kind_rclb);
+	hfree(s, s->kind_proven);
+	hfree(s, s->resid);
+}
+
+/*
+ * Partitions the groups into cliques of mutually conflicting groups,
+ * greedily in index order: a group joins the first clique all of whose
+ * members it conflicts with (a group in no conflict stands alone).
+ */
+static void find_cliques(struct solver *s)
+{
+	uint32_t *head = zalloc(s, s->ng, sizeof(uint32_t)),
+		 *next = zalloc(s, s->ng, sizeof(uint32_t));
+	uint8_t *mark = zalloc(s, s->ng, 1);
+	size_t n = 0;
+
+	s->clique = zalloc(s, s->ng, sizeof(uint32_t));
+	s->clique_best = zalloc(s, s->ng, sizeof(double));
+	s->clique_hit = zalloc(s, s->ng, sizeof(uint32_t));
+	for (size_t g = 0; g < s->ng; g++) {
+		size_t c = n;
+		for (size_t e = s->conf_off[g]; e < s->conf_off[g + 1]; e++)
+			mark[s->conf[e]] = 1;
+		for (size_t k = 0; k < n && c == n && s->conf_off[g + 1] > s->conf_off[g]; k++) {
+			bool all = true;
+			for (uint32_t m = head[k]; m != UINT32_MAX && all; m = next[m])
+				all = mark[m] != 0;
+			if (all)
+				c = k;
+		}
+		for (size_t e = s->conf_off[g]; e < s->conf_off[g + 1]; e++)
+			mark[s->conf[e]] = 0;
+		if (c == n)
+			head[n++] = UINT32_MAX;
+		s->clique[g] = (uint32_t)c;
+		next[g] = head[c];
+		head[c] = (uint32_t)g;
+	}
+	hfree(s, head);
+	hfree(s, next);
+	hfree(s, mark);
+}
+
+void ilp_solver_init(struct solver *s)
+{
+	const struct kerf_pack_problem *p = s->p;
+	double maxcost = 0;
+
+	s->nd = p->n_dims;
+	s->ng = p->n_groups;
+	s->conf_off = zalloc(s, s->ng + 1, sizeof(size_t));
+	s->conf = zalloc(s, 2 * p->n_conflicts, sizeof(uint32_t));
+	s->self_conflict = zalloc(s, s->ng, sizeof(bool));
+	for (size_t c = 0; c < p->n_conflicts; c++) {
+		uint32_t a = p->conflicts[c]->a, b = p->conflicts[c]->b;
+		if (a == b) {
+			s->self_conflict[a] = true;
+			continue;
+		}
+		s->conf_off[a + 1]++;
+		s->conf_off[b + 1]++;
+	}
+	for (size_t g = 0; g < s->ng; g++)
+		s->conf_off[g + 1] += s->conf_off[g];
+	{
+		size_t *fill = zalloc(s, s->ng + 1, sizeof(size_t));
+		for (size_t c = 0; c < p->n_conflicts; c++) {
+			uint32_t a = p->conflicts[c]->a, b = p->conflicts[c]->b;
+			if (a == b)
+				continue;
+			s->conf[s->conf_off[a] + fill[a]++] = b;
+			s->conf[s->conf_off[b] + fill[b]++] = a;
+		}
+		hfree(s, fill);
+	}
+	for (size_t t = 0; t < p->n_types; t++)
+		for (size_t o = 0; o < p->types[t]->n_offerings; o++)
+			if ((double)p->types[t]->offerings[o]->price / ILP_MICRO > maxcost)
+				maxcost = (double)p->types[t]->offerings[o]->price / ILP_MICRO;
+	{
+		/* More than any plan of these pods costs, so placing pods comes first. */
+		double pods = 1;
+		for (size_t g = 0; g < s->ng; g++)
+			pods += p->groups[g]->count;
+		s->penalty = (pods < 1e6 ? pods : 1e6) * maxcost + 1;
+	}
+	s->item_of = zalloc(s, s->ng, sizeof(int32_t));
+	for (size_t g = 0; g < s->ng; g++)
+		s->item_of[g] = -1;
+	s->it_g = zalloc(s, s->ng, sizeof(uint32_t));
+	s->it_val = zalloc(s, s->ng, sizeof(double));
+	s->it_ub = zalloc(s, s->ng, sizeof(uint32_t));
+	s->it_cnt = zalloc(s, s->ng, sizeof(uint32_t));
+	s->it_best = zalloc(s, s->ng, sizeof(uint32_t));
+	s->it_blocked = zalloc(s, s->ng, sizeof(uint32_t));
+	s->sfx_sum = zalloc(s, s->ng + 1, sizeof(double));
+	s->sfx_ratio = zalloc(s, (s->ng + 1) * (s->nd ? s->nd : 1), sizeof(double));
+	s->it_size = zalloc(s, s->ng, sizeof(double));
+	find_cliques(s);
+	s->pre_w = zalloc(s, s->ng + 1, sizeof(double));
+	s->pre_v = zalloc(s, s->ng + 1, sizeof(double));
+	s->lam = zalloc(s, s->nd, sizeof(double));
+	s->sfx_red = zalloc(s, s->ng + 1, sizeof(double));
+	s->resid = zalloc(s, s->nd, sizeof(int64_t));
+}
+
+/* Solves the master LP within the time left; false when it is not optimal. */
+static bool solve_lp(struct solver *s, int64_t until)
+{
+	glp_smcp parm;
+	int64_t left = until - now_ms(s->host);
+
+	glp_init_smcp(&parm);
+	parm.msg_lev = GLP_MSG_OFF;
+	parm.presolve = GLP_OFF;
+	parm.tm_lim = left > 1 ? (left < INT32_MAX ? (int)left : INT32_MAX) : 1;
+	if (glp_simplex(s->lp, &parm) != 0 || glp_get_status(s->lp) != GLP_OPT)
+		return false;
+	return true;
+}
+
+/*
+ * Runs glp_intopt over the columns there are, until `until`, from the
+ * incumbent, and keeps what it finds if better.  Over a master holding
+ * every relevant column, a proven optimum (within the gap) is a bound.
+ */
+static void solve_mip(struct solver *s, double gap, int64_t until)
+{
+	glp_iocp parm;
+	struct mip_cb cb = {NULL, false, 0};
+	int64_t left = until - now_ms(s->host);
+	int st;
+
+	if (left < 2)
+		return;
+	ilp_incumbent_fit(s);
+	cb.x = s->inc_x;
+	for (size_t j = 0; j < s->ncol; j++)
+		glp_set_col_kind(s->lp, (int)(s->ng + 1 + j), GLP_IV);
+	glp_init_iocp(&parm);
+	parm.msg_lev = GLP_MSG_OFF;
+	parm.presolve = GLP_OFF;
+	parm.tm_lim = left < INT32_MAX ? (int)left : INT32_MAX;
+	parm.mip_gap = gap;
+	parm.cb_func = mip_callback;
+	parm.cb_info = &cb;
+	parm.fp_heur = GLP_ON;
+	glp_intopt(s->lp, &parm);
+	s->bb_nodes += cb.nodes;
+	st = glp_mip_status(s->lp);
+	if (st != GLP_OPT && st != GLP_FEAS)
+		return;
+	if (glp_mip_obj_val(s->lp) < s->inc_obj) {
+		s->inc_obj = glp_mip_obj_val(s->lp);
+		s->inc_mip = true;
+		for (size_t j = 1; j < s->inc_len; j++)
+			s->inc_x[j] = glp_mip_col_val(s->lp, (int)j);
+	}
+	/* glp_intopt prunes within its objective tolerance (1e-7): so does the bound. */
+	if (s->all_relevant && st == GLP_OPT)
+		ilp_add_round(s, glp_mip_obj_val(s->lp) * (1 - gap) * (1 - 2e-7), 0);
+}
+
+/*
+ * A dive from the master's LP optimum to an integer solution: columns keep
+ * at least the floor of their value (those near the next unit, and the one
+ * nearest, are rounded up) and the LP is solved again for what is left,
+ * until it is integral.  With many pods per column the rounding costs
+ * little, and on large masters it finds plans glp_intopt's own heuristics
+ * miss within the time.  The lower bounds are lifted again after.
+ */
+static void dive(struct solver *s, int64_t until)
+{
+	int n = (int)(s->ng + s->ncol);
+	bool ok = true;
+
+	ilp_incumbent_fit(s);
+	for (int iter = 0; iter < n && ok; iter++) {
+		int far = 0;
+		double best_frac = 0;
+		bool integral = true;
+		ok = now_ms(s->host) < until && solve_lp(s, until);
+		for (int j = 1; j <= n && ok; j++) {
+			double x = glp_get_col_prim(s->lp, j), fl = floor(x + 1e-6), frac = x - fl;
+			if (frac <= 1e-6)
+				continue;
+			integral = false;
+			if (frac >= 0.8)
+				fl += 1;
+			else if (frac > best_frac) {
+				best_frac = frac;
+				far = j;
+			}
+			if (fl > glp_get_col_lb(s->lp, j))
+				glp_set_col_bnds(s->lp, j, GLP_LO, fl, 0.0);
+		}
+		if (!ok)
+			break;
+		if (integral) {
+			double obj = glp_get_obj_val(s->lp);
+			if (obj < s->inc_obj) {
+				s->inc_obj = obj;
+				s->inc_mip = true;
+				for (int j = 1; j <= n; j++)
+					s->inc_x[j] = floor(glp_get_col_prim(s->lp, j) + 0.5);
+			}
+			break;
+		}
+		if (far)
+			glp_set_col_bnds(s->lp, far, GLP_LO, ceil(glp_get_col_prim(s->lp, far)),
+					 0.0);
+	}
+	for (int j = 1; j <= n; j++)
+		glp_set_col_bnds(s->lp, j, GLP_LO, 0.0, 0.0);
+}
+
+/* True when the incumbent is within the gap of the best bound so far. */
+static bool within_gap(const struct solver *s, double gap)
+{
+	return s->inc_obj - ilp_bound_for(s, 0) <= gap * s->inc_obj;
+}
+
+/*
+ * Solves one part of the batch (the problem with every other group's count
+ * at 0) between start and deadline: FFD's plan (ffd, or computed here when
+ * NULL; taken over either way), then column generation and the integer
+ * program.  *out is the better plan with its bound.
+ */
+int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem,
+		   struct kerf_pack_plan *ffd, int64_t start, int64_t deadline,
+		   struct kerf_pack_plan **out, struct kerf_error *err)
+{
+	const struct kerf_host *host = ip->host;
+	struct solver s;
+	struct kerf_pack_plan *best, *mip = NULL;
+	double gap = (double)ip->gap_bps / 10000.0, stall[ILP_STALL] = {0};
+	int64_t budget = deadline - start;
+	uint64_t pods = 0;
+	bool lp_ok = false, from_mip = false;
+
+	if (!ffd) {
+		int rc = ffd_pack(host, ip->max_types, problem, &ffd, err);
+		if (rc)
+			return rc;
+	}
+	for (size_t g = 0; g < problem->n_groups; g++)
+		pods += problem->groups[g]->count;
+	memset(&s, 0, sizeof(s));
+	s.host = host;
+	s.p = problem;
+	s.dfs_limit = ILP_DFS_NODES;
+	s.deadline = deadline - budget / 20;
+	s.deadline_cg = start + budget * ILP_CG_SHARE / 100;
+	ilp_solver_init(&s);
+	best = ffd;
+	/* With next to no time left, FFD's plan is the answer. */
+	if (pods > 0 && deadline - now_ms(host) >= ILP_MIN_MS && ilp_build_kinds(&s)) {
+		ilp_build_master(&s);
+		ilp_seed_ffd(&s, ffd);
+		ilp_seed_homogeneous(&s);
+		ilp_volume_bounds(&s);
+		if (ilp_pattern_leaves(&s) <= ILP_FULL_LEAVES)
+			s.all_relevant =
+			    ilp_enumerate_kinds(&s, INFINITY, ILP_ENUM_COLUMNS, s.deadline_cg);
+		for (size_t round = 0; s.n_rounds < ILP_MAX_ROUNDS; round++) {
+			int added;
+			lp_ok = solve_lp(&s, s.deadline_cg);
+			if (!lp_ok)
+				break;
+			s.lp_iters = glp_get_it_cnt(s.lp);
+			added = ilp_price_round(&s);
+			if (added < 0 || s.lp_complete)
+				break;
+			/*
+			 * Tailing off (the LP's value moved less than 0.01 % in the last
+			 * ILP_STALL rounds): the bound matters more than the columns.
+			 * From here on each kind the quick bounds leave open gets its
+			 * knapsack's LP (and, small, its dynamic program); the columns
+			 * found still join, as each one found means theta cannot reach
+			 * 0 without it, and once none does the search goes deeper.
+			 */
+			stall[round % ILP_STALL] = s.rounds[s.n_rounds - 1].dprime;
+			if (round >= ILP_STALL &&
+			    stall[(round + 1) % ILP_STALL] - stall[round % ILP_STALL] <=
+				1e-4 * stall[round % ILP_STALL])
+				s.proving = true;
+			s.same_duals = added == 0;
+			if (s.same_duals) {
+				/* Nothing new, nothing proven: search harder, or give up. */
+				if (s.dfs_limit >= ILP_DFS_NODES_MAX)
+					break;
+				s.dfs_limit *= 8;
+				continue;
+			}
+			/* The incumbent is within the gap already: nothing left to win. */
+			if (within_gap(&s, gap))
+				break;
+		}
+		dive(&s, now_ms(host) + (s.deadline - now_ms(host)) / 3);
+		/* intopt needs an optimal basis of the columns as they now are. */
+		lp_ok = solve_lp(&s, s.deadline);
+		/* With the LP solved over every pattern, a second pass may follow: time for it. */
+		if (lp_ok)
+			solve_mip(&s, gap,
+				  s.lp_complete && !s.all_relevant
+				      ? now_ms(host) + (s.deadline - now_ms(host)) / 3
+				      : s.deadline);
+		/*
+		 * Every column of a plan cheaper than the incumbent has a reduced
+		 * cost below their difference (the duals are optimal over all
+		 * patterns), so with those columns the master holds the optimum.
+		 * The slack covers the pricing's tolerance, once per node.  Each
+		 * pass may add more columns than the last.
+		 */
+		for (size_t pass = 0, cap = ILP_ENUM_COLUMNS;
+		     pass < 3 && lp_ok && s.lp_complete && !s.all_relevant && !within_gap(&s, gap);
+		     pass++, cap *= 4) {
+			double delta = s.inc_obj - s.lp_z + ILP_RC_EPS * (double)(pods + 1) + 1e-6;
+			int64_t left = s.deadline - now_ms(host);
+			s.all_relevant =
+			    ilp_enumerate_kinds(&s, delta, cap, now_ms(host) + left / 2);
+			lp_ok = solve_lp(&s, s.deadline);
+			if (lp_ok)
+				solve_mip(&s, gap,
+					  s.all_relevant || pass == 2
+					      ? s.deadline
+					      : now_ms(host) + (s.deadline - now_ms(host)) / 2);
+		}
+		if (s.inc_mip) {
+			ilp_incumbent_fit(&s);
+			mip = ilp_plan_of(&s, s.inc_x, ffd);
+		}
+	}
+	if (mip) {
+		uint64_t pm = ilp_placed_pods(problem, mip), pf = ilp_placed_pods(problem, ffd);
+		if (pm > pf || (pm == pf && mip->total_price < ffd->total_price)) {
+			best = mip;
+			from_mip = true;
+			kerf_pack_plan_free(ffd);
+		} else {
+			kerf_pack_plan_free(mip);
+		}
+	}
+	best->lower_bound =
+	    ilp_bound_micro(ilp_bound_for(&s, pods - ilp_placed_pods(problem, best)));
+	if (best->lower_bound > best->total_price)
+		best->lower_bound = best->total_price;
+	host->log(host->ctx, KERF_LOG_DEBUG,
+		  "ilp: %" PRIu64 " pods in %zu groups, %zu bin kinds, %zu columns, %zu rounds%s, "
+		  "%d LP iterations, %d B&B nodes; price %.6f bound %.6f (%s), %" PRId64 " ms",
+		  pods, problem->n_groups, s.nk, s.ncol, s.n_rounds,
+		  s.lp_complete ? " (LP optimal over all patterns)" : "", s.lp_iters, s.bb_nodes,
+		  (double)best->total_price / ILP_MICRO, (double)best->lower_bound / ILP_MICRO,
+		  from_mip ? "ILP plan" : "first-fit plan", now_ms(host) - start);
+	ilp_solver_free(&s);
+	*out = best;
+	return 0;
+}
