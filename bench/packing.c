@@ -70,8 +70,8 @@ static int record_solve(void *inst, const struct kerf_pack_problem *problem, int
 	r->solve_ms = plan->solve_ms;
 	r->placed = 0;
 	for (size_t i = 0; i < plan->n_nodes; i++)
-		for (size_t a = 0; a < plan->nodes[i].n_assign; a++)
-			r->placed += plan->nodes[i].assign[a].count;
+		for (size_t a = 0; a < plan->nodes[i]->n_assign; a++)
+			r->placed += plan->nodes[i]->assign[a]->count;
 	return 0;
 }
 
@@ -293,7 +293,7 @@ static void mixed_pods(struct pods *ps, size_t count)
 		int64_t cpu = web_cpu[rnd(3)];
 		struct kerf_pod *p = new_pod(ps, cpu, web_mem[rnd(3)] * Mi, 0);
 
-		kerf_labels_set(&p->meta.labels, "app", app);
+		kerf_labels_set(&p->meta->labels, "app", app);
 		pod_spread(p, L_ZONE, "app", app);
 	}
 	for (size_t i = 0; i < batch; i++) {
@@ -382,7 +382,7 @@ int main(int argc, char **argv)
 	struct kerf_instance_type_list *catalogue = NULL, *fake = NULL;
 	struct mf_set real_set, fake_set;
 	struct prov_pool real_pool, fake_pool;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	bool want[3];
 
 	bench_prog = "packing";

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	struct prov_pool pools[1];
 	struct prov_input in = {0};
 	struct prov_result *res = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	struct rusage ru;
 	int64_t *ns;
 	size_t placed = 0;

@@ -58,7 +58,7 @@ size_t rnd(size_t n)
 static void req(struct kerf_requirements *r, const char *key, const char *const *values,
 		size_t n)
 {
-	struct kerf_requirement *q = &r->items[r->n++];
+	struct kerf_requirement *q = kerf_requirements_append(r);
 
 	q->key = xstrdup(key);
 	q->op = n ? KERF_OP_IN : KERF_OP_DOES_NOT_EXIST;
@@ -94,12 +94,10 @@ struct kerf_instance_type_list *karpenter_types(size_t n)
 	    {"test-zone-1", KERF_CAPACITY_ON_DEMAND}, {"test-zone-2", KERF_CAPACITY_ON_DEMAND},
 	    {"test-zone-3", KERF_CAPACITY_ON_DEMAND},
 	};
-	struct kerf_instance_type_list *l = xcalloc(1, sizeof(*l));
+	struct kerf_instance_type_list *l = kerf_instance_type_list_new();
 
-	l->n = n;
-	l->items = xcalloc(n, sizeof(*l->items));
 	for (size_t i = 0; i < n; i++) {
-		struct kerf_instance_type *t = &l->items[i];
+		struct kerf_instance_type *t = kerf_instance_type_list_append(l);
 		int64_t cpus = (int64_t)i + 1, mem = 2 * cpus * Gi;
 		bool large = cpus > 4 && mem > 8 * Gi;
 		char name[32], integer[24];
@@ -108,7 +106,6 @@ struct kerf_instance_type_list *karpenter_types(size_t n)
 		snprintf(name, sizeof(name), "fake-it-%zu", i);
 		snprintf(integer, sizeof(integer), "%" PRId64, cpus);
 		t->name = xstrdup(name);
-		t->requirements.items = xcalloc(8, sizeof(struct kerf_requirement));
 		req1(&t->requirements, "node.kubernetes.io/instance-type", name);
 		req1(&t->requirements, "kubernetes.io/arch", "amd64");
 		req(&t->requirements, "kubernetes.io/os", oses, 3);
@@ -128,11 +125,14 @@ struct kerf_instance_type_list *karpenter_types(size_t n)
 
 		/* micro-USD: 0.1e6 per vCPU, and 0.1e6 per 1e9 bytes = 1 per 1e4 bytes. */
 		price = 100000 * cpus + (mem + 5000) / 10000;
-		t->n_offerings = sizeof(offers) / sizeof(offers[0]);
-		t->offerings = xcalloc(t->n_offerings, sizeof(*t->offerings));
-		for (size_t o = 0; o < t->n_offerings; o++)
-			t->offerings[o] = (struct kerf_offering){xstrdup(offers[o].zone),
-								  offers[o].ct, price, true, NULL};
+		for (size_t o = 0; o < sizeof(offers) / sizeof(offers[0]); o++) {
+			struct kerf_offering *of = kerf_instance_type_add_offering(t);
+
+			of->zone = xstrdup(offers[o].zone);
+			of->capacity_type = offers[o].ct;
+			of->price = price;
+			of->available = true;
+		}
 	}
 	return l;
 }
@@ -141,13 +141,13 @@ struct kerf_instance_type_list *karpenter_types(size_t n)
 
 struct kerf_pod *new_pod(struct pods *ps, int64_t cpu_m, int64_t mem, int64_t gpus)
 {
-	struct kerf_pod *p = xcalloc(1, sizeof(*p));
+	struct kerf_pod *p = kerf_pod_new();
 	char name[32];
 
 	snprintf(name, sizeof(name), "pod-%zu", ps->n);
-	p->meta.name = xstrdup(name);
-	p->meta.namespace_ = xstrdup("default");
-	p->meta.kind = xstrdup("Pod");
+	p->meta->name = xstrdup(name);
+	p->meta->namespace_ = xstrdup("default");
+	p->meta->kind = xstrdup("Pod");
 	p->phase = KERF_POD_PENDING;
 	p->unschedulable = true;
 	kerf_resources_init(&p->requests);
@@ -183,7 +183,7 @@ static struct kerf_pod *random_pod(struct pods *ps, const char *label_key, const
 	int64_t c = cpu[rnd(5)];
 	struct kerf_pod *p = new_pod(ps, c, mem[rnd(6)] * Mi, 0);
 
-	kerf_labels_set(&p->meta.labels, label_key, label_value);
+	kerf_labels_set(&p->meta->labels, label_key, label_value);
 	return p;
 }
 
@@ -195,14 +195,12 @@ static void add_generic(struct pods *ps, size_t n)
 
 void pod_spread(struct kerf_pod *p, const char *key, const char *label, const char *value)
 {
-	struct kerf_topology_spread *s = xcalloc(1, sizeof(*s));
+	struct kerf_topology_spread *s = kerf_pod_add_spread(p);
 
 	s->max_skew = 1;
 	s->topology_key = xstrdup(key);
 	s->when_unsatisfiable = KERF_SPREAD_DO_NOT_SCHEDULE;
-	kerf_labels_set(&s->selector.match_labels, label, value);
-	p->spreads = s;
-	p->n_spreads = 1;
+	kerf_labels_set(&s->selector->match_labels, label, value);
 }
 
 /* Labels and selector drawn independently: a pod need not match its own spread. */
@@ -215,13 +213,11 @@ static void add_spread(struct pods *ps, size_t n, const char *key)
 	}
 }
 
-static struct kerf_pod_affinity_term *term(const char *key, const char *label, const char *value)
+static void term(struct kerf_pod_affinity_term *t, const char *key, const char *label,
+		 const char *value)
 {
-	struct kerf_pod_affinity_term *t = xcalloc(1, sizeof(*t));
-
 	t->topology_key = xstrdup(key);
-	kerf_labels_set(&t->selector.match_labels, label, value);
-	return t;
+	kerf_labels_set(&t->selector->match_labels, label, value);
 }
 
 /* Self-affinity, as upstream: affinity to a label no pod carries would leave them all pending. */
@@ -231,8 +227,7 @@ static void add_affinity(struct pods *ps, size_t n, const char *key)
 		const char *v = random_value();
 		struct kerf_pod *p = random_pod(ps, "my-affininity", v);
 
-		p->affinity = term(key, "my-affininity", v);
-		p->n_affinity = 1;
+		term(kerf_pod_add_affinity(p), key, "my-affininity", v);
 	}
 }
 
@@ -241,8 +236,7 @@ static void add_anti_affinity(struct pods *ps, size_t n, const char *key)
 	for (size_t i = 0; i < n; i++) {
 		struct kerf_pod *p = random_pod(ps, "app", "nginx");
 
-		p->anti_affinity = term(key, "app", "nginx");
-		p->n_anti_affinity = 1;
+		term(kerf_pod_add_anti_affinity(p), key, "app", "nginx");
 	}
 }
 
@@ -350,7 +344,7 @@ struct kerf_instance_type_list *sim_types(struct loader *ldr, struct plugin_inst
 	struct kerf_instance_type_list *l = NULL;
 	struct yt_stream *yaml = NULL;
 	struct strbuf sb;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	sb_init(&sb);
 	sb_puts(&sb, "catalogue: \"");
@@ -375,7 +369,7 @@ struct kerf_instance_type_list *sim_types(struct loader *ldr, struct plugin_inst
 
 static bool anti_affine(const struct kerf_pod *p)
 {
-	return p->n_anti_affinity && strcmp(p->anti_affinity[0].topology_key, L_HOSTNAME) == 0;
+	return p->n_anti_affinity && strcmp(p->anti_affinity[0]->topology_key, L_HOSTNAME) == 0;
 }
 
 void check(const struct prov_input *in, const struct prov_result *r, size_t *placed)
@@ -394,25 +388,25 @@ void check(const struct prov_input *in, const struct prov_result *r, size_t *pla
 			const struct kerf_pod *p = in->pods[cl->pods[i]];
 
 			if (seen[cl->pods[i]]++)
-				die("pod %s placed twice", p->meta.name);
+				die("pod %s placed twice", p->meta->name);
 			kerf_resources_add(&used, &p->requests);
 			anti += anti_affine(p);
 		}
 		if (!kerf_resources_fit(&used, &cl->type->allocatable, failed))
-			die("NodeClaim %s (%s) overcommits %s", cl->claim->meta.name,
+			die("NodeClaim %s (%s) overcommits %s", cl->claim->meta->name,
 			    cl->type->name, failed);
 		if (anti > 1)
 			die("NodeClaim %s holds %zu pods with hostname anti-affinity",
-			    cl->claim->meta.name, anti);
+			    cl->claim->meta->name, anti);
 		*placed += cl->n_pods;
 	}
 	for (size_t i = 0; i < r->n_unschedulable; i++)
 		if (seen[r->unschedulable[i].pod]++)
 			die("pod %s both placed and unschedulable",
-			    in->pods[r->unschedulable[i].pod]->meta.name);
+			    in->pods[r->unschedulable[i].pod]->meta->name);
 	for (size_t i = 0; i < in->n_pods; i++)
 		if (!seen[i])
-			die("pod %s neither placed nor reported", in->pods[i]->meta.name);
+			die("pod %s neither placed nor reported", in->pods[i]->meta->name);
 	free(seen);
 }
 

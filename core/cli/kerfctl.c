@@ -418,7 +418,7 @@ static void count_set(struct counts *c, const struct mf_set *set)
 	count_kind(c, "NodePool", set->n_nodepools);
 	count_kind(c, "NodeClaim", set->n_nodeclaims);
 	for (size_t i = 0; i < set->n_node_classes; i++)
-		count_kind(c, set->node_classes[i]->meta.kind, 1);
+		count_kind(c, set->node_classes[i]->meta->kind, 1);
 	for (size_t i = 0; i < set->n_other; i++)
 		count_kind(c, yt_scalar_str(yt_map_get(set->other[i], "kind")), 1);
 }
@@ -775,19 +775,15 @@ static void add_workload_pods(struct sim_input *in, const struct kerf_workload *
 
 	for (int32_t r = 0; r < w->replicas; r++) {
 		struct kerf_pod *p = kerf_pod_copy(w->pod);
-		if (!p) {
-			fprintf(stderr, "kerfctl simulate: out of memory\n");
-			abort();
-		}
 		if (!is_pod) {
 			struct strbuf sb;
 			sb_init(&sb);
 			sb_printf(&sb, "%s-%d", w->name, ordinal ? (int)r : (int)r + 1);
-			free(p->meta.name);
-			p->meta.name = sb_detach(&sb);
+			free(p->meta->name);
+			p->meta->name = sb_detach(&sb);
 			if (ordinal &&
-			    kerf_labels_set(&p->meta.labels, "statefulset.kubernetes.io/pod-name",
-					    p->meta.name) != 0) {
+			    kerf_labels_set(&p->meta->labels, "statefulset.kubernetes.io/pod-name",
+					    p->meta->name) != 0) {
 				fprintf(stderr, "kerfctl simulate: out of memory\n");
 				abort();
 			}
@@ -910,9 +906,9 @@ static const struct kerf_node_class *find_node_class(const struct mf_set *set,
 {
 	for (size_t i = 0; i < set->n_node_classes; i++) {
 		const struct kerf_node_class *nc = set->node_classes[i];
-		if (ref->name && strcmp(nc->ref.name, ref->name) == 0 &&
-		    (!ref->kind || strcmp(nc->ref.kind, ref->kind) == 0) &&
-		    (!ref->group || strcmp(nc->ref.group, ref->group) == 0))
+		if (ref->name && strcmp(nc->ref->name, ref->name) == 0 &&
+		    (!ref->kind || strcmp(nc->ref->kind, ref->kind) == 0) &&
+		    (!ref->group || strcmp(nc->ref->group, ref->group) == 0))
 			return nc;
 	}
 	return NULL;
@@ -926,7 +922,7 @@ static int pool_provider(const struct sim_input *in, struct loader *l, const str
 			 struct http_client *http, struct sim_providers *provs,
 			 const struct kerf_nodepool *np, const struct plugin_instance **out)
 {
-	const struct kerf_node_class_ref *ref = &np->node_class_ref;
+	const struct kerf_node_class_ref *ref = np->node_class_ref;
 	const struct mf_node_class_kind *served = NULL;
 	const char *name;
 	int rc;
@@ -941,7 +937,7 @@ static int pool_provider(const struct sim_input *in, struct loader *l, const str
 		    stderr,
 		    "kerfctl simulate: NodePool %s: no provider plugin in the search path serves "
 		    "node class kind %s (group %s); install one, or name one in a kerf.yaml (-c)\n",
-		    np->meta.name, ref->kind ? ref->kind : "(none)",
+		    np->meta->name, ref->kind ? ref->kind : "(none)",
 		    ref->group ? ref->group : "(none)");
 		return KERF_E_CONFIG;
 	}
@@ -972,10 +968,10 @@ static int pool_types(const struct sim_input *in, const struct plugin_instance *
 		      struct sim_classes *cls, const struct kerf_nodepool *np,
 		      struct kerf_instance_type_list **out)
 {
-	const struct kerf_node_class_ref *ref = &np->node_class_ref;
+	const struct kerf_node_class_ref *ref = np->node_class_ref;
 	const char *name = ref->name ? ref->name : "";
 	const struct kerf_node_class *nc;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	int rc;
 
 	for (size_t i = 0; i < cls->n; i++)
@@ -990,7 +986,7 @@ static int pool_types(const struct sim_input *in, const struct plugin_instance *
 		fprintf(stderr,
 			"kerfctl simulate: note: NodePool %s: %s %s is not in the files given; "
 			"the provider's defaults are used\n",
-			np->meta.name, ref->kind ? ref->kind : "node class", name);
+			np->meta->name, ref->kind ? ref->kind : "node class", name);
 	kerf_error_clear(&err);
 	*out = NULL;
 	rc = provider->plugin->provider.get_instance_types(provider->state, nc, out, &err);
@@ -1029,7 +1025,8 @@ static double price_dollars(kerf_price_t micro)
 
 static void pod_text(struct strbuf *sb, const struct kerf_pod *p)
 {
-	sb_printf(sb, "%s/%s", p->meta.namespace_ ? p->meta.namespace_ : "default", p->meta.name);
+	sb_printf(sb, "%s/%s", p->meta->namespace_ ? p->meta->namespace_ : "default",
+		  p->meta->name);
 }
 
 #define SIM_OPTIONS_SHOWN 5
@@ -1043,7 +1040,7 @@ static void print_text(const struct prov_input *pin, const struct prov_result *r
 		const struct prov_claim *c = &r->claims[i];
 		char head[32];
 		sb_printf(&sb, "NodeClaim %s\n  nodepool:      %s\n  instance type: %s\n",
-			  c->claim->meta.name, c->claim->nodepool, c->type->name);
+			  c->claim->meta->name, c->claim->nodepool, c->type->name);
 		sb_puts(&sb, "  other options: ");
 		/* options[0] is the chosen type. */
 		for (size_t o = 1; o < c->n_options && o <= SIM_OPTIONS_SHOWN; o++)
@@ -1100,7 +1097,7 @@ static json_t *claim_json(const struct prov_input *pin, const struct prov_claim 
 {
 	json_t *o = json_object(), *opts = json_array(), *pods = json_array();
 
-	json_object_set_new(o, "name", json_string(c->claim->meta.name));
+	json_object_set_new(o, "name", json_string(c->claim->meta->name));
 	json_object_set_new(o, "nodepool", json_string(c->claim->nodepool));
 	json_object_set_new(o, "instance_type", json_string(c->type->name));
 	for (size_t k = 0; k < c->n_options; k++)
@@ -1241,7 +1238,7 @@ static int cmd_simulate(int argc, char **argv)
 	struct sim_input in;
 	struct cfg *cfg = NULL;
 	struct loader *l = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	size_t n_files = 0, errors = 0;
 	int o, status;
 
@@ -1359,7 +1356,7 @@ static int cmd_ab_report(int argc, char **argv)
 	const struct command *me = find_command("ab-report");
 	const char *output = "text", *nodepool = NULL;
 	struct ab_report *r;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	int o, rc, status = 0;
 
 	optind = 0;

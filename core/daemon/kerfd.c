@@ -68,7 +68,7 @@ static void on_signal(int sig)
  * event sink.  Only identity and the few facts counted are kept; the
  * provisioning step will keep full objects as it needs them.
  */
-#define N_KINDS 6 /* KERF_OBJ_DAEMONSET (ABI 1.2) is the last */
+#define N_KINDS 6 /* KERF_OBJ_DAEMONSET is the last */
 
 enum { OBJ_POD_PENDING = 1u << 0, OBJ_POD_UNSCHEDULABLE = 1u << 1 };
 
@@ -153,8 +153,7 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 		c->synced[kind] = true;
 		return;
 	}
-	/* Every object struct starts with its kerf_meta. */
-	const struct kerf_meta *m = object;
+	const struct kerf_meta *m = kerf_object_meta(kind, object);
 	if (!m || !m->name) {
 		log_warn(COMPONENT, "cluster plugin sent %s without a name", kind_names[kind]);
 		return;
@@ -378,7 +377,7 @@ static int load_manifests(struct daemon *d)
 static int64_t trace_end_ms(const char *path, int64_t scale)
 {
 	struct strbuf text;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	int64_t end = 0;
 	if (yt_read_file(path, &text, &err) != 0)
 		return 0;
@@ -401,7 +400,7 @@ static int64_t trace_end_ms(const char *path, int64_t scale)
 static int64_t scenario_end_ms(const char *path)
 {
 	struct yt_stream *ys = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	int64_t end = 0;
 	if (yt_parse_file(path, &ys, &err) != 0)
 		return 0;
@@ -716,7 +715,7 @@ static int daemon_run(struct daemon *d)
 	const struct kerf_cluster_ops *ops = &d->cluster->pi.plugin->cluster;
 	void *cl = d->cluster->pi.state;
 	struct kerf_event_sink sink = {d, on_event};
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	/* The cluster lists no NodePools or classes of its own: kerf.yaml's manifests are them. */
 	for (size_t i = 0; i < d->manifests.n_node_classes; i++)

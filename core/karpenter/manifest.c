@@ -71,7 +71,7 @@ static void parse_duration(struct mf_ctx *c, const struct yt_node *parent, const
 			   int pattern, int64_t *out)
 {
 	const struct yt_node *v = mf_child(parent, field);
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	const char *s;
 	size_t m;
 	bool ok;
@@ -112,9 +112,11 @@ static void parse_budgets(struct mf_ctx *c, const struct yt_node *seq, struct ke
 		return;
 	if (seq->n > 50)
 		mf_error(c, seq, "must have at most 50 items, got %zu", seq->n);
+	for (size_t i = 0; i < np->n_budgets; i++)
+		kerf_budget_free(np->budgets[i]);
 	free(np->budgets);
 	np->n_budgets = 0;
-	np->budgets = xcalloc(seq->n ? seq->n : 1, sizeof(*np->budgets));
+	np->budgets = NULL;
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct yt_node *it = seq->items[i], *v, *sched, *dur;
 		size_t mi = mf_push_index(c, i), m;
@@ -126,7 +128,7 @@ static void parse_budgets(struct mf_ctx *c, const struct yt_node *seq, struct ke
 			mf_pop(c, mi);
 			continue;
 		}
-		b = &np->budgets[np->n_budgets++];
+		b = kerf_nodepool_add_budget(np);
 		b->nodes = 10;
 		b->nodes_percent = true;
 		mf_known_fields(c, it, fields);
@@ -286,7 +288,7 @@ static void parse_template(struct mf_ctx *c, const struct yt_node *t, struct ker
 		mf_missing(c, spec, "nodeClassRef");
 	} else {
 		m2 = mf_push(c, "nodeClassRef");
-		mf_parse_node_class_ref(c, v, &np->node_class_ref);
+		mf_parse_node_class_ref(c, v, np->node_class_ref);
 		mf_pop(c, m2);
 	}
 	if (!(v = mf_child(spec, "requirements"))) {
@@ -372,7 +374,7 @@ static void parse_nodepool_spec(struct mf_ctx *c, const struct yt_node *spec,
 	}
 	if ((limits = mf_child(spec, "limits")) != NULL) {
 		m = mf_push(c, "limits");
-		mf_parse_resources(c, limits, &np->limits.resources, &np->limits.nodes);
+		mf_parse_resources(c, limits, &np->limits, &np->limit_nodes);
 		mf_pop(c, m);
 	}
 	if ((weight = mf_child(spec, "weight")) != NULL) {
@@ -451,27 +453,23 @@ static int finish(struct mf_ctx *c, int ok_rc)
 int mf_parse_nodepool(const struct yt_node *doc, struct kerf_nodepool **out, struct mf_diags *diags)
 {
 	struct mf_ctx c;
-	struct kerf_nodepool *np = xcalloc(1, sizeof(*np));
+	struct kerf_nodepool *np = kerf_nodepool_new();
+	struct kerf_budget *b;
 	const struct yt_node *v;
 	size_t m;
 
 	*out = NULL;
 	mf_ctx_init(&c, diags, "NodePool", doc);
-	np->expire_after_ms = 720LL * 3600 * 1000;
-	np->termination_grace_period_ms = -1;
 	np->consolidation_policy = KERF_CONSOLIDATE_WHEN_EMPTY_OR_UNDERUTILIZED;
 	np->consolidate_after_ms = 0;
-	np->n_budgets = 1;
-	np->budgets = xcalloc(1, sizeof(*np->budgets));
-	np->budgets[0].nodes = 10;
-	np->budgets[0].nodes_percent = true;
-	np->limits.nodes = -1;
-	np->replicas = -1;
-	kerf_resources_init(&np->limits.resources);
+	b = kerf_nodepool_add_budget(np);
+	b->nodes = 10;
+	b->nodes_percent = true;
+	kerf_resources_init(&np->limits);
 	kerf_resources_init(&np->status_resources);
 
-	if (mf_parse_header(&c, doc, &np->meta, 0)) {
-		check_type(&c, doc, &np->meta, "karpenter.sh/v1", "NodePool");
+	if (mf_parse_header(&c, doc, np->meta, 0)) {
+		check_type(&c, doc, np->meta, "karpenter.sh/v1", "NodePool");
 		check_packer_annotations(&c, doc);
 		if (!(v = mf_child(doc, "spec"))) {
 			mf_missing(&c, doc, "spec");
@@ -513,7 +511,7 @@ static void parse_nodeclaim_spec(struct mf_ctx *c, const struct yt_node *spec,
 		mf_missing(c, spec, "nodeClassRef");
 	} else {
 		m = mf_push(c, "nodeClassRef");
-		mf_parse_node_class_ref(c, v, &nc->node_class_ref);
+		mf_parse_node_class_ref(c, v, nc->node_class_ref);
 		mf_pop(c, m);
 	}
 	if (!(v = mf_child(spec, "requirements"))) {
@@ -629,22 +627,20 @@ int mf_parse_nodeclaim(const struct yt_node *doc, struct kerf_nodeclaim **out,
 		       struct mf_diags *diags)
 {
 	struct mf_ctx c;
-	struct kerf_nodeclaim *nc = xcalloc(1, sizeof(*nc));
+	struct kerf_nodeclaim *nc = kerf_nodeclaim_new();
 	const struct yt_node *v;
 	const char *np;
 	size_t m;
 
 	*out = NULL;
 	mf_ctx_init(&c, diags, "NodeClaim", doc);
-	nc->expire_after_ms = 720LL * 3600 * 1000;
-	nc->termination_grace_period_ms = -1;
 	nc->state = KERF_CLAIM_PENDING;
 	kerf_resources_init(&nc->resource_requests);
 	kerf_resources_init(&nc->capacity);
 	kerf_resources_init(&nc->allocatable);
 
-	if (mf_parse_header(&c, doc, &nc->meta, 0)) {
-		check_type(&c, doc, &nc->meta, "karpenter.sh/v1", "NodeClaim");
+	if (mf_parse_header(&c, doc, nc->meta, 0)) {
+		check_type(&c, doc, nc->meta, "karpenter.sh/v1", "NodeClaim");
 		if (!(v = mf_child(doc, "spec"))) {
 			mf_missing(&c, doc, "spec");
 		} else {
@@ -657,9 +653,9 @@ int mf_parse_nodeclaim(const struct yt_node *doc, struct kerf_nodeclaim **out,
 			parse_nodeclaim_status(&c, v, nc);
 			mf_pop(&c, m);
 		}
-		if (nc->meta.deletion_ms)
+		if (nc->meta->deletion_ms)
 			nc->state = KERF_CLAIM_DELETING;
-		if ((np = kerf_labels_get(&nc->meta.labels, "karpenter.sh/nodepool")) != NULL)
+		if ((np = kerf_labels_get(&nc->meta->labels, "karpenter.sh/nodepool")) != NULL)
 			nc->nodepool = xstrdup(np);
 	}
 	if (c.nerr) {
@@ -702,19 +698,19 @@ static struct kerf_node_class *parse_node_class(struct yt_stream *st, const stru
 {
 	struct mf_ctx c;
 	struct kerf_decoder dec = {.ctx = &c};
-	struct kerf_node_class *nc = xcalloc(1, sizeof(*nc));
+	struct kerf_node_class *nc = kerf_node_class_new();
 
 	mf_ctx_init(&c, diags, k->kind->kind, doc);
-	if (mf_parse_header(&c, doc, &nc->meta, 0))
+	if (mf_parse_header(&c, doc, nc->meta, 0))
 		k->validate((const struct kerf_doc_node *)doc, &dec);
 	if (c.nerr) {
 		kerf_node_class_free(nc);
 		mf_ctx_clear(&c);
 		return NULL;
 	}
-	nc->ref.group = xstrdup(k->kind->group);
-	nc->ref.kind = xstrdup(k->kind->kind);
-	nc->ref.name = xstrdup(nc->meta.name);
+	nc->ref->group = xstrdup(k->kind->group);
+	nc->ref->kind = xstrdup(k->kind->kind);
+	nc->ref->name = xstrdup(nc->meta->name);
 	nc->ready = readiness(doc);
 	nc->doc = mf_doc_new(st, doc);
 	mf_ctx_clear(&c);

@@ -478,11 +478,10 @@ void mf_parse_requirements(struct mf_ctx *c, const struct yt_node *seq, bool nod
 		return;
 	if (seq->n > 100)
 		mf_error(c, seq, "must have at most 100 items, got %zu", seq->n);
-	out->items = xcalloc(seq->n ? seq->n : 1, sizeof(*out->items));
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct yt_node *vn;
 		size_t m = mf_push_index(c, i);
-		struct kerf_requirement *r = &out->items[out->n++];
+		struct kerf_requirement *r = kerf_requirements_append(out);
 		parse_requirement(c, seq->items[i], nodepool, r, &vn);
 		mf_pop(c, m);
 	}
@@ -510,18 +509,17 @@ void mf_parse_taints(struct mf_ctx *c, const struct yt_node *seq, struct kerf_ta
 
 	if (!mf_is_seq(c, seq))
 		return;
-	out->items = xcalloc(seq->n ? seq->n : 1, sizeof(*out->items));
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct yt_node *it = seq->items[i], *n;
 		size_t mi = mf_push_index(c, i), m;
-		struct kerf_taint *t = &out->items[out->n];
+		struct kerf_taint *t;
 		const char *s;
 
 		if (!mf_is_map(c, it)) {
 			mf_pop(c, mi);
 			continue;
 		}
-		out->n++;
+		t = kerf_taints_append(out);
 		mf_known_fields(c, it, fields);
 		if (!(n = mf_child(it, "key"))) {
 			mf_missing(c, it, "key");

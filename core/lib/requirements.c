@@ -618,7 +618,7 @@ int kerf_reqset_add_requirements(struct kerf_reqset *s, const struct kerf_requir
 	if (!r)
 		return 0;
 	for (size_t i = 0; i < r->n; i++) {
-		int rc = kerf_reqset_add_requirement(s, &r->items[i], err);
+		int rc = kerf_reqset_add_requirement(s, r->items[i], err);
 		if (rc)
 			return rc;
 	}
@@ -631,8 +631,8 @@ int kerf_reqset_add_labels(struct kerf_reqset *s, const struct kerf_labels *l,
 	if (!l)
 		return 0;
 	for (size_t i = 0; i < l->n; i++) {
-		const char *v = l->items[i].value ? l->items[i].value : "";
-		int rc = kerf_reqset_add(s, l->items[i].key, KERF_OP_IN, &v, 1, 0, err);
+		const char *v = l->items[i]->value ? l->items[i]->value : "";
+		int rc = kerf_reqset_add(s, l->items[i]->key, KERF_OP_IN, &v, 1, 0, err);
 		if (rc)
 			return rc;
 	}
@@ -802,21 +802,25 @@ bool kerf_reqset_compatible(const struct kerf_reqset *a, const struct kerf_reqse
 	return true;
 }
 
-static int req_emit(struct kerf_requirement *out, const char *key, kerf_operator op,
+/* A new requirement in *out, or KERF_E_NOMEM with *out NULL. */
+static int req_emit(struct kerf_requirement **out, const char *key, kerf_operator op,
 		    const char *const *values, size_t n, int32_t min_values)
 {
-	memset(out, 0, sizeof(*out));
-	out->key = dup_str(key);
-	out->values = dup_values(values, n);
-	if (!out->key || (n && !out->values)) {
-		free(out->key);
-		free_values(out->values, n);
-		memset(out, 0, sizeof(*out));
+	struct kerf_requirement *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r)
+		return KERF_E_NOMEM;
+	r->key = dup_str(key);
+	r->values = dup_values(values, n);
+	r->n_values = n;
+	if (!r->key || (n && !r->values)) {
+		kerf_requirement_free(r);
 		return KERF_E_NOMEM;
 	}
-	out->op = op;
-	out->n_values = n;
-	out->min_values = min_values;
+	r->op = op;
+	r->min_values = min_values;
+	*out = r;
 	return 0;
 }
 

@@ -111,8 +111,8 @@ static const struct kerf_requirement *first_unmet(const struct kerf_requirements
 						  const struct kerf_labels *l)
 {
 	for (size_t i = 0; i < rs->n; i++)
-		if (!requirement_holds(&rs->items[i], l))
-			return &rs->items[i];
+		if (!requirement_holds(rs->items[i], l))
+			return rs->items[i];
 	return NULL;
 }
 
@@ -121,9 +121,9 @@ static const struct kerf_label *first_missing_label(const struct kerf_labels *wa
 						    const struct kerf_labels *l)
 {
 	for (size_t i = 0; i < want->n; i++) {
-		const char *v = kerf_labels_get(l, want->items[i].key);
-		if (!v || strcmp(v, want->items[i].value) != 0)
-			return &want->items[i];
+		const char *v = kerf_labels_get(l, want->items[i]->key);
+		if (!v || strcmp(v, want->items[i]->value) != 0)
+			return want->items[i];
 	}
 	return NULL;
 }
@@ -135,8 +135,8 @@ bool kerf_label_selector_matches(const struct kerf_label_selector *s,
 		return false;
 	/* Gt and Lt are node-selector operators: a label selector never satisfies them. */
 	for (size_t i = 0; i < s->match_expressions.n; i++)
-		if (s->match_expressions.items[i].op > KERF_OP_DOES_NOT_EXIST ||
-		    !requirement_holds(&s->match_expressions.items[i], labels))
+		if (s->match_expressions.items[i]->op > KERF_OP_DOES_NOT_EXIST ||
+		    !requirement_holds(s->match_expressions.items[i], labels))
 			return false;
 	return true;
 }
@@ -175,7 +175,7 @@ bool kerf_pod_matches_node_labels(const struct kerf_pod *pod, const struct kerf_
 	if (pod->n_required_terms == 0)
 		return true;
 	for (size_t i = 0; i < pod->n_required_terms; i++) {
-		const struct kerf_requirements *term = &pod->required_terms[i];
+		const struct kerf_requirements *term = pod->required_terms[i];
 		const struct kerf_requirement *r;
 
 		/* Kubernetes: an empty term matches no objects. */
@@ -254,15 +254,15 @@ bool kerf_host_ports_conflict(const struct kerf_host_port *a, const struct kerf_
 	       strcmp(a->host_ip, b->host_ip) == 0;
 }
 
-bool kerf_pod_host_ports_free(const struct kerf_pod *pod, const struct kerf_host_port *used,
+bool kerf_pod_host_ports_free(const struct kerf_pod *pod, struct kerf_host_port *const *used,
 			      size_t n_used, char *why, size_t len)
 {
 	clear_why(why, len);
 	for (size_t i = 0; pod && i < pod->n_host_ports; i++) {
-		const struct kerf_host_port *p = &pod->host_ports[i];
+		const struct kerf_host_port *p = pod->host_ports[i];
 
 		for (size_t j = 0; used && j < n_used; j++) {
-			if (!kerf_host_ports_conflict(p, &used[j]))
+			if (!kerf_host_ports_conflict(p, used[j]))
 				continue;
 			set_why(why, len, "host port %u/%.*s in use%s%s", (unsigned)p->port,
 				(int)sizeof(p->protocol), port_protocol(p),
@@ -292,8 +292,8 @@ static size_t *preferred_order(const struct kerf_pod *pod)
 	for (size_t i = 0; i < pod->n_preferred_terms; i++) {
 		size_t j = i;
 
-		while (j > 0 && pod->preferred_terms[order[j - 1]].weight <
-				    pod->preferred_terms[i].weight) {
+		while (j > 0 && pod->preferred_terms[order[j - 1]]->weight <
+				    pod->preferred_terms[i]->weight) {
 			order[j] = order[j - 1];
 			j--;
 		}
@@ -314,7 +314,7 @@ static int add_preferences(struct kerf_reqset *s, const struct kerf_pod *pod, si
 		return 0;
 	order = preferred_order(pod);
 	for (size_t k = 0; k < kept && rc == 0; k++)
-		rc = kerf_reqset_add_requirements(s, &pod->preferred_terms[order[k]].preference,
+		rc = kerf_reqset_add_requirements(s, &pod->preferred_terms[order[k]]->preference,
 						  err);
 	free(order);
 	return rc;
@@ -336,7 +336,7 @@ int kerf_pod_requirements_with_preferences(const struct kerf_pod *pod, size_t te
 		return kerf_error_set(err, KERF_E_INVALID,
 				      "node affinity term %zu out of range (the pod has %zu)", term,
 				      pod->n_required_terms);
-	if (pod->n_required_terms && pod->required_terms[term].n == 0)
+	if (pod->n_required_terms && pod->required_terms[term]->n == 0)
 		return kerf_error_set(err, KERF_E_INFEASIBLE,
 				      "node affinity term %zu is empty and matches no node", term);
 	s = kerf_reqset_new();
@@ -344,7 +344,7 @@ int kerf_pod_requirements_with_preferences(const struct kerf_pod *pod, size_t te
 		return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
 	rc = kerf_reqset_add_labels(s, &pod->node_selector, err);
 	if (rc == 0 && pod->n_required_terms)
-		rc = kerf_reqset_add_requirements(s, &pod->required_terms[term], err);
+		rc = kerf_reqset_add_requirements(s, pod->required_terms[term], err);
 	if (rc == 0)
 		rc = add_preferences(s, pod, n_preferred_kept, err);
 	if (rc != 0) {
@@ -394,47 +394,6 @@ bool kerf_pod_compatible_with(const struct kerf_pod *pod, const struct kerf_reqs
 	return false;
 }
 
-/* ------------------------------------------------------------ copies */
-
-static void labels_copy(struct kerf_labels *dst, const struct kerf_labels *src)
-{
-	dst->n = src->n;
-	dst->items = src->n ? xcalloc(src->n, sizeof(*dst->items)) : NULL;
-	for (size_t i = 0; i < src->n; i++) {
-		dst->items[i].key = xstrdup(src->items[i].key);
-		dst->items[i].value = xstrdup(src->items[i].value ? src->items[i].value : "");
-	}
-}
-
-static void requirements_copy(struct kerf_requirements *dst, const struct kerf_requirements *src)
-{
-	dst->n = src->n;
-	dst->items = src->n ? xcalloc(src->n, sizeof(*dst->items)) : NULL;
-	for (size_t i = 0; i < src->n; i++) {
-		const struct kerf_requirement *r = &src->items[i];
-		struct kerf_requirement *d = &dst->items[i];
-
-		d->key = xstrdup(r->key);
-		d->op = r->op;
-		d->min_values = r->min_values;
-		d->n_values = r->n_values;
-		d->values = r->n_values ? xcalloc(r->n_values, sizeof(*d->values)) : NULL;
-		for (size_t j = 0; j < r->n_values; j++)
-			d->values[j] = xstrdup(r->values[j] ? r->values[j] : "");
-	}
-}
-
-static void taints_copy(struct kerf_taints *dst, const struct kerf_taints *src)
-{
-	dst->n = src->n;
-	dst->items = src->n ? xcalloc(src->n, sizeof(*dst->items)) : NULL;
-	for (size_t i = 0; i < src->n; i++) {
-		dst->items[i].key = xstrdup(src->items[i].key ? src->items[i].key : "");
-		dst->items[i].value = src->items[i].value ? xstrdup(src->items[i].value) : NULL;
-		dst->items[i].effect = src->items[i].effect;
-	}
-}
-
 /* ------------------------------------------------------- string index */
 
 /* ------------------------------------------------------------ topology */
@@ -461,8 +420,8 @@ struct tnode {
 	struct kerf_resources allocatable;
 	struct kerf_resources requested;
 	bool unschedulable;
-	size_t n_ports, cap_ports;
-	struct kerf_host_port *ports;
+	size_t n_ports;
+	struct kerf_host_port **ports;
 };
 
 /* A placed pod: what counting it needs. */
@@ -477,7 +436,7 @@ struct tpod {
 struct clause {
 	size_t n_ns;
 	char **ns;
-	struct kerf_label_selector sel;
+	struct kerf_label_selector *sel;
 };
 
 /*
@@ -580,7 +539,7 @@ static bool clause_selects(const struct clause *c, const char *ns, const struct 
 	ns = ns_or_default(ns);
 	for (size_t i = 0; i < c->n_ns && !in_ns; i++)
 		in_ns = strcmp(c->ns[i], ns) == 0;
-	return in_ns && kerf_label_selector_matches(&c->sel, labels);
+	return in_ns && kerf_label_selector_matches(c->sel, labels);
 }
 
 static bool clauses_select(const struct counter *c, const char *ns, const struct kerf_labels *labels)
@@ -617,10 +576,11 @@ static void counter_count(struct kerf_topology *t, struct counter *c, const stru
 static void id_selector(struct strbuf *sb, const struct kerf_label_selector *s)
 {
 	for (size_t i = 0; i < s->match_labels.n; i++)
-		sb_printf(sb, "%s=%s\t", s->match_labels.items[i].key, s->match_labels.items[i].value);
+		sb_printf(sb, "%s=%s\t", s->match_labels.items[i]->key,
+			  s->match_labels.items[i]->value);
 	sb_puts(sb, "|");
 	for (size_t i = 0; i < s->match_expressions.n; i++) {
-		const struct kerf_requirement *r = &s->match_expressions.items[i];
+		const struct kerf_requirement *r = s->match_expressions.items[i];
 
 		sb_printf(sb, "%s %d", r->key, (int)r->op);
 		for (size_t j = 0; j < r->n_values; j++)
@@ -639,7 +599,7 @@ static void id_term(struct strbuf *sb, const struct kerf_pod_affinity_term *term
 	for (size_t i = 0; i < term->n_namespaces; i++)
 		sb_printf(sb, "%s\t", term->namespaces[i]);
 	sb_puts(sb, "\n");
-	id_selector(sb, &term->selector);
+	id_selector(sb, term->selector);
 	sb_printf(sb, "%s\n", term->topology_key ? term->topology_key : "");
 }
 
@@ -665,8 +625,9 @@ static void clause_init(struct clause *c, size_t n_ns, char *const *ns, const ch
 	c->ns = xcalloc(c->n_ns, sizeof(*c->ns));
 	for (size_t i = 0; i < c->n_ns; i++)
 		c->ns[i] = xstrdup(n_ns ? ns[i] : ns_or_default(owner_ns));
-	labels_copy(&c->sel.match_labels, &sel->match_labels);
-	requirements_copy(&c->sel.match_expressions, &sel->match_expressions);
+	c->sel = kerf_label_selector_new();
+	kerf_labels_copy(&c->sel->match_labels, &sel->match_labels);
+	kerf_requirements_copy(&c->sel->match_expressions, &sel->match_expressions);
 }
 
 static void clause_clear(struct clause *c)
@@ -674,8 +635,7 @@ static void clause_clear(struct clause *c)
 	for (size_t i = 0; i < c->n_ns; i++)
 		free(c->ns[i]);
 	free(c->ns);
-	kerf_labels_clear(&c->sel.match_labels);
-	kerf_requirements_clear(&c->sel.match_expressions);
+	kerf_label_selector_free(c->sel);
 }
 
 static void counter_free(struct counter *c)
@@ -695,9 +655,9 @@ static void counter_free(struct counter *c)
 	free(c);
 }
 
-/* A new counter over terms[0..n) of owner, with zero counts. */
+/* A new counter over *terms[0..n) of owner, with zero counts. */
 static struct counter *counter_new(struct kerf_topology *t, char *id,
-				   const struct kerf_pod_affinity_term *terms, size_t n,
+				   struct kerf_pod_affinity_term *const *terms, size_t n,
 				   const char *owner_ns)
 {
 	struct counter *c = xcalloc(1, sizeof(*c));
@@ -709,9 +669,9 @@ static struct counter *counter_new(struct kerf_topology *t, char *id,
 	c->keys = xcalloc(n, sizeof(*c->keys));
 	c->counts = xcalloc(n, sizeof(*c->counts));
 	for (size_t j = 0; j < n; j++) {
-		clause_init(&c->clauses[j], terms[j].n_namespaces, terms[j].namespaces, owner_ns,
-			    &terms[j].selector);
-		c->keys[j] = topo_key(t, terms[j].topology_key ? terms[j].topology_key : "");
+		clause_init(&c->clauses[j], terms[j]->n_namespaces, terms[j]->namespaces, owner_ns,
+			    terms[j]->selector);
+		c->keys[j] = topo_key(t, terms[j]->topology_key ? terms[j]->topology_key : "");
 		c->counts[j] = xcalloc(t->keys[c->keys[j]].n_node_domains + 1, sizeof(int64_t));
 	}
 	return c;
@@ -726,9 +686,9 @@ static struct counter *counter_keep(struct kerf_topology *t, struct counter *c)
 	return c;
 }
 
-/* Pods matching all of the pod's terms[0..n), per domain of each term's key. */
+/* Pods matching all of the pod's *terms[0..n), per domain of each term's key. */
 static struct counter *terms_counter(struct kerf_topology *t, const struct kerf_pod *pod,
-				     const struct kerf_pod_affinity_term *terms, size_t n)
+				     struct kerf_pod_affinity_term *const *terms, size_t n)
 {
 	struct strbuf sb;
 	struct counter *c;
@@ -737,14 +697,14 @@ static struct counter *terms_counter(struct kerf_topology *t, const struct kerf_
 	sb_init(&sb);
 	sb_puts(&sb, "terms\n");
 	for (size_t i = 0; i < n; i++)
-		id_term(&sb, &terms[i], pod->meta.namespace_);
+		id_term(&sb, terms[i], pod->meta->namespace_);
 	c = counter_find(t->counters, t->n_counters, str_fnv1a(sb.buf), sb.buf);
 	if (c) {
 		sb_free(&sb);
 		return c;
 	}
 	id = sb_detach(&sb);
-	return counter_keep(t, counter_new(t, id, terms, n, pod->meta.namespace_));
+	return counter_keep(t, counter_new(t, id, terms, n, pod->meta->namespace_));
 }
 
 /* Does the node carry every key of the pod's spreads of this kind? */
@@ -752,8 +712,8 @@ static bool has_spread_keys(const struct kerf_pod *pod, kerf_spread_policy kind,
 			    const struct kerf_labels *labels)
 {
 	for (size_t i = 0; i < pod->n_spreads; i++)
-		if (pod->spreads[i].when_unsatisfiable == kind &&
-		    !kerf_labels_get(labels, pod->spreads[i].topology_key))
+		if (pod->spreads[i]->when_unsatisfiable == kind &&
+		    !kerf_labels_get(labels, pod->spreads[i]->topology_key))
 			return false;
 	return true;
 }
@@ -767,26 +727,28 @@ static bool has_spread_keys(const struct kerf_pod *pod, kerf_spread_policy kind,
 static struct counter *spread_counter(struct kerf_topology *t, const struct kerf_pod *pod,
 				      const struct kerf_topology_spread *s)
 {
+	/* A borrowed view of the spread as a term, so spreads share the counters' code. */
 	struct kerf_pod_affinity_term as_term = {s->selector, 0, NULL, s->topology_key};
+	struct kerf_pod_affinity_term *as_terms = &as_term;
 	struct strbuf sb;
 	struct counter *c;
 	long d;
 
 	sb_init(&sb);
 	sb_printf(&sb, "spread %d\n", (int)s->when_unsatisfiable);
-	id_term(&sb, &as_term, pod->meta.namespace_);
+	id_term(&sb, &as_term, pod->meta->namespace_);
 	id_selector(&sb, &(struct kerf_label_selector){pod->node_selector, {0, NULL}});
 	for (size_t i = 0; i < pod->n_required_terms; i++)
-		id_requirements(&sb, &pod->required_terms[i]);
+		id_requirements(&sb, pod->required_terms[i]);
 	for (size_t i = 0; i < pod->n_spreads; i++)
-		if (pod->spreads[i].when_unsatisfiable == s->when_unsatisfiable)
-			sb_printf(&sb, "%s\t", pod->spreads[i].topology_key);
+		if (pod->spreads[i]->when_unsatisfiable == s->when_unsatisfiable)
+			sb_printf(&sb, "%s\t", pod->spreads[i]->topology_key);
 	c = counter_find(t->counters, t->n_counters, str_fnv1a(sb.buf), sb.buf);
 	if (c) {
 		sb_free(&sb);
 		return c;
 	}
-	c = counter_new(t, sb_detach(&sb), &as_term, 1, pod->meta.namespace_);
+	c = counter_new(t, sb_detach(&sb), &as_terms, 1, pod->meta->namespace_);
 	c->spread = true;
 	c->eligible = xcalloc(t->n_nodes ? t->n_nodes : 1, sizeof(*c->eligible));
 	c->dom_eligible = xcalloc(t->keys[c->keys[0]].n_node_domains + 1, sizeof(bool));
@@ -802,15 +764,15 @@ static struct counter *spread_counter(struct kerf_topology *t, const struct kerf
 	return counter_keep(t, c);
 }
 
-/* Records that the owner of an anti-affinity term now runs on node. */
-static void sym_add(struct kerf_topology *t, const struct kerf_pod_affinity_term *term,
+/* Records that the owner of the anti-affinity term *term now runs on node. */
+static void sym_add(struct kerf_topology *t, struct kerf_pod_affinity_term *const *term,
 		    const char *owner_ns, size_t node)
 {
 	struct strbuf sb;
 	struct counter *c;
 
 	sb_init(&sb);
-	id_term(&sb, term, owner_ns);
+	id_term(&sb, *term, owner_ns);
 	c = counter_find(t->sym, t->n_sym, str_fnv1a(sb.buf), sb.buf);
 	if (c) {
 		sb_free(&sb);
@@ -831,24 +793,27 @@ static void place(struct kerf_topology *t, const struct kerf_pod *pod, size_t no
 
 	xgrow(t->pods, t->cap_pods, t->n_pods + 1);
 	p = &t->pods[t->n_pods++];
-	p->ns = xstrdup(ns_or_default(pod->meta.namespace_));
-	labels_copy(&p->labels, &pod->meta.labels);
+	memset(p, 0, sizeof(*p));
+	p->ns = xstrdup(ns_or_default(pod->meta->namespace_));
+	kerf_labels_copy(&p->labels, &pod->meta->labels);
 	p->node = node;
-	p->terminating = pod->meta.deletion_ms != 0;
+	p->terminating = pod->meta->deletion_ms != 0;
 	/* A list with no room for another extended resource keeps what it has. */
 	(void)kerf_resources_add(&n->requested, &pod->requests);
 	for (size_t i = 0; i < pod->n_host_ports; i++) {
-		struct kerf_host_port *hp;
+		const struct kerf_host_port *src = pod->host_ports[i];
+		struct kerf_host_port *hp = kerf_host_port_new();
 
-		xgrow(n->ports, n->cap_ports, n->n_ports + 1);
-		hp = &n->ports[n->n_ports++];
-		*hp = pod->host_ports[i];
-		hp->host_ip = pod->host_ports[i].host_ip ? xstrdup(pod->host_ports[i].host_ip) : NULL;
+		hp->port = src->port;
+		memcpy(hp->protocol, src->protocol, sizeof(hp->protocol));
+		hp->host_ip = src->host_ip ? xstrdup(src->host_ip) : NULL;
+		n->ports = xrealloc(n->ports, (n->n_ports + 1) * sizeof(*n->ports));
+		n->ports[n->n_ports++] = hp;
 	}
 	for (size_t i = 0; i < t->n_counters; i++)
 		counter_count(t, t->counters[i], p);
 	for (size_t i = 0; i < pod->n_anti_affinity; i++)
-		sym_add(t, &pod->anti_affinity[i], pod->meta.namespace_, node);
+		sym_add(t, &pod->anti_affinity[i], pod->meta->namespace_, node);
 }
 
 struct kerf_topology *kerf_topology_new(const struct kerf_node *const *nodes, size_t n_nodes,
@@ -865,9 +830,9 @@ struct kerf_topology *kerf_topology_new(const struct kerf_node *const *nodes, si
 		const struct kerf_node *src = nodes[i];
 		struct tnode *n = &t->nodes[i];
 
-		n->name = xstrdup(src->meta.name ? src->meta.name : "");
-		labels_copy(&n->labels, &src->meta.labels);
-		taints_copy(&n->taints, &src->taints);
+		n->name = xstrdup(src->meta->name ? src->meta->name : "");
+		kerf_labels_copy(&n->labels, &src->meta->labels);
+		kerf_taints_copy(&n->taints, &src->taints);
 		n->allocatable = src->allocatable;
 		kerf_resources_init(&n->requested);
 		n->unschedulable = src->unschedulable;
@@ -912,7 +877,7 @@ void kerf_topology_free(struct kerf_topology *t)
 		kerf_labels_clear(&n->labels);
 		kerf_taints_clear(&n->taints);
 		for (size_t j = 0; j < n->n_ports; j++)
-			free(n->ports[j].host_ip);
+			kerf_host_port_free(n->ports[j]);
 		free(n->ports);
 	}
 	for (size_t i = 0; i < t->n_pods; i++) {
@@ -969,7 +934,8 @@ void kerf_topology_add_domain(struct kerf_topology *t, const char *key, const ch
 static bool pod_allows_value(const struct kerf_pod *pod, const char *key, const char *value)
 {
 	struct kerf_label one = {(char *)key, (char *)value};
-	struct kerf_labels l = {1, &one};
+	struct kerf_label *items = &one;
+	struct kerf_labels l = {1, &items};
 	const char *want = kerf_labels_get(&pod->node_selector, key);
 
 	if (want && strcmp(want, value) != 0)
@@ -977,12 +943,12 @@ static bool pod_allows_value(const struct kerf_pod *pod, const char *key, const 
 	if (pod->n_required_terms == 0)
 		return true;
 	for (size_t i = 0; i < pod->n_required_terms; i++) {
-		const struct kerf_requirements *term = &pod->required_terms[i];
+		const struct kerf_requirements *term = pod->required_terms[i];
 		bool holds = term->n > 0;
 
 		for (size_t j = 0; j < term->n && holds; j++)
-			if (strcmp(term->items[j].key, key) == 0)
-				holds = requirement_holds(&term->items[j], &l);
+			if (strcmp(term->items[j]->key, key) == 0)
+				holds = requirement_holds(term->items[j], &l);
 		if (holds)
 			return true;
 	}
@@ -1032,7 +998,7 @@ static bool spread_ok(struct kerf_topology *t, const struct kerf_pod *pod,
 	}
 	if (s->min_domains > 0 && n_dom < (size_t)s->min_domains)
 		min = 0;
-	self = kerf_label_selector_matches(&s->selector, &pod->meta.labels) ? 1 : 0;
+	self = kerf_label_selector_matches(s->selector, &pod->meta->labels) ? 1 : 0;
 	/* No eligible domain at all: kube-scheduler's minimum stays at MaxInt32. */
 	if (min != INT64_MAX && here + self - min > s->max_skew) {
 		set_why(why, len, SPREAD_PHRASE);
@@ -1045,7 +1011,7 @@ static bool spreads_ok(struct kerf_topology *t, const struct kerf_pod *pod, cons
 		       const char *only_key, char *why, size_t len)
 {
 	for (size_t i = 0; i < pod->n_spreads; i++) {
-		const struct kerf_topology_spread *s = &pod->spreads[i];
+		const struct kerf_topology_spread *s = pod->spreads[i];
 
 		if (s->when_unsatisfiable != KERF_SPREAD_DO_NOT_SCHEDULE)
 			continue;
@@ -1079,8 +1045,8 @@ static bool affinity_ok(struct kerf_topology *t, const struct kerf_pod *pod, con
 			if (count_at(t, c, j, d) <= 0)
 				exist = false;
 		}
-		if (!exist &&
-		    !(c->total == 0 && clauses_select(c, pod->meta.namespace_, &pod->meta.labels))) {
+		if (!exist && !(c->total == 0 &&
+				clauses_select(c, pod->meta->namespace_, &pod->meta->labels))) {
 			set_why(why, len, "node(s) didn't match pod affinity rules");
 			return false;
 		}
@@ -1096,7 +1062,7 @@ static bool affinity_ok(struct kerf_topology *t, const struct kerf_pod *pod, con
 	for (size_t i = 0; i < t->n_sym; i++) {
 		const struct counter *g = t->sym[i];
 
-		if (clause_selects(&g->clauses[0], pod->meta.namespace_, &pod->meta.labels) &&
+		if (clause_selects(&g->clauses[0], pod->meta->namespace_, &pod->meta->labels) &&
 		    count_at(t, g, 0, where_domain(t, g->keys[0], w)) > 0) {
 			set_why(why, len, "node(s) didn't satisfy existing pods anti-affinity rules");
 			return false;
@@ -1140,7 +1106,8 @@ bool kerf_topology_spread_allows(struct kerf_topology *t, const struct kerf_pod 
 				 const char *key, const char *domain_value, char *why, size_t len)
 {
 	struct kerf_label one = {(char *)key, (char *)domain_value};
-	struct kerf_labels l = {1, &one};
+	struct kerf_label *items = &one;
+	struct kerf_labels l = {1, &items};
 	struct where w = {0, &l};
 
 	clear_why(why, len);
@@ -1203,7 +1170,7 @@ int kerf_topology_spread_domains(struct kerf_topology *t, const struct kerf_pod 
 		*n = 0;
 	if (!t || !pod || !out || !n || spread >= pod->n_spreads)
 		return kerf_error_set(err, KERF_E_INVALID, "no spread constraint %zu", spread);
-	c = spread_counter(t, pod, &pod->spreads[spread]);
+	c = spread_counter(t, pod, pod->spreads[spread]);
 	k = &t->keys[c->keys[0]];
 	if (k->domains.n == 0)
 		return 0;

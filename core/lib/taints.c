@@ -46,7 +46,7 @@ bool kerf_tolerations_tolerate(const struct kerf_tolerations *tols, const struct
 	if (!tols)
 		return false;
 	for (size_t i = 0; i < tols->n; i++) {
-		if (kerf_toleration_tolerates(&tols->items[i], taint))
+		if (kerf_toleration_tolerates(tols->items[i], taint))
 			return true;
 	}
 	return false;
@@ -61,7 +61,7 @@ bool kerf_tolerations_tolerate_all(const struct kerf_tolerations *tols,
 	if (!taints)
 		return true;
 	for (size_t i = 0; i < taints->n; i++) {
-		const struct kerf_taint *t = &taints->items[i];
+		const struct kerf_taint *t = taints->items[i];
 		if (ignore_prefer_no_schedule && t->effect == KERF_EFFECT_PREFER_NO_SCHEDULE)
 			continue;
 		if (kerf_tolerations_tolerate(tols, t))
@@ -82,7 +82,7 @@ static const struct {
     {"NoExecute", KERF_EFFECT_NO_EXECUTE},
 };
 
-int kerf_taint_parse(const char *text, struct kerf_taint *out, struct kerf_error *err)
+int kerf_taint_parse(const char *text, struct kerf_taint **out, struct kerf_error *err)
 {
 	const char *colon, *eq, *effect_name;
 	size_t klen;
@@ -93,7 +93,7 @@ int kerf_taint_parse(const char *text, struct kerf_taint *out, struct kerf_error
 
 	if (!text || !out)
 		return kerf_error_set(err, KERF_E_INVALID, "kerf_taint_parse: NULL argument");
-	memset(out, 0, sizeof(*out));
+	*out = NULL;
 	/* Neither keys nor values may hold ':', so the last one starts the effect. */
 	colon = strrchr(text, ':');
 	if (!colon)
@@ -134,9 +134,10 @@ int kerf_taint_parse(const char *text, struct kerf_taint *out, struct kerf_error
 					      why);
 		}
 	}
-	out->key = key;
-	out->value = value;
-	out->effect = effect;
+	*out = kerf_taint_new();
+	(*out)->key = key;
+	(*out)->value = value;
+	(*out)->effect = effect;
 	return 0;
 }
 
@@ -158,15 +159,6 @@ int kerf_taint_format(const struct kerf_taint *t, char *buf, size_t len)
 	return n;
 }
 
-void kerf_taint_clear(struct kerf_taint *t)
-{
-	if (!t)
-		return;
-	free(t->key);
-	free(t->value);
-	memset(t, 0, sizeof(*t));
-}
-
 bool kerf_taint_match(const struct kerf_taint *a, const struct kerf_taint *b)
 {
 	if (!a || !b)
@@ -185,7 +177,7 @@ bool kerf_taints_contains(const struct kerf_taints *t, const struct kerf_taint *
 	if (!t)
 		return false;
 	for (size_t i = 0; i < t->n; i++) {
-		if (kerf_taint_equal(&t->items[i], taint))
+		if (kerf_taint_equal(t->items[i], taint))
 			return true;
 	}
 	return false;
@@ -194,13 +186,12 @@ bool kerf_taints_contains(const struct kerf_taints *t, const struct kerf_taint *
 const struct kerf_taint *kerf_taints_find(const struct kerf_taints *t, const char *key,
 					  kerf_taint_effect effect)
 {
-	struct kerf_taint probe = {(char *)key, NULL, effect};
-
 	if (!t || !key)
 		return NULL;
 	for (size_t i = 0; i < t->n; i++) {
-		if (kerf_taint_match(&t->items[i], &probe))
-			return &t->items[i];
+		const struct kerf_taint *it = t->items[i];
+		if (it->effect == effect && strcmp(str_or_empty(it->key), key) == 0)
+			return it;
 	}
 	return NULL;
 }
@@ -221,21 +212,25 @@ int kerf_taints_add(struct kerf_taints *t, const struct kerf_taint *taint)
 		return KERF_E_NOMEM;
 	}
 	for (size_t i = 0; i < t->n; i++) {
-		if (kerf_taint_match(&t->items[i], taint)) {
-			slot = &t->items[i];
-			kerf_taint_clear(slot);
+		if (kerf_taint_match(t->items[i], taint)) {
+			slot = t->items[i];
+			free(slot->key);
+			free(slot->value);
 			break;
 		}
 	}
 	if (!slot) {
-		struct kerf_taint *items = realloc(t->items, (t->n + 1) * sizeof(*items));
-		if (!items) {
+		struct kerf_taint **items = realloc(t->items, (t->n + 1) * sizeof(*items));
+		slot = items ? calloc(1, sizeof(*slot)) : NULL;
+		if (!slot) {
+			if (items)
+				t->items = items;
 			free(key);
 			free(value);
 			return KERF_E_NOMEM;
 		}
 		t->items = items;
-		slot = &items[t->n++];
+		t->items[t->n++] = slot;
 	}
 	slot->key = key;
 	slot->value = value;

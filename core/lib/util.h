@@ -44,6 +44,13 @@ char *kc_xstrndup_at(const char *s, size_t n, const char *file, int line);
 		}                                                                                  \
 	} while (0)
 
+/* Appends elem to the array (ptr, n), growing it by one element. */
+#define xpush(ptr, n, elem)                                                                        \
+	do {                                                                                       \
+		(ptr) = xrealloc((ptr), ((n) + 1) * sizeof(*(ptr)));                               \
+		(ptr)[(n)++] = (elem);                                                             \
+	} while (0)
+
 /* A growable NUL-terminated string. */
 struct strbuf {
 	char *buf;

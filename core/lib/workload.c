@@ -10,6 +10,7 @@
  */
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,13 +323,13 @@ static void parse_exprs(struct mf_ctx *c, const struct yt_node *seq, const char 
 {
 	if (!mf_is_seq(c, seq))
 		return;
-	out->items = xrealloc(out->items, (out->n + seq->n + 1) * sizeof(*out->items));
 	for (size_t i = 0; i < seq->n; i++) {
 		size_t m = mf_push_index(c, i);
-		struct kerf_requirement *r = &out->items[out->n];
-		memset(r, 0, sizeof(*r));
+		struct kerf_requirement *r = kerf_requirement_new();
 		if (parse_expr(c, seq->items[i], ops, r))
-			out->n++;
+			xpush(out->items, out->n, r);
+		else
+			kerf_requirement_free(r);
 		mf_pop(c, m);
 	}
 }
@@ -381,12 +382,6 @@ static void parse_label_selector(struct mf_ctx *c, const struct yt_node *n,
 	exprs_field(c, n, "matchExpressions", label_ops, &out->match_expressions);
 }
 
-static void label_selector_clear(struct kerf_label_selector *s)
-{
-	kerf_labels_clear(&s->match_labels);
-	kerf_requirements_clear(&s->match_expressions);
-}
-
 /*
  * matchLabelKeys / mismatchLabelKeys: the API server adds `key In [value]`
  * (NotIn for mismatch) with the pod's own label value to the selector; a
@@ -408,17 +403,13 @@ static void merge_label_keys(struct mf_ctx *c, const struct yt_node *map, const 
 	mf_pop(c, m);
 	for (size_t i = 0; i < n; i++) {
 		const char *val = kerf_labels_get(pod_labels, keys[i]);
-		struct kerf_requirements *e = &sel->match_expressions;
+		struct kerf_requirement *r;
 		if (!val)
 			continue;
-		e->items = xrealloc(e->items, (e->n + 1) * sizeof(*e->items));
-		e->items[e->n].key = xstrdup(keys[i]);
-		e->items[e->n].op = op;
-		e->items[e->n].n_values = 1;
-		e->items[e->n].values = xcalloc(1, sizeof(char *));
-		e->items[e->n].values[0] = xstrdup(val);
-		e->items[e->n].min_values = 0;
-		e->n++;
+		r = kerf_requirements_append(&sel->match_expressions);
+		r->key = xstrdup(keys[i]);
+		r->op = op;
+		kerf_requirement_add_value(r, val);
 	}
 	strv_free(keys, n);
 }
@@ -455,11 +446,9 @@ static void parse_required_node(struct mf_ctx *c, const struct yt_node *n, struc
 	if (mf_is_seq(c, terms)) {
 		if (terms->n == 0)
 			mf_error(c, terms, "must have at least one node selector term");
-		pod->required_terms = xcalloc(terms->n ? terms->n : 1, sizeof(*pod->required_terms));
 		for (size_t i = 0; i < terms->n; i++) {
 			size_t mi = mf_push_index(c, i);
-			parse_node_term(c, terms->items[i],
-					&pod->required_terms[pod->n_required_terms++]);
+			parse_node_term(c, terms->items[i], kerf_pod_add_required_term(pod));
 			mf_pop(c, mi);
 		}
 	}
@@ -484,14 +473,13 @@ static void parse_preferred_node(struct mf_ctx *c, const struct yt_node *seq, st
 
 	if (!mf_is_seq(c, seq))
 		return;
-	pod->preferred_terms = xcalloc(seq->n ? seq->n : 1, sizeof(*pod->preferred_terms));
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct yt_node *it = seq->items[i], *v;
 		size_t mi = mf_push_index(c, i), m;
-		struct kerf_preferred_term *t = &pod->preferred_terms[pod->n_preferred_terms];
 
 		if (mf_is_map(c, it)) {
-			pod->n_preferred_terms++;
+			struct kerf_preferred_term *t = kerf_pod_add_preferred_term(pod);
+
 			mf_known_fields(c, it, fields);
 			t->weight = parse_weight(c, it);
 			if (!(v = enter(c, it, "preference", &m))) {
@@ -530,7 +518,7 @@ static bool parse_pod_term(struct mf_ctx *c, const struct yt_node *n,
 					     "namespaceSelector", "namespaces",	    "topologyKey",
 					     NULL};
 	const struct yt_node *v, *sel;
-	struct kerf_label_selector ns_sel;
+	struct kerf_label_selector *ns_sel;
 	const char *key;
 	size_t m;
 
@@ -544,64 +532,54 @@ static bool parse_pod_term(struct mf_ctx *c, const struct yt_node *n,
 		mf_pop(c, m);
 	}
 	if ((sel = enter(c, n, "labelSelector", &m)) != NULL) {
-		parse_label_selector(c, sel, &t->selector);
+		parse_label_selector(c, sel, t->selector);
 		mf_pop(c, m);
 	}
-	merge_label_keys(c, n, "matchLabelKeys", KERF_OP_IN, pod_labels, sel != NULL,
-			 &t->selector);
+	merge_label_keys(c, n, "matchLabelKeys", KERF_OP_IN, pod_labels, sel != NULL, t->selector);
 	merge_label_keys(c, n, "mismatchLabelKeys", KERF_OP_NOT_IN, pod_labels, sel != NULL,
-			 &t->selector);
+			 t->selector);
 	if ((v = enter(c, n, "namespaces", &m)) != NULL) {
 		string_list(c, v, false, &t->n_namespaces, &t->namespaces);
 		mf_pop(c, m);
 	}
 	/* Checked, then dropped: the model has no namespace selector. */
 	if ((v = enter(c, n, "namespaceSelector", &m)) != NULL) {
-		memset(&ns_sel, 0, sizeof(ns_sel));
-		parse_label_selector(c, v, &ns_sel);
-		label_selector_clear(&ns_sel);
+		ns_sel = kerf_label_selector_new();
+		parse_label_selector(c, v, ns_sel);
+		kerf_label_selector_free(ns_sel);
 		mf_pop(c, m);
 	}
 	return sel != NULL;
 }
 
-static void pod_term_clear(struct kerf_pod_affinity_term *t)
-{
-	label_selector_clear(&t->selector);
-	strv_free(t->namespaces, t->n_namespaces);
-	free(t->topology_key);
-	memset(t, 0, sizeof(*t));
-}
-
 static void parse_required_pod_terms(struct mf_ctx *c, const struct yt_node *seq,
 				     const struct kerf_labels *pod_labels, size_t *n,
-				     struct kerf_pod_affinity_term **out)
+				     struct kerf_pod_affinity_term ***out)
 {
 	if (!mf_is_seq(c, seq))
 		return;
-	*out = xcalloc(seq->n ? seq->n : 1, sizeof(**out));
 	for (size_t i = 0; i < seq->n; i++) {
 		size_t mi = mf_push_index(c, i);
-		if (parse_pod_term(c, seq->items[i], pod_labels, &(*out)[*n]))
-			(*n)++;
+		struct kerf_pod_affinity_term *t = kerf_pod_affinity_term_new();
+		if (parse_pod_term(c, seq->items[i], pod_labels, t))
+			xpush(*out, *n, t);
 		else
-			pod_term_clear(&(*out)[*n]);
+			kerf_pod_affinity_term_free(t);
 		mf_pop(c, mi);
 	}
 }
 
 static void parse_weighted_pod_terms(struct mf_ctx *c, const struct yt_node *seq,
 				     const struct kerf_labels *pod_labels, size_t *n,
-				     struct kerf_weighted_pod_affinity_term **out)
+				     struct kerf_weighted_pod_affinity_term ***out)
 {
 	static const char *const fields[] = {"podAffinityTerm", "weight", NULL};
 
 	if (!mf_is_seq(c, seq))
 		return;
-	*out = xcalloc(seq->n ? seq->n : 1, sizeof(**out));
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct yt_node *it = seq->items[i], *v;
-		struct kerf_weighted_pod_affinity_term *w = &(*out)[*n];
+		struct kerf_weighted_pod_affinity_term *w = kerf_weighted_pod_affinity_term_new();
 		size_t mi = mf_push_index(c, i), m;
 		bool keep = false;
 
@@ -611,14 +589,14 @@ static void parse_weighted_pod_terms(struct mf_ctx *c, const struct yt_node *seq
 			if (!(v = enter(c, it, "podAffinityTerm", &m))) {
 				mf_missing(c, it, "podAffinityTerm");
 			} else {
-				keep = parse_pod_term(c, v, pod_labels, &w->term);
+				keep = parse_pod_term(c, v, pod_labels, w->term);
 				mf_pop(c, m);
 			}
 		}
 		if (keep)
-			(*n)++;
+			xpush(*out, *n, w);
 		else
-			pod_term_clear(&w->term);
+			kerf_weighted_pod_affinity_term_free(w);
 		mf_pop(c, mi);
 	}
 }
@@ -629,7 +607,7 @@ static void parse_pod_affinity(struct mf_ctx *c, const struct yt_node *n, bool a
 {
 	static const char *const fields[] = {"preferredDuringSchedulingIgnoredDuringExecution",
 					     "requiredDuringSchedulingIgnoredDuringExecution", NULL};
-	const struct kerf_labels *labels = &pod->meta.labels;
+	const struct kerf_labels *labels = &pod->meta->labels;
 	const struct yt_node *v;
 	size_t m;
 
@@ -741,11 +719,10 @@ static void parse_tolerations(struct mf_ctx *c, const struct yt_node *seq, struc
 
 	if (!mf_is_seq(c, seq))
 		return;
-	out->items = xcalloc(seq->n ? seq->n : 1, sizeof(*out->items));
 	for (size_t i = 0; i < seq->n; i++) {
 		size_t m = mf_push_index(c, i);
 		if (mf_is_map(c, seq->items[i]))
-			parse_toleration(c, seq->items[i], &out->items[out->n++]);
+			parse_toleration(c, seq->items[i], kerf_tolerations_append(out));
 		mf_pop(c, m);
 	}
 }
@@ -795,11 +772,10 @@ static void parse_spread(struct mf_ctx *c, const struct yt_node *it,
 	}
 	free(w);
 	if ((sel = enter(c, it, "labelSelector", &m)) != NULL) {
-		parse_label_selector(c, sel, &s->selector);
+		parse_label_selector(c, sel, s->selector);
 		mf_pop(c, m);
 	}
-	merge_label_keys(c, it, "matchLabelKeys", KERF_OP_IN, pod_labels, sel != NULL,
-			 &s->selector);
+	merge_label_keys(c, it, "matchLabelKeys", KERF_OP_IN, pod_labels, sel != NULL, s->selector);
 	/* Checked only: kerf spreads with the defaults (Honor, Ignore). */
 	mf_get_enum(c, it, "nodeAffinityPolicy", policies, NULL);
 	mf_get_enum(c, it, "nodeTaintsPolicy", policies, NULL);
@@ -809,12 +785,11 @@ static void parse_spreads(struct mf_ctx *c, const struct yt_node *seq, struct ke
 {
 	if (!mf_is_seq(c, seq))
 		return;
-	pod->spreads = xcalloc(seq->n ? seq->n : 1, sizeof(*pod->spreads));
 	for (size_t i = 0; i < seq->n; i++) {
 		size_t m = mf_push_index(c, i);
 		if (mf_is_map(c, seq->items[i]))
-			parse_spread(c, seq->items[i], &pod->meta.labels,
-				     &pod->spreads[pod->n_spreads++]);
+			parse_spread(c, seq->items[i], &pod->meta->labels,
+				     kerf_pod_add_spread(pod));
 		mf_pop(c, m);
 	}
 }
@@ -916,7 +891,7 @@ static bool check_res_name(struct mf_ctx *c, const struct yt_node *k, enum res_s
 static void parse_res_list(struct mf_ctx *c, const struct yt_node *n, enum res_scope scope,
 			   struct kerf_resources *out)
 {
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	if (!mf_is_map(c, n))
 		return;
@@ -1033,16 +1008,14 @@ static void add_host_port(struct mf_ctx *c, const struct yt_node *at, struct ker
 	struct kerf_host_port *hp;
 
 	for (size_t i = 0; i < pod->n_host_ports; i++) {
-		hp = &pod->host_ports[i];
+		hp = pod->host_ports[i];
 		if (hp->port == port && strcmp(hp->protocol, protocol) == 0 &&
 		    strcmp(hp->host_ip ? hp->host_ip : "", host_ip ? host_ip : "") == 0) {
 			mf_error(c, at, "duplicate host port %lld/%s", (long long)port, protocol);
 			return;
 		}
 	}
-	pod->host_ports = xrealloc(pod->host_ports, (pod->n_host_ports + 1) * sizeof(*hp));
-	hp = &pod->host_ports[pod->n_host_ports++];
-	memset(hp, 0, sizeof(*hp));
+	hp = kerf_pod_add_host_port(pod);
 	hp->port = (uint16_t)port;
 	memcpy(hp->protocol, protocol, strlen(protocol) + 1);
 	hp->host_ip = host_ip && *host_ip ? xstrdup(host_ip) : NULL;
@@ -1262,13 +1235,12 @@ static void parse_pod_status(struct mf_ctx *c, const struct yt_node *st, struct 
 static void parse_controller(struct mf_ctx *c, const struct kind_info *ki,
 			     const struct yt_node *spec, struct kerf_workload *w)
 {
-	struct kerf_label_selector sel;
+	struct kerf_label_selector *sel = kerf_label_selector_new();
 	const struct yt_node *tmpl, *sn, *ts;
 	int64_t replicas = 1, parallelism = 1, completions = -1;
 	bool suspend = false;
 	size_t m, m2;
 
-	memset(&sel, 0, sizeof(sel));
 	mf_known_fields(c, spec, ki->spec_fields);
 	if (ki->type == WL_JOB) {
 		mf_get_int(c, spec, "parallelism", 0, INT32_MAX, &parallelism);
@@ -1286,8 +1258,8 @@ static void parse_controller(struct mf_ctx *c, const struct kind_info *ki,
 	w->daemonset = ki->type == WL_DAEMONSET;
 	w->pod->daemonset = w->daemonset;
 	if ((sn = enter(c, spec, "selector", &m)) != NULL) {
-		parse_label_selector(c, sn, &sel);
-		if (sel.match_labels.n == 0 && sel.match_expressions.n == 0)
+		parse_label_selector(c, sn, sel);
+		if (sel->match_labels.n == 0 && sel->match_expressions.n == 0)
 			mf_error(c, sn, "empty selector is invalid for %s", ki->kind);
 		mf_pop(c, m);
 	} else if (ki->type != WL_JOB) {
@@ -1295,15 +1267,15 @@ static void parse_controller(struct mf_ctx *c, const struct kind_info *ki,
 	}
 	if (!(tmpl = enter(c, spec, "template", &m))) {
 		mf_missing(c, spec, "template");
-		label_selector_clear(&sel);
+		kerf_label_selector_free(sel);
 		return;
 	}
 	if (mf_is_map(c, tmpl)) {
 		static const char *const fields[] = {"metadata", "spec", NULL};
 		mf_known_fields(c, tmpl, fields);
-		mf_parse_metadata(c, tmpl, &w->pod->meta, MF_HDR_TEMPLATE);
-		if (sn && (sel.match_labels.n || sel.match_expressions.n) &&
-		    !kerf_label_selector_matches(&sel, &w->pod->meta.labels)) {
+		mf_parse_metadata(c, tmpl, w->pod->meta, MF_HDR_TEMPLATE);
+		if (sn && (sel->match_labels.n || sel->match_expressions.n) &&
+		    !kerf_label_selector_matches(sel, &w->pod->meta->labels)) {
 			m2 = mf_push(c, "metadata.labels");
 			mf_error(c, mf_child(tmpl, "metadata") ? mf_child(tmpl, "metadata") : tmpl,
 				 "`selector` does not match template `labels`");
@@ -1317,7 +1289,7 @@ static void parse_controller(struct mf_ctx *c, const struct kind_info *ki,
 		}
 	}
 	mf_pop(c, m);
-	label_selector_clear(&sel);
+	kerf_label_selector_free(sel);
 }
 
 /* ---------------------------------------------------------------- parsing */
@@ -1354,28 +1326,29 @@ static void parse_workload(struct wl_state *st, const struct yt_node *doc,
 	size_t m;
 
 	memset(&w, 0, sizeof(w));
-	w.pod = xcalloc(1, sizeof(*w.pod));
+	w.pod = kerf_pod_new();
 	w.line = doc->line;
 	w.column = doc->column;
 	w.replicas = 1;
-	pm = &w.pod->meta;
 	kerf_resources_init(&w.pod->requests);
 	if (ki->type == WL_POD || ki->type == WL_JOB)
 		flags |= MF_HDR_GENERATE_NAME;
 	mf_ctx_init(&c, &st->diags, ki->kind, doc);
 	/* The workload's own metadata; a Pod's is the pod's. */
 	{
-		struct kerf_meta meta;
-		memset(&meta, 0, sizeof(meta));
-		mf_parse_header(&c, doc, &meta, flags);
+		struct kerf_meta *meta = kerf_meta_new();
+		mf_parse_header(&c, doc, meta, flags);
 		w.kind = xstrdup(ki->kind);
-		w.name = xstrdup(meta.name ? meta.name : "");
-		w.namespace_ = xstrdup(meta.namespace_ ? meta.namespace_ : "default");
-		if (ki->type == WL_POD)
-			*pm = meta;
-		else
-			kerf_meta_clear(&meta);
+		w.name = xstrdup(meta->name ? meta->name : "");
+		w.namespace_ = xstrdup(meta->namespace_ ? meta->namespace_ : "default");
+		if (ki->type == WL_POD) {
+			kerf_meta_free(w.pod->meta);
+			w.pod->meta = meta;
+		} else {
+			kerf_meta_free(meta);
+		}
 	}
+	pm = w.pod->meta;
 	if (!(spec = enter(&c, doc, "spec", &m))) {
 		mf_missing(&c, doc, "spec");
 	} else {
@@ -1530,6 +1503,21 @@ void kerf_workload_list_free(struct kerf_workload_list *l)
 	free(l);
 }
 
+/*
+ * Clears a caller's error for a fresh report: the fields every error has,
+ * never past them, and its size stays the caller's (kerf/error.h).
+ */
+static void error_reset(struct kerf_error *err)
+{
+	uint32_t size;
+
+	if (!err)
+		return;
+	size = err->size;
+	memset(err, 0, offsetof(struct kerf_error, message) + sizeof(err->message));
+	err->size = size;
+}
+
 int kerf_workloads_parse_report(const char *name, const char *text, size_t len,
 				struct kerf_workload_list **out, char **report,
 				struct kerf_error *err)
@@ -1544,7 +1532,7 @@ int kerf_workloads_parse_report(const char *name, const char *text, size_t len,
 	if (!out || !text)
 		return kerf_error_set(err, KERF_E_INVALID, "kerf_workloads_parse: NULL argument");
 	*out = NULL;
-	kerf_error_clear(err);
+	error_reset(err);
 	if ((rc = yt_parse_string(name ? name : "<input>", text, len, &ys, err)) != 0) {
 		if (report && err)
 			*report = xstrdup(err->message);
@@ -1583,177 +1571,4 @@ int kerf_workloads_parse(const char *name, const char *text, size_t len,
 			 struct kerf_workload_list **out, struct kerf_error *err)
 {
 	return kerf_workloads_parse_report(name, text, len, out, NULL, err);
-}
-
-/* -------------------------------------------------------------- pod copy */
-
-/*
- * A deep copy built with plain malloc so that a plugin gets NULL rather
- * than an abort when memory runs out.  Every pointer is either copied or
- * NULL with its count zero, so kerf_pod_free() can undo a partial copy.
- */
-struct copier {
-	bool oom;
-};
-
-static char *cp_str(struct copier *cp, const char *s)
-{
-	size_t n;
-	char *d;
-
-	if (!s)
-		return NULL;
-	n = strlen(s) + 1;
-	if (!(d = malloc(n)))
-		cp->oom = true;
-	else
-		memcpy(d, s, n);
-	return d;
-}
-
-/* A shallow copy of n elements; the caller deep-copies their pointers. */
-static void *cp_array(struct copier *cp, const void *src, size_t n, size_t size, size_t *dn)
-{
-	void *d;
-
-	*dn = 0;
-	if (!src || !n)
-		return NULL;
-	if (!(d = malloc(n * size))) {
-		cp->oom = true;
-		return NULL;
-	}
-	memcpy(d, src, n * size);
-	*dn = n;
-	return d;
-}
-
-static char **cp_strv(struct copier *cp, char *const *src, size_t n, size_t *dn)
-{
-	char **d = cp_array(cp, src, n, sizeof(char *), dn);
-
-	for (size_t i = 0; i < *dn; i++)
-		d[i] = cp_str(cp, src[i]);
-	return d;
-}
-
-static void cp_labels(struct copier *cp, struct kerf_labels *d, const struct kerf_labels *s)
-{
-	d->items = cp_array(cp, s->items, s->n, sizeof(*s->items), &d->n);
-	for (size_t i = 0; i < d->n; i++) {
-		d->items[i].key = cp_str(cp, s->items[i].key);
-		d->items[i].value = cp_str(cp, s->items[i].value);
-	}
-}
-
-static void cp_reqs(struct copier *cp, struct kerf_requirements *d,
-		    const struct kerf_requirements *s)
-{
-	d->items = cp_array(cp, s->items, s->n, sizeof(*s->items), &d->n);
-	for (size_t i = 0; i < d->n; i++) {
-		d->items[i].key = cp_str(cp, s->items[i].key);
-		d->items[i].values =
-		    cp_strv(cp, s->items[i].values, s->items[i].n_values, &d->items[i].n_values);
-	}
-}
-
-static void cp_selector(struct copier *cp, struct kerf_label_selector *d,
-			const struct kerf_label_selector *s)
-{
-	cp_labels(cp, &d->match_labels, &s->match_labels);
-	cp_reqs(cp, &d->match_expressions, &s->match_expressions);
-}
-
-static void cp_term(struct copier *cp, struct kerf_pod_affinity_term *d,
-		    const struct kerf_pod_affinity_term *s)
-{
-	cp_selector(cp, &d->selector, &s->selector);
-	d->namespaces = cp_strv(cp, s->namespaces, s->n_namespaces, &d->n_namespaces);
-	d->topology_key = cp_str(cp, s->topology_key);
-}
-
-static struct kerf_pod_affinity_term *cp_terms(struct copier *cp,
-					       const struct kerf_pod_affinity_term *s, size_t n,
-					       size_t *dn)
-{
-	struct kerf_pod_affinity_term *d = cp_array(cp, s, n, sizeof(*s), dn);
-
-	for (size_t i = 0; i < *dn; i++)
-		cp_term(cp, &d[i], &s[i]);
-	return d;
-}
-
-static struct kerf_weighted_pod_affinity_term *
-cp_weighted(struct copier *cp, const struct kerf_weighted_pod_affinity_term *s, size_t n,
-	    size_t *dn)
-{
-	struct kerf_weighted_pod_affinity_term *d = cp_array(cp, s, n, sizeof(*s), dn);
-
-	for (size_t i = 0; i < *dn; i++)
-		cp_term(cp, &d[i].term, &s[i].term);
-	return d;
-}
-
-static void cp_meta(struct copier *cp, struct kerf_meta *d, const struct kerf_meta *s)
-{
-	d->api_version = cp_str(cp, s->api_version);
-	d->kind = cp_str(cp, s->kind);
-	d->name = cp_str(cp, s->name);
-	d->namespace_ = cp_str(cp, s->namespace_);
-	d->uid = cp_str(cp, s->uid);
-	d->resource_version = cp_str(cp, s->resource_version);
-	cp_labels(cp, &d->labels, &s->labels);
-	cp_labels(cp, &d->annotations, &s->annotations);
-	d->finalizers = cp_strv(cp, s->finalizers, s->n_finalizers, &d->n_finalizers);
-	d->owner_kind = cp_str(cp, s->owner_kind);
-	d->owner_name = cp_str(cp, s->owner_name);
-}
-
-struct kerf_pod *kerf_pod_copy(const struct kerf_pod *p)
-{
-	struct copier cp = {false};
-	struct kerf_pod *d;
-
-	if (!p || !(d = malloc(sizeof(*d))))
-		return NULL;
-	*d = *p; /* the scalars; every pointer is replaced below */
-	cp_meta(&cp, &d->meta, &p->meta);
-	d->node_name = cp_str(&cp, p->node_name);
-	d->priority_class = cp_str(&cp, p->priority_class);
-	cp_labels(&cp, &d->node_selector, &p->node_selector);
-	d->required_terms = cp_array(&cp, p->required_terms, p->n_required_terms,
-				     sizeof(*p->required_terms), &d->n_required_terms);
-	for (size_t i = 0; i < d->n_required_terms; i++)
-		cp_reqs(&cp, &d->required_terms[i], &p->required_terms[i]);
-	d->preferred_terms = cp_array(&cp, p->preferred_terms, p->n_preferred_terms,
-				      sizeof(*p->preferred_terms), &d->n_preferred_terms);
-	for (size_t i = 0; i < d->n_preferred_terms; i++)
-		cp_reqs(&cp, &d->preferred_terms[i].preference, &p->preferred_terms[i].preference);
-	d->tolerations.items = cp_array(&cp, p->tolerations.items, p->tolerations.n,
-					sizeof(*p->tolerations.items), &d->tolerations.n);
-	for (size_t i = 0; i < d->tolerations.n; i++) {
-		d->tolerations.items[i].key = cp_str(&cp, p->tolerations.items[i].key);
-		d->tolerations.items[i].value = cp_str(&cp, p->tolerations.items[i].value);
-	}
-	d->spreads = cp_array(&cp, p->spreads, p->n_spreads, sizeof(*p->spreads), &d->n_spreads);
-	for (size_t i = 0; i < d->n_spreads; i++) {
-		d->spreads[i].topology_key = cp_str(&cp, p->spreads[i].topology_key);
-		cp_selector(&cp, &d->spreads[i].selector, &p->spreads[i].selector);
-	}
-	d->affinity = cp_terms(&cp, p->affinity, p->n_affinity, &d->n_affinity);
-	d->anti_affinity = cp_terms(&cp, p->anti_affinity, p->n_anti_affinity, &d->n_anti_affinity);
-	d->preferred_affinity = cp_weighted(&cp, p->preferred_affinity, p->n_preferred_affinity,
-					    &d->n_preferred_affinity);
-	d->preferred_anti_affinity =
-	    cp_weighted(&cp, p->preferred_anti_affinity, p->n_preferred_anti_affinity,
-			&d->n_preferred_anti_affinity);
-	d->host_ports = cp_array(&cp, p->host_ports, p->n_host_ports, sizeof(*p->host_ports),
-				 &d->n_host_ports);
-	for (size_t i = 0; i < d->n_host_ports; i++)
-		d->host_ports[i].host_ip = cp_str(&cp, p->host_ports[i].host_ip);
-	if (cp.oom) {
-		kerf_pod_free(d);
-		return NULL;
-	}
-	return d;
 }

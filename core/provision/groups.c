@@ -78,18 +78,18 @@ bool prov_term_selects(const struct kerf_pod_affinity_term *t, const struct kerf
 		       const struct kerf_pod *other)
 {
 	bool ns =
-	    t->n_namespaces == 0 && prov_same_ns(owner->meta.namespace_, other->meta.namespace_);
+	    t->n_namespaces == 0 && prov_same_ns(owner->meta->namespace_, other->meta->namespace_);
 
 	for (size_t i = 0; i < t->n_namespaces && !ns; i++)
-		ns = prov_same_ns(t->namespaces[i], other->meta.namespace_);
-	return ns && kerf_label_selector_matches(&t->selector, &other->meta.labels);
+		ns = prov_same_ns(t->namespaces[i], other->meta->namespace_);
+	return ns && kerf_label_selector_matches(t->selector, &other->meta->labels);
 }
 
 bool prov_spread_selects(const struct kerf_topology_spread *s, const struct kerf_pod *owner,
 			 const struct kerf_pod *other)
 {
-	return prov_same_ns(owner->meta.namespace_, other->meta.namespace_) &&
-	       kerf_label_selector_matches(&s->selector, &other->meta.labels);
+	return prov_same_ns(owner->meta->namespace_, other->meta->namespace_) &&
+	       kerf_label_selector_matches(s->selector, &other->meta->labels);
 }
 
 bool prov_is_key(const char *key, const char *want)
@@ -107,12 +107,12 @@ bool prov_ports_clash(const struct kerf_pod *a, const struct kerf_pod *b)
 bool prov_hostname_repels(const struct kerf_pod *a, const struct kerf_pod *b)
 {
 	for (size_t i = 0; i < a->n_anti_affinity; i++)
-		if (prov_is_key(a->anti_affinity[i].topology_key, HOSTNAME_KEY) &&
-		    prov_term_selects(&a->anti_affinity[i], a, b))
+		if (prov_is_key(a->anti_affinity[i]->topology_key, HOSTNAME_KEY) &&
+		    prov_term_selects(a->anti_affinity[i], a, b))
 			return true;
 	for (size_t i = 0; i < b->n_anti_affinity; i++)
-		if (prov_is_key(b->anti_affinity[i].topology_key, HOSTNAME_KEY) &&
-		    prov_term_selects(&b->anti_affinity[i], b, a))
+		if (prov_is_key(b->anti_affinity[i]->topology_key, HOSTNAME_KEY) &&
+		    prov_term_selects(b->anti_affinity[i], b, a))
 			return true;
 	return false;
 }
@@ -136,12 +136,12 @@ bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e)
 		if (prov_ports_clash(pod, other) || prov_hostname_repels(pod, other))
 			return false;
 		for (size_t i = 0; g->hostname_bound && i < pod->n_spreads; i++)
-			if (prov_is_key(pod->spreads[i].topology_key, HOSTNAME_KEY) &&
-			    prov_spread_selects(&pod->spreads[i], pod, other))
+			if (prov_is_key(pod->spreads[i]->topology_key, HOSTNAME_KEY) &&
+			    prov_spread_selects(pod->spreads[i], pod, other))
 				return false;
 		for (size_t i = 0; g->needs_peer && i < pod->n_affinity; i++)
-			peer = peer || (prov_is_key(pod->affinity[i].topology_key, HOSTNAME_KEY) &&
-					prov_term_selects(&pod->affinity[i], pod, other));
+			peer = peer || (prov_is_key(pod->affinity[i]->topology_key, HOSTNAME_KEY) &&
+					prov_term_selects(pod->affinity[i], pod, other));
 	}
 	return !g->needs_peer || peer;
 }

@@ -92,8 +92,7 @@ static void build_dims(struct prov *p)
 	for (size_t i = 0; i < in->n_daemonsets; i++)
 		add_ext_names(&p->dim_names, &p->nd, &cap, &in->daemonsets[i]->requests);
 	for (size_t i = 0; i < in->n_pools; i++)
-		add_ext_names(&p->dim_names, &p->nd, &cap,
-			      &in->pools[i].nodepool->limits.resources);
+		add_ext_names(&p->dim_names, &p->nd, &cap, &in->pools[i].nodepool->limits);
 	qsort(p->dim_names + N_FIXED_DIMS, p->nd - N_FIXED_DIMS, sizeof(char *), str_cmp);
 }
 
@@ -107,10 +106,10 @@ static void build_zones(struct prov *p)
 	for (size_t i = 0; i < in->n_pools; i++) {
 		const struct kerf_instance_type_list *l = in->pools[i].types;
 		for (size_t t = 0; l && t < l->n; t++)
-			for (size_t o = 0; o < l->items[t].n_offerings; o++)
-				if (l->items[t].offerings[o].zone)
+			for (size_t o = 0; o < l->items[t]->n_offerings; o++)
+				if (l->items[t]->offerings[o]->zone)
 					add_name(&p->zones, &p->n_zones, &cap,
-						 l->items[t].offerings[o].zone);
+						 l->items[t]->offerings[o]->zone);
 	}
 	for (size_t e = 0; e < in->n_existing; e++)
 		if (in->existing[e].zone)
@@ -127,7 +126,7 @@ static int pool_cmp(const void *a, const void *b)
 
 	if (x->np->weight != y->np->weight)
 		return x->np->weight > y->np->weight ? -1 : 1;
-	return strcmp(x->np->meta.name, y->np->meta.name);
+	return strcmp(x->np->meta->name, y->np->meta->name);
 }
 
 /* Does a DaemonSet's pod run on this pool's nodes?  Taints and strict requirements. */
@@ -197,7 +196,7 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 	prov_vector(p, &ps->overhead, over);
 	ps->first_type = p->n_types;
 	for (size_t i = 0; l && i < l->n; i++) {
-		const struct kerf_instance_type *it = &l->items[i];
+		const struct kerf_instance_type *it = l->items[i];
 		struct kerf_reqset *r = kerf_reqset_new();
 		int rc;
 		if (!r) {
@@ -224,7 +223,7 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 			t->alloc[d] = t->alloc[d] > over[d] ? t->alloc[d] - over[d] : 0;
 		t->off = xcalloc(it->n_offerings ? it->n_offerings : 1, sizeof(*t->off));
 		for (size_t o = 0; o < it->n_offerings; o++) {
-			const struct kerf_offering *of = &it->offerings[o];
+			const struct kerf_offering *of = it->offerings[o];
 			long z = prov_zone_index(p, of->zone);
 			if (z < 0 || !offering_allowed(ps->reqs, of))
 				continue;
@@ -240,14 +239,14 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 /* Limits less the capacity of what this pool already has or is launching. */
 static void pool_remaining(struct prov *p, struct pstate *ps)
 {
-	const struct kerf_limits *lim = &ps->np->limits;
+	const struct kerf_nodepool *np = ps->np;
 	int64_t *used = xcalloc(p->nd, sizeof(int64_t));
 	int64_t *cap = xcalloc(p->nd, sizeof(int64_t));
 	int64_t nodes = 0;
 
 	for (size_t e = 0; e < p->in->n_existing; e++) {
 		const struct prov_existing *ex = &p->in->existing[e];
-		if (!ex->nodepool || strcmp(ex->nodepool, ps->np->meta.name) != 0)
+		if (!ex->nodepool || strcmp(ex->nodepool, ps->np->meta->name) != 0)
 			continue;
 		prov_vector(p, &ex->capacity, cap);
 		for (size_t d = 0; d < p->nd; d++)
@@ -255,18 +254,18 @@ static void pool_remaining(struct prov *p, struct pstate *ps)
 		nodes++;
 	}
 	ps->remaining = xcalloc(p->nd, sizeof(int64_t));
-	prov_vector(p, &lim->resources, ps->remaining);
+	prov_vector(p, &np->limits, ps->remaining);
 	for (size_t d = 0; d < p->nd; d++) {
 		bool present;
-		kerf_resources_get(&lim->resources, p->dim_names[d], &present);
+		kerf_resources_get(&np->limits, p->dim_names[d], &present);
 		if (!present)
 			ps->remaining[d] = INT64_MAX;
 		else
 			ps->remaining[d] = ps->remaining[d] > used[d] ? ps->remaining[d] - used[d] : 0;
 	}
 	ps->nodes_remaining = INT64_MAX;
-	if (lim->nodes >= 0)
-		ps->nodes_remaining = lim->nodes > nodes ? lim->nodes - nodes : 0;
+	if (np->limit_nodes >= 0)
+		ps->nodes_remaining = np->limit_nodes > nodes ? np->limit_nodes - nodes : 0;
 	free(used);
 	free(cap);
 }
@@ -285,7 +284,7 @@ static int build_pools(struct prov *p, struct kerf_error *err)
 	qsort(p->pools, p->n_pools, sizeof(*p->pools), pool_cmp);
 	for (size_t i = 0; i < p->n_pools; i++) {
 		struct pstate *ps = &p->pools[i];
-		const char *name = ps->np->meta.name;
+		const char *name = ps->np->meta->name;
 		if (!(ps->reqs = kerf_reqset_new()))
 			return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
 		if ((rc = kerf_reqset_add_requirements(ps->reqs, &ps->np->requirements, err)) ||
@@ -308,30 +307,30 @@ static int build_pools(struct prov *p, struct kerf_error *err)
 static void sb_labels(struct strbuf *sb, const struct kerf_labels *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		sb_printf(sb, "%s=%s,", l->items[i].key, l->items[i].value);
+		sb_printf(sb, "%s=%s,", l->items[i]->key, l->items[i]->value);
 	sb_puts(sb, ";");
 }
 
 static void sb_reqs(struct strbuf *sb, const struct kerf_requirements *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		sb_printf(sb, "%s %d %d[", r->items[i].key, (int)r->items[i].op,
-			  (int)r->items[i].min_values);
-		for (size_t v = 0; v < r->items[i].n_values; v++)
-			sb_printf(sb, "%s,", r->items[i].values[v]);
+		sb_printf(sb, "%s %d %d[", r->items[i]->key, (int)r->items[i]->op,
+			  (int)r->items[i]->min_values);
+		for (size_t v = 0; v < r->items[i]->n_values; v++)
+			sb_printf(sb, "%s,", r->items[i]->values[v]);
 		sb_puts(sb, "]");
 	}
 	sb_puts(sb, ";");
 }
 
-static void sb_terms(struct strbuf *sb, const struct kerf_pod_affinity_term *t, size_t n)
+static void sb_terms(struct strbuf *sb, struct kerf_pod_affinity_term *const *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		sb_printf(sb, "%s:", t[i].topology_key ? t[i].topology_key : "");
-		sb_labels(sb, &t[i].selector.match_labels);
-		sb_reqs(sb, &t[i].selector.match_expressions);
-		for (size_t j = 0; j < t[i].n_namespaces; j++)
-			sb_printf(sb, "%s,", t[i].namespaces[j]);
+		sb_printf(sb, "%s:", t[i]->topology_key ? t[i]->topology_key : "");
+		sb_labels(sb, &t[i]->selector->match_labels);
+		sb_reqs(sb, &t[i]->selector->match_expressions);
+		for (size_t j = 0; j < t[i]->n_namespaces; j++)
+			sb_printf(sb, "%s,", t[i]->namespaces[j]);
 	}
 	sb_puts(sb, "|");
 }
@@ -351,38 +350,38 @@ static char *shape_key(const struct kerf_pod *pod, size_t min_pool)
 	struct strbuf sb;
 
 	sb_init(&sb);
-	sb_printf(&sb, "%zu;%s;", min_pool, pod->meta.namespace_ ? pod->meta.namespace_ : "");
-	sb_labels(&sb, &pod->meta.labels);
+	sb_printf(&sb, "%zu;%s;", min_pool, pod->meta->namespace_ ? pod->meta->namespace_ : "");
+	sb_labels(&sb, &pod->meta->labels);
 	sb_resources(&sb, &pod->requests);
 	sb_labels(&sb, &pod->node_selector);
 	for (size_t i = 0; i < pod->n_required_terms; i++)
-		sb_reqs(&sb, &pod->required_terms[i]);
+		sb_reqs(&sb, pod->required_terms[i]);
 	sb_puts(&sb, "|");
 	for (size_t i = 0; i < pod->n_preferred_terms; i++) {
-		sb_printf(&sb, "%d:", (int)pod->preferred_terms[i].weight);
-		sb_reqs(&sb, &pod->preferred_terms[i].preference);
+		sb_printf(&sb, "%d:", (int)pod->preferred_terms[i]->weight);
+		sb_reqs(&sb, &pod->preferred_terms[i]->preference);
 	}
 	sb_puts(&sb, "|");
 	for (size_t i = 0; i < pod->tolerations.n; i++) {
-		const struct kerf_toleration *t = &pod->tolerations.items[i];
+		const struct kerf_toleration *t = pod->tolerations.items[i];
 		sb_printf(&sb, "%s %d %s %d,", t->key ? t->key : "", (int)t->op,
 			  t->value ? t->value : "", (int)t->effect);
 	}
 	sb_puts(&sb, "|");
 	for (size_t i = 0; i < pod->n_spreads; i++) {
-		const struct kerf_topology_spread *s = &pod->spreads[i];
+		const struct kerf_topology_spread *s = pod->spreads[i];
 		sb_printf(&sb, "%d %s %d:", (int)s->max_skew, s->topology_key ? s->topology_key : "",
 			  (int)s->when_unsatisfiable);
-		sb_labels(&sb, &s->selector.match_labels);
-		sb_reqs(&sb, &s->selector.match_expressions);
+		sb_labels(&sb, &s->selector->match_labels);
+		sb_reqs(&sb, &s->selector->match_expressions);
 	}
 	sb_puts(&sb, "|");
 	sb_terms(&sb, pod->affinity, pod->n_affinity);
 	sb_terms(&sb, pod->anti_affinity, pod->n_anti_affinity);
 	for (size_t i = 0; i < pod->n_host_ports; i++)
-		sb_printf(&sb, "%u/%s/%s,", (unsigned)pod->host_ports[i].port,
-			  pod->host_ports[i].protocol,
-			  pod->host_ports[i].host_ip ? pod->host_ports[i].host_ip : "");
+		sb_printf(&sb, "%u/%s/%s,", (unsigned)pod->host_ports[i]->port,
+			  pod->host_ports[i]->protocol,
+			  pod->host_ports[i]->host_ip ? pod->host_ports[i]->host_ip : "");
 	return sb_detach(&sb);
 }
 
@@ -547,7 +546,7 @@ static char *filter_key(size_t pi, bool wants_device, const struct kerf_reqset *
 	sb_init(&sb);
 	sb_printf(&sb, "%zu %d", pi, (int)wants_device);
 	for (size_t i = 0; i < r.n; i++) {
-		const struct kerf_requirement *q = &r.items[i];
+		const struct kerf_requirement *q = r.items[i];
 		sb_printf(&sb, ";%zu:%s %d %d", strlen(q->key), q->key, (int)q->op,
 			  (int)q->min_values);
 		for (size_t v = 0; v < q->n_values; v++)
@@ -603,7 +602,7 @@ static const struct tfilter *type_filter(struct prov *p, size_t pi, bool wants_d
 			continue;
 		f->n_special++;
 		for (size_t o = 0; o < pt->it->n_offerings && !offered; o++) {
-			const struct kerf_offering *of = &pt->it->offerings[o];
+			const struct kerf_offering *of = pt->it->offerings[o];
 			long z = prov_zone_index(p, of->zone);
 			offered = z >= 0 && of->available && f->zone_ok[z] &&
 				  f->ct_ok[ct_slot(of->capacity_type)];
@@ -625,7 +624,7 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 		     struct reasons *why)
 {
 	const struct pstate *ps = &p->pools[pi];
-	const char *name = ps->np->meta.name;
+	const char *name = ps->np->meta->name;
 	char buf[WHY_MAX];
 	struct kerf_reqset *comb;
 	const struct tfilter *f;
@@ -689,7 +688,7 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 			    ps->overhead.memory_bytes)
 				sb_puts(&sb, " plus DaemonSet overhead");
 		} else if (ps->nodes_remaining <= 0) {
-			sb_printf(&sb, "limit nodes %" PRId64 " exceeded", ps->np->limits.nodes);
+			sb_printf(&sb, "limit nodes %" PRId64 " exceeded", ps->np->limit_nodes);
 		} else {
 			char lim[48], rem[48];
 			size_t d = 0;
@@ -709,7 +708,7 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 					}
 			}
 			kerf_quantity_format(
-			    kerf_resources_get(&ps->np->limits.resources, p->dim_names[d], NULL),
+			    kerf_resources_get(&ps->np->limits, p->dim_names[d], NULL),
 			    d == 0 ? 3 : 0, lim, sizeof(lim));
 			kerf_quantity_format(ps->remaining[d], d == 0 ? 3 : 0, rem, sizeof(rem));
 			sb_printf(&sb, "limit %s %s exceeded (%s remaining)", p->dim_names[d], lim,
@@ -755,7 +754,7 @@ static size_t heaviest_preferred(const struct kerf_pod *pod)
 	size_t best = 0;
 
 	for (size_t i = 1; i < pod->n_preferred_terms; i++)
-		if (pod->preferred_terms[i].weight > pod->preferred_terms[best].weight)
+		if (pod->preferred_terms[i]->weight > pod->preferred_terms[best]->weight)
 			best = i;
 	return best;
 }
@@ -775,7 +774,7 @@ static int try_pools(struct prov *p, struct group *g, const struct kerf_pod *rel
 	rc = kerf_pod_requirements_with_preferences(relaxed, term, 1, &r, &why);
 	if (rc == KERF_E_INFEASIBLE || rc == KERF_E_INVALID) {
 		for (size_t pi = g->min_pool; pi < p->n_pools; pi++)
-			reasons_add(&g->refusals, p->pools[pi].np->meta.name, "%s", why.message);
+			reasons_add(&g->refusals, p->pools[pi].np->meta->name, "%s", why.message);
 		return 0;
 	}
 	if (rc != 0)
@@ -794,9 +793,10 @@ static int try_pools(struct prov *p, struct group *g, const struct kerf_pod *rel
  */
 static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
 {
+	/* A shallow view of the pod whose list of preferred terms shrinks. */
 	struct kerf_pod relaxed = *g->rep;
 	size_t terms = kerf_pod_requirement_terms(g->rep);
-	struct kerf_preferred_term *prefs = NULL;
+	struct kerf_preferred_term **prefs = NULL;
 	bool placed = false;
 	int rc = 0;
 
@@ -967,7 +967,7 @@ static void fail_pods(struct prov *p, const struct group *g, size_t from, size_t
 		struct podst *ps = &p->pods[g->pods[k]];
 		ps->where = POD_FAILED;
 		reasons_append(&ps->final, &g->refusals);
-		reasons_add(&ps->final, g->pool >= 0 ? p->pools[g->pool].np->meta.name : NULL,
+		reasons_add(&ps->final, g->pool >= 0 ? p->pools[g->pool].np->meta->name : NULL,
 			    "%s", text);
 	}
 }
@@ -980,7 +980,7 @@ static bool zone_affinity(struct prov *p, size_t gi, int64_t *counts)
 	bool one_zone = false;
 
 	for (size_t i = 0; i < pod->n_affinity; i++) {
-		const struct kerf_pod_affinity_term *t = &pod->affinity[i];
+		const struct kerf_pod_affinity_term *t = pod->affinity[i];
 		bool any = false;
 		if (prov_is_key(t->topology_key, HOSTNAME_KEY)) {
 			for (size_t e = 0; e < p->in->n_existing && !g->needs_peer; e++)
@@ -1013,7 +1013,7 @@ static const struct kerf_topology_spread *spreads(struct prov *p, size_t gi, int
 	const struct kerf_topology_spread *zone_spread = NULL;
 
 	for (size_t i = 0; i < pod->n_spreads; i++) {
-		const struct kerf_topology_spread *s = &pod->spreads[i];
+		const struct kerf_topology_spread *s = pod->spreads[i];
 		if (s->when_unsatisfiable != KERF_SPREAD_DO_NOT_SCHEDULE)
 			continue;
 		if (prov_is_key(s->topology_key, HOSTNAME_KEY) && prov_spread_selects(s, pod, pod)) {
@@ -1048,7 +1048,7 @@ static bool anti_affinity(struct prov *p, size_t gi, int64_t *counts)
 	bool distinct = false;
 
 	for (size_t i = 0; i < pod->n_anti_affinity; i++) {
-		const struct kerf_pod_affinity_term *t = &pod->anti_affinity[i];
+		const struct kerf_pod_affinity_term *t = pod->anti_affinity[i];
 		if (prov_is_key(t->topology_key, HOSTNAME_KEY)) {
 			if (prov_term_selects(t, pod, pod)) {
 				g->max_per_node = 1;

@@ -22,18 +22,28 @@
 #define CT_KEY "karpenter.sh/capacity-type"
 #define TYPE_KEY "node.kubernetes.io/instance-type"
 
-/* Everything the problem points into, freed together. */
+/*
+ * Everything the problem points into, freed together.  The host is never
+ * older than a packer, so it lays the problem's objects out in arrays of
+ * its own; the problem's lists point into them.
+ */
 struct pbuild {
 	struct kerf_pack_problem prob;
 	struct kerf_pack_type *types;
+	const struct kerf_pack_type **type_list;
+	const struct kerf_pack_offering **offering_list; /* every type's offerings in turn */
 	struct kerf_pack_group *groups;
+	const struct kerf_pack_group **group_list;
 	struct kerf_pack_conflict *conflicts;
+	const struct kerf_pack_conflict **conflict_list;
 	size_t cap_conflicts;
 	struct kerf_pack_open_node *open;
+	const struct kerf_pack_open_node **open_list;
 	size_t *open_existing; /* open slot -> existing index */
 	int64_t **open_rem;
 	uint32_t **open_groups;
 	struct kerf_pack_pool *pools;
+	const struct kerf_pack_pool **pool_list;
 	const int64_t **type_cap;
 	int64_t *none_remaining; /* the stand-in pool when there is no NodePool */
 	size_t n_existing_types;
@@ -49,11 +59,17 @@ static void pbuild_free(struct pbuild *b)
 	free(b->open_rem);
 	free(b->open_groups);
 	free(b->open);
+	free(b->open_list);
 	free(b->open_existing);
 	free(b->types);
+	free(b->type_list);
+	free(b->offering_list);
 	free(b->groups);
+	free(b->group_list);
 	free(b->conflicts);
+	free(b->conflict_list);
 	free(b->pools);
+	free(b->pool_list);
 	free(b->type_cap);
 	free(b->none_remaining);
 }
@@ -155,7 +171,10 @@ static void build_open(const struct prov *p, struct pbuild *b)
 		b->prob.n_open++;
 	}
 	free(used);
-	b->prob.open = b->open;
+	b->open_list = xcalloc(n, sizeof(*b->open_list));
+	for (size_t o = 0; o < b->prob.n_open; o++)
+		b->open_list[o] = &b->open[o];
+	b->prob.open = b->open_list;
 }
 
 static void build_problem(struct prov *p, struct pbuild *b)
@@ -167,25 +186,36 @@ static void build_problem(struct prov *p, struct pbuild *b)
 	b->prob.n_zones = (uint32_t)p->n_zones;
 	b->prob.zone_names = (const char *const *)p->zones;
 
+	size_t n_off = 0;
+	for (size_t t = 0; t < p->n_types; t++)
+		n_off += p->types[t].n_off;
+	b->offering_list = xcalloc(n_off ? n_off : 1, sizeof(*b->offering_list));
 	b->types = xcalloc(p->n_types ? p->n_types : 1, sizeof(*b->types));
+	b->type_list = xcalloc(p->n_types ? p->n_types : 1, sizeof(*b->type_list));
 	b->type_cap = xcalloc(p->n_types ? p->n_types : 1, sizeof(*b->type_cap));
+	n_off = 0;
 	for (size_t t = 0; t < p->n_types; t++) {
 		const struct ptype *pt = &p->types[t];
 		const size_t e = t - b->first_existing_type;
+		for (size_t o = 0; o < pt->n_off; o++)
+			b->offering_list[n_off + o] = &pt->off[o];
 		b->types[t] = (struct kerf_pack_type){
 		    .name = pt->it ? pt->it->name : p->in->existing[e].instance_type,
 		    .allocatable = pt->alloc,
 		    .n_offerings = pt->n_off,
-		    .offerings = pt->off,
+		    .offerings = b->offering_list + n_off,
 		};
+		n_off += pt->n_off;
 		if (!b->types[t].name)
 			b->types[t].name = p->in->existing[e].name;
 		b->type_cap[t] = pt->cap;
+		b->type_list[t] = &b->types[t];
 	}
 	b->prob.n_types = p->n_types;
-	b->prob.types = b->types;
+	b->prob.types = b->type_list;
 
 	b->groups = xcalloc(p->n_pgroups ? p->n_pgroups : 1, sizeof(*b->groups));
+	b->group_list = xcalloc(p->n_pgroups ? p->n_pgroups : 1, sizeof(*b->group_list));
 	for (size_t i = 0; i < p->n_pgroups; i++) {
 		const struct pgroup *pg = &p->pgroups[i];
 		const struct group *g = &p->groups[pg->group];
@@ -199,26 +229,34 @@ static void build_problem(struct prov *p, struct pbuild *b)
 		    .capacity_types = g->ct_mask,
 		    .max_per_node = g->max_per_node,
 		};
+		b->group_list[i] = &b->groups[i];
 	}
 	b->prob.n_groups = p->n_pgroups;
-	b->prob.groups = b->groups;
+	b->prob.groups = b->group_list;
 	build_conflicts(p, b);
-	b->prob.conflicts = b->conflicts;
+	b->conflict_list =
+	    xcalloc(b->prob.n_conflicts ? b->prob.n_conflicts : 1, sizeof(*b->conflict_list));
+	for (size_t c = 0; c < b->prob.n_conflicts; c++)
+		b->conflict_list[c] = &b->conflicts[c];
+	b->prob.conflicts = b->conflict_list;
 	build_open(p, b);
 
 	/* Groups no pool accepts still need a pool index: a stand-in that opens nothing. */
 	size_t np = p->n_pools ? p->n_pools : 1;
 	b->pools = xcalloc(np, sizeof(*b->pools));
+	b->pool_list = xcalloc(np, sizeof(*b->pool_list));
 	if (!p->n_pools) {
 		b->none_remaining = xcalloc(p->nd, sizeof(int64_t));
 		b->pools[0] = (struct kerf_pack_pool){"(none)", b->none_remaining, b->type_cap, 0};
 	}
 	for (size_t i = 0; i < p->n_pools; i++)
-		b->pools[i] = (struct kerf_pack_pool){p->pools[i].np->meta.name,
-						      p->pools[i].remaining, b->type_cap,
-						      p->pools[i].nodes_remaining};
+		b->pools[i] =
+		    (struct kerf_pack_pool){p->pools[i].np->meta->name, p->pools[i].remaining,
+					    b->type_cap, p->pools[i].nodes_remaining};
+	for (size_t i = 0; i < np; i++)
+		b->pool_list[i] = &b->pools[i];
 	b->prob.n_pools = np;
-	b->prob.pools = b->pools;
+	b->prob.pools = b->pool_list;
 }
 
 /* ------------------------------------------------------------ reading the plan */
@@ -226,7 +264,7 @@ static void build_problem(struct prov *p, struct pbuild *b)
 static int copy_taints(struct kerf_taints *dst, const struct kerf_taints *src)
 {
 	for (size_t i = 0; i < src->n; i++)
-		if (kerf_taints_add(dst, &src->items[i]))
+		if (kerf_taints_add(dst, src->items[i]))
 			return KERF_E_NOMEM;
 	return 0;
 }
@@ -234,7 +272,7 @@ static int copy_taints(struct kerf_taints *dst, const struct kerf_taints *src)
 static int copy_labels(struct kerf_labels *dst, const struct kerf_labels *src)
 {
 	for (size_t i = 0; i < src->n; i++)
-		if (kerf_labels_set(dst, src->items[i].key, src->items[i].value))
+		if (kerf_labels_set(dst, src->items[i]->key, src->items[i]->value))
 			return KERF_E_NOMEM;
 	return 0;
 }
@@ -258,8 +296,8 @@ static int claim_requirements(const struct prov *p, const struct kerf_pack_node 
 	int rc = r ? 0 : KERF_E_NOMEM;
 
 	for (size_t a = 0; rc == 0 && a < n->n_assign; a++)
-		rc = kerf_reqset_intersect(r, p->groups[p->pgroups[n->assign[a].group].group].podreq,
-					   err);
+		rc = kerf_reqset_intersect(
+		    r, p->groups[p->pgroups[n->assign[a]->group].group].podreq, err);
 	for (size_t i = 0; i < pc->n_options; i++)
 		names[i] = pc->options[i]->name;
 	if (rc == 0)
@@ -294,7 +332,7 @@ static size_t assigned_pods(const struct kerf_pack_node *n)
 	size_t total = 0;
 
 	for (size_t a = 0; a < n->n_assign; a++)
-		total += n->assign[a].count;
+		total += n->assign[a]->count;
 	return total;
 }
 
@@ -304,7 +342,7 @@ static int new_claim(struct prov *p, const struct kerf_pack_node *n, size_t *cur
 	const struct pstate *ps = &p->pools[n->nodepool];
 	const struct kerf_nodepool *np = ps->np;
 	struct prov_claim *pc = &out->claims[out->n_claims];
-	struct kerf_nodeclaim *c = xcalloc(1, sizeof(*c));
+	struct kerf_nodeclaim *c = kerf_nodeclaim_new();
 	struct strbuf name;
 	int rc;
 
@@ -320,23 +358,23 @@ static int new_claim(struct prov *p, const struct kerf_pack_node *n, size_t *cur
 		pc->options[i] = p->types[n->options[i]].it;
 	/* The zone string is the input's, so the result outlives this batch's state. */
 	for (size_t o = 0; o < pc->type->n_offerings && !pc->zone; o++)
-		if (pc->type->offerings[o].zone &&
-		    strcmp(pc->type->offerings[o].zone, p->zones[n->zone]) == 0)
-			pc->zone = pc->type->offerings[o].zone;
+		if (pc->type->offerings[o]->zone &&
+		    strcmp(pc->type->offerings[o]->zone, p->zones[n->zone]) == 0)
+			pc->zone = pc->type->offerings[o]->zone;
 	pc->pods = xcalloc(assigned_pods(n) + 1, sizeof(size_t));
 	for (size_t a = 0; a < n->n_assign; a++)
-		pc->n_pods += take_pods(p, cursor, n->assign[a].group, n->assign[a].count,
+		pc->n_pods += take_pods(p, cursor, n->assign[a]->group, n->assign[a]->count,
 					pc->pods + pc->n_pods);
 
 	sb_init(&name);
-	sb_printf(&name, "%s-%zu", np->meta.name, ++seq[n->nodepool]);
-	c->meta.name = sb_detach(&name);
-	c->meta.api_version = xstrdup("karpenter.sh/v1");
-	c->meta.kind = xstrdup("NodeClaim");
-	c->nodepool = xstrdup(np->meta.name);
-	c->node_class_ref.group = dup_or_null(np->node_class_ref.group);
-	c->node_class_ref.kind = dup_or_null(np->node_class_ref.kind);
-	c->node_class_ref.name = dup_or_null(np->node_class_ref.name);
+	sb_printf(&name, "%s-%zu", np->meta->name, ++seq[n->nodepool]);
+	c->meta->name = sb_detach(&name);
+	c->meta->api_version = xstrdup("karpenter.sh/v1");
+	c->meta->kind = xstrdup("NodeClaim");
+	c->nodepool = xstrdup(np->meta->name);
+	c->node_class_ref->group = dup_or_null(np->node_class_ref->group);
+	c->node_class_ref->kind = dup_or_null(np->node_class_ref->kind);
+	c->node_class_ref->name = dup_or_null(np->node_class_ref->name);
 	c->expire_after_ms = np->expire_after_ms;
 	c->termination_grace_period_ms = np->termination_grace_period_ms;
 	c->state = KERF_CLAIM_PENDING;
@@ -344,9 +382,9 @@ static int new_claim(struct prov *p, const struct kerf_pack_node *n, size_t *cur
 	kerf_resources_add(&c->resource_requests, &ps->overhead);
 	for (size_t i = 0; i < pc->n_pods; i++)
 		kerf_resources_add(&c->resource_requests, &p->in->pods[pc->pods[i]]->requests);
-	if (copy_labels(&c->meta.labels, &np->template_labels) ||
-	    kerf_labels_set(&c->meta.labels, "karpenter.sh/nodepool", np->meta.name) ||
-	    copy_labels(&c->meta.annotations, &np->template_annotations) ||
+	if (copy_labels(&c->meta->labels, &np->template_labels) ||
+	    kerf_labels_set(&c->meta->labels, "karpenter.sh/nodepool", np->meta->name) ||
+	    copy_labels(&c->meta->annotations, &np->template_annotations) ||
 	    copy_taints(&c->taints, &np->taints) ||
 	    copy_taints(&c->startup_taints, &np->startup_taints))
 		return kerf_error_set(err, KERF_E_NOMEM, "out of memory building a NodeClaim");
@@ -368,7 +406,7 @@ static void reuse(struct prov *p, const struct pbuild *b, const struct kerf_pack
 	r->existing = b->open_existing[n->open_index];
 	r->pods = xcalloc(assigned_pods(n) + 1, sizeof(size_t));
 	for (size_t a = 0; a < n->n_assign; a++)
-		r->n_pods += take_pods(p, cursor, n->assign[a].group, n->assign[a].count,
+		r->n_pods += take_pods(p, cursor, n->assign[a]->group, n->assign[a]->count,
 				       r->pods + r->n_pods);
 	for (size_t i = 0; i < r->n_pods; i++) {
 		p->pods[r->pods[i]].where = POD_REUSED;
@@ -387,7 +425,7 @@ static void leftovers(struct prov *p, const struct kerf_pack_unplaced *u, size_t
 	const struct group *g = &p->groups[p->pgroups[u->group].group];
 	size_t *pods = xcalloc(u->count + 1, sizeof(size_t));
 	size_t n = take_pods(p, cursor, u->group, u->count, pods);
-	const char *pool = g->pool >= 0 ? p->pools[g->pool].np->meta.name : NULL;
+	const char *pool = g->pool >= 0 ? p->pools[g->pool].np->meta->name : NULL;
 	bool later = g->pool >= 0 && (size_t)g->pool + 1 < p->n_pools;
 
 	for (size_t i = 0; i < n; i++) {
@@ -454,25 +492,26 @@ static void plan_stats(const struct prov *p, const struct kerf_pack_problem *pro
 		st->optimal = plan->optimal;
 	}
 	for (size_t g = 0; g < prob->n_groups; g++)
-		if (prob->groups[g].nodepool == pool)
-			st->pods += prob->groups[g].count;
+		if (prob->groups[g]->nodepool == pool)
+			st->pods += prob->groups[g]->count;
 	for (size_t i = 0; i < plan->n_nodes; i++) {
-		const struct kerf_pack_node *n = &plan->nodes[i];
+		const struct kerf_pack_node *n = plan->nodes[i];
 		bool fresh = n->open_index < 0;
 		for (size_t a = 0; a < n->n_assign; a++) {
-			const struct kerf_pack_group *g = &prob->groups[n->assign[a].group];
+			const struct kerf_pack_assignment *as = n->assign[a];
+			const struct kerf_pack_group *g = prob->groups[as->group];
 			if (g->nodepool != pool)
 				continue;
-			st->placed += n->assign[a].count;
+			st->placed += as->count;
 			if (fresh) {
-				st->placed_new += n->assign[a].count;
-				add_dims(p, &st->requested, g->request, n->assign[a].count);
+				st->placed_new += as->count;
+				add_dims(p, &st->requested, g->request, as->count);
 			}
 		}
 		if (fresh && n->nodepool == pool) {
 			st->nodes++;
 			st->price += n->price;
-			add_dims(p, &st->allocatable, prob->types[n->type].allocatable, 1);
+			add_dims(p, &st->allocatable, prob->types[n->type]->allocatable, 1);
 		}
 	}
 }
@@ -546,15 +585,21 @@ static int solve_together(struct prov *p, const struct pbuild *b, const struct p
 	return 0;
 }
 
-/* One pool's share of the problem, with open nodes as earlier pools left them. */
+/*
+ * One pool's share of the problem, with open nodes as earlier pools left
+ * them.  Its groups are the full problem's; conflicts and open nodes are
+ * its own, renumbered.
+ */
 struct sub {
 	struct kerf_pack_problem prob;
 	size_t n;
 	uint32_t *to_full;
 	int32_t *to_sub; /* full group -> sub group, -1: not in this pool */
-	struct kerf_pack_group *groups;
+	const struct kerf_pack_group **group_list;
 	struct kerf_pack_conflict *conflicts;
+	const struct kerf_pack_conflict **conflict_list;
 	struct kerf_pack_open_node *open;
+	const struct kerf_pack_open_node **open_list;
 	uint32_t *open_groups; /* n_open * n, the groups each open node takes */
 };
 
@@ -569,9 +614,11 @@ static void sub_free(struct sub *s)
 {
 	free(s->to_full);
 	free(s->to_sub);
-	free(s->groups);
+	free(s->group_list);
 	free(s->conflicts);
+	free(s->conflict_list);
 	free(s->open);
+	free(s->open_list);
 	free(s->open_groups);
 }
 
@@ -585,34 +632,39 @@ static void sub_build(const struct prov *p, const struct pbuild *b, long pool,
 	s->prob = *full;
 	s->to_full = xcalloc(ng + 1, sizeof(uint32_t));
 	s->to_sub = xcalloc(ng + 1, sizeof(int32_t));
-	s->groups = xcalloc(ng + 1, sizeof(*s->groups));
+	s->group_list = xcalloc(ng + 1, sizeof(*s->group_list));
 	for (size_t g = 0; g < ng; g++) {
 		s->to_sub[g] = -1;
 		if (group_pool(p, g) != pool)
 			continue;
 		s->to_sub[g] = (int32_t)s->n;
 		s->to_full[s->n] = (uint32_t)g;
-		s->groups[s->n++] = full->groups[g];
+		s->group_list[s->n++] = full->groups[g];
 	}
 	s->conflicts = xcalloc(full->n_conflicts + 1, sizeof(*s->conflicts));
+	s->conflict_list = xcalloc(full->n_conflicts + 1, sizeof(*s->conflict_list));
 	s->prob.n_conflicts = 0;
 	for (size_t c = 0; c < full->n_conflicts; c++) {
-		int32_t a = s->to_sub[full->conflicts[c].a], z = s->to_sub[full->conflicts[c].b];
-		if (a >= 0 && z >= 0)
-			s->conflicts[s->prob.n_conflicts++] =
+		int32_t a = s->to_sub[full->conflicts[c]->a], z = s->to_sub[full->conflicts[c]->b];
+		if (a >= 0 && z >= 0) {
+			s->conflicts[s->prob.n_conflicts] =
 			    (struct kerf_pack_conflict){(uint32_t)a, (uint32_t)z};
+			s->conflict_list[s->prob.n_conflicts] = &s->conflicts[s->prob.n_conflicts];
+			s->prob.n_conflicts++;
+		}
 	}
 	s->open = xcalloc(full->n_open + 1, sizeof(*s->open));
+	s->open_list = xcalloc(full->n_open + 1, sizeof(*s->open_list));
 	s->open_groups = xcalloc(full->n_open * (s->n ? s->n : 1) + 1, sizeof(uint32_t));
 	for (size_t o = 0; o < full->n_open; o++) {
-		const struct kerf_pack_open_node *fo = &full->open[o];
+		const struct kerf_pack_open_node *fo = full->open[o];
 		uint32_t *gl = s->open_groups + o * s->n;
 		size_t k = 0;
 
 		/* A group may not join a node holding a group it conflicts with. */
 		memset(os->blocked, 0, ng + 1);
 		for (size_t c = 0; c < full->n_conflicts; c++) {
-			uint32_t a = full->conflicts[c].a, z = full->conflicts[c].b;
+			uint32_t a = full->conflicts[c]->a, z = full->conflicts[c]->b;
 			if (os->on[o * ng + a])
 				os->blocked[z] = 1;
 			if (os->on[o * ng + z])
@@ -627,11 +679,12 @@ static void sub_build(const struct prov *p, const struct pbuild *b, long pool,
 		s->open[o].remaining = os->rem + o * nd;
 		s->open[o].n_groups = k;
 		s->open[o].groups = gl;
+		s->open_list[o] = &s->open[o];
 	}
 	s->prob.n_groups = s->n;
-	s->prob.groups = s->groups;
-	s->prob.conflicts = s->conflicts;
-	s->prob.open = s->open;
+	s->prob.groups = s->group_list;
+	s->prob.conflicts = s->conflict_list;
+	s->prob.open = s->open_list;
 }
 
 /* Takes a pool's plan into the batch's: groups back to full indexes, open room used up. */
@@ -642,24 +695,24 @@ static void sub_merge(const struct prov *p, const struct sub *s, struct openstat
 
 	all->nodes = xrealloc(all->nodes, (all->n_nodes + part->n_nodes + 1) * sizeof(*all->nodes));
 	for (size_t i = 0; i < part->n_nodes; i++) {
-		struct kerf_pack_node *n = &part->nodes[i];
+		struct kerf_pack_node *n = part->nodes[i];
 		for (size_t a = 0; a < n->n_assign; a++) {
-			uint32_t g = s->to_full[n->assign[a].group];
-			n->assign[a].group = g;
+			uint32_t g = s->to_full[n->assign[a]->group];
+			n->assign[a]->group = g;
 			if (n->open_index < 0)
 				continue;
 			int64_t *rem = os->rem + (size_t)n->open_index * nd;
 			const int64_t *req = p->groups[p->pgroups[g].group].request;
 			for (size_t d = 0; d < nd; d++)
-				rem[d] -= req[d] * n->assign[a].count;
+				rem[d] -= req[d] * n->assign[a]->count;
 			os->on[(size_t)n->open_index * ng + g] = 1;
 		}
-		all->nodes[all->n_nodes++] = *n;
+		all->nodes[all->n_nodes++] = n;
 	}
 	all->unplaced = xrealloc(all->unplaced, (all->n_unplaced + part->n_unplaced + 1) *
 						    sizeof(*all->unplaced));
 	for (size_t i = 0; i < part->n_unplaced; i++) {
-		part->unplaced[i].group = s->to_full[part->unplaced[i].group];
+		part->unplaced[i]->group = s->to_full[part->unplaced[i]->group];
 		all->unplaced[all->n_unplaced++] = part->unplaced[i];
 	}
 	all->total_price += part->total_price;
@@ -680,12 +733,12 @@ static int solve_per_pool(struct prov *p, const struct pbuild *b,
 {
 	size_t ng = p->n_pgroups, nd = p->nd, no = b->prob.n_open;
 	struct openstate os;
-	struct kerf_pack_plan *all = xcalloc(1, sizeof(*all));
+	struct kerf_pack_plan *all = kerf_pack_plan_new();
 	int rc = 0;
 
 	os.rem = xcalloc(no * nd + 1, sizeof(int64_t));
 	for (size_t o = 0; o < no; o++)
-		memcpy(os.rem + o * nd, b->prob.open[o].remaining, nd * sizeof(int64_t));
+		memcpy(os.rem + o * nd, b->prob.open[o]->remaining, nd * sizeof(int64_t));
 	os.on = xcalloc(no * ng + 1, 1);
 	os.blocked = xcalloc(ng + 1, 1);
 	out->pool_stats = xcalloc(p->n_pools + 1, sizeof(*out->pool_stats));
@@ -756,14 +809,14 @@ int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct ke
 	out->claims = xcalloc(plan->n_nodes + 1, sizeof(*out->claims));
 	out->reused = xcalloc(plan->n_nodes + 1, sizeof(*out->reused));
 	for (size_t i = 0; i < plan->n_nodes; i++) {
-		const struct kerf_pack_node *n = &plan->nodes[i];
+		const struct kerf_pack_node *n = plan->nodes[i];
 		if (n->open_index >= 0)
 			reuse(p, &b, n, cursor, out);
 		else if ((rc = new_claim(p, n, cursor, seq, out, err)) != 0)
 			goto out;
 	}
 	for (size_t i = 0; i < plan->n_unplaced; i++)
-		leftovers(p, &plan->unplaced[i], cursor, spilled);
+		leftovers(p, plan->unplaced[i], cursor, spilled);
 out:
 	kerf_pack_plan_free(plan);
 	free(cursor);

@@ -95,7 +95,7 @@ struct claim_rec {
 	size_t entry; /* its index in the existing capacity of the batch being built */
 };
 
-/* A DaemonSet the cluster listed (ABI 1.2): its pod template. */
+/* A DaemonSet the cluster listed (KERF_OBJ_DAEMONSET): its pod template. */
 struct ds_rec {
 	char *key; /* "namespace/name" */
 	struct kerf_pod *tmpl;
@@ -104,9 +104,9 @@ struct ds_rec {
 struct provisioner {
 	struct provisioner_config cfg;
 	/*
-	 * The DaemonSets themselves.  ds_listed: the cluster delivers the kind
-	 * (ABI 1.2), so they are the one source of DaemonSet overhead; an
-	 * older cluster never does, and the overhead is inferred from the
+	 * The DaemonSets themselves.  ds_listed: the cluster delivers the kind,
+	 * so they are the one source of DaemonSet overhead; a cluster that
+	 * leaves them out never does, and the overhead is inferred from the
 	 * DaemonSet pods instead.
 	 */
 	size_t n_ds, cap_ds;
@@ -143,20 +143,6 @@ static const char *err_text(const struct kerf_error *e, int rc)
 	return e->message[0] ? e->message : kerf_strerror(rc);
 }
 
-static void labels_copy(struct kerf_labels *dst, const struct kerf_labels *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		if (kerf_labels_set(dst, src->items[i].key, src->items[i].value))
-			abort();
-}
-
-static void taints_copy(struct kerf_taints *dst, const struct kerf_taints *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		if (kerf_taints_add(dst, &src->items[i]))
-			abort();
-}
-
 static char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
@@ -165,13 +151,13 @@ static char *dup_or_null(const char *s)
 /* What the controller needs of a Node: identity, labels, taints, resources, readiness. */
 static struct kerf_node *node_copy(const struct kerf_node *n)
 {
-	struct kerf_node *c = xcalloc(1, sizeof(*c));
-	c->meta.name = xstrdup(n->meta.name);
-	c->meta.resource_version = dup_or_null(n->meta.resource_version);
-	c->meta.creation_ms = n->meta.creation_ms;
-	labels_copy(&c->meta.labels, &n->meta.labels);
+	struct kerf_node *c = kerf_node_new();
+	c->meta->name = xstrdup(n->meta->name);
+	c->meta->resource_version = dup_or_null(n->meta->resource_version);
+	c->meta->creation_ms = n->meta->creation_ms;
+	kerf_labels_copy(&c->meta->labels, &n->meta->labels);
 	c->provider_id = dup_or_null(n->provider_id);
-	taints_copy(&c->taints, &n->taints);
+	kerf_taints_copy(&c->taints, &n->taints);
 	c->capacity = n->capacity;
 	c->allocatable = n->allocatable;
 	c->ready = n->ready;
@@ -182,7 +168,7 @@ static struct kerf_node *node_copy(const struct kerf_node *n)
 static bool has_taint_key(const struct kerf_taints *t, const char *key)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->items[i].key, key) == 0)
+		if (strcmp(t->items[i]->key, key) == 0)
 			return true;
 	return false;
 }
@@ -199,8 +185,8 @@ static void reasons_free(size_t n, struct prov_reason *r)
 static bool pod_waiting(const struct pod_rec *r)
 {
 	const struct kerf_pod *p = r->pod;
-	return p->phase == KERF_POD_PENDING && !p->node_name && p->unschedulable &&
-	       !p->daemonset && !p->meta.deletion_ms && !r->nominated;
+	return p->phase == KERF_POD_PENDING && !p->node_name && p->unschedulable && !p->daemonset &&
+	       !p->meta->deletion_ms && !r->nominated;
 }
 
 static void batch_touch(struct provisioner *p, int64_t now)
@@ -236,7 +222,7 @@ static struct claim_rec *claim_of_node(const struct provisioner *p, const struct
 
 static const char *pool_name(const struct provisioner *p, const struct claim_rec *c)
 {
-	return p->pools[c->pool].np->meta.name;
+	return p->pools[c->pool].np->meta->name;
 }
 
 /* What a NodeClaim is, as both its batch's line and its launched event give it. */
@@ -273,7 +259,7 @@ static void claim_event(struct provisioner *p, const char *event, const struct c
 		return;
 	json_t *o = decision_log_line(p->cfg.decision_log);
 	json_object_set_new(o, "event", json_string(event));
-	json_object_set_new(o, "nodeclaim", json_string(c->claim->meta.name));
+	json_object_set_new(o, "nodeclaim", json_string(c->claim->meta->name));
 	if (strcmp(event, "launched") == 0) {
 		claim_fields(p, o, c);
 		json_object_set_new(o, "provider_id",
@@ -373,9 +359,9 @@ void provisioner_free(struct provisioner *p)
 /* A NodePool's nodeClassRef names nc: name, kind and group alike. */
 static bool refers_to(const struct kerf_node_class_ref *ref, const struct kerf_node_class *nc)
 {
-	return ref->name && strcmp(ref->name, nc->ref.name) == 0 &&
-	       (!ref->kind || strcmp(ref->kind, nc->ref.kind) == 0) &&
-	       (!ref->group || strcmp(ref->group, nc->ref.group) == 0);
+	return ref->name && strcmp(ref->name, nc->ref->name) == 0 &&
+	       (!ref->kind || strcmp(ref->kind, nc->ref->kind) == 0) &&
+	       (!ref->group || strcmp(ref->group, nc->ref->group) == 0);
 }
 
 void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_class *nc)
@@ -383,7 +369,7 @@ void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_cl
 	xgrow(p->classes, p->cap_classes, p->n_classes + 1);
 	p->classes[p->n_classes++] = nc;
 	for (size_t i = 0; i < p->n_pools; i++)
-		if (!p->pools[i].nc && refers_to(&p->pools[i].np->node_class_ref, nc))
+		if (!p->pools[i].nc && refers_to(p->pools[i].np->node_class_ref, nc))
 			p->pools[i].nc = nc;
 }
 
@@ -416,7 +402,7 @@ static int not_loaded(const struct provisioner *p, const struct kerf_nodepool *n
 		sb_printf(&sb, "%s", p->dflt.name ? p->dflt.name : "none");
 	int rc = kerf_error_set(err, KERF_E_CONFIG,
 				"NodePool/%s: %s: packer \"%s\" is not loaded (loaded packers: %s)",
-				np->meta.name, where, name, sb.buf);
+				np->meta->name, where, name, sb.buf);
 	sb_free(&sb);
 	return rc;
 }
@@ -426,8 +412,8 @@ static int resolve_packing(const struct provisioner *p, const struct kerf_nodepo
 			   struct pool_packing *out, struct kerf_error *err)
 {
 	const struct cfg_nodepool *cn = NULL;
-	const char *sel = kerf_labels_get(&np->meta.annotations, PROVISIONER_PACKER_ANNOTATION);
-	const char *shadow = kerf_labels_get(&np->meta.annotations, PROVISIONER_SHADOW_ANNOTATION);
+	const char *sel = kerf_labels_get(&np->meta->annotations, PROVISIONER_PACKER_ANNOTATION);
+	const char *shadow = kerf_labels_get(&np->meta->annotations, PROVISIONER_SHADOW_ANNOTATION);
 	const char *sel_at = "metadata.annotations[" PROVISIONER_PACKER_ANNOTATION "]";
 	const char *shadow_at = "metadata.annotations[" PROVISIONER_SHADOW_ANNOTATION "]";
 	struct cfg_packer_weight *w = NULL;
@@ -436,7 +422,7 @@ static int resolve_packing(const struct provisioner *p, const struct kerf_nodepo
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < p->cfg.n_pool_packing; i++)
-		if (strcmp(p->cfg.pool_packing[i].name, np->meta.name) == 0)
+		if (strcmp(p->cfg.pool_packing[i].name, np->meta->name) == 0)
 			cn = &p->cfg.pool_packing[i];
 	if (!sel && cn && cn->packer) {
 		sel = cn->packer;
@@ -451,7 +437,7 @@ static int resolve_packing(const struct provisioner *p, const struct kerf_nodepo
 	struct kerf_error perr;
 	kerf_error_clear(&perr);
 	if (cfg_packer_spec_parse(sel, &n, &w, &perr) != 0)
-		return kerf_error_set(err, KERF_E_CONFIG, "NodePool/%s: %s: %s", np->meta.name,
+		return kerf_error_set(err, KERF_E_CONFIG, "NodePool/%s: %s: %s", np->meta->name,
 				      sel_at, perr.message);
 	out->packers = xcalloc(n, sizeof(*out->packers));
 	out->weights = xcalloc(n, sizeof(*out->weights));
@@ -468,10 +454,11 @@ static int resolve_packing(const struct provisioner *p, const struct kerf_nodepo
 		if (!out->shadow)
 			rc = not_loaded(p, np, shadow_at, shadow, err);
 		else if (n == 1 && out->shadow == out->packers[0])
-			rc = kerf_error_set(err, KERF_E_CONFIG,
-					    "NodePool/%s: %s: the shadow \"%s\" is the packer "
-					    "itself; a shadow is a different packer to compare with",
-					    np->meta.name, shadow_at, shadow);
+			rc =
+			    kerf_error_set(err, KERF_E_CONFIG,
+					   "NodePool/%s: %s: the shadow \"%s\" is the packer "
+					   "itself; a shadow is a different packer to compare with",
+					   np->meta->name, shadow_at, shadow);
 	}
 	if (rc) {
 		packing_clear(out);
@@ -495,7 +482,7 @@ int provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *
 	pr->np = np;
 	pr->packing = packing;
 	for (size_t i = 0; i < p->n_classes; i++)
-		if (refers_to(&np->node_class_ref, p->classes[i]))
+		if (refers_to(np->node_class_ref, p->classes[i]))
 			pr->nc = p->classes[i];
 	return 0;
 }
@@ -507,8 +494,8 @@ static void pod_event(struct provisioner *p, kerf_event_type type, const struct 
 {
 	struct strbuf key;
 	sb_init(&key);
-	sb_printf(&key, "%s/%s", pod->meta.namespace_ ? pod->meta.namespace_ : "default",
-		  pod->meta.name);
+	sb_printf(&key, "%s/%s", pod->meta->namespace_ ? pod->meta->namespace_ : "default",
+		  pod->meta->name);
 	struct pod_rec *r = hmap_get_str(&p->pod_map, key.buf);
 	if (type == KERF_EVENT_DELETED) {
 		sb_free(&key);
@@ -532,17 +519,15 @@ static void pod_event(struct provisioner *p, kerf_event_type type, const struct 
 		kerf_pod_free(r->pod);
 	}
 	r->pod = kerf_pod_copy(pod);
-	if (!r->pod)
-		abort();
 	if (pod->node_name) {
 		r->nominated = NULL;
 		r->refused = false;
 		if (!r->bound_seen && !pod->daemonset) {
 			r->bound_seen = true;
 			p->pods_scheduled++;
-			if (pod->meta.creation_ms > 0 && now >= pod->meta.creation_ms) {
+			if (pod->meta->creation_ms > 0 && now >= pod->meta->creation_ms) {
 				xgrow(p->tts, p->cap_tts, p->n_tts + 1);
-				p->tts[p->n_tts++] = now - pod->meta.creation_ms;
+				p->tts[p->n_tts++] = now - pod->meta->creation_ms;
 			}
 		}
 	}
@@ -553,7 +538,7 @@ static void pod_event(struct provisioner *p, kerf_event_type type, const struct 
 static void node_event(struct provisioner *p, kerf_event_type type, const struct kerf_node *node,
 		       int64_t now)
 {
-	struct node_rec *r = hmap_get_str(&p->node_map, node->meta.name);
+	struct node_rec *r = hmap_get_str(&p->node_map, node->meta->name);
 	struct claim_rec *c = claim_of_node(p, node);
 	if (type == KERF_EVENT_DELETED) {
 		if (!r)
@@ -565,7 +550,7 @@ static void node_event(struct provisioner *p, kerf_event_type type, const struct
 			claim_event(p, "node-deleted", c, now);
 			release_pods(p, c, now);
 		}
-		hmap_del_str(&p->node_map, r->node->meta.name);
+		hmap_del_str(&p->node_map, r->node->meta->name);
 		p->nodes[r->at] = p->nodes[--p->n_nodes];
 		p->nodes[r->at]->at = r->at;
 		kerf_node_free(r->node);
@@ -578,13 +563,13 @@ static void node_event(struct provisioner *p, kerf_event_type type, const struct
 		xgrow(p->nodes, p->cap_nodes, p->n_nodes + 1);
 		p->nodes[p->n_nodes++] = r;
 	} else {
-		hmap_del_str(&p->node_map, r->node->meta.name);
+		hmap_del_str(&p->node_map, r->node->meta->name);
 		kerf_node_free(r->node);
 	}
 	r->node = node_copy(node);
-	hmap_set_str(&p->node_map, r->node->meta.name, r);
+	hmap_set_str(&p->node_map, r->node->meta->name, r);
 	if (c && !c->node_name)
-		c->node_name = xstrdup(node->meta.name);
+		c->node_name = xstrdup(node->meta->name);
 }
 
 /* A DaemonSet's pod template, kept for the next batch's overhead. */
@@ -595,8 +580,8 @@ static void daemonset_event(struct provisioner *p, kerf_event_type type,
 	size_t i = 0;
 
 	sb_init(&key);
-	sb_printf(&key, "%s/%s", ds->meta.namespace_ ? ds->meta.namespace_ : "default",
-		  ds->meta.name);
+	sb_printf(&key, "%s/%s", ds->meta->namespace_ ? ds->meta->namespace_ : "default",
+		  ds->meta->name);
 	while (i < p->n_ds && strcmp(p->ds[i].key, key.buf) != 0)
 		i++;
 	if (type == KERF_EVENT_DELETED) {
@@ -619,8 +604,6 @@ static void daemonset_event(struct provisioner *p, kerf_event_type type,
 		kerf_pod_free(p->ds[i].tmpl);
 	}
 	p->ds[i].tmpl = kerf_pod_copy(ds);
-	if (!p->ds[i].tmpl)
-		abort();
 }
 
 void provisioner_on_object(struct provisioner *p, kerf_event_type type, kerf_object_kind kind,
@@ -697,8 +680,8 @@ static const struct kerf_instance_type *find_type(const struct kerf_instance_typ
 						  const char *name)
 {
 	for (size_t i = 0; l && name && i < l->n; i++)
-		if (strcmp(l->items[i].name, name) == 0)
-			return &l->items[i];
+		if (strcmp(l->items[i]->name, name) == 0)
+			return l->items[i];
 	return NULL;
 }
 
@@ -715,21 +698,21 @@ static void build_existing(struct provisioner *p, struct batch *b, struct hmap *
 		const struct kerf_instance_type *t = find_type(p->pools[c->pool].types, c->type_name);
 		c->entry = e;
 		b->entry_claim[e] = c;
-		x->nodepool = p->pools[c->pool].np->meta.name;
+		x->nodepool = p->pools[c->pool].np->meta->name;
 		x->instance_type = c->type_name;
 		x->zone = c->zone;
 		x->capacity_type = c->capacity_type;
 		x->capacity = t ? t->capacity : c->claim->capacity;
 		if (nr) {
-			x->name = nr->node->meta.name;
-			x->labels = &nr->node->meta.labels;
+			x->name = nr->node->meta->name;
+			x->labels = &nr->node->meta->labels;
 			/* Karpenter ignores startup and lifecycle taints when it counts on a node. */
 			x->taints = &c->claim->taints;
 			x->allocatable = nr->node->allocatable;
 			x->unschedulable = nr->node->unschedulable;
-			hmap_set_str(by_node, nr->node->meta.name, (void *)(uintptr_t)(e + 1));
+			hmap_set_str(by_node, nr->node->meta->name, (void *)(uintptr_t)(e + 1));
 		} else {
-			x->name = c->claim->meta.name;
+			x->name = c->claim->meta->name;
 			x->labels = &c->labels;
 			x->taints = &c->claim->taints;
 			x->allocatable = t ? t->allocatable : c->claim->allocatable;
@@ -741,16 +724,17 @@ static void build_existing(struct provisioner *p, struct batch *b, struct hmap *
 			continue;
 		size_t e = add_entry(b);
 		struct prov_existing *x = &b->existing[e];
-		x->name = n->meta.name;
-		x->nodepool = kerf_labels_get(&n->meta.labels, LABEL_NODEPOOL);
-		x->instance_type = kerf_labels_get(&n->meta.labels, "node.kubernetes.io/instance-type");
-		x->zone = kerf_labels_get(&n->meta.labels, LABEL_ZONE);
-		x->labels = &n->meta.labels;
+		x->name = n->meta->name;
+		x->nodepool = kerf_labels_get(&n->meta->labels, LABEL_NODEPOOL);
+		x->instance_type =
+		    kerf_labels_get(&n->meta->labels, "node.kubernetes.io/instance-type");
+		x->zone = kerf_labels_get(&n->meta->labels, LABEL_ZONE);
+		x->labels = &n->meta->labels;
 		x->taints = &n->taints;
 		x->capacity = n->capacity;
 		x->allocatable = n->allocatable;
 		x->unschedulable = n->unschedulable || !n->ready;
-		hmap_set_str(by_node, n->meta.name, (void *)(uintptr_t)(e + 1));
+		hmap_set_str(by_node, n->meta->name, (void *)(uintptr_t)(e + 1));
 	}
 	for (size_t i = 0; i < p->n_pods; i++) {
 		const struct pod_rec *r = p->pods[i];
@@ -784,19 +768,16 @@ static void build_existing(struct provisioner *p, struct batch *b, struct hmap *
 static void add_daemonset(struct batch *b, const struct kerf_pod *pod)
 {
 	struct kerf_pod *t = kerf_pod_copy(pod);
-	if (!t)
-		abort();
 	free(t->node_name);
 	t->node_name = NULL;
 	t->daemonset = true;
 	bool any = false;
 	for (size_t k = 0; k < t->n_required_terms; k++) {
-		struct kerf_requirements *rq = &t->required_terms[k];
+		struct kerf_requirements *rq = t->required_terms[k];
 		size_t w = 0;
 		for (size_t j = 0; j < rq->n; j++) {
-			if (strcmp(rq->items[j].key, LABEL_HOSTNAME) == 0) {
-				struct kerf_requirements one = {1, &rq->items[j]};
-				kerf_requirements_clear(&one);
+			if (strcmp(rq->items[j]->key, LABEL_HOSTNAME) == 0) {
+				kerf_requirement_free(rq->items[j]);
 				continue;
 			}
 			rq->items[w++] = rq->items[j];
@@ -806,7 +787,7 @@ static void add_daemonset(struct batch *b, const struct kerf_pod *pod)
 	}
 	if (!any) {
 		for (size_t k = 0; k < t->n_required_terms; k++)
-			kerf_requirements_clear(&t->required_terms[k]);
+			kerf_requirements_clear(t->required_terms[k]);
 		free(t->required_terms);
 		t->required_terms = NULL;
 		t->n_required_terms = 0;
@@ -817,8 +798,8 @@ static void add_daemonset(struct batch *b, const struct kerf_pod *pod)
 
 /*
  * One pod template per DaemonSet.  From the DaemonSets themselves when the
- * cluster lists them (ABI 1.2), so a DaemonSet counts before any node runs
- * its pods; from an older cluster, one of each DaemonSet's pods stands for
+ * cluster lists them, so a DaemonSet counts before any node runs its pods;
+ * from a cluster that does not, one of each DaemonSet's pods stands for
  * it.
  */
 static void build_daemonsets(struct provisioner *p, struct batch *b)
@@ -831,10 +812,10 @@ static void build_daemonsets(struct provisioner *p, struct batch *b)
 	struct hmap seen = {0};
 	for (size_t i = 0; i < p->n_pods; i++) {
 		const struct kerf_pod *pod = p->pods[i]->pod;
-		if (!pod->daemonset || !pod->meta.owner_name ||
-		    hmap_get_str(&seen, pod->meta.owner_name))
+		if (!pod->daemonset || !pod->meta->owner_name ||
+		    hmap_get_str(&seen, pod->meta->owner_name))
 			continue;
-		hmap_set_str(&seen, pod->meta.owner_name, (void *)pod);
+		hmap_set_str(&seen, pod->meta->owner_name, (void *)pod);
 		add_daemonset(b, pod);
 	}
 	hmap_clear(&seen, NULL);
@@ -855,9 +836,9 @@ static int pool_types(struct provisioner *p, struct pool_rec *pr, struct kerf_er
 /* What the claim's node will be labelled with, known before it exists. */
 static void launching_labels(struct claim_rec *c, const struct kerf_instance_type *t)
 {
-	labels_copy(&c->labels, &c->claim->meta.labels);
+	kerf_labels_copy(&c->labels, &c->claim->meta->labels);
 	for (size_t i = 0; t && i < t->requirements.n; i++) {
-		const struct kerf_requirement *rq = &t->requirements.items[i];
+		const struct kerf_requirement *rq = t->requirements.items[i];
 		if (rq->op == KERF_OP_IN && rq->n_values == 1 &&
 		    kerf_labels_set(&c->labels, rq->key, rq->values[0]))
 			abort();
@@ -865,7 +846,7 @@ static void launching_labels(struct claim_rec *c, const struct kerf_instance_typ
 	if (kerf_labels_set(&c->labels, LABEL_ZONE, c->zone) ||
 	    kerf_labels_set(&c->labels, LABEL_CAPACITY_TYPE,
 			    kerf_capacity_type_name(c->capacity_type)) ||
-	    kerf_labels_set(&c->labels, LABEL_HOSTNAME, c->claim->meta.name))
+	    kerf_labels_set(&c->labels, LABEL_HOSTNAME, c->claim->meta->name))
 		abort();
 }
 
@@ -879,9 +860,9 @@ static void mark_unavailable(struct pool_rec *pr, const struct prov_claim *pc)
 	for (size_t i = 0; i < pc->n_options; i++) {
 		struct kerf_instance_type *t = (struct kerf_instance_type *)pc->options[i];
 		for (size_t o = 0; o < t->n_offerings; o++)
-			if (t->offerings[o].capacity_type == pc->capacity_type && pc->zone &&
-			    strcmp(t->offerings[o].zone, pc->zone) == 0)
-				t->offerings[o].available = false;
+			if (t->offerings[o]->capacity_type == pc->capacity_type && pc->zone &&
+			    strcmp(t->offerings[o]->zone, pc->zone) == 0)
+				t->offerings[o]->available = false;
 	}
 }
 
@@ -897,9 +878,9 @@ static kerf_price_t offering_price(const struct kerf_instance_type *t, const cha
 				   kerf_capacity_type ct, kerf_price_t fallback)
 {
 	for (size_t o = 0; t && o < t->n_offerings; o++)
-		if (t->offerings[o].capacity_type == ct && zone && t->offerings[o].zone &&
-		    strcmp(t->offerings[o].zone, zone) == 0)
-			return t->offerings[o].price;
+		if (t->offerings[o]->capacity_type == ct && zone && t->offerings[o]->zone &&
+		    strcmp(t->offerings[o]->zone, zone) == 0)
+			return t->offerings[o]->price;
 	return fallback;
 }
 
@@ -910,22 +891,22 @@ static struct claim_rec *launch(struct provisioner *p, struct batch *b, struct p
 	struct pool_rec *pr = &p->pools[pc->pool];
 	struct kerf_nodeclaim *claim = pc->claim;
 	struct kerf_instance *inst = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	struct strbuf name;
 	int rc;
 
 	/* Names stay unique across batches (each batch numbers its claims from 1). */
 	sb_init(&name);
-	sb_printf(&name, "%s-%" PRIu64, pr->np->meta.name, ++p->claim_seq);
-	free(claim->meta.name);
-	claim->meta.name = sb_detach(&name);
+	sb_printf(&name, "%s-%" PRIu64, pr->np->meta->name, ++p->claim_seq);
+	free(claim->meta->name);
+	claim->meta->name = sb_detach(&name);
 
 	kerf_error_clear(&err);
 	rc = p->cfg.cluster->create_nodeclaim(p->cfg.cluster_inst, claim, &err);
 	if (rc) {
-		log_warn(COMPONENT, "NodeClaim %s: create failed: %s", claim->meta.name,
+		log_warn(COMPONENT, "NodeClaim %s: create failed: %s", claim->meta->name,
 			 err_text(&err, rc));
-		launch_failed_event(p, pr->np->meta.name, claim->meta.name, err_text(&err, rc));
+		launch_failed_event(p, pr->np->meta->name, claim->meta->name, err_text(&err, rc));
 		return NULL;
 	}
 	kerf_error_clear(&err);
@@ -933,11 +914,11 @@ static struct claim_rec *launch(struct provisioner *p, struct batch *b, struct p
 	if (rc || !inst) {
 		struct kerf_error derr;
 		kerf_error_clear(&derr);
-		log_warn(COMPONENT, "NodeClaim %s: launch failed: %s", claim->meta.name,
+		log_warn(COMPONENT, "NodeClaim %s: launch failed: %s", claim->meta->name,
 			 rc ? err_text(&err, rc) : "no instance");
-		launch_failed_event(p, pr->np->meta.name, claim->meta.name,
+		launch_failed_event(p, pr->np->meta->name, claim->meta->name,
 				    rc ? err_text(&err, rc) : "no instance");
-		p->cfg.cluster->delete_nodeclaim(p->cfg.cluster_inst, claim->meta.name, &derr);
+		p->cfg.cluster->delete_nodeclaim(p->cfg.cluster_inst, claim->meta->name, &derr);
 		if (rc == KERF_E_CAPACITY) {
 			mark_unavailable(pr, pc);
 			/* Its pods wait for the next batch, which picks other offerings. */
@@ -978,10 +959,10 @@ static struct claim_rec *launch(struct provisioner *p, struct batch *b, struct p
 	kerf_error_clear(&err);
 	rc = p->cfg.cluster->update_nodeclaim(p->cfg.cluster_inst, claim, &err);
 	if (rc)
-		log_warn(COMPONENT, "NodeClaim %s: status update failed: %s", claim->meta.name,
+		log_warn(COMPONENT, "NodeClaim %s: status update failed: %s", claim->meta->name,
 			 err_text(&err, rc));
-	log_info(COMPONENT, "launched NodeClaim %s: %s %s %s $%.4f/h, %zu pod%s",
-		 claim->meta.name, c->type_name, c->zone, kerf_capacity_type_name(c->capacity_type),
+	log_info(COMPONENT, "launched NodeClaim %s: %s %s %s $%.4f/h, %zu pod%s", claim->meta->name,
+		 c->type_name, c->zone, kerf_capacity_type_name(c->capacity_type),
 		 (double)c->price / 1e6, pc->n_pods, pc->n_pods == 1 ? "" : "s");
 	nominate(b, pc->pods, pc->n_pods, c);
 	return c;
@@ -1010,16 +991,18 @@ static void refuse(struct provisioner *p, struct pod_rec *r, const struct prov_u
 			  why->nodepool ? why->nodepool : "(no NodePool)", why->text);
 	}
 	if (p->cfg.cluster_events && p->cfg.cluster->emit_event) {
-		struct kerf_event ev = {KERF_OBJ_POD,
-					r->pod->meta.namespace_,
-					r->pod->meta.name,
-					r->pod->meta.uid,
-					"Warning",
-					"FailedScheduling",
-					msg.len ? msg.buf : "no NodePool can launch a node for it"};
-		struct kerf_error err;
+		struct kerf_event *ev = kerf_event_new();
+		struct kerf_error err = KERF_ERROR_INIT;
+		ev->kind = KERF_OBJ_POD;
+		ev->namespace_ = r->pod->meta->namespace_;
+		ev->name = r->pod->meta->name;
+		ev->uid = r->pod->meta->uid;
+		ev->type = "Warning";
+		ev->reason = "FailedScheduling";
+		ev->message = msg.len ? msg.buf : "no NodePool can launch a node for it";
 		kerf_error_clear(&err);
-		int rc = p->cfg.cluster->emit_event(p->cfg.cluster_inst, &ev, &err);
+		int rc = p->cfg.cluster->emit_event(p->cfg.cluster_inst, ev, &err);
+		kerf_event_free(ev);
 		if (rc)
 			log_debug(COMPONENT, "event for pod %s: %s", r->key, err_text(&err, rc));
 	}
@@ -1034,8 +1017,8 @@ static json_t *owners_json(const struct batch *b, const struct prov_claim *pc)
 		const struct kerf_pod *pod = b->pods[pc->pods[k]];
 		struct strbuf key;
 		sb_init(&key);
-		sb_printf(&key, "%s/%s", pod->meta.namespace_ ? pod->meta.namespace_ : "default",
-			  pod->meta.owner_name ? pod->meta.owner_name : pod->meta.name);
+		sb_printf(&key, "%s/%s", pod->meta->namespace_ ? pod->meta->namespace_ : "default",
+			  pod->meta->owner_name ? pod->meta->owner_name : pod->meta->name);
 		json_t *n = json_object_get(o, key.buf);
 		json_object_set_new(o, key.buf, json_integer(n ? json_integer_value(n) + 1 : 1));
 		sb_free(&key);
@@ -1073,7 +1056,7 @@ static json_t *nodepools_json(const struct provisioner *p, const struct prov_res
 		const struct prov_pool_stats *st = &res->pool_stats[i];
 		const struct pool_packing *pk = &p->pools[st->pool].packing;
 		json_t *o = json_object();
-		json_object_set_new(o, "nodepool", json_string(p->pools[st->pool].np->meta.name));
+		json_object_set_new(o, "nodepool", json_string(p->pools[st->pool].np->meta->name));
 		json_object_set_new(o, "mode", json_string(pk->mode));
 		if (pk->n > 1)
 			json_object_set_new(o, "selection", json_string(pk->selection));
@@ -1108,7 +1091,7 @@ static void log_batch(struct provisioner *p, const struct batch *b, const struct
 		if (!c)
 			continue;
 		json_t *j = json_object();
-		json_object_set_new(j, "name", json_string(c->claim->meta.name));
+		json_object_set_new(j, "name", json_string(c->claim->meta->name));
 		claim_fields(p, j, c);
 		json_object_set_new(j, "pods", json_integer((json_int_t)pc->n_pods));
 		json_object_set_new(j, "owners", owners_json(b, pc));
@@ -1187,7 +1170,7 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 			return rc;
 		}
 		pr->chosen = pr->packing.packers[prov_split_pick(
-		    pr->np->meta.name, batch_hash, pr->packing.weights, pr->packing.n)];
+		    pr->np->meta->name, batch_hash, pr->packing.weights, pr->packing.n)];
 		b.pools[i] = (struct prov_pool){.nodepool = pr->np,
 						.types = pr->types,
 						.class_selectors = p->cfg.provider->class_selectors,
@@ -1258,7 +1241,7 @@ static void claim_update(struct provisioner *p, struct claim_rec *c)
 	kerf_error_clear(&err);
 	int rc = p->cfg.cluster->update_nodeclaim(p->cfg.cluster_inst, c->claim, &err);
 	if (rc)
-		log_warn(COMPONENT, "NodeClaim %s: status update failed: %s", c->claim->meta.name,
+		log_warn(COMPONENT, "NodeClaim %s: status update failed: %s", c->claim->meta->name,
 			 err_text(&err, rc));
 }
 
@@ -1266,27 +1249,27 @@ static void claim_update(struct provisioner *p, struct claim_rec *c)
 static void do_register(struct provisioner *p, struct claim_rec *c, const struct kerf_node *n,
 			int64_t now)
 {
-	struct kerf_node u;
-	struct kerf_error err;
-	memset(&u, 0, sizeof(u));
-	u.meta.name = n->meta.name;
-	u.meta.resource_version = n->meta.resource_version;
-	labels_copy(&u.meta.labels, &n->meta.labels);
-	labels_copy(&u.meta.labels, &c->claim->meta.labels);
-	if (kerf_labels_set(&u.meta.labels, LABEL_REGISTERED, "true"))
+	struct kerf_node *u = kerf_node_new();
+	struct kerf_error err = KERF_ERROR_INIT;
+	u->meta->name = xstrdup(n->meta->name);
+	u->meta->resource_version = dup_or_null(n->meta->resource_version);
+	kerf_labels_copy(&u->meta->labels, &n->meta->labels);
+	kerf_labels_copy(&u->meta->labels, &c->claim->meta->labels);
+	if (kerf_labels_set(&u->meta->labels, LABEL_REGISTERED, "true"))
 		abort();
 	for (size_t i = 0; i < n->taints.n; i++)
-		if (strcmp(n->taints.items[i].key, TAINT_UNREGISTERED) != 0 &&
-		    kerf_taints_add(&u.taints, &n->taints.items[i]))
+		if (strcmp(n->taints.items[i]->key, TAINT_UNREGISTERED) != 0 &&
+		    kerf_taints_add(&u->taints, n->taints.items[i]))
 			abort();
-	taints_copy(&u.taints, &c->claim->taints);
-	u.unschedulable = n->unschedulable;
+	for (size_t i = 0; i < c->claim->taints.n; i++)
+		if (kerf_taints_add(&u->taints, c->claim->taints.items[i]))
+			abort();
+	u->unschedulable = n->unschedulable;
 	kerf_error_clear(&err);
-	int rc = p->cfg.cluster->update_node(p->cfg.cluster_inst, &u, &err);
-	kerf_labels_clear(&u.meta.labels);
-	kerf_taints_clear(&u.taints);
+	int rc = p->cfg.cluster->update_node(p->cfg.cluster_inst, u, &err);
+	kerf_node_free(u);
 	if (rc) {
-		log_warn(COMPONENT, "node %s: registration update failed: %s", n->meta.name,
+		log_warn(COMPONENT, "node %s: registration update failed: %s", n->meta->name,
 			 err_text(&err, rc));
 		return;
 	}
@@ -1294,10 +1277,10 @@ static void do_register(struct provisioner *p, struct claim_rec *c, const struct
 	c->claim->state = KERF_CLAIM_REGISTERED;
 	c->claim->registered_ms = now;
 	free(c->claim->node_name);
-	c->claim->node_name = xstrdup(n->meta.name);
+	c->claim->node_name = xstrdup(n->meta->name);
 	claim_update(p, c);
-	log_info(COMPONENT, "NodeClaim %s registered as node %s", c->claim->meta.name,
-		 n->meta.name);
+	log_info(COMPONENT, "NodeClaim %s registered as node %s", c->claim->meta->name,
+		 n->meta->name);
 	claim_event(p, "registered", c, now);
 }
 
@@ -1307,7 +1290,7 @@ static bool initialized(const struct claim_rec *c, const struct kerf_node *n)
 	    has_taint_key(&n->taints, TAINT_NOT_READY))
 		return false;
 	for (size_t i = 0; i < c->claim->startup_taints.n; i++)
-		if (has_taint_key(&n->taints, c->claim->startup_taints.items[i].key))
+		if (has_taint_key(&n->taints, c->claim->startup_taints.items[i]->key))
 			return false;
 	return true;
 }
@@ -1316,17 +1299,17 @@ static void expire(struct provisioner *p, struct claim_rec *c, int64_t now)
 {
 	struct kerf_error err;
 	log_warn(COMPONENT, "NodeClaim %s did not register within %d minutes: deleting it",
-		 c->claim->meta.name, PROVISIONER_REGISTRATION_TTL_MS / 60000);
+		 c->claim->meta->name, PROVISIONER_REGISTRATION_TTL_MS / 60000);
 	kerf_error_clear(&err);
 	int rc =
 	    p->cfg.provider->delete_instance(p->cfg.provider_inst, c->claim->provider_id, &err);
 	if (rc && rc != KERF_E_NOTFOUND)
-		log_warn(COMPONENT, "NodeClaim %s: terminate failed: %s", c->claim->meta.name,
+		log_warn(COMPONENT, "NodeClaim %s: terminate failed: %s", c->claim->meta->name,
 			 err_text(&err, rc));
 	kerf_error_clear(&err);
-	rc = p->cfg.cluster->delete_nodeclaim(p->cfg.cluster_inst, c->claim->meta.name, &err);
+	rc = p->cfg.cluster->delete_nodeclaim(p->cfg.cluster_inst, c->claim->meta->name, &err);
 	if (rc && rc != KERF_E_NOTFOUND)
-		log_warn(COMPONENT, "NodeClaim %s: delete failed: %s", c->claim->meta.name,
+		log_warn(COMPONENT, "NodeClaim %s: delete failed: %s", c->claim->meta->name,
 			 err_text(&err, rc));
 	c->gone = true;
 	c->ended_ms = now;
@@ -1350,7 +1333,7 @@ static void lifecycle(struct provisioner *p, int64_t now)
 			c->claim->state = KERF_CLAIM_INITIALIZED;
 			c->claim->initialized_ms = now;
 			claim_update(p, c);
-			log_info(COMPONENT, "NodeClaim %s initialized", c->claim->meta.name);
+			log_info(COMPONENT, "NodeClaim %s initialized", c->claim->meta->name);
 			claim_event(p, "initialized", c, now);
 			release_pods(p, c, now);
 		}

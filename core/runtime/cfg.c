@@ -661,7 +661,7 @@ static int cfg_section_value(struct cfg_value *v, const struct kerf_config_key *
 			     const struct yt_pair *pair, const char *path, struct kerf_error *err)
 {
 	const struct yt_node *val = pair->value;
-	struct kerf_error perr;
+	struct kerf_error perr = KERF_ERROR_INIT;
 	size_t cap = 0;
 
 	cfg_value_clear(v);

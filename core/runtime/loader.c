@@ -34,8 +34,8 @@
 
 /* magic, abi_major, abi_minor and size: the part every major keeps. */
 #define LOADER_HEADER_SIZE KERF_OPS_END(struct kerf_plugin_descriptor, size)
-/* The descriptor of ABI 1.0; a 1.x plugin's declared size covers at least this. */
-#define LOADER_DESC_1_0_SIZE KERF_OPS_END(struct kerf_plugin_descriptor, packer_ops_size)
+/* The descriptor of the major's first minor; a plugin of this major declares at least this. */
+#define LOADER_DESC_MIN_SIZE KERF_OPS_END(struct kerf_plugin_descriptor, packer_ops_size)
 
 #define LOADER_KNOWN_KINDS (KERF_KIND_PROVIDER | KERF_KIND_CLUSTER | KERF_KIND_PACKER)
 
@@ -380,7 +380,7 @@ static const struct loader_cap caps[] = {
 
 /*
  * Copies one ops table into the host's copy `dst` (host_size bytes, zeroed)
- * and checks it: present, at least the ABI 1.0 table, required ops set.
+ * and checks it: present, at least the table of the major's first minor, required ops set.
  */
 static int check_ops(const char *path, const char *stem, uint32_t kind, const void *table,
 		     uint32_t declared, void *dst, size_t host_size, size_t min_size,
@@ -395,9 +395,9 @@ static int check_ops(const char *path, const char *stem, uint32_t kind, const vo
 	if (declared < min_size)
 		return kerf_error_set(
 		    err, KERF_E_PLUGIN_INCOMPLETE,
-		    "%s: plugin \"%s\": %s ops table is %u bytes, ABI 1.0 needs at "
+		    "%s: plugin \"%s\": %s ops table is %u bytes, ABI %d.0 needs at "
 		    "least %zu; rebuild the plugin against kerf's headers",
-		    path, stem, kn, declared, min_size);
+		    path, stem, kn, declared, KERF_ABI_MAJOR, min_size);
 	memcpy(dst, table, declared < host_size ? declared : host_size);
 
 	struct strbuf missing;
@@ -534,12 +534,12 @@ static int check_descriptor(struct loader_plugin *p, const char *stem, bool *hav
 				      "against kerf's headers",
 				      path, stem, (unsigned)d->abi_major, (unsigned)d->abi_minor,
 				      KERF_ABI_MAJOR, KERF_ABI_MAJOR, KERF_ABI_MINOR);
-	if (d->size < LOADER_DESC_1_0_SIZE)
+	if (d->size < LOADER_DESC_MIN_SIZE)
 		return kerf_error_set(
 		    err, KERF_E_PLUGIN_BAD_MAGIC,
 		    "%s: plugin \"%s\": descriptor size %u is smaller than the %zu "
 		    "bytes of ABI %d.0; rebuild the plugin against kerf's headers",
-		    path, stem, (unsigned)d->size, (size_t)LOADER_DESC_1_0_SIZE, KERF_ABI_MAJOR);
+		    path, stem, (unsigned)d->size, (size_t)LOADER_DESC_MIN_SIZE, KERF_ABI_MAJOR);
 
 	/* Never past what the plugin declared, never past what the host knows. */
 	memcpy(&p->desc, d, d->size < sizeof(p->desc) ? d->size : sizeof(p->desc));

@@ -5,12 +5,13 @@
  * KERF_OK (0) or one negative KERF_E_* code.  Detail travels in a
  * caller-supplied struct kerf_error, which may be NULL when the caller does
  * not want it.  The codes are append-only: a number is never reused or
- * renumbered (ABI 1.0).
+ * renumbered (ABI 2.0).
  */
 #ifndef KERF_ERROR_H
 #define KERF_ERROR_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,7 +58,15 @@ enum kerf_rc {
 /*
  * Detail of one failure.  A fixed buffer, so an error can be reported even
  * when memory has run out.  Messages are one line and never hold secrets.
+ * A minor may append fields, as to an object (kerf/types.h), but callers
+ * declare errors themselves, so an error carries its own size.  ABI 2.0.
  *
+ * size:          sizeof(struct kerf_error) as whoever set it up saw it
+ *                (kerf_error_clear(), KERF_ERROR_INIT).  A writer never
+ *                writes a field that lies past `size`, except that the
+ *                fields of 2.0 are always there (a size of 0, as from
+ *                `= {0}`, means 2.0's).  Writers leave `size` as they
+ *                found it.
  * code:          the same value the function returned.
  * retryable:     1 when the same call may succeed later unchanged.
  * http_status:   the HTTP status behind the failure, 0 when none.
@@ -65,9 +74,11 @@ enum kerf_rc {
  *                0 when not applicable.
  * provider_code: the remote side's own code ("RequestLimitExceeded",
  *                a Kubernetes reason), empty when none.
- * message:       "file:line:column: what went wrong" or plain text.
+ * message:       "file:line:column: what went wrong" or plain text, at most
+ *                KERF_ERROR_MSG_MAX bytes with the NUL.
  */
 struct kerf_error {
+	uint32_t size;
 	int code;
 	int retryable;
 	int http_status;
@@ -77,23 +88,29 @@ struct kerf_error {
 	char message[KERF_ERROR_MSG_MAX];
 };
 
-/* Returns static English text for a code; never NULL.  ABI 1.0. */
+/* An initializer for a cleared error: `struct kerf_error err = KERF_ERROR_INIT;`.  ABI 2.0. */
+#define KERF_ERROR_INIT {.size = sizeof(struct kerf_error)}
+
+/* Returns static English text for a code; never NULL.  ABI 2.0. */
 const char *kerf_strerror(int code);
 
 /*
- * Clears err (NULL allowed).  Header-only so plugins need no library for it.
- * ABI 1.0.
+ * Clears err (NULL allowed) and sets its size to this header's
+ * sizeof(struct kerf_error).  Header-only so plugins need no library for
+ * it.  ABI 2.0.
  */
 static inline void kerf_error_clear(struct kerf_error *err)
 {
-	if (err)
+	if (err) {
 		memset(err, 0, sizeof(*err));
+		err->size = sizeof(*err);
+	}
 }
 
 /*
  * Records code and a printf-style message in err (NULL allowed) and returns
  * code, so a failure reads `return kerf_error_set(err, KERF_E_PARSE, ...)`.
- * The provider code, line and column already in err are kept.  ABI 1.0.
+ * The provider code, line and column already in err are kept.  ABI 2.0.
  */
 static inline int kerf_error_vset(struct kerf_error *err, int code, const char *fmt, va_list ap)
 {

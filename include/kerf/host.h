@@ -14,7 +14,7 @@
  *
  * Append-only: `size` is sizeof(struct kerf_host) as the host compiled it,
  * so a plugin built against a newer minor checks `size` before using a slot
- * added after ABI 1.0 (KERF_HOST_HAS below).
+ * added after ABI 2.0 (KERF_HOST_HAS below).
  */
 #ifndef KERF_HOST_H
 #define KERF_HOST_H
@@ -114,10 +114,11 @@ struct kerf_host {
 	void (*register_secret)(void *ctx, const char *secret);
 
 	/*
-	 * Allocation.  Everything a plugin hands to the host (result lists,
-	 * objects, strings inside them) must come from here; the host frees
-	 * it.  Out of memory aborts the process with a message, so these
-	 * never return NULL for a non-zero size.
+	 * Allocation from the process's C library heap, the one allocator
+	 * of kerf/types.h: what a plugin allocates here may go into objects
+	 * it hands to the host, and libkerf's kerf_*_free() release it.  Out
+	 * of memory aborts the process with a message, so these never return
+	 * NULL for a non-zero size.
 	 */
 	void *(*malloc)(void *ctx, size_t size);
 	void *(*calloc)(void *ctx, size_t n, size_t size);

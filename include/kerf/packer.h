@@ -4,7 +4,8 @@
  * A packer is pure: given the problem the core built from a batch of
  * pending pods, it decides which new nodes to open and which pods go where.
  * No I/O, no host calls other than log and allocation, and the same input
- * gives the same output.
+ * gives the same output.  A packer links libkerf for the plan's
+ * constructors.
  *
  * The problem is dense so packers never parse labels: resources are
  * vectors of n_dims int64 values (dimension names in dim_names: "cpu" in
@@ -25,6 +26,15 @@ extern "C" {
 #define KERF_CAP_PACKER_OPTIMAL (1ull << 32)     /* proves a lower bound / optimality */
 #define KERF_CAP_PACKER_TIME_BUDGET (1ull << 33) /* honours budget_ms */
 
+/*
+ * The problem.  Every struct of it is an object (kerf/types.h) that the
+ * host builds and lends to solve() for the call: lists are arrays of
+ * pointers, and a packer reads the fields it knows and never writes or
+ * frees any of it (a copy it makes for its own use holds only those
+ * fields).  The host is never older than the packer, so these objects need
+ * no constructors.
+ */
+
 struct kerf_pack_offering {
 	uint32_t zone; /* index into zone_names */
 	kerf_capacity_type capacity_type;
@@ -35,7 +45,7 @@ struct kerf_pack_type {
 	const char *name;
 	const int64_t *allocatable; /* n_dims values, DaemonSet overhead already taken off */
 	size_t n_offerings;         /* available offerings only */
-	const struct kerf_pack_offering *offerings;
+	const struct kerf_pack_offering *const *offerings;
 };
 
 /* Pods with identical requests and constraints. */
@@ -80,16 +90,22 @@ struct kerf_pack_problem {
 	uint32_t n_zones;
 	const char *const *zone_names;
 	size_t n_types;
-	const struct kerf_pack_type *types;
+	const struct kerf_pack_type *const *types;
 	size_t n_groups;
-	const struct kerf_pack_group *groups;
+	const struct kerf_pack_group *const *groups;
 	size_t n_conflicts;
-	const struct kerf_pack_conflict *conflicts;
+	const struct kerf_pack_conflict *const *conflicts;
 	size_t n_open;
-	const struct kerf_pack_open_node *open;
+	const struct kerf_pack_open_node *const *open;
 	size_t n_pools;
-	const struct kerf_pack_pool *pools;
+	const struct kerf_pack_pool *const *pools;
 };
+
+/*
+ * The plan.  Objects (kerf/types.h) the packer builds with the constructors
+ * below and hands to the host, which frees the plan with
+ * kerf_pack_plan_free().
+ */
 
 struct kerf_pack_assignment {
 	uint32_t group;
@@ -98,7 +114,7 @@ struct kerf_pack_assignment {
 
 /* One node in the plan: either an open node reused or a new one. */
 struct kerf_pack_node {
-	int32_t open_index; /* index into problem->open, or -1 for a new node */
+	int32_t open_index; /* index into problem->open, or -1 for a new node (the default) */
 	uint32_t nodepool;
 	uint32_t zone;
 	kerf_capacity_type capacity_type;
@@ -107,7 +123,7 @@ struct kerf_pack_node {
 	size_t n_options;
 	uint32_t *options;   /* every type that holds the whole assignment, cheapest first */
 	size_t n_assign;
-	struct kerf_pack_assignment *assign;
+	struct kerf_pack_assignment **assign;
 };
 
 struct kerf_pack_unplaced {
@@ -116,24 +132,50 @@ struct kerf_pack_unplaced {
 	char *reason; /* one line */
 };
 
-/* Owned by the caller; free with kerf_pack_plan_free().  All pointers from the host allocator. */
 struct kerf_pack_plan {
 	size_t n_nodes;
-	struct kerf_pack_node *nodes;
+	struct kerf_pack_node **nodes;
 	size_t n_unplaced;
-	struct kerf_pack_unplaced *unplaced;
+	struct kerf_pack_unplaced **unplaced;
 	kerf_price_t total_price; /* of the new nodes */
 	kerf_price_t lower_bound; /* proven bound on total_price, or 0 when none */
 	bool optimal;             /* total_price was proven optimal */
 	int64_t solve_ms;
 };
 
-/* Frees a plan and everything in it; NULL allowed.  ABI 1.0. */
+/*
+ * A new, empty plan of the running kerf's size; aborts when memory runs
+ * out.  The caller owns it and frees it with kerf_pack_plan_free().
+ * ABI 2.0.
+ */
+struct kerf_pack_plan *kerf_pack_plan_new(void);
+
+/* Frees a plan and everything in it; NULL allowed.  ABI 2.0. */
 void kerf_pack_plan_free(struct kerf_pack_plan *plan);
+
+/*
+ * A new node (open_index -1, no options, no assignments) and its free,
+ * which releases everything the node owns (NULL allowed).  ABI 2.0.
+ */
+struct kerf_pack_node *kerf_pack_node_new(void);
+void kerf_pack_node_free(struct kerf_pack_node *n);
+
+/*
+ * Append a new node (as kerf_pack_node_new()), or a new, zeroed unplaced
+ * entry or assignment, and return it, owned by the plan or node.  Abort
+ * when memory runs out.  ABI 2.0.
+ */
+struct kerf_pack_node *kerf_pack_plan_add_node(struct kerf_pack_plan *plan);
+struct kerf_pack_unplaced *kerf_pack_plan_add_unplaced(struct kerf_pack_plan *plan);
+struct kerf_pack_assignment *kerf_pack_node_add_assignment(struct kerf_pack_node *n);
+
+/* Free an unplaced entry (and its reason) or an assignment; NULL allowed.  ABI 2.0. */
+void kerf_pack_unplaced_free(struct kerf_pack_unplaced *u);
+void kerf_pack_assignment_free(struct kerf_pack_assignment *a);
 
 struct kerf_packer_ops {
 	/*
-	 * Required (1.0).  Solves the problem within budget_ms of wall time
+	 * Required (2.0).  Solves the problem within budget_ms of wall time
 	 * (a packer without KERF_CAP_PACKER_TIME_BUDGET may ignore it) and
 	 * returns a plan in *out.  Every pod is either assigned or listed as
 	 * unplaced with a reason.  Deterministic for a given input.

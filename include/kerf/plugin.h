@@ -9,8 +9,9 @@
  *
  * Versioning: the major must equal the host's; the plugin's minor must not
  * be newer than the host's.  A minor bump only appends fields to the end of
- * the descriptor, the host table, an ops table or a config schema entry,
- * and the host never reads past the sizes the plugin declared.
+ * the descriptor, the host table, an ops table, a config schema entry,
+ * struct kerf_error or an object of the model (kerf/types.h), and the host
+ * never reads past the sizes the plugin declared.
  */
 #ifndef KERF_PLUGIN_H
 #define KERF_PLUGIN_H
@@ -29,14 +30,21 @@
 extern "C" {
 #endif
 
-#define KERF_ABI_MAJOR 1
+#define KERF_ABI_MAJOR 2
 /*
  * ABI history (append-only):
  *   1.0  descriptor, host table, provider/cluster/packer ops.
  *   1.1  cluster ops gained emit_event.
  *   1.2  cluster object kind KERF_OBJ_DAEMONSET.
+ *   2.0  the evolvable model: values and objects, lists of pointers,
+ *        libkerf constructors, struct kerf_error's size; config schemas
+ *        (ranges, values, secret, path; config_key_size); provider op
+ *        `delete` renamed delete_instance; provider-neutral node classes
+ *        (a document, kerf/doc.h; node_class_kinds, validate_node_class,
+ *        well_known_labels, restricted_label_domains, class_selectors;
+ *        kerf_instance_type.classes); capability checks at load.
  */
-#define KERF_ABI_MINOR 2
+#define KERF_ABI_MINOR 0
 
 /* "kerf" in ASCII; catches a shared object that is not a kerf plugin. */
 #define KERF_PLUGIN_MAGIC 0x6b657266u
@@ -135,9 +143,9 @@ struct kerf_plugin_descriptor {
 	uint16_t abi_minor; /* KERF_ABI_MINOR the plugin was built against */
 	uint32_t size;      /* sizeof(struct kerf_plugin_descriptor) as the plugin saw it */
 
-	/* 1.0 */
-	const char *name;        /* [a-z0-9-]+, unique among loaded plugins */
-	const char *version;     /* the plugin's own version */
+	/* 2.0 */
+	const char *name;	 /* [a-z0-9-]+, unique among loaded plugins */
+	const char *version;	 /* the plugin's own version */
 	const char *description; /* one line */
 	const char *license;     /* SPDX identifier */
 	uint32_t kinds;          /* KERF_KIND_* bits */

@@ -5,9 +5,9 @@
  * can launch.  Every op takes the instance state from create() first and a
  * struct kerf_error * last (NULL allowed), returns 0 or a negative
  * KERF_E_*, and may block on the network (bounded by the host's HTTP
- * timeouts).  Inputs are borrowed for the call.  Outputs are built with the
- * host allocator and owned by the caller (the host frees them with the
- * matching kerf_*_free in libkerf).
+ * timeouts).  Inputs are borrowed for the call.  Outputs are built with
+ * libkerf's constructors and owned by the caller, who frees them with the
+ * matching kerf_*_free (kerf/types.h).
  *
  * Append-only; the descriptor carries sizeof this table as the plugin saw
  * it, and the host treats ops past that size, or NULL optional ops, as
@@ -31,6 +31,12 @@ extern "C" {
 /*
  * A node class kind a provider serves: documents with apiVersion
  * "group/version" and this kind are its node classes (ABI 2.0).
+ *
+ * Value, frozen for the major, like struct kerf_class_selector below: the
+ * plugin declares these arrays as static data read before any instance
+ * exists, with no constructor to size them and no count or size the host
+ * could use to step over a field a later minor appended, so neither ever
+ * grows.  A minor that needs more adds a new op-table field instead.
  */
 struct kerf_node_class_kind {
 	const char *group;   /* "karpenter.k8s.aws" */
@@ -46,7 +52,8 @@ struct kerf_node_class_kind {
  * NodePool's) that one of these selectors matches.  `key` ending in '*'
  * matches a requirement with any operator on any key with that prefix;
  * otherwise an In on exactly `key`, and with `value` set only when one of
- * the In's values contains it.
+ * the In's values contains it.  Value, frozen for the major (see struct
+ * kerf_node_class_kind).
  */
 struct kerf_class_selector {
 	const char *key;   /* "example.com/instance-gpu*", "example.com/instance-family" */
@@ -56,7 +63,7 @@ struct kerf_class_selector {
 
 struct kerf_provider_ops {
 	/*
-	 * Required (1.0).  Lists every instance type the node class can launch,
+	 * Required (2.0).  Lists every instance type the node class can launch,
 	 * with allocatable resources and one offering per zone and capacity
 	 * type (price, availability).  `node_class` may be NULL for the
 	 * provider's defaults; otherwise it is of a kind the provider serves,
@@ -66,7 +73,7 @@ struct kerf_provider_ops {
 	int (*get_instance_types)(void *inst, const struct kerf_node_class *node_class,
 				  struct kerf_instance_type_list **out, struct kerf_error *err);
 	/*
-	 * Required (1.0).  Launches one instance for the claim: any of the
+	 * Required (2.0).  Launches one instance for the claim: any of the
 	 * instance types, zones and capacity types its requirements allow,
 	 * the cheapest available offering first.  Idempotent on the claim's
 	 * name.  KERF_E_CAPACITY when no allowed offering has capacity.
@@ -75,17 +82,17 @@ struct kerf_provider_ops {
 		      const struct kerf_node_class *node_class, struct kerf_instance **out,
 		      struct kerf_error *err);
 	/*
-	 * Required (1.0; `delete` before ABI 2, a C++ keyword).  Terminates the
+	 * Required (2.0; `delete` before ABI 2, a C++ keyword).  Terminates the
 	 * instance; KERF_E_NOTFOUND when it is gone already.
 	 */
 	int (*delete_instance)(void *inst, const char *provider_id, struct kerf_error *err);
-	/* Required (1.0).  Describes one instance; KERF_E_NOTFOUND when unknown. */
+	/* Required (2.0).  Describes one instance; KERF_E_NOTFOUND when unknown. */
 	int (*get)(void *inst, const char *provider_id, struct kerf_instance **out,
 		   struct kerf_error *err);
-	/* Required (1.0).  Lists every instance this provider launched for kerf. */
+	/* Required (2.0).  Lists every instance this provider launched for kerf. */
 	int (*list)(void *inst, struct kerf_instance_list **out, struct kerf_error *err);
 	/*
-	 * Optional (1.0).  Sets *drifted and, when drifted, *reason (host
+	 * Optional (2.0).  Sets *drifted and, when drifted, *reason (host
 	 * allocator, caller frees) to a short reason such as "AMIDrift" when
 	 * the claim's instance no longer matches its node class.
 	 */

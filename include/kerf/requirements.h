@@ -28,20 +28,20 @@
 extern "C" {
 #endif
 
-/* Opaque; create with kerf_reqset_new() or kerf_reqset_copy().  ABI 1.0. */
+/* Opaque; create with kerf_reqset_new() or kerf_reqset_copy().  ABI 2.0. */
 struct kerf_reqset;
 
 /* ------------------------------------------------------------ lifetime */
 
-/* A new, empty set (every key allowed), or NULL when out of memory.  ABI 1.0. */
+/* A new, empty set (every key allowed), or NULL when out of memory.  ABI 2.0. */
 struct kerf_reqset *kerf_reqset_new(void);
 
-/* Frees s and everything it owns; NULL is allowed.  ABI 1.0. */
+/* Frees s and everything it owns; NULL is allowed.  ABI 2.0. */
 void kerf_reqset_free(struct kerf_reqset *s);
 
 /*
  * A deep copy of s (NULL gives a new empty set), or NULL when out of memory.
- * The caller frees it with kerf_reqset_free().  ABI 1.0.
+ * The caller frees it with kerf_reqset_free().  ABI 2.0.
  */
 struct kerf_reqset *kerf_reqset_copy(const struct kerf_reqset *s);
 
@@ -53,19 +53,19 @@ struct kerf_reqset *kerf_reqset_copy(const struct kerf_reqset *s);
  * DoesNotExist ignore them; Gt, Lt, Gte and Lte need exactly one value that
  * is a base-10 int64.  Strings are copied.  Returns 0, KERF_E_INVALID (bad
  * operator, bound value or negative min_values; the set is unchanged) or
- * KERF_E_NOMEM (the set is unchanged).  ABI 1.0.
+ * KERF_E_NOMEM (the set is unchanged).  ABI 2.0.
  */
 int kerf_reqset_add(struct kerf_reqset *s, const char *key, kerf_operator op,
 		    const char *const *values, size_t n_values, int32_t min_values,
 		    struct kerf_error *err);
 
-/* kerf_reqset_add() for one struct kerf_requirement.  ABI 1.0. */
+/* kerf_reqset_add() for one struct kerf_requirement.  ABI 2.0. */
 int kerf_reqset_add_requirement(struct kerf_reqset *s, const struct kerf_requirement *r,
 				struct kerf_error *err);
 
 /*
  * Intersects the set with every requirement of r in turn.  On failure the
- * requirements before the failing one stay applied.  ABI 1.0.
+ * requirements before the failing one stay applied.  ABI 2.0.
  */
 int kerf_reqset_add_requirements(struct kerf_reqset *s, const struct kerf_requirements *r,
 				 struct kerf_error *err);
@@ -73,30 +73,30 @@ int kerf_reqset_add_requirements(struct kerf_reqset *s, const struct kerf_requir
 /*
  * Intersects the set with `key In [value]` for every label (a node
  * selector, a NodePool's template labels).  Errors as kerf_reqset_add().
- * ABI 1.0.
+ * ABI 2.0.
  */
 int kerf_reqset_add_labels(struct kerf_reqset *s, const struct kerf_labels *l,
 			   struct kerf_error *err);
 
-/* dst = dst intersected with src, key by key.  Returns 0 or KERF_E_NOMEM.  ABI 1.0. */
+/* dst = dst intersected with src, key by key.  Returns 0 or KERF_E_NOMEM.  ABI 2.0. */
 int kerf_reqset_intersect(struct kerf_reqset *dst, const struct kerf_reqset *src,
 			  struct kerf_error *err);
 
-/* Forgets everything about key (it becomes undefined).  ABI 1.0. */
+/* Forgets everything about key (it becomes undefined).  ABI 2.0. */
 void kerf_reqset_remove(struct kerf_reqset *s, const char *key);
 
 /* ------------------------------------------------------------ querying */
 
-/* Number of keys defined.  ABI 1.0. */
+/* Number of keys defined.  ABI 2.0. */
 size_t kerf_reqset_count(const struct kerf_reqset *s);
 
 /*
  * The i-th key in byte order (0 <= i < count), or NULL.  Borrowed: valid
- * until the set is next modified or freed.  ABI 1.0.
+ * until the set is next modified or freed.  ABI 2.0.
  */
 const char *kerf_reqset_key(const struct kerf_reqset *s, size_t i);
 
-/* True when key (normalised) is defined in s.  ABI 1.0. */
+/* True when key (normalised) is defined in s.  ABI 2.0. */
 bool kerf_reqset_has_key(const struct kerf_reqset *s, const char *key);
 
 /*
@@ -104,7 +104,7 @@ bool kerf_reqset_has_key(const struct kerf_reqset *s, const char *key);
  * non-empty), DoesNotExist (finite, empty), NotIn (complement with
  * exclusions) or Exists (complement without exclusions; integer bounds
  * come with it and are read with kerf_reqset_bounds()).  An undefined key
- * gives Exists.  ABI 1.0.
+ * gives Exists.  ABI 2.0.
  */
 kerf_operator kerf_reqset_operator(const struct kerf_reqset *s, const char *key);
 
@@ -112,32 +112,32 @@ kerf_operator kerf_reqset_operator(const struct kerf_reqset *s, const char *key)
  * The sorted, unique values stored for key: the allowed ones for In, the
  * excluded ones for NotIn, none otherwise.  *values (NULL allowed) gets a
  * borrowed array valid until the set is next modified or freed.  Returns
- * the count.  ABI 1.0.
+ * the count.  ABI 2.0.
  */
 size_t kerf_reqset_values(const struct kerf_reqset *s, const char *key, const char *const **values);
 
 /*
  * The inclusive integer bounds on key: *min (INT64_MIN when none) and *max
  * (INT64_MAX when none); either pointer may be NULL.  Returns true when key
- * has at least one bound.  ABI 1.0.
+ * has at least one bound.  ABI 2.0.
  */
 bool kerf_reqset_bounds(const struct kerf_reqset *s, const char *key, int64_t *min, int64_t *max);
 
-/* minValues for key, 0 when none.  ABI 1.0. */
+/* minValues for key, 0 when none.  ABI 2.0. */
 int32_t kerf_reqset_min_values(const struct kerf_reqset *s, const char *key);
 
 /*
  * True when a node whose label key has `value` satisfies the set for that
  * key.  value NULL asks about a node without the label: allowed by
  * DoesNotExist and plain NotIn only.  An undefined key allows everything.
- * ABI 1.0.
+ * ABI 2.0.
  */
 bool kerf_reqset_allows(const struct kerf_reqset *s, const char *key, const char *value);
 
 /*
  * True when a node with these labels satisfies every key of s.  When it does
  * not and why is not NULL, a one-line reason is written to it (why[0] = 0
- * otherwise).  ABI 1.0.
+ * otherwise).  ABI 2.0.
  */
 bool kerf_reqset_matches_labels(const struct kerf_reqset *s, const struct kerf_labels *labels,
 				char *why, size_t whylen);
@@ -157,7 +157,7 @@ bool kerf_reqset_matches_labels(const struct kerf_reqset *s, const struct kerf_l
  * Karpenter's Intersects.  On false and why not NULL, a one-line reason for
  * the first failing key (in key order) is written to it, e.g.
  * `key "node.kubernetes.io/instance-type" requires In [m5.large] but only
- * In [t3.medium] is allowed`; why[0] = 0 on true.  ABI 1.0.
+ * In [t3.medium] is allowed`; why[0] = 0 on true.  ABI 2.0.
  */
 bool kerf_reqset_compatible(const struct kerf_reqset *a, const struct kerf_reqset *b,
 			    unsigned flags, char *why, size_t whylen);
@@ -169,7 +169,7 @@ bool kerf_reqset_compatible(const struct kerf_reqset *a, const struct kerf_reqse
  * Adding the result to an empty set gives back an equal set.  *out is
  * overwritten (not cleared first); the caller frees it with
  * kerf_requirements_clear().  Returns 0 or KERF_E_NOMEM (*out empty).
- * ABI 1.0.
+ * ABI 2.0.
  */
 int kerf_reqset_to_requirements(const struct kerf_reqset *s, struct kerf_requirements *out,
 				struct kerf_error *err);
@@ -178,7 +178,7 @@ int kerf_reqset_to_requirements(const struct kerf_reqset *s, struct kerf_require
  * Writes a one-line description ("kubernetes.io/arch In [amd64, arm64],
  * karpenter.k8s.aws/instance-cpu Gte 4") into buf; at most five values per
  * key are listed.  Returns the length, or KERF_E_RANGE when it did not fit
- * (buf then holds a truncated, NUL-terminated prefix).  ABI 1.0.
+ * (buf then holds a truncated, NUL-terminated prefix).  ABI 2.0.
  */
 int kerf_reqset_format(const struct kerf_reqset *s, char *buf, size_t len);
 
@@ -188,7 +188,7 @@ int kerf_reqset_format(const struct kerf_reqset *s, char *buf, size_t len);
  * The stable label a deprecated alias stands for (beta.kubernetes.io/arch
  * -> kubernetes.io/arch, beta.kubernetes.io/os, beta.kubernetes.io/
  * instance-type, failure-domain.beta.kubernetes.io/zone and /region), as a
- * static string; any other key is returned as is.  ABI 1.0.
+ * static string; any other key is returned as is.  ABI 2.0.
  */
 const char *kerf_label_normalize(const char *key);
 
@@ -198,7 +198,7 @@ const char *kerf_label_normalize(const char *key);
  * topology.kubernetes.io/zone and /region, node.kubernetes.io/instance-type,
  * kubernetes.io/arch and /os, node.kubernetes.io/windows-build, and those
  * the process's providers declare (kerf_provider_ops.well_known_labels,
- * ABI 2.0).  Exact match: aliases are not well known.  ABI 1.0.
+ * ABI 2.0).  Exact match: aliases are not well known.  ABI 2.0.
  */
 bool kerf_label_is_well_known(const char *key);
 
@@ -209,13 +209,13 @@ bool kerf_label_is_well_known(const char *key);
  * process declares (kerf_provider_ops.restricted_label_domains, ABI 2.0),
  * unless the key is well known or its domain ends in kops.k8s.io,
  * node.kubernetes.io or node-restriction.kubernetes.io.  Returns 0 or
- * KERF_E_INVALID with a one-line reason in why (NULL allowed).  ABI 1.0.
+ * KERF_E_INVALID with a one-line reason in why (NULL allowed).  ABI 2.0.
  */
 int kerf_label_check_restricted(const char *key, char *why, size_t whylen);
 
 /*
  * The same check for a NodePool requirement key, which Karpenter applies
- * after normalising aliases.  ABI 1.0.
+ * after normalising aliases.  ABI 2.0.
  */
 int kerf_requirement_key_check_restricted(const char *key, char *why, size_t whylen);
 
@@ -223,11 +223,11 @@ int kerf_requirement_key_check_restricted(const char *key, char *why, size_t why
  * Kubernetes label key syntax: an optional DNS-1123 subdomain prefix of at
  * most 253 characters and '/', then a name of 1 to 63 characters from
  * [A-Za-z0-9-_.] that starts and ends alphanumeric.  On false and why not
- * NULL, the reason is written to it.  ABI 1.0.
+ * NULL, the reason is written to it.  ABI 2.0.
  */
 bool kerf_label_key_valid(const char *key, char *why, size_t whylen);
 
-/* Kubernetes label value syntax: empty, or a name as above.  ABI 1.0. */
+/* Kubernetes label value syntax: empty, or a name as above.  ABI 2.0. */
 bool kerf_label_value_valid(const char *value, char *why, size_t whylen);
 
 /*
@@ -235,7 +235,7 @@ bool kerf_label_value_valid(const char *value, char *why, size_t whylen);
  * key (after normalisation), valid values, In with at least one value and
  * at least minValues values, minValues at most 50, and Gt/Lt/Gte/Lte with
  * exactly one non-negative integer.  Returns 0 or KERF_E_INVALID with the
- * reason in err.  ABI 1.0.
+ * reason in err.  ABI 2.0.
  */
 int kerf_requirement_validate(const struct kerf_requirement *r, struct kerf_error *err);
 

@@ -25,7 +25,7 @@
  *
  * Nothing here blocks or keeps a pointer to its arguments.  Functions
  * that allocate and cannot report KERF_E_NOMEM abort on out of memory, as
- * the rest of the core does.  Everything is ABI 1.1.
+ * the rest of the core does.  Everything is ABI 2.0.
  */
 #ifndef KERF_SCHEDULING_H
 #define KERF_SCHEDULING_H
@@ -53,7 +53,7 @@ extern "C" {
  * nothing, like Kubernetes' nil selector.  labels NULL is a pod without
  * labels.  The pod affinity and spread checks below, the workload reader
  * (a controller's selector against its template) and the provisioner all
- * select pods with it.  Does not block.  ABI 1.1.
+ * select pods with it.  Does not block.  ABI 2.0.
  */
 bool kerf_label_selector_matches(const struct kerf_label_selector *s,
 				 const struct kerf_labels *labels);
@@ -66,7 +66,7 @@ bool kerf_label_selector_matches(const struct kerf_label_selector *s,
  * expressions all hold on node_labels (In, NotIn, Exists, DoesNotExist,
  * Gt/Lt compared as integers).  A term without expressions matches no
  * node, as in Kubernetes.  Reason: "node(s) didn't match Pod's node
- * affinity/selector (...)".  ABI 1.1.
+ * affinity/selector (...)".  ABI 2.0.
  */
 bool kerf_pod_matches_node_labels(const struct kerf_pod *pod, const struct kerf_labels *node_labels,
 				  char *why, size_t len);
@@ -75,7 +75,7 @@ bool kerf_pod_matches_node_labels(const struct kerf_pod *pod, const struct kerf_
  * TaintToleration: every NoSchedule and NoExecute taint is tolerated by
  * one of the pod's tolerations; PreferNoSchedule never blocks.  taints
  * NULL is an untainted node.  Reason: "untolerated taint
- * {key=value:Effect}" naming the first one.  ABI 1.1.
+ * {key=value:Effect}" naming the first one.  ABI 2.0.
  */
 bool kerf_pod_tolerates(const struct kerf_pod *pod, const struct kerf_taints *taints, char *why,
 			size_t len);
@@ -83,7 +83,7 @@ bool kerf_pod_tolerates(const struct kerf_pod *pod, const struct kerf_taints *ta
 /*
  * NodeResourcesFit: every resource the pod requests fits in `free`; a
  * resource missing from `free` counts as 0, so give it "pods" too.
- * Reason: "insufficient <resource>", or "too many pods".  ABI 1.1.
+ * Reason: "insufficient <resource>", or "too many pods".  ABI 2.0.
  */
 bool kerf_pod_fits_resources(const struct kerf_pod *pod, const struct kerf_resources *free,
 			     char *why, size_t len);
@@ -91,16 +91,16 @@ bool kerf_pod_fits_resources(const struct kerf_pod *pod, const struct kerf_resou
 /*
  * Kubernetes' host port conflict rule: same port (non-zero), same protocol
  * (empty is TCP) and the same host IP, or either IP is the wildcard (NULL,
- * "" or "0.0.0.0").  ABI 1.1.
+ * "" or "0.0.0.0").  ABI 2.0.
  */
 bool kerf_host_ports_conflict(const struct kerf_host_port *a, const struct kerf_host_port *b);
 
 /*
- * NodePorts: no host port of the pod conflicts with one of used[0..n_used)
+ * NodePorts: no host port of the pod conflicts with one of *used[0..n_used)
  * (the host ports of the pods already on the node).  Reason: "host port
- * 8080/TCP in use" (with " on 10.0.0.1" for a specific IP).  ABI 1.1.
+ * 8080/TCP in use" (with " on 10.0.0.1" for a specific IP).  ABI 2.0.
  */
-bool kerf_pod_host_ports_free(const struct kerf_pod *pod, const struct kerf_host_port *used,
+bool kerf_pod_host_ports_free(const struct kerf_pod *pod, struct kerf_host_port *const *used,
 			      size_t n_used, char *why, size_t len);
 
 /* ------------------------------------------------- requirement side */
@@ -108,7 +108,7 @@ bool kerf_pod_host_ports_free(const struct kerf_pod *pod, const struct kerf_host
 /*
  * How many alternatives the pod's required node affinity offers: its
  * number of required terms, or 1 when it has none (the nodeSelector
- * alone).  Pass 0 .. n-1 as `term` below.  ABI 1.1.
+ * alone).  Pass 0 .. n-1 as `term` below.  ABI 2.0.
  */
 size_t kerf_pod_requirement_terms(const struct kerf_pod *pod);
 
@@ -120,7 +120,7 @@ size_t kerf_pod_requirement_terms(const struct kerf_pod *pod);
  * Returns 0; KERF_E_INVALID when `term` is out of range or an expression
  * is malformed (a Gt whose value is not an integer); KERF_E_INFEASIBLE
  * when the term has no expressions (it matches no node); KERF_E_NOMEM.
- * *out is NULL on failure.  ABI 1.1.
+ * *out is NULL on failure.  ABI 2.0.
  */
 int kerf_pod_requirements(const struct kerf_pod *pod, size_t term, struct kerf_reqset **out,
 			  struct kerf_error *err);
@@ -130,7 +130,7 @@ int kerf_pod_requirements(const struct kerf_pod *pod, size_t term, struct kerf_r
  * n_preferred_kept heaviest preferred node-affinity terms (ties keep
  * manifest order; more than the pod has means all).  The core relaxes a
  * pod that fits nowhere by calling again with one term fewer, down to 0,
- * which is kerf_pod_requirements().  ABI 1.1.
+ * which is kerf_pod_requirements().  ABI 2.0.
  */
 int kerf_pod_requirements_with_preferences(const struct kerf_pod *pod, size_t term,
 					   size_t n_preferred_kept, struct kerf_reqset **out,
@@ -145,7 +145,7 @@ int kerf_pod_requirements_with_preferences(const struct kerf_pod *pod, size_t te
  * KERF_REQSET_ALLOW_UNDEFINED_WELL_KNOWN), as Karpenter's scheduler does.
  * reqs NULL is an empty set.  Reason: the incompatibility of the only
  * alternative, or "none of N node affinity terms is compatible (term 0:
- * ...)".  ABI 1.1.
+ * ...)".  ABI 2.0.
  */
 bool kerf_pod_compatible_with(const struct kerf_pod *pod, const struct kerf_reqset *reqs,
 			      char *why, size_t len);
@@ -174,15 +174,15 @@ struct kerf_topology;
  * left out.  Pods being deleted still count for affinity but not for
  * spreads, as in kube-scheduler.  Everything needed is copied: the
  * arguments may change or go once this returns.  Free with
- * kerf_topology_free().  Never NULL (aborts on out of memory).  ABI 1.1.
+ * kerf_topology_free().  Never NULL (aborts on out of memory).  ABI 2.0.
  */
 struct kerf_topology *kerf_topology_new(const struct kerf_node *const *nodes, size_t n_nodes,
 					const struct kerf_pod *const *pods, size_t n_pods);
 
-/* Frees t; NULL is allowed.  ABI 1.1. */
+/* Frees t; NULL is allowed.  ABI 2.0. */
 void kerf_topology_free(struct kerf_topology *t);
 
-/* The number of nodes t was built over.  ABI 1.1. */
+/* The number of nodes t was built over.  ABI 2.0. */
 size_t kerf_topology_nodes(const struct kerf_topology *t);
 
 /*
@@ -190,7 +190,7 @@ size_t kerf_topology_nodes(const struct kerf_topology *t);
  * it, the core plans it there): its labels count in every domain of that
  * node, its requests and host ports use the node's room, and its required
  * anti-affinity terms now forbid matching pods (symmetry).  pod is copied.
- * Returns 0 or KERF_E_INVALID (node_index out of range).  ABI 1.1.
+ * Returns 0 or KERF_E_INVALID (node_index out of range).  ABI 2.0.
  */
 int kerf_topology_add_pod(struct kerf_topology *t, const struct kerf_pod *pod, size_t node_index);
 
@@ -200,7 +200,7 @@ int kerf_topology_add_pod(struct kerf_topology *t, const struct kerf_pod *pod, s
  * domain counts, with 0 pods, in the minimum of every spread over `key`
  * whose pod's node selector and required affinity allow the value.  Only
  * the core does this; kube-scheduler knows no such domains, so the
- * simulated scheduler must not.  Registering twice is harmless.  ABI 1.1.
+ * simulated scheduler must not.  Registering twice is harmless.  ABI 2.0.
  */
 void kerf_topology_add_domain(struct kerf_topology *t, const char *key, const char *value);
 
@@ -219,7 +219,7 @@ void kerf_topology_add_domain(struct kerf_topology *t, const char *key, const ch
  * "node(s) didn't match pod anti-affinity rules", "node(s) didn't satisfy
  * existing pods anti-affinity rules", "node(s) didn't match pod topology
  * spread constraints" (with " (missing required label)" when the node
- * lacks the key).  ABI 1.1.
+ * lacks the key).  ABI 2.0.
  */
 bool kerf_topology_check(struct kerf_topology *t, const struct kerf_pod *pod, size_t node_index,
 			 char *why, size_t len);
@@ -230,7 +230,7 @@ bool kerf_topology_check(struct kerf_topology *t, const struct kerf_pod *pod, si
  * ("node(s) were unschedulable", unless the pod tolerates
  * node.kubernetes.io/unschedulable:NoSchedule), taints, node affinity,
  * host ports, resources (allocatable less the requests of the pods
- * placed there), then kerf_topology_check().  ABI 1.1.
+ * placed there), then kerf_topology_check().  ABI 2.0.
  */
 bool kerf_topology_fits(struct kerf_topology *t, const struct kerf_pod *pod, size_t node_index,
 			char *why, size_t len);
@@ -242,7 +242,7 @@ bool kerf_topology_fits(struct kerf_topology *t, const struct kerf_pod *pod, siz
  * for the pod's spreads (the caller only plans capacity the pod's
  * requirements allow).  Domains registered with kerf_topology_add_domain()
  * join every minimum.  A spread or affinity key missing from node_labels
- * fails as on a real node.  ABI 1.1.
+ * fails as on a real node.  ABI 2.0.
  */
 bool kerf_topology_check_labels(struct kerf_topology *t, const struct kerf_pod *pod,
 				const struct kerf_labels *node_labels, char *why, size_t len);
@@ -251,12 +251,16 @@ bool kerf_topology_check_labels(struct kerf_topology *t, const struct kerf_pod *
  * Only the pod's DoNotSchedule spreads over `key`, for a new node whose
  * `key` label is domain_value: may it go there?  Spreads over other keys
  * are not looked at (for a new node, hostname spreads always allow it).
- * ABI 1.1.
+ * ABI 2.0.
  */
 bool kerf_topology_spread_allows(struct kerf_topology *t, const struct kerf_pod *pod,
 				 const char *key, const char *domain_value, char *why, size_t len);
 
-/* One domain of a spread: its value and the pods it counts there. */
+/*
+ * One domain of a spread: its value and the pods it counts there.  A value
+ * (kerf/types.h): frozen for the whole major, so it comes back in an array.
+ * ABI 2.0.
+ */
 struct kerf_domain_count {
 	const char *value; /* borrowed from the topology: valid until it is freed */
 	int64_t count;
@@ -269,7 +273,7 @@ struct kerf_domain_count {
  * pod's node affinity/selector and carry every key of its spreads of the
  * same kind, plus the registered domains the pod allows.  *out gets an
  * array the caller frees with free() (NULL when there are none), *n its
- * length.  Returns 0 or KERF_E_INVALID (spread out of range).  ABI 1.1.
+ * length.  Returns 0 or KERF_E_INVALID (spread out of range).  ABI 2.0.
  */
 int kerf_topology_spread_domains(struct kerf_topology *t, const struct kerf_pod *pod,
 				 size_t spread, struct kerf_domain_count **out, size_t *n,

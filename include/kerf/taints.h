@@ -20,11 +20,11 @@ extern "C" {
  * Kubernetes' ToleratesTaint: true when the toleration's effect is ANY or
  * equal to the taint's, its key is NULL/empty or equal to the taint's, and
  * either the operator is Exists or the values are equal (NULL and "" are
- * the same value).  ABI 1.0.
+ * the same value).  ABI 2.0.
  */
 bool kerf_toleration_tolerates(const struct kerf_toleration *tol, const struct kerf_taint *taint);
 
-/* True when any toleration in tols (NULL: none) tolerates taint.  ABI 1.0. */
+/* True when any toleration in tols (NULL: none) tolerates taint.  ABI 2.0. */
 bool kerf_tolerations_tolerate(const struct kerf_tolerations *tols, const struct kerf_taint *taint);
 
 /*
@@ -32,7 +32,7 @@ bool kerf_tolerations_tolerate(const struct kerf_tolerations *tols, const struct
  * ignore_prefer_no_schedule, PreferNoSchedule taints are skipped: they
  * steer the scheduler but never block it.  On false and first_untolerated
  * not NULL, *first_untolerated points at the first taint (in list order)
- * nothing tolerates; it is set to NULL on true.  ABI 1.0.
+ * nothing tolerates; it is set to NULL on true.  ABI 2.0.
  */
 bool kerf_tolerations_tolerate_all(const struct kerf_tolerations *tols,
 				   const struct kerf_taints *taints, bool ignore_prefer_no_schedule,
@@ -42,38 +42,35 @@ bool kerf_tolerations_tolerate_all(const struct kerf_tolerations *tols,
  * Parses kubectl's taint syntax, "key=value:Effect" or "key:Effect", with
  * Effect one of NoSchedule, PreferNoSchedule, NoExecute.  The key must be a
  * valid label key and the value a valid label value; an empty value is
- * stored as NULL.  *out is overwritten and owns its strings: free them with
- * kerf_taint_clear().  Returns 0, KERF_E_PARSE (message names the text) or
- * KERF_E_NOMEM.  ABI 1.0.
+ * stored as NULL.  On success *out is a new taint the caller frees with
+ * kerf_taint_free(); otherwise it is NULL.  Returns 0, KERF_E_PARSE
+ * (message names the text) or KERF_E_NOMEM.  ABI 2.0.
  */
-int kerf_taint_parse(const char *text, struct kerf_taint *out, struct kerf_error *err);
+int kerf_taint_parse(const char *text, struct kerf_taint **out, struct kerf_error *err);
 
 /*
  * Writes the taint as kubectl prints it ("key=value:NoSchedule",
  * "key:NoExecute") into buf of len bytes.  Returns the length, or
  * KERF_E_RANGE when it does not fit (buf then holds a truncated,
- * NUL-terminated prefix).  ABI 1.0.
+ * NUL-terminated prefix).  ABI 2.0.
  */
 int kerf_taint_format(const struct kerf_taint *t, char *buf, size_t len);
 
-/* Frees the key and value of t and zeroes it; NULL is allowed.  ABI 1.0. */
-void kerf_taint_clear(struct kerf_taint *t);
-
-/* True when key, value (NULL == "") and effect are all equal.  ABI 1.0. */
+/* True when key, value (NULL == "") and effect are all equal.  ABI 2.0. */
 bool kerf_taint_equal(const struct kerf_taint *a, const struct kerf_taint *b);
 
 /*
  * Kubernetes' MatchTaint: true when key and effect are equal, whatever the
- * values.  Two taints that match cannot both be on a node.  ABI 1.0.
+ * values.  Two taints that match cannot both be on a node.  ABI 2.0.
  */
 bool kerf_taint_match(const struct kerf_taint *a, const struct kerf_taint *b);
 
-/* True when some taint in t is kerf_taint_equal() to taint.  ABI 1.0. */
+/* True when some taint in t is kerf_taint_equal() to taint.  ABI 2.0. */
 bool kerf_taints_contains(const struct kerf_taints *t, const struct kerf_taint *taint);
 
 /*
  * The taint in t with this key and effect, or NULL.  Borrowed: valid until
- * t changes.  ABI 1.0.
+ * t changes.  ABI 2.0.
  */
 const struct kerf_taint *kerf_taints_find(const struct kerf_taints *t, const char *key,
 					  kerf_taint_effect effect);
@@ -82,7 +79,7 @@ const struct kerf_taint *kerf_taints_find(const struct kerf_taints *t, const cha
  * Adds a copy of taint to t, replacing the taint with the same key and
  * effect when there is one (so t keeps Kubernetes' uniqueness rule).
  * Returns 0, KERF_E_INVALID (NULL or keyless taint) or KERF_E_NOMEM (t
- * unchanged).  ABI 1.0.
+ * unchanged).  ABI 2.0.
  */
 int kerf_taints_add(struct kerf_taints *t, const struct kerf_taint *taint);
 

@@ -56,13 +56,14 @@ extern "C" {
 
 /*
  * A pod template and how many copies of it the workload runs.  Owns every
- * pointer.  ABI 1.1.
+ * pointer.  A value (kerf/types.h): frozen for the whole major, so a list
+ * holds it by value; the pod is an object.  ABI 2.0.
  *
  * pod:        the template.  For a Pod document the pod itself; for a
- *             controller its spec.template, with meta.kind "Pod",
- *             meta.name the workload's name, meta.namespace_ the
- *             workload's, meta.labels/annotations the template's and
- *             meta.owner_kind/owner_name the workload's kind and name.
+ *             controller its spec.template, with meta->kind "Pod",
+ *             meta->name the workload's name, meta->namespace_ the
+ *             workload's, meta->labels/annotations the template's and
+ *             meta->owner_kind/owner_name the workload's kind and name.
  * replicas:   copies to create: spec.replicas (default 1) for Deployments,
  *             ReplicaSets and StatefulSets; for Jobs parallelism (default
  *             1), capped by completions when set, and 0 while suspended;
@@ -85,7 +86,7 @@ struct kerf_workload {
 	unsigned column;
 };
 
-/* Workloads in document order.  ABI 1.1. */
+/* A value: workloads in document order.  ABI 2.0. */
 struct kerf_workload_list {
 	size_t n;
 	struct kerf_workload *items;
@@ -108,7 +109,7 @@ struct kerf_workload_list {
  * validate), with err (NULL allowed) holding the first problem in file
  * order as "name:line:column: Kind/namespace/name: field.path: message",
  * plus " (and N more errors)" when there were more, and err->line/column
- * set.  KERF_E_INVALID for NULL text or out.  Does not block.  ABI 1.1.
+ * set.  KERF_E_INVALID for NULL text or out.  Does not block.  ABI 2.0.
  */
 int kerf_workloads_parse(const char *name, const char *text, size_t len,
 			 struct kerf_workload_list **out, struct kerf_error *err);
@@ -117,23 +118,20 @@ int kerf_workloads_parse(const char *name, const char *text, size_t len,
  * kerf_workloads_parse(), and on KERF_E_CONFIG or KERF_E_PARSE every
  * problem, one message per line in file order, in *report (NULL when
  * there were none; the caller frees it with free()).  report may be NULL.
- * ABI 1.1.
+ * ABI 2.0.
  */
 int kerf_workloads_parse_report(const char *name, const char *text, size_t len,
 				struct kerf_workload_list **out, char **report,
 				struct kerf_error *err);
 
-/* Frees the list, its workloads and their pods; NULL is allowed.  ABI 1.1. */
+/* Frees the list, its workloads and their pods; NULL is allowed.  ABI 2.0. */
 void kerf_workload_list_free(struct kerf_workload_list *l);
 
-/* kerf_label_selector_matches(), which selects pods by their labels, is in kerf/scheduling.h. */
-
 /*
- * A deep copy of p that the caller frees with kerf_pod_free(), e.g. one
- * pod per replica of a template.  Returns NULL when p is NULL or memory
- * runs out.  Does not block.  ABI 1.1.
+ * kerf_label_selector_matches(), which selects pods by their labels, is in
+ * kerf/scheduling.h; kerf_pod_copy(), which copies a template for each
+ * replica, in kerf/types.h.
  */
-struct kerf_pod *kerf_pod_copy(const struct kerf_pod *p);
 
 #ifdef __cplusplus
 }

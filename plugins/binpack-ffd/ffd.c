@@ -62,7 +62,7 @@ struct pnode {
 	uint64_t *types;    /* surviving instance types, a bitset */
 	size_t n_assign;
 	size_t cap_assign;
-	struct kerf_pack_assignment *assign;
+	struct ffd_assign *assign;
 };
 
 /* What the plan puts on one of problem->open. */
@@ -70,7 +70,7 @@ struct onode {
 	int64_t *remaining;
 	size_t n_assign;
 	size_t cap_assign;
-	struct kerf_pack_assignment *assign;
+	struct ffd_assign *assign;
 };
 
 
@@ -159,12 +159,12 @@ static bool has_offer(const struct solver *s, size_t t, int32_t zone, uint32_t c
 
 const int64_t *ffd_capacity_of(const struct kerf_pack_problem *p, uint32_t pool, size_t t)
 {
-	const struct kerf_pack_pool *pp = &p->pools[pool];
+	const struct kerf_pack_pool *pp = p->pools[pool];
 
 	/* Without a capacity table, allocatable is the best the core told us. */
 	if (pp->type_capacity && pp->type_capacity[t])
 		return pp->type_capacity[t];
-	return p->types[t].allocatable;
+	return p->types[t]->allocatable;
 }
 
 uint64_t ffd_fits(size_t nd, const int64_t *alloc, const int64_t *used, const int64_t *req,
@@ -206,8 +206,8 @@ bool ffd_lists(const uint32_t *v, size_t n, uint32_t g)
 	return false;
 }
 
-static void push_assign(const struct solver *s, struct kerf_pack_assignment **v, size_t *n,
-			size_t *cap, uint32_t g, uint32_t count)
+static void push_assign(const struct solver *s, struct ffd_assign **v, size_t *n, size_t *cap,
+			uint32_t g, uint32_t count)
 {
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 4;
@@ -219,8 +219,7 @@ static void push_assign(const struct solver *s, struct kerf_pack_assignment **v,
 }
 
 /* True when a group conflicting with the one being placed is on the node. */
-static bool conflicted(const struct solver *s, uint32_t g, const struct kerf_pack_assignment *a,
-		       size_t n)
+static bool conflicted(const struct solver *s, uint32_t g, const struct ffd_assign *a, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (s->mark[a[i].group] == g + 1)
@@ -314,8 +313,8 @@ static void set_reason(struct solver *s, uint32_t g, const char *text)
  */
 static void explain(struct solver *s, uint32_t g)
 {
-	const struct kerf_pack_group *gr = &s->p->groups[g];
-	const char *pool = s->p->pools[gr->nodepool].name;
+	const struct kerf_pack_group *gr = s->p->groups[g];
+	const char *pool = s->p->pools[gr->nodepool]->name;
 	char buf[FFD_REASON_MAX];
 	size_t off = 0;
 	bool offered = false, fitting = false;
@@ -397,7 +396,7 @@ static struct ranked *rank_types(const struct solver *s, uint32_t pool, bool cap
 		struct ranked *r = &v[d * s->nt];
 		for (size_t t = 0; t < s->nt; t++) {
 			const int64_t *q =
-			    capacity ? ffd_capacity_of(s->p, pool, t) : s->p->types[t].allocatable;
+			    capacity ? ffd_capacity_of(s->p, pool, t) : s->p->types[t]->allocatable;
 			r[t].type = (uint32_t)t;
 			r[t].value = q[d];
 		}
@@ -458,7 +457,7 @@ static void node_restat(struct solver *s, struct pnode *n)
 			uint64_t bits = n->types[w];
 			while (bits) {
 				size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
-				const int64_t *alloc = s->p->types[t].allocatable;
+				const int64_t *alloc = s->p->types[t]->allocatable;
 				const int64_t *cap = ffd_capacity_of(s->p, n->pool, t);
 				bits &= bits - 1;
 				for (size_t d = 0; d < s->nd; d++) {
@@ -510,8 +509,8 @@ static void node_restat(struct solver *s, struct pnode *n)
 /* Puts as many pods of g as fit on open node o; returns how many. */
 static uint32_t try_open(struct solver *s, size_t o, uint32_t g, uint32_t want)
 {
-	const struct kerf_pack_open_node *on = &s->p->open[o];
-	const struct kerf_pack_group *gr = &s->p->groups[g];
+	const struct kerf_pack_open_node *on = s->p->open[o];
+	const struct kerf_pack_group *gr = s->p->groups[g];
 	struct onode *st = &s->open[o];
 	uint64_t k;
 
@@ -535,7 +534,7 @@ static uint32_t try_open(struct solver *s, size_t o, uint32_t g, uint32_t want)
 /* Puts as many pods of g as some surviving type holds on plan node n. */
 static uint32_t try_node(struct solver *s, struct pnode *n, uint32_t g, uint32_t want)
 {
-	const struct kerf_pack_group *gr = &s->p->groups[g];
+	const struct kerf_pack_group *gr = s->p->groups[g];
 	int32_t zone = n->zone;
 	uint32_t mask = n->ct_mask & gr->capacity_types;
 	uint64_t best = 0;
@@ -563,8 +562,8 @@ static uint32_t try_node(struct solver *s, struct pnode *n, uint32_t g, uint32_t
 			bits &= bits - 1;
 			if (!has_offer(s, t, zone, mask))
 				continue;
-			s->fit[t] =
-			    ffd_fits(s->nd, s->p->types[t].allocatable, n->used, gr->request, want);
+			s->fit[t] = ffd_fits(s->nd, s->p->types[t]->allocatable, n->used,
+					     gr->request, want);
 			if (s->fit[t] == 0)
 				continue;
 			s->tmpset[w] |= (uint64_t)1 << (t % 64);
@@ -602,7 +601,7 @@ static uint32_t try_node(struct solver *s, struct pnode *n, uint32_t g, uint32_t
 /* Opens a new node for up to `want` pods of g; returns how many it took (0: none opened). */
 static uint32_t open_node(struct solver *s, uint32_t g, uint32_t want)
 {
-	const struct kerf_pack_group *gr = &s->p->groups[g];
+	const struct kerf_pack_group *gr = s->p->groups[g];
 	const int64_t *rem = &s->pool_rem[(size_t)gr->nodepool * s->nd];
 	const bool *lim = &s->pool_limited[(size_t)gr->nodepool * s->nd];
 	uint64_t best = 0;
@@ -675,11 +674,11 @@ static uint32_t open_node(struct solver *s, uint32_t g, uint32_t want)
  */
 static bool same_shape(const struct solver *s, uint32_t g)
 {
-	const struct kerf_pack_group *a, *b = &s->p->groups[g];
+	const struct kerf_pack_group *a, *b = s->p->groups[g];
 
 	if (s->prepared < 0)
 		return false;
-	a = &s->p->groups[s->prepared];
+	a = s->p->groups[s->prepared];
 	if (a->zone != b->zone || a->capacity_types != b->capacity_types ||
 	    a->n_types != b->n_types)
 		return false;
@@ -691,7 +690,7 @@ static bool same_shape(const struct solver *s, uint32_t g)
 
 static void place_group(struct solver *s, uint32_t g)
 {
-	const struct kerf_pack_group *gr = &s->p->groups[g];
+	const struct kerf_pack_group *gr = s->p->groups[g];
 	uint32_t left = gr->count;
 	uint32_t per_node = gr->max_per_node ? gr->max_per_node : UINT32_MAX;
 
@@ -703,7 +702,7 @@ static void place_group(struct solver *s, uint32_t g)
 			uint32_t t = gr->types[i];
 			bit_set(s->gset, t);
 			s->gfit[t] = has_offer(s, t, gr->zone, gr->capacity_types)
-					 ? ffd_fits(s->nd, s->p->types[t].allocatable, NULL,
+					 ? ffd_fits(s->nd, s->p->types[t]->allocatable, NULL,
 						    gr->request, UINT32_MAX)
 					 : 0;
 		}
@@ -752,11 +751,11 @@ int ffd_option_cmp(const void *a, const void *b)
 bool ffd_best_offering(const struct kerf_pack_problem *p, size_t t, int32_t zone, uint32_t mask,
 		       struct ffd_option *out)
 {
-	const struct kerf_pack_type *ty = &p->types[t];
+	const struct kerf_pack_type *ty = p->types[t];
 	bool found = false;
 
 	for (size_t i = 0; i < ty->n_offerings; i++) {
-		const struct kerf_pack_offering *of = &ty->offerings[i];
+		const struct kerf_pack_offering *of = ty->offerings[i];
 		struct ffd_option c = {(uint32_t)t, tier(of->capacity_type), of->price, of->zone,
 				       of->capacity_type};
 		if (zone >= 0 && of->zone != (uint32_t)zone)
@@ -797,42 +796,42 @@ static const struct ffd_option *options_for(struct solver *s, size_t key, int32_
 	return s->by_key[key];
 }
 
+void ffd_plan_assign(struct kerf_pack_node *pn, const struct ffd_assign *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct kerf_pack_assignment *x = kerf_pack_node_add_assignment(pn);
+		x->group = a[i].group;
+		x->count = a[i].count;
+	}
+}
+
 static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct ffd_option *opts,
 		      struct kerf_error *err)
 {
 	const struct kerf_pack_problem *p = s->p;
-	size_t n_used_open = 0, k = 0, n_unplaced = 0;
-
-	for (size_t o = 0; o < p->n_open; o++)
-		if (s->open[o].n_assign)
-			n_used_open++;
-	plan->n_nodes = n_used_open + s->n_nodes;
-	plan->nodes = zalloc(s, plan->n_nodes, sizeof(*plan->nodes));
 
 	for (size_t o = 0; o < p->n_open; o++) {
 		struct onode *st = &s->open[o];
 		struct kerf_pack_node *pn;
 		if (!st->n_assign)
 			continue;
-		pn = &plan->nodes[k++];
+		pn = kerf_pack_plan_add_node(plan);
 		pn->open_index = (int32_t)o;
 		/* Open nodes carry no pool; report the pool of the first group placed. */
-		pn->nodepool = p->groups[st->assign[0].group].nodepool;
-		pn->zone = p->open[o].zone;
-		pn->capacity_type = p->open[o].capacity_type;
-		pn->type = p->open[o].type;
+		pn->nodepool = p->groups[st->assign[0].group]->nodepool;
+		pn->zone = p->open[o]->zone;
+		pn->capacity_type = p->open[o]->capacity_type;
+		pn->type = p->open[o]->type;
 		pn->price = 0;
 		pn->n_options = 1;
 		pn->options = zalloc(s, 1, sizeof(uint32_t));
-		pn->options[0] = p->open[o].type;
-		pn->n_assign = st->n_assign;
-		pn->assign = zalloc(s, st->n_assign, sizeof(*pn->assign));
-		memcpy(pn->assign, st->assign, st->n_assign * sizeof(*pn->assign));
+		pn->options[0] = p->open[o]->type;
+		ffd_plan_assign(pn, st->assign, st->n_assign);
 	}
 
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		struct pnode *n = &s->nodes[i];
-		struct kerf_pack_node *pn = &plan->nodes[k++];
+		struct kerf_pack_node *pn;
 		size_t m = 0, survivors = 0;
 		size_t key = ((size_t)(n->zone + 1) << 3) | (n->ct_mask & 7u);
 		for (size_t w = 0; w < s->words; w++)
@@ -863,7 +862,7 @@ static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct ffd_
 		if (m == 0)
 			return kerf_error_set(err, KERF_E_INTERNAL,
 					      "binpack-ffd: new node %zu has no offering left", i);
-		pn->open_index = -1;
+		pn = kerf_pack_plan_add_node(plan);
 		pn->nodepool = n->pool;
 		pn->zone = opts[0].zone;
 		pn->capacity_type = opts[0].ct;
@@ -873,26 +872,19 @@ static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct ffd_
 		pn->options = zalloc(s, m, sizeof(uint32_t));
 		for (size_t j = 0; j < m; j++)
 			pn->options[j] = opts[j].type;
-		pn->n_assign = n->n_assign;
-		pn->assign = zalloc(s, n->n_assign, sizeof(*pn->assign));
-		memcpy(pn->assign, n->assign, n->n_assign * sizeof(*pn->assign));
+		ffd_plan_assign(pn, n->assign, n->n_assign);
 		plan->total_price += pn->price;
 	}
 
-	for (size_t g = 0; g < p->n_groups; g++)
-		if (s->unplaced[g])
-			n_unplaced++;
-	plan->n_unplaced = n_unplaced;
-	plan->unplaced = zalloc(s, n_unplaced, sizeof(*plan->unplaced));
-	k = 0;
 	for (size_t g = 0; g < p->n_groups; g++) {
+		struct kerf_pack_unplaced *u;
 		if (!s->unplaced[g])
 			continue;
-		plan->unplaced[k].group = (uint32_t)g;
-		plan->unplaced[k].count = s->unplaced[g];
-		plan->unplaced[k].reason = s->reason[g];
+		u = kerf_pack_plan_add_unplaced(plan);
+		u->group = (uint32_t)g;
+		u->count = s->unplaced[g];
+		u->reason = s->reason[g];
 		s->reason[g] = NULL; /* now the plan's */
-		k++;
 	}
 	return 0;
 }
@@ -909,24 +901,26 @@ static int validate(const struct kerf_pack_problem *p, struct kerf_error *err)
 		if (!p->dim_names[d])
 			return kerf_error_set(err, KERF_E_INVALID,
 					      "binpack-ffd: dimension %zu has no name", d);
-	if (p->n_pools > 0 && !p->pools)
-		return kerf_error_set(err, KERF_E_INVALID, "binpack-ffd: pools missing");
+	if ((p->n_pools > 0 && !p->pools) || (p->n_types > 0 && !p->types) ||
+	    (p->n_groups > 0 && !p->groups) || (p->n_conflicts > 0 && !p->conflicts) ||
+	    (p->n_open > 0 && !p->open))
+		return kerf_error_set(err, KERF_E_INVALID, "binpack-ffd: a list is missing");
 	for (size_t t = 0; t < p->n_types; t++) {
-		const struct kerf_pack_type *ty = &p->types[t];
-		if (!ty->allocatable || (ty->n_offerings && !ty->offerings))
+		const struct kerf_pack_type *ty = p->types[t];
+		if (!ty || !ty->allocatable || (ty->n_offerings && !ty->offerings))
 			return kerf_error_set(err, KERF_E_INVALID,
 					      "binpack-ffd: instance type %zu is incomplete", t);
 		for (size_t i = 0; i < ty->n_offerings; i++)
-			if (ty->offerings[i].zone >= p->n_zones ||
-			    (unsigned)ty->offerings[i].capacity_type > KERF_CAPACITY_RESERVED)
+			if (!ty->offerings[i] || ty->offerings[i]->zone >= p->n_zones ||
+			    (unsigned)ty->offerings[i]->capacity_type > KERF_CAPACITY_RESERVED)
 				return kerf_error_set(err, KERF_E_INVALID,
 						      "binpack-ffd: instance type %zu offering %zu "
 						      "has a bad zone or capacity type",
 						      t, i);
 	}
 	for (size_t g = 0; g < p->n_groups; g++) {
-		const struct kerf_pack_group *gr = &p->groups[g];
-		if (!gr->request || gr->nodepool >= p->n_pools ||
+		const struct kerf_pack_group *gr = p->groups[g];
+		if (!gr || !gr->request || gr->nodepool >= p->n_pools ||
 		    (gr->zone >= 0 && (uint32_t)gr->zone >= p->n_zones) || gr->zone < -1 ||
 		    (gr->n_types && !gr->types))
 			return kerf_error_set(err, KERF_E_INVALID,
@@ -947,12 +941,13 @@ static int validate(const struct kerf_pack_problem *p, struct kerf_error *err)
 				    g);
 	}
 	for (size_t c = 0; c < p->n_conflicts; c++)
-		if (p->conflicts[c].a >= p->n_groups || p->conflicts[c].b >= p->n_groups)
+		if (!p->conflicts[c] || p->conflicts[c]->a >= p->n_groups ||
+		    p->conflicts[c]->b >= p->n_groups)
 			return kerf_error_set(err, KERF_E_INVALID,
 					      "binpack-ffd: conflict %zu names no group", c);
 	for (size_t o = 0; o < p->n_open; o++) {
-		const struct kerf_pack_open_node *on = &p->open[o];
-		if (on->type >= p->n_types || on->zone >= p->n_zones || !on->remaining ||
+		const struct kerf_pack_open_node *on = p->open[o];
+		if (!on || on->type >= p->n_types || on->zone >= p->n_zones || !on->remaining ||
 		    (unsigned)on->capacity_type > KERF_CAPACITY_RESERVED ||
 		    (on->n_groups && !on->groups))
 			return kerf_error_set(err, KERF_E_INVALID,
@@ -966,7 +961,7 @@ static int validate(const struct kerf_pack_problem *p, struct kerf_error *err)
 						      o);
 	}
 	for (size_t i = 0; i < p->n_pools; i++)
-		if (!p->pools[i].remaining)
+		if (!p->pools[i] || !p->pools[i]->remaining)
 			return kerf_error_set(err, KERF_E_INVALID,
 					      "binpack-ffd: pool %zu has no limits", i);
 	return 0;
@@ -1009,10 +1004,10 @@ static void solver_init(struct solver *s)
 
 	s->offer = zalloc(s, s->nt * zc, 1);
 	for (size_t t = 0; t < s->nt; t++) {
-		const struct kerf_pack_type *ty = &p->types[t];
+		const struct kerf_pack_type *ty = p->types[t];
 		for (size_t i = 0; i < ty->n_offerings; i++) {
-			uint8_t bit = (uint8_t)(1u << ty->offerings[i].capacity_type);
-			s->offer[t * zc + ty->offerings[i].zone] |= bit;
+			uint8_t bit = (uint8_t)(1u << ty->offerings[i]->capacity_type);
+			s->offer[t * zc + ty->offerings[i]->zone] |= bit;
 			s->offer[t * zc + p->n_zones] |= bit;
 		}
 	}
@@ -1021,10 +1016,10 @@ static void solver_init(struct solver *s)
 	s->pool_limited = zalloc(s, p->n_pools * s->nd, sizeof(bool));
 	s->pool_nodes = zalloc(s, p->n_pools, sizeof(int64_t));
 	for (size_t i = 0; i < p->n_pools; i++) {
-		s->pool_nodes[i] = p->pools[i].nodes_remaining;
+		s->pool_nodes[i] = p->pools[i]->nodes_remaining;
 		for (size_t d = 0; d < s->nd; d++) {
-			s->pool_rem[i * s->nd + d] = p->pools[i].remaining[d];
-			s->pool_limited[i * s->nd + d] = p->pools[i].remaining[d] != INT64_MAX;
+			s->pool_rem[i * s->nd + d] = p->pools[i]->remaining[d];
+			s->pool_limited[i * s->nd + d] = p->pools[i]->remaining[d] != INT64_MAX;
 		}
 	}
 
@@ -1032,16 +1027,16 @@ static void solver_init(struct solver *s)
 	s->conf_off = zalloc(s, p->n_groups + 1, sizeof(size_t));
 	s->conf = zalloc(s, 2 * p->n_conflicts, sizeof(uint32_t));
 	for (size_t c = 0; c < p->n_conflicts; c++) {
-		s->conf_off[p->conflicts[c].a + 1]++;
-		if (p->conflicts[c].b != p->conflicts[c].a)
-			s->conf_off[p->conflicts[c].b + 1]++;
+		s->conf_off[p->conflicts[c]->a + 1]++;
+		if (p->conflicts[c]->b != p->conflicts[c]->a)
+			s->conf_off[p->conflicts[c]->b + 1]++;
 	}
 	for (size_t g = 0; g < p->n_groups; g++)
 		s->conf_off[g + 1] += s->conf_off[g];
 	{
 		size_t *fill = zalloc(s, p->n_groups + 1, sizeof(size_t));
 		for (size_t c = 0; c < p->n_conflicts; c++) {
-			uint32_t a = p->conflicts[c].a, b = p->conflicts[c].b;
+			uint32_t a = p->conflicts[c]->a, b = p->conflicts[c]->b;
 			s->conf[s->conf_off[a] + fill[a]++] = b;
 			if (a != b)
 				s->conf[s->conf_off[b] + fill[b]++] = a;
@@ -1056,7 +1051,7 @@ static void solver_init(struct solver *s)
 	s->open = zalloc(s, p->n_open, sizeof(*s->open));
 	for (size_t o = 0; o < p->n_open; o++) {
 		s->open[o].remaining = zalloc(s, s->nd, sizeof(int64_t));
-		memcpy(s->open[o].remaining, p->open[o].remaining, s->nd * sizeof(int64_t));
+		memcpy(s->open[o].remaining, p->open[o]->remaining, s->nd * sizeof(int64_t));
 	}
 	s->unplaced = zalloc(s, p->n_groups, sizeof(uint32_t));
 	s->reason = zalloc(s, p->n_groups, sizeof(char *));
@@ -1110,28 +1105,6 @@ static void solver_free(struct solver *s)
 	hfree(s, s->n_by_key);
 }
 
-/* The host's free, which need not accept NULL. */
-static void host_free(const struct kerf_host *host, void *ptr)
-{
-	if (ptr)
-		host->free(host->ctx, ptr);
-}
-
-void ffd_plan_discard(const struct kerf_host *host, struct kerf_pack_plan *plan)
-{
-	if (!plan)
-		return;
-	for (size_t i = 0; i < plan->n_nodes; i++) {
-		host_free(host, plan->nodes[i].options);
-		host_free(host, plan->nodes[i].assign);
-	}
-	host_free(host, plan->nodes);
-	for (size_t i = 0; i < plan->n_unplaced; i++)
-		host_free(host, plan->unplaced[i].reason);
-	host_free(host, plan->unplaced);
-	host_free(host, plan);
-}
-
 static int64_t now_ms(const struct kerf_host *host)
 {
 	return KERF_HOST_HAS(host, mono_ms) ? host->mono_ms(host->ctx) : 0;
@@ -1163,24 +1136,24 @@ int ffd_pack(const struct kerf_host *host, size_t max_types,
 
 	order = zalloc(&s, problem->n_groups, sizeof(*order));
 	for (size_t g = 0; g < problem->n_groups; g++) {
-		const int64_t *req = problem->groups[g].request;
+		const int64_t *req = problem->groups[g]->request;
 		order[g].cpu = s.cpu_dim >= 0 ? req[s.cpu_dim] : 0;
 		order[g].mem = s.mem_dim >= 0 ? req[s.mem_dim] : 0;
 		order[g].index = (uint32_t)g;
-		pods += problem->groups[g].count;
+		pods += problem->groups[g]->count;
 	}
 	qsort(order, problem->n_groups, sizeof(*order), group_key_cmp);
 	for (size_t i = 0; i < problem->n_groups; i++)
 		place_group(&s, order[i].index);
 	hfree(&s, order);
 
-	plan = zalloc(&s, 1, sizeof(*plan));
+	plan = kerf_pack_plan_new();
 	opts = zalloc(&s, s.nt, sizeof(*opts));
 	rc = build_plan(&s, plan, opts, err);
 	hfree(&s, opts);
 	solver_free(&s);
 	if (rc) {
-		ffd_plan_discard(host, plan);
+		kerf_pack_plan_free(plan);
 		return rc;
 	}
 	plan->lower_bound = 0;

@@ -14,15 +14,13 @@
 
 /*
  * Packs `p` first-fit decreasing, at most max_types options per new node.
- * On success *out is a plan built with host's allocator (lower_bound 0,
- * optimal false) and 0 is returned; otherwise a negative KERF_E_* with err
- * set (an invalid problem is KERF_E_INVALID).  Logs one debug line.
+ * On success *out is a new plan (lower_bound 0, optimal false) the caller
+ * frees with kerf_pack_plan_free(), and 0 is returned; otherwise a negative
+ * KERF_E_* with err set (an invalid problem is KERF_E_INVALID).  Logs one
+ * debug line.
  */
 int ffd_pack(const struct kerf_host *host, size_t max_types, const struct kerf_pack_problem *p,
 	     struct kerf_pack_plan **out, struct kerf_error *err);
-
-/* Frees a plan built with host's allocator that was never handed over; NULL allowed. */
-void ffd_plan_discard(const struct kerf_host *host, struct kerf_pack_plan *plan);
 
 /*
  * The pieces of FFD's model the other packers share, so that every packer
@@ -38,6 +36,15 @@ const int64_t *ffd_capacity_of(const struct kerf_pack_problem *p, uint32_t pool,
 
 /* True when the ascending list v of n holds x. */
 bool ffd_lists(const uint32_t *v, size_t n, uint32_t x);
+
+/* Pods of one group on a node while a plan is built. */
+struct ffd_assign {
+	uint32_t group;
+	uint32_t count;
+};
+
+/* Appends a[0..n) to the plan node's assignments. */
+void ffd_plan_assign(struct kerf_pack_node *pn, const struct ffd_assign *a, size_t n);
 
 /* A type with the offering a new node would launch it on. */
 struct ffd_option {

@@ -30,7 +30,7 @@ static bool same_column(const struct column *x, const struct column *y)
 
 static int assign_cmp(const void *a, const void *b)
 {
-	const struct kerf_pack_assignment *x = a, *y = b;
+	const struct ffd_assign *x = a, *y = b;
 
 	return x->group < y->group ? -1 : x->group > y->group;
 }
@@ -98,7 +98,7 @@ void ilp_build_master(struct solver *s)
 	glp_set_obj_dir(s->lp, GLP_MIN);
 	glp_add_rows(s->lp, (int)s->ng);
 	for (size_t g = 0; g < s->ng; g++)
-		glp_set_row_bnds(s->lp, (int)g + 1, GLP_LO, p->groups[g].count, 0.0);
+		glp_set_row_bnds(s->lp, (int)g + 1, GLP_LO, p->groups[g]->count, 0.0);
 	r = (int)s->ng;
 	s->row_open = zalloc(s, p->n_open, sizeof(int));
 	for (size_t o = 0; o < p->n_open; o++) {
@@ -110,7 +110,7 @@ void ilp_build_master(struct solver *s)
 	s->row_lim = zalloc(s, p->n_pools * s->nd, sizeof(int));
 	s->lim_scale = zalloc(s, p->n_pools * s->nd, sizeof(double));
 	for (size_t i = 0; i < p->n_pools; i++) {
-		const struct kerf_pack_pool *pp = &p->pools[i];
+		const struct kerf_pack_pool *pp = p->pools[i];
 		if (pp->nodes_remaining != INT64_MAX) {
 			s->row_nodes[i] = ++r;
 			glp_add_rows(s->lp, 1);
@@ -166,7 +166,7 @@ void ilp_seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd)
 	double *x;
 
 	for (size_t i = 0; i < ffd->n_nodes; i++) {
-		const struct kerf_pack_node *n = &ffd->nodes[i];
+		const struct kerf_pack_node *n = ffd->nodes[i];
 		struct column c = {.open = n->open_index,
 				   .pool = n->nodepool,
 				   .type = n->type,
@@ -175,14 +175,17 @@ void ilp_seed_ffd(struct solver *s, const struct kerf_pack_plan *ffd)
 				   .price = n->price,
 				   .n = n->n_assign};
 		c.a = zalloc(s, n->n_assign, sizeof(*c.a));
-		memcpy(c.a, n->assign, n->n_assign * sizeof(*c.a));
+		for (size_t a = 0; a < n->n_assign; a++) {
+			c.a[a].group = n->assign[a]->group;
+			c.a[a].count = n->assign[a]->count;
+		}
 		idx[i] = ilp_add_column(s, &c);
 	}
 	x = zalloc(s, s->ng + s->ncol + 1, sizeof(double));
 	for (size_t i = 0; i < ffd->n_nodes; i++)
 		x[s->ng + 1 + idx[i]] += 1;
 	for (size_t u = 0; u < ffd->n_unplaced; u++)
-		x[ffd->unplaced[u].group + 1] += ffd->unplaced[u].count;
+		x[ffd->unplaced[u]->group + 1] += ffd->unplaced[u]->count;
 	hfree(s, idx);
 	s->inc_x = x;
 	s->inc_len = s->ng + s->ncol + 1;
@@ -223,7 +226,7 @@ void ilp_seed_homogeneous(struct solver *s)
 		for (size_t i = 0; i < k->ng; i++) {
 			uint32_t g = s->kg[k->goff + i];
 			uint32_t u =
-			    fits(s->nd, k->room, s->p->groups[g].request, per_node_cap(s, g));
+			    fits(s->nd, k->room, s->p->groups[g]->request, per_node_cap(s, g));
 			double per_pod = (double)k->price / u;
 			if (u && (!pods[g] || per_pod < best[g])) {
 				best[g] = per_pod;

@@ -20,7 +20,7 @@ double ilp_pattern_leaves(const struct solver *s)
 		for (size_t i = 0; i < k->ng && prod <= ILP_FULL_LEAVES; i++) {
 			uint32_t g = s->kg[k->goff + i];
 			prod *=
-			    1 + fits(s->nd, k->room, s->p->groups[g].request, per_node_cap(s, g));
+			    1 + fits(s->nd, k->room, s->p->groups[g]->request, per_node_cap(s, g));
 		}
 		total += prod;
 	}
@@ -34,7 +34,7 @@ static bool maximal(const struct solver *s)
 		uint32_t g = s->it_g[j];
 		bool clash = false;
 		if (s->it_cnt[j] >= s->it_ub[j] ||
-		    !fits(s->nd, s->resid, s->p->groups[g].request, 1))
+		    !fits(s->nd, s->resid, s->p->groups[g]->request, 1))
 			continue;
 		for (size_t c = s->conf_off[g]; c < s->conf_off[g + 1] && !clash; c++) {
 			int32_t o = s->item_of[s->conf[c]];
@@ -82,7 +82,7 @@ static void enumerate(struct solver *s, const struct bkind *k, size_t i, double 
 	}
 	if (value + ilp_items_bound(s, i) < need)
 		return;
-	req = s->p->groups[s->it_g[i]].request;
+	req = s->p->groups[s->it_g[i]]->request;
 	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, req, s->it_ub[i]);
 	if (kmax > 0)
 		ilp_block_partners(s, i, 1);

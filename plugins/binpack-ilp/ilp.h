@@ -179,7 +179,7 @@ struct column {
 	kerf_capacity_type ct;
 	kerf_price_t price;
 	size_t n;
-	struct kerf_pack_assignment *a; /* ascending groups */
+	struct ffd_assign *a; /* ascending groups */
 	uint64_t hash;
 };
 
@@ -296,7 +296,7 @@ static inline int64_t now_ms(const struct kerf_host *host)
 
 static inline bool dim_limited(const struct solver *s, uint32_t pool, size_t d)
 {
-	return s->p->pools[pool].remaining[d] != INT64_MAX;
+	return s->p->pools[pool]->remaining[d] != INT64_MAX;
 }
 
 /* Pods of `req` that fit in room (at most cap, so the count is a uint32_t). */
@@ -308,7 +308,7 @@ static inline uint32_t fits(size_t nd, const int64_t *room, const int64_t *req, 
 /* Most pods of g one node may hold, before capacity. */
 static inline uint32_t per_node_cap(const struct solver *s, uint32_t g)
 {
-	const struct kerf_pack_group *gr = &s->p->groups[g];
+	const struct kerf_pack_group *gr = s->p->groups[g];
 	uint32_t k = gr->count;
 
 	if (gr->max_per_node && gr->max_per_node < k)

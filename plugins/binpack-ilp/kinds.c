@@ -109,12 +109,12 @@ bool ilp_build_kinds(struct solver *s)
 		for (size_t t = 0; t < p->n_types; t++)
 			tn[t] = 0;
 		for (size_t g = 0; g < s->ng; g++) {
-			const struct kerf_pack_group *gr = &p->groups[g];
+			const struct kerf_pack_group *gr = p->groups[g];
 			if (gr->nodepool != pool || gr->count == 0)
 				continue;
 			for (size_t i = 0; i < gr->n_types; i++) {
 				uint32_t t = gr->types[i];
-				if (!fits(s->nd, p->types[t].allocatable, gr->request, 1))
+				if (!fits(s->nd, p->types[t]->allocatable, gr->request, 1))
 					continue;
 				if (tn[t] == tcap[t]) {
 					tcap[t] = tcap[t] ? tcap[t] * 2 : 8;
@@ -124,19 +124,19 @@ bool ilp_build_kinds(struct solver *s)
 				tgroups[t][tn[t]++] = (uint32_t)g;
 			}
 		}
-		if (p->pools[pool].nodes_remaining <= 0)
+		if (p->pools[pool]->nodes_remaining <= 0)
 			continue;
 		for (size_t t = 0; t < p->n_types && ok; t++) {
-			const struct kerf_pack_type *ty = &p->types[t];
+			const struct kerf_pack_type *ty = p->types[t];
 			const int64_t *c = ffd_capacity_of(s->p, pool, t);
 			bool room = tn[t] > 0;
 			if ((t & 63) == 63)
 				ok = now_ms(s->host) < s->deadline_cg;
 			for (size_t d = 0; d < s->nd && room; d++)
-				room =
-				    !dim_limited(s, pool, d) || c[d] <= p->pools[pool].remaining[d];
+				room = !dim_limited(s, pool, d) ||
+				       c[d] <= p->pools[pool]->remaining[d];
 			for (size_t o = 0; o < ty->n_offerings && room; o++) {
-				const struct kerf_pack_offering *of = &ty->offerings[o];
+				const struct kerf_pack_offering *of = ty->offerings[o];
 				struct bkind *k = push_kind(s, &cap);
 				k->open = -1;
 				k->pool = pool;
@@ -147,7 +147,7 @@ bool ilp_build_kinds(struct solver *s)
 				k->room = ty->allocatable;
 				k->goff = s->n_kg;
 				for (size_t i = 0; i < tn[t]; i++)
-					if (ilp_group_allows(&p->groups[tgroups[t][i]], of->zone,
+					if (ilp_group_allows(p->groups[tgroups[t][i]], of->zone,
 							     of->capacity_type))
 						push_kg(s, tgroups[t][i]);
 				finish_kind(s, k);
@@ -162,7 +162,7 @@ bool ilp_build_kinds(struct solver *s)
 	hfree(s, tcap);
 
 	for (size_t o = 0; o < p->n_open; o++) {
-		const struct kerf_pack_open_node *on = &p->open[o];
+		const struct kerf_pack_open_node *on = p->open[o];
 		struct bkind *k = push_kind(s, &cap);
 		k->open = (int32_t)o;
 		k->type = on->type;
@@ -172,9 +172,9 @@ bool ilp_build_kinds(struct solver *s)
 		k->goff = s->n_kg;
 		for (size_t i = 0; i < on->n_groups; i++) {
 			uint32_t g = on->groups[i];
-			if (p->groups[g].count &&
-			    ilp_group_allows(&p->groups[g], on->zone, on->capacity_type) &&
-			    fits(s->nd, on->remaining, p->groups[g].request, 1))
+			if (p->groups[g]->count &&
+			    ilp_group_allows(p->groups[g], on->zone, on->capacity_type) &&
+			    fits(s->nd, on->remaining, p->groups[g]->request, 1))
 				push_kg(s, g);
 		}
 		finish_kind(s, k);

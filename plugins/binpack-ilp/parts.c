@@ -35,7 +35,7 @@ static void uf_union(uint32_t *parent, uint32_t a, uint32_t b)
 /* True when pool i's node or resource limits could stop some plan of the batch. */
 static bool pool_binds(const struct kerf_pack_problem *p, size_t i)
 {
-	const struct kerf_pack_pool *pp = &p->pools[i];
+	const struct kerf_pack_pool *pp = p->pools[i];
 
 	if (pp->nodes_remaining != INT64_MAX)
 		return true;
@@ -48,8 +48,8 @@ static bool pool_binds(const struct kerf_pack_problem *p, size_t i)
 				most = ffd_capacity_of(p, (uint32_t)i, t)[d];
 		/* At worst every pod gets a node of its own, of the largest type. */
 		for (size_t g = 0; g < p->n_groups; g++)
-			if (p->groups[g].nodepool == i &&
-			    (__builtin_mul_overflow((int64_t)p->groups[g].count, most, &worst) ||
+			if (p->groups[g]->nodepool == i &&
+			    (__builtin_mul_overflow((int64_t)p->groups[g]->count, most, &worst) ||
 			     __builtin_add_overflow(need, worst, &need)))
 				return true;
 		if (need > pp->remaining[d])
@@ -79,7 +79,7 @@ static size_t split_parts(const struct kerf_host *host, const struct kerf_pack_p
 	for (size_t i = 0; i < p->n_pools * p->n_types; i++)
 		last[i] = -1;
 	for (size_t g = 0; g < ng; g++) {
-		const struct kerf_pack_group *gr = &p->groups[g];
+		const struct kerf_pack_group *gr = p->groups[g];
 		if (!gr->count)
 			continue;
 		for (size_t i = 0; i < gr->n_types; i++) {
@@ -94,7 +94,7 @@ static size_t split_parts(const struct kerf_host *host, const struct kerf_pack_p
 		if (!pool_binds(p, i))
 			continue;
 		for (size_t g = 0; g < ng; g++) {
-			if (p->groups[g].nodepool != i || !p->groups[g].count)
+			if (p->groups[g]->nodepool != i || !p->groups[g]->count)
 				continue;
 			if (first >= 0)
 				uf_union(parent, (uint32_t)first, (uint32_t)g);
@@ -104,9 +104,9 @@ static size_t split_parts(const struct kerf_host *host, const struct kerf_pack_p
 	}
 	for (size_t o = 0; o < p->n_open; o++) {
 		int64_t first = -1;
-		for (size_t i = 0; i < p->open[o].n_groups; i++) {
-			uint32_t g = p->open[o].groups[i];
-			if (!p->groups[g].count)
+		for (size_t i = 0; i < p->open[o]->n_groups; i++) {
+			uint32_t g = p->open[o]->groups[i];
+			if (!p->groups[g]->count)
 				continue;
 			if (first >= 0)
 				uf_union(parent, (uint32_t)first, g);
@@ -116,7 +116,7 @@ static size_t split_parts(const struct kerf_host *host, const struct kerf_pack_p
 	}
 	for (size_t g = 0; g < ng; g++) {
 		uint32_t r;
-		if (!p->groups[g].count) {
+		if (!p->groups[g]->count) {
 			part_of[g] = UINT32_MAX;
 			continue;
 		}
@@ -153,20 +153,25 @@ static void plan_append(const struct kerf_host *host, struct kerf_pack_plan *pla
 	plan->lower_bound += part->lower_bound;
 	/* The contents are plan's now: only the shells go. */
 	part->n_nodes = part->n_unplaced = 0;
-	ffd_plan_discard(host, part);
+	kerf_pack_plan_free(part);
 }
 
 /*
  * What the parts solved so far took, as the problem the next part sees:
  * pools with what their limits still allow, open nodes with the room left
- * and only the groups that conflict with nothing placed there.
+ * and only the groups that conflict with nothing placed there.  The
+ * sub-problem never leaves this packer, so its objects are copies of the
+ * fields this build knows, laid out in arrays the lists point into.
  */
 struct taken {
 	struct kerf_pack_problem sub;
 	struct kerf_pack_group *groups;
+	const struct kerf_pack_group **group_list;
 	struct kerf_pack_pool *pools;
+	const struct kerf_pack_pool **pool_list;
 	int64_t *rem; /* n_pools * nd */
 	struct kerf_pack_open_node *open;
+	const struct kerf_pack_open_node **open_list;
 	int64_t *orem;	   /* n_open * nd */
 	uint32_t *ogroups; /* each open node's groups still allowed, at ooff[o] */
 	size_t *ooff;
@@ -187,41 +192,49 @@ static void taken_init(const struct kerf_host *host, const struct kerf_pack_prob
 	memset(t, 0, sizeof(*t));
 	t->sub = *p;
 	t->groups = host->calloc(host->ctx, p->n_groups + 1, sizeof(*t->groups));
+	t->group_list = host->calloc(host->ctx, p->n_groups + 1, sizeof(*t->group_list));
+	for (size_t g = 0; g < p->n_groups; g++)
+		t->group_list[g] = &t->groups[g];
 	t->pools = host->calloc(host->ctx, p->n_pools + 1, sizeof(*t->pools));
+	t->pool_list = host->calloc(host->ctx, p->n_pools + 1, sizeof(*t->pool_list));
 	t->rem = host->calloc(host->ctx, p->n_pools * nd + 1, sizeof(int64_t));
 	for (size_t i = 0; i < p->n_pools; i++) {
-		t->pools[i] = p->pools[i];
-		memcpy(&t->rem[i * nd], p->pools[i].remaining, nd * sizeof(int64_t));
+		t->pools[i] = *p->pools[i];
+		memcpy(&t->rem[i * nd], p->pools[i]->remaining, nd * sizeof(int64_t));
 		t->pools[i].remaining = &t->rem[i * nd];
+		t->pool_list[i] = &t->pools[i];
 	}
 	t->open = host->calloc(host->ctx, p->n_open + 1, sizeof(*t->open));
+	t->open_list = host->calloc(host->ctx, p->n_open + 1, sizeof(*t->open_list));
 	t->orem = host->calloc(host->ctx, p->n_open * nd + 1, sizeof(int64_t));
 	t->ooff = host->calloc(host->ctx, p->n_open + 1, sizeof(size_t));
 	for (size_t o = 0; o < p->n_open; o++)
-		n += p->open[o].n_groups;
+		n += p->open[o]->n_groups;
 	t->ogroups = host->calloc(host->ctx, n + 1, sizeof(uint32_t));
 	for (size_t o = 0, off = 0; o < p->n_open; o++) {
-		t->open[o] = p->open[o];
-		memcpy(&t->orem[o * nd], p->open[o].remaining, nd * sizeof(int64_t));
+		t->open[o] = *p->open[o];
+		t->open_list[o] = &t->open[o];
+		memcpy(&t->orem[o * nd], p->open[o]->remaining, nd * sizeof(int64_t));
 		t->open[o].remaining = &t->orem[o * nd];
 		t->ooff[o] = off;
-		memcpy(&t->ogroups[off], p->open[o].groups, p->open[o].n_groups * sizeof(uint32_t));
+		memcpy(&t->ogroups[off], p->open[o]->groups,
+		       p->open[o]->n_groups * sizeof(uint32_t));
 		t->open[o].groups = &t->ogroups[off];
-		off += p->open[o].n_groups;
+		off += p->open[o]->n_groups;
 	}
 	t->on_open = host->calloc(host->ctx, p->n_open * p->n_groups + 1, 1);
 	t->conf_off = host->calloc(host->ctx, p->n_groups + 1, sizeof(size_t));
 	t->conf = host->calloc(host->ctx, 2 * p->n_conflicts + 1, sizeof(uint32_t));
 	for (size_t c = 0; c < p->n_conflicts; c++) {
-		t->conf_off[p->conflicts[c].a + 1]++;
-		t->conf_off[p->conflicts[c].b + 1]++;
+		t->conf_off[p->conflicts[c]->a + 1]++;
+		t->conf_off[p->conflicts[c]->b + 1]++;
 	}
 	for (size_t g = 0; g < p->n_groups; g++)
 		t->conf_off[g + 1] += t->conf_off[g];
 	{
 		size_t *fill = host->calloc(host->ctx, p->n_groups + 1, sizeof(size_t));
 		for (size_t c = 0; c < p->n_conflicts; c++) {
-			uint32_t a = p->conflicts[c].a, b = p->conflicts[c].b;
+			uint32_t a = p->conflicts[c]->a, b = p->conflicts[c]->b;
 			t->conf[t->conf_off[a] + fill[a]++] = b;
 			t->conf[t->conf_off[b] + fill[b]++] = a;
 		}
@@ -230,17 +243,20 @@ static void taken_init(const struct kerf_host *host, const struct kerf_pack_prob
 	t->n_open0 = t->cap_open = p->n_open;
 	t->base_og = t->cap_og = n;
 	t->mark = host->calloc(host->ctx, p->n_groups + 1, 1);
-	t->sub.groups = t->groups;
-	t->sub.pools = t->pools;
-	t->sub.open = t->open;
+	t->sub.groups = t->group_list;
+	t->sub.pools = t->pool_list;
+	t->sub.open = t->open_list;
 }
 
 static void taken_free(const struct kerf_host *host, struct taken *t)
 {
 	host->free(host->ctx, t->groups);
+	host->free(host->ctx, t->group_list);
 	host->free(host->ctx, t->pools);
+	host->free(host->ctx, t->pool_list);
 	host->free(host->ctx, t->rem);
 	host->free(host->ctx, t->open);
+	host->free(host->ctx, t->open_list);
 	host->free(host->ctx, t->orem);
 	host->free(host->ctx, t->ooff);
 	host->free(host->ctx, t->ogroups);
@@ -258,7 +274,7 @@ static void taken_charge(const struct kerf_pack_problem *p, struct taken *t,
 	size_t nd = p->n_dims;
 
 	for (size_t i = 0; i < pp->n_nodes; i++) {
-		const struct kerf_pack_node *n = &pp->nodes[i];
+		const struct kerf_pack_node *n = pp->nodes[i];
 		if (n->open_index < 0) {
 			const int64_t *cap = ffd_capacity_of(p, n->nodepool, n->type);
 			for (size_t d = 0; d < nd; d++)
@@ -273,10 +289,11 @@ static void taken_charge(const struct kerf_pack_problem *p, struct taken *t,
 		if (o >= t->n_open0)
 			continue; /* taken_carry sees the merged plan */
 		for (size_t a = 0; a < n->n_assign; a++) {
-			on[n->assign[a].group] = 1;
+			const struct kerf_pack_assignment *as = n->assign[a];
+			on[as->group] = 1;
 			for (size_t d = 0; d < nd; d++)
-				t->orem[o * nd + d] -= (int64_t)n->assign[a].count *
-						       p->groups[n->assign[a].group].request[d];
+				t->orem[o * nd + d] -=
+				    (int64_t)as->count * p->groups[as->group]->request[d];
 		}
 		/* Groups in conflict with one now on the node may no longer go there. */
 		for (size_t k = 0; k < t->open[o].n_groups; k++) {
@@ -306,14 +323,16 @@ static void taken_carry(const struct kerf_host *host, const struct kerf_pack_pro
 	size_t nd = p->n_dims, o = t->n_open0, og = t->base_og;
 
 	for (size_t j = 0; j < plan->n_nodes; j++) {
-		const struct kerf_pack_node *n = &plan->nodes[j];
-		const struct kerf_pack_type *ty = &p->types[n->type];
+		const struct kerf_pack_node *n = plan->nodes[j];
+		const struct kerf_pack_type *ty = p->types[n->type];
 		size_t from = og;
 		if (n->open_index >= 0)
 			continue;
 		if (o == t->cap_open) {
 			t->cap_open = t->cap_open * 2 + 64;
 			t->open = host->realloc(host->ctx, t->open, t->cap_open * sizeof(*t->open));
+			t->open_list = host->realloc(host->ctx, t->open_list,
+						     t->cap_open * sizeof(*t->open_list));
 			t->orem =
 			    host->realloc(host->ctx, t->orem, t->cap_open * nd * sizeof(int64_t));
 			t->ooff = host->realloc(host->ctx, t->ooff, t->cap_open * sizeof(size_t));
@@ -327,16 +346,16 @@ static void taken_carry(const struct kerf_host *host, const struct kerf_pack_pro
 		}
 		memcpy(&t->orem[o * nd], ty->allocatable, nd * sizeof(int64_t));
 		for (size_t a = 0; a < n->n_assign; a++) {
-			uint32_t g = n->assign[a].group;
+			uint32_t g = n->assign[a]->group;
 			t->mark[g] = 1;
 			for (size_t e = t->conf_off[g]; e < t->conf_off[g + 1]; e++)
 				t->mark[t->conf[e]] = 1;
 			for (size_t d = 0; d < nd; d++)
 				t->orem[o * nd + d] -=
-				    (int64_t)n->assign[a].count * p->groups[g].request[d];
+				    (int64_t)n->assign[a]->count * p->groups[g]->request[d];
 		}
 		for (size_t g = 0; g < p->n_groups; g++) {
-			const struct kerf_pack_group *gr = &p->groups[g];
+			const struct kerf_pack_group *gr = p->groups[g];
 			if (!t->mark[g] && part_of[g] != UINT32_MAX && !whole[part_of[g]] &&
 			    gr->nodepool == n->nodepool &&
 			    ilp_group_allows(gr, n->zone, n->capacity_type) &&
@@ -356,8 +375,9 @@ static void taken_carry(const struct kerf_host *host, const struct kerf_pack_pro
 	for (size_t k = 0; k < o; k++) {
 		t->open[k].remaining = &t->orem[k * nd];
 		t->open[k].groups = &t->ogroups[t->ooff[k]];
+		t->open_list[k] = &t->open[k];
 	}
-	t->sub.open = t->open;
+	t->sub.open = t->open_list;
 	t->sub.n_open = o;
 }
 
@@ -375,9 +395,9 @@ static void node_narrow(const struct kerf_host *host, const struct kerf_pack_pro
 	size_t keep = 0;
 
 	for (size_t a = 0; a < n->n_assign; a++) {
-		const struct kerf_pack_group *gr = &p->groups[n->assign[a].group];
+		const struct kerf_pack_group *gr = p->groups[n->assign[a]->group];
 		for (size_t d = 0; d < p->n_dims; d++)
-			sum[d] += (int64_t)n->assign[a].count * gr->request[d];
+			sum[d] += (int64_t)n->assign[a]->count * gr->request[d];
 		if (gr->zone >= 0)
 			zone = gr->zone;
 		mask &= gr->capacity_types;
@@ -387,10 +407,10 @@ static void node_narrow(const struct kerf_host *host, const struct kerf_pack_pro
 		struct ffd_option opt;
 		bool ok = u == n->type || ffd_best_offering(p, u, zone, mask, &opt);
 		for (size_t a = 0; a < n->n_assign && ok; a++)
-			ok = ffd_lists(p->groups[n->assign[a].group].types,
-				       p->groups[n->assign[a].group].n_types, u);
+			ok = ffd_lists(p->groups[n->assign[a]->group]->types,
+				       p->groups[n->assign[a]->group]->n_types, u);
 		for (size_t d = 0; d < p->n_dims && ok; d++)
-			ok = sum[d] <= p->types[u].allocatable[d];
+			ok = sum[d] <= p->types[u]->allocatable[d];
 		if (ok)
 			n->options[keep++] = u;
 	}
@@ -409,25 +429,26 @@ static void plan_merge(const struct kerf_host *host, const struct kerf_pack_prob
 	size_t keep = 0;
 
 	for (size_t i = 0; i < part->n_nodes; i++) {
-		struct kerf_pack_node *n = &part->nodes[i], *into = NULL;
+		struct kerf_pack_node *n = part->nodes[i], *into = NULL;
 		if (n->open_index >= (int32_t)t->n_open0)
-			into = &plan->nodes[t->carried[n->open_index - (int32_t)t->n_open0]];
+			into = plan->nodes[t->carried[n->open_index - (int32_t)t->n_open0]];
 		for (size_t j = 0; j < plan->n_nodes && n->open_index >= 0 && !into; j++)
-			if (plan->nodes[j].open_index == n->open_index)
-				into = &plan->nodes[j];
+			if (plan->nodes[j]->open_index == n->open_index)
+				into = plan->nodes[j];
 		if (!into) {
-			part->nodes[keep++] = *n;
+			part->nodes[keep++] = n;
 			continue;
 		}
+		/* The assignments move over; the rest of n goes. */
 		into->assign =
 		    host->realloc(host->ctx, into->assign,
 				  (into->n_assign + n->n_assign) * sizeof(*into->assign));
 		memcpy(&into->assign[into->n_assign], n->assign, n->n_assign * sizeof(*n->assign));
 		into->n_assign += n->n_assign;
+		n->n_assign = 0;
 		if (into->open_index < 0)
 			node_narrow(host, p, into);
-		host->free(host->ctx, n->assign);
-		host->free(host->ctx, n->options);
+		kerf_pack_node_free(n);
 	}
 	part->n_nodes = keep;
 	plan_append(host, plan, part);
@@ -453,7 +474,7 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 	 */
 	struct ilp tight = *ip;
 	struct taken t;
-	struct kerf_pack_plan *plan = host->calloc(host->ctx, 1, sizeof(*plan));
+	struct kerf_pack_plan *plan = kerf_pack_plan_new();
 	size_t left = 0;
 	int rc = 0;
 
@@ -467,7 +488,7 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 		int64_t now = now_ms(host);
 		size_t mine = 0;
 		for (size_t g = 0; g < problem->n_groups; g++) {
-			t.groups[g] = problem->groups[g];
+			t.groups[g] = *problem->groups[g];
 			if (part_of[g] != part)
 				t.groups[g].count = 0;
 			else
@@ -488,7 +509,7 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 	}
 	taken_free(host, &t);
 	if (rc) {
-		ffd_plan_discard(host, plan);
+		kerf_pack_plan_free(plan);
 		return rc;
 	}
 	if (plan->n_unplaced)
@@ -524,17 +545,17 @@ static size_t cut_parts(const struct kerf_host *host, const struct kerf_pack_pro
 
 	for (size_t g = 0; g < p->n_groups; g++) {
 		part_of[g] = UINT32_MAX;
-		spreads[g] = p->groups[g].max_per_node > 0;
+		spreads[g] = p->groups[g]->max_per_node > 0;
 		for (size_t d = 0; d < p->n_dims; d++)
-			total[d] += (double)p->groups[g].request[d] * p->groups[g].count;
+			total[d] += (double)p->groups[g]->request[d] * p->groups[g]->count;
 	}
 	for (size_t c = 0; c < p->n_conflicts; c++)
-		spreads[p->conflicts[c].a] = spreads[p->conflicts[c].b] = true;
+		spreads[p->conflicts[c]->a] = spreads[p->conflicts[c]->b] = true;
 	for (size_t g = 0; g < p->n_groups; g++) {
 		order[g].item = (uint32_t)g;
 		for (size_t d = 0; d < p->n_dims; d++)
 			if (total[d] > 0)
-				order[g].r += (double)p->groups[g].request[d] / total[d];
+				order[g].r += (double)p->groups[g]->request[d] / total[d];
 	}
 	qsort(order, p->n_groups, sizeof(*order), ilp_ratio_cmp);
 	for (size_t c = 0; c < n_comp; c++) {
@@ -646,7 +667,7 @@ static double count_bound(struct solver *s, int64_t until)
 		const struct bkind *b = &s->kinds[k];
 		for (size_t i = 0; i < b->ng; i++) {
 			uint32_t g = s->kg[b->goff + i];
-			uint32_t n = fits(nd, b->room, p->groups[g].request, per_node_cap(s, g));
+			uint32_t n = fits(nd, b->room, p->groups[g]->request, per_node_cap(s, g));
 			if (n > cap[g])
 				cap[g] = n;
 			if (b->open < 0)
@@ -654,7 +675,7 @@ static double count_bound(struct solver *s, int64_t until)
 		}
 	}
 	for (size_t g = 0; g < ng && ok; g++) {
-		const struct kerf_pack_group *gr = &p->groups[g];
+		const struct kerf_pack_group *gr = p->groups[g];
 		double *v = &vol[s->clique[g] * nd];
 		if (gr->count == 0)
 			continue;
@@ -837,7 +858,7 @@ static void trim_options(const struct kerf_pack_problem *p, struct kerf_pack_pla
 			 size_t max_types)
 {
 	for (size_t i = 0; i < plan->n_nodes; i++) {
-		struct kerf_pack_node *n = &plan->nodes[i];
+		struct kerf_pack_node *n = plan->nodes[i];
 		const int64_t *chosen;
 		size_t keep = 0;
 		if (n->open_index >= 0)
@@ -847,7 +868,7 @@ static void trim_options(const struct kerf_pack_problem *p, struct kerf_pack_pla
 			const int64_t *cap = ffd_capacity_of(p, n->nodepool, n->options[k]);
 			bool ok = true;
 			for (size_t d = 0; d < p->n_dims && ok; d++)
-				ok = p->pools[n->nodepool].remaining[d] == INT64_MAX ||
+				ok = p->pools[n->nodepool]->remaining[d] == INT64_MAX ||
 				     cap[d] <= chosen[d];
 			if (ok && keep < max_types)
 				n->options[keep++] = n->options[k];
@@ -899,16 +920,16 @@ int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budge
 			uint64_t pp = ilp_placed_pods(problem, plan),
 				 pf = ilp_placed_pods(problem, ffd);
 			if (pp > pf || (pp == pf && plan->total_price < ffd->total_price)) {
-				ffd_plan_discard(host, ffd);
+				kerf_pack_plan_free(ffd);
 			} else {
 				/* The parts' bound holds for the whole when FFD places every pod
 				 * too. */
 				ffd->lower_bound = ffd->n_unplaced ? 0 : plan->lower_bound;
-				ffd_plan_discard(host, plan);
+				kerf_pack_plan_free(plan);
 				plan = ffd;
 			}
 		} else {
-			ffd_plan_discard(host, ffd);
+			kerf_pack_plan_free(ffd);
 		}
 	}
 	/* Parts miss what the batch's conflicts and caps need together: the

@@ -10,12 +10,11 @@
 #include "ilp.h"
 
 /* Options of a new node holding `a`, no larger than ref in the pool's limited dims. */
-static size_t node_options(const struct solver *s, uint32_t pool,
-			   const struct kerf_pack_assignment *a, size_t n, const int64_t *sum,
-			   int32_t zone, uint32_t mask, const int64_t *ref_cap,
-			   struct ffd_option *opts)
+static size_t node_options(const struct solver *s, uint32_t pool, const struct ffd_assign *a,
+			   size_t n, const int64_t *sum, int32_t zone, uint32_t mask,
+			   const int64_t *ref_cap, struct ffd_option *opts)
 {
-	const struct kerf_pack_group *first = &s->p->groups[a[0].group];
+	const struct kerf_pack_group *first = s->p->groups[a[0].group];
 	size_t m = 0;
 
 	for (size_t i = 0; i < first->n_types; i++) {
@@ -23,10 +22,10 @@ static size_t node_options(const struct solver *s, uint32_t pool,
 		const int64_t *cap = ffd_capacity_of(s->p, pool, t);
 		bool ok = true;
 		for (size_t j = 1; j < n && ok; j++)
-			ok = ffd_lists(s->p->groups[a[j].group].types,
-				       s->p->groups[a[j].group].n_types, t);
+			ok = ffd_lists(s->p->groups[a[j].group]->types,
+				       s->p->groups[a[j].group]->n_types, t);
 		for (size_t d = 0; d < s->nd && ok; d++)
-			ok = sum[d] <= s->p->types[t].allocatable[d] &&
+			ok = sum[d] <= s->p->types[t]->allocatable[d] &&
 			     (!dim_limited(s, pool, d) || cap[d] <= ref_cap[d]);
 		if (ok && ffd_best_offering(s->p, t, zone, mask, &opts[m]))
 			m++;
@@ -35,8 +34,8 @@ static size_t node_options(const struct solver *s, uint32_t pool,
 	return m;
 }
 
-/* Fills plan node pn for a new node of column c's pool holding a[0..n). */
-static void new_node(const struct solver *s, const struct column *c, struct kerf_pack_assignment *a,
+/* Fills plan node pn for a new node of column c's pool holding a[0..n), but for the assignments. */
+static void new_node(const struct solver *s, const struct column *c, const struct ffd_assign *a,
 		     size_t n, struct kerf_pack_node *pn, struct ffd_option *opts)
 {
 	const struct kerf_pack_problem *p = s->p;
@@ -47,7 +46,7 @@ static void new_node(const struct solver *s, const struct column *c, struct kerf
 	size_t m;
 
 	for (size_t j = 0; j < n; j++) {
-		const struct kerf_pack_group *gr = &p->groups[a[j].group];
+		const struct kerf_pack_group *gr = p->groups[a[j].group];
 		for (size_t d = 0; d < s->nd; d++)
 			sum[d] += (int64_t)a[j].count * gr->request[d];
 		if (gr->zone >= 0)
@@ -59,7 +58,6 @@ static void new_node(const struct solver *s, const struct column *c, struct kerf
 		/* The priority picked a dearer capacity type: keep the column's. */
 		m = node_options(s, c->pool, a, n, sum, zone, 1u << c->ct, ref_cap, opts);
 	/* Every option for now: trim_options keeps those the limits and max_types allow. */
-	pn->open_index = -1;
 	pn->nodepool = c->pool;
 	pn->zone = opts[0].zone;
 	pn->capacity_type = opts[0].ct;
@@ -69,8 +67,6 @@ static void new_node(const struct solver *s, const struct column *c, struct kerf
 	pn->options = zalloc(s, m, sizeof(uint32_t));
 	for (size_t i = 0; i < m; i++)
 		pn->options[i] = opts[i].type;
-	pn->n_assign = n;
-	pn->assign = a;
 	hfree(s, sum);
 }
 
@@ -82,18 +78,18 @@ struct kerf_pack_plan *ilp_plan_of(struct solver *s, const double *x,
 				   const struct kerf_pack_plan *ffd)
 {
 	const struct kerf_pack_problem *p = s->p;
-	struct kerf_pack_plan *plan = zalloc(s, 1, sizeof(*plan));
+	struct kerf_pack_plan *plan = kerf_pack_plan_new();
 	uint32_t *need = zalloc(s, s->ng, sizeof(uint32_t));
 	struct ffd_option *opts = zalloc(s, p->n_types, sizeof(*opts));
-	size_t cap_nodes = 0, k = 0;
 
 	for (size_t g = 0; g < s->ng; g++)
-		need[g] = p->groups[g].count;
+		need[g] = p->groups[g]->count;
 	for (size_t j = 0; j < s->ncol; j++) {
 		const struct column *c = &s->cols[j];
 		long mult = lround(x[s->ng + 1 + j]);
 		for (long r = 0; r < mult; r++) {
-			struct kerf_pack_assignment *a = zalloc(s, c->n, sizeof(*a));
+			struct ffd_assign *a = zalloc(s, c->n, sizeof(*a));
+			struct kerf_pack_node *pn;
 			size_t n = 0;
 			for (size_t i = 0; i < c->n; i++) {
 				uint32_t take = c->a[i].count < need[c->a[i].group]
@@ -110,56 +106,46 @@ struct kerf_pack_plan *ilp_plan_of(struct solver *s, const double *x,
 				hfree(s, a);
 				break;
 			}
-			if (plan->n_nodes == cap_nodes) {
-				cap_nodes = cap_nodes ? cap_nodes * 2 : 16;
-				plan->nodes = s->host->realloc(s->host->ctx, plan->nodes,
-							       cap_nodes * sizeof(*plan->nodes));
-			}
+			pn = kerf_pack_plan_add_node(plan);
 			if (c->open >= 0) {
-				struct kerf_pack_node *pn = &plan->nodes[plan->n_nodes];
-				memset(pn, 0, sizeof(*pn));
 				pn->open_index = c->open;
-				pn->nodepool = p->groups[a[0].group].nodepool;
-				pn->zone = p->open[c->open].zone;
-				pn->capacity_type = p->open[c->open].capacity_type;
-				pn->type = p->open[c->open].type;
+				pn->nodepool = p->groups[a[0].group]->nodepool;
+				pn->zone = p->open[c->open]->zone;
+				pn->capacity_type = p->open[c->open]->capacity_type;
+				pn->type = p->open[c->open]->type;
 				pn->n_options = 1;
 				pn->options = zalloc(s, 1, sizeof(uint32_t));
 				pn->options[0] = pn->type;
-				pn->n_assign = n;
-				pn->assign = a;
 			} else {
-				new_node(s, c, a, n, &plan->nodes[plan->n_nodes], opts);
-				plan->total_price += plan->nodes[plan->n_nodes].price;
+				new_node(s, c, a, n, pn, opts);
+				plan->total_price += pn->price;
 			}
-			plan->n_nodes++;
+			ffd_plan_assign(pn, a, n);
+			hfree(s, a);
 		}
 	}
-	for (size_t g = 0; g < s->ng; g++)
-		if (need[g])
-			plan->n_unplaced++;
-	plan->unplaced = zalloc(s, plan->n_unplaced, sizeof(*plan->unplaced));
 	for (size_t g = 0; g < s->ng; g++) {
 		const char *why = NULL;
+		struct kerf_pack_unplaced *un;
 		if (!need[g])
 			continue;
 		for (size_t u = 0; u < ffd->n_unplaced && !why; u++)
-			if (ffd->unplaced[u].group == g)
-				why = ffd->unplaced[u].reason;
-		plan->unplaced[k].group = (uint32_t)g;
-		plan->unplaced[k].count = need[g];
+			if (ffd->unplaced[u]->group == g)
+				why = ffd->unplaced[u]->reason;
+		un = kerf_pack_plan_add_unplaced(plan);
+		un->group = (uint32_t)g;
+		un->count = need[g];
 		if (why) {
-			plan->unplaced[k].reason = s->host->strdup(s->host->ctx, why);
+			un->reason = s->host->strdup(s->host->ctx, why);
 		} else {
 			char buf[160];
-			const char *name = p->pools[p->groups[g].nodepool].name;
+			const char *name = p->pools[p->groups[g]->nodepool]->name;
 			snprintf(
 			    buf, sizeof(buf),
 			    "nodepool %s limits leave no room for these pods in the cheapest plan",
 			    name ? name : "?");
-			plan->unplaced[k].reason = s->host->strdup(s->host->ctx, buf);
+			un->reason = s->host->strdup(s->host->ctx, buf);
 		}
-		k++;
 	}
 	hfree(s, opts);
 	hfree(s, need);
@@ -171,8 +157,8 @@ uint64_t ilp_placed_pods(const struct kerf_pack_problem *p, const struct kerf_pa
 	uint64_t n = 0;
 
 	for (size_t g = 0; g < p->n_groups; g++)
-		n += p->groups[g].count;
+		n += p->groups[g]->count;
 	for (size_t u = 0; u < plan->n_unplaced; u++)
-		n -= plan->unplaced[u].count;
+		n -= plan->unplaced[u]->count;
 	return n;
 }

@@ -35,7 +35,7 @@ static double fractional_bound(struct solver *s, const int64_t *room, struct rat
 		double v = 0, left = (double)room[d];
 		size_t m = 0;
 		for (size_t i = 0; i < s->n_items; i++) {
-			int64_t r = s->p->groups[s->it_g[i]].request[d];
+			int64_t r = s->p->groups[s->it_g[i]]->request[d];
 			if (r <= 0)
 				v += s->it_val[i] * s->it_ub[i];
 			else
@@ -44,7 +44,7 @@ static double fractional_bound(struct solver *s, const int64_t *room, struct rat
 		qsort(tmp, m, sizeof(*tmp), ilp_ratio_cmp);
 		for (size_t k = 0; k < m && left > 0; k++) {
 			uint32_t i = tmp[k].item;
-			double w = (double)s->p->groups[s->it_g[i]].request[d] * s->it_ub[i];
+			double w = (double)s->p->groups[s->it_g[i]]->request[d] * s->it_ub[i];
 			if (w <= left) {
 				v += s->it_val[i] * s->it_ub[i];
 				left -= w;
@@ -118,7 +118,7 @@ double ilp_items_bound(struct solver *s, size_t i)
 		 */
 		size_t hits = 0;
 		for (size_t j = i; j < s->n_items; j++) {
-			const int64_t *r = s->p->groups[s->it_g[j]].request;
+			const int64_t *r = s->p->groups[s->it_g[j]]->request;
 			uint32_t c = s->clique[s->it_g[j]];
 			double a = s->it_val[j];
 			if (s->it_blocked[j])
@@ -171,7 +171,7 @@ static void dfs(struct solver *s, size_t i, double value)
 	bound = ilp_items_bound(s, i);
 	if (value + bound <= s->best_val * (1 + 1e-12) + 1e-12)
 		return;
-	req = s->p->groups[s->it_g[i]].request;
+	req = s->p->groups[s->it_g[i]]->request;
 	kmax = s->it_blocked[i] ? 0 : fits(s->nd, s->resid, req, s->it_ub[i]);
 	if (kmax > 0)
 		ilp_block_partners(s, i, 1);
@@ -197,7 +197,7 @@ static void reduced_sums(struct solver *s)
 {
 	s->sfx_red[s->n_items] = 0;
 	for (size_t i = s->n_items; i-- > 0;) {
-		const int64_t *r = s->p->groups[s->it_g[i]].request;
+		const int64_t *r = s->p->groups[s->it_g[i]]->request;
 		double a = s->it_val[i];
 		for (size_t d = 0; d < s->nd; d++)
 			a -= s->lam[d] * (double)r[d];
@@ -226,7 +226,7 @@ static void fit_multipliers(struct solver *s, const int64_t *room, struct ratio 
 			if (room[d] <= 0)
 				continue;
 			for (size_t i = 0; i < n; i++) {
-				const int64_t *r = p->groups[s->it_g[i]].request;
+				const int64_t *r = p->groups[s->it_g[i]]->request;
 				double a = s->it_val[i];
 				if (r[d] <= 0)
 					continue;
@@ -242,7 +242,8 @@ static void fit_multipliers(struct solver *s, const int64_t *room, struct ratio 
 			s->lam[d] = 0;
 			for (size_t k = 0; k < m; k++) {
 				uint32_t i = tmp[k].item;
-				w += (double)s->it_ub[i] * (double)p->groups[s->it_g[i]].request[d];
+				w +=
+				    (double)s->it_ub[i] * (double)p->groups[s->it_g[i]]->request[d];
 				if (w >= (double)room[d]) {
 					s->lam[d] = tmp[k].r;
 					break;
@@ -288,7 +289,7 @@ static void round_lp(struct solver *s, const int64_t *room, const double *x, str
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t j = 0; j < n; j++) {
 			size_t i = pass ? j : tmp[j].item;
-			const int64_t *r = p->groups[s->it_g[i]].request;
+			const int64_t *r = p->groups[s->it_g[i]]->request;
 			uint32_t want = pass ? s->it_ub[i] - s->it_cnt[i]
 					     : (uint32_t)floor(x[i] + 1e-9),
 				 k;
@@ -335,7 +336,7 @@ static double knapsack_lp(struct solver *s, const int64_t *room, struct ratio *t
 		glp_set_row_bnds(lp, (int)d + 1, GLP_UP, 0.0, (double)room[d]);
 	glp_add_cols(lp, (int)n);
 	for (size_t i = 0; i < n; i++) {
-		const int64_t *r = p->groups[s->it_g[i]].request;
+		const int64_t *r = p->groups[s->it_g[i]]->request;
 		glp_set_col_bnds(lp, (int)i + 1, GLP_DB, 0.0, (double)s->it_ub[i]);
 		glp_set_obj_coef(lp, (int)i + 1, s->it_val[i]);
 		for (size_t d = 0; d < s->nd; d++)
@@ -363,7 +364,7 @@ static double knapsack_lp(struct solver *s, const int64_t *room, struct ratio *t
 			dual += s->lam[d] * (double)room[d];
 		}
 		for (size_t i = 0; i < n; i++) {
-			const int64_t *r = p->groups[s->it_g[i]].request;
+			const int64_t *r = p->groups[s->it_g[i]]->request;
 			double a = s->it_val[i];
 			for (size_t d = 0; d < s->nd; d++)
 				a -= s->lam[d] * (double)r[d];
@@ -399,7 +400,7 @@ size_t ilp_load_items(struct solver *s, const struct bkind *k, struct ratio *tmp
 		uint32_t ub;
 		if (pi <= ILP_RC_EPS && !all)
 			continue;
-		ub = fits(s->nd, k->room, p->groups[g].request, per_node_cap(s, g));
+		ub = fits(s->nd, k->room, p->groups[g]->request, per_node_cap(s, g));
 		if (ub == 0)
 			continue;
 		s->it_g[n] = g;
@@ -414,7 +415,7 @@ size_t ilp_load_items(struct solver *s, const struct bkind *k, struct ratio *tmp
 		if (k->room[d] > 0)
 			s->sur_left += 1;
 	for (size_t i = 0; i < n; i++) {
-		const int64_t *req = p->groups[s->it_g[i]].request;
+		const int64_t *req = p->groups[s->it_g[i]]->request;
 		double w = 0;
 		for (size_t d = 0; d < s->nd; d++)
 			if (req[d] > 0 && k->room[d] > 0)
@@ -448,7 +449,7 @@ size_t ilp_load_items(struct solver *s, const struct bkind *k, struct ratio *tmp
 	for (size_t d = 0; d < s->nd; d++)
 		s->sfx_ratio[n * s->nd + d] = 0;
 	for (size_t i = n; i-- > 0;) {
-		const int64_t *req = p->groups[s->it_g[i]].request;
+		const int64_t *req = p->groups[s->it_g[i]]->request;
 		s->sfx_sum[i] = s->sfx_sum[i + 1] + s->it_val[i] * s->it_ub[i];
 		for (size_t d = 0; d < s->nd; d++) {
 			double r = req[d] > 0 ? s->it_val[i] / (double)req[d] : DBL_MAX;
@@ -494,8 +495,8 @@ static double knapsack_dp(struct solver *s, const int64_t *room)
 		uint64_t u = 0;
 		bool implied = false;
 		for (size_t i = 0; i < n; i++)
-			u = gcd64(u, (uint64_t)(p->groups[s->it_g[i]].request[d] > 0
-						    ? p->groups[s->it_g[i]].request[d]
+			u = gcd64(u, (uint64_t)(p->groups[s->it_g[i]]->request[d] > 0
+						    ? p->groups[s->it_g[i]]->request[d]
 						    : 0));
 		if (u == 0)
 			continue;
@@ -503,7 +504,7 @@ static double knapsack_dp(struct solver *s, const int64_t *room)
 			double most = 0;
 			bool all = e != d && room[e] >= 0;
 			for (size_t i = 0; i < n && all; i++) {
-				const int64_t *r = p->groups[s->it_g[i]].request;
+				const int64_t *r = p->groups[s->it_g[i]]->request;
 				all = r[e] > 0;
 				if (all && (double)r[d] / (double)r[e] > most)
 					most = (double)r[d] / (double)r[e];
@@ -539,7 +540,7 @@ static double knapsack_dp(struct solver *s, const int64_t *room)
 	 */
 	dp = zalloc(s, states, sizeof(double));
 	for (size_t i = 0; i < n; i++) {
-		const int64_t *r = p->groups[s->it_g[i]].request;
+		const int64_t *r = p->groups[s->it_g[i]]->request;
 		for (uint32_t left = s->it_ub[i], k = 1; left > 0; k *= 2) {
 			uint32_t take = k < left ? k : left;
 			size_t w[8], off = 0;
@@ -598,7 +599,7 @@ static double price_kind(struct solver *s, size_t kk, struct ratio *tmp, double 
 	for (size_t d = 0; d < s->nd; d++)
 		root += lam[d] * (double)k->room[d];
 	for (size_t i = 0; i < k->ng && root <= cutoff + ILP_RC_EPS; i++) {
-		const struct kerf_pack_group *gr = &s->p->groups[s->kg[k->goff + i]];
+		const struct kerf_pack_group *gr = s->p->groups[s->kg[k->goff + i]];
 		double a = s->y[s->kg[k->goff + i] + 1];
 		if (a <= ILP_RC_EPS)
 			continue;
@@ -763,18 +764,19 @@ void ilp_volume_bounds(struct solver *s)
 	double *share = zalloc(s, nw, sizeof(double));
 
 	for (size_t g = 0; g < s->ng; g++) {
-		const struct kerf_pack_group *gr = &p->groups[g];
+		const struct kerf_pack_group *gr = p->groups[g];
 		double *rg = &rate[g * nw];
 		bool any = false;
 		for (size_t i = 0; i < gr->n_types && gr->count; i++) {
-			const struct kerf_pack_type *ty = &p->types[gr->types[i]];
+			const struct kerf_pack_type *ty = p->types[gr->types[i]];
 			kerf_price_t price = INT64_MAX;
 			bool fits_type = true;
 			for (size_t k = 0; k < ty->n_offerings; k++)
-				if (ty->offerings[k].price < price &&
-				    (gr->zone < 0 || ty->offerings[k].zone == (uint32_t)gr->zone) &&
-				    (gr->capacity_types & (1u << ty->offerings[k].capacity_type)))
-					price = ty->offerings[k].price;
+				if (ty->offerings[k]->price < price &&
+				    (gr->zone < 0 ||
+				     ty->offerings[k]->zone == (uint32_t)gr->zone) &&
+				    (gr->capacity_types & (1u << ty->offerings[k]->capacity_type)))
+					price = ty->offerings[k]->price;
 			if (price == INT64_MAX)
 				continue;
 			memset(share, 0, nw * sizeof(double));
@@ -800,10 +802,10 @@ void ilp_volume_bounds(struct solver *s)
 			total[w] += rg[w] * gr->count;
 	}
 	for (size_t o = 0; o < p->n_open; o++)
-		for (size_t i = 0; i < p->open[o].n_groups; i++) {
-			uint32_t g = p->open[o].groups[i];
-			uint32_t n = fits(s->nd, p->open[o].remaining, p->groups[g].request,
-					  p->groups[g].count);
+		for (size_t i = 0; i < p->open[o]->n_groups; i++) {
+			uint32_t g = p->open[o]->groups[i];
+			uint32_t n = fits(s->nd, p->open[o]->remaining, p->groups[g]->request,
+					  p->groups[g]->count);
 			for (size_t w = 0; w < nw; w++)
 				total[w] -= rate[g * nw + w] * n;
 		}
@@ -863,16 +865,16 @@ static double node_cap(const struct solver *s, const struct bkind *k, double cos
 
 	for (size_t i = 0; i < k->ng; i++) {
 		uint32_t g = kg[i];
-		pods += s->p->groups[g].count;
-		merge = merge && !s->self_conflict[g] && !s->p->groups[g].max_per_node;
+		pods += s->p->groups[g]->count;
+		merge = merge && !s->self_conflict[g] && !s->p->groups[g]->max_per_node;
 		for (size_t c = s->conf_off[g]; c < s->conf_off[g + 1] && merge; c++)
 			merge = !bsearch(&s->conf[c], kg, k->ng, sizeof(*kg), u32_cmp);
 	}
 	for (size_t d = 0; d < s->nd && merge; d++) {
 		double v = 0;
 		for (size_t i = 0; i < k->ng; i++)
-			v += (double)s->p->groups[kg[i]].count *
-			     (double)s->p->groups[kg[i]].request[d];
+			v += (double)s->p->groups[kg[i]]->count *
+			     (double)s->p->groups[kg[i]]->request[d];
 		if (v > 0 && k->room[d] > 0)
 			halves += floor(2 * v / (double)k->room[d]);
 	}

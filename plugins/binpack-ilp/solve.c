@@ -155,7 +155,7 @@ void ilp_solver_init(struct solver *s)
 	s->conf = zalloc(s, 2 * p->n_conflicts, sizeof(uint32_t));
 	s->self_conflict = zalloc(s, s->ng, sizeof(bool));
 	for (size_t c = 0; c < p->n_conflicts; c++) {
-		uint32_t a = p->conflicts[c].a, b = p->conflicts[c].b;
+		uint32_t a = p->conflicts[c]->a, b = p->conflicts[c]->b;
 		if (a == b) {
 			s->self_conflict[a] = true;
 			continue;
@@ -168,7 +168,7 @@ void ilp_solver_init(struct solver *s)
 	{
 		size_t *fill = zalloc(s, s->ng + 1, sizeof(size_t));
 		for (size_t c = 0; c < p->n_conflicts; c++) {
-			uint32_t a = p->conflicts[c].a, b = p->conflicts[c].b;
+			uint32_t a = p->conflicts[c]->a, b = p->conflicts[c]->b;
 			if (a == b)
 				continue;
 			s->conf[s->conf_off[a] + fill[a]++] = b;
@@ -177,14 +177,14 @@ void ilp_solver_init(struct solver *s)
 		hfree(s, fill);
 	}
 	for (size_t t = 0; t < p->n_types; t++)
-		for (size_t o = 0; o < p->types[t].n_offerings; o++)
-			if ((double)p->types[t].offerings[o].price / ILP_MICRO > maxcost)
-				maxcost = (double)p->types[t].offerings[o].price / ILP_MICRO;
+		for (size_t o = 0; o < p->types[t]->n_offerings; o++)
+			if ((double)p->types[t]->offerings[o]->price / ILP_MICRO > maxcost)
+				maxcost = (double)p->types[t]->offerings[o]->price / ILP_MICRO;
 	{
 		/* More than any plan of these pods costs, so placing pods comes first. */
 		double pods = 1;
 		for (size_t g = 0; g < s->ng; g++)
-			pods += p->groups[g].count;
+			pods += p->groups[g]->count;
 		s->penalty = (pods < 1e6 ? pods : 1e6) * maxcost + 1;
 	}
 	s->item_of = zalloc(s, s->ng, sizeof(int32_t));
@@ -347,7 +347,7 @@ int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem
 			return rc;
 	}
 	for (size_t g = 0; g < problem->n_groups; g++)
-		pods += problem->groups[g].count;
+		pods += problem->groups[g]->count;
 	memset(&s, 0, sizeof(s));
 	s.host = host;
 	s.p = problem;
@@ -439,9 +439,9 @@ int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem
 		if (pm > pf || (pm == pf && mip->total_price < ffd->total_price)) {
 			best = mip;
 			from_mip = true;
-			ffd_plan_discard(host, ffd);
+			kerf_pack_plan_free(ffd);
 		} else {
-			ffd_plan_discard(host, mip);
+			kerf_pack_plan_free(mip);
 		}
 	}
 	best->lower_bound =

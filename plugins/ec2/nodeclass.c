@@ -146,7 +146,7 @@ static void term_tags(struct kerf_decoder *d, const struct kerf_doc_node *term,
 			kerf_decoder_error(d, v, "must have at most 20 tags, got %zu",
 					   kerf_doc_size(v));
 		for (size_t i = 0; i < out->n; i++) {
-			if (!out->items[i].key[0] || !out->items[i].value[0]) {
+			if (!out->items[i]->key[0] || !out->items[i]->value[0]) {
 				kerf_decoder_error(d, v,
 						   "empty tag keys or values aren't supported");
 				break;
@@ -1278,11 +1278,11 @@ int ec2_node_class_parse(const struct kerf_node_class *nc, struct ec2_node_class
 	struct ec2_node_class *e;
 	int rc;
 
-	if (!object || !nc->ref.group || !nc->ref.kind || strcmp(nc->ref.group, k->group) != 0 ||
-	    strcmp(nc->ref.kind, k->kind) != 0)
+	if (!object || !nc->ref->group || !nc->ref->kind || strcmp(nc->ref->group, k->group) != 0 ||
+	    strcmp(nc->ref->kind, k->kind) != 0)
 		return kerf_error_set(err, KERF_E_INVALID, "%s/%s is not an %s",
-				      nc && nc->ref.kind ? nc->ref.kind : "node class",
-				      nc && nc->ref.name ? nc->ref.name : "(unnamed)", k->kind);
+				      nc && nc->ref->kind ? nc->ref->kind : "node class",
+				      nc && nc->ref->name ? nc->ref->name : "(unnamed)", k->kind);
 	kerf_decoder_new(k->kind, object, &d);
 	e = zalloc(1, sizeof(*e));
 	ec2_node_class_decode(object, d, e);

@@ -238,7 +238,7 @@ static int read_row(struct sim_world *w, struct cursor *c, char **fields, size_t
 {
 	const struct kerf_host *h = w->host;
 	struct sim_type t;
-	struct kerf_error rerr;
+	struct kerf_error rerr = KERF_ERROR_INIT;
 	int rc;
 
 	if (n != c->n_fields)

@@ -50,20 +50,19 @@ static void fill_requirements(const struct sim_world *w, const struct sim_type *
 	const char *cts[N_CAPACITY_TYPES];
 	size_t n = sim_type_labels(w, t, labels), n_ct = 0;
 
-	reqs->items = h->calloc(h->ctx, n + 2, sizeof(*reqs->items));
 	for (size_t i = 0; i < n; i++)
-		set_requirement(h, &reqs->items[reqs->n++], labels[i].key, &labels[i].value,
+		set_requirement(h, kerf_requirements_append(reqs), labels[i].key, &labels[i].value,
 				labels[i].value ? 1 : 0);
 	/*
 	 * As Karpenter's AWS provider does: every zone and capacity type the
 	 * type is offered in, available or not; availability is per offering.
 	 */
-	set_requirement(h, &reqs->items[reqs->n++], SIM_L_ZONE, (const char *const *)w->cfg.zones,
-			w->cfg.n_zones);
+	set_requirement(h, kerf_requirements_append(reqs), SIM_L_ZONE,
+			(const char *const *)w->cfg.zones, w->cfg.n_zones);
 	for (size_t c = N_CAPACITY_TYPES; c-- > 0;)
 		if (sim_offer_exists(t, capacity_types[c]))
 			cts[n_ct++] = kerf_capacity_type_name(capacity_types[c]);
-	set_requirement(h, &reqs->items[reqs->n++], SIM_L_CAPACITY_TYPE, cts, n_ct);
+	set_requirement(h, kerf_requirements_append(reqs), SIM_L_CAPACITY_TYPE, cts, n_ct);
 }
 
 static void fill_type(const struct sim_world *w, const struct sim_type *t,
@@ -76,8 +75,6 @@ static void fill_type(const struct sim_world *w, const struct sim_type *t,
 	it->capacity = t->capacity;
 	it->allocatable = t->allocatable;
 	it->classes = sim_type_classes(t);
-	it->offerings =
-	    h->calloc(h->ctx, w->cfg.n_zones * N_CAPACITY_TYPES, sizeof(*it->offerings));
 	for (size_t z = 0; z < w->cfg.n_zones; z++) {
 		for (size_t c = 0; c < N_CAPACITY_TYPES; c++) {
 			kerf_capacity_type ct = capacity_types[c];
@@ -85,7 +82,7 @@ static void fill_type(const struct sim_world *w, const struct sim_type *t,
 
 			if (!sim_offer_exists(t, ct))
 				continue;
-			o = &it->offerings[it->n_offerings++];
+			o = kerf_instance_type_add_offering(it);
 			o->zone = h->strdup(h->ctx, w->cfg.zones[z]);
 			o->capacity_type = ct;
 			o->price = sim_offer_price(w, t, z, ct);
@@ -98,13 +95,12 @@ static int sim_get_instance_types(void *inst, const struct kerf_node_class *node
 				  struct kerf_instance_type_list **out, struct kerf_error *err)
 {
 	const struct sim_world *w = ((struct sim *)inst)->world;
-	const struct kerf_host *h = w->host;
-	struct kerf_instance_type_list *l = h->calloc(h->ctx, 1, sizeof(*l));
+	struct kerf_instance_type_list *l = kerf_instance_type_list_new();
 
-	/* The host allocator aborts rather than fail, so nothing here can. */
-	l->items = h->calloc(h->ctx, w->n_types, sizeof(*l->items));
+	/* libkerf's constructors and the host allocator abort rather than fail, so nothing here
+	 * can. */
 	for (size_t i = 0; i < w->n_types; i++)
-		fill_type(w, &w->types[i], &l->items[l->n++]);
+		fill_type(w, &w->types[i], kerf_instance_type_list_append(l));
 	*out = l;
 	return 0;
 }
@@ -116,7 +112,7 @@ static int copy_tags(struct kerf_labels *dst, const struct kerf_labels *src)
 	int rc = 0;
 
 	for (size_t i = 0; i < src->n && rc == 0; i++)
-		rc = kerf_labels_set(dst, src->items[i].key, src->items[i].value);
+		rc = kerf_labels_set(dst, src->items[i]->key, src->items[i]->value);
 	return rc;
 }
 
@@ -141,8 +137,7 @@ static int describe(const struct sim_world *w, const struct sim_instance *in, in
 static int new_instance(const struct sim_world *w, const struct sim_instance *in, int64_t now_ms,
 			struct kerf_instance **out, struct kerf_error *err)
 {
-	const struct kerf_host *h = w->host;
-	struct kerf_instance *d = h->calloc(h->ctx, 1, sizeof(*d));
+	struct kerf_instance *d = kerf_instance_new();
 	int rc = describe(w, in, now_ms, d, err);
 
 	if (rc) {
@@ -233,7 +228,7 @@ static void choose(const struct sim_world *w, const struct kerf_reqset *want,
 static int claim_tags(const struct kerf_nodeclaim *claim, const struct kerf_node_class *node_class,
 		      struct kerf_labels *tags, struct kerf_error *err)
 {
-	const char *class_name = claim->node_class_ref.name;
+	const char *class_name = claim->node_class_ref->name;
 	struct ec2_node_class *ec2 = NULL;
 	int rc = 0;
 
@@ -243,11 +238,11 @@ static int claim_tags(const struct kerf_nodeclaim *claim, const struct kerf_node
 		rc = KERF_E_NOMEM;
 	ec2_node_class_free(ec2);
 	if (!class_name && node_class)
-		class_name = node_class->meta.name;
+		class_name = node_class->meta->name;
 	if (rc == 0 && claim->nodepool)
 		rc = kerf_labels_set(tags, SIM_TAG_NODEPOOL, claim->nodepool);
 	if (rc == 0)
-		rc = kerf_labels_set(tags, SIM_TAG_NODECLAIM, claim->meta.name);
+		rc = kerf_labels_set(tags, SIM_TAG_NODECLAIM, claim->meta->name);
 	if (rc == 0 && class_name)
 		rc = kerf_labels_set(tags, SIM_TAG_NODECLASS, class_name);
 	return rc;
@@ -266,9 +261,9 @@ static int sim_create_instance(void *inst, const struct kerf_nodeclaim *claim,
 	struct pick p;
 	int rc;
 
-	if (!claim || !claim->meta.name)
+	if (!claim || !claim->meta->name)
 		return kerf_error_set(err, KERF_E_INVALID, "sim: NodeClaim without a name");
-	in = sim_world_find_claim(w, claim->meta.name, now);
+	in = sim_world_find_claim(w, claim->meta->name, now);
 	if (in)
 		return new_instance(w, in, now, out, err);
 
@@ -290,7 +285,7 @@ static int sim_create_instance(void *inst, const struct kerf_nodeclaim *claim,
 		rc = kerf_error_set(err, KERF_E_CAPACITY,
 				    "sim: NodeClaim %s: none of the %zu offerings it allows in %s "
 				    "has capacity",
-				    claim->meta.name, p.n_allowed, w->cfg.region);
+				    claim->meta->name, p.n_allowed, w->cfg.region);
 		if (err) {
 			err->retryable = 0;
 			snprintf(err->provider_code, sizeof(err->provider_code), "%s",
@@ -301,15 +296,15 @@ static int sim_create_instance(void *inst, const struct kerf_nodeclaim *claim,
 	if ((rc = claim_tags(claim, node_class, &tags, err)) != 0) {
 		kerf_labels_clear(&tags);
 		if (rc == KERF_E_NOMEM)
-			kerf_error_set(err, rc, "sim: out of memory tagging %s", claim->meta.name);
+			kerf_error_set(err, rc, "sim: out of memory tagging %s", claim->meta->name);
 		return rc;
 	}
-	in = sim_world_launch(w, claim->meta.name, p.type, p.zone, p.ct, now);
+	in = sim_world_launch(w, claim->meta->name, p.type, p.zone, p.ct, now);
 	in->tags = tags;
 	h->log(h->ctx, KERF_LOG_INFO,
 	       "launched %s (%s, %s, %s, %" PRId64 " micro-USD/h) for NodeClaim %s",
 	       in->provider_id, p.type->name, w->cfg.zones[p.zone], kerf_capacity_type_name(p.ct),
-	       p.price, claim->meta.name);
+	       p.price, claim->meta->name);
 	return new_instance(w, in, now, out, err);
 }
 
@@ -355,17 +350,16 @@ static int sim_list(void *inst, struct kerf_instance_list **out, struct kerf_err
 	const struct sim_world *w = ((struct sim *)inst)->world;
 	const struct kerf_host *h = w->host;
 	int64_t now = h->wall_ms(h->ctx);
-	struct kerf_instance_list *l = h->calloc(h->ctx, 1, sizeof(*l));
+	struct kerf_instance_list *l = kerf_instance_list_new();
 
-	l->items = h->calloc(h->ctx, w->n_instances ? w->n_instances : 1, sizeof(*l->items));
 	for (size_t i = 0; i < w->n_instances; i++) {
 		const struct sim_instance *in = w->instances[i];
 		int rc;
 
 		if (sim_instance_time(w, in, SIM_GONE) <= now)
 			continue;
-		/* Counted first so kerf_instance_list_free sees a half-built entry. */
-		rc = describe(w, in, now, &l->items[l->n++], err);
+		/* In the list first, so kerf_instance_list_free sees a half-built entry. */
+		rc = describe(w, in, now, kerf_instance_list_append(l), err);
 		if (rc) {
 			kerf_instance_list_free(l);
 			return rc;

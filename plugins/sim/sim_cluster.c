@@ -39,7 +39,7 @@
  * change made by a write op (update_node, evict_pod, ...) is kept as a
  * copy of the object and delivered, in order, at the next poll.
  *
- * DaemonSets are listed themselves too (KERF_OBJ_DAEMONSET, ABI 1.2): their
+ * DaemonSets are listed themselves too (KERF_OBJ_DAEMONSET): their
  * pod template under the DaemonSet's name, from start() on, before any node
  * runs their pods.
  *

@@ -110,9 +110,7 @@ struct sim_cluster {
 
 /* sim_cluster_objects.c: copies, metadata and change events. */
 void simc_replace(const struct kerf_host *h, char **dst, const char *s);
-void simc_labels_copy(struct kerf_labels *dst, const struct kerf_labels *src);
-void simc_taints_copy(struct kerf_taints *dst, const struct kerf_taints *src);
-struct kerf_nodeclaim *simc_claim_copy(const struct kerf_host *h, const struct kerf_nodeclaim *c);
+void simc_taints_add_all(struct kerf_taints *dst, const struct kerf_taints *src);
 int64_t simc_now_ms(const struct sim_cluster *c);
 void simc_touch(struct sim_cluster *c, struct kerf_meta *m);
 void simc_new_meta(struct sim_cluster *c, struct kerf_meta *m, const char *api_version,

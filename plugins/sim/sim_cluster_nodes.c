@@ -15,7 +15,7 @@ const struct kerf_nodeclaim *simc_find_claim(const struct sim_cluster *c, const 
 					     size_t *index)
 {
 	for (size_t i = 0; i < c->n_claims; i++) {
-		if (strcmp(c->claims[i]->meta.name, name) == 0) {
+		if (strcmp(c->claims[i]->meta->name, name) == 0) {
 			if (index)
 				*index = i;
 			return c->claims[i];
@@ -24,11 +24,15 @@ const struct kerf_nodeclaim *simc_find_claim(const struct sim_cluster *c, const 
 	return NULL;
 }
 
-static void add_taint(struct kerf_taints *t, const char *key, kerf_taint_effect effect)
+static void add_taint(const struct kerf_host *h, struct kerf_taints *t, const char *key,
+		      kerf_taint_effect effect)
 {
-	struct kerf_taint x = {(char *)key, NULL, effect};
+	struct kerf_taint *x = kerf_taint_new();
 
-	kerf_taints_add(t, &x);
+	x->key = h->strdup(h->ctx, key);
+	x->effect = effect;
+	kerf_taints_add(t, x);
+	kerf_taint_free(x);
 }
 
 /* The node's name as EC2's private DNS gives it: one address per registration. */
@@ -56,7 +60,7 @@ static void node_labels(const struct sim_cluster *c, const struct sim_instance *
 
 	/* The claim's labels first: what the instance really is wins. */
 	if (claim) {
-		simc_labels_copy(l, &claim->meta.labels);
+		kerf_labels_copy(l, &claim->meta->labels);
 		if (claim->nodepool)
 			kerf_labels_set(l, SIM_TAG_NODEPOOL, claim->nodepool);
 	}
@@ -80,25 +84,23 @@ void simc_node_register(void *arg, const struct sim_instance *in, int64_t at_ms)
 	const struct kerf_host *h = c->h;
 	const struct kerf_nodeclaim *claim = simc_find_claim(c, in->claim, NULL);
 	struct sim_node *sn = h->calloc(h->ctx, 1, sizeof(*sn));
-	struct kerf_node *n = h->calloc(h->ctx, 1, sizeof(*n));
+	struct kerf_node *n = kerf_node_new();
 	char name[96];
 
 	node_name(c, name, sizeof(name));
-	n->meta.name = h->strdup(h->ctx, name);
-	simc_new_meta(c, &n->meta, "v1", "Node", at_ms);
-	node_labels(c, in, claim, name, &n->meta.labels);
+	n->meta->name = h->strdup(h->ctx, name);
+	simc_new_meta(c, n->meta, "v1", "Node", at_ms);
+	node_labels(c, in, claim, name, &n->meta->labels);
 	n->provider_id = h->strdup(h->ctx, in->provider_id);
 	if (claim) {
-		simc_taints_copy(&n->taints, &claim->taints);
-		simc_taints_copy(&n->taints, &claim->startup_taints);
-		simc_taints_copy(&sn->startup, &claim->startup_taints);
+		simc_taints_add_all(&n->taints, &claim->taints);
+		simc_taints_add_all(&n->taints, &claim->startup_taints);
+		simc_taints_add_all(&sn->startup, &claim->startup_taints);
 	}
-	/*
-	 * Karpenter's user data registers the kubelet with this taint; it removes it
-	 * once synced.
+	/* Karpenter's user data registers the kubelet with this taint; it removes it once synced.
 	 */
-	add_taint(&n->taints, TAINT_UNREGISTERED, KERF_EFFECT_NO_EXECUTE);
-	add_taint(&n->taints, TAINT_NOT_READY, KERF_EFFECT_NO_SCHEDULE);
+	add_taint(h, &n->taints, TAINT_UNREGISTERED, KERF_EFFECT_NO_EXECUTE);
+	add_taint(h, &n->taints, TAINT_NOT_READY, KERF_EFFECT_NO_SCHEDULE);
 	n->capacity = in->type->capacity;
 	n->allocatable = in->type->allocatable;
 	sn->node = n;
@@ -123,11 +125,13 @@ static struct sim_node *node_of(const struct sim_cluster *c, const struct sim_in
 	return NULL;
 }
 
-static void remove_taint(struct kerf_taints *t, const struct kerf_taint *x)
+/* Removes the taint with this key and effect (Kubernetes' MatchTaint), if any. */
+static void remove_taint(struct kerf_taints *t, const char *key, kerf_taint_effect effect)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		if (kerf_taint_match(&t->items[i], x)) {
-			kerf_taint_clear(&t->items[i]);
+		const struct kerf_taint *x = t->items[i];
+		if (x->effect == effect && strcmp(x->key ? x->key : "", key ? key : "") == 0) {
+			kerf_taint_free(t->items[i]);
 			memmove(&t->items[i], &t->items[i + 1], (t->n - i - 1) * sizeof(*t->items));
 			t->n--;
 			return;
@@ -139,18 +143,18 @@ void simc_node_ready(void *arg, const struct sim_instance *in, int64_t at_ms)
 {
 	struct sim_cluster *c = arg;
 	struct sim_node *sn = node_of(c, in, NULL);
-	struct kerf_taint not_ready = {TAINT_NOT_READY, NULL, KERF_EFFECT_NO_SCHEDULE};
 
 	if (!sn)
 		return;
 	sn->node->ready = true;
-	remove_taint(&sn->node->taints, &not_ready);
+	remove_taint(&sn->node->taints, TAINT_NOT_READY, KERF_EFFECT_NO_SCHEDULE);
 	for (size_t i = 0; i < sn->startup.n; i++)
-		remove_taint(&sn->node->taints, &sn->startup.items[i]);
-	simc_touch(c, &sn->node->meta);
+		remove_taint(&sn->node->taints, sn->startup.items[i]->key,
+			     sn->startup.items[i]->effect);
+	simc_touch(c, sn->node->meta);
 	c->dirty = true;
 	c->ds_dirty = true;
-	c->h->log(c->h->ctx, KERF_LOG_DEBUG, "node %s ready", sn->node->meta.name);
+	c->h->log(c->h->ctx, KERF_LOG_DEBUG, "node %s ready", sn->node->meta->name);
 	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODE, sn->node);
 }
 
@@ -162,7 +166,7 @@ void simc_node_remove(struct sim_cluster *c, size_t index)
 	for (size_t i = c->n_pods; i-- > 0;)
 		if (c->pods[i]->on == sn || c->pods[i]->ds_node == sn)
 			simc_pod_remove(c, i, false);
-	sn->node->meta.deletion_ms = simc_now_ms(c);
+	sn->node->meta->deletion_ms = simc_now_ms(c);
 	simc_emit(c, KERF_EVENT_DELETED, KERF_OBJ_NODE, sn->node);
 	kerf_node_free(sn->node);
 	kerf_taints_clear(&sn->startup);
@@ -181,7 +185,7 @@ void simc_node_gone(void *arg, const struct sim_instance *in, int64_t at_ms)
 
 	if (node_of(c, in, &index)) {
 		c->h->log(c->h->ctx, KERF_LOG_INFO, "node %s gone with its instance %s",
-			  c->nodes[index]->node->meta.name, in->provider_id);
+			  c->nodes[index]->node->meta->name, in->provider_id);
 		simc_node_remove(c, index);
 	}
 }

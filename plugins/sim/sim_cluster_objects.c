@@ -1,5 +1,5 @@
 /*
- * sim_cluster_objects.c - the simulated API server's bookkeeping: deep copies of
+ * sim_cluster_objects.c - the simulated API server's bookkeeping: snapshots of
  * objects, fresh metadata and resourceVersions, and the change events
  * delivered to the sink or queued until the next poll.
  */
@@ -24,93 +24,11 @@ void simc_replace(const struct kerf_host *h, char **dst, const char *s)
 	*dst = sdup(h, s);
 }
 
-void simc_labels_copy(struct kerf_labels *dst, const struct kerf_labels *src)
+/* Adds each of src's taints to dst, replacing one with the same key and effect. */
+void simc_taints_add_all(struct kerf_taints *dst, const struct kerf_taints *src)
 {
 	for (size_t i = 0; i < src->n; i++)
-		kerf_labels_set(dst, src->items[i].key, src->items[i].value);
-}
-
-void simc_taints_copy(struct kerf_taints *dst, const struct kerf_taints *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		kerf_taints_add(dst, &src->items[i]);
-}
-
-static void requirements_copy(const struct kerf_host *h, struct kerf_requirements *dst,
-			      const struct kerf_requirements *src)
-{
-	dst->n = src->n;
-	dst->items = h->calloc(h->ctx, src->n ? src->n : 1, sizeof(*dst->items));
-	for (size_t i = 0; i < src->n; i++) {
-		const struct kerf_requirement *r = &src->items[i];
-		struct kerf_requirement *d = &dst->items[i];
-
-		*d = *r;
-		d->key = sdup(h, r->key);
-		d->values = h->calloc(h->ctx, r->n_values ? r->n_values : 1, sizeof(*d->values));
-		for (size_t j = 0; j < r->n_values; j++)
-			d->values[j] = sdup(h, r->values[j]);
-	}
-}
-
-static void meta_copy(const struct kerf_host *h, struct kerf_meta *d, const struct kerf_meta *s)
-{
-	*d = *s;
-	d->api_version = sdup(h, s->api_version);
-	d->kind = sdup(h, s->kind);
-	d->name = sdup(h, s->name);
-	d->namespace_ = sdup(h, s->namespace_);
-	d->uid = sdup(h, s->uid);
-	d->resource_version = sdup(h, s->resource_version);
-	memset(&d->labels, 0, sizeof(d->labels));
-	memset(&d->annotations, 0, sizeof(d->annotations));
-	simc_labels_copy(&d->labels, &s->labels);
-	simc_labels_copy(&d->annotations, &s->annotations);
-	d->finalizers =
-	    h->calloc(h->ctx, s->n_finalizers ? s->n_finalizers : 1, sizeof(*d->finalizers));
-	for (size_t i = 0; i < s->n_finalizers; i++)
-		d->finalizers[i] = sdup(h, s->finalizers[i]);
-	d->owner_kind = sdup(h, s->owner_kind);
-	d->owner_name = sdup(h, s->owner_name);
-}
-
-static struct kerf_node *node_copy(const struct kerf_host *h, const struct kerf_node *n)
-{
-	struct kerf_node *d = h->calloc(h->ctx, 1, sizeof(*d));
-
-	*d = *n;
-	meta_copy(h, &d->meta, &n->meta);
-	d->provider_id = sdup(h, n->provider_id);
-	memset(&d->taints, 0, sizeof(d->taints));
-	simc_taints_copy(&d->taints, &n->taints);
-	return d;
-}
-
-static void ref_copy(const struct kerf_host *h, struct kerf_node_class_ref *d,
-		     const struct kerf_node_class_ref *s)
-{
-	d->group = sdup(h, s->group);
-	d->kind = sdup(h, s->kind);
-	d->name = sdup(h, s->name);
-}
-
-struct kerf_nodeclaim *simc_claim_copy(const struct kerf_host *h, const struct kerf_nodeclaim *c)
-{
-	struct kerf_nodeclaim *d = h->calloc(h->ctx, 1, sizeof(*d));
-
-	*d = *c;
-	meta_copy(h, &d->meta, &c->meta);
-	d->nodepool = sdup(h, c->nodepool);
-	ref_copy(h, &d->node_class_ref, &c->node_class_ref);
-	requirements_copy(h, &d->requirements, &c->requirements);
-	memset(&d->taints, 0, sizeof(d->taints));
-	memset(&d->startup_taints, 0, sizeof(d->startup_taints));
-	simc_taints_copy(&d->taints, &c->taints);
-	simc_taints_copy(&d->startup_taints, &c->startup_taints);
-	d->provider_id = sdup(h, c->provider_id);
-	d->node_name = sdup(h, c->node_name);
-	d->image_id = sdup(h, c->image_id);
-	return d;
+		kerf_taints_add(dst, src->items[i]);
 }
 
 int64_t simc_now_ms(const struct sim_cluster *c)
@@ -150,9 +68,9 @@ static void *snapshot(const struct sim_cluster *c, kerf_object_kind kind, const 
 	case KERF_OBJ_DAEMONSET:
 		return kerf_pod_copy(object);
 	case KERF_OBJ_NODE:
-		return node_copy(c->h, object);
+		return kerf_node_copy(object);
 	case KERF_OBJ_NODECLAIM:
-		return simc_claim_copy(c->h, object);
+		return kerf_nodeclaim_copy(object);
 	case KERF_OBJ_NODEPOOL:
 	case KERF_OBJ_NODE_CLASS:
 		break;

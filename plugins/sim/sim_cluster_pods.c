@@ -21,7 +21,7 @@ struct sim_pod *simc_find_pod(const struct sim_cluster *c, const char *ns, const
 			      size_t *index)
 {
 	for (size_t i = 0; i < c->n_pods; i++) {
-		const struct kerf_meta *m = &c->pods[i]->pod->meta;
+		const struct kerf_meta *m = c->pods[i]->pod->meta;
 		if (strcmp(m->name, name) == 0 && same_namespace(m->namespace_, ns)) {
 			if (index)
 				*index = i;
@@ -34,31 +34,21 @@ struct sim_pod *simc_find_pod(const struct sim_cluster *c, const char *ns, const
 static void append_toleration(const struct kerf_host *h, struct kerf_pod *p, const char *key,
 			      kerf_taint_effect effect)
 {
-	struct kerf_tolerations *t = &p->tolerations;
-	struct kerf_toleration *n;
+	struct kerf_toleration *n = kerf_tolerations_append(&p->tolerations);
 
-	t->items = h->realloc(h->ctx, t->items, (t->n + 1) * sizeof(*t->items));
-	n = &t->items[t->n++];
-	memset(n, 0, sizeof(*n));
 	n->key = h->strdup(h->ctx, key);
 	n->op = KERF_TOLERATION_EXISTS;
 	n->effect = effect;
-	n->toleration_seconds = KERF_TOLERATION_FOREVER;
 }
 
 static void append_hostname(const struct kerf_host *h, struct kerf_requirements *r,
 			    const char *node)
 {
-	struct kerf_requirement *n;
+	struct kerf_requirement *n = kerf_requirements_append(r);
 
-	r->items = h->realloc(h->ctx, r->items, (r->n + 1) * sizeof(*r->items));
-	n = &r->items[r->n++];
-	memset(n, 0, sizeof(*n));
 	n->key = h->strdup(h->ctx, "kubernetes.io/hostname");
 	n->op = KERF_OP_IN;
-	n->n_values = 1;
-	n->values = h->calloc(h->ctx, 1, sizeof(*n->values));
-	n->values[0] = h->strdup(h->ctx, node);
+	kerf_requirement_add_value(n, node);
 }
 
 /*
@@ -80,12 +70,10 @@ static void pin_daemon_pod(const struct kerf_host *h, struct kerf_pod *p, const 
 	    {"node.kubernetes.io/unschedulable", KERF_EFFECT_NO_SCHEDULE},
 	};
 
-	if (p->n_required_terms == 0) {
-		p->required_terms = h->calloc(h->ctx, 1, sizeof(*p->required_terms));
-		p->n_required_terms = 1;
-	}
+	if (p->n_required_terms == 0)
+		kerf_pod_add_required_term(p);
 	for (size_t i = 0; i < p->n_required_terms; i++)
-		append_hostname(h, &p->required_terms[i], node);
+		append_hostname(h, p->required_terms[i], node);
 	for (size_t i = 0; i < sizeof(tolerations) / sizeof(tolerations[0]); i++)
 		append_toleration(h, p, tolerations[i].key, tolerations[i].effect);
 }
@@ -93,7 +81,7 @@ static void pin_daemon_pod(const struct kerf_host *h, struct kerf_pod *p, const 
 struct sim_node *simc_find_node(const struct sim_cluster *c, const char *name, size_t *index)
 {
 	for (size_t i = 0; i < c->n_nodes; i++) {
-		if (strcmp(c->nodes[i]->node->meta.name, name) == 0) {
+		if (strcmp(c->nodes[i]->node->meta->name, name) == 0) {
 			if (index)
 				*index = i;
 			return c->nodes[i];
@@ -109,19 +97,15 @@ struct sim_pod *simc_pod_create(struct sim_cluster *c, struct sim_workload *wl, 
 	struct sim_pod *sp = h->calloc(h->ctx, 1, sizeof(*sp));
 	struct kerf_pod *p = kerf_pod_copy(wl->tmpl);
 
-	if (!p) {
-		h->log(h->ctx, KERF_LOG_ERROR, "out of memory copying a pod template");
-		abort();
-	}
-	simc_replace(h, &p->meta.name, name);
-	simc_replace(h, &p->meta.namespace_, wl->namespace_);
-	simc_new_meta(c, &p->meta, "v1", "Pod", simc_now_ms(c));
+	simc_replace(h, &p->meta->name, name);
+	simc_replace(h, &p->meta->namespace_, wl->namespace_);
+	simc_new_meta(c, p->meta, "v1", "Pod", simc_now_ms(c));
 	p->phase = KERF_POD_PENDING;
 	p->unschedulable = false;
 	if (strcmp(wl->kind, "StatefulSet") == 0)
-		kerf_labels_set(&p->meta.labels, "statefulset.kubernetes.io/pod-name", name);
+		kerf_labels_set(&p->meta->labels, "statefulset.kubernetes.io/pod-name", name);
 	if (ds_node)
-		pin_daemon_pod(h, p, ds_node->node->meta.name);
+		pin_daemon_pod(h, p, ds_node->node->meta->name);
 	sp->pod = p;
 	sp->owner = wl;
 	sp->ordinal = ordinal;
@@ -150,10 +134,10 @@ void simc_pod_remove(struct sim_cluster *c, size_t index, bool succeeded)
 
 	if (succeeded) {
 		p->phase = KERF_POD_SUCCEEDED;
-		simc_touch(c, &p->meta);
+		simc_touch(c, p->meta);
 		simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, p);
 	}
-	p->meta.deletion_ms = simc_now_ms(c);
+	p->meta->deletion_ms = simc_now_ms(c);
 	simc_emit(c, KERF_EVENT_DELETED, KERF_OBJ_POD, p);
 	if (wl) {
 		wl->live--;

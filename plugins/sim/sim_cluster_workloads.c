@@ -56,27 +56,23 @@ static void daemonset_object(struct sim_cluster *c, struct sim_workload *wl)
 	struct kerf_pod *ds = kerf_pod_copy(wl->tmpl);
 	bool added = wl->ds_object == NULL;
 
-	if (!ds) {
-		h->log(h->ctx, KERF_LOG_ERROR, "out of memory copying DaemonSet %s", wl->name);
-		abort();
-	}
-	simc_replace(h, &ds->meta.name, wl->name);
-	simc_replace(h, &ds->meta.namespace_, wl->namespace_);
+	simc_replace(h, &ds->meta->name, wl->name);
+	simc_replace(h, &ds->meta->namespace_, wl->namespace_);
 	h->free(h->ctx, ds->node_name);
 	ds->node_name = NULL;
 	ds->daemonset = true;
 	ds->phase = KERF_POD_PENDING;
 	ds->unschedulable = false;
 	if (added) {
-		simc_new_meta(c, &ds->meta, "apps/v1", "DaemonSet", simc_now_ms(c));
+		simc_new_meta(c, ds->meta, "apps/v1", "DaemonSet", simc_now_ms(c));
 	} else {
 		/* Same object, new spec: keep its identity. */
-		simc_replace(h, &ds->meta.api_version, "apps/v1");
-		simc_replace(h, &ds->meta.kind, "DaemonSet");
-		simc_replace(h, &ds->meta.uid, wl->ds_object->meta.uid);
-		ds->meta.creation_ms = wl->ds_object->meta.creation_ms;
-		ds->meta.deletion_ms = 0;
-		simc_touch(c, &ds->meta);
+		simc_replace(h, &ds->meta->api_version, "apps/v1");
+		simc_replace(h, &ds->meta->kind, "DaemonSet");
+		simc_replace(h, &ds->meta->uid, wl->ds_object->meta->uid);
+		ds->meta->creation_ms = wl->ds_object->meta->creation_ms;
+		ds->meta->deletion_ms = 0;
+		simc_touch(c, ds->meta);
 		kerf_pod_free(wl->ds_object);
 	}
 	wl->ds_object = ds;
@@ -89,11 +85,6 @@ void simc_workload_apply(struct sim_cluster *c, const struct kerf_workload *k)
 	struct sim_workload *wl = find_workload(c, k->kind, ns, k->name, NULL);
 	struct kerf_pod *tmpl = kerf_pod_copy(k->pod);
 
-	if (!tmpl) {
-		c->h->log(c->h->ctx, KERF_LOG_ERROR, "out of memory copying %s/%s", k->kind,
-			  k->name);
-		abort();
-	}
 	if (wl) {
 		/* No rollout: the new template is for the pods created from now on. */
 		kerf_pod_free(wl->tmpl);
@@ -128,7 +119,7 @@ static void workload_delete(struct sim_cluster *c, size_t index)
 		if (c->pods[i]->owner == wl)
 			simc_pod_remove(c, i, false);
 	if (wl->ds_object) {
-		wl->ds_object->meta.deletion_ms = simc_now_ms(c);
+		wl->ds_object->meta->deletion_ms = simc_now_ms(c);
 		simc_emit(c, KERF_EVENT_DELETED, KERF_OBJ_DAEMONSET, wl->ds_object);
 	}
 	simc_workload_free(c->h, wl);
@@ -200,18 +191,18 @@ static void workload_sync(struct sim_cluster *c, struct sim_workload *wl)
 
 /* Taints with only the given effect, borrowed from t, in buf (t->n entries). */
 static struct kerf_taints taints_filter(const struct kerf_taints *t, bool no_execute_only,
-					struct kerf_taint *buf)
+					struct kerf_taint **buf)
 {
 	struct kerf_taints out = {0, buf};
 
 	for (size_t i = 0; i < t->n; i++) {
-		const struct kerf_taint *x = &t->items[i];
+		struct kerf_taint *x = t->items[i];
 		/* A node that is not ready yet still gets its DaemonSet pods created. */
 		if (x->key && strcmp(x->key, TAINT_NOT_READY) == 0)
 			continue;
 		if (no_execute_only && x->effect != KERF_EFFECT_NO_EXECUTE)
 			continue;
-		buf[out.n++] = *x;
+		buf[out.n++] = x;
 	}
 	return out;
 }
@@ -224,12 +215,12 @@ static struct kerf_taints taints_filter(const struct kerf_taints *t, bool no_exe
 static bool daemon_fits(const struct sim_cluster *c, const struct sim_workload *wl,
 			const struct kerf_node *n, bool running)
 {
-	struct kerf_taint *buf;
+	struct kerf_taint **buf;
 	struct kerf_taints t;
 	bool ok;
 
-	if (n->meta.deletion_ms ||
-	    !kerf_pod_matches_node_labels(wl->tmpl, &n->meta.labels, NULL, 0))
+	if (n->meta->deletion_ms ||
+	    !kerf_pod_matches_node_labels(wl->tmpl, &n->meta->labels, NULL, 0))
 		return false;
 	buf = c->h->calloc(c->h->ctx, n->taints.n ? n->taints.n : 1, sizeof(*buf));
 	t = taints_filter(&n->taints, running, buf);
@@ -289,13 +280,13 @@ static struct kerf_pod *trace_template(struct sim_cluster *c, const struct sim_a
 				       const char *name)
 {
 	const struct kerf_host *h = c->h;
-	struct kerf_pod *p = h->calloc(h->ctx, 1, sizeof(*p));
+	struct kerf_pod *p = kerf_pod_new();
 
-	p->meta.name = h->strdup(h->ctx, name);
-	p->meta.namespace_ = h->strdup(h->ctx, "default");
-	p->meta.owner_kind = h->strdup(h->ctx, "Job");
-	p->meta.owner_name = h->strdup(h->ctx, name);
-	kerf_labels_set(&p->meta.labels, "job-name", name);
+	p->meta->name = h->strdup(h->ctx, name);
+	p->meta->namespace_ = h->strdup(h->ctx, "default");
+	p->meta->owner_kind = h->strdup(h->ctx, "Job");
+	p->meta->owner_name = h->strdup(h->ctx, name);
+	kerf_labels_set(&p->meta->labels, "job-name", name);
 	kerf_resources_init(&p->requests);
 	/* The row's numbers are far below every limit, so these cannot fail. */
 	kerf_resources_set(&p->requests, KERF_RESOURCE_CPU, a->cpu_millis, NULL);

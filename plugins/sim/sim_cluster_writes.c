@@ -31,13 +31,13 @@ static int sim_create_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	struct sim_cluster *c = simc_cluster_of(inst);
 	struct kerf_nodeclaim *d;
 
-	if (!claim || !claim->meta.name)
+	if (!claim || !claim->meta->name)
 		return kerf_error_set(err, KERF_E_INVALID, "sim: NodeClaim without a name");
-	if (simc_find_claim(c, claim->meta.name, NULL))
+	if (simc_find_claim(c, claim->meta->name, NULL))
 		return kerf_error_set(err, KERF_E_CONFLICT, "sim: NodeClaim %s already exists",
-				      claim->meta.name);
-	d = simc_claim_copy(c->h, claim);
-	simc_new_meta(c, &d->meta, "karpenter.sh/v1", "NodeClaim", simc_now_ms(c));
+				      claim->meta->name);
+	d = kerf_nodeclaim_copy(claim);
+	simc_new_meta(c, d->meta, "karpenter.sh/v1", "NodeClaim", simc_now_ms(c));
 	PUSH(c->h, c->claims, c->n_claims, c->cap_claims, d);
 	simc_emit(c, KERF_EVENT_ADDED, KERF_OBJ_NODECLAIM, d);
 	return 0;
@@ -61,27 +61,27 @@ static int sim_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	struct kerf_nodeclaim *old, *d;
 	size_t index;
 
-	if (!claim || !claim->meta.name)
+	if (!claim || !claim->meta->name)
 		return kerf_error_set(err, KERF_E_INVALID, "sim: NodeClaim without a name");
-	if (!simc_find_claim(c, claim->meta.name, &index))
+	if (!simc_find_claim(c, claim->meta->name, &index))
 		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no NodeClaim %s",
-				      claim->meta.name);
+				      claim->meta->name);
 	old = c->claims[index];
-	if (stale(&old->meta, &claim->meta))
-		return conflict(err, "NodeClaim", claim->meta.name, old->meta.resource_version,
-				claim->meta.resource_version);
-	d = simc_claim_copy(c->h, claim);
+	if (stale(old->meta, claim->meta))
+		return conflict(err, "NodeClaim", claim->meta->name, old->meta->resource_version,
+				claim->meta->resource_version);
+	d = kerf_nodeclaim_copy(claim);
 	/* What the API server owns stays its own. */
-	simc_replace(c->h, &d->meta.uid, old->meta.uid);
-	simc_replace(c->h, &d->meta.api_version, old->meta.api_version);
-	simc_replace(c->h, &d->meta.kind, old->meta.kind);
-	d->meta.creation_ms = old->meta.creation_ms;
-	d->meta.deletion_ms = old->meta.deletion_ms;
-	simc_touch(c, &d->meta);
+	simc_replace(c->h, &d->meta->uid, old->meta->uid);
+	simc_replace(c->h, &d->meta->api_version, old->meta->api_version);
+	simc_replace(c->h, &d->meta->kind, old->meta->kind);
+	d->meta->creation_ms = old->meta->creation_ms;
+	d->meta->deletion_ms = old->meta->deletion_ms;
+	simc_touch(c, d->meta);
 	c->claims[index] = d;
 	kerf_nodeclaim_free(old);
 	/* A claim being deleted goes once its last finalizer is removed. */
-	if (d->meta.deletion_ms && d->meta.n_finalizers == 0)
+	if (d->meta->deletion_ms && d->meta->n_finalizers == 0)
 		claim_remove(c, index);
 	else
 		simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODECLAIM, d);
@@ -98,14 +98,14 @@ static int sim_delete_nodeclaim(void *inst, const char *name, struct kerf_error 
 		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no NodeClaim %s",
 				      name ? name : "(null)");
 	d = c->claims[index];
-	if (d->meta.n_finalizers == 0) {
+	if (d->meta->n_finalizers == 0) {
 		claim_remove(c, index);
 		return 0;
 	}
 	/* Finalizers hold it: it is marked for deletion, as the API server does. */
-	if (!d->meta.deletion_ms) {
-		d->meta.deletion_ms = simc_now_ms(c);
-		simc_touch(c, &d->meta);
+	if (!d->meta->deletion_ms) {
+		d->meta->deletion_ms = simc_now_ms(c);
+		simc_touch(c, d->meta);
 		simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODECLAIM, d);
 	}
 	return 0;
@@ -117,21 +117,21 @@ static int sim_update_node(void *inst, const struct kerf_node *node, struct kerf
 	struct sim_node *sn;
 	struct kerf_node *n;
 
-	if (!node || !node->meta.name)
+	if (!node || !node->meta->name)
 		return kerf_error_set(err, KERF_E_INVALID, "sim: Node without a name");
-	sn = simc_find_node(c, node->meta.name, NULL);
+	sn = simc_find_node(c, node->meta->name, NULL);
 	if (!sn)
-		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no Node %s", node->meta.name);
+		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no Node %s", node->meta->name);
 	n = sn->node;
-	if (stale(&n->meta, &node->meta))
-		return conflict(err, "Node", node->meta.name, n->meta.resource_version,
-				node->meta.resource_version);
-	kerf_labels_clear(&n->meta.labels);
-	simc_labels_copy(&n->meta.labels, &node->meta.labels);
+	if (stale(n->meta, node->meta))
+		return conflict(err, "Node", node->meta->name, n->meta->resource_version,
+				node->meta->resource_version);
+	kerf_labels_clear(&n->meta->labels);
+	kerf_labels_copy(&n->meta->labels, &node->meta->labels);
 	kerf_taints_clear(&n->taints);
-	simc_taints_copy(&n->taints, &node->taints);
+	simc_taints_add_all(&n->taints, &node->taints);
 	n->unschedulable = node->unschedulable;
-	simc_touch(c, &n->meta);
+	simc_touch(c, n->meta);
 	c->dirty = true;
 	c->ds_dirty = true;
 	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODE, n);

@@ -39,7 +39,7 @@ static int queue_cmp(const void *a, const void *b)
 static bool pending(const struct sim_pod *sp)
 {
 	return !sp->pod->node_name && sp->pod->phase == KERF_POD_PENDING &&
-	       !sp->pod->meta.deletion_ms;
+	       !sp->pod->meta->deletion_ms;
 }
 
 static void bind(struct sim_cluster *c, struct kerf_topology *topo, struct sim_pod *sp,
@@ -47,14 +47,14 @@ static void bind(struct sim_cluster *c, struct kerf_topology *topo, struct sim_p
 {
 	struct kerf_pod *p = sp->pod;
 
-	simc_replace(c->h, &p->node_name, sn->node->meta.name);
+	simc_replace(c->h, &p->node_name, sn->node->meta->name);
 	p->phase = KERF_POD_RUNNING;
 	p->unschedulable = false;
 	sp->on = sn;
 	sp->bound_ms = now;
 	kerf_resources_add(&sn->requested, &p->requests);
 	kerf_topology_add_pod(topo, p, sn->index);
-	simc_touch(c, &p->meta);
+	simc_touch(c, p->meta);
 	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, p);
 }
 
@@ -70,13 +70,13 @@ static void schedule_one(struct sim_cluster *c, struct kerf_topology *topo, stru
 		struct sim_node *sn = c->nodes[i];
 		int64_t s;
 
-		if (!sn->node->ready || sn->node->meta.deletion_ms)
+		if (!sn->node->ready || sn->node->meta->deletion_ms)
 			continue;
 		n_ready++;
 		if (!kerf_topology_fits(topo, sp->pod, i, why, sizeof(why))) {
 			if (!first_why[0])
 				snprintf(first_why, sizeof(first_why), "%s: %s",
-					 sn->node->meta.name, why);
+					 sn->node->meta->name, why);
 			continue;
 		}
 		s = score(sn, sp->pod);
@@ -92,11 +92,11 @@ static void schedule_one(struct sim_cluster *c, struct kerf_topology *topo, stru
 	if (sp->pod->unschedulable)
 		return;
 	sp->pod->unschedulable = true;
-	simc_touch(c, &sp->pod->meta);
+	simc_touch(c, sp->pod->meta);
 	c->h->log(c->h->ctx, KERF_LOG_DEBUG,
 		  "pod %s/%s unschedulable: 0/%zu nodes are available%s%s",
-		  sp->pod->meta.namespace_ ? sp->pod->meta.namespace_ : "default",
-		  sp->pod->meta.name, n_ready, first_why[0] ? "; " : "", first_why);
+		  sp->pod->meta->namespace_ ? sp->pod->meta->namespace_ : "default",
+		  sp->pod->meta->name, n_ready, first_why[0] ? "; " : "", first_why);
 	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, sp->pod);
 }
 
@@ -116,7 +116,7 @@ void simc_schedule(struct sim_cluster *c, int64_t now)
 	for (size_t i = 0; i < c->n_pods; i++) {
 		if (!pending(c->pods[i]))
 			continue;
-		if (now < c->pods[i]->pod->meta.creation_ms + c->cfg.bind_delay_ms) {
+		if (now < c->pods[i]->pod->meta->creation_ms + c->cfg.bind_delay_ms) {
 			/* Not yet: the scheduler has to look again once the delay has passed. */
 			c->dirty = true;
 			continue;

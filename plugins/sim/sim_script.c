@@ -728,7 +728,7 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 	static const char *const keys[] = {"at", "apply", "scale", "delete", NULL};
 	const struct snode *scale, *del, *at_node;
 	const char *at, *apply;
-	struct kerf_error derr;
+	struct kerf_error derr = KERF_ERROR_INIT;
 	struct sim_action *a;
 	int64_t at_ms;
 	int rc, n_ops;

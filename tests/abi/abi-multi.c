@@ -1,6 +1,6 @@
 /*
  * A correct plugin offering two kinds: provider and cluster, with the
- * optional acquire_lease and (1.1) emit_event and the bits that go with them.
+ * optional acquire_lease and emit_event and the bits that go with them.
  */
 #include "abi_ops.h"
 

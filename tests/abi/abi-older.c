@@ -1,9 +1,10 @@
 /*
- * A cluster plugin as built against ABI 1.0: its ops table ends after
- * acquire_lease.  emit_event (1.1) is set in the table here on purpose,
- * without KERF_CAP_CLUSTER_EVENTS: the loader must go by the declared size
- * and still see it as NULL (or it would reject the op without its bit),
- * which proves it never reads past what a plugin declared.
+ * A cluster plugin whose ops table ends after acquire_lease, as the table
+ * of a plugin built against a minor without the later ops would.  The
+ * optional emit_event is set in the table here on purpose, without
+ * KERF_CAP_CLUSTER_EVENTS: the loader must go by the declared size and
+ * still see it as NULL (or it would reject the op without its bit), which
+ * proves it never reads past what a plugin declared.
  */
 #include "abi_ops.h"
 

@@ -1,4 +1,4 @@
-/* Declares a descriptor past the header but shorter than the ABI 1.0 one. */
+/* Declares a descriptor past the header but shorter than the ABI 2.0 one. */
 #include "abi_ops.h"
 
 KERF_PLUGIN_DEFINE = {

@@ -1,4 +1,4 @@
-/* Declares a provider ops table shorter than the ABI 1.0 one. */
+/* Declares a provider ops table shorter than the ABI 2.0 one. */
 #include "abi_ops.h"
 
 static const struct kerf_provider_ops ops = {ABI_PROVIDER_OPS};

@@ -9,8 +9,9 @@ of the tree on Linux on one of ARCHES:
 
     python3 tests/abi/gen-check-abi.py > tests/unit/check_abi.c
 
-and review the diff: only additions at the ends of structs (and new enum
-constants) are allowed within a major.  Needs clang (for the AST) and cc.
+and review the diff: only additions at the ends of objects and tables (and
+new enum constants) are allowed within a major; values (kerf/types.h) keep
+their layout.  Needs clang (for the AST) and cc.
 
 The table holds on ARCHES only, and the generated test fails on any other
 architecture rather than pass with nothing asserted.  To add one, add it
@@ -94,7 +95,8 @@ HEAD = """/* SPDX-License-Identifier: Apache-2.0 */
  * offset asserted at compile time, and every enum constant its value.
  * Changing a layout without changing this file (and the ABI version)
  * therefore fails the build: a minor may only append fields at the end of
- * a struct, and anything else is a new major.
+ * an object (kerf/types.h) or a table, never change a value's layout, and
+ * anything else is a new major.
  * The table holds on these architectures: @ARCH_NAMES@.
  * On any other nothing is asserted, so layout_pinned fails there.
  */

@@ -65,25 +65,25 @@ static bool ct_ok(const struct kerf_pack_group *g, kerf_capacity_type ct)
 /* The capacity a pool's limits are counted on; allocatable when the core gave none. */
 static const int64_t *capacity_of(const struct kerf_pack_problem *p, uint32_t pool, uint32_t t)
 {
-	const struct kerf_pack_pool *pp = &p->pools[pool];
+	const struct kerf_pack_pool *pp = p->pools[pool];
 
 	if (pp->type_capacity && pp->type_capacity[t])
 		return pp->type_capacity[t];
-	return p->types[t].allocatable;
+	return p->types[t]->allocatable;
 }
 
 /* True when type t has an offering every group on node n allows. */
 static bool type_offered_for(const struct kerf_pack_problem *p, const struct kerf_pack_node *n,
 			     uint32_t t)
 {
-	const struct kerf_pack_type *ty = &p->types[t];
+	const struct kerf_pack_type *ty = p->types[t];
 
 	for (size_t o = 0; o < ty->n_offerings; o++) {
 		bool ok = true;
 		for (size_t a = 0; a < n->n_assign && ok; a++) {
-			const struct kerf_pack_group *g = &p->groups[n->assign[a].group];
-			ok = zone_ok(g, ty->offerings[o].zone) &&
-			     ct_ok(g, ty->offerings[o].capacity_type);
+			const struct kerf_pack_group *g = p->groups[n->assign[a]->group];
+			ok = zone_ok(g, ty->offerings[o]->zone) &&
+			     ct_ok(g, ty->offerings[o]->capacity_type);
 		}
 		if (ok)
 			return true;
@@ -117,7 +117,7 @@ int plan_check(const struct kerf_pack_problem *p, const struct kerf_pack_plan *p
 	}
 
 	for (size_t i = 0; i < plan->n_nodes; i++) {
-		const struct kerf_pack_node *n = &plan->nodes[i];
+		const struct kerf_pack_node *n = plan->nodes[i];
 		const int64_t *room;
 
 		if (n->n_assign == 0 || !n->assign) {
@@ -126,16 +126,16 @@ int plan_check(const struct kerf_pack_problem *p, const struct kerf_pack_plan *p
 		}
 		memset(sum, 0, nd * sizeof(int64_t));
 		for (size_t a = 0; a < n->n_assign; a++) {
-			const struct kerf_pack_assignment *as = &n->assign[a];
+			const struct kerf_pack_assignment *as = n->assign[a];
 			const struct kerf_pack_group *g;
 			if (as->group >= p->n_groups || as->count == 0) {
 				fail(why, len, "node %zu assignment %zu: bad group %u or count %u",
 				     i, a, as->group, as->count);
 				goto out;
 			}
-			g = &p->groups[as->group];
+			g = p->groups[as->group];
 			for (size_t b = 0; b < a; b++)
-				if (n->assign[b].group == as->group) {
+				if (n->assign[b]->group == as->group) {
 					fail(why, len, "node %zu lists group %u twice", i,
 					     as->group);
 					goto out;
@@ -164,13 +164,13 @@ int plan_check(const struct kerf_pack_problem *p, const struct kerf_pack_plan *p
 			}
 		}
 		for (size_t c = 0; c < p->n_conflicts; c++) {
-			const struct kerf_pack_conflict *cf = &p->conflicts[c];
+			const struct kerf_pack_conflict *cf = p->conflicts[c];
 			uint32_t na = 0, nb = 0;
 			for (size_t a = 0; a < n->n_assign; a++) {
-				if (n->assign[a].group == cf->a)
-					na = n->assign[a].count;
-				if (n->assign[a].group == cf->b)
-					nb = n->assign[a].count;
+				if (n->assign[a]->group == cf->a)
+					na = n->assign[a]->count;
+				if (n->assign[a]->group == cf->b)
+					nb = n->assign[a]->count;
 			}
 			if (cf->a == cf->b ? na > 1 : (na && nb)) {
 				fail(why, len, "node %zu holds conflicting groups %u and %u", i,
@@ -191,7 +191,7 @@ int plan_check(const struct kerf_pack_problem *p, const struct kerf_pack_plan *p
 				goto out;
 			}
 			open_used[n->open_index] = true;
-			on = &p->open[n->open_index];
+			on = p->open[n->open_index];
 			if (n->type != on->type || n->zone != on->zone ||
 			    n->capacity_type != on->capacity_type || n->price != 0) {
 				fail(why, len,
@@ -201,9 +201,9 @@ int plan_check(const struct kerf_pack_problem *p, const struct kerf_pack_plan *p
 				goto out;
 			}
 			for (size_t a = 0; a < n->n_assign; a++)
-				if (!sorted_has(on->groups, on->n_groups, n->assign[a].group)) {
+				if (!sorted_has(on->groups, on->n_groups, n->assign[a]->group)) {
 					fail(why, len, "open node %d does not allow group %u",
-					     n->open_index, n->assign[a].group);
+					     n->open_index, n->assign[a]->group);
 					goto out;
 				}
 			room = on->remaining;
@@ -215,25 +215,25 @@ int plan_check(const struct kerf_pack_problem *p, const struct kerf_pack_plan *p
 				fail(why, len, "node %zu: bad open_index, nodepool or type", i);
 				goto out;
 			}
-			ty = &p->types[n->type];
+			ty = p->types[n->type];
 			for (size_t a = 0; a < n->n_assign; a++) {
-				const struct kerf_pack_group *g = &p->groups[n->assign[a].group];
+				const struct kerf_pack_group *g = p->groups[n->assign[a]->group];
 				if (g->nodepool != n->nodepool) {
 					fail(why, len,
 					     "node %zu in pool %u holds group %u of pool %u", i,
-					     n->nodepool, n->assign[a].group, g->nodepool);
+					     n->nodepool, n->assign[a]->group, g->nodepool);
 					goto out;
 				}
 				if (!sorted_has(g->types, g->n_types, n->type)) {
 					fail(why, len, "node %zu: group %u does not allow type %s",
-					     i, n->assign[a].group, ty->name ? ty->name : "?");
+					     i, n->assign[a]->group, ty->name ? ty->name : "?");
 					goto out;
 				}
 			}
 			for (size_t o = 0; o < ty->n_offerings; o++)
-				if (ty->offerings[o].zone == n->zone &&
-				    ty->offerings[o].capacity_type == n->capacity_type &&
-				    ty->offerings[o].price == n->price)
+				if (ty->offerings[o]->zone == n->zone &&
+				    ty->offerings[o]->capacity_type == n->capacity_type &&
+				    ty->offerings[o]->price == n->price)
 					offered = true;
 			if (!offered) {
 				fail(why, len,
@@ -288,31 +288,31 @@ int plan_check(const struct kerf_pack_problem *p, const struct kerf_pack_plan *p
 				continue;
 			}
 			for (size_t d = 0; d < nd; d++)
-				if (sum[d] > p->types[t].allocatable[d]) {
+				if (sum[d] > p->types[t]->allocatable[d]) {
 					fail(why, len, "node %zu: option %s does not hold %s", i,
-					     p->types[t].name ? p->types[t].name : "?",
+					     p->types[t]->name ? p->types[t]->name : "?",
 					     p->dim_names[d]);
 					goto out;
 				}
 			for (size_t a = 0; a < n->n_assign; a++)
-				if (!sorted_has(p->groups[n->assign[a].group].types,
-						p->groups[n->assign[a].group].n_types, t)) {
+				if (!sorted_has(p->groups[n->assign[a]->group]->types,
+						p->groups[n->assign[a]->group]->n_types, t)) {
 					fail(why, len,
 					     "node %zu: option %s not allowed for group %u", i,
-					     p->types[t].name ? p->types[t].name : "?",
-					     n->assign[a].group);
+					     p->types[t]->name ? p->types[t]->name : "?",
+					     n->assign[a]->group);
 					goto out;
 				}
 			if (!type_offered_for(p, n, t)) {
 				fail(why, len, "node %zu: option %s has no allowed offering", i,
-				     p->types[t].name ? p->types[t].name : "?");
+				     p->types[t]->name ? p->types[t]->name : "?");
 				goto out;
 			}
 		}
 	}
 
 	for (size_t i = 0; i < p->n_pools; i++) {
-		const struct kerf_pack_pool *pp = &p->pools[i];
+		const struct kerf_pack_pool *pp = p->pools[i];
 		if (pool_nodes[i] > 0 && pool_nodes[i] > pp->nodes_remaining) {
 			fail(why, len, "pool %s: %lld new nodes, %lld allowed",
 			     pp->name ? pp->name : "?", (long long)pool_nodes[i],
@@ -332,7 +332,7 @@ int plan_check(const struct kerf_pack_problem *p, const struct kerf_pack_plan *p
 	}
 
 	for (size_t u = 0; u < plan->n_unplaced; u++) {
-		const struct kerf_pack_unplaced *un = &plan->unplaced[u];
+		const struct kerf_pack_unplaced *un = plan->unplaced[u];
 		if (un->group >= p->n_groups || un->count == 0) {
 			fail(why, len, "unplaced %zu: bad group %u or count %u", u, un->group,
 			     un->count);
@@ -346,9 +346,9 @@ int plan_check(const struct kerf_pack_problem *p, const struct kerf_pack_plan *p
 		placed[un->group] += un->count;
 	}
 	for (size_t g = 0; g < p->n_groups; g++)
-		if (placed[g] != p->groups[g].count) {
+		if (placed[g] != p->groups[g]->count) {
 			fail(why, len, "group %zu: %llu pods accounted for, %u in the group", g,
-			     (unsigned long long)placed[g], p->groups[g].count);
+			     (unsigned long long)placed[g], p->groups[g]->count);
 			goto out;
 		}
 	if (plan->total_price != total) {

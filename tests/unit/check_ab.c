@@ -532,7 +532,7 @@ END_TEST
 START_TEST(totals_out_of_range)
 {
 	struct ab_report *r = ab_new();
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	json_int_t most = (json_int_t)1 << 53;
 	int rc = 0;
 	size_t i;

@@ -8,7 +8,8 @@
  * offset asserted at compile time, and every enum constant its value.
  * Changing a layout without changing this file (and the ABI version)
  * therefore fails the build: a minor may only append fields at the end of
- * a struct, and anything else is a new major.
+ * an object (kerf/types.h) or a table, never change a value's layout, and
+ * anything else is a new major.
  * The table holds on these architectures: x86_64 and aarch64.
  * On any other nothing is asserted, so layout_pinned fails there.
  */
@@ -29,20 +30,21 @@
 #define VALUE(name, value) _Static_assert((name) == (value), #name " changed value: ABI break")
 
 
-SIZE(struct kerf_error, 596, 4);
-AT(struct kerf_error, code, 0);
-AT(struct kerf_error, retryable, 4);
-AT(struct kerf_error, http_status, 8);
-AT(struct kerf_error, line, 12);
-AT(struct kerf_error, column, 16);
-AT(struct kerf_error, provider_code, 20);
-AT(struct kerf_error, message, 84);
+SIZE(struct kerf_error, 600, 4);
+AT(struct kerf_error, size, 0);
+AT(struct kerf_error, code, 4);
+AT(struct kerf_error, retryable, 8);
+AT(struct kerf_error, http_status, 12);
+AT(struct kerf_error, line, 16);
+AT(struct kerf_error, column, 20);
+AT(struct kerf_error, provider_code, 24);
+AT(struct kerf_error, message, 88);
 
 SIZE(struct kerf_resource, 72, 8);
 AT(struct kerf_resource, name, 0);
 AT(struct kerf_resource, value, 64);
 
-SIZE(struct kerf_resources, 616, 8);
+SIZE(struct kerf_resources, 1192, 8);
 AT(struct kerf_resources, cpu_millis, 0);
 AT(struct kerf_resources, memory_bytes, 8);
 AT(struct kerf_resources, ephemeral_bytes, 16);
@@ -114,65 +116,65 @@ SIZE(struct kerf_preferred_term, 24, 8);
 AT(struct kerf_preferred_term, weight, 0);
 AT(struct kerf_preferred_term, preference, 8);
 
-SIZE(struct kerf_pod_affinity_term, 56, 8);
+SIZE(struct kerf_pod_affinity_term, 32, 8);
 AT(struct kerf_pod_affinity_term, selector, 0);
-AT(struct kerf_pod_affinity_term, n_namespaces, 32);
-AT(struct kerf_pod_affinity_term, namespaces, 40);
-AT(struct kerf_pod_affinity_term, topology_key, 48);
+AT(struct kerf_pod_affinity_term, n_namespaces, 8);
+AT(struct kerf_pod_affinity_term, namespaces, 16);
+AT(struct kerf_pod_affinity_term, topology_key, 24);
 
-SIZE(struct kerf_weighted_pod_affinity_term, 64, 8);
+SIZE(struct kerf_weighted_pod_affinity_term, 16, 8);
 AT(struct kerf_weighted_pod_affinity_term, weight, 0);
 AT(struct kerf_weighted_pod_affinity_term, term, 8);
 
-SIZE(struct kerf_topology_spread, 64, 8);
+SIZE(struct kerf_topology_spread, 40, 8);
 AT(struct kerf_topology_spread, max_skew, 0);
 AT(struct kerf_topology_spread, topology_key, 8);
 AT(struct kerf_topology_spread, when_unsatisfiable, 16);
 AT(struct kerf_topology_spread, selector, 24);
-AT(struct kerf_topology_spread, min_domains, 56);
+AT(struct kerf_topology_spread, min_domains, 32);
 
 SIZE(struct kerf_host_port, 24, 8);
 AT(struct kerf_host_port, port, 0);
 AT(struct kerf_host_port, protocol, 2);
 AT(struct kerf_host_port, host_ip, 16);
 
-SIZE(struct kerf_pod, 936, 8);
+SIZE(struct kerf_pod, 1392, 8);
 AT(struct kerf_pod, meta, 0);
-AT(struct kerf_pod, node_name, 128);
-AT(struct kerf_pod, phase, 136);
-AT(struct kerf_pod, unschedulable, 140);
-AT(struct kerf_pod, daemonset, 141);
-AT(struct kerf_pod, do_not_disrupt, 142);
-AT(struct kerf_pod, priority, 144);
-AT(struct kerf_pod, priority_class, 152);
-AT(struct kerf_pod, requests, 160);
-AT(struct kerf_pod, node_selector, 776);
-AT(struct kerf_pod, n_required_terms, 792);
-AT(struct kerf_pod, required_terms, 800);
-AT(struct kerf_pod, n_preferred_terms, 808);
-AT(struct kerf_pod, preferred_terms, 816);
-AT(struct kerf_pod, tolerations, 824);
-AT(struct kerf_pod, n_spreads, 840);
-AT(struct kerf_pod, spreads, 848);
-AT(struct kerf_pod, n_affinity, 856);
-AT(struct kerf_pod, affinity, 864);
-AT(struct kerf_pod, n_anti_affinity, 872);
-AT(struct kerf_pod, anti_affinity, 880);
-AT(struct kerf_pod, n_preferred_affinity, 888);
-AT(struct kerf_pod, preferred_affinity, 896);
-AT(struct kerf_pod, n_preferred_anti_affinity, 904);
-AT(struct kerf_pod, preferred_anti_affinity, 912);
-AT(struct kerf_pod, n_host_ports, 920);
-AT(struct kerf_pod, host_ports, 928);
+AT(struct kerf_pod, node_name, 8);
+AT(struct kerf_pod, phase, 16);
+AT(struct kerf_pod, unschedulable, 20);
+AT(struct kerf_pod, daemonset, 21);
+AT(struct kerf_pod, do_not_disrupt, 22);
+AT(struct kerf_pod, priority, 24);
+AT(struct kerf_pod, priority_class, 32);
+AT(struct kerf_pod, requests, 40);
+AT(struct kerf_pod, node_selector, 1232);
+AT(struct kerf_pod, n_required_terms, 1248);
+AT(struct kerf_pod, required_terms, 1256);
+AT(struct kerf_pod, n_preferred_terms, 1264);
+AT(struct kerf_pod, preferred_terms, 1272);
+AT(struct kerf_pod, tolerations, 1280);
+AT(struct kerf_pod, n_spreads, 1296);
+AT(struct kerf_pod, spreads, 1304);
+AT(struct kerf_pod, n_affinity, 1312);
+AT(struct kerf_pod, affinity, 1320);
+AT(struct kerf_pod, n_anti_affinity, 1328);
+AT(struct kerf_pod, anti_affinity, 1336);
+AT(struct kerf_pod, n_preferred_affinity, 1344);
+AT(struct kerf_pod, preferred_affinity, 1352);
+AT(struct kerf_pod, n_preferred_anti_affinity, 1360);
+AT(struct kerf_pod, preferred_anti_affinity, 1368);
+AT(struct kerf_pod, n_host_ports, 1376);
+AT(struct kerf_pod, host_ports, 1384);
 
-SIZE(struct kerf_node, 1392, 8);
+SIZE(struct kerf_node, 2424, 8);
 AT(struct kerf_node, meta, 0);
-AT(struct kerf_node, provider_id, 128);
-AT(struct kerf_node, taints, 136);
-AT(struct kerf_node, capacity, 152);
-AT(struct kerf_node, allocatable, 768);
-AT(struct kerf_node, ready, 1384);
-AT(struct kerf_node, unschedulable, 1385);
+AT(struct kerf_node, provider_id, 8);
+AT(struct kerf_node, taints, 16);
+AT(struct kerf_node, capacity, 32);
+AT(struct kerf_node, allocatable, 1224);
+AT(struct kerf_node, ready, 2416);
+AT(struct kerf_node, unschedulable, 2417);
 
 SIZE(struct kerf_budget, 32, 8);
 AT(struct kerf_budget, nodes, 0);
@@ -186,56 +188,53 @@ AT(struct kerf_node_class_ref, group, 0);
 AT(struct kerf_node_class_ref, kind, 8);
 AT(struct kerf_node_class_ref, name, 16);
 
-SIZE(struct kerf_limits, 624, 8);
-AT(struct kerf_limits, resources, 0);
-AT(struct kerf_limits, nodes, 616);
-
-SIZE(struct kerf_nodepool, 1544, 8);
+SIZE(struct kerf_nodepool, 2560, 8);
 AT(struct kerf_nodepool, meta, 0);
-AT(struct kerf_nodepool, template_labels, 128);
-AT(struct kerf_nodepool, template_annotations, 144);
-AT(struct kerf_nodepool, node_class_ref, 160);
-AT(struct kerf_nodepool, requirements, 184);
-AT(struct kerf_nodepool, taints, 200);
-AT(struct kerf_nodepool, startup_taints, 216);
-AT(struct kerf_nodepool, expire_after_ms, 232);
-AT(struct kerf_nodepool, termination_grace_period_ms, 240);
-AT(struct kerf_nodepool, consolidation_policy, 248);
-AT(struct kerf_nodepool, consolidate_after_ms, 256);
-AT(struct kerf_nodepool, n_budgets, 264);
-AT(struct kerf_nodepool, budgets, 272);
-AT(struct kerf_nodepool, limits, 280);
-AT(struct kerf_nodepool, weight, 904);
-AT(struct kerf_nodepool, replicas, 912);
-AT(struct kerf_nodepool, status_nodes, 920);
-AT(struct kerf_nodepool, status_resources, 928);
+AT(struct kerf_nodepool, template_labels, 8);
+AT(struct kerf_nodepool, template_annotations, 24);
+AT(struct kerf_nodepool, node_class_ref, 40);
+AT(struct kerf_nodepool, requirements, 48);
+AT(struct kerf_nodepool, taints, 64);
+AT(struct kerf_nodepool, startup_taints, 80);
+AT(struct kerf_nodepool, expire_after_ms, 96);
+AT(struct kerf_nodepool, termination_grace_period_ms, 104);
+AT(struct kerf_nodepool, consolidation_policy, 112);
+AT(struct kerf_nodepool, consolidate_after_ms, 120);
+AT(struct kerf_nodepool, n_budgets, 128);
+AT(struct kerf_nodepool, budgets, 136);
+AT(struct kerf_nodepool, limits, 144);
+AT(struct kerf_nodepool, limit_nodes, 1336);
+AT(struct kerf_nodepool, weight, 1344);
+AT(struct kerf_nodepool, replicas, 1352);
+AT(struct kerf_nodepool, status_nodes, 1360);
+AT(struct kerf_nodepool, status_resources, 1368);
 
-SIZE(struct kerf_nodeclaim, 2136, 8);
+SIZE(struct kerf_nodeclaim, 3728, 8);
 AT(struct kerf_nodeclaim, meta, 0);
-AT(struct kerf_nodeclaim, nodepool, 128);
-AT(struct kerf_nodeclaim, node_class_ref, 136);
-AT(struct kerf_nodeclaim, requirements, 160);
-AT(struct kerf_nodeclaim, taints, 176);
-AT(struct kerf_nodeclaim, startup_taints, 192);
-AT(struct kerf_nodeclaim, resource_requests, 208);
-AT(struct kerf_nodeclaim, expire_after_ms, 824);
-AT(struct kerf_nodeclaim, termination_grace_period_ms, 832);
-AT(struct kerf_nodeclaim, state, 840);
-AT(struct kerf_nodeclaim, provider_id, 848);
-AT(struct kerf_nodeclaim, node_name, 856);
-AT(struct kerf_nodeclaim, image_id, 864);
-AT(struct kerf_nodeclaim, capacity, 872);
-AT(struct kerf_nodeclaim, allocatable, 1488);
-AT(struct kerf_nodeclaim, launched_ms, 2104);
-AT(struct kerf_nodeclaim, registered_ms, 2112);
-AT(struct kerf_nodeclaim, initialized_ms, 2120);
-AT(struct kerf_nodeclaim, last_pod_event_ms, 2128);
+AT(struct kerf_nodeclaim, nodepool, 8);
+AT(struct kerf_nodeclaim, node_class_ref, 16);
+AT(struct kerf_nodeclaim, requirements, 24);
+AT(struct kerf_nodeclaim, taints, 40);
+AT(struct kerf_nodeclaim, startup_taints, 56);
+AT(struct kerf_nodeclaim, resource_requests, 72);
+AT(struct kerf_nodeclaim, expire_after_ms, 1264);
+AT(struct kerf_nodeclaim, termination_grace_period_ms, 1272);
+AT(struct kerf_nodeclaim, state, 1280);
+AT(struct kerf_nodeclaim, provider_id, 1288);
+AT(struct kerf_nodeclaim, node_name, 1296);
+AT(struct kerf_nodeclaim, image_id, 1304);
+AT(struct kerf_nodeclaim, capacity, 1312);
+AT(struct kerf_nodeclaim, allocatable, 2504);
+AT(struct kerf_nodeclaim, launched_ms, 3696);
+AT(struct kerf_nodeclaim, registered_ms, 3704);
+AT(struct kerf_nodeclaim, initialized_ms, 3712);
+AT(struct kerf_nodeclaim, last_pod_event_ms, 3720);
 
-SIZE(struct kerf_node_class, 168, 8);
+SIZE(struct kerf_node_class, 32, 8);
 AT(struct kerf_node_class, meta, 0);
-AT(struct kerf_node_class, ref, 128);
-AT(struct kerf_node_class, ready, 152);
-AT(struct kerf_node_class, doc, 160);
+AT(struct kerf_node_class, ref, 8);
+AT(struct kerf_node_class, ready, 16);
+AT(struct kerf_node_class, doc, 24);
 
 SIZE(struct kerf_offering, 40, 8);
 AT(struct kerf_offering, zone, 0);
@@ -244,14 +243,14 @@ AT(struct kerf_offering, price, 16);
 AT(struct kerf_offering, available, 24);
 AT(struct kerf_offering, reservation_id, 32);
 
-SIZE(struct kerf_instance_type, 1280, 8);
+SIZE(struct kerf_instance_type, 2432, 8);
 AT(struct kerf_instance_type, name, 0);
 AT(struct kerf_instance_type, requirements, 8);
 AT(struct kerf_instance_type, capacity, 24);
-AT(struct kerf_instance_type, allocatable, 640);
-AT(struct kerf_instance_type, n_offerings, 1256);
-AT(struct kerf_instance_type, offerings, 1264);
-AT(struct kerf_instance_type, classes, 1272);
+AT(struct kerf_instance_type, allocatable, 1216);
+AT(struct kerf_instance_type, n_offerings, 2408);
+AT(struct kerf_instance_type, offerings, 2416);
+AT(struct kerf_instance_type, classes, 2424);
 
 SIZE(struct kerf_instance_type_list, 16, 8);
 AT(struct kerf_instance_type_list, n, 0);

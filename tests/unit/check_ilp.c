@@ -183,25 +183,61 @@ static const char *const pool_names[] = {"p0", "p1"};
 #define MOPEN 3
 #define MC 8
 
-/* One problem in fixed arrays: what packer.h points at lives here. */
+/*
+ * One problem in fixed arrays: what packer.h points at lives here, the
+ * objects laid out as the host may and the lists pointing into them.
+ */
 struct inst {
 	struct kerf_pack_problem p;
 	struct kerf_pack_type types[MT];
+	const struct kerf_pack_type *type_list[MT];
 	int64_t alloc[MT][ND];
 	int64_t cap[MT][ND];
 	const int64_t *capv[MT];
 	struct kerf_pack_offering offers[MT][MO];
+	const struct kerf_pack_offering *offer_list[MT][MO];
 	char tname[MT][12];
 	struct kerf_pack_group groups[MG];
+	const struct kerf_pack_group *group_list[MG];
 	int64_t req[MG][ND];
 	uint32_t gtypes[MG][MT];
 	struct kerf_pack_pool pools[MP];
+	const struct kerf_pack_pool *pool_list[MP];
 	int64_t prem[MP][ND];
 	struct kerf_pack_conflict conf[MC];
+	const struct kerf_pack_conflict *conf_list[MC];
 	struct kerf_pack_open_node open[MOPEN];
+	const struct kerf_pack_open_node *open_list[MOPEN];
 	int64_t orem[MOPEN][ND];
 	uint32_t ogroups[MOPEN][MG];
 };
+
+/* A zeroed problem whose lists point at its arrays. */
+static struct inst *inst_new(void)
+{
+	struct inst *in = th_must(calloc(1, sizeof(*in)));
+
+	for (size_t t = 0; t < MT; t++) {
+		in->type_list[t] = &in->types[t];
+		in->types[t].offerings = in->offer_list[t];
+		for (size_t o = 0; o < MO; o++)
+			in->offer_list[t][o] = &in->offers[t][o];
+	}
+	for (size_t g = 0; g < MG; g++)
+		in->group_list[g] = &in->groups[g];
+	for (size_t i = 0; i < MP; i++)
+		in->pool_list[i] = &in->pools[i];
+	for (size_t c = 0; c < MC; c++)
+		in->conf_list[c] = &in->conf[c];
+	for (size_t o = 0; o < MOPEN; o++)
+		in->open_list[o] = &in->open[o];
+	in->p.types = in->type_list;
+	in->p.groups = in->group_list;
+	in->p.conflicts = in->conf_list;
+	in->p.open = in->open_list;
+	in->p.pools = in->pool_list;
+	return in;
+}
 
 static uint64_t rng;
 
@@ -222,7 +258,7 @@ struct shape {
 
 static struct inst *gen(const struct shape *sh)
 {
-	struct inst *in = th_must(calloc(1, sizeof(*in)));
+	struct inst *in = inst_new();
 	struct kerf_pack_problem *p = &in->p;
 	uint32_t nz = 1 + rnd(sh->zones), nt = 2 + rnd(sh->types - 1), np = 1 + rnd(sh->pools);
 	uint32_t ng = 1 + rnd(sh->groups), pods = 0;
@@ -231,11 +267,6 @@ static struct inst *gen(const struct shape *sh)
 	p->dim_names = dims;
 	p->n_zones = nz;
 	p->zone_names = zone_names;
-	p->types = in->types;
-	p->groups = in->groups;
-	p->conflicts = in->conf;
-	p->open = in->open;
-	p->pools = in->pools;
 	p->n_types = nt;
 	for (uint32_t t = 0; t < nt; t++) {
 		struct kerf_pack_type *ty = &in->types[t];
@@ -249,7 +280,6 @@ static struct inst *gen(const struct shape *sh)
 		in->capv[t] = in->cap[t];
 		ty->name = in->tname[t];
 		ty->allocatable = in->alloc[t];
-		ty->offerings = in->offers[t];
 		for (uint32_t o = 0; o < no; o++) {
 			in->offers[t][o].zone = rnd(nz);
 			in->offers[t][o].capacity_type = (kerf_capacity_type)rnd(3);
@@ -363,15 +393,15 @@ static bool may_join(const struct brute *b, size_t k, int n)
 		if (b->pod_group[j] == g)
 			same++;
 		for (size_t c = 0; c < p->n_conflicts; c++) {
-			uint32_t x = p->conflicts[c].a, y = p->conflicts[c].b;
+			uint32_t x = p->conflicts[c]->a, y = p->conflicts[c]->b;
 			if ((x == g && y == b->pod_group[j]) || (y == g && x == b->pod_group[j]))
 				return false;
 		}
 		if (n >= (int)p->n_open &&
-		    p->groups[b->pod_group[j]].nodepool != p->groups[g].nodepool)
+		    p->groups[b->pod_group[j]]->nodepool != p->groups[g]->nodepool)
 			return false;
 	}
-	return !p->groups[g].max_per_node || same < p->groups[g].max_per_node;
+	return !p->groups[g]->max_per_node || same < p->groups[g]->max_per_node;
 }
 
 /* Offerings for new node i, tried in every combination under the pools' limits. */
@@ -388,26 +418,26 @@ static void choose(struct brute *b, size_t i, uint64_t placed, int64_t *pool_nod
 		return;
 	}
 	pool = b->new_pool[i];
-	if (pool_nodes[pool] >= p->pools[pool].nodes_remaining)
+	if (pool_nodes[pool] >= p->pools[pool]->nodes_remaining)
 		return;
 	for (uint32_t t = 0; t < p->n_types; t++) {
-		const int64_t *cap = p->pools[pool].type_capacity[t];
+		const int64_t *cap = p->pools[pool]->type_capacity[t];
 		bool ok = true;
 		for (size_t d = 0; d < ND && ok; d++) {
-			ok = b->new_sum[i][d] <= p->types[t].allocatable[d];
-			if (p->pools[pool].remaining[d] != INT64_MAX)
+			ok = b->new_sum[i][d] <= p->types[t]->allocatable[d];
+			if (p->pools[pool]->remaining[d] != INT64_MAX)
 				ok = ok &&
-				     b->pool_used[pool][d] + cap[d] <= p->pools[pool].remaining[d];
+				     b->pool_used[pool][d] + cap[d] <= p->pools[pool]->remaining[d];
 		}
 		for (size_t k = 0; k < b->npods && ok; k++)
 			if (b->node_of[k] == (int)(p->n_open + i))
-				ok = lists(p->groups[b->pod_group[k]].types,
-					   p->groups[b->pod_group[k]].n_types, t);
-		for (size_t o = 0; ok && o < p->types[t].n_offerings; o++) {
-			const struct kerf_pack_offering *of = &p->types[t].offerings[o];
+				ok = lists(p->groups[b->pod_group[k]]->types,
+					   p->groups[b->pod_group[k]]->n_types, t);
+		for (size_t o = 0; ok && o < p->types[t]->n_offerings; o++) {
+			const struct kerf_pack_offering *of = p->types[t]->offerings[o];
 			bool allowed = true;
 			for (size_t k = 0; k < b->npods && allowed; k++) {
-				const struct kerf_pack_group *gr = &p->groups[b->pod_group[k]];
+				const struct kerf_pack_group *gr = p->groups[b->pod_group[k]];
 				if (b->node_of[k] != (int)(p->n_open + i))
 					continue;
 				allowed = (gr->zone < 0 || (uint32_t)gr->zone == of->zone) &&
@@ -439,7 +469,7 @@ static void leaf(struct brute *b)
 	memset(b->new_sum, 0, sizeof(b->new_sum));
 	for (size_t k = 0; k < b->npods; k++) {
 		int n = b->node_of[k];
-		const int64_t *req = p->groups[b->pod_group[k]].request;
+		const int64_t *req = p->groups[b->pod_group[k]]->request;
 		if (n < 0)
 			continue;
 		placed++;
@@ -451,7 +481,7 @@ static void leaf(struct brute *b)
 		n -= (int)p->n_open;
 		if ((size_t)n + 1 > b->n_new)
 			b->n_new = (size_t)n + 1;
-		b->new_pool[n] = p->groups[b->pod_group[k]].nodepool;
+		b->new_pool[n] = p->groups[b->pod_group[k]]->nodepool;
 		for (size_t d = 0; d < ND; d++)
 			b->new_sum[n][d] += req[d];
 	}
@@ -459,7 +489,7 @@ static void leaf(struct brute *b)
 		return;
 	for (size_t o = 0; o < p->n_open; o++)
 		for (size_t d = 0; d < ND; d++)
-			if (open_sum[o][d] > p->open[o].remaining[d])
+			if (open_sum[o][d] > p->open[o]->remaining[d])
 				return;
 	memset(b->pool_used, 0, sizeof(b->pool_used));
 	b->cost = 0;
@@ -479,10 +509,10 @@ static void place(struct brute *b, size_t k, size_t n_new)
 	b->node_of[k] = -1;
 	place(b, k + 1, n_new);
 	for (size_t o = 0; o < p->n_open; o++) {
-		const struct kerf_pack_open_node *on = &p->open[o];
+		const struct kerf_pack_open_node *on = p->open[o];
 		if (!lists(on->groups, on->n_groups, g) ||
-		    (p->groups[g].zone >= 0 && (uint32_t)p->groups[g].zone != on->zone) ||
-		    !(p->groups[g].capacity_types & (1u << on->capacity_type)) ||
+		    (p->groups[g]->zone >= 0 && (uint32_t)p->groups[g]->zone != on->zone) ||
+		    !(p->groups[g]->capacity_types & (1u << on->capacity_type)) ||
 		    !may_join(b, k, (int)o))
 			continue;
 		b->node_of[k] = (int)o;
@@ -506,7 +536,7 @@ static void brute_force(const struct kerf_pack_problem *p, uint64_t *placed, ker
 	memset(&b, 0, sizeof(b));
 	b.p = p;
 	for (size_t g = 0; g < p->n_groups; g++)
-		for (uint32_t i = 0; i < p->groups[g].count; i++) {
+		for (uint32_t i = 0; i < p->groups[g]->count; i++) {
 			ck_assert_uint_lt(b.npods, MAXPODS);
 			b.pod_group[b.npods++] = (uint32_t)g;
 		}
@@ -523,9 +553,9 @@ static uint64_t placed_of(const struct kerf_pack_problem *p, const struct kerf_p
 	uint64_t n = 0;
 
 	for (size_t g = 0; g < p->n_groups; g++)
-		n += p->groups[g].count;
+		n += p->groups[g]->count;
 	for (size_t u = 0; u < plan->n_unplaced; u++)
-		n -= plan->unplaced[u].count;
+		n -= plan->unplaced[u]->count;
 	return n;
 }
 
@@ -552,7 +582,7 @@ static void assert_same_plan(const struct kerf_pack_plan *x, const struct kerf_p
 	ck_assert_int_eq(x->total_price, y->total_price);
 	ck_assert_int_eq(x->lower_bound, y->lower_bound);
 	for (size_t i = 0; i < x->n_nodes; i++) {
-		const struct kerf_pack_node *a = &x->nodes[i], *b = &y->nodes[i];
+		const struct kerf_pack_node *a = x->nodes[i], *b = y->nodes[i];
 		ck_assert_int_eq(a->open_index, b->open_index);
 		ck_assert_uint_eq(a->type, b->type);
 		ck_assert_uint_eq(a->zone, b->zone);
@@ -560,11 +590,14 @@ static void assert_same_plan(const struct kerf_pack_plan *x, const struct kerf_p
 		ck_assert_uint_eq(a->n_options, b->n_options);
 		ck_assert_uint_eq(a->n_assign, b->n_assign);
 		ck_assert(memcmp(a->options, b->options, a->n_options * sizeof(uint32_t)) == 0);
-		ck_assert(memcmp(a->assign, b->assign, a->n_assign * sizeof(*a->assign)) == 0);
+		for (size_t k = 0; k < a->n_assign; k++) {
+			ck_assert_uint_eq(a->assign[k]->group, b->assign[k]->group);
+			ck_assert_uint_eq(a->assign[k]->count, b->assign[k]->count);
+		}
 	}
 	for (size_t i = 0; i < x->n_unplaced; i++) {
-		ck_assert_uint_eq(x->unplaced[i].group, y->unplaced[i].group);
-		ck_assert_uint_eq(x->unplaced[i].count, y->unplaced[i].count);
+		ck_assert_uint_eq(x->unplaced[i]->group, y->unplaced[i]->group);
+		ck_assert_uint_eq(x->unplaced[i]->count, y->unplaced[i]->count);
 	}
 }
 
@@ -577,8 +610,8 @@ static void assert_options_fit(const struct kerf_pack_problem *p, const struct k
 			       size_t max_types)
 {
 	for (size_t i = 0; i < plan->n_nodes; i++) {
-		const struct kerf_pack_node *n = &plan->nodes[i];
-		const struct kerf_pack_pool *pp = &p->pools[n->nodepool];
+		const struct kerf_pack_node *n = plan->nodes[i];
+		const struct kerf_pack_pool *pp = p->pools[n->nodepool];
 		ck_assert_uint_le(n->n_options, max_types);
 		if (n->open_index >= 0)
 			continue;
@@ -685,7 +718,7 @@ END_TEST
 /* Two pods, one cpu-heavy and one memory-heavy: one big node beats two small. */
 START_TEST(shares_a_node_when_cheaper)
 {
-	struct inst *in = th_must(calloc(1, sizeof(*in)));
+	struct inst *in = inst_new();
 	struct kerf_pack_problem *p = &in->p;
 	struct kerf_pack_plan *plan;
 	static const int64_t alloc[3][ND] = {
@@ -696,16 +729,12 @@ START_TEST(shares_a_node_when_cheaper)
 	p->dim_names = dims;
 	p->n_zones = 1;
 	p->zone_names = zone_names;
-	p->types = in->types;
-	p->groups = in->groups;
-	p->pools = in->pools;
 	p->n_types = 3;
 	for (uint32_t t = 0; t < 3; t++) {
 		memcpy(in->alloc[t], alloc[t], sizeof(alloc[t]));
 		in->capv[t] = in->alloc[t];
 		in->types[t].name = "t";
 		in->types[t].allocatable = in->alloc[t];
-		in->types[t].offerings = in->offers[t];
 		in->types[t].n_offerings = 1;
 		in->offers[t][0].price = price[t];
 		in->gtypes[0][t] = in->gtypes[1][t] = t;
@@ -725,7 +754,7 @@ START_TEST(shares_a_node_when_cheaper)
 	ilp_up();
 	plan = run(ilp, ilp_inst, p, 0);
 	ck_assert_uint_eq(plan->n_nodes, 1);
-	ck_assert_uint_eq(plan->nodes[0].type, 2);
+	ck_assert_uint_eq(plan->nodes[0]->type, 2);
 	ck_assert_int_eq(plan->total_price, 200);
 	ck_assert(plan->optimal);
 	ck_assert_int_eq(plan->lower_bound, 200);
@@ -809,8 +838,9 @@ static void *loose_up(void)
  */
 START_TEST(batch_bound_counts_nodes)
 {
-	struct inst *in = th_must(calloc(1, sizeof(*in)));
+	struct inst *in = inst_new();
 	struct kerf_pack_conflict *conf = th_must(calloc(45, sizeof(*conf)));
+	const struct kerf_pack_conflict **conf_list = th_must(calloc(45, sizeof(*conf_list)));
 	struct kerf_pack_problem *p = &in->p;
 	struct kerf_pack_plan *plan;
 	size_t nc = 0;
@@ -819,16 +849,13 @@ START_TEST(batch_bound_counts_nodes)
 	p->dim_names = dims;
 	p->n_zones = 1;
 	p->zone_names = zone_names;
-	p->types = in->types;
-	p->groups = in->groups;
-	p->pools = in->pools;
-	p->conflicts = conf;
+	p->conflicts = conf_list;
 	p->n_types = 1;
 	in->alloc[0][CPU] = 4000;
 	in->alloc[0][MEM] = 8192;
 	in->alloc[0][PODS] = 400;
 	in->capv[0] = in->alloc[0];
-	in->types[0] = (struct kerf_pack_type){"t", in->alloc[0], 1, in->offers[0]};
+	in->types[0] = (struct kerf_pack_type){"t", in->alloc[0], 1, in->offer_list[0]};
 	in->offers[0][0].price = 100;
 	p->n_pools = 1;
 	for (size_t d = 0; d < ND; d++)
@@ -844,8 +871,11 @@ START_TEST(batch_bound_counts_nodes)
 		    (struct kerf_pack_group){1, in->req[g], 0, 1, in->gtypes[g], -1, 7, 0};
 	}
 	for (uint32_t a = 0; a < 10; a++)
-		for (uint32_t b = a + 1; b < 10; b++)
-			conf[nc++] = (struct kerf_pack_conflict){a, b};
+		for (uint32_t b = a + 1; b < 10; b++) {
+			conf[nc] = (struct kerf_pack_conflict){a, b};
+			conf_list[nc] = &conf[nc];
+			nc++;
+		}
 	p->n_conflicts = nc;
 	ilp_up();
 	plan = run(ilp, ilp_inst, p, 0);
@@ -855,6 +885,7 @@ START_TEST(batch_bound_counts_nodes)
 	ck_assert(plan->optimal);
 	kerf_pack_plan_free(plan);
 	free(conf);
+	free(conf_list);
 	free(in);
 }
 END_TEST
@@ -1191,7 +1222,7 @@ END_TEST
 
 START_TEST(empty_batch)
 {
-	struct inst *in = th_must(calloc(1, sizeof(*in)));
+	struct inst *in = inst_new();
 	struct kerf_pack_plan *plan;
 
 	in->p.n_dims = ND;

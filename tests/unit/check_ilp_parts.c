@@ -102,10 +102,16 @@ static const int64_t alloc0[ND] = {2, 4}, alloc1[ND] = {4, 8}, alloc2[ND] = {8, 
 static const struct kerf_pack_offering off0[] = {{0, OD, 100}},
 				       off1[] = {{0, OD, 90}, {1, SPOT, 50}},
 				       off2[] = {{0, OD, 400}}, off3[] = {{1, SPOT, 70}};
-static const struct kerf_pack_type kinds_types[] = {{"t0", alloc0, 1, off0},
-						    {"t1", alloc1, 2, off1},
-						    {"t2", alloc2, 1, off2},
-						    {"t3", alloc3, 1, off3}};
+/* The problem's lists hold pointers (kerf/packer.h): these point into the arrays above. */
+static const struct kerf_pack_offering *const
+    off0p[] = {&off0[0]},
+    *const off1p[] = {&off1[0], &off1[1]}, *const off2p[] = {&off2[0]}, *const off3p[] = {&off3[0]};
+static const struct kerf_pack_type kinds_types[] = {{"t0", alloc0, 1, off0p},
+						    {"t1", alloc1, 2, off1p},
+						    {"t2", alloc2, 1, off2p},
+						    {"t3", alloc3, 1, off3p}};
+static const struct kerf_pack_type *const kinds_type_list[] = {&kinds_types[0], &kinds_types[1],
+							       &kinds_types[2], &kinds_types[3]};
 static const int64_t req11[ND] = {1, 1}, req22[ND] = {2, 2};
 static const uint32_t types0123[] = {0, 1, 2, 3}, types123[] = {1, 2, 3}, types1[] = {1};
 static const struct kerf_pack_group kinds_groups[] = {
@@ -114,24 +120,27 @@ static const struct kerf_pack_group kinds_groups[] = {
     {1, req11, 0, 1, types1, 0, CT(OD), 0},
     {0, req11, 0, 4, types0123, -1, CT_ANY, 0},
 };
+static const struct kerf_pack_group *const kinds_group_list[] = {
+    &kinds_groups[0], &kinds_groups[1], &kinds_groups[2], &kinds_groups[3]};
 static const int64_t open_room[ND] = {1, 1};
 static const uint32_t open_groups[] = {0, 1, 3};
 static const struct kerf_pack_open_node kinds_open[] = {{1, 0, OD, open_room, 3, open_groups}};
+static const struct kerf_pack_open_node *const kinds_open_list[] = {&kinds_open[0]};
 
-static struct kerf_pack_problem kinds_problem(struct kerf_pack_pool *pool)
+static struct kerf_pack_problem kinds_problem(const struct kerf_pack_pool *const *pools)
 {
 	struct kerf_pack_problem p = {.n_dims = ND,
 				      .dim_names = dim_names,
 				      .n_zones = 2,
 				      .zone_names = zone_names,
 				      .n_types = 4,
-				      .types = kinds_types,
+				      .types = kinds_type_list,
 				      .n_groups = 4,
-				      .groups = kinds_groups,
+				      .groups = kinds_group_list,
 				      .n_open = 1,
-				      .open = kinds_open,
+				      .open = kinds_open_list,
 				      .n_pools = 1,
-				      .pools = pool};
+				      .pools = pools};
 
 	return p;
 }
@@ -141,7 +150,8 @@ START_TEST(kinds_dominated_dropped)
 	static const int64_t unlimited[ND] = {INT64_MAX, INT64_MAX};
 	static const uint32_t g0[] = {0}, g012[] = {0, 1, 2}, g01[] = {0, 1};
 	struct kerf_pack_pool pool = {"default", unlimited, NULL, INT64_MAX};
-	struct kerf_pack_problem p = kinds_problem(&pool);
+	const struct kerf_pack_pool *pools[] = {&pool};
+	struct kerf_pack_problem p = kinds_problem(pools);
 	struct solver *s = solver_new(&p);
 
 	ck_assert_uint_eq(s->nk, 5);
@@ -161,7 +171,8 @@ START_TEST(kinds_limits_keep_smaller)
 	static const int64_t cpu_limited[ND] = {100, INT64_MAX};
 	static const uint32_t g01[] = {0, 1};
 	struct kerf_pack_pool pool = {"default", cpu_limited, NULL, INT64_MAX};
-	struct kerf_pack_problem p = kinds_problem(&pool);
+	const struct kerf_pack_pool *pools[] = {&pool};
+	struct kerf_pack_problem p = kinds_problem(pools);
 	struct solver *s = solver_new(&p);
 
 	ck_assert_uint_eq(s->nk, 6);
@@ -192,16 +203,21 @@ END_TEST
  */
 static const int64_t kn_alloc[ND] = {10, 100};
 static const struct kerf_pack_offering kn_off[] = {{0, OD, 1000000}};
-static const struct kerf_pack_type kn_types[] = {{"t0", kn_alloc, 1, kn_off}};
+static const struct kerf_pack_offering *const kn_offp[] = {&kn_off[0]};
+static const struct kerf_pack_type kn_types[] = {{"t0", kn_alloc, 1, kn_offp}};
+static const struct kerf_pack_type *const kn_type_list[] = {&kn_types[0]};
 static const int64_t req41[ND] = {4, 1}, req31[ND] = {3, 1};
 static const uint32_t types0[] = {0};
 static const struct kerf_pack_group kn_groups[] = {
     {10, req41, 0, 1, types0, -1, CT_ANY, 0},
     {10, req31, 0, 1, types0, -1, CT_ANY, 0},
 };
+static const struct kerf_pack_group *const kn_group_list[] = {&kn_groups[0], &kn_groups[1]};
 static const int64_t kn_unlimited[ND] = {INT64_MAX, INT64_MAX};
 static const struct kerf_pack_pool kn_pool = {"default", kn_unlimited, NULL, INT64_MAX};
 static const struct kerf_pack_conflict kn_conflict = {0, 1};
+static const struct kerf_pack_pool *const kn_pools[] = {&kn_pool};
+static const struct kerf_pack_conflict *const kn_conflicts[] = {&kn_conflict};
 
 static struct kerf_pack_problem knapsack_problem(bool conflict)
 {
@@ -210,13 +226,13 @@ static struct kerf_pack_problem knapsack_problem(bool conflict)
 				      .n_zones = 1,
 				      .zone_names = zone_names,
 				      .n_types = 1,
-				      .types = kn_types,
+				      .types = kn_type_list,
 				      .n_groups = 2,
-				      .groups = kn_groups,
+				      .groups = kn_group_list,
 				      .n_conflicts = conflict ? 1 : 0,
-				      .conflicts = &kn_conflict,
+				      .conflicts = kn_conflicts,
 				      .n_pools = 1,
-				      .pools = &kn_pool};
+				      .pools = kn_pools};
 
 	return p;
 }
@@ -335,12 +351,16 @@ END_TEST
 static const int64_t vol_t[ND] = {4, 16}, vol_t2[ND] = {8, 16};
 static const struct kerf_pack_offering vol_off[] = {{0, OD, 400000}, {0, SPOT, 100000}},
 				       vol_off2[] = {{0, OD, 600000}};
-static const struct kerf_pack_type vol_types[] = {{"T", vol_t, 2, vol_off},
-						  {"T2", vol_t2, 1, vol_off2}};
+static const struct kerf_pack_offering *const vol_offp[] = {&vol_off[0], &vol_off[1]},
+					      *const vol_off2p[] = {&vol_off2[0]};
+static const struct kerf_pack_type vol_types[] = {{"T", vol_t, 2, vol_offp},
+						  {"T2", vol_t2, 1, vol_off2p}};
+static const struct kerf_pack_type *const vol_type_list[] = {&vol_types[0], &vol_types[1]};
 static const int64_t req12[ND] = {1, 2}, vol_open_room[ND] = {2, 4};
 static const uint32_t types01[] = {0, 1}, vol_open_groups[] = {0};
 static const struct kerf_pack_open_node vol_open[] = {
     {0, 0, OD, vol_open_room, 1, vol_open_groups}};
+static const struct kerf_pack_open_node *const vol_open_list[] = {&vol_open[0]};
 
 /*
  * The volume bound of the ten pods allowing capacity_types: *rounds gets
@@ -349,18 +369,19 @@ static const struct kerf_pack_open_node vol_open[] = {
 static double volume_bound(uint32_t capacity_types, size_t *rounds, double *with_unplaced)
 {
 	struct kerf_pack_group g = {10, req12, 0, 2, types01, -1, capacity_types, 0};
+	const struct kerf_pack_group *groups[] = {&g};
 	struct kerf_pack_problem p = {.n_dims = ND,
 				      .dim_names = dim_names,
 				      .n_zones = 1,
 				      .zone_names = zone_names,
 				      .n_types = 2,
-				      .types = vol_types,
+				      .types = vol_type_list,
 				      .n_groups = 1,
-				      .groups = &g,
+				      .groups = groups,
 				      .n_open = 1,
-				      .open = vol_open,
+				      .open = vol_open_list,
 				      .n_pools = 1,
-				      .pools = &kn_pool};
+				      .pools = kn_pools};
 	struct solver *s = th_must(calloc(1, sizeof(*s)));
 	double bound;
 

@@ -147,7 +147,7 @@ END_TEST
  * A DaemonSet (500m cpu) exists from the start, before any node runs its
  * pods, and a 1930m pod would exactly fill an m5.large (1930m allocatable
  * in data/ec2-catalogue.tsv) without it: the first batch counts the
- * DaemonSet listed by the cluster (ABI 1.2) and takes an m5.xlarge
+ * DaemonSet listed by the cluster (KERF_OBJ_DAEMONSET) and takes an m5.xlarge
  * (3920m), where the DaemonSet pod then runs next to it.
  */
 START_TEST(daemonset_overhead_in_first_batch)

@@ -89,8 +89,9 @@ static void write_file(const char *rel, const char *text)
 
 /*
  * Expands a message template: @P the plugin's path, @M/@m the host's ABI
- * major/minor, @N major + 1, @n minor + 1, @D the ABI 1.0 descriptor size,
- * @O the ABI 1.0 provider ops table size, @K the ABI 2.0 config schema entry size.
+ * major/minor, @N major + 1, @n minor + 1, @D the descriptor size of the
+ * major's first minor, @O that minor's provider ops table size, @K its
+ * config schema entry size.
  */
 static void expand(char *out, size_t size, const char *tpl, const char *path)
 {
@@ -183,7 +184,7 @@ static const struct {
      "@P: plugin \"abi-noops\": offers packer but has no packer ops table "
      "(set it with KERF_PLUGIN_OPS(packer, ...))"},
     {"abi-shortops", KERF_E_PLUGIN_INCOMPLETE, true,
-     "@P: plugin \"abi-shortops\": provider ops table is 16 bytes, ABI 1.0 needs at least @O; "
+     "@P: plugin \"abi-shortops\": provider ops table is 16 bytes, ABI @M.0 needs at least @O; "
      "rebuild the plugin against kerf's headers"},
     {"abi-nullop", KERF_E_PLUGIN_INCOMPLETE, true,
      "@P: plugin \"abi-nullop\": required provider ops get, list are NULL; implement them"},
@@ -913,7 +914,7 @@ START_TEST(scan_reports_hidden_duplicates)
 
 	/* One of them already open: the scan shows it without opening it again. */
 	const struct loader_plugin *p = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	ck_assert_int_eq(loader_open(l, "abi-multi", 0, &p, &err), 0);
 
 	struct scan_result *r = calloc(1, sizeof(*r));

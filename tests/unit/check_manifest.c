@@ -64,7 +64,7 @@ static size_t check_bad_file(const char *name)
 	char path[1024], exp_path[1024];
 	struct mf_set set;
 	struct mf_diags d;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	char *expected, *line, *save = NULL;
 	size_t i = 0;
 	int rc;
@@ -132,7 +132,7 @@ START_TEST(good_corpus)
 		char path[1024];
 		struct mf_set set;
 		struct mf_diags d;
-		struct kerf_error err;
+		struct kerf_error err = KERF_ERROR_INIT;
 		int rc;
 
 		if (!ends_with(e->d_name, ".yaml"))
@@ -181,7 +181,7 @@ START_TEST(key_messages)
 		char path[1024];
 		struct mf_set set;
 		struct mf_diags d;
-		struct kerf_error err;
+		struct kerf_error err = KERF_ERROR_INIT;
 		bool found = false;
 
 		snprintf(path, sizeof(path), "%s/bad/%s", MDIR, cases[i].file);
@@ -205,8 +205,8 @@ END_TEST
 static const struct kerf_requirement *find_req(const struct kerf_requirements *r, const char *key)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->items[i].key, key) == 0)
-			return &r->items[i];
+		if (strcmp(r->items[i]->key, key) == 0)
+			return r->items[i];
 	}
 	return NULL;
 }
@@ -215,7 +215,7 @@ START_TEST(nodepool_defaults_and_budgets)
 {
 	struct mf_set set;
 	struct mf_diags d;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	const struct kerf_nodepool *np;
 	const struct kerf_requirement *r;
 	bool present;
@@ -223,40 +223,40 @@ START_TEST(nodepool_defaults_and_budgets)
 	ck_assert_int_eq(load(&set, MDIR "/good/nodepool-defaults.yaml", &d, &err), 0);
 	ck_assert_uint_eq(set.n_nodepools, 2);
 	np = set.nodepools[0];
-	ck_assert_str_eq(np->meta.name, "minimal");
+	ck_assert_str_eq(np->meta->name, "minimal");
 	ck_assert_int_eq(np->expire_after_ms, 720LL * 3600 * 1000);
 	ck_assert_int_eq(np->consolidation_policy, KERF_CONSOLIDATE_WHEN_EMPTY_OR_UNDERUTILIZED);
 	ck_assert_int_eq(np->consolidate_after_ms, 0);
 	ck_assert_uint_eq(np->n_budgets, 1);
-	ck_assert_int_eq(np->budgets[0].nodes, 10);
-	ck_assert(np->budgets[0].nodes_percent);
-	ck_assert_uint_eq(np->budgets[0].reasons, 0);
-	ck_assert_int_eq(np->limits.nodes, -1);
-	ck_assert_uint_eq(np->limits.resources.present, 0);
+	ck_assert_int_eq(np->budgets[0]->nodes, 10);
+	ck_assert(np->budgets[0]->nodes_percent);
+	ck_assert_uint_eq(np->budgets[0]->reasons, 0);
+	ck_assert_int_eq(np->limit_nodes, -1);
+	ck_assert_uint_eq(np->limits.present, 0);
 	ck_assert_uint_eq(np->requirements.n, 0);
 	ck_assert_int_eq(np->weight, 0);
 
 	np = set.nodepools[1];
-	ck_assert_str_eq(np->meta.name, "budgets");
+	ck_assert_str_eq(np->meta->name, "budgets");
 	ck_assert_int_eq(np->weight, 50);
 	ck_assert_int_eq(np->expire_after_ms, KERF_DURATION_NEVER);
 	ck_assert_int_eq(np->termination_grace_period_ms, 5400000);
 	ck_assert_int_eq(np->consolidation_policy, KERF_CONSOLIDATE_BALANCED);
 	ck_assert_int_eq(np->consolidate_after_ms, KERF_DURATION_NEVER);
-	ck_assert_int_eq(np->limits.nodes, 20);
-	ck_assert_int_eq(kerf_resources_get(&np->limits.resources, "nvidia.com/gpu", &present), 8);
+	ck_assert_int_eq(np->limit_nodes, 20);
+	ck_assert_int_eq(kerf_resources_get(&np->limits, "nvidia.com/gpu", &present), 8);
 	ck_assert(present);
 	ck_assert_uint_eq(np->n_budgets, 3);
-	ck_assert_int_eq(np->budgets[0].nodes, 0);
-	ck_assert(!np->budgets[0].nodes_percent);
-	ck_assert_str_eq(np->budgets[0].schedule, "@daily");
-	ck_assert_int_eq(np->budgets[0].duration_ms, 600000);
-	ck_assert_uint_eq(np->budgets[0].reasons, KERF_REASON_DRIFTED | KERF_REASON_EMPTY);
-	ck_assert_int_eq(np->budgets[1].nodes, 100);
-	ck_assert(np->budgets[1].nodes_percent);
-	ck_assert_uint_eq(np->budgets[1].reasons, KERF_REASON_UNDERUTILIZED);
-	ck_assert_int_eq(np->budgets[2].nodes, 3);
-	ck_assert_int_eq(np->budgets[2].duration_ms, 5400000);
+	ck_assert_int_eq(np->budgets[0]->nodes, 0);
+	ck_assert(!np->budgets[0]->nodes_percent);
+	ck_assert_str_eq(np->budgets[0]->schedule, "@daily");
+	ck_assert_int_eq(np->budgets[0]->duration_ms, 600000);
+	ck_assert_uint_eq(np->budgets[0]->reasons, KERF_REASON_DRIFTED | KERF_REASON_EMPTY);
+	ck_assert_int_eq(np->budgets[1]->nodes, 100);
+	ck_assert(np->budgets[1]->nodes_percent);
+	ck_assert_uint_eq(np->budgets[1]->reasons, KERF_REASON_UNDERUTILIZED);
+	ck_assert_int_eq(np->budgets[2]->nodes, 3);
+	ck_assert_int_eq(np->budgets[2]->duration_ms, 5400000);
 	ck_assert_str_eq(kerf_labels_get(&np->template_labels, "node.kubernetes.io/pool"), "batch");
 	r = find_req(&np->requirements, "karpenter.k8s.aws/instance-cpu");
 	ck_assert_int_eq(r->op, KERF_OP_LTE);
@@ -264,8 +264,8 @@ START_TEST(nodepool_defaults_and_budgets)
 	ck_assert_int_eq(r->op, KERF_OP_NOT_IN);
 	ck_assert_uint_eq(r->n_values, 0);
 	ck_assert_uint_eq(np->startup_taints.n, 1);
-	ck_assert_int_eq(np->startup_taints.items[0].effect, KERF_EFFECT_NO_EXECUTE);
-	ck_assert_ptr_null(np->startup_taints.items[0].value);
+	ck_assert_int_eq(np->startup_taints.items[0]->effect, KERF_EFFECT_NO_EXECUTE);
+	ck_assert_ptr_null(np->startup_taints.items[0]->value);
 	mf_diags_clear(&d);
 	mf_set_clear(&set);
 }
@@ -275,7 +275,7 @@ START_TEST(nodeclaim_list_and_others)
 {
 	struct mf_set set;
 	struct mf_diags d;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	const struct kerf_nodeclaim *nc;
 
 	ck_assert_int_eq(load(&set, MDIR "/good/nodeclaim-and-list.yaml", &d, &err), 0);
@@ -284,15 +284,15 @@ START_TEST(nodeclaim_list_and_others)
 	ck_assert_str_eq(yt_map_get(set.other[0], "kind")->scalar, "Pod");
 	ck_assert_str_eq(yt_map_get(set.other[1], "kind")->scalar, "Deployment");
 	nc = set.nodeclaims[0];
-	ck_assert_str_eq(nc->meta.name, "default-x7k2p");
+	ck_assert_str_eq(nc->meta->name, "default-x7k2p");
 	ck_assert_str_eq(nc->nodepool, "default");
-	ck_assert_str_eq(nc->meta.owner_kind, "NodePool");
-	ck_assert_str_eq(nc->meta.owner_name, "default");
-	ck_assert_uint_eq(nc->meta.n_finalizers, 1);
-	ck_assert_int_eq(nc->meta.creation_ms, 1706903640000LL);
-	ck_assert_str_eq(nc->node_class_ref.name, "default");
+	ck_assert_str_eq(nc->meta->owner_kind, "NodePool");
+	ck_assert_str_eq(nc->meta->owner_name, "default");
+	ck_assert_uint_eq(nc->meta->n_finalizers, 1);
+	ck_assert_int_eq(nc->meta->creation_ms, 1706903640000LL);
+	ck_assert_str_eq(nc->node_class_ref->name, "default");
 	ck_assert_uint_eq(nc->requirements.n, 2);
-	ck_assert_int_eq(nc->requirements.items[1].min_values, 2);
+	ck_assert_int_eq(nc->requirements.items[1]->min_values, 2);
 	ck_assert_int_eq(nc->resource_requests.cpu_millis, 1500);
 	ck_assert_int_eq(nc->resource_requests.memory_bytes, 2LL << 30);
 	ck_assert_int_eq(nc->resource_requests.pods, 5);
@@ -431,10 +431,10 @@ START_TEST(node_class_dispatch)
 		ck_assert_str_eq(d.items[i].message, want[i]);
 	ck_assert_uint_eq(set.n_node_classes, 2);
 	nc = set.node_classes[0];
-	ck_assert_str_eq(nc->ref.group, "test.example.com");
-	ck_assert_str_eq(nc->ref.kind, "TestNodeClass");
-	ck_assert_str_eq(nc->ref.name, "good");
-	ck_assert_str_eq(nc->meta.api_version, "test.example.com/v1");
+	ck_assert_str_eq(nc->ref->group, "test.example.com");
+	ck_assert_str_eq(nc->ref->kind, "TestNodeClass");
+	ck_assert_str_eq(nc->ref->name, "good");
+	ck_assert_str_eq(nc->meta->api_version, "test.example.com/v1");
 	ck_assert_int_eq(nc->ready, KERF_READY_FALSE);
 	root = kerf_doc_root(nc->doc);
 	ck_assert_str_eq(kerf_doc_scalar(kerf_doc_get(kerf_doc_get(root, "spec"), "image")),
@@ -442,7 +442,7 @@ START_TEST(node_class_dispatch)
 	ck_assert_uint_eq(kerf_doc_line(kerf_doc_get(root, "spec")), 6);
 	ck_assert_str_eq(kerf_doc_file(root), "t.yaml");
 	nc = set.node_classes[1];
-	ck_assert_str_eq(nc->ref.name, "listed");
+	ck_assert_str_eq(nc->ref->name, "listed");
 	ck_assert_int_eq(nc->ready, KERF_READY_UNKNOWN);
 	mf_diags_clear(&d);
 	mf_set_clear(&set);
@@ -526,7 +526,7 @@ START_TEST(load_string_and_single_parsers)
 	static const char bad_yaml[] = "a: [1, 2\n";
 	struct mf_set set;
 	struct mf_diags d = {0, NULL};
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	struct yt_stream *st;
 	struct kerf_nodepool *np;
 	struct kerf_nodeclaim *nc;
@@ -545,7 +545,7 @@ START_TEST(load_string_and_single_parsers)
 
 	ck_assert_int_eq(yt_parse_string("one.yaml", good, strlen(good), &st, &err), 0);
 	ck_assert_int_eq(mf_parse_nodepool(st->docs[0].root, &np, NULL), 0);
-	ck_assert_str_eq(np->meta.name, "s");
+	ck_assert_str_eq(np->meta->name, "s");
 	kerf_nodepool_free(np);
 	/* The wrong parser for the document: kind and apiVersion are checked. */
 	ck_assert_int_eq(mf_parse_nodeclaim(st->docs[0].root, &nc, &d), KERF_E_CONFIG);

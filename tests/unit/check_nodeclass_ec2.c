@@ -175,8 +175,8 @@ END_TEST
 static const struct kerf_requirement *find_req(const struct kerf_requirements *r, const char *key)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->items[i].key, key) == 0)
-			return &r->items[i];
+		if (strcmp(r->items[i]->key, key) == 0)
+			return r->items[i];
 	}
 	return NULL;
 }
@@ -199,10 +199,10 @@ START_TEST(ray_worker_example)
 	ck_assert_uint_eq(set.n_nodeclaims, 0);
 	ck_assert_uint_eq(set.n_other, 0);
 
-	ck_assert_str_eq(set.node_classes[0]->meta.name, "ray-worker-node-class");
-	ck_assert_str_eq(set.node_classes[0]->meta.kind, "EC2NodeClass");
-	ck_assert_str_eq(set.node_classes[0]->meta.api_version, "karpenter.k8s.aws/v1");
-	ck_assert_str_eq(set.node_classes[0]->ref.group, "karpenter.k8s.aws");
+	ck_assert_str_eq(set.node_classes[0]->meta->name, "ray-worker-node-class");
+	ck_assert_str_eq(set.node_classes[0]->meta->kind, "EC2NodeClass");
+	ck_assert_str_eq(set.node_classes[0]->meta->api_version, "karpenter.k8s.aws/v1");
+	ck_assert_str_eq(set.node_classes[0]->ref->group, "karpenter.k8s.aws");
 	ck_assert_int_eq(set.node_classes[0]->ready, KERF_READY_UNKNOWN);
 	e = parse_class(set.node_classes[0]);
 	ck_assert_str_eq(e->role, "KarpenterNodeRole-my-cluster");
@@ -226,12 +226,12 @@ START_TEST(ray_worker_example)
 	ck_assert(!e->has_kubelet);
 
 	np = set.nodepools[0];
-	ck_assert_str_eq(np->meta.name, "ray-worker-nodepool");
+	ck_assert_str_eq(np->meta->name, "ray-worker-nodepool");
 	ck_assert_str_eq(kerf_labels_get(&np->template_labels, "app-name"), "ray-worker");
 	ck_assert_uint_eq(np->template_annotations.n, 1);
-	ck_assert_str_eq(np->node_class_ref.group, "karpenter.k8s.aws");
-	ck_assert_str_eq(np->node_class_ref.kind, "EC2NodeClass");
-	ck_assert_str_eq(np->node_class_ref.name, "ray-worker-node-class");
+	ck_assert_str_eq(np->node_class_ref->group, "karpenter.k8s.aws");
+	ck_assert_str_eq(np->node_class_ref->kind, "EC2NodeClass");
+	ck_assert_str_eq(np->node_class_ref->name, "ray-worker-node-class");
 	ck_assert_uint_eq(np->requirements.n, 6);
 	r = find_req(&np->requirements, "kubernetes.io/arch");
 	ck_assert_ptr_nonnull(r);
@@ -247,25 +247,25 @@ START_TEST(ray_worker_example)
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(r->op, KERF_OP_GT);
 	ck_assert_str_eq(r->values[0], "2");
-	ck_assert_str_eq(np->requirements.items[2].key, "karpenter.sh/capacity-type");
-	ck_assert_str_eq(np->requirements.items[2].values[0], "on-demand");
+	ck_assert_str_eq(np->requirements.items[2]->key, "karpenter.sh/capacity-type");
+	ck_assert_str_eq(np->requirements.items[2]->values[0], "on-demand");
 	ck_assert_uint_eq(np->taints.n, 1);
-	ck_assert_str_eq(np->taints.items[0].key, "ray.io/node-type");
-	ck_assert_str_eq(np->taints.items[0].value, "worker");
-	ck_assert_int_eq(np->taints.items[0].effect, KERF_EFFECT_NO_SCHEDULE);
+	ck_assert_str_eq(np->taints.items[0]->key, "ray.io/node-type");
+	ck_assert_str_eq(np->taints.items[0]->value, "worker");
+	ck_assert_int_eq(np->taints.items[0]->effect, KERF_EFFECT_NO_SCHEDULE);
 	ck_assert_uint_eq(np->startup_taints.n, 0);
-	ck_assert_int_eq(np->limits.resources.cpu_millis, 80000);
-	ck_assert_int_eq(np->limits.resources.memory_bytes, 320LL << 30);
-	ck_assert_uint_eq(np->limits.resources.present, KERF_RES_CPU | KERF_RES_MEMORY);
-	ck_assert_int_eq(np->limits.nodes, -1);
+	ck_assert_int_eq(np->limits.cpu_millis, 80000);
+	ck_assert_int_eq(np->limits.memory_bytes, 320LL << 30);
+	ck_assert_uint_eq(np->limits.present, KERF_RES_CPU | KERF_RES_MEMORY);
+	ck_assert_int_eq(np->limit_nodes, -1);
 	ck_assert_int_eq(np->expire_after_ms, 360LL * 3600 * 1000);
 	ck_assert_int_eq(np->termination_grace_period_ms, -1);
 	ck_assert_int_eq(np->consolidation_policy, KERF_CONSOLIDATE_WHEN_EMPTY);
 	ck_assert_int_eq(np->consolidate_after_ms, 30000);
 	ck_assert_uint_eq(np->n_budgets, 1);
-	ck_assert_int_eq(np->budgets[0].nodes, 10);
-	ck_assert(np->budgets[0].nodes_percent);
-	ck_assert_ptr_null(np->budgets[0].schedule);
+	ck_assert_int_eq(np->budgets[0]->nodes, 10);
+	ck_assert(np->budgets[0]->nodes_percent);
+	ck_assert_ptr_null(np->budgets[0]->schedule);
 	ck_assert_int_eq(np->weight, 0);
 	ck_assert_int_eq(np->replicas, -1);
 
@@ -293,7 +293,7 @@ START_TEST(ec2_every_field)
 
 	ck_assert_int_eq(load(&set, NDIR "/good/ec2-full.yaml", &d, &err), 0);
 	ck_assert_uint_eq(set.n_node_classes, 1);
-	ck_assert_str_eq(kerf_labels_get(&set.node_classes[0]->meta.labels, "team"), "infra");
+	ck_assert_str_eq(kerf_labels_get(&set.node_classes[0]->meta->labels, "team"), "infra");
 	e = parse_class(set.node_classes[0]);
 	ck_assert_str_eq(e->ami_family, "AL2023");
 	ck_assert_uint_eq(e->ami_selector_terms.n, 3);
@@ -452,17 +452,18 @@ END_TEST
 /* The provider's reader refuses what is not its kind, and the pattern behind quantities. */
 START_TEST(parse_edges)
 {
-	struct kerf_node_class other = {0};
+	struct kerf_node_class *other = kerf_node_class_new();
 	struct ec2_node_class *e = NULL;
 	struct kerf_error err;
 
-	other.ref.group = (char *)"acme.example.com";
-	other.ref.kind = (char *)"AcmeNodeClass";
-	other.ref.name = (char *)"gpu";
+	other->ref->group = strdup("acme.example.com");
+	other->ref->kind = strdup("AcmeNodeClass");
+	other->ref->name = strdup("gpu");
 	kerf_error_clear(&err);
-	ck_assert_int_eq(ec2_node_class_parse(&other, &e, &err), KERF_E_INVALID);
+	ck_assert_int_eq(ec2_node_class_parse(other, &e, &err), KERF_E_INVALID);
 	ck_assert_str_eq(err.message, "AcmeNodeClass/gpu is not an EC2NodeClass");
 	ck_assert_ptr_null(e);
+	kerf_node_class_free(other);
 	ck_assert(ec2_quantity_pattern("1.5Gi"));
 	ck_assert(ec2_quantity_pattern("-100m"));
 	ck_assert(ec2_quantity_pattern("1e3"));

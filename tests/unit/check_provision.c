@@ -85,12 +85,10 @@ static const struct spec specs[] = {
 
 static void req_in(struct kerf_requirements *r, const char *key, const char *value)
 {
-	struct kerf_requirement *q = &r->items[r->n++];
+	struct kerf_requirement *q = kerf_requirements_append(r);
 	q->key = strdup(key);
 	q->op = KERF_OP_IN;
-	q->n_values = 1;
-	q->values = calloc(1, sizeof(char *));
-	q->values[0] = strdup(value);
+	kerf_requirement_add_value(q, value);
 }
 
 static void resources(struct kerf_resources *r, int64_t cpu_m, int64_t mem_mi, int64_t pods,
@@ -107,17 +105,14 @@ static void resources(struct kerf_resources *r, int64_t cpu_m, int64_t mem_mi, i
 /* Every spec offered on-demand and spot in the three zones, minus `unavailable` ("spot"). */
 static struct kerf_instance_type_list *catalogue(bool spot_available)
 {
-	struct kerf_instance_type_list *l = calloc(1, sizeof(*l));
-	l->n = N_SPECS;
-	l->items = calloc(N_SPECS, sizeof(*l->items));
+	struct kerf_instance_type_list *l = kerf_instance_type_list_new();
 	for (size_t i = 0; i < N_SPECS; i++) {
 		const struct spec *s = &specs[i];
-		struct kerf_instance_type *it = &l->items[i];
+		struct kerf_instance_type *it = kerf_instance_type_list_append(l);
 		char gen[8], gpus[8];
 		snprintf(gen, sizeof(gen), "%d", s->gen);
 		snprintf(gpus, sizeof(gpus), "%d", s->gpus);
 		it->name = strdup(s->name);
-		it->requirements.items = calloc(8, sizeof(struct kerf_requirement));
 		req_in(&it->requirements, "node.kubernetes.io/instance-type", s->name);
 		req_in(&it->requirements, "karpenter.k8s.aws/instance-family", s->family);
 		req_in(&it->requirements, "karpenter.k8s.aws/instance-size", s->size);
@@ -129,15 +124,18 @@ static struct kerf_instance_type_list *catalogue(bool spot_available)
 		resources(&it->allocatable, s->alloc_cpu_m, s->alloc_mem_mi, s->pods, s->gpus);
 		it->classes = (s->gpus ? KERF_TYPE_GPU : 0) |
 			      (strstr(s->size, "metal") ? KERF_TYPE_METAL : 0);
-		it->n_offerings = 6;
-		it->offerings = calloc(6, sizeof(*it->offerings));
 		for (size_t z = 0; z < 3; z++) {
-			it->offerings[2 * z] = (struct kerf_offering){
-			    strdup(zones[z]), KERF_CAPACITY_ON_DEMAND, s->od, true, NULL};
+			struct kerf_offering *od = kerf_instance_type_add_offering(it);
+			struct kerf_offering *spot = kerf_instance_type_add_offering(it);
+			od->zone = strdup(zones[z]);
+			od->capacity_type = KERF_CAPACITY_ON_DEMAND;
+			od->price = s->od;
+			od->available = true;
 			/* Zones differ a little in spot price, as the sim plugin's do. */
-			it->offerings[2 * z + 1] =
-			    (struct kerf_offering){strdup(zones[z]), KERF_CAPACITY_SPOT,
-						   s->spot + (int64_t)z * 100, spot_available, NULL};
+			spot->zone = strdup(zones[z]);
+			spot->capacity_type = KERF_CAPACITY_SPOT;
+			spot->price = s->spot + (int64_t)z * 100;
+			spot->available = spot_available;
 		}
 	}
 	return l;
@@ -147,11 +145,11 @@ static struct kerf_instance_type_list *catalogue(bool spot_available)
 
 static struct kerf_pod *pod(const char *name, const char *app, int64_t cpu_m, int64_t mem_mi)
 {
-	struct kerf_pod *p = calloc(1, sizeof(*p));
-	p->meta.name = strdup(name);
-	p->meta.namespace_ = strdup("default");
-	p->meta.kind = strdup("Pod");
-	kerf_labels_set(&p->meta.labels, "app", app);
+	struct kerf_pod *p = kerf_pod_new();
+	p->meta->name = strdup(name);
+	p->meta->namespace_ = strdup("default");
+	p->meta->kind = strdup("Pod");
+	kerf_labels_set(&p->meta->labels, "app", app);
 	resources(&p->requests, cpu_m, mem_mi, 1, 0);
 	p->unschedulable = true;
 	return p;
@@ -159,11 +157,10 @@ static struct kerf_pod *pod(const char *name, const char *app, int64_t cpu_m, in
 
 static void tolerate(struct kerf_pod *p, const char *key, const char *value)
 {
-	p->tolerations.items = realloc(p->tolerations.items,
-				       (p->tolerations.n + 1) * sizeof(*p->tolerations.items));
-	p->tolerations.items[p->tolerations.n++] = (struct kerf_toleration){
-	    strdup(key), KERF_TOLERATION_EQUAL, strdup(value), KERF_EFFECT_NO_SCHEDULE,
-	    KERF_TOLERATION_FOREVER};
+	struct kerf_toleration *t = kerf_tolerations_append(&p->tolerations);
+	t->key = strdup(key);
+	t->value = strdup(value);
+	t->effect = KERF_EFFECT_NO_SCHEDULE;
 }
 
 static void select_app(struct kerf_label_selector *s, const char *app)
@@ -173,21 +170,18 @@ static void select_app(struct kerf_label_selector *s, const char *app)
 
 static void spread(struct kerf_pod *p, const char *key, int32_t skew)
 {
-	p->spreads = realloc(p->spreads, (p->n_spreads + 1) * sizeof(*p->spreads));
-	struct kerf_topology_spread *s = &p->spreads[p->n_spreads++];
-	memset(s, 0, sizeof(*s));
+	struct kerf_topology_spread *s = kerf_pod_add_spread(p);
 	s->max_skew = skew;
 	s->topology_key = strdup(key);
 	s->when_unsatisfiable = KERF_SPREAD_DO_NOT_SCHEDULE;
-	select_app(&s->selector, kerf_labels_get(&p->meta.labels, "app"));
+	select_app(s->selector, kerf_labels_get(&p->meta->labels, "app"));
 }
 
 static void anti_affinity(struct kerf_pod *p, const char *key)
 {
-	p->anti_affinity = calloc(1, sizeof(*p->anti_affinity));
-	p->n_anti_affinity = 1;
-	p->anti_affinity[0].topology_key = strdup(key);
-	select_app(&p->anti_affinity[0].selector, kerf_labels_get(&p->meta.labels, "app"));
+	struct kerf_pod_affinity_term *t = kerf_pod_add_anti_affinity(p);
+	t->topology_key = strdup(key);
+	select_app(t->selector, kerf_labels_get(&p->meta->labels, "app"));
 }
 
 /* n copies of a pod, as a Deployment would make them. */
@@ -304,10 +298,10 @@ static bool claim_has_requirement(const struct prov_claim *c, const char *key, c
 {
 	const struct kerf_requirements *r = &c->claim->requirements;
 	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->items[i].key, key) != 0)
+		if (strcmp(r->items[i]->key, key) != 0)
 			continue;
-		for (size_t v = 0; v < r->items[i].n_values; v++)
-			if (strcmp(r->items[i].values[v], value) == 0)
+		for (size_t v = 0; v < r->items[i]->n_values; v++)
+			if (strcmp(r->items[i]->values[v], value) == 0)
 				return true;
 	}
 	return false;
@@ -596,12 +590,12 @@ START_TEST(second_batch_reuses_launching_claims)
 	/* The claim is launching: its type, zone and pods are known. */
 	const struct kerf_pod *bound[] = {first.items[0]};
 	struct prov_existing ex = {
-	    .name = c->claim->meta.name,
+	    .name = c->claim->meta->name,
 	    .nodepool = c->claim->nodepool,
 	    .instance_type = c->type->name,
 	    .zone = c->zone,
 	    .capacity_type = c->capacity_type,
-	    .labels = &c->claim->meta.labels,
+	    .labels = &c->claim->meta->labels,
 	    .taints = &c->claim->taints,
 	    .capacity = c->type->capacity,
 	    .allocatable = c->type->allocatable,
@@ -663,12 +657,10 @@ static void prefer_zones(struct kerf_pod *p)
 	static const char *const want[] = {"us-east-1b", "eu-west-1a"};
 	static const int32_t weight[] = {10, 100};
 
-	p->n_preferred_terms = 2;
-	p->preferred_terms = calloc(2, sizeof(*p->preferred_terms));
 	for (size_t i = 0; i < 2; i++) {
-		p->preferred_terms[i].weight = weight[i];
-		p->preferred_terms[i].preference.items = calloc(1, sizeof(struct kerf_requirement));
-		req_in(&p->preferred_terms[i].preference, "topology.kubernetes.io/zone", want[i]);
+		struct kerf_preferred_term *t = kerf_pod_add_preferred_term(p);
+		t->weight = weight[i];
+		req_in(&t->preference, "topology.kubernetes.io/zone", want[i]);
 	}
 }
 
@@ -695,10 +687,9 @@ END_TEST
 
 static void host_port(struct kerf_pod *p, const char *ip)
 {
-	p->n_host_ports = 1;
-	p->host_ports = calloc(1, sizeof(*p->host_ports));
-	p->host_ports[0].port = 8080;
-	p->host_ports[0].host_ip = strdup(ip);
+	struct kerf_host_port *hp = kerf_pod_add_host_port(p);
+	hp->port = 8080;
+	hp->host_ip = strdup(ip);
 }
 
 static void port_on_any_address(struct kerf_pod *p)
@@ -744,41 +735,38 @@ static int solo_solve(void *inst_, const struct kerf_pack_problem *pb, int64_t b
 	(void)budget_ms;
 	(void)err;
 	solo_calls++;
-	struct kerf_pack_plan *plan = calloc(1, sizeof(*plan));
-	size_t pods = 0;
-	for (size_t g = 0; g < pb->n_groups; g++)
-		pods += pb->groups[g].count;
-	plan->nodes = calloc(pods + 1, sizeof(*plan->nodes));
-	plan->unplaced = calloc(pb->n_groups + 1, sizeof(*plan->unplaced));
+	struct kerf_pack_plan *plan = kerf_pack_plan_new();
 	for (size_t g = 0; g < pb->n_groups; g++) {
-		const struct kerf_pack_group *gr = &pb->groups[g];
+		const struct kerf_pack_group *gr = pb->groups[g];
 		int64_t best_t = -1, best_o = -1;
 		for (size_t i = 0; i < gr->n_types; i++) {
-			const struct kerf_pack_type *t = &pb->types[gr->types[i]];
+			const struct kerf_pack_type *t = pb->types[gr->types[i]];
 			bool fits = true;
 			for (uint32_t d = 0; d < pb->n_dims; d++)
 				fits = fits && gr->request[d] <= t->allocatable[d];
 			for (size_t o = 0; fits && o < t->n_offerings; o++) {
-				const struct kerf_pack_offering *of = &t->offerings[o];
+				const struct kerf_pack_offering *of = t->offerings[o];
 				if ((gr->zone >= 0 && (uint32_t)gr->zone != of->zone) ||
 				    !(gr->capacity_types & (1u << of->capacity_type)))
 					continue;
 				if (best_o < 0 ||
-				    of->price < pb->types[best_t].offerings[best_o].price) {
+				    of->price < pb->types[best_t]->offerings[best_o]->price) {
 					best_t = gr->types[i];
 					best_o = (int64_t)o;
 				}
 			}
 		}
 		if (best_t < 0) {
-			struct kerf_pack_unplaced *u = &plan->unplaced[plan->n_unplaced++];
-			*u = (struct kerf_pack_unplaced){(uint32_t)g, gr->count, strdup("no type")};
+			struct kerf_pack_unplaced *u = kerf_pack_plan_add_unplaced(plan);
+			u->group = (uint32_t)g;
+			u->count = gr->count;
+			u->reason = strdup("no type");
 			continue;
 		}
-		const struct kerf_pack_offering *of = &pb->types[best_t].offerings[best_o];
+		const struct kerf_pack_offering *of = pb->types[best_t]->offerings[best_o];
 		for (uint32_t k = 0; k < gr->count; k++) {
-			struct kerf_pack_node *n = &plan->nodes[plan->n_nodes++];
-			n->open_index = -1;
+			struct kerf_pack_node *n = kerf_pack_plan_add_node(plan);
+			struct kerf_pack_assignment *a = kerf_pack_node_add_assignment(n);
 			n->nodepool = gr->nodepool;
 			n->zone = of->zone;
 			n->capacity_type = of->capacity_type;
@@ -787,9 +775,8 @@ static int solo_solve(void *inst_, const struct kerf_pack_problem *pb, int64_t b
 			n->n_options = 1;
 			n->options = calloc(1, sizeof(uint32_t));
 			n->options[0] = (uint32_t)best_t;
-			n->n_assign = 1;
-			n->assign = calloc(1, sizeof(*n->assign));
-			n->assign[0] = (struct kerf_pack_assignment){(uint32_t)g, 1};
+			a->group = (uint32_t)g;
+			a->count = 1;
 			plan->total_price += n->price;
 		}
 	}

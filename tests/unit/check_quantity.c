@@ -116,7 +116,7 @@ END_TEST
 START_TEST(quantity_scale_overflow)
 {
 	int64_t v;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	ck_assert_int_eq(kerf_quantity_parse("9223372036854775807", 3, &v, &err), KERF_E_RANGE);
 	ck_assert_int_eq(kerf_quantity_parse("1", -1, &v, &err), KERF_E_INVALID);
@@ -351,7 +351,7 @@ END_TEST
 START_TEST(resources_set_get)
 {
 	struct kerf_resources r;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	bool present = true;
 
 	kerf_resources_init(&r);
@@ -391,9 +391,10 @@ END_TEST
 START_TEST(resources_ext_sorted_and_full)
 {
 	struct kerf_resources r;
-	struct kerf_error err;
-	const char *names[] = {"z.io/x", "a.io/x", "m.io/x", "b.io/x",
-			       "y.io/x", "c.io/x", "x.io/x", "d.io/x"};
+	struct kerf_error err = KERF_ERROR_INIT;
+	const char *names[] = {"z.io/x", "a.io/x", "m.io/x", "b.io/x", "y.io/x", "c.io/x",
+			       "x.io/x", "d.io/x", "w.io/x", "f.io/x", "v.io/x", "g.io/x",
+			       "u.io/x", "h.io/x", "t.io/x", "i.io/x"};
 	char longname[KERF_RESOURCE_NAME_MAX + 1];
 
 	kerf_resources_init(&r);
@@ -404,11 +405,13 @@ START_TEST(resources_ext_sorted_and_full)
 		ck_assert_int_lt(strcmp(r.ext[i - 1].name, r.ext[i].name), 0);
 	ck_assert_int_eq(kerf_resources_get(&r, "z.io/x", NULL), 0);
 	ck_assert_int_eq(kerf_resources_get(&r, "d.io/x", NULL), 7);
+	ck_assert_int_eq(kerf_resources_get(&r, "i.io/x", NULL), 15);
 
 	kerf_error_clear(&err);
 	ck_assert_int_eq(kerf_resources_set(&r, "e.io/x", 1, &err), KERF_E_RANGE);
-	ck_assert_str_eq(err.message,
-			 "resource \"e.io/x\": a resource list holds at most 8 extended resources");
+	ck_assert_str_eq(
+	    err.message,
+	    "resource \"e.io/x\": a resource list holds at most 16 extended resources");
 	/* An existing one can still be updated. */
 	ck_assert_int_eq(kerf_resources_set(&r, "a.io/x", 9, &err), 0);
 

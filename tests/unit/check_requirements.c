@@ -54,7 +54,7 @@ static void add_spec(struct kerf_reqset *s, const char *spec)
 	const char *values[16];
 	size_t n = 0;
 	int32_t min = 0;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	snprintf(buf, sizeof(buf), "%s", spec);
 	key = cut(buf, ' ', &rest);
@@ -388,21 +388,21 @@ START_TEST(to_requirements_shape)
 	add_spec(s, "m Gte 0");
 	ck_assert_int_eq(kerf_reqset_to_requirements(s, &r, NULL), 0);
 	ck_assert_uint_eq(r.n, 5);
-	ck_assert_str_eq(r.items[0].key, CPU);
-	ck_assert_int_eq(r.items[0].op, KERF_OP_GTE);
-	ck_assert_uint_eq(r.items[0].n_values, 1);
-	ck_assert_str_eq(r.items[0].values[0], "4");
-	ck_assert_int_eq(r.items[1].op, KERF_OP_LTE);
-	ck_assert_str_eq(r.items[1].values[0], "16");
-	ck_assert_str_eq(r.items[2].key, "m");
-	ck_assert_int_eq(r.items[2].op, KERF_OP_NOT_IN);
-	ck_assert_int_eq(r.items[3].op, KERF_OP_GTE);
-	ck_assert_str_eq(r.items[3].values[0], "0");
-	ck_assert_str_eq(r.items[4].key, "z");
-	ck_assert_int_eq(r.items[4].op, KERF_OP_IN);
-	ck_assert_int_eq(r.items[4].min_values, 2);
-	ck_assert_uint_eq(r.items[4].n_values, 2);
-	ck_assert_str_eq(r.items[4].values[0], "a");
+	ck_assert_str_eq(r.items[0]->key, CPU);
+	ck_assert_int_eq(r.items[0]->op, KERF_OP_GTE);
+	ck_assert_uint_eq(r.items[0]->n_values, 1);
+	ck_assert_str_eq(r.items[0]->values[0], "4");
+	ck_assert_int_eq(r.items[1]->op, KERF_OP_LTE);
+	ck_assert_str_eq(r.items[1]->values[0], "16");
+	ck_assert_str_eq(r.items[2]->key, "m");
+	ck_assert_int_eq(r.items[2]->op, KERF_OP_NOT_IN);
+	ck_assert_int_eq(r.items[3]->op, KERF_OP_GTE);
+	ck_assert_str_eq(r.items[3]->values[0], "0");
+	ck_assert_str_eq(r.items[4]->key, "z");
+	ck_assert_int_eq(r.items[4]->op, KERF_OP_IN);
+	ck_assert_int_eq(r.items[4]->min_values, 2);
+	ck_assert_uint_eq(r.items[4]->n_values, 2);
+	ck_assert_str_eq(r.items[4]->values[0], "a");
 	kerf_requirements_clear(&r);
 	kerf_requirements_clear(&r); /* twice is harmless */
 
@@ -451,9 +451,8 @@ START_TEST(add_labels_and_requirements)
 	struct kerf_reqset *s = kerf_reqset_new();
 	struct kerf_labels l = {0, NULL};
 	char *vals[] = {"amd64", "arm64"};
-	struct kerf_requirement items[] = {
-	    {"beta.kubernetes.io/arch", KERF_OP_IN, 2, vals, 0},
-	};
+	struct kerf_requirement arch = {"beta.kubernetes.io/arch", KERF_OP_IN, 2, vals, 0};
+	struct kerf_requirement *items[] = {&arch};
 	struct kerf_requirements r = {1, items};
 	char buf[256];
 
@@ -788,7 +787,7 @@ static const struct {
 START_TEST(requirement_validation)
 {
 	struct kerf_requirement r;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	char *vals[3];
 	size_t n = 0;
 

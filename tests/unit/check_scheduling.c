@@ -50,11 +50,8 @@ static char **split(const char *spec, size_t *n)
 static void add_req(struct kerf_requirements *rs, const char *key, kerf_operator op,
 		    const char *values)
 {
-	struct kerf_requirement *r;
+	struct kerf_requirement *r = kerf_requirements_append(rs);
 
-	rs->items = realloc(rs->items, (rs->n + 1) * sizeof(*rs->items));
-	r = &rs->items[rs->n++];
-	memset(r, 0, sizeof(*r));
 	r->key = strdup(key);
 	r->op = op;
 	r->values = split(values, &r->n_values);
@@ -63,31 +60,24 @@ static void add_req(struct kerf_requirements *rs, const char *key, kerf_operator
 /* Appends an empty required node-affinity term and returns it. */
 static struct kerf_requirements *add_term(struct kerf_pod *p)
 {
-	p->required_terms =
-	    realloc(p->required_terms, (p->n_required_terms + 1) * sizeof(*p->required_terms));
-	memset(&p->required_terms[p->n_required_terms], 0, sizeof(*p->required_terms));
-	return &p->required_terms[p->n_required_terms++];
+	return kerf_pod_add_required_term(p);
 }
 
 static struct kerf_requirements *add_preferred(struct kerf_pod *p, int32_t weight)
 {
-	struct kerf_preferred_term *t;
+	struct kerf_preferred_term *t = kerf_pod_add_preferred_term(p);
 
-	p->preferred_terms = realloc(p->preferred_terms,
-				     (p->n_preferred_terms + 1) * sizeof(*p->preferred_terms));
-	t = &p->preferred_terms[p->n_preferred_terms++];
-	memset(t, 0, sizeof(*t));
 	t->weight = weight;
 	return &t->preference;
 }
 
 static struct kerf_pod *pod_new(const char *name, const char *ns, const char *labels)
 {
-	struct kerf_pod *p = calloc(1, sizeof(*p));
+	struct kerf_pod *p = kerf_pod_new();
 
-	p->meta.name = strdup(name);
-	p->meta.namespace_ = ns ? strdup(ns) : NULL;
-	set_labels(&p->meta.labels, labels);
+	p->meta->name = strdup(name);
+	p->meta->namespace_ = ns ? strdup(ns) : NULL;
+	set_labels(&p->meta->labels, labels);
 	kerf_resources_init(&p->requests);
 	ck_assert_int_eq(kerf_resources_set(&p->requests, "cpu", 100, NULL), 0);
 	ck_assert_int_eq(kerf_resources_set(&p->requests, "pods", 1, NULL), 0);
@@ -105,40 +95,33 @@ static void bind(struct kerf_pod *p, const char *node)
 static void add_spread(struct kerf_pod *p, const char *key, int32_t max_skew,
 		       kerf_spread_policy when, const char *selector, int32_t min_domains)
 {
-	struct kerf_topology_spread *s;
+	struct kerf_topology_spread *s = kerf_pod_add_spread(p);
 
-	p->spreads = realloc(p->spreads, (p->n_spreads + 1) * sizeof(*p->spreads));
-	s = &p->spreads[p->n_spreads++];
-	memset(s, 0, sizeof(*s));
 	s->topology_key = strdup(key);
 	s->max_skew = max_skew;
 	s->when_unsatisfiable = when;
 	s->min_domains = min_domains;
-	set_labels(&s->selector.match_labels, selector);
+	set_labels(&s->selector->match_labels, selector);
 }
 
-static void add_pod_term(struct kerf_pod_affinity_term **terms, size_t *n, const char *key,
-			 const char *selector, const char *namespaces)
+/* Fills t, a term just added to a pod. */
+static void add_pod_term(struct kerf_pod_affinity_term *t, const char *key, const char *selector,
+			 const char *namespaces)
 {
-	struct kerf_pod_affinity_term *t;
-
-	*terms = realloc(*terms, (*n + 1) * sizeof(**terms));
-	t = &(*terms)[(*n)++];
-	memset(t, 0, sizeof(*t));
 	t->topology_key = strdup(key);
-	set_labels(&t->selector.match_labels, selector);
+	set_labels(&t->selector->match_labels, selector);
 	t->namespaces = split(namespaces, &t->n_namespaces);
 }
 
 static struct kerf_node *node_new(const char *name, const char *labels)
 {
-	struct kerf_node *n = calloc(1, sizeof(*n));
+	struct kerf_node *n = kerf_node_new();
 	char host[128];
 
-	n->meta.name = strdup(name);
+	n->meta->name = strdup(name);
 	snprintf(host, sizeof(host), "kubernetes.io/hostname=%s", name);
-	set_labels(&n->meta.labels, host);
-	set_labels(&n->meta.labels, labels);
+	set_labels(&n->meta->labels, host);
+	set_labels(&n->meta->labels, labels);
 	kerf_resources_init(&n->allocatable);
 	ck_assert_int_eq(kerf_resources_set(&n->allocatable, "cpu", 4000, NULL), 0);
 	ck_assert_int_eq(kerf_resources_set(&n->allocatable, "memory", 8 * GI, NULL), 0);
@@ -322,14 +305,16 @@ END_TEST
 START_TEST(tolerations)
 {
 	struct kerf_pod *p = pod_new("p", NULL, NULL);
-	struct kerf_taint items[] = {
+	struct kerf_taint t[] = {
 	    {"dedicated", "gpu", KERF_EFFECT_NO_SCHEDULE},
 	    {"soft", NULL, KERF_EFFECT_PREFER_NO_SCHEDULE},
 	    {"gone", NULL, KERF_EFFECT_NO_EXECUTE},
 	};
+	struct kerf_taint *items[] = {&t[0], &t[1], &t[2]};
 	struct kerf_taints taints = {1, items};
 	struct kerf_toleration tol = {NULL, KERF_TOLERATION_EXISTS, NULL, KERF_EFFECT_ANY,
 				      KERF_TOLERATION_FOREVER};
+	struct kerf_toleration *tols = &tol;
 	char why[256];
 
 	ck_assert(kerf_pod_tolerates(p, NULL, why, sizeof(why)));
@@ -346,7 +331,7 @@ START_TEST(tolerations)
 	taints.items = items;
 	taints.n = 3;
 	p->tolerations.n = 1;
-	p->tolerations.items = &tol;
+	p->tolerations.items = &tols;
 	ck_assert(kerf_pod_tolerates(p, &taints, why, sizeof(why)));
 	tol.effect = KERF_EFFECT_NO_SCHEDULE;
 	ck_assert(!kerf_pod_tolerates(p, &taints, why, sizeof(why)));
@@ -394,39 +379,39 @@ END_TEST
 START_TEST(host_ports)
 {
 	struct kerf_pod *p = pod_new("p", NULL, NULL);
-	struct kerf_host_port used[] = {
+	struct kerf_host_port ports[] = {
 	    {8080, "TCP", NULL},
 	    {9090, "UDP", NULL},
 	    {7070, "TCP", (char *)"10.0.0.1"},
 	};
+	struct kerf_host_port *used[] = {&ports[0], &ports[1], &ports[2]};
 	char why[128];
 
-	p->host_ports = calloc(1, sizeof(*p->host_ports));
-	p->n_host_ports = 1;
-	p->host_ports[0].port = 8080;
-	memcpy(p->host_ports[0].protocol, "TCP", 4);
+	kerf_pod_add_host_port(p);
+	p->host_ports[0]->port = 8080;
+	memcpy(p->host_ports[0]->protocol, "TCP", 4);
 	ck_assert(!kerf_pod_host_ports_free(p, used, 3, why, sizeof(why)));
 	ck_assert_str_eq(why, "host port 8080/TCP in use");
 	/* Same port, another protocol: fine. */
-	memcpy(p->host_ports[0].protocol, "UDP", 4);
+	memcpy(p->host_ports[0]->protocol, "UDP", 4);
 	ck_assert(kerf_pod_host_ports_free(p, used, 3, why, sizeof(why)));
 	ck_assert_str_eq(why, "");
-	p->host_ports[0].port = 9090;
+	p->host_ports[0]->port = 9090;
 	ck_assert(!kerf_pod_host_ports_free(p, used, 3, why, sizeof(why)));
 	ck_assert_str_eq(why, "host port 9090/UDP in use");
 	/* A specific IP clashes with the wildcard, not with another IP. */
-	p->host_ports[0].port = 8080;
-	memcpy(p->host_ports[0].protocol, "TCP", 4);
-	p->host_ports[0].host_ip = strdup("10.0.0.2");
+	p->host_ports[0]->port = 8080;
+	memcpy(p->host_ports[0]->protocol, "TCP", 4);
+	p->host_ports[0]->host_ip = strdup("10.0.0.2");
 	ck_assert(!kerf_pod_host_ports_free(p, used, 3, why, sizeof(why)));
 	ck_assert_str_eq(why, "host port 8080/TCP in use on 10.0.0.2");
-	p->host_ports[0].port = 7070;
+	p->host_ports[0]->port = 7070;
 	ck_assert(kerf_pod_host_ports_free(p, used, 3, NULL, 0));
-	free(p->host_ports[0].host_ip);
-	p->host_ports[0].host_ip = strdup("10.0.0.1");
+	free(p->host_ports[0]->host_ip);
+	p->host_ports[0]->host_ip = strdup("10.0.0.1");
 	ck_assert(!kerf_pod_host_ports_free(p, used, 3, NULL, 0));
-	free(p->host_ports[0].host_ip);
-	p->host_ports[0].host_ip = strdup("0.0.0.0");
+	free(p->host_ports[0]->host_ip);
+	p->host_ports[0]->host_ip = strdup("0.0.0.0");
 	ck_assert(!kerf_pod_host_ports_free(p, used, 3, NULL, 0));
 	/* An empty protocol is TCP; port 0 is no port. */
 	ck_assert(kerf_host_ports_conflict(&(struct kerf_host_port){80, "", NULL},
@@ -445,7 +430,7 @@ START_TEST(pod_requirements)
 	struct kerf_pod *p = pod_new("p", NULL, NULL);
 	struct kerf_reqset *s, *pool = kerf_reqset_new();
 	struct kerf_requirements *t;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	char buf[512];
 	const char *zones[] = {"a", "b"};
 
@@ -490,22 +475,22 @@ START_TEST(pod_requirements)
 	ck_assert_str_eq(buf, "key \"topology.kubernetes.io/zone\" requires In [c] but only "
 			      "In [a, b] is allowed");
 	p->n_required_terms = 2;
-	kerf_requirements_clear(&p->required_terms[1]);
-	add_req(&p->required_terms[1], ZONE, KERF_OP_IN, "d");
+	kerf_requirements_clear(p->required_terms[1]);
+	add_req(p->required_terms[1], ZONE, KERF_OP_IN, "d");
 	ck_assert(!kerf_pod_compatible_with(p, pool, buf, sizeof(buf)));
 	ck_assert_str_eq(buf, "none of 2 node affinity terms is compatible (term 0: key "
 			      "\"topology.kubernetes.io/zone\" requires In [c] but only In [a, b] "
 			      "is allowed)");
 	/* A custom label the pool does not define is incompatible; a well-known one is not. */
-	kerf_requirements_clear(&p->required_terms[1]);
-	add_req(&p->required_terms[1], "team", KERF_OP_IN, "x");
+	kerf_requirements_clear(p->required_terms[1]);
+	add_req(p->required_terms[1], "team", KERF_OP_IN, "x");
 	ck_assert(!kerf_pod_compatible_with(p, pool, NULL, 0));
-	kerf_requirements_clear(&p->required_terms[1]);
-	add_req(&p->required_terms[1], "karpenter.sh/capacity-type", KERF_OP_IN, "spot");
+	kerf_requirements_clear(p->required_terms[1]);
+	add_req(p->required_terms[1], "karpenter.sh/capacity-type", KERF_OP_IN, "spot");
 	ck_assert(kerf_pod_compatible_with(p, pool, NULL, 0));
 
 	/* Empty term: matches nothing. */
-	kerf_requirements_clear(&p->required_terms[1]);
+	kerf_requirements_clear(p->required_terms[1]);
 	kerf_error_clear(&err);
 	ck_assert_int_eq(kerf_pod_requirements(p, 1, &s, &err), KERF_E_INFEASIBLE);
 	ck_assert_str_eq(err.message, "node affinity term 1 is empty and matches no node");
@@ -630,11 +615,11 @@ START_TEST(spread_min_domains)
 	/* Two domains of the three wanted: the minimum is 0, skew 2. */
 	ck_assert(!kerf_topology_check(t, p, 0, NULL, 0));
 	ck_assert(!kerf_topology_check(t, p, 1, NULL, 0));
-	p->spreads[0].min_domains = 2;
+	p->spreads[0]->min_domains = 2;
 	ck_assert(kerf_topology_check(t, p, 0, NULL, 0));
 	/* ScheduleAnyway never blocks. */
-	p->spreads[0].min_domains = 3;
-	p->spreads[0].when_unsatisfiable = KERF_SPREAD_SCHEDULE_ANYWAY;
+	p->spreads[0]->min_domains = 3;
+	p->spreads[0]->when_unsatisfiable = KERF_SPREAD_SCHEDULE_ANYWAY;
 	ck_assert(kerf_topology_check(t, p, 0, NULL, 0));
 	kerf_topology_free(t);
 	w_free(&w);
@@ -687,7 +672,7 @@ START_TEST(affinity_zone)
 	w_pod(&w, NULL, "app=db", "nb");
 	w_pod(&w, "other", "app=cache", "nc");
 	p = w_pod(&w, NULL, "app=web", NULL);
-	add_pod_term(&p->affinity, &p->n_affinity, ZONE, "app=db", NULL);
+	add_pod_term(kerf_pod_add_affinity(p), ZONE, "app=db", NULL);
 	t = w_topology(&w);
 	ck_assert(!kerf_topology_check(t, p, 0, why, sizeof(why)));
 	ck_assert_str_eq(why, "node(s) didn't match pod affinity rules");
@@ -705,7 +690,7 @@ START_TEST(affinity_zone)
 	kerf_pod_free(p);
 	w.n_pods--;
 	p = w_pod(&w, NULL, "app=web", NULL);
-	add_pod_term(&p->affinity, &p->n_affinity, ZONE, "app=cache", "other");
+	add_pod_term(kerf_pod_add_affinity(p), ZONE, "app=cache", "other");
 	t = w_topology(&w);
 	ck_assert(kerf_topology_check(t, p, 2, NULL, 0));
 	ck_assert(!kerf_topology_check(t, p, 1, NULL, 0));
@@ -724,7 +709,7 @@ START_TEST(affinity_first_pod)
 	w_node(&w, "nx", NULL);
 	/* The pod selects itself and nothing matches yet: it may start the group. */
 	p = w_pod(&w, NULL, "app=web", NULL);
-	add_pod_term(&p->affinity, &p->n_affinity, ZONE, "app=web", NULL);
+	add_pod_term(kerf_pod_add_affinity(p), ZONE, "app=web", NULL);
 	t = w_topology(&w);
 	ck_assert(kerf_topology_check(t, p, 0, NULL, 0));
 	ck_assert(!kerf_topology_check(t, p, 3, NULL, 0)); /* no zone label */
@@ -746,7 +731,7 @@ START_TEST(anti_affinity_hostname)
 
 	three_zones(&w);
 	p = w_pod(&w, NULL, "app=web", NULL);
-	add_pod_term(&p->anti_affinity, &p->n_anti_affinity, HOST, "app=web", NULL);
+	add_pod_term(kerf_pod_add_anti_affinity(p), HOST, "app=web", NULL);
 	t = w_topology(&w);
 	/* One per node: three replicas place, the fourth does not. */
 	for (int r = 0; r < 4; r++) {
@@ -777,7 +762,7 @@ START_TEST(anti_affinity_symmetric)
 	three_zones(&w);
 	/* An existing pod refuses app=web in its zone. */
 	e = w_pod(&w, NULL, "app=db", "na");
-	add_pod_term(&e->anti_affinity, &e->n_anti_affinity, ZONE, "app=web", NULL);
+	add_pod_term(kerf_pod_add_anti_affinity(e), ZONE, "app=web", NULL);
 	p = w_pod(&w, NULL, "app=web", NULL);
 	t = w_topology(&w);
 	ck_assert(!kerf_topology_check(t, p, 0, why, sizeof(why)));
@@ -787,13 +772,13 @@ START_TEST(anti_affinity_symmetric)
 	ck_assert(!kerf_topology_check_labels(t, p, &l, NULL, 0));
 	kerf_labels_clear(&l);
 	/* Only in its namespace. */
-	free(p->meta.namespace_);
-	p->meta.namespace_ = strdup("other");
+	free(p->meta->namespace_);
+	p->meta->namespace_ = strdup("other");
 	ck_assert(kerf_topology_check(t, p, 0, NULL, 0));
 	/* The symmetry follows pods bound later too. */
 	ck_assert_int_eq(kerf_topology_add_pod(t, e, 1), 0);
-	free(p->meta.namespace_);
-	p->meta.namespace_ = NULL;
+	free(p->meta->namespace_);
+	p->meta->namespace_ = NULL;
 	ck_assert(!kerf_topology_check(t, p, 1, NULL, 0));
 	ck_assert(kerf_topology_check(t, p, 2, NULL, 0));
 	kerf_topology_free(t);

@@ -39,6 +39,9 @@ static struct loader *ldr;
 static const struct loader_plugin *plug;
 static void *inst;
 static const struct kerf_provider_ops *ops;
+/* The NodeClaims a test built (claim_init), freed by teardown. */
+static struct kerf_nodeclaim *made[16];
+static size_t n_made;
 
 static void setup(void)
 {
@@ -63,7 +66,7 @@ static int up_rc(struct kerf_error *err)
 
 static void up(void)
 {
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	int rc = up_rc(&err);
 
 	ck_assert_msg(rc == 0, "create: %d %s", rc, err.message);
@@ -78,6 +81,8 @@ static void down(void)
 
 static void teardown(void)
 {
+	while (n_made > 0)
+		kerf_nodeclaim_free(made[--n_made]);
 	down();
 	plug = NULL;
 	loader_free(ldr);
@@ -102,8 +107,8 @@ static const struct kerf_instance_type *find_type(const struct kerf_instance_typ
 						  const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->items[i].name, name) == 0)
-			return &l->items[i];
+		if (strcmp(l->items[i]->name, name) == 0)
+			return l->items[i];
 	ck_abort_msg("no instance type %s", name);
 	return NULL;
 }
@@ -111,8 +116,8 @@ static const struct kerf_instance_type *find_type(const struct kerf_instance_typ
 static const struct kerf_requirement *find_req(const struct kerf_instance_type *t, const char *key)
 {
 	for (size_t i = 0; i < t->requirements.n; i++)
-		if (strcmp(t->requirements.items[i].key, key) == 0)
-			return &t->requirements.items[i];
+		if (strcmp(t->requirements.items[i]->key, key) == 0)
+			return t->requirements.items[i];
 	return NULL;
 }
 
@@ -160,8 +165,9 @@ static const struct kerf_offering *find_offer(const struct kerf_instance_type *t
 					      kerf_capacity_type ct)
 {
 	for (size_t i = 0; i < t->n_offerings; i++)
-		if (strcmp(t->offerings[i].zone, zone) == 0 && t->offerings[i].capacity_type == ct)
-			return &t->offerings[i];
+		if (strcmp(t->offerings[i]->zone, zone) == 0 &&
+		    t->offerings[i]->capacity_type == ct)
+			return t->offerings[i];
 	return NULL;
 }
 
@@ -215,34 +221,30 @@ static size_t catalogue_rows(void)
 	return n - 1; /* the header */
 }
 
-/* A NodeClaim for tests: requirements point into static storage. */
+/* A NodeClaim for tests, built as a host builds one; teardown frees it. */
 struct claim {
-	struct kerf_nodeclaim nc;
-	struct kerf_requirement reqs[4];
-	char *values[4][4];
+	struct kerf_nodeclaim *nc;
 };
 
 static void claim_init(struct claim *c, const char *name)
 {
-	memset(c, 0, sizeof(*c));
-	c->nc.meta.name = (char *)name;
-	c->nc.nodepool = (char *)"default";
-	c->nc.node_class_ref.name = (char *)"default-class";
-	c->nc.requirements.items = c->reqs;
-	kerf_resources_init(&c->nc.resource_requests);
+	ck_assert_uint_lt(n_made, sizeof(made) / sizeof(made[0]));
+	c->nc = made[n_made++] = kerf_nodeclaim_new();
+	c->nc->meta->name = strdup(name);
+	c->nc->nodepool = strdup("default");
+	c->nc->node_class_ref->name = strdup("default-class");
+	kerf_resources_init(&c->nc->resource_requests);
 }
 
 static void claim_in(struct claim *c, const char *key, const char *a, const char *b)
 {
-	size_t i = c->nc.requirements.n++;
-	struct kerf_requirement *r = &c->reqs[i];
+	struct kerf_requirement *r = kerf_requirements_append(&c->nc->requirements);
 
-	r->key = (char *)key;
+	r->key = strdup(key);
 	r->op = KERF_OP_IN;
-	r->values = c->values[i];
-	r->values[r->n_values++] = (char *)a;
+	kerf_requirement_add_value(r, a);
 	if (b)
-		r->values[r->n_values++] = (char *)b;
+		kerf_requirement_add_value(r, b);
 }
 
 static struct kerf_instance *launch(struct claim *c)
@@ -252,8 +254,8 @@ static struct kerf_instance *launch(struct claim *c)
 	int rc;
 
 	kerf_error_clear(&err);
-	rc = ops->create(inst, &c->nc, NULL, &in, &err);
-	ck_assert_msg(rc == 0, "create %s: %d %s", c->nc.meta.name, rc, err.message);
+	rc = ops->create(inst, c->nc, NULL, &in, &err);
+	ck_assert_msg(rc == 0, "create %s: %d %s", c->nc->meta->name, rc, err.message);
 	return in;
 }
 
@@ -293,8 +295,8 @@ START_TEST(test_include_types)
 	/* t3.nano .. t3.2xlarge, plus m5.large */
 	ck_assert_uint_eq(l->n, 8);
 	for (size_t i = 0; i < l->n; i++)
-		ck_assert(strncmp(l->items[i].name, "t3.", 3) == 0 ||
-			  strcmp(l->items[i].name, "m5.large") == 0);
+		ck_assert(strncmp(l->items[i]->name, "t3.", 3) == 0 ||
+			  strcmp(l->items[i]->name, "m5.large") == 0);
 	kerf_instance_type_list_free(l);
 }
 END_TEST
@@ -387,9 +389,9 @@ static int64_t *spot_prices(size_t *n)
 
 	*n = 0;
 	for (size_t i = 0; i < l->n; i++)
-		for (size_t k = 0; k < l->items[i].n_offerings; k++)
-			if (l->items[i].offerings[k].capacity_type == SPOT)
-				p[(*n)++] = l->items[i].offerings[k].price;
+		for (size_t k = 0; k < l->items[i]->n_offerings; k++)
+			if (l->items[i]->offerings[k]->capacity_type == SPOT)
+				p[(*n)++] = l->items[i]->offerings[k]->price;
 	kerf_instance_type_list_free(l);
 	return p;
 }
@@ -454,15 +456,15 @@ START_TEST(test_spot_bounds_all_types)
 	up();
 	l = types();
 	for (size_t i = 0; i < l->n; i++) {
-		const struct kerf_instance_type *t = &l->items[i];
+		const struct kerf_instance_type *t = l->items[i];
 		int64_t est = catalogue_int(t->name, "spot_micro_usd_hr");
 		for (size_t k = 0; k < t->n_offerings; k++) {
-			int64_t p = t->offerings[k].price;
-			if (t->offerings[k].capacity_type != SPOT)
+			int64_t p = t->offerings[k]->price;
+			if (t->offerings[k]->capacity_type != SPOT)
 				continue;
 			ck_assert_msg(p >= est - est / 4 && p <= est + est / 4 && p > 0,
 				      "%s %s: %" PRId64 " outside 25%% of %" PRId64, t->name,
-				      t->offerings[k].zone, p, est);
+				      t->offerings[k]->zone, p, est);
 		}
 		/* Only a sample: catalogue_int rereads the file. */
 		i += 37;
@@ -513,7 +515,7 @@ START_TEST(test_ice_all)
 {
 	struct kerf_instance_type_list *l;
 	struct kerf_instance *in = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	struct claim c;
 	int rc;
 
@@ -521,13 +523,13 @@ START_TEST(test_ice_all)
 	up();
 	l = types();
 	for (size_t i = 0; i < l->n; i++)
-		for (size_t k = 0; k < l->items[i].n_offerings; k++)
-			ck_assert(!l->items[i].offerings[k].available);
+		for (size_t k = 0; k < l->items[i]->n_offerings; k++)
+			ck_assert(!l->items[i]->offerings[k]->available);
 	kerf_instance_type_list_free(l);
 	claim_init(&c, "ice-claim");
 	claim_in(&c, "node.kubernetes.io/instance-type", "m5.large", NULL);
 	kerf_error_clear(&err);
-	rc = ops->create(inst, &c.nc, NULL, &in, &err);
+	rc = ops->create(inst, c.nc, NULL, &in, &err);
 	ck_assert_int_eq(rc, KERF_E_CAPACITY);
 	ck_assert_ptr_null(in);
 	ck_assert_int_eq(err.retryable, 0);
@@ -546,9 +548,9 @@ START_TEST(test_ice_partial_stable)
 	l1 = types();
 	l2 = types();
 	for (size_t i = 0; i < l1->n; i++)
-		for (size_t k = 0; k < l1->items[i].n_offerings; k++) {
-			bool a = l1->items[i].offerings[k].available;
-			ck_assert(a == l2->items[i].offerings[k].available);
+		for (size_t k = 0; k < l1->items[i]->n_offerings; k++) {
+			bool a = l1->items[i]->offerings[k]->available;
+			ck_assert(a == l2->items[i]->offerings[k]->available);
 			down_n += !a;
 			total++;
 		}
@@ -574,7 +576,7 @@ START_TEST(test_unavailable_offerings)
 	ck_assert(find_offer(t, "us-east-1b", SPOT)->available);
 	t = find_type(l, "p5.48xlarge");
 	for (size_t k = 0; k < t->n_offerings; k++)
-		ck_assert(!t->offerings[k].available);
+		ck_assert(!t->offerings[k]->available);
 	ck_assert(find_offer(find_type(l, "m5.xlarge"), "us-east-1a", SPOT)->available);
 	kerf_instance_type_list_free(l);
 }
@@ -582,7 +584,7 @@ END_TEST
 
 START_TEST(test_unavailable_offerings_malformed)
 {
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	sim_host_set_list(&sim_cfg.unavailable_offerings, "m5.large:spot", NULL, NULL);
 	ck_assert_int_eq(up_rc(&err), KERF_E_PLUGIN_CREATE);
@@ -695,7 +697,7 @@ START_TEST(test_create_node_class_tags)
 				   "  subnetSelectorTerms: [{tags: {team: infra}}]\n"
 				   "  securityGroupSelectorTerms: [{tags: {team: infra}}]\n"
 				   "  tags: {team: infra, cost-center: \"42\"}\n";
-	struct kerf_node_class other = {0};
+	struct kerf_node_class *other = kerf_node_class_new();
 	struct kerf_instance *in = NULL;
 	struct kerf_error err;
 	struct mf_set set;
@@ -709,19 +711,20 @@ START_TEST(test_create_node_class_tags)
 	ck_assert_uint_eq(set.n_node_classes, 1);
 	claim_init(&c, "tagged-claim");
 	claim_in(&c, "node.kubernetes.io/instance-type", "t3.medium", NULL);
-	ck_assert_int_eq(ops->create(inst, &c.nc, set.node_classes[0], &in, &err), 0);
+	ck_assert_int_eq(ops->create(inst, c.nc, set.node_classes[0], &in, &err), 0);
 	ck_assert_str_eq(kerf_labels_get(&in->tags, "team"), "infra");
 	ck_assert_str_eq(kerf_labels_get(&in->tags, "cost-center"), "42");
 	ck_assert_str_eq(kerf_labels_get(&in->tags, "karpenter.sh/nodeclaim"), "tagged-claim");
 	kerf_instance_free(in);
 	/* A node class of a kind sim does not serve is refused, not misread. */
-	other.ref.group = (char *)"acme.example.com";
-	other.ref.kind = (char *)"AcmeNodeClass";
-	other.ref.name = (char *)"gpu";
+	other->ref->group = strdup("acme.example.com");
+	other->ref->kind = strdup("AcmeNodeClass");
+	other->ref->name = strdup("gpu");
 	claim_init(&c, "other-claim");
 	in = NULL;
-	ck_assert_int_eq(ops->create(inst, &c.nc, &other, &in, &err), KERF_E_INVALID);
+	ck_assert_int_eq(ops->create(inst, c.nc, other, &in, &err), KERF_E_INVALID);
 	ck_assert_ptr_null(in);
+	kerf_node_class_free(other);
 	mf_set_clear(&set);
 }
 END_TEST
@@ -777,7 +780,7 @@ START_TEST(test_create_resources_and_labels)
 	claim_in(&c, "kubernetes.io/arch", "arm64", NULL);
 	claim_in(&c, "karpenter.k8s.aws/instance-family", "m7g", NULL);
 	claim_in(&c, "karpenter.sh/capacity-type", "on-demand", NULL);
-	kerf_resources_set(&c.nc.resource_requests, KERF_RESOURCE_CPU, 3000, NULL);
+	kerf_resources_set(&c.nc->resource_requests, KERF_RESOURCE_CPU, 3000, NULL);
 	in = launch(&c);
 	/* The smallest m7g with 3 allocatable CPUs is the xlarge. */
 	ck_assert_str_eq(in->instance_type, "m7g.xlarge");
@@ -891,7 +894,7 @@ START_TEST(test_delete)
 {
 	struct kerf_instance *in, *g;
 	struct kerf_instance_list *l = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	struct claim c;
 
 	up();
@@ -955,7 +958,7 @@ static const char *real_header(char *buf, size_t len)
 
 static void expect_create_error(const char *needle)
 {
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	ck_assert_int_eq(up_rc(&err), KERF_E_PLUGIN_CREATE);
 	unlink(bad_path);
@@ -1016,7 +1019,7 @@ END_TEST
 
 START_TEST(test_missing_catalogue)
 {
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	sim_cfg.catalogue = "/nonexistent/ec2-catalogue.tsv";
 	ck_assert_int_eq(up_rc(&err), KERF_E_PLUGIN_CREATE);

@@ -81,31 +81,18 @@ static struct rec recs[MAX_RECS];
 static size_t n_recs;
 
 /* The last state of the node seen, whole, to send back as the core would. */
-static struct kerf_node seen_node;
+static struct kerf_node *seen_node;
 
 static void seen_node_clear(void)
 {
-	free(seen_node.meta.name);
-	free(seen_node.meta.resource_version);
-	free(seen_node.provider_id);
-	kerf_labels_clear(&seen_node.meta.labels);
-	kerf_taints_clear(&seen_node.taints);
-	memset(&seen_node, 0, sizeof(seen_node));
+	kerf_node_free(seen_node);
+	seen_node = NULL;
 }
 
 static void keep_node(const struct kerf_node *n)
 {
 	seen_node_clear();
-	seen_node.meta.name = strdup(n->meta.name);
-	seen_node.meta.resource_version = strdup(n->meta.resource_version);
-	seen_node.provider_id = strdup(n->provider_id);
-	for (size_t i = 0; i < n->meta.labels.n; i++)
-		kerf_labels_set(&seen_node.meta.labels, n->meta.labels.items[i].key,
-				n->meta.labels.items[i].value);
-	for (size_t i = 0; i < n->taints.n; i++)
-		kerf_taints_add(&seen_node.taints, &n->taints.items[i]);
-	seen_node.ready = n->ready;
-	seen_node.unschedulable = n->unschedulable;
+	seen_node = kerf_node_copy(n);
 }
 
 static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, const void *object)
@@ -121,7 +108,7 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 		ck_assert_ptr_null(object);
 		return;
 	}
-	snprintf(r->name, sizeof(r->name), "%s", ((const struct kerf_meta *)object)->name);
+	snprintf(r->name, sizeof(r->name), "%s", kerf_object_meta(kind, object)->name);
 	if (kind == KERF_OBJ_POD) {
 		const struct kerf_pod *p = object;
 		snprintf(r->node_name, sizeof(r->node_name), "%s",
@@ -129,15 +116,15 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 		r->phase = p->phase;
 		r->unschedulable = p->unschedulable;
 	} else if (kind == KERF_OBJ_DAEMONSET) {
-		/* The DaemonSet's pod template, named after the DaemonSet (ABI 1.2). */
+		/* The DaemonSet's pod template, named after the DaemonSet. */
 		const struct kerf_pod *p = object;
 		ck_assert(p->daemonset);
 		ck_assert_ptr_null(p->node_name);
-		ck_assert_str_eq(p->meta.kind, "DaemonSet");
-		ck_assert_str_eq(p->meta.api_version, "apps/v1");
-		ck_assert_ptr_nonnull(p->meta.uid);
+		ck_assert_str_eq(p->meta->kind, "DaemonSet");
+		ck_assert_str_eq(p->meta->api_version, "apps/v1");
+		ck_assert_ptr_nonnull(p->meta->uid);
 		snprintf(r->node_name, sizeof(r->node_name), "%s",
-			 p->meta.namespace_ ? p->meta.namespace_ : "");
+			 p->meta->namespace_ ? p->meta->namespace_ : "");
 	} else if (kind == KERF_OBJ_NODE) {
 		r->ready = ((const struct kerf_node *)object)->ready;
 		if (type != KERF_EVENT_DELETED)
@@ -208,7 +195,7 @@ static const char *put(const char *name, const char *text)
 static void setup(void)
 {
 	const char *dirs[] = {PLUGIN_DIR};
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	int rc;
 
 	sim_host_reset(CATALOGUE);
@@ -281,71 +268,78 @@ static void quiet_at(int64_t at)
 
 /* ------------------------------------------------------------ claims */
 
-static char *claim_values[3][1] = {{(char *)"m5.large"}, {(char *)"on-demand"},
-				   {(char *)"us-east-1a"}};
-static struct kerf_requirement claim_reqs[3] = {
-    {(char *)"node.kubernetes.io/instance-type", KERF_OP_IN, 1, claim_values[0], 0},
-    {(char *)"karpenter.sh/capacity-type", KERF_OP_IN, 1, claim_values[1], 0},
-    {(char *)"topology.kubernetes.io/zone", KERF_OP_IN, 1, claim_values[2], 0},
-};
-static struct kerf_label claim_labels[1] = {{(char *)"team", (char *)"blue"}};
-static struct kerf_taint claim_startup[1] = {
-    {(char *)"example.com/agent-not-ready", NULL, KERF_EFFECT_NO_SCHEDULE}};
-
-/* An m5.large on-demand claim in us-east-1a with a label and a startup taint. */
-static void claim_init(struct kerf_nodeclaim *c, const char *name)
+static void claim_in(struct kerf_nodeclaim *c, const char *key, const char *value)
 {
-	memset(c, 0, sizeof(*c));
-	c->meta.name = (char *)name;
-	c->meta.labels.n = 1;
-	c->meta.labels.items = claim_labels;
-	c->nodepool = (char *)"default";
-	c->requirements.n = 3;
-	c->requirements.items = claim_reqs;
-	c->startup_taints.n = 1;
-	c->startup_taints.items = claim_startup;
+	struct kerf_requirement *r = kerf_requirements_append(&c->requirements);
+
+	r->key = strdup(key);
+	r->op = KERF_OP_IN;
+	kerf_requirement_add_value(r, value);
+}
+
+/*
+ * An m5.large on-demand claim in us-east-1a with a label and a startup
+ * taint, as the core builds one; the caller frees it.
+ */
+static struct kerf_nodeclaim *claim_new(const char *name)
+{
+	struct kerf_nodeclaim *c = kerf_nodeclaim_new();
+	struct kerf_taint *t = kerf_taints_append(&c->startup_taints);
+
+	c->meta->name = strdup(name);
+	kerf_labels_set(&c->meta->labels, "team", "blue");
+	c->nodepool = strdup("default");
+	claim_in(c, "node.kubernetes.io/instance-type", "m5.large");
+	claim_in(c, "karpenter.sh/capacity-type", "on-demand");
+	claim_in(c, "topology.kubernetes.io/zone", "us-east-1a");
+	t->key = strdup("example.com/agent-not-ready");
+	t->effect = KERF_EFFECT_NO_SCHEDULE;
 	kerf_resources_init(&c->resource_requests);
+	return c;
 }
 
 /* What the core does with a claim at T0 + CLAIM_AT: write it, then launch it. */
 static char *launch_claim(void)
 {
-	struct kerf_nodeclaim c;
+	struct kerf_nodeclaim *c;
 	struct kerf_instance *in = NULL;
 	struct kerf_error err;
 	char *id;
 	int rc;
 
 	sim_clock_ms = T0 + CLAIM_AT;
-	claim_init(&c, "default-x7k2p");
+	c = claim_new("default-x7k2p");
 	kerf_error_clear(&err);
-	rc = cl->create_nodeclaim(inst, &c, &err);
+	rc = cl->create_nodeclaim(inst, c, &err);
 	ck_assert_msg(rc == 0, "create_nodeclaim: %d %s", rc, err.message);
-	rc = pv->create(inst, &c, NULL, &in, &err);
+	rc = pv->create(inst, c, NULL, &in, &err);
 	ck_assert_msg(rc == 0, "create instance: %d %s", rc, err.message);
 	ck_assert_str_eq(in->instance_type, "m5.large");
 	id = strdup(in->provider_id);
 	kerf_instance_free(in);
+	kerf_nodeclaim_free(c);
 	return id;
 }
 
 /* What the core does once a node registers: drop karpenter.sh/unregistered. */
 static void sync_registered(void)
 {
-	struct kerf_taint t = {(char *)"karpenter.sh/unregistered", NULL, KERF_EFFECT_NO_EXECUTE};
-	struct kerf_error err;
+	struct kerf_taints *t = &seen_node->taints;
+	const struct kerf_taint *x =
+	    kerf_taints_find(t, "karpenter.sh/unregistered", KERF_EFFECT_NO_EXECUTE);
+	struct kerf_error err = KERF_ERROR_INIT;
 	int rc;
 
-	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node.taints, t.key, t.effect));
-	for (size_t i = 0; i < seen_node.taints.n; i++) {
-		if (kerf_taint_equal(&seen_node.taints.items[i], &t)) {
-			kerf_taint_clear(&seen_node.taints.items[i]);
-			seen_node.taints.items[i] = seen_node.taints.items[--seen_node.taints.n];
+	ck_assert_ptr_nonnull(x);
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->items[i] == x) {
+			kerf_taint_free(t->items[i]);
+			t->items[i] = t->items[--t->n];
 			break;
 		}
 	}
 	kerf_error_clear(&err);
-	rc = cl->update_node(inst, &seen_node, &err);
+	rc = cl->update_node(inst, seen_node, &err);
 	ck_assert_msg(rc == 0, "update_node: %d %s", rc, err.message);
 }
 
@@ -360,7 +354,7 @@ static size_t ready_node(void)
 	poll_at(REGISTERED_AT + 1000);
 	from = n_recs;
 	poll_at(READY_AT);
-	ck_assert(seen_node.ready);
+	ck_assert(seen_node->ready);
 	return from;
 }
 
@@ -375,7 +369,7 @@ static void web_on_ready_node(void)
 
 static const char *label(const char *key)
 {
-	const char *v = kerf_labels_get(&seen_node.meta.labels, key);
+	const char *v = kerf_labels_get(&seen_node->meta->labels, key);
 
 	return v ? v : "(none)";
 }
@@ -405,7 +399,7 @@ START_TEST(test_start_lists_pending_pods)
 END_TEST
 
 /*
- * DaemonSets are listed themselves (ABI 1.2) from start(), before any node
+ * DaemonSets are listed themselves (KERF_OBJ_DAEMONSET) from start(), before any node
  * runs their pods (the node name field of the record holds the namespace
  * here), and a scenario's apply and delete of one are reported.
  */
@@ -463,7 +457,7 @@ START_TEST(test_node_registers_then_pods_bind)
 
 	/* Registered: labels of the type, the offering and the claim; Karpenter's taints. */
 	EXPECT(poll_at(REGISTERED_AT), "ADDED node " NODE " node= phase=0 unschedulable=0 ready=0");
-	ck_assert_str_eq(seen_node.provider_id, id);
+	ck_assert_str_eq(seen_node->provider_id, id);
 	ck_assert_str_eq(label("node.kubernetes.io/instance-type"), "m5.large");
 	ck_assert_str_eq(label("topology.kubernetes.io/zone"), "us-east-1a");
 	ck_assert_str_eq(label("topology.kubernetes.io/region"), "us-east-1");
@@ -473,14 +467,14 @@ START_TEST(test_node_registers_then_pods_bind)
 	ck_assert_str_eq(label("kubernetes.io/hostname"), NODE);
 	ck_assert_str_eq(label("karpenter.k8s.aws/instance-family"), "m5");
 	ck_assert_str_eq(label("team"), "blue");
-	ck_assert_uint_eq(seen_node.taints.n, 3);
-	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node.taints, "karpenter.sh/unregistered",
+	ck_assert_uint_eq(seen_node->taints.n, 3);
+	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node->taints, "karpenter.sh/unregistered",
 					       KERF_EFFECT_NO_EXECUTE));
-	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node.taints, "node.kubernetes.io/not-ready",
+	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node->taints, "node.kubernetes.io/not-ready",
 					       KERF_EFFECT_NO_SCHEDULE));
-	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node.taints, "example.com/agent-not-ready",
+	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node->taints, "example.com/agent-not-ready",
 					       KERF_EFFECT_NO_SCHEDULE));
-	ck_assert(!seen_node.ready);
+	ck_assert(!seen_node->ready);
 
 	/*
 	 * The core drops karpenter.sh/unregistered: the DaemonSet now runs
@@ -498,7 +492,7 @@ START_TEST(test_node_registers_then_pods_bind)
 	       "MODIFIED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
 	       "MODIFIED pod web-2 node=" NODE " phase=1 unschedulable=0 ready=0",
 	       "MODIFIED pod agent-0 node=" NODE " phase=1 unschedulable=0 ready=0");
-	ck_assert_uint_eq(seen_node.taints.n, 0);
+	ck_assert_uint_eq(seen_node->taints.n, 0);
 	/* 64 cpus fit no m5.large: huge stays unschedulable, reported once. */
 	quiet_at(READY_AT + 60000);
 	free(id);
@@ -514,7 +508,7 @@ START_TEST(test_unregistered_taint_keeps_pods_off)
 	poll_at(REGISTERED_AT);
 	/* Nobody removes karpenter.sh/unregistered: ready, yet nothing binds. */
 	EXPECT(poll_at(READY_AT), "MODIFIED node " NODE " node= phase=0 unschedulable=0 ready=1");
-	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node.taints, "karpenter.sh/unregistered",
+	ck_assert_ptr_nonnull(kerf_taints_find(&seen_node->taints, "karpenter.sh/unregistered",
 					       KERF_EFFECT_NO_EXECUTE));
 }
 END_TEST
@@ -567,7 +561,7 @@ END_TEST
 
 START_TEST(test_trace_errors)
 {
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	sim_cfg.trace = put("trace.csv", "arrival_s,cpu_millicores,memory_mib,count\n1,2,3,4\n");
 	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
@@ -643,7 +637,7 @@ START_TEST(test_scenario_errors)
 	    {"- at: 1s\n  scale: {kind: Deployment, name: web\n",
 	     "scenario.yaml:2:38: unterminated flow mapping"},
 	};
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sim_cfg.scenario = put("scenario.yaml", cases[i].text);
@@ -675,7 +669,7 @@ END_TEST
 
 START_TEST(test_instance_gone_takes_node_and_pods)
 {
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	char *id;
 
 	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment), NULL, NULL);
@@ -706,29 +700,34 @@ END_TEST
 
 START_TEST(test_nodeclaim_writes)
 {
-	static char *finalizers[] = {(char *)"karpenter.sh/termination"};
-	struct kerf_nodeclaim c;
+	struct kerf_nodeclaim *c;
 	struct kerf_error err;
 
 	start();
-	claim_init(&c, "default-abc");
-	c.meta.n_finalizers = 1;
-	c.meta.finalizers = finalizers;
+	c = claim_new("default-abc");
+	c->meta->n_finalizers = 1;
+	c->meta->finalizers = calloc(1, sizeof(char *));
+	c->meta->finalizers[0] = strdup("karpenter.sh/termination");
 	kerf_error_clear(&err);
-	ck_assert_int_eq(cl->create_nodeclaim(inst, &c, &err), 0);
-	ck_assert_int_eq(cl->create_nodeclaim(inst, &c, &err), KERF_E_CONFLICT);
-	ck_assert_int_eq(cl->update_nodeclaim(inst, &c, &err), 0);
+	ck_assert_int_eq(cl->create_nodeclaim(inst, c, &err), 0);
+	ck_assert_int_eq(cl->create_nodeclaim(inst, c, &err), KERF_E_CONFLICT);
+	ck_assert_int_eq(cl->update_nodeclaim(inst, c, &err), 0);
 	/* Written at resourceVersion 1, updated to 2: 1 is stale now. */
-	c.meta.resource_version = (char *)"1";
-	ck_assert_int_eq(cl->update_nodeclaim(inst, &c, &err), KERF_E_CONFLICT);
+	c->meta->resource_version = strdup("1");
+	ck_assert_int_eq(cl->update_nodeclaim(inst, c, &err), KERF_E_CONFLICT);
 	ck_assert_msg(strstr(err.message, "resourceVersion 1 is stale (now 2)"), "%s",
 		      err.message);
-	c.meta.resource_version = NULL;
+	free(c->meta->resource_version);
+	c->meta->resource_version = NULL;
 	/* The finalizer holds it: marked, then gone once the finalizer is removed. */
 	ck_assert_int_eq(cl->delete_nodeclaim(inst, "default-abc", &err), 0);
-	c.meta.n_finalizers = 0;
-	ck_assert_int_eq(cl->update_nodeclaim(inst, &c, &err), 0);
+	free(c->meta->finalizers[0]);
+	free(c->meta->finalizers);
+	c->meta->finalizers = NULL;
+	c->meta->n_finalizers = 0;
+	ck_assert_int_eq(cl->update_nodeclaim(inst, c, &err), 0);
 	ck_assert_int_eq(cl->delete_nodeclaim(inst, "default-abc", &err), KERF_E_NOTFOUND);
+	kerf_nodeclaim_free(c);
 	EXPECT(poll_at(0), "ADDED nodeclaim default-abc node= phase=0 unschedulable=0 ready=0",
 	       "MODIFIED nodeclaim default-abc node= phase=0 unschedulable=0 ready=0",
 	       "MODIFIED nodeclaim default-abc node= phase=0 unschedulable=0 ready=0",
@@ -743,21 +742,21 @@ START_TEST(test_node_writes)
 	web_on_ready_node();
 	kerf_error_clear(&err);
 	/* A stale resourceVersion is refused, as the API server does. */
-	free(seen_node.meta.resource_version);
-	seen_node.meta.resource_version = strdup("2");
-	ck_assert_int_eq(cl->update_node(inst, &seen_node, &err), KERF_E_CONFLICT);
-	free(seen_node.meta.resource_version);
-	seen_node.meta.resource_version = NULL;
+	free(seen_node->meta->resource_version);
+	seen_node->meta->resource_version = strdup("2");
+	ck_assert_int_eq(cl->update_node(inst, seen_node, &err), KERF_E_CONFLICT);
+	free(seen_node->meta->resource_version);
+	seen_node->meta->resource_version = NULL;
 	/* Cordoned: an evicted pod's replacement finds no room. */
-	seen_node.unschedulable = true;
-	ck_assert_int_eq(cl->update_node(inst, &seen_node, &err), 0);
+	seen_node->unschedulable = true;
+	ck_assert_int_eq(cl->update_node(inst, seen_node, &err), 0);
 	ck_assert_int_eq(cl->evict_pod(inst, NULL, "web-0", &err), 0);
 	EXPECT(poll_at(READY_AT + 1000),
 	       "MODIFIED node " NODE " node= phase=0 unschedulable=0 ready=1",
 	       "DELETED pod web-0 node=" NODE " phase=1 unschedulable=0 ready=0",
 	       "ADDED pod web-3 node= phase=0 unschedulable=0 ready=0",
 	       "MODIFIED pod web-3 node= phase=0 unschedulable=1 ready=0");
-	ck_assert(seen_node.unschedulable);
+	ck_assert(seen_node->unschedulable);
 	ck_assert_int_eq(cl->delete_node(inst, NODE, &err), 0);
 	ck_assert_int_eq(cl->delete_node(inst, NODE, &err), KERF_E_NOTFOUND);
 	EXPECT(poll_at(READY_AT + 2000),
@@ -773,9 +772,8 @@ END_TEST
 
 START_TEST(test_bind_delay_and_events)
 {
-	struct kerf_event e = {KERF_OBJ_POD, "default", "web-0", NULL, "Warning",
-			       "FailedScheduling", "no NodePool fits"};
-	struct kerf_error err;
+	struct kerf_event *e = kerf_event_new();
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	sim_cfg.bind_delay_ms = 5000;
 	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment), NULL, NULL);
@@ -785,8 +783,15 @@ START_TEST(test_bind_delay_and_events)
 	EXPECT(poll_at(5000), "MODIFIED pod web-0 node= phase=0 unschedulable=1 ready=0",
 	       "MODIFIED pod web-1 node= phase=0 unschedulable=1 ready=0",
 	       "MODIFIED pod web-2 node= phase=0 unschedulable=1 ready=0");
+	e->kind = KERF_OBJ_POD;
+	e->namespace_ = "default";
+	e->name = "web-0";
+	e->type = "Warning";
+	e->reason = "FailedScheduling";
+	e->message = "no NodePool fits";
 	kerf_error_clear(&err);
-	ck_assert_int_eq(cl->emit_event(inst, &e, &err), 0);
+	ck_assert_int_eq(cl->emit_event(inst, e, &err), 0);
+	kerf_event_free(e);
 	ck_assert(sim_host_logged("event Warning FailedScheduling default/web-0: no NodePool fits"));
 }
 END_TEST

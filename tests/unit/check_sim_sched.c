@@ -47,7 +47,7 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 	r = &recs[n_recs++];
 	r->type = type;
 	r->kind = kind;
-	snprintf(r->name, sizeof(r->name), "%s", p->meta.name);
+	snprintf(r->name, sizeof(r->name), "%s", p->meta->name);
 	snprintf(r->node_name, sizeof(r->node_name), "%s", p->node_name ? p->node_name : "");
 	r->unschedulable = p->unschedulable;
 }
@@ -125,10 +125,10 @@ static struct sim_node *add_node(const char *name, int64_t cpu_millis, int64_t m
 {
 	const struct kerf_host *h = c->h;
 	struct sim_node *sn = h->calloc(h->ctx, 1, sizeof(*sn));
-	struct kerf_node *n = h->calloc(h->ctx, 1, sizeof(*n));
+	struct kerf_node *n = kerf_node_new();
 
-	n->meta.name = h->strdup(h->ctx, name);
-	kerf_labels_set(&n->meta.labels, "kubernetes.io/hostname", name);
+	n->meta->name = h->strdup(h->ctx, name);
+	kerf_labels_set(&n->meta->labels, "kubernetes.io/hostname", name);
 	set_resources(&n->allocatable, cpu_millis, memory_mib, 110);
 	n->capacity = n->allocatable;
 	n->ready = ready;
@@ -148,10 +148,10 @@ static struct sim_pod *add_pod(const char *name, int64_t cpu_millis, int64_t mem
 {
 	const struct kerf_host *h = c->h;
 	struct sim_pod *sp = h->calloc(h->ctx, 1, sizeof(*sp));
-	struct kerf_pod *p = h->calloc(h->ctx, 1, sizeof(*p));
+	struct kerf_pod *p = kerf_pod_new();
 
-	p->meta.name = h->strdup(h->ctx, name);
-	p->meta.creation_ms = T0;
+	p->meta->name = h->strdup(h->ctx, name);
+	p->meta->creation_ms = T0;
 	p->phase = KERF_POD_PENDING;
 	p->priority = priority;
 	set_resources(&p->requests, cpu_millis, memory_mib, 1);
@@ -168,7 +168,7 @@ static struct sim_pod *add_bound_pod(const char *name, int64_t cpu_millis, int64
 {
 	struct sim_pod *sp = add_pod(name, cpu_millis, memory_mib, 0, 0);
 
-	sp->pod->node_name = c->h->strdup(c->h->ctx, sn->node->meta.name);
+	sp->pod->node_name = c->h->strdup(c->h->ctx, sn->node->meta->name);
 	sp->pod->phase = phase;
 	sp->on = sn;
 	return sp;
@@ -177,7 +177,7 @@ static struct sim_pod *add_bound_pod(const char *name, int64_t cpu_millis, int64
 static void expect_bound(const struct sim_pod *sp, const struct sim_node *sn, int64_t at)
 {
 	ck_assert_ptr_eq(sp->on, sn);
-	ck_assert_str_eq(sp->pod->node_name, sn->node->meta.name);
+	ck_assert_str_eq(sp->pod->node_name, sn->node->meta->name);
 	ck_assert_int_eq(sp->pod->phase, KERF_POD_RUNNING);
 	ck_assert(!sp->pod->unschedulable);
 	ck_assert_int_eq(sp->bound_ms, at);
@@ -291,7 +291,7 @@ START_TEST(test_only_ready_live_nodes)
 	struct sim_pod *fits, *huge;
 
 	add_node("booting", 16000, 65536, false);
-	add_node("leaving", 16000, 65536, true)->node->meta.deletion_ms = T0 - 1;
+	add_node("leaving", 16000, 65536, true)->node->meta->deletion_ms = T0 - 1;
 	ok = add_node("ok", 2000, 4096, true);
 	fits = add_pod("fits", 500, 512, 0, 1);
 	huge = add_pod("huge", 8000, 512, 0, 2);
@@ -365,7 +365,7 @@ START_TEST(test_unschedulable_marked_once)
 	simc_schedule(c, T0);
 	expect_pending(p);
 	ck_assert(p->pod->unschedulable);
-	ck_assert_str_eq(p->pod->meta.resource_version, "1");
+	ck_assert_str_eq(p->pod->meta->resource_version, "1");
 	ck_assert(sim_host_logged("pod default/huge unschedulable: 0/1 nodes are available; "
 				  "small: insufficient cpu"));
 	EXPECT(0, "MODIFIED pod huge node= unschedulable=1");
@@ -373,13 +373,13 @@ START_TEST(test_unschedulable_marked_once)
 	c->dirty = true;
 	simc_schedule(c, T0 + 1000);
 	ck_assert(p->pod->unschedulable);
-	ck_assert_str_eq(p->pod->meta.resource_version, "1");
+	ck_assert_str_eq(p->pod->meta->resource_version, "1");
 	ck_assert_uint_eq(n_recs, 1);
 
 	big = add_node("big", 8000, 8192, true);
 	simc_schedule(c, T0 + 2000);
 	expect_bound(p, big, T0 + 2000);
-	ck_assert_str_eq(p->pod->meta.resource_version, "2");
+	ck_assert_str_eq(p->pod->meta->resource_version, "2");
 	EXPECT(1, "MODIFIED pod huge node=big unschedulable=0");
 }
 END_TEST
@@ -429,7 +429,7 @@ START_TEST(test_bind_delay)
 	struct sim_pod *p = add_pod("young", 500, 512, 0, 3);
 	struct sim_pod *gone = add_pod("gone", 500, 512, 0, 2);
 
-	gone->pod->meta.deletion_ms = T0;
+	gone->pod->meta->deletion_ms = T0;
 	add_bound_pod("running", 500, 512, n, KERF_POD_RUNNING);
 	c->cfg.bind_delay_ms = 5000;
 	simc_schedule(c, T0 + 4999);

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kerf/cluster.h>
 #include <kerf/doc.h>
+#include <kerf/scheduling.h>
 #include <kerf/taints.h>
 
 #define N_ELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -53,41 +55,43 @@ END_TEST
 
 START_TEST(tolerate_all)
 {
-	struct kerf_taint taint_items[] = {
+	struct kerf_taint taint_objs[] = {
 	    {"dedicated", "gpu", NS},
 	    {"soft", NULL, PNS},
 	    {"node.kubernetes.io/unreachable", NULL, NE},
 	};
+	struct kerf_taint *taint_items[] = {&taint_objs[0], &taint_objs[1], &taint_objs[2]};
 	struct kerf_taints taints = {3, taint_items};
-	struct kerf_toleration tol_items[] = {
+	struct kerf_toleration tol_objs[] = {
 	    {"dedicated", EQ, "gpu", NS, KERF_TOLERATION_FOREVER},
 	    {"node.kubernetes.io/unreachable", EX, NULL, NE, 300},
 	};
+	struct kerf_toleration *tol_items[] = {&tol_objs[0], &tol_objs[1]};
 	struct kerf_tolerations tols = {2, tol_items};
 	const struct kerf_taint *first = NULL;
 
 	ck_assert(!kerf_tolerations_tolerate_all(&tols, &taints, false, &first));
-	ck_assert_ptr_eq(first, &taint_items[1]);
+	ck_assert_ptr_eq(first, taint_items[1]);
 	ck_assert(kerf_tolerations_tolerate_all(&tols, &taints, true, &first));
 	ck_assert_ptr_null(first);
 
 	tols.n = 1;
 	ck_assert(!kerf_tolerations_tolerate_all(&tols, &taints, true, &first));
-	ck_assert_ptr_eq(first, &taint_items[2]);
+	ck_assert_ptr_eq(first, taint_items[2]);
 	ck_assert(!kerf_tolerations_tolerate_all(&tols, &taints, true, NULL));
 
 	/* No tolerations: only an untainted node, or one with soft taints. */
 	ck_assert(!kerf_tolerations_tolerate_all(NULL, &taints, true, &first));
-	ck_assert_ptr_eq(first, &taint_items[0]);
+	ck_assert_ptr_eq(first, taint_items[0]);
 	ck_assert(kerf_tolerations_tolerate_all(NULL, NULL, false, &first));
 	taints.items = &taint_items[1];
 	taints.n = 1;
 	ck_assert(kerf_tolerations_tolerate_all(NULL, &taints, true, &first));
 	ck_assert(!kerf_tolerations_tolerate_all(NULL, &taints, false, &first));
 
-	ck_assert(kerf_tolerations_tolerate(&tols, &taint_items[0]));
-	ck_assert(!kerf_tolerations_tolerate(NULL, &taint_items[0]));
-	ck_assert(!kerf_toleration_tolerates(NULL, &taint_items[0]));
+	ck_assert(kerf_tolerations_tolerate(&tols, taint_items[0]));
+	ck_assert(!kerf_tolerations_tolerate(NULL, taint_items[0]));
+	ck_assert(!kerf_toleration_tolerates(NULL, taint_items[0]));
 }
 END_TEST
 
@@ -109,26 +113,24 @@ static const struct {
 
 START_TEST(taint_parse_good)
 {
-	struct kerf_taint t;
+	struct kerf_taint *t = NULL;
 	struct kerf_error err;
 	char buf[128];
 
 	kerf_error_clear(&err);
 	ck_assert_msg(kerf_taint_parse(good_taints[_i].text, &t, &err) == 0, "%s: %s",
 		      good_taints[_i].text, err.message);
-	ck_assert_str_eq(t.key, good_taints[_i].key);
+	ck_assert_str_eq(t->key, good_taints[_i].key);
 	if (good_taints[_i].value)
-		ck_assert_str_eq(t.value, good_taints[_i].value);
+		ck_assert_str_eq(t->value, good_taints[_i].value);
 	else
-		ck_assert_ptr_null(t.value);
-	ck_assert_int_eq(t.effect, good_taints[_i].effect);
-	ck_assert_int_eq(kerf_taint_format(&t, buf, sizeof(buf)),
+		ck_assert_ptr_null(t->value);
+	ck_assert_int_eq(t->effect, good_taints[_i].effect);
+	ck_assert_int_eq(kerf_taint_format(t, buf, sizeof(buf)),
 			 (int)strlen(good_taints[_i].formatted));
 	ck_assert_str_eq(buf, good_taints[_i].formatted);
-	kerf_taint_clear(&t);
-	ck_assert_ptr_null(t.key);
-	kerf_taint_clear(&t);
-	kerf_taint_clear(NULL);
+	kerf_taint_free(t);
+	kerf_taint_free(NULL);
 }
 END_TEST
 
@@ -158,15 +160,15 @@ static const struct {
 
 START_TEST(taint_parse_bad)
 {
-	struct kerf_taint t = {(char *)"junk", NULL, NS};
+	struct kerf_taint junk = {(char *)"junk", NULL, NS};
+	struct kerf_taint *t = &junk;
 	struct kerf_error err;
 
 	kerf_error_clear(&err);
 	ck_assert_int_eq(kerf_taint_parse(bad_taints[_i].text, &t, &err), KERF_E_PARSE);
 	ck_assert_int_eq(err.code, KERF_E_PARSE);
 	ck_assert_str_eq(err.message, bad_taints[_i].message);
-	ck_assert_ptr_null(t.key);
-	ck_assert_ptr_null(t.value);
+	ck_assert_ptr_null(t);
 }
 END_TEST
 
@@ -188,7 +190,7 @@ START_TEST(taint_equality)
 	struct kerf_taint b = {(char *)"k", (char *)"", NS};
 	struct kerf_taint c = {(char *)"k", (char *)"v", NS};
 	struct kerf_taint d = {(char *)"k", NULL, NE};
-	struct kerf_taint items[] = {c, d};
+	struct kerf_taint *items[] = {&c, &d};
 	struct kerf_taints list = {2, items};
 
 	ck_assert(kerf_taint_equal(&a, &b));
@@ -199,8 +201,8 @@ START_TEST(taint_equality)
 	ck_assert(kerf_taints_contains(&list, &c));
 	ck_assert(!kerf_taints_contains(&list, &a));
 	ck_assert(!kerf_taints_contains(NULL, &a));
-	ck_assert_ptr_eq(kerf_taints_find(&list, "k", NS), &items[0]);
-	ck_assert_ptr_eq(kerf_taints_find(&list, "k", NE), &items[1]);
+	ck_assert_ptr_eq(kerf_taints_find(&list, "k", NS), items[0]);
+	ck_assert_ptr_eq(kerf_taints_find(&list, "k", NE), items[1]);
 	ck_assert_ptr_null(kerf_taints_find(&list, "k", PNS));
 	ck_assert_ptr_null(kerf_taints_find(&list, "x", NS));
 }
@@ -217,12 +219,12 @@ START_TEST(taints_add)
 	ck_assert_int_eq(kerf_taints_add(&t, &a), 0);
 	ck_assert_int_eq(kerf_taints_add(&t, &c), 0);
 	ck_assert_uint_eq(t.n, 2);
-	ck_assert_ptr_ne(t.items[0].key, a.key); /* copied */
+	ck_assert_ptr_ne(t.items[0]->key, a.key); /* copied */
 	/* Same key and effect: replaced, not duplicated. */
 	ck_assert_int_eq(kerf_taints_add(&t, &b), 0);
 	ck_assert_uint_eq(t.n, 2);
-	ck_assert_str_eq(t.items[0].value, "v2");
-	ck_assert_ptr_null(t.items[1].value);
+	ck_assert_str_eq(t.items[0]->value, "v2");
+	ck_assert_ptr_null(t.items[1]->value);
 	ck_assert_int_eq(kerf_taints_add(&t, &bad), KERF_E_INVALID);
 	ck_assert_int_eq(kerf_taints_add(&t, NULL), KERF_E_INVALID);
 	kerf_taints_clear(&t);
@@ -273,9 +275,9 @@ START_TEST(labels_map)
 	ck_assert_int_eq(kerf_labels_set(&l, "c", "3"), 0);
 	ck_assert_int_eq(kerf_labels_set(&l, "b", "two"), 0);
 	ck_assert_uint_eq(l.n, 3);
-	ck_assert_str_eq(l.items[0].key, "a");
-	ck_assert_str_eq(l.items[1].key, "b");
-	ck_assert_str_eq(l.items[2].key, "c");
+	ck_assert_str_eq(l.items[0]->key, "a");
+	ck_assert_str_eq(l.items[1]->key, "b");
+	ck_assert_str_eq(l.items[2]->key, "c");
 	ck_assert_str_eq(kerf_labels_get(&l, "b"), "two");
 	ck_assert_str_eq(kerf_labels_get(&l, "c"), "3");
 	ck_assert_ptr_null(kerf_labels_get(&l, "d"));
@@ -300,86 +302,76 @@ static char *xstrdup(const char *s)
 /* Builds fully populated objects: a leak checker run catches any field left behind. */
 START_TEST(free_functions)
 {
-	struct kerf_pod *p = calloc(1, sizeof(*p));
-	struct kerf_nodepool *np = calloc(1, sizeof(*np));
-	struct kerf_node_class *nc = calloc(1, sizeof(*nc));
-	struct kerf_instance_type_list *itl = calloc(1, sizeof(*itl));
-	struct kerf_instance_list *il = calloc(1, sizeof(*il));
-	struct kerf_nodeclaim *claim = calloc(1, sizeof(*claim));
-	struct kerf_node *node = calloc(1, sizeof(*node));
+	struct kerf_pod *p = kerf_pod_new();
+	struct kerf_nodepool *np = kerf_nodepool_new();
+	struct kerf_node_class *nc = kerf_node_class_new();
+	struct kerf_instance_type_list *itl = kerf_instance_type_list_new();
+	struct kerf_instance_list *il = kerf_instance_list_new();
+	struct kerf_nodeclaim *claim = kerf_nodeclaim_new();
+	struct kerf_node *node = kerf_node_new();
 	struct kerf_taint t = {(char *)"k", (char *)"v", NS};
+	struct kerf_requirement *r;
+	struct kerf_pod_affinity_term *term;
+	struct kerf_instance_type *it;
+	struct kerf_instance *in;
 
-	p->meta.name = xstrdup("pod");
-	p->meta.namespace_ = xstrdup("default");
-	p->meta.n_finalizers = 1;
-	p->meta.finalizers = calloc(1, sizeof(char *));
-	p->meta.finalizers[0] = xstrdup("f");
-	kerf_labels_set(&p->meta.labels, "app", "web");
-	kerf_labels_set(&p->meta.annotations, "a", "b");
-	p->meta.owner_kind = xstrdup("ReplicaSet");
+	p->meta->name = xstrdup("pod");
+	p->meta->namespace_ = xstrdup("default");
+	p->meta->n_finalizers = 1;
+	p->meta->finalizers = calloc(1, sizeof(char *));
+	p->meta->finalizers[0] = xstrdup("f");
+	kerf_labels_set(&p->meta->labels, "app", "web");
+	kerf_labels_set(&p->meta->annotations, "a", "b");
+	p->meta->owner_kind = xstrdup("ReplicaSet");
 	p->node_name = xstrdup("n1");
 	kerf_labels_set(&p->node_selector, "k", "v");
-	p->n_required_terms = 1;
-	p->required_terms = calloc(1, sizeof(*p->required_terms));
-	p->required_terms[0].n = 1;
-	p->required_terms[0].items = calloc(1, sizeof(struct kerf_requirement));
-	p->required_terms[0].items[0].key = xstrdup("k");
-	p->required_terms[0].items[0].n_values = 1;
-	p->required_terms[0].items[0].values = calloc(1, sizeof(char *));
-	p->required_terms[0].items[0].values[0] = xstrdup("v");
-	p->n_preferred_terms = 1;
-	p->preferred_terms = calloc(1, sizeof(*p->preferred_terms));
-	p->tolerations.n = 1;
-	p->tolerations.items = calloc(1, sizeof(struct kerf_toleration));
-	p->tolerations.items[0].key = xstrdup("k");
-	p->n_spreads = 1;
-	p->spreads = calloc(1, sizeof(*p->spreads));
-	p->spreads[0].topology_key = xstrdup("zone");
-	kerf_labels_set(&p->spreads[0].selector.match_labels, "app", "web");
-	p->n_anti_affinity = 1;
-	p->anti_affinity = calloc(1, sizeof(*p->anti_affinity));
-	p->anti_affinity[0].topology_key = xstrdup("host");
-	p->anti_affinity[0].n_namespaces = 1;
-	p->anti_affinity[0].namespaces = calloc(1, sizeof(char *));
-	p->anti_affinity[0].namespaces[0] = xstrdup("ns");
-	p->n_preferred_affinity = 1;
-	p->preferred_affinity = calloc(1, sizeof(*p->preferred_affinity));
-	p->preferred_affinity[0].term.topology_key = xstrdup("zone");
-	p->n_host_ports = 1;
-	p->host_ports = calloc(1, sizeof(*p->host_ports));
-	p->host_ports[0].host_ip = xstrdup("0.0.0.0");
+	r = kerf_requirements_append(kerf_pod_add_required_term(p));
+	r->key = xstrdup("k");
+	kerf_requirement_add_value(r, "v");
+	r = kerf_requirements_append(&kerf_pod_add_preferred_term(p)->preference);
+	r->key = xstrdup("k");
+	kerf_tolerations_append(&p->tolerations)->key = xstrdup("k");
+	kerf_pod_add_spread(p)->topology_key = xstrdup("zone");
+	kerf_labels_set(&p->spreads[0]->selector->match_labels, "app", "web");
+	term = kerf_pod_add_anti_affinity(p);
+	term->topology_key = xstrdup("host");
+	term->n_namespaces = 1;
+	term->namespaces = calloc(1, sizeof(char *));
+	term->namespaces[0] = xstrdup("ns");
+	kerf_pod_add_affinity(p)->topology_key = xstrdup("zone");
+	kerf_pod_add_preferred_affinity(p)->term->topology_key = xstrdup("zone");
+	kerf_labels_set(&kerf_pod_add_preferred_anti_affinity(p)->term->selector->match_labels,
+			"app", "web");
+	kerf_pod_add_host_port(p)->host_ip = xstrdup("0.0.0.0");
 	kerf_pod_free(p);
 
-	np->meta.name = xstrdup("default");
+	np->meta->name = xstrdup("default");
 	kerf_labels_set(&np->template_labels, "team", "a");
-	np->node_class_ref.name = xstrdup("default");
-	np->node_class_ref.kind = xstrdup("EC2NodeClass");
+	np->node_class_ref->name = xstrdup("default");
+	np->node_class_ref->kind = xstrdup("EC2NodeClass");
 	kerf_taints_add(&np->taints, &t);
 	kerf_taints_add(&np->startup_taints, &t);
-	np->n_budgets = 1;
-	np->budgets = calloc(1, sizeof(*np->budgets));
-	np->budgets[0].schedule = xstrdup("@daily");
+	kerf_nodepool_add_budget(np)->schedule = xstrdup("@daily");
 	kerf_nodepool_free(np);
 
-	nc->meta.name = xstrdup("default");
-	nc->ref.group = xstrdup("karpenter.k8s.aws");
-	nc->ref.kind = xstrdup("EC2NodeClass");
-	nc->ref.name = xstrdup("default");
+	nc->meta->name = xstrdup("default");
+	nc->ref->group = xstrdup("karpenter.k8s.aws");
+	nc->ref->kind = xstrdup("EC2NodeClass");
+	nc->ref->name = xstrdup("default");
 	ck_assert_int_eq(kerf_doc_parse("nc.yaml", "spec: {role: r}", 15, &nc->doc, NULL), 0);
 	kerf_node_class_free(nc);
 
-	itl->n = 1;
-	itl->items = calloc(1, sizeof(struct kerf_instance_type));
-	itl->items[0].name = xstrdup("m5.large");
-	itl->items[0].n_offerings = 1;
-	itl->items[0].offerings = calloc(1, sizeof(struct kerf_offering));
-	itl->items[0].offerings[0].zone = xstrdup("us-east-1a");
+	it = kerf_instance_type_list_append(itl);
+	it->name = xstrdup("m5.large");
+	r = kerf_requirements_append(&it->requirements);
+	r->key = xstrdup("kubernetes.io/arch");
+	kerf_requirement_add_value(r, "amd64");
+	kerf_instance_type_add_offering(it)->zone = xstrdup("us-east-1a");
 	kerf_instance_type_list_free(itl);
 
-	il->n = 1;
-	il->items = calloc(1, sizeof(struct kerf_instance));
-	il->items[0].provider_id = xstrdup("aws:///us-east-1a/i-1");
-	kerf_labels_set(&il->items[0].tags, "Name", "x");
+	in = kerf_instance_list_append(il);
+	in->provider_id = xstrdup("aws:///us-east-1a/i-1");
+	kerf_labels_set(&in->tags, "Name", "x");
 	kerf_instance_list_free(il);
 
 	claim->nodepool = xstrdup("default");
@@ -397,13 +389,124 @@ START_TEST(free_functions)
 	kerf_instance_type_list_free(NULL);
 	kerf_instance_list_free(NULL);
 	kerf_instance_free(NULL);
+	kerf_instance_type_free(NULL);
+	kerf_offering_free(NULL);
 	kerf_nodeclaim_free(NULL);
 	kerf_node_free(NULL);
-	kerf_meta_clear(NULL);
-	kerf_instance_type_clear(NULL);
-	kerf_instance_clear(NULL);
+	kerf_meta_free(NULL);
+	kerf_label_free(NULL);
+	kerf_label_selector_free(NULL);
+	kerf_requirement_free(NULL);
+	kerf_toleration_free(NULL);
+	kerf_topology_spread_free(NULL);
+	kerf_pod_affinity_term_free(NULL);
+	kerf_weighted_pod_affinity_term_free(NULL);
+	kerf_preferred_term_free(NULL);
+	kerf_host_port_free(NULL);
+	kerf_budget_free(NULL);
+	kerf_node_class_ref_free(NULL);
+	kerf_event_free(NULL);
 	kerf_tolerations_clear(NULL);
 	kerf_requirements_clear(NULL);
+	kerf_taints_clear(NULL);
+}
+END_TEST
+
+/* What a constructor fills in is what a field unknown to an older plugin reads as. */
+START_TEST(constructor_defaults)
+{
+	struct kerf_nodepool *np = kerf_nodepool_new();
+	struct kerf_nodeclaim *nc = kerf_nodeclaim_new();
+	struct kerf_toleration *tol = kerf_toleration_new();
+	struct kerf_weighted_pod_affinity_term *w = kerf_weighted_pod_affinity_term_new();
+	struct kerf_topology_spread *s = kerf_topology_spread_new();
+	struct kerf_pod *p = kerf_pod_new();
+	struct kerf_node *n = kerf_node_new();
+	struct kerf_node_class *cls = kerf_node_class_new();
+	struct kerf_event *e = kerf_event_new();
+
+	ck_assert_ptr_nonnull(np->meta);
+	ck_assert_ptr_nonnull(np->node_class_ref);
+	ck_assert_int_eq(np->expire_after_ms, 720LL * 3600 * 1000);
+	ck_assert_int_eq(np->termination_grace_period_ms, -1);
+	ck_assert_int_eq(np->limit_nodes, -1);
+	ck_assert_int_eq(np->replicas, -1);
+	ck_assert_uint_eq(np->n_budgets, 0);
+	ck_assert_ptr_nonnull(nc->meta);
+	ck_assert_ptr_nonnull(nc->node_class_ref);
+	ck_assert_int_eq(nc->expire_after_ms, 720LL * 3600 * 1000);
+	ck_assert_int_eq(nc->termination_grace_period_ms, -1);
+	ck_assert_int_eq(tol->toleration_seconds, KERF_TOLERATION_FOREVER);
+	ck_assert_ptr_nonnull(w->term);
+	ck_assert_ptr_nonnull(w->term->selector);
+	ck_assert_ptr_nonnull(s->selector);
+	/* An empty selector selects everything; a missing one, nothing. */
+	ck_assert(kerf_label_selector_matches(s->selector, NULL));
+	ck_assert(!kerf_label_selector_matches(NULL, NULL));
+	ck_assert_ptr_nonnull(p->meta);
+	ck_assert_ptr_nonnull(n->meta);
+	ck_assert_ptr_nonnull(cls->meta);
+	ck_assert_ptr_nonnull(cls->ref);
+	ck_assert_ptr_null(cls->doc);
+	ck_assert_ptr_null(e->name);
+	ck_assert_int_eq(kerf_tolerations_append(&p->tolerations)->toleration_seconds,
+			 KERF_TOLERATION_FOREVER);
+	kerf_nodepool_free(np);
+	kerf_nodeclaim_free(nc);
+	kerf_toleration_free(tol);
+	kerf_weighted_pod_affinity_term_free(w);
+	kerf_topology_spread_free(s);
+	kerf_pod_free(p);
+	kerf_node_free(n);
+	kerf_node_class_free(cls);
+	kerf_event_free(e);
+}
+END_TEST
+
+/* Copies are deep: the copy outlives its source. */
+START_TEST(copies)
+{
+	struct kerf_nodeclaim *c = kerf_nodeclaim_new(), *cc;
+	struct kerf_node *n = kerf_node_new(), *nn;
+	struct kerf_requirement *r;
+	struct kerf_taint t = {(char *)"k", NULL, NE};
+
+	c->meta->name = xstrdup("c-1");
+	kerf_labels_set(&c->meta->labels, "a", "1");
+	c->nodepool = xstrdup("default");
+	c->node_class_ref->name = xstrdup("default");
+	r = kerf_requirements_append(&c->requirements);
+	r->key = xstrdup("zone");
+	kerf_requirement_add_value(r, "a");
+	kerf_requirement_add_value(r, "b");
+	kerf_taints_add(&c->startup_taints, &t);
+	c->state = KERF_CLAIM_LAUNCHED;
+	cc = kerf_nodeclaim_copy(c);
+	kerf_nodeclaim_free(c);
+	ck_assert_str_eq(cc->meta->name, "c-1");
+	ck_assert_str_eq(kerf_labels_get(&cc->meta->labels, "a"), "1");
+	ck_assert_str_eq(cc->nodepool, "default");
+	ck_assert_str_eq(cc->node_class_ref->name, "default");
+	ck_assert_uint_eq(cc->requirements.n, 1);
+	ck_assert_uint_eq(cc->requirements.items[0]->n_values, 2);
+	ck_assert_str_eq(cc->requirements.items[0]->values[1], "b");
+	ck_assert_str_eq(cc->startup_taints.items[0]->key, "k");
+	ck_assert_int_eq(cc->state, KERF_CLAIM_LAUNCHED);
+	kerf_nodeclaim_free(cc);
+
+	n->meta->name = xstrdup("n-1");
+	kerf_taints_add(&n->taints, &t);
+	n->ready = true;
+	nn = kerf_node_copy(n);
+	kerf_node_free(n);
+	ck_assert_str_eq(nn->meta->name, "n-1");
+	ck_assert_uint_eq(nn->taints.n, 1);
+	ck_assert(nn->ready);
+	kerf_node_free(nn);
+	ck_assert_ptr_null(kerf_node_copy(NULL));
+	ck_assert_ptr_null(kerf_nodeclaim_copy(NULL));
+	ck_assert_ptr_null(kerf_meta_copy(NULL));
+	ck_assert_ptr_null(kerf_pod_copy(NULL));
 }
 END_TEST
 
@@ -425,6 +528,8 @@ static Suite *taints_suite(void)
 	tcase_add_test(tc, enum_names);
 	tcase_add_test(tc, labels_map);
 	tcase_add_test(tc, free_functions);
+	tcase_add_test(tc, constructor_defaults);
+	tcase_add_test(tc, copies);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -50,7 +50,7 @@ static int parse_file(const char *rel, struct kerf_workload_list **out, struct k
 static struct kerf_workload_list *parse_ok(const char *rel)
 {
 	struct kerf_workload_list *l = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	ck_assert_msg(parse_file(rel, &l, &err) == 0, "%s: %s", rel, err.message);
 	ck_assert_ptr_nonnull(l);
@@ -147,7 +147,7 @@ static const struct {
 START_TEST(requests_math)
 {
 	struct kerf_workload_list *l = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	char text[2048];
 	const struct kerf_resources *r;
 
@@ -173,15 +173,15 @@ END_TEST
 static void check_web_pod(const struct kerf_pod *p)
 {
 	/* identity */
-	ck_assert_str_eq(p->meta.api_version, "v1");
-	ck_assert_str_eq(p->meta.kind, "Pod");
-	ck_assert_str_eq(p->meta.name, "web");
-	ck_assert_str_eq(p->meta.namespace_, "shop");
-	ck_assert_str_eq(p->meta.owner_kind, "Deployment");
-	ck_assert_str_eq(p->meta.owner_name, "web");
-	ck_assert_uint_eq(p->meta.labels.n, 2);
-	ck_assert_str_eq(kerf_labels_get(&p->meta.labels, "app"), "web");
-	ck_assert_ptr_null(kerf_labels_get(&p->meta.labels, "team"));
+	ck_assert_str_eq(p->meta->api_version, "v1");
+	ck_assert_str_eq(p->meta->kind, "Pod");
+	ck_assert_str_eq(p->meta->name, "web");
+	ck_assert_str_eq(p->meta->namespace_, "shop");
+	ck_assert_str_eq(p->meta->owner_kind, "Deployment");
+	ck_assert_str_eq(p->meta->owner_name, "web");
+	ck_assert_uint_eq(p->meta->labels.n, 2);
+	ck_assert_str_eq(kerf_labels_get(&p->meta->labels, "app"), "web");
+	ck_assert_ptr_null(kerf_labels_get(&p->meta->labels, "team"));
 	ck_assert(p->do_not_disrupt);
 	ck_assert(!p->daemonset);
 	ck_assert_int_eq(p->priority, 1000);
@@ -198,78 +198,78 @@ static void check_web_pod(const struct kerf_pod *p)
 	ck_assert_str_eq(kerf_labels_get(&p->node_selector, "kubernetes.io/arch"), "amd64");
 
 	ck_assert_uint_eq(p->n_required_terms, 2);
-	ck_assert_uint_eq(p->required_terms[0].n, 2);
-	assert_req(&p->required_terms[0].items[0], "topology.kubernetes.io/zone", KERF_OP_IN,
+	ck_assert_uint_eq(p->required_terms[0]->n, 2);
+	assert_req(p->required_terms[0]->items[0], "topology.kubernetes.io/zone", KERF_OP_IN,
 		   "us-east-1a,us-east-1b");
-	assert_req(&p->required_terms[0].items[1], "karpenter.sh/capacity-type", KERF_OP_NOT_IN,
+	assert_req(p->required_terms[0]->items[1], "karpenter.sh/capacity-type", KERF_OP_NOT_IN,
 		   "spot");
-	ck_assert_uint_eq(p->required_terms[1].n, 2);
-	assert_req(&p->required_terms[1].items[0], "karpenter.k8s.aws/instance-cpu", KERF_OP_GT,
+	ck_assert_uint_eq(p->required_terms[1]->n, 2);
+	assert_req(p->required_terms[1]->items[0], "karpenter.k8s.aws/instance-cpu", KERF_OP_GT,
 		   "4");
-	assert_req(&p->required_terms[1].items[1], "kubernetes.io/hostname", KERF_OP_IN, "node-1");
+	assert_req(p->required_terms[1]->items[1], "kubernetes.io/hostname", KERF_OP_IN, "node-1");
 	ck_assert_uint_eq(p->n_preferred_terms, 1);
-	ck_assert_int_eq(p->preferred_terms[0].weight, 50);
-	ck_assert_uint_eq(p->preferred_terms[0].preference.n, 1);
-	assert_req(&p->preferred_terms[0].preference.items[0], "karpenter.k8s.aws/instance-family",
+	ck_assert_int_eq(p->preferred_terms[0]->weight, 50);
+	ck_assert_uint_eq(p->preferred_terms[0]->preference.n, 1);
+	assert_req(p->preferred_terms[0]->preference.items[0], "karpenter.k8s.aws/instance-family",
 		   KERF_OP_IN, "m5");
 
 	ck_assert_uint_eq(p->n_affinity, 1);
-	ck_assert_str_eq(p->affinity[0].topology_key, "topology.kubernetes.io/zone");
-	ck_assert_str_eq(kerf_labels_get(&p->affinity[0].selector.match_labels, "app"), "cache");
-	ck_assert_uint_eq(p->affinity[0].n_namespaces, 2);
-	ck_assert_str_eq(p->affinity[0].namespaces[1], "cache");
+	ck_assert_str_eq(p->affinity[0]->topology_key, "topology.kubernetes.io/zone");
+	ck_assert_str_eq(kerf_labels_get(&p->affinity[0]->selector->match_labels, "app"), "cache");
+	ck_assert_uint_eq(p->affinity[0]->n_namespaces, 2);
+	ck_assert_str_eq(p->affinity[0]->namespaces[1], "cache");
 	/* The required anti-affinity term has no labelSelector: no effect, dropped. */
 	ck_assert_uint_eq(p->n_anti_affinity, 0);
 	ck_assert_uint_eq(p->n_preferred_affinity, 0);
 	ck_assert_uint_eq(p->n_preferred_anti_affinity, 1);
-	ck_assert_int_eq(p->preferred_anti_affinity[0].weight, 100);
+	ck_assert_int_eq(p->preferred_anti_affinity[0]->weight, 100);
 	{
-		const struct kerf_pod_affinity_term *t = &p->preferred_anti_affinity[0].term;
+		const struct kerf_pod_affinity_term *t = p->preferred_anti_affinity[0]->term;
 		ck_assert_str_eq(t->topology_key, "kubernetes.io/hostname");
 		ck_assert_uint_eq(t->n_namespaces, 0);
 		/* Exists, then matchLabelKeys app (pod-template-hash unset), mismatch tier. */
-		ck_assert_uint_eq(t->selector.match_expressions.n, 3);
-		assert_req(&t->selector.match_expressions.items[0], "app", KERF_OP_EXISTS, "");
-		assert_req(&t->selector.match_expressions.items[1], "app", KERF_OP_IN, "web");
-		assert_req(&t->selector.match_expressions.items[2], "tier", KERF_OP_NOT_IN,
+		ck_assert_uint_eq(t->selector->match_expressions.n, 3);
+		assert_req(t->selector->match_expressions.items[0], "app", KERF_OP_EXISTS, "");
+		assert_req(t->selector->match_expressions.items[1], "app", KERF_OP_IN, "web");
+		assert_req(t->selector->match_expressions.items[2], "tier", KERF_OP_NOT_IN,
 			   "front");
 	}
 
 	ck_assert_uint_eq(p->tolerations.n, 3);
-	ck_assert_str_eq(p->tolerations.items[0].key, "dedicated");
-	ck_assert_int_eq(p->tolerations.items[0].op, KERF_TOLERATION_EQUAL);
-	ck_assert_str_eq(p->tolerations.items[0].value, "gpu");
-	ck_assert_int_eq(p->tolerations.items[0].effect, KERF_EFFECT_NO_SCHEDULE);
-	ck_assert(p->tolerations.items[0].toleration_seconds == KERF_TOLERATION_FOREVER);
-	ck_assert_ptr_null(p->tolerations.items[1].key);
-	ck_assert_int_eq(p->tolerations.items[1].op, KERF_TOLERATION_EXISTS);
-	ck_assert_int_eq(p->tolerations.items[1].effect, KERF_EFFECT_ANY);
-	ck_assert_ptr_null(p->tolerations.items[1].value);
-	ck_assert_str_eq(p->tolerations.items[2].key, "node.kubernetes.io/unreachable");
-	ck_assert_int_eq(p->tolerations.items[2].effect, KERF_EFFECT_NO_EXECUTE);
-	ck_assert_int_eq(p->tolerations.items[2].toleration_seconds, 300);
+	ck_assert_str_eq(p->tolerations.items[0]->key, "dedicated");
+	ck_assert_int_eq(p->tolerations.items[0]->op, KERF_TOLERATION_EQUAL);
+	ck_assert_str_eq(p->tolerations.items[0]->value, "gpu");
+	ck_assert_int_eq(p->tolerations.items[0]->effect, KERF_EFFECT_NO_SCHEDULE);
+	ck_assert(p->tolerations.items[0]->toleration_seconds == KERF_TOLERATION_FOREVER);
+	ck_assert_ptr_null(p->tolerations.items[1]->key);
+	ck_assert_int_eq(p->tolerations.items[1]->op, KERF_TOLERATION_EXISTS);
+	ck_assert_int_eq(p->tolerations.items[1]->effect, KERF_EFFECT_ANY);
+	ck_assert_ptr_null(p->tolerations.items[1]->value);
+	ck_assert_str_eq(p->tolerations.items[2]->key, "node.kubernetes.io/unreachable");
+	ck_assert_int_eq(p->tolerations.items[2]->effect, KERF_EFFECT_NO_EXECUTE);
+	ck_assert_int_eq(p->tolerations.items[2]->toleration_seconds, 300);
 
 	ck_assert_uint_eq(p->n_spreads, 2);
-	ck_assert_int_eq(p->spreads[0].max_skew, 1);
-	ck_assert_str_eq(p->spreads[0].topology_key, "topology.kubernetes.io/zone");
-	ck_assert_int_eq(p->spreads[0].when_unsatisfiable, KERF_SPREAD_DO_NOT_SCHEDULE);
-	ck_assert_int_eq(p->spreads[0].min_domains, 3);
-	ck_assert_str_eq(kerf_labels_get(&p->spreads[0].selector.match_labels, "app"), "web");
-	ck_assert_uint_eq(p->spreads[0].selector.match_expressions.n, 1);
-	assert_req(&p->spreads[0].selector.match_expressions.items[0], "tier", KERF_OP_IN,
+	ck_assert_int_eq(p->spreads[0]->max_skew, 1);
+	ck_assert_str_eq(p->spreads[0]->topology_key, "topology.kubernetes.io/zone");
+	ck_assert_int_eq(p->spreads[0]->when_unsatisfiable, KERF_SPREAD_DO_NOT_SCHEDULE);
+	ck_assert_int_eq(p->spreads[0]->min_domains, 3);
+	ck_assert_str_eq(kerf_labels_get(&p->spreads[0]->selector->match_labels, "app"), "web");
+	ck_assert_uint_eq(p->spreads[0]->selector->match_expressions.n, 1);
+	assert_req(p->spreads[0]->selector->match_expressions.items[0], "tier", KERF_OP_IN,
 		   "front");
-	ck_assert_int_eq(p->spreads[1].max_skew, 2);
-	ck_assert_int_eq(p->spreads[1].when_unsatisfiable, KERF_SPREAD_SCHEDULE_ANYWAY);
-	ck_assert_int_eq(p->spreads[1].min_domains, 0);
-	ck_assert_uint_eq(p->spreads[1].selector.match_labels.n, 0);
+	ck_assert_int_eq(p->spreads[1]->max_skew, 2);
+	ck_assert_int_eq(p->spreads[1]->when_unsatisfiable, KERF_SPREAD_SCHEDULE_ANYWAY);
+	ck_assert_int_eq(p->spreads[1]->min_domains, 0);
+	ck_assert_uint_eq(p->spreads[1]->selector->match_labels.n, 0);
 
 	ck_assert_uint_eq(p->n_host_ports, 2);
-	ck_assert_uint_eq(p->host_ports[0].port, 80);
-	ck_assert_str_eq(p->host_ports[0].protocol, "TCP");
-	ck_assert_ptr_null(p->host_ports[0].host_ip);
-	ck_assert_uint_eq(p->host_ports[1].port, 9000);
-	ck_assert_str_eq(p->host_ports[1].protocol, "UDP");
-	ck_assert_str_eq(p->host_ports[1].host_ip, "10.0.0.1");
+	ck_assert_uint_eq(p->host_ports[0]->port, 80);
+	ck_assert_str_eq(p->host_ports[0]->protocol, "TCP");
+	ck_assert_ptr_null(p->host_ports[0]->host_ip);
+	ck_assert_uint_eq(p->host_ports[1]->port, 9000);
+	ck_assert_str_eq(p->host_ports[1]->protocol, "UDP");
+	ck_assert_str_eq(p->host_ports[1]->host_ip, "10.0.0.1");
 }
 
 START_TEST(every_constraint)
@@ -297,7 +297,7 @@ START_TEST(pod_copy)
 	struct kerf_pod *copy = kerf_pod_copy(l->items[0].pod);
 
 	ck_assert_ptr_nonnull(copy);
-	ck_assert_ptr_ne(copy->meta.name, l->items[0].pod->meta.name);
+	ck_assert_ptr_ne(copy->meta->name, l->items[0].pod->meta->name);
 	ck_assert_ptr_ne(copy->affinity, l->items[0].pod->affinity);
 	/* The copy outlives the original. */
 	kerf_workload_list_free(l);
@@ -338,23 +338,23 @@ START_TEST(each_kind)
 		ck_assert_str_eq(w->kind, kinds_expected[i].kind);
 		ck_assert_str_eq(w->namespace_, kinds_expected[i].ns);
 		ck_assert_str_eq(w->name, kinds_expected[i].name);
-		ck_assert_str_eq(w->pod->meta.name, kinds_expected[i].name);
-		ck_assert_str_eq(w->pod->meta.namespace_, kinds_expected[i].ns);
+		ck_assert_str_eq(w->pod->meta->name, kinds_expected[i].name);
+		ck_assert_str_eq(w->pod->meta->namespace_, kinds_expected[i].ns);
 		ck_assert_int_eq(w->replicas, kinds_expected[i].replicas);
 		ck_assert_int_eq(w->daemonset, kinds_expected[i].daemonset);
 		ck_assert_int_eq(w->pod->daemonset, kinds_expected[i].pod_ds);
 		ck_assert_int_eq(w->pod->requests.cpu_millis, kinds_expected[i].cpu);
 		ck_assert_int_eq(w->pod->requests.memory_bytes, kinds_expected[i].mem);
 		if (kinds_expected[i].owner_kind)
-			ck_assert_str_eq(w->pod->meta.owner_kind, kinds_expected[i].owner_kind);
+			ck_assert_str_eq(w->pod->meta->owner_kind, kinds_expected[i].owner_kind);
 		else
-			ck_assert_ptr_null(w->pod->meta.owner_kind);
+			ck_assert_ptr_null(w->pod->meta->owner_kind);
 	}
 	/* The pre-bound, running pod. */
 	p = l->items[0].pod;
 	ck_assert_str_eq(p->node_name, "node-1");
 	ck_assert_int_eq(p->phase, KERF_POD_RUNNING);
-	ck_assert_str_eq(p->meta.owner_name, "agents");
+	ck_assert_str_eq(p->meta->owner_name, "agents");
 	/* StatefulSet: ephemeral storage is a request like any other. */
 	ck_assert_int_eq(l->items[2].pod->requests.ephemeral_bytes, 10 * GI);
 	/* Extended resources and hugepages default to their limits. */
@@ -364,7 +364,7 @@ START_TEST(each_kind)
 	/* hostNetwork: the container port is the host port. */
 	p = l->items[7].pod;
 	ck_assert_uint_eq(p->n_host_ports, 1);
-	ck_assert_uint_eq(p->host_ports[0].port, 8080);
+	ck_assert_uint_eq(p->host_ports[0]->port, 8080);
 	kerf_workload_list_free(l);
 }
 END_TEST
@@ -377,11 +377,11 @@ START_TEST(lists)
 	ck_assert_uint_eq(l->n, 3);
 	p = l->items[0].pod;
 	ck_assert_str_eq(l->items[0].kind, "Pod");
-	ck_assert_str_eq(p->meta.name, "pending-0");
-	ck_assert_str_eq(p->meta.namespace_, "ml");
-	ck_assert_str_eq(p->meta.uid, "0d6e2f1a-1111-4111-8111-111111111111");
-	ck_assert_str_eq(p->meta.owner_kind, "ReplicaSet");
-	ck_assert_str_eq(p->meta.owner_name, "trainer-5d9c");
+	ck_assert_str_eq(p->meta->name, "pending-0");
+	ck_assert_str_eq(p->meta->namespace_, "ml");
+	ck_assert_str_eq(p->meta->uid, "0d6e2f1a-1111-4111-8111-111111111111");
+	ck_assert_str_eq(p->meta->owner_kind, "ReplicaSet");
+	ck_assert_str_eq(p->meta->owner_name, "trainer-5d9c");
 	ck_assert_int_eq(p->phase, KERF_POD_PENDING);
 	ck_assert(p->unschedulable);
 	ck_assert_int_eq(p->requests.cpu_millis, 1500);
@@ -412,7 +412,7 @@ START_TEST(nothing_to_read)
 	    "apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: x}\n",
 	};
 	struct kerf_workload_list *l;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		l = NULL;
@@ -429,25 +429,25 @@ END_TEST
 START_TEST(selector_matching)
 {
 	struct kerf_workload_list *l = parse_ok("good/deployment.yaml");
-	const struct kerf_pod_affinity_term *t = &l->items[0].pod->preferred_anti_affinity[0].term;
+	const struct kerf_pod_affinity_term *t = l->items[0].pod->preferred_anti_affinity[0]->term;
 	struct kerf_labels labels = {0, NULL};
 
 	/* app Exists, app In [web], tier NotIn [front] */
-	ck_assert(!kerf_label_selector_matches(&t->selector, &labels));
+	ck_assert(!kerf_label_selector_matches(t->selector, &labels));
 	ck_assert_int_eq(kerf_labels_set(&labels, "app", "web"), 0);
-	ck_assert(kerf_label_selector_matches(&t->selector, &labels));
+	ck_assert(kerf_label_selector_matches(t->selector, &labels));
 	ck_assert_int_eq(kerf_labels_set(&labels, "tier", "front"), 0);
-	ck_assert(!kerf_label_selector_matches(&t->selector, &labels));
+	ck_assert(!kerf_label_selector_matches(t->selector, &labels));
 	ck_assert_int_eq(kerf_labels_set(&labels, "tier", "back"), 0);
-	ck_assert(kerf_label_selector_matches(&t->selector, &labels));
+	ck_assert(kerf_label_selector_matches(t->selector, &labels));
 	ck_assert_int_eq(kerf_labels_set(&labels, "app", "api"), 0);
-	ck_assert(!kerf_label_selector_matches(&t->selector, &labels));
+	ck_assert(!kerf_label_selector_matches(t->selector, &labels));
 	/* affinity[0]: matchLabels app=cache */
-	ck_assert(!kerf_label_selector_matches(&l->items[0].pod->affinity[0].selector, &labels));
+	ck_assert(!kerf_label_selector_matches(l->items[0].pod->affinity[0]->selector, &labels));
 	ck_assert_int_eq(kerf_labels_set(&labels, "app", "cache"), 0);
-	ck_assert(kerf_label_selector_matches(&l->items[0].pod->affinity[0].selector, &labels));
+	ck_assert(kerf_label_selector_matches(l->items[0].pod->affinity[0]->selector, &labels));
 	/* spreads[1] has no selector: empty selects all; NULL selects nothing. */
-	ck_assert(kerf_label_selector_matches(&l->items[0].pod->spreads[1].selector, NULL));
+	ck_assert(kerf_label_selector_matches(l->items[0].pod->spreads[1]->selector, NULL));
 	ck_assert(!kerf_label_selector_matches(NULL, &labels));
 	kerf_labels_clear(&labels);
 	kerf_workload_list_free(l);
@@ -534,7 +534,7 @@ static const struct {
 START_TEST(bad_corpus)
 {
 	struct kerf_workload_list *l = (void *)1;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	char rel[256];
 
 	snprintf(rel, sizeof(rel), "bad/%s", bad_cases[_i].file);
@@ -578,7 +578,7 @@ START_TEST(report_lists_every_error)
 	    "bad/several.yaml:19:16: Job/batch/j: spec.parallelism: parallelism (-1) must be at "
 	    "least 0\n";
 	struct kerf_workload_list *l = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	char path[512], *text, *report = NULL;
 	size_t len;
 
@@ -651,7 +651,7 @@ static const struct {
 START_TEST(bad_snippet)
 {
 	struct kerf_workload_list *l = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 	char text[2048], *colon;
 
 	snprintf(text, sizeof(text), "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n%s",

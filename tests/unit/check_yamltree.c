@@ -251,7 +251,7 @@ START_TEST(duplicate_key_in_large_map)
 {
 	struct strbuf sb;
 	struct yt_stream *s = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	sb_init(&sb);
 	for (int i = 0; i < 500; i++)
@@ -274,7 +274,7 @@ START_TEST(depth_limit)
 {
 	struct strbuf sb;
 	struct yt_stream *s = NULL;
-	struct kerf_error err;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	sb_init(&sb);
 	for (int i = 0; i < YT_MAX_DEPTH; i++)

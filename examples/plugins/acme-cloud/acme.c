@@ -137,7 +137,7 @@ static char *h_strdup(const struct kerf_host *h, const char *s)
 	return h->strdup(h->ctx, s);
 }
 
-/* One requirement `key In [value]`, allocated with the host allocator. */
+/* Fills r, a requirement just appended, as `key In [value]`; strings from the host allocator. */
 static void set_in(const struct kerf_host *h, struct kerf_requirement *r, const char *key,
 		   const char *value)
 {
@@ -146,7 +146,6 @@ static void set_in(const struct kerf_host *h, struct kerf_requirement *r, const 
 	r->n_values = 1;
 	r->values = h->calloc(h->ctx, 1, sizeof(char *));
 	r->values[0] = h_strdup(h, value);
-	r->min_values = 0;
 }
 
 static kerf_price_t offering_price(const struct acme_type *t, kerf_capacity_type ct)
@@ -323,14 +322,14 @@ static int class_settings(const struct kerf_node_class *nc, struct acme_class *c
 	c->max_pods = MAX_PODS;
 	if (!nc)
 		return 0;
-	if (!nc->ref.group || strcmp(nc->ref.group, ACME_GROUP) != 0 || !nc->ref.kind ||
-	    strcmp(nc->ref.kind, ACME_KIND) != 0)
+	if (!nc->ref->group || strcmp(nc->ref->group, ACME_GROUP) != 0 || !nc->ref->kind ||
+	    strcmp(nc->ref->kind, ACME_KIND) != 0)
 		return kerf_error_set(err, KERF_E_INVALID, "acme: %s/%s is not an %s",
-				      nc->ref.kind ? nc->ref.kind : "node class",
-				      nc->ref.name ? nc->ref.name : "(unnamed)", ACME_KIND);
+				      nc->ref->kind ? nc->ref->kind : "node class",
+				      nc->ref->name ? nc->ref->name : "(unnamed)", ACME_KIND);
 	if (kerf_decoder_new(ACME_KIND, kerf_doc_root(nc->doc), &dec) != 0)
 		return kerf_error_set(err, KERF_E_INVALID, "acme: %s/%s has no document", ACME_KIND,
-				      nc->ref.name ? nc->ref.name : "(unnamed)");
+				      nc->ref->name ? nc->ref->name : "(unnamed)");
 	read_class(kerf_doc_root(nc->doc), dec, c);
 	rc = kerf_decoder_check(dec, err);
 	kerf_decoder_free(dec);
@@ -349,31 +348,27 @@ static int acme_fill_type(struct acme *a, const struct acme_type *t, const struc
 	int rc;
 
 	it->name = h_strdup(h, t->name);
-	it->requirements.n = 5;
-	it->requirements.items = h->calloc(h->ctx, 5, sizeof(struct kerf_requirement));
-	set_in(h, &it->requirements.items[0], L_INSTANCE_TYPE, t->name);
-	set_in(h, &it->requirements.items[1], L_ARCH, "amd64");
-	set_in(h, &it->requirements.items[2], L_OS, "linux");
-	set_in(h, &it->requirements.items[3], L_FAMILY, t->family);
+	set_in(h, kerf_requirements_append(&it->requirements), L_INSTANCE_TYPE, t->name);
+	set_in(h, kerf_requirements_append(&it->requirements), L_ARCH, "amd64");
+	set_in(h, kerf_requirements_append(&it->requirements), L_OS, "linux");
+	set_in(h, kerf_requirements_append(&it->requirements), L_FAMILY, t->family);
 	if (t->gpus) {
 		snprintf(gpus, sizeof(gpus), "%" PRId64, t->gpus);
-		set_in(h, &it->requirements.items[4], L_GPU_COUNT, gpus);
+		set_in(h, kerf_requirements_append(&it->requirements), L_GPU_COUNT, gpus);
 		it->classes = KERF_TYPE_GPU;
 	} else {
-		it->requirements.items[4].key = h_strdup(h, L_GPU_COUNT);
-		it->requirements.items[4].op = KERF_OP_DOES_NOT_EXIST;
+		struct kerf_requirement *r = kerf_requirements_append(&it->requirements);
+		r->key = h_strdup(h, L_GPU_COUNT);
+		r->op = KERF_OP_DOES_NOT_EXIST;
 	}
 	if ((rc = type_resources(t, false, cls->max_pods, &it->capacity, err)) != 0 ||
 	    (rc = type_resources(t, true, cls->max_pods, &it->allocatable, err)) != 0)
 		return rc;
 
 	size_t per_zone = offers_spot(t) ? 2 : 1;
-	it->n_offerings = N_ZONES * per_zone;
-	it->offerings = h->calloc(h->ctx, it->n_offerings, sizeof(struct kerf_offering));
-	size_t k = 0;
 	for (size_t z = 0; z < N_ZONES; z++) {
 		for (size_t c = 0; c < per_zone; c++) {
-			struct kerf_offering *o = &it->offerings[k++];
+			struct kerf_offering *o = kerf_instance_type_add_offering(it);
 			o->zone = h_strdup(h, a->zones[z]);
 			o->capacity_type = c == 0 ? KERF_CAPACITY_ON_DEMAND : KERF_CAPACITY_SPOT;
 			o->price = offering_price(t, o->capacity_type);
@@ -387,18 +382,15 @@ static int acme_get_instance_types(void *inst, const struct kerf_node_class *nod
 				   struct kerf_instance_type_list **out, struct kerf_error *err)
 {
 	struct acme *a = inst;
-	const struct kerf_host *h = a->host;
 	struct acme_class c;
 	/* The class's maxPods bounds every type; image and network change no offering. */
 	int rc = class_settings(node_class, &c, err);
 	if (rc)
 		return rc;
-	struct kerf_instance_type_list *l = h->calloc(h->ctx, 1, sizeof(*l));
-	l->items = h->calloc(h->ctx, N_TYPES, sizeof(*l->items));
+	struct kerf_instance_type_list *l = kerf_instance_type_list_new();
 	for (size_t i = 0; i < N_TYPES && rc == 0; i++) {
-		/* Count as we go so kerf_instance_type_list_free sees every filled entry. */
-		l->n = i + 1;
-		rc = acme_fill_type(a, &catalogue[i], &c, &l->items[i], err);
+		/* In the list before it is filled, so kerf_instance_type_list_free sees it. */
+		rc = acme_fill_type(a, &catalogue[i], &c, kerf_instance_type_list_append(l), err);
 	}
 	class_clear(&c);
 	if (rc) {
@@ -427,11 +419,10 @@ static struct acme_machine *find_by_id(struct acme *a, const char *provider_id)
 	return NULL;
 }
 
-/* Describes a machine into `in`, every string from the host allocator. */
+/* Describes a machine into `in`, a new instance; every string from the host allocator. */
 static int describe(struct acme *a, const struct acme_machine *m, struct kerf_instance *in)
 {
 	const struct kerf_host *h = a->host;
-	memset(in, 0, sizeof(*in));
 	in->provider_id = h_strdup(h, m->provider_id);
 	in->instance_type = h_strdup(h, m->type->name);
 	in->zone = h_strdup(h, m->zone);
@@ -449,8 +440,7 @@ static int describe(struct acme *a, const struct acme_machine *m, struct kerf_in
 static int new_instance(struct acme *a, const struct acme_machine *m, struct kerf_instance **out,
 			struct kerf_error *err)
 {
-	const struct kerf_host *h = a->host;
-	struct kerf_instance *in = h->calloc(h->ctx, 1, sizeof(*in));
+	struct kerf_instance *in = kerf_instance_new();
 	int rc = describe(a, m, in);
 	if (rc) {
 		kerf_instance_free(in);
@@ -467,9 +457,9 @@ static int acme_create(void *inst, const struct kerf_nodeclaim *claim,
 	struct acme *a = inst;
 	const struct kerf_host *h = a->host;
 
-	if (!claim || !claim->meta.name)
+	if (!claim || !claim->meta->name)
 		return kerf_error_set(err, KERF_E_INVALID, "acme: NodeClaim without a name");
-	struct acme_machine *m = find_by_claim(a, claim->meta.name);
+	struct acme_machine *m = find_by_claim(a, claim->meta->name);
 	if (m)
 		return new_instance(a, m, out, err);
 	struct acme_class cls;
@@ -530,7 +520,7 @@ static int acme_create(void *inst, const struct kerf_nodeclaim *claim,
 		class_clear(&cls);
 		return kerf_error_set(err, KERF_E_CAPACITY,
 				      "acme: no Acme machine type in %s satisfies NodeClaim %s",
-				      a->region, claim->meta.name);
+				      a->region, claim->meta->name);
 	}
 
 	if (a->n == a->cap) {
@@ -542,7 +532,7 @@ static int acme_create(void *inst, const struct kerf_nodeclaim *claim,
 	memset(m, 0, sizeof(*m));
 	char id[128];
 	snprintf(id, sizeof(id), "acme:///%s/m-%06" PRIu64, a->zones[best_zone], ++a->next_id);
-	m->claim = h_strdup(h, claim->meta.name);
+	m->claim = h_strdup(h, claim->meta->name);
 	m->provider_id = h_strdup(h, id);
 	m->image = h_strdup(h, cls.image ? cls.image : DEFAULT_IMAGE);
 	class_clear(&cls);
@@ -552,7 +542,7 @@ static int acme_create(void *inst, const struct kerf_nodeclaim *claim,
 	m->nodepool = claim->nodepool ? h_strdup(h, claim->nodepool) : NULL;
 	m->launch_ms = h->wall_ms(h->ctx);
 	h->log(h->ctx, KERF_LOG_INFO, "launched %s (%s, %s, %s, %s) for NodeClaim %s", id,
-	       best->name, m->zone, kerf_capacity_type_name(best_ct), m->image, claim->meta.name);
+	       best->name, m->zone, kerf_capacity_type_name(best_ct), m->image, claim->meta->name);
 	return new_instance(a, m, out, err);
 }
 
@@ -593,12 +583,9 @@ static int acme_get(void *inst, const char *provider_id, struct kerf_instance **
 static int acme_list(void *inst, struct kerf_instance_list **out, struct kerf_error *err)
 {
 	struct acme *a = inst;
-	const struct kerf_host *h = a->host;
-	struct kerf_instance_list *l = h->calloc(h->ctx, 1, sizeof(*l));
-	l->items = h->calloc(h->ctx, a->n ? a->n : 1, sizeof(*l->items));
+	struct kerf_instance_list *l = kerf_instance_list_new();
 	for (size_t i = 0; i < a->n; i++) {
-		l->n = i + 1;
-		if (describe(a, &a->machines[i], &l->items[i]) != 0) {
+		if (describe(a, &a->machines[i], kerf_instance_list_append(l)) != 0) {
 			kerf_instance_list_free(l);
 			return kerf_error_set(err, KERF_E_NOMEM, "acme: out of memory");
 		}
