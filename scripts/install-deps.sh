@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages kerf builds and tests with.  Run as root.
 # Packages already present are left alone, so this is cheap to re-run.
 set -eu
-pkgs="build-essential g++ autoconf automake libtool pkg-config
+pkgs="build-essential g++ autoconf automake libtool pkg-config python3
 libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libglpk-dev
 check libxml2-dev libmicrohttpd-dev"
 missing=""

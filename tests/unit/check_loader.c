@@ -473,6 +473,29 @@ START_TEST(one_libkerf_in_process)
 END_TEST
 #endif
 
+/* A plugin compiled against the frozen ABI 2.0 headers loads, every kind it offers. */
+START_TEST(frozen_2_0_loads)
+{
+	const char *dirs[] = {ABI_DIR};
+	struct loader *l;
+	const struct loader_plugin *p = NULL;
+	struct kerf_error err;
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(loader_new_dirs(dirs, 1, &l, NULL), 0);
+	ck_assert_msg(loader_open(l, "abi-frozen",
+				  KERF_KIND_PROVIDER | KERF_KIND_CLUSTER | KERF_KIND_PACKER, &p,
+				  &err) == 0,
+		      "%s", err.message);
+	ck_assert_uint_eq(p->desc.abi_major, 2);
+	ck_assert_uint_eq(p->desc.abi_minor, 0);
+	ck_assert_ptr_nonnull(p->provider.delete_instance);
+	ck_assert_ptr_nonnull(p->cluster.evict_pod);
+	ck_assert_ptr_nonnull(p->packer.solve);
+	loader_free(l);
+}
+END_TEST
+
 START_TEST(older_minor_loads)
 {
 	const char *dirs[] = {ABI_DIR};
@@ -868,8 +891,8 @@ START_TEST(scan_lists_every_file)
 	kerf_error_clear(&err);
 	ck_assert_int_eq(loader_scan(l, scan_collect, r, &err), 0);
 
-	/* 30 plugins in tests/abi, nothing else ends in .so there. */
-	ck_assert_int_eq(r->n, 30);
+	/* 31 plugins in tests/abi, nothing else ends in .so there. */
+	ck_assert_int_eq(r->n, 31);
 	for (int i = 1; i < r->n; i++)
 		ck_assert_int_lt(strcmp(r->rows[i - 1].path, r->rows[i].path), 0);
 
@@ -969,6 +992,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(tc, good_packer);
 	tcase_add_test(tc, good_multi_kind);
 	tcase_add_test(tc, older_minor_loads);
+	tcase_add_test(tc, frozen_2_0_loads);
 #ifdef BUILD_PLUGIN_SIM
 	tcase_add_test(tc, one_libkerf_in_process);
 #endif
