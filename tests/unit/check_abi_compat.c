@@ -15,6 +15,7 @@
  */
 #include <check.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,7 +95,7 @@ static void teardown(void)
 /* The object came from the grown libkerf, not from a 2.0-sized allocation. */
 #define ASSERT_GROWN(p)                                                                            \
 	ck_assert_msg(malloc_usable_size((void *)(p)) >= sizeof(*(p)),                             \
-		      #p ": %zu bytes for a %zu-byte object", malloc_usable_size((void *)(p)),      \
+		      #p ": %zu bytes for a %zu-byte object", malloc_usable_size((void *)(p)),     \
 		      sizeof(*(p)))
 
 START_TEST(this_build_is_grown)
@@ -107,6 +108,29 @@ START_TEST(this_build_is_grown)
 	kerf_pod_free(pod);
 	ck_assert_uint_eq(plug->desc.abi_major, 2);
 	ck_assert_uint_eq(plug->desc.abi_minor, 0);
+
+	/*
+	 * The plugin, loaded, did not bring its own libkerf: the one file
+	 * mapped is the grown one this program links, so the plugin's
+	 * constructors are the grown library's.
+	 */
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096], first[2048] = "";
+	int files = 0;
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *path = strchr(line, '/');
+		if (!path || !strstr(path, "/libkerf"))
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if (strcmp(first, path) == 0)
+			continue;
+		snprintf(first, sizeof(first), "%s", path);
+		files++;
+	}
+	fclose(f);
+	ck_assert_int_eq(files, 1);
+	ck_assert_msg(strstr(first, "/abi/appended/") != NULL, "libkerf mapped from %s", first);
 }
 END_TEST
 
@@ -164,8 +188,7 @@ START_TEST(provider_launch)
 	kerf_requirement_add_value(type, "frozen.small");
 
 	kerf_error_clear(&err);
-	ck_assert_msg(plug->provider.create(state, claim, NULL, &in, &err) == 0, "%s",
-		      err.message);
+	ck_assert_msg(plug->provider.create(state, claim, NULL, &in, &err) == 0, "%s", err.message);
 	ASSERT_GROWN(in);
 	ck_assert_str_eq(in->provider_id, "frozen:///zone-a/general-x7k2p");
 	ck_assert_str_eq(in->instance_type, "frozen.large");
@@ -251,18 +274,30 @@ START_TEST(packer_plan)
 	struct kerf_pack_offering off_small = {.zone = 0, .price = 50000},
 				  off_large = {.zone = 0, .price = 400000};
 	const struct kerf_pack_offering *offs_small[] = {&off_small}, *offs_large[] = {&off_large};
-	struct kerf_pack_type small = {.name = "frozen.small", .allocatable = small_alloc,
-				       .n_offerings = 1, .offerings = offs_small};
-	struct kerf_pack_type large = {.name = "frozen.large", .allocatable = large_alloc,
-				       .n_offerings = 1, .offerings = offs_large};
-	struct kerf_pack_group group = {.count = 5, .request = req, .n_types = 1,
-					.types = types_of_group, .zone = -1,
+	struct kerf_pack_type small = {.name = "frozen.small",
+				       .allocatable = small_alloc,
+				       .n_offerings = 1,
+				       .offerings = offs_small};
+	struct kerf_pack_type large = {.name = "frozen.large",
+				       .allocatable = large_alloc,
+				       .n_offerings = 1,
+				       .offerings = offs_large};
+	struct kerf_pack_group group = {.count = 5,
+					.request = req,
+					.n_types = 1,
+					.types = types_of_group,
+					.zone = -1,
 					.capacity_types = 1u << KERF_CAPACITY_ON_DEMAND};
 	const struct kerf_pack_type *types[] = {&small, &large};
 	const struct kerf_pack_group *groups[] = {&group};
-	struct kerf_pack_problem problem = {.n_dims = 1, .dim_names = dims, .n_zones = 1,
-					    .zone_names = zones, .n_types = 2, .types = types,
-					    .n_groups = 1, .groups = groups};
+	struct kerf_pack_problem problem = {.n_dims = 1,
+					    .dim_names = dims,
+					    .n_zones = 1,
+					    .zone_names = zones,
+					    .n_types = 2,
+					    .types = types,
+					    .n_groups = 1,
+					    .groups = groups};
 	struct kerf_pack_plan *plan = NULL;
 	struct kerf_error err;
 

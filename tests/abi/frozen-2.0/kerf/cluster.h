@@ -1,0 +1,129 @@
+/*
+ * kerf/cluster.h - the ops a cluster plugin offers.
+ *
+ * A cluster plugin is kerf's view of Kubernetes: it lists and watches pods,
+ * nodes, NodePools, NodeClaims and node classes into the host's cache
+ * through an event sink, and writes back what the core decides.  Calling
+ * conventions are those of kerf/provider.h.
+ */
+#ifndef KERF_CLUSTER_H
+#define KERF_CLUSTER_H
+
+#include <kerf/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Cluster capability bits (descriptor `capabilities`). */
+#define KERF_CAP_CLUSTER_LEASE (1ull << 16)         /* implements acquire_lease */
+#define KERF_CAP_CLUSTER_EVENTS (1ull << 17)        /* implements emit_event */
+#define KERF_CAP_CLUSTER_VIRTUAL_TIME (1ull << 18)  /* drives the host's virtual clock */
+
+typedef enum {
+	KERF_OBJ_POD = 0,        /* struct kerf_pod */
+	KERF_OBJ_NODE = 1,       /* struct kerf_node */
+	KERF_OBJ_NODEPOOL = 2,   /* struct kerf_nodepool */
+	KERF_OBJ_NODECLAIM = 3,  /* struct kerf_nodeclaim */
+	KERF_OBJ_NODE_CLASS = 4, /* struct kerf_node_class */
+	/*
+	 * ABI 2.0.  struct kerf_pod: a DaemonSet's pod template, with meta
+	 * naming the DaemonSet, daemonset = true and node_name NULL.  A
+	 * cluster plugin may leave DaemonSets out; kerfd then infers their
+	 * overhead from the DaemonSet pods it sees.
+	 */
+	KERF_OBJ_DAEMONSET = 5,
+} kerf_object_kind;
+
+typedef enum {
+	KERF_EVENT_ADDED = 0,
+	KERF_EVENT_MODIFIED = 1,
+	KERF_EVENT_DELETED = 2,
+	KERF_EVENT_SYNCED = 3, /* the initial list of `kind` is complete; object is NULL */
+} kerf_event_type;
+
+/*
+ * Where a cluster plugin delivers objects.  `object` points to the object
+ * for `kind`, built with its libkerf constructor (kerf/types.h), and is
+ * borrowed for the call only: the host copies what it keeps.  The sink is
+ * called only from inside start() or poll().  ABI 2.0.
+ */
+struct kerf_event_sink {
+	void *ctx;
+	void (*on_object)(void *ctx, kerf_event_type type, kerf_object_kind kind, const void *object);
+};
+
+/*
+ * Object (kerf/types.h): a Kubernetes Event about an object, built by the
+ * host and borrowed by emit_event for the call.  The strings are borrowed
+ * too: the event owns none of them.  ABI 2.0.
+ */
+struct kerf_event {
+	kerf_object_kind kind;
+	const char *namespace_; /* NULL for cluster-scoped objects */
+	const char *name;
+	const char *uid;
+	const char *type;   /* "Normal" or "Warning" */
+	const char *reason; /* "FailedScheduling", "Launched", ... */
+	const char *message;
+};
+
+/*
+ * The meta of `object`, an object of `kind` as the sink receives it; NULL
+ * for a NULL object or an unknown kind.  ABI 2.0.
+ */
+const struct kerf_meta *kerf_object_meta(kerf_object_kind kind, const void *object);
+
+/*
+ * A new, zeroed event (kind KERF_OBJ_POD, every string NULL) of the
+ * running kerf's size, and its free, which releases the struct only (NULL
+ * allowed).  Aborts when memory runs out.  ABI 2.0.
+ */
+struct kerf_event *kerf_event_new(void);
+void kerf_event_free(struct kerf_event *e);
+
+struct kerf_cluster_ops {
+	/*
+	 * Required (2.0).  Remembers the sink (valid until destroy), lists
+	 * every object kind delivering ADDED, then SYNCED per kind, and
+	 * starts watching.  Blocks for the initial lists.
+	 */
+	int (*start)(void *inst, const struct kerf_event_sink *sink, struct kerf_error *err);
+	/*
+	 * Required (2.0).  Delivers the changes that arrived since the last
+	 * call through the sink, waiting at most timeout_ms for the first one
+	 * (0: do not wait).
+	 */
+	int (*poll)(void *inst, int64_t timeout_ms, struct kerf_error *err);
+	/* Required (2.0).  NodeClaim writes; KERF_E_CONFLICT on a stale resource_version. */
+	int (*create_nodeclaim)(void *inst, const struct kerf_nodeclaim *claim, struct kerf_error *err);
+	int (*update_nodeclaim)(void *inst, const struct kerf_nodeclaim *claim, struct kerf_error *err);
+	int (*delete_nodeclaim)(void *inst, const char *name, struct kerf_error *err);
+	/*
+	 * Required (2.0).  Replaces a node's labels, taints and unschedulable
+	 * flag (cordon) with those in `node`.
+	 */
+	int (*update_node)(void *inst, const struct kerf_node *node, struct kerf_error *err);
+	/* Required (2.0).  Deletes the Node object. */
+	int (*delete_node)(void *inst, const char *name, struct kerf_error *err);
+	/*
+	 * Required (2.0).  Evicts a pod through the eviction API, so
+	 * PodDisruptionBudgets apply: KERF_E_THROTTLED (retryable) when a
+	 * budget forbids it now, KERF_E_NOTFOUND when it is gone.
+	 */
+	int (*evict_pod)(void *inst, const char *namespace_, const char *name, struct kerf_error *err);
+	/*
+	 * Optional (2.0).  Tries to take or renew the leader lease for
+	 * `identity` for duration_ms; *held says whether this identity holds
+	 * it afterwards.  Without it the host assumes it is the only replica.
+	 */
+	int (*acquire_lease)(void *inst, const char *identity, int64_t duration_ms, bool *held,
+			     struct kerf_error *err);
+	/* Optional (2.0).  Records a Kubernetes Event. */
+	int (*emit_event)(void *inst, const struct kerf_event *event, struct kerf_error *err);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,187 @@
+/*
+ * kerf/host.h - the services the host gives each plugin instance.
+ *
+ * A plugin reaches the outside world only through this table: it never
+ * calls into kerfd's internals, never links libcurl, and never reads the
+ * environment or the clock directly.  That is what lets the same plugin run
+ * against a real cloud, a loopback fake server or the simulator's virtual
+ * clock without knowing which.
+ *
+ * Every service takes `ctx` (the table's own ctx field) first.  The table
+ * and ctx stay valid from create() until destroy() returns.  The host calls
+ * one instance from one thread at a time; services may be called only from
+ * inside a host call into the plugin.
+ *
+ * Append-only: `size` is sizeof(struct kerf_host) as the host compiled it,
+ * so a plugin built against a newer minor checks `size` before using a slot
+ * added after ABI 2.0 (KERF_HOST_HAS below).
+ */
+#ifndef KERF_HOST_H
+#define KERF_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kerf/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+	KERF_LOG_ERROR = 0,
+	KERF_LOG_WARN = 1,
+	KERF_LOG_INFO = 2,
+	KERF_LOG_DEBUG = 3,
+	KERF_LOG_TRACE = 4,
+} kerf_log_level;
+
+struct kerf_http_header {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * An HTTP request.  Everything is borrowed for the duration of the call.
+ * Zero fields mean the host's defaults: timeout_ms 0 is the configured
+ * default (30 s), max_response_bytes 0 is 64 MiB, ca_file NULL is the system
+ * trust store.
+ */
+struct kerf_http_request {
+	const char *method; /* "GET", "POST", ... */
+	const char *url;
+	size_t n_headers;
+	const struct kerf_http_header *headers;
+	const void *body; /* NULL when none */
+	size_t body_len;
+	int64_t timeout_ms;
+	const char *ca_file;
+	const char *client_cert_file;
+	const char *client_key_file;
+	bool insecure_skip_tls_verify;
+	size_t max_response_bytes;
+};
+
+struct kerf_http_owned_header {
+	char *name;
+	char *value;
+};
+
+/* A response, owned by the caller of http_request; free with http_response_free. */
+struct kerf_http_response {
+	int status;
+	size_t n_headers;
+	struct kerf_http_owned_header *headers;
+	char *body; /* NUL-terminated for convenience; body_len excludes the NUL */
+	size_t body_len;
+};
+
+/*
+ * Called by http_stream for each piece of a streaming response body, in
+ * order, after the status is known.  Return 0 to keep reading, anything
+ * else to stop the stream (http_stream then returns 0).
+ */
+typedef int (*kerf_http_data_fn)(void *arg, int status, const char *data, size_t len);
+
+/* Config value types a plugin can declare in its schema (kerf/plugin.h). */
+typedef enum {
+	KERF_CFG_STRING = 0,
+	KERF_CFG_INT = 1,
+	KERF_CFG_BOOL = 2,
+	KERF_CFG_DURATION = 3,    /* Go duration, read as milliseconds */
+	KERF_CFG_QUANTITY = 4,    /* Kubernetes quantity, read in whole units */
+	KERF_CFG_STRING_LIST = 5, /* YAML sequence of scalars */
+} kerf_config_type;
+
+struct kerf_host {
+	uint32_t size;      /* sizeof(struct kerf_host) as the host built it */
+	uint16_t abi_major; /* the host's KERF_ABI_MAJOR */
+	uint16_t abi_minor; /* the host's KERF_ABI_MINOR */
+	void *ctx;
+	const char *instance_name; /* "provider/sim", "packer/binpack-ffd" */
+
+	/*
+	 * Logging.  The host prefixes each line with the plugin's kind and
+	 * name, drops lines below the configured level, and replaces every
+	 * registered secret and every credential-looking value
+	 * (Authorization, bearer tokens, AWS secret keys and session tokens)
+	 * with "[REDACTED]".  Never blocks on the network.
+	 */
+	void (*log)(void *ctx, kerf_log_level level, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	/* Registers a string (copied) that must never appear in log output. */
+	void (*register_secret)(void *ctx, const char *secret);
+
+	/*
+	 * Allocation from the process's C library heap, the one allocator
+	 * of kerf/types.h: what a plugin allocates here may go into objects
+	 * it hands to the host, and libkerf's kerf_*_free() release it.  Out
+	 * of memory aborts the process with a message, so these never return
+	 * NULL for a non-zero size.
+	 */
+	void *(*malloc)(void *ctx, size_t size);
+	void *(*calloc)(void *ctx, size_t n, size_t size);
+	void *(*realloc)(void *ctx, void *ptr, size_t size);
+	char *(*strdup)(void *ctx, const char *s);
+	void (*free)(void *ctx, void *ptr);
+
+	/*
+	 * Clocks in milliseconds.  Under the simulator's virtual clock both
+	 * advance only when the host advances simulated time.
+	 */
+	int64_t (*wall_ms)(void *ctx);
+	int64_t (*mono_ms)(void *ctx);
+
+	/*
+	 * HTTP.  The host owns libcurl, proxies, CA policy and timeouts.
+	 * http_request blocks until the whole response arrived or the timeout
+	 * passed; *out is set only on success (any status the server sent).
+	 * Errors: KERF_E_TIMEOUT, KERF_E_IO (connection refused, reset, TLS
+	 * failure; retryable set), KERF_E_RANGE (body above the cap).
+	 */
+	int (*http_request)(void *ctx, const struct kerf_http_request *req,
+			    struct kerf_http_response **out, struct kerf_error *err);
+	void (*http_response_free)(void *ctx, struct kerf_http_response *resp);
+	/*
+	 * Streaming variant for long watches: blocks until the server closes
+	 * the response, fn asks to stop, or req->timeout_ms passes (then
+	 * KERF_E_TIMEOUT).  Bodies of error statuses are delivered the same way.
+	 */
+	int (*http_stream)(void *ctx, const struct kerf_http_request *req, kerf_http_data_fn fn,
+			   void *arg, struct kerf_error *err);
+
+	/*
+	 * Files and environment.  read_file reads at most max_bytes (larger
+	 * files are KERF_E_RANGE) into *out, allocated with the host allocator
+	 * and NUL-terminated.  getenv returns NULL when unset; the string is
+	 * borrowed until the next call.
+	 */
+	int (*read_file)(void *ctx, const char *path, size_t max_bytes, char **out, size_t *len,
+			 struct kerf_error *err);
+	const char *(*getenv)(void *ctx, const char *name);
+
+	/*
+	 * The plugin's validated config section (kerf.yaml, under the plugin's
+	 * name).  Values not given in the file come from the schema default.
+	 * Each getter returns 0, KERF_E_NOTFOUND when the key has neither a
+	 * value nor a default, or KERF_E_INVALID when the key is not declared
+	 * with that type.  Strings are borrowed for the instance's lifetime.
+	 */
+	int (*config_string)(void *ctx, const char *key, const char **out);
+	int (*config_int)(void *ctx, const char *key, int64_t *out);
+	int (*config_bool)(void *ctx, const char *key, bool *out);
+	int (*config_duration)(void *ctx, const char *key, int64_t *out_ms);
+	int (*config_quantity)(void *ctx, const char *key, int64_t *out);
+	int (*config_list)(void *ctx, const char *key, size_t *n_out, const char *const **out);
+};
+
+/* True when the host table has the slot `field` (added in some minor). */
+#define KERF_HOST_HAS(host, field)                                                                 \
+	((host)->size >= offsetof(struct kerf_host, field) + sizeof((host)->field) &&              \
+	 (host)->field != NULL)
+
+#ifdef __cplusplus
+}
+#endif
+#endif
