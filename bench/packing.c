@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * packing.c - what the cost-optimal packer buys over first-fit decreasing:
  * the same batches through the core's real pipeline (prov_run) once with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs bench/scheduling once per size, each in a fresh process so that the
 # peak RSS printed is that size's alone, then the trace run.
 #

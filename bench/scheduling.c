@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scheduling.c - how fast one provisioning batch is, and how much memory it
  * takes, on the workload of Karpenter's own scheduling benchmark and on a

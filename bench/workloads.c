@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * workloads.c - the benchmarks' shared workloads, plugins and result check
  * (workloads.h).

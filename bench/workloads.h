@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * workloads.h - what the benchmarks share: the workloads they run (Karpenter's
  * scheduling benchmark, a CSV trace, the real catalogue as the sim plugin

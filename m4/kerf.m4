@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # kerf.m4 -- per-plugin switches and the configure summary.
 
 # KERF_SUMMARY_LINE(LABEL, VALUE): one aligned line of the summary.

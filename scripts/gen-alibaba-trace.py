@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes kerf's copy of the Alibaba GPU cluster trace (openb, 2023) in the
 simulator's CSV form, from the shared workload file.
 

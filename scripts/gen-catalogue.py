@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Generates kerf's EC2 catalogue (data/ec2-catalogue.tsv) from the shared
 instance-type data set.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages kerf builds and tests with.  Run as root.
 # Packages already present are left alone, so this is cheap to re-run.
 set -eu

@@ -41,6 +41,8 @@ style() {
 licence() {
 	case $1 in
 	*binpack-ilp/* | tests/*check_ilp*.c) echo GPL-3.0-or-later ;;
+	# The example a third party copies to start a provider: as permissive as it says.
+	examples/plugins/acme-cloud/*) echo MIT ;;
 	*) echo Apache-2.0 ;;
 	esac
 }

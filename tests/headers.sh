@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Each SDK header compiles alone, as C11 and as C++17, with warnings as
 # errors: a header that needs another included first, or that C++ rejects,
 # fails here rather than in a plugin's build.  make check sets CC, CXX and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerfctl - the kerf command-line tool: inspects plugins, validates
  * kerf.yaml files and Karpenter manifests, simulates one provisioning

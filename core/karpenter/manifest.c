@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * manifest.c - loading manifest files: documents are dispatched by
  * apiVersion and kind, Karpenter objects are read field by field with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * manifest.h - Karpenter v1 manifests (NodePool, NodeClaim and node classes)
  * read from YAML into the model of kerf/types.h and validated the way the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * manifest_validate.c - the pieces of Karpenter's CRD validation shared by
  * the NodePool and NodeClaim readers: patterns, cron schedules, labels,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decode.c - the bottom layer of every reader of Kubernetes-style objects
  * (Karpenter manifests in the engine, workloads in libkerf, node classes in

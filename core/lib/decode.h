@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decode.h - strict, positioned decoding of Kubernetes-style objects from
  * the YAML tree: the layer under the Karpenter manifest readers (engine)

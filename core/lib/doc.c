@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * doc.c - kerf/doc.h: the public face of the positioned YAML tree and the
  * decoding layer (yamltree.c, decode.c), so that providers read their node

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * labels.h - the label vocabulary the loaded providers declare
  * (kerf_provider_ops.well_known_labels and restricted_label_domains, ABI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * model.c - the shared model's constructors, copies and frees, the sorted
  * label map and the enum names.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * packer.c - a packer's plan: its constructors and its free.
  *

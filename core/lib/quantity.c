@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quantity.c - Kubernetes quantities, Go durations and resource lists.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * requirements.c - Karpenter's requirement sets and label rules.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scheduling.c - the Kubernetes scheduling predicates shared by the core,
  * the packers and the simulated kube-scheduler (kerf/scheduling.h).

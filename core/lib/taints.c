@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * taints.c - taint/toleration matching and the kubectl taint syntax.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * workload.c - Kubernetes workload objects (Pod, Deployment, ReplicaSet,
  * StatefulSet, DaemonSet, Job) read into pod templates for the simulator.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * yamltree.c - libyaml events folded into a positioned tree.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * yamltree.h - YAML loaded into a small neutral tree with positions.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * groups.c - what every stage of a batch asks about its pods: the reasons
  * kept for pods that fit nowhere, pods' resources as the batch's dense

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * provision.c - one provisioning batch: NodePools, pod groups, the NodePool
  * each group lands in and the inter-pod constraints as packing constraints.

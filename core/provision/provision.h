@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * provision.h - one provisioning batch: Karpenter's scheduling simulation
  * turned into a packing problem, solved by a packer plugin, and read back as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * provision_int.h - the state one provisioning batch shares between
  * provision.c (pools, groups, NodePool choice, inter-pod constraints) and

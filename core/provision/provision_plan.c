@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * provision_plan.c - the packing problem of one batch round, the packer
  * call, and the plan read back as NodeClaims, reuse of existing capacity

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * provisioner.c - the provisioning controller: Karpenter's batcher, NodeClaim
  * launch and lifecycle around one prov_run() per batch.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * provisioner.h - Karpenter's provisioning controller around prov_run():
  * the batcher, NodeClaim creation and launch, and the NodeClaim lifecycle

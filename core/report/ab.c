@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ab.c - the A/B packing comparison (see ab.h).
  */

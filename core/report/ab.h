@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ab.h - the A/B packing comparison, read from the per-NodePool packer
  * records ("nodepools") of the decision log's batch lines.  kerfd feeds it

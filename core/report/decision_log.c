@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decision_log.c - the JSON-lines decision log (see decision_log.h).
  */

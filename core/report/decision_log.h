@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * decision_log.h - settings.decision_log: kerfd's provisioning decisions and
  * NodeClaim lifecycle events as JSON lines, one compact object per line,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config.h - kerf.yaml: the core schema and per-plugin sections.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * host.c - the services table each plugin instance gets (kerf/host.h).
  */

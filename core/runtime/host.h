@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * host.h - the struct kerf_host table the core hands each plugin instance,
  * and the clock behind it.

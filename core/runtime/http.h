@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http.h - the host's HTTP client; the only place in kerf that uses libcurl.
  *

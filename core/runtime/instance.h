@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * instance.h - one plugin instance, made the same way by kerfd, kerfctl
  * and the benchmarks: its config section validated against the plugin's

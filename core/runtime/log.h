@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.h - the process-wide logger of kerfd, kerfctl and the plugin hosts.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/cluster.h - the ops a cluster plugin offers.
  *

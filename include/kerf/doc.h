@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/doc.h - read-only YAML/JSON documents with positions, and a decoder
  * that reports positioned errors the way kerf does.

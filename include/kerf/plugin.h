@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/plugin.h - the plugin descriptor, ABI version and config schema.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/provider.h - the ops a provider (cloud) plugin offers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/quantity.h - Kubernetes quantities, durations and resource lists.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/requirements.h - Karpenter's requirement-set semantics and the label
  * rules around them (aliases, well-known labels, restricted domains, syntax).

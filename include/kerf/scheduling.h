@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/scheduling.h - the Kubernetes scheduling predicates, once.
  *

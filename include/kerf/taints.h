@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/taints.h - taints and tolerations, with the Kubernetes matching rules.
  *

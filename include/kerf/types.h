@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/types.h - the shared model: labels, requirements, taints, pods,
  * nodes, NodePools, NodeClaims, node classes, instance types and offerings.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/workload.h - Kubernetes workloads (Pods, Deployments, ReplicaSets,
  * StatefulSets, Jobs, DaemonSets) read from the YAML users already have,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * binpack_ffd.c - the binpack-ffd plugin: the first-fit-decreasing solver of
  * ffd.c behind the packer ops.

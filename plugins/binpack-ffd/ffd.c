@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ffd.c - the first-fit-decreasing packer behind binpack-ffd (and binpack-ilp
  * starts from its plan).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ffd.h - the first-fit-decreasing solver, shared by the binpack-ffd plugin
  * and binpack-ilp (which starts from FFD's plan).  Internal to the build:

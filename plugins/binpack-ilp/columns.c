@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * columns.c - binpack-ilp's master problem: its rows, its columns (node
  * patterns) and the seeds it starts from (FFD's plan, one pattern per group).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * enumeration.c - binpack-ilp's enumeration of every maximal pattern below a
  * reduced cost, which makes the master's integer optimum the problem's.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * ilp.c - the binpack-ilp plugin: its configuration and descriptor.  How it
  * solves is in ilp.h.

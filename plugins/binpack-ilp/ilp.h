@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * ilp.h - binpack-ilp, the cost-optimal packer on GLPK: how it solves, and
  * what its parts share (the solver's state, the limits, the one-line helpers

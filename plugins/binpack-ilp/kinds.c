@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * kinds.c - binpack-ilp's bin kinds: every new-node offering and open node
  * the master may use, with the groups each can take, less the dominated ones.

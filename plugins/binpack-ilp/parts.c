@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * parts.c - binpack-ilp's batches: split into independent parts, large ones
  * cut into pieces solved in sequence, the batch's own bounds, and the

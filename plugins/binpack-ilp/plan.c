@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * plan.c - binpack-ilp's plans: an integer solution of the master rebuilt as
  * nodes with their options, the way FFD builds its own.

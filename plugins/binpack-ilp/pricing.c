@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * pricing.c - binpack-ilp's column generation: each bin kind's knapsack at
  * the master's duals, searched and bounded, and the lower bounds of each round

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * solve.c - binpack-ilp's solve of one part of a batch: the solver's state,
  * column generation, the dive and glp_intopt, and the part's bound.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ec2nodeclass.c - the EC2NodeClass spec and status as Karpenter's AWS
  * provider's CRD validates them: selector terms, AMI aliases and families,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * nodeclass.h - EC2NodeClass (karpenter.k8s.aws/v1) as the EC2 provider
  * reads it: the spec in C structs, and the rules of Karpenter's AWS CRD.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim.h - one instance of the sim plugin and the kinds' op tables.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_catalogue.c - reads data/ec2-catalogue.tsv into the world's types.
  *

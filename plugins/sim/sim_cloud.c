@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cloud.c - the provider half of the sim plugin: a simulated EC2.
  *

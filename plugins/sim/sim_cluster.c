@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cluster.c - the cluster half of the sim plugin: the API server, the
  * workload controllers, the kubelets and kube-scheduler of a simulated

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cluster.h - the cluster half of the sim plugin: a simulated API
  * server and kube-scheduler over the world the simulated cloud fills.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cluster_int.h - what the files of the sim plugin's cluster half share:
  * the simulated cluster's state and the simc_ functions one part calls in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cluster_nodes.c - the simulated kubelets: instances of the simulated cloud
  * registering as Nodes, turning Ready and going with their instance.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cluster_objects.c - the simulated API server's bookkeeping: snapshots of
  * objects, fresh metadata and resourceVersions, and the change events

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cluster_pods.c - pods of the simulated cluster: lookup, creation from a
  * workload's template (DaemonSet pods pinned to their node) and removal.

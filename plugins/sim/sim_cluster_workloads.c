@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cluster_workloads.c - the simulated workload controllers (ReplicaSet,
  * StatefulSet, Job, bare Pod, DaemonSet) and the scenario and trace actions

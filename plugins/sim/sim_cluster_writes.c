@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cluster_writes.c - the cluster ops that write (NodeClaims, Nodes, evictions,
  * events) and the op table of the cluster kind.

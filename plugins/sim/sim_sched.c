@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_sched.c - the simulated kube-scheduler: pending pods in queue order to the
  * least allocated node that passes kube-scheduler's filters.

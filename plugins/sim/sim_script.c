@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_script.c - what the simulated cluster is told to do, and when: the
  * scenario file and the CSV trace, read into one list of timed actions.

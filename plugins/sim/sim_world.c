@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_world.c - the simulated world: catalogue lookups, seeded offering
  * prices and capacity, and the instances' timelines.

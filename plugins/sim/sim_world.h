@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_world.h - the simulated world the sim plugin's kinds share.
  *

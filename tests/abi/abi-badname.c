@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Declares a name outside [a-z0-9-]. */
 #include "abi_ops.h"
 

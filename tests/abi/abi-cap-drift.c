@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Declares KERF_CAP_PROVIDER_DRIFT without is_drifted. */
 #include "abi_ops.h"
 

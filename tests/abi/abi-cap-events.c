@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Declares KERF_CAP_CLUSTER_EVENTS without emit_event. */
 #include "abi_ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A packer declaring a provider capability. */
 #include "abi_ops.h"
 

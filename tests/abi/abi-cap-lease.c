@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Declares KERF_CAP_CLUSTER_LEASE without acquire_lease. */
 #include "abi_ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Declares a capability bit this kerf does not know, next to a valid one. */
 #include "abi_ops.h"
 

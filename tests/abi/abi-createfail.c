@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Passes every check, then fails in create() the way a provider without credentials would. */
 #include "abi_ops.h"
 

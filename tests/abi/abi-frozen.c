@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * abi-frozen.c - a provider, cluster and packer compiled against the frozen
  * ABI 2.0 headers in tests/abi/frozen-2.0, never against include/: what a

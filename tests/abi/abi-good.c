@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A correct packer plugin, with a config schema. */
 #include "abi_ops.h"
 

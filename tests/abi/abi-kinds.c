@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Offers a kind bit this kerf does not know, next to a valid one. */
 #include "abi_ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The descriptor symbol exists but its magic is not kerf's. */
 #include "abi_ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Claims the next ABI major: must be rejected before anything past the header is read. */
 #include "abi_ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Built against a newer minor than this kerf: it may use host services kerf lacks. */
 #include "abi_ops.h"
 

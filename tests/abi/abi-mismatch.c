@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Declares a valid name that is not its file name. */
 #include "abi_ops.h"
 

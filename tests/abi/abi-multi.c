@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A correct plugin offering two kinds: provider and cluster, with the
  * optional acquire_lease and emit_event and the bits that go with them.

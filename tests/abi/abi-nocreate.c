@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Has no create(), so no instance could ever be made. */
 #include "abi_ops.h"
 

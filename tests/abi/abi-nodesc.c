@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A shared object that exports something, but not kerf_plugin_descriptor. */
 #include "abi_ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Offers no kind at all. */
 #include "abi_ops.h"
 

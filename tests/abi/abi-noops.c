@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Offers packer without a packer ops table. */
 #include "abi_ops.h"
 

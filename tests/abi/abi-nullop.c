@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A provider whose required get and list ops are NULL. */
 #include "abi_ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A cluster plugin whose ops table ends after acquire_lease, as the table
  * of a plugin built against a minor without the later ops would.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Implements is_drifted without declaring KERF_CAP_PROVIDER_DRIFT. */
 #include "abi_ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Implements emit_event without declaring KERF_CAP_CLUSTER_EVENTS. */
 #include "abi_ops.h"
 

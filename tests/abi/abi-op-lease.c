@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Implements acquire_lease without declaring KERF_CAP_CLUSTER_LEASE. */
 #include "abi_ops.h"
 

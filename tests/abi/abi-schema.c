@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A packer whose config schema has a default outside its own range. */
 #include "abi_ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A packer that sets config_schema but not config_key_size (no KERF_PLUGIN_SCHEMA). */
 #include "abi_ops.h"
 

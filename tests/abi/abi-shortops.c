@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Declares a provider ops table shorter than the ABI 2.0 one. */
 #include "abi_ops.h"
 

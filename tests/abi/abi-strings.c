@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Leaves out two of the required strings. */
 #include "abi_ops.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Declares a descriptor smaller than the frozen header. */
 #include "abi_ops.h"
 

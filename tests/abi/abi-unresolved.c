@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Calls a function no library provides.  Linked without -z defs so the
  * shared object exists; with RTLD_NOW the loader must refuse it at load

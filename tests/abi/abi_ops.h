@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * abi_ops.h - shared pieces of the loader's test plugins.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Regenerates tests/unit/check_abi.c from the layout of include/kerf.
 
 check_abi.c pins the size and every field offset of every struct in the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The ABI 2 model rule, checked, and the headers of a later minor, made.
 
 The rule (docs/plugin-abi.md, "How the model evolves"): a model object may

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * host_alloc.c - allocation slots for the tests' fake hosts (host_alloc.h).
  */

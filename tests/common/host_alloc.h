@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * host_alloc.h - the allocation slots of the tests' fake host tables.
  *

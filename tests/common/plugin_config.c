@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plugin_config.c - plugin sections from YAML text (plugin_config.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * plugin_config.h - a loaded plugin's config section made from YAML text
  * the way kerfd makes it from kerf.yaml, for the tests' fake host tables:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_host.c - the fake host of the sim plugin's tests (sim_host.h).
  */

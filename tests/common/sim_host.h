@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_host.h - a fake host for the sim plugin's tests: config getters
  * answer from `sim_cfg` as kerfd's host would from a kerf.yaml section

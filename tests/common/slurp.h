@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * slurp.h - reads what a test's child process wrote, for the tests that run
  * kerfd and kerfctl, and the JSON lookups those tests check it with.

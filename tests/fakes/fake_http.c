@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fake_http.c - scripted loopback HTTP server on libmicrohttpd.
  */

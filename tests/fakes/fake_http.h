@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fake_http.h - a scripted loopback HTTP server for tests (libmicrohttpd).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_ab.c - the A/B packing comparison (core/report/ab.c): Student-t quantiles,
  * paired shadow savings and Welch split comparisons on data whose means and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_abi_compat.c - a plugin built against the frozen ABI 2.0 headers,
  * loaded into a later minor.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_acme.c - the out-of-tree example provider (examples/plugins/
  * acme-cloud) as kerfctl uses it, built here from its source: its own node

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_config.c - kerf.yaml loading, validation and plugin sections.
  */

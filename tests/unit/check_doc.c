@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_doc.c - kerf/doc.h, the document API providers read node classes
  * with: navigation and positions, and a decoder whose messages are kerf's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_ffd.c - the binpack-ffd packer, loaded as kerfd loads it.
  *

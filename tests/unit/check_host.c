@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_host.c - the logger (levels, formats, redaction) and the host
  * table plugins get (allocation, clocks, files, environment, config).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_http.c - the host HTTP client against the loopback fake server.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * check_ilp.c - the binpack-ilp packer, loaded as kerfd loads it.
  *

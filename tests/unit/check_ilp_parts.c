@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * check_ilp_parts.c - binpack-ilp's parts on their own: the bin kinds, the
  * knapsack bound of the pricing, the enumeration of patterns into the

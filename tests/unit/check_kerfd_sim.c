@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_kerfd_sim.c - kerfd's provisioning loop end to end: the built kerfd
  * on the sim cluster and provider with binpack-ffd, under the virtual

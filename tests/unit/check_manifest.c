@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_manifest.c - Karpenter v1 manifests: the good corpus parses into the
  * expected structs, every file of the bad corpus gives exactly the

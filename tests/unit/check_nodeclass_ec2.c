@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_nodeclass_ec2.c - EC2NodeClass as kerf reads it now that the core
  * knows node classes only by kind: through the sim provider, which serves

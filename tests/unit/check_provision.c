@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_provision.c - one provisioning batch, end to end: NodePools from
  * YAML, a small instance-type catalogue with the real EC2 figures of those

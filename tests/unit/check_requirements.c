@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_requirements.c - requirement sets (Karpenter semantics) and label rules.
  */

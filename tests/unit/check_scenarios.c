@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_scenarios.c - provisioning scenarios end to end on the simulator,
  * table-driven: each entry of `scenarios` names a directory under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_scheduling.c - the shared scheduling predicates: selectors, node
  * affinity, taints, resources, host ports, pod requirements, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_sim_cloud.c - the sim plugin's provider half, loaded as kerfd loads it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_sim_cluster.c - the sim plugin's cluster half, loaded as kerfd
  * loads it: one instance serving both the cluster and the provider ops,

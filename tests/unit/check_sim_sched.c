@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_sim_sched.c - the sim plugin's simulated kube-scheduler
  * (plugins/sim/sim_sched.c), linked directly from the plugin's convenience

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_simulate.c - `kerfctl simulate` as a user runs it: the built
  * kerfctl on the examples and on test data, with the sim provider (which

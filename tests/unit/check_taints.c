@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_taints.c - taint/toleration matching and the taint syntax.
  */

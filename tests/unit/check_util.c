@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_util.c - the core's shared helpers (core/lib/util.c).
  */

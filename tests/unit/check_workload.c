@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_workload.c - Kubernetes workloads into pod templates: the requests
  * arithmetic, every constraint landing in its field, each controller kind,

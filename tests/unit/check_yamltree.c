@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * check_yamltree.c - the positioned YAML tree over libyaml events.
  */

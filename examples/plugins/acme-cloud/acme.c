@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * acme.c - a kerf provider for the (fictional) Acme Cloud, built outside
  * the kerf tree against the installed SDK only:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kerf/packer.h - the packing problem and the packer ops.
  *
