@@ -47,7 +47,8 @@ typedef enum {
  * Where a cluster plugin delivers objects.  `object` points to the object
  * for `kind`, built with its libkerf constructor (kerf/types.h), and is
  * borrowed for the call only: the host copies what it keeps.  The sink is
- * called only from inside start() or poll().  ABI 2.0.
+ * called only from inside start() or poll(), never from a thread of the
+ * plugin's own.  ABI 2.0.
  */
 struct kerf_event_sink {
 	void *ctx;
@@ -85,9 +86,10 @@ void kerf_event_free(struct kerf_event *e);
 
 struct kerf_cluster_ops {
 	/*
-	 * Required (2.0).  Remembers the sink (valid until destroy), lists
-	 * every object kind delivering ADDED, then SYNCED per kind, and
-	 * starts watching.  Blocks for the initial lists.
+	 * Required (2.0).  Copies the sink (the struct itself is borrowed
+	 * for this call; the ctx and function in it stay valid until
+	 * destroy), lists every object kind delivering ADDED, then SYNCED
+	 * per kind, and starts watching.  Blocks for the initial lists.
 	 */
 	int (*start)(void *inst, const struct kerf_event_sink *sink, struct kerf_error *err);
 	/*
