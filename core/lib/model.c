@@ -13,6 +13,7 @@
 
 #include <kerf/cluster.h>
 #include <kerf/doc.h>
+#include <kerf/provider.h>
 #include <kerf/types.h>
 
 #include "util.h"
@@ -956,6 +957,20 @@ struct kerf_event *kerf_event_new(void)
 void kerf_event_free(struct kerf_event *e)
 {
 	free(e);
+}
+
+struct kerf_instance_event *kerf_instance_event_new(void)
+{
+	return xcalloc(1, sizeof(struct kerf_instance_event));
+}
+
+void kerf_instance_event_free(struct kerf_instance_event *ev)
+{
+	if (!ev)
+		return;
+	free(ev->provider_id);
+	free(ev->reason);
+	free(ev);
 }
 
 /* -------------------------------------------------------------- names */

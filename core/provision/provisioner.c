@@ -903,7 +903,7 @@ static struct claim_rec *launch(struct provisioner *p, struct batch *b, struct p
 	claim->meta->name = sb_detach(&name);
 
 	kerf_error_clear(&err);
-	rc = p->cfg.cluster->create_nodeclaim(p->cfg.cluster_inst, claim, &err);
+	rc = p->cfg.cluster->create_nodeclaim(p->cfg.cluster_inst, claim, NULL, &err);
 	if (rc) {
 		log_warn(COMPONENT, "NodeClaim %s: create failed: %s", claim->meta->name,
 			 err_text(&err, rc));
@@ -958,7 +958,7 @@ static struct claim_rec *launch(struct provisioner *p, struct batch *b, struct p
 	kerf_instance_free(inst);
 
 	kerf_error_clear(&err);
-	rc = p->cfg.cluster->update_nodeclaim(p->cfg.cluster_inst, claim, &err);
+	rc = p->cfg.cluster->update_nodeclaim(p->cfg.cluster_inst, claim, NULL, &err);
 	if (rc)
 		log_warn(COMPONENT, "NodeClaim %s: status update failed: %s", claim->meta->name,
 			 err_text(&err, rc));
@@ -1240,7 +1240,7 @@ static void claim_update(struct provisioner *p, struct claim_rec *c)
 {
 	struct kerf_error err;
 	kerf_error_clear(&err);
-	int rc = p->cfg.cluster->update_nodeclaim(p->cfg.cluster_inst, c->claim, &err);
+	int rc = p->cfg.cluster->update_nodeclaim(p->cfg.cluster_inst, c->claim, NULL, &err);
 	if (rc)
 		log_warn(COMPONENT, "NodeClaim %s: status update failed: %s", c->claim->meta->name,
 			 err_text(&err, rc));
@@ -1267,7 +1267,7 @@ static void do_register(struct provisioner *p, struct claim_rec *c, const struct
 			abort();
 	u->unschedulable = n->unschedulable;
 	kerf_error_clear(&err);
-	int rc = p->cfg.cluster->update_node(p->cfg.cluster_inst, u, &err);
+	int rc = p->cfg.cluster->update_node(p->cfg.cluster_inst, u, NULL, &err);
 	kerf_node_free(u);
 	if (rc) {
 		log_warn(COMPONENT, "node %s: registration update failed: %s", n->meta->name,

@@ -6,6 +6,14 @@
  * nodes, NodePools, NodeClaims and node classes into the host's cache
  * through an event sink, and writes back what the core decides.  Calling
  * conventions are those of kerf/provider.h.
+ *
+ * Threads (docs/plugin-abi.md, "Execution model").  start() and poll() are
+ * called from the host's loop thread only.  The write ops (NodeClaims,
+ * nodes, evictions, events, the lease) may be called from any host thread
+ * and concurrently with each other and with poll(): the host's launch
+ * workers write NodeClaims while the loop polls.  A plugin that watches
+ * several streams runs them on threads of its own and calls the sink from
+ * there; poll() may then simply wait.
  */
 #ifndef KERF_CLUSTER_H
 #define KERF_CLUSTER_H
@@ -19,7 +27,11 @@ extern "C" {
 /* Cluster capability bits (descriptor `capabilities`). */
 #define KERF_CAP_CLUSTER_LEASE (1ull << 16)         /* implements acquire_lease */
 #define KERF_CAP_CLUSTER_EVENTS (1ull << 17)        /* implements emit_event */
-#define KERF_CAP_CLUSTER_VIRTUAL_TIME (1ull << 18)  /* drives the host's virtual clock */
+/*
+ * The plugin can run on the host's virtual clock (kerf.yaml settings.clock:
+ * virtual), never waiting in poll(), and implements virtual_end.
+ */
+#define KERF_CAP_CLUSTER_VIRTUAL_TIME (1ull << 18)
 
 typedef enum {
 	KERF_OBJ_POD = 0,        /* struct kerf_pod */
@@ -46,9 +58,12 @@ typedef enum {
 /*
  * Where a cluster plugin delivers objects.  `object` points to the object
  * for `kind`, built with its libkerf constructor (kerf/types.h), and is
- * borrowed for the call only: the host copies what it keeps.  The sink is
- * called only from inside start() or poll(), never from a thread of the
- * plugin's own.  ABI 2.0.
+ * borrowed for the call only: the host copies what it keeps.  on_object is
+ * thread-safe and never blocks on the network: it may be called from any
+ * thread (inside start() or poll(), or from the plugin's own watch
+ * threads) until destroy() returns.  Events of one kind must arrive in the
+ * order the cluster made them; the host applies each on its loop thread in
+ * the order received.  ABI 2.0.
  */
 struct kerf_event_sink {
 	void *ctx;
@@ -94,19 +109,32 @@ struct kerf_cluster_ops {
 	int (*start)(void *inst, const struct kerf_event_sink *sink, struct kerf_error *err);
 	/*
 	 * Required (2.0).  Delivers the changes that arrived since the last
-	 * call through the sink, waiting at most timeout_ms for the first one
-	 * (0: do not wait).
+	 * call through the sink, waiting at most timeout_ms of the host clock
+	 * for the first one (0: do not wait; a plugin on the virtual clock
+	 * never waits).
 	 */
 	int (*poll)(void *inst, int64_t timeout_ms, struct kerf_error *err);
-	/* Required (2.0).  NodeClaim writes; KERF_E_CONFLICT on a stale resource_version. */
-	int (*create_nodeclaim)(void *inst, const struct kerf_nodeclaim *claim, struct kerf_error *err);
-	int (*update_nodeclaim)(void *inst, const struct kerf_nodeclaim *claim, struct kerf_error *err);
+	/*
+	 * Required (2.0).  NodeClaim writes.  create_nodeclaim stores a new
+	 * claim (KERF_E_CONFLICT when the name is taken); update_nodeclaim
+	 * writes its status and labels, KERF_E_CONFLICT when the claim's
+	 * meta->resource_version is set and stale.  When `stored` is not
+	 * NULL, *stored receives the claim as the cluster stored it (with the
+	 * uid and resource_version it assigned), owned by the caller
+	 * (kerf_nodeclaim_free).
+	 */
+	int (*create_nodeclaim)(void *inst, const struct kerf_nodeclaim *claim,
+				struct kerf_nodeclaim **stored, struct kerf_error *err);
+	int (*update_nodeclaim)(void *inst, const struct kerf_nodeclaim *claim,
+				struct kerf_nodeclaim **stored, struct kerf_error *err);
 	int (*delete_nodeclaim)(void *inst, const char *name, struct kerf_error *err);
 	/*
 	 * Required (2.0).  Replaces a node's labels, taints and unschedulable
-	 * flag (cordon) with those in `node`.
+	 * flag (cordon) with those in `node`; KERF_E_CONFLICT as above.
+	 * `stored` as for update_nodeclaim.
 	 */
-	int (*update_node)(void *inst, const struct kerf_node *node, struct kerf_error *err);
+	int (*update_node)(void *inst, const struct kerf_node *node, struct kerf_node **stored,
+			   struct kerf_error *err);
 	/* Required (2.0).  Deletes the Node object. */
 	int (*delete_node)(void *inst, const char *name, struct kerf_error *err);
 	/*
@@ -124,6 +152,14 @@ struct kerf_cluster_ops {
 			     struct kerf_error *err);
 	/* Optional (2.0).  Records a Kubernetes Event. */
 	int (*emit_event)(void *inst, const struct kerf_event *event, struct kerf_error *err);
+	/*
+	 * Required with KERF_CAP_CLUSTER_VIRTUAL_TIME (2.0).  Sets *end_ms to
+	 * the host-clock monotonic time at which the plugin's scripted
+	 * actions run out (its last arrival or scenario step), 0 when it has
+	 * none.  A run on the virtual clock ends once the clock has passed it
+	 * and nothing is pending or launching.  Called after start().
+	 */
+	int (*virtual_end)(void *inst, kerf_mono_ms_t *end_ms, struct kerf_error *err);
 };
 
 #ifdef __cplusplus

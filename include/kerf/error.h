@@ -71,6 +71,10 @@ enum kerf_rc {
  * code:          the same value the function returned.
  * retryable:     1 when the same call may succeed later unchanged.
  * http_status:   the HTTP status behind the failure, 0 when none.
+ * retry_after_ms: with KERF_E_THROTTLED (or any retryable error), how long
+ *                the remote side asked the caller to wait (HTTP
+ *                Retry-After, an API's back-off hint); 0 when it said
+ *                nothing and the caller picks its own back-off.
  * line, column:  1-based position in the input for parse and config errors,
  *                0 when not applicable.
  * provider_code: the remote side's own code ("RequestLimitExceeded",
@@ -83,6 +87,7 @@ struct kerf_error {
 	int code;
 	int retryable;
 	int http_status;
+	int64_t retry_after_ms;
 	unsigned line;
 	unsigned column;
 	char provider_code[64];

@@ -9,9 +9,15 @@
  * clock without knowing which.
  *
  * Every service takes `ctx` (the table's own ctx field) first.  The table
- * and ctx stay valid from create() until destroy() returns.  The host calls
- * one instance from one thread at a time; services may be called only from
- * inside a host call into the plugin.
+ * and ctx stay valid from create() until destroy() returns.
+ *
+ * Threads (docs/plugin-abi.md, "Execution model").  Every service here is
+ * thread-safe: a plugin may call any of them from any thread, its own
+ * threads included, at any time between create() and the return of
+ * destroy(); a plugin that starts threads joins them in destroy().  The
+ * services that block say so (HTTP, read_file); the others return at
+ * once.  Each instance has HTTP connections of its own, so one plugin's
+ * long watches never hold up another's requests.
  *
  * Append-only: `size` is sizeof(struct kerf_host) as the host compiled it,
  * so a plugin built against a newer minor checks `size` before using a slot
@@ -25,6 +31,7 @@
 #include <stdint.h>
 
 #include <kerf/error.h>
+#include <kerf/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -128,26 +135,33 @@ struct kerf_host {
 	void (*free)(void *ctx, void *ptr);
 
 	/*
-	 * Clocks in milliseconds.  Under the simulator's virtual clock both
-	 * advance only when the host advances simulated time.
+	 * The host clock in milliseconds (kerf/types.h): wall time for
+	 * instants written to objects, monotonic time for durations.  Under
+	 * the simulator's virtual clock both advance only when the host
+	 * advances simulated time, so a plugin that waits on them waits in
+	 * simulated time.
 	 */
-	int64_t (*wall_ms)(void *ctx);
-	int64_t (*mono_ms)(void *ctx);
+	kerf_wall_ms_t (*wall_ms)(void *ctx);
+	kerf_mono_ms_t (*mono_ms)(void *ctx);
 
 	/*
 	 * HTTP.  The host owns libcurl, proxies, CA policy and timeouts.
-	 * http_request blocks until the whole response arrived or the timeout
-	 * passed; *out is set only on success (any status the server sent).
-	 * Errors: KERF_E_TIMEOUT, KERF_E_IO (connection refused, reset, TLS
-	 * failure; retryable set), KERF_E_RANGE (body above the cap).
+	 * http_request blocks the calling thread until the whole response
+	 * arrived or the timeout passed; *out is set only on success (any
+	 * status the server sent).  Calls from several threads run at once,
+	 * each on a kept-alive connection of this instance's own.  Errors:
+	 * KERF_E_TIMEOUT, KERF_E_IO (connection refused, reset, TLS failure;
+	 * retryable set), KERF_E_RANGE (body above the cap).
 	 */
 	int (*http_request)(void *ctx, const struct kerf_http_request *req,
 			    struct kerf_http_response **out, struct kerf_error *err);
 	void (*http_response_free)(void *ctx, struct kerf_http_response *resp);
 	/*
-	 * Streaming variant for long watches: blocks until the server closes
-	 * the response, fn asks to stop, or req->timeout_ms passes (then
-	 * KERF_E_TIMEOUT).  Bodies of error statuses are delivered the same way.
+	 * Streaming variant for long watches: blocks the calling thread until
+	 * the server closes the response, fn asks to stop, or req->timeout_ms
+	 * passes (then KERF_E_TIMEOUT).  fn runs on the calling thread.  Bodies
+	 * of error statuses are delivered the same way.  Each stream has a
+	 * connection of its own, so a plugin holds N watches on N threads.
 	 */
 	int (*http_stream)(void *ctx, const struct kerf_http_request *req, kerf_http_data_fn fn,
 			   void *arg, struct kerf_error *err);
@@ -175,6 +189,14 @@ struct kerf_host {
 	int (*config_duration)(void *ctx, const char *key, int64_t *out_ms);
 	int (*config_quantity)(void *ctx, const char *key, int64_t *out);
 	int (*config_list)(void *ctx, const char *key, size_t *n_out, const char *const **out);
+
+	/*
+	 * ABI 2.0.  Real monotonic time in milliseconds, never virtual: what
+	 * bounds how long work may take (a packer's time budget, a deadline
+	 * on computation), which must hold in real time even while the host
+	 * clock above is simulated.
+	 */
+	kerf_mono_ms_t (*real_mono_ms)(void *ctx);
 };
 
 /* True when the host table has the slot `field` (added in some minor). */

@@ -13,6 +13,15 @@
  * Append-only; the descriptor carries sizeof this table as the plugin saw
  * it, and the host treats ops past that size, or NULL optional ops, as
  * KERF_E_UNSUPPORTED.
+ *
+ * Threads (docs/plugin-abi.md, "Execution model").  Every op with an
+ * instance may be called from any host thread and concurrently with every
+ * other op: the host runs a batch's launches on a bounded pool of workers
+ * (settings.launch_parallelism), so a provider whose create() takes
+ * seconds holds up neither the loop nor the other launches.  A provider
+ * guards its own shared state.  A throttled call returns
+ * KERF_E_THROTTLED with err->retry_after_ms when the cloud said how long
+ * to wait.
  */
 #ifndef KERF_PROVIDER_H
 #define KERF_PROVIDER_H
@@ -60,6 +69,42 @@ struct kerf_class_selector {
 	const char *key;   /* "example.com/instance-gpu*", "example.com/instance-family" */
 	const char *value; /* NULL, or a substring of an In value ("metal") */
 	uint32_t classes;  /* KERF_TYPE_* bits the match lets in */
+};
+
+typedef enum {
+	/* The cloud is taking the instance back soon (spot interruption notice). */
+	KERF_INSTANCE_INTERRUPTED = 0,
+	/* The cloud advises replacing it (rebalance recommendation, scheduled maintenance). */
+	KERF_INSTANCE_RETIRING = 1,
+	/* It stopped or terminated without kerf asking. */
+	KERF_INSTANCE_TERMINATED = 2,
+} kerf_instance_event_type;
+
+/*
+ * Object (kerf/types.h): something the cloud said about one instance.
+ * Built with kerf_instance_event_new and borrowed by the sink for the call;
+ * the host copies what it keeps.  ABI 2.0.
+ */
+struct kerf_instance_event {
+	kerf_instance_event_type type;
+	char *provider_id;
+	kerf_wall_ms_t at;	/* when the cloud said it, 0 when unknown */
+	kerf_wall_ms_t deadline; /* when the instance goes (interruptions), 0 when unknown */
+	char *reason;		/* the cloud's words, "Spot Instance Interruption Warning" */
+};
+
+/* A new, zeroed instance event and its free (NULL allowed).  Aborts when memory runs out.  ABI 2.0. */
+struct kerf_instance_event *kerf_instance_event_new(void);
+void kerf_instance_event_free(struct kerf_instance_event *ev);
+
+/*
+ * Where a provider delivers instance events.  on_instance is thread-safe,
+ * never blocks, and may be called from any thread (the provider's own
+ * queue pollers) from start() until destroy() returns.  ABI 2.0.
+ */
+struct kerf_provider_sink {
+	void *ctx;
+	void (*on_instance)(void *ctx, const struct kerf_instance_event *event);
 };
 
 struct kerf_provider_ops {
@@ -146,6 +191,28 @@ struct kerf_provider_ops {
 	 * none (only device requests and instance-type In let them in).
 	 */
 	const struct kerf_class_selector *class_selectors;
+
+	/*
+	 * Optional (2.0).  Starts delivering instance events (interruption,
+	 * retirement, termination) through `sink` (copied; its ctx and
+	 * function stay valid until destroy).  Called once, from the loop
+	 * thread, before any other op with the instance; must not block for
+	 * long: a provider that polls a queue does it on a thread of its own.
+	 */
+	int (*start)(void *inst, const struct kerf_provider_sink *sink, struct kerf_error *err);
+	/*
+	 * Optional (2.0).  Launches n claims of one node class in one call, as
+	 * a cloud's fleet API does.  For each i, rcs[i] is set to 0 with
+	 * out[i] the instance (owned by the caller), or to a negative KERF_E_*
+	 * with errs[i] (when not NULL) saying why; each claim as create()
+	 * would launch it, idempotent on its name.  Returns 0 when the call
+	 * went through (whatever rcs say), or an error for the whole call
+	 * (then rcs are unset).  When present the host uses it for every
+	 * group of claims of one batch that share a node class.
+	 */
+	int (*create_batch)(void *inst, size_t n, const struct kerf_nodeclaim *const *claims,
+			    const struct kerf_node_class *node_class, struct kerf_instance **out,
+			    int *rcs, struct kerf_error *const *errs, struct kerf_error *err);
 };
 
 #ifdef __cplusplus

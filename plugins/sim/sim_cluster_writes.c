@@ -27,7 +27,7 @@ static bool stale(const struct kerf_meta *stored, const struct kerf_meta *given)
 }
 
 static int sim_create_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
-				struct kerf_error *err)
+				struct kerf_nodeclaim **stored, struct kerf_error *err)
 {
 	struct sim_cluster *c = simc_cluster_of(inst);
 	struct kerf_nodeclaim *d;
@@ -41,6 +41,8 @@ static int sim_create_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	simc_new_meta(c, d->meta, "karpenter.sh/v1", "NodeClaim", simc_now_ms(c));
 	PUSH(c->h, c->claims, c->n_claims, c->cap_claims, d);
 	simc_emit(c, KERF_EVENT_ADDED, KERF_OBJ_NODECLAIM, d);
+	if (stored)
+		*stored = kerf_nodeclaim_copy(d);
 	return 0;
 }
 
@@ -56,7 +58,7 @@ static void claim_remove(struct sim_cluster *c, size_t index)
 }
 
 static int sim_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
-				struct kerf_error *err)
+				struct kerf_nodeclaim **stored, struct kerf_error *err)
 {
 	struct sim_cluster *c = simc_cluster_of(inst);
 	struct kerf_nodeclaim *old, *d;
@@ -81,6 +83,8 @@ static int sim_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	simc_touch(c, d->meta);
 	c->claims[index] = d;
 	kerf_nodeclaim_free(old);
+	if (stored)
+		*stored = kerf_nodeclaim_copy(d);
 	/* A claim being deleted goes once its last finalizer is removed. */
 	if (d->meta->deletion_ms && d->meta->n_finalizers == 0)
 		claim_remove(c, index);
@@ -112,7 +116,8 @@ static int sim_delete_nodeclaim(void *inst, const char *name, struct kerf_error 
 	return 0;
 }
 
-static int sim_update_node(void *inst, const struct kerf_node *node, struct kerf_error *err)
+static int sim_update_node(void *inst, const struct kerf_node *node, struct kerf_node **stored,
+			   struct kerf_error *err)
 {
 	struct sim_cluster *c = simc_cluster_of(inst);
 	struct sim_node *sn;
@@ -136,6 +141,8 @@ static int sim_update_node(void *inst, const struct kerf_node *node, struct kerf
 	c->dirty = true;
 	c->ds_dirty = true;
 	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODE, n);
+	if (stored)
+		*stored = kerf_node_copy(n);
 	return 0;
 }
 

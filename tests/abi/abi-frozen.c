@@ -174,7 +174,8 @@ static int fz_poll(void *inst, int64_t timeout_ms, struct kerf_error *err)
 	return 0;
 }
 
-static int fz_claim(void *inst, const struct kerf_nodeclaim *claim, struct kerf_error *err)
+static int fz_claim(void *inst, const struct kerf_nodeclaim *claim,
+		struct kerf_nodeclaim **stored, struct kerf_error *err)
 {
 	return 0;
 }
@@ -184,7 +185,8 @@ static int fz_by_name(void *inst, const char *name, struct kerf_error *err)
 	return 0;
 }
 
-static int fz_update_node(void *inst, const struct kerf_node *node, struct kerf_error *err)
+static int fz_update_node(void *inst, const struct kerf_node *node,
+		struct kerf_node **stored, struct kerf_error *err)
 {
 	return 0;
 }

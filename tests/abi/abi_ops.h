@@ -75,7 +75,8 @@ ABI_OP int tp_poll(void *inst, int64_t timeout_ms, struct kerf_error *err)
 	return KERF_E_UNSUPPORTED;
 }
 
-ABI_OP int tp_claim(void *inst, const struct kerf_nodeclaim *claim, struct kerf_error *err)
+ABI_OP int tp_claim(void *inst, const struct kerf_nodeclaim *claim,
+		struct kerf_nodeclaim **stored, struct kerf_error *err)
 {
 	return KERF_E_UNSUPPORTED;
 }
@@ -85,7 +86,8 @@ ABI_OP int tp_by_name(void *inst, const char *name, struct kerf_error *err)
 	return KERF_E_UNSUPPORTED;
 }
 
-ABI_OP int tp_update_node(void *inst, const struct kerf_node *node, struct kerf_error *err)
+ABI_OP int tp_update_node(void *inst, const struct kerf_node *node,
+		struct kerf_node **stored, struct kerf_error *err)
 {
 	return KERF_E_UNSUPPORTED;
 }

@@ -30,15 +30,16 @@
 #define VALUE(name, value) _Static_assert((name) == (value), #name " changed value: ABI break")
 
 
-SIZE(struct kerf_error, 600, 4);
+SIZE(struct kerf_error, 608, 8);
 AT(struct kerf_error, size, 0);
 AT(struct kerf_error, code, 4);
 AT(struct kerf_error, retryable, 8);
 AT(struct kerf_error, http_status, 12);
-AT(struct kerf_error, line, 16);
-AT(struct kerf_error, column, 20);
-AT(struct kerf_error, provider_code, 24);
-AT(struct kerf_error, message, 88);
+AT(struct kerf_error, retry_after_ms, 16);
+AT(struct kerf_error, line, 24);
+AT(struct kerf_error, column, 28);
+AT(struct kerf_error, provider_code, 32);
+AT(struct kerf_error, message, 96);
 
 SIZE(struct kerf_resource, 72, 8);
 AT(struct kerf_resource, name, 0);
@@ -303,7 +304,7 @@ AT(struct kerf_http_response, headers, 16);
 AT(struct kerf_http_response, body, 24);
 AT(struct kerf_http_response, body_len, 32);
 
-SIZE(struct kerf_host, 184, 8);
+SIZE(struct kerf_host, 192, 8);
 AT(struct kerf_host, size, 0);
 AT(struct kerf_host, abi_major, 4);
 AT(struct kerf_host, abi_minor, 6);
@@ -329,6 +330,7 @@ AT(struct kerf_host, config_bool, 152);
 AT(struct kerf_host, config_duration, 160);
 AT(struct kerf_host, config_quantity, 168);
 AT(struct kerf_host, config_list, 176);
+AT(struct kerf_host, real_mono_ms, 184);
 
 SIZE(struct kerf_node_class_kind, 24, 8);
 AT(struct kerf_node_class_kind, group, 0);
@@ -340,7 +342,18 @@ AT(struct kerf_class_selector, key, 0);
 AT(struct kerf_class_selector, value, 8);
 AT(struct kerf_class_selector, classes, 16);
 
-SIZE(struct kerf_provider_ops, 88, 8);
+SIZE(struct kerf_instance_event, 40, 8);
+AT(struct kerf_instance_event, type, 0);
+AT(struct kerf_instance_event, provider_id, 8);
+AT(struct kerf_instance_event, at, 16);
+AT(struct kerf_instance_event, deadline, 24);
+AT(struct kerf_instance_event, reason, 32);
+
+SIZE(struct kerf_provider_sink, 16, 8);
+AT(struct kerf_provider_sink, ctx, 0);
+AT(struct kerf_provider_sink, on_instance, 8);
+
+SIZE(struct kerf_provider_ops, 104, 8);
 AT(struct kerf_provider_ops, get_instance_types, 0);
 AT(struct kerf_provider_ops, create, 8);
 AT(struct kerf_provider_ops, delete_instance, 16);
@@ -352,6 +365,8 @@ AT(struct kerf_provider_ops, validate_node_class, 56);
 AT(struct kerf_provider_ops, well_known_labels, 64);
 AT(struct kerf_provider_ops, restricted_label_domains, 72);
 AT(struct kerf_provider_ops, class_selectors, 80);
+AT(struct kerf_provider_ops, start, 88);
+AT(struct kerf_provider_ops, create_batch, 96);
 
 SIZE(struct kerf_event_sink, 16, 8);
 AT(struct kerf_event_sink, ctx, 0);
@@ -366,7 +381,7 @@ AT(struct kerf_event, type, 32);
 AT(struct kerf_event, reason, 40);
 AT(struct kerf_event, message, 48);
 
-SIZE(struct kerf_cluster_ops, 80, 8);
+SIZE(struct kerf_cluster_ops, 88, 8);
 AT(struct kerf_cluster_ops, start, 0);
 AT(struct kerf_cluster_ops, poll, 8);
 AT(struct kerf_cluster_ops, create_nodeclaim, 16);
@@ -377,6 +392,7 @@ AT(struct kerf_cluster_ops, delete_node, 48);
 AT(struct kerf_cluster_ops, evict_pod, 56);
 AT(struct kerf_cluster_ops, acquire_lease, 64);
 AT(struct kerf_cluster_ops, emit_event, 72);
+AT(struct kerf_cluster_ops, virtual_end, 80);
 
 SIZE(struct kerf_pack_offering, 16, 8);
 AT(struct kerf_pack_offering, zone, 0);
@@ -595,6 +611,9 @@ VALUE(KERF_CFG_BOOL, 2);
 VALUE(KERF_CFG_DURATION, 3);
 VALUE(KERF_CFG_QUANTITY, 4);
 VALUE(KERF_CFG_STRING_LIST, 5);
+VALUE(KERF_INSTANCE_INTERRUPTED, 0);
+VALUE(KERF_INSTANCE_RETIRING, 1);
+VALUE(KERF_INSTANCE_TERMINATED, 2);
 VALUE(KERF_OBJ_POD, 0);
 VALUE(KERF_OBJ_NODE, 1);
 VALUE(KERF_OBJ_NODEPOOL, 2);

@@ -311,7 +311,7 @@ static char *launch_claim(void)
 	sim_clock_ms = T0 + CLAIM_AT;
 	c = claim_new("default-x7k2p");
 	kerf_error_clear(&err);
-	rc = cl->create_nodeclaim(inst, c, &err);
+	rc = cl->create_nodeclaim(inst, c, NULL, &err);
 	ck_assert_msg(rc == 0, "create_nodeclaim: %d %s", rc, err.message);
 	rc = pv->create(inst, c, NULL, &in, &err);
 	ck_assert_msg(rc == 0, "create instance: %d %s", rc, err.message);
@@ -340,7 +340,7 @@ static void sync_registered(void)
 		}
 	}
 	kerf_error_clear(&err);
-	rc = cl->update_node(inst, seen_node, &err);
+	rc = cl->update_node(inst, seen_node, NULL, &err);
 	ck_assert_msg(rc == 0, "update_node: %d %s", rc, err.message);
 }
 
@@ -710,12 +710,12 @@ START_TEST(test_nodeclaim_writes)
 	c->meta->finalizers = calloc(1, sizeof(char *));
 	c->meta->finalizers[0] = strdup("karpenter.sh/termination");
 	kerf_error_clear(&err);
-	ck_assert_int_eq(cl->create_nodeclaim(inst, c, &err), 0);
-	ck_assert_int_eq(cl->create_nodeclaim(inst, c, &err), KERF_E_CONFLICT);
-	ck_assert_int_eq(cl->update_nodeclaim(inst, c, &err), 0);
+	ck_assert_int_eq(cl->create_nodeclaim(inst, c, NULL, &err), 0);
+	ck_assert_int_eq(cl->create_nodeclaim(inst, c, NULL, &err), KERF_E_CONFLICT);
+	ck_assert_int_eq(cl->update_nodeclaim(inst, c, NULL, &err), 0);
 	/* Written at resourceVersion 1, updated to 2: 1 is stale now. */
 	c->meta->resource_version = strdup("1");
-	ck_assert_int_eq(cl->update_nodeclaim(inst, c, &err), KERF_E_CONFLICT);
+	ck_assert_int_eq(cl->update_nodeclaim(inst, c, NULL, &err), KERF_E_CONFLICT);
 	ck_assert_msg(strstr(err.message, "resourceVersion 1 is stale (now 2)"), "%s",
 		      err.message);
 	free(c->meta->resource_version);
@@ -726,7 +726,7 @@ START_TEST(test_nodeclaim_writes)
 	free(c->meta->finalizers);
 	c->meta->finalizers = NULL;
 	c->meta->n_finalizers = 0;
-	ck_assert_int_eq(cl->update_nodeclaim(inst, c, &err), 0);
+	ck_assert_int_eq(cl->update_nodeclaim(inst, c, NULL, &err), 0);
 	ck_assert_int_eq(cl->delete_nodeclaim(inst, "default-abc", &err), KERF_E_NOTFOUND);
 	kerf_nodeclaim_free(c);
 	EXPECT(poll_at(0), "ADDED nodeclaim default-abc node= phase=0 unschedulable=0 ready=0",
@@ -745,12 +745,12 @@ START_TEST(test_node_writes)
 	/* A stale resourceVersion is refused, as the API server does. */
 	free(seen_node->meta->resource_version);
 	seen_node->meta->resource_version = strdup("2");
-	ck_assert_int_eq(cl->update_node(inst, seen_node, &err), KERF_E_CONFLICT);
+	ck_assert_int_eq(cl->update_node(inst, seen_node, NULL, &err), KERF_E_CONFLICT);
 	free(seen_node->meta->resource_version);
 	seen_node->meta->resource_version = NULL;
 	/* Cordoned: an evicted pod's replacement finds no room. */
 	seen_node->unschedulable = true;
-	ck_assert_int_eq(cl->update_node(inst, seen_node, &err), 0);
+	ck_assert_int_eq(cl->update_node(inst, seen_node, NULL, &err), 0);
 	ck_assert_int_eq(cl->evict_pod(inst, NULL, "web-0", &err), 0);
 	EXPECT(poll_at(READY_AT + 1000),
 	       "MODIFIED node " NODE " node= phase=0 unschedulable=0 ready=1",

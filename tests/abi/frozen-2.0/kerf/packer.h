@@ -176,9 +176,12 @@ void kerf_pack_assignment_free(struct kerf_pack_assignment *a);
 
 struct kerf_packer_ops {
 	/*
-	 * Required (2.0).  Solves the problem within budget_ms of wall time
-	 * (a packer without KERF_CAP_PACKER_TIME_BUDGET may ignore it) and
-	 * returns a plan in *out.  Every pod is either assigned or listed as
+	 * Required (2.0).  Solves the problem within budget_ms of real time,
+	 * measured with the host's real_mono_ms (never the host clock, which
+	 * may be virtual; a packer without KERF_CAP_PACKER_TIME_BUDGET may
+	 * ignore the budget).  Called from the host's loop thread, one solve
+	 * per instance at a time; it blocks that thread, so the host keeps the
+	 * budget short.  Returns a plan in *out.  Every pod is either assigned or listed as
 	 * unplaced with a reason.  Deterministic for a given input.
 	 */
 	int (*solve)(void *inst, const struct kerf_pack_problem *problem, int64_t budget_ms,

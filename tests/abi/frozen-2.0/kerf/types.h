@@ -43,7 +43,10 @@
  * return NULL.
  *
  * Units: millicores, bytes, micro-dollars per hour, milliseconds since the
- * Unix epoch (times) or plain milliseconds (durations).
+ * Unix epoch (times, kerf_wall_ms_t) or plain milliseconds (durations).
+ * Every time a field or service carries names its clock in its type:
+ * kerf_wall_ms_t for instants written to objects and logs, kerf_mono_ms_t
+ * for the clock durations are measured on (kerf/host.h).
  *
  * Every struct and enum here is ABI 2.0; each function says when it was
  * added.
@@ -63,6 +66,19 @@ extern "C" {
 
 /* Micro-dollars per hour: 1 USD/h is 1000000. */
 typedef int64_t kerf_price_t;
+
+/*
+ * Wall time: milliseconds since the Unix epoch, what objects and logs
+ * carry (creationTimestamp, status.lastPodEventTime).  It can jump; never
+ * subtract it from a kerf_mono_ms_t.  ABI 2.0.
+ */
+typedef int64_t kerf_wall_ms_t;
+/*
+ * Monotonic time: milliseconds from an arbitrary origin, for measuring
+ * durations (batch windows, timeouts, back-off).  Under the simulator it
+ * is the virtual clock.  ABI 2.0.
+ */
+typedef int64_t kerf_mono_ms_t;
 
 /* ------------------------------------------------------------ labels */
 
@@ -166,8 +182,8 @@ struct kerf_meta {
 	char *resource_version;
 	struct kerf_labels labels;
 	struct kerf_labels annotations;
-	int64_t creation_ms; /* 0 when unknown */
-	int64_t deletion_ms; /* 0 unless being deleted */
+	kerf_wall_ms_t creation_ms; /* 0 when unknown */
+	kerf_wall_ms_t deletion_ms; /* 0 unless being deleted */
 	size_t n_finalizers;
 	char **finalizers;
 	char *owner_kind; /* controller owner reference, NULL when none */
@@ -368,10 +384,10 @@ struct kerf_nodeclaim {
 	char *image_id;
 	struct kerf_resources capacity;
 	struct kerf_resources allocatable;
-	int64_t launched_ms;
-	int64_t registered_ms;
-	int64_t initialized_ms;
-	int64_t last_pod_event_ms; /* status.lastPodEventTime, 0 when unset */
+	kerf_wall_ms_t launched_ms;
+	kerf_wall_ms_t registered_ms;
+	kerf_wall_ms_t initialized_ms;
+	kerf_wall_ms_t last_pod_event_ms; /* status.lastPodEventTime, 0 when unset */
 };
 
 /* ---------------------------------------------------------- node class */
@@ -462,7 +478,7 @@ struct kerf_instance {
 	kerf_capacity_type capacity_type;
 	char *image_id;
 	struct kerf_labels tags;
-	int64_t launch_ms;
+	kerf_wall_ms_t launch_ms;
 	char *state; /* "pending", "running", "shutting-down", "terminated" ... */
 };
 
