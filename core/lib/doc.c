@@ -64,6 +64,11 @@ int kerf_doc_parse(const char *name, const char *text, size_t len, struct kerf_d
 	return 0;
 }
 
+struct kerf_doc *kerf_doc_copy(const struct kerf_doc *doc)
+{
+	return doc ? mf_doc_new(doc->stream, doc->root) : NULL;
+}
+
 void kerf_doc_free(struct kerf_doc *doc)
 {
 	if (!doc)

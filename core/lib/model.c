@@ -731,6 +731,37 @@ void kerf_nodepool_free(struct kerf_nodepool *np)
 	free(np);
 }
 
+static struct kerf_node_class_ref *ref_copy(const struct kerf_node_class_ref *r);
+
+struct kerf_nodepool *kerf_nodepool_copy(const struct kerf_nodepool *np)
+{
+	struct kerf_nodepool *d;
+
+	if (!np)
+		return NULL;
+	d = xcalloc(1, sizeof(*d));
+	*d = *np;
+	d->meta = kerf_meta_copy(np->meta);
+	memset(&d->template_labels, 0, sizeof(d->template_labels));
+	memset(&d->template_annotations, 0, sizeof(d->template_annotations));
+	kerf_labels_copy(&d->template_labels, &np->template_labels);
+	kerf_labels_copy(&d->template_annotations, &np->template_annotations);
+	d->node_class_ref = ref_copy(np->node_class_ref);
+	memset(&d->requirements, 0, sizeof(d->requirements));
+	memset(&d->taints, 0, sizeof(d->taints));
+	memset(&d->startup_taints, 0, sizeof(d->startup_taints));
+	kerf_requirements_copy(&d->requirements, &np->requirements);
+	kerf_taints_copy(&d->taints, &np->taints);
+	kerf_taints_copy(&d->startup_taints, &np->startup_taints);
+	d->budgets = np->n_budgets ? xcalloc(np->n_budgets, sizeof(*d->budgets)) : NULL;
+	for (size_t i = 0; i < np->n_budgets; i++) {
+		d->budgets[i] = kerf_budget_new();
+		*d->budgets[i] = *np->budgets[i];
+		d->budgets[i]->schedule = dup_or_null(np->budgets[i]->schedule);
+	}
+	return d;
+}
+
 struct kerf_budget *kerf_nodepool_add_budget(struct kerf_nodepool *np)
 {
 	struct kerf_budget *e = kerf_budget_new();
@@ -816,6 +847,20 @@ struct kerf_node_class *kerf_node_class_new(void)
 	nc->meta = kerf_meta_new();
 	nc->ref = kerf_node_class_ref_new();
 	return nc;
+}
+
+struct kerf_node_class *kerf_node_class_copy(const struct kerf_node_class *nc)
+{
+	struct kerf_node_class *d;
+
+	if (!nc)
+		return NULL;
+	d = xcalloc(1, sizeof(*d));
+	d->meta = kerf_meta_copy(nc->meta);
+	d->ref = ref_copy(nc->ref);
+	d->ready = nc->ready;
+	d->doc = kerf_doc_copy(nc->doc);
+	return d;
 }
 
 void kerf_node_class_free(struct kerf_node_class *nc)

@@ -26,152 +26,36 @@
 #include <kerf/workload.h>
 
 #include "ab.h"
+#include "host.h"
 #include "log.h"
 #include "provision.h"
 #include "provisioner.h"
+#include "state.h"
+#include "provisioner_int.h"
 #include "util.h"
-
-#define COMPONENT "provisioner"
-
-#define LABEL_NODEPOOL "karpenter.sh/nodepool"
-#define LABEL_REGISTERED "karpenter.sh/registered"
-#define LABEL_INITIALIZED "karpenter.sh/initialized"
-#define LABEL_ZONE "topology.kubernetes.io/zone"
-#define LABEL_CAPACITY_TYPE "karpenter.sh/capacity-type"
-#define LABEL_HOSTNAME "kubernetes.io/hostname"
-#define TAINT_UNREGISTERED "karpenter.sh/unregistered"
-#define TAINT_NOT_READY "node.kubernetes.io/not-ready"
-
-/* ---------------------------------------------------------------- records */
-
-struct claim_rec;
-
-struct pod_rec {
-	char *key; /* "namespace/name" */
-	struct kerf_pod *pod;
-	size_t at; /* index in provisioner.pods */
-	struct claim_rec *nominated;
-	bool refused;	 /* the last batch it was in could not place it */
-	bool logged;	 /* its reasons have been logged and emitted */
-	bool bound_seen; /* its binding was counted */
-	size_t n_reasons;
-	struct prov_reason *reasons;
-};
-
-struct node_rec {
-	struct kerf_node *node;
-	size_t at;
-};
-
-/* How a NodePool's batches are packed (docs/config.md, "Packers per NodePool"). */
-struct pool_packing {
-	const char *mode; /* "single", "split" or "shadow" */
-	char *selection;  /* as written, for the decision log */
-	size_t n;
-	const struct prov_packer **packers;
-	unsigned *weights;
-	const struct prov_packer *shadow; /* NULL: none */
-};
-
-struct pool_rec {
-	const struct kerf_nodepool *np;
-	const struct kerf_node_class *nc;
-	struct kerf_instance_type_list *types; /* NULL until the first batch asks */
-	struct pool_packing packing;
-	const struct prov_packer *chosen; /* the packer of the batch being run */
-};
-
-struct claim_rec {
-	struct kerf_nodeclaim *claim;
-	size_t pool;
-	const char *packer; /* the plugin's name, which outlives every claim */
-	char *type_name;
-	char *zone;
-	kerf_capacity_type capacity_type;
-	kerf_price_t price;
-	struct kerf_labels labels; /* what its node will carry, for pods that select on it */
-	int64_t launched_ms, ended_ms;
-	bool registered, initialized, gone;
-	char *node_name;
-	size_t entry; /* its index in the existing capacity of the batch being built */
-};
-
-/* A DaemonSet the cluster listed (KERF_OBJ_DAEMONSET): its pod template. */
-struct ds_rec {
-	char *key; /* "namespace/name" */
-	struct kerf_pod *tmpl;
-};
-
-struct provisioner {
-	struct provisioner_config cfg;
-	/*
-	 * The DaemonSets themselves.  ds_listed: the cluster delivers the kind,
-	 * so they are the one source of DaemonSet overhead; a cluster that
-	 * leaves them out never does, and the overhead is inferred from the
-	 * DaemonSet pods instead.
-	 */
-	size_t n_ds, cap_ds;
-	struct ds_rec *ds;
-	bool ds_listed;
-	struct hmap pod_map, node_map, claim_by_pid;
-	size_t n_pods, cap_pods;
-	struct pod_rec **pods;
-	size_t n_nodes, cap_nodes;
-	struct node_rec **nodes;
-	size_t n_pools, cap_pools;
-	struct pool_rec *pools;
-	size_t n_classes, cap_classes;
-	const struct kerf_node_class **classes;
-	size_t n_claims, cap_claims;
-	struct claim_rec **claims; /* every claim launched, ended ones too */
-	uint64_t claim_seq;
-	bool batch_open;
-	int64_t batch_first_ms, batch_last_ms;
-	size_t batches;
-	size_t pods_scheduled;
-	size_t n_tts, cap_tts;
-	int64_t *tts; /* pod creation to bound, ms */
-	struct prov_packer dflt;
-	struct ab_report *ab; /* every batch's per-NodePool figures, for the A/B summary */
-};
 
 /* ------------------------------------------------------------ helpers */
 
 static void packing_clear(struct pool_packing *pk);
 
-static const char *err_text(const struct kerf_error *e, int rc)
+const char *prov_err_text(const struct kerf_error *e, int rc)
 {
 	return e->message[0] ? e->message : kerf_strerror(rc);
+}
+
+kerf_mono_ms_t prov_now(const struct provisioner *p)
+{
+	return host_clock_mono_ms(p->cfg.clock);
+}
+
+kerf_wall_ms_t prov_wall(const struct provisioner *p)
+{
+	return host_clock_wall_ms(p->cfg.clock);
 }
 
 static char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
-}
-
-/* What the controller needs of a Node: identity, labels, taints, resources, readiness. */
-static struct kerf_node *node_copy(const struct kerf_node *n)
-{
-	struct kerf_node *c = kerf_node_new();
-	c->meta->name = xstrdup(n->meta->name);
-	c->meta->resource_version = dup_or_null(n->meta->resource_version);
-	c->meta->creation_ms = n->meta->creation_ms;
-	kerf_labels_copy(&c->meta->labels, &n->meta->labels);
-	c->provider_id = dup_or_null(n->provider_id);
-	kerf_taints_copy(&c->taints, &n->taints);
-	c->capacity = n->capacity;
-	c->allocatable = n->allocatable;
-	c->ready = n->ready;
-	c->unschedulable = n->unschedulable;
-	return c;
-}
-
-static bool has_taint_key(const struct kerf_taints *t, const char *key)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->items[i]->key, key) == 0)
-			return true;
-	return false;
 }
 
 static void reasons_free(size_t n, struct prov_reason *r)
@@ -183,14 +67,14 @@ static void reasons_free(size_t n, struct prov_reason *r)
 	free(r);
 }
 
-static bool pod_waiting(const struct pod_rec *r)
+bool prov_pod_waiting(const struct pod_rec *r)
 {
 	const struct kerf_pod *p = r->pod;
 	return p->phase == KERF_POD_PENDING && !p->node_name && p->unschedulable && !p->daemonset &&
 	       !p->meta->deletion_ms && !r->nominated;
 }
 
-static void batch_touch(struct provisioner *p, int64_t now)
+void prov_batch_touch(struct provisioner *p, kerf_mono_ms_t now)
 {
 	if (!p->batch_open) {
 		p->batch_open = true;
@@ -200,23 +84,50 @@ static void batch_touch(struct provisioner *p, int64_t now)
 }
 
 /* Pods nominated to c go back to the batcher: c is ready for them, or gone. */
-static void release_pods(struct provisioner *p, const struct claim_rec *c, int64_t now)
+void prov_release_pods(struct provisioner *p, const struct claim_rec *c)
 {
-	for (size_t i = 0; i < p->n_pods; i++) {
-		struct pod_rec *r = p->pods[i];
+	kerf_mono_ms_t now = prov_now(p);
+	for (size_t i = 0; i < p->st->n_pods; i++) {
+		struct pod_rec *r = p->st->pods[i];
 		if (r->nominated != c)
 			continue;
 		r->nominated = NULL;
 		r->refused = false;
-		if (pod_waiting(r))
-			batch_touch(p, now);
+		if (prov_pod_waiting(r))
+			prov_batch_touch(p, now);
 	}
 }
 
-static struct claim_rec *claim_of_node(const struct provisioner *p, const struct kerf_node *n)
+ssize_t prov_pool_index(const struct provisioner *p, const char *name)
 {
-	struct claim_rec *c = hmap_get_str(&p->claim_by_pid, n->provider_id);
-	return c && !c->gone ? c : NULL;
+	for (size_t i = 0; i < p->n_pools; i++)
+		if (!p->pools[i].deleted && strcmp(p->pools[i].np->meta->name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Karpenter's generateName suffix: five characters no word can be spelled with. */
+char *prov_claim_name(struct provisioner *p, const char *pool)
+{
+	static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+	struct strbuf name;
+	for (;;) {
+		sb_init(&name);
+		sb_printf(&name, "%s-", pool);
+		for (int i = 0; i < 5; i++) {
+			/* xorshift64*: cheap, and the same seed gives the same names. */
+			p->rng ^= p->rng >> 12;
+			p->rng ^= p->rng << 25;
+			p->rng ^= p->rng >> 27;
+			uint64_t r = p->rng * 0x2545f4914f6cdd1dull;
+			char ch = alphabet[(r >> 33) % (sizeof(alphabet) - 1)];
+			sb_append(&name, &ch, 1);
+		}
+		if (!state_claim_by_name(p->st, name.buf) &&
+		    !state_observed_claim(p->st, name.buf))
+			return sb_detach(&name);
+		sb_free(&name);
+	}
 }
 
 /* ---------------------------------------------------------- decision log */
@@ -227,10 +138,10 @@ static const char *pool_name(const struct provisioner *p, const struct claim_rec
 }
 
 /* What a NodeClaim is, as both its batch's line and its launched event give it. */
-static void claim_fields(const struct provisioner *p, json_t *o, const struct claim_rec *c)
+void prov_claim_fields(const struct provisioner *p, json_t *o, const struct claim_rec *c)
 {
 	json_object_set_new(o, "nodepool", json_string(pool_name(p, c)));
-	json_object_set_new(o, "packer", json_string(c->packer));
+	json_object_set_new(o, "packer", c->packer ? json_string(c->packer) : json_null());
 	json_object_set_new(o, "instance_type", json_string(c->type_name));
 	json_object_set_new(o, "zone", json_string(c->zone));
 	json_object_set_new(o, "capacity_type",
@@ -253,16 +164,16 @@ static json_t *reasons_json(size_t n, const struct prov_reason *r)
 }
 
 /* One lifecycle line: {"time_ms", "event", "nodeclaim", "nodepool", ...}. */
-static void claim_event(struct provisioner *p, const char *event, const struct claim_rec *c,
-			int64_t now)
+void prov_claim_event(struct provisioner *p, const char *event, const struct claim_rec *c)
 {
+	kerf_mono_ms_t now = prov_now(p);
 	if (!p->cfg.decision_log)
 		return;
 	json_t *o = decision_log_line(p->cfg.decision_log);
 	json_object_set_new(o, "event", json_string(event));
 	json_object_set_new(o, "nodeclaim", json_string(c->claim->meta->name));
-	if (strcmp(event, "launched") == 0) {
-		claim_fields(p, o, c);
+	if (strcmp(event, "launched") == 0 || strcmp(event, "relaunched") == 0) {
+		prov_claim_fields(p, o, c);
 		json_object_set_new(o, "provider_id",
 				    c->claim->provider_id ? json_string(c->claim->provider_id)
 							  : json_null());
@@ -276,8 +187,8 @@ static void claim_event(struct provisioner *p, const char *event, const struct c
 	decision_log_emit(p->cfg.decision_log, o);
 }
 
-static void launch_failed_event(struct provisioner *p, const char *pool, const char *claim,
-				const char *why)
+void prov_launch_failed_event(struct provisioner *p, const char *pool, const char *claim,
+			      const char *why)
 {
 	if (!p->cfg.decision_log)
 		return;
@@ -303,75 +214,84 @@ struct provisioner *provisioner_new(const struct provisioner_config *cfg)
 {
 	struct provisioner *p = xcalloc(1, sizeof(*p));
 	p->cfg = *cfg;
+	p->st = cfg->state;
 	p->dflt = (struct prov_packer){cfg->packer, cfg->packer_inst, cfg->packer_name};
 	p->ab = ab_new();
+	/* xorshift needs a state that is not zero. */
+	p->rng = cfg->name_seed ? cfg->name_seed : 0x9e3779b97f4a7c15ull;
 	return p;
 }
 
-static void pod_rec_free(struct pod_rec *r)
+static void pool_rec_clear(struct pool_rec *pr)
 {
-	kerf_pod_free(r->pod);
-	reasons_free(r->n_reasons, r->reasons);
-	free(r->key);
-	free(r);
+	kerf_nodepool_free(pr->np);
+	kerf_node_class_free(pr->nc);
+	kerf_instance_type_list_free(pr->types);
+	free(pr->available);
+	packing_clear(&pr->packing);
 }
 
 void provisioner_free(struct provisioner *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n_pods; i++)
-		pod_rec_free(p->pods[i]);
-	free(p->pods);
-	for (size_t i = 0; i < p->n_nodes; i++) {
-		kerf_node_free(p->nodes[i]->node);
-		free(p->nodes[i]);
-	}
-	free(p->nodes);
-	for (size_t i = 0; i < p->n_pools; i++) {
-		kerf_instance_type_list_free(p->pools[i].types);
-		packing_clear(&p->pools[i].packing);
-	}
+	for (size_t i = 0; i < p->n_pools; i++)
+		pool_rec_clear(&p->pools[i]);
 	free(p->pools);
+	for (size_t i = 0; i < p->n_classes; i++)
+		kerf_node_class_free(p->classes[i]);
 	free(p->classes);
-	for (size_t i = 0; i < p->n_claims; i++) {
-		struct claim_rec *c = p->claims[i];
-		kerf_nodeclaim_free(c->claim);
-		kerf_labels_clear(&c->labels);
-		free(c->type_name);
-		free(c->zone);
-		free(c->node_name);
-		free(c);
+	for (size_t i = 0; i < p->n_unavail; i++) {
+		free(p->unavail[i].type);
+		free(p->unavail[i].zone);
 	}
-	free(p->claims);
+	free(p->unavail);
 	free(p->tts);
-	for (size_t i = 0; i < p->n_ds; i++) {
-		kerf_pod_free(p->ds[i].tmpl);
-		free(p->ds[i].key);
-	}
-	free(p->ds);
-	hmap_clear(&p->pod_map, NULL);
-	hmap_clear(&p->node_map, NULL);
-	hmap_clear(&p->claim_by_pid, NULL);
 	ab_free(p->ab);
 	free(p);
+}
+
+size_t provisioner_in_flight(const struct provisioner *p)
+{
+	return p->in_flight;
 }
 
 /* A NodePool's nodeClassRef names nc: name, kind and group alike. */
 static bool refers_to(const struct kerf_node_class_ref *ref, const struct kerf_node_class *nc)
 {
-	return ref->name && strcmp(ref->name, nc->ref->name) == 0 &&
-	       (!ref->kind || strcmp(ref->kind, nc->ref->kind) == 0) &&
-	       (!ref->group || strcmp(ref->group, nc->ref->group) == 0);
+	return ref->name && nc->ref->name && strcmp(ref->name, nc->ref->name) == 0 &&
+	       (!ref->kind || !nc->ref->kind || strcmp(ref->kind, nc->ref->kind) == 0) &&
+	       (!ref->group || !nc->ref->group || strcmp(ref->group, nc->ref->group) == 0);
+}
+
+/* The pool's class changed: its instance types are fetched again for the new one. */
+static void set_pool_class(struct pool_rec *pr, const struct kerf_node_class *nc)
+{
+	kerf_node_class_free(pr->nc);
+	pr->nc = kerf_node_class_copy(nc);
+	pr->types_at = INT64_MIN / 2;
+}
+
+static void node_class_set(struct provisioner *p, const struct kerf_node_class *nc)
+{
+	size_t i = 0;
+	while (i < p->n_classes && !(refers_to(p->classes[i]->ref, nc)))
+		i++;
+	if (i == p->n_classes) {
+		xgrow(p->classes, p->cap_classes, p->n_classes + 1);
+		p->n_classes++;
+	} else {
+		kerf_node_class_free(p->classes[i]);
+	}
+	p->classes[i] = kerf_node_class_copy(nc);
+	for (size_t k = 0; k < p->n_pools; k++)
+		if (refers_to(p->pools[k].np->node_class_ref, nc))
+			set_pool_class(&p->pools[k], nc);
 }
 
 void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_class *nc)
 {
-	xgrow(p->classes, p->cap_classes, p->n_classes + 1);
-	p->classes[p->n_classes++] = nc;
-	for (size_t i = 0; i < p->n_pools; i++)
-		if (!p->pools[i].nc && refers_to(p->pools[i].np->node_class_ref, nc))
-			p->pools[i].nc = nc;
+	node_class_set(p, nc);
 }
 
 /* ------------------------------------------------------ packers per NodePool */
@@ -470,157 +390,199 @@ static int resolve_packing(const struct provisioner *p, const struct kerf_nodepo
 	return 0;
 }
 
-int provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *np,
-			     struct kerf_error *err)
+static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np,
+			bool from_cluster, struct kerf_error *err)
 {
 	struct pool_packing packing;
 	int rc = resolve_packing(p, np, &packing, err);
 	if (rc)
 		return rc;
-	xgrow(p->pools, p->cap_pools, p->n_pools + 1);
-	struct pool_rec *pr = &p->pools[p->n_pools++];
-	memset(pr, 0, sizeof(*pr));
-	pr->np = np;
+	size_t i = 0;
+	while (i < p->n_pools && strcmp(p->pools[i].np->meta->name, np->meta->name) != 0)
+		i++;
+	struct pool_rec *pr;
+	if (i == p->n_pools) {
+		xgrow(p->pools, p->cap_pools, p->n_pools + 1);
+		pr = &p->pools[p->n_pools++];
+		memset(pr, 0, sizeof(*pr));
+		pr->types_at = INT64_MIN / 2;
+	} else {
+		pr = &p->pools[i];
+		kerf_nodepool_free(pr->np);
+		packing_clear(&pr->packing);
+	}
+	pr->np = kerf_nodepool_copy(np);
 	pr->packing = packing;
-	for (size_t i = 0; i < p->n_classes; i++)
-		if (refers_to(np->node_class_ref, p->classes[i]))
-			pr->nc = p->classes[i];
+	pr->from_cluster = from_cluster;
+	pr->deleted = false;
+	for (size_t k = 0; k < p->n_classes; k++)
+		if (refers_to(np->node_class_ref, p->classes[k]) &&
+		    (!pr->nc || !refers_to(pr->np->node_class_ref, pr->nc)))
+			set_pool_class(pr, p->classes[k]);
 	return 0;
+}
+
+int provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *np,
+			     struct kerf_error *err)
+{
+	return nodepool_set(p, np, false, err);
 }
 
 /* ---------------------------------------------------------------- events */
 
-static void pod_event(struct provisioner *p, kerf_event_type type, const struct kerf_pod *pod,
-		      int64_t now)
+static void pod_event(struct provisioner *p, kerf_event_type type, const struct kerf_pod *pod)
 {
-	struct strbuf key;
-	sb_init(&key);
-	sb_printf(&key, "%s/%s", pod->meta->namespace_ ? pod->meta->namespace_ : "default",
-		  pod->meta->name);
-	struct pod_rec *r = hmap_get_str(&p->pod_map, key.buf);
-	if (type == KERF_EVENT_DELETED) {
-		sb_free(&key);
-		if (!r)
-			return;
-		hmap_del_str(&p->pod_map, r->key);
-		p->pods[r->at] = p->pods[--p->n_pods];
-		p->pods[r->at]->at = r->at;
-		pod_rec_free(r);
+	if (type == KERF_EVENT_DELETED)
 		return;
-	}
-	if (!r) {
-		r = xcalloc(1, sizeof(*r));
-		r->key = sb_detach(&key);
-		r->at = p->n_pods;
-		xgrow(p->pods, p->cap_pods, p->n_pods + 1);
-		p->pods[p->n_pods++] = r;
-		hmap_set_str(&p->pod_map, r->key, r);
-	} else {
-		sb_free(&key);
-		kerf_pod_free(r->pod);
-	}
-	r->pod = kerf_pod_copy(pod);
+	char *key = NULL;
+	struct strbuf sb;
+	sb_init(&sb);
+	sb_printf(&sb, "%s/%s", pod->meta->namespace_ ? pod->meta->namespace_ : "default",
+		  pod->meta->name);
+	key = sb_detach(&sb);
+	struct pod_rec *r = hmap_get_str(&p->st->pod_map, key);
+	free(key);
+	if (!r)
+		return;
 	if (pod->node_name) {
 		r->nominated = NULL;
 		r->refused = false;
 		if (!r->bound_seen && !pod->daemonset) {
 			r->bound_seen = true;
 			p->pods_scheduled++;
-			if (pod->meta->creation_ms > 0 && now >= pod->meta->creation_ms) {
+			/* Both wall times: the pod's creation is an instant the cluster wrote. */
+			kerf_wall_ms_t wall = prov_wall(p);
+			if (pod->meta->creation_ms > 0 && wall >= pod->meta->creation_ms) {
 				xgrow(p->tts, p->cap_tts, p->n_tts + 1);
-				p->tts[p->n_tts++] = now - pod->meta->creation_ms;
+				p->tts[p->n_tts++] = wall - pod->meta->creation_ms;
 			}
 		}
 	}
-	if (pod_waiting(r) && !r->refused)
-		batch_touch(p, now);
+	if (prov_pod_waiting(r) && !r->refused)
+		prov_batch_touch(p, prov_now(p));
 }
 
-static void node_event(struct provisioner *p, kerf_event_type type, const struct kerf_node *node,
-		       int64_t now)
+static void node_event(struct provisioner *p, kerf_event_type type, const struct kerf_node *node)
 {
-	struct node_rec *r = hmap_get_str(&p->node_map, node->meta->name);
-	struct claim_rec *c = claim_of_node(p, node);
+	struct claim_rec *c = state_claim_of_node(p->st, node);
+	if (!c)
+		return;
 	if (type == KERF_EVENT_DELETED) {
-		if (!r)
-			return;
-		if (c && c->registered) {
+		if (c->registered && !c->deleting) {
 			/* Its instance went away under it: the claim ends with it. */
-			c->gone = true;
-			c->ended_ms = now;
-			claim_event(p, "node-deleted", c, now);
-			release_pods(p, c, now);
+			log_info(COMPONENT, "NodeClaim %s: its node %s was deleted",
+				 c->claim->meta->name, node->meta->name);
+			prov_terminate(p, c, "node-deleted", false);
 		}
-		hmap_del_str(&p->node_map, r->node->meta->name);
-		p->nodes[r->at] = p->nodes[--p->n_nodes];
-		p->nodes[r->at]->at = r->at;
-		kerf_node_free(r->node);
-		free(r);
 		return;
 	}
-	if (!r) {
-		r = xcalloc(1, sizeof(*r));
-		r->at = p->n_nodes;
-		xgrow(p->nodes, p->cap_nodes, p->n_nodes + 1);
-		p->nodes[p->n_nodes++] = r;
-	} else {
-		hmap_del_str(&p->node_map, r->node->meta->name);
-		kerf_node_free(r->node);
-	}
-	r->node = node_copy(node);
-	hmap_set_str(&p->node_map, r->node->meta->name, r);
-	if (c && !c->node_name)
+	if (!c->node_name)
 		c->node_name = xstrdup(node->meta->name);
 }
 
-/* A DaemonSet's pod template, kept for the next batch's overhead. */
-static void daemonset_event(struct provisioner *p, kerf_event_type type,
-			    const struct kerf_pod *ds)
+static void nodeclaim_event(struct provisioner *p, kerf_event_type type,
+			    const struct kerf_nodeclaim *nc)
 {
-	struct strbuf key;
-	size_t i = 0;
-
-	sb_init(&key);
-	sb_printf(&key, "%s/%s", ds->meta->namespace_ ? ds->meta->namespace_ : "default",
-		  ds->meta->name);
-	while (i < p->n_ds && strcmp(p->ds[i].key, key.buf) != 0)
-		i++;
+	struct claim_rec *c = state_claim_by_name(p->st, nc->meta->name);
 	if (type == KERF_EVENT_DELETED) {
-		sb_free(&key);
-		if (i == p->n_ds)
-			return;
-		kerf_pod_free(p->ds[i].tmpl);
-		free(p->ds[i].key);
-		memmove(&p->ds[i], &p->ds[i + 1], (p->n_ds - i - 1) * sizeof(*p->ds));
-		p->n_ds--;
+		if (c && !c->deleting && !c->launching) {
+			/* Someone deleted it: Karpenter's finalizer would terminate its instance. */
+			log_info(COMPONENT, "NodeClaim %s was deleted in the cluster",
+				 nc->meta->name);
+			prov_terminate(p, c, "deleted", false);
+		}
 		return;
 	}
-	if (i == p->n_ds) {
-		xgrow(p->ds, p->cap_ds, p->n_ds + 1);
-		p->ds[p->n_ds].key = sb_detach(&key);
-		p->ds[p->n_ds].tmpl = NULL;
-		p->n_ds++;
-	} else {
-		sb_free(&key);
-		kerf_pod_free(p->ds[i].tmpl);
+	if (!c) {
+		/* Before the caches synced a previous run's claims are taken over all at once. */
+		if (p->adopted_scan)
+			prov_adopt(p, nc);
+		return;
 	}
-	p->ds[i].tmpl = kerf_pod_copy(ds);
+	/* Our own write coming back: later writes go on top of it. */
+	if (nc->meta->resource_version && !c->updating) {
+		free(c->claim->meta->resource_version);
+		c->claim->meta->resource_version = xstrdup(nc->meta->resource_version);
+	}
+	if (nc->meta->uid && !c->claim->meta->uid)
+		c->claim->meta->uid = xstrdup(nc->meta->uid);
+	if (nc->meta->deletion_ms && !c->deleting) {
+		log_info(COMPONENT, "NodeClaim %s is being deleted in the cluster", nc->meta->name);
+		prov_terminate(p, c, "deleted", true);
+	}
+}
+
+static void nodepool_event(struct provisioner *p, kerf_event_type type,
+			   const struct kerf_nodepool *np)
+{
+	if (type == KERF_EVENT_DELETED) {
+		ssize_t i = prov_pool_index(p, np->meta->name);
+		if (i >= 0 && p->pools[i].from_cluster) {
+			p->pools[i].deleted = true;
+			log_info(COMPONENT, "NodePool %s deleted: no more launches for it",
+				 np->meta->name);
+		}
+		return;
+	}
+	struct kerf_error err = KERF_ERROR_INIT;
+	if (nodepool_set(p, np, true, &err) != 0)
+		log_error(COMPONENT, "%s", err.message);
 }
 
 void provisioner_on_object(struct provisioner *p, kerf_event_type type, kerf_object_kind kind,
-			   const void *object, int64_t now_ms)
+			   const void *object)
 {
-	if (kind == KERF_OBJ_DAEMONSET)
-		p->ds_listed = true;
 	if (type == KERF_EVENT_SYNCED || !object)
 		return;
-	if (kind == KERF_OBJ_DAEMONSET)
-		daemonset_event(p, type, object);
-	else if (kind == KERF_OBJ_POD)
-		pod_event(p, type, object, now_ms);
-	else if (kind == KERF_OBJ_NODE)
-		node_event(p, type, object, now_ms);
-	/* NodeClaims are this controller's own; NodePools and classes come from manifests. */
+	switch (kind) {
+	case KERF_OBJ_POD:
+		pod_event(p, type, object);
+		break;
+	case KERF_OBJ_NODE:
+		node_event(p, type, object);
+		break;
+	case KERF_OBJ_NODECLAIM:
+		nodeclaim_event(p, type, object);
+		break;
+	case KERF_OBJ_NODEPOOL:
+		nodepool_event(p, type, object);
+		break;
+	case KERF_OBJ_NODE_CLASS:
+		if (type != KERF_EVENT_DELETED)
+			node_class_set(p, object);
+		break;
+	case KERF_OBJ_DAEMONSET:
+		break;
+	}
+}
+
+void provisioner_on_instance(struct provisioner *p, const struct kerf_instance_event *ev)
+{
+	struct claim_rec *c = ev->provider_id ? state_claim_by_pid(p->st, ev->provider_id) : NULL;
+	const char *why = ev->reason ? ev->reason : "no reason given";
+	if (!c) {
+		log_debug(COMPONENT, "instance event for %s, which no NodeClaim owns: %s",
+			  ev->provider_id ? ev->provider_id : "(no ID)", why);
+		return;
+	}
+	switch (ev->type) {
+	case KERF_INSTANCE_INTERRUPTED:
+		/* The cloud takes it back in minutes: drain it now, as Karpenter does. */
+		log_warn(COMPONENT, "NodeClaim %s: instance %s interrupted (%s): draining it",
+			 c->claim->meta->name, ev->provider_id, why);
+		prov_terminate(p, c, "interrupted", true);
+		break;
+	case KERF_INSTANCE_TERMINATED:
+		log_warn(COMPONENT, "NodeClaim %s: instance %s terminated (%s)",
+			 c->claim->meta->name, ev->provider_id, why);
+		prov_terminate(p, c, "instance-terminated", false);
+		break;
+	case KERF_INSTANCE_RETIRING:
+		log_info(COMPONENT, "NodeClaim %s: instance %s should be replaced (%s)",
+			 c->claim->meta->name, ev->provider_id, why);
+		prov_claim_event(p, "retiring", c);
+		break;
+	}
 }
 
 /* ----------------------------------------------------------------- batch */
@@ -677,8 +639,8 @@ static size_t add_entry(struct batch *b)
 	return i;
 }
 
-static const struct kerf_instance_type *find_type(const struct kerf_instance_type_list *l,
-						  const char *name)
+const struct kerf_instance_type *prov_find_type(const struct kerf_instance_type_list *l,
+						const char *name)
 {
 	for (size_t i = 0; l && name && i < l->n; i++)
 		if (strcmp(l->items[i]->name, name) == 0)
@@ -689,14 +651,14 @@ static const struct kerf_instance_type *find_type(const struct kerf_instance_typ
 /* Nodes and NodeClaims still launching, with the pods bound or nominated to each. */
 static void build_existing(struct provisioner *p, struct batch *b, struct hmap *by_node)
 {
-	for (size_t i = 0; i < p->n_claims; i++) {
-		struct claim_rec *c = p->claims[i];
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		struct claim_rec *c = p->st->claims[i];
 		if (c->gone)
 			continue;
-		const struct node_rec *nr = hmap_get_str(&p->node_map, c->node_name);
+		const struct node_rec *nr = state_node_by_pid(p->st, c->claim->provider_id);
 		size_t e = add_entry(b);
 		struct prov_existing *x = &b->existing[e];
-		const struct kerf_instance_type *t = find_type(p->pools[c->pool].types, c->type_name);
+		const struct kerf_instance_type *t = prov_find_type(p->pools[c->pool].types, c->type_name);
 		c->entry = e;
 		b->entry_claim[e] = c;
 		x->nodepool = p->pools[c->pool].np->meta->name;
@@ -719,9 +681,9 @@ static void build_existing(struct provisioner *p, struct batch *b, struct hmap *
 			x->allocatable = t ? t->allocatable : c->claim->allocatable;
 		}
 	}
-	for (size_t i = 0; i < p->n_nodes; i++) {
-		const struct kerf_node *n = p->nodes[i]->node;
-		if (claim_of_node(p, n))
+	for (size_t i = 0; i < p->st->n_nodes; i++) {
+		const struct kerf_node *n = p->st->nodes[i]->node;
+		if (state_claim_of_node(p->st, n))
 			continue;
 		size_t e = add_entry(b);
 		struct prov_existing *x = &b->existing[e];
@@ -737,8 +699,8 @@ static void build_existing(struct provisioner *p, struct batch *b, struct hmap *
 		x->unschedulable = n->unschedulable || !n->ready;
 		hmap_set_str(by_node, n->meta->name, (void *)(uintptr_t)(e + 1));
 	}
-	for (size_t i = 0; i < p->n_pods; i++) {
-		const struct pod_rec *r = p->pods[i];
+	for (size_t i = 0; i < p->st->n_pods; i++) {
+		const struct pod_rec *r = p->st->pods[i];
 		size_t e;
 		if (r->pod->node_name) {
 			uintptr_t v = (uintptr_t)hmap_get_str(by_node, r->pod->node_name);
@@ -805,14 +767,14 @@ static void add_daemonset(struct batch *b, const struct kerf_pod *pod)
  */
 static void build_daemonsets(struct provisioner *p, struct batch *b)
 {
-	if (p->ds_listed) {
-		for (size_t i = 0; i < p->n_ds; i++)
-			add_daemonset(b, p->ds[i].tmpl);
+	if (p->st->ds_listed) {
+		for (size_t i = 0; i < p->st->n_ds; i++)
+			add_daemonset(b, p->st->ds[i].tmpl);
 		return;
 	}
 	struct hmap seen = {0};
-	for (size_t i = 0; i < p->n_pods; i++) {
-		const struct kerf_pod *pod = p->pods[i]->pod;
+	for (size_t i = 0; i < p->st->n_pods; i++) {
+		const struct kerf_pod *pod = p->st->pods[i]->pod;
 		if (!pod->daemonset || !pod->meta->owner_name ||
 		    hmap_get_str(&seen, pod->meta->owner_name))
 			continue;
@@ -822,20 +784,8 @@ static void build_daemonsets(struct provisioner *p, struct batch *b)
 	hmap_clear(&seen, NULL);
 }
 
-static int pool_types(struct provisioner *p, struct pool_rec *pr, struct kerf_error *err)
-{
-	if (pr->types)
-		return 0;
-	int rc = p->cfg.provider->get_instance_types(p->cfg.provider_inst, pr->nc, &pr->types, err);
-	if (rc)
-		return rc;
-	if (!pr->types)
-		return kerf_error_set(err, KERF_E_INTERNAL, "provider returned no instance types");
-	return 0;
-}
-
 /* What the claim's node will be labelled with, known before it exists. */
-static void launching_labels(struct claim_rec *c, const struct kerf_instance_type *t)
+void prov_launching_labels(struct claim_rec *c, const struct kerf_instance_type *t)
 {
 	kerf_labels_copy(&c->labels, &c->claim->meta->labels);
 	for (size_t i = 0; t && i < t->requirements.n; i++) {
@@ -844,7 +794,7 @@ static void launching_labels(struct claim_rec *c, const struct kerf_instance_typ
 		    kerf_labels_set(&c->labels, rq->key, rq->values[0]))
 			abort();
 	}
-	if (kerf_labels_set(&c->labels, LABEL_ZONE, c->zone) ||
+	if ((c->zone && kerf_labels_set(&c->labels, LABEL_ZONE, c->zone)) ||
 	    kerf_labels_set(&c->labels, LABEL_CAPACITY_TYPE,
 			    kerf_capacity_type_name(c->capacity_type)) ||
 	    kerf_labels_set(&c->labels, LABEL_HOSTNAME, c->claim->meta->name))
@@ -852,19 +802,40 @@ static void launching_labels(struct claim_rec *c, const struct kerf_instance_typ
 }
 
 /*
- * An offering the provider found without capacity is left out of later
- * batches, as Karpenter's unavailable-offerings cache does, so the retry
- * picks another.
+ * The pool's offerings as the provider gave them, less those a launch
+ * found out of capacity within the last PROVISIONER_UNAVAILABLE_TTL_MS.
+ * The list is kerf's own copy, so marking it is no one else's business.
  */
-static void mark_unavailable(struct pool_rec *pr, const struct prov_claim *pc)
+static void apply_unavailable(struct provisioner *p, struct pool_rec *pr, kerf_mono_ms_t now)
 {
-	for (size_t i = 0; i < pc->n_options; i++) {
-		struct kerf_instance_type *t = (struct kerf_instance_type *)pc->options[i];
-		for (size_t o = 0; o < t->n_offerings; o++)
-			if (t->offerings[o]->capacity_type == pc->capacity_type && pc->zone &&
-			    strcmp(t->offerings[o]->zone, pc->zone) == 0)
-				t->offerings[o]->available = false;
+	size_t k = 0;
+	for (size_t i = 0; i < pr->types->n; i++) {
+		struct kerf_instance_type *t = pr->types->items[i];
+		for (size_t o = 0; o < t->n_offerings; o++, k++) {
+			struct kerf_offering *of = t->offerings[o];
+			of->available = pr->available[k];
+			for (size_t u = 0; of->available && u < p->n_unavail; u++) {
+				const struct unavailable *un = &p->unavail[u];
+				if (un->until > now && un->ct == of->capacity_type && of->zone &&
+				    strcmp(un->zone, of->zone) == 0 && strcmp(un->type, t->name) == 0)
+					of->available = false;
+			}
+		}
 	}
+}
+
+static void expire_unavailable(struct provisioner *p, kerf_mono_ms_t now)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < p->n_unavail; i++) {
+		if (p->unavail[i].until <= now) {
+			free(p->unavail[i].type);
+			free(p->unavail[i].zone);
+			continue;
+		}
+		p->unavail[w++] = p->unavail[i];
+	}
+	p->n_unavail = w;
 }
 
 static void nominate(struct batch *b, const size_t *pods, size_t n, struct claim_rec *c)
@@ -875,8 +846,8 @@ static void nominate(struct batch *b, const size_t *pods, size_t n, struct claim
 	}
 }
 
-static kerf_price_t offering_price(const struct kerf_instance_type *t, const char *zone,
-				   kerf_capacity_type ct, kerf_price_t fallback)
+kerf_price_t prov_offering_price(const struct kerf_instance_type *t, const char *zone,
+				 kerf_capacity_type ct, kerf_price_t fallback)
 {
 	for (size_t o = 0; t && o < t->n_offerings; o++)
 		if (t->offerings[o]->capacity_type == ct && zone && t->offerings[o]->zone &&
@@ -885,86 +856,32 @@ static kerf_price_t offering_price(const struct kerf_instance_type *t, const cha
 	return fallback;
 }
 
-/* The claim's record, or NULL when it could not be created or launched. */
-static struct claim_rec *launch(struct provisioner *p, struct batch *b, struct prov_claim *pc,
-				int64_t now)
+/*
+ * The record of one planned claim, launching: it holds its pods'
+ * nominations and counts as capacity in later batches from now on, while a
+ * worker creates it.
+ */
+static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b,
+				    struct prov_claim *pc)
 {
 	struct pool_rec *pr = &p->pools[pc->pool];
-	struct kerf_nodeclaim *claim = pc->claim;
-	struct kerf_instance *inst = NULL;
-	struct kerf_error err = KERF_ERROR_INIT;
-	struct strbuf name;
-	int rc;
-
-	/* Names stay unique across batches (each batch numbers its claims from 1). */
-	sb_init(&name);
-	sb_printf(&name, "%s-%" PRIu64, pr->np->meta->name, ++p->claim_seq);
-	free(claim->meta->name);
-	claim->meta->name = sb_detach(&name);
-
-	kerf_error_clear(&err);
-	rc = p->cfg.cluster->create_nodeclaim(p->cfg.cluster_inst, claim, NULL, &err);
-	if (rc) {
-		log_warn(COMPONENT, "NodeClaim %s: create failed: %s", claim->meta->name,
-			 err_text(&err, rc));
-		launch_failed_event(p, pr->np->meta->name, claim->meta->name, err_text(&err, rc));
-		return NULL;
-	}
-	kerf_error_clear(&err);
-	rc = p->cfg.provider->create(p->cfg.provider_inst, claim, pr->nc, &inst, &err);
-	if (rc || !inst) {
-		struct kerf_error derr;
-		kerf_error_clear(&derr);
-		log_warn(COMPONENT, "NodeClaim %s: launch failed: %s", claim->meta->name,
-			 rc ? err_text(&err, rc) : "no instance");
-		launch_failed_event(p, pr->np->meta->name, claim->meta->name,
-				    rc ? err_text(&err, rc) : "no instance");
-		p->cfg.cluster->delete_nodeclaim(p->cfg.cluster_inst, claim->meta->name, &derr);
-		if (rc == KERF_E_CAPACITY) {
-			mark_unavailable(pr, pc);
-			/* Its pods wait for the next batch, which picks other offerings. */
-			for (size_t i = 0; i < pc->n_pods; i++)
-				b->recs[pc->pods[i]]->refused = false;
-			batch_touch(p, now);
-		}
-		kerf_instance_free(inst);
-		return NULL;
-	}
-
 	struct claim_rec *c = xcalloc(1, sizeof(*c));
+	c->claim = pc->claim;
 	pc->claim = NULL; /* the record owns it now */
-	c->claim = claim;
+	free(c->claim->meta->name);
+	c->claim->meta->name = prov_claim_name(p, pr->np->meta->name);
 	c->pool = pc->pool;
 	c->packer = pr->chosen ? pr->chosen->name : p->cfg.packer_name;
-	c->type_name = xstrdup(inst->instance_type ? inst->instance_type : pc->type->name);
-	c->zone = xstrdup(inst->zone ? inst->zone : pc->zone);
-	c->capacity_type = inst->capacity_type;
-	const struct kerf_instance_type *t = find_type(pr->types, c->type_name);
-	c->price = offering_price(t, c->zone, c->capacity_type, pc->price);
-	c->launched_ms = now;
-	claim->state = KERF_CLAIM_LAUNCHED;
-	claim->provider_id = dup_or_null(inst->provider_id);
-	claim->image_id = dup_or_null(inst->image_id);
-	claim->launched_ms = now;
-	if (t) {
-		claim->capacity = t->capacity;
-		claim->allocatable = t->allocatable;
-	}
-	launching_labels(c, t);
-	xgrow(p->claims, p->cap_claims, p->n_claims + 1);
-	p->claims[p->n_claims++] = c;
-	if (claim->provider_id)
-		hmap_set_str(&p->claim_by_pid, claim->provider_id, c);
-	kerf_instance_free(inst);
-
-	kerf_error_clear(&err);
-	rc = p->cfg.cluster->update_nodeclaim(p->cfg.cluster_inst, claim, NULL, &err);
-	if (rc)
-		log_warn(COMPONENT, "NodeClaim %s: status update failed: %s", claim->meta->name,
-			 err_text(&err, rc));
-	log_info(COMPONENT, "launched NodeClaim %s: %s %s %s $%.4f/h, %zu pod%s", claim->meta->name,
-		 c->type_name, c->zone, kerf_capacity_type_name(c->capacity_type),
-		 (double)c->price / 1e6, pc->n_pods, pc->n_pods == 1 ? "" : "s");
+	c->type_name = xstrdup(pc->type->name);
+	c->zone = dup_or_null(pc->zone);
+	c->capacity_type = pc->capacity_type;
+	c->price = pc->price;
+	c->launched_ms = prov_now(p);
+	c->launching = true;
+	c->claim->capacity = pc->type->capacity;
+	c->claim->allocatable = pc->type->allocatable;
+	prov_launching_labels(c, pc->type);
+	state_claim_add(p->st, c);
 	nominate(b, pc->pods, pc->n_pods, c);
 	return c;
 }
@@ -1005,7 +922,7 @@ static void refuse(struct provisioner *p, struct pod_rec *r, const struct prov_u
 		int rc = p->cfg.cluster->emit_event(p->cfg.cluster_inst, ev, &err);
 		kerf_event_free(ev);
 		if (rc)
-			log_debug(COMPONENT, "event for pod %s: %s", r->key, err_text(&err, rc));
+			log_debug(COMPONENT, "event for pod %s: %s", r->key, prov_err_text(&err, rc));
 	}
 	sb_free(&msg);
 }
@@ -1070,40 +987,31 @@ static json_t *nodepools_json(const struct provisioner *p, const struct prov_res
 }
 
 /*
- * The batch's line: what it was given, what it launched (made[i] is the
- * record of res->claims[i], NULL when its launch failed) and what it could
- * not place.  The A/B figures take it too, so the summary has them with or
- * without a decision log.
+ * The batch's line: what it was given and what it could not place, with
+ * an entry per planned claim (claim_lines[i], for res->claims[i]) that
+ * joins the line's "nodeclaims" once its launch is applied; the launches
+ * that fail are left out.  reqs[i] is what the claim's pods request.
  */
-static void log_batch(struct provisioner *p, const struct batch *b, const struct prov_result *res,
-		      struct claim_rec *const *made, double solve_ms)
+static json_t *batch_line(struct provisioner *p, const struct batch *b,
+			  const struct prov_result *res, struct claim_rec *const *made,
+			  double solve_ms, json_t **claim_lines, struct kerf_resources *reqs)
 {
 	json_t *o = p->cfg.decision_log ? decision_log_line(p->cfg.decision_log) : json_object();
-	json_t *claims = json_array(), *unsched = json_array();
-	struct kerf_resources req, alloc;
-	kerf_price_t price = 0;
+	json_t *unsched = json_array();
 	size_t existing = 0;
 
-	memset(&req, 0, sizeof(req));
-	memset(&alloc, 0, sizeof(alloc));
 	for (size_t i = 0; i < res->n_claims; i++) {
-		const struct claim_rec *c = made[i];
 		const struct prov_claim *pc = &res->claims[i];
-		if (!c)
-			continue;
 		json_t *j = json_object();
-		json_object_set_new(j, "name", json_string(c->claim->meta->name));
-		claim_fields(p, j, c);
+		json_object_set_new(j, "name", json_string(made[i]->claim->meta->name));
 		json_object_set_new(j, "pods", json_integer((json_int_t)pc->n_pods));
 		json_object_set_new(j, "owners", owners_json(b, pc));
-		json_array_append_new(claims, j);
-		price += c->price;
+		claim_lines[i] = j;
+		memset(&reqs[i], 0, sizeof(reqs[i]));
 		for (size_t k = 0; k < pc->n_pods; k++) {
-			req.cpu_millis += b->pods[pc->pods[k]]->requests.cpu_millis;
-			req.memory_bytes += b->pods[pc->pods[k]]->requests.memory_bytes;
+			reqs[i].cpu_millis += b->pods[pc->pods[k]]->requests.cpu_millis;
+			reqs[i].memory_bytes += b->pods[pc->pods[k]]->requests.memory_bytes;
 		}
-		alloc.cpu_millis += c->claim->allocatable.cpu_millis;
-		alloc.memory_bytes += c->claim->allocatable.memory_bytes;
 	}
 	for (size_t i = 0; i < res->n_reused; i++)
 		existing += res->reused[i].n_pods;
@@ -1118,13 +1026,14 @@ static void log_batch(struct provisioner *p, const struct batch *b, const struct
 	json_object_set_new(o, "pods", json_integer((json_int_t)b->n_pods));
 	json_object_set_new(o, "packer", json_string(p->cfg.packer_name));
 	json_object_set_new(o, "solve_ms", json_real(round_us(solve_ms)));
-	json_object_set_new(o, "nodeclaims", claims);
 	json_object_set_new(o, "existing_pods", json_integer((json_int_t)existing));
 	json_object_set_new(o, "unschedulable", unsched);
-	json_object_set_new(o, "price_micro_usd_per_hour", json_integer(price));
-	json_object_set_new(o, "requested", resources_json(&req));
-	json_object_set_new(o, "allocatable", resources_json(&alloc));
 	json_object_set_new(o, "nodepools", nodepools_json(p, res));
+	return o;
+}
+
+void prov_batch_line_done(struct provisioner *p, json_t *o)
+{
 	struct kerf_error err;
 	kerf_error_clear(&err);
 	if (ab_add_line(p->ab, o, &err) != 0)
@@ -1135,18 +1044,48 @@ static void log_batch(struct provisioner *p, const struct batch *b, const struct
 		json_decref(o);
 }
 
-static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
+/* The names of the types the plan let the claim launch, for the capacity cache. */
+static char **option_names(const struct prov_claim *pc)
+{
+	char **v = xcalloc(pc->n_options + 1, sizeof(*v));
+	for (size_t i = 0; i < pc->n_options; i++)
+		v[i] = xstrdup(pc->options[i]->name);
+	return v;
+}
+
+/*
+ * True when every NodePool has its instance types, fetching those that are
+ * missing or old; a batch waits for the first fetch, and later ones use
+ * the types they have while a refresh is on its way.
+ */
+static bool pools_ready(struct provisioner *p, kerf_mono_ms_t now)
+{
+	bool ready = true;
+	for (size_t i = 0; i < p->n_pools; i++) {
+		struct pool_rec *pr = &p->pools[i];
+		if (pr->deleted)
+			continue;
+		if (now - pr->types_at >= PROVISIONER_TYPES_TTL_MS)
+			prov_fetch_types(p, i);
+		if (!pr->types)
+			ready = false;
+	}
+	return ready;
+}
+
+static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_error *err)
 {
 	struct batch b;
 	struct hmap by_node = {0};
 	struct prov_result *res = NULL;
+	size_t n_live = 0;
 	int rc = 0;
 
 	memset(&b, 0, sizeof(b));
 	p->batch_open = false;
-	for (size_t i = 0; i < p->n_pods; i++) {
-		struct pod_rec *r = p->pods[i];
-		if (!pod_waiting(r))
+	for (size_t i = 0; i < p->st->n_pods; i++) {
+		struct pod_rec *r = p->st->pods[i];
+		if (!prov_pod_waiting(r))
 			continue;
 		xgrow(b.recs, b.cap_pods, b.n_pods + 1);
 		b.recs[b.n_pods++] = r;
@@ -1163,20 +1102,22 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 		keys[i] = b.recs[i]->key;
 	uint64_t batch_hash = prov_batch_hash(keys, b.n_pods);
 	free(keys);
+	/* A deleted NodePool takes no part; the packer sees the live ones, indexed as it expects. */
+	size_t *pool_of = xcalloc(p->n_pools + 1, sizeof(*pool_of));
 	b.pools = xcalloc(p->n_pools + 1, sizeof(*b.pools));
 	for (size_t i = 0; i < p->n_pools; i++) {
 		struct pool_rec *pr = &p->pools[i];
-		if ((rc = pool_types(p, pr, err)) != 0) {
-			batch_free(&b);
-			return rc;
-		}
+		if (pr->deleted)
+			continue;
+		apply_unavailable(p, pr, now);
 		pr->chosen = pr->packing.packers[prov_split_pick(
 		    pr->np->meta->name, batch_hash, pr->packing.weights, pr->packing.n)];
-		b.pools[i] = (struct prov_pool){.nodepool = pr->np,
-						.types = pr->types,
-						.class_selectors = p->cfg.provider->class_selectors,
-						.packer = pr->chosen,
-						.shadow = pr->packing.shadow};
+		pool_of[n_live] = i;
+		b.pools[n_live++] = (struct prov_pool){.nodepool = pr->np,
+						       .types = pr->types,
+						       .class_selectors = p->cfg.provider->class_selectors,
+						       .packer = pr->chosen,
+						       .shadow = pr->packing.shadow};
 	}
 	build_existing(p, &b, &by_node);
 	build_daemonsets(p, &b);
@@ -1185,7 +1126,7 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 	memset(&in, 0, sizeof(in));
 	in.n_pods = b.n_pods;
 	in.pods = b.pods;
-	in.n_pools = p->n_pools;
+	in.n_pools = n_live;
 	in.pools = b.pools;
 	in.n_existing = b.n_existing;
 	in.existing = b.existing;
@@ -1200,6 +1141,10 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 	rc = prov_run(&in, &res, err);
 	double solve_ms = (double)(now_mono_ns() - t0) / 1e6;
 	if (rc == 0) {
+		for (size_t i = 0; i < res->n_claims; i++)
+			res->claims[i].pool = pool_of[res->claims[i].pool];
+		for (size_t i = 0; i < res->n_pool_stats; i++)
+			res->pool_stats[i].pool = pool_of[res->pool_stats[i].pool];
 		log_info(COMPONENT,
 			 "batch %zu: %zu pod%s, %zu new NodeClaim%s, %zu on existing capacity, "
 			 "%zu unschedulable",
@@ -1218,147 +1163,90 @@ static int run_batch(struct provisioner *p, int64_t now, struct kerf_error *err)
 		}
 		for (size_t i = 0; i < res->n_unschedulable; i++)
 			refuse(p, b.recs[res->unschedulable[i].pod], &res->unschedulable[i]);
-		struct claim_rec **made = xcalloc(res->n_claims + 1, sizeof(*made));
-		for (size_t i = 0; i < res->n_claims; i++)
-			made[i] = launch(p, &b, &res->claims[i], now);
-		log_batch(p, &b, res, made, solve_ms);
-		if (p->cfg.decision_log)
-			for (size_t i = 0; i < res->n_claims; i++)
-				if (made[i])
-					claim_event(p, "launched", made[i], now);
+		size_t n = res->n_claims;
+		struct claim_rec **made = xcalloc(n + 1, sizeof(*made));
+		char ***options = xcalloc(n + 1, sizeof(*options));
+		json_t **lines = xcalloc(n + 1, sizeof(*lines));
+		struct kerf_resources *reqs = xcalloc(n + 1, sizeof(*reqs));
+		for (size_t i = 0; i < n; i++) {
+			made[i] = plan_claim(p, &b, &res->claims[i]);
+			options[i] = option_names(&res->claims[i]);
+		}
+		json_t *line = batch_line(p, &b, res, made, solve_ms, lines, reqs);
+		prov_launch(p, n, made, options, line, lines, reqs);
 		free(made);
+		free(options);
+		free(lines);
+		free(reqs);
 	}
 	prov_result_free(res);
+	free(pool_of);
 	hmap_clear(&by_node, NULL);
 	batch_free(&b);
 	return rc;
 }
 
-/* ------------------------------------------------------------- lifecycle */
+/* ------------------------------------------------------------- reconcile */
 
-static void claim_update(struct provisioner *p, struct claim_rec *c)
+static int cmp_claim_name(const void *a, const void *b)
 {
-	struct kerf_error err;
-	kerf_error_clear(&err);
-	int rc = p->cfg.cluster->update_nodeclaim(p->cfg.cluster_inst, c->claim, NULL, &err);
-	if (rc)
-		log_warn(COMPONENT, "NodeClaim %s: status update failed: %s", c->claim->meta->name,
-			 err_text(&err, rc));
+	const struct kerf_nodeclaim *x = *(const struct kerf_nodeclaim *const *)a;
+	const struct kerf_nodeclaim *y = *(const struct kerf_nodeclaim *const *)b;
+	return strcmp(x->meta->name, y->meta->name);
 }
 
-/* Karpenter's registration: the node takes the claim's labels and taints, and loses unregistered. */
-static void do_register(struct provisioner *p, struct claim_rec *c, const struct kerf_node *n,
-			int64_t now)
+/* Every NodeClaim the cluster listed, in name order so a restart is reproducible. */
+static void adopt_all(struct provisioner *p)
 {
-	struct kerf_node *u = kerf_node_new();
-	struct kerf_error err = KERF_ERROR_INIT;
-	u->meta->name = xstrdup(n->meta->name);
-	u->meta->resource_version = dup_or_null(n->meta->resource_version);
-	kerf_labels_copy(&u->meta->labels, &n->meta->labels);
-	kerf_labels_copy(&u->meta->labels, &c->claim->meta->labels);
-	if (kerf_labels_set(&u->meta->labels, LABEL_REGISTERED, "true"))
-		abort();
-	for (size_t i = 0; i < n->taints.n; i++)
-		if (strcmp(n->taints.items[i]->key, TAINT_UNREGISTERED) != 0 &&
-		    kerf_taints_add(&u->taints, n->taints.items[i]))
-			abort();
-	for (size_t i = 0; i < c->claim->taints.n; i++)
-		if (kerf_taints_add(&u->taints, c->claim->taints.items[i]))
-			abort();
-	u->unschedulable = n->unschedulable;
-	kerf_error_clear(&err);
-	int rc = p->cfg.cluster->update_node(p->cfg.cluster_inst, u, NULL, &err);
-	kerf_node_free(u);
-	if (rc) {
-		log_warn(COMPONENT, "node %s: registration update failed: %s", n->meta->name,
-			 err_text(&err, rc));
-		return;
+	const struct hmap *m = &p->st->observed_claims;
+	const struct kerf_nodeclaim **v = xcalloc(m->n + 1, sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key)
+			v[n++] = m->slots[i].val;
+	qsort(v, n, sizeof(*v), cmp_claim_name);
+	for (size_t i = 0; i < n; i++)
+		prov_adopt(p, v[i]);
+	free(v);
+}
+
+int provisioner_reconcile(struct provisioner *p, struct kerf_error *err)
+{
+	kerf_mono_ms_t now = prov_now(p);
+	if (!p->adopted_scan) {
+		/* The caches have synced: what the cluster holds of kerf's is taken over once. */
+		p->adopted_scan = true;
+		adopt_all(p);
+		p->next_gc_ms = now + PROVISIONER_GC_GRACE_MS;
+		p->next_drift_ms = now + PROVISIONER_DRIFT_INTERVAL_MS;
 	}
-	c->registered = true;
-	c->claim->state = KERF_CLAIM_REGISTERED;
-	c->claim->registered_ms = now;
-	free(c->claim->node_name);
-	c->claim->node_name = xstrdup(n->meta->name);
-	claim_update(p, c);
-	log_info(COMPONENT, "NodeClaim %s registered as node %s", c->claim->meta->name,
-		 n->meta->name);
-	claim_event(p, "registered", c, now);
-}
-
-static bool initialized(const struct claim_rec *c, const struct kerf_node *n)
-{
-	if (!n->ready || has_taint_key(&n->taints, TAINT_UNREGISTERED) ||
-	    has_taint_key(&n->taints, TAINT_NOT_READY))
-		return false;
-	for (size_t i = 0; i < c->claim->startup_taints.n; i++)
-		if (has_taint_key(&n->taints, c->claim->startup_taints.items[i]->key))
-			return false;
-	return true;
-}
-
-static void expire(struct provisioner *p, struct claim_rec *c, int64_t now)
-{
-	struct kerf_error err;
-	log_warn(COMPONENT, "NodeClaim %s did not register within %d minutes: deleting it",
-		 c->claim->meta->name, PROVISIONER_REGISTRATION_TTL_MS / 60000);
-	kerf_error_clear(&err);
-	int rc =
-	    p->cfg.provider->delete_instance(p->cfg.provider_inst, c->claim->provider_id, &err);
-	if (rc && rc != KERF_E_NOTFOUND)
-		log_warn(COMPONENT, "NodeClaim %s: terminate failed: %s", c->claim->meta->name,
-			 err_text(&err, rc));
-	kerf_error_clear(&err);
-	rc = p->cfg.cluster->delete_nodeclaim(p->cfg.cluster_inst, c->claim->meta->name, &err);
-	if (rc && rc != KERF_E_NOTFOUND)
-		log_warn(COMPONENT, "NodeClaim %s: delete failed: %s", c->claim->meta->name,
-			 err_text(&err, rc));
-	c->gone = true;
-	c->ended_ms = now;
-	claim_event(p, "registration-timeout", c, now);
-	release_pods(p, c, now);
-}
-
-static void lifecycle(struct provisioner *p, int64_t now)
-{
-	for (size_t i = 0; i < p->n_claims; i++) {
-		struct claim_rec *c = p->claims[i];
-		if (c->gone || c->initialized)
-			continue;
-		const struct node_rec *nr = hmap_get_str(&p->node_map, c->node_name);
-		if (!c->registered && nr)
-			do_register(p, c, nr->node, now);
-		else if (!c->registered && now - c->launched_ms >= PROVISIONER_REGISTRATION_TTL_MS)
-			expire(p, c, now);
-		else if (c->registered && nr && initialized(c, nr->node)) {
-			c->initialized = true;
-			c->claim->state = KERF_CLAIM_INITIALIZED;
-			c->claim->initialized_ms = now;
-			claim_update(p, c);
-			log_info(COMPONENT, "NodeClaim %s initialized", c->claim->meta->name);
-			claim_event(p, "initialized", c, now);
-			release_pods(p, c, now);
-		}
+	prov_lifecycle(p);
+	expire_unavailable(p, now);
+	if (now >= p->next_gc_ms) {
+		prov_gc(p);
+		p->next_gc_ms = now + PROVISIONER_GC_INTERVAL_MS;
 	}
-}
-
-int provisioner_reconcile(struct provisioner *p, int64_t now_ms, struct kerf_error *err)
-{
-	lifecycle(p, now_ms);
-	if (p->batch_open && (now_ms - p->batch_last_ms >= p->cfg.batch_idle_ms ||
-			      now_ms - p->batch_first_ms >= p->cfg.batch_max_ms))
-		return run_batch(p, now_ms, err);
+	if (now >= p->next_drift_ms) {
+		prov_drift(p);
+		p->next_drift_ms = now + PROVISIONER_DRIFT_INTERVAL_MS;
+	}
+	bool ready = pools_ready(p, now);
+	if (ready && p->batch_open &&
+	    (now - p->batch_last_ms >= p->cfg.batch_idle_ms ||
+	     now - p->batch_first_ms >= p->cfg.batch_max_ms))
+		return run_batch(p, now, err);
 	return 0;
 }
 
 bool provisioner_settled(const struct provisioner *p)
 {
-	if (p->batch_open)
+	if (p->batch_open || p->in_flight)
 		return false;
-	for (size_t i = 0; i < p->n_claims; i++)
-		if (!p->claims[i]->gone && !p->claims[i]->initialized)
+	for (size_t i = 0; i < p->st->n_claims; i++)
+		if (!p->st->claims[i]->gone && !p->st->claims[i]->initialized)
 			return false;
-	for (size_t i = 0; i < p->n_pods; i++) {
-		const struct pod_rec *r = p->pods[i];
+	for (size_t i = 0; i < p->st->n_pods; i++) {
+		const struct pod_rec *r = p->st->pods[i];
 		if (!r->pod->daemonset && !r->pod->node_name && r->pod->phase == KERF_POD_PENDING &&
 		    !r->refused)
 			return false;
@@ -1366,28 +1254,30 @@ bool provisioner_settled(const struct provisioner *p)
 	return true;
 }
 
-int64_t provisioner_next_ms(const struct provisioner *p)
+kerf_mono_ms_t provisioner_next_ms(const struct provisioner *p)
 {
-	int64_t next = INT64_MAX;
+	kerf_mono_ms_t next = INT64_MAX;
 	if (p->batch_open) {
-		int64_t a = p->batch_last_ms + p->cfg.batch_idle_ms;
-		int64_t b = p->batch_first_ms + p->cfg.batch_max_ms;
+		kerf_mono_ms_t a = p->batch_last_ms + p->cfg.batch_idle_ms;
+		kerf_mono_ms_t b = p->batch_first_ms + p->cfg.batch_max_ms;
 		next = a < b ? a : b;
 	}
-	for (size_t i = 0; i < p->n_claims; i++) {
-		const struct claim_rec *c = p->claims[i];
-		if (!c->gone && !c->registered &&
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		const struct claim_rec *c = p->st->claims[i];
+		if (!c->gone && !c->registered && !c->launching &&
 		    c->launched_ms + PROVISIONER_REGISTRATION_TTL_MS < next)
 			next = c->launched_ms + PROVISIONER_REGISTRATION_TTL_MS;
 	}
+	if (p->next_gc_ms < next)
+		next = p->next_gc_ms;
 	return next;
 }
 
 static size_t pods_pending(const struct provisioner *p)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < p->n_pods; i++) {
-		const struct kerf_pod *pod = p->pods[i]->pod;
+	for (size_t i = 0; i < p->st->n_pods; i++) {
+		const struct kerf_pod *pod = p->st->pods[i]->pod;
 		n += !pod->daemonset && !pod->node_name && pod->phase == KERF_POD_PENDING;
 	}
 	return n;
@@ -1397,9 +1287,9 @@ void provisioner_status(const struct provisioner *p, struct provisioner_status *
 {
 	memset(out, 0, sizeof(*out));
 	out->pods_pending = pods_pending(p);
-	out->nodes = p->n_nodes;
-	for (size_t i = 0; i < p->n_claims; i++) {
-		const struct claim_rec *c = p->claims[i];
+	out->nodes = p->st->n_nodes;
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		const struct claim_rec *c = p->st->claims[i];
 		if (c->gone)
 			continue;
 		out->price_per_hour += c->price;
@@ -1455,11 +1345,11 @@ static void figures(const struct provisioner *p, int64_t start, int64_t now, str
 	memset(f, 0, sizeof(*f));
 	f->scheduled = p->pods_scheduled;
 	f->pending = pods_pending(p);
-	f->nodes = p->n_nodes;
+	f->nodes = p->st->n_nodes;
 	f->seconds = (double)(now - start) / 1000.0;
-	f->types = xcalloc(p->n_claims + 1, sizeof(*f->types));
-	for (size_t i = 0; i < p->n_claims; i++) {
-		const struct claim_rec *c = p->claims[i];
+	f->types = xcalloc(p->st->n_claims + 1, sizeof(*f->types));
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		const struct claim_rec *c = p->st->claims[i];
 		int64_t end = c->gone ? c->ended_ms : now;
 		f->launched++;
 		f->total_cost += (double)c->price / 1e6 * (double)(end - c->launched_ms) / 3600000.0;
@@ -1476,13 +1366,13 @@ static void figures(const struct provisioner *p, int64_t start, int64_t now, str
 	qsort(f->types, f->n_types, sizeof(*f->types), cmp_type);
 
 	double cpu_req = 0, cpu_alloc = 0, mem_req = 0, mem_alloc = 0;
-	for (size_t i = 0; i < p->n_nodes; i++) {
-		cpu_alloc += (double)p->nodes[i]->node->allocatable.cpu_millis;
-		mem_alloc += (double)p->nodes[i]->node->allocatable.memory_bytes;
+	for (size_t i = 0; i < p->st->n_nodes; i++) {
+		cpu_alloc += (double)p->st->nodes[i]->node->allocatable.cpu_millis;
+		mem_alloc += (double)p->st->nodes[i]->node->allocatable.memory_bytes;
 	}
-	for (size_t i = 0; i < p->n_pods; i++) {
-		const struct kerf_pod *pod = p->pods[i]->pod;
-		if (!pod->node_name || !hmap_get_str(&p->node_map, pod->node_name) ||
+	for (size_t i = 0; i < p->st->n_pods; i++) {
+		const struct kerf_pod *pod = p->st->pods[i]->pod;
+		if (!pod->node_name || !hmap_get_str(&p->st->node_map, pod->node_name) ||
 		    pod->phase == KERF_POD_SUCCEEDED || pod->phase == KERF_POD_FAILED)
 			continue;
 		cpu_req += (double)pod->requests.cpu_millis;
@@ -1512,8 +1402,8 @@ static void pending_groups(const struct provisioner *p, size_t *n_out, struct re
 {
 	size_t n = 0, cap = 0;
 	struct reason_group *g = NULL;
-	for (size_t i = 0; i < p->n_pods; i++) {
-		const struct pod_rec *r = p->pods[i];
+	for (size_t i = 0; i < p->st->n_pods; i++) {
+		const struct pod_rec *r = p->st->pods[i];
 		if (r->pod->daemonset || r->pod->node_name || r->pod->phase != KERF_POD_PENDING)
 			continue;
 		struct strbuf sb;
@@ -1581,8 +1471,8 @@ int provisioner_report(const struct provisioner *p, const char *path, int64_t st
 	figures(p, start_ms, now_ms, &fg);
 	json_t *doc = json_object(), *pending = json_array(), *types = json_array();
 
-	for (size_t i = 0; i < p->n_pods; i++) {
-		const struct pod_rec *r = p->pods[i];
+	for (size_t i = 0; i < p->st->n_pods; i++) {
+		const struct pod_rec *r = p->st->pods[i];
 		if (r->pod->daemonset || r->pod->node_name || r->pod->phase != KERF_POD_PENDING)
 			continue;
 		json_t *o = json_object();

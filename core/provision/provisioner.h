@@ -30,6 +30,21 @@
 
 /* Karpenter deletes a NodeClaim whose node has not registered after this long. */
 #define PROVISIONER_REGISTRATION_TTL_MS (15 * 60 * 1000)
+/* An offering that ran out of capacity is left out of batches for this long. */
+#define PROVISIONER_UNAVAILABLE_TTL_MS (3 * 60 * 1000)
+/* Instance types and prices are fetched again after this long. */
+#define PROVISIONER_TYPES_TTL_MS (5 * 60 * 1000)
+/* How often the provider's instances are listed to find leaked ones. */
+#define PROVISIONER_GC_INTERVAL_MS (2 * 60 * 1000)
+/* A listed instance no NodeClaim owns is terminated once it is this old. */
+#define PROVISIONER_GC_GRACE_MS (30 * 1000)
+/* How often initialized claims are asked whether they drifted. */
+#define PROVISIONER_DRIFT_INTERVAL_MS (5 * 60 * 1000)
+
+struct cluster_state;
+struct evq;
+struct host_clock;
+struct pool;
 
 struct provisioner_config {
 	const struct kerf_cluster_ops *cluster;
@@ -57,6 +72,17 @@ struct provisioner_config {
 	 * event (docs/config.md, settings.decision_log); borrowed.
 	 */
 	struct decision_log *decision_log;
+	/*
+	 * The daemon's: the records every controller reads, the host clock,
+	 * the workers blocking plugin calls run on, and the loop's inbox they
+	 * report to.  Borrowed; all used from the loop thread only.
+	 */
+	struct cluster_state *state;
+	struct host_clock *clock;
+	struct pool *workers;
+	struct evq *evq;
+	/* Seeds NodeClaim name suffixes: the same seed, the same names. */
+	uint64_t name_seed;
 };
 
 struct provisioner;
@@ -64,9 +90,16 @@ struct provisioner;
 struct provisioner *provisioner_new(const struct provisioner_config *cfg);
 void provisioner_free(struct provisioner *p); /* NULL allowed */
 
-/* Every object the cluster delivers, at host time now_ms (borrowed for the call). */
+/*
+ * Every object the cluster delivers (borrowed for the call), after the
+ * daemon applied it to the cluster state: the controller reacts (opens a
+ * batch, adopts a NodeClaim, ends a claim whose node went away).
+ */
 void provisioner_on_object(struct provisioner *p, kerf_event_type type, kerf_object_kind kind,
-			   const void *object, int64_t now_ms);
+			   const void *object);
+
+/* An instance event from the provider (borrowed for the call). */
+void provisioner_on_instance(struct provisioner *p, const struct kerf_instance_event *ev);
 
 /* Karpenter-style NodePool annotations that choose the packers (docs/config.md). */
 #define PROVISIONER_PACKER_ANNOTATION "kerf.dev/packer"
@@ -85,8 +118,15 @@ int provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *
 void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_class *nc);
 
 
-/* Runs a due batch and moves NodeClaims along their lifecycle. */
-int provisioner_reconcile(struct provisioner *p, int64_t now_ms, struct kerf_error *err);
+/*
+ * Runs a due batch and moves NodeClaims along their lifecycle, at the host
+ * clock's time.  Blocking plugin calls go to the workers; their results
+ * come back through the evq and are applied when the daemon runs them.
+ */
+int provisioner_reconcile(struct provisioner *p, struct kerf_error *err);
+
+/* Plugin calls handed to the workers whose results have not been applied yet. */
+size_t provisioner_in_flight(const struct provisioner *p);
 
 /*
  * True when nothing can change without new pods: no batch open, no NodeClaim
@@ -96,10 +136,11 @@ int provisioner_reconcile(struct provisioner *p, int64_t now_ms, struct kerf_err
 bool provisioner_settled(const struct provisioner *p);
 
 /*
- * The next host time at which provisioner_reconcile() has something to do by
- * itself (a batch closing, a registration deadline); INT64_MAX: none.
+ * The next host-clock monotonic time at which provisioner_reconcile() has
+ * something to do by itself (a batch closing, a registration deadline, a
+ * refresh); INT64_MAX: none.
  */
-int64_t provisioner_next_ms(const struct provisioner *p);
+kerf_mono_ms_t provisioner_next_ms(const struct provisioner *p);
 
 struct provisioner_status {
 	size_t pods_pending; /* unbound pods, DaemonSet pods excepted */

@@ -1034,6 +1034,27 @@ static int cfg_duration(struct cfg_loader *l, const struct yt_pair *pair, const 
 	return 0;
 }
 
+/* A whole number in [lo, hi], written as YAML's plain integer. */
+static int cfg_count(struct cfg_loader *l, const struct yt_pair *pair, const char *path,
+		     int64_t lo, int64_t hi, int64_t *out)
+{
+	const char *s;
+	int rc = cfg_string(l, pair, path, false, &s);
+	int64_t v = 0;
+	size_t i = 0;
+
+	if (rc)
+		return rc < 0 ? rc : 0;
+	for (; s[i] >= '0' && s[i] <= '9' && v <= hi; i++)
+		v = v * 10 + (s[i] - '0');
+	if (i == 0 || s[i] || v < lo || v > hi)
+		return cfg_fail(l->err, pair->key, path,
+				"expected a whole number from %lld to %lld, got \"%s\"",
+				(long long)lo, (long long)hi, s);
+	*out = v;
+	return 0;
+}
+
 static int cfg_address(struct cfg_loader *l, const struct yt_pair *pair, const char *path,
 		       char **field)
 {
@@ -1114,6 +1135,7 @@ static int cfg_string_list(struct cfg_loader *l, const struct yt_pair *pair, con
 static const char *const cfg_settings_keys[] = {
     "batch_idle_duration", "batch_max_duration", "log_level", "log_format",
     "metrics_address",	   "health_address",	 "clock",     "decision_log",
+    "launch_parallelism",
 };
 
 static int cfg_settings(struct cfg_loader *l, const struct yt_pair *sp)
@@ -1149,6 +1171,9 @@ static int cfg_settings(struct cfg_loader *l, const struct yt_pair *sp)
 			rc = cfg_address(l, p, path, &c->metrics_address);
 		} else if (strcmp(k, "health_address") == 0) {
 			rc = cfg_address(l, p, path, &c->health_address);
+		} else if (strcmp(k, "launch_parallelism") == 0) {
+			rc = cfg_count(l, p, path, 1, CFG_MAX_LAUNCH_PARALLELISM,
+				       &c->launch_parallelism);
 		} else if (strcmp(k, "clock") == 0) {
 			rc = cfg_enum(l, p, path, clocks, N_ELEMS(clocks), &c->virtual_clock);
 		} else if (strcmp(k, "decision_log") == 0) {
@@ -1455,6 +1480,7 @@ static int cfg_load_stream(const char *name, struct yt_stream *ys, struct cfg **
 	c->dir = cfg_dirname(name);
 	c->batch_idle_ms = CFG_DEFAULT_BATCH_IDLE_MS;
 	c->batch_max_ms = CFG_DEFAULT_BATCH_MAX_MS;
+	c->launch_parallelism = CFG_DEFAULT_LAUNCH_PARALLELISM;
 	c->log_level = KERF_LOG_INFO;
 	c->metrics_address = xstrdup(CFG_DEFAULT_METRICS_ADDRESS);
 	c->health_address = xstrdup(CFG_DEFAULT_HEALTH_ADDRESS);

@@ -22,6 +22,9 @@
 #define CFG_DEFAULT_PACKER "binpack-ffd"
 #define CFG_DEFAULT_BATCH_IDLE_MS 1000
 #define CFG_DEFAULT_BATCH_MAX_MS 10000
+/* Plugin calls (launches, writes, lists) running at once on the workers. */
+#define CFG_DEFAULT_LAUNCH_PARALLELISM 32
+#define CFG_MAX_LAUNCH_PARALLELISM 1024
 #define CFG_DEFAULT_METRICS_ADDRESS ":8080"
 #define CFG_DEFAULT_HEALTH_ADDRESS ":8081"
 
@@ -93,6 +96,7 @@ struct cfg {
 	size_t n_manifests;
 	char **manifests; /* resolved paths */
 	int64_t batch_idle_ms, batch_max_ms;
+	int64_t launch_parallelism;
 	int log_level; /* kerf_log_level */
 	int log_json;
 	char *metrics_address; /* "" disables */

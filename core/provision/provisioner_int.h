@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * provisioner_int.h - what provisioner.c (batches) and lifecycle.c (the
+ * NodeClaim lifecycle and the plugin calls it hands to the workers) share.
+ */
+#ifndef KERF_CORE_PROVISIONER_INT_H
+#define KERF_CORE_PROVISIONER_INT_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "provisioner.h"
+#include "state.h"
+
+#define COMPONENT "provisioner"
+
+#define LABEL_NODEPOOL "karpenter.sh/nodepool"
+#define LABEL_REGISTERED "karpenter.sh/registered"
+#define LABEL_INITIALIZED "karpenter.sh/initialized"
+#define LABEL_ZONE "topology.kubernetes.io/zone"
+#define LABEL_CAPACITY_TYPE "karpenter.sh/capacity-type"
+#define LABEL_INSTANCE_TYPE "node.kubernetes.io/instance-type"
+#define LABEL_HOSTNAME "kubernetes.io/hostname"
+#define TAG_NODECLAIM "karpenter.sh/nodeclaim"
+#define TAINT_UNREGISTERED "karpenter.sh/unregistered"
+#define TAINT_NOT_READY "node.kubernetes.io/not-ready"
+#define TAINT_DISRUPTED "karpenter.sh/disrupted"
+
+/* How a NodePool's batches are packed (docs/config.md, "Packers per NodePool"). */
+struct pool_packing {
+	const char *mode; /* "single", "split" or "shadow" */
+	char *selection;  /* as written, for the decision log */
+	size_t n;
+	const struct prov_packer **packers;
+	unsigned *weights;
+	const struct prov_packer *shadow; /* NULL: none */
+};
+
+/*
+ * A NodePool kerf provisions for, from kerf.yaml's manifests or the
+ * cluster.  Never removed, so claims can name it by index: a NodePool the
+ * cluster deletes is only marked.
+ */
+struct pool_rec {
+	struct kerf_nodepool *np;	/* owned copy */
+	struct kerf_node_class *nc;	/* owned copy; NULL until its class is known */
+	bool from_cluster, deleted;
+	/*
+	 * The provider's instance types, owned; NULL until the first fetch
+	 * returns.  `available` keeps each offering's availability as the
+	 * provider gave it (offerings in list order), so the ones kerf found
+	 * out of capacity can come back when their time is up.
+	 */
+	struct kerf_instance_type_list *types;
+	bool *available;
+	kerf_mono_ms_t types_at;
+	bool fetching;
+	struct pool_packing packing;
+	const struct prov_packer *chosen; /* the packer of the batch being run */
+};
+
+/* An offering a launch found without capacity, left out until `until`. */
+struct unavailable {
+	char *type, *zone;
+	kerf_capacity_type ct;
+	kerf_mono_ms_t until;
+};
+
+struct launch_group;
+
+struct provisioner {
+	struct provisioner_config cfg;
+	struct cluster_state *st; /* the daemon's, borrowed */
+	size_t n_pools, cap_pools;
+	struct pool_rec *pools;
+	size_t n_classes, cap_classes;
+	struct kerf_node_class **classes; /* owned copies: manifests' and the cluster's */
+	bool batch_open;
+	kerf_mono_ms_t batch_first_ms, batch_last_ms;
+	size_t batches;
+	size_t pods_scheduled;
+	size_t n_tts, cap_tts;
+	int64_t *tts; /* pod creation to bound, ms */
+	struct prov_packer dflt;
+	struct ab_report *ab; /* every batch's per-NodePool figures, for the A/B summary */
+	size_t n_unavail, cap_unavail;
+	struct unavailable *unavail;
+	uint64_t rng; /* NodeClaim name suffixes */
+	size_t in_flight; /* jobs handed to the workers, not yet applied */
+	kerf_mono_ms_t next_gc_ms, next_drift_ms;
+	bool gc_running;
+	bool adopted_scan; /* the cluster's NodeClaims were looked at once synced */
+};
+
+/* provisioner.c */
+const char *prov_err_text(const struct kerf_error *e, int rc);
+kerf_mono_ms_t prov_now(const struct provisioner *p);
+kerf_wall_ms_t prov_wall(const struct provisioner *p);
+void prov_batch_touch(struct provisioner *p, kerf_mono_ms_t now);
+bool prov_pod_waiting(const struct pod_rec *r);
+void prov_release_pods(struct provisioner *p, const struct claim_rec *c);
+void prov_claim_event(struct provisioner *p, const char *event, const struct claim_rec *c);
+void prov_claim_fields(const struct provisioner *p, json_t *o, const struct claim_rec *c);
+void prov_launch_failed_event(struct provisioner *p, const char *pool, const char *claim,
+			      const char *why);
+const struct kerf_instance_type *prov_find_type(const struct kerf_instance_type_list *l,
+						const char *name);
+kerf_price_t prov_offering_price(const struct kerf_instance_type *t, const char *zone,
+				 kerf_capacity_type ct, kerf_price_t fallback);
+void prov_launching_labels(struct claim_rec *c, const struct kerf_instance_type *t);
+/* A fresh "<pool>-xxxxx" no live claim has. */
+char *prov_claim_name(struct provisioner *p, const char *pool);
+ssize_t prov_pool_index(const struct provisioner *p, const char *name);
+/* A batch's decision-log line with its launches filled in: to the A/B figures and the log. */
+void prov_batch_line_done(struct provisioner *p, json_t *line);
+
+/* lifecycle.c */
+/*
+ * Hands the batch's claims to the workers.  The group takes the batch's
+ * decision-log line (o, finished when the last launch is applied) and the
+ * claims (records already in the state, launching).
+ */
+void prov_launch(struct provisioner *p, size_t n, struct claim_rec **claims, char ***options,
+		 json_t *line, json_t **claim_lines, const struct kerf_resources *reqs);
+void prov_lifecycle(struct provisioner *p);
+void prov_adopt(struct provisioner *p, const struct kerf_nodeclaim *nc);
+void prov_terminate(struct provisioner *p, struct claim_rec *c, const char *why, bool drain);
+void prov_fetch_types(struct provisioner *p, size_t pool);
+void prov_gc(struct provisioner *p);
+void prov_drift(struct provisioner *p);
+void prov_claim_update(struct provisioner *p, struct claim_rec *c);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* blocking.h - what check_daemon and the blocking test plugin share (blocking.c). */
+#ifndef KERF_TESTS_BLOCKING_H
+#define KERF_TESTS_BLOCKING_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+/* Everything under mu; cv is broadcast on every change. */
+struct blocking_ctl {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned pods;		/* set before kerfd starts: pending pods to list */
+	unsigned creates;	/* provider create() calls so far */
+	unsigned in_flight;	/* create() calls inside the provider now */
+	unsigned max_in_flight; /* the most there ever were at once */
+	bool released;		/* create() calls return once this is set */
+	unsigned noise;		/* events the plugin's own thread is asked to send */
+	unsigned noise_sent;	/* and has sent */
+	unsigned long polls;	/* poll() calls */
+};
+
+/* Exported by blocking.so beside its descriptor. */
+struct blocking_ctl *blocking_ctl(void);
+
+#endif

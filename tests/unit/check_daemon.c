@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * check_daemon - the whole daemon in process, on the blocking test plugin
+ * (tests/plugins/blocking.c): launches run in parallel up to
+ * settings.launch_parallelism, and while every one of them blocks in the
+ * provider the loop keeps ticking and the cluster's events keep being
+ * applied.  Everything is asserted by counts and by the order things
+ * happen in; the waits have no deadline but Check's own timeout.
+ */
+#include <config.h>
+
+#include <check.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../plugins/blocking.h"
+#include "daemon.h"
+#include "log.h"
+
+#define PLUGIN_DIR KERF_TEST_BUILDDIR "/tests/plugins/.libs"
+
+static struct blocking_ctl *open_plugin(void **handle)
+{
+	*handle = dlopen(PLUGIN_DIR "/blocking.so", RTLD_NOW | RTLD_LOCAL);
+	ck_assert_msg(*handle, "dlopen: %s", dlerror());
+	struct blocking_ctl *(*fn)(void) = (struct blocking_ctl * (*)(void)) dlsym(*handle, "blocking_ctl");
+	ck_assert_msg(fn, "blocking_ctl: %s", dlerror());
+	return fn();
+}
+
+static char *write_config(unsigned parallelism)
+{
+	static char dir[] = "/tmp/check_daemon.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char *path = NULL;
+	ck_assert_int_gt(asprintf(&path, "%s/kerf.yaml", dir), 0);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+		"plugin_dir: %s\n"
+		"cluster: blocking\n"
+		"provider: blocking\n"
+		"packers: [binpack-ffd]\n"
+		"settings:\n"
+		"  batch_idle_duration: 1ms\n"
+		"  batch_max_duration: 1s\n"
+		"  launch_parallelism: %u\n"
+		"  log_level: warn\n"
+		"  metrics_address: \"\"\n"
+		"  health_address: \"\"\n",
+		PLUGIN_DIR, parallelism);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+static void *run(void *arg)
+{
+	return (void *)(intptr_t)daemon_run(arg);
+}
+
+/* Waits on the plugin's condition variable until pred holds. */
+#define WAIT_CTL(ctl, pred)                                                                        \
+	do {                                                                                       \
+		pthread_mutex_lock(&(ctl)->mu);                                                    \
+		while (!(pred))                                                                    \
+			pthread_cond_wait(&(ctl)->cv, &(ctl)->mu);                                 \
+		pthread_mutex_unlock(&(ctl)->mu);                                                  \
+	} while (0)
+
+/* The daemon's counters change without a signal to wait on: look again after a pause. */
+static void pause_briefly(void)
+{
+	struct timespec ts = {0, 1000000};
+	nanosleep(&ts, NULL);
+}
+
+static unsigned ctl_get(struct blocking_ctl *ctl, const unsigned *field)
+{
+	pthread_mutex_lock(&ctl->mu);
+	unsigned v = *field;
+	pthread_mutex_unlock(&ctl->mu);
+	return v;
+}
+
+START_TEST(launches_in_parallel_while_events_flow)
+{
+	enum { PODS = 100, BOUND = 8, NOISE = 50 };
+	void *handle;
+	struct blocking_ctl *ctl = open_plugin(&handle);
+	ctl->pods = PODS;
+	char *config = write_config(BOUND);
+	const struct daemon_options opt = {.config = config};
+	struct daemon *d = NULL;
+	ck_assert_int_eq(daemon_start(&opt, &d), 0);
+	pthread_t loop;
+	ck_assert_int_eq(pthread_create(&loop, NULL, run, d), 0);
+
+	/* One batch of 100 claims: exactly BOUND launches reach the provider, and they block. */
+	WAIT_CTL(ctl, ctl->in_flight == BOUND);
+	ck_assert_uint_eq(ctl_get(ctl, &ctl->creates), BOUND);
+
+	/* While they block, the loop ticks and applies events from the plugin's own thread. */
+	struct daemon_stats before, now;
+	daemon_get_stats(d, &before);
+	pthread_mutex_lock(&ctl->mu);
+	ctl->noise = NOISE;
+	pthread_cond_broadcast(&ctl->cv);
+	pthread_mutex_unlock(&ctl->mu);
+	WAIT_CTL(ctl, ctl->noise_sent == NOISE);
+	do {
+		pause_briefly();
+		daemon_get_stats(d, &now);
+	} while (now.events < before.events + NOISE);
+	ck_assert_uint_gt(now.ticks, before.ticks);
+	ck_assert_uint_ge(now.in_flight, PODS);
+	/* Still nothing released: every launch is where it was. */
+	ck_assert_uint_eq(ctl_get(ctl, &ctl->in_flight), BOUND);
+	ck_assert_uint_eq(ctl_get(ctl, &ctl->creates), BOUND);
+	ck_assert_uint_eq(now.nodeclaims, PODS);
+
+	pthread_mutex_lock(&ctl->mu);
+	ctl->released = true;
+	pthread_cond_broadcast(&ctl->cv);
+	pthread_mutex_unlock(&ctl->mu);
+	WAIT_CTL(ctl, ctl->creates == PODS && ctl->in_flight == 0);
+	do {
+		pause_briefly();
+		daemon_get_stats(d, &now);
+	} while (now.in_flight > 0);
+	ck_assert_uint_eq(ctl_get(ctl, &ctl->max_in_flight), BOUND);
+	ck_assert_uint_eq(now.nodeclaims, PODS);
+
+	daemon_request_stop(d);
+	void *rc;
+	ck_assert_int_eq(pthread_join(loop, &rc), 0);
+	ck_assert_int_eq((int)(intptr_t)rc, 0);
+	daemon_free(d);
+	free(config);
+	dlclose(handle);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("daemon");
+	TCase *tc = tcase_create("concurrency");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, launches_in_parallel_while_events_flow);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
