@@ -98,7 +98,8 @@ static const struct kerf_config_key sim_schema[] = {
      .type = KERF_CFG_STRING,
      .path = true,
      .description = "YAML list of timed actions: - {at: 30s, apply: FILE | scale: {kind, name, "
-		    "replicas} | delete: {kind, name}}"},
+		    "replicas} | delete: {kind, name} | interrupt: SELECTOR | terminate: "
+		    "SELECTOR}"},
     {.key = "trace",
      .type = KERF_CFG_STRING,
      .path = true,
