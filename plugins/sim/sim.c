@@ -98,7 +98,8 @@ static const struct kerf_config_key sim_schema[] = {
      .type = KERF_CFG_STRING,
      .path = true,
      .description = "YAML list of timed actions: - {at: 30s, apply: FILE | scale: {kind, name, "
-		    "replicas} | delete: {kind, name}}"},
+		    "replicas} | delete: {kind, name} | interrupt: SELECTOR | terminate: "
+		    "SELECTOR}"},
     {.key = "trace",
      .type = KERF_CFG_STRING,
      .path = true,
@@ -109,6 +110,11 @@ static const struct kerf_config_key sim_schema[] = {
      .default_value = "1",
      KERF_CFG_MIN(1),
      .description = "trace arrival times and durations are divided by this"},
+    {.key = "state_file",
+     .type = KERF_CFG_STRING,
+     .path = true,
+     .description = "file that keeps the simulated cloud's instances, NodeClaims and the run's "
+		    "epoch across kerfd restarts; written after every change, read at start"},
     {.key = "bind_delay",
      .type = KERF_CFG_DURATION,
      .default_value = "0s",
@@ -303,6 +309,8 @@ static int read_config(const struct kerf_host *h, struct sim_config *cfg, struct
  * are read here rather than at start() so that a bad file stops kerfd
  * (and `kerfd --check`) before anything runs.
  */
+static void sim_destroy(void *inst);
+
 static int sim_create(const struct kerf_host *h, void **out, struct kerf_error *err)
 {
 	struct sim_cluster_config ccfg;
@@ -331,6 +339,14 @@ static int sim_create(const struct kerf_host *h, void **out, struct kerf_error *
 	s->host = h;
 	s->world = w;
 	s->cluster = cl;
+	pthread_mutex_init(&s->lock, NULL);
+	rc = get_optional_string(h, "state_file", &s->state_file, err);
+	if (rc == 0 && s->state_file)
+		rc = sim_state_load(s, err);
+	if (rc) {
+		sim_destroy(s);
+		return rc;
+	}
 	h->log(h->ctx, KERF_LOG_INFO,
 	       "simulated cloud: %zu instance types from %s, region %s, %zu zones, seed %" PRId64,
 	       w->n_types, w->cfg.catalogue, w->cfg.region, w->cfg.n_zones, w->cfg.seed);
@@ -346,6 +362,8 @@ static void sim_destroy(void *inst)
 		return;
 	sim_cluster_free(s->cluster);
 	sim_world_free(s->world);
+	pthread_mutex_destroy(&s->lock);
+	s->host->free(s->host->ctx, s->state_file);
 	s->host->free(s->host->ctx, s);
 }
 
@@ -357,7 +375,8 @@ KERF_PLUGIN_DEFINE = {
 		   "(virtual) clock",
     .license = "Apache-2.0",
     .kinds = KERF_KIND_PROVIDER | KERF_KIND_CLUSTER,
-    .capabilities = KERF_CAP_PROVIDER_SPOT | KERF_CAP_CLUSTER_EVENTS,
+    .capabilities =
+	KERF_CAP_PROVIDER_SPOT | KERF_CAP_CLUSTER_EVENTS | KERF_CAP_CLUSTER_VIRTUAL_TIME,
     KERF_PLUGIN_SCHEMA(sim_schema),
     .create = sim_create,
     .destroy = sim_destroy,

@@ -17,6 +17,11 @@
  * with the ec2 plugin's library (plugins/ec2/nodeclass.h), and the class's
  * tags are copied to the instances launched with it, as EC2NodeClass
  * spec.tags are.
+ *
+ * The cloud also speaks first: start() takes the host's instance-event
+ * sink, through which a scenario's interruptions and terminations
+ * (sim_world.h) arrive.  Every op runs under struct sim's lock (sim.h),
+ * taken by the wrappers at the end of this file.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -92,7 +97,7 @@ static void fill_type(const struct sim_world *w, const struct sim_type *t,
 	}
 }
 
-static int sim_get_instance_types(void *inst, const struct kerf_node_class *node_class,
+static int get_instance_types(void *inst, const struct kerf_node_class *node_class,
 				  struct kerf_instance_type_list **out, struct kerf_error *err)
 {
 	const struct sim_world *w = ((struct sim *)inst)->world;
@@ -249,7 +254,7 @@ static int claim_tags(const struct kerf_nodeclaim *claim, const struct kerf_node
 	return rc;
 }
 
-static int sim_create_instance(void *inst, const struct kerf_nodeclaim *claim,
+static int create_instance(void *inst, const struct kerf_nodeclaim *claim,
 			       const struct kerf_node_class *node_class, struct kerf_instance **out,
 			       struct kerf_error *err)
 {
@@ -315,7 +320,7 @@ static int not_found(struct kerf_error *err, const char *provider_id)
 			      provider_id ? provider_id : "(null)");
 }
 
-static int sim_delete(void *inst, const char *provider_id, struct kerf_error *err)
+static int delete_instance(void *inst, const char *provider_id, struct kerf_error *err)
 {
 	struct sim_world *w = ((struct sim *)inst)->world;
 	const struct kerf_host *h = w->host;
@@ -330,11 +335,12 @@ static int sim_delete(void *inst, const char *provider_id, struct kerf_error *er
 		return not_found(err, provider_id);
 	in->deleted = true;
 	in->delete_ms = now;
+	w->dirty = true;
 	h->log(h->ctx, KERF_LOG_INFO, "terminating %s (%s)", in->provider_id, in->type->name);
 	return 0;
 }
 
-static int sim_get(void *inst, const char *provider_id, struct kerf_instance **out,
+static int get_instance(void *inst, const char *provider_id, struct kerf_instance **out,
 		   struct kerf_error *err)
 {
 	const struct sim_world *w = ((struct sim *)inst)->world;
@@ -346,7 +352,7 @@ static int sim_get(void *inst, const char *provider_id, struct kerf_instance **o
 	return new_instance(w, in, now, out, err);
 }
 
-static int sim_list(void *inst, struct kerf_instance_list **out, struct kerf_error *err)
+static int list_instances(void *inst, struct kerf_instance_list **out, struct kerf_error *err)
 {
 	const struct sim_world *w = ((struct sim *)inst)->world;
 	const struct kerf_host *h = w->host;
@@ -370,16 +376,83 @@ static int sim_list(void *inst, struct kerf_instance_list **out, struct kerf_err
 	return 0;
 }
 
+/*
+ * Events for the interruptions still running: a restarted kerfd never
+ * saw them, and a cloud's queue would still hold the notices.
+ */
+static int start_events(void *inst, const struct kerf_provider_sink *sink, struct kerf_error *err)
+{
+	struct sim_world *w = ((struct sim *)inst)->world;
+
+	if (!sink || !sink->on_instance)
+		return kerf_error_set(err, KERF_E_INVALID, "sim: provider start without a sink");
+	if (w->events.on_instance)
+		return kerf_error_set(err, KERF_E_INVALID, "sim: provider already started");
+	w->events = *sink;
+	for (size_t i = 0; i < w->n_instances; i++) {
+		const struct sim_instance *in = w->instances[i];
+
+		if (in->interrupt_ms && !in->deleted)
+			sim_world_event(w, in, KERF_INSTANCE_INTERRUPTED, in->interrupt_ms,
+					in->interrupt_ms + SIM_INTERRUPT_NOTICE_MS,
+					"Spot Instance Interruption Warning");
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ locking */
+
+static int locked_get_instance_types(void *inst, const struct kerf_node_class *node_class,
+				     struct kerf_instance_type_list **out, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, get_instance_types(inst, node_class, out, err), err);
+}
+
+static int locked_create(void *inst, const struct kerf_nodeclaim *claim,
+			 const struct kerf_node_class *node_class, struct kerf_instance **out,
+			 struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, create_instance(inst, claim, node_class, out, err), err);
+}
+
+static int locked_delete(void *inst, const char *provider_id, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, delete_instance(inst, provider_id, err), err);
+}
+
+static int locked_get(void *inst, const char *provider_id, struct kerf_instance **out,
+		      struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, get_instance(inst, provider_id, out, err), err);
+}
+
+static int locked_list(void *inst, struct kerf_instance_list **out, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, list_instances(inst, out, err), err);
+}
+
+static int locked_start(void *inst, const struct kerf_provider_sink *sink, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, start_events(inst, sink, err), err);
+}
+
 const struct kerf_provider_ops sim_provider_ops = {
-    .get_instance_types = sim_get_instance_types,
-    .create = sim_create_instance,
-    .delete_instance = sim_delete,
-    .get = sim_get,
-    .list = sim_list,
+    .get_instance_types = locked_get_instance_types,
+    .create = locked_create,
+    .delete_instance = locked_delete,
+    .get = locked_get,
+    .list = locked_list,
     /* The simulator is EC2's stand-in until the ec2 plugin exists: it serves EC2NodeClass. */
     .node_class_kinds = ec2_node_class_kinds,
     .validate_node_class = ec2_validate_node_class,
     .well_known_labels = ec2_well_known_labels,
     .restricted_label_domains = ec2_restricted_label_domains,
     .class_selectors = ec2_class_selectors,
+    .start = locked_start,
 };

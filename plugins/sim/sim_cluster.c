@@ -36,9 +36,18 @@
  * changed templates are not simulated: an applied change affects the
  * pods created afterwards.
  *
- * Events: the sink may only be called from start() and poll(), so a
- * change made by a write op (update_node, evict_pod, ...) is kept as a
- * copy of the object and delivered, in order, at the next poll.
+ * Events: a change made by a write op (update_node, evict_pod, ...) is
+ * kept as a copy of the object and delivered, in order, at the next poll,
+ * so the host sees the cluster change only where a real API server's
+ * watch would show it: after the write returned.
+ *
+ * The simulated cloud acts too: a scenario's interrupt and terminate
+ * (sim_world.h) run with the other actions, interrupted instances that
+ * kerf left alone are terminated at their deadline, and their nodes go
+ * when the instances do.
+ *
+ * Threads: every op runs under struct sim's lock (sim.h), taken by the
+ * wrappers of sim_cluster_writes.c; nothing here takes it.
  *
  * DaemonSets are listed themselves too (KERF_OBJ_DAEMONSET): their
  * pod template under the DaemonSet's name, from start() on, before any node
@@ -67,12 +76,28 @@ static void finish_pods(struct sim_cluster *c, int64_t now)
 	}
 }
 
+static bool cloud_action(const struct sim_action *a)
+{
+	return a->type == SIM_ACT_INTERRUPT || a->type == SIM_ACT_TERMINATE;
+}
+
 /* Everything that happened up to now except scheduling. */
 static void advance(struct sim_cluster *c, int64_t now)
 {
 	while (c->next_action < c->script.n &&
-	       c->start_ms + c->script.items[c->next_action].at_ms <= now)
-		simc_run_action(c, &c->script.items[c->next_action++]);
+	       c->start_ms + c->script.items[c->next_action].at_ms <= now) {
+		size_t i = c->next_action++;
+
+		if (cloud_action(&c->script.items[i])) {
+			/* Done before a restart: the state file holds what it did. */
+			if (i < c->cloud_next)
+				continue;
+			c->cloud_next = i + 1;
+			c->w->dirty = true;
+		}
+		simc_run_action(c, &c->script.items[i]);
+	}
+	sim_world_settle(c->w, now);
 	sim_world_reached(c->w, SIM_REGISTERED, c->seen_ms, now, simc_node_register, c);
 	sim_world_reached(c->w, SIM_READY, c->seen_ms, now, simc_node_ready, c);
 	sim_world_reached(c->w, SIM_GONE, c->seen_ms, now, simc_node_gone, c);
@@ -130,7 +155,12 @@ int simc_start(void *inst, const struct kerf_event_sink *sink, struct kerf_error
 	if (!sink || !sink->on_object)
 		return kerf_error_set(err, KERF_E_INVALID, "sim: start without an event sink");
 	c->sink = *sink;
-	c->start_ms = now;
+	/* A resumed run keeps its epoch, so the script goes on where it was. */
+	if (!c->resumed)
+		c->start_ms = now;
+	c->start_wall_ms = now;
+	c->start_mono_ms = c->h->mono_ms(c->h->ctx);
+	c->w->dirty = true;
 	for (size_t i = 0; i < c->n_initial; i++)
 		for (size_t j = 0; j < c->initial[i]->n; j++)
 			simc_workload_apply(c, &c->initial[i]->items[j]);
@@ -163,6 +193,31 @@ int simc_poll(void *inst, int64_t timeout_ms, struct kerf_error *err)
 	advance(c, now);
 	simc_schedule(c, now);
 	c->delivering = false;
+	return 0;
+}
+
+/*
+ * The script counts from start_ms on the wall clock; the host wants the
+ * end on its monotonic clock, which start() read at the same moment as
+ * the wall clock.  A resumed run whose script ended before this start
+ * ends at once.
+ */
+int simc_virtual_end(void *inst, kerf_mono_ms_t *end_ms, struct kerf_error *err)
+{
+	struct sim_cluster *c = simc_cluster_of(inst);
+	int64_t last = sim_script_end_ms(&c->script);
+	int64_t end;
+
+	if (!c->started)
+		return kerf_error_set(err, KERF_E_INVALID, "sim: virtual_end before start");
+	if (!end_ms)
+		return kerf_error_set(err, KERF_E_INVALID, "sim: virtual_end without end_ms");
+	if (c->script.n == 0) {
+		*end_ms = 0;
+		return 0;
+	}
+	end = c->start_mono_ms + (c->start_ms + last - c->start_wall_ms);
+	*end_ms = end > c->start_mono_ms ? end : c->start_mono_ms;
 	return 0;
 }
 
@@ -233,6 +288,9 @@ void sim_cluster_free(struct sim_cluster *c)
 	for (size_t i = 0; i < c->n_claims; i++)
 		kerf_nodeclaim_free(c->claims[i]);
 	h->free(h->ctx, c->claims);
+	for (size_t i = 0; i < c->n_saved_nodes; i++)
+		kerf_node_free(c->saved_nodes[i]);
+	h->free(h->ctx, c->saved_nodes);
 	for (size_t i = 0; i < c->n_workloads; i++)
 		simc_workload_free(h, c->workloads[i]);
 	h->free(h->ctx, c->workloads);

@@ -37,6 +37,9 @@ enum sim_action_type {
 	SIM_ACT_SCALE,	/* set a workload's replicas */
 	SIM_ACT_DELETE, /* delete a workload and its pods */
 	SIM_ACT_TRACE,	/* one trace row: `replicas` pods of one shape */
+	/* The simulated cloud acting on instances (sim_world.h): */
+	SIM_ACT_INTERRUPT, /* spot interruption notice, termination at its deadline */
+	SIM_ACT_TERMINATE, /* terminated outright */
 };
 
 struct sim_action {
@@ -53,6 +56,7 @@ struct sim_action {
 	int64_t memory_mib;
 	int64_t gpu;
 	int64_t duration_ms; /* run time once bound; -1: runs until deleted */
+	struct sim_selector select; /* SIM_ACT_INTERRUPT, SIM_ACT_TERMINATE */
 };
 
 /* Actions in the order they run: by at_ms, file order within one time. */
@@ -79,6 +83,12 @@ int sim_trace_load(const struct kerf_host *h, const char *path, int64_t time_sca
 
 /* Sorts by at_ms, keeping the order of actions due at the same time. */
 void sim_script_sort(const struct kerf_host *h, struct sim_script *s);
+/*
+ * When the script's last action is done, in ms after start(): its last
+ * action's time, or an interruption's deadline when that comes later; 0
+ * for an empty script.
+ */
+int64_t sim_script_end_ms(const struct sim_script *s);
 void sim_script_clear(const struct kerf_host *h, struct sim_script *s);
 
 struct sim_cluster;

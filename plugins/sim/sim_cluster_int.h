@@ -86,7 +86,23 @@ struct sim_cluster {
 	struct kerf_event_sink sink;
 	bool started;	 /* start() listed everything: changes become events */
 	bool delivering; /* inside start() or poll(): the sink may be called */
-	int64_t start_ms;
+	bool resumed;	 /* start_ms came from the state file: the run goes on */
+	int64_t start_ms;      /* wall time the run began: the script counts from here */
+	int64_t start_wall_ms; /* wall and monotonic time of this start() */
+	int64_t start_mono_ms;
+	/*
+	 * Script index after the last cloud action (interrupt, terminate)
+	 * that ran: a restart replays the script for its pods but must not
+	 * act on the cloud twice.
+	 */
+	size_t cloud_next;
+	/*
+	 * Nodes of a state file not registered again yet: an instance that
+	 * registers gets its node back (name, labels, taints, cordon) rather
+	 * than a new one.
+	 */
+	size_t n_saved_nodes, cap_saved_nodes;
+	struct kerf_node **saved_nodes;
 	int64_t seen_ms; /* instance milestones up to here are done */
 	bool dirty;	 /* the scheduler has something new to look at */
 	bool ds_dirty;	 /* DaemonSets must look at the nodes again */
@@ -143,6 +159,9 @@ void simc_node_register(void *arg, const struct sim_instance *in, int64_t at_ms)
 void simc_node_ready(void *arg, const struct sim_instance *in, int64_t at_ms);
 void simc_node_gone(void *arg, const struct sim_instance *in, int64_t at_ms);
 
+/* sim_state.c: the node of a state file for this instance, taken out of the saved list. */
+struct kerf_node *simc_take_saved_node(struct sim_cluster *c, const char *provider_id);
+
 /* sim_sched.c */
 void simc_schedule(struct sim_cluster *c, int64_t now);
 
@@ -150,5 +169,6 @@ void simc_schedule(struct sim_cluster *c, int64_t now);
 struct sim_cluster *simc_cluster_of(void *inst);
 int simc_start(void *inst, const struct kerf_event_sink *sink, struct kerf_error *err);
 int simc_poll(void *inst, int64_t timeout_ms, struct kerf_error *err);
+int simc_virtual_end(void *inst, kerf_mono_ms_t *end_ms, struct kerf_error *err);
 
 #endif

@@ -79,37 +79,62 @@ static void node_labels(const struct sim_cluster *c, const struct sim_instance *
 	kerf_labels_set(l, "failure-domain.beta.kubernetes.io/region", w->cfg.region);
 }
 
+/*
+ * The node of an instance a state file knew: as kerf left it (name,
+ * labels, taints, cordon), from the same kubelet re-registering after
+ * kerfd came back.
+ */
+static void node_restore(struct sim_cluster *c, struct kerf_node *n, struct kerf_node *saved)
+{
+	const struct kerf_host *h = c->h;
+
+	simc_replace(h, &n->meta->name, saved->meta->name);
+	kerf_labels_copy(&n->meta->labels, &saved->meta->labels);
+	simc_taints_add_all(&n->taints, &saved->taints);
+	n->unschedulable = saved->unschedulable;
+	kerf_node_free(saved);
+}
+
 void simc_node_register(void *arg, const struct sim_instance *in, int64_t at_ms)
 {
 	struct sim_cluster *c = arg;
 	const struct kerf_host *h = c->h;
 	const struct kerf_nodeclaim *claim = simc_find_claim(c, in->claim, NULL);
+	struct kerf_node *saved = simc_take_saved_node(c, in->provider_id);
 	struct sim_node *sn = h->calloc(h->ctx, 1, sizeof(*sn));
 	struct kerf_node *n = kerf_node_new();
 	char name[96];
 
-	node_name(c, name, sizeof(name));
-	n->meta->name = h->strdup(h->ctx, name);
-	simc_new_meta(c, n->meta, "v1", "Node", at_ms);
-	node_labels(c, in, claim, name, &n->meta->labels);
-	n->provider_id = h->strdup(h->ctx, in->provider_id);
-	if (claim) {
-		simc_taints_add_all(&n->taints, &claim->taints);
-		simc_taints_add_all(&n->taints, &claim->startup_taints);
+	if (claim)
 		simc_taints_add_all(&sn->startup, &claim->startup_taints);
+	if (saved) {
+		node_restore(c, n, saved);
+		simc_new_meta(c, n->meta, "v1", "Node", at_ms);
+	} else {
+		node_name(c, name, sizeof(name));
+		n->meta->name = h->strdup(h->ctx, name);
+		simc_new_meta(c, n->meta, "v1", "Node", at_ms);
+		node_labels(c, in, claim, name, &n->meta->labels);
+		if (claim) {
+			simc_taints_add_all(&n->taints, &claim->taints);
+			simc_taints_add_all(&n->taints, &claim->startup_taints);
+		}
+		/* Karpenter's user data registers the kubelet with this taint; it removes it
+		 * once synced. */
+		add_taint(h, &n->taints, TAINT_UNREGISTERED, KERF_EFFECT_NO_EXECUTE);
+		add_taint(h, &n->taints, TAINT_NOT_READY, KERF_EFFECT_NO_SCHEDULE);
 	}
-	/* Karpenter's user data registers the kubelet with this taint; it removes it once synced.
-	 */
-	add_taint(h, &n->taints, TAINT_UNREGISTERED, KERF_EFFECT_NO_EXECUTE);
-	add_taint(h, &n->taints, TAINT_NOT_READY, KERF_EFFECT_NO_SCHEDULE);
+	n->provider_id = h->strdup(h->ctx, in->provider_id);
 	n->capacity = in->type->capacity;
 	n->allocatable = in->type->allocatable;
 	sn->node = n;
 	sn->in = in;
 	PUSH(h, c->nodes, c->n_nodes, c->cap_nodes, sn);
 	c->ds_dirty = true;
-	h->log(h->ctx, KERF_LOG_INFO, "node %s registered (%s, %s, %s, NodeClaim %s)", name,
-	       in->type->name, c->w->cfg.zones[in->zone], in->provider_id, in->claim);
+	c->w->dirty = true;
+	h->log(h->ctx, KERF_LOG_INFO, "node %s %s (%s, %s, %s, NodeClaim %s)", n->meta->name,
+	       saved ? "registered again" : "registered", in->type->name,
+	       c->w->cfg.zones[in->zone], in->provider_id, in->claim);
 	simc_emit(c, KERF_EVENT_ADDED, KERF_OBJ_NODE, n);
 }
 
@@ -177,6 +202,7 @@ void simc_node_remove(struct sim_cluster *c, size_t index)
 	c->n_nodes--;
 	c->dirty = true;
 	c->ds_dirty = true;
+	c->w->dirty = true;
 }
 
 void simc_node_gone(void *arg, const struct sim_instance *in, int64_t at_ms)

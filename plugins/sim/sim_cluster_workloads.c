@@ -331,5 +331,14 @@ void simc_run_action(struct sim_cluster *c, const struct sim_action *a)
 		wl->replicas = a->replicas;
 		wl->duration_ms = a->duration_ms;
 		break;
+	case SIM_ACT_INTERRUPT:
+	case SIM_ACT_TERMINATE:
+		/* At the action's own time, so a late poll changes no deadline. */
+		if ((a->type == SIM_ACT_INTERRUPT
+			 ? sim_world_interrupt(c->w, &a->select, c->start_ms + a->at_ms)
+			 : sim_world_terminate(c->w, &a->select, c->start_ms + a->at_ms)) == 0)
+			h->log(h->ctx, KERF_LOG_WARN, "scenario: %s: no live instance matches",
+			       a->type == SIM_ACT_INTERRUPT ? "interrupt" : "terminate");
+		break;
 	}
 }

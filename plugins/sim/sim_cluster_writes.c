@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sim_cluster_writes.c - the cluster ops that write (NodeClaims, Nodes, evictions,
- * events) and the op table of the cluster kind.
+ * events) and the op table of the cluster kind, whose entries take struct
+ * sim's lock around the op (the host calls writes from its launch workers
+ * while the loop polls).
  */
 #include <stdbool.h>
 #include <string.h>
 
 #include <kerf/kerf.h>
 
+#include "sim.h"
 #include "sim_cluster_int.h"
 
 /* ------------------------------------------------------------ writes */
@@ -40,6 +43,7 @@ static int sim_create_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	d = kerf_nodeclaim_copy(claim);
 	simc_new_meta(c, d->meta, "karpenter.sh/v1", "NodeClaim", simc_now_ms(c));
 	PUSH(c->h, c->claims, c->n_claims, c->cap_claims, d);
+	c->w->dirty = true;
 	simc_emit(c, KERF_EVENT_ADDED, KERF_OBJ_NODECLAIM, d);
 	if (stored)
 		*stored = kerf_nodeclaim_copy(d);
@@ -55,6 +59,7 @@ static void claim_remove(struct sim_cluster *c, size_t index)
 	memmove(&c->claims[index], &c->claims[index + 1],
 		(c->n_claims - index - 1) * sizeof(*c->claims));
 	c->n_claims--;
+	c->w->dirty = true;
 }
 
 static int sim_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
@@ -83,6 +88,7 @@ static int sim_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	simc_touch(c, d->meta);
 	c->claims[index] = d;
 	kerf_nodeclaim_free(old);
+	c->w->dirty = true;
 	if (stored)
 		*stored = kerf_nodeclaim_copy(d);
 	/* A claim being deleted goes once its last finalizer is removed. */
@@ -111,6 +117,7 @@ static int sim_delete_nodeclaim(void *inst, const char *name, struct kerf_error 
 	if (!d->meta->deletion_ms) {
 		d->meta->deletion_ms = simc_now_ms(c);
 		simc_touch(c, d->meta);
+		c->w->dirty = true;
 		simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODECLAIM, d);
 	}
 	return 0;
@@ -140,6 +147,7 @@ static int sim_update_node(void *inst, const struct kerf_node *node, struct kerf
 	simc_touch(c, n->meta);
 	c->dirty = true;
 	c->ds_dirty = true;
+	c->w->dirty = true;
 	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODE, n);
 	if (stored)
 		*stored = kerf_node_copy(n);
@@ -184,14 +192,80 @@ static int sim_emit_event(void *inst, const struct kerf_event *e, struct kerf_er
 	return 0;
 }
 
+/* ------------------------------------------------------------ locking */
+
+static int locked_start(void *inst, const struct kerf_event_sink *sink, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, simc_start(inst, sink, err), err);
+}
+
+static int locked_poll(void *inst, int64_t timeout_ms, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, simc_poll(inst, timeout_ms, err), err);
+}
+
+static int locked_create_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
+				   struct kerf_nodeclaim **stored, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, sim_create_nodeclaim(inst, claim, stored, err), err);
+}
+
+static int locked_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
+				   struct kerf_nodeclaim **stored, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, sim_update_nodeclaim(inst, claim, stored, err), err);
+}
+
+static int locked_delete_nodeclaim(void *inst, const char *name, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, sim_delete_nodeclaim(inst, name, err), err);
+}
+
+static int locked_update_node(void *inst, const struct kerf_node *node, struct kerf_node **stored,
+			      struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, sim_update_node(inst, node, stored, err), err);
+}
+
+static int locked_delete_node(void *inst, const char *name, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, sim_delete_node(inst, name, err), err);
+}
+
+static int locked_evict_pod(void *inst, const char *ns, const char *name, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, sim_evict_pod(inst, ns, name, err), err);
+}
+
+static int locked_emit_event(void *inst, const struct kerf_event *e, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, sim_emit_event(inst, e, err), err);
+}
+
+static int locked_virtual_end(void *inst, kerf_mono_ms_t *end_ms, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, simc_virtual_end(inst, end_ms, err), err);
+}
+
 const struct kerf_cluster_ops sim_cluster_ops = {
-    .start = simc_start,
-    .poll = simc_poll,
-    .create_nodeclaim = sim_create_nodeclaim,
-    .update_nodeclaim = sim_update_nodeclaim,
-    .delete_nodeclaim = sim_delete_nodeclaim,
-    .update_node = sim_update_node,
-    .delete_node = sim_delete_node,
-    .evict_pod = sim_evict_pod,
-    .emit_event = sim_emit_event,
+    .start = locked_start,
+    .poll = locked_poll,
+    .create_nodeclaim = locked_create_nodeclaim,
+    .update_nodeclaim = locked_update_nodeclaim,
+    .delete_nodeclaim = locked_delete_nodeclaim,
+    .update_node = locked_update_node,
+    .delete_node = locked_delete_node,
+    .evict_pod = locked_evict_pod,
+    .emit_event = locked_emit_event,
+    .virtual_end = locked_virtual_end,
 };

@@ -10,6 +10,15 @@
  *   - at: 2m
  *     scale: {kind: Deployment, name: web, replicas: 10}
  *   - {at: 5m, delete: {kind: Deployment, name: web, namespace: default}}
+ *   - {at: 6m, interrupt: {capacity_type: spot, count: 2}}
+ *   - {at: 7m, terminate: {nodeclaim: default-x7k2p}}
+ *
+ * interrupt and terminate are the simulated cloud's (sim_world.h): they
+ * pick the first `count` (default 1) live instances in launch order that
+ * match every key given (nodeclaim, nodepool, instance_type, zone,
+ * capacity_type), and interrupt them (a spot interruption notice, then
+ * termination two minutes later unless kerf deleted them first) or
+ * terminate them at once.
  *
  * Plugins read YAML only through the host's config getters and libkerf's
  * workload parser, neither of which can hold a list of actions, so the
@@ -57,6 +66,11 @@ static void action_clear(const struct kerf_host *h, struct sim_action *a)
 	h->free(h->ctx, a->kind);
 	h->free(h->ctx, a->namespace_);
 	h->free(h->ctx, a->name);
+	h->free(h->ctx, a->select.nodeclaim);
+	h->free(h->ctx, a->select.nodepool);
+	h->free(h->ctx, a->select.instance_type);
+	h->free(h->ctx, a->select.zone);
+	h->free(h->ctx, a->select.capacity_type);
 }
 
 void sim_script_clear(const struct kerf_host *h, struct sim_script *s)
@@ -94,6 +108,21 @@ void sim_script_sort(const struct kerf_host *h, struct sim_script *s)
 	tmp = h->malloc(h->ctx, s->n * sizeof(*tmp));
 	sort_range(s->items, tmp, s->n);
 	h->free(h->ctx, tmp);
+}
+
+int64_t sim_script_end_ms(const struct sim_script *s)
+{
+	int64_t end = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sim_action *a = &s->items[i];
+		/* An interruption's termination at its deadline is part of the script. */
+		int64_t done = a->at_ms + (a->type == SIM_ACT_INTERRUPT ? SIM_INTERRUPT_NOTICE_MS : 0);
+
+		if (done > end)
+			end = done;
+	}
+	return end;
 }
 
 int sim_workloads_load(const struct kerf_host *h, const char *path,
@@ -709,6 +738,63 @@ static int read_target(struct sparser *p, const struct snode *n, const char *wha
 	return 0;
 }
 
+static char *opt_dup(struct sparser *p, const char *s)
+{
+	return s ? p->h->strdup(p->h->ctx, s) : NULL;
+}
+
+/* The instances an interrupt or terminate picks (struct sim_selector). */
+static int read_selector(struct sparser *p, const struct snode *n, const char *what,
+			 struct sim_action *a)
+{
+	static const char *const keys[] = {"nodeclaim",	    "nodepool", "instance_type", "zone",
+					   "capacity_type", "count",	NULL};
+	const char *claim, *pool, *type, *zone, *ct, *count;
+	struct sim_selector *sel = &a->select;
+	char msg[160];
+	int rc;
+
+	if (!is_map(n))
+		return perr(p, n->line, n->column, what,
+			    "expected a mapping {nodeclaim, nodepool, instance_type, zone, "
+			    "capacity_type, count}; {} picks any instance");
+	if ((rc = check_keys(p, n, what, keys)) ||
+	    (rc = want_scalar(p, n, "nodeclaim", what, false, &claim)) ||
+	    (rc = want_scalar(p, n, "nodepool", what, false, &pool)) ||
+	    (rc = want_scalar(p, n, "instance_type", what, false, &type)) ||
+	    (rc = want_scalar(p, n, "zone", what, false, &zone)) ||
+	    (rc = want_scalar(p, n, "capacity_type", what, false, &ct)) ||
+	    (rc = want_scalar(p, n, "count", what, false, &count)))
+		return rc;
+	if (ct && strcmp(ct, "spot") != 0 && strcmp(ct, "on-demand") != 0 &&
+	    strcmp(ct, "reserved") != 0) {
+		const struct snode *v = get(n, "capacity_type");
+		snprintf(msg, sizeof(msg), "%s.capacity_type: expected spot, on-demand or reserved",
+			 what);
+		return perr(p, v->line, v->column, msg, ct);
+	}
+	sel->count = 1;
+	if (count) {
+		const struct snode *v = get(n, "count");
+		char *end;
+		long long c;
+
+		errno = 0;
+		c = strtoll(count, &end, 10);
+		if (errno || *end || end == count || c < 1 || c > INT32_MAX) {
+			snprintf(msg, sizeof(msg), "%s.count: expected a whole number from 1", what);
+			return perr(p, v->line, v->column, msg, count);
+		}
+		sel->count = (int32_t)c;
+	}
+	sel->nodeclaim = opt_dup(p, claim);
+	sel->nodepool = opt_dup(p, pool);
+	sel->instance_type = opt_dup(p, type);
+	sel->zone = opt_dup(p, zone);
+	sel->capacity_type = opt_dup(p, ct);
+	return 0;
+}
+
 /* The apply path, relative to the scenario's directory unless absolute. */
 static char *resolve(struct sparser *p, const char *file)
 {
@@ -726,8 +812,9 @@ static char *resolve(struct sparser *p, const char *file)
 
 static int read_action(struct sparser *p, const struct snode *item, struct sim_script *s)
 {
-	static const char *const keys[] = {"at", "apply", "scale", "delete", NULL};
-	const struct snode *scale, *del, *at_node;
+	static const char *const keys[] = {"at",	 "apply",     "scale",
+					   "delete",	 "interrupt", "terminate", NULL};
+	const struct snode *scale, *del, *intr, *term, *at_node;
 	const char *at, *apply;
 	struct kerf_error derr = KERF_ERROR_INIT;
 	struct sim_action *a;
@@ -736,7 +823,9 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 
 	if (!is_map(item))
 		return perr(p, item->line, item->column,
-			    "expected an action {at, apply | scale | delete}", NULL);
+			    "expected an action {at, apply | scale | delete | interrupt | "
+			    "terminate}",
+			    NULL);
 	if ((rc = check_keys(p, item, "an action", keys)) ||
 	    (rc = want_scalar(p, item, "at", "action", true, &at)) ||
 	    (rc = want_scalar(p, item, "apply", "action", false, &apply)))
@@ -748,11 +837,15 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 			    derr.message);
 	scale = get(item, "scale");
 	del = get(item, "delete");
-	n_ops = (apply != NULL) + (scale != NULL) + (del != NULL);
+	intr = get(item, "interrupt");
+	term = get(item, "terminate");
+	n_ops = (apply != NULL) + (scale != NULL) + (del != NULL) + (intr != NULL) + (term != NULL);
 	if (n_ops != 1)
 		return perr(p, item->line, item->column,
-			    n_ops ? "an action has exactly one of apply, scale and delete"
-				  : "an action needs one of apply, scale and delete",
+			    n_ops ? "an action has exactly one of apply, scale, delete, interrupt "
+				    "and terminate"
+				  : "an action needs one of apply, scale, delete, interrupt and "
+				    "terminate",
 			    NULL);
 	a = script_push(p->h, s);
 	a->at_ms = at_ms;
@@ -771,6 +864,10 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 			p->err->code = rc;
 		}
 		return rc;
+	}
+	if (intr || term) {
+		a->type = intr ? SIM_ACT_INTERRUPT : SIM_ACT_TERMINATE;
+		return read_selector(p, intr ? intr : term, intr ? "interrupt" : "terminate", a);
 	}
 	a->type = scale ? SIM_ACT_SCALE : SIM_ACT_DELETE;
 	return read_target(p, scale ? scale : del, scale ? "scale" : "delete", scale != NULL, a);

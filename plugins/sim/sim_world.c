@@ -6,12 +6,14 @@
  * Randomness is a pure function: hash(seed, what is being decided).  A spot
  * price or an out-of-capacity offering therefore stays the same however
  * often and in whatever order it is asked about, and two runs with one seed
- * agree.  Instance IDs hash (seed, launch counter) through a bijection, so
- * they never collide within a run.
+ * agree.  Instance IDs hash (seed, NodeClaim name), so a batch launched by
+ * parallel workers gets the same IDs in any order; the rare collision is
+ * resolved by hashing again with an attempt number.
  */
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <kerf/kerf.h>
@@ -71,14 +73,8 @@ void sim_world_free(struct sim_world *w)
 	if (!w)
 		return;
 	h = w->host;
-	for (size_t i = 0; i < w->n_instances; i++) {
-		struct sim_instance *in = w->instances[i];
-		h->free(h->ctx, in->provider_id);
-		h->free(h->ctx, in->claim);
-		h->free(h->ctx, in->image_id);
-		kerf_labels_clear(&in->tags);
-		h->free(h->ctx, in);
-	}
+	for (size_t i = 0; i < w->n_instances; i++)
+		sim_instance_free(h, w->instances[i]);
 	h->free(h->ctx, w->instances);
 	h->free(h->ctx, w->types);
 	h->free(h->ctx, w->catalogue_text);
@@ -258,6 +254,59 @@ uint32_t sim_type_classes(const struct sim_type *t)
 
 /* ------------------------------------------------------------ instances */
 
+void sim_instance_free(const struct kerf_host *h, struct sim_instance *in)
+{
+	if (!in)
+		return;
+	h->free(h->ctx, in->provider_id);
+	h->free(h->ctx, in->claim);
+	h->free(h->ctx, in->image_id);
+	kerf_labels_clear(&in->tags);
+	h->free(h->ctx, in);
+}
+
+/* Launch order, the claim's name within one millisecond, and the ID to make it total. */
+static int launch_cmp(const struct sim_instance *a, const struct sim_instance *b)
+{
+	int c;
+
+	if (a->launch_ms != b->launch_ms)
+		return a->launch_ms < b->launch_ms ? -1 : 1;
+	c = strcmp(a->claim, b->claim);
+	return c ? c : strcmp(a->provider_id, b->provider_id);
+}
+
+static bool id_taken(const struct sim_world *w, const char *provider_id)
+{
+	for (size_t i = 0; i < w->n_instances; i++)
+		if (strcmp(w->instances[i]->provider_id, provider_id) == 0)
+			return true;
+	return false;
+}
+
+bool sim_world_add(struct sim_world *w, struct sim_instance *in)
+{
+	const struct kerf_host *h = w->host;
+	size_t at = w->n_instances;
+
+	if (id_taken(w, in->provider_id))
+		return false;
+	if (w->n_instances == w->cap_instances) {
+		w->cap_instances = w->cap_instances ? 2 * w->cap_instances : 16;
+		w->instances =
+		    h->realloc(h->ctx, w->instances, w->cap_instances * sizeof(*w->instances));
+	}
+	/* Launches come in time order, so the place is nearly always the end. */
+	while (at > 0 && launch_cmp(w->instances[at - 1], in) > 0)
+		at--;
+	memmove(&w->instances[at + 1], &w->instances[at],
+		(w->n_instances - at) * sizeof(*w->instances));
+	w->instances[at] = in;
+	w->n_instances++;
+	w->dirty = true;
+	return true;
+}
+
 struct sim_instance *sim_world_launch(struct sim_world *w, const char *claim,
 				      const struct sim_type *t, size_t zone, kerf_capacity_type ct,
 				      int64_t now_ms)
@@ -265,17 +314,20 @@ struct sim_instance *sim_world_launch(struct sim_world *w, const char *claim,
 	const struct kerf_host *h = w->host;
 	struct sim_instance *in = h->calloc(h->ctx, 1, sizeof(*in));
 	uint64_t seed = mix((uint64_t)w->cfg.seed);
+	uint64_t id = fold(seed ^ 0x1d5ull, claim);
 	char buf[128];
 
-	if (w->n_instances == w->cap_instances) {
-		w->cap_instances = w->cap_instances ? 2 * w->cap_instances : 16;
-		w->instances =
-		    h->realloc(h->ctx, w->instances, w->cap_instances * sizeof(*w->instances));
+	/*
+	 * A claim name launched again after its instance went hashes to that
+	 * instance's ID, so the attempt number moves it on; so does the
+	 * one-in-2^64 clash of two names.
+	 */
+	for (uint64_t attempt = 0;; attempt++) {
+		snprintf(buf, sizeof(buf), "aws:///%s/i-0%016" PRIx64, w->cfg.zones[zone],
+			 mix(id + attempt));
+		if (!id_taken(w, buf))
+			break;
 	}
-	w->instances[w->n_instances++] = in;
-	/* mix is a bijection, so distinct counters give distinct IDs under one seed. */
-	snprintf(buf, sizeof(buf), "aws:///%s/i-0%016" PRIx64, w->cfg.zones[zone],
-		 mix(seed + ++w->launches));
 	in->provider_id = h->strdup(h->ctx, buf);
 	in->claim = h->strdup(h->ctx, claim);
 	/* One AMI per architecture, as an AMI alias resolves to. */
@@ -286,6 +338,7 @@ struct sim_instance *sim_world_launch(struct sim_world *w, const char *claim,
 	in->capacity_type = ct;
 	in->price = sim_offer_price(w, t, zone, ct);
 	in->launch_ms = now_ms;
+	sim_world_add(w, in);
 	return in;
 }
 
@@ -345,20 +398,143 @@ const char *sim_instance_state(const struct sim_world *w, const struct sim_insta
 	return now_ms >= in->launch_ms + w->cfg.launch_delay_ms ? "running" : "pending";
 }
 
+struct reached {
+	const struct sim_instance *in;
+	int64_t at;
+};
+
+static int reached_cmp(const void *a, const void *b)
+{
+	const struct reached *x = a, *y = b;
+	int c;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	c = strcmp(x->in->claim, y->in->claim);
+	return c ? c : strcmp(x->in->provider_id, y->in->provider_id);
+}
+
 size_t sim_world_reached(const struct sim_world *w, enum sim_milestone m, int64_t after_ms,
 			 int64_t by_ms,
 			 void (*fn)(void *arg, const struct sim_instance *in, int64_t at_ms),
 			 void *arg)
 {
+	const struct kerf_host *h = w->host;
+	struct reached *r = NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < w->n_instances; i++) {
 		int64_t at = sim_instance_time(w, w->instances[i], m);
-		if (at != INT64_MAX && at > after_ms && at <= by_ms) {
-			if (fn)
-				fn(arg, w->instances[i], at);
-			n++;
-		}
+		if (at == INT64_MAX || at <= after_ms || at > by_ms)
+			continue;
+		if (!r)
+			r = h->malloc(h->ctx, (w->n_instances - i) * sizeof(*r));
+		r[n].in = w->instances[i];
+		r[n++].at = at;
+	}
+	/* Node names follow registration order, so equal times must not follow launch calls. */
+	if (n > 1)
+		qsort(r, n, sizeof(*r), reached_cmp);
+	for (size_t i = 0; fn && i < n; i++)
+		fn(arg, r[i].in, r[i].at);
+	h->free(h->ctx, r);
+	return n;
+}
+
+/* ------------------------------------------------------ the cloud acting */
+
+void sim_world_event(struct sim_world *w, const struct sim_instance *in,
+		     kerf_instance_event_type type, int64_t at_ms, int64_t deadline_ms,
+		     const char *reason)
+{
+	const struct kerf_host *h = w->host;
+	struct kerf_instance_event *ev;
+
+	if (!w->events.on_instance) {
+		h->log(h->ctx, KERF_LOG_DEBUG, "instance event for %s dropped: provider not started",
+		       in->provider_id);
+		return;
+	}
+	ev = kerf_instance_event_new();
+	ev->type = type;
+	ev->provider_id = h->strdup(h->ctx, in->provider_id);
+	ev->at = at_ms;
+	ev->deadline = deadline_ms;
+	ev->reason = h->strdup(h->ctx, reason);
+	w->events.on_instance(w->events.ctx, ev);
+	kerf_instance_event_free(ev);
+}
+
+static bool selected(const struct sim_world *w, const struct sim_instance *in,
+		     const struct sim_selector *sel)
+{
+	const char *pool = kerf_labels_get(&in->tags, SIM_TAG_NODEPOOL);
+
+	return (!sel->nodeclaim || strcmp(sel->nodeclaim, in->claim) == 0) &&
+	       (!sel->nodepool || (pool && strcmp(sel->nodepool, pool) == 0)) &&
+	       (!sel->instance_type || strcmp(sel->instance_type, in->type->name) == 0) &&
+	       (!sel->zone || strcmp(sel->zone, w->cfg.zones[in->zone]) == 0) &&
+	       (!sel->capacity_type ||
+		strcmp(sel->capacity_type, kerf_capacity_type_name(in->capacity_type)) == 0);
+}
+
+static void terminate(struct sim_world *w, struct sim_instance *in, int64_t at_ms,
+		      const char *reason)
+{
+	const struct kerf_host *h = w->host;
+
+	in->deleted = true;
+	in->delete_ms = at_ms;
+	w->dirty = true;
+	h->log(h->ctx, KERF_LOG_INFO, "the cloud terminates %s (%s, NodeClaim %s): %s",
+	       in->provider_id, in->type->name, in->claim, reason);
+	sim_world_event(w, in, KERF_INSTANCE_TERMINATED, at_ms, 0, reason);
+}
+
+size_t sim_world_interrupt(struct sim_world *w, const struct sim_selector *sel, int64_t at_ms)
+{
+	const struct kerf_host *h = w->host;
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->n_instances && n < (size_t)sel->count; i++) {
+		struct sim_instance *in = w->instances[i];
+
+		if (in->deleted || in->interrupt_ms || in->launch_ms > at_ms ||
+		    !selected(w, in, sel))
+			continue;
+		in->interrupt_ms = at_ms;
+		w->dirty = true;
+		n++;
+		h->log(h->ctx, KERF_LOG_INFO, "the cloud interrupts %s (%s, NodeClaim %s)",
+		       in->provider_id, in->type->name, in->claim);
+		sim_world_event(w, in, KERF_INSTANCE_INTERRUPTED, at_ms,
+				at_ms + SIM_INTERRUPT_NOTICE_MS, "Spot Instance Interruption Warning");
 	}
 	return n;
+}
+
+size_t sim_world_terminate(struct sim_world *w, const struct sim_selector *sel, int64_t at_ms)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->n_instances && n < (size_t)sel->count; i++) {
+		struct sim_instance *in = w->instances[i];
+
+		if (in->deleted || in->launch_ms > at_ms || !selected(w, in, sel))
+			continue;
+		terminate(w, in, at_ms, "Instance terminated by the cloud");
+		n++;
+	}
+	return n;
+}
+
+void sim_world_settle(struct sim_world *w, int64_t now_ms)
+{
+	for (size_t i = 0; i < w->n_instances; i++) {
+		struct sim_instance *in = w->instances[i];
+		int64_t deadline = in->interrupt_ms + SIM_INTERRUPT_NOTICE_MS;
+
+		if (in->interrupt_ms && !in->deleted && deadline <= now_ms)
+			terminate(w, in, deadline, "Spot Instance Termination");
+	}
 }

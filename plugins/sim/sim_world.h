@@ -8,7 +8,9 @@
  * reads the same instances and asks when each one registers and becomes
  * ready (sim_instance_time, sim_world_reached).  Nothing here keeps global
  * state: every random-looking decision is a hash of the seed and the thing
- * decided about, so results do not depend on call order.
+ * decided about, so results do not depend on call order.  The host calls
+ * the ops from several threads at once; struct sim's lock (sim.h) guards
+ * the world, and nothing here takes it.
  *
  * Everything is allocated with the host allocator of the instance that
  * created the world (w->host).  Internal to the plugin: the .so exports only
@@ -113,8 +115,12 @@ struct sim_instance {
 	struct kerf_labels tags; /* libkerf-allocated (kerf_labels_set) */
 	int64_t launch_ms;
 	bool deleted;
-	int64_t delete_ms; /* when deleted */
+	int64_t delete_ms;    /* when deleted */
+	int64_t interrupt_ms; /* when a scenario gave its interruption notice; 0: never */
 };
+
+/* How long a spot interruption notice gives before the instance goes, as EC2's. */
+#define SIM_INTERRUPT_NOTICE_MS (2 * 60 * 1000)
 
 struct sim_world {
 	const struct kerf_host *host;
@@ -124,8 +130,16 @@ struct sim_world {
 	struct sim_type *types;
 	size_t n_instances;
 	size_t cap_instances;
-	struct sim_instance **instances; /* pointers stay valid for the world's lifetime */
-	uint64_t launches;		 /* feeds the instance ID hash */
+	/*
+	 * Sorted by (launch_ms, claim, provider_id), so listing and walking
+	 * them never depends on the order concurrent launches ran in.
+	 * Pointers stay valid for the world's lifetime.
+	 */
+	struct sim_instance **instances;
+	/* Where instance events go once the provider started (sim_cloud.c); on_instance NULL until then. */
+	struct kerf_provider_sink events;
+	/* Something the state file holds changed since it was written (sim_state.c). */
+	bool dirty;
 };
 
 /* Points in an instance's life the cluster half cares about. */
@@ -188,10 +202,22 @@ uint32_t sim_type_classes(const struct sim_type *t);
 
 /* ---------------------------------------------------------- instances */
 
-/* Records a launch at now; returns the new instance (never NULL: the host aborts on OOM). */
+/*
+ * Records a launch at now; returns the new instance (never NULL: the host
+ * aborts on OOM).  Its ID hashes (seed, claim), so the launches of one
+ * batch get the same IDs whatever order they run in.
+ */
 struct sim_instance *sim_world_launch(struct sim_world *w, const char *claim,
 				      const struct sim_type *t, size_t zone, kerf_capacity_type ct,
 				      int64_t now_ms);
+/*
+ * Adds an instance built elsewhere (a state file's) at its sorted place;
+ * the world owns it from here.  False, and nothing added, when its ID is
+ * taken.
+ */
+bool sim_world_add(struct sim_world *w, struct sim_instance *in);
+/* Frees an instance the world does not hold. */
+void sim_instance_free(const struct kerf_host *h, struct sim_instance *in);
 struct sim_instance *sim_world_find_claim(const struct sim_world *w, const char *claim,
 					  int64_t now_ms);
 /* The instance with this provider ID, or NULL when unknown or gone by now_ms. */
@@ -211,12 +237,45 @@ const char *sim_instance_state(const struct sim_world *w, const struct sim_insta
 
 /*
  * Calls fn for every instance that reaches milestone m in (after_ms, by_ms],
- * in launch order, and returns how many there were.  The cluster half polls
- * with after_ms = the previous by_ms to see each transition once.
+ * in time order and by NodeClaim name within one time, and returns how
+ * many there were.  The cluster half polls with after_ms = the previous
+ * by_ms to see each transition once.
  */
 size_t sim_world_reached(const struct sim_world *w, enum sim_milestone m, int64_t after_ms,
 			 int64_t by_ms,
 			 void (*fn)(void *arg, const struct sim_instance *in, int64_t at_ms),
 			 void *arg);
+
+/* ------------------------------------------------------ the cloud acting */
+
+/*
+ * What a scenario's interrupt or terminate picks: the first `count` live
+ * instances, in launch order, that match every field set (NULL: any).
+ */
+struct sim_selector {
+	char *nodeclaim;
+	char *nodepool;
+	char *instance_type;
+	char *zone;
+	char *capacity_type;
+	int32_t count;
+};
+
+/*
+ * The cloud interrupts the instances sel picks at at_ms: a
+ * KERF_INSTANCE_INTERRUPTED event with a deadline SIM_INTERRUPT_NOTICE_MS
+ * later, after which sim_world_settle terminates what kerf has not.
+ * Instances already interrupted or terminating are passed over.  Returns
+ * how many it interrupted.
+ */
+size_t sim_world_interrupt(struct sim_world *w, const struct sim_selector *sel, int64_t at_ms);
+/* The cloud terminates the instances sel picks at at_ms (KERF_INSTANCE_TERMINATED). */
+size_t sim_world_terminate(struct sim_world *w, const struct sim_selector *sel, int64_t at_ms);
+/* Terminates the interrupted instances whose deadline is at or before now_ms. */
+void sim_world_settle(struct sim_world *w, int64_t now_ms);
+/* Delivers an instance event, when the provider has been started. */
+void sim_world_event(struct sim_world *w, const struct sim_instance *in,
+		     kerf_instance_event_type type, int64_t at_ms, int64_t deadline_ms,
+		     const char *reason);
 
 #endif

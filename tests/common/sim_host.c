@@ -2,6 +2,7 @@
 /*
  * sim_host.c - the fake host of the sim plugin's tests (sim_host.h).
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +13,13 @@
 
 struct sim_host_config sim_cfg;
 int64_t sim_clock_ms;
+int64_t sim_mono_offset_ms;
 
 /* Log lines kept since the last reset; older ones are dropped beyond this. */
 #define LOG_LINES 256
 static char log_lines[LOG_LINES][512];
 static size_t n_log;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -24,10 +27,12 @@ static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
+	pthread_mutex_lock(&log_lock);
 	va_start(ap, fmt);
 	vsnprintf(log_lines[n_log % LOG_LINES], sizeof(log_lines[0]), fmt, ap);
 	va_end(ap);
 	n_log++;
+	pthread_mutex_unlock(&log_lock);
 }
 
 int sim_host_logged(const char *needle)
@@ -41,6 +46,11 @@ int sim_host_logged(const char *needle)
 static int64_t fh_clock(void *ctx)
 {
 	return sim_clock_ms;
+}
+
+static int64_t fh_mono(void *ctx)
+{
+	return sim_clock_ms - sim_mono_offset_ms;
 }
 
 static int fh_read_file(void *ctx, const char *path, size_t max, char **out, size_t *len,
@@ -83,6 +93,7 @@ static const struct {
     {"trace", KERF_CFG_STRING, &sim_cfg.trace},
     {"trace_time_scale", KERF_CFG_INT, &sim_cfg.trace_time_scale},
     {"bind_delay", KERF_CFG_DURATION, &sim_cfg.bind_delay_ms},
+    {"state_file", KERF_CFG_STRING, &sim_cfg.state_file},
 };
 
 /* The sim_cfg field for key, or NULL when the schema does not give it that type. */
@@ -148,7 +159,7 @@ const struct kerf_host sim_fake_host = {
     .log = fh_log,
     TH_ALLOC_SLOTS,
     .wall_ms = fh_clock,
-    .mono_ms = fh_clock,
+    .mono_ms = fh_mono,
     .read_file = fh_read_file,
     .config_string = fh_config_string,
     .config_int = fh_config_int,
@@ -178,5 +189,6 @@ void sim_host_reset(const char *catalogue)
 	sim_cfg.terminate_delay_ms = 30000;
 	sim_cfg.trace_time_scale = 1;
 	sim_clock_ms = 1700000000000;
+	sim_mono_offset_ms = 0;
 	n_log = 0;
 }

@@ -4,7 +4,10 @@
  * answer from `sim_cfg` as kerfd's host would from a kerf.yaml section
  * (KERF_E_NOTFOUND for an unset key without a default), the clocks return
  * `sim_clock_ms`, which only moves when a test moves it, as under the
- * simulator's virtual clock, and log lines are kept for inspection.
+ * simulator's virtual clock (the monotonic one `sim_mono_offset_ms` behind),
+ * and log lines are kept for inspection.  The plugin may call it from
+ * several threads: the clock is only moved between ops, and log lines
+ * are appended under a mutex.
  */
 #ifndef KERF_TEST_SIM_HOST_H
 #define KERF_TEST_SIM_HOST_H
@@ -39,10 +42,13 @@ struct sim_host_config {
 	const char *trace;    /* NULL: not set */
 	int64_t trace_time_scale;
 	int64_t bind_delay_ms;
+	const char *state_file; /* NULL: not set */
 };
 
 extern struct sim_host_config sim_cfg;
 extern int64_t sim_clock_ms;
+/* The monotonic clock reads sim_clock_ms minus this (0 after a reset). */
+extern int64_t sim_mono_offset_ms;
 extern const struct kerf_host sim_fake_host;
 
 /*

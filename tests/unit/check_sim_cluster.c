@@ -8,6 +8,7 @@
  * and the tests check the exact sequence a kerfd would see.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -75,6 +76,8 @@ struct rec {
 	kerf_pod_phase phase;
 	bool unschedulable;
 	bool ready;
+	char provider_id[128]; /* nodes */
+	bool cordoned;	       /* nodes */
 };
 
 #define MAX_RECS 1024
@@ -128,12 +131,32 @@ static void on_object(void *ctx, kerf_event_type type, kerf_object_kind kind, co
 			 p->meta->namespace_ ? p->meta->namespace_ : "");
 	} else if (kind == KERF_OBJ_NODE) {
 		r->ready = ((const struct kerf_node *)object)->ready;
+		snprintf(r->provider_id, sizeof(r->provider_id), "%s",
+			 ((const struct kerf_node *)object)->provider_id);
+		r->cordoned = ((const struct kerf_node *)object)->unschedulable;
 		if (type != KERF_EVENT_DELETED)
 			keep_node(object);
 	}
 }
 
 static const struct kerf_event_sink sink = {NULL, on_object};
+
+/* Instance events from the provider's sink, as "INTERRUPTED <id> at=<ms> deadline=<ms>". */
+#define MAX_IRECS 64
+static char irecs[MAX_IRECS][256];
+static size_t n_irecs;
+
+static void on_instance(void *ctx, const struct kerf_instance_event *ev)
+{
+	static const char *const types[] = {"INTERRUPTED", "RETIRING", "TERMINATED"};
+
+	ck_assert_uint_lt(n_irecs, MAX_IRECS);
+	snprintf(irecs[n_irecs++], sizeof(irecs[0]), "%s %s at=%lld deadline=%lld",
+		 types[ev->type], ev->provider_id, (long long)(ev->at ? ev->at - T0 : -1),
+		 (long long)(ev->deadline ? ev->deadline - T0 : -1));
+}
+
+static const struct kerf_provider_sink isink = {NULL, on_instance};
 
 /* "ADDED pod web-0" and the like, for messages. */
 static const char *describe(const struct rec *r)
@@ -205,6 +228,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	n_paths = 0;
 	n_recs = 0;
+	n_irecs = 0;
 	kerf_error_clear(&err);
 	ck_assert_int_eq(loader_new_dirs(dirs, 1, &ldr, &err), 0);
 	rc = loader_open(ldr, "sim", KERF_KIND_CLUSTER | KERF_KIND_PROVIDER, &plug, &err);
@@ -320,6 +344,35 @@ static char *launch_claim(void)
 	kerf_instance_free(in);
 	kerf_nodeclaim_free(c);
 	return id;
+}
+
+/* Writes claim `name` and launches it at the current clock; returns its instance's ID. */
+static char *launch_named(const char *name)
+{
+	struct kerf_nodeclaim *c = claim_new(name);
+	struct kerf_instance *in = NULL;
+	struct kerf_error err;
+	char *id;
+	int rc;
+
+	kerf_error_clear(&err);
+	rc = cl->create_nodeclaim(inst, c, NULL, &err);
+	ck_assert_msg(rc == 0, "create_nodeclaim %s: %d %s", name, rc, err.message);
+	rc = pv->create(inst, c, NULL, &in, &err);
+	ck_assert_msg(rc == 0, "create instance %s: %d %s", name, rc, err.message);
+	id = strdup(in->provider_id);
+	kerf_instance_free(in);
+	kerf_nodeclaim_free(c);
+	return id;
+}
+
+static size_t count_recs(size_t from, kerf_event_type type, kerf_object_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < n_recs; i++)
+		n += recs[i].type == type && recs[i].kind == kind;
+	return n;
 }
 
 /* What the core does once a node registers: drop karpenter.sh/unregistered. */
@@ -631,7 +684,8 @@ START_TEST(test_scenario_errors)
 	    {"- at: 1s\n  scale: {kind: Deployment, name: web, replicas: -1}\n",
 	     "scenario.yaml:2:50: scale.replicas: expected a whole number from 0"},
 	    {"- at: 1s\n  apply: missing.yaml\n  delete: {kind: Pod, name: x}\n",
-	     "scenario.yaml:1:3: an action has exactly one of apply, scale and delete"},
+	     "scenario.yaml:1:3: an action has exactly one of apply, scale, delete, interrupt and "
+	     "terminate"},
 	    {"- at: 1s\n  apply: missing.yaml\n", "scenario.yaml:2:10: apply: "},
 	    {"- at: 1s\n\tapply: x\n", "scenario.yaml:2:1: tab in indentation"},
 	    {"at: 1s\n", "scenario.yaml:1:1: a scenario is a list of actions"},
@@ -797,6 +851,371 @@ START_TEST(test_bind_delay_and_events)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ virtual_end */
+
+START_TEST(test_virtual_end)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+	kerf_mono_ms_t end = 1;
+
+	ck_assert(plug->desc.capabilities & KERF_CAP_CLUSTER_VIRTUAL_TIME);
+	/* No script: nothing to wait for. */
+	ck_assert_int_eq(create_rc(&err), 0);
+	ck_assert_int_eq(cl->virtual_end(inst, &end, &err), KERF_E_INVALID);
+	ck_assert_int_eq(cl->start(inst, &sink, &err), 0);
+	ck_assert_int_eq(cl->virtual_end(inst, &end, &err), 0);
+	ck_assert_int_eq(end, 0);
+	loader_destroy(plug, inst);
+	inst = NULL;
+
+	/*
+	 * The trace's last row at 600 s / 2, a scale at 2m, an interruption at
+	 * 4m that terminates 2m later: the script ends at 6m, counted on the
+	 * monotonic clock from where it stood at start().
+	 */
+	sim_cfg.trace = put("trace.csv", "arrival_s,cpu_millicores,memory_mib,gpu,count\n"
+					 "0,250,512,0,1\n"
+					 "600,250,512,0,1\n");
+	sim_cfg.trace_time_scale = 2;
+	sim_cfg.scenario = put("scenario.yaml", "- {at: 4m, interrupt: {capacity_type: spot}}\n"
+						"- {at: 2m, delete: {kind: Job, name: x}}\n");
+	sim_mono_offset_ms = T0 - 5000;
+	sim_clock_ms = T0 + 7000;
+	start();
+	ck_assert_int_eq(cl->virtual_end(inst, &end, &err), 0);
+	ck_assert_int_eq(end, 12000 + 360000);
+	/* Asked later, the answer stays. */
+	sim_clock_ms = T0 + 100000;
+	ck_assert_int_eq(cl->virtual_end(inst, &end, &err), 0);
+	ck_assert_int_eq(end, 12000 + 360000);
+}
+END_TEST
+
+/* ------------------------------------------------------------ the cloud acting */
+
+START_TEST(test_interrupt_and_terminate)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+	struct kerf_instance *in = NULL;
+	struct kerf_instance_list *l = NULL;
+	char *a, *b, *c, want[4][256];
+	size_t from;
+
+	sim_cfg.scenario = put("scenario.yaml", "- at: 60s\n"
+						"  interrupt: {instance_type: m5.large, count: 2}\n"
+						"- {at: 90s, terminate: {nodeclaim: c-c}}\n"
+						"- {at: 95s, terminate: {nodepool: elsewhere}}\n");
+	start();
+	ck_assert_int_eq(pv->start(inst, &isink, &err), 0);
+	ck_assert_int_eq(pv->start(inst, &isink, &err), KERF_E_INVALID);
+	poll_at(0);
+	sim_clock_ms = T0 + CLAIM_AT;
+	/* Launched out of name order: the interruption still picks by launch order, then name. */
+	b = launch_named("c-b");
+	c = launch_named("c-c");
+	a = launch_named("c-a");
+	poll_at(59999);
+	ck_assert_uint_eq(n_irecs, 0);
+	poll_at(60000);
+	ck_assert_uint_eq(n_irecs, 2);
+	snprintf(want[0], sizeof(want[0]), "INTERRUPTED %s at=60000 deadline=180000", a);
+	snprintf(want[1], sizeof(want[1]), "INTERRUPTED %s at=60000 deadline=180000", b);
+	ck_assert_str_eq(irecs[0], want[0]);
+	ck_assert_str_eq(irecs[1], want[1]);
+	/* kerf deletes a in time; b it leaves alone. */
+	sim_clock_ms = T0 + 80000;
+	ck_assert_int_eq(pv->delete_instance(inst, a, &err), 0);
+	poll_at(90000);
+	ck_assert_uint_eq(n_irecs, 3);
+	snprintf(want[2], sizeof(want[2]), "TERMINATED %s at=90000 deadline=-1", c);
+	ck_assert_str_eq(irecs[2], want[2]);
+	/* A selector that matches nothing does nothing, and says so. */
+	poll_at(95000);
+	ck_assert_uint_eq(n_irecs, 3);
+	ck_assert(sim_host_logged("scenario: terminate: no live instance matches"));
+	/* a's and c's nodes go with their instances, 30 s after the deletion and termination. */
+	from = poll_at(120000);
+	ck_assert_uint_eq(count_recs(from, KERF_EVENT_DELETED, KERF_OBJ_NODE), 2);
+	poll_at(179999);
+	ck_assert_uint_eq(n_irecs, 3);
+	/* A get at the deadline sees it terminating before any poll does. */
+	sim_clock_ms = T0 + 180000;
+	ck_assert_int_eq(pv->get(inst, b, &in, &err), 0);
+	ck_assert_str_eq(in->state, "shutting-down");
+	kerf_instance_free(in);
+	ck_assert_uint_eq(n_irecs, 4);
+	snprintf(want[3], sizeof(want[3]), "TERMINATED %s at=180000 deadline=-1", b);
+	ck_assert_str_eq(irecs[3], want[3]);
+	poll_at(180000);
+	ck_assert_uint_eq(n_irecs, 4);
+	/* Gone: get says so, list leaves it out, delete finds nothing. */
+	sim_clock_ms = T0 + 210000;
+	ck_assert_int_eq(pv->get(inst, b, &in, &err), KERF_E_NOTFOUND);
+	ck_assert_int_eq(pv->delete_instance(inst, b, &err), KERF_E_NOTFOUND);
+	ck_assert_int_eq(pv->list(inst, &l, &err), 0);
+	ck_assert_uint_eq(l->n, 0);
+	kerf_instance_list_free(l);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_cloud_action_errors)
+{
+	static const struct {
+		const char *text;
+		const char *message;
+	} cases[] = {
+	    {"- {at: 1s, interrupt: {pool: x}}\n",
+	     "scenario.yaml:1:24: unknown key \"pool\" in interrupt"},
+	    {"- {at: 1s, terminate: {count: 0}}\n",
+	     "scenario.yaml:1:31: terminate.count: expected a whole number from 1"},
+	    {"- {at: 1s, interrupt: {capacity_type: spotty}}\n",
+	     "scenario.yaml:1:39: interrupt.capacity_type: expected spot, on-demand or reserved"},
+	    {"- {at: 1s, interrupt: now}\n", "scenario.yaml:1:23: interrupt: expected a mapping"},
+	};
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sim_cfg.scenario = put("scenario.yaml", cases[i].text);
+		n_paths--;
+		ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+		ck_assert_msg(strstr(err.message, cases[i].message), "case %zu: want \"%s\" in \"%s\"",
+			      i, cases[i].message, err.message);
+	}
+	n_paths++;
+}
+END_TEST
+
+/* ------------------------------------------------------------ threads */
+
+#define N_PAR 8
+static const char *const par_names[N_PAR] = {"p-h", "p-c", "p-f", "p-a",
+					     "p-g", "p-b", "p-e", "p-d"};
+static char *par_ids[N_PAR];
+
+static void *par_launch(void *arg)
+{
+	size_t first = (size_t)(uintptr_t)arg;
+
+	/* Each thread takes every fourth claim: the calls interleave with the others'. */
+	for (size_t i = first; i < N_PAR; i += 4)
+		par_ids[i] = launch_named(par_names[i]);
+	return NULL;
+}
+
+/*
+ * One batch launched by four threads at once gives the same IDs as the
+ * batch launched one by one in reverse order, and its nodes join in name
+ * order whatever order the launches ran in.
+ */
+START_TEST(test_parallel_launches)
+{
+	pthread_t t[4];
+	char *serial[N_PAR];
+	size_t from;
+
+	start();
+	sim_clock_ms = T0 + CLAIM_AT;
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, par_launch, (void *)(uintptr_t)i), 0);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	from = poll_at(REGISTERED_AT);
+	/* After the 8 queued claim ADDs, the 8 nodes, named in claim-name order. */
+	ck_assert_uint_eq(count_recs(from, KERF_EVENT_ADDED, KERF_OBJ_NODECLAIM), N_PAR);
+	ck_assert_uint_eq(count_recs(from, KERF_EVENT_ADDED, KERF_OBJ_NODE), N_PAR);
+	for (size_t k = 0, seen = 0; k < n_recs - from; k++) {
+		const struct rec *r = &recs[from + k];
+		char name[64], claim[8];
+
+		if (r->type != KERF_EVENT_ADDED || r->kind != KERF_OBJ_NODE)
+			continue;
+		seen++;
+		snprintf(name, sizeof(name), "ip-10-0-0-%zu.ec2.internal", seen);
+		snprintf(claim, sizeof(claim), "p-%c", (char)('a' + seen - 1));
+		ck_assert_str_eq(r->name, name);
+		for (size_t i = 0; i < N_PAR; i++)
+			if (strcmp(par_names[i], claim) == 0)
+				ck_assert_str_eq(r->provider_id, par_ids[i]);
+	}
+	loader_destroy(plug, inst);
+	inst = NULL;
+
+	start();
+	sim_clock_ms = T0 + CLAIM_AT;
+	for (size_t i = N_PAR; i-- > 0;)
+		serial[i] = launch_named(par_names[i]);
+	for (size_t i = 0; i < N_PAR; i++) {
+		ck_assert_str_eq(serial[i], par_ids[i]);
+		free(serial[i]);
+		free(par_ids[i]);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------ the state file */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The state file's text with line `no` (from 1) replaced by `line`. */
+static void replace_line(const char *path, unsigned no, const char *line)
+{
+	char buf[65536], out[65536];
+	size_t len = 0, o = 0;
+	unsigned at = 1;
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	for (char *s = buf; *s; at++) {
+		char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
+
+		if (at == no)
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s\n", line);
+		else
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%.*s", (int)n, s);
+		s += n;
+	}
+	write_file(path, out);
+}
+
+/*
+ * A world with a state file, killed without a word after three launches,
+ * an interruption and a cordon: a new instance on the same file has the
+ * claims, the instances, the nodes as kerf left them and the run's epoch.
+ */
+START_TEST(test_state_file_restart)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+	struct kerf_instance_list *l = NULL;
+	struct kerf_instance *in = NULL;
+	struct kerf_nodeclaim *again;
+	char *ids[3], state[160], tmp[170], want[256];
+	static const char *const names[3] = {"c-1", "c-2", "c-3"};
+	kerf_mono_ms_t end;
+	size_t from;
+
+	snprintf(state, sizeof(state), "%s/state.jsonl", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", state);
+	sim_cfg.state_file = state;
+	sim_cfg.scenario = put("scenario.yaml", "- {at: 40s, interrupt: {}}\n"
+						"- at: 10m\n"
+						"  delete: {kind: Pod, name: nothing}\n");
+	start();
+	ck_assert_int_eq(pv->start(inst, &isink, &err), 0);
+	sim_clock_ms = T0 + CLAIM_AT;
+	for (size_t i = 0; i < 3; i++)
+		ids[i] = launch_named(names[i]);
+	poll_at(REGISTERED_AT);
+	/* kerf cordons c-2's node. */
+	ck_assert_str_eq(recs[n_recs - 2].provider_id, ids[1]);
+	seen_node_clear();
+	for (size_t i = 0; i < n_recs; i++)
+		if (recs[i].kind == KERF_OBJ_NODE && strcmp(recs[i].provider_id, ids[1]) == 0)
+			ck_assert_str_eq(recs[i].name, "ip-10-0-0-2.ec2.internal");
+	{
+		struct kerf_node *n = kerf_node_new();
+
+		n->meta->name = strdup("ip-10-0-0-2.ec2.internal");
+		kerf_labels_set(&n->meta->labels, "cordoned-by", "kerf");
+		n->unschedulable = true;
+		ck_assert_int_eq(cl->update_node(inst, n, NULL, &err), 0);
+		kerf_node_free(n);
+	}
+	poll_at(40000);
+	ck_assert_uint_eq(n_irecs, 1);
+	ck_assert(access(tmp, F_OK) != 0);
+
+	/* The crash: no op, no poll, just gone. */
+	loader_destroy(plug, inst);
+	inst = NULL;
+	n_recs = 0;
+	n_irecs = 0;
+	sim_clock_ms = T0 + 50000;
+	sim_mono_offset_ms = T0 + 50000 - 1000;
+	ck_assert_int_eq(create_rc(&err), 0);
+	ck_assert_int_eq(pv->start(inst, &isink, &err), 0);
+	/* The interruption still running is told again, with its deadline; no new one. */
+	ck_assert_uint_eq(n_irecs, 1);
+	snprintf(want, sizeof(want), "INTERRUPTED %s at=40000 deadline=160000", ids[0]);
+	ck_assert_str_eq(irecs[0], want);
+	ck_assert_int_eq(cl->start(inst, &sink, &err), 0);
+	ck_assert_uint_eq(count_recs(0, KERF_EVENT_ADDED, KERF_OBJ_NODECLAIM), 3);
+	ck_assert_uint_eq(count_recs(0, KERF_EVENT_ADDED, KERF_OBJ_NODE), 3);
+	for (size_t i = 0, k = 0; i < n_recs; i++) {
+		if (recs[i].type != KERF_EVENT_ADDED)
+			continue;
+		if (recs[i].kind == KERF_OBJ_NODECLAIM)
+			ck_assert_str_eq(recs[i].name, names[k++ % 3]);
+		if (recs[i].kind == KERF_OBJ_NODE && strcmp(recs[i].provider_id, ids[1]) == 0) {
+			ck_assert_str_eq(recs[i].name, "ip-10-0-0-2.ec2.internal");
+			ck_assert(recs[i].cordoned);
+		}
+	}
+	poll_at(50000);
+	ck_assert_uint_eq(n_irecs, 1);
+	/* The epoch is the first run's: the scenario's 10m is 9m10s of monotonic time away. */
+	ck_assert_int_eq(cl->virtual_end(inst, &end, &err), 0);
+	ck_assert_int_eq(end, 1000 + 600000 - 50000);
+	ck_assert_int_eq(pv->list(inst, &l, &err), 0);
+	ck_assert_uint_eq(l->n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_str_eq(l->items[i]->provider_id, ids[i]);
+		ck_assert_str_eq(kerf_labels_get(&l->items[i]->tags, "karpenter.sh/nodeclaim"),
+				 names[i]);
+	}
+	kerf_instance_list_free(l);
+	/* Launching a known claim again is the same instance; a new node gets a new name. */
+	again = claim_new("c-2");
+	ck_assert_int_eq(pv->create(inst, again, NULL, &in, &err), 0);
+	ck_assert_str_eq(in->provider_id, ids[1]);
+	kerf_instance_free(in);
+	kerf_nodeclaim_free(again);
+	free(launch_named("c-4"));
+	from = poll_at(50000 + 30000);
+	ck_assert_uint_eq(count_recs(from, KERF_EVENT_ADDED, KERF_OBJ_NODE), 1);
+	ck_assert_str_eq(seen_node->meta->name, "ip-10-0-0-4.ec2.internal");
+	/* The interruption's deadline passes in this run. */
+	poll_at(160000);
+	ck_assert_uint_eq(n_irecs, 2);
+	loader_destroy(plug, inst);
+	inst = NULL;
+
+	/* A corrupt file: its name and line. */
+	replace_line(state, 2, "{\"instance\": {\"provider_id\": 7}}");
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "state.jsonl:2: \"provider_id\": expected a string"),
+		      "%s", err.message);
+	replace_line(state, 3, "{\"instance\": {\"provider_id\": ");
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "state.jsonl:2: "), "%s", err.message);
+	write_file(state, "{\"kerf_sim_state\": 1}\n{\"instance\": {\"provider_id\": \n");
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "state.jsonl:1: \"epoch_ms\": expected a whole number"),
+		      "%s", err.message);
+	write_file(state, "hello\n");
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "state.jsonl:1: column 5: '[' or '{' expected"), "%s",
+		      err.message);
+	unlink(state);
+	for (size_t i = 0; i < 3; i++)
+		free(ids[i]);
+}
+END_TEST
+
 static Suite *sim_cluster_suite(void)
 {
 	Suite *s = suite_create("sim_cluster");
@@ -818,6 +1237,11 @@ static Suite *sim_cluster_suite(void)
 	tcase_add_test(tc, test_nodeclaim_writes);
 	tcase_add_test(tc, test_node_writes);
 	tcase_add_test(tc, test_bind_delay_and_events);
+	tcase_add_test(tc, test_virtual_end);
+	tcase_add_test(tc, test_interrupt_and_terminate);
+	tcase_add_test(tc, test_cloud_action_errors);
+	tcase_add_test(tc, test_parallel_launches);
+	tcase_add_test(tc, test_state_file_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }
