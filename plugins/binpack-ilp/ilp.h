@@ -290,8 +290,17 @@ static inline void hfree(const struct solver *s, void *ptr)
 		s->host->free(s->host->ctx, ptr);
 }
 
+/*
+ * The clock of the budget: real time, since the host clock stands still
+ * under the simulator while the solve takes real time all the same.  A
+ * host table without real_mono_ms leaves only its host clock, which holds
+ * the budget when that clock is real; with neither, the clock reads 0, no
+ * deadline passes and the counted limits alone bound the solve.
+ */
 static inline int64_t now_ms(const struct kerf_host *host)
 {
+	if (KERF_HOST_HAS(host, real_mono_ms))
+		return host->real_mono_ms(host->ctx);
 	return KERF_HOST_HAS(host, mono_ms) ? host->mono_ms(host->ctx) : 0;
 }
 
