@@ -1106,8 +1106,15 @@ static void solver_free(struct solver *s)
 	hfree(s, s->n_by_key);
 }
 
+/*
+ * The plan's solve_ms is the real time the pass took: the host clock may be
+ * the simulator's, which stands still during a solve.  A host table
+ * without real_mono_ms leaves only its host clock.
+ */
 static int64_t now_ms(const struct kerf_host *host)
 {
+	if (KERF_HOST_HAS(host, real_mono_ms))
+		return host->real_mono_ms(host->ctx);
 	return KERF_HOST_HAS(host, mono_ms) ? host->mono_ms(host->ctx) : 0;
 }
 

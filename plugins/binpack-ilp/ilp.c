@@ -53,7 +53,7 @@ static const struct kerf_config_key ilp_schema[] = {
      .type = KERF_CFG_DURATION,
      .default_value = "1s",
      KERF_CFG_RANGE(1, INT32_MAX),
-     .description = "wall time per solve when the core gives no budget of its own"},
+     .description = "real time per solve when the core gives no budget of its own"},
     {.key = "relative_gap_bps",
      .type = KERF_CFG_INT,
      .default_value = "100",

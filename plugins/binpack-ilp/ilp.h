@@ -134,7 +134,7 @@
 #define ILP_DFS_NODES 3000	 /* search nodes per bin kind and round, at first */
 #define ILP_DFS_NODES_MAX 800000 /* ... growing to this when the search proves too little */
 #define ILP_STALL 6		 /* rounds over which a stalled LP is told */
-#define ILP_MIN_MS 5		 /* a part with less time than this keeps FFD's plan */
+#define ILP_MIN_MS 5		 /* a part (or enumeration pass) with less time keeps its plan */
 #define ILP_PART_GROUPS 300	 /* most groups one master takes: larger components are cut */
 #define ILP_FEW_ITEMS 128	 /* knapsacks this small get the tighter, slower bounds */
 #define ILP_DP_WORK (1l << 23)	 /* most updates of one knapsack's dynamic program */
@@ -239,6 +239,7 @@ struct solver {
 	bool inc_mip; /* found by glp_intopt, not FFD's */
 	int lp_iters;
 	int bb_nodes;
+	int64_t glpk_late; /* the most a GLPK call on this master ran past its time limit */
 
 	/* pricing scratch */
 	int32_t *item_of; /* per group: item index, -1 */
@@ -290,8 +291,17 @@ static inline void hfree(const struct solver *s, void *ptr)
 		s->host->free(s->host->ctx, ptr);
 }
 
+/*
+ * The clock of the budget: real time, since the host clock stands still
+ * under the simulator while the solve takes real time all the same.  A
+ * host table without real_mono_ms leaves only its host clock, which holds
+ * the budget when that clock is real; with neither, the clock reads 0, no
+ * deadline passes and the counted limits alone bound the solve.
+ */
 static inline int64_t now_ms(const struct kerf_host *host)
 {
+	if (KERF_HOST_HAS(host, real_mono_ms))
+		return host->real_mono_ms(host->ctx);
 	return KERF_HOST_HAS(host, mono_ms) ? host->mono_ms(host->ctx) : 0;
 }
 

@@ -208,19 +208,50 @@ void ilp_solver_init(struct solver *s)
 	s->resid = zalloc(s, s->nd, sizeof(int64_t));
 }
 
-/* Solves the master LP within the time left; false when it is not optimal. */
+/*
+ * The time a GLPK call may take to end by `until`.  GLPK checks its limit
+ * only between steps, and a large master's setup (factorising the basis,
+ * intopt's copy of the problem and its root heuristics) comes before the
+ * first check: a call runs past its limit by about as much each time, so
+ * the worst seen on this master is kept back.
+ */
+static int64_t glpk_left(const struct solver *s, int64_t until)
+{
+	return until - now_ms(s->host) - s->glpk_late;
+}
+
+static int glpk_limit(int64_t left)
+{
+	return left > 1 ? (left < INT32_MAX ? (int)left : INT32_MAX) : 1;
+}
+
+static void glpk_took(struct solver *s, int64_t from, int limit)
+{
+	int64_t late = now_ms(s->host) - from - limit;
+
+	if (late > s->glpk_late)
+		s->glpk_late = late;
+}
+
+/*
+ * Solves the master LP within the time left; false when it is not optimal,
+ * or when no time is left for GLPK at all.
+ */
 static bool solve_lp(struct solver *s, int64_t until)
 {
 	glp_smcp parm;
-	int64_t left = until - now_ms(s->host);
+	int64_t from = now_ms(s->host), left = glpk_left(s, until);
+	int rc;
 
+	if (left < 1)
+		return false;
 	glp_init_smcp(&parm);
 	parm.msg_lev = GLP_MSG_OFF;
 	parm.presolve = GLP_OFF;
-	parm.tm_lim = left > 1 ? (left < INT32_MAX ? (int)left : INT32_MAX) : 1;
-	if (glp_simplex(s->lp, &parm) != 0 || glp_get_status(s->lp) != GLP_OPT)
-		return false;
-	return true;
+	parm.tm_lim = glpk_limit(left);
+	rc = glp_simplex(s->lp, &parm);
+	glpk_took(s, from, parm.tm_lim);
+	return rc == 0 && glp_get_status(s->lp) == GLP_OPT;
 }
 
 /*
@@ -232,7 +263,7 @@ static void solve_mip(struct solver *s, double gap, int64_t until)
 {
 	glp_iocp parm;
 	struct mip_cb cb = {NULL, false, 0};
-	int64_t left = until - now_ms(s->host);
+	int64_t left = glpk_left(s, until), from;
 	int st;
 
 	if (left < 2)
@@ -244,12 +275,14 @@ static void solve_mip(struct solver *s, double gap, int64_t until)
 	glp_init_iocp(&parm);
 	parm.msg_lev = GLP_MSG_OFF;
 	parm.presolve = GLP_OFF;
-	parm.tm_lim = left < INT32_MAX ? (int)left : INT32_MAX;
+	parm.tm_lim = glpk_limit(left);
 	parm.mip_gap = gap;
 	parm.cb_func = mip_callback;
 	parm.cb_info = &cb;
 	parm.fp_heur = GLP_ON;
+	from = now_ms(s->host);
 	glp_intopt(s->lp, &parm);
+	glpk_took(s, from, parm.tm_lim);
 	s->bb_nodes += cb.nodes;
 	st = glp_mip_status(s->lp);
 	if (st != GLP_OPT && st != GLP_FEAS)
@@ -414,10 +447,13 @@ int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem
 		 * cost below their difference (the duals are optimal over all
 		 * patterns), so with those columns the master holds the optimum.
 		 * The slack covers the pricing's tolerance, once per node.  Each
-		 * pass may add more columns than the last.
+		 * pass may add more columns than the last, and needs GLPK after
+		 * its enumeration: none starts without ILP_MIN_MS left beyond
+		 * what GLPK runs late on this master.
 		 */
 		for (size_t pass = 0, cap = ILP_ENUM_COLUMNS;
-		     pass < 3 && lp_ok && s.lp_complete && !s.all_relevant && !within_gap(&s, gap);
+		     pass < 3 && lp_ok && s.lp_complete && !s.all_relevant && !within_gap(&s, gap) &&
+		     glpk_left(&s, s.deadline) >= ILP_MIN_MS;
 		     pass++, cap *= 4) {
 			double delta = s.inc_obj - s.lp_z + ILP_RC_EPS * (double)(pods + 1) + 1e-6;
 			int64_t left = s.deadline - now_ms(host);

@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "host_alloc.h"
 
@@ -37,4 +38,13 @@ char *th_strdup(void *ctx, const char *s)
 void th_free(void *ctx, void *p)
 {
 	free(p);
+}
+
+int64_t th_real_mono_ms(void *ctx)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		abort();
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

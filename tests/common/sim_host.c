@@ -160,6 +160,7 @@ const struct kerf_host sim_fake_host = {
     TH_ALLOC_SLOTS,
     .wall_ms = fh_clock,
     .mono_ms = fh_mono,
+    .real_mono_ms = th_real_mono_ms,
     .read_file = fh_read_file,
     .config_string = fh_config_string,
     .config_int = fh_config_int,

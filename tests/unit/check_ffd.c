@@ -82,6 +82,7 @@ static const struct kerf_host fake_host = {
     TH_ALLOC_SLOTS,
     .wall_ms = fh_mono_ms,
     .mono_ms = fh_mono_ms,
+    .real_mono_ms = th_real_mono_ms,
     .config_int = fh_config_int,
 };
 

@@ -58,8 +58,8 @@ static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
 }
 
 /*
- * The packer reads the real clock, except in the tests of determinism and
- * of the budget: there the clock is the test's and moves only by
+ * The budget's clock, real_mono_ms, is the real one, except in the tests of
+ * determinism and of the budget: there it is the test's and moves only by
  * clock_tick_ms at each read, so a solve takes the same path however busy
  * the machine is.  A tick of 0 never lets a budget run out (every solve
  * runs to its counted limits, as on an infinitely fast machine); the budget
@@ -68,12 +68,22 @@ static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
 static bool clock_fake;
 static int64_t clock_now_ms, clock_tick_ms;
 
-static int64_t fh_mono_ms(void *ctx)
+static int64_t fh_real_mono_ms(void *ctx)
 {
 	if (!clock_fake)
 		return now_mono_ms();
 	clock_now_ms += clock_tick_ms;
 	return clock_now_ms;
+}
+
+/*
+ * The host clock stands still, as the simulator's virtual clock does while
+ * a solve runs: a packer that timed its budget on it would never see the
+ * budget run out, and the budget test would catch it.
+ */
+static int64_t fh_host_clock(void *ctx)
+{
+	return 1000;
 }
 
 static int fh_config_int(void *ctx, const char *key, int64_t *out)
@@ -105,11 +115,26 @@ static const struct kerf_host fake_host = {
     .instance_name = "packer/test",
     .log = fh_log,
     TH_ALLOC_SLOTS,
-    .wall_ms = fh_mono_ms,
-    .mono_ms = fh_mono_ms,
+    .wall_ms = fh_host_clock,
+    .mono_ms = fh_host_clock,
     .config_int = fh_config_int,
     .config_duration = fh_config_duration,
+    .real_mono_ms = fh_real_mono_ms,
 };
+
+/*
+ * A table that ends before real_mono_ms, its host clock the real one (here
+ * the test's): the slot is filled, but past `size`, so a packer must not
+ * call it.  ilp_create makes the packer instance on host_table.
+ */
+static struct kerf_host old_host;
+static const struct kerf_host *host_table;
+
+static int64_t fh_past_the_end(void *ctx)
+{
+	ck_abort_msg("real_mono_ms read past the end of the host table");
+	return 0;
+}
 
 /* ------------------------------------------------------------ the plugins */
 
@@ -122,7 +147,7 @@ static int ilp_create(void)
 	struct kerf_error err;
 
 	kerf_error_clear(&err);
-	return loader_create(ilp, &fake_host, &ilp_inst, &err);
+	return loader_create(ilp, host_table, &ilp_inst, &err);
 }
 
 static void setup(void)
@@ -135,6 +160,7 @@ static void setup(void)
 	cfg_gap_bps = -1;
 	cfg_max_types = 0;
 	debug_lines = 0;
+	host_table = &fake_host;
 	kerf_error_clear(&err);
 	ck_assert_int_eq(loader_new_dirs(dirs, 2, &ldr, &err), 0);
 	rc = loader_open(ldr, "binpack-ilp", KERF_KIND_PACKER, &ilp, &err);
@@ -983,9 +1009,9 @@ static void assert_within(const struct inst *in, int64_t budget_ms, int64_t limi
 
 	clock_fake = true;
 	clock_tick_ms = 1;
-	t0 = fh_mono_ms(NULL);
+	t0 = fh_real_mono_ms(NULL);
 	plan = run(ilp, ilp_inst, &in->p, budget_ms);
-	spent = fh_mono_ms(NULL) - t0;
+	spent = fh_real_mono_ms(NULL) - t0;
 	clock_fake = false;
 	ck_assert_msg(plan->solve_ms <= limit && spent <= limit,
 		      "limit %" PRId64 " ms: solve_ms %" PRId64 ", clock %" PRId64 " ms", limit,
@@ -1008,6 +1034,22 @@ START_TEST(time_budget_respected)
 	cfg_budget_ms = 150;
 	ilp_up();
 	assert_within(in, 0, 180);
+	free(in);
+}
+END_TEST
+
+/* A host table without real_mono_ms: the budget is timed on its host clock. */
+START_TEST(time_budget_without_real_clock)
+{
+	struct inst *in = big_problem();
+
+	old_host = fake_host;
+	old_host.size = offsetof(struct kerf_host, real_mono_ms);
+	old_host.mono_ms = fh_real_mono_ms;
+	old_host.real_mono_ms = fh_past_the_end;
+	host_table = &old_host;
+	ilp_up();
+	assert_within(in, 300, 360);
 	free(in);
 }
 END_TEST
@@ -1260,6 +1302,7 @@ static Suite *ilp_suite(void)
 	tcase_add_test(tc, batch_bound_below_optimum);
 	tcase_add_test(tc, batch_bound_below_plans);
 	tcase_add_test(tc, time_budget_respected);
+	tcase_add_test(tc, time_budget_without_real_clock);
 	tcase_add_test(tc, degenerate_problems);
 	tcase_add_test(tc, max_instance_types_caps_options);
 	tcase_add_test(tc, cut_batches_share_limits);

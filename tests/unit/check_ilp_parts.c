@@ -6,8 +6,8 @@
  * out by hand in the comments.
  *
  * The parts are linked directly (libilp.la) and driven through ilp.h.  The
- * fake host has no clock, so now_ms reads 0: no deadline ever passes and
- * nothing here depends on time.
+ * fake host's real clock stands at 0 (and it has no host clock), so no
+ * deadline ever passes and nothing here depends on time.
  */
 #include <check.h>
 #include <math.h>
@@ -29,12 +29,18 @@ static const char *const zone_names[] = {"z0", "z1"};
 #define CT(c) (1u << (c))
 #define CT_ANY (CT(OD) | CT(SPOT) | CT(KERF_CAPACITY_RESERVED))
 
+static int64_t fh_real_mono_ms(void *ctx)
+{
+	return 0;
+}
+
 static const struct kerf_host fake_host = {
     .size = sizeof(struct kerf_host),
     .abi_major = KERF_ABI_MAJOR,
     .abi_minor = KERF_ABI_MINOR,
     .instance_name = "packer/test",
     TH_ALLOC_SLOTS,
+    .real_mono_ms = fh_real_mono_ms,
 };
 
 /* A solver over p with its conflicts, cliques and bin kinds, as a solve sets it up. */
