@@ -102,7 +102,7 @@ struct daemon {
 	bool lease_pending;
 	kerf_mono_ms_t lease_next_ms, lease_until_ms;
 	_Atomic int stop;
-	_Atomic uint64_t ticks, events, in_flight, nodeclaims;
+	_Atomic uint64_t ticks, events, in_flight, nodeclaims, pods_scheduled;
 };
 
 /* Where a kerf.yaml names a plugin role, for file:line:column messages. */
@@ -452,6 +452,7 @@ void daemon_get_stats(struct daemon *d, struct daemon_stats *out)
 	out->events = atomic_load(&d->events);
 	out->in_flight = atomic_load(&d->in_flight);
 	out->nodeclaims = atomic_load(&d->nodeclaims);
+	out->pods_scheduled = atomic_load(&d->pods_scheduled);
 }
 
 static bool stopping(const struct daemon *d)
@@ -655,6 +656,7 @@ static void apply(struct daemon *d, struct evq_item *list)
 	}
 	atomic_store(&d->in_flight, provisioner_in_flight(d->prov) + (d->lease_pending ? 1 : 0));
 	atomic_store(&d->nodeclaims, d->state.n_claims);
+	atomic_store(&d->pods_scheduled, provisioner_pods_scheduled(d->prov));
 }
 
 static int start_cluster(struct daemon *d)

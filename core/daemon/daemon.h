@@ -60,6 +60,7 @@ struct daemon_stats {
 	uint64_t events;      /* cluster and provider events applied */
 	uint64_t in_flight;   /* plugin calls on the workers */
 	uint64_t nodeclaims;  /* NodeClaims launched or adopted, ended ones too */
+	uint64_t pods_scheduled; /* pods seen bound to a node, DaemonSet pods excepted */
 };
 void daemon_get_stats(struct daemon *d, struct daemon_stats *out);
 

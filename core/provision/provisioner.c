@@ -251,6 +251,11 @@ void provisioner_free(struct provisioner *p)
 	free(p);
 }
 
+size_t provisioner_pods_scheduled(const struct provisioner *p)
+{
+	return p->pods_scheduled;
+}
+
 size_t provisioner_in_flight(const struct provisioner *p)
 {
 	return p->in_flight;

@@ -125,6 +125,9 @@ void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_cl
  */
 int provisioner_reconcile(struct provisioner *p, struct kerf_error *err);
 
+/* Pods seen bound to a node so far, DaemonSet pods excepted. */
+size_t provisioner_pods_scheduled(const struct provisioner *p);
+
 /* Plugin calls handed to the workers whose results have not been applied yet. */
 size_t provisioner_in_flight(const struct provisioner *p);
 

@@ -11,6 +11,9 @@
  * watch would.  The test reaches this state through blocking_ctl(), which
  * the .so exports beside its descriptor: it is the same object the loaded
  * plugin uses, since the test dlopens the very file kerfd loaded.
+ *
+ * Built a second time with BLOCKING_BATCH as "batching", whose provider
+ * also offers create_batch, so the host launches a group in one call.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -242,6 +245,43 @@ static int b_launch(void *p, const struct kerf_nodeclaim *claim, const struct ke
 	return 0;
 }
 
+#ifdef BLOCKING_BATCH
+/* One fleet-style call for the whole group: counted, never blocked. */
+static int b_launch_batch(void *p, size_t n, const struct kerf_nodeclaim *const *claims,
+			  const struct kerf_node_class *nc, struct kerf_instance **out, int *rcs,
+			  struct kerf_error *const *errs, struct kerf_error *err)
+{
+	(void)p;
+	(void)nc;
+	(void)errs;
+	(void)err;
+	pthread_mutex_lock(&ctl.mu);
+	ctl.batch_calls++;
+	if (n > ctl.max_batch)
+		ctl.max_batch = (unsigned)n;
+	pthread_mutex_unlock(&ctl.mu);
+	for (size_t i = 0; i < n; i++) {
+		char id[160];
+		snprintf(id, sizeof(id), "batching:///%s", claims[i]->meta->name);
+		out[i] = kerf_instance_new();
+		out[i]->provider_id = strdup(id);
+		out[i]->instance_type = strdup("b.large");
+		out[i]->zone = strdup("zone-a");
+		rcs[i] = 0;
+		pthread_mutex_lock(&ctl.mu);
+		ctl.creates++;
+		char **grown = realloc(launched, (n_launched + 1) * sizeof(*launched));
+		if (grown) {
+			launched = grown;
+			launched[n_launched++] = strdup(id);
+		}
+		pthread_cond_broadcast(&ctl.cv);
+		pthread_mutex_unlock(&ctl.mu);
+	}
+	return 0;
+}
+#endif
+
 static int b_delete(void *p, const char *id, struct kerf_error *err)
 {
 	(void)p;
@@ -290,11 +330,18 @@ static const struct kerf_provider_ops provider_ops = {
     .delete_instance = b_delete,
     .get = b_get,
     .list = b_list,
+#ifdef BLOCKING_BATCH
+    .create_batch = b_launch_batch,
+#endif
 };
 
 KERF_PLUGIN_DEFINE = {
     KERF_PLUGIN_HEADER,
+#ifdef BLOCKING_BATCH
+    .name = "batching",
+#else
     .name = "blocking",
+#endif
     .version = "0.0.1",
     .description = "check_daemon's blocking cloud and cluster",
     .license = "Apache-2.0",

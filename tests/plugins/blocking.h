@@ -18,6 +18,8 @@ struct blocking_ctl {
 	unsigned noise;		/* events the plugin's own thread is asked to send */
 	unsigned noise_sent;	/* and has sent */
 	unsigned long polls;	/* poll() calls */
+	unsigned batch_calls;	/* create_batch() calls ("batching" only) */
+	unsigned max_batch;	/* the most claims one of them carried */
 };
 
 /* Exported by blocking.so beside its descriptor. */

@@ -6,6 +6,9 @@
  * provider the loop keeps ticking and the cluster's events keep being
  * applied.  Everything is asserted by counts and by the order things
  * happen in; the waits have no deadline but Check's own timeout.
+ *
+ * Also: a provider with create_batch gets a batch's claims in one call,
+ * and kerfd on the real clock provisions a simulated world end to end.
  */
 #include <config.h>
 
@@ -24,18 +27,20 @@
 
 #define PLUGIN_DIR KERF_TEST_BUILDDIR "/tests/plugins/.libs"
 
-static struct blocking_ctl *open_plugin(void **handle)
+static struct blocking_ctl *open_plugin(const char *name, void **handle)
 {
-	*handle = dlopen(PLUGIN_DIR "/blocking.so", RTLD_NOW | RTLD_LOCAL);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.so", PLUGIN_DIR, name);
+	*handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	ck_assert_msg(*handle, "dlopen: %s", dlerror());
 	struct blocking_ctl *(*fn)(void) = (struct blocking_ctl * (*)(void)) dlsym(*handle, "blocking_ctl");
 	ck_assert_msg(fn, "blocking_ctl: %s", dlerror());
 	return fn();
 }
 
-static char *write_config(unsigned parallelism)
+static char *write_config(const char *plugin, unsigned parallelism)
 {
-	static char dir[] = "/tmp/check_daemon.XXXXXX";
+	char dir[] = "/tmp/check_daemon.XXXXXX";
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	char *path = NULL;
 	ck_assert_int_gt(asprintf(&path, "%s/kerf.yaml", dir), 0);
@@ -43,8 +48,8 @@ static char *write_config(unsigned parallelism)
 	ck_assert_ptr_nonnull(f);
 	fprintf(f,
 		"plugin_dir: %s\n"
-		"cluster: blocking\n"
-		"provider: blocking\n"
+		"cluster: %s\n"
+		"provider: %s\n"
 		"packers: [binpack-ffd]\n"
 		"settings:\n"
 		"  batch_idle_duration: 1ms\n"
@@ -53,7 +58,7 @@ static char *write_config(unsigned parallelism)
 		"  log_level: warn\n"
 		"  metrics_address: \"\"\n"
 		"  health_address: \"\"\n",
-		PLUGIN_DIR, parallelism);
+		PLUGIN_DIR, plugin, plugin, parallelism);
 	ck_assert_int_eq(fclose(f), 0);
 	return path;
 }
@@ -91,9 +96,9 @@ START_TEST(launches_in_parallel_while_events_flow)
 {
 	enum { PODS = 100, BOUND = 8, NOISE = 50 };
 	void *handle;
-	struct blocking_ctl *ctl = open_plugin(&handle);
+	struct blocking_ctl *ctl = open_plugin("blocking", &handle);
 	ctl->pods = PODS;
-	char *config = write_config(BOUND);
+	char *config = write_config("blocking", BOUND);
 	const struct daemon_options opt = {.config = config};
 	struct daemon *d = NULL;
 	ck_assert_int_eq(daemon_start(&opt, &d), 0);
@@ -145,12 +150,104 @@ START_TEST(launches_in_parallel_while_events_flow)
 }
 END_TEST
 
+START_TEST(batching_provider_gets_one_call)
+{
+	enum { PODS = 40 };
+	void *handle;
+	struct blocking_ctl *ctl = open_plugin("batching", &handle);
+	ctl->pods = PODS;
+	char *config = write_config("batching", 4);
+	const struct daemon_options opt = {.config = config};
+	struct daemon *d = NULL;
+	ck_assert_int_eq(daemon_start(&opt, &d), 0);
+	pthread_t loop;
+	ck_assert_int_eq(pthread_create(&loop, NULL, run, d), 0);
+	WAIT_CTL(ctl, ctl->creates == PODS);
+	struct daemon_stats now;
+	do {
+		pause_briefly();
+		daemon_get_stats(d, &now);
+	} while (now.nodeclaims < PODS || now.in_flight > 0);
+	/* One NodePool, one node class: the whole batch is one fleet request. */
+	ck_assert_uint_eq(ctl_get(ctl, &ctl->batch_calls), 1);
+	ck_assert_uint_eq(ctl_get(ctl, &ctl->max_batch), PODS);
+	ck_assert_uint_eq(now.nodeclaims, PODS);
+	daemon_request_stop(d);
+	void *rc;
+	ck_assert_int_eq(pthread_join(loop, &rc), 0);
+	ck_assert_int_eq((int)(intptr_t)rc, 0);
+	daemon_free(d);
+	free(config);
+	dlclose(handle);
+}
+END_TEST
+
+/*
+ * settings.clock: real, a short batch window and a small simulated world:
+ * kerfd launches, the nodes join, and every pod is bound.  The batch
+ * window once compared wall-clock pod events with the monotonic clock and
+ * never closed; this is the run that would have caught it.
+ */
+START_TEST(real_clock_provisions)
+{
+	char dir[] = "/tmp/check_daemon.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char *config = NULL, *report = NULL;
+	ck_assert_int_gt(asprintf(&config, "%s/kerf.yaml", dir), 0);
+	ck_assert_int_gt(asprintf(&report, "%s/report.json", dir), 0);
+	FILE *f = fopen(config, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+		"cluster: sim\n"
+		"provider: sim\n"
+		"packers: [binpack-ffd]\n"
+		"manifests: [%s/tests/data/restart/nodepool.yaml]\n"
+		"plugins:\n"
+		"  sim:\n"
+		"    workloads: [%s/tests/data/restart/apps.yaml]\n"
+		"    include_types: [\"m5.xlarge\"]\n"
+		"    launch_delay: 300ms\n"
+		"    ready_delay: 100ms\n"
+		"settings:\n"
+		"  batch_idle_duration: 50ms\n"
+		"  batch_max_duration: 500ms\n"
+		"  clock: real\n"
+		"  log_level: warn\n"
+		"  metrics_address: \"\"\n"
+		"  health_address: \"\"\n",
+		KERF_TEST_SRCDIR, KERF_TEST_SRCDIR);
+	ck_assert_int_eq(fclose(f), 0);
+	const struct daemon_options opt = {.config = config, .report = report};
+	struct daemon *d = NULL;
+	ck_assert_int_eq(daemon_start(&opt, &d), 0);
+	pthread_t loop;
+	ck_assert_int_eq(pthread_create(&loop, NULL, run, d), 0);
+	struct daemon_stats now;
+	do {
+		pause_briefly();
+		daemon_get_stats(d, &now);
+	} while (now.pods_scheduled < 6);
+	/* Six pods of 2.5 cpu on 4-cpu nodes: one node each, none more. */
+	ck_assert_uint_eq(now.nodeclaims, 6);
+	daemon_request_stop(d);
+	void *rc;
+	ck_assert_int_eq(pthread_join(loop, &rc), 0);
+	ck_assert_int_eq((int)(intptr_t)rc, 0);
+	daemon_free(d);
+	ck_assert_int_eq(access(report, R_OK), 0);
+	free(config);
+	free(report);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon");
 	TCase *tc = tcase_create("concurrency");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, launches_in_parallel_while_events_flow);
+	tcase_add_test(tc, batching_provider_gets_one_call);
+	tcase_add_test(tc, real_clock_provisions);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
