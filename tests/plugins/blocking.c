@@ -13,7 +13,8 @@
  * plugin uses, since the test dlopens the very file kerfd loaded.
  *
  * Built a second time with BLOCKING_BATCH as "batching", whose provider
- * also offers create_batch, so the host launches a group in one call.
+ * also offers create_batch, so the host launches a group in one call, and
+ * whose cluster offers a leader lease, which kerfd must hold before it acts.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -246,6 +247,20 @@ static int b_launch(void *p, const struct kerf_nodeclaim *claim, const struct ke
 }
 
 #ifdef BLOCKING_BATCH
+/* The lease is always granted; launches before the first grant are counted as a fault. */
+static int b_lease(void *p, const char *identity, int64_t duration_ms, bool *held,
+		   struct kerf_error *err)
+{
+	(void)p;
+	(void)err;
+	pthread_mutex_lock(&ctl.mu);
+	if (identity && *identity && duration_ms > 0)
+		ctl.lease_calls++;
+	pthread_mutex_unlock(&ctl.mu);
+	*held = true;
+	return 0;
+}
+
 /* One fleet-style call for the whole group: counted, never blocked. */
 static int b_launch_batch(void *p, size_t n, const struct kerf_nodeclaim *const *claims,
 			  const struct kerf_node_class *nc, struct kerf_instance **out, int *rcs,
@@ -257,6 +272,8 @@ static int b_launch_batch(void *p, size_t n, const struct kerf_nodeclaim *const 
 	(void)err;
 	pthread_mutex_lock(&ctl.mu);
 	ctl.batch_calls++;
+	if (ctl.lease_calls == 0)
+		ctl.before_lease++;
 	if (n > ctl.max_batch)
 		ctl.max_batch = (unsigned)n;
 	pthread_mutex_unlock(&ctl.mu);
@@ -322,6 +339,9 @@ static const struct kerf_cluster_ops cluster_ops = {
     .update_node = b_update_node,
     .delete_node = b_by_name,
     .evict_pod = b_evict,
+#ifdef BLOCKING_BATCH
+    .acquire_lease = b_lease,
+#endif
 };
 
 static const struct kerf_provider_ops provider_ops = {
@@ -346,6 +366,9 @@ KERF_PLUGIN_DEFINE = {
     .description = "check_daemon's blocking cloud and cluster",
     .license = "Apache-2.0",
     .kinds = KERF_KIND_PROVIDER | KERF_KIND_CLUSTER,
+#ifdef BLOCKING_BATCH
+    .capabilities = KERF_CAP_CLUSTER_LEASE,
+#endif
     .create = b_create,
     .destroy = b_destroy,
     KERF_PLUGIN_OPS(provider, provider_ops),

@@ -20,6 +20,8 @@ struct blocking_ctl {
 	unsigned long polls;	/* poll() calls */
 	unsigned batch_calls;	/* create_batch() calls ("batching" only) */
 	unsigned max_batch;	/* the most claims one of them carried */
+	unsigned lease_calls;	/* acquire_lease() calls ("batching" only) */
+	unsigned before_lease;	/* launches made before the lease was first granted */
 };
 
 /* Exported by blocking.so beside its descriptor. */

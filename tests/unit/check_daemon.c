@@ -171,6 +171,9 @@ START_TEST(batching_provider_gets_one_call)
 	/* One NodePool, one node class: the whole batch is one fleet request. */
 	ck_assert_uint_eq(ctl_get(ctl, &ctl->batch_calls), 1);
 	ck_assert_uint_eq(ctl_get(ctl, &ctl->max_batch), PODS);
+	/* The cluster offers a lease: nothing was launched before kerfd held it. */
+	ck_assert_uint_gt(ctl_get(ctl, &ctl->lease_calls), 0);
+	ck_assert_uint_eq(ctl_get(ctl, &ctl->before_lease), 0);
 	ck_assert_uint_eq(now.nodeclaims, PODS);
 	daemon_request_stop(d);
 	void *rc;
