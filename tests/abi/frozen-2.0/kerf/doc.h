@@ -61,6 +61,12 @@ int kerf_doc_parse(const char *name, const char *text, size_t len, struct kerf_d
 
 /* Frees a document and every node of it; NULL allowed.  Does not block.  ABI 2.0. */
 void kerf_doc_free(struct kerf_doc *doc);
+/*
+ * Another handle on the same document (it is immutable, so the two share
+ * it; freeing either leaves the other valid), NULL for NULL.  Safe from any
+ * thread.  Aborts when memory runs out.  ABI 2.0.
+ */
+struct kerf_doc *kerf_doc_copy(const struct kerf_doc *doc);
 
 /* The document's root node, never NULL for a document.  Does not block.  ABI 2.0. */
 const struct kerf_doc_node *kerf_doc_root(const struct kerf_doc *doc);

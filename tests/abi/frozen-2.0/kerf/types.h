@@ -612,6 +612,8 @@ struct kerf_meta *kerf_meta_copy(const struct kerf_meta *m);
 struct kerf_pod *kerf_pod_copy(const struct kerf_pod *p);
 struct kerf_node *kerf_node_copy(const struct kerf_node *n);
 struct kerf_nodeclaim *kerf_nodeclaim_copy(const struct kerf_nodeclaim *nc);
+struct kerf_nodepool *kerf_nodepool_copy(const struct kerf_nodepool *np);
+struct kerf_node_class *kerf_node_class_copy(const struct kerf_node_class *nc); /* shares the doc */
 
 /* ------------------------------------------------ provider result lists */
 
