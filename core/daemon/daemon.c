@@ -744,6 +744,7 @@ int daemon_run(struct daemon *d)
 			if (rc && !err.retryable && rc != KERF_E_TIMEOUT && rc != KERF_E_THROTTLED) {
 				log_error(COMPONENT, "%s: poll failed: %s", d->cluster->name,
 					  err_text(&err, rc));
+				settle_workers(d);
 				finish(d);
 				return rc;
 			}
@@ -796,6 +797,17 @@ int daemon_run(struct daemon *d)
 	}
 	if (stopping(d))
 		log_info(COMPONENT, "stop requested, shutting down");
+	/*
+	 * Plugin calls already made finish and are recorded (a launch that
+	 * went through gets its status written), so the next kerfd finds the
+	 * cluster as this one left it.  No new work starts: only completions
+	 * run from here on.
+	 */
+	size_t waiting = provisioner_in_flight(d->prov);
+	if (waiting)
+		log_info(COMPONENT, "waiting for %zu plugin call%s in flight", waiting,
+			 waiting == 1 ? "" : "s");
+	settle_workers(d);
 	log_status(d);
 	finish(d);
 	return 0;
