@@ -415,6 +415,210 @@ START_TEST(registration_timeout_relaunches)
 }
 END_TEST
 
+/* ------------------------------------------------ a world kept in a state file */
+
+/* A kerf.yaml in dir, on web9.yaml and the sim's state file dir/state.jsonl. */
+static void write_config(const char *dir, const char *name, const char *extra)
+{
+	char path[512];
+	FILE *f;
+
+	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, name), (int)sizeof(path));
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+		"cluster: sim\n"
+		"provider: sim\n"
+		"packers: [binpack-ffd]\n"
+		"manifests: ['%s/pool.yaml']\n"
+		"plugins:\n"
+		"  sim:\n"
+		"    workloads: ['%s/web9.yaml']\n"
+		"    state_file: state.jsonl\n"
+		"%s"
+		"settings:\n"
+		"  log_level: info\n"
+		"  metrics_address: \"\"\n"
+		"  health_address: \"\"\n"
+		"  clock: virtual\n",
+		DATA, DATA, extra);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Every instant in a state line (wall-clock ms), an hour earlier; durations stay. */
+static void shift_back(json_t *v, json_int_t by)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			shift_back(x, by);
+		return;
+	}
+	json_object_foreach(v, key, x) {
+		size_t n = strlen(key);
+		if (json_is_integer(x) && n > 3 && strcmp(key + n - 3, "_ms") == 0 &&
+		    json_integer_value(x) > by)
+			json_integer_set(x, json_integer_value(x) - by);
+		else if (json_is_object(x) || json_is_array(x))
+			shift_back(x, by);
+	}
+}
+
+/*
+ * Under the virtual clock kerfd names NodeClaims from a fixed seed, so a
+ * resumed run draws the first run's names again (skipping those the
+ * cluster lists), and the sim's create, idempotent on the claim's name,
+ * would hand a new claim the instance of an old one with that name.  The
+ * leaked instance and the lost claim are renamed to names the generator
+ * cannot draw (its alphabet has no vowel), so each stays what it is.
+ */
+#define LEAK "default-leak"
+#define LOST "default-lost"
+
+/*
+ * Rewrites the state file as an hour older, with the NodeClaim `leak`
+ * removed and its instance tagged as LEAK's (owned by nobody), and the
+ * instance and node of the claim `lost` removed and the claim renamed LOST
+ * (a claim whose instance is gone).
+ */
+static void edit_state(const char *dir, const char *leak, const char *lost)
+{
+	char path[512], tmp[520];
+	size_t i, kept = 0;
+	json_t *o;
+
+	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/state.jsonl", dir), (int)sizeof(path));
+	ck_assert_int_lt(snprintf(tmp, sizeof(tmp), "%s.new", path), (int)sizeof(tmp));
+	json_t *lines = read_lines(path);
+	char *lost_pid = NULL;
+	json_array_foreach(lines, i, o) {
+		const json_t *in = json_object_get(o, "instance");
+		if (in && strcmp(str_of(in, "nodeclaim"), lost) == 0)
+			lost_pid = strdup(str_of(in, "provider_id"));
+	}
+	ck_assert_ptr_nonnull(lost_pid);
+	FILE *f = fopen(tmp, "w");
+	ck_assert_ptr_nonnull(f);
+	json_array_foreach(lines, i, o) {
+		json_t *in = json_object_get(o, "instance");
+		json_t *nc = json_object_get(o, "nodeclaim");
+		const json_t *node = json_object_get(o, "node");
+		json_t *meta = json_object_get(nc, "meta");
+		if ((in && strcmp(str_of(in, "nodeclaim"), lost) == 0) ||
+		    (nc && strcmp(str_of(meta, "name"), leak) == 0) ||
+		    (node && strcmp(str_of(node, "provider_id"), lost_pid) == 0))
+			continue;
+		if (in && strcmp(str_of(in, "nodeclaim"), leak) == 0) {
+			json_object_set_new(in, "nodeclaim", json_string(LEAK));
+			json_object_set_new(json_object_get(in, "tags"), "karpenter.sh/nodeclaim",
+					    json_string(LEAK));
+		}
+		if (nc && strcmp(str_of(meta, "name"), lost) == 0)
+			json_object_set_new(meta, "name", json_string(LOST));
+		shift_back(o, 3600 * 1000);
+		char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		ck_assert_ptr_nonnull(text);
+		fprintf(f, "%s\n", text);
+		free(text);
+		kept++;
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	/* The header, two instances, two NodeClaims and the two nodes left. */
+	ck_assert_uint_eq(kept, 7);
+	ck_assert_int_eq(rename(tmp, path), 0);
+	free(lost_pid);
+	json_decref(lines);
+}
+
+static void rm_dir(const char *dir)
+{
+	static const char *const files[] = {"seed.yaml", "resume.yaml", "state.jsonl",
+					    "state.jsonl.tmp", NULL};
+	char path[512];
+
+	for (size_t i = 0; files[i]; i++) {
+		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
+				 (int)sizeof(path));
+		unlink(path);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+
+/*
+ * A first run leaves three full nodes (web9.yaml) in the state file.  The
+ * world is then made an hour old, with one instance whose NodeClaim is
+ * gone (a leak: kerf crashed between launch and the claim's write, say)
+ * and one NodeClaim whose instance is gone.  kerfd started on it adopts
+ * both NodeClaims, ends the one without an instance (instance-gone), and
+ * its first garbage collection (30 s after start) terminates the leaked
+ * instance, whose node then goes with its pods.  The pods of both lost
+ * nodes get new claims; in the end three nodes run: the adopted one and
+ * two new ones, and no instance is left that no claim owns.
+ */
+START_TEST(resume_adopts_and_collects)
+{
+	char dir[] = "/tmp/check_lifecycle.state.XXXXXX", line[256];
+	struct run r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_config(dir, "seed.yaml", "");
+	/* Launches take two minutes, so the run outlasts the first collection. */
+	write_config(dir, "resume.yaml", "    launch_delay: 2m\n");
+
+	kerfd(&r, dir, "seed.yaml", "");
+	const json_t *first = json_object_get(json_array_get(r.log, find_batch(r.log, 1)),
+					      "nodeclaims");
+	ck_assert_uint_eq(json_array_size(first), 3);
+	char *kept = strdup(str_of(json_array_get(first, 0), "name"));
+	char *leak = strdup(str_of(json_array_get(first, 1), "name"));
+	char *lost = strdup(str_of(json_array_get(first, 2), "name"));
+	const char *leak_pid =
+	    str_of(json_array_get(r.log, find(r.log, "launched", leak)), "provider_id");
+	ck_assert_int_lt(snprintf(line, sizeof(line),
+				  "instance %s (" LEAK ") has no NodeClaim: terminating it", leak_pid),
+			 (int)sizeof(line));
+	run_free(&r);
+	edit_state(dir, leak, lost);
+
+	kerfd(&r, dir, "resume.yaml", "");
+	/* Both claims in the cluster adopted, in name order, before anything else happens. */
+	ck_assert_uint_eq(count(r.log, "adopted", NULL), 2);
+	ck_assert_uint_eq(count(r.log, "adopted", kept), 1);
+	ck_assert_uint_eq(count(r.log, "adopted", LOST), 1);
+	ck_assert_uint_lt(find(r.log, "adopted", kept), 2);
+	ck_assert_uint_lt(find(r.log, "adopted", LOST), 2);
+	/* The claim without an instance ends; the adopted one never does. */
+	ck_assert_uint_eq(count(r.log, "instance-gone", NULL), 1);
+	ck_assert_uint_gt(find(r.log, "instance-gone", LOST), find(r.log, "adopted", LOST));
+	ck_assert_uint_eq(count_endings(r.log), 1);
+	/* The leaked instance is terminated once, by kerf's collection. */
+	ck_assert_msg(count_in(r.err, line) == 1, "%s", r.err);
+	ck_assert_msg(count_in(r.err, "has no NodeClaim") == 1, "%s", r.err);
+	ck_assert_msg(count_in(r.err, "sim: terminating ") == 1, "%s", r.err);
+	/* A new claim for the lost node's pods, one for the leaked node's, none relaunched. */
+	ck_assert_uint_eq(count(r.log, "relaunched", NULL), 0);
+	ck_assert_uint_eq(count(r.log, "launched", NULL), 2);
+	ck_assert_uint_eq(count(r.log, "initialized", NULL), 2);
+	for (size_t i = 0; i < json_array_size(r.log); i++) {
+		const json_t *o = json_array_get(r.log, i);
+		if (is_event(o, "launched", NULL))
+			check_came_up(r.log, str_of(o, "nodeclaim"));
+	}
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 3);
+	/* The two adopted claims and the two launched. */
+	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 4);
+	run_free(&r);
+	free(kept);
+	free(leak);
+	free(lost);
+	rm_dir(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -426,6 +630,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, unavailable_offering_never_launched);
 	tcase_add_test(tc, instance_types_refreshed_every_5_minutes);
 	tcase_add_test(tc, registration_timeout_relaunches);
+	tcase_add_test(tc, resume_adopts_and_collects);
 	suite_add_tcase(s, tc);
 	return s;
 }
