@@ -101,6 +101,7 @@ struct daemon {
 	bool leader;
 	bool lease_pending;
 	kerf_mono_ms_t lease_next_ms, lease_until_ms;
+	uint64_t results; /* worker results applied, to tell a pass that wrote from a quiet one */
 	_Atomic int stop;
 	_Atomic uint64_t ticks, events, in_flight, nodeclaims, pods_scheduled;
 };
@@ -526,15 +527,21 @@ static void progress(struct daemon *d, int64_t now_ms)
 /*
  * True when a virtual-clock run has nothing left to do, or --until is
  * reached.  polled_ms is when the cluster last moved: the clock may be
- * ahead of it, and actions due in between have not run yet.
+ * ahead of it, and actions due in between have not run yet.  quiet: no
+ * worker result was applied since that poll, so every write kerf made
+ * (a deleted node, an evicted pod) came before it and the cluster has
+ * reported what followed; otherwise the next poll may still bring pods
+ * back pending.
  */
-static bool run_over(struct daemon *d, kerf_mono_ms_t polled_ms, kerf_mono_ms_t now_ms)
+static bool run_over(struct daemon *d, kerf_mono_ms_t polled_ms, kerf_mono_ms_t now_ms,
+		     bool quiet)
 {
 	if (d->opt.until_ms && now_ms - d->start_ms >= d->opt.until_ms) {
 		log_info(COMPONENT, "--until reached");
 		return true;
 	}
-	if (!host_clock_is_virtual(d->clock) || polled_ms - d->start_ms < d->script_end_ms)
+	if (!host_clock_is_virtual(d->clock) || polled_ms - d->start_ms < d->script_end_ms ||
+	    !quiet)
 		return false;
 	if (!provisioner_settled(d->prov))
 		return false;
@@ -649,6 +656,7 @@ static void apply(struct daemon *d, struct evq_item *list)
 			provisioner_on_instance(d->prov, it->instance);
 			break;
 		case EVQ_DONE:
+			d->results++;
 			it->fn(it->arg);
 			break;
 		}
@@ -737,6 +745,7 @@ int daemon_run(struct daemon *d)
 	kerf_mono_ms_t retry_at = 0;
 	while (!stopping(d)) {
 		kerf_mono_ms_t before = host_clock_mono_ms(d->clock);
+		uint64_t results = d->results;
 		atomic_fetch_add(&d->ticks, 1);
 		if (before >= retry_at) {
 			kerf_error_clear(&err);
@@ -792,7 +801,7 @@ int daemon_run(struct daemon *d)
 			d->last_status_ms = now;
 		}
 		progress(d, now);
-		if (run_over(d, before, now))
+		if (run_over(d, before, now, d->results == results))
 			break;
 	}
 	if (stopping(d))

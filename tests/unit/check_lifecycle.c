@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * check_lifecycle.c - the NodeClaim lifecycle end to end: the built kerfd on
+ * the sim cluster and provider under the virtual clock, with scenarios that
+ * make the simulated cloud interrupt and terminate instances, offerings
+ * without capacity, and a world resumed from a state file with an instance
+ * no claim owns and a claim whose instance is gone.
+ *
+ * Each test reads back the decision log (one JSON object per line) and
+ * --report, and asserts on counts and on the order of the lifecycle events.
+ * The cloud is seeded and the clock virtual, so every run is the same.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/slurp.h"
+
+#define KERFD KERF_TEST_BUILDDIR "/core/kerfd"
+#define DATA KERF_TEST_DATADIR "/lifecycle"
+#define NONE SIZE_MAX
+
+struct run {
+	int status;
+	char *out, *err;
+	json_t *report;
+	json_t *log; /* the decision log's lines, in order */
+};
+
+static json_t *read_lines(const char *path)
+{
+	char line[1 << 16];
+	json_t *a = json_array();
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_error_t jerr;
+		json_t *o = json_loads(line, 0, &jerr);
+		ck_assert_msg(json_is_object(o), "not a JSON object: %s (%s)", line, jerr.text);
+		json_array_append_new(a, o);
+	}
+	fclose(f);
+	return a;
+}
+
+/* Runs `kerfd --config CONFIG --report TMP --decision-log TMP ARGS` in dir; it must succeed. */
+static void kerfd(struct run *r, const char *dir, const char *config, const char *args)
+{
+	char report[] = "/tmp/check_lifecycle.json.XXXXXX";
+	char log[] = "/tmp/check_lifecycle.jsonl.XXXXXX";
+	char cmd[4096];
+	int rfd = mkstemp(report), lfd = mkstemp(log);
+
+	ck_assert_int_ge(rfd, 0);
+	ck_assert_int_ge(lfd, 0);
+	close(rfd);
+	close(lfd);
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd),
+				  "cd '%s' && '%s' --config '%s' --report '%s' --decision-log '%s' %s",
+				  dir, KERFD, config, report, log, args),
+			 (int)sizeof(cmd));
+	r->status = run_captured(cmd, &r->out, &r->err);
+	ck_assert_msg(r->status == 0, "kerfd failed: %s", r->err);
+	r->report = json_load_file(report, 0, NULL);
+	ck_assert_msg(r->report != NULL, "no report: %s", r->err);
+	r->log = read_lines(log);
+	unlink(report);
+	unlink(log);
+}
+
+static void run_free(struct run *r)
+{
+	json_decref(r->report);
+	json_decref(r->log);
+	free(r->out);
+	free(r->err);
+}
+
+static const char *str_of(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static bool is_event(const json_t *line, const char *event, const char *claim)
+{
+	const char *e = str_of(line, "event"), *c = str_of(line, "nodeclaim");
+	return e && strcmp(e, event) == 0 && (!claim || (c && strcmp(c, claim) == 0));
+}
+
+/* Where the first line at or after `from` with this event (for claim, unless NULL) is. */
+static size_t find_from(const json_t *log, size_t from, const char *event, const char *claim)
+{
+	for (size_t i = from; i < json_array_size(log); i++)
+		if (is_event(json_array_get(log, i), event, claim))
+			return i;
+	return NONE;
+}
+
+static size_t find(const json_t *log, const char *event, const char *claim)
+{
+	return find_from(log, 0, event, claim);
+}
+
+static size_t count(const json_t *log, const char *event, const char *claim)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < json_array_size(log); i++)
+		n += is_event(json_array_get(log, i), event, claim);
+	return n;
+}
+
+/* The index of batch line number `batch` (from 1), NONE when there is none. */
+static size_t find_batch(const json_t *log, json_int_t batch)
+{
+	for (size_t i = 0; i < json_array_size(log); i++) {
+		const json_t *b = json_object_get(json_array_get(log, i), "batch");
+		if (b && json_integer_value(b) == batch)
+			return i;
+	}
+	return NONE;
+}
+
+static size_t count_batches(const json_t *log)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < json_array_size(log); i++)
+		n += json_object_get(json_array_get(log, i), "batch") != NULL;
+	return n;
+}
+
+static size_t count_in(const char *text, const char *what)
+{
+	size_t n = 0;
+	for (const char *s = strstr(text, what); s; s = strstr(s + 1, what))
+		n++;
+	return n;
+}
+
+/* A claim's launched, registered and initialized lines, exactly once each and in that order. */
+static void check_came_up(const json_t *log, const char *claim)
+{
+	size_t l = find(log, "launched", claim), g = find(log, "registered", claim),
+	       i = find(log, "initialized", claim);
+
+	ck_assert_uint_eq(count(log, "launched", claim), 1);
+	ck_assert_uint_eq(count(log, "registered", claim), 1);
+	ck_assert_uint_eq(count(log, "initialized", claim), 1);
+	ck_assert_msg(l < g && g < i, "%s: launched %zu, registered %zu, initialized %zu", claim, l,
+		      g, i);
+}
+
+/* Events that end a claim. */
+static const char *const endings[] = {"interrupted",	 "instance-terminated",	 "instance-gone",
+				      "deleted",	 "registration-timeout", "node-deleted",
+				      "launch-failed",	 NULL};
+
+static size_t count_endings(const json_t *log)
+{
+	size_t n = 0;
+	for (size_t k = 0; endings[k]; k++)
+		n += count(log, endings[k], NULL);
+	return n;
+}
+
+/*
+ * Two full m5.xlarge nodes (web.yaml's six 1-cpu replicas, three a node);
+ * at 3 minutes the cloud takes the first one back, and kerf ends its claim
+ * with `event`.  The three pods it held come back pending through their
+ * ReplicaSet and go into a second batch, which launches exactly one
+ * replacement; everything ends scheduled, on two nodes, with no claim
+ * launching.  Returns the ended claim's name (in r->log).
+ */
+static const char *check_replaced(const struct run *r, const char *event)
+{
+	const json_t *log = r->log;
+	size_t b1 = find_batch(log, 1), b2 = find_batch(log, 2);
+
+	ck_assert_uint_eq(count_batches(log), 2);
+	ck_assert_uint_ne(b1, NONE);
+	ck_assert_uint_ne(b2, NONE);
+	const json_t *first = json_object_get(json_array_get(log, b1), "nodeclaims");
+	ck_assert_uint_eq(json_array_size(first), 2);
+	ck_assert_int_eq(int_at(json_array_get(log, b1), "pods"), 6);
+
+	/* Exactly one claim ended, the way the cloud took its instance. */
+	ck_assert_uint_eq(count(log, event, NULL), 1);
+	ck_assert_uint_eq(count_endings(log), 1);
+	size_t e = find(log, event, NULL);
+	const json_t *ended = json_array_get(log, e);
+	const char *victim = str_of(ended, "nodeclaim");
+	ck_assert_ptr_nonnull(victim);
+	/* The selector picks the first instance in launch order: batch 1's first claim. */
+	ck_assert_str_eq(victim, str_of(json_array_get(first, 0), "name"));
+	check_came_up(log, victim);
+	ck_assert_uint_lt(find(log, "initialized", victim), e);
+	ck_assert_ptr_nonnull(str_of(ended, "node"));
+	/* The scenario's 3 minutes, less the second the first batch waited. */
+	ck_assert_int_eq(int_at(ended, "since_launch_ms"), 179000);
+
+	/* Its three pods, and only they, make the second batch: one new claim, after the end. */
+	ck_assert_uint_gt(b2, e);
+	const json_t *second = json_array_get(log, b2);
+	const json_t *repl = json_object_get(second, "nodeclaims");
+	ck_assert_int_eq(int_at(second, "pods"), 3);
+	ck_assert_int_eq(int_at(second, "existing_pods"), 0);
+	ck_assert_uint_eq(json_array_size(json_object_get(second, "unschedulable")), 0);
+	ck_assert_uint_eq(json_array_size(repl), 1);
+	const char *replacement = str_of(json_array_get(repl, 0), "name");
+	ck_assert_int_eq(int_at(json_array_get(repl, 0), "pods"), 3);
+	check_came_up(log, replacement);
+	ck_assert_uint_gt(find(log, "launched", replacement), b2);
+	/* The claim that kept its node came up once and never ended. */
+	const char *kept = str_of(json_array_get(first, 1), "name");
+	check_came_up(log, kept);
+	ck_assert_uint_eq(count(log, "launched", NULL), 3);
+	ck_assert_uint_eq(count(log, "initialized", NULL), 3);
+
+	/* Six pods and the three made again, all bound; the victim's node is gone. */
+	ck_assert_int_eq(int_at(r->report, "batches"), 2);
+	ck_assert_int_eq(int_at(r->report, "pods.scheduled"), 9);
+	ck_assert_int_eq(int_at(r->report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r->report, "nodes.launched"), 3);
+	ck_assert_int_eq(int_at(r->report, "nodes.running"), 2);
+	/* What runs at the end costs the two live claims' price, not the victim's too. */
+	json_int_t price = int_at(json_array_get(log, find(log, "launched", kept)),
+				  "price_micro_usd_per_hour") +
+			   int_at(json_array_get(log, find(log, "launched", replacement)),
+				  "price_micro_usd_per_hour");
+	ck_assert_int_eq(int_at(r->report, "cost_per_hour_micro_usd"), price);
+	return victim;
+}
+
+/*
+ * A spot interruption notice: kerf drains the node (its three pods
+ * evicted through the eviction API) and terminates the claim at once,
+ * before the notice's two-minute deadline, so the cloud never has to
+ * terminate the instance itself.
+ */
+START_TEST(interruption_drains_and_replaces)
+{
+	char line[160];
+	struct run r;
+
+	kerfd(&r, DATA, "interrupt.yaml", "");
+	const char *victim = check_replaced(&r, "interrupted");
+	ck_assert_msg(count_in(r.err, "the cloud interrupts ") == 1, "%s", r.err);
+	ck_assert_int_lt(snprintf(line, sizeof(line),
+				  "NodeClaim %s: 3 of 3 pods evicted, 0 held by a disruption budget",
+				  victim),
+			 (int)sizeof(line));
+	ck_assert_msg(count_in(r.err, line) == 1, "%s", r.err);
+	/* kerf deleted the instance first: nothing for the deadline to terminate. */
+	ck_assert_msg(count_in(r.err, "the cloud terminates ") == 0, "%s", r.err);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * The cloud terminates an instance without notice: kerf ends its claim
+ * without draining (there is nothing left to drain to), the node goes
+ * with its pods, and their ReplicaSet's new pods get a replacement.
+ */
+START_TEST(termination_replaces_without_drain)
+{
+	struct run r;
+
+	kerfd(&r, DATA, "terminate.yaml", "");
+	check_replaced(&r, "instance-terminated");
+	ck_assert_msg(count_in(r.err, "the cloud terminates ") == 1, "%s", r.err);
+	ck_assert_msg(count_in(r.err, "pods evicted") == 0, "%s", r.err);
+	run_free(&r);
+}
+END_TEST
+
+/* Every launched line: all in `zone`, spot, at one price, returned through *price. */
+static void check_launches(const json_t *log, const char *zone, json_int_t *price)
+{
+	size_t n = 0;
+
+	*price = 0;
+	for (size_t i = 0; i < json_array_size(log); i++) {
+		const json_t *o = json_array_get(log, i);
+		if (!is_event(o, "launched", NULL))
+			continue;
+		ck_assert_str_eq(str_of(o, "instance_type"), "m5.xlarge");
+		ck_assert_str_eq(str_of(o, "capacity_type"), "spot");
+		if (zone)
+			ck_assert_str_eq(str_of(o, "zone"), zone);
+		if (n++ == 0)
+			*price = int_at(o, "price_micro_usd_per_hour");
+		ck_assert_int_eq(int_at(o, "price_micro_usd_per_hour"), *price);
+	}
+	ck_assert_uint_eq(n, 2);
+}
+
+/*
+ * The cheapest offering (m5.xlarge spot in us-east-1c, what the same run
+ * takes without the setting) has no capacity: kerf launches the next
+ * cheapest spot offering in another zone, dearer, and never tries the
+ * unavailable one, because the simulator reports it unavailable in the
+ * instance types as well as at launch: no launch fails.
+ */
+START_TEST(unavailable_offering_never_launched)
+{
+	struct run r;
+	json_int_t cheapest, other;
+
+	kerfd(&r, DATA, "capacity-baseline.yaml", "");
+	check_launches(r.log, "us-east-1c", &cheapest);
+	ck_assert_uint_eq(count(r.log, "launch-failed", NULL), 0);
+	run_free(&r);
+
+	kerfd(&r, DATA, "capacity.yaml", "");
+	check_launches(r.log, NULL, &other);
+	for (size_t i = 0; i < json_array_size(r.log); i++) {
+		const json_t *o = json_array_get(r.log, i);
+		if (is_event(o, "launched", NULL))
+			ck_assert_str_ne(str_of(o, "zone"), "us-east-1c");
+	}
+	ck_assert_int_gt(other, cheapest);
+	ck_assert_uint_eq(count(r.log, "launch-failed", NULL), 0);
+	ck_assert_uint_eq(count_batches(r.log), 1);
+	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 6);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	run_free(&r);
+}
+END_TEST
+
+/* The virtual wall time of a log line starting "2026-12-07T17:41:13.686Z", in ms. */
+static int64_t line_time_ms(const char *line)
+{
+	struct tm tm;
+	int ms;
+
+	memset(&tm, 0, sizeof(tm));
+	ck_assert_int_eq(sscanf(line, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
+				&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms),
+			 7);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+/*
+ * Instance types are fetched again every 5 minutes of cluster time.  The
+ * run lasts until a scale-up at 11 minutes is served (about 11m46s), so
+ * kerf fetches at the start, at 5 and at 10 minutes: three debug lines,
+ * each at least 5 minutes after the one before and less than 5 minutes and
+ * a pass (one virtual second) later.
+ */
+START_TEST(instance_types_refreshed_every_5_minutes)
+{
+	static const char what[] = "provisioner: NodePool default: ";
+	struct run r;
+	int64_t at[8];
+	size_t n = 0;
+
+	kerfd(&r, DATA, "refresh.yaml", "");
+	for (const char *s = strstr(r.err, what); s; s = strstr(s + 1, what)) {
+		const char *bol = s;
+		while (bol > r.err && bol[-1] != '\n')
+			bol--;
+		const char *eol = strchr(s, '\n');
+		ck_assert_ptr_nonnull(eol);
+		if (!strstr(s, " instance types\n") || strstr(s, " instance types\n") > eol)
+			continue;
+		ck_assert_uint_lt(n, 8);
+		at[n++] = line_time_ms(bol);
+	}
+	ck_assert_msg(n == 3, "%zu fetches: %s", n, r.err);
+	for (size_t i = 1; i < n; i++) {
+		ck_assert_int_ge(at[i] - at[i - 1], 5 * 60 * 1000);
+		ck_assert_int_le(at[i] - at[i - 1], 5 * 60 * 1000 + 1000);
+	}
+	/* The scale-up's batch ran on the refreshed types and was served. */
+	ck_assert_uint_eq(count_batches(r.log), 2);
+	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 9);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * Instances that take 20 minutes to register: the claim is deleted after
+ * exactly 15 (registration-timeout), and its pod goes into a second batch
+ * whose claim is launched after the first one ended.
+ */
+START_TEST(registration_timeout_relaunches)
+{
+	struct run r;
+
+	kerfd(&r, DATA, "timeout.yaml", "--until 16m");
+	ck_assert_uint_eq(count(r.log, "registration-timeout", NULL), 1);
+	ck_assert_uint_eq(count_endings(r.log), 1);
+	size_t t = find(r.log, "registration-timeout", NULL);
+	const json_t *line = json_array_get(r.log, t);
+	const char *first = str_of(line, "nodeclaim");
+	ck_assert_int_eq(int_at(line, "since_launch_ms"), 15 * 60 * 1000);
+	ck_assert_uint_lt(find(r.log, "launched", first), t);
+	ck_assert_uint_eq(count(r.log, "registered", NULL), 0);
+	ck_assert_uint_eq(count(r.log, "launched", NULL), 2);
+	size_t again = find_from(r.log, t, "launched", NULL);
+	ck_assert_uint_ne(again, NONE);
+	ck_assert_str_ne(str_of(json_array_get(r.log, again), "nodeclaim"), first);
+	ck_assert_int_eq(int_at(r.report, "batches"), 2);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 1);
+	run_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------ a world kept in a state file */
+
+/* A kerf.yaml in dir, on web9.yaml and the sim's state file dir/state.jsonl. */
+static void write_config(const char *dir, const char *name, const char *extra)
+{
+	char path[512];
+	FILE *f;
+
+	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, name), (int)sizeof(path));
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+		"cluster: sim\n"
+		"provider: sim\n"
+		"packers: [binpack-ffd]\n"
+		"manifests: ['%s/pool.yaml']\n"
+		"plugins:\n"
+		"  sim:\n"
+		"    workloads: ['%s/web9.yaml']\n"
+		"    state_file: state.jsonl\n"
+		"%s"
+		"settings:\n"
+		"  log_level: info\n"
+		"  metrics_address: \"\"\n"
+		"  health_address: \"\"\n"
+		"  clock: virtual\n",
+		DATA, DATA, extra);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Every instant in a state line (wall-clock ms), an hour earlier; durations stay. */
+static void shift_back(json_t *v, json_int_t by)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			shift_back(x, by);
+		return;
+	}
+	json_object_foreach(v, key, x) {
+		size_t n = strlen(key);
+		if (json_is_integer(x) && n > 3 && strcmp(key + n - 3, "_ms") == 0 &&
+		    json_integer_value(x) > by)
+			json_integer_set(x, json_integer_value(x) - by);
+		else if (json_is_object(x) || json_is_array(x))
+			shift_back(x, by);
+	}
+}
+
+/*
+ * Under the virtual clock kerfd names NodeClaims from a fixed seed, so a
+ * resumed run draws the first run's names again (skipping those the
+ * cluster lists), and the sim's create, idempotent on the claim's name,
+ * would hand a new claim the instance of an old one with that name.  The
+ * leaked instance and the lost claim are renamed to names the generator
+ * cannot draw (its alphabet has no vowel), so each stays what it is.
+ */
+#define LEAK "default-leak"
+#define LOST "default-lost"
+
+/*
+ * Rewrites the state file as an hour older, with the NodeClaim `leak`
+ * removed and its instance tagged as LEAK's (owned by nobody), and the
+ * instance and node of the claim `lost` removed and the claim renamed LOST
+ * (a claim whose instance is gone).
+ */
+static void edit_state(const char *dir, const char *leak, const char *lost)
+{
+	char path[512], tmp[520];
+	size_t i, kept = 0;
+	json_t *o;
+
+	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/state.jsonl", dir), (int)sizeof(path));
+	ck_assert_int_lt(snprintf(tmp, sizeof(tmp), "%s.new", path), (int)sizeof(tmp));
+	json_t *lines = read_lines(path);
+	char *lost_pid = NULL;
+	json_array_foreach(lines, i, o) {
+		const json_t *in = json_object_get(o, "instance");
+		if (in && strcmp(str_of(in, "nodeclaim"), lost) == 0)
+			lost_pid = strdup(str_of(in, "provider_id"));
+	}
+	ck_assert_ptr_nonnull(lost_pid);
+	FILE *f = fopen(tmp, "w");
+	ck_assert_ptr_nonnull(f);
+	json_array_foreach(lines, i, o) {
+		json_t *in = json_object_get(o, "instance");
+		json_t *nc = json_object_get(o, "nodeclaim");
+		const json_t *node = json_object_get(o, "node");
+		json_t *meta = json_object_get(nc, "meta");
+		if ((in && strcmp(str_of(in, "nodeclaim"), lost) == 0) ||
+		    (nc && strcmp(str_of(meta, "name"), leak) == 0) ||
+		    (node && strcmp(str_of(node, "provider_id"), lost_pid) == 0))
+			continue;
+		if (in && strcmp(str_of(in, "nodeclaim"), leak) == 0) {
+			json_object_set_new(in, "nodeclaim", json_string(LEAK));
+			json_object_set_new(json_object_get(in, "tags"), "karpenter.sh/nodeclaim",
+					    json_string(LEAK));
+		}
+		if (nc && strcmp(str_of(meta, "name"), lost) == 0)
+			json_object_set_new(meta, "name", json_string(LOST));
+		shift_back(o, 3600 * 1000);
+		char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		ck_assert_ptr_nonnull(text);
+		fprintf(f, "%s\n", text);
+		free(text);
+		kept++;
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	/* The header, two instances, two NodeClaims and the two nodes left. */
+	ck_assert_uint_eq(kept, 7);
+	ck_assert_int_eq(rename(tmp, path), 0);
+	free(lost_pid);
+	json_decref(lines);
+}
+
+static void rm_dir(const char *dir)
+{
+	static const char *const files[] = {"seed.yaml", "resume.yaml", "state.jsonl",
+					    "state.jsonl.tmp", NULL};
+	char path[512];
+
+	for (size_t i = 0; files[i]; i++) {
+		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
+				 (int)sizeof(path));
+		unlink(path);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+
+/*
+ * A first run leaves three full nodes (web9.yaml) in the state file.  The
+ * world is then made an hour old, with one instance whose NodeClaim is
+ * gone (a leak: kerf crashed between launch and the claim's write, say)
+ * and one NodeClaim whose instance is gone.  kerfd started on it adopts
+ * both NodeClaims, ends the one without an instance (instance-gone), and
+ * its first garbage collection (30 s after start) terminates the leaked
+ * instance, whose node then goes with its pods.  The pods of both lost
+ * nodes get new claims; in the end three nodes run: the adopted one and
+ * two new ones, and no instance is left that no claim owns.
+ */
+START_TEST(resume_adopts_and_collects)
+{
+	char dir[] = "/tmp/check_lifecycle.state.XXXXXX", line[256];
+	struct run r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_config(dir, "seed.yaml", "");
+	/* Launches take two minutes, so the run outlasts the first collection. */
+	write_config(dir, "resume.yaml", "    launch_delay: 2m\n");
+
+	kerfd(&r, dir, "seed.yaml", "");
+	const json_t *first = json_object_get(json_array_get(r.log, find_batch(r.log, 1)),
+					      "nodeclaims");
+	ck_assert_uint_eq(json_array_size(first), 3);
+	char *kept = strdup(str_of(json_array_get(first, 0), "name"));
+	char *leak = strdup(str_of(json_array_get(first, 1), "name"));
+	char *lost = strdup(str_of(json_array_get(first, 2), "name"));
+	const char *leak_pid =
+	    str_of(json_array_get(r.log, find(r.log, "launched", leak)), "provider_id");
+	ck_assert_int_lt(snprintf(line, sizeof(line),
+				  "instance %s (" LEAK ") has no NodeClaim: terminating it", leak_pid),
+			 (int)sizeof(line));
+	run_free(&r);
+	edit_state(dir, leak, lost);
+
+	kerfd(&r, dir, "resume.yaml", "");
+	/* Both claims in the cluster adopted, in name order, before anything else happens. */
+	ck_assert_uint_eq(count(r.log, "adopted", NULL), 2);
+	ck_assert_uint_eq(count(r.log, "adopted", kept), 1);
+	ck_assert_uint_eq(count(r.log, "adopted", LOST), 1);
+	ck_assert_uint_lt(find(r.log, "adopted", kept), 2);
+	ck_assert_uint_lt(find(r.log, "adopted", LOST), 2);
+	/* The claim without an instance ends; the adopted one never does. */
+	ck_assert_uint_eq(count(r.log, "instance-gone", NULL), 1);
+	ck_assert_uint_gt(find(r.log, "instance-gone", LOST), find(r.log, "adopted", LOST));
+	ck_assert_uint_eq(count_endings(r.log), 1);
+	/* The leaked instance is terminated once, by kerf's collection. */
+	ck_assert_msg(count_in(r.err, line) == 1, "%s", r.err);
+	ck_assert_msg(count_in(r.err, "has no NodeClaim") == 1, "%s", r.err);
+	ck_assert_msg(count_in(r.err, "sim: terminating ") == 1, "%s", r.err);
+	/* A new claim for the lost node's pods, one for the leaked node's, none relaunched. */
+	ck_assert_uint_eq(count(r.log, "relaunched", NULL), 0);
+	ck_assert_uint_eq(count(r.log, "launched", NULL), 2);
+	ck_assert_uint_eq(count(r.log, "initialized", NULL), 2);
+	for (size_t i = 0; i < json_array_size(r.log); i++) {
+		const json_t *o = json_array_get(r.log, i);
+		if (is_event(o, "launched", NULL))
+			check_came_up(r.log, str_of(o, "nodeclaim"));
+	}
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 3);
+	/* The two adopted claims and the two launched. */
+	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 4);
+	run_free(&r);
+	free(kept);
+	free(leak);
+	free(lost);
+	rm_dir(dir);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("lifecycle");
+	TCase *tc = tcase_create("kerfd_on_sim");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, interruption_drains_and_replaces);
+	tcase_add_test(tc, termination_replaces_without_drain);
+	tcase_add_test(tc, unavailable_offering_never_launched);
+	tcase_add_test(tc, instance_types_refreshed_every_5_minutes);
+	tcase_add_test(tc, registration_timeout_relaunches);
+	tcase_add_test(tc, resume_adopts_and_collects);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
