@@ -898,10 +898,23 @@ static void gc_done(void *arg)
 	struct hmap listed = {0};
 	done(p);
 	p->gc_running = false;
+	for (size_t i = 0; j->rc == 0 && j->list && i < j->list->n; i++) {
+		const char *owner = kerf_labels_get(&j->list->items[i]->tags, TAG_NODECLAIM);
+		if (owner)
+			strset_add(&p->names_on_instances, owner);
+	}
 	if (j->rc) {
+		/*
+		 * Launches do not wait on a provider that cannot list: names
+		 * are random outside the simulator, so a clash is unlikely.
+		 * The list is tried again soon rather than a period later.
+		 */
 		log_warn(COMPONENT, "listing instances failed: %s", prov_err_text(&j->err, j->rc));
+		p->listed = true;
+		p->next_gc_ms = prov_now(p) + PROVISIONER_GC_GRACE_MS;
 		goto out;
 	}
+	p->listed = true;
 	kerf_wall_ms_t wall = prov_wall(p);
 	for (size_t i = 0; j->list && i < j->list->n; i++) {
 		const struct kerf_instance *in = j->list->items[i];

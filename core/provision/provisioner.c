@@ -124,7 +124,8 @@ char *prov_claim_name(struct provisioner *p, const char *pool)
 			sb_append(&name, &ch, 1);
 		}
 		if (!state_claim_by_name(p->st, name.buf) &&
-		    !state_observed_claim(p->st, name.buf))
+		    !state_observed_claim(p->st, name.buf) &&
+		    strset_find(&p->names_on_instances, name.buf) < 0)
 			return sb_detach(&name);
 		sb_free(&name);
 	}
@@ -246,6 +247,7 @@ void provisioner_free(struct provisioner *p)
 		free(p->unavail[i].zone);
 	}
 	free(p->unavail);
+	strset_clear(&p->names_on_instances);
 	free(p->tts);
 	ab_free(p->ab);
 	free(p);
@@ -1222,7 +1224,8 @@ int provisioner_reconcile(struct provisioner *p, struct kerf_error *err)
 		/* The caches have synced: what the cluster holds of kerf's is taken over once. */
 		p->adopted_scan = true;
 		adopt_all(p);
-		p->next_gc_ms = now + PROVISIONER_GC_GRACE_MS;
+		/* Listed at once: launches wait for the names instances carry. */
+		p->next_gc_ms = now;
 		p->next_drift_ms = now + PROVISIONER_DRIFT_INTERVAL_MS;
 	}
 	prov_lifecycle(p);
@@ -1235,7 +1238,7 @@ int provisioner_reconcile(struct provisioner *p, struct kerf_error *err)
 		prov_drift(p);
 		p->next_drift_ms = now + PROVISIONER_DRIFT_INTERVAL_MS;
 	}
-	bool ready = pools_ready(p, now);
+	bool ready = pools_ready(p, now) && p->listed;
 	if (ready && p->batch_open &&
 	    (now - p->batch_last_ms >= p->cfg.batch_idle_ms ||
 	     now - p->batch_first_ms >= p->cfg.batch_max_ms))

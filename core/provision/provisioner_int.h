@@ -89,6 +89,15 @@ struct provisioner {
 	size_t in_flight; /* jobs handed to the workers, not yet applied */
 	kerf_mono_ms_t next_gc_ms, next_drift_ms;
 	bool gc_running;
+	/*
+	 * The provider has listed its instances once.  Until then nothing is
+	 * launched: a new claim's name must not be one an instance still
+	 * carries (`names_on_instances`, every karpenter.sh/nodeclaim tag ever
+	 * listed), or the provider, idempotent on the name, would hand that
+	 * instance to it.
+	 */
+	bool listed;
+	struct strset names_on_instances;
 	bool adopted_scan; /* the cluster's NodeClaims were looked at once synced */
 };
 

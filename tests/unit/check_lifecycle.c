@@ -469,20 +469,20 @@ static void shift_back(json_t *v, json_int_t by)
 
 /*
  * Under the virtual clock kerfd names NodeClaims from a fixed seed, so a
- * resumed run draws the first run's names again (skipping those the
- * cluster lists), and the sim's create, idempotent on the claim's name,
- * would hand a new claim the instance of an old one with that name.  The
- * leaked instance and the lost claim are renamed to names the generator
- * cannot draw (its alphabet has no vowel), so each stays what it is.
+ * resumed run draws the first run's names again.  It must skip those the
+ * cluster lists and those its instances carry: the sim's create,
+ * idempotent on the claim's name, would hand a new claim the leaked
+ * instance of an old one with that name.  The leaked instance keeps its
+ * claim's name, which the resumed run's generator draws first; the lost
+ * claim is renamed to one it cannot draw (its alphabet has no vowel).
  */
-#define LEAK "default-leak"
 #define LOST "default-lost"
 
 /*
  * Rewrites the state file as an hour older, with the NodeClaim `leak`
- * removed and its instance tagged as LEAK's (owned by nobody), and the
- * instance and node of the claim `lost` removed and the claim renamed LOST
- * (a claim whose instance is gone).
+ * removed (its instance, still tagged with its name, is owned by nobody),
+ * and the instance and node of the claim `lost` removed and the claim
+ * renamed LOST (a claim whose instance is gone).
  */
 static void edit_state(const char *dir, const char *leak, const char *lost)
 {
@@ -511,11 +511,6 @@ static void edit_state(const char *dir, const char *leak, const char *lost)
 		    (nc && strcmp(str_of(meta, "name"), leak) == 0) ||
 		    (node && strcmp(str_of(node, "provider_id"), lost_pid) == 0))
 			continue;
-		if (in && strcmp(str_of(in, "nodeclaim"), leak) == 0) {
-			json_object_set_new(in, "nodeclaim", json_string(LEAK));
-			json_object_set_new(json_object_get(in, "tags"), "karpenter.sh/nodeclaim",
-					    json_string(LEAK));
-		}
 		if (nc && strcmp(str_of(meta, "name"), lost) == 0)
 			json_object_set_new(meta, "name", json_string(LOST));
 		shift_back(o, 3600 * 1000);
@@ -553,10 +548,11 @@ static void rm_dir(const char *dir)
  * gone (a leak: kerf crashed between launch and the claim's write, say)
  * and one NodeClaim whose instance is gone.  kerfd started on it adopts
  * both NodeClaims, ends the one without an instance (instance-gone), and
- * its first garbage collection (30 s after start) terminates the leaked
+ * its first instance list, before any launch, terminates the leaked
  * instance, whose node then goes with its pods.  The pods of both lost
- * nodes get new claims; in the end three nodes run: the adopted one and
- * two new ones, and no instance is left that no claim owns.
+ * nodes get new claims, neither named as the leaked instance's claim was;
+ * in the end three nodes run: the adopted one and two new ones, and no
+ * instance is left that no claim owns.
  */
 START_TEST(resume_adopts_and_collects)
 {
@@ -578,7 +574,7 @@ START_TEST(resume_adopts_and_collects)
 	const char *leak_pid =
 	    str_of(json_array_get(r.log, find(r.log, "launched", leak)), "provider_id");
 	ck_assert_int_lt(snprintf(line, sizeof(line),
-				  "instance %s (" LEAK ") has no NodeClaim: terminating it", leak_pid),
+				  "instance %s (%s) has no NodeClaim: terminating it", leak_pid, leak),
 			 (int)sizeof(line));
 	run_free(&r);
 	edit_state(dir, leak, lost);
@@ -601,6 +597,7 @@ START_TEST(resume_adopts_and_collects)
 	/* A new claim for the lost node's pods, one for the leaked node's, none relaunched. */
 	ck_assert_uint_eq(count(r.log, "relaunched", NULL), 0);
 	ck_assert_uint_eq(count(r.log, "launched", NULL), 2);
+	ck_assert_uint_eq(count(r.log, "launched", leak), 0);
 	ck_assert_uint_eq(count(r.log, "initialized", NULL), 2);
 	for (size_t i = 0; i < json_array_size(r.log); i++) {
 		const json_t *o = json_array_get(r.log, i);
