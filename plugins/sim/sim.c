@@ -21,6 +21,7 @@
  *       seed: 7
  *       ice_probability_percent: 5
  *       unavailable_offerings: ["p5.48xlarge:*:*", "m5.large:us-east-1a:spot"]
+ *       launch_failures: ["m5.xlarge:us-east-1c:spot"]
  *       workloads: [web.yaml]
  *       scenario: scenario.yaml
  *       trace: workload.csv
@@ -86,6 +87,10 @@ static const struct kerf_config_key sim_schema[] = {
     {.key = "unavailable_offerings",
      .type = KERF_CFG_STRING_LIST,
      .description = "offerings without capacity, as TYPE:ZONE:CAPACITY-TYPE glob patterns"},
+    {.key = "launch_failures",
+     .type = KERF_CFG_STRING_LIST,
+     .description = "offerings listed as available whose launch fails with "
+		    "InsufficientInstanceCapacity, as TYPE:ZONE:CAPACITY-TYPE glob patterns"},
     {.key = "include_types",
      .type = KERF_CFG_STRING_LIST,
      .description = "glob patterns of the instance types to offer; none: every type"},
@@ -211,39 +216,39 @@ static bool capacity_pattern_ok(const char *p)
 	       strcmp(p, "reserved") == 0;
 }
 
-static int read_unavailable(const struct kerf_host *h, struct sim_config *cfg,
-			    struct kerf_error *err)
+/* unavailable_offerings and launch_failures share their TYPE:ZONE:CAPACITY-TYPE syntax. */
+static int read_offer_patterns(const struct kerf_host *h, const char *key, size_t *n_out,
+			       struct sim_offer_pattern **out, struct kerf_error *err)
 {
 	const char *const *items;
 	size_t n;
-	int rc = get_list(h, "unavailable_offerings", &n, &items, err);
+	int rc = get_list(h, key, &n, &items, err);
 
 	if (rc)
 		return rc;
-	cfg->unavailable = h->calloc(h->ctx, n ? n : 1, sizeof(*cfg->unavailable));
+	*out = h->calloc(h->ctx, n ? n : 1, sizeof(**out));
 	for (size_t i = 0; i < n; i++) {
 		const char *a = strchr(items[i], ':');
 		const char *b = a ? strchr(a + 1, ':') : NULL;
-		struct sim_offer_pattern *p = &cfg->unavailable[cfg->n_unavailable];
+		struct sim_offer_pattern *p = &(*out)[*n_out];
 
 		if (!a || !b || strchr(b + 1, ':') || a == items[i] || b == a + 1 || !b[1])
 			return kerf_error_set(
 			    err, KERF_E_CONFIG,
-			    "sim: unavailable_offerings[%zu] \"%s\": expected "
+			    "sim: %s[%zu] \"%s\": expected "
 			    "TYPE:ZONE:CAPACITY-TYPE, e.g. m5.large:us-east-1a:spot",
-			    i, items[i]);
+			    key, i, items[i]);
 		if (!capacity_pattern_ok(b + 1))
 			return kerf_error_set(err, KERF_E_CONFIG,
-					      "sim: unavailable_offerings[%zu] \"%s\": capacity "
-					      "type \"%s\" is not on-demand, spot, reserved or a "
-					      "pattern",
-					      i, items[i], b + 1);
+					      "sim: %s[%zu] \"%s\": capacity type \"%s\" is not "
+					      "on-demand, spot, reserved or a pattern",
+					      key, i, items[i], b + 1);
 		p->type = h->calloc(h->ctx, (size_t)(a - items[i]) + 1, 1);
 		memcpy(p->type, items[i], (size_t)(a - items[i]));
 		p->zone = h->calloc(h->ctx, (size_t)(b - a), 1);
 		memcpy(p->zone, a + 1, (size_t)(b - a - 1));
 		p->capacity_type = h->strdup(h->ctx, b + 1);
-		cfg->n_unavailable++;
+		(*n_out)++;
 	}
 	return 0;
 }
@@ -294,7 +299,10 @@ static int read_config(const struct kerf_host *h, struct sim_config *cfg, struct
 	    (rc = get_duration(h, "launch_delay", &cfg->launch_delay_ms, err)) ||
 	    (rc = get_duration(h, "ready_delay", &cfg->ready_delay_ms, err)) ||
 	    (rc = get_duration(h, "terminate_delay", &cfg->terminate_delay_ms, err)) ||
-	    (rc = read_unavailable(h, cfg, err)) ||
+	    (rc = read_offer_patterns(h, "unavailable_offerings", &cfg->n_unavailable,
+				      &cfg->unavailable, err)) ||
+	    (rc = read_offer_patterns(h, "launch_failures", &cfg->n_launch_failures,
+				      &cfg->launch_failures, err)) ||
 	    (rc = get_list(h, "include_types", &cfg->n_include, &include, err)))
 		return rc;
 	cfg->include_types = copy_list(h, include, cfg->n_include);

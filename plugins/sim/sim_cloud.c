@@ -9,7 +9,9 @@
  * Launches behave like an EC2 fleet request with Karpenter's
  * price-capacity-optimized strategy, simplified: spot when the claim allows
  * it and some allowed spot offering has capacity, else on demand, the
- * cheapest available offering within that capacity type.
+ * cheapest available offering within that capacity type.  An offering in
+ * launch_failures is listed as available but its launch fails with
+ * InsufficientInstanceCapacity, as EC2's often do.
  *
  * The node class narrows nothing: the simulator has one image per
  * architecture and a subnet in every configured zone, so every type is
@@ -24,6 +26,7 @@
  * taken by the wrappers at the end of this file.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include <kerf/kerf.h>
@@ -227,6 +230,28 @@ static void choose(const struct sim_world *w, const struct kerf_reqset *want,
 }
 
 /*
+ * Not retryable: the simulator's capacity is a stable function of the
+ * configuration and the seed, so the same claim fails the same way.  kerf
+ * reacts to KERF_E_CAPACITY by trying other offerings with a new claim.
+ */
+__attribute__((format(printf, 2, 3))) static int no_capacity(struct kerf_error *err,
+							     const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = kerf_error_vset(err, KERF_E_CAPACITY, fmt, ap);
+	va_end(ap);
+	if (err) {
+		err->retryable = 0;
+		snprintf(err->provider_code, sizeof(err->provider_code), "%s",
+			 "InsufficientInstanceCapacity");
+	}
+	return rc;
+}
+
+/*
  * The tags Karpenter puts on a launched instance, over the node class's
  * own.  The class is read from its document at each launch: that costs
  * microseconds beside a launch, and nothing can go stale.
@@ -282,23 +307,23 @@ static int create_instance(void *inst, const struct kerf_nodeclaim *claim,
 	kerf_reqset_free(want);
 	if (rc)
 		return rc;
-	if (!p.type) {
-		/*
-		 * Not retryable: the simulator's capacity is a stable function of
-		 * the seed, so the same claim fails the same way.  kerf reacts to
-		 * KERF_E_CAPACITY by trying other offerings with a new claim.
-		 */
-		rc = kerf_error_set(err, KERF_E_CAPACITY,
-				    "sim: NodeClaim %s: none of the %zu offerings it allows in %s "
-				    "has capacity",
-				    claim->meta->name, p.n_allowed, w->cfg.region);
-		if (err) {
-			err->retryable = 0;
-			snprintf(err->provider_code, sizeof(err->provider_code), "%s",
-				 "InsufficientInstanceCapacity");
-		}
-		return rc;
-	}
+	if (!p.type)
+		return no_capacity(err,
+				   "sim: NodeClaim %s: none of the %zu offerings it allows in %s "
+				   "has capacity",
+				   claim->meta->name, p.n_allowed, w->cfg.region);
+	/*
+	 * The pick is listed as available, yet the launch fails: the fleet
+	 * request overrides only the offering it settled on, so nothing else
+	 * is tried, and the caller's cache of unavailable offerings is what
+	 * steers its next attempt elsewhere.
+	 */
+	if (sim_offer_launch_fails(w, p.type, p.zone, p.ct))
+		return no_capacity(err,
+				   "sim: NodeClaim %s: no capacity for %s in %s (%s), "
+				   "though it is offered",
+				   claim->meta->name, p.type->name, w->cfg.zones[p.zone],
+				   kerf_capacity_type_name(p.ct));
 	if ((rc = claim_tags(claim, node_class, &tags, err)) != 0) {
 		kerf_labels_clear(&tags);
 		if (rc == KERF_E_NOMEM)

@@ -25,6 +25,16 @@
 
 /* ------------------------------------------------------------ lifetime */
 
+static void patterns_free(const struct kerf_host *h, size_t n, struct sim_offer_pattern *v)
+{
+	for (size_t i = 0; i < n; i++) {
+		h->free(h->ctx, v[i].type);
+		h->free(h->ctx, v[i].zone);
+		h->free(h->ctx, v[i].capacity_type);
+	}
+	h->free(h->ctx, v);
+}
+
 void sim_config_clear(const struct kerf_host *h, struct sim_config *cfg)
 {
 	h->free(h->ctx, cfg->catalogue);
@@ -32,12 +42,8 @@ void sim_config_clear(const struct kerf_host *h, struct sim_config *cfg)
 	for (size_t i = 0; i < cfg->n_zones; i++)
 		h->free(h->ctx, cfg->zones[i]);
 	h->free(h->ctx, cfg->zones);
-	for (size_t i = 0; i < cfg->n_unavailable; i++) {
-		h->free(h->ctx, cfg->unavailable[i].type);
-		h->free(h->ctx, cfg->unavailable[i].zone);
-		h->free(h->ctx, cfg->unavailable[i].capacity_type);
-	}
-	h->free(h->ctx, cfg->unavailable);
+	patterns_free(h, cfg->n_unavailable, cfg->unavailable);
+	patterns_free(h, cfg->n_launch_failures, cfg->launch_failures);
 	for (size_t i = 0; i < cfg->n_include; i++)
 		h->free(h->ctx, cfg->include_types[i]);
 	h->free(h->ctx, cfg->include_types);
@@ -176,6 +182,17 @@ bool sim_offer_available(const struct sim_world *w, const struct sim_type *t, si
 			return false;
 	return cfg->ice_probability_percent <= 0 ||
 	       (int64_t)(offer_hash(w, "ice", t, zone, ct) % 100) >= cfg->ice_probability_percent;
+}
+
+bool sim_offer_launch_fails(const struct sim_world *w, const struct sim_type *t, size_t zone,
+			    kerf_capacity_type ct)
+{
+	const struct sim_config *cfg = &w->cfg;
+
+	for (size_t i = 0; i < cfg->n_launch_failures; i++)
+		if (pattern_match(&cfg->launch_failures[i], t, cfg->zones[zone], ct))
+			return true;
+	return false;
 }
 
 /* ------------------------------------------------------------ labels */

@@ -79,7 +79,7 @@ struct sim_type {
 	struct kerf_resources allocatable;
 };
 
-/* An unavailable_offerings entry: three fnmatch(3) patterns. */
+/* An unavailable_offerings or launch_failures entry: three fnmatch(3) patterns. */
 struct sim_offer_pattern {
 	char *type;
 	char *zone;
@@ -99,6 +99,8 @@ struct sim_config {
 	int64_t ice_probability_percent;
 	size_t n_unavailable;
 	struct sim_offer_pattern *unavailable;
+	size_t n_launch_failures;
+	struct sim_offer_pattern *launch_failures;
 	size_t n_include;
 	char **include_types; /* fnmatch(3) patterns; none: every type */
 };
@@ -177,6 +179,12 @@ kerf_price_t sim_offer_price(const struct sim_world *w, const struct sim_type *t
 /* False when the offering is out of capacity (seeded ICE or unavailable_offerings). */
 bool sim_offer_available(const struct sim_world *w, const struct sim_type *t, size_t zone,
 			 kerf_capacity_type ct);
+/*
+ * True when launching the offering fails for want of capacity although it
+ * is listed as available (launch_failures), as EC2's fleet requests do.
+ */
+bool sim_offer_launch_fails(const struct sim_world *w, const struct sim_type *t, size_t zone,
+			    kerf_capacity_type ct);
 
 /*
  * The type's labels that do not depend on the offering, as Karpenter's AWS

@@ -87,6 +87,7 @@ static const struct {
     {"ready_delay", KERF_CFG_DURATION, &sim_cfg.ready_delay_ms},
     {"terminate_delay", KERF_CFG_DURATION, &sim_cfg.terminate_delay_ms},
     {"unavailable_offerings", KERF_CFG_STRING_LIST, &sim_cfg.unavailable_offerings},
+    {"launch_failures", KERF_CFG_STRING_LIST, &sim_cfg.launch_failures},
     {"include_types", KERF_CFG_STRING_LIST, &sim_cfg.include_types},
     {"workloads", KERF_CFG_STRING_LIST, &sim_cfg.workloads},
     {"scenario", KERF_CFG_STRING, &sim_cfg.scenario},

@@ -36,6 +36,7 @@ struct sim_host_config {
 	int64_t ready_delay_ms;
 	int64_t terminate_delay_ms;
 	struct sim_host_list unavailable_offerings;
+	struct sim_host_list launch_failures;
 	struct sim_host_list include_types;
 	struct sim_host_list workloads;
 	const char *scenario; /* NULL: not set */

@@ -771,6 +771,106 @@ START_TEST(test_create_prefers_spot)
 }
 END_TEST
 
+/*
+ * An offering in launch_failures is listed as available, and a create
+ * whose cheapest pick it is fails whole with InsufficientInstanceCapacity,
+ * every time, instead of falling back to the next offering: the cheapest
+ * t3.large spot zone fails, another zone or on demand launches.
+ */
+START_TEST(test_launch_failures)
+{
+	struct kerf_instance_type_list *l;
+	struct kerf_instance_list *all = NULL;
+	struct kerf_instance *in;
+	struct kerf_error err;
+	struct claim c;
+	char pattern[64];
+	int64_t best = INT64_MAX;
+	const char *best_zone = NULL, *other_zone = NULL;
+
+	up();
+	l = types();
+	for (size_t z = 0; z < sim_cfg.zones.n; z++) {
+		const struct kerf_offering *o =
+		    find_offer(find_type(l, "t3.large"), sim_cfg.zones.items[z], SPOT);
+		if (o->price < best) {
+			other_zone = best_zone;
+			best = o->price;
+			best_zone = sim_cfg.zones.items[z];
+		} else if (!other_zone) {
+			other_zone = sim_cfg.zones.items[z];
+		}
+	}
+	kerf_instance_type_list_free(l);
+	ck_assert_ptr_nonnull(other_zone);
+	ck_assert_str_ne(other_zone, best_zone);
+	down();
+	ck_assert_int_lt(snprintf(pattern, sizeof(pattern), "t3.*:%s:spot", best_zone),
+			 (int)sizeof(pattern));
+	sim_host_set_list(&sim_cfg.launch_failures, pattern, NULL, NULL);
+	up();
+
+	/* Listed as available, unlike unavailable_offerings. */
+	l = types();
+	ck_assert(find_offer(find_type(l, "t3.large"), best_zone, SPOT)->available);
+	kerf_instance_type_list_free(l);
+
+	/* Pinned to the failing offering, and free to pick any zone: the pick fails both times. */
+	for (int pinned = 1; pinned >= 0; pinned--) {
+		for (int attempt = 0; attempt < 2; attempt++) {
+			claim_init(&c, pinned ? "pinned" : "anywhere");
+			claim_in(&c, "node.kubernetes.io/instance-type", "t3.large", NULL);
+			claim_in(&c, "karpenter.sh/capacity-type", "spot", NULL);
+			if (pinned)
+				claim_in(&c, "topology.kubernetes.io/zone", best_zone, NULL);
+			in = NULL;
+			kerf_error_clear(&err);
+			ck_assert_int_eq(ops->create(inst, c.nc, NULL, &in, &err), KERF_E_CAPACITY);
+			ck_assert_ptr_null(in);
+			ck_assert_int_eq(err.retryable, 0);
+			ck_assert_str_eq(err.provider_code, "InsufficientInstanceCapacity");
+			ck_assert_msg(strstr(err.message, "t3.large") &&
+					  strstr(err.message, best_zone) &&
+					  strstr(err.message, "(spot)"),
+				      "%s", err.message);
+		}
+	}
+	kerf_error_clear(&err);
+	ck_assert_int_eq(ops->list(inst, &all, &err), 0);
+	ck_assert_uint_eq(all->n, 0);
+	kerf_instance_list_free(all);
+
+	/* Another zone, or on demand in the same one, launches. */
+	claim_init(&c, "elsewhere");
+	claim_in(&c, "node.kubernetes.io/instance-type", "t3.large", NULL);
+	claim_in(&c, "karpenter.sh/capacity-type", "spot", NULL);
+	claim_in(&c, "topology.kubernetes.io/zone", other_zone, NULL);
+	in = launch(&c);
+	ck_assert_str_eq(in->zone, other_zone);
+	ck_assert_int_eq(in->capacity_type, SPOT);
+	kerf_instance_free(in);
+	claim_init(&c, "on-demand");
+	claim_in(&c, "node.kubernetes.io/instance-type", "t3.large", NULL);
+	claim_in(&c, "karpenter.sh/capacity-type", "on-demand", NULL);
+	claim_in(&c, "topology.kubernetes.io/zone", best_zone, NULL);
+	in = launch(&c);
+	ck_assert_str_eq(in->zone, best_zone);
+	ck_assert_int_eq(in->capacity_type, OD);
+	kerf_instance_free(in);
+}
+END_TEST
+
+START_TEST(test_launch_failures_malformed)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	sim_host_set_list(&sim_cfg.launch_failures, "t3.large:*:spot", "t3.large:spot", NULL);
+	ck_assert_int_eq(up_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "launch_failures[1] \"t3.large:spot\"") != NULL, "%s",
+		      err.message);
+}
+END_TEST
+
 START_TEST(test_create_resources_and_labels)
 {
 	struct kerf_instance *in;
@@ -1060,6 +1160,8 @@ static Suite *sim_cloud_suite(void)
 	tcase_add_test(tc, test_create_cheapest);
 	tcase_add_test(tc, test_create_node_class_tags);
 	tcase_add_test(tc, test_create_prefers_spot);
+	tcase_add_test(tc, test_launch_failures);
+	tcase_add_test(tc, test_launch_failures_malformed);
 	tcase_add_test(tc, test_create_resources_and_labels);
 	tcase_add_test(tc, test_create_idempotent);
 	tcase_add_test(tc, test_provider_id);
