@@ -1359,6 +1359,9 @@ static void figures(const struct provisioner *p, int64_t start, int64_t now, str
 	for (size_t i = 0; i < p->st->n_claims; i++) {
 		const struct claim_rec *c = p->st->claims[i];
 		int64_t end = c->gone ? c->ended_ms : now;
+		/* Ended before the provider made its instance: no node ran, nothing was paid. */
+		if (c->gone && c->launching)
+			continue;
 		f->launched++;
 		f->total_cost += (double)c->price / 1e6 * (double)(end - c->launched_ms) / 3600000.0;
 		if (!c->gone)
