@@ -278,12 +278,21 @@ static void launched(struct provisioner *p, struct claim_rec *c, const struct ke
 	state_claim_set_pid(p->st, c);
 }
 
-/* Applies one launch's result; true when the claim now has an instance. */
-static bool apply_launch(struct provisioner *p, struct launch_job *j)
+enum launch_outcome { LAUNCH_DROPPED, LAUNCH_FAILED, LAUNCH_OK };
+
+/* Why a failed launch failed, for its log line and its launch-failed event. */
+static const char *launch_error(const struct launch_job *j)
+{
+	if (j->create_rc)
+		return prov_err_text(&j->err, j->create_rc);
+	return j->rc ? prov_err_text(&j->err, j->rc) : "no instance";
+}
+
+/* Applies one launch's result. */
+static enum launch_outcome apply_launch(struct provisioner *p, struct launch_job *j)
 {
 	struct claim_rec *c = j->c;
 	const char *name = c->claim->meta->name;
-	const char *pool = p->pools[c->pool].np->meta->name;
 
 	if (j->stored) {
 		free(c->claim->meta->uid);
@@ -295,39 +304,35 @@ static bool apply_launch(struct provisioner *p, struct launch_job *j)
 		/* Deleted while it launched: what the cloud made for it must not stay. */
 		if (j->rc == 0 && j->inst && j->inst->provider_id)
 			submit_by_name(p, delete_instance_run, j->inst->provider_id);
-		return false;
+		return LAUNCH_DROPPED;
 	}
 	if (j->create_rc) {
-		log_warn(COMPONENT, "NodeClaim %s: create failed: %s", name,
-			 prov_err_text(&j->err, j->create_rc));
-		prov_launch_failed_event(p, pool, name, prov_err_text(&j->err, j->create_rc));
+		log_warn(COMPONENT, "NodeClaim %s: create failed: %s", name, launch_error(j));
 		prov_release_pods(p, c);
 		state_claim_end(p->st, c, prov_now(p));
-		return false;
+		return LAUNCH_FAILED;
 	}
 	if (j->rc || !j->inst) {
-		const char *why = j->rc ? prov_err_text(&j->err, j->rc) : "no instance";
-		log_warn(COMPONENT, "NodeClaim %s: launch failed: %s", name, why);
-		prov_launch_failed_event(p, pool, name, why);
+		log_warn(COMPONENT, "NodeClaim %s: launch failed: %s", name, launch_error(j));
 		if (j->rc == KERF_E_CAPACITY)
 			mark_unavailable(p, j->options, c->zone, c->capacity_type);
 		submit_by_name(p, delete_claim_run, name);
 		/* Its pods wait for the next batch, which picks other offerings. */
 		prov_release_pods(p, c);
 		state_claim_end(p->st, c, prov_now(p));
-		return false;
+		return LAUNCH_FAILED;
 	}
 	launched(p, c, j->inst);
 	log_info(COMPONENT, "%s NodeClaim %s: %s %s %s $%.4f/h", j->relaunch ? "relaunched" : "launched",
 		 name, c->type_name, c->zone, kerf_capacity_type_name(c->capacity_type),
 		 (double)c->price / 1e6);
 	prov_claim_update(p, c);
-	return true;
+	return LAUNCH_OK;
 }
 
 static void group_apply(struct provisioner *p, struct launch_group *g)
 {
-	bool *ok = xcalloc(g->n + 1, sizeof(*ok));
+	enum launch_outcome *outcome = xcalloc(g->n + 1, sizeof(*outcome));
 	json_t *claims = json_array();
 	struct kerf_resources req, alloc;
 	kerf_price_t price = 0;
@@ -336,8 +341,8 @@ static void group_apply(struct provisioner *p, struct launch_group *g)
 	memset(&alloc, 0, sizeof(alloc));
 	for (size_t i = 0; i < g->n; i++) {
 		struct launch_job *j = g->jobs[i];
-		ok[i] = apply_launch(p, j);
-		if (!ok[i] || !j->line_claim)
+		outcome[i] = apply_launch(p, j);
+		if (outcome[i] != LAUNCH_OK || !j->line_claim)
 			continue;
 		prov_claim_fields(p, j->line_claim, j->c);
 		json_array_append(claims, j->line_claim);
@@ -362,15 +367,19 @@ static void group_apply(struct provisioner *p, struct launch_group *g)
 	} else {
 		json_decref(claims);
 	}
-	for (size_t i = 0; i < g->n; i++)
-		if (ok[i])
+	/* After the batch's line: it plans the claims these events report on. */
+	for (size_t i = 0; i < g->n; i++) {
+		if (outcome[i] == LAUNCH_OK)
 			prov_claim_event(p, g->jobs[i]->relaunch ? "relaunched" : "launched",
 					 g->jobs[i]->c);
+		else if (outcome[i] == LAUNCH_FAILED)
+			prov_launch_failed_event(p, g->jobs[i]->c, launch_error(g->jobs[i]));
+	}
 	for (size_t i = 0; i < g->n; i++)
 		job_free(g->jobs[i]);
 	free(g->jobs);
 	free(g);
-	free(ok);
+	free(outcome);
 }
 
 static void launch_done(void *arg)

@@ -188,15 +188,15 @@ void prov_claim_event(struct provisioner *p, const char *event, const struct cla
 	decision_log_emit(p->cfg.decision_log, o);
 }
 
-void prov_launch_failed_event(struct provisioner *p, const char *pool, const char *claim,
-			      const char *why)
+void prov_launch_failed_event(struct provisioner *p, const struct claim_rec *c, const char *why)
 {
 	if (!p->cfg.decision_log)
 		return;
 	json_t *o = decision_log_line(p->cfg.decision_log);
 	json_object_set_new(o, "event", json_string("launch-failed"));
-	json_object_set_new(o, "nodeclaim", json_string(claim));
-	json_object_set_new(o, "nodepool", json_string(pool));
+	json_object_set_new(o, "nodeclaim", json_string(c->claim->meta->name));
+	/* The offering it was planned in: what a capacity failure leaves out for a while. */
+	prov_claim_fields(p, o, c);
 	json_object_set_new(o, "reason", json_string(why));
 	decision_log_emit(p->cfg.decision_log, o);
 }

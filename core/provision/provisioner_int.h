@@ -110,8 +110,7 @@ bool prov_pod_waiting(const struct pod_rec *r);
 void prov_release_pods(struct provisioner *p, const struct claim_rec *c);
 void prov_claim_event(struct provisioner *p, const char *event, const struct claim_rec *c);
 void prov_claim_fields(const struct provisioner *p, json_t *o, const struct claim_rec *c);
-void prov_launch_failed_event(struct provisioner *p, const char *pool, const char *claim,
-			      const char *why);
+void prov_launch_failed_event(struct provisioner *p, const struct claim_rec *c, const char *why);
 const struct kerf_instance_type *prov_find_type(const struct kerf_instance_type_list *l,
 						const char *name);
 kerf_price_t prov_offering_price(const struct kerf_instance_type *t, const char *zone,
