@@ -3,8 +3,9 @@
  * check_lifecycle.c - the NodeClaim lifecycle end to end: the built kerfd on
  * the sim cluster and provider under the virtual clock, with scenarios that
  * make the simulated cloud interrupt and terminate instances, offerings
- * without capacity, and a world resumed from a state file with an instance
- * no claim owns and a claim whose instance is gone.
+ * without capacity, launches that fail for capacity, and a world resumed
+ * from a state file with an instance no claim owns and a claim whose
+ * instance is gone.
  *
  * Each test reads back the decision log (one JSON object per line) and
  * --report, and asserts on counts and on the order of the lifecycle events.
@@ -333,6 +334,134 @@ START_TEST(unavailable_offering_never_launched)
 }
 END_TEST
 
+/* How long kerf leaves out an offering a launch found without capacity (provisioner.h). */
+#define UNAVAILABLE_TTL_MS (3 * 60 * 1000)
+
+static bool in_offering(const json_t *o, const char *zone, const char *capacity_type)
+{
+	return strcmp(str_of(o, "zone"), zone) == 0 &&
+	       strcmp(str_of(o, "capacity_type"), capacity_type) == 0;
+}
+
+/* The line right after batch line b: a launch-failed in the offering launch_failures names. */
+static const json_t *failed_after(const json_t *log, size_t b, size_t k)
+{
+	const json_t *o = json_array_get(log, b + 1 + k);
+
+	ck_assert_msg(is_event(o, "launch-failed", NULL), "line %zu is no launch-failed",
+		      b + 1 + k);
+	ck_assert_str_eq(str_of(o, "instance_type"), "m5.xlarge");
+	ck_assert(in_offering(o, "us-east-1c", "spot"));
+	ck_assert_ptr_null(json_object_get(o, "provider_id"));
+	ck_assert_msg(strstr(str_of(o, "reason"), "no capacity for m5.xlarge in us-east-1c (spot)"),
+		      "%s", str_of(o, "reason"));
+	return o;
+}
+
+/*
+ * Batch line b launched `n` claims, each right after the line, all in the
+ * fallback offering (zone, spot) at `price`, and each came up.
+ */
+static void launched_after(const json_t *log, size_t b, size_t n, const char *zone,
+			   json_int_t price)
+{
+	const json_t *claims = json_object_get(json_array_get(log, b), "nodeclaims");
+
+	ck_assert_uint_eq(json_array_size(claims), n);
+	for (size_t k = 0; k < n; k++) {
+		const char *name = str_of(json_array_get(claims, k), "name");
+		const json_t *o = json_array_get(log, b + 1 + k);
+		ck_assert(is_event(o, "launched", name));
+		ck_assert(in_offering(o, zone, "spot"));
+		ck_assert_int_eq(int_at(o, "price_micro_usd_per_hour"), price);
+		check_came_up(log, name);
+	}
+}
+
+/*
+ * The cheapest offering is listed as available but its launch fails, as
+ * EC2's InsufficientInstanceCapacity does (launch_failures).  Batch 1
+ * plans both claims there and both launches fail; kerf leaves the
+ * offering out for 3 minutes, so batch 2, a second later, launches the
+ * same pods in the next cheapest offering, and batch 3, a scale-up two
+ * minutes on, goes there at once.  Batch 4, a scale-up at 5 minutes, after
+ * the cache expired, tries the cheap offering again, fails again, and
+ * batch 5 falls back again.  Every pod ends scheduled; the failed claims
+ * are no launched nodes.
+ */
+START_TEST(launch_failure_left_out_then_retried)
+{
+	struct run r;
+
+	kerfd(&r, DATA, "launch-failures.yaml", "");
+	const json_t *log = r.log;
+	size_t b[6];
+
+	ck_assert_uint_eq(count_batches(log), 5);
+	for (json_int_t i = 1; i <= 5; i++) {
+		b[i] = find_batch(log, i);
+		ck_assert_uint_ne(b[i], NONE);
+		ck_assert(i == 1 || b[i] > b[i - 1]);
+	}
+	ck_assert_uint_eq(count(log, "launch-failed", NULL), 3);
+	ck_assert_uint_eq(count_endings(log), 3);
+
+	/* Batch 1: six pods on two claims, none launched, both failed just after its line. */
+	ck_assert_int_eq(int_at(json_array_get(log, b[1]), "pods"), 6);
+	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(log, b[1]), "nodeclaims")),
+			  0);
+	const json_t *f1 = failed_after(log, b[1], 0);
+	failed_after(log, b[1], 1);
+	ck_assert_str_ne(str_of(f1, "nodeclaim"),
+			 str_of(json_array_get(log, b[1] + 2), "nodeclaim"));
+	json_int_t cheap = int_at(f1, "price_micro_usd_per_hour");
+	json_int_t failed_at = int_at(f1, "time_ms");
+
+	/* Batch 2: the same six pods, in another offering, dearer. */
+	ck_assert_int_eq(int_at(json_array_get(log, b[2]), "pods"), 6);
+	const json_t *first = json_array_get(log, b[2] + 1);
+	ck_assert(is_event(first, "launched", NULL));
+	const char *zone = str_of(first, "zone");
+	ck_assert_str_ne(zone, "us-east-1c");
+	json_int_t price = int_at(first, "price_micro_usd_per_hour");
+	ck_assert_int_gt(price, cheap);
+	launched_after(log, b[2], 2, zone, price);
+
+	/* Batch 3, within the 3 minutes: straight to the fallback, nothing fails. */
+	ck_assert_int_lt(int_at(json_array_get(log, b[3]), "time_ms") - failed_at,
+			 UNAVAILABLE_TTL_MS);
+	ck_assert_int_eq(int_at(json_array_get(log, b[3]), "pods"), 3);
+	launched_after(log, b[3], 1, zone, price);
+	ck_assert_uint_eq(find_from(log, b[1] + 3, "launch-failed", NULL), b[4] + 1);
+
+	/* Batch 4, after them: the cheap offering is tried again and fails again. */
+	json_int_t again = int_at(json_array_get(log, b[4]), "time_ms") - failed_at;
+	ck_assert_int_ge(again, UNAVAILABLE_TTL_MS);
+	ck_assert_int_eq(int_at(json_array_get(log, b[4]), "pods"), 3);
+	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(log, b[4]), "nodeclaims")),
+			  0);
+	ck_assert_int_eq(int_at(failed_after(log, b[4], 0), "time_ms") - failed_at, again);
+
+	/* Batch 5: its three pods fall back again, a virtual second later. */
+	ck_assert_int_eq(int_at(json_array_get(log, b[5]), "pods"), 3);
+	ck_assert_int_eq(int_at(json_array_get(log, b[5]), "time_ms") - failed_at, again + 1000);
+	ck_assert_uint_eq(b[5], b[4] + 2);
+	launched_after(log, b[5], 1, zone, price);
+
+	ck_assert_uint_eq(count(log, "launched", NULL), 4);
+	ck_assert_int_eq(int_at(r.report, "batches"), 5);
+	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 12);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 4);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 4);
+	const json_t *by_type = json_object_get(json_object_get(r.report, "nodes"), "by_type");
+	ck_assert_uint_eq(json_array_size(by_type), 1);
+	ck_assert_int_eq(int_at(json_array_get(by_type, 0), "count"), 4);
+	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 4 * price);
+	run_free(&r);
+}
+END_TEST
+
 /* The virtual wall time of a log line starting "2026-12-07T17:41:13.686Z", in ms. */
 static int64_t line_time_ms(const char *line)
 {
@@ -625,6 +754,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, interruption_drains_and_replaces);
 	tcase_add_test(tc, termination_replaces_without_drain);
 	tcase_add_test(tc, unavailable_offering_never_launched);
+	tcase_add_test(tc, launch_failure_left_out_then_retried);
 	tcase_add_test(tc, instance_types_refreshed_every_5_minutes);
 	tcase_add_test(tc, registration_timeout_relaunches);
 	tcase_add_test(tc, resume_adopts_and_collects);
