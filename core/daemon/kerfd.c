@@ -208,7 +208,6 @@ struct daemon {
 	struct cfg *cfg;
 	struct loader *loader;
 	bool http_ready;
-	struct http_client *http;
 	struct host_clock *clock;
 	size_t n_instances;
 	struct instance *instances;
@@ -315,7 +314,7 @@ static int create_instance(struct daemon *d, struct instance *in)
 	struct kerf_error err;
 	kerf_error_clear(&err);
 	instance_name(in);
-	const struct instance_env env = {.cfg = d->cfg, .clock = d->clock, .http = d->http};
+	const struct instance_env env = {.cfg = d->cfg, .clock = d->clock, .network = true};
 	int rc = instance_create(&in->pi, in->name, &env, &err);
 	if (rc) {
 		log_error(COMPONENT, "%s", err_text(&err, rc));
@@ -471,10 +470,6 @@ static int daemon_start(struct daemon *d, const char *config_path)
 		return rc;
 	}
 	d->http_ready = true;
-	if ((rc = http_client_new(NULL, &d->http, &err)) != 0) {
-		log_error(COMPONENT, "%s", err_text(&err, rc));
-		return rc;
-	}
 	if ((rc = loader_new(c->plugin_dir, &d->loader, &err)) != 0) {
 		log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;
@@ -564,7 +559,6 @@ static void daemon_stop(struct daemon *d)
 	free(d->packers);
 	free(d->prov_packers);
 	loader_free(d->loader);
-	http_client_free(d->http);
 	if (d->http_ready)
 		http_global_cleanup();
 	log_set_time(NULL, NULL);
