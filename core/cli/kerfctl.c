@@ -860,10 +860,9 @@ static void sim_input_clear(struct sim_input *in)
 
 /* One plugin instance made as kerfd makes it: its kerf.yaml section (cfg), or its defaults. */
 static int sim_plugin_start(struct loader *l, const struct cfg *cfg, const char *name,
-			    uint32_t kind, const char *role, struct http_client *http,
-			    struct plugin_instance *pi)
+			    uint32_t kind, const char *role, struct plugin_instance *pi)
 {
-	const struct instance_env env = {.cfg = cfg, .http = http};
+	const struct instance_env env = {.cfg = cfg, .network = true};
 	struct kerf_error err;
 	struct strbuf inst;
 	int rc;
@@ -920,8 +919,8 @@ static const struct kerf_node_class *find_node_class(const struct mf_set *set,
  * serving its node class kind, started on first use with its defaults.
  */
 static int pool_provider(const struct sim_input *in, struct loader *l, const struct cfg *cfg,
-			 struct http_client *http, struct sim_providers *provs,
-			 const struct kerf_nodepool *np, const struct plugin_instance **out)
+			 struct sim_providers *provs, const struct kerf_nodepool *np,
+			 const struct plugin_instance **out)
 {
 	const struct kerf_node_class_ref *ref = np->node_class_ref;
 	const struct mf_node_class_kind *served = NULL;
@@ -949,8 +948,8 @@ static int pool_provider(const struct sim_input *in, struct loader *l, const str
 		}
 	provs->items = xrealloc(provs->items, (provs->n + 1) * sizeof(*provs->items));
 	memset(&provs->items[provs->n], 0, sizeof(provs->items[provs->n]));
-	rc = sim_plugin_start(l, cfg, name, KERF_KIND_PROVIDER, "provider", http,
-			      &provs->items[provs->n]);
+	rc =
+	    sim_plugin_start(l, cfg, name, KERF_KIND_PROVIDER, "provider", &provs->items[provs->n]);
 	if (rc == 0)
 		*out = &provs->items[provs->n];
 	/* Kept even when it failed, so that what it holds is freed with the rest. */
@@ -1161,7 +1160,6 @@ static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cf
 	struct sim_providers provs = {0};
 	struct sim_classes cls = {0};
 	struct prov_pool *pools = xcalloc(in->set.n_nodepools + 1, sizeof(*pools));
-	struct http_client *http = NULL;
 	struct prov_result *res = NULL;
 	struct prov_input pin;
 	struct kerf_error err;
@@ -1172,21 +1170,19 @@ static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cf
 		packer = cfg && cfg->default_packer ? cfg->default_packer : CFG_DEFAULT_PACKER;
 	kerf_error_clear(&err);
 	/* A provider for a real cloud asks it for prices and offerings. */
-	if ((rc = http_global_init(&err)) == 0) {
+	if ((rc = http_global_init(&err)) == 0)
 		http_ready = true;
-		rc = http_client_new(NULL, &http, &err);
-	}
 	if (rc) {
 		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, rc));
 		goto out;
 	}
-	if ((rc = sim_plugin_start(l, cfg, packer, KERF_KIND_PACKER, "packer", http, &pack)) != 0)
+	if ((rc = sim_plugin_start(l, cfg, packer, KERF_KIND_PACKER, "packer", &pack)) != 0)
 		goto out;
 	for (size_t i = 0; i < in->set.n_nodepools; i++) {
 		const struct kerf_nodepool *np = in->set.nodepools[i];
 		const struct plugin_instance *prov = NULL;
 		struct kerf_instance_type_list *types;
-		if ((rc = pool_provider(in, l, cfg, http, &provs, np, &prov)) != 0 ||
+		if ((rc = pool_provider(in, l, cfg, &provs, np, &prov)) != 0 ||
 		    (rc = pool_types(in, prov, &cls, np, &types)) != 0)
 			goto out;
 		pools[i] =
@@ -1217,7 +1213,6 @@ out:
 	free(pools);
 	instance_destroy(&pack);
 	sim_providers_clear(&provs);
-	http_client_free(http);
 	if (http_ready)
 		http_global_cleanup();
 	return rc ? 1 : 0;

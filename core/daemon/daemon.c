@@ -76,7 +76,6 @@ struct daemon {
 	struct cfg *cfg;
 	struct loader *loader;
 	bool http_ready;
-	struct http_client *http;
 	struct host_clock *clock;
 	size_t n_instances;
 	struct instance *instances;
@@ -189,7 +188,7 @@ static int create_instance(struct daemon *d, struct instance *in)
 	struct kerf_error err;
 	kerf_error_clear(&err);
 	instance_name(in);
-	const struct instance_env env = {.cfg = d->cfg, .clock = d->clock, .http = d->http};
+	const struct instance_env env = {.cfg = d->cfg, .clock = d->clock, .network = true};
 	int rc = instance_create(&in->pi, in->name, &env, &err);
 	if (rc) {
 		log_error(COMPONENT, "%s", err_text(&err, rc));
@@ -274,10 +273,6 @@ static int start_plugins(struct daemon *d)
 		return rc;
 	}
 	d->http_ready = true;
-	if ((rc = http_client_new(NULL, &d->http, &err)) != 0) {
-		log_error(COMPONENT, "%s", err_text(&err, rc));
-		return rc;
-	}
 	if ((rc = loader_new(c->plugin_dir, &d->loader, &err)) != 0) {
 		log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;
@@ -428,7 +423,6 @@ void daemon_free(struct daemon *d)
 	free(d->packers);
 	free(d->prov_packers);
 	loader_free(d->loader);
-	http_client_free(d->http);
 	if (d->http_ready)
 		http_global_cleanup();
 	log_set_time(NULL, NULL);

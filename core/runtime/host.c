@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -94,12 +95,24 @@ int host_clock_set(struct host_clock *c, int64_t ms)
 
 /* ------------------------------------------------------------ instances */
 
+/* A value getenv handed out.  Each is kept until host_free, so a string
+ * one thread holds never changes under it while another thread asks. */
+struct host_env_value {
+	struct host_env_value *next;
+	char *name;
+	char *value;
+};
+
+/* Everything but env is set in host_new and only read afterwards, so the
+ * services share it between threads without a lock. */
 struct host_instance {
 	struct kerf_host table; /* first, so the table's address is the instance's */
 	char *name;
 	struct cfg_section *section;
 	struct host_clock *clock;
 	struct http_client *http;
+	pthread_mutex_t env_lock;
+	struct host_env_value *env;
 };
 
 static struct host_instance *inst_of(void *ctx)
@@ -157,6 +170,11 @@ static int64_t host_wall_ms(void *ctx)
 static int64_t host_mono_ms(void *ctx)
 {
 	return host_clock_mono_ms(inst_of(ctx)->clock);
+}
+
+static int64_t host_real_mono_ms(void *ctx)
+{
+	return now_mono_ms();
 }
 
 static int no_http(struct host_instance *h, struct kerf_error *err)
@@ -278,7 +296,25 @@ static int host_read_file(void *ctx, const char *path, size_t max_bytes, char **
 
 static const char *host_getenv(void *ctx, const char *name)
 {
-	return name ? getenv(name) : NULL;
+	struct host_instance *h = inst_of(ctx);
+	if (!name)
+		return NULL;
+	pthread_mutex_lock(&h->env_lock);
+	const char *now = getenv(name);
+	const char *out = NULL;
+	for (const struct host_env_value *e = h->env; now && e && !out; e = e->next)
+		if (strcmp(e->name, name) == 0 && strcmp(e->value, now) == 0)
+			out = e->value;
+	if (now && !out) {
+		struct host_env_value *e = xcalloc(1, sizeof(*e));
+		e->name = xstrdup(name);
+		e->value = xstrdup(now);
+		e->next = h->env;
+		h->env = e;
+		out = e->value;
+	}
+	pthread_mutex_unlock(&h->env_lock);
+	return out;
 }
 
 /* With no section the plugin declared no keys, so every key is undeclared. */
@@ -329,6 +365,7 @@ struct kerf_host *host_new(const char *instance_name, struct cfg_section *sectio
 	h->section = section;
 	h->clock = clock ? clock : &shared_real_clock;
 	h->http = http;
+	pthread_mutex_init(&h->env_lock, NULL);
 
 	struct kerf_host *t = &h->table;
 	t->size = sizeof(*t);
@@ -356,6 +393,7 @@ struct kerf_host *host_new(const char *instance_name, struct cfg_section *sectio
 	t->config_duration = host_config_duration;
 	t->config_quantity = host_config_quantity;
 	t->config_list = host_config_list;
+	t->real_mono_ms = host_real_mono_ms;
 	return t;
 }
 
@@ -364,6 +402,14 @@ void host_free(struct kerf_host *host)
 	if (!host)
 		return;
 	struct host_instance *h = (struct host_instance *)host;
+	while (h->env) {
+		struct host_env_value *e = h->env;
+		h->env = e->next;
+		free(e->name);
+		free(e->value);
+		free(e);
+	}
+	pthread_mutex_destroy(&h->env_lock);
 	free(h->name);
 	free(h);
 }

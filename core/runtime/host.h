@@ -4,9 +4,15 @@
  * and the clock behind it.
  *
  * One table per instance: its ctx carries the instance's name (used as the
- * log component), its validated config section, the shared HTTP client and
- * the clock.  The core owns every one of those; the table only borrows
+ * log component), its validated config section, the instance's HTTP client
+ * and the clock.  The core owns every one of those; the table only borrows
  * them, so they must outlive host_free().
+ *
+ * Every service in the table may be called from any thread at once
+ * (kerf/host.h).  real_mono_ms is always CLOCK_MONOTONIC, whatever the
+ * clock; a string from getenv stays valid until host_free, stronger than
+ * the ABI's "until the next call" because another thread's call could
+ * otherwise end it.
  */
 #ifndef KERF_CORE_HOST_H
 #define KERF_CORE_HOST_H

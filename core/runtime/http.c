@@ -25,18 +25,34 @@
  * no_proxy entries as host names only. */
 #define HTTP_LOOPBACK_NOPROXY "localhost,127.0.0.1,127.0.0.0/8,::1"
 
-struct http_client {
+/* Idle handles kept per client.  Each holds its kept-alive connections, so
+ * this bounds the sockets a client keeps open between bursts; more
+ * concurrent calls still run, on handles dropped when they finish. */
+#define HTTP_MAX_IDLE_HANDLES 8
+
+/* One curl easy handle, owned by one call at a time.  curl forbids using a
+ * handle from two threads at once, and its connection cache lives in the
+ * handle, so reusing handles is what keeps connections alive. */
+struct http_handle {
 	CURL *easy;
+	struct http_handle *next; /* in the client's idle list */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct http_client {
 	int64_t default_timeout_ms;
 	int64_t connect_timeout_ms;
 	char *user_agent;
-	bool busy; /* inside curl_easy_perform: a callback must not re-enter */
-	char errbuf[CURL_ERROR_SIZE];
+	pthread_mutex_t lock; /* guards idle and n_idle */
+	/* Most recently used first: its connection is the likeliest still open. */
+	struct http_handle *idle;
+	size_t n_idle;
 };
 
 /* State of one transfer, shared with the curl callbacks. */
 struct http_xfer {
 	struct http_client *c;
+	struct http_handle *h;
 	/* http_request */
 	struct kerf_http_owned_header *headers;
 	size_t n_headers, cap_headers;
@@ -245,7 +261,7 @@ static int http_fail(struct kerf_error *err, int code, bool retryable,
 static int http_map_curl(struct kerf_error *err, CURLcode cc, const struct http_xfer *x,
 			 const struct kerf_http_request *req)
 {
-	const char *detail = x->c->errbuf[0] ? x->c->errbuf : curl_easy_strerror(cc);
+	const char *detail = x->h->errbuf[0] ? x->h->errbuf : curl_easy_strerror(cc);
 	switch (cc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		return http_fail(err, KERF_E_TIMEOUT, true, req, "%s", detail);
@@ -273,6 +289,22 @@ static int http_map_curl(struct kerf_error *err, CURLcode cc, const struct http_
 
 /* ------------------------------------------------------------ client */
 
+static struct http_handle *http_handle_new(void)
+{
+	CURL *easy = curl_easy_init();
+	if (!easy)
+		return NULL;
+	struct http_handle *h = xcalloc(1, sizeof(*h));
+	h->easy = easy;
+	return h;
+}
+
+static void http_handle_free(struct http_handle *h)
+{
+	curl_easy_cleanup(h->easy);
+	free(h);
+}
+
 int http_client_new(const struct http_options *opt, struct http_client **out,
 		    struct kerf_error *err)
 {
@@ -281,11 +313,22 @@ int http_client_new(const struct http_options *opt, struct http_client **out,
 	int64_t connect = opt ? opt->connect_timeout_ms : 0;
 	if (timeout < 0 || connect < 0)
 		return kerf_error_set(err, KERF_E_INVALID, "http client: negative timeout");
-	CURL *easy = curl_easy_init();
-	if (!easy)
+	pthread_mutex_lock(&http_global_lock);
+	bool ready = http_global_refs > 0;
+	pthread_mutex_unlock(&http_global_lock);
+	/* Without it curl_easy_init would run curl_global_init itself, on
+	 * whichever thread got there first. */
+	if (!ready)
+		return kerf_error_set(err, KERF_E_INVALID,
+				      "http client: http_global_init has not been called");
+	/* One handle up front, so a client that exists can make a request. */
+	struct http_handle *h = http_handle_new();
+	if (!h)
 		return kerf_error_set(err, KERF_E_INTERNAL, "curl_easy_init failed");
 	struct http_client *c = xcalloc(1, sizeof(*c));
-	c->easy = easy;
+	pthread_mutex_init(&c->lock, NULL);
+	c->idle = h;
+	c->n_idle = 1;
 	c->default_timeout_ms = timeout ? timeout : HTTP_DEFAULT_TIMEOUT_MS;
 	c->connect_timeout_ms = connect ? connect : HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
 	c->user_agent = xstrdup(opt && opt->user_agent ? opt->user_agent : "kerf/" PACKAGE_VERSION);
@@ -297,9 +340,46 @@ void http_client_free(struct http_client *c)
 {
 	if (!c)
 		return;
-	curl_easy_cleanup(c->easy);
+	while (c->idle) {
+		struct http_handle *h = c->idle;
+		c->idle = h->next;
+		http_handle_free(h);
+	}
+	pthread_mutex_destroy(&c->lock);
 	free(c->user_agent);
 	free(c);
+}
+
+/* Takes an idle handle, or makes one when every handle is in use. */
+static struct http_handle *http_acquire(struct http_client *c)
+{
+	pthread_mutex_lock(&c->lock);
+	struct http_handle *h = c->idle;
+	if (h) {
+		c->idle = h->next;
+		c->n_idle--;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!h)
+		h = http_handle_new();
+	if (h)
+		h->next = NULL;
+	return h;
+}
+
+static void http_release(struct http_client *c, struct http_handle *h)
+{
+	pthread_mutex_lock(&c->lock);
+	bool keep = c->n_idle < HTTP_MAX_IDLE_HANDLES;
+	if (keep) {
+		h->next = c->idle;
+		c->idle = h;
+		c->n_idle++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	/* Closing sockets is slow enough to keep out of the lock. */
+	if (!keep)
+		http_handle_free(h);
 }
 
 void http_response_free(struct kerf_http_response *r)
@@ -389,10 +469,10 @@ static size_t http_on_body(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-static long http_current_status(struct http_client *c)
+static long http_current_status(struct http_handle *h)
 {
 	long status = 0;
-	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
 	return status;
 }
 
@@ -403,7 +483,7 @@ static size_t http_on_stream(char *data, size_t size, size_t nmemb, void *userp)
 	if (n == 0)
 		return 0;
 	x->delivered = true;
-	if (x->fn(x->arg, (int)http_current_status(x->c), data, n) != 0) {
+	if (x->fn(x->arg, (int)http_current_status(x->h), data, n) != 0) {
 		x->stopped = true;
 		return 0;
 	}
@@ -501,17 +581,17 @@ static struct curl_slist *http_slist_add(struct curl_slist *list, const char *li
 }
 
 /*
- * Configures c->easy for req.  *headers receives the list curl reads during
+ * Configures h->easy for req.  *headers receives the list curl reads during
  * the transfer (free it after perform).
  */
-static void http_setup(struct http_client *c, const struct kerf_http_request *req,
-		       struct curl_slist **headers)
+static void http_setup(struct http_client *c, struct http_handle *h,
+		       const struct kerf_http_request *req, struct curl_slist **headers)
 {
-	CURL *e = c->easy;
+	CURL *e = h->easy;
 	/* Keeps live connections, DNS and TLS session caches; drops options. */
 	curl_easy_reset(e);
-	c->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+	h->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
 	/* A daemon's signal handlers are its own: no SIGALRM for DNS timeouts. */
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -576,14 +656,14 @@ static void http_setup(struct http_client *c, const struct kerf_http_request *re
 	struct strbuf line;
 	sb_init(&line);
 	for (size_t i = 0; i < req->n_headers; i++) {
-		const struct kerf_http_header *h = &req->headers[i];
+		const struct kerf_http_header *hd = &req->headers[i];
 		line.len = 0;
 		/* "Name;" is curl's spelling of a header with an empty value;
 		 * "Name:" would delete it instead. */
-		if (h->value && h->value[0])
-			sb_printf(&line, "%s: %s", h->name, h->value);
+		if (hd->value && hd->value[0])
+			sb_printf(&line, "%s: %s", hd->name, hd->value);
 		else
-			sb_printf(&line, "%s;", h->name);
+			sb_printf(&line, "%s;", hd->name);
 		list = http_slist_add(list, line.buf);
 	}
 	sb_free(&line);
@@ -599,47 +679,40 @@ static void http_setup(struct http_client *c, const struct kerf_http_request *re
 	*headers = list;
 }
 
-/* Runs the configured transfer; guards against a callback re-entering. */
-static CURLcode http_perform(struct http_client *c)
-{
-	c->busy = true;
-	CURLcode cc = curl_easy_perform(c->easy);
-	c->busy = false;
-	return cc;
-}
-
 int http_request(struct http_client *c, const struct kerf_http_request *req,
 		 struct kerf_http_response **out, struct kerf_error *err)
 {
 	int rc = http_validate(req, err);
 	if (rc)
 		return rc;
-	if (c->busy)
-		return http_fail(err, KERF_E_INVALID, false, req,
-				 "client used from inside its own stream callback");
-	struct http_xfer x = {.c = c};
+	struct http_handle *h = http_acquire(c);
+	if (!h)
+		return http_fail(err, KERF_E_INTERNAL, false, req, "curl_easy_init failed");
+	struct http_xfer x = {.c = c, .h = h};
 	sb_init(&x.body);
 	x.max_body =
 	    req->max_response_bytes ? req->max_response_bytes : HTTP_DEFAULT_MAX_RESPONSE_BYTES;
 	struct curl_slist *headers = NULL;
-	http_setup(c, req, &headers);
-	curl_easy_setopt(c->easy, CURLOPT_HEADERFUNCTION, http_on_header);
-	curl_easy_setopt(c->easy, CURLOPT_HEADERDATA, &x);
-	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, http_on_body);
-	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &x);
-	CURLcode cc = http_perform(c);
+	http_setup(c, h, req, &headers);
+	curl_easy_setopt(h->easy, CURLOPT_HEADERFUNCTION, http_on_header);
+	curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, http_on_body);
+	curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, &x);
+	CURLcode cc = curl_easy_perform(h->easy);
 	/* The list must outlive the transfer; drop curl's pointer to it too. */
-	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);
 	if (cc != CURLE_OK) {
 		rc = http_map_curl(err, cc, &x, req);
+		http_release(c, h);
 		http_xfer_clear_headers(&x);
 		free(x.headers);
 		sb_free(&x.body);
 		return rc;
 	}
 	struct kerf_http_response *r = xcalloc(1, sizeof(*r));
-	r->status = (int)http_current_status(c);
+	r->status = (int)http_current_status(h);
+	http_release(c, h);
 	r->headers = x.headers;
 	r->n_headers = x.n_headers;
 	r->body_len = x.body.len;
@@ -656,22 +729,25 @@ int http_stream(struct http_client *c, const struct kerf_http_request *req, kerf
 		return rc;
 	if (!fn)
 		return http_fail(err, KERF_E_INVALID, false, req, "no stream callback");
-	if (c->busy)
-		return http_fail(err, KERF_E_INVALID, false, req,
-				 "client used from inside its own stream callback");
-	struct http_xfer x = {.c = c, .fn = fn, .arg = arg};
+	struct http_handle *h = http_acquire(c);
+	if (!h)
+		return http_fail(err, KERF_E_INTERNAL, false, req, "curl_easy_init failed");
+	struct http_xfer x = {.c = c, .h = h, .fn = fn, .arg = arg};
 	struct curl_slist *headers = NULL;
-	http_setup(c, req, &headers);
-	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, http_on_stream);
-	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &x);
-	CURLcode cc = http_perform(c);
-	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
+	http_setup(c, h, req, &headers);
+	curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, http_on_stream);
+	curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, &x);
+	CURLcode cc = curl_easy_perform(h->easy);
+	curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(headers);
+	int status = (int)http_current_status(h);
 	if (x.stopped)
-		return 0;
-	if (cc != CURLE_OK)
-		return http_map_curl(err, cc, &x, req);
-	if (!x.delivered)
-		fn(arg, (int)http_current_status(c), "", 0);
-	return 0;
+		rc = 0;
+	else if (cc != CURLE_OK)
+		rc = http_map_curl(err, cc, &x, req);
+	/* The handle goes back before fn runs again, so fn may use the client. */
+	http_release(c, h);
+	if (rc == 0 && !x.stopped && !x.delivered)
+		fn(arg, status, "", 0);
+	return rc;
 }

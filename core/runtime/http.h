@@ -20,9 +20,13 @@
  * Loopback hosts (127.0.0.0/8, localhost, ::1) never go through a proxy;
  * every other URL honours http_proxy / https_proxy / no_proxy as curl does.
  *
- * Thread-safety: a client serves one thread at a time (use one client per
- * thread).  http_global_init must have returned 0 before the first client is
- * created, while the process is still single-threaded.
+ * Thread-safety: a client serves any number of threads at once.  Each call
+ * takes a curl handle of the client's own for its duration (an idle one,
+ * or a new one when all are busy) and hands it back afterwards, so
+ * sequential calls reuse kept-alive connections and a long stream never
+ * holds up a request.  http_global_init must have returned 0 before a
+ * client is created (http_client_new checks), and the last
+ * http_global_cleanup may run only after every client was freed.
  */
 #ifndef KERF_CORE_HTTP_H
 #define KERF_CORE_HTTP_H
@@ -45,8 +49,8 @@ int http_global_init(struct kerf_error *err);
 /* Undoes one http_global_init; the last one releases libcurl's globals. */
 void http_global_cleanup(void);
 
-/* A client: one reusable curl handle, so keep-alive connections, DNS and
- * TLS sessions carry over between requests. */
+/* A client: a pool of reusable curl handles, so keep-alive connections, DNS
+ * and TLS sessions carry over between requests. */
 struct http_client;
 
 struct http_options {
@@ -55,10 +59,12 @@ struct http_options {
 	const char *user_agent;	    /* NULL -> "kerf/VERSION"; copied */
 };
 
-/* opt NULL means every default.  Negative timeouts are KERF_E_INVALID. */
+/* opt NULL means every default.  Negative timeouts are KERF_E_INVALID, and
+ * so is a call before http_global_init. */
 int http_client_new(const struct http_options *opt, struct http_client **out,
 		    struct kerf_error *err);
-/* NULL allowed.  Closes the client's pooled connections. */
+/* NULL allowed.  Closes the client's pooled connections; no call on the
+ * client may still be running. */
 void http_client_free(struct http_client *c);
 
 /*
@@ -79,8 +85,8 @@ int http_request(struct http_client *c, const struct kerf_http_request *req,
  * caller still learns the status.  fn returning nonzero ends the transfer
  * and http_stream returns 0.  The whole stream is bounded by the timeout
  * (KERF_E_TIMEOUT), not by max_response_bytes: a watch may run for hours
- * and its consumer decides how much to keep.  fn must not use the same
- * client (KERF_E_INVALID).
+ * and its consumer decides how much to keep.  fn may use the same client:
+ * its calls run on other handles.
  */
 int http_stream(struct http_client *c, const struct kerf_http_request *req, kerf_http_data_fn fn,
 		void *arg, struct kerf_error *err);

@@ -8,6 +8,7 @@
 
 #include "cfg.h"
 #include "host.h"
+#include "http.h"
 
 int instance_create(struct plugin_instance *in, const char *name, const struct instance_env *env,
 		    struct kerf_error *err)
@@ -19,8 +20,10 @@ int instance_create(struct plugin_instance *in, const char *name, const struct i
 		rc = cfg_plugin_section(env->cfg, d->name, in->plugin->schema, &in->section, err);
 	else
 		rc = cfg_section_build(env->config, d->name, in->plugin->schema, &in->section, err);
+	if (rc == 0 && env->network)
+		rc = http_client_new(env->http_options, &in->http, err);
 	if (rc == 0) {
-		in->host = host_new(name, in->section, env->clock, env->http);
+		in->host = host_new(name, in->section, env->clock, in->http);
 		rc = loader_create(in->plugin, in->host, &in->state, err);
 	}
 	if (rc != 0)
@@ -33,8 +36,10 @@ void instance_destroy(struct plugin_instance *in)
 	if (in->state)
 		loader_destroy(in->plugin, in->state);
 	host_free(in->host);
+	http_client_free(in->http);
 	cfg_section_free(in->section);
 	in->state = NULL;
 	in->host = NULL;
+	in->http = NULL;
 	in->section = NULL;
 }

@@ -46,6 +46,8 @@ struct fake_step {
 	bool streamed;
 	size_t n_chunks;
 	struct fake_http_chunk *chunks; /* data owned */
+	size_t events;
+	size_t start_after;
 };
 
 struct fake_http {
@@ -63,6 +65,7 @@ struct fake_http {
 
 	struct fake_http_record **records;
 	size_t n_records, cap_records;
+	size_t n_connections;
 
 	bool failed;
 	char failure[512];
@@ -81,7 +84,11 @@ struct fake_conn {
 /* Reader state of a chunked response. */
 struct fake_stream {
 	struct fake_http *f;
-	const struct fake_step *step;
+	const struct fake_http_chunk *chunks; /* the step's, or owned */
+	size_t n_chunks;
+	struct fake_http_chunk *owned; /* events made for this request */
+	size_t start_after;
+	bool started; /* start_after was reached */
 	size_t chunk;
 	size_t off;
 	bool waited; /* the current chunk's delay has passed */
@@ -128,7 +135,11 @@ static struct fake_step *fake_step_copy(const struct fake_http_step *in)
 	}
 	s->echo = in->echo;
 	s->delay_ms = in->delay_ms;
-	if (in->chunks) {
+	s->events = in->events;
+	s->start_after = in->start_after;
+	if (in->events) {
+		s->streamed = true;
+	} else if (in->chunks) {
 		s->streamed = true;
 		while (in->chunks[s->n_chunks].data)
 			s->n_chunks++;
@@ -242,13 +253,28 @@ static FAKE_MHD_RESULT fake_on_header(void *cls, enum MHD_ValueKind kind, const 
 	return MHD_YES;
 }
 
+/* Waits until n requests were recorded; false when the server stops first. */
+static bool fake_wait_records(struct fake_http *f, size_t n)
+{
+	pthread_mutex_lock(&f->lock);
+	while (!f->stopping && f->n_records < n)
+		pthread_cond_wait(&f->cond, &f->lock);
+	bool ok = !f->stopping;
+	pthread_mutex_unlock(&f->lock);
+	return ok;
+}
+
 static ssize_t fake_read_chunk(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
 	struct fake_stream *st = cls;
-	const struct fake_step *s = st->step;
-	while (st->chunk < s->n_chunks) {
-		const struct fake_http_chunk *c = &s->chunks[st->chunk];
+	if (!st->started) {
+		if (!fake_wait_records(st->f, st->start_after))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		st->started = true;
+	}
+	while (st->chunk < st->n_chunks) {
+		const struct fake_http_chunk *c = &st->chunks[st->chunk];
 		if (!st->waited) {
 			if (!fake_sleep(st->f, c->delay_ms))
 				return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -271,7 +297,26 @@ static ssize_t fake_read_chunk(void *cls, uint64_t pos, char *buf, size_t max)
 
 static void fake_free_stream(void *cls)
 {
-	free(cls);
+	struct fake_stream *st = cls;
+	for (size_t i = 0; st->owned && i < st->n_chunks; i++)
+		free((char *)st->owned[i].data);
+	free(st->owned);
+	free(st);
+}
+
+/* The event lines of an events step, for the request target `target`. */
+static void fake_make_events(struct fake_stream *st, const struct fake_step *s, const char *target)
+{
+	st->owned = xcalloc(s->events, sizeof(*st->owned));
+	for (size_t i = 0; i < s->events; i++) {
+		struct strbuf line;
+		sb_init(&line);
+		sb_printf(&line, "{\"target\":\"%s\",\"seq\":%zu}\n", target, i);
+		st->owned[i].len = line.len;
+		st->owned[i].data = sb_detach(&line);
+	}
+	st->chunks = st->owned;
+	st->n_chunks = s->events;
 }
 
 /* Records the finished request and picks the step that answers it. */
@@ -354,7 +399,13 @@ static FAKE_MHD_RESULT fake_on_request(void *cls, struct MHD_Connection *conn, c
 	if (s->streamed) {
 		struct fake_stream *st = xcalloc(1, sizeof(*st));
 		st->f = f;
-		st->step = s;
+		st->start_after = s->start_after;
+		if (s->events) {
+			fake_make_events(st, s, fc->rec->url);
+		} else {
+			st->chunks = s->chunks;
+			st->n_chunks = s->n_chunks;
+		}
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, fake_read_chunk,
 							 st, fake_free_stream);
 	} else if (s->echo) {
@@ -389,6 +440,19 @@ static void fake_on_completed(void *cls, struct MHD_Connection *conn, void **req
 	*req_cls = NULL;
 }
 
+static void fake_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			       enum MHD_ConnectionNotificationCode toe)
+{
+	(void)conn;
+	(void)socket_context;
+	struct fake_http *f = cls;
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->n_connections++;
+	pthread_mutex_unlock(&f->lock);
+}
+
 /* ------------------------------------------------------------ API */
 
 struct fake_http *fake_http_start(const struct fake_http_step *steps, size_t n)
@@ -413,7 +477,8 @@ struct fake_http *fake_http_start(const struct fake_http_step *steps, size_t n)
 	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC, 0, NULL,
 	    NULL, fake_on_request, f, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_URI_LOG_CALLBACK, fake_on_uri, f, MHD_OPTION_NOTIFY_COMPLETED,
-	    fake_on_completed, f, MHD_OPTION_END);
+	    fake_on_completed, f, MHD_OPTION_NOTIFY_CONNECTION, fake_on_connection, f,
+	    MHD_OPTION_END);
 	if (!f->daemon) {
 		fprintf(stderr, "fake_http: MHD_start_daemon on 127.0.0.1 failed\n");
 		fake_http_stop(f);
@@ -454,6 +519,14 @@ size_t fake_http_n_requests(struct fake_http *f)
 {
 	pthread_mutex_lock(&f->lock);
 	size_t n = f->n_records;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+size_t fake_http_n_connections(struct fake_http *f)
+{
+	pthread_mutex_lock(&f->lock);
+	size_t n = f->n_connections;
 	pthread_mutex_unlock(&f->lock);
 	return n;
 }

@@ -58,6 +58,15 @@ struct fake_http_step {
 	/* When set, the body is sent with chunked encoding piece by piece
 	 * (body and echo are ignored). */
 	const struct fake_http_chunk *chunks;
+	/* When > 0, the body is that many JSON lines, sent chunked one piece
+	 * each, naming the request so a client can tell its streams apart:
+	 *   {"target":"<raw request target>","seq":<0, 1, ...>}\n
+	 * (body, echo and chunks are ignored). */
+	size_t events;
+	/* A streamed body (chunks or events) starts only once this many
+	 * requests have arrived, so a test can prove streams are open at
+	 * the same time; the wait ends early when the server stops. */
+	size_t start_after;
 };
 
 struct fake_http_record_header {
@@ -92,6 +101,9 @@ unsigned fake_http_port(const struct fake_http *f);
 
 /* Number of requests recorded so far (matching or not). */
 size_t fake_http_n_requests(struct fake_http *f);
+/* Number of TCP connections accepted so far; fewer than requests means
+ * clients kept connections alive. */
+size_t fake_http_n_connections(struct fake_http *f);
 /* Request i in arrival order; valid until fake_http_stop.  NULL past the end. */
 const struct fake_http_record *fake_http_request(struct fake_http *f, size_t i);
 /* Waits until at least n requests were recorded; false after timeout_ms. */

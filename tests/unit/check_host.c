@@ -5,10 +5,12 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -255,6 +257,136 @@ START_TEST(real_clock)
 	struct kerf_host *h = host_new("provider/x", NULL, NULL, NULL);
 	ck_assert(!host_clock_is_virtual(host_clock_of(h)));
 	ck_assert_int_gt(h->wall_ms(h->ctx), 1577836800000LL);
+	host_free(h);
+}
+END_TEST
+
+/* The real monotonic clock a plugin bounds its work with ignores the
+ * virtual clock, which stands still unless the core moves it. */
+START_TEST(real_mono_under_virtual_clock)
+{
+	/* An epoch instant: no machine's monotonic clock has run for 54 years. */
+	struct host_clock *c = host_clock_new_virtual(1700000000000LL);
+	struct kerf_host *h = host_new("packer/x", NULL, c, NULL);
+	ck_assert(KERF_HOST_HAS(h, real_mono_ms));
+	int64_t virt = h->mono_ms(h->ctx);
+
+	int64_t before = now_mono_ms();
+	int64_t r0 = h->real_mono_ms(h->ctx);
+	int64_t after = now_mono_ms();
+	ck_assert_int_le(before, r0);
+	ck_assert_int_le(r0, after);
+	ck_assert_int_ne(r0, virt);
+
+	/* Wait for real time to move, by ordering: no duration is asserted. */
+	int64_t r1 = r0;
+	while (r1 == r0) {
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+		r1 = h->real_mono_ms(h->ctx);
+	}
+	ck_assert_int_gt(r1, r0);
+	ck_assert_int_eq(h->mono_ms(h->ctx), virt);
+	ck_assert_int_eq(h->wall_ms(h->ctx), virt);
+
+	/* Moving simulated time a day ahead leaves real time where it was. */
+	ck_assert_int_eq(host_clock_advance(c, 86400000), 0);
+	ck_assert_int_eq(h->mono_ms(h->ctx), virt + 86400000);
+	int64_t r2 = h->real_mono_ms(h->ctx);
+	ck_assert_int_ge(r2, r1);
+	ck_assert_int_le(r2, now_mono_ms());
+	host_free(h);
+	host_clock_free(c);
+}
+END_TEST
+
+/* ------------------------------------------------------------ threads */
+
+#define THREADS 8
+#define LINES_PER_THREAD 200
+
+struct worker {
+	struct kerf_host *h;
+	int id;
+	size_t env_hits;
+};
+
+static void *log_worker(void *arg)
+{
+	struct worker *w = arg;
+	char secret[32];
+	snprintf(secret, sizeof(secret), "sec-%d-%s", w->id, "a9f3c1");
+	w->h->register_secret(w->h->ctx, secret);
+	for (int i = 0; i < LINES_PER_THREAD; i++) {
+		w->h->log(w->h->ctx, KERF_LOG_INFO, "worker %d line %d key %s end", w->id, i,
+			  secret);
+		const char *v = w->h->getenv(w->h->ctx, "KERF_CHECK_HOST_THREADS");
+		if (v && strcmp(v, "shared") == 0)
+			w->env_hits++;
+	}
+	return NULL;
+}
+
+/* Many threads log through one table, each with a secret of its own: every
+ * line arrives whole and redacted, and getenv answers each of them. */
+START_TEST(services_from_threads)
+{
+	ck_assert_int_eq(setenv("KERF_CHECK_HOST_THREADS", "shared", 1), 0);
+	struct kerf_host *h = host_new("cluster/x", NULL, NULL, NULL);
+	pthread_t t[THREADS];
+	struct worker w[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){.h = h, .id = i};
+		ck_assert_int_eq(pthread_create(&t[i], NULL, log_worker, &w[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_uint_eq(w[i].env_hits, LINES_PER_THREAD);
+	}
+	unsetenv("KERF_CHECK_HOST_THREADS");
+
+	ck_assert_uint_eq(captured_lines, THREADS * LINES_PER_THREAD);
+	ck_assert_ptr_null(strstr(captured.buf, "a9f3c1"));
+	/* Each line is one message, start to end: none was cut into by another. */
+	size_t lines = 0, next[THREADS] = {0};
+	for (const char *p = captured.buf; *p; lines++) {
+		const char *nl = strchr(p, '\n');
+		ck_assert_ptr_nonnull(nl);
+		int id, n;
+		const char *msg = strstr(p, "cluster/x: worker ");
+		ck_assert_msg(msg && msg < nl, "line %zu: %.*s", lines, (int)(nl - p), p);
+		ck_assert_int_eq(sscanf(msg, "cluster/x: worker %d line %d", &id, &n), 2);
+		ck_assert(id >= 0 && id < THREADS);
+		/* One thread's lines keep its order. */
+		ck_assert_uint_eq((size_t)n, next[id]);
+		next[id]++;
+		const char *tail = " key [REDACTED] end";
+		size_t tl = strlen(tail);
+		ck_assert((size_t)(nl - p) >= tl && memcmp(nl - tl, tail, tl) == 0);
+		p = nl + 1;
+	}
+	ck_assert_uint_eq(lines, THREADS * LINES_PER_THREAD);
+	host_free(h);
+}
+END_TEST
+
+/* getenv's strings stay put when the variable changes, as another thread
+ * may still be reading one. */
+START_TEST(getenv_strings_stay_valid)
+{
+	struct kerf_host *h = host_new("provider/x", NULL, NULL, NULL);
+	ck_assert_int_eq(setenv("KERF_CHECK_HOST_VAR", "one", 1), 0);
+	const char *first = h->getenv(h->ctx, "KERF_CHECK_HOST_VAR");
+	ck_assert_str_eq(first, "one");
+	ck_assert_ptr_eq(h->getenv(h->ctx, "KERF_CHECK_HOST_VAR"), first);
+	ck_assert_int_eq(setenv("KERF_CHECK_HOST_VAR", "two", 1), 0);
+	const char *second = h->getenv(h->ctx, "KERF_CHECK_HOST_VAR");
+	ck_assert_str_eq(second, "two");
+	ck_assert_str_eq(first, "one");
+	unsetenv("KERF_CHECK_HOST_VAR");
+	ck_assert_ptr_null(h->getenv(h->ctx, "KERF_CHECK_HOST_VAR"));
+	ck_assert_str_eq(second, "two");
+	ck_assert_ptr_null(h->getenv(h->ctx, NULL));
 	host_free(h);
 }
 END_TEST
@@ -538,7 +670,10 @@ static Suite *host_suite(void)
 	tcase_add_checked_fixture(tc, capture_setup, capture_teardown);
 	tcase_add_test(tc, virtual_clock);
 	tcase_add_test(tc, real_clock);
+	tcase_add_test(tc, real_mono_under_virtual_clock);
 	tcase_add_test(tc, table_basics);
+	tcase_add_test(tc, services_from_threads);
+	tcase_add_test(tc, getenv_strings_stay_valid);
 	tcase_add_test(tc, read_file);
 	tcase_add_test(tc, read_file_build_tree_data);
 	tcase_add_test(tc, config_getters);

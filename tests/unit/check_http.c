@@ -448,6 +448,66 @@ START_TEST(stream_chunks_in_order)
 }
 END_TEST
 
+/* A watch callback that asks the same client for more: the request runs on
+ * a handle of its own while the stream still holds the first one. */
+struct side_call {
+	struct http_client *c;
+	const char *url;
+	struct strbuf data;
+	size_t calls;
+	int rc;
+	char *body;
+};
+
+static int side_request(void *arg, int status, const char *data, size_t len)
+{
+	struct side_call *s = arg;
+	sb_append(&s->data, data, len);
+	if (s->calls++ == 0) {
+		struct kerf_http_request req = {.method = "GET", .url = s->url};
+		struct kerf_http_response *resp = NULL;
+		struct kerf_error err;
+		kerf_error_clear(&err);
+		s->rc = http_request(s->c, &req, &resp, &err);
+		if (s->rc == 0) {
+			s->body = xstrdup(resp->body);
+			http_response_free(resp);
+		}
+	}
+	return 0;
+}
+
+START_TEST(stream_callback_uses_client)
+{
+	const struct fake_http_step script[] = {
+	    {.method = "GET",
+	     .path = "/watch",
+	     .chunks = (const struct fake_http_chunk[]){{"one\n", 0, 0},
+							{"two\n", 0, 100},
+							{NULL, 0, 0}}},
+	    {.method = "GET", .path = "/side", .body = "side"},
+	};
+	struct fake_http *f = start(script, FAKE_HTTP_N(script));
+	struct http_client *c = new_client();
+	char url[256], side[256];
+	url_of(url, sizeof(url), f, "/watch");
+	url_of(side, sizeof(side), f, "/side");
+	struct side_call s = {.c = c, .url = side, .rc = -1};
+	sb_init(&s.data);
+	struct kerf_http_request req = {.method = "GET", .url = url};
+	struct kerf_error err;
+	kerf_error_clear(&err);
+	ck_assert_int_eq(http_stream(c, &req, side_request, &s, &err), 0);
+	ck_assert_int_eq(s.rc, 0);
+	ck_assert_str_eq(s.body, "side");
+	ck_assert_str_eq(s.data.buf, "one\ntwo\n");
+	free(s.body);
+	sb_free(&s.data);
+	http_client_free(c);
+	finish(f);
+}
+END_TEST
+
 START_TEST(stream_stops_early)
 {
 	const struct fake_http_step script[] = {
@@ -679,6 +739,7 @@ static Suite *http_suite(void)
 	add_case(s, "invalid", invalid_requests);
 	add_case(s, "stream", stream_chunks_in_order);
 	add_case(s, "stream_stop", stream_stops_early);
+	add_case(s, "stream_reenter", stream_callback_uses_client);
 	add_case(s, "stream_status", stream_statuses_and_timeout);
 	add_case(s, "describe", describe_redacts);
 	add_case(s, "proxy_loopback", proxy_env_skips_loopback);
