@@ -322,7 +322,14 @@ static int start_provisioner(struct daemon *d)
 		log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;
 	}
-	if ((rc = pool_new((unsigned)c->launch_parallelism, &d->workers, &err)) != 0) {
+	/*
+	 * Under the virtual clock plugin calls run one at a time, in the order
+	 * they were made: simulated time stands still while they run, so
+	 * parallelism would buy nothing but an order that changes with the
+	 * machine's load, and a replay must come out the same anywhere.
+	 */
+	unsigned workers = c->virtual_clock ? 1 : (unsigned)c->launch_parallelism;
+	if ((rc = pool_new(workers, &d->workers, &err)) != 0) {
 		log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;
 	}
@@ -731,9 +738,14 @@ int daemon_run(struct daemon *d)
 	}
 	if ((rc = start_cluster(d)) != 0)
 		return rc;
+	provisioner_start(d->prov);
+	/* Under the virtual clock their results are in before the first step, whatever their speed. */
+	if (virt)
+		settle_workers(d);
 	d->last_status_ms = host_clock_mono_ms(d->clock);
-	log_info(COMPONENT, "running (%s clock, %lld launch workers); stop with SIGINT or SIGTERM",
-		 virt ? "virtual" : "real", (long long)d->cfg->launch_parallelism);
+	log_info(COMPONENT, "running (%s clock, %lld worker%s); stop with SIGINT or SIGTERM",
+		 virt ? "virtual" : "real", virt ? 1LL : (long long)d->cfg->launch_parallelism,
+		 !virt && d->cfg->launch_parallelism > 1 ? "s" : "");
 
 	int64_t backoff = 0;
 	kerf_mono_ms_t retry_at = 0;
@@ -771,6 +783,14 @@ int daemon_run(struct daemon *d)
 			wait = next <= now ? 0 : next - now < IDLE_WAIT_MS ? next - now : IDLE_WAIT_MS;
 		}
 		apply(d, evq_take(d->evq, wait));
+		/*
+		 * A plugin under the virtual clock returns at once; time passes
+		 * only here, before the controllers look: what the cluster
+		 * delivered happened during the step, as a real poll would have
+		 * returned it at the step's end.
+		 */
+		if (virt && host_clock_mono_ms(d->clock) == before)
+			host_clock_advance(d->clock, VIRTUAL_STEP_MS);
 
 		now = host_clock_mono_ms(d->clock);
 		if (state_synced(&d->state)) {
@@ -783,12 +803,8 @@ int daemon_run(struct daemon *d)
 			if (d->leader && (rc = provisioner_reconcile(d->prov, &err)) != 0)
 				log_warn(COMPONENT, "reconcile: %s", err_text(&err, rc));
 		}
-		if (virt) {
+		if (virt)
 			settle_workers(d);
-			/* A plugin under the virtual clock returns at once; time passes only here. */
-			if (host_clock_mono_ms(d->clock) == before)
-				host_clock_advance(d->clock, VIRTUAL_STEP_MS);
-		}
 		now = host_clock_mono_ms(d->clock);
 		if (!d->tty && now - d->last_status_ms >= STATUS_INTERVAL_MS) {
 			log_status(d);

@@ -666,6 +666,7 @@ static void terminate_done(void *arg)
 	log_info(COMPONENT, "NodeClaim %s terminated (%s)", j->claim_name, j->why);
 	prov_release_pods(p, c);
 	state_claim_end(p->st, c, prov_now(p));
+	prov_capacity_changed(p);
 	prov_claim_event(p, j->why, c);
 	for (size_t i = 0; i < j->n_pods; i++) {
 		free(j->pods[i].ns);
@@ -924,6 +925,8 @@ static void gc_done(void *arg)
 		goto out;
 	}
 	p->listed = true;
+	if (!p->adopted_scan)
+		goto out; /* the start's list: names only, nothing is collected before adoption */
 	kerf_wall_ms_t wall = prov_wall(p);
 	for (size_t i = 0; j->list && i < j->list->n; i++) {
 		const struct kerf_instance *in = j->list->items[i];

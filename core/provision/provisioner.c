@@ -98,6 +98,19 @@ void prov_release_pods(struct provisioner *p, const struct claim_rec *c)
 	}
 }
 
+void prov_capacity_changed(struct provisioner *p)
+{
+	kerf_mono_ms_t now = prov_now(p);
+	for (size_t i = 0; i < p->st->n_pods; i++) {
+		struct pod_rec *r = p->st->pods[i];
+		if (!r->refused)
+			continue;
+		r->refused = false;
+		if (prov_pod_waiting(r))
+			prov_batch_touch(p, now);
+	}
+}
+
 ssize_t prov_pool_index(const struct provisioner *p, const char *name)
 {
 	for (size_t i = 0; i < p->n_pools; i++)
@@ -251,6 +264,13 @@ void provisioner_free(struct provisioner *p)
 	free(p->tts);
 	ab_free(p->ab);
 	free(p);
+}
+
+void provisioner_start(struct provisioner *p)
+{
+	for (size_t i = 0; i < p->n_pools; i++)
+		prov_fetch_types(p, i);
+	prov_gc(p);
 }
 
 size_t provisioner_pods_scheduled(const struct provisioner *p)
@@ -660,9 +680,15 @@ static void build_existing(struct provisioner *p, struct batch *b, struct hmap *
 {
 	for (size_t i = 0; i < p->st->n_claims; i++) {
 		struct claim_rec *c = p->st->claims[i];
-		if (c->gone)
+		if (c->gone || c->deleting)
 			continue;
 		const struct node_rec *nr = state_node_by_pid(p->st, c->claim->provider_id);
+		/*
+		 * A claim whose node registered and is gone, or whose instance is
+		 * still being looked for after a restart, is no room to count on.
+		 */
+		if ((c->registered && !nr) || c->checking)
+			continue;
 		size_t e = add_entry(b);
 		struct prov_existing *x = &b->existing[e];
 		const struct kerf_instance_type *t = prov_find_type(p->pools[c->pool].types, c->type_name);
@@ -1224,8 +1250,7 @@ int provisioner_reconcile(struct provisioner *p, struct kerf_error *err)
 		/* The caches have synced: what the cluster holds of kerf's is taken over once. */
 		p->adopted_scan = true;
 		adopt_all(p);
-		/* Listed at once: launches wait for the names instances carry. */
-		p->next_gc_ms = now;
+		p->next_gc_ms = now + PROVISIONER_GC_GRACE_MS;
 		p->next_drift_ms = now + PROVISIONER_DRIFT_INTERVAL_MS;
 	}
 	prov_lifecycle(p);

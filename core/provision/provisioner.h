@@ -125,6 +125,14 @@ void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_cl
  */
 int provisioner_reconcile(struct provisioner *p, struct kerf_error *err);
 
+/*
+ * Called once the cluster and provider are started: fetches every
+ * NodePool's instance types and lists the provider's instances (their
+ * names only; collection waits for adoption), so the first batch need not
+ * wait for either.
+ */
+void provisioner_start(struct provisioner *p);
+
 /* Pods seen bound to a node so far, DaemonSet pods excepted. */
 size_t provisioner_pods_scheduled(const struct provisioner *p);
 

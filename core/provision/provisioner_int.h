@@ -108,6 +108,11 @@ kerf_wall_ms_t prov_wall(const struct provisioner *p);
 void prov_batch_touch(struct provisioner *p, kerf_mono_ms_t now);
 bool prov_pod_waiting(const struct pod_rec *r);
 void prov_release_pods(struct provisioner *p, const struct claim_rec *c);
+/*
+ * Capacity went away (a claim ended): pods the last batch refused may have
+ * been refused for room that no longer exists, so they are looked at again.
+ */
+void prov_capacity_changed(struct provisioner *p);
 void prov_claim_event(struct provisioner *p, const char *event, const struct claim_rec *c);
 void prov_claim_fields(const struct provisioner *p, json_t *o, const struct claim_rec *c);
 void prov_launch_failed_event(struct provisioner *p, const struct claim_rec *c, const char *why);
