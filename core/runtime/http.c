@@ -51,7 +51,6 @@ struct http_client {
 
 /* State of one transfer, shared with the curl callbacks. */
 struct http_xfer {
-	struct http_client *c;
 	struct http_handle *h;
 	/* http_request */
 	struct kerf_http_owned_header *headers;
@@ -688,7 +687,7 @@ int http_request(struct http_client *c, const struct kerf_http_request *req,
 	struct http_handle *h = http_acquire(c);
 	if (!h)
 		return http_fail(err, KERF_E_INTERNAL, false, req, "curl_easy_init failed");
-	struct http_xfer x = {.c = c, .h = h};
+	struct http_xfer x = {.h = h};
 	sb_init(&x.body);
 	x.max_body =
 	    req->max_response_bytes ? req->max_response_bytes : HTTP_DEFAULT_MAX_RESPONSE_BYTES;
@@ -732,7 +731,7 @@ int http_stream(struct http_client *c, const struct kerf_http_request *req, kerf
 	struct http_handle *h = http_acquire(c);
 	if (!h)
 		return http_fail(err, KERF_E_INTERNAL, false, req, "curl_easy_init failed");
-	struct http_xfer x = {.c = c, .h = h, .fn = fn, .arg = arg};
+	struct http_xfer x = {.h = h, .fn = fn, .arg = arg};
 	struct curl_slist *headers = NULL;
 	http_setup(c, h, req, &headers);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, http_on_stream);
