@@ -255,7 +255,11 @@ static int read_row(struct sim_world *w, struct cursor *c, char **fields, size_t
 		return perr(err, c, "instance type \"%s\": %s", t.name, rerr.message);
 	if (!included(&w->cfg, t.name))
 		return 0;
-	w->types = h->realloc(h->ctx, w->types, (w->n_types + 1) * sizeof(*w->types));
+	if (w->n_types == w->cap_types) {
+		/* Doubling: a type holds two resource lists, a catalogue a thousand rows. */
+		w->cap_types = w->cap_types ? 2 * w->cap_types : 64;
+		w->types = h->realloc(h->ctx, w->types, w->cap_types * sizeof(*w->types));
+	}
 	w->types[w->n_types++] = t;
 	return 0;
 }

@@ -129,6 +129,7 @@ struct sim_world {
 	struct sim_config cfg;
 	char *catalogue_text; /* the file, split in place; sim_type strings point here */
 	size_t n_types;
+	size_t cap_types;
 	struct sim_type *types;
 	size_t n_instances;
 	size_t cap_instances;
