@@ -121,7 +121,7 @@ const struct kerf_instance_type *prov_find_type(const struct kerf_instance_type_
 kerf_price_t prov_offering_price(const struct kerf_instance_type *t, const char *zone,
 				 kerf_capacity_type ct, kerf_price_t fallback);
 void prov_launching_labels(struct claim_rec *c, const struct kerf_instance_type *t);
-/* A fresh "<pool>-xxxxx" no live claim has. */
+/* A fresh name, the pool's and five random characters, that no claim or instance has. */
 char *prov_claim_name(struct provisioner *p, const char *pool);
 ssize_t prov_pool_index(const struct provisioner *p, const char *name);
 /* A batch's decision-log line with its launches filled in: to the A/B figures and the log. */
