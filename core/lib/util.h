@@ -25,6 +25,8 @@ char *kc_xstrndup_at(const char *s, size_t n, const char *file, int line);
 #define xrealloc(p, sz) kc_xrealloc_at((p), (sz), __FILE__, __LINE__)
 #define xstrdup(s) kc_xstrdup_at((s), __FILE__, __LINE__)
 #define xstrndup(s, n) kc_xstrndup_at((s), (n), __FILE__, __LINE__)
+/* A copy of s, or NULL for NULL. */
+#define xstrdup_or_null(s) ((s) ? xstrdup(s) : NULL)
 
 /* Frees *pp and sets it to NULL. */
 #define xfree(p)                                                                                   \

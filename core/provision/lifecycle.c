@@ -29,11 +29,6 @@
 #include "provisioner_int.h"
 #include "util.h"
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 /* Hands fn(arg) to the workers; its DONE comes back to the loop as done(arg). */
 static void submit(struct provisioner *p, void (*fn)(void *arg), void *arg)
 {
@@ -259,9 +254,9 @@ static void launched(struct provisioner *p, struct claim_rec *c, const struct ke
 	c->launching = false;
 	claim->state = KERF_CLAIM_LAUNCHED;
 	free(claim->provider_id);
-	claim->provider_id = dup_or_null(inst->provider_id);
+	claim->provider_id = xstrdup_or_null(inst->provider_id);
 	free(claim->image_id);
-	claim->image_id = dup_or_null(inst->image_id);
+	claim->image_id = xstrdup_or_null(inst->image_id);
 	claim->launched_ms = prov_wall(p);
 	if (t) {
 		claim->capacity = t->capacity;
@@ -296,9 +291,9 @@ static enum launch_outcome apply_launch(struct provisioner *p, struct launch_job
 
 	if (j->stored) {
 		free(c->claim->meta->uid);
-		c->claim->meta->uid = dup_or_null(j->stored->meta->uid);
+		c->claim->meta->uid = xstrdup_or_null(j->stored->meta->uid);
 		free(c->claim->meta->resource_version);
-		c->claim->meta->resource_version = dup_or_null(j->stored->meta->resource_version);
+		c->claim->meta->resource_version = xstrdup_or_null(j->stored->meta->resource_version);
 	}
 	if (c->gone || c->deleting) {
 		/* Deleted while it launched: what the cloud made for it must not stay. */
@@ -464,14 +459,14 @@ static void update_done(void *arg)
 	c->updating = false;
 	if (j->rc == 0 && j->stored) {
 		free(c->claim->meta->resource_version);
-		c->claim->meta->resource_version = dup_or_null(j->stored->meta->resource_version);
+		c->claim->meta->resource_version = xstrdup_or_null(j->stored->meta->resource_version);
 	} else if (j->rc == KERF_E_CONFLICT) {
 		/* Someone wrote it since: write again on top of what the cluster has now. */
 		const struct kerf_nodeclaim *seen =
 		    state_observed_claim(p->st, c->claim->meta->name);
 		free(c->claim->meta->resource_version);
 		c->claim->meta->resource_version =
-		    seen ? dup_or_null(seen->meta->resource_version) : NULL;
+		    seen ? xstrdup_or_null(seen->meta->resource_version) : NULL;
 		c->update_again = true;
 		log_debug(COMPONENT, "NodeClaim %s: status update conflicted; writing again",
 			  c->claim->meta->name);
@@ -569,7 +564,7 @@ static void do_register(struct provisioner *p, struct claim_rec *c, const struct
 {
 	struct kerf_node *u = kerf_node_new();
 	u->meta->name = xstrdup(n->meta->name);
-	u->meta->resource_version = dup_or_null(n->meta->resource_version);
+	u->meta->resource_version = xstrdup_or_null(n->meta->resource_version);
 	kerf_labels_copy(&u->meta->labels, &n->meta->labels);
 	kerf_labels_copy(&u->meta->labels, &c->claim->meta->labels);
 	if (kerf_labels_set(&u->meta->labels, LABEL_REGISTERED, "true"))
@@ -748,7 +743,7 @@ void prov_terminate(struct provisioner *p, struct claim_rec *c, const char *why,
 	j->c = c;
 	j->why = xstrdup(why);
 	j->claim_name = xstrdup(c->claim->meta->name);
-	j->provider_id = dup_or_null(c->claim->provider_id);
+	j->provider_id = xstrdup_or_null(c->claim->provider_id);
 	const struct node_rec *nr = state_node_by_pid(p->st, c->claim->provider_id);
 	if (nr) {
 		j->node_name = xstrdup(nr->node->meta->name);
@@ -773,7 +768,7 @@ void prov_terminate(struct provisioner *p, struct claim_rec *c, const char *why,
 				if (pod->daemonset || pod->phase == KERF_POD_SUCCEEDED ||
 				    pod->phase == KERF_POD_FAILED)
 					continue;
-				j->pods[j->n_pods].ns = dup_or_null(pod->meta->namespace_);
+				j->pods[j->n_pods].ns = xstrdup_or_null(pod->meta->namespace_);
 				j->pods[j->n_pods++].name = xstrdup(pod->meta->name);
 			}
 		}
@@ -862,8 +857,8 @@ void prov_adopt(struct provisioner *p, const struct kerf_nodeclaim *nc)
 	c->claim = kerf_nodeclaim_copy(nc);
 	c->pool = (size_t)pi;
 	c->adopted = true;
-	c->type_name = dup_or_null(kerf_labels_get(&nc->meta->labels, LABEL_INSTANCE_TYPE));
-	c->zone = dup_or_null(kerf_labels_get(&nc->meta->labels, LABEL_ZONE));
+	c->type_name = xstrdup_or_null(kerf_labels_get(&nc->meta->labels, LABEL_INSTANCE_TYPE));
+	c->zone = xstrdup_or_null(kerf_labels_get(&nc->meta->labels, LABEL_ZONE));
 	c->capacity_type =
 	    capacity_type_of(kerf_labels_get(&nc->meta->labels, LABEL_CAPACITY_TYPE));
 	const struct kerf_instance_type *t = prov_find_type(p->pools[pi].types, c->type_name);
@@ -871,7 +866,7 @@ void prov_adopt(struct provisioner *p, const struct kerf_nodeclaim *nc)
 	c->launched_ms = prov_now(p);
 	c->registered = nc->state >= KERF_CLAIM_REGISTERED && nc->state != KERF_CLAIM_DELETING;
 	c->initialized = nc->state == KERF_CLAIM_INITIALIZED;
-	c->node_name = dup_or_null(nc->node_name);
+	c->node_name = xstrdup_or_null(nc->node_name);
 	prov_launching_labels(c, t);
 	c->launching = !nc->provider_id;
 	state_claim_add(p->st, c);

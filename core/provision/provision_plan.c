@@ -278,11 +278,6 @@ static int copy_labels(struct kerf_labels *dst, const struct kerf_labels *src)
 	return 0;
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 /*
  * The claim's requirements: the pool's, every pod group's on it, and the
  * packer's decision (instance types, zone, capacity type).
@@ -373,9 +368,9 @@ static int new_claim(struct prov *p, const struct kerf_pack_node *n, size_t *cur
 	c->meta->api_version = xstrdup("karpenter.sh/v1");
 	c->meta->kind = xstrdup("NodeClaim");
 	c->nodepool = xstrdup(np->meta->name);
-	c->node_class_ref->group = dup_or_null(np->node_class_ref->group);
-	c->node_class_ref->kind = dup_or_null(np->node_class_ref->kind);
-	c->node_class_ref->name = dup_or_null(np->node_class_ref->name);
+	c->node_class_ref->group = xstrdup_or_null(np->node_class_ref->group);
+	c->node_class_ref->kind = xstrdup_or_null(np->node_class_ref->kind);
+	c->node_class_ref->name = xstrdup_or_null(np->node_class_ref->name);
 	c->expire_after_ms = np->expire_after_ms;
 	c->termination_grace_period_ms = np->termination_grace_period_ms;
 	c->state = KERF_CLAIM_PENDING;

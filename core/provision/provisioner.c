@@ -53,20 +53,6 @@ kerf_wall_ms_t prov_wall(const struct provisioner *p)
 	return host_clock_wall_ms(p->cfg.clock);
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-static void reasons_free(size_t n, struct prov_reason *r)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(r[i].nodepool);
-		free(r[i].text);
-	}
-	free(r);
-}
-
 bool prov_pod_waiting(const struct pod_rec *r)
 {
 	const struct kerf_pod *p = r->pod;
@@ -461,14 +447,7 @@ static void pod_event(struct provisioner *p, kerf_event_type type, const struct 
 {
 	if (type == KERF_EVENT_DELETED)
 		return;
-	char *key = NULL;
-	struct strbuf sb;
-	sb_init(&sb);
-	sb_printf(&sb, "%s/%s", pod->meta->namespace_ ? pod->meta->namespace_ : "default",
-		  pod->meta->name);
-	key = sb_detach(&sb);
-	struct pod_rec *r = hmap_get_str(&p->st->pod_map, key);
-	free(key);
+	struct pod_rec *r = state_pod(p->st, pod);
 	if (!r)
 		return;
 	if (pod->node_name) {
@@ -906,7 +885,7 @@ static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b,
 	c->pool = pc->pool;
 	c->packer = pr->chosen ? pr->chosen->name : p->cfg.packer_name;
 	c->type_name = xstrdup(pc->type->name);
-	c->zone = dup_or_null(pc->zone);
+	c->zone = xstrdup_or_null(pc->zone);
 	c->capacity_type = pc->capacity_type;
 	c->price = pc->price;
 	c->launched_ms = prov_now(p);
@@ -922,11 +901,11 @@ static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b,
 static void refuse(struct provisioner *p, struct pod_rec *r, const struct prov_unschedulable *u)
 {
 	r->refused = true;
-	reasons_free(r->n_reasons, r->reasons);
+	state_reasons_free(r->n_reasons, r->reasons);
 	r->n_reasons = u->n_reasons;
 	r->reasons = xcalloc(u->n_reasons + 1, sizeof(*r->reasons));
 	for (size_t k = 0; k < u->n_reasons; k++) {
-		r->reasons[k].nodepool = dup_or_null(u->reasons[k].nodepool);
+		r->reasons[k].nodepool = xstrdup_or_null(u->reasons[k].nodepool);
 		r->reasons[k].text = xstrdup(u->reasons[k].text);
 	}
 	if (r->logged)

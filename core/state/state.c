@@ -23,7 +23,7 @@ void state_init(struct cluster_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static void reasons_free(size_t n, struct prov_reason *r)
+void state_reasons_free(size_t n, struct prov_reason *r)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(r[i].nodepool);
@@ -35,7 +35,7 @@ static void reasons_free(size_t n, struct prov_reason *r)
 static void pod_rec_free(struct pod_rec *r)
 {
 	kerf_pod_free(r->pod);
-	reasons_free(r->n_reasons, r->reasons);
+	state_reasons_free(r->n_reasons, r->reasons);
 	free(r->key);
 	free(r);
 }
@@ -158,6 +158,14 @@ struct pod_rec *state_pod_upsert(struct cluster_state *st, const struct kerf_pod
 	}
 	r->pod = kerf_pod_copy(pod);
 	bind(st, r);
+	return r;
+}
+
+struct pod_rec *state_pod(const struct cluster_state *st, const struct kerf_pod *pod)
+{
+	char *key = pod_key(pod->meta);
+	struct pod_rec *r = hmap_get_str(&st->pod_map, key);
+	free(key);
 	return r;
 }
 

@@ -115,6 +115,10 @@ void state_clear(struct cluster_state *st);
 
 /* A pod, added or replaced; its record (nomination and flags kept). */
 struct pod_rec *state_pod_upsert(struct cluster_state *st, const struct kerf_pod *pod);
+/* The record of a pod (by namespace and name), or NULL. */
+struct pod_rec *state_pod(const struct cluster_state *st, const struct kerf_pod *pod);
+/* Frees n reasons and their array (a pod record's, or a batch's copy of them). */
+void state_reasons_free(size_t n, struct prov_reason *r);
 /* Forgets a pod; false when unknown. */
 bool state_pod_remove(struct cluster_state *st, const struct kerf_pod *pod);
 /* The pods bound to a node (their records), or none. */
