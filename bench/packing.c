@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 #include "workloads.h"
@@ -49,18 +50,30 @@ struct recorder {
 	kerf_price_t bound;
 	bool optimal;
 	int64_t solve_ms;
+	int64_t cpu_ns;	     /* the calling thread's CPU time: what the work limit is sized on */
+	int64_t work;	     /* the plan's counted work */
+	bool hit_time_limit; /* real time stopped the solve: the plan may vary run to run */
 	size_t placed;
 };
+
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static int record_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budget_ms,
 			struct kerf_pack_plan **out, struct kerf_error *err)
 {
 	struct recorder *r = inst;
 	const struct kerf_pack_plan *plan;
-	int64_t t0 = now_mono_ns();
+	int64_t t0 = now_mono_ns(), c0 = thread_cpu_ns();
 	int rc = r->packer->plugin->packer.solve(r->packer->state, problem, budget_ms, out, err);
 
 	r->wall_ns += now_mono_ns() - t0;
+	r->cpu_ns += thread_cpu_ns() - c0;
 	r->calls++;
 	if (rc || !*out)
 		return rc;
@@ -69,6 +82,8 @@ static int record_solve(void *inst, const struct kerf_pack_problem *problem, int
 	r->bound = plan->lower_bound;
 	r->optimal = plan->optimal;
 	r->solve_ms = plan->solve_ms;
+	r->work = plan->work;
+	r->hit_time_limit = plan->hit_time_limit;
 	r->placed = 0;
 	for (size_t i = 0; i < plan->n_nodes; i++)
 		for (size_t a = 0; a < plan->nodes[i]->n_assign; a++)
@@ -155,9 +170,9 @@ static void violation(const struct batch *b, const char *what)
 static void header(void)
 {
 	static const char *const cols[] = {
-	    "workload",	    "pods",	  "FFD $/h",   "ILP $/h", "LP bound $/h",
-	    "ILP saving %", "ILP gap %",  "optimal",   "FFD ms",  "ILP ms",
-	    "ILP own ms",   "FFD placed", "ILP placed"};
+	    "workload",	 "pods",    "FFD $/h",	  "ILP $/h",   "LP bound $/h", "ILP saving %",
+	    "ILP gap %", "optimal", "FFD ms",	  "ILP ms",    "ILP own ms",   "ILP cpu ms",
+	    "ILP work",	 "stopped", "FFD placed", "ILP placed"};
 	size_t n = sizeof(cols) / sizeof(cols[0]);
 
 	if (markdown) {
@@ -169,9 +184,9 @@ static void header(void)
 		puts("|");
 		return;
 	}
-	printf("%-16s %5s %10s %10s %12s %12s %9s %7s %8s %8s %10s %10s %10s\n", cols[0], cols[1],
-	       cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9], cols[10],
-	       cols[11], cols[12]);
+	printf("%-16s %5s %10s %10s %12s %12s %9s %7s %8s %8s %10s %10s %9s %7s %10s %10s\n",
+	       cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8],
+	       cols[9], cols[10], cols[11], cols[12], cols[13], cols[14], cols[15]);
 }
 
 /* A percentage, or "-" when the base is zero and there is none. */
@@ -196,16 +211,21 @@ static void row(const struct batch *b, const struct outcome *f, const struct out
 		snprintf(bound, sizeof(bound), "%.3f", usd(ir->bound));
 	else
 		snprintf(bound, sizeof(bound), "-");
+	double i_cpu = (double)ir->cpu_ns / 1e6;
+	const char *stopped = ir->hit_time_limit ? "yes" : "no";
+
 	if (markdown)
 		printf("| %s | %zu | %.3f | %.3f | %s | %s | %s | %s | %.1f | %.1f | %" PRId64
-		       " | %zu | %zu |\n",
+		       " | %.1f | %" PRId64 " | %s | %zu | %zu |\n",
 		       b->label, b->n_pods, usd(fr->price), usd(ir->price), bound, saving, gap,
-		       ir->optimal ? "yes" : "no", f_ms, i_ms, ir->solve_ms, f->placed, i->placed);
+		       ir->optimal ? "yes" : "no", f_ms, i_ms, ir->solve_ms, i_cpu, ir->work,
+		       stopped, f->placed, i->placed);
 	else
 		printf("%-16s %5zu %10.3f %10.3f %12s %12s %9s %7s %8.1f %8.1f %10" PRId64
-		       " %10zu %10zu\n",
+		       " %10.1f %9" PRId64 " %7s %10zu %10zu\n",
 		       b->label, b->n_pods, usd(fr->price), usd(ir->price), bound, saving, gap,
-		       ir->optimal ? "yes" : "no", f_ms, i_ms, ir->solve_ms, f->placed, i->placed);
+		       ir->optimal ? "yes" : "no", f_ms, i_ms, ir->solve_ms, i_cpu, ir->work,
+		       stopped, f->placed, i->placed);
 
 	if (i->placed < f->placed)
 		violation(b, "the ILP column placed fewer pods than the FFD column");

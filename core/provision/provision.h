@@ -150,6 +150,8 @@ struct prov_plan_stats {
 	struct kerf_resources requested;   /* pods on new nodes: cpu and memory */
 	struct kerf_resources allocatable; /* of the new nodes, DaemonSets taken off */
 	double solve_ms;		   /* real time of the packer call */
+	int64_t work;			   /* the call's counted work, in the packer's units */
+	bool hit_time_limit;		   /* real time cut the call short */
 };
 
 /*

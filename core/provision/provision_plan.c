@@ -483,6 +483,8 @@ static void plan_stats(const struct prov *p, const struct kerf_pack_problem *pro
 	memset(st, 0, sizeof(*st));
 	st->packer = pk->name;
 	st->solve_ms = ms;
+	st->work = plan->work;
+	st->hit_time_limit = plan->hit_time_limit;
 	if (whole) {
 		st->lower_bound = plan->lower_bound;
 		st->optimal = plan->optimal;

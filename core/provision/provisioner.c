@@ -973,6 +973,8 @@ static json_t *stats_json(const struct prov_plan_stats *st, json_t *o)
 	json_object_set_new(o, "requested", resources_json(&st->requested));
 	json_object_set_new(o, "allocatable", resources_json(&st->allocatable));
 	json_object_set_new(o, "solve_ms", json_real(round_us(st->solve_ms)));
+	json_object_set_new(o, "work", json_integer(st->work));
+	json_object_set_new(o, "hit_time_limit", json_boolean(st->hit_time_limit));
 	json_object_set_new(o, "lower_bound_micro_usd_per_hour", json_integer(st->lower_bound));
 	json_object_set_new(o, "optimal", json_boolean(st->optimal));
 	return o;

@@ -142,6 +142,14 @@ struct kerf_pack_plan {
 	kerf_price_t lower_bound; /* proven bound on total_price, or 0 when none */
 	bool optimal;             /* total_price was proven optimal */
 	int64_t solve_ms;
+	/*
+	 * ABI 2.1.  The work the solve counted, in the packer's own units (0:
+	 * it counts none), and whether real time stopped it before its counted
+	 * work ran out.  A plan with hit_time_limit set may differ from run to
+	 * run; one without it is the same on any machine at any load.
+	 */
+	int64_t work;
+	bool hit_time_limit;
 };
 
 /*
@@ -179,7 +187,10 @@ struct kerf_packer_ops {
 	 * Required (2.0).  Solves the problem within budget_ms of real time,
 	 * measured with the host's real_mono_ms (never the host clock, which
 	 * may be virtual; a packer without KERF_CAP_PACKER_TIME_BUDGET may
-	 * ignore the budget).  Called from the host's loop thread, one solve
+	 * ignore the budget).  The plan must not depend on how fast the solve
+	 * runs: a packer bounds its search by counted work sized to the budget
+	 * and uses real time only as an emergency stop, which it reports in
+	 * plan->hit_time_limit (2.1).  Called from the host's loop thread, one solve
 	 * per instance at a time; it blocks that thread, so the host keeps the
 	 * budget short.  Returns a plan in *out.  Every pod is either assigned or listed as
 	 * unplaced with a reason.  Deterministic for a given input.

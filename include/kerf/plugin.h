@@ -45,7 +45,7 @@ extern "C" {
  *        well_known_labels, restricted_label_domains, class_selectors;
  *        kerf_instance_type.classes); capability checks at load.
  */
-#define KERF_ABI_MINOR 0
+#define KERF_ABI_MINOR 1
 
 /* "kerf" in ASCII; catches a shared object that is not a kerf plugin. */
 #define KERF_PLUGIN_MAGIC 0x6b657266u

@@ -59,6 +59,7 @@ static void enumerate(struct solver *s, const struct bkind *k, size_t i, double 
 
 	if (s->dfs_aborted)
 		return;
+	s->clk->work += ILP_WORK_ENUM_NODE;
 	if (++s->dfs_nodes > s->dfs_limit || s->ncol >= s->enum_cap || ilp_out_of_time(s)) {
 		s->dfs_aborted = true;
 		return;
@@ -130,7 +131,7 @@ bool ilp_enumerate_kinds(struct solver *s, double delta, size_t cap, int64_t unt
 		s->dfs_aborted = false;
 		enumerate(s, k, 0, 0, need - ILP_RC_EPS);
 		ilp_unload_items(s);
-		complete = !s->dfs_aborted && now_ms(s->host) < until;
+		complete = !s->dfs_aborted && ilp_now(s->clk) < until;
 	}
 	s->dfs_limit = limit;
 	hfree(s, tmp);

@@ -23,17 +23,19 @@ static int config_get(const struct kerf_host *host, const char *key, kerf_config
 static int ilp_create(const struct kerf_host *host, void **out, struct kerf_error *err)
 {
 	struct ilp *ip;
-	int64_t max_types, budget, gap;
+	int64_t max_types, budget, gap, work;
 	int rc;
 
 	if ((rc = config_get(host, "max_instance_types", KERF_CFG_INT, &max_types, err)) ||
 	    (rc = config_get(host, "time_budget", KERF_CFG_DURATION, &budget, err)) ||
-	    (rc = config_get(host, "relative_gap_bps", KERF_CFG_INT, &gap, err)))
+	    (rc = config_get(host, "relative_gap_bps", KERF_CFG_INT, &gap, err)) ||
+	    (rc = config_get(host, "work_limit", KERF_CFG_INT, &work, err)))
 		return rc;
 	ip = host->calloc(host->ctx, 1, sizeof(*ip));
 	ip->host = host;
 	ip->max_types = (size_t)max_types;
 	ip->budget_ms = budget;
+	ip->work_limit = work;
 	ip->gap_bps = gap;
 	*out = ip;
 	return 0;
@@ -53,7 +55,9 @@ static const struct kerf_config_key ilp_schema[] = {
      .type = KERF_CFG_DURATION,
      .default_value = "1s",
      KERF_CFG_RANGE(1, INT32_MAX),
-     .description = "real time per solve when the core gives no budget of its own"},
+     .description = "real time per solve when the core gives no budget of its own: the work "
+		    "limit's default is sized to half of it on an idle core, and real time stops "
+		    "a solve only at the whole of it"},
     {.key = "relative_gap_bps",
      .type = KERF_CFG_INT,
      .default_value = "100",
@@ -66,6 +70,12 @@ static const struct kerf_config_key ilp_schema[] = {
      KERF_CFG_MIN(1),
      .description = "most instance types offered to the launcher per new node (Karpenter's "
 		    "MaxInstanceTypes)"},
+    {.key = "work_limit",
+     .type = KERF_CFG_INT,
+     .default_value = "0",
+     KERF_CFG_RANGE(0, INT64_MAX / 8),
+     .description = "units of counted work per solve, which decide the plan whatever the "
+		    "machine's load; 0: the work an idle core does in half the time budget"},
     {.key = NULL},
 };
 

@@ -112,9 +112,11 @@
  * pieces, with at most a quarter of the budget; otherwise they come after,
  * when time is left and the parts left a gap.
  *
- * Determinism: rounds, search nodes and branch-and-bound nodes are capped
- * by counts, so a solve that finishes inside its time budget always gives
- * the same plan; the budget is a safety net for problems too big for it.
+ * Determinism: the budget is counted work (struct ilp_clock), shared out
+ * between the phases and parts as time was, and rounds, search nodes and
+ * branch-and-bound nodes are capped by counts besides: a solve gives the
+ * same plan wherever and however loaded it runs.  Real time only stops a
+ * solve that runs far past its work (plan->hit_time_limit).
  * GLPK prints nothing (terminal output off, message level off).
  */
 #ifndef KERF_ILP_H
@@ -134,18 +136,31 @@
 #define ILP_DFS_NODES 3000	 /* search nodes per bin kind and round, at first */
 #define ILP_DFS_NODES_MAX 800000 /* ... growing to this when the search proves too little */
 #define ILP_STALL 6		 /* rounds over which a stalled LP is told */
-#define ILP_MIN_MS 5		 /* a part (or enumeration pass) with less time keeps its plan */
-#define ILP_PART_GROUPS 300	 /* most groups one master takes: larger components are cut */
-#define ILP_FEW_ITEMS 128	 /* knapsacks this small get the tighter, slower bounds */
-#define ILP_DP_WORK (1l << 23)	 /* most updates of one knapsack's dynamic program */
-#define ILP_BB_NODES 20000	 /* branch-and-bound nodes */
-#define ILP_COLS_PER_ROUND 60	 /* patterns added per round, most negative first */
-#define ILP_CG_SHARE 60		 /* percent of the budget column generation may use */
-#define ILP_RC_EPS 1e-7		 /* reduced costs above -eps count as non-negative */
-#define ILP_MICRO 1e6		 /* micro-dollars per dollar */
-#define ILP_FULL_LEAVES 60000	 /* enumerate every pattern when the search is this small */
-#define ILP_ENUM_NODES 2000000	 /* search nodes per kind when enumerating patterns */
-#define ILP_ENUM_COLUMNS 4000	 /* most columns one enumeration adds (intopt slows past that) */
+#define ILP_MIN_WORK 30000     /* a part (or enumeration pass) with less work left keeps its plan */
+#define ILP_PART_GROUPS 300    /* most groups one master takes: larger components are cut */
+#define ILP_FEW_ITEMS 128      /* knapsacks this small get the tighter, slower bounds */
+#define ILP_DP_WORK (1l << 23) /* most updates of one knapsack's dynamic program */
+#define ILP_BB_NODES 20000     /* branch-and-bound nodes */
+#define ILP_COLS_PER_ROUND 60  /* patterns added per round, most negative first */
+#define ILP_CG_SHARE 60	       /* percent of the budget column generation may use */
+#define ILP_RC_EPS 1e-7	       /* reduced costs above -eps count as non-negative */
+#define ILP_MICRO 1e6	       /* micro-dollars per dollar */
+#define ILP_FULL_LEAVES 60000  /* enumerate every pattern when the search is this small */
+#define ILP_ENUM_NODES 2000000 /* search nodes per kind when enumerating patterns */
+#define ILP_ENUM_COLUMNS 4000  /* most columns one enumeration adds (intopt slows past that) */
+/*
+ * The work clock's units (see struct ilp_clock): one is about a pricing
+ * search node; the rest were measured against one core's CPU time on
+ * bench/packing's batches.
+ */
+#define ILP_WORK_PER_MS 6000 /* units an idle core does in a millisecond */
+#define ILP_WORK_ENUM_NODE 4 /* per enumeration node (it may add a column) */
+#define ILP_WORK_ITER 50     /* per simplex iteration ... */
+#define ILP_WORK_ITER_SIZE 3 /* ... plus one per this many rows and columns */
+#define ILP_WORK_BB_NODE 300 /* per branch-and-bound node, beside its iterations ... */
+#define ILP_WORK_NZ 1	     /* ... and per GLPK call, plus one per this many nonzeros */
+#define ILP_WORK_DP 16	     /* dynamic-program updates per unit */
+#define ILP_WORK_SCAN 4	     /* groups scanned per unit */
 
 #define CT_ALL                                                                                     \
 	((1u << KERF_CAPACITY_ON_DEMAND) | (1u << KERF_CAPACITY_SPOT) |                            \
@@ -155,6 +170,7 @@ struct ilp {
 	const struct kerf_host *host;
 	size_t max_types;
 	int64_t budget_ms;
+	int64_t work_limit; /* units per solve; 0: budget_ms's worth on an idle core, halved */
 	int64_t gap_bps;
 };
 
@@ -199,10 +215,11 @@ struct loss {
 
 struct solver {
 	const struct kerf_host *host;
+	struct ilp_clock *clk;
 	const struct kerf_pack_problem *p;
 	size_t nd, ng;
-	int64_t deadline_cg, deadline;
-	double penalty; /* P, dollars per unplaced pod */
+	int64_t deadline_cg, deadline; /* on the work clock */
+	double penalty;		       /* P, dollars per unplaced pod */
 
 	size_t *conf_off; /* CSR: conflict partners per group */
 	uint32_t *conf;
@@ -239,7 +256,6 @@ struct solver {
 	bool inc_mip; /* found by glp_intopt, not FFD's */
 	int lp_iters;
 	int bb_nodes;
-	int64_t glpk_late; /* the most a GLPK call on this master ran past its time limit */
 
 	/* pricing scratch */
 	int32_t *item_of; /* per group: item index, -1 */
@@ -292,17 +308,87 @@ static inline void hfree(const struct solver *s, void *ptr)
 }
 
 /*
- * The clock of the budget: real time, since the host clock stands still
- * under the simulator while the solve takes real time all the same.  A
- * host table without real_mono_ms leaves only its host clock, which holds
- * the budget when that clock is real; with neither, the clock reads 0, no
- * deadline passes and the counted limits alone bound the solve.
+ * The solve's clock counts work, not time.  Every decision that depends on
+ * how far a solve has got (each phase's share, when a search or GLPK stops)
+ * reads it, so the same problem gives the same plan on any machine at any
+ * load.  A unit is about what one search node costs; GLPK's simplex
+ * iterations, the knapsacks' dynamic programs and the scans over groups are
+ * charged in the same units (ILP_WORK_*).  Real time is only an emergency
+ * stop: past stop_ms every deadline reads as passed, and the plan says so.
  */
-static inline int64_t now_ms(const struct kerf_host *host)
+struct ilp_clock {
+	const struct kerf_host *host;
+	int64_t work;	 /* units spent so far in this solve */
+	int64_t stop_ms; /* real time of the emergency stop; INT64_MAX: none */
+	bool stopped;	 /* the emergency stop was reached */
+};
+
+/* What the clock reads once stopped: past every deadline a solve computes. */
+#define ILP_WORK_STOPPED (INT64_MAX / 4)
+
+/*
+ * Real time for the emergency stop: real_mono_ms, since the host clock
+ * stands still under the simulator while the solve takes real time all the
+ * same; a host table without it leaves only its host clock; with neither,
+ * no emergency stop happens and the work limit alone bounds the solve.
+ */
+static inline int64_t ilp_real_ms(const struct kerf_host *host)
 {
 	if (KERF_HOST_HAS(host, real_mono_ms))
 		return host->real_mono_ms(host->ctx);
 	return KERF_HOST_HAS(host, mono_ms) ? host->mono_ms(host->ctx) : 0;
+}
+
+static inline int64_t ilp_now(struct ilp_clock *c)
+{
+	if (!c->stopped && c->stop_ms != INT64_MAX && ilp_real_ms(c->host) >= c->stop_ms)
+		c->stopped = true;
+	return c->stopped ? ILP_WORK_STOPPED : c->work;
+}
+
+/*
+ * An iteration of GLPK's simplex prices every column and updates the basis
+ * factors: its cost grows with the rows and columns of the problem.
+ */
+static inline int64_t ilp_iter_cost(glp_prob *lp)
+{
+	return ILP_WORK_ITER + (glp_get_num_rows(lp) + glp_get_num_cols(lp)) / ILP_WORK_ITER_SIZE;
+}
+
+/*
+ * Setting up a GLPK call (factorising the basis, a branch-and-bound node's
+ * cuts and heuristics) costs about as much as reading the whole matrix.
+ */
+static inline int64_t ilp_call_cost(glp_prob *lp)
+{
+	return glp_get_num_nz(lp) / ILP_WORK_NZ;
+}
+
+/* Charges `iters` simplex iterations on lp. */
+static inline void ilp_charge_iters(struct ilp_clock *c, int64_t iters, glp_prob *lp)
+{
+	c->work += iters * ilp_iter_cost(lp);
+}
+
+/* The iteration limit for GLPK that keeps a call on lp within `left` units. */
+static inline int ilp_iter_limit(int64_t left, glp_prob *lp)
+{
+	int64_t n = left / ilp_iter_cost(lp);
+
+	return n < 1 ? 1 : n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+/* GLPK's own time limit: what is left before the emergency stop. */
+static inline int ilp_glpk_tm_lim(struct ilp_clock *c)
+{
+	int64_t left;
+
+	if (c->stopped)
+		return 1;
+	if (c->stop_ms == INT64_MAX)
+		return INT32_MAX;
+	left = c->stop_ms - ilp_real_ms(c->host);
+	return left < 1 ? 1 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
 static inline bool dim_limited(const struct solver *s, uint32_t pool, size_t d)
@@ -373,9 +459,10 @@ double ilp_bound_for(const struct solver *s, uint64_t u);
 kerf_price_t ilp_bound_micro(double dollars);
 void ilp_solver_free(struct solver *s);
 void ilp_solver_init(struct solver *s);
-int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem,
-		   struct kerf_pack_plan *ffd, int64_t start, int64_t deadline,
-		   struct kerf_pack_plan **out, struct kerf_error *err);
+int ilp_solve_part(const struct ilp *ip, struct ilp_clock *clk,
+		   const struct kerf_pack_problem *problem, struct kerf_pack_plan *ffd,
+		   int64_t start, int64_t deadline, struct kerf_pack_plan **out,
+		   struct kerf_error *err);
 
 /* parts.c: a batch cut into parts, and the packer's solve. */
 int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budget_ms,

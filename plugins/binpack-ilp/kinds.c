@@ -132,7 +132,7 @@ bool ilp_build_kinds(struct solver *s)
 			const int64_t *c = ffd_capacity_of(s->p, pool, t);
 			bool room = tn[t] > 0;
 			if ((t & 63) == 63)
-				ok = now_ms(s->host) < s->deadline_cg;
+				ok = ilp_now(s->clk) < s->deadline_cg;
 			for (size_t d = 0; d < s->nd && room; d++)
 				room = !dim_limited(s, pool, d) ||
 				       c[d] <= p->pools[pool]->remaining[d];
@@ -147,6 +147,7 @@ bool ilp_build_kinds(struct solver *s)
 				k->price = of->price;
 				k->room = ty->allocatable;
 				k->goff = s->n_kg;
+				s->clk->work += 1 + (int64_t)(tn[t] / ILP_WORK_SCAN);
 				for (size_t i = 0; i < tn[t]; i++)
 					if (ilp_group_allows(p->groups[tgroups[t][i]], of->zone,
 							     of->capacity_type))
@@ -154,7 +155,7 @@ bool ilp_build_kinds(struct solver *s)
 				finish_kind(s, k);
 			}
 		}
-		ok = now_ms(s->host) < s->deadline_cg;
+		ok = ilp_now(s->clk) < s->deadline_cg;
 	}
 	for (size_t t = 0; t < p->n_types; t++)
 		hfree(s, tgroups[t]);

@@ -463,8 +463,9 @@ static void plan_merge(const struct kerf_host *host, const struct kerf_pack_prob
  * pod is placed; a piece of a component split for size proves nothing for
  * the component.
  */
-static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *problem,
-		       const uint32_t *part_of, const bool *whole, size_t n_parts, int64_t deadline,
+static int solve_parts(const struct ilp *ip, struct ilp_clock *clk,
+		       const struct kerf_pack_problem *problem, const uint32_t *part_of,
+		       const bool *whole, size_t n_parts, int64_t deadline,
 		       struct kerf_pack_plan **out, struct kerf_error *err)
 {
 	const struct kerf_host *host = ip->host;
@@ -486,7 +487,7 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 			left++;
 	for (uint32_t part = 0; part < n_parts && rc == 0; part++) {
 		struct kerf_pack_plan *pp = NULL;
-		int64_t now = now_ms(host);
+		int64_t now = ilp_now(clk);
 		size_t mine = 0;
 		for (size_t g = 0; g < problem->n_groups; g++) {
 			t.groups[g] = *problem->groups[g];
@@ -495,7 +496,7 @@ static int solve_parts(const struct ilp *ip, const struct kerf_pack_problem *pro
 			else
 				mine++;
 		}
-		rc = ilp_solve_part(whole[part] ? &tight : ip, &t.sub, NULL, now,
+		rc = ilp_solve_part(whole[part] ? &tight : ip, clk, &t.sub, NULL, now,
 				    now + (deadline - now) * (int64_t)mine / (int64_t)left, &pp,
 				    err);
 		left -= mine;
@@ -745,7 +746,9 @@ static double count_bound(struct solver *s, int64_t until)
 			max_nz += (nd + 1) * (set[c * words + k / 64] >> (k % 64) & 1);
 	}
 	max_nz += nd * nk;
-	if (ok && now_ms(s->host) < until) {
+	/* Building the LP and setting up its simplex cost about its size: it needs that much left.
+	 */
+	if (ok && ilp_now(s->clk) + (int64_t)(2 * max_nz / ILP_WORK_NZ) < until) {
 		lp = glp_create_prob();
 		glp_set_obj_dir(lp, GLP_MIN);
 		glp_add_cols(lp, (int)nk);
@@ -781,12 +784,14 @@ static double count_bound(struct solver *s, int64_t until)
 	}
 	if (lp && glp_get_num_rows(lp) > 0) {
 		glp_smcp parm;
-		int64_t left = until - now_ms(s->host);
 		glp_load_matrix(lp, nz, ia, ja, ar);
 		glp_init_smcp(&parm);
 		parm.msg_lev = GLP_MSG_OFF;
-		parm.tm_lim = left > 1 ? (left < INT32_MAX ? (int)left : INT32_MAX) : 1;
+		parm.tm_lim = ilp_glpk_tm_lim(s->clk);
+		s->clk->work += 2 * ilp_call_cost(lp);
+		parm.it_lim = ilp_iter_limit(until - ilp_now(s->clk), lp);
 		glp_simplex(lp, &parm);
+		ilp_charge_iters(s->clk, glp_get_it_cnt(lp), lp);
 		for (int e = 1; e <= nz; e++) {
 			double y = glp_get_row_dual(lp, ia[e]);
 			if (y > 0)
@@ -830,14 +835,15 @@ static double count_bound(struct solver *s, int64_t until)
  * The bounds of the whole batch for plans placing every pod, valid however
  * it is cut: volume and counts.
  */
-static kerf_price_t batch_bound(const struct kerf_host *host, const struct kerf_pack_problem *p,
-				int64_t until)
+static kerf_price_t batch_bound(const struct kerf_host *host, struct ilp_clock *clk,
+				const struct kerf_pack_problem *p, int64_t until)
 {
 	struct solver s;
 	kerf_price_t lb;
 
 	memset(&s, 0, sizeof(s));
 	s.host = host;
+	s.clk = clk;
 	s.p = p;
 	s.deadline_cg = s.deadline = until;
 	ilp_solver_init(&s);
@@ -887,7 +893,8 @@ int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budge
 	uint32_t *comp, *part_of;
 	bool *whole;
 	size_t n_parts;
-	int64_t start, deadline;
+	struct ilp_clock clk = {0};
+	int64_t budget, work, start_ms, deadline;
 	kerf_price_t bb = 0;
 	bool cut = false;
 	int rc, term;
@@ -895,8 +902,14 @@ int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budge
 	if (!ip || !out)
 		return kerf_error_set(err, KERF_E_INVALID, "binpack-ilp: no instance or output");
 	host = ip->host;
-	start = now_ms(host);
-	deadline = start + (budget_ms > 0 ? budget_ms : ip->budget_ms);
+	budget = budget_ms > 0 ? budget_ms : ip->budget_ms;
+	work = ip->work_limit > 0 ? ip->work_limit : budget * ILP_WORK_PER_MS / 2;
+	start_ms = ilp_real_ms(host);
+	clk.host = host;
+	clk.stop_ms = KERF_HOST_HAS(host, real_mono_ms) || KERF_HOST_HAS(host, mono_ms)
+			  ? start_ms + budget
+			  : INT64_MAX;
+	deadline = work;
 	/* FFD's plan of the whole batch: the baseline, and the problem checked. */
 	rc = ffd_pack(host, ip->max_types, problem, &ffd, err);
 	if (rc)
@@ -912,11 +925,11 @@ int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budge
 	 * with at most a quarter of the budget, so a long solve cannot crowd
 	 * them out. */
 	if (cut)
-		bb = batch_bound(host, problem, start + (deadline - start) / 4);
+		bb = batch_bound(host, &clk, problem, deadline / 4);
 	if (n_parts <= 1) {
-		rc = ilp_solve_part(ip, problem, ffd, start, deadline, &plan, err);
+		rc = ilp_solve_part(ip, &clk, problem, ffd, 0, deadline, &plan, err);
 	} else {
-		rc = solve_parts(ip, problem, part_of, whole, n_parts, deadline, &plan, err);
+		rc = solve_parts(ip, &clk, problem, part_of, whole, n_parts, deadline, &plan, err);
 		if (rc == 0) {
 			uint64_t pp = ilp_placed_pods(problem, plan),
 				 pf = ilp_placed_pods(problem, ffd);
@@ -936,8 +949,8 @@ int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budge
 	/* Parts miss what the batch's conflicts and caps need together: the
 	 * batch's bounds may still be better. */
 	if (rc == 0 && !cut && !plan->n_unplaced && plan->lower_bound < plan->total_price &&
-	    now_ms(host) < deadline)
-		bb = batch_bound(host, problem, deadline);
+	    ilp_now(&clk) < deadline)
+		bb = batch_bound(host, &clk, problem, deadline);
 	if (rc == 0 && !plan->n_unplaced && bb > plan->lower_bound)
 		plan->lower_bound = bb;
 	host->free(host->ctx, comp);
@@ -950,11 +963,15 @@ int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budge
 	if (plan->lower_bound > plan->total_price)
 		plan->lower_bound = plan->total_price;
 	plan->optimal = plan->lower_bound == plan->total_price;
-	plan->solve_ms = now_ms(host) - start;
-	host->log(host->ctx, KERF_LOG_DEBUG,
-		  "ilp: batch of %zu groups in %zu parts: price %.6f, bound %.6f, %" PRId64 " ms",
+	plan->solve_ms = ilp_real_ms(host) - start_ms;
+	plan->work = clk.work;
+	plan->hit_time_limit = clk.stopped;
+	host->log(host->ctx, clk.stopped ? KERF_LOG_WARN : KERF_LOG_DEBUG,
+		  "ilp: batch of %zu groups in %zu parts: price %.6f, bound %.6f, %" PRId64
+		  " of %" PRId64 " units of work, %" PRId64 " ms%s",
 		  problem->n_groups, n_parts, (double)plan->total_price / ILP_MICRO,
-		  (double)plan->lower_bound / ILP_MICRO, plan->solve_ms);
+		  (double)plan->lower_bound / ILP_MICRO, clk.work, work, plan->solve_ms,
+		  clk.stopped ? ": stopped by the time limit, the plan may differ run to run" : "");
 	*out = plan;
 	return 0;
 }

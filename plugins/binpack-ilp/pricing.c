@@ -63,7 +63,7 @@ static double fractional_bound(struct solver *s, const int64_t *room, struct rat
 /* True, every few thousand search nodes, once search_until has passed. */
 bool ilp_out_of_time(const struct solver *s)
 {
-	return (s->dfs_nodes & 4095) == 0 && now_ms(s->host) >= s->search_until;
+	return (s->dfs_nodes & 4095) == 0 && ilp_now(s->clk) >= s->search_until;
 }
 
 /* Blocks (+1) or frees (-1) the later items in conflict with item i. */
@@ -158,6 +158,7 @@ static void dfs(struct solver *s, size_t i, double value)
 	double bound;
 	uint32_t kmax;
 
+	s->clk->work++;
 	if (++s->dfs_nodes > s->dfs_limit || ilp_out_of_time(s)) {
 		s->dfs_aborted = true;
 		return;
@@ -330,6 +331,7 @@ static double knapsack_lp(struct solver *s, const int64_t *room, struct ratio *t
 	double *ar = zalloc(s, n * s->nd + 1, sizeof(double)), *x = zalloc(s, n, sizeof(double));
 	double value = INFINITY;
 	glp_smcp parm;
+	bool ok;
 
 	glp_set_obj_dir(lp, GLP_MAX);
 	glp_add_rows(lp, (int)s->nd);
@@ -352,7 +354,10 @@ static double knapsack_lp(struct solver *s, const int64_t *room, struct ratio *t
 	glp_init_smcp(&parm);
 	parm.msg_lev = GLP_MSG_OFF;
 	glp_scale_prob(lp, GLP_SF_AUTO);
-	if (glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT) {
+	ok = glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT;
+	ilp_charge_iters(s->clk, glp_get_it_cnt(lp), lp);
+	s->clk->work += ilp_call_cost(lp);
+	if (ok) {
 		/*
 		 * GLPK's value is within its tolerances of the LP's optimum: the
 		 * Lagrangian dual of the duals found (clamped to >= 0) is a bound
@@ -395,6 +400,7 @@ size_t ilp_load_items(struct solver *s, const struct bkind *k, struct ratio *tmp
 	const struct kerf_pack_problem *p = s->p;
 	size_t n = 0;
 
+	s->clk->work += 1 + (int64_t)(k->ng / ILP_WORK_SCAN);
 	for (size_t i = 0; i < k->ng; i++) {
 		uint32_t g = s->kg[k->goff + i];
 		double pi = s->y[g + 1];
@@ -539,6 +545,7 @@ static double knapsack_dp(struct solver *s, const int64_t *room)
 		return INFINITY;
 	/* dp[c]: the most value in loads of at most c, c in mixed radix; 0/1 pieces, c downwards.
 	 */
+	s->clk->work += 1 + (int64_t)(pieces * states / ILP_WORK_DP);
 	dp = zalloc(s, states, sizeof(double));
 	for (size_t i = 0; i < n; i++) {
 		const int64_t *r = p->groups[s->it_g[i]]->request;
@@ -642,11 +649,11 @@ static double price_kind(struct solver *s, size_t kk, struct ratio *tmp, double 
 	 * closer than the per-dimension bounds, and its rounded solution is
 	 * often the pattern the search missed.
 	 */
-	if (s->dfs_aborted && isinf(lp_ub) && now_ms(s->host) < s->search_until)
+	if (s->dfs_aborted && isinf(lp_ub) && ilp_now(s->clk) < s->search_until)
 		lp_ub = knapsack_lp(s, k->room, tmp);
 	if (lp_ub < root)
 		root = lp_ub;
-	if (s->dfs_aborted && s->proving && now_ms(s->host) < s->search_until) {
+	if (s->dfs_aborted && s->proving && ilp_now(s->clk) < s->search_until) {
 		double dp = knapsack_dp(s, k->room);
 		if (dp < root)
 			root = dp;
@@ -907,7 +914,7 @@ int ilp_price_round(struct solver *s)
 		double cost = (double)k->price / ILP_MICRO, cutoff = cost - ilp_kind_const(s, k),
 		       ub, rclb;
 		bool exact;
-		if ((kk & 31) == 31 && now_ms(s->host) >= s->deadline_cg) {
+		if (ilp_now(s->clk) >= s->deadline_cg) {
 			cut = true;
 			break;
 		}

@@ -15,7 +15,20 @@ struct mip_cb {
 	const double *x; /* the incumbent, 1-based */
 	bool given;
 	int nodes;
+	struct ilp_clock *clk;
+	int64_t until; /* on the work clock */
+	int64_t base;  /* the clock's reading when glp_intopt started */
+	int iters0;    /* the master's iteration count then */
+	int64_t node_cost;
 };
+
+/* Work glp_intopt has done so far: its simplex iterations and its nodes. */
+static int64_t mip_work(const struct mip_cb *cb, glp_prob *lp)
+{
+	int64_t iters = glp_get_it_cnt(lp) - cb->iters0;
+
+	return iters * ilp_iter_cost(lp) + (int64_t)cb->nodes * cb->node_cost;
+}
 
 static void mip_callback(glp_tree *tree, void *info)
 {
@@ -28,7 +41,8 @@ static void mip_callback(glp_tree *tree, void *info)
 	}
 	glp_ios_tree_size(tree, &a, &n, &t);
 	cb->nodes = t;
-	if (t > ILP_BB_NODES)
+	cb->clk->work = cb->base + mip_work(cb, glp_ios_get_prob(tree));
+	if (t > ILP_BB_NODES || ilp_now(cb->clk) >= cb->until)
 		glp_ios_terminate(tree);
 }
 
@@ -209,48 +223,25 @@ void ilp_solver_init(struct solver *s)
 }
 
 /*
- * The time a GLPK call may take to end by `until`.  GLPK checks its limit
- * only between steps, and a large master's setup (factorising the basis,
- * intopt's copy of the problem and its root heuristics) comes before the
- * first check: a call runs past its limit by about as much each time, so
- * the worst seen on this master is kept back.
- */
-static int64_t glpk_left(const struct solver *s, int64_t until)
-{
-	return until - now_ms(s->host) - s->glpk_late;
-}
-
-static int glpk_limit(int64_t left)
-{
-	return left > 1 ? (left < INT32_MAX ? (int)left : INT32_MAX) : 1;
-}
-
-static void glpk_took(struct solver *s, int64_t from, int limit)
-{
-	int64_t late = now_ms(s->host) - from - limit;
-
-	if (late > s->glpk_late)
-		s->glpk_late = late;
-}
-
-/*
- * Solves the master LP within the time left; false when it is not optimal,
- * or when no time is left for GLPK at all.
+ * Solves the master LP within the work left before `until`; false when it
+ * is not optimal, or when no work is left for GLPK at all.
  */
 static bool solve_lp(struct solver *s, int64_t until)
 {
 	glp_smcp parm;
-	int64_t from = now_ms(s->host), left = glpk_left(s, until);
-	int rc;
+	int64_t left = until - ilp_now(s->clk) - ilp_call_cost(s->lp);
+	int iters = glp_get_it_cnt(s->lp), rc;
 
 	if (left < 1)
 		return false;
+	s->clk->work += ilp_call_cost(s->lp);
 	glp_init_smcp(&parm);
 	parm.msg_lev = GLP_MSG_OFF;
 	parm.presolve = GLP_OFF;
-	parm.tm_lim = glpk_limit(left);
+	parm.it_lim = ilp_iter_limit(left, s->lp);
+	parm.tm_lim = ilp_glpk_tm_lim(s->clk);
 	rc = glp_simplex(s->lp, &parm);
-	glpk_took(s, from, parm.tm_lim);
+	ilp_charge_iters(s->clk, glp_get_it_cnt(s->lp) - iters, s->lp);
 	return rc == 0 && glp_get_status(s->lp) == GLP_OPT;
 }
 
@@ -262,27 +253,28 @@ static bool solve_lp(struct solver *s, int64_t until)
 static void solve_mip(struct solver *s, double gap, int64_t until)
 {
 	glp_iocp parm;
-	struct mip_cb cb = {NULL, false, 0};
-	int64_t left = glpk_left(s, until), from;
+	struct mip_cb cb = {NULL, false, 0, s->clk, until, 0, 0, 0};
 	int st;
 
-	if (left < 2)
+	cb.node_cost = ILP_WORK_BB_NODE + ilp_call_cost(s->lp);
+	if (until - ilp_now(s->clk) < 2 * cb.node_cost)
 		return;
 	ilp_incumbent_fit(s);
 	cb.x = s->inc_x;
+	cb.base = s->clk->work;
+	cb.iters0 = glp_get_it_cnt(s->lp);
 	for (size_t j = 0; j < s->ncol; j++)
 		glp_set_col_kind(s->lp, (int)(s->ng + 1 + j), GLP_IV);
 	glp_init_iocp(&parm);
 	parm.msg_lev = GLP_MSG_OFF;
 	parm.presolve = GLP_OFF;
-	parm.tm_lim = glpk_limit(left);
+	parm.tm_lim = ilp_glpk_tm_lim(s->clk);
 	parm.mip_gap = gap;
 	parm.cb_func = mip_callback;
 	parm.cb_info = &cb;
 	parm.fp_heur = GLP_ON;
-	from = now_ms(s->host);
 	glp_intopt(s->lp, &parm);
-	glpk_took(s, from, parm.tm_lim);
+	s->clk->work = cb.base + mip_work(&cb, s->lp);
 	s->bb_nodes += cb.nodes;
 	st = glp_mip_status(s->lp);
 	if (st != GLP_OPT && st != GLP_FEAS)
@@ -316,7 +308,7 @@ static void dive(struct solver *s, int64_t until)
 		int far = 0;
 		double best_frac = 0;
 		bool integral = true;
-		ok = now_ms(s->host) < until && solve_lp(s, until);
+		ok = ilp_now(s->clk) < until && solve_lp(s, until);
 		for (int j = 1; j <= n && ok; j++) {
 			double x = glp_get_col_prim(s->lp, j), fl = floor(x + 1e-6), frac = x - fl;
 			if (frac <= 1e-6)
@@ -363,9 +355,10 @@ static bool within_gap(const struct solver *s, double gap)
  * NULL; taken over either way), then column generation and the integer
  * program.  *out is the better plan with its bound.
  */
-int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem,
-		   struct kerf_pack_plan *ffd, int64_t start, int64_t deadline,
-		   struct kerf_pack_plan **out, struct kerf_error *err)
+int ilp_solve_part(const struct ilp *ip, struct ilp_clock *clk,
+		   const struct kerf_pack_problem *problem, struct kerf_pack_plan *ffd,
+		   int64_t start, int64_t deadline, struct kerf_pack_plan **out,
+		   struct kerf_error *err)
 {
 	const struct kerf_host *host = ip->host;
 	struct solver s;
@@ -384,6 +377,7 @@ int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem
 		pods += problem->groups[g]->count;
 	memset(&s, 0, sizeof(s));
 	s.host = host;
+	s.clk = clk;
 	s.p = problem;
 	s.dfs_limit = ILP_DFS_NODES;
 	s.deadline = deadline - budget / 20;
@@ -391,7 +385,7 @@ int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem
 	ilp_solver_init(&s);
 	best = ffd;
 	/* With next to no time left, FFD's plan is the answer. */
-	if (pods > 0 && deadline - now_ms(host) >= ILP_MIN_MS && ilp_build_kinds(&s)) {
+	if (pods > 0 && deadline - ilp_now(clk) >= ILP_MIN_WORK && ilp_build_kinds(&s)) {
 		ilp_build_master(&s);
 		ilp_seed_ffd(&s, ffd);
 		ilp_seed_homogeneous(&s);
@@ -433,14 +427,14 @@ int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem
 			if (within_gap(&s, gap))
 				break;
 		}
-		dive(&s, now_ms(host) + (s.deadline - now_ms(host)) / 3);
+		dive(&s, ilp_now(clk) + (s.deadline - ilp_now(clk)) / 3);
 		/* intopt needs an optimal basis of the columns as they now are. */
 		lp_ok = solve_lp(&s, s.deadline);
 		/* With the LP solved over every pattern, a second pass may follow: time for it. */
 		if (lp_ok)
 			solve_mip(&s, gap,
 				  s.lp_complete && !s.all_relevant
-				      ? now_ms(host) + (s.deadline - now_ms(host)) / 3
+				      ? ilp_now(clk) + (s.deadline - ilp_now(clk)) / 3
 				      : s.deadline);
 		/*
 		 * Every column of a plan cheaper than the incumbent has a reduced
@@ -448,23 +442,22 @@ int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem
 		 * patterns), so with those columns the master holds the optimum.
 		 * The slack covers the pricing's tolerance, once per node.  Each
 		 * pass may add more columns than the last, and needs GLPK after
-		 * its enumeration: none starts without ILP_MIN_MS left beyond
-		 * what GLPK runs late on this master.
+		 * its enumeration: none starts without ILP_MIN_WORK left.
 		 */
 		for (size_t pass = 0, cap = ILP_ENUM_COLUMNS;
-		     pass < 3 && lp_ok && s.lp_complete && !s.all_relevant && !within_gap(&s, gap) &&
-		     glpk_left(&s, s.deadline) >= ILP_MIN_MS;
+		     pass < 3 && lp_ok && s.lp_complete && !s.all_relevant &&
+		     !within_gap(&s, gap) && s.deadline - ilp_now(clk) >= ILP_MIN_WORK;
 		     pass++, cap *= 4) {
 			double delta = s.inc_obj - s.lp_z + ILP_RC_EPS * (double)(pods + 1) + 1e-6;
-			int64_t left = s.deadline - now_ms(host);
+			int64_t left = s.deadline - ilp_now(clk);
 			s.all_relevant =
-			    ilp_enumerate_kinds(&s, delta, cap, now_ms(host) + left / 2);
+			    ilp_enumerate_kinds(&s, delta, cap, ilp_now(clk) + left / 2);
 			lp_ok = solve_lp(&s, s.deadline);
 			if (lp_ok)
 				solve_mip(&s, gap,
 					  s.all_relevant || pass == 2
 					      ? s.deadline
-					      : now_ms(host) + (s.deadline - now_ms(host)) / 2);
+					      : ilp_now(clk) + (s.deadline - ilp_now(clk)) / 2);
 		}
 		if (s.inc_mip) {
 			ilp_incumbent_fit(&s);
@@ -487,11 +480,11 @@ int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem
 		best->lower_bound = best->total_price;
 	host->log(host->ctx, KERF_LOG_DEBUG,
 		  "ilp: %" PRIu64 " pods in %zu groups, %zu bin kinds, %zu columns, %zu rounds%s, "
-		  "%d LP iterations, %d B&B nodes; price %.6f bound %.6f (%s), %" PRId64 " ms",
+		  "%d LP iterations, %d B&B nodes; price %.6f bound %.6f (%s), %" PRId64 " units",
 		  pods, problem->n_groups, s.nk, s.ncol, s.n_rounds,
 		  s.lp_complete ? " (LP optimal over all patterns)" : "", s.lp_iters, s.bb_nodes,
 		  (double)best->total_price / ILP_MICRO, (double)best->lower_bound / ILP_MICRO,
-		  from_mip ? "ILP plan" : "first-fit plan", now_ms(host) - start);
+		  from_mip ? "ILP plan" : "first-fit plan", clk->work - start);
 	ilp_solver_free(&s);
 	*out = best;
 	return 0;

@@ -470,7 +470,7 @@ AT(struct kerf_pack_unplaced, group, 0);
 AT(struct kerf_pack_unplaced, count, 4);
 AT(struct kerf_pack_unplaced, reason, 8);
 
-SIZE(struct kerf_pack_plan, 64, 8);
+SIZE(struct kerf_pack_plan, 80, 8);
 AT(struct kerf_pack_plan, n_nodes, 0);
 AT(struct kerf_pack_plan, nodes, 8);
 AT(struct kerf_pack_plan, n_unplaced, 16);
@@ -479,6 +479,8 @@ AT(struct kerf_pack_plan, total_price, 32);
 AT(struct kerf_pack_plan, lower_bound, 40);
 AT(struct kerf_pack_plan, optimal, 48);
 AT(struct kerf_pack_plan, solve_ms, 56);
+AT(struct kerf_pack_plan, work, 64);
+AT(struct kerf_pack_plan, hit_time_limit, 72);
 
 SIZE(struct kerf_packer_ops, 8, 8);
 AT(struct kerf_packer_ops, solve, 0);

@@ -11,6 +11,8 @@
  */
 #include <check.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +22,7 @@
 
 #include <kerf/plugin.h>
 
+#include "ilp.h"
 #include "loader.h"
 #include "util.h"
 #include "../common/host_alloc.h"
@@ -34,6 +37,7 @@
 static int64_t cfg_budget_ms;	 /* 0: not configured */
 static int64_t cfg_gap_bps = -1; /* -1: not configured */
 static int64_t cfg_max_types;	 /* 0: not configured */
+static int64_t cfg_work_limit;	 /* 0: not configured */
 /*
  * What the host serves for a key the test did not configure: binpack-ilp's
  * defaults.  binpack-ffd, on the same table, reads only max_instance_types,
@@ -58,12 +62,12 @@ static void fh_log(void *ctx, kerf_log_level level, const char *fmt, ...)
 }
 
 /*
- * The budget's clock, real_mono_ms, is the real one, except in the tests of
- * determinism and of the budget: there it is the test's and moves only by
- * clock_tick_ms at each read, so a solve takes the same path however busy
- * the machine is.  A tick of 0 never lets a budget run out (every solve
- * runs to its counted limits, as on an infinitely fast machine); the budget
- * test sets a tick so that reading the clock is what spends the budget.
+ * real_mono_ms, which only the emergency stop reads, is the real clock,
+ * except in the tests of the limits: there it is the test's and moves only
+ * by clock_tick_ms at each read.  A tick of 0 never lets real time stop a
+ * solve (the counted work alone ends it, as on an infinitely fast machine);
+ * the emergency-stop test sets a tick so that reading the clock is what
+ * spends the time.
  */
 static bool clock_fake;
 static int64_t clock_now_ms, clock_tick_ms;
@@ -90,6 +94,10 @@ static int fh_config_int(void *ctx, const char *key, int64_t *out)
 {
 	if (strcmp(key, "max_instance_types") == 0 && cfg_max_types) {
 		*out = cfg_max_types;
+		return 0;
+	}
+	if (strcmp(key, "work_limit") == 0 && cfg_work_limit) {
+		*out = cfg_work_limit;
 		return 0;
 	}
 	if (strcmp(key, "relative_gap_bps") == 0 && cfg_gap_bps >= 0) {
@@ -157,6 +165,7 @@ static void setup(void)
 	int rc;
 
 	cfg_budget_ms = 0;
+	cfg_work_limit = 0;
 	cfg_gap_bps = -1;
 	cfg_max_types = 0;
 	debug_lines = 0;
@@ -699,7 +708,9 @@ START_TEST(descriptor)
 	ck_assert_str_eq(k[0].default_value, "1s");
 	ck_assert_str_eq(k[1].key, "relative_gap_bps");
 	ck_assert_str_eq(k[2].key, "max_instance_types");
-	ck_assert_ptr_null(k[3].key);
+	ck_assert_str_eq(k[3].key, "work_limit");
+	ck_assert_str_eq(k[3].default_value, "0");
+	ck_assert_ptr_null(k[4].key);
 }
 END_TEST
 
@@ -719,6 +730,8 @@ START_TEST(config_errors)
 				       "be from 0 to 10000, not \"-1\""},
 	    {"max_instance_types: -3\n", "kerf.yaml:1:1: plugins.binpack-ilp.max_instance_types: "
 					 "must be at least 1, not \"-3\""},
+	    {"work_limit: -1\n", "kerf.yaml:1:1: plugins.binpack-ilp.work_limit: must be from 0 "
+				  "to 1152921504606846975, not \"-1\""},
 	};
 	struct cfg_section *s = NULL;
 	struct kerf_error err;
@@ -997,49 +1010,106 @@ static struct inst *big_problem(void)
 }
 
 /*
- * Solves with budget_ms handed over, on a clock that advances 1 ms at every
- * read, and asserts the solve ends within `limit` ms of that clock, after
- * at least half of it: the problem must be too big to finish sooner, or
- * the test proves nothing.  No real time is measured.
+ * Solves on the test's clock standing still, so that nothing but counted
+ * work can end the solve, and checks it spent about `limit` units: at
+ * least half (the problem must be too big to finish sooner, or the test
+ * proves nothing) and at most a fifth over (each phase checks the clock
+ * between steps of bounded size).
  */
-static void assert_within(const struct inst *in, int64_t budget_ms, int64_t limit)
+static struct kerf_pack_plan *assert_work(const struct inst *in, int64_t budget_ms, int64_t limit)
 {
-	int64_t t0, spent;
 	struct kerf_pack_plan *plan;
 
 	clock_fake = true;
-	clock_tick_ms = 1;
-	t0 = fh_real_mono_ms(NULL);
+	clock_tick_ms = 0;
 	plan = run(ilp, ilp_inst, &in->p, budget_ms);
-	spent = fh_real_mono_ms(NULL) - t0;
 	clock_fake = false;
-	ck_assert_msg(plan->solve_ms <= limit && spent <= limit,
-		      "limit %" PRId64 " ms: solve_ms %" PRId64 ", clock %" PRId64 " ms", limit,
-		      plan->solve_ms, spent);
-	ck_assert_msg(spent >= limit / 2, "solved in %" PRId64 " ms: make big_problem bigger",
-		      spent);
-	kerf_pack_plan_free(plan);
+	ck_assert(!plan->hit_time_limit);
+	ck_assert_msg(plan->work <= limit + limit / 5, "limit %" PRId64 " units: spent %" PRId64,
+		      limit, plan->work);
+	ck_assert_msg(plan->work >= limit / 2,
+		      "spent %" PRId64 " of %" PRId64 " units: make big_problem bigger", plan->work,
+		      limit);
+	return plan;
 }
 
-/* Within 20 % of the budget even where the budget cuts the solve short. */
-START_TEST(time_budget_respected)
+static void ilp_reload(void)
+{
+	loader_destroy(ilp, ilp_inst);
+	ilp_inst = NULL;
+	ilp_up();
+}
+
+/*
+ * Counted work ends a solve; without a work_limit it is the work an idle
+ * core does in half the time budget, the core's budget winning over the
+ * configured one.
+ */
+START_TEST(work_limit_respected)
 {
 	struct inst *in = big_problem();
 
+	cfg_work_limit = 200000;
 	ilp_up();
-	assert_within(in, 300, 360);
-	/* The configured budget applies when the core gives none. */
-	loader_destroy(ilp, ilp_inst);
-	ilp_inst = NULL;
+	kerf_pack_plan_free(assert_work(in, 0, 200000));
+	cfg_work_limit = 0;
 	cfg_budget_ms = 150;
-	ilp_up();
-	assert_within(in, 0, 180);
+	ilp_reload();
+	kerf_pack_plan_free(assert_work(in, 0, 150 * ILP_WORK_PER_MS / 2));
+	kerf_pack_plan_free(assert_work(in, 300, 300 * ILP_WORK_PER_MS / 2));
 	free(in);
 }
 END_TEST
 
-/* A host table without real_mono_ms: the budget is timed on its host clock. */
-START_TEST(time_budget_without_real_clock)
+/*
+ * Real time is an emergency stop.  The test's clock advances `tick` ms at
+ * every read (budget_ms: what the packer should take, handed over or
+ * configured), and more work is allowed than the problem can use: the solve
+ * that runs its course reads the clock about twenty times, so a budget of
+ * a dozen ticks stops it part way.  It ends within a few reads of the
+ * budget (the one that finds it spent, the first-fit passes that give the
+ * later parts their plans, and the one that times the solve), says real
+ * time stopped it, and did less than the whole solve's work.  No real time
+ * is measured.
+ */
+static void assert_stopped(const struct inst *in, int64_t handed_ms, int64_t budget_ms,
+			   int64_t tick)
+{
+	struct kerf_pack_plan *full, *cut;
+
+	clock_fake = true;
+	clock_tick_ms = 0;
+	full = run(ilp, ilp_inst, &in->p, handed_ms);
+	clock_tick_ms = tick;
+	cut = run(ilp, ilp_inst, &in->p, handed_ms);
+	clock_fake = false;
+	ck_assert(!full->hit_time_limit);
+	ck_assert(cut->hit_time_limit);
+	ck_assert_msg(cut->solve_ms <= budget_ms + 5 * tick,
+		      "budget %" PRId64 " ms: solve_ms %" PRId64, budget_ms, cut->solve_ms);
+	ck_assert_msg(cut->work < full->work, "stopped after %" PRId64 " of %" PRId64 " units",
+		      cut->work, full->work);
+	kerf_pack_plan_free(full);
+	kerf_pack_plan_free(cut);
+}
+
+START_TEST(time_limit_stops)
+{
+	struct inst *in = big_problem();
+
+	cfg_work_limit = INT64_MAX / 8;
+	ilp_up();
+	assert_stopped(in, 300, 300, 25);
+	/* The configured budget, when the core gives none. */
+	cfg_budget_ms = 150;
+	ilp_reload();
+	assert_stopped(in, 0, 150, 12);
+	free(in);
+}
+END_TEST
+
+/* A host table without real_mono_ms: the emergency stop is timed on its host clock. */
+START_TEST(time_limit_without_real_clock)
 {
 	struct inst *in = big_problem();
 
@@ -1048,8 +1118,9 @@ START_TEST(time_budget_without_real_clock)
 	old_host.mono_ms = fh_real_mono_ms;
 	old_host.real_mono_ms = fh_past_the_end;
 	host_table = &old_host;
+	cfg_work_limit = INT64_MAX / 8;
 	ilp_up();
-	assert_within(in, 300, 360);
+	assert_stopped(in, 300, 300, 25);
 	free(in);
 }
 END_TEST
@@ -1208,29 +1279,50 @@ START_TEST(large_nodes_bounded)
 }
 END_TEST
 
+static atomic_bool busy_stop;
+
+static void *busy(void *arg)
+{
+	volatile uint64_t x = (uintptr_t)arg;
+
+	while (!atomic_load_explicit(&busy_stop, memory_order_relaxed))
+		x = x * 6364136223846793005ull + 1;
+	return NULL;
+}
+
+/*
+ * The same problem gives the same plan however busy the machine is: the
+ * real clock, two threads spinning beside the solves (the machine's cores
+ * and more), and work limits that cut most solves short, where time would
+ * have decided.  The budget is far beyond any solve, so only a solver that
+ * still looked at time could tell the runs apart.
+ */
 START_TEST(deterministic)
 {
 	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 6, 0};
+	pthread_t th[2];
 
-	ilp_up();
+	atomic_store(&busy_stop, false);
+	for (size_t i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, busy, (void *)(uintptr_t)(i + 1)), 0);
 	rng = 99;
-	/*
-	 * On the test's clock, standing still, no budget of the solver's runs
-	 * out; GLPK times its own calls on the real clock, so they get a
-	 * budget no solve of this size comes near even on a loaded machine.
-	 */
-	clock_fake = true;
-	clock_tick_ms = 0;
 	for (int i = 0; i < 20; i++) {
 		struct inst *in = gen(&sh);
-		struct kerf_pack_plan *a = run(ilp, ilp_inst, &in->p, 600000);
-		struct kerf_pack_plan *b = run(ilp, ilp_inst, &in->p, 600000);
+		struct kerf_pack_plan *a, *b;
+		cfg_work_limit = i % 2 ? 2000 + 1500 * i : 0;
+		ilp_reload();
+		a = run(ilp, ilp_inst, &in->p, 600000);
+		b = run(ilp, ilp_inst, &in->p, 600000);
+		ck_assert(!a->hit_time_limit && !b->hit_time_limit);
+		ck_assert_int_eq(a->work, b->work);
 		assert_same_plan(a, b);
 		kerf_pack_plan_free(a);
 		kerf_pack_plan_free(b);
 		free(in);
 	}
-	clock_fake = false;
+	atomic_store(&busy_stop, true);
+	for (size_t i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
 }
 END_TEST
 
@@ -1301,8 +1393,9 @@ static Suite *ilp_suite(void)
 	tcase_add_test(tc, batch_bound_counts_nodes);
 	tcase_add_test(tc, batch_bound_below_optimum);
 	tcase_add_test(tc, batch_bound_below_plans);
-	tcase_add_test(tc, time_budget_respected);
-	tcase_add_test(tc, time_budget_without_real_clock);
+	tcase_add_test(tc, work_limit_respected);
+	tcase_add_test(tc, time_limit_stops);
+	tcase_add_test(tc, time_limit_without_real_clock);
 	tcase_add_test(tc, degenerate_problems);
 	tcase_add_test(tc, max_instance_types_caps_options);
 	tcase_add_test(tc, cut_batches_share_limits);

@@ -5,9 +5,9 @@
  * master's columns, and the volume bound, each on a small instance worked
  * out by hand in the comments.
  *
- * The parts are linked directly (libilp.la) and driven through ilp.h.  The
- * fake host's real clock stands at 0 (and it has no host clock), so no
- * deadline ever passes and nothing here depends on time.
+ * The parts are linked directly (libilp.la) and driven through ilp.h.  Each
+ * solver's work clock has no emergency stop and its deadlines are as far
+ * as they go, so no deadline ever passes and nothing here depends on time.
  */
 #include <check.h>
 #include <math.h>
@@ -43,12 +43,15 @@ static const struct kerf_host fake_host = {
     .real_mono_ms = fh_real_mono_ms,
 };
 
+static struct ilp_clock clk = {.host = &fake_host, .stop_ms = INT64_MAX};
+
 /* A solver over p with its conflicts, cliques and bin kinds, as a solve sets it up. */
 static struct solver *solver_new(const struct kerf_pack_problem *p)
 {
 	struct solver *s = th_must(calloc(1, sizeof(*s)));
 
 	s->host = &fake_host;
+	s->clk = &clk;
 	s->p = p;
 	s->deadline_cg = s->deadline = INT64_MAX;
 	ilp_solver_init(s);
@@ -393,6 +396,7 @@ static double volume_bound(uint32_t capacity_types, size_t *rounds, double *with
 	double bound;
 
 	s->host = &fake_host;
+	s->clk = &clk;
 	s->p = &p;
 	ilp_solver_init(s);
 	ilp_volume_bounds(s);
