@@ -53,8 +53,50 @@ struct recorder {
 	int64_t cpu_ns;	     /* the calling thread's CPU time: what the work limit is sized on */
 	int64_t work;	     /* the plan's counted work */
 	bool hit_time_limit; /* real time stopped the solve: the plan may vary run to run */
+	kerf_price_t volume_bound; /* the bench's own bound, -1: none (open nodes) */
 	size_t placed;
 };
+
+/*
+ * A bound computed here, not by the packer: in each dimension, every pod at
+ * the cheapest price per unit of that dimension among its group's types, the
+ * best dimension's sum.  A node of type t costs at least its allocatable
+ * times that price in every dimension, and its pods' requests fit in its
+ * allocatable, so no plan placing every pod costs less.  Open nodes hold
+ * pods for nothing: with any, there is no bound.
+ */
+static kerf_price_t volume_bound(const struct kerf_pack_problem *p)
+{
+	double best = 0;
+
+	if (p->n_open)
+		return -1;
+	for (size_t d = 0; d < p->n_dims; d++) {
+		double sum = 0;
+		for (size_t g = 0; g < p->n_groups; g++) {
+			const struct kerf_pack_group *gr = p->groups[g];
+			double unit = -1;
+			if (gr->request[d] <= 0)
+				continue;
+			for (size_t i = 0; i < gr->n_types; i++) {
+				const struct kerf_pack_type *ty = p->types[gr->types[i]];
+				for (size_t o = 0; o < ty->n_offerings && ty->allocatable[d] > 0;
+				     o++) {
+					double u = (double)ty->offerings[o]->price /
+						   (double)ty->allocatable[d];
+					if (unit < 0 || u < unit)
+						unit = u;
+				}
+			}
+			if (unit >= 0)
+				sum += unit * (double)gr->request[d] * gr->count;
+		}
+		if (sum > best)
+			best = sum;
+	}
+	/* Rounded down, less a margin for the doubles' rounding. */
+	return best > 1 ? (kerf_price_t)(best * (1 - 1e-9)) : 0;
+}
 
 static int64_t thread_cpu_ns(void)
 {
@@ -83,6 +125,7 @@ static int record_solve(void *inst, const struct kerf_pack_problem *problem, int
 	r->optimal = plan->optimal;
 	r->solve_ms = plan->solve_ms;
 	r->work = plan->work;
+	r->volume_bound = volume_bound(problem);
 	r->hit_time_limit = plan->hit_time_limit;
 	r->placed = 0;
 	for (size_t i = 0; i < plan->n_nodes; i++)
@@ -170,9 +213,9 @@ static void violation(const struct batch *b, const char *what)
 static void header(void)
 {
 	static const char *const cols[] = {
-	    "workload",	 "pods",    "FFD $/h",	  "ILP $/h",   "LP bound $/h", "ILP saving %",
-	    "ILP gap %", "optimal", "FFD ms",	  "ILP ms",    "ILP own ms",   "ILP cpu ms",
-	    "ILP work",	 "stopped", "FFD placed", "ILP placed"};
+	    "workload",	    "pods",	 "FFD $/h", "ILP $/h",	  "LP bound $/h", "vol bound $/h",
+	    "ILP saving %", "ILP gap %", "optimal", "FFD ms",	  "ILP ms",	  "ILP own ms",
+	    "ILP cpu ms",   "ILP work",	 "stopped", "FFD placed", "ILP placed"};
 	size_t n = sizeof(cols) / sizeof(cols[0]);
 
 	if (markdown) {
@@ -184,9 +227,9 @@ static void header(void)
 		puts("|");
 		return;
 	}
-	printf("%-16s %5s %10s %10s %12s %12s %9s %7s %8s %8s %10s %10s %9s %7s %10s %10s\n",
+	printf("%-16s %5s %10s %10s %12s %13s %12s %9s %7s %8s %8s %10s %10s %9s %7s %10s %10s\n",
 	       cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8],
-	       cols[9], cols[10], cols[11], cols[12], cols[13], cols[14], cols[15]);
+	       cols[9], cols[10], cols[11], cols[12], cols[13], cols[14], cols[15], cols[16]);
 }
 
 /* A percentage, or "-" when the base is zero and there is none. */
@@ -203,7 +246,7 @@ static void row(const struct batch *b, const struct outcome *f, const struct out
 {
 	const struct recorder *fr = &f->rec, *ir = &i->rec;
 	double f_ms = (double)fr->wall_ns / 1e6, i_ms = (double)ir->wall_ns / 1e6;
-	char saving[16], gap[16], bound[24];
+	char saving[16], gap[16], bound[24], vol[24];
 
 	pct(saving, sizeof(saving), fr->price - ir->price, fr->price);
 	pct(gap, sizeof(gap), ir->price - ir->bound, ir->bound);
@@ -211,19 +254,23 @@ static void row(const struct batch *b, const struct outcome *f, const struct out
 		snprintf(bound, sizeof(bound), "%.3f", usd(ir->bound));
 	else
 		snprintf(bound, sizeof(bound), "-");
+	if (ir->volume_bound >= 0)
+		snprintf(vol, sizeof(vol), "%.3f", usd(ir->volume_bound));
+	else
+		snprintf(vol, sizeof(vol), "-");
 	double i_cpu = (double)ir->cpu_ns / 1e6;
 	const char *stopped = ir->hit_time_limit ? "yes" : "no";
 
 	if (markdown)
-		printf("| %s | %zu | %.3f | %.3f | %s | %s | %s | %s | %.1f | %.1f | %" PRId64
+		printf("| %s | %zu | %.3f | %.3f | %s | %s | %s | %s | %s | %.1f | %.1f | %" PRId64
 		       " | %.1f | %" PRId64 " | %s | %zu | %zu |\n",
-		       b->label, b->n_pods, usd(fr->price), usd(ir->price), bound, saving, gap,
+		       b->label, b->n_pods, usd(fr->price), usd(ir->price), bound, vol, saving, gap,
 		       ir->optimal ? "yes" : "no", f_ms, i_ms, ir->solve_ms, i_cpu, ir->work,
 		       stopped, f->placed, i->placed);
 	else
-		printf("%-16s %5zu %10.3f %10.3f %12s %12s %9s %7s %8.1f %8.1f %10" PRId64
+		printf("%-16s %5zu %10.3f %10.3f %12s %13s %12s %9s %7s %8.1f %8.1f %10" PRId64
 		       " %10.1f %9" PRId64 " %7s %10zu %10zu\n",
-		       b->label, b->n_pods, usd(fr->price), usd(ir->price), bound, saving, gap,
+		       b->label, b->n_pods, usd(fr->price), usd(ir->price), bound, vol, saving, gap,
 		       ir->optimal ? "yes" : "no", f_ms, i_ms, ir->solve_ms, i_cpu, ir->work,
 		       stopped, f->placed, i->placed);
 
@@ -231,6 +278,8 @@ static void row(const struct batch *b, const struct outcome *f, const struct out
 		violation(b, "the ILP column placed fewer pods than the FFD column");
 	if (i->placed == f->placed && ir->price > fr->price)
 		violation(b, "the ILP column costs more than the FFD column for as many pods");
+	if (i->placed == b->n_pods && ir->volume_bound > ir->price)
+		violation(b, "the ILP column costs less than the bench's own volume bound");
 	if (f->placed == b->n_pods && i->placed == b->n_pods && ir->bound > fr->price)
 		violation(b, "the FFD column costs less than the ILP column's lower bound");
 	if (ir->bound > ir->price || fr->bound > fr->price)
