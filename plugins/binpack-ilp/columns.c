@@ -45,6 +45,7 @@ size_t ilp_add_column(struct solver *s, struct column *c)
 
 	qsort(c->a, c->n, sizeof(*c->a), assign_cmp);
 	c->hash = column_hash(c);
+	s->clk->work += 1 + (int64_t)(c->n + s->ncol / ILP_WORK_COLUMNS);
 	for (size_t i = 0; i < s->ncol; i++)
 		if (same_column(&s->cols[i], c)) {
 			hfree(s, c->a);
@@ -220,6 +221,7 @@ void ilp_seed_homogeneous(struct solver *s)
 	size_t *kind = zalloc(s, s->ng, sizeof(size_t));
 	uint32_t *pods = zalloc(s, s->ng, sizeof(uint32_t));
 
+	s->clk->work += (int64_t)(s->n_kg / ILP_WORK_SCAN);
 	for (size_t kk = 0; kk < s->nk; kk++) {
 		const struct bkind *k = &s->kinds[kk];
 		if (k->open >= 0)

@@ -155,12 +155,13 @@
  */
 #define ILP_WORK_PER_MS 6000 /* units an idle core does in a millisecond */
 #define ILP_WORK_ENUM_NODE 4 /* per enumeration node (it may add a column) */
-#define ILP_WORK_ITER 50     /* per simplex iteration ... */
-#define ILP_WORK_ITER_SIZE 3 /* ... plus one per this many rows and columns */
+#define ILP_WORK_ITER 20     /* per simplex iteration ... */
+#define ILP_WORK_ITER_SIZE 4 /* ... plus one per this many rows and columns */
 #define ILP_WORK_BB_NODE 300 /* per branch-and-bound node, beside its iterations ... */
 #define ILP_WORK_NZ 1	     /* ... and per GLPK call, plus one per this many nonzeros */
-#define ILP_WORK_DP 16	     /* dynamic-program updates per unit */
+#define ILP_WORK_DP 128	     /* dynamic-program updates per unit */
 #define ILP_WORK_SCAN 4	     /* groups scanned per unit */
+#define ILP_WORK_COLUMNS 64  /* columns a new one is compared with per unit */
 
 #define CT_ALL                                                                                     \
 	((1u << KERF_CAPACITY_ON_DEMAND) | (1u << KERF_CAPACITY_SPOT) |                            \
