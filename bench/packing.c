@@ -387,19 +387,32 @@ static void mixed_pods(struct pods *ps, size_t count)
 
 static void usage(void)
 {
-	fputs("usage: packing [--budget MS] [--only alibaba|karpenter|mixed] [--ffd PACKER]\n"
-	      "               [--ilp PACKER] [--markdown]\n",
+	fputs("usage: packing [--budget MS] [--work UNITS] [--only alibaba|karpenter|mixed]\n"
+	      "               [--ffd PACKER] [--ilp PACKER] [--markdown]\n",
 	      stderr);
 	exit(2);
 }
 
-/* As kerfd names a packer's instance, so its log lines read the same. */
-static void packer_up(struct loader *ldr, struct plugin_instance *p, const char *name)
+/*
+ * As kerfd names a packer's instance, so its log lines read the same.
+ * `work`: binpack-ilp's work_limit, 0 to leave it to its default.
+ */
+static void packer_up(struct loader *ldr, struct plugin_instance *p, const char *name, long work)
 {
-	char instance[128];
+	char instance[128], config[64];
+	struct yt_stream *yaml = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
 
 	snprintf(instance, sizeof(instance), "packer/%s", name);
-	plugin_up(ldr, p, name, KERF_KIND_PACKER, instance, NULL);
+	if (work <= 0) {
+		plugin_up(ldr, p, name, KERF_KIND_PACKER, instance, NULL);
+		return;
+	}
+	snprintf(config, sizeof(config), "work_limit: %ld\n", work);
+	if (yt_parse_string("packer config", config, strlen(config), &yaml, &err))
+		die("%s", err.message);
+	plugin_up(ldr, p, name, KERF_KIND_PACKER, instance, yaml->docs[0].root);
+	yt_stream_free(yaml);
 }
 
 static void compare(const struct batch *b, const struct plugin_instance *ffd,
@@ -446,7 +459,7 @@ int main(int argc, char **argv)
 	struct family fams[] = {
 	    {.workload = "alibaba"}, {.workload = "karpenter"}, {.workload = "mixed"}};
 	const char *only = NULL, *ffd_name = "binpack-ffd", *ilp_name = "binpack-ilp";
-	long budget_ms = 1000;
+	long budget_ms = 1000, work = 0;
 	struct loader *ldr;
 	struct plugin_instance ffd = {0}, ilp = {0}, sim = {0};
 	struct kerf_instance_type_list *catalogue = NULL, *fake = NULL;
@@ -462,6 +475,10 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc) {
 			budget_ms = strtol(argv[++i], &end, 10);
 			if (*end || budget_ms < 1 || budget_ms > 3600000)
+				usage();
+		} else if (strcmp(argv[i], "--work") == 0 && i + 1 < argc) {
+			work = strtol(argv[++i], &end, 10);
+			if (*end || work < 1)
 				usage();
 		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
 			only = argv[++i];
@@ -483,10 +500,10 @@ int main(int argc, char **argv)
 	kerf_error_clear(&err);
 	if (loader_new_dirs(dirs, 3, &ldr, &err))
 		die("%s", err.message);
-	packer_up(ldr, &ffd, ffd_name);
-	packer_up(ldr, &ilp, ilp_name);
-	printf("FFD column: %s %s; ILP column: %s %s; budget_ms %ld\n", ffd_name,
-	       ffd.plugin->desc.version, ilp_name, ilp.plugin->desc.version, budget_ms);
+	packer_up(ldr, &ffd, ffd_name, 0);
+	packer_up(ldr, &ilp, ilp_name, work);
+	printf("FFD column: %s %s; ILP column: %s %s; budget_ms %ld; work_limit %ld\n", ffd_name,
+	       ffd.plugin->desc.version, ilp_name, ilp.plugin->desc.version, budget_ms, work);
 	header();
 
 	if (want[0] || want[2]) {
