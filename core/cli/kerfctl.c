@@ -1409,6 +1409,11 @@ static int cmd_ab_report(int argc, char **argv)
 			status = 1;
 		}
 	}
+	const char *warnings = ab_warnings(r);
+	for (const char *w = warnings, *nl; w && *w; w = nl + 1) {
+		nl = strchr(w, '\n');
+		fprintf(stderr, "kerfctl ab-report: warning: %.*s\n", (int)(nl - w), w);
+	}
 	kerf_error_clear(&err);
 	if (!status && nodepool && (rc = ab_keep_nodepool(r, nodepool, &err)) != 0) {
 		fprintf(stderr, "kerfctl ab-report: %s\n", err_text(&err, rc));
