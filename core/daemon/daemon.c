@@ -22,6 +22,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +91,7 @@ struct daemon {
 	struct pool *workers;
 	struct provisioner *prov;
 	struct decision_log *decision_log;
+	char *report_tmp; /* --report is written here, then renamed over the report */
 	kerf_mono_ms_t start_ms;
 	kerf_mono_ms_t script_end_ms; /* a virtual run's last scripted action; 0: none */
 	kerf_mono_ms_t last_status_ms;
@@ -376,6 +379,35 @@ static int start_provisioner(struct daemon *d)
 	return 0;
 }
 
+/*
+ * --report is checked before the run, not discovered unwritable after it:
+ * the temporary file it is written to is made now, beside it (so the
+ * rename at the end stays on one file system).
+ */
+static int prepare_report(struct daemon *d)
+{
+	const char *path = d->opt.report;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		log_error(COMPONENT, "--report %s: is a directory", path);
+		return KERF_E_IO;
+	}
+	struct strbuf sb;
+	sb_init(&sb);
+	sb_printf(&sb, "%s.XXXXXX", path);
+	int fd = mkstemp(sb.buf);
+	if (fd < 0) {
+		log_error(COMPONENT, "--report %s: cannot create a file beside it: %s", path,
+			  strerror(errno));
+		sb_free(&sb);
+		return KERF_E_IO;
+	}
+	close(fd);
+	d->report_tmp = sb_detach(&sb);
+	return 0;
+}
+
 int daemon_start(const struct daemon_options *opt, struct daemon **out)
 {
 	struct daemon *d = xcalloc(1, sizeof(*d));
@@ -396,6 +428,8 @@ int daemon_start(const struct daemon_options *opt, struct daemon **out)
 	} else {
 		d->clock = host_clock_new_real();
 	}
+	if (opt->report && (rc = prepare_report(d)) != 0)
+		return rc;
 	if ((rc = start_plugins(d)) != 0)
 		return rc;
 	return start_provisioner(d);
@@ -419,7 +453,13 @@ void daemon_free(struct daemon *d)
 	pool_free(d->workers);
 	evq_free(d->evq);
 	provisioner_free(d->prov);
-	decision_log_close(d->decision_log);
+	struct kerf_error err = KERF_ERROR_INIT;
+	if (decision_log_close(d->decision_log, &err) != 0)
+		log_error(COMPONENT, "%s", err.message);
+	if (d->report_tmp) {
+		unlink(d->report_tmp);
+		free(d->report_tmp);
+	}
 	/* Destroy in reverse creation order: later instances may have been built on earlier ones. */
 	for (size_t i = d->n_instances; i-- > 0;) {
 		struct instance *in = &d->instances[i];
@@ -550,24 +590,69 @@ static bool run_over(struct daemon *d, kerf_mono_ms_t polled_ms, kerf_mono_ms_t 
 	return true;
 }
 
-static void finish(struct daemon *d)
+/* The report into its temporary file, flushed to the disk, then renamed over the report. */
+static int write_report(struct daemon *d, kerf_mono_ms_t now)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+	const char *path = d->opt.report;
+	int e = 0, fd;
+
+	/* The report is written by path with stdio, whose failing call leaves its errno. */
+	errno = 0;
+	if (provisioner_report(d->prov, d->report_tmp, d->start_ms, now, &err) != 0) {
+		e = errno ? errno : EIO;
+	} else if ((fd = open(d->report_tmp, O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+	} else {
+		if (fsync(fd) != 0)
+			e = errno;
+		if (close(fd) != 0 && !e)
+			e = errno;
+		if (!e && rename(d->report_tmp, path) != 0)
+			e = errno;
+	}
+	if (e) {
+		log_error(COMPONENT, "--report %s: cannot write it: %s", path, strerror(e));
+		return KERF_E_IO;
+	}
+	free(d->report_tmp);
+	d->report_tmp = NULL;
+	log_info(COMPONENT, "report written to %s", path);
+	return 0;
+}
+
+/*
+ * The summary, the report and the decision log's fate: a record that could
+ * not be written is an error of the whole run, reported last.
+ */
+static int finish(struct daemon *d)
 {
 	kerf_mono_ms_t now = host_clock_mono_ms(d->clock);
+	int rc = 0;
 	if (d->tty) {
 		log_set_sink(NULL, NULL);
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
 	}
 	provisioner_summary(d->prov, stdout, d->start_ms, now);
-	fflush(stdout);
-	if (d->opt.report) {
-		struct kerf_error err = KERF_ERROR_INIT;
-		int rc = provisioner_report(d->prov, d->opt.report, d->start_ms, now, &err);
-		if (rc)
-			log_error(COMPONENT, "%s", err_text(&err, rc));
-		else
-			log_info(COMPONENT, "report written to %s", d->opt.report);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error(COMPONENT, "standard output: write failed: %s", strerror(errno));
+		rc = KERF_E_IO;
 	}
+	if (d->opt.report && write_report(d, now) != 0)
+		rc = KERF_E_IO;
+	struct kerf_error err = KERF_ERROR_INIT;
+	if (d->decision_log && decision_log_status(d->decision_log, &err) != 0) {
+		log_error(COMPONENT, "%s", err.message);
+		rc = KERF_E_IO;
+	}
+	kerf_error_clear(&err);
+	if (decision_log_close(d->decision_log, &err) != 0) {
+		log_error(COMPONENT, "%s", err.message);
+		rc = KERF_E_IO;
+	}
+	d->decision_log = NULL;
+	return rc;
 }
 
 /* ------------------------------------------------------------------ lease */
@@ -828,6 +913,5 @@ int daemon_run(struct daemon *d)
 			 waiting == 1 ? "" : "s");
 	settle_workers(d);
 	log_status(d);
-	finish(d);
-	return 0;
+	return finish(d);
 }

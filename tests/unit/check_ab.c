@@ -12,10 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/slurp.h"
 #include "ab.h"
+#include "decision_log.h"
 #include "util.h"
 
 #define KERFCTL KERF_TEST_BUILDDIR "/core/kerfctl"
@@ -697,6 +701,85 @@ START_TEST(read_file_limits)
 }
 END_TEST
 
+static int64_t fixed_clock(void *ctx)
+{
+	(void)ctx;
+	return 1795810520000;
+}
+
+/*
+ * A full disk, without root: a file size limit makes write(2) stop short
+ * in the middle of a line and then fail with EFBIG.  The log keeps whole
+ * lines only, says which file failed and why, and reads back whole.
+ */
+START_TEST(decision_log_full_disk_whole_lines)
+{
+	char *path = temp_file("", 0);
+	struct kerf_error err;
+	int fds[2];
+
+	/* In a child of its own: the limit would stop Check's own files too. */
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rlimit lim;
+		struct decision_log *l;
+		getrlimit(RLIMIT_FSIZE, &lim);
+		lim.rlim_cur = 1500;
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &lim) != 0 ||
+		    decision_log_open(path, fixed_clock, NULL, &l, &err) != 0)
+			_exit(2);
+		for (json_int_t b = 1; b <= 10; b++) {
+			json_t *line = decision_log_line(l);
+			json_t *src = batch_line(
+			    b,
+			    rec("default", "shadow", side("binpack-ffd", 10, 9, 9, 500),
+				side("binpack-ilp", 10, 9, 9, 400)),
+			    NULL);
+			json_object_update(line, src);
+			json_decref(src);
+			decision_log_emit(l, line);
+		}
+		int rc = decision_log_status(l, &err);
+		if (write(fds[1], err.message, strlen(err.message)) < 0)
+			_exit(3);
+		_exit(rc == KERF_E_IO && decision_log_close(l, &err) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	FILE *msg = fdopen(fds[0], "r");
+	char *message = slurp(msg);
+	fclose(msg);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: %d, %s", status,
+		      message);
+	ck_assert_msg(strstr(message, "decision log ") && strstr(message, path) &&
+			  strstr(message, ": write failed: File too large ("),
+		      "%s", message);
+	free(message);
+
+	FILE *f = fopen(path, "r");
+	char *text = slurp(f);
+	fclose(f);
+	size_t n = strlen(text);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(text[n - 1], '\n');
+	free(text);
+	struct ab_report *r = ab_new();
+	kerf_error_clear(&err);
+	ck_assert_msg(ab_read_file(r, path, &err) == 0, "%s", err.message);
+	ck_assert_ptr_null(ab_warnings(r));
+	json_t *doc = ab_json(r);
+	ck_assert_int_ge(int_at(doc, "batch_lines"), 1);
+	json_decref(doc);
+	ab_free(r);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 /* ------------------------------------------------------------ kerfctl ab-report */
 
 struct run {
@@ -931,6 +1014,7 @@ static Suite *ab_suite(void)
 	tcase_add_test(records, read_file_errors);
 	tcase_add_test(records, read_file_cut_short);
 	tcase_add_test(records, read_file_limits);
+	tcase_add_test(records, decision_log_full_disk_whole_lines);
 	suite_add_tcase(s, records);
 	tcase_set_timeout(cli, 60);
 	tcase_add_test(cli, kerfctl_text);
