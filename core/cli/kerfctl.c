@@ -799,7 +799,8 @@ static void add_workload_pods(struct sim_input *in, const struct kerf_workload *
  * *unreadable is set when the file cannot be read or is not YAML, so that
  * the manifest reader does not report the same problem again.
  */
-static size_t load_workloads(struct sim_input *in, const char *path, bool *unreadable)
+static size_t load_workloads(struct sim_input *in, const char *path, const struct cfg *cfg,
+			     bool *unreadable)
 {
 	struct kerf_workload_list *l = NULL;
 	struct kerf_error err;
@@ -813,8 +814,14 @@ static size_t load_workloads(struct sim_input *in, const char *path, bool *unrea
 		fprintf(stderr, "%s\n", err_text(&err, rc));
 		return 1;
 	}
-	rc = kerf_workloads_parse_report(path, text.buf ? text.buf : "", text.len, &l, &report,
-					 &err);
+	/* Every pod of every file is held at once: the limits are on the whole simulation. */
+	const struct kerf_workload_limits lim = {
+	    .max_pods_per_workload = cfg ? cfg->max_pods_per_workload : 0,
+	    .max_pods = cfg ? cfg->max_pods : 0,
+	    .pods_before = (int64_t)in->n_pods,
+	};
+	rc = kerf_workloads_parse_limited(path, text.buf ? text.buf : "", text.len, &lim, &l,
+					  &report, &err);
 	sb_free(&text);
 	*unreadable = rc == KERF_E_PARSE;
 	if (rc) {
@@ -1291,7 +1298,7 @@ static int cmd_simulate(int argc, char **argv)
 	errors += add_providers(l, cfg ? cfg->provider : NULL, &in.set);
 	for (size_t i = 0; i < n_files; i++) {
 		bool unreadable;
-		errors += load_workloads(&in, files[i], &unreadable);
+		errors += load_workloads(&in, files[i], cfg, &unreadable);
 		if (!unreadable)
 			errors += load_manifests(&in.set, files[i], NULL, NULL);
 	}
