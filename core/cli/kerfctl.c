@@ -538,6 +538,43 @@ static size_t load_manifests(struct mf_set *set, const char *path, const struct 
 	return errors;
 }
 
+/*
+ * Reads the workloads of one file into *out (NULL on errors); returns the
+ * number of errors printed.  *unreadable is set when the file cannot be
+ * read or is not YAML, so that the manifest reader does not report the
+ * same problem again.
+ */
+static size_t parse_workloads(const char *path, const struct kerf_workload_limits *lim,
+			      struct kerf_workload_list **out, bool *unreadable)
+{
+	struct kerf_error err;
+	struct strbuf text;
+	char *report = NULL;
+	int rc;
+
+	kerf_error_clear(&err);
+	*out = NULL;
+	*unreadable = true;
+	if ((rc = yt_read_file(path, &text, &err)) != 0) {
+		fprintf(stderr, "%s\n", err_text(&err, rc));
+		return 1;
+	}
+	rc = kerf_workloads_parse_limited(path, text.buf ? text.buf : "", text.len, lim, out,
+					  &report, &err);
+	sb_free(&text);
+	*unreadable = rc == KERF_E_PARSE;
+	if (!rc)
+		return 0;
+	/* One line per problem; a YAML syntax error comes without its newline. */
+	const char *msg = report ? report : err_text(&err, rc);
+	size_t errors = 0;
+	fprintf(stderr, "%s%s", msg, str_ends_with(msg, "\n") ? "" : "\n");
+	for (const char *c = msg; *c; c++)
+		errors += *c == '\n';
+	free(report);
+	return errors ? errors : 1;
+}
+
 /* A kerf.yaml is one mapping without apiVersion and kind; anything else is manifests. */
 static bool looks_like_config(const struct yt_stream *s)
 {
@@ -663,7 +700,13 @@ static size_t validate_manifests(const char *path, const char *plugin_dir)
 	}
 	mf_set_init(&set);
 	size_t errors = add_providers(l, NULL, &set);
-	errors += load_manifests(&set, path, NULL, NULL);
+	/* The workloads it holds are checked as simulate reads them. */
+	struct kerf_workload_list *wl;
+	bool unreadable;
+	errors += parse_workloads(path, NULL, &wl, &unreadable);
+	kerf_workload_list_free(wl);
+	if (!unreadable)
+		errors += load_manifests(&set, path, NULL, NULL);
 	if (errors == 0) {
 		struct counts counts = {0};
 		struct strbuf sb;
@@ -794,46 +837,20 @@ static void add_workload_pods(struct sim_input *in, const struct kerf_workload *
 	}
 }
 
-/*
- * Reads the workloads of one file; returns the number of errors printed.
- * *unreadable is set when the file cannot be read or is not YAML, so that
- * the manifest reader does not report the same problem again.
- */
+/* The workloads of one file as pods to place; returns the number of errors printed. */
 static size_t load_workloads(struct sim_input *in, const char *path, const struct cfg *cfg,
 			     bool *unreadable)
 {
-	struct kerf_workload_list *l = NULL;
-	struct kerf_error err;
-	struct strbuf text;
-	char *report = NULL;
-	int rc;
-
-	kerf_error_clear(&err);
-	*unreadable = true;
-	if ((rc = yt_read_file(path, &text, &err)) != 0) {
-		fprintf(stderr, "%s\n", err_text(&err, rc));
-		return 1;
-	}
+	struct kerf_workload_list *l;
 	/* Every pod of every file is held at once: the limits are on the whole simulation. */
 	const struct kerf_workload_limits lim = {
 	    .max_pods_per_workload = cfg ? cfg->max_pods_per_workload : 0,
 	    .max_pods = cfg ? cfg->max_pods : 0,
 	    .pods_before = (int64_t)in->n_pods,
 	};
-	rc = kerf_workloads_parse_limited(path, text.buf ? text.buf : "", text.len, &lim, &l,
-					  &report, &err);
-	sb_free(&text);
-	*unreadable = rc == KERF_E_PARSE;
-	if (rc) {
-		/* One line per problem; a YAML syntax error comes without its newline. */
-		const char *msg = report ? report : err_text(&err, rc);
-		size_t errors = 0;
-		fprintf(stderr, "%s%s", msg, str_ends_with(msg, "\n") ? "" : "\n");
-		for (const char *c = msg; *c; c++)
-			errors += *c == '\n';
-		free(report);
-		return errors ? errors : 1;
-	}
+	size_t errors = parse_workloads(path, &lim, &l, unreadable);
+	if (errors)
+		return errors;
 	xgrow(in->lists, in->cap_lists, in->n_lists + 1);
 	in->lists[in->n_lists++] = l;
 	for (size_t i = 0; i < l->n; i++) {
