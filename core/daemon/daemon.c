@@ -105,8 +105,28 @@ struct daemon {
 	kerf_mono_ms_t lease_next_ms, lease_until_ms;
 	uint64_t results; /* worker results applied, to tell a pass that wrote from a quiet one */
 	_Atomic int stop;
+	bool stopped; /* a stop came during start-up: daemon_start left the rest undone */
 	_Atomic uint64_t ticks, events, in_flight, nodeclaims, pods_scheduled;
 };
+
+static bool stopping(const struct daemon *d)
+{
+	return atomic_load(&d->stop) || (d->opt.stop && *d->opt.stop);
+}
+
+/*
+ * Start-up can take a while (plugins load catalogues, the first lists
+ * run): a SIGINT or SIGTERM meanwhile is looked at between its steps and
+ * stops it there, as it would stop the loop.
+ */
+static bool stopped_in_startup(struct daemon *d, const char *step)
+{
+	if (!stopping(d))
+		return false;
+	log_info(COMPONENT, "stop requested during start-up (%s): shutting down", step);
+	d->stopped = true;
+	return true;
+}
 
 /* Where a kerf.yaml names a plugin role, for file:line:column messages. */
 static const struct yt_node *role_node(const struct cfg *c, const char *key, size_t index)
@@ -280,6 +300,8 @@ static int start_plugins(struct daemon *d)
 		log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;
 	}
+	if (stopped_in_startup(d, "loading plugins"))
+		return 0;
 	d->instances = xcalloc(2 + c->n_packers, sizeof(*d->instances));
 	d->packers = xcalloc(c->n_packers + 1, sizeof(*d->packers));
 	if ((rc = open_role(d, "cluster", 0, c->cluster, KERF_KIND_CLUSTER, &d->cluster)) != 0 ||
@@ -289,6 +311,8 @@ static int start_plugins(struct daemon *d)
 		if ((rc = open_role(d, "packers", i, c->packers[i], KERF_KIND_PACKER,
 				    &d->packers[i])) != 0)
 			return rc;
+	if (stopped_in_startup(d, "loading plugins"))
+		return 0;
 	if (c->virtual_clock &&
 	    !(d->cluster->pi.plugin->desc.capabilities & KERF_CAP_CLUSTER_VIRTUAL_TIME)) {
 		role_error(c, "cluster", 0,
@@ -299,9 +323,12 @@ static int start_plugins(struct daemon *d)
 	if ((rc = load_manifests(d)) != 0)
 		return rc;
 	/* Every plugin loads before any create() runs, so a bad file fails fast and cheaply. */
-	for (size_t i = 0; i < d->n_instances; i++)
+	for (size_t i = 0; i < d->n_instances; i++) {
+		if (stopped_in_startup(d, "creating plugin instances"))
+			return 0;
 		if ((rc = create_instance(d, &d->instances[i])) != 0)
 			return rc;
+	}
 	return 0;
 }
 
@@ -430,9 +457,18 @@ int daemon_start(const struct daemon_options *opt, struct daemon **out)
 	}
 	if (opt->report && (rc = prepare_report(d)) != 0)
 		return rc;
-	if ((rc = start_plugins(d)) != 0)
+	if (stopped_in_startup(d, "configuration read"))
+		return 0;
+	if ((rc = start_plugins(d)) != 0 || d->stopped)
 		return rc;
+	if (stopped_in_startup(d, "plugin instances created"))
+		return 0;
 	return start_provisioner(d);
+}
+
+bool daemon_stopped(const struct daemon *d)
+{
+	return d->stopped;
 }
 
 void daemon_print_instances(const struct daemon *d, FILE *f)
@@ -495,11 +531,6 @@ void daemon_get_stats(struct daemon *d, struct daemon_stats *out)
 	out->in_flight = atomic_load(&d->in_flight);
 	out->nodeclaims = atomic_load(&d->nodeclaims);
 	out->pods_scheduled = atomic_load(&d->pods_scheduled);
-}
-
-static bool stopping(const struct daemon *d)
-{
-	return atomic_load(&d->stop) || (d->opt.stop && *d->opt.stop);
 }
 
 /* ---------------------------------------------------------------- status */
@@ -815,6 +846,8 @@ int daemon_run(struct daemon *d)
 	bool synced_logged = false;
 	int rc;
 
+	if (d->stopped)
+		return 0;
 	d->start_ms = host_clock_mono_ms(d->clock);
 	d->tty = isatty(STDERR_FILENO) != 0;
 	if (d->tty) {

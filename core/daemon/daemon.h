@@ -41,6 +41,13 @@ struct daemon;
  */
 int daemon_start(const struct daemon_options *opt, struct daemon **out);
 
+/*
+ * True when a stop (daemon_request_stop, or *opt->stop set by a signal)
+ * came while daemon_start ran: it returned 0 at the step it had reached,
+ * having logged so, and daemon_run returns 0 without starting.
+ */
+bool daemon_stopped(const struct daemon *d);
+
 /* What --check prints: one line per plugin instance. */
 void daemon_print_instances(const struct daemon *d, FILE *f);
 
