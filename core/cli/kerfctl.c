@@ -613,7 +613,14 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 	struct loader *l = NULL;
 	const char *plugin_dir = plugin_dir_override ? plugin_dir_override : cfg->plugin_dir;
 	if ((rc = loader_new(plugin_dir, &l, &err)) != 0) {
-		fprintf(stderr, "%s: %s\n", path, err_text(&err, rc));
+		const struct yt_node *root =
+		    cfg->yaml && cfg->yaml->n ? cfg->yaml->docs[0].root : NULL;
+		const struct yt_node *at = plugin_dir_override ? NULL : yt_map_get(root, "plugin_dir");
+		if (at)
+			fprintf(stderr, "%s:%u:%u: %s\n", path, at->line, at->column,
+				err_text(&err, rc));
+		else
+			fprintf(stderr, "%s: %s\n", path, err_text(&err, rc));
 		cfg_free(cfg);
 		return 1;
 	}

@@ -297,7 +297,12 @@ static int start_plugins(struct daemon *d)
 	}
 	d->http_ready = true;
 	if ((rc = loader_new(c->plugin_dir, &d->loader, &err)) != 0) {
-		log_error(COMPONENT, "%s", err_text(&err, rc));
+		const struct yt_node *at = role_node(c, "plugin_dir", 0);
+		if (at)
+			log_error(COMPONENT, "%s:%u:%u: %s", c->path, at->line, at->column,
+				  err_text(&err, rc));
+		else
+			log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;
 	}
 	if (stopped_in_startup(d, "loading plugins"))
