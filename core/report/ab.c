@@ -826,12 +826,56 @@ int ab_read_file(struct ab_report *r, const char *path, struct kerf_error *err)
 	return rc;
 }
 
+/*
+ * Whether path looks like a kerfd --report file, read whole only then:
+ * kerfd writes it indented, its first line "{" alone, where a decision
+ * log's first line is a whole object.  A parsed JSON value costs some 64
+ * bytes of memory; a report spends at least 8 bytes of text on each (a key,
+ * indentation, a newline), so one denser than that is refused rather than
+ * parsed into more than a few times its size.
+ */
+static int report_candidate(const char *path, bool *yes, struct kerf_error *err)
+{
+	FILE *f = fopen(path, "r");
+	size_t bytes = 0, values = 1;
+	int ch, first = 0;
+
+	*yes = false;
+	if (!f)
+		return 0;
+	while ((ch = getc_unlocked(f)) == ' ' || ch == '\t' || ch == '\r')
+		;
+	if (ch == '{') {
+		while ((first = getc_unlocked(f)) == ' ' || first == '\t' || first == '\r')
+			;
+	}
+	if (ch != '{' || first != '\n') {
+		fclose(f);
+		return 0;
+	}
+	while ((ch = getc_unlocked(f)) != EOF) {
+		bytes++;
+		values += ch == ',' || ch == ':';
+	}
+	fclose(f);
+	if (bytes < 8 * values)
+		return kerf_error_set(err, KERF_E_RANGE,
+				      "%s: not a kerfd --report file: %zu values in %zu bytes is "
+				      "denser than kerfd writes",
+				      path, values, bytes);
+	*yes = true;
+	return 0;
+}
+
 int ab_kerfd_report_section(const char *path, json_t **ab, struct kerf_error *err)
 {
-	json_t *doc = json_load_file(path, 0, NULL);
-	int rc = 0;
+	bool candidate;
+	int rc = report_candidate(path, &candidate, err);
 
 	*ab = NULL;
+	if (rc || !candidate)
+		return rc;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
 	/* A decision log of one line is one object too, but every line of it has time_ms. */
 	if (json_is_object(doc) && !json_object_get(doc, "time_ms")) {
 		json_t *sec = json_object_get(doc, "ab");

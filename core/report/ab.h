@@ -64,7 +64,9 @@ const char *ab_warnings(const struct ab_report *r);
  * to its "ab" section (a new reference, as ab_json made it) and returns 0;
  * one without an "ab" section is KERF_E_NOTFOUND with a message saying so.
  * Anything else (a decision log, an unreadable file) is 0 with *ab NULL and
- * is left to ab_read_file.
+ * is left to ab_read_file.  Only a file that starts as kerfd writes one, a
+ * line holding "{" alone, is read whole, and one with more than a value
+ * per 8 bytes is KERF_E_RANGE: it would take many times its size in memory.
  */
 int ab_kerfd_report_section(const char *path, json_t **ab, struct kerf_error *err);
 

@@ -688,6 +688,17 @@ START_TEST(read_file_limits)
 	unlink(path);
 	free(path);
 
+	/* A "report" of tiny values would take many times its size once parsed. */
+	static const char dense[] = "{\n\"ab\": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}\n";
+	json_t *ab;
+	path = temp_file(dense, strlen(dense));
+	kerf_error_clear(&err);
+	ck_assert_int_eq(ab_kerfd_report_section(path, &ab, &err), KERF_E_RANGE);
+	ck_assert_ptr_null(ab);
+	ck_assert_ptr_nonnull(strstr(err.message, ": not a kerfd --report file: 21 values in "));
+	unlink(path);
+	free(path);
+
 	json_t *line =
 	    batch_line(1, rec("default", "single", side("binpack-ffd", 1, 1, 1, 5), NULL), NULL);
 	json_t *np = json_array_get(json_object_get(line, "nodepools"), 0);
