@@ -401,6 +401,8 @@ static int start_provisioner(struct daemon *d)
 	for (size_t i = 0; i < d->manifests.n_node_classes; i++)
 		provisioner_add_node_class(d->prov, d->manifests.node_classes[i]);
 	for (size_t i = 0; i < d->manifests.n_nodepools; i++) {
+		if (stopped_in_startup(d, "adding NodePools"))
+			return 0;
 		kerf_error_clear(&err);
 		rc = provisioner_add_nodepool(d->prov, d->manifests.nodepools[i], &err);
 		if (rc) {
