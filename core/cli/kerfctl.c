@@ -12,6 +12,7 @@
 /* core/config.h (kerf.yaml) shadows the autoconf header, so name it by path. */
 #include <config.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -1512,6 +1513,14 @@ int main(int argc, char **argv)
 			usage(stderr);
 			rc = EXIT_USAGE;
 		}
+	}
+	/* Output lost to a full disk or a closed pipe is a failure, not a success. */
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kerfctl: standard output: write failed: %s\n",
+			strerror(errno ? errno : EIO));
+		if (rc == 0)
+			rc = 1;
 	}
 	log_shutdown();
 	return rc;

@@ -968,6 +968,14 @@ START_TEST(kerfctl_errors)
 	unlink(cut);
 	free(cut);
 
+	/* A report lost to a full disk is a failure that says why. */
+	ab_report(&r, "'" DATA "shadow.jsonl' >/dev/full");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "kerfctl: standard output: write failed: No space left on "
+				    "device\n") != NULL,
+		      "%s", r.err);
+	run_free(&r);
+
 	ab_report(&r, "'" DATA "malformed.jsonl'");
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "malformed.jsonl:3: batch 2: "
