@@ -12,6 +12,7 @@
 /* core/config.h (kerf.yaml) shadows the autoconf header, so name it by path. */
 #include <config.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -538,6 +539,43 @@ static size_t load_manifests(struct mf_set *set, const char *path, const struct 
 	return errors;
 }
 
+/*
+ * Reads the workloads of one file into *out (NULL on errors); returns the
+ * number of errors printed.  *unreadable is set when the file cannot be
+ * read or is not YAML, so that the manifest reader does not report the
+ * same problem again.
+ */
+static size_t parse_workloads(const char *path, const struct kerf_workload_limits *lim,
+			      struct kerf_workload_list **out, bool *unreadable)
+{
+	struct kerf_error err;
+	struct strbuf text;
+	char *report = NULL;
+	int rc;
+
+	kerf_error_clear(&err);
+	*out = NULL;
+	*unreadable = true;
+	if ((rc = yt_read_file(path, &text, &err)) != 0) {
+		fprintf(stderr, "%s\n", err_text(&err, rc));
+		return 1;
+	}
+	rc = kerf_workloads_parse_limited(path, text.buf ? text.buf : "", text.len, lim, out,
+					  &report, &err);
+	sb_free(&text);
+	*unreadable = rc == KERF_E_PARSE;
+	if (!rc)
+		return 0;
+	/* One line per problem; a YAML syntax error comes without its newline. */
+	const char *msg = report ? report : err_text(&err, rc);
+	size_t errors = 0;
+	fprintf(stderr, "%s%s", msg, str_ends_with(msg, "\n") ? "" : "\n");
+	for (const char *c = msg; *c; c++)
+		errors += *c == '\n';
+	free(report);
+	return errors ? errors : 1;
+}
+
 /* A kerf.yaml is one mapping without apiVersion and kind; anything else is manifests. */
 static bool looks_like_config(const struct yt_stream *s)
 {
@@ -576,7 +614,14 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 	struct loader *l = NULL;
 	const char *plugin_dir = plugin_dir_override ? plugin_dir_override : cfg->plugin_dir;
 	if ((rc = loader_new(plugin_dir, &l, &err)) != 0) {
-		fprintf(stderr, "%s: %s\n", path, err_text(&err, rc));
+		const struct yt_node *root =
+		    cfg->yaml && cfg->yaml->n ? cfg->yaml->docs[0].root : NULL;
+		const struct yt_node *at = plugin_dir_override ? NULL : yt_map_get(root, "plugin_dir");
+		if (at)
+			fprintf(stderr, "%s:%u:%u: %s\n", path, at->line, at->column,
+				err_text(&err, rc));
+		else
+			fprintf(stderr, "%s: %s\n", path, err_text(&err, rc));
 		cfg_free(cfg);
 		return 1;
 	}
@@ -663,7 +708,13 @@ static size_t validate_manifests(const char *path, const char *plugin_dir)
 	}
 	mf_set_init(&set);
 	size_t errors = add_providers(l, NULL, &set);
-	errors += load_manifests(&set, path, NULL, NULL);
+	/* The workloads it holds are checked as simulate reads them. */
+	struct kerf_workload_list *wl;
+	bool unreadable;
+	errors += parse_workloads(path, NULL, &wl, &unreadable);
+	kerf_workload_list_free(wl);
+	if (!unreadable)
+		errors += load_manifests(&set, path, NULL, NULL);
 	if (errors == 0) {
 		struct counts counts = {0};
 		struct strbuf sb;
@@ -794,39 +845,20 @@ static void add_workload_pods(struct sim_input *in, const struct kerf_workload *
 	}
 }
 
-/*
- * Reads the workloads of one file; returns the number of errors printed.
- * *unreadable is set when the file cannot be read or is not YAML, so that
- * the manifest reader does not report the same problem again.
- */
-static size_t load_workloads(struct sim_input *in, const char *path, bool *unreadable)
+/* The workloads of one file as pods to place; returns the number of errors printed. */
+static size_t load_workloads(struct sim_input *in, const char *path, const struct cfg *cfg,
+			     bool *unreadable)
 {
-	struct kerf_workload_list *l = NULL;
-	struct kerf_error err;
-	struct strbuf text;
-	char *report = NULL;
-	int rc;
-
-	kerf_error_clear(&err);
-	*unreadable = true;
-	if ((rc = yt_read_file(path, &text, &err)) != 0) {
-		fprintf(stderr, "%s\n", err_text(&err, rc));
-		return 1;
-	}
-	rc = kerf_workloads_parse_report(path, text.buf ? text.buf : "", text.len, &l, &report,
-					 &err);
-	sb_free(&text);
-	*unreadable = rc == KERF_E_PARSE;
-	if (rc) {
-		/* One line per problem; a YAML syntax error comes without its newline. */
-		const char *msg = report ? report : err_text(&err, rc);
-		size_t errors = 0;
-		fprintf(stderr, "%s%s", msg, str_ends_with(msg, "\n") ? "" : "\n");
-		for (const char *c = msg; *c; c++)
-			errors += *c == '\n';
-		free(report);
-		return errors ? errors : 1;
-	}
+	struct kerf_workload_list *l;
+	/* Every pod of every file is held at once: the limits are on the whole simulation. */
+	const struct kerf_workload_limits lim = {
+	    .max_pods_per_workload = cfg ? cfg->max_pods_per_workload : 0,
+	    .max_pods = cfg ? cfg->max_pods : 0,
+	    .pods_before = (int64_t)in->n_pods,
+	};
+	size_t errors = parse_workloads(path, &lim, &l, unreadable);
+	if (errors)
+		return errors;
 	xgrow(in->lists, in->cap_lists, in->n_lists + 1);
 	in->lists[in->n_lists++] = l;
 	for (size_t i = 0; i < l->n; i++) {
@@ -1291,7 +1323,7 @@ static int cmd_simulate(int argc, char **argv)
 	errors += add_providers(l, cfg ? cfg->provider : NULL, &in.set);
 	for (size_t i = 0; i < n_files; i++) {
 		bool unreadable;
-		errors += load_workloads(&in, files[i], &unreadable);
+		errors += load_workloads(&in, files[i], cfg, &unreadable);
 		if (!unreadable)
 			errors += load_manifests(&in.set, files[i], NULL, NULL);
 	}
@@ -1409,6 +1441,11 @@ static int cmd_ab_report(int argc, char **argv)
 			status = 1;
 		}
 	}
+	const char *warnings = ab_warnings(r);
+	for (const char *w = warnings, *nl; w && *w; w = nl + 1) {
+		nl = strchr(w, '\n');
+		fprintf(stderr, "kerfctl ab-report: warning: %.*s\n", (int)(nl - w), w);
+	}
 	kerf_error_clear(&err);
 	if (!status && nodepool && (rc = ab_keep_nodepool(r, nodepool, &err)) != 0) {
 		fprintf(stderr, "kerfctl ab-report: %s\n", err_text(&err, rc));
@@ -1476,6 +1513,14 @@ int main(int argc, char **argv)
 			usage(stderr);
 			rc = EXIT_USAGE;
 		}
+	}
+	/* Output lost to a full disk or a closed pipe is a failure, not a success. */
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kerfctl: standard output: write failed: %s\n",
+			strerror(errno ? errno : EIO));
+		if (rc == 0)
+			rc = 1;
 	}
 	log_shutdown();
 	return rc;

@@ -22,6 +22,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +91,7 @@ struct daemon {
 	struct pool *workers;
 	struct provisioner *prov;
 	struct decision_log *decision_log;
+	char *report_tmp; /* --report is written here, then renamed over the report */
 	kerf_mono_ms_t start_ms;
 	kerf_mono_ms_t script_end_ms; /* a virtual run's last scripted action; 0: none */
 	kerf_mono_ms_t last_status_ms;
@@ -102,8 +105,28 @@ struct daemon {
 	kerf_mono_ms_t lease_next_ms, lease_until_ms;
 	uint64_t results; /* worker results applied, to tell a pass that wrote from a quiet one */
 	_Atomic int stop;
+	bool stopped; /* a stop came during start-up: daemon_start left the rest undone */
 	_Atomic uint64_t ticks, events, in_flight, nodeclaims, pods_scheduled;
 };
+
+static bool stopping(const struct daemon *d)
+{
+	return atomic_load(&d->stop) || (d->opt.stop && *d->opt.stop);
+}
+
+/*
+ * Start-up can take a while (plugins load catalogues, the first lists
+ * run): a SIGINT or SIGTERM meanwhile is looked at between its steps and
+ * stops it there, as it would stop the loop.
+ */
+static bool stopped_in_startup(struct daemon *d, const char *step)
+{
+	if (!stopping(d))
+		return false;
+	log_info(COMPONENT, "stop requested during start-up (%s): shutting down", step);
+	d->stopped = true;
+	return true;
+}
 
 /* Where a kerf.yaml names a plugin role, for file:line:column messages. */
 static const struct yt_node *role_node(const struct cfg *c, const char *key, size_t index)
@@ -274,9 +297,16 @@ static int start_plugins(struct daemon *d)
 	}
 	d->http_ready = true;
 	if ((rc = loader_new(c->plugin_dir, &d->loader, &err)) != 0) {
-		log_error(COMPONENT, "%s", err_text(&err, rc));
+		const struct yt_node *at = role_node(c, "plugin_dir", 0);
+		if (at)
+			log_error(COMPONENT, "%s:%u:%u: %s", c->path, at->line, at->column,
+				  err_text(&err, rc));
+		else
+			log_error(COMPONENT, "%s", err_text(&err, rc));
 		return rc;
 	}
+	if (stopped_in_startup(d, "loading plugins"))
+		return 0;
 	d->instances = xcalloc(2 + c->n_packers, sizeof(*d->instances));
 	d->packers = xcalloc(c->n_packers + 1, sizeof(*d->packers));
 	if ((rc = open_role(d, "cluster", 0, c->cluster, KERF_KIND_CLUSTER, &d->cluster)) != 0 ||
@@ -286,6 +316,8 @@ static int start_plugins(struct daemon *d)
 		if ((rc = open_role(d, "packers", i, c->packers[i], KERF_KIND_PACKER,
 				    &d->packers[i])) != 0)
 			return rc;
+	if (stopped_in_startup(d, "loading plugins"))
+		return 0;
 	if (c->virtual_clock &&
 	    !(d->cluster->pi.plugin->desc.capabilities & KERF_CAP_CLUSTER_VIRTUAL_TIME)) {
 		role_error(c, "cluster", 0,
@@ -296,9 +328,12 @@ static int start_plugins(struct daemon *d)
 	if ((rc = load_manifests(d)) != 0)
 		return rc;
 	/* Every plugin loads before any create() runs, so a bad file fails fast and cheaply. */
-	for (size_t i = 0; i < d->n_instances; i++)
+	for (size_t i = 0; i < d->n_instances; i++) {
+		if (stopped_in_startup(d, "creating plugin instances"))
+			return 0;
 		if ((rc = create_instance(d, &d->instances[i])) != 0)
 			return rc;
+	}
 	return 0;
 }
 
@@ -366,6 +401,8 @@ static int start_provisioner(struct daemon *d)
 	for (size_t i = 0; i < d->manifests.n_node_classes; i++)
 		provisioner_add_node_class(d->prov, d->manifests.node_classes[i]);
 	for (size_t i = 0; i < d->manifests.n_nodepools; i++) {
+		if (stopped_in_startup(d, "adding NodePools"))
+			return 0;
 		kerf_error_clear(&err);
 		rc = provisioner_add_nodepool(d->prov, d->manifests.nodepools[i], &err);
 		if (rc) {
@@ -373,6 +410,35 @@ static int start_provisioner(struct daemon *d)
 			return rc;
 		}
 	}
+	return 0;
+}
+
+/*
+ * --report is checked before the run, not discovered unwritable after it:
+ * the temporary file it is written to is made now, beside it (so the
+ * rename at the end stays on one file system).
+ */
+static int prepare_report(struct daemon *d)
+{
+	const char *path = d->opt.report;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		log_error(COMPONENT, "--report %s: is a directory", path);
+		return KERF_E_IO;
+	}
+	struct strbuf sb;
+	sb_init(&sb);
+	sb_printf(&sb, "%s.XXXXXX", path);
+	int fd = mkstemp(sb.buf);
+	if (fd < 0) {
+		log_error(COMPONENT, "--report %s: cannot create a file beside it: %s", path,
+			  strerror(errno));
+		sb_free(&sb);
+		return KERF_E_IO;
+	}
+	close(fd);
+	d->report_tmp = sb_detach(&sb);
 	return 0;
 }
 
@@ -396,9 +462,20 @@ int daemon_start(const struct daemon_options *opt, struct daemon **out)
 	} else {
 		d->clock = host_clock_new_real();
 	}
-	if ((rc = start_plugins(d)) != 0)
+	if (opt->report && (rc = prepare_report(d)) != 0)
 		return rc;
+	if (stopped_in_startup(d, "configuration read"))
+		return 0;
+	if ((rc = start_plugins(d)) != 0 || d->stopped)
+		return rc;
+	if (stopped_in_startup(d, "plugin instances created"))
+		return 0;
 	return start_provisioner(d);
+}
+
+bool daemon_stopped(const struct daemon *d)
+{
+	return d->stopped;
 }
 
 void daemon_print_instances(const struct daemon *d, FILE *f)
@@ -419,7 +496,13 @@ void daemon_free(struct daemon *d)
 	pool_free(d->workers);
 	evq_free(d->evq);
 	provisioner_free(d->prov);
-	decision_log_close(d->decision_log);
+	struct kerf_error err = KERF_ERROR_INIT;
+	if (decision_log_close(d->decision_log, &err) != 0)
+		log_error(COMPONENT, "%s", err.message);
+	if (d->report_tmp) {
+		unlink(d->report_tmp);
+		free(d->report_tmp);
+	}
 	/* Destroy in reverse creation order: later instances may have been built on earlier ones. */
 	for (size_t i = d->n_instances; i-- > 0;) {
 		struct instance *in = &d->instances[i];
@@ -455,11 +538,6 @@ void daemon_get_stats(struct daemon *d, struct daemon_stats *out)
 	out->in_flight = atomic_load(&d->in_flight);
 	out->nodeclaims = atomic_load(&d->nodeclaims);
 	out->pods_scheduled = atomic_load(&d->pods_scheduled);
-}
-
-static bool stopping(const struct daemon *d)
-{
-	return atomic_load(&d->stop) || (d->opt.stop && *d->opt.stop);
 }
 
 /* ---------------------------------------------------------------- status */
@@ -550,24 +628,69 @@ static bool run_over(struct daemon *d, kerf_mono_ms_t polled_ms, kerf_mono_ms_t 
 	return true;
 }
 
-static void finish(struct daemon *d)
+/* The report into its temporary file, flushed to the disk, then renamed over the report. */
+static int write_report(struct daemon *d, kerf_mono_ms_t now)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+	const char *path = d->opt.report;
+	int e = 0, fd;
+
+	/* The report is written by path with stdio, whose failing call leaves its errno. */
+	errno = 0;
+	if (provisioner_report(d->prov, d->report_tmp, d->start_ms, now, &err) != 0) {
+		e = errno ? errno : EIO;
+	} else if ((fd = open(d->report_tmp, O_RDONLY | O_CLOEXEC)) < 0) {
+		e = errno;
+	} else {
+		if (fsync(fd) != 0)
+			e = errno;
+		if (close(fd) != 0 && !e)
+			e = errno;
+		if (!e && rename(d->report_tmp, path) != 0)
+			e = errno;
+	}
+	if (e) {
+		log_error(COMPONENT, "--report %s: cannot write it: %s", path, strerror(e));
+		return KERF_E_IO;
+	}
+	free(d->report_tmp);
+	d->report_tmp = NULL;
+	log_info(COMPONENT, "report written to %s", path);
+	return 0;
+}
+
+/*
+ * The summary, the report and the decision log's fate: a record that could
+ * not be written is an error of the whole run, reported last.
+ */
+static int finish(struct daemon *d)
 {
 	kerf_mono_ms_t now = host_clock_mono_ms(d->clock);
+	int rc = 0;
 	if (d->tty) {
 		log_set_sink(NULL, NULL);
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
 	}
 	provisioner_summary(d->prov, stdout, d->start_ms, now);
-	fflush(stdout);
-	if (d->opt.report) {
-		struct kerf_error err = KERF_ERROR_INIT;
-		int rc = provisioner_report(d->prov, d->opt.report, d->start_ms, now, &err);
-		if (rc)
-			log_error(COMPONENT, "%s", err_text(&err, rc));
-		else
-			log_info(COMPONENT, "report written to %s", d->opt.report);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error(COMPONENT, "standard output: write failed: %s", strerror(errno));
+		rc = KERF_E_IO;
 	}
+	if (d->opt.report && write_report(d, now) != 0)
+		rc = KERF_E_IO;
+	struct kerf_error err = KERF_ERROR_INIT;
+	if (d->decision_log && decision_log_status(d->decision_log, &err) != 0) {
+		log_error(COMPONENT, "%s", err.message);
+		rc = KERF_E_IO;
+	}
+	kerf_error_clear(&err);
+	if (decision_log_close(d->decision_log, &err) != 0) {
+		log_error(COMPONENT, "%s", err.message);
+		rc = KERF_E_IO;
+	}
+	d->decision_log = NULL;
+	return rc;
 }
 
 /* ------------------------------------------------------------------ lease */
@@ -730,6 +853,8 @@ int daemon_run(struct daemon *d)
 	bool synced_logged = false;
 	int rc;
 
+	if (d->stopped)
+		return 0;
 	d->start_ms = host_clock_mono_ms(d->clock);
 	d->tty = isatty(STDERR_FILENO) != 0;
 	if (d->tty) {
@@ -828,6 +953,5 @@ int daemon_run(struct daemon *d)
 			 waiting == 1 ? "" : "s");
 	settle_workers(d);
 	log_status(d);
-	finish(d);
-	return 0;
+	return finish(d);
 }

@@ -34,11 +34,19 @@ struct daemon;
 
 /*
  * Loads the configuration and manifests, loads every plugin and creates
- * its instance.  All-or-nothing: on failure the error is logged (the
+ * its instance, and makes sure --report and the decision log can be
+ * created.  All-or-nothing: on failure the error is logged (the
  * configuration's own message goes to stderr) and KERF_E_* returned, with
  * *out set to a daemon that daemon_free() releases either way.
  */
 int daemon_start(const struct daemon_options *opt, struct daemon **out);
+
+/*
+ * True when a stop (daemon_request_stop, or *opt->stop set by a signal)
+ * came while daemon_start ran: it returned 0 at the step it had reached,
+ * having logged so, and daemon_run returns 0 without starting.
+ */
+bool daemon_stopped(const struct daemon *d);
 
 /* What --check prints: one line per plugin instance. */
 void daemon_print_instances(const struct daemon *d, FILE *f);
@@ -46,8 +54,11 @@ void daemon_print_instances(const struct daemon *d, FILE *f);
 /*
  * Runs the control loop on the calling thread until a stop is requested,
  * --until passes, or a virtual-clock run has nothing left to do; then
- * prints the summary (and writes --report).  0, or the error that stopped
- * it (logged).
+ * prints the summary, writes --report (to a temporary file daemon_start
+ * made beside it, renamed over it once flushed) and flushes and closes the
+ * decision log.  0, or the error that stopped it, or KERF_E_IO when the
+ * summary, the report or a decision log line could not be written; every
+ * error is logged, a write failure with the file and the reason.
  */
 int daemon_run(struct daemon *d);
 

@@ -126,7 +126,10 @@ int main(int argc, char **argv)
 	};
 	struct daemon *d = NULL;
 	int rc = daemon_start(&opt, &d);
-	if (rc == 0 && check) {
+	if (rc == 0 && check && daemon_stopped(d)) {
+		/* Not every check ran: the configuration is not known to be good. */
+		rc = 1;
+	} else if (rc == 0 && check) {
 		printf("configuration ok: %s\n", config);
 		daemon_print_instances(d, stdout);
 	} else if (rc == 0) {

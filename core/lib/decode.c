@@ -854,9 +854,12 @@ bool mf_get_int(struct mf_ctx *c, const struct yt_node *map, const char *field, 
 	m = mf_push(c, field);
 	if (mf_int(c, v, &x)) {
 		if (x < lo || x > hi) {
-			if (hi == INT32_MAX || hi == INT64_MAX)
+			if (x < lo && (hi == INT32_MAX || hi == INT64_MAX))
 				mf_error(c, v, "%s (%lld) must be at least %lld", field,
 					 (long long)x, (long long)lo);
+			else if (x > hi && (hi == INT32_MAX || hi == INT64_MAX))
+				mf_error(c, v, "%s (%lld) must be at most %lld", field,
+					 (long long)x, (long long)hi);
 			else
 				mf_error(c, v, "%s (%lld) must be between %lld and %lld", field,
 					 (long long)x, (long long)lo, (long long)hi);

@@ -1229,31 +1229,52 @@ static void parse_pod_status(struct mf_ctx *c, const struct yt_node *st, struct 
 
 /* ----------------------------------------------------------- controllers */
 
+/* kerf_workload_limits with the defaults filled in. */
+struct wl_limits {
+	int64_t max_replicas, max_pods, max_objects;
+};
+
 /*
  * The controller-specific part of spec: replicas, the selector (which must
  * select the template's labels) and the template itself.
  */
 static void parse_controller(struct mf_ctx *c, const struct kind_info *ki,
-			     const struct yt_node *spec, struct kerf_workload *w)
+			     const struct yt_node *spec, struct kerf_workload *w,
+			     const struct wl_limits *lim)
 {
 	struct kerf_label_selector *sel = kerf_label_selector_new();
-	const struct yt_node *tmpl, *sn, *ts;
+	const struct yt_node *tmpl, *sn, *ts, *count_at = NULL;
 	int64_t replicas = 1, parallelism = 1, completions = -1;
 	bool suspend = false;
 	size_t m, m2;
 
 	mf_known_fields(c, spec, ki->spec_fields);
 	if (ki->type == WL_JOB) {
-		mf_get_int(c, spec, "parallelism", 0, INT32_MAX, &parallelism);
-		mf_get_int(c, spec, "completions", 0, INT32_MAX, &completions);
+		mf_get_int(c, spec, "parallelism", 0, INT64_MAX, &parallelism);
+		mf_get_int(c, spec, "completions", 0, INT64_MAX, &completions);
 		mf_get_bool(c, spec, "suspend", &suspend);
-		replicas = completions >= 0 && completions < parallelism ? completions : parallelism;
+		bool capped = completions >= 0 && completions < parallelism;
+		replicas = capped ? completions : parallelism;
+		count_at = mf_child(spec, capped ? "completions" : "parallelism");
 		if (suspend)
 			replicas = 0;
 	} else if (ki->type == WL_DAEMONSET) {
 		replicas = 0;
 	} else {
-		mf_get_int(c, spec, "replicas", 0, INT32_MAX, &replicas);
+		mf_get_int(c, spec, "replicas", 0, INT64_MAX, &replicas);
+		count_at = mf_child(spec, "replicas");
+	}
+	if (replicas > lim->max_replicas) {
+		/* Each replica becomes a pod in memory: refused here, not by running out of it. */
+		m = mf_push(c, count_at == mf_child(spec, "completions") ? "completions"
+			       : ki->type == WL_JOB				 ? "parallelism"
+										 : "replicas");
+		mf_error(c, count_at ? count_at : spec,
+			 "%lld pods are more than one workload may have here: %lld "
+			 "(settings.max_pods_per_workload)",
+			 (long long)replicas, (long long)lim->max_replicas);
+		mf_pop(c, m);
+		replicas = 0;
 	}
 	w->replicas = (int32_t)replicas;
 	w->daemonset = ki->type == WL_DAEMONSET;
@@ -1298,6 +1319,10 @@ static void parse_controller(struct mf_ctx *c, const struct kind_info *ki,
 struct wl_state {
 	struct mf_diags diags;
 	struct kerf_workload_list *list;
+	struct wl_limits lim;
+	int64_t pods;	 /* pods the workloads so far stand for, the caller's earlier ones too */
+	int64_t objects; /* documents and list items seen */
+	size_t cap_items;
 };
 
 static void workload_clear(struct kerf_workload *w)
@@ -1356,7 +1381,7 @@ static void parse_workload(struct wl_state *st, const struct yt_node *doc,
 		if (ki->type == WL_POD)
 			parse_pod_spec(&c, spec, w.pod);
 		else if (mf_is_map(&c, spec))
-			parse_controller(&c, ki, spec, &w);
+			parse_controller(&c, ki, spec, &w, &st->lim);
 		mf_pop(&c, m);
 	}
 	if (ki->type == WL_POD)
@@ -1374,11 +1399,17 @@ static void parse_workload(struct wl_state *st, const struct yt_node *doc,
 	}
 	dnd = kerf_labels_get(&pm->annotations, "karpenter.sh/do-not-disrupt");
 	w.pod->do_not_disrupt = dnd && strcmp(dnd, "true") == 0;
+	if (!c.nerr && w.replicas > st->lim.max_pods - st->pods)
+		mf_error(&c, doc,
+			 "its %d pods bring the workloads to more than %lld pods "
+			 "(settings.max_pods)",
+			 (int)w.replicas, (long long)st->lim.max_pods);
 	if (c.nerr) {
 		workload_clear(&w);
 	} else {
 		struct kerf_workload_list *l = st->list;
-		l->items = xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
+		st->pods += w.replicas;
+		xgrow(l->items, st->cap_items, l->n + 1);
 		l->items[l->n++] = w;
 	}
 	mf_ctx_clear(&c);
@@ -1461,6 +1492,17 @@ static void parse_document(struct wl_state *st, const struct yt_node *doc,
 
 	if (!doc || doc->type != YT_MAP)
 		return;
+	if (++st->objects > st->lim.max_objects) {
+		if (st->objects == st->lim.max_objects + 1) {
+			mf_ctx_init(&c, &st->diags, NULL, doc);
+			mf_error(&c, doc,
+				 "more than %lld objects in one file: the rest is not read "
+				 "(split the file)",
+				 (long long)st->lim.max_objects);
+			mf_ctx_clear(&c);
+		}
+		return;
+	}
 	api = scalar_field(doc, "apiVersion");
 	kind = scalar_field(doc, "kind");
 	if (def && !api && !kind) {
@@ -1519,9 +1561,30 @@ static void error_reset(struct kerf_error *err)
 	err->size = size;
 }
 
+int kerf_pod_count_check(int64_t n, int64_t max, const char *what, struct kerf_error *err)
+{
+	if (max <= 0)
+		max = KERF_WORKLOAD_MAX_PODS;
+	if (n < 0)
+		return kerf_error_set(err, KERF_E_RANGE, "%s: %lld is negative", what, (long long)n);
+	if (n > max)
+		return kerf_error_set(err, KERF_E_RANGE,
+				      "%s: %lld pods are more than one workload may have here: %lld",
+				      what, (long long)n, (long long)max);
+	return 0;
+}
+
 int kerf_workloads_parse_report(const char *name, const char *text, size_t len,
 				struct kerf_workload_list **out, char **report,
 				struct kerf_error *err)
+{
+	return kerf_workloads_parse_limited(name, text, len, NULL, out, report, err);
+}
+
+int kerf_workloads_parse_limited(const char *name, const char *text, size_t len,
+				 const struct kerf_workload_limits *limits,
+				 struct kerf_workload_list **out, char **report,
+				 struct kerf_error *err)
 {
 	struct yt_stream *ys = NULL;
 	struct wl_state st;
@@ -1540,6 +1603,18 @@ int kerf_workloads_parse_report(const char *name, const char *text, size_t len,
 		return rc;
 	}
 	memset(&st, 0, sizeof(st));
+	st.lim.max_replicas = KERF_WORKLOAD_MAX_PODS;
+	st.lim.max_pods = KERF_SIM_MAX_PODS;
+	st.lim.max_objects = KERF_FILE_MAX_OBJECTS;
+	if (limits) {
+		if (limits->max_pods_per_workload > 0)
+			st.lim.max_replicas = limits->max_pods_per_workload;
+		if (limits->max_pods > 0)
+			st.lim.max_pods = limits->max_pods;
+		if (limits->max_objects > 0)
+			st.lim.max_objects = limits->max_objects;
+		st.pods = limits->pods_before > 0 ? limits->pods_before : 0;
+	}
 	st.list = xcalloc(1, sizeof(*st.list));
 	for (size_t i = 0; i < ys->n; i++)
 		parse_document(&st, ys->docs[i].root, NULL, 0);

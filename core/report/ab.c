@@ -16,6 +16,8 @@
 
 /* Record values are whole numbers a double holds exactly, so the statistics lose nothing. */
 #define AB_MAX_VALUE (INT64_C(1) << 53)
+/* A solve longer than a day is a damaged record, not a slow packer (kerfd stops a solve sooner). */
+#define AB_MAX_SOLVE_MS 86400000.0
 /* Past this many degrees of freedom t and the normal quantile agree to 1e-6. */
 #define AB_NORMAL_DF 1e7
 #define AB_CONFIDENCE 0.95
@@ -92,6 +94,7 @@ struct ab_report {
 	struct ab_pool *pools;
 	size_t batch_lines;
 	size_t bare_lines; /* batch lines without "nodepools" */
+	struct strbuf warnings; /* one per line, for ab_warnings() */
 };
 
 /* One comparison, paired (shadow) or Welch (split), as the report states it. */
@@ -380,10 +383,13 @@ static int parse_side(const json_t *o, const char *at, struct ab_side *s, struct
 	    (rc = get_count(o, at, "lower_bound_micro_usd_per_hour", &s->lower_bound, err)) != 0)
 		return rc;
 	v = json_object_get(o, "solve_ms");
-	if (!json_is_number(v) || !(json_number_value(v) >= 0) || !isfinite(json_number_value(v)))
+	if (!json_is_number(v) || !(json_number_value(v) >= 0) ||
+	    !(json_number_value(v) <= AB_MAX_SOLVE_MS))
 		return v && json_is_number(v)
-			   ? kerf_error_set(err, KERF_E_PARSE, "%s.solve_ms: %g is not a duration",
-					    at, json_number_value(v))
+			   ? kerf_error_set(err, KERF_E_PARSE,
+					    "%s.solve_ms: %g is not a duration from 0 to a day "
+					    "(%.0f ms)",
+					    at, json_number_value(v), AB_MAX_SOLVE_MS)
 			   : bad_type(at, "solve_ms", "a number of milliseconds", v, err);
 	s->solve_ms = json_number_value(v);
 	v = json_object_get(o, "optimal");
@@ -619,7 +625,9 @@ static void pool_add(struct ab_report *r, const struct ab_rec *rec)
 
 struct ab_report *ab_new(void)
 {
-	return xcalloc(1, sizeof(struct ab_report));
+	struct ab_report *r = xcalloc(1, sizeof(struct ab_report));
+	sb_init(&r->warnings);
+	return r;
 }
 
 static void pool_clear(struct ab_pool *p)
@@ -648,7 +656,13 @@ void ab_free(struct ab_report *r)
 	for (size_t i = 0; i < r->n_pools; i++)
 		pool_clear(&r->pools[i]);
 	free(r->pools);
+	sb_free(&r->warnings);
 	free(r);
+}
+
+const char *ab_warnings(const struct ab_report *r)
+{
+	return r->warnings.len ? r->warnings.buf : NULL;
 }
 
 int ab_add_line(struct ab_report *r, const json_t *line, struct kerf_error *err)
@@ -709,27 +723,72 @@ out:
 	return rc;
 }
 
+/*
+ * The next line of f into *buf (without its newline; *len its length, NUL
+ * bytes included), growing *buf up to AB_LINE_MAX.  0 with *eol telling
+ * whether a newline ended it, 1 at the end of the file, or KERF_E_RANGE
+ * (too long), KERF_E_NOMEM or KERF_E_IO (errno kept).
+ */
+static int read_line(FILE *f, char **buf, size_t *cap, size_t *len, bool *eol)
+{
+	int ch;
+
+	*len = 0;
+	*eol = false;
+	while ((ch = getc_unlocked(f)) != EOF) {
+		if (ch == '\n') {
+			*eol = true;
+			break;
+		}
+		if (*len >= AB_LINE_MAX)
+			return KERF_E_RANGE;
+		if (*len + 1 >= *cap) {
+			size_t ncap = *cap ? *cap * 2 : 4096;
+			char *nb = realloc(*buf, ncap);
+			if (!nb)
+				return KERF_E_NOMEM;
+			*buf = nb;
+			*cap = ncap;
+		}
+		(*buf)[(*len)++] = (char)ch;
+	}
+	if (ch == EOF && ferror(f))
+		return KERF_E_IO;
+	if (ch == EOF && *len == 0)
+		return 1;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
 int ab_read_file(struct ab_report *r, const char *path, struct kerf_error *err)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
-	size_t cap = 0;
+	size_t cap = 0, len;
 	unsigned lineno = 0;
-	ssize_t len;
-	int rc = 0;
+	bool eol;
+	int rc = 0, got;
 
 	if (!f)
 		return kerf_error_set(err, KERF_E_IO, "%s: cannot open: %s", path, strerror(errno));
-	while ((len = getline(&buf, &cap, f)) >= 0) {
+	while ((got = read_line(f, &buf, &cap, &len, &eol)) == 0) {
 		json_error_t jerr;
 		json_t *line;
 		lineno++;
-		/* Without its newline jansson places an error on this line, not the next. */
-		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		while (len > 0 && buf[len - 1] == '\r')
 			len--;
-		if (strspn(buf, " \t") >= (size_t)len)
+		if (strspn(buf, " \t") >= len)
 			continue;
-		line = json_loadb(buf, (size_t)len, 0, &jerr);
+		line = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!line && !eol) {
+			/* What a full disk or a crash mid-write leaves; the lines before stand. */
+			sb_printf(
+			    &r->warnings,
+			    "%s:%u: the last line is cut short (%zu bytes without a newline): "
+			    "skipped\n",
+			    path, lineno, len);
+			break;
+		}
 		if (!line) {
 			rc = kerf_error_set(err, KERF_E_PARSE, "%s:%u:%d: %s", path, lineno,
 					    jerr.column, jerr.text);
@@ -750,19 +809,73 @@ int ab_read_file(struct ab_report *r, const char *path, struct kerf_error *err)
 			break;
 		}
 	}
-	if (!rc && ferror(f))
-		rc = kerf_error_set(err, KERF_E_IO, "%s: read error: %s", path, strerror(errno));
+	if (got == KERF_E_RANGE)
+		rc = kerf_error_set(err, KERF_E_RANGE,
+				    "%s:%u: line longer than %d bytes: not a decision log line",
+				    path, lineno + 1, AB_LINE_MAX);
+	else if (got == KERF_E_NOMEM)
+		rc = kerf_error_set(err, KERF_E_NOMEM, "%s:%u: out of memory reading the line",
+				    path, lineno + 1);
+	else if (got == KERF_E_IO)
+		rc = kerf_error_set(err, KERF_E_IO, "%s:%u: read error: %s", path, lineno + 1,
+				    strerror(errno));
+	if (got < 0 && err)
+		err->line = lineno + 1;
 	free(buf);
 	fclose(f);
 	return rc;
 }
 
+/*
+ * Whether path looks like a kerfd --report file, read whole only then:
+ * kerfd writes it indented, its first line "{" alone, where a decision
+ * log's first line is a whole object.  A parsed JSON value costs some 64
+ * bytes of memory; a report spends at least 8 bytes of text on each (a key,
+ * indentation, a newline), so one denser than that is refused rather than
+ * parsed into more than a few times its size.
+ */
+static int report_candidate(const char *path, bool *yes, struct kerf_error *err)
+{
+	FILE *f = fopen(path, "r");
+	size_t bytes = 0, values = 1;
+	int ch, first = 0;
+
+	*yes = false;
+	if (!f)
+		return 0;
+	while ((ch = getc_unlocked(f)) == ' ' || ch == '\t' || ch == '\r')
+		;
+	if (ch == '{') {
+		while ((first = getc_unlocked(f)) == ' ' || first == '\t' || first == '\r')
+			;
+	}
+	if (ch != '{' || first != '\n') {
+		fclose(f);
+		return 0;
+	}
+	while ((ch = getc_unlocked(f)) != EOF) {
+		bytes++;
+		values += ch == ',' || ch == ':';
+	}
+	fclose(f);
+	if (bytes < 8 * values)
+		return kerf_error_set(err, KERF_E_RANGE,
+				      "%s: not a kerfd --report file: %zu values in %zu bytes is "
+				      "denser than kerfd writes",
+				      path, values, bytes);
+	*yes = true;
+	return 0;
+}
+
 int ab_kerfd_report_section(const char *path, json_t **ab, struct kerf_error *err)
 {
-	json_t *doc = json_load_file(path, 0, NULL);
-	int rc = 0;
+	bool candidate;
+	int rc = report_candidate(path, &candidate, err);
 
 	*ab = NULL;
+	if (rc || !candidate)
+		return rc;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
 	/* A decision log of one line is one object too, but every line of it has time_ms. */
 	if (json_is_object(doc) && !json_object_get(doc, "time_ms")) {
 		json_t *sec = json_object_get(doc, "ab");

@@ -38,19 +38,35 @@ void ab_free(struct ab_report *r); /* NULL allowed */
 int ab_add_line(struct ab_report *r, const json_t *line, struct kerf_error *err);
 
 /*
- * Adds every line of a decision log file.  A line that is not JSON, or a
- * record ab_add_line rejects, stops the reading with "path:LINE:COLUMN: ..."
- * (kerfd writes each line with one write(2), so a broken line is damage,
- * not a line still being written).  Lines added before it stay added.
+ * The longest decision log line read: a batch line of some thousand
+ * NodePools.  A longer one is damage or not a decision log.
+ */
+#define AB_LINE_MAX (4 * 1024 * 1024)
+
+/*
+ * Adds every line of a decision log file.  A line that is not JSON (or has
+ * a key twice), or a record ab_add_line rejects, stops the reading with
+ * "path:LINE:COLUMN: ..." (kerfd writes each line whole, so a broken line
+ * is damage, not a line still being written); so does a line longer than
+ * AB_LINE_MAX (KERF_E_RANGE), a read error (KERF_E_IO) or running out of
+ * memory (KERF_E_NOMEM).  Lines added before it stay added.  A last line
+ * without its newline that is not JSON is what a full disk or a crash
+ * during a write leaves: it is skipped with a warning (ab_warnings), and
+ * everything before it counts.
  */
 int ab_read_file(struct ab_report *r, const char *path, struct kerf_error *err);
+
+/* The warnings ab_read_file gave, one per line ending in a newline; NULL when none. */
+const char *ab_warnings(const struct ab_report *r);
 
 /*
  * When path is a kerfd --report file rather than a decision log, sets *ab
  * to its "ab" section (a new reference, as ab_json made it) and returns 0;
  * one without an "ab" section is KERF_E_NOTFOUND with a message saying so.
  * Anything else (a decision log, an unreadable file) is 0 with *ab NULL and
- * is left to ab_read_file.
+ * is left to ab_read_file.  Only a file that starts as kerfd writes one, a
+ * line holding "{" alone, is read whole, and one with more than a value
+ * per 8 bytes is KERF_E_RANGE: it would take many times its size in memory.
  */
 int ab_kerfd_report_section(const char *path, json_t **ab, struct kerf_error *err);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <kerf/quantity.h>
+#include <kerf/workload.h>
 
 #include "log.h"
 #include "util.h"
@@ -1135,7 +1136,7 @@ static int cfg_string_list(struct cfg_loader *l, const struct yt_pair *pair, con
 static const char *const cfg_settings_keys[] = {
     "batch_idle_duration", "batch_max_duration", "log_level", "log_format",
     "metrics_address",	   "health_address",	 "clock",     "decision_log",
-    "launch_parallelism",
+    "launch_parallelism",  "max_pods_per_workload", "max_pods",
 };
 
 static int cfg_settings(struct cfg_loader *l, const struct yt_pair *sp)
@@ -1174,6 +1175,10 @@ static int cfg_settings(struct cfg_loader *l, const struct yt_pair *sp)
 		} else if (strcmp(k, "launch_parallelism") == 0) {
 			rc = cfg_count(l, p, path, 1, CFG_MAX_LAUNCH_PARALLELISM,
 				       &c->launch_parallelism);
+		} else if (strcmp(k, "max_pods_per_workload") == 0) {
+			rc = cfg_count(l, p, path, 1, INT32_MAX, &c->max_pods_per_workload);
+		} else if (strcmp(k, "max_pods") == 0) {
+			rc = cfg_count(l, p, path, 1, INT32_MAX, &c->max_pods);
 		} else if (strcmp(k, "clock") == 0) {
 			rc = cfg_enum(l, p, path, clocks, N_ELEMS(clocks), &c->virtual_clock);
 		} else if (strcmp(k, "decision_log") == 0) {
@@ -1481,6 +1486,8 @@ static int cfg_load_stream(const char *name, struct yt_stream *ys, struct cfg **
 	c->batch_idle_ms = CFG_DEFAULT_BATCH_IDLE_MS;
 	c->batch_max_ms = CFG_DEFAULT_BATCH_MAX_MS;
 	c->launch_parallelism = CFG_DEFAULT_LAUNCH_PARALLELISM;
+	c->max_pods_per_workload = KERF_WORKLOAD_MAX_PODS;
+	c->max_pods = KERF_SIM_MAX_PODS;
 	c->log_level = KERF_LOG_INFO;
 	c->metrics_address = xstrdup(CFG_DEFAULT_METRICS_ADDRESS);
 	c->health_address = xstrdup(CFG_DEFAULT_HEALTH_ADDRESS);

@@ -97,6 +97,8 @@ struct cfg {
 	char **manifests; /* resolved paths */
 	int64_t batch_idle_ms, batch_max_ms;
 	int64_t launch_parallelism;
+	int64_t max_pods_per_workload; /* kerfctl simulate's limits (kerf/workload.h) */
+	int64_t max_pods;
 	int log_level; /* kerf_log_level */
 	int log_json;
 	char *metrics_address; /* "" disables */

@@ -791,6 +791,16 @@ static int open_path(struct loader *l, const char *path, uint32_t kinds,
 
 int loader_new(const char *plugin_dir, struct loader **out, struct kerf_error *err)
 {
+	struct stat st;
+
+	*out = NULL;
+	/* A directory the user named and kerf cannot search is a mistake worth hearing of. */
+	if (plugin_dir && stat(plugin_dir, &st) != 0)
+		return kerf_error_set(err, KERF_E_CONFIG, "plugin_dir %s: %s", plugin_dir,
+				      strerror(errno));
+	if (plugin_dir && !S_ISDIR(st.st_mode))
+		return kerf_error_set(err, KERF_E_CONFIG, "plugin_dir %s: not a directory",
+				      plugin_dir);
 	struct loader *l = xcalloc(1, sizeof(*l));
 	add_dir(l, plugin_dir);
 

@@ -47,7 +47,11 @@ struct loader;
  */
 bool loader_in_build_tree(void);
 
-/* plugin_dir may be NULL.  Reads KERF_PLUGIN_PATH once, here. */
+/*
+ * plugin_dir may be NULL; one that is given must be a directory
+ * (KERF_E_CONFIG, "plugin_dir DIR: REASON", otherwise).  Reads
+ * KERF_PLUGIN_PATH once, here.
+ */
 int loader_new(const char *plugin_dir, struct loader **out, struct kerf_error *err);
 /*
  * A loader searching exactly `dirs`, in order, and nothing else (no

@@ -125,6 +125,53 @@ int kerf_workloads_parse_report(const char *name, const char *text, size_t len,
 				struct kerf_workload_list **out, char **report,
 				struct kerf_error *err);
 
+/*
+ * Limits on what a text may make kerf hold in memory: every replica
+ * becomes a pod.  The defaults are Kubernetes' own scale: a cluster of
+ * 5,000 nodes runs at most 150,000 pods.  ABI 2.1.
+ */
+#define KERF_WORKLOAD_MAX_PODS 10000 /* pods one workload may stand for */
+#define KERF_SIM_MAX_PODS 150000     /* pods all workloads together may stand for */
+#define KERF_FILE_MAX_OBJECTS 150000 /* documents and list items in one text */
+
+/*
+ * A caller's limits for kerf_workloads_parse_limited(); a field <= 0
+ * takes the default above.  A value: zero-initialise it.  ABI 2.1.
+ *
+ * max_pods_per_workload: a Deployment's, ReplicaSet's or StatefulSet's
+ *             replicas, a Job's parallelism (or completions) above it are
+ *             an error at that field.
+ * max_pods:   pods_before plus the replicas of every workload of the text
+ *             above it are an error at the workload that crosses it.
+ * pods_before: pods the caller already holds (from earlier files).
+ * max_objects: documents and list items past it are one error, at the
+ *             first one not read.
+ */
+struct kerf_workload_limits {
+	int64_t max_pods_per_workload;
+	int64_t max_pods;
+	int64_t pods_before;
+	int64_t max_objects;
+};
+
+/*
+ * kerf_workloads_parse_report() with the caller's limits (NULL: the
+ * defaults, which the other two parse functions apply).  ABI 2.1.
+ */
+int kerf_workloads_parse_limited(const char *name, const char *text, size_t len,
+				 const struct kerf_workload_limits *limits,
+				 struct kerf_workload_list **out, char **report,
+				 struct kerf_error *err);
+
+/*
+ * For pod counts read elsewhere (a trace's count, a scenario's
+ * scale.replicas): 0 when 0 <= n <= max (max <= 0: KERF_WORKLOAD_MAX_PODS);
+ * otherwise KERF_E_RANGE with "WHAT: N pods are more than one workload may
+ * have here: MAX" (or "WHAT: N is negative"), which the caller positions.
+ * Does not block.  ABI 2.1.
+ */
+int kerf_pod_count_check(int64_t n, int64_t max, const char *what, struct kerf_error *err);
+
 /* Frees the list, its workloads and their pods; NULL is allowed.  ABI 2.0. */
 void kerf_workload_list_free(struct kerf_workload_list *l);
 

@@ -48,6 +48,13 @@ static int b_create(const struct kerf_host *host, void **out, struct kerf_error 
 {
 	struct inst *in = host->calloc(host->ctx, 1, sizeof(*in));
 	(void)err;
+	pthread_mutex_lock(&ctl.mu);
+	ctl.in_create = true;
+	pthread_cond_broadcast(&ctl.cv);
+	while (ctl.hold_create)
+		pthread_cond_wait(&ctl.cv, &ctl.mu);
+	ctl.in_create = false;
+	pthread_mutex_unlock(&ctl.mu);
 	in->host = host;
 	*out = in;
 	return 0;
@@ -111,6 +118,10 @@ static int b_start(void *p, const struct kerf_event_sink *sink, struct kerf_erro
 {
 	struct inst *in = p;
 	in->sink = *sink;
+	pthread_mutex_lock(&ctl.mu);
+	ctl.starts++;
+	pthread_cond_broadcast(&ctl.cv);
+	pthread_mutex_unlock(&ctl.mu);
 	struct kerf_nodepool *np = kerf_nodepool_new();
 	np->meta->name = strdup("default");
 	sink->on_object(sink->ctx, KERF_EVENT_ADDED, KERF_OBJ_NODEPOOL, np);

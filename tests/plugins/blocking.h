@@ -22,6 +22,9 @@ struct blocking_ctl {
 	unsigned max_batch;	/* the most claims one of them carried */
 	unsigned lease_calls;	/* acquire_lease() calls ("batching" only) */
 	unsigned before_lease;	/* launches made before the lease was first granted */
+	bool hold_create;	/* create() waits while this is set, with in_create set */
+	bool in_create;
+	unsigned starts;	/* cluster start() calls */
 };
 
 /* Exported by blocking.so beside its descriptor. */

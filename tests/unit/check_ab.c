@@ -12,9 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../common/slurp.h"
 #include "ab.h"
+#include "decision_log.h"
 #include "util.h"
 
 #define KERFCTL KERF_TEST_BUILDDIR "/core/kerfctl"
@@ -606,6 +611,186 @@ START_TEST(read_file_errors)
 }
 END_TEST
 
+/* A temporary file holding the given bytes; the caller unlinks it. */
+static char *temp_file(const void *data, size_t len)
+{
+	char *path = strdup("/tmp/check_ab.XXXXXX");
+	ck_assert_ptr_nonnull(path);
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+static char *shadow_log_plus(const char *tail)
+{
+	FILE *f = fopen(DATA "shadow.jsonl", "r");
+	ck_assert_ptr_nonnull(f);
+	char *text = slurp(f);
+	fclose(f);
+	size_t n = strlen(text), m = strlen(tail);
+	text = realloc(text, n + m + 1);
+	memcpy(text + n, tail, m + 1);
+	char *path = temp_file(text, n + m);
+	free(text);
+	return path;
+}
+
+/* What a full disk leaves: the last line cut short, every line before it read. */
+START_TEST(read_file_cut_short)
+{
+	char *path = shadow_log_plus("{\"time_ms\":1795810520000,\"batch\":99,\"nodepo");
+	struct ab_report *r = ab_new(), *whole = ab_new();
+	struct kerf_error err;
+
+	kerf_error_clear(&err);
+	ck_assert_msg(ab_read_file(r, path, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(ab_read_file(whole, DATA "shadow.jsonl", &err), 0);
+	json_t *a = ab_json(r), *b = ab_json(whole);
+	ck_assert(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	ck_assert_ptr_nonnull(ab_warnings(r));
+	ck_assert_ptr_nonnull(strstr(ab_warnings(r), "the last line is cut short (43 bytes "
+						     "without a newline): skipped\n"));
+	ck_assert_ptr_null(ab_warnings(whole));
+	ab_free(r);
+	ab_free(whole);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+/* A line that never ends, a key given twice, a solve time no packer takes. */
+START_TEST(read_file_limits)
+{
+	struct kerf_error err;
+	struct ab_report *r = ab_new();
+	size_t n = AB_LINE_MAX + 10;
+	char *big = malloc(n);
+	memset(big, ' ', n);
+	big[0] = '{';
+	char *path = temp_file(big, n);
+	free(big);
+	kerf_error_clear(&err);
+	ck_assert_int_eq(ab_read_file(r, path, &err), KERF_E_RANGE);
+	ck_assert_ptr_nonnull(strstr(err.message, ":1: line longer than 4194304 bytes"));
+	unlink(path);
+	free(path);
+
+	path = shadow_log_plus("{\"time_ms\":1,\"batch\":9,\"batch\":10}\n");
+	kerf_error_clear(&err);
+	ck_assert_int_eq(ab_read_file(r, path, &err), KERF_E_PARSE);
+	ck_assert_ptr_nonnull(strstr(err.message, "duplicate object key near '\"batch\"'"));
+	unlink(path);
+	free(path);
+
+	/* A "report" of tiny values would take many times its size once parsed. */
+	static const char dense[] = "{\n\"ab\": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}\n";
+	json_t *ab;
+	path = temp_file(dense, strlen(dense));
+	kerf_error_clear(&err);
+	ck_assert_int_eq(ab_kerfd_report_section(path, &ab, &err), KERF_E_RANGE);
+	ck_assert_ptr_null(ab);
+	ck_assert_ptr_nonnull(strstr(err.message, ": not a kerfd --report file: 21 values in "));
+	unlink(path);
+	free(path);
+
+	json_t *line =
+	    batch_line(1, rec("default", "single", side("binpack-ffd", 1, 1, 1, 5), NULL), NULL);
+	json_t *np = json_array_get(json_object_get(line, "nodepools"), 0);
+	json_object_set_new(np, "solve_ms", json_real(1e308));
+	kerf_error_clear(&err);
+	ck_assert_int_eq(ab_add_line(r, line, &err), KERF_E_PARSE);
+	ck_assert_str_eq(err.message, "batch 1: nodepools[0].solve_ms: 1e+308 is not a duration "
+				      "from 0 to a day (86400000 ms)");
+	json_decref(line);
+	ab_free(r);
+}
+END_TEST
+
+static int64_t fixed_clock(void *ctx)
+{
+	(void)ctx;
+	return 1795810520000;
+}
+
+/*
+ * A full disk, without root: a file size limit makes write(2) stop short
+ * in the middle of a line and then fail with EFBIG.  The log keeps whole
+ * lines only, says which file failed and why, and reads back whole.
+ */
+START_TEST(decision_log_full_disk_whole_lines)
+{
+	char *path = temp_file("", 0);
+	struct kerf_error err;
+	int fds[2];
+
+	/* In a child of its own: the limit would stop Check's own files too. */
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rlimit lim;
+		struct decision_log *l;
+		getrlimit(RLIMIT_FSIZE, &lim);
+		lim.rlim_cur = 1500;
+		signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &lim) != 0 ||
+		    decision_log_open(path, fixed_clock, NULL, &l, &err) != 0)
+			_exit(2);
+		for (json_int_t b = 1; b <= 10; b++) {
+			json_t *line = decision_log_line(l);
+			json_t *src = batch_line(
+			    b,
+			    rec("default", "shadow", side("binpack-ffd", 10, 9, 9, 500),
+				side("binpack-ilp", 10, 9, 9, 400)),
+			    NULL);
+			json_object_update(line, src);
+			json_decref(src);
+			decision_log_emit(l, line);
+		}
+		int rc = decision_log_status(l, &err);
+		if (write(fds[1], err.message, strlen(err.message)) < 0)
+			_exit(3);
+		_exit(rc == KERF_E_IO && decision_log_close(l, &err) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	FILE *msg = fdopen(fds[0], "r");
+	char *message = slurp(msg);
+	fclose(msg);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: %d, %s", status,
+		      message);
+	ck_assert_msg(strstr(message, "decision log ") && strstr(message, path) &&
+			  strstr(message, ": write failed: File too large ("),
+		      "%s", message);
+	free(message);
+
+	FILE *f = fopen(path, "r");
+	char *text = slurp(f);
+	fclose(f);
+	size_t n = strlen(text);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(text[n - 1], '\n');
+	free(text);
+	struct ab_report *r = ab_new();
+	kerf_error_clear(&err);
+	ck_assert_msg(ab_read_file(r, path, &err) == 0, "%s", err.message);
+	ck_assert_ptr_null(ab_warnings(r));
+	json_t *doc = ab_json(r);
+	ck_assert_int_ge(int_at(doc, "batch_lines"), 1);
+	json_decref(doc);
+	ab_free(r);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 /* ------------------------------------------------------------ kerfctl ab-report */
 
 struct run {
@@ -771,6 +956,26 @@ START_TEST(kerfctl_errors)
 				"torn.jsonl:2:102: string or '}' expected near end of file\n");
 	run_free(&r);
 
+	char *cut = shadow_log_plus("{\"time_ms\":17958");
+	char args[256];
+	snprintf(args, sizeof(args), "'%s'", cut);
+	ab_report(&r, args);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "default"));
+	ck_assert_ptr_nonnull(strstr(r.err, "kerfctl ab-report: warning: "));
+	ck_assert_ptr_nonnull(strstr(r.err, ":13: the last line is cut short (16 bytes"));
+	run_free(&r);
+	unlink(cut);
+	free(cut);
+
+	/* A report lost to a full disk is a failure that says why. */
+	ab_report(&r, "'" DATA "shadow.jsonl' >/dev/full");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "kerfctl: standard output: write failed: No space left on "
+				    "device\n") != NULL,
+		      "%s", r.err);
+	run_free(&r);
+
 	ab_report(&r, "'" DATA "malformed.jsonl'");
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "malformed.jsonl:3: batch 2: "
@@ -826,6 +1031,9 @@ static Suite *ab_suite(void)
 	tcase_add_test(records, totals_out_of_range);
 	tcase_add_test(records, keep_nodepool);
 	tcase_add_test(records, read_file_errors);
+	tcase_add_test(records, read_file_cut_short);
+	tcase_add_test(records, read_file_limits);
+	tcase_add_test(records, decision_log_full_disk_whole_lines);
 	suite_add_tcase(s, records);
 	tcase_set_timeout(cli, 60);
 	tcase_add_test(cli, kerfctl_text);

@@ -15,6 +15,7 @@
 #include <check.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,54 @@ START_TEST(launches_in_parallel_while_events_flow)
 }
 END_TEST
 
+struct start_arg {
+	const struct daemon_options *opt;
+	struct daemon *d;
+	int rc;
+};
+
+static void *start(void *arg)
+{
+	struct start_arg *a = arg;
+	a->rc = daemon_start(a->opt, &a->d);
+	return NULL;
+}
+
+/*
+ * A SIGINT while a plugin's create() is still running (kerfd's signal
+ * flag set) stops the start-up at the next step: nothing after it runs,
+ * the cluster is never started, and the daemon shuts down cleanly.
+ */
+START_TEST(stop_during_startup)
+{
+	void *handle;
+	struct blocking_ctl *ctl = open_plugin("blocking", &handle);
+	ctl->pods = 3;
+	ctl->hold_create = true;
+	char *config = write_config("blocking", 2);
+	volatile int signalled = 0;
+	const struct daemon_options opt = {.config = config, .stop = &signalled};
+	struct start_arg a = {.opt = &opt};
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, start, &a), 0);
+	WAIT_CTL(ctl, ctl->in_create);
+	signalled = SIGINT;
+	pthread_mutex_lock(&ctl->mu);
+	ctl->hold_create = false;
+	pthread_cond_broadcast(&ctl->cv);
+	pthread_mutex_unlock(&ctl->mu);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(a.rc, 0);
+	ck_assert(daemon_stopped(a.d));
+	ck_assert_int_eq(daemon_run(a.d), 0);
+	ck_assert_uint_eq(ctl_get(ctl, &ctl->starts), 0);
+	ck_assert_uint_eq(ctl_get(ctl, &ctl->creates), 0);
+	daemon_free(a.d);
+	free(config);
+	dlclose(handle);
+}
+END_TEST
+
 START_TEST(batching_provider_gets_one_call)
 {
 	enum { PODS = 40 };
@@ -250,6 +299,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, launches_in_parallel_while_events_flow);
 	tcase_add_test(tc, batching_provider_gets_one_call);
+	tcase_add_test(tc, stop_during_startup);
 	tcase_add_test(tc, real_clock_provisions);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

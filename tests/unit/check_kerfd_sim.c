@@ -384,18 +384,24 @@ END_TEST
 
 /*
  * A decision log that cannot be written (a full disk: /dev/full) is
- * reported once and the run goes on; one that cannot be opened stops kerfd
+ * reported once, the run goes on and writes its report, and kerfd exits 1
+ * naming the file and the reason; one that cannot be opened stops kerfd
  * before it starts.
  */
 START_TEST(decision_log_write_error_logged_once)
 {
 	struct run r;
 
-	kerfd_ok(&r, DATA, "deployment.yaml", "--decision-log /dev/full");
+	kerfd(&r, DATA, "deployment.yaml", "--decision-log /dev/full");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(r.report != NULL, "no report: %s", r.err);
 	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 7);
-	const char *first = strstr(r.err, "/dev/full: write failed");
+	const char *first = strstr(r.err, "/dev/full: write failed (reported once");
 	ck_assert_msg(first != NULL, "%s", r.err);
-	ck_assert_ptr_null(strstr(first + strlen("/dev/full: write failed"), "write failed"));
+	ck_assert_ptr_null(strstr(first + 1, "/dev/full: write failed (reported once"));
+	ck_assert_msg(strstr(r.err, "decision log /dev/full: write failed: No space left on device "
+				    "(") != NULL,
+		      "%s", r.err);
 	run_free(&r);
 
 	kerfd(&r, DATA, "deployment.yaml", "--decision-log /nonexistent/dir/log.jsonl");
@@ -403,6 +409,46 @@ START_TEST(decision_log_write_error_logged_once)
 	ck_assert_msg(strstr(r.err, "decision log /nonexistent/dir/log.jsonl") != NULL, "%s",
 		      r.err);
 	run_free(&r);
+}
+END_TEST
+
+/*
+ * --report is checked before the run; one that cannot be written at the
+ * end (a file size limit standing in for a full disk) leaves no file,
+ * names itself and the reason and makes kerfd exit 1.
+ */
+START_TEST(report_write_errors)
+{
+	char cmd[4096];
+	char *out, *err;
+
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd),
+				  "cd '%s' && '%s' --config deployment.yaml --report "
+				  "/nonexistent/dir/report.json",
+				  DATA, KERFD),
+			 (int)sizeof(cmd));
+	ck_assert_int_eq(run_captured(cmd, &out, &err), 1);
+	ck_assert_msg(strstr(err, "--report /nonexistent/dir/report.json: cannot create a file "
+				  "beside it: No such file or directory") != NULL,
+		      "%s", err);
+	ck_assert_msg(strstr(err, "running (") == NULL, "%s", err);
+	free(out);
+	free(err);
+
+	char dir[] = "/tmp/check_kerfd_sim.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	/* The report is some 1.7 kB; the limit lets no more than 1 kB into a file. */
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd),
+				  "cd '%s' && trap '' XFSZ && ulimit -f 1 && exec '%s' --config "
+				  "deployment.yaml --report '%s/report.json'",
+				  DATA, KERFD, dir),
+			 (int)sizeof(cmd));
+	ck_assert_int_eq(run_captured(cmd, &out, &err), 1);
+	ck_assert_msg(strstr(err, "/report.json: cannot write it: File too large") != NULL, "%s",
+		      err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -639,6 +685,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, trace_runs_to_its_last_arrival);
 	tcase_add_test(tc, mixed_web_batch_gpu);
 	tcase_add_test(tc, decision_log_write_error_logged_once);
+	tcase_add_test(tc, report_write_errors);
 	tcase_add_test(tc, bad_manifest_stops_kerfd);
 	tcase_add_test(tc, unknown_packer_annotation_stops_kerfd);
 #ifdef BUILD_PLUGIN_BINPACK_ILP

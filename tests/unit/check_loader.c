@@ -228,6 +228,30 @@ static const struct {
 };
 
 /* Each rejection, by path and by name, gives the same code and message. */
+/* A plugin_dir that is missing or not a directory is an error, not a silent no-op. */
+START_TEST(plugin_dir_must_be_a_directory)
+{
+	struct kerf_error err;
+	struct loader *l = (struct loader *)&err;
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(loader_new("/nonexistent/kerf-plugins", &l, &err), KERF_E_CONFIG);
+	ck_assert_ptr_null(l);
+	ck_assert_str_eq(err.message,
+			 "plugin_dir /nonexistent/kerf-plugins: No such file or directory");
+	char file[] = "/tmp/check_loader.XXXXXX";
+	int fd = mkstemp(file);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	kerf_error_clear(&err);
+	ck_assert_int_eq(loader_new(file, &l, &err), KERF_E_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, ": not a directory"));
+	unlink(file);
+	ck_assert_int_eq(loader_new("/tmp", &l, &err), 0);
+	loader_free(l);
+}
+END_TEST
+
 START_TEST(rejections)
 {
 	char path[512], want[2048];
@@ -977,6 +1001,7 @@ static Suite *loader_suite(void)
 	TCase *tc = tcase_create("reject");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_loop_test(tc, rejections, 0, N_ELEMS(rejected));
+	tcase_add_test(tc, plugin_dir_must_be_a_directory);
 	tcase_add_test(tc, unresolved_symbol_fails_at_load);
 	tcase_add_test(tc, not_a_shared_object);
 	tcase_add_test(tc, not_a_regular_file);

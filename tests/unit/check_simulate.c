@@ -242,6 +242,48 @@ START_TEST(bad_input_exits_1)
 }
 END_TEST
 
+/* Runs `kerfctl validate ARGS`. */
+static void validate(struct run *r, const char *args)
+{
+	char cmd[4096];
+
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s' validate %s", KERFCTL, args),
+			 (int)sizeof(cmd));
+	r->status = run_captured(cmd, &r->out, &r->err);
+	r->doc = NULL;
+}
+
+/* validate refuses the workloads simulate refuses, with the same positioned messages. */
+START_TEST(validate_checks_workloads)
+{
+	static const char invalid[] = "invalid.yaml:18:11: Deployment/default/broken: "
+				      "spec.template.spec.containers[0].imagePullPolicyy: unknown "
+				      "field";
+	static const char huge[] = "huge-replicas.yaml:8:13: Deployment/default/huge: "
+				   "spec.replicas: 2147483648 pods are more than one workload may "
+				   "have here: 10000 (settings.max_pods_per_workload)";
+	struct run r;
+
+	validate(&r, "-f '" DATA "invalid.yaml'");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, invalid), "%s", r.err);
+	run_free(&r);
+
+	validate(&r, "-f '" DATA "huge-replicas.yaml'");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, huge), "%s", r.err);
+	run_free(&r);
+	simulate(&r, "-f '" RAY_POOL "' -f '" DATA "huge-replicas.yaml'");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, huge), "%s", r.err);
+	run_free(&r);
+
+	validate(&r, "-f '" RAY_PODS "'");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	run_free(&r);
+}
+END_TEST
+
 static Suite *simulate_suite(void)
 {
 	Suite *s = suite_create("simulate");
@@ -253,6 +295,7 @@ static Suite *simulate_suite(void)
 	tcase_add_test(tc, small_pods_pack_on_t3_sizes);
 	tcase_add_test(tc, config_and_packer_choose_the_same_plugins);
 	tcase_add_test(tc, bad_input_exits_1);
+	tcase_add_test(tc, validate_checks_workloads);
 	suite_add_tcase(s, tc);
 	return s;
 }

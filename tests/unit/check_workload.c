@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -665,6 +666,90 @@ START_TEST(bad_snippet)
 }
 END_TEST
 
+/* A Deployment of `replicas` pods, or a Job of `parallelism`, as one document. */
+static char *counted(const char *kind, const char *field, const char *count)
+{
+	static const char fmt[] =
+	    "apiVersion: %s\nkind: %s\nmetadata:\n  name: w\nspec:\n  %s: %s\n"
+	    "%s  template:\n    metadata:\n      labels: {app: w}\n    spec:\n"
+	    "      restartPolicy: Never\n      containers: [{name: c, image: x}]\n";
+	bool job = strcmp(kind, "Job") == 0;
+	char *text = malloc(1024);
+	ck_assert_ptr_nonnull(text);
+	snprintf(text, 1024, fmt, job ? "batch/v1" : "apps/v1", kind, field, count,
+		 job ? "" : "  selector:\n    matchLabels: {app: w}\n");
+	return text;
+}
+
+static void limited_err(const char *text, const struct kerf_workload_limits *lim,
+			const char *want)
+{
+	struct kerf_workload_list *l = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	ck_assert_int_eq(kerf_workloads_parse_limited("w.yaml", text, strlen(text), lim, &l,
+						      NULL, &err),
+			 KERF_E_CONFIG);
+	ck_assert_ptr_null(l);
+	ck_assert_str_eq(err.message, want);
+}
+
+/*
+ * Every replica becomes a pod in memory: counts past the limits are
+ * positioned errors, not an abort for want of memory, and 2^31 is too
+ * large rather than "must be at least 0".
+ */
+START_TEST(pod_limits)
+{
+	struct kerf_workload_list *l = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
+	char *text = counted("Deployment", "replicas", "2147483648");
+
+	limited_err(text, NULL,
+		    "w.yaml:6:13: Deployment/default/w: spec.replicas: 2147483648 pods are more "
+		    "than one workload may have here: 10000 (settings.max_pods_per_workload)");
+	ck_assert_int_eq(kerf_workloads_parse("w.yaml", text, strlen(text), &l, &err),
+			 KERF_E_CONFIG);
+	free(text);
+	text = counted("StatefulSet", "replicas", "10001");
+	limited_err(text, NULL,
+		    "w.yaml:6:13: StatefulSet/default/w: spec.replicas: 10001 pods are more than "
+		    "one workload may have here: 10000 (settings.max_pods_per_workload)");
+	struct kerf_workload_limits more = {.max_pods_per_workload = 20000};
+	ck_assert_int_eq(kerf_workloads_parse_limited("w.yaml", text, strlen(text), &more, &l,
+						      NULL, &err),
+			 0);
+	ck_assert_int_eq(l->items[0].replicas, 10001);
+	kerf_workload_list_free(l);
+	/* The simulation's total, counting the pods of earlier files. */
+	struct kerf_workload_limits total = {
+	    .max_pods_per_workload = 20000, .max_pods = 12000, .pods_before = 2000};
+	limited_err(text, &total,
+		    "w.yaml:1:1: StatefulSet/default/w: its 10001 pods bring the workloads to more "
+		    "than 12000 pods (settings.max_pods)");
+	free(text);
+	text = counted("Job", "parallelism", "99999999999");
+	limited_err(text, NULL,
+		    "w.yaml:6:16: Job/default/w: spec.parallelism: 99999999999 pods are more than "
+		    "one workload may have here: 10000 (settings.max_pods_per_workload)");
+	free(text);
+
+	/* Objects per file: one error at the first object not read. */
+	struct kerf_workload_limits few = {.max_objects = 3};
+	const char *docs = "{kind: A}\n---\n{kind: B}\n---\n{kind: C}\n---\n{kind: D}\n---\n"
+			   "{kind: E}\n";
+	limited_err(docs, &few,
+		    "w.yaml:7:1: more than 3 objects in one file: the rest is not read (split the "
+		    "file)");
+
+	ck_assert_int_eq(kerf_pod_count_check(10000, 0, "trace.csv:3: count", &err), 0);
+	ck_assert_int_eq(kerf_pod_count_check(10001, 0, "trace.csv:3: count", &err), KERF_E_RANGE);
+	ck_assert_str_eq(err.message, "trace.csv:3: count: 10001 pods are more than one workload "
+				      "may have here: 10000");
+	ck_assert_int_eq(kerf_pod_count_check(-1, 5, "scale.replicas", &err), KERF_E_RANGE);
+}
+END_TEST
+
 static Suite *workload_suite(void)
 {
 	Suite *s = suite_create("workload");
@@ -681,6 +766,7 @@ static Suite *workload_suite(void)
 	tcase_add_loop_test(tc, bad_corpus, 0, (int)N_BAD);
 	tcase_add_test(tc, bad_corpus_complete);
 	tcase_add_test(tc, report_lists_every_error);
+	tcase_add_test(tc, pod_limits);
 	tcase_add_loop_test(tc, bad_snippet, 0,
 			    (int)(sizeof(bad_snippets) / sizeof(bad_snippets[0])));
 	suite_add_tcase(s, tc);
