@@ -535,6 +535,12 @@ SIZE(struct kerf_workload_list, 16, 8);
 AT(struct kerf_workload_list, n, 0);
 AT(struct kerf_workload_list, items, 8);
 
+SIZE(struct kerf_workload_limits, 32, 8);
+AT(struct kerf_workload_limits, max_pods_per_workload, 0);
+AT(struct kerf_workload_limits, max_pods, 8);
+AT(struct kerf_workload_limits, pods_before, 16);
+AT(struct kerf_workload_limits, max_objects, 24);
+
 VALUE(KERF_OK, 0);
 VALUE(KERF_E_INTERNAL, -1);
 VALUE(KERF_E_NOMEM, -2);
