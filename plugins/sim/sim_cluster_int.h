@@ -67,6 +67,16 @@ struct sim_node {
 	struct kerf_resources requested;
 };
 
+/* A PodDisruptionBudget (policy/v1) read from a workload file. */
+struct sim_pdb {
+	char *namespace_; /* "default" when unset */
+	char *name;
+	struct kerf_label_selector *selector; /* NULL: selects no pod */
+	int32_t value;			      /* minAvailable, or maxUnavailable when max_unavailable */
+	bool percent;			      /* value is a percentage of the matching pods */
+	bool max_unavailable;
+};
+
 /* A change made outside poll(): a copy of the object as it was. */
 struct queued_event {
 	kerf_event_type type;
@@ -117,6 +127,9 @@ struct sim_cluster {
 	struct kerf_nodeclaim **claims;
 	size_t n_queue, cap_queue;
 	struct queued_event *queue;
+	size_t n_pdbs, cap_pdbs;
+	struct sim_pdb **pdbs;
+	uint64_t evictions, evictions_refused;
 
 	uint64_t resource_version;
 	uint64_t uids;
@@ -144,6 +157,13 @@ struct sim_node *simc_find_node(const struct sim_cluster *c, const char *name, s
 struct sim_pod *simc_pod_create(struct sim_cluster *c, struct sim_workload *wl, const char *name,
 				int32_t ordinal, struct sim_node *ds_node);
 void simc_pod_remove(struct sim_cluster *c, size_t index, bool succeeded);
+
+/* sim_cluster_pdb.c */
+/* Appends the PodDisruptionBudgets of a workload file; errors are "path:line:column: ...". */
+int simc_pdbs_load(struct sim_cluster *c, const char *path, struct kerf_error *err);
+void simc_pdb_free(const struct kerf_host *h, struct sim_pdb *b);
+/* The first budget that forbids evicting sp now, or NULL. */
+const struct sim_pdb *simc_pdb_blocking(const struct sim_cluster *c, const struct sim_pod *sp);
 
 /* sim_cluster_workloads.c: the controllers and the script's actions. */
 void simc_workload_apply(struct sim_cluster *c, const struct kerf_workload *k);
