@@ -344,6 +344,8 @@ static int start_provisioner(struct daemon *d)
 	    .cluster_inst = d->cluster->pi.state,
 	    .cluster_events =
 		(d->cluster->pi.plugin->desc.capabilities & KERF_CAP_CLUSTER_EVENTS) != 0,
+	    .cluster_finalizers =
+		(d->cluster->pi.plugin->desc.capabilities & KERF_CAP_CLUSTER_FINALIZERS) != 0,
 	    .provider = &d->provider->pi.plugin->provider,
 	    .provider_inst = d->provider->pi.state,
 	    .packer = &packer->pi.plugin->packer,

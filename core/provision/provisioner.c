@@ -183,6 +183,13 @@ void prov_claim_event(struct provisioner *p, const char *event, const struct cla
 		json_object_set_new(o, "since_launch_ms", json_integer(now - c->launched_ms));
 		if (c->node_name)
 			json_object_set_new(o, "node", json_string(c->node_name));
+		if (c->gone) {
+			/* Its termination: the drain's length, pods evicted, evictions refused. */
+			json_object_set_new(o, "drain_ms", json_integer(c->drain_ms));
+			json_object_set_new(o, "evicted", json_integer((json_int_t)c->evicted));
+			json_object_set_new(o, "evictions_refused",
+					    json_integer((json_int_t)c->refused));
+		}
 	}
 	decision_log_emit(p->cfg.decision_log, o);
 }
@@ -247,6 +254,7 @@ void provisioner_free(struct provisioner *p)
 	}
 	free(p->unavail);
 	strset_clear(&p->names_on_instances);
+	prov_terminations_free(p);
 	free(p->tts);
 	ab_free(p->ab);
 	free(p);
@@ -403,8 +411,8 @@ static int resolve_packing(const struct provisioner *p, const struct kerf_nodepo
 	return 0;
 }
 
-static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np,
-			bool from_cluster, struct kerf_error *err)
+static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np, bool from_cluster,
+			struct kerf_error *err)
 {
 	struct pool_packing packing;
 	int rc = resolve_packing(p, np, &packing, err);
@@ -482,6 +490,13 @@ static void node_event(struct provisioner *p, kerf_event_type type, const struct
 		}
 		return;
 	}
+	if (node->meta->deletion_ms && !c->deleting) {
+		/* Deleted by hand; the finalizer holds it until it is drained. */
+		log_info(COMPONENT, "NodeClaim %s: its node %s is being deleted",
+			 c->claim->meta->name, node->meta->name);
+		prov_terminate(p, c, "node-deleted", true);
+		return;
+	}
 	if (!c->node_name)
 		c->node_name = xstrdup(node->meta->name);
 }
@@ -492,7 +507,8 @@ static void nodeclaim_event(struct provisioner *p, kerf_event_type type,
 	struct claim_rec *c = state_claim_by_name(p->st, nc->meta->name);
 	if (type == KERF_EVENT_DELETED) {
 		if (c && !c->deleting && !c->launching) {
-			/* Someone deleted it: Karpenter's finalizer would terminate its instance. */
+			/* Someone deleted it: Karpenter's finalizer would terminate its instance.
+			 */
 			log_info(COMPONENT, "NodeClaim %s was deleted in the cluster",
 				 nc->meta->name);
 			prov_terminate(p, c, "deleted", false);
@@ -634,7 +650,8 @@ static size_t add_entry(struct batch *b)
 	xgrow(b->existing, b->cap_existing, b->n_existing + 1);
 	if (cap != b->cap_existing) {
 		b->entry_pods = xrealloc(b->entry_pods, b->cap_existing * sizeof(*b->entry_pods));
-		b->entry_claim = xrealloc(b->entry_claim, b->cap_existing * sizeof(*b->entry_claim));
+		b->entry_claim =
+		    xrealloc(b->entry_claim, b->cap_existing * sizeof(*b->entry_claim));
 		b->entry_capacity =
 		    xrealloc(b->entry_capacity, b->cap_existing * sizeof(*b->entry_capacity));
 	}
@@ -670,7 +687,8 @@ static void build_existing(struct provisioner *p, struct batch *b, struct hmap *
 			continue;
 		size_t e = add_entry(b);
 		struct prov_existing *x = &b->existing[e];
-		const struct kerf_instance_type *t = prov_find_type(p->pools[c->pool].types, c->type_name);
+		const struct kerf_instance_type *t =
+		    prov_find_type(p->pools[c->pool].types, c->type_name);
 		c->entry = e;
 		b->entry_claim[e] = c;
 		x->nodepool = p->pools[c->pool].np->meta->name;
@@ -681,7 +699,8 @@ static void build_existing(struct provisioner *p, struct batch *b, struct hmap *
 		if (nr) {
 			x->name = nr->node->meta->name;
 			x->labels = &nr->node->meta->labels;
-			/* Karpenter ignores startup and lifecycle taints when it counts on a node. */
+			/* Karpenter ignores startup and lifecycle taints when it counts on a node.
+			 */
 			x->taints = &c->claim->taints;
 			x->allocatable = nr->node->allocatable;
 			x->unschedulable = nr->node->unschedulable;
@@ -829,7 +848,8 @@ static void apply_unavailable(struct provisioner *p, struct pool_rec *pr, kerf_m
 			for (size_t u = 0; of->available && u < p->n_unavail; u++) {
 				const struct unavailable *un = &p->unavail[u];
 				if (un->until > now && un->ct == of->capacity_type && of->zone &&
-				    strcmp(un->zone, of->zone) == 0 && strcmp(un->type, t->name) == 0)
+				    strcmp(un->zone, of->zone) == 0 &&
+				    strcmp(un->type, t->name) == 0)
 					of->available = false;
 			}
 		}
@@ -873,8 +893,7 @@ kerf_price_t prov_offering_price(const struct kerf_instance_type *t, const char 
  * nominations and counts as capacity in later batches from now on, while a
  * worker creates it.
  */
-static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b,
-				    struct prov_claim *pc)
+static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b, struct prov_claim *pc)
 {
 	struct pool_rec *pr = &p->pools[pc->pool];
 	struct claim_rec *c = xcalloc(1, sizeof(*c));
@@ -934,7 +953,8 @@ static void refuse(struct provisioner *p, struct pod_rec *r, const struct prov_u
 		int rc = p->cfg.cluster->emit_event(p->cfg.cluster_inst, ev, &err);
 		kerf_event_free(ev);
 		if (rc)
-			log_debug(COMPONENT, "event for pod %s: %s", r->key, prov_err_text(&err, rc));
+			log_debug(COMPONENT, "event for pod %s: %s", r->key,
+				  prov_err_text(&err, rc));
 	}
 	sb_free(&msg);
 }
@@ -1114,7 +1134,8 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 		keys[i] = b.recs[i]->key;
 	uint64_t batch_hash = prov_batch_hash(keys, b.n_pods);
 	free(keys);
-	/* A deleted NodePool takes no part; the packer sees the live ones, indexed as it expects. */
+	/* A deleted NodePool takes no part; the packer sees the live ones, indexed as it expects.
+	 */
 	size_t *pool_of = xcalloc(p->n_pools + 1, sizeof(*pool_of));
 	b.pools = xcalloc(p->n_pools + 1, sizeof(*b.pools));
 	for (size_t i = 0; i < p->n_pools; i++) {
@@ -1125,11 +1146,12 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 		pr->chosen = pr->packing.packers[prov_split_pick(
 		    pr->np->meta->name, batch_hash, pr->packing.weights, pr->packing.n)];
 		pool_of[n_live] = i;
-		b.pools[n_live++] = (struct prov_pool){.nodepool = pr->np,
-						       .types = pr->types,
-						       .class_selectors = p->cfg.provider->class_selectors,
-						       .packer = pr->chosen,
-						       .shadow = pr->packing.shadow};
+		b.pools[n_live++] =
+		    (struct prov_pool){.nodepool = pr->np,
+				       .types = pr->types,
+				       .class_selectors = p->cfg.provider->class_selectors,
+				       .packer = pr->chosen,
+				       .shadow = pr->packing.shadow};
 	}
 	build_existing(p, &b, &by_node);
 	build_daemonsets(p, &b);
@@ -1168,7 +1190,8 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 			if (c && !c->initialized) {
 				nominate(&b, u->pods, u->n_pods, c);
 			} else {
-				/* Room on a ready node the scheduler did not use: nothing to launch. */
+				/* Room on a ready node the scheduler did not use: nothing to
+				 * launch. */
 				for (size_t k = 0; k < u->n_pods; k++)
 					b.recs[u->pods[k]]->refused = true;
 			}
@@ -1233,6 +1256,7 @@ int provisioner_reconcile(struct provisioner *p, struct kerf_error *err)
 		p->next_drift_ms = now + PROVISIONER_DRIFT_INTERVAL_MS;
 	}
 	prov_lifecycle(p);
+	prov_terminations(p);
 	expire_unavailable(p, now);
 	if (now >= p->next_gc_ms) {
 		prov_gc(p);
@@ -1252,7 +1276,7 @@ int provisioner_reconcile(struct provisioner *p, struct kerf_error *err)
 
 bool provisioner_settled(const struct provisioner *p)
 {
-	if (p->batch_open || p->in_flight)
+	if (p->batch_open || p->in_flight || prov_terminating(p))
 		return false;
 	for (size_t i = 0; i < p->st->n_claims; i++)
 		if (!p->st->claims[i]->gone && !p->st->claims[i]->initialized)
@@ -1282,7 +1306,8 @@ kerf_mono_ms_t provisioner_next_ms(const struct provisioner *p)
 	}
 	if (p->next_gc_ms < next)
 		next = p->next_gc_ms;
-	return next;
+	kerf_mono_ms_t drains = prov_terminations_next_ms(p);
+	return drains < next ? drains : next;
 }
 
 static size_t pods_pending(const struct provisioner *p)
@@ -1367,15 +1392,17 @@ static void figures(const struct provisioner *p, int64_t start, int64_t now, str
 		if (c->gone && c->launching)
 			continue;
 		f->launched++;
-		f->total_cost += (double)c->price / 1e6 * (double)(end - c->launched_ms) / 3600000.0;
+		f->total_cost +=
+		    (double)c->price / 1e6 * (double)(end - c->launched_ms) / 3600000.0;
 		if (!c->gone)
 			f->price_per_hour += c->price;
 		size_t k = 0;
-		while (k < f->n_types &&
-		       (strcmp(f->types[k].type, c->type_name) != 0 || f->types[k].ct != c->capacity_type))
+		while (k < f->n_types && (strcmp(f->types[k].type, c->type_name) != 0 ||
+					  f->types[k].ct != c->capacity_type))
 			k++;
 		if (k == f->n_types)
-			f->types[f->n_types++] = (struct type_count){c->type_name, c->capacity_type, 0};
+			f->types[f->n_types++] =
+			    (struct type_count){c->type_name, c->capacity_type, 0};
 		f->types[k].n++;
 	}
 	qsort(f->types, f->n_types, sizeof(*f->types), cmp_type);
@@ -1428,7 +1455,8 @@ static void pending_groups(const struct provisioner *p, size_t *n_out, struct re
 				  r->reasons[k].nodepool ? r->reasons[k].nodepool : "(no NodePool)",
 				  r->reasons[k].text);
 		if (!r->n_reasons)
-			sb_puts(&sb, r->nominated ? "waiting for its NodeClaim" : "not yet batched");
+			sb_puts(&sb,
+				r->nominated ? "waiting for its NodeClaim" : "not yet batched");
 		size_t k = 0;
 		while (k < n && strcmp(g[k].text, sb.buf) != 0)
 			k++;
@@ -1457,8 +1485,8 @@ void provisioner_summary(const struct provisioner *p, FILE *f, int64_t start_ms,
 	fprintf(f, "  pods scheduled:     %zu\n", fg.scheduled);
 	fprintf(f, "  pods pending:       %zu\n", fg.pending);
 	for (size_t i = 0; i < n_groups; i++)
-		fprintf(f, "    %zu pod%s (e.g. %s): %s\n", groups[i].n, groups[i].n == 1 ? "" : "s",
-			groups[i].example, groups[i].text);
+		fprintf(f, "    %zu pod%s (e.g. %s): %s\n", groups[i].n,
+			groups[i].n == 1 ? "" : "s", groups[i].example, groups[i].text);
 	fprintf(f, "  nodes launched:     %zu (%zu running at the end)\n", fg.launched, fg.nodes);
 	for (size_t i = 0; i < fg.n_types; i++)
 		fprintf(f, "    %4zu x %s %s\n", fg.types[i].n, fg.types[i].type,
@@ -1529,8 +1557,8 @@ int provisioner_report(const struct provisioner *p, const char *path, int64_t st
 	json_object_set_new(doc, "ab", ab_json(p->ab));
 	free(fg.types);
 
-	int rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-						 JSON_REAL_PRECISION(15));
+	int rc = json_dump_file(doc, path,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(doc);
 	if (rc)
 		return kerf_error_set(err, KERF_E_IO, "cannot write report %s", path);

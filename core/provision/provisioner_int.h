@@ -25,6 +25,8 @@
 #define TAINT_UNREGISTERED "karpenter.sh/unregistered"
 #define TAINT_NOT_READY "node.kubernetes.io/not-ready"
 #define TAINT_DISRUPTED "karpenter.sh/disrupted"
+/* On NodeClaims and nodes kerf owns, with a cluster that keeps finalizers. */
+#define PROV_FINALIZER "karpenter.sh/termination"
 
 /* How a NodePool's batches are packed (docs/config.md, "Packers per NodePool"). */
 struct pool_packing {
@@ -67,6 +69,7 @@ struct unavailable {
 };
 
 struct launch_group;
+struct term;
 
 struct provisioner {
 	struct provisioner_config cfg;
@@ -99,6 +102,9 @@ struct provisioner {
 	bool listed;
 	struct strset names_on_instances;
 	bool adopted_scan; /* the cluster's NodeClaims were looked at once synced */
+	size_t n_terms;
+	struct term **terms; /* terminations under way (core/disruption/termination.c) */
+	size_t pods_evicted, evictions_refused;
 };
 
 /* provisioner.c */
@@ -137,10 +143,36 @@ void prov_launch(struct provisioner *p, size_t n, struct claim_rec **claims, cha
 		 json_t *line, json_t **claim_lines, const struct kerf_resources *reqs);
 void prov_lifecycle(struct provisioner *p);
 void prov_adopt(struct provisioner *p, const struct kerf_nodeclaim *nc);
-void prov_terminate(struct provisioner *p, struct claim_rec *c, const char *why, bool drain);
 void prov_fetch_types(struct provisioner *p, size_t pool);
 void prov_gc(struct provisioner *p);
 void prov_drift(struct provisioner *p);
 void prov_claim_update(struct provisioner *p, struct claim_rec *c);
+/* Hands fn(arg) to the workers; its completion must call prov_done() first. */
+void prov_submit(struct provisioner *p, void (*fn)(void *arg), void *arg);
+void prov_done(struct provisioner *p);
+bool prov_has_taint_key(const struct kerf_taints *t, const char *key);
+/* Adds PROV_FINALIZER to m unless it has it. */
+void prov_add_finalizer(struct kerf_meta *m);
+
+/* core/disruption/termination.c */
+/*
+ * Ends c: with drain, taint and drain its node first (the file's comment
+ * says how); then terminate its instance and delete its node and claim.
+ * `why` names the end in the log and the decision log.  Nothing happens
+ * when c is ending already.
+ */
+void prov_terminate(struct provisioner *p, struct claim_rec *c, const char *why, bool drain);
+/* Moves every termination under way one step along; each pass. */
+void prov_terminations(struct provisioner *p);
+bool prov_terminating(const struct provisioner *p);
+/* When a drain waiting on a back-off or its grace period must look again; INT64_MAX: none. */
+kerf_mono_ms_t prov_terminations_next_ms(const struct provisioner *p);
+void prov_terminations_free(struct provisioner *p);
+/*
+ * On a worker: deletes the NodeClaim and, with finalizers, writes it back
+ * without kerf's so the cluster lets it go.
+ */
+int prov_claim_remove(struct provisioner *p, const struct kerf_nodeclaim *nc,
+		      struct kerf_error *err);
 
 #endif

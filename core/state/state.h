@@ -72,6 +72,9 @@ struct claim_rec {
 	bool drifted;	   /* the provider said its instance no longer matches its class */
 	char *node_name;
 	size_t entry; /* its index in the existing capacity of the batch being built */
+	/* Its termination, once ended: how long the drain took, pods evicted and refusals. */
+	int64_t drain_ms;
+	size_t evicted, refused;
 };
 
 /* A DaemonSet the cluster listed (KERF_OBJ_DAEMONSET): its pod template. */

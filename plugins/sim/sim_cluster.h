@@ -40,6 +40,9 @@ enum sim_action_type {
 	/* The simulated cloud acting on instances (sim_world.h): */
 	SIM_ACT_INTERRUPT, /* spot interruption notice, termination at its deadline */
 	SIM_ACT_TERMINATE, /* terminated outright */
+	/* Someone deleting objects by hand (kubectl delete), picked as the cloud's actions pick: */
+	SIM_ACT_DELETE_NODECLAIM, /* the NodeClaims of the picked instances */
+	SIM_ACT_DELETE_NODE,	  /* their Nodes */
 };
 
 struct sim_action {
@@ -56,7 +59,7 @@ struct sim_action {
 	int64_t memory_mib;
 	int64_t gpu;
 	int64_t duration_ms; /* run time once bound; -1: runs until deleted */
-	struct sim_selector select; /* SIM_ACT_INTERRUPT, SIM_ACT_TERMINATE */
+	struct sim_selector select; /* SIM_ACT_INTERRUPT, SIM_ACT_TERMINATE, SIM_ACT_DELETE_* */
 };
 
 /* Actions in the order they run: by at_ms, file order within one time. */

@@ -185,6 +185,14 @@ struct kerf_node *simc_take_saved_node(struct sim_cluster *c, const char *provid
 /* sim_sched.c */
 void simc_schedule(struct sim_cluster *c, int64_t now);
 
+/*
+ * sim_cluster_writes.c: deletes as the API server does them (the ops',
+ * and a scenario's delete_nodeclaim / delete_node): an object with
+ * finalizers is only marked.
+ */
+int simc_claim_delete(struct sim_cluster *c, const char *name, struct kerf_error *err);
+int simc_node_delete(struct sim_cluster *c, const char *name, struct kerf_error *err);
+
 /* sim_cluster.c: the loop, whose ops sim_cluster_ops (sim_cluster_writes.c) lists. */
 struct sim_cluster *simc_cluster_of(void *inst);
 int simc_start(void *inst, const struct kerf_event_sink *sink, struct kerf_error *err);

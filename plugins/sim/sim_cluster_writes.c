@@ -100,9 +100,8 @@ static int sim_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	return 0;
 }
 
-static int sim_delete_nodeclaim(void *inst, const char *name, struct kerf_error *err)
+int simc_claim_delete(struct sim_cluster *c, const char *name, struct kerf_error *err)
 {
-	struct sim_cluster *c = simc_cluster_of(inst);
 	struct kerf_nodeclaim *d;
 	size_t index;
 
@@ -137,6 +136,11 @@ static void set_finalizers(struct sim_cluster *c, struct kerf_meta *dst,
 		abort();
 	for (size_t i = 0; i < src->n_finalizers; i++)
 		simc_replace(c->h, &dst->finalizers[dst->n_finalizers++], src->finalizers[i]);
+}
+
+static int sim_delete_nodeclaim(void *inst, const char *name, struct kerf_error *err)
+{
+	return simc_claim_delete(simc_cluster_of(inst), name, err);
 }
 
 static int sim_update_node(void *inst, const struct kerf_node *node, struct kerf_node **stored,
@@ -178,9 +182,8 @@ static int sim_update_node(void *inst, const struct kerf_node *node, struct kerf
 	return 0;
 }
 
-static int sim_delete_node(void *inst, const char *name, struct kerf_error *err)
+int simc_node_delete(struct sim_cluster *c, const char *name, struct kerf_error *err)
 {
-	struct sim_cluster *c = simc_cluster_of(inst);
 	size_t index;
 
 	struct sim_node *sn;
@@ -199,6 +202,11 @@ static int sim_delete_node(void *inst, const char *name, struct kerf_error *err)
 		simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODE, sn->node);
 	}
 	return 0;
+}
+
+static int sim_delete_node(void *inst, const char *name, struct kerf_error *err)
+{
+	return simc_node_delete(simc_cluster_of(inst), name, err);
 }
 
 static int sim_evict_pod(void *inst, const char *ns, const char *name, struct kerf_error *err)
