@@ -1497,6 +1497,20 @@ void provisioner_summary(const struct provisioner *p, FILE *f, int64_t start_ms,
 		fg.cpu_util * 100, fg.mem_util * 100);
 	fprintf(f, "  time to schedule:   p50 %.1f s, p90 %.1f s, p99 %.1f s (%zu pods)\n",
 		(double)fg.p50 / 1000, (double)fg.p90 / 1000, (double)fg.p99 / 1000, p->n_tts);
+	if (p->disruption.decisions || p->pods_evicted || p->evictions_refused) {
+		const struct disruption_figures *df = &p->disruption;
+		fprintf(f,
+			"  disruption:         %zu decision%s: %zu empty, %zu drifted, "
+			"%zu underutilized, %zu expired; %zu pod%s moved, $%.4f/h saved\n",
+			df->decisions, df->decisions == 1 ? "" : "s", df->nodes[DISRUPT_EMPTY],
+			df->nodes[DISRUPT_DRIFTED], df->nodes[DISRUPT_UNDERUTILIZED],
+			df->nodes[DISRUPT_EXPIRED], df->pods_moved, df->pods_moved == 1 ? "" : "s",
+			(double)df->saved / 1e6);
+		fprintf(
+		    f,
+		    "  evictions:          %zu pod%s evicted, %zu refused by a disruption budget\n",
+		    p->pods_evicted, p->pods_evicted == 1 ? "" : "s", p->evictions_refused);
+	}
 	if (ab_has_comparison(p->ab)) {
 		fprintf(f, "\nA/B packing (shadow and split NodePools):\n");
 		ab_print(p->ab, f);
@@ -1505,6 +1519,24 @@ void provisioner_summary(const struct provisioner *p, FILE *f, int64_t start_ms,
 		free(groups[i].text);
 	free(groups);
 	free(fg.types);
+}
+
+/* The report's "disruption": decisions, nodes by reason, pods moved and evicted, money saved. */
+static json_t *disruption_json(const struct provisioner *p)
+{
+	static const char *const keys[DISRUPT_N_REASONS] = {"empty", "drifted", "underutilized",
+							    "expired"};
+	const struct disruption_figures *df = &p->disruption;
+	json_t *o = json_object(), *by = json_object();
+	json_object_set_new(o, "decisions", json_integer((json_int_t)df->decisions));
+	for (size_t i = 0; i < DISRUPT_N_REASONS; i++)
+		json_object_set_new(by, keys[i], json_integer((json_int_t)df->nodes[i]));
+	json_object_set_new(o, "nodes_by_reason", by);
+	json_object_set_new(o, "pods_moved", json_integer((json_int_t)df->pods_moved));
+	json_object_set_new(o, "saved_micro_usd_per_hour", json_integer(df->saved));
+	json_object_set_new(o, "pods_evicted", json_integer((json_int_t)p->pods_evicted));
+	json_object_set_new(o, "evictions_refused", json_integer((json_int_t)p->evictions_refused));
+	return o;
 }
 
 int provisioner_report(const struct provisioner *p, const char *path, int64_t start_ms,
@@ -1555,6 +1587,7 @@ int provisioner_report(const struct provisioner *p, const char *path, int64_t st
 	json_object_set_new(tts, "p99", json_real((double)fg.p99 / 1000));
 	json_object_set_new(doc, "time_to_schedule_seconds", tts);
 	json_object_set_new(doc, "ab", ab_json(p->ab));
+	json_object_set_new(doc, "disruption", disruption_json(p));
 	free(fg.types);
 
 	int rc = json_dump_file(doc, path,

@@ -71,6 +71,22 @@ struct unavailable {
 struct launch_group;
 struct term;
 
+/* Disruption reasons, in the order the figures keep them. */
+enum disruption_reason {
+	DISRUPT_EMPTY,
+	DISRUPT_DRIFTED,
+	DISRUPT_UNDERUTILIZED,
+	DISRUPT_EXPIRED,
+	DISRUPT_N_REASONS
+};
+
+struct disruption_figures {
+	size_t decisions;
+	size_t nodes[DISRUPT_N_REASONS]; /* nodes disrupted by reason */
+	size_t pods_moved;
+	kerf_price_t saved; /* micro-dollars per hour: price before less price after, summed */
+};
+
 struct provisioner {
 	struct provisioner_config cfg;
 	struct cluster_state *st; /* the daemon's, borrowed */
@@ -105,6 +121,8 @@ struct provisioner {
 	size_t n_terms;
 	struct term **terms; /* terminations under way (core/disruption/termination.c) */
 	size_t pods_evicted, evictions_refused;
+	/* What the disruption controller did (core/disruption), for the summary and --report. */
+	struct disruption_figures disruption;
 };
 
 /* provisioner.c */

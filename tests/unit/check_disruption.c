@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * check_disruption.c - the disruption controller: budget schedules and
+ * allowances as functions, then the built kerfd on the sim cluster and
+ * provider under the virtual clock (tests/data/disruption), read back
+ * from the decision log and --report.
+ *
+ * Every run starts at settings.virtual_start, so the decision log's
+ * times are exact: START + the scenario's offsets.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kerf/kerf.h>
+
+#include "../common/slurp.h"
+#include "budgets.h"
+
+#define KERFD KERF_TEST_BUILDDIR "/core/kerfd"
+#define DATA KERF_TEST_DATADIR "/disruption"
+#define NONE SIZE_MAX
+
+/* 2026-01-05, a Monday, 00:00 UTC. */
+#define MONDAY 1767571200000LL
+#define HOUR 3600000LL
+#define MINUTE 60000LL
+
+/* --------------------------------------------------------------- budgets */
+
+START_TEST(cron_fields)
+{
+	ck_assert(budget_cron_matches("0 9 * * mon-fri", MONDAY + 9 * HOUR));
+	ck_assert(!budget_cron_matches("0 9 * * mon-fri", MONDAY + 9 * HOUR + MINUTE));
+	/* Saturday and Sunday are outside mon-fri; 0 and 7 are both Sunday. */
+	ck_assert(!budget_cron_matches("0 9 * * mon-fri", MONDAY + 5 * 24 * HOUR + 9 * HOUR));
+	ck_assert(budget_cron_matches("0 9 * * 7", MONDAY - 24 * HOUR + 9 * HOUR));
+	ck_assert(budget_cron_matches("*/15 * * * *", MONDAY + 45 * MINUTE));
+	ck_assert(!budget_cron_matches("*/15 * * * *", MONDAY + 46 * MINUTE));
+	ck_assert(budget_cron_matches("@daily", MONDAY));
+	ck_assert(!budget_cron_matches("@daily", MONDAY + HOUR));
+	ck_assert(budget_cron_matches("0 0 1 jan *", MONDAY - 4 * 24 * HOUR));
+	/* Both days restricted: either matches (the 5th is a Monday, the 6th matches neither). */
+	ck_assert(budget_cron_matches("0 0 5 * fri", MONDAY));
+	ck_assert(!budget_cron_matches("0 0 4 * fri", MONDAY + 24 * HOUR));
+	ck_assert(!budget_cron_matches("61 * * * *", MONDAY));
+	ck_assert(!budget_cron_matches("* * * *", MONDAY));
+}
+END_TEST
+
+START_TEST(allowance_most_restrictive)
+{
+	struct kerf_nodepool *np = kerf_nodepool_new();
+	struct kerf_budget *pct = kerf_nodepool_add_budget(np);
+	pct->nodes = 10;
+	pct->nodes_percent = true;
+	/* 10% of 25 rounds up to 3; of 0 it is 0. */
+	ck_assert_uint_eq(budget_allowed(np, KERF_REASON_EMPTY, 25, MONDAY), 3);
+	ck_assert_uint_eq(budget_allowed(np, KERF_REASON_EMPTY, 0, MONDAY), 0);
+	struct kerf_budget *hours = kerf_nodepool_add_budget(np);
+	hours->nodes = 0;
+	hours->schedule = strdup("0 9 * * mon-fri");
+	hours->duration_ms = 8 * HOUR;
+	hours->reasons = KERF_REASON_UNDERUTILIZED | KERF_REASON_EMPTY;
+	ck_assert_uint_eq(budget_allowed(np, KERF_REASON_EMPTY, 25, MONDAY + 9 * HOUR), 0);
+	ck_assert_uint_eq(budget_allowed(np, KERF_REASON_EMPTY, 25, MONDAY + 17 * HOUR - 1), 0);
+	ck_assert_uint_eq(budget_allowed(np, KERF_REASON_EMPTY, 25, MONDAY + 17 * HOUR), 3);
+	ck_assert_uint_eq(budget_allowed(np, KERF_REASON_EMPTY, 25, MONDAY + 9 * HOUR - 1), 3);
+	/* A reason the budget does not name is not held by it. */
+	ck_assert_uint_eq(budget_allowed(np, KERF_REASON_DRIFTED, 25, MONDAY + 10 * HOUR), 3);
+	kerf_nodepool_free(np);
+	np = kerf_nodepool_new();
+	ck_assert_uint_eq(budget_allowed(np, KERF_REASON_EMPTY, 25, MONDAY), SIZE_MAX);
+	kerf_nodepool_free(np);
+}
+END_TEST
+
+/* ------------------------------------------------------------ on the sim */
+
+struct run {
+	int status;
+	char *out, *err;
+	json_t *report;
+	json_t *log;
+};
+
+static json_t *read_lines(const char *path)
+{
+	char line[1 << 16];
+	json_t *a = json_array();
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_error_t jerr;
+		json_t *o = json_loads(line, 0, &jerr);
+		ck_assert_msg(json_is_object(o), "not a JSON object: %s (%s)", line, jerr.text);
+		json_array_append_new(a, o);
+	}
+	fclose(f);
+	return a;
+}
+
+static void kerfd(struct run *r, const char *config)
+{
+	char report[] = "/tmp/check_disruption.json.XXXXXX";
+	char log[] = "/tmp/check_disruption.jsonl.XXXXXX";
+	char cmd[4096];
+	int rfd = mkstemp(report), lfd = mkstemp(log);
+
+	ck_assert_int_ge(rfd, 0);
+	ck_assert_int_ge(lfd, 0);
+	close(rfd);
+	close(lfd);
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd),
+				  "cd '%s' && '%s' --config '%s' --report '%s' --decision-log '%s'",
+				  DATA, KERFD, config, report, log),
+			 (int)sizeof(cmd));
+	r->status = run_captured(cmd, &r->out, &r->err);
+	ck_assert_msg(r->status == 0, "kerfd failed: %s", r->err);
+	r->report = json_load_file(report, 0, NULL);
+	ck_assert_msg(r->report != NULL, "no report: %s", r->err);
+	r->log = read_lines(log);
+	unlink(report);
+	unlink(log);
+}
+
+static void run_free(struct run *r)
+{
+	json_decref(r->report);
+	json_decref(r->log);
+	free(r->out);
+	free(r->err);
+}
+
+static const char *str_of(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static size_t count(const json_t *log, const char *event)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < json_array_size(log); i++) {
+		const char *e = str_of(json_array_get(log, i), "event");
+		n += e && strcmp(e, event) == 0;
+	}
+	return n;
+}
+
+static const json_t *first(const json_t *log, const char *event)
+{
+	for (size_t i = 0; i < json_array_size(log); i++) {
+		const char *e = str_of(json_array_get(log, i), "event");
+		if (e && strcmp(e, event) == 0)
+			return json_array_get(log, i);
+	}
+	return NULL;
+}
+
+/* web's two 3-cpu replicas fill two m5.xlarge nodes; the claims are these two. */
+static void check_disrupted(const json_t *line, const char *method, const char *reason,
+			    json_int_t pods)
+{
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(str_of(line, "method"), method);
+	ck_assert_str_eq(str_of(line, "reason"), reason);
+	ck_assert_str_eq(str_of(line, "nodepool"), "default");
+	ck_assert_uint_eq(json_array_size(json_object_get(line, "nodeclaims")), 1);
+	ck_assert_int_eq(int_at(line, "pods"), pods);
+	/* m5.xlarge on demand in the sim's catalogue. */
+	ck_assert_int_eq(int_at(line, "price_before_micro_usd_per_hour"), 192000);
+	ck_assert_int_eq(int_at(line, "price_after_micro_usd_per_hour"), 0);
+}
+
+/*
+ * WhenEmpty, consolidateAfter 30s: the replica removed at 3m (06:03:00)
+ * leaves its node empty; the node is disrupted 30 s later, at 06:03:30,
+ * and at no pass before.
+ */
+START_TEST(empty_after_consolidate_after)
+{
+	struct run r;
+	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
+
+	kerfd(&r, "empty.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 1);
+	const json_t *d = first(r.log, "disruption");
+	check_disrupted(d, "emptiness", "Empty", 0);
+	ck_assert_int_eq(int_at(d, "time_ms"), start + 3 * MINUTE + 30000);
+	const json_t *end = first(r.log, "empty");
+	ck_assert_ptr_nonnull(end);
+	ck_assert_str_eq(str_of(end, "nodeclaim"),
+			 json_string_value(json_array_get(json_object_get(d, "nodeclaims"), 0)));
+	ck_assert_int_eq(int_at(end, "evicted"), 0);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
+	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.empty"), 1);
+	ck_assert_int_eq(int_at(r.report, "disruption.saved_micro_usd_per_hour"), 192000);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * Budgets nodes "1" and, on weekdays from 09:00 for 8 h, nodes "0".  The
+ * node emptied at 09:01 is held by the second budget until it ends at
+ * 17:00:00, then disrupted at once.
+ */
+START_TEST(business_hours_budget)
+{
+	struct run r;
+
+	kerfd(&r, "business-hours.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 1);
+	const json_t *d = first(r.log, "disruption");
+	check_disrupted(d, "emptiness", "Empty", 0);
+	ck_assert_int_eq(int_at(d, "time_ms"), MONDAY + 17 * HOUR);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * expireAfter 10m under a budget of nodes "0": both nodes, launched at
+ * 06:00:01, are disrupted at 06:10:01 (the budget does not hold a
+ * forceful method), drained, and their pods get two new nodes.
+ */
+START_TEST(expiration_ignores_budgets)
+{
+	struct run r;
+	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
+
+	kerfd(&r, "expire.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 2);
+	for (size_t i = 0; i < json_array_size(r.log); i++) {
+		const json_t *l = json_array_get(r.log, i);
+		const char *e = str_of(l, "event");
+		if (!e || strcmp(e, "disruption") != 0)
+			continue;
+		check_disrupted(l, "expiration", "Expired", 1);
+		ck_assert_int_eq(int_at(l, "time_ms"), start + 1000 + 10 * MINUTE);
+	}
+	ck_assert_uint_eq(count(r.log, "expired"), 2);
+	ck_assert_int_eq(int_at(first(r.log, "expired"), "evicted"), 1);
+	ck_assert_int_eq(int_at(r.report, "batches"), 2);
+	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 4);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.expired"), 2);
+	/* Expiration saves nothing: its nodes are replaced. */
+	ck_assert_int_eq(int_at(r.report, "disruption.saved_micro_usd_per_hour"), 0);
+	run_free(&r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("disruption");
+	TCase *tb = tcase_create("budgets");
+	TCase *tc = tcase_create("kerfd_on_sim");
+
+	tcase_add_test(tb, cron_fields);
+	tcase_add_test(tb, allowance_most_restrictive);
+	suite_add_tcase(s, tb);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, empty_after_consolidate_after);
+	tcase_add_test(tc, business_hours_budget);
+	tcase_add_test(tc, expiration_ignores_budgets);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
