@@ -10,7 +10,13 @@
  *  2. emptiness: in NodePools whose consolidateAfter is not Never, nodes
  *     with no pod a drain would move (DaemonSet, static and finished pods
  *     do not count) for consolidateAfter, as many as the pool's budgets
- *     for reason Empty allow.
+ *     for reason Empty allow;
+ *  3. single-node consolidation, in WhenEmptyOrUnderutilized pools: the
+ *     candidate cheapest to move whose pods fit on the other nodes
+ *     (delete) or on them and one strictly cheaper new node (replace),
+ *     re-checked 15 s later; a replacement is launched and initialised
+ *     before the old node is tainted and drained, and when it fails
+ *     nothing has been touched.
  *
  * Candidates are NodeClaims kerf launched or adopted that are
  * initialised, have a node, are not ending, have no pending pod
@@ -35,10 +41,39 @@
 #define COMPONENT_D "disruption"
 #define ANNOTATION_DO_NOT_DISRUPT "karpenter.sh/do-not-disrupt"
 
+/* Karpenter re-checks a consolidation decision after this long before acting on it. */
+#define VALIDATION_MS 15000
+/* Spot-to-spot replacement needs this many cheaper instance types, as Karpenter asks. */
+#define SPOT_TO_SPOT_MIN_TYPES 15
+/* A scan that found nothing is repeated on an unchanged cluster only after this long. */
+#define RESCAN_MS (5 * 60 * 1000)
+
+/* A consolidation decided and not finished: validating, then waiting for its replacement. */
+struct command {
+	bool active;
+	struct claim_rec *victim;
+	bool replace; /* with one cheaper node; otherwise the victim is only deleted */
+	kerf_price_t new_price;
+	size_t pods;
+	kerf_mono_ms_t validate_at;
+	struct claim_rec *replacement; /* launched, waiting for it to initialise */
+};
+
 struct disruption {
 	struct provisioner *p;
 	struct decision_log *log;
 	kerf_mono_ms_t next_ms; /* the first countdown to end, as of the last pass */
+	struct command cmd;
+	struct claim_rec *retiring; /* a replacement's victim, until it is gone */
+	struct claim_rec *retiring_for;
+	/*
+	 * The cluster as of the last consolidation scan that found nothing
+	 * (its event count): nothing is simulated again until it changes or
+	 * RESCAN_MS passes, as Karpenter waits for the cluster to change.
+	 */
+	uint64_t scanned_events;
+	kerf_mono_ms_t scanned_ms;
+	bool scanned;
 };
 
 static const char *const reason_names[DISRUPT_N_REASONS] = {"empty", "drifted", "underutilized",
@@ -99,7 +134,8 @@ static bool annotated_do_not_disrupt(const struct kerf_meta *m)
 static const struct node_rec *candidate(const struct provisioner *p, const struct claim_rec *c,
 					size_t *moving)
 {
-	if (c->gone || c->deleting || c->launching || !c->initialized || c->has_nominee)
+	if (c->gone || c->deleting || c->launching || !c->initialized || c->has_nominee ||
+	    c->replacing)
 		return NULL;
 	const struct node_rec *nr = state_node_by_pid(p->st, c->claim->provider_id);
 	if (!nr || annotated_do_not_disrupt(nr->node->meta) || nr->node->meta->deletion_ms)
@@ -148,8 +184,9 @@ static size_t allowance(const struct provisioner *p, size_t pool, enum disruptio
  * Carries out one decision: logs it (method, nodes, pods, prices), counts
  * it, and ends each claim through the termination controller.
  */
-static void decide(struct disruption *d, const char *method, enum disruption_reason reason,
-		   size_t n, struct claim_rec **claims, size_t pods, kerf_price_t after)
+static void log_decision(struct disruption *d, const char *method, enum disruption_reason reason,
+			 size_t n, struct claim_rec **claims, size_t pods, kerf_price_t after,
+			 const struct claim_rec *replacement)
 {
 	struct provisioner *p = d->p;
 	kerf_price_t before = 0;
@@ -165,12 +202,6 @@ static void decide(struct disruption *d, const char *method, enum disruption_rea
 		 "%s: %zu node%s of NodePool %s (%s), %zu pod%s to move, $%.4f/h -> $%.4f/h",
 		 method, n, n == 1 ? "" : "s", pool, reason_labels[reason], pods,
 		 pods == 1 ? "" : "s", (double)before / 1e6, (double)after / 1e6);
-	p->disruption.decisions++;
-	p->disruption.nodes[reason] += n;
-	p->disruption.pods_moved += pods;
-	/* An expired node's replacement is provisioning's: nothing is saved by it. */
-	if (reason != DISRUPT_EXPIRED)
-		p->disruption.saved += before - after;
 	if (d->log) {
 		json_t *o = decision_log_line(d->log);
 		json_object_set_new(o, "event", json_string("disruption"));
@@ -182,13 +213,41 @@ static void decide(struct disruption *d, const char *method, enum disruption_rea
 		json_object_set_new(o, "pods", json_integer((json_int_t)pods));
 		json_object_set_new(o, "price_before_micro_usd_per_hour", json_integer(before));
 		json_object_set_new(o, "price_after_micro_usd_per_hour", json_integer(after));
+		if (replacement) {
+			json_object_set_new(o, "replacement",
+					    json_string(replacement->claim->meta->name));
+			json_object_set_new(o, "replacement_type",
+					    json_string(replacement->type_name));
+		}
 		decision_log_emit(d->log, o);
 	} else {
 		json_decref(names);
 		json_decref(nodes);
 	}
+}
+
+/* A decision carried out, for the run's figures. */
+static void count_decision(struct provisioner *p, enum disruption_reason reason, size_t n,
+			   struct claim_rec **claims, size_t pods, kerf_price_t after)
+{
+	p->disruption.decisions++;
+	p->disruption.nodes[reason] += n;
+	p->disruption.pods_moved += pods;
+	/* An expired node's replacement is provisioning's: nothing is saved by it. */
+	if (reason == DISRUPT_EXPIRED)
+		return;
 	for (size_t i = 0; i < n; i++)
-		prov_terminate(p, claims[i], reason_names[reason], true);
+		p->disruption.saved += claims[i]->price;
+	p->disruption.saved -= after;
+}
+
+static void decide(struct disruption *d, const char *method, enum disruption_reason reason,
+		   size_t n, struct claim_rec **claims, size_t pods, kerf_price_t after)
+{
+	log_decision(d, method, reason, n, claims, pods, after, NULL);
+	count_decision(d->p, reason, n, claims, pods, after);
+	for (size_t i = 0; i < n; i++)
+		prov_terminate(d->p, claims[i], reason_names[reason], true);
 }
 
 /* Every claim past its expireAfter, ended at once: forceful, so no budget applies. */
@@ -256,6 +315,172 @@ static bool emptiness(struct disruption *d, kerf_mono_ms_t now)
 	return false;
 }
 
+/* ----------------------------------------------------------- consolidation */
+
+/*
+ * What removing c would take, and whether it is worth it: every pod fits
+ * on the other nodes (delete), or on them and one new node strictly
+ * cheaper than c (replace); a spot node is replaced by spot only when at
+ * least 15 instance types are cheaper.
+ */
+static bool worth_it(struct disruption *d, struct claim_rec *c, bool launch, bool *replace,
+		     struct prov_consolidation *out)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+	out->old_price_limit = c->price;
+	if (prov_consolidate(d->p, 1, &c, launch, out, &err) != 0) {
+		log_warn(COMPONENT_D, "consolidation of %s: %s", c->claim->meta->name, err.message);
+		return false;
+	}
+	if (!out->fits)
+		return false;
+	if (out->n_new == 0) {
+		*replace = false;
+		return true;
+	}
+	if (out->n_new > 1 || out->new_price >= c->price)
+		return false;
+	if (c->capacity_type == KERF_CAPACITY_SPOT &&
+	    out->new_capacity_type == KERF_CAPACITY_SPOT &&
+	    out->cheaper_types < SPOT_TO_SPOT_MIN_TYPES)
+		return false;
+	*replace = true;
+	return true;
+}
+
+/* Fewest pods to move first, then the dearest node (the most saved), then the name. */
+static int cmp_cost(const void *a, const void *b)
+{
+	const struct claim_rec *x = *(struct claim_rec *const *)a,
+			       *y = *(struct claim_rec *const *)b;
+	if (x->entry != y->entry)
+		return x->entry < y->entry ? -1 : 1;
+	if (x->price != y->price)
+		return x->price > y->price ? -1 : 1;
+	return strcmp(x->claim->meta->name, y->claim->meta->name);
+}
+
+/*
+ * Single-node consolidation: the first candidate, cheapest to move, that
+ * can go or be replaced by a cheaper node becomes a command, carried out
+ * after VALIDATION_MS if it still holds then.
+ */
+static bool consolidation(struct disruption *d, kerf_mono_ms_t now)
+{
+	struct provisioner *p = d->p;
+	struct claim_rec **cands = NULL;
+	size_t n = 0;
+	if (d->scanned && d->scanned_events == p->st->events && now - d->scanned_ms < RESCAN_MS)
+		return false;
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		struct claim_rec *c = p->st->claims[i];
+		const struct pool_rec *pr = &p->pools[c->pool];
+		size_t moving;
+		if (pr->deleted || pr->np->consolidation_policy == KERF_CONSOLIDATE_WHEN_EMPTY ||
+		    pr->np->consolidate_after_ms == KERF_DURATION_NEVER ||
+		    !candidate(p, c, &moving) || moving == 0 || c->pod_event_ms == 0 ||
+		    now - c->pod_event_ms < pr->np->consolidate_after_ms)
+			continue;
+		/* The sort key; `entry` is rebuilt by every batch before it is read. */
+		c->entry = moving;
+		xpush(cands, n, c);
+	}
+	if (n)
+		qsort(cands, n, sizeof(*cands), cmp_cost);
+	bool decided = false;
+	for (size_t i = 0; i < n && !decided; i++) {
+		struct claim_rec *c = cands[i];
+		struct prov_consolidation out;
+		bool replace;
+		if (allowance(p, c->pool, DISRUPT_UNDERUTILIZED) == 0 ||
+		    !worth_it(d, c, false, &replace, &out))
+			continue;
+		d->cmd = (struct command){.active = true,
+					  .victim = c,
+					  .replace = replace,
+					  .new_price = out.new_price,
+					  .pods = out.pods,
+					  .validate_at = now + VALIDATION_MS};
+		log_info(COMPONENT_D, "NodeClaim %s can be %s ($%.4f/h -> $%.4f/h): validating",
+			 c->claim->meta->name, replace ? "replaced" : "deleted",
+			 (double)c->price / 1e6, (double)out.new_price / 1e6);
+		decided = true;
+	}
+	free(cands);
+	d->scanned = !decided;
+	d->scanned_events = p->st->events;
+	d->scanned_ms = now;
+	return decided;
+}
+
+/* A command's next step; true while it holds the pass. */
+static bool command_step(struct disruption *d, kerf_mono_ms_t now)
+{
+	struct provisioner *p = d->p;
+	struct command *cmd = &d->cmd;
+	struct claim_rec *c = cmd->victim;
+	size_t moving;
+	if (cmd->replacement) {
+		if (cmd->replacement->gone) {
+			/* Nothing was tainted or evicted yet: the candidate simply stays. */
+			log_warn(
+			    COMPONENT_D,
+			    "replacement %s for NodeClaim %s failed: consolidation rolled back",
+			    cmd->replacement->claim->meta->name, c->claim->meta->name);
+			if (d->log) {
+				json_t *o = decision_log_line(d->log);
+				json_object_set_new(o, "event", json_string("disruption-rollback"));
+				json_object_set_new(o, "nodeclaim",
+						    json_string(c->claim->meta->name));
+				json_object_set_new(
+				    o, "replacement",
+				    json_string(cmd->replacement->claim->meta->name));
+				decision_log_emit(d->log, o);
+			}
+			cmd->active = false;
+			return false;
+		}
+		if (!cmd->replacement->initialized)
+			return true;
+		count_decision(p, DISRUPT_UNDERUTILIZED, 1, &c, cmd->pods, cmd->new_price);
+		prov_terminate(p, c, reason_names[DISRUPT_UNDERUTILIZED], true);
+		d->retiring = c;
+		d->retiring_for = cmd->replacement;
+		cmd->active = false;
+		return true;
+	}
+	if (now < cmd->validate_at) {
+		if (cmd->validate_at < d->next_ms)
+			d->next_ms = cmd->validate_at;
+		return true;
+	}
+	cmd->active = false;
+	struct prov_consolidation out;
+	bool replace;
+	if (!candidate(p, c, &moving) || allowance(p, c->pool, DISRUPT_UNDERUTILIZED) == 0 ||
+	    !worth_it(d, c, cmd->replace, &replace, &out) || replace != cmd->replace ||
+	    out.new_price > cmd->new_price) {
+		log_info(COMPONENT_D, "NodeClaim %s: consolidation no longer holds after %d s",
+			 c->claim->meta->name, VALIDATION_MS / 1000);
+		if (out.launched)
+			prov_terminate(p, out.launched, "consolidation-abandoned", false);
+		return false;
+	}
+	log_decision(d, "single-node consolidation", DISRUPT_UNDERUTILIZED, 1, &c, out.pods,
+		     out.new_price, out.launched);
+	if (!replace) {
+		count_decision(p, DISRUPT_UNDERUTILIZED, 1, &c, out.pods, 0);
+		prov_terminate(p, c, reason_names[DISRUPT_UNDERUTILIZED], true);
+		return true;
+	}
+	cmd->pods = out.pods;
+	cmd->new_price = out.new_price;
+	out.launched->replacing = true;
+	cmd->replacement = out.launched;
+	cmd->active = true;
+	return true;
+}
+
 void disruption_reconcile(struct disruption *d)
 {
 	struct provisioner *p = d->p;
@@ -266,14 +491,23 @@ void disruption_reconcile(struct disruption *d)
 	for (size_t i = 0; i < p->st->n_pods; i++)
 		if (p->st->pods[i]->nominated)
 			p->st->pods[i]->nominated->has_nominee = true;
+	if (d->retiring && d->retiring->gone) {
+		d->retiring_for->replacing = false;
+		d->retiring = d->retiring_for = NULL;
+	}
 	if (expiration(d, now))
 		return;
-	emptiness(d, now);
+	if (d->cmd.active && command_step(d, now))
+		return;
+	if (emptiness(d, now))
+		return;
+	if (!d->cmd.active && !d->retiring)
+		consolidation(d, now);
 }
 
 bool disruption_settled(const struct disruption *d)
 {
-	return d->next_ms == INT64_MAX;
+	return d->next_ms == INT64_MAX && !d->cmd.active && !d->retiring;
 }
 
 kerf_mono_ms_t disruption_next_ms(const struct disruption *d)

@@ -893,7 +893,8 @@ kerf_price_t prov_offering_price(const struct kerf_instance_type *t, const char 
  * nominations and counts as capacity in later batches from now on, while a
  * worker creates it.
  */
-static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b, struct prov_claim *pc)
+static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b, struct prov_claim *pc,
+				     bool nominate_pods)
 {
 	struct pool_rec *pr = &p->pools[pc->pool];
 	struct claim_rec *c = xcalloc(1, sizeof(*c));
@@ -913,7 +914,8 @@ static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b, stru
 	c->claim->allocatable = pc->type->allocatable;
 	prov_launching_labels(c, pc->type);
 	state_claim_add(p->st, c);
-	nominate(b, pc->pods, pc->n_pods, c);
+	if (nominate_pods)
+		nominate(b, pc->pods, pc->n_pods, c);
 	return c;
 }
 
@@ -1204,7 +1206,7 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 		json_t **lines = xcalloc(n + 1, sizeof(*lines));
 		struct kerf_resources *reqs = xcalloc(n + 1, sizeof(*reqs));
 		for (size_t i = 0; i < n; i++) {
-			made[i] = plan_claim(p, &b, &res->claims[i]);
+			made[i] = plan_claim(p, &b, &res->claims[i], true);
 			options[i] = option_names(&res->claims[i]);
 		}
 		json_t *line = batch_line(p, &b, res, made, solve_ms, lines, reqs);
@@ -1213,6 +1215,117 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 		free(options);
 		free(lines);
 		free(reqs);
+	}
+	prov_result_free(res);
+	free(pool_of);
+	hmap_clear(&by_node, NULL);
+	batch_free(&b);
+	return rc;
+}
+
+/* --------------------------------------------------------- consolidation */
+
+/* A pod a drain moves: not finished, not a DaemonSet's, not the kubelet's own. */
+static bool moves(const struct kerf_pod *pod)
+{
+	return pod->phase != KERF_POD_SUCCEEDED && pod->phase != KERF_POD_FAILED &&
+	       !pod->daemonset && !(pod->meta->owner_kind && strcmp(pod->meta->owner_kind, "Node") == 0);
+}
+
+int prov_consolidate(struct provisioner *p, size_t n, struct claim_rec *const *victims, bool launch,
+		     struct prov_consolidation *out, struct kerf_error *err)
+{
+	struct batch b;
+	struct hmap by_node = {0};
+	struct prov_result *res = NULL;
+	size_t n_live = 0;
+	kerf_mono_ms_t now = prov_now(p);
+
+	kerf_price_t limit = out->old_price_limit;
+	memset(&b, 0, sizeof(b));
+	memset(out, 0, sizeof(*out));
+	out->old_price_limit = limit;
+	for (size_t v = 0; v < n; v++) {
+		struct pod_rec *const *pods;
+		size_t k = victims[v]->node_name
+			       ? state_pods_on_node(p->st, victims[v]->node_name, &pods)
+			       : 0;
+		for (size_t i = 0; i < k; i++) {
+			if (!moves(pods[i]->pod))
+				continue;
+			xgrow(b.recs, b.cap_pods, b.n_pods + 1);
+			b.recs[b.n_pods++] = pods[i];
+		}
+	}
+	out->pods = b.n_pods;
+	b.pods = xcalloc(b.n_pods + 1, sizeof(*b.pods));
+	for (size_t i = 0; i < b.n_pods; i++)
+		b.pods[i] = b.recs[i]->pod;
+	size_t *pool_of = xcalloc(p->n_pools + 1, sizeof(*pool_of));
+	b.pools = xcalloc(p->n_pools + 1, sizeof(*b.pools));
+	for (size_t i = 0; i < p->n_pools; i++) {
+		struct pool_rec *pr = &p->pools[i];
+		if (pr->deleted || !pr->types)
+			continue;
+		apply_unavailable(p, pr, now);
+		if (!pr->chosen)
+			pr->chosen = pr->packing.packers[0];
+		pool_of[n_live] = i;
+		b.pools[n_live++] =
+		    (struct prov_pool){.nodepool = pr->np,
+				       .types = pr->types,
+				       .class_selectors = p->cfg.provider->class_selectors,
+				       .packer = pr->chosen};
+	}
+	build_existing(p, &b, &by_node);
+	/* The candidates' nodes are out: their pods are the ones being placed. */
+	for (size_t v = 0; v < n; v++) {
+		struct prov_existing *x = &b.existing[victims[v]->entry];
+		x->unschedulable = true;
+		x->n_pods = 0;
+	}
+	build_daemonsets(p, &b);
+
+	struct prov_input in;
+	memset(&in, 0, sizeof(in));
+	in.n_pods = b.n_pods;
+	in.pods = b.pods;
+	in.n_pools = n_live;
+	in.pools = b.pools;
+	in.n_existing = b.n_existing;
+	in.existing = b.existing;
+	in.n_daemonsets = b.n_ds;
+	in.daemonsets = (const struct kerf_pod *const *)b.ds;
+	in.packer = p->cfg.packer;
+	in.packer_inst = p->cfg.packer_inst;
+	in.packer_name = p->cfg.packer_name;
+	int rc = prov_run(&in, &res, err);
+	if (rc == 0) {
+		out->fits = res->n_unschedulable == 0;
+		out->n_new = res->n_claims;
+		for (size_t i = 0; i < res->n_claims; i++) {
+			res->claims[i].pool = pool_of[res->claims[i].pool];
+			out->new_price += res->claims[i].price;
+		}
+		if (res->n_claims == 1) {
+			const struct prov_claim *pc = &res->claims[0];
+			out->new_type = pc->type->name;
+			out->new_capacity_type = pc->capacity_type;
+			for (size_t i = 0; i < pc->n_options; i++) {
+				const struct kerf_instance_type *t = pc->options[i];
+				out->cheaper_types +=
+				    prov_offering_price(t, pc->zone, pc->capacity_type, INT64_MAX) <
+				    out->old_price_limit;
+			}
+		}
+		if (launch && out->fits && res->n_claims == 1) {
+			/* Not nominated: its pods are bound where they are until the drain. */
+			struct claim_rec *c = plan_claim(p, &b, &res->claims[0], false);
+			char **options = option_names(&res->claims[0]);
+			out->launched = c;
+			out->new_type = c->type_name;
+			prov_launch(p, 1, &c, &options, NULL, NULL, NULL);
+		}
 	}
 	prov_result_free(res);
 	free(pool_of);

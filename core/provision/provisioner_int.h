@@ -151,6 +151,30 @@ ssize_t prov_pool_index(const struct provisioner *p, const char *name);
 /* A batch's decision-log line with its launches filled in: to the A/B figures and the log. */
 void prov_batch_line_done(struct provisioner *p, json_t *line);
 
+/* What moving the pods off some claims would take (prov_consolidate). */
+struct prov_consolidation {
+	bool fits;	/* every pod placed, on the other nodes and at most the new ones */
+	size_t pods;	/* pods that would move */
+	size_t n_new;	/* new nodes it needs */
+	kerf_price_t new_price;
+	/* With one new node: its type, capacity type, and its options cheaper than old_price_limit. */
+	const char *new_type; /* borrowed until the next batch */
+	kerf_capacity_type new_capacity_type;
+	kerf_price_t old_price_limit; /* set by the caller before the call */
+	size_t cheaper_types;
+	struct claim_rec *launched; /* the replacement, when launched */
+};
+
+/*
+ * Karpenter's consolidation simulation: the pods a drain of `victims`
+ * would move, scheduled as a batch on every other node and NodeClaim
+ * (the victims' nodes taken out) and at most new ones.  With launch, a
+ * single new NodeClaim is launched (its pods are not nominated: they stay
+ * where they are until the drain) and returned in out->launched.
+ */
+int prov_consolidate(struct provisioner *p, size_t n, struct claim_rec *const *victims, bool launch,
+		     struct prov_consolidation *out, struct kerf_error *err);
+
 /* lifecycle.c */
 /*
  * Hands the batch's claims to the workers.  The group takes the batch's

@@ -79,6 +79,7 @@ struct claim_rec {
 	 */
 	kerf_mono_ms_t pod_event_ms;
 	bool has_nominee;
+	bool replacing; /* launched to replace disrupted nodes: not a candidate until they are gone */
 	/* Its termination, once ended: how long the drain took, pods evicted and refusals. */
 	int64_t drain_ms;
 	size_t evicted, refused;

@@ -257,6 +257,88 @@ START_TEST(expiration_ignores_budgets)
 }
 END_TEST
 
+/*
+ * Three 2-cpu replicas on one m5.2xlarge ($0.384/h); two go at 3m.  The
+ * scan at 3m01s finds the node replaceable by an m5.xlarge ($0.192/h),
+ * re-checks it 15 s later (3m16s), launches the replacement, and drains
+ * the old node only once the replacement is initialised (46 s of the
+ * sim's start-up later), one step to taint it and one for its pod to go.
+ */
+START_TEST(single_node_replaced_by_cheaper)
+{
+	struct run r;
+	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
+
+	kerfd(&r, "replace.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 1);
+	const json_t *d = first(r.log, "disruption");
+	ck_assert_str_eq(str_of(d, "method"), "single-node consolidation");
+	ck_assert_str_eq(str_of(d, "reason"), "Underutilized");
+	ck_assert_int_eq(int_at(d, "time_ms"), start + 3 * MINUTE + 16000);
+	ck_assert_int_eq(int_at(d, "pods"), 1);
+	ck_assert_int_eq(int_at(d, "price_before_micro_usd_per_hour"), 384000);
+	ck_assert_int_eq(int_at(d, "price_after_micro_usd_per_hour"), 192000);
+	ck_assert_str_eq(str_of(d, "replacement_type"), "m5.xlarge");
+	ck_assert_uint_eq(count(r.log, "underutilized"), 1);
+	const json_t *end = first(r.log, "underutilized");
+	ck_assert_int_eq(int_at(end, "time_ms"), start + 4 * MINUTE + 4000);
+	ck_assert_int_eq(int_at(end, "evicted"), 1);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(json_object_get(r.report, "nodes"), "by_type"), 1),
+		"instance_type")),
+	    "m5.xlarge");
+	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 192000);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "disruption.saved_micro_usd_per_hour"), 192000);
+	run_free(&r);
+}
+END_TEST
+
+/* The same with karpenter.sh/do-not-disrupt on the pods: the node is never a candidate. */
+START_TEST(do_not_disrupt_pod_keeps_node)
+{
+	struct run r;
+
+	kerfd(&r, "do-not-disrupt.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 0);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
+	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 384000);
+	ck_assert_int_eq(int_at(r.report, "disruption.decisions"), 0);
+	run_free(&r);
+}
+END_TEST
+
+/*
+ * The same where m5.xlarge has no capacity: the replacement's launch
+ * fails at once, the decision is rolled back the next step, and the old
+ * node, never tainted, keeps its pod.  The offering is then left out, so
+ * no cheaper replacement is found again.
+ */
+START_TEST(failed_replacement_rolls_back)
+{
+	struct run r;
+	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
+
+	kerfd(&r, "rollback.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 1);
+	ck_assert_uint_eq(count(r.log, "disruption-rollback"), 1);
+	const json_t *rb = first(r.log, "disruption-rollback");
+	ck_assert_int_eq(int_at(rb, "time_ms"), start + 3 * MINUTE + 17000);
+	ck_assert_str_eq(str_of(rb, "nodeclaim"),
+			 json_string_value(json_array_get(
+			     json_object_get(first(r.log, "disruption"), "nodeclaims"), 0)));
+	ck_assert_uint_eq(count(r.log, "underutilized"), 0);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
+	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 384000);
+	ck_assert_int_eq(int_at(r.report, "disruption.decisions"), 0);
+	ck_assert_int_eq(int_at(r.report, "disruption.pods_evicted"), 0);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	run_free(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("disruption");
@@ -270,6 +352,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, empty_after_consolidate_after);
 	tcase_add_test(tc, business_hours_budget);
 	tcase_add_test(tc, expiration_ignores_budgets);
+	tcase_add_test(tc, single_node_replaced_by_cheaper);
+	tcase_add_test(tc, do_not_disrupt_pod_keeps_node);
+	tcase_add_test(tc, failed_replacement_rolls_back);
 	suite_add_tcase(s, tc);
 	return s;
 }
