@@ -51,6 +51,7 @@
 /* A consolidation decided and not finished: validating, then waiting for its replacement. */
 struct command {
 	bool active;
+	enum disruption_reason reason; /* Underutilized or Drifted */
 	struct claim_rec *victim;
 	bool replace; /* with one cheaper node; otherwise the victim is only deleted */
 	kerf_price_t new_price;
@@ -74,6 +75,11 @@ struct disruption {
 	uint64_t scanned_events;
 	kerf_mono_ms_t scanned_ms;
 	bool scanned;
+	/*
+	 * The last pass saw a drifted node that will be replaced once its
+	 * pool's disruptions end: a virtual run is not over.
+	 */
+	bool drift_waiting;
 };
 
 static const char *const reason_names[DISRUPT_N_REASONS] = {"empty", "drifted", "underutilized",
@@ -134,8 +140,8 @@ static bool annotated_do_not_disrupt(const struct kerf_meta *m)
 static const struct node_rec *candidate(const struct provisioner *p, const struct claim_rec *c,
 					size_t *moving)
 {
-	if (c->gone || c->deleting || c->launching || !c->initialized || c->has_nominee ||
-	    c->replacing)
+	if (c->gone || c->deleting || c->launching || c->checking || !c->initialized ||
+	    c->has_nominee || c->replacing)
 		return NULL;
 	const struct node_rec *nr = state_node_by_pid(p->st, c->claim->provider_id);
 	if (!nr || annotated_do_not_disrupt(nr->node->meta) || nr->node->meta->deletion_ms)
@@ -396,6 +402,7 @@ static bool consolidation(struct disruption *d, kerf_mono_ms_t now)
 		    !worth_it(d, c, false, &replace, &out))
 			continue;
 		d->cmd = (struct command){.active = true,
+					  .reason = DISRUPT_UNDERUTILIZED,
 					  .victim = c,
 					  .replace = replace,
 					  .new_price = out.new_price,
@@ -442,8 +449,8 @@ static bool command_step(struct disruption *d, kerf_mono_ms_t now)
 		}
 		if (!cmd->replacement->initialized)
 			return true;
-		count_decision(p, DISRUPT_UNDERUTILIZED, 1, &c, cmd->pods, cmd->new_price);
-		prov_terminate(p, c, reason_names[DISRUPT_UNDERUTILIZED], true);
+		count_decision(p, cmd->reason, 1, &c, cmd->pods, cmd->new_price);
+		prov_terminate(p, c, reason_names[cmd->reason], true);
 		d->retiring = c;
 		d->retiring_for = cmd->replacement;
 		cmd->active = false;
@@ -481,11 +488,115 @@ static bool command_step(struct disruption *d, kerf_mono_ms_t now)
 	return true;
 }
 
+/* ------------------------------------------------------------------- drift */
+
+static bool requirement_holds(const struct kerf_requirement *r, const struct kerf_labels *labels)
+{
+	const char *v = kerf_labels_get(labels, r->key);
+	bool in = false;
+	for (size_t i = 0; v && i < r->n_values; i++)
+		in |= strcmp(v, r->values[i]) == 0;
+	switch (r->op) {
+	case KERF_OP_IN:
+		return in;
+	case KERF_OP_NOT_IN:
+		return !in;
+	case KERF_OP_EXISTS:
+		return v != NULL;
+	case KERF_OP_DOES_NOT_EXIST:
+		return v == NULL;
+	default:
+		/* Gt, Lt and their kin: numeric bounds kerf's provisioning already enforced. */
+		return true;
+	}
+}
+
+/*
+ * Why c drifted from its NodePool, or NULL: the provider said so, the
+ * pool's template hash (same hash version) is not the one the claim was
+ * made with, or the node's labels no longer meet the pool's requirements.
+ */
+static const char *drift_of(const struct provisioner *p, const struct claim_rec *c,
+			    const struct kerf_node *node)
+{
+	const struct kerf_nodepool *np = p->pools[c->pool].np;
+	if (c->drifted)
+		return "the provider's drift check";
+	const struct kerf_labels *ann = &c->claim->meta->annotations;
+	const char *hash = kerf_labels_get(ann, ANNOTATION_POOL_HASH);
+	const char *version = kerf_labels_get(ann, ANNOTATION_POOL_HASH_VERSION);
+	if (hash && version && strcmp(version, POOL_HASH_VERSION) == 0) {
+		char now[32];
+		prov_pool_hash(np, now, sizeof(now));
+		if (strcmp(now, hash) != 0)
+			return "the NodePool's template changed";
+	}
+	for (size_t i = 0; i < np->requirements.n; i++)
+		if (!requirement_holds(np->requirements.items[i], &node->meta->labels))
+			return "the NodePool's requirements changed";
+	return NULL;
+}
+
+/*
+ * Drift: the first drifted candidate its pool's budgets let go is
+ * replaced: its pods are scheduled without it, a new node is launched
+ * when they need one and initialised before the drain; when they need
+ * none, or more than one, it is drained and provisioning takes them.
+ */
+static bool drift(struct disruption *d)
+{
+	struct provisioner *p = d->p;
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		struct claim_rec *c = p->st->claims[i];
+		size_t moving;
+		const struct node_rec *nr = candidate(p, c, &moving);
+		const char *why = nr ? drift_of(p, c, nr->node) : NULL;
+		if (!why)
+			continue;
+		if (allowance(p, c->pool, DISRUPT_DRIFTED) == 0) {
+			size_t total, disrupting;
+			pool_counts(p, c->pool, &total, &disrupting);
+			d->drift_waiting |= disrupting > 0;
+			continue;
+		}
+		d->drift_waiting = true;
+		struct prov_consolidation out;
+		struct kerf_error err = KERF_ERROR_INIT;
+		out.old_price_limit = INT64_MAX;
+		if (prov_consolidate(p, 1, &c, true, &out, &err) != 0) {
+			log_warn(COMPONENT_D, "drift of %s: %s", c->claim->meta->name, err.message);
+			continue;
+		}
+		/* Pods with nowhere to go keep their node, drifted or not. */
+		if (!out.fits)
+			continue;
+		log_info(COMPONENT_D, "NodeClaim %s drifted: %s", c->claim->meta->name, why);
+		log_decision(d, "drift", DISRUPT_DRIFTED, 1, &c, out.pods, out.new_price,
+			     out.launched);
+		if (!out.launched) {
+			count_decision(p, DISRUPT_DRIFTED, 1, &c, out.pods, out.new_price);
+			prov_terminate(p, c, reason_names[DISRUPT_DRIFTED], true);
+			return true;
+		}
+		out.launched->replacing = true;
+		d->cmd = (struct command){.active = true,
+					  .reason = DISRUPT_DRIFTED,
+					  .victim = c,
+					  .replace = true,
+					  .new_price = out.new_price,
+					  .pods = out.pods,
+					  .replacement = out.launched};
+		return true;
+	}
+	return false;
+}
+
 void disruption_reconcile(struct disruption *d)
 {
 	struct provisioner *p = d->p;
 	kerf_mono_ms_t now = prov_now(p);
 	d->next_ms = INT64_MAX;
+	d->drift_waiting = false;
 	for (size_t i = 0; i < p->st->n_claims; i++)
 		p->st->claims[i]->has_nominee = false;
 	for (size_t i = 0; i < p->st->n_pods; i++)
@@ -501,13 +612,16 @@ void disruption_reconcile(struct disruption *d)
 		return;
 	if (emptiness(d, now))
 		return;
-	if (!d->cmd.active && !d->retiring)
-		consolidation(d, now);
+	if (d->cmd.active || d->retiring)
+		return;
+	if (drift(d))
+		return;
+	consolidation(d, now);
 }
 
 bool disruption_settled(const struct disruption *d)
 {
-	return d->next_ms == INT64_MAX && !d->cmd.active && !d->retiring;
+	return d->next_ms == INT64_MAX && !d->cmd.active && !d->retiring && !d->drift_waiting;
 }
 
 kerf_mono_ms_t disruption_next_ms(const struct disruption *d)

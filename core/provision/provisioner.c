@@ -913,6 +913,13 @@ static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b, stru
 	c->claim->capacity = pc->type->capacity;
 	c->claim->allocatable = pc->type->allocatable;
 	prov_launching_labels(c, pc->type);
+	/* What its NodePool's template was: a change to it drifts the claim. */
+	char hash[32];
+	prov_pool_hash(pr->np, hash, sizeof(hash));
+	if (kerf_labels_set(&c->claim->meta->annotations, ANNOTATION_POOL_HASH, hash) ||
+	    kerf_labels_set(&c->claim->meta->annotations, ANNOTATION_POOL_HASH_VERSION,
+			    POOL_HASH_VERSION))
+		abort();
 	state_claim_add(p->st, c);
 	if (nominate_pods)
 		nominate(b, pc->pods, pc->n_pods, c);
@@ -1223,6 +1230,46 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 	return rc;
 }
 
+/* ------------------------------------------------------------------ drift */
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	/* The terminating NUL too, so ("ab", "c") and ("a", "bc") differ. */
+	return fnv1a_update(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static uint64_t hash_taints(uint64_t h, const struct kerf_taints *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		h = hash_str(h, t->items[i]->key);
+		h = hash_str(h, t->items[i]->value);
+		h = fnv1a_update(h, &t->items[i]->effect, sizeof(t->items[i]->effect));
+	}
+	return fnv1a_update(h, "|", 1);
+}
+
+void prov_pool_hash(const struct kerf_nodepool *np, char *out, size_t len)
+{
+	uint64_t h = FNV1A_OFFSET;
+	const struct kerf_labels *maps[] = {&np->template_labels, &np->template_annotations};
+	for (size_t m = 0; m < 2; m++) {
+		for (size_t i = 0; i < maps[m]->n; i++) {
+			h = hash_str(h, maps[m]->items[i]->key);
+			h = hash_str(h, maps[m]->items[i]->value);
+		}
+		h = fnv1a_update(h, "|", 1);
+	}
+	h = hash_taints(h, &np->taints);
+	h = hash_taints(h, &np->startup_taints);
+	h = hash_str(h, np->node_class_ref->group);
+	h = hash_str(h, np->node_class_ref->kind);
+	h = hash_str(h, np->node_class_ref->name);
+	h = fnv1a_update(h, &np->expire_after_ms, sizeof(np->expire_after_ms));
+	h = fnv1a_update(h, &np->termination_grace_period_ms,
+			 sizeof(np->termination_grace_period_ms));
+	snprintf(out, len, "%" PRIu64, h);
+}
+
 /* --------------------------------------------------------- consolidation */
 
 /* A pod a drain moves: not finished, not a DaemonSet's, not the kubelet's own. */
@@ -1277,9 +1324,18 @@ int prov_consolidate(struct provisioner *p, size_t n, struct claim_rec *const *v
 				       .class_selectors = p->cfg.provider->class_selectors,
 				       .packer = pr->chosen};
 	}
+	for (size_t v = 0; v < n; v++)
+		victims[v]->entry = SIZE_MAX;
 	build_existing(p, &b, &by_node);
 	/* The candidates' nodes are out: their pods are the ones being placed. */
 	for (size_t v = 0; v < n; v++) {
+		if (victims[v]->entry == SIZE_MAX) {
+			/* Not counted as capacity now (its instance is being looked for): no move. */
+			free(pool_of);
+			hmap_clear(&by_node, NULL);
+			batch_free(&b);
+			return 0;
+		}
 		struct prov_existing *x = &b.existing[victims[v]->entry];
 		x->unschedulable = true;
 		x->n_pods = 0;

@@ -25,6 +25,10 @@
 #define TAINT_UNREGISTERED "karpenter.sh/unregistered"
 #define TAINT_NOT_READY "node.kubernetes.io/not-ready"
 #define TAINT_DISRUPTED "karpenter.sh/disrupted"
+/* The NodePool template a NodeClaim was made from, and how that hash is computed. */
+#define ANNOTATION_POOL_HASH "karpenter.sh/nodepool-hash"
+#define ANNOTATION_POOL_HASH_VERSION "karpenter.sh/nodepool-hash-version"
+#define POOL_HASH_VERSION "kerf-v1"
 /* On NodeClaims and nodes kerf owns, with a cluster that keeps finalizers. */
 #define PROV_FINALIZER "karpenter.sh/termination"
 
@@ -150,6 +154,14 @@ char *prov_claim_name(struct provisioner *p, const char *pool);
 ssize_t prov_pool_index(const struct provisioner *p, const char *name);
 /* A batch's decision-log line with its launches filled in: to the A/B figures and the log. */
 void prov_batch_line_done(struct provisioner *p, json_t *line);
+
+/*
+ * The hash of what a NodePool's template gives its nodes (labels,
+ * annotations, taints, startup taints, node class, expireAfter,
+ * terminationGracePeriod; not requirements, which drift on their own), as
+ * a decimal string in out.
+ */
+void prov_pool_hash(const struct kerf_nodepool *np, char *out, size_t len);
 
 /* What moving the pods off some claims would take (prov_consolidate). */
 struct prov_consolidation {

@@ -106,7 +106,14 @@ static json_t *read_lines(const char *path)
 	return a;
 }
 
+static void kerfd_in(struct run *r, const char *dir, const char *config);
+
 static void kerfd(struct run *r, const char *config)
+{
+	kerfd_in(r, DATA, config);
+}
+
+static void kerfd_in(struct run *r, const char *dir, const char *config)
 {
 	char report[] = "/tmp/check_disruption.json.XXXXXX";
 	char log[] = "/tmp/check_disruption.jsonl.XXXXXX";
@@ -119,7 +126,7 @@ static void kerfd(struct run *r, const char *config)
 	close(lfd);
 	ck_assert_int_lt(snprintf(cmd, sizeof(cmd),
 				  "cd '%s' && '%s' --config '%s' --report '%s' --decision-log '%s'",
-				  DATA, KERFD, config, report, log),
+				  dir, KERFD, config, report, log),
 			 (int)sizeof(cmd));
 	r->status = run_captured(cmd, &r->out, &r->err);
 	ck_assert_msg(r->status == 0, "kerfd failed: %s", r->err);
@@ -339,6 +346,89 @@ START_TEST(failed_replacement_rolls_back)
 }
 END_TEST
 
+/* A kerf.yaml in dir keeping the sim's world in dir/state.jsonl, starting at `start`. */
+static void write_run(const char *dir, const char *name, const char *pool, const char *start)
+{
+	char path[512];
+	FILE *f;
+
+	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, name), (int)sizeof(path));
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+		"cluster: sim\nprovider: sim\npackers: [binpack-ffd]\nmanifests: [%s/%s]\n"
+		"plugins:\n  sim:\n    workloads: [%s/web.yaml]\n    state_file: state.jsonl\n"
+		"settings:\n  log_level: info\n  metrics_address: \"\"\n  health_address: \"\"\n"
+		"  clock: virtual\n  virtual_start: %s\n",
+		DATA, pool, DATA, start);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/*
+ * A first run leaves two m5.xlarge nodes of a NodePool labelling them
+ * team: blue (web's two replicas) in the state file.  An hour later kerfd
+ * starts with the pool relabelled team: green: both adopted NodeClaims
+ * carry the old template's karpenter.sh/nodepool-hash, so both drifted.
+ * The budget (nodes "1") lets one go at a time: the first is replaced (its
+ * replacement launched and initialised, then it is drained), and only
+ * once it has ended is the second replaced the same way.
+ */
+START_TEST(label_change_drifts_every_node_within_budget)
+{
+	char dir[] = "/tmp/check_disruption.drift.XXXXXX", path[512];
+	static const char *const files[] = {"seed.yaml", "relabel.yaml", "state.jsonl",
+					    "state.jsonl.tmp", NULL};
+	struct run r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_run(dir, "seed.yaml", "pool-drift.yaml", "2026-01-05T06:00:00Z");
+	write_run(dir, "relabel.yaml", "pool-drift-v2.yaml", "2026-01-05T07:00:00Z");
+	kerfd_in(&r, dir, "seed.yaml");
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
+	ck_assert_uint_eq(count(r.log, "disruption"), 0);
+	run_free(&r);
+
+	kerfd_in(&r, dir, "relabel.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 2);
+	ck_assert_uint_eq(count(r.log, "drifted"), 2);
+	const char *prev_end = NULL;
+	json_int_t prev_end_ms = 0;
+	for (size_t i = 0, k = 0; i < json_array_size(r.log); i++) {
+		const json_t *l = json_array_get(r.log, i);
+		const char *e = str_of(l, "event");
+		if (e && strcmp(e, "disruption") == 0) {
+			ck_assert_str_eq(str_of(l, "method"), "drift");
+			ck_assert_str_eq(str_of(l, "reason"), "Drifted");
+			ck_assert_str_eq(str_of(l, "replacement_type"), "m5.xlarge");
+			/* The second waits for the first to end: one node at a time. */
+			if (k++ == 1) {
+				ck_assert_ptr_nonnull(prev_end);
+				ck_assert_int_eq(int_at(l, "time_ms"), prev_end_ms + 1000);
+			} else {
+				ck_assert_ptr_null(prev_end);
+			}
+		} else if (e && strcmp(e, "drifted") == 0) {
+			prev_end = e;
+			prev_end_ms = int_at(l, "time_ms");
+			ck_assert_int_eq(int_at(l, "evicted"), 1);
+		}
+	}
+	/* The first decision at the first pass after adoption. */
+	ck_assert_int_eq(int_at(first(r.log, "disruption"), "time_ms"), MONDAY + 7 * HOUR + 2000);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
+	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 4);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.drifted"), 2);
+	run_free(&r);
+	for (size_t i = 0; files[i]; i++) {
+		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
+				 (int)sizeof(path));
+		unlink(path);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("disruption");
@@ -355,6 +445,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, single_node_replaced_by_cheaper);
 	tcase_add_test(tc, do_not_disrupt_pod_keeps_node);
 	tcase_add_test(tc, failed_replacement_rolls_back);
+	tcase_add_test(tc, label_change_drifts_every_node_within_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }
