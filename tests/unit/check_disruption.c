@@ -429,6 +429,73 @@ START_TEST(label_change_drifts_every_node_within_budget)
 }
 END_TEST
 
+#define KERFCTL KERF_TEST_BUILDDIR "/core/kerfctl"
+
+/*
+ * kerfctl disruption-report over a decision log: a consolidation that
+ * ended its node (saving counted when the node ends), one rolled back
+ * (not counted), an expiration (nothing saved), and the drains' figures.
+ */
+START_TEST(disruption_report_sums_the_log)
+{
+	static const char *const lines[] = {
+	    "{\"time_ms\":1,\"batch\":1,\"pods\":3,\"nodeclaims\":[]}",
+	    "{\"time_ms\":2,\"event\":\"disruption\",\"method\":\"single-node "
+	    "consolidation\",\"reason\":\"Underutilized\",\"nodeclaims\":[\"a\"],\"pods\":2,"
+	    "\"price_before_micro_usd_per_hour\":384000,\"price_after_micro_usd_per_hour\":192000}",
+	    "{\"time_ms\":3,\"event\":\"disruption\",\"method\":\"single-node "
+	    "consolidation\",\"reason\":\"Underutilized\",\"nodeclaims\":[\"b\"],\"pods\":1,"
+	    "\"price_before_micro_usd_per_hour\":384000,\"price_after_micro_usd_per_hour\":192000}",
+	    "{\"time_ms\":4,\"event\":\"disruption-rollback\",\"nodeclaim\":\"b\"}",
+	    "{\"time_ms\":5,\"event\":\"disruption\",\"method\":\"expiration\",\"reason\":"
+	    "\"Expired\",\"nodeclaims\":[\"c\"],\"pods\":4,\"price_before_micro_usd_per_hour\":"
+	    "100,\"price_after_micro_usd_per_hour\":0}",
+	    "{\"time_ms\":6,\"event\":\"underutilized\",\"nodeclaim\":\"a\",\"drain_ms\":2000,"
+	    "\"evicted\":2,\"evictions_refused\":5}",
+	    "{\"time_ms\":7,\"event\":\"expired\",\"nodeclaim\":\"c\",\"drain_ms\":6000,"
+	    "\"evicted\":4,\"evictions_refused\":0}",
+	    NULL};
+	char log[] = "/tmp/check_disruption.report.XXXXXX", cmd[512];
+	int fd = mkstemp(log);
+	char *out = NULL, *err = NULL;
+
+	ck_assert_int_ge(fd, 0);
+	FILE *f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; lines[i]; i++)
+		fprintf(f, "%s\n", lines[i]);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_lt(
+	    snprintf(cmd, sizeof(cmd), "'%s' disruption-report -o json '%s'", KERFCTL, log),
+	    (int)sizeof(cmd));
+	ck_assert_int_eq(run_captured(cmd, &out, &err), 0);
+	json_t *doc = json_loads(out, 0, NULL);
+	ck_assert_msg(doc != NULL, "%s%s", out, err);
+	ck_assert_int_eq(int_at(doc, "decisions"), 3);
+	ck_assert_int_eq(int_at(doc, "rollbacks"), 1);
+	ck_assert_int_eq(int_at(doc, "nodes_by_reason.Underutilized"), 2);
+	ck_assert_int_eq(int_at(doc, "nodes_by_reason.Expired"), 1);
+	ck_assert_int_eq(int_at(doc, "pods_moved"), 7);
+	ck_assert_int_eq(int_at(doc, "saved_micro_usd_per_hour"), 192000);
+	ck_assert_int_eq(int_at(doc, "pods_evicted"), 6);
+	ck_assert_int_eq(int_at(doc, "evictions_refused"), 5);
+	ck_assert_int_eq(int_at(doc, "drains"), 2);
+	ck_assert_int_eq(int_at(doc, "drain_max_ms"), 6000);
+	json_decref(doc);
+	free(out);
+	free(err);
+	/* A file that is not a decision log is refused with its line. */
+	ck_assert_int_lt(
+	    snprintf(cmd, sizeof(cmd), "'%s' disruption-report '%s/empty.yaml'", KERFCTL, DATA),
+	    (int)sizeof(cmd));
+	ck_assert_int_eq(run_captured(cmd, &out, &err), 1);
+	ck_assert_msg(strstr(err, "empty.yaml:1: not a JSON object"), "%s", err);
+	free(out);
+	free(err);
+	unlink(log);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("disruption");
@@ -437,6 +504,7 @@ static Suite *suite(void)
 
 	tcase_add_test(tb, cron_fields);
 	tcase_add_test(tb, allowance_most_restrictive);
+	tcase_add_test(tb, disruption_report_sums_the_log);
 	suite_add_tcase(s, tb);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, empty_after_consolidate_after);
