@@ -429,6 +429,23 @@ START_TEST(label_change_drifts_every_node_within_budget)
 }
 END_TEST
 
+/*
+ * replace.yaml on spot: an m5.xlarge ($0.0638/h) would do for the
+ * half-empty m5.2xlarge ($0.182363/h), but it is the only cheaper type, and
+ * spot-to-spot replacement needs 15: the node stays.
+ */
+START_TEST(spot_to_spot_needs_15_cheaper_types)
+{
+	struct run r;
+
+	kerfd(&r, "spot.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 0);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
+	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 182363);
+	run_free(&r);
+}
+END_TEST
+
 #define KERFCTL KERF_TEST_BUILDDIR "/core/kerfctl"
 
 /*
@@ -513,6 +530,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, single_node_replaced_by_cheaper);
 	tcase_add_test(tc, do_not_disrupt_pod_keeps_node);
 	tcase_add_test(tc, failed_replacement_rolls_back);
+	tcase_add_test(tc, spot_to_spot_needs_15_cheaper_types);
 	tcase_add_test(tc, label_change_drifts_every_node_within_budget);
 	suite_add_tcase(s, tc);
 	return s;
