@@ -186,10 +186,7 @@ static size_t allowance(const struct provisioner *p, size_t pool, enum disruptio
 
 /* ------------------------------------------------------------- decisions */
 
-/*
- * Carries out one decision: logs it (method, nodes, pods, prices), counts
- * it, and ends each claim through the termination controller.
- */
+/* One decision's line: method, reason, nodes, pods to move, prices, its replacement. */
 static void log_decision(struct disruption *d, const char *method, enum disruption_reason reason,
 			 size_t n, struct claim_rec **claims, size_t pods, kerf_price_t after,
 			 const struct claim_rec *replacement)
@@ -256,6 +253,19 @@ static void decide(struct disruption *d, const char *method, enum disruption_rea
 		prov_terminate(d->p, claims[i], reason_names[reason], true);
 }
 
+/*
+ * How old a claim is: from its creationTimestamp as the cluster wrote it,
+ * so a claim adopted after a restart keeps its age; from its launch on
+ * the host clock until the cluster has delivered it.
+ */
+static int64_t age(const struct provisioner *p, const struct claim_rec *c, kerf_mono_ms_t now)
+{
+	const struct kerf_nodeclaim *seen = state_observed_claim(p->st, c->claim->meta->name);
+	if (seen && seen->meta->creation_ms > 0)
+		return prov_wall(p) - seen->meta->creation_ms;
+	return now - c->launched_ms;
+}
+
 /* Every claim past its expireAfter, ended at once: forceful, so no budget applies. */
 static bool expiration(struct disruption *d, kerf_mono_ms_t now)
 {
@@ -265,7 +275,7 @@ static bool expiration(struct disruption *d, kerf_mono_ms_t now)
 		struct claim_rec *c = p->st->claims[i];
 		int64_t ttl = c->claim->expire_after_ms;
 		if (c->gone || c->deleting || c->launching || ttl < 0 ||
-		    ttl == KERF_DURATION_NEVER || now - c->launched_ms < ttl)
+		    ttl == KERF_DURATION_NEVER || age(p, c, now) < ttl)
 			continue;
 		struct pod_rec *const *pods;
 		size_t n = c->node_name ? state_pods_on_node(p->st, c->node_name, &pods) : 0,
@@ -430,10 +440,9 @@ static bool command_step(struct disruption *d, kerf_mono_ms_t now)
 	if (cmd->replacement) {
 		if (cmd->replacement->gone) {
 			/* Nothing was tainted or evicted yet: the candidate simply stays. */
-			log_warn(
-			    COMPONENT_D,
-			    "replacement %s for NodeClaim %s failed: consolidation rolled back",
-			    cmd->replacement->claim->meta->name, c->claim->meta->name);
+			log_warn(COMPONENT_D,
+				 "replacement %s for NodeClaim %s failed: disruption rolled back",
+				 cmd->replacement->claim->meta->name, c->claim->meta->name);
 			if (d->log) {
 				json_t *o = decision_log_line(d->log);
 				json_object_set_new(o, "event", json_string("disruption-rollback"));

@@ -347,7 +347,17 @@ START_TEST(failed_replacement_rolls_back)
 END_TEST
 
 /* A kerf.yaml in dir keeping the sim's world in dir/state.jsonl, starting at `start`. */
+static void write_run_scenario(const char *dir, const char *name, const char *pool,
+			       const char *start, const char *scenario);
+
 static void write_run(const char *dir, const char *name, const char *pool, const char *start)
+{
+	write_run_scenario(dir, name, pool, start, NULL);
+}
+
+/* The same with a scenario from DATA (NULL: none). */
+static void write_run_scenario(const char *dir, const char *name, const char *pool,
+			       const char *start, const char *scenario)
 {
 	char path[512];
 	FILE *f;
@@ -358,9 +368,11 @@ static void write_run(const char *dir, const char *name, const char *pool, const
 	fprintf(f,
 		"cluster: sim\nprovider: sim\npackers: [binpack-ffd]\nmanifests: [%s/%s]\n"
 		"plugins:\n  sim:\n    workloads: [%s/web.yaml]\n    state_file: state.jsonl\n"
+		"%s%s%s%s%s"
 		"settings:\n  log_level: info\n  metrics_address: \"\"\n  health_address: \"\"\n"
 		"  clock: virtual\n  virtual_start: %s\n",
-		DATA, pool, DATA, start);
+		DATA, pool, DATA, scenario ? "    scenario: " : "", scenario ? DATA : "",
+		scenario ? "/" : "", scenario ? scenario : "", scenario ? "\n" : "", start);
 	ck_assert_int_eq(fclose(f), 0);
 }
 
@@ -513,6 +525,39 @@ START_TEST(disruption_report_sums_the_log)
 }
 END_TEST
 
+/*
+ * A claim's age is its creationTimestamp's, not the time kerfd adopted it:
+ * nodes made at 06:00:01 by a first run expire at 06:10:01 in a second
+ * run started at 06:05, five minutes and one second in, not ten.
+ */
+START_TEST(adopted_claims_keep_their_age)
+{
+	char dir[] = "/tmp/check_disruption.age.XXXXXX", path[512];
+	static const char *const files[] = {"seed.yaml", "resume.yaml", "state.jsonl",
+					    "state.jsonl.tmp", NULL};
+	struct run r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_run(dir, "seed.yaml", "pool-expire.yaml", "2026-01-05T06:00:00Z");
+	write_run_scenario(dir, "resume.yaml", "pool-expire.yaml", "2026-01-05T06:05:00Z",
+			   "expire-scenario.yaml");
+	kerfd_in(&r, dir, "seed.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 0);
+	run_free(&r);
+	kerfd_in(&r, dir, "resume.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 2);
+	ck_assert_int_eq(int_at(first(r.log, "disruption"), "time_ms"),
+			 MONDAY + 6 * HOUR + 10 * MINUTE + 1000);
+	run_free(&r);
+	for (size_t i = 0; files[i]; i++) {
+		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
+				 (int)sizeof(path));
+		unlink(path);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("disruption");
@@ -532,6 +577,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, failed_replacement_rolls_back);
 	tcase_add_test(tc, spot_to_spot_needs_15_cheaper_types);
 	tcase_add_test(tc, label_change_drifts_every_node_within_budget);
+	tcase_add_test(tc, adopted_claims_keep_their_age);
 	suite_add_tcase(s, tc);
 	return s;
 }
