@@ -104,6 +104,7 @@ static void advance(struct sim_cluster *c, int64_t now)
 	sim_world_reached(c->w, SIM_GONE, c->seen_ms, now, simc_node_gone, c);
 	c->seen_ms = now;
 	finish_pods(c, now);
+	simc_pods_terminated(c, now);
 	simc_controllers(c);
 }
 

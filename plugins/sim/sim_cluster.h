@@ -30,6 +30,7 @@ struct sim_cluster_config {
 	char *trace;	    /* NULL: none */
 	int64_t trace_time_scale; /* trace times are divided by this */
 	int64_t bind_delay_ms;	  /* a pod binds no sooner than this after it is created */
+	int64_t termination_grace_ms; /* an evicted pod terminates for this long */
 };
 
 enum sim_action_type {

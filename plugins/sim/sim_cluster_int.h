@@ -57,6 +57,7 @@ struct sim_pod {
 	uint64_t seq;		    /* creation order: the scheduler queue's tie-break */
 	int32_t ordinal;	    /* StatefulSet pods */
 	int64_t bound_ms;
+	bool terminating; /* evicted, gone at pod->meta->deletion_ms + termination_grace */
 };
 
 struct sim_node {
@@ -157,6 +158,13 @@ struct sim_node *simc_find_node(const struct sim_cluster *c, const char *name, s
 struct sim_pod *simc_pod_create(struct sim_cluster *c, struct sim_workload *wl, const char *name,
 				int32_t ordinal, struct sim_node *ds_node);
 void simc_pod_remove(struct sim_cluster *c, size_t index, bool succeeded);
+/*
+ * An eviction: the pod terminates for cfg.termination_grace_ms, still on
+ * its node, and its workload replaces it at once (0: it is gone now).
+ */
+void simc_pod_evict(struct sim_cluster *c, size_t index);
+/* Removes the pods whose grace period is over at now. */
+void simc_pods_terminated(struct sim_cluster *c, int64_t now);
 
 /* sim_cluster_pdb.c */
 /* Appends the PodDisruptionBudgets of a workload file; errors are "path:line:column: ...". */

@@ -136,7 +136,8 @@ static size_t scale_down_victim(const struct sim_cluster *c, const struct sim_wo
 
 	for (size_t i = 0; i < c->n_pods; i++) {
 		const struct sim_pod *sp = c->pods[i], *b;
-		if (sp->owner != wl)
+		/* A terminating pod is no longer one of its workload's live pods. */
+		if (sp->owner != wl || sp->terminating)
 			continue;
 		if (best == c->n_pods) {
 			best = i;

@@ -227,7 +227,8 @@ static int sim_evict_pod(void *inst, const char *ns, const char *name, struct ke
 				      ns ? ns : "default", name, b->namespace_, b->name);
 	}
 	c->evictions++;
-	simc_pod_remove(c, index, false);
+	if (!sp->terminating)
+		simc_pod_evict(c, index);
 	return 0;
 }
 

@@ -796,6 +796,35 @@ START_TEST(test_pdb_errors)
 }
 END_TEST
 
+/*
+ * termination_grace: an evicted pod terminates on its node for 30 s (a
+ * budget no longer counts it, its requests still count) while its
+ * ReplicaSet's replacement is made at once; it is gone when the grace
+ * period is over, and the replacement takes its room.
+ */
+START_TEST(test_evicted_pod_terminates_for_its_grace)
+{
+	struct kerf_error err;
+
+	sim_cfg.termination_grace_ms = 30000;
+	web_on_ready_node();
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-1", &err), 0);
+	/* Evicting it again while it terminates is accepted, and changes nothing. */
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-1", &err), 0);
+	/* Its requests stay held while it terminates: the replacement finds no room yet. */
+	EXPECT(poll_at(READY_AT + 1000),
+	       "MODIFIED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "ADDED pod web-3 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod web-3 node= phase=0 unschedulable=1 ready=0");
+	/* Evicted at READY_AT: gone 30 s later. */
+	quiet_at(READY_AT + 29999);
+	EXPECT(poll_at(READY_AT + 30000),
+	       "DELETED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "MODIFIED pod web-3 node=" NODE " phase=1 unschedulable=0 ready=0");
+}
+END_TEST
+
 /* A node with a finalizer is only marked by delete; it goes when the finalizer does. */
 START_TEST(test_node_finalizer)
 {
@@ -1334,6 +1363,7 @@ static Suite *sim_cluster_suite(void)
 	tcase_add_test(tc, test_pdb_min_available_percent);
 	tcase_add_test(tc, test_pdb_errors);
 	tcase_add_test(tc, test_node_finalizer);
+	tcase_add_test(tc, test_evicted_pod_terminates_for_its_grace);
 	tcase_add_test(tc, test_instance_gone_takes_node_and_pods);
 	tcase_add_test(tc, test_nodeclaim_writes);
 	tcase_add_test(tc, test_node_writes);
