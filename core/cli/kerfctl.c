@@ -46,6 +46,7 @@ static int cmd_plugins(int argc, char **argv);
 static int cmd_validate(int argc, char **argv);
 static int cmd_simulate(int argc, char **argv);
 static int cmd_ab_report(int argc, char **argv);
+static int cmd_disruption_report(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
@@ -60,6 +61,9 @@ static const struct command commands[] = {
     {"ab-report", "[-o text|json] [--nodepool NAME] DECISION_LOG...",
      "compare the packers of shadow and split NodePools from kerfd's decision log",
      cmd_ab_report},
+    {"disruption-report", "[-o text|json] DECISION_LOG...",
+     "sum up kerfd's disruption decisions and drains from its decision log",
+     cmd_disruption_report},
     {"version", "", "print the kerf version and plugin ABI", cmd_version},
     {"help", "[COMMAND]", "show this help or a command's usage", cmd_help},
 };
@@ -1371,6 +1375,174 @@ static int ab_report_section(const char *path, json_t *ab, const char *nodepool,
 	else
 		ab_section_print(ab, stdout);
 	return 0;
+}
+
+/* ---------------------------------------------------- disruption-report */
+
+/* What the decision log says about disruption and termination. */
+struct disruption_sums {
+	json_t *by_reason; /* reason -> nodes */
+	json_t *by_method; /* method -> decisions */
+	json_t *pending;   /* first NodeClaim of a replacing decision -> its saving, until it ends */
+	json_int_t decisions, rollbacks, pods_moved, saved, evicted, refused, drains, drain_ms,
+	    drain_max_ms;
+};
+
+static void json_add(json_t *o, const char *key, json_int_t n)
+{
+	json_object_set_new(o, key, json_integer(json_integer_value(json_object_get(o, key)) + n));
+}
+
+static json_int_t int_or_0(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static void disruption_line(struct disruption_sums *s, const json_t *line)
+{
+	const char *event = json_string_value(json_object_get(line, "event"));
+	if (!event)
+		return;
+	if (strcmp(event, "disruption") == 0) {
+		const json_t *claims = json_object_get(line, "nodeclaims");
+		const char *first = json_string_value(json_array_get(claims, 0));
+		const char *reason = json_string_value(json_object_get(line, "reason"));
+		const char *method = json_string_value(json_object_get(line, "method"));
+		json_int_t saving = int_or_0(line, "price_before_micro_usd_per_hour") -
+				    int_or_0(line, "price_after_micro_usd_per_hour");
+		s->decisions++;
+		json_add(s->by_method, method ? method : "unknown", 1);
+		json_add(s->by_reason, reason ? reason : "unknown",
+			 (json_int_t)json_array_size(claims));
+		s->pods_moved += int_or_0(line, "pods");
+		/* An expired node's replacement is provisioning's: nothing saved. */
+		if (reason && strcmp(reason, "Expired") != 0 && first)
+			json_object_set_new(s->pending, first, json_integer(saving));
+		return;
+	}
+	if (strcmp(event, "disruption-rollback") == 0) {
+		const char *claim = json_string_value(json_object_get(line, "nodeclaim"));
+		s->rollbacks++;
+		if (claim)
+			json_object_del(s->pending, claim);
+		return;
+	}
+	if (!json_object_get(line, "drain_ms"))
+		return;
+	/* An ended NodeClaim: its drain, and the saving of the decision that ended it. */
+	const char *claim = json_string_value(json_object_get(line, "nodeclaim"));
+	const json_t *saving = claim ? json_object_get(s->pending, claim) : NULL;
+	if (saving) {
+		s->saved += json_integer_value(saving);
+		json_object_del(s->pending, claim);
+	}
+	json_int_t ms = int_or_0(line, "drain_ms");
+	s->evicted += int_or_0(line, "evicted");
+	s->refused += int_or_0(line, "evictions_refused");
+	s->drains++;
+	s->drain_ms += ms;
+	if (ms > s->drain_max_ms)
+		s->drain_max_ms = ms;
+}
+
+static int disruption_read(struct disruption_sums *s, const char *path)
+{
+	char line[1 << 16];
+	FILE *f = fopen(path, "r");
+	unsigned lineno = 0;
+
+	if (!f) {
+		fprintf(stderr, "kerfctl disruption-report: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		json_error_t jerr;
+		json_t *o = json_loads(line, 0, &jerr);
+		lineno++;
+		if (!json_is_object(o)) {
+			fprintf(stderr, "kerfctl disruption-report: %s:%u: not a JSON object: %s\n",
+				path, lineno, jerr.text);
+			json_decref(o);
+			fclose(f);
+			return 1;
+		}
+		disruption_line(s, o);
+		json_decref(o);
+	}
+	fclose(f);
+	return 0;
+}
+
+static int cmd_disruption_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const struct command *me = find_command("disruption-report");
+	const char *output = "text";
+	int o, status = 0;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			command_usage(me, stdout);
+			return 0;
+		default:
+			return command_usage(me, stderr);
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "kerfctl disruption-report: no decision log given\n");
+		return command_usage(me, stderr);
+	}
+	if (strcmp(output, "text") != 0 && strcmp(output, "json") != 0) {
+		fprintf(stderr, "kerfctl disruption-report: -o takes json or text, not \"%s\"\n",
+			output);
+		return command_usage(me, stderr);
+	}
+	struct disruption_sums s = {.by_reason = json_object(),
+				    .by_method = json_object(),
+				    .pending = json_object()};
+	for (int i = optind; i < argc && !status; i++)
+		status = disruption_read(&s, argv[i]);
+	if (!status && strcmp(output, "json") == 0) {
+		json_t *doc = json_pack(
+		    "{sI sO sO sI sI sI sI sI sI sI}", "decisions", s.decisions, "nodes_by_reason",
+		    s.by_reason, "decisions_by_method", s.by_method, "rollbacks", s.rollbacks,
+		    "pods_moved", s.pods_moved, "saved_micro_usd_per_hour", s.saved, "pods_evicted",
+		    s.evicted, "evictions_refused", s.refused, "drains", s.drains, "drain_max_ms",
+		    s.drain_max_ms);
+		print_json_doc("disruption-report", doc);
+		json_decref(doc);
+	} else if (!status) {
+		const char *key;
+		json_t *v;
+		printf("disruption decisions: %lld (%lld rolled back)\n", (long long)s.decisions,
+		       (long long)s.rollbacks);
+		json_object_foreach(s.by_method, key, v)
+			printf("  %-26s %lld\n", key, (long long)json_integer_value(v));
+		printf("nodes disrupted by reason:\n");
+		json_object_foreach(s.by_reason, key, v)
+			printf("  %-26s %lld\n", key, (long long)json_integer_value(v));
+		printf("pods moved:             %lld\n", (long long)s.pods_moved);
+		printf("saved per hour:         $%.4f\n", (double)s.saved / 1e6);
+		printf("pods evicted:           %lld (%lld evictions refused by a disruption budget)\n",
+		       (long long)s.evicted, (long long)s.refused);
+		printf("drains:                 %lld, mean %.1f s, longest %.1f s\n",
+		       (long long)s.drains,
+		       s.drains ? (double)s.drain_ms / (double)s.drains / 1000 : 0.0,
+		       (double)s.drain_max_ms / 1000);
+	}
+	json_decref(s.by_reason);
+	json_decref(s.by_method);
+	json_decref(s.pending);
+	return status;
 }
 
 static int cmd_ab_report(int argc, char **argv)

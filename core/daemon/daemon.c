@@ -39,6 +39,7 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "decision_log.h"
+#include "disruption.h"
 #include "evq.h"
 #include "host.h"
 #include "http.h"
@@ -90,6 +91,7 @@ struct daemon {
 	struct evq *evq;
 	struct pool *workers;
 	struct provisioner *prov;
+	struct disruption *disr; /* the disruption controller, beside the provisioner */
 	struct decision_log *decision_log;
 	char *report_tmp; /* --report is written here, then renamed over the report */
 	kerf_mono_ms_t start_ms;
@@ -379,6 +381,8 @@ static int start_provisioner(struct daemon *d)
 	    .cluster_inst = d->cluster->pi.state,
 	    .cluster_events =
 		(d->cluster->pi.plugin->desc.capabilities & KERF_CAP_CLUSTER_EVENTS) != 0,
+	    .cluster_finalizers =
+		(d->cluster->pi.plugin->desc.capabilities & KERF_CAP_CLUSTER_FINALIZERS) != 0,
 	    .provider = &d->provider->pi.plugin->provider,
 	    .provider_inst = d->provider->pi.state,
 	    .packer = &packer->pi.plugin->packer,
@@ -398,6 +402,7 @@ static int start_provisioner(struct daemon *d)
 	    .name_seed = name_seed(d),
 	};
 	d->prov = provisioner_new(&pc);
+	d->disr = disruption_new(d->prov, d->decision_log);
 	for (size_t i = 0; i < d->manifests.n_node_classes; i++)
 		provisioner_add_node_class(d->prov, d->manifests.node_classes[i]);
 	for (size_t i = 0; i < d->manifests.n_nodepools; i++) {
@@ -457,7 +462,8 @@ int daemon_start(const struct daemon_options *opt, struct daemon **out)
 	}
 	log_init((kerf_log_level)d->cfg->log_level, d->cfg->log_json != 0);
 	if (d->cfg->virtual_clock) {
-		d->clock = host_clock_new_virtual(now_wall_ms());
+		d->clock = host_clock_new_virtual(d->cfg->virtual_start_ms ? d->cfg->virtual_start_ms
+									: now_wall_ms());
 		log_set_time(clock_wall_ms, d->clock);
 	} else {
 		d->clock = host_clock_new_real();
@@ -495,6 +501,7 @@ void daemon_free(struct daemon *d)
 	/* Workers first: their jobs call into plugins and push to the inbox. */
 	pool_free(d->workers);
 	evq_free(d->evq);
+	disruption_free(d->disr);
 	provisioner_free(d->prov);
 	struct kerf_error err = KERF_ERROR_INIT;
 	if (decision_log_close(d->decision_log, &err) != 0)
@@ -622,7 +629,7 @@ static bool run_over(struct daemon *d, kerf_mono_ms_t polled_ms, kerf_mono_ms_t 
 	if (!host_clock_is_virtual(d->clock) || polled_ms - d->start_ms < d->script_end_ms ||
 	    !quiet)
 		return false;
-	if (!provisioner_settled(d->prov))
+	if (!provisioner_settled(d->prov) || !disruption_settled(d->disr))
 		return false;
 	log_info(COMPONENT, "simulation finished: no more actions, nothing pending or launching");
 	return true;
@@ -774,6 +781,7 @@ static void apply(struct daemon *d, struct evq_item *list)
 			}
 			atomic_fetch_add(&d->events, 1);
 			provisioner_on_object(d->prov, it->type, it->kind, it->object);
+			disruption_on_object(d->disr, it->type, it->kind, it->object);
 			break;
 		case EVQ_INSTANCE:
 			atomic_fetch_add(&d->events, 1);
@@ -905,6 +913,8 @@ int daemon_run(struct daemon *d)
 		int64_t wait = 0;
 		if (!virt) {
 			kerf_mono_ms_t next = provisioner_next_ms(d->prov);
+			if (disruption_next_ms(d->disr) < next)
+				next = disruption_next_ms(d->disr);
 			wait = next <= now ? 0 : next - now < IDLE_WAIT_MS ? next - now : IDLE_WAIT_MS;
 		}
 		apply(d, evq_take(d->evq, wait));
@@ -927,6 +937,9 @@ int daemon_run(struct daemon *d)
 			kerf_error_clear(&err);
 			if (d->leader && (rc = provisioner_reconcile(d->prov, &err)) != 0)
 				log_warn(COMPONENT, "reconcile: %s", err_text(&err, rc));
+			/* Its decisions see the batch just made: nominated nodes are not taken. */
+			if (d->leader)
+				disruption_reconcile(d->disr);
 		}
 		if (virt)
 			settle_workers(d);

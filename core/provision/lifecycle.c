@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lifecycle.c - the NodeClaim lifecycle and every plugin call it makes:
- * launch, status writes, registration, termination, adoption of what a
+ * launch, status writes, registration, adoption of what a
  * previous run left, garbage collection of leaked instances, drift checks
  * and instance-type fetches.
  *
@@ -29,15 +29,13 @@
 #include "provisioner_int.h"
 #include "util.h"
 
-/* Hands fn(arg) to the workers; its DONE comes back to the loop as done(arg). */
-static void submit(struct provisioner *p, void (*fn)(void *arg), void *arg)
+void prov_submit(struct provisioner *p, void (*fn)(void *arg), void *arg)
 {
 	p->in_flight++;
 	pool_submit(p->cfg.workers, fn, arg);
 }
 
-/* Every job's DONE goes through here, so in_flight stays true. */
-static void done(struct provisioner *p)
+void prov_done(struct provisioner *p)
 {
 	p->in_flight--;
 }
@@ -95,8 +93,8 @@ static void launch_run(void *arg)
 		struct launch_job *j = u->jobs[i];
 		kerf_error_clear(&j->err);
 		if (!j->relaunch)
-			j->create_rc = p->cfg.cluster->create_nodeclaim(p->cfg.cluster_inst, j->claim,
-									&j->stored, &j->err);
+			j->create_rc = p->cfg.cluster->create_nodeclaim(
+			    p->cfg.cluster_inst, j->claim, &j->stored, &j->err);
 		ok += j->create_rc == 0;
 	}
 	if (u->n > 1 && prov->create_batch && ok > 0) {
@@ -135,8 +133,8 @@ static void launch_run(void *arg)
 		for (size_t i = 0; i < u->n; i++) {
 			struct launch_job *j = u->jobs[i];
 			if (j->create_rc == 0)
-				j->rc = prov->create(p->cfg.provider_inst, j->claim, j->nc, &j->inst,
-						     &j->err);
+				j->rc = prov->create(p->cfg.provider_inst, j->claim, j->nc,
+						     &j->inst, &j->err);
 		}
 	}
 	for (size_t i = 0; i < u->n; i++)
@@ -189,29 +187,37 @@ struct name_job {
 	struct kerf_error err;
 };
 
-static void delete_claim_done(void *arg)
+/* A claim whose launch failed goes, finalizer and all. */
+struct remove_job {
+	struct provisioner *p;
+	struct kerf_nodeclaim *claim;
+	int rc;
+	struct kerf_error err;
+};
+
+static void remove_claim_done(void *arg)
 {
-	struct name_job *j = arg;
-	done(j->p);
+	struct remove_job *j = arg;
+	prov_done(j->p);
 	if (j->rc && j->rc != KERF_E_NOTFOUND)
-		log_warn(COMPONENT, "NodeClaim %s: delete failed: %s", j->name,
+		log_warn(COMPONENT, "NodeClaim %s: delete failed: %s", j->claim->meta->name,
 			 prov_err_text(&j->err, j->rc));
-	free(j->name);
+	kerf_nodeclaim_free(j->claim);
 	free(j);
 }
 
-static void delete_claim_run(void *arg)
+static void remove_claim_run(void *arg)
 {
-	struct name_job *j = arg;
+	struct remove_job *j = arg;
 	kerf_error_clear(&j->err);
-	j->rc = j->p->cfg.cluster->delete_nodeclaim(j->p->cfg.cluster_inst, j->name, &j->err);
-	evq_push_done(j->p->cfg.evq, delete_claim_done, j);
+	j->rc = prov_claim_remove(j->p, j->claim, &j->err);
+	evq_push_done(j->p->cfg.evq, remove_claim_done, j);
 }
 
 static void delete_instance_done(void *arg)
 {
 	struct name_job *j = arg;
-	done(j->p);
+	prov_done(j->p);
 	if (j->rc && j->rc != KERF_E_NOTFOUND)
 		log_warn(COMPONENT, "instance %s: terminate failed: %s", j->name,
 			 prov_err_text(&j->err, j->rc));
@@ -232,7 +238,7 @@ static void submit_by_name(struct provisioner *p, void (*run)(void *), const cha
 	struct name_job *j = xcalloc(1, sizeof(*j));
 	j->p = p;
 	j->name = xstrdup(name);
-	submit(p, run, j);
+	prov_submit(p, run, j);
 }
 
 /* The claim's fields and labels once its instance exists, as Karpenter fills them in. */
@@ -262,8 +268,8 @@ static void launched(struct provisioner *p, struct claim_rec *c, const struct ke
 		claim->capacity = t->capacity;
 		claim->allocatable = t->allocatable;
 	}
-	if ((c->type_name && kerf_labels_set(&claim->meta->labels, LABEL_INSTANCE_TYPE,
-					     c->type_name)) ||
+	if ((c->type_name &&
+	     kerf_labels_set(&claim->meta->labels, LABEL_INSTANCE_TYPE, c->type_name)) ||
 	    (c->zone && kerf_labels_set(&claim->meta->labels, LABEL_ZONE, c->zone)) ||
 	    kerf_labels_set(&claim->meta->labels, LABEL_CAPACITY_TYPE,
 			    kerf_capacity_type_name(c->capacity_type)))
@@ -293,7 +299,8 @@ static enum launch_outcome apply_launch(struct provisioner *p, struct launch_job
 		free(c->claim->meta->uid);
 		c->claim->meta->uid = xstrdup_or_null(j->stored->meta->uid);
 		free(c->claim->meta->resource_version);
-		c->claim->meta->resource_version = xstrdup_or_null(j->stored->meta->resource_version);
+		c->claim->meta->resource_version =
+		    xstrdup_or_null(j->stored->meta->resource_version);
 	}
 	if (c->gone || c->deleting) {
 		/* Deleted while it launched: what the cloud made for it must not stay. */
@@ -311,16 +318,19 @@ static enum launch_outcome apply_launch(struct provisioner *p, struct launch_job
 		log_warn(COMPONENT, "NodeClaim %s: launch failed: %s", name, launch_error(j));
 		if (j->rc == KERF_E_CAPACITY)
 			mark_unavailable(p, j->options, c->zone, c->capacity_type);
-		submit_by_name(p, delete_claim_run, name);
+		struct remove_job *rj = xcalloc(1, sizeof(*rj));
+		rj->p = p;
+		rj->claim = kerf_nodeclaim_copy(c->claim);
+		prov_submit(p, remove_claim_run, rj);
 		/* Its pods wait for the next batch, which picks other offerings. */
 		prov_release_pods(p, c);
 		state_claim_end(p->st, c, prov_now(p));
 		return LAUNCH_FAILED;
 	}
 	launched(p, c, j->inst);
-	log_info(COMPONENT, "%s NodeClaim %s: %s %s %s $%.4f/h", j->relaunch ? "relaunched" : "launched",
-		 name, c->type_name, c->zone, kerf_capacity_type_name(c->capacity_type),
-		 (double)c->price / 1e6);
+	log_info(COMPONENT, "%s NodeClaim %s: %s %s %s $%.4f/h",
+		 j->relaunch ? "relaunched" : "launched", name, c->type_name, c->zone,
+		 kerf_capacity_type_name(c->capacity_type), (double)c->price / 1e6);
 	prov_claim_update(p, c);
 	return LAUNCH_OK;
 }
@@ -381,7 +391,7 @@ static void launch_done(void *arg)
 {
 	struct launch_job *j = arg;
 	struct provisioner *p = j->p;
-	done(p);
+	prov_done(p);
 	if (++j->g->done == j->g->n)
 		group_apply(p, j->g);
 }
@@ -403,6 +413,8 @@ void prov_launch(struct provisioner *p, size_t n, struct claim_rec **claims, cha
 		j->p = p;
 		j->g = g;
 		j->c = claims[i];
+		if (p->cfg.cluster_finalizers && !claims[i]->adopted)
+			prov_add_finalizer(claims[i]->claim->meta);
 		j->claim = kerf_nodeclaim_copy(claims[i]->claim);
 		j->nc = class_copy(&p->pools[claims[i]->pool]);
 		j->options = options ? options[i] : NULL;
@@ -455,11 +467,12 @@ static void update_done(void *arg)
 	struct update_job *j = arg;
 	struct claim_rec *c = j->c;
 	struct provisioner *p = j->p;
-	done(p);
+	prov_done(p);
 	c->updating = false;
 	if (j->rc == 0 && j->stored) {
 		free(c->claim->meta->resource_version);
-		c->claim->meta->resource_version = xstrdup_or_null(j->stored->meta->resource_version);
+		c->claim->meta->resource_version =
+		    xstrdup_or_null(j->stored->meta->resource_version);
 	} else if (j->rc == KERF_E_CONFLICT) {
 		/* Someone wrote it since: write again on top of what the cluster has now. */
 		const struct kerf_nodeclaim *seen =
@@ -486,7 +499,7 @@ static void update_run(void *arg)
 	struct update_job *j = arg;
 	kerf_error_clear(&j->err);
 	j->rc = j->p->cfg.cluster->update_nodeclaim(j->p->cfg.cluster_inst, j->claim, &j->stored,
-						     &j->err);
+						    &j->err);
 	evq_push_done(j->p->cfg.evq, update_done, j);
 }
 
@@ -503,7 +516,7 @@ void prov_claim_update(struct provisioner *p, struct claim_rec *c)
 	j->p = p;
 	j->c = c;
 	j->claim = kerf_nodeclaim_copy(c->claim);
-	submit(p, update_run, j);
+	prov_submit(p, update_run, j);
 }
 
 /* ----------------------------------------------------------- registration */
@@ -521,7 +534,7 @@ static void register_done(void *arg)
 	struct node_job *j = arg;
 	struct provisioner *p = j->p;
 	struct claim_rec *c = j->c;
-	done(p);
+	prov_done(p);
 	c->registering = false;
 	if (j->rc) {
 		log_warn(COMPONENT, "node %s: registration update failed: %s", j->node->meta->name,
@@ -551,7 +564,7 @@ static void register_run(void *arg)
 	evq_push_done(j->p->cfg.evq, register_done, j);
 }
 
-static bool has_taint_key(const struct kerf_taints *t, const char *key)
+bool prov_has_taint_key(const struct kerf_taints *t, const char *key)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (strcmp(t->items[i]->key, key) == 0)
@@ -559,7 +572,18 @@ static bool has_taint_key(const struct kerf_taints *t, const char *key)
 	return false;
 }
 
-/* Karpenter's registration: the node takes the claim's labels and taints, and loses unregistered. */
+void prov_add_finalizer(struct kerf_meta *m)
+{
+	for (size_t i = 0; i < m->n_finalizers; i++)
+		if (strcmp(m->finalizers[i], PROV_FINALIZER) == 0)
+			return;
+	m->finalizers = xrealloc(m->finalizers, (m->n_finalizers + 2) * sizeof(char *));
+	m->finalizers[m->n_finalizers++] = xstrdup(PROV_FINALIZER);
+	m->finalizers[m->n_finalizers] = NULL;
+}
+
+/* Karpenter's registration: the node takes the claim's labels and taints, and loses unregistered.
+ */
 static void do_register(struct provisioner *p, struct claim_rec *c, const struct kerf_node *n)
 {
 	struct kerf_node *u = kerf_node_new();
@@ -574,25 +598,34 @@ static void do_register(struct provisioner *p, struct claim_rec *c, const struct
 		    kerf_taints_add(&u->taints, n->taints.items[i]))
 			abort();
 	for (size_t i = 0; i < c->claim->taints.n; i++)
-		if (!has_taint_key(&u->taints, c->claim->taints.items[i]->key) &&
+		if (!prov_has_taint_key(&u->taints, c->claim->taints.items[i]->key) &&
 		    kerf_taints_add(&u->taints, c->claim->taints.items[i]))
 			abort();
 	u->unschedulable = n->unschedulable;
+	for (size_t i = 0; i < n->meta->n_finalizers; i++) {
+		u->meta->finalizers =
+		    xrealloc(u->meta->finalizers, (u->meta->n_finalizers + 2) * sizeof(char *));
+		u->meta->finalizers[u->meta->n_finalizers++] = xstrdup(n->meta->finalizers[i]);
+		u->meta->finalizers[u->meta->n_finalizers] = NULL;
+	}
+	/* Deleting the node by hand then drains it before the instance goes. */
+	if (p->cfg.cluster_finalizers)
+		prov_add_finalizer(u->meta);
 	struct node_job *j = xcalloc(1, sizeof(*j));
 	j->p = p;
 	j->c = c;
 	j->node = u;
 	c->registering = true;
-	submit(p, register_run, j);
+	prov_submit(p, register_run, j);
 }
 
 static bool initialized(const struct claim_rec *c, const struct kerf_node *n)
 {
-	if (!n->ready || has_taint_key(&n->taints, TAINT_UNREGISTERED) ||
-	    has_taint_key(&n->taints, TAINT_NOT_READY))
+	if (!n->ready || prov_has_taint_key(&n->taints, TAINT_UNREGISTERED) ||
+	    prov_has_taint_key(&n->taints, TAINT_NOT_READY))
 		return false;
 	for (size_t i = 0; i < c->claim->startup_taints.n; i++)
-		if (has_taint_key(&n->taints, c->claim->startup_taints.items[i]->key))
+		if (prov_has_taint_key(&n->taints, c->claim->startup_taints.items[i]->key))
 			return false;
 	return true;
 }
@@ -607,8 +640,10 @@ void prov_lifecycle(struct provisioner *p)
 		const struct node_rec *nr = state_node_by_pid(p->st, c->claim->provider_id);
 		if (!c->registered && nr) {
 			do_register(p, c, nr->node);
-		} else if (!c->registered && now - c->launched_ms >= PROVISIONER_REGISTRATION_TTL_MS) {
-			log_warn(COMPONENT, "NodeClaim %s did not register within %d minutes: deleting it",
+		} else if (!c->registered &&
+			   now - c->launched_ms >= PROVISIONER_REGISTRATION_TTL_MS) {
+			log_warn(COMPONENT,
+				 "NodeClaim %s did not register within %d minutes: deleting it",
 				 c->claim->meta->name, PROVISIONER_REGISTRATION_TTL_MS / 60000);
 			prov_terminate(p, c, "registration-timeout", false);
 		} else if (c->registered && nr && initialized(c, nr->node)) {
@@ -621,159 +656,6 @@ void prov_lifecycle(struct provisioner *p)
 			prov_release_pods(p, c);
 		}
 	}
-}
-
-/* ------------------------------------------------------------ termination */
-
-struct pod_ref {
-	char *ns, *name;
-};
-
-struct terminate_job {
-	struct provisioner *p;
-	struct claim_rec *c;
-	char *why;
-	char *claim_name;
-	char *provider_id; /* NULL: no instance */
-	struct kerf_node *cordon; /* NULL: no drain */
-	char *node_name;	  /* NULL: no node */
-	size_t n_pods;
-	struct pod_ref *pods;
-	size_t evicted, blocked;
-	int rc;
-	struct kerf_error err;
-	const char *step;
-};
-
-static void terminate_done(void *arg)
-{
-	struct terminate_job *j = arg;
-	struct provisioner *p = j->p;
-	struct claim_rec *c = j->c;
-	done(p);
-	if (j->rc)
-		log_warn(COMPONENT, "NodeClaim %s: %s failed: %s", j->claim_name, j->step,
-			 prov_err_text(&j->err, j->rc));
-	if (j->n_pods)
-		log_info(COMPONENT, "NodeClaim %s: %zu of %zu pod%s evicted, %zu held by a disruption budget",
-			 j->claim_name, j->evicted, j->n_pods, j->n_pods == 1 ? "" : "s",
-			 j->blocked);
-	log_info(COMPONENT, "NodeClaim %s terminated (%s)", j->claim_name, j->why);
-	prov_release_pods(p, c);
-	state_claim_end(p->st, c, prov_now(p));
-	prov_capacity_changed(p);
-	prov_claim_event(p, j->why, c);
-	for (size_t i = 0; i < j->n_pods; i++) {
-		free(j->pods[i].ns);
-		free(j->pods[i].name);
-	}
-	free(j->pods);
-	kerf_node_free(j->cordon);
-	free(j->node_name);
-	free(j->provider_id);
-	free(j->claim_name);
-	free(j->why);
-	free(j);
-}
-
-static bool step_failed(struct terminate_job *j, const char *step, int rc)
-{
-	if (rc == 0 || rc == KERF_E_NOTFOUND)
-		return false;
-	if (!j->rc) {
-		j->rc = rc;
-		j->step = step;
-	}
-	return true;
-}
-
-/*
- * Karpenter's termination, in its order: taint the node so nothing new
- * lands, evict its pods through the eviction API (a budget that forbids
- * one leaves that pod to go with the instance), terminate the instance,
- * then delete the Node and the NodeClaim.
- */
-static void terminate_run(void *arg)
-{
-	struct terminate_job *j = arg;
-	const struct kerf_cluster_ops *cl = j->p->cfg.cluster;
-	void *ci = j->p->cfg.cluster_inst;
-	struct kerf_error err;
-
-	if (j->cordon) {
-		kerf_error_clear(&err);
-		if (step_failed(j, "cordon", cl->update_node(ci, j->cordon, NULL, &err)))
-			j->err = err;
-		for (size_t i = 0; i < j->n_pods; i++) {
-			kerf_error_clear(&err);
-			int rc = cl->evict_pod(ci, j->pods[i].ns, j->pods[i].name, &err);
-			if (rc == 0 || rc == KERF_E_NOTFOUND)
-				j->evicted++;
-			else if (rc == KERF_E_THROTTLED)
-				j->blocked++;
-			else if (step_failed(j, "eviction", rc))
-				j->err = err;
-		}
-	}
-	if (j->provider_id) {
-		kerf_error_clear(&err);
-		if (step_failed(j, "instance termination",
-				j->p->cfg.provider->delete_instance(j->p->cfg.provider_inst,
-								    j->provider_id, &err)))
-			j->err = err;
-	}
-	if (j->node_name) {
-		kerf_error_clear(&err);
-		if (step_failed(j, "node deletion", cl->delete_node(ci, j->node_name, &err)))
-			j->err = err;
-	}
-	kerf_error_clear(&err);
-	if (step_failed(j, "NodeClaim deletion", cl->delete_nodeclaim(ci, j->claim_name, &err)))
-		j->err = err;
-	evq_push_done(j->p->cfg.evq, terminate_done, j);
-}
-
-void prov_terminate(struct provisioner *p, struct claim_rec *c, const char *why, bool drain)
-{
-	if (c->gone || c->deleting)
-		return;
-	c->deleting = true;
-	struct terminate_job *j = xcalloc(1, sizeof(*j));
-	j->p = p;
-	j->c = c;
-	j->why = xstrdup(why);
-	j->claim_name = xstrdup(c->claim->meta->name);
-	j->provider_id = xstrdup_or_null(c->claim->provider_id);
-	const struct node_rec *nr = state_node_by_pid(p->st, c->claim->provider_id);
-	if (nr) {
-		j->node_name = xstrdup(nr->node->meta->name);
-		if (drain) {
-			struct kerf_node *u = kerf_node_copy(nr->node);
-			u->unschedulable = true;
-			if (!has_taint_key(&u->taints, TAINT_DISRUPTED)) {
-				struct kerf_taint *t = kerf_taint_new();
-				t->key = xstrdup(TAINT_DISRUPTED);
-				t->effect = KERF_EFFECT_NO_SCHEDULE;
-				if (kerf_taints_add(&u->taints, t))
-					abort();
-				kerf_taint_free(t);
-			}
-			j->cordon = u;
-			struct pod_rec *const *pods;
-			size_t n = state_pods_on_node(p->st, j->node_name, &pods);
-			j->pods = xcalloc(n + 1, sizeof(*j->pods));
-			for (size_t i = 0; i < n; i++) {
-				const struct kerf_pod *pod = pods[i]->pod;
-				/* DaemonSet pods stay to the end, as kubectl drain leaves them. */
-				if (pod->daemonset || pod->phase == KERF_POD_SUCCEEDED ||
-				    pod->phase == KERF_POD_FAILED)
-					continue;
-				j->pods[j->n_pods].ns = xstrdup_or_null(pod->meta->namespace_);
-				j->pods[j->n_pods++].name = xstrdup(pod->meta->name);
-			}
-		}
-	}
-	submit(p, terminate_run, j);
 }
 
 /* --------------------------------------------------------------- adoption */
@@ -792,7 +674,7 @@ static void get_done(void *arg)
 	struct get_job *j = arg;
 	struct provisioner *p = j->p;
 	struct claim_rec *c = j->c;
-	done(p);
+	prov_done(p);
 	c->checking = false;
 	if (j->rc == KERF_E_NOTFOUND) {
 		log_warn(COMPONENT, "NodeClaim %s: its instance %s is gone", c->claim->meta->name,
@@ -827,7 +709,7 @@ static void get_run(void *arg)
 
 static kerf_capacity_type capacity_type_of(const char *name)
 {
-	return name && strcmp(name, "spot") == 0	   ? KERF_CAPACITY_SPOT
+	return name && strcmp(name, "spot") == 0       ? KERF_CAPACITY_SPOT
 	       : name && strcmp(name, "reserved") == 0 ? KERF_CAPACITY_RESERVED
 						       : KERF_CAPACITY_ON_DEMAND;
 }
@@ -848,8 +730,8 @@ void prov_adopt(struct provisioner *p, const struct kerf_nodeclaim *nc)
 	for (size_t i = 0; i < p->st->n_claims; i++)
 		if (strcmp(p->st->claims[i]->claim->meta->name, name) == 0)
 			return; /* ended here; the cluster has not caught up */
-	const char *pool = nc->nodepool ? nc->nodepool
-					: kerf_labels_get(&nc->meta->labels, LABEL_NODEPOOL);
+	const char *pool =
+	    nc->nodepool ? nc->nodepool : kerf_labels_get(&nc->meta->labels, LABEL_NODEPOOL);
 	ssize_t pi = pool ? prov_pool_index(p, pool) : -1;
 	if (pi < 0)
 		return;
@@ -883,7 +765,7 @@ void prov_adopt(struct provisioner *p, const struct kerf_nodeclaim *nc)
 	j->c = c;
 	j->provider_id = xstrdup(nc->provider_id);
 	c->checking = true;
-	submit(p, get_run, j);
+	prov_submit(p, get_run, j);
 }
 
 /* ----------------------------------------------------- garbage collection */
@@ -901,7 +783,7 @@ static void gc_done(void *arg)
 	struct list_job *j = arg;
 	struct provisioner *p = j->p;
 	struct hmap listed = {0};
-	done(p);
+	prov_done(p);
 	p->gc_running = false;
 	for (size_t i = 0; j->rc == 0 && j->list && i < j->list->n; i++) {
 		const char *owner = kerf_labels_get(&j->list->items[i]->tags, TAG_NODECLAIM);
@@ -976,7 +858,7 @@ void prov_gc(struct provisioner *p)
 	struct list_job *j = xcalloc(1, sizeof(*j));
 	j->p = p;
 	j->started = prov_now(p);
-	submit(p, gc_run, j);
+	prov_submit(p, gc_run, j);
 }
 
 /* ------------------------------------------------------------------ drift */
@@ -996,7 +878,7 @@ struct drift_job {
 static void drift_done(void *arg)
 {
 	struct drift_job *j = arg;
-	done(j->p);
+	prov_done(j->p);
 	if (j->rc && j->rc != KERF_E_UNSUPPORTED)
 		log_warn(COMPONENT, "drift check failed: %s", prov_err_text(&j->err, j->rc));
 	for (size_t i = 0; i < j->n; i++) {
@@ -1056,7 +938,7 @@ void prov_drift(struct provisioner *p)
 		j->copies[i] = kerf_nodeclaim_copy(j->claims[i]->claim);
 		j->classes[i] = class_copy(&p->pools[j->claims[i]->pool]);
 	}
-	submit(p, drift_run, j);
+	prov_submit(p, drift_run, j);
 }
 
 /* --------------------------------------------------------- instance types */
@@ -1075,7 +957,7 @@ static void types_done(void *arg)
 	struct types_job *j = arg;
 	struct provisioner *p = j->p;
 	struct pool_rec *pr = &p->pools[j->pool];
-	done(p);
+	prov_done(p);
 	pr->fetching = false;
 	pr->types_at = prov_now(p);
 	if (j->rc || !j->types) {
@@ -1122,5 +1004,5 @@ void prov_fetch_types(struct provisioner *p, size_t pool)
 	j->p = p;
 	j->pool = pool;
 	j->nc = class_copy(pr);
-	submit(p, types_run, j);
+	prov_submit(p, types_run, j);
 }

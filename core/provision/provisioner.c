@@ -183,6 +183,13 @@ void prov_claim_event(struct provisioner *p, const char *event, const struct cla
 		json_object_set_new(o, "since_launch_ms", json_integer(now - c->launched_ms));
 		if (c->node_name)
 			json_object_set_new(o, "node", json_string(c->node_name));
+		if (c->gone) {
+			/* Its termination: the drain's length, pods evicted, evictions refused. */
+			json_object_set_new(o, "drain_ms", json_integer(c->drain_ms));
+			json_object_set_new(o, "evicted", json_integer((json_int_t)c->evicted));
+			json_object_set_new(o, "evictions_refused",
+					    json_integer((json_int_t)c->refused));
+		}
 	}
 	decision_log_emit(p->cfg.decision_log, o);
 }
@@ -247,6 +254,7 @@ void provisioner_free(struct provisioner *p)
 	}
 	free(p->unavail);
 	strset_clear(&p->names_on_instances);
+	prov_terminations_free(p);
 	free(p->tts);
 	ab_free(p->ab);
 	free(p);
@@ -403,8 +411,8 @@ static int resolve_packing(const struct provisioner *p, const struct kerf_nodepo
 	return 0;
 }
 
-static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np,
-			bool from_cluster, struct kerf_error *err)
+static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np, bool from_cluster,
+			struct kerf_error *err)
 {
 	struct pool_packing packing;
 	int rc = resolve_packing(p, np, &packing, err);
@@ -482,6 +490,13 @@ static void node_event(struct provisioner *p, kerf_event_type type, const struct
 		}
 		return;
 	}
+	if (node->meta->deletion_ms && !c->deleting) {
+		/* Deleted by hand; the finalizer holds it until it is drained. */
+		log_info(COMPONENT, "NodeClaim %s: its node %s is being deleted",
+			 c->claim->meta->name, node->meta->name);
+		prov_terminate(p, c, "node-deleted", true);
+		return;
+	}
 	if (!c->node_name)
 		c->node_name = xstrdup(node->meta->name);
 }
@@ -492,7 +507,8 @@ static void nodeclaim_event(struct provisioner *p, kerf_event_type type,
 	struct claim_rec *c = state_claim_by_name(p->st, nc->meta->name);
 	if (type == KERF_EVENT_DELETED) {
 		if (c && !c->deleting && !c->launching) {
-			/* Someone deleted it: Karpenter's finalizer would terminate its instance. */
+			/* Someone deleted it: Karpenter's finalizer would terminate its instance.
+			 */
 			log_info(COMPONENT, "NodeClaim %s was deleted in the cluster",
 				 nc->meta->name);
 			prov_terminate(p, c, "deleted", false);
@@ -634,7 +650,8 @@ static size_t add_entry(struct batch *b)
 	xgrow(b->existing, b->cap_existing, b->n_existing + 1);
 	if (cap != b->cap_existing) {
 		b->entry_pods = xrealloc(b->entry_pods, b->cap_existing * sizeof(*b->entry_pods));
-		b->entry_claim = xrealloc(b->entry_claim, b->cap_existing * sizeof(*b->entry_claim));
+		b->entry_claim =
+		    xrealloc(b->entry_claim, b->cap_existing * sizeof(*b->entry_claim));
 		b->entry_capacity =
 		    xrealloc(b->entry_capacity, b->cap_existing * sizeof(*b->entry_capacity));
 	}
@@ -670,7 +687,8 @@ static void build_existing(struct provisioner *p, struct batch *b, struct hmap *
 			continue;
 		size_t e = add_entry(b);
 		struct prov_existing *x = &b->existing[e];
-		const struct kerf_instance_type *t = prov_find_type(p->pools[c->pool].types, c->type_name);
+		const struct kerf_instance_type *t =
+		    prov_find_type(p->pools[c->pool].types, c->type_name);
 		c->entry = e;
 		b->entry_claim[e] = c;
 		x->nodepool = p->pools[c->pool].np->meta->name;
@@ -681,7 +699,8 @@ static void build_existing(struct provisioner *p, struct batch *b, struct hmap *
 		if (nr) {
 			x->name = nr->node->meta->name;
 			x->labels = &nr->node->meta->labels;
-			/* Karpenter ignores startup and lifecycle taints when it counts on a node. */
+			/* Karpenter ignores startup and lifecycle taints when it counts on a node.
+			 */
 			x->taints = &c->claim->taints;
 			x->allocatable = nr->node->allocatable;
 			x->unschedulable = nr->node->unschedulable;
@@ -829,7 +848,8 @@ static void apply_unavailable(struct provisioner *p, struct pool_rec *pr, kerf_m
 			for (size_t u = 0; of->available && u < p->n_unavail; u++) {
 				const struct unavailable *un = &p->unavail[u];
 				if (un->until > now && un->ct == of->capacity_type && of->zone &&
-				    strcmp(un->zone, of->zone) == 0 && strcmp(un->type, t->name) == 0)
+				    strcmp(un->zone, of->zone) == 0 &&
+				    strcmp(un->type, t->name) == 0)
 					of->available = false;
 			}
 		}
@@ -873,8 +893,8 @@ kerf_price_t prov_offering_price(const struct kerf_instance_type *t, const char 
  * nominations and counts as capacity in later batches from now on, while a
  * worker creates it.
  */
-static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b,
-				    struct prov_claim *pc)
+static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b, struct prov_claim *pc,
+				     bool nominate_pods)
 {
 	struct pool_rec *pr = &p->pools[pc->pool];
 	struct claim_rec *c = xcalloc(1, sizeof(*c));
@@ -893,8 +913,16 @@ static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b,
 	c->claim->capacity = pc->type->capacity;
 	c->claim->allocatable = pc->type->allocatable;
 	prov_launching_labels(c, pc->type);
+	/* What its NodePool's template was: a change to it drifts the claim. */
+	char hash[32];
+	prov_pool_hash(pr->np, hash, sizeof(hash));
+	if (kerf_labels_set(&c->claim->meta->annotations, ANNOTATION_POOL_HASH, hash) ||
+	    kerf_labels_set(&c->claim->meta->annotations, ANNOTATION_POOL_HASH_VERSION,
+			    POOL_HASH_VERSION))
+		abort();
 	state_claim_add(p->st, c);
-	nominate(b, pc->pods, pc->n_pods, c);
+	if (nominate_pods)
+		nominate(b, pc->pods, pc->n_pods, c);
 	return c;
 }
 
@@ -934,7 +962,8 @@ static void refuse(struct provisioner *p, struct pod_rec *r, const struct prov_u
 		int rc = p->cfg.cluster->emit_event(p->cfg.cluster_inst, ev, &err);
 		kerf_event_free(ev);
 		if (rc)
-			log_debug(COMPONENT, "event for pod %s: %s", r->key, prov_err_text(&err, rc));
+			log_debug(COMPONENT, "event for pod %s: %s", r->key,
+				  prov_err_text(&err, rc));
 	}
 	sb_free(&msg);
 }
@@ -1116,7 +1145,8 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 		keys[i] = b.recs[i]->key;
 	uint64_t batch_hash = prov_batch_hash(keys, b.n_pods);
 	free(keys);
-	/* A deleted NodePool takes no part; the packer sees the live ones, indexed as it expects. */
+	/* A deleted NodePool takes no part; the packer sees the live ones, indexed as it expects.
+	 */
 	size_t *pool_of = xcalloc(p->n_pools + 1, sizeof(*pool_of));
 	b.pools = xcalloc(p->n_pools + 1, sizeof(*b.pools));
 	for (size_t i = 0; i < p->n_pools; i++) {
@@ -1127,11 +1157,12 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 		pr->chosen = pr->packing.packers[prov_split_pick(
 		    pr->np->meta->name, batch_hash, pr->packing.weights, pr->packing.n)];
 		pool_of[n_live] = i;
-		b.pools[n_live++] = (struct prov_pool){.nodepool = pr->np,
-						       .types = pr->types,
-						       .class_selectors = p->cfg.provider->class_selectors,
-						       .packer = pr->chosen,
-						       .shadow = pr->packing.shadow};
+		b.pools[n_live++] =
+		    (struct prov_pool){.nodepool = pr->np,
+				       .types = pr->types,
+				       .class_selectors = p->cfg.provider->class_selectors,
+				       .packer = pr->chosen,
+				       .shadow = pr->packing.shadow};
 	}
 	build_existing(p, &b, &by_node);
 	build_daemonsets(p, &b);
@@ -1170,7 +1201,8 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 			if (c && !c->initialized) {
 				nominate(&b, u->pods, u->n_pods, c);
 			} else {
-				/* Room on a ready node the scheduler did not use: nothing to launch. */
+				/* Room on a ready node the scheduler did not use: nothing to
+				 * launch. */
 				for (size_t k = 0; k < u->n_pods; k++)
 					b.recs[u->pods[k]]->refused = true;
 			}
@@ -1183,7 +1215,7 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 		json_t **lines = xcalloc(n + 1, sizeof(*lines));
 		struct kerf_resources *reqs = xcalloc(n + 1, sizeof(*reqs));
 		for (size_t i = 0; i < n; i++) {
-			made[i] = plan_claim(p, &b, &res->claims[i]);
+			made[i] = plan_claim(p, &b, &res->claims[i], true);
 			options[i] = option_names(&res->claims[i]);
 		}
 		json_t *line = batch_line(p, &b, res, made, solve_ms, lines, reqs);
@@ -1192,6 +1224,166 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 		free(options);
 		free(lines);
 		free(reqs);
+	}
+	prov_result_free(res);
+	free(pool_of);
+	hmap_clear(&by_node, NULL);
+	batch_free(&b);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ drift */
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	/* The terminating NUL too, so ("ab", "c") and ("a", "bc") differ. */
+	return fnv1a_update(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static uint64_t hash_taints(uint64_t h, const struct kerf_taints *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		h = hash_str(h, t->items[i]->key);
+		h = hash_str(h, t->items[i]->value);
+		h = fnv1a_update(h, &t->items[i]->effect, sizeof(t->items[i]->effect));
+	}
+	return fnv1a_update(h, "|", 1);
+}
+
+void prov_pool_hash(const struct kerf_nodepool *np, char *out, size_t len)
+{
+	uint64_t h = FNV1A_OFFSET;
+	const struct kerf_labels *maps[] = {&np->template_labels, &np->template_annotations};
+	for (size_t m = 0; m < 2; m++) {
+		for (size_t i = 0; i < maps[m]->n; i++) {
+			h = hash_str(h, maps[m]->items[i]->key);
+			h = hash_str(h, maps[m]->items[i]->value);
+		}
+		h = fnv1a_update(h, "|", 1);
+	}
+	h = hash_taints(h, &np->taints);
+	h = hash_taints(h, &np->startup_taints);
+	h = hash_str(h, np->node_class_ref->group);
+	h = hash_str(h, np->node_class_ref->kind);
+	h = hash_str(h, np->node_class_ref->name);
+	h = fnv1a_update(h, &np->expire_after_ms, sizeof(np->expire_after_ms));
+	h = fnv1a_update(h, &np->termination_grace_period_ms,
+			 sizeof(np->termination_grace_period_ms));
+	snprintf(out, len, "%" PRIu64, h);
+}
+
+/* --------------------------------------------------------- consolidation */
+
+/* A pod a drain moves: not finished, not a DaemonSet's, not the kubelet's own. */
+static bool moves(const struct kerf_pod *pod)
+{
+	return pod->phase != KERF_POD_SUCCEEDED && pod->phase != KERF_POD_FAILED &&
+	       !pod->daemonset && !(pod->meta->owner_kind && strcmp(pod->meta->owner_kind, "Node") == 0);
+}
+
+int prov_consolidate(struct provisioner *p, size_t n, struct claim_rec *const *victims, bool launch,
+		     struct prov_consolidation *out, struct kerf_error *err)
+{
+	struct batch b;
+	struct hmap by_node = {0};
+	struct prov_result *res = NULL;
+	size_t n_live = 0;
+	kerf_mono_ms_t now = prov_now(p);
+
+	kerf_price_t limit = out->old_price_limit;
+	memset(&b, 0, sizeof(b));
+	memset(out, 0, sizeof(*out));
+	out->old_price_limit = limit;
+	for (size_t v = 0; v < n; v++) {
+		struct pod_rec *const *pods;
+		size_t k = victims[v]->node_name
+			       ? state_pods_on_node(p->st, victims[v]->node_name, &pods)
+			       : 0;
+		for (size_t i = 0; i < k; i++) {
+			if (!moves(pods[i]->pod))
+				continue;
+			xgrow(b.recs, b.cap_pods, b.n_pods + 1);
+			b.recs[b.n_pods++] = pods[i];
+		}
+	}
+	out->pods = b.n_pods;
+	b.pods = xcalloc(b.n_pods + 1, sizeof(*b.pods));
+	for (size_t i = 0; i < b.n_pods; i++)
+		b.pods[i] = b.recs[i]->pod;
+	size_t *pool_of = xcalloc(p->n_pools + 1, sizeof(*pool_of));
+	b.pools = xcalloc(p->n_pools + 1, sizeof(*b.pools));
+	for (size_t i = 0; i < p->n_pools; i++) {
+		struct pool_rec *pr = &p->pools[i];
+		if (pr->deleted || !pr->types)
+			continue;
+		apply_unavailable(p, pr, now);
+		if (!pr->chosen)
+			pr->chosen = pr->packing.packers[0];
+		pool_of[n_live] = i;
+		b.pools[n_live++] =
+		    (struct prov_pool){.nodepool = pr->np,
+				       .types = pr->types,
+				       .class_selectors = p->cfg.provider->class_selectors,
+				       .packer = pr->chosen};
+	}
+	for (size_t v = 0; v < n; v++)
+		victims[v]->entry = SIZE_MAX;
+	build_existing(p, &b, &by_node);
+	/* The candidates' nodes are out: their pods are the ones being placed. */
+	for (size_t v = 0; v < n; v++) {
+		if (victims[v]->entry == SIZE_MAX) {
+			/* Not counted as capacity now (its instance is being looked for): no move. */
+			free(pool_of);
+			hmap_clear(&by_node, NULL);
+			batch_free(&b);
+			return 0;
+		}
+		struct prov_existing *x = &b.existing[victims[v]->entry];
+		x->unschedulable = true;
+		x->n_pods = 0;
+	}
+	build_daemonsets(p, &b);
+
+	struct prov_input in;
+	memset(&in, 0, sizeof(in));
+	in.n_pods = b.n_pods;
+	in.pods = b.pods;
+	in.n_pools = n_live;
+	in.pools = b.pools;
+	in.n_existing = b.n_existing;
+	in.existing = b.existing;
+	in.n_daemonsets = b.n_ds;
+	in.daemonsets = (const struct kerf_pod *const *)b.ds;
+	in.packer = p->cfg.packer;
+	in.packer_inst = p->cfg.packer_inst;
+	in.packer_name = p->cfg.packer_name;
+	int rc = prov_run(&in, &res, err);
+	if (rc == 0) {
+		out->fits = res->n_unschedulable == 0;
+		out->n_new = res->n_claims;
+		for (size_t i = 0; i < res->n_claims; i++) {
+			res->claims[i].pool = pool_of[res->claims[i].pool];
+			out->new_price += res->claims[i].price;
+		}
+		if (res->n_claims == 1) {
+			const struct prov_claim *pc = &res->claims[0];
+			out->new_type = pc->type->name;
+			out->new_capacity_type = pc->capacity_type;
+			for (size_t i = 0; i < pc->n_options; i++) {
+				const struct kerf_instance_type *t = pc->options[i];
+				out->cheaper_types +=
+				    prov_offering_price(t, pc->zone, pc->capacity_type, INT64_MAX) <
+				    out->old_price_limit;
+			}
+		}
+		if (launch && out->fits && res->n_claims == 1) {
+			/* Not nominated: its pods are bound where they are until the drain. */
+			struct claim_rec *c = plan_claim(p, &b, &res->claims[0], false);
+			char **options = option_names(&res->claims[0]);
+			out->launched = c;
+			out->new_type = c->type_name;
+			prov_launch(p, 1, &c, &options, NULL, NULL, NULL);
+		}
 	}
 	prov_result_free(res);
 	free(pool_of);
@@ -1235,6 +1427,7 @@ int provisioner_reconcile(struct provisioner *p, struct kerf_error *err)
 		p->next_drift_ms = now + PROVISIONER_DRIFT_INTERVAL_MS;
 	}
 	prov_lifecycle(p);
+	prov_terminations(p);
 	expire_unavailable(p, now);
 	if (now >= p->next_gc_ms) {
 		prov_gc(p);
@@ -1254,7 +1447,7 @@ int provisioner_reconcile(struct provisioner *p, struct kerf_error *err)
 
 bool provisioner_settled(const struct provisioner *p)
 {
-	if (p->batch_open || p->in_flight)
+	if (p->batch_open || p->in_flight || prov_terminating(p))
 		return false;
 	for (size_t i = 0; i < p->st->n_claims; i++)
 		if (!p->st->claims[i]->gone && !p->st->claims[i]->initialized)
@@ -1284,7 +1477,8 @@ kerf_mono_ms_t provisioner_next_ms(const struct provisioner *p)
 	}
 	if (p->next_gc_ms < next)
 		next = p->next_gc_ms;
-	return next;
+	kerf_mono_ms_t drains = prov_terminations_next_ms(p);
+	return drains < next ? drains : next;
 }
 
 static size_t pods_pending(const struct provisioner *p)
@@ -1369,15 +1563,17 @@ static void figures(const struct provisioner *p, int64_t start, int64_t now, str
 		if (c->gone && c->launching)
 			continue;
 		f->launched++;
-		f->total_cost += (double)c->price / 1e6 * (double)(end - c->launched_ms) / 3600000.0;
+		f->total_cost +=
+		    (double)c->price / 1e6 * (double)(end - c->launched_ms) / 3600000.0;
 		if (!c->gone)
 			f->price_per_hour += c->price;
 		size_t k = 0;
-		while (k < f->n_types &&
-		       (strcmp(f->types[k].type, c->type_name) != 0 || f->types[k].ct != c->capacity_type))
+		while (k < f->n_types && (strcmp(f->types[k].type, c->type_name) != 0 ||
+					  f->types[k].ct != c->capacity_type))
 			k++;
 		if (k == f->n_types)
-			f->types[f->n_types++] = (struct type_count){c->type_name, c->capacity_type, 0};
+			f->types[f->n_types++] =
+			    (struct type_count){c->type_name, c->capacity_type, 0};
 		f->types[k].n++;
 	}
 	qsort(f->types, f->n_types, sizeof(*f->types), cmp_type);
@@ -1430,7 +1626,8 @@ static void pending_groups(const struct provisioner *p, size_t *n_out, struct re
 				  r->reasons[k].nodepool ? r->reasons[k].nodepool : "(no NodePool)",
 				  r->reasons[k].text);
 		if (!r->n_reasons)
-			sb_puts(&sb, r->nominated ? "waiting for its NodeClaim" : "not yet batched");
+			sb_puts(&sb,
+				r->nominated ? "waiting for its NodeClaim" : "not yet batched");
 		size_t k = 0;
 		while (k < n && strcmp(g[k].text, sb.buf) != 0)
 			k++;
@@ -1459,8 +1656,8 @@ void provisioner_summary(const struct provisioner *p, FILE *f, int64_t start_ms,
 	fprintf(f, "  pods scheduled:     %zu\n", fg.scheduled);
 	fprintf(f, "  pods pending:       %zu\n", fg.pending);
 	for (size_t i = 0; i < n_groups; i++)
-		fprintf(f, "    %zu pod%s (e.g. %s): %s\n", groups[i].n, groups[i].n == 1 ? "" : "s",
-			groups[i].example, groups[i].text);
+		fprintf(f, "    %zu pod%s (e.g. %s): %s\n", groups[i].n,
+			groups[i].n == 1 ? "" : "s", groups[i].example, groups[i].text);
 	fprintf(f, "  nodes launched:     %zu (%zu running at the end)\n", fg.launched, fg.nodes);
 	for (size_t i = 0; i < fg.n_types; i++)
 		fprintf(f, "    %4zu x %s %s\n", fg.types[i].n, fg.types[i].type,
@@ -1471,6 +1668,20 @@ void provisioner_summary(const struct provisioner *p, FILE *f, int64_t start_ms,
 		fg.cpu_util * 100, fg.mem_util * 100);
 	fprintf(f, "  time to schedule:   p50 %.1f s, p90 %.1f s, p99 %.1f s (%zu pods)\n",
 		(double)fg.p50 / 1000, (double)fg.p90 / 1000, (double)fg.p99 / 1000, p->n_tts);
+	if (p->disruption.decisions || p->pods_evicted || p->evictions_refused) {
+		const struct disruption_figures *df = &p->disruption;
+		fprintf(f,
+			"  disruption:         %zu decision%s: %zu empty, %zu drifted, "
+			"%zu underutilized, %zu expired; %zu pod%s moved, $%.4f/h saved\n",
+			df->decisions, df->decisions == 1 ? "" : "s", df->nodes[DISRUPT_EMPTY],
+			df->nodes[DISRUPT_DRIFTED], df->nodes[DISRUPT_UNDERUTILIZED],
+			df->nodes[DISRUPT_EXPIRED], df->pods_moved, df->pods_moved == 1 ? "" : "s",
+			(double)df->saved / 1e6);
+		fprintf(
+		    f,
+		    "  evictions:          %zu pod%s evicted, %zu refused by a disruption budget\n",
+		    p->pods_evicted, p->pods_evicted == 1 ? "" : "s", p->evictions_refused);
+	}
 	if (ab_has_comparison(p->ab)) {
 		fprintf(f, "\nA/B packing (shadow and split NodePools):\n");
 		ab_print(p->ab, f);
@@ -1479,6 +1690,24 @@ void provisioner_summary(const struct provisioner *p, FILE *f, int64_t start_ms,
 		free(groups[i].text);
 	free(groups);
 	free(fg.types);
+}
+
+/* The report's "disruption": decisions, nodes by reason, pods moved and evicted, money saved. */
+static json_t *disruption_json(const struct provisioner *p)
+{
+	static const char *const keys[DISRUPT_N_REASONS] = {"empty", "drifted", "underutilized",
+							    "expired"};
+	const struct disruption_figures *df = &p->disruption;
+	json_t *o = json_object(), *by = json_object();
+	json_object_set_new(o, "decisions", json_integer((json_int_t)df->decisions));
+	for (size_t i = 0; i < DISRUPT_N_REASONS; i++)
+		json_object_set_new(by, keys[i], json_integer((json_int_t)df->nodes[i]));
+	json_object_set_new(o, "nodes_by_reason", by);
+	json_object_set_new(o, "pods_moved", json_integer((json_int_t)df->pods_moved));
+	json_object_set_new(o, "saved_micro_usd_per_hour", json_integer(df->saved));
+	json_object_set_new(o, "pods_evicted", json_integer((json_int_t)p->pods_evicted));
+	json_object_set_new(o, "evictions_refused", json_integer((json_int_t)p->evictions_refused));
+	return o;
 }
 
 int provisioner_report(const struct provisioner *p, const char *path, int64_t start_ms,
@@ -1529,10 +1758,11 @@ int provisioner_report(const struct provisioner *p, const char *path, int64_t st
 	json_object_set_new(tts, "p99", json_real((double)fg.p99 / 1000));
 	json_object_set_new(doc, "time_to_schedule_seconds", tts);
 	json_object_set_new(doc, "ab", ab_json(p->ab));
+	json_object_set_new(doc, "disruption", disruption_json(p));
 	free(fg.types);
 
-	int rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-						 JSON_REAL_PRECISION(15));
+	int rc = json_dump_file(doc, path,
+				JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	json_decref(doc);
 	if (rc)
 		return kerf_error_set(err, KERF_E_IO, "cannot write report %s", path);

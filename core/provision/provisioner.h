@@ -50,6 +50,7 @@ struct provisioner_config {
 	const struct kerf_cluster_ops *cluster;
 	void *cluster_inst;
 	bool cluster_events; /* the cluster implements emit_event */
+	bool cluster_finalizers; /* the cluster keeps finalizers (KERF_CAP_CLUSTER_FINALIZERS) */
 	const struct kerf_provider_ops *provider;
 	void *provider_inst;
 	/* The default packer: NodePools that choose none use it. */

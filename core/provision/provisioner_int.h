@@ -25,6 +25,12 @@
 #define TAINT_UNREGISTERED "karpenter.sh/unregistered"
 #define TAINT_NOT_READY "node.kubernetes.io/not-ready"
 #define TAINT_DISRUPTED "karpenter.sh/disrupted"
+/* The NodePool template a NodeClaim was made from, and how that hash is computed. */
+#define ANNOTATION_POOL_HASH "karpenter.sh/nodepool-hash"
+#define ANNOTATION_POOL_HASH_VERSION "karpenter.sh/nodepool-hash-version"
+#define POOL_HASH_VERSION "kerf-v1"
+/* On NodeClaims and nodes kerf owns, with a cluster that keeps finalizers. */
+#define PROV_FINALIZER "karpenter.sh/termination"
 
 /* How a NodePool's batches are packed (docs/config.md, "Packers per NodePool"). */
 struct pool_packing {
@@ -67,6 +73,23 @@ struct unavailable {
 };
 
 struct launch_group;
+struct term;
+
+/* Disruption reasons, in the order the figures keep them. */
+enum disruption_reason {
+	DISRUPT_EMPTY,
+	DISRUPT_DRIFTED,
+	DISRUPT_UNDERUTILIZED,
+	DISRUPT_EXPIRED,
+	DISRUPT_N_REASONS
+};
+
+struct disruption_figures {
+	size_t decisions;
+	size_t nodes[DISRUPT_N_REASONS]; /* nodes disrupted by reason */
+	size_t pods_moved;
+	kerf_price_t saved; /* micro-dollars per hour: price before less price after, summed */
+};
 
 struct provisioner {
 	struct provisioner_config cfg;
@@ -99,6 +122,11 @@ struct provisioner {
 	bool listed;
 	struct strset names_on_instances;
 	bool adopted_scan; /* the cluster's NodeClaims were looked at once synced */
+	size_t n_terms;
+	struct term **terms; /* terminations under way (core/disruption/termination.c) */
+	size_t pods_evicted, evictions_refused;
+	/* What the disruption controller did (core/disruption), for the summary and --report. */
+	struct disruption_figures disruption;
 };
 
 /* provisioner.c */
@@ -127,6 +155,38 @@ ssize_t prov_pool_index(const struct provisioner *p, const char *name);
 /* A batch's decision-log line with its launches filled in: to the A/B figures and the log. */
 void prov_batch_line_done(struct provisioner *p, json_t *line);
 
+/*
+ * The hash of what a NodePool's template gives its nodes (labels,
+ * annotations, taints, startup taints, node class, expireAfter,
+ * terminationGracePeriod; not requirements, which drift on their own), as
+ * a decimal string in out.
+ */
+void prov_pool_hash(const struct kerf_nodepool *np, char *out, size_t len);
+
+/* What moving the pods off some claims would take (prov_consolidate). */
+struct prov_consolidation {
+	bool fits;	/* every pod placed, on the other nodes and at most the new ones */
+	size_t pods;	/* pods that would move */
+	size_t n_new;	/* new nodes it needs */
+	kerf_price_t new_price;
+	/* With one new node: its type, capacity type, and its options cheaper than old_price_limit. */
+	const char *new_type; /* borrowed until the next batch */
+	kerf_capacity_type new_capacity_type;
+	kerf_price_t old_price_limit; /* set by the caller before the call */
+	size_t cheaper_types;
+	struct claim_rec *launched; /* the replacement, when launched */
+};
+
+/*
+ * Karpenter's consolidation simulation: the pods a drain of `victims`
+ * would move, scheduled as a batch on every other node and NodeClaim
+ * (the victims' nodes taken out) and at most new ones.  With launch, a
+ * single new NodeClaim is launched (its pods are not nominated: they stay
+ * where they are until the drain) and returned in out->launched.
+ */
+int prov_consolidate(struct provisioner *p, size_t n, struct claim_rec *const *victims, bool launch,
+		     struct prov_consolidation *out, struct kerf_error *err);
+
 /* lifecycle.c */
 /*
  * Hands the batch's claims to the workers.  The group takes the batch's
@@ -137,10 +197,36 @@ void prov_launch(struct provisioner *p, size_t n, struct claim_rec **claims, cha
 		 json_t *line, json_t **claim_lines, const struct kerf_resources *reqs);
 void prov_lifecycle(struct provisioner *p);
 void prov_adopt(struct provisioner *p, const struct kerf_nodeclaim *nc);
-void prov_terminate(struct provisioner *p, struct claim_rec *c, const char *why, bool drain);
 void prov_fetch_types(struct provisioner *p, size_t pool);
 void prov_gc(struct provisioner *p);
 void prov_drift(struct provisioner *p);
 void prov_claim_update(struct provisioner *p, struct claim_rec *c);
+/* Hands fn(arg) to the workers; its completion must call prov_done() first. */
+void prov_submit(struct provisioner *p, void (*fn)(void *arg), void *arg);
+void prov_done(struct provisioner *p);
+bool prov_has_taint_key(const struct kerf_taints *t, const char *key);
+/* Adds PROV_FINALIZER to m unless it has it. */
+void prov_add_finalizer(struct kerf_meta *m);
+
+/* core/disruption/termination.c */
+/*
+ * Ends c: with drain, taint and drain its node first (the file's comment
+ * says how); then terminate its instance and delete its node and claim.
+ * `why` names the end in the log and the decision log.  Nothing happens
+ * when c is ending already.
+ */
+void prov_terminate(struct provisioner *p, struct claim_rec *c, const char *why, bool drain);
+/* Moves every termination under way one step along; each pass. */
+void prov_terminations(struct provisioner *p);
+bool prov_terminating(const struct provisioner *p);
+/* When a drain waiting on a back-off or its grace period must look again; INT64_MAX: none. */
+kerf_mono_ms_t prov_terminations_next_ms(const struct provisioner *p);
+void prov_terminations_free(struct provisioner *p);
+/*
+ * On a worker: deletes the NodeClaim and, with finalizers, writes it back
+ * without kerf's so the cluster lets it go.
+ */
+int prov_claim_remove(struct provisioner *p, const struct kerf_nodeclaim *nc,
+		      struct kerf_error *err);
 
 #endif

@@ -19,6 +19,7 @@
 #include <kerf/quantity.h>
 #include <kerf/workload.h>
 
+#include "decode.h"
 #include "log.h"
 #include "util.h"
 
@@ -1136,7 +1137,7 @@ static int cfg_string_list(struct cfg_loader *l, const struct yt_pair *pair, con
 static const char *const cfg_settings_keys[] = {
     "batch_idle_duration", "batch_max_duration", "log_level", "log_format",
     "metrics_address",	   "health_address",	 "clock",     "decision_log",
-    "launch_parallelism",  "max_pods_per_workload", "max_pods",
+    "launch_parallelism",  "max_pods_per_workload", "max_pods", "virtual_start",
 };
 
 static int cfg_settings(struct cfg_loader *l, const struct yt_pair *sp)
@@ -1181,6 +1182,14 @@ static int cfg_settings(struct cfg_loader *l, const struct yt_pair *sp)
 			rc = cfg_count(l, p, path, 1, INT32_MAX, &c->max_pods);
 		} else if (strcmp(k, "clock") == 0) {
 			rc = cfg_enum(l, p, path, clocks, N_ELEMS(clocks), &c->virtual_clock);
+		} else if (strcmp(k, "virtual_start") == 0) {
+			const char *s;
+			rc = cfg_string(l, p, path, true, &s);
+			if (rc == 0 && !mf_parse_time(s, &c->virtual_start_ms))
+				rc = cfg_fail(l->err, p->value, path,
+					      "expected an RFC 3339 time such as "
+					      "2026-01-05T08:00:00Z, got \"%s\"",
+					      s);
 		} else if (strcmp(k, "decision_log") == 0) {
 			const char *s;
 			rc = cfg_string(l, p, path, false, &s);

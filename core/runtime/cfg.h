@@ -104,6 +104,7 @@ struct cfg {
 	char *metrics_address; /* "" disables */
 	char *health_address;  /* "" disables */
 	int virtual_clock;
+	int64_t virtual_start_ms; /* settings.virtual_start: the virtual wall clock's start; 0: now */
 	char *decision_log; /* resolved; "" = off */
 	size_t n_nodepools;
 	struct cfg_nodepool *nodepools;

@@ -72,6 +72,17 @@ struct claim_rec {
 	bool drifted;	   /* the provider said its instance no longer matches its class */
 	char *node_name;
 	size_t entry; /* its index in the existing capacity of the batch being built */
+	/*
+	 * The disruption controller's: when a pod last came to or left its
+	 * node (0: not looked at yet), and whether a pending pod is nominated
+	 * to it, as of the controller's last pass.
+	 */
+	kerf_mono_ms_t pod_event_ms;
+	bool has_nominee;
+	bool replacing; /* launched to replace disrupted nodes: not a candidate until they are gone */
+	/* Its termination, once ended: how long the drain took, pods evicted and refusals. */
+	int64_t drain_ms;
+	size_t evicted, refused;
 };
 
 /* A DaemonSet the cluster listed (KERF_OBJ_DAEMONSET): its pod template. */

@@ -32,6 +32,18 @@ extern "C" {
  * virtual), never waiting in poll(), and implements virtual_end.
  */
 #define KERF_CAP_CLUSTER_VIRTUAL_TIME (1ull << 18)
+/*
+ * ABI 2.1.  The plugin keeps metadata.finalizers as the API server does:
+ * update_nodeclaim and update_node write meta->finalizers too, and
+ * delete_nodeclaim / delete_node of an object that has finalizers only
+ * mark it (meta->deletion_ms, delivered as MODIFIED); it goes (DELETED)
+ * once an update removes its last finalizer.  With it kerf puts
+ * karpenter.sh/termination on the NodeClaims it launches and on their
+ * nodes, so a NodeClaim or node deleted by hand is drained before its
+ * instance goes.  Without it kerf adds no finalizer and a hand deletion
+ * ends the claim at once.
+ */
+#define KERF_CAP_CLUSTER_FINALIZERS (1ull << 19)
 
 typedef enum {
 	KERF_OBJ_POD = 0,        /* struct kerf_pod */
@@ -140,7 +152,10 @@ struct kerf_cluster_ops {
 	/*
 	 * Required (2.0).  Evicts a pod through the eviction API, so
 	 * PodDisruptionBudgets apply: KERF_E_THROTTLED (retryable) when a
-	 * budget forbids it now, KERF_E_NOTFOUND when it is gone.
+	 * budget forbids it now, KERF_E_NOTFOUND when it is gone.  A refusal
+	 * is a normal answer, not a failure: the host retries it with
+	 * back-off and logs it at debug level only (ABI 2.1 makes this the
+	 * documented contract; 2.0 plugins already answer so).
 	 */
 	int (*evict_pod)(void *inst, const char *namespace_, const char *name, struct kerf_error *err);
 	/*

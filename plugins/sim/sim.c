@@ -124,6 +124,11 @@ static const struct kerf_config_key sim_schema[] = {
      .type = KERF_CFG_DURATION,
      .default_value = "0s",
      .description = "how long after its creation the simulated scheduler may bind a pod"},
+    {.key = "termination_grace",
+     .type = KERF_CFG_DURATION,
+     .default_value = "0s",
+     .description = "how long an evicted pod stays terminating (on its node, its requests "
+		    "held) before it is gone; its workload replaces it at once"},
     {.key = NULL},
 };
 
@@ -280,7 +285,8 @@ static int read_cluster_config(const struct kerf_host *h, struct sim_cluster_con
 	    (rc = get_optional_string(h, "scenario", &cfg->scenario, err)) ||
 	    (rc = get_optional_string(h, "trace", &cfg->trace, err)) ||
 	    (rc = get_int(h, "trace_time_scale", &cfg->trace_time_scale, err)) ||
-	    (rc = get_duration(h, "bind_delay", &cfg->bind_delay_ms, err)))
+	    (rc = get_duration(h, "bind_delay", &cfg->bind_delay_ms, err)) ||
+	    (rc = get_duration(h, "termination_grace", &cfg->termination_grace_ms, err)))
 		return rc;
 	cfg->workloads = copy_list(h, workloads, cfg->n_workloads);
 	return 0;
@@ -384,7 +390,8 @@ KERF_PLUGIN_DEFINE = {
     .license = "Apache-2.0",
     .kinds = KERF_KIND_PROVIDER | KERF_KIND_CLUSTER,
     .capabilities =
-	KERF_CAP_PROVIDER_SPOT | KERF_CAP_CLUSTER_EVENTS | KERF_CAP_CLUSTER_VIRTUAL_TIME,
+	KERF_CAP_PROVIDER_SPOT | KERF_CAP_CLUSTER_EVENTS | KERF_CAP_CLUSTER_VIRTUAL_TIME |
+	    KERF_CAP_CLUSTER_FINALIZERS,
     KERF_PLUGIN_SCHEMA(sim_schema),
     .create = sim_create,
     .destroy = sim_destroy,

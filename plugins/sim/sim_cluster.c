@@ -32,7 +32,8 @@
  *     and is least allocated, as kube-scheduler's default scoring picks;
  *     pods that fit nowhere get PodScheduled=False/Unschedulable.
  *
- * Preemption, PodDisruptionBudgets, graceful termination and rollouts of
+ * PodDisruptionBudgets of the workload files are honoured by evict_pod
+ * (sim_cluster_pdb.c).  Preemption, graceful termination and rollouts of
  * changed templates are not simulated: an applied change affects the
  * pods created afterwards.
  *
@@ -103,6 +104,7 @@ static void advance(struct sim_cluster *c, int64_t now)
 	sim_world_reached(c->w, SIM_GONE, c->seen_ms, now, simc_node_gone, c);
 	c->seen_ms = now;
 	finish_pods(c, now);
+	simc_pods_terminated(c, now);
 	simc_controllers(c);
 }
 
@@ -250,6 +252,8 @@ int sim_cluster_new(const struct kerf_host *h, struct sim_world *w, struct sim_c
 		rc = sim_workloads_load(h, c->cfg.workloads[i], &c->initial[i], err);
 		if (rc == 0)
 			c->n_initial++;
+		if (rc == 0)
+			rc = simc_pdbs_load(c, c->cfg.workloads[i], err);
 	}
 	if (rc == 0 && c->cfg.scenario)
 		rc = sim_scenario_load(h, c->cfg.scenario, &c->script, err);
@@ -296,6 +300,9 @@ void sim_cluster_free(struct sim_cluster *c)
 	h->free(h->ctx, c->workloads);
 	for (size_t i = 0; i < c->n_initial; i++)
 		kerf_workload_list_free(c->initial[i]);
+	for (size_t i = 0; i < c->n_pdbs; i++)
+		simc_pdb_free(h, c->pdbs[i]);
+	h->free(h->ctx, c->pdbs);
 	h->free(h->ctx, c->initial);
 	sim_script_clear(h, &c->script);
 	sim_cluster_config_clear(h, &c->cfg);

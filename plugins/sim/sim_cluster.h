@@ -30,6 +30,7 @@ struct sim_cluster_config {
 	char *trace;	    /* NULL: none */
 	int64_t trace_time_scale; /* trace times are divided by this */
 	int64_t bind_delay_ms;	  /* a pod binds no sooner than this after it is created */
+	int64_t termination_grace_ms; /* an evicted pod terminates for this long */
 };
 
 enum sim_action_type {
@@ -40,6 +41,9 @@ enum sim_action_type {
 	/* The simulated cloud acting on instances (sim_world.h): */
 	SIM_ACT_INTERRUPT, /* spot interruption notice, termination at its deadline */
 	SIM_ACT_TERMINATE, /* terminated outright */
+	/* Someone deleting objects by hand (kubectl delete), picked as the cloud's actions pick: */
+	SIM_ACT_DELETE_NODECLAIM, /* the NodeClaims of the picked instances */
+	SIM_ACT_DELETE_NODE,	  /* their Nodes */
 };
 
 struct sim_action {
@@ -56,7 +60,7 @@ struct sim_action {
 	int64_t memory_mib;
 	int64_t gpu;
 	int64_t duration_ms; /* run time once bound; -1: runs until deleted */
-	struct sim_selector select; /* SIM_ACT_INTERRUPT, SIM_ACT_TERMINATE */
+	struct sim_selector select; /* SIM_ACT_INTERRUPT, SIM_ACT_TERMINATE, SIM_ACT_DELETE_* */
 };
 
 /* Actions in the order they run: by at_ms, file order within one time. */

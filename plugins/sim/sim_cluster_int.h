@@ -57,6 +57,7 @@ struct sim_pod {
 	uint64_t seq;		    /* creation order: the scheduler queue's tie-break */
 	int32_t ordinal;	    /* StatefulSet pods */
 	int64_t bound_ms;
+	bool terminating; /* evicted, gone at pod->meta->deletion_ms + termination_grace */
 };
 
 struct sim_node {
@@ -65,6 +66,16 @@ struct sim_node {
 	struct kerf_taints startup; /* the claim's startup taints, removed at ready */
 	size_t index;		    /* position in the scheduler's node list this cycle */
 	struct kerf_resources requested;
+};
+
+/* A PodDisruptionBudget (policy/v1) read from a workload file. */
+struct sim_pdb {
+	char *namespace_; /* "default" when unset */
+	char *name;
+	struct kerf_label_selector *selector; /* NULL: selects no pod */
+	int32_t value;			      /* minAvailable, or maxUnavailable when max_unavailable */
+	bool percent;			      /* value is a percentage of the matching pods */
+	bool max_unavailable;
 };
 
 /* A change made outside poll(): a copy of the object as it was. */
@@ -117,6 +128,9 @@ struct sim_cluster {
 	struct kerf_nodeclaim **claims;
 	size_t n_queue, cap_queue;
 	struct queued_event *queue;
+	size_t n_pdbs, cap_pdbs;
+	struct sim_pdb **pdbs;
+	uint64_t evictions, evictions_refused;
 
 	uint64_t resource_version;
 	uint64_t uids;
@@ -144,6 +158,20 @@ struct sim_node *simc_find_node(const struct sim_cluster *c, const char *name, s
 struct sim_pod *simc_pod_create(struct sim_cluster *c, struct sim_workload *wl, const char *name,
 				int32_t ordinal, struct sim_node *ds_node);
 void simc_pod_remove(struct sim_cluster *c, size_t index, bool succeeded);
+/*
+ * An eviction: the pod terminates for cfg.termination_grace_ms, still on
+ * its node, and its workload replaces it at once (0: it is gone now).
+ */
+void simc_pod_evict(struct sim_cluster *c, size_t index);
+/* Removes the pods whose grace period is over at now. */
+void simc_pods_terminated(struct sim_cluster *c, int64_t now);
+
+/* sim_cluster_pdb.c */
+/* Appends the PodDisruptionBudgets of a workload file; errors are "path:line:column: ...". */
+int simc_pdbs_load(struct sim_cluster *c, const char *path, struct kerf_error *err);
+void simc_pdb_free(const struct kerf_host *h, struct sim_pdb *b);
+/* The first budget that forbids evicting sp now, or NULL. */
+const struct sim_pdb *simc_pdb_blocking(const struct sim_cluster *c, const struct sim_pod *sp);
 
 /* sim_cluster_workloads.c: the controllers and the script's actions. */
 void simc_workload_apply(struct sim_cluster *c, const struct kerf_workload *k);
@@ -164,6 +192,14 @@ struct kerf_node *simc_take_saved_node(struct sim_cluster *c, const char *provid
 
 /* sim_sched.c */
 void simc_schedule(struct sim_cluster *c, int64_t now);
+
+/*
+ * sim_cluster_writes.c: deletes as the API server does them (the ops',
+ * and a scenario's delete_nodeclaim / delete_node): an object with
+ * finalizers is only marked.
+ */
+int simc_claim_delete(struct sim_cluster *c, const char *name, struct kerf_error *err);
+int simc_node_delete(struct sim_cluster *c, const char *name, struct kerf_error *err);
 
 /* sim_cluster.c: the loop, whose ops sim_cluster_ops (sim_cluster_writes.c) lists. */
 struct sim_cluster *simc_cluster_of(void *inst);

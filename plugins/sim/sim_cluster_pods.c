@@ -138,9 +138,11 @@ void simc_pod_remove(struct sim_cluster *c, size_t index, bool succeeded)
 		simc_touch(c, p->meta);
 		simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, p);
 	}
-	p->meta->deletion_ms = simc_now_ms(c);
+	if (!sp->terminating)
+		p->meta->deletion_ms = simc_now_ms(c);
 	simc_emit(c, KERF_EVENT_DELETED, KERF_OBJ_POD, p);
-	if (wl) {
+	/* A terminating pod's workload counted it out when it began to terminate. */
+	if (wl && !sp->terminating) {
 		wl->live--;
 		/* A Job replaces failed pods, not succeeded ones; nothing replaces a bare Pod. */
 		if (succeeded || strcmp(wl->kind, "Pod") == 0)
@@ -153,4 +155,37 @@ void simc_pod_remove(struct sim_cluster *c, size_t index, bool succeeded)
 	kerf_pod_free(p);
 	c->h->free(c->h->ctx, sp);
 	c->dirty = true;
+}
+
+void simc_pod_evict(struct sim_cluster *c, size_t index)
+{
+	struct sim_pod *sp = c->pods[index];
+	struct sim_workload *wl = sp->owner;
+
+	if (c->cfg.termination_grace_ms <= 0 || !sp->on) {
+		simc_pod_remove(c, index, false);
+		return;
+	}
+	sp->terminating = true;
+	sp->pod->meta->deletion_ms = simc_now_ms(c);
+	simc_touch(c, sp->pod->meta);
+	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, sp->pod);
+	if (wl) {
+		wl->live--;
+		if (strcmp(wl->kind, "Pod") == 0)
+			wl->finished++;
+		if (wl->daemonset)
+			c->ds_dirty = true;
+	}
+	c->dirty = true;
+}
+
+void simc_pods_terminated(struct sim_cluster *c, int64_t now)
+{
+	for (size_t i = c->n_pods; i-- > 0;) {
+		const struct sim_pod *sp = c->pods[i];
+		if (sp->terminating &&
+		    sp->pod->meta->deletion_ms + c->cfg.termination_grace_ms <= now)
+			simc_pod_remove(c, i, false);
+	}
 }

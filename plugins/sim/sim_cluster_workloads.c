@@ -136,7 +136,8 @@ static size_t scale_down_victim(const struct sim_cluster *c, const struct sim_wo
 
 	for (size_t i = 0; i < c->n_pods; i++) {
 		const struct sim_pod *sp = c->pods[i], *b;
-		if (sp->owner != wl)
+		/* A terminating pod is no longer one of its workload's live pods. */
+		if (sp->owner != wl || sp->terminating)
 			continue;
 		if (best == c->n_pods) {
 			best = i;
@@ -298,6 +299,38 @@ static struct kerf_pod *trace_template(struct sim_cluster *c, const struct sim_a
 	return p;
 }
 
+/* kubectl delete nodeclaim / node on what the action's selector picks. */
+static void delete_by_hand(struct sim_cluster *c, const struct sim_action *a)
+{
+	const struct kerf_host *h = c->h;
+	bool claims = a->type == SIM_ACT_DELETE_NODECLAIM;
+	const char *what = claims ? "delete_nodeclaim" : "delete_node";
+	const struct sim_instance **picked =
+	    h->calloc(h->ctx, (size_t)a->select.count, sizeof(*picked));
+	size_t n = sim_world_pick(c->w, &a->select, c->start_ms + a->at_ms, picked), done = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct kerf_error err = KERF_ERROR_INIT;
+		const char *name = picked[i]->claim;
+		if (!claims) {
+			name = NULL;
+			for (size_t k = 0; k < c->n_nodes; k++)
+				if (c->nodes[k]->in == picked[i])
+					name = c->nodes[k]->node->meta->name;
+		}
+		if (!name)
+			continue;
+		if ((claims ? simc_claim_delete(c, name, &err) : simc_node_delete(c, name, &err)) ==
+		    0) {
+			h->log(h->ctx, KERF_LOG_INFO, "scenario: %s %s", what, name);
+			done++;
+		}
+	}
+	if (done == 0)
+		h->log(h->ctx, KERF_LOG_WARN, "scenario: %s: nothing matches", what);
+	h->free(h->ctx, picked);
+}
+
 void simc_run_action(struct sim_cluster *c, const struct sim_action *a)
 {
 	const struct kerf_host *h = c->h;
@@ -339,6 +372,10 @@ void simc_run_action(struct sim_cluster *c, const struct sim_action *a)
 			 : sim_world_terminate(c->w, &a->select, c->start_ms + a->at_ms)) == 0)
 			h->log(h->ctx, KERF_LOG_WARN, "scenario: %s: no live instance matches",
 			       a->type == SIM_ACT_INTERRUPT ? "interrupt" : "terminate");
+		break;
+	case SIM_ACT_DELETE_NODECLAIM:
+	case SIM_ACT_DELETE_NODE:
+		delete_by_hand(c, a);
 		break;
 	}
 }

@@ -6,6 +6,7 @@
  * while the loop polls).
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <kerf/kerf.h>
@@ -99,9 +100,8 @@ static int sim_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	return 0;
 }
 
-static int sim_delete_nodeclaim(void *inst, const char *name, struct kerf_error *err)
+int simc_claim_delete(struct sim_cluster *c, const char *name, struct kerf_error *err)
 {
-	struct sim_cluster *c = simc_cluster_of(inst);
 	struct kerf_nodeclaim *d;
 	size_t index;
 
@@ -121,6 +121,26 @@ static int sim_delete_nodeclaim(void *inst, const char *name, struct kerf_error 
 		simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODECLAIM, d);
 	}
 	return 0;
+}
+
+/* metadata.finalizers as the writer gives them (KERF_CAP_CLUSTER_FINALIZERS). */
+static void set_finalizers(struct sim_cluster *c, struct kerf_meta *dst,
+			   const struct kerf_meta *src)
+{
+	for (size_t i = 0; i < dst->n_finalizers; i++)
+		free(dst->finalizers[i]);
+	free(dst->finalizers);
+	dst->n_finalizers = 0;
+	dst->finalizers = calloc(src->n_finalizers + 1, sizeof(char *));
+	if (!dst->finalizers)
+		abort();
+	for (size_t i = 0; i < src->n_finalizers; i++)
+		simc_replace(c->h, &dst->finalizers[dst->n_finalizers++], src->finalizers[i]);
+}
+
+static int sim_delete_nodeclaim(void *inst, const char *name, struct kerf_error *err)
+{
+	return simc_claim_delete(simc_cluster_of(inst), name, err);
 }
 
 static int sim_update_node(void *inst, const struct kerf_node *node, struct kerf_node **stored,
@@ -144,38 +164,71 @@ static int sim_update_node(void *inst, const struct kerf_node *node, struct kerf
 	kerf_taints_clear(&n->taints);
 	simc_taints_add_all(&n->taints, &node->taints);
 	n->unschedulable = node->unschedulable;
+	set_finalizers(c, n->meta, node->meta);
 	simc_touch(c, n->meta);
 	c->dirty = true;
 	c->ds_dirty = true;
 	c->w->dirty = true;
-	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODE, n);
 	if (stored)
 		*stored = kerf_node_copy(n);
+	/* A node being deleted goes once its last finalizer is removed. */
+	if (n->meta->deletion_ms && n->meta->n_finalizers == 0) {
+		size_t index;
+		if (simc_find_node(c, n->meta->name, &index))
+			simc_node_remove(c, index);
+	} else {
+		simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODE, n);
+	}
+	return 0;
+}
+
+int simc_node_delete(struct sim_cluster *c, const char *name, struct kerf_error *err)
+{
+	size_t index;
+
+	struct sim_node *sn;
+
+	if (!name || (sn = simc_find_node(c, name, &index)) == NULL)
+		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no Node %s",
+				      name ? name : "(null)");
+	if (sn->node->meta->n_finalizers == 0) {
+		simc_node_remove(c, index);
+		return 0;
+	}
+	if (!sn->node->meta->deletion_ms) {
+		sn->node->meta->deletion_ms = simc_now_ms(c);
+		simc_touch(c, sn->node->meta);
+		c->w->dirty = true;
+		simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_NODE, sn->node);
+	}
 	return 0;
 }
 
 static int sim_delete_node(void *inst, const char *name, struct kerf_error *err)
 {
-	struct sim_cluster *c = simc_cluster_of(inst);
-	size_t index;
-
-	if (!name || !simc_find_node(c, name, &index))
-		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no Node %s",
-				      name ? name : "(null)");
-	simc_node_remove(c, index);
-	return 0;
+	return simc_node_delete(simc_cluster_of(inst), name, err);
 }
 
 static int sim_evict_pod(void *inst, const char *ns, const char *name, struct kerf_error *err)
 {
 	struct sim_cluster *c = simc_cluster_of(inst);
+	const struct sim_pdb *b;
+	struct sim_pod *sp;
 	size_t index;
 
-	/* No PodDisruptionBudgets are simulated, so an eviction is always allowed. */
-	if (!name || !simc_find_pod(c, ns, name, &index))
+	if (!name || (sp = simc_find_pod(c, ns, name, &index)) == NULL)
 		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no pod %s/%s",
 				      ns ? ns : "default", name ? name : "(null)");
-	simc_pod_remove(c, index, false);
+	if ((b = simc_pdb_blocking(c, sp)) != NULL) {
+		c->evictions_refused++;
+		return kerf_error_set(err, KERF_E_THROTTLED,
+				      "sim: cannot evict pod %s/%s: it would violate the pod's "
+				      "disruption budget %s/%s",
+				      ns ? ns : "default", name, b->namespace_, b->name);
+	}
+	c->evictions++;
+	if (!sp->terminating)
+		simc_pod_evict(c, index);
 	return 0;
 }
 

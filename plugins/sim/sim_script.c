@@ -812,9 +812,10 @@ static char *resolve(struct sparser *p, const char *file)
 
 static int read_action(struct sparser *p, const struct snode *item, struct sim_script *s)
 {
-	static const char *const keys[] = {"at",	 "apply",     "scale",
-					   "delete",	 "interrupt", "terminate", NULL};
-	const struct snode *scale, *del, *intr, *term, *at_node;
+	static const char *const keys[] = {"at",	"apply",	   "scale",
+					   "delete",	"interrupt",	   "terminate",
+					   "delete_nodeclaim", "delete_node", NULL};
+	const struct snode *scale, *del, *intr, *term, *at_node, *del_claim, *del_node;
 	const char *at, *apply;
 	struct kerf_error derr = KERF_ERROR_INIT;
 	struct sim_action *a;
@@ -839,7 +840,10 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 	del = get(item, "delete");
 	intr = get(item, "interrupt");
 	term = get(item, "terminate");
-	n_ops = (apply != NULL) + (scale != NULL) + (del != NULL) + (intr != NULL) + (term != NULL);
+	del_claim = get(item, "delete_nodeclaim");
+	del_node = get(item, "delete_node");
+	n_ops = (apply != NULL) + (scale != NULL) + (del != NULL) + (intr != NULL) + (term != NULL) +
+		(del_claim != NULL) + (del_node != NULL);
 	if (n_ops != 1)
 		return perr(p, item->line, item->column,
 			    n_ops ? "an action has exactly one of apply, scale, delete, interrupt "
@@ -864,6 +868,11 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 			p->err->code = rc;
 		}
 		return rc;
+	}
+	if (del_claim || del_node) {
+		a->type = del_claim ? SIM_ACT_DELETE_NODECLAIM : SIM_ACT_DELETE_NODE;
+		return read_selector(p, del_claim ? del_claim : del_node,
+				     del_claim ? "delete_nodeclaim" : "delete_node", a);
 	}
 	if (intr || term) {
 		a->type = intr ? SIM_ACT_INTERRUPT : SIM_ACT_TERMINATE;

@@ -468,8 +468,8 @@ void sim_world_event(struct sim_world *w, const struct sim_instance *in,
 	struct kerf_instance_event *ev;
 
 	if (!w->events.on_instance) {
-		h->log(h->ctx, KERF_LOG_DEBUG, "instance event for %s dropped: provider not started",
-		       in->provider_id);
+		h->log(h->ctx, KERF_LOG_DEBUG,
+		       "instance event for %s dropped: provider not started", in->provider_id);
 		return;
 	}
 	ev = kerf_instance_event_new();
@@ -525,7 +525,22 @@ size_t sim_world_interrupt(struct sim_world *w, const struct sim_selector *sel, 
 		h->log(h->ctx, KERF_LOG_INFO, "the cloud interrupts %s (%s, NodeClaim %s)",
 		       in->provider_id, in->type->name, in->claim);
 		sim_world_event(w, in, KERF_INSTANCE_INTERRUPTED, at_ms,
-				at_ms + SIM_INTERRUPT_NOTICE_MS, "Spot Instance Interruption Warning");
+				at_ms + SIM_INTERRUPT_NOTICE_MS,
+				"Spot Instance Interruption Warning");
+	}
+	return n;
+}
+
+size_t sim_world_pick(const struct sim_world *w, const struct sim_selector *sel, int64_t at_ms,
+		      const struct sim_instance **out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < w->n_instances && n < (size_t)sel->count; i++) {
+		const struct sim_instance *in = w->instances[i];
+
+		if (!in->deleted && in->launch_ms <= at_ms && selected(w, in, sel))
+			out[n++] = in;
 	}
 	return n;
 }

@@ -280,6 +280,12 @@ struct sim_selector {
 size_t sim_world_interrupt(struct sim_world *w, const struct sim_selector *sel, int64_t at_ms);
 /* The cloud terminates the instances sel picks at at_ms (KERF_INSTANCE_TERMINATED). */
 size_t sim_world_terminate(struct sim_world *w, const struct sim_selector *sel, int64_t at_ms);
+/*
+ * The live instances sel picks at at_ms, in launch order, into out (room
+ * for sel->count); returns how many.
+ */
+size_t sim_world_pick(const struct sim_world *w, const struct sim_selector *sel, int64_t at_ms,
+		      const struct sim_instance **out);
 /* Terminates the interrupted instances whose deadline is at or before now_ms. */
 void sim_world_settle(struct sim_world *w, int64_t now_ms);
 /* Delivers an instance event, when the provider has been started. */

@@ -94,6 +94,7 @@ static const struct {
     {"trace", KERF_CFG_STRING, &sim_cfg.trace},
     {"trace_time_scale", KERF_CFG_INT, &sim_cfg.trace_time_scale},
     {"bind_delay", KERF_CFG_DURATION, &sim_cfg.bind_delay_ms},
+    {"termination_grace", KERF_CFG_DURATION, &sim_cfg.termination_grace_ms},
     {"state_file", KERF_CFG_STRING, &sim_cfg.state_file},
 };
 

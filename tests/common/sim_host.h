@@ -43,6 +43,7 @@ struct sim_host_config {
 	const char *trace;    /* NULL: not set */
 	int64_t trace_time_scale;
 	int64_t bind_delay_ms;
+	int64_t termination_grace_ms;
 	const char *state_file; /* NULL: not set */
 };
 

@@ -165,6 +165,34 @@ START_TEST(load_string)
 }
 END_TEST
 
+/* settings.virtual_start: an RFC 3339 time, the virtual wall clock's start. */
+START_TEST(virtual_start)
+{
+	struct cfg *c = NULL;
+	struct kerf_error err;
+
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cfg_load_string("kerf.yaml",
+					 "cluster: a\nprovider: b\n"
+					 "settings: {clock: virtual, virtual_start: "
+					 "\"2026-01-05T09:00:00Z\"}\n",
+					 &c, &err),
+			 0);
+	ck_assert_int_eq(c->virtual_start_ms, 1767603600000LL);
+	cfg_free(c);
+	c = NULL;
+	ck_assert_int_eq(cfg_load_string("kerf.yaml",
+					 "cluster: a\nprovider: b\n"
+					 "settings:\n  virtual_start: monday\n",
+					 &c, &err),
+			 KERF_E_CONFIG);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err.message, "kerf.yaml:4:18: settings.virtual_start: expected an "
+					  "RFC 3339 time") != NULL,
+		      "%s", err.message);
+}
+END_TEST
+
 START_TEST(missing_file)
 {
 	struct cfg *c = NULL;
@@ -946,6 +974,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, example_config_loads);
 	tcase_add_test(tc, load_string);
+	tcase_add_test(tc, virtual_start);
 	tcase_add_test(tc, missing_file);
 	tcase_add_loop_test(tc, bad_file, 0, N_ELEMS(bad_files));
 	tcase_add_test(tc, bad_corpus_complete);

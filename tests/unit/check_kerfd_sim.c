@@ -238,6 +238,9 @@ struct decisions {
 	size_t claims, claim_pods, existing_pods, unschedulable, pods;
 	json_int_t price;
 	size_t web_by_zone[3], gpu_claims;
+	/* Consolidation: nodes it ended, what they cost, the pods it moved. */
+	size_t consolidated, moved;
+	json_int_t consolidated_price;
 };
 
 static void read_claim(struct decisions *d, const json_t *c)
@@ -287,9 +290,21 @@ static void read_decision(struct decisions *d, const json_t *o)
 	size_t i;
 
 	ck_assert_int_gt(int_at(o, "time_ms"), 0);
+	if (event && strcmp(json_string_value(event), "disruption") == 0) {
+		ck_assert_str_eq(json_string_value(json_object_get(o, "method")),
+				 "single-node consolidation");
+		ck_assert_int_eq(int_at(o, "price_after_micro_usd_per_hour"), 0);
+		d->consolidated_price += int_at(o, "price_before_micro_usd_per_hour");
+		d->moved += (size_t)int_at(o, "pods");
+		return;
+	}
 	if (event) {
 		const char *e = json_string_value(event);
 		ck_assert_ptr_nonnull(json_string_value(json_object_get(o, "nodeclaim")));
+		if (strcmp(e, "underutilized") == 0) {
+			d->consolidated++;
+			return;
+		}
 		if (strcmp(e, "launched") == 0)
 			d->launched++;
 		else if (strcmp(e, "registered") == 0)
@@ -331,7 +346,9 @@ static void read_decision(struct decisions *d, const json_t *o)
  * node; three GPU inference replicas at 2 minutes on one GPU node of the
  * gpu pool; a memory-heavy Job at 5 minutes; three more web replicas at 10
  * minutes.  Everything ends scheduled, and the decision log, one valid
- * JSON object per line, adds up to the report.
+ * JSON object per line, adds up to the report.  When the Job arrives, one
+ * small web node's replica fits on the others: single-node consolidation
+ * deletes that node, and its replica is made again (a 17th pod).
  */
 START_TEST(mixed_web_batch_gpu)
 {
@@ -346,7 +363,6 @@ START_TEST(mixed_web_batch_gpu)
 	ck_assert_int_lt(snprintf(args, sizeof(args), "--decision-log '%s'", logpath),
 			 (int)sizeof(args));
 	kerfd_ok(&r, KERF_TEST_SRCDIR, "examples/sim/mixed.yaml", args);
-	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 16);
 	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
 
 	memset(&d, 0, sizeof(d));
@@ -369,10 +385,14 @@ START_TEST(mixed_web_batch_gpu)
 	ck_assert_uint_eq(d.launched, d.claims);
 	ck_assert_uint_eq(d.registered, d.claims);
 	ck_assert_uint_eq(d.initialized, d.claims);
-	/* No claim ended, so every launch still costs what the report says. */
-	ck_assert_int_eq(d.price, int_at(r.report, "cost_per_hour_micro_usd"));
+	ck_assert_uint_eq(d.consolidated, 1);
+	ck_assert_uint_eq(d.moved, 1);
+	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 16 + (json_int_t)d.moved);
+	/* Every launch but the consolidated node's still costs what the report says. */
+	ck_assert_int_eq(d.price - d.consolidated_price, int_at(r.report, "cost_per_hour_micro_usd"));
+	ck_assert_int_eq(d.consolidated_price, int_at(r.report, "disruption.saved_micro_usd_per_hour"));
 	ck_assert_uint_eq(d.unschedulable, 0);
-	ck_assert_uint_le(d.claim_pods + d.existing_pods, 16);
+	ck_assert_uint_le(d.claim_pods + d.existing_pods, 16 + d.moved);
 	ck_assert_uint_eq(d.gpu_claims, 1);
 	/* maxSkew 1 over three zones; the scheduler may put a replica on room already there. */
 	for (size_t z = 0; z < 3; z++)

@@ -722,6 +722,132 @@ START_TEST(test_evict_recreates)
 }
 END_TEST
 
+/* web (three pods on one m5.large, so a replacement finds no room) and a budget over them. */
+static void web_with_pdb(const char *budget)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "%s---\n"
+		 "apiVersion: policy/v1\n"
+		 "kind: PodDisruptionBudget\n"
+		 "metadata: {name: web}\n"
+		 "spec:\n"
+		 "  %s\n"
+		 "  selector: {matchLabels: {app: web}}\n",
+		 deployment, budget);
+	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", text), NULL, NULL);
+	start();
+	poll_at(0);
+	ready_node();
+}
+
+/*
+ * maxUnavailable 1 over three replicas: one eviction goes through, the
+ * next is refused while its replacement is not running, and allowed again
+ * once it runs.  The node is cordoned so the replacement stays pending.
+ */
+START_TEST(test_pdb_max_unavailable)
+{
+	struct kerf_error err;
+
+	web_with_pdb("maxUnavailable: 1");
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-0", &err), 0);
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-1", &err), KERF_E_THROTTLED);
+	ck_assert_msg(strstr(err.message, "disruption budget default/web"), "%s", err.message);
+	/* The replacement binds (there is room for one), and the budget allows one more. */
+	poll_at(READY_AT + 1000);
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-1", &err), 0);
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-2", &err), KERF_E_THROTTLED);
+}
+END_TEST
+
+/* minAvailable as a percentage: 67% of 3 rounds up to 3, so nothing may go. */
+START_TEST(test_pdb_min_available_percent)
+{
+	struct kerf_error err;
+
+	web_with_pdb("minAvailable: \"67%\"");
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-0", &err), KERF_E_THROTTLED);
+}
+END_TEST
+
+START_TEST(test_pdb_errors)
+{
+	struct kerf_error err;
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "%s---\n"
+		 "apiVersion: policy/v1\n"
+		 "kind: PodDisruptionBudget\n"
+		 "metadata: {name: web}\n"
+		 "spec:\n"
+		 "  minAvailable: 1\n"
+		 "  maxUnavailable: 1\n",
+		 deployment);
+	sim_host_set_list(&sim_cfg.workloads, put("bad.yaml", text), NULL, NULL);
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "bad.yaml:20:") &&
+			  strstr(err.message, "cannot both be set"),
+		      "%s", err.message);
+}
+END_TEST
+
+/*
+ * termination_grace: an evicted pod terminates on its node for 30 s (a
+ * budget no longer counts it, its requests still count) while its
+ * ReplicaSet's replacement is made at once; it is gone when the grace
+ * period is over, and the replacement takes its room.
+ */
+START_TEST(test_evicted_pod_terminates_for_its_grace)
+{
+	struct kerf_error err;
+
+	sim_cfg.termination_grace_ms = 30000;
+	web_on_ready_node();
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-1", &err), 0);
+	/* Evicting it again while it terminates is accepted, and changes nothing. */
+	ck_assert_int_eq(cl->evict_pod(inst, "default", "web-1", &err), 0);
+	/* Its requests stay held while it terminates: the replacement finds no room yet. */
+	EXPECT(poll_at(READY_AT + 1000),
+	       "MODIFIED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "ADDED pod web-3 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod web-3 node= phase=0 unschedulable=1 ready=0");
+	/* Evicted at READY_AT: gone 30 s later. */
+	quiet_at(READY_AT + 29999);
+	EXPECT(poll_at(READY_AT + 30000),
+	       "DELETED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "MODIFIED pod web-3 node=" NODE " phase=1 unschedulable=0 ready=0");
+}
+END_TEST
+
+/* A node with a finalizer is only marked by delete; it goes when the finalizer does. */
+START_TEST(test_node_finalizer)
+{
+	struct kerf_error err;
+
+	web_on_ready_node();
+	seen_node->meta->n_finalizers = 1;
+	seen_node->meta->finalizers = calloc(2, sizeof(char *));
+	seen_node->meta->finalizers[0] = strdup("karpenter.sh/termination");
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cl->update_node(inst, seen_node, NULL, &err), 0);
+	ck_assert_int_eq(cl->delete_node(inst, NODE, &err), 0);
+	EXPECT(poll_at(READY_AT + 1000),
+	       "MODIFIED node " NODE " node= phase=0 unschedulable=0 ready=1",
+	       "MODIFIED node " NODE " node= phase=0 unschedulable=0 ready=1");
+	ck_assert_int_gt(seen_node->meta->deletion_ms, 0);
+	free(seen_node->meta->finalizers[0]);
+	seen_node->meta->n_finalizers = 0;
+	ck_assert_int_eq(cl->update_node(inst, seen_node, NULL, &err), 0);
+	ck_assert_int_eq(cl->delete_node(inst, NODE, &err), KERF_E_NOTFOUND);
+}
+END_TEST
+
 START_TEST(test_instance_gone_takes_node_and_pods)
 {
 	struct kerf_error err = KERF_ERROR_INIT;
@@ -1233,6 +1359,11 @@ static Suite *sim_cluster_suite(void)
 	tcase_add_test(tc, test_scenario_scale_delete_apply);
 	tcase_add_test(tc, test_scenario_errors);
 	tcase_add_test(tc, test_evict_recreates);
+	tcase_add_test(tc, test_pdb_max_unavailable);
+	tcase_add_test(tc, test_pdb_min_available_percent);
+	tcase_add_test(tc, test_pdb_errors);
+	tcase_add_test(tc, test_node_finalizer);
+	tcase_add_test(tc, test_evicted_pod_terminates_for_its_grace);
 	tcase_add_test(tc, test_instance_gone_takes_node_and_pods);
 	tcase_add_test(tc, test_nodeclaim_writes);
 	tcase_add_test(tc, test_node_writes);

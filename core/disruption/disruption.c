@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * disruption.c - the disruption controller (disruption.h).
+ *
+ * Each pass, in Karpenter's order, and at most one decision:
+ *
+ *  1. expiration: a NodeClaim older than its expireAfter is ended,
+ *     whatever the budgets and do-not-disrupt say (its
+ *     terminationGracePeriod bounds the drain);
+ *  2. emptiness: in NodePools whose consolidateAfter is not Never, nodes
+ *     with no pod a drain would move (DaemonSet, static and finished pods
+ *     do not count) for consolidateAfter, as many as the pool's budgets
+ *     for reason Empty allow;
+ *  3. single-node consolidation, in WhenEmptyOrUnderutilized pools: the
+ *     candidate cheapest to move whose pods fit on the other nodes
+ *     (delete) or on them and one strictly cheaper new node (replace),
+ *     re-checked 15 s later; a replacement is launched and initialised
+ *     before the old node is tainted and drained, and when it fails
+ *     nothing has been touched.
+ *
+ * Candidates are NodeClaims kerf launched or adopted that are
+ * initialised, have a node, are not ending, have no pending pod
+ * nominated to them, and carry no karpenter.sh/do-not-disrupt, on the
+ * node or on any of its pods.
+ */
+#include <config.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kerf/kerf.h>
+
+#include "budgets.h"
+#include "decision_log.h"
+#include "disruption.h"
+#include "log.h"
+#include "provisioner_int.h"
+#include "util.h"
+
+#define COMPONENT_D "disruption"
+#define ANNOTATION_DO_NOT_DISRUPT "karpenter.sh/do-not-disrupt"
+
+/* Karpenter re-checks a consolidation decision after this long before acting on it. */
+#define VALIDATION_MS 15000
+/* Spot-to-spot replacement needs this many cheaper instance types, as Karpenter asks. */
+#define SPOT_TO_SPOT_MIN_TYPES 15
+/* A scan that found nothing is repeated on an unchanged cluster only after this long. */
+#define RESCAN_MS (5 * 60 * 1000)
+
+/* A consolidation decided and not finished: validating, then waiting for its replacement. */
+struct command {
+	bool active;
+	enum disruption_reason reason; /* Underutilized or Drifted */
+	struct claim_rec *victim;
+	bool replace; /* with one cheaper node; otherwise the victim is only deleted */
+	kerf_price_t new_price;
+	size_t pods;
+	kerf_mono_ms_t validate_at;
+	struct claim_rec *replacement; /* launched, waiting for it to initialise */
+};
+
+struct disruption {
+	struct provisioner *p;
+	struct decision_log *log;
+	kerf_mono_ms_t next_ms; /* the first countdown to end, as of the last pass */
+	struct command cmd;
+	struct claim_rec *retiring; /* a replacement's victim, until it is gone */
+	struct claim_rec *retiring_for;
+	/*
+	 * The cluster as of the last consolidation scan that found nothing
+	 * (its event count): nothing is simulated again until it changes or
+	 * RESCAN_MS passes, as Karpenter waits for the cluster to change.
+	 */
+	uint64_t scanned_events;
+	kerf_mono_ms_t scanned_ms;
+	bool scanned;
+	/*
+	 * The last pass saw a drifted node that will be replaced once its
+	 * pool's disruptions end: a virtual run is not over.
+	 */
+	bool drift_waiting;
+};
+
+static const char *const reason_names[DISRUPT_N_REASONS] = {"empty", "drifted", "underutilized",
+							    "expired"};
+static const char *const reason_labels[DISRUPT_N_REASONS] = {"Empty", "Drifted", "Underutilized",
+							     "Expired"};
+static const uint32_t reason_bits[DISRUPT_N_REASONS] = {KERF_REASON_EMPTY, KERF_REASON_DRIFTED,
+							KERF_REASON_UNDERUTILIZED, 0};
+
+struct disruption *disruption_new(struct provisioner *p, struct decision_log *log)
+{
+	struct disruption *d = xcalloc(1, sizeof(*d));
+	d->p = p;
+	d->log = log;
+	d->next_ms = INT64_MAX;
+	return d;
+}
+
+void disruption_free(struct disruption *d)
+{
+	free(d);
+}
+
+void disruption_on_object(struct disruption *d, kerf_event_type type, kerf_object_kind kind,
+			  const void *object)
+{
+	const struct kerf_pod *pod = object;
+	if (kind != KERF_OBJ_POD || type == KERF_EVENT_SYNCED || !pod || !pod->node_name ||
+	    pod->daemonset)
+		return;
+	const struct node_rec *nr = state_node(d->p->st, pod->node_name);
+	struct claim_rec *c = nr ? state_claim_of_node(d->p->st, nr->node) : NULL;
+	if (c)
+		c->pod_event_ms = prov_now(d->p);
+}
+
+/* ------------------------------------------------------------ candidates */
+
+static bool finished(const struct kerf_pod *pod)
+{
+	return pod->phase == KERF_POD_SUCCEEDED || pod->phase == KERF_POD_FAILED;
+}
+
+/* A pod a drain would move: not finished, not a DaemonSet's, not the kubelet's own. */
+static bool reschedulable(const struct kerf_pod *pod)
+{
+	return !finished(pod) && !pod->daemonset &&
+	       !(pod->meta->owner_kind && strcmp(pod->meta->owner_kind, "Node") == 0);
+}
+
+static bool annotated_do_not_disrupt(const struct kerf_meta *m)
+{
+	const char *v = kerf_labels_get(&m->annotations, ANNOTATION_DO_NOT_DISRUPT);
+	return v && strcmp(v, "true") == 0;
+}
+
+/* A claim a graceful method may take, with its node and how many pods would move. */
+static const struct node_rec *candidate(const struct provisioner *p, const struct claim_rec *c,
+					size_t *moving)
+{
+	if (c->gone || c->deleting || c->launching || c->checking || !c->initialized ||
+	    c->has_nominee || c->replacing)
+		return NULL;
+	const struct node_rec *nr = state_node_by_pid(p->st, c->claim->provider_id);
+	if (!nr || annotated_do_not_disrupt(nr->node->meta) || nr->node->meta->deletion_ms)
+		return NULL;
+	struct pod_rec *const *pods;
+	size_t n = state_pods_on_node(p->st, nr->node->meta->name, &pods);
+	*moving = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct kerf_pod *pod = pods[i]->pod;
+		if (finished(pod))
+			continue;
+		if (pod->do_not_disrupt || annotated_do_not_disrupt(pod->meta))
+			return NULL;
+		*moving += reschedulable(pod);
+	}
+	return nr;
+}
+
+/* Nodes of the pool (launched, not ended) and those of them ending now. */
+static void pool_counts(const struct provisioner *p, size_t pool, size_t *total, size_t *disrupting)
+{
+	*total = *disrupting = 0;
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		const struct claim_rec *c = p->st->claims[i];
+		if (c->pool != pool || c->gone || c->launching)
+			continue;
+		(*total)++;
+		*disrupting += c->deleting;
+	}
+}
+
+/* How many more of the pool's nodes `reason` may disrupt now. */
+static size_t allowance(const struct provisioner *p, size_t pool, enum disruption_reason reason)
+{
+	size_t total, disrupting;
+	pool_counts(p, pool, &total, &disrupting);
+	size_t a = budget_allowed(p->pools[pool].np, reason_bits[reason], total, prov_wall(p));
+	if (a == SIZE_MAX)
+		return SIZE_MAX;
+	return a > disrupting ? a - disrupting : 0;
+}
+
+/* ------------------------------------------------------------- decisions */
+
+/* One decision's line: method, reason, nodes, pods to move, prices, its replacement. */
+static void log_decision(struct disruption *d, const char *method, enum disruption_reason reason,
+			 size_t n, struct claim_rec **claims, size_t pods, kerf_price_t after,
+			 const struct claim_rec *replacement)
+{
+	struct provisioner *p = d->p;
+	kerf_price_t before = 0;
+	json_t *names = json_array(), *nodes = json_array();
+	for (size_t i = 0; i < n; i++) {
+		before += claims[i]->price;
+		json_array_append_new(names, json_string(claims[i]->claim->meta->name));
+		json_array_append_new(
+		    nodes, claims[i]->node_name ? json_string(claims[i]->node_name) : json_null());
+	}
+	const char *pool = p->pools[claims[0]->pool].np->meta->name;
+	log_info(COMPONENT_D,
+		 "%s: %zu node%s of NodePool %s (%s), %zu pod%s to move, $%.4f/h -> $%.4f/h",
+		 method, n, n == 1 ? "" : "s", pool, reason_labels[reason], pods,
+		 pods == 1 ? "" : "s", (double)before / 1e6, (double)after / 1e6);
+	if (d->log) {
+		json_t *o = decision_log_line(d->log);
+		json_object_set_new(o, "event", json_string("disruption"));
+		json_object_set_new(o, "method", json_string(method));
+		json_object_set_new(o, "reason", json_string(reason_labels[reason]));
+		json_object_set_new(o, "nodepool", json_string(pool));
+		json_object_set_new(o, "nodeclaims", names);
+		json_object_set_new(o, "nodes", nodes);
+		json_object_set_new(o, "pods", json_integer((json_int_t)pods));
+		json_object_set_new(o, "price_before_micro_usd_per_hour", json_integer(before));
+		json_object_set_new(o, "price_after_micro_usd_per_hour", json_integer(after));
+		if (replacement) {
+			json_object_set_new(o, "replacement",
+					    json_string(replacement->claim->meta->name));
+			json_object_set_new(o, "replacement_type",
+					    json_string(replacement->type_name));
+		}
+		decision_log_emit(d->log, o);
+	} else {
+		json_decref(names);
+		json_decref(nodes);
+	}
+}
+
+/* A decision carried out, for the run's figures. */
+static void count_decision(struct provisioner *p, enum disruption_reason reason, size_t n,
+			   struct claim_rec **claims, size_t pods, kerf_price_t after)
+{
+	p->disruption.decisions++;
+	p->disruption.nodes[reason] += n;
+	p->disruption.pods_moved += pods;
+	/* An expired node's replacement is provisioning's: nothing is saved by it. */
+	if (reason == DISRUPT_EXPIRED)
+		return;
+	for (size_t i = 0; i < n; i++)
+		p->disruption.saved += claims[i]->price;
+	p->disruption.saved -= after;
+}
+
+static void decide(struct disruption *d, const char *method, enum disruption_reason reason,
+		   size_t n, struct claim_rec **claims, size_t pods, kerf_price_t after)
+{
+	log_decision(d, method, reason, n, claims, pods, after, NULL);
+	count_decision(d->p, reason, n, claims, pods, after);
+	for (size_t i = 0; i < n; i++)
+		prov_terminate(d->p, claims[i], reason_names[reason], true);
+}
+
+/*
+ * How old a claim is: from its creationTimestamp as the cluster wrote it,
+ * so a claim adopted after a restart keeps its age; from its launch on
+ * the host clock until the cluster has delivered it.
+ */
+static int64_t age(const struct provisioner *p, const struct claim_rec *c, kerf_mono_ms_t now)
+{
+	const struct kerf_nodeclaim *seen = state_observed_claim(p->st, c->claim->meta->name);
+	if (seen && seen->meta->creation_ms > 0)
+		return prov_wall(p) - seen->meta->creation_ms;
+	return now - c->launched_ms;
+}
+
+/* Every claim past its expireAfter, ended at once: forceful, so no budget applies. */
+static bool expiration(struct disruption *d, kerf_mono_ms_t now)
+{
+	struct provisioner *p = d->p;
+	bool any = false;
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		struct claim_rec *c = p->st->claims[i];
+		int64_t ttl = c->claim->expire_after_ms;
+		if (c->gone || c->deleting || c->launching || ttl < 0 ||
+		    ttl == KERF_DURATION_NEVER || age(p, c, now) < ttl)
+			continue;
+		struct pod_rec *const *pods;
+		size_t n = c->node_name ? state_pods_on_node(p->st, c->node_name, &pods) : 0,
+		       moving = 0;
+		for (size_t k = 0; k < n; k++)
+			moving += reschedulable(pods[k]->pod);
+		decide(d, "expiration", DISRUPT_EXPIRED, 1, &c, moving, 0);
+		any = true;
+	}
+	return any;
+}
+
+static bool emptiness(struct disruption *d, kerf_mono_ms_t now)
+{
+	struct provisioner *p = d->p;
+	struct claim_rec **ready = NULL;
+	size_t n_ready = 0;
+	for (size_t pool = 0; pool < p->n_pools; pool++) {
+		const struct kerf_nodepool *np = p->pools[pool].np;
+		if (p->pools[pool].deleted || np->consolidate_after_ms == KERF_DURATION_NEVER)
+			continue;
+		n_ready = 0;
+		for (size_t i = 0; i < p->st->n_claims; i++) {
+			struct claim_rec *c = p->st->claims[i];
+			size_t moving;
+			if (c->pool != pool || !candidate(p, c, &moving))
+				continue;
+			if (c->pod_event_ms == 0)
+				c->pod_event_ms = now;
+			if (moving)
+				continue;
+			kerf_mono_ms_t due = c->pod_event_ms + np->consolidate_after_ms;
+			if (now >= due)
+				xpush(ready, n_ready, c);
+			else if (due < d->next_ms)
+				d->next_ms = due;
+		}
+		if (n_ready == 0)
+			continue;
+		size_t allowed = allowance(p, pool, DISRUPT_EMPTY);
+		if (allowed == 0) {
+			log_debug(COMPONENT_D, "NodePool %s: %zu empty node%s held by its budgets",
+				  np->meta->name, n_ready, n_ready == 1 ? "" : "s");
+			continue;
+		}
+		if (n_ready > allowed)
+			n_ready = allowed;
+		decide(d, "emptiness", DISRUPT_EMPTY, n_ready, ready, 0, 0);
+		free(ready);
+		return true;
+	}
+	free(ready);
+	return false;
+}
+
+/* ----------------------------------------------------------- consolidation */
+
+/*
+ * What removing c would take, and whether it is worth it: every pod fits
+ * on the other nodes (delete), or on them and one new node strictly
+ * cheaper than c (replace); a spot node is replaced by spot only when at
+ * least 15 instance types are cheaper.
+ */
+static bool worth_it(struct disruption *d, struct claim_rec *c, bool launch, bool *replace,
+		     struct prov_consolidation *out)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+	out->old_price_limit = c->price;
+	if (prov_consolidate(d->p, 1, &c, launch, out, &err) != 0) {
+		log_warn(COMPONENT_D, "consolidation of %s: %s", c->claim->meta->name, err.message);
+		return false;
+	}
+	if (!out->fits)
+		return false;
+	if (out->n_new == 0) {
+		*replace = false;
+		return true;
+	}
+	if (out->n_new > 1 || out->new_price >= c->price)
+		return false;
+	if (c->capacity_type == KERF_CAPACITY_SPOT &&
+	    out->new_capacity_type == KERF_CAPACITY_SPOT &&
+	    out->cheaper_types < SPOT_TO_SPOT_MIN_TYPES)
+		return false;
+	*replace = true;
+	return true;
+}
+
+/* Fewest pods to move first, then the dearest node (the most saved), then the name. */
+static int cmp_cost(const void *a, const void *b)
+{
+	const struct claim_rec *x = *(struct claim_rec *const *)a,
+			       *y = *(struct claim_rec *const *)b;
+	if (x->entry != y->entry)
+		return x->entry < y->entry ? -1 : 1;
+	if (x->price != y->price)
+		return x->price > y->price ? -1 : 1;
+	return strcmp(x->claim->meta->name, y->claim->meta->name);
+}
+
+/*
+ * Single-node consolidation: the first candidate, cheapest to move, that
+ * can go or be replaced by a cheaper node becomes a command, carried out
+ * after VALIDATION_MS if it still holds then.
+ */
+static bool consolidation(struct disruption *d, kerf_mono_ms_t now)
+{
+	struct provisioner *p = d->p;
+	struct claim_rec **cands = NULL;
+	size_t n = 0;
+	if (d->scanned && d->scanned_events == p->st->events && now - d->scanned_ms < RESCAN_MS)
+		return false;
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		struct claim_rec *c = p->st->claims[i];
+		const struct pool_rec *pr = &p->pools[c->pool];
+		size_t moving;
+		if (pr->deleted || pr->np->consolidation_policy == KERF_CONSOLIDATE_WHEN_EMPTY ||
+		    pr->np->consolidate_after_ms == KERF_DURATION_NEVER ||
+		    !candidate(p, c, &moving) || moving == 0 || c->pod_event_ms == 0 ||
+		    now - c->pod_event_ms < pr->np->consolidate_after_ms)
+			continue;
+		/* The sort key; `entry` is rebuilt by every batch before it is read. */
+		c->entry = moving;
+		xpush(cands, n, c);
+	}
+	if (n)
+		qsort(cands, n, sizeof(*cands), cmp_cost);
+	bool decided = false;
+	for (size_t i = 0; i < n && !decided; i++) {
+		struct claim_rec *c = cands[i];
+		struct prov_consolidation out;
+		bool replace;
+		if (allowance(p, c->pool, DISRUPT_UNDERUTILIZED) == 0 ||
+		    !worth_it(d, c, false, &replace, &out))
+			continue;
+		d->cmd = (struct command){.active = true,
+					  .reason = DISRUPT_UNDERUTILIZED,
+					  .victim = c,
+					  .replace = replace,
+					  .new_price = out.new_price,
+					  .pods = out.pods,
+					  .validate_at = now + VALIDATION_MS};
+		log_info(COMPONENT_D, "NodeClaim %s can be %s ($%.4f/h -> $%.4f/h): validating",
+			 c->claim->meta->name, replace ? "replaced" : "deleted",
+			 (double)c->price / 1e6, (double)out.new_price / 1e6);
+		decided = true;
+	}
+	free(cands);
+	d->scanned = !decided;
+	d->scanned_events = p->st->events;
+	d->scanned_ms = now;
+	return decided;
+}
+
+/* A command's next step; true while it holds the pass. */
+static bool command_step(struct disruption *d, kerf_mono_ms_t now)
+{
+	struct provisioner *p = d->p;
+	struct command *cmd = &d->cmd;
+	struct claim_rec *c = cmd->victim;
+	size_t moving;
+	if (cmd->replacement) {
+		if (cmd->replacement->gone) {
+			/* Nothing was tainted or evicted yet: the candidate simply stays. */
+			log_warn(COMPONENT_D,
+				 "replacement %s for NodeClaim %s failed: disruption rolled back",
+				 cmd->replacement->claim->meta->name, c->claim->meta->name);
+			if (d->log) {
+				json_t *o = decision_log_line(d->log);
+				json_object_set_new(o, "event", json_string("disruption-rollback"));
+				json_object_set_new(o, "nodeclaim",
+						    json_string(c->claim->meta->name));
+				json_object_set_new(
+				    o, "replacement",
+				    json_string(cmd->replacement->claim->meta->name));
+				decision_log_emit(d->log, o);
+			}
+			cmd->active = false;
+			return false;
+		}
+		if (!cmd->replacement->initialized)
+			return true;
+		count_decision(p, cmd->reason, 1, &c, cmd->pods, cmd->new_price);
+		prov_terminate(p, c, reason_names[cmd->reason], true);
+		d->retiring = c;
+		d->retiring_for = cmd->replacement;
+		cmd->active = false;
+		return true;
+	}
+	if (now < cmd->validate_at) {
+		if (cmd->validate_at < d->next_ms)
+			d->next_ms = cmd->validate_at;
+		return true;
+	}
+	cmd->active = false;
+	struct prov_consolidation out;
+	bool replace;
+	if (!candidate(p, c, &moving) || allowance(p, c->pool, DISRUPT_UNDERUTILIZED) == 0 ||
+	    !worth_it(d, c, cmd->replace, &replace, &out) || replace != cmd->replace ||
+	    out.new_price > cmd->new_price) {
+		log_info(COMPONENT_D, "NodeClaim %s: consolidation no longer holds after %d s",
+			 c->claim->meta->name, VALIDATION_MS / 1000);
+		if (out.launched)
+			prov_terminate(p, out.launched, "consolidation-abandoned", false);
+		return false;
+	}
+	log_decision(d, "single-node consolidation", DISRUPT_UNDERUTILIZED, 1, &c, out.pods,
+		     out.new_price, out.launched);
+	if (!replace) {
+		count_decision(p, DISRUPT_UNDERUTILIZED, 1, &c, out.pods, 0);
+		prov_terminate(p, c, reason_names[DISRUPT_UNDERUTILIZED], true);
+		return true;
+	}
+	cmd->pods = out.pods;
+	cmd->new_price = out.new_price;
+	out.launched->replacing = true;
+	cmd->replacement = out.launched;
+	cmd->active = true;
+	return true;
+}
+
+/* ------------------------------------------------------------------- drift */
+
+static bool requirement_holds(const struct kerf_requirement *r, const struct kerf_labels *labels)
+{
+	const char *v = kerf_labels_get(labels, r->key);
+	bool in = false;
+	for (size_t i = 0; v && i < r->n_values; i++)
+		in |= strcmp(v, r->values[i]) == 0;
+	switch (r->op) {
+	case KERF_OP_IN:
+		return in;
+	case KERF_OP_NOT_IN:
+		return !in;
+	case KERF_OP_EXISTS:
+		return v != NULL;
+	case KERF_OP_DOES_NOT_EXIST:
+		return v == NULL;
+	default:
+		/* Gt, Lt and their kin: numeric bounds kerf's provisioning already enforced. */
+		return true;
+	}
+}
+
+/*
+ * Why c drifted from its NodePool, or NULL: the provider said so, the
+ * pool's template hash (same hash version) is not the one the claim was
+ * made with, or the node's labels no longer meet the pool's requirements.
+ */
+static const char *drift_of(const struct provisioner *p, const struct claim_rec *c,
+			    const struct kerf_node *node)
+{
+	const struct kerf_nodepool *np = p->pools[c->pool].np;
+	if (c->drifted)
+		return "the provider's drift check";
+	const struct kerf_labels *ann = &c->claim->meta->annotations;
+	const char *hash = kerf_labels_get(ann, ANNOTATION_POOL_HASH);
+	const char *version = kerf_labels_get(ann, ANNOTATION_POOL_HASH_VERSION);
+	if (hash && version && strcmp(version, POOL_HASH_VERSION) == 0) {
+		char now[32];
+		prov_pool_hash(np, now, sizeof(now));
+		if (strcmp(now, hash) != 0)
+			return "the NodePool's template changed";
+	}
+	for (size_t i = 0; i < np->requirements.n; i++)
+		if (!requirement_holds(np->requirements.items[i], &node->meta->labels))
+			return "the NodePool's requirements changed";
+	return NULL;
+}
+
+/*
+ * Drift: the first drifted candidate its pool's budgets let go is
+ * replaced: its pods are scheduled without it, a new node is launched
+ * when they need one and initialised before the drain; when they need
+ * none, or more than one, it is drained and provisioning takes them.
+ */
+static bool drift(struct disruption *d)
+{
+	struct provisioner *p = d->p;
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		struct claim_rec *c = p->st->claims[i];
+		size_t moving;
+		const struct node_rec *nr = candidate(p, c, &moving);
+		const char *why = nr ? drift_of(p, c, nr->node) : NULL;
+		if (!why)
+			continue;
+		if (allowance(p, c->pool, DISRUPT_DRIFTED) == 0) {
+			size_t total, disrupting;
+			pool_counts(p, c->pool, &total, &disrupting);
+			d->drift_waiting |= disrupting > 0;
+			continue;
+		}
+		d->drift_waiting = true;
+		struct prov_consolidation out;
+		struct kerf_error err = KERF_ERROR_INIT;
+		out.old_price_limit = INT64_MAX;
+		if (prov_consolidate(p, 1, &c, true, &out, &err) != 0) {
+			log_warn(COMPONENT_D, "drift of %s: %s", c->claim->meta->name, err.message);
+			continue;
+		}
+		/* Pods with nowhere to go keep their node, drifted or not. */
+		if (!out.fits)
+			continue;
+		log_info(COMPONENT_D, "NodeClaim %s drifted: %s", c->claim->meta->name, why);
+		log_decision(d, "drift", DISRUPT_DRIFTED, 1, &c, out.pods, out.new_price,
+			     out.launched);
+		if (!out.launched) {
+			count_decision(p, DISRUPT_DRIFTED, 1, &c, out.pods, out.new_price);
+			prov_terminate(p, c, reason_names[DISRUPT_DRIFTED], true);
+			return true;
+		}
+		out.launched->replacing = true;
+		d->cmd = (struct command){.active = true,
+					  .reason = DISRUPT_DRIFTED,
+					  .victim = c,
+					  .replace = true,
+					  .new_price = out.new_price,
+					  .pods = out.pods,
+					  .replacement = out.launched};
+		return true;
+	}
+	return false;
+}
+
+void disruption_reconcile(struct disruption *d)
+{
+	struct provisioner *p = d->p;
+	kerf_mono_ms_t now = prov_now(p);
+	d->next_ms = INT64_MAX;
+	d->drift_waiting = false;
+	for (size_t i = 0; i < p->st->n_claims; i++)
+		p->st->claims[i]->has_nominee = false;
+	for (size_t i = 0; i < p->st->n_pods; i++)
+		if (p->st->pods[i]->nominated)
+			p->st->pods[i]->nominated->has_nominee = true;
+	if (d->retiring && d->retiring->gone) {
+		d->retiring_for->replacing = false;
+		d->retiring = d->retiring_for = NULL;
+	}
+	if (expiration(d, now))
+		return;
+	if (d->cmd.active && command_step(d, now))
+		return;
+	if (emptiness(d, now))
+		return;
+	if (d->cmd.active || d->retiring)
+		return;
+	if (drift(d))
+		return;
+	consolidation(d, now);
+}
+
+bool disruption_settled(const struct disruption *d)
+{
+	return d->next_ms == INT64_MAX && !d->cmd.active && !d->retiring && !d->drift_waiting;
+}
+
+kerf_mono_ms_t disruption_next_ms(const struct disruption *d)
+{
+	return d->next_ms;
+}
