@@ -561,6 +561,27 @@ static bool has_documents(const struct yt_stream *s)
 	return false;
 }
 
+/*
+ * Karpenter holds a NodePool whose nodeClassRef names no node class not
+ * Ready, and kerfd provisions nothing from it: a warning, since the class
+ * may come from elsewhere (the cluster, a file not given).
+ */
+static void warn_unresolved(const struct mf_set *set, const char *where)
+{
+	for (size_t i = 0; i < set->n_nodepools; i++) {
+		const struct kerf_nodepool *np = set->nodepools[i];
+		const struct kerf_node_class_ref *ref = np->node_class_ref;
+		if (mf_set_find_node_class(set, ref))
+			continue;
+		fprintf(stderr,
+			"warning: NodePool %s: nodeClassRef names %s %s, not defined in %s; "
+			"the NodePool is not Ready until it exists, and kerfd provisions nothing "
+			"from it\n",
+			np->meta->name, ref->kind ? ref->kind : "node class",
+			ref->name ? ref->name : "(none)", where);
+	}
+}
+
 static size_t validate_config(const char *path, const char *plugin_dir_override)
 {
 	struct kerf_error err;
@@ -624,6 +645,8 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 		snprintf(what, sizeof(what), "manifests[%zu]", i);
 		errors += load_manifests(&set, cfg->manifests[i], at, what);
 	}
+	if (errors == 0)
+		warn_unresolved(&set, "kerf.yaml's manifests");
 
 	if (errors == 0) {
 		struct strbuf sb;
@@ -649,7 +672,8 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 	return errors;
 }
 
-static size_t validate_manifests(const char *path, const char *plugin_dir)
+/* `all` (NULL: none) gathers every manifest file's objects, to check references across files. */
+static size_t validate_manifests(const char *path, const char *plugin_dir, struct mf_set *all)
 {
 	struct loader *l = NULL;
 	struct kerf_error err;
@@ -664,6 +688,11 @@ static size_t validate_manifests(const char *path, const char *plugin_dir)
 	mf_set_init(&set);
 	size_t errors = add_providers(l, NULL, &set);
 	errors += load_manifests(&set, path, NULL, NULL);
+	if (all) {
+		/* Its errors are printed once, above. */
+		kerf_error_clear(&err);
+		mf_load_file(all, path, NULL, &err);
+	}
 	if (errors == 0) {
 		struct counts counts = {0};
 		struct strbuf sb;
@@ -679,7 +708,7 @@ static size_t validate_manifests(const char *path, const char *plugin_dir)
 	return errors;
 }
 
-static size_t validate_file(const char *path, const char *plugin_dir)
+static size_t validate_file(const char *path, const char *plugin_dir, struct mf_set *all)
 {
 	struct kerf_error err;
 	kerf_error_clear(&err);
@@ -697,7 +726,7 @@ static size_t validate_file(const char *path, const char *plugin_dir)
 	} else if (looks_like_config(s)) {
 		errors = validate_config(path, plugin_dir);
 	} else {
-		errors = validate_manifests(path, plugin_dir);
+		errors = validate_manifests(path, plugin_dir, all);
 	}
 	yt_stream_free(s);
 	return errors;
@@ -743,8 +772,20 @@ static int cmd_validate(int argc, char **argv)
 	}
 
 	size_t errors = 0;
+	struct loader *l = NULL;
+	struct kerf_error err;
+	struct mf_set all;
+	mf_set_init(&all);
+	kerf_error_clear(&err);
+	/* A loader that fails is reported by each file's own check. */
+	if (loader_new(plugin_dir, &l, &err) == 0)
+		add_providers(l, NULL, &all);
 	for (size_t i = 0; i < n_files; i++)
-		errors += validate_file(files[i], plugin_dir);
+		errors += validate_file(files[i], plugin_dir, l ? &all : NULL);
+	if (l && errors == 0)
+		warn_unresolved(&all, "the files given");
+	mf_set_clear(&all);
+	loader_free(l);
 	free(files);
 	if (errors)
 		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
@@ -901,19 +942,6 @@ static bool ref_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static const struct kerf_node_class *find_node_class(const struct mf_set *set,
-						     const struct kerf_node_class_ref *ref)
-{
-	for (size_t i = 0; i < set->n_node_classes; i++) {
-		const struct kerf_node_class *nc = set->node_classes[i];
-		if (ref->name && strcmp(nc->ref->name, ref->name) == 0 &&
-		    (!ref->kind || strcmp(nc->ref->kind, ref->kind) == 0) &&
-		    (!ref->group || strcmp(nc->ref->group, ref->group) == 0))
-			return nc;
-	}
-	return NULL;
-}
-
 /*
  * The provider that launches a NodePool's nodes: kerf.yaml's, else the one
  * serving its node class kind, started on first use with its defaults.
@@ -981,7 +1009,7 @@ static int pool_types(const struct sim_input *in, const struct plugin_instance *
 			*out = cls->types[i];
 			return 0;
 		}
-	nc = find_node_class(&in->set, ref);
+	nc = mf_set_find_node_class(&in->set, ref);
 	if (!nc)
 		fprintf(stderr,
 			"kerfctl simulate: note: NodePool %s: %s %s is not in the files given; "

@@ -286,6 +286,11 @@ static int build_pools(struct prov *p, struct kerf_error *err)
 	for (size_t i = 0; i < p->n_pools; i++) {
 		struct pstate *ps = &p->pools[i];
 		const char *name = ps->np->meta->name;
+		/* Karpenter leaves static pools to their own controller and skips pools not Ready. */
+		if (ps->np->replicas >= 0)
+			ps->closed = "a static NodePool (spec.replicas) is not used for pending pods";
+		else
+			ps->closed = in->pools[ps->input].not_ready;
 		if (!(ps->reqs = kerf_reqset_new()))
 			return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
 		if ((rc = kerf_reqset_add_requirements(ps->reqs, &ps->np->requirements, err)) ||
@@ -296,7 +301,7 @@ static int build_pools(struct prov *p, struct kerf_error *err)
 		for (size_t d = 0; d < in->n_daemonsets; d++)
 			if (daemon_runs_on(ps, in->daemonsets[d]))
 				kerf_resources_add(&ps->overhead, &in->daemonsets[d]->requests);
-		if ((rc = pool_types(p, ps, in->pools[ps->input].types, err)) != 0)
+		if (!ps->closed && (rc = pool_types(p, ps, in->pools[ps->input].types, err)) != 0)
 			return rc;
 		pool_remaining(p, ps);
 	}
@@ -633,6 +638,10 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 	size_t n_req, n_special, n_offered, n_fit = 0, n = 0;
 	bool ok = true;
 
+	if (ps->closed) {
+		reasons_add(why, name, "%s", ps->closed);
+		return false;
+	}
 	if (!kerf_pod_tolerates(g->rep, &ps->np->taints, buf, sizeof(buf))) {
 		reasons_add(why, name, "%s", buf);
 		return false;

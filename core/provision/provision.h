@@ -15,7 +15,8 @@
  *   1. Identical pending pods become one group (requests, namespace, labels,
  *      node selection, tolerations, spread, affinity and host ports equal).
  *   2. Each group picks the first NodePool (weight descending, then name)
- *      that can launch a node for one of its pods: requirements compatible,
+ *      that can launch a node for one of its pods (static NodePools, with
+ *      spec.replicas, and pools not ready never do, as in Karpenter): requirements compatible,
  *      taints tolerated, some instance type compatible, offered, big enough
  *      after DaemonSet overhead and within the pool's limits.  Node affinity
  *      is relaxed as Karpenter relaxes it when nothing fits: the first
@@ -66,6 +67,12 @@ struct prov_pool {
 	 * dropped, never acted on.
 	 */
 	const struct prov_packer *shadow;
+	/*
+	 * NULL: the pool may launch nodes.  Otherwise why it may not, one line
+	 * (its nodeClassRef names no node class, so Karpenter would hold it
+	 * not Ready): the pool launches nothing and every pod is told so.
+	 */
+	const char *not_ready;
 };
 
 /*

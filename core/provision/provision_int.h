@@ -63,6 +63,8 @@ struct pstate {
 	size_t first_type, n_types;	/* its ptypes */
 	int64_t *remaining;		/* limits less what exists or launches */
 	int64_t nodes_remaining;
+	/* NULL: it may launch nodes; otherwise why it never does (static, not ready). */
+	const char *closed;
 };
 
 /* Pods of one shape that are decided together. */

@@ -100,6 +100,8 @@ static const char *const scenarios[] = {
     "45-job-parallelism",
     "46-second-batch-reuse",
     "47-registration",
+    "48-node-class-missing",
+    "49-static-nodepool",
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))

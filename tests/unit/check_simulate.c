@@ -21,6 +21,7 @@
 #define RAY_POOL KERF_TEST_SRCDIR "/examples/ray-worker.yaml"
 #define RAY_PODS KERF_TEST_SRCDIR "/examples/simulate/ray-pods.yaml"
 #define DATA KERF_TEST_DATADIR "/simulate/"
+#define MISSING_CLASS KERF_TEST_DATADIR "/scenarios/48-node-class-missing/pools.yaml"
 
 /* One kerfctl run: exit status, stdout, stderr, and stdout as JSON when it parses. */
 struct run {
@@ -242,6 +243,42 @@ START_TEST(bad_input_exits_1)
 }
 END_TEST
 
+/*
+ * Karpenter holds a NodePool whose nodeClassRef names no node class not
+ * Ready: validate warns (exit 0, the class may come from the cluster),
+ * looking across every file given.
+ */
+START_TEST(validate_warns_missing_node_class)
+{
+	char cmd[4096];
+	char *out, *err;
+	int status;
+
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s' validate -f '%s' -f '%s'", KERFCTL,
+				  DATA "nodepool-only.yaml", MISSING_CLASS),
+			 (int)sizeof(cmd));
+	status = run_captured(cmd, &out, &err);
+	ck_assert_msg(status == 0, "%s", err);
+	ck_assert_str_eq(err, "warning: NodePool fast: nodeClassRef names EC2NodeClass missing, "
+			      "not defined in the files given; the NodePool is not Ready until it "
+			      "exists, and kerfd provisions nothing from it\n");
+	free(out);
+	free(err);
+
+	/* Alone, the NodePool's class is nowhere. */
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s' validate '%s'", KERFCTL,
+				  DATA "nodepool-only.yaml"),
+			 (int)sizeof(cmd));
+	status = run_captured(cmd, &out, &err);
+	ck_assert_msg(status == 0, "%s", err);
+	ck_assert_msg(strstr(err, "warning: NodePool elsewhere: nodeClassRef names EC2NodeClass "
+				  "default, not defined in the files given") != NULL,
+		      "%s", err);
+	free(out);
+	free(err);
+}
+END_TEST
+
 static Suite *simulate_suite(void)
 {
 	Suite *s = suite_create("simulate");
@@ -253,6 +290,7 @@ static Suite *simulate_suite(void)
 	tcase_add_test(tc, small_pods_pack_on_t3_sizes);
 	tcase_add_test(tc, config_and_packer_choose_the_same_plugins);
 	tcase_add_test(tc, bad_input_exits_1);
+	tcase_add_test(tc, validate_warns_missing_node_class);
 	suite_add_tcase(s, tc);
 	return s;
 }
