@@ -44,8 +44,9 @@ extern "C" {
  *        (a document, kerf/doc.h; node_class_kinds, validate_node_class,
  *        well_known_labels, restricted_label_domains, class_selectors;
  *        kerf_instance_type.classes); capability checks at load.
+ *   2.1  packing problem: a pool's minValues (kerf_pack_pool.min_values).
  */
-#define KERF_ABI_MINOR 0
+#define KERF_ABI_MINOR 1
 
 /* "kerf" in ASCII; catches a shared object that is not a kerf plugin. */
 #define KERF_PLUGIN_MAGIC 0x6b657266u

@@ -117,6 +117,7 @@ struct solver {
 	struct pnode *nodes;
 	uint32_t *unplaced; /* n_groups: pods left over */
 	char **reason;	    /* n_groups */
+	uint32_t *scratch;  /* nt */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -205,6 +206,85 @@ bool ffd_lists(const uint32_t *v, size_t n, uint32_t g)
 			hi = mid;
 	}
 	return false;
+}
+
+bool ffd_min_values_met(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			uint32_t pool, const uint32_t *types, size_t n, size_t max_types)
+{
+	const struct kerf_pack_pool *pp = p->pools[pool];
+	bool ok = true;
+
+	for (size_t k = 0; k < pp->n_min_values && ok; k++) {
+		const struct kerf_pack_min_values *mv = pp->min_values[k];
+		uint8_t *seen = host->calloc(host->ctx, mv->n_values + 1, 1);
+		uint32_t have = 0;
+		for (size_t i = 0; i < n && have < mv->min; i++) {
+			uint32_t v = mv->value_of[types[i]];
+			if (v < mv->n_values && !seen[v]) {
+				seen[v] = 1;
+				have++;
+			}
+		}
+		host->free(host->ctx, seen);
+		ok = have >= mv->min && mv->min <= max_types;
+	}
+	return ok;
+}
+
+size_t ffd_keep_options(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			uint32_t pool, uint32_t *types, size_t n, size_t max)
+{
+	const struct kerf_pack_pool *pp = p->pools[pool];
+	size_t nk = pp->n_min_values, kept = 0, lacking = 0, j = 0;
+	uint8_t *keep, **seen;
+	uint32_t *have;
+
+	if (nk == 0)
+		return n < max ? n : max;
+	keep = host->calloc(host->ctx, n + 1, 1);
+	seen = host->calloc(host->ctx, nk, sizeof(*seen));
+	have = host->calloc(host->ctx, nk, sizeof(*have));
+	for (size_t k = 0; k < nk; k++) {
+		seen[k] = host->calloc(host->ctx, pp->min_values[k]->n_values + 1, 1);
+		lacking += pp->min_values[k]->min > 0;
+	}
+	/* First the types that bring a value some key still lacks, best first. */
+	for (size_t i = 0; i < n && kept < max && lacking > 0; i++) {
+		bool adds = false;
+		for (size_t k = 0; k < nk; k++) {
+			const struct kerf_pack_min_values *mv = pp->min_values[k];
+			uint32_t v = mv->value_of[types[i]];
+			adds = adds || (v < mv->n_values && !seen[k][v] && have[k] < mv->min);
+		}
+		if (!adds)
+			continue;
+		keep[i] = 1;
+		kept++;
+		for (size_t k = 0; k < nk; k++) {
+			const struct kerf_pack_min_values *mv = pp->min_values[k];
+			uint32_t v = mv->value_of[types[i]];
+			if (v >= mv->n_values || seen[k][v])
+				continue;
+			seen[k][v] = 1;
+			if (++have[k] == mv->min)
+				lacking--;
+		}
+	}
+	/* Then the best of the rest. */
+	for (size_t i = 0; i < n && kept < max; i++)
+		if (!keep[i]) {
+			keep[i] = 1;
+			kept++;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (keep[i])
+			types[j++] = types[i];
+	for (size_t k = 0; k < nk; k++)
+		host->free(host->ctx, seen[k]);
+	host->free(host->ctx, seen);
+	host->free(host->ctx, have);
+	host->free(host->ctx, keep);
+	return lacking ? 0 : kept;
 }
 
 static void push_assign(const struct solver *s, struct ffd_assign **v, size_t *n, size_t *cap,
@@ -507,6 +587,85 @@ static void node_restat(struct solver *s, struct pnode *n)
 	}
 }
 
+/*
+ * The most pods, at most best, that a node may take while the types of
+ * `set` still holding them (fit[t] >= k) keep the pool's minValues; 0 when
+ * none may.  Karpenter adds pods to a node one at a time and refuses the one
+ * that would leave too few values.
+ */
+static uint64_t min_values_cap(struct solver *s, uint32_t pool, const uint64_t *set,
+			       const uint64_t *fit, uint64_t best)
+{
+	uint64_t k = best;
+
+	if (s->p->pools[pool]->n_min_values == 0)
+		return best;
+	while (k > 0) {
+		size_t n = 0;
+		uint64_t next = 0;
+		for (size_t w = 0; w < s->words; w++) {
+			uint64_t bits = set[w];
+			while (bits) {
+				size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
+				bits &= bits - 1;
+				if (fit[t] >= k)
+					s->scratch[n++] = (uint32_t)t;
+				else if (fit[t] > next)
+					next = fit[t];
+			}
+		}
+		if (ffd_min_values_met(s->host, s->p, pool, s->scratch, n, s->max_types))
+			return k;
+		k = next;
+	}
+	return 0;
+}
+
+/* Why a new node for g cannot keep its pool's minValues: the first key short of them. */
+static void explain_min_values(struct solver *s, uint32_t g, const uint64_t *set)
+{
+	const struct kerf_pack_group *gr = s->p->groups[g];
+	const struct kerf_pack_pool *pp = s->p->pools[gr->nodepool];
+	char buf[FFD_REASON_MAX];
+	size_t n = 0, off = 0;
+
+	for (size_t w = 0; w < s->words; w++) {
+		uint64_t bits = set[w];
+		while (bits) {
+			s->scratch[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+			bits &= bits - 1;
+		}
+	}
+	for (size_t k = 0; k < pp->n_min_values; k++) {
+		const struct kerf_pack_min_values *mv = pp->min_values[k];
+		uint8_t *seen = zalloc(s, mv->n_values + 1, 1);
+		uint32_t have = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t v = mv->value_of[s->scratch[i]];
+			if (v < mv->n_values && !seen[v]) {
+				seen[v] = 1;
+				have++;
+			}
+		}
+		hfree(s, seen);
+		if (mv->min > s->max_types)
+			addf(buf, sizeof(buf), &off,
+			     "nodepool %s minValues: %s needs %" PRIu32
+			     " values, more than max_instance_types (%zu)",
+			     pp->name ? pp->name : "?", mv->key ? mv->key : "?", mv->min,
+			     s->max_types);
+		else if (have < mv->min)
+			addf(buf, sizeof(buf), &off,
+			     "nodepool %s minValues: %s needs %" PRIu32
+			     " values, the instance types that fit give %" PRIu32,
+			     pp->name ? pp->name : "?", mv->key ? mv->key : "?", mv->min, have);
+		else
+			continue;
+		set_reason(s, g, buf);
+		return;
+	}
+}
+
 /* Puts as many pods of g as fit on open node o; returns how many. */
 static uint32_t try_open(struct solver *s, size_t o, uint32_t g, uint32_t want)
 {
@@ -575,6 +734,8 @@ static uint32_t try_node(struct solver *s, struct pnode *n, uint32_t g, uint32_t
 	}
 	if (!any)
 		return 0;
+	if ((best = min_values_cap(s, n->pool, s->tmpset, s->fit, best)) == 0)
+		return 0;
 	/* Keep the types that hold all `best` pods: one-at-a-time FFD would stop there too. */
 	for (size_t w = 0; w < s->words; w++) {
 		uint64_t bits = s->tmpset[w], keep = 0;
@@ -635,6 +796,10 @@ static uint32_t open_node(struct solver *s, uint32_t g, uint32_t want)
 		return 0;
 	if (best > want)
 		best = want;
+	if ((best = min_values_cap(s, gr->nodepool, s->tmpset, s->gfit, best)) == 0) {
+		explain_min_values(s, g, s->tmpset);
+		return 0;
+	}
 
 	if (s->n_nodes == s->cap_nodes) {
 		s->cap_nodes = s->cap_nodes ? s->cap_nodes * 2 : 16;
@@ -732,7 +897,8 @@ static void place_group(struct solver *s, uint32_t g)
 	}
 	if (left > 0) {
 		s->unplaced[g] = left;
-		explain(s, g);
+		if (!s->reason[g])
+			explain(s, g);
 	}
 }
 
@@ -806,6 +972,28 @@ void ffd_plan_assign(struct kerf_pack_node *pn, const struct ffd_assign *a, size
 	}
 }
 
+/*
+ * The first max_types of a node's sorted options that keep its pool's
+ * minValues.  Packing kept them on the whole set; should the shortened list
+ * still miss them, the plain first max_types stand and the host refuses the
+ * node.
+ */
+static size_t keep_min_values(struct solver *s, uint32_t pool, struct ffd_option *opts, size_t m)
+{
+	size_t kept, j = 0;
+
+	for (size_t i = 0; i < m; i++)
+		s->scratch[i] = opts[i].type;
+	kept = ffd_keep_options(s->host, s->p, pool, s->scratch, m, s->max_types);
+	if (kept == 0)
+		return m < s->max_types ? m : s->max_types;
+	/* Both lists are best first: keep the options whose type survived. */
+	for (size_t i = 0; i < m && j < kept; i++)
+		if (opts[i].type == s->scratch[j])
+			opts[j++] = opts[i];
+	return kept;
+}
+
 static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct ffd_option *opts,
 		      struct kerf_error *err)
 {
@@ -835,9 +1023,10 @@ static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct ffd_
 		struct kerf_pack_node *pn;
 		size_t m = 0, survivors = 0;
 		size_t key = ((size_t)(n->zone + 1) << 3) | (n->ct_mask & 7u);
+		bool min_values = p->pools[n->pool]->n_min_values > 0;
 		for (size_t w = 0; w < s->words; w++)
 			survivors += (size_t)__builtin_popcountll(n->types[w]);
-		if (survivors * 8 < s->nt) {
+		if (survivors * 8 < s->nt || min_values) {
 			/* Few types: their best offerings, sorted, the first max_types. */
 			for (size_t w = 0; w < s->words; w++) {
 				uint64_t bits = n->types[w];
@@ -850,7 +1039,9 @@ static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct ffd_
 				}
 			}
 			qsort(opts, m, sizeof(*opts), ffd_option_cmp);
-			if (m > s->max_types)
+			if (min_values)
+				m = keep_min_values(s, n->pool, opts, m);
+			else if (m > s->max_types)
 				m = s->max_types;
 		} else {
 			/* Many: the first max_types of them in the key's order. */
@@ -1056,6 +1247,7 @@ static void solver_init(struct solver *s)
 	}
 	s->unplaced = zalloc(s, p->n_groups, sizeof(uint32_t));
 	s->reason = zalloc(s, p->n_groups, sizeof(char *));
+	s->scratch = zalloc(s, s->nt, sizeof(uint32_t));
 	s->prepared = -1;
 	s->cap_order = zalloc(s, p->n_pools, sizeof(*s->cap_order));
 	s->max_cap = zalloc(s, p->n_pools, sizeof(*s->max_cap));
@@ -1092,6 +1284,7 @@ static void solver_free(struct solver *s)
 	for (size_t g = 0; s->reason && g < s->p->n_groups; g++)
 		hfree(s, s->reason[g]);
 	hfree(s, s->reason);
+	hfree(s, s->scratch);
 	hfree(s, s->unplaced);
 	for (size_t k = 0; s->by_key && k < ((size_t)s->p->n_zones + 1) * 8; k++)
 		hfree(s, s->by_key[k]);

@@ -67,4 +67,21 @@ int ffd_option_cmp(const void *a, const void *b);
 bool ffd_best_offering(const struct kerf_pack_problem *p, size_t t, int32_t zone, uint32_t mask,
 		       struct ffd_option *out);
 
+/*
+ * Karpenter's minValues on a node's options (ABI 2.1, kerf_pack_pool.min_values).
+ *
+ * ffd_min_values_met: true when the n types listed span every minValues of
+ * the pool, and each fits in max_types options.
+ *
+ * ffd_keep_options: shortens a node's options (types, best first) to at
+ * most max, keeping the pool's minValues: the best type of each value a key
+ * still lacks is kept ahead of better types of values already counted, and
+ * the kept ones stay best first.  Returns how many are kept; 0 when they
+ * cannot span minValues.  Scratch memory comes from host.
+ */
+bool ffd_min_values_met(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			uint32_t pool, const uint32_t *types, size_t n, size_t max_types);
+size_t ffd_keep_options(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			uint32_t pool, uint32_t *types, size_t n, size_t max);
+
 #endif

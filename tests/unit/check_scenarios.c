@@ -102,6 +102,9 @@ static const char *const scenarios[] = {
     "47-registration",
     "48-node-class-missing",
     "49-static-nodepool",
+    "50-min-values-packed",
+    "51-min-values-truncated",
+    "52-min-values-over-max",
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
