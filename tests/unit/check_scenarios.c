@@ -105,6 +105,9 @@ static const char *const scenarios[] = {
     "50-min-values-packed",
     "51-min-values-truncated",
     "52-min-values-over-max",
+    "53-kubelet-max-pods",
+    "54-root-volume",
+    "55-root-volume-kerfd",
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
