@@ -23,6 +23,9 @@
  * Existing nodes whose pods clash with a group (anti-affinity both ways,
  * host ports, hostname caps) are simply not offered to it.
  *
+ * Required pod affinity that no pod matches (not even the pod itself)
+ * leaves the group unschedulable.
+ *
  * Not modelled: ScheduleAnyway spreads and preferred pod (anti-)affinity
  * (preferences that never block), hostname pod affinity without an existing
  * peer, pod affinity to pods of another group of the same batch, and
@@ -982,6 +985,43 @@ static void fail_pods(struct prov *p, const struct group *g, size_t from, size_t
 	}
 }
 
+/*
+ * True when some pod the batch knows of, other than the group's own, falls
+ * under the affinity term: on a node, launching, or pending in another
+ * group.
+ */
+static bool term_has_peer(const struct prov *p, size_t gi, const struct kerf_pod_affinity_term *t)
+{
+	const struct kerf_pod *pod = p->groups[gi].rep;
+
+	for (size_t e = 0; e < p->in->n_existing; e++)
+		for (size_t k = 0; k < p->in->existing[e].n_pods; k++)
+			if (prov_term_selects(t, pod, p->in->existing[e].pods[k]))
+				return true;
+	for (size_t o = 0; o < p->n_groups; o++)
+		if (o != gi && prov_term_selects(t, pod, p->groups[o].rep))
+			return true;
+	return false;
+}
+
+/*
+ * The required affinity term no pod can ever satisfy, or NULL: nothing
+ * matches its selector and the pod does not match it itself (the one case
+ * the scheduler lets through).  Karpenter reports such a pod unschedulable
+ * rather than launch a node it will never be bound to.
+ */
+static const struct kerf_pod_affinity_term *unsatisfiable_affinity(const struct prov *p, size_t gi)
+{
+	const struct kerf_pod *pod = p->groups[gi].rep;
+
+	for (size_t i = 0; i < pod->n_affinity; i++) {
+		const struct kerf_pod_affinity_term *t = pod->affinity[i];
+		if (!prov_term_selects(t, pod, pod) && !term_has_peer(p, gi, t))
+			return t;
+	}
+	return NULL;
+}
+
 /* Zone pod affinity: follow existing peers, or keep a self-affine group in one zone. */
 static bool zone_affinity(struct prov *p, size_t gi, int64_t *counts)
 {
@@ -1085,9 +1125,21 @@ static void constrain_group(struct prov *p, size_t gi)
 	int64_t *counts = xcalloc(p->n_zones ? p->n_zones : 1, sizeof(int64_t));
 	uint32_t *per_zone = xcalloc(p->n_zones ? p->n_zones : 1, sizeof(uint32_t));
 	const struct kerf_topology_spread *zone_spread;
+	const struct kerf_pod_affinity_term *lonely;
 	bool distinct, one_zone;
 	size_t placed = 0;
 
+	if ((lonely = unsatisfiable_affinity(p, gi)) != NULL) {
+		struct strbuf why;
+		sb_init(&why);
+		sb_printf(&why, "required pod affinity (%s): no pod matches its selector",
+			  lonely->topology_key ? lonely->topology_key : "no topologyKey");
+		fail_pods(p, g, 0, g->n, why.buf);
+		sb_free(&why);
+		free(counts);
+		free(per_zone);
+		return;
+	}
 	group_zones(p, g);
 	zone_spread = spreads(p, gi, counts);
 	distinct = anti_affinity(p, gi, counts);

@@ -108,6 +108,7 @@ static const char *const scenarios[] = {
     "53-kubelet-max-pods",
     "54-root-volume",
     "55-root-volume-kerfd",
+    "56-affinity-unsatisfiable",
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
