@@ -39,6 +39,7 @@
 
 #include <kerf/requirements.h>
 #include <kerf/scheduling.h>
+#include <kerf/taints.h>
 
 #include "provision_int.h"
 #include "util.h"
@@ -637,6 +638,7 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 	char buf[WHY_MAX];
 	struct kerf_reqset *comb;
 	const struct tfilter *f;
+	const struct kerf_taint *bad;
 	uint32_t *types;
 	size_t n_req, n_special, n_offered, n_fit = 0, n = 0;
 	bool ok = true;
@@ -645,8 +647,10 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 		reasons_add(why, name, "%s", ps->closed);
 		return false;
 	}
-	if (!kerf_pod_tolerates(g->rep, &ps->np->taints, buf, sizeof(buf))) {
-		reasons_add(why, name, "%s", buf);
+	if (!kerf_tolerations_tolerate_all(&g->rep->tolerations, &ps->np->taints,
+					   g->prefer_tolerated, &bad)) {
+		kerf_taint_format(bad, buf, sizeof(buf));
+		reasons_add(why, name, "untolerated taint {%s}", buf);
 		return false;
 	}
 	if (!kerf_reqset_compatible(ps->reqs, podreq, KERF_REQSET_ALLOW_UNDEFINED_WELL_KNOWN, buf,
@@ -799,10 +803,21 @@ static int try_pools(struct prov *p, struct group *g, const struct kerf_pod *rel
 	return 0;
 }
 
+/* True when a pool the group may still try has a PreferNoSchedule taint. */
+static bool prefer_taints(const struct prov *p, const struct group *g)
+{
+	for (size_t pi = g->min_pool; pi < p->n_pools; pi++)
+		for (size_t i = 0; i < p->pools[pi].np->taints.n; i++)
+			if (p->pools[pi].np->taints.items[i]->effect == KERF_EFFECT_PREFER_NO_SCHEDULE)
+				return true;
+	return false;
+}
+
 /*
  * Karpenter's relaxation when no pool accepts the group: each required
  * node-affinity term in turn (the last one stays), then the preferred terms
- * dropped one at a time, heaviest first, until none is left.
+ * dropped one at a time, heaviest first, until none is left, and last
+ * PreferNoSchedule taints tolerated (until then they repel like NoSchedule).
  */
 static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
 {
@@ -826,6 +841,11 @@ static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
 		size_t h = heaviest_preferred(&relaxed);
 		memmove(&prefs[h], &prefs[h + 1], (relaxed.n_preferred_terms - h - 1) * sizeof(*prefs));
 		relaxed.n_preferred_terms--;
+		rc = try_pools(p, g, &relaxed, terms - 1, &placed, err);
+	}
+	/* Karpenter's last relaxation: PreferNoSchedule taints tolerated. */
+	if (!placed && rc == 0 && prefer_taints(p, g)) {
+		g->prefer_tolerated = true;
 		rc = try_pools(p, g, &relaxed, terms - 1, &placed, err);
 	}
 	free(prefs);

@@ -21,7 +21,8 @@
  *      after DaemonSet overhead and within the pool's limits.  Node affinity
  *      is relaxed as Karpenter relaxes it when nothing fits: the first
  *      required term first, then the next; the heaviest preferred term is
- *      treated as required and dropped, heaviest first, until none is left.
+ *      treated as required and dropped, heaviest first, until none is left;
+ *      PreferNoSchedule taints repel until that last relaxation.
  *      Every pool that refused gets one reason.
  *   3. Inter-pod constraints become packing constraints (see provision.c).
  *   4. The packer places the groups on existing nodes with room first, then

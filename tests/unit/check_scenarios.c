@@ -109,6 +109,7 @@ static const char *const scenarios[] = {
     "54-root-volume",
     "55-root-volume-kerfd",
     "56-affinity-unsatisfiable",
+    "57-prefer-no-schedule",
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
