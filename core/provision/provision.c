@@ -192,13 +192,53 @@ static struct ptype *new_ptype(struct prov *p)
 	return t;
 }
 
+/*
+ * The DaemonSets of the pool that a node of type `r` runs too (Karpenter
+ * decides it per instance type: an amd64-only DaemonSet costs an arm64
+ * node nothing).  NULL when they are all of the pool's; otherwise a new
+ * sum, and `over` their vector.
+ */
+static struct kerf_resources *type_overhead(struct prov *p, const struct pstate *ps,
+					    const struct kerf_reqset *r, int64_t *over)
+{
+	const struct prov_input *in = p->in;
+	struct kerf_reqset *comb = NULL;
+	struct kerf_resources *sum = NULL;
+	bool skipped = false;
+
+	if (ps->n_daemons == 0)
+		return NULL;
+	comb = kerf_reqset_copy(ps->reqs);
+	if (!comb || kerf_reqset_intersect(comb, r, NULL))
+		abort();
+	sum = xcalloc(1, sizeof(*sum));
+	kerf_resources_init(sum);
+	for (size_t d = 0; d < in->n_daemonsets; d++) {
+		const struct kerf_pod *ds = in->daemonsets[d];
+		if (!daemon_runs_on(ps, ds))
+			continue;
+		if (kerf_pod_compatible_with(ds, comb, NULL, 0))
+			kerf_resources_add(sum, &ds->requests);
+		else
+			skipped = true;
+	}
+	kerf_reqset_free(comb);
+	if (!skipped) {
+		free(sum);
+		return NULL;
+	}
+	prov_vector(p, sum, over);
+	return sum;
+}
+
 /* The pool's instance types that its own requirements allow, as packing types. */
 static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_instance_type_list *l,
 		      struct kerf_error *err)
 {
+	int64_t *pool_over = xcalloc(p->nd, sizeof(int64_t));
 	int64_t *over = xcalloc(p->nd, sizeof(int64_t));
 
-	prov_vector(p, &ps->overhead, over);
+	prov_vector(p, &ps->overhead, pool_over);
 	ps->first_type = p->n_types;
 	for (size_t i = 0; l && i < l->n; i++) {
 		const struct kerf_instance_type *it = l->items[i];
@@ -206,11 +246,13 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 		int rc;
 		if (!r) {
 			free(over);
+			free(pool_over);
 			return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
 		}
 		if ((rc = kerf_reqset_add_requirements(r, &it->requirements, err)) != 0) {
 			kerf_reqset_free(r);
 			free(over);
+			free(pool_over);
 			return rc;
 		}
 		if (!kerf_reqset_compatible(r, ps->reqs, KERF_REQSET_ALLOW_UNDEFINED, NULL, 0)) {
@@ -222,10 +264,12 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 		t->reqs = r;
 		t->pool = (size_t)(ps - p->pools);
 		t->special = special_of(it);
+		t->overhead = type_overhead(p, ps, r, over);
+		const int64_t *less = t->overhead ? over : pool_over;
 		prov_vector(p, &it->allocatable, t->alloc);
 		prov_vector(p, &it->capacity, t->cap);
 		for (size_t d = 0; d < p->nd; d++)
-			t->alloc[d] = t->alloc[d] > over[d] ? t->alloc[d] - over[d] : 0;
+			t->alloc[d] = t->alloc[d] > less[d] ? t->alloc[d] - less[d] : 0;
 		t->off = xcalloc(it->n_offerings ? it->n_offerings : 1, sizeof(*t->off));
 		for (size_t o = 0; o < it->n_offerings; o++) {
 			const struct kerf_offering *of = it->offerings[o];
@@ -238,6 +282,7 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 	}
 	ps->n_types = p->n_types - ps->first_type;
 	free(over);
+	free(pool_over);
 	return 0;
 }
 
@@ -303,8 +348,10 @@ static int build_pools(struct prov *p, struct kerf_error *err)
 			return rc;
 		kerf_resources_init(&ps->overhead);
 		for (size_t d = 0; d < in->n_daemonsets; d++)
-			if (daemon_runs_on(ps, in->daemonsets[d]))
+			if (daemon_runs_on(ps, in->daemonsets[d])) {
 				kerf_resources_add(&ps->overhead, &in->daemonsets[d]->requests);
+				ps->n_daemons++;
+			}
 		if (!ps->closed && (rc = pool_types(p, ps, in->pools[ps->input].types, err)) != 0)
 			return rc;
 		pool_remaining(p, ps);
@@ -1217,6 +1264,7 @@ static void prov_clear(struct prov *p)
 	free(p->groups);
 	free(p->pgroups);
 	for (size_t i = 0; i < p->n_types; i++) {
+		free(p->types[i].overhead);
 		kerf_reqset_free(p->types[i].reqs);
 		free(p->types[i].alloc);
 		free(p->types[i].cap);

@@ -4,8 +4,9 @@
  * call, and the plan read back as NodeClaims, reuse of existing capacity
  * and pods left over.
  *
- * Packing types are the pools' instance types (allocatable less the pool's
- * DaemonSet overhead, offerings narrowed to the pool) followed by one type
+ * Packing types are the pools' instance types (allocatable less the
+ * DaemonSets a node of the type runs in that pool, offerings narrowed to
+ * the pool) followed by one type
  * per existing node, which has no offerings: only that node's open slot
  * uses it, so the packer never launches one.
  */
@@ -438,7 +439,9 @@ static int new_claim(struct prov *p, const struct kerf_pack_node *n, size_t *cur
 	c->termination_grace_period_ms = np->termination_grace_period_ms;
 	c->state = KERF_CLAIM_PENDING;
 	kerf_resources_init(&c->resource_requests);
-	kerf_resources_add(&c->resource_requests, &ps->overhead);
+	kerf_resources_add(&c->resource_requests, p->types[n->type].overhead
+						      ? p->types[n->type].overhead
+						      : &ps->overhead);
 	for (size_t i = 0; i < pc->n_pods; i++)
 		kerf_resources_add(&c->resource_requests, &p->in->pods[pc->pods[i]]->requests);
 	if (copy_labels(&c->meta->labels, &np->template_labels) ||

@@ -110,6 +110,7 @@ static const char *const scenarios[] = {
     "55-root-volume-kerfd",
     "56-affinity-unsatisfiable",
     "57-prefer-no-schedule",
+    "58-daemonset-per-type",
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
