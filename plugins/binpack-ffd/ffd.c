@@ -328,17 +328,17 @@ static void addf(char *buf, size_t len, size_t *off, const char *fmt, ...)
 }
 
 /* One quantity in Kubernetes notation: cpu in millicores, memory in binary units. */
-static void add_quantity(const struct solver *s, char *buf, size_t len, size_t *off, size_t d,
-			 int64_t v)
+static void add_quantity(const struct kerf_pack_problem *p, char *buf, size_t len, size_t *off,
+			 size_t d, int64_t v)
 {
 	static const char *const suffix[] = {"Ki", "Mi", "Gi", "Ti"};
-	const char *name = s->p->dim_names[d];
+	const char *name = p->dim_names[d];
 
-	if ((int)d == s->cpu_dim) {
+	if (strcmp(name, "cpu") == 0) {
 		addf(buf, len, off, "%s=%" PRId64 "m", name, v);
 		return;
 	}
-	if ((int)d == s->mem_dim && v > 0 && v % 1024 == 0) {
+	if (strcmp(name, "memory") == 0 && v > 0 && v % 1024 == 0) {
 		int i = -1;
 		while (i < 3 && v % 1024 == 0) {
 			v /= 1024;
@@ -351,17 +351,17 @@ static void add_quantity(const struct solver *s, char *buf, size_t len, size_t *
 }
 
 /* The non-zero dimensions of a request, "cpu=8000m memory=16Gi". */
-static void add_request(const struct solver *s, char *buf, size_t len, size_t *off,
+static void add_request(const struct kerf_pack_problem *p, char *buf, size_t len, size_t *off,
 			const int64_t *req)
 {
 	bool first = true;
 
-	for (size_t d = 0; d < s->nd; d++) {
+	for (size_t d = 0; d < p->n_dims; d++) {
 		if (req[d] == 0)
 			continue;
 		if (!first)
 			addf(buf, len, off, " ");
-		add_quantity(s, buf, len, off, d, req[d]);
+		add_quantity(p, buf, len, off, d, req[d]);
 		first = false;
 	}
 	if (first)
@@ -388,72 +388,81 @@ static void set_reason(struct solver *s, uint32_t g, const char *text)
 	s->reason[g] = s->host->strdup(s->host->ctx, text);
 }
 
-/*
- * Explains why group g cannot open a new node.  Called only after every
- * fitting, offered type was ruled out, so exactly one of these holds.
- */
-static void explain(struct solver *s, uint32_t g)
+bool ffd_explain(const struct kerf_pack_problem *p, uint32_t g, const int64_t *rem,
+		 int64_t nodes_left, char *buf, size_t len)
 {
-	const struct kerf_pack_group *gr = s->p->groups[g];
-	const char *pool = s->p->pools[gr->nodepool]->name;
-	char buf[FFD_REASON_MAX];
+	const struct kerf_pack_group *gr = p->groups[g];
+	const struct kerf_pack_pool *pp = p->pools[gr->nodepool];
+	const char *pool = pp->name ? pp->name : "?";
 	size_t off = 0;
 	bool offered = false, fitting = false;
 	uint64_t blocking = 0; /* bit d: dimension d's limit rules out a fitting type */
-	const int64_t *rem = &s->pool_rem[(size_t)gr->nodepool * s->nd];
-	const bool *lim = &s->pool_limited[(size_t)gr->nodepool * s->nd];
 
-	if (!pool)
-		pool = "?";
+	buf[0] = '\0';
 	for (size_t i = 0; i < gr->n_types; i++) {
 		uint32_t t = gr->types[i];
-		if (!has_offer(s, t, gr->zone, gr->capacity_types))
+		struct ffd_option opt;
+		if (!ffd_best_offering(p, t, gr->zone, gr->capacity_types, &opt))
 			continue;
 		offered = true;
-		if (s->gfit[t] == 0)
+		if (ffd_fits(p->n_dims, p->types[t]->allocatable, NULL, gr->request, 1) == 0)
 			continue;
 		fitting = true;
-		const int64_t *cap = ffd_capacity_of(s->p, gr->nodepool, t);
-		for (size_t d = 0; d < s->nd && d < 64; d++)
-			if (lim[d] && cap[d] > rem[d])
+		const int64_t *cap = ffd_capacity_of(p, gr->nodepool, t);
+		for (size_t d = 0; d < p->n_dims && d < 64; d++)
+			if (pp->remaining[d] != INT64_MAX && cap[d] > rem[d])
 				blocking |= (uint64_t)1 << d;
 	}
 	if (gr->n_types == 0) {
-		addf(buf, sizeof(buf), &off, "no instance type in nodepool %s is compatible", pool);
+		addf(buf, len, &off, "no instance type in nodepool %s is compatible", pool);
 	} else if (!offered) {
-		addf(buf, sizeof(buf), &off,
-		     "no compatible instance type in nodepool %s is offered", pool);
+		addf(buf, len, &off, "no compatible instance type in nodepool %s is offered", pool);
 		if (gr->zone >= 0)
-			addf(buf, sizeof(buf), &off, " in zone %s",
-			     s->p->zone_names ? s->p->zone_names[gr->zone] : "?");
-		addf(buf, sizeof(buf), &off, " as ");
-		add_ct_mask(buf, sizeof(buf), &off, gr->capacity_types);
+			addf(buf, len, &off, " in zone %s",
+			     p->zone_names ? p->zone_names[gr->zone] : "?");
+		addf(buf, len, &off, " as ");
+		add_ct_mask(buf, len, &off, gr->capacity_types);
 	} else if (!fitting) {
-		addf(buf, sizeof(buf), &off, "no instance type in nodepool %s fits ", pool);
-		add_request(s, buf, sizeof(buf), &off, gr->request);
-	} else if (s->pool_nodes[gr->nodepool] <= 0) {
-		addf(buf, sizeof(buf), &off, "nodepool %s limit nodes exceeded", pool);
+		addf(buf, len, &off, "no instance type in nodepool %s fits ", pool);
+		add_request(p, buf, len, &off, gr->request);
+	} else if (nodes_left <= 0) {
+		addf(buf, len, &off, "nodepool %s limit nodes exceeded", pool);
 	} else if (blocking == 0) {
-		/* Only past the 64th dimension, which the mask does not name. */
-		addf(buf, sizeof(buf), &off, "nodepool %s resource limits exceeded", pool);
+		/* Nothing rules a node out, or only past the 64th dimension. */
+		addf(buf, len, &off, "nodepool %s resource limits exceeded", pool);
+		return false;
 	} else {
 		bool first = true;
-		addf(buf, sizeof(buf), &off, "nodepool %s limit ", pool);
-		for (size_t d = 0; d < s->nd && d < 64; d++) {
+		addf(buf, len, &off, "nodepool %s limit ", pool);
+		for (size_t d = 0; d < p->n_dims && d < 64; d++) {
 			if (!(blocking & ((uint64_t)1 << d)))
 				continue;
-			addf(buf, sizeof(buf), &off, "%s%s", first ? "" : ",", s->p->dim_names[d]);
+			addf(buf, len, &off, "%s%s", first ? "" : ",", p->dim_names[d]);
 			first = false;
 		}
-		addf(buf, sizeof(buf), &off, " exceeded (remaining");
-		for (size_t d = 0; d < s->nd && d < 64; d++) {
+		addf(buf, len, &off, " exceeded (remaining");
+		for (size_t d = 0; d < p->n_dims && d < 64; d++) {
 			if (!(blocking & ((uint64_t)1 << d)))
 				continue;
-			addf(buf, sizeof(buf), &off, " ");
-			add_quantity(s, buf, sizeof(buf), &off, d, rem[d]);
+			addf(buf, len, &off, " ");
+			add_quantity(p, buf, len, &off, d, rem[d]);
 		}
-		addf(buf, sizeof(buf), &off, ")");
+		addf(buf, len, &off, ")");
 	}
+	return true;
+}
+
+/*
+ * Explains why group g cannot open a new node.  Called only after every
+ * fitting, offered type was ruled out, so one of ffd_explain's causes holds.
+ */
+static void explain(struct solver *s, uint32_t g)
+{
+	uint32_t pool = s->p->groups[g]->nodepool;
+	char buf[FFD_REASON_MAX];
+
+	ffd_explain(s->p, g, &s->pool_rem[(size_t)pool * s->nd], s->pool_nodes[pool], buf,
+		    sizeof(buf));
 	set_reason(s, g, buf);
 }
 

@@ -38,6 +38,16 @@ const int64_t *ffd_capacity_of(const struct kerf_pack_problem *p, uint32_t pool,
 /* True when the ascending list v of n holds x. */
 bool ffd_lists(const uint32_t *v, size_t n, uint32_t x);
 
+/*
+ * Why group g gets no new node, as FFD words it, when its pool has `rem`
+ * (n_dims values) and nodes_left nodes left: no compatible, offered or
+ * fitting type, or the limits that rule out every type that fits (with
+ * what remains).  Writes one line into buf; returns false when no limit
+ * rules a fitting type out (the text then says only "resource limits").
+ */
+bool ffd_explain(const struct kerf_pack_problem *p, uint32_t g, const int64_t *rem,
+		 int64_t nodes_left, char *buf, size_t len);
+
 /* Pods of one group on a node while a plan is built. */
 struct ffd_assign {
 	uint32_t group;

@@ -468,7 +468,7 @@ int ilp_solve_part(const struct ilp *ip, const struct kerf_pack_problem *problem
 		}
 		if (s.inc_mip) {
 			ilp_incumbent_fit(&s);
-			mip = ilp_plan_of(&s, s.inc_x, ffd);
+			mip = ilp_plan_of(&s, s.inc_x);
 		}
 	}
 	if (mip) {
