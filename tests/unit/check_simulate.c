@@ -163,9 +163,23 @@ END_TEST
 
 START_TEST(ray_example_text)
 {
+	static const char table_head[] = "NAME                     NODEPOOL              "
+					 "TYPE        ZONE         CAPACITY    PRICE/H   PODS\n"
+					 "ray-worker-nodepool-1    ray-worker-nodepool   "
+					 "t3.xlarge   us-east-1a   on-demand   $0.1664   1\n";
 	struct run r;
 
+	/* The default: a table, one line per NodeClaim, then what is pending and the total. */
 	simulate(&r, "-f '" RAY_POOL "' -f '" RAY_PODS "'");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strncmp(r.out, table_head, strlen(table_head)) == 0, "%s", r.out);
+	ck_assert_ptr_null(strstr(r.out, "NodeClaim ray-worker-nodepool-20\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "Unschedulable pods (5):\n  ray/ray-worker-21\n"));
+	ck_assert(str_ends_with(r.out, "\n\ntotal price per hour: $3.3280\n"));
+	run_free(&r);
+
+	/* -o wide: each NodeClaim in full. */
+	simulate(&r, "-o wide -f '" RAY_POOL "' -f '" RAY_PODS "'");
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_null(r.doc);
 	ck_assert_ptr_nonnull(strstr(r.out, "NodeClaim ray-worker-nodepool-20\n"));
@@ -237,9 +251,38 @@ START_TEST(bad_input_exits_1)
 	ck_assert_ptr_nonnull(strstr(r.err, "no-such-file.yaml: cannot open"));
 	run_free(&r);
 
-	simulate(&r, "-o yaml -f '" RAY_POOL "'");
+	simulate(&r, "-o xml -f '" RAY_POOL "'");
 	ck_assert_int_eq(r.status, 2);
 	run_free(&r);
+}
+END_TEST
+
+/* -o yaml prints NodeClaims that kerfctl validate reads back as Karpenter's. */
+START_TEST(yaml_is_nodeclaims)
+{
+	char path[] = "/tmp/check_simulate.yaml.XXXXXX", cmd[4096];
+	struct run r;
+	char *out, *err;
+	int fd, status;
+
+	simulate(&r, "-o yaml -f '" RAY_POOL "' -f '" RAY_PODS "'");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strncmp(r.out, "---\napiVersion: karpenter.sh/v1\nkind: NodeClaim\n", 48) == 0,
+		      "%s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "      values:\n        - \"t3.xlarge\"\n"));
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, r.out, strlen(r.out)), (ssize_t)strlen(r.out));
+	close(fd);
+	run_free(&r);
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s' validate '%s'", KERFCTL, path),
+			 (int)sizeof(cmd));
+	status = run_captured(cmd, &out, &err);
+	unlink(path);
+	ck_assert_msg(status == 0, "%s", err);
+	ck_assert_ptr_nonnull(strstr(out, ": ok (0 NodePools, 20 NodeClaims)"));
+	free(out);
+	free(err);
 }
 END_TEST
 
@@ -291,6 +334,7 @@ static Suite *simulate_suite(void)
 	tcase_add_test(tc, config_and_packer_choose_the_same_plugins);
 	tcase_add_test(tc, bad_input_exits_1);
 	tcase_add_test(tc, validate_warns_missing_node_class);
+	tcase_add_test(tc, yaml_is_nodeclaims);
 	suite_add_tcase(s, tc);
 	return s;
 }
