@@ -5,7 +5,8 @@
  * provision_plan.c builds the packing problem and reads the plan back.
  *
  * Inter-pod constraints, as the packer sees them (kerf/packer.h):
- *   - zone topology spread (DoNotSchedule) whose selector matches the group
+ *   - zone topology spread (DoNotSchedule, and ScheduleAnyway, which
+ *     Karpenter tries as required first) whose selector matches the group
  *     splits it into zone-pinned slices, water-filled onto the least
  *     populated zone first (existing matching pods counted), so the skew
  *     never exceeds 1 <= maxSkew;
@@ -26,8 +27,9 @@
  * Required pod affinity that no pod matches (not even the pod itself)
  * leaves the group unschedulable.
  *
- * Not modelled: ScheduleAnyway spreads and preferred pod (anti-)affinity
- * (preferences that never block), hostname pod affinity without an existing
+ * Not modelled: preferred pod (anti-)affinity (preferences that never
+ * block), the relaxation of a ScheduleAnyway spread that would leave a pod
+ * nowhere (a pool limit reached by the cap), hostname pod affinity without an existing
  * peer, pod affinity to pods of another group of the same batch, and
  * minDomains.
  */
@@ -1129,10 +1131,13 @@ static const struct kerf_topology_spread *spreads(struct prov *p, size_t gi, int
 	const struct kerf_pod *pod = g->rep;
 	const struct kerf_topology_spread *zone_spread = NULL;
 
+	/*
+	 * ScheduleAnyway counts as DoNotSchedule: Karpenter tries it as required
+	 * first and relaxes it only for a pod that then fits nowhere, which a
+	 * zone split or a per-node cap never causes here.
+	 */
 	for (size_t i = 0; i < pod->n_spreads; i++) {
 		const struct kerf_topology_spread *s = pod->spreads[i];
-		if (s->when_unsatisfiable != KERF_SPREAD_DO_NOT_SCHEDULE)
-			continue;
 		if (prov_is_key(s->topology_key, HOSTNAME_KEY) && prov_spread_selects(s, pod, pod)) {
 			uint32_t cap = s->max_skew > 0 ? (uint32_t)s->max_skew : 1;
 			if (!g->max_per_node || cap < g->max_per_node)

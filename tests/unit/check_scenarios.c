@@ -111,6 +111,7 @@ static const char *const scenarios[] = {
     "56-affinity-unsatisfiable",
     "57-prefer-no-schedule",
     "58-daemonset-per-type",
+    "59-schedule-anyway",
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
