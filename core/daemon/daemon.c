@@ -557,7 +557,16 @@ static bool run_over(struct daemon *d, kerf_mono_ms_t polled_ms, kerf_mono_ms_t 
 		return false;
 	if (!provisioner_settled(d->prov))
 		return false;
-	log_info(COMPONENT, "simulation finished: no more actions, nothing pending or launching");
+	struct provisioner_status st;
+	provisioner_status(d->prov, &st);
+	/* Settled: whatever is still pending is what no NodePool could take. */
+	if (st.pods_pending)
+		log_info(COMPONENT,
+			 "simulation finished: nothing launching, %zu pod%s pending that no "
+			 "NodePool can take",
+			 st.pods_pending, st.pods_pending == 1 ? "" : "s");
+	else
+		log_info(COMPONENT, "simulation finished: nothing pending or launching");
 	return true;
 }
 

@@ -420,6 +420,20 @@ START_TEST(bad_manifest_stops_kerfd)
 }
 END_TEST
 
+/* The Ray example ends with 5 pods pending: the last line says so, not "nothing pending". */
+START_TEST(finish_counts_what_stays_pending)
+{
+	struct run r;
+
+	kerfd_ok(&r, KERF_TEST_SRCDIR, "tests/data/kerfd/ray.yaml", "");
+	ck_assert_msg(strstr(r.err, "simulation finished: nothing launching, 5 pods pending that "
+				    "no NodePool can take") != NULL,
+		      "%s", r.err);
+	ck_assert_ptr_null(strstr(r.err, "nothing pending"));
+	run_free(&r);
+}
+END_TEST
+
 /* A NodePool whose node class no manifest defines: --check warns and still passes. */
 START_TEST(check_warns_missing_node_class)
 {
@@ -657,6 +671,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, decision_log_write_error_logged_once);
 	tcase_add_test(tc, bad_manifest_stops_kerfd);
 	tcase_add_test(tc, check_warns_missing_node_class);
+	tcase_add_test(tc, finish_counts_what_stays_pending);
 	tcase_add_test(tc, unknown_packer_annotation_stops_kerfd);
 #ifdef BUILD_PLUGIN_BINPACK_ILP
 	tcase_add_test(tc, demo_shadow_acts_on_the_primary_only);
