@@ -9,7 +9,9 @@
  *     Karpenter tries as required first) whose selector matches the group
  *     splits it into zone-pinned slices, water-filled onto the least
  *     populated zone first (existing matching pods counted), so the skew
- *     never exceeds 1 <= maxSkew;
+ *     never exceeds 1 <= maxSkew; with fewer allowed zones than minDomains
+ *     the global minimum counts as 0, so no zone takes more than maxSkew
+ *     and the rest stay pending;
  *   - hostname topology spread caps the group at maxSkew pods per node (a
  *     new node starts at 0, the global minimum);
  *   - required hostname anti-affinity matching the group itself caps it at
@@ -31,7 +33,7 @@
  * block), the relaxation of a ScheduleAnyway spread that would leave a pod
  * nowhere (a pool limit reached by the cap), hostname pod affinity without an existing
  * peer, pod affinity to pods of another group of the same batch, and
- * minDomains.
+ * minDomains of hostname spreads.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -1024,8 +1026,9 @@ static bool sel_term(const void *t, const struct kerf_pod *owner, const struct k
 	return prov_term_selects(t, owner, other);
 }
 
-/* Splits n pods of the group over its zones, least populated first. */
-static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per_zone)
+/* Splits n pods of the group over its zones, least populated first, at most cap in a zone. */
+static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per_zone,
+		       int64_t cap)
 {
 	const struct group *g = &p->groups[gi];
 
@@ -1033,7 +1036,7 @@ static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per
 	for (size_t k = 0; k < g->n; k++) {
 		long best = -1;
 		for (size_t z = 0; z < p->n_zones; z++)
-			if (g->zones[z] && (best < 0 || counts[z] < counts[best]))
+			if (g->zones[z] && counts[z] < cap && (best < 0 || counts[z] < counts[best]))
 				best = (long)z;
 		if (best < 0)
 			return;
@@ -1227,16 +1230,34 @@ static void constrain_group(struct prov *p, size_t gi)
 		fail_pods(p, g, placed, g->n,
 			  "zone anti-affinity: every allowed zone already holds a matching pod");
 	} else if (zone_spread) {
+		size_t domains = 0;
+		int64_t cap = INT64_MAX;
+		for (size_t z = 0; z < p->n_zones; z++)
+			domains += g->zones[z];
+		/* Fewer zones than minDomains: the global minimum counts as 0, so maxSkew caps a zone. */
+		if (zone_spread->min_domains > 0 && (size_t)zone_spread->min_domains > domains)
+			cap = zone_spread->max_skew > 0 ? zone_spread->max_skew : 1;
 		count_zone_pods(p, gi, g->rep, sel_spread, zone_spread, counts);
-		water_fill(p, gi, counts, per_zone);
+		water_fill(p, gi, counts, per_zone, cap);
 		for (size_t z = 0; z < p->n_zones; z++) {
 			if (!per_zone[z])
 				continue;
 			prov_add_pgroup(p, gi, placed, per_zone[z], (int32_t)z);
 			placed += per_zone[z];
 		}
-		if (placed < g->n)
+		if (placed < g->n && cap != INT64_MAX) {
+			struct strbuf why;
+			sb_init(&why);
+			sb_printf(&why,
+				  "topology spread: minDomains %d but %zu zone%s allowed, so a zone "
+				  "holds at most maxSkew (%lld) matching pods",
+				  (int)zone_spread->min_domains, domains, domains == 1 ? "" : "s",
+				  (long long)cap);
+			fail_pods(p, g, placed, g->n, why.buf);
+			sb_free(&why);
+		} else if (placed < g->n) {
 			prov_add_pgroup(p, gi, placed, (uint32_t)(g->n - placed), -1);
+		}
 	} else {
 		int32_t zone = one_zone ? cheapest_zone(p, g) : pinned_zone(p, g);
 		prov_add_pgroup(p, gi, 0, (uint32_t)g->n, zone);

@@ -112,6 +112,7 @@ static const char *const scenarios[] = {
     "57-prefer-no-schedule",
     "58-daemonset-per-type",
     "59-schedule-anyway",
+    "60-min-domains",
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
