@@ -54,11 +54,9 @@ static const struct command commands[] = {
     {"validate", "-f FILE [-f FILE ...] [--plugin-dir DIR]",
      "check kerf.yaml files and Karpenter manifests", cmd_validate},
     {"simulate", "-f FILE [-f FILE ...] [--packer NAME] [-c kerf.yaml] [-o text|wide|json|yaml]",
-     "show the NodeClaims kerf would create for pending pods, without a cluster",
-     cmd_simulate},
+     "show the NodeClaims kerf would create for pending pods, without a cluster", cmd_simulate},
     {"ab-report", "[-o text|json] [--nodepool NAME] DECISION_LOG...",
-     "compare the packers of shadow and split NodePools from kerfd's decision log",
-     cmd_ab_report},
+     "compare the packers of shadow and split NodePools from kerfd's decision log", cmd_ab_report},
     {"version", "", "print the kerf version and plugin ABI", cmd_version},
     {"help", "[COMMAND]", "show this help or a command's usage", cmd_help},
 };
@@ -1130,8 +1128,8 @@ static void table_cell(struct strbuf *sb, const char *text, size_t width, bool l
 /* The default: one line per NodeClaim, as `kubectl get` lists objects. */
 static void print_table(const struct prov_input *pin, const struct prov_result *r)
 {
-	static const char *const head[TABLE_COLUMNS] = {"NAME", "NODEPOOL", "TYPE", "ZONE",
-							"CAPACITY", "PRICE/H", "PODS"};
+	static const char *const head[TABLE_COLUMNS] = {"NAME",	    "NODEPOOL", "TYPE", "ZONE",
+							"CAPACITY", "PRICE/H",	"PODS"};
 	size_t width[TABLE_COLUMNS];
 	char ***cells = xcalloc(r->n_claims + 1, sizeof(*cells));
 	struct strbuf sb;
@@ -1245,7 +1243,8 @@ static void print_yaml(const struct prov_result *r)
 	for (size_t i = 0; i < r->n_claims; i++) {
 		const struct kerf_nodeclaim *c = r->claims[i].claim;
 		const struct kerf_resources *rq = &c->resource_requests;
-		sb_puts(&sb, "---\napiVersion: karpenter.sh/v1\nkind: NodeClaim\nmetadata:\n  name: ");
+		sb_puts(&sb,
+			"---\napiVersion: karpenter.sh/v1\nkind: NodeClaim\nmetadata:\n  name: ");
 		yaml_str(&sb, c->meta->name);
 		sb_puts(&sb, "\n");
 		yaml_labels(&sb, "  ", "labels", &c->meta->labels);
@@ -1289,7 +1288,8 @@ static void print_yaml(const struct prov_result *r)
 			sb_printf(&sb, "  expireAfter: %lldh\n",
 				  (long long)(c->expire_after_ms / 3600000));
 		else
-			sb_printf(&sb, "  expireAfter: %llds\n", (long long)(c->expire_after_ms / 1000));
+			sb_printf(&sb, "  expireAfter: %llds\n",
+				  (long long)(c->expire_after_ms / 1000));
 	}
 	fputs(sb.buf, stdout);
 	sb_free(&sb);

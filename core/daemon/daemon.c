@@ -237,13 +237,14 @@ static int load_manifests(struct daemon *d)
 	for (size_t i = 0; status == 0 && i < d->manifests.n_nodepools; i++) {
 		const struct kerf_nodepool *np = d->manifests.nodepools[i];
 		const struct kerf_node_class_ref *ref = np->node_class_ref;
-		/* Karpenter holds such a NodePool not Ready; the cluster may still bring the class. */
+		/* Karpenter holds it not Ready; the cluster may still bring the class. */
 		if (!mf_set_find_node_class(&d->manifests, ref))
-			log_warn(COMPONENT,
-				 "NodePool %s: nodeClassRef names %s %s, which no manifest defines; "
-				 "nothing is provisioned from it until the cluster has it",
-				 np->meta->name, ref->kind ? ref->kind : "node class",
-				 ref->name ? ref->name : "(none)");
+			log_warn(
+			    COMPONENT,
+			    "NodePool %s: nodeClassRef names %s %s, which no manifest defines; "
+			    "nothing is provisioned from it until the cluster has it",
+			    np->meta->name, ref->kind ? ref->kind : "node class",
+			    ref->name ? ref->name : "(none)");
 	}
 	if (status == 0)
 		log_info(COMPONENT, "manifests: %zu NodePool%s, %zu node class%s",

@@ -339,9 +339,10 @@ static int build_pools(struct prov *p, struct kerf_error *err)
 	for (size_t i = 0; i < p->n_pools; i++) {
 		struct pstate *ps = &p->pools[i];
 		const char *name = ps->np->meta->name;
-		/* Karpenter leaves static pools to their own controller and skips pools not Ready. */
+		/* Karpenter leaves static pools to their controller, skips those not Ready. */
 		if (ps->np->replicas >= 0)
-			ps->closed = "a static NodePool (spec.replicas) is not used for pending pods";
+			ps->closed =
+			    "a static NodePool (spec.replicas) is not used for pending pods";
 		else
 			ps->closed = in->pools[ps->input].not_ready;
 		if (!(ps->reqs = kerf_reqset_new()))
@@ -859,7 +860,8 @@ static bool prefer_taints(const struct prov *p, const struct group *g)
 {
 	for (size_t pi = g->min_pool; pi < p->n_pools; pi++)
 		for (size_t i = 0; i < p->pools[pi].np->taints.n; i++)
-			if (p->pools[pi].np->taints.items[i]->effect == KERF_EFFECT_PREFER_NO_SCHEDULE)
+			if (p->pools[pi].np->taints.items[i]->effect ==
+			    KERF_EFFECT_PREFER_NO_SCHEDULE)
 				return true;
 	return false;
 }
@@ -1027,8 +1029,7 @@ static bool sel_term(const void *t, const struct kerf_pod *owner, const struct k
 }
 
 /* Splits n pods of the group over its zones, least populated first, at most cap in a zone. */
-static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per_zone,
-		       int64_t cap)
+static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per_zone, int64_t cap)
 {
 	const struct group *g = &p->groups[gi];
 
@@ -1036,7 +1037,8 @@ static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per
 	for (size_t k = 0; k < g->n; k++) {
 		long best = -1;
 		for (size_t z = 0; z < p->n_zones; z++)
-			if (g->zones[z] && counts[z] < cap && (best < 0 || counts[z] < counts[best]))
+			if (g->zones[z] && counts[z] < cap &&
+			    (best < 0 || counts[z] < counts[best]))
 				best = (long)z;
 		if (best < 0)
 			return;
@@ -1234,7 +1236,7 @@ static void constrain_group(struct prov *p, size_t gi)
 		int64_t cap = INT64_MAX;
 		for (size_t z = 0; z < p->n_zones; z++)
 			domains += g->zones[z];
-		/* Fewer zones than minDomains: the global minimum counts as 0, so maxSkew caps a zone. */
+		/* Fewer zones than minDomains: the global minimum is 0, maxSkew caps a zone. */
 		if (zone_spread->min_domains > 0 && (size_t)zone_spread->min_domains > domains)
 			cap = zone_spread->max_skew > 0 ? zone_spread->max_skew : 1;
 		count_zone_pods(p, gi, g->rep, sel_spread, zone_spread, counts);
@@ -1248,11 +1250,12 @@ static void constrain_group(struct prov *p, size_t gi)
 		if (placed < g->n && cap != INT64_MAX) {
 			struct strbuf why;
 			sb_init(&why);
-			sb_printf(&why,
-				  "topology spread: minDomains %d but %zu zone%s allowed, so a zone "
-				  "holds at most maxSkew (%lld) matching pods",
-				  (int)zone_spread->min_domains, domains, domains == 1 ? "" : "s",
-				  (long long)cap);
+			sb_printf(
+			    &why,
+			    "topology spread: minDomains %d but %zu zone%s allowed, so a zone "
+			    "holds at most maxSkew (%lld) matching pods",
+			    (int)zone_spread->min_domains, domains, domains == 1 ? "" : "s",
+			    (long long)cap);
 			fail_pods(p, g, placed, g->n, why.buf);
 			sb_free(&why);
 		} else if (placed < g->n) {

@@ -87,7 +87,7 @@ struct group {
 	int64_t *request;
 	uint32_t max_per_node;
 	bool hostname_bound;	/* hostname spread/anti-affinity: no open node holding its peers */
-	bool prefer_tolerated;	/* PreferNoSchedule taints count as tolerated (the last relaxation) */
+	bool prefer_tolerated;	/* PreferNoSchedule tolerated: the last relaxation */
 	bool needs_peer;	/* hostname affinity to existing pods: only their nodes */
 	size_t n_offered_zones; /* zones its types offer, whatever its zone requirement */
 	struct reasons refusals;

@@ -223,11 +223,14 @@ static void pool_min_values(const struct prov *p, struct pbuild *b, size_t pi)
 			if (p->types[t].pool == pi &&
 			    kerf_reqset_values(p->types[t].reqs, key, &v) > 0) {
 				long at = strset_find(&seen, v[0]);
-				value_of[t] = (uint32_t)(at >= 0 ? (size_t)at : strset_add(&seen, v[0]));
+				value_of[t] =
+				    (uint32_t)(at >= 0 ? (size_t)at : strset_add(&seen, v[0]));
 			}
 		}
-		*mv = (struct kerf_pack_min_values){
-		    .key = key, .min = (uint32_t)min, .n_values = (uint32_t)seen.n, .value_of = value_of};
+		*mv = (struct kerf_pack_min_values){.key = key,
+						    .min = (uint32_t)min,
+						    .n_values = (uint32_t)seen.n,
+						    .value_of = value_of};
 		strset_clear(&seen);
 		b->min_value_list[pi][pp->n_min_values++] = mv;
 	}
@@ -304,18 +307,18 @@ static void build_problem(struct prov *p, struct pbuild *b)
 	b->pool_list = xcalloc(np, sizeof(*b->pool_list));
 	if (!p->n_pools) {
 		b->none_remaining = xcalloc(p->nd, sizeof(int64_t));
-		b->pools[0] = (struct kerf_pack_pool){.name = "(none)",
-						      .remaining = b->none_remaining,
-						      .type_capacity = b->type_cap};
+		b->pools[0] = (struct kerf_pack_pool){
+		    .name = "(none)", .remaining = b->none_remaining, .type_capacity = b->type_cap};
 	}
 	b->min_values = xcalloc(np, sizeof(*b->min_values));
 	b->min_value_list = xcalloc(np, sizeof(*b->min_value_list));
 	b->n_min_pools = p->n_pools;
 	for (size_t i = 0; i < p->n_pools; i++) {
-		b->pools[i] = (struct kerf_pack_pool){.name = p->pools[i].np->meta->name,
-						      .remaining = p->pools[i].remaining,
-						      .type_capacity = b->type_cap,
-						      .nodes_remaining = p->pools[i].nodes_remaining};
+		b->pools[i] =
+		    (struct kerf_pack_pool){.name = p->pools[i].np->meta->name,
+					    .remaining = p->pools[i].remaining,
+					    .type_capacity = b->type_cap,
+					    .nodes_remaining = p->pools[i].nodes_remaining};
 		pool_min_values(p, b, i);
 	}
 	for (size_t i = 0; i < np; i++)
@@ -439,9 +442,8 @@ static int new_claim(struct prov *p, const struct kerf_pack_node *n, size_t *cur
 	c->termination_grace_period_ms = np->termination_grace_period_ms;
 	c->state = KERF_CLAIM_PENDING;
 	kerf_resources_init(&c->resource_requests);
-	kerf_resources_add(&c->resource_requests, p->types[n->type].overhead
-						      ? p->types[n->type].overhead
-						      : &ps->overhead);
+	kerf_resources_add(&c->resource_requests,
+			   p->types[n->type].overhead ? p->types[n->type].overhead : &ps->overhead);
 	for (size_t i = 0; i < pc->n_pods; i++)
 		kerf_resources_add(&c->resource_requests, &p->in->pods[pc->pods[i]]->requests);
 	if (copy_labels(&c->meta->labels, &np->template_labels) ||
@@ -888,8 +890,9 @@ static void refuse_node(struct prov *p, const struct kerf_pack_node *n, const ch
 	struct strbuf why;
 
 	sb_init(&why);
-	sb_printf(&why, "minValues: the packer's instance types for a new node give too few "
-			"values of %s",
+	sb_printf(&why,
+		  "minValues: the packer's instance types for a new node give too few "
+		  "values of %s",
 		  key);
 	for (size_t a = 0; a < n->n_assign; a++) {
 		struct kerf_pack_unplaced u = {n->assign[a]->group, n->assign[a]->count, why.buf};

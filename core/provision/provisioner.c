@@ -1141,12 +1141,13 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 		pr->chosen = pr->packing.packers[prov_split_pick(
 		    pr->np->meta->name, batch_hash, pr->packing.weights, pr->packing.n)];
 		pool_of[n_live] = i;
-		b.pools[n_live++] = (struct prov_pool){.nodepool = pr->np,
-						       .types = pr->types,
-						       .class_selectors = p->cfg.provider->class_selectors,
-						       .packer = pr->chosen,
-						       .shadow = pr->packing.shadow,
-						       .not_ready = class_missing(pr) ? NOT_READY : NULL};
+		b.pools[n_live++] =
+		    (struct prov_pool){.nodepool = pr->np,
+				       .types = pr->types,
+				       .class_selectors = p->cfg.provider->class_selectors,
+				       .packer = pr->chosen,
+				       .shadow = pr->packing.shadow,
+				       .not_ready = class_missing(pr) ? NOT_READY : NULL};
 	}
 	build_existing(p, &b, &by_node);
 	build_daemonsets(p, &b);

@@ -1361,8 +1361,9 @@ static int64_t eviction(const struct ec2_kubelet *k, const char *signal, int64_t
 /* The root volume's size from blockDeviceMappings, 0 when they do not say. */
 static int64_t root_volume(const struct ec2_node_class *nc)
 {
-	const char *device =
-	    nc->ami_family && strcmp(nc->ami_family, "Bottlerocket") == 0 ? "/dev/xvdb" : "/dev/xvda";
+	const char *device = nc->ami_family && strcmp(nc->ami_family, "Bottlerocket") == 0
+				 ? "/dev/xvdb"
+				 : "/dev/xvda";
 
 	for (size_t i = 0; i < nc->n_block_device_mappings; i++)
 		if (nc->block_device_mappings[i].root_volume)
@@ -1392,7 +1393,8 @@ void ec2_node_class_resources(const struct ec2_node_class *nc, struct kerf_resou
 	cpu = kerf_resources_get(capacity, KERF_RESOURCE_CPU, NULL);
 	pods_default = kerf_resources_get(allocatable, KERF_RESOURCE_PODS, NULL);
 	pods = k->max_pods > 0 ? k->max_pods : pods_default;
-	if (k->pods_per_core > 0 && !(nc->ami_family && strcmp(nc->ami_family, "Bottlerocket") == 0) &&
+	if (k->pods_per_core > 0 &&
+	    !(nc->ami_family && strcmp(nc->ami_family, "Bottlerocket") == 0) &&
 	    (int64_t)k->pods_per_core * (cpu / 1000) < pods)
 		pods = (int64_t)k->pods_per_core * (cpu / 1000);
 	/* The memory the kubelet sees: what the defaults' reservations were taken from. */
@@ -1410,16 +1412,16 @@ void ec2_node_class_resources(const struct ec2_node_class *nc, struct kerf_resou
 
 	v = kerf_resources_get(&k->kube_reserved, KERF_RESOURCE_CPU, &set);
 	v = less(cpu, set ? v : kube_reserved_cpu(cpu));
-	kerf_resources_set(allocatable, KERF_RESOURCE_CPU,
-			   less(v, kerf_resources_get(&k->system_reserved, KERF_RESOURCE_CPU, NULL)),
-			   NULL);
+	kerf_resources_set(
+	    allocatable, KERF_RESOURCE_CPU,
+	    less(v, kerf_resources_get(&k->system_reserved, KERF_RESOURCE_CPU, NULL)), NULL);
 
 	v = kerf_resources_get(&k->kube_reserved, KERF_RESOURCE_MEMORY, &set);
 	v = less(memory, set ? v : kube_reserved_memory(pods));
 	v = less(v, kerf_resources_get(&k->system_reserved, KERF_RESOURCE_MEMORY, NULL));
-	kerf_resources_set(allocatable, KERF_RESOURCE_MEMORY,
-			   less(v, eviction(k, "memory.available", memory, DEFAULT_EVICTION_MEMORY)),
-			   NULL);
+	kerf_resources_set(
+	    allocatable, KERF_RESOURCE_MEMORY,
+	    less(v, eviction(k, "memory.available", memory, DEFAULT_EVICTION_MEMORY)), NULL);
 
 	v = kerf_resources_get(&k->kube_reserved, KERF_RESOURCE_EPHEMERAL, &set);
 	v = less(root, set ? v : GIB);

@@ -769,8 +769,10 @@ START_TEST(shares_a_node_when_cheaper)
 	p->n_pools = 1;
 	for (size_t d = 0; d < ND; d++)
 		in->prem[0][d] = INT64_MAX;
-	in->pools[0] = (struct kerf_pack_pool){
-	    .name = "p0", .remaining = in->prem[0], .type_capacity = in->capv, .nodes_remaining = INT64_MAX};
+	in->pools[0] = (struct kerf_pack_pool){.name = "p0",
+					       .remaining = in->prem[0],
+					       .type_capacity = in->capv,
+					       .nodes_remaining = INT64_MAX};
 	p->n_groups = 2;
 	for (uint32_t g = 0; g < 2; g++) {
 		in->req[g][CPU] = g ? 500 : 3500;
@@ -950,8 +952,10 @@ START_TEST(batch_bound_counts_nodes)
 	p->n_pools = 1;
 	for (size_t d = 0; d < ND; d++)
 		in->prem[0][d] = INT64_MAX;
-	in->pools[0] = (struct kerf_pack_pool){
-	    .name = "p0", .remaining = in->prem[0], .type_capacity = in->capv, .nodes_remaining = INT64_MAX};
+	in->pools[0] = (struct kerf_pack_pool){.name = "p0",
+					       .remaining = in->prem[0],
+					       .type_capacity = in->capv,
+					       .nodes_remaining = INT64_MAX};
 	p->n_groups = 310;
 	for (uint32_t g = 0; g < 310; g++) {
 		in->req[g][CPU] = 1;

@@ -524,7 +524,7 @@ START_TEST(resources_follow_the_class)
 	ec2_node_class_resources(&nc, &cap, &alloc);
 	ck_assert_int_eq(alloc.pods, 2);
 
-	/* kubeReserved cpu, systemReserved memory, evictionHard memory.available as a percentage. */
+	/* kubeReserved cpu, systemReserved memory, a percentage for memory.available. */
 	memset(&nc, 0, sizeof(nc));
 	kerf_resources_set(&nc.kubelet.kube_reserved, KERF_RESOURCE_CPU, 500, NULL);
 	kerf_resources_set(&nc.kubelet.system_reserved, KERF_RESOURCE_MEMORY, gib, NULL);

@@ -267,7 +267,8 @@ START_TEST(yaml_is_nodeclaims)
 
 	simulate(&r, "-o yaml -f '" RAY_POOL "' -f '" RAY_PODS "'");
 	ck_assert_msg(r.status == 0, "%s", r.err);
-	ck_assert_msg(strncmp(r.out, "---\napiVersion: karpenter.sh/v1\nkind: NodeClaim\n", 48) == 0,
+	ck_assert_msg(strncmp(r.out, "---\napiVersion: karpenter.sh/v1\nkind: NodeClaim\n", 48) ==
+			  0,
 		      "%s", r.out);
 	ck_assert_ptr_nonnull(strstr(r.out, "      values:\n        - \"t3.xlarge\"\n"));
 	fd = mkstemp(path);
@@ -309,9 +310,9 @@ START_TEST(validate_warns_missing_node_class)
 	free(err);
 
 	/* Alone, the NodePool's class is nowhere. */
-	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s' validate '%s'", KERFCTL,
-				  DATA "nodepool-only.yaml"),
-			 (int)sizeof(cmd));
+	ck_assert_int_lt(
+	    snprintf(cmd, sizeof(cmd), "'%s' validate '%s'", KERFCTL, DATA "nodepool-only.yaml"),
+	    (int)sizeof(cmd));
 	status = run_captured(cmd, &out, &err);
 	ck_assert_msg(status == 0, "%s", err);
 	ck_assert_msg(strstr(err, "warning: NodePool elsewhere: nodeClassRef names EC2NodeClass "
