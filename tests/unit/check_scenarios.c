@@ -113,6 +113,9 @@ static const char *const scenarios[] = {
     "58-daemonset-per-type",
     "59-schedule-anyway",
     "60-min-domains",
+#ifdef BUILD_PLUGIN_BINPACK_ILP
+    "61-min-values-packed-ilp",
+#endif
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
