@@ -55,9 +55,8 @@ static const struct command commands[] = {
      "list every plugin in the search path and whether it loads", cmd_plugins},
     {"validate", "-f FILE [-f FILE ...] [--plugin-dir DIR]",
      "check kerf.yaml files and Karpenter manifests", cmd_validate},
-    {"simulate", "-f FILE [-f FILE ...] [--packer NAME] [-c kerf.yaml] [-o json|text]",
-     "show the NodeClaims kerf would create for pending pods, without a cluster",
-     cmd_simulate},
+    {"simulate", "-f FILE [-f FILE ...] [--packer NAME] [-c kerf.yaml] [-o text|wide|json|yaml]",
+     "show the NodeClaims kerf would create for pending pods, without a cluster", cmd_simulate},
     {"ab-report", "[-o text|json] [--nodepool NAME] DECISION_LOG...",
      "compare the packers of shadow and split NodePools from kerfd's decision log",
      cmd_ab_report},
@@ -603,6 +602,27 @@ static bool has_documents(const struct yt_stream *s)
 	return false;
 }
 
+/*
+ * Karpenter holds a NodePool whose nodeClassRef names no node class not
+ * Ready, and kerfd provisions nothing from it: a warning, since the class
+ * may come from elsewhere (the cluster, a file not given).
+ */
+static void warn_unresolved(const struct mf_set *set, const char *where)
+{
+	for (size_t i = 0; i < set->n_nodepools; i++) {
+		const struct kerf_nodepool *np = set->nodepools[i];
+		const struct kerf_node_class_ref *ref = np->node_class_ref;
+		if (mf_set_find_node_class(set, ref))
+			continue;
+		fprintf(stderr,
+			"warning: NodePool %s: nodeClassRef names %s %s, not defined in %s; "
+			"the NodePool is not Ready until it exists, and kerfd provisions nothing "
+			"from it\n",
+			np->meta->name, ref->kind ? ref->kind : "node class",
+			ref->name ? ref->name : "(none)", where);
+	}
+}
+
 static size_t validate_config(const char *path, const char *plugin_dir_override)
 {
 	struct kerf_error err;
@@ -673,6 +693,8 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 		snprintf(what, sizeof(what), "manifests[%zu]", i);
 		errors += load_manifests(&set, cfg->manifests[i], at, what);
 	}
+	if (errors == 0)
+		warn_unresolved(&set, "kerf.yaml's manifests");
 
 	if (errors == 0) {
 		struct strbuf sb;
@@ -698,7 +720,8 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 	return errors;
 }
 
-static size_t validate_manifests(const char *path, const char *plugin_dir)
+/* `all` (NULL: none) gathers every manifest file's objects, to check references across files. */
+static size_t validate_manifests(const char *path, const char *plugin_dir, struct mf_set *all)
 {
 	struct loader *l = NULL;
 	struct kerf_error err;
@@ -717,8 +740,14 @@ static size_t validate_manifests(const char *path, const char *plugin_dir)
 	bool unreadable;
 	errors += parse_workloads(path, NULL, &wl, &unreadable);
 	kerf_workload_list_free(wl);
-	if (!unreadable)
+	if (!unreadable) {
 		errors += load_manifests(&set, path, NULL, NULL);
+		if (all) {
+			/* Its errors are printed once, above. */
+			kerf_error_clear(&err);
+			mf_load_file(all, path, NULL, &err);
+		}
+	}
 	if (errors == 0) {
 		struct counts counts = {0};
 		struct strbuf sb;
@@ -734,7 +763,7 @@ static size_t validate_manifests(const char *path, const char *plugin_dir)
 	return errors;
 }
 
-static size_t validate_file(const char *path, const char *plugin_dir)
+static size_t validate_file(const char *path, const char *plugin_dir, struct mf_set *all)
 {
 	struct kerf_error err;
 	kerf_error_clear(&err);
@@ -752,7 +781,7 @@ static size_t validate_file(const char *path, const char *plugin_dir)
 	} else if (looks_like_config(s)) {
 		errors = validate_config(path, plugin_dir);
 	} else {
-		errors = validate_manifests(path, plugin_dir);
+		errors = validate_manifests(path, plugin_dir, all);
 	}
 	yt_stream_free(s);
 	return errors;
@@ -798,8 +827,20 @@ static int cmd_validate(int argc, char **argv)
 	}
 
 	size_t errors = 0;
+	struct loader *l = NULL;
+	struct kerf_error err;
+	struct mf_set all;
+	mf_set_init(&all);
+	kerf_error_clear(&err);
+	/* A loader that fails is reported by each file's own check. */
+	if (loader_new(plugin_dir, &l, &err) == 0)
+		add_providers(l, NULL, &all);
 	for (size_t i = 0; i < n_files; i++)
-		errors += validate_file(files[i], plugin_dir);
+		errors += validate_file(files[i], plugin_dir, l ? &all : NULL);
+	if (l && errors == 0)
+		warn_unresolved(&all, "the files given");
+	mf_set_clear(&all);
+	loader_free(l);
 	free(files);
 	if (errors)
 		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
@@ -937,19 +978,6 @@ static bool ref_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static const struct kerf_node_class *find_node_class(const struct mf_set *set,
-						     const struct kerf_node_class_ref *ref)
-{
-	for (size_t i = 0; i < set->n_node_classes; i++) {
-		const struct kerf_node_class *nc = set->node_classes[i];
-		if (ref->name && strcmp(nc->ref->name, ref->name) == 0 &&
-		    (!ref->kind || strcmp(nc->ref->kind, ref->kind) == 0) &&
-		    (!ref->group || strcmp(nc->ref->group, ref->group) == 0))
-			return nc;
-	}
-	return NULL;
-}
-
 /*
  * The provider that launches a NodePool's nodes: kerf.yaml's, else the one
  * serving its node class kind, started on first use with its defaults.
@@ -1017,7 +1045,7 @@ static int pool_types(const struct sim_input *in, const struct plugin_instance *
 			*out = cls->types[i];
 			return 0;
 		}
-	nc = find_node_class(&in->set, ref);
+	nc = mf_set_find_node_class(&in->set, ref);
 	if (!nc)
 		fprintf(stderr,
 			"kerfctl simulate: note: NodePool %s: %s %s is not in the files given; "
@@ -1067,7 +1095,30 @@ static void pod_text(struct strbuf *sb, const struct kerf_pod *p)
 
 #define SIM_OPTIONS_SHOWN 5
 
-static void print_text(const struct prov_input *pin, const struct prov_result *r)
+/* The pods nothing could take, each with one reason per NodePool, and the total. */
+static void text_tail(struct strbuf *sb, const struct prov_input *pin, const struct prov_result *r)
+{
+	if (r->n_unschedulable)
+		sb_printf(sb, "Unschedulable pods (%zu):\n", r->n_unschedulable);
+	for (size_t i = 0; i < r->n_unschedulable; i++) {
+		const struct prov_unschedulable *u = &r->unschedulable[i];
+		sb_puts(sb, "  ");
+		pod_text(sb, pin->pods[u->pod]);
+		sb_puts(sb, "\n");
+		for (size_t k = 0; k < u->n_reasons; k++)
+			sb_printf(sb, "    %s: %s\n",
+				  u->reasons[k].nodepool ? u->reasons[k].nodepool : "(no NodePool)",
+				  u->reasons[k].text);
+	}
+	if (r->n_unschedulable)
+		sb_puts(sb, "\n");
+	sb_puts(sb, "total price per hour: ");
+	price_text(sb, r->total_price);
+	sb_puts(sb, "\n");
+}
+
+/* -o wide: every NodeClaim in full, its other options and its pods by name. */
+static void print_wide(const struct prov_input *pin, const struct prov_result *r)
 {
 	struct strbuf sb;
 
@@ -1096,23 +1147,188 @@ static void print_text(const struct prov_input *pin, const struct prov_result *r
 		}
 		sb_puts(&sb, "\n\n");
 	}
-	if (r->n_unschedulable)
-		sb_printf(&sb, "Unschedulable pods (%zu):\n", r->n_unschedulable);
-	for (size_t i = 0; i < r->n_unschedulable; i++) {
-		const struct prov_unschedulable *u = &r->unschedulable[i];
-		sb_puts(&sb, "  ");
-		pod_text(&sb, pin->pods[u->pod]);
-		sb_puts(&sb, "\n");
-		for (size_t k = 0; k < u->n_reasons; k++)
-			sb_printf(&sb, "    %s: %s\n",
-				  u->reasons[k].nodepool ? u->reasons[k].nodepool : "(no NodePool)",
-				  u->reasons[k].text);
+	text_tail(&sb, pin, r);
+	fputs(sb.buf, stdout);
+	sb_free(&sb);
+}
+
+#define TABLE_COLUMNS 7
+
+/* One cell, padded to its column; the last ends the line instead. */
+static void table_cell(struct strbuf *sb, const char *text, size_t width, bool last)
+{
+	if (last)
+		sb_printf(sb, "%s\n", text);
+	else
+		sb_printf(sb, "%-*s   ", (int)width, text);
+}
+
+/* The default: one line per NodeClaim, as `kubectl get` lists objects. */
+static void print_table(const struct prov_input *pin, const struct prov_result *r)
+{
+	static const char *const head[TABLE_COLUMNS] = {"NAME",	    "NODEPOOL", "TYPE", "ZONE",
+							"CAPACITY", "PRICE/H",	"PODS"};
+	size_t width[TABLE_COLUMNS];
+	char ***cells = xcalloc(r->n_claims + 1, sizeof(*cells));
+	struct strbuf sb;
+
+	for (size_t k = 0; k < TABLE_COLUMNS; k++)
+		width[k] = strlen(head[k]);
+	for (size_t i = 0; i < r->n_claims; i++) {
+		const struct prov_claim *c = &r->claims[i];
+		struct strbuf price;
+		char pods[24];
+		sb_init(&price);
+		price_text(&price, c->price);
+		snprintf(pods, sizeof(pods), "%zu", c->n_pods);
+		cells[i] = xcalloc(TABLE_COLUMNS, sizeof(char *));
+		cells[i][0] = xstrdup(c->claim->meta->name);
+		cells[i][1] = xstrdup(c->claim->nodepool);
+		cells[i][2] = xstrdup(c->type->name);
+		cells[i][3] = xstrdup(c->zone ? c->zone : "");
+		cells[i][4] = xstrdup(kerf_capacity_type_name(c->capacity_type));
+		cells[i][5] = sb_detach(&price);
+		cells[i][6] = xstrdup(pods);
+		for (size_t k = 0; k < TABLE_COLUMNS; k++)
+			if (strlen(cells[i][k]) > width[k])
+				width[k] = strlen(cells[i][k]);
 	}
-	if (r->n_unschedulable)
+	sb_init(&sb);
+	if (r->n_claims) {
+		for (size_t k = 0; k < TABLE_COLUMNS; k++)
+			table_cell(&sb, head[k], width[k], k + 1 == TABLE_COLUMNS);
+		for (size_t i = 0; i < r->n_claims; i++)
+			for (size_t k = 0; k < TABLE_COLUMNS; k++)
+				table_cell(&sb, cells[i][k], width[k], k + 1 == TABLE_COLUMNS);
 		sb_puts(&sb, "\n");
-	sb_puts(&sb, "total price per hour: ");
-	price_text(&sb, r->total_price);
-	sb_puts(&sb, "\n");
+	} else {
+		sb_puts(&sb, "No NodeClaims.\n\n");
+	}
+	text_tail(&sb, pin, r);
+	fputs(sb.buf, stdout);
+	sb_free(&sb);
+	for (size_t i = 0; i < r->n_claims; i++) {
+		for (size_t k = 0; k < TABLE_COLUMNS; k++)
+			free(cells[i][k]);
+		free(cells[i]);
+	}
+	free(cells);
+}
+
+/* A YAML double-quoted scalar: JSON's escapes are YAML's. */
+static void yaml_str(struct strbuf *sb, const char *s)
+{
+	sb_puts(sb, "\"");
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			sb_printf(sb, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			sb_printf(sb, "\\x%02x", (unsigned char)*s);
+		else
+			sb_printf(sb, "%c", *s);
+	}
+	sb_puts(sb, "\"");
+}
+
+static void yaml_labels(struct strbuf *sb, const char *indent, const char *name,
+			const struct kerf_labels *l)
+{
+	if (!l->n)
+		return;
+	sb_printf(sb, "%s%s:\n", indent, name);
+	for (size_t i = 0; i < l->n; i++) {
+		sb_printf(sb, "%s  ", indent);
+		yaml_str(sb, l->items[i]->key);
+		sb_puts(sb, ": ");
+		yaml_str(sb, l->items[i]->value);
+		sb_puts(sb, "\n");
+	}
+}
+
+static void yaml_quantity(struct strbuf *sb, const char *indent, const char *name, int64_t v,
+			  int scale)
+{
+	char q[48];
+
+	kerf_quantity_format(v, scale, q, sizeof(q));
+	sb_printf(sb, "%s%s: ", indent, name);
+	yaml_str(sb, q);
+	sb_puts(sb, "\n");
+}
+
+static void yaml_taints(struct strbuf *sb, const char *name, const struct kerf_taints *t)
+{
+	if (!t->n)
+		return;
+	sb_printf(sb, "  %s:\n", name);
+	for (size_t i = 0; i < t->n; i++) {
+		sb_puts(sb, "    - key: ");
+		yaml_str(sb, t->items[i]->key);
+		if (t->items[i]->value) {
+			sb_puts(sb, "\n      value: ");
+			yaml_str(sb, t->items[i]->value);
+		}
+		sb_printf(sb, "\n      effect: %s\n", kerf_effect_name(t->items[i]->effect));
+	}
+}
+
+/* -o yaml: the NodeClaims as Karpenter would create them (karpenter.sh/v1). */
+static void print_yaml(const struct prov_result *r)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	for (size_t i = 0; i < r->n_claims; i++) {
+		const struct kerf_nodeclaim *c = r->claims[i].claim;
+		const struct kerf_resources *rq = &c->resource_requests;
+		sb_puts(&sb,
+			"---\napiVersion: karpenter.sh/v1\nkind: NodeClaim\nmetadata:\n  name: ");
+		yaml_str(&sb, c->meta->name);
+		sb_puts(&sb, "\n");
+		yaml_labels(&sb, "  ", "labels", &c->meta->labels);
+		yaml_labels(&sb, "  ", "annotations", &c->meta->annotations);
+		sb_puts(&sb, "spec:\n  nodeClassRef:\n    group: ");
+		yaml_str(&sb, c->node_class_ref->group);
+		sb_puts(&sb, "\n    kind: ");
+		yaml_str(&sb, c->node_class_ref->kind);
+		sb_puts(&sb, "\n    name: ");
+		yaml_str(&sb, c->node_class_ref->name);
+		sb_puts(&sb, "\n  requirements:\n");
+		for (size_t k = 0; k < c->requirements.n; k++) {
+			const struct kerf_requirement *q = c->requirements.items[k];
+			sb_puts(&sb, "    - key: ");
+			yaml_str(&sb, q->key);
+			sb_printf(&sb, "\n      operator: %s\n", kerf_operator_name(q->op));
+			if (q->n_values) {
+				sb_puts(&sb, "      values:\n");
+				for (size_t v = 0; v < q->n_values; v++) {
+					sb_puts(&sb, "        - ");
+					yaml_str(&sb, q->values[v]);
+					sb_puts(&sb, "\n");
+				}
+			}
+			if (q->min_values > 0)
+				sb_printf(&sb, "      minValues: %d\n", (int)q->min_values);
+		}
+		sb_puts(&sb, "  resources:\n    requests:\n");
+		yaml_quantity(&sb, "      ", "cpu", rq->cpu_millis, 3);
+		yaml_quantity(&sb, "      ", "memory", rq->memory_bytes, 0);
+		if (rq->ephemeral_bytes)
+			yaml_quantity(&sb, "      ", "ephemeral-storage", rq->ephemeral_bytes, 0);
+		yaml_quantity(&sb, "      ", "pods", rq->pods, 0);
+		for (uint32_t k = 0; k < rq->n_ext; k++)
+			yaml_quantity(&sb, "      ", rq->ext[k].name, rq->ext[k].value, 0);
+		yaml_taints(&sb, "taints", &c->taints);
+		yaml_taints(&sb, "startupTaints", &c->startup_taints);
+		if (c->expire_after_ms < 0)
+			sb_puts(&sb, "  expireAfter: Never\n");
+		else if (c->expire_after_ms % 3600000 == 0)
+			sb_printf(&sb, "  expireAfter: %lldh\n",
+				  (long long)(c->expire_after_ms / 3600000));
+		else
+			sb_printf(&sb, "  expireAfter: %llds\n",
+				  (long long)(c->expire_after_ms / 1000));
+	}
 	fputs(sb.buf, stdout);
 	sb_free(&sb);
 }
@@ -1190,7 +1406,7 @@ static void print_json(const struct prov_input *pin, const struct prov_result *r
 
 /* The plugins, the instance types and the batch; returns the exit status. */
 static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cfg,
-		    const char *packer, bool json)
+		    const char *packer, const char *output)
 {
 	struct plugin_instance pack = {0};
 	struct sim_providers provs = {0};
@@ -1239,10 +1455,14 @@ static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cf
 		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, rc));
 		goto out;
 	}
-	if (json)
+	if (strcmp(output, "json") == 0)
 		print_json(&pin, res);
+	else if (strcmp(output, "yaml") == 0)
+		print_yaml(res);
+	else if (strcmp(output, "wide") == 0)
+		print_wide(&pin, res);
 	else
-		print_text(&pin, res);
+		print_table(&pin, res);
 out:
 	prov_result_free(res);
 	sim_classes_clear(&cls);
@@ -1300,11 +1520,13 @@ static int cmd_simulate(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		files[n_files++] = argv[i];
-	if (n_files == 0 || (strcmp(output, "text") != 0 && strcmp(output, "json") != 0)) {
+	if (n_files == 0 || (strcmp(output, "text") != 0 && strcmp(output, "wide") != 0 &&
+			     strcmp(output, "json") != 0 && strcmp(output, "yaml") != 0)) {
 		if (n_files == 0)
 			fprintf(stderr, "kerfctl simulate: no file given\n");
 		else
-			fprintf(stderr, "kerfctl simulate: -o takes json or text, not \"%s\"\n",
+			fprintf(stderr,
+				"kerfctl simulate: -o takes text, wide, json or yaml, not \"%s\"\n",
 				output);
 		free(files);
 		return command_usage(me, stderr);
@@ -1335,7 +1557,7 @@ static int cmd_simulate(int argc, char **argv)
 		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
 		status = 1;
 	} else {
-		status = simulate(&in, l, cfg, packer, strcmp(output, "json") == 0);
+		status = simulate(&in, l, cfg, packer, output);
 	}
 	sim_input_clear(&in);
 	loader_free(l);

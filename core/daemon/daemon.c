@@ -259,6 +259,18 @@ static int load_manifests(struct daemon *d)
 		if (rc)
 			status = rc;
 	}
+	for (size_t i = 0; status == 0 && i < d->manifests.n_nodepools; i++) {
+		const struct kerf_nodepool *np = d->manifests.nodepools[i];
+		const struct kerf_node_class_ref *ref = np->node_class_ref;
+		/* Karpenter holds it not Ready; the cluster may still bring the class. */
+		if (!mf_set_find_node_class(&d->manifests, ref))
+			log_warn(
+			    COMPONENT,
+			    "NodePool %s: nodeClassRef names %s %s, which no manifest defines; "
+			    "nothing is provisioned from it until the cluster has it",
+			    np->meta->name, ref->kind ? ref->kind : "node class",
+			    ref->name ? ref->name : "(none)");
+	}
 	if (status == 0)
 		log_info(COMPONENT, "manifests: %zu NodePool%s, %zu node class%s",
 			 d->manifests.n_nodepools, d->manifests.n_nodepools == 1 ? "" : "s",
@@ -631,7 +643,16 @@ static bool run_over(struct daemon *d, kerf_mono_ms_t polled_ms, kerf_mono_ms_t 
 		return false;
 	if (!provisioner_settled(d->prov) || !disruption_settled(d->disr))
 		return false;
-	log_info(COMPONENT, "simulation finished: no more actions, nothing pending or launching");
+	struct provisioner_status st;
+	provisioner_status(d->prov, &st);
+	/* Settled: whatever is still pending is what no NodePool could take. */
+	if (st.pods_pending)
+		log_info(COMPONENT,
+			 "simulation finished: nothing launching, %zu pod%s pending that no "
+			 "NodePool can take",
+			 st.pods_pending, st.pods_pending == 1 ? "" : "s");
+	else
+		log_info(COMPONENT, "simulation finished: nothing pending or launching");
 	return true;
 }
 

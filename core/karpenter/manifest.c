@@ -789,6 +789,19 @@ const struct mf_node_class_kind *mf_set_node_class_kind(const struct mf_set *set
 	return NULL;
 }
 
+const struct kerf_node_class *mf_set_find_node_class(const struct mf_set *set,
+						     const struct kerf_node_class_ref *ref)
+{
+	for (size_t i = 0; i < set->n_node_classes; i++) {
+		const struct kerf_node_class *nc = set->node_classes[i];
+		if (ref->name && strcmp(nc->ref->name, ref->name) == 0 &&
+		    (!ref->kind || strcmp(nc->ref->kind, ref->kind) == 0) &&
+		    (!ref->group || strcmp(nc->ref->group, ref->group) == 0))
+			return nc;
+	}
+	return NULL;
+}
+
 /* The first kind served in group, or NULL. */
 static const struct kerf_node_class_kind *group_kind(const struct mf_set *set, const char *group)
 {

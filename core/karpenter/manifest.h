@@ -78,6 +78,10 @@ int mf_set_add_provider(struct mf_set *set, const char *name, const struct kerf_
 const struct mf_node_class_kind *mf_set_node_class_kind(const struct mf_set *set, const char *group,
 							const char *kind);
 
+/* The node class of set a nodeClassRef names (name, and kind and group when given), or NULL. */
+const struct kerf_node_class *mf_set_find_node_class(const struct mf_set *set,
+						     const struct kerf_node_class_ref *ref);
+
 /*
  * Parses every document of the file (or buffer; `name` is what messages
  * call it) and appends the valid objects to set.  Each invalid object adds

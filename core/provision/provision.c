@@ -5,10 +5,13 @@
  * provision_plan.c builds the packing problem and reads the plan back.
  *
  * Inter-pod constraints, as the packer sees them (kerf/packer.h):
- *   - zone topology spread (DoNotSchedule) whose selector matches the group
+ *   - zone topology spread (DoNotSchedule, and ScheduleAnyway, which
+ *     Karpenter tries as required first) whose selector matches the group
  *     splits it into zone-pinned slices, water-filled onto the least
  *     populated zone first (existing matching pods counted), so the skew
- *     never exceeds 1 <= maxSkew;
+ *     never exceeds 1 <= maxSkew; with fewer allowed zones than minDomains
+ *     the global minimum counts as 0, so no zone takes more than maxSkew
+ *     and the rest stay pending;
  *   - hostname topology spread caps the group at maxSkew pods per node (a
  *     new node starts at 0, the global minimum);
  *   - required hostname anti-affinity matching the group itself caps it at
@@ -23,10 +26,14 @@
  * Existing nodes whose pods clash with a group (anti-affinity both ways,
  * host ports, hostname caps) are simply not offered to it.
  *
- * Not modelled: ScheduleAnyway spreads and preferred pod (anti-)affinity
- * (preferences that never block), hostname pod affinity without an existing
+ * Required pod affinity that no pod matches (not even the pod itself)
+ * leaves the group unschedulable.
+ *
+ * Not modelled: preferred pod (anti-)affinity (preferences that never
+ * block), the relaxation of a ScheduleAnyway spread that would leave a pod
+ * nowhere (a pool limit reached by the cap), hostname pod affinity without an existing
  * peer, pod affinity to pods of another group of the same batch, and
- * minDomains.
+ * minDomains of hostname spreads.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -36,6 +43,7 @@
 
 #include <kerf/requirements.h>
 #include <kerf/scheduling.h>
+#include <kerf/taints.h>
 
 #include "provision_int.h"
 #include "util.h"
@@ -188,13 +196,53 @@ static struct ptype *new_ptype(struct prov *p)
 	return t;
 }
 
+/*
+ * The DaemonSets of the pool that a node of type `r` runs too (Karpenter
+ * decides it per instance type: an amd64-only DaemonSet costs an arm64
+ * node nothing).  NULL when they are all of the pool's; otherwise a new
+ * sum, and `over` their vector.
+ */
+static struct kerf_resources *type_overhead(struct prov *p, const struct pstate *ps,
+					    const struct kerf_reqset *r, int64_t *over)
+{
+	const struct prov_input *in = p->in;
+	struct kerf_reqset *comb = NULL;
+	struct kerf_resources *sum = NULL;
+	bool skipped = false;
+
+	if (ps->n_daemons == 0)
+		return NULL;
+	comb = kerf_reqset_copy(ps->reqs);
+	if (!comb || kerf_reqset_intersect(comb, r, NULL))
+		abort();
+	sum = xcalloc(1, sizeof(*sum));
+	kerf_resources_init(sum);
+	for (size_t d = 0; d < in->n_daemonsets; d++) {
+		const struct kerf_pod *ds = in->daemonsets[d];
+		if (!daemon_runs_on(ps, ds))
+			continue;
+		if (kerf_pod_compatible_with(ds, comb, NULL, 0))
+			kerf_resources_add(sum, &ds->requests);
+		else
+			skipped = true;
+	}
+	kerf_reqset_free(comb);
+	if (!skipped) {
+		free(sum);
+		return NULL;
+	}
+	prov_vector(p, sum, over);
+	return sum;
+}
+
 /* The pool's instance types that its own requirements allow, as packing types. */
 static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_instance_type_list *l,
 		      struct kerf_error *err)
 {
+	int64_t *pool_over = xcalloc(p->nd, sizeof(int64_t));
 	int64_t *over = xcalloc(p->nd, sizeof(int64_t));
 
-	prov_vector(p, &ps->overhead, over);
+	prov_vector(p, &ps->overhead, pool_over);
 	ps->first_type = p->n_types;
 	for (size_t i = 0; l && i < l->n; i++) {
 		const struct kerf_instance_type *it = l->items[i];
@@ -202,11 +250,13 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 		int rc;
 		if (!r) {
 			free(over);
+			free(pool_over);
 			return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
 		}
 		if ((rc = kerf_reqset_add_requirements(r, &it->requirements, err)) != 0) {
 			kerf_reqset_free(r);
 			free(over);
+			free(pool_over);
 			return rc;
 		}
 		if (!kerf_reqset_compatible(r, ps->reqs, KERF_REQSET_ALLOW_UNDEFINED, NULL, 0)) {
@@ -218,10 +268,12 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 		t->reqs = r;
 		t->pool = (size_t)(ps - p->pools);
 		t->special = special_of(it);
+		t->overhead = type_overhead(p, ps, r, over);
+		const int64_t *less = t->overhead ? over : pool_over;
 		prov_vector(p, &it->allocatable, t->alloc);
 		prov_vector(p, &it->capacity, t->cap);
 		for (size_t d = 0; d < p->nd; d++)
-			t->alloc[d] = t->alloc[d] > over[d] ? t->alloc[d] - over[d] : 0;
+			t->alloc[d] = t->alloc[d] > less[d] ? t->alloc[d] - less[d] : 0;
 		t->off = xcalloc(it->n_offerings ? it->n_offerings : 1, sizeof(*t->off));
 		for (size_t o = 0; o < it->n_offerings; o++) {
 			const struct kerf_offering *of = it->offerings[o];
@@ -234,6 +286,7 @@ static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_insta
 	}
 	ps->n_types = p->n_types - ps->first_type;
 	free(over);
+	free(pool_over);
 	return 0;
 }
 
@@ -286,6 +339,12 @@ static int build_pools(struct prov *p, struct kerf_error *err)
 	for (size_t i = 0; i < p->n_pools; i++) {
 		struct pstate *ps = &p->pools[i];
 		const char *name = ps->np->meta->name;
+		/* Karpenter leaves static pools to their controller, skips those not Ready. */
+		if (ps->np->replicas >= 0)
+			ps->closed =
+			    "a static NodePool (spec.replicas) is not used for pending pods";
+		else
+			ps->closed = in->pools[ps->input].not_ready;
 		if (!(ps->reqs = kerf_reqset_new()))
 			return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
 		if ((rc = kerf_reqset_add_requirements(ps->reqs, &ps->np->requirements, err)) ||
@@ -294,9 +353,11 @@ static int build_pools(struct prov *p, struct kerf_error *err)
 			return rc;
 		kerf_resources_init(&ps->overhead);
 		for (size_t d = 0; d < in->n_daemonsets; d++)
-			if (daemon_runs_on(ps, in->daemonsets[d]))
+			if (daemon_runs_on(ps, in->daemonsets[d])) {
 				kerf_resources_add(&ps->overhead, &in->daemonsets[d]->requests);
-		if ((rc = pool_types(p, ps, in->pools[ps->input].types, err)) != 0)
+				ps->n_daemons++;
+			}
+		if (!ps->closed && (rc = pool_types(p, ps, in->pools[ps->input].types, err)) != 0)
 			return rc;
 		pool_remaining(p, ps);
 	}
@@ -629,12 +690,19 @@ static bool try_pool(struct prov *p, struct group *g, size_t pi, const struct ke
 	char buf[WHY_MAX];
 	struct kerf_reqset *comb;
 	const struct tfilter *f;
+	const struct kerf_taint *bad;
 	uint32_t *types;
 	size_t n_req, n_special, n_offered, n_fit = 0, n = 0;
 	bool ok = true;
 
-	if (!kerf_pod_tolerates(g->rep, &ps->np->taints, buf, sizeof(buf))) {
-		reasons_add(why, name, "%s", buf);
+	if (ps->closed) {
+		reasons_add(why, name, "%s", ps->closed);
+		return false;
+	}
+	if (!kerf_tolerations_tolerate_all(&g->rep->tolerations, &ps->np->taints,
+					   g->prefer_tolerated, &bad)) {
+		kerf_taint_format(bad, buf, sizeof(buf));
+		reasons_add(why, name, "untolerated taint {%s}", buf);
 		return false;
 	}
 	if (!kerf_reqset_compatible(ps->reqs, podreq, KERF_REQSET_ALLOW_UNDEFINED_WELL_KNOWN, buf,
@@ -787,10 +855,22 @@ static int try_pools(struct prov *p, struct group *g, const struct kerf_pod *rel
 	return 0;
 }
 
+/* True when a pool the group may still try has a PreferNoSchedule taint. */
+static bool prefer_taints(const struct prov *p, const struct group *g)
+{
+	for (size_t pi = g->min_pool; pi < p->n_pools; pi++)
+		for (size_t i = 0; i < p->pools[pi].np->taints.n; i++)
+			if (p->pools[pi].np->taints.items[i]->effect ==
+			    KERF_EFFECT_PREFER_NO_SCHEDULE)
+				return true;
+	return false;
+}
+
 /*
  * Karpenter's relaxation when no pool accepts the group: each required
  * node-affinity term in turn (the last one stays), then the preferred terms
- * dropped one at a time, heaviest first, until none is left.
+ * dropped one at a time, heaviest first, until none is left, and last
+ * PreferNoSchedule taints tolerated (until then they repel like NoSchedule).
  */
 static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
 {
@@ -814,6 +894,11 @@ static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
 		size_t h = heaviest_preferred(&relaxed);
 		memmove(&prefs[h], &prefs[h + 1], (relaxed.n_preferred_terms - h - 1) * sizeof(*prefs));
 		relaxed.n_preferred_terms--;
+		rc = try_pools(p, g, &relaxed, terms - 1, &placed, err);
+	}
+	/* Karpenter's last relaxation: PreferNoSchedule taints tolerated. */
+	if (!placed && rc == 0 && prefer_taints(p, g)) {
+		g->prefer_tolerated = true;
 		rc = try_pools(p, g, &relaxed, terms - 1, &placed, err);
 	}
 	free(prefs);
@@ -943,8 +1028,8 @@ static bool sel_term(const void *t, const struct kerf_pod *owner, const struct k
 	return prov_term_selects(t, owner, other);
 }
 
-/* Splits n pods of the group over its zones, least populated first. */
-static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per_zone)
+/* Splits n pods of the group over its zones, least populated first, at most cap in a zone. */
+static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per_zone, int64_t cap)
 {
 	const struct group *g = &p->groups[gi];
 
@@ -952,7 +1037,8 @@ static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per
 	for (size_t k = 0; k < g->n; k++) {
 		long best = -1;
 		for (size_t z = 0; z < p->n_zones; z++)
-			if (g->zones[z] && (best < 0 || counts[z] < counts[best]))
+			if (g->zones[z] && counts[z] < cap &&
+			    (best < 0 || counts[z] < counts[best]))
 				best = (long)z;
 		if (best < 0)
 			return;
@@ -971,6 +1057,43 @@ static void fail_pods(struct prov *p, const struct group *g, size_t from, size_t
 		reasons_add(&ps->final, g->pool >= 0 ? p->pools[g->pool].np->meta->name : NULL,
 			    "%s", text);
 	}
+}
+
+/*
+ * True when some pod the batch knows of, other than the group's own, falls
+ * under the affinity term: on a node, launching, or pending in another
+ * group.
+ */
+static bool term_has_peer(const struct prov *p, size_t gi, const struct kerf_pod_affinity_term *t)
+{
+	const struct kerf_pod *pod = p->groups[gi].rep;
+
+	for (size_t e = 0; e < p->in->n_existing; e++)
+		for (size_t k = 0; k < p->in->existing[e].n_pods; k++)
+			if (prov_term_selects(t, pod, p->in->existing[e].pods[k]))
+				return true;
+	for (size_t o = 0; o < p->n_groups; o++)
+		if (o != gi && prov_term_selects(t, pod, p->groups[o].rep))
+			return true;
+	return false;
+}
+
+/*
+ * The required affinity term no pod can ever satisfy, or NULL: nothing
+ * matches its selector and the pod does not match it itself (the one case
+ * the scheduler lets through).  Karpenter reports such a pod unschedulable
+ * rather than launch a node it will never be bound to.
+ */
+static const struct kerf_pod_affinity_term *unsatisfiable_affinity(const struct prov *p, size_t gi)
+{
+	const struct kerf_pod *pod = p->groups[gi].rep;
+
+	for (size_t i = 0; i < pod->n_affinity; i++) {
+		const struct kerf_pod_affinity_term *t = pod->affinity[i];
+		if (!prov_term_selects(t, pod, pod) && !term_has_peer(p, gi, t))
+			return t;
+	}
+	return NULL;
 }
 
 /* Zone pod affinity: follow existing peers, or keep a self-affine group in one zone. */
@@ -1013,10 +1136,13 @@ static const struct kerf_topology_spread *spreads(struct prov *p, size_t gi, int
 	const struct kerf_pod *pod = g->rep;
 	const struct kerf_topology_spread *zone_spread = NULL;
 
+	/*
+	 * ScheduleAnyway counts as DoNotSchedule: Karpenter tries it as required
+	 * first and relaxes it only for a pod that then fits nowhere, which a
+	 * zone split or a per-node cap never causes here.
+	 */
 	for (size_t i = 0; i < pod->n_spreads; i++) {
 		const struct kerf_topology_spread *s = pod->spreads[i];
-		if (s->when_unsatisfiable != KERF_SPREAD_DO_NOT_SCHEDULE)
-			continue;
 		if (prov_is_key(s->topology_key, HOSTNAME_KEY) && prov_spread_selects(s, pod, pod)) {
 			uint32_t cap = s->max_skew > 0 ? (uint32_t)s->max_skew : 1;
 			if (!g->max_per_node || cap < g->max_per_node)
@@ -1076,9 +1202,21 @@ static void constrain_group(struct prov *p, size_t gi)
 	int64_t *counts = xcalloc(p->n_zones ? p->n_zones : 1, sizeof(int64_t));
 	uint32_t *per_zone = xcalloc(p->n_zones ? p->n_zones : 1, sizeof(uint32_t));
 	const struct kerf_topology_spread *zone_spread;
+	const struct kerf_pod_affinity_term *lonely;
 	bool distinct, one_zone;
 	size_t placed = 0;
 
+	if ((lonely = unsatisfiable_affinity(p, gi)) != NULL) {
+		struct strbuf why;
+		sb_init(&why);
+		sb_printf(&why, "required pod affinity (%s): no pod matches its selector",
+			  lonely->topology_key ? lonely->topology_key : "no topologyKey");
+		fail_pods(p, g, 0, g->n, why.buf);
+		sb_free(&why);
+		free(counts);
+		free(per_zone);
+		return;
+	}
 	group_zones(p, g);
 	zone_spread = spreads(p, gi, counts);
 	distinct = anti_affinity(p, gi, counts);
@@ -1094,16 +1232,35 @@ static void constrain_group(struct prov *p, size_t gi)
 		fail_pods(p, g, placed, g->n,
 			  "zone anti-affinity: every allowed zone already holds a matching pod");
 	} else if (zone_spread) {
+		size_t domains = 0;
+		int64_t cap = INT64_MAX;
+		for (size_t z = 0; z < p->n_zones; z++)
+			domains += g->zones[z];
+		/* Fewer zones than minDomains: the global minimum is 0, maxSkew caps a zone. */
+		if (zone_spread->min_domains > 0 && (size_t)zone_spread->min_domains > domains)
+			cap = zone_spread->max_skew > 0 ? zone_spread->max_skew : 1;
 		count_zone_pods(p, gi, g->rep, sel_spread, zone_spread, counts);
-		water_fill(p, gi, counts, per_zone);
+		water_fill(p, gi, counts, per_zone, cap);
 		for (size_t z = 0; z < p->n_zones; z++) {
 			if (!per_zone[z])
 				continue;
 			prov_add_pgroup(p, gi, placed, per_zone[z], (int32_t)z);
 			placed += per_zone[z];
 		}
-		if (placed < g->n)
+		if (placed < g->n && cap != INT64_MAX) {
+			struct strbuf why;
+			sb_init(&why);
+			sb_printf(
+			    &why,
+			    "topology spread: minDomains %d but %zu zone%s allowed, so a zone "
+			    "holds at most maxSkew (%lld) matching pods",
+			    (int)zone_spread->min_domains, domains, domains == 1 ? "" : "s",
+			    (long long)cap);
+			fail_pods(p, g, placed, g->n, why.buf);
+			sb_free(&why);
+		} else if (placed < g->n) {
 			prov_add_pgroup(p, gi, placed, (uint32_t)(g->n - placed), -1);
+		}
 	} else {
 		int32_t zone = one_zone ? cheapest_zone(p, g) : pinned_zone(p, g);
 		prov_add_pgroup(p, gi, 0, (uint32_t)g->n, zone);
@@ -1136,6 +1293,7 @@ static void prov_clear(struct prov *p)
 	free(p->groups);
 	free(p->pgroups);
 	for (size_t i = 0; i < p->n_types; i++) {
+		free(p->types[i].overhead);
 		kerf_reqset_free(p->types[i].reqs);
 		free(p->types[i].alloc);
 		free(p->types[i].cap);

@@ -15,12 +15,14 @@
  *   1. Identical pending pods become one group (requests, namespace, labels,
  *      node selection, tolerations, spread, affinity and host ports equal).
  *   2. Each group picks the first NodePool (weight descending, then name)
- *      that can launch a node for one of its pods: requirements compatible,
+ *      that can launch a node for one of its pods (static NodePools, with
+ *      spec.replicas, and pools not ready never do, as in Karpenter): requirements compatible,
  *      taints tolerated, some instance type compatible, offered, big enough
  *      after DaemonSet overhead and within the pool's limits.  Node affinity
  *      is relaxed as Karpenter relaxes it when nothing fits: the first
  *      required term first, then the next; the heaviest preferred term is
- *      treated as required and dropped, heaviest first, until none is left.
+ *      treated as required and dropped, heaviest first, until none is left;
+ *      PreferNoSchedule taints repel until that last relaxation.
  *      Every pool that refused gets one reason.
  *   3. Inter-pod constraints become packing constraints (see provision.c).
  *   4. The packer places the groups on existing nodes with room first, then
@@ -66,6 +68,12 @@ struct prov_pool {
 	 * dropped, never acted on.
 	 */
 	const struct prov_packer *shadow;
+	/*
+	 * NULL: the pool may launch nodes.  Otherwise why it may not, one line
+	 * (its nodeClassRef names no node class, so Karpenter would hold it
+	 * not Ready): the pool launches nothing and every pod is told so.
+	 */
+	const char *not_ready;
 };
 
 /*

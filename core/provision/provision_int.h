@@ -25,7 +25,7 @@ struct reasons {
 
 /*
  * One packing type: an instance type as one pool would launch it (its
- * allocatable less that pool's DaemonSet overhead, its offerings narrowed
+ * allocatable less the DaemonSets its nodes run in that pool, its offerings narrowed
  * to the pool's zones and capacity types), or an existing node, which has
  * no offerings so only its own open slot can use it.
  */
@@ -38,6 +38,8 @@ struct ptype {
 	size_t n_off;
 	struct kerf_pack_offering *off;
 	unsigned special; /* KERF_TYPE_* classes: types a pod only gets when it asks for them */
+	/* The DaemonSets a node of this type runs, when fewer than its pool's; NULL: the pool's. */
+	struct kerf_resources *overhead;
 };
 
 /*
@@ -60,9 +62,12 @@ struct pstate {
 	const struct kerf_nodepool *np;
 	struct kerf_reqset *reqs;	/* requirements, template labels, karpenter.sh/nodepool */
 	struct kerf_resources overhead; /* DaemonSets that would run on its nodes */
+	size_t n_daemons;		/* how many */
 	size_t first_type, n_types;	/* its ptypes */
 	int64_t *remaining;		/* limits less what exists or launches */
 	int64_t nodes_remaining;
+	/* NULL: it may launch nodes; otherwise why it never does (static, not ready). */
+	const char *closed;
 };
 
 /* Pods of one shape that are decided together. */
@@ -82,6 +87,7 @@ struct group {
 	int64_t *request;
 	uint32_t max_per_node;
 	bool hostname_bound;	/* hostname spread/anti-affinity: no open node holding its peers */
+	bool prefer_tolerated;	/* PreferNoSchedule tolerated: the last relaxation */
 	bool needs_peer;	/* hostname affinity to existing pods: only their nodes */
 	size_t n_offered_zones; /* zones its types offer, whatever its zone requirement */
 	struct reasons refusals;

@@ -4,8 +4,9 @@
  * call, and the plan read back as NodeClaims, reuse of existing capacity
  * and pods left over.
  *
- * Packing types are the pools' instance types (allocatable less the pool's
- * DaemonSet overhead, offerings narrowed to the pool) followed by one type
+ * Packing types are the pools' instance types (allocatable less the
+ * DaemonSets a node of the type runs in that pool, offerings narrowed to
+ * the pool) followed by one type
  * per existing node, which has no offerings: only that node's open slot
  * uses it, so the packer never launches one.
  */
@@ -47,6 +48,9 @@ struct pbuild {
 	const struct kerf_pack_pool **pool_list;
 	const int64_t **type_cap;
 	int64_t *none_remaining; /* the stand-in pool when there is no NodePool */
+	struct kerf_pack_min_values **min_values;	     /* per pool, its keys */
+	const struct kerf_pack_min_values ***min_value_list; /* per pool */
+	size_t n_min_pools;
 	size_t n_existing_types;
 	size_t first_existing_type;
 };
@@ -69,10 +73,18 @@ static void pbuild_free(struct pbuild *b)
 	free(b->group_list);
 	free(b->conflicts);
 	free(b->conflict_list);
-	free(b->pools);
-	free(b->pool_list);
 	free(b->type_cap);
 	free(b->none_remaining);
+	for (size_t i = 0; i < b->n_min_pools; i++) {
+		for (size_t k = 0; k < b->pools[i].n_min_values; k++)
+			free((void *)b->min_values[i][k].value_of);
+		free(b->min_values[i]);
+		free(b->min_value_list[i]);
+	}
+	free(b->min_values);
+	free(b->min_value_list);
+	free(b->pools);
+	free(b->pool_list);
 }
 
 /* One packing type per existing node, appended after the pools' types. */
@@ -178,6 +190,53 @@ static void build_open(const struct prov *p, struct pbuild *b)
 	b->prob.open = b->open_list;
 }
 
+/*
+ * Pool pi's minValues as the packer sees them: for each key, every type's
+ * value as a small index (types of other pools and existing nodes have
+ * none).
+ */
+static void pool_min_values(const struct prov *p, struct pbuild *b, size_t pi)
+{
+	const struct kerf_reqset *r = p->pools[pi].reqs;
+	struct kerf_pack_pool *pp = &b->pools[pi];
+	size_t n = 0;
+
+	for (size_t i = 0; i < kerf_reqset_count(r); i++)
+		n += kerf_reqset_min_values(r, kerf_reqset_key(r, i)) > 0;
+	if (n == 0)
+		return;
+	b->min_values[pi] = xcalloc(n, sizeof(**b->min_values));
+	b->min_value_list[pi] = xcalloc(n, sizeof(**b->min_value_list));
+	for (size_t i = 0; i < kerf_reqset_count(r); i++) {
+		const char *key = kerf_reqset_key(r, i);
+		int32_t min = kerf_reqset_min_values(r, key);
+		struct kerf_pack_min_values *mv = &b->min_values[pi][pp->n_min_values];
+		uint32_t *value_of = xcalloc(p->n_types ? p->n_types : 1, sizeof(uint32_t));
+		struct strset seen = {0};
+		if (min <= 0) {
+			free(value_of);
+			continue;
+		}
+		for (size_t t = 0; t < p->n_types; t++) {
+			const char *const *v;
+			value_of[t] = UINT32_MAX;
+			if (p->types[t].pool == pi &&
+			    kerf_reqset_values(p->types[t].reqs, key, &v) > 0) {
+				long at = strset_find(&seen, v[0]);
+				value_of[t] =
+				    (uint32_t)(at >= 0 ? (size_t)at : strset_add(&seen, v[0]));
+			}
+		}
+		*mv = (struct kerf_pack_min_values){.key = key,
+						    .min = (uint32_t)min,
+						    .n_values = (uint32_t)seen.n,
+						    .value_of = value_of};
+		strset_clear(&seen);
+		b->min_value_list[pi][pp->n_min_values++] = mv;
+	}
+	pp->min_values = b->min_value_list[pi];
+}
+
 static void build_problem(struct prov *p, struct pbuild *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -248,12 +307,20 @@ static void build_problem(struct prov *p, struct pbuild *b)
 	b->pool_list = xcalloc(np, sizeof(*b->pool_list));
 	if (!p->n_pools) {
 		b->none_remaining = xcalloc(p->nd, sizeof(int64_t));
-		b->pools[0] = (struct kerf_pack_pool){"(none)", b->none_remaining, b->type_cap, 0};
+		b->pools[0] = (struct kerf_pack_pool){
+		    .name = "(none)", .remaining = b->none_remaining, .type_capacity = b->type_cap};
 	}
-	for (size_t i = 0; i < p->n_pools; i++)
+	b->min_values = xcalloc(np, sizeof(*b->min_values));
+	b->min_value_list = xcalloc(np, sizeof(*b->min_value_list));
+	b->n_min_pools = p->n_pools;
+	for (size_t i = 0; i < p->n_pools; i++) {
 		b->pools[i] =
-		    (struct kerf_pack_pool){p->pools[i].np->meta->name, p->pools[i].remaining,
-					    b->type_cap, p->pools[i].nodes_remaining};
+		    (struct kerf_pack_pool){.name = p->pools[i].np->meta->name,
+					    .remaining = p->pools[i].remaining,
+					    .type_capacity = b->type_cap,
+					    .nodes_remaining = p->pools[i].nodes_remaining};
+		pool_min_values(p, b, i);
+	}
 	for (size_t i = 0; i < np; i++)
 		b->pool_list[i] = &b->pools[i];
 	b->prob.n_pools = np;
@@ -375,7 +442,8 @@ static int new_claim(struct prov *p, const struct kerf_pack_node *n, size_t *cur
 	c->termination_grace_period_ms = np->termination_grace_period_ms;
 	c->state = KERF_CLAIM_PENDING;
 	kerf_resources_init(&c->resource_requests);
-	kerf_resources_add(&c->resource_requests, &ps->overhead);
+	kerf_resources_add(&c->resource_requests,
+			   p->types[n->type].overhead ? p->types[n->type].overhead : &ps->overhead);
 	for (size_t i = 0; i < pc->n_pods; i++)
 		kerf_resources_add(&c->resource_requests, &p->in->pods[pc->pods[i]]->requests);
 	if (copy_labels(&c->meta->labels, &np->template_labels) ||
@@ -785,6 +853,56 @@ static int solve_per_pool(struct prov *p, const struct pbuild *b,
 	return 0;
 }
 
+/*
+ * NULL when a new node's options, as the claim will list them, keep its
+ * pool's minValues; otherwise the first key they fall short on.  Packers
+ * keep them (ABI 2.1); this holds any packer to it, so no claim is created
+ * that Karpenter would refuse.
+ */
+static const char *min_values_short(const struct prov *p, const struct kerf_pack_node *n)
+{
+	const struct kerf_reqset *r = p->pools[n->nodepool].reqs;
+	size_t count = n->n_options < p->max_types ? n->n_options : p->max_types;
+
+	for (size_t i = 0; i < kerf_reqset_count(r); i++) {
+		const char *key = kerf_reqset_key(r, i);
+		int32_t min = kerf_reqset_min_values(r, key);
+		struct strset seen = {0};
+		bool ok;
+		if (min <= 0)
+			continue;
+		for (size_t o = 0; o < count; o++) {
+			const struct ptype *pt = &p->types[n->options[o]];
+			const char *const *v;
+			if (pt->reqs && kerf_reqset_values(pt->reqs, key, &v) > 0)
+				strset_add(&seen, v[0]);
+		}
+		ok = seen.n >= (size_t)min;
+		strset_clear(&seen);
+		if (!ok)
+			return key;
+	}
+	return NULL;
+}
+
+/* A new node the batch may not create: its pods are left over, with why. */
+static void refuse_node(struct prov *p, const struct kerf_pack_node *n, const char *key,
+			size_t *cursor, bool *spilled)
+{
+	struct strbuf why;
+
+	sb_init(&why);
+	sb_printf(&why,
+		  "minValues: the packer's instance types for a new node give too few "
+		  "values of %s",
+		  key);
+	for (size_t a = 0; a < n->n_assign; a++) {
+		struct kerf_pack_unplaced u = {n->assign[a]->group, n->assign[a]->count, why.buf};
+		leftovers(p, &u, cursor, spilled);
+	}
+	sb_free(&why);
+}
+
 int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct kerf_error *err)
 {
 	struct pbuild b;
@@ -808,8 +926,11 @@ int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct ke
 	out->reused = xcalloc(plan->n_nodes + 1, sizeof(*out->reused));
 	for (size_t i = 0; i < plan->n_nodes; i++) {
 		const struct kerf_pack_node *n = plan->nodes[i];
+		const char *short_key = NULL;
 		if (n->open_index >= 0)
 			reuse(p, &b, n, cursor, out);
+		else if ((short_key = min_values_short(p, n)) != NULL)
+			refuse_node(p, n, short_key, cursor, spilled);
 		else if ((rc = new_claim(p, n, cursor, seq, out, err)) != 0)
 			goto out;
 	}

@@ -260,10 +260,21 @@ void provisioner_free(struct provisioner *p)
 	free(p);
 }
 
+/*
+ * The pool's nodeClassRef names a class nobody has (Karpenter holds it not
+ * Ready).  A NodePool a cluster plugin built without a reference takes the
+ * provider's defaults.
+ */
+static bool class_missing(const struct pool_rec *pr)
+{
+	return pr->np->node_class_ref->name && !pr->nc;
+}
+
 void provisioner_start(struct provisioner *p)
 {
 	for (size_t i = 0; i < p->n_pools; i++)
-		prov_fetch_types(p, i);
+		if (!class_missing(&p->pools[i]))
+			prov_fetch_types(p, i);
 	prov_gc(p);
 }
 
@@ -1106,7 +1117,8 @@ static bool pools_ready(struct provisioner *p, kerf_mono_ms_t now)
 	bool ready = true;
 	for (size_t i = 0; i < p->n_pools; i++) {
 		struct pool_rec *pr = &p->pools[i];
-		if (pr->deleted)
+		/* A pool without its node class launches nothing, so needs no types. */
+		if (pr->deleted || class_missing(pr))
 			continue;
 		if (now - pr->types_at >= PROVISIONER_TYPES_TTL_MS)
 			prov_fetch_types(p, i);
@@ -1115,6 +1127,9 @@ static bool pools_ready(struct provisioner *p, kerf_mono_ms_t now)
 	}
 	return ready;
 }
+
+/* Karpenter holds a NodePool whose nodeClassRef resolves to nothing not Ready. */
+#define NOT_READY "nodeClassRef names no node class the cluster has: the NodePool is not Ready"
 
 static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_error *err)
 {
@@ -1153,7 +1168,8 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 		struct pool_rec *pr = &p->pools[i];
 		if (pr->deleted)
 			continue;
-		apply_unavailable(p, pr, now);
+		if (pr->types)
+			apply_unavailable(p, pr, now);
 		pr->chosen = pr->packing.packers[prov_split_pick(
 		    pr->np->meta->name, batch_hash, pr->packing.weights, pr->packing.n)];
 		pool_of[n_live] = i;
@@ -1162,7 +1178,8 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 				       .types = pr->types,
 				       .class_selectors = p->cfg.provider->class_selectors,
 				       .packer = pr->chosen,
-				       .shadow = pr->packing.shadow};
+				       .shadow = pr->packing.shadow,
+				       .not_ready = class_missing(pr) ? NOT_READY : NULL};
 	}
 	build_existing(p, &b, &by_node);
 	build_daemonsets(p, &b);

@@ -77,12 +77,32 @@ struct kerf_pack_open_node {
 	const uint32_t *groups; /* the groups allowed on it, ascending */
 };
 
+/*
+ * One requirement of a NodePool with minValues (ABI 2.1): a new node's
+ * options must span at least `min` distinct values of `key`, as Karpenter
+ * requires of a NodeClaim's instance types.
+ */
+struct kerf_pack_min_values {
+	const char *key; /* for reasons */
+	uint32_t min;
+	uint32_t n_values; /* distinct values among the problem's types */
+	const uint32_t *value_of; /* per type (n_types): its value, < n_values; UINT32_MAX: none */
+};
+
 /* What a NodePool may still add.  INT64_MAX in a dimension: no limit. */
 struct kerf_pack_pool {
 	const char *name;
 	const int64_t *remaining; /* n_dims values, counted on the types' capacity */
 	const int64_t *const *type_capacity; /* per type, n_dims values, for limit accounting */
 	int64_t nodes_remaining;  /* INT64_MAX: no limit */
+	/*
+	 * ABI 2.1.  The pool's minValues.  A packer adds no pod to a new node
+	 * whose remaining options would span fewer values, and keeps them when
+	 * it shortens a node's options to its maximum; a node that cannot
+	 * keep them is not opened.
+	 */
+	size_t n_min_values;
+	const struct kerf_pack_min_values *const *min_values;
 };
 
 struct kerf_pack_problem {

@@ -44,7 +44,10 @@ extern "C" {
  *        (a document, kerf/doc.h; node_class_kinds, validate_node_class,
  *        well_known_labels, restricted_label_domains, class_selectors;
  *        kerf_instance_type.classes); capability checks at load.
- *   2.1  cluster capability KERF_CAP_CLUSTER_FINALIZERS (kerf/cluster.h).
+ *   2.1  cluster capability KERF_CAP_CLUSTER_FINALIZERS (kerf/cluster.h);
+ *        packing problem: a pool's minValues (kerf_pack_pool.min_values);
+ *        plans report their work and hit_time_limit (kerf/packer.h);
+ *        workload limits (kerf/workload.h).
  */
 #define KERF_ABI_MINOR 1
 

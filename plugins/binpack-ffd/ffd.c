@@ -117,6 +117,7 @@ struct solver {
 	struct pnode *nodes;
 	uint32_t *unplaced; /* n_groups: pods left over */
 	char **reason;	    /* n_groups */
+	uint32_t *scratch;  /* nt */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -207,6 +208,85 @@ bool ffd_lists(const uint32_t *v, size_t n, uint32_t g)
 	return false;
 }
 
+bool ffd_min_values_met(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			uint32_t pool, const uint32_t *types, size_t n, size_t max_types)
+{
+	const struct kerf_pack_pool *pp = p->pools[pool];
+	bool ok = true;
+
+	for (size_t k = 0; k < pp->n_min_values && ok; k++) {
+		const struct kerf_pack_min_values *mv = pp->min_values[k];
+		uint8_t *seen = host->calloc(host->ctx, mv->n_values + 1, 1);
+		uint32_t have = 0;
+		for (size_t i = 0; i < n && have < mv->min; i++) {
+			uint32_t v = mv->value_of[types[i]];
+			if (v < mv->n_values && !seen[v]) {
+				seen[v] = 1;
+				have++;
+			}
+		}
+		host->free(host->ctx, seen);
+		ok = have >= mv->min && mv->min <= max_types;
+	}
+	return ok;
+}
+
+size_t ffd_keep_options(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			uint32_t pool, uint32_t *types, size_t n, size_t max)
+{
+	const struct kerf_pack_pool *pp = p->pools[pool];
+	size_t nk = pp->n_min_values, kept = 0, lacking = 0, j = 0;
+	uint8_t *keep, **seen;
+	uint32_t *have;
+
+	if (nk == 0)
+		return n < max ? n : max;
+	keep = host->calloc(host->ctx, n + 1, 1);
+	seen = host->calloc(host->ctx, nk, sizeof(*seen));
+	have = host->calloc(host->ctx, nk, sizeof(*have));
+	for (size_t k = 0; k < nk; k++) {
+		seen[k] = host->calloc(host->ctx, pp->min_values[k]->n_values + 1, 1);
+		lacking += pp->min_values[k]->min > 0;
+	}
+	/* First the types that bring a value some key still lacks, best first. */
+	for (size_t i = 0; i < n && kept < max && lacking > 0; i++) {
+		bool adds = false;
+		for (size_t k = 0; k < nk; k++) {
+			const struct kerf_pack_min_values *mv = pp->min_values[k];
+			uint32_t v = mv->value_of[types[i]];
+			adds = adds || (v < mv->n_values && !seen[k][v] && have[k] < mv->min);
+		}
+		if (!adds)
+			continue;
+		keep[i] = 1;
+		kept++;
+		for (size_t k = 0; k < nk; k++) {
+			const struct kerf_pack_min_values *mv = pp->min_values[k];
+			uint32_t v = mv->value_of[types[i]];
+			if (v >= mv->n_values || seen[k][v])
+				continue;
+			seen[k][v] = 1;
+			if (++have[k] == mv->min)
+				lacking--;
+		}
+	}
+	/* Then the best of the rest. */
+	for (size_t i = 0; i < n && kept < max; i++)
+		if (!keep[i]) {
+			keep[i] = 1;
+			kept++;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (keep[i])
+			types[j++] = types[i];
+	for (size_t k = 0; k < nk; k++)
+		host->free(host->ctx, seen[k]);
+	host->free(host->ctx, seen);
+	host->free(host->ctx, have);
+	host->free(host->ctx, keep);
+	return lacking ? 0 : kept;
+}
+
 static void push_assign(const struct solver *s, struct ffd_assign **v, size_t *n, size_t *cap,
 			uint32_t g, uint32_t count)
 {
@@ -248,17 +328,17 @@ static void addf(char *buf, size_t len, size_t *off, const char *fmt, ...)
 }
 
 /* One quantity in Kubernetes notation: cpu in millicores, memory in binary units. */
-static void add_quantity(const struct solver *s, char *buf, size_t len, size_t *off, size_t d,
-			 int64_t v)
+static void add_quantity(const struct kerf_pack_problem *p, char *buf, size_t len, size_t *off,
+			 size_t d, int64_t v)
 {
 	static const char *const suffix[] = {"Ki", "Mi", "Gi", "Ti"};
-	const char *name = s->p->dim_names[d];
+	const char *name = p->dim_names[d];
 
-	if ((int)d == s->cpu_dim) {
+	if (strcmp(name, "cpu") == 0) {
 		addf(buf, len, off, "%s=%" PRId64 "m", name, v);
 		return;
 	}
-	if ((int)d == s->mem_dim && v > 0 && v % 1024 == 0) {
+	if (strcmp(name, "memory") == 0 && v > 0 && v % 1024 == 0) {
 		int i = -1;
 		while (i < 3 && v % 1024 == 0) {
 			v /= 1024;
@@ -271,17 +351,17 @@ static void add_quantity(const struct solver *s, char *buf, size_t len, size_t *
 }
 
 /* The non-zero dimensions of a request, "cpu=8000m memory=16Gi". */
-static void add_request(const struct solver *s, char *buf, size_t len, size_t *off,
+static void add_request(const struct kerf_pack_problem *p, char *buf, size_t len, size_t *off,
 			const int64_t *req)
 {
 	bool first = true;
 
-	for (size_t d = 0; d < s->nd; d++) {
+	for (size_t d = 0; d < p->n_dims; d++) {
 		if (req[d] == 0)
 			continue;
 		if (!first)
 			addf(buf, len, off, " ");
-		add_quantity(s, buf, len, off, d, req[d]);
+		add_quantity(p, buf, len, off, d, req[d]);
 		first = false;
 	}
 	if (first)
@@ -308,72 +388,81 @@ static void set_reason(struct solver *s, uint32_t g, const char *text)
 	s->reason[g] = s->host->strdup(s->host->ctx, text);
 }
 
-/*
- * Explains why group g cannot open a new node.  Called only after every
- * fitting, offered type was ruled out, so exactly one of these holds.
- */
-static void explain(struct solver *s, uint32_t g)
+bool ffd_explain(const struct kerf_pack_problem *p, uint32_t g, const int64_t *rem,
+		 int64_t nodes_left, char *buf, size_t len)
 {
-	const struct kerf_pack_group *gr = s->p->groups[g];
-	const char *pool = s->p->pools[gr->nodepool]->name;
-	char buf[FFD_REASON_MAX];
+	const struct kerf_pack_group *gr = p->groups[g];
+	const struct kerf_pack_pool *pp = p->pools[gr->nodepool];
+	const char *pool = pp->name ? pp->name : "?";
 	size_t off = 0;
 	bool offered = false, fitting = false;
 	uint64_t blocking = 0; /* bit d: dimension d's limit rules out a fitting type */
-	const int64_t *rem = &s->pool_rem[(size_t)gr->nodepool * s->nd];
-	const bool *lim = &s->pool_limited[(size_t)gr->nodepool * s->nd];
 
-	if (!pool)
-		pool = "?";
+	buf[0] = '\0';
 	for (size_t i = 0; i < gr->n_types; i++) {
 		uint32_t t = gr->types[i];
-		if (!has_offer(s, t, gr->zone, gr->capacity_types))
+		struct ffd_option opt;
+		if (!ffd_best_offering(p, t, gr->zone, gr->capacity_types, &opt))
 			continue;
 		offered = true;
-		if (s->gfit[t] == 0)
+		if (ffd_fits(p->n_dims, p->types[t]->allocatable, NULL, gr->request, 1) == 0)
 			continue;
 		fitting = true;
-		const int64_t *cap = ffd_capacity_of(s->p, gr->nodepool, t);
-		for (size_t d = 0; d < s->nd && d < 64; d++)
-			if (lim[d] && cap[d] > rem[d])
+		const int64_t *cap = ffd_capacity_of(p, gr->nodepool, t);
+		for (size_t d = 0; d < p->n_dims && d < 64; d++)
+			if (pp->remaining[d] != INT64_MAX && cap[d] > rem[d])
 				blocking |= (uint64_t)1 << d;
 	}
 	if (gr->n_types == 0) {
-		addf(buf, sizeof(buf), &off, "no instance type in nodepool %s is compatible", pool);
+		addf(buf, len, &off, "no instance type in nodepool %s is compatible", pool);
 	} else if (!offered) {
-		addf(buf, sizeof(buf), &off,
-		     "no compatible instance type in nodepool %s is offered", pool);
+		addf(buf, len, &off, "no compatible instance type in nodepool %s is offered", pool);
 		if (gr->zone >= 0)
-			addf(buf, sizeof(buf), &off, " in zone %s",
-			     s->p->zone_names ? s->p->zone_names[gr->zone] : "?");
-		addf(buf, sizeof(buf), &off, " as ");
-		add_ct_mask(buf, sizeof(buf), &off, gr->capacity_types);
+			addf(buf, len, &off, " in zone %s",
+			     p->zone_names ? p->zone_names[gr->zone] : "?");
+		addf(buf, len, &off, " as ");
+		add_ct_mask(buf, len, &off, gr->capacity_types);
 	} else if (!fitting) {
-		addf(buf, sizeof(buf), &off, "no instance type in nodepool %s fits ", pool);
-		add_request(s, buf, sizeof(buf), &off, gr->request);
-	} else if (s->pool_nodes[gr->nodepool] <= 0) {
-		addf(buf, sizeof(buf), &off, "nodepool %s limit nodes exceeded", pool);
+		addf(buf, len, &off, "no instance type in nodepool %s fits ", pool);
+		add_request(p, buf, len, &off, gr->request);
+	} else if (nodes_left <= 0) {
+		addf(buf, len, &off, "nodepool %s limit nodes exceeded", pool);
 	} else if (blocking == 0) {
-		/* Only past the 64th dimension, which the mask does not name. */
-		addf(buf, sizeof(buf), &off, "nodepool %s resource limits exceeded", pool);
+		/* Nothing rules a node out, or only past the 64th dimension. */
+		addf(buf, len, &off, "nodepool %s resource limits exceeded", pool);
+		return false;
 	} else {
 		bool first = true;
-		addf(buf, sizeof(buf), &off, "nodepool %s limit ", pool);
-		for (size_t d = 0; d < s->nd && d < 64; d++) {
+		addf(buf, len, &off, "nodepool %s limit ", pool);
+		for (size_t d = 0; d < p->n_dims && d < 64; d++) {
 			if (!(blocking & ((uint64_t)1 << d)))
 				continue;
-			addf(buf, sizeof(buf), &off, "%s%s", first ? "" : ",", s->p->dim_names[d]);
+			addf(buf, len, &off, "%s%s", first ? "" : ",", p->dim_names[d]);
 			first = false;
 		}
-		addf(buf, sizeof(buf), &off, " exceeded (remaining");
-		for (size_t d = 0; d < s->nd && d < 64; d++) {
+		addf(buf, len, &off, " exceeded (remaining");
+		for (size_t d = 0; d < p->n_dims && d < 64; d++) {
 			if (!(blocking & ((uint64_t)1 << d)))
 				continue;
-			addf(buf, sizeof(buf), &off, " ");
-			add_quantity(s, buf, sizeof(buf), &off, d, rem[d]);
+			addf(buf, len, &off, " ");
+			add_quantity(p, buf, len, &off, d, rem[d]);
 		}
-		addf(buf, sizeof(buf), &off, ")");
+		addf(buf, len, &off, ")");
 	}
+	return true;
+}
+
+/*
+ * Explains why group g cannot open a new node.  Called only after every
+ * fitting, offered type was ruled out, so one of ffd_explain's causes holds.
+ */
+static void explain(struct solver *s, uint32_t g)
+{
+	uint32_t pool = s->p->groups[g]->nodepool;
+	char buf[FFD_REASON_MAX];
+
+	ffd_explain(s->p, g, &s->pool_rem[(size_t)pool * s->nd], s->pool_nodes[pool], buf,
+		    sizeof(buf));
 	set_reason(s, g, buf);
 }
 
@@ -507,6 +596,85 @@ static void node_restat(struct solver *s, struct pnode *n)
 	}
 }
 
+/*
+ * The most pods, at most best, that a node may take while the types of
+ * `set` still holding them (fit[t] >= k) keep the pool's minValues; 0 when
+ * none may.  Karpenter adds pods to a node one at a time and refuses the one
+ * that would leave too few values.
+ */
+static uint64_t min_values_cap(struct solver *s, uint32_t pool, const uint64_t *set,
+			       const uint64_t *fit, uint64_t best)
+{
+	uint64_t k = best;
+
+	if (s->p->pools[pool]->n_min_values == 0)
+		return best;
+	while (k > 0) {
+		size_t n = 0;
+		uint64_t next = 0;
+		for (size_t w = 0; w < s->words; w++) {
+			uint64_t bits = set[w];
+			while (bits) {
+				size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
+				bits &= bits - 1;
+				if (fit[t] >= k)
+					s->scratch[n++] = (uint32_t)t;
+				else if (fit[t] > next)
+					next = fit[t];
+			}
+		}
+		if (ffd_min_values_met(s->host, s->p, pool, s->scratch, n, s->max_types))
+			return k;
+		k = next;
+	}
+	return 0;
+}
+
+/* Why a new node for g cannot keep its pool's minValues: the first key short of them. */
+static void explain_min_values(struct solver *s, uint32_t g, const uint64_t *set)
+{
+	const struct kerf_pack_group *gr = s->p->groups[g];
+	const struct kerf_pack_pool *pp = s->p->pools[gr->nodepool];
+	char buf[FFD_REASON_MAX];
+	size_t n = 0, off = 0;
+
+	for (size_t w = 0; w < s->words; w++) {
+		uint64_t bits = set[w];
+		while (bits) {
+			s->scratch[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+			bits &= bits - 1;
+		}
+	}
+	for (size_t k = 0; k < pp->n_min_values; k++) {
+		const struct kerf_pack_min_values *mv = pp->min_values[k];
+		uint8_t *seen = zalloc(s, mv->n_values + 1, 1);
+		uint32_t have = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t v = mv->value_of[s->scratch[i]];
+			if (v < mv->n_values && !seen[v]) {
+				seen[v] = 1;
+				have++;
+			}
+		}
+		hfree(s, seen);
+		if (mv->min > s->max_types)
+			addf(buf, sizeof(buf), &off,
+			     "nodepool %s minValues: %s needs %" PRIu32
+			     " values, more than max_instance_types (%zu)",
+			     pp->name ? pp->name : "?", mv->key ? mv->key : "?", mv->min,
+			     s->max_types);
+		else if (have < mv->min)
+			addf(buf, sizeof(buf), &off,
+			     "nodepool %s minValues: %s needs %" PRIu32
+			     " values, the instance types that fit give %" PRIu32,
+			     pp->name ? pp->name : "?", mv->key ? mv->key : "?", mv->min, have);
+		else
+			continue;
+		set_reason(s, g, buf);
+		return;
+	}
+}
+
 /* Puts as many pods of g as fit on open node o; returns how many. */
 static uint32_t try_open(struct solver *s, size_t o, uint32_t g, uint32_t want)
 {
@@ -575,6 +743,8 @@ static uint32_t try_node(struct solver *s, struct pnode *n, uint32_t g, uint32_t
 	}
 	if (!any)
 		return 0;
+	if ((best = min_values_cap(s, n->pool, s->tmpset, s->fit, best)) == 0)
+		return 0;
 	/* Keep the types that hold all `best` pods: one-at-a-time FFD would stop there too. */
 	for (size_t w = 0; w < s->words; w++) {
 		uint64_t bits = s->tmpset[w], keep = 0;
@@ -635,6 +805,10 @@ static uint32_t open_node(struct solver *s, uint32_t g, uint32_t want)
 		return 0;
 	if (best > want)
 		best = want;
+	if ((best = min_values_cap(s, gr->nodepool, s->tmpset, s->gfit, best)) == 0) {
+		explain_min_values(s, g, s->tmpset);
+		return 0;
+	}
 
 	if (s->n_nodes == s->cap_nodes) {
 		s->cap_nodes = s->cap_nodes ? s->cap_nodes * 2 : 16;
@@ -732,7 +906,8 @@ static void place_group(struct solver *s, uint32_t g)
 	}
 	if (left > 0) {
 		s->unplaced[g] = left;
-		explain(s, g);
+		if (!s->reason[g])
+			explain(s, g);
 	}
 }
 
@@ -806,6 +981,28 @@ void ffd_plan_assign(struct kerf_pack_node *pn, const struct ffd_assign *a, size
 	}
 }
 
+/*
+ * The first max_types of a node's sorted options that keep its pool's
+ * minValues.  Packing kept them on the whole set; should the shortened list
+ * still miss them, the plain first max_types stand and the host refuses the
+ * node.
+ */
+static size_t keep_min_values(struct solver *s, uint32_t pool, struct ffd_option *opts, size_t m)
+{
+	size_t kept, j = 0;
+
+	for (size_t i = 0; i < m; i++)
+		s->scratch[i] = opts[i].type;
+	kept = ffd_keep_options(s->host, s->p, pool, s->scratch, m, s->max_types);
+	if (kept == 0)
+		return m < s->max_types ? m : s->max_types;
+	/* Both lists are best first: keep the options whose type survived. */
+	for (size_t i = 0; i < m && j < kept; i++)
+		if (opts[i].type == s->scratch[j])
+			opts[j++] = opts[i];
+	return kept;
+}
+
 static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct ffd_option *opts,
 		      struct kerf_error *err)
 {
@@ -835,9 +1032,10 @@ static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct ffd_
 		struct kerf_pack_node *pn;
 		size_t m = 0, survivors = 0;
 		size_t key = ((size_t)(n->zone + 1) << 3) | (n->ct_mask & 7u);
+		bool min_values = p->pools[n->pool]->n_min_values > 0;
 		for (size_t w = 0; w < s->words; w++)
 			survivors += (size_t)__builtin_popcountll(n->types[w]);
-		if (survivors * 8 < s->nt) {
+		if (survivors * 8 < s->nt || min_values) {
 			/* Few types: their best offerings, sorted, the first max_types. */
 			for (size_t w = 0; w < s->words; w++) {
 				uint64_t bits = n->types[w];
@@ -850,7 +1048,9 @@ static int build_plan(struct solver *s, struct kerf_pack_plan *plan, struct ffd_
 				}
 			}
 			qsort(opts, m, sizeof(*opts), ffd_option_cmp);
-			if (m > s->max_types)
+			if (min_values)
+				m = keep_min_values(s, n->pool, opts, m);
+			else if (m > s->max_types)
 				m = s->max_types;
 		} else {
 			/* Many: the first max_types of them in the key's order. */
@@ -1056,6 +1256,7 @@ static void solver_init(struct solver *s)
 	}
 	s->unplaced = zalloc(s, p->n_groups, sizeof(uint32_t));
 	s->reason = zalloc(s, p->n_groups, sizeof(char *));
+	s->scratch = zalloc(s, s->nt, sizeof(uint32_t));
 	s->prepared = -1;
 	s->cap_order = zalloc(s, p->n_pools, sizeof(*s->cap_order));
 	s->max_cap = zalloc(s, p->n_pools, sizeof(*s->max_cap));
@@ -1092,6 +1293,7 @@ static void solver_free(struct solver *s)
 	for (size_t g = 0; s->reason && g < s->p->n_groups; g++)
 		hfree(s, s->reason[g]);
 	hfree(s, s->reason);
+	hfree(s, s->scratch);
 	hfree(s, s->unplaced);
 	for (size_t k = 0; s->by_key && k < ((size_t)s->p->n_zones + 1) * 8; k++)
 		hfree(s, s->by_key[k]);

@@ -38,6 +38,16 @@ const int64_t *ffd_capacity_of(const struct kerf_pack_problem *p, uint32_t pool,
 /* True when the ascending list v of n holds x. */
 bool ffd_lists(const uint32_t *v, size_t n, uint32_t x);
 
+/*
+ * Why group g gets no new node, as FFD words it, when its pool has `rem`
+ * (n_dims values) and nodes_left nodes left: no compatible, offered or
+ * fitting type, or the limits that rule out every type that fits (with
+ * what remains).  Writes one line into buf; returns false when no limit
+ * rules a fitting type out (the text then says only "resource limits").
+ */
+bool ffd_explain(const struct kerf_pack_problem *p, uint32_t g, const int64_t *rem,
+		 int64_t nodes_left, char *buf, size_t len);
+
 /* Pods of one group on a node while a plan is built. */
 struct ffd_assign {
 	uint32_t group;
@@ -66,5 +76,22 @@ int ffd_option_cmp(const void *a, const void *b);
  */
 bool ffd_best_offering(const struct kerf_pack_problem *p, size_t t, int32_t zone, uint32_t mask,
 		       struct ffd_option *out);
+
+/*
+ * Karpenter's minValues on a node's options (ABI 2.1, kerf_pack_pool.min_values).
+ *
+ * ffd_min_values_met: true when the n types listed span every minValues of
+ * the pool, and each fits in max_types options.
+ *
+ * ffd_keep_options: shortens a node's options (types, best first) to at
+ * most max, keeping the pool's minValues: the best type of each value a key
+ * still lacks is kept ahead of better types of values already counted, and
+ * the kept ones stay best first.  Returns how many are kept; 0 when they
+ * cannot span minValues.  Scratch memory comes from host.
+ */
+bool ffd_min_values_met(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			uint32_t pool, const uint32_t *types, size_t n, size_t max_types);
+size_t ffd_keep_options(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			uint32_t pool, uint32_t *types, size_t n, size_t max);
 
 #endif

@@ -450,9 +450,8 @@ int ilp_price_round(struct solver *s);
 double ilp_pattern_leaves(const struct solver *s);
 bool ilp_enumerate_kinds(struct solver *s, double delta, size_t cap, int64_t until);
 
-/* plan.c: the plan of an integer solution. */
-struct kerf_pack_plan *ilp_plan_of(struct solver *s, const double *x,
-				   const struct kerf_pack_plan *ffd);
+/* plan.c: the plan of an integer solution, unplaced pods with the plan's own reasons. */
+struct kerf_pack_plan *ilp_plan_of(struct solver *s, const double *x);
 uint64_t ilp_placed_pods(const struct kerf_pack_problem *p, const struct kerf_pack_plan *plan);
 
 /* solve.c: one part of a batch, from FFD's plan to the integer program. */

@@ -859,10 +859,11 @@ static kerf_price_t batch_bound(const struct kerf_host *host, struct ilp_clock *
  * Drops, in pools with a resource limit, the options larger than the chosen
  * type in a limited dimension (Karpenter charges a node the largest of its
  * options, and the master counted the chosen type's capacity; FFD's nodes
- * get the same rule), then keeps the first max_types.
+ * get the same rule), then keeps the first max_types that keep the pool's
+ * minValues (the host refuses a node that cannot).
  */
-static void trim_options(const struct kerf_pack_problem *p, struct kerf_pack_plan *plan,
-			 size_t max_types)
+static void trim_options(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			 struct kerf_pack_plan *plan, size_t max_types)
 {
 	for (size_t i = 0; i < plan->n_nodes; i++) {
 		struct kerf_pack_node *n = plan->nodes[i];
@@ -877,11 +878,30 @@ static void trim_options(const struct kerf_pack_problem *p, struct kerf_pack_pla
 			for (size_t d = 0; d < p->n_dims && ok; d++)
 				ok = p->pools[n->nodepool]->remaining[d] == INT64_MAX ||
 				     cap[d] <= chosen[d];
-			if (ok && keep < max_types)
+			if (ok)
 				n->options[keep++] = n->options[k];
 		}
-		n->n_options = keep;
+		n->n_options = ffd_keep_options(host, p, n->nodepool, n->options, keep, max_types);
+		if (n->n_options == 0)
+			n->n_options = keep < max_types ? keep : max_types;
 	}
+}
+
+/*
+ * True when every new node of the plan can list options that keep its
+ * pool's minValues.  The integer program's patterns know nothing of them;
+ * FFD's plan does.
+ */
+static bool min_values_kept(const struct kerf_host *host, const struct kerf_pack_problem *p,
+			    const struct kerf_pack_plan *plan, size_t max_types)
+{
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		const struct kerf_pack_node *n = plan->nodes[i];
+		if (n->open_index < 0 &&
+		    !ffd_min_values_met(host, p, n->nodepool, n->options, n->n_options, max_types))
+			return false;
+	}
+	return true;
 }
 
 int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budget_ms,
@@ -946,6 +966,11 @@ int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budge
 			kerf_pack_plan_free(ffd);
 		}
 	}
+	if (rc == 0 && !min_values_kept(host, problem, plan, ip->max_types)) {
+		kerf_pack_plan_free(plan);
+		plan = NULL;
+		rc = ffd_pack(host, ip->max_types, problem, &plan, err);
+	}
 	/* Parts miss what the batch's conflicts and caps need together: the
 	 * batch's bounds may still be better. */
 	if (rc == 0 && !cut && !plan->n_unplaced && plan->lower_bound < plan->total_price &&
@@ -959,7 +984,7 @@ int ilp_solve(void *inst, const struct kerf_pack_problem *problem, int64_t budge
 	glp_term_out(term);
 	if (rc)
 		return rc;
-	trim_options(problem, plan, ip->max_types);
+	trim_options(host, problem, plan, ip->max_types);
 	if (plan->lower_bound > plan->total_price)
 		plan->lower_bound = plan->total_price;
 	plan->optimal = plan->lower_bound == plan->total_price;

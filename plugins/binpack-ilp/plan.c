@@ -72,11 +72,48 @@ static void new_node(const struct solver *s, const struct column *c, const struc
 }
 
 /*
+ * Why pods of group g are left out of this plan, from the plan itself: what
+ * its pool has left once the plan's new nodes are charged (the chosen
+ * type's capacity, as the master counts them), not what FFD's plan would
+ * have left.
+ */
+static char *unplaced_reason(const struct solver *s, const struct kerf_pack_plan *plan, uint32_t g)
+{
+	const struct kerf_pack_problem *p = s->p;
+	uint32_t pool = p->groups[g]->nodepool;
+	const struct kerf_pack_pool *pp = p->pools[pool];
+	int64_t *rem = zalloc(s, p->n_dims, sizeof(int64_t));
+	int64_t nodes = pp->nodes_remaining;
+	char buf[256];
+	char *out;
+
+	memcpy(rem, pp->remaining, p->n_dims * sizeof(int64_t));
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		const struct kerf_pack_node *n = plan->nodes[i];
+		const int64_t *cap;
+		if (n->open_index >= 0 || n->nodepool != pool)
+			continue;
+		cap = ffd_capacity_of(p, pool, n->type);
+		for (size_t d = 0; d < p->n_dims; d++)
+			if (rem[d] != INT64_MAX)
+				rem[d] = rem[d] > cap[d] ? rem[d] - cap[d] : 0;
+		if (nodes != INT64_MAX && nodes > 0)
+			nodes--;
+	}
+	if (!ffd_explain(p, g, rem, nodes, buf, sizeof(buf)))
+		snprintf(buf, sizeof(buf),
+			 "nodepool %s limits leave no room for these pods in the cheapest plan",
+			 pp->name ? pp->name : "?");
+	hfree(s, rem);
+	out = s->host->strdup(s->host->ctx, buf);
+	return out;
+}
+
+/*
  * The plan of an integer solution x (by column, 1-based, slacks first):
  * columns in index order take what their groups still need.
  */
-struct kerf_pack_plan *ilp_plan_of(struct solver *s, const double *x,
-				   const struct kerf_pack_plan *ffd)
+struct kerf_pack_plan *ilp_plan_of(struct solver *s, const double *x)
 {
 	const struct kerf_pack_problem *p = s->p;
 	struct kerf_pack_plan *plan = kerf_pack_plan_new();
@@ -126,27 +163,13 @@ struct kerf_pack_plan *ilp_plan_of(struct solver *s, const double *x,
 		}
 	}
 	for (size_t g = 0; g < s->ng; g++) {
-		const char *why = NULL;
 		struct kerf_pack_unplaced *un;
 		if (!need[g])
 			continue;
-		for (size_t u = 0; u < ffd->n_unplaced && !why; u++)
-			if (ffd->unplaced[u]->group == g)
-				why = ffd->unplaced[u]->reason;
 		un = kerf_pack_plan_add_unplaced(plan);
 		un->group = (uint32_t)g;
 		un->count = need[g];
-		if (why) {
-			un->reason = s->host->strdup(s->host->ctx, why);
-		} else {
-			char buf[160];
-			const char *name = p->pools[p->groups[g]->nodepool]->name;
-			snprintf(
-			    buf, sizeof(buf),
-			    "nodepool %s limits leave no room for these pods in the cheapest plan",
-			    name ? name : "?");
-			un->reason = s->host->strdup(s->host->ctx, buf);
-		}
+		un->reason = unplaced_reason(s, plan, g);
 	}
 	hfree(s, opts);
 	hfree(s, need);

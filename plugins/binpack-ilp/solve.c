@@ -461,7 +461,7 @@ int ilp_solve_part(const struct ilp *ip, struct ilp_clock *clk,
 		}
 		if (s.inc_mip) {
 			ilp_incumbent_fit(&s);
-			mip = ilp_plan_of(&s, s.inc_x, ffd);
+			mip = ilp_plan_of(&s, s.inc_x);
 		}
 	}
 	if (mip) {

@@ -1297,6 +1297,140 @@ int ec2_node_class_parse(const struct kerf_node_class *nc, struct ec2_node_class
 	return 0;
 }
 
+/* ------------------------------------------------------ capacity */
+
+#define MIB (1024ll * 1024)
+#define GIB (1024 * MIB)
+#define DEFAULT_ROOT_VOLUME (20 * GIB)
+#define DEFAULT_EVICTION_MEMORY (100 * MIB)
+
+/* Karpenter's kube-reserved cpu: 6% of the first core, 1% of the second, 0.5% up to 4, 0.25% on. */
+static int64_t kube_reserved_cpu(int64_t millis)
+{
+	static const struct {
+		int64_t start, end, per10k;
+	} tiers[] = {{0, 1000, 600}, {1000, 2000, 100}, {2000, 4000, 50}, {4000, INT64_MAX, 25}};
+	int64_t total = 0;
+
+	for (size_t i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++)
+		if (millis > tiers[i].start) {
+			int64_t end = millis < tiers[i].end ? millis : tiers[i].end;
+			total += (end - tiers[i].start) * tiers[i].per10k;
+		}
+	return total / 10000;
+}
+
+/* Karpenter's kube-reserved memory for a node of `pods` pods: 11 MiB each and 255 MiB. */
+static int64_t kube_reserved_memory(int64_t pods)
+{
+	return (11 * pods + 255) * MIB;
+}
+
+/* One eviction signal's threshold on `capacity`: "10%" (rounded up) or a quantity. */
+static int64_t signal_threshold(const char *value, int64_t capacity)
+{
+	size_t len = strlen(value);
+	int64_t q;
+
+	if (len && value[len - 1] == '%') {
+		double pct = strtod(value, NULL);
+		double t = (double)capacity * pct / 100.0;
+		q = (int64_t)t;
+		return (double)q < t ? q + 1 : q;
+	}
+	return kerf_quantity_parse(value, 0, &q, NULL) == 0 ? q : 0;
+}
+
+/* The larger of evictionHard's and evictionSoft's threshold for signal, else dflt. */
+static int64_t eviction(const struct ec2_kubelet *k, const char *signal, int64_t capacity,
+			int64_t dflt)
+{
+	const char *hard = kerf_labels_get(&k->eviction_hard, signal);
+	const char *soft = kerf_labels_get(&k->eviction_soft, signal);
+	int64_t t = 0;
+
+	if (!hard && !soft)
+		return dflt;
+	if (hard)
+		t = signal_threshold(hard, capacity);
+	if (soft && signal_threshold(soft, capacity) > t)
+		t = signal_threshold(soft, capacity);
+	return t;
+}
+
+/* The root volume's size from blockDeviceMappings, 0 when they do not say. */
+static int64_t root_volume(const struct ec2_node_class *nc)
+{
+	const char *device = nc->ami_family && strcmp(nc->ami_family, "Bottlerocket") == 0
+				 ? "/dev/xvdb"
+				 : "/dev/xvda";
+
+	for (size_t i = 0; i < nc->n_block_device_mappings; i++)
+		if (nc->block_device_mappings[i].root_volume)
+			return nc->block_device_mappings[i].volume_size_bytes;
+	for (size_t i = 0; i < nc->n_block_device_mappings; i++)
+		if (nc->block_device_mappings[i].device_name &&
+		    strcmp(nc->block_device_mappings[i].device_name, device) == 0)
+			return nc->block_device_mappings[i].volume_size_bytes;
+	return 0;
+}
+
+static int64_t less(int64_t a, int64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+void ec2_node_class_resources(const struct ec2_node_class *nc, struct kerf_resources *capacity,
+			      struct kerf_resources *allocatable)
+{
+	const struct ec2_kubelet *k;
+	int64_t cpu, pods_default, pods, memory, root, v;
+	bool set;
+
+	if (!nc)
+		return;
+	k = &nc->kubelet;
+	cpu = kerf_resources_get(capacity, KERF_RESOURCE_CPU, NULL);
+	pods_default = kerf_resources_get(allocatable, KERF_RESOURCE_PODS, NULL);
+	pods = k->max_pods > 0 ? k->max_pods : pods_default;
+	if (k->pods_per_core > 0 &&
+	    !(nc->ami_family && strcmp(nc->ami_family, "Bottlerocket") == 0) &&
+	    (int64_t)k->pods_per_core * (cpu / 1000) < pods)
+		pods = (int64_t)k->pods_per_core * (cpu / 1000);
+	/* The memory the kubelet sees: what the defaults' reservations were taken from. */
+	memory = kerf_resources_get(allocatable, KERF_RESOURCE_MEMORY, NULL) +
+		 kube_reserved_memory(pods_default) + DEFAULT_EVICTION_MEMORY;
+	root = root_volume(nc);
+	if (root <= 0)
+		root = kerf_resources_get(capacity, KERF_RESOURCE_EPHEMERAL, &set);
+	if (root <= 0)
+		root = DEFAULT_ROOT_VOLUME;
+
+	kerf_resources_set(capacity, KERF_RESOURCE_PODS, pods, NULL);
+	kerf_resources_set(allocatable, KERF_RESOURCE_PODS, pods, NULL);
+	kerf_resources_set(capacity, KERF_RESOURCE_EPHEMERAL, root, NULL);
+
+	v = kerf_resources_get(&k->kube_reserved, KERF_RESOURCE_CPU, &set);
+	v = less(cpu, set ? v : kube_reserved_cpu(cpu));
+	kerf_resources_set(
+	    allocatable, KERF_RESOURCE_CPU,
+	    less(v, kerf_resources_get(&k->system_reserved, KERF_RESOURCE_CPU, NULL)), NULL);
+
+	v = kerf_resources_get(&k->kube_reserved, KERF_RESOURCE_MEMORY, &set);
+	v = less(memory, set ? v : kube_reserved_memory(pods));
+	v = less(v, kerf_resources_get(&k->system_reserved, KERF_RESOURCE_MEMORY, NULL));
+	kerf_resources_set(
+	    allocatable, KERF_RESOURCE_MEMORY,
+	    less(v, eviction(k, "memory.available", memory, DEFAULT_EVICTION_MEMORY)), NULL);
+
+	v = kerf_resources_get(&k->kube_reserved, KERF_RESOURCE_EPHEMERAL, &set);
+	v = less(root, set ? v : GIB);
+	v = less(v, kerf_resources_get(&k->system_reserved, KERF_RESOURCE_EPHEMERAL, NULL));
+	kerf_resources_set(
+	    allocatable, KERF_RESOURCE_EPHEMERAL,
+	    less(v, eviction(k, "nodefs.available", root, signal_threshold("10%", root))), NULL);
+}
+
 void ec2_node_class_free(struct ec2_node_class *e)
 {
 	if (!e)

@@ -153,6 +153,22 @@ int ec2_node_class_parse(const struct kerf_node_class *nc, struct ec2_node_class
 void ec2_node_class_clear(struct ec2_node_class *e);
 void ec2_node_class_free(struct ec2_node_class *e); /* NULL allowed */
 
+/*
+ * An instance type's capacity and allocatable under the node class, as
+ * Karpenter's AWS provider computes them, from the figures Karpenter's
+ * defaults give it (in: ENI-limited pods, a 20 GiB root volume, default
+ * kube-reserved and eviction thresholds, no system-reserved; out: the
+ * class's).  Pods: kubelet.maxPods, else the default, capped at podsPerCore
+ * x vCPUs (not on Bottlerocket); cpu, memory and ephemeral-storage less
+ * kubeReserved (else Karpenter's defaults for the pod count), systemReserved
+ * and the larger of evictionHard and evictionSoft (memory.available,
+ * nodefs.available; else 100Mi and 10%); ephemeral-storage is the root
+ * volume of blockDeviceMappings (rootVolume, else the AMI family's root
+ * device) when one is given.  nc NULL leaves both as they are.
+ */
+void ec2_node_class_resources(const struct ec2_node_class *nc, struct kerf_resources *capacity,
+			      struct kerf_resources *allocatable);
+
 /* The CRDs' quantity pattern (sign allowed). */
 bool ec2_quantity_pattern(const char *s);
 

@@ -13,9 +13,12 @@
  * launch_failures is listed as available but its launch fails with
  * InsufficientInstanceCapacity, as EC2's often do.
  *
- * The node class narrows nothing: the simulator has one image per
- * architecture and a subnet in every configured zone, so every type is
- * offered whatever the class says (NULL included).  It serves EC2NodeClass
+ * The node class narrows no type or offering: the simulator has one image
+ * per architecture and a subnet in every configured zone, so every type is
+ * offered whatever the class says (NULL included).  Its kubelet settings
+ * and root volume decide each type's capacity and allocatable, as
+ * Karpenter's AWS provider computes them (ec2_node_class_resources), both
+ * in the types listed and in the nodes launched.  It serves EC2NodeClass
  * with the ec2 plugin's library (plugins/ec2/nodeclass.h), and the class's
  * tags are copied to the instances launched with it, as EC2NodeClass
  * spec.tags are.
@@ -75,7 +78,7 @@ static void fill_requirements(const struct sim_world *w, const struct sim_type *
 }
 
 static void fill_type(const struct sim_world *w, const struct sim_type *t,
-		      struct kerf_instance_type *it)
+		      const struct ec2_node_class *nc, struct kerf_instance_type *it)
 {
 	const struct kerf_host *h = w->host;
 
@@ -83,6 +86,7 @@ static void fill_type(const struct sim_world *w, const struct sim_type *t,
 	fill_requirements(w, t, &it->requirements);
 	it->capacity = t->capacity;
 	it->allocatable = t->allocatable;
+	ec2_node_class_resources(nc, &it->capacity, &it->allocatable);
 	it->classes = sim_type_classes(t);
 	for (size_t z = 0; z < w->cfg.n_zones; z++) {
 		for (size_t c = 0; c < N_CAPACITY_TYPES; c++) {
@@ -104,12 +108,19 @@ static int get_instance_types(void *inst, const struct kerf_node_class *node_cla
 				  struct kerf_instance_type_list **out, struct kerf_error *err)
 {
 	const struct sim_world *w = ((struct sim *)inst)->world;
-	struct kerf_instance_type_list *l = kerf_instance_type_list_new();
+	struct kerf_instance_type_list *l;
+	struct ec2_node_class *nc = NULL;
+	int rc;
 
+	/* The class's kubelet and root volume decide what a node of each type can hold. */
+	if (node_class && (rc = ec2_node_class_parse(node_class, &nc, err)) != 0)
+		return rc;
+	l = kerf_instance_type_list_new();
 	/* libkerf's constructors and the host allocator abort rather than fail, so nothing here
 	 * can. */
 	for (size_t i = 0; i < w->n_types; i++)
-		fill_type(w, &w->types[i], kerf_instance_type_list_append(l));
+		fill_type(w, &w->types[i], nc, kerf_instance_type_list_append(l));
+	ec2_node_class_free(nc);
 	*out = l;
 	return 0;
 }
@@ -167,12 +178,15 @@ struct pick {
 };
 
 static bool type_allowed(const struct sim_world *w, const struct sim_type *t,
-			 const struct kerf_reqset *want, const struct kerf_nodeclaim *claim)
+			 const struct ec2_node_class *nc, const struct kerf_reqset *want,
+			 const struct kerf_nodeclaim *claim)
 {
 	struct sim_label labels[SIM_MAX_LABELS];
+	struct kerf_resources capacity = t->capacity, allocatable = t->allocatable;
 	size_t n;
 
-	if (!kerf_resources_fit(&claim->resource_requests, &t->allocatable, NULL))
+	ec2_node_class_resources(nc, &capacity, &allocatable);
+	if (!kerf_resources_fit(&claim->resource_requests, &allocatable, NULL))
 		return false;
 	/* Cheap reject first: claims nearly always list their instance types. */
 	if (!kerf_reqset_allows(want, SIM_L_INSTANCE_TYPE, t->name))
@@ -194,14 +208,15 @@ static bool better(const struct pick *p, kerf_capacity_type ct, kerf_price_t pri
 	return price < p->price;
 }
 
-static void choose(const struct sim_world *w, const struct kerf_reqset *want,
-		   const struct kerf_nodeclaim *claim, struct pick *p)
+static void choose(const struct sim_world *w, const struct ec2_node_class *nc,
+		   const struct kerf_reqset *want, const struct kerf_nodeclaim *claim,
+		   struct pick *p)
 {
 	memset(p, 0, sizeof(*p));
 	for (size_t i = 0; i < w->n_types; i++) {
 		const struct sim_type *t = &w->types[i];
 
-		if (!type_allowed(w, t, want, claim))
+		if (!type_allowed(w, t, nc, want, claim))
 			continue;
 		for (size_t z = 0; z < w->cfg.n_zones; z++) {
 			if (!kerf_reqset_allows(want, SIM_L_ZONE, w->cfg.zones[z]))
@@ -287,6 +302,7 @@ static int create_instance(void *inst, const struct kerf_nodeclaim *claim,
 	const struct kerf_host *h = w->host;
 	int64_t now = h->wall_ms(h->ctx);
 	struct kerf_labels tags = {0};
+	struct ec2_node_class *nc = NULL;
 	struct sim_instance *in;
 	struct kerf_reqset *want;
 	struct pick p;
@@ -298,13 +314,21 @@ static int create_instance(void *inst, const struct kerf_nodeclaim *claim,
 	if (in)
 		return new_instance(w, in, now, out, err);
 
+	if (node_class && (rc = ec2_node_class_parse(node_class, &nc, err)) != 0)
+		return rc;
 	want = kerf_reqset_new();
-	if (!want)
+	if (!want) {
+		ec2_node_class_free(nc);
 		return kerf_error_set(err, KERF_E_NOMEM, "sim: out of memory");
+	}
 	rc = kerf_reqset_add_requirements(want, &claim->requirements, err);
 	if (rc == 0)
-		choose(w, want, claim, &p);
+		choose(w, nc, want, claim, &p);
 	kerf_reqset_free(want);
+	if (rc || !p.type || sim_offer_launch_fails(w, p.type, p.zone, p.ct)) {
+		ec2_node_class_free(nc);
+		nc = NULL;
+	}
 	if (rc)
 		return rc;
 	if (!p.type)
@@ -325,6 +349,7 @@ static int create_instance(void *inst, const struct kerf_nodeclaim *claim,
 				   claim->meta->name, p.type->name, w->cfg.zones[p.zone],
 				   kerf_capacity_type_name(p.ct));
 	if ((rc = claim_tags(claim, node_class, &tags, err)) != 0) {
+		ec2_node_class_free(nc);
 		kerf_labels_clear(&tags);
 		if (rc == KERF_E_NOMEM)
 			kerf_error_set(err, rc, "sim: out of memory tagging %s", claim->meta->name);
@@ -332,6 +357,8 @@ static int create_instance(void *inst, const struct kerf_nodeclaim *claim,
 	}
 	in = sim_world_launch(w, claim->meta->name, p.type, p.zone, p.ct, now);
 	in->tags = tags;
+	ec2_node_class_resources(nc, &in->capacity, &in->allocatable);
+	ec2_node_class_free(nc);
 	h->log(h->ctx, KERF_LOG_INFO,
 	       "launched %s (%s, %s, %s, %" PRId64 " micro-USD/h) for NodeClaim %s",
 	       in->provider_id, p.type->name, w->cfg.zones[p.zone], kerf_capacity_type_name(p.ct),

@@ -125,8 +125,8 @@ void simc_node_register(void *arg, const struct sim_instance *in, int64_t at_ms)
 		add_taint(h, &n->taints, TAINT_NOT_READY, KERF_EFFECT_NO_SCHEDULE);
 	}
 	n->provider_id = h->strdup(h->ctx, in->provider_id);
-	n->capacity = in->type->capacity;
-	n->allocatable = in->type->allocatable;
+	n->capacity = in->capacity;
+	n->allocatable = in->allocatable;
 	sn->node = n;
 	sn->in = in;
 	PUSH(h, c->nodes, c->n_nodes, c->cap_nodes, sn);

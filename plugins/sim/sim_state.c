@@ -177,6 +177,8 @@ static json_t *instance_json(const struct sim_world *w, const struct sim_instanc
 	json_object_set_new(o, "capacity_type",
 			    json_string(kerf_capacity_type_name(in->capacity_type)));
 	json_object_set_new(o, "price", json_integer(in->price));
+	json_object_set_new(o, "capacity", resources_json(&in->capacity));
+	json_object_set_new(o, "allocatable", resources_json(&in->allocatable));
 	json_object_set_new(o, "image_id", json_string(in->image_id));
 	json_object_set_new(o, "tags", labels_json(&in->tags));
 	json_object_set_new(o, "launch_ms", json_integer(in->launch_ms));
@@ -599,6 +601,9 @@ static int rd_instance(struct reader *r, struct sim_world *w, const json_t *o)
 			  in->provider_id, type);
 	} else if (zone_index(w, zone, &in->zone) != 0) {
 		rc = rerr(r, "instance %s: zone \"%s\" is not configured", in->provider_id, zone);
+	} else if ((rc = rd_resources(r, o, "capacity", &in->capacity)) ||
+		   (rc = rd_resources(r, o, "allocatable", &in->allocatable))) {
+		/* rc and the message are set */
 	} else if (strcmp(ct, "spot") == 0 || strcmp(ct, "on-demand") == 0) {
 		in->capacity_type = ct[0] == 's' ? KERF_CAPACITY_SPOT : KERF_CAPACITY_ON_DEMAND;
 		in->price = price;

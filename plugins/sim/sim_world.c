@@ -351,6 +351,8 @@ struct sim_instance *sim_world_launch(struct sim_world *w, const char *claim,
 	snprintf(buf, sizeof(buf), "ami-0%016" PRIx64, mix(fold(seed, t->arch)));
 	in->image_id = h->strdup(h->ctx, buf);
 	in->type = t;
+	in->capacity = t->capacity;
+	in->allocatable = t->allocatable;
 	in->zone = zone;
 	in->capacity_type = ct;
 	in->price = sim_offer_price(w, t, zone, ct);

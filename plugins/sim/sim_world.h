@@ -110,6 +110,8 @@ struct sim_instance {
 	char *provider_id; /* "aws:///us-east-1a/i-0123456789abcdef0" */
 	char *claim;	   /* the NodeClaim's name: create is idempotent on it */
 	const struct sim_type *type;
+	/* The type's under the node class it was launched with (its kubelet, root volume). */
+	struct kerf_resources capacity, allocatable;
 	size_t zone; /* index into config.zones */
 	kerf_capacity_type capacity_type;
 	kerf_price_t price;

@@ -427,11 +427,19 @@ AT(struct kerf_pack_open_node, remaining, 16);
 AT(struct kerf_pack_open_node, n_groups, 24);
 AT(struct kerf_pack_open_node, groups, 32);
 
-SIZE(struct kerf_pack_pool, 32, 8);
+SIZE(struct kerf_pack_min_values, 24, 8);
+AT(struct kerf_pack_min_values, key, 0);
+AT(struct kerf_pack_min_values, min, 8);
+AT(struct kerf_pack_min_values, n_values, 12);
+AT(struct kerf_pack_min_values, value_of, 16);
+
+SIZE(struct kerf_pack_pool, 48, 8);
 AT(struct kerf_pack_pool, name, 0);
 AT(struct kerf_pack_pool, remaining, 8);
 AT(struct kerf_pack_pool, type_capacity, 16);
 AT(struct kerf_pack_pool, nodes_remaining, 24);
+AT(struct kerf_pack_pool, n_min_values, 32);
+AT(struct kerf_pack_pool, min_values, 40);
 
 SIZE(struct kerf_pack_problem, 112, 8);
 AT(struct kerf_pack_problem, n_dims, 0);

@@ -159,7 +159,8 @@ START_TEST(kinds_dominated_dropped)
 {
 	static const int64_t unlimited[ND] = {INT64_MAX, INT64_MAX};
 	static const uint32_t g0[] = {0}, g012[] = {0, 1, 2}, g01[] = {0, 1};
-	struct kerf_pack_pool pool = {"default", unlimited, NULL, INT64_MAX};
+	struct kerf_pack_pool pool = {
+	    .name = "default", .remaining = unlimited, .nodes_remaining = INT64_MAX};
 	const struct kerf_pack_pool *pools[] = {&pool};
 	struct kerf_pack_problem p = kinds_problem(pools);
 	struct solver *s = solver_new(&p);
@@ -180,7 +181,8 @@ START_TEST(kinds_limits_keep_smaller)
 {
 	static const int64_t cpu_limited[ND] = {100, INT64_MAX};
 	static const uint32_t g01[] = {0, 1};
-	struct kerf_pack_pool pool = {"default", cpu_limited, NULL, INT64_MAX};
+	struct kerf_pack_pool pool = {
+	    .name = "default", .remaining = cpu_limited, .nodes_remaining = INT64_MAX};
 	const struct kerf_pack_pool *pools[] = {&pool};
 	struct kerf_pack_problem p = kinds_problem(pools);
 	struct solver *s = solver_new(&p);
@@ -224,7 +226,8 @@ static const struct kerf_pack_group kn_groups[] = {
 };
 static const struct kerf_pack_group *const kn_group_list[] = {&kn_groups[0], &kn_groups[1]};
 static const int64_t kn_unlimited[ND] = {INT64_MAX, INT64_MAX};
-static const struct kerf_pack_pool kn_pool = {"default", kn_unlimited, NULL, INT64_MAX};
+static const struct kerf_pack_pool kn_pool = {
+    .name = "default", .remaining = kn_unlimited, .nodes_remaining = INT64_MAX};
 static const struct kerf_pack_conflict kn_conflict = {0, 1};
 static const struct kerf_pack_pool *const kn_pools[] = {&kn_pool};
 static const struct kerf_pack_conflict *const kn_conflicts[] = {&kn_conflict};

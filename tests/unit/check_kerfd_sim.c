@@ -486,6 +486,36 @@ START_TEST(bad_manifest_stops_kerfd)
 }
 END_TEST
 
+/* The Ray example ends with 5 pods pending: the last line says so, not "nothing pending". */
+START_TEST(finish_counts_what_stays_pending)
+{
+	struct run r;
+
+	kerfd_ok(&r, KERF_TEST_SRCDIR, "tests/data/kerfd/ray.yaml", "");
+	ck_assert_msg(strstr(r.err, "simulation finished: nothing launching, 5 pods pending that "
+				    "no NodePool can take") != NULL,
+		      "%s", r.err);
+	ck_assert_ptr_null(strstr(r.err, "nothing pending"));
+	run_free(&r);
+}
+END_TEST
+
+/* A NodePool whose node class no manifest defines: --check warns and still passes. */
+START_TEST(check_warns_missing_node_class)
+{
+	struct run r;
+
+	kerfd(&r, KERF_TEST_DATADIR "/scenarios/48-node-class-missing", "kerfd.yaml", "--check");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "NodePool fast: nodeClassRef names EC2NodeClass missing, which "
+				    "no manifest defines; nothing is provisioned from it until the "
+				    "cluster has it") != NULL,
+		      "%s", r.err);
+	ck_assert_ptr_null(strstr(r.err, "NodePool general:"));
+	run_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------ packers per NodePool */
 
 /* A NodePool annotation naming a packer that is not loaded stops kerfd, listing the loaded. */
@@ -707,6 +737,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, decision_log_write_error_logged_once);
 	tcase_add_test(tc, report_write_errors);
 	tcase_add_test(tc, bad_manifest_stops_kerfd);
+	tcase_add_test(tc, check_warns_missing_node_class);
+	tcase_add_test(tc, finish_counts_what_stays_pending);
 	tcase_add_test(tc, unknown_packer_annotation_stops_kerfd);
 #ifdef BUILD_PLUGIN_BINPACK_ILP
 	tcase_add_test(tc, demo_shadow_acts_on_the_primary_only);

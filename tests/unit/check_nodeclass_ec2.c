@@ -472,6 +472,89 @@ START_TEST(parse_edges)
 }
 END_TEST
 
+/* m5.large as the catalogue gives it under Karpenter's defaults. */
+static void m5_large(struct kerf_resources *cap, struct kerf_resources *alloc)
+{
+	const int64_t mib = 1024 * 1024;
+
+	kerf_resources_init(cap);
+	kerf_resources_init(alloc);
+	kerf_resources_set(cap, KERF_RESOURCE_CPU, 2000, NULL);
+	kerf_resources_set(cap, KERF_RESOURCE_MEMORY, 8192 * mib, NULL);
+	kerf_resources_set(cap, KERF_RESOURCE_PODS, 29, NULL);
+	kerf_resources_set(cap, KERF_RESOURCE_EPHEMERAL, 20480 * mib, NULL);
+	kerf_resources_set(alloc, KERF_RESOURCE_CPU, 1930, NULL);
+	kerf_resources_set(alloc, KERF_RESOURCE_MEMORY, 6903 * mib, NULL);
+	kerf_resources_set(alloc, KERF_RESOURCE_PODS, 29, NULL);
+	kerf_resources_set(alloc, KERF_RESOURCE_EPHEMERAL, 17408 * mib, NULL);
+}
+
+/*
+ * Allocatable as Karpenter's AWS provider computes it, worked by hand for
+ * an m5.large (2 vCPU, 8 GiB, 29 ENI-limited pods): the kubelet sees
+ * 6903 + 574 (kube-reserved for 29 pods) + 100 (eviction) = 7577 MiB.
+ */
+START_TEST(resources_follow_the_class)
+{
+	const int64_t mib = 1024 * 1024, gib = 1024 * mib;
+	struct ec2_node_class nc;
+	struct kerf_resources cap, alloc;
+
+	/* Nothing set: the defaults the catalogue was computed with, unchanged. */
+	memset(&nc, 0, sizeof(nc));
+	m5_large(&cap, &alloc);
+	ec2_node_class_resources(&nc, &cap, &alloc);
+	ck_assert_int_eq(alloc.cpu_millis, 1930);
+	ck_assert_int_eq(alloc.memory_bytes, 6903 * mib);
+	ck_assert_int_eq(alloc.pods, 29);
+	ck_assert_int_eq(alloc.ephemeral_bytes, 17408 * mib);
+	ck_assert_int_eq(cap.ephemeral_bytes, 20 * gib);
+
+	/* maxPods 4: 4 pods, and kube-reserved memory for 4 (299 MiB) instead of 29 (574). */
+	nc.kubelet.max_pods = 4;
+	m5_large(&cap, &alloc);
+	ec2_node_class_resources(&nc, &cap, &alloc);
+	ck_assert_int_eq(cap.pods, 4);
+	ck_assert_int_eq(alloc.pods, 4);
+	ck_assert_int_eq(alloc.memory_bytes, (7577 - 299 - 100) * mib);
+
+	/* podsPerCore 1 caps it lower still: 1 x 2 vCPUs. */
+	nc.kubelet.pods_per_core = 1;
+	m5_large(&cap, &alloc);
+	ec2_node_class_resources(&nc, &cap, &alloc);
+	ck_assert_int_eq(alloc.pods, 2);
+
+	/* kubeReserved cpu, systemReserved memory, a percentage for memory.available. */
+	memset(&nc, 0, sizeof(nc));
+	kerf_resources_set(&nc.kubelet.kube_reserved, KERF_RESOURCE_CPU, 500, NULL);
+	kerf_resources_set(&nc.kubelet.system_reserved, KERF_RESOURCE_MEMORY, gib, NULL);
+	kerf_labels_set(&nc.kubelet.eviction_hard, "memory.available", "5%");
+	m5_large(&cap, &alloc);
+	ec2_node_class_resources(&nc, &cap, &alloc);
+	ck_assert_int_eq(alloc.cpu_millis, 1500);
+	/* 5% of 7577 MiB is 397,253,017.6 bytes, rounded up. */
+	ck_assert_int_eq(alloc.memory_bytes, 7577 * mib - 574 * mib - gib - 397253018);
+	kerf_labels_clear(&nc.kubelet.eviction_hard);
+
+	/* A 100 GiB root volume: 100 - 1 (kube-reserved) - 10 (10% eviction) GiB. */
+	struct ec2_block_device_mapping root = {.device_name = "/dev/xvda",
+						.volume_size_bytes = 100 * gib};
+	memset(&nc, 0, sizeof(nc));
+	nc.n_block_device_mappings = 1;
+	nc.block_device_mappings = &root;
+	m5_large(&cap, &alloc);
+	ec2_node_class_resources(&nc, &cap, &alloc);
+	ck_assert_int_eq(cap.ephemeral_bytes, 100 * gib);
+	ck_assert_int_eq(alloc.ephemeral_bytes, 89 * gib);
+	/* rootVolume marks it whatever its device. */
+	root.device_name = "/dev/sdf";
+	root.root_volume = true;
+	m5_large(&cap, &alloc);
+	ec2_node_class_resources(&nc, &cap, &alloc);
+	ck_assert_int_eq(alloc.ephemeral_bytes, 89 * gib);
+}
+END_TEST
+
 static Suite *nodeclass_suite(void)
 {
 	Suite *s = suite_create("nodeclass_ec2");
@@ -485,6 +568,7 @@ static Suite *nodeclass_suite(void)
 	tcase_add_test(tc, ec2_every_field);
 	tcase_add_test(tc, karpenter_examples);
 	tcase_add_test(tc, parse_edges);
+	tcase_add_test(tc, resources_follow_the_class);
 	suite_add_tcase(s, tc);
 	return s;
 }

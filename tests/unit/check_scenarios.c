@@ -100,6 +100,22 @@ static const char *const scenarios[] = {
     "45-job-parallelism",
     "46-second-batch-reuse",
     "47-registration",
+    "48-node-class-missing",
+    "49-static-nodepool",
+    "50-min-values-packed",
+    "51-min-values-truncated",
+    "52-min-values-over-max",
+    "53-kubelet-max-pods",
+    "54-root-volume",
+    "55-root-volume-kerfd",
+    "56-affinity-unsatisfiable",
+    "57-prefer-no-schedule",
+    "58-daemonset-per-type",
+    "59-schedule-anyway",
+    "60-min-domains",
+#ifdef BUILD_PLUGIN_BINPACK_ILP
+    "61-min-values-packed-ilp",
+#endif
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))

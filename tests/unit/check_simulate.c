@@ -21,6 +21,7 @@
 #define RAY_POOL KERF_TEST_SRCDIR "/examples/ray-worker.yaml"
 #define RAY_PODS KERF_TEST_SRCDIR "/examples/simulate/ray-pods.yaml"
 #define DATA KERF_TEST_DATADIR "/simulate/"
+#define MISSING_CLASS KERF_TEST_DATADIR "/scenarios/48-node-class-missing/pools.yaml"
 
 /* One kerfctl run: exit status, stdout, stderr, and stdout as JSON when it parses. */
 struct run {
@@ -162,9 +163,23 @@ END_TEST
 
 START_TEST(ray_example_text)
 {
+	static const char table_head[] = "NAME                     NODEPOOL              "
+					 "TYPE        ZONE         CAPACITY    PRICE/H   PODS\n"
+					 "ray-worker-nodepool-1    ray-worker-nodepool   "
+					 "t3.xlarge   us-east-1a   on-demand   $0.1664   1\n";
 	struct run r;
 
+	/* The default: a table, one line per NodeClaim, then what is pending and the total. */
 	simulate(&r, "-f '" RAY_POOL "' -f '" RAY_PODS "'");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strncmp(r.out, table_head, strlen(table_head)) == 0, "%s", r.out);
+	ck_assert_ptr_null(strstr(r.out, "NodeClaim ray-worker-nodepool-20\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "Unschedulable pods (5):\n  ray/ray-worker-21\n"));
+	ck_assert(str_ends_with(r.out, "\n\ntotal price per hour: $3.3280\n"));
+	run_free(&r);
+
+	/* -o wide: each NodeClaim in full. */
+	simulate(&r, "-o wide -f '" RAY_POOL "' -f '" RAY_PODS "'");
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_null(r.doc);
 	ck_assert_ptr_nonnull(strstr(r.out, "NodeClaim ray-worker-nodepool-20\n"));
@@ -236,7 +251,7 @@ START_TEST(bad_input_exits_1)
 	ck_assert_ptr_nonnull(strstr(r.err, "no-such-file.yaml: cannot open"));
 	run_free(&r);
 
-	simulate(&r, "-o yaml -f '" RAY_POOL "'");
+	simulate(&r, "-o xml -f '" RAY_POOL "'");
 	ck_assert_int_eq(r.status, 2);
 	run_free(&r);
 }
@@ -284,6 +299,72 @@ START_TEST(validate_checks_workloads)
 }
 END_TEST
 
+/* -o yaml prints NodeClaims that kerfctl validate reads back as Karpenter's. */
+START_TEST(yaml_is_nodeclaims)
+{
+	char path[] = "/tmp/check_simulate.yaml.XXXXXX", cmd[4096];
+	struct run r;
+	char *out, *err;
+	int fd, status;
+
+	simulate(&r, "-o yaml -f '" RAY_POOL "' -f '" RAY_PODS "'");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strncmp(r.out, "---\napiVersion: karpenter.sh/v1\nkind: NodeClaim\n", 48) ==
+			  0,
+		      "%s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "      values:\n        - \"t3.xlarge\"\n"));
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, r.out, strlen(r.out)), (ssize_t)strlen(r.out));
+	close(fd);
+	run_free(&r);
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s' validate '%s'", KERFCTL, path),
+			 (int)sizeof(cmd));
+	status = run_captured(cmd, &out, &err);
+	unlink(path);
+	ck_assert_msg(status == 0, "%s", err);
+	ck_assert_ptr_nonnull(strstr(out, ": ok (0 NodePools, 20 NodeClaims)"));
+	free(out);
+	free(err);
+}
+END_TEST
+
+/*
+ * Karpenter holds a NodePool whose nodeClassRef names no node class not
+ * Ready: validate warns (exit 0, the class may come from the cluster),
+ * looking across every file given.
+ */
+START_TEST(validate_warns_missing_node_class)
+{
+	char cmd[4096];
+	char *out, *err;
+	int status;
+
+	ck_assert_int_lt(snprintf(cmd, sizeof(cmd), "'%s' validate -f '%s' -f '%s'", KERFCTL,
+				  DATA "nodepool-only.yaml", MISSING_CLASS),
+			 (int)sizeof(cmd));
+	status = run_captured(cmd, &out, &err);
+	ck_assert_msg(status == 0, "%s", err);
+	ck_assert_str_eq(err, "warning: NodePool fast: nodeClassRef names EC2NodeClass missing, "
+			      "not defined in the files given; the NodePool is not Ready until it "
+			      "exists, and kerfd provisions nothing from it\n");
+	free(out);
+	free(err);
+
+	/* Alone, the NodePool's class is nowhere. */
+	ck_assert_int_lt(
+	    snprintf(cmd, sizeof(cmd), "'%s' validate '%s'", KERFCTL, DATA "nodepool-only.yaml"),
+	    (int)sizeof(cmd));
+	status = run_captured(cmd, &out, &err);
+	ck_assert_msg(status == 0, "%s", err);
+	ck_assert_msg(strstr(err, "warning: NodePool elsewhere: nodeClassRef names EC2NodeClass "
+				  "default, not defined in the files given") != NULL,
+		      "%s", err);
+	free(out);
+	free(err);
+}
+END_TEST
+
 static Suite *simulate_suite(void)
 {
 	Suite *s = suite_create("simulate");
@@ -296,6 +377,8 @@ static Suite *simulate_suite(void)
 	tcase_add_test(tc, config_and_packer_choose_the_same_plugins);
 	tcase_add_test(tc, bad_input_exits_1);
 	tcase_add_test(tc, validate_checks_workloads);
+	tcase_add_test(tc, validate_warns_missing_node_class);
+	tcase_add_test(tc, yaml_is_nodeclaims);
 	suite_add_tcase(s, tc);
 	return s;
 }
