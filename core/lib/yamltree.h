@@ -6,9 +6,11 @@
  * tree, so every error can name file:line:column.  Built with libyaml's
  * event API; aliases are expanded by sharing the anchored node (so a node
  * reached through an alias reports the anchor's position), duplicate
- * mapping keys are errors.  Tags are ignored except that an explicitly
- * tagged scalar ("!!str true") is not plain.  Merge keys ("<<") are ordinary
- * keys.
+ * mapping keys are errors, and so is a NUL character in a scalar.  Tags
+ * are checked: "!" and "!!str" make a scalar text ("!!str true" is not
+ * plain); "!!int", "!!bool", "!!null" and "!!float" require a value of that
+ * type and make it read as one; "!!map" and "!!seq" must be on a mapping and
+ * a list; any other tag is an error.  Merge keys ("<<") are ordinary keys.
  */
 #ifndef KERF_CORE_YAMLTREE_H
 #define KERF_CORE_YAMLTREE_H
@@ -69,6 +71,11 @@ struct yt_stream {
 	 * handed out on its own (a node class's) keeps its stream alive.
 	 */
 	_Atomic unsigned extra_refs;
+	/*
+	 * Anchors compared while resolving aliases: about one an alias, so
+	 * tests can prove resolution linear without timing it.
+	 */
+	uint64_t alias_steps;
 };
 
 /*
@@ -119,10 +126,7 @@ bool yt_is_null(const struct yt_node *n);
  */
 const char *yt_type_name(const struct yt_node *n);
 
-/*
- * The text of a scalar, or NULL when n is not a scalar or the text holds a
- * NUL byte (which no kerf string may carry).
- */
+/* The text of a scalar (never holding a NUL), or NULL when n is not a scalar. */
 const char *yt_scalar_str(const struct yt_node *n);
 
 /*
