@@ -656,6 +656,9 @@ int yt_parse_string(const char *name, const char *text, size_t len, struct yt_st
 
 	if (!text || !out)
 		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_string: NULL argument");
+	if (len > YT_MAX_FILE_BYTES)
+		return kerf_error_set(err, KERF_E_RANGE, "%s: larger than %u bytes",
+				      name ? name : "<string>", YT_MAX_FILE_BYTES);
 	memset(&b, 0, sizeof(b));
 	b.s = xcalloc(1, sizeof(*b.s));
 	b.s->file = xstrdup(name ? name : "<string>");

@@ -81,7 +81,8 @@ struct yt_stream {
 /*
  * Parses every document of a file or a buffer (`name` is what messages call
  * it).  On a syntax error returns KERF_E_PARSE with "file:line:column: ..."
- * in err and err->line/column set; KERF_E_IO when the file cannot be read.
+ * in err and err->line/column set; KERF_E_IO when the file cannot be read,
+ * KERF_E_RANGE when it is larger than YT_MAX_FILE_BYTES.
  */
 int yt_parse_file(const char *path, struct yt_stream **out, struct kerf_error *err);
 int yt_parse_string(const char *name, const char *text, size_t len, struct yt_stream **out,
