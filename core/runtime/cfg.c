@@ -1029,8 +1029,8 @@ static int cfg_duration(struct cfg_loader *l, const struct yt_pair *pair, const 
 }
 
 /* A whole number in [lo, hi], written as YAML's plain integer. */
-static int cfg_count(struct cfg_loader *l, const struct yt_pair *pair, const char *path, int64_t lo,
-		     int64_t hi, int64_t *out)
+static int cfg_count(struct cfg_loader *l, const struct yt_pair *pair, const char *path,
+		     int64_t lo, int64_t hi, int64_t *out)
 {
 	const char *s;
 	int rc = cfg_string(l, pair, path, false, &s);

@@ -115,8 +115,7 @@ int64_t sim_script_end_ms(const struct sim_script *s)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct sim_action *a = &s->items[i];
 		/* An interruption's termination at its deadline is part of the script. */
-		int64_t done =
-		    a->at_ms + (a->type == SIM_ACT_INTERRUPT ? SIM_INTERRUPT_NOTICE_MS : 0);
+		int64_t done = a->at_ms + (a->type == SIM_ACT_INTERRUPT ? SIM_INTERRUPT_NOTICE_MS : 0);
 
 		if (done > end)
 			end = done;
@@ -124,8 +123,8 @@ int64_t sim_script_end_ms(const struct sim_script *s)
 	return end;
 }
 
-int sim_workloads_load(const struct kerf_host *h, const char *path, struct kerf_workload_list **out,
-		       struct kerf_error *err)
+int sim_workloads_load(const struct kerf_host *h, const char *path,
+		       struct kerf_workload_list **out, struct kerf_error *err)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -283,8 +282,8 @@ static char *opt_dup(struct sparser *p, const char *s)
 static int read_selector(struct sparser *p, const struct kerf_doc_node *n, const char *what,
 			 struct sim_action *a)
 {
-	static const char *const keys[] = {
-	    "nodeclaim", "nodepool", "instance_type", "zone", "capacity_type", "count", NULL};
+	static const char *const keys[] = {"nodeclaim",	    "nodepool", "instance_type", "zone",
+					   "capacity_type", "count",	NULL};
 	const char *claim, *pool, *type, *zone, *ct, *count;
 	struct sim_selector *sel = &a->select;
 	char msg[160];

@@ -46,27 +46,25 @@ static const char *const deployment = "apiVersion: apps/v1\n"
 				      "        image: nginx\n"
 				      "        resources: {requests: {cpu: 500m, memory: 512Mi}}\n";
 
-static const char *const huge_pod =
-    "apiVersion: v1\n"
-    "kind: Pod\n"
-    "metadata: {name: huge}\n"
-    "spec:\n"
-    "  containers:\n"
-    "  - {name: c, image: x, resources: {requests: {cpu: \"64\"}}}\n";
+static const char *const huge_pod = "apiVersion: v1\n"
+				    "kind: Pod\n"
+				    "metadata: {name: huge}\n"
+				    "spec:\n"
+				    "  containers:\n"
+				    "  - {name: c, image: x, resources: {requests: {cpu: \"64\"}}}\n";
 
-static const char *const daemonset =
-    "apiVersion: apps/v1\n"
-    "kind: DaemonSet\n"
-    "metadata: {name: agent, namespace: kube-system}\n"
-    "spec:\n"
-    "  selector: {matchLabels: {app: agent}}\n"
-    "  template:\n"
-    "    metadata: {labels: {app: agent}}\n"
-    "    spec:\n"
-    "      tolerations: [{key: example.com/agent-not-ready, "
-    "operator: Exists}]\n"
-    "      containers:\n"
-    "      - {name: a, image: a, resources: {requests: {cpu: 100m}}}\n";
+static const char *const daemonset = "apiVersion: apps/v1\n"
+				     "kind: DaemonSet\n"
+				     "metadata: {name: agent, namespace: kube-system}\n"
+				     "spec:\n"
+				     "  selector: {matchLabels: {app: agent}}\n"
+				     "  template:\n"
+				     "    metadata: {labels: {app: agent}}\n"
+				     "    spec:\n"
+				     "      tolerations: [{key: example.com/agent-not-ready, "
+				     "operator: Exists}]\n"
+				     "      containers:\n"
+				     "      - {name: a, image: a, resources: {requests: {cpu: 100m}}}\n";
 
 /* ------------------------------------------------------------ recording */
 
@@ -153,8 +151,8 @@ static void on_instance(void *ctx, const struct kerf_instance_event *ev)
 	static const char *const types[] = {"INTERRUPTED", "RETIRING", "TERMINATED"};
 
 	ck_assert_uint_lt(n_irecs, MAX_IRECS);
-	snprintf(irecs[n_irecs++], sizeof(irecs[0]), "%s %s at=%lld deadline=%lld", types[ev->type],
-		 ev->provider_id, (long long)(ev->at ? ev->at - T0 : -1),
+	snprintf(irecs[n_irecs++], sizeof(irecs[0]), "%s %s at=%lld deadline=%lld",
+		 types[ev->type], ev->provider_id, (long long)(ev->at ? ev->at - T0 : -1),
 		 (long long)(ev->deadline ? ev->deadline - T0 : -1));
 }
 
@@ -637,21 +635,20 @@ START_TEST(test_scenario_scale_delete_apply)
 {
 	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", deployment), NULL, NULL);
 	put("more.yaml", huge_pod);
-	sim_cfg.scenario =
-	    put("scenario.yaml", "# grow, shrink, go, and something else\n"
-				 "- at: 10s\n"
-				 "  scale: {kind: Deployment, name: web, replicas: 5}\n"
-				 "- at: 20s\n"
-				 "  scale:\n"
-				 "    kind: Deployment\n"
-				 "    name: web   # in namespace default\n"
-				 "    namespace: default\n"
-				 "    replicas: 2\n"
-				 "- {at: 30s, delete: {kind: Deployment, name: \"web\"}}\n"
-				 "- at: 40s\n"
-				 "  apply: more.yaml\n"
-				 "- at: 50s\n"
-				 "  delete: {kind: Deployment, name: nothing}\n");
+	sim_cfg.scenario = put("scenario.yaml", "# grow, shrink, go, and something else\n"
+						"- at: 10s\n"
+						"  scale: {kind: Deployment, name: web, replicas: 5}\n"
+						"- at: 20s\n"
+						"  scale:\n"
+						"    kind: Deployment\n"
+						"    name: web   # in namespace default\n"
+						"    namespace: default\n"
+						"    replicas: 2\n"
+						"- {at: 30s, delete: {kind: Deployment, name: \"web\"}}\n"
+						"- at: 40s\n"
+						"  apply: more.yaml\n"
+						"- at: 50s\n"
+						"  delete: {kind: Deployment, name: nothing}\n");
 	start();
 	poll_at(0);
 	quiet_at(9999);
@@ -695,8 +692,7 @@ START_TEST(test_scenario_errors)
 	    {"at: 1s\n", "scenario.yaml:1:1: a scenario is a list of actions"},
 	    {"- at: 1s\n  scale: {kind: Deployment, name: web\n",
 	     "scenario.yaml:3:1: did not find expected ',' or '}' (while parsing a flow mapping at "
-	     "line 2, "
-	     "column 10)"},
+	     "line 2, column 10)"},
 	    {"- at: 1s\n  delete: {kind: Pod, name: \"a\\0b\"}\n",
 	     "scenario.yaml:2:29: a string must not hold a NUL character"},
 	    {"- at: !!int 1s\n", "scenario.yaml:1:7: \"1s\" is not a valid !!int"},
@@ -707,8 +703,8 @@ START_TEST(test_scenario_errors)
 		sim_cfg.scenario = put("scenario.yaml", cases[i].text);
 		n_paths--;
 		ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
-		ck_assert_msg(strstr(err.message, cases[i].message),
-			      "case %zu: want \"%s\" in \"%s\"", i, cases[i].message, err.message);
+		ck_assert_msg(strstr(err.message, cases[i].message), "case %zu: want \"%s\" in \"%s\"",
+			      i, cases[i].message, err.message);
 	}
 	n_paths++;
 }
@@ -734,16 +730,15 @@ START_TEST(test_scenario_reader_limits)
 		*c++ = '}';
 	*c++ = '\n';
 	*c = '\0';
+	put("none.yaml", "# the services come later\n---\n");
 	sim_cfg.scenario = put("scenario.yaml", deep);
 	free(deep);
 	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
 	ck_assert_msg(strstr(err.message, "scenario.yaml:2:1026: nesting deeper than 256 levels"),
 		      "%s", err.message);
 
-	put("none.yaml", "# the services come later\n---\n");
-	n_paths -= 2;
+	n_paths--;
 	sim_cfg.scenario = put("scenario.yaml", "- at: 1s\n  apply: none.yaml\n");
-	n_paths++;
 	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
 	snprintf(want, sizeof(want),
 		 "scenario.yaml:2:10: apply: %s/none.yaml holds no Pod, Deployment, ReplicaSet, "
@@ -818,7 +813,8 @@ START_TEST(test_nodeclaim_writes)
 	/* Written at resourceVersion 1, updated to 2: 1 is stale now. */
 	c->meta->resource_version = strdup("1");
 	ck_assert_int_eq(cl->update_nodeclaim(inst, c, NULL, &err), KERF_E_CONFLICT);
-	ck_assert_msg(strstr(err.message, "resourceVersion 1 is stale (now 2)"), "%s", err.message);
+	ck_assert_msg(strstr(err.message, "resourceVersion 1 is stale (now 2)"), "%s",
+		      err.message);
 	free(c->meta->resource_version);
 	c->meta->resource_version = NULL;
 	/* The finalizer holds it: marked, then gone once the finalizer is removed. */
@@ -894,8 +890,7 @@ START_TEST(test_bind_delay_and_events)
 	kerf_error_clear(&err);
 	ck_assert_int_eq(cl->emit_event(inst, e, &err), 0);
 	kerf_event_free(e);
-	ck_assert(
-	    sim_host_logged("event Warning FailedScheduling default/web-0: no NodePool fits"));
+	ck_assert(sim_host_logged("event Warning FailedScheduling default/web-0: no NodePool fits"));
 }
 END_TEST
 
@@ -1029,8 +1024,8 @@ START_TEST(test_cloud_action_errors)
 		sim_cfg.scenario = put("scenario.yaml", cases[i].text);
 		n_paths--;
 		ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
-		ck_assert_msg(strstr(err.message, cases[i].message),
-			      "case %zu: want \"%s\" in \"%s\"", i, cases[i].message, err.message);
+		ck_assert_msg(strstr(err.message, cases[i].message), "case %zu: want \"%s\" in \"%s\"",
+			      i, cases[i].message, err.message);
 	}
 	n_paths++;
 }
