@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,6 @@ struct yt_builder {
 	size_t text_len;
 	struct kerf_error *err;
 
-	size_t nodes_cap;
 	size_t docs_cap;
 
 	struct yt_frame *frames;
@@ -220,6 +220,60 @@ int yt_get_int64(const struct yt_node *n, int64_t *out)
 	return 0;
 }
 
+/* --------------------------------------------------------------- arena */
+
+/*
+ * Nodes, their text and their finished pair and item arrays come from
+ * chunks owned by the stream: a node costs its size, not its size plus a
+ * malloc header and a pointer in a list, and freeing a stream frees a few
+ * chunks.  A YAML file becomes about a dozen times its size in memory.
+ */
+struct yt_chunk {
+	struct yt_chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+#define YT_CHUNK_BYTES (256u << 10)
+
+static void *yt_alloc(struct yt_stream *s, size_t size)
+{
+	struct yt_chunk *c = s->chunks;
+
+	size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!c || c->cap - c->used < size) {
+		/* A large object gets a chunk of its own, behind the current one. */
+		size_t cap = size > YT_CHUNK_BYTES / 4 ? size : YT_CHUNK_BYTES;
+		struct yt_chunk *n = xmalloc(sizeof(*n) + cap);
+		n->used = 0;
+		n->cap = cap;
+		if (c && size > YT_CHUNK_BYTES / 4) {
+			n->next = c->next;
+			c->next = n;
+		} else {
+			n->next = c;
+			s->chunks = n;
+		}
+		c = n;
+	}
+	void *p = (char *)c->data + c->used;
+	c->used += size;
+	return p;
+}
+
+/* Moves a finished array out of the heap into the stream's chunks. */
+static void *yt_settle(struct yt_stream *s, void *arr, size_t bytes)
+{
+	void *p = NULL;
+
+	if (bytes) {
+		p = yt_alloc(s, bytes);
+		memcpy(p, arr, bytes);
+	}
+	free(arr);
+	return p;
+}
+
 /* ------------------------------------------------------------- freeing */
 
 struct yt_stream *yt_stream_ref(struct yt_stream *s)
@@ -236,14 +290,10 @@ void yt_stream_free(struct yt_stream *s)
 	for (unsigned r = atomic_load(&s->extra_refs); r > 0;)
 		if (atomic_compare_exchange_weak(&s->extra_refs, &r, r - 1))
 			return;
-	for (size_t i = 0; i < s->n_nodes; i++) {
-		struct yt_node *n = s->nodes[i];
-		free(n->scalar);
-		free(n->pairs);
-		free(n->items);
-		free(n);
+	for (struct yt_chunk *c = s->chunks, *next; c; c = next) {
+		next = c->next;
+		free(c);
 	}
-	free(s->nodes);
 	free(s->docs);
 	free(s->file);
 	free(s);
@@ -259,14 +309,14 @@ static uint64_t yt_sat_add(uint64_t a, uint64_t b)
 static struct yt_node *yt_new_node(struct yt_builder *b, enum yt_type type, yaml_mark_t mark)
 {
 	struct yt_stream *s = b->s;
-	struct yt_node *n = xcalloc(1, sizeof(*n));
+	struct yt_node *n = yt_alloc(s, sizeof(*n));
 
+	memset(n, 0, sizeof(*n));
 	n->type = type;
 	n->line = (unsigned)mark.line + 1;
 	n->column = (unsigned)mark.column + 1;
 	n->file = s->file;
-	xgrow(s->nodes, b->nodes_cap, s->n_nodes + 1);
-	s->nodes[s->n_nodes++] = n;
+	s->n_nodes++;
 	return n;
 }
 
@@ -485,8 +535,13 @@ static int yt_open(struct yt_builder *b, enum yt_type type, const yaml_event_t *
 static int yt_close(struct yt_builder *b)
 {
 	struct yt_frame f = b->frames[--b->n_frames];
+	struct yt_node *n = f.node;
 
 	hmap_clear(&f.keys, NULL);
+	if (n->type == YT_MAP)
+		n->pairs = yt_settle(b->s, n->pairs, n->n * sizeof(*n->pairs));
+	else
+		n->items = yt_settle(b->s, n->items, n->n * sizeof(*n->items));
 	if (f.anchor) {
 		b->anchors[f.anchor - 1].complete = true;
 		b->anchors[f.anchor - 1].weight = f.weight;
@@ -520,7 +575,7 @@ static int yt_scalar(struct yt_builder *b, const yaml_event_t *ev)
 	if (memchr(value, '\0', len))
 		return yt_error(b->err, KERF_E_PARSE, n,
 				"a string must not hold a NUL character (\"\\0\")");
-	n->scalar = xmalloc(len + 1);
+	n->scalar = yt_alloc(b->s, len + 1);
 	memcpy(n->scalar, value, len);
 	n->scalar[len] = '\0';
 	n->len = len;
@@ -683,8 +738,11 @@ int yt_parse_string(const char *name, const char *text, size_t len, struct yt_st
 	}
 	yaml_parser_delete(&parser);
 
-	for (size_t i = 0; i < b.n_frames; i++)
+	for (size_t i = 0; i < b.n_frames; i++) {
 		hmap_clear(&b.frames[i].keys, NULL);
+		free(b.frames[i].node->pairs);
+		free(b.frames[i].node->items);
+	}
 	free(b.frames);
 	for (size_t i = 0; i < b.n_anchors; i++)
 		free(b.anchors[i].name);

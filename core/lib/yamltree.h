@@ -29,6 +29,7 @@ enum yt_type {
 };
 
 struct yt_node;
+struct yt_chunk;
 
 struct yt_pair {
 	struct yt_node *key; /* always a scalar */
@@ -39,11 +40,11 @@ struct yt_node {
 	enum yt_type type;
 	unsigned line;	  /* 1-based */
 	unsigned column;  /* 1-based */
+	bool plain;	  /* YT_SCALAR: unquoted, so "null"/"true" carry their YAML meaning */
 	const char *file; /* owned by the stream */
 	/* YT_SCALAR */
 	char *scalar; /* NUL-terminated */
 	size_t len;
-	bool plain; /* unquoted, so "null"/"true" carry their YAML meaning */
 	/* YT_MAP: pairs in document order; YT_SEQ: items */
 	size_t n;
 	struct yt_pair *pairs;
@@ -60,12 +61,12 @@ struct yt_stream {
 	size_t n;
 	struct yt_doc *docs;
 	/*
-	 * Every node of every document, each exactly once.  An alias shares
-	 * the anchored node, so the tree is a DAG and cannot be freed by
-	 * walking it; yt_stream_free releases this list instead.
+	 * How many nodes the documents hold, each counted once.  They live in
+	 * chunks the stream owns (an alias shares the anchored node, so the
+	 * tree is a DAG and cannot be freed by walking it).
 	 */
 	size_t n_nodes;
-	struct yt_node **nodes;
+	struct yt_chunk *chunks;
 	/*
 	 * Holders besides the one that parsed it (yt_stream_ref): a document
 	 * handed out on its own (a node class's) keeps its stream alive.
