@@ -773,17 +773,19 @@ static size_t validate_file(const char *path, const char *plugin_dir, struct mf_
 		fprintf(stderr, "%s\n", err_text(&err, rc));
 		return 1;
 	}
+	/* Only what the file is: the validators read it again, so one tree at a time. */
+	bool empty = !has_documents(s), config = !empty && looks_like_config(s);
 	size_t errors;
-	if (!has_documents(s)) {
+	yt_stream_free(s);
+	if (empty) {
 		fprintf(stderr,
 			"%s:1:1: empty file: neither a kerf.yaml nor Kubernetes manifests\n", path);
 		errors = 1;
-	} else if (looks_like_config(s)) {
+	} else if (config) {
 		errors = validate_config(path, plugin_dir);
 	} else {
 		errors = validate_manifests(path, plugin_dir, all);
 	}
-	yt_stream_free(s);
 	return errors;
 }
 

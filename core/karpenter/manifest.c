@@ -737,6 +737,7 @@ void mf_set_clear(struct mf_set *set)
 		kerf_node_class_free(set->node_classes[i]);
 	for (size_t i = 0; i < set->n_streams; i++)
 		yt_stream_free(set->streams[i]);
+	hmap_clear(&set->names, free);
 	free(set->kinds);
 	free(set->nodepools);
 	free(set->nodeclaims);
@@ -847,6 +848,20 @@ static const char *doc_string(const struct yt_node *doc, const char *key)
 static void load_document(struct mf_set *set, struct yt_stream *st, const struct yt_node *doc,
 			  struct mf_diags *diags, int depth);
 
+/* apiVersion or kind that is missing, or present but not a string ("kind: [NodePool]"). */
+static void header_field(struct mf_ctx *c, const struct yt_node *doc, const char *field)
+{
+	const struct yt_node *v = mf_child(doc, field);
+
+	if (!v) {
+		mf_missing(c, doc, field);
+		return;
+	}
+	size_t m = mf_push(c, field);
+	mf_str(c, v);
+	mf_pop(c, m);
+}
+
 /* Kubernetes' v1 List and the *List kinds: every item is a document. */
 static void load_list(struct mf_set *set, struct yt_stream *st, const struct yt_node *doc,
 		      struct mf_diags *diags, int depth, const char *kind)
@@ -930,6 +945,43 @@ static void unserved_class(struct mf_ctx *c, const struct mf_set *set, const str
 	sb_free(&sb);
 }
 
+/* Where an object's name was read; the key string is allocated with it. */
+struct mf_seen {
+	const struct yt_node *at;
+	char key[];
+};
+
+/*
+ * Records the object `kind` of group `group` named by `at` (or the whole
+ * document when unnamed); false, with a diagnostic naming both places, when
+ * one of the same kind and name was loaded before.  Karpenter objects are
+ * unique by kind and name: a NodePool repeated by a copy-paste would add up
+ * its limits.
+ */
+static bool first_of_name(struct mf_set *set, struct mf_ctx *c, const char *group, const char *kind,
+			  const char *name, const struct yt_node *at)
+{
+	size_t n = strlen(group) + strlen(kind) + strlen(name) + 3;
+	struct mf_seen *seen = xmalloc(sizeof(*seen) + n);
+	const struct mf_seen *before;
+
+	snprintf(seen->key, n, "%s/%s/%s", group, kind, name);
+	seen->at = at;
+	before = hmap_get(&set->names, seen->key, n - 1);
+	if (!before) {
+		hmap_set(&set->names, seen->key, n - 1, seen);
+		return true;
+	}
+	size_t m = mf_push(c, "metadata");
+	size_t m2 = mf_push(c, "name");
+	mf_error(c, at, "a %s named \"%s\" is already defined at %s:%u:%u", kind, name,
+		 before->at->file, before->at->line, before->at->column);
+	mf_pop(c, m2);
+	mf_pop(c, m);
+	free(seen);
+	return false;
+}
+
 static void load_document(struct mf_set *set, struct yt_stream *st, const struct yt_node *doc,
 			  struct mf_diags *diags, int depth)
 {
@@ -956,9 +1008,9 @@ static void load_document(struct mf_set *set, struct yt_stream *st, const struct
 	if (!api || !kind) {
 		c.kind = kind ? kind : "Object";
 		if (!api)
-			mf_missing(&c, doc, "apiVersion");
+			header_field(&c, doc, "apiVersion");
 		if (!kind)
-			mf_missing(&c, doc, "kind");
+			header_field(&c, doc, "kind");
 		mf_ctx_clear(&c);
 		return;
 	}
@@ -980,12 +1032,20 @@ static void load_document(struct mf_set *set, struct yt_stream *st, const struct
 			mf_pop(&c, m);
 		} else if (strcmp(kind, "NodePool") == 0) {
 			struct kerf_nodepool *np;
-			if (mf_parse_nodepool(doc, &np, diags) == 0)
-				APPEND(set->nodepools, set->n_nodepools, np);
+			if (mf_parse_nodepool(doc, &np, diags) == 0) {
+				if (first_of_name(set, &c, group, kind, np->meta->name, nm))
+					APPEND(set->nodepools, set->n_nodepools, np);
+				else
+					kerf_nodepool_free(np);
+			}
 		} else if (strcmp(kind, "NodeClaim") == 0) {
 			struct kerf_nodeclaim *nc;
-			if (mf_parse_nodeclaim(doc, &nc, diags) == 0)
-				APPEND(set->nodeclaims, set->n_nodeclaims, nc);
+			if (mf_parse_nodeclaim(doc, &nc, diags) == 0) {
+				if (first_of_name(set, &c, group, kind, nc->meta->name, nm))
+					APPEND(set->nodeclaims, set->n_nodeclaims, nc);
+				else
+					kerf_nodeclaim_free(nc);
+			}
 		} else if (strcmp(kind, "NodePoolList") == 0 ||
 			   strcmp(kind, "NodeClaimList") == 0) {
 			load_list(set, st, doc, diags, depth, kind);
@@ -1005,8 +1065,10 @@ static void load_document(struct mf_set *set, struct yt_stream *st, const struct
 			mf_pop(&c, m);
 		} else if (served) {
 			struct kerf_node_class *ncl = parse_node_class(st, doc, served, diags);
-			if (ncl)
+			if (ncl && first_of_name(set, &c, group, kind, ncl->ref->name, nm))
 				APPEND(set->node_classes, set->n_node_classes, ncl);
+			else
+				kerf_node_class_free(ncl);
 		} else if (served_list(set, group, kind)) {
 			load_list(set, st, doc, diags, depth, kind);
 		} else {

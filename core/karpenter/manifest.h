@@ -56,6 +56,12 @@ struct mf_set {
 	/* The parsed YAML, kept alive for `other`. */
 	struct yt_stream **streams;
 	size_t n_streams;
+	/*
+	 * "group/Kind/name" of every Karpenter object loaded -> where its name
+	 * was read, so that a second one of the same kind and name (also in
+	 * another file) is an error naming both places.
+	 */
+	struct hmap names;
 };
 
 void mf_set_init(struct mf_set *set);
@@ -85,7 +91,9 @@ const struct kerf_node_class *mf_set_find_node_class(const struct mf_set *set,
 /*
  * Parses every document of the file (or buffer; `name` is what messages
  * call it) and appends the valid objects to set.  Each invalid object adds
- * one or more diagnostics to diags (NULL allowed) and is left out.  Returns
+ * one or more diagnostics to diags (NULL allowed) and is left out, and so
+ * does a NodePool, NodeClaim or node class of the same kind and name as
+ * one loaded before.  Returns
  * 0 when there were no diagnostics; KERF_E_CONFIG when there were (err holds
  * the first); KERF_E_PARSE for a YAML syntax error and KERF_E_IO when the
  * file cannot be read (nothing is added then).

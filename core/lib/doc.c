@@ -35,8 +35,8 @@ struct kerf_doc *mf_doc_new(struct yt_stream *s, const struct yt_node *root)
 	return d;
 }
 
-int kerf_doc_parse(const char *name, const char *text, size_t len, struct kerf_doc **out,
-		   struct kerf_error *err)
+static int doc_parse(const char *name, const char *text, size_t len, bool optional,
+		     struct kerf_doc **out, struct kerf_error *err)
 {
 	struct yt_stream *s = NULL;
 	const struct yt_node *root = NULL;
@@ -53,6 +53,11 @@ int kerf_doc_parse(const char *name, const char *text, size_t len, struct kerf_d
 			docs++;
 		}
 	}
+	if (docs == 0 && optional) {
+		yt_stream_free(s);
+		*out = NULL;
+		return 0;
+	}
 	if (docs != 1) {
 		rc = yt_error_at(err, KERF_E_PARSE, name, docs ? s->docs[s->n - 1].line : 1, 1,
 				 "expected one document, found %zu", docs);
@@ -62,6 +67,18 @@ int kerf_doc_parse(const char *name, const char *text, size_t len, struct kerf_d
 	*out = mf_doc_new(s, root);
 	yt_stream_free(s);
 	return 0;
+}
+
+int kerf_doc_parse(const char *name, const char *text, size_t len, struct kerf_doc **out,
+		   struct kerf_error *err)
+{
+	return doc_parse(name, text, len, false, out, err);
+}
+
+int kerf_doc_parse_optional(const char *name, const char *text, size_t len, struct kerf_doc **out,
+			    struct kerf_error *err)
+{
+	return doc_parse(name, text, len, true, out, err);
 }
 
 struct kerf_doc *kerf_doc_copy(const struct kerf_doc *doc)

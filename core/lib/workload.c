@@ -243,12 +243,13 @@ static const char *const label_ops[] = {"In", "NotIn", "Exists", "DoesNotExist",
 static const char *const node_ops[] = {"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt", NULL};
 static const char *const field_ops[] = {"In", "NotIn", NULL};
 
-/* A base-10 integer as Gt and Lt take it. */
+/* A base-10 integer as Gt and Lt take it; strtoll alone would skip leading blanks. */
 static bool integer_text(const char *s)
 {
+	const char *digits = s + (*s == '+' || *s == '-');
 	char *end;
 
-	if (!*s)
+	if (*digits < '0' || *digits > '9')
 		return false;
 	(void)strtoll(s, &end, 10);
 	return *end == '\0';

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ struct yt_frame {
 
 struct yt_anchor {
 	char *name;
+	uint64_t hash;
+	size_t next; /* the anchor before it in its bucket, + 1; 0 ends the chain */
 	struct yt_node *node;
 	uint64_t weight;
 	bool complete; /* false while the anchored collection is still open */
@@ -46,14 +49,19 @@ struct yt_builder {
 	size_t text_len;
 	struct kerf_error *err;
 
-	size_t nodes_cap;
 	size_t docs_cap;
 
 	struct yt_frame *frames;
 	size_t n_frames, frames_cap;
 
+	/*
+	 * Anchors by name in chained buckets (index + 1, newest first, so a
+	 * later anchor shadows an earlier one of the same name): an alias costs
+	 * a bucket's walk, not a scan of every anchor before it.
+	 */
 	struct yt_anchor *anchors;
 	size_t n_anchors, anchors_cap;
+	size_t *buckets, n_buckets;
 	uint64_t alias_weight;
 
 	struct yt_node *root;
@@ -153,7 +161,7 @@ const char *yt_type_name(const struct yt_node *n)
 
 const char *yt_scalar_str(const struct yt_node *n)
 {
-	if (!n || n->type != YT_SCALAR || strlen(n->scalar) != n->len)
+	if (!n || n->type != YT_SCALAR)
 		return NULL;
 	return n->scalar;
 }
@@ -186,7 +194,7 @@ int yt_get_int64(const struct yt_node *n, int64_t *out)
 	/* The magnitude of INT64_MIN is one more than INT64_MAX. */
 	uint64_t limit;
 
-	if (!n || n->type != YT_SCALAR || !n->plain || n->len != strlen(n->scalar))
+	if (!n || n->type != YT_SCALAR || !n->plain)
 		return KERF_E_INVALID;
 	p = n->scalar;
 	if (*p == '+' || *p == '-')
@@ -212,6 +220,60 @@ int yt_get_int64(const struct yt_node *n, int64_t *out)
 	return 0;
 }
 
+/* --------------------------------------------------------------- arena */
+
+/*
+ * Nodes, their text and their finished pair and item arrays come from
+ * chunks owned by the stream: a node costs its size, not its size plus a
+ * malloc header and a pointer in a list, and freeing a stream frees a few
+ * chunks.  A YAML file becomes about a dozen times its size in memory.
+ */
+struct yt_chunk {
+	struct yt_chunk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+#define YT_CHUNK_BYTES (256u << 10)
+
+static void *yt_alloc(struct yt_stream *s, size_t size)
+{
+	struct yt_chunk *c = s->chunks;
+
+	size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!c || c->cap - c->used < size) {
+		/* A large object gets a chunk of its own, behind the current one. */
+		size_t cap = size > YT_CHUNK_BYTES / 4 ? size : YT_CHUNK_BYTES;
+		struct yt_chunk *n = xmalloc(sizeof(*n) + cap);
+		n->used = 0;
+		n->cap = cap;
+		if (c && size > YT_CHUNK_BYTES / 4) {
+			n->next = c->next;
+			c->next = n;
+		} else {
+			n->next = c;
+			s->chunks = n;
+		}
+		c = n;
+	}
+	void *p = (char *)c->data + c->used;
+	c->used += size;
+	return p;
+}
+
+/* Moves a finished array out of the heap into the stream's chunks. */
+static void *yt_settle(struct yt_stream *s, void *arr, size_t bytes)
+{
+	void *p = NULL;
+
+	if (bytes) {
+		p = yt_alloc(s, bytes);
+		memcpy(p, arr, bytes);
+	}
+	free(arr);
+	return p;
+}
+
 /* ------------------------------------------------------------- freeing */
 
 struct yt_stream *yt_stream_ref(struct yt_stream *s)
@@ -228,14 +290,10 @@ void yt_stream_free(struct yt_stream *s)
 	for (unsigned r = atomic_load(&s->extra_refs); r > 0;)
 		if (atomic_compare_exchange_weak(&s->extra_refs, &r, r - 1))
 			return;
-	for (size_t i = 0; i < s->n_nodes; i++) {
-		struct yt_node *n = s->nodes[i];
-		free(n->scalar);
-		free(n->pairs);
-		free(n->items);
-		free(n);
+	for (struct yt_chunk *c = s->chunks, *next; c; c = next) {
+		next = c->next;
+		free(c);
 	}
-	free(s->nodes);
 	free(s->docs);
 	free(s->file);
 	free(s);
@@ -251,27 +309,66 @@ static uint64_t yt_sat_add(uint64_t a, uint64_t b)
 static struct yt_node *yt_new_node(struct yt_builder *b, enum yt_type type, yaml_mark_t mark)
 {
 	struct yt_stream *s = b->s;
-	struct yt_node *n = xcalloc(1, sizeof(*n));
+	struct yt_node *n = yt_alloc(s, sizeof(*n));
 
+	memset(n, 0, sizeof(*n));
 	n->type = type;
 	n->line = (unsigned)mark.line + 1;
 	n->column = (unsigned)mark.column + 1;
 	n->file = s->file;
-	xgrow(s->nodes, b->nodes_cap, s->n_nodes + 1);
-	s->nodes[s->n_nodes++] = n;
+	s->n_nodes++;
 	return n;
 }
 
-static int yt_add_anchor(struct yt_builder *b, const yaml_char_t *name, struct yt_node *node,
-			 bool complete)
+/* Keeps at most two anchors a bucket on average, rehashing as they come. */
+static void yt_anchor_index(struct yt_builder *b)
+{
+	if (b->n_anchors <= 2 * b->n_buckets)
+		return;
+	b->n_buckets = b->n_buckets ? 2 * b->n_buckets : 64;
+	free(b->buckets);
+	b->buckets = xcalloc(b->n_buckets, sizeof(*b->buckets));
+	for (size_t i = 0; i < b->n_anchors; i++) {
+		size_t *head = &b->buckets[b->anchors[i].hash & (b->n_buckets - 1)];
+		b->anchors[i].next = *head;
+		*head = i + 1;
+	}
+}
+
+static size_t yt_add_anchor(struct yt_builder *b, const yaml_char_t *name, struct yt_node *node,
+			    bool complete)
 {
 	xgrow(b->anchors, b->anchors_cap, b->n_anchors + 1);
 	struct yt_anchor *a = &b->anchors[b->n_anchors++];
 	a->name = xstrdup((const char *)name);
+	a->hash = str_fnv1a(a->name);
 	a->node = node;
 	a->weight = 1;
 	a->complete = complete;
-	return (int)b->n_anchors;
+	if (b->n_anchors > 2 * b->n_buckets) {
+		yt_anchor_index(b);
+	} else {
+		size_t *head = &b->buckets[a->hash & (b->n_buckets - 1)];
+		a->next = *head;
+		*head = b->n_anchors;
+	}
+	return b->n_anchors;
+}
+
+/* The newest anchor called name, or NULL. */
+static struct yt_anchor *yt_find_anchor(struct yt_builder *b, const char *name)
+{
+	uint64_t hash = str_fnv1a(name);
+
+	if (!b->n_buckets)
+		return NULL;
+	for (size_t i = b->buckets[hash & (b->n_buckets - 1)]; i; i = b->anchors[i - 1].next) {
+		struct yt_anchor *a = &b->anchors[i - 1];
+		b->s->alias_steps++;
+		if (a->hash == hash && strcmp(a->name, name) == 0)
+			return a;
+	}
+	return NULL;
 }
 
 /* Hangs a finished node (or an alias target) under the open collection. */
@@ -313,10 +410,114 @@ static int yt_attach(struct yt_builder *b, struct yt_node *n, uint64_t weight)
 	return 0;
 }
 
+#define YT_TAG "tag:yaml.org,2002:"
+
+/* [-+]?(.inf|.Inf|.INF) or .nan/.NaN/.NAN or a decimal number with an optional exponent. */
+static bool yt_float_text(const char *s)
+{
+	static const char *const special[] = {"inf", "Inf", "INF", "nan", "NaN", "NAN"};
+	size_t digits = 0;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	if (*s == '.')
+		for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+			if (strcmp(s + 1, special[i]) == 0)
+				return true;
+	for (; *s >= '0' && *s <= '9'; s++)
+		digits++;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			digits++;
+	if (!digits)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+/* A scalar tagged !!int, !!bool, !!null or !!float must be one. */
+static int yt_check_typed_scalar(struct yt_builder *b, const char *name, const struct yt_node *n,
+				 bool *typed)
+{
+	struct yt_node as_plain = *n;
+	bool ok, bv;
+	int64_t iv;
+
+	as_plain.plain = true;
+	if (strcmp(name, "int") == 0)
+		ok = yt_get_int64(&as_plain, &iv) == 0;
+	else if (strcmp(name, "bool") == 0)
+		ok = yt_get_bool(&as_plain, &bv) == 0;
+	else if (strcmp(name, "null") == 0)
+		ok = yt_is_null(&as_plain);
+	else
+		ok = yt_float_text(n->scalar);
+	if (!ok)
+		return yt_error(b->err, KERF_E_PARSE, n, "\"%s\" is not a valid !!%s", n->scalar,
+				name);
+	*typed = true;
+	return 0;
+}
+
+/*
+ * A tag names the type a node must have.  "!" (non-specific) and YAML's own
+ * str, int, bool, null, float, map and seq are checked against the node;
+ * any other tag means a type kerf cannot know, so it is refused rather than
+ * silently read as text.  Sets *typed for a scalar tagged int, bool, null or
+ * float: it then reads as the plain scalar of that type.
+ */
+static int yt_check_tag(struct yt_builder *b, const yaml_char_t *tag, enum yt_type type,
+			const struct yt_node *n, bool *typed)
+{
+	const char *t = (const char *)tag;
+	const char *want = NULL;
+
+	*typed = false;
+	if (!t || strcmp(t, "!") == 0)
+		return 0;
+	if (strncmp(t, YT_TAG, sizeof(YT_TAG) - 1) == 0) {
+		const char *name = t + sizeof(YT_TAG) - 1;
+		if (strcmp(name, "map") == 0)
+			want = type == YT_MAP ? NULL : "a mapping";
+		else if (strcmp(name, "seq") == 0)
+			want = type == YT_SEQ ? NULL : "a list";
+		else if (type != YT_SCALAR &&
+			 (strcmp(name, "str") == 0 || strcmp(name, "int") == 0 ||
+			  strcmp(name, "bool") == 0 || strcmp(name, "null") == 0 ||
+			  strcmp(name, "float") == 0))
+			want = "a scalar";
+		else if (strcmp(name, "str") == 0)
+			return 0;
+		else if (strcmp(name, "int") == 0 || strcmp(name, "bool") == 0 ||
+			 strcmp(name, "null") == 0 || strcmp(name, "float") == 0)
+			return yt_check_typed_scalar(b, name, n, typed);
+		else
+			return yt_error(b->err, KERF_E_PARSE, n, "unsupported tag \"!!%s\"", name);
+		if (want)
+			return yt_error(b->err, KERF_E_PARSE, n, "tag \"!!%s\" on %s, not %s", name,
+					yt_type_name(n), want);
+		return 0;
+	}
+	return yt_error(b->err, KERF_E_PARSE, n, "unsupported tag \"%s\"", t);
+}
+
 static int yt_open(struct yt_builder *b, enum yt_type type, const yaml_event_t *ev,
-		   const yaml_char_t *anchor)
+		   const yaml_char_t *anchor, const yaml_char_t *tag)
 {
 	struct yt_node *n = yt_new_node(b, type, ev->start_mark);
+	bool typed;
+	int rc;
+
+	if ((rc = yt_check_tag(b, tag, type, n, &typed)) != 0)
+		return rc;
 
 	if (b->n_frames >= YT_MAX_DEPTH)
 		return yt_error(b->err, KERF_E_PARSE, n, "nesting deeper than %d levels",
@@ -327,15 +528,20 @@ static int yt_open(struct yt_builder *b, enum yt_type type, const yaml_event_t *
 	f->node = n;
 	f->weight = 1;
 	if (anchor)
-		f->anchor = (size_t)yt_add_anchor(b, anchor, n, false);
+		f->anchor = yt_add_anchor(b, anchor, n, false);
 	return 0;
 }
 
 static int yt_close(struct yt_builder *b)
 {
 	struct yt_frame f = b->frames[--b->n_frames];
+	struct yt_node *n = f.node;
 
 	hmap_clear(&f.keys, NULL);
+	if (n->type == YT_MAP)
+		n->pairs = yt_settle(b->s, n->pairs, n->n * sizeof(*n->pairs));
+	else
+		n->items = yt_settle(b->s, n->items, n->n * sizeof(*n->items));
 	if (f.anchor) {
 		b->anchors[f.anchor - 1].complete = true;
 		b->anchors[f.anchor - 1].weight = f.weight;
@@ -349,8 +555,12 @@ static int yt_scalar(struct yt_builder *b, const yaml_event_t *ev)
 {
 	const char *value = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
-	bool plain =
-	    ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && ev->data.scalar.plain_implicit;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	/* libyaml leaves "! x" implicit, but the non-specific tag makes it text. */
+	bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		     ev->data.scalar.plain_implicit && !tag;
+	bool typed;
+	int rc;
 
 	/* "---" followed by nothing is an empty document, not an empty string. */
 	if (b->n_frames == 0 && plain && len == 0 && !ev->data.scalar.anchor) {
@@ -358,11 +568,22 @@ static int yt_scalar(struct yt_builder *b, const yaml_event_t *ev)
 		return 0;
 	}
 	struct yt_node *n = yt_new_node(b, YT_SCALAR, ev->start_mark);
-	n->scalar = xmalloc(len + 1);
+	/*
+	 * A "\0" escape would cut every C string made of the scalar short, so
+	 * that "a\0b" reads as "a": no kerf string may hold one.
+	 */
+	if (memchr(value, '\0', len))
+		return yt_error(b->err, KERF_E_PARSE, n,
+				"a string must not hold a NUL character (\"\\0\")");
+	n->scalar = yt_alloc(b->s, len + 1);
 	memcpy(n->scalar, value, len);
 	n->scalar[len] = '\0';
 	n->len = len;
 	n->plain = plain;
+	if ((rc = yt_check_tag(b, ev->data.scalar.tag, YT_SCALAR, n, &typed)) != 0)
+		return rc;
+	if (typed)
+		n->plain = true;
 	if (ev->data.scalar.anchor)
 		yt_add_anchor(b, ev->data.scalar.anchor, n, true);
 	return yt_attach(b, n, 1);
@@ -375,22 +596,19 @@ static int yt_alias(struct yt_builder *b, const yaml_event_t *ev)
 		 col = (unsigned)ev->start_mark.column + 1;
 
 	/* Later anchors of the same name shadow earlier ones (YAML 1.2 7.1). */
-	for (size_t i = b->n_anchors; i-- > 0;) {
-		struct yt_anchor *a = &b->anchors[i];
-		if (strcmp(a->name, name) != 0)
-			continue;
-		if (!a->complete)
-			return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
-					   "alias \"%s\" refers to a node that contains it", name);
-		b->alias_weight = yt_sat_add(b->alias_weight, a->weight);
-		if (b->alias_weight > YT_MAX_ALIAS_NODES)
-			return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
-					   "aliases expand to more than %u nodes",
-					   YT_MAX_ALIAS_NODES);
-		return yt_attach(b, a->node, a->weight);
-	}
-	return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col, "undefined alias \"%s\"",
-			   name);
+	struct yt_anchor *a = yt_find_anchor(b, name);
+
+	if (!a)
+		return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+				   "undefined alias \"%s\"", name);
+	if (!a->complete)
+		return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+				   "alias \"%s\" refers to a node that contains it", name);
+	b->alias_weight = yt_sat_add(b->alias_weight, a->weight);
+	if (b->alias_weight > YT_MAX_ALIAS_NODES)
+		return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+				   "aliases expand to more than %u nodes", YT_MAX_ALIAS_NODES);
+	return yt_attach(b, a->node, a->weight);
 }
 
 /* libyaml reports reader errors (bad UTF-8, control bytes) by byte offset only. */
@@ -462,15 +680,19 @@ static int yt_event(struct yt_builder *b, const yaml_event_t *ev, bool *done)
 		for (size_t i = 0; i < b->n_anchors; i++)
 			free(b->anchors[i].name);
 		b->n_anchors = 0;
+		if (b->n_buckets)
+			memset(b->buckets, 0, b->n_buckets * sizeof(*b->buckets));
 		return 0;
 	case YAML_ALIAS_EVENT:
 		return yt_alias(b, ev);
 	case YAML_SCALAR_EVENT:
 		return yt_scalar(b, ev);
 	case YAML_SEQUENCE_START_EVENT:
-		return yt_open(b, YT_SEQ, ev, ev->data.sequence_start.anchor);
+		return yt_open(b, YT_SEQ, ev, ev->data.sequence_start.anchor,
+			       ev->data.sequence_start.tag);
 	case YAML_MAPPING_START_EVENT:
-		return yt_open(b, YT_MAP, ev, ev->data.mapping_start.anchor);
+		return yt_open(b, YT_MAP, ev, ev->data.mapping_start.anchor,
+			       ev->data.mapping_start.tag);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		return yt_close(b);
@@ -489,6 +711,9 @@ int yt_parse_string(const char *name, const char *text, size_t len, struct yt_st
 
 	if (!text || !out)
 		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_string: NULL argument");
+	if (len > YT_MAX_FILE_BYTES)
+		return kerf_error_set(err, KERF_E_RANGE, "%s: larger than %u bytes",
+				      name ? name : "<string>", YT_MAX_FILE_BYTES);
 	memset(&b, 0, sizeof(b));
 	b.s = xcalloc(1, sizeof(*b.s));
 	b.s->file = xstrdup(name ? name : "<string>");
@@ -513,12 +738,16 @@ int yt_parse_string(const char *name, const char *text, size_t len, struct yt_st
 	}
 	yaml_parser_delete(&parser);
 
-	for (size_t i = 0; i < b.n_frames; i++)
+	for (size_t i = 0; i < b.n_frames; i++) {
 		hmap_clear(&b.frames[i].keys, NULL);
+		free(b.frames[i].node->pairs);
+		free(b.frames[i].node->items);
+	}
 	free(b.frames);
 	for (size_t i = 0; i < b.n_anchors; i++)
 		free(b.anchors[i].name);
 	free(b.anchors);
+	free(b.buckets);
 	if (rc) {
 		yt_stream_free(b.s);
 		return rc;

@@ -6,9 +6,11 @@
  * tree, so every error can name file:line:column.  Built with libyaml's
  * event API; aliases are expanded by sharing the anchored node (so a node
  * reached through an alias reports the anchor's position), duplicate
- * mapping keys are errors.  Tags are ignored except that an explicitly
- * tagged scalar ("!!str true") is not plain.  Merge keys ("<<") are ordinary
- * keys.
+ * mapping keys are errors, and so is a NUL character in a scalar.  Tags
+ * are checked: "!" and "!!str" make a scalar text ("!!str true" is not
+ * plain); "!!int", "!!bool", "!!null" and "!!float" require a value of that
+ * type and make it read as one; "!!map" and "!!seq" must be on a mapping and
+ * a list; any other tag is an error.  Merge keys ("<<") are ordinary keys.
  */
 #ifndef KERF_CORE_YAMLTREE_H
 #define KERF_CORE_YAMLTREE_H
@@ -27,6 +29,7 @@ enum yt_type {
 };
 
 struct yt_node;
+struct yt_chunk;
 
 struct yt_pair {
 	struct yt_node *key; /* always a scalar */
@@ -37,11 +40,11 @@ struct yt_node {
 	enum yt_type type;
 	unsigned line;	  /* 1-based */
 	unsigned column;  /* 1-based */
+	bool plain;	  /* YT_SCALAR: unquoted, so "null"/"true" carry their YAML meaning */
 	const char *file; /* owned by the stream */
 	/* YT_SCALAR */
 	char *scalar; /* NUL-terminated */
 	size_t len;
-	bool plain; /* unquoted, so "null"/"true" carry their YAML meaning */
 	/* YT_MAP: pairs in document order; YT_SEQ: items */
 	size_t n;
 	struct yt_pair *pairs;
@@ -58,23 +61,29 @@ struct yt_stream {
 	size_t n;
 	struct yt_doc *docs;
 	/*
-	 * Every node of every document, each exactly once.  An alias shares
-	 * the anchored node, so the tree is a DAG and cannot be freed by
-	 * walking it; yt_stream_free releases this list instead.
+	 * How many nodes the documents hold, each counted once.  They live in
+	 * chunks the stream owns (an alias shares the anchored node, so the
+	 * tree is a DAG and cannot be freed by walking it).
 	 */
 	size_t n_nodes;
-	struct yt_node **nodes;
+	struct yt_chunk *chunks;
 	/*
 	 * Holders besides the one that parsed it (yt_stream_ref): a document
 	 * handed out on its own (a node class's) keeps its stream alive.
 	 */
 	_Atomic unsigned extra_refs;
+	/*
+	 * Anchors compared while resolving aliases: about one an alias, so
+	 * tests can prove resolution linear without timing it.
+	 */
+	uint64_t alias_steps;
 };
 
 /*
  * Parses every document of a file or a buffer (`name` is what messages call
  * it).  On a syntax error returns KERF_E_PARSE with "file:line:column: ..."
- * in err and err->line/column set; KERF_E_IO when the file cannot be read.
+ * in err and err->line/column set; KERF_E_IO when the file cannot be read,
+ * KERF_E_RANGE when it is larger than YT_MAX_FILE_BYTES.
  */
 int yt_parse_file(const char *path, struct yt_stream **out, struct kerf_error *err);
 int yt_parse_string(const char *name, const char *text, size_t len, struct yt_stream **out,
@@ -119,10 +128,7 @@ bool yt_is_null(const struct yt_node *n);
  */
 const char *yt_type_name(const struct yt_node *n);
 
-/*
- * The text of a scalar, or NULL when n is not a scalar or the text holds a
- * NUL byte (which no kerf string may carry).
- */
+/* The text of a scalar (never holding a NUL), or NULL when n is not a scalar. */
 const char *yt_scalar_str(const struct yt_node *n);
 
 /*

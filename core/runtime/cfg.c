@@ -683,10 +683,8 @@ static int cfg_section_value(struct cfg_value *v, const struct kerf_config_key *
 			sb_init(&ip);
 			sb_printf(&ip, "%s[%zu]", path, i);
 			if (!text || yt_is_null(it))
-				rc = it->type == YT_SCALAR && !yt_is_null(it)
-					 ? cfg_fail(err, it, ip.buf, "contains a NUL byte")
-					 : cfg_fail(err, it, ip.buf, "expected a string, got %s",
-						    yt_type_name(it));
+				rc = cfg_fail(err, it, ip.buf, "expected a string, got %s",
+					      yt_type_name(it));
 			else if (cfg_word_allowed(k, text, &perr))
 				rc = cfg_fail(err, it, ip.buf, "%s", perr.message);
 			sb_free(&ip);
@@ -702,8 +700,6 @@ static int cfg_section_value(struct cfg_value *v, const struct kerf_config_key *
 	if (val->type != YT_SCALAR)
 		return cfg_fail(err, pair->key, path, "expected %s, got %s", cfg_type_word(v->type),
 				yt_type_name(val));
-	if (!text)
-		return cfg_fail(err, pair->key, path, "contains a NUL byte");
 	if (cfg_value_from_text(v, text, val, &perr) || cfg_value_allowed(k, v, text, &perr))
 		return cfg_fail(err, pair->key, path, "%s", perr.message);
 	return 0;
@@ -963,8 +959,6 @@ static int cfg_string(struct cfg_loader *l, const struct yt_pair *pair, const ch
 	if (v->type != YT_SCALAR)
 		return cfg_fail(l->err, pair->key, path, "expected a string, got %s",
 				yt_type_name(v));
-	if (!yt_scalar_str(v))
-		return cfg_fail(l->err, pair->key, path, "contains a NUL byte");
 	*out = v->scalar;
 	return 0;
 }
@@ -1024,7 +1018,7 @@ static int cfg_enum(struct cfg_loader *l, const struct yt_pair *pair, const char
 static int cfg_duration(struct cfg_loader *l, const struct yt_pair *pair, const char *path,
 			int64_t *out)
 {
-	const char *s;
+	const char *s = NULL;
 	struct kerf_error perr;
 	int rc = cfg_string(l, pair, path, false, &s);
 
@@ -1102,8 +1096,6 @@ static int cfg_string_list(struct cfg_loader *l, const struct yt_pair *pair, con
 		if (it->type != YT_SCALAR || yt_is_null(it))
 			rc = cfg_fail(l->err, it, ip.buf, "expected a string, got %s",
 				      yt_type_name(it));
-		else if (!s)
-			rc = cfg_fail(l->err, it, ip.buf, "contains a NUL byte");
 		else if (!*s)
 			rc = cfg_fail(l->err, it, ip.buf, "must not be empty");
 		else if (names && !cfg_plugin_name_valid(s))

@@ -17,7 +17,16 @@
  * valid while it lives; nothing here modifies a document.  Every function
  * accepts a NULL node where it takes one and then answers "absent" (NULL,
  * 0 or false).  Nothing here blocks or does I/O; out of memory aborts, as in
- * every libkerf decoder.  All of it is ABI 2.0.
+ * every libkerf decoder.  All of it is ABI 2.0 but kerf_doc_parse_optional
+ * (2.1).
+ *
+ * This is kerf's one YAML reader, offered to plugins for whatever they read
+ * (node classes, a simulator's scenario): parsing is iterative and refuses,
+ * with file:line:column, nesting deeper than 256 levels, text over 64 MiB,
+ * aliases expanding to more than a million nodes, duplicate keys, a NUL
+ * character in a string and tags other than YAML's own (a "!!int" must hold
+ * an integer, and so on).  Anchors are resolved through a hash, so aliases
+ * cost linear time.
  */
 #ifndef KERF_DOC_H
 #define KERF_DOC_H
@@ -58,6 +67,15 @@ typedef enum {
  */
 int kerf_doc_parse(const char *name, const char *text, size_t len, struct kerf_doc **out,
 		   struct kerf_error *err);
+
+/*
+ * The same for text that may hold no document at all (empty, comments
+ * only, or empty documents): then *out is set to NULL and 0 returned, so a
+ * reader can take an empty file as "nothing".  More than one non-empty
+ * document is KERF_E_PARSE as in kerf_doc_parse.  Does not block.  ABI 2.1.
+ */
+int kerf_doc_parse_optional(const char *name, const char *text, size_t len, struct kerf_doc **out,
+			    struct kerf_error *err);
 
 /* Frees a document and every node of it; NULL allowed.  Does not block.  ABI 2.0. */
 void kerf_doc_free(struct kerf_doc *doc);

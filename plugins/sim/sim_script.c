@@ -20,12 +20,10 @@
  * termination two minutes later unless kerf deleted them first) or
  * terminate them at once.
  *
- * Plugins read YAML only through the host's config getters and libkerf's
- * workload parser, neither of which can hold a list of actions, so the
- * scenario is read by a small parser of its own for exactly this shape:
- * block sequences and mappings, flow mappings, plain and quoted scalars and
- * comments.  Anything else (anchors, block scalars, flow sequences, tabs
- * in indentation) is refused with its position rather than misread.
+ * The scenario is read with libkerf's YAML reader (kerf/doc.h), the one
+ * kerf reads everything with, so its limits (nesting, size, aliases) and
+ * its positioned errors hold here too.  Every value is taken as text, quoted
+ * or not; an empty file is an empty scenario.
  *
  * A trace is CSV with a header naming its columns; arrival_s,
  * cpu_millicores, memory_mib, gpu and count are required, duration_s is
@@ -139,45 +137,18 @@ int sim_workloads_load(const struct kerf_host *h, const char *path,
 	return rc;
 }
 
-/* --------------------------------------------------------- scenario YAML */
-
-struct snode;
-
-struct spair {
-	char *key;
-	struct snode *value;
-	unsigned line, column;
-};
-
-/* A scalar (scalar != NULL), a mapping (pairs) or a sequence (items). */
-struct snode {
-	char *scalar;
-	size_t n_pairs;
-	struct spair *pairs;
-	size_t n_items;
-	struct snode **items;
-	unsigned line, column;
-};
-
-/* One significant line: indentation, and the text after it with comments cut. */
-struct sline {
-	unsigned no;
-	unsigned indent;
-	char *text; /* points into the file text, NUL-terminated in place */
-};
+/* ------------------------------------------------------- scenario actions */
 
 struct sparser {
 	const struct kerf_host *h;
 	const char *path;
 	struct kerf_error *err;
-	size_t n_lines;
-	struct sline *lines;
-	size_t at; /* next line */
 };
 
-static int perr(struct sparser *p, unsigned line, unsigned column, const char *msg,
+static int perr(struct sparser *p, const struct kerf_doc_node *at, const char *msg,
 		const char *detail)
 {
+	unsigned line = kerf_doc_line(at), column = kerf_doc_column(at);
 	int rc = kerf_error_set(p->err, KERF_E_PARSE, "%s:%u:%u: %s%s%s", p->path, line, column,
 				msg, detail ? ": " : "", detail ? detail : "");
 
@@ -188,483 +159,49 @@ static int perr(struct sparser *p, unsigned line, unsigned column, const char *m
 	return rc;
 }
 
-static void snode_free(const struct kerf_host *h, struct snode *n)
+/* The value of key, also when it is null ("key:" alone), or NULL when absent. */
+static const struct kerf_doc_node *get(const struct kerf_doc_node *map, const char *key)
 {
-	if (!n)
-		return;
-	h->free(h->ctx, n->scalar);
-	for (size_t i = 0; i < n->n_pairs; i++) {
-		h->free(h->ctx, n->pairs[i].key);
-		snode_free(h, n->pairs[i].value);
-	}
-	h->free(h->ctx, n->pairs);
-	for (size_t i = 0; i < n->n_items; i++)
-		snode_free(h, n->items[i]);
-	h->free(h->ctx, n->items);
-	h->free(h->ctx, n);
-}
-
-static struct snode *snode_new(struct sparser *p, unsigned line, unsigned column)
-{
-	struct snode *n = p->h->calloc(p->h->ctx, 1, sizeof(*n));
-
-	n->line = line;
-	n->column = column;
-	return n;
-}
-
-static char *dup_range(struct sparser *p, const char *s, size_t n)
-{
-	char *d = p->h->malloc(p->h->ctx, n + 1);
-
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
-/*
- * Splits the text into significant lines.  A '#' starts a comment at the
- * start of a line or after a blank, outside quotes; the caller's quoted
- * scalars never span lines, so tracking quotes per line is enough.
- */
-static int split_lines(struct sparser *p, char *text)
-{
-	size_t cap = 0;
-	unsigned no = 0;
-
-	for (char *s = text; s && *s;) {
-		char *nl = strchr(s, '\n'), *c;
-		char quote = 0;
-		unsigned indent = 0;
-
-		if (nl)
-			*nl = '\0';
-		no++;
-		while (s[indent] == ' ')
-			indent++;
-		for (c = s + indent; *c; c++) {
-			if (quote) {
-				if (*c == '\\' && quote == '"' && c[1])
-					c++;
-				else if (*c == quote)
-					quote = 0;
-			} else if (*c == '"' || *c == '\'') {
-				quote = *c;
-			} else if (*c == '#' && (c == s + indent || c[-1] == ' ')) {
-				*c = '\0';
-				break;
-			}
-		}
-		for (c = s + strlen(s); c > s + indent && (c[-1] == ' ' || c[-1] == '\r'); c--)
-			c[-1] = '\0';
-		if (s[indent] == '\t')
-			return perr(p, no, indent + 1, "tab in indentation", "indent with spaces");
-		if (s[indent] && !(no == 1 && strcmp(s, "---") == 0)) {
-			if (p->n_lines == cap) {
-				cap = cap ? 2 * cap : 32;
-				p->lines = p->h->realloc(p->h->ctx, p->lines, cap * sizeof(*p->lines));
-			}
-			p->lines[p->n_lines++] = (struct sline){no, indent, s + indent};
-		}
-		s = nl ? nl + 1 : NULL;
-	}
-	return 0;
-}
-
-/* A quoted scalar at *s (which is the quote); *s moves past the closing quote. */
-static int parse_quoted(struct sparser *p, const char **s, unsigned line, unsigned column,
-			char **out)
-{
-	char q = **s;
-	const char *c = *s + 1;
-	size_t n = 0;
-	char *buf = p->h->malloc(p->h->ctx, strlen(c) + 1);
-
-	for (;; c++) {
-		if (!*c) {
-			p->h->free(p->h->ctx, buf);
-			return perr(p, line, column, "unterminated quoted string", NULL);
-		}
-		if (*c == q && q == '\'' && c[1] == '\'') {
-			buf[n++] = *c++;
-		} else if (*c == q) {
-			break;
-		} else if (q == '"' && *c == '\\') {
-			c++;
-			switch (*c) {
-			case 'n':
-				buf[n++] = '\n';
-				break;
-			case 't':
-				buf[n++] = '\t';
-				break;
-			case '"':
-			case '\\':
-			case '/':
-				buf[n++] = *c;
-				break;
-			default:
-				p->h->free(p->h->ctx, buf);
-				return perr(p, line, column, "unsupported escape in a quoted string",
-					    NULL);
-			}
-		} else {
-			buf[n++] = *c;
-		}
-	}
-	buf[n] = '\0';
-	*s = c + 1;
-	*out = buf;
-	return 0;
-}
-
-/* YAML indicators that would start something this parser does not read. */
-static bool unsupported_start(char c)
-{
-	return c && strchr("[]&*!|>%@`", c) != NULL;
-}
-
-static int parse_flow_map(struct sparser *p, const char **s, const char *line_start,
-			  unsigned line, struct snode **out);
-
-static unsigned col_of(const char *line_start, const char *s, unsigned indent)
-{
-	return indent + 1 + (unsigned)(s - line_start);
-}
-
-static void skip_blanks(const char **s)
-{
-	while (**s == ' ')
-		(*s)++;
-}
-
-/* A flow scalar: quoted, or plain up to one of `stops` (trailing blanks cut). */
-static int parse_flow_scalar(struct sparser *p, const char **s, const char *stops,
-			     unsigned line, unsigned column, char **out)
-{
-	const char *b = *s, *e;
-
-	if (**s == '"' || **s == '\'')
-		return parse_quoted(p, s, line, column, out);
-	if (unsupported_start(**s))
-		return perr(p, line, column, "unsupported YAML in a scenario", *s);
-	while (**s && !strchr(stops, **s))
-		(*s)++;
-	for (e = *s; e > b && e[-1] == ' '; e--)
-		;
-	*out = dup_range(p, b, (size_t)(e - b));
-	return 0;
-}
-
-static int add_pair(struct sparser *p, struct snode *map, char *key, struct snode *value,
-		    unsigned line, unsigned column)
-{
-	for (size_t i = 0; i < map->n_pairs; i++) {
-		if (strcmp(map->pairs[i].key, key) == 0) {
-			int rc = perr(p, line, column, "duplicate key", key);
-			p->h->free(p->h->ctx, key);
-			snode_free(p->h, value);
-			return rc;
-		}
-	}
-	map->pairs =
-	    p->h->realloc(p->h->ctx, map->pairs, (map->n_pairs + 1) * sizeof(*map->pairs));
-	map->pairs[map->n_pairs++] = (struct spair){key, value, line, column};
-	return 0;
-}
-
-/* A flow value: a nested flow mapping or a scalar, ended by ',' or '}'. */
-static int parse_flow_value(struct sparser *p, const char **s, const char *ls, unsigned line,
-			    unsigned indent, struct snode **out)
-{
-	unsigned column = col_of(ls, *s, indent);
-	struct snode *v;
-	int rc;
-
-	if (**s == '{')
-		return parse_flow_map(p, s, ls, line, out);
-	v = snode_new(p, line, column);
-	rc = parse_flow_scalar(p, s, ",}", line, column, &v->scalar);
-	if (rc) {
-		snode_free(p->h, v);
-		return rc;
-	}
-	*out = v;
-	return 0;
-}
-
-/* `{key: value, ...}` on one line; *s is at the '{' and moves past the '}'. */
-static int parse_flow_map(struct sparser *p, const char **s, const char *ls, unsigned line,
-			  struct snode **out)
-{
-	unsigned indent = p->lines[p->at - 1].indent;
-	struct snode *map = snode_new(p, line, col_of(ls, *s, indent));
-	int rc = 0;
-
-	(*s)++;
-	skip_blanks(s);
-	while (rc == 0 && **s != '}') {
-		unsigned kcol = col_of(ls, *s, indent);
-		struct snode *value = NULL;
-		char *key = NULL;
-
-		if (!**s) {
-			rc = perr(p, line, kcol, "unterminated flow mapping", "missing '}'");
-			break;
-		}
-		rc = parse_flow_scalar(p, s, ":,}", line, kcol, &key);
-		if (rc)
-			break;
-		skip_blanks(s);
-		if (**s != ':') {
-			p->h->free(p->h->ctx, key);
-			rc = perr(p, line, col_of(ls, *s, indent), "expected ':' after a key",
-				  NULL);
-			break;
-		}
-		(*s)++;
-		skip_blanks(s);
-		rc = parse_flow_value(p, s, ls, line, indent, &value);
-		if (rc == 0)
-			rc = add_pair(p, map, key, value, line, kcol);
-		else
-			p->h->free(p->h->ctx, key);
-		skip_blanks(s);
-		if (rc == 0 && **s == ',') {
-			(*s)++;
-			skip_blanks(s);
-		} else if (rc == 0 && !**s) {
-			rc = perr(p, line, col_of(ls, *s, indent), "unterminated flow mapping",
-				  "missing '}'");
-		} else if (rc == 0 && **s != '}') {
-			rc = perr(p, line, col_of(ls, *s, indent), "expected ',' or '}'", NULL);
-		}
-	}
-	if (rc) {
-		snode_free(p->h, map);
-		return rc;
-	}
-	(*s)++;
-	*out = map;
-	return 0;
-}
-
-static int parse_block(struct sparser *p, unsigned indent, struct snode **out);
-
-/*
- * The value after "key:" (or after "- "), starting at s on line ln.  An
- * empty value opens a block nested on the following, deeper lines.
- */
-static int parse_inline_value(struct sparser *p, const struct sline *ln, const char *s,
-			      unsigned min_indent, struct snode **out)
-{
-	unsigned column = col_of(ln->text, s, ln->indent);
-	const char *end;
-	struct snode *v;
-	int rc;
-
-	if (!*s) {
-		if (p->at < p->n_lines && p->lines[p->at].indent > min_indent)
-			return parse_block(p, p->lines[p->at].indent, out);
-		/* A key without a value is null, as in YAML. */
-		*out = snode_new(p, ln->no, column);
-		return 0;
-	}
-	if (*s == '{') {
-		rc = parse_flow_map(p, &s, ln->text, ln->no, out);
-		skip_blanks(&s);
-		if (rc == 0 && *s) {
-			snode_free(p->h, *out);
-			return perr(p, ln->no, col_of(ln->text, s, ln->indent),
-				    "unexpected text after a flow mapping", s);
-		}
-		return rc;
-	}
-	v = snode_new(p, ln->no, column);
-	end = s;
-	rc = parse_flow_scalar(p, &end, "", ln->no, column, &v->scalar);
-	if (rc == 0 && *end) {
-		rc = perr(p, ln->no, col_of(ln->text, end, ln->indent),
-			  "unexpected text after a quoted string", end);
-	}
-	if (rc == 0 && strstr(v->scalar, ": ")) {
-		rc = perr(p, ln->no, column, "a mapping here must be on its own lines or in {}",
-			  v->scalar);
-	}
-	if (rc) {
-		snode_free(p->h, v);
-		return rc;
-	}
-	*out = v;
-	return 0;
-}
-
-/* "key: rest" starting at s; rest points after the ": " (or at the end). */
-static int split_key(struct sparser *p, const struct sline *ln, const char *s, char **key,
-		     const char **rest)
-{
-	unsigned column = col_of(ln->text, s, ln->indent);
-	const char *c = s;
-
-	if (*s == '"' || *s == '\'') {
-		int rc = parse_quoted(p, &c, ln->no, column, key);
-		if (rc)
-			return rc;
-	} else {
-		if (unsupported_start(*s) || *s == '{' || *s == '-')
-			return perr(p, ln->no, column, "unsupported YAML in a scenario", s);
-		while (*c && !(*c == ':' && (c[1] == ' ' || c[1] == '\0')))
-			c++;
-		*key = dup_range(p, s, (size_t)(c - s));
-	}
-	if (*c != ':' || (c[1] != ' ' && c[1] != '\0')) {
-		p->h->free(p->h->ctx, *key);
-		return perr(p, ln->no, column, "expected \"key: value\"", s);
-	}
-	c++;
-	skip_blanks(&c);
-	*rest = c;
-	return 0;
-}
-
-/* A block mapping whose first "key: value" is at s on the line just consumed. */
-static int parse_block_map(struct sparser *p, const struct sline *first, const char *s,
-			   unsigned indent, struct snode **out)
-{
-	struct snode *map = snode_new(p, first->no, col_of(first->text, s, first->indent));
-	const struct sline *ln = first;
-	int rc;
-
-	for (;;) {
-		unsigned kcol = col_of(ln->text, s, ln->indent);
-		struct snode *value = NULL;
-		const char *rest = NULL;
-		char *key;
-
-		rc = split_key(p, ln, s, &key, &rest);
-		if (rc)
-			break;
-		rc = parse_inline_value(p, ln, rest, indent, &value);
-		if (rc) {
-			p->h->free(p->h->ctx, key);
-			break;
-		}
-		if ((rc = add_pair(p, map, key, value, ln->no, kcol)) != 0)
-			break;
-		if (p->at >= p->n_lines || p->lines[p->at].indent < indent)
-			break;
-		ln = &p->lines[p->at++];
-		if (ln->indent > indent) {
-			rc = perr(p, ln->no, ln->indent + 1, "unexpected indentation", NULL);
-			break;
-		}
-		s = ln->text;
-		if (s[0] == '-' && (s[1] == ' ' || !s[1])) {
-			/* A list item at the mapping's own indentation belongs to its parent. */
-			p->at--;
-			break;
-		}
-	}
-	if (rc) {
-		snode_free(p->h, map);
-		return rc;
-	}
-	*out = map;
-	return 0;
-}
-
-/* A block sequence of "- item" lines at indent. */
-static int parse_block_seq(struct sparser *p, unsigned indent, struct snode **out)
-{
-	const struct sline *first = &p->lines[p->at];
-	struct snode *seq = snode_new(p, first->no, indent + 1);
-	int rc = 0;
-
-	while (rc == 0 && p->at < p->n_lines && p->lines[p->at].indent == indent) {
-		const struct sline *ln = &p->lines[p->at];
-		const char *s = ln->text;
-		struct snode *item = NULL;
-
-		if (!(s[0] == '-' && (s[1] == ' ' || !s[1]))) {
-			rc = perr(p, ln->no, indent + 1, "expected a list item (\"- \")", s);
-			break;
-		}
-		p->at++;
-		s++;
-		skip_blanks(&s);
-		if (*s && *s != '{' && *s != '"' && *s != '\'' && strstr(s, ": "))
-			rc = parse_block_map(p, ln, s, col_of(ln->text, s, ln->indent) - 1,
-					     &item);
-		else if (*s && *s != '{' && *s != '"' && *s != '\'' &&
-			 s[strlen(s) - 1] == ':')
-			rc = parse_block_map(p, ln, s, col_of(ln->text, s, ln->indent) - 1,
-					     &item);
-		else
-			rc = parse_inline_value(p, ln, s, indent, &item);
-		if (rc)
-			break;
-		seq->items =
-		    p->h->realloc(p->h->ctx, seq->items, (seq->n_items + 1) * sizeof(*seq->items));
-		seq->items[seq->n_items++] = item;
-	}
-	if (rc == 0 && p->at < p->n_lines && p->lines[p->at].indent > indent)
-		rc = perr(p, p->lines[p->at].no, p->lines[p->at].indent + 1,
-			  "unexpected indentation", NULL);
-	if (rc) {
-		snode_free(p->h, seq);
-		return rc;
-	}
-	*out = seq;
-	return 0;
-}
-
-/* The block (sequence or mapping) starting on the next line, at indent. */
-static int parse_block(struct sparser *p, unsigned indent, struct snode **out)
-{
-	const struct sline *ln = &p->lines[p->at];
-
-	if (ln->text[0] == '-' && (ln->text[1] == ' ' || !ln->text[1]))
-		return parse_block_seq(p, indent, out);
-	p->at++;
-	return parse_block_map(p, ln, ln->text, indent, out);
-}
-
-/* ------------------------------------------------------- scenario actions */
-
-static const struct snode *get(const struct snode *map, const char *key)
-{
-	for (size_t i = 0; i < map->n_pairs; i++)
-		if (strcmp(map->pairs[i].key, key) == 0)
-			return map->pairs[i].value;
+	for (size_t i = 0; i < kerf_doc_size(map); i++)
+		if (strcmp(kerf_doc_scalar(kerf_doc_key_at(map, i)), key) == 0)
+			return kerf_doc_value_at(map, i);
 	return NULL;
 }
 
-static bool is_map(const struct snode *n)
+/* A mapping, or "key:" with nothing after it, which reads as an empty one. */
+static bool is_map(const struct kerf_doc_node *n)
 {
-	return n && !n->scalar && n->n_items == 0;
+	const char *text = kerf_doc_scalar(n);
+
+	if (kerf_doc_node_type(n) == KERF_DOC_MAP)
+		return true;
+	return n && kerf_doc_is_null(n) && text && !text[0];
 }
 
-static int check_keys(struct sparser *p, const struct snode *map, const char *what,
+static int check_keys(struct sparser *p, const struct kerf_doc_node *map, const char *what,
 		      const char *const *keys)
 {
-	for (size_t i = 0; i < map->n_pairs; i++) {
+	for (size_t i = 0; i < kerf_doc_size(map); i++) {
+		const struct kerf_doc_node *key = kerf_doc_key_at(map, i);
+		const char *name = kerf_doc_scalar(key);
 		size_t k = 0;
-		while (keys[k] && strcmp(keys[k], map->pairs[i].key) != 0)
+		while (keys[k] && strcmp(keys[k], name) != 0)
 			k++;
 		if (!keys[k]) {
 			char msg[160];
-			snprintf(msg, sizeof(msg), "unknown key \"%s\" in %s", map->pairs[i].key,
-				 what);
-			return perr(p, map->pairs[i].line, map->pairs[i].column, msg, NULL);
+			snprintf(msg, sizeof(msg), "unknown key \"%s\" in %s", name, what);
+			return perr(p, key, msg, NULL);
 		}
 	}
 	return 0;
 }
 
-static int want_scalar(struct sparser *p, const struct snode *map, const char *key,
+/* Values are read as text, quoted or not: "30s", 10 and spot alike. */
+static int want_scalar(struct sparser *p, const struct kerf_doc_node *map, const char *key,
 		       const char *what, bool required, const char **out)
 {
-	const struct snode *v = get(map, key);
+	const struct kerf_doc_node *v = get(map, key);
+	const char *text = kerf_doc_scalar(v);
 	char msg[160];
 
 	*out = NULL;
@@ -672,13 +209,13 @@ static int want_scalar(struct sparser *p, const struct snode *map, const char *k
 		return 0;
 	if (!v) {
 		snprintf(msg, sizeof(msg), "%s: missing \"%s\"", what, key);
-		return perr(p, map->line, map->column, msg, NULL);
+		return perr(p, map, msg, NULL);
 	}
-	if (!v->scalar || !v->scalar[0]) {
+	if (!text || !text[0]) {
 		snprintf(msg, sizeof(msg), "%s.%s: expected a value", what, key);
-		return perr(p, v->line, v->column, msg, NULL);
+		return perr(p, v, msg, NULL);
 	}
-	*out = v->scalar;
+	*out = text;
 	return 0;
 }
 
@@ -695,8 +232,8 @@ static bool workload_kind(const char *k)
 }
 
 /* {kind, name, namespace[, replicas]} of a scale or delete. */
-static int read_target(struct sparser *p, const struct snode *n, const char *what, bool scale,
-		       struct sim_action *a)
+static int read_target(struct sparser *p, const struct kerf_doc_node *n, const char *what,
+		       bool scale, struct sim_action *a)
 {
 	static const char *const scale_keys[] = {"kind", "name", "namespace", "replicas", NULL};
 	static const char *const delete_keys[] = {"kind", "name", "namespace", NULL};
@@ -704,31 +241,29 @@ static int read_target(struct sparser *p, const struct snode *n, const char *wha
 	int rc;
 
 	if (!is_map(n))
-		return perr(p, n->line, n->column, what, "expected a mapping {kind, name, ...}");
+		return perr(p, n, what, "expected a mapping {kind, name, ...}");
 	if ((rc = check_keys(p, n, what, scale ? scale_keys : delete_keys)) ||
 	    (rc = want_scalar(p, n, "kind", what, true, &kind)) ||
 	    (rc = want_scalar(p, n, "name", what, true, &name)) ||
 	    (rc = want_scalar(p, n, "namespace", what, false, &ns)) ||
 	    (rc = want_scalar(p, n, "replicas", what, scale, &replicas)))
 		return rc;
-	if (!workload_kind(kind) || (scale && (strcmp(kind, "Pod") == 0 ||
-					       strcmp(kind, "DaemonSet") == 0))) {
-		const struct snode *k = get(n, "kind");
-		return perr(p, k->line, k->column,
+	if (!workload_kind(kind) ||
+	    (scale && (strcmp(kind, "Pod") == 0 || strcmp(kind, "DaemonSet") == 0))) {
+		return perr(p, get(n, "kind"),
 			    scale ? "scale: kind must be Deployment, ReplicaSet, StatefulSet or Job"
 				  : "delete: kind must be Pod, Deployment, ReplicaSet, "
 				    "StatefulSet, DaemonSet or Job",
 			    kind);
 	}
 	if (scale) {
-		const struct snode *r = get(n, "replicas");
 		char *end;
 		long long v;
 
 		errno = 0;
 		v = strtoll(replicas, &end, 10);
 		if (errno || *end || end == replicas || v < 0 || v > INT32_MAX)
-			return perr(p, r->line, r->column,
+			return perr(p, get(n, "replicas"),
 				    "scale.replicas: expected a whole number from 0", replicas);
 		a->replicas = (int32_t)v;
 	}
@@ -744,7 +279,7 @@ static char *opt_dup(struct sparser *p, const char *s)
 }
 
 /* The instances an interrupt or terminate picks (struct sim_selector). */
-static int read_selector(struct sparser *p, const struct snode *n, const char *what,
+static int read_selector(struct sparser *p, const struct kerf_doc_node *n, const char *what,
 			 struct sim_action *a)
 {
 	static const char *const keys[] = {"nodeclaim",	    "nodepool", "instance_type", "zone",
@@ -755,7 +290,7 @@ static int read_selector(struct sparser *p, const struct snode *n, const char *w
 	int rc;
 
 	if (!is_map(n))
-		return perr(p, n->line, n->column, what,
+		return perr(p, n, what,
 			    "expected a mapping {nodeclaim, nodepool, instance_type, zone, "
 			    "capacity_type, count}; {} picks any instance");
 	if ((rc = check_keys(p, n, what, keys)) ||
@@ -768,22 +303,21 @@ static int read_selector(struct sparser *p, const struct snode *n, const char *w
 		return rc;
 	if (ct && strcmp(ct, "spot") != 0 && strcmp(ct, "on-demand") != 0 &&
 	    strcmp(ct, "reserved") != 0) {
-		const struct snode *v = get(n, "capacity_type");
 		snprintf(msg, sizeof(msg), "%s.capacity_type: expected spot, on-demand or reserved",
 			 what);
-		return perr(p, v->line, v->column, msg, ct);
+		return perr(p, get(n, "capacity_type"), msg, ct);
 	}
 	sel->count = 1;
 	if (count) {
-		const struct snode *v = get(n, "count");
 		char *end;
 		long long c;
 
 		errno = 0;
 		c = strtoll(count, &end, 10);
 		if (errno || *end || end == count || c < 1 || c > INT32_MAX) {
-			snprintf(msg, sizeof(msg), "%s.count: expected a whole number from 1", what);
-			return perr(p, v->line, v->column, msg, count);
+			snprintf(msg, sizeof(msg), "%s.count: expected a whole number from 1",
+				 what);
+			return perr(p, get(n, "count"), msg, count);
 		}
 		sel->count = (int32_t)c;
 	}
@@ -810,12 +344,41 @@ static char *resolve(struct sparser *p, const char *file)
 	return out;
 }
 
-static int read_action(struct sparser *p, const struct snode *item, struct sim_script *s)
+/*
+ * The workloads an apply adds.  A file holding none is an error: the action
+ * would silently do nothing, which is never what its author meant.
+ */
+static int read_apply(struct sparser *p, const struct kerf_doc_node *v, const char *apply,
+		      struct sim_action *a)
+{
+	char *path = resolve(p, apply);
+	int rc;
+
+	a->type = SIM_ACT_APPLY;
+	rc = sim_workloads_load(p->h, path, &a->apply, p->err);
+	if (rc == 0 && a->apply->n == 0) {
+		char msg[KERF_ERROR_MSG_MAX];
+		snprintf(msg, sizeof(msg),
+			 "%s holds no Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet or Job",
+			 path);
+		rc = perr(p, v, "apply", msg);
+	} else if (rc && p->err) {
+		/* Both positions: the action's, and the problem's in the manifest. */
+		char msg[KERF_ERROR_MSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", p->err->message);
+		perr(p, v, "apply", msg);
+		p->err->code = rc;
+	}
+	p->h->free(p->h->ctx, path);
+	return rc;
+}
+
+static int read_action(struct sparser *p, const struct kerf_doc_node *item, struct sim_script *s)
 {
 	static const char *const keys[] = {"at",	"apply",	   "scale",
 					   "delete",	"interrupt",	   "terminate",
 					   "delete_nodeclaim", "delete_node", NULL};
-	const struct snode *scale, *del, *intr, *term, *at_node, *del_claim, *del_node;
+	const struct kerf_doc_node *scale, *del, *intr, *term, *del_claim, *del_node;
 	const char *at, *apply;
 	struct kerf_error derr = KERF_ERROR_INIT;
 	struct sim_action *a;
@@ -823,7 +386,7 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 	int rc, n_ops;
 
 	if (!is_map(item))
-		return perr(p, item->line, item->column,
+		return perr(p, item,
 			    "expected an action {at, apply | scale | delete | interrupt | "
 			    "terminate}",
 			    NULL);
@@ -831,11 +394,9 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 	    (rc = want_scalar(p, item, "at", "action", true, &at)) ||
 	    (rc = want_scalar(p, item, "apply", "action", false, &apply)))
 		return rc;
-	at_node = get(item, "at");
 	kerf_error_clear(&derr);
 	if (kerf_duration_parse(at, false, &at_ms, &derr) != 0)
-		return perr(p, at_node->line, at_node->column, "at: invalid duration",
-			    derr.message);
+		return perr(p, get(item, "at"), "at: invalid duration", derr.message);
 	scale = get(item, "scale");
 	del = get(item, "delete");
 	intr = get(item, "interrupt");
@@ -845,7 +406,7 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 	n_ops = (apply != NULL) + (scale != NULL) + (del != NULL) + (intr != NULL) + (term != NULL) +
 		(del_claim != NULL) + (del_node != NULL);
 	if (n_ops != 1)
-		return perr(p, item->line, item->column,
+		return perr(p, item,
 			    n_ops ? "an action has exactly one of apply, scale, delete, interrupt "
 				    "and terminate"
 				  : "an action needs one of apply, scale, delete, interrupt and "
@@ -853,22 +414,8 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 			    NULL);
 	a = script_push(p->h, s);
 	a->at_ms = at_ms;
-	if (apply) {
-		char *path = resolve(p, apply);
-		const struct snode *v = get(item, "apply");
-
-		a->type = SIM_ACT_APPLY;
-		rc = sim_workloads_load(p->h, path, &a->apply, p->err);
-		p->h->free(p->h->ctx, path);
-		if (rc && p->err) {
-			/* Both positions: the action's, and the problem's in the manifest. */
-			char msg[KERF_ERROR_MSG_MAX];
-			snprintf(msg, sizeof(msg), "%s", p->err->message);
-			perr(p, v->line, v->column, "apply", msg);
-			p->err->code = rc;
-		}
-		return rc;
-	}
+	if (apply)
+		return read_apply(p, get(item, "apply"), apply, a);
 	if (del_claim || del_node) {
 		a->type = del_claim ? SIM_ACT_DELETE_NODECLAIM : SIM_ACT_DELETE_NODE;
 		return read_selector(p, del_claim ? del_claim : del_node,
@@ -885,36 +432,26 @@ static int read_action(struct sparser *p, const struct snode *item, struct sim_s
 int sim_scenario_load(const struct kerf_host *h, const char *path, struct sim_script *s,
 		      struct kerf_error *err)
 {
-	struct sparser p = {h, path, err, 0, NULL, 0};
-	struct snode *root = NULL;
+	struct sparser p = {h, path, err};
+	struct kerf_doc *doc = NULL;
+	const struct kerf_doc_node *root;
 	char *text = NULL;
 	size_t len = 0;
 	int rc = h->read_file(h->ctx, path, SCRIPT_MAX_BYTES, &text, &len, err);
 
 	if (rc)
 		return rc;
-	if (strlen(text) != len)
-		rc = perr(&p, 1, 1, "not a text file", "it holds a NUL byte");
-	if (rc == 0)
-		rc = split_lines(&p, text);
-	if (rc == 0 && p.n_lines) {
-		if (p.lines[0].indent != 0)
-			rc = perr(&p, p.lines[0].no, p.lines[0].indent + 1,
-				  "unexpected indentation", NULL);
-		else
-			rc = parse_block(&p, 0, &root);
-	}
-	if (rc == 0 && root && p.at < p.n_lines)
-		rc = perr(&p, p.lines[p.at].no, p.lines[p.at].indent + 1,
-			  "unexpected text after the list of actions", p.lines[p.at].text);
-	if (rc == 0 && root && (root->scalar || root->n_pairs))
-		rc = perr(&p, root->line, root->column, "a scenario is a list of actions",
-			  "start each with \"- at: ...\"");
-	for (size_t i = 0; rc == 0 && root && i < root->n_items; i++)
-		rc = read_action(&p, root->items[i], s);
-	snode_free(h, root);
-	h->free(h->ctx, p.lines);
+	rc = kerf_doc_parse_optional(path, text, len, &doc, err);
 	h->free(h->ctx, text);
+	if (rc || !doc)
+		return rc;
+	root = kerf_doc_root(doc);
+	if (kerf_doc_node_type(root) != KERF_DOC_SEQ)
+		rc = perr(&p, root, "a scenario is a list of actions",
+			  "start each with \"- at: ...\"");
+	for (size_t i = 0; rc == 0 && i < kerf_doc_size(root); i++)
+		rc = read_action(&p, kerf_doc_item(root, i), s);
+	kerf_doc_free(doc);
 	return rc;
 }
 

@@ -223,7 +223,7 @@ static const struct {
     {"missing-provider.yaml", KERF_E_CONFIG, "2:1: missing required key \"provider\""},
     {"null-cluster.yaml", KERF_E_CONFIG, "1:1: cluster: a value is required"},
     {"cluster-list.yaml", KERF_E_CONFIG, "1:1: cluster: expected a string, got a list"},
-    {"cluster-nul.yaml", KERF_E_CONFIG, "1:1: cluster: contains a NUL byte"},
+    {"cluster-nul.yaml", KERF_E_PARSE, "1:10: a string must not hold a NUL character (\"\\0\")"},
     {"bad-plugin-name.yaml", KERF_E_CONFIG,
      "1:1: cluster: invalid plugin name \"Sim\" (lowercase letters, digits and '-')"},
     {"packers-string.yaml", KERF_E_CONFIG, "3:1: packers: expected a list, got a string"},

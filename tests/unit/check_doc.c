@@ -97,6 +97,30 @@ START_TEST(parse_errors)
 }
 END_TEST
 
+/* ABI 2.1: a text with no document is nothing, not an error. */
+START_TEST(parse_optional)
+{
+	static const char two[] = "a: 1\n---\nb: 2\n";
+	static const char *const empty[] = {"", "# only a comment\n", "---\n", "---\n...\n---\n"};
+	struct kerf_doc *d = (struct kerf_doc *)(uintptr_t)1;
+	struct kerf_error err;
+
+	kerf_error_clear(&err);
+	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+		d = (struct kerf_doc *)(uintptr_t)1;
+		ck_assert_int_eq(
+		    kerf_doc_parse_optional("x.yaml", empty[i], strlen(empty[i]), &d, &err), 0);
+		ck_assert_ptr_null(d);
+	}
+	ck_assert_int_eq(kerf_doc_parse_optional("x.yaml", two, strlen(two), &d, &err),
+			 KERF_E_PARSE);
+	ck_assert_str_eq(err.message, "x.yaml:2:1: expected one document, found 2");
+	ck_assert_int_eq(kerf_doc_parse_optional("x.yaml", "---\na: [x]\n", 11, &d, &err), 0);
+	ck_assert_uint_eq(kerf_doc_size(kerf_doc_get(kerf_doc_root(d), "a")), 1);
+	kerf_doc_free(d);
+}
+END_TEST
+
 START_TEST(decoder_messages)
 {
 	static const char *const spec_fields[] = {"image", "replicas", "public",  "tier",
@@ -212,6 +236,7 @@ static Suite *doc_suite(void)
 
 	tcase_add_test(tc, navigation_and_positions);
 	tcase_add_test(tc, parse_errors);
+	tcase_add_test(tc, parse_optional);
 	tcase_add_test(tc, decoder_messages);
 	tcase_add_test(tc, did_you_mean_and_conditions);
 	suite_add_tcase(s, tc);

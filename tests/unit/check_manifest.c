@@ -514,6 +514,54 @@ END_TEST
 
 /* ------------------------------------------------------------ API edges */
 
+/*
+ * Objects are unique by kind and name, across documents and files: a
+ * NodePool repeated under one name (concatenated files) would add up its
+ * limits and reuse NodeClaim names.
+ */
+START_TEST(duplicate_objects)
+{
+	static const char pool[] = "apiVersion: karpenter.sh/v1\n"
+				   "kind: NodePool\n"
+				   "metadata:\n"
+				   "  name: %s\n"
+				   "spec:\n"
+				   "  limits: {cpu: 80}\n"
+				   "  template:\n"
+				   "    spec:\n"
+				   "      nodeClassRef: {group: g, kind: K, name: nc}\n"
+				   "      requirements: []\n";
+	static const char claim[] = "apiVersion: karpenter.sh/v1\n"
+				    "kind: NodeClaim\n"
+				    "metadata: {name: c}\n"
+				    "spec:\n"
+				    "  nodeClassRef: {group: g, kind: K, name: nc}\n"
+				    "  requirements: []\n";
+	struct mf_set set;
+	struct mf_diags d = {0, NULL};
+	struct kerf_error err = KERF_ERROR_INIT;
+	char one[1024], two[4096];
+
+	snprintf(one, sizeof(one), pool, "ray");
+	snprintf(two, sizeof(two), "%s---\n%s---\n%s---\n%s", claim, one, claim, one);
+	mf_set_init(&set);
+	ck_assert_int_eq(mf_load_string(&set, "a.yaml", one, strlen(one), &d, &err), 0);
+	ck_assert_int_eq(mf_load_string(&set, "b.yaml", two, strlen(two), &d, &err), KERF_E_CONFIG);
+	ck_assert_uint_eq(set.n_nodepools, 1);
+	ck_assert_uint_eq(set.n_nodeclaims, 1);
+	ck_assert_uint_eq(d.n, 3);
+	ck_assert_str_eq(d.items[0].message, "b.yaml:11:9: NodePool/ray: metadata.name: a NodePool "
+					     "named \"ray\" is already defined at a.yaml:4:9");
+	ck_assert_str_eq(d.items[1].message, "b.yaml:21:18: NodeClaim/c: metadata.name: a "
+					     "NodeClaim named \"c\" is already defined at "
+					     "b.yaml:3:18");
+	ck_assert_str_eq(d.items[2].message, "b.yaml:29:9: NodePool/ray: metadata.name: a NodePool "
+					     "named \"ray\" is already defined at a.yaml:4:9");
+	mf_diags_clear(&d);
+	mf_set_clear(&set);
+}
+END_TEST
+
 START_TEST(load_string_and_single_parsers)
 {
 	static const char good[] = "apiVersion: karpenter.sh/v1\n"
@@ -524,6 +572,14 @@ START_TEST(load_string_and_single_parsers)
 				   "    spec:\n"
 				   "      nodeClassRef: {group: g, kind: K, name: nc}\n"
 				   "      requirements: []\n";
+	static const char other[] = "apiVersion: karpenter.sh/v1\n"
+				    "kind: NodePool\n"
+				    "metadata: {name: t}\n"
+				    "spec:\n"
+				    "  template:\n"
+				    "    spec:\n"
+				    "      nodeClassRef: {group: g, kind: K, name: nc}\n"
+				    "      requirements: []\n";
 	static const char bad_yaml[] = "a: [1, 2\n";
 	struct mf_set set;
 	struct mf_diags d = {0, NULL};
@@ -536,7 +592,7 @@ START_TEST(load_string_and_single_parsers)
 	ck_assert_int_eq(mf_load_string(&set, "inline.yaml", good, strlen(good), &d, &err), 0);
 	ck_assert_uint_eq(set.n_nodepools, 1);
 	/* Appends: a second load adds to the set; NULL diags is allowed. */
-	ck_assert_int_eq(mf_load_string(&set, "inline.yaml", good, strlen(good), NULL, &err), 0);
+	ck_assert_int_eq(mf_load_string(&set, "other.yaml", other, strlen(other), NULL, &err), 0);
 	ck_assert_uint_eq(set.n_nodepools, 2);
 	ck_assert_int_eq(mf_load_string(&set, "broken.yaml", bad_yaml, strlen(bad_yaml), &d, &err),
 			 KERF_E_PARSE);
@@ -638,6 +694,7 @@ static Suite *manifest_suite(void)
 	tcase_add_test(tc, node_class_kinds);
 	tcase_add_test(tc, provider_checks);
 	tcase_add_test(tc, load_string_and_single_parsers);
+	tcase_add_test(tc, duplicate_objects);
 	tcase_add_test(tc, patterns);
 	tcase_add_test(tc, times);
 	suite_add_tcase(s, tc);

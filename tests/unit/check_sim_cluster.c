@@ -687,10 +687,15 @@ START_TEST(test_scenario_errors)
 	     "scenario.yaml:1:3: an action has exactly one of apply, scale, delete, interrupt and "
 	     "terminate"},
 	    {"- at: 1s\n  apply: missing.yaml\n", "scenario.yaml:2:10: apply: "},
-	    {"- at: 1s\n\tapply: x\n", "scenario.yaml:2:1: tab in indentation"},
+	    {"- at: 1s\n\tapply: x\n",
+	     "scenario.yaml:2:1: found a tab character that violates indentation"},
 	    {"at: 1s\n", "scenario.yaml:1:1: a scenario is a list of actions"},
 	    {"- at: 1s\n  scale: {kind: Deployment, name: web\n",
-	     "scenario.yaml:2:38: unterminated flow mapping"},
+	     "scenario.yaml:3:1: did not find expected ',' or '}' (while parsing a flow mapping at "
+	     "line 2, column 10)"},
+	    {"- at: 1s\n  delete: {kind: Pod, name: \"a\\0b\"}\n",
+	     "scenario.yaml:2:29: a string must not hold a NUL character"},
+	    {"- at: !!int 1s\n", "scenario.yaml:1:7: \"1s\" is not a valid !!int"},
 	};
 	struct kerf_error err = KERF_ERROR_INIT;
 
@@ -702,6 +707,44 @@ START_TEST(test_scenario_errors)
 			      i, cases[i].message, err.message);
 	}
 	n_paths++;
+}
+END_TEST
+
+/*
+ * The scenario is read by kerf's YAML reader: nesting that overflowed the
+ * stack of the plugin's own parser is a positioned error, and an apply of a
+ * file without workloads is refused instead of doing nothing.
+ */
+START_TEST(test_scenario_reader_limits)
+{
+	enum { DEPTH = 120000 };
+	struct kerf_error err = KERF_ERROR_INIT;
+	char *deep = malloc(5 * DEPTH + 64), *c = deep;
+	char want[256];
+
+	c += snprintf(c, 64, "- at: 1s\n  scale: ");
+	for (int i = 0; i < DEPTH; i++)
+		c += snprintf(c, 5, "{a: ");
+	*c++ = 'x';
+	for (int i = 0; i < DEPTH; i++)
+		*c++ = '}';
+	*c++ = '\n';
+	*c = '\0';
+	put("none.yaml", "# the services come later\n---\n");
+	sim_cfg.scenario = put("scenario.yaml", deep);
+	free(deep);
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "scenario.yaml:2:1026: nesting deeper than 256 levels"),
+		      "%s", err.message);
+
+	n_paths--;
+	sim_cfg.scenario = put("scenario.yaml", "- at: 1s\n  apply: none.yaml\n");
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	snprintf(want, sizeof(want),
+		 "scenario.yaml:2:10: apply: %s/none.yaml holds no Pod, Deployment, ReplicaSet, "
+		 "StatefulSet, DaemonSet or Job",
+		 dir);
+	ck_assert_msg(strstr(err.message, want), "%s", err.message);
 }
 END_TEST
 
@@ -976,7 +1019,6 @@ START_TEST(test_bind_delay_and_events)
 	ck_assert(sim_host_logged("event Warning FailedScheduling default/web-0: no NodePool fits"));
 }
 END_TEST
-
 
 /* ------------------------------------------------------------ virtual_end */
 
@@ -1358,6 +1400,7 @@ static Suite *sim_cluster_suite(void)
 	tcase_add_test(tc, test_trace_errors);
 	tcase_add_test(tc, test_scenario_scale_delete_apply);
 	tcase_add_test(tc, test_scenario_errors);
+	tcase_add_test(tc, test_scenario_reader_limits);
 	tcase_add_test(tc, test_evict_recreates);
 	tcase_add_test(tc, test_pdb_max_unavailable);
 	tcase_add_test(tc, test_pdb_min_available_percent);

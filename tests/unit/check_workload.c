@@ -648,6 +648,12 @@ static const struct {
      "not a list"},
     {"  containers: [{name: c}]\n  hostNetwork: 'true'\n",
      "spec.hostNetwork: must be a boolean, not a string"},
+    {"  containers: [{name: c}]\n  affinity: {nodeAffinity: {requiredDuringScheduling"
+     "IgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: a, operator: "
+     "Gt, values: [' 5']}]}]}}}\n",
+     "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution."
+     "nodeSelectorTerms[0].matchExpressions[0].values: must be a single integer when "
+     "`operator` is 'Lt' or 'Gt'"},
 };
 
 START_TEST(bad_snippet)
