@@ -30,6 +30,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "provision.h"
+#include "provisioner.h"
 #include "util.h"
 #include "yamltree.h"
 
@@ -58,11 +59,9 @@ static const struct command commands[] = {
     {"simulate", "-f FILE [-f FILE ...] [--packer NAME] [-c kerf.yaml] [-o text|wide|json|yaml]",
      "show the NodeClaims kerf would create for pending pods, without a cluster", cmd_simulate},
     {"ab-report", "[-o text|json] [--nodepool NAME] DECISION_LOG...",
-     "compare the packers of shadow and split NodePools from kerfd's decision log",
-     cmd_ab_report},
+     "compare the packers of shadow and split NodePools from kerfd's decision log", cmd_ab_report},
     {"disruption-report", "[-o text|json] DECISION_LOG...",
-     "sum up kerfd's disruption decisions and drains from its decision log",
-     cmd_disruption_report},
+     "sum up kerfd's disruption decisions and drains from its decision log", cmd_disruption_report},
     {"version", "", "print the kerf version and plugin ABI", cmd_version},
     {"help", "[COMMAND]", "show this help or a command's usage", cmd_help},
 };
@@ -640,7 +639,8 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 	if ((rc = loader_new(plugin_dir, &l, &err)) != 0) {
 		const struct yt_node *root =
 		    cfg->yaml && cfg->yaml->n ? cfg->yaml->docs[0].root : NULL;
-		const struct yt_node *at = plugin_dir_override ? NULL : yt_map_get(root, "plugin_dir");
+		const struct yt_node *at =
+		    plugin_dir_override ? NULL : yt_map_get(root, "plugin_dir");
 		if (at)
 			fprintf(stderr, "%s:%u:%u: %s\n", path, at->line, at->column,
 				err_text(&err, rc));
@@ -916,8 +916,9 @@ static size_t load_workloads(struct sim_input *in, const char *path, const struc
 		} else if (w->pod->node_name) {
 			/* Bound pods belong to nodes this batch knows nothing about. */
 			fprintf(stderr,
-				"%s:%u:%u: note: %s %s/%s is bound to node %s: not simulated\n", path,
-				w->line, w->column, w->kind, w->namespace_, w->name, w->pod->node_name);
+				"%s:%u:%u: note: %s %s/%s is bound to node %s: not simulated\n",
+				path, w->line, w->column, w->kind, w->namespace_, w->name,
+				w->pod->node_name);
 		} else {
 			add_workload_pods(in, w);
 		}
@@ -1098,8 +1099,50 @@ static void pod_text(struct strbuf *sb, const struct kerf_pod *p)
 #define SIM_OPTIONS_SHOWN 5
 
 /* The pods nothing could take, each with one reason per NodePool, and the total. */
+/* One packer's plan for a pool: price, bound and gap ("no bound" when it proved none). */
+static void plan_stats_text(struct strbuf *sb, const struct prov_plan_stats *st)
+{
+	sb_printf(sb, "%s, ", st->packer);
+	price_text(sb, st->price);
+	sb_puts(sb, " per hour, ");
+	if (st->lower_bound > 0) {
+		sb_puts(sb, "bound ");
+		price_text(sb, st->lower_bound);
+		sb_printf(sb, " (gap %.2f %%)",
+			  100.0 * (double)(st->price - st->lower_bound) / (double)st->lower_bound);
+	} else {
+		sb_puts(sb, "no bound");
+	}
+	if (st->optimal)
+		sb_puts(sb, ", optimal");
+	if (st->hit_time_limit)
+		sb_puts(sb, ", cut short by its time budget");
+}
+
+/* Which packer planned each NodePool, what it proved, and its shadow's plan. */
+static void packing_text(struct strbuf *sb, const struct prov_input *pin,
+			 const struct prov_result *r)
+{
+	if (!r->n_pool_stats)
+		return;
+	sb_puts(sb, "Packing per NodePool:\n");
+	for (size_t i = 0; i < r->n_pool_stats; i++) {
+		const struct prov_pool_stats *ps = &r->pool_stats[i];
+		sb_printf(sb, "  %s: ", pin->pools[ps->pool].nodepool->meta->name);
+		plan_stats_text(sb, &ps->primary);
+		sb_puts(sb, "\n");
+		if (ps->has_shadow) {
+			sb_puts(sb, "    shadow (not acted on): ");
+			plan_stats_text(sb, &ps->shadow);
+			sb_puts(sb, "\n");
+		}
+	}
+	sb_puts(sb, "\n");
+}
+
 static void text_tail(struct strbuf *sb, const struct prov_input *pin, const struct prov_result *r)
 {
+	packing_text(sb, pin, r);
 	if (r->n_unschedulable)
 		sb_printf(sb, "Unschedulable pods (%zu):\n", r->n_unschedulable);
 	for (size_t i = 0; i < r->n_unschedulable; i++) {
@@ -1138,8 +1181,9 @@ static void print_wide(const struct prov_input *pin, const struct prov_result *r
 			sb_puts(&sb, "none");
 		else if (c->n_options - 1 > SIM_OPTIONS_SHOWN)
 			sb_printf(&sb, " and %zu more", c->n_options - 1 - SIM_OPTIONS_SHOWN);
-		sb_printf(&sb, "\n  zone:          %s\n  capacity type: %s\n  price:         ",
-			  c->zone, kerf_capacity_type_name(c->capacity_type));
+		sb_printf(&sb,
+			  "\n  zone:          %s\n  capacity type: %s\n  price:         ", c->zone,
+			  kerf_capacity_type_name(c->capacity_type));
 		price_text(&sb, c->price);
 		snprintf(head, sizeof(head), "pods (%zu):", c->n_pods);
 		sb_printf(&sb, " per hour\n  %-15s", head);
@@ -1368,6 +1412,40 @@ static json_t *claim_json(const struct prov_input *pin, const struct prov_claim 
 	return o;
 }
 
+static json_t *plan_stats_json(const struct prov_plan_stats *st)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "packer", json_string(st->packer));
+	json_object_set_new(o, "price_micro_usd_per_hour", json_integer(st->price));
+	json_object_set_new(o, "lower_bound_micro_usd_per_hour", json_integer(st->lower_bound));
+	json_object_set_new(
+	    o, "gap_percent",
+	    st->lower_bound > 0
+		? json_real(100.0 * (double)(st->price - st->lower_bound) / (double)st->lower_bound)
+		: json_null());
+	json_object_set_new(o, "optimal", json_boolean(st->optimal));
+	json_object_set_new(o, "work", json_integer(st->work));
+	json_object_set_new(o, "hit_time_limit", json_boolean(st->hit_time_limit));
+	return o;
+}
+
+static json_t *packing_json(const struct prov_input *pin, const struct prov_result *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < r->n_pool_stats; i++) {
+		const struct prov_pool_stats *ps = &r->pool_stats[i];
+		json_t *o = plan_stats_json(&ps->primary);
+		json_object_set_new(o, "nodepool",
+				    json_string(pin->pools[ps->pool].nodepool->meta->name));
+		if (ps->has_shadow)
+			json_object_set_new(o, "shadow", plan_stats_json(&ps->shadow));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static void print_json(const struct prov_input *pin, const struct prov_result *r)
 {
 	json_t *doc = json_object(), *claims = json_array(), *unsched = json_array();
@@ -1393,6 +1471,7 @@ static void print_json(const struct prov_input *pin, const struct prov_result *r
 	}
 	json_object_set_new(doc, "nodeclaims", claims);
 	json_object_set_new(doc, "unschedulable", unsched);
+	json_object_set_new(doc, "nodepools", packing_json(pin, r));
 	json_object_set_new(doc, "total_price_per_hour", json_real(price_dollars(r->total_price)));
 	json_object_set_new(doc, "total_price_micro_usd_per_hour", json_integer(r->total_price));
 	/* 15 significant digits print prices as written ($0.1664, not 0.16639999999999999). */
@@ -1406,11 +1485,136 @@ static void print_json(const struct prov_input *pin, const struct prov_result *r
 	json_decref(doc);
 }
 
+/*
+ * The packers a simulation loaded, each once however many NodePools name
+ * it.  Each entry is allocated on its own, so the prov_packer a pool
+ * points at stays put as more are loaded.
+ */
+struct sim_packer {
+	struct plugin_instance inst;
+	struct prov_packer pk;
+};
+
+struct sim_packers {
+	size_t n, cap;
+	struct sim_packer **items;
+};
+
+static int sim_packer_named(struct loader *l, const struct cfg *cfg, struct sim_packers *sp,
+			    const char *name, const struct prov_packer **out)
+{
+	struct sim_packer *p;
+	int rc;
+
+	for (size_t i = 0; i < sp->n; i++)
+		if (strcmp(sp->items[i]->pk.name, name) == 0) {
+			*out = &sp->items[i]->pk;
+			return 0;
+		}
+	p = xcalloc(1, sizeof(*p));
+	rc = sim_plugin_start(l, cfg, name, KERF_KIND_PACKER, "packer", &p->inst);
+	if (rc) {
+		instance_destroy(&p->inst);
+		free(p);
+		return rc;
+	}
+	p->pk =
+	    (struct prov_packer){&p->inst.plugin->packer, p->inst.state, p->inst.plugin->desc.name};
+	xgrow(sp->items, sp->cap, sp->n + 1);
+	sp->items[sp->n++] = p;
+	*out = &p->pk;
+	return 0;
+}
+
+static void sim_packers_clear(struct sim_packers *sp)
+{
+	for (size_t i = 0; i < sp->n; i++) {
+		instance_destroy(&sp->items[i]->inst);
+		free(sp->items[i]);
+	}
+	free(sp->items);
+	memset(sp, 0, sizeof(*sp));
+}
+
+/*
+ * The batch hash kerfd would give these pods, so a split NodePool takes the
+ * packer kerfd would give this batch.
+ */
+static uint64_t sim_batch_hash(const struct sim_input *in)
+{
+	char **keys = xcalloc(in->n_pods + 1, sizeof(*keys));
+	uint64_t h;
+
+	for (size_t i = 0; i < in->n_pods; i++) {
+		struct strbuf sb;
+		sb_init(&sb);
+		const struct kerf_meta *m = in->pods[i]->meta;
+		sb_printf(&sb, "%s/%s", m->namespace_ ? m->namespace_ : "default", m->name);
+		keys[i] = sb_detach(&sb);
+	}
+	h = prov_batch_hash((const char *const *)keys, in->n_pods);
+	for (size_t i = 0; i < in->n_pods; i++)
+		free(keys[i]);
+	free(keys);
+	return h;
+}
+
+/*
+ * Each NodePool's packer as kerfd would choose it for this batch: its
+ * kerf.dev/packer annotation, else kerf.yaml's nodepools entry, else the
+ * default; a split takes the entry kerfd's hash of this batch picks; the
+ * shadow plans beside it.  `forced` (--packer) overrides them all.
+ */
+static int sim_pool_packers(struct sim_input *in, struct loader *l, const struct cfg *cfg,
+			    const char *forced, const char *dflt, struct sim_packers *sp,
+			    struct prov_pool *pools)
+{
+	uint64_t hash = sim_batch_hash(in);
+	int rc = 0;
+
+	for (size_t i = 0; i < in->set.n_nodepools && rc == 0; i++) {
+		const struct kerf_nodepool *np = in->set.nodepools[i];
+		struct prov_selection ps = {0};
+		struct cfg_packer_weight *w = NULL;
+		struct kerf_error err;
+		unsigned *weights;
+		size_t n = 0;
+
+		if (!forced)
+			prov_selection_of(cfg ? cfg->nodepools : NULL, cfg ? cfg->n_nodepools : 0,
+					  np, &ps);
+		kerf_error_clear(&err);
+		if (cfg_packer_spec_parse(forced      ? forced
+					  : ps.packer ? ps.packer
+						      : dflt,
+					  &n, &w, &err) != 0) {
+			fprintf(stderr, "kerfctl simulate: NodePool/%s: %s: %s\n", np->meta->name,
+				forced	    ? "--packer"
+				: ps.packer ? ps.packer_at
+					    : "the default packer",
+				err.message);
+			return 1;
+		}
+		weights = xcalloc(n + 1, sizeof(*weights));
+		for (size_t k = 0; k < n; k++)
+			weights[k] = w[k].weight;
+		rc = sim_packer_named(l, cfg, sp,
+				      w[prov_split_pick(np->meta->name, hash, weights, n)].name,
+				      &pools[i].packer);
+		free(weights);
+		cfg_packer_weights_free(n, w);
+		if (rc == 0 && ps.shadow && strcmp(ps.shadow, pools[i].packer->name) != 0)
+			rc = sim_packer_named(l, cfg, sp, ps.shadow, &pools[i].shadow);
+	}
+	return rc;
+}
+
 /* The plugins, the instance types and the batch; returns the exit status. */
 static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cfg,
 		    const char *packer, const char *output)
 {
-	struct plugin_instance pack = {0};
+	struct sim_packers packers = {0};
+	const struct prov_packer *dflt = NULL;
 	struct sim_providers provs = {0};
 	struct sim_classes cls = {0};
 	struct prov_pool *pools = xcalloc(in->set.n_nodepools + 1, sizeof(*pools));
@@ -1420,8 +1624,6 @@ static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cf
 	bool http_ready = false;
 	int rc;
 
-	if (!packer)
-		packer = cfg && cfg->default_packer ? cfg->default_packer : CFG_DEFAULT_PACKER;
 	kerf_error_clear(&err);
 	/* A provider for a real cloud asks it for prices and offerings. */
 	if ((rc = http_global_init(&err)) == 0)
@@ -1430,7 +1632,11 @@ static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cf
 		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, rc));
 		goto out;
 	}
-	if ((rc = sim_plugin_start(l, cfg, packer, KERF_KIND_PACKER, "packer", &pack)) != 0)
+	if ((rc = sim_packer_named(l, cfg, &packers,
+				   packer			? packer
+				   : cfg && cfg->default_packer ? cfg->default_packer
+								: CFG_DEFAULT_PACKER,
+				   &dflt)) != 0)
 		goto out;
 	for (size_t i = 0; i < in->set.n_nodepools; i++) {
 		const struct kerf_nodepool *np = in->set.nodepools[i];
@@ -1444,6 +1650,8 @@ static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cf
 				       .types = types,
 				       .class_selectors = prov->plugin->provider.class_selectors};
 	}
+	if ((rc = sim_pool_packers(in, l, cfg, packer, dflt->name, &packers, pools)) != 0)
+		goto out;
 	memset(&pin, 0, sizeof(pin));
 	pin.n_pods = in->n_pods;
 	pin.pods = (const struct kerf_pod *const *)in->pods;
@@ -1451,8 +1659,9 @@ static int simulate(struct sim_input *in, struct loader *l, const struct cfg *cf
 	pin.pools = pools;
 	pin.n_daemonsets = in->n_daemonsets;
 	pin.daemonsets = in->daemonsets;
-	pin.packer = &pack.plugin->packer;
-	pin.packer_inst = pack.state;
+	pin.packer = dflt->ops;
+	pin.packer_inst = dflt->inst;
+	pin.packer_name = dflt->name;
 	if ((rc = prov_run(&pin, &res, &err)) != 0) {
 		fprintf(stderr, "kerfctl simulate: %s\n", err_text(&err, rc));
 		goto out;
@@ -1469,7 +1678,7 @@ out:
 	prov_result_free(res);
 	sim_classes_clear(&cls);
 	free(pools);
-	instance_destroy(&pack);
+	sim_packers_clear(&packers);
 	sim_providers_clear(&provs);
 	if (http_ready)
 		http_global_cleanup();
@@ -1479,12 +1688,9 @@ out:
 static int cmd_simulate(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"file", required_argument, NULL, 'f'},
-	    {"packer", required_argument, NULL, 'P'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"file", required_argument, NULL, 'f'},   {"packer", required_argument, NULL, 'P'},
+	    {"config", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	const char *packer = NULL, *config = NULL, *output = "text";
 	const char **files = xcalloc((size_t)argc + 1, sizeof(*files));
@@ -1573,7 +1779,8 @@ static int cmd_simulate(int argc, char **argv)
 static void print_json_doc(const char *cmd, json_t *doc)
 {
 	/* 15 significant digits print prices as written ($0.1664, not 0.16639999999999999). */
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	char *text =
+	    json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 
 	if (!text) {
 		fprintf(stderr, "kerfctl %s: out of memory\n", cmd);
@@ -1607,7 +1814,7 @@ static int ab_report_section(const char *path, json_t *ab, const char *nodepool,
 struct disruption_sums {
 	json_t *by_reason; /* reason -> nodes */
 	json_t *by_method; /* method -> decisions */
-	json_t *pending;   /* first NodeClaim of a replacing decision -> its saving, until it ends */
+	json_t *pending; /* first NodeClaim of a replacing decision -> its saving, until it ends */
 	json_int_t decisions, rollbacks, pods_moved, saved, evicted, refused, drains, drain_ms,
 	    drain_max_ms;
 };
@@ -1730,18 +1937,17 @@ static int cmd_disruption_report(int argc, char **argv)
 			output);
 		return command_usage(me, stderr);
 	}
-	struct disruption_sums s = {.by_reason = json_object(),
-				    .by_method = json_object(),
-				    .pending = json_object()};
+	struct disruption_sums s = {
+	    .by_reason = json_object(), .by_method = json_object(), .pending = json_object()};
 	for (int i = optind; i < argc && !status; i++)
 		status = disruption_read(&s, argv[i]);
 	if (!status && strcmp(output, "json") == 0) {
-		json_t *doc = json_pack(
-		    "{sI sO sO sI sI sI sI sI sI sI}", "decisions", s.decisions, "nodes_by_reason",
-		    s.by_reason, "decisions_by_method", s.by_method, "rollbacks", s.rollbacks,
-		    "pods_moved", s.pods_moved, "saved_micro_usd_per_hour", s.saved, "pods_evicted",
-		    s.evicted, "evictions_refused", s.refused, "drains", s.drains, "drain_max_ms",
-		    s.drain_max_ms);
+		json_t *doc = json_pack("{sI sO sO sI sI sI sI sI sI sI}", "decisions", s.decisions,
+					"nodes_by_reason", s.by_reason, "decisions_by_method",
+					s.by_method, "rollbacks", s.rollbacks, "pods_moved",
+					s.pods_moved, "saved_micro_usd_per_hour", s.saved,
+					"pods_evicted", s.evicted, "evictions_refused", s.refused,
+					"drains", s.drains, "drain_max_ms", s.drain_max_ms);
 		print_json_doc("disruption-report", doc);
 		json_decref(doc);
 	} else if (!status) {
@@ -1750,13 +1956,14 @@ static int cmd_disruption_report(int argc, char **argv)
 		printf("disruption decisions: %lld (%lld rolled back)\n", (long long)s.decisions,
 		       (long long)s.rollbacks);
 		json_object_foreach(s.by_method, key, v)
-			printf("  %-26s %lld\n", key, (long long)json_integer_value(v));
+		    printf("  %-26s %lld\n", key, (long long)json_integer_value(v));
 		printf("nodes disrupted by reason:\n");
 		json_object_foreach(s.by_reason, key, v)
-			printf("  %-26s %lld\n", key, (long long)json_integer_value(v));
+		    printf("  %-26s %lld\n", key, (long long)json_integer_value(v));
 		printf("pods moved:             %lld\n", (long long)s.pods_moved);
 		printf("saved per hour:         $%.4f\n", (double)s.saved / 1e6);
-		printf("pods evicted:           %lld (%lld evictions refused by a disruption budget)\n",
+		printf("pods evicted:           %lld (%lld evictions refused by a disruption "
+		       "budget)\n",
 		       (long long)s.evicted, (long long)s.refused);
 		printf("drains:                 %lld, mean %.1f s, longest %.1f s\n",
 		       (long long)s.drains,

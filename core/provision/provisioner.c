@@ -360,31 +360,44 @@ static int not_loaded(const struct provisioner *p, const struct kerf_nodepool *n
 	return rc;
 }
 
+void prov_selection_of(const struct cfg_nodepool *pools, size_t n_pools,
+		       const struct kerf_nodepool *np, struct prov_selection *out)
+{
+	const struct cfg_nodepool *cn = NULL;
+
+	for (size_t i = 0; i < n_pools; i++)
+		if (strcmp(pools[i].name, np->meta->name) == 0)
+			cn = &pools[i];
+	out->packer = kerf_labels_get(&np->meta->annotations, PROVISIONER_PACKER_ANNOTATION);
+	out->packer_at = "metadata.annotations[" PROVISIONER_PACKER_ANNOTATION "]";
+	out->shadow = kerf_labels_get(&np->meta->annotations, PROVISIONER_SHADOW_ANNOTATION);
+	out->shadow_at = "metadata.annotations[" PROVISIONER_SHADOW_ANNOTATION "]";
+	if (!out->packer && cn && cn->packer) {
+		out->packer = cn->packer;
+		out->packer_at = "kerf.yaml nodepools.packer";
+	}
+	if (!out->shadow && cn && cn->packer_shadow) {
+		out->shadow = cn->packer_shadow;
+		out->shadow_at = "kerf.yaml nodepools.packer_shadow";
+	}
+}
+
 /* The packer selection of a NodePool: an annotation, else kerf.yaml, else the default. */
 static int resolve_packing(const struct provisioner *p, const struct kerf_nodepool *np,
 			   struct pool_packing *out, struct kerf_error *err)
 {
-	const struct cfg_nodepool *cn = NULL;
-	const char *sel = kerf_labels_get(&np->meta->annotations, PROVISIONER_PACKER_ANNOTATION);
-	const char *shadow = kerf_labels_get(&np->meta->annotations, PROVISIONER_SHADOW_ANNOTATION);
-	const char *sel_at = "metadata.annotations[" PROVISIONER_PACKER_ANNOTATION "]";
-	const char *shadow_at = "metadata.annotations[" PROVISIONER_SHADOW_ANNOTATION "]";
+	struct prov_selection ps;
+	const char *sel, *shadow, *sel_at, *shadow_at;
 	struct cfg_packer_weight *w = NULL;
 	size_t n = 0;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < p->cfg.n_pool_packing; i++)
-		if (strcmp(p->cfg.pool_packing[i].name, np->meta->name) == 0)
-			cn = &p->cfg.pool_packing[i];
-	if (!sel && cn && cn->packer) {
-		sel = cn->packer;
-		sel_at = "kerf.yaml nodepools.packer";
-	}
-	if (!shadow && cn && cn->packer_shadow) {
-		shadow = cn->packer_shadow;
-		shadow_at = "kerf.yaml nodepools.packer_shadow";
-	}
+	prov_selection_of(p->cfg.pool_packing, p->cfg.n_pool_packing, np, &ps);
+	sel = ps.packer;
+	sel_at = ps.packer_at;
+	shadow = ps.shadow;
+	shadow_at = ps.shadow_at;
 	if (!sel)
 		sel = p->dflt.name ? p->dflt.name : "";
 	struct kerf_error perr;
@@ -905,7 +918,7 @@ kerf_price_t prov_offering_price(const struct kerf_instance_type *t, const char 
  * worker creates it.
  */
 static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b, struct prov_claim *pc,
-				     bool nominate_pods)
+				    bool nominate_pods)
 {
 	struct pool_rec *pr = &p->pools[pc->pool];
 	struct claim_rec *c = xcalloc(1, sizeof(*c));
@@ -1295,7 +1308,8 @@ void prov_pool_hash(const struct kerf_nodepool *np, char *out, size_t len)
 static bool moves(const struct kerf_pod *pod)
 {
 	return pod->phase != KERF_POD_SUCCEEDED && pod->phase != KERF_POD_FAILED &&
-	       !pod->daemonset && !(pod->meta->owner_kind && strcmp(pod->meta->owner_kind, "Node") == 0);
+	       !pod->daemonset &&
+	       !(pod->meta->owner_kind && strcmp(pod->meta->owner_kind, "Node") == 0);
 }
 
 int prov_consolidate(struct provisioner *p, size_t n, struct claim_rec *const *victims, bool launch,
@@ -1349,7 +1363,8 @@ int prov_consolidate(struct provisioner *p, size_t n, struct claim_rec *const *v
 	/* The candidates' nodes are out: their pods are the ones being placed. */
 	for (size_t v = 0; v < n; v++) {
 		if (victims[v]->entry == SIZE_MAX) {
-			/* Not counted as capacity now (its instance is being looked for): no move. */
+			/* Not counted as capacity now (its instance is being looked for): no move.
+			 */
 			free(pool_of);
 			hmap_clear(&by_node, NULL);
 			batch_free(&b);

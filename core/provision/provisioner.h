@@ -49,7 +49,7 @@ struct pool;
 struct provisioner_config {
 	const struct kerf_cluster_ops *cluster;
 	void *cluster_inst;
-	bool cluster_events; /* the cluster implements emit_event */
+	bool cluster_events;	 /* the cluster implements emit_event */
 	bool cluster_finalizers; /* the cluster keeps finalizers (KERF_CAP_CLUSTER_FINALIZERS) */
 	const struct kerf_provider_ops *provider;
 	void *provider_inst;
@@ -107,6 +107,20 @@ void provisioner_on_instance(struct provisioner *p, const struct kerf_instance_e
 #define PROVISIONER_SHADOW_ANNOTATION "kerf.dev/packer-shadow"
 
 /*
+ * A NodePool's packer selection as written: its kerf.dev/packer annotation,
+ * else kerf.yaml's nodepools.<name>.packer, else NULL (the default packer);
+ * the same for the shadow.  *_at say where each came from, for messages.
+ * Everything is borrowed from np and pools.  kerfd and kerfctl simulate
+ * both choose through it.
+ */
+struct prov_selection {
+	const char *packer, *packer_at;
+	const char *shadow, *shadow_at;
+};
+void prov_selection_of(const struct cfg_nodepool *pools, size_t n_pools,
+		       const struct kerf_nodepool *np, struct prov_selection *out);
+
+/*
  * A NodePool or node class from kerf.yaml's manifests; borrowed until
  * provisioner_free.  The NodePool's packer selection is resolved here: its
  * annotations, else its nodepools.<name> entry, else the default packer.
@@ -117,7 +131,6 @@ void provisioner_on_instance(struct provisioner *p, const struct kerf_instance_e
 int provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *np,
 			     struct kerf_error *err);
 void provisioner_add_node_class(struct provisioner *p, const struct kerf_node_class *nc);
-
 
 /*
  * Runs a due batch and moves NodeClaims along their lifecycle, at the host

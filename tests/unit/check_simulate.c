@@ -22,6 +22,7 @@
 #define RAY_PODS KERF_TEST_SRCDIR "/examples/simulate/ray-pods.yaml"
 #define DATA KERF_TEST_DATADIR "/simulate/"
 #define MISSING_CLASS KERF_TEST_DATADIR "/scenarios/48-node-class-missing/pools.yaml"
+#define PACKERS DATA "packers/"
 
 /* One kerfctl run: exit status, stdout, stderr, and stdout as JSON when it parses. */
 struct run {
@@ -79,7 +80,8 @@ static size_t check_ray_claims(const json_t *doc)
 	size_t i, pods = 0;
 
 	ck_assert(json_is_array(claims));
-	json_array_foreach(claims, i, c) {
+	json_array_foreach(claims, i, c)
+	{
 		const json_t *opts = json_object_get(c, "options"), *o;
 		size_t k;
 		ck_assert_str_eq(str_at(c, "nodepool"), "ray-worker-nodepool");
@@ -89,9 +91,8 @@ static size_t check_ray_claims(const json_t *doc)
 		ck_assert_uint_ge(json_array_size(opts), 1);
 		ck_assert_str_eq(json_string_value(json_array_get(opts, 0)),
 				 str_at(c, "instance_type"));
-		json_array_foreach(opts, k, o)
-			ck_assert_msg(is_ray_worker_type(json_string_value(o)), "option %s",
-				      json_string_value(o));
+		json_array_foreach(opts, k, o) ck_assert_msg(
+		    is_ray_worker_type(json_string_value(o)), "option %s", json_string_value(o));
 		json_int_t micro = int_at(c, "price_micro_usd_per_hour");
 		ck_assert_int_gt(micro, 0);
 		ck_assert(json_real_value(json_object_get(c, "price_per_hour")) ==
@@ -111,9 +112,8 @@ static const json_t *unschedulable(const json_t *doc, const char *pod)
 	const json_t *u;
 	size_t i;
 
-	json_array_foreach(json_object_get(doc, "unschedulable"), i, u)
-		if (strcmp(str_at(u, "pod"), pod) == 0)
-			return u;
+	json_array_foreach(json_object_get(doc, "unschedulable"), i,
+			   u) if (strcmp(str_at(u, "pod"), pod) == 0) return u;
 	return NULL;
 }
 
@@ -141,7 +141,8 @@ START_TEST(ray_example_hits_cpu_limit)
 	/* 3.5 cpu workers: one t3.xlarge (4 cpu) each, 20 of them fill the 80-cpu limit. */
 	ck_assert_uint_eq(check_ray_claims(r.doc), 20);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.doc, "nodeclaims")), 20);
-	json_array_foreach(json_object_get(r.doc, "nodeclaims"), i, c) {
+	json_array_foreach(json_object_get(r.doc, "nodeclaims"), i, c)
+	{
 		char want[64];
 		snprintf(want, sizeof(want), "ray/ray-worker-%zu", i + 1);
 		ck_assert_str_eq(str_at(c, "instance_type"), "t3.xlarge");
@@ -186,9 +187,9 @@ START_TEST(ray_example_text)
 	ck_assert_ptr_nonnull(strstr(r.out, "  instance type: t3.xlarge\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "  price:         $0.1664 per hour\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "Unschedulable pods (5):\n  ray/ray-worker-21\n"));
-	ck_assert_ptr_nonnull(strstr(
-	    r.out, "  ray/ray-head\n    ray-worker-nodepool: untolerated taint "
-		   "{ray.io/node-type=worker:NoSchedule}\n"));
+	ck_assert_ptr_nonnull(strstr(r.out,
+				     "  ray/ray-head\n    ray-worker-nodepool: untolerated taint "
+				     "{ray.io/node-type=worker:NoSchedule}\n"));
 	ck_assert(str_ends_with(r.out, "\n\ntotal price per hour: $3.3280\n"));
 	run_free(&r);
 }
@@ -227,6 +228,76 @@ START_TEST(config_and_packer_choose_the_same_plugins)
 	run_free(&b);
 }
 END_TEST
+
+#ifdef BUILD_PLUGIN_BINPACK_ILP
+/* The nodepools entry of a -o json report for pool `name`, checked to exist. */
+static const json_t *pool_packing(const json_t *doc, const char *name)
+{
+	const json_t *a = json_object_get(doc, "nodepools"), *o;
+	size_t i;
+
+	json_array_foreach(a, i, o) if (strcmp(json_string_value(json_object_get(o, "nodepool")),
+					       name) == 0) return o;
+	ck_abort_msg("no nodepools entry for %s", name);
+	return NULL;
+}
+
+static void assert_packing(const json_t *doc, const char *pool, const char *packer,
+			   const char *shadow)
+{
+	const json_t *o = pool_packing(doc, pool), *sh = json_object_get(o, "shadow");
+	bool ilp = strcmp(packer, "binpack-ilp") == 0;
+
+	ck_assert_str_eq(json_string_value(json_object_get(o, "packer")), packer);
+	/* Only binpack-ilp proves a bound: its gap is a number, FFD's null. */
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(o, "lower_bound_micro_usd_per_hour")) > 0, ilp);
+	ck_assert_int_eq(json_is_real(json_object_get(o, "gap_percent")), ilp);
+	if (!shadow) {
+		ck_assert_ptr_null(sh);
+		return;
+	}
+	ck_assert_ptr_nonnull(sh);
+	ck_assert_str_eq(json_string_value(json_object_get(sh, "packer")), shadow);
+}
+
+/*
+ * simulate chooses each NodePool's packer as kerfd does: the annotations
+ * (with their shadow), else kerf.yaml's nodepools entry, else the default;
+ * --packer overrides them all and drops the shadows.
+ */
+START_TEST(packer_per_nodepool)
+{
+	struct run r;
+
+	simulate_json(&r, "-f '" PACKERS "pools.yaml'");
+	assert_packing(r.doc, "annotated", "binpack-ilp", "binpack-ffd");
+	assert_packing(r.doc, "configured", "binpack-ffd", NULL);
+	run_free(&r);
+
+	simulate_json(&r, "-c '" PACKERS "packers.yaml' -f '" PACKERS "pools.yaml'");
+	assert_packing(r.doc, "annotated", "binpack-ilp", "binpack-ffd");
+	assert_packing(r.doc, "configured", "binpack-ilp", NULL);
+	run_free(&r);
+
+	simulate_json(&r, "-c '" PACKERS "packers.yaml' --packer binpack-ffd -f '" PACKERS
+			  "pools.yaml'");
+	assert_packing(r.doc, "annotated", "binpack-ffd", NULL);
+	assert_packing(r.doc, "configured", "binpack-ffd", NULL);
+	run_free(&r);
+
+	/* The text report says the same, with the bound and its gap. */
+	simulate(&r, "-f '" PACKERS "pools.yaml'");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.out, "Packing per NodePool:\n  annotated: binpack-ilp, $") &&
+			  strstr(r.out, "(gap ") &&
+			  strstr(r.out, "    shadow (not acted on): binpack-ffd, $") &&
+			  strstr(r.out, "  configured: binpack-ffd, $"),
+		      "%s", r.out);
+	run_free(&r);
+}
+END_TEST
+#endif
 
 START_TEST(bad_input_exits_1)
 {
@@ -376,6 +447,9 @@ static Suite *simulate_suite(void)
 	tcase_add_test(tc, small_pods_pack_on_t3_sizes);
 	tcase_add_test(tc, config_and_packer_choose_the_same_plugins);
 	tcase_add_test(tc, bad_input_exits_1);
+#ifdef BUILD_PLUGIN_BINPACK_ILP
+	tcase_add_test(tc, packer_per_nodepool);
+#endif
 	tcase_add_test(tc, validate_checks_workloads);
 	tcase_add_test(tc, validate_warns_missing_node_class);
 	tcase_add_test(tc, yaml_is_nodeclaims);
