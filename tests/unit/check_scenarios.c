@@ -113,6 +113,8 @@ static const char *const scenarios[] = {
     "58-daemonset-per-type",
     "59-schedule-anyway",
     "60-min-domains",
+    "62-preferred-anti-affinity",
+    "63-preferred-anti-affinity-relaxed",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
