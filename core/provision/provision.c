@@ -21,6 +21,10 @@
  *     of zones stay pending;
  *   - required zone affinity follows existing matching pods to their zones,
  *     or, matching only itself, keeps the whole group in its cheapest zone;
+ *     groups whose affinity selects pods of other groups are constrained
+ *     after those, and pin them to a zone when they have none yet;
+ *   - required hostname affinity whose only peers are pending in the batch
+ *     waits for the next batch, where their NodeClaims are nodes;
  *   - host ports: one pod per node per port, and groups sharing a port
  *     conflict.
  * Existing nodes whose pods clash with a group (anti-affinity both ways,
@@ -36,8 +40,7 @@
  *
  * Not modelled: the relaxation of a ScheduleAnyway spread that would leave
  * a pod nowhere (a pool limit reached by the cap), hostname pod affinity
- * without an existing peer, pod affinity to pods of another group of the
- * same batch, and minDomains of hostname spreads.
+ * matching only the group itself, and minDomains of hostname spreads.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -1168,6 +1171,47 @@ bool prov_relax(struct prov *p, const struct group *g, const size_t *pods, size_
 	return n > 0;
 }
 
+/*
+ * Targets of the group's zone affinity that the batch has not pinned to a
+ * zone go to their cheapest zone the group also allows, so the group can
+ * follow them there.
+ */
+static void pin_targets(struct prov *p, size_t gi, const struct kerf_pod_affinity_term *t)
+{
+	const struct group *g = &p->groups[gi];
+
+	for (size_t i = 0; i < p->n_pgroups; i++) {
+		struct pgroup *pg = &p->pgroups[i];
+		const struct group *target = &p->groups[pg->group];
+		int32_t z;
+		if (pg->group == gi || pg->zone >= 0 || !prov_term_selects(t, g->rep, target->rep))
+			continue;
+		z = cheapest_zone(p, target);
+		if (z < 0 || !g->zones[z])
+			for (z = 0; z < (int32_t)p->n_zones && !(g->zones[z] && target->zones[z]);
+			     z++)
+				;
+		if (z < (int32_t)p->n_zones)
+			pg->zone = z;
+	}
+}
+
+/*
+ * True when a required affinity term of the group selects the pods of
+ * another group of the batch: those targets are constrained first, as
+ * Karpenter places them first, so the group can follow them.
+ */
+static bool follows_batch(const struct prov *p, size_t gi)
+{
+	const struct kerf_pod *pod = p->groups[gi].rep;
+
+	for (size_t i = 0; i < pod->n_affinity; i++)
+		for (size_t o = 0; o < p->n_groups; o++)
+			if (o != gi && prov_term_selects(pod->affinity[i], pod, p->groups[o].rep))
+				return true;
+	return false;
+}
+
 /* A preferred affinity term treated as required that no pod can satisfy. */
 static bool soft_unsatisfiable(const struct prov *p, size_t gi)
 {
@@ -1192,14 +1236,19 @@ static bool zone_affinity(struct prov *p, size_t gi, int64_t *counts)
 		    i < pod->n_affinity ? pod->affinity[i] : g->soft[i - pod->n_affinity];
 		bool any = false;
 		if (prov_is_key(t->topology_key, HOSTNAME_KEY)) {
-			for (size_t e = 0; e < p->in->n_existing && !g->needs_peer; e++)
+			bool existing = false;
+			for (size_t e = 0; e < p->in->n_existing && !existing; e++)
 				for (size_t k = 0; k < p->in->existing[e].n_pods; k++)
 					if (prov_term_selects(t, pod, p->in->existing[e].pods[k]))
-						g->needs_peer = true;
+						existing = true;
+			g->needs_peer = g->needs_peer || existing;
+			if (!existing && i < pod->n_affinity && !prov_term_selects(t, pod, pod))
+				g->waits = t;
 			continue;
 		}
 		if (!prov_is_key(t->topology_key, ZONE_KEY))
 			continue;
+		pin_targets(p, gi, t);
 		count_zone_pods(p, gi, pod, sel_term, t, counts);
 		for (size_t z = 0; z < p->n_zones; z++)
 			any = any || counts[z] > 0;
@@ -1317,6 +1366,19 @@ static void constrain_group(struct prov *p, size_t gi)
 	if (g->needs_peer) {
 		/* Only the nodes of its peers will do: no new node can hold them. */
 		g->n_types = 0;
+	}
+	if (g->waits && !g->needs_peer) {
+		/*
+		 * Its hostname peers are pods of this batch: a node of its own
+		 * would never be bound.  It waits for the next batch, where their
+		 * NodeClaims are nodes it can join.
+		 */
+		fail_pods(p, g, 0, g->n,
+			  "required pod affinity (kubernetes.io/hostname): the pods it follows are "
+			  "pending in this batch; it waits for their nodes");
+		free(counts);
+		free(per_zone);
+		return;
 	}
 	if (distinct) {
 		for (size_t z = 0; z < p->n_zones && placed < g->n; z++)
@@ -1465,8 +1527,12 @@ static int round_solve(struct prov *p, struct prov_result *res, bool *spilled,
 	for (size_t gi = 0; gi < p->n_groups; gi++) {
 		if ((rc = choose_pool(p, &p->groups[gi], err)) != 0)
 			return rc;
-		constrain_group(p, gi);
+		if (!follows_batch(p, gi))
+			constrain_group(p, gi);
 	}
+	for (size_t gi = 0; gi < p->n_groups; gi++)
+		if (follows_batch(p, gi))
+			constrain_group(p, gi);
 	return plan_solve(p, res, spilled, err);
 }
 

@@ -89,6 +89,8 @@ struct group {
 	bool hostname_bound;	/* hostname spread/anti-affinity: no open node holding its peers */
 	bool prefer_tolerated;	/* PreferNoSchedule tolerated: the last relaxation */
 	bool needs_peer;	/* hostname affinity to existing pods: only their nodes */
+	/* Hostname affinity whose only peers are pending in the batch, or NULL. */
+	const struct kerf_pod_affinity_term *waits;
 	size_t relaxed;		/* preferred pod (anti-)affinity terms dropped so far */
 	/* The preferred pod terms still counted as required: affinity, then anti-affinity. */
 	size_t n_soft_aff, n_soft_anti;

@@ -115,6 +115,8 @@ static const char *const scenarios[] = {
     "60-min-domains",
     "62-preferred-anti-affinity",
     "63-preferred-anti-affinity-relaxed",
+    "64-affinity-same-batch-zone",
+    "65-affinity-same-batch-hostname",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
