@@ -1198,17 +1198,22 @@ static void pin_targets(struct prov *p, size_t gi, const struct kerf_pod_affinit
 
 /*
  * True when a required affinity term of the group selects the pods of
- * another group of the batch: those targets are constrained first, as
- * Karpenter places them first, so the group can follow them.
+ * another group of the batch but not its own: those targets are
+ * constrained first, as Karpenter places them first, so the group can
+ * follow them.  A term the group matches itself needs no target: the
+ * first such group takes its cheapest zone and the later ones follow it.
  */
 static bool follows_batch(const struct prov *p, size_t gi)
 {
 	const struct kerf_pod *pod = p->groups[gi].rep;
 
-	for (size_t i = 0; i < pod->n_affinity; i++)
+	for (size_t i = 0; i < pod->n_affinity; i++) {
+		if (prov_term_selects(pod->affinity[i], pod, pod))
+			continue;
 		for (size_t o = 0; o < p->n_groups; o++)
 			if (o != gi && prov_term_selects(pod->affinity[i], pod, p->groups[o].rep))
 				return true;
+	}
 	return false;
 }
 
