@@ -13,7 +13,8 @@
  *     the global minimum counts as 0, so no zone takes more than maxSkew
  *     and the rest stay pending;
  *   - hostname topology spread caps the group at maxSkew pods per node (a
- *     new node starts at 0, the global minimum);
+ *     new node starts at 0, the global minimum, so minDomains, which
+ *     only ever lowers the minimum to 0, changes nothing);
  *   - required hostname anti-affinity matching the group itself caps it at
  *     one pod per node; matching another group makes the two conflict;
  *   - required zone anti-affinity matching itself gives each pod its own
@@ -39,8 +40,8 @@
  * the next round (prov_relax).
  *
  * Not modelled: the relaxation of a ScheduleAnyway spread that would leave
- * a pod nowhere (a pool limit reached by the cap), hostname pod affinity
- * matching only the group itself, and minDomains of hostname spreads.
+ * a pod nowhere (a pool limit reached by the cap) and hostname pod affinity
+ * matching only the group itself.
  */
 #include <inttypes.h>
 #include <stdarg.h>

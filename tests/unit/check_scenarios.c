@@ -117,6 +117,7 @@ static const char *const scenarios[] = {
     "63-preferred-anti-affinity-relaxed",
     "64-affinity-same-batch-zone",
     "65-affinity-same-batch-hostname",
+    "66-hostname-min-domains",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
