@@ -140,9 +140,17 @@ bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e)
 			if (prov_is_key(pod->spreads[i]->topology_key, HOSTNAME_KEY) &&
 			    prov_spread_selects(pod->spreads[i], pod, other))
 				return false;
-		for (size_t i = 0; g->needs_peer && i < pod->n_affinity; i++)
-			peer = peer || (prov_is_key(pod->affinity[i]->topology_key, HOSTNAME_KEY) &&
-					prov_term_selects(pod->affinity[i], pod, other));
+		/* Preferred anti-affinity still counted as required. */
+		for (size_t i = g->n_soft_aff; i < g->n_soft_aff + g->n_soft_anti; i++)
+			if (prov_is_key(g->soft[i]->topology_key, HOSTNAME_KEY) &&
+			    prov_term_selects(g->soft[i], pod, other))
+				return false;
+		for (size_t i = 0; g->needs_peer && i < pod->n_affinity + g->n_soft_aff; i++) {
+			const struct kerf_pod_affinity_term *t =
+			    i < pod->n_affinity ? pod->affinity[i] : g->soft[i - pod->n_affinity];
+			peer = peer || (prov_is_key(t->topology_key, HOSTNAME_KEY) &&
+					prov_term_selects(t, pod, other));
+		}
 	}
 	return !g->needs_peer || peer;
 }

@@ -13,7 +13,8 @@
  *     the global minimum counts as 0, so no zone takes more than maxSkew
  *     and the rest stay pending;
  *   - hostname topology spread caps the group at maxSkew pods per node (a
- *     new node starts at 0, the global minimum);
+ *     new node starts at 0, the global minimum, so minDomains, which
+ *     only ever lowers the minimum to 0, changes nothing);
  *   - required hostname anti-affinity matching the group itself caps it at
  *     one pod per node; matching another group makes the two conflict;
  *   - required zone anti-affinity matching itself gives each pod its own
@@ -21,6 +22,10 @@
  *     of zones stay pending;
  *   - required zone affinity follows existing matching pods to their zones,
  *     or, matching only itself, keeps the whole group in its cheapest zone;
+ *     groups whose affinity selects pods of other groups are constrained
+ *     after those, and pin them to a zone when they have none yet;
+ *   - required hostname affinity whose only peers are pending in the batch
+ *     waits for the next batch, where their NodeClaims are nodes;
  *   - host ports: one pod per node per port, and groups sharing a port
  *     conflict.
  * Existing nodes whose pods clash with a group (anti-affinity both ways,
@@ -29,11 +34,14 @@
  * Required pod affinity that no pod matches (not even the pod itself)
  * leaves the group unschedulable.
  *
- * Not modelled: preferred pod (anti-)affinity (preferences that never
- * block), the relaxation of a ScheduleAnyway spread that would leave a pod
- * nowhere (a pool limit reached by the cap), hostname pod affinity without an existing
- * peer, pod affinity to pods of another group of the same batch, and
- * minDomains of hostname spreads.
+ * Preferred pod affinity and anti-affinity count as required, as Karpenter
+ * first tries them; a pod they leave nowhere (no zone left, or the packer
+ * could not place it in the last pool) drops one and is solved again in
+ * the next round (prov_relax).
+ *
+ * Not modelled: the relaxation of a ScheduleAnyway spread that would leave
+ * a pod nowhere (a pool limit reached by the cap) and hostname pod affinity
+ * matching only the group itself.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -397,6 +405,15 @@ static void sb_terms(struct strbuf *sb, struct kerf_pod_affinity_term *const *t,
 	sb_puts(sb, "|");
 }
 
+static void sb_wterms(struct strbuf *sb, struct kerf_weighted_pod_affinity_term *const *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sb_printf(sb, "%d*", (int)t[i]->weight);
+		sb_terms(sb, &t[i]->term, 1);
+	}
+	sb_puts(sb, "|");
+}
+
 static void sb_resources(struct strbuf *sb, const struct kerf_resources *r)
 {
 	sb_printf(sb, "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %u", r->cpu_millis,
@@ -407,12 +424,13 @@ static void sb_resources(struct strbuf *sb, const struct kerf_resources *r)
 }
 
 /* Everything that can make two pending pods land differently, as one string. */
-static char *shape_key(const struct kerf_pod *pod, size_t min_pool)
+static char *shape_key(const struct kerf_pod *pod, const struct podst *ps)
 {
 	struct strbuf sb;
 
 	sb_init(&sb);
-	sb_printf(&sb, "%zu;%s;", min_pool, pod->meta->namespace_ ? pod->meta->namespace_ : "");
+	sb_printf(&sb, "%zu;%zu;%s;", ps->min_pool, ps->relaxed,
+		  pod->meta->namespace_ ? pod->meta->namespace_ : "");
 	sb_labels(&sb, &pod->meta->labels);
 	sb_resources(&sb, &pod->requests);
 	sb_labels(&sb, &pod->node_selector);
@@ -440,6 +458,8 @@ static char *shape_key(const struct kerf_pod *pod, size_t min_pool)
 	sb_puts(&sb, "|");
 	sb_terms(&sb, pod->affinity, pod->n_affinity);
 	sb_terms(&sb, pod->anti_affinity, pod->n_anti_affinity);
+	sb_wterms(&sb, pod->preferred_affinity, pod->n_preferred_affinity);
+	sb_wterms(&sb, pod->preferred_anti_affinity, pod->n_preferred_anti_affinity);
 	for (size_t i = 0; i < pod->n_host_ports; i++)
 		sb_printf(&sb, "%u/%s/%s,", (unsigned)pod->host_ports[i]->port,
 			  pod->host_ports[i]->protocol,
@@ -477,7 +497,7 @@ static void build_groups(struct prov *p)
 	size_t n = 0;
 
 	for (size_t i = 0; i < in->n_pods; i++) {
-		k[n].key = shape_key(in->pods[i], p->pods[i].min_pool);
+		k[n].key = shape_key(in->pods[i], &p->pods[i]);
 		k[n++].pod = i;
 	}
 	qsort(k, n, sizeof(*k), keyed_cmp);
@@ -494,6 +514,7 @@ static void build_groups(struct prov *p)
 			g->pods[m - i] = k[m].pod;
 		g->rep = in->pods[k[i].pod];
 		g->min_pool = p->pods[k[i].pod].min_pool;
+		g->relaxed = p->pods[k[i].pod].relaxed;
 		g->pool = -1;
 		i = j;
 	}
@@ -1096,6 +1117,119 @@ static const struct kerf_pod_affinity_term *unsatisfiable_affinity(const struct 
 	return NULL;
 }
 
+/* The weighted terms' terms, heaviest first, manifest order among equals. */
+static void by_weight(struct kerf_weighted_pod_affinity_term *const *t, size_t n,
+		      const struct kerf_pod_affinity_term **out)
+{
+	size_t *o = xcalloc(n ? n : 1, sizeof(*o));
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		while (j > 0 && t[o[j - 1]]->weight < t[i]->weight) {
+			o[j] = o[j - 1];
+			j--;
+		}
+		o[j] = i;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[o[i]]->term;
+	free(o);
+}
+
+/*
+ * The preferred pod terms the group still treats as required.  Karpenter
+ * tries every preference as a requirement first and, for a pod that fits
+ * nowhere, drops the heaviest preferred pod affinity term, then (none
+ * left) the heaviest preferred anti-affinity term, one per attempt.
+ */
+static void group_soft(struct group *g)
+{
+	const struct kerf_pod *pod = g->rep;
+	size_t na = pod->n_preferred_affinity, nn = pod->n_preferred_anti_affinity;
+	size_t da = g->relaxed < na ? g->relaxed : na;
+	size_t dn = g->relaxed - da < nn ? g->relaxed - da : nn;
+
+	g->soft = xcalloc(na + nn + 1, sizeof(*g->soft));
+	by_weight(pod->preferred_affinity, na, g->soft);
+	by_weight(pod->preferred_anti_affinity, nn, g->soft + na);
+	g->n_soft_aff = na - da;
+	g->n_soft_anti = nn - dn;
+	memmove(g->soft, g->soft + da, g->n_soft_aff * sizeof(*g->soft));
+	memmove(g->soft + g->n_soft_aff, g->soft + na + dn, g->n_soft_anti * sizeof(*g->soft));
+}
+
+bool prov_relax(struct prov *p, const struct group *g, const size_t *pods, size_t n)
+{
+	if (!g->n_soft_aff && !g->n_soft_anti)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		struct podst *ps = &p->pods[pods[i]];
+		ps->relaxed = g->relaxed + 1;
+		ps->min_pool = 0;
+		reasons_clear(&ps->carried);
+	}
+	p->relaxing = true;
+	return n > 0;
+}
+
+/*
+ * Targets of the group's zone affinity that the batch has not pinned to a
+ * zone go to their cheapest zone the group also allows, so the group can
+ * follow them there.
+ */
+static void pin_targets(struct prov *p, size_t gi, const struct kerf_pod_affinity_term *t)
+{
+	const struct group *g = &p->groups[gi];
+
+	for (size_t i = 0; i < p->n_pgroups; i++) {
+		struct pgroup *pg = &p->pgroups[i];
+		const struct group *target = &p->groups[pg->group];
+		int32_t z;
+		if (pg->group == gi || pg->zone >= 0 || !prov_term_selects(t, g->rep, target->rep))
+			continue;
+		z = cheapest_zone(p, target);
+		if (z < 0 || !g->zones[z])
+			for (z = 0; z < (int32_t)p->n_zones && !(g->zones[z] && target->zones[z]);
+			     z++)
+				;
+		if (z < (int32_t)p->n_zones)
+			pg->zone = z;
+	}
+}
+
+/*
+ * True when a required affinity term of the group selects the pods of
+ * another group of the batch but not its own: those targets are
+ * constrained first, as Karpenter places them first, so the group can
+ * follow them.  A term the group matches itself needs no target: the
+ * first such group takes its cheapest zone and the later ones follow it.
+ */
+static bool follows_batch(const struct prov *p, size_t gi)
+{
+	const struct kerf_pod *pod = p->groups[gi].rep;
+
+	for (size_t i = 0; i < pod->n_affinity; i++) {
+		if (prov_term_selects(pod->affinity[i], pod, pod))
+			continue;
+		for (size_t o = 0; o < p->n_groups; o++)
+			if (o != gi && prov_term_selects(pod->affinity[i], pod, p->groups[o].rep))
+				return true;
+	}
+	return false;
+}
+
+/* A preferred affinity term treated as required that no pod can satisfy. */
+static bool soft_unsatisfiable(const struct prov *p, size_t gi)
+{
+	const struct group *g = &p->groups[gi];
+
+	for (size_t i = 0; i < g->n_soft_aff; i++)
+		if (!prov_term_selects(g->soft[i], g->rep, g->rep) &&
+		    !term_has_peer(p, gi, g->soft[i]))
+			return true;
+	return false;
+}
+
 /* Zone pod affinity: follow existing peers, or keep a self-affine group in one zone. */
 static bool zone_affinity(struct prov *p, size_t gi, int64_t *counts)
 {
@@ -1103,18 +1237,24 @@ static bool zone_affinity(struct prov *p, size_t gi, int64_t *counts)
 	const struct kerf_pod *pod = g->rep;
 	bool one_zone = false;
 
-	for (size_t i = 0; i < pod->n_affinity; i++) {
-		const struct kerf_pod_affinity_term *t = pod->affinity[i];
+	for (size_t i = 0; i < pod->n_affinity + g->n_soft_aff; i++) {
+		const struct kerf_pod_affinity_term *t =
+		    i < pod->n_affinity ? pod->affinity[i] : g->soft[i - pod->n_affinity];
 		bool any = false;
 		if (prov_is_key(t->topology_key, HOSTNAME_KEY)) {
-			for (size_t e = 0; e < p->in->n_existing && !g->needs_peer; e++)
+			bool existing = false;
+			for (size_t e = 0; e < p->in->n_existing && !existing; e++)
 				for (size_t k = 0; k < p->in->existing[e].n_pods; k++)
 					if (prov_term_selects(t, pod, p->in->existing[e].pods[k]))
-						g->needs_peer = true;
+						existing = true;
+			g->needs_peer = g->needs_peer || existing;
+			if (!existing && i < pod->n_affinity && !prov_term_selects(t, pod, pod))
+				g->waits = t;
 			continue;
 		}
 		if (!prov_is_key(t->topology_key, ZONE_KEY))
 			continue;
+		pin_targets(p, gi, t);
 		count_zone_pods(p, gi, pod, sel_term, t, counts);
 		for (size_t z = 0; z < p->n_zones; z++)
 			any = any || counts[z] > 0;
@@ -1174,8 +1314,10 @@ static bool anti_affinity(struct prov *p, size_t gi, int64_t *counts)
 	const struct kerf_pod *pod = g->rep;
 	bool distinct = false;
 
-	for (size_t i = 0; i < pod->n_anti_affinity; i++) {
-		const struct kerf_pod_affinity_term *t = pod->anti_affinity[i];
+	for (size_t i = 0; i < pod->n_anti_affinity + g->n_soft_anti; i++) {
+		const struct kerf_pod_affinity_term *t =
+		    i < pod->n_anti_affinity ? pod->anti_affinity[i]
+					     : g->soft[g->n_soft_aff + i - pod->n_anti_affinity];
 		if (prov_is_key(t->topology_key, HOSTNAME_KEY)) {
 			if (prov_term_selects(t, pod, pod)) {
 				g->max_per_node = 1;
@@ -1217,6 +1359,12 @@ static void constrain_group(struct prov *p, size_t gi)
 		free(per_zone);
 		return;
 	}
+	group_soft(g);
+	if (soft_unsatisfiable(p, gi) && prov_relax(p, g, g->pods, g->n)) {
+		free(counts);
+		free(per_zone);
+		return;
+	}
 	group_zones(p, g);
 	zone_spread = spreads(p, gi, counts);
 	distinct = anti_affinity(p, gi, counts);
@@ -1225,12 +1373,27 @@ static void constrain_group(struct prov *p, size_t gi)
 		/* Only the nodes of its peers will do: no new node can hold them. */
 		g->n_types = 0;
 	}
+	if (g->waits && !g->needs_peer) {
+		/*
+		 * Its hostname peers are pods of this batch: a node of its own
+		 * would never be bound.  It waits for the next batch, where their
+		 * NodeClaims are nodes it can join.
+		 */
+		fail_pods(p, g, 0, g->n,
+			  "required pod affinity (kubernetes.io/hostname): the pods it follows are "
+			  "pending in this batch; it waits for their nodes");
+		free(counts);
+		free(per_zone);
+		return;
+	}
 	if (distinct) {
 		for (size_t z = 0; z < p->n_zones && placed < g->n; z++)
 			if (g->zones[z])
 				prov_add_pgroup(p, gi, placed++, 1, (int32_t)z);
-		fail_pods(p, g, placed, g->n,
-			  "zone anti-affinity: every allowed zone already holds a matching pod");
+		if (!prov_relax(p, g, g->pods + placed, g->n - placed))
+			fail_pods(
+			    p, g, placed, g->n,
+			    "zone anti-affinity: every allowed zone already holds a matching pod");
 	} else if (zone_spread) {
 		size_t domains = 0;
 		int64_t cap = INT64_MAX;
@@ -1281,6 +1444,7 @@ static void groups_clear(struct prov *p)
 		free(g->types);
 		free(g->zones);
 		free(g->request);
+		free(g->soft);
 		reasons_clear(&g->refusals);
 	}
 	p->n_groups = 0;
@@ -1360,6 +1524,7 @@ static int round_solve(struct prov *p, struct prov_result *res, bool *spilled,
 	int rc;
 
 	groups_clear(p);
+	p->relaxing = false;
 	for (size_t i = 0; i < p->in->n_pods; i++) {
 		p->pods[i].where = POD_PENDING;
 		reasons_clear(&p->pods[i].final);
@@ -1368,8 +1533,12 @@ static int round_solve(struct prov *p, struct prov_result *res, bool *spilled,
 	for (size_t gi = 0; gi < p->n_groups; gi++) {
 		if ((rc = choose_pool(p, &p->groups[gi], err)) != 0)
 			return rc;
-		constrain_group(p, gi);
+		if (!follows_batch(p, gi))
+			constrain_group(p, gi);
 	}
+	for (size_t gi = 0; gi < p->n_groups; gi++)
+		if (follows_batch(p, gi))
+			constrain_group(p, gi);
 	return plan_solve(p, res, spilled, err);
 }
 
@@ -1400,6 +1569,7 @@ int prov_run(const struct prov_input *in, struct prov_result **out, struct kerf_
 	struct prov p;
 	struct prov_result *res;
 	bool spilled = true;
+	size_t most_soft = 0;
 	int rc = 0;
 
 	if (!in || !out || !in->packer || !in->packer->solve)
@@ -1419,7 +1589,19 @@ int prov_run(const struct prov_input *in, struct prov_result **out, struct kerf_
 	 * again; pools only ever move forward, so this ends within n_pools
 	 * rounds.
 	 */
-	for (size_t round = 0; spilled && round <= p.n_pools; round++) {
+	/*
+	 * A pod that drops a preference starts again from the first pool, so
+	 * each preference a pod can drop adds as many rounds again.
+	 */
+	for (size_t i = 0; i < in->n_pods; i++) {
+		size_t n =
+		    in->pods[i]->n_preferred_affinity + in->pods[i]->n_preferred_anti_affinity;
+		if (n > most_soft)
+			most_soft = n;
+	}
+	p.relaxing = true;
+	for (size_t round = 0;
+	     (spilled || p.relaxing) && round <= (p.n_pools + 1) * (most_soft + 1); round++) {
 		result_clear(res);
 		if ((rc = round_solve(&p, res, &spilled, err)) != 0)
 			goto out;

@@ -89,6 +89,12 @@ struct group {
 	bool hostname_bound;	/* hostname spread/anti-affinity: no open node holding its peers */
 	bool prefer_tolerated;	/* PreferNoSchedule tolerated: the last relaxation */
 	bool needs_peer;	/* hostname affinity to existing pods: only their nodes */
+	/* Hostname affinity whose only peers are pending in the batch, or NULL. */
+	const struct kerf_pod_affinity_term *waits;
+	size_t relaxed;		/* preferred pod (anti-)affinity terms dropped so far */
+	/* The preferred pod terms still counted as required: affinity, then anti-affinity. */
+	size_t n_soft_aff, n_soft_anti;
+	const struct kerf_pod_affinity_term **soft;
 	size_t n_offered_zones; /* zones its types offer, whatever its zone requirement */
 	struct reasons refusals;
 };
@@ -108,6 +114,7 @@ struct podst {
 	int where;
 	size_t index;		/* claim or existing */
 	size_t min_pool;	/* carried from round to round */
+	size_t relaxed;		/* preferred pod (anti-)affinity terms dropped, round to round */
 	struct reasons carried; /* refusals and spills from earlier rounds */
 	struct reasons final;	/* the reasons reported when unschedulable */
 };
@@ -132,6 +139,7 @@ struct prov {
 	struct strset filter_keys; /* canonical keys of filters, same indices */
 	size_t cap_filters;
 	struct tfilter *filters;
+	bool relaxing; /* a pod dropped a preference this round: solve again */
 };
 
 /* ---- groups.c */
@@ -160,6 +168,13 @@ bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e);
 bool groups_conflict(const struct group *a, const struct group *b);
 
 /* ---- provision.c */
+/*
+ * The group's pods from..to drop their heaviest remaining preferred pod
+ * (anti-)affinity term and are tried again next round from the first pool,
+ * as Karpenter relaxes a pod that fits nowhere.  False when the group has
+ * no preference left to drop.
+ */
+bool prov_relax(struct prov *p, const struct group *g, const size_t *pods, size_t n);
 int prov_add_pgroup(struct prov *p, size_t group, size_t first, uint32_t count, int32_t zone);
 
 /* ---- provision_plan.c */

@@ -492,6 +492,11 @@ static void leftovers(struct prov *p, const struct kerf_pack_unplaced *u, size_t
 	const char *pool = g->pool >= 0 ? p->pools[g->pool].np->meta->name : NULL;
 	bool later = g->pool >= 0 && (size_t)g->pool + 1 < p->n_pools;
 
+	/* No pool left: a pod with a preference left drops it and starts over. */
+	if (!later && prov_relax(p, g, pods, n)) {
+		free(pods);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct podst *ps = &p->pods[pods[i]];
 		struct reasons *to = later ? &ps->carried : &ps->final;

@@ -105,6 +105,12 @@ struct host_env_value {
 
 /* Everything but env is set in host_new and only read afterwards, so the
  * services share it between threads without a lock. */
+/* A data file path handed to the plugin in place of the one configured. */
+struct host_data_path {
+	char *path;
+	struct host_data_path *next;
+};
+
 struct host_instance {
 	struct kerf_host table; /* first, so the table's address is the instance's */
 	char *name;
@@ -113,6 +119,7 @@ struct host_instance {
 	struct http_client *http;
 	pthread_mutex_t env_lock;
 	struct host_env_value *env;
+	struct host_data_path *data_paths; /* under env_lock */
 };
 
 static struct host_instance *inst_of(void *ctx)
@@ -216,18 +223,24 @@ static int host_http_stream(void *ctx, const struct kerf_http_request *req, kerf
  * tree instead, as it finds the build's plugins; errno stays ENOENT when
  * that fails too, so the message names the path the plugin asked for.
  */
-static int open_build_tree_data(const char *path)
+static char *build_tree_path(const char *path)
 {
 	size_t n = strlen(KERF_DATADIR);
-	int fd;
 
 	if (strncmp(path, KERF_DATADIR, n) != 0 || path[n] != '/' || !loader_in_build_tree())
-		return -1;
+		return NULL;
 	struct strbuf alt;
 	sb_init(&alt);
 	sb_printf(&alt, "%s%s", KERF_BUILD_DATADIR, path + n);
-	fd = open(alt.buf, O_RDONLY | O_CLOEXEC);
-	sb_free(&alt);
+	return sb_detach(&alt);
+}
+
+static int open_build_tree_data(const char *path)
+{
+	char *alt = build_tree_path(path);
+	int fd = alt ? open(alt, O_RDONLY | O_CLOEXEC) : -1;
+
+	free(alt);
 	if (fd < 0)
 		errno = ENOENT;
 	return fd;
@@ -318,10 +331,32 @@ static const char *host_getenv(void *ctx, const char *name)
 }
 
 /* With no section the plugin declared no keys, so every key is undeclared. */
+/*
+ * A string naming an installed data file that is not installed reaches an
+ * uninstalled build as the build tree's copy, so the plugin reads and logs
+ * the path it really uses rather than one that does not exist.
+ */
 static int host_config_string(void *ctx, const char *key, const char **out)
 {
 	struct host_instance *h = inst_of(ctx);
-	return h->section && key && out ? cfg_section_string(h->section, key, out) : KERF_E_INVALID;
+	int rc =
+	    h->section && key && out ? cfg_section_string(h->section, key, out) : KERF_E_INVALID;
+	char *alt;
+
+	if (rc || access(*out, F_OK) == 0 || !(alt = build_tree_path(*out)))
+		return rc;
+	if (access(alt, F_OK) != 0) {
+		free(alt);
+		return 0;
+	}
+	struct host_data_path *d = xcalloc(1, sizeof(*d));
+	d->path = alt;
+	pthread_mutex_lock(&h->env_lock);
+	d->next = h->data_paths;
+	h->data_paths = d;
+	pthread_mutex_unlock(&h->env_lock);
+	*out = alt;
+	return 0;
 }
 
 static int host_config_int(void *ctx, const char *key, int64_t *out)
@@ -408,6 +443,12 @@ void host_free(struct kerf_host *host)
 		free(e->name);
 		free(e->value);
 		free(e);
+	}
+	while (h->data_paths) {
+		struct host_data_path *d = h->data_paths;
+		h->data_paths = d->next;
+		free(d->path);
+		free(d);
 	}
 	pthread_mutex_destroy(&h->env_lock);
 	free(h->name);

@@ -542,6 +542,41 @@ START_TEST(read_file_build_tree_data)
 }
 END_TEST
 
+/*
+ * A configured path to an installed data file that is not installed comes
+ * back as the build tree's copy, the file read_file would read, so the
+ * plugin can log the path it really reads; other strings come back as set.
+ */
+START_TEST(config_string_build_tree_data)
+{
+	static const struct kerf_config_key data_schema[] = {
+	    {.key = "catalogue",
+	     .type = KERF_CFG_STRING,
+	     .default_value = KERF_DATADIR "/ec2-catalogue.tsv"},
+	    {.key = "missing",
+	     .type = KERF_CFG_STRING,
+	     .default_value = KERF_DATADIR "/no-such-file"},
+	    {.key = NULL},
+	};
+	struct kerf_error err;
+	struct cfg_section *sec = NULL;
+	const char *s;
+
+	if (access(KERF_DATADIR "/ec2-catalogue.tsv", F_OK) == 0)
+		return; /* installed: nothing to stand in for */
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cfg_section_build(NULL, "sim", data_schema, &sec, &err), 0);
+	struct kerf_host *h = host_new("provider/sim", sec, NULL, NULL);
+	ck_assert_int_eq(h->config_string(h->ctx, "catalogue", &s), 0);
+	ck_assert_str_eq(s, KERF_BUILD_DATADIR "/ec2-catalogue.tsv");
+	ck_assert_int_eq(access(s, R_OK), 0);
+	ck_assert_int_eq(h->config_string(h->ctx, "missing", &s), 0);
+	ck_assert_str_eq(s, KERF_DATADIR "/no-such-file");
+	host_free(h);
+	cfg_section_free(sec);
+}
+END_TEST
+
 /* ------------------------------------------------------------ config */
 
 static const struct kerf_config_key schema[] = {
@@ -676,6 +711,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, getenv_strings_stay_valid);
 	tcase_add_test(tc, read_file);
 	tcase_add_test(tc, read_file_build_tree_data);
+	tcase_add_test(tc, config_string_build_tree_data);
 	tcase_add_test(tc, config_getters);
 	tcase_add_test(tc, config_secret);
 	suite_add_tcase(s, tc);

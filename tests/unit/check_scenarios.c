@@ -113,6 +113,11 @@ static const char *const scenarios[] = {
     "58-daemonset-per-type",
     "59-schedule-anyway",
     "60-min-domains",
+    "62-preferred-anti-affinity",
+    "63-preferred-anti-affinity-relaxed",
+    "64-affinity-same-batch-zone",
+    "65-affinity-same-batch-hostname",
+    "66-hostname-min-domains",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
