@@ -456,6 +456,18 @@ static void plan_merge(const struct kerf_host *host, const struct kerf_pack_prob
 }
 
 /*
+ * mine/left of `work` (0 when none is left), without the product that
+ * overflows when the work limit is near its largest.
+ */
+static int64_t share(int64_t work, size_t mine, size_t left)
+{
+	if (work <= 0 || left == 0)
+		return 0;
+	return work / (int64_t)left * (int64_t)mine +
+	       work % (int64_t)left * (int64_t)mine / (int64_t)left;
+}
+
+/*
  * The parts one after the other, each with its share of what is left of
  * the budget (by its number of groups), each seeing what the earlier ones
  * took, their plans joined.  whole[c] says part c is all of its component:
@@ -497,7 +509,7 @@ static int solve_parts(const struct ilp *ip, struct ilp_clock *clk,
 				mine++;
 		}
 		rc = ilp_solve_part(whole[part] ? &tight : ip, clk, &t.sub, NULL, now,
-				    now + (deadline - now) * (int64_t)mine / (int64_t)left, &pp,
+				    now + share(deadline - now, mine, left), &pp,
 				    err);
 		left -= mine;
 		if (rc)

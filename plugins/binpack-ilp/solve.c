@@ -381,7 +381,7 @@ int ilp_solve_part(const struct ilp *ip, struct ilp_clock *clk,
 	s.p = problem;
 	s.dfs_limit = ILP_DFS_NODES;
 	s.deadline = deadline - budget / 20;
-	s.deadline_cg = start + budget * ILP_CG_SHARE / 100;
+	s.deadline_cg = start + budget / 100 * ILP_CG_SHARE + budget % 100 * ILP_CG_SHARE / 100;
 	ilp_solver_init(&s);
 	best = ffd;
 	/* With next to no time left, FFD's plan is the answer. */
