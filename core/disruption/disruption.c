@@ -739,16 +739,26 @@ static bool requirement_holds(const struct kerf_requirement *r, const struct ker
 }
 
 /*
- * Why c drifted from its NodePool, or NULL: the provider said so, the
- * pool's template hash (same hash version) is not the one the claim was
+ * Why c drifted from its NodePool, or NULL: the provider said so, its
+ * instance type or offering (zone and capacity type) is no longer among
+ * the provider's, the pool's template hash (same hash version) is not the one the claim was
  * made with, or the node's labels no longer meet the pool's requirements.
  */
 static const char *drift_of(const struct provisioner *p, const struct claim_rec *c,
 			    const struct kerf_node *node)
 {
-	const struct kerf_nodepool *np = p->pools[c->pool].np;
+	const struct pool_rec *pr = &p->pools[c->pool];
+	const struct kerf_nodepool *np = pr->np;
 	if (c->drifted)
 		return "the provider's drift check";
+	/* Withdrawn, not out of capacity: an unavailable offering is still offered. */
+	if (pr->types && c->type_name) {
+		const struct kerf_instance_type *t = prov_find_type(pr->types, c->type_name);
+		if (!t)
+			return "its instance type is no longer offered";
+		if (c->zone && prov_offering_price(t, c->zone, c->capacity_type, -1) < 0)
+			return "its offering is no longer offered";
+	}
 	const struct kerf_labels *ann = &c->claim->meta->annotations;
 	const char *hash = kerf_labels_get(ann, ANNOTATION_POOL_HASH);
 	const char *version = kerf_labels_get(ann, ANNOTATION_POOL_HASH_VERSION);

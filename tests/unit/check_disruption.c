@@ -613,6 +613,69 @@ START_TEST(adopted_claims_keep_their_age)
 }
 END_TEST
 
+/*
+ * A first run leaves two spot m5.xlarge nodes (a catalogue of m5.xlarge
+ * alone); an hour later the catalogue has no spot estimate for it, so the
+ * sim no longer offers it on spot: both claims' offering is withdrawn,
+ * both drift and are replaced on demand, one at a time (the budget is
+ * nodes "1"), each replacement initialised before its old node is drained.
+ */
+START_TEST(withdrawn_offering_drifts)
+{
+	char dir[] = "/tmp/check_disruption.withdrawn.XXXXXX", path[512];
+	static const char *const files[] = {"seed.yaml", "moved.yaml", "state.jsonl",
+					    "state.jsonl.tmp", NULL};
+	static const char *const catalogues[] = {"m5-spot", "m5-no-spot"};
+	struct run r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
+				 (int)sizeof(path));
+		FILE *f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fprintf(
+		    f,
+		    "cluster: sim\nprovider: sim\npackers: [binpack-ffd]\nmanifests: "
+		    "[%s/pool-drift-spot.yaml]\nplugins:\n  sim:\n    workloads: [%s/web.yaml]\n"
+		    "    state_file: state.jsonl\n    catalogue: %s/catalogue-%s.tsv\nsettings:\n  "
+		    "log_level: info\n"
+		    "  metrics_address: \"\"\n  health_address: \"\"\n  clock: virtual\n"
+		    "  virtual_start: 2026-01-05T0%zu:00:00Z\n",
+		    DATA, DATA, DATA, catalogues[i], 6 + i);
+		ck_assert_int_eq(fclose(f), 0);
+	}
+	kerfd_in(&r, dir, "seed.yaml");
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
+	ck_assert_str_eq(str_of(first(r.log, "launched"), "capacity_type"), "spot");
+	run_free(&r);
+
+	kerfd_in(&r, dir, "moved.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 2);
+	ck_assert_uint_eq(count(r.log, "drifted"), 2);
+	for (size_t i = 0; i < json_array_size(r.log); i++) {
+		const json_t *l = json_array_get(r.log, i);
+		const char *e = str_of(l, "event");
+		if (e && strcmp(e, "disruption") == 0) {
+			ck_assert_str_eq(str_of(l, "method"), "drift");
+			ck_assert_str_eq(str_of(l, "replacement_type"), "m5.xlarge");
+		} else if (e && strcmp(e, "launched") == 0) {
+			ck_assert_str_eq(str_of(l, "capacity_type"), "on-demand");
+		}
+	}
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.drifted"), 2);
+	run_free(&r);
+	for (size_t i = 0; files[i]; i++) {
+		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
+				 (int)sizeof(path));
+		unlink(path);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("disruption");
@@ -635,6 +698,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, adopted_claims_keep_their_age);
 	tcase_add_test(tc, multi_node_packing_folds_three_into_the_fourth);
 	tcase_add_test(tc, multi_node_karpenter_replaces_the_longest_prefix);
+	tcase_add_test(tc, withdrawn_offering_drifts);
 	suite_add_tcase(s, tc);
 	return s;
 }
