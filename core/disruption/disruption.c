@@ -57,6 +57,8 @@
 #define RESCAN_MS (5 * 60 * 1000)
 /* consolidation: karpenter looks at no more candidates than this, as Karpenter does. */
 #define MULTI_NODE_MAX 100
+/* consolidation: packing skips at most this many candidates before it stops. */
+#define PACKING_MAX_REFUSED 32
 
 /* A consolidation decided and not finished: validating, then waiting for its replacement. */
 struct command {
@@ -508,14 +510,16 @@ static size_t multi_prefix(struct disruption *d, struct claim_rec **cands, size_
  * deciding) and saves strictly more than without it.  A run that joins
  * doubles the next; one that does not is halved, and a single candidate
  * that does not join is skipped, not the end of the search, so the set
- * need not be a prefix.  The set is written to set (room for max).
+ * need not be a prefix.  After PACKING_MAX_REFUSED skipped candidates the
+ * search ends: a scan where nothing can go costs that many simulations,
+ * not one per candidate.  The set is written to set (room for max).
  */
 static size_t multi_packing(struct disruption *d, struct claim_rec **cands, size_t n, size_t max,
 			    struct claim_rec **set, bool *replace, struct prov_consolidation *best)
 {
-	size_t k = 0, i = 0, run = 1;
+	size_t k = 0, i = 0, run = 1, refused = 0;
 	kerf_price_t saved = 0;
-	while (i < n && k < max) {
+	while (i < n && k < max && refused < PACKING_MAX_REFUSED) {
 		size_t take = run;
 		if (take > n - i)
 			take = n - i;
@@ -534,6 +538,7 @@ static size_t multi_packing(struct disruption *d, struct claim_rec **cands, size
 			run *= 2;
 		} else if (take == 1) {
 			i++;
+			refused++;
 		} else {
 			run = take / 2;
 		}
