@@ -11,12 +11,20 @@
  *     with no pod a drain would move (DaemonSet, static and finished pods
  *     do not count) for consolidateAfter, as many as the pool's budgets
  *     for reason Empty allow;
- *  3. single-node consolidation, in WhenEmptyOrUnderutilized pools: the
- *     candidate cheapest to move whose pods fit on the other nodes
- *     (delete) or on them and one strictly cheaper new node (replace),
- *     re-checked 15 s later; a replacement is launched and initialised
- *     before the old node is tainted and drained, and when it fails
- *     nothing has been touched.
+ *  3. drift (see drift() below);
+ *  4. multi-node consolidation, per WhenEmptyOrUnderutilized pool: two or
+ *     more candidates whose pods fit on the other nodes and at most one
+ *     new node strictly cheaper than them, chosen by the pool's
+ *     `consolidation` method (karpenter: the longest workable prefix of
+ *     the candidates, by binary search; packing: every candidate tried
+ *     with the pool's packer, kept when it adds to the saving);
+ *  5. single-node consolidation: the candidate cheapest to move whose
+ *     pods fit on the other nodes (delete) or on them and one strictly
+ *     cheaper new node (replace).
+ *
+ * A consolidation is re-checked 15 s later; a replacement is launched and
+ * initialised before the old nodes are tainted and drained, and when it
+ * fails nothing has been touched.
  *
  * Candidates are NodeClaims kerf launched or adopted that are
  * initialised, have a node, are not ending, have no pending pod
@@ -47,13 +55,20 @@
 #define SPOT_TO_SPOT_MIN_TYPES 15
 /* A scan that found nothing is repeated on an unchanged cluster only after this long. */
 #define RESCAN_MS (5 * 60 * 1000)
+/* consolidation: karpenter looks at no more candidates than this, as Karpenter does. */
+#define MULTI_NODE_MAX 100
+/* consolidation: packing skips at most this many candidates before it stops. */
+#define PACKING_MAX_REFUSED 32
 
 /* A consolidation decided and not finished: validating, then waiting for its replacement. */
 struct command {
 	bool active;
 	enum disruption_reason reason; /* Underutilized or Drifted */
-	struct claim_rec *victim;
-	bool replace; /* with one cheaper node; otherwise the victim is only deleted */
+	const char *method;	       /* for the decision log */
+	const char *variant;	       /* multi-node: "karpenter" or "packing"; else NULL */
+	size_t n;
+	struct claim_rec **victims; /* owned array */
+	bool replace; /* with one cheaper node; otherwise the victims are only deleted */
 	kerf_price_t new_price;
 	size_t pods;
 	kerf_mono_ms_t validate_at;
@@ -65,7 +80,9 @@ struct disruption {
 	struct decision_log *log;
 	kerf_mono_ms_t next_ms; /* the first countdown to end, as of the last pass */
 	struct command cmd;
-	struct claim_rec *retiring; /* a replacement's victim, until it is gone */
+	/* A replacement's victims (owned array), until they are all gone. */
+	struct claim_rec **retiring;
+	size_t n_retiring;
 	struct claim_rec *retiring_for;
 	/*
 	 * The cluster as of the last consolidation scan that found nothing
@@ -80,6 +97,7 @@ struct disruption {
 	 * pool's disruptions end: a virtual run is not over.
 	 */
 	bool drift_waiting;
+	size_t simulations; /* prov_consolidate calls, for the scan's log line */
 };
 
 static const char *const reason_names[DISRUPT_N_REASONS] = {"empty", "drifted", "underutilized",
@@ -100,6 +118,10 @@ struct disruption *disruption_new(struct provisioner *p, struct decision_log *lo
 
 void disruption_free(struct disruption *d)
 {
+	if (!d)
+		return;
+	free(d->cmd.victims);
+	free(d->retiring);
 	free(d);
 }
 
@@ -187,9 +209,9 @@ static size_t allowance(const struct provisioner *p, size_t pool, enum disruptio
 /* ------------------------------------------------------------- decisions */
 
 /* One decision's line: method, reason, nodes, pods to move, prices, its replacement. */
-static void log_decision(struct disruption *d, const char *method, enum disruption_reason reason,
-			 size_t n, struct claim_rec **claims, size_t pods, kerf_price_t after,
-			 const struct claim_rec *replacement)
+static void log_decision(struct disruption *d, const char *method, const char *variant,
+			 enum disruption_reason reason, size_t n, struct claim_rec **claims,
+			 size_t pods, kerf_price_t after, const struct claim_rec *replacement)
 {
 	struct provisioner *p = d->p;
 	kerf_price_t before = 0;
@@ -209,6 +231,8 @@ static void log_decision(struct disruption *d, const char *method, enum disrupti
 		json_t *o = decision_log_line(d->log);
 		json_object_set_new(o, "event", json_string("disruption"));
 		json_object_set_new(o, "method", json_string(method));
+		if (variant)
+			json_object_set_new(o, "consolidation", json_string(variant));
 		json_object_set_new(o, "reason", json_string(reason_labels[reason]));
 		json_object_set_new(o, "nodepool", json_string(pool));
 		json_object_set_new(o, "nodeclaims", names);
@@ -247,7 +271,7 @@ static void count_decision(struct provisioner *p, enum disruption_reason reason,
 static void decide(struct disruption *d, const char *method, enum disruption_reason reason,
 		   size_t n, struct claim_rec **claims, size_t pods, kerf_price_t after)
 {
-	log_decision(d, method, reason, n, claims, pods, after, NULL);
+	log_decision(d, method, NULL, reason, n, claims, pods, after, NULL);
 	count_decision(d->p, reason, n, claims, pods, after);
 	for (size_t i = 0; i < n; i++)
 		prov_terminate(d->p, claims[i], reason_names[reason], true);
@@ -333,19 +357,33 @@ static bool emptiness(struct disruption *d, kerf_mono_ms_t now)
 
 /* ----------------------------------------------------------- consolidation */
 
+static kerf_price_t price_of(size_t n, struct claim_rec *const *claims)
+{
+	kerf_price_t sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += claims[i]->price;
+	return sum;
+}
+
 /*
- * What removing c would take, and whether it is worth it: every pod fits
- * on the other nodes (delete), or on them and one new node strictly
- * cheaper than c (replace); a spot node is replaced by spot only when at
- * least 15 instance types are cheaper.
+ * What removing `victims` would take, and whether it is worth it: every
+ * pod fits on the other nodes (delete), or on them and one new node
+ * strictly cheaper than the victims together (replace).  A spot node is
+ * replaced by spot only alone and when at least 15 instance types are
+ * cheaper.
  */
-static bool worth_it(struct disruption *d, struct claim_rec *c, bool launch, bool *replace,
-		     struct prov_consolidation *out)
+static bool worth_it(struct disruption *d, size_t n, struct claim_rec *const *victims, bool launch,
+		     bool *replace, struct prov_consolidation *out)
 {
 	struct kerf_error err = KERF_ERROR_INIT;
-	out->old_price_limit = c->price;
-	if (prov_consolidate(d->p, 1, &c, launch, out, &err) != 0) {
-		log_warn(COMPONENT_D, "consolidation of %s: %s", c->claim->meta->name, err.message);
+	bool spot = false;
+	for (size_t i = 0; i < n; i++)
+		spot |= victims[i]->capacity_type == KERF_CAPACITY_SPOT;
+	out->old_price_limit = price_of(n, victims);
+	d->simulations++;
+	if (prov_consolidate(d->p, n, victims, launch, out, &err) != 0) {
+		log_warn(COMPONENT_D, "consolidation of %s%s: %s", victims[0]->claim->meta->name,
+			 n > 1 ? " and others" : "", err.message);
 		return false;
 	}
 	if (!out->fits)
@@ -354,11 +392,10 @@ static bool worth_it(struct disruption *d, struct claim_rec *c, bool launch, boo
 		*replace = false;
 		return true;
 	}
-	if (out->n_new > 1 || out->new_price >= c->price)
+	if (out->n_new > 1 || out->new_price >= out->old_price_limit)
 		return false;
-	if (c->capacity_type == KERF_CAPACITY_SPOT &&
-	    out->new_capacity_type == KERF_CAPACITY_SPOT &&
-	    out->cheaper_types < SPOT_TO_SPOT_MIN_TYPES)
+	if (spot && out->new_capacity_type == KERF_CAPACITY_SPOT &&
+	    (n > 1 || out->cheaper_types < SPOT_TO_SPOT_MIN_TYPES))
 		return false;
 	*replace = true;
 	return true;
@@ -376,24 +413,27 @@ static int cmp_cost(const void *a, const void *b)
 	return strcmp(x->claim->meta->name, y->claim->meta->name);
 }
 
-/*
- * Single-node consolidation: the first candidate, cheapest to move, that
- * can go or be replaced by a cheaper node becomes a command, carried out
- * after VALIDATION_MS if it still holds then.
- */
-static bool consolidation(struct disruption *d, kerf_mono_ms_t now)
+static bool consolidates(const struct pool_rec *pr)
 {
-	struct provisioner *p = d->p;
+	return !pr->deleted && pr->np->consolidation_policy != KERF_CONSOLIDATE_WHEN_EMPTY &&
+	       pr->np->consolidate_after_ms != KERF_DURATION_NEVER;
+}
+
+/*
+ * Consolidation candidates of `pool` (SIZE_MAX: every pool) whose last
+ * pod event is consolidateAfter old, cheapest to move first, in *out
+ * (owned by the caller).
+ */
+static size_t consolidation_candidates(struct provisioner *p, size_t pool, kerf_mono_ms_t now,
+				       struct claim_rec ***out)
+{
 	struct claim_rec **cands = NULL;
 	size_t n = 0;
-	if (d->scanned && d->scanned_events == p->st->events && now - d->scanned_ms < RESCAN_MS)
-		return false;
 	for (size_t i = 0; i < p->st->n_claims; i++) {
 		struct claim_rec *c = p->st->claims[i];
 		const struct pool_rec *pr = &p->pools[c->pool];
 		size_t moving;
-		if (pr->deleted || pr->np->consolidation_policy == KERF_CONSOLIDATE_WHEN_EMPTY ||
-		    pr->np->consolidate_after_ms == KERF_DURATION_NEVER ||
+		if ((pool != SIZE_MAX && c->pool != pool) || !consolidates(pr) ||
 		    !candidate(p, c, &moving) || moving == 0 || c->pod_event_ms == 0 ||
 		    now - c->pod_event_ms < pr->np->consolidate_after_ms)
 			continue;
@@ -403,31 +443,207 @@ static bool consolidation(struct disruption *d, kerf_mono_ms_t now)
 	}
 	if (n)
 		qsort(cands, n, sizeof(*cands), cmp_cost);
+	*out = cands;
+	return n;
+}
+
+/* A consolidation to validate after VALIDATION_MS; takes victims. */
+static void command_set(struct disruption *d, const char *method, const char *variant, size_t n,
+			struct claim_rec **victims, bool replace,
+			const struct prov_consolidation *out, kerf_mono_ms_t now)
+{
+	free(d->cmd.victims);
+	d->cmd = (struct command){.active = true,
+				  .reason = DISRUPT_UNDERUTILIZED,
+				  .method = method,
+				  .variant = variant,
+				  .n = n,
+				  .victims = victims,
+				  .replace = replace,
+				  .new_price = out->new_price,
+				  .pods = out->pods,
+				  .validate_at = now + VALIDATION_MS};
+	log_info(COMPONENT_D, "%s: NodeClaim %s%s can be %s ($%.4f/h -> $%.4f/h): validating",
+		 method, victims[0]->claim->meta->name, n > 1 ? " and others" : "",
+		 replace ? "replaced" : "deleted", (double)price_of(n, victims) / 1e6,
+		 (double)out->new_price / 1e6);
+}
+
+static bool pool_wants_karpenter(const struct provisioner *p, const struct pool_rec *pr)
+{
+	for (size_t i = 0; i < p->cfg.n_pool_packing; i++)
+		if (strcmp(p->cfg.pool_packing[i].name, pr->np->meta->name) == 0)
+			return p->cfg.pool_packing[i].consolidation_karpenter;
+	return false;
+}
+
+/*
+ * consolidation: karpenter.  The longest prefix of the candidates (at
+ * most MULTI_NODE_MAX, at least two) that is worth removing, found by
+ * binary search as Karpenter does: about log2(n) simulations, and only
+ * prefixes are ever looked at.
+ */
+static size_t multi_prefix(struct disruption *d, struct claim_rec **cands, size_t max,
+			   bool *replace, struct prov_consolidation *best)
+{
+	size_t lo = 2, hi = max, found = 0;
+	while (lo <= hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct prov_consolidation out;
+		bool r;
+		if (worth_it(d, mid, cands, false, &r, &out)) {
+			found = mid;
+			*replace = r;
+			*best = out;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return found;
+}
+
+/*
+ * consolidation: packing.  The candidates, cheapest to move first, join
+ * the set in runs: a run joins when the set with it still packs (its pods
+ * on the nodes left and at most one new node, the NodePool's packer
+ * deciding) and saves strictly more than without it.  A run that joins
+ * doubles the next; one that does not is halved, and a single candidate
+ * that does not join is skipped, not the end of the search, so the set
+ * need not be a prefix.  After PACKING_MAX_REFUSED skipped candidates the
+ * search ends: a scan where nothing can go costs that many simulations,
+ * not one per candidate.  The set is written to set (room for max).
+ */
+static size_t multi_packing(struct disruption *d, struct claim_rec **cands, size_t n, size_t max,
+			    struct claim_rec **set, bool *replace, struct prov_consolidation *best)
+{
+	size_t k = 0, i = 0, run = 1, refused = 0;
+	kerf_price_t saved = 0;
+	while (i < n && k < max && refused < PACKING_MAX_REFUSED) {
+		size_t take = run;
+		if (take > n - i)
+			take = n - i;
+		if (take > max - k)
+			take = max - k;
+		memcpy(set + k, cands + i, take * sizeof(*set));
+		struct prov_consolidation out;
+		bool r;
+		if (worth_it(d, k + take, set, false, &r, &out) &&
+		    out.old_price_limit - out.new_price > saved) {
+			saved = out.old_price_limit - out.new_price;
+			*replace = r;
+			*best = out;
+			k += take;
+			i += take;
+			run *= 2;
+		} else if (take == 1) {
+			i++;
+			refused++;
+		} else {
+			run = take / 2;
+		}
+	}
+	return k >= 2 ? k : 0;
+}
+
+/*
+ * Multi-node consolidation, per NodePool with its `consolidation` method:
+ * two or more candidates removed at once, their pods on the other nodes
+ * and at most one new node strictly cheaper than them.
+ */
+static bool multi_node(struct disruption *d, kerf_mono_ms_t now)
+{
+	struct provisioner *p = d->p;
+	for (size_t pool = 0; pool < p->n_pools; pool++) {
+		const struct pool_rec *pr = &p->pools[pool];
+		if (!consolidates(pr))
+			continue;
+		struct claim_rec **cands;
+		size_t n = consolidation_candidates(p, pool, now, &cands), k = 0;
+		size_t max = allowance(p, pool, DISRUPT_UNDERUTILIZED);
+		bool karpenter = pool_wants_karpenter(p, pr), replace = false;
+		struct claim_rec **set = NULL;
+		struct prov_consolidation out;
+		if (max > n)
+			max = n;
+		if (karpenter && max > MULTI_NODE_MAX)
+			max = MULTI_NODE_MAX;
+		if (max >= 2) {
+			/* Real time, as a batch's solve_ms: what a decision costs the loop. */
+			int64_t t0 = now_mono_ns();
+			d->simulations = 0;
+			set = xcalloc(max, sizeof(*set));
+			k = karpenter ? multi_prefix(d, cands, max, &replace, &out)
+				      : multi_packing(d, cands, n, max, set, &replace, &out);
+			if (karpenter)
+				memcpy(set, cands, k * sizeof(*set));
+			log_msg(k ? KERF_LOG_INFO : KERF_LOG_DEBUG, COMPONENT_D,
+				"multi-node consolidation (%s) of NodePool %s: %zu candidates, "
+				"%zu simulations, %.1f ms, %zu nodes to remove",
+				karpenter ? "karpenter" : "packing", pr->np->meta->name, n,
+				d->simulations, (double)(now_mono_ns() - t0) / 1e6, k);
+		}
+		free(cands);
+		if (k == 0) {
+			free(set);
+			continue;
+		}
+		command_set(d, "multi-node consolidation", karpenter ? "karpenter" : "packing", k,
+			    set, replace, &out, now);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Single-node consolidation: the first candidate, cheapest to move, that
+ * can go or be replaced by a cheaper node.
+ */
+static bool single_node(struct disruption *d, kerf_mono_ms_t now)
+{
+	struct provisioner *p = d->p;
+	struct claim_rec **cands;
+	size_t n = consolidation_candidates(p, SIZE_MAX, now, &cands);
 	bool decided = false;
 	for (size_t i = 0; i < n && !decided; i++) {
 		struct claim_rec *c = cands[i];
 		struct prov_consolidation out;
 		bool replace;
 		if (allowance(p, c->pool, DISRUPT_UNDERUTILIZED) == 0 ||
-		    !worth_it(d, c, false, &replace, &out))
+		    !worth_it(d, 1, &c, false, &replace, &out))
 			continue;
-		d->cmd = (struct command){.active = true,
-					  .reason = DISRUPT_UNDERUTILIZED,
-					  .victim = c,
-					  .replace = replace,
-					  .new_price = out.new_price,
-					  .pods = out.pods,
-					  .validate_at = now + VALIDATION_MS};
-		log_info(COMPONENT_D, "NodeClaim %s can be %s ($%.4f/h -> $%.4f/h): validating",
-			 c->claim->meta->name, replace ? "replaced" : "deleted",
-			 (double)c->price / 1e6, (double)out.new_price / 1e6);
+		struct claim_rec **set = xcalloc(1, sizeof(*set));
+		set[0] = c;
+		command_set(d, "single-node consolidation", NULL, 1, set, replace, &out, now);
 		decided = true;
 	}
 	free(cands);
+	return decided;
+}
+
+/*
+ * Multi-node, then single-node consolidation; a decision becomes a
+ * command, carried out after VALIDATION_MS if it still holds then.
+ */
+static bool consolidation(struct disruption *d, kerf_mono_ms_t now)
+{
+	struct provisioner *p = d->p;
+	if (d->scanned && d->scanned_events == p->st->events && now - d->scanned_ms < RESCAN_MS)
+		return false;
+	bool decided = multi_node(d, now) || single_node(d, now);
 	d->scanned = !decided;
 	d->scanned_events = p->st->events;
 	d->scanned_ms = now;
 	return decided;
+}
+
+/* The command's victims end: counted, tainted and drained. */
+static void command_carry_out(struct disruption *d)
+{
+	struct command *cmd = &d->cmd;
+	count_decision(d->p, cmd->reason, cmd->n, cmd->victims, cmd->pods, cmd->new_price);
+	for (size_t i = 0; i < cmd->n; i++)
+		prov_terminate(d->p, cmd->victims[i], reason_names[cmd->reason], true);
 }
 
 /* A command's next step; true while it holds the pass. */
@@ -435,19 +651,24 @@ static bool command_step(struct disruption *d, kerf_mono_ms_t now)
 {
 	struct provisioner *p = d->p;
 	struct command *cmd = &d->cmd;
-	struct claim_rec *c = cmd->victim;
+	struct claim_rec *c = cmd->victims[0];
 	size_t moving;
 	if (cmd->replacement) {
 		if (cmd->replacement->gone) {
-			/* Nothing was tainted or evicted yet: the candidate simply stays. */
+			/* Nothing was tainted or evicted yet: the candidates simply stay. */
 			log_warn(COMPONENT_D,
 				 "replacement %s for NodeClaim %s failed: disruption rolled back",
 				 cmd->replacement->claim->meta->name, c->claim->meta->name);
 			if (d->log) {
 				json_t *o = decision_log_line(d->log);
+				json_t *names = json_array();
+				for (size_t i = 0; i < cmd->n; i++)
+					json_array_append_new(
+					    names, json_string(cmd->victims[i]->claim->meta->name));
 				json_object_set_new(o, "event", json_string("disruption-rollback"));
 				json_object_set_new(o, "nodeclaim",
 						    json_string(c->claim->meta->name));
+				json_object_set_new(o, "nodeclaims", names);
 				json_object_set_new(
 				    o, "replacement",
 				    json_string(cmd->replacement->claim->meta->name));
@@ -458,10 +679,12 @@ static bool command_step(struct disruption *d, kerf_mono_ms_t now)
 		}
 		if (!cmd->replacement->initialized)
 			return true;
-		count_decision(p, cmd->reason, 1, &c, cmd->pods, cmd->new_price);
-		prov_terminate(p, c, reason_names[cmd->reason], true);
-		d->retiring = c;
+		command_carry_out(d);
+		free(d->retiring);
+		d->retiring = cmd->victims;
+		d->n_retiring = cmd->n;
 		d->retiring_for = cmd->replacement;
+		cmd->victims = NULL;
 		cmd->active = false;
 		return true;
 	}
@@ -471,26 +694,26 @@ static bool command_step(struct disruption *d, kerf_mono_ms_t now)
 		return true;
 	}
 	cmd->active = false;
-	struct prov_consolidation out;
-	bool replace;
-	if (!candidate(p, c, &moving) || allowance(p, c->pool, DISRUPT_UNDERUTILIZED) == 0 ||
-	    !worth_it(d, c, cmd->replace, &replace, &out) || replace != cmd->replace ||
-	    out.new_price > cmd->new_price) {
-		log_info(COMPONENT_D, "NodeClaim %s: consolidation no longer holds after %d s",
-			 c->claim->meta->name, VALIDATION_MS / 1000);
+	struct prov_consolidation out = {0};
+	bool replace, still = allowance(p, c->pool, DISRUPT_UNDERUTILIZED) >= cmd->n;
+	for (size_t i = 0; still && i < cmd->n; i++)
+		still = candidate(p, cmd->victims[i], &moving) != NULL;
+	if (!still || !worth_it(d, cmd->n, cmd->victims, cmd->replace, &replace, &out) ||
+	    replace != cmd->replace || out.new_price > cmd->new_price) {
+		log_info(COMPONENT_D, "NodeClaim %s: %s no longer holds after %d s",
+			 c->claim->meta->name, cmd->method, VALIDATION_MS / 1000);
 		if (out.launched)
 			prov_terminate(p, out.launched, "consolidation-abandoned", false);
 		return false;
 	}
-	log_decision(d, "single-node consolidation", DISRUPT_UNDERUTILIZED, 1, &c, out.pods,
-		     out.new_price, out.launched);
-	if (!replace) {
-		count_decision(p, DISRUPT_UNDERUTILIZED, 1, &c, out.pods, 0);
-		prov_terminate(p, c, reason_names[DISRUPT_UNDERUTILIZED], true);
-		return true;
-	}
+	log_decision(d, cmd->method, cmd->variant, DISRUPT_UNDERUTILIZED, cmd->n, cmd->victims,
+		     out.pods, out.new_price, out.launched);
 	cmd->pods = out.pods;
 	cmd->new_price = out.new_price;
+	if (!replace) {
+		command_carry_out(d);
+		return true;
+	}
 	out.launched->replacing = true;
 	cmd->replacement = out.launched;
 	cmd->active = true;
@@ -521,16 +744,26 @@ static bool requirement_holds(const struct kerf_requirement *r, const struct ker
 }
 
 /*
- * Why c drifted from its NodePool, or NULL: the provider said so, the
- * pool's template hash (same hash version) is not the one the claim was
+ * Why c drifted from its NodePool, or NULL: the provider said so, its
+ * instance type or offering (zone and capacity type) is no longer among
+ * the provider's, the pool's template hash (same hash version) is not the one the claim was
  * made with, or the node's labels no longer meet the pool's requirements.
  */
 static const char *drift_of(const struct provisioner *p, const struct claim_rec *c,
 			    const struct kerf_node *node)
 {
-	const struct kerf_nodepool *np = p->pools[c->pool].np;
+	const struct pool_rec *pr = &p->pools[c->pool];
+	const struct kerf_nodepool *np = pr->np;
 	if (c->drifted)
 		return "the provider's drift check";
+	/* Withdrawn, not out of capacity: an unavailable offering is still offered. */
+	if (pr->types && c->type_name) {
+		const struct kerf_instance_type *t = prov_find_type(pr->types, c->type_name);
+		if (!t)
+			return "its instance type is no longer offered";
+		if (c->zone && prov_offering_price(t, c->zone, c->capacity_type, -1) < 0)
+			return "its offering is no longer offered";
+	}
 	const struct kerf_labels *ann = &c->claim->meta->annotations;
 	const char *hash = kerf_labels_get(ann, ANNOTATION_POOL_HASH);
 	const char *version = kerf_labels_get(ann, ANNOTATION_POOL_HASH_VERSION);
@@ -580,7 +813,7 @@ static bool drift(struct disruption *d)
 		if (!out.fits)
 			continue;
 		log_info(COMPONENT_D, "NodeClaim %s drifted: %s", c->claim->meta->name, why);
-		log_decision(d, "drift", DISRUPT_DRIFTED, 1, &c, out.pods, out.new_price,
+		log_decision(d, "drift", NULL, DISRUPT_DRIFTED, 1, &c, out.pods, out.new_price,
 			     out.launched);
 		if (!out.launched) {
 			count_decision(p, DISRUPT_DRIFTED, 1, &c, out.pods, out.new_price);
@@ -588,9 +821,14 @@ static bool drift(struct disruption *d)
 			return true;
 		}
 		out.launched->replacing = true;
+		struct claim_rec **set = xcalloc(1, sizeof(*set));
+		set[0] = c;
+		free(d->cmd.victims);
 		d->cmd = (struct command){.active = true,
 					  .reason = DISRUPT_DRIFTED,
-					  .victim = c,
+					  .method = "drift",
+					  .n = 1,
+					  .victims = set,
 					  .replace = true,
 					  .new_price = out.new_price,
 					  .pods = out.pods,
@@ -611,9 +849,17 @@ void disruption_reconcile(struct disruption *d)
 	for (size_t i = 0; i < p->st->n_pods; i++)
 		if (p->st->pods[i]->nominated)
 			p->st->pods[i]->nominated->has_nominee = true;
-	if (d->retiring && d->retiring->gone) {
-		d->retiring_for->replacing = false;
-		d->retiring = d->retiring_for = NULL;
+	if (d->retiring) {
+		bool gone = true;
+		for (size_t i = 0; i < d->n_retiring; i++)
+			gone &= d->retiring[i]->gone;
+		if (gone) {
+			d->retiring_for->replacing = false;
+			free(d->retiring);
+			d->retiring = NULL;
+			d->n_retiring = 0;
+			d->retiring_for = NULL;
+		}
 	}
 	if (expiration(d, now))
 		return;

@@ -1201,7 +1201,7 @@ static int cfg_settings(struct cfg_loader *l, const struct yt_pair *sp)
 
 static int cfg_nodepool(struct cfg_loader *l, const struct yt_pair *np, struct cfg_nodepool *out)
 {
-	static const char *const keys[] = {"packer", "packer_shadow"};
+	static const char *const keys[] = {"packer", "packer_shadow", "consolidation"};
 	const struct yt_node *map = np->value;
 	char *base = cfg_join("nodepools", np->key->scalar);
 	int rc = 0;
@@ -1241,6 +1241,14 @@ static int cfg_nodepool(struct cfg_loader *l, const struct yt_pair *np, struct c
 			}
 		} else if (strcmp(k, "packer_shadow") == 0) {
 			rc = cfg_plugin_name(l, p, path, false, &out->packer_shadow);
+		} else if (strcmp(k, "consolidation") == 0) {
+			const char *v = yt_scalar_str(p->value);
+			if (v && strcmp(v, "karpenter") == 0)
+				out->consolidation_karpenter = true;
+			else if (!v || strcmp(v, "packing") != 0)
+				rc = cfg_fail(l->err, p->value, path,
+					      "expected karpenter or packing, got \"%s\"",
+					      v ? v : yt_type_name(p->value));
 		} else {
 			rc = cfg_unknown_key(l->err, p->key, base, keys, N_ELEMS(keys));
 		}

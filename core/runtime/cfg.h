@@ -81,6 +81,8 @@ struct cfg_nodepool {
 	char *name;
 	char *packer;		    /* "name" or "a=50,b=50"; NULL when not set */
 	char *packer_shadow;	    /* one packer name; NULL when not set */
+	/* consolidation: karpenter (prefix search) rather than packing (the default) */
+	bool consolidation_karpenter;
 	const struct yt_node *node; /* the map under nodepools.<name>, for messages */
 };
 

@@ -296,6 +296,8 @@ static const struct {
     {"nodepool-shadow-not-loaded.yaml", KERF_E_CONFIG,
      "5:5: nodepools.ray.packer_shadow: packer \"binpack-ilp\" is not in packers (packers: "
      "binpack-ffd)"},
+    {"nodepool-consolidation.yaml", KERF_E_CONFIG,
+     "5:20: nodepools.ray.consolidation: expected karpenter or packing, got \"binary\""},
     {"duplicate-key.yaml", KERF_E_PARSE, "3:1: duplicate key \"cluster\""},
     {"syntax-error.yaml", KERF_E_PARSE,
      "5:2: did not find expected key (while parsing a block mapping at line 1, column 1)"},

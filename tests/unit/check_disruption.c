@@ -346,6 +346,61 @@ START_TEST(failed_replacement_rolls_back)
 }
 END_TEST
 
+/*
+ * Four m5.xlarge nodes ($0.192/h each), each left with one 0.5-cpu pod
+ * when the batch pods go at 3m, are folded by multi-node consolidation,
+ * decided at 3m01s and carried out after its 15 s re-check (3m16s).
+ * packing tries every candidate and keeps one while it adds to the
+ * saving: the first three are deleted, their pods moving to the fourth,
+ * with nothing launched.  karpenter takes the longest workable prefix,
+ * all four, and replaces them with one new m5.xlarge, moving every pod
+ * and waiting for the new node.  Both end on one node at $0.192/h.
+ */
+static void check_fold(const char *config, const char *variant, size_t nodes, kerf_price_t after,
+		       json_int_t launched)
+{
+	struct run r;
+	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
+
+	kerfd(&r, config);
+	ck_assert_uint_eq(count(r.log, "disruption"), 1);
+	const json_t *d = first(r.log, "disruption");
+	ck_assert_str_eq(str_of(d, "method"), "multi-node consolidation");
+	ck_assert_str_eq(str_of(d, "consolidation"), variant);
+	ck_assert_str_eq(str_of(d, "reason"), "Underutilized");
+	ck_assert_int_eq(int_at(d, "time_ms"), start + 3 * MINUTE + 16000);
+	ck_assert_uint_eq(json_array_size(json_object_get(d, "nodeclaims")), nodes);
+	ck_assert_int_eq(int_at(d, "pods"), (json_int_t)nodes);
+	ck_assert_int_eq(int_at(d, "price_before_micro_usd_per_hour"), 192000 * (json_int_t)nodes);
+	ck_assert_int_eq(int_at(d, "price_after_micro_usd_per_hour"), after);
+	if (after)
+		ck_assert_str_eq(str_of(d, "replacement_type"), "m5.xlarge");
+	else
+		ck_assert_ptr_null(json_object_get(d, "replacement"));
+	ck_assert_uint_eq(count(r.log, "underutilized"), nodes);
+	ck_assert_int_eq(int_at(r.report, "nodes.launched"), launched);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
+	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 192000);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "disruption.pods_evicted"), (json_int_t)nodes);
+	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.underutilized"),
+			 (json_int_t)nodes);
+	ck_assert_int_eq(int_at(r.report, "disruption.saved_micro_usd_per_hour"), 576000);
+	run_free(&r);
+}
+
+START_TEST(multi_node_packing_folds_three_into_the_fourth)
+{
+	check_fold("fold-packing.yaml", "packing", 3, 0, 4);
+}
+END_TEST
+
+START_TEST(multi_node_karpenter_replaces_the_longest_prefix)
+{
+	check_fold("fold-karpenter.yaml", "karpenter", 4, 192000, 5);
+}
+END_TEST
+
 /* A kerf.yaml in dir keeping the sim's world in dir/state.jsonl, starting at `start`. */
 static void write_run_scenario(const char *dir, const char *name, const char *pool,
 			       const char *start, const char *scenario);
@@ -558,6 +613,69 @@ START_TEST(adopted_claims_keep_their_age)
 }
 END_TEST
 
+/*
+ * A first run leaves two spot m5.xlarge nodes (a catalogue of m5.xlarge
+ * alone); an hour later the catalogue has no spot estimate for it, so the
+ * sim no longer offers it on spot: both claims' offering is withdrawn,
+ * both drift and are replaced on demand, one at a time (the budget is
+ * nodes "1"), each replacement initialised before its old node is drained.
+ */
+START_TEST(withdrawn_offering_drifts)
+{
+	char dir[] = "/tmp/check_disruption.withdrawn.XXXXXX", path[512];
+	static const char *const files[] = {"seed.yaml", "moved.yaml", "state.jsonl",
+					    "state.jsonl.tmp", NULL};
+	static const char *const catalogues[] = {"m5-spot", "m5-no-spot"};
+	struct run r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
+				 (int)sizeof(path));
+		FILE *f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fprintf(
+		    f,
+		    "cluster: sim\nprovider: sim\npackers: [binpack-ffd]\nmanifests: "
+		    "[%s/pool-drift-spot.yaml]\nplugins:\n  sim:\n    workloads: [%s/web.yaml]\n"
+		    "    state_file: state.jsonl\n    catalogue: %s/catalogue-%s.tsv\nsettings:\n  "
+		    "log_level: info\n"
+		    "  metrics_address: \"\"\n  health_address: \"\"\n  clock: virtual\n"
+		    "  virtual_start: 2026-01-05T0%zu:00:00Z\n",
+		    DATA, DATA, DATA, catalogues[i], 6 + i);
+		ck_assert_int_eq(fclose(f), 0);
+	}
+	kerfd_in(&r, dir, "seed.yaml");
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
+	ck_assert_str_eq(str_of(first(r.log, "launched"), "capacity_type"), "spot");
+	run_free(&r);
+
+	kerfd_in(&r, dir, "moved.yaml");
+	ck_assert_uint_eq(count(r.log, "disruption"), 2);
+	ck_assert_uint_eq(count(r.log, "drifted"), 2);
+	for (size_t i = 0; i < json_array_size(r.log); i++) {
+		const json_t *l = json_array_get(r.log, i);
+		const char *e = str_of(l, "event");
+		if (e && strcmp(e, "disruption") == 0) {
+			ck_assert_str_eq(str_of(l, "method"), "drift");
+			ck_assert_str_eq(str_of(l, "replacement_type"), "m5.xlarge");
+		} else if (e && strcmp(e, "launched") == 0) {
+			ck_assert_str_eq(str_of(l, "capacity_type"), "on-demand");
+		}
+	}
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.drifted"), 2);
+	run_free(&r);
+	for (size_t i = 0; files[i]; i++) {
+		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
+				 (int)sizeof(path));
+		unlink(path);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("disruption");
@@ -578,6 +696,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, spot_to_spot_needs_15_cheaper_types);
 	tcase_add_test(tc, label_change_drifts_every_node_within_budget);
 	tcase_add_test(tc, adopted_claims_keep_their_age);
+	tcase_add_test(tc, multi_node_packing_folds_three_into_the_fourth);
+	tcase_add_test(tc, multi_node_karpenter_replaces_the_longest_prefix);
+	tcase_add_test(tc, withdrawn_offering_drifts);
 	suite_add_tcase(s, tc);
 	return s;
 }
