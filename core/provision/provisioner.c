@@ -839,6 +839,23 @@ static void build_daemonsets(struct provisioner *p, struct batch *b)
 	hmap_clear(&seen, NULL);
 }
 
+/* The simulation's input for a batch built by the functions above (the first n_live pools). */
+static struct prov_input batch_input(const struct provisioner *p, const struct batch *b,
+				     size_t n_live)
+{
+	return (struct prov_input){.n_pods = b->n_pods,
+				   .pods = b->pods,
+				   .n_pools = n_live,
+				   .pools = b->pools,
+				   .n_existing = b->n_existing,
+				   .existing = b->existing,
+				   .n_daemonsets = b->n_ds,
+				   .daemonsets = (const struct kerf_pod *const *)b->ds,
+				   .packer = p->cfg.packer,
+				   .packer_inst = p->cfg.packer_inst,
+				   .packer_name = p->cfg.packer_name};
+}
+
 /* What the claim's node will be labelled with, known before it exists. */
 void prov_launching_labels(struct claim_rec *c, const struct kerf_instance_type *t)
 {
@@ -1197,19 +1214,7 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 	build_existing(p, &b, &by_node);
 	build_daemonsets(p, &b);
 
-	struct prov_input in;
-	memset(&in, 0, sizeof(in));
-	in.n_pods = b.n_pods;
-	in.pods = b.pods;
-	in.n_pools = n_live;
-	in.pools = b.pools;
-	in.n_existing = b.n_existing;
-	in.existing = b.existing;
-	in.n_daemonsets = b.n_ds;
-	in.daemonsets = (const struct kerf_pod *const *)b.ds;
-	in.packer = p->cfg.packer;
-	in.packer_inst = p->cfg.packer_inst;
-	in.packer_name = p->cfg.packer_name;
+	struct prov_input in = batch_input(p, &b, n_live);
 	p->batches++;
 	/* Real time, not the host clock: a solve takes no time on the virtual clock. */
 	int64_t t0 = now_mono_ns();
@@ -1376,19 +1381,7 @@ int prov_consolidate(struct provisioner *p, size_t n, struct claim_rec *const *v
 	}
 	build_daemonsets(p, &b);
 
-	struct prov_input in;
-	memset(&in, 0, sizeof(in));
-	in.n_pods = b.n_pods;
-	in.pods = b.pods;
-	in.n_pools = n_live;
-	in.pools = b.pools;
-	in.n_existing = b.n_existing;
-	in.existing = b.existing;
-	in.n_daemonsets = b.n_ds;
-	in.daemonsets = (const struct kerf_pod *const *)b.ds;
-	in.packer = p->cfg.packer;
-	in.packer_inst = p->cfg.packer_inst;
-	in.packer_name = p->cfg.packer_name;
+	struct prov_input in = batch_input(p, &b, n_live);
 	int rc = prov_run(&in, &res, err);
 	if (rc == 0) {
 		out->fits = res->n_unschedulable == 0;
