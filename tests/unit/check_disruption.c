@@ -19,10 +19,10 @@
 
 #include <kerf/kerf.h>
 
+#include "../common/kerfd_run.h"
 #include "../common/slurp.h"
 #include "budgets.h"
 
-#define KERFD KERF_TEST_BUILDDIR "/core/kerfd"
 #define DATA KERF_TEST_DATADIR "/disruption"
 #define NONE SIZE_MAX
 
@@ -82,67 +82,14 @@ END_TEST
 
 /* ------------------------------------------------------------ on the sim */
 
-struct run {
-	int status;
-	char *out, *err;
-	json_t *report;
-	json_t *log;
-};
-
-static json_t *read_lines(const char *path)
+static void kerfd_in(struct kerfd_run *r, const char *dir, const char *config)
 {
-	char line[1 << 16];
-	json_t *a = json_array();
-	FILE *f = fopen(path, "r");
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f)) {
-		json_error_t jerr;
-		json_t *o = json_loads(line, 0, &jerr);
-		ck_assert_msg(json_is_object(o), "not a JSON object: %s (%s)", line, jerr.text);
-		json_array_append_new(a, o);
-	}
-	fclose(f);
-	return a;
+	kerfd_run(r, dir, config, "");
 }
 
-static void kerfd_in(struct run *r, const char *dir, const char *config);
-
-static void kerfd(struct run *r, const char *config)
+static void kerfd(struct kerfd_run *r, const char *config)
 {
 	kerfd_in(r, DATA, config);
-}
-
-static void kerfd_in(struct run *r, const char *dir, const char *config)
-{
-	char report[] = "/tmp/check_disruption.json.XXXXXX";
-	char log[] = "/tmp/check_disruption.jsonl.XXXXXX";
-	char cmd[4096];
-	int rfd = mkstemp(report), lfd = mkstemp(log);
-
-	ck_assert_int_ge(rfd, 0);
-	ck_assert_int_ge(lfd, 0);
-	close(rfd);
-	close(lfd);
-	ck_assert_int_lt(snprintf(cmd, sizeof(cmd),
-				  "cd '%s' && '%s' --config '%s' --report '%s' --decision-log '%s'",
-				  dir, KERFD, config, report, log),
-			 (int)sizeof(cmd));
-	r->status = run_captured(cmd, &r->out, &r->err);
-	ck_assert_msg(r->status == 0, "kerfd failed: %s", r->err);
-	r->report = json_load_file(report, 0, NULL);
-	ck_assert_msg(r->report != NULL, "no report: %s", r->err);
-	r->log = read_lines(log);
-	unlink(report);
-	unlink(log);
-}
-
-static void run_free(struct run *r)
-{
-	json_decref(r->report);
-	json_decref(r->log);
-	free(r->out);
-	free(r->err);
 }
 
 static const char *str_of(const json_t *o, const char *key)
@@ -192,7 +139,7 @@ static void check_disrupted(const json_t *line, const char *method, const char *
  */
 START_TEST(empty_after_consolidate_after)
 {
-	struct run r;
+	struct kerfd_run r;
 	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
 
 	kerfd(&r, "empty.yaml");
@@ -208,7 +155,7 @@ START_TEST(empty_after_consolidate_after)
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
 	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.empty"), 1);
 	ck_assert_int_eq(int_at(r.report, "disruption.saved_micro_usd_per_hour"), 192000);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -219,7 +166,7 @@ END_TEST
  */
 START_TEST(business_hours_budget)
 {
-	struct run r;
+	struct kerfd_run r;
 
 	kerfd(&r, "business-hours.yaml");
 	ck_assert_uint_eq(count(r.log, "disruption"), 1);
@@ -227,7 +174,7 @@ START_TEST(business_hours_budget)
 	check_disrupted(d, "emptiness", "Empty", 0);
 	ck_assert_int_eq(int_at(d, "time_ms"), MONDAY + 17 * HOUR);
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -238,7 +185,7 @@ END_TEST
  */
 START_TEST(expiration_ignores_budgets)
 {
-	struct run r;
+	struct kerfd_run r;
 	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
 
 	kerfd(&r, "expire.yaml");
@@ -260,7 +207,7 @@ START_TEST(expiration_ignores_budgets)
 	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.expired"), 2);
 	/* Expiration saves nothing: its nodes are replaced. */
 	ck_assert_int_eq(int_at(r.report, "disruption.saved_micro_usd_per_hour"), 0);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -273,7 +220,7 @@ END_TEST
  */
 START_TEST(single_node_replaced_by_cheaper)
 {
-	struct run r;
+	struct kerfd_run r;
 	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
 
 	kerfd(&r, "replace.yaml");
@@ -299,21 +246,21 @@ START_TEST(single_node_replaced_by_cheaper)
 	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 192000);
 	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
 	ck_assert_int_eq(int_at(r.report, "disruption.saved_micro_usd_per_hour"), 192000);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
 /* The same with karpenter.sh/do-not-disrupt on the pods: the node is never a candidate. */
 START_TEST(do_not_disrupt_pod_keeps_node)
 {
-	struct run r;
+	struct kerfd_run r;
 
 	kerfd(&r, "do-not-disrupt.yaml");
 	ck_assert_uint_eq(count(r.log, "disruption"), 0);
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
 	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 384000);
 	ck_assert_int_eq(int_at(r.report, "disruption.decisions"), 0);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -325,7 +272,7 @@ END_TEST
  */
 START_TEST(failed_replacement_rolls_back)
 {
-	struct run r;
+	struct kerfd_run r;
 	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
 
 	kerfd(&r, "rollback.yaml");
@@ -342,7 +289,7 @@ START_TEST(failed_replacement_rolls_back)
 	ck_assert_int_eq(int_at(r.report, "disruption.decisions"), 0);
 	ck_assert_int_eq(int_at(r.report, "disruption.pods_evicted"), 0);
 	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -359,7 +306,7 @@ END_TEST
 static void check_fold(const char *config, const char *variant, size_t nodes, kerf_price_t after,
 		       json_int_t launched)
 {
-	struct run r;
+	struct kerfd_run r;
 	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
 
 	kerfd(&r, config);
@@ -386,7 +333,7 @@ static void check_fold(const char *config, const char *variant, size_t nodes, ke
 	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.underutilized"),
 			 (json_int_t)nodes);
 	ck_assert_int_eq(int_at(r.report, "disruption.saved_micro_usd_per_hour"), 576000);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 
 START_TEST(multi_node_packing_folds_three_into_the_fourth)
@@ -445,7 +392,7 @@ START_TEST(label_change_drifts_every_node_within_budget)
 	char dir[] = "/tmp/check_disruption.drift.XXXXXX", path[512];
 	static const char *const files[] = {"seed.yaml", "relabel.yaml", "state.jsonl",
 					    "state.jsonl.tmp", NULL};
-	struct run r;
+	struct kerfd_run r;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	write_run(dir, "seed.yaml", "pool-drift.yaml", "2026-01-05T06:00:00Z");
@@ -453,7 +400,7 @@ START_TEST(label_change_drifts_every_node_within_budget)
 	kerfd_in(&r, dir, "seed.yaml");
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
 	ck_assert_uint_eq(count(r.log, "disruption"), 0);
-	run_free(&r);
+	kerfd_run_free(&r);
 
 	kerfd_in(&r, dir, "relabel.yaml");
 	ck_assert_uint_eq(count(r.log, "disruption"), 2);
@@ -486,7 +433,7 @@ START_TEST(label_change_drifts_every_node_within_budget)
 	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 4);
 	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
 	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.drifted"), 2);
-	run_free(&r);
+	kerfd_run_free(&r);
 	for (size_t i = 0; files[i]; i++) {
 		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
 				 (int)sizeof(path));
@@ -503,13 +450,13 @@ END_TEST
  */
 START_TEST(spot_to_spot_needs_15_cheaper_types)
 {
-	struct run r;
+	struct kerfd_run r;
 
 	kerfd(&r, "spot.yaml");
 	ck_assert_uint_eq(count(r.log, "disruption"), 0);
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
 	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 182363);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -590,7 +537,7 @@ START_TEST(adopted_claims_keep_their_age)
 	char dir[] = "/tmp/check_disruption.age.XXXXXX", path[512];
 	static const char *const files[] = {"seed.yaml", "resume.yaml", "state.jsonl",
 					    "state.jsonl.tmp", NULL};
-	struct run r;
+	struct kerfd_run r;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	write_run(dir, "seed.yaml", "pool-expire.yaml", "2026-01-05T06:00:00Z");
@@ -598,12 +545,12 @@ START_TEST(adopted_claims_keep_their_age)
 			   "expire-scenario.yaml");
 	kerfd_in(&r, dir, "seed.yaml");
 	ck_assert_uint_eq(count(r.log, "disruption"), 0);
-	run_free(&r);
+	kerfd_run_free(&r);
 	kerfd_in(&r, dir, "resume.yaml");
 	ck_assert_uint_eq(count(r.log, "disruption"), 2);
 	ck_assert_int_eq(int_at(first(r.log, "disruption"), "time_ms"),
 			 MONDAY + 6 * HOUR + 10 * MINUTE + 1000);
-	run_free(&r);
+	kerfd_run_free(&r);
 	for (size_t i = 0; files[i]; i++) {
 		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
 				 (int)sizeof(path));
@@ -626,7 +573,7 @@ START_TEST(withdrawn_offering_drifts)
 	static const char *const files[] = {"seed.yaml", "moved.yaml", "state.jsonl",
 					    "state.jsonl.tmp", NULL};
 	static const char *const catalogues[] = {"m5-spot", "m5-no-spot"};
-	struct run r;
+	struct kerfd_run r;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	for (size_t i = 0; i < 2; i++) {
@@ -648,7 +595,7 @@ START_TEST(withdrawn_offering_drifts)
 	kerfd_in(&r, dir, "seed.yaml");
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
 	ck_assert_str_eq(str_of(first(r.log, "launched"), "capacity_type"), "spot");
-	run_free(&r);
+	kerfd_run_free(&r);
 
 	kerfd_in(&r, dir, "moved.yaml");
 	ck_assert_uint_eq(count(r.log, "disruption"), 2);
@@ -666,7 +613,7 @@ START_TEST(withdrawn_offering_drifts)
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
 	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
 	ck_assert_int_eq(int_at(r.report, "disruption.nodes_by_reason.drifted"), 2);
-	run_free(&r);
+	kerfd_run_free(&r);
 	for (size_t i = 0; files[i]; i++) {
 		ck_assert_int_lt(snprintf(path, sizeof(path), "%s/%s", dir, files[i]),
 				 (int)sizeof(path));

@@ -21,68 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/kerfd_run.h"
 #include "../common/slurp.h"
 
-#define KERFD KERF_TEST_BUILDDIR "/core/kerfd"
 #define DATA KERF_TEST_DATADIR "/lifecycle"
 #define NONE SIZE_MAX
-
-struct run {
-	int status;
-	char *out, *err;
-	json_t *report;
-	json_t *log; /* the decision log's lines, in order */
-};
-
-static json_t *read_lines(const char *path)
-{
-	char line[1 << 16];
-	json_t *a = json_array();
-	FILE *f = fopen(path, "r");
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f)) {
-		json_error_t jerr;
-		json_t *o = json_loads(line, 0, &jerr);
-		ck_assert_msg(json_is_object(o), "not a JSON object: %s (%s)", line, jerr.text);
-		json_array_append_new(a, o);
-	}
-	fclose(f);
-	return a;
-}
-
-/* Runs `kerfd --config CONFIG --report TMP --decision-log TMP ARGS` in dir; it must succeed. */
-static void kerfd(struct run *r, const char *dir, const char *config, const char *args)
-{
-	char report[] = "/tmp/check_lifecycle.json.XXXXXX";
-	char log[] = "/tmp/check_lifecycle.jsonl.XXXXXX";
-	char cmd[4096];
-	int rfd = mkstemp(report), lfd = mkstemp(log);
-
-	ck_assert_int_ge(rfd, 0);
-	ck_assert_int_ge(lfd, 0);
-	close(rfd);
-	close(lfd);
-	ck_assert_int_lt(snprintf(cmd, sizeof(cmd),
-				  "cd '%s' && '%s' --config '%s' --report '%s' --decision-log '%s' %s",
-				  dir, KERFD, config, report, log, args),
-			 (int)sizeof(cmd));
-	r->status = run_captured(cmd, &r->out, &r->err);
-	ck_assert_msg(r->status == 0, "kerfd failed: %s", r->err);
-	r->report = json_load_file(report, 0, NULL);
-	ck_assert_msg(r->report != NULL, "no report: %s", r->err);
-	r->log = read_lines(log);
-	unlink(report);
-	unlink(log);
-}
-
-static void run_free(struct run *r)
-{
-	json_decref(r->report);
-	json_decref(r->log);
-	free(r->out);
-	free(r->err);
-}
 
 static const char *str_of(const json_t *o, const char *key)
 {
@@ -188,7 +131,7 @@ static size_t count_endings(const json_t *log)
  * replacement; everything ends scheduled, on two nodes, with no claim
  * launching.  Returns the ended claim's name (in r->log).
  */
-static const char *check_replaced(const struct run *r, const char *event, int64_t ended_ms)
+static const char *check_replaced(const struct kerfd_run *r, const char *event, int64_t ended_ms)
 {
 	const json_t *log = r->log;
 	size_t b1 = find_batch(log, 1), b2 = find_batch(log, 2);
@@ -256,9 +199,9 @@ static const char *check_replaced(const struct run *r, const char *event, int64_
 START_TEST(interruption_drains_and_replaces)
 {
 	char line[160];
-	struct run r;
+	struct kerfd_run r;
 
-	kerfd(&r, DATA, "interrupt.yaml", "");
+	kerfd_run(&r, DATA, "interrupt.yaml", "");
 	const char *victim = check_replaced(&r, "interrupted", INTERRUPT_ENDED_MS);
 	ck_assert_msg(count_in(r.err, "the cloud interrupts ") == 1, "%s", r.err);
 	ck_assert_int_lt(snprintf(line, sizeof(line),
@@ -268,7 +211,7 @@ START_TEST(interruption_drains_and_replaces)
 	ck_assert_msg(count_in(r.err, line) == 1, "%s", r.err);
 	/* kerf deleted the instance first: nothing for the deadline to terminate. */
 	ck_assert_msg(count_in(r.err, "the cloud terminates ") == 0, "%s", r.err);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -283,9 +226,9 @@ END_TEST
  */
 START_TEST(deleted_claim_drains_under_pdb)
 {
-	struct run r;
+	struct kerfd_run r;
 
-	kerfd(&r, DATA, "drain-pdb.yaml", "");
+	kerfd_run(&r, DATA, "drain-pdb.yaml", "");
 	const json_t *log = r.log;
 	ck_assert_uint_eq(count_batches(log), 2);
 	const json_t *second = json_array_get(log, find_batch(log, 2));
@@ -308,7 +251,7 @@ START_TEST(deleted_claim_drains_under_pdb)
 	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
 	ck_assert_msg(count_in(r.err, "scenario: delete_nodeclaim ") == 1, "%s", r.err);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -319,13 +262,13 @@ END_TEST
  */
 START_TEST(termination_replaces_without_drain)
 {
-	struct run r;
+	struct kerfd_run r;
 
-	kerfd(&r, DATA, "terminate.yaml", "");
+	kerfd_run(&r, DATA, "terminate.yaml", "");
 	check_replaced(&r, "instance-terminated", TERMINATE_ENDED_MS);
 	ck_assert_msg(count_in(r.err, "the cloud terminates ") == 1, "%s", r.err);
 	ck_assert_msg(count_in(r.err, "pods evicted") == 0, "%s", r.err);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -359,15 +302,15 @@ static void check_launches(const json_t *log, const char *zone, json_int_t *pric
  */
 START_TEST(unavailable_offering_never_launched)
 {
-	struct run r;
+	struct kerfd_run r;
 	json_int_t cheapest, other;
 
-	kerfd(&r, DATA, "capacity-baseline.yaml", "");
+	kerfd_run(&r, DATA, "capacity-baseline.yaml", "");
 	check_launches(r.log, "us-east-1c", &cheapest);
 	ck_assert_uint_eq(count(r.log, "launch-failed", NULL), 0);
-	run_free(&r);
+	kerfd_run_free(&r);
 
-	kerfd(&r, DATA, "capacity.yaml", "");
+	kerfd_run(&r, DATA, "capacity.yaml", "");
 	check_launches(r.log, NULL, &other);
 	for (size_t i = 0; i < json_array_size(r.log); i++) {
 		const json_t *o = json_array_get(r.log, i);
@@ -379,7 +322,7 @@ START_TEST(unavailable_offering_never_launched)
 	ck_assert_uint_eq(count_batches(r.log), 1);
 	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 6);
 	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -440,9 +383,9 @@ static void launched_after(const json_t *log, size_t b, size_t n, const char *zo
  */
 START_TEST(launch_failure_left_out_then_retried)
 {
-	struct run r;
+	struct kerfd_run r;
 
-	kerfd(&r, DATA, "launch-failures.yaml", "");
+	kerfd_run(&r, DATA, "launch-failures.yaml", "");
 	const json_t *log = r.log;
 	size_t b[6];
 
@@ -507,7 +450,7 @@ START_TEST(launch_failure_left_out_then_retried)
 	ck_assert_uint_eq(json_array_size(by_type), 1);
 	ck_assert_int_eq(int_at(json_array_get(by_type, 0), "count"), 4);
 	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 4 * price);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -536,11 +479,11 @@ static int64_t line_time_ms(const char *line)
 START_TEST(instance_types_refreshed_every_5_minutes)
 {
 	static const char what[] = "provisioner: NodePool default: ";
-	struct run r;
+	struct kerfd_run r;
 	int64_t at[8];
 	size_t n = 0;
 
-	kerfd(&r, DATA, "refresh.yaml", "");
+	kerfd_run(&r, DATA, "refresh.yaml", "");
 	for (const char *s = strstr(r.err, what); s; s = strstr(s + 1, what)) {
 		const char *bol = s;
 		while (bol > r.err && bol[-1] != '\n')
@@ -561,7 +504,7 @@ START_TEST(instance_types_refreshed_every_5_minutes)
 	ck_assert_uint_eq(count_batches(r.log), 2);
 	ck_assert_int_eq(int_at(r.report, "pods.scheduled"), 9);
 	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -572,9 +515,9 @@ END_TEST
  */
 START_TEST(registration_timeout_relaunches)
 {
-	struct run r;
+	struct kerfd_run r;
 
-	kerfd(&r, DATA, "timeout.yaml", "--until 16m");
+	kerfd_run(&r, DATA, "timeout.yaml", "--until 16m");
 	ck_assert_uint_eq(count(r.log, "registration-timeout", NULL), 1);
 	ck_assert_uint_eq(count_endings(r.log), 1);
 	size_t t = find(r.log, "registration-timeout", NULL);
@@ -589,7 +532,7 @@ START_TEST(registration_timeout_relaunches)
 	ck_assert_str_ne(str_of(json_array_get(r.log, again), "nodeclaim"), first);
 	ck_assert_int_eq(int_at(r.report, "batches"), 2);
 	ck_assert_int_eq(int_at(r.report, "pods.pending"), 1);
-	run_free(&r);
+	kerfd_run_free(&r);
 }
 END_TEST
 
@@ -670,7 +613,7 @@ static void edit_state(const char *dir, const char *leak, const char *lost)
 
 	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/state.jsonl", dir), (int)sizeof(path));
 	ck_assert_int_lt(snprintf(tmp, sizeof(tmp), "%s.new", path), (int)sizeof(tmp));
-	json_t *lines = read_lines(path);
+	json_t *lines = kerfd_read_lines(path);
 	char *lost_pid = NULL;
 	json_array_foreach(lines, i, o) {
 		const json_t *in = json_object_get(o, "instance");
@@ -743,14 +686,14 @@ static void rm_dir(const char *dir)
 START_TEST(resume_adopts_and_collects)
 {
 	char dir[] = "/tmp/check_lifecycle.state.XXXXXX", line[256];
-	struct run r;
+	struct kerfd_run r;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	write_config(dir, "seed.yaml", "");
 	/* Launches take two minutes, so the run outlasts the first collection. */
 	write_config(dir, "resume.yaml", "    launch_delay: 2m\n");
 
-	kerfd(&r, dir, "seed.yaml", "");
+	kerfd_run(&r, dir, "seed.yaml", "");
 	const json_t *first = json_object_get(json_array_get(r.log, find_batch(r.log, 1)),
 					      "nodeclaims");
 	ck_assert_uint_eq(json_array_size(first), 3);
@@ -762,10 +705,10 @@ START_TEST(resume_adopts_and_collects)
 	ck_assert_int_lt(snprintf(line, sizeof(line),
 				  "instance %s (%s) has no NodeClaim: terminating it", leak_pid, leak),
 			 (int)sizeof(line));
-	run_free(&r);
+	kerfd_run_free(&r);
 	edit_state(dir, leak, lost);
 
-	kerfd(&r, dir, "resume.yaml", "");
+	kerfd_run(&r, dir, "resume.yaml", "");
 	/* Both claims in the cluster adopted, in name order, before anything else happens. */
 	ck_assert_uint_eq(count(r.log, "adopted", NULL), 2);
 	ck_assert_uint_eq(count(r.log, "adopted", kept), 1);
@@ -794,7 +737,7 @@ START_TEST(resume_adopts_and_collects)
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 3);
 	/* The two adopted claims and the two launched. */
 	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 4);
-	run_free(&r);
+	kerfd_run_free(&r);
 	free(kept);
 	free(leak);
 	free(lost);
