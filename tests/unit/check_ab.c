@@ -729,10 +729,20 @@ START_TEST(decision_log_full_disk_whole_lines)
 	struct kerf_error err;
 	int fds[2];
 
-	/* In a child of its own: the limit would stop Check's own files too. */
+	/*
+	 * The lines are made before the fork: a passing ck_assert writes to
+	 * Check's own message file, which the child's limit would cut short.
+	 */
+	json_t *src[10];
+	for (json_int_t b = 1; b <= 10; b++)
+		src[b - 1] = batch_line(b,
+					rec("default", "shadow", side("binpack-ffd", 10, 9, 9, 500),
+					    side("binpack-ilp", 10, 9, 9, 400)),
+					NULL);
+
+	/* In a child of its own, which calls no Check function once limited. */
 	ck_assert_int_eq(pipe(fds), 0);
 	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		struct rlimit lim;
 		struct decision_log *l;
@@ -742,15 +752,9 @@ START_TEST(decision_log_full_disk_whole_lines)
 		if (setrlimit(RLIMIT_FSIZE, &lim) != 0 ||
 		    decision_log_open(path, fixed_clock, NULL, &l, &err) != 0)
 			_exit(2);
-		for (json_int_t b = 1; b <= 10; b++) {
+		for (int b = 0; b < 10; b++) {
 			json_t *line = decision_log_line(l);
-			json_t *src = batch_line(
-			    b,
-			    rec("default", "shadow", side("binpack-ffd", 10, 9, 9, 500),
-				side("binpack-ilp", 10, 9, 9, 400)),
-			    NULL);
-			json_object_update(line, src);
-			json_decref(src);
+			json_object_update(line, src[b]);
 			decision_log_emit(l, line);
 		}
 		int rc = decision_log_status(l, &err);
@@ -758,7 +762,10 @@ START_TEST(decision_log_full_disk_whole_lines)
 			_exit(3);
 		_exit(rc == KERF_E_IO && decision_log_close(l, &err) == 0 ? 0 : 1);
 	}
+	ck_assert_int_ge(pid, 0);
 	close(fds[1]);
+	for (int b = 0; b < 10; b++)
+		json_decref(src[b]);
 	FILE *msg = fdopen(fds[0], "r");
 	char *message = slurp(msg);
 	fclose(msg);
