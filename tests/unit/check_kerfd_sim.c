@@ -726,7 +726,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("kerfd_sim");
 	TCase *tc = tcase_create("provisioning");
 
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, ray_stops_at_the_cpu_limit);
 	tcase_add_test(tc, deployment_bound_after_registration);
 	tcase_add_test(tc, daemonset_overhead_in_first_batch);
