@@ -412,10 +412,19 @@ static int send_once(struct aws_client *c, const struct aws_call *call,
 	return rc;
 }
 
-static bool expired_token(const char *code)
+/*
+ * Whether an auth answer may mean only that the credentials went stale:
+ * an expired token always, and with temporary credentials also a key AWS
+ * no longer knows (a session revoked or rotated before its expiry).
+ */
+static bool stale_credentials(const char *code, bool temporary)
 {
-	return strcmp(code, "ExpiredToken") == 0 || strcmp(code, "ExpiredTokenException") == 0 ||
-	       strcmp(code, "RequestExpired") == 0 || strcmp(code, "InvalidToken") == 0;
+	if (strcmp(code, "ExpiredToken") == 0 || strcmp(code, "ExpiredTokenException") == 0 ||
+	    strcmp(code, "RequestExpired") == 0 || strcmp(code, "InvalidToken") == 0)
+		return true;
+	return temporary &&
+	       (strcmp(code, "AuthFailure") == 0 || strcmp(code, "InvalidClientTokenId") == 0 ||
+		strcmp(code, "UnrecognizedClientException") == 0);
 }
 
 static int64_t retry_after(const struct kerf_http_response *r)
@@ -461,6 +470,7 @@ int aws_exchange(struct aws_client *c, const struct aws_call *call,
 				return rc;
 			creds = &chain;
 		}
+		bool temporary = creds && creds->session_token;
 		struct kerf_http_response *r = NULL;
 		rc = send_once(c, call, creds, &r, &e);
 		aws_creds_clear(&chain);
@@ -493,7 +503,8 @@ int aws_exchange(struct aws_client *c, const struct aws_call *call,
 		int status = r->status;
 		int64_t hint = retry_after(r);
 		h->http_response_free(h->ctx, r);
-		if (rc == KERF_E_AUTH && call->use_chain && !refreshed && expired_token(code)) {
+		if (rc == KERF_E_AUTH && call->use_chain && !refreshed &&
+		    stale_credentials(code, temporary)) {
 			/* The credentials expired early (revoked, clock skew): fetch new
 			 * ones once, without counting it as an attempt against AWS. */
 			refreshed = true;
