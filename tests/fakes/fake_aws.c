@@ -1324,6 +1324,7 @@ static void ec2_images(struct fake_aws *f, struct freq *q, struct fresp *r)
 		if (kvl_get(a, "owner-alias"))
 			xel(&r->body, "imageOwnerAlias", kvl_get(a, "owner-alias"));
 		xel(&r->body, "name", kvl_get(a, "name"));
+		xel(&r->body, "description", kvl_get(a, "name"));
 		sb_puts(
 		    &r->body,
 		    "<rootDeviceType>ebs</rootDeviceType><rootDeviceName>/dev/xvda</"
@@ -2119,11 +2120,19 @@ static void handle_eks(struct fake_aws *f, struct freq *q, struct fresp *r)
 	char arn[256];
 	snprintf(arn, sizeof(arn), "arn:aws:eks:%s:%s:cluster/%s", FAKE_AWS_REGION,
 		 FAKE_AWS_ACCOUNT, name);
-	resp_json(r, json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:{s:s, s:s}}}", "cluster",
-			       "name", name, "arn", arn, "version", "1.31", "endpoint",
-			       f->cluster[1], "certificateAuthority", "data", f->cluster[2],
-			       "status", "ACTIVE", "kubernetesNetworkConfig", "serviceIpv4Cidr",
-			       "10.100.0.0/16", "ipFamily", "ipv4"));
+	resp_json(r, json_pack("{s:{s:s, s:s, s:f, s:s, s:s, s:s, s:{s:[s, s, s], s:[s], s:s, s:s, "
+			       "s:b, s:b}, s:{s:s}, s:s, s:{s:s, s:s}}}",
+			       "cluster", "name", name, "arn", arn, "createdAt", 1764576000.0,
+			       "version", "1.31", "endpoint", f->cluster[1], "roleArn",
+			       "arn:aws:iam::" FAKE_AWS_ACCOUNT ":role/eks-cluster",
+			       "resourcesVpcConfig", "subnetIds", "subnet-0a00000000000000a",
+			       "subnet-0a00000000000000b", "subnet-0a00000000000000c",
+			       "securityGroupIds", "sg-0a000000000000002", "clusterSecurityGroupId",
+			       "sg-0a000000000000001", "vpcId", "vpc-0a000000000000001",
+			       "endpointPublicAccess", 1, "endpointPrivateAccess", 1,
+			       "certificateAuthority", "data", f->cluster[2], "status", "ACTIVE",
+			       "kubernetesNetworkConfig", "serviceIpv4Cidr", "10.100.0.0/16",
+			       "ipFamily", "ipv4"));
 	r->ctype = "application/json";
 }
 
