@@ -325,6 +325,36 @@ START_TEST(json_protocol_pricing_pages)
 }
 END_TEST
 
+/* REST-JSON: EKS DescribeCluster, signed as eks, 404 mapped to not found. */
+START_TEST(rest_json_eks)
+{
+	env_keys();
+	new_client(false);
+	fake_aws_set_cluster(fake, FAKE_AWS_CLUSTER, "https://ABCD.gr7.us-west-2.eks.amazonaws.com",
+			     "LS0tLS1CRUdJTg==");
+	struct kerf_error err = KERF_ERROR_INIT;
+	json_t *out = NULL;
+	ck_assert_int_eq(
+	    aws_rest_json(client, AWS_EKS, "GET", "/clusters/" FAKE_AWS_CLUSTER, NULL, &out, &err),
+	    0);
+	json_t *cl = json_object_get(out, "cluster");
+	ck_assert_str_eq(json_string_value(json_object_get(cl, "endpoint")),
+			 "https://ABCD.gr7.us-west-2.eks.amazonaws.com");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(cl, "certificateAuthority"), "data")),
+	    "LS0tLS1CRUdJTg==");
+	json_decref(out);
+	ck_assert_ptr_nonnull(
+	    strstr(fake_aws_param(fake, "DescribeCluster", 0, "header:Authorization"),
+		   "/us-west-2/eks/aws4_request"));
+	ck_assert_int_eq(aws_rest_json(client, AWS_EKS, "GET", "/clusters/other", NULL, &out, &err),
+			 KERF_E_NOTFOUND);
+	ck_assert_str_eq(err.provider_code, "ResourceNotFoundException");
+	ck_assert_int_eq(err.http_status, 404);
+	ck_assert_uint_eq(fake_aws_auth_failures(fake), 0);
+}
+END_TEST
+
 static int count_types(void *arg, xmlDoc *doc, struct kerf_error *err)
 {
 	(void)err;
@@ -1220,6 +1250,7 @@ static Suite *aws_suite(void)
 	tcase_add_test(tc, json_protocol_ssm);
 	tcase_add_test(tc, json_protocol_pricing_pages);
 	tcase_add_test(tc, query_pages_follow_next_token);
+	tcase_add_test(tc, rest_json_eks);
 	tcase_add_test(tc, client_config);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("retries");
