@@ -633,6 +633,21 @@ static int from_profile(struct aws_client *c, struct aws_creds *out, bool *confi
 	return rc;
 }
 
+char *aws_profile_region(struct aws_client *c)
+{
+	const char *explicit_name = c->profile ? c->profile : env(c, "AWS_PROFILE");
+	char *path = home_path(c, "AWS_CONFIG_FILE", "config");
+	if (!path)
+		return NULL;
+	struct ini config = {0};
+	load_file(c, path, &config, true);
+	const char *v = ini_get(&config, explicit_name ? explicit_name : "default", "region");
+	char *region = v && *v ? aws_xstrdup(v) : NULL;
+	ini_free(&config);
+	free(path);
+	return region;
+}
+
 /* ------------------------------------------------------------ the chain */
 
 int aws_creds_resolve(struct aws_client *c, struct aws_creds *out, char *source, size_t size,

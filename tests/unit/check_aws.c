@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <kerf/error.h>
@@ -139,6 +140,13 @@ static void teardown(void)
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void mkdir_aws(void)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/.aws", tmpdir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
 }
 
 static char *write_file(const char *leaf, const char *text)
@@ -809,6 +817,23 @@ START_TEST(client_config)
 	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), 0);
 	aws_client_free(client);
 	client = NULL;
+	/* The profile's region in the config file, when the environment has none. */
+	n_envs = 0;
+	set_env("HOME", tmpdir);
+	mkdir_aws();
+	write_file(".aws/config",
+		   "[default]\nregion = ap-south-1\n[profile eu]\nregion = eu-west-3\n");
+	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), 0);
+	aws_client_free(client);
+	client = NULL;
+	set_env("AWS_CONFIG_FILE", write_file("config2", "[profile eu]\nregion = eu-west-3\n"));
+	set_env("AWS_PROFILE", "eu");
+	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), 0);
+	aws_client_free(client);
+	client = NULL;
+	set_env("AWS_PROFILE", "none");
+	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), KERF_E_CONFIG);
+	set_env("AWS_REGION", "eu-central-1");
 	cfg.endpoint[AWS_EC2] = "ftp://example";
 	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), KERF_E_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.message, "ec2"));
