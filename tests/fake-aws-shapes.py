@@ -16,6 +16,13 @@ ships (the same JSON models AWS generates its SDKs from):
     the parsed answer too, at the same place: the fake answers at least
     what AWS's example shows.
 
+Then, when DIR holds calls.jsonl (fake_aws_write_calls), every request the
+fake received is checked against the operation's input shape: each Query
+parameter must be one the SDKs would write (EC2's flattened lists
+Name.N, STS's Name.member.N, Parent.Member for structures), with a value
+of the member's type (timestamps in ISO 8601, as the SDKs send them), and
+every required member present; JSON bodies likewise.
+
 usage: fake-aws-shapes.py DIR
 """
 import json
@@ -154,6 +161,83 @@ def covers(example, got, path, errors):
         covers(example[0], got[0], path + "[0]", errors)
 
 
+def query_params(shape, prefix, ec2, out, depth=0):
+    """Every parameter name an SDK may write for shape, digits as N, with its leaf shape."""
+    if depth > 10:
+        return
+    t = shape.type_name
+    if t == "structure":
+        for name, m in shape.members.items():
+            if ec2:
+                wire = m.serialization.get("queryName") or (
+                    m.serialization["name"][:1].upper() + m.serialization["name"][1:]
+                    if "name" in m.serialization else name)
+            else:
+                wire = m.serialization.get("name", name)
+            query_params(m, prefix + wire if not prefix else prefix + "." + wire, ec2, out, depth + 1)
+    elif t == "list":
+        if ec2 or shape.serialization.get("flattened"):
+            query_params(shape.member, prefix + ".N", ec2, out, depth + 1)
+        else:
+            name = shape.member.serialization.get("name", "member")
+            query_params(shape.member, prefix + "." + name + ".N", ec2, out, depth + 1)
+    elif t == "map":
+        out[prefix + ".N.key"] = None
+        out[prefix + ".N.value"] = None
+    else:
+        out[prefix] = shape
+
+
+def check_value(shape, value, path, errors):
+    if shape is None:
+        return
+    t = shape.type_name
+    try:
+        if t in ("integer", "long"):
+            int(value)
+        elif t in ("double", "float"):
+            float(value)
+        elif t == "boolean":
+            if value not in ("true", "false"):
+                raise ValueError(value)
+        elif t == "timestamp":
+            datetime.strptime(value.replace(".000Z", "Z"), "%Y-%m-%dT%H:%M:%SZ")
+        elif shape.enum and value not in shape.enum:
+            errors.append("%s: %r is not one of %s" % (path, value, shape.enum))
+    except ValueError:
+        errors.append("%s: %r is not a %s as the SDKs write it" % (path, value, t))
+
+
+def check_request(model, call, errors):
+    op = model.operation_model(call["op"])
+    shape = op.input_shape
+    where = "%s %s request" % (call["service"], call["op"])
+    if "query" in call:
+        allowed = {}
+        query_params(shape, "", model.metadata["protocol"] == "ec2", allowed)
+        sent = set()
+        for name, value in call["query"]:
+            if name in ("Action", "Version"):
+                continue
+            pattern = ".".join("N" if p.isdigit() else p for p in name.split("."))
+            sent.add(pattern.split(".")[0])
+            if pattern not in allowed:
+                errors.append("%s: parameter %s is not in %s" % (where, name, shape.name))
+                continue
+            check_value(allowed[pattern], value, "%s: %s" % (where, name), errors)
+        for req in shape.required_members if shape else []:
+            m = shape.members[req]
+            wire = m.serialization.get("queryName") or m.serialization.get("name", req)
+            wire = wire[:1].upper() + wire[1:]
+            if wire not in sent:
+                errors.append("%s: required %s missing" % (where, wire))
+    elif "body" in call and shape is not None:
+        walk_json(call["body"], shape, where, errors)
+        for req in shape.required_members:
+            if req not in call["body"]:
+                errors.append("%s: required %s missing" % (where, req))
+
+
 def main():
     d = sys.argv[1]
     session = botocore.session.get_session()
@@ -214,6 +298,20 @@ def main():
                     print("  " + e)
     print("%d answers checked against botocore's models, %d against AWS's documented examples"
           % (checked, compared))
+    calls_path = os.path.join(d, "calls.jsonl")
+    if os.path.exists(calls_path):
+        errors, n = [], 0
+        models = {}
+        for line in open(calls_path):
+            call = json.loads(line)
+            if call["service"] not in models:
+                models[call["service"]] = session.get_service_model(call["service"])
+            check_request(models[call["service"]], call, errors)
+            n += 1
+        for e in errors:
+            print(e)
+        failed |= bool(errors)
+        print("%d requests checked against botocore's models" % n)
     return failed
 
 

@@ -137,8 +137,10 @@ struct ffault {
 };
 
 struct fcall {
+	enum svc svc;
 	char *op;
 	struct kvl params;
+	json_t *json; /* JSON protocols: the body as sent */
 };
 
 struct fpool {
@@ -2141,7 +2143,9 @@ static void handle_eks(struct fake_aws *f, struct freq *q, struct fresp *r)
 static void record_call(struct fake_aws *f, const struct freq *q)
 {
 	struct fcall *c = xcalloc(1, sizeof(*c));
+	c->svc = q->svc;
 	c->op = xstrdup(q->op);
+	c->json = json_incref(q->json);
 	for (size_t i = 0; i < q->params.n; i++)
 		kvl_add(&c->params, q->params.k[i], q->params.v[i]);
 	for (size_t i = 0; i < q->headers.n; i++) {
@@ -2419,6 +2423,7 @@ void fake_aws_stop(struct fake_aws *f)
 	for (size_t i = 0; i < f->n_calls; i++) {
 		free(f->calls[i]->op);
 		kvl_free(&f->calls[i]->params);
+		json_decref(f->calls[i]->json);
 		free(f->calls[i]);
 	}
 	free(f->calls);
@@ -2682,4 +2687,36 @@ size_t fake_aws_n_launch_templates(struct fake_aws *f)
 	size_t n = f->templates.n;
 	pthread_mutex_unlock(&f->lock);
 	return n;
+}
+
+int fake_aws_write_calls(struct fake_aws *f, const char *path)
+{
+	FILE *out = fopen(path, "w");
+	if (!out)
+		return -1;
+	pthread_mutex_lock(&f->lock);
+	for (size_t i = 0; i < f->n_calls; i++) {
+		const struct fcall *c = f->calls[i];
+		if (c->svc == SVC_IMDS || c->svc == SVC_CONTAINER)
+			continue;
+		json_t *params = json_object();
+		if (c->json) {
+			json_object_set(params, "body", c->json);
+		} else if (c->svc != SVC_EKS) {
+			json_t *q = json_array();
+			for (size_t k = 0; k < c->params.n; k++)
+				if (strncmp(c->params.k[k], "header:", 7) != 0)
+					json_array_append_new(
+					    q, json_pack("[s, s]", c->params.k[k], c->params.v[k]));
+			json_object_set_new(params, "query", q);
+		}
+		json_object_set_new(params, "service", json_string(svc_name(c->svc)));
+		json_object_set_new(params, "op", json_string(c->op));
+		char *line = json_dumps(params, JSON_COMPACT);
+		fprintf(out, "%s\n", line);
+		free(line);
+		json_decref(params);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return fclose(out) == 0 ? 0 : -1;
 }

@@ -1255,6 +1255,12 @@ static int dump_responses(const char *dir)
 	rc = aws_rest_json(client, AWS_EKS, "GET", "/clusters/" FAKE_AWS_CLUSTER, NULL, &out, &err);
 	dump_json(dir, "DescribeCluster", rc, out, &err);
 
+	char calls[512];
+	snprintf(calls, sizeof(calls), "%s/calls.jsonl", dir);
+	if (fake_aws_write_calls(fake, calls) != 0) {
+		fprintf(stderr, "check_aws --dump: cannot write %s\n", calls);
+		dump_failed = 1;
+	}
 	aws_client_free(client);
 	host_free(host);
 	http_client_free(http);
