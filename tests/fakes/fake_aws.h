@@ -193,9 +193,10 @@ size_t fake_aws_n_launch_templates(struct fake_aws *f);
 /*
  * Writes every API request received so far to path, one JSON line each:
  * {"service", "op", "query": [[name, value], ...]} for the Query protocol,
- * {"service", "op", "body": {...}} for JSON; tests/fake-aws-shapes.py
- * checks them against botocore's models of the operations' inputs, so a
- * test driving the provider can prove it sends only what AWS accepts.
+ * {"service", "op", "body": {...}} for JSON; `tests/fake-aws-shapes.py
+ * --requests FILE` checks them against botocore's models of the
+ * operations' inputs, so a test driving the provider can prove it sends
+ * only what AWS accepts.
  * IMDS and container requests are left out.  0, or -1 when the file
  * cannot be written.
  */
