@@ -120,7 +120,8 @@ struct fobj {
 
 struct finst {
 	struct fobj o;
-	char *type, *zone, *subnet, *image, *lt, *ctype, *state, *token, *ip;
+	char *type, *zone, *subnet, *image, *lt, *ctype, *token, *ip;
+	const char *state; /* a literal, so fake_aws_instance's copy stays valid */
 	int64_t launch_ms;
 };
 
@@ -1549,7 +1550,7 @@ static struct finst *launch(struct fake_aws *f, const struct itype *t, const cha
 	in->image = xstrdup(image ? image : "");
 	in->lt = xstrdup(lt ? lt : "");
 	in->ctype = xstrdup(ctype);
-	in->state = xstrdup("running");
+	in->state = "running";
 	in->token = xstrdup(token ? token : "");
 	in->ip = xstrdup(ip);
 	in->launch_ms = fnow(f);
@@ -1897,8 +1898,7 @@ static void ec2_terminate(struct fake_aws *f, struct freq *q, struct fresp *r)
 			  "name></currentState><previousState><code>%d</code><name>%s</name></"
 			  "previousState></item>",
 			  in->o.id, state_code(cur), cur, state_code(in->state), in->state);
-		free(in->state);
-		in->state = xstrdup("terminated");
+		in->state = "terminated";
 		kvl_set(&in->o.attrs, "instance-state-name", "terminated");
 	}
 	sb_puts(&r->body, "</instancesSet>");
@@ -2402,7 +2402,6 @@ void fake_aws_stop(struct fake_aws *f)
 		free(in->image);
 		free(in->lt);
 		free(in->ctype);
-		free(in->state);
 		free(in->token);
 		free(in->ip);
 		free(in);

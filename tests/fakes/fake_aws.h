@@ -61,8 +61,10 @@
  *
  * Times (launchTime, credential expiry) come from fake_aws_set_time, or
  * the real clock when it is 0.  All functions are thread-safe; pointers
- * returned stay valid until fake_aws_stop.  The fake reports, the test
- * asserts: nothing here depends on Check.
+ * returned stay valid until fake_aws_stop, except a tag's value (until a
+ * CreateTags replaces it) and a launch template's data (until
+ * DeleteLaunchTemplate).  The fake reports, the test asserts: nothing here
+ * depends on Check.
  */
 #ifndef KERF_TESTS_FAKE_AWS_H
 #define KERF_TESTS_FAKE_AWS_H
