@@ -591,6 +591,9 @@ START_TEST(profile_from_config_file)
 				     "aws_access_key_id = " FAKE_AWS_ACCESS_KEY "\n"
 				     "aws_secret_access_key = " FAKE_AWS_SECRET_KEY
 				     "\ns3 =\n  max_concurrent_requests = 2\n"));
+	/* Named in kerf.yaml, the profile wins over keys in the environment. */
+	set_env("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG0");
+	set_env("AWS_SECRET_ACCESS_KEY", "nope");
 	struct aws_config cfg = {.region = FAKE_AWS_REGION, .profile = "ops"};
 	for (int s = 0; s < AWS_SERVICE_COUNT; s++)
 		cfg.endpoint[s] = fake_aws_url(fake);
