@@ -341,8 +341,13 @@ static int send_once(struct aws_client *c, const struct aws_call *call,
 		split_url(c->endpoint[call->svc], &authority, &base_path);
 		aws_buf_adds(&url, c->endpoint[call->svc]);
 		if (call->path) {
+			/* An endpoint with a path of its own prefixes the call's. */
+			struct aws_buf p = {0};
+			if (strcmp(base_path, "/") != 0)
+				aws_buf_adds(&p, base_path);
+			aws_buf_adds(&p, call->path);
 			free(base_path);
-			base_path = aws_xstrdup(call->path);
+			base_path = aws_buf_detach(&p);
 			aws_buf_adds(&url, call->path);
 		} else if (strcmp(base_path, "/") == 0) {
 			aws_buf_addc(&url, '/');

@@ -2112,7 +2112,7 @@ static void handle_pricing(struct fake_aws *f, struct freq *q, struct fresp *r)
 
 static void handle_eks(struct fake_aws *f, struct freq *q, struct fresp *r)
 {
-	const char *name = q->path + strlen("/clusters/");
+	const char *name = strstr(q->path, "/clusters/") + strlen("/clusters/");
 	if (strcmp(q->method, "GET") != 0 || !f->cluster[0] || strcmp(name, f->cluster[0]) != 0) {
 		resp_error(r, SVC_EKS, 404, "ResourceNotFoundException",
 			   "No cluster found for name");
@@ -2169,7 +2169,7 @@ static void classify(struct freq *q)
 	} else if (strcmp(q->path, "/v1/credentials") == 0) {
 		q->svc = SVC_CONTAINER;
 		q->op = xstrdup("container");
-	} else if (strncmp(q->path, "/clusters/", 10) == 0) {
+	} else if (strstr(q->path, "/clusters/")) {
 		q->svc = SVC_EKS;
 		q->op = xstrdup("DescribeCluster");
 	} else if (target) {

@@ -10,7 +10,7 @@
  * at it.
  *
  * Routing: paths under /latest/ are IMDS, /v1/credentials the container
- * endpoint, GET /clusters/NAME EKS; a request with X-Amz-Target is JSON
+ * endpoint, GET [PREFIX]/clusters/NAME EKS; a request with X-Amz-Target is JSON
  * 1.1 (AmazonSSM.*, AWSPriceListService.*); any other POST is the Query
  * protocol, STS when Version=2011-06-15 and EC2 otherwise.
  *

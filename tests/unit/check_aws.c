@@ -360,6 +360,20 @@ START_TEST(rest_json_eks)
 	ck_assert_str_eq(err.provider_code, "ResourceNotFoundException");
 	ck_assert_int_eq(err.http_status, 404);
 	ck_assert_uint_eq(fake_aws_auth_failures(fake), 0);
+	/* An endpoint with a path (a proxy's prefix) is signed as sent. */
+	aws_client_free(client);
+	struct aws_config cfg = {.region = FAKE_AWS_REGION};
+	char prefixed[128];
+	snprintf(prefixed, sizeof(prefixed), "%s/eks-proxy/", fake_aws_url(fake));
+	cfg.endpoint[AWS_EKS] = prefixed;
+	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), 0);
+	ck_assert_int_eq(
+	    aws_rest_json(client, AWS_EKS, "GET", "/clusters/" FAKE_AWS_CLUSTER, NULL, &out, &err),
+	    0);
+	json_decref(out);
+	ck_assert_str_eq(fake_aws_param(fake, "DescribeCluster", 2, "header:Host"),
+			 fake_aws_url(fake) + strlen("http://"));
+	ck_assert_uint_eq(fake_aws_auth_failures(fake), 0);
 }
 END_TEST
 
