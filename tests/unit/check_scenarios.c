@@ -118,6 +118,9 @@ static const char *const scenarios[] = {
     "64-affinity-same-batch-zone",
     "65-affinity-same-batch-hostname",
     "66-hostname-min-domains",
+    "67-schedule-anyway-zone-relaxed",
+    "68-zone-spread-unreachable-domain",
+    "69-schedule-anyway-hostname-relaxed",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
