@@ -121,6 +121,7 @@ static const char *const scenarios[] = {
     "67-schedule-anyway-zone-relaxed",
     "68-zone-spread-unreachable-domain",
     "69-schedule-anyway-hostname-relaxed",
+    "70-spread-before-preferred-zone",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
