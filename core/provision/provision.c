@@ -28,7 +28,8 @@
  *     groups whose affinity selects pods of other groups are constrained
  *     after those, and pin them to a zone when they have none yet;
  *   - required hostname affinity whose only peers are pending in the batch
- *     waits for the next batch, where their NodeClaims are nodes;
+ *     joins the new nodes the packer gives those peers, narrowing their
+ *     instance types to those that hold it too;
  *   - host ports: one pod per node per port, and groups sharing a port
  *     conflict.
  * Existing nodes whose pods clash with a group (anti-affinity both ways,
@@ -1519,12 +1520,10 @@ static void constrain_group(struct prov *p, size_t gi)
 	if (g->waits && !g->needs_peer) {
 		/*
 		 * Its hostname peers are pods of this batch: a node of its own
-		 * would never be bound.  It waits for the next batch, where their
-		 * NodeClaims are nodes it can join.
+		 * would never be bound.  It joins their new nodes once the packer
+		 * has placed them (join_followers).
 		 */
-		fail_pods(p, g, 0, g->n,
-			  "required pod affinity (kubernetes.io/hostname): the pods it follows are "
-			  "pending in this batch; it waits for their nodes");
+		g->joins = true;
 		free(counts);
 		free(per_zone);
 		return;

@@ -91,6 +91,7 @@ struct group {
 	bool needs_peer;	/* hostname affinity to existing pods: only their nodes */
 	/* Hostname affinity whose only peers are pending in the batch, or NULL. */
 	const struct kerf_pod_affinity_term *waits;
+	bool joins; /* it waits: its pods join its peers' new nodes after packing */
 	size_t relaxed; /* relaxation steps taken so far (prov_relax) */
 	/* Per spread of the pod: a ScheduleAnyway spread relaxation dropped. */
 	bool *spread_off;

@@ -122,6 +122,8 @@ static const char *const scenarios[] = {
     "68-zone-spread-unreachable-domain",
     "69-schedule-anyway-hostname-relaxed",
     "70-spread-before-preferred-zone",
+    "71-affinity-same-batch-upsize",
+    "72-affinity-same-batch-no-room",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
