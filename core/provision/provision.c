@@ -1451,6 +1451,16 @@ static const struct kerf_topology_spread *spreads(struct prov *p, size_t gi, int
 	return zone_spread;
 }
 
+/* Does a required zone anti-affinity term of `owner` select `other`? */
+static bool zone_repels(const struct kerf_pod *owner, const struct kerf_pod *other)
+{
+	for (size_t i = 0; i < owner->n_anti_affinity; i++)
+		if (prov_is_key(owner->anti_affinity[i]->topology_key, ZONE_KEY) &&
+		    prov_term_selects(owner->anti_affinity[i], owner, other))
+			return true;
+	return false;
+}
+
 /* Hostname anti-affinity to itself and zone anti-affinity; true when zones must differ. */
 static bool anti_affinity(struct prov *p, size_t gi, int64_t *counts)
 {
@@ -1475,10 +1485,33 @@ static bool anti_affinity(struct prov *p, size_t gi, int64_t *counts)
 			distinct = distinct || prov_term_selects(t, pod, pod);
 		}
 	}
+	/*
+	 * The other way round: a placed pod's required zone anti-affinity that
+	 * selects this group keeps it out of that pod's zone.
+	 */
+	for (size_t e = 0; e < p->in->n_existing; e++) {
+		long z = prov_zone_index(p, p->in->existing[e].zone);
+		for (size_t k = 0; z >= 0 && k < p->in->existing[e].n_pods; k++)
+			if (zone_repels(p->in->existing[e].pods[k], pod))
+				g->zones[z] = 0;
+	}
+	for (size_t i = 0; i < p->n_pgroups; i++) {
+		const struct pgroup *pg = &p->pgroups[i];
+		if (pg->group != gi && pg->zone >= 0 && zone_repels(p->groups[pg->group].rep, pod))
+			g->zones[pg->zone] = 0;
+	}
 	/* A host port is taken by the first pod on a node. */
 	if (pod->n_host_ports)
 		g->max_per_node = 1;
 	return distinct;
+}
+
+static bool any_zone(const struct prov *p, const struct group *g)
+{
+	for (size_t z = 0; z < p->n_zones; z++)
+		if (g->zones[z])
+			return true;
+	return false;
 }
 
 /* Turns one group's spread and affinity into pack groups. */
@@ -1552,10 +1585,7 @@ static void constrain_group(struct prov *p, size_t gi)
 			placed += per_zone[z];
 		}
 		free(dom);
-		bool any_zone = false;
-		for (size_t z = 0; z < p->n_zones; z++)
-			any_zone = any_zone || g->zones[z];
-		if (filled < g->n && !any_zone) {
+		if (filled < g->n && !any_zone(p, g)) {
 			/* No zone at all: the packer says why. */
 			prov_add_pgroup(p, gi, 0, (uint32_t)g->n, -1);
 		} else if (filled < g->n) {
@@ -1580,6 +1610,10 @@ static void constrain_group(struct prov *p, size_t gi)
 			constraint_leftovers(p, g, placed, g->n, why.buf);
 			sb_free(&why);
 		}
+	} else if (g->pool >= 0 && !any_zone(p, g)) {
+		/* Pod (anti-)affinity took every zone: "any zone" would be wrong. */
+		constraint_leftovers(p, g, 0, g->n,
+				     "pod affinity or anti-affinity: no zone it may use is left");
 	} else {
 		int32_t zone = one_zone ? cheapest_zone(p, g) : pinned_zone(p, g);
 		prov_add_pgroup(p, gi, 0, (uint32_t)g->n, zone);

@@ -124,6 +124,7 @@ static const char *const scenarios[] = {
     "70-spread-before-preferred-zone",
     "71-affinity-same-batch-upsize",
     "72-affinity-same-batch-no-room",
+    "73-zone-anti-affinity-inverse",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
