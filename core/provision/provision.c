@@ -1145,10 +1145,11 @@ static size_t water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *p
 
 /*
  * The zones a zone spread of the group counts, as Karpenter builds its
- * domains: every zone a NodePool that may launch offers (whether or not
- * this pod fits its types there) or an existing node is in, that the
- * pod's nodeSelector and required node affinity allow (nodeAffinityPolicy
- * Honor; taints are ignored, nodeTaintsPolicy Ignore, both the defaults).
+ * domains: every zone offered by a NodePool that may launch and whose
+ * requirements the pod's nodeSelector and required node affinity accept
+ * (whether or not this pod fits its types there), or holding an existing
+ * node, that the pod's node selection allows (nodeAffinityPolicy Honor;
+ * taints are ignored, nodeTaintsPolicy Ignore, both the defaults).
  * Returns how many.
  */
 static size_t spread_domains(struct prov *p, const struct group *g, uint8_t *domains)
@@ -1157,6 +1158,9 @@ static size_t spread_domains(struct prov *p, const struct group *g, uint8_t *dom
 	struct kerf_reqset **r = xcalloc(terms, sizeof(*r));
 
 	memset(domains, 0, p->n_zones);
+	for (size_t t = 0; t < terms; t++)
+		if (kerf_pod_requirements(g->rep, t, &r[t], NULL))
+			r[t] = NULL;
 	for (size_t e = 0; e < p->in->n_existing; e++) {
 		long z = prov_zone_index(p, p->in->existing[e].zone);
 		if (z >= 0)
@@ -1164,15 +1168,17 @@ static size_t spread_domains(struct prov *p, const struct group *g, uint8_t *dom
 	}
 	for (size_t pi = 0; pi < p->n_pools; pi++) {
 		const struct pstate *ps = &p->pools[pi];
-		for (size_t t = 0; !ps->closed && t < ps->n_types; t++) {
+		bool compatible = false;
+		for (size_t t = 0; t < terms && !compatible; t++)
+			compatible = r[t] && kerf_reqset_compatible(
+						 ps->reqs, r[t],
+						 KERF_REQSET_ALLOW_UNDEFINED_WELL_KNOWN, NULL, 0);
+		for (size_t t = 0; compatible && !ps->closed && t < ps->n_types; t++) {
 			const struct ptype *pt = &p->types[ps->first_type + t];
 			for (size_t o = 0; o < pt->n_off; o++)
 				domains[pt->off[o].zone] = 1;
 		}
 	}
-	for (size_t t = 0; t < terms; t++)
-		if (kerf_pod_requirements(g->rep, t, &r[t], NULL))
-			r[t] = NULL;
 	for (size_t z = 0; z < p->n_zones; z++) {
 		bool allowed = false;
 		for (size_t t = 0; t < terms && !allowed; t++)
