@@ -125,6 +125,7 @@ static const char *const scenarios[] = {
     "71-affinity-same-batch-upsize",
     "72-affinity-same-batch-no-room",
     "73-zone-anti-affinity-inverse",
+    "74-zone-spread-domains-honor",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
