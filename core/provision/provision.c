@@ -28,8 +28,8 @@
  *     groups whose affinity selects pods of other groups are constrained
  *     after those, and pin them to a zone when they have none yet;
  *   - required hostname affinity whose only peers are pending in the batch
- *     joins the new nodes the packer gives those peers, narrowing their
- *     instance types to those that hold it too;
+ *     joins the nodes the packer gives those peers (a new node's instance
+ *     types narrow to those that hold it too);
  *   - host ports: one pod per node per port, and groups sharing a port
  *     conflict.
  * Existing nodes whose pods clash with a group (anti-affinity both ways,

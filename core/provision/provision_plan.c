@@ -990,15 +990,102 @@ static uint32_t join_room(const struct prov *p, const struct group *g,
 	return k;
 }
 
+/* Does a group on node n keep g off it (host ports, hostname anti-affinity)? */
+static bool node_repels(const struct prov *p, const struct group *g, const struct kerf_pack_node *n)
+{
+	for (size_t a = 0; a < n->n_assign; a++)
+		if (groups_conflict(g, &p->groups[p->pgroups[n->assign[a]->group].group]))
+			return true;
+	return false;
+}
+
+/*
+ * How many of `want` follower pods of g fit on the open node n (an existing
+ * node or a launching NodeClaim) beside what it holds and what the plan
+ * adds to it.
+ */
+static uint32_t join_open(const struct prov *p, const struct pbuild *b, const struct group *g,
+			  const struct kerf_pack_node *n, uint32_t want)
+{
+	size_t o = (size_t)n->open_index;
+	int64_t *rem;
+	uint32_t k = 0;
+
+	if (!g->podreq || !pod_fits_existing(p, g, b->open_existing[o]))
+		return 0;
+	rem = xcalloc(p->nd, sizeof(int64_t));
+	memcpy(rem, b->open_rem[o], p->nd * sizeof(int64_t));
+	for (size_t a = 0; a < n->n_assign; a++) {
+		const struct group *o_g = &p->groups[p->pgroups[n->assign[a]->group].group];
+		for (size_t d = 0; d < p->nd; d++)
+			rem[d] -= o_g->request[d] * n->assign[a]->count;
+	}
+	for (; k < want; k++) {
+		bool fits = true;
+		for (size_t d = 0; d < p->nd && fits; d++)
+			fits = g->request[d] <= rem[d];
+		if (!fits)
+			break;
+		for (size_t d = 0; d < p->nd; d++)
+			rem[d] -= g->request[d];
+	}
+	free(rem);
+	return k;
+}
+
+/*
+ * How many of `want` follower pods of g the new node n takes once its
+ * options narrow to the types that hold them too, within its pool's limits
+ * and minValues; n's options, type and price follow.
+ */
+static uint32_t join_new(const struct prov *p, const struct kerf_pack_plan *plan,
+			 const struct group *g, struct kerf_pack_node *n, uint32_t want)
+{
+	int64_t *pool_cap;
+	uint32_t *keep, k;
+	size_t n_keep, n_opt = n->n_options;
+
+	if (g->pool < 0 || n->nodepool != (uint32_t)g->pool || !g->zones[n->zone] ||
+	    !(g->ct_mask & (1u << n->capacity_type)))
+		return 0;
+	pool_cap = xcalloc(p->nd, sizeof(int64_t));
+	for (size_t j = 0; j < plan->n_nodes; j++)
+		if (plan->nodes[j]->open_index < 0 && plan->nodes[j]->nodepool == n->nodepool)
+			for (size_t d = 0; d < p->nd; d++)
+				pool_cap[d] += p->types[plan->nodes[j]->type].cap[d];
+	keep = xcalloc(n->n_options + 1, sizeof(uint32_t));
+	k = join_room(p, g, n, want, pool_cap, keep, &n_keep);
+	if (k > 0) {
+		/* The claim must still keep its pool's minValues. */
+		uint32_t *was = n->options;
+		n->options = keep;
+		n->n_options = n_keep;
+		if (min_values_short(p, n)) {
+			k = 0;
+			n->options = was;
+			n->n_options = n_opt;
+		} else {
+			keep = was;
+			n->type = n->options[0];
+			n->price =
+			    type_offering(&p->types[n->type], n->zone, n->capacity_type)->price;
+		}
+	}
+	free(keep);
+	free(pool_cap);
+	return k;
+}
+
 /*
  * Pods whose required hostname affinity selects only pods pending in this
- * batch join the new nodes the plan gives those pods, as Karpenter adds a
- * pod to an in-flight NodeClaim holding its targets: the node's options
- * narrow to the types that hold the follower too, and its type and price
- * follow the cheapest of them.  Those no such node has room for are left
- * over (the next pool, a relaxation, or pending).
+ * batch join the nodes the plan gives those pods, as Karpenter adds a pod
+ * to a node or in-flight NodeClaim holding its targets: open nodes first
+ * (as Karpenter tries existing capacity first), then new ones, whose
+ * options narrow to the types that hold the follower too.  Those no such
+ * node has room for are left over (the next pool, a relaxation, or
+ * pending).
  */
-static void join_followers(struct prov *p, struct kerf_pack_plan *plan)
+static void join_followers(struct prov *p, const struct pbuild *b, struct kerf_pack_plan *plan)
 {
 	size_t n_groups = p->n_groups;
 
@@ -1009,65 +1096,34 @@ static void join_followers(struct prov *p, struct kerf_pack_plan *plan)
 			continue;
 		pg = (uint32_t)p->n_pgroups;
 		prov_add_pgroup(p, gi, 0, left, -1);
-		for (size_t i = 0; i < plan->n_nodes && left > 0 && g->pool >= 0; i++) {
-			struct kerf_pack_node *n = plan->nodes[i];
-			int64_t *pool_cap;
-			uint32_t *keep, k;
-			size_t n_keep, n_opt;
-			bool clash = false;
-			if (n->open_index >= 0 || n->nodepool != (uint32_t)g->pool ||
-			    !g->zones[n->zone] || !(g->ct_mask & (1u << n->capacity_type)) ||
-			    !node_has_targets(p, g, n))
-				continue;
-			for (size_t a = 0; a < n->n_assign && !clash; a++)
-				clash = groups_conflict(
-				    g, &p->groups[p->pgroups[n->assign[a]->group].group]);
-			if (clash)
-				continue;
-			pool_cap = xcalloc(p->nd, sizeof(int64_t));
-			for (size_t j = 0; j < plan->n_nodes; j++)
-				if (plan->nodes[j]->open_index < 0 &&
-				    plan->nodes[j]->nodepool == n->nodepool)
-					for (size_t d = 0; d < p->nd; d++)
-						pool_cap[d] += p->types[plan->nodes[j]->type].cap[d];
-			keep = xcalloc(n->n_options + 1, sizeof(uint32_t));
-			k = join_room(p, g, n,
-				      g->max_per_node && g->max_per_node < left ? g->max_per_node
-										 : left,
-				      pool_cap, keep, &n_keep);
-			n_opt = n->n_options;
-			if (k > 0) {
-				/* The claim must still keep its pool's minValues. */
-				uint32_t *was = n->options;
-				n->options = keep;
-				n->n_options = n_keep;
-				if (min_values_short(p, n)) {
-					k = 0;
-					n->options = was;
-					n->n_options = n_opt;
-				} else {
-					keep = was;
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t i = 0; i < plan->n_nodes && left > 0; i++) {
+				struct kerf_pack_node *n = plan->nodes[i];
+				uint32_t want = g->max_per_node && g->max_per_node < left
+						    ? g->max_per_node
+						    : left;
+				uint32_t k;
+				if ((n->open_index >= 0) != (pass == 0) ||
+				    !node_has_targets(p, g, n) || node_repels(p, g, n))
+					continue;
+				k = pass == 0 ? join_open(p, b, g, n, want)
+					      : join_new(p, plan, g, n, want);
+				if (k > 0) {
+					struct kerf_pack_assignment *a =
+					    kerf_pack_node_add_assignment(n);
+					a->group = pg;
+					a->count = k;
+					left -= k;
 				}
 			}
-			if (k > 0) {
-				struct kerf_pack_assignment *a = kerf_pack_node_add_assignment(n);
-				a->group = pg;
-				a->count = k;
-				n->type = n->options[0];
-				n->price =
-				    type_offering(&p->types[n->type], n->zone, n->capacity_type)
-					->price;
-				left -= k;
-			}
-			free(keep);
-			free(pool_cap);
 		}
 		if (left > 0) {
 			struct kerf_pack_unplaced *u = kerf_pack_plan_add_unplaced(plan);
 			u->group = pg;
 			u->count = left;
-			u->reason = xstrdup("required pod affinity (kubernetes.io/hostname): no new node "
-					    "of the pods it follows has room for it");
+			u->reason =
+			    xstrdup("required pod affinity (kubernetes.io/hostname): no node of "
+				    "the pods it follows has room for it");
 		}
 	}
 }
@@ -1089,7 +1145,7 @@ int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct ke
 		rc = solve_together(p, &b, &dflt, out, &plan, err);
 	if (rc)
 		goto out;
-	join_followers(p, plan);
+	join_followers(p, &b, plan);
 	cursor = xcalloc(p->n_pgroups + 1, sizeof(size_t));
 	seq = xcalloc(p->n_pools + 1, sizeof(size_t));
 	out->claims = xcalloc(plan->n_nodes + 1, sizeof(*out->claims));
