@@ -948,6 +948,31 @@ static bool prefer_taints(const struct prov *p, const struct group *g)
 }
 
 /*
+ * Karpenter relaxes a pod in one order whatever left it nowhere: a
+ * preferred node term goes only after every preferred pod term, and
+ * PreferNoSchedule is tolerated only after everything else, ScheduleAnyway
+ * spreads included.  When choosing a pool dropped node terms (`steps`
+ * counts the pod terms before them) or tolerated PreferNoSchedule, the
+ * steps before those are taken too.
+ */
+static void catch_up(struct prov *p, struct group *g, size_t steps)
+{
+	size_t pod_terms = g->rep->n_preferred_affinity + g->rep->n_preferred_anti_affinity;
+
+	if (steps <= pod_terms)
+		steps = 0;
+	if (g->prefer_tolerated)
+		steps = relax_steps(g->rep);
+	if (steps <= g->relaxed)
+		return;
+	g->relaxed = steps;
+	for (size_t k = 0; k < g->n; k++)
+		p->pods[g->pods[k]].relaxed = steps;
+	free(g->spread_off);
+	group_spreads_off(g);
+}
+
+/*
  * Karpenter's relaxation when no pool accepts the group: each required
  * node-affinity term in turn (the last one stays), then the preferred terms
  * dropped one at a time, heaviest first, until none is left, and last
@@ -985,6 +1010,7 @@ static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
 		g->prefer_tolerated = true;
 		rc = try_pools(p, g, &relaxed, terms - 1, &placed, err);
 	}
+	catch_up(p, g, pod_terms + g->rep->n_preferred_terms - relaxed.n_preferred_terms);
 	free(prefs);
 	if (rc == 0 && p->n_pools == 0)
 		reasons_add(&g->refusals, NULL, "no NodePool exists");

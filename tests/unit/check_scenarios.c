@@ -126,6 +126,8 @@ static const char *const scenarios[] = {
     "72-affinity-same-batch-no-room",
     "73-zone-anti-affinity-inverse",
     "74-zone-spread-domains-honor",
+    "75-node-preference-after-pod-preferences",
+    "76-prefer-no-schedule-after-spread",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
