@@ -5,7 +5,7 @@
 set -eu
 pkgs="build-essential g++ autoconf automake libtool pkg-config python3
 libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libglpk-dev
-check libxml2-dev libmicrohttpd-dev"
+check libxml2-dev libmicrohttpd-dev python3-botocore"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
