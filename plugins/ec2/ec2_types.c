@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws.h"
 #include "ec2_catalogue.h"
 #include "ec2_types.h"
 #include "ec2_xml.h"
@@ -78,7 +79,7 @@ static int64_t default_card_enis(const xmlNode *net)
 {
 	int64_t dflt = int_or(net, "defaultNetworkCardIndex", 0);
 
-	for (const xmlNode *c = ec2_xml_items(net, "networkCards"); c; c = ec2_xml_next(c))
+	for (const xmlNode *c = ec2_xml_items(net, "networkCards"); c; c = aws_xml_next(c))
 		if (int_or(c, "networkCardIndex", -1) == dflt)
 			return int_or(c, "maximumNetworkInterfaces", 0);
 	return int_or(net, "maximumNetworkInterfaces", 0);
@@ -88,7 +89,7 @@ static int64_t default_card_bandwidth(const xmlNode *net)
 {
 	int64_t dflt = int_or(net, "defaultNetworkCardIndex", 0), micro;
 
-	for (const xmlNode *c = ec2_xml_items(net, "networkCards"); c; c = ec2_xml_next(c))
+	for (const xmlNode *c = ec2_xml_items(net, "networkCards"); c; c = aws_xml_next(c))
 		if (int_or(c, "networkCardIndex", -1) == dflt) {
 			char *gbps = ec2_xml_str(c, "baselineBandwidthInGbps");
 			/* Gbps with decimals: read as "dollars" to keep it exact. */
@@ -105,7 +106,7 @@ static void read_devices(struct ec2_itype *t, const xmlNode *item)
 	const xmlNode *neuron = ec2_xml_items(item, "neuronInfo/neuronDevices");
 	const xmlNode *inf = ec2_xml_items(item, "inferenceAcceleratorInfo/accelerators");
 
-	for (const xmlNode *g = gpus; g; g = ec2_xml_next(g)) {
+	for (const xmlNode *g = gpus; g; g = aws_xml_next(g)) {
 		char *m = label_text(ec2_xml_str(g, "manufacturer"));
 		int64_t count = int_or(g, "count", 0);
 
@@ -116,19 +117,19 @@ static void read_devices(struct ec2_itype *t, const xmlNode *item)
 		free(m);
 	}
 	/* Karpenter labels a device only when the type has a single kind of it. */
-	if (gpus && !ec2_xml_next(gpus)) {
+	if (gpus && !aws_xml_next(gpus)) {
 		t->gpu_name = label_text(ec2_xml_str(gpus, "name"));
 		t->gpu_manufacturer = label_text(ec2_xml_str(gpus, "manufacturer"));
 		t->gpu_count = int_or(gpus, "count", 0);
 		t->gpu_memory_mib = int_or(gpus, "memoryInfo/sizeInMiB", -1);
 	}
-	for (const xmlNode *d = neuron; d; d = ec2_xml_next(d))
+	for (const xmlNode *d = neuron; d; d = aws_xml_next(d))
 		t->fig.neuron_devices += int_or(d, "count", 0);
-	if (neuron && !ec2_xml_next(neuron)) {
+	if (neuron && !aws_xml_next(neuron)) {
 		t->acc_name = label_text(ec2_xml_str(neuron, "name"));
 		t->acc_manufacturer = dupn("aws", 3);
 		t->acc_count = int_or(neuron, "count", 0);
-	} else if (!neuron && inf && !ec2_xml_next(inf)) {
+	} else if (!neuron && inf && !aws_xml_next(inf)) {
 		t->acc_name = label_text(ec2_xml_str(inf, "name"));
 		t->acc_manufacturer = label_text(ec2_xml_str(inf, "manufacturer"));
 		t->acc_count = int_or(inf, "count", 0);
@@ -139,7 +140,7 @@ static void read_devices(struct ec2_itype *t, const xmlNode *item)
 static void read_usage(struct ec2_itype *t, const xmlNode *item)
 {
 	for (const xmlNode *u = ec2_xml_items(item, "supportedUsageClasses"); u;
-	     u = ec2_xml_next(u)) {
+	     u = aws_xml_next(u)) {
 		xmlChar *c = xmlNodeGetContent(u);
 		if (c && strcmp((const char *)c, "spot") == 0)
 			t->spot = true;
@@ -152,7 +153,7 @@ static void read_usage(struct ec2_itype *t, const xmlNode *item)
 static const char *arch_of(const xmlNode *item)
 {
 	for (const xmlNode *a = ec2_xml_items(item, "processorInfo/supportedArchitectures"); a;
-	     a = ec2_xml_next(a)) {
+	     a = aws_xml_next(a)) {
 		xmlChar *c = xmlNodeGetContent(a);
 		const char *arch = NULL;
 		if (c && strcmp((const char *)c, "x86_64") == 0)
@@ -187,7 +188,7 @@ static void itype_clear(struct ec2_itype *t)
 
 static int read_item(struct ec2_itype *t, const xmlNode *item, struct kerf_error *err)
 {
-	const xmlNode *net = ec2_xml_child(item, "networkInfo");
+	const xmlNode *net = aws_xml_child(item, "networkInfo");
 	const struct ec2_catalogue_row *row;
 	const char *arch;
 	int64_t enis, ips;
@@ -220,7 +221,7 @@ static int read_item(struct ec2_itype *t, const xmlNode *item, struct kerf_error
 	t->gpu_count = t->gpu_memory_mib = t->acc_count = -1;
 	read_devices(t, item);
 	t->local_nvme_gb = -1;
-	if (ec2_xml_path(item, "instanceStorageInfo")) {
+	if (aws_xml_path(item, "instanceStorageInfo")) {
 		char *nvme = ec2_xml_str(item, "instanceStorageInfo/nvmeSupport");
 		if (!nvme || strcmp(nvme, "unsupported") != 0)
 			t->local_nvme_gb = int_or(item, "instanceStorageInfo/totalSizeInGB", -1);
@@ -238,11 +239,11 @@ int ec2_itypes_add_page(struct ec2_itypes *t, const xmlDoc *page, struct kerf_er
 {
 	const xmlNode *root = xmlDocGetRootElement(page);
 
-	if (!root || !ec2_xml_child(root, "instanceTypeSet"))
+	if (!root || !aws_xml_child(root, "instanceTypeSet"))
 		return kerf_error_set(err, KERF_E_PARSE,
 				      "DescribeInstanceTypes: the response has no instanceTypeSet");
 	for (const xmlNode *it = ec2_xml_items(root, "instanceTypeSet"); it;
-	     it = ec2_xml_next(it)) {
+	     it = aws_xml_next(it)) {
 		int rc;
 		if (t->n == t->cap) {
 			t->cap = t->cap ? 2 * t->cap : 64;
@@ -298,12 +299,12 @@ int ec2_itypes_add_offerings(struct ec2_itypes *t, const xmlDoc *page, struct ke
 {
 	const xmlNode *root = xmlDocGetRootElement(page);
 
-	if (!root || !ec2_xml_child(root, "instanceTypeOfferingSet"))
+	if (!root || !aws_xml_child(root, "instanceTypeOfferingSet"))
 		return kerf_error_set(err, KERF_E_PARSE,
 				      "DescribeInstanceTypeOfferings: the response has no "
 				      "instanceTypeOfferingSet");
 	for (const xmlNode *o = ec2_xml_items(root, "instanceTypeOfferingSet"); o;
-	     o = ec2_xml_next(o)) {
+	     o = aws_xml_next(o)) {
 		char *name = ec2_xml_str(o, "instanceType"), *zone = ec2_xml_str(o, "location");
 		struct ec2_itype *it = name ? (struct ec2_itype *)ec2_itypes_find(t, name) : NULL;
 

@@ -1,61 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ec2_xml.c - local-name navigation over EC2's XML responses.
+ * ec2_xml.c - reading values out of EC2's XML responses, on the AWS
+ * client's local-name navigation (aws.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/tree.h>
 
+#include "aws.h"
 #include "ec2_xml.h"
-
-static bool is(const xmlNode *n, const char *name)
-{
-	return n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
-}
-
-const xmlNode *ec2_xml_child(const xmlNode *n, const char *name)
-{
-	if (!n)
-		return NULL;
-	for (const xmlNode *c = n->children; c; c = c->next)
-		if (is(c, name))
-			return c;
-	return NULL;
-}
-
-const xmlNode *ec2_xml_path(const xmlNode *n, const char *path)
-{
-	char step[128];
-
-	while (n && *path) {
-		size_t len = strcspn(path, "/");
-		if (len >= sizeof(step))
-			return NULL;
-		memcpy(step, path, len);
-		step[len] = '\0';
-		n = ec2_xml_child(n, step);
-		path += len + (path[len] == '/');
-	}
-	return n;
-}
-
-const xmlNode *ec2_xml_next(const xmlNode *n)
-{
-	for (const xmlNode *c = n ? n->next : NULL; c; c = c->next)
-		if (is(c, (const char *)n->name))
-			return c;
-	return NULL;
-}
 
 const xmlNode *ec2_xml_items(const xmlNode *n, const char *set_path)
 {
-	return ec2_xml_child(ec2_xml_path(n, set_path), "item");
+	return aws_xml_child(aws_xml_path(n, set_path), "item");
 }
 
 char *ec2_xml_str(const xmlNode *n, const char *path)
 {
-	const xmlNode *e = ec2_xml_path(n, path);
+	const xmlNode *e = aws_xml_path(n, path);
 	xmlChar *content;
 	char *s;
 

@@ -3,10 +3,9 @@
  * ec2_xml.h - reading EC2's Query-protocol responses.
  *
  * EC2 answers in XML whose elements sit in the response's default
- * namespace; these helpers match elements by local name alone and read
- * their text.  Paths are local names separated by '/', each step the first
- * element child of that name.  Strings returned are malloc'd (caller
- * frees); out of memory aborts.
+ * namespace; these helpers read values at paths of local names separated
+ * by '/' (aws_xml_path, aws.h), and walk sets with aws_xml_next.  Strings returned are malloc'd
+ * (caller frees); out of memory aborts.
  */
 #ifndef KERF_EC2_XML_H
 #define KERF_EC2_XML_H
@@ -16,12 +15,6 @@
 
 #include <libxml/tree.h>
 
-/* The first element child of n with local name `name`, or NULL. */
-const xmlNode *ec2_xml_child(const xmlNode *n, const char *name);
-/* The element at `path` under n ("networkInfo/efaInfo"), or NULL. */
-const xmlNode *ec2_xml_path(const xmlNode *n, const char *path);
-/* The next element sibling of n with n's local name, or NULL. */
-const xmlNode *ec2_xml_next(const xmlNode *n);
 /* The text at `path` (malloc'd), or NULL when the element is absent. */
 char *ec2_xml_str(const xmlNode *n, const char *path);
 /* True when `path` holds a decimal integer; *out set then. */
@@ -39,7 +32,7 @@ char *ec2_xml_next_token(const xmlDoc *doc);
 bool ec2_parse_usd(const char *s, int64_t *micro);
 
 /* Each element item of a set: for (it = ec2_xml_items(n, "instanceTypeSet"); it; it =
- * ec2_xml_next(it)) */
+ * aws_xml_next(it)) */
 const xmlNode *ec2_xml_items(const xmlNode *n, const char *set_path);
 
 #endif
