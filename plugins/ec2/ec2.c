@@ -42,6 +42,7 @@
 #include <kerf/kerf.h>
 
 #include "aws.h"
+#include "ec2_batch.h"
 #include "ec2_catalogue.h"
 #include "ec2_launch.h"
 #include "ec2_prices.h"
@@ -139,6 +140,8 @@ struct ec2 {
 	size_t n_templates;
 	char **templates;
 	bool cluster_known;
+	/* get() and delete_instance() calls made at once share one AWS call. */
+	struct ec2_batcher gets, deletes;
 };
 
 static char *dup(const char *s)
@@ -758,29 +761,75 @@ static struct kerf_instance *take(struct kerf_instance_list *l, size_t i)
 	return in;
 }
 
+/* Copies one call's failure to every request of its batch. */
+static void fail_all(size_t n, struct ec2_batch_req **reqs, int rc, const struct kerf_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		reqs[i]->rc = rc;
+		reqs[i]->err = *err;
+	}
+}
+
+/*
+ * One DescribeInstances for a batch of get() calls.  By an instance-id
+ * filter rather than InstanceId.N: an id EC2 no longer knows is then
+ * missing from the answer instead of failing the whole call.
+ */
+static void get_batch(void *ctx, size_t n, struct ec2_batch_req **reqs)
+{
+	struct ec2 *e = ctx;
+	struct kerf_instance_list *l = kerf_instance_list_new();
+	struct kerf_error err = KERF_ERROR_INIT;
+	struct aws_params p = {0};
+	int rc;
+
+	aws_params_add(&p, "Filter.1.Name", "instance-id");
+	for (size_t i = 0; i < n; i++) {
+		char k[48];
+		snprintf(k, sizeof(k), "Filter.1.Value.%zu", i + 1);
+		aws_params_add(&p, k, reqs[i]->id);
+	}
+	rc = describe(e, &p, l, NULL, NULL, &err);
+	aws_params_clear(&p);
+	if (rc) {
+		fail_all(n, reqs, rc, &err);
+		kerf_instance_list_free(l);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ec2_batch_req *r = reqs[i];
+		r->rc = kerf_error_set(&r->err, KERF_E_NOTFOUND, "instance %s is gone", r->id);
+		for (size_t k = 0; k < l->n; k++) {
+			const char *id =
+			    l->items[k] ? ec2_instance_id(l->items[k]->provider_id) : NULL;
+			if (id && strcmp(id, r->id) == 0 && l->items[k]->state &&
+			    strcmp(l->items[k]->state, "terminated") != 0) {
+				r->out = take(l, k);
+				r->rc = 0;
+				break;
+			}
+		}
+	}
+	kerf_instance_list_free(l);
+}
+
 static int get(void *inst, const char *provider_id, struct kerf_instance **out,
 	       struct kerf_error *err)
 {
 	struct ec2 *e = inst;
-	const char *id = ec2_instance_id(provider_id);
-	struct kerf_instance_list *l;
-	struct aws_params p = {0};
-	int rc;
+	struct ec2_batch_req r = {.id = ec2_instance_id(provider_id), .err = KERF_ERROR_INIT};
 
-	if (!id)
+	if (!r.id)
 		return kerf_error_set(err, KERF_E_NOTFOUND, "%s is not an EC2 instance",
 				      provider_id ? provider_id : "(null)");
-	l = kerf_instance_list_new();
-	aws_params_add(&p, "InstanceId.1", id);
-	rc = describe(e, &p, l, NULL, NULL, err);
-	aws_params_clear(&p);
-	if (rc == 0 &&
-	    (l->n == 0 || !l->items[0]->state || strcmp(l->items[0]->state, "terminated") == 0))
-		rc = kerf_error_set(err, KERF_E_NOTFOUND, "instance %s is gone", id);
-	if (rc == 0)
-		*out = take(l, 0);
-	kerf_instance_list_free(l);
-	return rc;
+	ec2_batch_submit(&e->gets, &r);
+	if (r.rc) {
+		if (err)
+			*err = r.err;
+		return r.rc;
+	}
+	*out = r.out;
+	return 0;
 }
 
 static int list(void *inst, struct kerf_instance_list **out, struct kerf_error *err)
@@ -805,29 +854,78 @@ static int list(void *inst, struct kerf_instance_list **out, struct kerf_error *
 	return 0;
 }
 
-static int delete_instance(void *inst, const char *provider_id, struct kerf_error *err)
+/* TerminateInstances for reqs[0..n); each one's answer from its item. */
+static int terminate(struct ec2 *e, size_t n, struct ec2_batch_req **reqs, struct kerf_error *err)
 {
-	struct ec2 *e = inst;
-	const char *id = ec2_instance_id(provider_id);
 	struct aws_params p = {0};
 	xmlDoc *doc = NULL;
-	char *before;
 	int rc;
 
-	if (!id)
-		return kerf_error_set(err, KERF_E_NOTFOUND, "%s is not an EC2 instance",
-				      provider_id ? provider_id : "(null)");
-	aws_params_add(&p, "InstanceId.1", id);
+	for (size_t i = 0; i < n; i++) {
+		char k[32];
+		snprintf(k, sizeof(k), "InstanceId.%zu", i + 1);
+		aws_params_add(&p, k, reqs[i]->id);
+	}
 	rc = aws_query(e->aws, AWS_EC2, "TerminateInstances", &p, &doc, err);
 	aws_params_clear(&p);
 	if (rc)
 		return rc;
-	before = ec2_xml_str(xmlDocGetRootElement(doc), "instancesSet/item/previousState/name");
-	if (before && strcmp(before, "terminated") == 0)
-		rc = kerf_error_set(err, KERF_E_NOTFOUND, "instance %s was terminated already", id);
-	free(before);
+	for (size_t i = 0; i < n; i++) {
+		struct ec2_batch_req *r = reqs[i];
+		r->rc = kerf_error_set(&r->err, KERF_E_NOTFOUND, "instance %s is gone", r->id);
+		for (const xmlNode *it = ec2_xml_items(xmlDocGetRootElement(doc), "instancesSet");
+		     it; it = aws_xml_next(it)) {
+			char *id = ec2_xml_str(it, "instanceId");
+			char *before = ec2_xml_str(it, "previousState/name");
+			bool mine = id && strcmp(id, r->id) == 0;
+			if (mine && before && strcmp(before, "terminated") == 0)
+				kerf_error_set(&r->err, KERF_E_NOTFOUND,
+					       "instance %s was terminated already", r->id);
+			else if (mine)
+				r->rc = 0;
+			free(id);
+			free(before);
+			if (mine)
+				break;
+		}
+	}
 	xmlFreeDoc(doc);
-	return rc;
+	return 0;
+}
+
+static void delete_batch(void *ctx, size_t n, struct ec2_batch_req **reqs)
+{
+	struct ec2 *e = ctx;
+	struct kerf_error err = KERF_ERROR_INIT;
+	int rc = terminate(e, n, reqs, &err);
+
+	/* One unknown id fails the whole call: then each goes alone. */
+	if (rc == KERF_E_NOTFOUND && n > 1) {
+		for (size_t i = 0; i < n; i++) {
+			kerf_error_clear(&err);
+			if ((rc = terminate(e, 1, &reqs[i], &err)) != 0) {
+				reqs[i]->rc = rc;
+				reqs[i]->err = err;
+			}
+		}
+		return;
+	}
+	if (rc)
+		fail_all(n, reqs, rc, &err);
+}
+
+static int delete_instance(void *inst, const char *provider_id, struct kerf_error *err)
+{
+	struct ec2 *e = inst;
+	struct ec2_batch_req r = {.id = ec2_instance_id(provider_id), .err = KERF_ERROR_INIT};
+
+	if (!r.id)
+		return kerf_error_set(err, KERF_E_NOTFOUND, "%s is not an EC2 instance",
+				      provider_id ? provider_id : "(null)");
+	ec2_batch_submit(&e->deletes, &r);
+	if (r.rc && err)
+		*err = r.err;
+	return r.rc;
 }
 
 /* ------------------------------------------------------------ launches */
@@ -1104,6 +1202,12 @@ static int templates_for(struct ec2 *e, const struct kerf_nodeclaim *claim,
 	if ((rc = ensure_cluster(e, err)) != 0)
 		return rc;
 	bootstrap_labels(claim, &labels);
+	/* Registered tainted until kerf has seen the node, as Karpenter registers it. */
+	{
+		struct kerf_taint *t = kerf_taints_append(&taints);
+		t->key = dup("karpenter.sh/unregistered");
+		t->effect = KERF_EFFECT_NO_EXECUTE;
+	}
 	kerf_taints_copy(&taints, &claim->taints);
 	kerf_taints_copy(&taints, &claim->startup_taints);
 	ci = (struct ec2_cluster_info){e->cluster, e->endpoint, e->ca, e->cidr, e->dns};
@@ -1384,6 +1488,11 @@ static int ec2_create(const struct kerf_host *h, void **out, struct kerf_error *
 	e->isolated = b;
 	overhead = cfg_str(h, "vm_memory_overhead_percent");
 	if (!overhead || !ec2_parse_usd(overhead, &micro) || micro >= 100000000) {
+		free(e->endpoint);
+		free(e->ca);
+		free(e->cidr);
+		free(e->k8s);
+		pthread_mutex_destroy(&e->lock);
 		free(e);
 		return kerf_error_set(err, KERF_E_CONFIG,
 				      "plugins.ec2.vm_memory_overhead_percent: \"%s\" is not a "
@@ -1402,6 +1511,7 @@ static int ec2_create(const struct kerf_host *h, void **out, struct kerf_error *
 	for (int s = 0; s < AWS_SERVICE_COUNT; s++)
 		cfg.endpoint[s] = cfg_str(h, endpoint_keys[s]);
 	if ((rc = aws_client_new(h, &cfg, &e->aws, err)) != 0) {
+		pthread_mutex_destroy(&e->lock);
 		free(e->endpoint);
 		free(e->ca);
 		free(e->cidr);
@@ -1413,6 +1523,9 @@ static int ec2_create(const struct kerf_host *h, void **out, struct kerf_error *
 	if (!e->region)
 		e->region = h->getenv(h->ctx, "AWS_DEFAULT_REGION");
 	e->region = dup(e->region);
+	/* EC2 takes up to 1000 ids a call; a hundred keeps answers small. */
+	ec2_batcher_init(&e->gets, 100, get_batch, e);
+	ec2_batcher_init(&e->deletes, 100, delete_batch, e);
 	h->log(h->ctx, KERF_LOG_INFO, "ec2: cluster %s in %s", e->cluster,
 	       e->region ? e->region : "(region from the AWS config)");
 	*out = e;
@@ -1435,6 +1548,8 @@ static void ec2_destroy(void *inst)
 		free(e->templates[i]);
 	free(e->templates);
 	ec2_ice_clear(&e->ice);
+	ec2_batcher_destroy(&e->gets);
+	ec2_batcher_destroy(&e->deletes);
 	aws_client_free(e->aws);
 	free(e->endpoint);
 	free(e->ca);

@@ -11,7 +11,11 @@
 
 #include <libxml/parser.h>
 
+#include <pthread.h>
+#include <time.h>
+
 #include "aws.h"
+#include "ec2_batch.h"
 #include "ec2_prices.h"
 #include "ec2_userdata.h"
 #include "ec2_xml.h"
@@ -302,6 +306,74 @@ START_TEST(windows_and_custom)
 }
 END_TEST
 
+/* ------------------------------------------------------------ batching */
+
+#define N_THREADS 8
+
+static struct ec2_batcher batcher;
+static size_t batch_sizes[N_THREADS];
+
+/*
+ * The first call stays in flight until every other request has queued
+ * behind it, as when one DescribeInstances is on the wire while the host's
+ * workers ask for more.
+ */
+static void run_batch(void *ctx, size_t n, struct ec2_batch_req **reqs)
+{
+	size_t call = ec2_batcher_calls(&batcher) - 1;
+
+	(void)ctx;
+	batch_sizes[call] = n;
+	if (call == 0)
+		while (ec2_batcher_queued(&batcher) < N_THREADS - 1) {
+			struct timespec ts = {0, 1000000};
+			nanosleep(&ts, NULL);
+		}
+	for (size_t i = 0; i < n; i++) {
+		reqs[i]->rc = strcmp(reqs[i]->id, "i-missing") == 0 ? KERF_E_NOTFOUND : 0;
+		reqs[i]->out = (void *)reqs[i]->id;
+	}
+}
+
+static void *submitter(void *arg)
+{
+	struct ec2_batch_req *r = arg;
+	ec2_batch_submit(&batcher, r);
+	return NULL;
+}
+
+START_TEST(concurrent_requests_share_a_call)
+{
+	static const char *const ids[N_THREADS] = {"i-1", "i-2", "i-3",	      "i-4",
+						   "i-5", "i-6", "i-missing", "i-8"};
+	struct ec2_batch_req reqs[N_THREADS];
+	pthread_t th[N_THREADS];
+
+	memset(reqs, 0, sizeof(reqs));
+	ec2_batcher_init(&batcher, 100, run_batch, NULL);
+	for (size_t i = 0; i < N_THREADS; i++) {
+		reqs[i].id = ids[i];
+		ck_assert_int_eq(pthread_create(&th[i], NULL, submitter, &reqs[i]), 0);
+		/* The first request's call is under way before the others arrive. */
+		while (i == 0 && ec2_batcher_calls(&batcher) == 0) {
+			struct timespec ts = {0, 1000000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	for (size_t i = 0; i < N_THREADS; i++)
+		pthread_join(th[i], NULL);
+	/* A lone request went at once; the seven that queued behind it shared one call. */
+	ck_assert_uint_eq(ec2_batcher_calls(&batcher), 2);
+	ck_assert_uint_eq(batch_sizes[0], 1);
+	ck_assert_uint_eq(batch_sizes[1], N_THREADS - 1);
+	for (size_t i = 0; i < N_THREADS; i++) {
+		ck_assert_ptr_eq(reqs[i].out, ids[i]);
+		ck_assert_int_eq(reqs[i].rc, i == 6 ? KERF_E_NOTFOUND : 0);
+	}
+	ec2_batcher_destroy(&batcher);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ec2_parts");
@@ -311,6 +383,7 @@ static Suite *suite(void)
 	tcase_add_test(p, products_request);
 	tcase_add_test(p, spot_prices_newest_per_zone);
 	tcase_add_test(p, ice_marks_expire_after_three_minutes);
+	tcase_add_test(p, concurrent_requests_share_a_call);
 	tcase_add_checked_fixture(u, node_setup, node_teardown);
 	tcase_add_test(u, al2_bootstrap_in_mime);
 	tcase_add_test(u, al2_merges_user_mime_parts);

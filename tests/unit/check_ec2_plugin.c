@@ -385,7 +385,7 @@ START_TEST(retried_launch_get_list_delete)
 	ck_assert_int_eq(ops->get(inst, "aws:///us-east-1b/i-0123456789abcdef0", &in, &err), 0);
 	ck_assert_str_eq(in->state, "running");
 	kerf_instance_free(in);
-	ck_assert(has(1, "InstanceId.1=i-0123456789abcdef0"));
+	ck_assert(has(1, "Filter.1.Name=instance-id&Filter.1.Value.1=i-0123456789abcdef0"));
 	ck_assert_int_eq(ops->list(inst, &l, &err), 0);
 	ck_assert_uint_eq(l->n, 2);
 	kerf_instance_list_free(l);
