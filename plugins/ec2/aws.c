@@ -186,6 +186,7 @@ int aws_client_new(const struct kerf_host *host, const struct aws_config *cfg,
 	struct aws_client *c = aws_xcalloc(1, sizeof(*c));
 	c->host = host;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->rng_lock, NULL);
 	c->sleep_ms = default_sleep;
 	c->region = cfg->region && *cfg->region ? aws_xstrdup(cfg->region) : NULL;
 	if (!c->region)
@@ -255,6 +256,7 @@ void aws_client_free(struct aws_client *c)
 	for (int s = 0; s < AWS_SERVICE_COUNT; s++)
 		free(c->endpoint[s]);
 	pthread_mutex_destroy(&c->lock);
+	pthread_mutex_destroy(&c->rng_lock);
 	free(c);
 }
 
@@ -266,9 +268,9 @@ void aws_client_set_sleep(struct aws_client *c, void (*sleep_ms)(void *arg, int6
 
 void aws_client_set_seed(struct aws_client *c, uint64_t seed)
 {
-	pthread_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->rng_lock);
 	c->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
-	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->rng_lock);
 }
 
 /* ------------------------------------------------------------ back-off */
@@ -410,10 +412,19 @@ static int send_once(struct aws_client *c, const struct aws_call *call,
 	return rc;
 }
 
-static bool expired_token(const char *code)
+/*
+ * Whether an auth answer may mean only that the credentials went stale:
+ * an expired token always, and with temporary credentials also a key AWS
+ * no longer knows (a session revoked or rotated before its expiry).
+ */
+static bool stale_credentials(const char *code, bool temporary)
 {
-	return strcmp(code, "ExpiredToken") == 0 || strcmp(code, "ExpiredTokenException") == 0 ||
-	       strcmp(code, "RequestExpired") == 0 || strcmp(code, "InvalidToken") == 0;
+	if (strcmp(code, "ExpiredToken") == 0 || strcmp(code, "ExpiredTokenException") == 0 ||
+	    strcmp(code, "RequestExpired") == 0 || strcmp(code, "InvalidToken") == 0)
+		return true;
+	return temporary &&
+	       (strcmp(code, "AuthFailure") == 0 || strcmp(code, "InvalidClientTokenId") == 0 ||
+		strcmp(code, "UnrecognizedClientException") == 0);
 }
 
 static int64_t retry_after(const struct kerf_http_response *r)
@@ -431,9 +442,9 @@ static int64_t retry_after(const struct kerf_http_response *r)
 static void wait_before_retry(struct aws_client *c, const struct aws_call *call, int attempt,
 			      int max, bool throttled, int64_t hint_ms, const char *why)
 {
-	pthread_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->rng_lock);
 	int64_t ms = aws_backoff_ms(attempt, throttled, hint_ms, &c->rng);
-	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->rng_lock);
 	const struct kerf_host *h = c->host;
 	h->log(h->ctx, KERF_LOG_DEBUG, "aws: %s %s attempt %d/%d: %s; retrying in %lld ms",
 	       call->svc == AWS_IMDS ? "imds" : SIGNING_NAME[call->svc],
@@ -459,6 +470,7 @@ int aws_exchange(struct aws_client *c, const struct aws_call *call,
 				return rc;
 			creds = &chain;
 		}
+		bool temporary = creds && creds->session_token;
 		struct kerf_http_response *r = NULL;
 		rc = send_once(c, call, creds, &r, &e);
 		aws_creds_clear(&chain);
@@ -491,7 +503,8 @@ int aws_exchange(struct aws_client *c, const struct aws_call *call,
 		int status = r->status;
 		int64_t hint = retry_after(r);
 		h->http_response_free(h->ctx, r);
-		if (rc == KERF_E_AUTH && call->use_chain && !refreshed && expired_token(code)) {
+		if (rc == KERF_E_AUTH && call->use_chain && !refreshed &&
+		    stale_credentials(code, temporary)) {
 			/* The credentials expired early (revoked, clock skew): fetch new
 			 * ones once, without counting it as an attempt against AWS. */
 			refreshed = true;

@@ -35,10 +35,13 @@ struct aws_client {
 	char *endpoint[AWS_SERVICE_COUNT]; /* without a trailing '/' */
 	int max_attempts;
 
-	pthread_mutex_t lock; /* creds, source, rng */
+	/* Held while credentials resolve, so concurrent callers wait for one
+	 * refresh instead of each starting their own. */
+	pthread_mutex_t lock; /* creds, have_creds, source */
 	struct aws_creds creds;
 	bool have_creds;
 	char source[96];
+	pthread_mutex_t rng_lock; /* rng: taken by retries, also during resolution */
 	uint64_t rng;
 
 	void (*sleep_ms)(void *arg, int64_t ms);

@@ -157,34 +157,30 @@ static void canonical_query(struct aws_buf *b, const char *q)
 	free(kvs);
 }
 
-/* RFC 3986 dot-segment removal, with empty segments dropped too. */
+/*
+ * RFC 3986 dot-segment removal, with empty segments dropped too, as AWS
+ * requires.  A trailing '/' stays only when the path ends with one.
+ */
 static char *normalize_path(const char *path)
 {
 	size_t len = strlen(path);
 	const char **seg = aws_xcalloc(len + 1, sizeof(*seg));
 	size_t *seglen = aws_xcalloc(len + 1, sizeof(*seglen));
 	size_t n = 0;
-	bool trailing = false;
 	const char *p = path;
 	while (*p) {
 		while (*p == '/')
 			p++;
-		if (!*p) {
-			trailing = true;
+		if (!*p)
 			break;
-		}
 		const char *e = strchr(p, '/');
 		if (!e)
 			e = p + strlen(p);
 		size_t l = (size_t)(e - p);
-		trailing = false;
-		if (l == 1 && p[0] == '.') {
-			trailing = true;
-		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
+		if (l == 2 && p[0] == '.' && p[1] == '.') {
 			if (n)
 				n--;
-			trailing = true;
-		} else {
+		} else if (!(l == 1 && p[0] == '.')) {
 			seg[n] = p;
 			seglen[n++] = l;
 		}
@@ -195,7 +191,7 @@ static char *normalize_path(const char *path)
 		aws_buf_addc(&b, '/');
 		aws_buf_add(&b, seg[i], seglen[i]);
 	}
-	if (n == 0 || trailing)
+	if (n == 0 || (len > 0 && path[len - 1] == '/'))
 		aws_buf_addc(&b, '/');
 	free(seg);
 	free(seglen);
