@@ -405,6 +405,23 @@ static int resolved_page(void *arg, xmlDoc *doc, struct kerf_error *err)
 	return pc->add(pc->r, doc, err);
 }
 
+/* The value of SSM parameter `name` (malloc'd); KERF_E_NOTFOUND when it has none. */
+static int ssm_value(struct ec2 *e, const char *name, char **out, struct kerf_error *err)
+{
+	json_t *req = json_pack("{s:s}", "Name", name), *resp = NULL;
+	const char *v;
+	int rc = aws_json(e->aws, AWS_SSM, "AmazonSSM.GetParameter", req, &resp, err);
+
+	json_decref(req);
+	v = rc ? NULL
+	       : json_string_value(json_object_get(json_object_get(resp, "Parameter"), "Value"));
+	if (rc == 0 && !v)
+		rc = kerf_error_set(err, KERF_E_NOTFOUND, "SSM parameter %s has no value", name);
+	*out = v ? dup(v) : NULL;
+	json_decref(resp);
+	return rc;
+}
+
 static int select_terms(struct ec2 *e, const struct ec2_selector_terms *terms,
 			enum ec2_selectable what, struct ec2_resolved *r, struct kerf_error *err)
 {
@@ -421,6 +438,18 @@ static int select_terms(struct ec2 *e, const struct ec2_selector_terms *terms,
 
 		if (terms->items[i].alias)
 			continue;
+		if (what == EC2_IMAGES && terms->items[i].ssm_parameter) {
+			/* A parameter naming an AMI: the image it names, by id. */
+			char *id = NULL;
+			if ((rc = ssm_value(e, terms->items[i].ssm_parameter, &id, err)) == 0) {
+				aws_params_add(&p, "ImageId.1", id);
+				rc = aws_query_pages(e->aws, AWS_EC2, "DescribeImages", &p, 0,
+						     resolved_page, &pc, err);
+			}
+			free(id);
+			aws_params_clear(&p);
+			continue;
+		}
 		ec2_term_params(&terms->items[i], what, &p);
 		rc =
 		    aws_query_pages(e->aws, AWS_EC2, actions[what], &p, 0, resolved_page, &pc, err);

@@ -282,6 +282,27 @@ START_TEST(leaked_instances_are_listed)
 }
 END_TEST
 
+START_TEST(ami_from_an_ssm_parameter)
+{
+	static const char *const types[] = {"m5.large"};
+	struct kerf_error err = KERF_ERROR_INIT;
+	struct kerf_instance *in = NULL;
+	struct kerf_nodeclaim *a = claim("team-aaaaa", types, 1, NULL);
+	struct fake_aws_instance fi;
+
+	ck_assert_uint_eq(set.n_node_classes, 2);
+	ck_assert_str_eq(set.node_classes[1]->meta->name, "team-image");
+	fake_aws_set_parameter(fake, "/team/ami/current", "ami-0c0570a0000000001");
+	ck_assert_msg(ops->create(inst, a, set.node_classes[1], &in, &err) == 0, "%s", err.message);
+	ck_assert_str_eq(in->image_id, "ami-0c0570a0000000001");
+	ck_assert(fake_aws_instance(fake, 0, &fi));
+	ck_assert_str_eq(fi.image, "ami-0c0570a0000000001");
+	ck_assert_str_eq(fake_aws_param(fake, "GetParameter", 0, "Name"), "/team/ami/current");
+	kerf_instance_free(in);
+	kerf_nodeclaim_free(a);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ec2_fake");
@@ -292,6 +313,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_instance_per_claim_under_faults);
 	tcase_add_test(tc, capacity_errors_move_the_next_launch);
 	tcase_add_test(tc, leaked_instances_are_listed);
+	tcase_add_test(tc, ami_from_an_ssm_parameter);
 	suite_add_tcase(s, tc);
 	return s;
 }
