@@ -1465,7 +1465,9 @@ static int is_drifted(void *inst, const struct kerf_nodeclaim *claim,
 			why = "AMIDrift";
 		else if (!subnet)
 			why = "SubnetDrift";
-		else if (strcmp(groups[0], want_groups) != 0)
+		/* An answer naming no group at all says nothing about them (EC2 always names one).
+		 */
+		else if (groups[0][0] && strcmp(groups[0], want_groups) != 0)
 			why = "SecurityGroupDrift";
 		else if (hash && strcmp(hash, want_hash) != 0)
 			why = "NodeClassDrift";
