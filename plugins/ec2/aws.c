@@ -193,14 +193,18 @@ int aws_client_new(const struct kerf_host *host, const struct aws_config *cfg,
 		c->region = host_getenv_dup(host, "AWS_REGION");
 	if (!c->region)
 		c->region = host_getenv_dup(host, "AWS_DEFAULT_REGION");
+	c->profile = cfg->profile && *cfg->profile ? aws_xstrdup(cfg->profile) : NULL;
+	if (!c->region)
+		c->region = aws_profile_region(c);
 	if (!c->region) {
 		aws_client_free(c);
-		return kerf_error_set(err, KERF_E_CONFIG,
-				      "aws: no region (set region in kerf.yaml or AWS_REGION)");
+		return kerf_error_set(
+		    err, KERF_E_CONFIG,
+		    "aws: no region (set region in kerf.yaml, AWS_REGION, or region "
+		    "in the profile of the AWS config file)");
 	}
 	c->pricing_region = aws_xstrdup(
 	    cfg->pricing_region && *cfg->pricing_region ? cfg->pricing_region : "us-east-1");
-	c->profile = cfg->profile && *cfg->profile ? aws_xstrdup(cfg->profile) : NULL;
 	c->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : AWS_DEFAULT_MAX_ATTEMPTS;
 	const char *suffix =
 	    strncmp(c->region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
@@ -337,8 +341,13 @@ static int send_once(struct aws_client *c, const struct aws_call *call,
 		split_url(c->endpoint[call->svc], &authority, &base_path);
 		aws_buf_adds(&url, c->endpoint[call->svc]);
 		if (call->path) {
+			/* An endpoint with a path of its own prefixes the call's. */
+			struct aws_buf p = {0};
+			if (strcmp(base_path, "/") != 0)
+				aws_buf_adds(&p, base_path);
+			aws_buf_adds(&p, call->path);
 			free(base_path);
-			base_path = aws_xstrdup(call->path);
+			base_path = aws_buf_detach(&p);
 			aws_buf_adds(&url, call->path);
 		} else if (strcmp(base_path, "/") == 0) {
 			aws_buf_addc(&url, '/');

@@ -58,7 +58,9 @@ void aws_params_clear(struct aws_params *p);
  * the caller's may go away afterwards.
  */
 struct aws_config {
-	const char *region; /* "us-west-2"; NULL: AWS_REGION, AWS_DEFAULT_REGION */
+	/* "us-west-2"; NULL: AWS_REGION, AWS_DEFAULT_REGION, then the profile's
+	 * region in the shared config file */
+	const char *region;
 	const char *endpoint[AWS_SERVICE_COUNT]; /* NULL: AWS's default for the service/region */
 	const char *profile;			 /* NULL: AWS_PROFILE or "default" */
 	const char *pricing_region;		 /* NULL: "us-east-1" */
@@ -70,7 +72,8 @@ struct aws_client;
 /*
  * Creates a client for one plugin instance.  host must outlive the client.
  * Fails with KERF_E_CONFIG when no region is given or found in the
- * environment, or an endpoint is not an http(s) URL.  Blocks only to read
+ * environment or the shared config file, or an endpoint is not an
+ * http(s) URL.  Blocks only to read
  * files; credentials are fetched lazily on the first call that needs them.
  * *out is freed with aws_client_free.
  */

@@ -89,6 +89,9 @@ int aws_query_with(struct aws_client *c, enum aws_service svc, const char *actio
 int aws_creds_resolve(struct aws_client *c, struct aws_creds *out, char *source, size_t size,
 		      struct kerf_error *err);
 
+/* The `region` of the client's profile in the shared config file, malloc'd; NULL when none. */
+char *aws_profile_region(struct aws_client *c);
+
 /* Seconds-precision ISO 8601 ("2026-12-08T01:02:03Z") to ms since the epoch; -1 when malformed. */
 int64_t aws_parse_iso8601(const char *s);
 

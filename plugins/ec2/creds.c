@@ -14,7 +14,9 @@
  *   5. the instance role from IMDSv2 (token PUT, then the role's keys)
  *
  * The first source that is configured decides: when it fails, the chain
- * fails with its error rather than quietly using another identity.  Every
+ * fails with its error rather than quietly using another identity.  A
+ * profile named in kerf.yaml skips the environment's keys, as the CLI's
+ * --profile does.  Every
  * secret read or received is registered with the host so its log redacts
  * it; messages name sources, roles and files, never keys or tokens.
  */
@@ -633,16 +635,36 @@ static int from_profile(struct aws_client *c, struct aws_creds *out, bool *confi
 	return rc;
 }
 
+char *aws_profile_region(struct aws_client *c)
+{
+	const char *explicit_name = c->profile ? c->profile : env(c, "AWS_PROFILE");
+	char *path = home_path(c, "AWS_CONFIG_FILE", "config");
+	if (!path)
+		return NULL;
+	struct ini config = {0};
+	load_file(c, path, &config, true);
+	const char *v = ini_get(&config, explicit_name ? explicit_name : "default", "region");
+	char *region = v && *v ? aws_xstrdup(v) : NULL;
+	ini_free(&config);
+	free(path);
+	return region;
+}
+
 /* ------------------------------------------------------------ the chain */
 
 int aws_creds_resolve(struct aws_client *c, struct aws_creds *out, char *source, size_t size,
 		      struct kerf_error *err)
 {
 	bool configured = false;
-	int rc = from_env(c, out, &configured);
-	if (configured) {
-		snprintf(source, size, "env");
-		return rc;
+	int rc = 0;
+	/* A profile named in kerf.yaml is explicit, like the CLI's --profile:
+	 * keys lying in the environment must not override it. */
+	if (!c->profile) {
+		rc = from_env(c, out, &configured);
+		if (configured) {
+			snprintf(source, size, "env");
+			return rc;
+		}
 	}
 	rc = from_web_identity(c, out, &configured, err);
 	if (configured) {

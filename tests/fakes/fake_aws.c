@@ -120,7 +120,8 @@ struct fobj {
 
 struct finst {
 	struct fobj o;
-	char *type, *zone, *subnet, *image, *lt, *ctype, *state, *token, *ip;
+	char *type, *zone, *subnet, *image, *lt, *ctype, *token, *ip;
+	const char *state; /* a literal, so fake_aws_instance's copy stays valid */
 	int64_t launch_ms;
 };
 
@@ -137,8 +138,10 @@ struct ffault {
 };
 
 struct fcall {
+	enum svc svc;
 	char *op;
 	struct kvl params;
+	json_t *json; /* JSON protocols: the body as sent */
 };
 
 struct fpool {
@@ -1324,6 +1327,7 @@ static void ec2_images(struct fake_aws *f, struct freq *q, struct fresp *r)
 		if (kvl_get(a, "owner-alias"))
 			xel(&r->body, "imageOwnerAlias", kvl_get(a, "owner-alias"));
 		xel(&r->body, "name", kvl_get(a, "name"));
+		xel(&r->body, "description", kvl_get(a, "name"));
 		sb_puts(
 		    &r->body,
 		    "<rootDeviceType>ebs</rootDeviceType><rootDeviceName>/dev/xvda</"
@@ -1546,7 +1550,7 @@ static struct finst *launch(struct fake_aws *f, const struct itype *t, const cha
 	in->image = xstrdup(image ? image : "");
 	in->lt = xstrdup(lt ? lt : "");
 	in->ctype = xstrdup(ctype);
-	in->state = xstrdup("running");
+	in->state = "running";
 	in->token = xstrdup(token ? token : "");
 	in->ip = xstrdup(ip);
 	in->launch_ms = fnow(f);
@@ -1894,8 +1898,7 @@ static void ec2_terminate(struct fake_aws *f, struct freq *q, struct fresp *r)
 			  "name></currentState><previousState><code>%d</code><name>%s</name></"
 			  "previousState></item>",
 			  in->o.id, state_code(cur), cur, state_code(in->state), in->state);
-		free(in->state);
-		in->state = xstrdup("terminated");
+		in->state = "terminated";
 		kvl_set(&in->o.attrs, "instance-state-name", "terminated");
 	}
 	sb_puts(&r->body, "</instancesSet>");
@@ -2109,7 +2112,7 @@ static void handle_pricing(struct fake_aws *f, struct freq *q, struct fresp *r)
 
 static void handle_eks(struct fake_aws *f, struct freq *q, struct fresp *r)
 {
-	const char *name = q->path + strlen("/clusters/");
+	const char *name = strstr(q->path, "/clusters/") + strlen("/clusters/");
 	if (strcmp(q->method, "GET") != 0 || !f->cluster[0] || strcmp(name, f->cluster[0]) != 0) {
 		resp_error(r, SVC_EKS, 404, "ResourceNotFoundException",
 			   "No cluster found for name");
@@ -2119,11 +2122,19 @@ static void handle_eks(struct fake_aws *f, struct freq *q, struct fresp *r)
 	char arn[256];
 	snprintf(arn, sizeof(arn), "arn:aws:eks:%s:%s:cluster/%s", FAKE_AWS_REGION,
 		 FAKE_AWS_ACCOUNT, name);
-	resp_json(r, json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:{s:s, s:s}}}", "cluster",
-			       "name", name, "arn", arn, "version", "1.31", "endpoint",
-			       f->cluster[1], "certificateAuthority", "data", f->cluster[2],
-			       "status", "ACTIVE", "kubernetesNetworkConfig", "serviceIpv4Cidr",
-			       "10.100.0.0/16", "ipFamily", "ipv4"));
+	resp_json(r, json_pack("{s:{s:s, s:s, s:f, s:s, s:s, s:s, s:{s:[s, s, s], s:[s], s:s, s:s, "
+			       "s:b, s:b}, s:{s:s}, s:s, s:{s:s, s:s}}}",
+			       "cluster", "name", name, "arn", arn, "createdAt", 1764576000.0,
+			       "version", "1.31", "endpoint", f->cluster[1], "roleArn",
+			       "arn:aws:iam::" FAKE_AWS_ACCOUNT ":role/eks-cluster",
+			       "resourcesVpcConfig", "subnetIds", "subnet-0a00000000000000a",
+			       "subnet-0a00000000000000b", "subnet-0a00000000000000c",
+			       "securityGroupIds", "sg-0a000000000000002", "clusterSecurityGroupId",
+			       "sg-0a000000000000001", "vpcId", "vpc-0a000000000000001",
+			       "endpointPublicAccess", 1, "endpointPrivateAccess", 1,
+			       "certificateAuthority", "data", f->cluster[2], "status", "ACTIVE",
+			       "kubernetesNetworkConfig", "serviceIpv4Cidr", "10.100.0.0/16",
+			       "ipFamily", "ipv4"));
 	r->ctype = "application/json";
 }
 
@@ -2132,7 +2143,9 @@ static void handle_eks(struct fake_aws *f, struct freq *q, struct fresp *r)
 static void record_call(struct fake_aws *f, const struct freq *q)
 {
 	struct fcall *c = xcalloc(1, sizeof(*c));
+	c->svc = q->svc;
 	c->op = xstrdup(q->op);
+	c->json = json_incref(q->json);
 	for (size_t i = 0; i < q->params.n; i++)
 		kvl_add(&c->params, q->params.k[i], q->params.v[i]);
 	for (size_t i = 0; i < q->headers.n; i++) {
@@ -2156,7 +2169,7 @@ static void classify(struct freq *q)
 	} else if (strcmp(q->path, "/v1/credentials") == 0) {
 		q->svc = SVC_CONTAINER;
 		q->op = xstrdup("container");
-	} else if (strncmp(q->path, "/clusters/", 10) == 0) {
+	} else if (strstr(q->path, "/clusters/")) {
 		q->svc = SVC_EKS;
 		q->op = xstrdup("DescribeCluster");
 	} else if (target) {
@@ -2389,7 +2402,6 @@ void fake_aws_stop(struct fake_aws *f)
 		free(in->image);
 		free(in->lt);
 		free(in->ctype);
-		free(in->state);
 		free(in->token);
 		free(in->ip);
 		free(in);
@@ -2410,6 +2422,7 @@ void fake_aws_stop(struct fake_aws *f)
 	for (size_t i = 0; i < f->n_calls; i++) {
 		free(f->calls[i]->op);
 		kvl_free(&f->calls[i]->params);
+		json_decref(f->calls[i]->json);
 		free(f->calls[i]);
 	}
 	free(f->calls);
@@ -2673,4 +2686,36 @@ size_t fake_aws_n_launch_templates(struct fake_aws *f)
 	size_t n = f->templates.n;
 	pthread_mutex_unlock(&f->lock);
 	return n;
+}
+
+int fake_aws_write_calls(struct fake_aws *f, const char *path)
+{
+	FILE *out = fopen(path, "w");
+	if (!out)
+		return -1;
+	pthread_mutex_lock(&f->lock);
+	for (size_t i = 0; i < f->n_calls; i++) {
+		const struct fcall *c = f->calls[i];
+		if (c->svc == SVC_IMDS || c->svc == SVC_CONTAINER)
+			continue;
+		json_t *params = json_object();
+		if (c->json) {
+			json_object_set(params, "body", c->json);
+		} else if (c->svc != SVC_EKS) {
+			json_t *q = json_array();
+			for (size_t k = 0; k < c->params.n; k++)
+				if (strncmp(c->params.k[k], "header:", 7) != 0)
+					json_array_append_new(
+					    q, json_pack("[s, s]", c->params.k[k], c->params.v[k]));
+			json_object_set_new(params, "query", q);
+		}
+		json_object_set_new(params, "service", json_string(svc_name(c->svc)));
+		json_object_set_new(params, "op", json_string(c->op));
+		char *line = json_dumps(params, JSON_COMPACT);
+		fprintf(out, "%s\n", line);
+		free(line);
+		json_decref(params);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return fclose(out) == 0 ? 0 : -1;
 }

@@ -10,7 +10,7 @@
  * at it.
  *
  * Routing: paths under /latest/ are IMDS, /v1/credentials the container
- * endpoint, GET /clusters/NAME EKS; a request with X-Amz-Target is JSON
+ * endpoint, GET [PREFIX]/clusters/NAME EKS; a request with X-Amz-Target is JSON
  * 1.1 (AmazonSSM.*, AWSPriceListService.*); any other POST is the Query
  * protocol, STS when Version=2011-06-15 and EC2 otherwise.
  *
@@ -61,8 +61,10 @@
  *
  * Times (launchTime, credential expiry) come from fake_aws_set_time, or
  * the real clock when it is 0.  All functions are thread-safe; pointers
- * returned stay valid until fake_aws_stop.  The fake reports, the test
- * asserts: nothing here depends on Check.
+ * returned stay valid until fake_aws_stop, except a tag's value (until a
+ * CreateTags replaces it) and a launch template's data (until
+ * DeleteLaunchTemplate).  The fake reports, the test asserts: nothing here
+ * depends on Check.
  */
 #ifndef KERF_TESTS_FAKE_AWS_H
 #define KERF_TESTS_FAKE_AWS_H
@@ -189,5 +191,17 @@ const char *fake_aws_run_instance(struct fake_aws *f, const char *type, const ch
 const char *fake_aws_launch_template_data(struct fake_aws *f, const char *name, const char *key);
 /* Launch templates held. */
 size_t fake_aws_n_launch_templates(struct fake_aws *f);
+
+/*
+ * Writes every API request received so far to path, one JSON line each:
+ * {"service", "op", "query": [[name, value], ...]} for the Query protocol,
+ * {"service", "op", "body": {...}} for JSON; `tests/fake-aws-shapes.py
+ * --requests FILE` checks them against botocore's models of the
+ * operations' inputs, so a test driving the provider can prove it sends
+ * only what AWS accepts.
+ * IMDS and container requests are left out.  0, or -1 when the file
+ * cannot be written.
+ */
+int fake_aws_write_calls(struct fake_aws *f, const char *path);
 
 #endif

@@ -6,6 +6,9 @@
  * expiry, retries and back-off (counted, never slept: the client's sleep
  * seam advances the virtual host clock instead), error mapping, limits,
  * pagination, and the fake's EC2 behaviour the provider relies on.
+ *
+ * Run as `check_aws --dump DIR` it writes the fake's answers instead, for
+ * tests/fake-aws-shapes.sh.
  */
 #include <check.h>
 #include <pthread.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <kerf/error.h>
@@ -50,7 +54,8 @@ static void set_env(const char *name, const char *value)
 			snprintf(envs[i].value, sizeof(envs[i].value), "%s", value);
 			return;
 		}
-	ck_assert_uint_lt(n_envs, 32);
+	if (n_envs == 32)
+		abort(); /* a test sets more variables than the table holds */
 	snprintf(envs[n_envs].name, sizeof(envs[n_envs].name), "%s", name);
 	snprintf(envs[n_envs].value, sizeof(envs[n_envs].value), "%s", value);
 	n_envs++;
@@ -135,6 +140,13 @@ static void teardown(void)
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void mkdir_aws(void)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/.aws", tmpdir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
 }
 
 static char *write_file(const char *leaf, const char *text)
@@ -318,6 +330,50 @@ START_TEST(json_protocol_pricing_pages)
 	ck_assert_uint_eq(pages, 3);
 	ck_assert_ptr_nonnull(strstr(fake_aws_param(fake, "GetProducts", 0, "header:Authorization"),
 				     "/us-east-1/pricing/aws4_request"));
+}
+END_TEST
+
+/* REST-JSON: EKS DescribeCluster, signed as eks, 404 mapped to not found. */
+START_TEST(rest_json_eks)
+{
+	env_keys();
+	new_client(false);
+	fake_aws_set_cluster(fake, FAKE_AWS_CLUSTER, "https://ABCD.gr7.us-west-2.eks.amazonaws.com",
+			     "LS0tLS1CRUdJTg==");
+	struct kerf_error err = KERF_ERROR_INIT;
+	json_t *out = NULL;
+	ck_assert_int_eq(
+	    aws_rest_json(client, AWS_EKS, "GET", "/clusters/" FAKE_AWS_CLUSTER, NULL, &out, &err),
+	    0);
+	json_t *cl = json_object_get(out, "cluster");
+	ck_assert_str_eq(json_string_value(json_object_get(cl, "endpoint")),
+			 "https://ABCD.gr7.us-west-2.eks.amazonaws.com");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(cl, "certificateAuthority"), "data")),
+	    "LS0tLS1CRUdJTg==");
+	json_decref(out);
+	ck_assert_ptr_nonnull(
+	    strstr(fake_aws_param(fake, "DescribeCluster", 0, "header:Authorization"),
+		   "/us-west-2/eks/aws4_request"));
+	ck_assert_int_eq(aws_rest_json(client, AWS_EKS, "GET", "/clusters/other", NULL, &out, &err),
+			 KERF_E_NOTFOUND);
+	ck_assert_str_eq(err.provider_code, "ResourceNotFoundException");
+	ck_assert_int_eq(err.http_status, 404);
+	ck_assert_uint_eq(fake_aws_auth_failures(fake), 0);
+	/* An endpoint with a path (a proxy's prefix) is signed as sent. */
+	aws_client_free(client);
+	struct aws_config cfg = {.region = FAKE_AWS_REGION};
+	char prefixed[128];
+	snprintf(prefixed, sizeof(prefixed), "%s/eks-proxy/", fake_aws_url(fake));
+	cfg.endpoint[AWS_EKS] = prefixed;
+	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), 0);
+	ck_assert_int_eq(
+	    aws_rest_json(client, AWS_EKS, "GET", "/clusters/" FAKE_AWS_CLUSTER, NULL, &out, &err),
+	    0);
+	json_decref(out);
+	ck_assert_str_eq(fake_aws_param(fake, "DescribeCluster", 2, "header:Host"),
+			 fake_aws_url(fake) + strlen("http://"));
+	ck_assert_uint_eq(fake_aws_auth_failures(fake), 0);
 }
 END_TEST
 
@@ -549,6 +605,9 @@ START_TEST(profile_from_config_file)
 				     "aws_access_key_id = " FAKE_AWS_ACCESS_KEY "\n"
 				     "aws_secret_access_key = " FAKE_AWS_SECRET_KEY
 				     "\ns3 =\n  max_concurrent_requests = 2\n"));
+	/* Named in kerf.yaml, the profile wins over keys in the environment. */
+	set_env("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG0");
+	set_env("AWS_SECRET_ACCESS_KEY", "nope");
 	struct aws_config cfg = {.region = FAKE_AWS_REGION, .profile = "ops"};
 	for (int s = 0; s < AWS_SERVICE_COUNT; s++)
 		cfg.endpoint[s] = fake_aws_url(fake);
@@ -775,6 +834,23 @@ START_TEST(client_config)
 	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), 0);
 	aws_client_free(client);
 	client = NULL;
+	/* The profile's region in the config file, when the environment has none. */
+	n_envs = 0;
+	set_env("HOME", tmpdir);
+	mkdir_aws();
+	write_file(".aws/config",
+		   "[default]\nregion = ap-south-1\n[profile eu]\nregion = eu-west-3\n");
+	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), 0);
+	aws_client_free(client);
+	client = NULL;
+	set_env("AWS_CONFIG_FILE", write_file("config2", "[profile eu]\nregion = eu-west-3\n"));
+	set_env("AWS_PROFILE", "eu");
+	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), 0);
+	aws_client_free(client);
+	client = NULL;
+	set_env("AWS_PROFILE", "none");
+	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), KERF_E_CONFIG);
+	set_env("AWS_REGION", "eu-central-1");
 	cfg.endpoint[AWS_EC2] = "ftp://example";
 	ck_assert_int_eq(aws_client_new(host, &cfg, &client, &err), KERF_E_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.message, "ec2"));
@@ -1041,6 +1117,176 @@ START_TEST(fake_describe_filters)
 }
 END_TEST
 
+/* ------------------------------------------------------------ --dump */
+
+/*
+ * `check_aws --dump DIR`: one answer of the fake per API the provider
+ * calls, written to DIR/OPERATION.xml or .json for tests/fake-aws-shapes.py,
+ * which checks each against botocore's model of the service and AWS's
+ * documented examples.  Runs without Check, so it reports on stderr.
+ */
+static int dump_failed;
+
+static void dump_write(const char *dir, const char *op, const char *ext, const char *text,
+		       size_t len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, op, ext);
+	FILE *f = fopen(path, "w");
+	if (!f || fwrite(text, 1, len, f) != len) {
+		fprintf(stderr, "check_aws --dump: cannot write %s\n", path);
+		dump_failed = 1;
+	}
+	if (f)
+		fclose(f);
+}
+
+static void dump_query(const char *dir, enum aws_service svc, const char *op, struct aws_params *p)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+	xmlDoc *doc = NULL;
+	if (aws_query(client, svc, op, p, &doc, &err) != 0) {
+		fprintf(stderr, "check_aws --dump: %s: %s\n", op, err.message);
+		dump_failed = 1;
+	} else {
+		xmlChar *text = NULL;
+		int len = 0;
+		xmlDocDumpMemory(doc, &text, &len);
+		dump_write(dir, op, "xml", (const char *)text, (size_t)len);
+		xmlFree(text);
+		xmlFreeDoc(doc);
+	}
+	aws_params_clear(p);
+}
+
+static void dump_json(const char *dir, const char *op, int rc, json_t *out,
+		      const struct kerf_error *err)
+{
+	if (rc != 0) {
+		fprintf(stderr, "check_aws --dump: %s: %s\n", op, err->message);
+		dump_failed = 1;
+		return;
+	}
+	char *text = json_dumps(out, JSON_COMPACT);
+	dump_write(dir, op, "json", text, strlen(text));
+	free(text);
+	json_decref(out);
+}
+
+static int dump_responses(const char *dir)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+	if (http_global_init(&err) != 0)
+		return 1;
+	fake = fake_aws_start();
+	if (!fake || http_client_new(NULL, &http, &err) != 0)
+		return 1;
+	fake_aws_set_time(fake, T0);
+	fake_aws_set_cluster(fake, FAKE_AWS_CLUSTER, "https://ABCD.gr7.us-west-2.eks.amazonaws.com",
+			     "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t");
+	clk = host_clock_new_virtual(T0);
+	host = host_new("provider/ec2", NULL, clk, http);
+	host->getenv = test_getenv;
+	host->log = test_log;
+	set_env("AWS_ACCESS_KEY_ID", FAKE_AWS_ACCESS_KEY);
+	set_env("AWS_SECRET_ACCESS_KEY", FAKE_AWS_SECRET_KEY);
+	struct aws_config cfg = {.region = FAKE_AWS_REGION};
+	for (int s = 0; s < AWS_SERVICE_COUNT; s++)
+		cfg.endpoint[s] = fake_aws_url(fake);
+	if (aws_client_new(host, &cfg, &client, &err) != 0)
+		return 1;
+
+	struct aws_params p = {0};
+	aws_params_add(&p, "InstanceType.1", "g4dn.xlarge");
+	aws_params_add(&p, "InstanceType.2", "c6gd.large");
+	aws_params_add(&p, "InstanceType.3", "t3.micro");
+	dump_query(dir, AWS_EC2, "DescribeInstanceTypes", &p);
+	aws_params_add(&p, "LocationType", "availability-zone");
+	dump_query(dir, AWS_EC2, "DescribeInstanceTypeOfferings", &p);
+	dump_query(dir, AWS_EC2, "DescribeAvailabilityZones", &p);
+	dump_query(dir, AWS_EC2, "DescribeSubnets", &p);
+	dump_query(dir, AWS_EC2, "DescribeSecurityGroups", &p);
+	dump_query(dir, AWS_EC2, "DescribeImages", &p);
+	aws_params_add(&p, "ProductDescription.1", "Linux/UNIX");
+	dump_query(dir, AWS_EC2, "DescribeSpotPriceHistory", &p);
+	aws_params_add(&p, "LaunchTemplateName", "kerf-shapes");
+	aws_params_add(&p, "LaunchTemplateData.ImageId", "ami-0a2023a0000000001");
+	aws_params_add(&p, "TagSpecification.1.ResourceType", "launch-template");
+	aws_params_add(&p, "TagSpecification.1.Tag.1.Key",
+		       "kubernetes.io/cluster/" FAKE_AWS_CLUSTER);
+	aws_params_add(&p, "TagSpecification.1.Tag.1.Value", "owned");
+	dump_query(dir, AWS_EC2, "CreateLaunchTemplate", &p);
+	dump_query(dir, AWS_EC2, "DescribeLaunchTemplates", &p);
+	fake_aws_set_capacity(fake, "m5.large", "us-west-2a", NULL, false);
+	aws_params_clear(&p);
+	aws_params_add(&p, "Type", "instant");
+	aws_params_add(&p, "ClientToken", "shape-claim");
+	aws_params_add(&p, "TargetCapacitySpecification.TotalTargetCapacity", "1");
+	aws_params_add(&p, "TargetCapacitySpecification.DefaultTargetCapacityType", "spot");
+	aws_params_add(&p, "LaunchTemplateConfigs.1.LaunchTemplateSpecification.LaunchTemplateName",
+		       "kerf-shapes");
+	aws_params_add(&p, "LaunchTemplateConfigs.1.Overrides.1.InstanceType", "m5.large");
+	aws_params_add(&p, "LaunchTemplateConfigs.1.Overrides.1.SubnetId",
+		       "subnet-0a00000000000000a");
+	aws_params_add(&p, "LaunchTemplateConfigs.1.Overrides.2.InstanceType", "m5.large");
+	aws_params_add(&p, "LaunchTemplateConfigs.1.Overrides.2.SubnetId",
+		       "subnet-0a00000000000000b");
+	aws_params_add(&p, "TagSpecification.1.ResourceType", "instance");
+	aws_params_add(&p, "TagSpecification.1.Tag.1.Key", "karpenter.sh/nodeclaim");
+	aws_params_add(&p, "TagSpecification.1.Tag.1.Value", "shape-claim");
+	dump_query(dir, AWS_EC2, "CreateFleet", &p);
+	dump_query(dir, AWS_EC2, "DescribeInstances", &p);
+	struct fake_aws_instance in;
+	if (!fake_aws_instance(fake, 0, &in))
+		return 1;
+	aws_params_add(&p, "ResourceId.1", in.id);
+	aws_params_add(&p, "Tag.1.Key", "Name");
+	aws_params_add(&p, "Tag.1.Value", "shape");
+	dump_query(dir, AWS_EC2, "CreateTags", &p);
+	aws_params_add(&p, "InstanceId.1", in.id);
+	dump_query(dir, AWS_EC2, "TerminateInstances", &p);
+	aws_params_add(&p, "LaunchTemplateName", "kerf-shapes");
+	dump_query(dir, AWS_EC2, "DeleteLaunchTemplate", &p);
+	aws_params_add(&p, "RoleArn", "arn:aws:iam::111122223333:role/app");
+	aws_params_add(&p, "RoleSessionName", "shapes");
+	dump_query(dir, AWS_STS, "AssumeRole", &p);
+	aws_params_add(&p, "RoleArn", "arn:aws:iam::111122223333:role/app");
+	aws_params_add(&p, "RoleSessionName", "shapes");
+	aws_params_add(&p, "WebIdentityToken", FAKE_AWS_WEB_IDENTITY_TOKEN);
+	dump_query(dir, AWS_STS, "AssumeRoleWithWebIdentity", &p);
+	dump_query(dir, AWS_STS, "GetCallerIdentity", &p);
+
+	json_t *out = NULL;
+	json_t *body = json_pack("{s:s}", "Name",
+				 "/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/"
+				 "standard/recommended/image_id");
+	int rc = aws_json(client, AWS_SSM, "AmazonSSM.GetParameter", body, &out, &err);
+	dump_json(dir, "GetParameter", rc, out, &err);
+	json_decref(body);
+	body = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "ServiceCode", "AmazonEC2",
+			 "FormatVersion", "aws_v1", "Filters", "Type", "TERM_MATCH", "Field",
+			 "operatingSystem", "Value", "Linux");
+	rc = aws_json(client, AWS_PRICING, "AWSPriceListService.GetProducts", body, &out, &err);
+	dump_json(dir, "GetProducts", rc, out, &err);
+	json_decref(body);
+	rc = aws_rest_json(client, AWS_EKS, "GET", "/clusters/" FAKE_AWS_CLUSTER, NULL, &out, &err);
+	dump_json(dir, "DescribeCluster", rc, out, &err);
+
+	char calls[512];
+	snprintf(calls, sizeof(calls), "%s/calls.jsonl", dir);
+	if (fake_aws_write_calls(fake, calls) != 0) {
+		fprintf(stderr, "check_aws --dump: cannot write %s\n", calls);
+		dump_failed = 1;
+	}
+	aws_client_free(client);
+	host_free(host);
+	http_client_free(http);
+	host_clock_free(clk);
+	fake_aws_stop(fake);
+	http_global_cleanup();
+	return dump_failed;
+}
+
 static Suite *aws_suite(void)
 {
 	Suite *s = suite_create("aws");
@@ -1052,6 +1298,7 @@ static Suite *aws_suite(void)
 	tcase_add_test(tc, json_protocol_ssm);
 	tcase_add_test(tc, json_protocol_pricing_pages);
 	tcase_add_test(tc, query_pages_follow_next_token);
+	tcase_add_test(tc, rest_json_eks);
 	tcase_add_test(tc, client_config);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("retries");
@@ -1094,8 +1341,10 @@ static Suite *aws_suite(void)
 	return s;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "--dump") == 0)
+		return dump_responses(argv[2]);
 	struct kerf_error err = KERF_ERROR_INIT;
 	if (http_global_init(&err) != 0) {
 		fprintf(stderr, "http_global_init: %s\n", err.message);
