@@ -1390,8 +1390,22 @@ static int create(void *inst, const struct kerf_nodeclaim *claim,
 				      "NodeClaim %s: the ec2 provider launches only with an "
 				      "EC2NodeClass",
 				      claim->meta->name);
-	if ((rc = find_launched(e, claim, out, err)) != 0 || *out)
-		return rc;
+	{
+		struct kerf_error ferr = KERF_ERROR_INIT;
+		/*
+		 * An instance EC2 does not list yet, or a lookup that failed, is
+		 * no reason to stop: the ClientToken makes CreateFleet return the
+		 * first launch's instance rather than a second one.
+		 */
+		if (find_launched(e, claim, out, &ferr) == 0 && *out)
+			return 0;
+		if (ferr.code)
+			e->host->log(
+			    e->host->ctx, KERF_LOG_WARN,
+			    "NodeClaim %s: looking for its instance failed (%s); launching "
+			    "with its ClientToken",
+			    claim->meta->name, ferr.message);
+	}
 	if ((rc = load_class(e, node_class, &nc, &r, err)) != 0)
 		return rc;
 	if ((rc = catalogue_get(e, &c, err)) == 0) {

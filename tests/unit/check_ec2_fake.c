@@ -303,6 +303,32 @@ START_TEST(ami_from_an_ssm_parameter)
 }
 END_TEST
 
+START_TEST(a_lost_answer_does_not_launch_twice)
+{
+	static const char *const types[] = {"m5.large"};
+	struct kerf_error err = KERF_ERROR_INIT;
+	struct kerf_instance *first = NULL, *again = NULL;
+	struct kerf_nodeclaim *a = claim("default-aaaaa", types, 1, NULL);
+
+	ck_assert_int_eq(ops->create(inst, a, nc, &first, &err), 0);
+	/*
+	 * The launch is retried (the host lost the answer) while EC2 cannot
+	 * list the instance: CreateFleet's ClientToken brings the first
+	 * launch's instance back, and nothing new is launched.
+	 */
+	fake_aws_inject(fake, "DescribeInstances", FAKE_AWS_INTERNAL, 5);
+	ck_assert_msg(ops->create(inst, a, nc, &again, &err) == 0, "%s", err.message);
+	ck_assert_str_eq(again->provider_id, first->provider_id);
+	ck_assert_uint_eq(fake_aws_calls(fake, "CreateFleet"), 2);
+	ck_assert_str_eq(fake_aws_param(fake, "CreateFleet", 0, "ClientToken"),
+			 fake_aws_param(fake, "CreateFleet", 1, "ClientToken"));
+	ck_assert_uint_eq(fake_aws_n_instances(fake, NULL), 1);
+	kerf_instance_free(first);
+	kerf_instance_free(again);
+	kerf_nodeclaim_free(a);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ec2_fake");
@@ -314,6 +340,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, capacity_errors_move_the_next_launch);
 	tcase_add_test(tc, leaked_instances_are_listed);
 	tcase_add_test(tc, ami_from_an_ssm_parameter);
+	tcase_add_test(tc, a_lost_answer_does_not_launch_twice);
 	suite_add_tcase(s, tc);
 	return s;
 }
