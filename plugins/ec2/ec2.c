@@ -693,6 +693,20 @@ static void fill_type(struct ec2 *e, const struct catalogue *c, const struct ec2
 		   n_ct);
 }
 
+/* Whether the type has an offering at all: a priced capacity type in a zone with a subnet. */
+static bool offerable(const struct catalogue *c, const struct ec2_itype *t,
+		      const struct resolution *r)
+{
+	if (!arch_has_image(r, t->arch))
+		return false;
+	for (size_t z = 0; z < t->n_zones; z++)
+		if (zone_has_subnet(r, t->zones[z]) &&
+		    ((t->on_demand && on_demand_price(c, t->name) >= 0) ||
+		     (t->spot && spot_price(c, t->name, t->zones[z]) >= 0)))
+			return true;
+	return false;
+}
+
 static int load_class(struct ec2 *e, const struct kerf_node_class *node_class,
 		      struct ec2_node_class **nc, struct resolution **r, struct kerf_error *err)
 {
@@ -733,7 +747,7 @@ static int get_instance_types(void *inst, const struct kerf_node_class *node_cla
 	pthread_mutex_lock(&e->lock);
 	for (size_t i = 0; i < c.types->types.n; i++) {
 		const struct ec2_itype *t = &c.types->types.items[i];
-		if (t->n_zones && arch_has_image(r, t->arch))
+		if (offerable(&c, t, r))
 			fill_type(e, &c, t, nc, r, now, kerf_instance_type_list_append(l));
 	}
 	pthread_mutex_unlock(&e->lock);
