@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
 #include <openssl/evp.h>
 
 #include <kerf/kerf.h>
@@ -1534,6 +1535,13 @@ static int ec2_create(const struct kerf_host *h, void **out, struct kerf_error *
 
 	if (!e)
 		abort();
+	/*
+	 * libxml2 and jansson set up their globals on first use; done here,
+	 * from the thread that creates the instance, launches on the host's
+	 * workers never race to do it.
+	 */
+	xmlInitParser();
+	json_object_seed(0);
 	e->host = h;
 	pthread_mutex_init(&e->lock, NULL);
 	e->cluster = cfg_str(h, "cluster_name");
