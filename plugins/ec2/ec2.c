@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 #include <openssl/evp.h>
@@ -256,7 +257,15 @@ static int read_spot(struct ec2 *e, struct ec2_prices *spot, struct kerf_error *
 
 	/* With a start time of now, EC2 answers the price in force in each zone. */
 	aws_params_add(&p, "ProductDescription.1", "Linux/UNIX");
-	aws_params_addf(&p, "StartTime", "%" PRId64, e->host->wall_ms(e->host->ctx) / 1000);
+	{
+		time_t now = (time_t)(e->host->wall_ms(e->host->ctx) / 1000);
+		struct tm tm;
+		char iso[32];
+
+		gmtime_r(&now, &tm);
+		strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		aws_params_add(&p, "StartTime", iso);
+	}
 	aws_params_add(&p, "MaxResults", "1000");
 	rc = aws_query_pages(e->aws, AWS_EC2, "DescribeSpotPriceHistory", &p, 0, spot_page, spot,
 			     err);

@@ -298,6 +298,9 @@ START_TEST(types_prices_launch_ice)
 	ck_assert(has(1, "NextToken=AAEAAWzdl0Ekl7Yd0eOwXvB6fJR8CRs"));
 	ck_assert(has(3, "\"regionCode\""));
 	ck_assert(has(4, "eyJwYWdlIjoyfQ=="));
+	/* The price in force now: StartTime is the host clock, as ISO 8601. */
+	ck_assert(has(5, "Action=DescribeSpotPriceHistory"));
+	ck_assert(has(5, "StartTime=2026-12-07T22%3A41%3A02Z"));
 
 	nc = node_class();
 	a = claim("general-abcde");
