@@ -134,6 +134,13 @@ START_TEST(kerfd_launches_and_terminates_on_ec2)
 	ck_assert_uint_eq(running, json_object_size(live));
 	ck_assert_uint_eq(fake_aws_auth_failures(fake), 0);
 	ck_assert_uint_eq(fake_aws_n_launch_templates(fake), 1);
+	/* Every request kerfd sent is one the SDKs would send (botocore's models). */
+	snprintf(path, sizeof(path), "%s/calls.jsonl", dir);
+	ck_assert_int_eq(fake_aws_write_calls(fake, path), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' '" KERF_TEST_SRCDIR "/tests/fake-aws-shapes.py' --requests '%s'",
+		 getenv("PYTHON") && *getenv("PYTHON") ? getenv("PYTHON") : "python3", path);
+	ck_assert_msg(system(cmd) == 0, "requests that botocore's models refuse: %s", cmd);
 
 	json_decref(live);
 	json_decref(launched);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kerf/plugin.h>
 
@@ -82,8 +83,26 @@ static void setup(void)
 	nc = set.node_classes[0];
 }
 
+/* Every request the plugin sent is one the SDKs would send (botocore's models). */
+static void requests_as_aws_models_them(void)
+{
+	char dir[] = "/tmp/check_ec2_fake.XXXXXX", path[512], cmd[1024];
+	const char *py = getenv("PYTHON");
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/calls.jsonl", dir);
+	ck_assert_int_eq(fake_aws_write_calls(fake, path), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' '" KERF_TEST_SRCDIR "/tests/fake-aws-shapes.py' --requests '%s' >/dev/null",
+		 py && *py ? py : "python3", path);
+	ck_assert_msg(system(cmd) == 0, "requests that botocore's models refuse: %s", cmd);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void teardown(void)
 {
+	requests_as_aws_models_them();
 	loader_destroy(plug, inst);
 	inst = NULL;
 	host_free(host);
