@@ -750,7 +750,11 @@ static bool verify(struct fake_aws *f, struct freq *q, struct fresp *r)
 	return true;
 }
 
-/* Answers q with an injected fault if one matches; true when it did. */
+/*
+ * Answers q with an injected fault if one matches; true when it did.  A
+ * lost answer (FAKE_AWS_DROP_ANSWER) returns false with r->drop set, so
+ * the request is carried out before the connection closes.
+ */
 static bool apply_fault(struct fake_aws *f, struct freq *q, struct fresp *r)
 {
 	for (size_t i = 0; i < f->n_faults; i++) {
@@ -784,6 +788,10 @@ static bool apply_fault(struct fake_aws *f, struct freq *q, struct fresp *r)
 		case FAKE_AWS_DROP:
 			r->drop = true;
 			break;
+		case FAKE_AWS_DROP_ANSWER:
+			/* Done, then the answer is lost: the caller sees a dropped connection. */
+			r->drop = true;
+			return false;
 		case FAKE_AWS_EXPIRED:
 			resp_error(r, q->svc, q->svc == SVC_EC2 ? 400 : 403, auth_code(q->svc, 2),
 				   "The security token included in the request is expired");

@@ -101,7 +101,11 @@ enum fake_aws_fault {
 	FAKE_AWS_INTERNAL,    /* HTTP 500 InternalError / InternalFailure */
 	FAKE_AWS_UNAVAILABLE, /* HTTP 503 Unavailable / ServiceUnavailable */
 	FAKE_AWS_DROP,	      /* the connection is closed with no answer */
-	FAKE_AWS_EXPIRED,     /* answered as if the request's credentials expired */
+	/* The request is carried out (instances launched, tokens issued),
+	 * then the connection is closed before the answer: what a retried
+	 * call after a lost response meets. */
+	FAKE_AWS_DROP_ANSWER,
+	FAKE_AWS_EXPIRED, /* answered as if the request's credentials expired */
 };
 
 /*

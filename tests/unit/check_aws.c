@@ -1082,6 +1082,34 @@ START_TEST(fake_fleet_idempotent_and_ice)
 }
 END_TEST
 
+/* A launch whose answer was lost is retried with its ClientToken: one instance, not two. */
+START_TEST(lost_fleet_answer_launches_once)
+{
+	env_keys();
+	new_client(false);
+	struct aws_params p = {0};
+	aws_params_add(&p, "LaunchTemplateName", "kerf-lt");
+	aws_params_add(&p, "LaunchTemplateData.ImageId", "ami-0a2023a0000000001");
+	xmlFreeDoc(query_ok("CreateLaunchTemplate", &p));
+	fake_aws_inject(fake, "CreateFleet", FAKE_AWS_DROP_ANSWER, 2);
+	fleet_params(&p, "claim-lost");
+	xmlDoc *d = query_ok("CreateFleet", &p);
+	/* libcurl itself resends once on a kept-alive connection that died, so
+	 * the client waited once or twice; either way the fake saw three. */
+	ck_assert_uint_eq(fake_aws_calls(fake, "CreateFleet"), 3);
+	ck_assert(n_sleeps >= 1 && n_sleeps <= 2);
+	ck_assert_uint_eq(fake_aws_n_instances(fake, NULL), 1);
+	struct fake_aws_instance in;
+	ck_assert(fake_aws_instance(fake, 0, &in));
+	char *id = aws_xml_text(
+	    aws_xml_path(xmlDocGetRootElement(d), "fleetInstanceSet/item/instanceIds"), "item");
+	ck_assert_str_eq(id, in.id);
+	free(id);
+	xmlFreeDoc(d);
+	aws_params_clear(&p);
+}
+END_TEST
+
 START_TEST(fake_describe_filters)
 {
 	env_keys();
@@ -1337,6 +1365,7 @@ static Suite *aws_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, fake_fleet_idempotent_and_ice);
 	tcase_add_test(tc, fake_describe_filters);
+	tcase_add_test(tc, lost_fleet_answer_launches_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
