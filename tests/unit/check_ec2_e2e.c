@@ -2,8 +2,8 @@
 /*
  * check_ec2_e2e.c - kerfd with the simulated cluster and the ec2 provider
  * against the fake AWS (tests/fakes/fake_aws.h), under throttling, server
- * errors, a dropped connection and a zone without spot capacity, with an
- * instance a crashed launch left behind.
+ * errors, dropped connections (one after the fleet was made) and a zone
+ * without spot capacity, with an instance a crashed launch left behind.
  *
  * The simulated cluster's pods make kerfd launch EC2 instances through
  * CreateFleet; the simulated kubelet joins them as nodes (the sim cluster
@@ -53,6 +53,8 @@ START_TEST(kerfd_launches_and_terminates_on_ec2)
 	leaked = fake_aws_run_instance(fake, "m5.large", "us-west-2b", leaked_tags);
 	fake_aws_inject(fake, "CreateFleet", FAKE_AWS_THROTTLE, 1);
 	fake_aws_inject(fake, "CreateFleet", FAKE_AWS_DROP, 1);
+	/* A fleet made whose answer is lost: the retry must not make another. */
+	fake_aws_inject(fake, "CreateFleet", FAKE_AWS_DROP_ANSWER, 1);
 	fake_aws_inject(fake, "DescribeInstances", FAKE_AWS_INTERNAL, 1);
 	fake_aws_inject(fake, "TerminateInstances", FAKE_AWS_UNAVAILABLE, 1);
 	fake_aws_set_capacity(fake, "c5.large", "us-west-2a", "spot", false);

@@ -184,6 +184,7 @@ START_TEST(one_instance_per_claim_under_faults)
 	fake_aws_inject(fake, "DescribeSubnets", FAKE_AWS_UNAVAILABLE, 1);
 	fake_aws_inject(fake, "GetParameter", FAKE_AWS_INTERNAL, 1);
 	fake_aws_inject(fake, "CreateFleet", FAKE_AWS_DROP, 2);
+	fake_aws_inject(fake, "CreateFleet", FAKE_AWS_DROP_ANSWER, 2);
 	fake_aws_inject(fake, "CreateFleet", FAKE_AWS_INTERNAL, 1);
 	fake_aws_inject(fake, "TerminateInstances", FAKE_AWS_THROTTLE, 1);
 	/* The host's workers launch a batch's claims at once. */
