@@ -838,6 +838,27 @@ static bool drift(struct disruption *d)
 	return false;
 }
 
+/*
+ * Every NodeClaim of a deleted NodePool ends through the termination
+ * controller as one deleted by hand does: tainted, drained under the
+ * PodDisruptionBudgets, its instance terminated, its finalizers removed.
+ * All at once and outside the budgets, as the cluster's garbage
+ * collector deletes a NodePool's NodeClaims together.  A claim still
+ * launching is ended once its launch is known, by a later pass.
+ */
+static void pool_deletions(struct disruption *d)
+{
+	struct provisioner *p = d->p;
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		struct claim_rec *c = p->st->claims[i];
+		if (!p->pools[c->pool].deleted || c->gone || c->deleting || c->launching)
+			continue;
+		log_info(COMPONENT_D, "NodeClaim %s: its NodePool %s was deleted",
+			 c->claim->meta->name, p->pools[c->pool].np->meta->name);
+		prov_terminate(p, c, "nodepool-deleted", true);
+	}
+}
+
 void disruption_reconcile(struct disruption *d)
 {
 	struct provisioner *p = d->p;
@@ -861,6 +882,7 @@ void disruption_reconcile(struct disruption *d)
 			d->retiring_for = NULL;
 		}
 	}
+	pool_deletions(d);
 	if (expiration(d, now))
 		return;
 	if (d->cmd.active && command_step(d, now))

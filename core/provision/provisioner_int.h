@@ -50,7 +50,7 @@ struct pool_packing {
 struct pool_rec {
 	struct kerf_nodepool *np;	/* owned copy */
 	struct kerf_node_class *nc;	/* owned copy; NULL until its class is known */
-	bool from_cluster, deleted;
+	bool deleted;
 	/*
 	 * The provider's instance types, owned; NULL until the first fetch
 	 * returns.  `available` keeps each offering's availability as the

@@ -1143,6 +1143,12 @@ START_TEST(test_cloud_action_errors)
 	    {"- {at: 1s, interrupt: {capacity_type: spotty}}\n",
 	     "scenario.yaml:1:39: interrupt.capacity_type: expected spot, on-demand or reserved"},
 	    {"- {at: 1s, interrupt: now}\n", "scenario.yaml:1:23: interrupt: expected a mapping"},
+	    {"- {at: 1s, delete_nodepool: {}}\n",
+	     "scenario.yaml:1:29: delete_nodepool: missing \"name\""},
+	    {"- {at: 1s, delete_nodepool: {name: a, count: 2}}\n",
+	     "scenario.yaml:1:39: unknown key \"count\" in delete_nodepool"},
+	    {"- {at: 1s, delete_nodepool: default}\n",
+	     "scenario.yaml:1:29: delete_nodepool: expected a mapping {name}"},
 	};
 	struct kerf_error err = KERF_ERROR_INIT;
 
