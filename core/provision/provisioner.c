@@ -1551,7 +1551,7 @@ struct figures {
 	kerf_price_t price_per_hour;
 	double total_cost;
 	double cpu_util, mem_util;
-	int64_t p50, p90, p99;
+	int64_t p50, p90, p99, max;
 	double seconds;
 };
 
@@ -1632,6 +1632,7 @@ static void figures(const struct provisioner *p, int64_t start, int64_t now, str
 	f->p50 = percentile(s, p->n_tts, 50);
 	f->p90 = percentile(s, p->n_tts, 90);
 	f->p99 = percentile(s, p->n_tts, 99);
+	f->max = p->n_tts ? s[p->n_tts - 1] : 0;
 	free(s);
 }
 
@@ -1787,6 +1788,7 @@ int provisioner_report(const struct provisioner *p, const char *path, int64_t st
 	json_object_set_new(tts, "p50", json_real((double)fg.p50 / 1000));
 	json_object_set_new(tts, "p90", json_real((double)fg.p90 / 1000));
 	json_object_set_new(tts, "p99", json_real((double)fg.p99 / 1000));
+	json_object_set_new(tts, "max", json_real((double)fg.max / 1000));
 	json_object_set_new(doc, "time_to_schedule_seconds", tts);
 	json_object_set_new(doc, "ab", ab_json(p->ab));
 	json_object_set_new(doc, "disruption", disruption_json(p));
