@@ -93,6 +93,12 @@ struct disruption {
 	kerf_mono_ms_t scanned_ms;
 	bool scanned;
 	/*
+	 * When the first claim the last scan passed over for being too
+	 * recently changed reaches its consolidateAfter: the cluster has not
+	 * changed, but the scan's answer may have.
+	 */
+	kerf_mono_ms_t eligible_ms;
+	/*
 	 * The last pass saw a drifted node that will be replaced once its
 	 * pool's disruptions end: a virtual run is not over.
 	 */
@@ -422,11 +428,13 @@ static bool consolidates(const struct pool_rec *pr)
 /*
  * Consolidation candidates of `pool` (SIZE_MAX: every pool) whose last
  * pod event is consolidateAfter old, cheapest to move first, in *out
- * (owned by the caller).
+ * (owned by the caller).  Those not old enough yet bring d->eligible_ms
+ * forward to when they will be.
  */
-static size_t consolidation_candidates(struct provisioner *p, size_t pool, kerf_mono_ms_t now,
+static size_t consolidation_candidates(struct disruption *d, size_t pool, kerf_mono_ms_t now,
 				       struct claim_rec ***out)
 {
+	struct provisioner *p = d->p;
 	struct claim_rec **cands = NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < p->st->n_claims; i++) {
@@ -434,9 +442,14 @@ static size_t consolidation_candidates(struct provisioner *p, size_t pool, kerf_
 		const struct pool_rec *pr = &p->pools[c->pool];
 		size_t moving;
 		if ((pool != SIZE_MAX && c->pool != pool) || !consolidates(pr) ||
-		    !candidate(p, c, &moving) || moving == 0 || c->pod_event_ms == 0 ||
-		    now - c->pod_event_ms < pr->np->consolidate_after_ms)
+		    !candidate(p, c, &moving) || moving == 0 || c->pod_event_ms == 0)
 			continue;
+		if (now - c->pod_event_ms < pr->np->consolidate_after_ms) {
+			kerf_mono_ms_t due = c->pod_event_ms + pr->np->consolidate_after_ms;
+			if (due < d->eligible_ms)
+				d->eligible_ms = due;
+			continue;
+		}
 		/* The sort key; `entry` is rebuilt by every batch before it is read. */
 		c->entry = moving;
 		xpush(cands, n, c);
@@ -559,7 +572,7 @@ static bool multi_node(struct disruption *d, kerf_mono_ms_t now)
 		if (!consolidates(pr))
 			continue;
 		struct claim_rec **cands;
-		size_t n = consolidation_candidates(p, pool, now, &cands), k = 0;
+		size_t n = consolidation_candidates(d, pool, now, &cands), k = 0;
 		size_t max = allowance(p, pool, DISRUPT_UNDERUTILIZED);
 		bool karpenter = pool_wants_karpenter(p, pr), replace = false;
 		struct claim_rec **set = NULL;
@@ -603,7 +616,7 @@ static bool single_node(struct disruption *d, kerf_mono_ms_t now)
 {
 	struct provisioner *p = d->p;
 	struct claim_rec **cands;
-	size_t n = consolidation_candidates(p, SIZE_MAX, now, &cands);
+	size_t n = consolidation_candidates(d, SIZE_MAX, now, &cands);
 	bool decided = false;
 	for (size_t i = 0; i < n && !decided; i++) {
 		struct claim_rec *c = cands[i];
@@ -628,8 +641,16 @@ static bool single_node(struct disruption *d, kerf_mono_ms_t now)
 static bool consolidation(struct disruption *d, kerf_mono_ms_t now)
 {
 	struct provisioner *p = d->p;
-	if (d->scanned && d->scanned_events == p->st->events && now - d->scanned_ms < RESCAN_MS)
+	/*
+	 * The pods of nodes still ending are in no simulation until they land
+	 * elsewhere: deciding now would count their room twice.
+	 */
+	if (prov_terminating(p))
 		return false;
+	if (d->scanned && d->scanned_events == p->st->events && now - d->scanned_ms < RESCAN_MS &&
+	    now < d->eligible_ms)
+		return false;
+	d->eligible_ms = INT64_MAX;
 	bool decided = multi_node(d, now) || single_node(d, now);
 	d->scanned = !decided;
 	d->scanned_events = p->st->events;

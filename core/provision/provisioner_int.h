@@ -28,6 +28,11 @@
 /* The NodePool template a NodeClaim was made from, and how that hash is computed. */
 #define ANNOTATION_POOL_HASH "karpenter.sh/nodepool-hash"
 #define ANNOTATION_POOL_HASH_VERSION "karpenter.sh/nodepool-hash-version"
+/*
+ * kerf's own: the price (micro-USD per hour) a NodeClaim was launched at,
+ * so a claim adopted after its offering was withdrawn still has one.
+ */
+#define ANNOTATION_LAUNCH_PRICE "kerf.dev/launch-price"
 #define POOL_HASH_VERSION "kerf-v1"
 /* On NodeClaims and nodes kerf owns, with a cluster that keeps finalizers. */
 #define PROV_FINALIZER "karpenter.sh/termination"

@@ -654,6 +654,9 @@ START_TEST(withdrawn_offering_drifts)
 	kerfd_in(&r, dir, "seed.yaml");
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
 	ck_assert_str_eq(str_of(first(r.log, "launched"), "capacity_type"), "spot");
+	/* Both spot m5.xlarge in one zone, launched together: one price. */
+	json_int_t spot_price = int_at(first(r.log, "launched"), "price_micro_usd_per_hour");
+	ck_assert_int_gt(spot_price, 0);
 	kerfd_run_free(&r);
 
 	kerfd_in(&r, dir, "moved.yaml");
@@ -665,6 +668,8 @@ START_TEST(withdrawn_offering_drifts)
 		if (e && strcmp(e, "disruption") == 0) {
 			ck_assert_str_eq(str_of(l, "method"), "drift");
 			ck_assert_str_eq(str_of(l, "replacement_type"), "m5.xlarge");
+			/* The offering is gone: the price is the one it was launched at. */
+			ck_assert_int_eq(int_at(l, "price_before_micro_usd_per_hour"), spot_price);
 		} else if (e && strcmp(e, "launched") == 0) {
 			ck_assert_str_eq(str_of(l, "capacity_type"), "on-demand");
 		}
