@@ -13,7 +13,7 @@
 #    PodDisruptionBudget (web 1 cpu / 2Gi, maxUnavailable 10%; api 2 cpu
 #    / 4Gi, minAvailable 80%; cache 0.5 cpu / 6Gi, maxUnavailable 1), are
 #    scaled every hour along a cosine from 20% of their peak at 03:00 to
-#    the peak (60, 30, 40 replicas) at 15:00.  One on-demand NodePool of
+#    the peak (240, 120, 160 replicas) at 15:00.  One on-demand NodePool of
 #    m5, c5 and r5, WhenEmptyOrUnderutilized, consolidateAfter 1m.
 #  - alibaba: examples/sim/alibaba.yaml, the Alibaba GPU trace compressed
 #    10,000 times so its 149 days pass in about 25 minutes of cluster time,
@@ -86,14 +86,14 @@ spec:
 YAML
 }
 {
-	deployment web 12 1 2Gi 'maxUnavailable: "10%"'
-	deployment api 6 2 4Gi 'minAvailable: "80%"'
-	deployment cache 8 500m 6Gi 'maxUnavailable: 1'
+	deployment web 48 1 2Gi 'maxUnavailable: "10%"'
+	deployment api 24 2 4Gi 'minAvailable: "80%"'
+	deployment cache 32 500m 6Gi 'maxUnavailable: 1'
 } >"$dir/diurnal/workload.yaml"
 awk 'BEGIN {
 	pi = atan2(0, -1)
 	split("web api cache", name, " ")
-	split("60 30 40", peak, " ")
+	split("240 120 160", peak, " ")
 	for (h = 1; h <= 24; h++) {
 		f = 0.2 + 0.8 * (1 - cos(2 * pi * (h - 3) / 24)) / 2
 		for (k = 1; k <= 3; k++)

@@ -16,8 +16,9 @@
 # the decision is carried out (the web scale at 6m30s only keeps the
 # virtual run going until then).  The figures are the controller's own
 # log line for that scan: candidates, simulations (prov_consolidate
-# calls) and the real time it took, on one core; and kerfd's real time
-# and peak memory for the whole run.
+# calls), the real time it took and the loop thread's CPU time (one core,
+# whatever else the machine runs); and kerfd's real time and peak memory
+# for the whole run.
 set -eu
 kerfd=$1
 shift
@@ -75,8 +76,8 @@ spec:
 YAML
 }
 
-printf '%-10s %8s %11s %12s %10s %8s %8s %10s\n' method nodes candidates simulations ms removed \
-	"run s" "peak MB"
+printf '%-10s %6s %10s %11s %9s %9s %8s %7s %8s\n' method nodes candidates simulations ms \
+	"CPU ms" removed "run s" "peak MB"
 for n in "$@"; do
 	{ deployment batch "$n" 3; deployment web "$n" 500m; } >"$dir/workload.yaml"
 	sed "s/NODES/$n/" "$dir/scenario.in" >"$dir/scenario.yaml"
@@ -100,12 +101,12 @@ YAML
 		(cd "$dir" && /usr/bin/time -f '%e %M' -o time.txt "$kerfd" --config kerf.yaml \
 			--until 6m10s >log.txt 2>&1)
 		read -r secs kb <"$dir/time.txt"
-		sed -n 's/.*multi-node consolidation ([a-z]*) of NodePool default: \([0-9]*\) candidates, \([0-9]*\) simulations, \([0-9.]*\) ms, \([0-9]*\) nodes to remove.*/\1 \2 \3 \4/p' \
+		sed -n 's/.*multi-node consolidation ([a-z]*) of NodePool default: \([0-9]*\) candidates, \([0-9]*\) simulations, \([0-9.]*\) ms, \([0-9.]*\) ms CPU, \([0-9]*\) nodes to remove.*/\1 \2 \3 \4 \5/p' \
 			"$dir/log.txt" |
 			head -n 1 |
-			while read -r cands sims ms removed; do
-				printf '%-10s %8s %11s %12s %10s %8s %8s %10s\n' "$method" "$n" "$cands" \
-					"$sims" "$ms" "$removed" "$secs" $((kb / 1024))
+			while read -r cands sims ms cpu removed; do
+				printf '%-10s %6s %10s %11s %9s %9s %8s %7s %8s\n' "$method" "$n" "$cands" \
+					"$sims" "$ms" "$cpu" "$removed" "$secs" $((kb / 1024))
 			done
 	done
 done
