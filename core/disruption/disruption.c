@@ -573,30 +573,6 @@ static size_t multi_packing(struct disruption *d, struct claim_rec **cands, size
 }
 
 /*
- * consolidation: packing also weighs the set Karpenter's method would
- * take (at most MULTI_NODE_MAX candidates, about log2 of that many more
- * simulations) and keeps whichever saves more per hour, so it never
- * saves less in one decision than `karpenter` would: a greedy set that
- * only deletes can miss what one replacement for a long prefix saves.
- */
-static size_t packing_or_prefix(struct disruption *d, struct claim_rec **cands, size_t max,
-				struct claim_rec **set, size_t k, bool *replace,
-				struct prov_consolidation *best)
-{
-	struct prov_consolidation out;
-	bool r = false;
-	size_t cap = max < MULTI_NODE_MAX ? max : MULTI_NODE_MAX;
-	size_t j = multi_prefix(d, cands, cap, &r, &out);
-	if (j == 0 ||
-	    (k && out.old_price_limit - out.new_price <= best->old_price_limit - best->new_price))
-		return k;
-	memcpy(set, cands, j * sizeof(*set));
-	*replace = r;
-	*best = out;
-	return j;
-}
-
-/*
  * Multi-node consolidation, per NodePool with its `consolidation` method:
  * two or more candidates removed at once, their pods on the other nodes
  * and at most one new node strictly cheaper than them.
@@ -623,13 +599,10 @@ static bool multi_node(struct disruption *d, kerf_mono_ms_t now)
 			int64_t t0 = now_mono_ns(), cpu0 = thread_cpu_ns();
 			d->simulations = 0;
 			set = xcalloc(max, sizeof(*set));
-			if (karpenter) {
-				k = multi_prefix(d, cands, max, &replace, &out);
+			k = karpenter ? multi_prefix(d, cands, max, &replace, &out)
+				      : multi_packing(d, cands, n, max, set, &replace, &out);
+			if (karpenter)
 				memcpy(set, cands, k * sizeof(*set));
-			} else {
-				k = multi_packing(d, cands, n, max, set, &replace, &out);
-				k = packing_or_prefix(d, cands, max, set, k, &replace, &out);
-			}
 			log_msg(k ? KERF_LOG_INFO : KERF_LOG_DEBUG, COMPONENT_D,
 				"multi-node consolidation (%s) of NodePool %s: %zu candidates, "
 				"%zu simulations, %.1f ms, %.1f ms CPU, %zu nodes to remove",
