@@ -76,6 +76,12 @@ struct command {
 	struct claim_rec *replacement; /* launched, waiting for it to initialise */
 };
 
+struct cand_memo {
+	uint64_t pass;
+	const struct node_rec *nr;
+	size_t moving;
+};
+
 struct disruption {
 	struct provisioner *p;
 	struct decision_log *log;
@@ -105,6 +111,15 @@ struct disruption {
 	 */
 	bool drift_waiting;
 	size_t simulations; /* prov_consolidate calls, for the scan's log line */
+	/*
+	 * What candidate() said of each claim (by its index in the cluster
+	 * state) this pass: emptiness, drift and consolidation each look at
+	 * every claim, and nothing changes between them until a decision,
+	 * which ends the pass.
+	 */
+	uint64_t pass;
+	struct cand_memo *memo;
+	size_t n_memo;
 };
 
 static const char *const reason_names[DISRUPT_N_REASONS] = {"empty", "drifted", "underutilized",
@@ -129,6 +144,7 @@ void disruption_free(struct disruption *d)
 		return;
 	free(d->cmd.victims);
 	free(d->retiring);
+	free(d->memo);
 	free(d);
 }
 
@@ -187,6 +203,24 @@ static const struct node_rec *candidate(const struct provisioner *p, const struc
 		*moving += reschedulable(pod);
 	}
 	return nr;
+}
+
+/* candidate() for the claim at index i of the cluster state, once a pass. */
+static const struct node_rec *candidate_at(struct disruption *d, size_t i, size_t *moving)
+{
+	if (i >= d->n_memo) {
+		size_t n = d->p->st->n_claims > i ? d->p->st->n_claims : i + 1;
+		d->memo = xrealloc(d->memo, n * sizeof(*d->memo));
+		memset(d->memo + d->n_memo, 0, (n - d->n_memo) * sizeof(*d->memo));
+		d->n_memo = n;
+	}
+	struct cand_memo *m = &d->memo[i];
+	if (m->pass != d->pass) {
+		m->nr = candidate(d->p, d->p->st->claims[i], &m->moving);
+		m->pass = d->pass;
+	}
+	*moving = m->moving;
+	return m->nr;
 }
 
 /* Nodes of the pool (launched, not ended) and those of them ending now. */
@@ -332,7 +366,7 @@ static bool emptiness(struct disruption *d, kerf_mono_ms_t now)
 		for (size_t i = 0; i < p->st->n_claims; i++) {
 			struct claim_rec *c = p->st->claims[i];
 			size_t moving;
-			if (c->pool != pool || !candidate(p, c, &moving))
+			if (c->pool != pool || !candidate_at(d, i, &moving))
 				continue;
 			if (c->pod_event_ms == 0)
 				c->pod_event_ms = now;
@@ -455,7 +489,7 @@ static size_t consolidation_candidates(struct disruption *d, size_t pool, kerf_m
 		const struct pool_rec *pr = &p->pools[c->pool];
 		size_t moving;
 		if ((pool != SIZE_MAX && c->pool != pool) || !consolidates(pr) ||
-		    !candidate(p, c, &moving) || moving == 0 || c->pod_event_ms == 0)
+		    !candidate_at(d, i, &moving) || moving == 0 || c->pod_event_ms == 0)
 			continue;
 		if (now - c->pod_event_ms < pr->np->consolidate_after_ms) {
 			kerf_mono_ms_t due = c->pod_event_ms + pr->np->consolidate_after_ms;
@@ -784,8 +818,31 @@ static bool requirement_holds(const struct kerf_requirement *r, const struct ker
  * the provider's, the pool's template hash (same hash version) is not the one the claim was
  * made with, or the node's labels no longer meet the pool's requirements.
  */
+/*
+ * What drift_of() looks up per NodePool, made once a pass by the first
+ * claim asking: the pool's template hash as it is now, and its instance
+ * types by name (the first of a name, as prov_find_type has it).
+ */
+struct drift_pass {
+	char (*hashes)[32];
+	struct hmap *types;
+	bool *indexed;
+};
+
+static const struct kerf_instance_type *pool_type(const struct pool_rec *pr, size_t pool,
+						  struct drift_pass *dp, const char *name)
+{
+	if (!dp->indexed[pool]) {
+		dp->indexed[pool] = true;
+		for (size_t i = pr->types->n; i-- > 0;)
+			hmap_set_str(&dp->types[pool], pr->types->items[i]->name,
+				     pr->types->items[i]);
+	}
+	return hmap_get_str(&dp->types[pool], name);
+}
+
 static const char *drift_of(const struct provisioner *p, const struct claim_rec *c,
-			    const struct kerf_node *node)
+			    const struct kerf_node *node, struct drift_pass *dp)
 {
 	const struct pool_rec *pr = &p->pools[c->pool];
 	const struct kerf_nodepool *np = pr->np;
@@ -793,7 +850,7 @@ static const char *drift_of(const struct provisioner *p, const struct claim_rec 
 		return "the provider's drift check";
 	/* Withdrawn, not out of capacity: an unavailable offering is still offered. */
 	if (pr->types && c->type_name) {
-		const struct kerf_instance_type *t = prov_find_type(pr->types, c->type_name);
+		const struct kerf_instance_type *t = pool_type(pr, c->pool, dp, c->type_name);
 		if (!t)
 			return "its instance type is no longer offered";
 		if (c->zone && prov_offering_price(t, c->zone, c->capacity_type, -1) < 0)
@@ -803,9 +860,9 @@ static const char *drift_of(const struct provisioner *p, const struct claim_rec 
 	const char *hash = kerf_labels_get(ann, ANNOTATION_POOL_HASH);
 	const char *version = kerf_labels_get(ann, ANNOTATION_POOL_HASH_VERSION);
 	if (hash && version && strcmp(version, POOL_HASH_VERSION) == 0) {
-		char now[32];
-		prov_pool_hash(np, now, sizeof(now));
-		if (strcmp(now, hash) != 0)
+		if (!dp->hashes[c->pool][0])
+			prov_pool_hash(np, dp->hashes[c->pool], sizeof(dp->hashes[c->pool]));
+		if (strcmp(dp->hashes[c->pool], hash) != 0)
 			return "the NodePool's template changed";
 	}
 	for (size_t i = 0; i < np->requirements.n; i++)
@@ -823,11 +880,15 @@ static const char *drift_of(const struct provisioner *p, const struct claim_rec 
 static bool drift(struct disruption *d)
 {
 	struct provisioner *p = d->p;
-	for (size_t i = 0; i < p->st->n_claims; i++) {
+	struct drift_pass dp = {.hashes = xcalloc(p->n_pools + 1, sizeof(*dp.hashes)),
+				.types = xcalloc(p->n_pools + 1, sizeof(*dp.types)),
+				.indexed = xcalloc(p->n_pools + 1, sizeof(*dp.indexed))};
+	bool decided = false;
+	for (size_t i = 0; i < p->st->n_claims && !decided; i++) {
 		struct claim_rec *c = p->st->claims[i];
 		size_t moving;
-		const struct node_rec *nr = candidate(p, c, &moving);
-		const char *why = nr ? drift_of(p, c, nr->node) : NULL;
+		const struct node_rec *nr = candidate_at(d, i, &moving);
+		const char *why = nr ? drift_of(p, c, nr->node, &dp) : NULL;
 		if (!why)
 			continue;
 		if (allowance(p, c->pool, DISRUPT_DRIFTED) == 0) {
@@ -853,7 +914,8 @@ static bool drift(struct disruption *d)
 		if (!out.launched) {
 			count_decision(p, DISRUPT_DRIFTED, 1, &c, out.pods, out.new_price);
 			prov_terminate(p, c, reason_names[DISRUPT_DRIFTED], true);
-			return true;
+			decided = true;
+			continue;
 		}
 		out.launched->replacing = true;
 		struct claim_rec **set = xcalloc(1, sizeof(*set));
@@ -868,9 +930,14 @@ static bool drift(struct disruption *d)
 					  .new_price = out.new_price,
 					  .pods = out.pods,
 					  .replacement = out.launched};
-		return true;
+		decided = true;
 	}
-	return false;
+	for (size_t i = 0; i < p->n_pools; i++)
+		hmap_clear(&dp.types[i], NULL);
+	free(dp.hashes);
+	free(dp.types);
+	free(dp.indexed);
+	return decided;
 }
 
 /*
@@ -898,6 +965,7 @@ void disruption_reconcile(struct disruption *d)
 {
 	struct provisioner *p = d->p;
 	kerf_mono_ms_t now = prov_now(p);
+	d->pass++;
 	d->next_ms = INT64_MAX;
 	d->drift_waiting = false;
 	for (size_t i = 0; i < p->st->n_claims; i++)
