@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <kerf/kerf.h>
 
@@ -75,6 +76,12 @@ struct command {
 	struct claim_rec *replacement; /* launched, waiting for it to initialise */
 };
 
+struct cand_memo {
+	uint64_t pass;
+	const struct node_rec *nr;
+	size_t moving;
+};
+
 struct disruption {
 	struct provisioner *p;
 	struct decision_log *log;
@@ -93,11 +100,26 @@ struct disruption {
 	kerf_mono_ms_t scanned_ms;
 	bool scanned;
 	/*
+	 * When the first claim the last scan passed over for being too
+	 * recently changed reaches its consolidateAfter: the cluster has not
+	 * changed, but the scan's answer may have.
+	 */
+	kerf_mono_ms_t eligible_ms;
+	/*
 	 * The last pass saw a drifted node that will be replaced once its
 	 * pool's disruptions end: a virtual run is not over.
 	 */
 	bool drift_waiting;
 	size_t simulations; /* prov_consolidate calls, for the scan's log line */
+	/*
+	 * What candidate() said of each claim (by its index in the cluster
+	 * state) this pass: emptiness, drift and consolidation each look at
+	 * every claim, and nothing changes between them until a decision,
+	 * which ends the pass.
+	 */
+	uint64_t pass;
+	struct cand_memo *memo;
+	size_t n_memo;
 };
 
 static const char *const reason_names[DISRUPT_N_REASONS] = {"empty", "drifted", "underutilized",
@@ -122,6 +144,7 @@ void disruption_free(struct disruption *d)
 		return;
 	free(d->cmd.victims);
 	free(d->retiring);
+	free(d->memo);
 	free(d);
 }
 
@@ -180,6 +203,24 @@ static const struct node_rec *candidate(const struct provisioner *p, const struc
 		*moving += reschedulable(pod);
 	}
 	return nr;
+}
+
+/* candidate() for the claim at index i of the cluster state, once a pass. */
+static const struct node_rec *candidate_at(struct disruption *d, size_t i, size_t *moving)
+{
+	if (i >= d->n_memo) {
+		size_t n = d->p->st->n_claims > i ? d->p->st->n_claims : i + 1;
+		d->memo = xrealloc(d->memo, n * sizeof(*d->memo));
+		memset(d->memo + d->n_memo, 0, (n - d->n_memo) * sizeof(*d->memo));
+		d->n_memo = n;
+	}
+	struct cand_memo *m = &d->memo[i];
+	if (m->pass != d->pass) {
+		m->nr = candidate(d->p, d->p->st->claims[i], &m->moving);
+		m->pass = d->pass;
+	}
+	*moving = m->moving;
+	return m->nr;
 }
 
 /* Nodes of the pool (launched, not ended) and those of them ending now. */
@@ -325,7 +366,7 @@ static bool emptiness(struct disruption *d, kerf_mono_ms_t now)
 		for (size_t i = 0; i < p->st->n_claims; i++) {
 			struct claim_rec *c = p->st->claims[i];
 			size_t moving;
-			if (c->pool != pool || !candidate(p, c, &moving))
+			if (c->pool != pool || !candidate_at(d, i, &moving))
 				continue;
 			if (c->pod_event_ms == 0)
 				c->pod_event_ms = now;
@@ -356,6 +397,18 @@ static bool emptiness(struct disruption *d, kerf_mono_ms_t now)
 }
 
 /* ----------------------------------------------------------- consolidation */
+
+/*
+ * CPU time of the loop thread: what a scan costs on one core, whatever
+ * else the machine runs meanwhile (real time is logged beside it).
+ */
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static kerf_price_t price_of(size_t n, struct claim_rec *const *claims)
 {
@@ -422,11 +475,13 @@ static bool consolidates(const struct pool_rec *pr)
 /*
  * Consolidation candidates of `pool` (SIZE_MAX: every pool) whose last
  * pod event is consolidateAfter old, cheapest to move first, in *out
- * (owned by the caller).
+ * (owned by the caller).  Those not old enough yet bring d->eligible_ms
+ * forward to when they will be.
  */
-static size_t consolidation_candidates(struct provisioner *p, size_t pool, kerf_mono_ms_t now,
+static size_t consolidation_candidates(struct disruption *d, size_t pool, kerf_mono_ms_t now,
 				       struct claim_rec ***out)
 {
+	struct provisioner *p = d->p;
 	struct claim_rec **cands = NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < p->st->n_claims; i++) {
@@ -434,9 +489,14 @@ static size_t consolidation_candidates(struct provisioner *p, size_t pool, kerf_
 		const struct pool_rec *pr = &p->pools[c->pool];
 		size_t moving;
 		if ((pool != SIZE_MAX && c->pool != pool) || !consolidates(pr) ||
-		    !candidate(p, c, &moving) || moving == 0 || c->pod_event_ms == 0 ||
-		    now - c->pod_event_ms < pr->np->consolidate_after_ms)
+		    !candidate_at(d, i, &moving) || moving == 0 || c->pod_event_ms == 0)
 			continue;
+		if (now - c->pod_event_ms < pr->np->consolidate_after_ms) {
+			kerf_mono_ms_t due = c->pod_event_ms + pr->np->consolidate_after_ms;
+			if (due < d->eligible_ms)
+				d->eligible_ms = due;
+			continue;
+		}
 		/* The sort key; `entry` is rebuilt by every batch before it is read. */
 		c->entry = moving;
 		xpush(cands, n, c);
@@ -559,7 +619,7 @@ static bool multi_node(struct disruption *d, kerf_mono_ms_t now)
 		if (!consolidates(pr))
 			continue;
 		struct claim_rec **cands;
-		size_t n = consolidation_candidates(p, pool, now, &cands), k = 0;
+		size_t n = consolidation_candidates(d, pool, now, &cands), k = 0;
 		size_t max = allowance(p, pool, DISRUPT_UNDERUTILIZED);
 		bool karpenter = pool_wants_karpenter(p, pr), replace = false;
 		struct claim_rec **set = NULL;
@@ -570,7 +630,7 @@ static bool multi_node(struct disruption *d, kerf_mono_ms_t now)
 			max = MULTI_NODE_MAX;
 		if (max >= 2) {
 			/* Real time, as a batch's solve_ms: what a decision costs the loop. */
-			int64_t t0 = now_mono_ns();
+			int64_t t0 = now_mono_ns(), cpu0 = thread_cpu_ns();
 			d->simulations = 0;
 			set = xcalloc(max, sizeof(*set));
 			k = karpenter ? multi_prefix(d, cands, max, &replace, &out)
@@ -579,9 +639,10 @@ static bool multi_node(struct disruption *d, kerf_mono_ms_t now)
 				memcpy(set, cands, k * sizeof(*set));
 			log_msg(k ? KERF_LOG_INFO : KERF_LOG_DEBUG, COMPONENT_D,
 				"multi-node consolidation (%s) of NodePool %s: %zu candidates, "
-				"%zu simulations, %.1f ms, %zu nodes to remove",
+				"%zu simulations, %.1f ms, %.1f ms CPU, %zu nodes to remove",
 				karpenter ? "karpenter" : "packing", pr->np->meta->name, n,
-				d->simulations, (double)(now_mono_ns() - t0) / 1e6, k);
+				d->simulations, (double)(now_mono_ns() - t0) / 1e6,
+				(double)(thread_cpu_ns() - cpu0) / 1e6, k);
 		}
 		free(cands);
 		if (k == 0) {
@@ -603,7 +664,7 @@ static bool single_node(struct disruption *d, kerf_mono_ms_t now)
 {
 	struct provisioner *p = d->p;
 	struct claim_rec **cands;
-	size_t n = consolidation_candidates(p, SIZE_MAX, now, &cands);
+	size_t n = consolidation_candidates(d, SIZE_MAX, now, &cands);
 	bool decided = false;
 	for (size_t i = 0; i < n && !decided; i++) {
 		struct claim_rec *c = cands[i];
@@ -628,8 +689,16 @@ static bool single_node(struct disruption *d, kerf_mono_ms_t now)
 static bool consolidation(struct disruption *d, kerf_mono_ms_t now)
 {
 	struct provisioner *p = d->p;
-	if (d->scanned && d->scanned_events == p->st->events && now - d->scanned_ms < RESCAN_MS)
+	/*
+	 * The pods of nodes still ending are in no simulation until they land
+	 * elsewhere: deciding now would count their room twice.
+	 */
+	if (prov_terminating(p))
 		return false;
+	if (d->scanned && d->scanned_events == p->st->events && now - d->scanned_ms < RESCAN_MS &&
+	    now < d->eligible_ms)
+		return false;
+	d->eligible_ms = INT64_MAX;
 	bool decided = multi_node(d, now) || single_node(d, now);
 	d->scanned = !decided;
 	d->scanned_events = p->st->events;
@@ -749,8 +818,31 @@ static bool requirement_holds(const struct kerf_requirement *r, const struct ker
  * the provider's, the pool's template hash (same hash version) is not the one the claim was
  * made with, or the node's labels no longer meet the pool's requirements.
  */
+/*
+ * What drift_of() looks up per NodePool, made once a pass by the first
+ * claim asking: the pool's template hash as it is now, and its instance
+ * types by name (the first of a name, as prov_find_type has it).
+ */
+struct drift_pass {
+	char (*hashes)[32];
+	struct hmap *types;
+	bool *indexed;
+};
+
+static const struct kerf_instance_type *pool_type(const struct pool_rec *pr, size_t pool,
+						  struct drift_pass *dp, const char *name)
+{
+	if (!dp->indexed[pool]) {
+		dp->indexed[pool] = true;
+		for (size_t i = pr->types->n; i-- > 0;)
+			hmap_set_str(&dp->types[pool], pr->types->items[i]->name,
+				     pr->types->items[i]);
+	}
+	return hmap_get_str(&dp->types[pool], name);
+}
+
 static const char *drift_of(const struct provisioner *p, const struct claim_rec *c,
-			    const struct kerf_node *node)
+			    const struct kerf_node *node, struct drift_pass *dp)
 {
 	const struct pool_rec *pr = &p->pools[c->pool];
 	const struct kerf_nodepool *np = pr->np;
@@ -758,7 +850,7 @@ static const char *drift_of(const struct provisioner *p, const struct claim_rec 
 		return "the provider's drift check";
 	/* Withdrawn, not out of capacity: an unavailable offering is still offered. */
 	if (pr->types && c->type_name) {
-		const struct kerf_instance_type *t = prov_find_type(pr->types, c->type_name);
+		const struct kerf_instance_type *t = pool_type(pr, c->pool, dp, c->type_name);
 		if (!t)
 			return "its instance type is no longer offered";
 		if (c->zone && prov_offering_price(t, c->zone, c->capacity_type, -1) < 0)
@@ -768,9 +860,9 @@ static const char *drift_of(const struct provisioner *p, const struct claim_rec 
 	const char *hash = kerf_labels_get(ann, ANNOTATION_POOL_HASH);
 	const char *version = kerf_labels_get(ann, ANNOTATION_POOL_HASH_VERSION);
 	if (hash && version && strcmp(version, POOL_HASH_VERSION) == 0) {
-		char now[32];
-		prov_pool_hash(np, now, sizeof(now));
-		if (strcmp(now, hash) != 0)
+		if (!dp->hashes[c->pool][0])
+			prov_pool_hash(np, dp->hashes[c->pool], sizeof(dp->hashes[c->pool]));
+		if (strcmp(dp->hashes[c->pool], hash) != 0)
 			return "the NodePool's template changed";
 	}
 	for (size_t i = 0; i < np->requirements.n; i++)
@@ -788,11 +880,15 @@ static const char *drift_of(const struct provisioner *p, const struct claim_rec 
 static bool drift(struct disruption *d)
 {
 	struct provisioner *p = d->p;
-	for (size_t i = 0; i < p->st->n_claims; i++) {
+	struct drift_pass dp = {.hashes = xcalloc(p->n_pools + 1, sizeof(*dp.hashes)),
+				.types = xcalloc(p->n_pools + 1, sizeof(*dp.types)),
+				.indexed = xcalloc(p->n_pools + 1, sizeof(*dp.indexed))};
+	bool decided = false;
+	for (size_t i = 0; i < p->st->n_claims && !decided; i++) {
 		struct claim_rec *c = p->st->claims[i];
 		size_t moving;
-		const struct node_rec *nr = candidate(p, c, &moving);
-		const char *why = nr ? drift_of(p, c, nr->node) : NULL;
+		const struct node_rec *nr = candidate_at(d, i, &moving);
+		const char *why = nr ? drift_of(p, c, nr->node, &dp) : NULL;
 		if (!why)
 			continue;
 		if (allowance(p, c->pool, DISRUPT_DRIFTED) == 0) {
@@ -818,7 +914,8 @@ static bool drift(struct disruption *d)
 		if (!out.launched) {
 			count_decision(p, DISRUPT_DRIFTED, 1, &c, out.pods, out.new_price);
 			prov_terminate(p, c, reason_names[DISRUPT_DRIFTED], true);
-			return true;
+			decided = true;
+			continue;
 		}
 		out.launched->replacing = true;
 		struct claim_rec **set = xcalloc(1, sizeof(*set));
@@ -833,15 +930,42 @@ static bool drift(struct disruption *d)
 					  .new_price = out.new_price,
 					  .pods = out.pods,
 					  .replacement = out.launched};
-		return true;
+		decided = true;
 	}
-	return false;
+	for (size_t i = 0; i < p->n_pools; i++)
+		hmap_clear(&dp.types[i], NULL);
+	free(dp.hashes);
+	free(dp.types);
+	free(dp.indexed);
+	return decided;
+}
+
+/*
+ * Every NodeClaim of a deleted NodePool ends through the termination
+ * controller as one deleted by hand does: tainted, drained under the
+ * PodDisruptionBudgets, its instance terminated, its finalizers removed.
+ * All at once and outside the budgets, as the cluster's garbage
+ * collector deletes a NodePool's NodeClaims together.  A claim still
+ * launching is ended once its launch is known, by a later pass.
+ */
+static void pool_deletions(struct disruption *d)
+{
+	struct provisioner *p = d->p;
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		struct claim_rec *c = p->st->claims[i];
+		if (!p->pools[c->pool].deleted || c->gone || c->deleting || c->launching)
+			continue;
+		log_info(COMPONENT_D, "NodeClaim %s: its NodePool %s was deleted",
+			 c->claim->meta->name, p->pools[c->pool].np->meta->name);
+		prov_terminate(p, c, "nodepool-deleted", true);
+	}
 }
 
 void disruption_reconcile(struct disruption *d)
 {
 	struct provisioner *p = d->p;
 	kerf_mono_ms_t now = prov_now(p);
+	d->pass++;
 	d->next_ms = INT64_MAX;
 	d->drift_waiting = false;
 	for (size_t i = 0; i < p->st->n_claims; i++)
@@ -861,6 +985,7 @@ void disruption_reconcile(struct disruption *d)
 			d->retiring_for = NULL;
 		}
 	}
+	pool_deletions(d);
 	if (expiration(d, now))
 		return;
 	if (d->cmd.active && command_step(d, now))

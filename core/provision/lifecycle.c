@@ -17,6 +17,7 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,8 +269,11 @@ static void launched(struct provisioner *p, struct claim_rec *c, const struct ke
 		claim->capacity = t->capacity;
 		claim->allocatable = t->allocatable;
 	}
+	char price[24];
+	snprintf(price, sizeof(price), "%lld", (long long)c->price);
 	if ((c->type_name &&
 	     kerf_labels_set(&claim->meta->labels, LABEL_INSTANCE_TYPE, c->type_name)) ||
+	    kerf_labels_set(&claim->meta->annotations, ANNOTATION_LAUNCH_PRICE, price) ||
 	    (c->zone && kerf_labels_set(&claim->meta->labels, LABEL_ZONE, c->zone)) ||
 	    kerf_labels_set(&claim->meta->labels, LABEL_CAPACITY_TYPE,
 			    kerf_capacity_type_name(c->capacity_type)))
@@ -714,6 +718,18 @@ static kerf_capacity_type capacity_type_of(const char *name)
 						       : KERF_CAPACITY_ON_DEMAND;
 }
 
+/* The kerf.dev/launch-price kerf wrote on the claim at its launch; 0 when none. */
+static kerf_price_t launch_price(const struct kerf_nodeclaim *nc)
+{
+	const char *v = kerf_labels_get(&nc->meta->annotations, ANNOTATION_LAUNCH_PRICE);
+	char *end;
+	if (!v)
+		return 0;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	return errno || end == v || *end || n < 0 ? 0 : (kerf_price_t)n;
+}
+
 /*
  * A NodeClaim of one of kerf's NodePools that this process did not launch:
  * what a previous kerfd left (or another replica, before this one took the
@@ -744,7 +760,8 @@ void prov_adopt(struct provisioner *p, const struct kerf_nodeclaim *nc)
 	c->capacity_type =
 	    capacity_type_of(kerf_labels_get(&nc->meta->labels, LABEL_CAPACITY_TYPE));
 	const struct kerf_instance_type *t = prov_find_type(p->pools[pi].types, c->type_name);
-	c->price = prov_offering_price(t, c->zone, c->capacity_type, 0);
+	/* An offering no longer listed (or not listed yet) keeps the price it was launched at. */
+	c->price = prov_offering_price(t, c->zone, c->capacity_type, launch_price(nc));
 	c->launched_ms = prov_now(p);
 	c->registered = nc->state >= KERF_CLAIM_REGISTERED && nc->state != KERF_CLAIM_DELETING;
 	c->initialized = nc->state == KERF_CLAIM_INITIALIZED;

@@ -435,7 +435,7 @@ static int resolve_packing(const struct provisioner *p, const struct kerf_nodepo
 	return 0;
 }
 
-static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np, bool from_cluster,
+static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np,
 			struct kerf_error *err)
 {
 	struct pool_packing packing;
@@ -458,7 +458,6 @@ static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np, b
 	}
 	pr->np = kerf_nodepool_copy(np);
 	pr->packing = packing;
-	pr->from_cluster = from_cluster;
 	pr->deleted = false;
 	for (size_t k = 0; k < p->n_classes; k++)
 		if (refers_to(np->node_class_ref, p->classes[k]) &&
@@ -470,7 +469,7 @@ static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np, b
 int provisioner_add_nodepool(struct provisioner *p, const struct kerf_nodepool *np,
 			     struct kerf_error *err)
 {
-	return nodepool_set(p, np, false, err);
+	return nodepool_set(p, np, err);
 }
 
 /* ---------------------------------------------------------------- events */
@@ -561,17 +560,24 @@ static void nodeclaim_event(struct provisioner *p, kerf_event_type type,
 static void nodepool_event(struct provisioner *p, kerf_event_type type,
 			   const struct kerf_nodepool *np)
 {
-	if (type == KERF_EVENT_DELETED) {
+	/*
+	 * Gone, or going (a finalizer holds it): whether it came from the
+	 * cluster or from kerf.yaml, which the cluster stands for, nothing
+	 * more is launched for it, and the disruption controller ends its
+	 * NodeClaims.
+	 */
+	if (type == KERF_EVENT_DELETED || np->meta->deletion_ms) {
 		ssize_t i = prov_pool_index(p, np->meta->name);
-		if (i >= 0 && p->pools[i].from_cluster) {
+		if (i >= 0) {
 			p->pools[i].deleted = true;
-			log_info(COMPONENT, "NodePool %s deleted: no more launches for it",
+			log_info(COMPONENT,
+				 "NodePool %s deleted: no more launches for it, its NodeClaims end",
 				 np->meta->name);
 		}
 		return;
 	}
 	struct kerf_error err = KERF_ERROR_INIT;
-	if (nodepool_set(p, np, true, &err) != 0)
+	if (nodepool_set(p, np, &err) != 0)
 		log_error(COMPONENT, "%s", err.message);
 }
 
@@ -1570,7 +1576,7 @@ struct figures {
 	kerf_price_t price_per_hour;
 	double total_cost;
 	double cpu_util, mem_util;
-	int64_t p50, p90, p99;
+	int64_t p50, p90, p99, max;
 	double seconds;
 };
 
@@ -1651,6 +1657,7 @@ static void figures(const struct provisioner *p, int64_t start, int64_t now, str
 	f->p50 = percentile(s, p->n_tts, 50);
 	f->p90 = percentile(s, p->n_tts, 90);
 	f->p99 = percentile(s, p->n_tts, 99);
+	f->max = p->n_tts ? s[p->n_tts - 1] : 0;
 	free(s);
 }
 
@@ -1806,6 +1813,7 @@ int provisioner_report(const struct provisioner *p, const char *path, int64_t st
 	json_object_set_new(tts, "p50", json_real((double)fg.p50 / 1000));
 	json_object_set_new(tts, "p90", json_real((double)fg.p90 / 1000));
 	json_object_set_new(tts, "p99", json_real((double)fg.p99 / 1000));
+	json_object_set_new(tts, "max", json_real((double)fg.max / 1000));
 	json_object_set_new(doc, "time_to_schedule_seconds", tts);
 	json_object_set_new(doc, "ab", ab_json(p->ab));
 	json_object_set_new(doc, "disruption", disruption_json(p));

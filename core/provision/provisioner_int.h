@@ -28,6 +28,11 @@
 /* The NodePool template a NodeClaim was made from, and how that hash is computed. */
 #define ANNOTATION_POOL_HASH "karpenter.sh/nodepool-hash"
 #define ANNOTATION_POOL_HASH_VERSION "karpenter.sh/nodepool-hash-version"
+/*
+ * kerf's own: the price (micro-USD per hour) a NodeClaim was launched at,
+ * so a claim adopted after its offering was withdrawn still has one.
+ */
+#define ANNOTATION_LAUNCH_PRICE "kerf.dev/launch-price"
 #define POOL_HASH_VERSION "kerf-v1"
 /* On NodeClaims and nodes kerf owns, with a cluster that keeps finalizers. */
 #define PROV_FINALIZER "karpenter.sh/termination"
@@ -50,7 +55,7 @@ struct pool_packing {
 struct pool_rec {
 	struct kerf_nodepool *np;	/* owned copy */
 	struct kerf_node_class *nc;	/* owned copy; NULL until its class is known */
-	bool from_cluster, deleted;
+	bool deleted;
 	/*
 	 * The provider's instance types, owned; NULL until the first fetch
 	 * returns.  `available` keeps each offering's availability as the

@@ -44,6 +44,7 @@ enum sim_action_type {
 	/* Someone deleting objects by hand (kubectl delete), picked as the cloud's actions pick: */
 	SIM_ACT_DELETE_NODECLAIM, /* the NodeClaims of the picked instances */
 	SIM_ACT_DELETE_NODE,	  /* their Nodes */
+	SIM_ACT_DELETE_NODEPOOL,  /* a NodePool of kerf.yaml's manifests, by `name` */
 };
 
 struct sim_action {
@@ -52,7 +53,7 @@ struct sim_action {
 	struct kerf_workload_list *apply; /* SIM_ACT_APPLY (libkerf-allocated) */
 	char *kind;			  /* SIM_ACT_SCALE, SIM_ACT_DELETE */
 	char *namespace_;
-	char *name;
+	char *name; /* also SIM_ACT_DELETE_NODEPOOL's */
 	int32_t replicas; /* SIM_ACT_SCALE; SIM_ACT_TRACE: the row's count */
 	/* SIM_ACT_TRACE */
 	size_t row; /* 0 for the first data row */

@@ -189,9 +189,24 @@ void simc_node_remove(struct sim_cluster *c, size_t index)
 {
 	struct sim_node *sn = c->nodes[index];
 
-	for (size_t i = c->n_pods; i-- > 0;)
-		if (c->pods[i]->on == sn || c->pods[i]->ds_node == sn)
-			simc_pod_remove(c, i, false);
+	for (size_t i = c->n_pods; i-- > 0;) {
+		if (c->pods[i]->on != sn && c->pods[i]->ds_node != sn)
+			continue;
+		/*
+		 * A pod going with its node is no eviction: when a budget would
+		 * have refused one, say so, as whoever removed the node without
+		 * draining it (or the cloud) broke the budget.
+		 */
+		const struct sim_pdb *b = c->n_pdbs ? simc_pdb_blocking(c, c->pods[i]) : NULL;
+		if (b) {
+			const struct kerf_meta *m = c->pods[i]->pod->meta;
+			c->h->log(c->h->ctx, KERF_LOG_WARN,
+				  "pod %s/%s went with node %s: PodDisruptionBudget %s/%s broken",
+				  m->namespace_ ? m->namespace_ : "default", m->name,
+				  sn->node->meta->name, b->namespace_, b->name);
+		}
+		simc_pod_remove(c, i, false);
+	}
 	sn->node->meta->deletion_ms = simc_now_ms(c);
 	simc_emit(c, KERF_EVENT_DELETED, KERF_OBJ_NODE, sn->node);
 	kerf_node_free(sn->node);

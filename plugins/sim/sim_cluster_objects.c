@@ -73,6 +73,7 @@ static void *snapshot(const struct sim_cluster *c, kerf_object_kind kind, const 
 	case KERF_OBJ_NODECLAIM:
 		return kerf_nodeclaim_copy(object);
 	case KERF_OBJ_NODEPOOL:
+		return kerf_nodepool_copy(object);
 	case KERF_OBJ_NODE_CLASS:
 		break;
 	}
@@ -93,6 +94,8 @@ void simc_snapshot_free(kerf_object_kind kind, void *object)
 		kerf_nodeclaim_free(object);
 		break;
 	case KERF_OBJ_NODEPOOL:
+		kerf_nodepool_free(object);
+		break;
 	case KERF_OBJ_NODE_CLASS:
 		break;
 	}

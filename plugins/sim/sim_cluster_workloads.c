@@ -331,6 +331,23 @@ static void delete_by_hand(struct sim_cluster *c, const struct sim_action *a)
 	h->free(h->ctx, picked);
 }
 
+/*
+ * kubectl delete nodepool: the NodePool is kerf.yaml's, so the cluster
+ * reports it deleted by name alone, without finalizers to hold it.
+ */
+static void delete_nodepool(struct sim_cluster *c, const char *name)
+{
+	struct kerf_nodepool *np = kerf_nodepool_new();
+
+	simc_replace(c->h, &np->meta->name, name);
+	simc_replace(c->h, &np->meta->api_version, "karpenter.sh/v1");
+	simc_replace(c->h, &np->meta->kind, "NodePool");
+	np->meta->deletion_ms = simc_now_ms(c);
+	simc_emit(c, KERF_EVENT_DELETED, KERF_OBJ_NODEPOOL, np);
+	c->h->log(c->h->ctx, KERF_LOG_INFO, "scenario: delete_nodepool %s", name);
+	kerf_nodepool_free(np);
+}
+
 void simc_run_action(struct sim_cluster *c, const struct sim_action *a)
 {
 	const struct kerf_host *h = c->h;
@@ -376,6 +393,9 @@ void simc_run_action(struct sim_cluster *c, const struct sim_action *a)
 	case SIM_ACT_DELETE_NODECLAIM:
 	case SIM_ACT_DELETE_NODE:
 		delete_by_hand(c, a);
+		break;
+	case SIM_ACT_DELETE_NODEPOOL:
+		delete_nodepool(c, a->name);
 		break;
 	}
 }

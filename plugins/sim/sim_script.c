@@ -12,6 +12,7 @@
  *   - {at: 5m, delete: {kind: Deployment, name: web, namespace: default}}
  *   - {at: 6m, interrupt: {capacity_type: spot, count: 2}}
  *   - {at: 7m, terminate: {nodeclaim: default-x7k2p}}
+ *   - {at: 8m, delete_nodepool: {name: default}}
  *
  * interrupt and terminate are the simulated cloud's (sim_world.h): they
  * pick the first `count` (default 1) live instances in launch order that
@@ -19,6 +20,11 @@
  * capacity_type), and interrupt them (a spot interruption notice, then
  * termination two minutes later unless kerf deleted them first) or
  * terminate them at once.
+ *
+ * delete_nodepool is `kubectl delete nodepool NAME` on a NodePool of
+ * kerf.yaml's manifests (the core's, which the simulated cluster stands
+ * for): the cluster reports the NodePool deleted, and what becomes of its
+ * NodeClaims is kerf's to decide.
  *
  * The scenario is read with libkerf's YAML reader (kerf/doc.h), the one
  * kerf reads everything with, so its limits (nesting, size, aliases) and
@@ -373,12 +379,30 @@ static int read_apply(struct sparser *p, const struct kerf_doc_node *v, const ch
 	return rc;
 }
 
+/* {name} of a delete_nodepool. */
+static int read_pool(struct sparser *p, const struct kerf_doc_node *n, struct sim_action *a)
+{
+	static const char *const keys[] = {"name", NULL};
+	const char *name;
+	int rc;
+
+	if (!is_map(n))
+		return perr(p, n, "delete_nodepool", "expected a mapping {name}");
+	if ((rc = check_keys(p, n, "delete_nodepool", keys)) ||
+	    (rc = want_scalar(p, n, "name", "delete_nodepool", true, &name)))
+		return rc;
+	a->type = SIM_ACT_DELETE_NODEPOOL;
+	a->name = p->h->strdup(p->h->ctx, name);
+	return 0;
+}
+
 static int read_action(struct sparser *p, const struct kerf_doc_node *item, struct sim_script *s)
 {
 	static const char *const keys[] = {"at",	"apply",	   "scale",
 					   "delete",	"interrupt",	   "terminate",
-					   "delete_nodeclaim", "delete_node", NULL};
-	const struct kerf_doc_node *scale, *del, *intr, *term, *del_claim, *del_node;
+					   "delete_nodeclaim", "delete_node", "delete_nodepool",
+					   NULL};
+	const struct kerf_doc_node *scale, *del, *intr, *term, *del_claim, *del_node, *del_pool;
 	const char *at, *apply;
 	struct kerf_error derr = KERF_ERROR_INIT;
 	struct sim_action *a;
@@ -403,8 +427,9 @@ static int read_action(struct sparser *p, const struct kerf_doc_node *item, stru
 	term = get(item, "terminate");
 	del_claim = get(item, "delete_nodeclaim");
 	del_node = get(item, "delete_node");
+	del_pool = get(item, "delete_nodepool");
 	n_ops = (apply != NULL) + (scale != NULL) + (del != NULL) + (intr != NULL) + (term != NULL) +
-		(del_claim != NULL) + (del_node != NULL);
+		(del_claim != NULL) + (del_node != NULL) + (del_pool != NULL);
 	if (n_ops != 1)
 		return perr(p, item,
 			    n_ops ? "an action has exactly one of apply, scale, delete, interrupt "
@@ -416,6 +441,8 @@ static int read_action(struct sparser *p, const struct kerf_doc_node *item, stru
 	a->at_ms = at_ms;
 	if (apply)
 		return read_apply(p, get(item, "apply"), apply, a);
+	if (del_pool)
+		return read_pool(p, del_pool, a);
 	if (del_claim || del_node) {
 		a->type = del_claim ? SIM_ACT_DELETE_NODECLAIM : SIM_ACT_DELETE_NODE;
 		return read_selector(p, del_claim ? del_claim : del_node,

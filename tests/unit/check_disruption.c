@@ -460,6 +460,102 @@ START_TEST(spot_to_spot_needs_15_cheaper_types)
 }
 END_TEST
 
+/*
+ * kubectl delete nodepool default at 3m, its two m5.xlarge nodes full of
+ * web's six 1-cpu replicas under a budget of one unavailable at a time.
+ * Both NodeClaims end through the termination path at the next pass
+ * (06:03:01), together and outside the disruption budgets: tainted, then
+ * drained one pod at a time across both nodes.  The first evicted pod has
+ * nowhere to go but a new node of the fallback NodePool (batch 2, that
+ * pod alone: two evicted at once would make it two), never default's
+ * again; the rest wait, refused, until it runs, and then fit beside it.
+ * Each instance goes once its node is drained; the times and refusals
+ * are those of the seeded cloud's start-up times.
+ */
+START_TEST(deleted_nodepool_ends_its_nodeclaims)
+{
+	struct kerfd_run r;
+	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
+	static const json_int_t end_ms[] = {4 * MINUTE + 8000, 4 * MINUTE + 38000};
+	static const json_int_t drain_ms[] = {67000, 97000}, refused[] = {17, 33};
+
+	kerfd(&r, "nodepool-delete.yaml");
+	size_t batches = 0, ended = 0, late_launches = 0;
+	for (size_t i = 0; i < json_array_size(r.log); i++) {
+		const json_t *l = json_array_get(r.log, i);
+		const char *e = str_of(l, "event");
+		if (json_object_get(l, "batch")) {
+			if (++batches == 2) {
+				ck_assert_int_eq(int_at(l, "time_ms"), start + 3 * MINUTE + 3000);
+				ck_assert_int_eq(int_at(l, "pods"), 1);
+			}
+		} else if (e && strcmp(e, "launched") == 0 &&
+			   int_at(l, "time_ms") >= start + 3 * MINUTE) {
+			ck_assert_str_eq(str_of(l, "nodepool"), "fallback");
+			ck_assert_str_eq(str_of(l, "instance_type"), "m5.2xlarge");
+			late_launches++;
+		} else if (e && strcmp(e, "nodepool-deleted") == 0) {
+			ck_assert_uint_lt(ended, 2);
+			ck_assert_str_eq(str_of(l, "nodepool"), "default");
+			ck_assert_int_eq(int_at(l, "time_ms"), start + end_ms[ended]);
+			ck_assert_int_eq(int_at(l, "drain_ms"), drain_ms[ended]);
+			ck_assert_int_eq(int_at(l, "evicted"), 3);
+			ck_assert_int_eq(int_at(l, "evictions_refused"), refused[ended]);
+			ended++;
+		}
+	}
+	ck_assert_uint_eq(batches, 2);
+	ck_assert_uint_eq(late_launches, 1);
+	ck_assert_uint_eq(ended, 2);
+	/* Not a disruption decision: no budget held it, and nothing is counted as saved. */
+	ck_assert_uint_eq(count(r.log, "disruption"), 0);
+	ck_assert_int_eq(int_at(r.report, "nodes.launched"), 3);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
+	ck_assert_int_eq(int_at(r.report, "cost_per_hour_micro_usd"), 384000);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "disruption.pods_evicted"), 6);
+	ck_assert_msg(strstr(r.err, "scenario: delete_nodepool default"), "%s", r.err);
+	ck_assert_msg(!strstr(r.err, "broken"), "%s", r.err);
+	kerfd_run_free(&r);
+}
+END_TEST
+
+/*
+ * A PodDisruptionBudget of maxUnavailable 1 over three replicas, all on
+ * the node deleted by hand at 3m: never two evicted at once.  The first
+ * evicted pod has nowhere to go but a new node (batch 2, that pod alone:
+ * two evicted at once would make it two); the other two are refused
+ * until it runs there, then fit beside it.  The simulator logs any pod
+ * that left with its node while its budget would have refused the
+ * eviction: none does.
+ */
+START_TEST(pdb_three_replicas_one_at_a_time)
+{
+	struct kerfd_run r;
+	const kerf_wall_ms_t start = MONDAY + 6 * HOUR;
+	size_t batches = 0;
+
+	kerfd(&r, "drain-pdb3.yaml");
+	for (size_t i = 0; i < json_array_size(r.log); i++) {
+		const json_t *l = json_array_get(r.log, i);
+		if (json_object_get(l, "batch") && ++batches == 2) {
+			ck_assert_int_eq(int_at(l, "pods"), 1);
+			ck_assert_int_eq(int_at(l, "time_ms"), start + 3 * MINUTE + 3000);
+		}
+	}
+	ck_assert_uint_eq(batches, 2);
+	ck_assert_uint_eq(count(r.log, "deleted"), 1);
+	const json_t *end = first(r.log, "deleted");
+	ck_assert_int_eq(int_at(end, "evicted"), 3);
+	ck_assert_int_eq(int_at(end, "evictions_refused"), 17);
+	ck_assert_int_eq(int_at(end, "drain_ms"), 68000);
+	ck_assert_int_eq(int_at(r.report, "pods.pending"), 0);
+	ck_assert_int_eq(int_at(r.report, "nodes.running"), 1);
+	ck_assert_msg(!strstr(r.err, "broken"), "%s", r.err);
+	kerfd_run_free(&r);
+}
+END_TEST
+
 #define KERFCTL KERF_TEST_BUILDDIR "/core/kerfctl"
 
 /*
@@ -595,6 +691,9 @@ START_TEST(withdrawn_offering_drifts)
 	kerfd_in(&r, dir, "seed.yaml");
 	ck_assert_int_eq(int_at(r.report, "nodes.running"), 2);
 	ck_assert_str_eq(str_of(first(r.log, "launched"), "capacity_type"), "spot");
+	/* Both spot m5.xlarge in one zone, launched together: one price. */
+	json_int_t spot_price = int_at(first(r.log, "launched"), "price_micro_usd_per_hour");
+	ck_assert_int_gt(spot_price, 0);
 	kerfd_run_free(&r);
 
 	kerfd_in(&r, dir, "moved.yaml");
@@ -606,6 +705,8 @@ START_TEST(withdrawn_offering_drifts)
 		if (e && strcmp(e, "disruption") == 0) {
 			ck_assert_str_eq(str_of(l, "method"), "drift");
 			ck_assert_str_eq(str_of(l, "replacement_type"), "m5.xlarge");
+			/* The offering is gone: the price is the one it was launched at. */
+			ck_assert_int_eq(int_at(l, "price_before_micro_usd_per_hour"), spot_price);
 		} else if (e && strcmp(e, "launched") == 0) {
 			ck_assert_str_eq(str_of(l, "capacity_type"), "on-demand");
 		}
@@ -646,6 +747,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, multi_node_packing_folds_three_into_the_fourth);
 	tcase_add_test(tc, multi_node_karpenter_replaces_the_longest_prefix);
 	tcase_add_test(tc, withdrawn_offering_drifts);
+	tcase_add_test(tc, deleted_nodepool_ends_its_nodeclaims);
+	tcase_add_test(tc, pdb_three_replicas_one_at_a_time);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -119,6 +119,7 @@ START_TEST(ray_stops_at_the_cpu_limit)
 	ck_assert_int_eq(int_at(tts, "samples"), 20);
 	ck_assert_double_eq(real_at(tts, "p50"), 46.0);
 	ck_assert_double_eq(real_at(tts, "p99"), 46.0);
+	ck_assert_double_eq(real_at(tts, "max"), 46.0);
 	run_free(&r);
 }
 END_TEST

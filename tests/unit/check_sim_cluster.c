@@ -922,6 +922,43 @@ START_TEST(test_instance_gone_takes_node_and_pods)
 }
 END_TEST
 
+/*
+ * The same under a budget of maxUnavailable 1: the first pod may go with
+ * its node, the other two break the budget, and the simulator says so.
+ */
+START_TEST(test_node_gone_breaking_a_pdb_is_logged)
+{
+	struct kerf_error err = KERF_ERROR_INIT;
+	char text[2048], *id;
+
+	snprintf(text, sizeof(text),
+		 "%s---\n"
+		 "apiVersion: policy/v1\n"
+		 "kind: PodDisruptionBudget\n"
+		 "metadata: {name: web}\n"
+		 "spec:\n"
+		 "  maxUnavailable: 1\n"
+		 "  selector: {matchLabels: {app: web}}\n",
+		 deployment);
+	sim_host_set_list(&sim_cfg.workloads, put("web.yaml", text), NULL, NULL);
+	start();
+	poll_at(0);
+	id = launch_claim();
+	poll_at(REGISTERED_AT);
+	sync_registered();
+	poll_at(READY_AT);
+	sim_clock_ms = T0 + READY_AT + 1000;
+	ck_assert_int_eq(pv->delete_instance(inst, id, &err), 0);
+	poll_at(READY_AT + 31000);
+	ck_assert(!sim_host_logged("pod default/web-2 went with node"));
+	ck_assert(sim_host_logged("pod default/web-1 went with node " NODE
+				  ": PodDisruptionBudget default/web broken"));
+	ck_assert(sim_host_logged("pod default/web-0 went with node " NODE
+				  ": PodDisruptionBudget default/web broken"));
+	free(id);
+}
+END_TEST
+
 START_TEST(test_nodeclaim_writes)
 {
 	struct kerf_nodeclaim *c;
@@ -1143,6 +1180,12 @@ START_TEST(test_cloud_action_errors)
 	    {"- {at: 1s, interrupt: {capacity_type: spotty}}\n",
 	     "scenario.yaml:1:39: interrupt.capacity_type: expected spot, on-demand or reserved"},
 	    {"- {at: 1s, interrupt: now}\n", "scenario.yaml:1:23: interrupt: expected a mapping"},
+	    {"- {at: 1s, delete_nodepool: {}}\n",
+	     "scenario.yaml:1:29: delete_nodepool: missing \"name\""},
+	    {"- {at: 1s, delete_nodepool: {name: a, count: 2}}\n",
+	     "scenario.yaml:1:39: unknown key \"count\" in delete_nodepool"},
+	    {"- {at: 1s, delete_nodepool: default}\n",
+	     "scenario.yaml:1:29: delete_nodepool: expected a mapping {name}"},
 	};
 	struct kerf_error err = KERF_ERROR_INIT;
 
@@ -1405,6 +1448,7 @@ static Suite *sim_cluster_suite(void)
 	tcase_add_test(tc, test_pdb_max_unavailable);
 	tcase_add_test(tc, test_pdb_min_available_percent);
 	tcase_add_test(tc, test_pdb_errors);
+	tcase_add_test(tc, test_node_gone_breaking_a_pdb_is_logged);
 	tcase_add_test(tc, test_node_finalizer);
 	tcase_add_test(tc, test_evicted_pod_terminates_for_its_grace);
 	tcase_add_test(tc, test_instance_gone_takes_node_and_pods);
