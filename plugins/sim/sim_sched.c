@@ -59,7 +59,8 @@ static void bind(struct sim_cluster *c, struct kerf_topology *topo, struct sim_p
 	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, p);
 }
 
-static void schedule_one(struct sim_cluster *c, struct kerf_topology *topo, struct sim_pod *sp,
+/* Binds the pod to its best node, or marks it unschedulable; true when bound. */
+static bool schedule_one(struct sim_cluster *c, struct kerf_topology *topo, struct sim_pod *sp,
 			 int64_t now)
 {
 	struct sim_node *best = NULL;
@@ -88,10 +89,10 @@ static void schedule_one(struct sim_cluster *c, struct kerf_topology *topo, stru
 	}
 	if (best) {
 		bind(c, topo, sp, best, now);
-		return;
+		return true;
 	}
 	if (sp->pod->unschedulable)
-		return;
+		return false;
 	sp->pod->unschedulable = true;
 	simc_touch(c, sp->pod->meta);
 	c->h->log(c->h->ctx, KERF_LOG_DEBUG,
@@ -99,6 +100,7 @@ static void schedule_one(struct sim_cluster *c, struct kerf_topology *topo, stru
 		  sp->pod->meta->namespace_ ? sp->pod->meta->namespace_ : "default",
 		  sp->pod->meta->name, n_ready, first_why[0] ? "; " : "", first_why);
 	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, sp->pod);
+	return false;
 }
 
 void simc_schedule(struct sim_cluster *c, int64_t now)
@@ -144,8 +146,19 @@ void simc_schedule(struct sim_cluster *c, int64_t now)
 			kerf_resources_add(&sp->on->requested, &sp->pod->requests);
 	}
 	topo = kerf_topology_new(nodes, c->n_nodes, pods, c->n_pods);
-	for (size_t i = 0; i < n_queue; i++)
-		schedule_one(c, topo, queue[i], now);
+	/*
+	 * A pod bound after another failed in this pass can be what the
+	 * failed one needed (required pod affinity to it): kube-scheduler
+	 * moves unschedulable pods back to its active queue when a pod is
+	 * assigned, so the next pass tries them again.
+	 */
+	bool failed = false;
+	for (size_t i = 0; i < n_queue; i++) {
+		if (!schedule_one(c, topo, queue[i], now))
+			failed = true;
+		else if (failed)
+			c->dirty = true;
+	}
 	kerf_topology_free(topo);
 	h->free(h->ctx, pods);
 	h->free(h->ctx, nodes);

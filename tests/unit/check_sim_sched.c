@@ -316,6 +316,35 @@ END_TEST
  * of "oldest-low" (0, seq 1), listed first.  The two left are marked
  * Unschedulable in queue order.
  */
+/*
+ * A pod whose required hostname affinity selects a pod behind it in the
+ * queue fails first; once that pod is bound the scheduler tries it again
+ * on its next pass, and binds it beside its target.
+ */
+START_TEST(test_retried_after_its_affinity_target_binds)
+{
+	struct sim_node *n = add_node("n", 4000, 16384, true);
+	add_node("other", 8000, 32768, true);
+	struct sim_pod *follower = add_pod("cache", 1000, 512, 0, 1);
+	struct sim_pod *target = add_pod("db", 1500, 512, 0, 2);
+	ck_assert_int_eq(kerf_labels_set(&target->pod->meta->labels, "app", "db"), 0);
+	struct kerf_pod_affinity_term *t = kerf_pod_add_affinity(follower->pod);
+	ck_assert_ptr_nonnull(t);
+	t->topology_key = strdup("kubernetes.io/hostname");
+	ck_assert_int_eq(kerf_labels_set(&t->selector->match_labels, "app", "db"), 0);
+
+	simc_schedule(c, T0);
+	expect_pending(follower);
+	ck_assert(follower->pod->unschedulable);
+	ck_assert(c->dirty);
+	struct sim_node *where = target->on;
+	ck_assert_ptr_nonnull(where);
+	simc_schedule(c, T0 + 1000);
+	expect_bound(follower, where, T0 + 1000);
+	ck_assert(!c->dirty);
+	(void)n;
+}
+END_TEST
 START_TEST(test_queue_priority_then_age)
 {
 	struct sim_node *n = add_node("n", 1000, 4096, true);
@@ -459,6 +488,7 @@ static Suite *sim_sched_suite(void)
 	tcase_add_test(tc, test_finished_pods_free_their_room);
 	tcase_add_test(tc, test_only_ready_live_nodes);
 	tcase_add_test(tc, test_queue_priority_then_age);
+	tcase_add_test(tc, test_retried_after_its_affinity_target_binds);
 	tcase_add_test(tc, test_negative_priority_last);
 	tcase_add_test(tc, test_unschedulable_marked_once);
 	tcase_add_test(tc, test_unschedulable_without_nodes);
