@@ -186,7 +186,7 @@ static const struct node_rec *candidate(const struct provisioner *p, const struc
 					size_t *moving)
 {
 	if (c->gone || c->deleting || c->launching || c->checking || !c->initialized ||
-	    c->has_nominee || c->replacing)
+	    c->has_nominee || c->replacing || c->nominated_until > prov_now(p))
 		return NULL;
 	const struct node_rec *nr = state_node_by_pid(p->st, c->claim->provider_id);
 	if (!nr || annotated_do_not_disrupt(nr->node->meta) || nr->node->meta->deletion_ms)
@@ -973,6 +973,12 @@ void disruption_reconcile(struct disruption *d)
 	for (size_t i = 0; i < p->st->n_pods; i++)
 		if (p->st->pods[i]->nominated)
 			p->st->pods[i]->nominated->has_nominee = true;
+	/* A node held for pods left to the scheduler is looked at again once the hold ends. */
+	for (size_t i = 0; i < p->st->n_claims; i++) {
+		kerf_mono_ms_t until = p->st->claims[i]->nominated_until;
+		if (until > now && until < d->next_ms)
+			d->next_ms = until;
+	}
 	if (d->retiring) {
 		bool gone = true;
 		for (size_t i = 0; i < d->n_retiring; i++)

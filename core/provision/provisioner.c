@@ -917,6 +917,13 @@ static void expire_unavailable(struct provisioner *p, kerf_mono_ms_t now)
 	p->n_unavail = w;
 }
 
+/* How long a ready node stays held for the pods a batch left to the scheduler there. */
+static int64_t nomination_window(const struct provisioner *p)
+{
+	int64_t w = 2 * p->cfg.batch_max_ms;
+	return w < 10000 ? 10000 : w;
+}
+
 static void nominate(struct batch *b, const size_t *pods, size_t n, struct claim_rec *c)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -1268,6 +1275,8 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 			if (c && !c->initialized) {
 				nominate(&b, u->pods, u->n_pods, c);
 			} else {
+				if (c)
+					c->nominated_until = now + nomination_window(p);
 				for (size_t k = 0; k < u->n_pods; k++)
 					left_to_scheduler(b.recs[u->pods[k]],
 							  &in.existing[u->existing]);

@@ -61,8 +61,8 @@ struct claim_rec {
 	kerf_price_t price;
 	struct kerf_labels labels; /* what its node will carry, for pods that select on it */
 	kerf_mono_ms_t launched_ms, ended_ms;
-	bool launching;	   /* a worker is creating it: no provider ID yet */
-	bool adopted;	   /* found in the cluster at start, not launched by this process */
+	bool launching; /* a worker is creating it: no provider ID yet */
+	bool adopted;	/* found in the cluster at start, not launched by this process */
 	bool registered, initialized, gone;
 	bool deleting;	   /* kerf is terminating it (interruption, instance gone) */
 	bool registering;  /* a worker is writing its node's registration */
@@ -79,7 +79,14 @@ struct claim_rec {
 	 */
 	kerf_mono_ms_t pod_event_ms;
 	bool has_nominee;
-	bool replacing; /* launched to replace disrupted nodes: not a candidate until they are gone */
+	/*
+	 * Until when the provisioner counts on its room for pending pods it
+	 * left to the scheduler (twice the batch window, at least 10 s): no
+	 * graceful disruption takes it meanwhile.
+	 */
+	kerf_mono_ms_t nominated_until;
+	bool replacing; /* launched to replace disrupted nodes: not a candidate until they are gone
+			 */
 	/* Its termination, once ended: how long the drain took, pods evicted and refusals. */
 	int64_t drain_ms;
 	size_t evicted, refused;
@@ -159,8 +166,7 @@ struct claim_rec *state_claim_of_node(const struct cluster_state *st, const stru
 /* The cluster's NodeClaims, NodePools and node classes as last delivered (copies kept). */
 void state_observe(struct cluster_state *st, kerf_event_type type, kerf_object_kind kind,
 		   const void *object);
-const struct kerf_nodeclaim *state_observed_claim(const struct cluster_state *st,
-						  const char *name);
+const struct kerf_nodeclaim *state_observed_claim(const struct cluster_state *st, const char *name);
 
 /*
  * Applies one event from the cluster: pods, nodes and DaemonSets to their
