@@ -135,6 +135,8 @@
 #define ILP_MAX_ROUNDS 400	 /* column-generation rounds */
 #define ILP_DFS_NODES 3000	 /* search nodes per bin kind and round, at first */
 #define ILP_DFS_NODES_MAX 800000 /* ... growing to this when the search proves too little */
+#define ILP_DFS_MIN 300		 /* ... or as few as this, so a round's search ... */
+#define ILP_ROUND_NODES 150000	 /* ... over many kinds stays within this many nodes */
 #define ILP_STALL 6		 /* rounds over which a stalled LP is told */
 #define ILP_MIN_WORK 30000     /* a part (or enumeration pass) with less work left keeps its plan */
 #define ILP_PART_GROUPS 300    /* most groups one master takes: larger components are cut */
@@ -142,6 +144,8 @@
 #define ILP_DP_WORK (1l << 23) /* most updates of one knapsack's dynamic program */
 #define ILP_BB_NODES 20000     /* branch-and-bound nodes */
 #define ILP_COLS_PER_ROUND 60  /* patterns added per round, most negative first */
+#define ILP_DIVE_ROUNDS 1      /* pricing rounds per step of a dive */
+#define ILP_DIVE_UP 0.8	       /* a dive rounds up the columns past this fraction */
 #define ILP_CG_SHARE 60	       /* percent of the budget column generation may use */
 #define ILP_RC_EPS 1e-7	       /* reduced costs above -eps count as non-negative */
 #define ILP_MICRO 1e6	       /* micro-dollars per dollar */
@@ -278,6 +282,7 @@ struct solver {
 	bool *kind_proven;     /* per kind, that bound is exact or non-negative */
 	bool same_duals;       /* the master has not changed since the last round */
 	bool proving;	       /* the LP has stalled: kinds get the costlier bounds */
+	bool diving;	       /* columns are fixed: a round proves no bound */
 	double *sfx_red;       /* suffix sums of ub * max(0, value - lam . request) */
 	double sur_left;       /* surrogate room left */
 	int64_t *resid;

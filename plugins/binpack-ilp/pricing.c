@@ -965,7 +965,7 @@ int ilp_price_round(struct solver *s)
 			nc++;
 		}
 	}
-	if (!cut) {
+	if (!cut && !s->diving) {
 		ilp_add_round(s, dsum + open_sum, theta);
 		if (isfinite(theta)) {
 			double all = capped_bound(dsum + open_sum, losses, n_losses);

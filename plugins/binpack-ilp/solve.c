@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glpk.h>
@@ -269,6 +270,18 @@ static void solve_mip(struct solver *s, double gap, int64_t until)
 	parm.msg_lev = GLP_MSG_OFF;
 	parm.presolve = GLP_OFF;
 	parm.tm_lim = ilp_glpk_tm_lim(s->clk);
+	/*
+	 * GLPK's gap is relative to the objective, unplaced pods' penalty
+	 * included: with pods left over it would stop at once, however far
+	 * the nodes' price is from the best.  The gap is the nodes' price's.
+	 */
+	{
+		double unplaced = 0;
+		for (size_t g = 1; g <= s->ng; g++)
+			unplaced += s->inc_x[g];
+		if (unplaced > 0 && s->inc_obj > 0)
+			gap *= fmax(0, s->inc_obj - s->penalty * unplaced) / s->inc_obj;
+	}
 	parm.mip_gap = gap;
 	parm.cb_func = mip_callback;
 	parm.cb_info = &cb;
@@ -290,57 +303,172 @@ static void solve_mip(struct solver *s, double gap, int64_t until)
 		ilp_add_round(s, glp_mip_obj_val(s->lp) * (1 - gap) * (1 - 2e-7), 0);
 }
 
+struct frac {
+	double f;
+	int j;
+};
+
+static int frac_cmp(const void *a, const void *b)
+{
+	const struct frac *x = a, *y = b;
+
+	if (x->f != y->f)
+		return x->f > y->f ? -1 : 1;
+	return x->j - y->j;
+}
+
+/*
+ * The LP's solution rounded to an integer one: every column at its floor,
+ * then the fractional ones rounded up, largest fraction first, while a
+ * group they hold still lacks pods.  Kept as the incumbent when it is
+ * cheaper and within the master's <= rows (open nodes, pool limits).
+ * Each step of a dive gets one, so a dive cut short still leaves a plan.
+ */
+static void round_greedy(struct solver *s)
+{
+	int n = (int)(s->ng + s->ncol), rows = s->n_rows;
+	double *x = zalloc(s, (size_t)n + 1, sizeof(double)),
+	       *act = zalloc(s, (size_t)rows + 1, sizeof(double)),
+	       *val = zalloc(s, (size_t)rows + 1, sizeof(double));
+	int *ind = zalloc(s, (size_t)rows + 1, sizeof(int));
+	struct frac *fr = zalloc(s, (size_t)n, sizeof(*fr));
+	size_t nf = 0;
+	double obj = 0;
+	bool ok = true;
+
+	s->clk->work += ilp_call_cost(s->lp);
+	for (int j = 1; j <= n; j++) {
+		double v = glp_get_col_prim(s->lp, j), fl = floor(v + 1e-6);
+		int len;
+		x[j] = fl;
+		if (v - fl > 1e-6)
+			fr[nf++] = (struct frac){v - fl, j};
+		if (fl <= 0)
+			continue;
+		len = glp_get_mat_col(s->lp, j, ind, val);
+		for (int k = 1; k <= len; k++)
+			act[ind[k]] += fl * val[k];
+	}
+	qsort(fr, nf, sizeof(*fr), frac_cmp);
+	for (size_t i = 0; i < nf; i++) {
+		int len = glp_get_mat_col(s->lp, fr[i].j, ind, val);
+		bool needed = false;
+		for (int k = 1; k <= len && !needed; k++)
+			needed = ind[k] <= (int)s->ng &&
+				 act[ind[k]] < glp_get_row_lb(s->lp, ind[k]) - 1e-9;
+		if (!needed)
+			continue;
+		x[fr[i].j] += 1;
+		for (int k = 1; k <= len; k++)
+			act[ind[k]] += val[k];
+	}
+	for (int r = 1; r <= rows && ok; r++)
+		ok = glp_get_row_type(s->lp, r) == GLP_LO
+			 ? act[r] >= glp_get_row_lb(s->lp, r) - 1e-9
+			 : act[r] <= glp_get_row_ub(s->lp, r) + 1e-9;
+	for (int j = 1; j <= n; j++)
+		obj += x[j] * glp_get_obj_coef(s->lp, j);
+	if (ok && obj < s->inc_obj * (1 - 1e-12)) {
+		ilp_incumbent_fit(s);
+		s->inc_obj = obj;
+		s->inc_mip = true;
+		memcpy(s->inc_x, x, ((size_t)n + 1) * sizeof(double));
+	}
+	hfree(s, x);
+	hfree(s, act);
+	hfree(s, val);
+	hfree(s, ind);
+	hfree(s, fr);
+}
+
 /*
  * A dive from the master's LP optimum to an integer solution: columns keep
- * at least the floor of their value (those near the next unit, and the one
+ * at least the floor of their value (those past half a unit, and the one
  * nearest, are rounded up) and the LP is solved again for what is left,
- * until it is integral.  With many pods per column the rounding costs
- * little, and on large masters it finds plans glp_intopt's own heuristics
- * miss within the time.  The lower bounds are lifted again after.
+ * until it is integral.  Each step first prices the LP of what is left
+ * (ILP_DIVE_ROUNDS rounds, each kind's search at its first size): its
+ * duals value only the pods the fixed columns leave over, so the patterns
+ * found are for those, where the columns of the whole batch's LP cover
+ * them only with waste.  Every step's solution, rounded (round_greedy),
+ * is a plan, so a dive the work limit cuts short still leaves one.  The
+ * lower bounds are lifted again after.
  */
 static void dive(struct solver *s, int64_t until)
 {
-	int n = (int)(s->ng + s->ncol);
-	bool ok = true;
+	int64_t cg = s->deadline_cg;
+	long dfs = s->dfs_limit;
+	bool ok = true, proving = s->proving;
+	uint8_t *hit = zalloc(s, s->ng + 1, 1);
+	int *ind = zalloc(s, (size_t)s->n_rows + 1, sizeof(int));
+	double *val = zalloc(s, (size_t)s->n_rows + 1, sizeof(double)),
+	       *y = zalloc(s, (size_t)s->n_rows + 1, sizeof(double));
 
-	ilp_incumbent_fit(s);
-	for (int iter = 0; iter < n && ok; iter++) {
-		int far = 0;
-		double best_frac = 0;
-		bool integral = true;
+	/* The enumeration reads the duals of the LP over all patterns: they stay. */
+	memcpy(y, s->y, ((size_t)s->n_rows + 1) * sizeof(double));
+	s->diving = true;
+	s->proving = false;
+	s->deadline_cg = until;
+	s->dfs_limit = ILP_DFS_NODES;
+	for (int iter = 0; ok && iter < (int)(s->ng + s->ncol); iter++) {
+		int n;
+		size_t nf = 0;
+		struct frac *fr;
 		ok = ilp_now(s->clk) < until && solve_lp(s, until);
-		for (int j = 1; j <= n && ok; j++) {
-			double x = glp_get_col_prim(s->lp, j), fl = floor(x + 1e-6), frac = x - fl;
-			if (frac <= 1e-6)
-				continue;
-			integral = false;
-			if (frac >= 0.8)
-				fl += 1;
-			else if (frac > best_frac) {
-				best_frac = frac;
-				far = j;
-			}
-			if (fl > glp_get_col_lb(s->lp, j))
-				glp_set_col_bnds(s->lp, j, GLP_LO, fl, 0.0);
+		for (int round = 0; ok && iter > 0 && !s->lp_complete && round < ILP_DIVE_ROUNDS;
+		     round++) {
+			s->same_duals = false;
+			if (ilp_price_round(s) <= 0)
+				break;
+			ok = solve_lp(s, until);
 		}
 		if (!ok)
 			break;
-		if (integral) {
-			double obj = glp_get_obj_val(s->lp);
-			if (obj < s->inc_obj) {
-				s->inc_obj = obj;
-				s->inc_mip = true;
-				for (int j = 1; j <= n; j++)
-					s->inc_x[j] = floor(glp_get_col_prim(s->lp, j) + 0.5);
-			}
-			break;
+		round_greedy(s);
+		n = (int)(s->ng + s->ncol);
+		fr = zalloc(s, (size_t)n, sizeof(*fr));
+		for (int j = 1; j <= n; j++) {
+			double x = glp_get_col_prim(s->lp, j), fl = floor(x + 1e-6);
+			if (x - fl > 1e-6)
+				fr[nf++] = (struct frac){x - fl, j};
+			if (fl > glp_get_col_lb(s->lp, j))
+				glp_set_col_bnds(s->lp, j, GLP_LO, fl, 0.0);
 		}
-		if (far)
-			glp_set_col_bnds(s->lp, far, GLP_LO, ceil(glp_get_col_prim(s->lp, far)),
-					 0.0);
+		/*
+		 * Up: the largest fraction, and those past half a unit that hold
+		 * no group another column rounded up in this step holds (two such
+		 * would cover the same pods twice).
+		 */
+		qsort(fr, nf, sizeof(*fr), frac_cmp);
+		memset(hit, 0, s->ng + 1);
+		for (size_t i = 0; i < nf && (i == 0 || fr[i].f >= ILP_DIVE_UP); i++) {
+			int len = glp_get_mat_col(s->lp, fr[i].j, ind, val);
+			bool clash = false;
+			for (int k = 1; k <= len && !clash; k++)
+				clash = ind[k] <= (int)s->ng && hit[ind[k]];
+			if (clash)
+				continue;
+			for (int k = 1; k <= len; k++)
+				if (ind[k] <= (int)s->ng)
+					hit[ind[k]] = 1;
+			glp_set_col_bnds(s->lp, fr[i].j, GLP_LO,
+					 ceil(glp_get_col_prim(s->lp, fr[i].j)), 0.0);
+		}
+		hfree(s, fr);
+		if (nf == 0)
+			break;
 	}
-	for (int j = 1; j <= n; j++)
+	for (int j = 1; j <= (int)(s->ng + s->ncol); j++)
 		glp_set_col_bnds(s->lp, j, GLP_LO, 0.0, 0.0);
+	memcpy(s->y, y, ((size_t)s->n_rows + 1) * sizeof(double));
+	hfree(s, y);
+	hfree(s, hit);
+	hfree(s, ind);
+	hfree(s, val);
+	s->diving = false;
+	s->proving = proving;
+	s->deadline_cg = cg;
+	s->dfs_limit = dfs;
+	s->same_duals = false;
 }
 
 /* True when the incumbent is within the gap of the best bound so far. */
@@ -386,6 +514,15 @@ int ilp_solve_part(const struct ilp *ip, struct ilp_clock *clk,
 	best = ffd;
 	/* With next to no time left, FFD's plan is the answer. */
 	if (pods > 0 && deadline - ilp_now(clk) >= ILP_MIN_WORK && ilp_build_kinds(&s)) {
+		/*
+		 * Over hundreds of kinds, the first rounds' columns need not be each
+		 * kind's best: a shallower search gets the LP near its optimum in a
+		 * fraction of the work, and the search deepens once it finds nothing.
+		 */
+		if (s.nk > 0 && ILP_ROUND_NODES / (long)s.nk < s.dfs_limit)
+			s.dfs_limit = ILP_ROUND_NODES / (long)s.nk > ILP_DFS_MIN
+					  ? ILP_ROUND_NODES / (long)s.nk
+					  : ILP_DFS_MIN;
 		ilp_build_master(&s);
 		ilp_seed_ffd(&s, ffd);
 		ilp_seed_homogeneous(&s);
