@@ -564,7 +564,13 @@ int ilp_solve_part(const struct ilp *ip, struct ilp_clock *clk,
 			if (within_gap(&s, gap))
 				break;
 		}
-		dive(&s, ilp_now(clk) + (s.deadline - ilp_now(clk)) / 3);
+		/*
+		 * With the LP proven over all patterns the enumeration and
+		 * glp_intopt can still prove a plan optimal: they keep two thirds.
+		 * Without, the dive is what finds the plan: it gets three quarters.
+		 */
+		dive(&s, s.lp_complete ? ilp_now(clk) + (s.deadline - ilp_now(clk)) / 3
+				       : s.deadline - (s.deadline - ilp_now(clk)) / 4);
 		/* intopt needs an optimal basis of the columns as they now are. */
 		lp_ok = solve_lp(&s, s.deadline);
 		/* With the LP solved over every pattern, a second pass may follow: time for it. */
