@@ -33,13 +33,18 @@
  * search under a node cap, pruned by per-dimension, surrogate and
  * Lagrangian bounds (multipliers fitted per kind by coordinate descent on
  * the knapsack's LP dual) - and the most negative reduced-cost patterns
- * join.  Bin kinds dominated by another of the same pool and compatible
+ * join.  Over hundreds of kinds the first rounds search each kind less
+ * deeply (ILP_ROUND_NODES), deeper once a round finds nothing.  Bin kinds
+ * dominated by another of the same pool and compatible
  * groups (allocatable >=, price <=, and in the pool's limited dimensions a
  * capacity <=) are never priced: any pattern of theirs is a cheaper pattern
  * of the dominating kind.  glp_intopt then solves the master over the
  * generated columns, FFD's plan handed in as its first incumbent, or a
  * better one a dive finds first: the LP's columns kept at their floors,
- * one rounded up at a time, the LP solved again, until it is integral.
+ * a few disjoint ones rounded up at a time, the LP solved again and (while
+ * the LP is not proven over all patterns) priced again for the pods the
+ * fixed columns leave, until it is integral; each step's solution, rounded
+ * up greedily, is a plan too, so a dive cut short still leaves one.
  *
  * Lower bound.  For duals y of the right signs (clamped: >= rows y >= 0,
  * <= rows y <= 0, and pi_g <= P), reduced costs rc_k = c_k - y.A_k and
