@@ -253,6 +253,8 @@ struct solver {
 	glp_prob *lp;
 	double *y; /* duals by row, 1-based */
 
+	bool rclb_fresh; /* kind_rclb all hold for the last round's duals, y */
+	double round_d;	 /* that round's D = y.b */
 	size_t n_rounds, cap_rounds;
 	struct round_bound *rounds;
 	bool lp_complete;  /* pricing proved no negative reduced cost */
@@ -455,6 +457,7 @@ double ilp_kind_const(const struct solver *s, const struct bkind *k);
 void ilp_add_round(struct solver *s, double dprime, double theta);
 void ilp_volume_bounds(struct solver *s);
 int ilp_price_round(struct solver *s);
+void ilp_tighten_bound(struct solver *s, int64_t until);
 
 /* enumeration.c: every pattern below a reduced cost. */
 double ilp_pattern_leaves(const struct solver *s);
