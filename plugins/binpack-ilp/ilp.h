@@ -150,7 +150,7 @@
 #define ILP_BB_NODES 20000     /* branch-and-bound nodes */
 #define ILP_COLS_PER_ROUND 60  /* patterns added per round, most negative first */
 #define ILP_DIVE_ROUNDS 1      /* pricing rounds per step of a dive */
-#define ILP_DIVE_UP 0.8	       /* a dive rounds up the columns past this fraction */
+#define ILP_DIVE_UP 0.5	       /* a dive rounds up the columns past this fraction */
 #define ILP_CG_SHARE 60	       /* percent of the budget column generation may use */
 #define ILP_RC_EPS 1e-7	       /* reduced costs above -eps count as non-negative */
 #define ILP_MICRO 1e6	       /* micro-dollars per dollar */
@@ -227,6 +227,7 @@ struct solver {
 	const struct kerf_host *host;
 	struct ilp_clock *clk;
 	const struct kerf_pack_problem *p;
+	size_t max_types; /* options per new node, for FFD's plans; 0: none made here */
 	size_t nd, ng;
 	int64_t deadline_cg, deadline; /* on the work clock */
 	double penalty;		       /* P, dollars per unplaced pod */

@@ -318,6 +318,104 @@ static int frac_cmp(const void *a, const void *b)
 }
 
 /*
+ * The LP's solution at its floors, the pods it leaves packed first-fit
+ * decreasing within what the floors leave of the pools' limits: (*obj,
+ * when cheaper than `than`) the price, and the plan's nodes join the
+ * master as columns and x as one each.  Not with open nodes (the floors
+ * may have taken them).  Returns true when it found the cheaper plan.
+ */
+static bool round_ffd(struct solver *s, double *x, const double *act, double than, double *obj)
+{
+	const struct kerf_pack_problem *p = s->p;
+	struct kerf_pack_problem sub = *p;
+	struct kerf_pack_group *gs;
+	const struct kerf_pack_group **gl;
+	struct kerf_pack_pool *ps;
+	const struct kerf_pack_pool **pl;
+	int64_t *rem;
+	struct kerf_pack_plan *plan = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
+	double price = 0;
+	size_t left = 0;
+	bool better = false;
+
+	if (p->n_open || s->max_types == 0)
+		return false;
+	gs = zalloc(s, s->ng, sizeof(*gs));
+	gl = zalloc(s, s->ng, sizeof(*gl));
+	ps = zalloc(s, p->n_pools, sizeof(*ps));
+	pl = zalloc(s, p->n_pools, sizeof(*pl));
+	rem = zalloc(s, p->n_pools * s->nd, sizeof(int64_t));
+	for (size_t i = 0; i < p->n_pools; i++) {
+		ps[i] = *p->pools[i];
+		memcpy(&rem[i * s->nd], p->pools[i]->remaining, s->nd * sizeof(int64_t));
+		ps[i].remaining = &rem[i * s->nd];
+		pl[i] = &ps[i];
+	}
+	/* What the columns at their floors take of the pools' limits. */
+	for (size_t j = 0; j < s->ncol; j++) {
+		const struct column *c = &s->cols[j];
+		const int64_t *cap = ffd_capacity_of(p, c->pool, c->type);
+		int64_t k = (int64_t)x[s->ng + 1 + j];
+		if (k <= 0)
+			continue;
+		if (ps[c->pool].nodes_remaining != INT64_MAX)
+			ps[c->pool].nodes_remaining -= k;
+		for (size_t d = 0; d < s->nd; d++)
+			if (rem[c->pool * s->nd + d] != INT64_MAX)
+				rem[c->pool * s->nd + d] -= k * cap[d];
+	}
+	sub.pools = pl;
+	for (size_t g = 0; g < s->ng; g++) {
+		double need = (double)p->groups[g]->count - act[g + 1];
+		gs[g] = *p->groups[g];
+		gs[g].count = need > 0.5 ? (uint32_t)ceil(need - 1e-6) : 0;
+		left += gs[g].count > 0;
+		gl[g] = &gs[g];
+	}
+	sub.groups = gl;
+	for (int j = 1; j <= (int)(s->ng + s->ncol); j++)
+		price += x[j] * glp_get_obj_coef(s->lp, j);
+	s->clk->work += 1 + (int64_t)(left * p->n_types / ILP_WORK_SCAN);
+	if (left && ffd_pack(s->host, s->max_types, &sub, &plan, &err) == 0) {
+		price += (double)plan->total_price / ILP_MICRO;
+		for (size_t u = 0; u < plan->n_unplaced; u++)
+			price += s->penalty * plan->unplaced[u]->count;
+		if (price < than) {
+			for (size_t u = 0; u < plan->n_unplaced; u++)
+				x[plan->unplaced[u]->group + 1] += plan->unplaced[u]->count;
+			for (size_t i = 0; i < plan->n_nodes; i++) {
+				const struct kerf_pack_node *n = plan->nodes[i];
+				struct column c = {.open = n->open_index,
+						   .pool = n->nodepool,
+						   .type = n->type,
+						   .zone = n->zone,
+						   .ct = n->capacity_type,
+						   .price = n->price,
+						   .n = n->n_assign};
+				size_t j;
+				c.a = zalloc(s, n->n_assign, sizeof(*c.a));
+				for (size_t a = 0; a < n->n_assign; a++) {
+					c.a[a].group = n->assign[a]->group;
+					c.a[a].count = n->assign[a]->count;
+				}
+				j = ilp_add_column(s, &c);
+				x[s->ng + 1 + j] += 1;
+			}
+			*obj = price;
+			better = true;
+		}
+	}
+	kerf_pack_plan_free(plan);
+	hfree(s, gs);
+	hfree(s, gl);
+	hfree(s, ps);
+	hfree(s, pl);
+	hfree(s, rem);
+	return better;
+}
+
+/*
  * The LP's solution rounded to an integer one: every column at its floor,
  * then the fractional ones rounded up, largest fraction first, while a
  * group they hold still lacks pods.  Kept as the incumbent when it is
@@ -327,7 +425,7 @@ static int frac_cmp(const void *a, const void *b)
 static void round_greedy(struct solver *s)
 {
 	int n = (int)(s->ng + s->ncol), rows = s->n_rows;
-	double *x = zalloc(s, (size_t)n + 1, sizeof(double)),
+	double *x = zalloc(s, (size_t)n + 1, sizeof(double)), *xf, *act0,
 	       *act = zalloc(s, (size_t)rows + 1, sizeof(double)),
 	       *val = zalloc(s, (size_t)rows + 1, sizeof(double));
 	int *ind = zalloc(s, (size_t)rows + 1, sizeof(int));
@@ -349,6 +447,11 @@ static void round_greedy(struct solver *s)
 		for (int k = 1; k <= len; k++)
 			act[ind[k]] += fl * val[k];
 	}
+	/* The floors again, for round_ffd, which may add columns (x grows with them). */
+	act0 = zalloc(s, (size_t)rows + 1, sizeof(double));
+	memcpy(act0, act, ((size_t)rows + 1) * sizeof(double));
+	xf = zalloc(s, (size_t)n + 1, sizeof(double));
+	memcpy(xf, x, ((size_t)n + 1) * sizeof(double));
 	qsort(fr, nf, sizeof(*fr), frac_cmp);
 	for (size_t i = 0; i < nf; i++) {
 		int len = glp_get_mat_col(s->lp, fr[i].j, ind, val);
@@ -374,6 +477,23 @@ static void round_greedy(struct solver *s)
 		s->inc_mip = true;
 		memcpy(s->inc_x, x, ((size_t)n + 1) * sizeof(double));
 	}
+	{
+		/* Room for every column FFD's plan of the rest may add. */
+		size_t most = (size_t)n + 1;
+		double ffd_obj;
+		for (size_t g = 0; g < s->ng; g++)
+			most += s->p->groups[g]->count;
+		xf = s->host->realloc(s->host->ctx, xf, most * sizeof(double));
+		memset(xf + n + 1, 0, (most - (size_t)n - 1) * sizeof(double));
+		if (round_ffd(s, xf, act0, s->inc_obj * (1 - 1e-12), &ffd_obj)) {
+			ilp_incumbent_fit(s);
+			s->inc_obj = ffd_obj;
+			s->inc_mip = true;
+			memcpy(s->inc_x, xf, (s->ng + s->ncol + 1) * sizeof(double));
+		}
+	}
+	hfree(s, xf);
+	hfree(s, act0);
 	hfree(s, x);
 	hfree(s, act);
 	hfree(s, val);
@@ -507,6 +627,7 @@ int ilp_solve_part(const struct ilp *ip, struct ilp_clock *clk,
 	s.host = host;
 	s.clk = clk;
 	s.p = problem;
+	s.max_types = ip->max_types;
 	s.dfs_limit = ILP_DFS_NODES;
 	s.deadline = deadline - budget / 20;
 	s.deadline_cg = start + budget / 100 * ILP_CG_SHARE + budget % 100 * ILP_CG_SHARE / 100;
