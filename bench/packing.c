@@ -4,7 +4,8 @@
  * the same batches through the core's real pipeline (prov_run) once with
  * binpack-ffd and once with binpack-ilp, side by side.
  *
- *   packing [--budget MS] [--only WORKLOAD] [--ffd PACKER] [--ilp PACKER] [--markdown]
+ *   packing [--budget MS] [--work UNITS] [--only WORKLOAD] [--pods N] [--ffd PACKER]
+ *           [--ilp PACKER] [--markdown] [--debug]
  *
  * The batches, always in this order:
  *   alibaba    consecutive pods of the Alibaba trace (examples/traces, in
@@ -37,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "util.h"
 #include "workloads.h"
 
@@ -184,6 +186,7 @@ static void solve_batch(const struct batch *b, const struct plugin_instance *pac
 
 static bool markdown;
 static unsigned violations;
+static long only_pods; /* --pods: only the batches of this many pods, 0: all */
 
 /* The target: up to 1,000 pods, within 1 % of the bound in 2 s. */
 #define TARGET_PODS 1000
@@ -388,7 +391,7 @@ static void mixed_pods(struct pods *ps, size_t count)
 static void usage(void)
 {
 	fputs("usage: packing [--budget MS] [--work UNITS] [--only alibaba|karpenter|mixed]\n"
-	      "               [--ffd PACKER] [--ilp PACKER] [--markdown]\n",
+	      "               [--pods N] [--ffd PACKER] [--ilp PACKER] [--markdown] [--debug]\n",
 	      stderr);
 	exit(2);
 }
@@ -420,6 +423,8 @@ static void compare(const struct batch *b, const struct plugin_instance *ffd,
 {
 	struct outcome f, i;
 
+	if (only_pods && b->n_pods != (size_t)only_pods)
+		return;
 	solve_batch(b, ffd, budget_ms, &f);
 	solve_batch(b, ilp, budget_ms, &i);
 	row(b, &f, &i, fam);
@@ -480,6 +485,13 @@ int main(int argc, char **argv)
 			work = strtol(argv[++i], &end, 10);
 			if (*end || work < 1)
 				usage();
+		} else if (strcmp(argv[i], "--pods") == 0 && i + 1 < argc) {
+			only_pods = strtol(argv[++i], &end, 10);
+			if (*end || only_pods < 1)
+				usage();
+		} else if (strcmp(argv[i], "--debug") == 0) {
+			/* The packers' own debug lines: binpack-ilp's per-part solve statistics. */
+			log_set_level(KERF_LOG_DEBUG);
 		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
 			only = argv[++i];
 		} else if (strcmp(argv[i], "--ffd") == 0 && i + 1 < argc) {

@@ -33,13 +33,18 @@
  * search under a node cap, pruned by per-dimension, surrogate and
  * Lagrangian bounds (multipliers fitted per kind by coordinate descent on
  * the knapsack's LP dual) - and the most negative reduced-cost patterns
- * join.  Bin kinds dominated by another of the same pool and compatible
+ * join.  Over hundreds of kinds the first rounds search each kind less
+ * deeply (ILP_ROUND_NODES), deeper once a round finds nothing.  Bin kinds
+ * dominated by another of the same pool and compatible
  * groups (allocatable >=, price <=, and in the pool's limited dimensions a
  * capacity <=) are never priced: any pattern of theirs is a cheaper pattern
  * of the dominating kind.  glp_intopt then solves the master over the
  * generated columns, FFD's plan handed in as its first incumbent, or a
  * better one a dive finds first: the LP's columns kept at their floors,
- * one rounded up at a time, the LP solved again, until it is integral.
+ * a few disjoint ones rounded up at a time, the LP solved again and (while
+ * the LP is not proven over all patterns) priced again for the pods the
+ * fixed columns leave, until it is integral; each step's solution, rounded
+ * up greedily, is a plan too, so a dive cut short still leaves one.
  *
  * Lower bound.  For duals y of the right signs (clamped: >= rows y >= 0,
  * <= rows y <= 0, and pi_g <= P), reduced costs rc_k = c_k - y.A_k and
@@ -135,6 +140,8 @@
 #define ILP_MAX_ROUNDS 400	 /* column-generation rounds */
 #define ILP_DFS_NODES 3000	 /* search nodes per bin kind and round, at first */
 #define ILP_DFS_NODES_MAX 800000 /* ... growing to this when the search proves too little */
+#define ILP_DFS_MIN 300		 /* ... or as few as this, so a round's search ... */
+#define ILP_ROUND_NODES 150000	 /* ... over many kinds stays within this many nodes */
 #define ILP_STALL 6		 /* rounds over which a stalled LP is told */
 #define ILP_MIN_WORK 30000     /* a part (or enumeration pass) with less work left keeps its plan */
 #define ILP_PART_GROUPS 300    /* most groups one master takes: larger components are cut */
@@ -142,6 +149,8 @@
 #define ILP_DP_WORK (1l << 23) /* most updates of one knapsack's dynamic program */
 #define ILP_BB_NODES 20000     /* branch-and-bound nodes */
 #define ILP_COLS_PER_ROUND 60  /* patterns added per round, most negative first */
+#define ILP_DIVE_ROUNDS 1      /* pricing rounds per step of a dive */
+#define ILP_DIVE_UP 0.5	       /* a dive rounds up the columns past this fraction */
 #define ILP_CG_SHARE 60	       /* percent of the budget column generation may use */
 #define ILP_RC_EPS 1e-7	       /* reduced costs above -eps count as non-negative */
 #define ILP_MICRO 1e6	       /* micro-dollars per dollar */
@@ -218,6 +227,7 @@ struct solver {
 	const struct kerf_host *host;
 	struct ilp_clock *clk;
 	const struct kerf_pack_problem *p;
+	size_t max_types; /* options per new node, for FFD's plans; 0: none made here */
 	size_t nd, ng;
 	int64_t deadline_cg, deadline; /* on the work clock */
 	double penalty;		       /* P, dollars per unplaced pod */
@@ -244,6 +254,8 @@ struct solver {
 	glp_prob *lp;
 	double *y; /* duals by row, 1-based */
 
+	bool rclb_fresh; /* kind_rclb all hold for the last round's duals, y */
+	double round_d;	 /* that round's D = y.b */
 	size_t n_rounds, cap_rounds;
 	struct round_bound *rounds;
 	bool lp_complete;  /* pricing proved no negative reduced cost */
@@ -278,6 +290,7 @@ struct solver {
 	bool *kind_proven;     /* per kind, that bound is exact or non-negative */
 	bool same_duals;       /* the master has not changed since the last round */
 	bool proving;	       /* the LP has stalled: kinds get the costlier bounds */
+	bool diving;	       /* columns are fixed: a round proves no bound */
 	double *sfx_red;       /* suffix sums of ub * max(0, value - lam . request) */
 	double sur_left;       /* surrogate room left */
 	int64_t *resid;
@@ -445,6 +458,7 @@ double ilp_kind_const(const struct solver *s, const struct bkind *k);
 void ilp_add_round(struct solver *s, double dprime, double theta);
 void ilp_volume_bounds(struct solver *s);
 int ilp_price_round(struct solver *s);
+void ilp_tighten_bound(struct solver *s, int64_t until);
 
 /* enumeration.c: every pattern below a reduced cost. */
 double ilp_pattern_leaves(const struct solver *s);

@@ -509,8 +509,7 @@ static int solve_parts(const struct ilp *ip, struct ilp_clock *clk,
 				mine++;
 		}
 		rc = ilp_solve_part(whole[part] ? &tight : ip, clk, &t.sub, NULL, now,
-				    now + share(deadline - now, mine, left), &pp,
-				    err);
+				    now + share(deadline - now, mine, left), &pp, err);
 		left -= mine;
 		if (rc)
 			break;

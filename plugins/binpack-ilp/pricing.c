@@ -965,7 +965,10 @@ int ilp_price_round(struct solver *s)
 			nc++;
 		}
 	}
-	if (!cut) {
+	/* Every kind's kind_rclb is of these duals: ilp_tighten_bound may use them. */
+	s->rclb_fresh = !cut && !s->diving;
+	s->round_d = dsum;
+	if (!cut && !s->diving) {
 		ilp_add_round(s, dsum + open_sum, theta);
 		if (isfinite(theta)) {
 			double all = capped_bound(dsum + open_sum, losses, n_losses);
@@ -995,4 +998,78 @@ int ilp_price_round(struct solver *s)
 	hfree(s, losses);
 	hfree(s, tmp);
 	return cut ? -1 : added;
+}
+
+/*
+ * The last round's bound again, with the kinds that set it priced anew
+ * under the costlier bounds (the knapsack's LP, and for small nodes its
+ * dynamic program), worst ratio -rcLB_b / c_b first, until `until`.  The
+ * last round's duals and every kind's bound on its reduced cost are still
+ * those of one round (s->rclb_fresh), so a tighter bound of a few kinds
+ * makes a valid round of its own: theta is a maximum over the kinds, and
+ * a few kinds whose search was cut short keep it far from 0 where all the
+ * others are settled.  Columns the searches find are left out.
+ */
+void ilp_tighten_bound(struct solver *s, int64_t until)
+{
+	struct ratio *order = zalloc(s, s->nk, sizeof(*order)),
+		     *tmp = zalloc(s, s->ng, sizeof(*tmp));
+	struct loss *losses = zalloc(s, s->nk, sizeof(*losses));
+	size_t n = 0, n_losses = 0;
+	double open_sum = 0, theta = 0;
+	bool proving = s->proving;
+	int64_t cg = s->deadline_cg;
+
+	if (!s->rclb_fresh || s->nk == 0)
+		goto out;
+	for (size_t kk = 0; kk < s->nk; kk++) {
+		const struct bkind *k = &s->kinds[kk];
+		double cost = (double)k->price / ILP_MICRO;
+		if (s->kind_proven[kk] || s->kind_rclb[kk] >= 0)
+			continue;
+		order[n++] = (struct ratio){
+		    k->open >= 0 || cost <= 0 ? DBL_MAX : -s->kind_rclb[kk] / cost, (uint32_t)kk};
+	}
+	qsort(order, n, sizeof(*order), ilp_ratio_cmp);
+	s->proving = true;
+	s->deadline_cg = s->search_until = until;
+	for (size_t i = 0; i < n && ilp_now(s->clk) < until; i++) {
+		size_t kk = order[i].item;
+		const struct bkind *k = &s->kinds[kk];
+		double cutoff = (double)k->price / ILP_MICRO - ilp_kind_const(s, k), ub;
+		bool exact;
+		s->clk->work += 1 + (int64_t)(k->ng / ILP_WORK_SCAN);
+		ub = price_kind(s, kk, tmp, cutoff, &exact);
+		if (cutoff - ub > s->kind_rclb[kk])
+			s->kind_rclb[kk] = cutoff - ub;
+	}
+	for (size_t kk = 0; kk < s->nk; kk++) {
+		const struct bkind *k = &s->kinds[kk];
+		double cost = (double)k->price / ILP_MICRO, rclb = s->kind_rclb[kk];
+		if (rclb >= 0)
+			continue;
+		if (k->open >= 0) {
+			open_sum += rclb;
+		} else if (cost <= 0) {
+			theta = INFINITY;
+		} else {
+			if (-rclb / cost > theta)
+				theta = -rclb / cost;
+			losses[n_losses].theta = -rclb / cost;
+			losses[n_losses].spend = cost * node_cap(s, k, cost);
+			n_losses++;
+		}
+	}
+	ilp_add_round(s, s->round_d + open_sum, theta);
+	if (isfinite(theta)) {
+		double all = capped_bound(s->round_d + open_sum, losses, n_losses);
+		if (all > s->rounds[s->n_rounds - 1].all)
+			s->rounds[s->n_rounds - 1].all = all;
+	}
+out:
+	s->proving = proving;
+	s->deadline_cg = cg;
+	hfree(s, order);
+	hfree(s, tmp);
+	hfree(s, losses);
 }

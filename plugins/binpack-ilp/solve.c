@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glpk.h>
@@ -269,6 +270,18 @@ static void solve_mip(struct solver *s, double gap, int64_t until)
 	parm.msg_lev = GLP_MSG_OFF;
 	parm.presolve = GLP_OFF;
 	parm.tm_lim = ilp_glpk_tm_lim(s->clk);
+	/*
+	 * GLPK's gap is relative to the objective, unplaced pods' penalty
+	 * included: with pods left over it would stop at once, however far
+	 * the nodes' price is from the best.  The gap is the nodes' price's.
+	 */
+	{
+		double unplaced = 0;
+		for (size_t g = 1; g <= s->ng; g++)
+			unplaced += s->inc_x[g];
+		if (unplaced > 0 && s->inc_obj > 0)
+			gap *= fmax(0, s->inc_obj - s->penalty * unplaced) / s->inc_obj;
+	}
 	parm.mip_gap = gap;
 	parm.cb_func = mip_callback;
 	parm.cb_info = &cb;
@@ -290,57 +303,292 @@ static void solve_mip(struct solver *s, double gap, int64_t until)
 		ilp_add_round(s, glp_mip_obj_val(s->lp) * (1 - gap) * (1 - 2e-7), 0);
 }
 
+struct frac {
+	double f;
+	int j;
+};
+
+static int frac_cmp(const void *a, const void *b)
+{
+	const struct frac *x = a, *y = b;
+
+	if (x->f != y->f)
+		return x->f > y->f ? -1 : 1;
+	return x->j - y->j;
+}
+
+/*
+ * The LP's solution at its floors, the pods it leaves packed first-fit
+ * decreasing within what the floors leave of the pools' limits: (*obj,
+ * when cheaper than `than`) the price, and the plan's nodes join the
+ * master as columns and x as one each.  Not with open nodes (the floors
+ * may have taken them).  Returns true when it found the cheaper plan.
+ */
+static bool round_ffd(struct solver *s, double *x, const double *act, double than, double *obj)
+{
+	const struct kerf_pack_problem *p = s->p;
+	struct kerf_pack_problem sub = *p;
+	struct kerf_pack_group *gs;
+	const struct kerf_pack_group **gl;
+	struct kerf_pack_pool *ps;
+	const struct kerf_pack_pool **pl;
+	int64_t *rem;
+	struct kerf_pack_plan *plan = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
+	double price = 0;
+	size_t left = 0;
+	bool better = false;
+
+	if (p->n_open || s->max_types == 0)
+		return false;
+	gs = zalloc(s, s->ng, sizeof(*gs));
+	gl = zalloc(s, s->ng, sizeof(*gl));
+	ps = zalloc(s, p->n_pools, sizeof(*ps));
+	pl = zalloc(s, p->n_pools, sizeof(*pl));
+	rem = zalloc(s, p->n_pools * s->nd, sizeof(int64_t));
+	for (size_t i = 0; i < p->n_pools; i++) {
+		ps[i] = *p->pools[i];
+		memcpy(&rem[i * s->nd], p->pools[i]->remaining, s->nd * sizeof(int64_t));
+		ps[i].remaining = &rem[i * s->nd];
+		pl[i] = &ps[i];
+	}
+	/* What the columns at their floors take of the pools' limits. */
+	for (size_t j = 0; j < s->ncol; j++) {
+		const struct column *c = &s->cols[j];
+		const int64_t *cap = ffd_capacity_of(p, c->pool, c->type);
+		int64_t k = (int64_t)x[s->ng + 1 + j];
+		if (k <= 0)
+			continue;
+		if (ps[c->pool].nodes_remaining != INT64_MAX)
+			ps[c->pool].nodes_remaining -= k;
+		for (size_t d = 0; d < s->nd; d++)
+			if (rem[c->pool * s->nd + d] != INT64_MAX)
+				rem[c->pool * s->nd + d] -= k * cap[d];
+	}
+	sub.pools = pl;
+	for (size_t g = 0; g < s->ng; g++) {
+		double need = (double)p->groups[g]->count - act[g + 1];
+		gs[g] = *p->groups[g];
+		gs[g].count = need > 0.5 ? (uint32_t)ceil(need - 1e-6) : 0;
+		left += gs[g].count > 0;
+		gl[g] = &gs[g];
+	}
+	sub.groups = gl;
+	for (int j = 1; j <= (int)(s->ng + s->ncol); j++)
+		price += x[j] * glp_get_obj_coef(s->lp, j);
+	s->clk->work += 1 + (int64_t)(left * p->n_types / ILP_WORK_SCAN);
+	if (left && ffd_pack(s->host, s->max_types, &sub, &plan, &err) == 0) {
+		price += (double)plan->total_price / ILP_MICRO;
+		for (size_t u = 0; u < plan->n_unplaced; u++)
+			price += s->penalty * plan->unplaced[u]->count;
+		if (price < than) {
+			for (size_t u = 0; u < plan->n_unplaced; u++)
+				x[plan->unplaced[u]->group + 1] += plan->unplaced[u]->count;
+			for (size_t i = 0; i < plan->n_nodes; i++) {
+				const struct kerf_pack_node *n = plan->nodes[i];
+				struct column c = {.open = n->open_index,
+						   .pool = n->nodepool,
+						   .type = n->type,
+						   .zone = n->zone,
+						   .ct = n->capacity_type,
+						   .price = n->price,
+						   .n = n->n_assign};
+				size_t j;
+				c.a = zalloc(s, n->n_assign, sizeof(*c.a));
+				for (size_t a = 0; a < n->n_assign; a++) {
+					c.a[a].group = n->assign[a]->group;
+					c.a[a].count = n->assign[a]->count;
+				}
+				j = ilp_add_column(s, &c);
+				x[s->ng + 1 + j] += 1;
+			}
+			*obj = price;
+			better = true;
+		}
+	}
+	kerf_pack_plan_free(plan);
+	hfree(s, gs);
+	hfree(s, gl);
+	hfree(s, ps);
+	hfree(s, pl);
+	hfree(s, rem);
+	return better;
+}
+
+/*
+ * The LP's solution rounded to an integer one: every column at its floor,
+ * then the fractional ones rounded up, largest fraction first, while a
+ * group they hold still lacks pods.  Kept as the incumbent when it is
+ * cheaper and within the master's <= rows (open nodes, pool limits).
+ * Each step of a dive gets one, so a dive cut short still leaves a plan.
+ */
+static void round_greedy(struct solver *s)
+{
+	int n = (int)(s->ng + s->ncol), rows = s->n_rows;
+	double *x = zalloc(s, (size_t)n + 1, sizeof(double)), *xf, *act0,
+	       *act = zalloc(s, (size_t)rows + 1, sizeof(double)),
+	       *val = zalloc(s, (size_t)rows + 1, sizeof(double));
+	int *ind = zalloc(s, (size_t)rows + 1, sizeof(int));
+	struct frac *fr = zalloc(s, (size_t)n, sizeof(*fr));
+	size_t nf = 0;
+	double obj = 0;
+	bool ok = true;
+
+	s->clk->work += ilp_call_cost(s->lp);
+	for (int j = 1; j <= n; j++) {
+		double v = glp_get_col_prim(s->lp, j), fl = floor(v + 1e-6);
+		int len;
+		x[j] = fl;
+		if (v - fl > 1e-6)
+			fr[nf++] = (struct frac){v - fl, j};
+		if (fl <= 0)
+			continue;
+		len = glp_get_mat_col(s->lp, j, ind, val);
+		for (int k = 1; k <= len; k++)
+			act[ind[k]] += fl * val[k];
+	}
+	/* The floors again, for round_ffd, which may add columns (x grows with them). */
+	act0 = zalloc(s, (size_t)rows + 1, sizeof(double));
+	memcpy(act0, act, ((size_t)rows + 1) * sizeof(double));
+	xf = zalloc(s, (size_t)n + 1, sizeof(double));
+	memcpy(xf, x, ((size_t)n + 1) * sizeof(double));
+	qsort(fr, nf, sizeof(*fr), frac_cmp);
+	for (size_t i = 0; i < nf; i++) {
+		int len = glp_get_mat_col(s->lp, fr[i].j, ind, val);
+		bool needed = false;
+		for (int k = 1; k <= len && !needed; k++)
+			needed = ind[k] <= (int)s->ng &&
+				 act[ind[k]] < glp_get_row_lb(s->lp, ind[k]) - 1e-9;
+		if (!needed)
+			continue;
+		x[fr[i].j] += 1;
+		for (int k = 1; k <= len; k++)
+			act[ind[k]] += val[k];
+	}
+	for (int r = 1; r <= rows && ok; r++)
+		ok = glp_get_row_type(s->lp, r) == GLP_LO
+			 ? act[r] >= glp_get_row_lb(s->lp, r) - 1e-9
+			 : act[r] <= glp_get_row_ub(s->lp, r) + 1e-9;
+	for (int j = 1; j <= n; j++)
+		obj += x[j] * glp_get_obj_coef(s->lp, j);
+	if (ok && obj < s->inc_obj * (1 - 1e-12)) {
+		ilp_incumbent_fit(s);
+		s->inc_obj = obj;
+		s->inc_mip = true;
+		memcpy(s->inc_x, x, ((size_t)n + 1) * sizeof(double));
+	}
+	{
+		/* Room for every column FFD's plan of the rest may add. */
+		size_t most = (size_t)n + 1;
+		double ffd_obj;
+		for (size_t g = 0; g < s->ng; g++)
+			most += s->p->groups[g]->count;
+		xf = s->host->realloc(s->host->ctx, xf, most * sizeof(double));
+		memset(xf + n + 1, 0, (most - (size_t)n - 1) * sizeof(double));
+		if (round_ffd(s, xf, act0, s->inc_obj * (1 - 1e-12), &ffd_obj)) {
+			ilp_incumbent_fit(s);
+			s->inc_obj = ffd_obj;
+			s->inc_mip = true;
+			memcpy(s->inc_x, xf, (s->ng + s->ncol + 1) * sizeof(double));
+		}
+	}
+	hfree(s, xf);
+	hfree(s, act0);
+	hfree(s, x);
+	hfree(s, act);
+	hfree(s, val);
+	hfree(s, ind);
+	hfree(s, fr);
+}
+
 /*
  * A dive from the master's LP optimum to an integer solution: columns keep
- * at least the floor of their value (those near the next unit, and the one
+ * at least the floor of their value (those past half a unit, and the one
  * nearest, are rounded up) and the LP is solved again for what is left,
- * until it is integral.  With many pods per column the rounding costs
- * little, and on large masters it finds plans glp_intopt's own heuristics
- * miss within the time.  The lower bounds are lifted again after.
+ * until it is integral.  Each step first prices the LP of what is left
+ * (ILP_DIVE_ROUNDS rounds, each kind's search at its first size): its
+ * duals value only the pods the fixed columns leave over, so the patterns
+ * found are for those, where the columns of the whole batch's LP cover
+ * them only with waste.  Every step's solution, rounded (round_greedy),
+ * is a plan, so a dive the work limit cuts short still leaves one.  The
+ * lower bounds are lifted again after.
  */
 static void dive(struct solver *s, int64_t until)
 {
-	int n = (int)(s->ng + s->ncol);
-	bool ok = true;
+	int64_t cg = s->deadline_cg;
+	long dfs = s->dfs_limit;
+	bool ok = true, proving = s->proving;
+	uint8_t *hit = zalloc(s, s->ng + 1, 1);
+	int *ind = zalloc(s, (size_t)s->n_rows + 1, sizeof(int));
+	double *val = zalloc(s, (size_t)s->n_rows + 1, sizeof(double)),
+	       *y = zalloc(s, (size_t)s->n_rows + 1, sizeof(double));
 
-	ilp_incumbent_fit(s);
-	for (int iter = 0; iter < n && ok; iter++) {
-		int far = 0;
-		double best_frac = 0;
-		bool integral = true;
+	/* The enumeration reads the duals of the LP over all patterns: they stay. */
+	memcpy(y, s->y, ((size_t)s->n_rows + 1) * sizeof(double));
+	s->diving = true;
+	s->proving = false;
+	s->deadline_cg = until;
+	s->dfs_limit = ILP_DFS_NODES;
+	for (int iter = 0; ok && iter < (int)(s->ng + s->ncol); iter++) {
+		int n;
+		size_t nf = 0;
+		struct frac *fr;
 		ok = ilp_now(s->clk) < until && solve_lp(s, until);
-		for (int j = 1; j <= n && ok; j++) {
-			double x = glp_get_col_prim(s->lp, j), fl = floor(x + 1e-6), frac = x - fl;
-			if (frac <= 1e-6)
-				continue;
-			integral = false;
-			if (frac >= 0.8)
-				fl += 1;
-			else if (frac > best_frac) {
-				best_frac = frac;
-				far = j;
-			}
-			if (fl > glp_get_col_lb(s->lp, j))
-				glp_set_col_bnds(s->lp, j, GLP_LO, fl, 0.0);
+		for (int round = 0; ok && iter > 0 && !s->lp_complete && round < ILP_DIVE_ROUNDS;
+		     round++) {
+			s->same_duals = false;
+			if (ilp_price_round(s) <= 0)
+				break;
+			ok = solve_lp(s, until);
 		}
 		if (!ok)
 			break;
-		if (integral) {
-			double obj = glp_get_obj_val(s->lp);
-			if (obj < s->inc_obj) {
-				s->inc_obj = obj;
-				s->inc_mip = true;
-				for (int j = 1; j <= n; j++)
-					s->inc_x[j] = floor(glp_get_col_prim(s->lp, j) + 0.5);
-			}
-			break;
+		round_greedy(s);
+		n = (int)(s->ng + s->ncol);
+		fr = zalloc(s, (size_t)n, sizeof(*fr));
+		for (int j = 1; j <= n; j++) {
+			double x = glp_get_col_prim(s->lp, j), fl = floor(x + 1e-6);
+			if (x - fl > 1e-6)
+				fr[nf++] = (struct frac){x - fl, j};
+			if (fl > glp_get_col_lb(s->lp, j))
+				glp_set_col_bnds(s->lp, j, GLP_LO, fl, 0.0);
 		}
-		if (far)
-			glp_set_col_bnds(s->lp, far, GLP_LO, ceil(glp_get_col_prim(s->lp, far)),
-					 0.0);
+		/*
+		 * Up: the largest fraction, and those past half a unit that hold
+		 * no group another column rounded up in this step holds (two such
+		 * would cover the same pods twice).
+		 */
+		qsort(fr, nf, sizeof(*fr), frac_cmp);
+		memset(hit, 0, s->ng + 1);
+		for (size_t i = 0; i < nf && (i == 0 || fr[i].f >= ILP_DIVE_UP); i++) {
+			int len = glp_get_mat_col(s->lp, fr[i].j, ind, val);
+			bool clash = false;
+			for (int k = 1; k <= len && !clash; k++)
+				clash = ind[k] <= (int)s->ng && hit[ind[k]];
+			if (clash)
+				continue;
+			for (int k = 1; k <= len; k++)
+				if (ind[k] <= (int)s->ng)
+					hit[ind[k]] = 1;
+			glp_set_col_bnds(s->lp, fr[i].j, GLP_LO,
+					 ceil(glp_get_col_prim(s->lp, fr[i].j)), 0.0);
+		}
+		hfree(s, fr);
+		if (nf == 0)
+			break;
 	}
-	for (int j = 1; j <= n; j++)
+	for (int j = 1; j <= (int)(s->ng + s->ncol); j++)
 		glp_set_col_bnds(s->lp, j, GLP_LO, 0.0, 0.0);
+	memcpy(s->y, y, ((size_t)s->n_rows + 1) * sizeof(double));
+	hfree(s, y);
+	hfree(s, hit);
+	hfree(s, ind);
+	hfree(s, val);
+	s->diving = false;
+	s->proving = proving;
+	s->deadline_cg = cg;
+	s->dfs_limit = dfs;
+	s->same_duals = false;
 }
 
 /* True when the incumbent is within the gap of the best bound so far. */
@@ -379,6 +627,7 @@ int ilp_solve_part(const struct ilp *ip, struct ilp_clock *clk,
 	s.host = host;
 	s.clk = clk;
 	s.p = problem;
+	s.max_types = ip->max_types;
 	s.dfs_limit = ILP_DFS_NODES;
 	s.deadline = deadline - budget / 20;
 	s.deadline_cg = start + budget / 100 * ILP_CG_SHARE + budget % 100 * ILP_CG_SHARE / 100;
@@ -386,6 +635,15 @@ int ilp_solve_part(const struct ilp *ip, struct ilp_clock *clk,
 	best = ffd;
 	/* With next to no time left, FFD's plan is the answer. */
 	if (pods > 0 && deadline - ilp_now(clk) >= ILP_MIN_WORK && ilp_build_kinds(&s)) {
+		/*
+		 * Over hundreds of kinds, the first rounds' columns need not be each
+		 * kind's best: a shallower search gets the LP near its optimum in a
+		 * fraction of the work, and the search deepens once it finds nothing.
+		 */
+		if (s.nk > 0 && ILP_ROUND_NODES / (long)s.nk < s.dfs_limit)
+			s.dfs_limit = ILP_ROUND_NODES / (long)s.nk > ILP_DFS_MIN
+					  ? ILP_ROUND_NODES / (long)s.nk
+					  : ILP_DFS_MIN;
 		ilp_build_master(&s);
 		ilp_seed_ffd(&s, ffd);
 		ilp_seed_homogeneous(&s);
@@ -427,7 +685,20 @@ int ilp_solve_part(const struct ilp *ip, struct ilp_clock *clk,
 			if (within_gap(&s, gap))
 				break;
 		}
-		dive(&s, ilp_now(clk) + (s.deadline - ilp_now(clk)) / 3);
+		/*
+		 * Column generation ran out of work before the LP was proven: the
+		 * kinds that keep the bound loose get the costlier bounds, with an
+		 * eighth of what is left.
+		 */
+		if (!s.lp_complete)
+			ilp_tighten_bound(&s, ilp_now(clk) + (s.deadline - ilp_now(clk)) / 8);
+		/*
+		 * With the LP proven over all patterns the enumeration and
+		 * glp_intopt can still prove a plan optimal: they keep two thirds.
+		 * Without, the dive is what finds the plan: it gets three quarters.
+		 */
+		dive(&s, s.lp_complete ? ilp_now(clk) + (s.deadline - ilp_now(clk)) / 3
+				       : s.deadline - (s.deadline - ilp_now(clk)) / 4);
 		/* intopt needs an optimal basis of the columns as they now are. */
 		lp_ok = solve_lp(&s, s.deadline);
 		/* With the LP solved over every pattern, a second pass may follow: time for it. */

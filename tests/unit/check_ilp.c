@@ -970,6 +970,56 @@ START_TEST(matches_compact_optimum)
 END_TEST
 
 /*
+ * The same instances with work limits that stop column generation early:
+ * what a solve cut short proves (the dive's pricing records no bound, the
+ * kinds left open are priced again under the knapsack's LP) must still be
+ * below the exact optimum, and its plan no cheaper than it.
+ */
+START_TEST(cut_solves_bound_below_optimum)
+{
+	static const struct shape sh = {3, 3, 2, 1, 4, 10, 0, 0, 30};
+	static const int64_t limits[] = {35000, 50000, 80000, 150000};
+	size_t n = 0;
+
+	rng = 0x637574u; /* "cut" */
+	while (n < 16) {
+		struct inst *in = gen(&sh);
+		struct kerf_pack_plan *plan;
+		uint64_t pods = 0;
+		kerf_price_t opt;
+		for (size_t g = 0; g < in->p.n_groups; g++)
+			pods += in->p.groups[g]->count;
+		in->pools[0].nodes_remaining = INT64_MAX;
+		in->prem[0][CPU] = INT64_MAX;
+		cfg_work_limit = limits[n % 4];
+		if (ilp_inst)
+			loader_destroy(ilp, ilp_inst);
+		ilp_inst = NULL;
+		ilp_up();
+		plan = run(ilp, ilp_inst, &in->p, 0);
+		if (pods < 10 || plan->n_unplaced) {
+			kerf_pack_plan_free(plan);
+			free(in);
+			continue;
+		}
+		opt = compact_optimum(&in->p, plan->total_price);
+		ck_assert_msg(opt > 0, "instance %zu: the compact model found no plan", n);
+		ck_assert_msg(plan->lower_bound <= opt,
+			      "instance %zu (%" PRIu64 " pods, work limit %" PRId64
+			      "): bound %" PRId64 " above the optimum %" PRId64,
+			      n, pods, cfg_work_limit, plan->lower_bound, opt);
+		ck_assert_msg(plan->total_price >= opt,
+			      "instance %zu: price %" PRId64 " below the optimum %" PRId64, n,
+			      plan->total_price, opt);
+		n++;
+		kerf_pack_plan_free(plan);
+		free(in);
+	}
+	cfg_work_limit = 0;
+}
+END_TEST
+
+/*
  * binpack-ilp explains pods it leaves out by its own plan.  Limit 9 cpu;
  * types S (3 cpu, $50), A (4 cpu, $100) and B (4 cpu allocatable, 8
  * capacity, $90); two 4-cpu pods and one 3-cpu pod.  FFD charges its first
@@ -1619,6 +1669,7 @@ static Suite *ilp_suite(void)
 	tcase_add_test(tc, empty_batch);
 	tcase_add_test(tc, tiny_matches_brute_force);
 	tcase_add_test(tc, matches_compact_optimum);
+	tcase_add_test(tc, cut_solves_bound_below_optimum);
 	tcase_add_test(tc, never_worse_than_ffd);
 	tcase_add_test(tc, batch_bound_counts_nodes);
 	tcase_add_test(tc, batch_bound_below_optimum);
