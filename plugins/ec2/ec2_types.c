@@ -100,6 +100,16 @@ static int64_t default_card_bandwidth(const xmlNode *net)
 	return -1;
 }
 
+/*
+ * A device count, held within a bound the sums below cannot overflow from;
+ * figures_in_range() then refuses totals beyond any instance type.
+ */
+static int64_t device_count(const xmlNode *n)
+{
+	int64_t c = int_or(n, "count", 0);
+	return c < -1 ? -1 : c > (1 << 20) ? (1 << 20) + 1 : c;
+}
+
 static void read_devices(struct ec2_itype *t, const xmlNode *item)
 {
 	const xmlNode *gpus = ec2_xml_items(item, "gpuInfo/gpus");
@@ -108,7 +118,7 @@ static void read_devices(struct ec2_itype *t, const xmlNode *item)
 
 	for (const xmlNode *g = gpus; g; g = aws_xml_next(g)) {
 		char *m = label_text(ec2_xml_str(g, "manufacturer"));
-		int64_t count = int_or(g, "count", 0);
+		int64_t count = device_count(g);
 
 		if (m && strcmp(m, "nvidia") == 0)
 			t->fig.nvidia_gpus += count;
@@ -124,7 +134,7 @@ static void read_devices(struct ec2_itype *t, const xmlNode *item)
 		t->gpu_memory_mib = int_or(gpus, "memoryInfo/sizeInMiB", -1);
 	}
 	for (const xmlNode *d = neuron; d; d = aws_xml_next(d))
-		t->fig.neuron_devices += int_or(d, "count", 0);
+		t->fig.neuron_devices += device_count(d);
 	if (neuron && !aws_xml_next(neuron)) {
 		t->acc_name = label_text(ec2_xml_str(neuron, "name"));
 		t->acc_manufacturer = dupn("aws", 3);
@@ -132,7 +142,7 @@ static void read_devices(struct ec2_itype *t, const xmlNode *item)
 	} else if (!neuron && inf && !aws_xml_next(inf)) {
 		t->acc_name = label_text(ec2_xml_str(inf, "name"));
 		t->acc_manufacturer = label_text(ec2_xml_str(inf, "manufacturer"));
-		t->acc_count = int_or(inf, "count", 0);
+		t->acc_count = device_count(inf);
 		t->fig.neuron_devices = t->acc_count;
 	}
 }
@@ -186,6 +196,33 @@ static void itype_clear(struct ec2_itype *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/*
+ * Figures far beyond any instance EC2 has (the largest holds 32 TiB and
+ * 1,920 vCPUs) are refused, so the allocatable arithmetic cannot overflow.
+ */
+static int figures_in_range(const struct ec2_itype *t, struct kerf_error *err)
+{
+	const struct {
+		const char *name;
+		int64_t v, max;
+	} f[] = {
+	    {"vCpuInfo/defaultVCpus", t->fig.vcpus, 1 << 20},
+	    {"memoryInfo/sizeInMiB", t->fig.memory_mib, INT64_C(1) << 36},
+	    {"networkInfo (pods per ENI limits)", t->fig.eni_pods, 1 << 20},
+	    {"efaInfo/maximumEfaInterfaces", t->fig.efa_interfaces, 1 << 16},
+	    {"gpuInfo (NVIDIA count)", t->fig.nvidia_gpus, 1 << 16},
+	    {"gpuInfo (AMD count)", t->fig.amd_gpus, 1 << 16},
+	    {"neuronInfo (device count)", t->fig.neuron_devices, 1 << 16},
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].v < 0 || f[i].v > f[i].max)
+			return kerf_error_set(
+			    err, KERF_E_RANGE,
+			    "DescribeInstanceTypes: %s: %s is %lld, outside 0 to %lld", t->name,
+			    f[i].name, (long long)f[i].v, (long long)f[i].max);
+	return 0;
+}
+
 static int read_item(struct ec2_itype *t, const xmlNode *item, struct kerf_error *err)
 {
 	const xmlNode *net = aws_xml_child(item, "networkInfo");
@@ -216,6 +253,11 @@ static int read_item(struct ec2_itype *t, const xmlNode *item, struct kerf_error
 	read_usage(t, item);
 	enis = default_card_enis(net);
 	ips = int_or(net, "ipv4AddressesPerInterface", 0);
+	if (enis > 1 << 16 || ips > 1 << 16)
+		return kerf_error_set(err, KERF_E_RANGE,
+				      "DescribeInstanceTypes: %s: networkInfo: %lld ENIs of %lld "
+				      "addresses is beyond any instance type",
+				      t->name, (long long)enis, (long long)ips);
 	t->fig.eni_pods = enis > 0 && ips > 0 ? enis * (ips - 1) + 2 : 0;
 	t->fig.efa_interfaces = int_or(net, "efaInfo/maximumEfaInterfaces", 0);
 	t->gpu_count = t->gpu_memory_mib = t->acc_count = -1;
@@ -232,7 +274,7 @@ static int read_item(struct ec2_itype *t, const xmlNode *item, struct kerf_error
 	t->fig.pod_enis = row ? row->pod_enis : 0;
 	t->bandwidth_mbps =
 	    row && row->bandwidth_mbps >= 0 ? row->bandwidth_mbps : default_card_bandwidth(net);
-	return 0;
+	return figures_in_range(t, err);
 }
 
 int ec2_itypes_add_page(struct ec2_itypes *t, const xmlDoc *page, struct kerf_error *err)
