@@ -629,6 +629,32 @@ static int read_row(struct trace *t, char **f, size_t n, unsigned line, size_t r
 	return 0;
 }
 
+/*
+ * The rows are C strings, so a NUL byte would end the file there and every
+ * later row would be dropped without a word: refuse the file instead.
+ */
+static int trace_check_nul(struct trace *t, const char *text, size_t len)
+{
+	const char *nul = memchr(text, '\0', len), *bol = text;
+	unsigned line = 1;
+	int rc;
+
+	if (!nul)
+		return 0;
+	for (const char *c = text; c < nul; c++)
+		if (*c == '\n') {
+			line++;
+			bol = c + 1;
+		}
+	rc = kerf_error_set(t->err, KERF_E_PARSE, "%s:%u:%zu: a NUL byte (is this a text file?)",
+			    t->path, line, (size_t)(nul - bol) + 1);
+	if (t->err) {
+		t->err->line = line;
+		t->err->column = (unsigned)(nul - bol) + 1;
+	}
+	return rc;
+}
+
 int sim_trace_load(const struct kerf_host *h, const char *path, int64_t time_scale,
 		   struct sim_script *s, struct kerf_error *err)
 {
@@ -641,6 +667,7 @@ int sim_trace_load(const struct kerf_host *h, const char *path, int64_t time_sca
 
 	if (rc)
 		return rc;
+	rc = trace_check_nul(&t, text, len);
 	for (line = text; rc == 0 && line && *line; line = next) {
 		char *f[MAX_FIELDS];
 		size_t n;

@@ -203,7 +203,8 @@ static const struct kerf_cluster_ops *cl;
 static const struct kerf_provider_ops *pv;
 
 /* Writes a file into the test's directory; returns its path. */
-static const char *put(const char *name, const char *text)
+/* A file of len bytes of text, which may hold NUL bytes. */
+static const char *put_bytes(const char *name, const char *text, size_t len)
 {
 	char *p = paths[n_paths++];
 	FILE *f;
@@ -211,9 +212,14 @@ static const char *put(const char *name, const char *text)
 	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
 	f = fopen(p, "w");
 	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
 	fclose(f);
 	return p;
+}
+
+static const char *put(const char *name, const char *text)
+{
+	return put_bytes(name, text, strlen(text));
 }
 
 static void setup(void)
@@ -628,6 +634,22 @@ START_TEST(test_trace_errors)
 	ck_assert_msg(strstr(err.message, "trace2.csv:3: cpu_millicores: \"-2\" is not a "
 					  "non-negative number"),
 		      "%s", err.message);
+}
+END_TEST
+
+/* A NUL byte ended the file there: the rows after it were dropped without a word. */
+START_TEST(test_trace_nul_byte)
+{
+	static const char text[] = "arrival_s,cpu_millicores,memory_mib,gpu,count\n"
+				   "1,2,3,4,5\n"
+				   "\0"
+				   "9,2,3,4,5\n"
+				   "7,2,3,4,5\n";
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	sim_cfg.trace = put_bytes("nul.csv", text, sizeof(text) - 1);
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "nul.csv:3:1: a NUL byte"), "%s", err.message);
 }
 END_TEST
 
@@ -1398,6 +1420,7 @@ static Suite *sim_cluster_suite(void)
 	tcase_add_test(tc, test_trace_arrivals_and_durations);
 	tcase_add_test(tc, test_trace_without_header);
 	tcase_add_test(tc, test_trace_errors);
+	tcase_add_test(tc, test_trace_nul_byte);
 	tcase_add_test(tc, test_scenario_scale_delete_apply);
 	tcase_add_test(tc, test_scenario_errors);
 	tcase_add_test(tc, test_scenario_reader_limits);
