@@ -542,33 +542,61 @@ static size_t load_manifests(struct mf_set *set, const char *path, const struct 
 }
 
 /*
- * Reads the workloads of one file into *out (NULL on errors); returns the
- * number of errors printed.  *unreadable is set when the file cannot be
- * read or is not YAML, so that the manifest reader does not report the
- * same problem again.
+ * Reads one file's YAML once, for every reader of it (workloads,
+ * manifests): NULL, with the error printed, when it cannot be read or is
+ * not YAML.
  */
-static size_t parse_workloads(const char *path, const struct kerf_workload_limits *lim,
-			      struct kerf_workload_list **out, bool *unreadable)
+static struct yt_stream *read_yaml(const char *path)
 {
 	struct kerf_error err;
-	struct strbuf text;
+	struct yt_stream *s = NULL;
+	int rc;
+
+	kerf_error_clear(&err);
+	if ((rc = yt_parse_file(path, &s, &err)) != 0) {
+		fprintf(stderr, "%s\n", err_text(&err, rc));
+		return NULL;
+	}
+	return s;
+}
+
+/* The manifests of a file read with read_yaml() added to set; returns the number of errors printed.
+ */
+static size_t load_stream_manifests(struct mf_set *set, struct yt_stream *s)
+{
+	struct mf_diags diags = {0};
+	struct kerf_error err;
+	size_t errors = 0;
+
+	kerf_error_clear(&err);
+	int rc = mf_load_stream(set, yt_stream_ref(s), &diags, &err);
+	if (rc == KERF_E_CONFIG && diags.n) {
+		print_diags(&diags);
+		errors = diags.n;
+	} else if (rc) {
+		fprintf(stderr, "%s\n", err_text(&err, rc));
+		errors = 1;
+	}
+	mf_diags_clear(&diags);
+	return errors;
+}
+
+/*
+ * Reads the workloads of a file read with read_yaml() into *out (NULL on
+ * errors; out NULL: only checks them); returns the number of errors printed.
+ */
+static size_t parse_workloads(const struct yt_stream *s, const struct kerf_workload_limits *lim,
+			      struct kerf_workload_list **out)
+{
+	struct kerf_error err;
 	char *report = NULL;
 	int rc;
 
 	kerf_error_clear(&err);
-	*out = NULL;
-	*unreadable = true;
-	if ((rc = yt_read_file(path, &text, &err)) != 0) {
-		fprintf(stderr, "%s\n", err_text(&err, rc));
-		return 1;
-	}
-	rc = kerf_workloads_parse_limited(path, text.buf ? text.buf : "", text.len, lim, out,
-					  &report, &err);
-	sb_free(&text);
-	*unreadable = rc == KERF_E_PARSE;
+	rc = mf_workloads_from_stream(s, lim, out, &report, &err);
 	if (!rc)
 		return 0;
-	/* One line per problem; a YAML syntax error comes without its newline. */
+	/* One line per problem. */
 	const char *msg = report ? report : err_text(&err, rc);
 	size_t errors = 0;
 	fprintf(stderr, "%s%s", msg, str_ends_with(msg, "\n") ? "" : "\n");
@@ -721,7 +749,8 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 }
 
 /* `all` (NULL: none) gathers every manifest file's objects, to check references across files. */
-static size_t validate_manifests(const char *path, const char *plugin_dir, struct mf_set *all)
+static size_t validate_manifests(const char *path, struct yt_stream *s, const char *plugin_dir,
+				 struct mf_set *all)
 {
 	struct loader *l = NULL;
 	struct kerf_error err;
@@ -735,18 +764,13 @@ static size_t validate_manifests(const char *path, const char *plugin_dir, struc
 	}
 	mf_set_init(&set);
 	size_t errors = add_providers(l, NULL, &set);
-	/* The workloads it holds are checked as simulate reads them. */
-	struct kerf_workload_list *wl;
-	bool unreadable;
-	errors += parse_workloads(path, NULL, &wl, &unreadable);
-	kerf_workload_list_free(wl);
-	if (!unreadable) {
-		errors += load_manifests(&set, path, NULL, NULL);
-		if (all) {
-			/* Its errors are printed once, above. */
-			kerf_error_clear(&err);
-			mf_load_file(all, path, NULL, &err);
-		}
+	/* The workloads it holds are checked as simulate reads them, one at a time. */
+	errors += parse_workloads(s, NULL, NULL);
+	errors += load_stream_manifests(&set, s);
+	if (all) {
+		/* Its errors are printed once, above. */
+		kerf_error_clear(&err);
+		mf_load_stream(all, yt_stream_ref(s), NULL, &err);
 	}
 	if (errors == 0) {
 		struct counts counts = {0};
@@ -765,27 +789,24 @@ static size_t validate_manifests(const char *path, const char *plugin_dir, struc
 
 static size_t validate_file(const char *path, const char *plugin_dir, struct mf_set *all)
 {
-	struct kerf_error err;
-	kerf_error_clear(&err);
-	struct yt_stream *s = NULL;
-	int rc = yt_parse_file(path, &s, &err);
-	if (rc) {
-		fprintf(stderr, "%s\n", err_text(&err, rc));
+	struct yt_stream *s = read_yaml(path);
+	if (!s)
 		return 1;
-	}
-	/* Only what the file is: the validators read it again, so one tree at a time. */
 	bool empty = !has_documents(s), config = !empty && looks_like_config(s);
 	size_t errors;
-	yt_stream_free(s);
 	if (empty) {
 		fprintf(stderr,
 			"%s:1:1: empty file: neither a kerf.yaml nor Kubernetes manifests\n", path);
 		errors = 1;
 	} else if (config) {
+		/* The config reader reads the file again: one tree at a time. */
+		yt_stream_free(s);
+		s = NULL;
 		errors = validate_config(path, plugin_dir);
 	} else {
-		errors = validate_manifests(path, plugin_dir, all);
+		errors = validate_manifests(path, s, plugin_dir, all);
 	}
+	yt_stream_free(s);
 	return errors;
 }
 
@@ -867,13 +888,16 @@ struct sim_input {
  * replicas as NAME-1.., a StatefulSet's as NAME-0.. with the pod-name label
  * its controller sets, so selectors on that label behave as in a cluster.
  */
-static void add_workload_pods(struct sim_input *in, const struct kerf_workload *w)
+static void add_workload_pods(struct sim_input *in, struct kerf_workload *w)
 {
 	bool is_pod = strcmp(w->kind, "Pod") == 0;
 	bool ordinal = strcmp(w->kind, "StatefulSet") == 0;
 
 	for (int32_t r = 0; r < w->replicas; r++) {
-		struct kerf_pod *p = kerf_pod_copy(w->pod);
+		/* A Pod stands for itself: its one copy moves, so a file of Pods is held once. */
+		struct kerf_pod *p = is_pod ? w->pod : kerf_pod_copy(w->pod);
+		if (is_pod)
+			w->pod = NULL;
 		if (!is_pod) {
 			struct strbuf sb;
 			sb_init(&sb);
@@ -893,8 +917,8 @@ static void add_workload_pods(struct sim_input *in, const struct kerf_workload *
 }
 
 /* The workloads of one file as pods to place; returns the number of errors printed. */
-static size_t load_workloads(struct sim_input *in, const char *path, const struct cfg *cfg,
-			     bool *unreadable)
+static size_t load_workloads(struct sim_input *in, const char *path, const struct yt_stream *s,
+			     const struct cfg *cfg)
 {
 	struct kerf_workload_list *l;
 	/* Every pod of every file is held at once: the limits are on the whole simulation. */
@@ -903,13 +927,13 @@ static size_t load_workloads(struct sim_input *in, const char *path, const struc
 	    .max_pods = cfg ? cfg->max_pods : 0,
 	    .pods_before = (int64_t)in->n_pods,
 	};
-	size_t errors = parse_workloads(path, &lim, &l, unreadable);
+	size_t errors = parse_workloads(s, &lim, &l);
 	if (errors)
 		return errors;
 	xgrow(in->lists, in->cap_lists, in->n_lists + 1);
 	in->lists[in->n_lists++] = l;
 	for (size_t i = 0; i < l->n; i++) {
-		const struct kerf_workload *w = &l->items[i];
+		struct kerf_workload *w = &l->items[i];
 		if (w->daemonset) {
 			xgrow(in->daemonsets, in->cap_daemonsets, in->n_daemonsets + 1);
 			in->daemonsets[in->n_daemonsets++] = w->pod;
@@ -1756,11 +1780,18 @@ static int cmd_simulate(int argc, char **argv)
 	/* The node classes are the providers' to read: they must be known first. */
 	errors += add_providers(l, cfg ? cfg->provider : NULL, &in.set);
 	for (size_t i = 0; i < n_files; i++) {
-		bool unreadable;
-		errors += load_workloads(&in, files[i], cfg, &unreadable);
-		if (!unreadable)
-			errors += load_manifests(&in.set, files[i], NULL, NULL);
+		struct yt_stream *s = read_yaml(files[i]);
+		if (!s) {
+			errors++;
+			continue;
+		}
+		errors += load_workloads(&in, files[i], s, cfg);
+		errors += load_stream_manifests(&in.set, s);
+		yt_stream_free(s);
 	}
+	/* The pods and objects are decoded: the trees would only take memory from the simulation.
+	 */
+	mf_set_drop_trees(&in.set);
 	if (errors) {
 		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");
 		status = 1;

@@ -112,7 +112,7 @@ static void parse_budgets(struct mf_ctx *c, const struct yt_node *seq, struct ke
 	if (!mf_is_seq(c, seq))
 		return;
 	if (seq->n > 50)
-		mf_error(c, seq, "must have at most 50 items, got %zu", seq->n);
+		mf_error(c, seq, "must have at most 50 items, got %zu", (size_t)seq->n);
 	for (size_t i = 0; i < np->n_budgets; i++)
 		kerf_budget_free(np->budgets[i]);
 	free(np->budgets);
@@ -170,7 +170,8 @@ static void parse_budgets(struct mf_ctx *c, const struct yt_node *seq, struct ke
 			m = mf_push(c, "reasons");
 			if (mf_is_seq(c, v)) {
 				if (v->n > 50)
-					mf_error(c, v, "must have at most 50 items, got %zu", v->n);
+					mf_error(c, v, "must have at most 50 items, got %zu",
+						 (size_t)v->n);
 				for (size_t j = 0; j < v->n; j++) {
 					size_t mj = mf_push_index(c, j);
 					uint32_t bit = 0;
@@ -747,6 +748,19 @@ void mf_set_clear(struct mf_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
+void mf_set_drop_trees(struct mf_set *set)
+{
+	for (size_t i = 0; i < set->n_streams; i++)
+		yt_stream_free(set->streams[i]);
+	hmap_clear(&set->names, free);
+	free(set->other);
+	free(set->streams);
+	set->other = NULL;
+	set->n_other = 0;
+	set->streams = NULL;
+	set->n_streams = 0;
+}
+
 #define APPEND(arr, n, item)                                                                       \
 	do {                                                                                       \
 		(arr) = xrealloc((arr), ((n) + 1) * sizeof(*(arr)));                               \
@@ -1088,8 +1102,8 @@ static void load_document(struct mf_set *set, struct yt_stream *st, const struct
 	mf_ctx_clear(&c);
 }
 
-static int load_stream(struct mf_set *set, struct yt_stream *st, struct mf_diags *diags,
-		       struct kerf_error *err)
+int mf_load_stream(struct mf_set *set, struct yt_stream *st, struct mf_diags *diags,
+		   struct kerf_error *err)
 {
 	struct mf_diags local = {0, NULL};
 	struct mf_diags *d = diags ? diags : &local;
@@ -1126,7 +1140,7 @@ int mf_load_file(struct mf_set *set, const char *path, struct mf_diags *diags,
 
 	if (rc)
 		return rc;
-	return load_stream(set, st, diags, err);
+	return mf_load_stream(set, st, diags, err);
 }
 
 int mf_load_string(struct mf_set *set, const char *name, const char *text, size_t len,
@@ -1137,5 +1151,5 @@ int mf_load_string(struct mf_set *set, const char *name, const char *text, size_
 
 	if (rc)
 		return rc;
-	return load_stream(set, st, diags, err);
+	return mf_load_stream(set, st, diags, err);
 }

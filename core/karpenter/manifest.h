@@ -66,6 +66,13 @@ struct mf_set {
 
 void mf_set_init(struct mf_set *set);
 void mf_set_clear(struct mf_set *set);
+/*
+ * Once every file is loaded: frees the YAML trees the set kept, the
+ * documents of other kinds and the index of names (so a later load checks
+ * no duplicates against what came before).  The NodePools, NodeClaims and
+ * node classes stay; a node class holds its own document.
+ */
+void mf_set_drop_trees(struct mf_set *set);
 
 /*
  * Lets loads into set read the node classes of the kinds provider `name`
@@ -102,6 +109,13 @@ int mf_load_file(struct mf_set *set, const char *path, struct mf_diags *diags,
 		 struct kerf_error *err);
 int mf_load_string(struct mf_set *set, const char *name, const char *text, size_t len,
 		   struct mf_diags *diags, struct kerf_error *err);
+/*
+ * The same for documents already parsed: set takes one holder of st (pass
+ * yt_stream_ref(st) to keep yours), which it keeps alive while it borrows
+ * from it.  Returns 0 or KERF_E_CONFIG as mf_load_file().
+ */
+int mf_load_stream(struct mf_set *set, struct yt_stream *st, struct mf_diags *diags,
+		   struct kerf_error *err);
 
 /*
  * Single-object parsers from a whole document (a mapping with apiVersion,

@@ -160,4 +160,16 @@ struct kerf_decoder {
 /* A new document holding a reference to s, rooted at root (a node of s). */
 struct kerf_doc *mf_doc_new(struct yt_stream *s, const struct yt_node *root);
 
+struct kerf_workload_limits;
+struct kerf_workload_list;
+/*
+ * kerf_workloads_parse_limited() on a tree already read (s is borrowed), so
+ * that a caller reading the same file's manifests too parses it once.  With
+ * out NULL the workloads are only checked, each freed once read, so that a
+ * validator holds one at a time.
+ */
+int mf_workloads_from_stream(const struct yt_stream *s, const struct kerf_workload_limits *limits,
+			     struct kerf_workload_list **out, char **report,
+			     struct kerf_error *err);
+
 #endif

@@ -1324,6 +1324,7 @@ struct wl_state {
 	int64_t pods;	 /* pods the workloads so far stand for, the caller's earlier ones too */
 	int64_t objects; /* documents and list items seen */
 	size_t cap_items;
+	bool check_only; /* each workload is freed once checked: only the diagnostics are wanted */
 };
 
 static void workload_clear(struct kerf_workload *w)
@@ -1406,6 +1407,9 @@ static void parse_workload(struct wl_state *st, const struct yt_node *doc,
 			 "(settings.max_pods)",
 			 (int)w.replicas, (long long)st->lim.max_pods);
 	if (c.nerr) {
+		workload_clear(&w);
+	} else if (st->check_only) {
+		st->pods += w.replicas;
 		workload_clear(&w);
 	} else {
 		struct kerf_workload_list *l = st->list;
@@ -1588,8 +1592,10 @@ int kerf_workloads_parse_limited(const char *name, const char *text, size_t len,
 				 struct kerf_error *err)
 {
 	struct yt_stream *ys = NULL;
-	struct wl_state st;
-	struct strbuf sb;
+	/* A caller that allows more objects than a file's default documents allows those too. */
+	size_t max_docs = limits && limits->max_objects > (int64_t)YT_MAX_DOCUMENTS
+			      ? (size_t)limits->max_objects
+			      : 0;
 	int rc;
 
 	if (report)
@@ -1598,12 +1604,29 @@ int kerf_workloads_parse_limited(const char *name, const char *text, size_t len,
 		return kerf_error_set(err, KERF_E_INVALID, "kerf_workloads_parse: NULL argument");
 	*out = NULL;
 	error_reset(err);
-	if ((rc = yt_parse_string(name ? name : "<input>", text, len, &ys, err)) != 0) {
+	if ((rc = yt_parse_string_limited(name ? name : "<input>", text, len, max_docs, &ys,
+					  err)) != 0) {
 		if (report && err)
 			*report = xstrdup(err->message);
 		return rc;
 	}
+	rc = mf_workloads_from_stream(ys, limits, out, report, err);
+	yt_stream_free(ys);
+	return rc;
+}
+
+int mf_workloads_from_stream(const struct yt_stream *ys, const struct kerf_workload_limits *limits,
+			     struct kerf_workload_list **out, char **report, struct kerf_error *err)
+{
+	struct wl_state st;
+	struct strbuf sb;
+
+	if (report)
+		*report = NULL;
+	if (out)
+		*out = NULL;
 	memset(&st, 0, sizeof(st));
+	st.check_only = !out;
 	st.lim.max_replicas = KERF_WORKLOAD_MAX_PODS;
 	st.lim.max_pods = KERF_SIM_MAX_PODS;
 	st.lim.max_objects = KERF_FILE_MAX_OBJECTS;
@@ -1619,12 +1642,13 @@ int kerf_workloads_parse_limited(const char *name, const char *text, size_t len,
 	st.list = xcalloc(1, sizeof(*st.list));
 	for (size_t i = 0; i < ys->n; i++)
 		parse_document(&st, ys->docs[i].root, NULL, 0);
-	yt_stream_free(ys);
-	if (st.diags.n == 0) {
+	if (st.diags.n == 0 && out) {
 		*out = st.list;
 		return 0;
 	}
 	kerf_workload_list_free(st.list);
+	if (st.diags.n == 0)
+		return 0;
 	if (err) {
 		err->line = st.diags.items[0].line;
 		err->column = st.diags.items[0].column;

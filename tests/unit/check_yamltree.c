@@ -315,6 +315,100 @@ START_TEST(duplicate_key_in_large_map)
 }
 END_TEST
 
+/* A mapping past the keys checked one by one reports its first repeated key in document order. */
+START_TEST(first_duplicate_in_large_map)
+{
+	struct strbuf sb;
+	struct yt_stream *s = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	sb_init(&sb);
+	for (int i = 0; i < 100; i++)
+		sb_printf(&sb, "key%d: %d\n", i, i);
+	sb_puts(&sb, "key50: again\nkey10: again\nkey50: thrice\n");
+	ck_assert_int_eq(yt_parse_string("big.yaml", sb.buf, sb.len, &s, &err), KERF_E_PARSE);
+	ck_assert_str_eq(err.message, "big.yaml:101:1: duplicate key \"key50\"");
+	ck_assert_uint_eq(err.line, 101);
+	sb_free(&sb);
+}
+END_TEST
+
+/* Every document costs memory, an empty one too: a file holds at most YT_MAX_DOCUMENTS. */
+START_TEST(document_limit)
+{
+	struct strbuf sb;
+	struct yt_stream *s = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	sb_init(&sb);
+	for (unsigned i = 0; i < YT_MAX_DOCUMENTS; i++)
+		sb_puts(&sb, "--- 1\n");
+	s = parse_ok(sb.buf);
+	ck_assert_uint_eq(s->n, YT_MAX_DOCUMENTS);
+	yt_stream_free(s);
+	sb_puts(&sb, "--- 1\n");
+	s = NULL;
+	ck_assert_int_eq(yt_parse_string("docs.yaml", sb.buf, sb.len, &s, &err), KERF_E_PARSE);
+	ck_assert_str_eq(err.message, "docs.yaml:150001:1: more than 150000 documents in one file: "
+				      "split the file");
+	ck_assert_uint_eq(err.line, YT_MAX_DOCUMENTS + 1);
+	ck_assert_ptr_null(s);
+
+	/* A reader whose own object limit is lower or higher passes it on. */
+	ck_assert_int_eq(yt_parse_string_limited("docs.yaml", sb.buf, sb.len, 3, &s, &err),
+			 KERF_E_PARSE);
+	ck_assert_str_eq(err.message,
+			 "docs.yaml:4:1: more than 3 documents in one file: split the file");
+	ck_assert_int_eq(
+	    yt_parse_string_limited("docs.yaml", sb.buf, sb.len, YT_MAX_DOCUMENTS + 1, &s, &err),
+	    0);
+	ck_assert_uint_eq(s->n, YT_MAX_DOCUMENTS + 1);
+	yt_stream_free(s);
+	sb_free(&sb);
+}
+END_TEST
+
+/*
+ * Text denser than a node every YT_BYTES_PER_NODE bytes would cost many
+ * times its size in nodes: refused at the node past the allowance.
+ */
+START_TEST(node_density_limit)
+{
+	const size_t items = 600000; /* "1," each: 2 bytes a node */
+	struct strbuf sb;
+	struct yt_stream *s = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
+	char want[200];
+
+	ck_assert_uint_le(sizeof(struct yt_node), 48);
+	sb_init(&sb);
+	sb_puts(&sb, "[");
+	for (size_t i = 0; i < items; i++)
+		sb_puts(&sb, "1,");
+	sb_puts(&sb, "1]\n");
+	size_t allowed = YT_MAX_NODES_BASE + sb.len / YT_BYTES_PER_NODE;
+	ck_assert_uint_lt(allowed, items);
+	ck_assert_int_eq(yt_parse_string("dense.yaml", sb.buf, sb.len, &s, &err), KERF_E_PARSE);
+	/* The sequence is node 1, so the refused one is item `allowed`, at column 2 * allowed. */
+	snprintf(
+	    want, sizeof(want),
+	    "dense.yaml:1:%zu: more than %zu keys, values and items in %zu bytes: too dense to "
+	    "read (at most 250000 plus one per 4 bytes)",
+	    2 * allowed, allowed, sb.len);
+	ck_assert_str_eq(err.message, want);
+	ck_assert_ptr_null(s);
+	sb_free(&sb);
+
+	/* The same count of nodes in block style is within the allowance. */
+	for (size_t i = 0; i < items; i++)
+		sb_puts(&sb, "- 1\n");
+	s = parse_ok(sb.buf);
+	ck_assert_uint_eq(s->docs[0].root->n, items);
+	yt_stream_free(s);
+	sb_free(&sb);
+}
+END_TEST
+
 START_TEST(depth_limit)
 {
 	struct strbuf sb;
@@ -585,6 +679,9 @@ static Suite *yamltree_suite(void)
 	tc = tcase_create("errors");
 	tcase_add_loop_test(tc, errors_are_positioned, 0, N_ELEMS(bad_yaml));
 	tcase_add_test(tc, duplicate_key_in_large_map);
+	tcase_add_test(tc, first_duplicate_in_large_map);
+	tcase_add_test(tc, document_limit);
+	tcase_add_test(tc, node_density_limit);
 	tcase_add_test(tc, depth_limit);
 	tcase_add_test(tc, billion_laughs_is_refused);
 	tcase_add_test(tc, alias_resolution_is_linear);
