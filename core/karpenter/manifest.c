@@ -739,6 +739,9 @@ void mf_set_clear(struct mf_set *set)
 	for (size_t i = 0; i < set->n_streams; i++)
 		yt_stream_free(set->streams[i]);
 	hmap_clear(&set->names, free);
+	for (size_t i = 0; i < set->n_other_kinds; i++)
+		free(set->other_kinds[i].kind);
+	free(set->other_kinds);
 	free(set->kinds);
 	free(set->nodepools);
 	free(set->nodeclaims);
@@ -746,19 +749,6 @@ void mf_set_clear(struct mf_set *set)
 	free(set->other);
 	free(set->streams);
 	memset(set, 0, sizeof(*set));
-}
-
-void mf_set_drop_trees(struct mf_set *set)
-{
-	for (size_t i = 0; i < set->n_streams; i++)
-		yt_stream_free(set->streams[i]);
-	hmap_clear(&set->names, free);
-	free(set->other);
-	free(set->streams);
-	set->other = NULL;
-	set->n_other = 0;
-	set->streams = NULL;
-	set->n_streams = 0;
 }
 
 #define APPEND(arr, n, item)                                                                       \
@@ -959,9 +949,13 @@ static void unserved_class(struct mf_ctx *c, const struct mf_set *set, const str
 	sb_free(&sb);
 }
 
-/* Where an object's name was read; the key string is allocated with it. */
+/*
+ * Where an object's name was read, copied so that the set need not keep
+ * the tree; the key, then the file name, are allocated with it.
+ */
 struct mf_seen {
-	const struct yt_node *at;
+	unsigned line, column;
+	const char *file;
 	char key[];
 };
 
@@ -976,11 +970,15 @@ static bool first_of_name(struct mf_set *set, struct mf_ctx *c, const char *grou
 			  const char *name, const struct yt_node *at)
 {
 	size_t n = strlen(group) + strlen(kind) + strlen(name) + 3;
-	struct mf_seen *seen = xmalloc(sizeof(*seen) + n);
+	size_t file_len = strlen(at->file) + 1;
+	struct mf_seen *seen = xmalloc(sizeof(*seen) + n + file_len);
 	const struct mf_seen *before;
 
 	snprintf(seen->key, n, "%s/%s/%s", group, kind, name);
-	seen->at = at;
+	memcpy(seen->key + n, at->file, file_len);
+	seen->file = seen->key + n;
+	seen->line = at->line;
+	seen->column = at->column;
 	before = hmap_get(&set->names, seen->key, n - 1);
 	if (!before) {
 		hmap_set(&set->names, seen->key, n - 1, seen);
@@ -989,11 +987,21 @@ static bool first_of_name(struct mf_set *set, struct mf_ctx *c, const char *grou
 	size_t m = mf_push(c, "metadata");
 	size_t m2 = mf_push(c, "name");
 	mf_error(c, at, "a %s named \"%s\" is already defined at %s:%u:%u", kind, name,
-		 before->at->file, before->at->line, before->at->column);
+		 before->file, before->line, before->column);
 	mf_pop(c, m2);
 	mf_pop(c, m);
 	free(seen);
 	return false;
+}
+
+static void count_other(struct mf_set *set, const char *kind)
+{
+	for (size_t i = 0; i < set->n_other_kinds; i++)
+		if (strcmp(set->other_kinds[i].kind, kind) == 0) {
+			set->other_kinds[i].n++;
+			return;
+		}
+	APPEND(set->other_kinds, set->n_other_kinds, ((struct mf_kind_count){xstrdup(kind), 1}));
 }
 
 static void load_document(struct mf_set *set, struct yt_stream *st, const struct yt_node *doc,
@@ -1096,6 +1104,8 @@ static void load_document(struct mf_set *set, struct yt_stream *st, const struct
 		mf_pop(&c, m);
 	} else if (strcmp(api, "v1") == 0 && strcmp(kind, "List") == 0) {
 		load_list(set, st, doc, diags, depth, kind);
+	} else if (set->other_counted) {
+		count_other(set, kind);
 	} else {
 		APPEND(set->other, set->n_other, doc);
 	}
@@ -1107,14 +1117,18 @@ int mf_load_stream(struct mf_set *set, struct yt_stream *st, struct mf_diags *di
 {
 	struct mf_diags local = {0, NULL};
 	struct mf_diags *d = diags ? diags : &local;
-	size_t first = d->n;
+	size_t first = d->n, other_before = set->n_other;
 	int rc = 0;
 
-	APPEND(set->streams, set->n_streams, st);
 	for (size_t i = 0; i < st->n; i++) {
 		if (st->docs[i].root)
 			load_document(set, st, st->docs[i].root, d, 0);
 	}
+	/* Node classes hold their own document; only `other` borrows from the tree. */
+	if (set->n_other > other_before)
+		APPEND(set->streams, set->n_streams, st);
+	else
+		yt_stream_free(st);
 	if (d->n > first) {
 		rc = KERF_E_CONFIG;
 		if (err) {

@@ -53,6 +53,17 @@ struct mf_set {
 	/* Documents of other kinds, borrowed from `streams`. */
 	size_t n_other;
 	const struct yt_node **other;
+	/*
+	 * Set before loading to keep no document of another kind (other stays
+	 * empty) but count them by kind in other_kinds: a set loaded from a
+	 * large file of Pods then holds no YAML tree.
+	 */
+	bool other_counted;
+	size_t n_other_kinds;
+	struct mf_kind_count {
+		char *kind;
+		size_t n;
+	} * other_kinds;
 	/* The parsed YAML, kept alive for `other`. */
 	struct yt_stream **streams;
 	size_t n_streams;
@@ -66,13 +77,6 @@ struct mf_set {
 
 void mf_set_init(struct mf_set *set);
 void mf_set_clear(struct mf_set *set);
-/*
- * Once every file is loaded: frees the YAML trees the set kept, the
- * documents of other kinds and the index of names (so a later load checks
- * no duplicates against what came before).  The NodePools, NodeClaims and
- * node classes stay; a node class holds its own document.
- */
-void mf_set_drop_trees(struct mf_set *set);
 
 /*
  * Lets loads into set read the node classes of the kinds provider `name`
@@ -111,8 +115,9 @@ int mf_load_string(struct mf_set *set, const char *name, const char *text, size_
 		   struct mf_diags *diags, struct kerf_error *err);
 /*
  * The same for documents already parsed: set takes one holder of st (pass
- * yt_stream_ref(st) to keep yours), which it keeps alive while it borrows
- * from it.  Returns 0 or KERF_E_CONFIG as mf_load_file().
+ * yt_stream_ref(st) to keep yours), which it keeps while it borrows from it
+ * (a document of another kind) and drops at once otherwise.  Returns 0 or
+ * KERF_E_CONFIG as mf_load_file().
  */
 int mf_load_stream(struct mf_set *set, struct yt_stream *st, struct mf_diags *diags,
 		   struct kerf_error *err);

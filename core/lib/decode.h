@@ -172,4 +172,16 @@ int mf_workloads_from_stream(const struct yt_stream *s, const struct kerf_worklo
 			     struct kerf_workload_list **out, char **report,
 			     struct kerf_error *err);
 
+/*
+ * The same fed one document at a time (yt_parse_each): a reader with the
+ * caller's limits (NULL: the defaults) that keeps the workloads (keep) or
+ * only checks them; feed borrows s for the call; end frees the reader and
+ * answers as mf_workloads_from_stream().
+ */
+struct mf_wl_reader;
+struct mf_wl_reader *mf_wl_reader_new(const struct kerf_workload_limits *limits, bool keep);
+void mf_wl_reader_feed(struct mf_wl_reader *r, const struct yt_stream *s);
+int mf_wl_reader_end(struct mf_wl_reader *r, struct kerf_workload_list **out, char **report,
+		     struct kerf_error *err);
+
 #endif

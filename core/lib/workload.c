@@ -1615,33 +1615,49 @@ int kerf_workloads_parse_limited(const char *name, const char *text, size_t len,
 	return rc;
 }
 
-int mf_workloads_from_stream(const struct yt_stream *ys, const struct kerf_workload_limits *limits,
-			     struct kerf_workload_list **out, char **report, struct kerf_error *err)
-{
+struct mf_wl_reader {
 	struct wl_state st;
+};
+
+struct mf_wl_reader *mf_wl_reader_new(const struct kerf_workload_limits *limits, bool keep)
+{
+	struct mf_wl_reader *r = xcalloc(1, sizeof(*r));
+	struct wl_state *st = &r->st;
+
+	st->check_only = !keep;
+	st->lim.max_replicas = KERF_WORKLOAD_MAX_PODS;
+	st->lim.max_pods = KERF_SIM_MAX_PODS;
+	st->lim.max_objects = KERF_FILE_MAX_OBJECTS;
+	if (limits) {
+		if (limits->max_pods_per_workload > 0)
+			st->lim.max_replicas = limits->max_pods_per_workload;
+		if (limits->max_pods > 0)
+			st->lim.max_pods = limits->max_pods;
+		if (limits->max_objects > 0)
+			st->lim.max_objects = limits->max_objects;
+		st->pods = limits->pods_before > 0 ? limits->pods_before : 0;
+	}
+	st->list = xcalloc(1, sizeof(*st->list));
+	return r;
+}
+
+void mf_wl_reader_feed(struct mf_wl_reader *r, const struct yt_stream *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		parse_document(&r->st, s->docs[i].root, NULL, 0);
+}
+
+int mf_wl_reader_end(struct mf_wl_reader *r, struct kerf_workload_list **out, char **report,
+		     struct kerf_error *err)
+{
+	struct wl_state st = r->st;
 	struct strbuf sb;
 
+	free(r);
 	if (report)
 		*report = NULL;
 	if (out)
 		*out = NULL;
-	memset(&st, 0, sizeof(st));
-	st.check_only = !out;
-	st.lim.max_replicas = KERF_WORKLOAD_MAX_PODS;
-	st.lim.max_pods = KERF_SIM_MAX_PODS;
-	st.lim.max_objects = KERF_FILE_MAX_OBJECTS;
-	if (limits) {
-		if (limits->max_pods_per_workload > 0)
-			st.lim.max_replicas = limits->max_pods_per_workload;
-		if (limits->max_pods > 0)
-			st.lim.max_pods = limits->max_pods;
-		if (limits->max_objects > 0)
-			st.lim.max_objects = limits->max_objects;
-		st.pods = limits->pods_before > 0 ? limits->pods_before : 0;
-	}
-	st.list = xcalloc(1, sizeof(*st.list));
-	for (size_t i = 0; i < ys->n; i++)
-		parse_document(&st, ys->docs[i].root, NULL, 0);
 	if (st.diags.n == 0 && out) {
 		*out = st.list;
 		return 0;
@@ -1666,6 +1682,15 @@ int mf_workloads_from_stream(const struct yt_stream *ys, const struct kerf_workl
 	}
 	mf_diags_clear(&st.diags);
 	return KERF_E_CONFIG;
+}
+
+int mf_workloads_from_stream(const struct yt_stream *ys, const struct kerf_workload_limits *limits,
+			     struct kerf_workload_list **out, char **report, struct kerf_error *err)
+{
+	struct mf_wl_reader *r = mf_wl_reader_new(limits, out != NULL);
+
+	mf_wl_reader_feed(r, ys);
+	return mf_wl_reader_end(r, out, report, err);
 }
 
 int kerf_workloads_parse(const char *name, const char *text, size_t len,

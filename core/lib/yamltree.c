@@ -70,7 +70,12 @@ struct yt_builder {
 	struct yt_node *root;
 	bool have_root;
 
+	const char *file; /* for messages, whichever stream is open */
 	size_t max_docs, max_nodes;
+	size_t n_docs, n_nodes; /* in the whole text, whatever each document became */
+	/* yt_parse_each: every document is a stream of its own, handed to each. */
+	yt_each_fn *each;
+	void *each_ctx;
 };
 
 int yt_verror(struct kerf_error *err, int code, const struct yt_node *at, const char *fmt,
@@ -240,6 +245,8 @@ struct yt_chunk {
 };
 
 #define YT_CHUNK_BYTES (256u << 10)
+/* A stream's first chunk: a document read on its own is often a few hundred bytes. */
+#define YT_FIRST_CHUNK_BYTES (4u << 10)
 
 /* align is a power of two; text takes 1, nodes and arrays their own type's. */
 static void *yt_alloc_aligned(struct yt_stream *s, size_t size, size_t align)
@@ -249,8 +256,16 @@ static void *yt_alloc_aligned(struct yt_stream *s, size_t size, size_t align)
 	if (c)
 		c->used = (c->used + align - 1) & ~(align - 1);
 	if (!c || c->cap - c->used < size) {
-		/* A large object gets a chunk of its own, behind the current one. */
-		size_t cap = size > YT_CHUNK_BYTES / 4 ? size : YT_CHUNK_BYTES;
+		/*
+		 * A large object gets a chunk of its own, behind the current one;
+		 * otherwise chunks double from YT_FIRST_CHUNK_BYTES to YT_CHUNK_BYTES.
+		 */
+		size_t grown = !c			 ? YT_FIRST_CHUNK_BYTES
+			       : c->cap < YT_CHUNK_BYTES ? 2 * c->cap
+							 : YT_CHUNK_BYTES;
+		size_t cap = size > YT_CHUNK_BYTES / 4 ? size
+			     : grown < size	       ? YT_CHUNK_BYTES
+						       : grown;
 		struct yt_chunk *n = xmalloc(sizeof(*n) + cap);
 		n->used = 0;
 		n->cap = cap;
@@ -318,9 +333,9 @@ static int yt_new_node(struct yt_builder *b, enum yt_type type, yaml_mark_t mark
 {
 	struct yt_stream *s = b->s;
 
-	if (s->n_nodes >= b->max_nodes)
+	if (b->n_nodes >= b->max_nodes)
 		return yt_error_at(
-		    b->err, KERF_E_PARSE, s->file, (unsigned)mark.line + 1,
+		    b->err, KERF_E_PARSE, b->file, (unsigned)mark.line + 1,
 		    (unsigned)mark.column + 1,
 		    "more than %zu keys, values and items in %zu bytes: too dense to "
 		    "read (at most %u plus one per %u bytes)",
@@ -333,6 +348,7 @@ static int yt_new_node(struct yt_builder *b, enum yt_type type, yaml_mark_t mark
 	n->column = (unsigned)mark.column + 1;
 	n->file = s->file;
 	s->n_nodes++;
+	b->n_nodes++;
 	*out = n;
 	return 0;
 }
@@ -669,14 +685,14 @@ static int yt_alias(struct yt_builder *b, const yaml_event_t *ev)
 	struct yt_anchor *a = yt_find_anchor(b, name);
 
 	if (!a)
-		return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+		return yt_error_at(b->err, KERF_E_PARSE, b->file, line, col,
 				   "undefined alias \"%s\"", name);
 	if (!a->complete)
-		return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+		return yt_error_at(b->err, KERF_E_PARSE, b->file, line, col,
 				   "alias \"%s\" refers to a node that contains it", name);
 	b->alias_weight = yt_sat_add(b->alias_weight, a->weight);
 	if (b->alias_weight > YT_MAX_ALIAS_NODES)
-		return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+		return yt_error_at(b->err, KERF_E_PARSE, b->file, line, col,
 				   "aliases expand to more than %u nodes", YT_MAX_ALIAS_NODES);
 	return yt_attach(b, a->node, a->weight);
 }
@@ -699,7 +715,7 @@ static void yt_offset_position(const char *text, size_t len, size_t off, unsigne
 
 static int yt_parser_error(struct yt_builder *b, const yaml_parser_t *p)
 {
-	const char *file = b->s->file;
+	const char *file = b->file;
 	const char *problem = p->problem ? p->problem : "syntax error";
 	unsigned line, col;
 
@@ -725,9 +741,18 @@ static int yt_parser_error(struct yt_builder *b, const yaml_parser_t *p)
 	return yt_error_at(b->err, KERF_E_PARSE, file, line, col, "%s", problem);
 }
 
+static struct yt_stream *yt_new_stream(const char *file)
+{
+	struct yt_stream *s = xcalloc(1, sizeof(*s));
+
+	s->file = xstrdup(file);
+	return s;
+}
+
 static int yt_event(struct yt_builder *b, const yaml_event_t *ev, bool *done)
 {
 	struct yt_stream *s = b->s;
+	int rc;
 
 	switch (ev->type) {
 	case YAML_STREAM_START_EVENT:
@@ -737,11 +762,16 @@ static int yt_event(struct yt_builder *b, const yaml_event_t *ev, bool *done)
 		*done = true;
 		return 0;
 	case YAML_DOCUMENT_START_EVENT:
-		if (s->n >= b->max_docs)
+		if (b->n_docs >= b->max_docs)
 			return yt_error_at(
-			    b->err, KERF_E_PARSE, s->file, (unsigned)ev->start_mark.line + 1,
+			    b->err, KERF_E_PARSE, b->file, (unsigned)ev->start_mark.line + 1,
 			    (unsigned)ev->start_mark.column + 1,
 			    "more than %zu documents in one file: split the file", b->max_docs);
+		b->n_docs++;
+		if (!s) {
+			s = b->s = yt_new_stream(b->file);
+			b->docs_cap = 0;
+		}
 		xgrow(s->docs, b->docs_cap, s->n + 1);
 		s->docs[s->n].root = NULL;
 		s->docs[s->n].line = (unsigned)ev->start_mark.line + 1;
@@ -757,7 +787,13 @@ static int yt_event(struct yt_builder *b, const yaml_event_t *ev, bool *done)
 		b->n_anchors = 0;
 		if (b->n_buckets)
 			memset(b->buckets, 0, b->n_buckets * sizeof(*b->buckets));
-		return 0;
+		if (!b->each)
+			return 0;
+		/* Handed over whole; the next document starts a stream of its own. */
+		b->s = NULL;
+		rc = b->each(b->each_ctx, s, b->err);
+		yt_stream_free(s);
+		return rc;
 	case YAML_ALIAS_EVENT:
 		return yt_alias(b, ev);
 	case YAML_SCALAR_EVENT:
@@ -772,7 +808,7 @@ static int yt_event(struct yt_builder *b, const yaml_event_t *ev, bool *done)
 	case YAML_MAPPING_END_EVENT:
 		return yt_close(b);
 	}
-	return kerf_error_set(b->err, KERF_E_INTERNAL, "%s: unexpected YAML event %d", s->file,
+	return kerf_error_set(b->err, KERF_E_INTERNAL, "%s: unexpected YAML event %d", b->file,
 			      (int)ev->type);
 }
 
@@ -782,13 +818,47 @@ int yt_parse_string(const char *name, const char *text, size_t len, struct yt_st
 	return yt_parse_string_limited(name, text, len, 0, out, err);
 }
 
+/* Reads text into b->s (one stream) or hands each document to b->each. */
+static int yt_build(struct yt_builder *b, const char *text, size_t len)
+{
+	yaml_parser_t parser;
+	bool done = false;
+	int rc = 0;
+
+	b->text = text;
+	b->text_len = len;
+	b->max_nodes = YT_MAX_NODES_BASE + len / YT_BYTES_PER_NODE;
+	if (!yaml_parser_initialize(&parser))
+		return kerf_error_set(b->err, KERF_E_NOMEM, "%s: out of memory parsing YAML",
+				      b->file);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done && rc == 0) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = yt_parser_error(b, &parser);
+			break;
+		}
+		rc = yt_event(b, &ev, &done);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+
+	/* Open collections' arrays are still on the heap (pairs and items share a field). */
+	for (size_t i = 0; i < b->n_frames; i++)
+		free(b->frames[i].node->items);
+	free(b->frames);
+	for (size_t i = 0; i < b->n_anchors; i++)
+		free(b->anchors[i].name);
+	free(b->anchors);
+	free(b->buckets);
+	return rc;
+}
+
 int yt_parse_string_limited(const char *name, const char *text, size_t len, size_t max_documents,
 			    struct yt_stream **out, struct kerf_error *err)
 {
 	struct yt_builder b;
-	yaml_parser_t parser;
-	bool done = false;
-	int rc = 0;
+	int rc;
 
 	if (!text || !out)
 		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_string: NULL argument");
@@ -796,45 +866,56 @@ int yt_parse_string_limited(const char *name, const char *text, size_t len, size
 		return kerf_error_set(err, KERF_E_RANGE, "%s: larger than %u bytes",
 				      name ? name : "<string>", YT_MAX_FILE_BYTES);
 	memset(&b, 0, sizeof(b));
-	b.s = xcalloc(1, sizeof(*b.s));
-	b.s->file = xstrdup(name ? name : "<string>");
-	b.text = text;
-	b.text_len = len;
+	b.s = yt_new_stream(name ? name : "<string>");
+	b.file = b.s->file;
 	b.err = err;
 	b.max_docs = max_documents ? max_documents : YT_MAX_DOCUMENTS;
-	b.max_nodes = YT_MAX_NODES_BASE + len / YT_BYTES_PER_NODE;
-
-	if (!yaml_parser_initialize(&parser)) {
-		yt_stream_free(b.s);
-		return kerf_error_set(err, KERF_E_NOMEM, "%s: out of memory parsing YAML",
-				      name ? name : "<string>");
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	while (!done && rc == 0) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&parser, &ev)) {
-			rc = yt_parser_error(&b, &parser);
-			break;
-		}
-		rc = yt_event(&b, &ev, &done);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&parser);
-
-	/* Open collections' arrays are still on the heap (pairs and items share a field). */
-	for (size_t i = 0; i < b.n_frames; i++)
-		free(b.frames[i].node->items);
-	free(b.frames);
-	for (size_t i = 0; i < b.n_anchors; i++)
-		free(b.anchors[i].name);
-	free(b.anchors);
-	free(b.buckets);
-	if (rc) {
+	if ((rc = yt_build(&b, text, len)) != 0) {
 		yt_stream_free(b.s);
 		return rc;
 	}
 	*out = b.s;
 	return 0;
+}
+
+int yt_parse_each(const char *name, const char *text, size_t len, size_t max_documents,
+		  yt_each_fn *each, void *ctx, struct kerf_error *err)
+{
+	struct yt_builder b;
+	int rc;
+
+	if (!text || !each)
+		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_each: NULL argument");
+	if (!name)
+		name = "<string>";
+	if (len > YT_MAX_FILE_BYTES)
+		return kerf_error_set(err, KERF_E_RANGE, "%s: larger than %u bytes", name,
+				      YT_MAX_FILE_BYTES);
+	memset(&b, 0, sizeof(b));
+	b.file = name;
+	b.err = err;
+	b.max_docs = max_documents ? max_documents : YT_MAX_DOCUMENTS;
+	b.each = each;
+	b.each_ctx = ctx;
+	rc = yt_build(&b, text, len);
+	/* A document cut short by an error was never handed over. */
+	yt_stream_free(b.s);
+	return rc;
+}
+
+int yt_parse_file_each(const char *path, size_t max_documents, yt_each_fn *each, void *ctx,
+		       struct kerf_error *err)
+{
+	struct strbuf sb;
+	int rc;
+
+	if (!path || !each)
+		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_file_each: NULL argument");
+	if ((rc = yt_read_file(path, &sb, err)) != 0)
+		return rc;
+	rc = yt_parse_each(path, sb.buf ? sb.buf : "", sb.len, max_documents, each, ctx, err);
+	sb_free(&sb);
+	return rc;
 }
 
 int yt_read_file(const char *path, struct strbuf *out, struct kerf_error *err)

@@ -102,6 +102,21 @@ int yt_parse_string(const char *name, const char *text, size_t len, struct yt_st
 int yt_parse_string_limited(const char *name, const char *text, size_t len, size_t max_documents,
 			    struct yt_stream **out, struct kerf_error *err);
 /*
+ * Reads a file or a buffer one document at a time, with the limits of
+ * yt_parse_string_limited(): each document is a stream of its own (n == 1,
+ * its root NULL when empty) handed to each(ctx, doc, err) as soon as it
+ * ends and freed when each returns, unless each took a holder
+ * (yt_stream_ref), so a reader that keeps little of a large file holds one
+ * document's tree at a time.  Returns the first non-zero each() returned
+ * (which stops the reading), a parse error (documents before it were
+ * handed over) or 0.
+ */
+typedef int yt_each_fn(void *ctx, struct yt_stream *doc, struct kerf_error *err);
+int yt_parse_each(const char *name, const char *text, size_t len, size_t max_documents,
+		  yt_each_fn *each, void *ctx, struct kerf_error *err);
+int yt_parse_file_each(const char *path, size_t max_documents, yt_each_fn *each, void *ctx,
+		       struct kerf_error *err);
+/*
  * Drops one holder of s and frees it with the last; NULL allowed.  Every
  * yt_stream_ref() needs one more call.
  */

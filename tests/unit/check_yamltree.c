@@ -409,6 +409,70 @@ START_TEST(node_density_limit)
 }
 END_TEST
 
+struct each_log {
+	size_t n;
+	char lines[8][64];
+	struct yt_stream *kept;
+	size_t stop_at; /* 1-based document that answers KERF_E_RANGE; 0: none */
+};
+
+static int each_doc(void *ctx, struct yt_stream *doc, struct kerf_error *err)
+{
+	struct each_log *log = ctx;
+	const struct yt_node *root = doc->docs[0].root;
+
+	ck_assert_uint_eq(doc->n, 1);
+	snprintf(log->lines[log->n++], sizeof(log->lines[0]), "%u %s %s", doc->docs[0].line,
+		 root ? yt_type_name(root) : "empty",
+		 root && root->type == YT_MAP ? root->pairs[0].key->scalar : "-");
+	if (log->n == 2)
+		log->kept = yt_stream_ref(doc);
+	if (log->n == log->stop_at)
+		return kerf_error_set(err, KERF_E_RANGE, "stop");
+	return 0;
+}
+
+/* One document at a time: each a stream of its own, kept only when the reader takes it. */
+START_TEST(parse_each_document)
+{
+	static const char text[] = "a: 1\n---\nb: &x [1]\nc: *x\n---\n--- [2]\n";
+	struct each_log log = {0};
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	ck_assert_int_eq(yt_parse_each("e.yaml", text, strlen(text), 0, each_doc, &log, &err), 0);
+	ck_assert_uint_eq(log.n, 4);
+	ck_assert_str_eq(log.lines[0], "1 a mapping a");
+	ck_assert_str_eq(log.lines[1], "2 a mapping b");
+	ck_assert_str_eq(log.lines[2], "5 empty -");
+	ck_assert_str_eq(log.lines[3], "6 a list -");
+	/* The one taken outlives the reading, its alias resolved within it. */
+	ck_assert_ptr_eq(yt_map_get(log.kept->docs[0].root, "c"),
+			 yt_map_get(log.kept->docs[0].root, "b"));
+	ck_assert_str_eq(yt_map_get(log.kept->docs[0].root, "b")->file, "e.yaml");
+	yt_stream_free(log.kept);
+
+	/* The reader stops it; a syntax error comes after the documents before it. */
+	memset(&log, 0, sizeof(log));
+	log.stop_at = 2;
+	ck_assert_int_eq(yt_parse_each("e.yaml", text, strlen(text), 0, each_doc, &log, &err),
+			 KERF_E_RANGE);
+	ck_assert_uint_eq(log.n, 2);
+	yt_stream_free(log.kept);
+	memset(&log, 0, sizeof(log));
+	ck_assert_int_eq(yt_parse_each("e.yaml", "x: 1\n---\n[a\n", 12, 0, each_doc, &log, &err),
+			 KERF_E_PARSE);
+	ck_assert_uint_eq(log.n, 1);
+	ck_assert_msg(strncmp(err.message, "e.yaml:4:1: ", 12) == 0, "%s", err.message);
+	/* The limits are the whole text's. */
+	memset(&log, 0, sizeof(log));
+	ck_assert_int_eq(yt_parse_each("e.yaml", text, strlen(text), 2, each_doc, &log, &err),
+			 KERF_E_PARSE);
+	ck_assert_str_eq(err.message,
+			 "e.yaml:5:1: more than 2 documents in one file: split the file");
+	yt_stream_free(log.kept);
+}
+END_TEST
+
 START_TEST(depth_limit)
 {
 	struct strbuf sb;
@@ -682,6 +746,7 @@ static Suite *yamltree_suite(void)
 	tcase_add_test(tc, first_duplicate_in_large_map);
 	tcase_add_test(tc, document_limit);
 	tcase_add_test(tc, node_density_limit);
+	tcase_add_test(tc, parse_each_document);
 	tcase_add_test(tc, depth_limit);
 	tcase_add_test(tc, billion_laughs_is_refused);
 	tcase_add_test(tc, alias_resolution_is_linear);
