@@ -719,6 +719,7 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 	const struct yt_node *list = yt_map_get(root, "manifests");
 	struct mf_set set;
 	mf_set_init(&set);
+	set.other_counted = true;
 	errors += add_providers(l, cfg->provider, &set);
 	for (size_t i = 0; i < cfg->n_manifests; i++) {
 		const struct yt_node *at = NULL;
