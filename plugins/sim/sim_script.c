@@ -257,14 +257,21 @@ static int read_target(struct sparser *p, const struct kerf_doc_node *n, const c
 			    kind);
 	}
 	if (scale) {
+		struct kerf_error cerr = KERF_ERROR_INIT;
 		char *end;
 		long long v;
 
 		errno = 0;
 		v = strtoll(replicas, &end, 10);
-		if (errno || *end || end == replicas || v < 0 || v > INT32_MAX)
+		if (!isdigit((unsigned char)*replicas) || *end)
 			return perr(p, get(n, "replicas"),
 				    "scale.replicas: expected a whole number from 0", replicas);
+		/* Every replica becomes a pod: past the per-workload limit, refuse rather than run
+		 * out of memory. */
+		if (errno == ERANGE || kerf_pod_count_check(v, 0, "scale.replicas", &cerr))
+			return perr(p, get(n, "replicas"),
+				    errno == ERANGE ? "scale.replicas: too large" : cerr.message,
+				    NULL);
 		a->replicas = (int32_t)v;
 	}
 	a->kind = p->h->strdup(p->h->ctx, kind);
@@ -586,6 +593,7 @@ static int read_row(struct trace *t, char **f, size_t n, unsigned line, size_t r
 		    struct sim_script *s)
 {
 	int64_t v[N_COLS] = {0};
+	struct kerf_error cerr = KERF_ERROR_INIT;
 	struct sim_action *a;
 
 	for (int c = 0; c < N_COLS; c++) {
@@ -609,7 +617,7 @@ static int read_row(struct trace *t, char **f, size_t n, unsigned line, size_t r
 		if (c == COL_ARRIVAL || c == COL_DURATION)
 			ok = parse_seconds(text, &v[c]);
 		else
-			ok = parse_count(text, c == COL_COUNT ? INT32_MAX : INT64_MAX / (1 << 20),
+			ok = parse_count(text, c == COL_COUNT ? INT64_MAX : INT64_MAX / (1 << 20),
 					 &v[c]);
 		if (!ok) {
 			snprintf(msg, sizeof(msg), "%s: \"%.64s\" is not a non-negative number",
@@ -617,6 +625,9 @@ static int read_row(struct trace *t, char **f, size_t n, unsigned line, size_t r
 			return terr(t, line, msg);
 		}
 	}
+	/* A row's count becomes that many pods: the per-workload limit bounds it. */
+	if (kerf_pod_count_check(v[COL_COUNT], 0, "count", &cerr))
+		return terr(t, line, cerr.message);
 	a = script_push(t->h, s);
 	a->type = SIM_ACT_TRACE;
 	a->at_ms = v[COL_ARRIVAL] / t->scale;

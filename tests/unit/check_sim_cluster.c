@@ -634,6 +634,14 @@ START_TEST(test_trace_errors)
 	ck_assert_msg(strstr(err.message, "trace2.csv:3: cpu_millicores: \"-2\" is not a "
 					  "non-negative number"),
 		      "%s", err.message);
+	/* A row's count is that many pods: bounded as a workload's replicas are. */
+	sim_cfg.trace = put("trace3.csv", "arrival_s,cpu_millicores,memory_mib,gpu,count\n"
+					  "1,2,3,4,10000\n"
+					  "1,2,3,4,2147483647\n");
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "trace3.csv:3: count: 2147483647 pods are more than one "
+					  "workload may have here: 10000"),
+		      "%s", err.message);
 }
 END_TEST
 
@@ -718,6 +726,16 @@ START_TEST(test_scenario_errors)
 	    {"- at: 1s\n  delete: {kind: Pod, name: \"a\\0b\"}\n",
 	     "scenario.yaml:2:29: a string must not hold a NUL character"},
 	    {"- at: !!int 1s\n", "scenario.yaml:1:7: \"1s\" is not a valid !!int"},
+	    {"- at: 1s\n  scale: {kind: Deployment, name: web, replicas: 10001}\n",
+	     "scenario.yaml:2:50: scale.replicas: 10001 pods are more than one workload may have "
+	     "here: 10000"},
+	    {"- at: 1s\n  scale: {kind: Deployment, name: web, replicas: 2147483648}\n",
+	     "scenario.yaml:2:50: scale.replicas: 2147483648 pods are more than one workload may "
+	     "have here: 10000"},
+	    {"- at: 1s\n  scale: {kind: Deployment, name: web, replicas: 99999999999999999999}\n",
+	     "scenario.yaml:2:50: scale.replicas: too large"},
+	    {"- at: 1s\n  scale: {kind: Deployment, name: web, replicas: ' 5'}\n",
+	     "scenario.yaml:2:50: scale.replicas: expected a whole number from 0:  5"},
 	};
 	struct kerf_error err = KERF_ERROR_INIT;
 
