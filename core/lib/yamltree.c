@@ -288,6 +288,15 @@ static void *yt_settle(struct yt_stream *s, void *arr, size_t bytes)
 {
 	void *p = NULL;
 
+	/*
+	 * A large one stays where it is, cut to size: a copy would hold it
+	 * twice at once (millions of items in one list).
+	 */
+	if (bytes > YT_CHUNK_BYTES / 4) {
+		xgrow(s->big, s->cap_big, s->n_big + 1);
+		s->big[s->n_big++] = p = xrealloc(arr, bytes);
+		return p;
+	}
 	if (bytes) {
 		p = yt_alloc_aligned(s, bytes, _Alignof(void *));
 		memcpy(p, arr, bytes);
@@ -316,6 +325,9 @@ void yt_stream_free(struct yt_stream *s)
 		next = c->next;
 		free(c);
 	}
+	for (size_t i = 0; i < s->n_big; i++)
+		free(s->big[i]);
+	free(s->big);
 	free(s->docs);
 	free(s->file);
 	free(s);

@@ -73,6 +73,9 @@ struct yt_stream {
 	 */
 	size_t n_nodes;
 	struct yt_chunk *chunks;
+	/* Pair and item arrays too large for a chunk, each its own allocation. */
+	void **big;
+	size_t n_big, cap_big;
 	/*
 	 * Holders besides the one that parsed it (yt_stream_ref): a document
 	 * handed out on its own (a node class's) keeps its stream alive.
