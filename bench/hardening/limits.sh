@@ -69,6 +69,8 @@ with open(os.path.join(d, "pods-150k.yaml"), "w") as f:
 # The densest YAML: a node every two bytes, in a list and as keys without values.
 fill("dense-list.yaml", "1,", head="a: [", tail="1]\n")
 fill("dense-keys.yaml", "k@,", head="{", tail="z}\n")
+# A node every four bytes, as dense as the reader takes whole: a list of millions.
+fill("dense-block.yaml", "- a\n")
 # One mapping of a million and more distinct keys.
 fill("big-map.yaml", "k@: 1\n")
 # Deployments at the per-workload limit until the per-simulation limit is crossed.
@@ -111,6 +113,9 @@ open(os.path.join(d, "kerf.yaml"), "w").write(
 open(os.path.join(d, "kerf-dense.yaml"), "w").write(
     "cluster: sim\nprovider: sim\npackers: [binpack-ffd]\nmanifests: [dense-keys.yaml]\n"
     "settings:\n  metrics_address: \"\"\n  health_address: \"\"\n  clock: virtual\n")
+open(os.path.join(d, "kerf-block.yaml"), "w").write(
+    "cluster: sim\nprovider: sim\npackers: [binpack-ffd]\nmanifests: [dense-block.yaml]\n"
+    "settings:\n  metrics_address: \"\"\n  health_address: \"\"\n  clock: virtual\n")
 open(os.path.join(d, "kerf-pods.yaml"), "w").write(
     "cluster: sim\nprovider: sim\npackers: [binpack-ffd]\nmanifests: [pods-150k.yaml]\n"
     "settings:\n  metrics_address: \"\"\n  health_address: \"\"\n  clock: virtual\n")
@@ -149,7 +154,7 @@ run() {
 	[ "$verdict" = ok ] || fail=1
 	printf '%-34s %10s %6s %8s %8s %10s %8s  %s\n' "$name" "$size" "$status" "$wall" "$cpu" "$rss" \
 		"$ratio" "$verdict"
-	head -c 300 "$dir/err.txt" | head -2 | sed 's/^/    /'
+	head -c 2000 "$dir/err.txt" | head -2 | cut -c1-200 | sed 's/^/    /'
 }
 
 # The fixed footprint: kerfctl simulate on the example's one NodePool file.
@@ -164,6 +169,7 @@ run "validate pods-150k.yaml" pods-150k.yaml "$kerfctl" validate pods-150k.yaml
 run "validate dense-list.yaml" dense-list.yaml "$kerfctl" validate dense-list.yaml
 run "validate dense-keys.yaml" dense-keys.yaml "$kerfctl" validate dense-keys.yaml
 run "validate big-map.yaml" big-map.yaml "$kerfctl" validate big-map.yaml
+run "validate dense-block.yaml" dense-block.yaml "$kerfctl" validate dense-block.yaml
 run "validate aliases.yaml" aliases.yaml "$kerfctl" validate aliases.yaml
 run "validate nested.yaml" nested.yaml "$kerfctl" validate nested.yaml
 run "validate zeros.bin" zeros.bin "$kerfctl" validate zeros.bin
@@ -174,6 +180,7 @@ run "simulate nodepools.yaml" nodepools.yaml "$kerfctl" simulate -f nodepools.ya
 run "simulate empty-docs.yaml" empty-docs.yaml "$kerfctl" simulate -f pool.yaml -f empty-docs.yaml
 run "simulate dense-list.yaml" dense-list.yaml "$kerfctl" simulate -f pool.yaml -f dense-list.yaml
 run "simulate big-map.yaml" big-map.yaml "$kerfctl" simulate -f pool.yaml -f big-map.yaml
+run "simulate dense-block.yaml" dense-block.yaml "$kerfctl" simulate -f pool.yaml -f dense-block.yaml
 run "simulate replicas.yaml (160k pods)" replicas.yaml "$kerfctl" simulate -f pool.yaml -f replicas.yaml
 run "simulate replicas-max.yaml" replicas-max.yaml "$kerfctl" simulate -f pool.yaml -f replicas-max.yaml
 run "simulate aliases.yaml" aliases.yaml "$kerfctl" simulate -f pool.yaml -f aliases.yaml
@@ -185,4 +192,5 @@ run "ab-report zeros.bin" zeros.bin "$kerfctl" ab-report zeros.bin
 run "kerfd --check (nodepools.yaml)" nodepools.yaml "$kerfd" --config kerf.yaml --check
 run "kerfd --check (pods-150k.yaml)" pods-150k.yaml "$kerfd" --config kerf-pods.yaml --check
 run "kerfd --check (dense-keys.yaml)" dense-keys.yaml "$kerfd" --config kerf-dense.yaml --check
+run "kerfd --check (dense-block.yaml)" dense-block.yaml "$kerfd" --config kerf-block.yaml --check
 exit $fail
