@@ -425,6 +425,8 @@ static void count_set(struct counts *c, const struct mf_set *set)
 		count_kind(c, set->node_classes[i]->meta->kind, 1);
 	for (size_t i = 0; i < set->n_other; i++)
 		count_kind(c, yt_scalar_str(yt_map_get(set->other[i], "kind")), 1);
+	for (size_t i = 0; i < set->n_other_kinds; i++)
+		count_kind(c, set->other_kinds[i].kind, set->other_kinds[i].n);
 }
 
 static void counts_text(struct strbuf *sb, const struct counts *c)
@@ -542,63 +544,96 @@ static size_t load_manifests(struct mf_set *set, const char *path, const struct 
 }
 
 /*
- * Reads the workloads of one file into *out (NULL on errors); returns the
- * number of errors printed.  *unreadable is set when the file cannot be
- * read or is not YAML, so that the manifest reader does not report the
- * same problem again.
+ * One file's readers, fed one document at a time (yt_parse_file_each), so
+ * that a large file is never held as a whole tree: its workloads (checked
+ * or kept), its manifests in set (and in all, when not NULL, for checks
+ * across files; its errors are not reported twice).
  */
-static size_t parse_workloads(const char *path, const struct kerf_workload_limits *lim,
-			      struct kerf_workload_list **out, bool *unreadable)
+struct file_read {
+	struct mf_wl_reader *wl;
+	struct mf_set *set, *all;
+	struct mf_diags diags;
+};
+
+static int read_document(void *ctx, struct yt_stream *doc, struct kerf_error *err)
 {
-	struct kerf_error err;
-	struct strbuf text;
+	struct file_read *r = ctx;
+	struct kerf_error ignored;
+
+	(void)err;
+	mf_wl_reader_feed(r->wl, doc);
+	kerf_error_clear(&ignored);
+	mf_load_stream(r->set, yt_stream_ref(doc), &r->diags, &ignored);
+	if (r->all) {
+		kerf_error_clear(&ignored);
+		mf_load_stream(r->all, yt_stream_ref(doc), NULL, &ignored);
+	}
+	return 0;
+}
+
+/*
+ * Reads path into r (set, all and the workload reader made by the caller)
+ * and prints every problem: a YAML error alone, else the workloads' then
+ * the manifests'.  *out gets the workloads when the reader keeps them (NULL
+ * on errors).  Returns the number of errors printed.
+ */
+static size_t read_file(const char *path, struct file_read *r, struct kerf_workload_list **out)
+{
+	struct kerf_error err, werr;
 	char *report = NULL;
-	int rc;
+	size_t errors = 0;
 
 	kerf_error_clear(&err);
-	*out = NULL;
-	*unreadable = true;
-	if ((rc = yt_read_file(path, &text, &err)) != 0) {
+	kerf_error_clear(&werr);
+	int rc = yt_parse_file_each(path, 0, read_document, r, &err);
+	int wrc = mf_wl_reader_end(r->wl, out, &report, &werr);
+	if (rc) {
 		fprintf(stderr, "%s\n", err_text(&err, rc));
-		return 1;
-	}
-	rc = kerf_workloads_parse_limited(path, text.buf ? text.buf : "", text.len, lim, out,
-					  &report, &err);
-	sb_free(&text);
-	*unreadable = rc == KERF_E_PARSE;
-	if (!rc)
-		return 0;
-	/* One line per problem; a YAML syntax error comes without its newline. */
-	const char *msg = report ? report : err_text(&err, rc);
-	size_t errors = 0;
-	fprintf(stderr, "%s%s", msg, str_ends_with(msg, "\n") ? "" : "\n");
-	for (const char *c = msg; *c; c++)
-		errors += *c == '\n';
-	free(report);
-	return errors ? errors : 1;
-}
-
-/* A kerf.yaml is one mapping without apiVersion and kind; anything else is manifests. */
-static bool looks_like_config(const struct yt_stream *s)
-{
-	const struct yt_node *root = NULL;
-	size_t docs = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		if (s->docs[i].root) {
-			root = s->docs[i].root;
-			docs++;
+		errors = 1;
+	} else {
+		if (wrc) {
+			/* One line per problem. */
+			const char *msg = report ? report : err_text(&werr, wrc);
+			size_t lines = 0;
+			fprintf(stderr, "%s%s", msg, str_ends_with(msg, "\n") ? "" : "\n");
+			for (const char *c = msg; *c; c++)
+				lines += *c == '\n';
+			errors += lines ? lines : 1;
+		}
+		if (r->diags.n) {
+			print_diags(&r->diags);
+			errors += r->diags.n;
 		}
 	}
-	return docs == 1 && root->type == YT_MAP && !yt_map_pair(root, "apiVersion") &&
-	       !yt_map_pair(root, "kind");
+	if (errors && out) {
+		kerf_workload_list_free(*out);
+		*out = NULL;
+	}
+	free(report);
+	mf_diags_clear(&r->diags);
+	return errors;
 }
 
-static bool has_documents(const struct yt_stream *s)
+/* What a file is, from its first two non-empty documents. */
+struct file_kind {
+	size_t docs;
+	bool config;
+};
+
+/* A kerf.yaml is one mapping without apiVersion and kind; anything else is manifests. */
+static int note_kind(void *ctx, struct yt_stream *doc, struct kerf_error *err)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->docs[i].root)
-			return true;
-	return false;
+	struct file_kind *k = ctx;
+	const struct yt_node *root = doc->docs[0].root;
+
+	(void)err;
+	if (!root)
+		return 0;
+	if (k->docs++ == 0)
+		k->config = root->type == YT_MAP && !yt_map_pair(root, "apiVersion") &&
+			    !yt_map_pair(root, "kind");
+	/* A second document makes manifests: the rest need not be read here. */
+	return k->docs > 1;
 }
 
 /*
@@ -684,6 +719,7 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 	const struct yt_node *list = yt_map_get(root, "manifests");
 	struct mf_set set;
 	mf_set_init(&set);
+	set.other_counted = true;
 	errors += add_providers(l, cfg->provider, &set);
 	for (size_t i = 0; i < cfg->n_manifests; i++) {
 		const struct yt_node *at = NULL;
@@ -734,20 +770,11 @@ static size_t validate_manifests(const char *path, const char *plugin_dir, struc
 		return 1;
 	}
 	mf_set_init(&set);
+	set.other_counted = true;
 	size_t errors = add_providers(l, NULL, &set);
-	/* The workloads it holds are checked as simulate reads them. */
-	struct kerf_workload_list *wl;
-	bool unreadable;
-	errors += parse_workloads(path, NULL, &wl, &unreadable);
-	kerf_workload_list_free(wl);
-	if (!unreadable) {
-		errors += load_manifests(&set, path, NULL, NULL);
-		if (all) {
-			/* Its errors are printed once, above. */
-			kerf_error_clear(&err);
-			mf_load_file(all, path, NULL, &err);
-		}
-	}
+	/* The workloads it holds are checked as simulate reads them, one at a time. */
+	struct file_read r = {.wl = mf_wl_reader_new(NULL, false), .set = &set, .all = all};
+	errors += read_file(path, &r, NULL);
 	if (errors == 0) {
 		struct counts counts = {0};
 		struct strbuf sb;
@@ -765,28 +792,23 @@ static size_t validate_manifests(const char *path, const char *plugin_dir, struc
 
 static size_t validate_file(const char *path, const char *plugin_dir, struct mf_set *all)
 {
+	struct file_kind k = {0};
 	struct kerf_error err;
+
 	kerf_error_clear(&err);
-	struct yt_stream *s = NULL;
-	int rc = yt_parse_file(path, &s, &err);
-	if (rc) {
+	int rc = yt_parse_file_each(path, 0, note_kind, &k, &err);
+	if (rc < 0) {
 		fprintf(stderr, "%s\n", err_text(&err, rc));
 		return 1;
 	}
-	/* Only what the file is: the validators read it again, so one tree at a time. */
-	bool empty = !has_documents(s), config = !empty && looks_like_config(s);
-	size_t errors;
-	yt_stream_free(s);
-	if (empty) {
+	if (k.docs == 0) {
 		fprintf(stderr,
 			"%s:1:1: empty file: neither a kerf.yaml nor Kubernetes manifests\n", path);
-		errors = 1;
-	} else if (config) {
-		errors = validate_config(path, plugin_dir);
-	} else {
-		errors = validate_manifests(path, plugin_dir, all);
+		return 1;
 	}
-	return errors;
+	if (k.docs == 1 && k.config)
+		return validate_config(path, plugin_dir);
+	return validate_manifests(path, plugin_dir, all);
 }
 
 static int cmd_validate(int argc, char **argv)
@@ -833,6 +855,8 @@ static int cmd_validate(int argc, char **argv)
 	struct kerf_error err;
 	struct mf_set all;
 	mf_set_init(&all);
+	/* Only its NodePools and node classes are looked at, across the files. */
+	all.other_counted = true;
 	kerf_error_clear(&err);
 	/* A loader that fails is reported by each file's own check. */
 	if (loader_new(plugin_dir, &l, &err) == 0)
@@ -867,13 +891,16 @@ struct sim_input {
  * replicas as NAME-1.., a StatefulSet's as NAME-0.. with the pod-name label
  * its controller sets, so selectors on that label behave as in a cluster.
  */
-static void add_workload_pods(struct sim_input *in, const struct kerf_workload *w)
+static void add_workload_pods(struct sim_input *in, struct kerf_workload *w)
 {
 	bool is_pod = strcmp(w->kind, "Pod") == 0;
 	bool ordinal = strcmp(w->kind, "StatefulSet") == 0;
 
 	for (int32_t r = 0; r < w->replicas; r++) {
-		struct kerf_pod *p = kerf_pod_copy(w->pod);
+		/* A Pod stands for itself: its one copy moves, so a file of Pods is held once. */
+		struct kerf_pod *p = is_pod ? w->pod : kerf_pod_copy(w->pod);
+		if (is_pod)
+			w->pod = NULL;
 		if (!is_pod) {
 			struct strbuf sb;
 			sb_init(&sb);
@@ -892,24 +919,13 @@ static void add_workload_pods(struct sim_input *in, const struct kerf_workload *
 	}
 }
 
-/* The workloads of one file as pods to place; returns the number of errors printed. */
-static size_t load_workloads(struct sim_input *in, const char *path, const struct cfg *cfg,
-			     bool *unreadable)
+/* The workloads of one file as pods to place; in takes l. */
+static void add_workloads(struct sim_input *in, const char *path, struct kerf_workload_list *l)
 {
-	struct kerf_workload_list *l;
-	/* Every pod of every file is held at once: the limits are on the whole simulation. */
-	const struct kerf_workload_limits lim = {
-	    .max_pods_per_workload = cfg ? cfg->max_pods_per_workload : 0,
-	    .max_pods = cfg ? cfg->max_pods : 0,
-	    .pods_before = (int64_t)in->n_pods,
-	};
-	size_t errors = parse_workloads(path, &lim, &l, unreadable);
-	if (errors)
-		return errors;
 	xgrow(in->lists, in->cap_lists, in->n_lists + 1);
 	in->lists[in->n_lists++] = l;
 	for (size_t i = 0; i < l->n; i++) {
-		const struct kerf_workload *w = &l->items[i];
+		struct kerf_workload *w = &l->items[i];
 		if (w->daemonset) {
 			xgrow(in->daemonsets, in->cap_daemonsets, in->n_daemonsets + 1);
 			in->daemonsets[in->n_daemonsets++] = w->pod;
@@ -923,7 +939,6 @@ static size_t load_workloads(struct sim_input *in, const char *path, const struc
 			add_workload_pods(in, w);
 		}
 	}
-	return 0;
 }
 
 static void sim_input_clear(struct sim_input *in)
@@ -1755,11 +1770,21 @@ static int cmd_simulate(int argc, char **argv)
 	mf_set_init(&in.set);
 	/* The node classes are the providers' to read: they must be known first. */
 	errors += add_providers(l, cfg ? cfg->provider : NULL, &in.set);
+	/* Other kinds are the workloads, read as such: the set need keep no tree. */
+	in.set.other_counted = true;
 	for (size_t i = 0; i < n_files; i++) {
-		bool unreadable;
-		errors += load_workloads(&in, files[i], cfg, &unreadable);
-		if (!unreadable)
-			errors += load_manifests(&in.set, files[i], NULL, NULL);
+		/* Every pod of every file is held at once: the limits are on the whole simulation.
+		 */
+		const struct kerf_workload_limits lim = {
+		    .max_pods_per_workload = cfg ? cfg->max_pods_per_workload : 0,
+		    .max_pods = cfg ? cfg->max_pods : 0,
+		    .pods_before = (int64_t)in.n_pods,
+		};
+		struct file_read r = {.wl = mf_wl_reader_new(&lim, true), .set = &in.set};
+		struct kerf_workload_list *wl = NULL;
+		errors += read_file(files[i], &r, &wl);
+		if (wl)
+			add_workloads(&in, files[i], wl);
 	}
 	if (errors) {
 		fprintf(stderr, "%zu error%s\n", errors, errors == 1 ? "" : "s");

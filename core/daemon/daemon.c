@@ -238,6 +238,8 @@ static int load_manifests(struct daemon *d)
 	struct kerf_error perr;
 	int status = 0;
 	mf_set_init(&d->manifests);
+	/* Pods and other kinds in the files are the cluster's business: keep none of their trees. */
+	d->manifests.other_counted = true;
 	kerf_error_clear(&perr);
 	if ((status =
 		 mf_set_add_provider(&d->manifests, prov->desc.name, &prov->provider, &perr))) {

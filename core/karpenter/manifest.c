@@ -112,7 +112,7 @@ static void parse_budgets(struct mf_ctx *c, const struct yt_node *seq, struct ke
 	if (!mf_is_seq(c, seq))
 		return;
 	if (seq->n > 50)
-		mf_error(c, seq, "must have at most 50 items, got %zu", seq->n);
+		mf_error(c, seq, "must have at most 50 items, got %zu", (size_t)seq->n);
 	for (size_t i = 0; i < np->n_budgets; i++)
 		kerf_budget_free(np->budgets[i]);
 	free(np->budgets);
@@ -170,7 +170,8 @@ static void parse_budgets(struct mf_ctx *c, const struct yt_node *seq, struct ke
 			m = mf_push(c, "reasons");
 			if (mf_is_seq(c, v)) {
 				if (v->n > 50)
-					mf_error(c, v, "must have at most 50 items, got %zu", v->n);
+					mf_error(c, v, "must have at most 50 items, got %zu",
+						 (size_t)v->n);
 				for (size_t j = 0; j < v->n; j++) {
 					size_t mj = mf_push_index(c, j);
 					uint32_t bit = 0;
@@ -738,6 +739,9 @@ void mf_set_clear(struct mf_set *set)
 	for (size_t i = 0; i < set->n_streams; i++)
 		yt_stream_free(set->streams[i]);
 	hmap_clear(&set->names, free);
+	for (size_t i = 0; i < set->n_other_kinds; i++)
+		free(set->other_kinds[i].kind);
+	free(set->other_kinds);
 	free(set->kinds);
 	free(set->nodepools);
 	free(set->nodeclaims);
@@ -945,9 +949,13 @@ static void unserved_class(struct mf_ctx *c, const struct mf_set *set, const str
 	sb_free(&sb);
 }
 
-/* Where an object's name was read; the key string is allocated with it. */
+/*
+ * Where an object's name was read, copied so that the set need not keep
+ * the tree; the key, then the file name, are allocated with it.
+ */
 struct mf_seen {
-	const struct yt_node *at;
+	unsigned line, column;
+	const char *file;
 	char key[];
 };
 
@@ -962,11 +970,15 @@ static bool first_of_name(struct mf_set *set, struct mf_ctx *c, const char *grou
 			  const char *name, const struct yt_node *at)
 {
 	size_t n = strlen(group) + strlen(kind) + strlen(name) + 3;
-	struct mf_seen *seen = xmalloc(sizeof(*seen) + n);
+	size_t file_len = strlen(at->file) + 1;
+	struct mf_seen *seen = xmalloc(sizeof(*seen) + n + file_len);
 	const struct mf_seen *before;
 
 	snprintf(seen->key, n, "%s/%s/%s", group, kind, name);
-	seen->at = at;
+	memcpy(seen->key + n, at->file, file_len);
+	seen->file = seen->key + n;
+	seen->line = at->line;
+	seen->column = at->column;
 	before = hmap_get(&set->names, seen->key, n - 1);
 	if (!before) {
 		hmap_set(&set->names, seen->key, n - 1, seen);
@@ -975,11 +987,21 @@ static bool first_of_name(struct mf_set *set, struct mf_ctx *c, const char *grou
 	size_t m = mf_push(c, "metadata");
 	size_t m2 = mf_push(c, "name");
 	mf_error(c, at, "a %s named \"%s\" is already defined at %s:%u:%u", kind, name,
-		 before->at->file, before->at->line, before->at->column);
+		 before->file, before->line, before->column);
 	mf_pop(c, m2);
 	mf_pop(c, m);
 	free(seen);
 	return false;
+}
+
+static void count_other(struct mf_set *set, const char *kind)
+{
+	for (size_t i = 0; i < set->n_other_kinds; i++)
+		if (strcmp(set->other_kinds[i].kind, kind) == 0) {
+			set->other_kinds[i].n++;
+			return;
+		}
+	APPEND(set->other_kinds, set->n_other_kinds, ((struct mf_kind_count){xstrdup(kind), 1}));
 }
 
 static void load_document(struct mf_set *set, struct yt_stream *st, const struct yt_node *doc,
@@ -1082,25 +1104,31 @@ static void load_document(struct mf_set *set, struct yt_stream *st, const struct
 		mf_pop(&c, m);
 	} else if (strcmp(api, "v1") == 0 && strcmp(kind, "List") == 0) {
 		load_list(set, st, doc, diags, depth, kind);
+	} else if (set->other_counted) {
+		count_other(set, kind);
 	} else {
 		APPEND(set->other, set->n_other, doc);
 	}
 	mf_ctx_clear(&c);
 }
 
-static int load_stream(struct mf_set *set, struct yt_stream *st, struct mf_diags *diags,
-		       struct kerf_error *err)
+int mf_load_stream(struct mf_set *set, struct yt_stream *st, struct mf_diags *diags,
+		   struct kerf_error *err)
 {
 	struct mf_diags local = {0, NULL};
 	struct mf_diags *d = diags ? diags : &local;
-	size_t first = d->n;
+	size_t first = d->n, other_before = set->n_other;
 	int rc = 0;
 
-	APPEND(set->streams, set->n_streams, st);
 	for (size_t i = 0; i < st->n; i++) {
 		if (st->docs[i].root)
 			load_document(set, st, st->docs[i].root, d, 0);
 	}
+	/* Node classes hold their own document; only `other` borrows from the tree. */
+	if (set->n_other > other_before)
+		APPEND(set->streams, set->n_streams, st);
+	else
+		yt_stream_free(st);
 	if (d->n > first) {
 		rc = KERF_E_CONFIG;
 		if (err) {
@@ -1126,7 +1154,7 @@ int mf_load_file(struct mf_set *set, const char *path, struct mf_diags *diags,
 
 	if (rc)
 		return rc;
-	return load_stream(set, st, diags, err);
+	return mf_load_stream(set, st, diags, err);
 }
 
 int mf_load_string(struct mf_set *set, const char *name, const char *text, size_t len,
@@ -1137,5 +1165,5 @@ int mf_load_string(struct mf_set *set, const char *name, const char *text, size_
 
 	if (rc)
 		return rc;
-	return load_stream(set, st, diags, err);
+	return mf_load_stream(set, st, diags, err);
 }

@@ -53,6 +53,17 @@ struct mf_set {
 	/* Documents of other kinds, borrowed from `streams`. */
 	size_t n_other;
 	const struct yt_node **other;
+	/*
+	 * Set before loading to keep no document of another kind (other stays
+	 * empty) but count them by kind in other_kinds: a set loaded from a
+	 * large file of Pods then holds no YAML tree.
+	 */
+	bool other_counted;
+	size_t n_other_kinds;
+	struct mf_kind_count {
+		char *kind;
+		size_t n;
+	} * other_kinds;
 	/* The parsed YAML, kept alive for `other`. */
 	struct yt_stream **streams;
 	size_t n_streams;
@@ -102,6 +113,14 @@ int mf_load_file(struct mf_set *set, const char *path, struct mf_diags *diags,
 		 struct kerf_error *err);
 int mf_load_string(struct mf_set *set, const char *name, const char *text, size_t len,
 		   struct mf_diags *diags, struct kerf_error *err);
+/*
+ * The same for documents already parsed: set takes one holder of st (pass
+ * yt_stream_ref(st) to keep yours), which it keeps while it borrows from it
+ * (a document of another kind) and drops at once otherwise.  Returns 0 or
+ * KERF_E_CONFIG as mf_load_file().
+ */
+int mf_load_stream(struct mf_set *set, struct yt_stream *st, struct mf_diags *diags,
+		   struct kerf_error *err);
 
 /*
  * Single-object parsers from a whole document (a mapping with apiVersion,

@@ -281,7 +281,7 @@ void mf_check_template_labels(struct mf_ctx *c, const struct yt_node *map)
 	char why[256];
 
 	if (map->n > 100)
-		mf_error(c, map, "must have at most 100 labels, got %zu", map->n);
+		mf_error(c, map, "must have at most 100 labels, got %zu", (size_t)map->n);
 	for (size_t i = 0; i < map->n; i++) {
 		const struct yt_node *k = map->pairs[i].key;
 		const struct yt_node *v = map->pairs[i].value;
@@ -440,7 +440,7 @@ static void parse_requirement(struct mf_ctx *c, const struct yt_node *item, bool
 		if (vn && vn->type == YT_SEQ && vn->n > 0) {
 			m = mf_push(c, "values");
 			mf_error(c, vn, "operator '%s' must not have values, got %zu",
-				 op_names[r->op], vn->n);
+				 op_names[r->op], (size_t)vn->n);
 			mf_pop(c, m);
 		}
 		break;
@@ -453,7 +453,7 @@ static void parse_requirement(struct mf_ctx *c, const struct yt_node *item, bool
 			mf_error(c, vn ? vn : item,
 				 "operator '%s' requires a single non-negative integer value, got "
 				 "%zu values",
-				 op_names[r->op], vn ? vn->n : 0);
+				 op_names[r->op], vn ? (size_t)vn->n : 0);
 			if (vn)
 				mf_pop(c, m);
 		} else if (r->n_values == 1 && !is_nonneg_int(r->values[0])) {
@@ -478,7 +478,7 @@ void mf_parse_requirements(struct mf_ctx *c, const struct yt_node *seq, bool nod
 	if (!mf_is_seq(c, seq))
 		return;
 	if (seq->n > 100)
-		mf_error(c, seq, "must have at most 100 items, got %zu", seq->n);
+		mf_error(c, seq, "must have at most 100 items, got %zu", (size_t)seq->n);
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct yt_node *vn;
 		size_t m = mf_push_index(c, i);

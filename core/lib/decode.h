@@ -160,4 +160,28 @@ struct kerf_decoder {
 /* A new document holding a reference to s, rooted at root (a node of s). */
 struct kerf_doc *mf_doc_new(struct yt_stream *s, const struct yt_node *root);
 
+struct kerf_workload_limits;
+struct kerf_workload_list;
+/*
+ * kerf_workloads_parse_limited() on a tree already read (s is borrowed), so
+ * that a caller reading the same file's manifests too parses it once.  With
+ * out NULL the workloads are only checked, each freed once read, so that a
+ * validator holds one at a time.
+ */
+int mf_workloads_from_stream(const struct yt_stream *s, const struct kerf_workload_limits *limits,
+			     struct kerf_workload_list **out, char **report,
+			     struct kerf_error *err);
+
+/*
+ * The same fed one document at a time (yt_parse_each): a reader with the
+ * caller's limits (NULL: the defaults) that keeps the workloads (keep) or
+ * only checks them; feed borrows s for the call; end frees the reader and
+ * answers as mf_workloads_from_stream().
+ */
+struct mf_wl_reader;
+struct mf_wl_reader *mf_wl_reader_new(const struct kerf_workload_limits *limits, bool keep);
+void mf_wl_reader_feed(struct mf_wl_reader *r, const struct yt_stream *s);
+int mf_wl_reader_end(struct mf_wl_reader *r, struct kerf_workload_list **out, char **report,
+		     struct kerf_error *err);
+
 #endif

@@ -1324,6 +1324,7 @@ struct wl_state {
 	int64_t pods;	 /* pods the workloads so far stand for, the caller's earlier ones too */
 	int64_t objects; /* documents and list items seen */
 	size_t cap_items;
+	bool check_only; /* each workload is freed once checked: only the diagnostics are wanted */
 };
 
 static void workload_clear(struct kerf_workload *w)
@@ -1406,6 +1407,9 @@ static void parse_workload(struct wl_state *st, const struct yt_node *doc,
 			 "(settings.max_pods)",
 			 (int)w.replicas, (long long)st->lim.max_pods);
 	if (c.nerr) {
+		workload_clear(&w);
+	} else if (st->check_only) {
+		st->pods += w.replicas;
 		workload_clear(&w);
 	} else {
 		struct kerf_workload_list *l = st->list;
@@ -1588,8 +1592,10 @@ int kerf_workloads_parse_limited(const char *name, const char *text, size_t len,
 				 struct kerf_error *err)
 {
 	struct yt_stream *ys = NULL;
-	struct wl_state st;
-	struct strbuf sb;
+	/* A caller that allows more objects than a file's default documents allows those too. */
+	size_t max_docs = limits && limits->max_objects > (int64_t)YT_MAX_DOCUMENTS
+			      ? (size_t)limits->max_objects
+			      : 0;
 	int rc;
 
 	if (report)
@@ -1598,33 +1604,67 @@ int kerf_workloads_parse_limited(const char *name, const char *text, size_t len,
 		return kerf_error_set(err, KERF_E_INVALID, "kerf_workloads_parse: NULL argument");
 	*out = NULL;
 	error_reset(err);
-	if ((rc = yt_parse_string(name ? name : "<input>", text, len, &ys, err)) != 0) {
+	if ((rc = yt_parse_string_limited(name ? name : "<input>", text, len, max_docs, &ys,
+					  err)) != 0) {
 		if (report && err)
 			*report = xstrdup(err->message);
 		return rc;
 	}
-	memset(&st, 0, sizeof(st));
-	st.lim.max_replicas = KERF_WORKLOAD_MAX_PODS;
-	st.lim.max_pods = KERF_SIM_MAX_PODS;
-	st.lim.max_objects = KERF_FILE_MAX_OBJECTS;
+	rc = mf_workloads_from_stream(ys, limits, out, report, err);
+	yt_stream_free(ys);
+	return rc;
+}
+
+struct mf_wl_reader {
+	struct wl_state st;
+};
+
+struct mf_wl_reader *mf_wl_reader_new(const struct kerf_workload_limits *limits, bool keep)
+{
+	struct mf_wl_reader *r = xcalloc(1, sizeof(*r));
+	struct wl_state *st = &r->st;
+
+	st->check_only = !keep;
+	st->lim.max_replicas = KERF_WORKLOAD_MAX_PODS;
+	st->lim.max_pods = KERF_SIM_MAX_PODS;
+	st->lim.max_objects = KERF_FILE_MAX_OBJECTS;
 	if (limits) {
 		if (limits->max_pods_per_workload > 0)
-			st.lim.max_replicas = limits->max_pods_per_workload;
+			st->lim.max_replicas = limits->max_pods_per_workload;
 		if (limits->max_pods > 0)
-			st.lim.max_pods = limits->max_pods;
+			st->lim.max_pods = limits->max_pods;
 		if (limits->max_objects > 0)
-			st.lim.max_objects = limits->max_objects;
-		st.pods = limits->pods_before > 0 ? limits->pods_before : 0;
+			st->lim.max_objects = limits->max_objects;
+		st->pods = limits->pods_before > 0 ? limits->pods_before : 0;
 	}
-	st.list = xcalloc(1, sizeof(*st.list));
-	for (size_t i = 0; i < ys->n; i++)
-		parse_document(&st, ys->docs[i].root, NULL, 0);
-	yt_stream_free(ys);
-	if (st.diags.n == 0) {
+	st->list = xcalloc(1, sizeof(*st->list));
+	return r;
+}
+
+void mf_wl_reader_feed(struct mf_wl_reader *r, const struct yt_stream *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		parse_document(&r->st, s->docs[i].root, NULL, 0);
+}
+
+int mf_wl_reader_end(struct mf_wl_reader *r, struct kerf_workload_list **out, char **report,
+		     struct kerf_error *err)
+{
+	struct wl_state st = r->st;
+	struct strbuf sb;
+
+	free(r);
+	if (report)
+		*report = NULL;
+	if (out)
+		*out = NULL;
+	if (st.diags.n == 0 && out) {
 		*out = st.list;
 		return 0;
 	}
 	kerf_workload_list_free(st.list);
+	if (st.diags.n == 0)
+		return 0;
 	if (err) {
 		err->line = st.diags.items[0].line;
 		err->column = st.diags.items[0].column;
@@ -1642,6 +1682,15 @@ int kerf_workloads_parse_limited(const char *name, const char *text, size_t len,
 	}
 	mf_diags_clear(&st.diags);
 	return KERF_E_CONFIG;
+}
+
+int mf_workloads_from_stream(const struct yt_stream *ys, const struct kerf_workload_limits *limits,
+			     struct kerf_workload_list **out, char **report, struct kerf_error *err)
+{
+	struct mf_wl_reader *r = mf_wl_reader_new(limits, out != NULL);
+
+	mf_wl_reader_feed(r, ys);
+	return mf_wl_reader_end(r, out, report, err);
 }
 
 int kerf_workloads_parse(const char *name, const char *text, size_t len,

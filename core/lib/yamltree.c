@@ -21,18 +21,21 @@
 
 #include "util.h"
 
-/*
- * keys indexes a mapping's keys read so far (scalar -> key node), so
- * duplicate detection stays linear even for maps with thousands of labels.
- */
 struct yt_frame {
 	struct yt_node *node;
 	size_t cap;	     /* of node->pairs or node->items */
 	struct yt_node *key; /* mapping: key read, value pending */
 	size_t anchor;	     /* index into anchors + 1, 0 when none */
 	uint64_t weight;     /* nodes in this subtree, aliases expanded */
-	struct hmap keys;
 };
+
+/*
+ * A mapping's first YT_SMALL_MAP keys are checked for duplicates as they
+ * come, against the keys before them; a larger mapping (labels by the
+ * thousand) is checked once, sorted, when it closes: no index per open
+ * mapping, whose memory would outweigh the tree's.
+ */
+#define YT_SMALL_MAP 16
 
 struct yt_anchor {
 	char *name;
@@ -66,6 +69,13 @@ struct yt_builder {
 
 	struct yt_node *root;
 	bool have_root;
+
+	const char *file; /* for messages, whichever stream is open */
+	size_t max_docs, max_nodes;
+	size_t n_docs, n_nodes; /* in the whole text, whatever each document became */
+	/* yt_parse_each: every document is a stream of its own, handed to each. */
+	yt_each_fn *each;
+	void *each_ctx;
 };
 
 int yt_verror(struct kerf_error *err, int code, const struct yt_node *at, const char *fmt,
@@ -235,15 +245,27 @@ struct yt_chunk {
 };
 
 #define YT_CHUNK_BYTES (256u << 10)
+/* A stream's first chunk: a document read on its own is often a few hundred bytes. */
+#define YT_FIRST_CHUNK_BYTES (4u << 10)
 
-static void *yt_alloc(struct yt_stream *s, size_t size)
+/* align is a power of two; text takes 1, nodes and arrays their own type's. */
+static void *yt_alloc_aligned(struct yt_stream *s, size_t size, size_t align)
 {
 	struct yt_chunk *c = s->chunks;
 
-	size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (c)
+		c->used = (c->used + align - 1) & ~(align - 1);
 	if (!c || c->cap - c->used < size) {
-		/* A large object gets a chunk of its own, behind the current one. */
-		size_t cap = size > YT_CHUNK_BYTES / 4 ? size : YT_CHUNK_BYTES;
+		/*
+		 * A large object gets a chunk of its own, behind the current one;
+		 * otherwise chunks double from YT_FIRST_CHUNK_BYTES to YT_CHUNK_BYTES.
+		 */
+		size_t grown = !c			 ? YT_FIRST_CHUNK_BYTES
+			       : c->cap < YT_CHUNK_BYTES ? 2 * c->cap
+							 : YT_CHUNK_BYTES;
+		size_t cap = size > YT_CHUNK_BYTES / 4 ? size
+			     : grown < size	       ? YT_CHUNK_BYTES
+						       : grown;
 		struct yt_chunk *n = xmalloc(sizeof(*n) + cap);
 		n->used = 0;
 		n->cap = cap;
@@ -266,8 +288,17 @@ static void *yt_settle(struct yt_stream *s, void *arr, size_t bytes)
 {
 	void *p = NULL;
 
+	/*
+	 * A large one stays where it is, cut to size: a copy would hold it
+	 * twice at once (millions of items in one list).
+	 */
+	if (bytes > YT_CHUNK_BYTES / 4) {
+		xgrow(s->big, s->cap_big, s->n_big + 1);
+		s->big[s->n_big++] = p = xrealloc(arr, bytes);
+		return p;
+	}
 	if (bytes) {
-		p = yt_alloc(s, bytes);
+		p = yt_alloc_aligned(s, bytes, _Alignof(void *));
 		memcpy(p, arr, bytes);
 	}
 	free(arr);
@@ -294,6 +325,9 @@ void yt_stream_free(struct yt_stream *s)
 		next = c->next;
 		free(c);
 	}
+	for (size_t i = 0; i < s->n_big; i++)
+		free(s->big[i]);
+	free(s->big);
 	free(s->docs);
 	free(s->file);
 	free(s);
@@ -306,10 +340,19 @@ static uint64_t yt_sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static struct yt_node *yt_new_node(struct yt_builder *b, enum yt_type type, yaml_mark_t mark)
+static int yt_new_node(struct yt_builder *b, enum yt_type type, yaml_mark_t mark,
+		       struct yt_node **out)
 {
 	struct yt_stream *s = b->s;
-	struct yt_node *n = yt_alloc(s, sizeof(*n));
+
+	if (b->n_nodes >= b->max_nodes)
+		return yt_error_at(
+		    b->err, KERF_E_PARSE, b->file, (unsigned)mark.line + 1,
+		    (unsigned)mark.column + 1,
+		    "more than %zu keys, values and items in %zu bytes: too dense to "
+		    "read (at most %u plus one per %u bytes)",
+		    b->max_nodes, b->text_len, YT_MAX_NODES_BASE, YT_BYTES_PER_NODE);
+	struct yt_node *n = yt_alloc_aligned(s, sizeof(*n), _Alignof(struct yt_node));
 
 	memset(n, 0, sizeof(*n));
 	n->type = type;
@@ -317,7 +360,9 @@ static struct yt_node *yt_new_node(struct yt_builder *b, enum yt_type type, yaml
 	n->column = (unsigned)mark.column + 1;
 	n->file = s->file;
 	s->n_nodes++;
-	return n;
+	b->n_nodes++;
+	*out = n;
+	return 0;
 }
 
 /* Keeps at most two anchors a bucket on average, rehashing as they come. */
@@ -388,7 +433,7 @@ static int yt_attach(struct yt_builder *b, struct yt_node *n, uint64_t weight)
 
 	f->weight = yt_sat_add(f->weight, weight);
 	if (parent->type == YT_SEQ) {
-		xgrow(parent->items, f->cap, parent->n + 1);
+		xgrow(parent->items, f->cap, (size_t)parent->n + 1);
 		parent->items[parent->n++] = n;
 		return 0;
 	}
@@ -396,15 +441,18 @@ static int yt_attach(struct yt_builder *b, struct yt_node *n, uint64_t weight)
 		if (n->type != YT_SCALAR)
 			return yt_error(b->err, KERF_E_PARSE, n,
 					"a mapping key must be a scalar, got %s", yt_type_name(n));
-		if (hmap_get(&f->keys, n->scalar, n->len))
-			return yt_error(b->err, KERF_E_PARSE, n, "duplicate key \"%s\"", n->scalar);
+		for (size_t i = 0; parent->n <= YT_SMALL_MAP && i < parent->n; i++) {
+			const struct yt_node *k = parent->pairs[i].key;
+			if (k->len == n->len && memcmp(k->scalar, n->scalar, n->len) == 0)
+				return yt_error(b->err, KERF_E_PARSE, n, "duplicate key \"%s\"",
+						n->scalar);
+		}
 		f->key = n;
 		return 0;
 	}
-	xgrow(parent->pairs, f->cap, parent->n + 1);
+	xgrow(parent->pairs, f->cap, (size_t)parent->n + 1);
 	parent->pairs[parent->n].key = f->key;
 	parent->pairs[parent->n].value = n;
-	hmap_set(&f->keys, f->key->scalar, f->key->len, f->key);
 	parent->n++;
 	f->key = NULL;
 	return 0;
@@ -512,10 +560,12 @@ static int yt_check_tag(struct yt_builder *b, const yaml_char_t *tag, enum yt_ty
 static int yt_open(struct yt_builder *b, enum yt_type type, const yaml_event_t *ev,
 		   const yaml_char_t *anchor, const yaml_char_t *tag)
 {
-	struct yt_node *n = yt_new_node(b, type, ev->start_mark);
+	struct yt_node *n;
 	bool typed;
 	int rc;
 
+	if ((rc = yt_new_node(b, type, ev->start_mark, &n)) != 0)
+		return rc;
 	if ((rc = yt_check_tag(b, tag, type, n, &typed)) != 0)
 		return rc;
 
@@ -532,16 +582,61 @@ static int yt_open(struct yt_builder *b, enum yt_type type, const yaml_event_t *
 	return 0;
 }
 
+static int yt_key_order(const void *a, const void *b)
+{
+	const struct yt_node *x = (*(const struct yt_pair *const *)a)->key;
+	const struct yt_node *y = (*(const struct yt_pair *const *)b)->key;
+	const struct yt_pair *pa = *(const struct yt_pair *const *)a;
+	const struct yt_pair *pb = *(const struct yt_pair *const *)b;
+	int c;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if ((c = memcmp(x->scalar, y->scalar, x->len)) != 0)
+		return c;
+	/* Equal keys in document order, so the later of two is the duplicate. */
+	return pa < pb ? -1 : pa > pb;
+}
+
+static bool yt_same_key(const struct yt_pair *a, const struct yt_pair *b)
+{
+	return a->key->len == b->key->len &&
+	       memcmp(a->key->scalar, b->key->scalar, a->key->len) == 0;
+}
+
+/* A mapping too large to have been checked key by key: its first repeated key is an error. */
+static int yt_check_big_map(struct yt_builder *b, const struct yt_node *map)
+{
+	const struct yt_pair **order, *dup = NULL;
+
+	if (map->n <= YT_SMALL_MAP)
+		return 0;
+	order = xmalloc(map->n * sizeof(*order));
+	for (size_t i = 0; i < map->n; i++)
+		order[i] = &map->pairs[i];
+	qsort(order, map->n, sizeof(*order), yt_key_order);
+	for (size_t i = 1; i < map->n; i++)
+		if (yt_same_key(order[i - 1], order[i]) && (!dup || order[i] < dup))
+			dup = order[i];
+	free(order);
+	if (dup)
+		return yt_error(b->err, KERF_E_PARSE, dup->key, "duplicate key \"%s\"",
+				dup->key->scalar);
+	return 0;
+}
+
 static int yt_close(struct yt_builder *b)
 {
 	struct yt_frame f = b->frames[--b->n_frames];
 	struct yt_node *n = f.node;
+	int rc;
 
-	hmap_clear(&f.keys, NULL);
 	if (n->type == YT_MAP)
 		n->pairs = yt_settle(b->s, n->pairs, n->n * sizeof(*n->pairs));
 	else
 		n->items = yt_settle(b->s, n->items, n->n * sizeof(*n->items));
+	if (n->type == YT_MAP && (rc = yt_check_big_map(b, n)) != 0)
+		return rc;
 	if (f.anchor) {
 		b->anchors[f.anchor - 1].complete = true;
 		b->anchors[f.anchor - 1].weight = f.weight;
@@ -567,7 +662,10 @@ static int yt_scalar(struct yt_builder *b, const yaml_event_t *ev)
 		b->have_root = true;
 		return 0;
 	}
-	struct yt_node *n = yt_new_node(b, YT_SCALAR, ev->start_mark);
+	struct yt_node *n;
+
+	if ((rc = yt_new_node(b, YT_SCALAR, ev->start_mark, &n)) != 0)
+		return rc;
 	/*
 	 * A "\0" escape would cut every C string made of the scalar short, so
 	 * that "a\0b" reads as "a": no kerf string may hold one.
@@ -575,7 +673,7 @@ static int yt_scalar(struct yt_builder *b, const yaml_event_t *ev)
 	if (memchr(value, '\0', len))
 		return yt_error(b->err, KERF_E_PARSE, n,
 				"a string must not hold a NUL character (\"\\0\")");
-	n->scalar = yt_alloc(b->s, len + 1);
+	n->scalar = yt_alloc_aligned(b->s, len + 1, 1);
 	memcpy(n->scalar, value, len);
 	n->scalar[len] = '\0';
 	n->len = len;
@@ -599,14 +697,14 @@ static int yt_alias(struct yt_builder *b, const yaml_event_t *ev)
 	struct yt_anchor *a = yt_find_anchor(b, name);
 
 	if (!a)
-		return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+		return yt_error_at(b->err, KERF_E_PARSE, b->file, line, col,
 				   "undefined alias \"%s\"", name);
 	if (!a->complete)
-		return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+		return yt_error_at(b->err, KERF_E_PARSE, b->file, line, col,
 				   "alias \"%s\" refers to a node that contains it", name);
 	b->alias_weight = yt_sat_add(b->alias_weight, a->weight);
 	if (b->alias_weight > YT_MAX_ALIAS_NODES)
-		return yt_error_at(b->err, KERF_E_PARSE, b->s->file, line, col,
+		return yt_error_at(b->err, KERF_E_PARSE, b->file, line, col,
 				   "aliases expand to more than %u nodes", YT_MAX_ALIAS_NODES);
 	return yt_attach(b, a->node, a->weight);
 }
@@ -629,7 +727,7 @@ static void yt_offset_position(const char *text, size_t len, size_t off, unsigne
 
 static int yt_parser_error(struct yt_builder *b, const yaml_parser_t *p)
 {
-	const char *file = b->s->file;
+	const char *file = b->file;
 	const char *problem = p->problem ? p->problem : "syntax error";
 	unsigned line, col;
 
@@ -655,9 +753,18 @@ static int yt_parser_error(struct yt_builder *b, const yaml_parser_t *p)
 	return yt_error_at(b->err, KERF_E_PARSE, file, line, col, "%s", problem);
 }
 
+static struct yt_stream *yt_new_stream(const char *file)
+{
+	struct yt_stream *s = xcalloc(1, sizeof(*s));
+
+	s->file = xstrdup(file);
+	return s;
+}
+
 static int yt_event(struct yt_builder *b, const yaml_event_t *ev, bool *done)
 {
 	struct yt_stream *s = b->s;
+	int rc;
 
 	switch (ev->type) {
 	case YAML_STREAM_START_EVENT:
@@ -667,6 +774,16 @@ static int yt_event(struct yt_builder *b, const yaml_event_t *ev, bool *done)
 		*done = true;
 		return 0;
 	case YAML_DOCUMENT_START_EVENT:
+		if (b->n_docs >= b->max_docs)
+			return yt_error_at(
+			    b->err, KERF_E_PARSE, b->file, (unsigned)ev->start_mark.line + 1,
+			    (unsigned)ev->start_mark.column + 1,
+			    "more than %zu documents in one file: split the file", b->max_docs);
+		b->n_docs++;
+		if (!s) {
+			s = b->s = yt_new_stream(b->file);
+			b->docs_cap = 0;
+		}
 		xgrow(s->docs, b->docs_cap, s->n + 1);
 		s->docs[s->n].root = NULL;
 		s->docs[s->n].line = (unsigned)ev->start_mark.line + 1;
@@ -682,7 +799,13 @@ static int yt_event(struct yt_builder *b, const yaml_event_t *ev, bool *done)
 		b->n_anchors = 0;
 		if (b->n_buckets)
 			memset(b->buckets, 0, b->n_buckets * sizeof(*b->buckets));
-		return 0;
+		if (!b->each)
+			return 0;
+		/* Handed over whole; the next document starts a stream of its own. */
+		b->s = NULL;
+		rc = b->each(b->each_ctx, s, b->err);
+		yt_stream_free(s);
+		return rc;
 	case YAML_ALIAS_EVENT:
 		return yt_alias(b, ev);
 	case YAML_SCALAR_EVENT:
@@ -697,17 +820,57 @@ static int yt_event(struct yt_builder *b, const yaml_event_t *ev, bool *done)
 	case YAML_MAPPING_END_EVENT:
 		return yt_close(b);
 	}
-	return kerf_error_set(b->err, KERF_E_INTERNAL, "%s: unexpected YAML event %d", s->file,
+	return kerf_error_set(b->err, KERF_E_INTERNAL, "%s: unexpected YAML event %d", b->file,
 			      (int)ev->type);
 }
 
 int yt_parse_string(const char *name, const char *text, size_t len, struct yt_stream **out,
 		    struct kerf_error *err)
 {
-	struct yt_builder b;
+	return yt_parse_string_limited(name, text, len, 0, out, err);
+}
+
+/* Reads text into b->s (one stream) or hands each document to b->each. */
+static int yt_build(struct yt_builder *b, const char *text, size_t len)
+{
 	yaml_parser_t parser;
 	bool done = false;
 	int rc = 0;
+
+	b->text = text;
+	b->text_len = len;
+	b->max_nodes = YT_MAX_NODES_BASE + len / YT_BYTES_PER_NODE;
+	if (!yaml_parser_initialize(&parser))
+		return kerf_error_set(b->err, KERF_E_NOMEM, "%s: out of memory parsing YAML",
+				      b->file);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done && rc == 0) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = yt_parser_error(b, &parser);
+			break;
+		}
+		rc = yt_event(b, &ev, &done);
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+
+	/* Open collections' arrays are still on the heap (pairs and items share a field). */
+	for (size_t i = 0; i < b->n_frames; i++)
+		free(b->frames[i].node->items);
+	free(b->frames);
+	for (size_t i = 0; i < b->n_anchors; i++)
+		free(b->anchors[i].name);
+	free(b->anchors);
+	free(b->buckets);
+	return rc;
+}
+
+int yt_parse_string_limited(const char *name, const char *text, size_t len, size_t max_documents,
+			    struct yt_stream **out, struct kerf_error *err)
+{
+	struct yt_builder b;
+	int rc;
 
 	if (!text || !out)
 		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_string: NULL argument");
@@ -715,45 +878,56 @@ int yt_parse_string(const char *name, const char *text, size_t len, struct yt_st
 		return kerf_error_set(err, KERF_E_RANGE, "%s: larger than %u bytes",
 				      name ? name : "<string>", YT_MAX_FILE_BYTES);
 	memset(&b, 0, sizeof(b));
-	b.s = xcalloc(1, sizeof(*b.s));
-	b.s->file = xstrdup(name ? name : "<string>");
-	b.text = text;
-	b.text_len = len;
+	b.s = yt_new_stream(name ? name : "<string>");
+	b.file = b.s->file;
 	b.err = err;
-
-	if (!yaml_parser_initialize(&parser)) {
-		yt_stream_free(b.s);
-		return kerf_error_set(err, KERF_E_NOMEM, "%s: out of memory parsing YAML",
-				      name ? name : "<string>");
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	while (!done && rc == 0) {
-		yaml_event_t ev;
-		if (!yaml_parser_parse(&parser, &ev)) {
-			rc = yt_parser_error(&b, &parser);
-			break;
-		}
-		rc = yt_event(&b, &ev, &done);
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&parser);
-
-	for (size_t i = 0; i < b.n_frames; i++) {
-		hmap_clear(&b.frames[i].keys, NULL);
-		free(b.frames[i].node->pairs);
-		free(b.frames[i].node->items);
-	}
-	free(b.frames);
-	for (size_t i = 0; i < b.n_anchors; i++)
-		free(b.anchors[i].name);
-	free(b.anchors);
-	free(b.buckets);
-	if (rc) {
+	b.max_docs = max_documents ? max_documents : YT_MAX_DOCUMENTS;
+	if ((rc = yt_build(&b, text, len)) != 0) {
 		yt_stream_free(b.s);
 		return rc;
 	}
 	*out = b.s;
 	return 0;
+}
+
+int yt_parse_each(const char *name, const char *text, size_t len, size_t max_documents,
+		  yt_each_fn *each, void *ctx, struct kerf_error *err)
+{
+	struct yt_builder b;
+	int rc;
+
+	if (!text || !each)
+		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_each: NULL argument");
+	if (!name)
+		name = "<string>";
+	if (len > YT_MAX_FILE_BYTES)
+		return kerf_error_set(err, KERF_E_RANGE, "%s: larger than %u bytes", name,
+				      YT_MAX_FILE_BYTES);
+	memset(&b, 0, sizeof(b));
+	b.file = name;
+	b.err = err;
+	b.max_docs = max_documents ? max_documents : YT_MAX_DOCUMENTS;
+	b.each = each;
+	b.each_ctx = ctx;
+	rc = yt_build(&b, text, len);
+	/* A document cut short by an error was never handed over. */
+	yt_stream_free(b.s);
+	return rc;
+}
+
+int yt_parse_file_each(const char *path, size_t max_documents, yt_each_fn *each, void *ctx,
+		       struct kerf_error *err)
+{
+	struct strbuf sb;
+	int rc;
+
+	if (!path || !each)
+		return kerf_error_set(err, KERF_E_INVALID, "yt_parse_file_each: NULL argument");
+	if ((rc = yt_read_file(path, &sb, err)) != 0)
+		return rc;
+	rc = yt_parse_each(path, sb.buf ? sb.buf : "", sb.len, max_documents, each, ctx, err);
+	sb_free(&sb);
+	return rc;
 }
 
 int yt_read_file(const char *path, struct strbuf *out, struct kerf_error *err)

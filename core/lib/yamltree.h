@@ -36,19 +36,25 @@ struct yt_pair {
 	struct yt_node *value;
 };
 
+/*
+ * 48 bytes: a file of small objects is mostly nodes, so their size is most
+ * of what reading it costs (docs/performance.md, "Memory per input byte").
+ * Lengths fit 32 bits since a file is at most YT_MAX_FILE_BYTES.
+ */
 struct yt_node {
 	enum yt_type type;
-	unsigned line;	  /* 1-based */
-	unsigned column;  /* 1-based */
+	unsigned line;	 /* 1-based */
+	unsigned column; /* 1-based */
+	/* YT_SCALAR: the text's length; YT_MAP: pairs in document order; YT_SEQ: items */
+	uint32_t len;
+	uint32_t n;
 	bool plain;	  /* YT_SCALAR: unquoted, so "null"/"true" carry their YAML meaning */
 	const char *file; /* owned by the stream */
-	/* YT_SCALAR */
-	char *scalar; /* NUL-terminated */
-	size_t len;
-	/* YT_MAP: pairs in document order; YT_SEQ: items */
-	size_t n;
-	struct yt_pair *pairs;
-	struct yt_node **items;
+	char *scalar;	  /* YT_SCALAR: NUL-terminated; NULL otherwise */
+	union {
+		struct yt_pair *pairs;	/* YT_MAP */
+		struct yt_node **items; /* YT_SEQ */
+	};
 };
 
 struct yt_doc {
@@ -67,6 +73,9 @@ struct yt_stream {
 	 */
 	size_t n_nodes;
 	struct yt_chunk *chunks;
+	/* Pair and item arrays too large for a chunk, each its own allocation. */
+	void **big;
+	size_t n_big, cap_big;
 	/*
 	 * Holders besides the one that parsed it (yt_stream_ref): a document
 	 * handed out on its own (a node class's) keeps its stream alive.
@@ -88,6 +97,28 @@ struct yt_stream {
 int yt_parse_file(const char *path, struct yt_stream **out, struct kerf_error *err);
 int yt_parse_string(const char *name, const char *text, size_t len, struct yt_stream **out,
 		    struct kerf_error *err);
+/*
+ * yt_parse_string() allowing max_documents documents (0: YT_MAX_DOCUMENTS)
+ * instead of YT_MAX_DOCUMENTS, for a reader whose own limit on objects a
+ * caller may raise.
+ */
+int yt_parse_string_limited(const char *name, const char *text, size_t len, size_t max_documents,
+			    struct yt_stream **out, struct kerf_error *err);
+/*
+ * Reads a file or a buffer one document at a time, with the limits of
+ * yt_parse_string_limited(): each document is a stream of its own (n == 1,
+ * its root NULL when empty) handed to each(ctx, doc, err) as soon as it
+ * ends and freed when each returns, unless each took a holder
+ * (yt_stream_ref), so a reader that keeps little of a large file holds one
+ * document's tree at a time.  Returns the first non-zero each() returned
+ * (which stops the reading), a parse error (documents before it were
+ * handed over) or 0.
+ */
+typedef int yt_each_fn(void *ctx, struct yt_stream *doc, struct kerf_error *err);
+int yt_parse_each(const char *name, const char *text, size_t len, size_t max_documents,
+		  yt_each_fn *each, void *ctx, struct kerf_error *err);
+int yt_parse_file_each(const char *path, size_t max_documents, yt_each_fn *each, void *ctx,
+		       struct kerf_error *err);
 /*
  * Drops one holder of s and frees it with the last; NULL allowed.  Every
  * yt_stream_ref() needs one more call.
@@ -112,6 +143,20 @@ int yt_read_file(const char *path, struct strbuf *out, struct kerf_error *err);
 #define YT_MAX_FILE_BYTES (64u << 20)
 #define YT_MAX_DEPTH 256
 #define YT_MAX_ALIAS_NODES 1000000u
+/*
+ * Documents in one file (an empty one counts): as many as a file may hold
+ * objects (KERF_FILE_MAX_OBJECTS), refused at the first one past it.
+ */
+#define YT_MAX_DOCUMENTS 150000u
+/*
+ * Nodes (keys, values and items) in one file: YT_MAX_NODES_BASE plus one per
+ * YT_BYTES_PER_NODE bytes of text.  Each costs some 60 bytes of memory, so
+ * text denser than that ("[1,1,1,...]", "{a,b,c,...}" at one or two bytes a
+ * node) would take 30 to 60 times its size; Kubernetes YAML, even written
+ * tersely, has five or more bytes a node.
+ */
+#define YT_MAX_NODES_BASE 250000u
+#define YT_BYTES_PER_NODE 4u
 
 /* The value for key in a map node, or NULL (also when map is not a map). */
 const struct yt_node *yt_map_get(const struct yt_node *map, const char *key);

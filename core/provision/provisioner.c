@@ -99,10 +99,9 @@ void prov_capacity_changed(struct provisioner *p)
 
 ssize_t prov_pool_index(const struct provisioner *p, const char *name)
 {
-	for (size_t i = 0; i < p->n_pools; i++)
-		if (!p->pools[i].deleted && strcmp(p->pools[i].np->meta->name, name) == 0)
-			return (ssize_t)i;
-	return -1;
+	uintptr_t i = (uintptr_t)hmap_get_str(&p->pool_index, name);
+
+	return i && !p->pools[i - 1].deleted ? (ssize_t)(i - 1) : -1;
 }
 
 /* Karpenter's generateName suffix: five characters no word can be spelled with. */
@@ -244,6 +243,7 @@ void provisioner_free(struct provisioner *p)
 		return;
 	for (size_t i = 0; i < p->n_pools; i++)
 		pool_rec_clear(&p->pools[i]);
+	hmap_clear(&p->pool_index, NULL);
 	free(p->pools);
 	for (size_t i = 0; i < p->n_classes; i++)
 		kerf_node_class_free(p->classes[i]);
@@ -442,9 +442,8 @@ static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np,
 	int rc = resolve_packing(p, np, &packing, err);
 	if (rc)
 		return rc;
-	size_t i = 0;
-	while (i < p->n_pools && strcmp(p->pools[i].np->meta->name, np->meta->name) != 0)
-		i++;
+	uintptr_t at = (uintptr_t)hmap_get_str(&p->pool_index, np->meta->name);
+	size_t i = at ? at - 1 : p->n_pools;
 	struct pool_rec *pr;
 	if (i == p->n_pools) {
 		xgrow(p->pools, p->cap_pools, p->n_pools + 1);
@@ -457,6 +456,8 @@ static int nodepool_set(struct provisioner *p, const struct kerf_nodepool *np,
 		packing_clear(&pr->packing);
 	}
 	pr->np = kerf_nodepool_copy(np);
+	/* The key is the pool's own copy of its name, replaced with it. */
+	hmap_set_str(&p->pool_index, pr->np->meta->name, (void *)(uintptr_t)(i + 1));
 	pr->packing = packing;
 	pr->deleted = false;
 	for (size_t k = 0; k < p->n_classes; k++)

@@ -101,6 +101,8 @@ struct provisioner {
 	struct cluster_state *st; /* the daemon's, borrowed */
 	size_t n_pools, cap_pools;
 	struct pool_rec *pools;
+	/* Pool name -> index + 1, so that adding 50,000 NodePools is not quadratic. */
+	struct hmap pool_index;
 	size_t n_classes, cap_classes;
 	struct kerf_node_class **classes; /* owned copies: manifests' and the cluster's */
 	bool batch_open;

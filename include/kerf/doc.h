@@ -23,10 +23,11 @@
  * This is kerf's one YAML reader, offered to plugins for whatever they read
  * (node classes, a simulator's scenario): parsing is iterative and refuses,
  * with file:line:column, nesting deeper than 256 levels, text over 64 MiB,
- * aliases expanding to more than a million nodes, duplicate keys, a NUL
- * character in a string and tags other than YAML's own (a "!!int" must hold
- * an integer, and so on).  Anchors are resolved through a hash, so aliases
- * cost linear time.
+ * more than 150,000 documents, more than 250,000 nodes plus one per 4
+ * bytes of text, aliases expanding to more than a million nodes, duplicate
+ * keys, a NUL character in a string and tags other than YAML's own (a
+ * "!!int" must hold an integer, and so on).  Anchors are resolved through
+ * a hash, so aliases cost linear time.
  */
 #ifndef KERF_DOC_H
 #define KERF_DOC_H

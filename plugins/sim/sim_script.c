@@ -263,14 +263,21 @@ static int read_target(struct sparser *p, const struct kerf_doc_node *n, const c
 			    kind);
 	}
 	if (scale) {
+		struct kerf_error cerr = KERF_ERROR_INIT;
 		char *end;
 		long long v;
 
 		errno = 0;
 		v = strtoll(replicas, &end, 10);
-		if (errno || *end || end == replicas || v < 0 || v > INT32_MAX)
+		if (!isdigit((unsigned char)*replicas) || *end)
 			return perr(p, get(n, "replicas"),
 				    "scale.replicas: expected a whole number from 0", replicas);
+		/* Every replica becomes a pod: past the per-workload limit, refuse rather than run
+		 * out of memory. */
+		if (errno == ERANGE || kerf_pod_count_check(v, 0, "scale.replicas", &cerr))
+			return perr(p, get(n, "replicas"),
+				    errno == ERANGE ? "scale.replicas: too large" : cerr.message,
+				    NULL);
 		a->replicas = (int32_t)v;
 	}
 	a->kind = p->h->strdup(p->h->ctx, kind);
@@ -613,6 +620,7 @@ static int read_row(struct trace *t, char **f, size_t n, unsigned line, size_t r
 		    struct sim_script *s)
 {
 	int64_t v[N_COLS] = {0};
+	struct kerf_error cerr = KERF_ERROR_INIT;
 	struct sim_action *a;
 
 	for (int c = 0; c < N_COLS; c++) {
@@ -636,7 +644,7 @@ static int read_row(struct trace *t, char **f, size_t n, unsigned line, size_t r
 		if (c == COL_ARRIVAL || c == COL_DURATION)
 			ok = parse_seconds(text, &v[c]);
 		else
-			ok = parse_count(text, c == COL_COUNT ? INT32_MAX : INT64_MAX / (1 << 20),
+			ok = parse_count(text, c == COL_COUNT ? INT64_MAX : INT64_MAX / (1 << 20),
 					 &v[c]);
 		if (!ok) {
 			snprintf(msg, sizeof(msg), "%s: \"%.64s\" is not a non-negative number",
@@ -644,6 +652,9 @@ static int read_row(struct trace *t, char **f, size_t n, unsigned line, size_t r
 			return terr(t, line, msg);
 		}
 	}
+	/* A row's count becomes that many pods: the per-workload limit bounds it. */
+	if (kerf_pod_count_check(v[COL_COUNT], 0, "count", &cerr))
+		return terr(t, line, cerr.message);
 	a = script_push(t->h, s);
 	a->type = SIM_ACT_TRACE;
 	a->at_ms = v[COL_ARRIVAL] / t->scale;
@@ -654,6 +665,32 @@ static int read_row(struct trace *t, char **f, size_t n, unsigned line, size_t r
 	a->replicas = (int32_t)v[COL_COUNT];
 	a->duration_ms = v[COL_DURATION] < 0 ? -1 : v[COL_DURATION] / t->scale;
 	return 0;
+}
+
+/*
+ * The rows are C strings, so a NUL byte would end the file there and every
+ * later row would be dropped without a word: refuse the file instead.
+ */
+static int trace_check_nul(struct trace *t, const char *text, size_t len)
+{
+	const char *nul = memchr(text, '\0', len), *bol = text;
+	unsigned line = 1;
+	int rc;
+
+	if (!nul)
+		return 0;
+	for (const char *c = text; c < nul; c++)
+		if (*c == '\n') {
+			line++;
+			bol = c + 1;
+		}
+	rc = kerf_error_set(t->err, KERF_E_PARSE, "%s:%u:%zu: a NUL byte (is this a text file?)",
+			    t->path, line, (size_t)(nul - bol) + 1);
+	if (t->err) {
+		t->err->line = line;
+		t->err->column = (unsigned)(nul - bol) + 1;
+	}
+	return rc;
 }
 
 int sim_trace_load(const struct kerf_host *h, const char *path, int64_t time_scale,
@@ -668,6 +705,7 @@ int sim_trace_load(const struct kerf_host *h, const char *path, int64_t time_sca
 
 	if (rc)
 		return rc;
+	rc = trace_check_nul(&t, text, len);
 	for (line = text; rc == 0 && line && *line; line = next) {
 		char *f[MAX_FIELDS];
 		size_t n;

@@ -44,11 +44,28 @@ static void walk(const struct yt_node *root)
 	free(stack);
 }
 
+/* Each document read on its own, as kerfctl reads files; the first kept past the reading. */
+static int walk_each(void *ctx, struct yt_stream *doc, struct kerf_error *err)
+{
+	struct yt_stream **kept = ctx;
+
+	(void)err;
+	if (doc->docs[0].root)
+		walk(doc->docs[0].root);
+	if (!*kept)
+		*kept = yt_stream_ref(doc);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct yt_stream *s = NULL;
+	struct yt_stream *s = NULL, *kept = NULL;
 	struct kerf_error err = KERF_ERROR_INIT;
 
+	(void)yt_parse_each("fuzz.yaml", (const char *)data, size, 0, walk_each, &kept, &err);
+	if (kept && kept->docs[0].root)
+		walk(kept->docs[0].root);
+	yt_stream_free(kept);
 	if (yt_parse_string("fuzz.yaml", (const char *)data, size, &s, &err) != 0)
 		return 0;
 	for (size_t i = 0; i < s->n; i++)

@@ -562,6 +562,38 @@ START_TEST(duplicate_objects)
 }
 END_TEST
 
+/* A set that counts other kinds keeps no tree: a file of Pods costs it nothing. */
+START_TEST(other_kinds_counted)
+{
+	static const char text[] =
+	    "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n"
+	    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\n"
+	    "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\n";
+	struct mf_set set;
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	mf_set_init(&set);
+	set.other_counted = true;
+	ck_assert_int_eq(mf_load_string(&set, "p.yaml", text, strlen(text), NULL, &err), 0);
+	ck_assert_uint_eq(set.n_other, 0);
+	ck_assert_uint_eq(set.n_streams, 0);
+	ck_assert_uint_eq(set.n_other_kinds, 2);
+	ck_assert_str_eq(set.other_kinds[0].kind, "Pod");
+	ck_assert_uint_eq(set.other_kinds[0].n, 2);
+	ck_assert_str_eq(set.other_kinds[1].kind, "Deployment");
+	ck_assert_uint_eq(set.other_kinds[1].n, 1);
+	mf_set_clear(&set);
+
+	/* Otherwise the documents are kept, and their tree with them. */
+	mf_set_init(&set);
+	ck_assert_int_eq(mf_load_string(&set, "p.yaml", text, strlen(text), NULL, &err), 0);
+	ck_assert_uint_eq(set.n_other, 3);
+	ck_assert_uint_eq(set.n_streams, 1);
+	ck_assert_uint_eq(set.n_other_kinds, 0);
+	mf_set_clear(&set);
+}
+END_TEST
+
 START_TEST(load_string_and_single_parsers)
 {
 	static const char good[] = "apiVersion: karpenter.sh/v1\n"
@@ -695,6 +727,7 @@ static Suite *manifest_suite(void)
 	tcase_add_test(tc, provider_checks);
 	tcase_add_test(tc, load_string_and_single_parsers);
 	tcase_add_test(tc, duplicate_objects);
+	tcase_add_test(tc, other_kinds_counted);
 	tcase_add_test(tc, patterns);
 	tcase_add_test(tc, times);
 	suite_add_tcase(s, tc);

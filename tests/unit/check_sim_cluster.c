@@ -203,7 +203,8 @@ static const struct kerf_cluster_ops *cl;
 static const struct kerf_provider_ops *pv;
 
 /* Writes a file into the test's directory; returns its path. */
-static const char *put(const char *name, const char *text)
+/* A file of len bytes of text, which may hold NUL bytes. */
+static const char *put_bytes(const char *name, const char *text, size_t len)
 {
 	char *p = paths[n_paths++];
 	FILE *f;
@@ -211,9 +212,14 @@ static const char *put(const char *name, const char *text)
 	snprintf(p, sizeof(paths[0]), "%s/%s", dir, name);
 	f = fopen(p, "w");
 	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
 	fclose(f);
 	return p;
+}
+
+static const char *put(const char *name, const char *text)
+{
+	return put_bytes(name, text, strlen(text));
 }
 
 static void setup(void)
@@ -628,6 +634,30 @@ START_TEST(test_trace_errors)
 	ck_assert_msg(strstr(err.message, "trace2.csv:3: cpu_millicores: \"-2\" is not a "
 					  "non-negative number"),
 		      "%s", err.message);
+	/* A row's count is that many pods: bounded as a workload's replicas are. */
+	sim_cfg.trace = put("trace3.csv", "arrival_s,cpu_millicores,memory_mib,gpu,count\n"
+					  "1,2,3,4,10000\n"
+					  "1,2,3,4,2147483647\n");
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "trace3.csv:3: count: 2147483647 pods are more than one "
+					  "workload may have here: 10000"),
+		      "%s", err.message);
+}
+END_TEST
+
+/* A NUL byte ended the file there: the rows after it were dropped without a word. */
+START_TEST(test_trace_nul_byte)
+{
+	static const char text[] = "arrival_s,cpu_millicores,memory_mib,gpu,count\n"
+				   "1,2,3,4,5\n"
+				   "\0"
+				   "9,2,3,4,5\n"
+				   "7,2,3,4,5\n";
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	sim_cfg.trace = put_bytes("nul.csv", text, sizeof(text) - 1);
+	ck_assert_int_eq(create_rc(&err), KERF_E_PLUGIN_CREATE);
+	ck_assert_msg(strstr(err.message, "nul.csv:3:1: a NUL byte"), "%s", err.message);
 }
 END_TEST
 
@@ -696,6 +726,16 @@ START_TEST(test_scenario_errors)
 	    {"- at: 1s\n  delete: {kind: Pod, name: \"a\\0b\"}\n",
 	     "scenario.yaml:2:29: a string must not hold a NUL character"},
 	    {"- at: !!int 1s\n", "scenario.yaml:1:7: \"1s\" is not a valid !!int"},
+	    {"- at: 1s\n  scale: {kind: Deployment, name: web, replicas: 10001}\n",
+	     "scenario.yaml:2:50: scale.replicas: 10001 pods are more than one workload may have "
+	     "here: 10000"},
+	    {"- at: 1s\n  scale: {kind: Deployment, name: web, replicas: 2147483648}\n",
+	     "scenario.yaml:2:50: scale.replicas: 2147483648 pods are more than one workload may "
+	     "have here: 10000"},
+	    {"- at: 1s\n  scale: {kind: Deployment, name: web, replicas: 99999999999999999999}\n",
+	     "scenario.yaml:2:50: scale.replicas: too large"},
+	    {"- at: 1s\n  scale: {kind: Deployment, name: web, replicas: ' 5'}\n",
+	     "scenario.yaml:2:50: scale.replicas: expected a whole number from 0:  5"},
 	};
 	struct kerf_error err = KERF_ERROR_INIT;
 
@@ -1441,6 +1481,7 @@ static Suite *sim_cluster_suite(void)
 	tcase_add_test(tc, test_trace_arrivals_and_durations);
 	tcase_add_test(tc, test_trace_without_header);
 	tcase_add_test(tc, test_trace_errors);
+	tcase_add_test(tc, test_trace_nul_byte);
 	tcase_add_test(tc, test_scenario_scale_delete_apply);
 	tcase_add_test(tc, test_scenario_errors);
 	tcase_add_test(tc, test_scenario_reader_limits);

@@ -315,6 +315,164 @@ START_TEST(duplicate_key_in_large_map)
 }
 END_TEST
 
+/* A mapping past the keys checked one by one reports its first repeated key in document order. */
+START_TEST(first_duplicate_in_large_map)
+{
+	struct strbuf sb;
+	struct yt_stream *s = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	sb_init(&sb);
+	for (int i = 0; i < 100; i++)
+		sb_printf(&sb, "key%d: %d\n", i, i);
+	sb_puts(&sb, "key50: again\nkey10: again\nkey50: thrice\n");
+	ck_assert_int_eq(yt_parse_string("big.yaml", sb.buf, sb.len, &s, &err), KERF_E_PARSE);
+	ck_assert_str_eq(err.message, "big.yaml:101:1: duplicate key \"key50\"");
+	ck_assert_uint_eq(err.line, 101);
+	sb_free(&sb);
+}
+END_TEST
+
+/* Every document costs memory, an empty one too: a file holds at most YT_MAX_DOCUMENTS. */
+START_TEST(document_limit)
+{
+	struct strbuf sb;
+	struct yt_stream *s = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	sb_init(&sb);
+	for (unsigned i = 0; i < YT_MAX_DOCUMENTS; i++)
+		sb_puts(&sb, "--- 1\n");
+	s = parse_ok(sb.buf);
+	ck_assert_uint_eq(s->n, YT_MAX_DOCUMENTS);
+	yt_stream_free(s);
+	sb_puts(&sb, "--- 1\n");
+	s = NULL;
+	ck_assert_int_eq(yt_parse_string("docs.yaml", sb.buf, sb.len, &s, &err), KERF_E_PARSE);
+	ck_assert_str_eq(err.message, "docs.yaml:150001:1: more than 150000 documents in one file: "
+				      "split the file");
+	ck_assert_uint_eq(err.line, YT_MAX_DOCUMENTS + 1);
+	ck_assert_ptr_null(s);
+
+	/* A reader whose own object limit is lower or higher passes it on. */
+	ck_assert_int_eq(yt_parse_string_limited("docs.yaml", sb.buf, sb.len, 3, &s, &err),
+			 KERF_E_PARSE);
+	ck_assert_str_eq(err.message,
+			 "docs.yaml:4:1: more than 3 documents in one file: split the file");
+	ck_assert_int_eq(
+	    yt_parse_string_limited("docs.yaml", sb.buf, sb.len, YT_MAX_DOCUMENTS + 1, &s, &err),
+	    0);
+	ck_assert_uint_eq(s->n, YT_MAX_DOCUMENTS + 1);
+	yt_stream_free(s);
+	sb_free(&sb);
+}
+END_TEST
+
+/*
+ * Text denser than a node every YT_BYTES_PER_NODE bytes would cost many
+ * times its size in nodes: refused at the node past the allowance.
+ */
+START_TEST(node_density_limit)
+{
+	const size_t items = 600000; /* "1," each: 2 bytes a node */
+	struct strbuf sb;
+	struct yt_stream *s = NULL;
+	struct kerf_error err = KERF_ERROR_INIT;
+	char want[200];
+
+	ck_assert_uint_le(sizeof(struct yt_node), 48);
+	sb_init(&sb);
+	sb_puts(&sb, "[");
+	for (size_t i = 0; i < items; i++)
+		sb_puts(&sb, "1,");
+	sb_puts(&sb, "1]\n");
+	size_t allowed = YT_MAX_NODES_BASE + sb.len / YT_BYTES_PER_NODE;
+	ck_assert_uint_lt(allowed, items);
+	ck_assert_int_eq(yt_parse_string("dense.yaml", sb.buf, sb.len, &s, &err), KERF_E_PARSE);
+	/* The sequence is node 1, so the refused one is item `allowed`, at column 2 * allowed. */
+	snprintf(
+	    want, sizeof(want),
+	    "dense.yaml:1:%zu: more than %zu keys, values and items in %zu bytes: too dense to "
+	    "read (at most 250000 plus one per 4 bytes)",
+	    2 * allowed, allowed, sb.len);
+	ck_assert_str_eq(err.message, want);
+	ck_assert_ptr_null(s);
+	sb_free(&sb);
+
+	/* The same count of nodes in block style is within the allowance. */
+	for (size_t i = 0; i < items; i++)
+		sb_puts(&sb, "- 1\n");
+	s = parse_ok(sb.buf);
+	ck_assert_uint_eq(s->docs[0].root->n, items);
+	yt_stream_free(s);
+	sb_free(&sb);
+}
+END_TEST
+
+struct each_log {
+	size_t n;
+	char lines[8][64];
+	struct yt_stream *kept;
+	size_t stop_at; /* 1-based document that answers KERF_E_RANGE; 0: none */
+};
+
+static int each_doc(void *ctx, struct yt_stream *doc, struct kerf_error *err)
+{
+	struct each_log *log = ctx;
+	const struct yt_node *root = doc->docs[0].root;
+
+	ck_assert_uint_eq(doc->n, 1);
+	snprintf(log->lines[log->n++], sizeof(log->lines[0]), "%u %s %s", doc->docs[0].line,
+		 root ? yt_type_name(root) : "empty",
+		 root && root->type == YT_MAP ? root->pairs[0].key->scalar : "-");
+	if (log->n == 2)
+		log->kept = yt_stream_ref(doc);
+	if (log->n == log->stop_at)
+		return kerf_error_set(err, KERF_E_RANGE, "stop");
+	return 0;
+}
+
+/* One document at a time: each a stream of its own, kept only when the reader takes it. */
+START_TEST(parse_each_document)
+{
+	static const char text[] = "a: 1\n---\nb: &x [1]\nc: *x\n---\n--- [2]\n";
+	struct each_log log = {0};
+	struct kerf_error err = KERF_ERROR_INIT;
+
+	ck_assert_int_eq(yt_parse_each("e.yaml", text, strlen(text), 0, each_doc, &log, &err), 0);
+	ck_assert_uint_eq(log.n, 4);
+	ck_assert_str_eq(log.lines[0], "1 a mapping a");
+	ck_assert_str_eq(log.lines[1], "2 a mapping b");
+	ck_assert_str_eq(log.lines[2], "5 empty -");
+	ck_assert_str_eq(log.lines[3], "6 a list -");
+	/* The one taken outlives the reading, its alias resolved within it. */
+	ck_assert_ptr_eq(yt_map_get(log.kept->docs[0].root, "c"),
+			 yt_map_get(log.kept->docs[0].root, "b"));
+	ck_assert_str_eq(yt_map_get(log.kept->docs[0].root, "b")->file, "e.yaml");
+	yt_stream_free(log.kept);
+
+	/* The reader stops it; a syntax error comes after the documents before it. */
+	memset(&log, 0, sizeof(log));
+	log.stop_at = 2;
+	ck_assert_int_eq(yt_parse_each("e.yaml", text, strlen(text), 0, each_doc, &log, &err),
+			 KERF_E_RANGE);
+	ck_assert_uint_eq(log.n, 2);
+	yt_stream_free(log.kept);
+	memset(&log, 0, sizeof(log));
+	ck_assert_int_eq(yt_parse_each("e.yaml", "x: 1\n---\n[a\n", 12, 0, each_doc, &log, &err),
+			 KERF_E_PARSE);
+	ck_assert_uint_eq(log.n, 1);
+	ck_assert_msg(strncmp(err.message, "e.yaml:4:1: ", 12) == 0, "%s", err.message);
+	/* The limits are the whole text's. */
+	memset(&log, 0, sizeof(log));
+	ck_assert_int_eq(yt_parse_each("e.yaml", text, strlen(text), 2, each_doc, &log, &err),
+			 KERF_E_PARSE);
+	ck_assert_str_eq(err.message,
+			 "e.yaml:5:1: more than 2 documents in one file: split the file");
+	yt_stream_free(log.kept);
+}
+END_TEST
+
 START_TEST(depth_limit)
 {
 	struct strbuf sb;
@@ -585,6 +743,10 @@ static Suite *yamltree_suite(void)
 	tc = tcase_create("errors");
 	tcase_add_loop_test(tc, errors_are_positioned, 0, N_ELEMS(bad_yaml));
 	tcase_add_test(tc, duplicate_key_in_large_map);
+	tcase_add_test(tc, first_duplicate_in_large_map);
+	tcase_add_test(tc, document_limit);
+	tcase_add_test(tc, node_density_limit);
+	tcase_add_test(tc, parse_each_document);
 	tcase_add_test(tc, depth_limit);
 	tcase_add_test(tc, billion_laughs_is_refused);
 	tcase_add_test(tc, alias_resolution_is_linear);
