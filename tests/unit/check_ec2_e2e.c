@@ -31,7 +31,7 @@ START_TEST(kerfd_launches_and_terminates_on_ec2)
 	static const char *const leaked_tags[] = {"kubernetes.io/cluster/" FAKE_AWS_CLUSTER,
 						  "owned", "karpenter.sh/nodepool", "default",
 						  NULL};
-	char dir[] = "/tmp/check_ec2_e2e.XXXXXX", path[512], cmd[600];
+	char dir[] = "/tmp/check_ec2_e2e.XXXXXX", path[512], cmd[4096];
 	struct fake_aws *fake;
 	struct kerfd_run r;
 	struct fake_aws_instance fi;
@@ -137,11 +137,13 @@ START_TEST(kerfd_launches_and_terminates_on_ec2)
 	ck_assert_uint_eq(fake_aws_auth_failures(fake), 0);
 	ck_assert_uint_eq(fake_aws_n_launch_templates(fake), 1);
 	/* Every request kerfd sent is one the SDKs would send (botocore's models). */
-	snprintf(path, sizeof(path), "%s/calls.jsonl", dir);
+	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/calls.jsonl", dir), (int)sizeof(path));
 	ck_assert_int_eq(fake_aws_write_calls(fake, path), 0);
-	snprintf(cmd, sizeof(cmd),
-		 "'%s' '" KERF_TEST_SRCDIR "/tests/fake-aws-shapes.py' --requests '%s'",
-		 getenv("PYTHON") && *getenv("PYTHON") ? getenv("PYTHON") : "python3", path);
+	ck_assert_int_lt(
+	    snprintf(cmd, sizeof(cmd),
+		     "'%s' '" KERF_TEST_SRCDIR "/tests/fake-aws-shapes.py' --requests '%s'",
+		     getenv("PYTHON") && *getenv("PYTHON") ? getenv("PYTHON") : "python3", path),
+	    (int)sizeof(cmd));
 	ck_assert_msg(system(cmd) == 0, "requests that botocore's models refuse: %s", cmd);
 
 	json_decref(live);
