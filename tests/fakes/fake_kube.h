@@ -125,6 +125,20 @@ unsigned long fake_kube_requests(const struct fake_kube *f, const char *method,
 
 /* Extras beyond the shared contract. */
 
+/* Like fail_next, but answers with this status, Content-Type and raw body
+ * (a truncated or malformed JSON document, an oversized one, a broken
+ * watch stream): what a real server would never send. */
+void fake_kube_answer_next(struct fake_kube *f, const char *method, const char *path_prefix,
+			   int status, const char *content_type, const char *body, int times);
+/* Every open watch that asked for bookmarks (allowWatchBookmarks) sends one
+ * now, with the store's current resourceVersion.  A watch also sends one
+ * when its timeoutSeconds run out, just before it ends. */
+void fake_kube_bookmark(struct fake_kube *f);
+/* Serves a group/version no longer ("policy/v1"): discovery leaves it out
+ * and its paths answer 404, as on an older server.  PodDisruptionBudgets
+ * stay readable through policy/v1beta1, which shares their store. */
+void fake_kube_hide(struct fake_kube *f, const char *group_version);
+
 /* The port the server listens on. */
 unsigned fake_kube_port(const struct fake_kube *f);
 /* The store's current resourceVersion (as a number). */
