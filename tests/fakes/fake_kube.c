@@ -84,6 +84,13 @@ enum {
 	R_NODECLAIM,
 	R_EC2NODECLASS,
 	R_STORAGECLASS,
+	R_SERVICEACCOUNT,
+	R_CONFIGMAP,
+	R_DEPLOYMENT,
+	R_CLUSTERROLE,
+	R_CLUSTERROLEBINDING,
+	R_ROLE,
+	R_ROLEBINDING,
 	R_COUNT
 };
 
@@ -111,6 +118,22 @@ static const struct kres kres_table[R_COUNT] = {
 			"ec2nc", false, true, R_EC2NODECLASS, true},
     [R_STORAGECLASS] = {"storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass",
 			"sc", false, false, R_STORAGECLASS, false},
+    /* What deploy/ holds, so kubectl apply -f deploy/ can be tried on the fake. */
+    [R_SERVICEACCOUNT] = {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", "sa",
+			  true, false, R_SERVICEACCOUNT, false},
+    [R_CONFIGMAP] = {"", "v1", "configmaps", "configmap", "ConfigMap", "cm", true, false,
+		     R_CONFIGMAP, false},
+    [R_DEPLOYMENT] = {"apps", "v1", "deployments", "deployment", "Deployment", "deploy", true, true,
+		      R_DEPLOYMENT, false},
+    [R_CLUSTERROLE] = {"rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole",
+		       "ClusterRole", NULL, false, false, R_CLUSTERROLE, false},
+    [R_CLUSTERROLEBINDING] = {"rbac.authorization.k8s.io", "v1", "clusterrolebindings",
+			      "clusterrolebinding", "ClusterRoleBinding", NULL, false, false,
+			      R_CLUSTERROLEBINDING, false},
+    [R_ROLE] = {"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", NULL, true, false,
+		R_ROLE, false},
+    [R_ROLEBINDING] = {"rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding",
+		       "RoleBinding", NULL, true, false, R_ROLEBINDING, false},
 };
 
 static void kres_gv(const struct kres *r, char *buf, size_t n)
@@ -590,7 +613,7 @@ static void stamp_new(struct fake_kube *f, int res, json_t *obj)
 	now_rfc3339(buf, sizeof(buf), 0);
 	json_object_set_new(m, "creationTimestamp", json_string(buf));
 	/* Pods and nodes have no generation; workloads and custom resources do. */
-	if (kres_table[res].custom || res == R_DAEMONSET || res == R_PDB)
+	if (kres_table[res].custom || res == R_DAEMONSET || res == R_PDB || res == R_DEPLOYMENT)
 		json_object_set_new(m, "generation", json_integer(1));
 	if (res == R_POD) {
 		json_t *st = json_object_get(obj, "status");
