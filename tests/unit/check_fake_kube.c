@@ -705,7 +705,7 @@ END_TEST
 struct bg_req {
 	struct fake_kube *f;
 	struct resp r;
-	volatile bool done;
+	_Atomic bool done;
 };
 
 static void *bg_req_run(void *arg)
