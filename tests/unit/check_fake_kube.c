@@ -658,6 +658,15 @@ START_TEST(t_injected_faults)
 	r = req(f, "POST", "/api/v1/namespaces/default/pods", "application/json", "[1,2]");
 	ck_assert_int_eq(r.status, 400);
 	resp_free(&r);
+	/* Nested deeper than any object: refused by the decoder's depth limit. */
+	char *deep = xmalloc(20001);
+	memset(deep, '[', 10000);
+	memset(deep + 10000, ']', 10000);
+	deep[20000] = '\0';
+	r = req(f, "POST", "/api/v1/namespaces/default/pods", "application/json", deep);
+	ck_assert_int_eq(r.status, 400);
+	resp_free(&r);
+	free(deep);
 	size_t big = 3u * 1024 * 1024 + 10;
 	char *huge = xmalloc(big + 1);
 	memset(huge, ' ', big);
