@@ -1,12 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 #
-# The CRDs `kerfctl crds` prints, on a real kube-apiserver 1.20.2 with etcd
-# (scripts/kube-peers.sh builds and caches them): the server accepts them
-# as structural schemas with valid defaults, serves the three kinds, and
-# validates objects against them: Karpenter's examples and a NodeClaim as
-# Karpenter writes it are created, with defaults filled in; objects that
-# break a pattern, an enum, a range or a required field are refused.
+# kerf's manifests on a real kube-apiserver 1.20.2 with etcd
+# (scripts/kube-peers.sh builds and caches them), authorizing with RBAC:
+# - the CRDs `kerfctl crds` prints are accepted as structural schemas with
+#   valid defaults, serve the three kinds, and validate objects: Karpenter's
+#   examples and a NodeClaim as Karpenter writes it are created, with
+#   defaults filled in; objects that break a pattern, an enum, a range or a
+#   required field are refused;
+# - deploy/ applies, and its RBAC gives kerf's service account what kerf
+#   uses and nothing it does not (kubectl auth can-i as that account).
 #
 # Skipped (77) when the peers are not built: run scripts/kube-peers.sh as
 # root once.  Waits give up only after a generous guard; nothing is
@@ -19,10 +22,10 @@ KERFCTL=${KERFCTL:-../core/kerfctl}
 KUBECTL=${KUBECTL:-kubectl}
 if [ ! -x "$PEERS/kube-apiserver" ] || [ ! -x "$PEERS/etcd" ] ||
 	! command -v "$KUBECTL" >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
-	echo "crds-apiserver: no kube-apiserver in $PEERS (scripts/kube-peers.sh), kubectl or openssl; skipped"
+	echo "apiserver-manifests: no kube-apiserver in $PEERS (scripts/kube-peers.sh), kubectl or openssl; skipped"
 	exit 77
 fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/crds-apiserver.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/apiserver-manifests.XXXXXX")
 etcd_pid=
 api_pid=
 cleanup() {
@@ -34,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 fail() {
-	echo "crds-apiserver: FAIL: $*" >&2
+	echo "apiserver-manifests: FAIL: $*" >&2
 	exit 1
 }
 free_port() {
@@ -57,7 +60,7 @@ echo 'crds-token,kerf-test,1,"system:masters"' >"$work/tokens.csv"
 "$PEERS/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
 	--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
 	--cert-dir "$work/certs" --token-auth-file "$work/tokens.csv" \
-	--authorization-mode AlwaysAllow --service-cluster-ip-range 10.96.0.0/24 \
+	--authorization-mode RBAC --service-cluster-ip-range 10.96.0.0/24 \
 	--service-account-issuer https://kubernetes.default.svc \
 	--service-account-key-file "$work/sa.pub" \
 	--service-account-signing-key-file "$work/sa.key" >"$work/apiserver.log" 2>&1 &
@@ -115,7 +118,8 @@ k apply -f "$ex/general-purpose.yaml" -f "$ex/spot.yaml" -f "$ex/nodeclaim-launc
 # Refusals, each for the field it breaks.
 bad() {
 	printf '%s\n' "$2" >"$work/bad.yaml"
-	if k create -f "$work/bad.yaml" >"$work/bad.out" 2>&1; then
+	# --validate=false: the server refuses, not kubectl's check of the published schema.
+	if k create --validate=false -f "$work/bad.yaml" >"$work/bad.out" 2>&1; then
 		fail "the server accepted an object with a bad $1"
 	fi
 	grep -q "$1" "$work/bad.out" || fail "refused, but not for $1: $(cat "$work/bad.out")"
@@ -147,4 +151,41 @@ metadata: {name: bad}
 spec:
   subnetSelectorTerms: [{id: subnet-1}]
   securityGroupSelectorTerms: [{id: sg-1}]'
-echo "crds-apiserver: ok"
+# deploy/: the service account may do what kerf does, and no more.
+k apply -f "$top_srcdir/deploy/" >"$work/deploy.out" 2>&1 || fail "apply deploy/: $(cat "$work/deploy.out")"
+sa=system:serviceaccount:kerf:kerf
+can() {
+	# $1: yes or no; the rest: kubectl auth can-i's arguments
+	want=$1
+	shift
+	got=$(k auth can-i --as "$sa" "$@" 2>/dev/null || true)
+	[ "$got" = "$want" ] || fail "can-i $*: $got, want $want"
+}
+can yes list pods --all-namespaces
+can yes watch pods --all-namespaces
+can yes delete pods -n default
+can yes create pods --subresource eviction -n default
+can yes create pods --subresource binding -n default
+can no create pods -n default
+can yes patch nodes
+can yes delete nodes
+can no create nodes
+can yes create nodeclaims.karpenter.sh
+can yes update nodeclaims.karpenter.sh --subresource status
+can yes list nodepools.karpenter.sh
+can no update nodepools.karpenter.sh
+can yes list ec2nodeclasses.karpenter.k8s.aws
+can no delete ec2nodeclasses.karpenter.k8s.aws
+can yes create events -n default
+can no get secrets -n kerf
+can no list configmaps --all-namespaces
+can yes create leases.coordination.k8s.io -n kerf
+can yes update leases.coordination.k8s.io/kerf-leader-election -n kerf
+can no update leases.coordination.k8s.io/another -n kerf
+can no update leases.coordination.k8s.io/kerf-leader-election -n default
+# The fake kubelet's extra verbs come only with its own binding.
+k apply -f "$top_srcdir/deploy/fake-kubelet/" >/dev/null || fail "apply deploy/fake-kubelet/"
+can yes create nodes
+can yes patch nodes --subresource status
+
+echo "apiserver-manifests: ok"
