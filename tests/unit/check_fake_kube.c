@@ -206,6 +206,12 @@ START_TEST(t_discovery)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(jstr(r.json, "apiVersion"), "policy/v1beta1");
 	resp_free(&r);
+	r = req(f, "PATCH", "/apis/policy/v1beta1/namespaces/default/poddisruptionbudgets/b",
+		"application/merge-patch+json", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(jstr(r.json, "apiVersion"), "policy/v1beta1");
+	ck_assert_str_eq(jstr(r.json, "metadata.labels.a"), "b");
+	resp_free(&r);
 	r = req(f, "GET", "/api/v1", NULL, NULL);
 	res = json_dumps(r.json, JSON_COMPACT);
 	ck_assert_ptr_nonnull(strstr(res, "\"version\":\"v1beta1\",\"kind\":\"Eviction\""));
