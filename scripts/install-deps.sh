@@ -6,7 +6,7 @@
 set -eu
 pkgs="build-essential g++ autoconf automake libtool pkg-config python3
 libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libglpk-dev
-check libxml2-dev libmicrohttpd-dev
+check libxml2-dev libmicrohttpd-dev python3-botocore
 kubernetes-client"
 # Google's kubectl package ships /usr/bin/kubectl too, and apt refuses to
 # install both: where it is installed, its kubectl serves the tests.

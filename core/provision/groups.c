@@ -137,7 +137,8 @@ bool pod_fits_existing(const struct prov *p, const struct group *g, size_t e)
 		if (prov_ports_clash(pod, other) || prov_hostname_repels(pod, other))
 			return false;
 		for (size_t i = 0; g->hostname_bound && i < pod->n_spreads; i++)
-			if (prov_is_key(pod->spreads[i]->topology_key, HOSTNAME_KEY) &&
+			if (!g->spread_off[i] &&
+			    prov_is_key(pod->spreads[i]->topology_key, HOSTNAME_KEY) &&
 			    prov_spread_selects(pod->spreads[i], pod, other))
 				return false;
 		/* Preferred anti-affinity still counted as required. */

@@ -8,10 +8,13 @@
  *   - zone topology spread (DoNotSchedule, and ScheduleAnyway, which
  *     Karpenter tries as required first) whose selector matches the group
  *     splits it into zone-pinned slices, water-filled onto the least
- *     populated zone first (existing matching pods counted), so the skew
- *     never exceeds 1 <= maxSkew; with fewer allowed zones than minDomains
- *     the global minimum counts as 0, so no zone takes more than maxSkew
- *     and the rest stay pending;
+ *     populated zone first (existing matching pods counted) while the skew
+ *     against every domain stays within maxSkew; the domains are the
+ *     zones of every pool that may launch and of existing nodes, that the
+ *     pod's node selection allows, so a zone the group cannot reach can
+ *     hold it back; with fewer domains than minDomains the global minimum
+ *     counts as 0, so no zone takes more than maxSkew.  Pods left without
+ *     a zone try the next pool, then relax, then stay pending;
  *   - hostname topology spread caps the group at maxSkew pods per node (a
  *     new node starts at 0, the global minimum, so minDomains, which
  *     only ever lowers the minimum to 0, changes nothing);
@@ -25,7 +28,8 @@
  *     groups whose affinity selects pods of other groups are constrained
  *     after those, and pin them to a zone when they have none yet;
  *   - required hostname affinity whose only peers are pending in the batch
- *     waits for the next batch, where their NodeClaims are nodes;
+ *     joins the nodes the packer gives those peers (a new node's instance
+ *     types narrow to those that hold it too);
  *   - host ports: one pod per node per port, and groups sharing a port
  *     conflict.
  * Existing nodes whose pods clash with a group (anti-affinity both ways,
@@ -34,14 +38,15 @@
  * Required pod affinity that no pod matches (not even the pod itself)
  * leaves the group unschedulable.
  *
- * Preferred pod affinity and anti-affinity count as required, as Karpenter
- * first tries them; a pod they leave nowhere (no zone left, or the packer
- * could not place it in the last pool) drops one and is solved again in
- * the next round (prov_relax).
+ * Preferred pod affinity and anti-affinity and ScheduleAnyway spreads
+ * count as required, as Karpenter first tries them; a pod they leave
+ * nowhere (no zone left, or the packer could not place it in the last
+ * pool) takes one relaxation step in Karpenter's order (preferred pod
+ * affinity, preferred anti-affinity, preferred node affinity, a
+ * ScheduleAnyway spread) and is solved again in the next round
+ * (prov_relax).
  *
- * Not modelled: the relaxation of a ScheduleAnyway spread that would leave
- * a pod nowhere (a pool limit reached by the cap) and hostname pod affinity
- * matching only the group itself.
+ * Not modelled: hostname pod affinity matching only the group itself.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -467,6 +472,51 @@ static char *shape_key(const struct kerf_pod *pod, const struct podst *ps)
 	return sb_detach(&sb);
 }
 
+/* Preferred pod terms and preferred node terms: the steps before any spread is dropped. */
+static size_t soft_terms(const struct kerf_pod *pod)
+{
+	return pod->n_preferred_affinity + pod->n_preferred_anti_affinity + pod->n_preferred_terms;
+}
+
+/* Every relaxation step the pod can take (prov_relax). */
+static size_t relax_steps(const struct kerf_pod *pod)
+{
+	size_t n = soft_terms(pod);
+
+	for (size_t i = 0; i < pod->n_spreads; i++)
+		n += pod->spreads[i]->when_unsatisfiable == KERF_SPREAD_SCHEDULE_ANYWAY;
+	return n;
+}
+
+/*
+ * The ScheduleAnyway spreads the group's relaxation steps beyond its soft
+ * terms dropped, in Karpenter's order: the first ScheduleAnyway spread of
+ * the list goes, and the list's last takes its place.
+ */
+static void group_spreads_off(struct group *g)
+{
+	const struct kerf_pod *pod = g->rep;
+	size_t before = soft_terms(pod);
+	size_t drop = g->relaxed > before ? g->relaxed - before : 0;
+	size_t n = pod->n_spreads;
+	size_t *order = xcalloc(n ? n : 1, sizeof(*order));
+
+	g->spread_off = xcalloc(n ? n : 1, sizeof(*g->spread_off));
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (; drop > 0; drop--) {
+		size_t i = 0;
+		while (i < n &&
+		       pod->spreads[order[i]]->when_unsatisfiable != KERF_SPREAD_SCHEDULE_ANYWAY)
+			i++;
+		if (i == n)
+			break;
+		g->spread_off[order[i]] = true;
+		order[i] = order[--n];
+	}
+	free(order);
+}
+
 struct keyed {
 	char *key;
 	size_t pod;
@@ -516,6 +566,7 @@ static void build_groups(struct prov *p)
 		g->min_pool = p->pods[k[i].pod].min_pool;
 		g->relaxed = p->pods[k[i].pod].relaxed;
 		g->pool = -1;
+		group_spreads_off(g);
 		i = j;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -849,6 +900,15 @@ static size_t heaviest_preferred(const struct kerf_pod *pod)
 	return best;
 }
 
+/* The shallow view `relaxed`, whose list is `prefs`, loses its heaviest preferred term. */
+static void drop_heaviest(struct kerf_pod *relaxed, struct kerf_preferred_term **prefs)
+{
+	size_t h = heaviest_preferred(relaxed);
+
+	memmove(&prefs[h], &prefs[h + 1], (relaxed->n_preferred_terms - h - 1) * sizeof(*prefs));
+	relaxed->n_preferred_terms--;
+}
+
 /* Tries the pools from the group's first allowed one with the pod's requirements as relaxed. */
 static int try_pools(struct prov *p, struct group *g, const struct kerf_pod *relaxed, size_t term,
 		     bool *placed, struct kerf_error *err)
@@ -888,6 +948,31 @@ static bool prefer_taints(const struct prov *p, const struct group *g)
 }
 
 /*
+ * Karpenter relaxes a pod in one order whatever left it nowhere: a
+ * preferred node term goes only after every preferred pod term, and
+ * PreferNoSchedule is tolerated only after everything else, ScheduleAnyway
+ * spreads included.  When choosing a pool dropped node terms (`steps`
+ * counts the pod terms before them) or tolerated PreferNoSchedule, the
+ * steps before those are taken too.
+ */
+static void catch_up(struct prov *p, struct group *g, size_t steps)
+{
+	size_t pod_terms = g->rep->n_preferred_affinity + g->rep->n_preferred_anti_affinity;
+
+	if (steps <= pod_terms)
+		steps = 0;
+	if (g->prefer_tolerated)
+		steps = relax_steps(g->rep);
+	if (steps <= g->relaxed)
+		return;
+	g->relaxed = steps;
+	for (size_t k = 0; k < g->n; k++)
+		p->pods[g->pods[k]].relaxed = steps;
+	free(g->spread_off);
+	group_spreads_off(g);
+}
+
+/*
  * Karpenter's relaxation when no pool accepts the group: each required
  * node-affinity term in turn (the last one stays), then the preferred terms
  * dropped one at a time, heaviest first, until none is left, and last
@@ -901,6 +986,8 @@ static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
 	struct kerf_preferred_term **prefs = NULL;
 	bool placed = false;
 	int rc = 0;
+	size_t pod_terms = g->rep->n_preferred_affinity + g->rep->n_preferred_anti_affinity;
+	size_t dropped = g->relaxed > pod_terms ? g->relaxed - pod_terms : 0;
 
 	g->request = xcalloc(p->nd, sizeof(int64_t));
 	prov_vector(p, &g->rep->requests, g->request);
@@ -909,12 +996,13 @@ static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
 		memcpy(prefs, relaxed.preferred_terms, relaxed.n_preferred_terms * sizeof(*prefs));
 		relaxed.preferred_terms = prefs;
 	}
+	/* Preferred node terms the pod dropped in earlier rounds (prov_relax). */
+	for (; dropped > 0 && relaxed.n_preferred_terms; dropped--)
+		drop_heaviest(&relaxed, prefs);
 	for (size_t t = 0; t < terms && !placed && rc == 0; t++)
 		rc = try_pools(p, g, &relaxed, t, &placed, err);
 	while (!placed && rc == 0 && relaxed.n_preferred_terms) {
-		size_t h = heaviest_preferred(&relaxed);
-		memmove(&prefs[h], &prefs[h + 1], (relaxed.n_preferred_terms - h - 1) * sizeof(*prefs));
-		relaxed.n_preferred_terms--;
+		drop_heaviest(&relaxed, prefs);
 		rc = try_pools(p, g, &relaxed, terms - 1, &placed, err);
 	}
 	/* Karpenter's last relaxation: PreferNoSchedule taints tolerated. */
@@ -922,6 +1010,7 @@ static int choose_pool(struct prov *p, struct group *g, struct kerf_error *err)
 		g->prefer_tolerated = true;
 		rc = try_pools(p, g, &relaxed, terms - 1, &placed, err);
 	}
+	catch_up(p, g, pod_terms + g->rep->n_preferred_terms - relaxed.n_preferred_terms);
 	free(prefs);
 	if (rc == 0 && p->n_pools == 0)
 		reasons_add(&g->refusals, NULL, "no NodePool exists");
@@ -1049,23 +1138,84 @@ static bool sel_term(const void *t, const struct kerf_pod *owner, const struct k
 	return prov_term_selects(t, owner, other);
 }
 
-/* Splits n pods of the group over its zones, least populated first, at most cap in a zone. */
-static void water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per_zone, int64_t cap)
+/*
+ * Splits the group's pods over its zones, least populated first, while the
+ * skew against the least populated domain stays within maxSkew.  A domain
+ * the group cannot reach still counts: its pods stay where they are, so it
+ * can hold the others back.  `floor0`: fewer domains than minDomains, so
+ * the global minimum is 0.  Returns how many pods got a zone.
+ */
+static size_t water_fill(struct prov *p, size_t gi, int64_t *counts, uint32_t *per_zone,
+			 const uint8_t *domains, int64_t max_skew, bool floor0)
 {
 	const struct group *g = &p->groups[gi];
+	size_t k = 0;
 
 	memset(per_zone, 0, p->n_zones * sizeof(uint32_t));
-	for (size_t k = 0; k < g->n; k++) {
+	for (; k < g->n; k++) {
 		long best = -1;
-		for (size_t z = 0; z < p->n_zones; z++)
-			if (g->zones[z] && counts[z] < cap &&
-			    (best < 0 || counts[z] < counts[best]))
+		int64_t min = floor0 ? 0 : INT64_MAX;
+		for (size_t z = 0; z < p->n_zones; z++) {
+			if ((domains[z] || g->zones[z]) && counts[z] < min)
+				min = counts[z];
+			if (g->zones[z] && (best < 0 || counts[z] < counts[best]))
 				best = (long)z;
-		if (best < 0)
-			return;
+		}
+		if (best < 0 || counts[best] + 1 - min > max_skew)
+			break;
 		counts[best]++;
 		per_zone[best]++;
 	}
+	return k;
+}
+
+/*
+ * The zones a zone spread of the group counts, as Karpenter builds its
+ * domains: every zone offered by a NodePool that may launch and whose
+ * requirements the pod's nodeSelector and required node affinity accept
+ * (whether or not this pod fits its types there), or holding an existing
+ * node, that the pod's node selection allows (nodeAffinityPolicy Honor;
+ * taints are ignored, nodeTaintsPolicy Ignore, both the defaults).
+ * Returns how many.
+ */
+static size_t spread_domains(struct prov *p, const struct group *g, uint8_t *domains)
+{
+	size_t terms = kerf_pod_requirement_terms(g->rep), n = 0;
+	struct kerf_reqset **r = xcalloc(terms, sizeof(*r));
+
+	memset(domains, 0, p->n_zones);
+	for (size_t t = 0; t < terms; t++)
+		if (kerf_pod_requirements(g->rep, t, &r[t], NULL))
+			r[t] = NULL;
+	for (size_t e = 0; e < p->in->n_existing; e++) {
+		long z = prov_zone_index(p, p->in->existing[e].zone);
+		if (z >= 0)
+			domains[z] = 1;
+	}
+	for (size_t pi = 0; pi < p->n_pools; pi++) {
+		const struct pstate *ps = &p->pools[pi];
+		bool compatible = false;
+		for (size_t t = 0; t < terms && !compatible; t++)
+			compatible = r[t] && kerf_reqset_compatible(
+						 ps->reqs, r[t],
+						 KERF_REQSET_ALLOW_UNDEFINED_WELL_KNOWN, NULL, 0);
+		for (size_t t = 0; compatible && !ps->closed && t < ps->n_types; t++) {
+			const struct ptype *pt = &p->types[ps->first_type + t];
+			for (size_t o = 0; o < pt->n_off; o++)
+				domains[pt->off[o].zone] = 1;
+		}
+	}
+	for (size_t z = 0; z < p->n_zones; z++) {
+		bool allowed = false;
+		for (size_t t = 0; t < terms && !allowed; t++)
+			allowed = r[t] && kerf_reqset_allows(r[t], ZONE_KEY, p->zones[z]);
+		domains[z] = domains[z] && allowed;
+		n += domains[z] || g->zones[z];
+	}
+	for (size_t t = 0; t < terms; t++)
+		kerf_reqset_free(r[t]);
+	free(r);
+	return n;
 }
 
 static void fail_pods(struct prov *p, const struct group *g, size_t from, size_t to,
@@ -1078,6 +1228,30 @@ static void fail_pods(struct prov *p, const struct group *g, size_t from, size_t
 		reasons_add(&ps->final, g->pool >= 0 ? p->pools[g->pool].np->meta->name : NULL,
 			    "%s", text);
 	}
+}
+
+/*
+ * Pods a required constraint leaves without a place before packing: they
+ * try the next pool, as the packer's leftovers do, then relax, then stay
+ * pending with `text`.
+ */
+static void constraint_leftovers(struct prov *p, const struct group *g, size_t from, size_t to,
+				 const char *text)
+{
+	if (g->pool >= 0 && (size_t)g->pool + 1 < p->n_pools) {
+		for (size_t k = from; k < to; k++) {
+			struct podst *ps = &p->pods[g->pods[k]];
+			ps->where = POD_FAILED;
+			reasons_append(&ps->carried, &g->refusals);
+			reasons_add(&ps->carried, p->pools[g->pool].np->meta->name, "%s", text);
+			ps->min_pool = (size_t)g->pool + 1;
+		}
+		if (to > from)
+			p->again = true;
+		return;
+	}
+	if (!prov_relax(p, g, g->pods + from, to - from))
+		fail_pods(p, g, from, to, text);
 }
 
 /*
@@ -1160,7 +1334,7 @@ static void group_soft(struct group *g)
 
 bool prov_relax(struct prov *p, const struct group *g, const size_t *pods, size_t n)
 {
-	if (!g->n_soft_aff && !g->n_soft_anti)
+	if (g->relaxed >= relax_steps(g->rep))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		struct podst *ps = &p->pods[pods[i]];
@@ -1168,7 +1342,7 @@ bool prov_relax(struct prov *p, const struct group *g, const size_t *pods, size_
 		ps->min_pool = 0;
 		reasons_clear(&ps->carried);
 	}
-	p->relaxing = true;
+	p->again = true;
 	return n > 0;
 }
 
@@ -1277,12 +1451,14 @@ static const struct kerf_topology_spread *spreads(struct prov *p, size_t gi, int
 	const struct kerf_topology_spread *zone_spread = NULL;
 
 	/*
-	 * ScheduleAnyway counts as DoNotSchedule: Karpenter tries it as required
-	 * first and relaxes it only for a pod that then fits nowhere, which a
-	 * zone split or a per-node cap never causes here.
+	 * ScheduleAnyway counts as DoNotSchedule until a relaxation step drops
+	 * it: Karpenter tries it as required first and drops it only for a pod
+	 * that then fits nowhere.
 	 */
 	for (size_t i = 0; i < pod->n_spreads; i++) {
 		const struct kerf_topology_spread *s = pod->spreads[i];
+		if (g->spread_off[i])
+			continue;
 		if (prov_is_key(s->topology_key, HOSTNAME_KEY) && prov_spread_selects(s, pod, pod)) {
 			uint32_t cap = s->max_skew > 0 ? (uint32_t)s->max_skew : 1;
 			if (!g->max_per_node || cap < g->max_per_node)
@@ -1305,6 +1481,16 @@ static const struct kerf_topology_spread *spreads(struct prov *p, size_t gi, int
 		}
 	}
 	return zone_spread;
+}
+
+/* Does a required zone anti-affinity term of `owner` select `other`? */
+static bool zone_repels(const struct kerf_pod *owner, const struct kerf_pod *other)
+{
+	for (size_t i = 0; i < owner->n_anti_affinity; i++)
+		if (prov_is_key(owner->anti_affinity[i]->topology_key, ZONE_KEY) &&
+		    prov_term_selects(owner->anti_affinity[i], owner, other))
+			return true;
+	return false;
 }
 
 /* Hostname anti-affinity to itself and zone anti-affinity; true when zones must differ. */
@@ -1331,10 +1517,33 @@ static bool anti_affinity(struct prov *p, size_t gi, int64_t *counts)
 			distinct = distinct || prov_term_selects(t, pod, pod);
 		}
 	}
+	/*
+	 * The other way round: a placed pod's required zone anti-affinity that
+	 * selects this group keeps it out of that pod's zone.
+	 */
+	for (size_t e = 0; e < p->in->n_existing; e++) {
+		long z = prov_zone_index(p, p->in->existing[e].zone);
+		for (size_t k = 0; z >= 0 && k < p->in->existing[e].n_pods; k++)
+			if (zone_repels(p->in->existing[e].pods[k], pod))
+				g->zones[z] = 0;
+	}
+	for (size_t i = 0; i < p->n_pgroups; i++) {
+		const struct pgroup *pg = &p->pgroups[i];
+		if (pg->group != gi && pg->zone >= 0 && zone_repels(p->groups[pg->group].rep, pod))
+			g->zones[pg->zone] = 0;
+	}
 	/* A host port is taken by the first pod on a node. */
 	if (pod->n_host_ports)
 		g->max_per_node = 1;
 	return distinct;
+}
+
+static bool any_zone(const struct prov *p, const struct group *g)
+{
+	for (size_t z = 0; z < p->n_zones; z++)
+		if (g->zones[z])
+			return true;
+	return false;
 }
 
 /* Turns one group's spread and affinity into pack groups. */
@@ -1376,12 +1585,10 @@ static void constrain_group(struct prov *p, size_t gi)
 	if (g->waits && !g->needs_peer) {
 		/*
 		 * Its hostname peers are pods of this batch: a node of its own
-		 * would never be bound.  It waits for the next batch, where their
-		 * NodeClaims are nodes it can join.
+		 * would never be bound.  It joins their new nodes once the packer
+		 * has placed them (join_followers).
 		 */
-		fail_pods(p, g, 0, g->n,
-			  "required pod affinity (kubernetes.io/hostname): the pods it follows are "
-			  "pending in this batch; it waits for their nodes");
+		g->joins = true;
 		free(counts);
 		free(per_zone);
 		return;
@@ -1395,35 +1602,50 @@ static void constrain_group(struct prov *p, size_t gi)
 			    p, g, placed, g->n,
 			    "zone anti-affinity: every allowed zone already holds a matching pod");
 	} else if (zone_spread) {
-		size_t domains = 0;
-		int64_t cap = INT64_MAX;
-		for (size_t z = 0; z < p->n_zones; z++)
-			domains += g->zones[z];
+		uint8_t *dom = xcalloc(p->n_zones ? p->n_zones : 1, 1);
+		size_t domains = spread_domains(p, g, dom);
+		int64_t skew = zone_spread->max_skew > 0 ? zone_spread->max_skew : 1;
 		/* Fewer zones than minDomains: the global minimum is 0, maxSkew caps a zone. */
-		if (zone_spread->min_domains > 0 && (size_t)zone_spread->min_domains > domains)
-			cap = zone_spread->max_skew > 0 ? zone_spread->max_skew : 1;
+		bool floor0 =
+		    zone_spread->min_domains > 0 && (size_t)zone_spread->min_domains > domains;
 		count_zone_pods(p, gi, g->rep, sel_spread, zone_spread, counts);
-		water_fill(p, gi, counts, per_zone, cap);
+		size_t filled = water_fill(p, gi, counts, per_zone, dom, skew, floor0);
 		for (size_t z = 0; z < p->n_zones; z++) {
 			if (!per_zone[z])
 				continue;
 			prov_add_pgroup(p, gi, placed, per_zone[z], (int32_t)z);
 			placed += per_zone[z];
 		}
-		if (placed < g->n && cap != INT64_MAX) {
+		free(dom);
+		if (filled < g->n && !any_zone(p, g)) {
+			/* No zone at all: the packer says why. */
+			prov_add_pgroup(p, gi, 0, (uint32_t)g->n, -1);
+		} else if (filled < g->n) {
 			struct strbuf why;
 			sb_init(&why);
-			sb_printf(
-			    &why,
-			    "topology spread: minDomains %d but %zu zone%s allowed, so a zone "
-			    "holds at most maxSkew (%lld) matching pods",
-			    (int)zone_spread->min_domains, domains, domains == 1 ? "" : "s",
-			    (long long)cap);
-			fail_pods(p, g, placed, g->n, why.buf);
+			if (floor0)
+				sb_printf(
+				    &why,
+				    "topology spread: minDomains %d but %zu zone%s allowed, so "
+				    "a zone holds at most maxSkew (%lld) matching pods",
+				    (int)zone_spread->min_domains, domains, domains == 1 ? "" : "s",
+				    (long long)skew);
+			else
+				sb_printf(
+				    &why,
+				    "topology spread (%s): another pod in any zone it may use "
+				    "would exceed maxSkew %lld over the %zu zones counted",
+				    zone_spread->when_unsatisfiable == KERF_SPREAD_SCHEDULE_ANYWAY
+					? "ScheduleAnyway"
+					: "DoNotSchedule",
+				    (long long)skew, domains);
+			constraint_leftovers(p, g, placed, g->n, why.buf);
 			sb_free(&why);
-		} else if (placed < g->n) {
-			prov_add_pgroup(p, gi, placed, (uint32_t)(g->n - placed), -1);
 		}
+	} else if (g->pool >= 0 && !any_zone(p, g)) {
+		/* Pod (anti-)affinity took every zone: "any zone" would be wrong. */
+		constraint_leftovers(p, g, 0, g->n,
+				     "pod affinity or anti-affinity: no zone it may use is left");
 	} else {
 		int32_t zone = one_zone ? cheapest_zone(p, g) : pinned_zone(p, g);
 		prov_add_pgroup(p, gi, 0, (uint32_t)g->n, zone);
@@ -1445,6 +1667,7 @@ static void groups_clear(struct prov *p)
 		free(g->zones);
 		free(g->request);
 		free(g->soft);
+		free(g->spread_off);
 		reasons_clear(&g->refusals);
 	}
 	p->n_groups = 0;
@@ -1524,7 +1747,7 @@ static int round_solve(struct prov *p, struct prov_result *res, bool *spilled,
 	int rc;
 
 	groups_clear(p);
-	p->relaxing = false;
+	p->again = false;
 	for (size_t i = 0; i < p->in->n_pods; i++) {
 		p->pods[i].where = POD_PENDING;
 		reasons_clear(&p->pods[i].final);
@@ -1594,14 +1817,13 @@ int prov_run(const struct prov_input *in, struct prov_result **out, struct kerf_
 	 * each preference a pod can drop adds as many rounds again.
 	 */
 	for (size_t i = 0; i < in->n_pods; i++) {
-		size_t n =
-		    in->pods[i]->n_preferred_affinity + in->pods[i]->n_preferred_anti_affinity;
+		size_t n = relax_steps(in->pods[i]);
 		if (n > most_soft)
 			most_soft = n;
 	}
-	p.relaxing = true;
-	for (size_t round = 0;
-	     (spilled || p.relaxing) && round <= (p.n_pools + 1) * (most_soft + 1); round++) {
+	p.again = true;
+	for (size_t round = 0; (spilled || p.again) && round <= (p.n_pools + 1) * (most_soft + 1);
+	     round++) {
 		result_clear(res);
 		if ((rc = round_solve(&p, res, &spilled, err)) != 0)
 			goto out;

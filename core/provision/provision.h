@@ -26,7 +26,9 @@
  *      Every pool that refused gets one reason.
  *   3. Inter-pod constraints become packing constraints (see provision.c).
  *   4. The packer places the groups on existing nodes with room first, then
- *      on new nodes; its plan becomes NodeClaims.  A group the packer cannot
+ *      on new nodes; pods whose required hostname affinity follows pods
+ *      of the batch join the nodes it gives those; its plan becomes
+ *      NodeClaims.  A group the packer cannot
  *      place in its pool (typically a limit) falls through to the next pool
  *      that accepts it, as Karpenter's scheduler does.
  */

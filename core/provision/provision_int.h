@@ -91,7 +91,10 @@ struct group {
 	bool needs_peer;	/* hostname affinity to existing pods: only their nodes */
 	/* Hostname affinity whose only peers are pending in the batch, or NULL. */
 	const struct kerf_pod_affinity_term *waits;
-	size_t relaxed;		/* preferred pod (anti-)affinity terms dropped so far */
+	bool joins; /* it waits: its pods join its peers' new nodes after packing */
+	size_t relaxed; /* relaxation steps taken so far (prov_relax) */
+	/* Per spread of the pod: a ScheduleAnyway spread relaxation dropped. */
+	bool *spread_off;
 	/* The preferred pod terms still counted as required: affinity, then anti-affinity. */
 	size_t n_soft_aff, n_soft_anti;
 	const struct kerf_pod_affinity_term **soft;
@@ -114,7 +117,7 @@ struct podst {
 	int where;
 	size_t index;		/* claim or existing */
 	size_t min_pool;	/* carried from round to round */
-	size_t relaxed;		/* preferred pod (anti-)affinity terms dropped, round to round */
+	size_t relaxed;		/* relaxation steps taken, round to round (prov_relax) */
 	struct reasons carried; /* refusals and spills from earlier rounds */
 	struct reasons final;	/* the reasons reported when unschedulable */
 };
@@ -139,7 +142,8 @@ struct prov {
 	struct strset filter_keys; /* canonical keys of filters, same indices */
 	size_t cap_filters;
 	struct tfilter *filters;
-	bool relaxing; /* a pod dropped a preference this round: solve again */
+	/* A pod dropped a preference or moved on to a later pool this round: solve again. */
+	bool again;
 };
 
 /* ---- groups.c */
@@ -169,10 +173,11 @@ bool groups_conflict(const struct group *a, const struct group *b);
 
 /* ---- provision.c */
 /*
- * The group's pods from..to drop their heaviest remaining preferred pod
- * (anti-)affinity term and are tried again next round from the first pool,
- * as Karpenter relaxes a pod that fits nowhere.  False when the group has
- * no preference left to drop.
+ * The pods take one more relaxation step and are tried again next round
+ * from the first pool, as Karpenter relaxes a pod that fits nowhere: the
+ * heaviest preferred pod affinity term, then anti-affinity term, then
+ * preferred node-affinity term, then a ScheduleAnyway topology spread, one
+ * per step.  False when the group has nothing left to drop.
  */
 bool prov_relax(struct prov *p, const struct group *g, const size_t *pods, size_t n);
 int prov_add_pgroup(struct prov *p, size_t group, size_t first, uint32_t count, int32_t zone);

@@ -908,6 +908,226 @@ static void refuse_node(struct prov *p, const struct kerf_pack_node *n, const ch
 	sb_free(&why);
 }
 
+/* ------------------------------------------------------------ followers */
+
+/* Does every required hostname affinity term of g select a pod the new node n carries? */
+static bool node_has_targets(const struct prov *p, const struct group *g,
+			     const struct kerf_pack_node *n)
+{
+	const struct kerf_pod *pod = g->rep;
+
+	for (size_t i = 0; i < pod->n_affinity; i++) {
+		const struct kerf_pod_affinity_term *t = pod->affinity[i];
+		bool found = false;
+		if (!prov_is_key(t->topology_key, HOSTNAME_KEY))
+			continue;
+		for (size_t a = 0; a < n->n_assign && !found; a++)
+			found = prov_term_selects(
+			    t, pod, p->groups[p->pgroups[n->assign[a]->group].group].rep);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static bool group_has_type(const struct group *g, uint32_t t)
+{
+	for (size_t i = 0; i < g->n_types; i++)
+		if (g->types[i] == t)
+			return true;
+	return false;
+}
+
+static const struct kerf_pack_offering *type_offering(const struct ptype *pt, uint32_t zone,
+						      kerf_capacity_type ct)
+{
+	for (size_t o = 0; o < pt->n_off; o++)
+		if (pt->off[o].zone == zone && pt->off[o].capacity_type == ct)
+			return &pt->off[o];
+	return NULL;
+}
+
+/*
+ * How many of `want` follower pods of g the new node n can take once its
+ * options are narrowed to the types that hold them all, within its pool's
+ * limits (`pool_cap`: the capacity of the pool's new nodes in the plan).
+ * The narrowed options, cheapest first, go to `keep`.
+ */
+static uint32_t join_room(const struct prov *p, const struct group *g,
+			  const struct kerf_pack_node *n, uint32_t want, const int64_t *pool_cap,
+			  uint32_t *keep, size_t *n_keep)
+{
+	const struct pstate *ps = &p->pools[n->nodepool];
+	int64_t *used = xcalloc(p->nd, sizeof(int64_t));
+	uint32_t k = 0;
+
+	for (size_t a = 0; a < n->n_assign; a++) {
+		const struct group *o = &p->groups[p->pgroups[n->assign[a]->group].group];
+		for (size_t d = 0; d < p->nd; d++)
+			used[d] += o->request[d] * n->assign[a]->count;
+	}
+	*n_keep = 0;
+	for (; k < want; k++) {
+		size_t m = 0;
+		for (size_t d = 0; d < p->nd; d++)
+			used[d] += g->request[d];
+		for (size_t o = 0; o < n->n_options; o++) {
+			const struct ptype *pt = &p->types[n->options[o]];
+			bool fits = group_has_type(g, n->options[o]) &&
+				    type_offering(pt, n->zone, n->capacity_type);
+			for (size_t d = 0; fits && d < p->nd; d++)
+				fits = used[d] <= pt->alloc[d] &&
+				       pool_cap[d] - p->types[n->type].cap[d] + pt->cap[d] <=
+					   ps->remaining[d];
+			if (fits)
+				keep[m++] = n->options[o];
+		}
+		if (m == 0)
+			break;
+		*n_keep = m;
+	}
+	free(used);
+	return k;
+}
+
+/* Does a group on node n keep g off it (host ports, hostname anti-affinity)? */
+static bool node_repels(const struct prov *p, const struct group *g, const struct kerf_pack_node *n)
+{
+	for (size_t a = 0; a < n->n_assign; a++)
+		if (groups_conflict(g, &p->groups[p->pgroups[n->assign[a]->group].group]))
+			return true;
+	return false;
+}
+
+/*
+ * How many of `want` follower pods of g fit on the open node n (an existing
+ * node or a launching NodeClaim) beside what it holds and what the plan
+ * adds to it.
+ */
+static uint32_t join_open(const struct prov *p, const struct pbuild *b, const struct group *g,
+			  const struct kerf_pack_node *n, uint32_t want)
+{
+	size_t o = (size_t)n->open_index;
+	int64_t *rem;
+	uint32_t k = 0;
+
+	if (!g->podreq || !pod_fits_existing(p, g, b->open_existing[o]))
+		return 0;
+	rem = xcalloc(p->nd, sizeof(int64_t));
+	memcpy(rem, b->open_rem[o], p->nd * sizeof(int64_t));
+	for (size_t a = 0; a < n->n_assign; a++) {
+		const struct group *o_g = &p->groups[p->pgroups[n->assign[a]->group].group];
+		for (size_t d = 0; d < p->nd; d++)
+			rem[d] -= o_g->request[d] * n->assign[a]->count;
+	}
+	for (; k < want; k++) {
+		bool fits = true;
+		for (size_t d = 0; d < p->nd && fits; d++)
+			fits = g->request[d] <= rem[d];
+		if (!fits)
+			break;
+		for (size_t d = 0; d < p->nd; d++)
+			rem[d] -= g->request[d];
+	}
+	free(rem);
+	return k;
+}
+
+/*
+ * How many of `want` follower pods of g the new node n takes once its
+ * options narrow to the types that hold them too, within its pool's limits
+ * and minValues; n's options, type and price follow.
+ */
+static uint32_t join_new(const struct prov *p, const struct kerf_pack_plan *plan,
+			 const struct group *g, struct kerf_pack_node *n, uint32_t want)
+{
+	int64_t *pool_cap;
+	uint32_t *keep, k;
+	size_t n_keep, n_opt = n->n_options;
+
+	if (g->pool < 0 || n->nodepool != (uint32_t)g->pool || !g->zones[n->zone] ||
+	    !(g->ct_mask & (1u << n->capacity_type)))
+		return 0;
+	pool_cap = xcalloc(p->nd, sizeof(int64_t));
+	for (size_t j = 0; j < plan->n_nodes; j++)
+		if (plan->nodes[j]->open_index < 0 && plan->nodes[j]->nodepool == n->nodepool)
+			for (size_t d = 0; d < p->nd; d++)
+				pool_cap[d] += p->types[plan->nodes[j]->type].cap[d];
+	keep = xcalloc(n->n_options + 1, sizeof(uint32_t));
+	k = join_room(p, g, n, want, pool_cap, keep, &n_keep);
+	if (k > 0) {
+		/* The claim must still keep its pool's minValues. */
+		uint32_t *was = n->options;
+		n->options = keep;
+		n->n_options = n_keep;
+		if (min_values_short(p, n)) {
+			k = 0;
+			n->options = was;
+			n->n_options = n_opt;
+		} else {
+			keep = was;
+			n->type = n->options[0];
+			n->price =
+			    type_offering(&p->types[n->type], n->zone, n->capacity_type)->price;
+		}
+	}
+	free(keep);
+	free(pool_cap);
+	return k;
+}
+
+/*
+ * Pods whose required hostname affinity selects only pods pending in this
+ * batch join the nodes the plan gives those pods, as Karpenter adds a pod
+ * to a node or in-flight NodeClaim holding its targets: open nodes first
+ * (as Karpenter tries existing capacity first), then new ones, whose
+ * options narrow to the types that hold the follower too.  Those no such
+ * node has room for are left over (the next pool, a relaxation, or
+ * pending).
+ */
+static void join_followers(struct prov *p, const struct pbuild *b, struct kerf_pack_plan *plan)
+{
+	size_t n_groups = p->n_groups;
+
+	for (size_t gi = 0; gi < n_groups; gi++) {
+		const struct group *g = &p->groups[gi];
+		uint32_t left = (uint32_t)g->n, pg;
+		if (!g->joins)
+			continue;
+		pg = (uint32_t)p->n_pgroups;
+		prov_add_pgroup(p, gi, 0, left, -1);
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t i = 0; i < plan->n_nodes && left > 0; i++) {
+				struct kerf_pack_node *n = plan->nodes[i];
+				uint32_t want = g->max_per_node && g->max_per_node < left
+						    ? g->max_per_node
+						    : left;
+				uint32_t k;
+				if ((n->open_index >= 0) != (pass == 0) ||
+				    !node_has_targets(p, g, n) || node_repels(p, g, n))
+					continue;
+				k = pass == 0 ? join_open(p, b, g, n, want)
+					      : join_new(p, plan, g, n, want);
+				if (k > 0) {
+					struct kerf_pack_assignment *a =
+					    kerf_pack_node_add_assignment(n);
+					a->group = pg;
+					a->count = k;
+					left -= k;
+				}
+			}
+		}
+		if (left > 0) {
+			struct kerf_pack_unplaced *u = kerf_pack_plan_add_unplaced(plan);
+			u->group = pg;
+			u->count = left;
+			u->reason =
+			    xstrdup("required pod affinity (kubernetes.io/hostname): no node of "
+				    "the pods it follows has room for it");
+		}
+	}
+}
+
 int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct kerf_error *err)
 {
 	struct pbuild b;
@@ -925,6 +1145,7 @@ int plan_solve(struct prov *p, struct prov_result *out, bool *spilled, struct ke
 		rc = solve_together(p, &b, &dflt, out, &plan, err);
 	if (rc)
 		goto out;
+	join_followers(p, &b, plan);
 	cursor = xcalloc(p->n_pgroups + 1, sizeof(size_t));
 	seq = xcalloc(p->n_pools + 1, sizeof(size_t));
 	out->claims = xcalloc(plan->n_nodes + 1, sizeof(*out->claims));

@@ -914,9 +914,35 @@ static void expire_unavailable(struct provisioner *p, kerf_mono_ms_t now)
 static void nominate(struct batch *b, const size_t *pods, size_t n, struct claim_rec *c)
 {
 	for (size_t i = 0; i < n; i++) {
-		b->recs[pods[i]]->nominated = c;
-		b->recs[pods[i]]->refused = false;
+		struct pod_rec *r = b->recs[pods[i]];
+		r->nominated = c;
+		r->refused = false;
+		/* An earlier batch's refusal no longer says where it stands. */
+		state_reasons_free(r->n_reasons, r->reasons);
+		r->n_reasons = 0;
+		r->reasons = NULL;
 	}
+}
+
+/*
+ * The batch found room for the pod on a node that is ready, yet the
+ * scheduler left it pending: nothing to launch, and its one reason says
+ * where it would fit, so the summary does not call it unbatched.
+ */
+static void left_to_scheduler(struct pod_rec *r, const struct prov_existing *ex)
+{
+	struct strbuf sb;
+
+	r->refused = true;
+	state_reasons_free(r->n_reasons, r->reasons);
+	sb_init(&sb);
+	sb_printf(&sb, "room on ready node %s, where the scheduler has not bound it",
+		  ex->name ? ex->name : "(unnamed)");
+	r->n_reasons = 1;
+	r->reasons = xcalloc(1, sizeof(*r->reasons));
+	r->reasons[0].nodepool = xstrdup_or_null(ex->nodepool);
+	r->reasons[0].text = sb_detach(&sb);
+	log_debug(COMPONENT, "pod %s: %s", r->key, r->reasons[0].text);
 }
 
 kerf_price_t prov_offering_price(const struct kerf_instance_type *t, const char *zone,
@@ -1236,10 +1262,9 @@ static int run_batch(struct provisioner *p, kerf_mono_ms_t now, struct kerf_erro
 			if (c && !c->initialized) {
 				nominate(&b, u->pods, u->n_pods, c);
 			} else {
-				/* Room on a ready node the scheduler did not use: nothing to
-				 * launch. */
 				for (size_t k = 0; k < u->n_pods; k++)
-					b.recs[u->pods[k]]->refused = true;
+					left_to_scheduler(b.recs[u->pods[k]],
+							  &in.existing[u->existing]);
 			}
 		}
 		for (size_t i = 0; i < res->n_unschedulable; i++)
@@ -1651,8 +1676,8 @@ static void pending_groups(const struct provisioner *p, size_t *n_out, struct re
 				  r->reasons[k].nodepool ? r->reasons[k].nodepool : "(no NodePool)",
 				  r->reasons[k].text);
 		if (!r->n_reasons)
-			sb_puts(&sb,
-				r->nominated ? "waiting for its NodeClaim" : "not yet batched");
+			sb_puts(&sb, r->nominated ? "waiting for its NodeClaim"
+						  : "waiting for the next batch");
 		size_t k = 0;
 		while (k < n && strcmp(g[k].text, sb.buf) != 0)
 			k++;

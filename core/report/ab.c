@@ -93,7 +93,7 @@ struct ab_report {
 	size_t n_pools, cap_pools;
 	struct ab_pool *pools;
 	size_t batch_lines;
-	size_t bare_lines; /* batch lines without "nodepools" */
+	size_t bare_lines;	/* batch lines without "nodepools" */
 	struct strbuf warnings; /* one per line, for ab_warnings() */
 };
 
@@ -695,7 +695,8 @@ int ab_add_line(struct ab_report *r, const json_t *line, struct kerf_error *err)
 	n = json_array_size(nps);
 	recs = xcalloc(n + 1, sizeof(*recs));
 	/* Everything is checked before anything is added, so a bad line adds nothing. */
-	json_array_foreach(nps, i, o) {
+	json_array_foreach(nps, i, o)
+	{
 		char here[192];
 		snprintf(here, sizeof(here), "%snodepools[%zu]", at, i);
 		if ((rc = parse_rec(o, here, &recs[i], err)) != 0)
@@ -723,6 +724,20 @@ out:
 	return rc;
 }
 
+/* Room in *buf for one more byte after len and a terminator. */
+static int grow_line(char **buf, size_t *cap, size_t len)
+{
+	if (len + 1 < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 4096;
+	char *nb = realloc(*buf, ncap);
+	if (!nb)
+		return KERF_E_NOMEM;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
 /*
  * The next line of f into *buf (without its newline; *len its length, NUL
  * bytes included), growing *buf up to AB_LINE_MAX.  0 with *eol telling
@@ -742,20 +757,17 @@ static int read_line(FILE *f, char **buf, size_t *cap, size_t *len, bool *eol)
 		}
 		if (*len >= AB_LINE_MAX)
 			return KERF_E_RANGE;
-		if (*len + 1 >= *cap) {
-			size_t ncap = *cap ? *cap * 2 : 4096;
-			char *nb = realloc(*buf, ncap);
-			if (!nb)
-				return KERF_E_NOMEM;
-			*buf = nb;
-			*cap = ncap;
-		}
+		if (grow_line(buf, cap, *len) != 0)
+			return KERF_E_NOMEM;
 		(*buf)[(*len)++] = (char)ch;
 	}
 	if (ch == EOF && ferror(f))
 		return KERF_E_IO;
 	if (ch == EOF && *len == 0)
 		return 1;
+	/* An empty first line has no buffer yet; its terminator needs one. */
+	if (grow_line(buf, cap, *len) != 0)
+		return KERF_E_NOMEM;
 	(*buf)[*len] = '\0';
 	return 0;
 }
@@ -1402,7 +1414,8 @@ int ab_section_keep_nodepool(json_t *ab, const char *name, struct kerf_error *er
 	if (!name)
 		return 0;
 	kept = json_array();
-	json_array_foreach(pools, i, o) {
+	json_array_foreach(pools, i, o)
+	{
 		const char *pool = json_string_value(json_object_get(o, "nodepool"));
 		if (pool && strcmp(pool, name) == 0)
 			json_array_append(kept, o);
@@ -1423,7 +1436,8 @@ void ab_section_print(const json_t *ab, FILE *f)
 	fputs("From a kerfd --report file: the verdicts only (-o json shows its figures, the "
 	      "decision log gives the whole report).\n",
 	      f);
-	json_array_foreach(json_object_get(ab, "nodepools"), i, o) {
+	json_array_foreach(json_object_get(ab, "nodepools"), i, o)
+	{
 		const char *name = json_string_value(json_object_get(o, "nodepool"));
 		const char *mode = json_string_value(json_object_get(o, "mode"));
 		const char *v = json_string_value(json_object_get(o, "verdict"));

@@ -1431,6 +1431,42 @@ void ec2_node_class_resources(const struct ec2_node_class *nc, struct kerf_resou
 	    less(v, eviction(k, "nodefs.available", root, signal_threshold("10%", root))), NULL);
 }
 
+void ec2_default_resources(const struct ec2_type_figures *f, int64_t vm_overhead_milli,
+			   struct kerf_resources *capacity, struct kerf_resources *allocatable)
+{
+	static const char *const devices[] = {KERF_RESOURCE_NVIDIA_GPU, KERF_RESOURCE_AMD_GPU,
+					      KERF_RESOURCE_NEURON, "vpc.amazonaws.com/efa",
+					      "vpc.amazonaws.com/pod-eni"};
+	const int64_t counts[] = {f->nvidia_gpus, f->amd_gpus, f->neuron_devices, f->efa_interfaces,
+				  f->pod_enis};
+	int64_t cpu = f->vcpus * 1000;
+	/* The hypervisor's share, whole MiB rounded up, as Karpenter subtracts it. */
+	int64_t overhead = (f->memory_mib * vm_overhead_milli + 99999) / 100000;
+	int64_t memory = (f->memory_mib - overhead) * MIB;
+
+	kerf_resources_init(capacity);
+	kerf_resources_init(allocatable);
+	kerf_resources_set(capacity, KERF_RESOURCE_CPU, cpu, NULL);
+	kerf_resources_set(capacity, KERF_RESOURCE_MEMORY, f->memory_mib * MIB, NULL);
+	kerf_resources_set(capacity, KERF_RESOURCE_PODS, f->eni_pods, NULL);
+	kerf_resources_set(capacity, KERF_RESOURCE_EPHEMERAL, DEFAULT_ROOT_VOLUME, NULL);
+	kerf_resources_set(allocatable, KERF_RESOURCE_CPU, less(cpu, kube_reserved_cpu(cpu)), NULL);
+	kerf_resources_set(
+	    allocatable, KERF_RESOURCE_MEMORY,
+	    less(less(memory, kube_reserved_memory(f->eni_pods)), DEFAULT_EVICTION_MEMORY), NULL);
+	kerf_resources_set(allocatable, KERF_RESOURCE_PODS, f->eni_pods, NULL);
+	kerf_resources_set(
+	    allocatable, KERF_RESOURCE_EPHEMERAL,
+	    less(less(DEFAULT_ROOT_VOLUME, GIB), signal_threshold("10%", DEFAULT_ROOT_VOLUME)),
+	    NULL);
+	/* Extended resources exist only where the type has them, as on a real node. */
+	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
+		if (counts[i] > 0) {
+			kerf_resources_set(capacity, devices[i], counts[i], NULL);
+			kerf_resources_set(allocatable, devices[i], counts[i], NULL);
+		}
+}
+
 void ec2_node_class_free(struct ec2_node_class *e)
 {
 	if (!e)

@@ -169,6 +169,31 @@ void ec2_node_class_free(struct ec2_node_class *e); /* NULL allowed */
 void ec2_node_class_resources(const struct ec2_node_class *nc, struct kerf_resources *capacity,
 			      struct kerf_resources *allocatable);
 
+/*
+ * What EC2 says of an instance type that its resources depend on: vCPUs,
+ * memory, the pods its default network card's ENIs can address, and its
+ * devices (0 for none).
+ */
+struct ec2_type_figures {
+	int64_t vcpus;
+	int64_t memory_mib;
+	int64_t eni_pods;
+	int64_t nvidia_gpus, amd_gpus, neuron_devices, efa_interfaces, pod_enis;
+};
+
+/*
+ * An instance type's capacity and allocatable under Karpenter's defaults,
+ * the figures ec2_node_class_resources() starts from (and the catalogue's
+ * alloc_* columns hold): cpu less kube-reserved; memory less the VM
+ * overhead (vm_overhead_milli thousandths of a percent of it, rounded up
+ * to a whole MiB: 7500 is Karpenter's 7.5 %), kube-reserved for eni_pods
+ * pods and the 100Mi eviction threshold; a 20 GiB root volume less 1 GiB
+ * and 10 %; devices as given.  Capacity keeps the type's whole memory.
+ * Both are initialised here.
+ */
+void ec2_default_resources(const struct ec2_type_figures *f, int64_t vm_overhead_milli,
+			   struct kerf_resources *capacity, struct kerf_resources *allocatable);
+
 /* The CRDs' quantity pattern (sign allowed). */
 bool ec2_quantity_pattern(const char *s);
 

@@ -30,6 +30,67 @@ static bool stale(const struct kerf_meta *stored, const struct kerf_meta *given)
 	       strcmp(given->resource_version, stored->resource_version) != 0;
 }
 
+/*
+ * A NodeClaim whose instance another provider launched (kerfd with
+ * `cluster: sim` and, say, `provider: ec2`): the simulated cluster's
+ * kubelet joins it as it joins the simulated cloud's, so the cluster
+ * behaves the same whichever cloud kerf launches in.  The instance enters
+ * the world as launched now, of the catalogue type and zone its labels
+ * name, with the capacity and allocatable the claim carries.  A claim of a
+ * type the catalogue lacks or a zone the simulator does not know is left
+ * alone, as a node that never registers.
+ */
+static void adopt_foreign(struct sim_cluster *c, const struct kerf_nodeclaim *claim)
+{
+	const struct kerf_host *h = c->h;
+	struct sim_world *w = c->w;
+	const char *type = kerf_labels_get(&claim->meta->labels, SIM_L_INSTANCE_TYPE);
+	const char *zone = kerf_labels_get(&claim->meta->labels, SIM_L_ZONE);
+	const char *ct = kerf_labels_get(&claim->meta->labels, SIM_L_CAPACITY_TYPE);
+	const struct sim_type *t = type ? sim_world_type(w, type) : NULL;
+	struct sim_instance *in;
+	size_t z;
+
+	if (!claim->provider_id || !t || !zone || claim->meta->deletion_ms)
+		return;
+	for (size_t i = 0; i < w->n_instances; i++)
+		if (strcmp(w->instances[i]->provider_id, claim->provider_id) == 0)
+			return;
+	for (z = 0; z < w->cfg.n_zones && strcmp(w->cfg.zones[z], zone) != 0; z++)
+		;
+	if (z == w->cfg.n_zones)
+		return;
+	in = h->calloc(h->ctx, 1, sizeof(*in));
+	in->provider_id = h->strdup(h->ctx, claim->provider_id);
+	in->claim = h->strdup(h->ctx, claim->meta->name);
+	in->image_id = h->strdup(h->ctx, claim->image_id ? claim->image_id : "");
+	in->type = t;
+	in->capacity = claim->capacity;
+	in->allocatable = claim->allocatable;
+	in->zone = z;
+	in->capacity_type =
+	    ct && strcmp(ct, "spot") == 0 ? KERF_CAPACITY_SPOT : KERF_CAPACITY_ON_DEMAND;
+	in->launch_ms = simc_now_ms(c);
+	in->foreign = true;
+	if (!sim_world_add(w, in))
+		sim_instance_free(h, in);
+}
+
+/* The foreign instance of a NodeClaim that went: its node goes with it. */
+static void release_foreign(struct sim_cluster *c, const char *claim)
+{
+	struct sim_world *w = c->w;
+
+	for (size_t i = 0; i < w->n_instances; i++) {
+		struct sim_instance *in = w->instances[i];
+		if (in->foreign && !in->deleted && strcmp(in->claim, claim) == 0) {
+			in->deleted = true;
+			in->delete_ms = simc_now_ms(c);
+			w->dirty = true;
+		}
+	}
+}
+
 static int sim_create_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 				struct kerf_nodeclaim **stored, struct kerf_error *err)
 {
@@ -45,6 +106,7 @@ static int sim_create_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	simc_new_meta(c, d->meta, "karpenter.sh/v1", "NodeClaim", simc_now_ms(c));
 	PUSH(c->h, c->claims, c->n_claims, c->cap_claims, d);
 	c->w->dirty = true;
+	adopt_foreign(c, d);
 	simc_emit(c, KERF_EVENT_ADDED, KERF_OBJ_NODECLAIM, d);
 	if (stored)
 		*stored = kerf_nodeclaim_copy(d);
@@ -56,6 +118,7 @@ static void claim_remove(struct sim_cluster *c, size_t index)
 	struct kerf_nodeclaim *d = c->claims[index];
 
 	simc_emit(c, KERF_EVENT_DELETED, KERF_OBJ_NODECLAIM, d);
+	release_foreign(c, d->meta->name);
 	kerf_nodeclaim_free(d);
 	memmove(&c->claims[index], &c->claims[index + 1],
 		(c->n_claims - index - 1) * sizeof(*c->claims));
@@ -90,6 +153,7 @@ static int sim_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	c->claims[index] = d;
 	kerf_nodeclaim_free(old);
 	c->w->dirty = true;
+	adopt_foreign(c, d);
 	if (stored)
 		*stored = kerf_nodeclaim_copy(d);
 	/* A claim being deleted goes once its last finalizer is removed. */

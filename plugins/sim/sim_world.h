@@ -121,6 +121,11 @@ struct sim_instance {
 	bool deleted;
 	int64_t delete_ms;    /* when deleted */
 	int64_t interrupt_ms; /* when a scenario gave its interruption notice; 0: never */
+	/*
+	 * Launched by another provider (sim_cluster_writes.c): the simulated
+	 * kubelet joins it, and it goes when its NodeClaim does.
+	 */
+	bool foreign;
 };
 
 /* How long a spot interruption notice gives before the instance goes, as EC2's. */
@@ -141,7 +146,8 @@ struct sim_world {
 	 * Pointers stay valid for the world's lifetime.
 	 */
 	struct sim_instance **instances;
-	/* Where instance events go once the provider started (sim_cloud.c); on_instance NULL until then. */
+	/* Where instance events go once the provider started (sim_cloud.c); on_instance NULL until
+	 * then. */
 	struct kerf_provider_sink events;
 	/* Something the state file holds changed since it was written (sim_state.c). */
 	bool dirty;

@@ -105,7 +105,8 @@ static const json_t *pool_of(const json_t *doc, const char *name)
 	const json_t *p;
 	size_t i;
 
-	json_array_foreach(json_object_get(doc, "nodepools"), i, p) {
+	json_array_foreach(json_object_get(doc, "nodepools"), i, p)
+	{
 		if (strcmp(json_string_value(json_object_get(p, "nodepool")), name) == 0)
 			return p;
 	}
@@ -639,6 +640,47 @@ static char *shadow_log_plus(const char *tail)
 	return path;
 }
 
+/* A file that opens with an empty line: the reader had no buffer to end it in (found by
+ * fuzz-ablog). */
+START_TEST(read_file_empty_first_line)
+{
+	char *path = shadow_log_plus("");
+	FILE *f = fopen(path, "r");
+	char *text = slurp(f);
+	fclose(f);
+	unlink(path);
+	free(path);
+	size_t n = strlen(text);
+	char *with_blank = malloc(n + 2);
+	ck_assert_ptr_nonnull(with_blank);
+	with_blank[0] = '\n';
+	memcpy(with_blank + 1, text, n + 1);
+	free(text);
+	path = temp_file(with_blank, n + 1);
+	free(with_blank);
+
+	struct ab_report *r = ab_new();
+	struct kerf_error err;
+	kerf_error_clear(&err);
+	ck_assert_msg(ab_read_file(r, path, &err) == 0, "%s", err.message);
+	json_t *doc = ab_json(r);
+	ck_assert_int_ge(int_at(doc, "batch_lines"), 1);
+	json_decref(doc);
+	ab_free(r);
+	unlink(path);
+	free(path);
+
+	path = temp_file("\n;\n", 3);
+	r = ab_new();
+	kerf_error_clear(&err);
+	ck_assert_int_eq(ab_read_file(r, path, &err), KERF_E_PARSE);
+	ck_assert_uint_eq(err.line, 2);
+	ab_free(r);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
 /* What a full disk leaves: the last line cut short, every line before it read. */
 START_TEST(read_file_cut_short)
 {
@@ -1038,6 +1080,7 @@ static Suite *ab_suite(void)
 	tcase_add_test(records, totals_out_of_range);
 	tcase_add_test(records, keep_nodepool);
 	tcase_add_test(records, read_file_errors);
+	tcase_add_test(records, read_file_empty_first_line);
 	tcase_add_test(records, read_file_cut_short);
 	tcase_add_test(records, read_file_limits);
 	tcase_add_test(records, decision_log_full_disk_whole_lines);

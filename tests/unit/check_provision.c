@@ -629,6 +629,63 @@ START_TEST(second_batch_reuses_launching_claims)
 }
 END_TEST
 
+/* Required hostname affinity to the db pods. */
+static void follow_db(struct kerf_pod *p)
+{
+	struct kerf_pod_affinity_term *t = kerf_pod_add_affinity(p);
+	t->topology_key = strdup("kubernetes.io/hostname");
+	select_app(t->selector, "db");
+}
+
+/*
+ * A db pod and a cache pod that must share its node arrive together while
+ * a NodeClaim with room for both is launching: the batch puts db there, and
+ * cache joins it, as Karpenter adds a follower to the node holding its
+ * target, instead of being reported unschedulable.
+ */
+START_TEST(follower_joins_launching_claim)
+{
+	struct batch b;
+	struct podset first = {0}, second = {0};
+
+	batch_load(&b, DATA "general.yaml", false);
+	add_pods(&first, 1, "seed", 1000, 1024, NULL);
+	batch_run(&b, &first);
+	ck_assert_uint_eq(b.res->n_claims, 1);
+	const struct prov_claim *c = &b.res->claims[0];
+	const struct kerf_pod *bound[] = {first.items[0]};
+	struct prov_existing ex = {
+	    .name = c->claim->meta->name,
+	    .nodepool = c->claim->nodepool,
+	    .instance_type = c->type->name,
+	    .zone = c->zone,
+	    .capacity_type = c->capacity_type,
+	    .labels = &c->claim->meta->labels,
+	    .taints = &c->claim->taints,
+	    .capacity = c->type->capacity,
+	    .allocatable = c->type->allocatable,
+	    .n_pods = 1,
+	    .pods = bound,
+	};
+	struct prov_result *firstres = b.res;
+	b.res = NULL;
+	b.in.n_existing = 1;
+	b.in.existing = &ex;
+	add_pods(&second, 1, "cache", 400, 512, follow_db);
+	add_pods(&second, 1, "db", 400, 512, NULL);
+	batch_run(&b, &second);
+	ck_assert_uint_eq(b.res->n_unschedulable, 0);
+	ck_assert_uint_eq(b.res->n_claims, 0);
+	ck_assert_uint_eq(b.res->n_reused, 1);
+	ck_assert_uint_eq(b.res->reused[0].existing, 0);
+	ck_assert_uint_eq(b.res->reused[0].n_pods, 2);
+	prov_result_free(firstres);
+	podset_free(&first);
+	podset_free(&second);
+	batch_free(&b);
+}
+END_TEST
+
 START_TEST(limit_spills_to_next_pool)
 {
 	struct batch b;
@@ -920,6 +977,7 @@ static Suite *provision_suite(void)
 	tcase_add_test(tc, weights_choose_pool);
 	tcase_add_test(tc, spot_preferred_then_on_demand);
 	tcase_add_test(tc, second_batch_reuses_launching_claims);
+	tcase_add_test(tc, follower_joins_launching_claim);
 	tcase_add_test(tc, limit_spills_to_next_pool);
 	tcase_add_test(tc, preferences_relaxed_heaviest_first);
 	tcase_add_test(tc, host_port_wildcard_conflicts);

@@ -118,6 +118,16 @@ static const char *const scenarios[] = {
     "64-affinity-same-batch-zone",
     "65-affinity-same-batch-hostname",
     "66-hostname-min-domains",
+    "67-schedule-anyway-zone-relaxed",
+    "68-zone-spread-unreachable-domain",
+    "69-schedule-anyway-hostname-relaxed",
+    "70-spread-before-preferred-zone",
+    "71-affinity-same-batch-upsize",
+    "72-affinity-same-batch-no-room",
+    "73-zone-anti-affinity-inverse",
+    "74-zone-spread-domains-honor",
+    "75-node-preference-after-pod-preferences",
+    "76-prefer-no-schedule-after-spread",
 #ifdef BUILD_PLUGIN_BINPACK_ILP
     "61-min-values-packed-ilp",
 #endif
