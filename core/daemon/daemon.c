@@ -213,7 +213,8 @@ static int create_instance(struct daemon *d, struct instance *in)
 	struct kerf_error err;
 	kerf_error_clear(&err);
 	instance_name(in);
-	const struct instance_env env = {.cfg = d->cfg, .clock = d->clock, .network = true};
+	const struct instance_env env = {
+	    .cfg = d->cfg, .clock = d->clock, .network = true, .manifests = &d->manifests};
 	int rc = instance_create(&in->pi, in->name, &env, &err);
 	if (rc) {
 		log_error(COMPONENT, "%s", err_text(&err, rc));

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -579,12 +580,42 @@ static struct curl_slist *http_slist_add(struct curl_slist *list, const char *li
 	return n;
 }
 
+/* A field of tls, when the caller's struct has it. */
+#define HTTP_TLS_HAS(tls, field)                                                                   \
+	((tls)->size >= offsetof(struct kerf_http_tls, field) + sizeof((tls)->field) &&            \
+	 (tls)->field != NULL)
+
+/* PEM from memory; curl copies blobs (CURL_BLOB_COPY), so they may go after setup. */
+static void http_setup_tls(CURL *e, const struct kerf_http_tls *tls)
+{
+	struct curl_blob b = {.flags = CURL_BLOB_COPY};
+
+	if (HTTP_TLS_HAS(tls, ca_pem)) {
+		b.data = (void *)tls->ca_pem;
+		b.len = tls->ca_pem_len;
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	}
+	if (HTTP_TLS_HAS(tls, client_cert_pem)) {
+		b.data = (void *)tls->client_cert_pem;
+		b.len = tls->client_cert_pem_len;
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (HTTP_TLS_HAS(tls, client_key_pem)) {
+		b.data = (void *)tls->client_key_pem;
+		b.len = tls->client_key_pem_len;
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+}
+
 /*
  * Configures h->easy for req.  *headers receives the list curl reads during
  * the transfer (free it after perform).
  */
 static void http_setup(struct http_client *c, struct http_handle *h,
-		       const struct kerf_http_request *req, struct curl_slist **headers)
+		       const struct kerf_http_request *req, const struct kerf_http_tls *tls,
+		       struct curl_slist **headers)
 {
 	CURL *e = h->easy;
 	/* Keeps live connections, DNS and TLS session caches; drops options. */
@@ -627,6 +658,8 @@ static void http_setup(struct http_client *c, struct http_handle *h,
 		curl_easy_setopt(e, CURLOPT_SSLCERT, req->client_cert_file);
 	if (req->client_key_file)
 		curl_easy_setopt(e, CURLOPT_SSLKEY, req->client_key_file);
+	if (tls)
+		http_setup_tls(e, tls);
 	if (req->insecure_skip_tls_verify) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -681,6 +714,13 @@ static void http_setup(struct http_client *c, struct http_handle *h,
 int http_request(struct http_client *c, const struct kerf_http_request *req,
 		 struct kerf_http_response **out, struct kerf_error *err)
 {
+	return http_request_tls(c, req, NULL, out, err);
+}
+
+int http_request_tls(struct http_client *c, const struct kerf_http_request *req,
+		     const struct kerf_http_tls *tls, struct kerf_http_response **out,
+		     struct kerf_error *err)
+{
 	int rc = http_validate(req, err);
 	if (rc)
 		return rc;
@@ -692,7 +732,7 @@ int http_request(struct http_client *c, const struct kerf_http_request *req,
 	x.max_body =
 	    req->max_response_bytes ? req->max_response_bytes : HTTP_DEFAULT_MAX_RESPONSE_BYTES;
 	struct curl_slist *headers = NULL;
-	http_setup(c, h, req, &headers);
+	http_setup(c, h, req, tls, &headers);
 	curl_easy_setopt(h->easy, CURLOPT_HEADERFUNCTION, http_on_header);
 	curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, &x);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, http_on_body);
@@ -723,6 +763,13 @@ int http_request(struct http_client *c, const struct kerf_http_request *req,
 int http_stream(struct http_client *c, const struct kerf_http_request *req, kerf_http_data_fn fn,
 		void *arg, struct kerf_error *err)
 {
+	return http_stream_tls(c, req, NULL, fn, arg, err);
+}
+
+int http_stream_tls(struct http_client *c, const struct kerf_http_request *req,
+		    const struct kerf_http_tls *tls, kerf_http_data_fn fn, void *arg,
+		    struct kerf_error *err)
+{
 	int rc = http_validate(req, err);
 	if (rc)
 		return rc;
@@ -733,7 +780,7 @@ int http_stream(struct http_client *c, const struct kerf_http_request *req, kerf
 		return http_fail(err, KERF_E_INTERNAL, false, req, "curl_easy_init failed");
 	struct http_xfer x = {.h = h, .fn = fn, .arg = arg};
 	struct curl_slist *headers = NULL;
-	http_setup(c, h, req, &headers);
+	http_setup(c, h, req, tls, &headers);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, http_on_stream);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, &x);
 	CURLcode cc = curl_easy_perform(h->easy);
