@@ -743,9 +743,13 @@ static void lease_done(void *arg)
 			log_info(COMPONENT, "leader lease acquired as %s", d->identity);
 		d->leader = true;
 		d->lease_until_ms = now + LEASE_DURATION_MS;
+	} else if (j->rc == 0) {
+		/* Another replica holds it: stop acting at once, not when ours would end. */
+		if (d->leader)
+			log_warn(COMPONENT, "leader lease held by another replica: standing by");
+		d->leader = false;
 	} else {
-		if (j->rc)
-			log_warn(COMPONENT, "leader lease: %s", err_text(&j->err, j->rc));
+		log_warn(COMPONENT, "leader lease: %s", err_text(&j->err, j->rc));
 		/* Past the lease's end another replica may act: this one must not. */
 		if (d->leader && now >= d->lease_until_ms) {
 			log_warn(COMPONENT, "leader lease lost: standing by");

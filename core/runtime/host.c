@@ -220,20 +220,20 @@ static int host_http_stream(void *ctx, const struct kerf_http_request *req, kerf
 	return http_stream(h->http, req, fn, arg, err);
 }
 
-static int host_http_request_tls(void *ctx, const struct kerf_http_request *req,
-				 const struct kerf_http_tls *tls, struct kerf_http_response **out,
+static int host_http_request_ex(void *ctx, const struct kerf_http_request *req,
+				 const struct kerf_http_extra *tls, struct kerf_http_response **out,
 				 struct kerf_error *err)
 {
 	struct host_instance *h = inst_of(ctx);
 	if (!h->http)
 		return no_http(h, err);
 	if (!req || !out)
-		return kerf_error_set(err, KERF_E_INVALID, "http_request_tls: no request");
-	return http_request_tls(h->http, req, tls, out, err);
+		return kerf_error_set(err, KERF_E_INVALID, "http_request_ex: no request");
+	return http_request_ex(h->http, req, tls, out, err);
 }
 
-static int host_http_stream_tls(void *ctx, const struct kerf_http_request *req,
-				const struct kerf_http_tls *tls, kerf_http_data_fn fn, void *arg,
+static int host_http_stream_ex(void *ctx, const struct kerf_http_request *req,
+				const struct kerf_http_extra *tls, kerf_http_data_fn fn, void *arg,
 				struct kerf_error *err)
 {
 	struct host_instance *h = inst_of(ctx);
@@ -241,8 +241,8 @@ static int host_http_stream_tls(void *ctx, const struct kerf_http_request *req,
 		return no_http(h, err);
 	if (!req || !fn)
 		return kerf_error_set(err, KERF_E_INVALID,
-				      "http_stream_tls: no request or callback");
-	return http_stream_tls(h->http, req, tls, fn, arg, err);
+				      "http_stream_ex: no request or callback");
+	return http_stream_ex(h->http, req, tls, fn, arg, err);
 }
 
 static int host_decode_object(void *ctx, kerf_object_kind kind, const char *name, const char *text,
@@ -492,8 +492,8 @@ struct kerf_host *host_new(const char *instance_name, struct cfg_section *sectio
 	t->real_mono_ms = host_real_mono_ms;
 	t->decode_object = host_decode_object;
 	t->run_command = host_run_command;
-	t->http_request_tls = host_http_request_tls;
-	t->http_stream_tls = host_http_stream_tls;
+	t->http_request_ex = host_http_request_ex;
+	t->http_stream_ex = host_http_stream_ex;
 	return t;
 }
 

@@ -94,14 +94,21 @@ struct kerf_http_response {
 typedef int (*kerf_http_data_fn)(void *arg, int status, const char *data, size_t len);
 
 /*
- * ABI 2.1.  TLS material held in memory (a kubeconfig's
- * certificate-authority-data, client-certificate-data, client-key-data),
- * for http_request_tls and http_stream_tls.  PEM text, borrowed for the
- * call; a NULL pointer leaves that part to the request's file fields.
- * `size` is sizeof(struct kerf_http_tls) as the caller built it, so a
- * later minor may append fields: the host reads none past it.
+ * ABI 2.1.  What a request may carry beyond struct kerf_http_request, for
+ * http_request_ex and http_stream_ex; borrowed for the call.  `size` is
+ * sizeof(struct kerf_http_extra) as the caller built it, so a later minor
+ * may append fields: the host reads none past it.
+ *
+ * ca_pem, client_cert_pem, client_key_pem: TLS material held in memory
+ *   (a kubeconfig's certificate-authority-data, client-certificate-data,
+ *   client-key-data), PEM text of the given lengths; NULL leaves that
+ *   part to the request's file fields.
+ * cancel: when not NULL, the host looks at *cancel at least once a
+ *   second while the call waits, and ends it with KERF_E_TIMEOUT once it is
+ *   nonzero (an idle watch stream, so a plugin's destroy() need not wait
+ *   for the server).  The plugin writes it atomically.
  */
-struct kerf_http_tls {
+struct kerf_http_extra {
 	uint32_t size;
 	const char *ca_pem;
 	size_t ca_pem_len;
@@ -109,6 +116,7 @@ struct kerf_http_tls {
 	size_t client_cert_pem_len;
 	const char *client_key_pem;
 	size_t client_key_pem_len;
+	const volatile int *cancel;
 };
 
 /* Config value types a plugin can declare in its schema (kerf/plugin.h). */
@@ -251,14 +259,14 @@ struct kerf_host {
 			   int64_t timeout_ms, size_t max_output, char **out, size_t *out_len,
 			   int *exit_status, struct kerf_error *err);
 	/*
-	 * ABI 2.1.  http_request and http_stream with TLS material from
-	 * memory as well (tls NULL: exactly the 2.0 calls).
+	 * ABI 2.1.  http_request and http_stream with the extras of struct
+	 * kerf_http_extra (extra NULL: exactly the 2.0 calls).
 	 */
-	int (*http_request_tls)(void *ctx, const struct kerf_http_request *req,
-				const struct kerf_http_tls *tls, struct kerf_http_response **out,
+	int (*http_request_ex)(void *ctx, const struct kerf_http_request *req,
+				const struct kerf_http_extra *extra, struct kerf_http_response **out,
 				struct kerf_error *err);
-	int (*http_stream_tls)(void *ctx, const struct kerf_http_request *req,
-			       const struct kerf_http_tls *tls, kerf_http_data_fn fn, void *arg,
+	int (*http_stream_ex)(void *ctx, const struct kerf_http_request *req,
+			       const struct kerf_http_extra *extra, kerf_http_data_fn fn, void *arg,
 			       struct kerf_error *err);
 };
 
