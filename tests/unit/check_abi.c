@@ -330,14 +330,15 @@ AT(struct kerf_http_response, headers, 16);
 AT(struct kerf_http_response, body, 24);
 AT(struct kerf_http_response, body_len, 32);
 
-SIZE(struct kerf_http_tls, 56, 8);
-AT(struct kerf_http_tls, size, 0);
-AT(struct kerf_http_tls, ca_pem, 8);
-AT(struct kerf_http_tls, ca_pem_len, 16);
-AT(struct kerf_http_tls, client_cert_pem, 24);
-AT(struct kerf_http_tls, client_cert_pem_len, 32);
-AT(struct kerf_http_tls, client_key_pem, 40);
-AT(struct kerf_http_tls, client_key_pem_len, 48);
+SIZE(struct kerf_http_extra, 64, 8);
+AT(struct kerf_http_extra, size, 0);
+AT(struct kerf_http_extra, ca_pem, 8);
+AT(struct kerf_http_extra, ca_pem_len, 16);
+AT(struct kerf_http_extra, client_cert_pem, 24);
+AT(struct kerf_http_extra, client_cert_pem_len, 32);
+AT(struct kerf_http_extra, client_key_pem, 40);
+AT(struct kerf_http_extra, client_key_pem_len, 48);
+AT(struct kerf_http_extra, cancel, 56);
 
 SIZE(struct kerf_host, 224, 8);
 AT(struct kerf_host, size, 0);
@@ -368,8 +369,8 @@ AT(struct kerf_host, config_list, 176);
 AT(struct kerf_host, real_mono_ms, 184);
 AT(struct kerf_host, decode_object, 192);
 AT(struct kerf_host, run_command, 200);
-AT(struct kerf_host, http_request_tls, 208);
-AT(struct kerf_host, http_stream_tls, 216);
+AT(struct kerf_host, http_request_ex, 208);
+AT(struct kerf_host, http_stream_ex, 216);
 
 SIZE(struct kerf_node_class_kind, 24, 8);
 AT(struct kerf_node_class_kind, group, 0);
