@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages kerf builds and tests with.  Run as root.
 # Packages already present are left alone, so this is cheap to re-run.
+# kubernetes-client is Debian's kubectl, which tests/kubectl-fake.sh runs.
 set -eu
 pkgs="build-essential g++ autoconf automake libtool pkg-config python3
 libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libglpk-dev
-check libxml2-dev libmicrohttpd-dev"
+check libxml2-dev libmicrohttpd-dev
+kubernetes-client"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
