@@ -163,9 +163,11 @@ void kube_format_time(int64_t ms, char *buf, size_t size);
 /* A resource kerf lists and watches. */
 struct kube_resource {
 	kerf_object_kind kind;
-	const char *name; /* "pods", for messages */
-	const char *path; /* "/api/v1/pods" */
-	bool required;	  /* a 404 is an error rather than "not served here" */
+	const char *name;	 /* "pods", for messages */
+	const char *path;	 /* "/api/v1/pods" */
+	const char *api_version; /* "v1": list items come without apiVersion and kind */
+	const char *kind_name;	 /* "Pod" */
+	bool required;		 /* a 404 is an error rather than "not served here" */
 };
 
 /* The cache of one resource: key -> entry, as the server last said. */

@@ -208,6 +208,11 @@ static bool apply_object(struct kube_informer *in, kerf_event_type type, json_t 
 	}
 	char what[512];
 	snprintf(what, sizeof(what), "%s %s/%s", where, in->res.name, key);
+	/* The API server leaves them out of list items: the list's type says them. */
+	if (!json_object_get(obj, "apiVersion"))
+		json_object_set_new(obj, "apiVersion", json_string(in->res.api_version));
+	if (!json_object_get(obj, "kind"))
+		json_object_set_new(obj, "kind", json_string(in->res.kind_name));
 	int rc = kube_decode(h, in->res.kind, what, obj, &decoded, &err);
 	if (rc) {
 		h->log(h->ctx, KERF_LOG_ERROR, "%s", err.message);
@@ -624,12 +629,15 @@ static void *informer_main(void *arg)
 
 static const struct kube_resource resources[KUBE_N_RESOURCES] = {
     /* The order start() lists in: what pods and claims refer to first. */
-    {KERF_OBJ_NODE_CLASS, "ec2nodeclasses", "/apis/karpenter.k8s.aws/v1/ec2nodeclasses", false},
-    {KERF_OBJ_NODEPOOL, "nodepools", "/apis/karpenter.sh/v1/nodepools", false},
-    {KERF_OBJ_NODECLAIM, "nodeclaims", "/apis/karpenter.sh/v1/nodeclaims", false},
-    {KERF_OBJ_NODE, "nodes", "/api/v1/nodes", true},
-    {KERF_OBJ_DAEMONSET, "daemonsets", "/apis/apps/v1/daemonsets", false},
-    {KERF_OBJ_POD, "pods", "/api/v1/pods", true},
+    {KERF_OBJ_NODE_CLASS, "ec2nodeclasses", "/apis/karpenter.k8s.aws/v1/ec2nodeclasses",
+     "karpenter.k8s.aws/v1", "EC2NodeClass", false},
+    {KERF_OBJ_NODEPOOL, "nodepools", "/apis/karpenter.sh/v1/nodepools", "karpenter.sh/v1",
+     "NodePool", false},
+    {KERF_OBJ_NODECLAIM, "nodeclaims", "/apis/karpenter.sh/v1/nodeclaims", "karpenter.sh/v1",
+     "NodeClaim", false},
+    {KERF_OBJ_NODE, "nodes", "/api/v1/nodes", "v1", "Node", true},
+    {KERF_OBJ_DAEMONSET, "daemonsets", "/apis/apps/v1/daemonsets", "apps/v1", "DaemonSet", false},
+    {KERF_OBJ_POD, "pods", "/api/v1/pods", "v1", "Pod", true},
 };
 
 struct kube_informer *kube_informer_of(struct kube *k, kerf_object_kind kind)
