@@ -69,7 +69,8 @@ EOF2
 	apt-get update -qq || { rm -f "$list" "$pin"; log "apt-get update failed; sources removed"; exit 1; }
 fi
 need=""
-for p in golang-1.15-go etcd-server dpkg-dev; do
+# hack/ copies what it builds into _output/ with rsync.
+for p in golang-1.15-go etcd-server dpkg-dev rsync; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
 done
 if [ -n "$need" ]; then
@@ -89,17 +90,28 @@ dpkg-source -x --no-check kubernetes_*.dsc src >/dev/null
 cd src
 [ -d vendor ] || { log "the source package has no vendor/ directory"; exit 1; }
 
-export GOROOT="$goroot" PATH="$goroot/bin:$PATH"
-export GOPATH="$work/gopath" GOCACHE="$work/gocache"
-export GO111MODULE=on GOFLAGS=-mod=vendor GOPROXY=off CGO_ENABLED=0
-pkg=k8s.io/component-base/version
-ldflags="-s -w -X $pkg.gitVersion=v$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=20 \
--X $pkg.gitTreeState=archive -X $pkg.buildDate=1970-01-01T00:00:00Z"
+# kubernetes' own build (hack/), as Debian's debian/rules drives it: it
+# generates the OpenAPI definitions and other code the tarball lacks, and
+# builds from vendor/ in a GOPATH that links the tree in.
+mkdir -p .go/src/k8s.io "$work/home"
+ln -s ../../.. .go/src/k8s.io/kubernetes
+# No .git in a source package: the version the binaries report comes from
+# this file (hack/lib/version.sh reads it), as for a release tarball.
+cat >"$work/version" <<EOF2
+KUBE_GIT_COMMIT='faecb196815e248d3ecfb03c680a4507229c2a56'
+KUBE_GIT_TREE_STATE='archive'
+KUBE_GIT_VERSION='v$version'
+KUBE_GIT_MAJOR='1'
+KUBE_GIT_MINOR='20'
+EOF2
+log "building kube-apiserver and kube-scheduler with $("$goroot/bin/go" version)"
+env GOROOT="$goroot" PATH="$goroot/bin:$PATH" GOPATH="$PWD/.go" HOME="$work/home" \
+	GOCACHE="$work/gocache" GOPROXY=off GOFLAGS= CGO_ENABLED=0 \
+	KUBE_GIT_VERSION_FILE="$work/version" \
+	make WHAT="cmd/kube-apiserver cmd/kube-scheduler" \
+	GOLDFLAGS="-s -w" >&2
 mkdir -p "$work/out"
-for cmd in kube-apiserver kube-scheduler; do
-	log "building $cmd with $(go version)"
-	go build -p 2 -trimpath -ldflags "$ldflags" -o "$work/out/$cmd" "./cmd/$cmd"
-done
+cp _output/bin/kube-apiserver _output/bin/kube-scheduler "$work/out/"
 
 mkdir -p "$cache"
 for cmd in kube-apiserver kube-scheduler; do

@@ -8,6 +8,7 @@
 set -u
 doc="$top_srcdir/docs/compatibility.md"
 sources="$top_srcdir/core/karpenter/manifest.c $top_srcdir/core/karpenter/manifest_validate.c
+$top_srcdir/core/karpenter/crd.c
 $top_srcdir/plugins/ec2/nodeclass.c $top_srcdir/core/lib/workload.c"
 
 # The strings of every `static const char *const ...fields[] = { ... };`.

@@ -6,7 +6,8 @@
 # the fake made, authenticated by the client certificate the fake signed:
 # discovery, create (a Pod and a karpenter.sh/v1 NodeClaim), get, label,
 # watch (the ADDED/MODIFIED/DELETED events of changes made meanwhile) and
-# delete.  Also that the server is really checked: a kubeconfig without
+# delete, and `kubectl apply -f deploy/` (kerf's own manifests).  Also that
+# the server is really checked: a kubeconfig without
 # the CA fails verification, one without the client certificate is
 # refused.  kubectl 1.20 validates created objects against /openapi/v2,
 # which the fake does not serve, hence --validate=false.
@@ -125,6 +126,21 @@ grep -Eo '^\{"type": ?"[A-Z]*"' "$work/watch.json" | sed 's/.*"\([A-Z]*\)"$/\1/'
 	fail "watch events: $(cat "$work/events")"
 kill "$wpid" 2>/dev/null || true
 wpid=
+
+# kerf's deployment manifests go in as kubectl applies them (the numbered
+# files in order: the namespace first), and a second apply changes nothing.
+k apply --validate=false -f "$top_srcdir/deploy/" -f "$top_srcdir/deploy/fake-kubelet/" \
+	>"$work/apply.out" 2>&1 || fail "apply deploy/: $(cat "$work/apply.out")"
+for o in namespace/kerf serviceaccount/kerf clusterrole.rbac.authorization.k8s.io/kerf \
+	clusterrolebinding.rbac.authorization.k8s.io/kerf role.rbac.authorization.k8s.io/kerf-leader-election \
+	rolebinding.rbac.authorization.k8s.io/kerf-leader-election configmap/kerf deployment.apps/kerf \
+	clusterrole.rbac.authorization.k8s.io/kerf-fake-kubelet; do
+	grep -q "^$o created" "$work/apply.out" || fail "apply did not create $o: $(cat "$work/apply.out")"
+done
+[ "$(k -n kerf get deployment kerf -o jsonpath='{.spec.template.spec.serviceAccountName}')" = kerf ] ||
+	fail "the Deployment's service account"
+k apply --validate=false -f "$top_srcdir/deploy/" >"$work/apply2.out" 2>&1 || fail "second apply"
+[ "$(grep -c unchanged "$work/apply2.out")" -eq 8 ] || fail "second apply: $(cat "$work/apply2.out")"
 
 # The server is verified and the client certificate required.
 grep -v certificate-authority "$kc" >"$work/no-ca"

@@ -24,6 +24,7 @@
 
 #include "ab.h"
 #include "cfg.h"
+#include "crd.h"
 #include "http.h"
 #include "instance.h"
 #include "loader.h"
@@ -48,6 +49,7 @@ static int cmd_validate(int argc, char **argv);
 static int cmd_simulate(int argc, char **argv);
 static int cmd_ab_report(int argc, char **argv);
 static int cmd_disruption_report(int argc, char **argv);
+static int cmd_crds(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
@@ -62,6 +64,8 @@ static const struct command commands[] = {
      "compare the packers of shadow and split NodePools from kerfd's decision log", cmd_ab_report},
     {"disruption-report", "[-o text|json] DECISION_LOG...",
      "sum up kerfd's disruption decisions and drains from its decision log", cmd_disruption_report},
+    {"crds", "[-o yaml|json] [--kind NodePool|NodeClaim|EC2NodeClass]",
+     "print the Karpenter v1 CRDs, made from kerf's manifest model", cmd_crds},
     {"version", "", "print the kerf version and plugin ABI", cmd_version},
     {"help", "[COMMAND]", "show this help or a command's usage", cmd_help},
 };
@@ -2066,6 +2070,59 @@ static int cmd_ab_report(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------ misc */
+
+/* The CustomResourceDefinitions for a cluster without Karpenter: the same
+ * field tree `validate` checks manifests against. */
+static int cmd_crds(int argc, char **argv)
+{
+	static const char *const kind_names[CRD_N_KINDS] = {"NodePool", "NodeClaim",
+							    "EC2NodeClass"};
+	bool json = false;
+	int only = -1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "json") == 0) {
+				json = true;
+			} else if (strcmp(argv[i], "yaml") != 0) {
+				fprintf(stderr, "kerfctl crds: unknown output \"%s\"\n", argv[i]);
+				return command_usage(find_command("crds"), stderr);
+			}
+		} else if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc) {
+			i++;
+			for (int k = 0; k < CRD_N_KINDS; k++)
+				if (strcmp(argv[i], kind_names[k]) == 0)
+					only = k;
+			if (only < 0) {
+				fprintf(stderr, "kerfctl crds: unknown kind \"%s\"\n", argv[i]);
+				return command_usage(find_command("crds"), stderr);
+			}
+		} else {
+			fprintf(stderr, "kerfctl crds: unexpected argument \"%s\"\n", argv[i]);
+			return command_usage(find_command("crds"), stderr);
+		}
+	}
+	json_t *list = json_array();
+	for (int k = 0; k < CRD_N_KINDS; k++)
+		if (only < 0 || only == k)
+			json_array_append_new(list, crd_definition(k));
+	if (json) {
+		/* One document: a v1 List, which kubectl apply -f takes as it is. */
+		json_t *doc =
+		    json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List", "items", list);
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(doc);
+	} else {
+		size_t i;
+		json_t *crd;
+		json_array_foreach(list, i, crd) {
+			crd_write_yaml(stdout, crd);
+		}
+	}
+	json_decref(list);
+	return 0;
+}
 
 static int cmd_version(int argc, char **argv)
 {

@@ -17,6 +17,7 @@
 #include <kerf/requirements.h>
 
 #include "cfg.h"
+#include "crd.h"
 #include "labels.h"
 #include "manifest.h"
 
@@ -106,7 +107,7 @@ static void parse_duration(struct mf_ctx *c, const struct yt_node *parent, const
 
 static void parse_budgets(struct mf_ctx *c, const struct yt_node *seq, struct kerf_nodepool *np)
 {
-	static const char *const fields[] = {"duration", "nodes", "reasons", "schedule", NULL};
+	const char *const *fields = crd_fields(&crd_budget);
 	static const char *const reasons[] = {"Underutilized", "Empty", "Drifted"};
 
 	if (!mf_is_seq(c, seq))
@@ -202,8 +203,7 @@ static void parse_budgets(struct mf_ctx *c, const struct yt_node *seq, struct ke
 
 static void parse_disruption(struct mf_ctx *c, const struct yt_node *d, struct kerf_nodepool *np)
 {
-	static const char *const fields[] = {"budgets", "consolidateAfter", "consolidationPolicy",
-					     NULL};
+	const char *const *fields = crd_fields(&crd_disruption);
 	const struct yt_node *v;
 	const char *s;
 	size_t m;
@@ -242,15 +242,9 @@ static void parse_disruption(struct mf_ctx *c, const struct yt_node *d, struct k
 
 static void parse_template(struct mf_ctx *c, const struct yt_node *t, struct kerf_nodepool *np)
 {
-	static const char *const fields[] = {"metadata", "spec", NULL};
-	static const char *const md_fields[] = {"labels", "annotations", NULL};
-	static const char *const spec_fields[] = {"expireAfter",
-						  "nodeClassRef",
-						  "requirements",
-						  "startupTaints",
-						  "taints",
-						  "terminationGracePeriod",
-						  NULL};
+	const char *const *fields = crd_fields(&crd_template);
+	const char *const *md_fields = crd_fields(&crd_template_meta);
+	const char *const *spec_fields = crd_fields(&crd_template_spec);
 	const struct yt_node *md, *spec, *v;
 	size_t m, m2;
 
@@ -318,8 +312,7 @@ static void parse_template(struct mf_ctx *c, const struct yt_node *t, struct ker
 static void parse_nodepool_status(struct mf_ctx *c, const struct yt_node *st,
 				  struct kerf_nodepool *np)
 {
-	static const char *const fields[] = {"conditions", "nodeClassObservedGeneration", "nodes",
-					     "resources", NULL};
+	const char *const *fields = crd_fields(&crd_nodepool_status);
 	const struct yt_node *v;
 	int64_t i64;
 	size_t m;
@@ -352,8 +345,7 @@ static void parse_nodepool_status(struct mf_ctx *c, const struct yt_node *st,
 static void parse_nodepool_spec(struct mf_ctx *c, const struct yt_node *spec,
 				struct kerf_nodepool *np)
 {
-	static const char *const fields[] = {"disruption", "limits", "replicas",
-					     "template",   "weight", NULL};
+	const char *const *fields = crd_fields(&crd_nodepool_spec);
 	const struct yt_node *v, *limits, *weight, *replicas;
 	int64_t i64;
 	size_t m;
@@ -498,10 +490,8 @@ int mf_parse_nodepool(const struct yt_node *doc, struct kerf_nodepool **out, str
 static void parse_nodeclaim_spec(struct mf_ctx *c, const struct yt_node *spec,
 				 struct kerf_nodeclaim *nc)
 {
-	static const char *const fields[] = {
-	    "expireAfter",   "nodeClassRef", "requirements",	       "resources",
-	    "startupTaints", "taints",	     "terminationGracePeriod", NULL};
-	static const char *const res_fields[] = {"requests", NULL};
+	const char *const *fields = crd_fields(&crd_nodeclaim_spec);
+	const char *const *res_fields = crd_fields(&crd_nodeclaim_resources);
 	const struct yt_node *v, *r;
 	size_t m, m2;
 
@@ -572,9 +562,7 @@ static int64_t condition_true_at(const struct yt_node *conds, const char *type)
 static void parse_nodeclaim_status(struct mf_ctx *c, const struct yt_node *st,
 				   struct kerf_nodeclaim *nc)
 {
-	static const char *const fields[] = {
-	    "allocatable",	"capacity", "conditions", "imageID",
-	    "lastPodEventTime", "nodeName", "providerID", NULL};
+	const char *const *fields = crd_fields(&crd_nodeclaim_status);
 	const struct yt_node *v, *conds;
 	const char *s;
 	size_t m;

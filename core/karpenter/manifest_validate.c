@@ -15,6 +15,7 @@
 
 #include <kerf/requirements.h>
 
+#include "crd.h"
 #include "labels.h"
 #include "manifest.h"
 
@@ -334,7 +335,7 @@ static bool is_nonneg_int(const char *s)
 static void parse_requirement(struct mf_ctx *c, const struct yt_node *item, bool nodepool,
 			      struct kerf_requirement *r, const struct yt_node **values_node)
 {
-	static const char *const fields[] = {"key", "operator", "values", "minValues", NULL};
+	const char *const *fields = crd_fields(&crd_requirement);
 	const struct yt_node *kn, *on, *vn, *mn;
 	bool have_op = false, have_key = false;
 	int64_t mv = 0;
@@ -505,7 +506,7 @@ static bool parse_effect(const char *s, kerf_taint_effect *e)
 
 void mf_parse_taints(struct mf_ctx *c, const struct yt_node *seq, struct kerf_taints *out)
 {
-	static const char *const fields[] = {"key", "value", "effect", "timeAdded", NULL};
+	const char *const *fields = crd_fields(&crd_taint);
 	char why[256];
 
 	if (!mf_is_seq(c, seq))
@@ -624,7 +625,7 @@ void mf_check_duplicate_taints(struct mf_ctx *c, const struct yt_node *taints_no
 void mf_parse_node_class_ref(struct mf_ctx *c, const struct yt_node *n,
 			     struct kerf_node_class_ref *out)
 {
-	static const char *const fields[] = {"group", "kind", "name", NULL};
+	const char *const *fields = crd_fields(&crd_node_class_ref);
 	char **slots[3] = {&out->group, &out->kind, &out->name};
 
 	if (!mf_is_map(c, n))

@@ -84,6 +84,13 @@ enum {
 	R_NODECLAIM,
 	R_EC2NODECLASS,
 	R_STORAGECLASS,
+	R_SERVICEACCOUNT,
+	R_CONFIGMAP,
+	R_DEPLOYMENT,
+	R_CLUSTERROLE,
+	R_CLUSTERROLEBINDING,
+	R_ROLE,
+	R_ROLEBINDING,
 	R_COUNT
 };
 
@@ -111,6 +118,22 @@ static const struct kres kres_table[R_COUNT] = {
 			"ec2nc", false, true, R_EC2NODECLASS, true},
     [R_STORAGECLASS] = {"storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass",
 			"sc", false, false, R_STORAGECLASS, false},
+    /* What deploy/ holds, so kubectl apply -f deploy/ can be tried on the fake. */
+    [R_SERVICEACCOUNT] = {"", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", "sa",
+			  true, false, R_SERVICEACCOUNT, false},
+    [R_CONFIGMAP] = {"", "v1", "configmaps", "configmap", "ConfigMap", "cm", true, false,
+		     R_CONFIGMAP, false},
+    [R_DEPLOYMENT] = {"apps", "v1", "deployments", "deployment", "Deployment", "deploy", true, true,
+		      R_DEPLOYMENT, false},
+    [R_CLUSTERROLE] = {"rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole",
+		       "ClusterRole", NULL, false, false, R_CLUSTERROLE, false},
+    [R_CLUSTERROLEBINDING] = {"rbac.authorization.k8s.io", "v1", "clusterrolebindings",
+			      "clusterrolebinding", "ClusterRoleBinding", NULL, false, false,
+			      R_CLUSTERROLEBINDING, false},
+    [R_ROLE] = {"rbac.authorization.k8s.io", "v1", "roles", "role", "Role", NULL, true, false,
+		R_ROLE, false},
+    [R_ROLEBINDING] = {"rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding",
+		       "RoleBinding", NULL, true, false, R_ROLEBINDING, false},
 };
 
 static void kres_gv(const struct kres *r, char *buf, size_t n)
@@ -590,7 +613,7 @@ static void stamp_new(struct fake_kube *f, int res, json_t *obj)
 	now_rfc3339(buf, sizeof(buf), 0);
 	json_object_set_new(m, "creationTimestamp", json_string(buf));
 	/* Pods and nodes have no generation; workloads and custom resources do. */
-	if (kres_table[res].custom || res == R_DAEMONSET || res == R_PDB)
+	if (kres_table[res].custom || res == R_DAEMONSET || res == R_PDB || res == R_DEPLOYMENT)
 		json_object_set_new(m, "generation", json_integer(1));
 	if (res == R_POD) {
 		json_t *st = json_object_get(obj, "status");
@@ -774,7 +797,8 @@ json_t *fake_kube_list(struct fake_kube *f, const char *api_version, const char 
 	json_t *a = json_array();
 	size_t i;
 	json_t *o;
-	json_array_foreach(shared, i, o) json_array_append_new(a, out_copy(res, o));
+	json_array_foreach(shared, i, o)
+		json_array_append_new(a, out_copy(res, o));
 	pthread_mutex_unlock(&f->lock);
 	json_decref(shared);
 	return a;
@@ -1310,8 +1334,7 @@ static json_t *merge_patch(json_t *target, json_t *patch)
 	json_t *out = json_is_object(target) ? json_deep_copy(target) : json_object();
 	const char *k;
 	json_t *v;
-	json_object_foreach(patch, k, v)
-	{
+	json_object_foreach(patch, k, v) {
 		if (json_is_null(v)) {
 			json_object_del(out, k);
 		} else {
@@ -1349,7 +1372,9 @@ static bool json_in_array(const json_t *a, const json_t *v)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(a, i, e) if (json_equal(e, v)) return true;
+	json_array_foreach(a, i, e)
+		if (json_equal(e, v))
+			return true;
 	return false;
 }
 
@@ -1365,8 +1390,7 @@ static void smp_merge_list(json_t *dst, const char *field, json_t *plist)
 	const char *mk = smp_merge_key(field);
 	size_t i;
 	json_t *pe;
-	json_array_foreach(plist, i, pe)
-	{
+	json_array_foreach(plist, i, pe) {
 		if (!mk) {
 			/* finalizers and other primitive lists with the merge strategy: a union. */
 			if (!json_in_array(cur, pe))
@@ -1376,8 +1400,9 @@ static void smp_merge_list(json_t *dst, const char *field, json_t *plist)
 		json_t *kv = json_object_get(pe, mk);
 		size_t j, found = (size_t)-1;
 		json_t *ce;
-		json_array_foreach(cur, j, ce) if (kv && json_equal(json_object_get(ce, mk), kv))
-		    found = j;
+		json_array_foreach(cur, j, ce)
+			if (kv && json_equal(json_object_get(ce, mk), kv))
+				found = j;
 		const char *directive = json_string_value(json_object_get(pe, "$patch"));
 		if (directive && strcmp(directive, "delete") == 0) {
 			if (found != (size_t)-1)
@@ -1399,14 +1424,12 @@ static void smp_apply(json_t *dst, json_t *patch)
 	const char *k;
 	json_t *v;
 	static const char del_prefix[] = "$deleteFromPrimitiveList/";
-	json_object_foreach(patch, k, v)
-	{
+	json_object_foreach(patch, k, v) {
 		if (strncmp(k, del_prefix, sizeof(del_prefix) - 1) == 0) {
 			json_t *cur = json_object_get(dst, k + sizeof(del_prefix) - 1);
 			size_t i;
 			json_t *dv;
-			json_array_foreach(v, i, dv)
-			{
+			json_array_foreach(v, i, dv) {
 				for (size_t j = json_array_size(cur); j-- > 0;)
 					if (json_equal(json_array_get(cur, j), dv))
 						json_array_remove(cur, j);
@@ -1479,8 +1502,7 @@ static bool json_patch_apply(json_t *doc, json_t *ops, char *err, size_t err_n)
 	}
 	size_t i;
 	json_t *op;
-	json_array_foreach(ops, i, op)
-	{
+	json_array_foreach(ops, i, op) {
 		const char *name = json_string_value(json_object_get(op, "op"));
 		const char *path = json_string_value(json_object_get(op, "path"));
 		json_t *value = json_object_get(op, "value");
@@ -1716,8 +1738,9 @@ static json_t *disc_group(const struct fake_kube *f, const char *group)
 		bool seen = false;
 		size_t j;
 		json_t *v;
-		json_array_foreach(versions, j, v) seen =
-		    seen || strcmp(json_string_value(json_object_get(v, "groupVersion")), gv) == 0;
+		json_array_foreach(versions, j, v)
+			seen = seen || strcmp(json_string_value(json_object_get(v, "groupVersion")),
+					      gv) == 0;
 		if (!seen)
 			json_array_append_new(versions, json_pack("{s:s, s:s}", "groupVersion", gv,
 								  "version", r->version));
@@ -1772,8 +1795,7 @@ static void strip_type_meta(json_t *items)
 {
 	size_t i;
 	json_t *o;
-	json_array_foreach(items, i, o)
-	{
+	json_array_foreach(items, i, o) {
 		json_object_del(o, "apiVersion");
 		json_object_del(o, "kind");
 	}
@@ -2358,8 +2380,8 @@ static bool expr_matches(const json_t *labels, const json_t *expr)
 	bool in = false;
 	size_t i;
 	json_t *e;
-	json_array_foreach(vals, i, e) in =
-	    in || (v && json_is_string(e) && strcmp(v, json_string_value(e)) == 0);
+	json_array_foreach(vals, i, e)
+		in = in || (v && json_is_string(e) && strcmp(v, json_string_value(e)) == 0);
 	if (!op)
 		return false;
 	if (strcmp(op, "In") == 0)
@@ -2380,16 +2402,16 @@ static bool label_selector_matches(const json_t *sel, const json_t *labels)
 		return false;
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)json_object_get(sel, "matchLabels"), k, v)
-	{
+	json_object_foreach((json_t *)json_object_get(sel, "matchLabels"), k, v) {
 		const char *have = json_string_value(json_object_get(labels, k));
 		if (!have || !json_is_string(v) || strcmp(have, json_string_value(v)) != 0)
 			return false;
 	}
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(sel, "matchExpressions"), i,
-			   e) if (!expr_matches(labels, e)) return false;
+	json_array_foreach(json_object_get(sel, "matchExpressions"), i, e)
+		if (!expr_matches(labels, e))
+			return false;
 	return true;
 }
 

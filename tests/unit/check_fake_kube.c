@@ -410,7 +410,7 @@ START_TEST(t_list_pages)
 		size_t i;
 		json_t *it;
 		json_array_foreach(json_object_get(r.json, "items"), i, it)
-		    sb_printf(&seen, "%s ", jstr(it, "metadata.name"));
+			sb_printf(&seen, "%s ", jstr(it, "metadata.name"));
 		pages++;
 		const char *cont = jstr(r.json, "metadata.continue");
 		if (pages == 1)
