@@ -326,8 +326,7 @@ static int list_all(struct kube_informer *in, struct kerf_error *err)
 		}
 		size_t i;
 		json_t *it;
-		json_array_foreach(items, i, it)
-		{
+		json_array_foreach(items, i, it) {
 			char *key = kube_json_key(it);
 			if (apply_object(in, KERF_EVENT_ADDED, it, "list") && key)
 				seen_add(&seen, key);

@@ -45,8 +45,7 @@ static json_t *labels_patch(const struct kerf_labels *l, const json_t *old)
 	json_t *o = labels_json(l);
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)old, key, v)
-	{
+	json_object_foreach((json_t *)old, key, v) {
 		if (!kerf_labels_get(l, key))
 			json_object_set_new(o, key, json_null());
 	}

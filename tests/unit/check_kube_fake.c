@@ -116,8 +116,7 @@ static bool matches(struct fake_kube *f, const char *api_version, const char *ki
 		n_seen += seen.items[k].kind == kind;
 	if (n_seen != json_array_size(list))
 		ok = false;
-	json_array_foreach(list, i, o)
-	{
+	json_array_foreach(list, i, o) {
 		char *key = kube_json_key(o);
 		const char *rv = json_string_value(
 		    json_object_get(json_object_get(o, "metadata"), "resourceVersion"));
