@@ -79,6 +79,21 @@ int kube_conn_load(const struct kerf_host *h, const char *kubeconfig, const char
 
 struct kube_client;
 
+/*
+ * The client-side rate limit, client-go's token bucket: `burst` requests
+ * at once, then `qps` a second.  Counted in thousandths of a request so
+ * the arithmetic is exact.
+ */
+struct kube_bucket {
+	int64_t qps, burst;
+	int64_t milli; /* tokens held, in thousandths */
+	int64_t at_ms; /* monotonic time milli was last brought up to date */
+};
+
+void kube_bucket_init(struct kube_bucket *b, int64_t qps, int64_t burst, int64_t now_ms);
+/* Takes a token at now_ms and returns 0, or returns how many ms until one is there. */
+int64_t kube_bucket_take(struct kube_bucket *b, int64_t now_ms);
+
 struct kube_client_options {
 	int64_t qps;   /* requests per second, client-go's 5 by default */
 	int64_t burst; /* bucket size, client-go's 10 */

@@ -33,9 +33,7 @@ struct kube_client {
 	atomic_bool *stop;
 	const volatile int *cancel;
 	pthread_mutex_t lock; /* guards everything below */
-	/* token bucket */
-	double tokens;
-	int64_t refill_ms;
+	struct kube_bucket bucket;
 	/* the current bearer token and where it came from */
 	char *token;
 	int64_t token_read_ms;	 /* host mono time the token file was read */
@@ -83,8 +81,7 @@ struct kube_client *kube_client_new(const struct kerf_host *h, struct kube_conn 
 		c->opt.burst = 10;
 	c->stop = stop;
 	c->cancel = cancel;
-	c->tokens = (double)c->opt.burst;
-	c->refill_ms = h->mono_ms(h->ctx);
+	kube_bucket_init(&c->bucket, c->opt.qps, c->opt.burst, h->mono_ms(h->ctx));
 	pthread_mutex_init(&c->lock, NULL);
 	if (conn->token) {
 		c->token = xstrdup(conn->token);
@@ -112,26 +109,39 @@ const struct kube_conn *kube_client_conn(const struct kube_client *c)
 
 /* ---------------------------------------------------------- rate limit */
 
+void kube_bucket_init(struct kube_bucket *b, int64_t qps, int64_t burst, int64_t now_ms)
+{
+	b->qps = qps > 0 ? qps : 5;
+	b->burst = burst > 0 ? burst : 10;
+	b->milli = b->burst * 1000;
+	b->at_ms = now_ms;
+}
+
+int64_t kube_bucket_take(struct kube_bucket *b, int64_t now_ms)
+{
+	/* Milli-tokens: qps of them come back each millisecond. */
+	if (now_ms > b->at_ms) {
+		b->milli += (now_ms - b->at_ms) * b->qps;
+		if (b->milli > b->burst * 1000)
+			b->milli = b->burst * 1000;
+		b->at_ms = now_ms;
+	}
+	if (b->milli >= 1000) {
+		b->milli -= 1000;
+		return 0;
+	}
+	return (1000 - b->milli + b->qps - 1) / b->qps;
+}
+
 /* Waits for a token of the bucket; false when stopping. */
 static bool rate_wait(struct kube_client *c)
 {
 	for (;;) {
-		int64_t wait_ms;
 		pthread_mutex_lock(&c->lock);
-		int64_t now = c->h->mono_ms(c->h->ctx);
-		if (now > c->refill_ms) {
-			c->tokens += (double)(now - c->refill_ms) * (double)c->opt.qps / 1000.0;
-			if (c->tokens > (double)c->opt.burst)
-				c->tokens = (double)c->opt.burst;
-			c->refill_ms = now;
-		}
-		if (c->tokens >= 1.0) {
-			c->tokens -= 1.0;
-			pthread_mutex_unlock(&c->lock);
-			return true;
-		}
-		wait_ms = (int64_t)((1.0 - c->tokens) * 1000.0 / (double)c->opt.qps) + 1;
+		int64_t wait_ms = kube_bucket_take(&c->bucket, c->h->mono_ms(c->h->ctx));
 		pthread_mutex_unlock(&c->lock);
+		if (wait_ms == 0)
+			return true;
 		if (!kube_sleep(c->stop, wait_ms))
 			return false;
 	}

@@ -622,6 +622,81 @@ START_TEST(event_recorded)
 }
 END_TEST
 
+/* ------------------------------------------------------------ rate limit */
+
+START_TEST(rate_limit_bucket)
+{
+	struct kube_bucket b;
+
+	/* client-go's defaults: a burst of 10 at once, then 5 a second. */
+	kube_bucket_init(&b, 5, 10, 1000);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(kube_bucket_take(&b, 1000), 0);
+	ck_assert_int_eq(kube_bucket_take(&b, 1000), 200);
+	ck_assert_int_eq(kube_bucket_take(&b, 1100), 100);
+	ck_assert_int_eq(kube_bucket_take(&b, 1200), 0);
+	ck_assert_int_eq(kube_bucket_take(&b, 1200), 200);
+	/* A long quiet spell refills to the burst, no further. */
+	ck_assert_int_eq(kube_bucket_take(&b, 100000), 0);
+	int taken = 1;
+	while (kube_bucket_take(&b, 100000) == 0)
+		taken++;
+	ck_assert_int_eq(taken, 10);
+	/* Three a second: the wait rounds up, never down to a busy loop. */
+	kube_bucket_init(&b, 3, 1, 0);
+	ck_assert_int_eq(kube_bucket_take(&b, 0), 0);
+	ck_assert_int_eq(kube_bucket_take(&b, 0), 334);
+	ck_assert_int_eq(kube_bucket_take(&b, 333), 1);
+	ck_assert_int_eq(kube_bucket_take(&b, 334), 0);
+}
+END_TEST
+
+START_TEST(read_retries_429_after_retry_after)
+{
+	const struct fake_http_header retry[] = {{"Retry-After", "0"}, {NULL, NULL}};
+	const char *lease =
+	    "/apis/coordination.k8s.io/v1/namespaces/kerf/leases/kerf-leader-election";
+	const struct fake_http_step script[] = {
+	    {.method = "GET",
+	     .path = lease,
+	     .status = 429,
+	     .headers = retry,
+	     .body = "{\"kind\":\"Status\",\"message\":\"too many requests\"}"},
+	    {.method = "GET", .path = lease, .status = 404, .body = "{\"kind\":\"Status\"}"},
+	    {.method = "POST",
+	     .path = "/apis/coordination.k8s.io/v1/namespaces/kerf/leases",
+	     .status = 201,
+	     .body = "{}"},
+	};
+	struct fake_http *f = fake_http_start(script, FAKE_HTTP_N(script));
+	char kc[256], yaml[512];
+	struct plugin_instance in;
+	struct kerf_error err = KERF_ERROR_INIT;
+	bool held = false;
+
+	kubeconfig(fake_http_url(f), "    token: t\n", kc, sizeof(kc));
+	snprintf(yaml, sizeof(yaml), "kubeconfig: %s\nleader_election: {enabled: true, retry_period: 10m}\n", kc);
+	ck_assert_msg(make(yaml, &in, &err) == 0, "%s", err.message);
+	ck_assert_msg(ops()->acquire_lease(in.state, "me", 15000, &held, &err) == 0, "%s",
+		      err.message);
+	ck_assert(held);
+	ck_assert_ptr_null(fake_http_failure(f));
+	ck_assert_uint_eq(fake_http_pending(f), 0);
+	/* The Lease it made names kerf as holder for the configured 15 s. */
+	json_t *body = json_loads(fake_http_request(f, 2)->body, 0, NULL);
+	json_t *spec = json_object_get(body, "spec");
+	ck_assert_str_eq(json_string_value(json_object_get(spec, "holderIdentity")), "me");
+	ck_assert_int_eq(json_integer_value(json_object_get(spec, "leaseDurationSeconds")), 15);
+	json_decref(body);
+	/* Asked again within retry_period: the answer stands, no request is made. */
+	ck_assert_int_eq(ops()->acquire_lease(in.state, "me", 15000, &held, &err), 0);
+	ck_assert(held);
+	ck_assert_uint_eq(fake_http_n_requests(f), 3);
+	instance_destroy(&in);
+	fake_http_stop(f);
+}
+END_TEST
+
 /* ------------------------------------------------------------- decoding */
 
 START_TEST(malformed_objects_name_the_field)
@@ -733,6 +808,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, node_patch_conflict);
 	tcase_add_test(tc, nodeclaim_create_as_karpenter_writes_it);
 	tcase_add_test(tc, event_recorded);
+	tcase_add_test(tc, rate_limit_bucket);
+	tcase_add_test(tc, read_retries_429_after_retry_after);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decoding");
 	tcase_add_checked_fixture(tc, setup, teardown);
