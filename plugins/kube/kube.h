@@ -189,8 +189,7 @@ struct kube_resource {
 struct kube_entry {
 	char *key;
 	char *resource_version;
-	void *object; /* decoded, of the informer's kind */
-	json_t *json; /* the object as served (writes read labels, uid) */
+	void *object; /* decoded, of the informer's kind; writes read labels and uids from it */
 	struct kube_entry *next;
 };
 
@@ -202,9 +201,9 @@ struct kube_cache {
 void kube_cache_init(struct kube_cache *c);
 void kube_cache_clear(struct kube_cache *c, kerf_object_kind kind);
 struct kube_entry *kube_cache_get(const struct kube_cache *c, const char *key);
-/* Inserts or replaces (the old entry's contents are freed); takes key, rv, object, json. */
+/* Inserts or replaces (the old entry's contents are freed); takes key, rv and object. */
 struct kube_entry *kube_cache_put(struct kube_cache *c, kerf_object_kind kind, char *key, char *rv,
-				  void *object, json_t *json);
+				  void *object);
 /* Removes and returns the entry (the caller frees it with kube_entry_free), NULL when absent. */
 struct kube_entry *kube_cache_take(struct kube_cache *c, const char *key);
 void kube_entry_free(struct kube_entry *e, kerf_object_kind kind);

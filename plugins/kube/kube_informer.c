@@ -51,7 +51,6 @@ void kube_entry_free(struct kube_entry *e, kerf_object_kind kind)
 	free(e->key);
 	free(e->resource_version);
 	kube_object_free(kind, e->object);
-	json_decref(e->json);
 	free(e);
 }
 
@@ -95,14 +94,13 @@ static void cache_grow(struct kube_cache *c)
 }
 
 struct kube_entry *kube_cache_put(struct kube_cache *c, kerf_object_kind kind, char *key, char *rv,
-				  void *object, json_t *json)
+				  void *object)
 {
 	struct kube_entry *e = kube_cache_get(c, key);
 	if (e) {
 		free(key);
 		free(e->resource_version);
 		kube_object_free(kind, e->object);
-		json_decref(e->json);
 	} else {
 		if (c->n + 1 > c->n_buckets)
 			cache_grow(c);
@@ -117,7 +115,6 @@ struct kube_entry *kube_cache_put(struct kube_cache *c, kerf_object_kind kind, c
 	}
 	e->resource_version = rv;
 	e->object = object;
-	e->json = json;
 	return e;
 }
 
@@ -165,6 +162,46 @@ static bool rv_older(const char *a, const char *b)
 }
 
 /*
+ * Pods are most of a cluster, and the host keeps its own copy of each: the
+ * cache holds only their key and resourceVersion (what relisting and
+ * ordering need), and a deletion hands the host the pod's namespace and
+ * name, all it looks a deleted pod up by.  The other kinds keep their
+ * decoded object, which the writes read labels and uids from.
+ */
+static bool keeps_objects(const struct kube_informer *in)
+{
+	return in->res.kind != KERF_OBJ_POD;
+}
+
+/* Delivers DELETED for an entry taken out of the cache, and frees it. */
+static void deliver_gone(struct kube_informer *in, struct kube_entry *e)
+{
+	struct kube *k = in->k;
+	if (e->object) {
+		kube_deliver(k, KERF_EVENT_DELETED, in->res.kind, e->object);
+	} else {
+		struct kerf_pod *p = kerf_pod_new();
+		const char *slash = strchr(e->key, '/');
+		if (slash) {
+			p->meta->namespace_ = strndup(e->key, (size_t)(slash - e->key));
+			p->meta->name = xstrdup(slash + 1);
+		} else {
+			p->meta->name = xstrdup(e->key);
+		}
+		if (!p->meta->name || (slash && !p->meta->namespace_))
+			abort();
+		p->meta->api_version = xstrdup("v1");
+		p->meta->kind = xstrdup("Pod");
+		if (e->resource_version)
+			p->meta->resource_version = xstrdup(e->resource_version);
+		kube_deliver(k, KERF_EVENT_DELETED, in->res.kind, p);
+		kerf_pod_free(p);
+	}
+	atomic_fetch_add(&in->events, 1);
+	kube_entry_free(e, in->res.kind);
+}
+
+/*
  * Applies one object seen in a list or a watch: decodes it, updates the
  * cache and delivers `type` (ADDED becomes MODIFIED for a key already
  * cached).  Returns false when the object could not be read.
@@ -199,10 +236,8 @@ static bool apply_object(struct kube_informer *in, kerf_event_type type, json_t 
 		pthread_mutex_lock(&in->lock);
 		struct kube_entry *e = kube_cache_take(&in->cache, key);
 		pthread_mutex_unlock(&in->lock);
-		if (e) {
-			kube_deliver(k, KERF_EVENT_DELETED, in->res.kind, e->object);
-			kube_entry_free(e, in->res.kind);
-		}
+		if (e)
+			deliver_gone(in, e);
 		free(key);
 		return true;
 	}
@@ -221,20 +256,24 @@ static bool apply_object(struct kube_informer *in, kerf_event_type type, json_t 
 		pthread_mutex_lock(&in->lock);
 		struct kube_entry *e = kube_cache_take(&in->cache, key);
 		pthread_mutex_unlock(&in->lock);
-		if (e) {
-			kube_deliver(k, KERF_EVENT_DELETED, in->res.kind, e->object);
-			kube_entry_free(e, in->res.kind);
-		}
+		if (e)
+			deliver_gone(in, e);
 		free(key);
 		return false;
 	}
 	pthread_mutex_lock(&in->lock);
 	bool had = kube_cache_get(&in->cache, key) != NULL;
-	struct kube_entry *e = kube_cache_put(&in->cache, in->res.kind, key,
-					      rv ? xstrdup(rv) : NULL, decoded, json_incref(obj));
 	pthread_mutex_unlock(&in->lock);
-	/* The entry stays until this thread replaces it: only it writes the cache. */
-	kube_deliver(k, had ? KERF_EVENT_MODIFIED : KERF_EVENT_ADDED, in->res.kind, e->object);
+	/* Delivered before the cache changes: a write reading it meanwhile sees the old
+	 * object, never a freed one, and only this thread writes the cache. */
+	kube_deliver(k, had ? KERF_EVENT_MODIFIED : KERF_EVENT_ADDED, in->res.kind, decoded);
+	if (!keeps_objects(in)) {
+		kube_object_free(in->res.kind, decoded);
+		decoded = NULL;
+	}
+	pthread_mutex_lock(&in->lock);
+	kube_cache_put(&in->cache, in->res.kind, key, rv ? xstrdup(rv) : NULL, decoded);
+	pthread_mutex_unlock(&in->lock);
 	atomic_fetch_add(&in->events, 1);
 	return true;
 }
@@ -360,11 +399,8 @@ static int list_all(struct kube_informer *in, struct kerf_error *err)
 			pthread_mutex_lock(&in->lock);
 			struct kube_entry *e = kube_cache_take(&in->cache, gone.keys[g]);
 			pthread_mutex_unlock(&in->lock);
-			if (e) {
-				kube_deliver(k, KERF_EVENT_DELETED, in->res.kind, e->object);
-				atomic_fetch_add(&in->events, 1);
-				kube_entry_free(e, in->res.kind);
-			}
+			if (e)
+				deliver_gone(in, e);
 		}
 		seen_clear(&gone);
 		free(in->resource_version);

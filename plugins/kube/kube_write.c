@@ -39,16 +39,13 @@ static json_t *labels_json(const struct kerf_labels *l)
 	return o;
 }
 
-/* Labels of `l`, and null for each key of `old` (a JSON object) that l lacks. */
-static json_t *labels_patch(const struct kerf_labels *l, const json_t *old)
+/* Labels of `l`, and null for each label of `old` (NULL: none known) that l lacks. */
+static json_t *labels_patch(const struct kerf_labels *l, const struct kerf_meta *old)
 {
 	json_t *o = labels_json(l);
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)old, key, v) {
-		if (!kerf_labels_get(l, key))
-			json_object_set_new(o, key, json_null());
-	}
+	for (size_t i = 0; old && i < old->labels.n; i++)
+		if (!kerf_labels_get(l, old->labels.items[i]->key))
+			json_object_set_new(o, old->labels.items[i]->key, json_null());
 	return o;
 }
 
@@ -159,19 +156,19 @@ static json_t *time_json(int64_t ms)
 	return json_string(buf);
 }
 
-/* The cached JSON of a cluster-scoped object (a new reference), NULL when not cached. */
-static json_t *cached_json(struct kube *k, kerf_object_kind kind, const char *key)
+/* The cached meta of a cluster-scoped object (a copy), NULL when not cached. */
+static struct kerf_meta *cached_meta(struct kube *k, kerf_object_kind kind, const char *key)
 {
 	struct kube_informer *in = kube_informer_of(k, kind);
-	json_t *j = NULL;
+	struct kerf_meta *m = NULL;
 	if (!in || !key)
 		return NULL;
 	pthread_mutex_lock(&in->lock);
 	struct kube_entry *e = kube_cache_get(&in->cache, key);
 	if (e)
-		j = json_incref(e->json);
+		m = kerf_meta_copy(kerf_object_meta(kind, e->object));
 	pthread_mutex_unlock(&in->lock);
-	return j;
+	return m;
 }
 
 json_t *kube_nodeclaim_json(struct kube *k, const struct kerf_nodeclaim *c)
@@ -192,9 +189,8 @@ json_t *kube_nodeclaim_json(struct kube *k, const struct kerf_nodeclaim *c)
 	if (c->meta->n_finalizers)
 		json_object_set_new(md, "finalizers", finalizers_json(c->meta));
 	if (np) {
-		json_t *pool = cached_json(k, KERF_OBJ_NODEPOOL, np);
-		const char *uid =
-		    json_string_value(json_object_get(json_object_get(pool, "metadata"), "uid"));
+		struct kerf_meta *pool = cached_meta(k, KERF_OBJ_NODEPOOL, np);
+		const char *uid = pool ? pool->uid : NULL;
 		if (uid) {
 			json_t *ref = json_object();
 			json_object_set_new(ref, "apiVersion", json_string("karpenter.sh/v1"));
@@ -206,7 +202,7 @@ json_t *kube_nodeclaim_json(struct kube *k, const struct kerf_nodeclaim *c)
 			json_array_append_new(refs, ref);
 			json_object_set_new(md, "ownerReferences", refs);
 		}
-		json_decref(pool);
+		kerf_meta_free(pool);
 	}
 	json_object_set_new(o, "metadata", md);
 
@@ -390,14 +386,13 @@ int kube_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 
 	if (!claim || !claim->meta || !claim->meta->name)
 		return kerf_error_set(err, KERF_E_INVALID, "update_nodeclaim: no name");
-	json_t *old = cached_json(k, KERF_OBJ_NODECLAIM, claim->meta->name);
-	json_t *old_labels = json_object_get(json_object_get(old, "metadata"), "labels");
+	struct kerf_meta *old = cached_meta(k, KERF_OBJ_NODECLAIM, claim->meta->name);
 	json_t *body = json_object(), *md = json_object();
-	json_object_set_new(md, "labels", labels_patch(&claim->meta->labels, old_labels));
+	json_object_set_new(md, "labels", labels_patch(&claim->meta->labels, old));
 	json_object_set_new(md, "finalizers", finalizers_json(claim->meta));
 	meta_precondition(md, claim->meta);
 	json_object_set_new(body, "metadata", md);
-	json_decref(old);
+	kerf_meta_free(old);
 	snprintf(path, sizeof(path), "/apis/karpenter.sh/v1/nodeclaims/%s", claim->meta->name);
 	snprintf(what, sizeof(what), "update NodeClaim %s", claim->meta->name);
 	int rc = write_json(k, "PATCH", path, body, MERGE_PATCH, KERF_OBJ_NODECLAIM, what,
@@ -435,17 +430,16 @@ int kube_update_node(void *inst, const struct kerf_node *node, struct kerf_node 
 
 	if (!node || !node->meta || !node->meta->name)
 		return kerf_error_set(err, KERF_E_INVALID, "update_node: no name");
-	json_t *old = cached_json(k, KERF_OBJ_NODE, node->meta->name);
-	json_t *old_labels = json_object_get(json_object_get(old, "metadata"), "labels");
+	struct kerf_meta *old = cached_meta(k, KERF_OBJ_NODE, node->meta->name);
 	json_t *body = json_object(), *md = json_object(), *spec = json_object();
-	json_object_set_new(md, "labels", labels_patch(&node->meta->labels, old_labels));
+	json_object_set_new(md, "labels", labels_patch(&node->meta->labels, old));
 	json_object_set_new(md, "finalizers", finalizers_json(node->meta));
 	meta_precondition(md, node->meta);
 	json_object_set_new(body, "metadata", md);
 	json_object_set_new(spec, "taints", taints_json(&node->taints));
 	json_object_set_new(spec, "unschedulable", json_boolean(node->unschedulable));
 	json_object_set_new(body, "spec", spec);
-	json_decref(old);
+	kerf_meta_free(old);
 	snprintf(path, sizeof(path), "/api/v1/nodes/%s", node->meta->name);
 	snprintf(what, sizeof(what), "update Node %s", node->meta->name);
 	return write_json(k, "PATCH", path, body, MERGE_PATCH, KERF_OBJ_NODE, what, (void **)stored,

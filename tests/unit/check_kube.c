@@ -675,7 +675,8 @@ START_TEST(read_retries_429_after_retry_after)
 	bool held = false;
 
 	kubeconfig(fake_http_url(f), "    token: t\n", kc, sizeof(kc));
-	snprintf(yaml, sizeof(yaml), "kubeconfig: %s\nleader_election: {enabled: true, retry_period: 10m}\n", kc);
+	snprintf(yaml, sizeof(yaml),
+		 "kubeconfig: %s\nleader_election: {enabled: true, retry_period: 10m}\n", kc);
 	ck_assert_msg(make(yaml, &in, &err) == 0, "%s", err.message);
 	ck_assert_msg(ops()->acquire_lease(in.state, "me", 15000, &held, &err) == 0, "%s",
 		      err.message);
