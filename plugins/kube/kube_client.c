@@ -432,8 +432,10 @@ int kube_do(struct kube_client *c, const char *method, const char *path, const c
 			creds_clear(&cr);
 			return rc;
 		}
-		rc = k.use_tls ? h->http_request_ex(h->ctx, &k.req, &k.tls, &r, err)
-			       : h->http_request(h->ctx, &k.req, &r, err);
+		/* With the 2.1 call a request in flight ends as soon as the plugin stops. */
+		rc = KERF_HOST_HAS(h, http_request_ex)
+			 ? h->http_request_ex(h->ctx, &k.req, &k.tls, &r, err)
+			 : h->http_request(h->ctx, &k.req, &r, err);
 		free(k.url);
 		unsigned long gen = cr.generation;
 		creds_clear(&cr);
