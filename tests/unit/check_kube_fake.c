@@ -2,7 +2,8 @@
 /*
  * check_kube_fake.c - the kube cluster plugin against the fake Kubernetes
  * API server (tests/fakes/fake_kube.h), loaded as kerfd loads it: TLS with
- * a token, client certificates (files and kubeconfig data) and the
+ * a token, client certificates (files, kubeconfig data and an exec
+ * plugin's ExecCredential) and the
  * in-cluster service account; the informers' cache across dropped
  * streams, 410 Gone and random faults, checked event by event against the
  * server's objects; malformed objects; the writes as the server stores
@@ -353,6 +354,45 @@ START_TEST(client_certificates)
 	if (_i == 0) {
 		/* Files, as the fake's own kubeconfig names them. */
 		make_for(f, NULL, &in);
+	} else if (_i == 2) {
+		/* From an exec plugin's ExecCredential (clientCertificateData, clientKeyData). */
+		char cred[256], script[256], text[1024];
+		json_t *status = json_object(), *ec = json_object();
+		FILE *fp = fopen(fake_kube_client_cert_file(f), "r");
+		char pem[16384];
+		size_t n = fread(pem, 1, sizeof(pem) - 1, fp);
+		pem[n] = '\0';
+		fclose(fp);
+		json_object_set_new(status, "clientCertificateData", json_string(pem));
+		fp = fopen(fake_kube_client_key_file(f), "r");
+		n = fread(pem, 1, sizeof(pem) - 1, fp);
+		pem[n] = '\0';
+		fclose(fp);
+		json_object_set_new(status, "clientKeyData", json_string(pem));
+		json_object_set_new(ec, "apiVersion",
+				    json_string("client.authentication.k8s.io/v1"));
+		json_object_set_new(ec, "kind", json_string("ExecCredential"));
+		json_object_set_new(ec, "status", status);
+		snprintf(cred, sizeof(cred), "%s/cred.json", tmpdir);
+		ck_assert_int_eq(json_dump_file(ec, cred, 0), 0);
+		json_decref(ec);
+		snprintf(script, sizeof(script), "%s/cred.sh", tmpdir);
+		fp = fopen(script, "w");
+		fprintf(fp, "#!/bin/sh\ncat %s\n", cred);
+		fclose(fp);
+		ck_assert_int_eq(chmod(script, 0755), 0);
+		snprintf(text, sizeof(text),
+			 "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: "
+			 "u}\nclusters:\n- name: c\n  cluster:\n    server: %s\n"
+			 "    certificate-authority: %s\nusers:\n- name: u\n  user:\n    exec:\n"
+			 "      apiVersion: client.authentication.k8s.io/v1\n      command: %s\n",
+			 fake_kube_url(f), fake_kube_ca_file(f), script);
+		snprintf(path, sizeof(path), "%s/kubeconfig", tmpdir);
+		fp = fopen(path, "w");
+		fputs(text, fp);
+		fclose(fp);
+		snprintf(yaml, sizeof(yaml), "kubeconfig: %s\n", path);
+		ck_assert_msg(make(yaml, &in, &err) == 0, "%s", err.message);
 	} else {
 		/* The same material inline, as kind and EKS kubeconfigs carry it. */
 		char *ca = b64_file(fake_kube_ca_file(f));
@@ -770,7 +810,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, CASE_TIMEOUT);
 	tcase_add_test(tc, tls_token_lists_and_watches);
-	tcase_add_loop_test(tc, client_certificates, 0, 2);
+	tcase_add_loop_test(tc, client_certificates, 0, 3);
 	tcase_add_test(tc, tls_is_verified);
 	tcase_add_test(tc, in_cluster_service_account);
 	suite_add_tcase(s, tc);
