@@ -622,6 +622,40 @@ START_TEST(event_recorded)
 }
 END_TEST
 
+/* ------------------------------------------------------ host: run_command */
+
+START_TEST(host_run_command)
+{
+	struct kerf_host *h = host_new("cluster/kube", NULL, NULL, NULL);
+	struct kerf_error err = KERF_ERROR_INIT;
+	char *out = NULL;
+	size_t len = 0;
+	int status = -1;
+
+	const char *echo[] = {"sh", "-c", "printf '%s' \"$KERF_X\"; echo oops >&2; exit 3", NULL};
+	const char *env[] = {"KERF_X=from-env", NULL};
+	ck_assert_int_eq(h->run_command(h->ctx, echo, env, 0, 0, &out, &len, &status, &err), 0);
+	ck_assert_str_eq(out, "from-env");
+	ck_assert_uint_eq(len, 8);
+	ck_assert_int_eq(status, 3);
+	h->free(h->ctx, out);
+	/* More output than allowed: the program is stopped, nothing is returned. */
+	const char *lots[] = {"sh", "-c", "yes | head -c 100000", NULL};
+	out = NULL;
+	ck_assert_int_eq(h->run_command(h->ctx, lots, NULL, 0, 1000, &out, &len, &status, &err),
+			 KERF_E_RANGE);
+	ck_assert_ptr_null(out);
+	/* A program that outlives its time is killed (it would sleep a minute). */
+	const char *slow[] = {"sleep", "60", NULL};
+	ck_assert_int_eq(h->run_command(h->ctx, slow, NULL, 200, 0, &out, &len, &status, &err),
+			 KERF_E_TIMEOUT);
+	const char *none[] = {"/nonexistent/kerf-helper", NULL};
+	ck_assert_int_eq(h->run_command(h->ctx, none, NULL, 0, 0, &out, &len, &status, &err),
+			 KERF_E_IO);
+	host_free(h);
+}
+END_TEST
+
 /* ------------------------------------------------------------ rate limit */
 
 START_TEST(rate_limit_bucket)
@@ -810,6 +844,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, nodeclaim_create_as_karpenter_writes_it);
 	tcase_add_test(tc, event_recorded);
 	tcase_add_test(tc, rate_limit_bucket);
+	tcase_add_test(tc, host_run_command);
 	tcase_add_test(tc, read_retries_429_after_retry_after);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decoding");
