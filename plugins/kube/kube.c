@@ -52,6 +52,11 @@ static const struct kerf_config_key kube_schema[] = {
      .default_value = "/var/run/secrets/kubernetes.io/serviceaccount",
      .path = true,
      .description = "in-cluster token, ca.crt and namespace"},
+    {.key = "fake_kubelet",
+     .type = KERF_CFG_BOOL,
+     .default_value = "false",
+     .description = "make a Ready Node for each launched NodeClaim, as its kubelet would (for "
+		    "a simulated provider, whose instances have none)"},
     {.key = "leader_election.enabled",
      .type = KERF_CFG_BOOL,
      .default_value = "false",
@@ -150,6 +155,9 @@ static int kube_create(const struct kerf_host *h, void **out, struct kerf_error 
 		       conn->source, conn->server);
 	h->log(h->ctx, KERF_LOG_INFO, "API server %s from %s", conn->server, conn->source);
 
+	h->config_bool(h->ctx, "fake_kubelet", &b);
+	k->fake_kubelet = b;
+	b = false;
 	h->config_bool(h->ctx, "leader_election.enabled", &b);
 	k->le_enabled = b;
 	h->config_string(h->ctx, "leader_election.name", &s);

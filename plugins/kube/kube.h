@@ -237,6 +237,7 @@ struct kube {
 	int64_t page_size;
 	int64_t watch_timeout_ms;
 	char *eviction_version; /* "policy/v1" or "policy/v1beta1", from discovery */
+	bool fake_kubelet;	/* make the Node of each launched claim (kube_write.c) */
 	/* leader election */
 	bool le_enabled;
 	char *le_name, *le_namespace;

@@ -377,6 +377,76 @@ int kube_create_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 	return rc;
 }
 
+/* ------------------------------------------------------------ fake kubelet */
+
+/*
+ * With `fake_kubelet` (a simulated provider's instances have no kubelet),
+ * a launched claim gets the Node its kubelet would register: named after
+ * the claim, its providerID, the labels its requirements pin (one value
+ * of In) and its own, its taints and karpenter.sh/unregistered (which
+ * kerf's registration removes), capacity and allocatable, and Ready.
+ * Startup taints are left out: no agent would ever remove them.  A node
+ * of that name already there is left as it is.
+ */
+static int fake_kubelet_register(struct kube *k, const struct kerf_nodeclaim *c,
+				 struct kerf_error *err)
+{
+	const char *name = c->node_name ? c->node_name : c->meta->name;
+	char path[512], what[300];
+
+	struct kerf_meta *have = cached_meta(k, KERF_OBJ_NODE, name);
+	if (have) {
+		kerf_meta_free(have);
+		return 0;
+	}
+	json_t *o = json_object(), *md = json_object(), *spec = json_object();
+	json_t *labels = labels_json(&c->meta->labels);
+	for (size_t i = 0; i < c->requirements.n; i++) {
+		const struct kerf_requirement *q = c->requirements.items[i];
+		if (q->op == KERF_OP_IN && q->n_values == 1 && !json_object_get(labels, q->key))
+			json_object_set_new(labels, q->key, json_string(q->values[0]));
+	}
+	if (c->nodepool)
+		json_object_set_new(labels, "karpenter.sh/nodepool", json_string(c->nodepool));
+	json_object_set_new(labels, "kubernetes.io/hostname", json_string(name));
+	json_object_set_new(o, "apiVersion", json_string("v1"));
+	json_object_set_new(o, "kind", json_string("Node"));
+	json_object_set_new(md, "name", json_string(name));
+	json_object_set_new(md, "labels", labels);
+	json_object_set_new(o, "metadata", md);
+	json_object_set_new(spec, "providerID", json_string(c->provider_id));
+	json_t *taints = taints_json(&c->taints), *t = json_object();
+	json_object_set_new(t, "key", json_string("karpenter.sh/unregistered"));
+	json_object_set_new(t, "effect", json_string("NoExecute"));
+	json_array_append_new(taints, t);
+	json_object_set_new(spec, "taints", taints);
+	json_object_set_new(o, "spec", spec);
+	snprintf(what, sizeof(what), "fake kubelet: create Node %s", name);
+	int rc = write_json(k, "POST", "/api/v1/nodes", o, NULL, KERF_OBJ_NODE, what, NULL, err);
+	if (rc == KERF_E_CONFLICT)
+		return 0;
+	if (rc)
+		return rc;
+	/* The API server takes a node's status only through its subresource. */
+	int64_t now = k->host->wall_ms(k->host->ctx);
+	json_t *body = json_object(), *st = json_object(), *conds = json_array();
+	json_object_set_new(st, "capacity", resources_json(&c->capacity));
+	json_object_set_new(st, "allocatable", resources_json(&c->allocatable));
+	json_t *ready = json_object();
+	json_object_set_new(ready, "type", json_string("Ready"));
+	json_object_set_new(ready, "status", json_string("True"));
+	json_object_set_new(ready, "reason", json_string("KubeletReady"));
+	json_object_set_new(ready, "message", json_string("kerf's fake kubelet"));
+	json_object_set_new(ready, "lastHeartbeatTime", time_json(now));
+	json_object_set_new(ready, "lastTransitionTime", time_json(now));
+	json_array_append_new(conds, ready);
+	json_object_set_new(st, "conditions", conds);
+	json_object_set_new(body, "status", st);
+	snprintf(path, sizeof(path), "/api/v1/nodes/%s/status", name);
+	snprintf(what, sizeof(what), "fake kubelet: Node %s status", name);
+	return write_json(k, "PATCH", path, body, MERGE_PATCH, KERF_OBJ_NODE, what, NULL, err);
+}
+
 int kube_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 			  struct kerf_nodeclaim **stored, struct kerf_error *err)
 {
@@ -404,6 +474,14 @@ int kube_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 			  claim->meta->resource_version ? mid->meta->resource_version : NULL,
 			  stored, err);
 	kerf_nodeclaim_free(mid);
+	if (rc == 0 && k->fake_kubelet && claim->provider_id && claim->launched_ms &&
+	    !claim->meta->deletion_ms) {
+		struct kerf_error kerr = KERF_ERROR_INIT;
+		/* The claim is written; a node that could not be made is tried at its next update.
+		 */
+		if (fake_kubelet_register(k, claim, &kerr))
+			k->host->log(k->host->ctx, KERF_LOG_WARN, "%s", kerr.message);
+	}
 	return rc;
 }
 

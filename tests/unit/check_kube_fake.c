@@ -707,6 +707,73 @@ START_TEST(nodeclaim_lifecycle)
 }
 END_TEST
 
+START_TEST(fake_kubelet_registers_launched_claims)
+{
+	struct fake_kube *f = fake_kube_start(NULL);
+	struct plugin_instance in;
+	struct kerf_error err = KERF_ERROR_INIT;
+	const struct kerf_cluster_ops *ops = &plugin->cluster;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fake_kube_put(f, NODEPOOL), 0);
+	make_for(f, "fake_kubelet: true\n", &in);
+	start(&in);
+	struct kerf_nodeclaim *c = claim_named("default-kw1"), *st = NULL;
+	ck_assert_msg(ops->create_nodeclaim(in.state, c, &st, &err) == 0, "%s", err.message);
+	/* Not launched yet: no node. */
+	ck_assert_ptr_null(fake_kube_get(f, "v1", "Node", NULL, "default-kw1"));
+	st->launched_ms = 1796637600000;
+	st->provider_id = strdup("kerf-sim:///us-east-1a/i-0kw1");
+	kerf_labels_set(&st->meta->labels, "topology.kubernetes.io/zone", "us-east-1a");
+	kerf_resources_set(&st->capacity, "cpu", 2000, NULL);
+	kerf_resources_set(&st->allocatable, "cpu", 1930, NULL);
+	kerf_resources_set(&st->allocatable, "pods", 29, NULL);
+	free(st->meta->resource_version);
+	st->meta->resource_version = NULL;
+	ck_assert_msg(ops->update_nodeclaim(in.state, st, NULL, &err) == 0, "%s", err.message);
+	json_t *node = fake_kube_get(f, "v1", "Node", NULL, "default-kw1");
+	ck_assert_ptr_nonnull(node);
+	json_t *labels = json_object_get(json_object_get(node, "metadata"), "labels");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(labels, "node.kubernetes.io/instance-type")),
+	    "m5.large");
+	ck_assert_str_eq(json_string_value(json_object_get(labels, "topology.kubernetes.io/zone")),
+			 "us-east-1a");
+	json_t *spec = json_object_get(node, "spec");
+	ck_assert_str_eq(json_string_value(json_object_get(spec, "providerID")),
+			 "kerf-sim:///us-east-1a/i-0kw1");
+	ck_assert_str_eq(json_string_value(json_object_get(
+			     json_array_get(json_object_get(spec, "taints"), 0), "key")),
+			 "karpenter.sh/unregistered");
+	json_t *status = json_object_get(node, "status");
+	ck_assert_str_eq(json_string_value(json_object_get(
+			     json_array_get(json_object_get(status, "conditions"), 0), "status")),
+			 "True");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(status, "allocatable"), "cpu")),
+	    "1930m");
+	json_decref(node);
+	/* The kube plugin reads it back as kerf's core would: a Ready node of that providerID. */
+	for (long waited = 0; waited < CONVERGE_MS; waited += 20) {
+		pthread_mutex_lock(&seen.lock);
+		long i = find_seen(KERF_OBJ_NODE, "default-kw1");
+		pthread_mutex_unlock(&seen.lock);
+		if (i >= 0)
+			break;
+		pause_ms(20);
+	}
+	ck_assert(matches(f, "v1", "Node", KERF_OBJ_NODE));
+	/* A later update leaves the node alone. */
+	unsigned long posts = fake_kube_requests(f, "POST", "/api/v1/nodes");
+	ck_assert_msg(ops->update_nodeclaim(in.state, st, NULL, &err) == 0, "%s", err.message);
+	ck_assert_uint_eq(fake_kube_requests(f, "POST", "/api/v1/nodes"), posts);
+	kerf_nodeclaim_free(c);
+	kerf_nodeclaim_free(st);
+	instance_destroy(&in);
+	fake_kube_stop(f);
+}
+END_TEST
+
 START_TEST(node_cordon_and_pdb_eviction)
 {
 	struct fake_kube *f = fake_kube_start(NULL);
@@ -826,6 +893,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, CASE_TIMEOUT);
 	tcase_add_test(tc, nodeclaim_lifecycle);
+	tcase_add_test(tc, fake_kubelet_registers_launched_claims);
 	tcase_add_test(tc, node_cordon_and_pdb_eviction);
 	tcase_add_test(tc, eviction_falls_back_to_v1beta1);
 	tcase_add_test(tc, leader_hand_over);
