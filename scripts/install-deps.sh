@@ -8,6 +8,11 @@ pkgs="build-essential g++ autoconf automake libtool pkg-config python3
 libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev libglpk-dev
 check libxml2-dev libmicrohttpd-dev
 kubernetes-client"
+# Google's kubectl package ships /usr/bin/kubectl too, and apt refuses to
+# install both: where it is installed, its kubectl serves the tests.
+if dpkg-query -W -f='${Status}' kubectl 2>/dev/null | grep -q "install ok installed"; then
+	pkgs=$(echo $pkgs | sed 's/ kubernetes-client//')
+fi
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

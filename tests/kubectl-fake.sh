@@ -49,7 +49,10 @@ HOME=$work/home
 export HOME
 mkdir -p "$HOME"
 
-"$FAKE" --tls --client-certs --dir "$work/fake" >"$work/fake.out" 2>"$work/fake.err" &
+# A Node stored before the server answers (--load, one JSON object a line).
+printf '%s\n' '{"apiVersion":"v1","kind":"Node","metadata":{"name":"seed-1"}}' >"$work/seed.jsonl"
+"$FAKE" --tls --client-certs --dir "$work/fake" --load "$work/seed.jsonl" \
+	>"$work/fake.out" 2>"$work/fake.err" &
 pid=$!
 wait_for "$work/fake.out" kubeconfig
 kc=$(head -n 1 "$work/fake.out")
@@ -65,6 +68,8 @@ for r in pods nodes nodeclaims.karpenter.sh nodepools.karpenter.sh \
 	poddisruptionbudgets.policy daemonsets.apps; do
 	grep -qx "$r" "$work/resources" || fail "api-resources lacks $r"
 done
+
+[ "$(k get nodes -o name)" = node/seed-1 ] || fail "the loaded Node is not listed"
 
 # A watch on pods, started before the changes it must report.
 k get pods --watch --output-watch-events -o json >"$work/watch.json" 2>"$work/watch.err" &

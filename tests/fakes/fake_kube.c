@@ -711,15 +711,9 @@ int fake_kube_delete(struct fake_kube *f, const char *api_version, const char *k
 	    f, r->store, r->namespaced ? (namespace_ ? namespace_ : "default") : NULL, name);
 	int rc = -1;
 	if (o) {
-		/* The test stands in for a kubelet here: a terminating pod goes. */
-		json_t *obj = json_deep_copy(o->obj);
-		if (has_finalizers(obj)) {
-			json_decref(obj);
-			obj = delete_locked(f, r->store, o);
-		} else {
-			store_commit(f, r->store, "DELETED", json_incref(obj));
-		}
-		json_decref(obj);
+		/* No grace period here: the test stands in for a kubelet, so a
+		 * terminating pod goes; finalizers still hold an object. */
+		json_decref(delete_locked(f, r->store, o));
 		rc = 0;
 	}
 	pthread_mutex_unlock(&f->lock);
@@ -1997,11 +1991,13 @@ static void do_watch(struct fake_kube *f, struct MHD_Connection *c, const struct
 
 static bool check_type(const struct kres *r, int res, json_t *body, struct kreply *rp)
 {
-	char gv[96];
+	char gv[96], stored[96];
 	kres_gv(&kres_table[res], gv, sizeof(gv));
+	kres_gv(&kres_table[r->store], stored, sizeof(stored));
 	const char *av = json_string_value(json_object_get(body, "apiVersion"));
 	const char *kind = json_string_value(json_object_get(body, "kind"));
-	if (av && strcmp(av, gv) != 0) {
+	/* A patch through an older version merges into the stored version's object. */
+	if (av && strcmp(av, gv) != 0 && strcmp(av, stored) != 0) {
 		rp->status = 400;
 		rp->body =
 		    kstatus(400, "BadRequest", NULL,

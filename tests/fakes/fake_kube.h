@@ -13,6 +13,21 @@
  * streams cut mid-event, 429 with Retry-After, 409, slow answers and
  * random faults from a seed.
  *
+ * Behaviour a client must be ready for, as on kube-apiserver 1.20+:
+ *  - list items of built-in kinds carry no apiVersion/kind (the list does);
+ *    custom resources' items do;
+ *  - a watch from resourceVersion "" or "0" starts with ADDED for every
+ *    current object; from an older one it replays history, or sends an
+ *    ERROR event with a 410 Status once that history is compacted;
+ *  - a continued list is a snapshot of its first page's resourceVersion;
+ *  - status goes through the status subresource only (the main resource
+ *    ignores it), custom resources' PUTs need metadata.resourceVersion;
+ *  - deleting a bound pod with a grace period only marks it (no kubelet
+ *    here): fake_kube_delete or a delete with grace 0 removes it; removing
+ *    the last finalizer of an object being deleted deletes it;
+ *  - server-side apply (application/apply-patch+yaml, JSON bodies only) is
+ *    a create or a merge patch: no managed fields.
+ *
  * It has no test-framework dependency: it reports, the test asserts.  Every
  * function is thread-safe; handlers run on their own threads so open
  * watches do not hold up other clients.

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "crd.h"
+#include "manifest.h"
 #include "util.h"
 #include "yamltree.h"
 
@@ -459,6 +460,82 @@ START_TEST(t_decoder_lists_from_tree)
 }
 END_TEST
 
+/* The schema node at a dotted path of properties ("[]" steps into items). */
+static const json_t *schema_at(const json_t *s, const char *path)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", path);
+	char *save = NULL;
+	for (char *seg = strtok_r(buf, ".", &save); seg && s; seg = strtok_r(NULL, ".", &save))
+		s = strcmp(seg, "[]") == 0 ? json_object_get(s, "items")
+					   : json_object_get(json_object_get(s, "properties"), seg);
+	return s;
+}
+
+/* A NodePool with one value replaced; 0 when the decoder takes it. */
+static int decode_nodepool(const char *policy, const char *reason, const char *op,
+			   const char *effect)
+{
+	bool no_values = strcmp(op, "Exists") == 0 || strcmp(op, "DoesNotExist") == 0;
+	bool number = op[0] == 'G' || op[0] == 'L';
+	struct strbuf sb;
+	sb_init(&sb);
+	sb_printf(&sb,
+		  "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: e}\nspec:\n"
+		  "  disruption: {consolidateAfter: 0s, consolidationPolicy: %s,\n"
+		  "    budgets: [{nodes: \"10%%\", reasons: [%s]}]}\n"
+		  "  template:\n    spec:\n"
+		  "      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: d}\n"
+		  "      requirements: [{key: example.com/x, operator: %s%s}]\n"
+		  "      taints: [{key: example.com/t, effect: %s}]\n",
+		  policy, reason, op,
+		  no_values ? ""
+		  : number  ? ", values: [\"4\"]"
+			    : ", values: [a]",
+		  effect);
+	struct yt_stream *st = NULL;
+	struct kerf_error err = {0};
+	ck_assert_int_eq(yt_parse_string("np.yaml", sb.buf, sb.len, &st, &err), 0);
+	struct kerf_nodepool *np = NULL;
+	int rc = mf_parse_nodepool(st->docs[0].root, &np, NULL);
+	kerf_nodepool_free(np);
+	yt_stream_free(st);
+	sb_free(&sb);
+	return rc;
+}
+
+/* Every value an enum of the NodePool schema allows, the decoder takes too;
+ * one it does not list, the decoder refuses. */
+START_TEST(t_decoder_takes_schema_enums)
+{
+	json_t *s = schema_for("NodePool");
+	static const char *const paths[] = {
+	    "spec.disruption.consolidationPolicy", "spec.disruption.budgets.[].reasons.[]",
+	    "spec.template.spec.requirements.[].operator", "spec.template.spec.taints.[].effect"};
+	static const char *const ok[] = {"WhenEmpty", "Empty", "In", "NoSchedule"};
+	int checked = 0;
+	for (size_t p = 0; p < 4; p++) {
+		const json_t *en = json_object_get(schema_at(s, paths[p]), "enum");
+		ck_assert_msg(json_array_size(en) >= 3, "%s has no enum", paths[p]);
+		size_t i;
+		json_t *v;
+		json_array_foreach(en, i, v) {
+			const char *a[4] = {ok[0], ok[1], ok[2], ok[3]};
+			a[p] = json_string_value(v);
+			ck_assert_msg(decode_nodepool(a[0], a[1], a[2], a[3]) == 0,
+				      "the decoder refuses %s: %s", paths[p], a[p]);
+			checked++;
+		}
+		const char *a[4] = {ok[0], ok[1], ok[2], ok[3]};
+		a[p] = "Bogus";
+		ck_assert_msg(decode_nodepool(a[0], a[1], a[2], a[3]) == KERF_E_CONFIG,
+			      "the decoder takes %s: Bogus", paths[p]);
+	}
+	ck_assert_int_eq(checked, 3 + 3 + 8 + 3);
+	json_decref(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("crds");
@@ -468,6 +545,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_yaml_round_trip);
 	tcase_add_test(tc, t_ec2_fields_agree);
 	tcase_add_test(tc, t_decoder_lists_from_tree);
+	tcase_add_test(tc, t_decoder_takes_schema_enums);
 	suite_add_tcase(s, tc);
 	return s;
 }

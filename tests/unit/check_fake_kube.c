@@ -206,6 +206,12 @@ START_TEST(t_discovery)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(jstr(r.json, "apiVersion"), "policy/v1beta1");
 	resp_free(&r);
+	r = req(f, "PATCH", "/apis/policy/v1beta1/namespaces/default/poddisruptionbudgets/b",
+		"application/merge-patch+json", "{\"metadata\":{\"labels\":{\"a\":\"b\"}}}");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(jstr(r.json, "apiVersion"), "policy/v1beta1");
+	ck_assert_str_eq(jstr(r.json, "metadata.labels.a"), "b");
+	resp_free(&r);
 	r = req(f, "GET", "/api/v1", NULL, NULL);
 	res = json_dumps(r.json, JSON_COMPACT);
 	ck_assert_ptr_nonnull(strstr(res, "\"version\":\"v1beta1\",\"kind\":\"Eviction\""));
@@ -658,6 +664,15 @@ START_TEST(t_injected_faults)
 	r = req(f, "POST", "/api/v1/namespaces/default/pods", "application/json", "[1,2]");
 	ck_assert_int_eq(r.status, 400);
 	resp_free(&r);
+	/* Nested deeper than any object: refused by the decoder's depth limit. */
+	char *deep = xmalloc(20001);
+	memset(deep, '[', 10000);
+	memset(deep + 10000, ']', 10000);
+	deep[20000] = '\0';
+	r = req(f, "POST", "/api/v1/namespaces/default/pods", "application/json", deep);
+	ck_assert_int_eq(r.status, 400);
+	resp_free(&r);
+	free(deep);
 	size_t big = 3u * 1024 * 1024 + 10;
 	char *huge = xmalloc(big + 1);
 	memset(huge, ' ', big);
@@ -705,7 +720,7 @@ END_TEST
 struct bg_req {
 	struct fake_kube *f;
 	struct resp r;
-	volatile bool done;
+	_Atomic bool done;
 };
 
 static void *bg_req_run(void *arg)
