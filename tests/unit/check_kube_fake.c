@@ -7,17 +7,20 @@
  * in-cluster service account; the informers' cache across dropped
  * streams, 410 Gone and random faults, checked event by event against the
  * server's objects; malformed objects; the writes as the server stores
- * them; leader election between two instances.
+ * them; leader election between two instances, and between two kerfd
+ * processes.
  *
  * Waiting here is for the server and the plugin to converge, bounded by a
  * generous deadline; no assertion depends on how long anything took.
  */
 #include <check.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -754,14 +757,9 @@ START_TEST(fake_kubelet_registers_launched_claims)
 	    "1930m");
 	json_decref(node);
 	/* The kube plugin reads it back as kerf's core would: a Ready node of that providerID. */
-	for (long waited = 0; waited < CONVERGE_MS; waited += 20) {
-		pthread_mutex_lock(&seen.lock);
-		long i = find_seen(KERF_OBJ_NODE, "default-kw1");
-		pthread_mutex_unlock(&seen.lock);
-		if (i >= 0)
-			break;
+	for (long waited = 0; waited < CONVERGE_MS && !matches(f, "v1", "Node", KERF_OBJ_NODE);
+	     waited += 20)
 		pause_ms(20);
-	}
 	ck_assert(matches(f, "v1", "Node", KERF_OBJ_NODE));
 	/* A later update leaves the node alone. */
 	unsigned long posts = fake_kube_requests(f, "POST", "/api/v1/nodes");
@@ -870,6 +868,178 @@ START_TEST(leader_hand_over)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- kerfd */
+
+static const char *EC2NODECLASS =
+    "{\"apiVersion\":\"karpenter.k8s.aws/v1\",\"kind\":\"EC2NodeClass\",\"metadata\":{\"name\":"
+    "\"general\"},\"spec\":{\"amiSelectorTerms\":[{\"alias\":\"al2023@latest\"}],\"role\":"
+    "\"KarpenterNodeRole-test\",\"subnetSelectorTerms\":[{\"tags\":{\"karpenter.sh/"
+    "discovery\":\"test\"}}],\"securityGroupSelectorTerms\":[{\"tags\":{\"karpenter.sh/"
+    "discovery\":\"test\"}}]}}";
+static const char *GENERAL_POOL =
+    "{\"apiVersion\":\"karpenter.sh/v1\",\"kind\":\"NodePool\",\"metadata\":{\"name\":"
+    "\"general\"},\"spec\":{\"template\":{\"spec\":{\"nodeClassRef\":{\"group\":"
+    "\"karpenter.k8s.aws\",\"kind\":\"EC2NodeClass\",\"name\":\"general\"},\"requirements\":["
+    "{\"key\":\"karpenter.sh/capacity-type\",\"operator\":\"In\",\"values\":[\"on-demand\"]},"
+    "{\"key\":\"karpenter.k8s.aws/instance-category\",\"operator\":\"In\",\"values\":[\"c\","
+    "\"m\"]}]}},\"disruption\":{\"consolidateAfter\":\"Never\"}}}";
+
+static void put_pending_pod(struct fake_kube *f, const char *name, int cpu)
+{
+	put(f,
+	    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":"
+	    "\"default\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"nginx\","
+	    "\"resources\":{\"requests\":{\"cpu\":\"%d\",\"memory\":\"1Gi\"}}}]},\"status\":{"
+	    "\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\","
+	    "\"reason\":\"Unschedulable\",\"message\":\"0/0 nodes are available\"}]}}",
+	    name, cpu);
+}
+
+/* kerfd on config, its output in log. */
+static pid_t spawn_kerfd(const char *config, const char *log)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		FILE *o = freopen(log, "w", stderr);
+		if (!o || dup2(fileno(stderr), 1) < 0)
+			_exit(126);
+		execl(KERF_TEST_BUILDDIR "/core/kerfd", "kerfd", "--config", config, "--until",
+		      "300s", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static bool file_has(const char *path, const char *what)
+{
+	char buf[65536];
+	FILE *fp = fopen(path, "r");
+	size_t n = fp ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
+	if (fp)
+		fclose(fp);
+	buf[n] = '\0';
+	return strstr(buf, what) != NULL;
+}
+
+/* The Lease's holder, "" when none; the caller frees it. */
+static char *lease_holder(struct fake_kube *f)
+{
+	json_t *l = fake_kube_get(f, "coordination.k8s.io/v1", "Lease", "kube-system", "kerf-test");
+	const char *h =
+	    json_string_value(json_object_get(json_object_get(l, "spec"), "holderIdentity"));
+	char *out = strdup(h ? h : "");
+	json_decref(l);
+	return out;
+}
+
+static bool held_by(struct fake_kube *f, pid_t pid)
+{
+	char suffix[32];
+	char *h = lease_holder(f);
+	snprintf(suffix, sizeof(suffix), "_%d", (int)pid);
+	size_t n = strlen(h), m = strlen(suffix);
+	bool yes = n > m && strcmp(h + n - m, suffix) == 0;
+	free(h);
+	return yes;
+}
+
+/* A NodeClaim other than `except`; NULL when there is none.  The caller frees it. */
+static char *other_claim(struct fake_kube *f, const char *except)
+{
+	json_t *l = fake_kube_list(f, "karpenter.sh/v1", "NodeClaim"), *c;
+	char *name = NULL;
+	size_t i;
+	json_array_foreach(l, i, c) {
+		const char *n =
+		    json_string_value(json_object_get(json_object_get(c, "metadata"), "name"));
+		if (n && (!except || strcmp(n, except) != 0) && !name)
+			name = strdup(n);
+	}
+	json_decref(l);
+	return name;
+}
+
+static size_t claims(struct fake_kube *f)
+{
+	json_t *l = fake_kube_list(f, "karpenter.sh/v1", "NodeClaim");
+	size_t n = json_array_size(l);
+	json_decref(l);
+	return n;
+}
+
+/* Two kerfd processes on one cluster: only the Lease's holder acts; when it dies the other takes
+ * over. */
+START_TEST(kerfd_leader_hand_over)
+{
+	struct fake_kube *f = fake_kube_start(NULL);
+	char config[256], text[2048];
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fake_kube_put(f, EC2NODECLASS), 0);
+	ck_assert_int_eq(fake_kube_put(f, GENERAL_POOL), 0);
+	snprintf(text, sizeof(text),
+		 "cluster: kube\nprovider: sim\npackers: [binpack-ffd]\n"
+		 "plugins:\n  kube:\n    kubeconfig: %s\n    fake_kubelet: true\n"
+		 "    leader_election:\n      enabled: true\n      name: kerf-test\n"
+		 "      namespace: kube-system\n      lease_duration: 2s\n"
+		 "      renew_deadline: 1s\n      retry_period: 200ms\n"
+		 "settings:\n  batch_idle_duration: 1s\n  batch_max_duration: 2s\n"
+		 "  clock: real\n  decision_log: \"\"\n  log_level: info\n",
+		 fake_kube_kubeconfig(f));
+	snprintf(config, sizeof(config), "%s/kerf.yaml", tmpdir);
+	FILE *fp = fopen(config, "w");
+	fputs(text, fp);
+	fclose(fp);
+
+	char log_a[256], log_b[256];
+	snprintf(log_a, sizeof(log_a), "%s/kerfd-a.log", tmpdir);
+	snprintf(log_b, sizeof(log_b), "%s/kerfd-b.log", tmpdir);
+	pid_t a = spawn_kerfd(config, log_a);
+	for (long w = 0; w < CONVERGE_MS && !held_by(f, a); w += 50)
+		pause_ms(50);
+	ck_assert(held_by(f, a));
+	pid_t b = spawn_kerfd(config, log_b);
+	/* b is up, its caches synced, before the first pod comes. */
+	for (long w = 0; w < CONVERGE_MS && !file_has(log_b, "running ("); w += 50)
+		pause_ms(50);
+	ck_assert(file_has(log_b, "running ("));
+	put_pending_pod(f, "first", 1);
+	for (long w = 0; w < CONVERGE_MS && claims(f) == 0; w += 50)
+		pause_ms(50);
+	ck_assert_uint_eq(claims(f), 1);
+	/* Several batch windows later still one: b, not holding the lease, launched nothing. */
+	pause_ms(5000);
+	ck_assert_uint_eq(claims(f), 1);
+	ck_assert(held_by(f, a));
+	char *first = other_claim(f, NULL);
+
+	/* a dies without a word: b takes the lease once it has run out, and acts.  Its
+	 * simulated cloud is its own, so it finds the first claim's instance gone and
+	 * replaces it; either way a claim of b's making appears. */
+	kill(a, SIGKILL);
+	ck_assert_int_eq(waitpid(a, NULL, 0), a);
+	for (long w = 0; w < CONVERGE_MS && !held_by(f, b); w += 50)
+		pause_ms(50);
+	ck_assert(held_by(f, b));
+	put_pending_pod(f, "second", 30);
+	char *made = NULL;
+	for (long w = 0; w < CONVERGE_MS && !(made = other_claim(f, first)); w += 50)
+		pause_ms(50);
+	if (getenv("KUBE_TEST_LOG") && !made) {
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "cat %s %s >&2", log_a, log_b);
+		ck_assert_int_ge(system(cmd), 0);
+	}
+	ck_assert_ptr_nonnull(made);
+	free(made);
+	free(first);
+	kill(b, SIGTERM);
+	ck_assert_int_eq(waitpid(b, NULL, 0), b);
+	fake_kube_stop(f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("kube_fake");
@@ -897,6 +1067,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, node_cordon_and_pdb_eviction);
 	tcase_add_test(tc, eviction_falls_back_to_v1beta1);
 	tcase_add_test(tc, leader_hand_over);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("kerfd");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, CASE_TIMEOUT);
+	tcase_add_test(tc, kerfd_leader_hand_over);
 	suite_add_tcase(s, tc);
 	return s;
 }
