@@ -982,8 +982,8 @@ START_TEST(kerfd_leader_hand_over)
 		 "cluster: kube\nprovider: sim\npackers: [binpack-ffd]\n"
 		 "plugins:\n  kube:\n    kubeconfig: %s\n    fake_kubelet: true\n"
 		 "    leader_election:\n      enabled: true\n      name: kerf-test\n"
-		 "      namespace: kube-system\n      lease_duration: 2s\n"
-		 "      renew_deadline: 1s\n      retry_period: 200ms\n"
+		 "      namespace: kube-system\n      lease_duration: 10s\n"
+		 "      renew_deadline: 8s\n      retry_period: 200ms\n"
 		 "settings:\n  batch_idle_duration: 1s\n  batch_max_duration: 2s\n"
 		 "  clock: real\n  decision_log: \"\"\n  log_level: info\n",
 		 fake_kube_kubeconfig(f));
