@@ -421,18 +421,11 @@ static int fake_kubelet_register(struct kube *k, const struct kerf_nodeclaim *c,
 	json_array_append_new(taints, t);
 	json_object_set_new(spec, "taints", taints);
 	json_object_set_new(o, "spec", spec);
-	snprintf(what, sizeof(what), "fake kubelet: create Node %s", name);
-	int rc = write_json(k, "POST", "/api/v1/nodes", o, NULL, KERF_OBJ_NODE, what, NULL, err);
-	if (rc == KERF_E_CONFLICT)
-		return 0;
-	if (rc)
-		return rc;
-	/* The API server takes a node's status only through its subresource. */
+	/* Status too, as a kubelet registers: a Node keeps it from its create. */
 	int64_t now = k->host->wall_ms(k->host->ctx);
-	json_t *body = json_object(), *st = json_object(), *conds = json_array();
+	json_t *st = json_object(), *conds = json_array(), *ready = json_object();
 	json_object_set_new(st, "capacity", resources_json(&c->capacity));
 	json_object_set_new(st, "allocatable", resources_json(&c->allocatable));
-	json_t *ready = json_object();
 	json_object_set_new(ready, "type", json_string("Ready"));
 	json_object_set_new(ready, "status", json_string("True"));
 	json_object_set_new(ready, "reason", json_string("KubeletReady"));
@@ -441,6 +434,19 @@ static int fake_kubelet_register(struct kube *k, const struct kerf_nodeclaim *c,
 	json_object_set_new(ready, "lastTransitionTime", time_json(now));
 	json_array_append_new(conds, ready);
 	json_object_set_new(st, "conditions", conds);
+	json_object_set_new(o, "status", json_incref(st));
+	struct kerf_node *made = NULL;
+	snprintf(what, sizeof(what), "fake kubelet: create Node %s", name);
+	int rc = write_json(k, "POST", "/api/v1/nodes", o, NULL, KERF_OBJ_NODE, what,
+			    (void **)&made, err);
+	bool ready_now = rc == 0 && made->ready;
+	kerf_node_free(made);
+	if (rc == KERF_E_CONFLICT || ready_now || rc) {
+		json_decref(st);
+		return rc == KERF_E_CONFLICT ? 0 : rc;
+	}
+	/* A server that dropped the status on create takes it through the subresource. */
+	json_t *body = json_object();
 	json_object_set_new(body, "status", st);
 	snprintf(path, sizeof(path), "/api/v1/nodes/%s/status", name);
 	snprintf(what, sizeof(what), "fake kubelet: Node %s status", name);
