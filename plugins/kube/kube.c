@@ -123,6 +123,8 @@ static int kube_create(const struct kerf_host *h, void **out, struct kerf_error 
 	if (!k)
 		abort();
 	k->host = h;
+	/* Until start() asks discovery: every server kerf supports serves it. */
+	k->eviction_version = xstrdup("policy/v1");
 	pthread_mutex_init(&k->le_lock, NULL);
 	pthread_mutex_init(&k->sync_lock, NULL);
 	pthread_cond_init(&k->sync_cond, NULL);
@@ -202,6 +204,7 @@ static int discover(struct kube *k, struct kerf_error *err)
 	int rc = kube_do(k->client, "GET", "/apis/policy/v1", NULL, NULL, true, &r, err);
 	if (rc)
 		return rc;
+	free(k->eviction_version);
 	k->eviction_version = xstrdup(r->status == 200 ? "policy/v1" : "policy/v1beta1");
 	if (r->status != 200)
 		h->log(h->ctx, KERF_LOG_INFO, "policy/v1 not served (HTTP %d): evicting with %s",

@@ -463,7 +463,6 @@ START_TEST(eviction_answers)
 	struct kerf_error err = KERF_ERROR_INIT;
 
 	plugin_for(f, &in);
-	((struct kube *)in.state)->eviction_version = strdup("policy/v1");
 	ck_assert_int_eq(ops()->evict_pod(in.state, "web", "a", &err), 0);
 	json_t *body = json_loads(fake_http_request(f, 0)->body, 0, NULL);
 	ck_assert_str_eq(json_string_value(json_object_get(body, "apiVersion")), "policy/v1");
