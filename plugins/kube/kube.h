@@ -168,6 +168,27 @@ void kube_object_free(kerf_object_kind kind, void *obj);
 /* "namespace/name" or "name" of a JSON object's metadata; NULL without a name. */
 char *kube_json_key(const json_t *obj);
 
+/*
+ * A list page split without building it: each item's span in the text
+ * (and whether it names its apiVersion and kind), the list's continue
+ * token and resourceVersion.  kube_page_scan returns 0, or -1 for text it
+ * does not take apart (malformed, escapes in the metadata, nested past
+ * KUBE_MAX_DEPTH): the caller then reads the page with jansson, which
+ * says what is wrong.  The fast path of the lists (kube_informer.c).
+ */
+struct kube_page {
+	size_t n, cap;
+	struct {
+		size_t off, len;
+		bool typed;
+	} * items;
+	char *cont;
+	char *resource_version;
+};
+
+int kube_page_scan(const char *text, size_t len, struct kube_page *pg);
+void kube_page_clear(struct kube_page *pg);
+
 /* RFC 3339 (as the API writes it) to milliseconds since the epoch; false when malformed. */
 bool kube_parse_time(const char *s, int64_t *out_ms);
 /* Milliseconds since the epoch as "2006-01-02T15:04:05Z" into buf (at least 32 bytes). */

@@ -201,6 +201,37 @@ static void deliver_gone(struct kube_informer *in, struct kube_entry *e)
 	kube_entry_free(e, in->res.kind);
 }
 
+/* Delivers a decoded object (ADDED, or MODIFIED for a cached key) and caches it; takes key and
+ * decoded. */
+static void store_decoded(struct kube_informer *in, char *key, const char *rv, void *decoded)
+{
+	pthread_mutex_lock(&in->lock);
+	bool had = kube_cache_get(&in->cache, key) != NULL;
+	pthread_mutex_unlock(&in->lock);
+	/* Delivered before the cache changes: a write reading it meanwhile sees the old
+	 * object, never a freed one, and only this thread writes the cache. */
+	kube_deliver(in->k, had ? KERF_EVENT_MODIFIED : KERF_EVENT_ADDED, in->res.kind, decoded);
+	if (!keeps_objects(in)) {
+		kube_object_free(in->res.kind, decoded);
+		decoded = NULL;
+	}
+	pthread_mutex_lock(&in->lock);
+	kube_cache_put(&in->cache, in->res.kind, key, rv ? xstrdup(rv) : NULL, decoded);
+	pthread_mutex_unlock(&in->lock);
+	atomic_fetch_add(&in->events, 1);
+}
+
+/* True when the cache already has key at rv or newer. */
+static bool cached_at(struct kube_informer *in, const char *key, const char *rv)
+{
+	pthread_mutex_lock(&in->lock);
+	struct kube_entry *old = kube_cache_get(&in->cache, key);
+	bool yes = old && old->resource_version && rv &&
+		   (strcmp(old->resource_version, rv) == 0 || rv_older(rv, old->resource_version));
+	pthread_mutex_unlock(&in->lock);
+	return yes;
+}
+
 /*
  * Applies one object seen in a list or a watch: decodes it, updates the
  * cache and delivers `type` (ADDED becomes MODIFIED for a key already
@@ -261,20 +292,7 @@ static bool apply_object(struct kube_informer *in, kerf_event_type type, json_t 
 		free(key);
 		return false;
 	}
-	pthread_mutex_lock(&in->lock);
-	bool had = kube_cache_get(&in->cache, key) != NULL;
-	pthread_mutex_unlock(&in->lock);
-	/* Delivered before the cache changes: a write reading it meanwhile sees the old
-	 * object, never a freed one, and only this thread writes the cache. */
-	kube_deliver(k, had ? KERF_EVENT_MODIFIED : KERF_EVENT_ADDED, in->res.kind, decoded);
-	if (!keeps_objects(in)) {
-		kube_object_free(in->res.kind, decoded);
-		decoded = NULL;
-	}
-	pthread_mutex_lock(&in->lock);
-	kube_cache_put(&in->cache, in->res.kind, key, rv ? xstrdup(rv) : NULL, decoded);
-	pthread_mutex_unlock(&in->lock);
-	atomic_fetch_add(&in->events, 1);
+	store_decoded(in, key, rv, decoded);
 	return true;
 }
 
@@ -307,6 +325,84 @@ static void seen_clear(struct seen *s)
 		free(s->keys[i]);
 	free(s->keys);
 	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * One item of a list page, from its text: decoded by the host straight
+ * from the page (with the list's apiVersion and kind put in front when
+ * the item leaves them out), without building it as JSON first.  An item
+ * the host cannot read goes the JSON way, which names what is wrong and
+ * takes it out of the cache.  Returns the item's key, or NULL.
+ */
+static char *list_item(struct kube_informer *in, const char *text, size_t len, bool typed)
+{
+	const struct kerf_host *h = in->k->host;
+	struct kerf_error err = KERF_ERROR_INIT;
+	void *decoded = NULL;
+	char what[128];
+	char *buf = NULL;
+	int rc = KERF_E_UNSUPPORTED;
+
+	snprintf(what, sizeof(what), "list %s", in->res.name);
+	if (!typed && len >= 2) {
+		size_t head = strlen(in->res.api_version) + strlen(in->res.kind_name) + 32;
+		buf = malloc(head + len);
+		if (!buf)
+			abort();
+		size_t i = 1;
+		while (i < len &&
+		       (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r'))
+			i++;
+		int n = snprintf(buf, head, "{\"apiVersion\":\"%s\",\"kind\":\"%s\"%s",
+				 in->res.api_version, in->res.kind_name, text[i] == '}' ? "" : ",");
+		memcpy(buf + n, text + 1, len - 1);
+		text = buf;
+		len = (size_t)n + len - 1;
+	}
+	if (KERF_HOST_HAS(h, decode_object))
+		rc = h->decode_object(h->ctx, in->res.kind, what, text, len, &decoded, &err);
+	if (rc == 0) {
+		const struct kerf_meta *m = kerf_object_meta(in->res.kind, decoded);
+		char *key = NULL;
+		if (m && m->name) {
+			size_t n =
+			    strlen(m->name) + (m->namespace_ ? strlen(m->namespace_) + 1 : 0) + 1;
+			key = malloc(n);
+			if (!key)
+				abort();
+			if (m->namespace_)
+				snprintf(key, n, "%s/%s", m->namespace_, m->name);
+			else
+				snprintf(key, n, "%s", m->name);
+		}
+		if (key) {
+			free(buf);
+			char *rv = m->resource_version ? xstrdup(m->resource_version) : NULL;
+			if (cached_at(in, key, rv)) {
+				kube_object_free(in->res.kind, decoded);
+			} else {
+				char *mine = xstrdup(key);
+				store_decoded(in, mine, rv, decoded);
+			}
+			free(rv);
+			return key;
+		}
+		kube_object_free(in->res.kind, decoded);
+	}
+	json_t *j = kube_json_parse(what, text, len, KUBE_MAX_OBJECT_BYTES, &err);
+	free(buf);
+	if (!j) {
+		h->log(h->ctx, KERF_LOG_ERROR, "%s", err.message);
+		atomic_fetch_add(&in->decode_errors, 1);
+		return NULL;
+	}
+	char *key = kube_json_key(j);
+	if (!apply_object(in, KERF_EVENT_ADDED, j, "list")) {
+		free(key);
+		key = NULL;
+	}
+	json_decref(j);
+	return key;
 }
 
 /*
@@ -349,6 +445,25 @@ static int list_all(struct kube_informer *in, struct kerf_error *err)
 		if ((rc = kube_status_error(r, what, err)) != 0) {
 			h->http_response_free(h->ctx, r);
 			break;
+		}
+		struct kube_page pg;
+		if (r->body_len <= KUBE_MAX_LIST_BYTES &&
+		    kube_page_scan(r->body, r->body_len, &pg) == 0) {
+			for (size_t i = 0; i < pg.n; i++) {
+				char *key = list_item(in, r->body + pg.items[i].off,
+						      pg.items[i].len, pg.items[i].typed);
+				if (key)
+					seen_add(&seen, key);
+			}
+			free(cont);
+			cont = pg.cont && *pg.cont ? xstrdup(pg.cont) : NULL;
+			if (pg.resource_version && !cont) {
+				free(list_rv);
+				list_rv = xstrdup(pg.resource_version);
+			}
+			kube_page_clear(&pg);
+			h->http_response_free(h->ctx, r);
+			continue;
 		}
 		json_t *j = kube_json_parse(what, r->body, r->body_len, KUBE_MAX_LIST_BYTES, err);
 		h->http_response_free(h->ctx, r);

@@ -189,3 +189,213 @@ void kube_format_time(int64_t ms, char *buf, size_t size)
 	gmtime_r(&t, &tm);
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+/* ---------------------------------------------------------- list pages */
+
+/* Index past the JSON string starting at s[i] == '"', or 0 when it does not end. */
+static size_t skip_string(const char *s, size_t len, size_t i, bool *escaped)
+{
+	for (i++; i < len; i++) {
+		if (s[i] == '\\') {
+			*escaped = true;
+			i++;
+		} else if (s[i] == '"') {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+static size_t skip_ws(const char *s, size_t len, size_t i)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* Index past the value starting at s[i] (any JSON value), or 0 when malformed. */
+static size_t skip_value(const char *s, size_t len, size_t i)
+{
+	size_t depth = 0;
+	bool esc = false;
+	do {
+		if (i >= len)
+			return 0;
+		char ch = s[i];
+		if (ch == '"') {
+			if (!(i = skip_string(s, len, i, &esc)))
+				return 0;
+			continue;
+		}
+		if (ch == '{' || ch == '[')
+			depth++;
+		else if (ch == '}' || ch == ']') {
+			if (depth == 0)
+				return 0;
+			depth--;
+		} else if (depth == 0 && (ch == ',' || ch == ':'))
+			return 0;
+		i++;
+		if (depth == 0 && ch != '{' && ch != '[')
+			/* A scalar: to its end. */
+			while (i < len && s[i] != ',' && s[i] != '}' && s[i] != ']' &&
+			       s[i] != ' ' && s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
+				i++;
+	} while (depth > 0);
+	return i;
+}
+
+/* A string value at s[i] without escapes, copied; NULL otherwise. */
+static char *plain_string(const char *s, size_t len, size_t i)
+{
+	bool esc = false;
+	size_t end = i < len && s[i] == '"' ? skip_string(s, len, i, &esc) : 0;
+	if (!end || esc)
+		return NULL;
+	char *out = malloc(end - i - 1);
+	if (!out)
+		abort();
+	memcpy(out, s + i + 1, end - i - 2);
+	out[end - i - 2] = '\0';
+	return out;
+}
+
+/*
+ * Walks the members of the object at s[i], calling fn for each key (the
+ * key's text without quotes, the index of its value).  0 on success,
+ * -1 when malformed (or when fn says so).
+ */
+static int members(const char *s, size_t len, size_t i,
+		   int (*fn)(void *arg, const char *key, size_t klen, size_t at), void *arg,
+		   size_t *end)
+{
+	bool esc = false;
+	i = skip_ws(s, len, i);
+	if (i >= len || s[i] != '{')
+		return -1;
+	i = skip_ws(s, len, i + 1);
+	if (i < len && s[i] == '}') {
+		*end = i + 1;
+		return 0;
+	}
+	for (;;) {
+		if (i >= len || s[i] != '"')
+			return -1;
+		size_t kend = skip_string(s, len, i, &esc);
+		if (!kend || esc)
+			return -1;
+		size_t v = skip_ws(s, len, kend);
+		if (v >= len || s[v] != ':')
+			return -1;
+		v = skip_ws(s, len, v + 1);
+		if (fn && fn(arg, s + i + 1, kend - i - 2, v) != 0)
+			return -1;
+		size_t after = skip_value(s, len, v);
+		if (!after)
+			return -1;
+		i = skip_ws(s, len, after);
+		if (i < len && s[i] == ',') {
+			i = skip_ws(s, len, i + 1);
+			continue;
+		}
+		if (i < len && s[i] == '}') {
+			*end = i + 1;
+			return 0;
+		}
+		return -1;
+	}
+}
+
+struct page_scan {
+	const char *s;
+	size_t len;
+	struct kube_page *pg;
+	bool typed; /* the current item's apiVersion and kind */
+	int n_typed;
+};
+
+static int item_key(void *arg, const char *key, size_t klen, size_t at)
+{
+	struct page_scan *ps = arg;
+	(void)at;
+	if ((klen == 10 && memcmp(key, "apiVersion", 10) == 0) ||
+	    (klen == 4 && memcmp(key, "kind", 4) == 0))
+		ps->n_typed++;
+	return 0;
+}
+
+static int meta_key(void *arg, const char *key, size_t klen, size_t at)
+{
+	struct page_scan *ps = arg;
+	char **slot = NULL;
+	if (klen == 8 && memcmp(key, "continue", 8) == 0)
+		slot = &ps->pg->cont;
+	else if (klen == 15 && memcmp(key, "resourceVersion", 15) == 0)
+		slot = &ps->pg->resource_version;
+	if (slot && ps->s[at] == '"') {
+		free(*slot);
+		if (!(*slot = plain_string(ps->s, ps->len, at)))
+			return -1;
+	}
+	return 0;
+}
+
+static int page_key(void *arg, const char *key, size_t klen, size_t at)
+{
+	struct page_scan *ps = arg;
+	const char *s = ps->s;
+	size_t end;
+
+	if (klen == 8 && memcmp(key, "metadata", 8) == 0)
+		return members(s, ps->len, at, meta_key, ps, &end);
+	if (!(klen == 5 && memcmp(key, "items", 5) == 0) || s[at] == 'n')
+		return 0;
+	if (s[at] != '[')
+		return -1;
+	size_t i = skip_ws(s, ps->len, at + 1);
+	if (i < ps->len && s[i] == ']')
+		return 0;
+	for (;;) {
+		ps->n_typed = 0;
+		if (members(s, ps->len, i, item_key, ps, &end) != 0)
+			return -1;
+		struct kube_page *pg = ps->pg;
+		if (pg->n == pg->cap) {
+			pg->cap = pg->cap ? pg->cap * 2 : 512;
+			pg->items = realloc(pg->items, pg->cap * sizeof(*pg->items));
+			if (!pg->items)
+				abort();
+		}
+		pg->items[pg->n].off = i;
+		pg->items[pg->n].len = end - i;
+		pg->items[pg->n].typed = ps->n_typed == 2;
+		pg->n++;
+		i = skip_ws(s, ps->len, end);
+		if (i < ps->len && s[i] == ',') {
+			i = skip_ws(s, ps->len, i + 1);
+			continue;
+		}
+		return i < ps->len && s[i] == ']' ? 0 : -1;
+	}
+}
+
+int kube_page_scan(const char *text, size_t len, struct kube_page *pg)
+{
+	struct page_scan ps = {.s = text, .len = len, .pg = pg};
+	size_t end;
+	memset(pg, 0, sizeof(*pg));
+	if (json_depth(text, len, KUBE_MAX_DEPTH) > KUBE_MAX_DEPTH ||
+	    members(text, len, 0, page_key, &ps, &end) != 0 || skip_ws(text, len, end) != len) {
+		kube_page_clear(pg);
+		return -1;
+	}
+	return 0;
+}
+
+void kube_page_clear(struct kube_page *pg)
+{
+	free(pg->items);
+	free(pg->cont);
+	free(pg->resource_version);
+	memset(pg, 0, sizeof(*pg));
+}

@@ -2,8 +2,9 @@
 /*
  * Fuzz target: an object as the Kubernetes API sends it, through the kube
  * plugin's path: its JSON limits (kube_json_parse), then the host's one
- * decoder (decode_object: the workload, manifest and Node readers).  The
- * first byte picks the object kind.
+ * decoder (decode_object: the workload, manifest and Node readers); and
+ * the same text as a list page split without JSON (kube_page_scan), each
+ * item span read back.  The first byte picks the object kind.
  */
 #include <stdlib.h>
 
@@ -19,6 +20,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	struct kube_page pg;
+	if (kube_page_scan((const char *)data + 1, size - 1, &pg) == 0) {
+		for (size_t i = 0; i < pg.n; i++) {
+			json_t *it =
+			    kube_json_parse("fuzz item", (const char *)data + 1 + pg.items[i].off,
+					    pg.items[i].len, KUBE_MAX_OBJECT_BYTES, &err);
+			json_decref(it);
+		}
+		kube_page_clear(&pg);
+	}
 	if (!h)
 		h = host_new("cluster/kube", NULL, NULL, NULL);
 	kerf_object_kind kind = (kerf_object_kind)(data[0] % 6);

@@ -787,6 +787,60 @@ START_TEST(malformed_objects_name_the_field)
 }
 END_TEST
 
+START_TEST(list_pages_split_without_json)
+{
+	struct kube_page pg;
+	const char *page =
+	    "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"42\","
+	    "\"continue\":\"kc1.2\",\"remainingItemCount\":3},\"items\":[ {\"metadata\":{\"name\":"
+	    "\"a\",\"annotations\":{\"x\":\"} ] \\\" {\"}},\"spec\":{}} , {\"apiVersion\":\"v1\","
+	    "\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\"}},{}]}";
+	ck_assert_int_eq(kube_page_scan(page, strlen(page), &pg), 0);
+	ck_assert_uint_eq(pg.n, 3);
+	ck_assert_str_eq(pg.cont, "kc1.2");
+	ck_assert_str_eq(pg.resource_version, "42");
+	/* Each span is exactly one item, braces inside strings notwithstanding. */
+	ck_assert_int_eq(page[pg.items[0].off], '{');
+	ck_assert_int_eq(page[pg.items[0].off + pg.items[0].len - 1], '}');
+	json_t *j = json_loadb(page + pg.items[0].off, pg.items[0].len, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(
+			     json_object_get(json_object_get(j, "metadata"), "annotations"), "x")),
+			 "} ] \" {");
+	json_decref(j);
+	ck_assert(!pg.items[0].typed);
+	ck_assert(pg.items[1].typed);
+	ck_assert_uint_eq(pg.items[2].len, 2);
+	kube_page_clear(&pg);
+
+	/* Pages it does not take apart go the JSON way, which says what is wrong. */
+	static const char *const refused[] = {
+	    "{\"items\":[{\"a\":1}",			  /* cut short */
+	    "{\"items\":{}}",				  /* not an array */
+	    "{\"metadata\":{\"continue\":\"a\\u0062\"}}", /* an escape in the token */
+	    "{\"items\":[]} x",				  /* trailing text */
+	    "[]",
+	    "{\"a\" 1}",
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		ck_assert_msg(kube_page_scan(refused[i], strlen(refused[i]), &pg) == -1, "%s",
+			      refused[i]);
+	char deep[300];
+	size_t n = 0;
+	n += (size_t)snprintf(deep, sizeof(deep), "{\"items\":[");
+	for (int d = 0; d < KUBE_MAX_DEPTH; d++)
+		deep[n++] = '[';
+	for (int d = 0; d < KUBE_MAX_DEPTH; d++)
+		deep[n++] = ']';
+	deep[n++] = ']';
+	deep[n++] = '}';
+	ck_assert_int_eq(kube_page_scan(deep, n, &pg), -1);
+	ck_assert_int_eq(kube_page_scan("{\"items\":null}", 14, &pg), 0);
+	ck_assert_uint_eq(pg.n, 0);
+	kube_page_clear(&pg);
+}
+END_TEST
+
 START_TEST(api_objects_decode_like_manifests)
 {
 	struct kerf_host *h = host_new("cluster/kube", NULL, NULL, NULL);
@@ -850,6 +904,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, malformed_objects_name_the_field);
 	tcase_add_test(tc, api_objects_decode_like_manifests);
+	tcase_add_test(tc, list_pages_split_without_json);
 	suite_add_tcase(s, tc);
 	return s;
 }
