@@ -213,7 +213,8 @@ static int create_instance(struct daemon *d, struct instance *in)
 	struct kerf_error err;
 	kerf_error_clear(&err);
 	instance_name(in);
-	const struct instance_env env = {.cfg = d->cfg, .clock = d->clock, .network = true};
+	const struct instance_env env = {
+	    .cfg = d->cfg, .clock = d->clock, .network = true, .manifests = &d->manifests};
 	int rc = instance_create(&in->pi, in->name, &env, &err);
 	if (rc) {
 		log_error(COMPONENT, "%s", err_text(&err, rc));
@@ -744,9 +745,13 @@ static void lease_done(void *arg)
 			log_info(COMPONENT, "leader lease acquired as %s", d->identity);
 		d->leader = true;
 		d->lease_until_ms = now + LEASE_DURATION_MS;
+	} else if (j->rc == 0) {
+		/* Another replica holds it: stop acting at once, not when ours would end. */
+		if (d->leader)
+			log_warn(COMPONENT, "leader lease held by another replica: standing by");
+		d->leader = false;
 	} else {
-		if (j->rc)
-			log_warn(COMPONENT, "leader lease: %s", err_text(&j->err, j->rc));
+		log_warn(COMPONENT, "leader lease: %s", err_text(&j->err, j->rc));
 		/* Past the lease's end another replica may act: this one must not. */
 		if (d->leader && now >= d->lease_until_ms) {
 			log_warn(COMPONENT, "leader lease lost: standing by");

@@ -707,6 +707,14 @@ static struct kerf_node_class *parse_node_class(struct yt_stream *st, const stru
 	return nc;
 }
 
+int mf_parse_node_class(const struct mf_node_class_kind *k, struct yt_stream *st,
+			const struct yt_node *doc, struct kerf_node_class **out,
+			struct mf_diags *diags)
+{
+	*out = parse_node_class(st, doc, k, diags);
+	return *out ? 0 : KERF_E_CONFIG;
+}
+
 /* ------------------------------------------------------------- loading */
 
 void mf_set_init(struct mf_set *set)

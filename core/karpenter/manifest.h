@@ -28,6 +28,7 @@
 
 #include <kerf/error.h>
 #include <kerf/provider.h>
+#include <kerf/cluster.h>
 #include <kerf/types.h>
 
 #include "decode.h"
@@ -133,6 +134,36 @@ int mf_parse_nodepool(const struct yt_node *doc, struct kerf_nodepool **out,
 		      struct mf_diags *diags);
 int mf_parse_nodeclaim(const struct yt_node *doc, struct kerf_nodeclaim **out,
 		       struct mf_diags *diags);
+
+/*
+ * A node class of kind k (the provider validates it) from a whole
+ * document of stream st, which the result keeps alive.  0 with *out set,
+ * or KERF_E_CONFIG with diagnostics in diags.
+ */
+int mf_parse_node_class(const struct mf_node_class_kind *k, struct yt_stream *st,
+			const struct yt_node *doc, struct kerf_node_class **out,
+			struct mf_diags *diags);
+
+/* ---- object.c: one Kubernetes object, as the API serves it */
+
+/*
+ * Decodes `text` (one object, JSON or YAML; `name` is what messages call
+ * it) into a new object of `kind` (kerf/host.h, decode_object): Pods and
+ * DaemonSets through the workload reader, NodePools, NodeClaims and node
+ * classes through this file's, Nodes through mf_parse_node.  set (NULL
+ * allowed) names the node class kinds and their validators.  Returns 0
+ * with *out set, KERF_E_PARSE, KERF_E_CONFIG (err holds the first
+ * diagnostic, which names the field) or KERF_E_INVALID.
+ */
+int mf_decode_object(const struct mf_set *set, kerf_object_kind kind, const char *name,
+		     const char *text, size_t len, void **out, struct kerf_error *err);
+
+/*
+ * A core/v1 Node: metadata, spec (providerID, taints, unschedulable) and
+ * status (capacity, allocatable, the Ready condition); the other fields of
+ * the API are type-checked where kerf reads them and otherwise ignored.
+ */
+int mf_parse_node(const struct yt_node *doc, struct kerf_node **out, struct mf_diags *diags);
 
 /* ---- manifest_validate.c: the CRD rules shared by the readers */
 

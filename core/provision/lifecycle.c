@@ -278,6 +278,15 @@ static void launched(struct provisioner *p, struct claim_rec *c, const struct ke
 	    kerf_labels_set(&claim->meta->labels, LABEL_CAPACITY_TYPE,
 			    kerf_capacity_type_name(c->capacity_type)))
 		abort();
+	/* As Karpenter fills in a launched claim: the labels its instance type pins, which
+	 * registration hands on to the node, so its NodePool's requirements hold there. */
+	for (size_t i = 0; t && i < t->requirements.n; i++) {
+		const struct kerf_requirement *rq = t->requirements.items[i];
+		if (rq->op == KERF_OP_IN && rq->n_values == 1 &&
+		    !kerf_labels_get(&claim->meta->labels, rq->key) &&
+		    kerf_labels_set(&claim->meta->labels, rq->key, rq->values[0]))
+			abort();
+	}
 	kerf_labels_clear(&c->labels);
 	prov_launching_labels(c, t);
 	state_claim_set_pid(p->st, c);

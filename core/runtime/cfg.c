@@ -705,6 +705,67 @@ static int cfg_section_value(struct cfg_value *v, const struct kerf_config_key *
 	return 0;
 }
 
+/* True when a schema key lies under `prefix` ("a.b" is under "a"). */
+static bool cfg_section_has_group(const struct cfg_section *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	for (size_t k = 0; k < s->n; k++)
+		if (strncmp(s->v[k].key, prefix, n) == 0 && s->v[k].key[n] == '.')
+			return true;
+	return false;
+}
+
+/*
+ * The pairs of one mapping: `prefix` ("" at the top) names the group a
+ * nested mapping stands for, so a schema key "leader_election.enabled" is
+ * written either flat or as enabled: under leader_election:.
+ */
+static int cfg_section_fill_map(struct cfg_section *s, const struct yt_node *node,
+				const struct kerf_config_key *schema, const char *prefix,
+				const char *base, const char **known, bool *given,
+				struct kerf_error *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < node->n && rc == 0; i++) {
+		const struct yt_pair *pair = &node->pairs[i];
+		char *key = cfg_join(prefix, pair->key->scalar);
+		size_t k;
+
+		for (k = 0; k < s->n; k++)
+			if (strcmp(s->v[k].key, key) == 0)
+				break;
+		if (k == s->n && pair->value->type == YT_MAP && cfg_section_has_group(s, key)) {
+			rc = cfg_section_fill_map(s, pair->value, schema, key, base, known, given,
+						  err);
+			free(key);
+			continue;
+		}
+		if (k == s->n) {
+			if (s->n == 0)
+				rc = cfg_fail(err, pair->key, base,
+					      "unknown key \"%s\" (plugin \"%s\" takes no "
+					      "configuration)",
+					      key, s->plugin);
+			else
+				rc = cfg_unknown_key(err, pair->key, base, known, s->n);
+			free(key);
+			break;
+		}
+		free(key);
+		char *path = cfg_join(base, s->v[k].key);
+		if (yt_is_null(pair->value)) {
+			if (schema[k].required)
+				rc = cfg_fail(err, pair->key, path, "a value is required");
+		} else {
+			rc = cfg_section_value(&s->v[k], &schema[k], pair, path, err);
+			given[k] = true;
+		}
+		free(path);
+	}
+	return rc;
+}
+
 static int cfg_section_fill(struct cfg_section *s, const struct yt_node *node,
 			    const struct kerf_config_key *schema, const struct yt_node *fallback_at,
 			    struct kerf_error *err)
@@ -720,35 +781,9 @@ static int cfg_section_fill(struct cfg_section *s, const struct yt_node *node,
 		rc = cfg_fail(err, node, base, "expected a mapping, got %s", yt_type_name(node));
 		goto out;
 	}
-	for (size_t i = 0; node && node->type == YT_MAP && i < node->n; i++) {
-		const struct yt_pair *pair = &node->pairs[i];
-		size_t k;
-
-		for (k = 0; k < s->n; k++)
-			if (strcmp(s->v[k].key, pair->key->scalar) == 0)
-				break;
-		if (k == s->n) {
-			if (s->n == 0)
-				rc = cfg_fail(err, pair->key, base,
-					      "unknown key \"%s\" (plugin \"%s\" takes no "
-					      "configuration)",
-					      pair->key->scalar, s->plugin);
-			else
-				rc = cfg_unknown_key(err, pair->key, base, known, s->n);
-			goto out;
-		}
-		char *path = cfg_join(base, s->v[k].key);
-		if (yt_is_null(pair->value)) {
-			if (schema[k].required)
-				rc = cfg_fail(err, pair->key, path, "a value is required");
-		} else {
-			rc = cfg_section_value(&s->v[k], &schema[k], pair, path, err);
-			given[k] = true;
-		}
-		free(path);
-		if (rc)
-			goto out;
-	}
+	if (node && node->type == YT_MAP &&
+	    (rc = cfg_section_fill_map(s, node, schema, "", base, known, given, err)) != 0)
+		goto out;
 	for (size_t k = 0; k < s->n; k++) {
 		if (schema[k].required && !given[k]) {
 			const struct yt_node *at =

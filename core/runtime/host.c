@@ -18,9 +18,11 @@
 #include <kerf/plugin.h>
 
 #include "cfg.h"
+#include "command.h"
 #include "http.h"
 #include "loader.h"
 #include "log.h"
+#include "manifest.h"
 #include "util.h"
 
 /* ----------------------------------------------------------------- clock */
@@ -120,6 +122,7 @@ struct host_instance {
 	pthread_mutex_t env_lock;
 	struct host_env_value *env;
 	struct host_data_path *data_paths; /* under env_lock */
+	const struct mf_set *manifests;	   /* node class kinds for decode_object; may be NULL */
 };
 
 static struct host_instance *inst_of(void *ctx)
@@ -215,6 +218,64 @@ static int host_http_stream(void *ctx, const struct kerf_http_request *req, kerf
 	if (!req || !fn)
 		return kerf_error_set(err, KERF_E_INVALID, "http_stream: no request or callback");
 	return http_stream(h->http, req, fn, arg, err);
+}
+
+static int host_http_request_ex(void *ctx, const struct kerf_http_request *req,
+				 const struct kerf_http_extra *tls, struct kerf_http_response **out,
+				 struct kerf_error *err)
+{
+	struct host_instance *h = inst_of(ctx);
+	if (!h->http)
+		return no_http(h, err);
+	if (!req || !out)
+		return kerf_error_set(err, KERF_E_INVALID, "http_request_ex: no request");
+	return http_request_ex(h->http, req, tls, out, err);
+}
+
+static int host_http_stream_ex(void *ctx, const struct kerf_http_request *req,
+				const struct kerf_http_extra *tls, kerf_http_data_fn fn, void *arg,
+				struct kerf_error *err)
+{
+	struct host_instance *h = inst_of(ctx);
+	if (!h->http)
+		return no_http(h, err);
+	if (!req || !fn)
+		return kerf_error_set(err, KERF_E_INVALID,
+				      "http_stream_ex: no request or callback");
+	return http_stream_ex(h->http, req, tls, fn, arg, err);
+}
+
+static int host_decode_object(void *ctx, kerf_object_kind kind, const char *name, const char *text,
+			      size_t len, void **out, struct kerf_error *err)
+{
+	return mf_decode_object(inst_of(ctx)->manifests, kind, name, text, len, out, err);
+}
+
+static int host_run_command(void *ctx, const char *const *argv, const char *const *env,
+			    int64_t timeout_ms, size_t max_output, char **out, size_t *out_len,
+			    int *exit_status, struct kerf_error *err)
+{
+	struct host_instance *h = inst_of(ctx);
+	struct strbuf o, e;
+	int status = 0;
+
+	if (!out || !exit_status)
+		return kerf_error_set(err, KERF_E_INVALID, "run_command: NULL argument");
+	sb_init(&o);
+	sb_init(&e);
+	int rc = command_run(argv, env, timeout_ms, max_output, &o, &e, &status, err);
+	if (e.len)
+		log_msg(KERF_LOG_DEBUG, h->name, "%s: %s", argv[0], e.buf);
+	sb_free(&e);
+	if (rc) {
+		sb_free(&o);
+		return rc;
+	}
+	if (out_len)
+		*out_len = o.len;
+	*out = sb_detach(&o);
+	*exit_status = status;
+	return 0;
 }
 
 /*
@@ -429,7 +490,17 @@ struct kerf_host *host_new(const char *instance_name, struct cfg_section *sectio
 	t->config_quantity = host_config_quantity;
 	t->config_list = host_config_list;
 	t->real_mono_ms = host_real_mono_ms;
+	t->decode_object = host_decode_object;
+	t->run_command = host_run_command;
+	t->http_request_ex = host_http_request_ex;
+	t->http_stream_ex = host_http_stream_ex;
 	return t;
+}
+
+void host_set_manifests(struct kerf_host *host, const struct mf_set *manifests)
+{
+	if (host)
+		((struct host_instance *)host)->manifests = manifests;
 }
 
 void host_free(struct kerf_host *host)

@@ -64,6 +64,14 @@ struct kerf_host *host_new(const char *instance_name, struct cfg_section *sectio
 			   struct host_clock *clock, struct http_client *http);
 void host_free(struct kerf_host *host); /* NULL allowed */
 
+struct mf_set;
+/*
+ * The manifests whose node class kinds decode_object reads node classes
+ * with (borrowed; must outlive the table).  Without it decode_object
+ * refuses node classes.
+ */
+void host_set_manifests(struct kerf_host *host, const struct mf_set *manifests);
+
 /* The clock a table was built with (the shared real clock when none was given). */
 struct host_clock *host_clock_of(const struct kerf_host *host);
 

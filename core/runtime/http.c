@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -264,6 +265,8 @@ static int http_map_curl(struct kerf_error *err, CURLcode cc, const struct http_
 	switch (cc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		return http_fail(err, KERF_E_TIMEOUT, true, req, "%s", detail);
+	case CURLE_ABORTED_BY_CALLBACK:
+		return http_fail(err, KERF_E_TIMEOUT, false, req, "cancelled by the caller");
 	case CURLE_WRITE_ERROR:
 		if (x->too_big)
 			return http_fail(err, KERF_E_RANGE, false, req,
@@ -579,12 +582,58 @@ static struct curl_slist *http_slist_add(struct curl_slist *list, const char *li
 	return n;
 }
 
+/* A field of extra, when the caller's struct has it. */
+#define HTTP_EXTRA_HAS(x, field)                                                                   \
+	((x)->size >= offsetof(struct kerf_http_extra, field) + sizeof((x)->field) &&              \
+	 (x)->field != NULL)
+
+/* curl asks at least once a second, idle or not; nonzero aborts the transfer. */
+static int http_on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			    curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return __atomic_load_n((const volatile int *)p, __ATOMIC_RELAXED) != 0;
+}
+
+/* PEM from memory (curl copies blobs, CURL_BLOB_COPY) and the caller's cancel flag. */
+static void http_setup_extra(CURL *e, const struct kerf_http_extra *tls)
+{
+	struct curl_blob b = {.flags = CURL_BLOB_COPY};
+
+	if (HTTP_EXTRA_HAS(tls, ca_pem)) {
+		b.data = (void *)tls->ca_pem;
+		b.len = tls->ca_pem_len;
+		curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b);
+	}
+	if (HTTP_EXTRA_HAS(tls, client_cert_pem)) {
+		b.data = (void *)tls->client_cert_pem;
+		b.len = tls->client_cert_pem_len;
+		curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+	}
+	if (HTTP_EXTRA_HAS(tls, client_key_pem)) {
+		b.data = (void *)tls->client_key_pem;
+		b.len = tls->client_key_pem_len;
+		curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &b);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+	if (HTTP_EXTRA_HAS(tls, cancel)) {
+		curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, http_on_progress);
+		curl_easy_setopt(e, CURLOPT_XFERINFODATA, (void *)tls->cancel);
+		curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	}
+}
+
 /*
  * Configures h->easy for req.  *headers receives the list curl reads during
  * the transfer (free it after perform).
  */
 static void http_setup(struct http_client *c, struct http_handle *h,
-		       const struct kerf_http_request *req, struct curl_slist **headers)
+		       const struct kerf_http_request *req, const struct kerf_http_extra *tls,
+		       struct curl_slist **headers)
 {
 	CURL *e = h->easy;
 	/* Keeps live connections, DNS and TLS session caches; drops options. */
@@ -627,6 +676,8 @@ static void http_setup(struct http_client *c, struct http_handle *h,
 		curl_easy_setopt(e, CURLOPT_SSLCERT, req->client_cert_file);
 	if (req->client_key_file)
 		curl_easy_setopt(e, CURLOPT_SSLKEY, req->client_key_file);
+	if (tls)
+		http_setup_extra(e, tls);
 	if (req->insecure_skip_tls_verify) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -681,6 +732,13 @@ static void http_setup(struct http_client *c, struct http_handle *h,
 int http_request(struct http_client *c, const struct kerf_http_request *req,
 		 struct kerf_http_response **out, struct kerf_error *err)
 {
+	return http_request_ex(c, req, NULL, out, err);
+}
+
+int http_request_ex(struct http_client *c, const struct kerf_http_request *req,
+		     const struct kerf_http_extra *tls, struct kerf_http_response **out,
+		     struct kerf_error *err)
+{
 	int rc = http_validate(req, err);
 	if (rc)
 		return rc;
@@ -692,7 +750,7 @@ int http_request(struct http_client *c, const struct kerf_http_request *req,
 	x.max_body =
 	    req->max_response_bytes ? req->max_response_bytes : HTTP_DEFAULT_MAX_RESPONSE_BYTES;
 	struct curl_slist *headers = NULL;
-	http_setup(c, h, req, &headers);
+	http_setup(c, h, req, tls, &headers);
 	curl_easy_setopt(h->easy, CURLOPT_HEADERFUNCTION, http_on_header);
 	curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, &x);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, http_on_body);
@@ -723,6 +781,13 @@ int http_request(struct http_client *c, const struct kerf_http_request *req,
 int http_stream(struct http_client *c, const struct kerf_http_request *req, kerf_http_data_fn fn,
 		void *arg, struct kerf_error *err)
 {
+	return http_stream_ex(c, req, NULL, fn, arg, err);
+}
+
+int http_stream_ex(struct http_client *c, const struct kerf_http_request *req,
+		    const struct kerf_http_extra *tls, kerf_http_data_fn fn, void *arg,
+		    struct kerf_error *err)
+{
 	int rc = http_validate(req, err);
 	if (rc)
 		return rc;
@@ -733,7 +798,7 @@ int http_stream(struct http_client *c, const struct kerf_http_request *req, kerf
 		return http_fail(err, KERF_E_INTERNAL, false, req, "curl_easy_init failed");
 	struct http_xfer x = {.h = h, .fn = fn, .arg = arg};
 	struct curl_slist *headers = NULL;
-	http_setup(c, h, req, &headers);
+	http_setup(c, h, req, tls, &headers);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, http_on_stream);
 	curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, &x);
 	CURLcode cc = curl_easy_perform(h->easy);

@@ -91,6 +91,17 @@ int http_request(struct http_client *c, const struct kerf_http_request *req,
 int http_stream(struct http_client *c, const struct kerf_http_request *req, kerf_http_data_fn fn,
 		void *arg, struct kerf_error *err);
 
+/*
+ * The same with TLS material from memory (kerf/host.h, ABI 2.1); tls NULL
+ * is exactly http_request / http_stream.
+ */
+int http_request_ex(struct http_client *c, const struct kerf_http_request *req,
+		     const struct kerf_http_extra *tls, struct kerf_http_response **out,
+		     struct kerf_error *err);
+int http_stream_ex(struct http_client *c, const struct kerf_http_request *req,
+		    const struct kerf_http_extra *tls, kerf_http_data_fn fn, void *arg,
+		    struct kerf_error *err);
+
 /* NULL allowed. */
 void http_response_free(struct kerf_http_response *r);
 

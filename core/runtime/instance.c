@@ -24,6 +24,7 @@ int instance_create(struct plugin_instance *in, const char *name, const struct i
 		rc = http_client_new(env->http_options, &in->http, err);
 	if (rc == 0) {
 		in->host = host_new(name, in->section, env->clock, in->http);
+		host_set_manifests(in->host, env->manifests);
 		rc = loader_create(in->plugin, in->host, &in->state, err);
 	}
 	if (rc != 0)

@@ -19,6 +19,7 @@ struct host_clock;
 struct http_client;
 struct http_options;
 struct yt_node;
+struct mf_set;
 
 /* Zero-initialised is "not created"; the caller sets plugin before instance_create. */
 struct plugin_instance {
@@ -41,6 +42,7 @@ struct instance_env {
 	struct host_clock *clock;     /* NULL: the real clock */
 	bool network;		      /* false: HTTP calls fail, for runs kept off the network */
 	const struct http_options *http_options; /* the instance's client; NULL: defaults */
+	const struct mf_set *manifests; /* node class kinds for decode_object; NULL: none */
 };
 
 /*

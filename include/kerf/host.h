@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kerf/cluster.h>
 #include <kerf/error.h>
 #include <kerf/types.h>
 
@@ -91,6 +92,32 @@ struct kerf_http_response {
  * else to stop the stream (http_stream then returns 0).
  */
 typedef int (*kerf_http_data_fn)(void *arg, int status, const char *data, size_t len);
+
+/*
+ * ABI 2.1.  What a request may carry beyond struct kerf_http_request, for
+ * http_request_ex and http_stream_ex; borrowed for the call.  `size` is
+ * sizeof(struct kerf_http_extra) as the caller built it, so a later minor
+ * may append fields: the host reads none past it.
+ *
+ * ca_pem, client_cert_pem, client_key_pem: TLS material held in memory
+ *   (a kubeconfig's certificate-authority-data, client-certificate-data,
+ *   client-key-data), PEM text of the given lengths; NULL leaves that
+ *   part to the request's file fields.
+ * cancel: when not NULL, the host looks at *cancel at least once a
+ *   second while the call waits, and ends it with KERF_E_TIMEOUT once it is
+ *   nonzero (an idle watch stream, so a plugin's destroy() need not wait
+ *   for the server).  The plugin writes it atomically.
+ */
+struct kerf_http_extra {
+	uint32_t size;
+	const char *ca_pem;
+	size_t ca_pem_len;
+	const char *client_cert_pem;
+	size_t client_cert_pem_len;
+	const char *client_key_pem;
+	size_t client_key_pem_len;
+	const volatile int *cancel;
+};
 
 /* Config value types a plugin can declare in its schema (kerf/plugin.h). */
 typedef enum {
@@ -197,6 +224,50 @@ struct kerf_host {
 	 * clock above is simulated.
 	 */
 	kerf_mono_ms_t (*real_mono_ms)(void *ctx);
+
+	/*
+	 * ABI 2.1.  The one decoder of Kubernetes objects: decodes `text`
+	 * (one object as JSON or YAML, the API server's or a manifest
+	 * file's; `name` is what messages call it, e.g. "GET
+	 * /api/v1/nodes") with the same readers kerf applies to manifest
+	 * files, into a new object of `kind` built with its libkerf
+	 * constructor: a struct kerf_pod (Pod; KERF_OBJ_DAEMONSET: a
+	 * DaemonSet's template), kerf_node, kerf_nodepool, kerf_nodeclaim
+	 * or kerf_node_class (checked by the provider serving its kind when
+	 * one is loaded).  *out is owned by the caller (the matching
+	 * kerf_*_free).  Errors: KERF_E_PARSE (syntax, nesting or size
+	 * limits), KERF_E_CONFIG (the object breaks its schema: the message
+	 * names the field), KERF_E_INVALID (another kind of object, NULL
+	 * arguments).  Does not block.
+	 */
+	int (*decode_object)(void *ctx, kerf_object_kind kind, const char *name, const char *text,
+			     size_t len, void **out, struct kerf_error *err);
+	/*
+	 * ABI 2.1.  Runs a program (argv[0] searched in PATH, argv
+	 * NULL-terminated) with the host's environment plus `env`
+	 * ("NAME=value" strings, NULL-terminated; NULL for none), stdin
+	 * from /dev/null, and waits for it, at most timeout_ms (0: 30 s;
+	 * then it is killed and KERF_E_TIMEOUT returned).  Its standard
+	 * output, at most max_output bytes (0: 1 MiB; more is KERF_E_RANGE),
+	 * goes to *out (host allocator, NUL-terminated, *out_len without the
+	 * NUL) and its exit status to *exit_status; standard error goes to
+	 * the host's log at debug level.  For credential helpers (a
+	 * kubeconfig's exec plugin).  Errors: KERF_E_IO (cannot start),
+	 * KERF_E_TIMEOUT, KERF_E_RANGE.  Blocks.
+	 */
+	int (*run_command)(void *ctx, const char *const *argv, const char *const *env,
+			   int64_t timeout_ms, size_t max_output, char **out, size_t *out_len,
+			   int *exit_status, struct kerf_error *err);
+	/*
+	 * ABI 2.1.  http_request and http_stream with the extras of struct
+	 * kerf_http_extra (extra NULL: exactly the 2.0 calls).
+	 */
+	int (*http_request_ex)(void *ctx, const struct kerf_http_request *req,
+				const struct kerf_http_extra *extra, struct kerf_http_response **out,
+				struct kerf_error *err);
+	int (*http_stream_ex)(void *ctx, const struct kerf_http_request *req,
+			       const struct kerf_http_extra *extra, kerf_http_data_fn fn, void *arg,
+			       struct kerf_error *err);
 };
 
 /* True when the host table has the slot `field` (added in some minor). */

@@ -275,6 +275,32 @@ SIZE(struct kerf_domain_count, 16, 8);
 AT(struct kerf_domain_count, value, 0);
 AT(struct kerf_domain_count, count, 8);
 
+SIZE(struct kerf_event_sink, 16, 8);
+AT(struct kerf_event_sink, ctx, 0);
+AT(struct kerf_event_sink, on_object, 8);
+
+SIZE(struct kerf_event, 56, 8);
+AT(struct kerf_event, kind, 0);
+AT(struct kerf_event, namespace_, 8);
+AT(struct kerf_event, name, 16);
+AT(struct kerf_event, uid, 24);
+AT(struct kerf_event, type, 32);
+AT(struct kerf_event, reason, 40);
+AT(struct kerf_event, message, 48);
+
+SIZE(struct kerf_cluster_ops, 88, 8);
+AT(struct kerf_cluster_ops, start, 0);
+AT(struct kerf_cluster_ops, poll, 8);
+AT(struct kerf_cluster_ops, create_nodeclaim, 16);
+AT(struct kerf_cluster_ops, update_nodeclaim, 24);
+AT(struct kerf_cluster_ops, delete_nodeclaim, 32);
+AT(struct kerf_cluster_ops, update_node, 40);
+AT(struct kerf_cluster_ops, delete_node, 48);
+AT(struct kerf_cluster_ops, evict_pod, 56);
+AT(struct kerf_cluster_ops, acquire_lease, 64);
+AT(struct kerf_cluster_ops, emit_event, 72);
+AT(struct kerf_cluster_ops, virtual_end, 80);
+
 SIZE(struct kerf_http_header, 16, 8);
 AT(struct kerf_http_header, name, 0);
 AT(struct kerf_http_header, value, 8);
@@ -304,7 +330,17 @@ AT(struct kerf_http_response, headers, 16);
 AT(struct kerf_http_response, body, 24);
 AT(struct kerf_http_response, body_len, 32);
 
-SIZE(struct kerf_host, 192, 8);
+SIZE(struct kerf_http_extra, 64, 8);
+AT(struct kerf_http_extra, size, 0);
+AT(struct kerf_http_extra, ca_pem, 8);
+AT(struct kerf_http_extra, ca_pem_len, 16);
+AT(struct kerf_http_extra, client_cert_pem, 24);
+AT(struct kerf_http_extra, client_cert_pem_len, 32);
+AT(struct kerf_http_extra, client_key_pem, 40);
+AT(struct kerf_http_extra, client_key_pem_len, 48);
+AT(struct kerf_http_extra, cancel, 56);
+
+SIZE(struct kerf_host, 224, 8);
 AT(struct kerf_host, size, 0);
 AT(struct kerf_host, abi_major, 4);
 AT(struct kerf_host, abi_minor, 6);
@@ -331,6 +367,10 @@ AT(struct kerf_host, config_duration, 160);
 AT(struct kerf_host, config_quantity, 168);
 AT(struct kerf_host, config_list, 176);
 AT(struct kerf_host, real_mono_ms, 184);
+AT(struct kerf_host, decode_object, 192);
+AT(struct kerf_host, run_command, 200);
+AT(struct kerf_host, http_request_ex, 208);
+AT(struct kerf_host, http_stream_ex, 216);
 
 SIZE(struct kerf_node_class_kind, 24, 8);
 AT(struct kerf_node_class_kind, group, 0);
@@ -367,32 +407,6 @@ AT(struct kerf_provider_ops, restricted_label_domains, 72);
 AT(struct kerf_provider_ops, class_selectors, 80);
 AT(struct kerf_provider_ops, start, 88);
 AT(struct kerf_provider_ops, create_batch, 96);
-
-SIZE(struct kerf_event_sink, 16, 8);
-AT(struct kerf_event_sink, ctx, 0);
-AT(struct kerf_event_sink, on_object, 8);
-
-SIZE(struct kerf_event, 56, 8);
-AT(struct kerf_event, kind, 0);
-AT(struct kerf_event, namespace_, 8);
-AT(struct kerf_event, name, 16);
-AT(struct kerf_event, uid, 24);
-AT(struct kerf_event, type, 32);
-AT(struct kerf_event, reason, 40);
-AT(struct kerf_event, message, 48);
-
-SIZE(struct kerf_cluster_ops, 88, 8);
-AT(struct kerf_cluster_ops, start, 0);
-AT(struct kerf_cluster_ops, poll, 8);
-AT(struct kerf_cluster_ops, create_nodeclaim, 16);
-AT(struct kerf_cluster_ops, update_nodeclaim, 24);
-AT(struct kerf_cluster_ops, delete_nodeclaim, 32);
-AT(struct kerf_cluster_ops, update_node, 40);
-AT(struct kerf_cluster_ops, delete_node, 48);
-AT(struct kerf_cluster_ops, evict_pod, 56);
-AT(struct kerf_cluster_ops, acquire_lease, 64);
-AT(struct kerf_cluster_ops, emit_event, 72);
-AT(struct kerf_cluster_ops, virtual_end, 80);
 
 SIZE(struct kerf_pack_offering, 16, 8);
 AT(struct kerf_pack_offering, zone, 0);
@@ -616,6 +630,16 @@ VALUE(KERF_CAPACITY_RESERVED, 2);
 VALUE(KERF_DOC_SCALAR, 0);
 VALUE(KERF_DOC_MAP, 1);
 VALUE(KERF_DOC_SEQ, 2);
+VALUE(KERF_OBJ_POD, 0);
+VALUE(KERF_OBJ_NODE, 1);
+VALUE(KERF_OBJ_NODEPOOL, 2);
+VALUE(KERF_OBJ_NODECLAIM, 3);
+VALUE(KERF_OBJ_NODE_CLASS, 4);
+VALUE(KERF_OBJ_DAEMONSET, 5);
+VALUE(KERF_EVENT_ADDED, 0);
+VALUE(KERF_EVENT_MODIFIED, 1);
+VALUE(KERF_EVENT_DELETED, 2);
+VALUE(KERF_EVENT_SYNCED, 3);
 VALUE(KERF_LOG_ERROR, 0);
 VALUE(KERF_LOG_WARN, 1);
 VALUE(KERF_LOG_INFO, 2);
@@ -630,16 +654,6 @@ VALUE(KERF_CFG_STRING_LIST, 5);
 VALUE(KERF_INSTANCE_INTERRUPTED, 0);
 VALUE(KERF_INSTANCE_RETIRING, 1);
 VALUE(KERF_INSTANCE_TERMINATED, 2);
-VALUE(KERF_OBJ_POD, 0);
-VALUE(KERF_OBJ_NODE, 1);
-VALUE(KERF_OBJ_NODEPOOL, 2);
-VALUE(KERF_OBJ_NODECLAIM, 3);
-VALUE(KERF_OBJ_NODE_CLASS, 4);
-VALUE(KERF_OBJ_DAEMONSET, 5);
-VALUE(KERF_EVENT_ADDED, 0);
-VALUE(KERF_EVENT_MODIFIED, 1);
-VALUE(KERF_EVENT_DELETED, 2);
-VALUE(KERF_EVENT_SYNCED, 3);
 
 #else
 #define LAYOUT_PINNED 0

@@ -673,6 +673,51 @@ START_TEST(bad_section)
 }
 END_TEST
 
+static const struct kerf_config_key group_schema[] = {
+    {.key = "le.enabled", .type = KERF_CFG_BOOL, .default_value = "false", .description = "g"},
+    {.key = "le.name", .type = KERF_CFG_STRING, .default_value = "x", .description = "g"},
+    {.key = "qps", .type = KERF_CFG_INT, .description = "top"},
+    {.key = NULL},
+};
+
+/* A dotted key is written nested under its group or flat, the same either way. */
+START_TEST(section_groups)
+{
+	static const char *const texts[] = {
+	    "  sim:\n    le:\n      enabled: true\n      name: lease\n    qps: 3\n",
+	    "  sim:\n    le.enabled: true\n    le: {name: lease}\n    qps: 3\n",
+	};
+	struct cfg_section *s = NULL;
+	struct kerf_error err;
+	struct strbuf text;
+	const char *str;
+	bool b = false;
+
+	sb_init(&text);
+	sb_printf(&text, "cluster: sim\nprovider: sim\nplugins:\n%s", texts[_i]);
+	struct cfg *c = load_text(text.buf);
+	kerf_error_clear(&err);
+	ck_assert_msg(cfg_plugin_section(c, "sim", group_schema, &s, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(cfg_section_bool(s, "le.enabled", &b), 0);
+	ck_assert(b);
+	ck_assert_int_eq(cfg_section_string(s, "le.name", &str), 0);
+	ck_assert_str_eq(str, "lease");
+	cfg_section_free(s);
+	cfg_free(c);
+	sb_free(&text);
+
+	/* A key of no group stays unknown, nested or not. */
+	c = load_text("cluster: sim\nprovider: sim\nplugins:\n  sim:\n    le:\n      nmae: y\n");
+	ck_assert_int_eq(cfg_plugin_section(c, "sim", group_schema, &s, &err), KERF_E_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, "kerf.yaml:6:7: plugins.sim: unknown key"));
+	cfg_free(c);
+	c = load_text("cluster: sim\nprovider: sim\nplugins:\n  sim:\n    qps:\n      x: 1\n");
+	ck_assert_int_eq(cfg_plugin_section(c, "sim", group_schema, &s, &err), KERF_E_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, "plugins.sim.qps: expected an integer"));
+	cfg_free(c);
+}
+END_TEST
+
 START_TEST(required_without_section)
 {
 	struct cfg *c = load_text("cluster: sim\nprovider: sim\n");
@@ -987,6 +1032,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, section_defaults);
 	tcase_add_loop_test(tc, bad_section, 0, N_ELEMS(bad_sections));
 	tcase_add_test(tc, required_without_section);
+	tcase_add_loop_test(tc, section_groups, 0, 2);
 	tcase_add_loop_test(tc, bad_schema, 0, N_ELEMS(bad_schemas));
 	tcase_add_test(tc, section_rules_accept);
 	tcase_add_test(tc, section_paths);
