@@ -566,10 +566,13 @@ int ec2_fleet_read(const xmlDoc *doc, struct ec2_fleet_result *r, struct kerf_er
 		e->type = ec2_xml_str(it, "launchTemplateAndOverrides/overrides/instanceType");
 		e->zone = ec2_xml_str(it, "launchTemplateAndOverrides/overrides/availabilityZone");
 	}
+	/* The first launched instance; an entry without one says nothing. */
 	for (it = ec2_xml_items(root, "fleetInstanceSet"); it && !r->instance_id;
 	     it = aws_xml_next(it)) {
-		char *life = ec2_xml_str(it, "lifecycle");
 		r->instance_id = ec2_xml_str(it, "instanceIds/item");
+		if (!r->instance_id)
+			continue;
+		char *life = ec2_xml_str(it, "lifecycle");
 		r->type = ec2_xml_str(it, "instanceType");
 		if (!r->type)
 			r->type =
