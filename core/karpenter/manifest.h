@@ -73,6 +73,14 @@ struct mf_set {
 	 * another file) is an error naming both places.
 	 */
 	struct hmap names;
+	/*
+	 * The most NodePools the set may hold (0: no limit; the callers set
+	 * settings.max_nodepools): scheduling costs time in proportion to
+	 * them.  The first valid NodePool past it is an error at its document,
+	 * and it and every later one are left out.
+	 */
+	size_t max_nodepools;
+	bool nodepools_over;
 };
 
 void mf_set_init(struct mf_set *set);
