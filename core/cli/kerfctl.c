@@ -724,6 +724,8 @@ static size_t validate_config(const char *path, const char *plugin_dir_override)
 	struct mf_set set;
 	mf_set_init(&set);
 	set.other_counted = true;
+	/* What kerfd would refuse; a manifest file alone is validated without a limit. */
+	set.max_nodepools = (size_t)cfg->max_nodepools;
 	errors += add_providers(l, cfg->provider, &set);
 	for (size_t i = 0; i < cfg->n_manifests; i++) {
 		const struct yt_node *at = NULL;
@@ -1776,6 +1778,7 @@ static int cmd_simulate(int argc, char **argv)
 	errors += add_providers(l, cfg ? cfg->provider : NULL, &in.set);
 	/* Other kinds are the workloads, read as such: the set need keep no tree. */
 	in.set.other_counted = true;
+	in.set.max_nodepools = cfg ? (size_t)cfg->max_nodepools : CFG_DEFAULT_MAX_NODEPOOLS;
 	for (size_t i = 0; i < n_files; i++) {
 		/* Every pod of every file is held at once: the limits are on the whole simulation.
 		 */

@@ -241,6 +241,7 @@ static int load_manifests(struct daemon *d)
 	mf_set_init(&d->manifests);
 	/* Pods and other kinds in the files are the cluster's business: keep none of their trees. */
 	d->manifests.other_counted = true;
+	d->manifests.max_nodepools = (size_t)c->max_nodepools;
 	kerf_error_clear(&perr);
 	if ((status =
 		 mf_set_add_provider(&d->manifests, prov->desc.name, &prov->provider, &perr))) {

@@ -1051,10 +1051,22 @@ static void load_document(struct mf_set *set, struct yt_stream *st, const struct
 		} else if (strcmp(kind, "NodePool") == 0) {
 			struct kerf_nodepool *np;
 			if (mf_parse_nodepool(doc, &np, diags) == 0) {
-				if (first_of_name(set, &c, group, kind, np->meta->name, nm))
-					APPEND(set->nodepools, set->n_nodepools, np);
-				else
+				if (!first_of_name(set, &c, group, kind, np->meta->name, nm)) {
 					kerf_nodepool_free(np);
+				} else if (set->max_nodepools &&
+					   set->n_nodepools >= set->max_nodepools) {
+					/* One error, not one per NodePool of a huge file. */
+					if (!set->nodepools_over)
+						mf_error(&c, doc,
+							 "NodePool %zu is more than may be "
+							 "loaded: %zu (raise "
+							 "settings.max_nodepools)",
+							 set->n_nodepools + 1, set->max_nodepools);
+					set->nodepools_over = true;
+					kerf_nodepool_free(np);
+				} else {
+					APPEND(set->nodepools, set->n_nodepools, np);
+				}
 			}
 		} else if (strcmp(kind, "NodeClaim") == 0) {
 			struct kerf_nodeclaim *nc;

@@ -74,6 +74,14 @@ struct mf_set {
 	 * another file) is an error naming both places.
 	 */
 	struct hmap names;
+	/*
+	 * The most NodePools the set may hold (0: no limit; the callers set
+	 * settings.max_nodepools): scheduling costs time in proportion to
+	 * them.  The first valid NodePool past it is an error at its document,
+	 * and it and every later one are left out.
+	 */
+	size_t max_nodepools;
+	bool nodepools_over;
 };
 
 void mf_set_init(struct mf_set *set);
@@ -105,7 +113,8 @@ const struct kerf_node_class *mf_set_find_node_class(const struct mf_set *set,
  * call it) and appends the valid objects to set.  Each invalid object adds
  * one or more diagnostics to diags (NULL allowed) and is left out, and so
  * does a NodePool, NodeClaim or node class of the same kind and name as
- * one loaded before.  Returns
+ * one loaded before, and every NodePool past set->max_nodepools (the first
+ * of them gets the one diagnostic).  Returns
  * 0 when there were no diagnostics; KERF_E_CONFIG when there were (err holds
  * the first); KERF_E_PARSE for a YAML syntax error and KERF_E_IO when the
  * file cannot be read (nothing is added then).

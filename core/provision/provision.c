@@ -248,34 +248,50 @@ static struct kerf_resources *type_overhead(struct prov *p, const struct pstate 
 	return sum;
 }
 
+/* The requirement sets of l's instance types, built on the first call for l. */
+static int type_reqsets(struct prov *p, const struct kerf_instance_type_list *l,
+			struct kerf_reqset ***out, struct kerf_error *err)
+{
+	struct kerf_reqset **r;
+
+	for (size_t i = 0; i < p->n_typesets; i++)
+		if (p->typesets[i].list == l) {
+			*out = p->typesets[i].reqs;
+			return 0;
+		}
+	r = xcalloc(l->n ? l->n : 1, sizeof(*r));
+	p->typesets = xrealloc(p->typesets, (p->n_typesets + 1) * sizeof(*p->typesets));
+	p->typesets[p->n_typesets++] = (struct typeset){l, r};
+	for (size_t i = 0; i < l->n; i++) {
+		int rc;
+		if (!(r[i] = kerf_reqset_new()))
+			return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
+		if ((rc = kerf_reqset_add_requirements(r[i], &l->items[i]->requirements, err)) != 0)
+			return rc;
+	}
+	*out = r;
+	return 0;
+}
+
 /* The pool's instance types that its own requirements allow, as packing types. */
 static int pool_types(struct prov *p, struct pstate *ps, const struct kerf_instance_type_list *l,
 		      struct kerf_error *err)
 {
-	int64_t *pool_over = xcalloc(p->nd, sizeof(int64_t));
-	int64_t *over = xcalloc(p->nd, sizeof(int64_t));
+	struct kerf_reqset **reqs = NULL;
+	int64_t *pool_over, *over;
+	int rc;
 
-	prov_vector(p, &ps->overhead, pool_over);
 	ps->first_type = p->n_types;
+	if (l && (rc = type_reqsets(p, l, &reqs, err)) != 0)
+		return rc;
+	pool_over = xcalloc(p->nd, sizeof(int64_t));
+	over = xcalloc(p->nd, sizeof(int64_t));
+	prov_vector(p, &ps->overhead, pool_over);
 	for (size_t i = 0; l && i < l->n; i++) {
 		const struct kerf_instance_type *it = l->items[i];
-		struct kerf_reqset *r = kerf_reqset_new();
-		int rc;
-		if (!r) {
-			free(over);
-			free(pool_over);
-			return kerf_error_set(err, KERF_E_NOMEM, "out of memory");
-		}
-		if ((rc = kerf_reqset_add_requirements(r, &it->requirements, err)) != 0) {
-			kerf_reqset_free(r);
-			free(over);
-			free(pool_over);
-			return rc;
-		}
-		if (!kerf_reqset_compatible(r, ps->reqs, KERF_REQSET_ALLOW_UNDEFINED, NULL, 0)) {
-			kerf_reqset_free(r);
+		const struct kerf_reqset *r = reqs[i];
+		if (!kerf_reqset_compatible(r, ps->reqs, KERF_REQSET_ALLOW_UNDEFINED, NULL, 0))
 			continue;
-		}
 		struct ptype *t = new_ptype(p);
 		t->it = it;
 		t->reqs = r;
@@ -1681,12 +1697,17 @@ static void prov_clear(struct prov *p)
 	free(p->pgroups);
 	for (size_t i = 0; i < p->n_types; i++) {
 		free(p->types[i].overhead);
-		kerf_reqset_free(p->types[i].reqs);
 		free(p->types[i].alloc);
 		free(p->types[i].cap);
 		free(p->types[i].off);
 	}
 	free(p->types);
+	for (size_t i = 0; i < p->n_typesets; i++) {
+		for (size_t j = 0; j < p->typesets[i].list->n; j++)
+			kerf_reqset_free(p->typesets[i].reqs[j]);
+		free(p->typesets[i].reqs);
+	}
+	free(p->typesets);
 	for (size_t i = 0; i < p->filter_keys.n; i++) {
 		free(p->filters[i].types);
 		free(p->filters[i].zone_ok);

@@ -31,7 +31,8 @@ struct reasons {
  */
 struct ptype {
 	const struct kerf_instance_type *it; /* NULL for an existing node */
-	struct kerf_reqset *reqs;	     /* the type's labels; NULL for an existing node */
+	/* The type's labels, borrowed from prov.typesets; NULL for an existing node. */
+	const struct kerf_reqset *reqs;
 	size_t pool;			     /* index into prov.pools; SIZE_MAX: existing */
 	int64_t *alloc;
 	int64_t *cap;
@@ -133,6 +134,16 @@ struct prov {
 	struct pstate *pools;
 	size_t n_types, cap_types;
 	struct ptype *types;
+	/*
+	 * Each instance type list's requirement sets, one per item, built once a
+	 * run: the pools of one node class share the provider's list, and
+	 * building them again for every pool made many pools slow.
+	 */
+	size_t n_typesets;
+	struct typeset {
+		const struct kerf_instance_type_list *list;
+		struct kerf_reqset **reqs;
+	} * typesets;
 	size_t n_groups, cap_groups;
 	struct group *groups;
 	size_t n_pgroups, cap_pgroups;

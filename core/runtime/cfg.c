@@ -1165,6 +1165,7 @@ static const char *const cfg_settings_keys[] = {
     "batch_idle_duration", "batch_max_duration", "log_level", "log_format",
     "metrics_address",	   "health_address",	 "clock",     "decision_log",
     "launch_parallelism",  "max_pods_per_workload", "max_pods", "virtual_start",
+    "max_nodepools",
 };
 
 static int cfg_settings(struct cfg_loader *l, const struct yt_pair *sp)
@@ -1207,6 +1208,8 @@ static int cfg_settings(struct cfg_loader *l, const struct yt_pair *sp)
 			rc = cfg_count(l, p, path, 1, INT32_MAX, &c->max_pods_per_workload);
 		} else if (strcmp(k, "max_pods") == 0) {
 			rc = cfg_count(l, p, path, 1, INT32_MAX, &c->max_pods);
+		} else if (strcmp(k, "max_nodepools") == 0) {
+			rc = cfg_count(l, p, path, 1, INT32_MAX, &c->max_nodepools);
 		} else if (strcmp(k, "clock") == 0) {
 			rc = cfg_enum(l, p, path, clocks, N_ELEMS(clocks), &c->virtual_clock);
 		} else if (strcmp(k, "virtual_start") == 0) {
@@ -1532,6 +1535,7 @@ static int cfg_load_stream(const char *name, struct yt_stream *ys, struct cfg **
 	c->launch_parallelism = CFG_DEFAULT_LAUNCH_PARALLELISM;
 	c->max_pods_per_workload = KERF_WORKLOAD_MAX_PODS;
 	c->max_pods = KERF_SIM_MAX_PODS;
+	c->max_nodepools = CFG_DEFAULT_MAX_NODEPOOLS;
 	c->log_level = KERF_LOG_INFO;
 	c->metrics_address = xstrdup(CFG_DEFAULT_METRICS_ADDRESS);
 	c->health_address = xstrdup(CFG_DEFAULT_HEALTH_ADDRESS);

@@ -24,6 +24,8 @@
 #define CFG_DEFAULT_BATCH_MAX_MS 10000
 /* Plugin calls (launches, writes, lists) running at once on the workers. */
 #define CFG_DEFAULT_LAUNCH_PARALLELISM 32
+/* settings.max_nodepools: Karpenter clusters have tens; scheduling time grows with them. */
+#define CFG_DEFAULT_MAX_NODEPOOLS 1000
 #define CFG_MAX_LAUNCH_PARALLELISM 1024
 #define CFG_DEFAULT_METRICS_ADDRESS ":8080"
 #define CFG_DEFAULT_HEALTH_ADDRESS ":8081"
@@ -101,6 +103,7 @@ struct cfg {
 	int64_t launch_parallelism;
 	int64_t max_pods_per_workload; /* kerfctl simulate's limits (kerf/workload.h) */
 	int64_t max_pods;
+	int64_t max_nodepools; /* of the manifests (mf_set.max_nodepools) */
 	int log_level; /* kerf_log_level */
 	int log_json;
 	char *metrics_address; /* "" disables */

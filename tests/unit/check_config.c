@@ -54,6 +54,7 @@ START_TEST(full_file)
 	ck_assert_str_eq(c->health_address, "[::1]:8081");
 	ck_assert_int_eq(c->virtual_clock, 1);
 	ck_assert_str_eq(c->decision_log, GOOD "/decisions.jsonl");
+	ck_assert_int_eq(c->max_nodepools, 5000);
 
 	ck_assert_uint_eq(c->n_nodepools, 3);
 	const struct cfg_nodepool *np = cfg_nodepool_find(c, "ray-worker-nodepool");
@@ -61,7 +62,7 @@ START_TEST(full_file)
 	ck_assert_str_eq(np->packer, "binpack-ilp=70, binpack-ffd=30");
 	ck_assert_str_eq(np->packer_shadow, "binpack-ffd");
 	ck_assert_ptr_nonnull(np->node);
-	ck_assert_uint_eq(np->node->line, 26);
+	ck_assert_uint_eq(np->node->line, 27);
 	np = cfg_nodepool_find(c, "default");
 	ck_assert_str_eq(np->packer, "binpack-ffd");
 	ck_assert_ptr_null(np->packer_shadow);
@@ -97,6 +98,7 @@ START_TEST(defaults)
 		ck_assert_int_eq(c->log_json, 0);
 		ck_assert_int_eq(c->virtual_clock, 0);
 		ck_assert_str_eq(c->decision_log, "");
+		ck_assert_int_eq(c->max_nodepools, 1000);
 		ck_assert_uint_eq(c->n_nodepools, 0);
 		ck_assert_ptr_nonnull(c->yaml);
 		if (i == 0) {
@@ -265,6 +267,8 @@ static const struct {
     {"health-port.yaml", KERF_E_CONFIG,
      "4:3: settings.health_address: invalid address \":70000\" (expected host:port, \":port\" "
      "or \"\" to disable)"},
+    {"max-nodepools-zero.yaml", KERF_E_CONFIG,
+     "4:3: settings.max_nodepools: expected a whole number from 1 to 2147483647, got \"0\""},
     {"settings-list.yaml", KERF_E_CONFIG, "3:1: settings: expected a mapping, got a list"},
     {"settings-unknown.yaml", KERF_E_CONFIG,
      "4:3: settings: unknown key \"log_levle\" (did you mean \"log_level\"?)"},

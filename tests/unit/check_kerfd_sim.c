@@ -545,6 +545,20 @@ START_TEST(check_warns_missing_node_class)
 }
 END_TEST
 
+/* settings.max_nodepools stops kerfd --check at the first NodePool past it. */
+START_TEST(check_max_nodepools)
+{
+	struct run r;
+
+	kerfd(&r, KERF_TEST_DATADIR "/simulate/many-pools", "kerf.yaml", "--check");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "pools.yaml:30:1: NodePool/third: NodePool 3 is more than may "
+				    "be loaded: 2 (raise settings.max_nodepools)") != NULL,
+		      "%s", r.err);
+	run_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------ packers per NodePool */
 
 /* A NodePool annotation naming a packer that is not loaded stops kerfd, listing the loaded. */
@@ -767,6 +781,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, report_write_errors);
 	tcase_add_test(tc, bad_manifest_stops_kerfd);
 	tcase_add_test(tc, check_warns_missing_node_class);
+	tcase_add_test(tc, check_max_nodepools);
 	tcase_add_test(tc, finish_counts_what_stays_pending);
 	tcase_add_test(tc, unknown_packer_annotation_stops_kerfd);
 #ifdef BUILD_PLUGIN_BINPACK_ILP

@@ -562,6 +562,43 @@ START_TEST(duplicate_objects)
 }
 END_TEST
 
+/*
+ * max_nodepools bounds the NodePools of a set across files: the first past
+ * it is the one error, at its document, and no later one is kept.
+ */
+START_TEST(max_nodepools)
+{
+	static const char pool[] = "apiVersion: karpenter.sh/v1\n"
+				   "kind: NodePool\n"
+				   "metadata: {name: %s}\n"
+				   "spec:\n"
+				   "  template:\n"
+				   "    spec:\n"
+				   "      nodeClassRef: {group: g, kind: K, name: nc}\n"
+				   "      requirements: []\n";
+	struct mf_set set;
+	struct mf_diags d = {0, NULL};
+	struct kerf_error err = KERF_ERROR_INIT;
+	char a[512], b[512], c[512], two[2048];
+
+	snprintf(a, sizeof(a), pool, "a");
+	snprintf(b, sizeof(b), pool, "b");
+	snprintf(c, sizeof(c), pool, "c");
+	snprintf(two, sizeof(two), "%s---\n%s", b, c);
+	mf_set_init(&set);
+	set.max_nodepools = 1;
+	ck_assert_int_eq(mf_load_string(&set, "a.yaml", a, strlen(a), &d, &err), 0);
+	ck_assert_int_eq(mf_load_string(&set, "b.yaml", two, strlen(two), &d, &err), KERF_E_CONFIG);
+	ck_assert_uint_eq(set.n_nodepools, 1);
+	ck_assert_str_eq(set.nodepools[0]->meta->name, "a");
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_str_eq(d.items[0].message, "b.yaml:1:1: NodePool/b: NodePool 2 is more than may "
+					     "be loaded: 1 (raise settings.max_nodepools)");
+	mf_diags_clear(&d);
+	mf_set_clear(&set);
+}
+END_TEST
+
 /* A set that counts other kinds keeps no tree: a file of Pods costs it nothing. */
 START_TEST(other_kinds_counted)
 {
@@ -727,6 +764,7 @@ static Suite *manifest_suite(void)
 	tcase_add_test(tc, provider_checks);
 	tcase_add_test(tc, load_string_and_single_parsers);
 	tcase_add_test(tc, duplicate_objects);
+	tcase_add_test(tc, max_nodepools);
 	tcase_add_test(tc, other_kinds_counted);
 	tcase_add_test(tc, patterns);
 	tcase_add_test(tc, times);

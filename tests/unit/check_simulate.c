@@ -23,6 +23,7 @@
 #define DATA KERF_TEST_DATADIR "/simulate/"
 #define MISSING_CLASS KERF_TEST_DATADIR "/scenarios/48-node-class-missing/pools.yaml"
 #define PACKERS DATA "packers/"
+#define MANY_POOLS DATA "many-pools/"
 
 /* One kerfctl run: exit status, stdout, stderr, and stdout as JSON when it parses. */
 struct run {
@@ -370,6 +371,64 @@ START_TEST(validate_checks_workloads)
 }
 END_TEST
 
+/*
+ * settings.max_nodepools: the first NodePool past it is an error at its
+ * document in simulate and in validate of the kerf.yaml (what kerfd would
+ * refuse); a manifest file validated alone has no limit.
+ */
+START_TEST(max_nodepools)
+{
+	static const char third[] = "pools.yaml:30:1: NodePool/third: NodePool 3 is more than may "
+				    "be loaded: 2 (raise settings.max_nodepools)";
+	char path[] = "/tmp/check_simulate.pools.XXXXXX", args[256];
+	struct run r;
+	FILE *f;
+	int fd;
+
+	simulate(&r, "-c '" MANY_POOLS "kerf.yaml' -f '" MANY_POOLS "pools.yaml'");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, third), "%s", r.err);
+	run_free(&r);
+	validate(&r, "'" MANY_POOLS "kerf.yaml'");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, third), "%s", r.err);
+	run_free(&r);
+	validate(&r, "'" MANY_POOLS "pools.yaml'");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	run_free(&r);
+	/* Without kerf.yaml, the default of 1,000 holds: three pass, 1,001 do not. */
+	simulate_json(&r, "-f '" MANY_POOLS "pools.yaml'");
+	run_free(&r);
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: c}\n"
+	      "spec:\n  role: R\n  amiSelectorTerms: [{alias: al2023@latest}]\n"
+	      "  subnetSelectorTerms: [{tags: {k: v}}]\n"
+	      "  securityGroupSelectorTerms: [{tags: {k: v}}]\n",
+	      f);
+	for (int i = 1; i <= 1001; i++)
+		fprintf(f,
+			"---\napiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: p%d}\n"
+			"spec:\n  template:\n    spec:\n      nodeClassRef: {group: "
+			"karpenter.k8s.aws, kind: EC2NodeClass, name: c}\n      requirements: "
+			"[{key: karpenter.sh/capacity-type, operator: In, values: [spot]}]\n",
+			i);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_lt(snprintf(args, sizeof(args), "-f '%s'", path), (int)sizeof(args));
+	simulate(&r, args);
+	unlink(path);
+	ck_assert_int_eq(r.status, 1);
+	/* Eight lines of node class, then nine a NodePool, its "---" first. */
+	ck_assert_msg(strstr(r.err, ":9010:1: NodePool/p1001: NodePool 1001 is more than may be "
+				    "loaded: 1000 (raise settings.max_nodepools)\n1 error\n"),
+		      "%s", r.err);
+	run_free(&r);
+}
+END_TEST
+
 /* -o yaml prints NodeClaims that kerfctl validate reads back as Karpenter's. */
 START_TEST(yaml_is_nodeclaims)
 {
@@ -452,6 +511,7 @@ static Suite *simulate_suite(void)
 #endif
 	tcase_add_test(tc, validate_checks_workloads);
 	tcase_add_test(tc, validate_warns_missing_node_class);
+	tcase_add_test(tc, max_nodepools);
 	tcase_add_test(tc, yaml_is_nodeclaims);
 	suite_add_tcase(s, tc);
 	return s;
