@@ -288,6 +288,9 @@ static int members(const char *s, size_t len, size_t i,
 		if (v >= len || s[v] != ':')
 			return -1;
 		v = skip_ws(s, len, v + 1);
+		/* A key with no value before the end: fn may look at s[v]. */
+		if (v >= len)
+			return -1;
 		if (fn && fn(arg, s + i + 1, kend - i - 2, v) != 0)
 			return -1;
 		size_t after = skip_value(s, len, v);
