@@ -502,12 +502,15 @@ static int list_all(struct kube_informer *in, struct kerf_error *err)
 	free(cont);
 	if (rc == 0 && !atomic_load(&k->stop)) {
 		/* Deletions the list shows: cached keys it no longer has. */
-		qsort(seen.keys, seen.n, sizeof(char *), cmp_str);
+		/* An empty list has no key array: qsort and bsearch must not see it. */
+		if (seen.n)
+			qsort(seen.keys, seen.n, sizeof(char *), cmp_str);
 		struct seen gone = {0};
 		pthread_mutex_lock(&in->lock);
 		for (size_t b = 0; b < in->cache.n_buckets; b++)
 			for (struct kube_entry *e = in->cache.buckets[b]; e; e = e->next)
-				if (!bsearch(&e->key, seen.keys, seen.n, sizeof(char *), cmp_str))
+				if (!seen.n ||
+				    !bsearch(&e->key, seen.keys, seen.n, sizeof(char *), cmp_str))
 					seen_add(&gone, xstrdup(e->key));
 		pthread_mutex_unlock(&in->lock);
 		for (size_t g = 0; g < gone.n; g++) {
