@@ -2068,8 +2068,7 @@ static void handle_pricing(struct fake_aws *f, struct freq *q, struct fresp *r)
 		bool ok = true;
 		size_t k;
 		json_t *fl;
-		json_array_foreach(filters, k, fl)
-		{
+		json_array_foreach(filters, k, fl) {
 			const char *field = json_string_value(json_object_get(fl, "Field"));
 			const char *value = json_string_value(json_object_get(fl, "Value"));
 			if (field && strcmp(field, "regionCode") == 0 && value) {
@@ -2188,8 +2187,7 @@ static void classify(struct freq *q)
 		q->json = json_loadb(q->body.buf ? q->body.buf : "", q->body.len, 0, &je);
 		const char *k;
 		json_t *v;
-		json_object_foreach(q->json, k, v)
-		{
+		json_object_foreach(q->json, k, v) {
 			if (json_is_string(v))
 				kvl_add(&q->params, k, json_string_value(v));
 		}
@@ -2708,7 +2706,8 @@ int fake_aws_write_calls(struct fake_aws *f, const char *path)
 			continue;
 		json_t *params = json_object();
 		if (c->json) {
-			json_object_set(params, "body", c->json);
+			/* A copy: the request's own reference is dropped on another thread. */
+			json_object_set_new(params, "body", json_deep_copy(c->json));
 		} else if (c->svc != SVC_EKS) {
 			json_t *q = json_array();
 			for (size_t k = 0; k < c->params.n; k++)

@@ -774,9 +774,13 @@ static json_t *collect_locked(struct fake_kube *f, int store, const char *ns,
 		v[n++] = o;
 	}
 	qsort(v, n, sizeof(*v), cmp_items);
+	/*
+	 * Copies, not references: the caller drops the array outside the lock,
+	 * and jansson's reference counts are not safe to share across threads.
+	 */
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append(a, v[i]->obj);
+		json_array_append_new(a, json_deep_copy(v[i]->obj));
 	free(v);
 	return a;
 }
