@@ -49,29 +49,6 @@ static json_t *labels_patch(const struct kerf_labels *l, const struct kerf_meta 
 	return o;
 }
 
-static const char *op_name(kerf_operator op)
-{
-	switch (op) {
-	case KERF_OP_IN:
-		return "In";
-	case KERF_OP_NOT_IN:
-		return "NotIn";
-	case KERF_OP_EXISTS:
-		return "Exists";
-	case KERF_OP_DOES_NOT_EXIST:
-		return "DoesNotExist";
-	case KERF_OP_GT:
-		return "Gt";
-	case KERF_OP_LT:
-		return "Lt";
-	case KERF_OP_GTE:
-		return "Gte";
-	case KERF_OP_LTE:
-		return "Lte";
-	}
-	return "In";
-}
-
 static json_t *requirements_json(const struct kerf_requirements *r)
 {
 	json_t *a = json_array();
@@ -79,7 +56,7 @@ static json_t *requirements_json(const struct kerf_requirements *r)
 		const struct kerf_requirement *q = r->items[i];
 		json_t *o = json_object();
 		json_object_set_new(o, "key", json_string(q->key));
-		json_object_set_new(o, "operator", json_string(op_name(q->op)));
+		json_object_set_new(o, "operator", json_string(kerf_operator_name(q->op)));
 		if (q->n_values) {
 			json_t *v = json_array();
 			for (size_t k = 0; k < q->n_values; k++)
