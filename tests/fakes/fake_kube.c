@@ -1889,8 +1889,9 @@ static void do_list(struct fake_kube *f, struct MHD_Connection *c, const struct 
 		json_decref(snap->items);
 		*snap = (struct ksnap){0};
 	}
-	pthread_mutex_unlock(&f->lock);
+	/* all shares its items with the store and the snapshots. */
 	json_decref(all);
+	pthread_mutex_unlock(&f->lock);
 	if (!r->custom)
 		strip_type_meta(items); /* built-in lists carry type only on the list */
 	char gv[96], kind[96], rvb[32];
@@ -2697,8 +2698,9 @@ static void dispatch(struct fake_kube *f, struct MHD_Connection *c, const char *
 			    "the server does not allow this method on the requested resource");
 	}
 done:
-	pthread_mutex_unlock(&f->lock);
+	/* The store may hold body now, and drops it under the lock. */
 	json_decref(body);
+	pthread_mutex_unlock(&f->lock);
 }
 
 static bool fake_sleep(struct fake_kube *f, int ms)
