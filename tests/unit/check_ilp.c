@@ -1576,8 +1576,53 @@ static void *busy(void *arg)
  * have decided.  The budget is far beyond any solve, so only a solver that
  * still looked at time could tell the runs apart.
  */
+/* FNV-1a over the decisions of a plan, so whole runs can be compared. */
+static uint64_t digest_add(uint64_t h, int64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		h ^= (uint64_t)v >> (8 * i) & 0xff;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t plan_digest(uint64_t h, const struct kerf_pack_plan *p)
+{
+	h = digest_add(h, (int64_t)p->n_nodes);
+	h = digest_add(h, p->total_price);
+	h = digest_add(h, p->lower_bound);
+	h = digest_add(h, p->work);
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		const struct kerf_pack_node *n = p->nodes[i];
+		h = digest_add(h, n->open_index);
+		h = digest_add(h, n->type);
+		h = digest_add(h, n->zone);
+		h = digest_add(h, n->price);
+		for (size_t k = 0; k < n->n_options; k++)
+			h = digest_add(h, n->options[k]);
+		for (size_t k = 0; k < n->n_assign; k++) {
+			h = digest_add(h, n->assign[k]->group);
+			h = digest_add(h, n->assign[k]->count);
+		}
+	}
+	for (size_t i = 0; i < p->n_unplaced; i++) {
+		h = digest_add(h, p->unplaced[i]->group);
+		h = digest_add(h, p->unplaced[i]->count);
+	}
+	return h;
+}
+
+/*
+ * The digest of the twenty plans below on any machine at any load, in any
+ * build (the sanitizers included): a run that differs from it solved
+ * differently from every other run, which is what counted work rules out.
+ * A change to the solver that changes its plans changes this on purpose.
+ */
+#define DETERMINISTIC_DIGEST 0x2f16beb5a24c1df0ULL
+
 START_TEST(deterministic)
 {
+	uint64_t h = 0xcbf29ce484222325ULL;
 	static const struct shape sh = {3, 16, 4, 2, 12, 30, 3, 6, 0};
 	pthread_t th[2];
 
@@ -1595,6 +1640,7 @@ START_TEST(deterministic)
 		ck_assert(!a->hit_time_limit && !b->hit_time_limit);
 		ck_assert_int_eq(a->work, b->work);
 		assert_same_plan(a, b);
+		h = plan_digest(h, a);
 		kerf_pack_plan_free(a);
 		kerf_pack_plan_free(b);
 		free(in);
@@ -1602,6 +1648,8 @@ START_TEST(deterministic)
 	atomic_store(&busy_stop, true);
 	for (size_t i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
+	ck_assert_msg(h == DETERMINISTIC_DIGEST, "plans digest 0x%016llx, recorded 0x%016llx",
+		      (unsigned long long)h, (unsigned long long)DETERMINISTIC_DIGEST);
 }
 END_TEST
 
