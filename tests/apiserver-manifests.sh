@@ -17,81 +17,22 @@
 set -eu
 : "${top_srcdir:=..}"
 : "${PYTHON:=python3}"
-PEERS=${KERF_PEERS_DIR:-/var/cache/kerf-peers/1.20.2}
 KERFCTL=${KERFCTL:-../core/kerfctl}
-KUBECTL=${KUBECTL:-kubectl}
-if [ ! -x "$PEERS/kube-apiserver" ] || [ ! -x "$PEERS/etcd" ] ||
-	! command -v "$KUBECTL" >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+peers_name=apiserver-manifests
+. "$top_srcdir/tests/peers-lib.sh"
+if ! peers_have; then
 	echo "apiserver-manifests: no kube-apiserver in $PEERS (scripts/kube-peers.sh), kubectl or openssl; skipped"
 	exit 77
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/apiserver-manifests.XXXXXX")
-etcd_pid=
-api_pid=
 cleanup() {
-	[ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null || true
-	[ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null || true
-	[ -n "$api_pid" ] && wait "$api_pid" 2>/dev/null || true
-	[ -n "$etcd_pid" ] && wait "$etcd_pid" 2>/dev/null || true
+	peers_stop
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-fail() {
-	echo "apiserver-manifests: FAIL: $*" >&2
-	exit 1
-}
-free_port() {
-	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+fail() { peers_fail "$@"; }
 
-etcd_port=$(free_port)
-peer_port=$(free_port)
-api_port=$(free_port)
-"$PEERS/etcd" --data-dir "$work/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
-	--advertise-client-urls "http://127.0.0.1:$etcd_port" \
-	--listen-peer-urls "http://127.0.0.1:$peer_port" \
-	--initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-	--initial-cluster "default=http://127.0.0.1:$peer_port" >"$work/etcd.log" 2>&1 &
-etcd_pid=$!
-
-openssl genrsa -out "$work/sa.key" 2048 2>/dev/null
-openssl rsa -in "$work/sa.key" -pubout -out "$work/sa.pub" 2>/dev/null
-echo 'crds-token,kerf-test,1,"system:masters"' >"$work/tokens.csv"
-"$PEERS/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
-	--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
-	--cert-dir "$work/certs" --token-auth-file "$work/tokens.csv" \
-	--authorization-mode RBAC --service-cluster-ip-range 10.96.0.0/24 \
-	--service-account-issuer https://kubernetes.default.svc \
-	--service-account-key-file "$work/sa.pub" \
-	--service-account-signing-key-file "$work/sa.key" >"$work/apiserver.log" 2>&1 &
-api_pid=$!
-
-cat >"$work/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: https://127.0.0.1:$api_port
-    insecure-skip-tls-verify: true
-users:
-- name: test
-  user: {token: crds-token}
-contexts:
-- name: test
-  context: {cluster: test, user: test}
-current-context: test
-EOF
-HOME=$work/home
-export HOME
-k() { "$KUBECTL" --kubeconfig "$work/kubeconfig" "$@" </dev/null; }
-tries=0
-until k get --raw /readyz >/dev/null 2>&1; do
-	tries=$((tries + 1))
-	[ $tries -le 900 ] || fail "kube-apiserver never became ready: $(tail -5 "$work/apiserver.log")"
-	kill -0 "$api_pid" 2>/dev/null || fail "kube-apiserver exited: $(tail -5 "$work/apiserver.log")"
-	sleep 0.2
-done
+peers_start "$work"
 
 "$KERFCTL" crds >"$work/crds.yaml" || fail "kerfctl crds"
 k apply -f "$work/crds.yaml" >"$work/apply.out" 2>&1 || fail "apply crds: $(cat "$work/apply.out")"

@@ -356,6 +356,95 @@ int kube_create_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 
 /* ------------------------------------------------------------ fake kubelet */
 
+static int read_node(struct kube *k, const char *name, struct kerf_node **out,
+		     struct kerf_error *err)
+{
+	const struct kerf_host *h = k->host;
+	struct kerf_http_response *r = NULL;
+	char path[512], what[300];
+
+	snprintf(path, sizeof(path), "/api/v1/nodes/%s", name);
+	snprintf(what, sizeof(what), "get Node %s", name);
+	int rc = kube_do(k->client, "GET", path, NULL, NULL, true, &r, err);
+	if (rc)
+		return rc;
+	if ((rc = kube_status_error(r, what, err)) == 0) {
+		json_t *j = kube_json_parse(what, r->body, r->body_len, KUBE_MAX_OBJECT_BYTES, err);
+		rc = j ? kube_decode(h, KERF_OBJ_NODE, what, j, (void **)out, err) : KERF_E_PARSE;
+		json_decref(j);
+	}
+	h->http_response_free(h->ctx, r);
+	return rc;
+}
+
+/* The node's taints without the not-ready one; NULL when it has none. */
+static json_t *taints_but_not_ready(const struct kerf_node *n)
+{
+	json_t *taints = json_array();
+	bool found = false;
+
+	for (size_t i = 0; i < n->taints.n; i++) {
+		if (strcmp(n->taints.items[i]->key, "node.kubernetes.io/not-ready") == 0) {
+			found = true;
+			continue;
+		}
+		struct kerf_taints one = {.n = 1, .items = n->taints.items + i};
+		json_t *a = taints_json(&one);
+		json_array_extend(taints, a);
+		json_decref(a);
+	}
+	if (!found) {
+		json_decref(taints);
+		return NULL;
+	}
+	return taints;
+}
+
+/*
+ * The API server's admission gives every new Node the not-ready taint, and
+ * the node lifecycle controller takes it off once the node reports Ready.
+ * The fake kubelet's nodes are Ready from their create, and a bare API
+ * server runs no such controller, so the fake kubelet takes it off itself.
+ * kerf's registration writes the same node's taints meanwhile, so the patch
+ * carries the resourceVersion it was computed from, and a conflict reads
+ * the node again.
+ */
+#define CLEAR_NOT_READY_TRIES 8
+
+static int fake_kubelet_clear_not_ready(struct kube *k, const struct kerf_node *made,
+					struct kerf_error *err)
+{
+	struct kerf_node *fresh = NULL;
+	const struct kerf_node *n = made;
+	char path[512], what[300];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "/api/v1/nodes/%s", made->meta->name);
+	snprintf(what, sizeof(what), "fake kubelet: Node %s ready", made->meta->name);
+	for (int i = 0; i < CLEAR_NOT_READY_TRIES; i++) {
+		json_t *taints = n->ready ? taints_but_not_ready(n) : NULL;
+		if (!taints)
+			break;
+		json_t *body = json_object(), *md = json_object(), *spec = json_object();
+		meta_precondition(md, n->meta);
+		json_object_set_new(body, "metadata", md);
+		json_object_set_new(spec, "taints", taints);
+		json_object_set_new(body, "spec", spec);
+		rc = write_json(k, "PATCH", path, body, MERGE_PATCH, KERF_OBJ_NODE, what, NULL,
+				err);
+		if (rc != KERF_E_CONFLICT)
+			break;
+		kerf_node_free(fresh);
+		fresh = NULL;
+		kerf_error_clear(err);
+		if ((rc = read_node(k, made->meta->name, &fresh, err)) != 0)
+			break;
+		n = fresh;
+	}
+	kerf_node_free(fresh);
+	return rc;
+}
+
 /*
  * With `fake_kubelet` (a simulated provider's instances have no kubelet),
  * a launched claim gets the Node its kubelet would register: named after
@@ -417,7 +506,10 @@ static int fake_kubelet_register(struct kube *k, const struct kerf_nodeclaim *c,
 	int rc = write_json(k, "POST", "/api/v1/nodes", o, NULL, KERF_OBJ_NODE, what,
 			    (void **)&made, err);
 	bool ready_now = rc == 0 && made->ready;
+	if (ready_now)
+		rc = fake_kubelet_clear_not_ready(k, made, err);
 	kerf_node_free(made);
+	made = NULL;
 	if (rc == KERF_E_CONFLICT || ready_now || rc) {
 		json_decref(st);
 		return rc == KERF_E_CONFLICT ? 0 : rc;
@@ -427,7 +519,12 @@ static int fake_kubelet_register(struct kube *k, const struct kerf_nodeclaim *c,
 	json_object_set_new(body, "status", st);
 	snprintf(path, sizeof(path), "/api/v1/nodes/%s/status", name);
 	snprintf(what, sizeof(what), "fake kubelet: Node %s status", name);
-	return write_json(k, "PATCH", path, body, MERGE_PATCH, KERF_OBJ_NODE, what, NULL, err);
+	rc = write_json(k, "PATCH", path, body, MERGE_PATCH, KERF_OBJ_NODE, what, (void **)&made,
+			err);
+	if (rc == 0 && made->ready)
+		rc = fake_kubelet_clear_not_ready(k, made, err);
+	kerf_node_free(made);
+	return rc;
 }
 
 int kube_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
@@ -537,6 +634,21 @@ int kube_evict_pod(void *inst, const char *namespace_, const char *name, struct 
 	if (rc == KERF_E_THROTTLED)
 		/* A PodDisruptionBudget says not now: a normal answer (kerf/cluster.h). */
 		k->host->log(k->host->ctx, KERF_LOG_DEBUG, "%s", err ? err->message : what);
+	if (rc == 0 && k->fake_kubelet) {
+		/*
+		 * An evicted pod only goes once its node's kubelet confirms its
+		 * containers stopped.  The fake kubelet's nodes (every node kerf
+		 * drains when it is on) run none, so it confirms at once, as a
+		 * kubelet whose containers exit immediately would.
+		 */
+		json_t *opts = json_pack("{s:s, s:s, s:i}", "apiVersion", "v1", "kind",
+					 "DeleteOptions", "gracePeriodSeconds", 0);
+		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
+		snprintf(what, sizeof(what), "fake kubelet: end pod %s/%s", ns, name);
+		rc = write_json(k, "DELETE", path, opts, NULL, KERF_OBJ_POD, what, NULL, err);
+		if (rc == KERF_E_NOTFOUND)
+			rc = 0;
+	}
 	return rc;
 }
 

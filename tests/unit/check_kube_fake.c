@@ -811,6 +811,42 @@ START_TEST(node_cordon_and_pdb_eviction)
 }
 END_TEST
 
+/*
+ * An evicted pod on a node waits for its kubelet to confirm the end; with
+ * fake_kubelet nothing else would, so the plugin confirms it, and without
+ * it the pod stays, marked for deletion.
+ */
+START_TEST(fake_kubelet_ends_evicted_pods)
+{
+	for (int fake = 0; fake < 2; fake++) {
+		struct fake_kube *f = fake_kube_start(NULL);
+		struct plugin_instance in;
+		struct kerf_error err = KERF_ERROR_INIT;
+
+		ck_assert_ptr_nonnull(f);
+		put_node(f, 1, "us-east-1a");
+		put(f, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
+		       "\"bound\",\"namespace\":\"default\"},\"spec\":{\"nodeName\":\"node-1\","
+		       "\"containers\":[{\"name\":\"c\",\"image\":\"nginx\"}]}}");
+		make_for(f, fake ? "fake_kubelet: true\n" : NULL, &in);
+		start(&in);
+		ck_assert_msg(plugin->cluster.evict_pod(in.state, "default", "bound", &err) == 0, "%s",
+			      err.message);
+		json_t *pod = fake_kube_get(f, "v1", "Pod", "default", "bound");
+		if (fake) {
+			ck_assert_ptr_null(pod);
+		} else {
+			ck_assert_ptr_nonnull(pod);
+			ck_assert_ptr_nonnull(json_object_get(json_object_get(pod, "metadata"),
+							      "deletionTimestamp"));
+		}
+		json_decref(pod);
+		instance_destroy(&in);
+		fake_kube_stop(f);
+	}
+}
+END_TEST
+
 START_TEST(eviction_falls_back_to_v1beta1)
 {
 	struct fake_kube *f = fake_kube_start(NULL);
@@ -1065,6 +1101,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, nodeclaim_lifecycle);
 	tcase_add_test(tc, fake_kubelet_registers_launched_claims);
 	tcase_add_test(tc, node_cordon_and_pdb_eviction);
+	tcase_add_test(tc, fake_kubelet_ends_evicted_pods);
 	tcase_add_test(tc, eviction_falls_back_to_v1beta1);
 	tcase_add_test(tc, leader_hand_over);
 	suite_add_tcase(s, tc);
