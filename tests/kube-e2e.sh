@@ -102,6 +102,8 @@ ready=$(k get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==
 k get nodeclaims,nodepools,ec2nodeclasses -o yaml >"$work/readback.yaml"
 "$KERFCTL" validate -f "$work/readback.yaml" >"$work/validate.out" 2>&1 ||
 	fail "the NodeClaims kerf wrote are not valid: $(cat "$work/validate.out")"
+grep -q " $claims NodeClaims*[,)]" "$work/validate.out" ||
+	fail "kerfctl validate did not check the $claims NodeClaims: $(cat "$work/validate.out")"
 
 # Planned against bound, per batch.
 k get pods -o jsonpath='{range .items[*]}{.metadata.name} {.spec.nodeName}{"\n"}{end}' >"$work/bound.txt"
