@@ -17,22 +17,9 @@
 set -eu
 : "${top_srcdir:=..}"
 : "${PYTHON:=python3}"
-KERFCTL=${KERFCTL:-../core/kerfctl}
-peers_name=apiserver-manifests
-. "$top_srcdir/tests/peers-lib.sh"
-if ! peers_have; then
-	echo "apiserver-manifests: no kube-apiserver in $PEERS (scripts/kube-peers.sh), kubectl or openssl; skipped"
-	exit 77
-fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/apiserver-manifests.XXXXXX")
-cleanup() {
-	peers_stop
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-fail() { peers_fail "$@"; }
-
-peers_start "$work"
+NAME=apiserver-manifests
+. "$top_srcdir/tests/kube-real.sh"
+real_start
 
 "$KERFCTL" crds >"$work/crds.yaml" || fail "kerfctl crds"
 k apply -f "$work/crds.yaml" >"$work/apply.out" 2>&1 || fail "apply crds: $(cat "$work/apply.out")"
