@@ -521,8 +521,8 @@ static int resolve_lists(struct ec2 *e, const struct ec2_node_class *nc, struct 
 	    (rc = select_terms(e, &nc->ami_selector_terms, EC2_IMAGES, r, err)) == 0)
 		for (size_t i = 0; rc == 0 && i < nc->ami_selector_terms.n; i++)
 			if (nc->ami_selector_terms.items[i].alias)
-				rc = resolve_alias(e, nc->ami_selector_terms.items[i].alias, r,
-						   err);
+				rc =
+				    resolve_alias(e, nc->ami_selector_terms.items[i].alias, r, err);
 	if (rc)
 		return rc;
 	ec2_resolved_pick_images(r);

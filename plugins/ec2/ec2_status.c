@@ -22,7 +22,8 @@ static int group_by_id(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-static void *sorted(const void *items, size_t n, size_t size, int (*cmp)(const void *, const void *))
+static void *sorted(const void *items, size_t n, size_t size,
+		    int (*cmp)(const void *, const void *))
 {
 	const void **v = calloc(n ? n : 1, sizeof(*v));
 
@@ -60,8 +61,8 @@ static json_t *groups_json(const struct ec2_resolved *r)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < r->n_groups; i++)
-		json_array_append_new(a, json_pack("{s:o,s:o}", "id", str(v[i]->id), "name",
-						   str(v[i]->name)));
+		json_array_append_new(
+		    a, json_pack("{s:o,s:o}", "id", str(v[i]->id), "name", str(v[i]->name)));
 	free(v);
 	return a;
 }
@@ -76,10 +77,9 @@ static json_t *amis_json(const struct ec2_resolved *r)
 		/* An alias's image is known by id alone; the CRD leaves name optional. */
 		if (im->name && *im->name)
 			json_object_set_new(o, "name", json_string(im->name));
-		json_object_set_new(
-		    o, "requirements",
-		    json_pack("[{s:s,s:s,s:[o]}]", "key", "kubernetes.io/arch", "operator", "In",
-			      "values", str(im->arch)));
+		json_object_set_new(o, "requirements",
+				    json_pack("[{s:s,s:s,s:[o]}]", "key", "kubernetes.io/arch",
+					      "operator", "In", "values", str(im->arch)));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -139,8 +139,8 @@ char *ec2_status_json(const struct ec2_resolved *r, const struct kerf_doc_node *
 		      kerf_wall_ms_t now_ms)
 {
 	char now[32], *text, not_ready[200] = "";
-	const char *gen = kerf_doc_scalar(kerf_doc_get(kerf_doc_get(object, "metadata"),
-						       "generation"));
+	const char *gen =
+	    kerf_doc_scalar(kerf_doc_get(kerf_doc_get(object, "metadata"), "generation"));
 	struct conds c = {.array = json_array(), .object = object, .now = now, .generation = -1};
 	bool profile = r->instance_profile && *r->instance_profile;
 	const struct {

@@ -455,8 +455,10 @@ START_TEST(status_of_a_resolved_class)
 	    "{\"subnets\":["
 	    "{\"id\":\"subnet-0a1b2c3d4e5f60001\",\"zone\":\"us-east-1a\",\"zoneID\":\"use1-az1\"},"
 	    "{\"id\":\"subnet-0a1b2c3d4e5f60002\",\"zone\":\"us-east-1b\",\"zoneID\":\"use1-az2\"},"
-	    "{\"id\":\"subnet-0a1b2c3d4e5f60003\",\"zone\":\"us-east-1a\",\"zoneID\":\"use1-az1\"}],"
-	    "\"securityGroups\":[{\"id\":\"sg-0123456789abcdef0\",\"name\":\"eks-cluster-sg-demo\"}],"
+	    "{\"id\":\"subnet-0a1b2c3d4e5f60003\",\"zone\":\"us-east-1a\",\"zoneID\":\"use1-az1\"}]"
+	    ","
+	    "\"securityGroups\":[{\"id\":\"sg-0123456789abcdef0\",\"name\":\"eks-cluster-sg-demo\"}"
+	    "],"
 	    "\"amis\":["
 	    "{\"id\":\"ami-0aaaaaaaaaaaaaa02\",\"requirements\":[{\"key\":\"kubernetes.io/arch\","
 	    "\"operator\":\"In\",\"values\":[\"amd64\"]}]},"
@@ -531,10 +533,10 @@ START_TEST(status_of_a_class_whose_group_is_gone)
 		    "\"SecurityGroupsNotFound\",\"message\":\"SecurityGroupSelector did not match "
 		    "any SecurityGroups\",\"lastTransitionTime\":\"" NOW "\","
 		    "\"observedGeneration\":3}"));
-	ck_assert_ptr_nonnull(strstr(
-	    status, "{\"type\":\"Ready\",\"status\":\"False\",\"reason\":"
-		    "\"UnhealthyDependents\",\"message\":\"SecurityGroupsReady=False\","
-		    "\"lastTransitionTime\":\"" NOW "\",\"observedGeneration\":3}"));
+	ck_assert_ptr_nonnull(
+	    strstr(status, "{\"type\":\"Ready\",\"status\":\"False\",\"reason\":"
+			   "\"UnhealthyDependents\",\"message\":\"SecurityGroupsReady=False\","
+			   "\"lastTransitionTime\":\"" NOW "\",\"observedGeneration\":3}"));
 	ck_assert_ptr_nonnull(strstr(status, "\"type\":\"AMIsReady\",\"status\":\"True\""));
 	free(status);
 }
