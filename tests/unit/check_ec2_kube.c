@@ -79,6 +79,22 @@ static const char *field(json_t *o, const char *key)
 	return s;
 }
 
+#define STATUS_PATH "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/"
+
+/* How many times `what` is in the file at path. */
+static size_t count_in(const char *path, const char *what)
+{
+	FILE *fp = fopen(path, "r");
+	char line[4096];
+	size_t n = 0;
+
+	while (fp && fgets(line, sizeof(line), fp))
+		n += strstr(line, what) != NULL;
+	if (fp)
+		fclose(fp);
+	return n;
+}
+
 /* The named EC2NodeClass once it has a Ready condition (new reference); NULL when it never does. */
 static json_t *wait_status(struct fake_kube *f, const char *name)
 {
@@ -147,9 +163,20 @@ START_TEST(kerfd_writes_ec2nodeclass_status)
 
 	good = wait_status(kube, "resolved");
 	bad = wait_status(kube, "no-ami");
+	/*
+	 * The refused class's types are asked for again every 10 s while it
+	 * fails: each new status equals the one written, so it is not written
+	 * again.
+	 */
+	for (long w = 0; w < CONVERGE_MS && count_in(log, "NodePool no-ami: instance types") < 3;
+	     w += 100)
+		pause_ms(100);
 	kill(pid, SIGTERM);
 	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
 	ck_assert_msg(good && bad, "no status written (see %s)", log);
+	ck_assert_uint_ge(count_in(log, "NodePool no-ami: instance types"), 3);
+	ck_assert_uint_eq(fake_kube_requests(kube, "PATCH", STATUS_PATH "resolved/status"), 1);
+	ck_assert_uint_eq(fake_kube_requests(kube, "PATCH", STATUS_PATH "no-ami/status"), 1);
 
 	/* The fake's three tagged subnets, one per zone, with their zone IDs. */
 	v = json_object_get(json_object_get(good, "status"), "subnets");
