@@ -104,6 +104,8 @@ can yes list nodepools.karpenter.sh
 can no update nodepools.karpenter.sh
 can yes list ec2nodeclasses.karpenter.k8s.aws
 can no delete ec2nodeclasses.karpenter.k8s.aws
+can yes patch ec2nodeclasses.karpenter.k8s.aws --subresource status
+can no patch ec2nodeclasses.karpenter.k8s.aws
 can yes create events -n default
 can no get secrets -n kerf
 can no list configmaps --all-namespaces

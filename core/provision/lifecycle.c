@@ -976,6 +976,9 @@ struct types_job {
 	struct kerf_instance_type_list *types;
 	int rc;
 	struct kerf_error err;
+	/* The status written last (a copy) and, when this job wrote a new one, its text. */
+	char *status_before;
+	char *status_written;
 };
 
 static void types_done(void *arg)
@@ -1007,8 +1010,42 @@ static void types_done(void *arg)
 		log_debug(COMPONENT, "NodePool %s: %zu instance types", pr->np->meta->name,
 			  pr->types->n);
 	}
+	if (j->status_written) {
+		free(pr->status_written);
+		pr->status_written = j->status_written;
+	}
+	free(j->status_before);
 	kerf_node_class_free(j->nc);
 	free(j);
+}
+
+/*
+ * Writes what the provider resolved for the node class to its status,
+ * when both plugins can and it changed.  Run after every instance-type
+ * fetch, failed or not: a class whose selectors find nothing is the one
+ * whose conditions users need to see.
+ */
+static void write_class_status(struct types_job *j)
+{
+	const struct provisioner_config *c = &j->p->cfg;
+	struct kerf_error err = KERF_ERROR_INIT;
+	char *status = NULL;
+	int rc;
+
+	if (!j->nc || !c->provider->node_class_status || !c->cluster->update_node_class_status)
+		return;
+	rc = c->provider->node_class_status(c->provider_inst, j->nc, &status, &err);
+	if (rc == 0 && status && !(j->status_before && strcmp(status, j->status_before) == 0)) {
+		rc = c->cluster->update_node_class_status(c->cluster_inst, j->nc, status, &err);
+		if (rc == 0) {
+			j->status_written = status;
+			status = NULL;
+		}
+	}
+	if (rc)
+		log_warn(COMPONENT, "%s %s: status: %s", j->nc->ref->kind, j->nc->meta->name,
+			 prov_err_text(&err, rc));
+	free(status);
 }
 
 static void types_run(void *arg)
@@ -1017,6 +1054,7 @@ static void types_run(void *arg)
 	kerf_error_clear(&j->err);
 	j->rc = j->p->cfg.provider->get_instance_types(j->p->cfg.provider_inst, j->nc, &j->types,
 						       &j->err);
+	write_class_status(j);
 	evq_push_done(j->p->cfg.evq, types_done, j);
 }
 
@@ -1030,5 +1068,6 @@ void prov_fetch_types(struct provisioner *p, size_t pool)
 	j->p = p;
 	j->pool = pool;
 	j->nc = class_copy(pr);
+	j->status_before = pr->status_written ? xstrdup(pr->status_written) : NULL;
 	prov_submit(p, types_run, j);
 }

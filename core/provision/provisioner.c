@@ -234,6 +234,7 @@ static void pool_rec_clear(struct pool_rec *pr)
 	kerf_node_class_free(pr->nc);
 	kerf_instance_type_list_free(pr->types);
 	free(pr->available);
+	free(pr->status_written);
 	packing_clear(&pr->packing);
 }
 

@@ -66,6 +66,8 @@ struct pool_rec {
 	bool *available;
 	kerf_mono_ms_t types_at;
 	bool fetching;
+	/* The node class status last written for this pool's class, so an unchanged one is not written again. */
+	char *status_written;
 	struct pool_packing packing;
 	const struct prov_packer *chosen; /* the packer of the batch being run */
 };

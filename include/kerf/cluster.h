@@ -175,6 +175,17 @@ struct kerf_cluster_ops {
 	 * and nothing is pending or launching.  Called after start().
 	 */
 	int (*virtual_end)(void *inst, kerf_mono_ms_t *end_ms, struct kerf_error *err);
+	/*
+	 * Optional (2.1).  Writes `status`, the JSON text of one object that a
+	 * provider's node_class_status made (borrowed for the call), as the
+	 * status of the node class that node_class->ref names, through its
+	 * status subresource: the fields it holds replace the stored ones.
+	 * KERF_E_NOTFOUND when the node class is gone, KERF_E_UNSUPPORTED for
+	 * a kind the plugin does not store.  Blocks on the network.  Without
+	 * it node class statuses are not written.
+	 */
+	int (*update_node_class_status)(void *inst, const struct kerf_node_class *node_class,
+					const char *status, struct kerf_error *err);
 };
 
 #ifdef __cplusplus

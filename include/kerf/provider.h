@@ -213,6 +213,19 @@ struct kerf_provider_ops {
 	int (*create_batch)(void *inst, size_t n, const struct kerf_nodeclaim *const *claims,
 			    const struct kerf_node_class *node_class, struct kerf_instance **out,
 			    int *rcs, struct kerf_error *const *errs, struct kerf_error *err);
+	/*
+	 * Optional (2.1).  The status the provider keeps for a node class of a
+	 * kind it serves, so that users see what its selectors resolved to:
+	 * *status (host allocator, caller frees) receives the JSON text of one
+	 * object, the node class's whole .status (for an EC2NodeClass:
+	 * subnets, securityGroups, amis, instanceProfile and conditions).  A
+	 * node class whose selectors find nothing still gets a status, its
+	 * conditions saying what is missing; an error means the cloud could
+	 * not be asked.  The host hands the text to the cluster plugin's
+	 * update_node_class_status when it changed.  May block on the network.
+	 */
+	int (*node_class_status)(void *inst, const struct kerf_node_class *node_class,
+				 char **status, struct kerf_error *err);
 };
 
 #ifdef __cplusplus

@@ -48,6 +48,7 @@
 #include "ec2_catalogue.h"
 #include "ec2_launch.h"
 #include "ec2_prices.h"
+#include "ec2_status.h"
 #include "ec2_types.h"
 #include "ec2_userdata.h"
 #include "ec2_xml.h"
@@ -508,8 +509,41 @@ static int resolve_alias(struct ec2 *e, const char *alias, struct ec2_resolved *
 	return rc;
 }
 
-static int resolve(struct ec2 *e, const struct kerf_node_class *node_class,
-		   const struct ec2_node_class *nc, struct resolution **out, struct kerf_error *err)
+/* What the class's selectors find now, whether or not each found something. */
+static int resolve_lists(struct ec2 *e, const struct ec2_node_class *nc, struct ec2_resolved *r,
+			 struct kerf_error *err)
+{
+	int rc;
+
+	if ((rc = select_terms(e, &nc->subnet_selector_terms, EC2_SUBNETS, r, err)) == 0 &&
+	    (rc = select_terms(e, &nc->security_group_selector_terms, EC2_SECURITY_GROUPS, r,
+			       err)) == 0 &&
+	    (rc = select_terms(e, &nc->ami_selector_terms, EC2_IMAGES, r, err)) == 0)
+		for (size_t i = 0; rc == 0 && i < nc->ami_selector_terms.n; i++)
+			if (nc->ami_selector_terms.items[i].alias)
+				rc =
+				    resolve_alias(e, nc->ami_selector_terms.items[i].alias, r, err);
+	if (rc)
+		return rc;
+	ec2_resolved_pick_images(r);
+	/*
+	 * A role is turned into an instance profile by the one kerf would
+	 * create for it; kerf does not call IAM, so the profile must exist
+	 * under that name (docs/aws.md).
+	 */
+	r->instance_profile = dup(nc->instance_profile ? nc->instance_profile : nc->role);
+	return 0;
+}
+
+/*
+ * The class's resolution, from the cache while it is fresh (a minute, or
+ * until the class changes), whether or not each selector found something:
+ * a class that finds nothing is cached too, so its status and its failed
+ * launches share one set of calls.
+ */
+static int resolution_get(struct ec2 *e, const struct kerf_node_class *node_class,
+			  const struct ec2_node_class *nc, struct resolution **out,
+			  struct kerf_error *err)
 {
 	const struct kerf_host *h = e->host;
 	kerf_mono_ms_t now = h->mono_ms(h->ctx);
@@ -539,31 +573,7 @@ static int resolve(struct ec2 *e, const struct kerf_node_class *node_class,
 	r->refs = 1;
 	r->key = key;
 	r->at = now;
-	if ((rc = select_terms(e, &nc->subnet_selector_terms, EC2_SUBNETS, &r->r, err)) == 0 &&
-	    (rc = select_terms(e, &nc->security_group_selector_terms, EC2_SECURITY_GROUPS, &r->r,
-			       err)) == 0 &&
-	    (rc = select_terms(e, &nc->ami_selector_terms, EC2_IMAGES, &r->r, err)) == 0)
-		for (size_t i = 0; rc == 0 && i < nc->ami_selector_terms.n; i++)
-			if (nc->ami_selector_terms.items[i].alias)
-				rc = resolve_alias(e, nc->ami_selector_terms.items[i].alias, &r->r,
-						   err);
-	if (rc) {
-		resolution_put(e, r);
-		return rc;
-	}
-	ec2_resolved_pick_images(&r->r);
-	/*
-	 * A role is turned into an instance profile by the one kerf would
-	 * create for it; kerf does not call IAM, so the profile must exist
-	 * under that name (docs/aws.md).
-	 */
-	r->r.instance_profile = dup(nc->instance_profile ? nc->instance_profile : nc->role);
-	if (r->r.n_subnets == 0 || r->r.n_groups == 0 || r->r.n_images == 0) {
-		rc = kerf_error_set(
-		    err, KERF_E_CONFIG,
-		    "EC2NodeClass %s: its selectors found %zu subnets, %zu security "
-		    "groups and %zu AMIs; each needs at least one",
-		    node_class->meta->name, r->r.n_subnets, r->r.n_groups, r->r.n_images);
+	if ((rc = resolve_lists(e, nc, &r->r, err)) != 0) {
 		resolution_put(e, r);
 		return rc;
 	}
@@ -588,6 +598,28 @@ static int resolve(struct ec2 *e, const struct kerf_node_class *node_class,
 		r->refs++;
 		pthread_mutex_unlock(&e->lock);
 		resolution_put(e, old);
+	}
+	*out = r;
+	return 0;
+}
+
+/* The class's resolution for launching: KERF_E_CONFIG when a selector found nothing. */
+static int resolve(struct ec2 *e, const struct kerf_node_class *node_class,
+		   const struct ec2_node_class *nc, struct resolution **out, struct kerf_error *err)
+{
+	struct resolution *r;
+	int rc = resolution_get(e, node_class, nc, &r, err);
+
+	if (rc)
+		return rc;
+	if (r->r.n_subnets == 0 || r->r.n_groups == 0 || r->r.n_images == 0) {
+		rc = kerf_error_set(
+		    err, KERF_E_CONFIG,
+		    "EC2NodeClass %s: its selectors found %zu subnets, %zu security "
+		    "groups and %zu AMIs; each needs at least one",
+		    node_class->meta->name, r->r.n_subnets, r->r.n_groups, r->r.n_images);
+		resolution_put(e, r);
+		return rc;
 	}
 	*out = r;
 	return 0;
@@ -1636,6 +1668,34 @@ static void ec2_destroy(void *inst)
 	free(e);
 }
 
+/* ------------------------------------------------------------- status */
+
+static int node_class_status(void *inst, const struct kerf_node_class *node_class, char **status,
+			     struct kerf_error *err)
+{
+	struct ec2 *e = inst;
+	const struct kerf_host *h = e->host;
+	struct ec2_node_class *nc;
+	struct resolution *r = NULL;
+	char *text;
+	int rc;
+
+	*status = NULL;
+	if (!node_class)
+		return kerf_error_set(err, KERF_E_INVALID, "no node class");
+	if ((rc = ec2_node_class_parse(node_class, &nc, err)) != 0)
+		return rc;
+	rc = resolution_get(e, node_class, nc, &r, err);
+	ec2_node_class_free(nc);
+	if (rc)
+		return rc;
+	text = ec2_status_json(&r->r, kerf_doc_root(node_class->doc), h->wall_ms(h->ctx));
+	resolution_put(e, r);
+	*status = h->strdup(h->ctx, text);
+	free(text);
+	return 0;
+}
+
 static const struct kerf_provider_ops ec2_provider_ops = {
     .get_instance_types = get_instance_types,
     .create = create,
@@ -1648,6 +1708,7 @@ static const struct kerf_provider_ops ec2_provider_ops = {
     .well_known_labels = ec2_well_known_labels,
     .restricted_label_domains = ec2_restricted_label_domains,
     .class_selectors = ec2_class_selectors,
+    .node_class_status = node_class_status,
 };
 
 KERF_PLUGIN_DEFINE = {

@@ -295,6 +295,12 @@ int kube_update_nodeclaim(void *inst, const struct kerf_nodeclaim *claim,
 int kube_delete_nodeclaim(void *inst, const char *name, struct kerf_error *err);
 int kube_update_node(void *inst, const struct kerf_node *node, struct kerf_node **stored,
 		     struct kerf_error *err);
+/*
+ * kerf_cluster_ops.update_node_class_status: a merge patch of the
+ * EC2NodeClass's status subresource with the provider's status object.
+ */
+int kube_update_node_class_status(void *inst, const struct kerf_node_class *node_class,
+				  const char *status, struct kerf_error *err);
 int kube_delete_node(void *inst, const char *name, struct kerf_error *err);
 int kube_evict_pod(void *inst, const char *namespace_, const char *name, struct kerf_error *err);
 int kube_acquire_lease(void *inst, const char *identity, int64_t duration_ms, bool *held,

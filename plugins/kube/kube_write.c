@@ -604,6 +604,34 @@ int kube_update_node(void *inst, const struct kerf_node *node, struct kerf_node 
 			  err);
 }
 
+int kube_update_node_class_status(void *inst, const struct kerf_node_class *node_class,
+				  const char *status, struct kerf_error *err)
+{
+	struct kube *k = inst;
+	const struct kerf_node_class_ref *ref = node_class ? node_class->ref : NULL;
+	const char *name = node_class && node_class->meta ? node_class->meta->name : NULL;
+	char path[512], what[300];
+	json_error_t jerr;
+	json_t *st = NULL;
+
+	if (!ref || !ref->group || !ref->kind || strcmp(ref->group, "karpenter.k8s.aws") != 0 ||
+	    strcmp(ref->kind, "EC2NodeClass") != 0)
+		return kerf_error_set(
+		    err, KERF_E_UNSUPPORTED, "node class kind %s/%s: only EC2NodeClass is stored",
+		    ref && ref->group ? ref->group : "", ref && ref->kind ? ref->kind : "");
+	if (!name || !*name)
+		return kerf_error_set(err, KERF_E_INVALID, "EC2NodeClass: no name");
+	snprintf(what, sizeof(what), "EC2NodeClass %s: status", name);
+	if (!status || !(st = json_loads(status, JSON_REJECT_DUPLICATES, &jerr)) ||
+	    !json_is_object(st)) {
+		json_decref(st);
+		return kerf_error_set(err, KERF_E_INVALID, "%s: not a JSON object", what);
+	}
+	snprintf(path, sizeof(path), "/apis/karpenter.k8s.aws/v1/ec2nodeclasses/%s/status", name);
+	return write_json(k, "PATCH", path, json_pack("{s:o}", "status", st), MERGE_PATCH,
+			  KERF_OBJ_NODE_CLASS, what, NULL, err);
+}
+
 int kube_delete_node(void *inst, const char *name, struct kerf_error *err)
 {
 	char path[512], what[300];

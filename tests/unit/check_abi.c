@@ -288,7 +288,7 @@ AT(struct kerf_event, type, 32);
 AT(struct kerf_event, reason, 40);
 AT(struct kerf_event, message, 48);
 
-SIZE(struct kerf_cluster_ops, 88, 8);
+SIZE(struct kerf_cluster_ops, 96, 8);
 AT(struct kerf_cluster_ops, start, 0);
 AT(struct kerf_cluster_ops, poll, 8);
 AT(struct kerf_cluster_ops, create_nodeclaim, 16);
@@ -300,6 +300,7 @@ AT(struct kerf_cluster_ops, evict_pod, 56);
 AT(struct kerf_cluster_ops, acquire_lease, 64);
 AT(struct kerf_cluster_ops, emit_event, 72);
 AT(struct kerf_cluster_ops, virtual_end, 80);
+AT(struct kerf_cluster_ops, update_node_class_status, 88);
 
 SIZE(struct kerf_http_header, 16, 8);
 AT(struct kerf_http_header, name, 0);
@@ -393,7 +394,7 @@ SIZE(struct kerf_provider_sink, 16, 8);
 AT(struct kerf_provider_sink, ctx, 0);
 AT(struct kerf_provider_sink, on_instance, 8);
 
-SIZE(struct kerf_provider_ops, 104, 8);
+SIZE(struct kerf_provider_ops, 112, 8);
 AT(struct kerf_provider_ops, get_instance_types, 0);
 AT(struct kerf_provider_ops, create, 8);
 AT(struct kerf_provider_ops, delete_instance, 16);
@@ -407,6 +408,7 @@ AT(struct kerf_provider_ops, restricted_label_domains, 72);
 AT(struct kerf_provider_ops, class_selectors, 80);
 AT(struct kerf_provider_ops, start, 88);
 AT(struct kerf_provider_ops, create_batch, 96);
+AT(struct kerf_provider_ops, node_class_status, 104);
 
 SIZE(struct kerf_pack_offering, 16, 8);
 AT(struct kerf_pack_offering, zone, 0);

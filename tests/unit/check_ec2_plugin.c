@@ -188,17 +188,23 @@ static void up(const struct fake_http_step *steps, size_t n)
 		.method = "POST", .body = (b)                                                      \
 	}
 
-static const struct kerf_node_class *node_class(void)
+static const struct kerf_node_class *node_class_from(const char *file)
 {
 	struct kerf_error err = KERF_ERROR_INIT;
 	struct mf_diags d;
+	char path[512];
 
 	memset(&d, 0, sizeof(d));
+	snprintf(path, sizeof(path), DATA "%s", file);
 	ck_assert_int_eq(mf_set_add_provider(&set, "ec2", ops, &err), 0);
-	ck_assert_msg(mf_load_file(&set, DATA "nodeclass-tuned.yaml", &d, &err) == 0, "%s",
-		      err.message);
+	ck_assert_msg(mf_load_file(&set, path, &d, &err) == 0, "%s", err.message);
 	ck_assert_uint_eq(set.n_node_classes, 1);
 	return set.node_classes[0];
+}
+
+static const struct kerf_node_class *node_class(void)
+{
+	return node_class_from("nodeclass-tuned.yaml");
 }
 
 static struct kerf_nodeclaim *claim(const char *name)
@@ -440,6 +446,102 @@ START_TEST(drift)
 }
 END_TEST
 
+/* The virtual clock's start, 1796683262000 ms, as a condition's lastTransitionTime. */
+#define NOW "2026-12-07T22:41:02Z"
+
+START_TEST(status_of_a_resolved_class)
+{
+	static const char want[] =
+	    "{\"subnets\":["
+	    "{\"id\":\"subnet-0a1b2c3d4e5f60001\",\"zone\":\"us-east-1a\",\"zoneID\":\"use1-az1\"},"
+	    "{\"id\":\"subnet-0a1b2c3d4e5f60002\",\"zone\":\"us-east-1b\",\"zoneID\":\"use1-az2\"},"
+	    "{\"id\":\"subnet-0a1b2c3d4e5f60003\",\"zone\":\"us-east-1a\",\"zoneID\":\"use1-az1\"}]"
+	    ","
+	    "\"securityGroups\":[{\"id\":\"sg-0123456789abcdef0\",\"name\":\"eks-cluster-sg-demo\"}"
+	    "],"
+	    "\"amis\":["
+	    "{\"id\":\"ami-0aaaaaaaaaaaaaa02\",\"requirements\":[{\"key\":\"kubernetes.io/arch\","
+	    "\"operator\":\"In\",\"values\":[\"amd64\"]}]},"
+	    "{\"id\":\"ami-0bbbbbbbbbbbbbb01\",\"requirements\":[{\"key\":\"kubernetes.io/arch\","
+	    "\"operator\":\"In\",\"values\":[\"arm64\"]}]}],"
+	    "\"instanceProfile\":\"KarpenterNodeRole-demo\",\"conditions\":["
+	    "{\"type\":\"SubnetsReady\",\"status\":\"True\",\"reason\":\"SubnetsReady\","
+	    "\"message\":\"\",\"lastTransitionTime\":\"" NOW "\"},"
+	    "{\"type\":\"SecurityGroupsReady\",\"status\":\"True\",\"reason\":"
+	    "\"SecurityGroupsReady\",\"message\":\"\",\"lastTransitionTime\":\"" NOW "\"},"
+	    "{\"type\":\"AMIsReady\",\"status\":\"True\",\"reason\":\"AMIsReady\","
+	    "\"message\":\"\",\"lastTransitionTime\":\"" NOW "\"},"
+	    "{\"type\":\"InstanceProfileReady\",\"status\":\"True\",\"reason\":"
+	    "\"InstanceProfileReady\",\"message\":\"\",\"lastTransitionTime\":\"" NOW "\"},"
+	    "{\"type\":\"ValidationSucceeded\",\"status\":\"True\",\"reason\":"
+	    "\"ValidationSucceeded\",\"message\":\"\",\"lastTransitionTime\":\"" NOW "\"},"
+	    "{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Ready\","
+	    "\"message\":\"\",\"lastTransitionTime\":\"" NOW "\"}]}";
+	/* One resolution: the status and the launches share it for its minute. */
+	const struct fake_http_step steps[] = {POST(f_subnets), POST(f_groups), POST(ssm_amd64),
+					       POST(ssm_arm64)};
+	struct kerf_error err = KERF_ERROR_INIT;
+	const struct kerf_node_class *nc;
+	char *status = NULL, *again = NULL;
+
+	up(steps, FAKE_HTTP_N(steps));
+	nc = node_class();
+	ck_assert_msg(ops->node_class_status(inst, nc, &status, &err) == 0, "%s", err.message);
+	ck_assert_str_eq(status, want);
+	ck_assert_int_eq(host_clock_advance(clk, 30 * 1000), 0);
+	ck_assert_msg(ops->node_class_status(inst, nc, &again, &err) == 0, "%s", err.message);
+	/* No AWS call, and the stored object has no conditions yet: they take the new now. */
+	ck_assert_ptr_null(strstr(again, NOW));
+	ck_assert_ptr_nonnull(strstr(again, "\"lastTransitionTime\":\"2026-12-07T22:41:32Z\""));
+	ck_assert_ptr_null(fake_http_failure(fake));
+	ck_assert_uint_eq(fake_http_pending(fake), 0);
+	free(status);
+	free(again);
+}
+END_TEST
+
+START_TEST(status_of_a_class_whose_group_is_gone)
+{
+	static const char no_groups[] =
+	    "<DescribeSecurityGroupsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+	    "<requestId>7</requestId><securityGroupInfo/></DescribeSecurityGroupsResponse>";
+	const struct fake_http_step steps[] = {POST(f_subnets), POST(no_groups), POST(ssm_amd64),
+					       POST(ssm_arm64)};
+	struct kerf_error err = KERF_ERROR_INIT;
+	struct kerf_instance_type_list *l = NULL;
+	const struct kerf_node_class *nc;
+	char *status = NULL;
+
+	up(steps, FAKE_HTTP_N(steps));
+	nc = node_class_from("nodeclass-status.yaml");
+	/* The launches refuse the class; its status, from the same calls, says why. */
+	ck_assert_int_eq(ops->get_instance_types(inst, nc, &l, &err), KERF_E_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, "0 security groups"));
+	kerf_error_clear(&err);
+	ck_assert_msg(ops->node_class_status(inst, nc, &status, &err) == 0, "%s", err.message);
+	ck_assert_ptr_null(fake_http_failure(fake));
+	ck_assert_uint_eq(fake_http_pending(fake), 0);
+	/* Emptied, so a merge patch drops the group the stored status still lists. */
+	ck_assert_ptr_nonnull(strstr(status, "\"securityGroups\":[]"));
+	/* A condition that holds keeps its time; one that changed takes now. */
+	ck_assert_ptr_nonnull(strstr(
+	    status, "{\"type\":\"SubnetsReady\",\"status\":\"True\",\"reason\":\"SubnetsReady\","
+		    "\"message\":\"\",\"lastTransitionTime\":\"2026-11-01T10:00:00Z\","
+		    "\"observedGeneration\":3}"));
+	ck_assert_ptr_nonnull(strstr(
+	    status, "{\"type\":\"SecurityGroupsReady\",\"status\":\"False\",\"reason\":"
+		    "\"SecurityGroupsNotFound\",\"message\":\"SecurityGroupSelector did not match "
+		    "any SecurityGroups\",\"lastTransitionTime\":\"" NOW "\","
+		    "\"observedGeneration\":3}"));
+	ck_assert_ptr_nonnull(
+	    strstr(status, "{\"type\":\"Ready\",\"status\":\"False\",\"reason\":"
+			   "\"UnhealthyDependents\",\"message\":\"SecurityGroupsReady=False\","
+			   "\"lastTransitionTime\":\"" NOW "\",\"observedGeneration\":3}"));
+	ck_assert_ptr_nonnull(strstr(status, "\"type\":\"AMIsReady\",\"status\":\"True\""));
+	free(status);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ec2_plugin");
@@ -450,6 +552,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, types_prices_launch_ice);
 	tcase_add_test(tc, retried_launch_get_list_delete);
 	tcase_add_test(tc, drift);
+	tcase_add_test(tc, status_of_a_resolved_class);
+	tcase_add_test(tc, status_of_a_class_whose_group_is_gone);
 	suite_add_tcase(s, tc);
 	return s;
 }
