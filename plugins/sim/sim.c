@@ -74,6 +74,11 @@ static const struct kerf_config_key sim_schema[] = {
      .type = KERF_CFG_DURATION,
      .default_value = "15s",
      .description = "node registered to node Ready"},
+    {.key = "ready_spread",
+     .type = KERF_CFG_DURATION,
+     .default_value = "0s",
+     .description = "each node is Ready up to this much later than ready_delay, by a "
+		    "seeded hash of its instance, so a batch's nodes come up one by one"},
     {.key = "terminate_delay",
      .type = KERF_CFG_DURATION,
      .default_value = "30s",
@@ -304,6 +309,7 @@ static int read_config(const struct kerf_host *h, struct sim_config *cfg, struct
 	    (rc = get_int(h, "ice_probability_percent", &cfg->ice_probability_percent, err)) ||
 	    (rc = get_duration(h, "launch_delay", &cfg->launch_delay_ms, err)) ||
 	    (rc = get_duration(h, "ready_delay", &cfg->ready_delay_ms, err)) ||
+	    (rc = get_duration(h, "ready_spread", &cfg->ready_spread_ms, err)) ||
 	    (rc = get_duration(h, "terminate_delay", &cfg->terminate_delay_ms, err)) ||
 	    (rc = read_offer_patterns(h, "unavailable_offerings", &cfg->n_unavailable,
 				      &cfg->unavailable, err)) ||

@@ -384,6 +384,19 @@ struct sim_instance *sim_world_find_id(const struct sim_world *w, const char *pr
 	return NULL;
 }
 
+/*
+ * How much later than ready_delay this instance is Ready: a real batch's
+ * nodes come up one by one (image pulls, CNI, kubelet start), and that
+ * order decides where the scheduler puts pods first.
+ */
+static int64_t ready_lag(const struct sim_world *w, const struct sim_instance *in)
+{
+	if (w->cfg.ready_spread_ms <= 0)
+		return 0;
+	uint64_t h = mix(fold(mix((uint64_t)w->cfg.seed) ^ 0x7eadull, in->provider_id));
+	return (int64_t)(h % ((uint64_t)w->cfg.ready_spread_ms + 1));
+}
+
 int64_t sim_instance_time(const struct sim_world *w, const struct sim_instance *in,
 			  enum sim_milestone m)
 {
@@ -397,7 +410,7 @@ int64_t sim_instance_time(const struct sim_world *w, const struct sim_instance *
 		t = registered;
 		break;
 	case SIM_READY:
-		t = registered + w->cfg.ready_delay_ms;
+		t = registered + w->cfg.ready_delay_ms + ready_lag(w, in);
 		break;
 	case SIM_GONE:
 		return in->deleted ? in->delete_ms + w->cfg.terminate_delay_ms : INT64_MAX;

@@ -95,6 +95,7 @@ struct sim_config {
 	int64_t spot_variation_percent;
 	int64_t launch_delay_ms;    /* launch to registered (and EC2 state running) */
 	int64_t ready_delay_ms;	    /* registered to ready */
+	int64_t ready_spread_ms;    /* and up to this much more, per instance (seeded) */
 	int64_t terminate_delay_ms; /* delete to gone */
 	int64_t ice_probability_percent;
 	size_t n_unavailable;

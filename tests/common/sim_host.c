@@ -85,6 +85,7 @@ static const struct {
     {"ice_probability_percent", KERF_CFG_INT, &sim_cfg.ice_probability_percent},
     {"launch_delay", KERF_CFG_DURATION, &sim_cfg.launch_delay_ms},
     {"ready_delay", KERF_CFG_DURATION, &sim_cfg.ready_delay_ms},
+    {"ready_spread", KERF_CFG_DURATION, &sim_cfg.ready_spread_ms},
     {"terminate_delay", KERF_CFG_DURATION, &sim_cfg.terminate_delay_ms},
     {"unavailable_offerings", KERF_CFG_STRING_LIST, &sim_cfg.unavailable_offerings},
     {"launch_failures", KERF_CFG_STRING_LIST, &sim_cfg.launch_failures},

@@ -34,6 +34,7 @@ struct sim_host_config {
 	int64_t ice_probability_percent;
 	int64_t launch_delay_ms;
 	int64_t ready_delay_ms;
+	int64_t ready_spread_ms;
 	int64_t terminate_delay_ms;
 	struct sim_host_list unavailable_offerings;
 	struct sim_host_list launch_failures;

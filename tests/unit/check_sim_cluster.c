@@ -788,6 +788,70 @@ START_TEST(test_scenario_reader_limits)
 }
 END_TEST
 
+/* Launches eight claims at T0 + CLAIM_AT and fills ready_at[] with when each node was Ready. */
+static void ready_times(int64_t ready_at[8])
+{
+	char name[32], *ids[8];
+
+	start();
+	sim_clock_ms = T0 + CLAIM_AT;
+	for (int i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "default-%d", i);
+		ids[i] = launch_named(name);
+		ready_at[i] = -1;
+	}
+	for (int64_t at = REGISTERED_AT; at <= READY_AT + 60000; at += 1000) {
+		size_t from = poll_at(at);
+		for (size_t r = from; r < n_recs; r++) {
+			if (recs[r].kind != KERF_OBJ_NODE || !recs[r].ready)
+				continue;
+			for (int i = 0; i < 8; i++)
+				if (strcmp(recs[r].provider_id, ids[i]) == 0 && ready_at[i] < 0)
+					ready_at[i] = at;
+		}
+	}
+	for (int i = 0; i < 8; i++)
+		free(ids[i]);
+}
+
+/*
+ * ready_spread: the nodes of one batch are Ready at different times, each
+ * within the spread after ready_delay, and the same ones again on a
+ * second run with the seed.
+ */
+START_TEST(test_ready_spread)
+{
+	int64_t first[8], again[8];
+	bool differ = false;
+
+	sim_cfg.ready_spread_ms = 60000;
+	ready_times(first);
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_ge(first[i], READY_AT);
+		ck_assert_int_le(first[i], READY_AT + 60000);
+		differ = differ || first[i] != first[0];
+	}
+	ck_assert_msg(differ, "all eight nodes were Ready at once");
+	teardown();
+	setup();
+	sim_cfg.ready_spread_ms = 60000;
+	ready_times(again);
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(again[i], first[i]);
+}
+END_TEST
+
+/* Without a spread every node is Ready exactly ready_delay after registering. */
+START_TEST(test_ready_no_spread)
+{
+	int64_t at[8];
+
+	ready_times(at);
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(at[i], READY_AT);
+}
+END_TEST
+
 START_TEST(test_evict_recreates)
 {
 	struct kerf_error err;
@@ -1485,6 +1549,8 @@ static Suite *sim_cluster_suite(void)
 	tcase_add_test(tc, test_scenario_scale_delete_apply);
 	tcase_add_test(tc, test_scenario_errors);
 	tcase_add_test(tc, test_scenario_reader_limits);
+	tcase_add_test(tc, test_ready_spread);
+	tcase_add_test(tc, test_ready_no_spread);
 	tcase_add_test(tc, test_evict_recreates);
 	tcase_add_test(tc, test_pdb_max_unavailable);
 	tcase_add_test(tc, test_pdb_min_available_percent);
