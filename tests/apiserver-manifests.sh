@@ -93,7 +93,7 @@ can yes list pods --all-namespaces
 can yes watch pods --all-namespaces
 can yes delete pods -n default
 can yes create pods --subresource eviction -n default
-can yes create pods --subresource binding -n default
+can no create pods --subresource binding -n default
 can no create pods -n default
 can yes patch nodes
 can yes delete nodes
