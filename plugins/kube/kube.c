@@ -261,6 +261,7 @@ static const struct kerf_cluster_ops kube_cluster_ops = {
     .evict_pod = kube_evict_pod,
     .acquire_lease = kube_acquire_lease,
     .emit_event = kube_emit_event,
+    .delete_pod = kube_delete_pod,
 };
 
 KERF_PLUGIN_DEFINE = {
