@@ -183,11 +183,16 @@ void prov_claim_event(struct provisioner *p, const char *event, const struct cla
 		if (c->node_name)
 			json_object_set_new(o, "node", json_string(c->node_name));
 		if (c->gone) {
-			/* Its termination: the drain's length, pods evicted, evictions refused. */
+			/*
+			 * Its termination: the drain's length, pods evicted, evictions
+			 * refused, pods deleted when its grace period ran out.
+			 */
 			json_object_set_new(o, "drain_ms", json_integer(c->drain_ms));
 			json_object_set_new(o, "evicted", json_integer((json_int_t)c->evicted));
 			json_object_set_new(o, "evictions_refused",
 					    json_integer((json_int_t)c->refused));
+			json_object_set_new(o, "pods_deleted",
+					    json_integer((json_int_t)c->deleted));
 		}
 	}
 	decision_log_emit(p->cfg.decision_log, o);

@@ -87,9 +87,12 @@ struct claim_rec {
 	kerf_mono_ms_t nominated_until;
 	bool replacing; /* launched to replace disrupted nodes: not a candidate until they are gone
 			 */
-	/* Its termination, once ended: how long the drain took, pods evicted and refusals. */
+	/*
+	 * Its termination, once ended: how long the drain took, pods evicted,
+	 * refusals and pods deleted as its terminationGracePeriod ran out.
+	 */
 	int64_t drain_ms;
-	size_t evicted, refused;
+	size_t evicted, refused, deleted;
 };
 
 /* A DaemonSet the cluster listed (KERF_OBJ_DAEMONSET): its pod template. */
