@@ -820,6 +820,9 @@ static void apply(struct daemon *d, struct evq_item *list)
 			d->results++;
 			it->fn(it->arg);
 			break;
+		case EVQ_NOTE:
+			it->fn(it->arg);
+			break;
 		}
 		evq_item_free(it);
 	}

@@ -15,7 +15,12 @@
  *     (KERF_E_THROTTLED) is retried with back-off (1 s doubling to 10 s).
  *     Pods that tolerate the disrupted taint, static pods and finished
  *     pods are left alone.  The claim's terminationGracePeriod is a hard
- *     deadline: once it has passed, the drain stops where it is;
+ *     deadline: a pod whose own terminationGracePeriodSeconds (30 s when
+ *     unset) would outlast it is deleted, whatever its tier and budget,
+ *     once the node has no more time left than that, with a grace period
+ *     that ends at the deadline, so it stops before its node goes (a
+ *     cluster plugin without delete_pod leaves it to go with the node).
+ *     Once the deadline has passed, the drain stops where it is;
  *  3. terminate the instance through the provider;
  *  4. delete the Node and the NodeClaim, removing karpenter.sh/termination
  *     from each, so the cluster lets them go.
@@ -40,6 +45,8 @@
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 10000
+/* The API server's default spec.terminationGracePeriodSeconds. */
+#define POD_GRACE_DEFAULT_MS 30000
 
 enum term_step { STEP_TAINT, STEP_DRAIN, STEP_END };
 
@@ -50,8 +57,10 @@ struct term {
 	bool busy; /* a job of this termination is on the workers */
 	kerf_mono_ms_t started_ms, deadline_ms, next_ms;
 	int64_t backoff_ms;
-	struct strset evicted; /* keys of pods whose eviction was accepted */
-	size_t n_evicted, n_refused;
+	struct strset evicted;	  /* keys of pods whose eviction was accepted */
+	struct strset deleted;	  /* keys of pods deleted as the deadline nears */
+	kerf_mono_ms_t delete_ms; /* when the next pod on the node is to be deleted */
+	size_t n_evicted, n_refused, n_deleted;
 	bool forced; /* the grace period ran out before the drain finished */
 };
 
@@ -116,6 +125,7 @@ static void term_free(struct term *t)
 	if (!t)
 		return;
 	strset_clear(&t->evicted);
+	strset_clear(&t->deleted);
 	free(t->why);
 	free(t);
 }
@@ -239,6 +249,116 @@ static void evict_run(void *arg)
 	evq_push_done(j->p->cfg.evq, evict_done, j);
 }
 
+struct delete_job {
+	struct provisioner *p;
+	struct term *t;
+	size_t n;
+	char **ns, **names, **uids, **keys;
+	int64_t grace_s;
+	int *rc;
+	struct kerf_error err; /* the first failure */
+	int err_rc;
+};
+
+static void delete_done(void *arg)
+{
+	struct delete_job *j = arg;
+	struct term *t = j->t;
+	prov_done(j->p);
+	t->busy = false;
+	for (size_t i = 0; i < j->n; i++) {
+		/* A pod that failed to go is tried again on the next pass, with less time. */
+		if (j->rc[i] == 0 || j->rc[i] == KERF_E_NOTFOUND || j->rc[i] == KERF_E_CONFLICT) {
+			strset_add(&t->deleted, j->keys[i]);
+			t->n_deleted += j->rc[i] == 0;
+		}
+		free(j->ns[i]);
+		free(j->names[i]);
+		free(j->uids[i]);
+		free(j->keys[i]);
+	}
+	if (j->err_rc)
+		log_warn(COMPONENT, "NodeClaim %s: pod deletion failed: %s",
+			 t->c->claim->meta->name, prov_err_text(&j->err, j->err_rc));
+	else if (j->n)
+		log_info(COMPONENT,
+			 "NodeClaim %s: %zu pod%s deleted with a grace period of %lld s, as the "
+			 "node's terminationGracePeriod runs out",
+			 t->c->claim->meta->name, j->n, j->n == 1 ? "" : "s",
+			 (long long)j->grace_s);
+	free(j->ns);
+	free(j->names);
+	free(j->uids);
+	free(j->keys);
+	free(j->rc);
+	free(j);
+}
+
+static void delete_run(void *arg)
+{
+	struct delete_job *j = arg;
+	const struct kerf_cluster_ops *cl = j->p->cfg.cluster;
+	for (size_t i = 0; i < j->n; i++) {
+		struct kerf_error err = KERF_ERROR_INIT;
+		j->rc[i] = cl->delete_pod(j->p->cfg.cluster_inst, j->ns[i], j->names[i], j->uids[i],
+					  j->grace_s, &err);
+		if (j->rc[i] && j->rc[i] != KERF_E_NOTFOUND && j->rc[i] != KERF_E_CONFLICT &&
+		    !j->err_rc) {
+			j->err_rc = j->rc[i];
+			j->err = err;
+		}
+	}
+	evq_push_done(j->p->cfg.evq, delete_done, j);
+}
+
+/*
+ * Deletes the pods on the node whose grace period is now as long as the
+ * time left, with a grace period of that time, and sets t->delete_ms to
+ * when the next one is due.  True when a job was submitted.
+ */
+static bool delete_outlasting(struct provisioner *p, struct term *t, struct pod_rec *const *pods,
+			      size_t n, kerf_mono_ms_t now)
+{
+	t->delete_ms = INT64_MAX;
+	if (!p->cfg.cluster->delete_pod || t->deadline_ms == INT64_MAX)
+		return false;
+	struct delete_job *j = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct kerf_pod *pod = pods[i]->pod;
+		if (tier_of(pod) < 0 || strset_find(&t->deleted, pods[i]->key) >= 0)
+			continue;
+		int64_t grace = pod->termination_grace_period_ms >= 0
+				    ? pod->termination_grace_period_ms
+				    : POD_GRACE_DEFAULT_MS;
+		kerf_mono_ms_t at = grace < t->deadline_ms ? t->deadline_ms - grace : 0;
+		if (at > now) {
+			if (at < t->delete_ms)
+				t->delete_ms = at;
+			continue;
+		}
+		if (!j) {
+			j = xcalloc(1, sizeof(*j));
+			j->p = p;
+			j->t = t;
+			j->ns = xcalloc(n, sizeof(char *));
+			j->names = xcalloc(n, sizeof(char *));
+			j->uids = xcalloc(n, sizeof(char *));
+			j->keys = xcalloc(n, sizeof(char *));
+			j->rc = xcalloc(n, sizeof(int));
+			j->grace_s = (t->deadline_ms - now) / 1000;
+		}
+		j->ns[j->n] = xstrdup_or_null(pod->meta->namespace_);
+		j->names[j->n] = xstrdup(pod->meta->name);
+		j->uids[j->n] = xstrdup_or_null(pod->meta->uid);
+		j->keys[j->n++] = xstrdup(pods[i]->key);
+	}
+	if (!j)
+		return false;
+	t->busy = true;
+	prov_submit(p, delete_run, j);
+	return true;
+}
+
 /*
  * One drain step: evicts what the lowest tier with pods left has not had
  * evicted yet.  True when the node is drained (or the deadline passed).
@@ -263,7 +383,7 @@ static bool drain(struct provisioner *p, struct term *t, const char *node, kerf_
 			 t->c->claim->meta->name, node);
 		return true;
 	}
-	if (now < t->next_ms)
+	if (delete_outlasting(p, t, pods, n, now) || now < t->next_ms)
 		return false;
 	struct evict_job *j = xcalloc(1, sizeof(*j));
 	j->p = p;
@@ -274,7 +394,8 @@ static bool drain(struct provisioner *p, struct term *t, const char *node, kerf_
 	j->rc = xcalloc(n + 1, sizeof(int));
 	for (size_t i = 0; i < n; i++) {
 		const struct kerf_pod *pod = pods[i]->pod;
-		if (tier_of(pod) != tier || strset_find(&t->evicted, pods[i]->key) >= 0)
+		if (tier_of(pod) != tier || strset_find(&t->evicted, pods[i]->key) >= 0 ||
+		    strset_find(&t->deleted, pods[i]->key) >= 0)
 			continue;
 		j->ns[j->n] = xstrdup_or_null(pod->meta->namespace_);
 		j->names[j->n] = xstrdup(pod->meta->name);
@@ -330,17 +451,19 @@ static void end_done(void *arg)
 	if (j->rc)
 		log_warn(COMPONENT, "NodeClaim %s: %s failed: %s", j->claim_name, j->step,
 			 prov_err_text(&j->err, j->rc));
-	if (t->n_evicted || t->n_refused)
+	if (t->n_evicted || t->n_refused || t->n_deleted)
 		log_info(COMPONENT,
 			 "NodeClaim %s: %zu pod%s evicted, %zu eviction%s refused by a disruption "
-			 "budget%s",
+			 "budget, %zu deleted as the grace period ran out%s",
 			 j->claim_name, t->n_evicted, t->n_evicted == 1 ? "" : "s", t->n_refused,
-			 t->n_refused == 1 ? "" : "s", t->forced ? ", grace period over" : "");
+			 t->n_refused == 1 ? "" : "s", t->n_deleted,
+			 t->forced ? ", grace period over" : "");
 	log_info(COMPONENT, "NodeClaim %s terminated (%s)", j->claim_name, t->why);
 	p->pods_evicted += t->n_evicted;
 	c->drain_ms = prov_now(p) - t->started_ms;
 	c->evicted = t->n_evicted;
 	c->refused = t->n_refused;
+	c->deleted = t->n_deleted;
 	prov_release_pods(p, c);
 	state_claim_end(p->st, c, prov_now(p));
 	prov_capacity_changed(p);
@@ -429,6 +552,7 @@ void prov_terminate(struct provisioner *p, struct claim_rec *c, const char *why,
 	t->c = c;
 	t->why = xstrdup(why);
 	t->started_ms = prov_now(p);
+	t->delete_ms = INT64_MAX;
 	t->deadline_ms = c->claim->termination_grace_period_ms >= 0
 			     ? t->started_ms + c->claim->termination_grace_period_ms
 			     : INT64_MAX;
@@ -471,6 +595,8 @@ kerf_mono_ms_t prov_terminations_next_ms(const struct provisioner *p)
 		if (t->busy || t->step != STEP_DRAIN)
 			continue;
 		kerf_mono_ms_t at = t->next_ms < t->deadline_ms ? t->next_ms : t->deadline_ms;
+		if (t->delete_ms < at)
+			at = t->delete_ms;
 		if (at < next)
 			next = at;
 	}

@@ -437,6 +437,7 @@ struct kerf_pod *kerf_pod_new(void)
 	struct kerf_pod *p = xcalloc(1, sizeof(*p));
 
 	p->meta = kerf_meta_new();
+	p->termination_grace_period_ms = -1;
 	return p;
 }
 
@@ -582,6 +583,7 @@ struct kerf_pod *kerf_pod_copy(const struct kerf_pod *p)
 	d->do_not_disrupt = p->do_not_disrupt;
 	d->priority = p->priority;
 	d->priority_class = dup_or_null(p->priority_class);
+	d->termination_grace_period_ms = p->termination_grace_period_ms;
 	d->requests = p->requests;
 	kerf_labels_copy(&d->node_selector, &p->node_selector);
 	for (size_t i = 0; i < p->n_required_terms; i++)

@@ -1183,7 +1183,7 @@ static void parse_node_selector(struct mf_ctx *c, const struct yt_node *n, struc
 static void parse_pod_spec(struct mf_ctx *c, const struct yt_node *spec, struct kerf_pod *pod)
 {
 	bool host_network = false;
-	int64_t prio;
+	int64_t prio, grace;
 
 	if (!mf_is_map(c, spec))
 		return;
@@ -1197,6 +1197,9 @@ static void parse_pod_spec(struct mf_ctx *c, const struct yt_node *spec, struct 
 	if (mf_get_int(c, spec, "priority", INT32_MIN, INT32_MAX, &prio))
 		pod->priority = (int32_t)prio;
 	mf_get_string(c, spec, "priorityClassName", &pod->priority_class);
+	/* Bounded so that the milliseconds cannot overflow. */
+	if (mf_get_int(c, spec, "terminationGracePeriodSeconds", 0, INT64_MAX / 1000, &grace))
+		pod->termination_grace_period_ms = grace * 1000;
 	mf_get_string(c, spec, "nodeName", &pod->node_name);
 	mf_get_string(c, spec, "schedulerName", NULL);
 }

@@ -26,8 +26,10 @@
 #include <kerf/workload.h>
 
 #include "ab.h"
+#include "evq.h"
 #include "host.h"
 #include "log.h"
+#include "pool.h"
 #include "provision.h"
 #include "provisioner.h"
 #include "state.h"
@@ -183,11 +185,16 @@ void prov_claim_event(struct provisioner *p, const char *event, const struct cla
 		if (c->node_name)
 			json_object_set_new(o, "node", json_string(c->node_name));
 		if (c->gone) {
-			/* Its termination: the drain's length, pods evicted, evictions refused. */
+			/*
+			 * Its termination: the drain's length, pods evicted, evictions
+			 * refused, pods deleted when its grace period ran out.
+			 */
 			json_object_set_new(o, "drain_ms", json_integer(c->drain_ms));
 			json_object_set_new(o, "evicted", json_integer((json_int_t)c->evicted));
 			json_object_set_new(o, "evictions_refused",
 					    json_integer((json_int_t)c->refused));
+			json_object_set_new(o, "pods_deleted",
+					    json_integer((json_int_t)c->deleted));
 		}
 	}
 	decision_log_emit(p->cfg.decision_log, o);
@@ -256,6 +263,9 @@ void provisioner_free(struct provisioner *p)
 	free(p->unavail);
 	strset_clear(&p->names_on_instances);
 	prov_terminations_free(p);
+	for (size_t i = p->events_head; i < p->n_events; i++)
+		prov_event_clear(&p->events[i]);
+	free(p->events);
 	free(p->tts);
 	ab_free(p->ab);
 	free(p);
@@ -286,7 +296,7 @@ size_t provisioner_pods_scheduled(const struct provisioner *p)
 
 size_t provisioner_in_flight(const struct provisioner *p)
 {
-	return p->in_flight;
+	return p->in_flight + p->events_busy;
 }
 
 /* A NodePool's nodeClassRef names nc: name, kind and group alike. */
@@ -1008,6 +1018,104 @@ static struct claim_rec *plan_claim(struct provisioner *p, struct batch *b, stru
 	return c;
 }
 
+/* Few enough that a worker is back within seconds under the kube plugin's 5 a second. */
+#define EVENTS_PER_JOB 16
+
+void prov_event_clear(struct prov_event *e)
+{
+	free(e->namespace_);
+	free(e->name);
+	free(e->uid);
+	free(e->message);
+}
+
+void prov_event_queue(struct provisioner *p, kerf_object_kind kind, const struct kerf_meta *m,
+		      const char *type, const char *reason, const char *message)
+{
+	if (!p->cfg.cluster_events || !p->cfg.cluster->emit_event)
+		return;
+	xgrow(p->events, p->cap_events, p->n_events + 1);
+	struct prov_event *e = &p->events[p->n_events++];
+	p->events_queued++;
+	e->kind = kind;
+	e->namespace_ = xstrdup_or_null(m->namespace_);
+	e->name = xstrdup(m->name);
+	e->uid = xstrdup_or_null(m->uid);
+	e->message = xstrdup(message);
+	e->type = type;
+	e->reason = reason;
+}
+
+struct events_job {
+	struct provisioner *p;
+	size_t n, failed;
+	struct prov_event ev[EVENTS_PER_JOB];
+	struct kerf_error err; /* the first failure */
+	int err_rc;
+};
+
+static void events_done(void *arg)
+{
+	struct events_job *j = arg;
+	struct provisioner *p = j->p;
+	p->events_busy = false;
+	p->events_sent += j->n - j->failed;
+	p->events_failed += j->failed;
+	/* An event is worth no more than a debug line: the log said it already. */
+	if (j->err_rc)
+		log_debug(COMPONENT, "%zu event%s not recorded: %s", j->failed,
+			  j->failed == 1 ? "" : "s", prov_err_text(&j->err, j->err_rc));
+	for (size_t i = 0; i < j->n; i++)
+		prov_event_clear(&j->ev[i]);
+	free(j);
+}
+
+static void events_run(void *arg)
+{
+	struct events_job *j = arg;
+	const struct provisioner *p = j->p;
+	struct kerf_event *ev = kerf_event_new();
+	for (size_t i = 0; i < j->n; i++) {
+		struct kerf_error err = KERF_ERROR_INIT;
+		ev->kind = j->ev[i].kind;
+		ev->namespace_ = j->ev[i].namespace_;
+		ev->name = j->ev[i].name;
+		ev->uid = j->ev[i].uid;
+		ev->type = j->ev[i].type;
+		ev->reason = j->ev[i].reason;
+		ev->message = j->ev[i].message;
+		int rc = p->cfg.cluster->emit_event(p->cfg.cluster_inst, ev, &err);
+		if (rc) {
+			j->failed++;
+			if (!j->err_rc) {
+				j->err_rc = rc;
+				j->err = err;
+			}
+		}
+	}
+	kerf_event_free(ev);
+	evq_push_note(p->cfg.evq, events_done, j);
+}
+
+void prov_events_flush(struct provisioner *p)
+{
+	if (p->events_busy || p->events_head == p->n_events)
+		return;
+	struct events_job *j = xcalloc(1, sizeof(*j));
+	j->p = p;
+	while (j->n < EVENTS_PER_JOB && p->events_head < p->n_events)
+		j->ev[j->n++] = p->events[p->events_head++];
+	if (p->events_head == p->n_events)
+		p->events_head = p->n_events = 0;
+	/*
+	 * Not prov_submit: events in flight are waited for at shutdown
+	 * (provisioner_in_flight) but hold up no run (provisioner_settled),
+	 * so a simulation's time is not stretched by them.
+	 */
+	p->events_busy = true;
+	pool_submit(p->cfg.workers, events_run, j);
+}
+
 static void refuse(struct provisioner *p, struct pod_rec *r, const struct prov_unschedulable *u)
 {
 	r->refused = true;
@@ -1018,34 +1126,24 @@ static void refuse(struct provisioner *p, struct pod_rec *r, const struct prov_u
 		r->reasons[k].nodepool = xstrdup_or_null(u->reasons[k].nodepool);
 		r->reasons[k].text = xstrdup(u->reasons[k].text);
 	}
-	if (r->logged)
-		return;
-	r->logged = true;
 	struct strbuf msg;
 	sb_init(&msg);
 	for (size_t k = 0; k < u->n_reasons; k++) {
 		const struct prov_reason *why = &u->reasons[k];
-		log_info(COMPONENT, "pod %s cannot be provisioned for: %s: %s", r->key,
-			 why->nodepool ? why->nodepool : "(no NodePool)", why->text);
+		if (!r->logged)
+			log_info(COMPONENT, "pod %s cannot be provisioned for: %s: %s", r->key,
+				 why->nodepool ? why->nodepool : "(no NodePool)", why->text);
 		sb_printf(&msg, "%s%s: %s", k ? "; " : "",
 			  why->nodepool ? why->nodepool : "(no NodePool)", why->text);
 	}
-	if (p->cfg.cluster_events && p->cfg.cluster->emit_event) {
-		struct kerf_event *ev = kerf_event_new();
-		struct kerf_error err = KERF_ERROR_INIT;
-		ev->kind = KERF_OBJ_POD;
-		ev->namespace_ = r->pod->meta->namespace_;
-		ev->name = r->pod->meta->name;
-		ev->uid = r->pod->meta->uid;
-		ev->type = "Warning";
-		ev->reason = "FailedScheduling";
-		ev->message = msg.len ? msg.buf : "no NodePool can launch a node for it";
-		kerf_error_clear(&err);
-		int rc = p->cfg.cluster->emit_event(p->cfg.cluster_inst, ev, &err);
-		kerf_event_free(ev);
-		if (rc)
-			log_debug(COMPONENT, "event for pod %s: %s", r->key,
-				  prov_err_text(&err, rc));
+	r->logged = true;
+	const char *text = msg.len ? msg.buf : "no NodePool can launch a node for it";
+	/* One event per pod and reason: a batch that refuses it alike again sends nothing. */
+	uint64_t h = str_fnv1a(text) | 1;
+	if (h != r->event_hash) {
+		r->event_hash = h;
+		prov_event_queue(p, KERF_OBJ_POD, r->pod->meta, "Warning", "FailedScheduling",
+				 text);
 	}
 	sb_free(&msg);
 }
@@ -1505,15 +1603,18 @@ int provisioner_reconcile(struct provisioner *p, struct kerf_error *err)
 		p->next_drift_ms = now + PROVISIONER_DRIFT_INTERVAL_MS;
 	}
 	bool ready = pools_ready(p, now) && p->listed;
+	int rc = 0;
 	if (ready && p->batch_open &&
 	    (now - p->batch_last_ms >= p->cfg.batch_idle_ms ||
 	     now - p->batch_first_ms >= p->cfg.batch_max_ms))
-		return run_batch(p, now, err);
-	return 0;
+		rc = run_batch(p, now, err);
+	prov_events_flush(p);
+	return rc;
 }
 
 bool provisioner_settled(const struct provisioner *p)
 {
+	/* Events still queued do not hold a run up: they would stretch a simulation's time. */
 	if (p->batch_open || p->in_flight || prov_terminating(p))
 		return false;
 	for (size_t i = 0; i < p->st->n_claims; i++)
@@ -1531,6 +1632,9 @@ bool provisioner_settled(const struct provisioner *p)
 kerf_mono_ms_t provisioner_next_ms(const struct provisioner *p)
 {
 	kerf_mono_ms_t next = INT64_MAX;
+	/* Queued events go as soon as the last job of them is back. */
+	if (!p->events_busy && p->events_head < p->n_events)
+		return prov_now(p);
 	if (p->batch_open) {
 		kerf_mono_ms_t a = p->batch_last_ms + p->cfg.batch_idle_ms;
 		kerf_mono_ms_t b = p->batch_first_ms + p->cfg.batch_max_ms;
@@ -1810,6 +1914,10 @@ int provisioner_report(const struct provisioner *p, const char *path, int64_t st
 	json_object_set_new(pods, "pending", json_integer((json_int_t)fg.pending));
 	json_object_set_new(doc, "pods", pods);
 	json_object_set_new(doc, "pending", pending);
+	json_object_set_new(doc, "events",
+			    json_pack("{s:I, s:I, s:I}", "queued", (json_int_t)p->events_queued,
+				      "sent", (json_int_t)p->events_sent, "failed",
+				      (json_int_t)p->events_failed));
 	json_object_set_new(nodes, "launched", json_integer((json_int_t)fg.launched));
 	json_object_set_new(nodes, "running", json_integer((json_int_t)fg.nodes));
 	json_object_set_new(nodes, "by_type", types);

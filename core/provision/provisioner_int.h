@@ -98,6 +98,13 @@ struct disruption_figures {
 	kerf_price_t saved; /* micro-dollars per hour: price before less price after, summed */
 };
 
+/* A Kubernetes Event waiting for the workers: every string owned but type and reason. */
+struct prov_event {
+	kerf_object_kind kind;
+	char *namespace_, *name, *uid, *message;
+	const char *type, *reason;
+};
+
 struct provisioner {
 	struct provisioner_config cfg;
 	struct cluster_state *st; /* the daemon's, borrowed */
@@ -136,6 +143,14 @@ struct provisioner {
 	size_t pods_evicted, evictions_refused;
 	/* What the disruption controller did (core/disruption), for the summary and --report. */
 	struct disruption_figures disruption;
+	/*
+	 * Events wait here for the workers, a few at a time, so neither the
+	 * loop thread nor a worker waits long on the plugin's rate limit.
+	 */
+	size_t n_events, cap_events, events_head;
+	struct prov_event *events;
+	bool events_busy; /* a job of events is on the workers */
+	size_t events_queued, events_sent, events_failed; /* for --report */
 };
 
 /* provisioner.c */
@@ -151,6 +166,17 @@ void prov_release_pods(struct provisioner *p, const struct claim_rec *c);
  */
 void prov_capacity_changed(struct provisioner *p);
 void prov_claim_event(struct provisioner *p, const char *event, const struct claim_rec *c);
+/*
+ * Queues a Kubernetes Event (copying the strings but type and reason,
+ * which are literals) for the workers; nothing when the cluster plugin
+ * emits none.
+ */
+void prov_event_queue(struct provisioner *p, kerf_object_kind kind, const struct kerf_meta *m,
+		      const char *type, const char *reason, const char *message);
+/* Releases what the event owns. */
+void prov_event_clear(struct prov_event *e);
+/* Hands the next few queued events to the workers unless some are there already. */
+void prov_events_flush(struct provisioner *p);
 void prov_claim_fields(const struct provisioner *p, json_t *o, const struct claim_rec *c);
 void prov_launch_failed_event(struct provisioner *p, const struct claim_rec *c, const char *why);
 const struct kerf_instance_type *prov_find_type(const struct kerf_instance_type_list *l,

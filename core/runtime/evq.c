@@ -151,6 +151,15 @@ void evq_push_done(struct evq *q, void (*fn)(void *arg), void *arg)
 	push(q, it);
 }
 
+void evq_push_note(struct evq *q, void (*fn)(void *arg), void *arg)
+{
+	struct evq_item *it = xcalloc(1, sizeof(*it));
+	it->what = EVQ_NOTE;
+	it->fn = fn;
+	it->arg = arg;
+	push(q, it);
+}
+
 struct evq_item *evq_take(struct evq *q, int64_t wait_ms)
 {
 	struct evq_item *list;

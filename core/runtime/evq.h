@@ -24,6 +24,8 @@ enum evq_what {
 	EVQ_OBJECT = 0,	  /* a cluster sink event: type, kind, object */
 	EVQ_INSTANCE = 1, /* a provider sink event: instance */
 	EVQ_DONE = 2,	  /* background work finished: fn(arg) runs on the loop thread */
+	/* As EVQ_DONE, for work that changed nothing kerf watches (an Event recorded). */
+	EVQ_NOTE = 3,
 };
 
 struct evq_item {
@@ -48,6 +50,11 @@ void evq_push_object(struct evq *q, kerf_event_type type, kerf_object_kind kind,
 void evq_push_instance(struct evq *q, const struct kerf_instance_event *ev);
 /* Thread-safe.  fn(arg) will run on the loop thread when it takes the item. */
 void evq_push_done(struct evq *q, void (*fn)(void *arg), void *arg);
+/*
+ * Thread-safe.  As evq_push_done, for work whose result the cluster will
+ * not echo: a virtual-clock run need not wait for a poll after it.
+ */
+void evq_push_note(struct evq *q, void (*fn)(void *arg), void *arg);
 
 /*
  * Takes every queued item, oldest first, as a list the caller frees with

@@ -33,8 +33,10 @@ struct pod_rec {
 	struct kerf_pod *pod;
 	size_t at; /* index in cluster_state.pods */
 	struct claim_rec *nominated;
-	bool refused;	 /* the last batch it was in could not place it */
-	bool logged;	 /* its reasons have been logged and emitted */
+	bool refused; /* the last batch it was in could not place it */
+	bool logged;  /* its reasons have been logged */
+	/* The FailedScheduling message last queued for it, hashed (0: none): sent once each. */
+	uint64_t event_hash;
 	bool bound_seen; /* its binding was counted */
 	size_t n_reasons;
 	struct prov_reason *reasons;
@@ -87,9 +89,12 @@ struct claim_rec {
 	kerf_mono_ms_t nominated_until;
 	bool replacing; /* launched to replace disrupted nodes: not a candidate until they are gone
 			 */
-	/* Its termination, once ended: how long the drain took, pods evicted and refusals. */
+	/*
+	 * Its termination, once ended: how long the drain took, pods evicted,
+	 * refusals and pods deleted as its terminationGracePeriod ran out.
+	 */
 	int64_t drain_ms;
-	size_t evicted, refused;
+	size_t evicted, refused, deleted;
 };
 
 /* A DaemonSet the cluster listed (KERF_OBJ_DAEMONSET): its pod template. */

@@ -186,6 +186,18 @@ struct kerf_cluster_ops {
 	 */
 	int (*update_node_class_status)(void *inst, const struct kerf_node_class *node_class,
 					const char *status, struct kerf_error *err);
+	/*
+	 * Optional (2.1).  Deletes a pod, bypassing PodDisruptionBudgets,
+	 * with a grace period of grace_period_s seconds (0: at once; the
+	 * kubelet still stops it) when the pod's uid is still `uid` (NULL:
+	 * any uid), so a pod of the same name made since is left alone.
+	 * KERF_E_NOTFOUND when it is gone, KERF_E_CONFLICT when the uid
+	 * differs.  Blocks for one write.  The termination controller uses
+	 * it only when a node's terminationGracePeriod runs out: without it
+	 * pods still on the node then simply go with the instance.
+	 */
+	int (*delete_pod)(void *inst, const char *namespace_, const char *name, const char *uid,
+			  int64_t grace_period_s, struct kerf_error *err);
 };
 
 #ifdef __cplusplus

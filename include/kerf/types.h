@@ -281,6 +281,13 @@ struct kerf_pod {
 	struct kerf_weighted_pod_affinity_term **preferred_anti_affinity;
 	size_t n_host_ports;
 	struct kerf_host_port **host_ports;
+	/*
+	 * spec.terminationGracePeriodSeconds in ms, -1 when unset (the API
+	 * server's default is 30 s).  The termination controller deletes a
+	 * pod whose grace period would outlast its node's before the node's
+	 * deadline (2.1).
+	 */
+	int64_t termination_grace_period_ms;
 };
 
 /* -------------------------------------------------------------- nodes */

@@ -262,6 +262,7 @@ static const struct kerf_cluster_ops kube_cluster_ops = {
     .acquire_lease = kube_acquire_lease,
     .emit_event = kube_emit_event,
     .update_node_class_status = kube_update_node_class_status,
+    .delete_pod = kube_delete_pod,
 };
 
 KERF_PLUGIN_DEFINE = {

@@ -303,6 +303,8 @@ int kube_update_node_class_status(void *inst, const struct kerf_node_class *node
 				  const char *status, struct kerf_error *err);
 int kube_delete_node(void *inst, const char *name, struct kerf_error *err);
 int kube_evict_pod(void *inst, const char *namespace_, const char *name, struct kerf_error *err);
+int kube_delete_pod(void *inst, const char *namespace_, const char *name, const char *uid,
+		    int64_t grace_period_s, struct kerf_error *err);
 int kube_acquire_lease(void *inst, const char *identity, int64_t duration_ms, bool *held,
 		       struct kerf_error *err);
 int kube_emit_event(void *inst, const struct kerf_event *event, struct kerf_error *err);

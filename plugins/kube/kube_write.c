@@ -680,6 +680,28 @@ int kube_evict_pod(void *inst, const char *namespace_, const char *name, struct 
 	return rc;
 }
 
+int kube_delete_pod(void *inst, const char *namespace_, const char *name, const char *uid,
+		    int64_t grace_period_s, struct kerf_error *err)
+{
+	char path[768], what[600];
+
+	if (!name)
+		return kerf_error_set(err, KERF_E_INVALID, "delete_pod: no name");
+	if (grace_period_s < 0)
+		return kerf_error_set(err, KERF_E_INVALID, "delete_pod %s: grace period %lld s",
+				      name, (long long)grace_period_s);
+	const char *ns = namespace_ && *namespace_ ? namespace_ : "default";
+	json_t *body = json_object();
+	json_object_set_new(body, "apiVersion", json_string("v1"));
+	json_object_set_new(body, "kind", json_string("DeleteOptions"));
+	json_object_set_new(body, "gracePeriodSeconds", json_integer(grace_period_s));
+	if (uid && *uid)
+		json_object_set_new(body, "preconditions", json_pack("{s:s}", "uid", uid));
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
+	snprintf(what, sizeof(what), "delete pod %s/%s", ns, name);
+	return write_json(inst, "DELETE", path, body, NULL, KERF_OBJ_POD, what, NULL, err);
+}
+
 /* --------------------------------------------------------------- events */
 
 static const char *kind_name(kerf_object_kind kind, const char **api_version)

@@ -57,7 +57,8 @@ struct sim_pod {
 	uint64_t seq;		    /* creation order: the scheduler queue's tie-break */
 	int32_t ordinal;	    /* StatefulSet pods */
 	int64_t bound_ms;
-	bool terminating; /* evicted, gone at pod->meta->deletion_ms + termination_grace */
+	bool terminating; /* evicted or deleted, gone at gone_ms */
+	int64_t gone_ms;
 };
 
 struct sim_node {
@@ -163,6 +164,13 @@ void simc_pod_remove(struct sim_cluster *c, size_t index, bool succeeded);
  * its node, and its workload replaces it at once (0: it is gone now).
  */
 void simc_pod_evict(struct sim_cluster *c, size_t index);
+/*
+ * A deletion with a grace period of grace_ms: as an eviction, but the pod
+ * is gone grace_ms from now (0 or not bound: now); a pod terminating
+ * already keeps the earlier end, as the API server shortens a grace period
+ * and never lengthens it.
+ */
+void simc_pod_delete(struct sim_cluster *c, size_t index, int64_t grace_ms);
 /* Removes the pods whose grace period is over at now. */
 void simc_pods_terminated(struct sim_cluster *c, int64_t now);
 

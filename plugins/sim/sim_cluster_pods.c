@@ -157,17 +157,24 @@ void simc_pod_remove(struct sim_cluster *c, size_t index, bool succeeded)
 	c->dirty = true;
 }
 
-void simc_pod_evict(struct sim_cluster *c, size_t index)
+void simc_pod_delete(struct sim_cluster *c, size_t index, int64_t grace_ms)
 {
 	struct sim_pod *sp = c->pods[index];
 	struct sim_workload *wl = sp->owner;
+	int64_t now = simc_now_ms(c);
 
-	if (c->cfg.termination_grace_ms <= 0 || !sp->on) {
+	if (grace_ms <= 0 || !sp->on) {
 		simc_pod_remove(c, index, false);
 		return;
 	}
+	if (sp->terminating) {
+		if (now + grace_ms < sp->gone_ms)
+			sp->gone_ms = now + grace_ms;
+		return;
+	}
 	sp->terminating = true;
-	sp->pod->meta->deletion_ms = simc_now_ms(c);
+	sp->gone_ms = now + grace_ms;
+	sp->pod->meta->deletion_ms = now;
 	simc_touch(c, sp->pod->meta);
 	simc_emit(c, KERF_EVENT_MODIFIED, KERF_OBJ_POD, sp->pod);
 	if (wl) {
@@ -180,12 +187,16 @@ void simc_pod_evict(struct sim_cluster *c, size_t index)
 	c->dirty = true;
 }
 
+void simc_pod_evict(struct sim_cluster *c, size_t index)
+{
+	simc_pod_delete(c, index, c->cfg.termination_grace_ms);
+}
+
 void simc_pods_terminated(struct sim_cluster *c, int64_t now)
 {
 	for (size_t i = c->n_pods; i-- > 0;) {
 		const struct sim_pod *sp = c->pods[i];
-		if (sp->terminating &&
-		    sp->pod->meta->deletion_ms + c->cfg.termination_grace_ms <= now)
+		if (sp->terminating && sp->gone_ms <= now)
 			simc_pod_remove(c, i, false);
 	}
 }

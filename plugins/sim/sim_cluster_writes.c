@@ -296,6 +296,29 @@ static int sim_evict_pod(void *inst, const char *ns, const char *name, struct ke
 	return 0;
 }
 
+static int sim_delete_pod(void *inst, const char *ns, const char *name, const char *uid,
+			  int64_t grace_period_s, struct kerf_error *err)
+{
+	struct sim_cluster *c = simc_cluster_of(inst);
+	struct sim_pod *sp;
+	size_t index;
+
+	if (!name || (sp = simc_find_pod(c, ns, name, &index)) == NULL)
+		return kerf_error_set(err, KERF_E_NOTFOUND, "sim: no pod %s/%s",
+				      ns ? ns : "default", name ? name : "(null)");
+	if (uid && sp->pod->meta->uid && strcmp(uid, sp->pod->meta->uid) != 0)
+		return kerf_error_set(err, KERF_E_CONFLICT,
+				      "sim: pod %s/%s: uid %s is not the precondition's %s",
+				      ns ? ns : "default", name, sp->pod->meta->uid, uid);
+	if (grace_period_s < 0 || grace_period_s > INT64_MAX / 1000)
+		return kerf_error_set(err, KERF_E_INVALID, "sim: pod %s/%s: grace period %lld s",
+				      ns ? ns : "default", name, (long long)grace_period_s);
+	c->h->log(c->h->ctx, KERF_LOG_INFO, "deleting pod %s/%s with a grace period of %lld s",
+		  ns ? ns : "default", name, (long long)grace_period_s);
+	simc_pod_delete(c, index, grace_period_s * 1000);
+	return 0;
+}
+
 static int sim_emit_event(void *inst, const struct kerf_event *e, struct kerf_error *err)
 {
 	struct sim_cluster *c = simc_cluster_of(inst);
@@ -362,6 +385,13 @@ static int locked_evict_pod(void *inst, const char *ns, const char *name, struct
 	return sim_leave(inst, sim_evict_pod(inst, ns, name, err), err);
 }
 
+static int locked_delete_pod(void *inst, const char *ns, const char *name, const char *uid,
+			     int64_t grace_period_s, struct kerf_error *err)
+{
+	sim_enter(inst);
+	return sim_leave(inst, sim_delete_pod(inst, ns, name, uid, grace_period_s, err), err);
+}
+
 static int locked_emit_event(void *inst, const struct kerf_event *e, struct kerf_error *err)
 {
 	sim_enter(inst);
@@ -385,4 +415,5 @@ const struct kerf_cluster_ops sim_cluster_ops = {
     .evict_pod = locked_evict_pod,
     .emit_event = locked_emit_event,
     .virtual_end = locked_virtual_end,
+    .delete_pod = locked_delete_pod,
 };

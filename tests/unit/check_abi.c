@@ -139,7 +139,7 @@ AT(struct kerf_host_port, port, 0);
 AT(struct kerf_host_port, protocol, 2);
 AT(struct kerf_host_port, host_ip, 16);
 
-SIZE(struct kerf_pod, 1392, 8);
+SIZE(struct kerf_pod, 1400, 8);
 AT(struct kerf_pod, meta, 0);
 AT(struct kerf_pod, node_name, 8);
 AT(struct kerf_pod, phase, 16);
@@ -167,6 +167,7 @@ AT(struct kerf_pod, n_preferred_anti_affinity, 1360);
 AT(struct kerf_pod, preferred_anti_affinity, 1368);
 AT(struct kerf_pod, n_host_ports, 1376);
 AT(struct kerf_pod, host_ports, 1384);
+AT(struct kerf_pod, termination_grace_period_ms, 1392);
 
 SIZE(struct kerf_node, 2424, 8);
 AT(struct kerf_node, meta, 0);
@@ -288,7 +289,7 @@ AT(struct kerf_event, type, 32);
 AT(struct kerf_event, reason, 40);
 AT(struct kerf_event, message, 48);
 
-SIZE(struct kerf_cluster_ops, 96, 8);
+SIZE(struct kerf_cluster_ops, 104, 8);
 AT(struct kerf_cluster_ops, start, 0);
 AT(struct kerf_cluster_ops, poll, 8);
 AT(struct kerf_cluster_ops, create_nodeclaim, 16);
@@ -301,6 +302,7 @@ AT(struct kerf_cluster_ops, acquire_lease, 64);
 AT(struct kerf_cluster_ops, emit_event, 72);
 AT(struct kerf_cluster_ops, virtual_end, 80);
 AT(struct kerf_cluster_ops, update_node_class_status, 88);
+AT(struct kerf_cluster_ops, delete_pod, 96);
 
 SIZE(struct kerf_http_header, 16, 8);
 AT(struct kerf_http_header, name, 0);

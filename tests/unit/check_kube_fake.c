@@ -847,6 +847,63 @@ START_TEST(fake_kubelet_ends_evicted_pods)
 }
 END_TEST
 
+/*
+ * delete_pod: a DELETE with DeleteOptions, whatever the budget says: a
+ * uid that is not the pod's is a 409 and leaves it; its own uid and a
+ * grace period of 7 s mark the bound pod for deletion with that grace
+ * period, not its own 60 s; a grace period of 0 removes it.
+ */
+START_TEST(pod_delete_with_grace_and_uid)
+{
+	struct fake_kube *f = fake_kube_start(NULL);
+	struct plugin_instance in;
+	struct kerf_error err = KERF_ERROR_INIT;
+	const struct kerf_cluster_ops *ops = &plugin->cluster;
+
+	ck_assert_ptr_nonnull(f);
+	put_node(f, 1, "us-east-1a");
+	put(f, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"pod-1\","
+	       "\"namespace\":\"default\",\"labels\":{\"app\":\"web\"}},\"spec\":{"
+	       "\"nodeName\":\"node-1\",\"terminationGracePeriodSeconds\":60,\"containers\":"
+	       "[{\"name\":\"c\",\"image\":\"nginx\"}]}}");
+	put(f, "{\"apiVersion\":\"policy/v1\",\"kind\":\"PodDisruptionBudget\",\"metadata\":{"
+	       "\"name\":\"web\",\"namespace\":\"default\"},\"spec\":{\"maxUnavailable\":0,"
+	       "\"selector\":{\"matchLabels\":{\"app\":\"web\"}}}}");
+	make_for(f, NULL, &in);
+	start(&in);
+	json_t *pod = fake_kube_get(f, "v1", "Pod", "default", "pod-1");
+	ck_assert_ptr_nonnull(pod);
+	char *uid =
+	    strdup(json_string_value(json_object_get(json_object_get(pod, "metadata"), "uid")));
+	json_decref(pod);
+
+	ck_assert_int_eq(ops->delete_pod(in.state, "default", "pod-1", "not-its-uid", 7, &err),
+			 KERF_E_CONFLICT);
+	pod = fake_kube_get(f, "v1", "Pod", "default", "pod-1");
+	ck_assert_ptr_null(json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp"));
+	json_decref(pod);
+
+	kerf_error_clear(&err);
+	ck_assert_msg(ops->delete_pod(in.state, "default", "pod-1", uid, 7, &err) == 0, "%s",
+		      err.message);
+	pod = fake_kube_get(f, "v1", "Pod", "default", "pod-1");
+	const json_t *md = json_object_get(pod, "metadata");
+	ck_assert_ptr_nonnull(json_object_get(md, "deletionTimestamp"));
+	ck_assert_int_eq(json_integer_value(json_object_get(md, "deletionGracePeriodSeconds")), 7);
+	json_decref(pod);
+
+	ck_assert_int_eq(ops->delete_pod(in.state, "default", "pod-1", uid, 0, &err), 0);
+	ck_assert_ptr_null(fake_kube_get(f, "v1", "Pod", "default", "pod-1"));
+	ck_assert_int_eq(ops->delete_pod(in.state, "default", "pod-1", NULL, 0, &err),
+			 KERF_E_NOTFOUND);
+	ck_assert_int_eq(ops->delete_pod(in.state, "default", "pod-1", NULL, -1, &err),
+			 KERF_E_INVALID);
+	free(uid);
+	instance_destroy(&in);
+	fake_kube_stop(f);
+}
+END_TEST
+
 START_TEST(eviction_falls_back_to_v1beta1)
 {
 	struct fake_kube *f = fake_kube_start(NULL);
@@ -1102,6 +1159,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, fake_kubelet_registers_launched_claims);
 	tcase_add_test(tc, node_cordon_and_pdb_eviction);
 	tcase_add_test(tc, fake_kubelet_ends_evicted_pods);
+	tcase_add_test(tc, pod_delete_with_grace_and_uid);
 	tcase_add_test(tc, eviction_falls_back_to_v1beta1);
 	tcase_add_test(tc, leader_hand_over);
 	suite_add_tcase(s, tc);

@@ -256,6 +256,63 @@ START_TEST(deleted_claim_drains_under_pdb)
 END_TEST
 
 /*
+ * A budget that lets no pod go and a NodePool terminationGracePeriod of
+ * 60 s: evictions are refused (three pods at 0, 1, 3, 7, 15, 25 and 35 s
+ * of back-off) until 40 s, when the pods' own grace period of 20 s is all
+ * the node has left; kerf then deletes the three, bypassing the budget,
+ * with a grace period of 20 s, stops evicting them, and the node goes at
+ * its deadline, as they do.
+ */
+START_TEST(grace_period_deletes_outlasting_pods)
+{
+	struct kerfd_run r;
+
+	kerfd_run(&r, DATA, "drain-grace.yaml", "");
+	const json_t *log = r.log;
+	ck_assert_uint_eq(count(log, "deleted", NULL), 1);
+	const json_t *ended = json_array_get(log, find(log, "deleted", NULL));
+	ck_assert_int_eq(int_at(ended, "evicted"), 0);
+	ck_assert_int_eq(int_at(ended, "evictions_refused"), 21);
+	ck_assert_int_eq(int_at(ended, "pods_deleted"), 3);
+	ck_assert_int_eq(int_at(ended, "drain_ms"), 60000);
+	ck_assert_msg(count_in(r.err, "with a grace period of 20 s") == 4, "%s", r.err);
+	ck_assert_msg(count_in(r.err, "3 pods deleted with a grace period of 20 s") == 1, "%s",
+		      r.err);
+	kerfd_run_free(&r);
+}
+END_TEST
+
+/*
+ * FailedScheduling events for 10,000 pods no instance type holds: two
+ * batches refuse every one of them (the second once the cloud terminates
+ * web's node), yet each pod's event is queued once, since its reason did
+ * not change.  The events go to the workers sixteen at a time, one job
+ * in flight, so the run does not wait for them: it ends before the last
+ * is sent, and what was sent is whole jobs.
+ */
+START_TEST(failed_scheduling_events_once_per_pod)
+{
+	struct kerfd_run r;
+
+	kerfd_run(&r, DATA, "events.yaml", "");
+	const json_t *log = r.log;
+	ck_assert_uint_eq(count_batches(log), 2);
+	for (json_int_t b = 1; b <= 2; b++) {
+		const json_t *line = json_array_get(log, find_batch(log, b));
+		ck_assert_uint_eq(json_array_size(json_object_get(line, "unschedulable")), 10000);
+	}
+	const json_t *ev = json_object_get(r.report, "events");
+	ck_assert_int_eq(int_at(ev, "queued"), 10000);
+	ck_assert_int_eq(int_at(ev, "failed"), 0);
+	json_int_t sent = int_at(ev, "sent");
+	ck_assert_int_gt(sent, 0);
+	ck_assert_int_le(sent, 10000);
+	ck_assert_int_eq(sent % 16, 0);
+	kerfd_run_free(&r);
+}
+END_TEST
+
+/*
  * The cloud terminates an instance without notice: kerf ends its claim
  * without draining (there is nothing left to drain to), the node goes
  * with its pods, and their ReplicaSet's new pods get a replacement.
@@ -754,6 +811,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, interruption_drains_and_replaces);
 	tcase_add_test(tc, termination_replaces_without_drain);
 	tcase_add_test(tc, deleted_claim_drains_under_pdb);
+	tcase_add_test(tc, grace_period_deletes_outlasting_pods);
+	tcase_add_test(tc, failed_scheduling_events_once_per_pod);
 	tcase_add_test(tc, unavailable_offering_never_launched);
 	tcase_add_test(tc, launch_failure_left_out_then_retried);
 	tcase_add_test(tc, instance_types_refreshed_every_5_minutes);

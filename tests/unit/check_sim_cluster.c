@@ -972,6 +972,41 @@ START_TEST(test_evicted_pod_terminates_for_its_grace)
 }
 END_TEST
 
+/*
+ * delete_pod: a uid precondition that does not match leaves the pod
+ * alone; a deletion with a grace period of 10 s ends it 10 s later, not
+ * at termination_grace's 30 s, and a second deletion cannot lengthen it;
+ * a grace period of 0 ends a pod at once.
+ */
+START_TEST(test_deleted_pod_terminates_for_the_given_grace)
+{
+	struct kerf_error err;
+
+	sim_cfg.termination_grace_ms = 30000;
+	web_on_ready_node();
+	kerf_error_clear(&err);
+	ck_assert_int_eq(cl->delete_pod(inst, "default", "web-1", "not-its-uid", 10, &err),
+			 KERF_E_CONFLICT);
+	ck_assert_int_eq(cl->delete_pod(inst, "default", "nope", NULL, 10, &err), KERF_E_NOTFOUND);
+	ck_assert_int_eq(cl->delete_pod(inst, "default", "web-1", NULL, -1, &err), KERF_E_INVALID);
+	ck_assert_int_eq(cl->delete_pod(inst, "default", "web-1", NULL, 10, &err), 0);
+	EXPECT(poll_at(READY_AT + 1000),
+	       "MODIFIED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "ADDED pod web-3 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod web-3 node= phase=0 unschedulable=1 ready=0");
+	ck_assert_int_eq(cl->delete_pod(inst, "default", "web-1", NULL, 30, &err), 0);
+	quiet_at(READY_AT + 9999);
+	EXPECT(poll_at(READY_AT + 10000),
+	       "DELETED pod web-1 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "MODIFIED pod web-3 node=" NODE " phase=1 unschedulable=0 ready=0");
+	ck_assert_int_eq(cl->delete_pod(inst, "default", "web-2", NULL, 0, &err), 0);
+	EXPECT(poll_at(READY_AT + 10000),
+	       "DELETED pod web-2 node=" NODE " phase=1 unschedulable=0 ready=0",
+	       "ADDED pod web-4 node= phase=0 unschedulable=0 ready=0",
+	       "MODIFIED pod web-4 node=" NODE " phase=1 unschedulable=0 ready=0");
+}
+END_TEST
+
 /* A node with a finalizer is only marked by delete; it goes when the finalizer does. */
 START_TEST(test_node_finalizer)
 {
@@ -1558,6 +1593,7 @@ static Suite *sim_cluster_suite(void)
 	tcase_add_test(tc, test_node_gone_breaking_a_pdb_is_logged);
 	tcase_add_test(tc, test_node_finalizer);
 	tcase_add_test(tc, test_evicted_pod_terminates_for_its_grace);
+	tcase_add_test(tc, test_deleted_pod_terminates_for_the_given_grace);
 	tcase_add_test(tc, test_instance_gone_takes_node_and_pods);
 	tcase_add_test(tc, test_nodeclaim_writes);
 	tcase_add_test(tc, test_node_writes);

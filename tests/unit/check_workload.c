@@ -166,6 +166,8 @@ START_TEST(requests_math)
 	ck_assert_int_eq(kerf_resources_get(r, KERF_RESOURCE_NVIDIA_GPU, NULL),
 			 requests_cases[_i].gpu);
 	ck_assert_int_eq(kerf_resources_get(r, KERF_RESOURCE_PODS, NULL), 1);
+	/* Unset: the API server's default applies where it matters. */
+	ck_assert_int_eq(l->items[0].pod->termination_grace_period_ms, -1);
 	kerf_workload_list_free(l);
 }
 END_TEST
@@ -188,6 +190,7 @@ static void check_web_pod(const struct kerf_pod *p)
 	ck_assert(!p->daemonset);
 	ck_assert_int_eq(p->priority, 1000);
 	ck_assert_str_eq(p->priority_class, "high");
+	ck_assert_int_eq(p->termination_grace_period_ms, 45000);
 	ck_assert_ptr_null(p->node_name);
 
 	/* max(850m + sidecar.., init 2 + sidecar 100m) + 50m overhead */
