@@ -778,6 +778,8 @@ START_TEST(search_order)
 	ck_assert_int_eq(loader_open(l, "abi-nothere", 0, &p, &err), KERF_E_PLUGIN_NOTFOUND);
 	char want[2048];
 	snprintf(want, sizeof(want), "plugin \"abi-nothere\" not found (searched: %s)", want_all);
+	/* A long build path (make distcheck's) fills the message: it is cut, not overrun. */
+	want[sizeof(err.message) - 1] = '\0';
 	ck_assert_str_eq(err.message, want);
 	loader_free(l);
 
